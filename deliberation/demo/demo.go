@@ -1,0 +1,178 @@
+// Package demo seeds a realistic process, so that a first `make run` shows the product at
+// work: the "Assises du Logement et du Travail social" of seed 004 (three themes, nine
+// sessions, their place and times) and a few participants from different organisations.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// Slug names the demo process; seeding twice finds it and creates nothing.
+const Slug = "assises-logement-travail-social"
+
+const place = "COOP, Quai Fernand Demets 23, 1070 Anderlecht"
+
+type session struct {
+	day                 string // 2006-01-02, Brussels time
+	startHour, startMin int
+	endHour, endMin     int
+}
+
+type theme struct {
+	title    string
+	why      string
+	sessions []session
+}
+
+var morning = func(day string) session { return session{day, 9, 0, 12, 30} }
+var afternoon = func(day string) session { return session{day, 13, 0, 16, 30} }
+
+var themes = []theme{
+	{
+		title: "L'utilisateur et son habitat au centre des préoccupations",
+		why: "Décloisonner les approches et les pratiques. Améliorer les réponses aux urgences sociales et " +
+			"permettre un véritable travail d'accompagnement de fond des situations individuelles et familiales complexes.",
+		sessions: []session{afternoon("2023-11-16"), morning("2023-12-04"), morning("2024-01-08")},
+	},
+	{
+		title: "La formation professionnelle et continue comme levier de la transformation sociale",
+		why: "Mener une réflexion sur les différentiels entre formation qualifiante ou diplômante et les réalités professionnelles. " +
+			"Questionner l'évolution des softs skills croisée avec la transformation de la relation des nouvelles générations au monde du travail. " +
+			"Réfléchir à comment mieux attirer et retenir les compétences au service de l'Humain, ce qui constitue un enjeu de plus en plus " +
+			"prégnant pour les opérateurs publics et privés.",
+		sessions: []session{morning("2023-11-20"), afternoon("2023-12-06"), afternoon("2024-01-11")},
+	},
+	{
+		title: "Travailler en réseaux pour mieux répondre à la complexité des situations sociales",
+		why: "Questionner le travail en réseau au-delà du slogan ou de l'injonction, comment produire des plus-values " +
+			"du croisement des expertises professionnelles en réseaux au profit des usager·ère·s ?",
+		sessions: []session{afternoon("2023-11-23"), afternoon("2023-12-11"), morning("2024-01-15")},
+	},
+}
+
+// The agenda every session follows (seed 004's scenario, with the welcome and the break of
+// seed 003's timetable); minutes add up to the 3.5 hours of a session.
+var agenda = []deliberation.AgendaItem{
+	{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15},
+	{Kind: "phase", Title: "Diagnostic et pistes de solution", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 60},
+	{Kind: "break", Title: "Pause", PlannedMinutes: 15},
+	{Kind: "phase", Title: "Recommandations vers les mandataires", Phase: deliberation.PhaseRecommendations, PlannedMinutes: 60},
+	{Kind: "phase", Title: "Mise en œuvre", Phase: deliberation.PhaseImplementation, PlannedMinutes: 45},
+	{Kind: "conclusions", Title: "Conclusions", PlannedMinutes: 15},
+}
+
+type person struct {
+	name, organisation string
+	role               deliberation.Role
+	serviceUser        bool
+}
+
+// People of the demo: pseudonyms, as many participants choose, from organisations named in the seeds.
+var people = []person{
+	{"Nadia", "Syndicat des Locataires", deliberation.RoleModerator, false},
+	{"Eric", "Stics asbl", deliberation.RoleModerator, false},
+	{"Fatima", "CPAS d'Anderlecht", deliberation.RoleParticipant, false},
+	{"Marc", "CPAS d'Anderlecht", deliberation.RoleParticipant, false},
+	{"Sofia", "Actiris", deliberation.RoleParticipant, false},
+	{"Youssef", "Mission Locale de Saint-Gilles", deliberation.RoleParticipant, false},
+	{"Ana", "Mission Locale de Saint-Gilles", deliberation.RoleParticipant, true},
+	{"Jean", "Après ASBL", deliberation.RoleParticipant, true},
+	{"Léa", "Maison de l'Emploi de Forest", deliberation.RoleParticipant, false},
+	{"Karim", "Syndicat des Locataires", deliberation.RoleParticipant, true},
+}
+
+// Seed creates the demo process unless it exists. It reports whether it created it.
+func Seed(ctx context.Context, db *bun.DB) (bool, error) {
+	_, err := deliberation.GetProcessBySlug(ctx, db, Slug)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, deliberation.ErrNotFound) {
+		return false, err
+	}
+	brussels, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		return false, fmt.Errorf("demo: %w", err)
+	}
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return seed(ctx, tx, brussels)
+	})
+	if err != nil {
+		// Two starts at once: the other one seeded it, which is what we wanted.
+		if _, again := deliberation.GetProcessBySlug(ctx, db, Slug); again == nil {
+			return false, nil
+		}
+		return false, fmt.Errorf("demo: %w", err)
+	}
+	return true, nil
+}
+
+func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
+	p := &deliberation.Process{
+		Slug:  Slug,
+		Title: "Assises du Logement et du Travail social",
+		Description: "Des ateliers participatifs ouverts aux acteur·rice·s de l'action sociale en Région bruxelloise, " +
+			"pour coproduire des recommandations vers les futur·e·s mandataires. Chaque thématique suit le même scénario : " +
+			"un diagnostic et des pistes de solution, des recommandations vers les mandataires, puis comment les mettre en œuvre. " +
+			"Une initiative du Syndicat des Locataires avec le soutien du Stics asbl et du CPAS d'Anderlecht.",
+		Languages:          "fr,nl,en",
+		Capacity:           40,
+		PerOrgCap:          2,
+		InvitationRequired: true,
+	}
+	if err := deliberation.CreateProcess(ctx, tx, p); err != nil {
+		return err
+	}
+	var workshops []*deliberation.Workshop
+	for i, th := range themes {
+		t := &deliberation.Theme{ProcessID: p.ID, Position: i + 1, Title: th.title, Why: th.why}
+		if err := deliberation.CreateTheme(ctx, tx, t); err != nil {
+			return err
+		}
+		for j, s := range th.sessions {
+			day, err := time.ParseInLocation("2006-01-02", s.day, loc)
+			if err != nil {
+				return err
+			}
+			w := &deliberation.Workshop{
+				ProcessID: p.ID,
+				ThemeID:   &t.ID,
+				Title:     fmt.Sprintf("Atelier %d.%d", i+1, j+1),
+				StartsAt:  day.Add(time.Duration(s.startHour)*time.Hour + time.Duration(s.startMin)*time.Minute).UTC(),
+				EndsAt:    day.Add(time.Duration(s.endHour)*time.Hour + time.Duration(s.endMin)*time.Minute).UTC(),
+				Place:     place,
+			}
+			if err := deliberation.CreateWorkshop(ctx, tx, w); err != nil {
+				return err
+			}
+			if err := deliberation.SetAgenda(ctx, tx, w.ID, append([]deliberation.AgendaItem(nil), agenda...)); err != nil {
+				return err
+			}
+			workshops = append(workshops, w)
+		}
+	}
+	for _, pe := range people {
+		part, err := deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+			ProcessID:    &p.ID,
+			Role:         pe.role,
+			Organisation: pe.organisation,
+			Person:       deliberation.Person{DisplayName: pe.name, Language: "fr", ServiceUser: pe.serviceUser},
+		})
+		if err != nil {
+			return err
+		}
+		for _, w := range workshops {
+			if err := deliberation.AddRegistration(ctx, tx, w, part.ID, deliberation.RegistrationConfirmed); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package demo_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+func TestSeedTwiceCreatesOnce(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		created, err := demo.Seed(ctx, db)
+		if err != nil || !created {
+			t.Fatalf("first seed: created=%v err=%v", created, err)
+		}
+		created, err = demo.Seed(ctx, db)
+		if err != nil || created {
+			t.Fatalf("second seed: created=%v err=%v, want nothing created", created, err)
+		}
+		ps, err := deliberation.ListProcesses(ctx, db)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("processes: got %d, %v; want 1", len(ps), err)
+		}
+		p := ps[0]
+		themes, err := deliberation.ListThemes(ctx, db, p.ID)
+		if err != nil || len(themes) != 3 {
+			t.Fatalf("themes: got %d, %v; want 3", len(themes), err)
+		}
+		if !strings.Contains(themes[0].Title, "habitat") || !strings.Contains(themes[2].Why, "réseau") {
+			t.Errorf("themes are not the seed's: %q / %q", themes[0].Title, themes[2].Why)
+		}
+		ws, err := deliberation.ListWorkshops(ctx, db, p.ID)
+		if err != nil || len(ws) != 9 {
+			t.Fatalf("workshops: got %d, %v; want 9", len(ws), err)
+		}
+		brussels, _ := time.LoadLocation("Europe/Brussels")
+		first := ws[0].StartsAt.In(brussels)
+		if first.Format("2006-01-02 15:04") != "2023-11-16 13:00" || ws[0].EndsAt.Sub(ws[0].StartsAt) != 210*time.Minute {
+			t.Errorf("first session: got %v for %v, want 16 Nov 2023 13:00 Brussels for 3.5 h", first, ws[0].EndsAt.Sub(ws[0].StartsAt))
+		}
+		agenda, err := deliberation.ListAgenda(ctx, db, ws[0].ID)
+		if err != nil || len(agenda) < 3 {
+			t.Fatalf("agenda: got %d items, %v", len(agenda), err)
+		}
+		people, orgs, err := deliberation.CountParticipants(ctx, db, p.ID)
+		if err != nil || people < 6 || orgs < 4 {
+			t.Fatalf("participants: got %d from %d organisations, %v; want several from several", people, orgs, err)
+		}
+		regs, err := deliberation.ListRegistrations(ctx, db, ws[0].ID)
+		if err != nil || len(regs) != people {
+			t.Fatalf("registrations of the first session: got %d, %v; want %d", len(regs), err, people)
+		}
+	})
+}

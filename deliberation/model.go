@@ -1,0 +1,391 @@
+// Package deliberation is the domain of Assises: processes, themes, workshop sessions and their
+// phases, participants, contributions, votes and groups; the rules that turn a command into
+// events; and their persistence with bun. It knows nothing of HTTP or WebSockets.
+package deliberation
+
+import (
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// ErrNotFound is returned by store functions when the thing asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Phase is where a workshop stands in the Assises scenario.
+type Phase string
+
+// The phases of a session, in order. Lobby is before the moderator opens the diagnostic.
+const (
+	PhaseLobby           Phase = "lobby"
+	PhaseDiagnostic      Phase = "diagnostic"
+	PhaseRecommendations Phase = "recommendations"
+	PhaseImplementation  Phase = "implementation"
+	PhaseClosed          Phase = "closed"
+)
+
+// Phases lists every phase in scenario order.
+var Phases = []Phase{PhaseLobby, PhaseDiagnostic, PhaseRecommendations, PhaseImplementation, PhaseClosed}
+
+// Valid reports whether p is a known phase.
+func (p Phase) Valid() bool {
+	for _, q := range Phases {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Kind is what a contribution is.
+type Kind string
+
+// Contribution kinds, by the phase that allows them.
+const (
+	KindFinding        Kind = "finding"        // diagnostic: a "constat"
+	KindSolution       Kind = "solution"       // diagnostic: a "piste de solution"
+	KindRecommendation Kind = "recommendation" // recommendations: to elected officials
+	KindStep           Kind = "step"           // implementation: who, how, when
+)
+
+// KindsFor returns the contribution kinds a phase allows.
+func KindsFor(p Phase) []Kind {
+	switch p {
+	case PhaseDiagnostic:
+		return []Kind{KindFinding, KindSolution}
+	case PhaseRecommendations:
+		return []Kind{KindRecommendation}
+	case PhaseImplementation:
+		return []Kind{KindStep}
+	}
+	return nil
+}
+
+// Role is what a participant may do. Process-level roles live on Participant; a moderator may
+// also be appointed for one workshop only (WorkshopRole).
+type Role string
+
+// Roles.
+const (
+	RoleOrganiser   Role = "organiser"
+	RoleModerator   Role = "moderator"
+	RoleParticipant Role = "participant"
+	RoleObserver    Role = "observer"
+	RoleCommittee   Role = "committee" // the follow-up committee
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleOrganiser, RoleModerator, RoleParticipant, RoleObserver, RoleCommittee:
+		return true
+	}
+	return false
+}
+
+// Status is the moderation state of a contribution or comment.
+type Status string
+
+// Statuses.
+const (
+	StatusVisible   Status = "visible"
+	StatusPending   Status = "pending" // waiting in the moderator's queue (pre-moderation)
+	StatusHidden    Status = "hidden"
+	StatusMerged    Status = "merged"
+	StatusWithdrawn Status = "withdrawn"
+)
+
+// Process is a whole deliberation ("Assises", "journées"): several themes and their sessions.
+type Process struct {
+	bun.BaseModel `bun:"table:processes"`
+
+	ID                   int64 `bun:",pk,autoincrement"`
+	Slug                 string
+	Title                string
+	Description          string
+	Languages            string // comma-separated interface languages, first is the default
+	Capacity             int    // places per workshop, unless the workshop says otherwise
+	PerOrgCap            int    // at most this many people of one organisation per workshop
+	RegistrationDeadline *time.Time
+	InvitationRequired   bool
+	CreatedAt            time.Time
+}
+
+// Theme is one subject of a process, with the "why" that motivates it.
+type Theme struct {
+	bun.BaseModel `bun:"table:themes"`
+
+	ID        int64 `bun:",pk,autoincrement"`
+	ProcessID int64
+	Position  int
+	Title     string
+	Why       string
+}
+
+// Workshop is one live session ("atelier") of a theme.
+type Workshop struct {
+	bun.BaseModel `bun:"table:workshops"`
+
+	ID        int64 `bun:",pk,autoincrement"`
+	ProcessID int64
+	ThemeID   *int64
+	Title     string
+	StartsAt  time.Time
+	EndsAt    time.Time
+	Place     string
+	Code      string // short code to join from any phone
+	Capacity  int    // 0: the process's capacity
+	Phase     Phase
+	State     string // JSON of the live settings (see LiveState)
+	LastSeq   int64  // the last event sequence number written for this workshop
+	CreatedAt time.Time
+}
+
+// AgendaItem is one line of a workshop's timetable.
+type AgendaItem struct {
+	bun.BaseModel `bun:"table:agenda_items"`
+
+	ID             int64 `bun:",pk,autoincrement"`
+	WorkshopID     int64
+	Position       int
+	Kind           string // welcome, phase, break, case_study, conclusions…
+	Title          string
+	Phase          Phase // the phase this item drives, if any
+	PlannedMinutes int
+}
+
+// Organisation is a body people come from (a CPAS, an association, a union…).
+type Organisation struct {
+	bun.BaseModel `bun:"table:organisations"`
+
+	ID        int64 `bun:",pk,autoincrement"`
+	ProcessID int64
+	Name      string
+	NameKey   string // normalised name, so "CPAS  d'Anderlecht" and "cpas d'anderlecht" are one
+}
+
+// Participant is a pseudonymous actor: what people said and voted refers to this id only.
+// Who the person is lives in Person, which erasure deletes.
+type Participant struct {
+	bun.BaseModel `bun:"table:participants"`
+
+	ID             int64  `bun:",pk,autoincrement"`
+	ProcessID      *int64 // nil for platform organisers, who may run every process
+	Role           Role
+	OrganisationID *int64
+	ErasedAt       *time.Time
+	CreatedAt      time.Time
+}
+
+// Person is the personal data of a participant (DESIGN invariant 9). It is shown to
+// organisers only, except the display name, which the room shows as the moderator chooses.
+type Person struct {
+	bun.BaseModel `bun:"table:people"`
+
+	ParticipantID      int64 `bun:",pk"`
+	DisplayName        string
+	Email              *string
+	Phone              *string
+	Language           string
+	ServiceUser        bool // "I come as a service user": private, organisers only
+	AttributionConsent bool // may keep their organisation on what they said after erasure
+	CreatedAt          time.Time
+}
+
+// WorkshopRole appoints a participant to a role in one workshop (a moderator, a rapporteur).
+type WorkshopRole struct {
+	bun.BaseModel `bun:"table:workshop_roles"`
+
+	WorkshopID    int64 `bun:",pk"`
+	ParticipantID int64 `bun:",pk"`
+	Role          Role
+}
+
+// Registration is a participant's place (or place on the waiting list) in a workshop.
+type Registration struct {
+	bun.BaseModel `bun:"table:registrations"`
+
+	ID            int64 `bun:",pk,autoincrement"`
+	ProcessID     int64
+	WorkshopID    int64
+	ParticipantID int64
+	Status        string // confirmed, waiting, cancelled
+	CheckedInAt   *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Invitation is a personal sign-in link. Only the hash of its token is stored.
+type Invitation struct {
+	bun.BaseModel `bun:"table:invitations"`
+
+	ID            int64 `bun:",pk,autoincrement"`
+	ParticipantID int64
+	WorkshopID    *int64 // where the link lands, if anywhere in particular
+	TokenHash     string
+	SingleUse     bool
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
+	RevokedAt     *time.Time
+	CreatedAt     time.Time
+}
+
+// AuthSession is a signed-in browser, identified by the hash of its cookie.
+type AuthSession struct {
+	bun.BaseModel `bun:"table:auth_sessions"`
+
+	TokenHash     string `bun:",pk"`
+	ParticipantID int64
+	ExpiresAt     time.Time
+	RevokedAt     *time.Time
+	CreatedAt     time.Time
+}
+
+// Group is a break-out group of a workshop, known by its colour in the room.
+type Group struct {
+	bun.BaseModel `bun:"table:breakout_groups"`
+
+	ID         int64 `bun:",pk,autoincrement"`
+	WorkshopID int64
+	Position   int
+	Name       string
+	Colour     string
+	CreatedAt  time.Time
+}
+
+// GroupMember places a participant in one group of a workshop.
+type GroupMember struct {
+	bun.BaseModel `bun:"table:group_members"`
+
+	WorkshopID    int64 `bun:",pk"`
+	ParticipantID int64 `bun:",pk"`
+	GroupID       int64
+	Rapporteur    bool
+}
+
+// Contribution is something said in a workshop: a finding, a solution path, a recommendation
+// or an implementation step.
+type Contribution struct {
+	bun.BaseModel `bun:"table:contributions"`
+
+	ID           int64 `bun:",pk,autoincrement"`
+	WorkshopID   int64
+	AuthorID     *int64 // the participant who posted it (nil once unlinked)
+	OnBehalfOf   string // a table or person a moderator typed this for; shown instead of the typist
+	GroupID      *int64
+	Kind         Kind
+	Phase        Phase
+	Body         string
+	ParentID     *int64 // a step's recommendation, a solution path's finding
+	Who          string // implementation steps: who acts
+	How          string // implementation steps: how
+	WhenText     string `bun:"when_text"` // implementation steps: when
+	Status       Status
+	HiddenReason string
+	MergedInto   *int64
+	Pinned       bool
+	Version      int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// ContributionLink says that a contribution answers another (a recommendation answers findings).
+type ContributionLink struct {
+	bun.BaseModel `bun:"table:contribution_links"`
+
+	FromID int64 `bun:",pk"`
+	ToID   int64 `bun:",pk"`
+}
+
+// Revision keeps an earlier text of an edited contribution.
+type Revision struct {
+	bun.BaseModel `bun:"table:contribution_revisions"`
+
+	ID             int64 `bun:",pk,autoincrement"`
+	ContributionID int64
+	EditorID       *int64
+	Version        int
+	Body           string
+	Who            string
+	How            string
+	WhenText       string `bun:"when_text"`
+	CreatedAt      time.Time
+}
+
+// Comment is a remark on a contribution.
+type Comment struct {
+	bun.BaseModel `bun:"table:comments"`
+
+	ID             int64 `bun:",pk,autoincrement"`
+	WorkshopID     int64
+	ContributionID int64
+	AuthorID       *int64
+	Body           string
+	Status         Status
+	CreatedAt      time.Time
+}
+
+// Vote is one participant's current vote on one contribution, under a method.
+type Vote struct {
+	bun.BaseModel `bun:"table:votes"`
+
+	ContributionID int64 `bun:",pk"`
+	ParticipantID  int64 `bun:",pk"`
+	WorkshopID     int64
+	Method         VoteMethod
+	Value          int
+	UpdatedAt      time.Time
+}
+
+// RoomCount is a count taken in the room (show of hands, paper ballots) for one item. It is
+// shown beside the online tally, never added to it.
+type RoomCount struct {
+	bun.BaseModel `bun:"table:room_counts"`
+
+	ID             int64 `bun:",pk,autoincrement"`
+	WorkshopID     int64
+	ContributionID int64
+	Label          string
+	YesCount       int
+	NeutralCount   int
+	NoCount        int
+	RecordedBy     *int64
+	CreatedAt      time.Time
+}
+
+// StoredEvent is one row of a workshop's event log.
+type StoredEvent struct {
+	bun.BaseModel `bun:"table:events"`
+
+	WorkshopID int64 `bun:",pk"`
+	Seq        int64 `bun:",pk"`
+	Name       string
+	Audience   string
+	Payload    string
+	CreatedAt  time.Time
+}
+
+// CommandRecord remembers the outcome of a command id, so that a resent command returns its
+// first outcome and never applies twice (DESIGN invariant 4).
+type CommandRecord struct {
+	bun.BaseModel `bun:"table:commands"`
+
+	WorkshopID    int64  `bun:",pk"`
+	CommandID     string `bun:",pk"`
+	ParticipantID int64
+	Fingerprint   string // a hash of the command's name and arguments
+	Seq           int64  // the sequence number of its last event, when it was accepted
+	Code          string // the refusal code, when it was refused
+	CreatedAt     time.Time
+}
+
+// VoteMethod is how people vote in a phase; the moderator picks it.
+type VoteMethod string
+
+// Vote methods.
+const (
+	MethodSupport VoteMethod = "support" // one click, toggles: value 1
+	MethodAgree   VoteMethod = "agree"   // agree / neutral / disagree: value 1, 0 or -1, changeable
+	MethodDots    VoteMethod = "dots"    // a budget of dots to spread: value = dots on the item
+)

@@ -1,0 +1,88 @@
+// Package i18n translates interface texts and refusal codes. French is the reference
+// language: a key missing in Dutch or English falls back to French, then to the key itself,
+// so a missing translation shows something readable instead of nothing.
+package i18n
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// Default is the language used when nothing else is known.
+const Default = "fr"
+
+// Languages are the interface languages, in the order they are offered.
+var Languages = []string{"fr", "nl", "en"}
+
+// Catalog maps language → key → text.
+type Catalog struct {
+	texts map[string]map[string]string
+}
+
+// Load reads every <lang>.json under dir of fsys.
+func Load(fsys fs.FS, dir string) (*Catalog, error) {
+	c := &Catalog{texts: map[string]map[string]string{}}
+	for _, lang := range Languages {
+		b, err := fs.ReadFile(fsys, path.Join(dir, lang+".json"))
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s.json: %w", lang, err)
+		}
+		c.texts[lang] = m
+	}
+	return c, nil
+}
+
+// T returns the text for key in lang, falling back to French, then to the key.
+func (c *Catalog) T(lang, key string) string {
+	if s, ok := c.texts[Normalise(lang)][key]; ok {
+		return s
+	}
+	if s, ok := c.texts[Default][key]; ok {
+		return s
+	}
+	return key
+}
+
+// Keys returns every key of a language's catalog (tests use it to find missing translations).
+func (c *Catalog) Keys(lang string) []string {
+	keys := make([]string, 0, len(c.texts[lang]))
+	for k := range c.texts[lang] {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Normalise maps a language tag ("nl-BE", "EN") to one of Languages, or Default.
+func Normalise(lang string) string {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if i := strings.IndexAny(lang, "-_"); i > 0 {
+		lang = lang[:i]
+	}
+	for _, l := range Languages {
+		if l == lang {
+			return l
+		}
+	}
+	return Default
+}
+
+// FromAcceptLanguage picks the first supported language of an Accept-Language header.
+func FromAcceptLanguage(header string) string {
+	for _, part := range strings.Split(header, ",") {
+		tag := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
+		if tag == "" {
+			continue
+		}
+		if l := Normalise(tag); l != Default || strings.HasPrefix(strings.ToLower(tag), Default) {
+			return l
+		}
+	}
+	return Default
+}
