@@ -22,21 +22,50 @@ type Catalog struct {
 	texts map[string]map[string]string
 }
 
-// Load reads every <lang>.json under dir of fsys.
+// Load reads the catalogs under dir of fsys: <lang>.json and any <area>.<lang>.json (each part
+// of the product may keep its texts in a file of its own). A key defined twice for one language
+// is an error, so two files cannot silently disagree.
 func Load(fsys fs.FS, dir string) (*Catalog, error) {
 	c := &Catalog{texts: map[string]map[string]string{}}
 	for _, lang := range Languages {
-		b, err := fs.ReadFile(fsys, path.Join(dir, lang+".json"))
+		c.texts[lang] = map[string]string{}
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("i18n: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		parts := strings.Split(strings.TrimSuffix(name, ".json"), ".")
+		lang := parts[len(parts)-1]
+		texts, ok := c.texts[lang]
+		if !ok {
+			return nil, fmt.Errorf("i18n: %s: unknown language %q", name, lang)
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s.json: %w", lang, err)
+			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
-		c.texts[lang] = m
+		for k, v := range m {
+			if _, dup := texts[k]; dup {
+				return nil, fmt.Errorf("i18n: %s: key %q is defined twice for %s", name, k, lang)
+			}
+			texts[k] = v
+		}
 	}
 	return c, nil
+}
+
+// Texts returns every key and text of a language (the browser gets its catalog from it).
+func (c *Catalog) Texts(lang string) map[string]string {
+	return c.texts[Normalise(lang)]
 }
 
 // T returns the text for key in lang, falling back to French, then to the key.
