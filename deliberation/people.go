@@ -124,3 +124,14 @@ func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (p *Participant, c
 	})
 	return p, err == nil, err
 }
+
+// AppointToWorkshop gives a participant a role in one workshop (a moderator, a rapporteur),
+// replacing any role they had there.
+func AppointToWorkshop(ctx context.Context, db bun.IDB, workshopID, participantID int64, role Role) error {
+	wr := &WorkshopRole{WorkshopID: workshopID, ParticipantID: participantID, Role: role}
+	_, err := db.NewInsert().Model(wr).On("CONFLICT (workshop_id, participant_id) DO UPDATE").Set("role = EXCLUDED.role").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: appoint to workshop: %w", err)
+	}
+	return nil
+}

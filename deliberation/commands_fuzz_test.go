@@ -1,0 +1,116 @@
+package deliberation
+
+import (
+	"encoding/json"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+var fuzzSeeds = []string{
+	``, `null`, `{}`, `[]`, `"text"`, `42`, `{`, `}`, `{"a":1}{"b":2}`, `{} trailing`,
+	`{"phase":"diagnostic"}`, `{"phase":"diagnostic","text":"Quels constats ?"}`,
+	`{"seconds":60}`, `{"seconds":1e400}`, `{"seconds":-9223372036854775809}`, `{"seconds":"60"}`,
+	`{"locked":true}`, `{"locked":null}`, `{"on":1}`, `{"hidden":false}`, `{"mode":"full"}`,
+	`{"phase":"diagnostic","method":"dots","budget":5,"maxPerItem":2}`,
+	`{"id":1}`, `{"id":1,"reason":"\u202e"}`, `{"id":1,"pinned":true}`, `{"from":[1,2,3],"into":4}`,
+	`{"from":[1,"2"],"into":4}`, `{"from":{"0":1},"into":4}`,
+	`{"contribution":1,"label":"Salle","yes":1,"neutral":2,"no":3}`,
+	`{"kind":"finding","body":"x"}`, `{"kind":"step","body":"x","parent":1,"who":"a","how":"b","when":"c"}`,
+	`{"kind":"recommendation","body":"x","links":[1,2,3],"onBehalfOf":"Table"}`,
+	`{"id":1,"body":"x","who":null}`, `{"contribution":1,"body":"\u0000"}`, `{"contribution":1,"value":null}`,
+	`{"contribution":1,"value":1.5}`, `{"ID":1,"Id":2,"id":3}`, `{"__proto__":{}}`,
+	`{"body":"` + strings.Repeat(`\u202e`, 3000) + `"}`, strings.Repeat(`[`, 5000),
+}
+
+// FuzzDecodeArgs: hostile arguments never panic the decoder, and what it accepts is well formed.
+func FuzzDecodeArgs(f *testing.F) {
+	names := CommandNames()
+	sort.Strings(names)
+	for i, seed := range fuzzSeeds {
+		f.Add(names[i%len(names)], seed)
+	}
+	for _, name := range names {
+		f.Add(name, `{}`)
+	}
+	f.Fuzz(func(t *testing.T, name, raw string) {
+		for _, n := range []string{name, names[len(raw)%len(names)]} {
+			_, args, r := decodeCommand(n, json.RawMessage(raw))
+			if r.ok() == (args == nil) {
+				t.Fatalf("%s %q: got args %v with refusal %q", n, raw, args, r.Code)
+			}
+			if !r.ok() && r.Message == "" {
+				t.Fatalf("%s %q: refusal %q without a message", n, raw, r.Code)
+			}
+		}
+		if len(fingerprint(name, json.RawMessage(raw))) != 64 {
+			t.Fatal("fingerprint is not a sha256 hex")
+		}
+		for _, kind := range []textKind{multiLine, singleLine} {
+			out, r := cleanText(raw, 50, kind, true)
+			if !r.ok() {
+				continue
+			}
+			if out == "" || utf8.RuneCountInString(out) > 50 || !utf8.ValidString(out) {
+				t.Fatalf("cleanText(%q) = %q", raw, out)
+			}
+			for _, c := range out {
+				if isBidiControl(c) || unicode.IsControl(c) && c != '\n' && c != '\t' || kind == singleLine && (c == '\n' || c == '\t') {
+					t.Fatalf("cleanText(%q) kept %U", raw, c)
+				}
+			}
+		}
+	})
+}
+
+func TestFingerprintIsCanonical(t *testing.T) {
+	same := []string{`{"a":1,"b":[1,2]}`, ` { "b" : [1, 2], "a":1 } `}
+	if fingerprint("x", json.RawMessage(same[0])) != fingerprint("x", json.RawMessage(same[1])) {
+		t.Error("got different fingerprints for the same arguments, want equal")
+	}
+	differ := [][2]string{{`{"a":1}`, `{"a":1.0}`}, {`{"a":1}`, `{"a":2}`}, {`{}`, `{"a":null}`}}
+	for _, d := range differ {
+		if fingerprint("x", json.RawMessage(d[0])) == fingerprint("x", json.RawMessage(d[1])) {
+			t.Errorf("%s and %s: got the same fingerprint, want different", d[0], d[1])
+		}
+	}
+	if fingerprint("x", nil) != fingerprint("x", json.RawMessage(`null`)) || fingerprint("x", nil) == fingerprint("y", nil) {
+		t.Error("empty arguments: got wrong fingerprints")
+	}
+}
+
+// TestProtocolDocumentsEveryCommand keeps docs/protocol-commands.md the contract: every
+// command and every refusal code the engine can answer must be in it.
+func TestProtocolDocumentsEveryCommand(t *testing.T) {
+	doc, err := os.ReadFile("../docs/protocol-commands.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	for _, name := range CommandNames() {
+		if !strings.Contains(text, "`"+name+"`") {
+			t.Errorf("command %s is not documented", name)
+		}
+	}
+	codes := []string{CodeNotAllowed, CodePhaseClosed, CodePostingLocked, CodeNotFound, CodeNotOwner, CodeTooLong,
+		CodeEmpty, CodeInvalidArgs, CodeUnknownCommand, CodeIDReused, CodeOverBudget, CodeOverItemMax, CodeBadPhase,
+		CodeAlreadyMerged, CodeBadState, CodeInternal, CodeUnavailable, CodeBusy, CodeRateLimited}
+	for _, code := range codes {
+		if !strings.Contains(text, "`"+code+"`") {
+			t.Errorf("code %s is not documented", code)
+		}
+	}
+	events := []string{"phase.changed", "question.changed", "timer.changed", "posting.changed", "identity.changed",
+		"premoderation.changed", "results.changed", "groups.changed", "vote.method.changed", "contribution.posted",
+		"contribution.attributed", "contribution.updated", "contribution.withdrawn", "contribution.hidden",
+		"contribution.hidden.reason", "contribution.restored", "contribution.merged", "contribution.pinned",
+		"comment.posted", "comment.attributed", "vote.recorded", "tally.updated", "roomcount.recorded"}
+	for _, ev := range events {
+		if !strings.Contains(text, "`"+ev+"`") {
+			t.Errorf("event %s is not documented", ev)
+		}
+	}
+}

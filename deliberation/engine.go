@@ -1,0 +1,251 @@
+package deliberation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/storage"
+)
+
+// ErrForbidden is returned by Engine.Actor when a participant may not join a workshop.
+var ErrForbidden = errors.New("forbidden")
+
+// Actor is who sends a command, as the engine sees them in one workshop. The hub gets it from
+// Engine.Actor when a connection joins (and from Engine.Actors after an event that has
+// ReloadViewers) and passes it back with every command: the engine trusts it.
+type Actor struct {
+	Participant int64
+	Role        Role // the process-level role
+	// Moderator: may moderate this workshop (a process organiser or moderator, a platform
+	// organiser, or a moderator appointed in workshop_roles).
+	Moderator bool
+	Group     int64 // the break-out group of this workshop the person is in, 0 for none
+	Language  string
+}
+
+// Command is one thing a client asks for.
+type Command struct {
+	ID    string // the client's UUID: resending it returns the first outcome
+	Name  string
+	Args  json.RawMessage
+	Actor Actor
+}
+
+// Outcome is the answer to one command: accepted (Code "") with the sequence number of its
+// last event, or refused with a stable code.
+type Outcome struct {
+	CommandID string
+	Seq       int64
+	Code      string
+	Message   string // short English detail for logs and developers; never personal data
+}
+
+// Event is one entry of a workshop's log, for one audience (see the Audience* helpers).
+type Event struct {
+	Seq      int64
+	Name     string
+	Audience string
+	Data     json.RawMessage
+	At       time.Time
+	// ReloadViewers asks the hub to refresh its viewers' Actors (Engine.Actors): the event
+	// changed who belongs to which audience.
+	ReloadViewers bool
+}
+
+// Result is what a batch of commands (or a follow-up) produced, after commit.
+type Result struct {
+	Outcomes []Outcome // one per command, in order
+	Events   []Event   // in sequence order
+	// Deferred are follow-up keys ("tally:<contributionID>") the hub coalesces and passes to
+	// Flush a little later, so that a thousand votes make one tally event.
+	Deferred []string
+	// WakeAt, when not zero, is when the hub should call Flush with "tick" (a timer deadline).
+	WakeAt time.Time
+}
+
+// Audiences of events.
+const (
+	AudienceAll        = "all"
+	AudienceModerators = "moderators"
+)
+
+// AudienceGroup is the audience of one break-out group (moderators see it too: the hub's job).
+func AudienceGroup(group int64) string { return fmt.Sprintf("group:%d", group) }
+
+// AudiencePerson is the audience of one participant.
+func AudiencePerson(participant int64) string { return fmt.Sprintf("person:%d", participant) }
+
+// EngineOptions configure an Engine; the zero value is ready to use.
+type EngineOptions struct {
+	Clock  func() time.Time // the server's clock; time.Now when nil
+	Logger *slog.Logger     // where database failures are reported; slog.Default() when nil
+}
+
+// Engine runs the live workshops: it checks commands against the rules and writes their
+// events and projections in one transaction per batch. It holds no state of its own: the
+// database is the truth, so any number of engines (nodes) may serve one workshop.
+type Engine struct {
+	db    *bun.DB
+	pg    bool
+	clock func() time.Time
+	log   *slog.Logger
+}
+
+// NewEngine returns an engine over db.
+func NewEngine(db *bun.DB, opts EngineOptions) *Engine {
+	e := &Engine{db: db, pg: storage.IsPostgres(db), clock: opts.Clock, log: opts.Logger}
+	if e.clock == nil {
+		e.clock = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	return e
+}
+
+// now is the server time of a batch, in milliseconds: the precision of the wire and of both
+// databases, so that what Execute returns equals what EventsAfter reads back.
+func (e *Engine) now() time.Time { return e.clock().UTC().Truncate(time.Millisecond) }
+
+// Open returns where a workshop's log stands and when its timer wants a tick.
+func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq int64, wakeAt time.Time, err error) {
+	w, err := GetWorkshop(ctx, e.db, workshop)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	st, err := ParseLiveState(w.State)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return w.LastSeq, st.wakeAt(), nil
+}
+
+// Execute applies a batch of commands in one transaction (group commit) and returns their
+// outcomes and events once committed. If the batch fails in the database (not a refusal:
+// those are outcomes), it is rolled back and each command is retried in a transaction of its
+// own, so that one bad command does not sink the others. It returns an error only when the
+// database cannot be used at all; then nothing it did may be acknowledged (what did commit is
+// recorded, and resending the same command ids returns it).
+func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (Result, error) {
+	if len(cmds) == 0 {
+		return Result{}, nil
+	}
+	res, err := e.runBatch(ctx, workshop, cmds, func(b *batch) error {
+		for _, c := range cmds {
+			if err := b.execute(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return res, err
+	}
+	if len(cmds) > 1 {
+		e.log.Warn("deliberation: batch failed, retrying one command at a time",
+			"workshop", workshop, "commands", len(cmds), "err", err)
+	}
+	var all Result
+	for _, c := range cmds {
+		one, err := e.runBatch(ctx, workshop, []Command{c}, func(b *batch) error { return b.execute(c) })
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrNotFound) || !e.available(ctx) {
+				return Result{}, fmt.Errorf("deliberation: execute: %w: %w", storage.ErrUnavailable, err)
+			}
+			e.log.Error("deliberation: command failed in the database",
+				"workshop", workshop, "command", c.Name, "err", err)
+			all.Outcomes = append(all.Outcomes, Outcome{CommandID: c.ID, Code: CodeInternal, Message: "the database refused this command"})
+			continue
+		}
+		all.Outcomes = append(all.Outcomes, one.Outcomes...)
+		all.Events = append(all.Events, one.Events...)
+		all.Deferred = appendUnique(all.Deferred, one.Deferred...)
+		all.WakeAt = one.WakeAt
+	}
+	return all, nil
+}
+
+// available tells a database that is down from one that refused a statement.
+func (e *Engine) available(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return e.db.PingContext(ctx) == nil
+}
+
+// Flush runs coalesced follow-ups in one transaction: every "tally:<id>" key becomes one item
+// of a single tally.updated event; "tick" marks an elapsed timer as expired. Unknown keys and
+// ids of other workshops are ignored.
+func (e *Engine) Flush(ctx context.Context, workshop int64, keys []string) (Result, error) {
+	if len(keys) == 0 {
+		return Result{}, nil
+	}
+	return e.runBatch(ctx, workshop, nil, func(b *batch) error { return b.flush(keys) })
+}
+
+// runBatch locks the workshop, runs fn, writes what it produced, commits, and only then
+// returns the result.
+func (e *Engine) runBatch(ctx context.Context, workshop int64, cmds []Command, fn func(b *batch) error) (Result, error) {
+	var b *batch
+	err := e.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if b, err = e.begin(ctx, tx, workshop, cmds); err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
+			return err
+		}
+		return b.commit()
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Outcomes: b.outcomes, Events: b.events, Deferred: b.deferred, WakeAt: b.st.wakeAt()}, nil
+}
+
+// EventsAfter returns up to limit events of a workshop with a sequence number above after, in
+// order (all audiences: the hub filters per viewer).
+func (e *Engine) EventsAfter(ctx context.Context, workshop, after int64, limit int) ([]Event, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 10000
+	}
+	var rows []StoredEvent
+	err := e.db.NewSelect().Model(&rows).
+		Where("workshop_id = ? AND seq > ?", workshop, after).
+		Order("seq").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: events after: %w", err)
+	}
+	events := make([]Event, len(rows))
+	for i, r := range rows {
+		events[i] = Event{
+			Seq: r.Seq, Name: r.Name, Audience: r.Audience, Data: json.RawMessage(r.Payload),
+			At: r.CreatedAt.UTC(), ReloadViewers: reloadsViewers(r.Name),
+		}
+	}
+	return events, nil
+}
+
+// reloadsViewers lists the events that change audiences (and so need Engine.Actors again).
+func reloadsViewers(name string) bool { return name == "groups.changed" }
+
+func appendUnique(list []string, keys ...string) []string {
+	for _, k := range keys {
+		dup := false
+		for _, have := range list {
+			if have == k {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			list = append(list, k)
+		}
+	}
+	return list
+}

@@ -1,0 +1,95 @@
+package deliberation
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/storage/storagetest"
+)
+
+func TestActor(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		r := newRoom(t, db)
+		other := newRoom(t, db)
+		mk := func(role Role, status string) int64 {
+			t.Helper()
+			p, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: role,
+				Person: Person{DisplayName: "X", Language: "nl"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status != "" {
+				if err := AddRegistration(ctx, db, r.w, p.ID, status); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return p.ID
+		}
+		platform, _, err := EnsurePlatformOrganiser(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appointed := mk(RoleParticipant, "")
+		if _, err := db.NewInsert().Model(&WorkshopRole{WorkshopID: r.w.ID, ParticipantID: appointed, Role: RoleModerator}).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		erased := mk(RoleParticipant, RegistrationConfirmed)
+		if _, err := db.NewUpdate().Model((*Participant)(nil)).Set("erased_at = ?", r.clock.Now()).Where("id = ?", erased).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		registered := mk(RoleParticipant, RegistrationConfirmed)
+
+		tests := []struct {
+			name        string
+			participant int64
+			moderator   bool
+			err         error
+		}{
+			{"platform organiser", platform.ID, true, nil},
+			{"process organiser", mk(RoleOrganiser, ""), true, nil},
+			{"process moderator", r.mod.Participant, true, nil},
+			{"appointed moderator of this workshop", appointed, true, nil},
+			{"registered participant", registered, false, nil},
+			{"observer", mk(RoleObserver, ""), false, nil},
+			{"committee", mk(RoleCommittee, ""), false, nil},
+			{"unregistered participant", mk(RoleParticipant, ""), false, ErrForbidden},
+			{"waiting list", mk(RoleParticipant, RegistrationWaiting), false, ErrForbidden},
+			{"erased", erased, false, ErrForbidden},
+			{"participant of another process", other.alice.Participant, false, ErrForbidden},
+			{"moderator of another process", other.mod.Participant, false, ErrForbidden},
+			{"unknown id", 99999999, false, ErrForbidden},
+		}
+		for _, tt := range tests {
+			a, err := r.e.Actor(ctx, r.w.ID, tt.participant)
+			if !errors.Is(err, tt.err) {
+				t.Errorf("%s: got error %v, want %v", tt.name, err, tt.err)
+				continue
+			}
+			if err == nil && (a.Moderator != tt.moderator || a.Participant != tt.participant) {
+				t.Errorf("%s: got %+v, want moderator %v", tt.name, a, tt.moderator)
+			}
+		}
+		if a, _ := r.e.Actor(ctx, r.w.ID, registered); a.Language != "nl" || a.Role != RoleParticipant {
+			t.Errorf("got %+v, want language nl and role participant", a)
+		}
+		if _, err := r.e.Actor(ctx, r.w.ID+1000, registered); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown workshop: got %v, want ErrNotFound", err)
+		}
+
+		// In an open process, any participant of the process may join.
+		if _, err := db.NewUpdate().Model((*Process)(nil)).Set("invitation_required = ?", false).Where("id = ?", r.proc.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.e.Actor(ctx, r.w.ID, mk(RoleParticipant, "")); err != nil {
+			t.Errorf("open process: got %v, want a participant", err)
+		}
+		actors, err := r.e.Actors(ctx, r.w.ID)
+		if err != nil || len(actors) != 1 || !actors[appointed].Moderator {
+			t.Errorf("Actors: got %+v %v, want the appointed moderator only", actors, err)
+		}
+	})
+}

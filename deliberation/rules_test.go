@@ -1,0 +1,323 @@
+package deliberation
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/storage/storagetest"
+)
+
+func TestParticipantCannotModerate(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		r.phase(PhaseDiagnostic)
+		id := r.post(r.alice, KindFinding, "Un constat")
+		other := r.post(r.bob, KindFinding, "Un autre")
+		tests := []struct {
+			name string
+			args map[string]any
+		}{
+			{"phase.set", map[string]any{"phase": PhaseClosed}},
+			{"question.set", map[string]any{"phase": PhaseDiagnostic, "text": "?"}},
+			{"timer.start", map[string]any{"seconds": 60}},
+			{"timer.pause", nil},
+			{"timer.resume", nil},
+			{"timer.extend", map[string]any{"seconds": 60}},
+			{"timer.reset", nil},
+			{"posting.set", map[string]any{"locked": true}},
+			{"identity.set", map[string]any{"mode": IdentityFull}},
+			{"premoderation.set", map[string]any{"on": true}},
+			{"results.set", map[string]any{"hidden": true}},
+			{"groups.set", map[string]any{"on": true}},
+			{"vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 5}},
+			{"contribution.hide", map[string]any{"id": id}},
+			{"contribution.restore", map[string]any{"id": id}},
+			{"contribution.approve", map[string]any{"id": id}},
+			{"contribution.pin", map[string]any{"id": id, "pinned": true}},
+			{"contribution.merge", map[string]any{"from": []int64{other}, "into": id}},
+			{"roomcount.record", map[string]any{"contribution": id, "yes": 3}},
+		}
+		for _, who := range []Actor{r.alice, r.observer} {
+			for _, tt := range tests {
+				r.refused(who, tt.name, tt.args, CodeNotAllowed)
+			}
+		}
+		// Every moderator-only command is in the table.
+		for name, s := range commandSpecs {
+			found := false
+			for _, tt := range tests {
+				found = found || tt.name == name
+			}
+			if s.moderator && !found {
+				t.Errorf("moderator command %s is not tested", name)
+			}
+		}
+		if c := r.contribution(id); c.Status != StatusVisible || c.Pinned {
+			t.Errorf("got status %s pinned %v, want visible and not pinned", c.Status, c.Pinned)
+		}
+	})
+}
+
+func TestPhasesGateVotesAndKinds(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		post := func(kind Kind) map[string]any { return map[string]any{"kind": kind, "body": "x"} }
+		r.refused(r.alice, "contribution.post", post(KindFinding), CodePhaseClosed) // lobby
+		r.phase(PhaseDiagnostic)
+		finding := r.post(r.alice, KindFinding, "Un constat")
+		r.post(r.alice, KindSolution, "Une piste", map[string]any{"parent": finding})
+		r.refused(r.alice, "contribution.post", post(KindRecommendation), CodePhaseClosed)
+		r.refused(r.alice, "contribution.post", post("wish"), CodeInvalidArgs)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "parent": finding}, CodeInvalidArgs)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "who": "CPAS"}, CodeInvalidArgs)
+		r.refused(r.observer, "contribution.post", post(KindFinding), CodeNotAllowed)
+		r.refused(r.observer, "vote.set", map[string]any{"contribution": finding, "value": 1}, CodeNotAllowed)
+
+		r.phase(PhaseRecommendations)
+		// A finding of an earlier phase can no longer be voted on.
+		r.refused(r.alice, "vote.set", map[string]any{"contribution": finding, "value": 1}, CodePhaseClosed)
+		rec := r.post(r.bob, KindRecommendation, "Un guichet unique", map[string]any{"links": []int64{finding, finding}})
+		if d := data(t, r.ok(r.alice, "comment.post", map[string]any{"contribution": rec, "body": "Oui"}).Events[0]); d["contribution"].(float64) != float64(rec) {
+			t.Errorf("comment: got %v, want contribution %d", d, rec)
+		}
+
+		r.phase(PhaseImplementation)
+		r.refused(r.alice, "contribution.post", post(KindStep), CodeInvalidArgs) // no parent
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindStep, "body": "x", "parent": finding}, CodeInvalidArgs)
+		r.post(r.alice, KindStep, "Former les agents", map[string]any{"parent": rec, "who": "La Région", "how": "Des formations", "when": "2027"})
+
+		for _, p := range []Phase{PhaseLobby, PhaseClosed} {
+			r.phase(p)
+			r.refused(r.alice, "vote.set", map[string]any{"contribution": rec, "value": 1}, CodePhaseClosed)
+			r.refused(r.alice, "contribution.post", post(KindStep), CodePhaseClosed)
+			r.refused(r.alice, "comment.post", map[string]any{"contribution": rec, "body": "x"}, CodePhaseClosed)
+		}
+		r.refused(r.mod, "phase.set", map[string]any{"phase": "coffee"}, CodeBadPhase)
+		r.refused(r.mod, "vote.method.set", map[string]any{"phase": PhaseLobby, "method": MethodSupport}, CodeBadPhase)
+	})
+}
+
+func TestOwnership(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		r.phase(PhaseDiagnostic)
+		id := r.post(r.alice, KindFinding, "Texte d'Alice")
+
+		r.refused(r.bob, "contribution.edit", map[string]any{"id": id, "body": "Pris par Bob"}, CodeNotOwner)
+		r.refused(r.bob, "contribution.withdraw", map[string]any{"id": id}, CodeNotOwner)
+		r.refused(r.mod, "contribution.withdraw", map[string]any{"id": id}, CodeNotOwner) // moderators hide instead
+
+		ev := r.ok(r.alice, "contribution.edit", map[string]any{"id": id, "body": "Texte d'Alice, corrigé"}).Events[0]
+		if d := data(t, ev); ev.Name != "contribution.updated" || d["editedByModerator"] != false || d["version"].(float64) != 2 {
+			t.Errorf("author edit: got %s %v, want contribution.updated v2 not by moderator", ev.Name, d)
+		}
+		ev = r.ok(r.mod, "contribution.edit", map[string]any{"id": id, "body": "Reformulé"}).Events[0]
+		if d := data(t, ev); d["editedByModerator"] != true || d["version"].(float64) != 3 {
+			t.Errorf("moderator edit: got %v, want editedByModerator v3", d)
+		}
+		if n := r.count((*Revision)(nil), "contribution_id = ?", id); n != 2 {
+			t.Errorf("got %d revisions, want 2", n)
+		}
+		if c := r.contribution(id); c.Body != "Reformulé" || c.Version != 3 {
+			t.Errorf("got %q v%d, want Reformulé v3", c.Body, c.Version)
+		}
+
+		r.phase(PhaseRecommendations)
+		r.refused(r.alice, "contribution.edit", map[string]any{"id": id, "body": "Trop tard"}, CodePhaseClosed)
+		r.refused(r.alice, "contribution.withdraw", map[string]any{"id": id}, CodePhaseClosed)
+		r.ok(r.mod, "contribution.edit", map[string]any{"id": id, "body": "Le modérateur peut toujours"})
+
+		r.phase(PhaseDiagnostic)
+		r.ok(r.alice, "contribution.withdraw", map[string]any{"id": id})
+		if c := r.contribution(id); c.Status != StatusWithdrawn {
+			t.Errorf("got status %s, want withdrawn", c.Status)
+		}
+		r.refused(r.alice, "contribution.edit", map[string]any{"id": id, "body": "x"}, CodeNotFound) // no longer hers to see
+	})
+}
+
+// TestIDOR: an id of another workshop is not_found for every command that takes one, and
+// nothing of the other workshop changes.
+func TestIDOR(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		other := newRoom(t, db)
+		other.phase(PhaseDiagnostic)
+		foreign := other.post(other.alice, KindFinding, "Chez les autres")
+		r.phase(PhaseDiagnostic)
+		mine := r.post(r.alice, KindFinding, "Chez nous")
+		before := *other.contribution(foreign)
+
+		tests := []struct {
+			who  Actor
+			name string
+			args map[string]any
+		}{
+			{r.alice, "contribution.edit", map[string]any{"id": foreign, "body": "volé"}},
+			{r.alice, "contribution.withdraw", map[string]any{"id": foreign}},
+			{r.alice, "comment.post", map[string]any{"contribution": foreign, "body": "x"}},
+			{r.alice, "vote.set", map[string]any{"contribution": foreign, "value": 1}},
+			{r.alice, "vote.clear", map[string]any{"contribution": foreign}},
+			{r.alice, "contribution.post", map[string]any{"kind": KindSolution, "body": "x", "parent": foreign}},
+			{r.mod, "contribution.edit", map[string]any{"id": foreign, "body": "volé"}},
+			{r.mod, "contribution.hide", map[string]any{"id": foreign}},
+			{r.mod, "contribution.restore", map[string]any{"id": foreign}},
+			{r.mod, "contribution.approve", map[string]any{"id": foreign}},
+			{r.mod, "contribution.pin", map[string]any{"id": foreign, "pinned": true}},
+			{r.mod, "contribution.merge", map[string]any{"from": []int64{foreign}, "into": mine}},
+			{r.mod, "contribution.merge", map[string]any{"from": []int64{mine}, "into": foreign}},
+			{r.mod, "roomcount.record", map[string]any{"contribution": foreign, "yes": 1}},
+		}
+		for _, tt := range tests {
+			r.refused(tt.who, tt.name, tt.args, CodeNotFound)
+		}
+		r.phase(PhaseRecommendations)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindRecommendation, "body": "x", "links": []int64{foreign}}, CodeNotFound)
+
+		after := *other.contribution(foreign)
+		if !reflect.DeepEqual(after, before) {
+			t.Errorf("got %+v, want the other workshop's contribution untouched %+v", after, before)
+		}
+		for _, model := range []any{(*Vote)(nil), (*Comment)(nil), (*RoomCount)(nil), (*Revision)(nil)} {
+			if n := r.count(model, "1 = 1"); n != 0 {
+				t.Errorf("%T: got %d rows, want 0", model, n)
+			}
+		}
+		// Flush ignores ids of other workshops too.
+		res, err := r.e.Flush(context.Background(), r.w.ID, []string{"tally:" + itoa(foreign)})
+		if err != nil || len(res.Events) != 0 {
+			t.Errorf("flush of a foreign id: got %v %v, want no event", res.Events, err)
+		}
+	})
+}
+
+func TestPostingLocked(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		r.phase(PhaseDiagnostic)
+		id := r.post(r.alice, KindFinding, "Avant")
+		r.ok(r.mod, "posting.set", map[string]any{"locked": true})
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Après"}, CodePostingLocked)
+		r.refused(r.alice, "comment.post", map[string]any{"contribution": id, "body": "Après"}, CodePostingLocked)
+		r.refused(r.alice, "contribution.edit", map[string]any{"id": id, "body": "Après"}, CodePostingLocked)
+		r.post(r.mod, KindFinding, "Le modérateur peut encore")
+		r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1}) // votes are not posts
+		r.refused(r.mod, "posting.set", map[string]any{}, CodeInvalidArgs)
+	})
+}
+
+func TestTextRulesThroughTheEngine(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		r.phase(PhaseDiagnostic)
+		post := func(body string) map[string]any { return map[string]any{"kind": KindFinding, "body": body} }
+		r.refused(r.alice, "contribution.post", post(strings.Repeat("é", MaxBodyRunes+1)), CodeTooLong)
+		r.refused(r.alice, "contribution.post", post(" \n\t "), CodeEmpty)
+		r.refused(r.alice, "contribution.post", post("bell\a"), CodeInvalidArgs)
+		r.refused(r.alice, "contribution.post", post("\u202E"), CodeEmpty) // only a bidi override
+		id := r.post(r.alice, KindFinding, "  abc\u202Edef\u2066 \r\nfin ")
+		if got := r.contribution(id).Body; got != "abcdef \nfin" {
+			t.Errorf("got body %q, want %q", got, "abcdef \nfin")
+		}
+		r.post(r.alice, KindFinding, strings.Repeat("é", MaxBodyRunes))
+		r.refused(r.mod, "question.set", map[string]any{"phase": PhaseDiagnostic, "text": strings.Repeat("q", MaxQuestionRunes+1)}, CodeTooLong)
+		r.refused(r.mod, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "onBehalfOf": strings.Repeat("t", MaxLabelRunes+1)}, CodeTooLong)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "extra": 1}, CodeInvalidArgs)
+		r.refused(r.alice, "contribution.post", `{"kind":"finding","body":42}`, CodeInvalidArgs)
+		r.refused(r.alice, "contribution.post", `[1,2]`, CodeInvalidArgs)
+		r.refused(r.alice, "nonsense.do", nil, CodeUnknownCommand)
+	})
+}
+
+func TestCleanText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		limit    int
+		kind     textKind
+		required bool
+		want     string
+		code     string
+	}{
+		{"trimmed", "  bonjour  ", 10, multiLine, true, "bonjour", ""},
+		{"at the limit", strings.Repeat("é", 10), 10, multiLine, true, strings.Repeat("é", 10), ""},
+		{"over the limit", strings.Repeat("é", 11), 10, multiLine, true, "", CodeTooLong},
+		{"empty required", "   ", 10, multiLine, true, "", CodeEmpty},
+		{"empty allowed", "   ", 10, multiLine, false, "", ""},
+		{"bidi stripped", "a\u202Ab\u202Bc\u202Cd\u202De\u202Ef\u2066g\u2067h\u2068i\u2069", 20, multiLine, true, "abcdefghi", ""},
+		{"newline and tab kept", "a\n\tb", 10, multiLine, true, "a\n\tb", ""},
+		{"CRLF", "a\r\nb\rc", 10, multiLine, true, "a\nb\nc", ""},
+		{"single line", "a\n\n  b\tc", 10, singleLine, true, "a b c", ""},
+		{"NUL", "a\x00b", 10, multiLine, true, "", CodeInvalidArgs},
+		{"escape", "a\x1b[31mb", 10, multiLine, true, "", CodeInvalidArgs},
+		{"C1 control", "a\u0085b", 10, multiLine, true, "", CodeInvalidArgs},
+		{"NFC", "e\u0301", 1, multiLine, true, "é", ""},
+		{"invalid UTF-8", "a\xffb", 10, multiLine, true, "a\uFFFDb", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, r := cleanText(tt.in, tt.limit, tt.kind, tt.required)
+			if got != tt.want || r.Code != tt.code {
+				t.Errorf("cleanText(%q): got (%q, %q), want (%q, %q)", tt.in, got, r.Code, tt.want, tt.code)
+			}
+		})
+	}
+}
+
+func TestTimer(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		start := r.clock.Now().UnixMilli()
+		timer := func(res Result) Timer {
+			t.Helper()
+			var tm Timer
+			ev := named(res.Events, "timer.changed")[0]
+			if err := jsonUnmarshal(ev.Data, &tm); err != nil {
+				t.Fatal(err)
+			}
+			return tm
+		}
+		res := r.ok(r.mod, "timer.start", map[string]any{"seconds": 600})
+		if got, want := timer(res), (Timer{Running: true, EndsAt: start + 600_000, RemainingMs: 600_000, DurationMs: 600_000}); got != want {
+			t.Errorf("start: got %+v, want %+v", got, want)
+		}
+		if want := r.clock.Now().Add(600e9); !res.WakeAt.Equal(want) {
+			t.Errorf("start: got WakeAt %v, want %v", res.WakeAt, want)
+		}
+		r.clock.Advance(100e9)
+		if got, want := timer(r.ok(r.mod, "timer.pause", nil)), (Timer{RemainingMs: 500_000, DurationMs: 600_000}); got != want {
+			t.Errorf("pause: got %+v, want %+v", got, want)
+		}
+		r.clock.Advance(1000e9) // paused: time passes, nothing runs
+		res = r.ok(r.mod, "timer.resume", nil)
+		now := r.clock.Now().UnixMilli()
+		if got, want := timer(res), (Timer{Running: true, EndsAt: now + 500_000, RemainingMs: 500_000, DurationMs: 600_000}); got != want {
+			t.Errorf("resume: got %+v, want %+v", got, want)
+		}
+		if got, want := timer(r.ok(r.mod, "timer.extend", map[string]any{"seconds": 60})), (Timer{Running: true, EndsAt: now + 560_000, RemainingMs: 560_000, DurationMs: 660_000}); got != want {
+			t.Errorf("extend: got %+v, want %+v", got, want)
+		}
+		r.refused(r.mod, "timer.extend", map[string]any{"seconds": 4 * 3600}, CodeInvalidArgs)
+		r.refused(r.mod, "timer.start", map[string]any{"seconds": 0}, CodeInvalidArgs)
+		r.refused(r.mod, "timer.start", map[string]any{"seconds": "60"}, CodeInvalidArgs)
+
+		// Before the deadline a tick does nothing; after it, the timer is marked expired once.
+		if res, _ := r.e.Flush(context.Background(), r.w.ID, []string{"tick"}); len(res.Events) != 0 {
+			t.Errorf("early tick: got %v, want no event", res.Events)
+		}
+		r.clock.Advance(561e9)
+		res, err := r.e.Flush(context.Background(), r.w.ID, []string{"tick", "tick"})
+		if err != nil || len(res.Events) != 1 || !timer(res).Expired || timer(res).RemainingMs != 0 || !res.WakeAt.IsZero() {
+			t.Errorf("tick: got %+v %v, want one expired timer.changed and no WakeAt", res, err)
+		}
+		if _, wake, _ := r.e.Open(context.Background(), r.w.ID); !wake.IsZero() {
+			t.Errorf("Open after expiry: got wake %v, want zero", wake)
+		}
+		if got := timer(r.ok(r.mod, "timer.reset", nil)); got != (Timer{}) {
+			t.Errorf("reset: got %+v, want zero", got)
+		}
+	})
+}

@@ -1,0 +1,154 @@
+package deliberation
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// IdentityMode is how the room labels the authors of contributions and comments. Moderators
+// always see full labels; the mode applies to everyone else.
+type IdentityMode string
+
+// Identity modes.
+const (
+	IdentityFull         IdentityMode = "full"         // display name and organisation
+	IdentityOrganisation IdentityMode = "organisation" // organisation only
+	IdentityAnonymous    IdentityMode = "anonymous"    // no label at all
+)
+
+// DefaultIdentity is the mode of a workshop whose moderator has not chosen one. Some
+// participants fear that what they say could be used against them (seed 002), so a room
+// starts anonymous and the moderator opts into names.
+const DefaultIdentity = IdentityAnonymous
+
+// Valid reports whether m is a known mode.
+func (m IdentityMode) Valid() bool {
+	return m == IdentityFull || m == IdentityOrganisation || m == IdentityAnonymous
+}
+
+// Valid reports whether m is a known vote method.
+func (m VoteMethod) Valid() bool {
+	return m == MethodSupport || m == MethodAgree || m == MethodDots
+}
+
+// VoteSettings is how people vote in one phase. Budget and MaxPerItem apply to dots only.
+type VoteSettings struct {
+	Method     VoteMethod `json:"method"`
+	Budget     int        `json:"budget,omitempty"`
+	MaxPerItem int        `json:"maxPerItem,omitempty"`
+}
+
+// Timer is the moderator's countdown, kept as a deadline on the server's clock so that a phone
+// with a wrong clock still shows the right time (DESIGN invariant 8). While it runs, EndsAt is
+// the deadline in Unix milliseconds; while paused, RemainingMs is what is left and EndsAt is 0.
+// A reset timer is the zero value.
+type Timer struct {
+	Running     bool  `json:"running"`
+	EndsAt      int64 `json:"endsAt"`
+	RemainingMs int64 `json:"remainingMs"`
+	DurationMs  int64 `json:"durationMs"`
+	Expired     bool  `json:"expired,omitempty"` // set by the "tick" follow-up once EndsAt has passed
+}
+
+// maxTimerMs bounds a countdown (4 hours: longer than any session of the seeds).
+const maxTimerMs = 4 * 60 * 60 * 1000
+
+// view is the timer as events and snapshots carry it: RemainingMs is computed for a running
+// timer, so that a client which only shows a duration is right at the moment of the event.
+func (t Timer) view(now time.Time) Timer {
+	if t.Running {
+		t.RemainingMs = max(0, t.EndsAt-now.UnixMilli())
+	}
+	return t
+}
+
+// LiveState is the live settings of a workshop, stored as JSON in workshops.state next to
+// workshops.phase (which stays a column, so that lists can filter on it). Every field's zero
+// value is the default, so "{}" is a fresh workshop.
+type LiveState struct {
+	// Questions is the question the moderator puts to the room, per phase.
+	Questions map[Phase]string `json:"questions,omitempty"`
+	Timer     Timer            `json:"timer"`
+	// PostingLocked stops participants (not moderators) from posting and commenting.
+	PostingLocked bool `json:"postingLocked"`
+	// Premoderation holds participants' new contributions in the moderators' queue.
+	Premoderation bool `json:"premoderation"`
+	// ResultsHidden sends tallies and room counts to moderators only.
+	ResultsHidden bool `json:"resultsHidden"`
+	// Identity is how authors are labelled; "" means DefaultIdentity.
+	Identity IdentityMode `json:"identity,omitempty"`
+	// VoteMethods per phase; a phase not listed votes by support.
+	VoteMethods map[Phase]VoteSettings `json:"voteMethods,omitempty"`
+	// GroupsOn sends what members of a break-out group post to their group only.
+	GroupsOn bool `json:"groupsOn"`
+}
+
+// ParseLiveState reads workshops.state; an empty column is a fresh workshop.
+func ParseLiveState(s string) (LiveState, error) {
+	var st LiveState
+	if s == "" {
+		return st, nil
+	}
+	if err := json.Unmarshal([]byte(s), &st); err != nil {
+		return LiveState{}, fmt.Errorf("deliberation: workshop state: %w", err)
+	}
+	return st, nil
+}
+
+// IdentityMode returns the effective identity mode.
+func (s *LiveState) IdentityMode() IdentityMode {
+	if s.Identity.Valid() {
+		return s.Identity
+	}
+	return DefaultIdentity
+}
+
+// VoteSettingsFor returns how people vote in phase p.
+func (s *LiveState) VoteSettingsFor(p Phase) VoteSettings {
+	if v, ok := s.VoteMethods[p]; ok && v.Method.Valid() {
+		return v
+	}
+	return VoteSettings{Method: MethodSupport}
+}
+
+// wakeAt is when the engine wants a "tick" follow-up: the deadline of a running timer that
+// has not been marked expired yet.
+func (s *LiveState) wakeAt() time.Time {
+	if s.Timer.Running && !s.Timer.Expired && s.Timer.EndsAt > 0 {
+		return time.UnixMilli(s.Timer.EndsAt).UTC()
+	}
+	return time.Time{}
+}
+
+// WorkshopView is the workshop part of a snapshot.
+type WorkshopView struct {
+	ID            int64                  `json:"id"`
+	Title         string                 `json:"title"`
+	Code          string                 `json:"code"`
+	Phase         Phase                  `json:"phase"`
+	Question      map[Phase]string       `json:"question"`
+	Timer         Timer                  `json:"timer"`
+	PostingLocked bool                   `json:"postingLocked"`
+	Premoderation bool                   `json:"premoderation"`
+	ResultsHidden bool                   `json:"resultsHidden"`
+	Identity      IdentityMode           `json:"identity"`
+	VoteMethods   map[Phase]VoteSettings `json:"voteMethods"`
+	GroupsOn      bool                   `json:"groupsOn"`
+}
+
+func newStateView(w *Workshop, st *LiveState, now time.Time) WorkshopView {
+	q := map[Phase]string{}
+	for p, text := range st.Questions {
+		q[p] = text
+	}
+	vm := map[Phase]VoteSettings{}
+	for _, p := range []Phase{PhaseDiagnostic, PhaseRecommendations, PhaseImplementation} {
+		vm[p] = st.VoteSettingsFor(p)
+	}
+	return WorkshopView{
+		ID: w.ID, Title: w.Title, Code: w.Code, Phase: w.Phase, Question: q,
+		Timer: st.Timer.view(now), PostingLocked: st.PostingLocked, Premoderation: st.Premoderation,
+		ResultsHidden: st.ResultsHidden, Identity: st.IdentityMode(), VoteMethods: vm, GroupsOn: st.GroupsOn,
+	}
+}

@@ -1,0 +1,200 @@
+package deliberation
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// authorInfo is what the room may ever show of a person: a display name and an organisation.
+// Email, phone and the service-user flag are never loaded here, so no event or snapshot can
+// carry them (DESIGN invariant 9).
+type authorInfo struct {
+	Name string
+	Org  string
+}
+
+// loadAuthors reads the labels of some participants. An erased person has no row in people
+// any more: only their organisation (if kept) remains.
+func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]authorInfo, error) {
+	out := make(map[int64]authorInfo, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID          int64
+		DisplayName sql.NullString
+		OrgName     sql.NullString
+	}
+	err := db.NewSelect().TableExpr("participants AS p").
+		ColumnExpr("p.id AS id, pe.display_name AS display_name, o.name AS org_name").
+		Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").
+		Join("LEFT JOIN organisations AS o ON o.id = p.organisation_id").
+		Where("p.id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: load authors: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = authorInfo{Name: r.DisplayName.String, Org: r.OrgName.String}
+	}
+	return out, nil
+}
+
+// label is how an author is shown under a mode. A contribution typed on behalf of a table
+// shows that label, never the typist. An empty label means "anonymous": clients translate it.
+func label(mode IdentityMode, info authorInfo, onBehalfOf string) string {
+	if onBehalfOf != "" {
+		return onBehalfOf
+	}
+	switch mode {
+	case IdentityFull:
+		switch {
+		case info.Name != "" && info.Org != "":
+			return info.Name + " (" + info.Org + ")"
+		case info.Name != "":
+			return info.Name
+		}
+		return info.Org
+	case IdentityOrganisation:
+		return info.Org
+	}
+	return ""
+}
+
+// author returns the label information of a participant, cached for the batch.
+func (b *batch) author(id *int64) (authorInfo, error) {
+	if id == nil {
+		return authorInfo{}, nil
+	}
+	if info, ok := b.authors[*id]; ok {
+		return info, nil
+	}
+	m, err := loadAuthors(b.ctx, b.tx, []int64{*id})
+	if err != nil {
+		return authorInfo{}, err
+	}
+	b.authors[*id] = m[*id]
+	return m[*id], nil
+}
+
+// ContributionView is a contribution as events and snapshots carry it. AuthorID and
+// HiddenReason are filled only in data for moderators.
+type ContributionView struct {
+	ID           int64   `json:"id"`
+	Kind         Kind    `json:"kind"`
+	Phase        Phase   `json:"phase"`
+	Body         string  `json:"body"`
+	Parent       *int64  `json:"parent"`
+	Links        []int64 `json:"links"`
+	Who          string  `json:"who,omitempty"`
+	How          string  `json:"how,omitempty"`
+	When         string  `json:"when,omitempty"`
+	Author       string  `json:"author"`
+	AuthorID     *int64  `json:"authorId,omitempty"`
+	OnBehalfOf   bool    `json:"onBehalfOf,omitempty"` // the label is a table's, not a person's
+	Group        *int64  `json:"group"`
+	Status       Status  `json:"status"`
+	Pinned       bool    `json:"pinned"`
+	Version      int     `json:"version"`
+	MergedInto   *int64  `json:"mergedInto,omitempty"`
+	HiddenReason string  `json:"hiddenReason,omitempty"`
+	CreatedAt    int64   `json:"createdAt"` // Unix ms
+	UpdatedAt    int64   `json:"updatedAt"` // Unix ms
+}
+
+func newContributionView(c *Contribution, links []int64, info authorInfo, mode IdentityMode, forModerators bool) ContributionView {
+	if links == nil {
+		links = []int64{}
+	}
+	v := ContributionView{
+		ID: c.ID, Kind: c.Kind, Phase: c.Phase, Body: c.Body, Parent: c.ParentID, Links: links,
+		Who: c.Who, How: c.How, When: c.WhenText, Author: label(mode, info, c.OnBehalfOf),
+		OnBehalfOf: c.OnBehalfOf != "", Group: c.GroupID, Status: c.Status, Pinned: c.Pinned,
+		Version: c.Version, MergedInto: c.MergedInto,
+		CreatedAt: c.CreatedAt.UnixMilli(), UpdatedAt: c.UpdatedAt.UnixMilli(),
+	}
+	if forModerators {
+		v.Author = label(IdentityFull, info, c.OnBehalfOf)
+		v.AuthorID = c.AuthorID
+		v.HiddenReason = c.HiddenReason
+	}
+	return v
+}
+
+// attribution tells moderators who wrote something that went to a wider audience under the
+// room's identity mode (moderators always see full labels and the participant id).
+type attribution struct {
+	ID       int64  `json:"id"`
+	AuthorID *int64 `json:"authorId"`
+	Author   string `json:"author"`
+}
+
+// publicAudience is where a contribution's events go once it is visible: its group, if it was
+// posted in a break-out group, else everyone.
+func publicAudience(c *Contribution) string {
+	if c.GroupID != nil {
+		return AudienceGroup(*c.GroupID)
+	}
+	return AudienceAll
+}
+
+// emitContribution sends a contribution's full data (contribution.posted, .restored) to those
+// who may see it: a pending one to moderators and its author; otherwise to its public
+// audience under the identity mode, followed by the attribution for moderators.
+func (b *batch) emitContribution(name string, c *Contribution, links []int64) error {
+	info, err := b.author(c.AuthorID)
+	if err != nil {
+		return err
+	}
+	mode := b.st.IdentityMode()
+	if c.Status == StatusPending {
+		b.emit(name, AudienceModerators, newContributionView(c, links, info, mode, true))
+		if c.AuthorID != nil {
+			b.emit(name, AudiencePerson(*c.AuthorID), newContributionView(c, links, info, mode, false))
+		}
+		return nil
+	}
+	b.emit(name, publicAudience(c), newContributionView(c, links, info, mode, false))
+	b.emit("contribution.attributed", AudienceModerators,
+		attribution{ID: c.ID, AuthorID: c.AuthorID, Author: label(IdentityFull, info, c.OnBehalfOf)})
+	return nil
+}
+
+// emitAbout sends an event about a contribution to the audience that knows it, by its status
+// at the time of the call: a visible one to its public audience; a pending one to moderators
+// and its author; a hidden, merged or withdrawn one to moderators only.
+func (b *batch) emitAbout(c *Contribution, name string, data any) {
+	switch c.Status {
+	case StatusVisible:
+		b.emit(name, publicAudience(c), data)
+	case StatusPending:
+		b.emit(name, AudienceModerators, data)
+		if c.AuthorID != nil {
+			b.emit(name, AudiencePerson(*c.AuthorID), data)
+		}
+	default:
+		b.emit(name, AudienceModerators, data)
+	}
+}
+
+// CommentView is a comment as events and snapshots carry it.
+type CommentView struct {
+	ID           int64  `json:"id"`
+	Contribution int64  `json:"contribution"`
+	Body         string `json:"body"`
+	Author       string `json:"author"`
+	AuthorID     *int64 `json:"authorId,omitempty"` // moderators only
+	CreatedAt    int64  `json:"createdAt"`
+}
+
+func newCommentView(c *Comment, info authorInfo, mode IdentityMode, forModerators bool) CommentView {
+	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, Author: label(mode, info, ""),
+		CreatedAt: c.CreatedAt.UnixMilli()}
+	if forModerators {
+		v.Author = label(IdentityFull, info, "")
+		v.AuthorID = c.AuthorID
+	}
+	return v
+}
