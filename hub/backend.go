@@ -1,0 +1,74 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// ErrForbidden is wrapped by Backend.Viewer when a participant may not join a workshop.
+var ErrForbidden = errors.New("hub: forbidden")
+
+// Event is one committed entry of a workshop's log.
+type Event struct {
+	Seq      int64
+	Name     string
+	Audience Audience
+	Data     json.RawMessage
+	At       time.Time
+	// ReloadViewers says memberships (groups, roles) changed: the room refreshes its
+	// viewers (Backend.Viewers) before fanning out later events.
+	ReloadViewers bool
+}
+
+// Command is a change a participant asks for. ID is the client's UUID, which makes
+// retries idempotent: the Backend returns the first outcome for a known ID.
+type Command struct {
+	ID   string
+	Name string
+	Args json.RawMessage
+	By   Viewer
+}
+
+// Outcome is the fate of one command.
+type Outcome struct {
+	CommandID string
+	Seq       int64  // the seq the client may wait for (last event of the command)
+	Code      string // "" = accepted; otherwise a stable, translatable refusal code
+	Message   string // optional detail; the translated message comes from Config.Translate
+}
+
+// Result is what one commit produced.
+type Result struct {
+	Outcomes []Outcome // one per command, same order
+	Events   []Event   // committed, ascending seq
+	Deferred []string  // coalescing keys ("tally:42") to pass to Flush later
+	WakeAt   time.Time // zero = no request; else call Flush(ctx, ws, []string{"tick"}) then
+}
+
+// Backend is the domain seen from the hub: persistence and rules. Every method may be
+// called concurrently for different workshops; for one workshop, Execute and Flush are
+// never called concurrently by one hub (the committer serialises them).
+type Backend interface {
+	// Open prepares a room: the last committed seq and an optional wake-up time.
+	Open(ctx context.Context, workshop int64) (lastSeq int64, wakeAt time.Time, err error)
+	// Viewer says who a participant is in a workshop; an error wrapping ErrForbidden
+	// means they may not join.
+	Viewer(ctx context.Context, workshop, participant int64) (Viewer, error)
+	// Viewers returns the current viewer of every participant with a membership in the
+	// workshop (called after an event with ReloadViewers).
+	Viewers(ctx context.Context, workshop int64) (map[int64]Viewer, error)
+	// Execute applies commands in ONE transaction and returns after commit. An error
+	// means nothing was committed.
+	Execute(ctx context.Context, workshop int64, cmds []Command) (Result, error)
+	// Flush runs coalesced follow-ups (the Deferred keys collected since the last
+	// flush, or "tick") as one commit.
+	Flush(ctx context.Context, workshop int64, keys []string) (Result, error)
+	// EventsAfter reads the log: events with seq > after, ascending, at most limit, all
+	// audiences (the hub filters).
+	EventsAfter(ctx context.Context, workshop, after int64, limit int) ([]Event, error)
+	// Snapshot returns the state as this viewer may see it, consistent with seq (the
+	// last event included in it).
+	Snapshot(ctx context.Context, workshop int64, v Viewer) (seq int64, state json.RawMessage, err error)
+}

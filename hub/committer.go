@@ -1,0 +1,320 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+)
+
+var errNotContiguous = errors.New("hub: events are not contiguous")
+
+// committer is the room's single writer. It drains the command inbox into
+// Backend.Execute batches (group commit), runs coalesced Flushes and wake-up ticks
+// between them, reads the log when another node moved the workshop on, and hands every
+// result to the room in seq order. Being one goroutine, it keeps commands in order and
+// commits strictly sequential.
+type committer struct {
+	r      *room
+	handed int64 // last seq handed to the room: the next delivery starts at handed+1
+
+	deferred map[string]struct{}
+	flush    coalescer
+	flushT   *time.Timer
+	flushC   <-chan time.Time // nil when no flush is scheduled
+	wakeAt   time.Time
+	wakeT    *time.Timer
+	wakeC    <-chan time.Time
+}
+
+func (r *room) commit(lastSeq int64, wakeAt time.Time) {
+	defer close(r.commitDone)
+	k := &committer{
+		r:        r,
+		handed:   lastSeq,
+		deferred: make(map[string]struct{}),
+		flush:    coalescer{interval: r.h.cfg.CoalesceInterval},
+	}
+	defer k.stopTimers()
+	k.scheduleWake(wakeAt)
+	for {
+		select {
+		case <-r.stopCommit:
+			k.finish()
+			return
+		default:
+		}
+		select {
+		case <-r.stopCommit:
+			k.finish()
+			return
+		case req := <-r.inbox:
+			k.execute(k.batch(req))
+		case <-r.cue:
+			k.catchUp()
+		case <-k.flushC:
+			k.flushC = nil
+			k.runFlush(false)
+		case <-k.wakeC:
+			k.wakeC, k.wakeAt = nil, time.Time{}
+			k.runFlush(true)
+		}
+	}
+}
+
+// batch takes first and whatever else is already waiting, up to MaxBatch.
+func (k *committer) batch(first cmdReq) []cmdReq {
+	b := []cmdReq{first}
+	for len(b) < k.r.h.cfg.MaxBatch {
+		select {
+		case req := <-k.r.inbox:
+			b = append(b, req)
+		default:
+			return b
+		}
+	}
+	return b
+}
+
+func (k *committer) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(k.r.h.hardCtx, callWait)
+}
+
+// execute commits one batch. On error nothing was committed, so every command of the
+// batch is refused "unavailable" (try again): never a false ack.
+func (k *committer) execute(batch []cmdReq) {
+	h, r := k.r.h, k.r
+	cmds := make([]Command, len(batch))
+	for i, req := range batch {
+		cmds[i] = req.cmd
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	res, err := h.cfg.Backend.Execute(ctx, r.id, cmds)
+	outs := make([]sentOutcome, len(batch))
+	for i, req := range batch {
+		outs[i] = sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeUnavailable}}
+	}
+	if err != nil {
+		h.log.Error("hub: execute", slog.Int64("workshop", r.id), slog.Int("commands", len(cmds)), slog.Any("err", err))
+		k.hand(delivery{outcomes: outs})
+		return
+	}
+	h.stats.commits.Add(1)
+	h.stats.commands.Add(int64(len(cmds)))
+	if len(res.Outcomes) != len(batch) {
+		h.log.Error("hub: execute: outcome count", slog.Int64("workshop", r.id),
+			slog.Int("commands", len(cmds)), slog.Int("outcomes", len(res.Outcomes)))
+	}
+	for i := range min(len(res.Outcomes), len(batch)) {
+		o := res.Outcomes[i]
+		o.CommandID = batch[i].cmd.ID // the client matches on the id it sent
+		outs[i].out = o
+	}
+	k.handResult(ctx, res, outs)
+}
+
+// runFlush runs Backend.Flush for the deferred keys, or for "tick".
+func (k *committer) runFlush(tick bool) {
+	h, r := k.r.h, k.r
+	var keys []string
+	if tick {
+		keys = []string{"tick"}
+	} else {
+		if len(k.deferred) == 0 {
+			return
+		}
+		keys = slices.Sorted(maps.Keys(k.deferred))
+		clear(k.deferred)
+		k.flush.last = time.Now()
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	res, err := h.cfg.Backend.Flush(ctx, r.id, keys)
+	if err != nil {
+		h.log.Error("hub: flush", slog.Int64("workshop", r.id), slog.Any("err", err))
+		if tick {
+			k.scheduleWake(h.cfg.Now().Add(max(time.Second, h.cfg.CoalesceInterval)))
+		} else {
+			k.addDeferred(keys) // try again after the interval
+		}
+		return
+	}
+	h.stats.commits.Add(1)
+	k.handResult(ctx, res, nil)
+}
+
+func (k *committer) handResult(ctx context.Context, res Result, outs []sentOutcome) {
+	k.addDeferred(res.Deferred)
+	k.scheduleWake(res.WakeAt)
+	k.handEvents(ctx, res.Events, outs)
+	if len(res.Events) > 0 {
+		// One cue per committed batch, never per command (NOTIFY takes a global lock).
+		last := res.Events[len(res.Events)-1].Seq
+		if err := k.r.h.cfg.Bus.Publish(ctx, k.r.id, last); err != nil {
+			k.r.h.log.Warn("hub: publish", slog.Int64("workshop", k.r.id), slog.Any("err", err))
+		}
+	}
+}
+
+// handEvents makes evs contiguous with what the room already has (reading the gap from
+// the log when another node committed in between), loads viewers if memberships
+// changed, and hands the lot to the room.
+func (k *committer) handEvents(ctx context.Context, evs []Event, outs []sentOutcome) {
+	h, r := k.r.h, k.r
+	for len(evs) > 0 && evs[0].Seq <= k.handed {
+		evs = evs[1:]
+	}
+	d := delivery{outcomes: outs}
+	if len(evs) > 0 {
+		if evs[0].Seq > k.handed+1 {
+			gap, err := k.readLog(ctx, k.handed, evs[0].Seq-1)
+			if err != nil {
+				k.reset(err, evs[len(evs)-1].Seq)
+				return
+			}
+			evs = append(gap, evs...)
+		}
+		for i := 1; i < len(evs); i++ {
+			if evs[i].Seq != evs[i-1].Seq+1 {
+				k.reset(errNotContiguous, evs[len(evs)-1].Seq)
+				return
+			}
+		}
+		if slices.ContainsFunc(evs, func(ev Event) bool { return ev.ReloadViewers }) {
+			gen := h.viewerGen.Add(1)
+			vs, err := h.cfg.Backend.Viewers(ctx, r.id)
+			if err != nil {
+				// Routing with stale memberships could leak group events: start over.
+				k.reset(err, evs[len(evs)-1].Seq)
+				return
+			}
+			if vs == nil {
+				vs = map[int64]Viewer{}
+			}
+			d.viewers, d.viewersGen = vs, gen
+		}
+		d.events = evs
+		k.handed = evs[len(evs)-1].Seq
+	}
+	if len(d.events) == 0 && len(d.outcomes) == 0 {
+		return
+	}
+	k.hand(d)
+}
+
+// readLog reads (after, upto] with a few quick retries: a failed gap read costs every
+// member its connection.
+func (k *committer) readLog(ctx context.Context, after, upto int64) ([]Event, error) {
+	var err error
+	pause := retryPause
+	for range 3 {
+		var evs []Event
+		if evs, err = readLog(ctx, k.r.h.cfg.Backend, k.r.id, after, upto); err == nil {
+			return evs, nil
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return nil, err
+		}
+		pause *= 2
+	}
+	return nil, err
+}
+
+// catchUp reads what other nodes committed, after a bus cue.
+func (k *committer) catchUp() {
+	ctx, cancel := k.ctx()
+	defer cancel()
+	for k.r.notified.Load() > k.handed {
+		page, err := k.r.h.cfg.Backend.EventsAfter(ctx, k.r.id, k.handed, logPage)
+		if err != nil {
+			// The next cue or commit retries; nothing was promised to anyone.
+			k.r.h.log.Warn("hub: read log", slog.Int64("workshop", k.r.id), slog.Any("err", err))
+			return
+		}
+		if len(page) == 0 {
+			return // a cue ahead of the log (or of this node's view of it)
+		}
+		k.handEvents(ctx, page, nil)
+	}
+}
+
+// reset hands the room a reset: members are closed and will resume from the log.
+func (k *committer) reset(err error, to int64) {
+	k.r.h.log.Error("hub: lost track of the log", slog.Int64("workshop", k.r.id), slog.Any("err", err))
+	k.handed = max(k.handed, to)
+	k.hand(delivery{reset: true, resetTo: k.handed})
+}
+
+func (k *committer) hand(d delivery) {
+	select {
+	case k.r.deliveries <- d:
+	case <-k.r.done:
+	}
+}
+
+// addDeferred adds coalescing keys; the flush runs at most once per CoalesceInterval.
+func (k *committer) addDeferred(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	for _, key := range keys {
+		k.deferred[key] = struct{}{}
+	}
+	if k.flushC != nil {
+		return
+	}
+	d := k.flush.delay(time.Now())
+	if k.flushT == nil {
+		k.flushT = time.NewTimer(d)
+	} else {
+		k.flushT.Reset(d)
+	}
+	k.flushC = k.flushT.C
+}
+
+// scheduleWake keeps the earliest requested wake-up; a zero time requests nothing.
+func (k *committer) scheduleWake(at time.Time) {
+	if at.IsZero() || (!k.wakeAt.IsZero() && !at.Before(k.wakeAt)) {
+		return
+	}
+	k.wakeAt = at
+	d := max(0, at.Sub(k.r.h.cfg.Now()))
+	if k.wakeT == nil {
+		k.wakeT = time.NewTimer(d)
+	} else {
+		k.wakeT.Reset(d)
+	}
+	k.wakeC = k.wakeT.C
+}
+
+// finish refuses what is still queued (the clients will resend after reconnecting) and
+// runs a last flush so that coalesced follow-ups are not left behind.
+func (k *committer) finish() {
+	var outs []sentOutcome
+	for {
+		select {
+		case req := <-k.r.inbox:
+			outs = append(outs, sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeShuttingDown}})
+			continue
+		default:
+		}
+		break
+	}
+	if len(outs) > 0 {
+		k.hand(delivery{outcomes: outs})
+	}
+	k.runFlush(false)
+}
+
+func (k *committer) stopTimers() {
+	for _, t := range []*time.Timer{k.flushT, k.wakeT} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+}

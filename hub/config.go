@@ -1,0 +1,121 @@
+package hub
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Timing of a connection. Named so that the relation between them stays visible:
+// the server pings before the peer's read deadline can expire.
+const (
+	writeWait  = 10 * time.Second      // time allowed to write one message
+	pongWait   = 60 * time.Second      // time allowed between two messages or pongs from the peer
+	pingPeriod = pongWait * 9 / 10     // send pings at this period; must be less than pongWait
+	helloWait  = 10 * time.Second      // the first message (hello) must arrive within this
+	closeGrace = 2 * time.Second       // how long a closing connection waits for the peer's close
+	joinWait   = 15 * time.Second      // bound on Backend.Viewer + room start during a join
+	callWait   = 30 * time.Second      // bound on one backend call from a room or a worker
+	retryPause = 50 * time.Millisecond // first pause before retrying a failed log read
+)
+
+// Protocol and defaults.
+const (
+	// ProtocolVersion is the only wire version this hub speaks.
+	ProtocolVersion = 1
+	// DefaultMaxMessageBytes bounds a client frame and a command's args.
+	DefaultMaxMessageBytes = 16 << 10
+	// floodFactor and floodWindow define a flood: sustaining floodFactor times the allowed
+	// rate for floodWindow closes the connection with 1008.
+	floodFactor = 5
+	floodWindow = 2 * time.Second
+	// logPage is how many events one EventsAfter call reads.
+	logPage = 500
+)
+
+// Config holds the hub's dependencies and tunables. Zero tunables get sane defaults.
+type Config struct {
+	Backend Backend      // required
+	Bus     Bus          // nil = a LocalBus
+	Logger  *slog.Logger // nil = slog.Default()
+	// CheckOrigin is required: the server compares the whole Origin (scheme, host, port).
+	CheckOrigin func(r *http.Request) bool
+	// Translate gives the message for a refusal code in a language; nil = the code itself.
+	Translate func(lang, code string) string
+	// Now is the clock for serverTime and rate limits; nil = time.Now.
+	Now func() time.Time
+
+	IdleRoomTimeout  time.Duration // an empty room stops after this (1 min)
+	CoalesceInterval time.Duration // at most one presence message and one Flush per room per interval (200 ms)
+	SendQueue        int           // messages queued per connection before eviction (256)
+	MaxBatch         int           // commands per commit (256)
+	CommandQueue     int           // commands waiting per room before "busy" (4 × MaxBatch)
+	RingSize         int           // recent events kept per room for resume (4096)
+	MaxMessageBytes  int64         // largest client frame (16 KiB)
+	MaxCatchUp       int           // largest gap served from the log; more = snapshot (2000)
+	ConnRate         float64       // messages per second per connection (20)
+	ConnBurst        int           // (40)
+	PersonRate       float64       // messages per second per participant, all connections (30)
+	PersonBurst      int           // (60)
+	SnapshotWorkers  int           // concurrent snapshots and log catch-ups per hub (4)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Bus == nil {
+		c.Bus = &LocalBus{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	setDur := func(p *time.Duration, d time.Duration) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	setInt := func(p *int, d int) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	setDur(&c.IdleRoomTimeout, time.Minute)
+	setDur(&c.CoalesceInterval, 200*time.Millisecond)
+	setInt(&c.SendQueue, 256)
+	setInt(&c.MaxBatch, 256)
+	setInt(&c.CommandQueue, 4*c.MaxBatch)
+	setInt(&c.RingSize, 4096)
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	setInt(&c.MaxCatchUp, 2000)
+	if c.ConnRate <= 0 {
+		c.ConnRate = 20
+	}
+	setInt(&c.ConnBurst, 40)
+	if c.PersonRate <= 0 {
+		c.PersonRate = 30
+	}
+	setInt(&c.PersonBurst, 60)
+	setInt(&c.SnapshotWorkers, 4)
+	// A queue of one cannot hold "half full": keep at least two slots.
+	if c.SendQueue < 2 {
+		c.SendQueue = 2
+	}
+	return c
+}
+
+// timing groups the connection timers so tests can shorten them; production uses the
+// constants above.
+type timing struct {
+	writeWait, pongWait, pingPeriod, helloWait, closeGrace time.Duration
+}
+
+var defaultTiming = timing{
+	writeWait:  writeWait,
+	pongWait:   pongWait,
+	pingPeriod: pingPeriod,
+	helloWait:  helloWait,
+	closeGrace: closeGrace,
+}

@@ -1,0 +1,19 @@
+// Package hub runs the live rooms of Assises: one room per live workshop, the WebSocket
+// connections in it, the ordered fan-out of committed events, resume after a reconnect,
+// presence, and the bus that tells other nodes a workshop moved on.
+//
+// The hub knows sequence numbers and audiences, never what a proposal or a vote is: every
+// rule and every write lives behind the Backend interface, implemented by the domain. The
+// database log is the only reliable source of events; the in-memory ring, the bus and the
+// fan-out are accelerators that can always be rebuilt from it.
+//
+// Concurrency shape (see DESIGN.md, "Invariants"):
+//   - one goroutine per room owns its state (members, viewers, ring, presence);
+//   - one committer goroutine per room turns queued commands into Backend.Execute batches
+//     (group commit) and hands results to the room in commit order;
+//   - two pumps per connection; only the write pump writes to the socket, and only the room
+//     sends on (and closes) a joined connection's send queue;
+//   - slow side work (snapshots, log catch-up) runs in a small worker pool.
+//
+// The wire protocol is documented in docs/protocol.md.
+package hub

@@ -1,0 +1,316 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wait is the generous bound on anything a test waits for: reaching it means the
+// behaviour is missing, not that the machine is slow.
+const wait = 10 * time.Second
+
+const testWS = 12 // the workshop most tests use
+
+type testEnv struct {
+	t   *testing.T
+	fb  *fakeBackend
+	h   *Hub
+	srv *httptest.Server
+	url string
+}
+
+// newEnv starts a hub over fb behind an httptest server. The test handler stands in for
+// the server's session check: the participant comes from the query (?p=7).
+func newEnv(t *testing.T, fb *fakeBackend, opt func(*Config)) *testEnv {
+	t.Helper()
+	return newEnvWith(t, fb, opt, nil, nil)
+}
+
+// newEnvWith is newEnv with hooks on the connection timers and on the server's listener
+// (socket buffer sizes). Both run before the server starts.
+func newEnvWith(t *testing.T, fb *fakeBackend, opt func(*Config), tune func(*timing), wrap func(net.Listener) net.Listener) *testEnv {
+	t.Helper()
+	cfg := Config{
+		Backend:          fb,
+		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CheckOrigin:      func(r *http.Request) bool { return r.Header.Get("Origin") != "http://evil.example" },
+		IdleRoomTimeout:  time.Minute,
+		CoalesceInterval: 20 * time.Millisecond,
+	}
+	if opt != nil {
+		opt(&cfg)
+	}
+	h := New(cfg)
+	h.t = timing{
+		writeWait:  2 * time.Second,
+		pongWait:   5 * time.Second,
+		pingPeriod: 4500 * time.Millisecond,
+		helloWait:  3 * time.Second,
+		closeGrace: 500 * time.Millisecond,
+	}
+	if tune != nil {
+		tune(&h.t)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := strconv.ParseInt(r.URL.Query().Get("p"), 10, 64)
+		if err != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeWS(w, r, p, "fr")
+	}))
+	if wrap != nil {
+		srv.Listener = wrap(srv.Listener)
+	}
+	srv.Start()
+	env := &testEnv{t: t, fb: fb, h: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if err := h.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: got %v, want nil", err)
+		}
+		srv.Close()
+		if n := fb.overlaps.Load(); n != 0 {
+			t.Errorf("overlapping commits: got %d, want 0", n)
+		}
+	})
+	return env
+}
+
+// srvMsg is any server message.
+type srvMsg struct {
+	Type       string          `json:"type"`
+	V          int             `json:"v"`
+	Workshop   int64           `json:"workshop"`
+	You        int64           `json:"you"`
+	Role       string          `json:"role"`
+	Moderator  bool            `json:"moderator"`
+	Group      int64           `json:"group"`
+	Seq        int64           `json:"seq"`
+	Name       string          `json:"name"`
+	Data       json.RawMessage `json:"data"`
+	State      json.RawMessage `json:"state"`
+	ID         string          `json:"id"`
+	Code       string          `json:"code"`
+	Message    string          `json:"message"`
+	Detail     string          `json:"detail"`
+	Online     int             `json:"online"`
+	ByRole     map[string]int  `json:"byRole"`
+	ByGroup    map[string]int  `json:"byGroup"`
+	ServerTime int64           `json:"serverTime"`
+}
+
+// client is a test participant whose messages are read eagerly into msgs.
+type client struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	msgs chan srvMsg
+	err  error // read error, valid once msgs is closed
+}
+
+func (e *testEnv) dial(p int64) *client {
+	e.t.Helper()
+	ws, resp, err := websocket.DefaultDialer.Dial(e.url+"?p="+strconv.FormatInt(p, 10), nil)
+	if err != nil {
+		e.t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	c := &client{t: e.t, ws: ws, msgs: make(chan srvMsg, 10000)}
+	go func() {
+		defer close(c.msgs)
+		for {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				c.err = err
+				return
+			}
+			var m srvMsg
+			if err := json.Unmarshal(b, &m); err != nil {
+				c.err = fmt.Errorf("bad server JSON %q: %w", b, err)
+				return
+			}
+			c.msgs <- m
+		}
+	}()
+	e.t.Cleanup(func() { ws.Close() })
+	return c
+}
+
+// join dials and says hello, then waits for welcome (and the snapshot when since is 0).
+func (e *testEnv) join(p, since int64) *client {
+	e.t.Helper()
+	c := e.dial(p)
+	c.send(map[string]any{"type": "hello", "v": 1, "workshop": testWS, "since": since})
+	c.expect("welcome")
+	if since == 0 {
+		c.expect("snapshot")
+	}
+	return c
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	if err := c.ws.WriteJSON(v); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// command sends a command and returns its id.
+func (c *client) command(name string, args any) string {
+	c.t.Helper()
+	id := newID()
+	c.send(map[string]any{"type": "command", "id": id, "name": name, "args": args})
+	return id
+}
+
+// emit asks the fake backend to commit one event.
+func (c *client) emit(name, audience string) string {
+	c.t.Helper()
+	return c.command("emit", map[string]any{"name": name, "audience": audience})
+}
+
+// next returns the next message that is not presence (presence comes at any time).
+func (c *client) next() srvMsg {
+	c.t.Helper()
+	for {
+		m := c.nextAny()
+		if m.Type != "presence" {
+			return m
+		}
+	}
+}
+
+func (c *client) nextAny() srvMsg {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			c.t.Fatalf("connection closed: %v", c.err)
+		}
+		return m
+	case <-time.After(wait):
+		c.t.Fatalf("no message within %v", wait)
+	}
+	panic("unreachable")
+}
+
+// expect reads the next non-presence message and checks its type.
+func (c *client) expect(typ string) srvMsg {
+	c.t.Helper()
+	m := c.next()
+	if m.Type != typ {
+		c.t.Fatalf("message type: got %q (%+v), want %q", m.Type, m, typ)
+	}
+	return m
+}
+
+// until collects non-presence messages up to and including the first that matches.
+func (c *client) until(match func(srvMsg) bool) []srvMsg {
+	c.t.Helper()
+	var out []srvMsg
+	for {
+		m := c.next()
+		out = append(out, m)
+		if match(m) {
+			return out
+		}
+	}
+}
+
+func isEvent(name string) func(srvMsg) bool {
+	return func(m srvMsg) bool { return m.Type == "event" && m.Name == name }
+}
+
+func isAck(id string) func(srvMsg) bool {
+	return func(m srvMsg) bool { return (m.Type == "ack" || m.Type == "reject") && m.ID == id }
+}
+
+// closed waits for the connection to end and returns the close code (-1 if none).
+func (c *client) closed() int {
+	c.t.Helper()
+	deadline := time.After(wait)
+	for {
+		select {
+		case _, ok := <-c.msgs:
+			if !ok {
+				var ce *websocket.CloseError
+				if errors.As(c.err, &ce) {
+					return ce.Code
+				}
+				return -1
+			}
+		case <-deadline:
+			c.t.Fatalf("connection still open after %v", wait)
+		}
+	}
+}
+
+// eventSeqs keeps the seqs of the events among msgs.
+func eventSeqs(msgs []srvMsg) []int64 {
+	var out []int64
+	for _, m := range msgs {
+		if m.Type == "event" {
+			out = append(out, m.Seq)
+		}
+	}
+	return out
+}
+
+func seqRange(from, to int64) []int64 {
+	var out []int64
+	for s := from; s <= to; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
+// eventually polls cond until it holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still false after %v", what, wait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// member adds a participant to the fake backend.
+func (e *testEnv) member(p int64, role string, moderator bool, group int64) {
+	e.fb.setMember(Viewer{Participant: p, Role: role, Moderator: moderator, Group: group})
+}
+
+// theRoom returns the live room of the test workshop.
+func (e *testEnv) theRoom() *room {
+	e.t.Helper()
+	e.h.mu.RLock()
+	defer e.h.mu.RUnlock()
+	r := e.h.rooms[testWS]
+	if r == nil {
+		e.t.Fatal("no room")
+	}
+	return r
+}

@@ -1,0 +1,318 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+var errClosing = errors.New("hub: shutting down")
+
+// Hub holds the live rooms of one node.
+type Hub struct {
+	cfg      Config
+	log      *slog.Logger
+	t        timing
+	upgrader websocket.Upgrader
+
+	// hardCtx bounds backend calls; it is cancelled only when Shutdown runs out of time,
+	// so that in-flight commits can finish during a graceful shutdown.
+	hardCtx    context.Context
+	hardCancel context.CancelFunc
+	closing    atomic.Bool
+	busCancel  func()
+	pool       *pool
+	viewerGen  atomic.Uint64 // bumped before every Backend.Viewers call (see room.join)
+
+	mu      sync.RWMutex
+	rooms   map[int64]*room
+	conns   map[*conn]struct{}
+	byUser  map[int64]map[*conn]struct{}
+	persons map[int64]*personLimiter
+	connWG  sync.WaitGroup // read and write pumps
+
+	stats struct {
+		events, evictions, commits, commands atomic.Int64
+	}
+}
+
+// Stats is a snapshot of the hub's counters.
+type Stats struct {
+	Rooms           int   // live rooms
+	Connections     int   // open WebSockets, joined or not
+	EventsDelivered int64 // event messages queued to connections (live and catch-up)
+	Evictions       int64 // connections closed because their send queue was full
+	Commits         int64 // successful Execute and Flush calls
+	Commands        int64 // commands in successful Execute calls (Commands/Commits ≈ batch size)
+}
+
+// New makes a hub. Backend and CheckOrigin are required: a hub without them would be
+// useless or unsafe, so their absence is a programming error and panics.
+func New(cfg Config) *Hub {
+	if cfg.Backend == nil {
+		panic("hub: New: Config.Backend is required")
+	}
+	if cfg.CheckOrigin == nil {
+		panic("hub: New: Config.CheckOrigin is required")
+	}
+	cfg = cfg.withDefaults()
+	h := &Hub{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		t:       defaultTiming,
+		rooms:   make(map[int64]*room),
+		conns:   make(map[*conn]struct{}),
+		byUser:  make(map[int64]map[*conn]struct{}),
+		persons: make(map[int64]*personLimiter),
+		pool:    newPool(cfg.SnapshotWorkers),
+	}
+	h.upgrader = websocket.Upgrader{
+		HandshakeTimeout: writeWait,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+		// Idle connections are the common case: share write buffers between writes.
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     cfg.CheckOrigin,
+	}
+	h.hardCtx, h.hardCancel = context.WithCancel(context.Background())
+	h.busCancel = cfg.Bus.Subscribe(h.Notify)
+	return h
+}
+
+func (h *Hub) nowMs() int64 { return h.cfg.Now().UnixMilli() }
+
+func (h *Hub) translate(lang, code string) string {
+	if h.cfg.Translate == nil {
+		return code
+	}
+	if s := h.cfg.Translate(lang, code); s != "" {
+		return s
+	}
+	return code
+}
+
+// ServeWS upgrades an already authenticated request for participant. The caller has
+// checked the session; the hub checks the Origin (Config.CheckOrigin), the protocol and
+// the participant's right to join the workshop named in hello.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64, language string) {
+	if h.closing.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has answered with an HTTP error
+	}
+	c := newConn(h, ws, participant, language)
+	c.readDone = make(chan struct{})
+	if !h.register(c) {
+		// Shutdown began during the handshake; no pump runs yet, so write here.
+		ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "going away"), time.Now().Add(h.t.writeWait))
+		ws.Close()
+		return
+	}
+	defer h.unregister(c)
+	go func() {
+		defer h.connWG.Done()
+		c.writePump()
+	}()
+	c.readPump(ws)
+	switch {
+	case c.room != nil:
+		c.room.leave(c)
+	case !c.closingQueued:
+		c.terminate(websocket.CloseNormalClosure, "")
+	}
+}
+
+// register records c for Disconnect, Shutdown and Stats; false when shutting down.
+func (h *Hub) register(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing.Load() {
+		return false
+	}
+	h.connWG.Add(2)
+	h.conns[c] = struct{}{}
+	set := h.byUser[c.participant]
+	if set == nil {
+		set = make(map[*conn]struct{})
+		h.byUser[c.participant] = set
+	}
+	set[c] = struct{}{}
+	p := h.persons[c.participant]
+	if p == nil {
+		p = &personLimiter{b: newBucket(h.cfg.PersonRate, h.cfg.PersonBurst, h.cfg.Now())}
+		h.persons[c.participant] = p
+	}
+	p.users++
+	c.limiter = newConnLimiter(&h.cfg, p, h.cfg.Now())
+	return true
+}
+
+func (h *Hub) unregister(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c)
+	if set := h.byUser[c.participant]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(h.byUser, c.participant)
+		}
+	}
+	if p := h.persons[c.participant]; p != nil {
+		if p.users--; p.users == 0 {
+			delete(h.persons, c.participant)
+		}
+	}
+	h.connWG.Done()
+}
+
+// room returns the running room of workshop ws, starting it (Backend.Open) if needed.
+// Concurrent joiners of a new room wait for the one Open call.
+func (h *Hub) room(ctx context.Context, ws int64) (*room, error) {
+	h.mu.Lock()
+	if h.closing.Load() {
+		h.mu.Unlock()
+		return nil, errClosing
+	}
+	r := h.rooms[ws]
+	starter := r == nil
+	if starter {
+		r = newRoom(h, ws)
+		h.rooms[ws] = r
+	}
+	h.mu.Unlock()
+	if starter {
+		h.start(ctx, r)
+	}
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.openErr != nil {
+		return nil, r.openErr
+	}
+	return r, nil
+}
+
+func (h *Hub) start(ctx context.Context, r *room) {
+	lastSeq, wakeAt, err := h.cfg.Backend.Open(ctx, r.id)
+	if err != nil {
+		h.retire(r)
+		r.openErr = err
+		close(r.ready)
+		close(r.commitDone)
+		close(r.done)
+		return
+	}
+	r.delivered = lastSeq
+	go r.run()
+	go r.commit(lastSeq, wakeAt)
+	close(r.ready)
+}
+
+// retire removes r from the map so that the next join starts a fresh room.
+func (h *Hub) retire(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+}
+
+// Notify is the bus cue: workshop ws reached seq somewhere. A room on this node that is
+// behind reads the gap from the log and fans it out; without a room it is a no-op.
+func (h *Hub) Notify(ws, seq int64) {
+	h.mu.RLock()
+	r := h.rooms[ws]
+	h.mu.RUnlock()
+	if r != nil {
+		// Safe while the room is still opening: the committer finds the cue when it starts.
+		r.notify(seq)
+	}
+}
+
+// Disconnect closes every socket of participant promptly (logout, revocation, erasure).
+// It does not wait for the sockets to be closed.
+func (h *Hub) Disconnect(participant int64) {
+	h.mu.RLock()
+	cs := make([]*conn, 0, len(h.byUser[participant]))
+	for c := range h.byUser[participant] {
+		cs = append(cs, c)
+	}
+	h.mu.RUnlock()
+	for _, c := range cs {
+		c.terminate(websocket.ClosePolicyViolation, "session ended")
+	}
+}
+
+// Shutdown refuses new connections and joins, lets in-flight commits finish and their
+// acks go out, closes every socket with 1001 and stops the rooms. If ctx ends first, it
+// cancels backend calls, drops the sockets and returns ctx.Err().
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing.Store(true)
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	h.busCancel()
+
+	for _, r := range rooms {
+		r.stop()
+	}
+	for _, c := range conns {
+		if !c.joined.Load() { // rooms close their own members, after the last acks
+			c.terminate(websocket.CloseGoingAway, "going away")
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, r := range rooms {
+			<-r.done
+		}
+		h.connWG.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		h.hardCancel()
+		for _, c := range conns {
+			c.abort(websocket.CloseGoingAway, "going away")
+		}
+	}
+	h.hardCancel()
+	if err == nil {
+		h.pool.stop()
+	}
+	return err
+}
+
+// Stats reports the hub's counters.
+func (h *Hub) Stats() Stats {
+	h.mu.RLock()
+	s := Stats{Rooms: len(h.rooms), Connections: len(h.conns)}
+	h.mu.RUnlock()
+	s.EventsDelivered = h.stats.events.Load()
+	s.Evictions = h.stats.evictions.Load()
+	s.Commits = h.stats.commits.Load()
+	s.Commands = h.stats.commands.Load()
+	return s
+}

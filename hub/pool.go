@@ -1,0 +1,77 @@
+package hub
+
+import "sync"
+
+// pool runs slow side work (snapshots, log catch-ups) on a fixed number of goroutines.
+// Submitting never blocks: a room must stay responsive during a reconnect storm, so jobs
+// wait in an unbounded FIFO whose length is bounded by the number of joining connections.
+type pool struct {
+	mu      sync.Mutex
+	jobs    []func()
+	stopped bool
+	wake    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newPool(workers int) *pool {
+	p := &pool{wake: make(chan struct{}, workers)}
+	for range workers {
+		p.wg.Add(1)
+		go p.work()
+	}
+	return p
+}
+
+// submit queues job; it reports false when the pool is stopped.
+func (p *pool) submit(job func()) bool {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return false
+	}
+	p.jobs = append(p.jobs, job)
+	// Signal under the lock so that stop cannot close wake in between.
+	select {
+	case p.wake <- struct{}{}:
+	default: // every worker already has a wake-up pending
+	}
+	p.mu.Unlock()
+	return true
+}
+
+func (p *pool) work() {
+	defer p.wg.Done()
+	for {
+		p.mu.Lock()
+		if p.stopped {
+			p.mu.Unlock()
+			return
+		}
+		if len(p.jobs) == 0 {
+			p.mu.Unlock()
+			<-p.wake
+			continue
+		}
+		job := p.jobs[0]
+		p.jobs[0] = nil
+		p.jobs = p.jobs[1:]
+		p.mu.Unlock()
+		job()
+	}
+}
+
+// stop drops queued jobs and waits for running ones; jobs must honour the hub's
+// context so that this returns promptly. It may be called more than once.
+func (p *pool) stop() {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		p.wg.Wait()
+		return
+	}
+	p.stopped = true
+	p.jobs = nil
+	p.mu.Unlock()
+	close(p.wake)
+	p.wg.Wait()
+}

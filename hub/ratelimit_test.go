@@ -1,0 +1,135 @@
+package hub
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestBucket(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	b := newBucket(2, 3, t0) // 2/s, burst 3
+	for i := range 3 {
+		if !b.take(t0) {
+			t.Fatalf("take %d within the burst: got false, want true", i)
+		}
+	}
+	if b.take(t0) {
+		t.Fatalf("take past the burst: got true, want false")
+	}
+	if !b.take(t0.Add(500 * time.Millisecond)) {
+		t.Fatalf("take after 0.5 s at 2/s: got false, want true")
+	}
+	if b.take(t0.Add(500 * time.Millisecond)) {
+		t.Fatalf("second take after 0.5 s: got true, want false")
+	}
+	// A long pause refills to the burst, not beyond.
+	later := t0.Add(time.Hour)
+	n := 0
+	for b.take(later) {
+		n++
+	}
+	if n != 3 {
+		t.Errorf("takes after a long pause: got %d, want 3", n)
+	}
+}
+
+func TestConnLimiterFlood(t *testing.T) {
+	cfg := Config{ConnRate: 10, ConnBurst: 5, PersonRate: 100, PersonBurst: 100}
+	t0 := time.Unix(1000, 0)
+	l := newConnLimiter(&cfg, &personLimiter{b: newBucket(100, 100, t0)}, t0)
+	// At a frozen clock the flood bucket holds 5×10×2 + 5 = 105 messages.
+	allowed, limited := 0, 0
+	for i := 0; ; i++ {
+		if !l.flood.take(t0) {
+			break
+		}
+		if l.allow(t0) {
+			allowed++
+		} else {
+			limited++
+		}
+		if i > 1000 {
+			t.Fatal("never flooding")
+		}
+	}
+	if allowed != 5 || limited != 100 {
+		t.Errorf("allowed, limited before flooding: got %d, %d, want 5, 100", allowed, limited)
+	}
+}
+
+func TestPersonLimiterShared(t *testing.T) {
+	cfg := Config{ConnRate: 100, ConnBurst: 100, PersonRate: 1, PersonBurst: 3}
+	t0 := time.Unix(1000, 0)
+	p := &personLimiter{b: newBucket(cfg.PersonRate, cfg.PersonBurst, t0)}
+	a, b := newConnLimiter(&cfg, p, t0), newConnLimiter(&cfg, p, t0)
+	got := []bool{a.allow(t0), b.allow(t0), a.allow(t0), b.allow(t0)}
+	want := []bool{true, true, true, false}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("message %d across two connections: got %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestCoalescer(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	k := coalescer{interval: 200 * time.Millisecond}
+	if d := k.delay(t0); d != 0 {
+		t.Errorf("first delay: got %v, want 0", d)
+	}
+	k.last = t0
+	tests := []struct {
+		at   time.Duration
+		want time.Duration
+	}{
+		{0, 200 * time.Millisecond},
+		{50 * time.Millisecond, 150 * time.Millisecond},
+		{200 * time.Millisecond, 0},
+		{time.Second, 0},
+	}
+	for _, tt := range tests {
+		if d := k.delay(t0.Add(tt.at)); d != tt.want {
+			t.Errorf("delay at +%v: got %v, want %v", tt.at, d, tt.want)
+		}
+	}
+}
+
+func TestLocalBus(t *testing.T) {
+	var b LocalBus
+	var got []int64
+	cancel := b.Subscribe(func(ws, seq int64) { got = append(got, ws*100+seq) })
+	b.Publish(context.Background(), 1, 2)
+	cancel()
+	cancel() // idempotent
+	b.Publish(context.Background(), 1, 3)
+	if len(got) != 1 || got[0] != 102 {
+		t.Errorf("cues: got %v, want [102]", got)
+	}
+}
+
+func TestPool(t *testing.T) {
+	p := newPool(2)
+	done := make(chan int, 10)
+	for i := range 10 {
+		if !p.submit(func() { done <- i }) {
+			t.Fatalf("submit %d: got false, want true", i)
+		}
+	}
+	seen := map[int]bool{}
+	for range 10 {
+		select {
+		case i := <-done:
+			seen[i] = true
+		case <-time.After(wait):
+			t.Fatal("job not run")
+		}
+	}
+	p.stop()
+	if len(seen) != 10 {
+		t.Errorf("jobs run: got %d, want 10", len(seen))
+	}
+	if p.submit(func() {}) {
+		t.Errorf("submit after stop: got true, want false")
+	}
+}

@@ -1,0 +1,245 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// readPump runs on the ServeWS goroutine: hello, join, then one message at a time.
+func (c *conn) readPump(ws *websocket.Conn) {
+	defer close(c.readDone)
+	t := c.h.t
+	ws.SetReadLimit(c.h.cfg.MaxMessageBytes)
+	// Control frames are answered by the write pump, never from here.
+	ws.SetPingHandler(func(data string) error {
+		c.queueCtl(outbound{control: websocket.PongMessage, data: []byte(data), ephemeral: true})
+		return nil
+	})
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(t.pongWait)) })
+	ws.SetCloseHandler(func(code int, _ string) error {
+		if code == websocket.CloseNoStatusReceived || code == websocket.CloseAbnormalClosure {
+			code = websocket.CloseNormalClosure
+		}
+		c.setClose(code, "") // echoed by the write pump's close frame
+		return nil
+	})
+
+	ws.SetReadDeadline(time.Now().Add(t.helloWait))
+	if !c.hello(ws) {
+		if c.closingQueued {
+			c.linger(ws)
+		}
+		return
+	}
+	for {
+		typ, data, err := ws.ReadMessage()
+		if err != nil {
+			c.readFailed(ws, err)
+			return
+		}
+		ws.SetReadDeadline(time.Now().Add(t.pongWait))
+		if !c.handle(typ, data) {
+			c.linger(ws)
+			return
+		}
+	}
+}
+
+// hello reads the first message, which must be a hello, and joins the room.
+func (c *conn) hello(ws *websocket.Conn) bool {
+	typ, data, err := ws.ReadMessage()
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.fail(websocket.ClosePolicyViolation, "hello expected", CodeNotJoined)
+			return false
+		}
+		c.readFailed(ws, err)
+		return false
+	}
+	if typ != websocket.TextMessage || !utf8.Valid(data) {
+		c.fail(websocket.CloseInvalidFramePayloadData, "invalid message", CodeBadMessage)
+		return false
+	}
+	m, err := DecodeClientMessage(data)
+	if err != nil {
+		var pe *ProtocolError
+		errors.As(err, &pe)
+		c.fail(websocket.ClosePolicyViolation, pe.Reason, pe.Code)
+		return false
+	}
+	if m.Type != "hello" {
+		c.fail(websocket.ClosePolicyViolation, "hello expected", CodeNotJoined)
+		return false
+	}
+	if !c.join(m) {
+		return false
+	}
+	ws.SetReadDeadline(time.Now().Add(c.h.t.pongWait))
+	return true
+}
+
+// join finds out who the participant is in the workshop and hands the connection to the
+// room, starting the room if needed. The viewer is read before the room is started so
+// that a forbidden hello never opens a room.
+func (c *conn) join(m ClientMessage) bool {
+	h := c.h
+	if h.closing.Load() {
+		c.fail(websocket.CloseGoingAway, "going away", CodeShuttingDown)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(h.hardCtx, joinWait)
+	defer cancel()
+	gen := h.viewerGen.Load()
+	v, err := h.cfg.Backend.Viewer(ctx, m.Workshop, c.participant)
+	switch {
+	case errors.Is(err, ErrForbidden):
+		c.fail(websocket.ClosePolicyViolation, "forbidden", CodeForbidden)
+		return false
+	case err != nil:
+		h.log.Error("hub: viewer", slog.Int64("workshop", m.Workshop), slog.Any("err", err))
+		c.fail(websocket.CloseInternalServerErr, "unavailable", CodeUnavailable)
+		return false
+	}
+	v.Participant = c.participant // the authenticated id, whatever the Backend echoed
+	if v.Language == "" {
+		v.Language = c.lang
+	}
+	c.viewer.Store(&v)
+	for {
+		r, err := h.room(ctx, m.Workshop)
+		if errors.Is(err, errClosing) {
+			c.fail(websocket.CloseGoingAway, "going away", CodeShuttingDown)
+			return false
+		}
+		if err != nil {
+			h.log.Error("hub: open room", slog.Int64("workshop", m.Workshop), slog.Any("err", err))
+			c.fail(websocket.CloseInternalServerErr, "unavailable", CodeUnavailable)
+			return false
+		}
+		select {
+		case r.joins <- joinReq{c: c, v: v, gen: gen, since: m.Since}:
+			c.room = r
+			c.joined.Store(true)
+			return true
+		case <-r.done:
+			// The room stopped between lookup and join (idle timeout or shutdown); the
+			// next lookup starts a fresh one or reports the shutdown.
+		case <-ctx.Done():
+			c.fail(websocket.CloseInternalServerErr, "unavailable", CodeUnavailable)
+			return false
+		case <-c.quit:
+			return false
+		}
+	}
+}
+
+// handle processes one message of a joined connection; false means stop reading.
+func (c *conn) handle(typ int, data []byte) bool {
+	if c.stopping() || c.dropped.Load() { // closing: accept nothing more from this socket
+		return false
+	}
+	if typ != websocket.TextMessage {
+		return c.refuse("", CodeBadMessage, "text frames only")
+	}
+	if !utf8.Valid(data) {
+		c.fail(websocket.CloseInvalidFramePayloadData, "invalid UTF-8", CodeBadMessage)
+		return false
+	}
+	now := c.h.cfg.Now()
+	// Flooding is judged before decoding so that a flood costs as little as possible.
+	if !c.limiter.flood.take(now) {
+		c.fail(websocket.ClosePolicyViolation, "rate limit", CodeRateLimited)
+		return false
+	}
+	m, err := DecodeClientMessage(data)
+	if !c.limiter.allow(now) {
+		return c.refuse(m.ID, CodeRateLimited, "")
+	}
+	if err != nil {
+		var pe *ProtocolError
+		errors.As(err, &pe)
+		return c.refuse(m.ID, pe.Code, pe.Reason)
+	}
+	switch m.Type {
+	case "ping":
+		return c.queueCtl(outbound{f: &pongFrame{Type: "pong"}, ephemeral: true})
+	case "hello":
+		return c.refuse("", CodeBadMessage, "already joined")
+	}
+	if c.h.closing.Load() {
+		return c.refuse(m.ID, CodeShuttingDown, "")
+	}
+	cmd := Command{ID: m.ID, Name: m.Name, Args: m.Args, By: *c.viewer.Load()}
+	if code := c.room.submit(cmdReq{c: c, cmd: cmd}); code != "" {
+		return c.refuse(m.ID, code, "")
+	}
+	return true
+}
+
+// refuse answers a message with a reject; false when the connection is being cut.
+func (c *conn) refuse(id, code, detail string) bool {
+	return c.queueCtl(outbound{f: &rejectFrame{
+		Type: "reject", ID: id, Code: code, Message: c.h.translate(c.language(), code), Detail: detail,
+	}})
+}
+
+func (c *conn) language() string {
+	if v := c.viewer.Load(); v != nil && v.Language != "" {
+		return v.Language
+	}
+	return c.lang
+}
+
+// fail queues an error frame and a close with code; the read pump then stops reading.
+func (c *conn) fail(code int, text, errCode string) {
+	c.setClose(code, text)
+	ef := &errorFrame{Type: "error", Code: errCode, Message: c.h.translate(c.language(), errCode)}
+	if c.queueCtl(outbound{f: ef, closing: true}) {
+		c.closingQueued = true
+	}
+}
+
+// readFailed records why reading stopped.
+func (c *conn) readFailed(ws *websocket.Conn, err error) {
+	var ce *websocket.CloseError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		// The peer closed; the close handler recorded its code.
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla already sent close 1009; record it for the write pump, then drain what
+		// is left of the oversized frame so that closing does not reset the connection.
+		c.setClose(websocket.CloseMessageTooBig, "message too large")
+		c.linger(ws)
+	case errors.As(err, &ne) && ne.Timeout():
+		c.setClose(websocket.CloseGoingAway, "timeout")
+	}
+}
+
+// linger keeps reading (and discarding) for a moment after the server decided to close,
+// so that the peer's unread bytes do not turn our close into a TCP reset that would
+// destroy the close frame (and error frame) before the peer reads them.
+func (c *conn) linger(ws *websocket.Conn) {
+	deadline := time.Now().Add(c.h.t.closeGrace)
+	ws.SetReadDeadline(deadline)
+	for {
+		if _, _, err := ws.NextReader(); err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return // the close handshake is complete
+			}
+			break
+		}
+	}
+	nc := ws.NetConn()
+	nc.SetReadDeadline(deadline)
+	io.Copy(io.Discard, nc)
+}

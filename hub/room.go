@@ -1,0 +1,316 @@
+package hub
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// joinReq hands a connection to its room. gen is the hub's viewer generation read before
+// the Backend.Viewer call, to tell whether the room's own viewers map is fresher.
+type joinReq struct {
+	c     *conn
+	v     Viewer
+	gen   uint64
+	since int64
+}
+
+type cmdReq struct {
+	c   *conn
+	cmd Command
+}
+
+// sentOutcome is an outcome on its way back to the connection that sent the command.
+type sentOutcome struct {
+	c   *conn
+	out Outcome
+}
+
+// delivery is what the committer hands to the room, in commit order.
+type delivery struct {
+	events     []Event          // contiguous, ascending
+	outcomes   []sentOutcome    // sent after the events
+	viewers    map[int64]Viewer // non-nil: applied right after the first ReloadViewers event
+	viewersGen uint64
+	// reset means the committer lost track of the log (a gap it could not read, or
+	// viewers it could not load): every member is closed and resumes by seq.
+	reset   bool
+	resetTo int64
+}
+
+// member is a connection as the room sees it.
+type member struct {
+	c    *conn
+	v    Viewer
+	last int64 // highest seq queued to this connection; later fan-out skips <= last
+	// The events of the delivery being fanned out, queued as one entry when it ends:
+	// a commit of many events takes one slot of the queue, not one per event.
+	batch []*websocket.PreparedMessage
+
+	// A catch-up (snapshot or log) is running in the pool: live events and outcomes
+	// wait in pending, in order, until it completes.
+	catching bool
+	from     int64 // room's delivered seq when the catch-up started
+	pending  []pendingItem
+}
+
+type pendingItem struct {
+	ev *Event // or
+	f  frame
+}
+
+// room is one live workshop. Everything below "owned" is touched only by run.
+type room struct {
+	h  *Hub
+	id int64
+
+	joins      chan joinReq // unbuffered: only a running room can accept a join
+	leaves     chan *conn
+	deliveries chan delivery
+	caughtUp   chan catchUpResult
+	inbox      chan cmdReq   // the committer's bounded command queue
+	cue        chan struct{} // a bus cue is pending (see notified)
+	notified   atomic.Int64
+
+	ready   chan struct{} // closed when Open returned
+	openErr error         // set before ready is closed
+
+	quit       chan struct{} // Shutdown asks the room to stop
+	quitOnce   sync.Once
+	stopCommit chan struct{} // the room asks the committer to finish
+	commitDone chan struct{}
+	done       chan struct{} // closed when the room goroutine has exited
+
+	// owned by run
+	members    map[*conn]*member
+	people     map[int64][]*member // by participant: Person fan-out and presence
+	delivered  int64               // seq of the last event fanned out by this room
+	ring       *ring
+	viewers    map[int64]Viewer // from the last ReloadViewers, nil before
+	viewersGen uint64
+	presence   presenceState
+	batched    []*member // members with a non-empty batch
+	idle       *time.Timer
+	idleC      <-chan time.Time
+}
+
+func newRoom(h *Hub, id int64) *room {
+	return &room{
+		h:          h,
+		id:         id,
+		joins:      make(chan joinReq),
+		leaves:     make(chan *conn, 64),
+		deliveries: make(chan delivery),
+		caughtUp:   make(chan catchUpResult),
+		inbox:      make(chan cmdReq, h.cfg.CommandQueue),
+		cue:        make(chan struct{}, 1),
+		ready:      make(chan struct{}),
+		quit:       make(chan struct{}),
+		stopCommit: make(chan struct{}),
+		commitDone: make(chan struct{}),
+		done:       make(chan struct{}),
+		members:    make(map[*conn]*member),
+		people:     make(map[int64][]*member),
+		ring:       newRing(h.cfg.RingSize),
+	}
+}
+
+func (r *room) stop() { r.quitOnce.Do(func() { close(r.quit) }) }
+
+// notify records a bus cue; the committer reads the log if it is behind.
+func (r *room) notify(seq int64) {
+	for {
+		old := r.notified.Load()
+		if seq <= old || r.notified.CompareAndSwap(old, seq) {
+			break
+		}
+	}
+	select {
+	case r.cue <- struct{}{}:
+	default: // a cue is already pending; it will read up to notified
+	}
+}
+
+// submit queues a command for the committer without ever blocking the read pump.
+func (r *room) submit(req cmdReq) string {
+	select {
+	case <-r.stopCommit:
+		return CodeShuttingDown
+	default:
+	}
+	select {
+	case r.inbox <- req:
+		return ""
+	default:
+		return CodeBusy
+	}
+}
+
+func (r *room) leave(c *conn) {
+	select {
+	case r.leaves <- c:
+	case <-r.done:
+	}
+}
+
+// run owns the room's state until the room stops (idle or shutdown).
+func (r *room) run() {
+	defer close(r.done)
+	r.armIdle()
+	for {
+		select {
+		case req := <-r.joins:
+			r.join(req)
+		case c := <-r.leaves:
+			if m := r.members[c]; m != nil {
+				r.drop(m, dropPrompt, 0, "")
+			}
+		case d := <-r.deliveries:
+			r.deliver(d)
+		case res := <-r.caughtUp:
+			r.finishCatchUp(res)
+		case <-r.presence.c:
+			r.sendPresence()
+		case <-r.idleC:
+			r.idleC = nil
+			if len(r.members) == 0 {
+				r.h.retire(r)
+				r.shutdown()
+				return
+			}
+		case <-r.quit:
+			r.h.retire(r)
+			r.shutdown()
+			return
+		}
+	}
+}
+
+// shutdown lets the committer finish its batch (acks included), then closes every
+// member gracefully: queued messages first, then close 1001.
+func (r *room) shutdown() {
+	close(r.stopCommit)
+	for waiting := true; waiting; {
+		select {
+		case d := <-r.deliveries:
+			r.deliver(d)
+		case <-r.commitDone:
+			waiting = false
+		}
+	}
+	for _, m := range r.members {
+		r.drop(m, dropGraceful, websocket.CloseGoingAway, "going away")
+	}
+	r.presence.stop()
+	if r.idle != nil {
+		r.idle.Stop()
+	}
+}
+
+func (r *room) armIdle() {
+	if r.idle == nil {
+		r.idle = time.NewTimer(r.h.cfg.IdleRoomTimeout)
+	} else {
+		r.idle.Reset(r.h.cfg.IdleRoomTimeout)
+	}
+	r.idleC = r.idle.C
+}
+
+func (r *room) join(req joinReq) {
+	c, v := req.c, req.v
+	if r.viewers != nil && r.viewersGen > req.gen {
+		// Memberships changed after the joiner read its viewer: the room's map is fresher.
+		nv, ok := r.viewers[c.participant]
+		if !ok {
+			r.refuse(c, CodeForbidden)
+			return
+		}
+		v = mergeViewer(v, nv)
+		c.viewer.Store(&v)
+	}
+	m := &member{c: c, v: v}
+	r.members[c] = m
+	r.people[v.Participant] = append(r.people[v.Participant], m)
+	if r.idleC != nil {
+		r.idle.Stop()
+		r.idleC = nil
+	}
+	r.presence.mark(r)
+	r.enqueue(m, outbound{f: &welcomeFrame{
+		Type: "welcome", V: ProtocolVersion, Workshop: r.id, You: v.Participant,
+		Role: v.Role, Moderator: v.Moderator, Group: v.Group,
+	}})
+	r.resume(m, req.since)
+}
+
+// refuse closes a connection the room will not take, with an error frame.
+func (r *room) refuse(c *conn, code string) {
+	c.setClose(websocket.ClosePolicyViolation, code)
+	c.dropped.Store(true)
+	select { // the queue of a connection that was never a member is empty
+	case c.send <- outbound{f: &errorFrame{Type: "error", Code: code, Message: r.h.translate(c.language(), code)}}:
+	default:
+	}
+	close(c.send)
+}
+
+type dropMode uint8
+
+const (
+	dropGraceful dropMode = iota // write what is queued, then close (shutdown, refusals)
+	dropPrompt                   // close without draining (the peer left or is leaving)
+	dropAbort                    // close the socket now (slow consumer)
+)
+
+// drop removes m from the room; the room is the only one that closes send.
+func (r *room) drop(m *member, mode dropMode, code int, text string) {
+	c := m.c
+	delete(r.members, c)
+	ps := r.people[m.v.Participant]
+	for i, pm := range ps {
+		if pm == m {
+			ps = append(ps[:i:i], ps[i+1:]...)
+			break
+		}
+	}
+	if len(ps) == 0 {
+		delete(r.people, m.v.Participant)
+	} else {
+		r.people[m.v.Participant] = ps
+	}
+	if code != 0 {
+		c.setClose(code, text)
+	}
+	c.dropped.Store(true)
+	switch mode {
+	case dropPrompt:
+		c.terminate(websocket.CloseNormalClosure, "")
+	case dropAbort:
+		c.abort(code, text)
+	}
+	close(c.send)
+	r.presence.mark(r)
+	if len(r.members) == 0 {
+		r.armIdle()
+	}
+}
+
+// dropWithError closes m after an error frame (graceful, so the frame goes out).
+func (r *room) dropWithError(m *member, closeCode int, code string) {
+	f := &errorFrame{Type: "error", Code: code, Message: r.h.translate(m.v.Language, code)}
+	select {
+	case m.c.send <- outbound{f: f}:
+	default:
+	}
+	r.drop(m, dropGraceful, closeCode, code)
+}
+
+func mergeViewer(old, nv Viewer) Viewer {
+	nv.Participant = old.Participant
+	if nv.Language == "" {
+		nv.Language = old.Language
+	}
+	return nv
+}
