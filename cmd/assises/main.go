@@ -1,0 +1,175 @@
+// Command assises runs the Assises deliberation platform.
+//
+//	assises [serve]      start the server (the default)
+//	assises migrate      apply database migrations and exit
+//	assises demo         seed the demo process (idempotent) and print an organiser link
+//	assises admin link   print a new one-time organiser sign-in link
+//	assises admin invite create participants of a workshop and print their sign-in links
+//	                     (test invitations for the load generator, or a quick start)
+//
+// Configuration comes from flags, or the environment: ASSISES_ADDR, DATABASE_URL,
+// ASSISES_PUBLIC_URL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	_ "time/tzdata" // sessions are shown in Brussels time even on a machine without zone files
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/storage"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "assises:", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything a command needs, built once from flags and environment.
+type config struct {
+	addr      string
+	dsn       string
+	publicURL *url.URL
+	seedDemo  bool
+	logLevel  slog.Level
+	// admin invite
+	workshop      int64
+	count         int
+	organisations int
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "admin" {
+		if len(args) == 0 || (args[0] != "link" && args[0] != "invite") {
+			return errors.New("usage: assises admin link | assises admin invite -workshop ID -count N")
+		}
+		cmd, args = "admin "+args[0], args[1:]
+	}
+	cfg, err := parseConfig(cmd, args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, logger, stdout)
+	case "migrate":
+		db, err := openAndMigrate(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	case "demo":
+		return demoCommand(ctx, cfg, logger, stdout)
+	case "admin link":
+		return adminLink(ctx, cfg, logger, stdout)
+	case "admin invite":
+		return adminInvite(ctx, cfg, logger, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "usage: assises [serve|migrate|demo|admin link] [flags]")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (try: serve, migrate, demo, admin link)", cmd)
+}
+
+func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("assises "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("ASSISES_ADDR", ":8080"), "address to listen on (ASSISES_ADDR)")
+	dsn := fs.String("db", os.Getenv("DATABASE_URL"), "database: postgres://… or a SQLite file path; empty: "+storage.DefaultSQLitePath+" (DATABASE_URL)")
+	public := fs.String("public-url", os.Getenv("ASSISES_PUBLIC_URL"), "the URL people use to reach the server (ASSISES_PUBLIC_URL); default http://localhost:<port>")
+	seed := fs.Bool("seed-demo", false, "on an empty database, seed the demo process (make run sets it)")
+	verbose := fs.Bool("v", false, "log every request")
+	var workshop int64
+	var count, orgs int
+	if cmd == "admin invite" {
+		fs.Int64Var(&workshop, "workshop", 0, "the workshop to invite people to")
+		fs.IntVar(&count, "count", 1, "how many people to create")
+		fs.IntVar(&orgs, "organisations", 50, "how many organisations they come from")
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
+		workshop: workshop, count: count, organisations: orgs}
+	if *verbose {
+		cfg.logLevel = slog.LevelDebug
+	}
+	raw := *public
+	if raw == "" {
+		raw = "http://localhost" + portOf(*addr)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return config{}, fmt.Errorf("public URL %q must look like https://assises.example.org", raw)
+	}
+	cfg.publicURL = u
+	return cfg, nil
+}
+
+func portOf(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			if addr[i:] == ":80" {
+				return ""
+			}
+			return addr[i:]
+		}
+	}
+	return ""
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func openAndMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*bun.DB, error) {
+	db, err := storage.Open(ctx, cfg.dsn, storage.Options{})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := migrations.Migrate(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	logger.Info("database ready", "database", storage.Describe(cfg.dsn), "migrations applied", len(applied))
+	return db, nil
+}
+
+// organiserLink creates a one-time sign-in link for the platform organiser.
+func organiserLink(ctx context.Context, db *bun.DB, public *url.URL) (string, error) {
+	org, _, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	token, _, err := deliberation.CreateInvitation(ctx, db, org.ID, nil, 24*time.Hour, true)
+	if err != nil {
+		return "", err
+	}
+	return public.JoinPath("i", token).String(), nil
+}

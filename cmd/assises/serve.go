@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/hub"
+	"github.com/assises/assises/server"
+)
+
+// shutdownGrace bounds a graceful stop: in-flight commits finish and sockets close with 1001
+// within it, then the process exits anyway.
+const shutdownGrace = 10 * time.Second
+
+func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	db, err := openAndMigrate(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if cfg.seedDemo {
+		created, err := demo.Seed(ctx, db)
+		if err != nil {
+			return err
+		}
+		if created {
+			logger.Info("demo process seeded", "slug", demo.Slug)
+		}
+	}
+	_, firstStart, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+	if err != nil {
+		return err
+	}
+
+	translate, err := server.Translator()
+	if err != nil {
+		return err
+	}
+	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
+	rooms := hub.New(hub.Config{
+		Backend:     server.NewBackend(engine),
+		Logger:      logger,
+		CheckOrigin: server.SameOrigin(cfg.publicURL),
+		Translate:   translate,
+	})
+	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+
+	fmt.Fprintf(stdout, "Assises is running: %s\n", cfg.publicURL)
+	// The organiser link is printed on a fresh database, and at every start of `make run`
+	// (-seed-demo), which is a developer's machine; in production `assises admin link` prints one.
+	if firstStart || cfg.seedDemo {
+		link, err := organiserLink(ctx, db, cfg.publicURL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Sign in as organiser (one-time link, valid 24 h): %s\n", link)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down", "grace", shutdownGrace)
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	// Stop the rooms first: new joins are refused, in-flight commits finish and are
+	// acknowledged, sockets close with 1001 so that clients reconnect to the next process.
+	if err := rooms.Shutdown(stopCtx); err != nil {
+		logger.Warn("rooms did not stop cleanly", "err", err)
+	}
+	if err := srv.Shutdown(stopCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("http server did not stop cleanly", "err", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,340 @@
+// Package liveclient speaks the Assises WebSocket protocol (docs/protocol.md) as a browser
+// would: it authenticates with the session cookie, joins a workshop, sends commands with
+// client-made ids and keeps the events it receives in sequence order, dropping duplicates.
+// The end-to-end tests and the load generator are written with it.
+package liveclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+)
+
+// Message is any server message; only the fields of its type are set.
+type Message struct {
+	Type       string          `json:"type"`
+	V          int             `json:"v,omitempty"`
+	Workshop   int64           `json:"workshop,omitempty"`
+	You        int64           `json:"you,omitempty"`
+	Role       string          `json:"role,omitempty"`
+	Moderator  bool            `json:"moderator,omitempty"`
+	Group      int64           `json:"group,omitempty"`
+	Seq        int64           `json:"seq,omitempty"`
+	Name       string          `json:"name,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	State      json.RawMessage `json:"state,omitempty"`
+	At         int64           `json:"at,omitempty"`
+	ID         string          `json:"id,omitempty"`
+	Code       string          `json:"code,omitempty"`
+	Message    string          `json:"message,omitempty"`
+	Online     int             `json:"online,omitempty"`
+	ByRole     map[string]int  `json:"byRole,omitempty"`
+	ByGroup    map[string]int  `json:"byGroup,omitempty"`
+	ServerTime int64           `json:"serverTime,omitempty"`
+
+	Received time.Time `json:"-"` // local receipt time
+}
+
+// Outcome is the answer to a command: an ack (Code == "") or a reject.
+type Outcome struct {
+	ID      string
+	Seq     int64
+	Code    string
+	Message string
+}
+
+// Accepted reports whether the command was acknowledged.
+func (o Outcome) Accepted() bool { return o.Code == "" }
+
+// Config says where and who.
+type Config struct {
+	URL      string      // ws://host:port/ws
+	Origin   string      // the public URL's origin, as a browser sends it
+	Cookie   http.Cookie // the session cookie
+	Workshop int64
+}
+
+// Client is one participant's connection, with resume.
+type Client struct {
+	cfg Config
+
+	mu        sync.Mutex
+	conn      *websocket.Conn
+	welcome   Message
+	lastSeq   int64
+	snapshots []Message
+	events    []Message // every event received, in seq order, without duplicates
+	duplicate int       // events received again (resume overlap), dropped
+	outcomes  map[string]Outcome
+	waiters   []chan struct{}
+	presence  Message
+	closed    error // why the current connection ended, once it has
+	done      chan struct{}
+}
+
+// Dial connects, says hello with since = 0 (a snapshot) and waits for the welcome.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	c := &Client{cfg: cfg, outcomes: map[string]Outcome{}}
+	if err := c.connect(ctx, 0); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// connect opens a socket and joins with the given since.
+func (c *Client) connect(ctx context.Context, since int64) error {
+	h := http.Header{}
+	h.Set("Origin", c.cfg.Origin)
+	h.Set("Cookie", (&c.cfg.Cookie).String())
+	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, c.cfg.URL, h)
+	if err != nil {
+		if resp != nil {
+			return fmt.Errorf("liveclient: dial: %w (HTTP %d)", err, resp.StatusCode)
+		}
+		return fmt.Errorf("liveclient: dial: %w", err)
+	}
+	hello := map[string]any{"type": "hello", "v": 1, "workshop": c.cfg.Workshop, "since": since}
+	if err := conn.WriteJSON(hello); err != nil {
+		conn.Close()
+		return fmt.Errorf("liveclient: hello: %w", err)
+	}
+	var w Message
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.ReadJSON(&w); err != nil {
+		conn.Close()
+		return fmt.Errorf("liveclient: welcome: %w", err)
+	}
+	conn.SetReadDeadline(time.Time{})
+	if w.Type != "welcome" {
+		conn.Close()
+		return fmt.Errorf("liveclient: got %s %s %s before welcome", w.Type, w.Code, w.Message)
+	}
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.conn, c.welcome, c.closed, c.done = conn, w, nil, done
+	c.mu.Unlock()
+	go c.readLoop(conn, done)
+	return nil
+}
+
+func (c *Client) readLoop(conn *websocket.Conn, done chan struct{}) {
+	defer close(done)
+	for {
+		var m Message
+		if err := conn.ReadJSON(&m); err != nil {
+			c.mu.Lock()
+			c.closed = err
+			c.notifyLocked()
+			c.mu.Unlock()
+			return
+		}
+		m.Received = time.Now()
+		c.mu.Lock()
+		switch m.Type {
+		case "snapshot":
+			c.snapshots = append(c.snapshots, m)
+			if m.Seq > c.lastSeq {
+				c.lastSeq = m.Seq
+			}
+		case "event":
+			if m.Seq <= c.lastSeq {
+				c.duplicate++
+			} else {
+				c.lastSeq = m.Seq
+				c.events = append(c.events, m)
+			}
+		case "ack", "reject":
+			c.outcomes[m.ID] = Outcome{ID: m.ID, Seq: m.Seq, Code: m.Code, Message: m.Message}
+		case "presence":
+			c.presence = m
+		case "viewer":
+			c.welcome.Role, c.welcome.Moderator, c.welcome.Group = m.Role, m.Moderator, m.Group
+		}
+		c.notifyLocked()
+		c.mu.Unlock()
+	}
+}
+
+func (c *Client) notifyLocked() {
+	for _, w := range c.waiters {
+		close(w)
+	}
+	c.waiters = nil
+}
+
+// wait blocks until cond holds (checked under the lock) or ctx ends.
+func (c *Client) wait(ctx context.Context, cond func() bool) error {
+	for {
+		c.mu.Lock()
+		if cond() {
+			c.mu.Unlock()
+			return nil
+		}
+		ch := make(chan struct{})
+		c.waiters = append(c.waiters, ch)
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Send sends a command with the given id without waiting.
+func (c *Client) Send(id, name string, args any) error {
+	b, err := json.Marshal(args)
+	if err != nil {
+		return err
+	}
+	msg := map[string]any{"type": "command", "id": id, "name": name, "args": json.RawMessage(b)}
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	return conn.WriteJSON(msg)
+}
+
+// ErrClosed is returned while waiting when the connection ends first.
+var ErrClosed = errors.New("liveclient: connection closed")
+
+// Await waits for the outcome of command id.
+func (c *Client) Await(ctx context.Context, id string) (Outcome, error) {
+	var out Outcome
+	var closed error
+	err := c.wait(ctx, func() bool {
+		o, ok := c.outcomes[id]
+		out, closed = o, c.closed
+		return ok || closed != nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	if out.ID == "" {
+		return Outcome{}, fmt.Errorf("%w: %v", ErrClosed, closed)
+	}
+	return out, nil
+}
+
+// Do sends a command with a new id and waits for its outcome.
+func (c *Client) Do(ctx context.Context, name string, args any) (Outcome, error) {
+	id := uuid.NewString()
+	if err := c.Send(id, name, args); err != nil {
+		return Outcome{}, err
+	}
+	return c.Await(ctx, id)
+}
+
+// WaitSeq waits until the client has seen every event up to seq (or a snapshot past it).
+func (c *Client) WaitSeq(ctx context.Context, seq int64) error {
+	return c.wait(ctx, func() bool { return c.lastSeq >= seq })
+}
+
+// WaitEvent waits for an event matching pred, among those received so far and later.
+func (c *Client) WaitEvent(ctx context.Context, pred func(Message) bool) (Message, error) {
+	var found Message
+	err := c.wait(ctx, func() bool {
+		for _, e := range c.events {
+			if pred(e) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
+
+// Reconnect closes the socket and joins again with since = the last seq seen.
+func (c *Client) Reconnect(ctx context.Context) error {
+	c.Close()
+	c.mu.Lock()
+	since := c.lastSeq
+	c.mu.Unlock()
+	return c.connect(ctx, since)
+}
+
+// ReconnectFrom joins again with an explicit since (tests of too-old or unknown positions).
+func (c *Client) ReconnectFrom(ctx context.Context, since int64) error {
+	c.Close()
+	return c.connect(ctx, since)
+}
+
+// Close closes the socket and waits for the reader to stop.
+func (c *Client) Close() {
+	c.mu.Lock()
+	conn, done := c.conn, c.done
+	c.mu.Unlock()
+	if conn == nil {
+		return
+	}
+	conn.Close()
+	<-done
+}
+
+// Done is closed when the current connection ends.
+func (c *Client) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}
+
+// Err says why the current connection ended (nil while it is open).
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// Welcome returns the last welcome (updated by viewer messages).
+func (c *Client) Welcome() Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.welcome
+}
+
+// LastSeq is the highest sequence number seen.
+func (c *Client) LastSeq() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastSeq
+}
+
+// Events returns a copy of the events received, in order.
+func (c *Client) Events() []Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Message(nil), c.events...)
+}
+
+// Snapshots returns the snapshots received, in order.
+func (c *Client) Snapshots() []Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Message(nil), c.snapshots...)
+}
+
+// Duplicates counts events received a second time and dropped.
+func (c *Client) Duplicates() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.duplicate
+}
+
+// Presence returns the last presence message.
+func (c *Client) Presence() Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.presence
+}
+
+// WaitSnapshots waits until n snapshots have arrived in all (the first comes after Dial).
+func (c *Client) WaitSnapshots(ctx context.Context, n int) error {
+	return c.wait(ctx, func() bool { return len(c.snapshots) >= n })
+}

@@ -1,0 +1,208 @@
+// Package stack assembles the whole product for end-to-end tests: a real database (SQLite or
+// PostgreSQL), the deliberation engine, the hub and the HTTP server behind httptest, plus
+// helpers to create a workshop and sign people in, and liveclient connections to it.
+package stack
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/hub"
+	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/server"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// Stack is one running product.
+type Stack struct {
+	DB      *bun.DB
+	Hub     *hub.Hub
+	Server  *httptest.Server
+	Process *deliberation.Process
+	Logs    *Logs
+}
+
+// Options tune the hub for a test (zero values: the product's defaults).
+type Options struct {
+	Hub func(*hub.Config)
+}
+
+// New starts the product on a fresh database of the given kind ("sqlite" or "postgres").
+func New(t testing.TB, kind string, opts Options) *Stack {
+	t.Helper()
+	db := storagetest.Open(t, kind)
+	logs := &Logs{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	public, _ := url.Parse(srv.URL)
+	translate, err := server.Translator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := hub.Config{
+		Backend:     server.NewBackend(deliberation.NewEngine(db, deliberation.EngineOptions{})),
+		Logger:      logger,
+		CheckOrigin: server.SameOrigin(public),
+		Translate:   translate,
+	}
+	if opts.Hub != nil {
+		opts.Hub(&cfg)
+	}
+	rooms := hub.New(cfg)
+	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Stack{DB: db, Hub: rooms, Server: srv, Logs: logs}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rooms.Shutdown(ctx)
+		srv.Close()
+	})
+	s.Process = &deliberation.Process{Slug: "test", Title: "Assises de test", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
+	if err := deliberation.CreateProcess(context.Background(), db, s.Process); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Workshop creates a workshop session of the stack's process.
+func (s *Stack) Workshop(t testing.TB, title string) *deliberation.Workshop {
+	t.Helper()
+	start := time.Now().UTC().Truncate(time.Minute)
+	w := &deliberation.Workshop{ProcessID: s.Process.ID, Title: title, StartsAt: start, EndsAt: start.Add(210 * time.Minute), Place: "COOP"}
+	if err := deliberation.CreateWorkshop(context.Background(), s.DB, w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// Person is someone signed in.
+type Person struct {
+	Participant *deliberation.Participant
+	Cookie      http.Cookie
+}
+
+// Join creates a participant of the process from an organisation, registers them (confirmed)
+// in the given workshops, and signs them in. A moderator is appointed in those workshops.
+func (s *Stack) Join(t testing.TB, name, organisation string, role deliberation.Role, workshops ...*deliberation.Workshop) Person {
+	t.Helper()
+	ctx := context.Background()
+	processRole := role
+	if role == deliberation.RoleModerator {
+		processRole = deliberation.RoleParticipant
+	}
+	p, err := deliberation.CreateParticipant(ctx, s.DB, deliberation.NewParticipant{
+		ProcessID: &s.Process.ID, Role: processRole, Organisation: organisation,
+		Person: deliberation.Person{DisplayName: name, Language: "fr"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range workshops {
+		if err := deliberation.AddRegistration(ctx, s.DB, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+			t.Fatal(err)
+		}
+		if role == deliberation.RoleModerator {
+			if err := deliberation.AppointToWorkshop(ctx, s.DB, w.ID, p.ID, deliberation.RoleModerator); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	token, err := deliberation.CreateSession(ctx, s.DB, p.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Person{Participant: p, Cookie: http.Cookie{Name: "assises_session", Value: token}}
+}
+
+// Config returns the liveclient configuration for a person joining a workshop.
+func (s *Stack) Config(p Person, w *deliberation.Workshop) liveclient.Config {
+	return liveclient.Config{
+		URL:      "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/ws",
+		Origin:   s.Server.URL,
+		Cookie:   p.Cookie,
+		Workshop: w.ID,
+	}
+}
+
+// Connect joins a workshop over a real WebSocket; the connection is closed at the end of the test.
+func (s *Stack) Connect(t testing.TB, p Person, w *deliberation.Workshop) *liveclient.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	c, err := liveclient.Dial(ctx, s.Config(p, w))
+	if err != nil {
+		t.Fatalf("%s joins workshop %d: %v", p.Cookie.Name, w.ID, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// MustDo sends a command and fails the test unless it is acknowledged.
+func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := c.Do(ctx, name, args)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if !out.Accepted() {
+		t.Fatalf("%s %v: refused with %s (%s)", name, args, out.Code, out.Message)
+	}
+	return out
+}
+
+// MustRefuse sends a command and fails the test unless it is refused with code.
+func MustRefuse(t testing.TB, c *liveclient.Client, code, name string, args any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := c.Do(ctx, name, args)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if out.Code != code {
+		t.Fatalf("%s %v: got %q, want refusal %q", name, args, out.Code, code)
+	}
+}
+
+// Logs collects log lines (tests check that no token or personal data reaches them).
+type Logs struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+// Write appends to the log.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Ctx is a context for one step of a test: generous, so a slow machine never fails a test.
+func Ctx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,536 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
+)
+
+// The organiser's JSON API (/api/organise/…): processes, themes, sessions with their agenda,
+// people and their invitation links, moderators per session, registrations. Every route needs
+// an organiser session; every state-changing one also needs the session's CSRF token in the
+// X-CSRF-Token header (see csrfToken).
+
+// localLayout is how the organiser page reads and writes times: Brussels wall-clock time, the
+// value of an <input type="datetime-local">, whatever the zone of the browser or the server.
+const localLayout = "2006-01-02T15:04"
+
+// Limits on what an organiser types.
+const (
+	maxTitle = 200
+	maxText  = 4000
+	maxName  = 120
+)
+
+// organiser returns the signed-in organiser, or answers 401/403 and returns nil. For methods
+// that change something it also checks the CSRF token.
+func (h *handler) organiser(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.log.Error("organiser api: current participant", "err", err)
+		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+		return nil
+	}
+	if p == nil {
+		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
+		return nil
+	}
+	if p.Role != deliberation.RoleOrganiser {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return nil
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if err := h.checkCSRF(r); err != nil {
+			h.writeJSONError(w, r, http.StatusForbidden, "org_csrf")
+			return nil
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return p
+}
+
+// decodeBody reads a JSON body strictly into dst; on failure it answers 400 and returns false.
+func (h *handler) decodeBody(w http.ResponseWriter, r *http.Request, dst any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		h.writeJSONError(w, r, http.StatusBadRequest, "invalid_args")
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		h.writeJSONError(w, r, http.StatusBadRequest, "invalid_args")
+		return false
+	}
+	return true
+}
+
+// fieldError is a refusal that names the field the organiser must correct.
+func (h *handler) fieldError(w http.ResponseWriter, r *http.Request, code, field string) {
+	h.writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{
+		"code": code, "field": field, "message": h.catalog.T(h.lang(r), "err."+code),
+	}})
+}
+
+// storeError answers a store failure: 404 for ErrNotFound, 500 otherwise.
+func (h *handler) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	h.log.Error("organiser api", "route", r.Pattern, "err", err)
+	h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+}
+
+// --- views -----------------------------------------------------------------------------------
+
+type processJSON struct {
+	ID                   int64    `json:"id"`
+	Slug                 string   `json:"slug"`
+	Title                string   `json:"title"`
+	Description          string   `json:"description"`
+	Languages            []string `json:"languages"`
+	Capacity             int      `json:"capacity"`
+	PerOrgCap            int      `json:"perOrgCap"`
+	RegistrationDeadline string   `json:"registrationDeadline"`
+	InvitationRequired   bool     `json:"invitationRequired"`
+	PublicURL            string   `json:"publicUrl"`
+}
+
+type themeJSON struct {
+	ID       int64  `json:"id"`
+	Position int    `json:"position"`
+	Title    string `json:"title"`
+	Why      string `json:"why"`
+}
+
+type agendaJSON struct {
+	Kind           string `json:"kind"`
+	Title          string `json:"title"`
+	Phase          string `json:"phase"`
+	PlannedMinutes int    `json:"plannedMinutes"`
+}
+
+type workshopJSON struct {
+	ID         int64        `json:"id"`
+	ThemeID    *int64       `json:"themeId"`
+	Title      string       `json:"title"`
+	Starts     string       `json:"starts"`
+	Ends       string       `json:"ends"`
+	When       string       `json:"when"`
+	Place      string       `json:"place"`
+	Code       string       `json:"code"`
+	Capacity   int          `json:"capacity"`
+	Phase      string       `json:"phase"`
+	Agenda     []agendaJSON `json:"agenda"`
+	Moderators []int64      `json:"moderators"`
+}
+
+func (h *handler) processView(p *deliberation.Process) processJSON {
+	v := processJSON{
+		ID: p.ID, Slug: p.Slug, Title: p.Title, Description: p.Description,
+		Languages: splitLanguages(p.Languages), Capacity: p.Capacity, PerOrgCap: p.PerOrgCap,
+		InvitationRequired: p.InvitationRequired, PublicURL: h.publicURL.JoinPath("p", p.Slug).String(),
+	}
+	if p.RegistrationDeadline != nil {
+		v.RegistrationDeadline = p.RegistrationDeadline.In(brussels).Format(localLayout)
+	}
+	return v
+}
+
+func themeJSONOf(t *deliberation.Theme) themeJSON {
+	return themeJSON{ID: t.ID, Position: t.Position, Title: t.Title, Why: t.Why}
+}
+
+func workshopJSONOf(lang string, w *deliberation.Workshop, agenda []deliberation.AgendaItem, moderators []int64) workshopJSON {
+	v := workshopJSON{
+		ID: w.ID, ThemeID: w.ThemeID, Title: w.Title, Place: w.Place, Code: w.Code, Capacity: w.Capacity,
+		Phase:  string(w.Phase),
+		Starts: w.StartsAt.In(brussels).Format(localLayout), Ends: w.EndsAt.In(brussels).Format(localLayout),
+		When:   formatSession(lang, w.StartsAt, w.EndsAt),
+		Agenda: []agendaJSON{}, Moderators: moderators,
+	}
+	if v.Moderators == nil {
+		v.Moderators = []int64{}
+	}
+	for _, a := range agenda {
+		v.Agenda = append(v.Agenda, agendaJSON{Kind: a.Kind, Title: a.Title, Phase: string(a.Phase), PlannedMinutes: a.PlannedMinutes})
+	}
+	return v
+}
+
+func splitLanguages(s string) []string {
+	out := []string{}
+	for _, l := range strings.Split(s, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// --- processes -------------------------------------------------------------------------------
+
+// apiOrganiseProcesses lists the processes this organiser may set up.
+func (h *handler) apiOrganiseProcesses(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	ps, err := deliberation.ListProcesses(r.Context(), h.db)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	out := []processJSON{}
+	for i := range ps {
+		if mayOrganise(me, ps[i].ID) {
+			out = append(out, h.processView(&ps[i]))
+		}
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"processes": out, "canCreate": isPlatformOrganiser(me)})
+}
+
+// apiOrganiseProcess returns one process with everything the organiser page shows.
+func (h *handler) apiOrganiseProcess(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	lang := h.lang(r)
+	themes, err := deliberation.ListThemes(ctx, h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	workshops, err := deliberation.ListWorkshops(ctx, h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	roles, err := deliberation.ListProcessWorkshopRoles(ctx, h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	moderators := map[int64][]int64{}
+	for _, wr := range roles {
+		if wr.Role == deliberation.RoleModerator {
+			moderators[wr.WorkshopID] = append(moderators[wr.WorkshopID], wr.ParticipantID)
+		}
+	}
+	out := map[string]any{"process": h.processView(p)}
+	tj := []themeJSON{}
+	for i := range themes {
+		tj = append(tj, themeJSONOf(&themes[i]))
+	}
+	out["themes"] = tj
+	wj := []workshopJSON{}
+	for i := range workshops {
+		agenda, err := deliberation.ListAgenda(ctx, h.db, workshops[i].ID)
+		if err != nil {
+			h.storeError(w, r, err)
+			return
+		}
+		wj = append(wj, workshopJSONOf(lang, &workshops[i], agenda, moderators[workshops[i].ID]))
+	}
+	out["workshops"] = wj
+	people, err := h.peopleView(r, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	out["people"] = people
+	regs, err := deliberation.ListProcessRegistrations(ctx, h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	rj := []registrationJSON{}
+	for _, reg := range regs {
+		rj = append(rj, registrationJSON{
+			WorkshopID: reg.WorkshopID, ParticipantID: reg.ParticipantID, Status: reg.Status,
+			DisplayName: reg.DisplayName, Organisation: reg.Organisation, Role: string(reg.Role),
+			CheckedIn: reg.CheckedInAt != nil,
+		})
+	}
+	out["registrations"] = rj
+	out["notebook"] = h.notebookURL(p.ID)
+	h.writeJSON(w, http.StatusOK, out)
+}
+
+// notebookURL is the address of a process's notebook when that page exists in this build, else
+// "": the organiser page shows no link to a page that is not there.
+func (h *handler) notebookURL(processID int64) string {
+	u := fmt.Sprintf("/organise/processes/%d/notebook", processID)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return ""
+	}
+	if _, pattern := h.routes().Handler(req); pattern == "" || pattern == "/" {
+		return ""
+	}
+	return u
+}
+
+// organisedProcess loads the process named by a path value and checks that me may set it up.
+func (h *handler) organisedProcess(w http.ResponseWriter, r *http.Request, me *deliberation.Participant, name string) (*deliberation.Process, bool) {
+	id, ok := pathID(r, name)
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return nil, false
+	}
+	p, err := deliberation.GetProcess(r.Context(), h.db, id)
+	if err != nil {
+		h.storeError(w, r, err)
+		return nil, false
+	}
+	if !mayOrganise(me, p.ID) {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return nil, false
+	}
+	return p, true
+}
+
+type processInput struct {
+	Slug                 string   `json:"slug"`
+	Title                string   `json:"title"`
+	Description          string   `json:"description"`
+	Languages            []string `json:"languages"`
+	Capacity             int      `json:"capacity"`
+	PerOrgCap            int      `json:"perOrgCap"`
+	RegistrationDeadline string   `json:"registrationDeadline"`
+	InvitationRequired   bool     `json:"invitationRequired"`
+}
+
+// apply checks the input and copies it onto p; it returns the code and field of a refusal.
+func (in *processInput) apply(p *deliberation.Process) (code, field string) {
+	in.Title = strings.TrimSpace(in.Title)
+	switch {
+	case in.Title == "":
+		return "empty", "title"
+	case len(in.Title) > maxTitle:
+		return "too_long", "title"
+	case len(in.Description) > maxText:
+		return "too_long", "description"
+	case in.Capacity < 0 || in.Capacity > 100000:
+		return "invalid_args", "capacity"
+	case in.PerOrgCap < 0 || in.PerOrgCap > 100000:
+		return "invalid_args", "perOrgCap"
+	}
+	var langs []string
+	for _, l := range in.Languages {
+		if i18n.Normalise(l) != l {
+			return "invalid_args", "languages"
+		}
+		langs = append(langs, l)
+	}
+	if len(langs) == 0 {
+		langs = i18n.Languages
+	}
+	p.Title, p.Description = in.Title, strings.TrimSpace(in.Description)
+	p.Languages = strings.Join(langs, ",")
+	p.Capacity, p.PerOrgCap, p.InvitationRequired = in.Capacity, in.PerOrgCap, in.InvitationRequired
+	p.RegistrationDeadline = nil
+	if in.RegistrationDeadline != "" {
+		t, err := time.ParseInLocation(localLayout, in.RegistrationDeadline, brussels)
+		if err != nil {
+			return "org_dates", "registrationDeadline"
+		}
+		t = t.UTC()
+		p.RegistrationDeadline = &t
+	}
+	return "", ""
+}
+
+// apiOrganiseCreateProcess creates a process (platform organisers only).
+func (h *handler) apiOrganiseCreateProcess(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	if !isPlatformOrganiser(me) {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return
+	}
+	var in processInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	p := &deliberation.Process{}
+	if code, field := in.apply(p); code != "" {
+		h.fieldError(w, r, code, field)
+		return
+	}
+	p.Slug = slugify(in.Slug)
+	if p.Slug == "" {
+		p.Slug = slugify(in.Title)
+	}
+	if p.Slug == "" {
+		h.fieldError(w, r, "empty", "slug")
+		return
+	}
+	if _, err := deliberation.GetProcessBySlug(r.Context(), h.db, p.Slug); err == nil {
+		h.fieldError(w, r, "org_slug_taken", "slug")
+		return
+	}
+	if err := deliberation.CreateProcess(r.Context(), h.db, p); err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusCreated, map[string]any{"process": h.processView(p)})
+}
+
+// apiOrganiseUpdateProcess saves a process's settings.
+func (h *handler) apiOrganiseUpdateProcess(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	var in processInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	if code, field := in.apply(p); code != "" {
+		h.fieldError(w, r, code, field)
+		return
+	}
+	if err := deliberation.UpdateProcess(r.Context(), h.db, p); err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"process": h.processView(p)})
+}
+
+// slugify turns a title into the last part of a process's public address:
+// "Assises du Logement" → "assises-du-logement".
+func slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// --- themes ----------------------------------------------------------------------------------
+
+type themeInput struct {
+	Position int    `json:"position"`
+	Title    string `json:"title"`
+	Why      string `json:"why"`
+}
+
+func (in *themeInput) apply(t *deliberation.Theme) (code, field string) {
+	in.Title = strings.TrimSpace(in.Title)
+	switch {
+	case in.Title == "":
+		return "empty", "title"
+	case len(in.Title) > maxTitle:
+		return "too_long", "title"
+	case len(in.Why) > maxText:
+		return "too_long", "why"
+	}
+	t.Title, t.Why = in.Title, strings.TrimSpace(in.Why)
+	if in.Position > 0 {
+		t.Position = in.Position
+	}
+	return "", ""
+}
+
+// apiOrganiseCreateTheme adds a theme at the end of a process's list.
+func (h *handler) apiOrganiseCreateTheme(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	var in themeInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	existing, err := deliberation.ListThemes(r.Context(), h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	t := &deliberation.Theme{ProcessID: p.ID, Position: len(existing) + 1}
+	if code, field := in.apply(t); code != "" {
+		h.fieldError(w, r, code, field)
+		return
+	}
+	if err := deliberation.CreateTheme(r.Context(), h.db, t); err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusCreated, map[string]any{"theme": themeJSONOf(t)})
+}
+
+// apiOrganiseUpdateTheme saves a theme.
+func (h *handler) apiOrganiseUpdateTheme(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	t, err := deliberation.GetTheme(r.Context(), h.db, id)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	if !mayOrganise(me, t.ProcessID) {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return
+	}
+	var in themeInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	if code, field := in.apply(t); code != "" {
+		h.fieldError(w, r, code, field)
+		return
+	}
+	if err := deliberation.UpdateTheme(r.Context(), h.db, t); err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"theme": themeJSONOf(t)})
+}

@@ -1,0 +1,431 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
+)
+
+// invitationTTL is how long a link an organiser hands out stays good: long enough to cover a
+// series of sessions. It is not single-use (a person may open it on a second phone); a new
+// link revokes the previous ones.
+const invitationTTL = 60 * 24 * time.Hour
+
+// --- sessions --------------------------------------------------------------------------------
+
+type workshopInput struct {
+	ThemeID  *int64       `json:"themeId"`
+	Title    string       `json:"title"`
+	Starts   string       `json:"starts"`
+	Ends     string       `json:"ends"`
+	Place    string       `json:"place"`
+	Capacity int          `json:"capacity"`
+	Agenda   []agendaJSON `json:"agenda"`
+}
+
+// maxAgendaItems bounds a session's timetable.
+const maxAgendaItems = 40
+
+// apply checks the input and copies it onto w; themes are the process's.
+func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.Theme) (agenda []deliberation.AgendaItem, code, field string) {
+	in.Title = strings.TrimSpace(in.Title)
+	switch {
+	case in.Title == "":
+		return nil, "empty", "title"
+	case len(in.Title) > maxTitle:
+		return nil, "too_long", "title"
+	case len(in.Place) > maxTitle:
+		return nil, "too_long", "place"
+	case in.Capacity < 0 || in.Capacity > 100000:
+		return nil, "invalid_args", "capacity"
+	case len(in.Agenda) > maxAgendaItems:
+		return nil, "too_long", "agenda"
+	}
+	if in.ThemeID != nil {
+		found := false
+		for _, t := range themes {
+			found = found || t.ID == *in.ThemeID
+		}
+		if !found {
+			return nil, "invalid_args", "themeId"
+		}
+	}
+	starts, err1 := time.ParseInLocation(localLayout, in.Starts, brussels)
+	ends, err2 := time.ParseInLocation(localLayout, in.Ends, brussels)
+	if err1 != nil {
+		return nil, "org_dates", "starts"
+	}
+	if err2 != nil || !ends.After(starts) {
+		return nil, "org_dates", "ends"
+	}
+	for _, a := range in.Agenda {
+		a.Title = strings.TrimSpace(a.Title)
+		ph := deliberation.Phase(a.Phase)
+		switch {
+		case a.Title == "":
+			return nil, "empty", "agenda"
+		case len(a.Title) > maxTitle || len(a.Kind) > 40:
+			return nil, "too_long", "agenda"
+		case a.Phase != "" && !ph.Valid():
+			return nil, "invalid_args", "agenda"
+		case a.PlannedMinutes < 0 || a.PlannedMinutes > 24*60:
+			return nil, "invalid_args", "agenda"
+		}
+		kind := a.Kind
+		if kind == "" {
+			kind = "item"
+			if ph != "" {
+				kind = "phase"
+			}
+		}
+		agenda = append(agenda, deliberation.AgendaItem{Kind: kind, Title: a.Title, Phase: ph, PlannedMinutes: a.PlannedMinutes})
+	}
+	w.ThemeID, w.Title, w.Place, w.Capacity = in.ThemeID, in.Title, strings.TrimSpace(in.Place), in.Capacity
+	w.StartsAt, w.EndsAt = starts.UTC(), ends.UTC()
+	return agenda, "", ""
+}
+
+// apiOrganiseCreateWorkshop adds a session to a process, with its agenda.
+func (h *handler) apiOrganiseCreateWorkshop(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	h.saveWorkshop(w, r, p.ID, &deliberation.Workshop{ProcessID: p.ID}, true)
+}
+
+// apiOrganiseUpdateWorkshop saves a session and replaces its agenda.
+func (h *handler) apiOrganiseUpdateWorkshop(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	ws, ok := h.organisedWorkshop(w, r, me)
+	if !ok {
+		return
+	}
+	h.saveWorkshop(w, r, ws.ProcessID, ws, false)
+}
+
+func (h *handler) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int64, ws *deliberation.Workshop, create bool) {
+	ctx := r.Context()
+	var in workshopInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	themes, err := deliberation.ListThemes(ctx, h.db, processID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	agenda, code, field := in.apply(ws, themes)
+	if code != "" {
+		h.fieldError(w, r, code, field)
+		return
+	}
+	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if create {
+			if err := deliberation.CreateWorkshop(ctx, tx, ws); err != nil {
+				return err
+			}
+		} else if err := deliberation.UpdateWorkshop(ctx, tx, ws); err != nil {
+			return err
+		}
+		return deliberation.SetAgenda(ctx, tx, ws.ID, agenda)
+	})
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if create {
+		status = http.StatusCreated
+	}
+	items, err := deliberation.ListAgenda(ctx, h.db, ws.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, status, map[string]any{"workshop": workshopJSONOf(h.lang(r), ws, items, nil)})
+}
+
+// organisedWorkshop loads the workshop named by {id} and checks that me may set it up.
+func (h *handler) organisedWorkshop(w http.ResponseWriter, r *http.Request, me *deliberation.Participant) (*deliberation.Workshop, bool) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return nil, false
+	}
+	ws, err := deliberation.GetWorkshop(r.Context(), h.db, id)
+	if err != nil {
+		h.storeError(w, r, err)
+		return nil, false
+	}
+	if !mayOrganise(me, ws.ProcessID) {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return nil, false
+	}
+	return ws, true
+}
+
+// --- people ----------------------------------------------------------------------------------
+
+type personJSON struct {
+	ID           int64  `json:"id"`
+	Role         string `json:"role"`
+	DisplayName  string `json:"displayName"`
+	Organisation string `json:"organisation"`
+	Email        string `json:"email"`
+	Language     string `json:"language"`
+	ServiceUser  bool   `json:"serviceUser"`
+	Erased       bool   `json:"erased"`
+}
+
+type registrationJSON struct {
+	WorkshopID    int64  `json:"workshopId"`
+	ParticipantID int64  `json:"participantId"`
+	Status        string `json:"status"`
+	DisplayName   string `json:"displayName"`
+	Organisation  string `json:"organisation"`
+	Role          string `json:"role"`
+	CheckedIn     bool   `json:"checkedIn"`
+}
+
+func (h *handler) peopleView(r *http.Request, processID int64) ([]personJSON, error) {
+	rows, err := deliberation.ListPeople(r.Context(), h.db, processID)
+	if err != nil {
+		return nil, err
+	}
+	out := []personJSON{}
+	for _, row := range rows {
+		p := personJSON{
+			ID: row.ParticipantID, Role: string(row.Role), DisplayName: row.DisplayName,
+			Organisation: row.Organisation, Language: row.Language, ServiceUser: row.ServiceUser,
+			Erased: row.ErasedAt != nil,
+		}
+		if row.Email != nil {
+			p.Email = *row.Email
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+type personInput struct {
+	DisplayName  string  `json:"displayName"`
+	Organisation string  `json:"organisation"`
+	Email        string  `json:"email"`
+	Language     string  `json:"language"`
+	Role         string  `json:"role"`
+	ServiceUser  bool    `json:"serviceUser"`
+	Workshops    []int64 `json:"workshops"`
+}
+
+// apiOrganiseInvite adds a person to a process, registers them in the chosen sessions and
+// returns their personal link, which the organiser hands out (on paper, by message…).
+func (h *handler) apiOrganiseInvite(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	var in personInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	in.Email = strings.TrimSpace(in.Email)
+	role := deliberation.Role(in.Role)
+	if in.Role == "" {
+		role = deliberation.RoleParticipant
+	}
+	switch {
+	case in.DisplayName == "":
+		h.fieldError(w, r, "empty", "displayName")
+		return
+	case len(in.DisplayName) > maxName:
+		h.fieldError(w, r, "too_long", "displayName")
+		return
+	case len(in.Organisation) > maxTitle:
+		h.fieldError(w, r, "too_long", "organisation")
+		return
+	case in.Language != "" && i18n.Normalise(in.Language) != in.Language:
+		h.fieldError(w, r, "invalid_args", "language")
+		return
+	case !role.Valid() || (role == deliberation.RoleOrganiser && !isPlatformOrganiser(me)):
+		h.fieldError(w, r, "invalid_args", "role")
+		return
+	}
+	var email *string
+	if in.Email != "" {
+		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > maxTitle {
+			h.fieldError(w, r, "org_email", "email")
+			return
+		}
+		email = &in.Email
+	}
+	ctx := r.Context()
+	workshops, err := deliberation.ListWorkshops(ctx, h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	var chosen []*deliberation.Workshop
+	for _, id := range in.Workshops {
+		var found *deliberation.Workshop
+		for i := range workshops {
+			if workshops[i].ID == id {
+				found = &workshops[i]
+			}
+		}
+		if found == nil {
+			h.fieldError(w, r, "invalid_args", "workshops")
+			return
+		}
+		chosen = append(chosen, found)
+	}
+	var token string
+	var who *deliberation.Participant
+	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		who, err = deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+			ProcessID: &p.ID, Role: role, Organisation: in.Organisation,
+			Person: deliberation.Person{DisplayName: in.DisplayName, Email: email, Language: in.Language, ServiceUser: in.ServiceUser},
+		})
+		if err != nil {
+			return err
+		}
+		for _, ws := range chosen {
+			if err := deliberation.AddRegistration(ctx, tx, ws, who.ID, deliberation.RegistrationConfirmed); err != nil {
+				return err
+			}
+		}
+		var landing *int64
+		if len(chosen) > 0 {
+			landing = &chosen[0].ID
+		}
+		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, landing, invitationTTL, false)
+		return err
+	})
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	people, err := h.peopleView(r, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	var person personJSON
+	for _, pj := range people {
+		if pj.ID == who.ID {
+			person = pj
+		}
+	}
+	h.writeJSON(w, http.StatusCreated, map[string]any{"person": person, "link": h.publicURL.JoinPath("i", token).String()})
+}
+
+type linkInput struct {
+	Workshop *int64 `json:"workshop"`
+}
+
+// apiOrganiseNewLink makes a new personal link for a person (lost card, new phone) and revokes
+// the earlier ones.
+func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	ctx := r.Context()
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	who, err := deliberation.GetParticipant(ctx, h.db, id)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	if who.ProcessID == nil || !mayOrganise(me, *who.ProcessID) || who.ErasedAt != nil {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return
+	}
+	var in linkInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	if in.Workshop != nil {
+		ws, err := deliberation.GetWorkshop(ctx, h.db, *in.Workshop)
+		if err != nil || ws.ProcessID != *who.ProcessID {
+			h.fieldError(w, r, "invalid_args", "workshop")
+			return
+		}
+	}
+	var token string
+	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := deliberation.RevokeInvitations(ctx, tx, who.ID); err != nil {
+			return err
+		}
+		var err error
+		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, in.Workshop, invitationTTL, false)
+		return err
+	})
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusCreated, map[string]any{"link": h.publicURL.JoinPath("i", token).String()})
+}
+
+// apiOrganiseAppoint makes a person a moderator of one session (PUT) or takes it back (DELETE).
+func (h *handler) apiOrganiseAppoint(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	ws, ok := h.organisedWorkshop(w, r, me)
+	if !ok {
+		return
+	}
+	pid, ok := pathID(r, "participant")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	ctx := r.Context()
+	who, err := deliberation.GetParticipant(ctx, h.db, pid)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	if who.ProcessID == nil || *who.ProcessID != ws.ProcessID {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	if r.Method == http.MethodDelete {
+		err = deliberation.RemoveWorkshopRole(ctx, h.db, ws.ID, who.ID)
+	} else {
+		err = deliberation.SetWorkshopRole(ctx, h.db, ws.ID, who.ID, deliberation.RoleModerator)
+	}
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,398 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// signInAs signs a fresh browser in as participant p through an invitation link.
+func (s *site) signInAs(t *testing.T, p int64, workshop *int64) *http.Client {
+	t.Helper()
+	token, _, err := deliberation.CreateInvitation(context.Background(), s.db, p, workshop, time.Hour, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.client(t)
+	if resp, _ := get(t, c, s.srv.URL+"/i/"+token); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: got %d, want 303", resp.StatusCode)
+	}
+	return c
+}
+
+var csrfAttr = regexp.MustCompile(`data-csrf="([^"]+)"`)
+
+// organiserDesk signs the platform organiser in and returns the browser and the CSRF token
+// the organiser page carries.
+func (s *site) organiserDesk(t *testing.T) (*http.Client, string) {
+	t.Helper()
+	org, _, err := deliberation.EnsurePlatformOrganiser(context.Background(), s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.signInAs(t, org.ID, nil)
+	resp, body := get(t, c, s.srv.URL+"/organise")
+	if resp.StatusCode != 200 {
+		t.Fatalf("organise page: got %d, want 200", resp.StatusCode)
+	}
+	m := csrfAttr.FindStringSubmatch(body)
+	if m == nil || len(m[1]) < 40 {
+		t.Fatalf("organise page carries no CSRF token")
+	}
+	return c, m[1]
+}
+
+// call sends a JSON request and decodes the JSON answer into out (when not nil).
+func call(t *testing.T, c *http.Client, method, u, csrf string, in, out any, header ...string) int {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, u, body)
+	req.Header.Set("Content-Type", "application/json")
+	if csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, u, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type apiProcess struct {
+	Process struct {
+		ID    int64  `json:"id"`
+		Slug  string `json:"slug"`
+		Title string `json:"title"`
+	} `json:"process"`
+	Themes []struct {
+		ID    int64  `json:"id"`
+		Title string `json:"title"`
+	} `json:"themes"`
+	Workshops []struct {
+		ID         int64   `json:"id"`
+		Title      string  `json:"title"`
+		Starts     string  `json:"starts"`
+		Code       string  `json:"code"`
+		Moderators []int64 `json:"moderators"`
+		Agenda     []struct {
+			Title, Phase string
+		} `json:"agenda"`
+	} `json:"workshops"`
+	People []struct {
+		ID          int64  `json:"id"`
+		DisplayName string `json:"displayName"`
+		Email       string `json:"email"`
+		ServiceUser bool   `json:"serviceUser"`
+	} `json:"people"`
+	Registrations []struct {
+		WorkshopID    int64  `json:"workshopId"`
+		ParticipantID int64  `json:"participantId"`
+		Status        string `json:"status"`
+	} `json:"registrations"`
+	Notebook string `json:"notebook"`
+}
+
+type apiErr struct {
+	Error struct{ Code, Field, Message string } `json:"error"`
+}
+
+func TestOrganiserSetsUpASessionAndInvites(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		s := newSite(t, db)
+		c, csrf := s.organiserDesk(t)
+		api := s.srv.URL + "/api/organise"
+
+		var created apiProcess
+		if st := call(t, c, "POST", api+"/processes", csrf, map[string]any{
+			"title": "Journées des Missions Locales", "description": "Neuf groupes de travail.",
+			"capacity": 30, "perOrgCap": 2, "languages": []string{"fr", "nl"}, "invitationRequired": true,
+		}, &created); st != http.StatusCreated {
+			t.Fatalf("create process: got %d, want 201", st)
+		}
+		pid := created.Process.ID
+		if created.Process.Slug != "journees-des-missions-locales" {
+			t.Errorf("slug: got %q, want journees-des-missions-locales", created.Process.Slug)
+		}
+		var dup apiErr
+		if st := call(t, c, "POST", api+"/processes", csrf, map[string]any{"title": "Journées des Missions Locales"}, &dup); st != 400 || dup.Error.Code != "org_slug_taken" {
+			t.Errorf("same slug twice: got %d %+v, want 400 org_slug_taken", st, dup.Error)
+		}
+		var theme struct{ Theme struct{ ID int64 } }
+		if st := call(t, c, "POST", fmt.Sprintf("%s/processes/%d/themes", api, pid), csrf, map[string]any{"title": "Emploi", "why": "Parce que."}, &theme); st != 201 {
+			t.Fatalf("create theme: got %d", st)
+		}
+		if st := call(t, c, "PUT", fmt.Sprintf("%s/themes/%d", api, theme.Theme.ID), csrf, map[string]any{"title": "Emploi et formation", "why": "Parce que."}, nil); st != 200 {
+			t.Fatalf("update theme: got %d", st)
+		}
+		session := map[string]any{
+			"themeId": theme.Theme.ID, "title": "GT 1", "starts": "2024-03-12T09:30", "ends": "2024-03-12T12:30",
+			"place": "Bruxelles", "capacity": 0,
+			"agenda": []map[string]any{{"title": "Accueil", "phase": "lobby", "plannedMinutes": 30}, {"title": "Diagnostic", "phase": "diagnostic", "plannedMinutes": 60}},
+		}
+		var ws struct{ Workshop struct{ ID int64 } }
+		if st := call(t, c, "POST", fmt.Sprintf("%s/processes/%d/workshops", api, pid), csrf, session, &ws); st != 201 {
+			t.Fatalf("create workshop: got %d", st)
+		}
+		wid := ws.Workshop.ID
+		var bad apiErr
+		session["ends"] = "2024-03-12T08:00"
+		if st := call(t, c, "PUT", fmt.Sprintf("%s/workshops/%d", api, wid), csrf, session, &bad); st != 400 || bad.Error.Field != "ends" {
+			t.Errorf("ends before starts: got %d %+v, want 400 on ends", st, bad.Error)
+		}
+		session["ends"], session["title"] = "2024-03-12T13:00", "GT 1 — emploi"
+		if st := call(t, c, "PUT", fmt.Sprintf("%s/workshops/%d", api, wid), csrf, session, nil); st != 200 {
+			t.Fatalf("update workshop: got %d", st)
+		}
+
+		// Invite a participant into the session: the answer carries the link to hand out.
+		var inv struct {
+			Person struct{ ID int64 }
+			Link   string
+		}
+		if st := call(t, c, "POST", fmt.Sprintf("%s/processes/%d/people", api, pid), csrf, map[string]any{
+			"displayName": "Ana", "organisation": "Mission Locale de Saint-Gilles", "email": "ana@example.org",
+			"role": "participant", "language": "fr", "serviceUser": true, "workshops": []int64{wid},
+		}, &inv); st != 201 {
+			t.Fatalf("invite: got %d", st)
+		}
+		if !strings.HasPrefix(inv.Link, s.srv.URL+"/i/") {
+			t.Fatalf("invitation link %q, want %s/i/…", inv.Link, s.srv.URL)
+		}
+
+		var got apiProcess
+		if st := call(t, c, "GET", fmt.Sprintf("%s/processes/%d", api, pid), "", nil, &got); st != 200 {
+			t.Fatalf("get process: got %d", st)
+		}
+		if len(got.Themes) != 1 || got.Themes[0].Title != "Emploi et formation" {
+			t.Errorf("themes: got %+v", got.Themes)
+		}
+		if len(got.Workshops) != 1 || got.Workshops[0].Title != "GT 1 — emploi" || got.Workshops[0].Starts != "2024-03-12T09:30" || len(got.Workshops[0].Agenda) != 2 {
+			t.Errorf("workshops: got %+v, want GT 1 — emploi at 09:30 Brussels with 2 agenda items", got.Workshops)
+		}
+		if len(got.People) != 1 || got.People[0].Email != "ana@example.org" || !got.People[0].ServiceUser {
+			t.Errorf("people: got %+v", got.People)
+		}
+		if len(got.Registrations) != 1 || got.Registrations[0].Status != "confirmed" || got.Registrations[0].ParticipantID != inv.Person.ID {
+			t.Errorf("registrations: got %+v", got.Registrations)
+		}
+		if got.Notebook != "" {
+			t.Errorf("notebook link %q while no notebook page exists", got.Notebook)
+		}
+
+		// The person opens the link: they land in their session, as a participant.
+		ana := s.client(t)
+		resp, _ := get(t, ana, inv.Link)
+		if loc := resp.Header.Get("Location"); loc != fmt.Sprintf("/w/%d", wid) {
+			t.Fatalf("invitation lands on %q, want /w/%d", loc, wid)
+		}
+		resp, body := get(t, ana, fmt.Sprintf("%s/w/%d", s.srv.URL, wid))
+		if resp.StatusCode != 200 || !strings.Contains(body, fmt.Sprintf(`data-workshop="%d"`, wid)) || !strings.Contains(body, "js/participant.js") {
+			t.Fatalf("participant page: %d", resp.StatusCode)
+		}
+		if resp, _ := get(t, ana, fmt.Sprintf("%s/w/%d/moderate", s.srv.URL, wid)); resp.StatusCode != 403 {
+			t.Fatalf("participant on the moderator console: got %d, want 403", resp.StatusCode)
+		}
+		// Another session of the process, where she has no place: closed to her, as the room is.
+		var other struct{ Workshop struct{ ID int64 } }
+		session["title"] = "GT 2"
+		if st := call(t, c, "POST", fmt.Sprintf("%s/processes/%d/workshops", api, pid), csrf, session, &other); st != 201 {
+			t.Fatalf("create second workshop: got %d", st)
+		}
+		if resp, _ := get(t, ana, fmt.Sprintf("%s/w/%d", s.srv.URL, other.Workshop.ID)); resp.StatusCode != 403 {
+			t.Fatalf("participant in a session she is not registered for: got %d, want 403", resp.StatusCode)
+		}
+		if st := call(t, ana, "GET", api+"/processes", "", nil, nil); st != 403 {
+			t.Fatalf("participant on the organiser API: got %d, want 403", st)
+		}
+		// Appointed moderator of the session, the console opens; taken back, it closes.
+		mod := fmt.Sprintf("%s/workshops/%d/moderators/%d", api, wid, inv.Person.ID)
+		if st := call(t, c, "PUT", mod, csrf, nil, nil); st != 204 {
+			t.Fatalf("appoint: got %d", st)
+		}
+		if resp, _ := get(t, ana, fmt.Sprintf("%s/w/%d/moderate", s.srv.URL, wid)); resp.StatusCode != 200 {
+			t.Fatalf("appointed moderator on the console: got %d, want 200", resp.StatusCode)
+		}
+		call(t, c, "GET", fmt.Sprintf("%s/processes/%d", api, pid), "", nil, &got)
+		if len(got.Workshops[0].Moderators) != 1 || got.Workshops[0].Moderators[0] != inv.Person.ID {
+			t.Errorf("moderators: got %v, want [%d]", got.Workshops[0].Moderators, inv.Person.ID)
+		}
+		if st := call(t, c, "DELETE", mod, csrf, nil, nil); st != 204 {
+			t.Fatalf("remove moderator: got %d", st)
+		}
+		if resp, _ := get(t, ana, fmt.Sprintf("%s/w/%d/moderate", s.srv.URL, wid)); resp.StatusCode != 403 {
+			t.Fatalf("moderator taken back: got %d, want 403", resp.StatusCode)
+		}
+
+		// A new link revokes the old one.
+		var fresh struct{ Link string }
+		if st := call(t, c, "POST", fmt.Sprintf("%s/people/%d/link", api, inv.Person.ID), csrf, map[string]any{"workshop": wid}, &fresh); st != 201 || fresh.Link == inv.Link {
+			t.Fatalf("new link: got %d %q", st, fresh.Link)
+		}
+		if resp, _ := get(t, s.client(t), inv.Link); resp.StatusCode != 404 {
+			t.Fatalf("old link after a new one: got %d, want 404", resp.StatusCode)
+		}
+
+		// The QR code of the session and the join-by-code path.
+		resp, svg := get(t, ana, fmt.Sprintf("%s/w/%d/qr.svg", s.srv.URL, wid))
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(svg, "<svg") {
+			t.Fatalf("qr: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		code := got.Workshops[0].Code
+		resp, _ = get(t, ana, s.srv.URL+"/j/"+strings.ToLower(code))
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != fmt.Sprintf("/w/%d", wid) {
+			t.Fatalf("join by code: got %d %q, want 303 to /w/%d", resp.StatusCode, loc, wid)
+		}
+		resp, body = get(t, s.client(t), s.srv.URL+"/j/"+code)
+		if resp.StatusCode != 200 || !strings.Contains(body, "lien personnel") {
+			t.Fatalf("join by code signed out: got %d, want the page that asks for the personal link", resp.StatusCode)
+		}
+		if strings.Contains(s.logs.String(), inv.Link) || strings.Contains(s.logs.String(), fresh.Link) {
+			t.Fatal("an invitation link was written to the logs")
+		}
+	})
+}
+
+func TestOrganiserAPIRefusesForgedRequests(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	c, csrf := s.organiserDesk(t)
+	u := s.srv.URL + "/api/organise/processes"
+	body := map[string]any{"title": "Assises"}
+	tests := []struct {
+		name   string
+		client *http.Client
+		token  string
+		header []string
+		want   int
+	}{
+		{"signed out", s.client(t), csrf, nil, 401},
+		{"no token", c, "", nil, 403},
+		{"wrong token", c, strings.Repeat("A", len(csrf)), nil, 403},
+		{"token of another session", c, func() string { _, other := s.organiserDesk(t); return other }(), nil, 403},
+		{"foreign origin", c, csrf, []string{"Origin", "https://evil.example.org"}, 403},
+		{"good token", c, csrf, []string{"Origin", s.srv.URL}, 201},
+	}
+	for _, tt := range tests {
+		var e apiErr
+		st := call(t, tt.client, "POST", u, tt.token, body, &e, tt.header...)
+		if st != tt.want {
+			t.Errorf("%s: got %d %+v, want %d", tt.name, st, e.Error, tt.want)
+		}
+		if st == 403 && e.Error.Code != "org_csrf" {
+			t.Errorf("%s: code %q, want org_csrf", tt.name, e.Error.Code)
+		}
+	}
+	// Reading needs no token, but still a session.
+	if st := call(t, c, "GET", u, "", nil, nil); st != 200 {
+		t.Errorf("read with session: got %d, want 200", st)
+	}
+}
+
+func TestProcessOrganiserSeesOnlyTheirProcess(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	ctx := context.Background()
+	mine := &deliberation.Process{Slug: "mine", Title: "Mine", Capacity: 40, PerOrgCap: 2}
+	other := &deliberation.Process{Slug: "other", Title: "Other", Capacity: 40, PerOrgCap: 2}
+	for _, p := range []*deliberation.Process{mine, other} {
+		if err := deliberation.CreateProcess(ctx, s.db, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	org, err := deliberation.CreateParticipant(ctx, s.db, deliberation.NewParticipant{ProcessID: &mine.ID, Role: deliberation.RoleOrganiser, Person: deliberation.Person{DisplayName: "Léa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.signInAs(t, org.ID, nil)
+	_, page := get(t, c, s.srv.URL+"/organise")
+	csrf := csrfAttr.FindStringSubmatch(page)[1]
+	var list struct {
+		Processes []struct{ ID int64 }
+		CanCreate bool
+	}
+	call(t, c, "GET", s.srv.URL+"/api/organise/processes", "", nil, &list)
+	if len(list.Processes) != 1 || list.Processes[0].ID != mine.ID || list.CanCreate {
+		t.Fatalf("process organiser sees %+v, want only their process and no creation", list)
+	}
+	if st := call(t, c, "GET", fmt.Sprintf("%s/api/organise/processes/%d", s.srv.URL, other.ID), "", nil, nil); st != 403 {
+		t.Fatalf("another process: got %d, want 403", st)
+	}
+	if st := call(t, c, "POST", s.srv.URL+"/api/organise/processes", csrf, map[string]any{"title": "New"}, nil); st != 403 {
+		t.Fatalf("process organiser creating a process: got %d, want 403", st)
+	}
+}
+
+// Every page of the interface keeps to the Content-Security-Policy: scripts come from files,
+// never inline; no style attributes.
+func TestLivePagesHaveNoInlineScriptOrStyle(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	ctx := context.Background()
+	p := &deliberation.Process{Slug: "p", Title: "P", Capacity: 40, PerOrgCap: 2}
+	if err := deliberation.CreateProcess(ctx, s.db, p); err != nil {
+		t.Fatal(err)
+	}
+	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)}
+	if err := deliberation.CreateWorkshop(ctx, s.db, w); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.organiserDesk(t)
+	inline := regexp.MustCompile(`<script(?:\s+type="module")?>|<script(?:[^>]*)>[^<]+</script>|\sstyle="|\son[a-z]+="`)
+	for _, path := range []string{"/", "/organise", "/join", fmt.Sprintf("/w/%d", w.ID), fmt.Sprintf("/w/%d/moderate", w.ID), fmt.Sprintf("/w/%d/projector", w.ID)} {
+		for _, lang := range []string{"fr", "nl", "en"} {
+			resp, body := get(t, c, s.srv.URL+path+"?lang="+lang)
+			if resp.StatusCode != 200 {
+				t.Errorf("%s in %s: got %d, want 200", path, lang, resp.StatusCode)
+			}
+			if m := inline.FindString(body); m != "" {
+				t.Errorf("%s: inline script or style %q", path, m)
+			}
+			if strings.Contains(body, "ui.") && regexp.MustCompile(`>ui\.[a-z.]+<`).MatchString(body) {
+				t.Errorf("%s in %s: an untranslated key is shown", path, lang)
+			}
+		}
+	}
+}
+
+func TestTextsForScripts(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	c := s.client(t)
+	for lang, want := range map[string]string{"fr": "Envoyer", "nl": "Versturen", "en": "Send"} {
+		resp, body := get(t, c, s.srv.URL+"/i18n/"+lang+".json")
+		var texts map[string]string
+		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &texts) != nil || texts["ui.compose.send"] != want {
+			t.Errorf("%s texts: got %d, ui.compose.send %q, want %q", lang, resp.StatusCode, texts["ui.compose.send"], want)
+		}
+		if texts["phase.diagnostic"] == "" {
+			t.Errorf("%s texts lack the phase names", lang)
+		}
+	}
+	for _, bad := range []string{"/i18n/de.json", "/i18n/fr", "/i18n/..%2Ffr.json"} {
+		if resp, _ := get(t, c, s.srv.URL+bad); resp.StatusCode != 404 {
+			t.Errorf("%s: got %d, want 404", bad, resp.StatusCode)
+		}
+	}
+}

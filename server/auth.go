@@ -1,0 +1,43 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// sessionCookie carries a signed-in browser's secret. It is HttpOnly (no script reads it) and
+// SameSite=Lax (sent when a person follows a link to us, not on cross-site posts).
+const sessionCookie = "assises_session"
+
+// sessionTTL is long enough to cover a whole series of sessions on one phone.
+const sessionTTL = 30 * 24 * time.Hour
+
+// currentParticipant returns who is signed in, or nil.
+func (h *handler) currentParticipant(r *http.Request) (*deliberation.Participant, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	p, err := deliberation.SessionParticipant(r.Context(), h.db, c.Value, h.now())
+	if errors.Is(err, deliberation.ErrNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+func (h *handler) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.publicURL.Scheme == "https",
+	})
+}
+
+func (h *handler) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.publicURL.Scheme == "https",
+	})
+}

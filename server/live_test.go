@@ -1,0 +1,252 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/hub"
+	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// eachStack runs fn on a full product over each database.
+func eachStack(t *testing.T, opts stack.Options, fn func(t *testing.T, s *stack.Stack)) {
+	for _, kind := range storagetest.Kinds {
+		t.Run(kind, func(t *testing.T) { fn(t, stack.New(t, kind, opts)) })
+	}
+}
+
+// TestAckAfterCommit reads the database the moment an ack arrives: what was acknowledged is
+// there already (DESIGN invariant 3), in the log at the acknowledged seq.
+func TestAckAfterCommit(t *testing.T) {
+	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+		w := s.Workshop(t, "A")
+		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
+		p := s.Connect(t, s.Join(t, "P", "Org P", deliberation.RoleParticipant, w), w)
+		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
+		for i := 0; i < 20; i++ {
+			out := stack.MustDo(t, p, "contribution.post", map[string]any{"kind": "finding", "body": "constat"})
+			var ev deliberation.StoredEvent
+			err := s.DB.NewSelect().Model(&ev).Where("workshop_id = ? AND seq = ?", w.ID, out.Seq).Scan(context.Background())
+			if err != nil {
+				t.Fatalf("ack seq %d is not in the log when the ack arrives: %v", out.Seq, err)
+			}
+			n, err := s.DB.NewSelect().Model((*deliberation.Contribution)(nil)).Where("workshop_id = ?", w.ID).Count(context.Background())
+			if err != nil || n != int64(i+1) {
+				t.Fatalf("after %d acks the database holds %d contributions (%v)", i+1, n, err)
+			}
+		}
+	})
+}
+
+// TestCannotJoinAnotherWorkshop: a participant registered in one workshop cannot join another
+// one, even of the same process, and learns nothing of it.
+func TestCannotJoinAnotherWorkshop(t *testing.T) {
+	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+		mine, other := s.Workshop(t, "Mine"), s.Workshop(t, "Other")
+		p := s.Join(t, "P", "Org", deliberation.RoleParticipant, mine)
+		_, err := liveclient.Dial(stack.Ctx(t), s.Config(p, other))
+		if err == nil {
+			t.Fatal("joined a workshop the person is not registered in")
+		}
+		// And with no session at all, the handshake itself is refused.
+		anon := s.Config(p, mine)
+		anon.Cookie.Value = "forged"
+		if _, err := liveclient.Dial(stack.Ctx(t), anon); err == nil {
+			t.Fatal("joined with a forged session cookie")
+		}
+		foreign := s.Config(p, mine)
+		foreign.Origin = "https://evil.example.org"
+		if _, err := liveclient.Dial(stack.Ctx(t), foreign); err == nil {
+			t.Fatal("joined from a foreign origin")
+		}
+	})
+}
+
+// TestResumeTooOldGetsSnapshot: with a small ring and catch-up limit, a client far behind gets
+// a fresh snapshot, and the events after it, never a gap.
+func TestResumeTooOldGetsSnapshot(t *testing.T) {
+	small := stack.Options{Hub: func(c *hub.Config) { c.RingSize = 8; c.MaxCatchUp = 8 }}
+	eachStack(t, small, func(t *testing.T, s *stack.Stack) {
+		w := s.Workshop(t, "A")
+		modP := s.Join(t, "M", "Org M", deliberation.RoleModerator, w)
+		mod := s.Connect(t, modP, w)
+		p := s.Connect(t, s.Join(t, "P", "Org P", deliberation.RoleParticipant, w), w)
+		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
+		if err := p.WaitSnapshots(stack.Ctx(t), 1); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		before := p.LastSeq()
+		for i := 0; i < 30; i++ {
+			stack.MustDo(t, mod, "contribution.post", map[string]any{"kind": "finding", "body": "constat du modérateur"})
+		}
+		if err := p.Reconnect(stack.Ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.WaitSnapshots(stack.Ctx(t), 2); err != nil {
+			t.Fatalf("no fresh snapshot for a client 30 events behind: %v", err)
+		}
+		snaps := p.Snapshots()
+		if len(snaps) != 2 {
+			t.Fatalf("got %d snapshots, want a second one for a client %d events behind", len(snaps), 30)
+		}
+		var state deliberation.SnapshotState
+		if err := json.Unmarshal(snaps[1].State, &state); err != nil {
+			t.Fatal(err)
+		}
+		if len(state.Contributions) != 30 || snaps[1].Seq <= before {
+			t.Fatalf("snapshot at seq %d holds %d contributions, want all 30", snaps[1].Seq, len(state.Contributions))
+		}
+		// Live events after the snapshot still arrive.
+		out := stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "recommendations"})
+		if err := p.WaitSeq(stack.Ctx(t), out.Seq); err != nil {
+			t.Fatalf("no live events after the snapshot: %v", err)
+		}
+	})
+}
+
+// TestPremoderatedPostsStayPrivate: with pre-moderation, a post reaches only its author and
+// the moderators until it is approved; then everyone.
+func TestPremoderatedPostsStayPrivate(t *testing.T) {
+	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+		w := s.Workshop(t, "A")
+		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
+		author := s.Connect(t, s.Join(t, "A", "Org A", deliberation.RoleParticipant, w), w)
+		other := s.Connect(t, s.Join(t, "O", "Org O", deliberation.RoleParticipant, w), w)
+		stack.MustDo(t, mod, "premoderation.set", map[string]any{"on": true})
+		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
+		out := stack.MustDo(t, author, "contribution.post", map[string]any{"kind": "finding", "body": "secret jusqu'à validation"})
+		var id int64
+		for _, e := range mod.Events() {
+			if e.Name == "contribution.posted" && e.Seq <= out.Seq {
+				var d struct{ ID int64 }
+				json.Unmarshal(e.Data, &d)
+				id = d.ID
+			}
+		}
+		if id == 0 {
+			// The moderator's copy may still be on its way: wait for it.
+			ev, err := mod.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool { return m.Name == "contribution.posted" })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d struct{ ID int64 }
+			json.Unmarshal(ev.Data, &d)
+			id = d.ID
+		}
+		barrier := stack.MustDo(t, mod, "question.set", map[string]any{"phase": "diagnostic", "text": "?"})
+		if err := other.WaitSeq(stack.Ctx(t), barrier.Seq); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range other.Events() {
+			if e.Name == "contribution.posted" {
+				t.Fatalf("another participant saw a pending post: %s", e.Data)
+			}
+		}
+		stack.MustDo(t, mod, "contribution.approve", map[string]any{"id": id})
+		if _, err := other.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool { return m.Name == "contribution.posted" }); err != nil {
+			t.Fatalf("the approved post never reached the room: %v", err)
+		}
+	})
+}
+
+// TestDotsBudgetAcrossSockets: one person with three tabs spends dots on all of them at once;
+// the budget holds whatever the interleaving.
+func TestDotsBudgetAcrossSockets(t *testing.T) {
+	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+		w := s.Workshop(t, "A")
+		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
+		voter := s.Join(t, "V", "Org V", deliberation.RoleParticipant, w)
+		stack.MustDo(t, mod, "vote.method.set", map[string]any{"phase": "diagnostic", "method": "dots", "budget": 5, "maxPerItem": 2})
+		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
+		var ids []int64
+		for i := 0; i < 6; i++ {
+			out := stack.MustDo(t, mod, "contribution.post", map[string]any{"kind": "finding", "body": "constat"})
+			var last liveclient.Message
+			for _, e := range mod.Events() {
+				if e.Name == "contribution.posted" && e.Seq <= out.Seq {
+					last = e
+				}
+			}
+			var d struct{ ID int64 }
+			json.Unmarshal(last.Data, &d)
+			ids = append(ids, d.ID)
+		}
+		tabs := []*liveclient.Client{s.Connect(t, voter, w), s.Connect(t, voter, w), s.Connect(t, voter, w)}
+		var wg sync.WaitGroup
+		for i, tab := range tabs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j, id := range ids {
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					tab.Do(ctx, "vote.set", map[string]any{"contribution": id, "value": 1 + (i+j)%2})
+					cancel()
+				}
+			}()
+		}
+		wg.Wait()
+		var total int
+		err := s.DB.NewSelect().Model((*deliberation.Vote)(nil)).ColumnExpr("COALESCE(SUM(value), 0)").
+			Where("participant_id = ?", voter.Participant.ID).Scan(context.Background(), &total)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total > 5 || total == 0 {
+			t.Fatalf("dots spent: %d, want between 1 and the budget of 5", total)
+		}
+	})
+}
+
+// TestSameCommandOnManySockets: the same command id sent on many sockets of one person at once
+// applies once and every socket gets the same outcome (issue 9 item 9 relies on it too).
+func TestSameCommandOnManySockets(t *testing.T) {
+	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+		w := s.Workshop(t, "A")
+		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
+		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
+		voter := s.Join(t, "V", "Org V", deliberation.RoleParticipant, w)
+		id := uuid.NewString()
+		var tabs []*liveclient.Client
+		for i := 0; i < 10; i++ {
+			tabs = append(tabs, s.Connect(t, voter, w))
+		}
+		outcomes := make([]liveclient.Outcome, len(tabs))
+		var wg sync.WaitGroup
+		for i, tab := range tabs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := tab.Send(id, "contribution.post", map[string]any{"kind": "finding", "body": "une seule fois"}); err != nil {
+					t.Error(err)
+					return
+				}
+				outcomes[i], _ = tab.Await(stack.Ctx(t), id)
+			}()
+		}
+		wg.Wait()
+		for i, o := range outcomes {
+			if !o.Accepted() || o.Seq != outcomes[0].Seq {
+				t.Errorf("tab %d: got %+v, want the same ack as tab 0 (%+v)", i, o, outcomes[0])
+			}
+		}
+		assertCount(t, s.DB, w.ID, 1)
+	})
+}
+
+func assertCount(t *testing.T, db *bun.DB, workshop int64, want int64) {
+	t.Helper()
+	n, err := db.NewSelect().Model((*deliberation.Contribution)(nil)).Where("workshop_id = ?", workshop).Count(context.Background())
+	if err != nil || n != want {
+		t.Fatalf("contributions: got %d (%v), want %d", n, err, want)
+	}
+}

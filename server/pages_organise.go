@@ -1,0 +1,38 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// organisePage is the organiser's desk: GET /organise. The page carries the session's CSRF
+// token for its script, which sends it back with every change.
+func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if p == nil {
+		h.writeMessage(w, r, http.StatusUnauthorized, message{
+			Heading: h.catalog.T(lang, "ui.signin.needed.title"),
+			Body:    h.catalog.T(lang, "ui.organise.signin"),
+			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+		})
+		return
+	}
+	if p.Role != deliberation.RoleOrganiser {
+		h.writeMessage(w, r, http.StatusForbidden, message{
+			Heading: h.catalog.T(lang, "ui.forbidden.title"),
+			Body:    h.catalog.T(lang, "ui.organise.forbidden"),
+			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+		})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.writePage(w, r, http.StatusOK, "organise", h.catalog.T(lang, "ui.organise.title"), map[string]any{
+		"CSRF": sessionCSRF(r), "Platform": isPlatformOrganiser(p),
+	})
+}

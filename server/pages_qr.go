@@ -1,0 +1,40 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+
+	"rsc.io/qr"
+)
+
+// qrQuietZone is the white margin a QR code needs around it, in modules (the standard's 4).
+const qrQuietZone = 4
+
+// qrSVG draws the QR code of text as a small SVG: one path of horizontal runs of dark modules,
+// sharp at any size, so that it reads from the back of a room on a projector.
+func qrSVG(text string) ([]byte, error) {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return nil, fmt.Errorf("server: qr code: %w", err)
+	}
+	n := code.Size + 2*qrQuietZone
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img">`, n, n)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
+	for y := 0; y < code.Size; y++ {
+		for x := 0; x < code.Size; {
+			if !code.Black(x, y) {
+				x++
+				continue
+			}
+			run := 1
+			for x+run < code.Size && code.Black(x+run, y) {
+				run++
+			}
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x+qrQuietZone, y+qrQuietZone, run, run)
+			x += run
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return b.Bytes(), nil
+}

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// livePage is what the three live faces of a workshop (participant, moderator, projector)
+// receive. The page is a shell: its script opens the WebSocket and draws the room.
+type livePage struct {
+	Face         string // participant, moderator, projector
+	WorkshopID   int64
+	Title        string
+	ThemeTitle   string
+	ProcessTitle string
+	When         string
+	Place        string
+	Code         string
+	JoinURL      string
+	Participant  int64
+	Moderate     bool
+	Agenda       []deliberation.AgendaItem
+}
+
+// participantPage is a workshop on a phone: GET /w/{id}.
+func (h *handler) participantPage(w http.ResponseWriter, r *http.Request) {
+	h.livePage(w, r, "participant")
+}
+
+// moderatorPage is the moderator's console: GET /w/{id}/moderate.
+func (h *handler) moderatorPage(w http.ResponseWriter, r *http.Request) {
+	h.livePage(w, r, "moderator")
+}
+
+// projectorPage is the room's big screen: GET /w/{id}/projector.
+func (h *handler) projectorPage(w http.ResponseWriter, r *http.Request) {
+	h.livePage(w, r, "projector")
+}
+
+func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) {
+	ctx := r.Context()
+	lang := h.lang(r)
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if p == nil {
+		h.writeMessage(w, r, http.StatusUnauthorized, message{
+			Heading: h.catalog.T(lang, "ui.signin.needed.title"),
+			Body:    h.catalog.T(lang, "ui.signin.needed.body"),
+			Link:    "/join", LinkText: h.catalog.T(lang, "ui.join.title"), Error: true,
+		})
+		return
+	}
+	ws, err := deliberation.GetWorkshop(ctx, h.db, id)
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notFound(w, r)
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	acc, err := h.workshopAccess(ctx, p, ws)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if !acc.View || (face == "moderator" && !acc.Moderate) {
+		h.writeMessage(w, r, http.StatusForbidden, message{
+			Heading: h.catalog.T(lang, "ui.forbidden.title"),
+			Body:    h.catalog.T(lang, "ui.forbidden.body"),
+			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+		})
+		return
+	}
+	data := livePage{
+		Face: face, WorkshopID: ws.ID, Title: ws.Title, Code: ws.Code, Place: ws.Place,
+		When:        formatSession(lang, ws.StartsAt, ws.EndsAt),
+		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
+		Participant: p.ID, Moderate: acc.Moderate,
+	}
+	if proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID); err == nil {
+		data.ProcessTitle = proc.Title
+	}
+	if ws.ThemeID != nil {
+		if th, err := deliberation.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
+			data.ThemeTitle = th.Title
+		}
+	}
+	if face == "moderator" {
+		if data.Agenda, err = deliberation.ListAgenda(ctx, h.db, ws.ID); err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.writePage(w, r, http.StatusOK, face, ws.Title, data)
+}
+
+// joinPage lets a person type the short code shown in the room: GET /join?code=….
+func (h *handler) joinPage(w http.ResponseWriter, r *http.Request) {
+	if code := r.URL.Query().Get("code"); code != "" {
+		h.joinByCode(w, r, code)
+		return
+	}
+	h.writePage(w, r, http.StatusOK, "join", h.catalog.T(h.lang(r), "ui.join.title"), map[string]any{"Code": "", "Problem": ""})
+}
+
+// joinCode is the address the projector's QR code holds: GET /j/{code}.
+func (h *handler) joinCode(w http.ResponseWriter, r *http.Request) {
+	h.joinByCode(w, r, r.PathValue("code"))
+}
+
+// joinByCode sends a signed-in person to the session of a code. Someone who is not signed in
+// is told to open their personal link first: a code alone never signs anyone in, and the
+// answer does not say whether the code exists.
+func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string) {
+	ctx := r.Context()
+	lang := h.lang(r)
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if p == nil {
+		h.writePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
+			map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink")})
+		return
+	}
+	ws, err := deliberation.GetWorkshopByCode(ctx, h.db, code)
+	if err != nil && !errors.Is(err, deliberation.ErrNotFound) {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if ws != nil {
+		acc, err := h.workshopAccess(ctx, p, ws)
+		if err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		if acc.View {
+			http.Redirect(w, r, "/w/"+strconv.FormatInt(ws.ID, 10), http.StatusSeeOther)
+			return
+		}
+	}
+	h.writePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
+		map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.unknown")})
+}
+
+// workshopQR is the QR code of a workshop's join address, as SVG: GET /w/{id}/qr.svg.
+func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if p == nil {
+		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
+		return
+	}
+	ws, err := deliberation.GetWorkshop(ctx, h.db, id)
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notFound(w, r)
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if acc, err := h.workshopAccess(ctx, p, ws); err != nil || !acc.View {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return
+	}
+	svg, err := qrSVG(h.publicURL.JoinPath("j", ws.Code).String())
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Write(svg)
+}

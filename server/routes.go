@@ -1,0 +1,47 @@
+package server
+
+import "net/http"
+
+// routes lists every route of the product in one place.
+func (h *handler) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.health)
+	mux.Handle("GET /static/", h.assets)
+
+	mux.HandleFunc("GET /{$}", h.home)
+	mux.HandleFunc("GET /p/{slug}", h.processPage)
+	mux.HandleFunc("GET /i/{token}", h.signIn)
+	mux.HandleFunc("POST /signout", h.signOut)
+
+	mux.HandleFunc("GET /api/processes", h.apiListProcesses)
+	mux.HandleFunc("GET /api/me", h.apiMe)
+
+	mux.HandleFunc("GET /ws", h.websocket)
+
+	// The live faces of a workshop, joining by code, and the texts their scripts use.
+	mux.HandleFunc("GET /w/{id}", h.participantPage)
+	mux.HandleFunc("GET /w/{id}/moderate", h.moderatorPage)
+	mux.HandleFunc("GET /w/{id}/projector", h.projectorPage)
+	mux.HandleFunc("GET /w/{id}/qr.svg", h.workshopQR)
+	mux.HandleFunc("GET /join", h.joinPage)
+	mux.HandleFunc("GET /j/{code}", h.joinCode)
+	mux.HandleFunc("GET /i18n/{file}", h.i18nTexts)
+
+	// The organiser's desk and its JSON API (organiser session; CSRF token on every change).
+	mux.HandleFunc("GET /organise", h.organisePage)
+	mux.HandleFunc("GET /api/organise/processes", h.apiOrganiseProcesses)
+	mux.HandleFunc("POST /api/organise/processes", h.apiOrganiseCreateProcess)
+	mux.HandleFunc("GET /api/organise/processes/{id}", h.apiOrganiseProcess)
+	mux.HandleFunc("PUT /api/organise/processes/{id}", h.apiOrganiseUpdateProcess)
+	mux.HandleFunc("POST /api/organise/processes/{id}/themes", h.apiOrganiseCreateTheme)
+	mux.HandleFunc("PUT /api/organise/themes/{id}", h.apiOrganiseUpdateTheme)
+	mux.HandleFunc("POST /api/organise/processes/{id}/workshops", h.apiOrganiseCreateWorkshop)
+	mux.HandleFunc("PUT /api/organise/workshops/{id}", h.apiOrganiseUpdateWorkshop)
+	mux.HandleFunc("POST /api/organise/processes/{id}/people", h.apiOrganiseInvite)
+	mux.HandleFunc("POST /api/organise/people/{id}/link", h.apiOrganiseNewLink)
+	mux.HandleFunc("PUT /api/organise/workshops/{id}/moderators/{participant}", h.apiOrganiseAppoint)
+	mux.HandleFunc("DELETE /api/organise/workshops/{id}/moderators/{participant}", h.apiOrganiseAppoint)
+
+	mux.HandleFunc("/", h.notFound)
+	return mux
+}

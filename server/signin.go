@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// signIn exchanges an invitation link for a session cookie, then redirects to a URL without
+// the token, so that it stays out of the history, of screenshots and of Referer headers.
+func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	var inv *deliberation.Invitation
+	var session string
+	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if inv, err = deliberation.RedeemInvitation(ctx, tx, token, h.now()); err != nil {
+			return err
+		}
+		session, err = deliberation.CreateSession(ctx, tx, inv.ParticipantID, sessionTTL)
+		return err
+	})
+	if err != nil {
+		if isTokenRefusal(err) {
+			// One answer for unknown, expired, revoked and used links: it tells an attacker nothing.
+			lang := h.lang(r)
+			h.writeMessage(w, r, http.StatusNotFound, message{
+				Heading: h.catalog.T(lang, "signin.invalid.title"),
+				Body:    h.catalog.T(lang, "signin.invalid.body"),
+				Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+			})
+			return
+		}
+		h.writeInternalError(w, r, err)
+		return
+	}
+	h.setSessionCookie(w, session)
+	target := "/"
+	if inv.WorkshopID != nil {
+		target = fmt.Sprintf("/w/%d", *inv.WorkshopID)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func isTokenRefusal(err error) bool {
+	return errors.Is(err, deliberation.ErrNotFound) || errors.Is(err, deliberation.ErrTokenExpired) ||
+		errors.Is(err, deliberation.ErrTokenRevoked) || errors.Is(err, deliberation.ErrTokenUsed)
+}
+
+// signOut ends the browser's session and closes its live sockets.
+func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		p, _ := deliberation.SessionParticipant(r.Context(), h.db, c.Value, h.now())
+		if err := deliberation.EndSession(r.Context(), h.db, c.Value); err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		if p != nil && h.hub != nil {
+			h.hub.Disconnect(p.ID)
+		}
+	}
+	h.clearSessionCookie(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

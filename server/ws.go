@@ -1,0 +1,67 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// websocket authenticates the browser by its session cookie (never a token in the URL),
+// checks the whole Origin, and hands the connection to the hub.
+func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
+	if h.hub == nil {
+		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	if !SameOrigin(h.publicURL)(r) {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return
+	}
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.log.Error("websocket: current participant", "err", err)
+		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	if p == nil {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return
+	}
+	lang := "fr"
+	if person, err := deliberation.GetPerson(r.Context(), h.db, p.ID); err == nil {
+		lang = person.Language
+	}
+	h.hub.ServeWS(w, r, p.ID, lang)
+}
+
+// SameOrigin returns a check that a request's Origin header is exactly the public URL's
+// origin: same scheme, same host, same port. A missing Origin is refused: browsers always
+// send it on WebSocket handshakes, so its absence means a script outside a browser.
+func SameOrigin(public *url.URL) func(r *http.Request) bool {
+	want := origin(public.Scheme, public.Host)
+	return func(r *http.Request) bool {
+		o := r.Header.Get("Origin")
+		if o == "" {
+			return false
+		}
+		u, err := url.Parse(o)
+		if err != nil || u.Path != "" && u.Path != "/" {
+			return false
+		}
+		return origin(u.Scheme, u.Host) == want
+	}
+}
+
+// origin writes scheme://host:port with the default port made explicit, so that
+// "https://a.org" and "https://a.org:443" compare equal and "http://a.org" does not.
+func origin(scheme, host string) string {
+	scheme, host = strings.ToLower(scheme), strings.ToLower(host)
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		port := map[string]string{"https": "443", "http": "80", "wss": "443", "ws": "80"}[scheme]
+		host = net.JoinHostPort(strings.Trim(host, "[]"), port)
+	}
+	return scheme + "://" + host
+}
