@@ -144,7 +144,7 @@ func (r *room) sendOutcome(o sentOutcome) {
 	} else {
 		f = &rejectFrame{
 			Type: "reject", ID: o.out.CommandID, Code: o.out.Code,
-			Message: r.h.translate(m.v.Language, o.out.Code), Detail: o.out.Message,
+			Message: r.h.translate(m.c.language(), o.out.Code), Detail: o.out.Message,
 		}
 	}
 	r.send(m, f)

@@ -191,11 +191,16 @@ func (c *conn) refuse(id, code, detail string) bool {
 	}})
 }
 
+// language is the one the socket was opened with (ServeWS: the server resolved the person's
+// current choice); the viewer's registered language only when the socket came without one.
 func (c *conn) language() string {
-	if v := c.viewer.Load(); v != nil && v.Language != "" {
+	if c.lang != "" {
+		return c.lang
+	}
+	if v := c.viewer.Load(); v != nil {
 		return v.Language
 	}
-	return c.lang
+	return ""
 }
 
 // fail queues an error frame and a close with code; the read pump then stops reading.

@@ -299,7 +299,7 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 
 // dropWithError closes m after an error frame (graceful, so the frame goes out).
 func (r *room) dropWithError(m *member, closeCode int, code string) {
-	f := &errorFrame{Type: "error", Code: code, Message: r.h.translate(m.v.Language, code)}
+	f := &errorFrame{Type: "error", Code: code, Message: r.h.translate(m.c.language(), code)}
 	select {
 	case m.c.send <- outbound{f: f}:
 	default:

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -248,5 +249,32 @@ func assertCount(t *testing.T, db *bun.DB, workshop int64, want int64) {
 	n, err := db.NewSelect().Model((*deliberation.Contribution)(nil)).Where("workshop_id = ?", workshop).Count(context.Background())
 	if err != nil || n != want {
 		t.Fatalf("contributions: got %d (%v), want %d", n, err, want)
+	}
+}
+
+// TestRefusalsInThePersonsLanguage: refusals are worded in the language the person chose.
+func TestRefusalsInThePersonsLanguage(t *testing.T) {
+	s := stack.New(t, "sqlite", stack.Options{})
+	w := s.Workshop(t, "A")
+	p := s.Join(t, "P", "Org", deliberation.RoleParticipant, w)
+	tests := []struct{ cookie, want string }{
+		{"", "Vous n'avez pas le droit de faire cela."}, // registered in French
+		{"nl", "U mag dit niet doen."},
+		{"en", "You are not allowed to do that."},
+	}
+	for _, tt := range tests {
+		cfg := s.Config(p, w)
+		if tt.cookie != "" {
+			cfg.Extra = []*http.Cookie{{Name: "assises_lang", Value: tt.cookie}}
+		}
+		c, err := liveclient.Dial(stack.Ctx(t), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.Do(stack.Ctx(t), "phase.set", map[string]any{"phase": "diagnostic"})
+		c.Close()
+		if err != nil || out.Code != "not_allowed" || out.Message != tt.want {
+			t.Errorf("language %q: got %q %q (%v), want not_allowed %q", tt.cookie, out.Code, out.Message, err, tt.want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
 )
 
 // websocket authenticates the browser by its session cookie (never a token in the URL),
@@ -30,11 +31,19 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
-	lang := "fr"
-	if person, err := deliberation.GetPerson(r.Context(), h.db, p.ID); err == nil {
-		lang = person.Language
+	h.hub.ServeWS(w, r, p.ID, h.socketLang(r, p.ID))
+}
+
+// socketLang is the language refusals are worded in: the one the person chose in the
+// interface (remembered by cookie), else the one they registered with, else the browser's.
+func (h *handler) socketLang(r *http.Request, participant int64) string {
+	if c, err := r.Cookie(langCookie); err == nil {
+		return i18n.Normalise(c.Value)
 	}
-	h.hub.ServeWS(w, r, p.ID, lang)
+	if person, err := deliberation.GetPerson(r.Context(), h.db, participant); err == nil && person.Language != "" {
+		return i18n.Normalise(person.Language)
+	}
+	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 }
 
 // SameOrigin returns a check that a request's Origin header is exactly the public URL's

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,7 +58,8 @@ func (o Outcome) Accepted() bool { return o.Code == "" }
 type Config struct {
 	URL      string      // ws://host:port/ws
 	Origin   string      // the public URL's origin, as a browser sends it
-	Cookie   http.Cookie // the session cookie
+	Cookie   http.Cookie    // the session cookie
+	Extra    []*http.Cookie // other cookies a browser would send (the language choice)
 	Workshop int64
 }
 
@@ -92,7 +94,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 func (c *Client) connect(ctx context.Context, since int64) error {
 	h := http.Header{}
 	h.Set("Origin", c.cfg.Origin)
-	h.Set("Cookie", (&c.cfg.Cookie).String())
+	cookies := []string{(&c.cfg.Cookie).String()}
+	for _, ck := range c.cfg.Extra {
+		cookies = append(cookies, ck.String())
+	}
+	h.Set("Cookie", strings.Join(cookies, "; "))
 	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, c.cfg.URL, h)
 	if err != nil {
 		if resp != nil {
