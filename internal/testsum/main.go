@@ -51,6 +51,9 @@ func summarise(in io.Reader, out io.Writer) int {
 		case "pass", "fail", "skip":
 			if e.Test == "" {
 				verdict := strings.ToUpper(e.Action)
+				if e.Action == "skip" {
+					verdict = "----" // a package without tests
+				}
 				if e.Action == "fail" {
 					failedPkg = true
 					fmt.Fprint(out, strings.Join(outputs[key], ""))
