@@ -9,7 +9,7 @@ BIN := bin/assises
 ASSISES_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export ASSISES_TEST_POSTGRES
 
-.PHONY: run build test lint gotest fuzz clean
+.PHONY: run build test lint gotest e2e screenshots fuzz clean
 
 ## run: build and start the server on the embedded SQLite default (./data), with the demo process
 run: build
@@ -18,8 +18,9 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/assises
 
-## test: formatting, vet, and the whole suite with the race detector, on SQLite and PostgreSQL
-test: lint gotest
+## test: formatting, vet, and the whole suite with the race detector, on SQLite and PostgreSQL,
+## then the browser tests
+test: lint gotest e2e
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
@@ -29,6 +30,22 @@ lint:
 gotest:
 	$(GO) build -o bin/testsum ./internal/testsum
 	$(GO) test -race -count=1 -json ./... 2>&1 | ./bin/testsum
+
+# The browser tests: the real binary, Debian's chromium driven by playwright-core, axe-core
+# (both from npm, pinned in e2e/package-lock.json; never `npx playwright install`). Without
+# chromium they are skipped on a developer machine and fail under CI=true.
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+e2e: build
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$$CI" = "true" ]; then echo "e2e: $(CHROMIUM_PATH) is missing (apt-get install chromium)"; exit 1; fi; \
+	  echo "e2e: browser tests skipped: no $(CHROMIUM_PATH) (apt-get install chromium)"; exit 0; \
+	fi; \
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error && node --test tests/scenario.test.js tests/a11y.test.js
+
+## screenshots: run the browser tests and keep their screenshots in docs/screenshots
+screenshots:
+	ASSISES_SCREENSHOTS=$(CURDIR)/docs/screenshots $(MAKE) e2e
 
 clean:
 	rm -rf bin

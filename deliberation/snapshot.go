@@ -29,6 +29,9 @@ type YouView struct {
 	Moderator   bool  `json:"moderator"`
 	Group       int64 `json:"group"`
 	Role        Role  `json:"role"`
+	// Mine lists the contributions this viewer wrote, so that a person can still edit or
+	// withdraw them from another phone (the public events do not say who wrote what).
+	Mine []int64 `json:"mine"`
 }
 
 // Snapshot returns the state of a workshop as one viewer may see it, and the sequence number
@@ -69,7 +72,7 @@ func (e *Engine) Snapshot(ctx context.Context, workshop int64, viewer Actor) (in
 
 func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, viewer Actor) (*SnapshotState, error) {
 	s := &SnapshotState{
-		You:           YouView{Participant: viewer.Participant, Moderator: viewer.Moderator, Group: viewer.Group, Role: viewer.Role},
+		You:           YouView{Participant: viewer.Participant, Moderator: viewer.Moderator, Group: viewer.Group, Role: viewer.Role, Mine: []int64{}},
 		Contributions: []ContributionView{}, Comments: []CommentView{}, MyVotes: map[int64]int{}, Pinned: []int64{},
 	}
 	// Filtered in SQL as canSee does, so that a participant's snapshot does not read what
@@ -111,6 +114,9 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, 
 		byID[c.ID] = c
 		if c.AuthorID != nil {
 			authorIDs = append(authorIDs, *c.AuthorID)
+			if *c.AuthorID == viewer.Participant {
+				s.You.Mine = append(s.You.Mine, c.ID)
+			}
 		}
 		if c.Status == StatusVisible {
 			visibleIDs = append(visibleIDs, c.ID)

@@ -193,8 +193,8 @@ func TestSignInExchangesTokenForCookie(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign-in: got %d, want 303", resp.StatusCode)
 		}
-		if loc := resp.Header.Get("Location"); strings.Contains(loc, token) || loc != "/" {
-			t.Fatalf("redirect to %q: want / without the token", loc)
+		if loc := resp.Header.Get("Location"); strings.Contains(loc, token) || loc != "/organise" {
+			t.Fatalf("redirect to %q: want /organise, without the token", loc)
 		}
 		var cookie *http.Cookie
 		for _, ck := range resp.Cookies() {

@@ -16,10 +16,14 @@ import (
 func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	var inv *deliberation.Invitation
+	var who *deliberation.Participant
 	var session string
 	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if inv, err = deliberation.RedeemInvitation(ctx, tx, token, h.now()); err != nil {
+			return err
+		}
+		if who, err = deliberation.GetParticipant(ctx, tx, inv.ParticipantID); err != nil {
 			return err
 		}
 		session, err = deliberation.CreateSession(ctx, tx, inv.ParticipantID, sessionTTL)
@@ -40,9 +44,13 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setSessionCookie(w, session)
+	// Straight to where the person has something to do: their session, or the organiser's desk.
 	target := "/"
-	if inv.WorkshopID != nil {
+	switch {
+	case inv.WorkshopID != nil:
 		target = fmt.Sprintf("/w/%d", *inv.WorkshopID)
+	case who.Role == deliberation.RoleOrganiser:
+		target = "/organise"
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusSeeOther)

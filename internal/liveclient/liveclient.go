@@ -56,8 +56,8 @@ func (o Outcome) Accepted() bool { return o.Code == "" }
 
 // Config says where and who.
 type Config struct {
-	URL      string      // ws://host:port/ws
-	Origin   string      // the public URL's origin, as a browser sends it
+	URL      string         // ws://host:port/ws
+	Origin   string         // the public URL's origin, as a browser sends it
 	Cookie   http.Cookie    // the session cookie
 	Extra    []*http.Cookie // other cookies a browser would send (the language choice)
 	Workshop int64

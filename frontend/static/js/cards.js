@@ -263,6 +263,7 @@ export class Card {
     const t = this.ctx.t;
     this.vote.replaceChildren();
     this.voteMethod = method;
+    this.vote.dataset.method = method;
     const send = this.ctx.send;
     if (method === 'support') {
       this.supportBtn = h(

@@ -137,6 +137,9 @@ export async function startFace(face, { render, onEvent }) {
   const recentPosts = [];
   connectionBanner(document.getElementById('netbanner'), live, t);
   live.addEventListener('snapshot', (e) => {
+    // The server lists the viewer's own contributions: the truth on any phone.
+    const own = e.detail.state && e.detail.state.you && e.detail.state.you.mine;
+    if (Array.isArray(own)) own.forEach(claimMine);
     room.load(e.detail.state);
     root.dataset.ready = 'true';
     schedule();
@@ -190,7 +193,7 @@ export async function startFace(face, { render, onEvent }) {
     if (onEvent) onEvent(ctx, 'presence', e.detail, null);
   });
   live.addEventListener('servererror', (e) => {
-    toast('⚠️ ' + (e.detail.message || t('err.' + e.detail.code)), 'error');
+    toast('⚠️ ' + refusalText(e.detail, t), 'error');
   });
   live.start();
   // For the browser tests and for curious people: the state, read-only in spirit.

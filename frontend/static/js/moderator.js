@@ -130,7 +130,7 @@ function drawStatic(ctx) {
   $('timer-reset').addEventListener('click', () => send('timer.reset', {}));
   // Settings.
   const toggle = (id, name, key, arg) =>
-    $(id).addEventListener('click', () => send(name, { [arg]: !ctx.room.workshop[key] }));
+    $(id).addEventListener('click', () => send(name, { [arg]: $(id).getAttribute('aria-pressed') !== 'true' }));
   toggle('toggle-posting', 'posting.set', 'postingLocked', 'locked');
   toggle('toggle-premod', 'premoderation.set', 'premoderation', 'on');
   toggle('toggle-results', 'results.set', 'resultsHidden', 'hidden');
@@ -258,10 +258,18 @@ function render(ctx) {
     const dots = $(`m-${p}`).closest('form').querySelector('.dots-fields');
     show(dots, $(`m-${p}`).value === 'dots');
   }
-  setAttr($('toggle-posting'), 'aria-pressed', w.postingLocked ? 'true' : 'false');
-  setAttr($('toggle-premod'), 'aria-pressed', w.premoderation ? 'true' : 'false');
-  setAttr($('toggle-results'), 'aria-pressed', w.resultsHidden ? 'true' : 'false');
-  for (const r of document.querySelectorAll('input[name="identity"]')) r.checked = r.value === (w.identity || 'anonymous');
+  // A setting the moderator just changed shows its new value at once, before the server's
+  // confirmation (and a redraw in between does not flip it back).
+  const wanted = (name, key, current) => {
+    let v = current;
+    for (const c of ctx.live.pendingCommands()) if (c.name === name) v = c.args[key];
+    return v;
+  };
+  setAttr($('toggle-posting'), 'aria-pressed', wanted('posting.set', 'locked', w.postingLocked) ? 'true' : 'false');
+  setAttr($('toggle-premod'), 'aria-pressed', wanted('premoderation.set', 'on', w.premoderation) ? 'true' : 'false');
+  setAttr($('toggle-results'), 'aria-pressed', wanted('results.set', 'hidden', w.resultsHidden) ? 'true' : 'false');
+  const identity = wanted('identity.set', 'mode', w.identity || 'anonymous');
+  for (const r of document.querySelectorAll('input[name="identity"]')) r.checked = r.value === identity;
   const tm = w.timer || {};
   $('timer-pause').disabled = !tm.running;
   $('timer-resume').disabled = tm.running || !tm.remainingMs;

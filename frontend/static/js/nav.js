@@ -1,15 +1,19 @@
-// Adds a link to the organiser's desk in the page header for a signed-in organiser, so that
-// the one-time link printed at start-up leads somewhere useful.
+// Adds to the page header, for a signed-in person, a way back into the product: the organiser's
+// desk for organisers (so that the one-time link printed at start-up leads somewhere useful),
+// joining a session by its code for everyone else.
 const header = document.querySelector('header.top');
-if (header && !document.querySelector('.projector')) {
+if (header && !document.querySelector('.projector, .live')) {
   fetch('/api/me', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
     .then((r) => (r.ok ? r.json() : null))
     .then((me) => {
-      if (!me || me.role !== 'organiser' || location.pathname === '/organise') return;
+      if (!me) return;
+      const organiser = me.role === 'organiser';
+      const href = organiser ? '/organise' : '/join';
+      if (location.pathname === href) return;
       const a = document.createElement('a');
-      a.href = '/organise';
+      a.href = href;
       a.className = 'button small navlink';
-      a.textContent = '🗂️ ' + (header.dataset.organise || 'Organiser');
+      a.textContent = organiser ? `🗂️ ${header.dataset.organise}` : `🔑 ${header.dataset.join}`;
       header.querySelector('.brand').after(a);
     })
     .catch(() => {});

@@ -116,9 +116,12 @@ export function phaseHeader(root, room, t) {
   document.documentElement.dataset.phase = w.phase;
 }
 
-// refusalText is what to show for a refused command: the server's translated message.
+// refusalText is what to show for a refused command: the code in the language the person
+// chose for the interface, else the server's message (worded in the person's stored language).
 export function refusalText(msg, t) {
-  return msg.message || t('err.' + msg.code);
+  const key = 'err.' + msg.code;
+  const own = t(key);
+  return own !== key ? own : msg.message || msg.code;
 }
 
 // toast shows a short message in the page's status line (role=status) for a few seconds.

@@ -1,0 +1,59 @@
+// Flows the tests share: the organiser inviting people through the organiser page, people
+// opening their links, the moderator steering the room.
+
+import assert from 'node:assert/strict';
+import { newPage } from './harness.js';
+
+// openOrganiser signs the organiser in with the printed link and opens the organiser page.
+export async function openOrganiser(browser, srv, options) {
+  const { context, page } = await newPage(browser, options);
+  // The link signs the organiser in and lands on the organiser's desk.
+  await page.goto(srv.organiserLink);
+  await page.waitForURL('**/organise');
+  await page.waitForSelector('#organise[data-ready="true"]');
+  await page.waitForSelector('.session[data-workshop]');
+  return { context, page };
+}
+
+// firstSession returns the id and title of the first session shown on the organiser page.
+export async function firstSession(page) {
+  const li = page.locator('.session[data-workshop]').first();
+  return { id: Number(await li.getAttribute('data-workshop')), title: (await li.locator('h3').textContent()).split('—')[0].trim() };
+}
+
+// invite fills the organiser's invitation form and returns the personal link it shows.
+export async function invite(page, { name, organisation, role = 'participant', session }) {
+  const form = page.locator('#invite-form');
+  await form.getByLabel('Nom ou pseudonyme').fill(name);
+  await form.getByLabel('Organisation', { exact: true }).fill(organisation);
+  await form.getByLabel('Rôle').selectOption(role);
+  await form.locator(`input[name="workshops"][value="${session}"]`).check();
+  await form.getByRole('button', { name: /Inviter/ }).click();
+  const box = page.locator('#invite-result .linkbox');
+  await box.getByText(name).waitFor();
+  const link = await box.locator('input').inputValue();
+  assert.match(link, /\/i\/[A-Za-z0-9_-]{40,}$/);
+  return link;
+}
+
+// join opens a personal link in a fresh context and waits for the live room.
+export async function join(browser, link, options) {
+  const { context, page } = await newPage(browser, options);
+  await page.goto(link);
+  await page.waitForSelector('#live[data-ready="true"]');
+  return { context, page };
+}
+
+// waitFor polls fn in the page until it returns something truthy.
+export async function until(page, fn, arg, what = 'condition', timeout = 10000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+  } catch (e) {
+    throw new Error(`timed out waiting for ${what}: ${e.message.split('\n')[0]}`);
+  }
+}
+
+// card returns the locator of a contribution card by (part of) its text.
+export function card(page, text) {
+  return page.locator('#contributions .contrib').filter({ has: page.locator('.c-body', { hasText: text }) });
+}

@@ -1,0 +1,142 @@
+// The test harness: builds and starts the real binary on a fresh SQLite database, launches
+// Debian's Chromium through playwright-core, and offers small helpers the tests share.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = join(ROOT, 'bin', 'assises');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+// Screenshots go to e2e/test-results/screenshots; `make screenshots` points them at
+// docs/screenshots (ASSISES_SCREENSHOTS), so that `make test` leaves the documentation alone.
+export const SCREENSHOTS = process.env.ASSISES_SCREENSHOTS || join(ROOT, 'e2e', 'test-results', 'screenshots');
+
+let built = false;
+// build compiles the binary once per test process (the Makefile target builds it first, so
+// this is quick).
+export function build() {
+  if (built) return;
+  execFileSync('go', ['build', '-o', BIN, './cmd/assises'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// startServer runs `assises serve -seed-demo` on a temporary SQLite file and returns its base
+// URL and the one-time organiser link it prints.
+export async function startServer() {
+  build();
+  const dir = mkdtempSync(join(tmpdir(), 'assises-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.ASSISES_ADDR;
+  delete env.ASSISES_PUBLIC_URL;
+  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', '-db', join(dir, 'assises.db')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (b) => {
+    err += b;
+    if (err.length > 200000) err = err.slice(-100000);
+  });
+  const organiserLink = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not print an organiser link in time:\n${out}\n${err}`)), 30000);
+    proc.stdout.on('data', (b) => {
+      out += b;
+      const m = out.match(/Sign in as organiser[^:]*: (\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
+    });
+  });
+  return {
+    url,
+    organiserLink,
+    logs: () => err,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => {
+          const t = setTimeout(() => {
+            proc.kill('SIGKILL');
+            r();
+          }, 12000);
+          proc.on('exit', () => {
+            clearTimeout(t);
+            r();
+          });
+        });
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// launchBrowser starts headless Chromium; playwright gives it a fresh temporary profile.
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+}
+
+export const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+export const SCREEN = { viewport: { width: 1920, height: 1080 }, deviceScaleFactor: 1 };
+
+// newPage opens a context (its own cookies and storage) and a page that fails the test on any
+// script error or CSP violation.
+export async function newPage(browser, options = {}) {
+  const context = await browser.newContext({ locale: 'fr-BE', ...options });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    // The browser itself logs failed loads and refused WebSocket connections (offline tests).
+    if (m.type() === 'error' && !/Failed to load resource|WebSocket connection to/.test(m.text())) page.errors.push(m.text());
+  });
+  return { context, page };
+}
+
+export function screenshotPath(name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return join(SCREENSHOTS, name);
+}
+
+let axeSource = null;
+// axe runs axe-core in the page and returns the serious and critical violations.
+export async function axe(page) {
+  if (!axeSource) axeSource = readFileSync(join(ROOT, 'e2e', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  // Injected through the automation channel, not a <script> tag: the page's CSP stays whole.
+  await page.evaluate(axeSource);
+  const res = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] }),
+  );
+  return res.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
