@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -320,6 +321,22 @@ func runFullSession(t *testing.T, kind string) {
 	for _, a := range []*actor{p2, p3, p5} {
 		if got := publicOf(a); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s saw public events %v, %s saw %v", a.name, got, p1.name, want)
+		}
+	}
+
+	// The logs of the whole session carry no secrets, names or words people wrote
+	// (issue 9, item 13): the server logged something, just nothing of that.
+	logs := s.Logs.String()
+	if logs == "" {
+		t.Fatal("the server logged nothing at all: the check below would prove nothing")
+	}
+	secrets := []string{w.Code, "Qu'est-ce qui bloque", "guichet unique", "logement social", "Un budget pluriannuel"}
+	for _, a := range people {
+		secrets = append(secrets, a.person.Cookie.Value, a.name, orgs[0])
+	}
+	for _, secret := range secrets {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs contain %q", secret)
 		}
 	}
 }
