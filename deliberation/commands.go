@@ -101,6 +101,18 @@ var commandSpecs = map[string]commandSpec{
 	"contribution.pin":     spec(true, cmdPin),
 	"contribution.merge":   spec(true, cmdMerge),
 	"roomcount.record":     spec(true, cmdRoomCount),
+	"groups.split":         spec(true, cmdGroupsSplit),
+	"groups.move":          spec(true, cmdGroupsMove),
+	"groups.rapporteur":    spec(true, cmdGroupsRapporteur),
+	"checkin.set":          spec(true, cmdCheckinSet),
+	"agenda.next":          spec(true, cmdAgendaNext),
+	"agenda.goto":          spec(true, cmdAgendaGoto),
+	"rounds.start":         spec(true, cmdRoundsStart),
+	"rounds.next":          spec(true, cmdRoundsNext),
+	"rounds.stop":          spec(true, cmdRoundsStop),
+	"plenary.promote":      spec(true, cmdPromote),
+	"plenary.open":         spec(true, cmdPlenaryOpen),
+	"plenary.close":        spec(true, cmdPlenaryClose),
 
 	"contribution.post":     spec(false, cmdPost),
 	"contribution.edit":     spec(false, cmdEdit),
@@ -108,6 +120,9 @@ var commandSpecs = map[string]commandSpec{
 	"comment.post":          spec(false, cmdComment),
 	"vote.set":              spec(false, cmdVoteSet),
 	"vote.clear":            spec(false, cmdVoteClear),
+	"checkin.self":          spec(false, cmdCheckinSelf),
+	"contribution.mark":     spec(false, cmdMark),
+	"plenary.vote":          spec(false, cmdPlenaryVote),
 }
 
 // CommandNames returns the name of every command the engine knows.

@@ -97,7 +97,7 @@ func TestProtocolDocumentsEveryCommand(t *testing.T) {
 	}
 	codes := []string{CodeNotAllowed, CodePhaseClosed, CodePostingLocked, CodeNotFound, CodeNotOwner, CodeTooLong,
 		CodeEmpty, CodeInvalidArgs, CodeUnknownCommand, CodeIDReused, CodeOverBudget, CodeOverItemMax, CodeBadPhase,
-		CodeAlreadyMerged, CodeBadState, CodeInternal, CodeUnavailable, CodeBusy, CodeRateLimited}
+		CodeAlreadyMerged, CodeBadState, CodeInternal, CodeUnavailable, CodeBusy, CodeRateLimited, CodeNobodyPresent}
 	for _, code := range codes {
 		if !strings.Contains(text, "`"+code+"`") {
 			t.Errorf("code %s is not documented", code)
@@ -107,7 +107,10 @@ func TestProtocolDocumentsEveryCommand(t *testing.T) {
 		"premoderation.changed", "results.changed", "groups.changed", "vote.method.changed", "contribution.posted",
 		"contribution.attributed", "contribution.updated", "contribution.withdrawn", "contribution.hidden",
 		"contribution.hidden.reason", "contribution.restored", "contribution.merged", "contribution.pinned",
-		"comment.posted", "comment.attributed", "vote.recorded", "tally.updated", "roomcount.recorded"}
+		"comment.posted", "comment.attributed", "vote.recorded", "tally.updated", "roomcount.recorded",
+		"groups.members", "group.rapporteur", "groups.progress", "checkin.changed", "agenda.changed", "agenda.timing",
+		"rounds.changed", "contribution.marked", "contribution.promoted", "contribution.provenance", "plenary.opened",
+		"plenary.ballot", "plenary.tally", "plenary.closed"}
 	for _, ev := range events {
 		if !strings.Contains(text, "`"+ev+"`") {
 			t.Errorf("event %s is not documented", ev)

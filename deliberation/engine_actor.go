@@ -33,18 +33,22 @@ func (e *Engine) Actor(ctx context.Context, workshop, participant int64) (Actor,
 	return a, nil
 }
 
-// Actors returns the actors of everyone with a membership in a workshop: a break-out group or
-// a workshop role. The hub calls it after an event with ReloadViewers; a connected viewer who
-// is not in the map has no group and no workshop role.
+// Actors returns the actor of everyone who may be in a workshop: the participants of its
+// process who pass the rules of Actor, and the platform organisers. The hub calls it after an
+// event with ReloadViewers and closes the connection of anyone missing from the map, so the map
+// must hold everyone who may stay, not only those with a group or a workshop role (a registered
+// participant left out of the groups, a process moderator, must not be disconnected).
 func (e *Engine) Actors(ctx context.Context, workshop int64) (map[int64]Actor, error) {
 	w, err := GetWorkshop(ctx, e.db, workshop)
 	if err != nil {
 		return nil, err
 	}
 	var ids []int64
-	err = e.db.NewSelect().Model((*GroupMember)(nil)).Column("participant_id").Where("workshop_id = ?", workshop).
-		UnionAll(e.db.NewSelect().Model((*WorkshopRole)(nil)).Column("participant_id").Where("workshop_id = ?", workshop)).
-		Scan(ctx, &ids)
+	err = e.db.NewSelect().Model((*Participant)(nil)).Column("id").
+		Where("erased_at IS NULL").
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("process_id = ?", w.ProcessID).WhereOr("process_id IS NULL AND role = ?", RoleOrganiser)
+		}).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: workshop members: %w", err)
 	}

@@ -87,9 +87,18 @@ func TestActor(t *testing.T) {
 		if _, err := r.e.Actor(ctx, r.w.ID, mk(RoleParticipant, "")); err != nil {
 			t.Errorf("open process: got %v, want a participant", err)
 		}
+		// Actors holds everyone Actor lets in, and the same actor: the hub disconnects anyone
+		// missing from it after a change of groups.
 		actors, err := r.e.Actors(ctx, r.w.ID)
-		if err != nil || len(actors) != 1 || !actors[appointed].Moderator {
-			t.Errorf("Actors: got %+v %v, want the appointed moderator only", actors, err)
+		if err != nil || !actors[appointed].Moderator {
+			t.Fatalf("Actors: got %+v %v, want the appointed moderator among them", actors, err)
+		}
+		for _, tt := range tests {
+			a, err := r.e.Actor(ctx, r.w.ID, tt.participant)
+			got, listed := actors[tt.participant]
+			if listed != (err == nil) || listed && got != a {
+				t.Errorf("Actors, %s: got %+v (listed %v), want what Actor says: %+v (%v)", tt.name, got, listed, a, err)
+			}
 		}
 	})
 }

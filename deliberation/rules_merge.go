@@ -101,7 +101,8 @@ func cmdMerge(b *batch, _ Actor, args *mergeArgs) (refusal, error) {
 	}
 	b.emit("contribution.merged", aud, map[string]any{"into": target.ID, "from": from})
 	b.laterTally(append([]int64{target.ID}, from...)...)
-	return refusal{}, nil
+	// Which groups said it: the target now speaks for its sources' groups too.
+	return refusal{}, b.mergeProvenance(target, sources)
 }
 
 // carryVotes replaces the votes of the target and its sources by the merged votes on the

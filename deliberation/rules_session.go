@@ -56,6 +56,7 @@ func cmdTimerStart(b *batch, _ Actor, args *secondsArgs) (refusal, error) {
 		return r, nil
 	}
 	ms := args.Seconds * 1000
+	b.cancelRounds() // the moderator takes the timer in hand
 	b.st.Timer = Timer{Running: true, EndsAt: b.now.UnixMilli() + ms, DurationMs: ms}
 	b.timerChanged()
 	return refusal{}, nil
@@ -108,6 +109,7 @@ func cmdTimerExtend(b *batch, _ Actor, args *secondsArgs) (refusal, error) {
 }
 
 func cmdTimerReset(b *batch, _ Actor, _ *noArgs) (refusal, error) {
+	b.cancelRounds()
 	b.st.Timer = Timer{}
 	b.timerChanged()
 	return refusal{}, nil
@@ -148,8 +150,7 @@ func cmdGroupsSet(b *batch, _ Actor, args *onArgs) (refusal, error) {
 		return refuse(CodeInvalidArgs, "on is required"), nil
 	}
 	b.st.GroupsOn, b.dirty = *args.On, true
-	b.emit("groups.changed", AudienceAll, map[string]bool{"on": *args.On})
-	return refusal{}, nil
+	return refusal{}, b.emitGroupsChanged("set")
 }
 
 func cmdResultsSet(b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
@@ -174,7 +175,7 @@ func cmdResultsSet(b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
 	if err := b.emitTallies(ids); err != nil {
 		return refusal{}, err
 	}
-	return refusal{}, nil
+	return refusal{}, b.laterOpenPlenary()
 }
 
 // identityChange is the identity.changed event: the new labels of what the audience already

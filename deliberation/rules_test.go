@@ -40,6 +40,18 @@ func TestParticipantCannotModerate(t *testing.T) {
 			{"contribution.pin", map[string]any{"id": id, "pinned": true}},
 			{"contribution.merge", map[string]any{"from": []int64{other}, "into": id}},
 			{"roomcount.record", map[string]any{"contribution": id, "yes": 3}},
+			{"groups.split", map[string]any{"count": 2}},
+			{"groups.move", map[string]any{"participant": r.bob.Participant, "group": 0}},
+			{"groups.rapporteur", map[string]any{"participant": r.bob.Participant, "rapporteur": true}},
+			{"checkin.set", map[string]any{"participant": r.bob.Participant, "present": true}},
+			{"agenda.next", nil},
+			{"agenda.goto", map[string]any{"item": 1}},
+			{"rounds.start", map[string]any{"steps": []map[string]any{{"key": "presentation", "seconds": 600}}}},
+			{"rounds.next", nil},
+			{"rounds.stop", nil},
+			{"plenary.promote", map[string]any{"contributions": []int64{id}}},
+			{"plenary.open", map[string]any{"contributions": []int64{id}}},
+			{"plenary.close", nil},
 		}
 		for _, who := range []Actor{r.alice, r.observer} {
 			for _, tt := range tests {

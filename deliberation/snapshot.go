@@ -21,6 +21,9 @@ type SnapshotState struct {
 	MyDotsLeft    *int               `json:"myDotsLeft"` // null unless the current phase votes by dots
 	RoomCounts    []RoomCountView    `json:"roomCounts"` // null while results are hidden (except moderators)
 	Pinned        []int64            `json:"pinned"`
+
+	// Groups, agenda, rounds, synthesis and plenary (snapshot_groups.go).
+	SnapshotGroups
 }
 
 // YouView is the viewer as the snapshot tells them.
@@ -32,6 +35,8 @@ type YouView struct {
 	// Mine lists the contributions this viewer wrote, so that a person can still edit or
 	// withdraw them from another phone (the public events do not say who wrote what).
 	Mine []int64 `json:"mine"`
+	// Rapporteur: the viewer reports for their group (marks its outputs, posts for its table).
+	Rapporteur bool `json:"rapporteur"`
 }
 
 // Snapshot returns the state of a workshop as one viewer may see it, and the sequence number
@@ -60,6 +65,9 @@ func (e *Engine) Snapshot(ctx context.Context, workshop int64, viewer Actor) (in
 			return err
 		}
 		s.Workshop = newStateView(w, &st, now)
+		if err := extendSnapshot(&batchReader{ctx: ctx, db: tx, w: w, st: &st}, viewer, now, s); err != nil {
+			return err
+		}
 		seq = w.LastSeq
 		out, err = json.Marshal(s)
 		return err

@@ -82,6 +82,13 @@ type LiveState struct {
 	VoteMethods map[Phase]VoteSettings `json:"voteMethods,omitempty"`
 	// GroupsOn sends what members of a break-out group post to their group only.
 	GroupsOn bool `json:"groupsOn"`
+	// Groups are the break-out groups of the current split, in order (groups.split). Groups of
+	// earlier splits keep their rows (their contributions stay theirs) but are not listed.
+	Groups []int64 `json:"groups,omitempty"`
+	// Agenda is where the session stands in its timetable (agenda.next, agenda.goto).
+	Agenda *AgendaState `json:"agenda,omitempty"`
+	// Rounds is a plan of timed rounds (rounds.start) that the timer's ticks advance.
+	Rounds *RoundsState `json:"rounds,omitempty"`
 }
 
 // ParseLiveState reads workshops.state; an empty column is a fresh workshop.
@@ -113,12 +120,20 @@ func (s *LiveState) VoteSettingsFor(p Phase) VoteSettings {
 }
 
 // wakeAt is when the engine wants a "tick" follow-up: the deadline of a running timer that
-// has not been marked expired yet.
+// has not been marked expired yet (a timed round ends there too), or the planned end of the
+// current agenda item, whichever comes first.
 func (s *LiveState) wakeAt() time.Time {
+	var at int64
 	if s.Timer.Running && !s.Timer.Expired && s.Timer.EndsAt > 0 {
-		return time.UnixMilli(s.Timer.EndsAt).UTC()
+		at = s.Timer.EndsAt
 	}
-	return time.Time{}
+	if a := s.Agenda; a != nil && a.PlannedEndsAt > 0 && !a.Overdue && (at == 0 || a.PlannedEndsAt < at) {
+		at = a.PlannedEndsAt
+	}
+	if at == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(at).UTC()
 }
 
 // WorkshopView is the workshop part of a snapshot.

@@ -149,6 +149,9 @@ func (b *batch) emitContribution(name string, c *Contribution, links []int64) er
 		return err
 	}
 	mode := b.st.IdentityMode()
+	if c.GroupID != nil {
+		b.later(progressKey) // the projector's counts per group
+	}
 	if c.Status == StatusPending {
 		b.emit(name, AudienceModerators, newContributionView(c, links, info, mode, true))
 		if c.AuthorID != nil {
@@ -166,6 +169,9 @@ func (b *batch) emitContribution(name string, c *Contribution, links []int64) er
 // at the time of the call: a visible one to its public audience; a pending one to moderators
 // and its author; a hidden, merged or withdrawn one to moderators only.
 func (b *batch) emitAbout(c *Contribution, name string, data any) {
+	if c.GroupID != nil {
+		b.later(progressKey) // the projector's counts per group
+	}
 	switch c.Status {
 	case StatusVisible:
 		b.emit(name, publicAudience(c), data)

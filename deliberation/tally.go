@@ -175,12 +175,24 @@ func (b *batch) visibleContributionIDs() ([]int64, error) {
 
 // flush runs the follow-ups of Engine.Flush.
 func (b *batch) flush(keys []string) error {
-	var ids []int64
+	var ids, plenary []int64
 	seen := map[int64]bool{}
 	for _, k := range keys {
 		switch {
 		case k == "tick":
+			b.tickRounds() // before the timer's tick: a round's end starts the next round
 			b.tick()
+			if err := b.tickAgenda(); err != nil {
+				return err
+			}
+		case k == progressKey:
+			if err := b.emitProgress(); err != nil {
+				return err
+			}
+		case strings.HasPrefix(k, plenaryKeyPrefix):
+			if id, err := strconv.ParseInt(strings.TrimPrefix(k, plenaryKeyPrefix), 10, 64); err == nil {
+				plenary = append(plenary, id)
+			}
 		case strings.HasPrefix(k, "tally:"):
 			id, err := strconv.ParseInt(strings.TrimPrefix(k, "tally:"), 10, 64)
 			if err == nil && !seen[id] {
@@ -190,6 +202,9 @@ func (b *batch) flush(keys []string) error {
 		}
 	}
 	if err := b.emitTallies(ids); err != nil {
+		return err
+	}
+	if err := b.emitPlenaryTallies(plenary); err != nil {
 		return err
 	}
 	return b.err

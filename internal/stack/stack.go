@@ -35,6 +35,8 @@ type Stack struct {
 // Options tune the hub for a test (zero values: the product's defaults).
 type Options struct {
 	Hub func(*hub.Config)
+	// Engine configures the deliberation engine: a test of timers injects the server clock.
+	Engine deliberation.EngineOptions
 }
 
 // New starts the product on a fresh database of the given kind ("sqlite" or "postgres").
@@ -51,7 +53,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	cfg := hub.Config{
-		Backend:     server.NewBackend(deliberation.NewEngine(db, deliberation.EngineOptions{})),
+		Backend:     server.NewBackend(deliberation.NewEngine(db, opts.Engine)),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(public),
 		Translate:   translate,

@@ -1,0 +1,387 @@
+package deliberation
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// The plenary vote (seed 002: "votes et débats" on the white paper): the moderator opens a vote
+// on each recommendation that reached the plenary; each participant chooses adopt, reject or
+// abstain (and may change their mind until it closes); closing stores the result, which the
+// notebook reads with PlenaryResults. Who chose what goes to the voter only, like votes.
+
+// Plenary choices.
+const (
+	ChoiceAdopt   = "adopt"
+	ChoiceReject  = "reject"
+	ChoiceAbstain = "abstain"
+)
+
+// Plenary outcomes.
+const (
+	OutcomeAdopted  = "adopted"
+	OutcomeRejected = "rejected"
+)
+
+// plenaryKeyPrefix is the follow-up that emits a plenary tally ("plenary:<contribution>").
+const plenaryKeyPrefix = "plenary:"
+
+// maxPlenaryOpen bounds one plenary.open (a white paper has a few dozen recommendations).
+const maxPlenaryOpen = 100
+
+// PlenaryItem is a plenary vote on one contribution; the counts are set when it closes.
+type PlenaryItem struct {
+	bun.BaseModel `bun:"table:plenary_items"`
+
+	ID             int64 `bun:",pk,autoincrement"`
+	WorkshopID     int64
+	ContributionID int64
+	Status         string // open, closed
+	OpenedAt       time.Time
+	ClosedAt       *time.Time
+	Adopt          int
+	Reject         int
+	Abstain        int
+	Voters         int
+	Eligible       int
+	Outcome        string
+}
+
+// PlenaryBallot is one person's current choice on an open item.
+type PlenaryBallot struct {
+	bun.BaseModel `bun:"table:plenary_ballots"`
+
+	ItemID        int64 `bun:",pk"`
+	ParticipantID int64 `bun:",pk"`
+	WorkshopID    int64
+	Choice        string
+	UpdatedAt     time.Time
+}
+
+// PlenaryTally is the count of one item: plenary.tally, plenary.closed and the snapshot carry
+// it. Eligible is the people present (checked in; every confirmed registration when nobody
+// checked in) plus anyone else who voted, so that turnout = voters / eligible never exceeds 1.
+type PlenaryTally struct {
+	Contribution int64  `json:"contribution"`
+	Open         bool   `json:"open"`
+	Adopt        int    `json:"adopt"`
+	Reject       int    `json:"reject"`
+	Abstain      int    `json:"abstain"`
+	Voters       int    `json:"voters"`
+	Eligible     int    `json:"eligible"`
+	Outcome      string `json:"outcome,omitempty"` // once closed
+	OpenedAt     int64  `json:"openedAt"`
+	ClosedAt     int64  `json:"closedAt,omitempty"`
+	Hidden       bool   `json:"hidden,omitempty"` // counts withheld while results are hidden
+}
+
+func outcome(adopt, reject int) string {
+	// A majority of the votes cast; abstentions do not count; a tie is not a majority.
+	if adopt > reject {
+		return OutcomeAdopted
+	}
+	return OutcomeRejected
+}
+
+// plenaryTallies counts the open items among some contributions from their ballots; closed
+// items return what was stored when they closed.
+func plenaryTallies(r *batchReader, contributions []int64) ([]PlenaryTally, error) {
+	if len(contributions) == 0 {
+		return nil, nil
+	}
+	var items []PlenaryItem
+	err := r.db.NewSelect().Model(&items).Where("workshop_id = ? AND contribution_id IN (?)", r.w.ID, bun.In(contributions)).
+		Order("contribution_id").Scan(r.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: plenary items: %w", err)
+	}
+	var open []int64
+	for _, it := range items {
+		if it.Status == "open" {
+			open = append(open, it.ID)
+		}
+	}
+	var ballots []PlenaryBallot
+	if len(open) > 0 {
+		if err := r.db.NewSelect().Model(&ballots).Where("item_id IN (?)", bun.In(open)).Scan(r.ctx); err != nil {
+			return nil, fmt.Errorf("store: plenary ballots: %w", err)
+		}
+	}
+	var present map[int64]bool
+	if len(open) > 0 {
+		roster, err := presentRoster(r, false)
+		if err != nil {
+			return nil, err
+		}
+		present = make(map[int64]bool, len(roster))
+		for _, p := range roster {
+			present[p.ID] = true
+		}
+	}
+	byItem := map[int64][]PlenaryBallot{}
+	for _, bl := range ballots {
+		byItem[bl.ItemID] = append(byItem[bl.ItemID], bl)
+	}
+	out := make([]PlenaryTally, len(items))
+	for i, it := range items {
+		t := PlenaryTally{Contribution: it.ContributionID, Open: it.Status == "open", OpenedAt: it.OpenedAt.UnixMilli()}
+		if !t.Open {
+			t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible, t.Outcome = it.Adopt, it.Reject, it.Abstain, it.Voters, it.Eligible, it.Outcome
+			if it.ClosedAt != nil {
+				t.ClosedAt = it.ClosedAt.UnixMilli()
+			}
+			out[i] = t
+			continue
+		}
+		t.Eligible = len(present)
+		for _, bl := range byItem[it.ID] {
+			switch bl.Choice {
+			case ChoiceAdopt:
+				t.Adopt++
+			case ChoiceReject:
+				t.Reject++
+			case ChoiceAbstain:
+				t.Abstain++
+			}
+			t.Voters++
+			if !present[bl.ParticipantID] {
+				t.Eligible++
+			}
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// emitPlenaryTallies is the plenary:<id> follow-up: one plenary.tally for a burst of ballots,
+// to everyone (moderators only while results are hidden).
+func (b *batch) emitPlenaryTallies(contributions []int64) error {
+	items, err := plenaryTallies(b.reader(), contributions)
+	if err != nil || len(items) == 0 {
+		return err
+	}
+	aud := AudienceAll
+	if b.st.ResultsHidden {
+		aud = AudienceModerators
+	}
+	b.emit("plenary.tally", aud, map[string]any{"items": items})
+	return nil
+}
+
+type plenaryListArgs struct{ Contributions []int64 }
+
+// cmdPlenaryOpen opens a vote on each contribution listed: visible ones of the plenary (a
+// group's contribution is promoted first). Opening a closed vote again starts it afresh.
+func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
+	if len(args.Contributions) == 0 || len(args.Contributions) > maxPlenaryOpen {
+		return refuse(CodeInvalidArgs, "contributions must list 1 to 100 ids"), nil
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, id := range args.Contributions {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, r, err := b.moderated(id)
+		if c == nil {
+			return r, err
+		}
+		switch {
+		case c.Status == StatusMerged:
+			return refuse(CodeAlreadyMerged, "contribution was merged"), nil
+		case c.Status != StatusVisible:
+			return refuse(CodeBadState, "only visible contributions are voted"), nil
+		case c.GroupID != nil:
+			return refuse(CodeBadState, "promote the group's contribution to the plenary first"), nil
+		}
+		it, err := b.plenaryItem(id)
+		if err != nil {
+			return refusal{}, err
+		}
+		if it != nil && it.Status == "open" {
+			return refuse(CodeBadState, "a plenary vote is already open on it"), nil
+		}
+		ids = append(ids, id)
+	}
+	opened := make([]map[string]int64, 0, len(ids))
+	for _, id := range ids {
+		it := &PlenaryItem{WorkshopID: b.w.ID, ContributionID: id, Status: "open", OpenedAt: b.now}
+		_, err := b.tx.NewInsert().Model(it).On("CONFLICT (contribution_id) DO UPDATE").
+			Set("status = EXCLUDED.status, opened_at = EXCLUDED.opened_at, closed_at = NULL").
+			Set("adopt = 0, reject = 0, abstain = 0, voters = 0, eligible = 0, outcome = ''").
+			Returning("id").Exec(b.ctx)
+		if err != nil {
+			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
+		}
+		if _, err := b.tx.NewDelete().Model((*PlenaryBallot)(nil)).Where("item_id = ?", it.ID).Exec(b.ctx); err != nil {
+			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
+		}
+		opened = append(opened, map[string]int64{"contribution": id, "openedAt": b.now.UnixMilli()})
+		b.later(plenaryKeyPrefix + strconv.FormatInt(id, 10))
+	}
+	b.emit("plenary.opened", AudienceAll, map[string]any{"items": opened})
+	return refusal{}, nil
+}
+
+// plenaryItem loads the plenary item of a contribution of this workshop, or nil.
+func (b *batch) plenaryItem(contribution int64) (*PlenaryItem, error) {
+	it := new(PlenaryItem)
+	err := b.tx.NewSelect().Model(it).Where("workshop_id = ? AND contribution_id = ?", b.w.ID, contribution).Scan(b.ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: plenary item: %w", err)
+	}
+	return it, nil
+}
+
+type plenaryVoteArgs struct {
+	Contribution int64
+	Choice       string
+}
+
+// cmdPlenaryVote records a participant's choice. Moderators steer the plenary and observers
+// watch: neither votes.
+func cmdPlenaryVote(b *batch, a Actor, args *plenaryVoteArgs) (refusal, error) {
+	if a.Moderator || a.Role != RoleParticipant {
+		return refuse(CodeNotAllowed, "only participants vote in plenary"), nil
+	}
+	if args.Choice != ChoiceAdopt && args.Choice != ChoiceReject && args.Choice != ChoiceAbstain {
+		return refuse(CodeInvalidArgs, "choice must be adopt, reject or abstain"), nil
+	}
+	c, r, err := b.target(a, args.Contribution, "")
+	if c == nil {
+		return r, err
+	}
+	it, err := b.plenaryItem(c.ID)
+	if err != nil {
+		return refusal{}, err
+	}
+	if it == nil {
+		return refuse(CodeNotFound, "no plenary vote on this contribution"), nil
+	}
+	if it.Status != "open" {
+		return refuse(CodeBadState, "the plenary vote is closed"), nil
+	}
+	ballot := &PlenaryBallot{ItemID: it.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID, Choice: args.Choice, UpdatedAt: b.now}
+	_, err = b.tx.NewInsert().Model(ballot).On("CONFLICT (item_id, participant_id) DO UPDATE").
+		Set("choice = EXCLUDED.choice, updated_at = EXCLUDED.updated_at").Exec(b.ctx)
+	if err != nil {
+		return refusal{}, fmt.Errorf("store: plenary ballot: %w", err)
+	}
+	b.emit("plenary.ballot", AudiencePerson(a.Participant), map[string]any{"contribution": c.ID, "choice": args.Choice})
+	b.later(plenaryKeyPrefix + strconv.FormatInt(c.ID, 10))
+	return refusal{}, nil
+}
+
+// cmdPlenaryClose closes the votes listed (every open one when the list is empty) and stores
+// their results. The result is announced to everyone, even while live tallies are hidden:
+// a plenary's decision is public.
+func cmdPlenaryClose(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
+	if len(args.Contributions) > maxPlenaryOpen {
+		return refuse(CodeInvalidArgs, "contributions must list at most 100 ids"), nil
+	}
+	ids := args.Contributions
+	if len(ids) == 0 {
+		err := b.tx.NewSelect().Model((*PlenaryItem)(nil)).Column("contribution_id").
+			Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(b.ctx, &ids)
+		if err != nil {
+			return refusal{}, fmt.Errorf("store: open plenary votes: %w", err)
+		}
+		if len(ids) == 0 {
+			return refuse(CodeBadState, "no plenary vote is open"), nil
+		}
+	}
+	for _, id := range ids {
+		it, err := b.plenaryItem(id)
+		if err != nil {
+			return refusal{}, err
+		}
+		if it == nil {
+			return refuse(CodeNotFound, "no plenary vote on this contribution"), nil
+		}
+		if it.Status != "open" {
+			return refuse(CodeBadState, "the plenary vote is already closed"), nil
+		}
+	}
+	tallies, err := plenaryTallies(b.reader(), ids)
+	if err != nil {
+		return refusal{}, err
+	}
+	for i := range tallies {
+		t := &tallies[i]
+		t.Open, t.Outcome, t.ClosedAt = false, outcome(t.Adopt, t.Reject), b.now.UnixMilli()
+		_, err := b.tx.NewUpdate().Model((*PlenaryItem)(nil)).
+			Set("status = ?, closed_at = ?, adopt = ?, reject = ?, abstain = ?, voters = ?, eligible = ?, outcome = ?",
+				"closed", b.now, t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible, t.Outcome).
+			Where("workshop_id = ? AND contribution_id = ?", b.w.ID, t.Contribution).Exec(b.ctx)
+		if err != nil {
+			return refusal{}, fmt.Errorf("store: close plenary vote: %w", err)
+		}
+	}
+	b.emit("plenary.closed", AudienceAll, map[string]any{"items": tallies})
+	return refusal{}, nil
+}
+
+// laterOpenPlenary asks for the tallies of every open plenary vote (results revealed).
+func (b *batch) laterOpenPlenary() error {
+	var ids []int64
+	err := b.tx.NewSelect().Model((*PlenaryItem)(nil)).Column("contribution_id").
+		Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(b.ctx, &ids)
+	if err != nil {
+		return fmt.Errorf("store: open plenary votes: %w", err)
+	}
+	for _, id := range ids {
+		b.later(plenaryKeyPrefix + strconv.FormatInt(id, 10))
+	}
+	return nil
+}
+
+// PlenaryResult is the stored result of a closed plenary vote, for the notebook.
+type PlenaryResult struct {
+	Contribution int64
+	Adopt        int
+	Reject       int
+	Abstain      int
+	Voters       int
+	Eligible     int    // people present (or registered) plus anyone else who voted
+	Outcome      string // OutcomeAdopted or OutcomeRejected
+	ClosedAt     time.Time
+	Groups       []GroupRef // the groups that said it, in order; empty for a plenary contribution
+}
+
+// PlenaryResults returns the results of a workshop's closed plenary votes, by contribution id.
+// A contribution whose vote was reopened and is open again has no result until it closes.
+func PlenaryResults(ctx context.Context, db bun.IDB, workshopID int64) ([]PlenaryResult, error) {
+	var items []PlenaryItem
+	err := db.NewSelect().Model(&items).Where("workshop_id = ? AND status = ?", workshopID, "closed").
+		Order("contribution_id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: plenary results: %w", err)
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ContributionID
+	}
+	prov, err := provenanceOf(ctx, db, workshopID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PlenaryResult, len(items))
+	for i, it := range items {
+		out[i] = PlenaryResult{Contribution: it.ContributionID, Adopt: it.Adopt, Reject: it.Reject, Abstain: it.Abstain,
+			Voters: it.Voters, Eligible: it.Eligible, Outcome: it.Outcome, Groups: groupRefs(prov[it.ContributionID])}
+		if it.ClosedAt != nil {
+			out[i].ClosedAt = it.ClosedAt.UTC()
+		}
+	}
+	return out, nil
+}

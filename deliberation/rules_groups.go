@@ -1,0 +1,448 @@
+package deliberation
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation/dispatch"
+)
+
+// Rules for break-out groups (seed 003: "les participants sont dispatchés par groupes selon un
+// code couleur… de sorte que tout le monde soit mélangé entre associations"): who is present,
+// the split, moves by hand, rapporteurs. Who is in which group is for the moderators; everyone
+// else learns the groups' colours and sizes, and each person their own group (the hub's viewer
+// message). Whether someone is a service user is read for the dispatcher only and never emitted.
+
+// CodeNobodyPresent refuses a split when nobody is present (nor even registered).
+const CodeNobodyPresent = "nobody_present"
+
+// progressKey is the follow-up that emits groups.progress, coalesced like tallies.
+const progressKey = "groups.progress"
+
+// GroupView is a group as everyone sees it: its colour, not its members.
+type GroupView struct {
+	ID       int64  `json:"id"`
+	Position int    `json:"position"`
+	Name     string `json:"name"` // "orange", "orange-2": the catalogs' groups.colour.<key> and the number
+	dispatch.Colour
+	Number int `json:"number"`
+	Size   int `json:"size"`
+}
+
+func newGroupView(g *Group, size int) GroupView {
+	c, n := dispatch.Lookup(g.Name)
+	if c.Hex != g.Colour && g.Colour != "" { // a group made another way keeps its own colour
+		c.Hex, c.Text = g.Colour, dispatch.TextOn(g.Colour)
+	}
+	return GroupView{ID: g.ID, Position: g.Position, Name: g.Name, Colour: c, Number: n, Size: size}
+}
+
+// MemberView is a person as the moderators' group lists show them.
+type MemberView struct {
+	Participant int64  `json:"participant"`
+	Label       string `json:"label"`
+}
+
+// GroupMembersView is a group's membership, for moderators.
+type GroupMembersView struct {
+	ID         int64        `json:"id"`
+	Members    []MemberView `json:"members"`
+	Rapporteur int64        `json:"rapporteur"`
+}
+
+// splitInfo tells the moderators how a split went.
+type splitInfo struct {
+	Seed      uint64 `json:"seed"`
+	OrgCap    int    `json:"orgCap"`
+	OrgCapMet bool   `json:"orgCapMet"`
+	MaxPerOrg int    `json:"maxPerOrg"`
+}
+
+type groupsMembers struct {
+	Groups     []GroupMembersView `json:"groups"`
+	Unassigned []MemberView       `json:"unassigned"`
+	Split      *splitInfo         `json:"split,omitempty"`
+}
+
+// currentGroups returns the groups of the current split, in order.
+func currentGroups(b *batchReader) ([]Group, error) {
+	var gs []Group
+	if len(b.st.Groups) == 0 {
+		return gs, nil
+	}
+	err := b.db.NewSelect().Model(&gs).Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(b.st.Groups)).
+		Order("position", "id").Scan(b.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: current groups: %w", err)
+	}
+	return gs, nil
+}
+
+// members returns the workshop's group memberships.
+func members(b *batchReader) ([]GroupMember, error) {
+	var ms []GroupMember
+	if err := b.db.NewSelect().Model(&ms).Where("workshop_id = ?", b.w.ID).Order("group_id", "participant_id").Scan(b.ctx); err != nil {
+		return nil, fmt.Errorf("store: group members: %w", err)
+	}
+	return ms, nil
+}
+
+// groupViews returns the current groups with their sizes.
+func groupViews(b *batchReader) ([]GroupView, error) {
+	if len(b.st.Groups) == 0 {
+		return []GroupView{}, nil
+	}
+	gs, err := currentGroups(b)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := members(b)
+	if err != nil {
+		return nil, err
+	}
+	size := map[int64]int{}
+	for _, m := range ms {
+		size[m.GroupID]++
+	}
+	views := make([]GroupView, len(gs))
+	for i := range gs {
+		views[i] = newGroupView(&gs[i], size[gs[i].ID])
+	}
+	return views, nil
+}
+
+// emitGroupsChanged tells everyone the groups (and makes the hub reload who is in which).
+func (b *batch) emitGroupsChanged(reason string) error {
+	views, err := groupViews(b.reader())
+	if err != nil {
+		return err
+	}
+	b.emit("groups.changed", AudienceAll, map[string]any{"on": b.st.GroupsOn, "groups": views, "reason": reason})
+	return nil
+}
+
+// membersView builds the moderators' view of the groups.
+func membersView(b *batchReader) (*groupsMembers, error) {
+	gs, err := currentGroups(b)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := members(b)
+	if err != nil {
+		return nil, err
+	}
+	present, err := presentRoster(b, false)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(ms)+len(present))
+	for _, m := range ms {
+		ids = append(ids, m.ParticipantID)
+	}
+	for _, p := range present {
+		ids = append(ids, p.ID)
+	}
+	authors, err := loadAuthors(b.ctx, b.db, ids)
+	if err != nil {
+		return nil, err
+	}
+	view := func(id int64) MemberView {
+		return MemberView{Participant: id, Label: label(IdentityFull, authors[id], "")}
+	}
+	out := &groupsMembers{Groups: make([]GroupMembersView, len(gs)), Unassigned: []MemberView{}}
+	index := map[int64]int{}
+	for i, g := range gs {
+		out.Groups[i] = GroupMembersView{ID: g.ID, Members: []MemberView{}}
+		index[g.ID] = i
+	}
+	placed := map[int64]bool{}
+	for _, m := range ms {
+		i, ok := index[m.GroupID]
+		if !ok {
+			continue
+		}
+		placed[m.ParticipantID] = true
+		out.Groups[i].Members = append(out.Groups[i].Members, view(m.ParticipantID))
+		if m.Rapporteur {
+			out.Groups[i].Rapporteur = m.ParticipantID
+		}
+	}
+	for _, p := range present {
+		if !placed[p.ID] {
+			out.Unassigned = append(out.Unassigned, view(p.ID))
+		}
+	}
+	return out, nil
+}
+
+func (b *batch) emitMembers(split *splitInfo) error {
+	v, err := membersView(b.reader())
+	if err != nil {
+		return err
+	}
+	v.Split = split
+	b.emit("groups.members", AudienceModerators, v)
+	return nil
+}
+
+// rosterRow is a person present; ServiceUser is read for the dispatcher only.
+type rosterRow struct {
+	ID          int64
+	OrgID       sql.NullInt64
+	ServiceUser sql.NullBool
+}
+
+// presentRoster returns the participants present in the workshop, by id. Present means checked
+// in (at the welcome desk, checkin.set, or on their own phone, checkin.self); when nobody is
+// checked in yet, every confirmed registration counts, so a session that does not use check-in
+// still splits its room. Only participants count: moderators (of the process or appointed
+// here), observers and erased people are never dispatched nor counted.
+func presentRoster(b *batchReader, withServiceUser bool) ([]rosterRow, error) {
+	base := func() *bun.SelectQuery {
+		return b.db.NewSelect().TableExpr("registrations AS r").
+			Join("JOIN participants AS p ON p.id = r.participant_id").
+			Where("r.workshop_id = ? AND r.status = ?", b.w.ID, RegistrationConfirmed).
+			Where("p.erased_at IS NULL AND p.role = ?", RoleParticipant).
+			Where("NOT EXISTS (SELECT 1 FROM workshop_roles AS wr WHERE wr.workshop_id = r.workshop_id AND wr.participant_id = p.id AND wr.role = ?)", RoleModerator)
+	}
+	checkedIn, err := base().Where("r.checked_in_at IS NOT NULL").Count(b.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: roster: %w", err)
+	}
+	q := base().ColumnExpr("p.id AS id, p.organisation_id AS org_id").Order("p.id")
+	if checkedIn > 0 {
+		q = q.Where("r.checked_in_at IS NOT NULL")
+	}
+	if withServiceUser {
+		q = q.Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").ColumnExpr("pe.service_user AS service_user")
+	}
+	var rows []rosterRow
+	if err := q.Scan(b.ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: roster: %w", err)
+	}
+	return rows, nil
+}
+
+type splitArgs struct {
+	Count       int
+	Size        int
+	OrgCap      int `json:"orgCap"`
+	Seed        *uint64
+	Rapporteurs bool
+	On          *bool
+}
+
+// Limits of a split, by hand.
+const (
+	minGroupSize = 2
+	maxGroupSize = 100
+)
+
+func cmdGroupsSplit(b *batch, _ Actor, args *splitArgs) (refusal, error) {
+	switch {
+	case (args.Count > 0) == (args.Size > 0) || args.Count < 0 || args.Size < 0:
+		return refuse(CodeInvalidArgs, "give either count or size"), nil
+	case args.Count > dispatch.MaxGroups:
+		return refuse(CodeInvalidArgs, "count must be 1 to 64"), nil
+	case args.Size > 0 && (args.Size < minGroupSize || args.Size > maxGroupSize):
+		return refuse(CodeInvalidArgs, "size must be 2 to 100"), nil
+	case args.OrgCap < 0 || args.OrgCap > 2:
+		return refuse(CodeInvalidArgs, "orgCap must be 1 or 2"), nil
+	}
+	r := b.reader()
+	roster, err := presentRoster(r, true)
+	if err != nil {
+		return refusal{}, err
+	}
+	if len(roster) == 0 {
+		return refuse(CodeNobodyPresent, "nobody is present or registered"), nil
+	}
+	old, err := members(r)
+	if err != nil {
+		return refusal{}, err
+	}
+	wasRapporteur := map[int64]bool{}
+	for _, m := range old {
+		if m.Rapporteur {
+			wasRapporteur[m.ParticipantID] = true
+		}
+	}
+	seed := uint64(b.now.UnixMilli()) // a new mix each time, unless the moderator repeats a seed
+	if args.Seed != nil {
+		seed = *args.Seed
+	}
+	params := dispatch.Params{Groups: args.Count, Size: args.Size, OrgCap: args.OrgCap, Seed: seed, Rapporteurs: args.Rapporteurs}
+	in := make([]dispatch.Member, len(roster))
+	for i, p := range roster {
+		in[i] = dispatch.Member{ID: p.ID, Org: p.OrgID.Int64, ServiceUser: p.ServiceUser.Bool, Candidate: wasRapporteur[p.ID]}
+	}
+	plan, err := dispatch.Split(in, params)
+	if errors.Is(err, dispatch.ErrParams) {
+		return refuse(CodeInvalidArgs, "invalid split"), nil
+	}
+	if err != nil {
+		return refusal{}, err
+	}
+
+	if err := b.replaceGroups(plan); err != nil {
+		return refusal{}, err
+	}
+	b.st.GroupsOn = args.On == nil || *args.On
+	if err := b.emitGroupsChanged("split"); err != nil {
+		return refusal{}, err
+	}
+	if err := b.emitMembers(&splitInfo{Seed: seed, OrgCap: max(1, args.OrgCap), OrgCapMet: plan.OrgCapMet, MaxPerOrg: plan.MaxPerOrg}); err != nil {
+		return refusal{}, err
+	}
+	isRapporteur := map[int64]bool{}
+	for i, g := range plan.Groups {
+		if g.Rapporteur != 0 {
+			isRapporteur[g.Rapporteur] = true
+			b.emit("group.rapporteur", AudiencePerson(g.Rapporteur), map[string]any{"group": b.st.Groups[i], "rapporteur": true})
+		}
+	}
+	for _, m := range old {
+		if m.Rapporteur && !isRapporteur[m.ParticipantID] {
+			b.emit("group.rapporteur", AudiencePerson(m.ParticipantID), map[string]any{"group": 0, "rapporteur": false})
+		}
+	}
+	b.later(progressKey)
+	return refusal{}, nil
+}
+
+// replaceGroups writes a plan: the memberships go, groups of earlier splits that nobody posted
+// in go too (one with contributions keeps its row, so its contributions stay in their group
+// rather than falling into the plenary), and the plan's groups are created.
+func (b *batch) replaceGroups(plan dispatch.Plan) error {
+	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ?", b.w.ID).Exec(b.ctx); err != nil {
+		return fmt.Errorf("store: clear groups: %w", err)
+	}
+	_, err := b.tx.NewDelete().TableExpr("breakout_groups").Where("workshop_id = ?", b.w.ID).
+		Where("NOT EXISTS (SELECT 1 FROM contributions AS c WHERE c.group_id = breakout_groups.id)").Exec(b.ctx)
+	if err != nil {
+		return fmt.Errorf("store: clear groups: %w", err)
+	}
+	gs := make([]Group, len(plan.Groups))
+	for i := range gs {
+		gs[i] = Group{WorkshopID: b.w.ID, Position: i + 1, Name: dispatch.Name(i), Colour: dispatch.Palette[i%len(dispatch.Palette)].Hex, CreatedAt: b.now}
+	}
+	if _, err := b.tx.NewInsert().Model(&gs).Returning("id").Exec(b.ctx); err != nil {
+		return fmt.Errorf("store: create groups: %w", err)
+	}
+	var rows []GroupMember
+	b.st.Groups = make([]int64, len(gs))
+	for i, g := range plan.Groups {
+		b.st.Groups[i] = gs[i].ID
+		for _, id := range g.Members {
+			rows = append(rows, GroupMember{WorkshopID: b.w.ID, ParticipantID: id, GroupID: gs[i].ID, Rapporteur: id == g.Rapporteur})
+		}
+	}
+	if _, err := b.tx.NewInsert().Model(&rows).Exec(b.ctx); err != nil {
+		return fmt.Errorf("store: place people in groups: %w", err)
+	}
+	b.dirty = true
+	return nil
+}
+
+type moveArgs struct {
+	Participant int64
+	Group       int64
+}
+
+// cmdGroupsMove puts one person in a group of the current split, or out of the groups (group
+// 0). A rapporteur who changes group stops being one.
+func cmdGroupsMove(b *batch, _ Actor, args *moveArgs) (refusal, error) {
+	if args.Group != 0 && !containsID(b.st.Groups, args.Group) {
+		return refuse(CodeNotFound, "no such group in the current split"), nil
+	}
+	p := new(Participant)
+	err := b.tx.NewSelect().Model(p).Where("id = ? AND process_id = ? AND erased_at IS NULL", args.Participant, b.w.ProcessID).Scan(b.ctx)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && p.Role != RoleParticipant {
+		return refuse(CodeNotFound, "no such participant in this process"), nil
+	}
+	if err != nil {
+		return refusal{}, fmt.Errorf("store: move: %w", err)
+	}
+	var old GroupMember
+	err = b.tx.NewSelect().Model(&old).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Scan(b.ctx)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return refusal{}, fmt.Errorf("store: move: %w", err)
+	}
+	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Exec(b.ctx); err != nil {
+		return refusal{}, fmt.Errorf("store: move: %w", err)
+	}
+	if args.Group != 0 {
+		m := &GroupMember{WorkshopID: b.w.ID, ParticipantID: p.ID, GroupID: args.Group, Rapporteur: old.Rapporteur && old.GroupID == args.Group}
+		if _, err := b.tx.NewInsert().Model(m).Exec(b.ctx); err != nil {
+			return refusal{}, fmt.Errorf("store: move: %w", err)
+		}
+	}
+	if err := b.emitGroupsChanged("move"); err != nil {
+		return refusal{}, err
+	}
+	if err := b.emitMembers(nil); err != nil {
+		return refusal{}, err
+	}
+	if old.Rapporteur && old.GroupID != args.Group {
+		b.emit("group.rapporteur", AudiencePerson(p.ID), map[string]any{"group": args.Group, "rapporteur": false})
+	}
+	b.later(progressKey)
+	return refusal{}, nil
+}
+
+type rapporteurArgs struct {
+	Participant int64
+	Rapporteur  *bool
+}
+
+// cmdGroupsRapporteur appoints (or stands down) a group's rapporteur: one per group, so a new
+// one replaces the old.
+func cmdGroupsRapporteur(b *batch, _ Actor, args *rapporteurArgs) (refusal, error) {
+	if args.Rapporteur == nil {
+		return refuse(CodeInvalidArgs, "rapporteur is required"), nil
+	}
+	var m GroupMember
+	err := b.tx.NewSelect().Model(&m).Where("workshop_id = ? AND participant_id = ?", b.w.ID, args.Participant).Scan(b.ctx)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !containsID(b.st.Groups, m.GroupID) {
+		return refuse(CodeNotFound, "this person is in no group"), nil
+	}
+	if err != nil {
+		return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
+	}
+	if *args.Rapporteur {
+		var others []int64
+		err := b.tx.NewSelect().Model((*GroupMember)(nil)).Column("participant_id").
+			Where("workshop_id = ? AND group_id = ? AND rapporteur AND participant_id <> ?", b.w.ID, m.GroupID, m.ParticipantID).
+			Order("participant_id").Scan(b.ctx, &others)
+		if err != nil {
+			return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
+		}
+		_, err = b.tx.NewUpdate().Model((*GroupMember)(nil)).Set("rapporteur = ?", false).
+			Where("workshop_id = ? AND group_id = ?", b.w.ID, m.GroupID).Exec(b.ctx)
+		if err != nil {
+			return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
+		}
+		for _, o := range others {
+			b.emit("group.rapporteur", AudiencePerson(o), map[string]any{"group": m.GroupID, "rapporteur": false})
+		}
+	}
+	_, err = b.tx.NewUpdate().Model((*GroupMember)(nil)).Set("rapporteur = ?", *args.Rapporteur).
+		Where("workshop_id = ? AND participant_id = ?", b.w.ID, m.ParticipantID).Exec(b.ctx)
+	if err != nil {
+		return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
+	}
+	b.emit("group.rapporteur", AudiencePerson(m.ParticipantID), map[string]any{"group": m.GroupID, "rapporteur": *args.Rapporteur})
+	return refusal{}, b.emitMembers(nil)
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,110 @@
+package deliberation
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// SnapshotGroups is the part of a snapshot about break-out groups, the agenda, timed rounds,
+// the synthesis and the plenary vote (docs/protocol-commands.md, "Snapshot").
+type SnapshotGroups struct {
+	Groups       []GroupView     `json:"groups"`   // the current split: colours and sizes
+	Progress     []GroupProgress `json:"progress"` // counts per group, for the projector
+	GroupMembers *groupsMembers  `json:"groupMembers,omitempty"`
+	Agenda       *AgendaView     `json:"agenda"`
+	Rounds       RoundsView      `json:"rounds"`
+	// Outputs: the contributions listed that a rapporteur marked as their group's output.
+	Outputs []int64 `json:"outputs"`
+	// Provenance: for the contributions listed that came from groups, which groups said them.
+	Provenance map[int64][]GroupRef `json:"provenance"`
+	Plenary    []PlenaryTally       `json:"plenary"`
+	MyPlenary  map[int64]string     `json:"myPlenary"` // the viewer's choices on open votes
+}
+
+// extendSnapshot fills SnapshotGroups (and you.rapporteur) for one viewer, inside the
+// snapshot's read transaction.
+func extendSnapshot(r *batchReader, viewer Actor, now time.Time, s *SnapshotState) error {
+	var err error
+	g := &s.SnapshotGroups
+	if g.Groups, err = groupViews(r); err != nil {
+		return err
+	}
+	if g.Progress, err = groupProgress(r); err != nil {
+		return err
+	}
+	if viewer.Moderator {
+		if g.GroupMembers, err = membersView(r); err != nil {
+			return err
+		}
+	}
+	if viewer.Group != 0 {
+		s.You.Rapporteur, err = r.db.NewSelect().Model((*GroupMember)(nil)).
+			Where("workshop_id = ? AND participant_id = ? AND group_id = ? AND rapporteur", r.w.ID, viewer.Participant, viewer.Group).Exists(r.ctx)
+		if err != nil {
+			return fmt.Errorf("store: snapshot rapporteur: %w", err)
+		}
+	}
+	items, err := ListAgenda(r.ctx, r.db, r.w.ID)
+	if err != nil {
+		return err
+	}
+	g.Agenda = newAgendaView(r.w, r.st, items, viewer.Moderator, now)
+	g.Rounds = newRoundsView(r.st.Rounds, r.st.Timer)
+
+	// What follows is about the contributions this viewer was given, and only those.
+	listed := make([]int64, 0, len(s.Contributions))
+	visible := map[int64]bool{}
+	for _, c := range s.Contributions {
+		listed = append(listed, c.ID)
+		visible[c.ID] = c.Status == StatusVisible
+	}
+	g.Outputs, g.Provenance, g.Plenary, g.MyPlenary = []int64{}, map[int64][]GroupRef{}, []PlenaryTally{}, map[int64]string{}
+	if len(listed) == 0 {
+		return nil
+	}
+	err = r.db.NewSelect().Model((*ContributionOutput)(nil)).Column("contribution_id").
+		Where("workshop_id = ? AND contribution_id IN (?)", r.w.ID, bun.In(listed)).Order("contribution_id").Scan(r.ctx, &g.Outputs)
+	if err != nil {
+		return fmt.Errorf("store: snapshot outputs: %w", err)
+	}
+	prov, err := provenanceOf(r.ctx, r.db, r.w.ID, listed)
+	if err != nil {
+		return err
+	}
+	for id, list := range prov {
+		g.Provenance[id] = groupRefs(list)
+	}
+	var voted []int64
+	for _, id := range listed {
+		if visible[id] || viewer.Moderator {
+			voted = append(voted, id)
+		}
+	}
+	tallies, err := plenaryTallies(r, voted)
+	if err != nil {
+		return err
+	}
+	for _, t := range tallies {
+		if t.Open && r.st.ResultsHidden && !viewer.Moderator {
+			t = PlenaryTally{Contribution: t.Contribution, Open: true, OpenedAt: t.OpenedAt, Hidden: true}
+		}
+		g.Plenary = append(g.Plenary, t)
+	}
+	var mine []struct {
+		ContributionID int64
+		Choice         string
+	}
+	err = r.db.NewSelect().TableExpr("plenary_ballots AS pb").ColumnExpr("pi.contribution_id, pb.choice").
+		Join("JOIN plenary_items AS pi ON pi.id = pb.item_id").
+		Where("pb.workshop_id = ? AND pb.participant_id = ? AND pi.status = ?", r.w.ID, viewer.Participant, "open").
+		Scan(r.ctx, &mine)
+	if err != nil {
+		return fmt.Errorf("store: snapshot plenary ballots: %w", err)
+	}
+	for _, m := range mine {
+		g.MyPlenary[m.ContributionID] = m.Choice
+	}
+	return nil
+}

@@ -1,0 +1,313 @@
+package deliberation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation/dispatch"
+)
+
+// Group outputs and the synthesis in plenary (seed 002: working groups produce findings and
+// demands, "présentés par des rapporteurs", then a first synthesis, then a vote). A group's
+// rapporteur marks its outputs; the moderator brings them to the plenary (promote), merges
+// what several groups said alike, and the provenance says which groups said it.
+
+// ContributionOutput marks a contribution as one of its group's outputs.
+type ContributionOutput struct {
+	bun.BaseModel `bun:"table:contribution_outputs"`
+
+	ContributionID int64 `bun:",pk"`
+	WorkshopID     int64
+	MarkedBy       *int64
+	CreatedAt      time.Time
+}
+
+// Provenance is one group that said a contribution which reached the plenary. The group's
+// name and colour are copied, so that it still reads after a new split deleted the group.
+type Provenance struct {
+	bun.BaseModel `bun:"table:contribution_provenance"`
+
+	ContributionID int64 `bun:",pk"`
+	Position       int   `bun:",pk"`
+	WorkshopID     int64
+	GroupID        *int64
+	GroupName      string
+	GroupColour    string
+	SourceID       *int64 // the contribution the group said it in (the merged one, or itself)
+}
+
+// GroupRef is a group in a provenance, as events, snapshots and the notebook show it.
+type GroupRef struct {
+	Group  *int64 `json:"group"` // null once the group is gone
+	Name   string `json:"name"`
+	Key    string `json:"key"`
+	Number int    `json:"number"`
+	Colour string `json:"colour"`
+	Source *int64 `json:"source"`
+}
+
+func newGroupRef(p *Provenance) GroupRef {
+	c, n := dispatch.Lookup(p.GroupName)
+	return GroupRef{Group: p.GroupID, Name: p.GroupName, Key: c.Key, Number: n, Colour: p.GroupColour, Source: p.SourceID}
+}
+
+// provenanceOf returns the stored provenance of some contributions, by contribution.
+func provenanceOf(ctx context.Context, db bun.IDB, workshop int64, ids []int64) (map[int64][]Provenance, error) {
+	out := map[int64][]Provenance{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Provenance
+	err := db.NewSelect().Model(&rows).Where("workshop_id = ? AND contribution_id IN (?)", workshop, bun.In(ids)).
+		Order("contribution_id", "position").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: provenance: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ContributionID] = append(out[r.ContributionID], r)
+	}
+	return out, nil
+}
+
+// refs is what a contribution's provenance is: what is stored, plus its own group if it is
+// still in one and not listed.
+func (b *batch) refs(c *Contribution) ([]Provenance, error) {
+	stored, err := provenanceOf(b.ctx, b.tx, b.w.ID, []int64{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	list := stored[c.ID]
+	if c.GroupID == nil {
+		return list, nil
+	}
+	for _, p := range list {
+		if p.GroupID != nil && *p.GroupID == *c.GroupID {
+			return list, nil
+		}
+	}
+	g := new(Group)
+	if err := b.tx.NewSelect().Model(g).Where("id = ?", *c.GroupID).Scan(b.ctx); err != nil {
+		return nil, fmt.Errorf("store: provenance group: %w", err)
+	}
+	id, src := g.ID, c.ID
+	return append(list, Provenance{GroupID: &id, GroupName: g.Name, GroupColour: g.Colour, SourceID: &src}), nil
+}
+
+// setProvenance replaces a contribution's provenance (one row per group, in order).
+func (b *batch) setProvenance(c *Contribution, list []Provenance) error {
+	if _, err := b.tx.NewDelete().Model((*Provenance)(nil)).Where("contribution_id = ?", c.ID).Exec(b.ctx); err != nil {
+		return fmt.Errorf("store: provenance: %w", err)
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	rows := make([]Provenance, len(list))
+	for i, p := range list {
+		p.ContributionID, p.Position, p.WorkshopID = c.ID, i+1, b.w.ID
+		rows[i] = p
+	}
+	if _, err := b.tx.NewInsert().Model(&rows).Exec(b.ctx); err != nil {
+		return fmt.Errorf("store: provenance: %w", err)
+	}
+	return nil
+}
+
+func groupRefs(list []Provenance) []GroupRef {
+	out := make([]GroupRef, len(list))
+	for i := range list {
+		out[i] = newGroupRef(&list[i])
+	}
+	return out
+}
+
+// mergeProvenance is called by contribution.merge: the target now says what its sources said,
+// so it carries their groups too (each group once).
+func (b *batch) mergeProvenance(target *Contribution, sources []*Contribution) error {
+	list, err := b.refs(target)
+	if err != nil {
+		return err
+	}
+	n := len(list)
+	seen := map[string]bool{}
+	key := func(p Provenance) string {
+		if p.GroupID != nil {
+			return fmt.Sprint("id:", *p.GroupID)
+		}
+		return "name:" + p.GroupName + p.GroupColour
+	}
+	for _, p := range list {
+		seen[key(p)] = true
+	}
+	for _, s := range sources {
+		more, err := b.refs(s)
+		if err != nil {
+			return err
+		}
+		for _, p := range more {
+			if !seen[key(p)] {
+				seen[key(p)] = true
+				list = append(list, p)
+			}
+		}
+	}
+	// Nothing to say when no group is involved, or when the target is still in its own group
+	// and nothing came from another group.
+	if len(list) == 0 || target.GroupID != nil && len(list) == n {
+		return nil
+	}
+	if err := b.setProvenance(target, list); err != nil {
+		return err
+	}
+	b.emitAbout(target, "contribution.provenance", map[string]any{"id": target.ID, "groups": groupRefs(list)})
+	return nil
+}
+
+type markArgs struct {
+	ID     int64
+	Output *bool
+}
+
+// cmdMark marks (or unmarks) a contribution as an output of its group: its group's rapporteur
+// or a moderator may.
+func cmdMark(b *batch, a Actor, args *markArgs) (refusal, error) {
+	if args.Output == nil {
+		return refuse(CodeInvalidArgs, "output is required"), nil
+	}
+	c, r, err := b.visibleTo(a, args.ID)
+	if c == nil {
+		return r, err
+	}
+	if c.Status != StatusVisible {
+		return refuse(CodeBadState, "only visible contributions are outputs"), nil
+	}
+	if !a.Moderator {
+		if c.GroupID == nil || *c.GroupID != a.Group {
+			return refuse(CodeNotAllowed, "rapporteurs mark their own group's contributions"), nil
+		}
+		ok, err := b.isRapporteur(a.Participant)
+		if err != nil {
+			return refusal{}, err
+		}
+		if !ok {
+			return refuse(CodeNotAllowed, "only the group's rapporteur or a moderator marks outputs"), nil
+		}
+	}
+	if *args.Output {
+		by := a.Participant
+		_, err = b.tx.NewInsert().Model(&ContributionOutput{ContributionID: c.ID, WorkshopID: b.w.ID, MarkedBy: &by, CreatedAt: b.now}).
+			On("CONFLICT (contribution_id) DO NOTHING").Exec(b.ctx)
+	} else {
+		_, err = b.tx.NewDelete().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exec(b.ctx)
+	}
+	if err != nil {
+		return refusal{}, fmt.Errorf("store: mark output: %w", err)
+	}
+	b.emitAbout(c, "contribution.marked", map[string]any{"id": c.ID, "output": *args.Output})
+	if c.GroupID != nil {
+		b.later(progressKey)
+	}
+	return refusal{}, nil
+}
+
+type promoteArgs struct {
+	Contributions []int64
+	Outputs       bool // every marked output still in a group
+}
+
+// maxPromote bounds one promotion (a plenary takes the outputs of a dozen groups at most).
+const maxPromote = 200
+
+// cmdPromote brings group contributions to the plenary: they leave their group (and become
+// visible to everyone, with their comments and votes) and keep the group as provenance.
+func cmdPromote(b *batch, _ Actor, args *promoteArgs) (refusal, error) {
+	ids := args.Contributions
+	if args.Outputs {
+		var outs []int64
+		err := b.tx.NewSelect().TableExpr("contribution_outputs AS o").Column("o.contribution_id").
+			Join("JOIN contributions AS c ON c.id = o.contribution_id").
+			Where("o.workshop_id = ? AND c.group_id IS NOT NULL AND c.status = ?", b.w.ID, StatusVisible).
+			Order("o.contribution_id").Scan(b.ctx, &outs)
+		if err != nil {
+			return refusal{}, fmt.Errorf("store: outputs: %w", err)
+		}
+		ids = append(ids, outs...)
+	}
+	if len(ids) == 0 && args.Outputs {
+		return refuse(CodeBadState, "no group output to promote"), nil
+	}
+	if len(ids) == 0 || len(ids) > maxPromote {
+		return refuse(CodeInvalidArgs, "contributions must list 1 to 200 ids"), nil
+	}
+	var cs []*Contribution
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, r, err := b.moderated(id)
+		if c == nil {
+			return r, err
+		}
+		switch {
+		case c.Status == StatusMerged:
+			return refuse(CodeAlreadyMerged, "contribution was merged"), nil
+		case c.Status != StatusVisible:
+			return refuse(CodeBadState, "only visible contributions are promoted"), nil
+		case c.GroupID == nil:
+			return refuse(CodeBadState, "contribution is already in the plenary"), nil
+		}
+		cs = append(cs, c)
+	}
+	for _, c := range cs {
+		if err := b.promote(c); err != nil {
+			return refusal{}, err
+		}
+	}
+	b.later(progressKey)
+	return refusal{}, nil
+}
+
+func (b *batch) promote(c *Contribution) error {
+	list, err := b.refs(c)
+	if err != nil {
+		return err
+	}
+	if err := b.setProvenance(c, list); err != nil {
+		return err
+	}
+	c.GroupID = nil
+	if err := b.updateContribution(c, "group_id"); err != nil {
+		return err
+	}
+	links, err := b.links(c.ID)
+	if err != nil {
+		return err
+	}
+	// Everyone gets the whole contribution (clients upsert by id), then its comments, which
+	// were the group's until now.
+	if err := b.emitContribution("contribution.posted", c, links); err != nil {
+		return err
+	}
+	var cms []Comment
+	if err := b.tx.NewSelect().Model(&cms).Where("contribution_id = ? AND status = ?", c.ID, StatusVisible).Order("id").Scan(b.ctx); err != nil {
+		return fmt.Errorf("store: promote comments: %w", err)
+	}
+	for i := range cms {
+		info, err := b.author(cms[i].AuthorID)
+		if err != nil {
+			return err
+		}
+		b.emit("comment.posted", AudienceAll, newCommentView(&cms[i], info, b.st.IdentityMode(), false))
+	}
+	output, err := b.tx.NewSelect().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exists(b.ctx)
+	if err != nil {
+		return fmt.Errorf("store: promote: %w", err)
+	}
+	b.emit("contribution.promoted", AudienceAll, map[string]any{"id": c.ID, "groups": groupRefs(list), "output": output})
+	b.laterTally(c.ID)
+	return nil
+}
