@@ -201,8 +201,8 @@ func TestOrganiserSetsUpASessionAndInvites(t *testing.T) {
 		if len(got.Registrations) != 1 || got.Registrations[0].Status != "confirmed" || got.Registrations[0].ParticipantID != inv.Person.ID {
 			t.Errorf("registrations: got %+v", got.Registrations)
 		}
-		if got.Notebook != "" {
-			t.Errorf("notebook link %q while no notebook page exists", got.Notebook)
+		if want := fmt.Sprintf("/organise/processes/%d/notebook", got.Process.ID); got.Notebook != want {
+			t.Errorf("notebook link %q, want %q", got.Notebook, want)
 		}
 
 		// The person opens the link: they land in their session, as a participant.

@@ -42,6 +42,26 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("PUT /api/organise/workshops/{id}/moderators/{participant}", h.apiOrganiseAppoint)
 	mux.HandleFunc("DELETE /api/organise/workshops/{id}/moderators/{participant}", h.apiOrganiseAppoint)
 
+	// The notebook of recommendations: the organisers' editor and its API, the published
+	// versions (public, no sign-in), their files and open data, the follow-up, the report.
+	mux.HandleFunc("GET /organise/processes/{id}/notebook", h.notebookEditorPage)
+	mux.HandleFunc("GET /organise/processes/{id}/notebook/preview", h.notebookPreview)
+	mux.HandleFunc("GET /organise/processes/{id}/notebook/draft/{file}", h.notebookDraftFile)
+	mux.HandleFunc("GET /organise/report", h.notebookReport)
+	mux.HandleFunc("GET /api/organise/processes/{id}/notebook", h.apiNotebookDraft)
+	mux.HandleFunc("PUT /api/organise/processes/{id}/notebook/items/{contribution}", h.apiNotebookItem)
+	mux.HandleFunc("PUT /api/organise/processes/{id}/notebook/themes/{theme}", h.apiNotebookTheme)
+	mux.HandleFunc("PUT /api/organise/processes/{id}/notebook/themes/{theme}/order", h.apiNotebookOrder)
+	mux.HandleFunc("POST /api/organise/processes/{id}/notebook/versions", h.apiNotebookPublish)
+	mux.HandleFunc("GET /notebooks/schema.json", h.notebookSchema)
+	mux.HandleFunc("GET /notebooks/{slug}", h.notebookVersionPage)
+	mux.HandleFunc("GET /notebooks/{slug}/v/{n}", h.notebookVersionPage)
+	mux.HandleFunc("GET /notebooks/{slug}/v/{n}/{file}", h.notebookFile)
+	mux.HandleFunc("GET /notebooks/{slug}/follow-up", h.followUpPage)
+	mux.HandleFunc("GET /notebooks/{slug}/follow-up.json", h.followUpJSON)
+	mux.HandleFunc("GET /follow-up/processes/{id}", h.followUpDesk)
+	mux.HandleFunc("POST /api/follow-up/processes/{id}/recommendations/{contribution}", h.apiFollowUpRecord)
+
 	mux.HandleFunc("/", h.notFound)
 	return mux
 }

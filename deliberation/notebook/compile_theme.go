@@ -1,0 +1,153 @@
+package notebook
+
+import (
+	"fmt"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// theme builds the body of one theme: its sessions, its diagnostic and its recommendations,
+// with the editorial layer applied. n is its number in the notebook (T1, T2…).
+func (c *compiler) theme(n int, g themeGroup) Theme {
+	t := Theme{Ref: fmt.Sprintf("T%d", n), Sessions: []SessionRef{}, Findings: []Finding{},
+		OtherSolutions: []Item{}, Recommendations: []Recommendation{}}
+	if g.theme != nil {
+		t.Title, t.Why = Clean(g.theme.Title), Clean(g.theme.Why)
+		tt := c.s.themeTexts[g.theme.ID]
+		t.Introduction, t.Conclusion = Clean(tt.Introduction), Clean(tt.Conclusion)
+	}
+	inTheme := map[int64]bool{}
+	for _, w := range g.workshops {
+		inTheme[w.ID] = true
+		t.Sessions = append(t.Sessions, SessionRef{Title: Clean(w.Title), StartsAt: w.StartsAt.UTC(), EndsAt: w.EndsAt.UTC(), Place: Clean(w.Place)})
+	}
+	// What the body may show: visible contributions of the theme's sessions that the
+	// organisers did not exclude, by kind.
+	byKind := map[deliberation.Kind][]*deliberation.Contribution{}
+	byID := map[int64]*deliberation.Contribution{}
+	for i := range c.s.contributions {
+		ct := &c.s.contributions[i]
+		if !inTheme[ct.WorkshopID] || ct.Status != deliberation.StatusVisible || c.s.items[ct.ID].Excluded {
+			continue
+		}
+		byKind[ct.Kind] = append(byKind[ct.Kind], ct)
+		byID[ct.ID] = ct
+	}
+	children := func(kind deliberation.Kind, parent int64) []*deliberation.Contribution {
+		var out []*deliberation.Contribution
+		for _, ct := range byKind[kind] {
+			if ct.ParentID != nil && *ct.ParentID == parent {
+				out = append(out, ct)
+			}
+		}
+		return out
+	}
+
+	findings := c.ordered(byKind[deliberation.KindFinding], supportLess, true)
+	for i, f := range findings {
+		fi := Finding{Item: c.item(f, fmt.Sprintf("F%d.%d", n, i+1)), Solutions: []Item{}}
+		for j, sol := range c.ordered(children(deliberation.KindSolution, f.ID), supportLess, false) {
+			fi.Solutions = append(fi.Solutions, c.item(sol, fmt.Sprintf("S%d.%d.%d", n, i+1, j+1)))
+		}
+		t.Findings = append(t.Findings, fi)
+	}
+	// Solution paths that answer no finding shown in the body (none, or an excluded one).
+	var others []*deliberation.Contribution
+	for _, sol := range byKind[deliberation.KindSolution] {
+		if sol.ParentID == nil || byID[*sol.ParentID] == nil {
+			others = append(others, sol)
+		}
+	}
+	for j, sol := range c.ordered(others, supportLess, false) {
+		t.OtherSolutions = append(t.OtherSolutions, c.item(sol, fmt.Sprintf("S%d.0.%d", n, j+1)))
+	}
+
+	recs := byKind[deliberation.KindRecommendation]
+	computed := c.ordered(recs, rankLess, false)
+	rank := map[int64]int{}
+	for i, r := range computed {
+		rank[r.ID] = i + 1
+	}
+	for i, r := range c.ordered(recs, rankLess, true) {
+		t.Recommendations = append(t.Recommendations, c.recommendation(r, fmt.Sprintf("R%d.%d", n, i+1), rank[r.ID], i+1, children))
+	}
+	return t
+}
+
+// ordered sorts contributions by less; with manual, the organisers' positions come first.
+func (c *compiler) ordered(cts []*deliberation.Contribution, less func(a, b ranked) bool, manual bool) []*deliberation.Contribution {
+	byID := make(map[int64]*deliberation.Contribution, len(cts))
+	items := make([]ranked, len(cts))
+	for i, ct := range cts {
+		byID[ct.ID] = ct
+		sup, br := c.supportOf(ct)
+		items[i] = ranked{id: ct.ID, support: sup, breadth: br,
+			contested: sup.Method == string(deliberation.MethodAgree) && sup.Votes > 0 && sup.Disagree >= sup.Agree}
+	}
+	ids := order(items, less)
+	if manual {
+		ids = applyPositions(ids, c.s.items)
+	}
+	out := make([]*deliberation.Contribution, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out
+}
+
+// item is the common part of every contribution in the body, with its rewording applied.
+func (c *compiler) item(ct *deliberation.Contribution, ref string) Item {
+	c.bodyRef[ct.ID] = ref
+	sup, _ := c.supportOf(ct)
+	original := Clean(ct.Body)
+	text := Clean(orText(c.s.items[ct.ID].Body, ct.Body))
+	return Item{Ref: ref, ID: ct.ID, Annex: c.annexRef[ct.ID], Session: c.sessionTitle(ct.WorkshopID),
+		Text: text, Reworded: text != original, Support: sup}
+}
+
+func (c *compiler) sessionTitle(workshop int64) string {
+	for _, w := range c.s.workshops {
+		if w.ID == workshop {
+			return Clean(w.Title)
+		}
+	}
+	return ""
+}
+
+func (c *compiler) recommendation(r *deliberation.Contribution, ref string, rank, position int,
+	children func(deliberation.Kind, int64) []*deliberation.Contribution) Recommendation {
+	it := c.item(r, ref)
+	_, br := c.supportOf(r)
+	row := c.s.support[r.ID]
+	room := c.s.rooms[roomKey{r.WorkshopID, string(r.Phase), it.Support.Method}]
+	var group int64
+	if r.GroupID != nil {
+		group = *r.GroupID
+	}
+	flags, oneGroup := flagsOf(it.Support, row, room, group)
+	// Moved: the organisers placed it by hand somewhere else than its computed rank.
+	moved := c.s.items[r.ID].Position != nil && rank != position
+	rec := Recommendation{Item: it, Rank: rank, Moved: moved, Breadth: br, Dissent: dissentOf(it.Support),
+		Flags: append([]string{}, flags...), Answers: []string{}, Steps: []Step{}, RoomCounts: c.roomCounts(r.ID)}
+	if oneGroup {
+		rec.FlagGroup = Clean(c.s.groups[row.OneGroup].Name)
+	}
+	for _, f := range c.s.links[r.ID] {
+		if ref := c.bodyRef[f]; ref != "" {
+			rec.Answers = append(rec.Answers, ref)
+		}
+	}
+	for j, st := range c.ordered(children(deliberation.KindStep, r.ID), supportLess, false) {
+		ed := c.s.items[st.ID]
+		rec.Steps = append(rec.Steps, Step{Item: c.item(st, fmt.Sprintf("%s.%d", ref, j+1)),
+			Who: Clean(orText(ed.Who, st.Who)), How: Clean(orText(ed.How, st.How)), When: Clean(orText(ed.WhenText, st.WhenText))})
+		if ed.Who != nil || ed.How != nil || ed.WhenText != nil {
+			rec.Steps[j].Reworded = true
+		}
+	}
+	if p, ok := c.plenary[r.ID]; ok {
+		p.Label = Clean(p.Label)
+		rec.Plenary = &p
+	}
+	return rec
+}

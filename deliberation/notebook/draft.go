@@ -1,0 +1,145 @@
+package notebook
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// Draft is what the organisers' editor shows: the compiled notebook and, theme by theme,
+// every contribution they may reword, exclude or reorder, excluded ones included (the
+// notebook itself leaves those out), each with its original text beside the current one.
+type Draft struct {
+	Notebook *Notebook       `json:"notebook"`
+	Themes   []EditableTheme `json:"themes"`
+}
+
+// EditableTheme is a theme in the editor.
+type EditableTheme struct {
+	ID              int64          `json:"id"` // 0 for the sessions without a theme
+	Ref             string         `json:"ref"`
+	Title           string         `json:"title"`
+	Introduction    string         `json:"introduction"`
+	Conclusion      string         `json:"conclusion"`
+	Findings        []EditableItem `json:"findings"`
+	Recommendations []EditableItem `json:"recommendations"`
+	Others          []EditableItem `json:"others"` // solution paths and implementation steps
+}
+
+// EditableItem is a contribution in the editor.
+type EditableItem struct {
+	ID       int64  `json:"id"`
+	Kind     string `json:"kind"`
+	Ref      string `json:"ref"`   // its ref in the draft's body, "" when excluded
+	Annex    string `json:"annex"` // its ref in the annex
+	Rank     int    `json:"rank"`  // recommendations: the computed rank
+	Session  string `json:"session"`
+	Original string `json:"original"` // as said (after any edit its author made in the session)
+	Text     string `json:"text"`     // as the notebook shows it
+	Who      string `json:"who"`
+	How      string `json:"how"`
+	When     string `json:"when"`
+	Excluded bool   `json:"excluded"`
+	Manual   bool   `json:"manual"` // placed by hand
+}
+
+// CompileDraft compiles the process and lists what the editor may change.
+func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options) (*Draft, error) {
+	s, err := load(ctx, db, processID)
+	if err != nil {
+		return nil, err
+	}
+	nb, c, err := compile(ctx, db, s, opts)
+	if err != nil {
+		return nil, err
+	}
+	rank := map[int64]int{}
+	for _, t := range nb.Themes {
+		for _, r := range t.Recommendations {
+			rank[r.ID] = r.Rank
+		}
+	}
+	body, annex := c.bodyRef, c.annexRef
+	groups := c.sessions()
+	d := &Draft{Notebook: nb, Themes: []EditableTheme{}}
+	for i, g := range groups {
+		et := EditableTheme{Ref: nb.Themes[i].Ref, Title: nb.Themes[i].Title, Introduction: nb.Themes[i].Introduction,
+			Conclusion: nb.Themes[i].Conclusion, Findings: []EditableItem{}, Recommendations: []EditableItem{}, Others: []EditableItem{}}
+		if g.theme != nil {
+			et.ID = g.theme.ID
+		}
+		inTheme := map[int64]bool{}
+		for _, w := range g.workshops {
+			inTheme[w.ID] = true
+		}
+		// Body order first, then what the body leaves out, in the order it was said.
+		var first, rest []EditableItem
+		for i := range s.contributions {
+			ct := &s.contributions[i]
+			if !inTheme[ct.WorkshopID] || ct.Status != deliberation.StatusVisible {
+				continue
+			}
+			ed := s.items[ct.ID]
+			it := EditableItem{ID: ct.ID, Kind: string(ct.Kind), Ref: body[ct.ID], Annex: annex[ct.ID], Rank: rank[ct.ID],
+				Session: c.sessionTitle(ct.WorkshopID), Original: Clean(ct.Body), Text: Clean(orText(ed.Body, ct.Body)),
+				Who: Clean(orText(ed.Who, ct.Who)), How: Clean(orText(ed.How, ct.How)), When: Clean(orText(ed.WhenText, ct.WhenText)),
+				Excluded: ed.Excluded, Manual: ed.Position != nil}
+			if it.Ref != "" {
+				first = append(first, it)
+			} else {
+				rest = append(rest, it)
+			}
+		}
+		sortByRef(first)
+		for _, it := range append(first, rest...) {
+			switch deliberation.Kind(it.Kind) {
+			case deliberation.KindFinding:
+				et.Findings = append(et.Findings, it)
+			case deliberation.KindRecommendation:
+				et.Recommendations = append(et.Recommendations, it)
+			default:
+				et.Others = append(et.Others, it)
+			}
+		}
+		d.Themes = append(d.Themes, et)
+	}
+	return d, nil
+}
+
+// sortByRef orders body items as the body does: F1.2 before F1.10 (numbers, not text).
+func sortByRef(items []EditableItem) {
+	key := func(ref string) []int {
+		var out []int
+		n, in := 0, false
+		for _, r := range ref {
+			if r >= '0' && r <= '9' {
+				n, in = n*10+int(r-'0'), true
+			} else if in {
+				out, n, in = append(out, n), 0, false
+			}
+		}
+		if in {
+			out = append(out, n)
+		}
+		return out
+	}
+	less := func(a, b EditableItem) bool {
+		if a.Ref[0] != b.Ref[0] {
+			return a.Ref[0] < b.Ref[0]
+		}
+		ka, kb := key(a.Ref), key(b.Ref)
+		for i := 0; i < len(ka) && i < len(kb); i++ {
+			if ka[i] != kb[i] {
+				return ka[i] < kb[i]
+			}
+		}
+		return len(ka) < len(kb)
+	}
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && less(items[j], items[j-1]); j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package notebook
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// RenderJSON is the open data: the notebook itself, indented, ending with a newline. Field
+// order is the struct's and maps are sorted, so the same notebook gives the same bytes.
+func RenderJSON(nb *Notebook) ([]byte, error) {
+	b, err := json.MarshalIndent(nb, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("notebook: json: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// CSVHeader names the columns of the CSV open data (docs/notebook-schema.md describes each).
+var CSVHeader = []string{
+	"ref", "theme", "theme_title", "session", "session_date", "kind", "phase", "text", "who", "how", "when",
+	"parent", "links", "status", "merged_into", "group", "edited", "in_notebook", "notebook_text", "rank",
+	"method", "votes", "supporters", "score", "agree", "neutral", "disagree", "dots",
+	"organisations", "groups", "dissent", "flags", "room_counts",
+}
+
+// bodyInfo is what the body of the notebook adds to an annex row.
+type bodyInfo struct {
+	text    string
+	rank    int
+	breadth *Breadth
+	dissent *float64
+	flags   []string
+}
+
+// RenderCSV is the open data as one table: one row per contribution of the annex, with what
+// the body made of it. Cells that a spreadsheet would read as a formula are neutralised.
+func RenderCSV(nb *Notebook) (string, error) {
+	body := map[string]bodyInfo{}
+	themeTitle := map[string]string{}
+	for _, t := range nb.Themes {
+		themeTitle[t.Ref] = t.Title
+		for _, f := range t.Findings {
+			body[f.Ref] = bodyInfo{text: f.Text}
+			for _, s := range f.Solutions {
+				body[s.Ref] = bodyInfo{text: s.Text}
+			}
+		}
+		for _, s := range t.OtherSolutions {
+			body[s.Ref] = bodyInfo{text: s.Text}
+		}
+		for _, r := range t.Recommendations {
+			br := r.Breadth
+			body[r.Ref] = bodyInfo{text: r.Text, rank: r.Rank, breadth: &br, dissent: r.Dissent, flags: r.Flags}
+			for _, s := range r.Steps {
+				body[s.Ref] = bodyInfo{text: s.Text}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	if err := cw.Write(CSVHeader); err != nil {
+		return "", fmt.Errorf("notebook: csv: %w", err)
+	}
+	itoa := strconv.Itoa
+	for _, s := range nb.Annex {
+		for _, e := range s.Contributions {
+			b := body[e.InNotebook]
+			rank, orgs, groups, dissent := "", "", "", ""
+			if b.rank > 0 {
+				rank = itoa(b.rank)
+			}
+			if b.breadth != nil {
+				orgs, groups = itoa(b.breadth.Organisations), itoa(b.breadth.Groups)
+			}
+			if b.dissent != nil {
+				dissent = strconv.FormatFloat(*b.dissent, 'f', 4, 64)
+			}
+			var counts []string
+			for _, rc := range e.RoomCounts {
+				counts = append(counts, fmt.Sprintf("%s:%d/%d/%d", rc.Label, rc.Yes, rc.Neutral, rc.No))
+			}
+			row := []string{
+				e.Ref, s.Theme, themeTitle[s.Theme], s.Title, dateOnly(s.StartsAt), e.Kind, e.Phase, e.Text, e.Who, e.How, e.When,
+				e.Parent, strings.Join(e.Links, " "), e.Status, e.MergedInto, e.Group, strconv.FormatBool(e.Edited),
+				e.InNotebook, b.text, rank,
+				e.Support.Method, itoa(e.Support.Votes), itoa(e.Support.Supporters), itoa(e.Support.Score),
+				itoa(e.Support.Agree), itoa(e.Support.Neutral), itoa(e.Support.Disagree), itoa(e.Support.Dots),
+				orgs, groups, dissent, strings.Join(b.flags, " "), strings.Join(counts, "; "),
+			}
+			for i := range row {
+				if _, err := strconv.ParseFloat(row[i], 64); err != nil { // negative scores stay numbers
+					row[i] = csvCell(row[i])
+				}
+			}
+			if err := cw.Write(row); err != nil {
+				return "", fmt.Errorf("notebook: csv: %w", err)
+			}
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return "", fmt.Errorf("notebook: csv: %w", err)
+	}
+	return buf.String(), nil
+}

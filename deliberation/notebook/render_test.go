@@ -1,0 +1,327 @@
+package notebook
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// poppler returns the path of a poppler tool. Without it the PDF tests skip on a developer
+// machine and fail under CI=true, where .ci/run installs poppler-utils.
+func poppler(t *testing.T, tool string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: under CI=true the PDF is read back (apt-get install poppler-utils)", tool)
+		}
+		t.Skipf("%s is missing: PDF not read back (apt-get install poppler-utils)", tool)
+	}
+	return path
+}
+
+// TestPDFReadsBack renders the golden notebook as a PDF and reads it back with poppler: the
+// titles, the accented words, the table of contents and the page numbers are there as text,
+// and pdfinfo agrees on the page count the footer prints.
+func TestPDFReadsBack(t *testing.T) {
+	pdftotext, pdfinfo := poppler(t, "pdftotext"), poppler(t, "pdfinfo")
+	_, nb := cachedGolden(t, "sqlite")
+	pdf, err := RenderPDF(nb, catalogLabels(t, "fr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := RenderPDF(nb, catalogLabels(t, "fr"))
+	if err != nil || !bytes.Equal(pdf, again) {
+		t.Errorf("the same notebook gives different PDF bytes (err %v)", err)
+	}
+	path := filepath.Join(t.TempDir(), "cahier.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-enc", "UTF-8", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"Cahier de recommandations", "Assises du Logement et du Travail social", "Table des matières",
+		"L'utilisateur et son habitat au centre des préoccupations", "Diagnostic", "Recommandations", "Mise en œuvre",
+		"Annexe : toutes les contributions", "« logement d'urgence »", "s’apprennent", "œuvre collective", "één leerlijn",
+		"Décloisonner", "Dès le 1er janvier 2025", "rentrée", "Conditionner les aides", "Vote en plénière",
+		"<script>alert('x')</script>", // hostile text is printed as text
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext does not find %q", want)
+		}
+	}
+	info, err := exec.Command(pdfinfo, path).Output()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v", err)
+	}
+	m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindSubmatch(info)
+	if m == nil {
+		t.Fatalf("pdfinfo gives no page count:\n%s", info)
+	}
+	pages, _ := strconv.Atoi(string(m[1]))
+	if pages < 5 {
+		t.Errorf("pdfinfo: %d pages, want a cover, a table of contents, the method, two themes and the annex", pages)
+	}
+	for _, n := range []int{2, pages} {
+		if want := "page " + strconv.Itoa(n) + " sur " + strconv.Itoa(pages); !strings.Contains(text, want) {
+			t.Errorf("pdftotext does not find the footer %q", want)
+		}
+	}
+	// The table of contents gives each theme's page: the page where its title is.
+	toc := regexp.MustCompile(`T1\s+L'utilisateur et son habitat[^\n]*?\s(\d+)\n`).FindStringSubmatch(text)
+	if toc == nil {
+		t.Fatalf("the table of contents has no page for T1:\n%s", text[:min(len(text), 2000)])
+	}
+	pageTexts := strings.Split(text, "\f")
+	n, _ := strconv.Atoi(toc[1])
+	if n < 1 || n > len(pageTexts) || !regexp.MustCompile(`T1\s+L'utilisateur`).MatchString(pageTexts[n-1]) {
+		t.Errorf("the table of contents sends T1 to page %d, where its title is not", n)
+	}
+	if title := regexp.MustCompile(`(?m)^Title:\s+(.*)$`).FindSubmatch(info); title == nil || string(title[1]) != nb.Process.Title {
+		t.Errorf("pdfinfo: title %q, want %q", title, nb.Process.Title)
+	}
+	// Nothing in the file can act: no JavaScript, no URI, no launch action.
+	for _, bad := range []string{"/JavaScript", "/JS", "/URI", "/Launch"} {
+		if bytes.Contains(pdf, []byte(bad)) {
+			t.Errorf("the PDF contains %s", bad)
+		}
+	}
+}
+
+// TestHostileTextIsInert: a contribution made of markup, a javascript: link and a bidi
+// override is text in every format.
+func TestHostileTextIsInert(t *testing.T) {
+	_, nb := cachedGolden(t, "sqlite")
+	// Smuggle a bidi override past the engine (which strips them) to test the renderers.
+	nb.Themes[1].Findings[0].Text += " \u202Etxt.exe \u2066x\u2069 😀 中文" // and what the PDF fonts cannot draw
+	nb.Process.Title += " \u202E"
+	labels := catalogLabels(t, "fr")
+	html, err := RenderHTML(nb, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script", "<img", `href="javascript`, "<b>", "\u202E", "\u2066"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("HTML contains %q", bad)
+		}
+	}
+	if m := regexp.MustCompile(`<[^>]*onerror`).FindString(html); m != "" {
+		t.Errorf("HTML has an event attribute: %q", m)
+	}
+	if !strings.Contains(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") {
+		t.Errorf("HTML does not show the script tag as text")
+	}
+	md := RenderMarkdown(nb, labels)
+	for _, bad := range []string{"](javascript", "\n# titre", "\n- liste", "**gras**", "\u202E"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("Markdown contains %q", bad)
+		}
+	}
+	// Every < that comes from a text is escaped; the only raw HTML is our own anchors and <br>.
+	for _, m := range regexp.MustCompile(`(?:^|[^\\])<(/?[a-zA-Z]+)`).FindAllStringSubmatch(md, -1) {
+		if tag := m[1]; tag != "a" && tag != "/a" && tag != "br" {
+			t.Errorf("Markdown has raw HTML %q", m[0])
+		}
+	}
+	c, err := RenderCSV(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(c)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+@", rune(cell[0])) {
+				t.Errorf("CSV cell %q would run as a formula", cell)
+			}
+		}
+	}
+	if _, err := RenderPDF(nb, labels); err != nil {
+		t.Errorf("PDF with hostile text: %v", err)
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain text, d'accord", "plain text, d'accord"},
+		{"[x](javascript:alert(1))", `\[x\]\(javascript:alert\(1\)\)`},
+		{"<b>x</b>", `\<b\>x\</b\>`},
+		{"# title", `\# title`},
+		{"- item", `\- item`},
+		{"12. point", `12\. point`},
+		{"a\n\nb", "a  \nb"},
+		{"a *b* _c_ `d`", "a \\*b\\* \\_c\\_ \\`d\\`"},
+		{"x\u202Ey", "xy"},
+	}
+	for _, tt := range tests {
+		if got := Markdown(tt.in); got != tt.want {
+			t.Errorf("Markdown(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestRanking: breadth comes before support, contested comes last, ties go to the earlier.
+func TestRanking(t *testing.T) {
+	sup := func(n, score int) Support { return Support{Supporters: n, Score: score} }
+	tests := []struct {
+		name  string
+		items []ranked
+		want  []int64
+	}{
+		{"breadth beats support: 3 people of 3 organisations before 6 of 1", []ranked{
+			{id: 1, support: sup(6, 6), breadth: Breadth{Organisations: 1, Groups: 2}},
+			{id: 2, support: sup(3, 3), breadth: Breadth{Organisations: 3, Groups: 1}},
+		}, []int64{2, 1}},
+		{"same organisations: more groups first", []ranked{
+			{id: 1, support: sup(5, 5), breadth: Breadth{Organisations: 3, Groups: 1}},
+			{id: 2, support: sup(4, 4), breadth: Breadth{Organisations: 3, Groups: 2}},
+		}, []int64{2, 1}},
+		{"same breadth: more supporters first, then score", []ranked{
+			{id: 1, support: sup(3, 4), breadth: Breadth{Organisations: 2}},
+			{id: 2, support: sup(4, 1), breadth: Breadth{Organisations: 2}},
+			{id: 3, support: sup(3, 9), breadth: Breadth{Organisations: 2}},
+		}, []int64{2, 3, 1}},
+		{"contested last, however broad", []ranked{
+			{id: 1, support: sup(9, -2), breadth: Breadth{Organisations: 6}, contested: true},
+			{id: 2, support: sup(1, 1), breadth: Breadth{Organisations: 1}},
+		}, []int64{2, 1}},
+		{"ties: the earlier first", []ranked{
+			{id: 7, support: sup(2, 2), breadth: Breadth{Organisations: 2}},
+			{id: 3, support: sup(2, 2), breadth: Breadth{Organisations: 2}},
+		}, []int64{3, 7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := order(tt.items, rankLess); !equalIDs(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func equalIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestCompiledFigures checks the compiled process against what the fixture played: breadth
+// counts unaffiliated people one by one, the flags, the merge, the dissent, the editorial layer.
+func TestCompiledFigures(t *testing.T) {
+	ids, nb := cachedGolden(t, "sqlite")
+	byID := recommendationsByID(nb)
+	check := func(key string, wantRank, wantOrgs, wantGroups int, wantFlags ...string) {
+		t.Helper()
+		r := byID[ids[key]]
+		if r == nil {
+			t.Fatalf("%s is not in the notebook", key)
+		}
+		if r.Rank != wantRank || r.Breadth.Organisations != wantOrgs || r.Breadth.Groups != wantGroups || strings.Join(r.Flags, ",") != strings.Join(wantFlags, ",") {
+			t.Errorf("%s: rank %d, %d organisations, %d groups, flags %v; want rank %d, %d, %d, %v",
+				key, r.Rank, r.Breadth.Organisations, r.Breadth.Groups, r.Flags, wantRank, wantOrgs, wantGroups, wantFlags)
+		}
+	}
+	check("r-users", 1, 4, 2, FlagServiceUsersOnly)
+	check("r-rouge", 2, 4, 1, FlagOneGroup)
+	check("r-broad", 3, 3, 2) // six supporters, but from three organisations: below r-users
+	check("r-dots", 4, 3, 0)  // the merged duplicate's dots came with it
+	check("r-edit", 5, 3, 0)
+	check("r-oneorg", 6, 1, 2, FlagOneOrganisation)
+	check("r-contested", 7, 2, 1, FlagContested, FlagOneGroup)
+	if r := byID[ids["r-dots"]]; r.Support.Dots != 8 || r.Support.Supporters != 3 {
+		t.Errorf("r-dots: %d dots from %d people, want 8 from 3", r.Support.Dots, r.Support.Supporters)
+	}
+	if r := byID[ids["r-broad"]]; r.Dissent == nil || *r.Dissent != 1.0/7 || !r.Reworded || r.Plenary == nil {
+		t.Errorf("r-broad: dissent %v, reworded %v, plenary %v; want 1/7, true, a result", r.Dissent, r.Reworded, r.Plenary)
+	}
+	if r := byID[ids["r-oneorg"]]; !r.Moved || r.Ref != "R1.1" {
+		t.Errorf("r-oneorg: ref %s, moved %v; want R1.1, placed there by hand", r.Ref, r.Moved)
+	}
+	for _, th := range nb.Themes {
+		for _, fi := range th.Findings {
+			if fi.ID == ids["f-numerique"] {
+				t.Errorf("an excluded finding is in the body")
+			}
+		}
+	}
+	if nb.Cover.Participants != 8 || nb.Cover.Organisations != 3 || nb.Cover.Sessions != 3 {
+		t.Errorf("cover: %+v, want 8 participants, 3 organisations, 3 sessions", nb.Cover)
+	}
+}
+
+// FuzzMarkdown: whatever people type, the escaped text stays one paragraph of plain text: no
+// raw HTML, no block syntax at a line start, no blank line.
+func FuzzMarkdown(f *testing.F) {
+	for _, s := range []string{hostile, "# t", "1. x\n2) y", "a\n\n\nb", "\u202Ex", "  - x", "=a", "<", "\\<"} {
+		f.Add(s)
+	}
+	lineStart := regexp.MustCompile(`^(#|[-+=>*]|\d+[.)])`)
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Markdown(s)
+		if strings.Contains(out, "\n\n") {
+			t.Fatalf("Markdown(%q) has a blank line: %q", s, out)
+		}
+		for i := 0; i < len(out); i++ {
+			if out[i] == '<' && (i == 0 || out[i-1] != '\\') {
+				t.Fatalf("Markdown(%q) has a raw <: %q", s, out)
+			}
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if lineStart.MatchString(line) {
+				t.Fatalf("Markdown(%q) starts a line with block syntax: %q", s, line)
+			}
+		}
+	})
+}
+
+// TestEmptyProcess: a process with no session yet compiles and renders in every format.
+func TestEmptyProcess(t *testing.T) {
+	db := storagetest.Open(t, "sqlite")
+	p := &deliberation.Process{Slug: "vide", Title: "Conseil des usagers"}
+	if err := deliberation.CreateProcess(context.Background(), db, p); err != nil {
+		t.Fatal(err)
+	}
+	nb, err := Compile(context.Background(), db, p.ID, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := catalogLabels(t, "nl")
+	if _, err := RenderHTML(nb, labels); err != nil {
+		t.Error(err)
+	}
+	if _, err := RenderPDF(nb, labels); err != nil {
+		t.Error(err)
+	}
+	if _, err := RenderCSV(nb); err != nil {
+		t.Error(err)
+	}
+	doc, _ := RenderJSON(nb)
+	if err := Validate(doc); err != nil {
+		t.Errorf("empty notebook: %v", err)
+	}
+	if md := RenderMarkdown(nb, labels); !strings.Contains(md, "Inhoud") {
+		t.Errorf("Dutch Markdown lacks its table of contents:\n%s", md)
+	}
+}

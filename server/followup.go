@@ -1,0 +1,199 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/notebook"
+)
+
+// The follow-up of the recommendations: a public page per process
+// (/notebooks/{slug}/follow-up, and .json), and the committee's desk
+// (/follow-up/processes/{id}) where the follow-up committee (role committee) or an organiser
+// records a status and a dated note. Who recorded what is kept, never published.
+
+// mayFollowUp: the process's follow-up committee and its organisers.
+func mayFollowUp(p *deliberation.Participant, processID int64) bool {
+	if p == nil || p.ErasedAt != nil {
+		return false
+	}
+	if mayOrganise(p, processID) {
+		return true
+	}
+	return p.Role == deliberation.RoleCommittee && p.ProcessID != nil && *p.ProcessID == processID
+}
+
+type trackedView struct {
+	notebook.Tracked
+	StatusLabel string
+	Since       string
+	History     []historyEntryView
+	API         string
+	Options     []statusOption
+}
+
+type historyEntryView struct{ When, Status, Note string }
+
+type statusOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// followUpViews puts a board in the reader's words.
+func (h *handler) followUpViews(lang string, board *notebook.Board, api string) []trackedView {
+	out := make([]trackedView, 0, len(board.Items))
+	for _, it := range board.Items {
+		v := trackedView{Tracked: it, StatusLabel: h.catalog.T(lang, "nb.status."+string(it.Status))}
+		if it.Since != nil {
+			v.Since = fill(h.catalog.T(lang, "nb.ui.followup.since"), "date", formatDay(lang, *it.Since))
+		}
+		for i := len(it.History) - 1; i >= 0; i-- { // newest first on the page
+			e := it.History[i]
+			v.History = append(v.History, historyEntryView{When: formatDay(lang, e.At),
+				Status: h.catalog.T(lang, "nb.status."+string(e.Status)), Note: e.Note})
+		}
+		if api != "" {
+			v.API = fmt.Sprintf("%s/%d", api, it.ID)
+			for _, s := range notebook.Statuses {
+				v.Options = append(v.Options, statusOption{Value: string(s), Label: h.catalog.T(lang, "nb.status."+string(s)), Selected: s == it.Status})
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// followUpPage is the public follow-up: GET /notebooks/{slug}/follow-up.
+func (h *handler) followUpPage(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.publishedProcess(w, r)
+	if !ok {
+		return
+	}
+	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID)
+	if isNotFound(err) {
+		h.notebookNotFound(w, r)
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	lang := h.lang(r)
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	h.writePage(w, r, http.StatusOK, "followup", h.catalog.T(lang, "nb.ui.followup.title")+" · "+p.Title, map[string]any{
+		"Process": p, "Items": h.followUpViews(lang, board, ""), "Notebook": "/notebooks/" + p.Slug,
+		"JSON": "/notebooks/" + p.Slug + "/follow-up.json",
+	})
+}
+
+// followUpJSON is the follow-up as open data: GET /notebooks/{slug}/follow-up.json.
+func (h *handler) followUpJSON(w http.ResponseWriter, r *http.Request) {
+	p, err := deliberation.GetProcessBySlug(r.Context(), h.db, r.PathValue("slug"))
+	if err == nil {
+		var board *notebook.Board
+		if board, err = notebook.FollowUpBoard(r.Context(), h.db, p.ID); err == nil {
+			w.Header().Set("Cache-Control", "public, max-age=60")
+			h.writeJSON(w, http.StatusOK, board)
+			return
+		}
+	}
+	if isNotFound(err) {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	h.log.Error("follow-up json", "err", err)
+	h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+}
+
+// followUpDesk is the committee's page: GET /follow-up/processes/{id}.
+func (h *handler) followUpDesk(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	me, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	id, ok := pathID(r, "id")
+	if me == nil || !ok || !mayFollowUp(me, id) {
+		status, body := http.StatusForbidden, "nb.ui.followup.forbidden"
+		if me == nil {
+			status, body = http.StatusUnauthorized, "nb.ui.signin"
+		}
+		h.writeMessage(w, r, status, message{Heading: h.catalog.T(lang, "nb.ui.followup.title"),
+			Body: h.catalog.T(lang, body), Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true})
+		return
+	}
+	p, err := deliberation.GetProcess(r.Context(), h.db, id)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID)
+	if isNotFound(err) {
+		h.writeMessage(w, r, http.StatusNotFound, message{Heading: h.catalog.T(lang, "nb.ui.followup.title"),
+			Body: h.catalog.T(lang, "err.nb_unpublished"), Error: true})
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	api := fmt.Sprintf("/api/follow-up/processes/%d/recommendations", p.ID)
+	h.writePage(w, r, http.StatusOK, "followup_desk", h.catalog.T(lang, "nb.ui.followup.desk"), map[string]any{
+		"CSRF": sessionCSRF(r), "Process": p, "Items": h.followUpViews(lang, board, api),
+		"Public": "/notebooks/" + p.Slug + "/follow-up",
+	})
+}
+
+type followUpInput struct {
+	Status string `json:"status"`
+	Note   string `json:"note"`
+}
+
+// apiFollowUpRecord records a status and a note:
+// POST /api/follow-up/processes/{id}/recommendations/{contribution}.
+func (h *handler) apiFollowUpRecord(w http.ResponseWriter, r *http.Request) {
+	me, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+		return
+	}
+	if me == nil {
+		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
+		return
+	}
+	if err := h.checkCSRF(r); err != nil {
+		h.writeJSONError(w, r, http.StatusForbidden, "org_csrf")
+		return
+	}
+	id, ok := pathID(r, "id")
+	cid, ok2 := pathID(r, "contribution")
+	if !ok || !ok2 {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	if !mayFollowUp(me, id) {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	var in followUpInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	e, err := notebook.RecordFollowUp(r.Context(), h.db, id, me.ID, cid, notebook.Status(strings.TrimSpace(in.Status)), in.Note, h.now())
+	if errors.Is(err, notebook.ErrInvalid) {
+		h.fieldError(w, r, "nb_invalid", "status")
+		return
+	}
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusCreated, map[string]any{"status": e.Status, "at": e.CreatedAt,
+		"message": h.catalog.T(h.lang(r), "nb.ui.saved")})
+}

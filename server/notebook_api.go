@@ -1,0 +1,217 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/i18n"
+)
+
+// The notebook's organiser API (/api/organise/processes/{id}/notebook…): the draft, the
+// editorial changes and publishing. It reuses the organiser API's guard (organiser session,
+// CSRF token on every change) and its answers.
+
+func isNotFound(err error) bool { return errors.Is(err, deliberation.ErrNotFound) }
+
+// notebookError answers an editorial refusal (400 nb_invalid) or a store failure.
+func (h *handler) notebookError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, notebook.ErrInvalid) {
+		h.writeJSONError(w, r, http.StatusBadRequest, "nb_invalid")
+		return
+	}
+	h.storeError(w, r, err)
+}
+
+// apiNotebookDraft returns the draft, the editable items, the versions and the history.
+func (h *handler) apiNotebookDraft(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	draft, err := notebook.CompileDraft(r.Context(), h.db, p.ID, h.notebookOptions(h.lang(r)))
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	versions, err := notebook.ListVersions(r.Context(), h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	edits, err := notebook.Edits(r.Context(), h.db, p.ID, 200)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	type editJSON struct {
+		Action       string `json:"action"`
+		Editor       string `json:"editor"`
+		At           string `json:"at"`
+		Contribution *int64 `json:"contribution"`
+		Theme        *int64 `json:"theme"`
+		Before       string `json:"before"`
+		After        string `json:"after"`
+	}
+	history := []editJSON{}
+	for _, e := range edits {
+		history = append(history, editJSON{Action: e.Action, Editor: e.Editor, At: e.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
+			Contribution: e.ContributionID, Theme: e.ThemeID, Before: e.BeforeText, After: e.AfterText})
+	}
+	if versions == nil {
+		versions = []notebook.VersionInfo{}
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"draft": draft, "versions": versions, "history": history})
+}
+
+type itemInput struct {
+	Text     *string `json:"text"`
+	Who      *string `json:"who"`
+	How      *string `json:"how"`
+	When     *string `json:"when"`
+	Excluded *bool   `json:"excluded"`
+}
+
+// apiNotebookItem rewords a contribution and/or leaves it out:
+// PUT /api/organise/processes/{id}/notebook/items/{contribution}.
+func (h *handler) apiNotebookItem(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	cid, ok := pathID(r, "contribution")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	var in itemInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	now := h.now()
+	if in.Text != nil || in.Who != nil || in.How != nil || in.When != nil {
+		rw := notebook.Rewording{Body: in.Text, Who: in.Who, How: in.How, When: in.When}
+		if err := notebook.Reword(r.Context(), h.db, p.ID, me.ID, cid, rw, now); err != nil {
+			h.notebookError(w, r, err)
+			return
+		}
+	}
+	if in.Excluded != nil {
+		if err := notebook.SetExcluded(r.Context(), h.db, p.ID, me.ID, cid, *in.Excluded, now); err != nil {
+			h.notebookError(w, r, err)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type themeTextsInput struct {
+	Introduction *string `json:"introduction"`
+	Conclusion   *string `json:"conclusion"`
+}
+
+// apiNotebookTheme saves a theme's introduction and conclusion:
+// PUT /api/organise/processes/{id}/notebook/themes/{theme}.
+func (h *handler) apiNotebookTheme(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	tid, ok := pathID(r, "theme")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	var in themeTextsInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	if err := notebook.SetThemeTexts(r.Context(), h.db, p.ID, me.ID, tid, in.Introduction, in.Conclusion, h.now()); err != nil {
+		h.notebookError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type orderInput struct {
+	Kind string  `json:"kind"`
+	IDs  []int64 `json:"ids"`
+}
+
+// apiNotebookOrder places a theme's findings or recommendations by hand (an empty list goes
+// back to the computed order): PUT /api/organise/processes/{id}/notebook/themes/{theme}/order.
+func (h *handler) apiNotebookOrder(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	tid, ok := pathID(r, "theme")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	var in orderInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	if err := notebook.Reorder(r.Context(), h.db, p.ID, me.ID, tid, deliberation.Kind(in.Kind), in.IDs, h.now()); err != nil {
+		h.notebookError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type publishInput struct {
+	Language string `json:"language"`
+}
+
+// apiNotebookPublish publishes the next version: POST /api/organise/processes/{id}/notebook/versions.
+func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	var in publishInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	lang := in.Language
+	if lang == "" {
+		lang = splitLanguages(p.Languages + ",fr")[0]
+	}
+	if i18n.Normalise(lang) != lang {
+		h.fieldError(w, r, "invalid_args", "language")
+		return
+	}
+	v, err := notebook.Publish(r.Context(), h.db, p.ID, me.ID, h.notebookOptions(lang), h.notebookLabels(lang), h.now())
+	if err != nil {
+		h.notebookError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusCreated, map[string]any{
+		"version": v.Number, "url": fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number),
+		"message": fill(h.catalog.T(h.lang(r), "nb.ui.published"), "n", fmt.Sprint(v.Number)),
+	})
+}

@@ -1,0 +1,297 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/frontend"
+)
+
+// The notebook of recommendations, public side: every published version at
+// /notebooks/{slug}/v/{n} (and the latest at /notebooks/{slug}), readable without signing in,
+// with what changed since the version before and its files (PDF, HTML, Markdown, CSV, JSON).
+// A version page serves the HTML stored at publication: nothing is compiled again.
+
+// notebookLabels translates the notebook's fixed texts in one language.
+func (h *handler) notebookLabels(lang string) notebook.Labels {
+	return func(key string) string { return h.catalog.T(lang, key) }
+}
+
+// notebookOptions is the one place where the server says how to compile a notebook. Plenary
+// votes plug in here when they exist: Options.Plenary takes any notebook.PlenarySource (a
+// reader of the plenary results by recommendation), and every page, file and published
+// version shows them from then on.
+func (h *handler) notebookOptions(lang string) notebook.Options {
+	return notebook.Options{Language: lang}
+}
+
+// notebookFiles are the formats of a version, by file name.
+var notebookFiles = []struct{ Name, Label string }{
+	{"notebook.pdf", "PDF"}, {"notebook.html", "HTML"}, {"notebook.md", "Markdown"},
+	{"notebook.csv", "CSV"}, {"notebook.json", "JSON"},
+}
+
+type fileLink struct{ URL, Label string }
+
+type versionLink struct {
+	URL, Label string
+	Current    bool
+}
+
+// notebookView is the data of notebook_view.html, for a published version or a draft preview.
+type notebookView struct {
+	Title       string
+	Draft       bool
+	Number      int
+	HTML        template.HTML // rendered and escaped by the notebook package
+	Changes     []string
+	ChangesHead string
+	Versions    []versionLink
+	Files       []fileLink
+	Data        []fileLink
+	FollowUp    string
+}
+
+// publishedProcess finds the process of a public notebook URL, or answers 404.
+func (h *handler) publishedProcess(w http.ResponseWriter, r *http.Request) (*deliberation.Process, bool) {
+	p, err := deliberation.GetProcessBySlug(r.Context(), h.db, r.PathValue("slug"))
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notebookNotFound(w, r)
+		return nil, false
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil, false
+	}
+	return p, true
+}
+
+func (h *handler) notebookNotFound(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	h.writeMessage(w, r, http.StatusNotFound, message{
+		Heading: h.catalog.T(lang, "nb.ui.notfound"), Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+	})
+}
+
+// version loads the version named by the path ({n}, or the latest when there is none).
+func (h *handler) version(w http.ResponseWriter, r *http.Request, p *deliberation.Process) (*notebook.Version, bool) {
+	var v *notebook.Version
+	var err error
+	if s := r.PathValue("n"); s != "" {
+		n, perr := strconv.Atoi(s)
+		if perr != nil || n < 1 {
+			h.notebookNotFound(w, r)
+			return nil, false
+		}
+		v, err = notebook.GetVersion(r.Context(), h.db, p.ID, n)
+	} else {
+		v, err = notebook.LatestVersion(r.Context(), h.db, p.ID)
+	}
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notebookNotFound(w, r)
+		return nil, false
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil, false
+	}
+	return v, true
+}
+
+// notebookVersionPage shows a published version: GET /notebooks/{slug} and /notebooks/{slug}/v/{n}.
+func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.publishedProcess(w, r)
+	if !ok {
+		return
+	}
+	v, ok := h.version(w, r, p)
+	if !ok {
+		return
+	}
+	lang := h.lang(r)
+	list, err := notebook.ListVersions(r.Context(), h.db, p.ID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	changes, err := v.ChangeList()
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	base := fmt.Sprintf("/notebooks/%s/v/%d/", p.Slug, v.Number)
+	view := notebookView{
+		Title: v.Title, Number: v.Number, HTML: template.HTML(v.HTML),
+		FollowUp: "/notebooks/" + p.Slug + "/follow-up",
+	}
+	for _, vi := range list {
+		view.Versions = append(view.Versions, versionLink{
+			URL:     fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, vi.Number),
+			Label:   h.catalog.T(lang, "nb.ui.view.version"),
+			Current: vi.Number == v.Number,
+		})
+		view.Versions[len(view.Versions)-1].Label = fill(view.Versions[len(view.Versions)-1].Label,
+			"n", strconv.Itoa(vi.Number), "date", formatDay(lang, vi.PublishedAt))
+	}
+	for _, f := range notebookFiles {
+		link := fileLink{URL: base + f.Name, Label: f.Label}
+		if f.Name == "notebook.csv" || f.Name == "notebook.json" {
+			view.Data = append(view.Data, link)
+		} else {
+			view.Files = append(view.Files, link)
+		}
+	}
+	view.Data = append(view.Data, fileLink{URL: "/notebooks/schema.json", Label: h.catalog.T(lang, "nb.ui.view.schema")})
+	if v.Number > 1 {
+		view.ChangesHead = fill(h.catalog.T(lang, "nb.ui.view.changes"), "n", strconv.Itoa(v.Number-1))
+		view.Changes = h.changeLines(lang, changes)
+	}
+	// The version never changes, but the page around it speaks the reader's language.
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Vary", "Accept-Language, Cookie")
+	h.writePage(w, r, http.StatusOK, "notebook_view", v.Title, view)
+}
+
+// changeLines says each change in the reader's language.
+func (h *handler) changeLines(lang string, changes []notebook.Change) []string {
+	out := make([]string, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, fill(h.catalog.T(lang, "nb.ui.change."+c.Kind),
+			"ref", c.Ref, "old", c.OldRef, "theme", c.Theme, "text", shorten(c.Text, 120)))
+	}
+	return out
+}
+
+// notebookFile serves one format of a published version: GET /notebooks/{slug}/v/{n}/{file}.
+// The bytes are those stored at publication.
+func (h *handler) notebookFile(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.publishedProcess(w, r)
+	if !ok {
+		return
+	}
+	v, ok := h.version(w, r, p)
+	if !ok {
+		return
+	}
+	nb, err := v.Notebook()
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	formats := storedFormats{HTML: v.HTML, Markdown: v.Markdown, CSV: v.CSV, JSON: v.Snapshot, PDF: v.PDFBytes}
+	name := fmt.Sprintf("%s-v%d", p.Slug, v.Number)
+	// A version never changes: its files may be cached for good, except the standalone HTML,
+	// which carries the current style sheet.
+	cache := "public, max-age=31536000, immutable"
+	if r.PathValue("file") == "notebook.html" {
+		cache = "public, max-age=3600"
+	}
+	h.serveNotebookFile(w, r, nb, formats, name, cache)
+}
+
+// storedFormats are the formats of a notebook, stored or freshly rendered.
+type storedFormats struct {
+	HTML, Markdown, CSV, JSON string
+	PDF                       func() ([]byte, error)
+}
+
+func (h *handler) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *notebook.Notebook, f storedFormats, name, cache string) {
+	var body []byte
+	var ctype, disposition string
+	switch r.PathValue("file") {
+	case "notebook.pdf":
+		b, err := f.PDF()
+		if err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		body, ctype, disposition = b, "application/pdf", "inline"
+	case "notebook.md":
+		body, ctype, disposition = []byte(f.Markdown), "text/markdown; charset=utf-8", "attachment"
+	case "notebook.csv":
+		body, ctype, disposition = []byte(f.CSV), "text/csv; charset=utf-8", "attachment"
+	case "notebook.json":
+		body, ctype, disposition = []byte(f.JSON), "application/json; charset=utf-8", "inline"
+	case "notebook.html":
+		css, err := fs.ReadFile(frontend.Static, "static/notebook.css")
+		if err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		doc, err := notebook.RenderHTMLDocument(nb, f.HTML, string(css))
+		if err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		// The standalone file carries its style sheet inline (it must read offline) and no
+		// script: its policy allows exactly that style sheet, by hash, and nothing else.
+		sum := sha256.Sum256(css)
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'sha256-"+
+			base64.StdEncoding.EncodeToString(sum[:])+"'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		body, ctype, disposition = []byte(doc), "text/html; charset=utf-8", "attachment"
+	default:
+		h.notebookNotFound(w, r)
+		return
+	}
+	ext := r.PathValue("file")[len("notebook"):]
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="%s%s"`, disposition, name, ext))
+	w.Header().Set("Cache-Control", cache)
+	w.Write(body)
+}
+
+// notebookSchema serves the JSON Schema of the open data.
+func (h *handler) notebookSchema(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/schema+json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(notebook.SchemaJSON)
+}
+
+// fill replaces {name} placeholders in a catalog text.
+func fill(s string, pairs ...string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return s
+}
+
+// shorten cuts a text to n runes, with an ellipsis.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// formatDay writes a day the way each language says it: "3 février 2024".
+func formatDay(lang string, t time.Time) string {
+	months, ok := monthNames[lang]
+	if !ok {
+		months = monthNames["fr"]
+	}
+	t = t.In(brussels)
+	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
+}
+
+// formatMoment writes a day and a time: "3 février 2024, 09h30" (Brussels time).
+func formatMoment(lang string, t time.Time) string {
+	hour := t.In(brussels).Format("15h04")
+	switch lang {
+	case "en":
+		hour = t.In(brussels).Format("15:04")
+	case "nl":
+		hour = t.In(brussels).Format("15.04")
+	}
+	return formatDay(lang, t) + ", " + hour
+}
