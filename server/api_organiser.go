@@ -270,6 +270,7 @@ func (h *handler) apiOrganiseProcess(w http.ResponseWriter, r *http.Request) {
 	}
 	out["registrations"] = rj
 	out["notebook"] = h.notebookURL(p.ID)
+	out["mail"] = h.mail.Enabled() // the page offers "send the invitation again" only with SMTP
 	h.writeJSON(w, http.StatusOK, out)
 }
 

@@ -29,10 +29,18 @@ func mustLoadLocation(name string) *time.Location {
 	return loc
 }
 
-// processPage is the public page of a process: its themes with their "why" and its sessions.
+// processView is what the public page of a process shows: its themes with their sessions,
+// and the registration form.
+type processView struct {
+	Process *deliberation.Process
+	Themes  []themeView
+	Form    *regForm
+}
+
+// processPage is the public page of a process: its themes with their "why", its sessions and
+// the registration form.
 func (h *handler) processPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	p, err := deliberation.GetProcessBySlug(ctx, h.db, r.PathValue("slug"))
+	pv, err := h.loadProcessView(r, r.PathValue("slug"))
 	if errors.Is(err, deliberation.ErrNotFound) {
 		h.notFound(w, r)
 		return
@@ -41,15 +49,23 @@ func (h *handler) processPage(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
+	h.renderProcess(w, r, pv, http.StatusOK)
+}
+
+// loadProcessView reads a process with its themes and sessions, and builds an empty form.
+func (h *handler) loadProcessView(r *http.Request, slug string) (*processView, error) {
+	ctx := r.Context()
+	p, err := deliberation.GetProcessBySlug(ctx, h.db, slug)
+	if err != nil {
+		return nil, err
+	}
 	themes, err := deliberation.ListThemes(ctx, h.db, p.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
+		return nil, err
 	}
 	workshops, err := deliberation.ListWorkshops(ctx, h.db, p.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
+		return nil, err
 	}
 	lang := h.lang(r)
 	views := make([]themeView, 0, len(themes))
@@ -66,5 +82,17 @@ func (h *handler) processPage(w http.ResponseWriter, r *http.Request) {
 		}
 		views = append(views, v)
 	}
-	h.writePage(w, r, http.StatusOK, "process", p.Title, map[string]any{"Process": p, "Themes": views})
+	form, err := h.newRegForm(ctx, lang, p, workshops, themes)
+	if err != nil {
+		return nil, err
+	}
+	return &processView{Process: p, Themes: views, Form: form}, nil
+}
+
+// renderProcess writes the public page, with the form's double-submit token.
+func (h *handler) renderProcess(w http.ResponseWriter, r *http.Request, pv *processView, status int) {
+	pv.Form.Token = h.formToken(w, r)
+	// The page carries a form token; shared caches must not keep it.
+	w.Header().Set("Cache-Control", "private, no-store")
+	h.writePage(w, r, status, "process", pv.Process.Title, pv)
 }

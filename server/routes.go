@@ -62,6 +62,23 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("GET /follow-up/processes/{id}", h.followUpDesk)
 	mux.HandleFunc("POST /api/follow-up/processes/{id}/recommendations/{contribution}", h.apiFollowUpRecord)
 
+	// Registration from the public page, "my sessions", the door of a session, and the
+	// organiser's cards, attendance export, registrations and erasure.
+	mux.HandleFunc("POST /p/{slug}/register", h.register)
+	mux.HandleFunc("GET /me", h.mePage)
+	mux.HandleFunc("POST /me/cancel", h.meCancel)
+	mux.HandleFunc("GET /w/{id}/door", h.doorPageHandler)
+	mux.HandleFunc("POST /w/{id}/door/checkin", h.doorCheckIn)
+	mux.HandleFunc("POST /w/{id}/door/scan", h.doorScan)
+	mux.HandleFunc("POST /w/{id}/door/walkin", h.doorWalkIn)
+	mux.HandleFunc("GET /organise/processes/{id}/cards", h.cardsPageHandler)
+	mux.HandleFunc("GET /organise/workshops/{id}/attendance.csv", h.attendanceCSV)
+	mux.HandleFunc("POST /api/organise/workshops/{id}/registrations/{participant}/cancel", h.apiOrganiseCancel)
+	mux.HandleFunc("POST /api/organise/workshops/{id}/registrations/{participant}/checkin", h.apiOrganiseCheckIn)
+	mux.HandleFunc("POST /api/organise/people/{id}/send", h.apiOrganiseSendInvitation)
+	mux.HandleFunc("POST /api/organise/people/{id}/erase", h.apiOrganiseErasePerson)
+	mux.HandleFunc("POST /api/organise/processes/{id}/erase", h.apiOrganiseEraseProcess)
+
 	mux.HandleFunc("/", h.notFound)
 	return mux
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/mail"
 )
 
 // Config holds what the server needs; nothing is read from globals or the environment here.
@@ -25,6 +26,7 @@ type Config struct {
 	PublicURL *url.URL // the address people use; the WebSocket origin check compares against it
 	Logger    *slog.Logger
 	Now       func() time.Time
+	Mail      *mail.Sender // nil or not enabled: no email; organisers hand out links and cards
 }
 
 // handler holds the dependencies of every route.
@@ -37,6 +39,8 @@ type handler struct {
 	catalog   *i18n.Catalog
 	pages     map[string]*template.Template
 	assets    *assets
+	mail      *mail.Sender
+	limits    limits // per-address rate limits on registration and sign-in
 }
 
 // New returns the HTTP handler of the whole product.
@@ -66,6 +70,8 @@ func New(cfg Config) (http.Handler, error) {
 		now:       cfg.Now,
 		catalog:   catalog,
 		assets:    a,
+		mail:      cfg.Mail,
+		limits:    newLimits(),
 	}
 	if h.pages, err = parsePages(a); err != nil {
 		return nil, err

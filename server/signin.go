@@ -14,6 +14,9 @@ import (
 // signIn exchanges an invitation link for a session cookie, then redirects to a URL without
 // the token, so that it stays out of the history, of screenshots and of Referer headers.
 func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
+	if h.failuresLimited(w, r, h.limits.signIn) {
+		return
+	}
 	token := r.PathValue("token")
 	var inv *deliberation.Invitation
 	var who *deliberation.Participant
@@ -31,6 +34,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		if isTokenRefusal(err) {
+			h.countFailure(r, h.limits.signIn)
 			// One answer for unknown, expired, revoked and used links: it tells an attacker nothing.
 			lang := h.lang(r)
 			h.writeMessage(w, r, http.StatusNotFound, message{
@@ -44,13 +48,16 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setSessionCookie(w, session)
-	// Straight to where the person has something to do: their session, or the organiser's desk.
+	// Straight to where the person has something to do: their session, the organiser's desk,
+	// or the list of the sessions they registered for.
 	target := "/"
 	switch {
 	case inv.WorkshopID != nil:
 		target = fmt.Sprintf("/w/%d", *inv.WorkshopID)
 	case who.Role == deliberation.RoleOrganiser:
 		target = "/organise"
+	case who.ProcessID != nil:
+		target = "/me"
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusSeeOther)

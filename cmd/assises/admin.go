@@ -59,7 +59,9 @@ const maxInvite = 50000
 
 // adminInvite creates participants registered (confirmed, outside capacity rules) in one
 // workshop and prints a reusable sign-in link for each, one per line. The links land on the
-// workshop; a client exchanges each for a session cookie like a person would.
+// workshop; a client exchanges each for a session cookie like a person would. With
+// -moderator they are also appointed moderators of that workshop (the load generator's
+// moderator, who opens the phases).
 func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
 	if cfg.workshop <= 0 || cfg.count < 1 || cfg.count > maxInvite || cfg.organisations < 1 {
 		return fmt.Errorf("admin invite: need -workshop ID and -count 1..%d", maxInvite)
@@ -93,6 +95,11 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 				}
 				if err := deliberation.AddRegistration(ctx, tx, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
 					return err
+				}
+				if cfg.moderator {
+					if err := deliberation.AppointToWorkshop(ctx, tx, w.ID, p.ID, deliberation.RoleModerator); err != nil {
+						return err
+					}
 				}
 				token, _, err := deliberation.CreateInvitation(ctx, tx, p.ID, &w.ID, 7*24*time.Hour, false)
 				if err != nil {

@@ -8,7 +8,8 @@
 //	                     (test invitations for the load generator, or a quick start)
 //
 // Configuration comes from flags, or the environment: ASSISES_ADDR, DATABASE_URL,
-// ASSISES_PUBLIC_URL.
+// ASSISES_PUBLIC_URL; email through ASSISES_SMTP_ADDR, ASSISES_SMTP_USER, ASSISES_SMTP_PASSWORD
+// and ASSISES_SMTP_FROM.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -29,6 +31,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/mail"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/storage"
 )
@@ -53,6 +56,11 @@ type config struct {
 	workshop      int64
 	count         int
 	organisations int
+	moderator     bool // admin invite: appoint them moderators of the workshop
+	// pprof is a loopback address for net/http/pprof (profiling under load); "" = off.
+	pprof string
+	// smtp: email of invitations; an empty Addr means no email (organisers hand out cards).
+	smtp mail.Config
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -103,16 +111,28 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	verbose := fs.Bool("v", false, "log every request")
 	var workshop int64
 	var count, orgs int
+	var moderator bool
 	if cmd == "admin invite" {
 		fs.Int64Var(&workshop, "workshop", 0, "the workshop to invite people to")
 		fs.IntVar(&count, "count", 1, "how many people to create")
 		fs.IntVar(&orgs, "organisations", 50, "how many organisations they come from")
+		fs.BoolVar(&moderator, "moderator", false, "appoint them moderators of the workshop")
+	}
+	var pprofAddr string
+	var smtpCfg mail.Config
+	if cmd == "serve" {
+		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off by default")
+		fs.StringVar(&smtpCfg.Addr, "smtp-addr", os.Getenv("ASSISES_SMTP_ADDR"), "SMTP server host:port for invitation emails (ASSISES_SMTP_ADDR); empty: no email")
+		fs.StringVar(&smtpCfg.Username, "smtp-user", os.Getenv("ASSISES_SMTP_USER"), "SMTP user name (ASSISES_SMTP_USER); empty: no authentication")
+		fs.StringVar(&smtpCfg.From, "smtp-from", os.Getenv("ASSISES_SMTP_FROM"), "sender of the emails, e.g. \"Assises <assises@example.org>\" (ASSISES_SMTP_FROM)")
+		// The password comes from the environment only: a flag would show it in the process list.
+		smtpCfg.Password = os.Getenv("ASSISES_SMTP_PASSWORD")
 	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
-		workshop: workshop, count: count, organisations: orgs}
+		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr}
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug
 	}
@@ -125,7 +145,32 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		return config{}, fmt.Errorf("public URL %q must look like https://assises.example.org", raw)
 	}
 	cfg.publicURL = u
+	if smtpCfg.Addr != "" {
+		if smtpCfg.From == "" {
+			smtpCfg.From = "Assises <assises@" + u.Hostname() + ">"
+		}
+		// A remote server gets STARTTLS (the password and the links must not cross the network
+		// in clear); a relay on this machine may speak plain SMTP.
+		smtpCfg.StartTLS = !loopback(smtpCfg.Addr)
+		cfg.smtp = smtpCfg
+	}
+	if cfg.pprof != "" && !loopback(cfg.pprof) {
+		return config{}, fmt.Errorf("-pprof %q: profiles reveal internals, so only a loopback address is allowed", cfg.pprof)
+	}
 	return cfg, nil
+}
+
+// loopback reports whether addr (host:port) names this machine only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func portOf(addr string) string {

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/mail"
 	"github.com/assises/assises/server"
 )
 
@@ -52,7 +54,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
 		Translate:   translate,
 	})
-	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger})
+	var sender *mail.Sender
+	if cfg.smtp.Enabled() {
+		sender = mail.New(cfg.smtp)
+		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
+	}
+	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender})
 	if err != nil {
 		return err
 	}
@@ -79,6 +86,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		fmt.Fprintf(stdout, "Sign in as organiser (one-time link, valid 24 h): %s\n", link)
 	}
 
+	if cfg.pprof != "" {
+		_, stopProfiling, err := servePprof(cfg.pprof, logger)
+		if err != nil {
+			return err
+		}
+		defer stopProfiling()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -100,4 +115,25 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// servePprof serves the runtime profiles on a loopback address of their own (never on the
+// public listener): the load generator and a developer read CPU and heap profiles there.
+// It returns the address it listens on.
+func servePprof(addr string, logger *slog.Logger) (string, func(), error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("pprof: listen on %s: %w", addr, err)
+	}
+	// WriteTimeout stays unset: a CPU profile answers after the seconds it was asked for.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("pprof listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { srv.Close() }, nil
 }

@@ -5,6 +5,7 @@
 import { h, setText, show } from './util.js';
 import { loadTranslator } from './i18n.js';
 import { PHASE_ICON } from './room.js';
+import { regTable, sessionTools, personActions, processDanger } from './organise_regs.js';
 
 const root = document.getElementById('organise');
 const csrf = root.dataset.csrf;
@@ -16,6 +17,8 @@ let processes = [];
 let currentId = 0;
 let uid = 0;
 const nextId = (p) => `${p}-${++uid}`;
+// What organise_regs.js needs from this page.
+const regsCtx = () => ({ api, status, reload, t, data });
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -200,6 +203,7 @@ function renderProcess() {
     renderThemes(),
     renderSessions(),
     renderPeople(),
+    processDanger(regsCtx()),
   );
 }
 
@@ -365,12 +369,6 @@ function renderSessions() {
       await api('PUT', `/api/organise/workshops/${w.id}/moderators/${fd.get('participant')}`);
       await reload();
     });
-    const regList = h(
-      'table',
-      { class: 'regs' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('ui.organise.f.name')), h('th', { scope: 'col' }, t('ui.organise.f.organisation')), h('th', { scope: 'col' }, t('ui.organise.f.status')))),
-      h('tbody', null, ...regs.map((r) => h('tr', null, h('td', null, r.displayName || '—'), h('td', null, r.organisation), h('td', null, t('ui.organise.status.' + r.status) + (r.checkedIn ? ' ✔️' : ''))))),
-    );
     return h(
       'li',
       { class: 'session card', dataset: { workshop: String(w.id) } },
@@ -387,7 +385,8 @@ function renderSessions() {
       h('h4', null, '🎛️ ', t('ui.organise.moderators')),
       mods.length ? h('ul', { class: 'plain' }, ...mods) : h('p', { class: 'muted' }, t('ui.organise.moderators.none')),
       appoint,
-      h('details', null, h('summary', null, '👥 ', t('ui.organise.registrations', { confirmed, waiting })), regs.length ? regList : h('p', { class: 'muted' }, t('ui.organise.registrations.none'))),
+      sessionTools(w, regsCtx()),
+      h('details', null, h('summary', null, '👥 ', t('ui.organise.registrations', { confirmed, waiting })), regTable(w, regs, regsCtx())),
       h('details', null, h('summary', null, '✏️ ', t('ui.organise.session.edit')), sessionForm(w)),
     );
   });
@@ -465,6 +464,7 @@ function renderPeople() {
       h('td', null, sessions.join(', ')),
       h('td', null, btn),
       cell,
+      h('td', null, personActions(p, regsCtx())),
     );
   });
   const invite = h(
@@ -527,6 +527,7 @@ function renderPeople() {
             ...['name', 'organisation', 'role', 'email', 'sessions'].map((k) => h('th', { scope: 'col' }, t('ui.organise.f.' + k))),
             h('th', { scope: 'col' }, t('ui.organise.link')),
             h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('ui.organise.link.new'))),
+            h('th', { scope: 'col' }, t('reg.org.actions')),
           ),
         ),
         h('tbody', null, ...rows),

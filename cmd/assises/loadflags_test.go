@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/storage"
+)
+
+// TestAdminInviteModerator: -moderator appoints the invited people moderators of the
+// workshop, which is how the load generator gets someone to open the phases.
+func TestAdminInviteModerator(t *testing.T) {
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "assises.db")
+	t.Setenv("DATABASE_URL", dsn)
+	t.Setenv("ASSISES_PUBLIC_URL", "https://assises.example.org")
+	if err := run(ctx, []string{"demo"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	invite := func(args ...string) []string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, append([]string{"admin", "invite", "-workshop", "2", "-count", "2"}, args...), &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(out.String())
+	}
+	mods, plain := invite("-moderator"), invite()
+
+	db, err := storage.Open(ctx, dsn, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e := deliberation.NewEngine(db, deliberation.EngineOptions{})
+	for _, tc := range []struct {
+		links []string
+		want  bool
+	}{{mods, true}, {plain, false}} {
+		for _, l := range tc.links {
+			inv, err := deliberation.RedeemInvitation(ctx, db, l[strings.LastIndex(l, "/")+1:], time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := e.Actor(ctx, 2, inv.ParticipantID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Moderator != tc.want {
+				t.Errorf("participant %d: got moderator %v, want %v", inv.ParticipantID, a.Moderator, tc.want)
+			}
+			if other, err := e.Actor(ctx, 3, inv.ParticipantID); err == nil && other.Moderator {
+				t.Errorf("participant %d moderates workshop 3 too", inv.ParticipantID)
+			}
+		}
+	}
+}
+
+// TestPprofLoopbackOnly: profiles reveal the program's internals, so -pprof refuses any
+// address that is not this machine, and serves the profiles on the one it is given.
+func TestPprofLoopbackOnly(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	for _, addr := range []string{":6060", "0.0.0.0:6060", "192.0.2.1:6060", "example.org:6060"} {
+		if _, err := parseConfig("serve", []string{"-pprof", addr}, io.Discard); err == nil {
+			t.Errorf("-pprof %s: got no error, want a refusal", addr)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "localhost:6060", "[::1]:6060"} {
+		cfg, err := parseConfig("serve", []string{"-pprof", addr}, io.Discard)
+		if err != nil || cfg.pprof != addr {
+			t.Errorf("-pprof %s: got %q, %v", addr, cfg.pprof, err)
+		}
+	}
+	if _, err := parseConfig("admin invite", []string{"-pprof", "127.0.0.1:1"}, io.Discard); err == nil {
+		t.Error("admin invite accepted -pprof")
+	}
+}
+
+func TestServePprofAnswers(t *testing.T) {
+	addr, stop, err := servePprof("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	// The listener is open before servePprof returns, so the request waits in its backlog.
+	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine") {
+		t.Fatalf("got HTTP %d %.80q, want a goroutine profile", resp.StatusCode, body)
+	}
+}

@@ -1,0 +1,137 @@
+package deliberation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// This file holds what happens around registrations once they exist: a person's own list,
+// check-in at the door (by name or by the QR code of their invitation card), places left on
+// the public page, and the lists the organiser's exports and erasure need.
+
+// ErrNotConfirmed refuses a check-in of someone without a confirmed place in the session.
+var ErrNotConfirmed = errors.New("no confirmed place")
+
+// CheckIn marks a participant present in a workshop. With admit, a person who waits or has no
+// registration is first given a confirmed place, outside capacity: at the door the moderator
+// decides, and the rules of the waiting list are for places booked in advance.
+func CheckIn(ctx context.Context, db bun.IDB, w *Workshop, participantID int64, now time.Time, admit bool) error {
+	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if admit {
+			if err := AddRegistration(ctx, tx, w, participantID, RegistrationConfirmed); err != nil {
+				return err
+			}
+		}
+		res, err := tx.NewUpdate().Model((*Registration)(nil)).
+			Set("checked_in_at = COALESCE(checked_in_at, ?), updated_at = ?", now, now).
+			Where("workshop_id = ? AND participant_id = ? AND status = ?", w.ID, participantID, RegistrationConfirmed).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("store: check in: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: check in: %w", ErrNotConfirmed)
+		}
+		return nil
+	})
+}
+
+// UndoCheckIn takes back a check-in made by mistake.
+func UndoCheckIn(ctx context.Context, db bun.IDB, workshopID, participantID int64) error {
+	_, err := db.NewUpdate().Model((*Registration)(nil)).
+		Set("checked_in_at = NULL").
+		Where("workshop_id = ? AND participant_id = ?", workshopID, participantID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: undo check in: %w", err)
+	}
+	return nil
+}
+
+// LookupInvitation finds the invitation of a token without using it: the door scans a
+// person's card to know who they are, and must not spend a single-use link or sign anyone in.
+// It refuses the same links RedeemInvitation refuses.
+func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
+	inv := new(Invitation)
+	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
+		return nil, notFound("lookup invitation", err)
+	}
+	switch {
+	case inv.RevokedAt != nil:
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenRevoked)
+	case !now.Before(inv.ExpiresAt):
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenExpired)
+	case inv.SingleUse && inv.UsedAt != nil:
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenUsed)
+	}
+	return inv, nil
+}
+
+// ListWorkshopRegistrations returns one session's registrations with each person's name and
+// organisation (organisers and moderators only), in the order they came in.
+func ListWorkshopRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]RegistrationRow, error) {
+	var rows []RegistrationRow
+	err := db.NewSelect().
+		TableExpr("registrations AS r").
+		ColumnExpr("r.id, r.workshop_id, r.participant_id, r.status, r.checked_in_at, r.created_at").
+		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role").
+		Join("JOIN participants AS pa ON pa.id = r.participant_id").
+		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").
+		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id").
+		Where("r.workshop_id = ?", workshopID).
+		OrderExpr("r.id").
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: list workshop registrations: %w", err)
+	}
+	return rows, nil
+}
+
+// ListParticipantRegistrations returns a person's registrations that are not cancelled, by
+// session start.
+func ListParticipantRegistrations(ctx context.Context, db bun.IDB, participantID int64) ([]Registration, error) {
+	var rs []Registration
+	err := db.NewSelect().Model(&rs).
+		Join("JOIN workshops AS w ON w.id = registration.workshop_id").
+		Where("registration.participant_id = ? AND registration.status <> ?", participantID, RegistrationCancelled).
+		OrderExpr("w.starts_at, registration.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: list participant registrations: %w", err)
+	}
+	return rs, nil
+}
+
+// ConfirmedCounts returns how many confirmed places each session of a process holds.
+func ConfirmedCounts(ctx context.Context, db bun.IDB, processID int64) (map[int64]int, error) {
+	var rows []struct {
+		WorkshopID int64
+		N          int
+	}
+	err := db.NewSelect().Model((*Registration)(nil)).
+		ColumnExpr("workshop_id, count(*) AS n").
+		Where("process_id = ? AND status = ?", processID, RegistrationConfirmed).
+		GroupExpr("workshop_id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: count places: %w", err)
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.WorkshopID] = r.N
+	}
+	return out, nil
+}
+
+// ActiveParticipantIDs returns the participants of a process who are not erased (the server
+// closes their live connections after erasing the process).
+func ActiveParticipantIDs(ctx context.Context, db bun.IDB, processID int64) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().Model((*Participant)(nil)).Column("id").
+		Where("process_id = ? AND erased_at IS NULL", processID).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: active participants: %w", err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,104 @@
+// Registration to the room, in real Chromium: a person registers on the public page (a
+// refused first try keeps what they typed), the organiser prints the invitation cards, the
+// card's link opens the session on a phone; at the door a moderator finds someone by name
+// and adds a walk-in whose QR code's link opens the session on their own phone. axe-core
+// checks the new pages.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe } from './lib/harness.js';
+import { openOrganiser } from './lib/flows.js';
+
+let srv;
+let browser;
+let org;
+let proc;
+let session;
+
+// api calls the organiser API from the organiser's page, with its CSRF token.
+function api(page, method, path, body) {
+  return page.evaluate(
+    async ([method, path, body]) => {
+      const csrf = document.getElementById('organise').dataset.csrf;
+      const r = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
+      return r.json();
+    },
+    [method, path, body],
+  );
+}
+
+before(async () => {
+  srv = await startServer();
+  browser = await launchBrowser();
+  org = await openOrganiser(browser, srv, SCREEN);
+  // The demo's sessions are in the past: a process with one session to come, one place.
+  proc = (await api(org.page, 'POST', '/api/organise/processes', { title: 'Assises e2e', capacity: 1, perOrgCap: 2, invitationRequired: true })).process;
+  const year = new Date().getFullYear() + 1;
+  session = (
+    await api(org.page, 'POST', `/api/organise/processes/${proc.id}/workshops`, { title: 'Atelier habitat', starts: `${year}-03-12T09:30`, ends: `${year}-03-12T13:00`, place: 'COOP', capacity: 0, agenda: [] })
+  ).workshop;
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (srv) await srv.stop();
+});
+
+test('register, get a card, open it on a phone; the door and a walk-in', async () => {
+  const problems = [];
+  const { page: visitor } = await newPage(browser, PHONE);
+  await visitor.goto(`${srv.url}/p/${proc.slug}`);
+  const form = visitor.locator('form.regform');
+  await form.getByLabel('Votre organisation').fill('Maison de quartier');
+  await form.getByRole('button', { name: /M'inscrire/ }).click();
+  // Refused: the problems are listed, focused, and the organisation is kept.
+  await visitor.locator('#reg-problem').waitFor();
+  assert.equal(await visitor.evaluate(() => document.activeElement.id), 'reg-problem');
+  assert.equal(await form.getByLabel('Votre organisation').inputValue(), 'Maison de quartier');
+  problems.push(...(await axe(visitor)).map((v) => `refused form: ${v}`));
+  await form.getByLabel('Votre nom ou un pseudonyme').fill('Samira');
+  await form.getByLabel(/Atelier habitat/).check();
+  await form.getByRole('button', { name: /M'inscrire/ }).click();
+  await visitor.getByText('Place confirmée').waitFor();
+  problems.push(...(await axe(visitor)).map((v) => `result: ${v}`));
+
+  // A second person finds the session full: waiting list, said in plain words.
+  const { page: second } = await newPage(browser, PHONE);
+  await second.goto(`${srv.url}/p/${proc.slug}`);
+  await second.getByLabel('Votre nom ou un pseudonyme').fill('Tom');
+  await second.getByLabel(/Atelier habitat/).check();
+  await second.getByRole('button', { name: /M'inscrire/ }).click();
+  await second.getByText(/Toutes les places sont prises/).waitFor();
+
+  // The organiser prints the cards: one, Samira's; its link opens her session on a phone.
+  const o = org.page;
+  await o.goto(`${srv.url}/organise/processes/${proc.id}/cards?workshop=${session.id}`);
+  assert.equal(await o.locator('.invitecard').count(), 1);
+  assert.equal((await o.locator('.ic-name').textContent()).trim(), 'Samira');
+  problems.push(...(await axe(o)).map((v) => `cards: ${v}`));
+  const cardLink = (await o.locator('.ic-link').textContent()).trim();
+  const { page: phone } = await newPage(browser, PHONE);
+  await phone.goto(cardLink);
+  await phone.waitForSelector('#live[data-ready="true"]');
+  assert.equal(new URL(phone.url()).pathname, `/w/${session.id}`);
+
+  // At the door: find Samira by name, check her in; add a walk-in.
+  await o.goto(`${srv.url}/w/${session.id}/door?q=sami`);
+  problems.push(...(await axe(o)).map((v) => `door: ${v}`));
+  await o.getByRole('button', { name: /Présent·e — Samira/ }).click();
+  await o.getByText(/Samira est enregistré·e comme présent·e/).waitFor();
+  await o.locator('#walkin-name').fill('Karim');
+  await o.getByRole('button', { name: /Ajouter et montrer son code/ }).click();
+  await o.locator('img.bigqr').waitFor();
+  problems.push(...(await axe(o)).map((v) => `walk-in: ${v}`));
+  const walkinLink = (await o.locator('.linktext').textContent()).trim();
+  const { page: karim } = await newPage(browser, PHONE);
+  await karim.goto(walkinLink);
+  await karim.waitForSelector('#live[data-ready="true"]');
+
+  // The organiser's phone is still the organiser's.
+  await o.goto(`${srv.url}/organise?process=${proc.id}`);
+  await o.waitForSelector('#organise[data-ready="true"]');
+  for (const p of [visitor, second, phone, karim, o]) assert.deepEqual(p.errors, []);
+  assert.deepEqual(problems, []);
+});

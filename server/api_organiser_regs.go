@@ -1,0 +1,207 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/mail"
+)
+
+// The organiser's hand on registrations and personal data: cancel a place on someone's
+// behalf (which promotes the next person waiting), check someone in or out, email an
+// invitation again, erase a person or every person of a process. Same rules as the rest of
+// the organiser API: an organiser session, and the CSRF header on every change.
+
+// registrationTarget loads the workshop {id} and the participant {participant} of a
+// registration route, checking that me may organise it.
+func (h *handler) registrationTarget(w http.ResponseWriter, r *http.Request, me *deliberation.Participant) (*deliberation.Workshop, int64, bool) {
+	ws, ok := h.organisedWorkshop(w, r, me)
+	if !ok {
+		return nil, 0, false
+	}
+	pid, ok := pathID(r, "participant")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return nil, 0, false
+	}
+	return ws, pid, true
+}
+
+// apiOrganiseCancel gives up a person's place on their behalf (they phoned, they are ill).
+func (h *handler) apiOrganiseCancel(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	ws, pid, ok := h.registrationTarget(w, r, me)
+	if !ok {
+		return
+	}
+	promoted, err := deliberation.Cancel(r.Context(), h.db, ws.ID, pid, h.now())
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	if promoted != nil {
+		h.notifyPromoted(r.Context(), *promoted, ws)
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"promoted": promoted})
+}
+
+type checkInInput struct {
+	CheckedIn bool `json:"checkedIn"`
+}
+
+// apiOrganiseCheckIn marks a person present in a session, or takes it back.
+func (h *handler) apiOrganiseCheckIn(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	ws, pid, ok := h.registrationTarget(w, r, me)
+	if !ok {
+		return
+	}
+	var in checkInInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	var err error
+	if in.CheckedIn {
+		err = deliberation.CheckIn(r.Context(), h.db, ws, pid, h.now(), false)
+	} else {
+		err = deliberation.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
+	}
+	if errors.Is(err, deliberation.ErrNotConfirmed) {
+		h.writeJSONError(w, r, http.StatusConflict, "reg_not_confirmed")
+		return
+	}
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// organisedPerson loads the participant {id} of a process me may organise.
+func (h *handler) organisedPerson(w http.ResponseWriter, r *http.Request, me *deliberation.Participant) (*deliberation.Participant, bool) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return nil, false
+	}
+	who, err := deliberation.GetParticipant(r.Context(), h.db, id)
+	if err != nil {
+		h.storeError(w, r, err)
+		return nil, false
+	}
+	if who.ProcessID == nil || !mayOrganise(me, *who.ProcessID) {
+		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		return nil, false
+	}
+	return who, true
+}
+
+// apiOrganiseSendInvitation emails a person a fresh personal link.
+func (h *handler) apiOrganiseSendInvitation(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	who, ok := h.organisedPerson(w, r, me)
+	if !ok {
+		return
+	}
+	if who.ErasedAt != nil {
+		h.writeJSONError(w, r, http.StatusConflict, "reg_no_email")
+		return
+	}
+	if !h.mail.Enabled() {
+		h.writeJSONError(w, r, http.StatusConflict, "reg_mail_disabled")
+		return
+	}
+	err := h.sendInvitation(r.Context(), who.ID)
+	switch {
+	case errors.Is(err, errNoEmail):
+		h.writeJSONError(w, r, http.StatusConflict, "reg_no_email")
+	case errors.Is(err, mail.ErrDisabled):
+		h.writeJSONError(w, r, http.StatusConflict, "reg_mail_disabled")
+	case errors.Is(err, deliberation.ErrNotFound):
+		h.writeJSONError(w, r, http.StatusConflict, "reg_no_email")
+	case err != nil:
+		h.log.Warn("invitation email not sent", "participant", who.ID, "err", err)
+		h.writeJSONError(w, r, http.StatusBadGateway, "reg_mail_failed")
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// apiOrganiseErasePerson erases a person's personal data (deliberation.ErasePerson) and
+// closes their live connections at once, so that their phone stops showing the room.
+func (h *handler) apiOrganiseErasePerson(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	who, ok := h.organisedPerson(w, r, me)
+	if !ok {
+		return
+	}
+	if who.ID == me.ID {
+		// Erasing oneself would end the session mid-request; another organiser can do it.
+		h.writeJSONError(w, r, http.StatusConflict, "reg_erase_self")
+		return
+	}
+	if err := deliberation.ErasePerson(r.Context(), h.db, who.ID, h.now()); err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	if h.hub != nil {
+		h.hub.Disconnect(who.ID)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type eraseProcessInput struct {
+	Confirm string `json:"confirm"` // the process's slug, typed by the organiser
+}
+
+// apiOrganiseEraseProcess erases the personal data of every person of a process. The
+// organiser types the process's address name to confirm: this cannot be undone.
+func (h *handler) apiOrganiseEraseProcess(w http.ResponseWriter, r *http.Request) {
+	me := h.organiser(w, r)
+	if me == nil {
+		return
+	}
+	p, ok := h.organisedProcess(w, r, me, "id")
+	if !ok {
+		return
+	}
+	var in eraseProcessInput
+	if !h.decodeBody(w, r, &in) {
+		return
+	}
+	if in.Confirm != p.Slug {
+		h.fieldError(w, r, "reg_erase_confirm", "confirm")
+		return
+	}
+	// Read who will be erased first: afterwards nothing tells them apart from people erased
+	// earlier, whose sockets are long closed.
+	ids, err := deliberation.ActiveParticipantIDs(r.Context(), h.db, p.ID)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	n, err := deliberation.EraseProcess(r.Context(), h.db, p.ID, h.now())
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	if h.hub != nil {
+		for _, id := range ids {
+			h.hub.Disconnect(id)
+		}
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"erased": n})
+}

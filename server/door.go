@@ -1,0 +1,395 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// At the door of a session (/w/{id}/door), for its moderators and the organisers: find a
+// registered person by name and check them in, scan the QR code of their invitation card, or
+// add a walk-in and show them the QR code of their own personal link.
+//
+// Scanning a card identifies its holder and checks them in; it never signs the scanning phone
+// in as that person (deliberation.LookupInvitation reads the link without using it, and no
+// cookie is set here).
+
+type doorPerson struct {
+	ParticipantID      int64
+	Name, Organisation string
+	Status             string
+	CheckedIn          bool
+	CheckedAt          string
+}
+
+type doorPage struct {
+	WorkshopID         int64
+	Title, When, Place string
+	CSRF, Query        string
+	People             []doorPerson
+	Confirmed, Present int
+	Done, Undone       string // the name just checked in (or undone), for the confirmation
+	Problem            string
+	Walkin             walkinForm
+}
+
+type walkinForm struct {
+	DisplayName, Organisation string
+	ServiceUser               bool
+	Error                     string
+}
+
+// doorWorkshop loads the workshop of {id} and checks that the signed-in person may keep its
+// door. It answers and returns nil when they may not.
+func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, *deliberation.Participant) {
+	lang := h.lang(r)
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return nil, nil
+	}
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil, nil
+	}
+	if p == nil {
+		h.writeMessage(w, r, http.StatusUnauthorized, message{
+			Heading: h.catalog.T(lang, "ui.signin.needed.title"), Body: h.catalog.T(lang, "ui.signin.needed.body"),
+			Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+		})
+		return nil, nil
+	}
+	ws, err := deliberation.GetWorkshop(r.Context(), h.db, id)
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notFound(w, r)
+		return nil, nil
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil, nil
+	}
+	acc, err := h.workshopAccess(r.Context(), p, ws)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil, nil
+	}
+	if !acc.Moderate {
+		h.writeMessage(w, r, http.StatusForbidden, message{
+			Heading: h.catalog.T(lang, "ui.forbidden.title"), Body: h.catalog.T(lang, "ui.forbidden.body"),
+			Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+		})
+		return nil, nil
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return ws, p
+}
+
+// doorPageHandler is GET /w/{id}/door?q=….
+func (h *handler) doorPageHandler(w http.ResponseWriter, r *http.Request) {
+	ws, _ := h.doorWorkshop(w, r)
+	if ws == nil {
+		return
+	}
+	q := r.URL.Query()
+	done, _ := strconv.ParseInt(q.Get("done"), 10, 64)
+	undone, _ := strconv.ParseInt(q.Get("undone"), 10, 64)
+	h.renderDoor(w, r, ws, q.Get("q"), done, undone, "", walkinForm{}, http.StatusOK)
+}
+
+func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliberation.Workshop, query string, done, undone int64, problem string, walkin walkinForm, status int) {
+	lang := h.lang(r)
+	rows, err := deliberation.ListWorkshopRegistrations(r.Context(), h.db, ws.ID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	data := doorPage{
+		WorkshopID: ws.ID, Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+		CSRF: sessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
+	}
+	needle := deliberation.OrganisationKey(query)
+	for _, row := range rows {
+		if row.Status == deliberation.RegistrationCancelled {
+			continue
+		}
+		if row.Status == deliberation.RegistrationConfirmed {
+			data.Confirmed++
+			if row.CheckedInAt != nil {
+				data.Present++
+			}
+		}
+		if row.ParticipantID == done {
+			data.Done = row.DisplayName
+		}
+		if row.ParticipantID == undone {
+			data.Undone = row.DisplayName
+		}
+		// Accents, case and spacing do not matter: "zoe" finds "Zoé".
+		if needle != "" && !strings.Contains(deliberation.OrganisationKey(row.DisplayName+" "+row.Organisation), needle) {
+			continue
+		}
+		p := doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status, CheckedIn: row.CheckedInAt != nil}
+		if row.CheckedInAt != nil {
+			p.CheckedAt = row.CheckedInAt.In(brussels).Format("15:04")
+		}
+		data.People = append(data.People, p)
+	}
+	h.writePage(w, r, status, "door", h.catalog.T(lang, "reg.door.title")+" · "+ws.Title, data)
+}
+
+// doorCheckIn checks a person in (or takes it back): POST /w/{id}/door/checkin with
+// participant, and undo or admit (give a place to someone waiting or not registered).
+func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
+	ws, _ := h.doorWorkshop(w, r)
+	if ws == nil {
+		return
+	}
+	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
+	if r.ParseForm() != nil || !h.checkSessionForm(r) {
+		h.refuseForm(w, r, back)
+		return
+	}
+	pid, err := strconv.ParseInt(r.PostFormValue("participant"), 10, 64)
+	if err != nil {
+		h.notFound(w, r)
+		return
+	}
+	who, err := deliberation.GetParticipant(r.Context(), h.db, pid)
+	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
+		h.notFound(w, r)
+		return
+	}
+	v := url.Values{}
+	if q := r.PostFormValue("q"); q != "" {
+		v.Set("q", q)
+	}
+	if r.PostFormValue("undo") != "" {
+		err = deliberation.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
+		v.Set("undone", strconv.FormatInt(pid, 10))
+	} else {
+		err = deliberation.CheckIn(r.Context(), h.db, ws, pid, h.now(), r.PostFormValue("admit") != "")
+		v.Set("done", strconv.FormatInt(pid, 10))
+	}
+	if errors.Is(err, deliberation.ErrNotConfirmed) {
+		h.renderDoor(w, r, ws, r.PostFormValue("q"), 0, 0, h.catalog.T(h.lang(r), "reg.door.notconfirmed"), walkinForm{}, http.StatusConflict)
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if wantsJSON(r) {
+		h.writeJSON(w, http.StatusOK, map[string]any{"participant": pid, "status": "checked_in"})
+		return
+	}
+	http.Redirect(w, r, back+"?"+v.Encode(), http.StatusSeeOther)
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// scanResult is what the door's scanner shows after reading a card.
+type scanResult struct {
+	Result       string `json:"result"` // checked_in, already, waiting, not_registered, invalid
+	Participant  int64  `json:"participant,omitempty"`
+	Name         string `json:"name,omitempty"`
+	Organisation string `json:"organisation,omitempty"`
+	Message      string `json:"message"`
+}
+
+// tokenOf takes the token out of what a scanner read or a person pasted: a whole /i/{token}
+// address, or the token alone.
+func tokenOf(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndex(s, "/i/"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexAny(s, "?#/"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// doorScan checks in the holder of an invitation card: POST /w/{id}/door/scan with token
+// (the address the QR code holds). It answers JSON to the scanner, or goes back to the door
+// page for the paste-the-link form.
+func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
+	// Scanning tries links, as signing in does: refused cards count against the same limit.
+	if h.failuresLimited(w, r, h.limits.signIn) {
+		return
+	}
+	ws, _ := h.doorWorkshop(w, r)
+	if ws == nil {
+		return
+	}
+	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
+	if r.ParseForm() != nil || !h.checkSessionForm(r) {
+		if wantsJSON(r) {
+			h.writeJSONError(w, r, http.StatusForbidden, "org_csrf")
+			return
+		}
+		h.refuseForm(w, r, back)
+		return
+	}
+	res, err := h.scan(r.Context(), ws, tokenOf(r.PostFormValue("token")))
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if res.Result == "invalid" {
+		h.countFailure(r, h.limits.signIn)
+	}
+	lang := h.lang(r)
+	res.Message = h.catalog.T(lang, "reg.scan."+res.Result)
+	if wantsJSON(r) {
+		h.writeJSON(w, http.StatusOK, res)
+		return
+	}
+	if res.Result == "checked_in" || res.Result == "already" {
+		http.Redirect(w, r, back+"?done="+strconv.FormatInt(res.Participant, 10), http.StatusSeeOther)
+		return
+	}
+	problem := res.Message
+	if res.Name != "" {
+		problem = res.Name + " — " + problem
+	}
+	h.renderDoor(w, r, ws, res.Name, 0, 0, problem, walkinForm{}, http.StatusConflict)
+}
+
+func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, token string) (scanResult, error) {
+	invalid := scanResult{Result: "invalid"}
+	inv, err := deliberation.LookupInvitation(ctx, h.db, token, h.now())
+	if isTokenRefusal(err) {
+		return invalid, nil
+	}
+	if err != nil {
+		return invalid, err
+	}
+	who, err := deliberation.GetParticipant(ctx, h.db, inv.ParticipantID)
+	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
+		// Another process's card says nothing about this room, and we say nothing about it.
+		return invalid, nil
+	}
+	res := scanResult{Participant: who.ID}
+	rows, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	if err != nil {
+		return invalid, err
+	}
+	res.Result = "not_registered"
+	if person, err := deliberation.GetPerson(ctx, h.db, who.ID); err == nil {
+		res.Name = person.DisplayName
+	}
+	for _, row := range rows {
+		if row.ParticipantID != who.ID {
+			continue
+		}
+		res.Organisation = row.Organisation
+		switch {
+		case row.Status == deliberation.RegistrationWaiting:
+			res.Result = "waiting"
+		case row.Status != deliberation.RegistrationConfirmed:
+		case row.CheckedInAt != nil:
+			res.Result = "already"
+		default:
+			if err := deliberation.CheckIn(ctx, h.db, ws, who.ID, h.now(), false); err != nil {
+				return invalid, err
+			}
+			res.Result = "checked_in"
+		}
+	}
+	return res, nil
+}
+
+// walkinPage is the answer to a walk-in: the QR code of the new person's own link, big, for
+// them to scan with their phone.
+type walkinPage struct {
+	WorkshopID int64
+	Title      string
+	Name, Link string
+	QR         template.URL
+}
+
+// doorWalkIn adds a person who came without registering: POST /w/{id}/door/walkin. They get a
+// confirmed place (outside capacity: the moderator decides), are checked in, and receive a
+// personal link that lands in this session.
+func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
+	ws, _ := h.doorWorkshop(w, r)
+	if ws == nil {
+		return
+	}
+	lang := h.lang(r)
+	if r.ParseForm() != nil || !h.checkSessionForm(r) {
+		h.refuseForm(w, r, "/w/"+strconv.FormatInt(ws.ID, 10)+"/door")
+		return
+	}
+	clean := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	in := walkinForm{
+		DisplayName: clean(r.PostFormValue("displayName")), Organisation: clean(r.PostFormValue("organisation")),
+		ServiceUser: r.PostFormValue("serviceUser") != "",
+	}
+	switch {
+	case in.DisplayName == "":
+		in.Error = h.catalog.T(lang, "reg.err.name.empty")
+	case len(in.DisplayName) > maxName:
+		in.Error = h.catalog.T(lang, "reg.err.name.long")
+	case len(in.Organisation) > maxTitle:
+		in.Error = h.catalog.T(lang, "reg.err.organisation.long")
+	}
+	if in.Error != "" {
+		h.renderDoor(w, r, ws, "", 0, 0, "", in, http.StatusBadRequest)
+		return
+	}
+	var token string
+	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		who, err := deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+			ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
+			Person: deliberation.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
+		})
+		if err != nil {
+			return err
+		}
+		if err := deliberation.CheckIn(ctx, tx, ws, who.ID, h.now(), true); err != nil {
+			return err
+		}
+		ttl, err := h.linkTTL(ctx, tx, ws.ProcessID)
+		if err != nil {
+			return err
+		}
+		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, &ws.ID, ttl, false)
+		return err
+	})
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	link := h.publicURL.JoinPath("i", token).String()
+	qr, err := qrDataURL(link)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	h.writePage(w, r, http.StatusOK, "walkin", h.catalog.T(lang, "reg.walkin.done"), walkinPage{
+		WorkshopID: ws.ID, Title: ws.Title, Name: in.DisplayName, Link: link, QR: qr,
+	})
+}
+
+// qrDataURL is the QR code of text as an image address the page can hold (img-src allows
+// data:), so that the code needs no second request that would carry the link in its URL.
+func qrDataURL(text string) (template.URL, error) {
+	svg, err := qrSVG(text)
+	if err != nil {
+		return "", err
+	}
+	return template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg)), nil
+}

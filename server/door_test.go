@@ -1,0 +1,231 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// moderatorAt signs in a moderator appointed to one session and returns their browser and
+// the CSRF token of the door page.
+func moderatorAt(t *testing.T, s *site, f regFixture, w *deliberation.Workshop) (*http.Client, *deliberation.Participant, string) {
+	t.Helper()
+	mod := f.person(t, s.db, "Mona", "Animation asbl", nil)
+	if err := deliberation.SetWorkshopRole(context.Background(), s.db, w.ID, mod.ID, deliberation.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	c := s.signInAs(t, mod.ID, nil)
+	return c, mod, formToken(t, c, fmt.Sprintf("%s/w/%d/door", s.srv.URL, w.ID))
+}
+
+type scanAnswer struct {
+	Result      string `json:"result"`
+	Participant int64  `json:"participant"`
+	Name        string `json:"name"`
+	Message     string `json:"message"`
+}
+
+// TestSignInAndDoorScanTokens tries every kind of link on the sign-in route and on the door's
+// scanner: only a good one works, and scanning never signs the moderator's phone in as the
+// card's holder nor uses up the link.
+func TestSignInAndDoorScanTokens(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		mod, modP, csrf := moderatorAt(t, s, f, f.open)
+		ana := f.person(t, db, "Ana", "CPAS", nil, f.open)
+		ben := f.person(t, db, "Ben", "Syndicat", nil)
+		if err := deliberation.AddRegistration(ctx, db, f.open, ben.ID, deliberation.RegistrationWaiting); err != nil {
+			t.Fatal(err)
+		}
+		other := &deliberation.Process{Slug: "other", Title: "Other", Capacity: 10}
+		if err := deliberation.CreateProcess(ctx, db, other); err != nil {
+			t.Fatal(err)
+		}
+		stranger, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{ProcessID: &other.ID, Role: deliberation.RoleParticipant, Person: deliberation.Person{DisplayName: "Stranger"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := func(p int64, ttl time.Duration, singleUse bool) string {
+			tok, _, err := deliberation.CreateInvitation(ctx, db, p, nil, ttl, singleUse)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		good := link(ana.ID, time.Hour, true)
+		expired := link(ana.ID, -time.Minute, false)
+		revoked := link(ben.ID, time.Hour, false)
+		if err := deliberation.RevokeInvitations(ctx, db, ben.ID); err != nil {
+			t.Fatal(err)
+		}
+		waiting := link(ben.ID, time.Hour, false)
+		forged := deliberation.NewToken()
+		foreign := link(stranger.ID, time.Hour, false)
+
+		scan := func(token string) scanAnswer {
+			t.Helper()
+			v := url.Values{"token": {s.srv.URL + "/i/" + token}}
+			resp, body := postForm(t, mod, fmt.Sprintf("%s/w/%d/door/scan", s.srv.URL, f.open.ID), v, "X-CSRF-Token", csrf, "Accept", "application/json")
+			if resp.StatusCode != 200 {
+				t.Fatalf("scan: got %d %s", resp.StatusCode, body)
+			}
+			if len(resp.Cookies()) != 0 {
+				t.Fatalf("scanning a card set cookies %v on the moderator's phone", resp.Cookies())
+			}
+			var a scanAnswer
+			if err := json.Unmarshal([]byte(body), &a); err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		for _, tt := range []struct {
+			name, token, want string
+		}{
+			{"expired", expired, "invalid"}, {"revoked", revoked, "invalid"}, {"forged", forged, "invalid"},
+			{"another process", foreign, "invalid"}, {"waiting", waiting, "waiting"},
+			{"good", good, "checked_in"}, {"good again", good, "already"},
+		} {
+			a := scan(tt.token)
+			if a.Result != tt.want || a.Message == "" {
+				t.Errorf("scan %s: got %+v, want %s", tt.name, a, tt.want)
+			}
+			if tt.want == "invalid" && (a.Name != "" || a.Participant != 0) {
+				t.Errorf("scan %s: an invalid card reveals %+v", tt.name, a)
+			}
+		}
+		if reg := registration(t, db, f.open.ID, ana.ID); reg.CheckedInAt == nil {
+			t.Errorf("Ana is not checked in after the scan")
+		}
+		var me struct{ Participant int64 }
+		call(t, mod, "GET", s.srv.URL+"/api/me", "", nil, &me)
+		if me.Participant != modP.ID {
+			t.Fatalf("after scanning, the moderator's phone is signed in as %d, want %d", me.Participant, modP.ID)
+		}
+		// Without the token, or from a participant, the scanner refuses.
+		if resp, _ := postForm(t, mod, fmt.Sprintf("%s/w/%d/door/scan", s.srv.URL, f.open.ID), url.Values{"token": {good}}, "Accept", "application/json"); resp.StatusCode != 403 {
+			t.Errorf("scan without CSRF token: got %d, want 403", resp.StatusCode)
+		}
+		anaPhone := s.signInAs(t, ana.ID, nil)
+		if resp, _ := get(t, anaPhone, fmt.Sprintf("%s/w/%d/door", s.srv.URL, f.open.ID)); resp.StatusCode != 403 {
+			t.Errorf("a participant at the door page: got %d, want 403", resp.StatusCode)
+		}
+		if resp, _ := get(t, s.client(t), fmt.Sprintf("%s/w/%d/door", s.srv.URL, f.open.ID)); resp.StatusCode != 401 {
+			t.Errorf("signed out at the door page: got %d, want 401", resp.StatusCode)
+		}
+
+		// The single-use link was only read at the door: it still signs Ana in, once.
+		for _, tt := range []struct {
+			name, token string
+			want        int
+		}{{"good", good, 303}, {"good twice", good, 404}, {"expired", expired, 404}, {"revoked", revoked, 404}, {"forged", forged, 404}, {"not base64", "%00%0A", 404}} {
+			if resp, _ := get(t, s.client(t), s.srv.URL+"/i/"+tt.token); resp.StatusCode != tt.want {
+				t.Errorf("sign in with the %s link: got %d, want %d", tt.name, resp.StatusCode, tt.want)
+			}
+		}
+
+		// The pasted-link form (no JavaScript) checks in and comes back to the door.
+		resp, _ := postForm(t, mod, fmt.Sprintf("%s/w/%d/door/scan", s.srv.URL, f.open.ID), url.Values{"csrf": {csrf}, "token": {waiting}})
+		if resp.StatusCode != http.StatusConflict {
+			t.Errorf("pasted link of someone waiting: got %d, want 409 with the door page", resp.StatusCode)
+		}
+		if strings.Contains(s.logs.String(), good) || strings.Contains(s.logs.String(), waiting) {
+			t.Error("a token reached the logs")
+		}
+	})
+}
+
+var walkinLink = regexp.MustCompile(`<p class="linktext">([^<]+)</p>`)
+
+// TestDoorSearchAndWalkIn: the moderator finds a person by a part of their name (without
+// accents) and checks them in or back out; a walk-in gets a place although the session is
+// full, is checked in, and their QR code's link signs their own phone in to the session.
+func TestDoorSearchAndWalkIn(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		zoe := f.person(t, db, "Zoé Lambert", "Maison de quartier", nil, f.small)
+		f.person(t, db, "Omar", "CPAS", nil, f.small)
+		mod, modP, csrf := moderatorAt(t, s, f, f.small)
+		door := fmt.Sprintf("%s/w/%d/door", s.srv.URL, f.small.ID)
+
+		_, body := get(t, mod, door+"?q=zoe")
+		if !strings.Contains(body, "Zoé Lambert") || strings.Contains(body, "Omar") {
+			t.Fatalf("search for zoe: want Zoé Lambert and not Omar")
+		}
+		checkin := url.Values{"csrf": {csrf}, "participant": {fmt.Sprint(zoe.ID)}, "q": {"zoe"}}
+		resp, _ := postForm(t, mod, door+"/checkin", checkin)
+		if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "done=") {
+			t.Fatalf("check in: got %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if registration(t, db, f.small.ID, zoe.ID).CheckedInAt == nil {
+			t.Fatal("Zoé is not checked in")
+		}
+		_, body = get(t, mod, s.srv.URL+resp.Header.Get("Location"))
+		if !strings.Contains(body, "Zoé Lambert</strong> est enregistré·e comme présent·e") || !strings.Contains(body, "<strong>1</strong> / 2") {
+			t.Errorf("door page after check-in: want the confirmation and 1 / 2 present")
+		}
+		checkin.Set("undo", "1")
+		if resp, _ := postForm(t, mod, door+"/checkin", checkin); resp.StatusCode != http.StatusSeeOther || registration(t, db, f.small.ID, zoe.ID).CheckedInAt != nil {
+			t.Errorf("undo check-in: got %d, still checked in", resp.StatusCode)
+		}
+		if resp, _ := postForm(t, mod, door+"/checkin", url.Values{"participant": {fmt.Sprint(zoe.ID)}}); resp.StatusCode != 403 {
+			t.Errorf("check-in without token: got %d, want 403", resp.StatusCode)
+		}
+
+		// Walk-ins.
+		if resp, body := postForm(t, mod, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {" "}, "organisation": {"Quartier"}}); resp.StatusCode != 400 || !strings.Contains(body, `value="Quartier"`) {
+			t.Errorf("walk-in without a name: got %d, want 400 keeping the organisation", resp.StatusCode)
+		}
+		if resp, _ := postForm(t, mod, door+"/walkin", url.Values{"displayName": {"Sans jeton"}}); resp.StatusCode != 403 {
+			t.Errorf("walk-in without token: got %d, want 403", resp.StatusCode)
+		}
+		resp, body = postForm(t, mod, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Karim"}, "organisation": {"Quartier"}, "serviceUser": {"1"}})
+		if resp.StatusCode != 200 || !strings.Contains(body, `src="data:image/svg&#43;xml;base64,`) || len(resp.Cookies()) != 0 {
+			t.Fatalf("walk-in: got %d (cookies %v), want the QR page and no cookie", resp.StatusCode, resp.Cookies())
+		}
+		m := walkinLink.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("walk-in page shows no link")
+		}
+		karim := participantNamed(t, db, "Karim")
+		reg := registration(t, db, f.small.ID, karim)
+		if reg.Status != "confirmed" || reg.CheckedInAt == nil {
+			t.Errorf("walk-in registration: %+v, want confirmed and checked in although the session was full", reg)
+		}
+		if person, _ := deliberation.GetPerson(context.Background(), db, karim); person == nil || !person.ServiceUser {
+			t.Errorf("walk-in service user not kept")
+		}
+		phone := s.client(t)
+		resp, _ = get(t, phone, m[1])
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != fmt.Sprintf("/w/%d", f.small.ID) {
+			t.Fatalf("walk-in's link: got %d %q, want 303 to the session", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp, _ := get(t, phone, fmt.Sprintf("%s/w/%d", s.srv.URL, f.small.ID)); resp.StatusCode != 200 {
+			t.Errorf("walk-in's phone in the session: got %d, want 200", resp.StatusCode)
+		}
+		var me struct{ Participant int64 }
+		call(t, mod, "GET", s.srv.URL+"/api/me", "", nil, &me)
+		if me.Participant != modP.ID {
+			t.Errorf("moderator's phone signed in as %d after a walk-in, want %d", me.Participant, modP.ID)
+		}
+		// The door, the walk-in's page and the public page keep to the CSP.
+		noInline(t, "walk-in page", body)
+		for _, u := range []string{door, s.srv.URL + "/p/" + f.proc.Slug} {
+			_, page := get(t, mod, u)
+			noInline(t, u, page)
+		}
+	})
+}

@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/internal/stack"
+)
+
+// stackBrowser returns an HTTP client carrying a stack person's session cookie.
+func stackBrowser(t *testing.T, s *stack.Stack, p stack.Person) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(s.Server.URL)
+	c := p.Cookie
+	jar.SetCookies(u, []*http.Cookie{&c})
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// closedSoon fails the test unless the live connection ends within a few seconds.
+func closedSoon(t *testing.T, c *liveclient.Client, who string) {
+	t.Helper()
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s's socket is still open after erasure", who)
+	}
+}
+
+// TestEraseEndpointsCloseSockets erases one person, then a whole process, through the
+// organiser API, and checks that the erased people's live sockets close at once and their
+// personal data are gone.
+func TestEraseEndpointsCloseSockets(t *testing.T) {
+	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+		ctx := context.Background()
+		w := s.Workshop(t, "Atelier")
+		organiser := s.Join(t, "Olga", "Fédération", deliberation.RoleOrganiser)
+		ines := s.Join(t, "Inès", "CPAS", deliberation.RoleParticipant, w)
+		jon := s.Join(t, "Jon", "Syndicat", deliberation.RoleParticipant, w)
+		inesLive := s.Connect(t, ines, w)
+		jonLive := s.Connect(t, jon, w)
+
+		org := stackBrowser(t, s, organiser)
+		resp, page := get(t, org, s.Server.URL+"/organise")
+		m := csrfAttr.FindStringSubmatch(page)
+		if resp.StatusCode != 200 || m == nil {
+			t.Fatalf("organiser page: %d", resp.StatusCode)
+		}
+		csrf := m[1]
+		api := s.Server.URL + "/api/organise"
+		if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), "", map[string]any{}, nil); st != 403 {
+			t.Errorf("erase without CSRF: got %d, want 403", st)
+		}
+		if st := call(t, stackBrowser(t, s, jon), "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 403 {
+			t.Errorf("a participant erasing: got %d, want 403", st)
+		}
+		if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 204 {
+			t.Fatalf("erase Inès: got %d, want 204", st)
+		}
+		closedSoon(t, inesLive, "Inès")
+		if _, err := deliberation.GetPerson(ctx, s.DB, ines.Participant.ID); err == nil {
+			t.Error("Inès's personal data are still there")
+		}
+		select {
+		case <-jonLive.Done():
+			t.Fatal("Jon's socket closed when Inès was erased")
+		default:
+		}
+		if resp, _ := get(t, stackBrowser(t, s, ines), s.Server.URL+"/me"); resp.StatusCode != 401 {
+			t.Errorf("Inès's session after erasure: got %d, want 401", resp.StatusCode)
+		}
+
+		// The whole process: the organiser must type its address name.
+		var e apiErr
+		if st := call(t, org, "POST", fmt.Sprintf("%s/processes/%d/erase", api, s.Process.ID), csrf, map[string]any{"confirm": "oops"}, &e); st != 400 || e.Error.Code != "reg_erase_confirm" {
+			t.Errorf("erase process without the right confirmation: got %d %+v", st, e.Error)
+		}
+		var out struct{ Erased int }
+		if st := call(t, org, "POST", fmt.Sprintf("%s/processes/%d/erase", api, s.Process.ID), csrf, map[string]any{"confirm": s.Process.Slug}, &out); st != 200 || out.Erased != 2 {
+			t.Fatalf("erase process: got %d %+v, want 2 people erased (Jon and the process's organiser)", st, out)
+		}
+		closedSoon(t, jonLive, "Jon")
+		var people int
+		if err := s.DB.NewSelect().TableExpr("people").ColumnExpr("count(*)").Scan(ctx, &people); err != nil || people != 0 {
+			t.Errorf("people left after erasing the process: %d (%v)", people, err)
+		}
+		if logs := s.Logs.String(); strings.Contains(logs, "Inès") || strings.Contains(logs, "Jon") {
+			t.Error("a name reached the logs")
+		}
+	})
+}

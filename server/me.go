@@ -1,0 +1,133 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// "My sessions" (/me): where a personal link without a session of its own lands. A person
+// sees the sessions they registered for (confirmed or waiting), opens one, or gives their
+// place back, which promotes the first person waiting.
+
+type mySession struct {
+	WorkshopID                int64
+	Title, When, Place, Theme string
+	Status                    string // confirmed or waiting
+	CheckedIn, Over           bool
+}
+
+type myPage struct {
+	Name      string
+	CSRF      string
+	Sessions  []mySession
+	Cancelled string // the title of the session just given back, for the confirmation
+}
+
+// mePage lists the signed-in person's registrations: GET /me.
+func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	lang := h.lang(r)
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if p == nil {
+		h.writeMessage(w, r, http.StatusUnauthorized, message{
+			Heading: h.catalog.T(lang, "ui.signin.needed.title"),
+			Body:    h.catalog.T(lang, "reg.me.signin"),
+			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+		})
+		return
+	}
+	regs, err := deliberation.ListParticipantRegistrations(ctx, h.db, p.ID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	data := myPage{CSRF: sessionCSRF(r)}
+	if person, err := deliberation.GetPerson(ctx, h.db, p.ID); err == nil {
+		data.Name = person.DisplayName
+	}
+	cancelled, _ := strconv.ParseInt(r.URL.Query().Get("cancelled"), 10, 64)
+	themes := map[int64]string{}
+	for _, reg := range regs {
+		ws, err := deliberation.GetWorkshop(ctx, h.db, reg.WorkshopID)
+		if err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		s := mySession{
+			WorkshopID: ws.ID, Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+			Status: reg.Status, CheckedIn: reg.CheckedInAt != nil, Over: !h.now().Before(ws.EndsAt),
+		}
+		if ws.ThemeID != nil {
+			if _, ok := themes[*ws.ThemeID]; !ok {
+				if th, err := deliberation.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
+					themes[*ws.ThemeID] = th.Title
+				}
+			}
+			s.Theme = themes[*ws.ThemeID]
+		}
+		data.Sessions = append(data.Sessions, s)
+	}
+	if cancelled > 0 {
+		if ws, err := deliberation.GetWorkshop(ctx, h.db, cancelled); err == nil {
+			data.Cancelled = ws.Title
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.writePage(w, r, http.StatusOK, "me", h.catalog.T(lang, "reg.me.title"), data)
+}
+
+// meCancel gives a place back: POST /me/cancel (workshop, csrf). The first person waiting who
+// may now be confirmed is promoted and, when they gave an email, told.
+func (h *handler) meCancel(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if p == nil || r.ParseForm() != nil || !h.checkSessionForm(r) {
+		h.refuseForm(w, r, "/me")
+		return
+	}
+	id, err := strconv.ParseInt(r.PostFormValue("workshop"), 10, 64)
+	if err != nil {
+		h.notFound(w, r)
+		return
+	}
+	ws, err := deliberation.GetWorkshop(ctx, h.db, id)
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notFound(w, r)
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if !h.now().Before(ws.EndsAt) {
+		lang := h.lang(r)
+		h.writeMessage(w, r, http.StatusConflict, message{
+			Heading: h.catalog.T(lang, "reg.me.over"), Link: "/me", LinkText: h.catalog.T(lang, "reg.back"), Error: true,
+		})
+		return
+	}
+	promoted, err := deliberation.Cancel(ctx, h.db, ws.ID, p.ID, h.now())
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notFound(w, r)
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if promoted != nil {
+		h.notifyPromoted(ctx, *promoted, ws)
+	}
+	http.Redirect(w, r, "/me?cancelled="+strconv.FormatInt(ws.ID, 10), http.StatusSeeOther)
+}

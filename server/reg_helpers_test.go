@@ -1,0 +1,254 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	netmail "net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/mail"
+	"github.com/assises/assises/server"
+)
+
+// inbox is a real SMTP server on loopback that keeps what it receives.
+type inbox struct {
+	mu       sync.Mutex
+	messages []email
+}
+
+// email is one received message, decoded: envelope recipient, subject and both parts.
+type email struct {
+	To, Subject, Text, HTML string
+}
+
+func (in *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{in: in}, nil }
+
+type smtpSession struct {
+	in *inbox
+	to string
+}
+
+func (s *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = to
+	return nil
+}
+func (s *smtpSession) Reset()        {}
+func (s *smtpSession) Logout() error { return nil }
+func (s *smtpSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	m, err := decodeEmail(raw)
+	if err != nil {
+		return err
+	}
+	m.To = s.to
+	s.in.mu.Lock()
+	s.in.messages = append(s.in.messages, m)
+	s.in.mu.Unlock()
+	return nil
+}
+
+func decodeEmail(raw []byte) (email, error) {
+	parsed, err := netmail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return email{}, err
+	}
+	var m email
+	if m.Subject, err = new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject")); err != nil {
+		return email{}, err
+	}
+	_, params, err := mime.ParseMediaType(parsed.Header.Get("Content-Type"))
+	if err != nil {
+		return email{}, err
+	}
+	mr := multipart.NewReader(parsed.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return email{}, err
+		}
+		b, _ := io.ReadAll(p) // multipart decodes quoted-printable
+		ctype, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		switch ctype {
+		case "text/plain":
+			m.Text = string(b)
+		case "text/html":
+			m.HTML = string(b)
+		}
+	}
+	return m, nil
+}
+
+// all returns the messages received so far.
+func (in *inbox) all() []email {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]email(nil), in.messages...)
+}
+
+// startInbox starts the SMTP server and returns a sender that delivers to it.
+func startInbox(t *testing.T) (*inbox, *mail.Sender) {
+	t.Helper()
+	in := &inbox{}
+	srv := smtp.NewServer(in)
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return in, mail.New(mail.Config{Addr: ln.Addr().String(), From: "Assises <assises@example.org>"})
+}
+
+// newMailSite is newSite with an email sender.
+func newMailSite(t *testing.T, db *bun.DB, sender *mail.Sender) *site {
+	t.Helper()
+	logs := &syncBuffer{}
+	s := &site{db: db, logs: logs}
+	var handler http.Handler
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(s.srv.Close)
+	u, _ := url.Parse(s.srv.URL)
+	h, err := server.New(server.Config{DB: db, PublicURL: u, Mail: sender, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler = h
+	return s
+}
+
+// noInline fails the test when a page breaks the CSP: an inline script, style or handler.
+func noInline(t *testing.T, what, body string) {
+	t.Helper()
+	if m := inlineRe.FindString(body); m != "" {
+		t.Errorf("%s: inline script or style %q", what, m)
+	}
+}
+
+var (
+	inlineRe  = regexp.MustCompile(`<script(?:\s+type="module")?>|<script(?:[^>]*)>[^<]+</script>|\sstyle="|\son[a-z]+="`)
+	csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	linkRe    = regexp.MustCompile(`https?://[^\s"<]+/i/[A-Za-z0-9_-]{43}`)
+)
+
+// formToken loads a page and returns the CSRF token of its first form.
+func formToken(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, body := get(t, c, u)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: got %d, want 200", u, resp.StatusCode)
+	}
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("GET %s: no CSRF field in the form", u)
+	}
+	return m[1]
+}
+
+// postForm posts form values and returns the answer.
+func postForm(t *testing.T, c *http.Client, u string, v url.Values, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// regFixture is a process open for registration: two future sessions (the second with one
+// place) and one that is over.
+type regFixture struct {
+	proc              *deliberation.Process
+	open, small, past *deliberation.Workshop
+}
+
+func newRegFixture(t *testing.T, db *bun.DB) regFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := regFixture{proc: &deliberation.Process{Slug: "assises", Title: "Assises du Logement", Capacity: 3, PerOrgCap: 1, InvitationRequired: true}}
+	if err := deliberation.CreateProcess(ctx, db, f.proc); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Minute)
+	mk := func(title string, starts time.Time, capacity int) *deliberation.Workshop {
+		w := &deliberation.Workshop{ProcessID: f.proc.ID, Title: title, StartsAt: starts, EndsAt: starts.Add(3 * time.Hour), Place: "COOP", Capacity: capacity}
+		if err := deliberation.CreateWorkshop(ctx, db, w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	f.open = mk("Atelier logement", start, 0)
+	f.small = mk("Atelier emploi", start.Add(24*time.Hour), 1)
+	f.past = mk("Atelier passé", start.Add(-30*24*time.Hour), 0)
+	return f
+}
+
+// person creates a participant of the fixture's process, confirmed in the given workshops.
+func (f regFixture) person(t *testing.T, db *bun.DB, name, org string, email *string, workshops ...*deliberation.Workshop) *deliberation.Participant {
+	t.Helper()
+	ctx := context.Background()
+	p, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{
+		ProcessID: &f.proc.ID, Role: deliberation.RoleParticipant, Organisation: org,
+		Person: deliberation.Person{DisplayName: name, Email: email, Language: "fr"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range workshops {
+		if err := deliberation.AddRegistration(ctx, db, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// registration returns a person's registration in a workshop.
+func registration(t *testing.T, db *bun.DB, workshop, participant int64) deliberation.Registration {
+	t.Helper()
+	var r deliberation.Registration
+	if err := db.NewSelect().Model(&r).Where("workshop_id = ? AND participant_id = ?", workshop, participant).Scan(context.Background()); err != nil {
+		t.Fatalf("registration of %d in %d: %v", participant, workshop, err)
+	}
+	return r
+}
+
+// participantNamed finds the participant id of a display name.
+func participantNamed(t *testing.T, db *bun.DB, name string) int64 {
+	t.Helper()
+	var p deliberation.Person
+	if err := db.NewSelect().Model(&p).Where("display_name = ?", name).Scan(context.Background()); err != nil {
+		t.Fatalf("person %q: %v", name, err)
+	}
+	return p.ParticipantID
+}

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"html/template"
+	"strings"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/mail"
+)
+
+// The emails of registration, in the person's language: the invitation (one personal link)
+// and the news that a place opened for someone on the waiting list. Short sentences, the link
+// on a line of its own: many read mail on a small phone.
+
+var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
+<body style="font-family: sans-serif; font-size: 17px; line-height: 1.5; color: #1b1b1f;">
+<p>{{.Hello}}</p>
+<p>{{.Intro}}</p>
+{{if .Sessions}}<ul>{{range .Sessions}}<li><strong>{{.Title}}</strong><br>{{.When}}{{if .Place}} · {{.Place}}{{end}}<br>{{.Status}}</li>{{end}}</ul>{{end}}
+<p><a href="{{.Link}}" style="display: inline-block; padding: 12px 20px; background: #0b5cad; color: #ffffff; border-radius: 8px; text-decoration: none; font-weight: bold;">{{.Button}}</a></p>
+<p style="font-size: 14px; color: #4a4a55;">{{.Keep}}<br>{{.Link}}</p>
+</body></html>`))
+
+type mailSession struct {
+	Title, When, Place, Status string
+}
+
+type mailData struct {
+	Lang, Subject, Hello, Intro, Button, Keep, Link string
+	Sessions                                        []mailSession
+}
+
+// compose writes both parts of a message from the same data.
+func composeMail(d mailData) mail.Message {
+	var text strings.Builder
+	text.WriteString(d.Hello + "\n\n" + d.Intro + "\n\n")
+	for _, s := range d.Sessions {
+		text.WriteString("- " + s.Title + "\n  " + s.When)
+		if s.Place != "" {
+			text.WriteString(" · " + s.Place)
+		}
+		text.WriteString("\n  " + s.Status + "\n")
+	}
+	if len(d.Sessions) > 0 {
+		text.WriteString("\n")
+	}
+	text.WriteString(d.Button + " :\n" + d.Link + "\n\n" + d.Keep + "\n")
+	var html bytes.Buffer
+	if err := mailHTML.Execute(&html, d); err != nil {
+		// The template is fixed and its data are strings: this cannot fail at run time.
+		panic(err)
+	}
+	return mail.Message{Subject: d.Subject, Text: text.String(), HTML: html.String()}
+}
+
+// invitationMail is the email sent after a registration.
+func (h *handler) invitationMail(lang, name, process, link string, sessions []placedSession) mail.Message {
+	t := func(k string) string { return h.catalog.T(lang, k) }
+	d := mailData{
+		Lang: lang, Subject: t("reg.mail.subject") + " — " + process,
+		Hello: t("reg.mail.hello") + " " + name + ",", Intro: t("reg.mail.intro") + " " + process + ".",
+		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: link,
+	}
+	for _, s := range sessions {
+		status := t("reg.placed.confirmed")
+		if s.Status != deliberation.RegistrationConfirmed {
+			status = t("reg.placed.waiting")
+			if s.Reason != "" {
+				status += " " + t("reg.why."+reasonKey(s.Reason))
+			}
+		}
+		d.Sessions = append(d.Sessions, mailSession{Title: s.Title, When: s.When, Place: s.Place, Status: status})
+	}
+	return composeMail(d)
+}
+
+func reasonKey(reason string) string {
+	if reason == "organisation" {
+		return "organisation"
+	}
+	return "full"
+}
+
+// errNoEmail refuses to send an invitation to someone who gave no email address.
+var errNoEmail = errors.New("no email address")
+
+// notifyPromoted tells a person who was waiting that they now have a place, when they gave an
+// email and email is configured. The message carries a fresh personal link, so that it is
+// enough on its own. Failures are logged (without the address) and otherwise ignored: the
+// place is theirs either way, and "my sessions" shows it.
+func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *deliberation.Workshop) {
+	if !h.mail.Enabled() {
+		return
+	}
+	person, err := deliberation.GetPerson(ctx, h.db, participantID)
+	if err != nil || person.Email == nil || *person.Email == "" {
+		return
+	}
+	proc, err := deliberation.GetProcess(ctx, h.db, w.ProcessID)
+	if err != nil {
+		return
+	}
+	ttl, err := h.linkTTL(ctx, h.db, w.ProcessID)
+	if err != nil {
+		return
+	}
+	token, _, err := deliberation.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	if err != nil {
+		h.log.Warn("promotion link not made", "participant", participantID, "err", err)
+		return
+	}
+	lang := person.Language
+	t := func(k string) string { return h.catalog.T(lang, k) }
+	msg := composeMail(mailData{
+		Lang: lang, Subject: t("reg.mail.promoted.subject") + " — " + proc.Title,
+		Hello: t("reg.mail.hello") + " " + person.DisplayName + ",", Intro: t("reg.mail.promoted.intro"),
+		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: h.publicURL.JoinPath("i", token).String(),
+		Sessions: []mailSession{{Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
+	})
+	msg.To = *person.Email
+	if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
+		h.log.Warn("promotion email not sent", "participant", participantID, "err", err)
+	}
+}
+
+// sendInvitation emails a person a fresh personal link (an organiser's "resend"). It does not
+// revoke earlier links: the printed card the person may hold must keep working.
+func (h *handler) sendInvitation(ctx context.Context, participantID int64) error {
+	person, err := deliberation.GetPerson(ctx, h.db, participantID)
+	if err != nil {
+		return err
+	}
+	if person.Email == nil || *person.Email == "" {
+		return errNoEmail
+	}
+	p, err := deliberation.GetParticipant(ctx, h.db, participantID)
+	if err != nil || p.ProcessID == nil {
+		return errNoEmail
+	}
+	proc, err := deliberation.GetProcess(ctx, h.db, *p.ProcessID)
+	if err != nil {
+		return err
+	}
+	ttl, err := h.linkTTL(ctx, h.db, proc.ID)
+	if err != nil {
+		return err
+	}
+	token, _, err := deliberation.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	if err != nil {
+		return err
+	}
+	sessions, err := h.placedSessions(ctx, person.Language, participantID)
+	if err != nil {
+		return err
+	}
+	msg := h.invitationMail(person.Language, person.DisplayName, proc.Title, h.publicURL.JoinPath("i", token).String(), sessions)
+	msg.To = *person.Email
+	return h.mail.Send(context.WithoutCancel(ctx), msg)
+}
+
+// placedSessions lists a person's sessions (not cancelled) with their status.
+func (h *handler) placedSessions(ctx context.Context, lang string, participantID int64) ([]placedSession, error) {
+	regs, err := deliberation.ListParticipantRegistrations(ctx, h.db, participantID)
+	if err != nil {
+		return nil, err
+	}
+	var out []placedSession
+	for _, reg := range regs {
+		w, err := deliberation.GetWorkshop(ctx, h.db, reg.WorkshopID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, placedSession{Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
+	}
+	return out, nil
+}
