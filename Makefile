@@ -9,7 +9,7 @@ BIN := bin/assises
 ASSISES_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export ASSISES_TEST_POSTGRES
 
-.PHONY: run build test lint gotest e2e screenshots fuzz clean
+.PHONY: run build test lint gotest e2e screenshots torture fuzz clean
 
 ## run: build and start the server on the embedded SQLite default (./data), with the demo process
 run: build
@@ -46,6 +46,13 @@ e2e: build
 ## screenshots: run the browser tests and keep their screenshots in docs/screenshots
 screenshots:
 	ASSISES_SCREENSHOTS=$(CURDIR)/docs/screenshots $(MAKE) e2e
+
+## torture: the slow fault-injection runs (issue 9): the real binary killed with SIGKILL at
+## random moments of a vote storm, on SQLite and PostgreSQL; prints what was lost (nothing)
+TORTURE_ROUNDS ?= 20
+export TORTURE_ROUNDS
+torture:
+	$(GO) test -tags torture -count=1 -timeout 60m -v ./torture/ 2>&1 | grep -E '^(torture|--- |PASS|FAIL|ok|\s+\S+_test.go)'
 
 clean:
 	rm -rf bin

@@ -1,0 +1,345 @@
+//go:build torture
+
+package torture
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/storage"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// rounds is how many times the server is killed (TORTURE_ROUNDS, default 20).
+func rounds() int {
+	if n, err := strconv.Atoi(os.Getenv("TORTURE_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 20
+}
+
+// fixture is a workshop in the diagnostic phase with contributions to vote on (agree method,
+// so that a changed vote changes the value) and voters with sessions.
+type fixture struct {
+	db            *bun.DB
+	workshop      int64
+	contributions []int64
+	voters        []http.Cookie
+	voterIDs      []int64
+}
+
+func setUp(t *testing.T, dsn string, voters, items int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	p := &deliberation.Process{Slug: "torture", Title: "Torture", Capacity: 0, PerOrgCap: 0}
+	if err := deliberation.CreateProcess(ctx, db, p); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC()
+	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Tempête", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
+	if err := deliberation.CreateWorkshop(ctx, db, w); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, workshop: w.ID}
+	person := func(name string) int64 {
+		pa, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{
+			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "Org " + name,
+			Person: deliberation.Person{DisplayName: name},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := deliberation.AddRegistration(ctx, db, w, pa.ID, deliberation.RegistrationConfirmed); err != nil {
+			t.Fatal(err)
+		}
+		return pa.ID
+	}
+	mod := person("Modératrice")
+	eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
+	modActor := deliberation.Actor{Participant: mod, Role: deliberation.RoleParticipant, Moderator: true}
+	run := func(name string, args any) deliberation.Result {
+		raw, _ := json.Marshal(args)
+		res, err := eng.Execute(ctx, w.ID, []deliberation.Command{{ID: uuid.NewString(), Name: name, Args: raw, Actor: modActor}})
+		if err != nil || res.Outcomes[0].Code != "" {
+			t.Fatalf("%s: %v %+v", name, err, res.Outcomes)
+		}
+		return res
+	}
+	run("vote.method.set", map[string]any{"phase": "diagnostic", "method": "agree"})
+	run("phase.set", map[string]any{"phase": "diagnostic"})
+	for i := 0; i < items; i++ {
+		res := run("contribution.post", map[string]any{"kind": "finding", "body": fmt.Sprintf("Constat %d", i+1)})
+		var d struct{ ID int64 }
+		json.Unmarshal(res.Events[0].Data, &d)
+		f.contributions = append(f.contributions, d.ID)
+	}
+	for i := 0; i < voters; i++ {
+		id := person(fmt.Sprintf("Votant %d", i+1))
+		token, err := deliberation.CreateSession(ctx, db, id, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.voters = append(f.voters, http.Cookie{Name: "assises_session", Value: token})
+		f.voterIDs = append(f.voterIDs, id)
+	}
+	return f
+}
+
+// voter is one client of the storm and what it knows for sure.
+type voter struct {
+	participant int64
+	client      *liveclient.Client
+	cfg         liveclient.Config
+	last        map[int64]int     // contribution → value of the last accepted vote
+	acked       map[string]int64  // command id → acknowledged seq
+	refused     map[string]string // command id → final refusal code (there must be none)
+	resent      int               // commands sent again after a connection loss
+}
+
+// transient refusals may be sent again with the same id.
+func transient(code string) bool {
+	switch code {
+	case "unavailable", "busy", "rate_limited", "shutting_down", "internal":
+		return true
+	}
+	return false
+}
+
+// connect joins, or joins again from the last seq seen, until the server answers (it may be
+// restarting after a kill).
+func (v *voter) connect(ctx context.Context) error {
+	for {
+		var err error
+		if v.client == nil {
+			v.client, err = liveclient.Dial(ctx, v.cfg)
+		} else {
+			err = v.client.Reconnect(ctx)
+		}
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// vote sends one vote and insists, with the same id, until it has a final outcome.
+func (v *voter) vote(ctx context.Context, contribution int64, value int) error {
+	id := uuid.NewString()
+	args := map[string]any{"contribution": contribution, "value": value}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			v.resent++
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := v.client.Send(id, "vote.set", args); err == nil {
+			wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+			out, err := v.client.Await(wait, id)
+			cancel()
+			if err == nil {
+				switch {
+				case out.Accepted():
+					v.acked[id] = out.Seq
+					v.last[contribution] = value
+					return nil
+				case transient(out.Code):
+					time.Sleep(20 * time.Millisecond)
+					continue
+				default:
+					v.refused[id] = out.Code
+					return nil
+				}
+			}
+		}
+		// The connection is gone (the server was killed): come back and resend the same id.
+		if err := v.connect(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func TestKillDuringVoteStorm(t *testing.T) {
+	for _, kind := range storagetest.Kinds {
+		t.Run(kind, func(t *testing.T) { killStorm(t, kind) })
+	}
+}
+
+func killStorm(t *testing.T, kind string) {
+	// About 1,000 votes/s in all: 60 voters at one vote every 60 ms each, which stays under the
+	// per-connection rate limit (20/s), so every refusal would be a real one.
+	const voters, items = 60, 20
+	const interval = 60 * time.Millisecond
+	dsn := storagetest.DSN(t, kind)
+	f := setUp(t, dsn, voters, items)
+	port := freePort(t)
+	srv := start(t, dsn, port)
+	base := fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
+	origin := fmt.Sprintf("http://127.0.0.1:%d", port)
+
+	storm, stopStorm := context.WithCancel(context.Background())
+	defer stopStorm()
+	vs := make([]*voter, voters)
+	var wg sync.WaitGroup
+	var sent atomic.Int64
+	errs := make(chan error, voters)
+	for i := range vs {
+		v := &voter{participant: f.voterIDs[i], last: map[int64]int{}, acked: map[string]int64{}, refused: map[string]string{},
+			cfg: liveclient.Config{URL: base, Origin: origin, Cookie: f.voters[i], Workshop: f.workshop}}
+		vs[i] = v
+		if err := v.connect(storm); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(int64(i)))
+			tick := time.NewTicker(interval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-storm.Done():
+					return
+				case <-tick.C:
+				}
+				c := f.contributions[rng.Intn(len(f.contributions))]
+				// The vote runs to its final outcome even after the storm ends: nothing in flight is dropped.
+				if err := v.vote(context.Background(), c, rng.Intn(3)-1); err != nil {
+					errs <- err
+					return
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+
+	n := rounds()
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	for round := 1; round <= n; round++ {
+		time.Sleep(time.Duration(300+rng.Intn(1200)) * time.Millisecond)
+		srv.kill()
+		srv = start(t, dsn, port)
+	}
+	time.Sleep(time.Second)
+	stopStorm()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("voter: %v", err)
+	}
+	defer srv.kill()
+
+	ctx := context.Background()
+	var acked, refusedN, resent int
+	lost := 0
+	for _, v := range vs {
+		resent += v.resent
+		refusedN += len(v.refused)
+		for id, code := range v.refused {
+			t.Errorf("voter %d: command %s refused with %s", v.participant, id, code)
+		}
+		for id, seq := range v.acked {
+			acked++
+			var rec deliberation.CommandRecord
+			err := f.db.NewSelect().Model(&rec).Where("workshop_id = ? AND command_id = ?", f.workshop, id).Scan(ctx)
+			if err != nil || rec.Seq != seq || rec.Code != "" {
+				lost++
+				t.Errorf("acknowledged command %s (seq %d) is not recorded as such: %+v %v", id, seq, rec, err)
+			}
+		}
+		// The votes in the database are exactly the last acknowledged ones.
+		var rows []deliberation.Vote
+		if err := f.db.NewSelect().Model(&rows).Where("participant_id = ? AND workshop_id = ?", v.participant, f.workshop).Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]int{}
+		for _, r := range rows {
+			got[r.ContributionID] = r.Value
+		}
+		if fmt.Sprint(got) != fmt.Sprint(v.last) {
+			lost++
+			t.Errorf("voter %d: database holds %v, the acknowledgements imply %v", v.participant, got, v.last)
+		}
+	}
+	// Every accepted vote produced exactly one vote.recorded: none applied twice.
+	recorded, err := f.db.NewSelect().Model((*deliberation.StoredEvent)(nil)).
+		Where("workshop_id = ? AND name = ?", f.workshop, "vote.recorded").Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int(recorded) != acked {
+		t.Errorf("vote.recorded events: %d, acknowledged votes: %d (a vote applied twice or lost)", recorded, acked)
+	}
+	checked, gaps := checkNoGaps(t, f, vs)
+	fmt.Printf("torture kill-9 storm (%s): %d rounds, %d kills, %d votes acknowledged, %d resent after a kill, %d refused, %d lost, %d events checked for gaps, %d gaps\n",
+		kind, n, n, acked, resent, refusedN, lost, checked, gaps)
+	if checked < acked/10 {
+		t.Errorf("only %d events were checked for gaps: the clients resumed from snapshots too often for the check to mean much", checked)
+	}
+	if acked == 0 {
+		t.Fatal("no vote was acknowledged: the storm proved nothing")
+	}
+}
+
+// checkNoGaps: after its last snapshot, each client received every event it may see, in order.
+func checkNoGaps(t *testing.T, f *fixture, vs []*voter) (checked, gaps int) {
+	t.Helper()
+	var log []deliberation.StoredEvent
+	if err := f.db.NewSelect().Model(&log).Where("workshop_id = ?", f.workshop).Order("seq").Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		var from int64
+		for _, s := range v.client.Snapshots() {
+			if s.Seq > from {
+				from = s.Seq
+			}
+		}
+		got := map[int64]bool{}
+		for _, e := range v.client.Events() {
+			got[e.Seq] = true
+		}
+		upTo := v.client.LastSeq()
+		me := "person:" + strconv.FormatInt(v.participant, 10)
+		for _, e := range log {
+			if e.Seq <= from || e.Seq > upTo || (e.Audience != "all" && e.Audience != me) {
+				continue
+			}
+			checked++
+			if !got[e.Seq] {
+				gaps++
+				if gaps < 10 {
+					t.Errorf("voter %d never received event %d (%s) although it resumed past it", v.participant, e.Seq, e.Name)
+				}
+			}
+		}
+	}
+	return checked, gaps
+}
