@@ -27,12 +27,10 @@ func (h *handler) notebookLabels(lang string) notebook.Labels {
 	return func(key string) string { return h.catalog.T(lang, key) }
 }
 
-// notebookOptions is the one place where the server says how to compile a notebook. Plenary
-// votes plug in here when they exist: Options.Plenary takes any notebook.PlenarySource (a
-// reader of the plenary results by recommendation), and every page, file and published
-// version shows them from then on.
+// notebookOptions is the one place where the server says how to compile a notebook,
+// including where the plenary votes come from (the live workshops' plenary results).
 func (h *handler) notebookOptions(lang string) notebook.Options {
-	return notebook.Options{Language: lang}
+	return notebook.Options{Language: lang, Plenary: notebook.Plenary}
 }
 
 // notebookFiles are the formats of a version, by file name.
