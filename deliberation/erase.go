@@ -74,6 +74,7 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		{"people", tx.NewDelete().Model((*Person)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"invitations", tx.NewDelete().Model((*Invitation)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"sessions", tx.NewDelete().Model((*AuthSession)(nil)).Where("participant_id IN (?)", bun.In(ids))},
+		{"join requests", tx.NewDelete().Model((*JoinRequest)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"participants", tx.NewUpdate().Model((*Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
 		// An organisation is typed by people and may name them ("Zoé, indépendante"): one that
 		// nobody refers to any more goes too.

@@ -40,6 +40,7 @@ type doorPage struct {
 	Done, Undone       string // the name just checked in (or undone), for the confirmation
 	Problem            string
 	Walkin             walkinForm
+	Joins              []joinRow // phones waiting to join with the session's code
 }
 
 type walkinForm struct {
@@ -118,6 +119,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		CSRF: sessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
 	}
 	needle := deliberation.OrganisationKey(query)
+	var everyone []doorPerson
 	for _, row := range rows {
 		if row.Status == deliberation.RegistrationCancelled {
 			continue
@@ -134,6 +136,9 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		if row.ParticipantID == undone {
 			data.Undone = row.DisplayName
 		}
+		if row.Status != deliberation.RegistrationCancelled {
+			everyone = append(everyone, doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status})
+		}
 		// Accents, case and spacing do not matter: "zoe" finds "Zoé".
 		if needle != "" && !strings.Contains(deliberation.OrganisationKey(row.DisplayName+" "+row.Organisation), needle) {
 			continue
@@ -143,6 +148,10 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 			p.CheckedAt = row.CheckedInAt.In(brussels).Format("15:04")
 		}
 		data.People = append(data.People, p)
+	}
+	if data.Joins, err = h.doorJoins(r, ws, everyone); err != nil {
+		h.writeInternalError(w, r, err)
+		return
 	}
 	h.writePage(w, r, status, "door", h.catalog.T(lang, "reg.door.title")+" · "+ws.Title, data)
 }

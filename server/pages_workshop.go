@@ -23,6 +23,8 @@ type livePage struct {
 	Participant  int64
 	Moderate     bool
 	Agenda       []deliberation.AgendaItem
+	// Roster (moderator console): the session's confirmed participants, for the check-in list.
+	Roster []deliberation.RegistrationRow
 }
 
 // participantPage is a workshop on a phone: GET /w/{id}.
@@ -102,6 +104,16 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 			h.writeInternalError(w, r, err)
 			return
 		}
+		regs, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+		if err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		for _, reg := range regs {
+			if reg.Status == deliberation.RegistrationConfirmed && reg.Role == deliberation.RoleParticipant {
+				data.Roster = append(data.Roster, reg)
+			}
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.writePage(w, r, http.StatusOK, face, ws.Title, data)
@@ -113,7 +125,20 @@ func (h *handler) joinPage(w http.ResponseWriter, r *http.Request) {
 		h.joinByCode(w, r, code)
 		return
 	}
-	h.writePage(w, r, http.StatusOK, "join", h.catalog.T(h.lang(r), "ui.join.title"), map[string]any{"Code": "", "Problem": ""})
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	data := map[string]any{"Code": "", "Problem": ""}
+	if p == nil {
+		// No personal link on this phone: it may ask the welcome desk (joinrequest.go).
+		data["Ask"], data["Form"] = true, h.formToken(w, r)
+		if r.URL.Query().Get("refused") != "" {
+			data["Problem"] = h.catalog.T(h.lang(r), "join.refused")
+		}
+	}
+	h.writePage(w, r, http.StatusOK, "join", h.catalog.T(h.lang(r), "ui.join.title"), data)
 }
 
 // joinCode is the address the projector's QR code holds: GET /j/{code}.
@@ -134,7 +159,8 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 	}
 	if p == nil {
 		h.writePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
-			map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink")})
+			map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),
+				"Ask": true, "Form": h.formToken(w, r)})
 		return
 	}
 	ws, err := deliberation.GetWorkshopByCode(ctx, h.db, code)

@@ -89,12 +89,17 @@ type limits struct {
 	// scanner from filling the logs and the database with lookups. Only refused links count:
 	// a whole room on the venue's Wi-Fi (one address) may open its good links at once.
 	signIn *limiter
+	// Asking to join with a session code: only wrong or closed codes count (a room on the
+	// venue's Wi-Fi shares one address; each session's queue is bounded anyway). Codes carry
+	// 36 bits, so guessing them at 30 tries per 10 minutes goes nowhere.
+	join *limiter
 }
 
 func newLimits() limits {
 	return limits{
 		register: newLimiter(30, 10*time.Minute),
 		signIn:   newLimiter(60, time.Minute),
+		join:     newLimiter(30, 10*time.Minute),
 	}
 }
 

@@ -79,6 +79,12 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/organise/people/{id}/erase", h.apiOrganiseErasePerson)
 	mux.HandleFunc("POST /api/organise/processes/{id}/erase", h.apiOrganiseEraseProcess)
 
+	// Joining from any phone with the session's code, let in by the welcome desk.
+	mux.HandleFunc("POST /join/request", h.joinRequest)
+	mux.HandleFunc("GET /join/wait", h.joinWait)
+	mux.HandleFunc("GET /join/status", h.joinStatus)
+	mux.HandleFunc("POST /w/{id}/door/joins/{req}", h.doorJoin)
+
 	mux.HandleFunc("/", h.notFound)
 	return mux
 }

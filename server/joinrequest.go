@@ -1,0 +1,218 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// Joining from any phone with the session's short code. A code alone never signs anyone in: the
+// phone asks, giving the person's name; a moderator at the door, who sees the person, says who
+// it is; then the waiting phone gets its session. See deliberation.JoinRequest.
+
+// joinCookie holds the waiting phone's secret, only for the /join pages.
+const joinCookie = "assises_join"
+
+type joinWaitPage struct {
+	Number, Name string
+	Expired      bool
+}
+
+// joinRequest is POST /join/request with code and name (anonymous: double-submit CSRF).
+func (h *handler) joinRequest(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	if h.failuresLimited(w, r, h.limits.join) {
+		return
+	}
+	if r.ParseForm() != nil || !h.checkFormToken(r) {
+		h.refuseForm(w, r, "/join")
+		return
+	}
+	code, name := r.PostForm.Get("code"), r.PostForm.Get("name")
+	again := func(status int, problem string) {
+		h.writePage(w, r, status, "join", h.catalog.T(lang, "ui.join.title"), map[string]any{
+			"Code": deliberation.NormaliseJoinCode(code), "Name": name, "Problem": problem, "Ask": true, "Form": h.formToken(w, r),
+		})
+	}
+	if len([]rune(name)) < 1 || len([]rune(name)) > 120 || len(code) > 20 {
+		again(http.StatusBadRequest, h.catalog.T(lang, "join.name.needed"))
+		return
+	}
+	secret, _, err := deliberation.RequestJoin(r.Context(), h.db, code, name, h.now())
+	switch {
+	case errors.Is(err, deliberation.ErrNotFound):
+		h.countFailure(r, h.limits.join)
+		again(http.StatusNotFound, h.catalog.T(lang, "ui.join.unknown"))
+		return
+	case errors.Is(err, deliberation.ErrJoinQueueFull):
+		again(http.StatusServiceUnavailable, h.catalog.T(lang, "join.queue.full"))
+		return
+	case err != nil:
+		h.writeInternalError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: joinCookie, Value: secret, Path: "/join", MaxAge: int(deliberation.JoinRequestTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.publicURL.Scheme == "https",
+	})
+	http.Redirect(w, r, "/join/wait", http.StatusSeeOther)
+}
+
+// joinWait is GET /join/wait: the phone shows its number and waits (join_wait.js asks the
+// status every few seconds).
+func (h *handler) joinWait(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	w.Header().Set("Cache-Control", "no-store")
+	c, err := r.Cookie(joinCookie)
+	if err != nil {
+		http.Redirect(w, r, "/join", http.StatusSeeOther)
+		return
+	}
+	req, err := deliberation.ClaimJoin(r.Context(), h.db, c.Value, h.now())
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.writePage(w, r, http.StatusOK, "join_wait", h.catalog.T(lang, "join.wait.title"), joinWaitPage{Expired: true})
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	if req.Status != deliberation.JoinPending {
+		h.finishJoin(w, r, req)
+		return
+	}
+	h.writePage(w, r, http.StatusOK, "join_wait", h.catalog.T(lang, "join.wait.title"), joinWaitPage{Number: req.Number, Name: req.Name})
+}
+
+// joinStatus is GET /join/status, for the waiting page's script: pending, or where to go now.
+func (h *handler) joinStatus(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c, err := r.Cookie(joinCookie)
+	if err != nil {
+		h.writeJSON(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
+		return
+	}
+	req, err := deliberation.ClaimJoin(r.Context(), h.db, c.Value, h.now())
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.writeJSON(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
+		return
+	}
+	if err != nil {
+		h.log.Error("join status", "err", err)
+		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	if req.Status == deliberation.JoinPending {
+		h.writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
+		return
+	}
+	location, err := h.settleJoinCookies(w, r, req)
+	if err != nil {
+		h.log.Error("join status: session", "err", err)
+		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	h.writeJSON(w, http.StatusOK, map[string]string{"status": req.Status, "location": location})
+}
+
+// finishJoin answers a settled request on the waiting page itself (no script needed).
+func (h *handler) finishJoin(w http.ResponseWriter, r *http.Request, req *deliberation.JoinRequest) {
+	location, err := h.settleJoinCookies(w, r, req)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, location, http.StatusSeeOther)
+}
+
+// settleJoinCookies signs the phone in when the door approved it, forgets the request either
+// way, and says where the phone goes next.
+func (h *handler) settleJoinCookies(w http.ResponseWriter, r *http.Request, req *deliberation.JoinRequest) (string, error) {
+	http.SetCookie(w, &http.Cookie{Name: joinCookie, Value: "", Path: "/join", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: h.publicURL.Scheme == "https"})
+	if req.Status != deliberation.JoinApproved || req.ParticipantID == nil {
+		return "/join?refused=1", nil
+	}
+	token, err := deliberation.CreateSession(r.Context(), h.db, *req.ParticipantID, sessionTTL)
+	if err != nil {
+		return "", err
+	}
+	h.setSessionCookie(w, token)
+	return "/w/" + strconv.FormatInt(req.WorkshopID, 10), nil
+}
+
+// doorJoin is POST /w/{id}/door/joins/{req} with participant (approve) or refuse=1.
+func (h *handler) doorJoin(w http.ResponseWriter, r *http.Request) {
+	ws, _ := h.doorWorkshop(w, r)
+	if ws == nil {
+		return
+	}
+	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
+	if r.ParseForm() != nil || !h.checkSessionForm(r) {
+		h.refuseForm(w, r, back)
+		return
+	}
+	reqID, ok := pathID(r, "req")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	var who *int64
+	if r.PostForm.Get("refuse") == "" {
+		id, err := strconv.ParseInt(r.PostForm.Get("participant"), 10, 64)
+		if err != nil || id <= 0 {
+			h.renderDoor(w, r, ws, "", 0, 0, h.catalog.T(h.lang(r), "join.door.choose"), walkinForm{}, http.StatusBadRequest)
+			return
+		}
+		who = &id
+	}
+	err := deliberation.SettleJoin(r.Context(), h.db, ws.ID, reqID, who, h.now())
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.renderDoor(w, r, ws, "", 0, 0, h.catalog.T(h.lang(r), "join.door.gone"), walkinForm{}, http.StatusConflict)
+		return
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, back+"#joins", http.StatusSeeOther)
+}
+
+// joinRow is a waiting phone as the door shows it, with the registered people whose name
+// looks like the one typed first in the choice.
+type joinRow struct {
+	ID           int64
+	Number, Name string
+	Waiting      string // minutes
+	Candidates   []doorPerson
+	Suggested    int64
+}
+
+func (h *handler) doorJoins(r *http.Request, ws *deliberation.Workshop, people []doorPerson) ([]joinRow, error) {
+	reqs, err := deliberation.PendingJoins(r.Context(), h.db, ws.ID, h.now())
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]joinRow, 0, len(reqs))
+	for _, q := range reqs {
+		row := joinRow{ID: q.ID, Number: q.Number, Name: q.Name,
+			Waiting: strconv.Itoa(int(h.now().Sub(q.CreatedAt) / time.Minute))}
+		typed := deliberation.OrganisationKey(q.Name)
+		for _, p := range people {
+			if p.Status != deliberation.RegistrationConfirmed {
+				continue
+			}
+			row.Candidates = append(row.Candidates, p)
+			key := deliberation.OrganisationKey(p.Name)
+			if row.Suggested == 0 && len(key) >= 3 && len(typed) >= 3 && (strings.Contains(typed, key) || strings.Contains(key, typed)) {
+				row.Suggested = p.ParticipantID
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}

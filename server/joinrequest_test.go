@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+var waitNumber = regexp.MustCompile(`class="joinnumber"[^>]*>(\d{3})<`)
+
+// TestJoinFromAnyPhone: a registered person without their personal link types the session
+// code and their name on a borrowed phone; the door sees the request, says who it is, and the
+// phone is signed in as that person and lands in the session. A code alone signs nobody in.
+func TestJoinFromAnyPhone(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		zoe := f.person(t, db, "Zoé Verhulst", "Maison de quartier", nil, f.open)
+		door, _, doorCSRF := moderatorAt(t, s, f, f.open)
+
+		phone := s.client(t)
+		token := formToken(t, phone, s.srv.URL+"/join")
+		code := strings.ToLower(f.open.Code[:4]) + " " + f.open.Code[4:]
+
+		// A wrong code and a finished session's code get the same answer.
+		_, wrong := postForm(t, phone, s.srv.URL+"/join/request", url.Values{"csrf": {token}, "code": {"ZZZZZZZZ"}, "name": {"Zoé"}})
+		_, closed := postForm(t, phone, s.srv.URL+"/join/request", url.Values{"csrf": {token}, "code": {f.past.Code}, "name": {"Zoé"}})
+		if !strings.Contains(wrong, "Ce code ne correspond") || stripValues(wrong) != stripValues(closed) {
+			t.Fatalf("wrong and closed codes must answer alike")
+		}
+		// Without the form token, nothing is recorded.
+		if resp, _ := postForm(t, phone, s.srv.URL+"/join/request", url.Values{"code": {code}, "name": {"Zoé"}}); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("no CSRF token: got %d, want 403", resp.StatusCode)
+		}
+		countJoins(t, db, 0)
+
+		resp, _ := postForm(t, phone, s.srv.URL+"/join/request", url.Values{"csrf": {token}, "code": {code}, "name": {"zoe verhulst"}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/join/wait" {
+			t.Fatalf("request: got %d to %q, want 303 to /join/wait", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		_, page := get(t, phone, s.srv.URL+"/join/wait")
+		m := waitNumber.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("the waiting page shows no number")
+		}
+		if status := joinStatus(t, phone, s.srv.URL); status["status"] != "pending" {
+			t.Fatalf("status before the door: %v", status)
+		}
+		if resp, _ := get(t, phone, s.srv.URL+"/api/me"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("the phone is signed in before the door let it in: %d", resp.StatusCode)
+		}
+
+		// The door lists the phone with its number and suggests Zoé (accents and case ignored).
+		doorURL := fmt.Sprintf("%s/w/%d/door", s.srv.URL, f.open.ID)
+		_, doorPage := get(t, door, doorURL)
+		if !strings.Contains(doorPage, ">"+m[1]+"<") || !regexp.MustCompile(fmt.Sprintf(`<option value="%d" selected>`, zoe.ID)).MatchString(doorPage) {
+			t.Fatalf("the door does not show request %s with Zoé suggested", m[1])
+		}
+		reqID := pendingJoinID(t, db, f.open.ID)
+		// A participant (not a moderator) may not let phones in.
+		outsider := s.signInAs(t, zoe.ID, nil)
+		if resp, _ := postForm(t, outsider, fmt.Sprintf("%s/door/joins/%d", doorURL[:strings.LastIndex(doorURL, "/door")], reqID),
+			url.Values{"csrf": {doorCSRF}, "participant": {fmt.Sprint(zoe.ID)}}); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("a participant approved a join: %d", resp.StatusCode)
+		}
+		resp, _ = postForm(t, door, fmt.Sprintf("%s/joins/%d", doorURL, reqID), url.Values{"csrf": {doorCSRF}, "participant": {fmt.Sprint(zoe.ID)}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approve: got %d, want 303", resp.StatusCode)
+		}
+		status := joinStatus(t, phone, s.srv.URL)
+		if status["status"] != "approved" || status["location"] != fmt.Sprintf("/w/%d", f.open.ID) {
+			t.Fatalf("status after the door: %v", status)
+		}
+		_, me := get(t, phone, s.srv.URL+"/api/me")
+		if !strings.Contains(me, fmt.Sprintf(`"participant":%d`, zoe.ID)) {
+			t.Fatalf("the phone is not signed in as Zoé: %s", me)
+		}
+		countJoins(t, db, 0) // settled and claimed: the name typed is gone
+
+		// A refused request sends the phone back with a plain explanation, signed in as nobody.
+		other := s.client(t)
+		tok := formToken(t, other, s.srv.URL+"/join")
+		postForm(t, other, s.srv.URL+"/join/request", url.Values{"csrf": {tok}, "code": {f.open.Code}, "name": {"Quelqu'un"}})
+		postForm(t, door, fmt.Sprintf("%s/joins/%d", doorURL, pendingJoinID(t, db, f.open.ID)), url.Values{"csrf": {doorCSRF}, "refuse": {"1"}})
+		if status := joinStatus(t, other, s.srv.URL); status["status"] != "refused" || !strings.HasPrefix(status["location"], "/join") {
+			t.Fatalf("status after a refusal: %v", status)
+		}
+		if resp, _ := get(t, other, s.srv.URL+"/api/me"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a refused phone is signed in: %d", resp.StatusCode)
+		}
+		if strings.Contains(s.logs.String(), "Quelqu'un") || strings.Contains(s.logs.String(), "zoe verhulst") {
+			t.Fatal("a typed name reached the logs")
+		}
+	})
+}
+
+// TestJoinCodeGuessesAreThrottled: wrong codes from one address are stopped after a few tries.
+func TestJoinCodeGuessesAreThrottled(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	c := s.client(t)
+	tok := formToken(t, c, s.srv.URL+"/join")
+	limited := false
+	for i := 0; i < 40 && !limited; i++ {
+		resp, _ := postForm(t, c, s.srv.URL+"/join/request", url.Values{"csrf": {tok}, "code": {fmt.Sprintf("GUESS%03d", i)}, "name": {"X"}})
+		limited = resp.StatusCode == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("40 wrong codes from one address were never throttled")
+	}
+}
+
+func joinStatus(t *testing.T, c *http.Client, base string) map[string]string {
+	t.Helper()
+	_, body := get(t, c, base+"/join/status")
+	var out map[string]string
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatalf("status: %v in %q", err, body)
+	}
+	return out
+}
+
+func pendingJoinID(t *testing.T, db *bun.DB, workshop int64) int64 {
+	t.Helper()
+	var id int64
+	err := db.NewSelect().Model((*deliberation.JoinRequest)(nil)).Column("id").
+		Where("workshop_id = ? AND status = ?", workshop, deliberation.JoinPending).Order("id").Limit(1).Scan(context.Background(), &id)
+	if err != nil {
+		t.Fatalf("no pending join request: %v", err)
+	}
+	return id
+}
+
+func countJoins(t *testing.T, db *bun.DB, want int) {
+	t.Helper()
+	n, err := db.NewSelect().Model((*deliberation.JoinRequest)(nil)).Count(context.Background())
+	if err != nil || int(n) != want {
+		t.Fatalf("join requests: %d (%v), want %d", n, err, want)
+	}
+}
+
+// stripValues removes what differs legitimately between two renderings of a form (tokens).
+func stripValues(s string) string {
+	return regexp.MustCompile(`value="[^"]*"`).ReplaceAllString(s, `value=""`)
+}
