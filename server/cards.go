@@ -179,13 +179,8 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	ws, err := deliberation.GetWorkshop(ctx, h.db, id)
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	ws := h.workshopByID(w, r, id)
+	if ws == nil {
 		return
 	}
 	if !h.organiserOf(w, r, ws.ProcessID) {

@@ -58,25 +58,12 @@ func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliber
 		h.notFound(w, r)
 		return nil, nil
 	}
-	p, err := h.currentParticipant(r)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return nil, nil
-	}
+	p := h.signedIn(w, r, "ui.signin.needed.body", "/", "nav.home")
 	if p == nil {
-		h.writeMessage(w, r, http.StatusUnauthorized, message{
-			Heading: h.catalog.T(lang, "ui.signin.needed.title"), Body: h.catalog.T(lang, "ui.signin.needed.body"),
-			Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
 		return nil, nil
 	}
-	ws, err := deliberation.GetWorkshop(r.Context(), h.db, id)
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return nil, nil
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	ws := h.workshopByID(w, r, id)
+	if ws == nil {
 		return nil, nil
 	}
 	acc, err := h.workshopAccess(r.Context(), p, ws)

@@ -30,17 +30,8 @@ type myPage struct {
 func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := h.lang(r)
-	p, err := h.currentParticipant(r)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
+	p := h.signedIn(w, r, "reg.me.signin", "/", "nav.home")
 	if p == nil {
-		h.writeMessage(w, r, http.StatusUnauthorized, message{
-			Heading: h.catalog.T(lang, "ui.signin.needed.title"),
-			Body:    h.catalog.T(lang, "reg.me.signin"),
-			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
 		return
 	}
 	regs, err := deliberation.ListParticipantRegistrations(ctx, h.db, p.ID)
@@ -101,13 +92,8 @@ func (h *handler) meCancel(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	ws, err := deliberation.GetWorkshop(ctx, h.db, id)
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	ws := h.workshopByID(w, r, id)
+	if ws == nil {
 		return
 	}
 	if !h.now().Before(ws.EndsAt) {

@@ -10,17 +10,8 @@ import (
 // token for its script, which sends it back with every change.
 func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
-	p, err := h.currentParticipant(r)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
+	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
 	if p == nil {
-		h.writeMessage(w, r, http.StatusUnauthorized, message{
-			Heading: h.catalog.T(lang, "ui.signin.needed.title"),
-			Body:    h.catalog.T(lang, "ui.organise.signin"),
-			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
 		return
 	}
 	if p.Role != deliberation.RoleOrganiser {

@@ -50,26 +50,12 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		h.notFound(w, r)
 		return
 	}
-	p, err := h.currentParticipant(r)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
+	p := h.signedIn(w, r, "ui.signin.needed.body", "/join", "ui.join.title")
 	if p == nil {
-		h.writeMessage(w, r, http.StatusUnauthorized, message{
-			Heading: h.catalog.T(lang, "ui.signin.needed.title"),
-			Body:    h.catalog.T(lang, "ui.signin.needed.body"),
-			Link:    "/join", LinkText: h.catalog.T(lang, "ui.join.title"), Error: true,
-		})
 		return
 	}
-	ws, err := deliberation.GetWorkshop(ctx, h.db, id)
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	ws := h.workshopByID(w, r, id)
+	if ws == nil {
 		return
 	}
 	acc, err := h.workshopAccess(ctx, p, ws)
@@ -200,13 +186,8 @@ func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}
-	ws, err := deliberation.GetWorkshop(ctx, h.db, id)
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	ws := h.workshopByID(w, r, id)
+	if ws == nil {
 		return
 	}
 	if acc, err := h.workshopAccess(ctx, p, ws); err != nil || !acc.View {

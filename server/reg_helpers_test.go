@@ -22,6 +22,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/server"
 )
@@ -127,7 +128,7 @@ func startInbox(t *testing.T) (*inbox, *mail.Sender) {
 // newMailSite is newSite with an email sender.
 func newMailSite(t *testing.T, db *bun.DB, sender *mail.Sender) *site {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &stack.Logs{}
 	s := &site{db: db, logs: logs}
 	var handler http.Handler
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))

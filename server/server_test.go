@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,38 +16,21 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 type site struct {
 	db   *bun.DB
 	srv  *httptest.Server
-	logs *syncBuffer
+	logs *stack.Logs
 }
 
 // newSite serves the product (without live rooms) over a real database.
 func newSite(t *testing.T, db *bun.DB) *site {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &stack.Logs{}
 	s := &site{db: db, logs: logs}
 	var handler http.Handler
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))

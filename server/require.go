@@ -1,0 +1,45 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// The preconditions pages share. Each answers the request itself when it fails (an
+// explanation in the reader's language, a 404 or a 500) and then returns nil, so a handler
+// reads: p := h.signedIn(…); if p == nil { return }.
+
+// signedIn returns who is signed in, or explains that this page needs a sign-in (bodyKey says
+// why, in the catalog) and offers one way on (link, with linkKey as its text).
+func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link, linkKey string) *deliberation.Participant {
+	p, err := h.currentParticipant(r)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil
+	}
+	if p == nil {
+		lang := h.lang(r)
+		h.writeMessage(w, r, http.StatusUnauthorized, message{
+			Heading: h.catalog.T(lang, "ui.signin.needed.title"),
+			Body:    h.catalog.T(lang, bodyKey),
+			Link:    link, LinkText: h.catalog.T(lang, linkKey), Error: true,
+		})
+	}
+	return p
+}
+
+// workshopByID loads a workshop, or answers 404 (unknown id) or 500.
+func (h *handler) workshopByID(w http.ResponseWriter, r *http.Request, id int64) *deliberation.Workshop {
+	ws, err := deliberation.GetWorkshop(r.Context(), h.db, id)
+	if errors.Is(err, deliberation.ErrNotFound) {
+		h.notFound(w, r)
+		return nil
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil
+	}
+	return ws
+}
