@@ -41,18 +41,32 @@ e2e: build
 	  if [ "$$CI" = "true" ]; then echo "e2e: $(CHROMIUM_PATH) is missing (apt-get install chromium)"; exit 1; fi; \
 	  echo "e2e: browser tests skipped: no $(CHROMIUM_PATH) (apt-get install chromium)"; exit 0; \
 	fi; \
-	cd e2e && npm ci --no-audit --no-fund --loglevel=error && node --test tests/scenario.test.js tests/a11y.test.js tests/registration.test.js
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error && node --test tests/scenario.test.js tests/a11y.test.js tests/registration.test.js tests/groups.test.js
 
 ## screenshots: run the browser tests and keep their screenshots in docs/screenshots
 screenshots:
 	ASSISES_SCREENSHOTS=$(CURDIR)/docs/screenshots $(MAKE) e2e
 
-## torture: the slow fault-injection runs (issue 9): the real binary killed with SIGKILL at
-## random moments of a vote storm, on SQLite and PostgreSQL; prints what was lost (nothing)
+## torture: the slow fault-injection runs (issue 9): the real binary killed with SIGKILL and
+## stopped with SIGTERM during vote storms (SQLite and PostgreSQL), a private PostgreSQL
+## cluster crashed and restarted, the server's backends terminated, a soak with 500 sockets
+## (TORTURE_SOAK, 30m by default); prints rounds, faults injected and what was lost (nothing)
 TORTURE_ROUNDS ?= 20
-export TORTURE_ROUNDS
+TORTURE_SOAK ?= 30m
+export TORTURE_ROUNDS TORTURE_SOAK
 torture:
-	$(GO) test -tags torture -count=1 -timeout 60m -v ./torture/ 2>&1 | grep -E '^(torture|--- |PASS|FAIL|ok|\s+\S+_test.go)'
+	@mkdir -p bin; status=0; \
+	$(GO) test -tags torture -count=1 -timeout 120m -v ./torture/ 2>&1 | tee bin/torture.log \
+	  | grep -E '^(torture|--- |PASS|FAIL|ok|\s+\S+_test.go)' || status=$$?; \
+	echo "== torture summary (TORTURE_ROUNDS=$(TORTURE_ROUNDS), TORTURE_SOAK=$(TORTURE_SOAK)) =="; \
+	grep '^torture ' bin/torture.log || echo "no run finished"; \
+	awk '/^torture / { runs++; for (i = 2; i <= NF; i++) { \
+	    if ($$(i+1) ~ /^lost/) lost += $$i; \
+	    if ($$(i+1) ~ /^(kills|SIGTERMs|reconnections)/ || ($$(i+1) == "database" && $$(i+2) ~ /^crashes/) || ($$(i+1) == "backends" && $$(i+2) == "terminated")) faults += $$i; \
+	    if ($$(i+1) ~ /^rounds/) rounds += $$i } } \
+	  END { printf "runs: %d, rounds: %d, faults injected: %d, acknowledged votes lost or applied twice: %d\n", runs, rounds, faults, lost }' bin/torture.log; \
+	if grep -qE '^(--- FAIL|FAIL)' bin/torture.log; then status=1; fi; \
+	exit $$status
 
 clean:
 	rm -rf bin

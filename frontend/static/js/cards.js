@@ -4,6 +4,7 @@
 
 import { h, setText, setAttr, show } from './util.js';
 import { KIND_ICON } from './room.js';
+import { groupChip, provenanceText, myGroupId } from './groups.js';
 
 // tallyParts describes a tally for display: a short text and, for agree, the three shares.
 export function tallyParts(t, method, room, id, ctx) {
@@ -48,16 +49,32 @@ export class Card {
     this.roomcount = h('p', { class: 'c-roomcount muted', hidden: true });
     this.vote = h('div', { class: 'c-vote', role: 'group', 'aria-label': t('ui.vote.group') });
     this.actions = h('div', { class: 'c-actions' });
+    this.group = h('span', { class: 'c-group' });
+    this.prov = h('p', { class: 'c-prov muted', hidden: true });
+    this.markBtn = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button small secondary c-mark',
+        'aria-pressed': 'false',
+        onclick: () => this.ctx.send('contribution.mark', { id: this.id, output: this.markBtn.getAttribute('aria-pressed') !== 'true' }),
+      },
+      h('span', { 'aria-hidden': 'true' }, '⭐ '),
+      t('live.mark'),
+    );
+    this.markBox = h('div', { class: 'c-markbox', hidden: true }, this.markBtn);
     this.editor = null;
     this.el = h(
       'li',
       { class: 'contrib', id: `c-${c.id}`, dataset: { id: String(c.id) }, 'aria-labelledby': `c-${c.id}-body` },
-      h('div', { class: 'c-head' }, this.kind, this.badges, this.author),
+      h('div', { class: 'c-head' }, this.kind, this.group, this.badges, this.author),
       this.body,
+      this.prov,
       this.step,
       this.parent,
       h('div', { class: 'c-results' }, this.tally, this.bar, this.roomcount),
       this.vote,
+      this.markBox,
       this.actions,
     );
     if (ctx.face !== 'projector') this.buildComments();
@@ -363,7 +380,26 @@ export class Card {
     if (c.status === 'hidden') badges.push('🙈 ' + t('ui.badge.hidden') + (c.hiddenReason ? ` (${c.hiddenReason})` : ''));
     if (c.status === 'merged') badges.push('🔗 ' + t('ui.badge.merged', { id: c.mergedInto }));
     if (c.status === 'withdrawn') badges.push('🗑️ ' + t('ui.badge.withdrawn'));
+    const output = room.outputs && room.outputs.has(c.id);
+    if (output) badges.push('⭐ ' + t('groups.output'));
     setText(this.badges, badges.join(' · '));
+    this.el.classList.toggle('output', !!output);
+    // The group it was said in (moderators see every group's work), and where it came from.
+    const g = c.group && room.group ? room.group(c.group) : null;
+    const gsig = g && mod ? `${g.id}|${g.colour}|${t.lang}` : '';
+    if (this.group.dataset.sig !== gsig) {
+      this.group.dataset.sig = gsig;
+      this.group.replaceChildren(...(g && mod ? [groupChip(g, t)] : []));
+    }
+    const prov = provenanceText(room.provenance && room.provenance.get(c.id), t);
+    setText(this.prov, prov ? '🧭 ' + prov : '');
+    show(this.prov, !!prov);
+    // Marking the group's outputs: its rapporteur, on the group's contributions; moderators.
+    const mayMark = c.status === 'visible' && (mod ? !!c.group : !!(c.group && room.rapporteur && c.group === myGroupId(this.ctx)));
+    show(this.markBox, mayMark && face !== 'projector');
+    let wantOutput = !!output;
+    for (const cmd of this.ctx.live ? this.ctx.live.pendingCommands() : []) if (cmd.name === 'contribution.mark' && cmd.args.id === c.id) wantOutput = cmd.args.output;
+    setAttr(this.markBtn, 'aria-pressed', wantOutput ? 'true' : 'false');
     if (mod) setText(this.kind, `#${c.id} ${KIND_ICON[c.kind] || ''} ${t('ui.kind.' + c.kind)}`);
     setText(this.body, c.body);
     // Implementation steps: who, how, when.

@@ -73,6 +73,20 @@ export class Live extends EventTarget {
     if (this.ws) this.ws.close(1000);
   }
 
+  // resync asks for a fresh snapshot: after the connection's group changed, what it may see
+  // changed too (another group's work). The socket is closed and opened again with since=0;
+  // commands not yet acknowledged go again with the same ids, as after any reconnection.
+  resync(delay = 0) {
+    clearTimeout(this.resyncTimer);
+    this.resyncing = true; // until the snapshot: no "connection lost" banner for this
+    this.resyncTimer = setTimeout(() => {
+      if (this.stopped || this.fatal) return;
+      this.wantSnapshot = true;
+      if (this.ws) this.ws.close();
+      else this.reconnectNow();
+    }, delay);
+  }
+
   // serverNow is the server's clock, as well as we can tell.
   serverNow() {
     return Date.now() + this.offset;
@@ -119,11 +133,11 @@ export class Live extends EventTarget {
       return;
     }
     this.ws = ws;
-    this.setStatus(this.attempt === 0 && this.status === 'connecting' ? 'connecting' : navigator.onLine === false ? 'offline' : 'reconnecting');
+    if (!this.resyncing) this.setStatus(this.attempt === 0 && this.status === 'connecting' ? 'connecting' : navigator.onLine === false ? 'offline' : 'reconnecting');
     ws.onopen = () => {
       if (gen !== this.generation) return;
       this.lastHeard = Date.now();
-      this.raw({ type: 'hello', v: PROTOCOL, workshop: this.workshop, since: this.lastSeq });
+      this.raw({ type: 'hello', v: PROTOCOL, workshop: this.workshop, since: this.wantSnapshot ? 0 : this.lastSeq });
     };
     ws.onmessage = (e) => {
       if (gen !== this.generation) return;
@@ -142,6 +156,13 @@ export class Live extends EventTarget {
       this.joined = false;
       clearInterval(this.pingTimer);
       if (this.stopped || this.fatal) return;
+      if (this.resyncing && this.wantSnapshot && this.attempt === 0) {
+        // Closed on purpose to fetch a fresh snapshot: open again at once, quietly.
+        this.attempt++;
+        this.connect();
+        return;
+      }
+      this.resyncing = false;
       this.setStatus(navigator.onLine === false ? 'offline' : 'reconnecting');
       this.scheduleReconnect();
     };
@@ -234,11 +255,14 @@ export class Live extends EventTarget {
       case 'snapshot':
         this.sample(msg.serverTime);
         this.lastSeq = msg.seq;
+        this.wantSnapshot = false;
+        this.resyncing = false;
         this.emit('snapshot', msg);
         break;
       case 'event':
         this.sample(msg.serverTime);
         if (typeof msg.seq !== 'number' || msg.seq <= this.lastSeq) return; // seen already
+        if (this.wantSnapshot) return; // a snapshot is on its way
         this.lastSeq = msg.seq;
         this.emit('event', msg);
         break;

@@ -7,6 +7,8 @@ import { PHASES, WORKING_PHASES, KINDS, KIND_ICON, PHASE_ICON } from './room.js'
 import { startFace } from './face.js';
 import { phaseHeader, timerView } from './ui.js';
 import { CardList, shorten, tallyParts } from './cards.js';
+import { clock } from './util.js';
+import { groupChip, groupName, roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryBars, setBars, provenanceText, Keyed } from './groups.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -191,6 +193,271 @@ function drawStatic(ctx) {
   });
 }
 
+// --- check-in, groups, agenda, rounds, synthesis ------------------------------------------
+
+const present = new Map(); // participant id → checked in (from the page, then live)
+
+function drawGroupsStatic(ctx) {
+  const { send } = ctx;
+  for (const box of document.querySelectorAll('.roster-present')) {
+    present.set(Number(box.value), box.checked);
+    box.addEventListener('change', () => send('checkin.set', { participant: Number(box.value), present: box.checked }));
+  }
+  $('split-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const by = document.querySelector('input[name="split-by"]:checked').value;
+    const n = parseInt($('split-n').value, 10) || 0;
+    const args = by === 'size' ? { size: Math.max(2, Math.min(100, n || 2)) } : { count: Math.max(1, Math.min(64, n || 1)) };
+    args.orgCap = Number($('split-orgcap').value) === 2 ? 2 : 1;
+    if ($('split-rapporteurs').checked) args.rapporteurs = true;
+    if (!$('split-on').checked) args.on = false;
+    send('groups.split', args, () => ctx.toast('🎨 ' + ctx.t('live.split.done')));
+  });
+  $('toggle-groups').addEventListener('click', () => send('groups.set', { on: $('toggle-groups').getAttribute('aria-pressed') !== 'true' }));
+  const next = $('agenda-next');
+  if (next) next.addEventListener('click', () => send('agenda.next', {}));
+  const go = $('agenda-goto-form');
+  if (go) {
+    go.addEventListener('submit', (e) => {
+      e.preventDefault();
+      send('agenda.goto', { item: Number($('agenda-goto').value) });
+    });
+  }
+  $('round-preset').addEventListener('click', () => {
+    for (const k of ['presentation', 'questions', 'advice']) $('round-' + k).value = 10;
+    $('round-unit').value = '60';
+  });
+  $('rounds-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const unit = Number($('round-unit').value) || 60;
+    const steps = ['presentation', 'questions', 'advice'].map((key) => ({ key, seconds: Math.max(1, Math.min(14400, Math.round((parseFloat($('round-' + key).value) || 1) * unit))) }));
+    const repeat = Math.max(1, Math.min(20, parseInt($('round-repeat').value, 10) || 1));
+    send('rounds.start', { steps, repeat });
+  });
+  $('rounds-next-btn').addEventListener('click', () => send('rounds.next', {}));
+  $('rounds-stop').addEventListener('click', () => send('rounds.stop', {}));
+  $('promote-outputs').addEventListener('click', () => send('plenary.promote', { outputs: true }, () => ctx.toast('⬆️ ' + ctx.t('live.synth.promoted'))));
+  $('plenary-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const ids = [...document.querySelectorAll('#plenary-candidates input:checked')].map((i) => Number(i.value));
+    if (!ids.length) {
+      ctx.toast('⚠️ ' + ctx.t('live.synth.pick'), 'error');
+      return;
+    }
+    send('plenary.open', { contributions: ids }, () => {
+      for (const i of document.querySelectorAll('#plenary-candidates input:checked')) i.checked = false;
+    });
+  });
+  $('plenary-close-all').addEventListener('click', () => send('plenary.close', {}));
+  setInterval(() => tickConsole(ctx), 500);
+}
+
+function drawRoster(ctx) {
+  const { t } = ctx;
+  const pendingChecks = new Map();
+  for (const c of ctx.live.pendingCommands()) if (c.name === 'checkin.set') pendingChecks.set(Number(c.args.participant), c.args.present);
+  let n = 0;
+  for (const li of document.querySelectorAll('#roster li[data-participant]')) {
+    const id = Number(li.dataset.participant);
+    const box = li.querySelector('input');
+    const on = pendingChecks.has(id) ? pendingChecks.get(id) : !!present.get(id);
+    if (on) n++;
+    if (box.checked !== on && document.activeElement !== box) box.checked = on;
+    li.dataset.present = String(on);
+    setText(li.querySelector('.roster-state'), on ? '✅ ' + t('live.checkin.present') : '⏳ ' + t('live.checkin.notyet'));
+  }
+  const total = document.querySelectorAll('#roster li[data-participant]').length;
+  setText($('checkin-count'), t('live.checkin.count', { n, total }));
+}
+
+let boardSig = '';
+// drawBoard shows the groups with their colour and symbol, their members (a select moves a
+// person, a button makes them rapporteur) and the people in no group. It is redrawn only when
+// the groups change, never while the moderator is using one of its controls.
+function drawBoard(ctx) {
+  const { room, t, send } = ctx;
+  const gm = room.groupMembers || { groups: [], unassigned: [] };
+  const sig = JSON.stringify([room.groups, gm.groups, gm.unassigned, t.lang]);
+  setAttr($('toggle-groups'), 'aria-pressed', room.workshop.groupsOn ? 'true' : 'false');
+  $('toggle-groups').disabled = room.groups.length === 0;
+  const info = gm.split;
+  setText($('split-info'), info ? t(info.orgCapMet ? 'live.split.info' : 'live.split.info.notmet', { seed: info.seed, max: info.maxPerOrg, cap: info.orgCap }) : '');
+  show($('split-info'), !!info);
+  if (sig === boardSig) return;
+  const board = $('groups-board');
+  if (board.contains(document.activeElement) && document.activeElement.tagName === 'SELECT') return; // in use
+  boardSig = sig;
+  const moveSelect = (m, current) => {
+    const id = `move-${m.participant}`;
+    const sel = h(
+      'select',
+      { id, class: 'move-select', dataset: { participant: String(m.participant) } },
+      h('option', { value: '0', selected: current === 0 }, t('groups.unassigned')),
+      ...room.groups.map((g) => h('option', { value: String(g.id), selected: g.id === current }, `${groupName(g, t)}`)),
+    );
+    sel.addEventListener('change', () => send('groups.move', { participant: m.participant, group: Number(sel.value) }));
+    return h('span', { class: 'field inline' }, h('label', { for: id, class: 'visually-hidden' }, t('live.groups.move', { name: m.label })), sel);
+  };
+  const byId = new Map((gm.groups || []).map((x) => [x.id, x]));
+  board.replaceChildren(
+    ...room.groups.map((g) => {
+      const members = (byId.get(g.id) || { members: [] }).members || [];
+      const rap = (byId.get(g.id) || {}).rapporteur || 0;
+      return h(
+        'div',
+        { class: 'group-box', dataset: { group: String(g.id) } },
+        h('h3', { class: 'group-head' }, groupChip(g, t, { symbolName: true }), ' ', h('span', { class: 'muted small' }, t.n('live.groups.size', members.length))),
+        h(
+          'ul',
+          { class: 'plain members' },
+          ...members.map((m) =>
+            h(
+              'li',
+              { class: 'member', dataset: { participant: String(m.participant) } },
+              h('span', { class: 'member-name' }, m.participant === rap ? '🎤 ' : '', m.label),
+              moveSelect(m, g.id),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'button small secondary rap-btn',
+                  'aria-pressed': m.participant === rap ? 'true' : 'false',
+                  'aria-label': t('live.groups.makerap', { name: m.label }),
+                  onclick: () => send('groups.rapporteur', { participant: m.participant, rapporteur: m.participant !== rap }),
+                },
+                '🎤 ',
+                t('live.groups.rap'),
+              ),
+            ),
+          ),
+        ),
+      );
+    }),
+    room.groups.length || (gm.unassigned || []).length
+      ? h(
+          'div',
+          { class: 'group-box unassigned' },
+          h('h3', { class: 'group-head' }, t('groups.unassigned'), ' ', h('span', { class: 'muted small' }, t.n('live.groups.size', (gm.unassigned || []).length))),
+          h('ul', { class: 'plain members' }, ...(gm.unassigned || []).map((m) => h('li', { class: 'member', dataset: { participant: String(m.participant) } }, h('span', { class: 'member-name' }, m.label), room.groups.length ? moveSelect(m, 0) : null))),
+        )
+      : null,
+  );
+}
+
+function drawAgendaPanel(ctx) {
+  const { room, t } = ctx;
+  const a = room.agenda;
+  const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
+  setText($('agenda-current'), item ? t('live.agenda.current', { title: item.title }) : t('live.agenda.none'));
+  for (const li of document.querySelectorAll('#agenda-list li')) {
+    const cur = item && Number(li.dataset.item) === item.id;
+    setAttr(li, 'aria-current', cur ? 'step' : false);
+    li.classList.toggle('current', !!cur);
+  }
+  const next = $('agenda-next');
+  if (next && a && a.items) {
+    const i = item ? a.items.findIndex((x) => x.id === item.id) : -1;
+    next.disabled = i >= a.items.length - 1;
+  }
+  const prev = room.timing && room.timing.previous;
+  show($('agenda-previous'), !!prev);
+  if (prev) setText($('agenda-previous'), t(prev.overrunMs > 0 ? 'live.agenda.prev.over' : 'live.agenda.prev.ok', { planned: Math.round(prev.plannedMs / 60000), actual: Math.round(prev.actualMs / 60000), over: Math.round(prev.overrunMs / 60000) }));
+  tickConsole(ctx);
+}
+
+let roundsSig = '';
+function drawRoundsPanel(ctx) {
+  const { room, t } = ctx;
+  const r = room.rounds || {};
+  show($('rounds-now'), !!r.active);
+  show($('rounds-done'), !r.active && !!r.finished);
+  setText($('rounds-done'), r.finished ? '✅ ' + t('live.round.finished') : '');
+  const sig = `${r.active}|${r.index}|${r.key}|${t.lang}`;
+  if (sig !== roundsSig) {
+    roundsSig = sig;
+    setText($('rounds-current'), roundTitle(r, t) + (r.active ? ` (${t('live.round.of', { n: r.index + 1, total: r.total })})` : ''));
+    setText($('rounds-next'), roundNext(r, t));
+  }
+}
+
+// tickConsole updates what moves with the clock: the round's countdown and the overrun.
+function tickConsole(ctx) {
+  const { room, t, live } = ctx;
+  const r = room.rounds;
+  if (r && r.active) setText($('rounds-left'), roundLeft(r, live) ?? clock((room.workshop.timer || {}).remainingMs || 0));
+  const tm = room.timing;
+  const a = room.agenda;
+  let text = '';
+  let late = false;
+  if (a && a.current && a.plannedEndsAt) {
+    const over = live.serverNow() - a.plannedEndsAt;
+    if (over > 0) {
+      text = '⚠️ ' + t('groups.agenda.overrun', { minutes: Math.max(1, Math.round(over / 60000)) });
+      late = true;
+    } else text = t('live.agenda.ends', { left: clock(-over) });
+  }
+  if (tm && tm.lateMs > 60000) text += (text ? ' · ' : '') + t('groups.agenda.late', { minutes: Math.round(tm.lateMs / 60000) });
+  const el = $('agenda-timing');
+  setText(el, text);
+  show(el, !!text);
+  el.classList.toggle('late', late);
+}
+
+let candSig = '';
+let resultsList = null;
+function drawSynthesis(ctx) {
+  const { room, t, send } = ctx;
+  // Candidates: visible plenary contributions (no group) without an open vote.
+  const cands = room.list((c) => c.status === 'visible' && c.group == null && !(room.plenary.get(c.id) || {}).open);
+  const sig = cands.map((c) => `${c.id}:${c.version}:${(room.provenance.get(c.id) || []).length}`).join(',') + t.lang;
+  if (sig !== candSig && !$('plenary-candidates').contains(document.activeElement)) {
+    candSig = sig;
+    const keep = new Set([...document.querySelectorAll('#plenary-candidates input:checked')].map((i) => i.value));
+    $('plenary-candidates').replaceChildren(
+      ...cands.map((c) => {
+        const prov = provenanceText(room.provenance.get(c.id), t);
+        return h(
+          'li',
+          { dataset: { id: String(c.id) } },
+          h('label', { class: 'check' }, h('input', { type: 'checkbox', value: String(c.id), checked: keep.has(String(c.id)) }), ' ', h('span', null, `#${c.id} ${KIND_ICON[c.kind] || ''} ${shorten(c.body, 90)}`), prov ? h('span', { class: 'muted small prov' }, ` — ${prov}`) : null),
+        );
+      }),
+    );
+  }
+  show($('plenary-nocandidate'), cands.length === 0);
+  $('plenary-close-all').disabled = ![...room.plenary.values()].some((p) => p.open);
+  if (!resultsList) {
+    resultsList = new Keyed(
+      $('plenary-results'),
+      (p) => {
+        const id = Number(p.contribution);
+        const item = { id };
+        item.body = h('p', { class: 'pl-body' });
+        item.prov = h('p', { class: 'muted small' });
+        item.counts = h('p', { class: 'pl-result' });
+        item.bars = plenaryBars(p);
+        item.close = h('button', { type: 'button', class: 'button small secondary', onclick: () => send('plenary.close', { contributions: [id] }) }, '🔒 ', t('live.synth.close'));
+        item.reopen = h('button', { type: 'button', class: 'button small secondary', onclick: () => send('plenary.open', { contributions: [id] }) }, '🔁 ', t('live.synth.reopen'));
+        item.el = h('li', { class: 'pl-item', dataset: { contribution: String(id) } }, item.body, item.prov, item.counts, item.bars, h('div', { class: 'row' }, item.close, item.reopen));
+        return item;
+      },
+      (item, p) => {
+        const c = room.contributions.get(item.id);
+        setText(item.body, `#${item.id} ${c ? c.body : ''}`);
+        setText(item.prov, provenanceText(room.provenance.get(item.id), t));
+        const head = p.open ? '🗳️ ' + t('live.synth.isopen') : plenaryOutcome(p, t);
+        setText(item.counts, `${head} — ${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`);
+        item.el.dataset.open = String(!!p.open);
+        item.el.dataset.outcome = p.outcome || '';
+        setBars(item.bars, p);
+        show(item.close, !!p.open);
+        show(item.reopen, !p.open);
+      },
+    );
+  }
+  resultsList.render([...room.plenary.values()].sort((a, b) => a.contribution - b.contribution), (p) => Number(p.contribution));
+}
+
 function selectedIds() {
   return [...document.querySelectorAll('.c-select:checked')].map((c) => Number(c.closest('.contrib').dataset.id));
 }
@@ -239,8 +506,14 @@ function render(ctx) {
   const w = room.workshop;
   if (!drawn) {
     drawStatic(ctx);
+    drawGroupsStatic(ctx);
     drawn = true;
   }
+  drawRoster(ctx);
+  drawBoard(ctx);
+  drawAgendaPanel(ctx);
+  drawRoundsPanel(ctx);
+  drawSynthesis(ctx);
   phaseHeader(root, room, t);
   for (const b of document.querySelectorAll('#stepper .step')) {
     const cur = b.dataset.phase === w.phase;
@@ -339,6 +612,16 @@ function onEvent(ctx, name, data) {
     return;
   }
   if (name === 'tally.updated' && data && data.turnout) ctx.turnout = data.turnout;
+  if (name === 'checkin.changed' && data) present.set(Number(data.participant), !!data.present);
+  if (name === 'rounds.changed') {
+    const r = ctx.room.rounds;
+    say(r.active ? roundTitle(r, t) : r.finished ? t('live.round.finished') : t('live.round.stopped'));
+  }
+  if (name === 'agenda.timing' && data && data.overdue) {
+    say(t('live.agenda.overdue'));
+    toast('⚠️ ' + t('live.agenda.overdue'));
+  }
+  if (name === 'plenary.closed') say(t('live.plenary.closed'));
   if (name === 'contribution.posted' && data && data.status === 'pending') {
     say(t('ui.announce.pending'));
     toast('⏳ ' + t('ui.announce.pending'));

@@ -6,6 +6,8 @@ import { KINDS, KIND_ICON } from './room.js';
 import { startFace } from './face.js';
 import { phaseHeader, timerView } from './ui.js';
 import { CardList, shorten } from './cards.js';
+import { groupChip, groupName, roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryBars, setBars, provenanceText, myGroupId, Keyed } from './groups.js';
+import { clock } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -107,10 +109,17 @@ function render(ctx) {
     show($('locked'), locked);
     $('send').disabled = locked;
   }
-  // The list: this phase's contributions, oldest first (new ones come at the end).
+  drawGroup(ctx);
+  drawAgenda(ctx);
+  drawRound(ctx);
+  drawPlenary(ctx);
+  // The list: this phase's contributions, oldest first (new ones come at the end); while in a
+  // group, the group's and the plenary's only (a left-over of another group never shows).
   if (!cards) cards = new CardList($('contributions'), ctx, { keepOrder: true });
+  const mine = myGroupId(ctx);
+  const inView = (c) => ctx.moderator || c.group == null || c.group === mine;
   const items = open
-    ? room.list((c) => c.phase === w.phase && (c.status === 'visible' || (c.status === 'pending' && ctx.isMine(c.id))))
+    ? room.list((c) => c.phase === w.phase && inView(c) && (c.status === 'visible' || (c.status === 'pending' && ctx.isMine(c.id))))
     : [];
   cards.render(items);
   show($('empty'), open && items.length === 0);
@@ -132,8 +141,160 @@ function render(ctx) {
   $('outbox-list').replaceChildren(...waiting.map((c) => h('li', null, '⏳ ', shorten(c.args.body, 120))));
 }
 
+// --- groups, agenda, rounds, plenary ------------------------------------------------------
+
+let groupSig = '';
+let lastGroup = null;
+
+// drawGroup shows the person's group in large: its colour, its symbol and its name.
+function drawGroup(ctx) {
+  const { room, t, say } = ctx;
+  const id = myGroupId(ctx);
+  const g = id ? room.group(id) : null;
+  const sig = g ? `${g.id}|${g.colour}|${g.symbol}|${g.number}` : String(id);
+  show($('mygroup'), !!g);
+  show($('nogroup'), !g && room.groups.length > 0 && ctx.role === 'participant' && room.workshop.groupsOn);
+  if (sig !== groupSig) {
+    groupSig = sig;
+    $('mygroup-chip').replaceChildren(...(g ? [groupChip(g, t, { big: true, symbolName: true })] : []));
+    if (g) $('mygroup').dataset.group = String(g.id);
+    if (g && lastGroup !== null && lastGroup !== g.id) {
+      const text = t('groups.yours', { name: groupName(g, t) });
+      say(text);
+      ctx.toast(text);
+    }
+    lastGroup = g ? g.id : 0;
+  }
+  show($('rapporteur-note'), !!g && room.rapporteur);
+}
+
+function drawAgenda(ctx) {
+  const { room, t } = ctx;
+  const a = room.agenda;
+  const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
+  show($('agenda-now'), !!item);
+  if (!item) return;
+  setText($('agenda-now-text'), item.title);
+  setText($('agenda-now-more'), item.plannedMinutes ? t('live.agenda.minutes', { n: item.plannedMinutes }) : '');
+}
+
+let roundSig = '';
+function drawRound(ctx) {
+  const { room, t } = ctx;
+  const r = room.rounds;
+  show($('round'), !!(r && r.active));
+  if (!r || !r.active) return;
+  const sig = `${r.index}|${r.key}|${t.lang}`;
+  if (sig !== roundSig) {
+    roundSig = sig;
+    setText($('round-now'), roundTitle(r, t));
+    setText($('round-next'), roundNext(r, t));
+  }
+  tickRound(ctx);
+}
+
+function tickRound(ctx) {
+  const r = ctx.room.rounds;
+  if (!r || !r.active) return;
+  const tm = ctx.room.workshop.timer || {};
+  const left = roundLeft(r, ctx.live) ?? clock(tm.remainingMs || 0);
+  setText($('round-left'), left);
+}
+
+let plenaryList = null;
+// drawPlenary lists the plenary votes: the open ones with three big buttons, the person's own
+// choice, then the result once the vote is closed. Items are updated in place.
+function drawPlenary(ctx) {
+  const { room, t, send } = ctx;
+  const voter = ctx.role === 'participant';
+  const items = [...room.plenary.values()].filter((p) => room.contributions.has(Number(p.contribution))).sort((a, b) => a.contribution - b.contribution);
+  show($('plenary'), items.length > 0);
+  if (!plenaryList) {
+    plenaryList = new Keyed(
+      $('plenary-list'),
+      (p) => {
+        const id = Number(p.contribution);
+        const item = { id };
+        item.body = h('p', { class: 'pl-body', id: `pl-${id}-body` });
+        item.prov = h('p', { class: 'muted small' });
+        item.buttons = ['adopt', 'reject', 'abstain'].map((choice) =>
+          h(
+            'button',
+            { type: 'button', class: `button big pl-choice ${choice}`, dataset: { choice }, 'aria-pressed': 'false', onclick: () => send('plenary.vote', { contribution: id, choice }) },
+            h('span', { 'aria-hidden': 'true' }, { adopt: '✅ ', reject: '❌ ', abstain: '⚪ ' }[choice]),
+            t('groups.plenary.' + choice),
+          ),
+        );
+        item.choices = h('div', { class: 'pl-choices', role: 'group', 'aria-labelledby': `pl-${id}-body` }, ...item.buttons);
+        item.mine = h('p', { class: 'pl-mine' });
+        item.result = h('p', { class: 'pl-result' });
+        item.bars = plenaryBars(p);
+        item.el = h('li', { class: 'pl-item card-inner', dataset: { contribution: String(id) } }, item.body, item.prov, item.choices, item.mine, item.result, item.bars);
+        return item;
+      },
+      (item, p) => {
+        const c = room.contributions.get(item.id);
+        setText(item.body, c ? c.body : '');
+        setText(item.prov, provenanceText(room.provenance.get(item.id), t));
+        item.el.dataset.open = String(!!p.open);
+        let choice = room.myPlenary.get(item.id) || '';
+        let pending = false;
+        for (const cmd of ctx.live.pendingCommands()) {
+          if (cmd.name === 'plenary.vote' && cmd.args.contribution === item.id) {
+            choice = cmd.args.choice;
+            pending = true;
+          }
+        }
+        show(item.choices, voter && !!p.open);
+        for (const b of item.buttons) b.setAttribute('aria-pressed', String(b.dataset.choice === choice));
+        setText(item.mine, p.open && voter ? (choice ? t('live.plenary.mine', { choice: t('groups.plenary.' + choice) }) + (pending ? ' ⏳' : '') : t('live.plenary.choose')) : '');
+        const res = p.open ? (p.hidden ? '' : `${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`) : `${plenaryOutcome(p, t)} — ${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`;
+        setText(item.result, res);
+        item.el.dataset.outcome = p.outcome || '';
+        show(item.bars, !p.hidden);
+        if (!p.hidden) setBars(item.bars, p);
+      },
+    );
+  }
+  plenaryList.render(items, (p) => Number(p.contribution));
+}
+
 function onEvent(ctx, name, data, change) {
   const { t, say, toast, isMine } = ctx;
+  if (name === 'rounds.changed') {
+    const r = ctx.room.rounds;
+    const text = r.active ? roundTitle(r, t) : r.finished ? t('live.round.finished') : t('live.round.stopped');
+    say(text);
+    toast('⏱️ ' + text);
+    const box = $('round');
+    box.classList.remove('flash');
+    void box.offsetWidth; // restart the animation
+    box.classList.add('flash');
+    try {
+      if (navigator.vibrate) navigator.vibrate(200);
+    } catch {
+      /* not allowed without a tap: the text and the announcement remain */
+    }
+    return;
+  }
+  if (name === 'plenary.opened') {
+    say(t('live.plenary.opened'));
+    toast('🗳️ ' + t('live.plenary.opened'));
+    return;
+  }
+  if (name === 'plenary.closed') {
+    const texts = (data.items || []).map((p) => {
+      const c = ctx.room.contributions.get(Number(p.contribution));
+      return `${shorten(c ? c.body : '', 60)} : ${plenaryOutcome(p, t)}`;
+    });
+    say(t('live.plenary.closed') + ' ' + texts.join(' · '));
+    return;
+  }
+  if (name === 'group.rapporteur' && data.rapporteur) {
+    say(t('groups.rapporteur'));
+    toast('🎤 ' + t('groups.rapporteur'));
+    return;
+  }
   if (name === 'contribution.posted' && change && change.type === 'posted' && !isMine(data.id) && data.status === 'visible') {
     say(`${t('ui.announce.new.' + data.kind)} : ${shorten(data.body, 140)}`);
   } else if (name === 'phase.changed') {
@@ -217,4 +378,24 @@ function setupComposer(ctx) {
 startFace('participant', { render, onEvent }).then((ctx) => {
   setupComposer(ctx);
   timerView($('timer'), ctx.room, ctx.live, ctx.t, ctx.say);
+  setInterval(() => tickRound(ctx), 250);
+  // Opening the session's page says "I am here" (participants only; once per page).
+  let checkedIn = false;
+  const checkIn = () => {
+    if (checkedIn || !ctx.live.welcome || ctx.live.welcome.role !== 'participant') return;
+    checkedIn = true;
+    ctx.send('checkin.self', {});
+  };
+  ctx.live.addEventListener('welcome', checkIn);
+  checkIn();
+  // A new group: what this phone may see changed, so it asks for a fresh snapshot (after a
+  // random moment, so that a whole room does not ask in the same instant).
+  let group = ctx.live.welcome ? ctx.live.welcome.group : null;
+  ctx.live.addEventListener('viewer', (e) => {
+    if (group !== null && e.detail.group !== group) ctx.live.resync(Math.random() * 1500);
+    group = e.detail.group;
+  });
+  ctx.live.addEventListener('welcome', () => {
+    if (group === null) group = ctx.live.welcome.group;
+  });
 });

@@ -8,6 +8,7 @@ import { startFace } from './face.js';
 import { timerView } from './ui.js';
 import { loadTranslator } from './i18n.js';
 import { tallyParts, roomCountText } from './cards.js';
+import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryBars, setBars, provenanceText, Keyed } from './groups.js';
 
 const $ = (id) => document.getElementById(id);
 const TOP = 6;
@@ -54,7 +55,7 @@ function render(ctx) {
   // Pinned first, then by result (or by arrival while results are hidden).
   const hidden = w.resultsHidden;
   const items = room
-    .list((c) => phases.includes(c.phase) && c.status === 'visible')
+    .list((c) => phases.includes(c.phase) && c.status === 'visible' && c.group == null)
     .sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || (hidden ? a.id - b.id : room.score(b.id) - room.score(a.id) || a.id - b.id))
     .slice(0, TOP);
   put($('results-title'), ctx, w.phase === 'lobby' ? 'ui.proj.welcome' : w.phase === 'closed' ? 'ui.proj.final' : 'ui.proj.top');
@@ -87,9 +88,73 @@ function render(ctx) {
       );
     }),
   );
+  drawProjGroups(ctx);
   const online = ctx.presence ? ctx.presence.online : null;
   const onlineEl = $('online');
   if (online !== null) put(onlineEl, ctx, online === 1 ? 'ui.mod.online.one' : 'ui.mod.online.other', { n: online });
+}
+
+let progSig = '';
+let plenaryList = null;
+// drawProjGroups: the agenda item, the round being run, each group's counts (never content),
+// and the plenary votes with their tallies and results.
+function drawProjGroups(ctx) {
+  const { room, t } = ctx;
+  const a = room.agenda;
+  const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
+  setText($('proj-agenda'), item ? item.title : '');
+  show($('proj-agenda'), !!item);
+  const r = room.rounds;
+  show($('proj-round'), !!(r && r.active));
+  if (r && r.active) {
+    setText($('proj-round-now'), roundTitle(r, t));
+    setText($('proj-round-next'), roundNext(r, t));
+  }
+  const groups = room.groups || [];
+  show($('proj-groups'), groups.length > 0 && room.workshop.groupsOn);
+  const sig = JSON.stringify([groups, [...room.progress.values()], t.lang]);
+  if (sig !== progSig) {
+    progSig = sig;
+    $('proj-groups-list').replaceChildren(
+      ...groups.map((g) => {
+        const p = room.progress.get(g.id) || { members: g.size || 0, contributions: 0, outputs: 0 };
+        return h(
+          'li',
+          { class: 'proj-group', dataset: { group: String(g.id) } },
+          groupChip(g, t, { big: true }),
+          h('span', { class: 'proj-group-counts' }, t('live.proj.counts', { members: p.members || 0, contributions: p.contributions || 0, outputs: p.outputs || 0 })),
+        );
+      }),
+    );
+  }
+  const items = [...room.plenary.values()].filter((p) => room.contributions.has(Number(p.contribution))).sort((x, y) => x.contribution - y.contribution);
+  show($('proj-plenary'), items.length > 0);
+  if (!plenaryList) {
+    plenaryList = new Keyed(
+      $('proj-plenary-list'),
+      (p) => {
+        const item = { id: Number(p.contribution) };
+        item.body = h('p', { class: 'proj-body' });
+        item.prov = h('p', { class: 'proj-author' });
+        item.result = h('p', { class: 'proj-pl-result' });
+        item.bars = plenaryBars(p);
+        item.el = h('li', { class: 'proj-pl-item', dataset: { contribution: String(item.id) } }, item.body, item.prov, item.bars, item.result);
+        return item;
+      },
+      (item, p) => {
+        const c = room.contributions.get(item.id);
+        setText(item.body, c ? c.body : '');
+        setText(item.prov, provenanceText(room.provenance.get(item.id), t));
+        const head = p.open ? '🗳️ ' + t('live.synth.isopen') : plenaryOutcome(p, t);
+        setText(item.result, `${head} — ${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`);
+        item.el.dataset.open = String(!!p.open);
+        item.el.dataset.outcome = p.outcome || '';
+        show(item.bars, !p.hidden);
+        setBars(item.bars, p);
+      },
+    );
+  }
+  plenaryList.render(items, (p) => Number(p.contribution));
 }
 
 startFace('projector', { render, onEvent: (ctx, name) => name === 'presence' && ctx.schedule() }).then(async (ctx) => {

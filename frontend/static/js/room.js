@@ -32,7 +32,44 @@ export class Room {
     this.myVotes = new Map(); // contribution id → value
     this.myDotsLeft = null; // phase → dots left, or a number for the current phase
     this.roomCounts = new Map(); // contribution id → [count]
+    this.loadGroups({});
     this.version = 0;
+  }
+
+  // loadGroups reads the snapshot's part about groups, agenda, rounds and the plenary.
+  loadGroups(state) {
+    this.groups = asList(state.groups);
+    this.progress = new Map(asList(state.progress).map((p) => [p.group, p]));
+    this.groupMembers = state.groupMembers || null;
+    this.agenda = state.agenda || null;
+    this.timing = (state.agenda && state.agenda.timing) || null;
+    this.rounds = state.rounds || { active: false, steps: [] };
+    this.outputs = new Set(asList(state.outputs).map(Number));
+    this.provenance = new Map(Object.entries(state.provenance || {}).map(([k, v]) => [Number(k), asList(v)]));
+    this.plenary = new Map(asList(state.plenary).map((p) => [Number(p.contribution), p]));
+    this.myPlenary = new Map(Object.entries(state.myPlenary || {}).map(([k, v]) => [Number(k), v]));
+    this.rapporteur = !!(state.you && state.you.rapporteur);
+    this.present = null; // for a participant: true once checked in (checkin.changed)
+  }
+
+  // group returns a group of the current split by id.
+  group(id) {
+    return this.groups.find((g) => g.id === Number(id)) || null;
+  }
+
+  setPlenary(items) {
+    for (const p of asList(items)) {
+      const id = Number(p.contribution);
+      const prev = this.plenary.get(id) || {};
+      const next = { ...prev, ...p };
+      if (p.open) {
+        delete next.outcome;
+        delete next.closedAt;
+      }
+      if (!p.hidden) delete next.hidden;
+      this.plenary.set(id, next);
+      if (!p.open) this.myPlenary.delete(id);
+    }
   }
 
   // load replaces everything with a snapshot's state.
@@ -58,6 +95,7 @@ export class Room {
       const c = this.contributions.get(Number(id));
       if (c) c.pinned = true;
     }
+    this.loadGroups(state);
     this.version++;
   }
 
@@ -105,7 +143,55 @@ export class Room {
         return { type: 'settings' };
       case 'groups.changed':
         w.groupsOn = !!data.on;
-        return { type: 'settings' };
+        if (data.groups) this.groups = asList(data.groups);
+        return { type: 'groups', reason: data.reason };
+      case 'groups.members':
+        this.groupMembers = { ...(this.groupMembers || {}), ...data };
+        return { type: 'groups' };
+      case 'group.rapporteur':
+        this.rapporteur = !!data.rapporteur;
+        return { type: 'rapporteur' };
+      case 'groups.progress':
+        this.progress = new Map(asList(data.groups).map((p) => [p.group, p]));
+        return { type: 'progress' };
+      case 'checkin.changed':
+        if (this.you && Number(data.participant) === Number(this.you.participant)) this.present = !!data.present;
+        return { type: 'checkin', participant: Number(data.participant), present: !!data.present };
+      case 'agenda.changed':
+        this.agenda = { ...(this.agenda || { items: [] }), current: data.item ? data.item.id : 0, startedAt: data.startedAt, plannedEndsAt: data.plannedEndsAt };
+        if (data.item && this.agenda.items && !this.agenda.items.some((i) => i.id === data.item.id)) this.agenda.items.push(data.item);
+        return { type: 'agenda' };
+      case 'agenda.timing':
+        this.timing = data;
+        return { type: 'agenda' };
+      case 'rounds.changed':
+        this.rounds = data;
+        return { type: 'rounds' };
+      case 'contribution.marked':
+        if (data.output) this.outputs.add(Number(data.id));
+        else this.outputs.delete(Number(data.id));
+        return { type: 'updated', id: Number(data.id) };
+      case 'contribution.promoted':
+      case 'contribution.provenance': {
+        const id = Number(data.id);
+        if (data.groups) this.provenance.set(id, asList(data.groups));
+        const c = this.contributions.get(id);
+        if (c && name === 'contribution.promoted') c.group = null;
+        return { type: 'updated', id };
+      }
+      case 'plenary.opened':
+        this.setPlenary(asList(data.items).map((i) => ({ ...i, open: true })));
+        for (const i of asList(data.items)) this.myPlenary.delete(Number(i.contribution));
+        return { type: 'plenary', opened: asList(data.items).map((i) => Number(i.contribution)) };
+      case 'plenary.tally':
+        this.setPlenary(data.items);
+        return { type: 'plenary' };
+      case 'plenary.closed':
+        this.setPlenary(data.items);
+        return { type: 'plenary', closed: asList(data.items) };
+      case 'plenary.ballot':
+        this.myPlenary.set(Number(data.contribution), data.choice);
+        return { type: 'plenary' };
       case 'results.changed':
         w.resultsHidden = !!data.hidden;
         if (data.roomCounts) for (const rc of asList(data.roomCounts)) this.addRoomCount(rc);
