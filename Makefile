@@ -63,7 +63,7 @@ torture:
 	awk '/^torture / { runs++; for (i = 2; i <= NF; i++) { \
 	    if ($$(i+1) ~ /^lost/) lost += $$i; \
 	    if ($$(i+1) ~ /^(kills|SIGTERMs|reconnections)/ || ($$(i+1) == "database" && $$(i+2) ~ /^crashes/) || ($$(i+1) == "backends" && $$(i+2) == "terminated")) faults += $$i; \
-	    if ($$(i+1) ~ /^rounds/) rounds += $$i } } \
+	    if ($$(i+1) == "rounds,") rounds += $$i } } \
 	  END { printf "runs: %d, rounds: %d, faults injected: %d, acknowledged votes lost or applied twice: %d\n", runs, rounds, faults, lost }' bin/torture.log; \
 	if grep -qE '^(--- FAIL|FAIL)' bin/torture.log; then status=1; fi; \
 	exit $$status

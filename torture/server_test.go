@@ -67,11 +67,12 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// start runs `assises serve` on dsn at port and waits until /healthz answers.
-func start(t *testing.T, dsn string, port int) *server {
+// start runs `assises serve` on dsn at port (with extra flags, if any) and waits until
+// /healthz answers.
+func start(t *testing.T, dsn string, port int, extra ...string) *server {
 	t.Helper()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(binary(t), "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
+	cmd := exec.Command(binary(t), append([]string{"serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base}, extra...)...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
 	cmd.Dir = t.TempDir()
 	s := &server{t: t, cmd: cmd, base: base, done: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}}

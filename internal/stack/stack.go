@@ -37,12 +37,18 @@ type Options struct {
 	Hub func(*hub.Config)
 	// Engine configures the deliberation engine: a test of timers injects the server clock.
 	Engine deliberation.EngineOptions
+	// DB, when set, is used instead of a fresh database (already migrated; the caller closes
+	// it): a test of a small connection pool opens its own.
+	DB *bun.DB
 }
 
 // New starts the product on a fresh database of the given kind ("sqlite" or "postgres").
 func New(t testing.TB, kind string, opts Options) *Stack {
 	t.Helper()
-	db := storagetest.Open(t, kind)
+	db := opts.DB
+	if db == nil {
+		db = storagetest.Open(t, kind)
+	}
 	logs := &Logs{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var handler http.Handler
