@@ -136,3 +136,14 @@ func EndSession(ctx context.Context, db bun.IDB, token string) error {
 	}
 	return nil
 }
+
+// EndSessionsOf signs a participant out everywhere: every browser must sign in again (with a
+// new link). Used when their access is revoked.
+func EndSessionsOf(ctx context.Context, db bun.IDB, participantID int64) error {
+	_, err := db.NewUpdate().Model((*AuthSession)(nil)).Set("revoked_at = ?", time.Now().UTC()).
+		Where("participant_id = ? AND revoked_at IS NULL", participantID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: end sessions: %w", err)
+	}
+	return nil
+}

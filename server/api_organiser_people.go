@@ -378,7 +378,12 @@ func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
 	}
 	var token string
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// A new link is asked for when the old one was lost or taken: whoever holds it, or a
+		// browser signed in with it, loses access now.
 		if err := deliberation.RevokeInvitations(ctx, tx, who.ID); err != nil {
+			return err
+		}
+		if err := deliberation.EndSessionsOf(ctx, tx, who.ID); err != nil {
 			return err
 		}
 		var err error
@@ -388,6 +393,9 @@ func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.storeError(w, r, err)
 		return
+	}
+	if h.hub != nil {
+		h.hub.Disconnect(who.ID) // their open sockets close too, not only future sign-ins
 	}
 	h.writeJSON(w, http.StatusCreated, map[string]any{"link": h.publicURL.JoinPath("i", token).String()})
 }

@@ -257,6 +257,13 @@ func TestOrganiserSetsUpASessionAndInvites(t *testing.T) {
 		if resp, _ := get(t, s.client(t), inv.Link); resp.StatusCode != 404 {
 			t.Fatalf("old link after a new one: got %d, want 404", resp.StatusCode)
 		}
+		// A browser signed in with the old access must sign in again: Ana uses her new link.
+		if resp, _ := get(t, ana, s.srv.URL+"/api/me"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("old session after a new link: got %d, want 401", resp.StatusCode)
+		}
+		if resp, _ := get(t, ana, fresh.Link); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("signing in with the new link: got %d, want 303", resp.StatusCode)
+		}
 
 		// The QR code of the session and the join-by-code path.
 		resp, svg := get(t, ana, fmt.Sprintf("%s/w/%d/qr.svg", s.srv.URL, wid))
