@@ -9,7 +9,7 @@ BIN := bin/assises
 ASSISES_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export ASSISES_TEST_POSTGRES
 
-.PHONY: run build test lint gotest e2e screenshots torture fuzz clean
+.PHONY: run build test lint gotest e2e screenshots torture fuzz clean bench
 
 ## run: build and start the server on the embedded SQLite default (./data), with the demo process
 run: build
@@ -70,3 +70,23 @@ torture:
 
 clean:
 	rm -rf bin
+
+## bench: Go benchmarks of the hot paths (fan-out, vote batches in the room, group commit on
+## both databases) and a short load run (2,000 participants voting 2,000/s for 20 s) on SQLite
+## and on PostgreSQL; refreshes the generated section of docs/performance.md. About 5 minutes.
+## The 10,000-participant measurements of the targets are in docs/performance.md, with their
+## commands: they take longer and want a quiet machine.
+BENCH_RUN = ./bin/assises-load -spawn -assises bin/assises -scenario votes -n 2000 -rate 2000 -duration 20s
+bench:
+	@mkdir -p bin/bench
+	$(GO) build -o bin/assises ./cmd/assises
+	$(GO) build -o bin/assises-load ./cmd/assises-load
+	$(GO) test -run '^$$' -bench 'RoomFanout|RoomVoteBatch' -benchtime 1s ./hub | tee bin/bench/go.txt
+	$(GO) test -run '^$$' -bench 'ExecuteVotes|FlushTally' ./deliberation | tee -a bin/bench/go.txt
+	$(BENCH_RUN) -json bin/bench/votes-sqlite.json
+	@if [ -n "$$ASSISES_TEST_POSTGRES" ]; then \
+	  echo '$(BENCH_RUN) -db $$ASSISES_TEST_POSTGRES -json bin/bench/votes-postgres.json'; \
+	  $(BENCH_RUN) -db "$$ASSISES_TEST_POSTGRES" -json bin/bench/votes-postgres.json; \
+	else rm -f bin/bench/votes-postgres.json; echo "bench: ASSISES_TEST_POSTGRES is empty: no PostgreSQL run"; fi
+	./bin/assises-load -update-doc docs/performance.md -bench bin/bench/go.txt \
+	  -reports "$$(ls bin/bench/votes-*.json | paste -sd, -)"

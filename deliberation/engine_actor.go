@@ -3,6 +3,7 @@ package deliberation
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -55,7 +56,21 @@ func (e *Engine) Actors(ctx context.Context, workshop int64) (map[int64]Actor, e
 	return e.actors(ctx, w, ids)
 }
 
-// actors applies the rules of Actor to some participants, with one query per table.
+// actorRow is a participant with what the rules of Actor need about them in one workshop.
+type actorRow struct {
+	ID           int64
+	ProcessID    *int64
+	Role         Role
+	ErasedAt     *time.Time
+	Language     *string
+	WorkshopRole *Role  // their role in workshop_roles, if any
+	GroupID      *int64 // their break-out group in this workshop, if any
+	Registered   *int64 // set when they hold a confirmed registration
+}
+
+// actors applies the rules of Actor to some participants. Everything about them is read in
+// one query: a join is one round trip where a query per table was five, and a reconnection
+// storm (ten thousand joins at once) is made of these.
 func (e *Engine) actors(ctx context.Context, w *Workshop, ids []int64) (map[int64]Actor, error) {
 	out := map[int64]Actor{}
 	if len(ids) == 0 {
@@ -65,64 +80,37 @@ func (e *Engine) actors(ctx context.Context, w *Workshop, ids []int64) (map[int6
 	if err != nil {
 		return nil, err
 	}
-	var ps []Participant
-	if err := e.db.NewSelect().Model(&ps).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: actors: %w", err)
-	}
-	var roles []WorkshopRole
-	if err := e.db.NewSelect().Model(&roles).Where("workshop_id = ? AND participant_id IN (?)", w.ID, bun.In(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: actors: %w", err)
-	}
-	var members []GroupMember
-	if err := e.db.NewSelect().Model(&members).Where("workshop_id = ? AND participant_id IN (?)", w.ID, bun.In(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: actors: %w", err)
-	}
-	var registered []int64
-	err = e.db.NewSelect().Model((*Registration)(nil)).Column("participant_id").
-		Where("workshop_id = ? AND status = ? AND participant_id IN (?)", w.ID, RegistrationConfirmed, bun.In(ids)).Scan(ctx, &registered)
+	var rows []actorRow
+	err = e.db.NewSelect().TableExpr("participants AS p").
+		ColumnExpr("p.id, p.process_id, p.role, p.erased_at, pe.language").
+		ColumnExpr("wr.role AS workshop_role, gm.group_id, r.participant_id AS registered").
+		Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").
+		Join("LEFT JOIN workshop_roles AS wr ON wr.participant_id = p.id AND wr.workshop_id = ?", w.ID).
+		Join("LEFT JOIN group_members AS gm ON gm.participant_id = p.id AND gm.workshop_id = ?", w.ID).
+		Join("LEFT JOIN registrations AS r ON r.participant_id = p.id AND r.workshop_id = ? AND r.status = ?",
+			w.ID, RegistrationConfirmed).
+		Where("p.id IN (?)", bun.In(ids)).
+		Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: actors: %w", err)
 	}
-	var langs []struct {
-		ParticipantID int64
-		Language      string
-	}
-	err = e.db.NewSelect().Model((*Person)(nil)).Column("participant_id", "language").
-		Where("participant_id IN (?)", bun.In(ids)).Scan(ctx, &langs)
-	if err != nil {
-		return nil, fmt.Errorf("store: actors: %w", err)
-	}
-
-	role := map[int64]Role{}
-	for _, r := range roles {
-		role[r.ParticipantID] = r.Role
-	}
-	group := map[int64]int64{}
-	for _, m := range members {
-		group[m.ParticipantID] = m.GroupID
-	}
-	confirmed := map[int64]bool{}
-	for _, id := range registered {
-		confirmed[id] = true
-	}
-	language := map[int64]string{}
-	for _, l := range langs {
-		language[l.ParticipantID] = l.Language
-	}
-	for _, p := range ps {
+	for _, p := range rows {
 		if p.ErasedAt != nil {
 			continue
 		}
 		if p.ProcessID == nil && p.Role != RoleOrganiser || p.ProcessID != nil && *p.ProcessID != w.ProcessID {
 			continue
 		}
-		wr, hasRole := role[p.ID]
-		a := Actor{Participant: p.ID, Role: p.Role, Group: group[p.ID], Language: language[p.ID]}
-		if a.Language == "" {
-			a.Language = "fr"
+		a := Actor{Participant: p.ID, Role: p.Role, Language: "fr"}
+		if p.GroupID != nil {
+			a.Group = *p.GroupID
 		}
-		a.Moderator = p.Role == RoleOrganiser || p.Role == RoleModerator || wr == RoleModerator
-		if p.Role == RoleParticipant && !a.Moderator && process.InvitationRequired && !confirmed[p.ID] && !hasRole {
+		if p.Language != nil && *p.Language != "" {
+			a.Language = *p.Language
+		}
+		hasRole := p.WorkshopRole != nil
+		a.Moderator = p.Role == RoleOrganiser || p.Role == RoleModerator || hasRole && *p.WorkshopRole == RoleModerator
+		if p.Role == RoleParticipant && !a.Moderator && process.InvitationRequired && p.Registered == nil && !hasRole {
 			continue
 		}
 		out[p.ID] = a

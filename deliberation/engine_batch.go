@@ -32,6 +32,11 @@ type batch struct {
 	deferSet map[string]bool
 	authors  map[int64]authorInfo // label cache for this batch
 	err      error                // sticky: an event that could not be encoded
+
+	// Votes of the batch (votes_batch.go): rows written together, contributions loaded once.
+	votes        pendingVotes
+	voteTargets  map[int64]*Contribution
+	cacheTargets bool // the current command is a vote: contribution() may use voteTargets
 }
 
 // errRuleBug aborts a batch when a rule broke its contract (it refused after emitting, or
@@ -72,6 +77,9 @@ func (e *Engine) begin(ctx context.Context, tx bun.Tx, workshop int64, cmds []Co
 		for _, r := range recs {
 			b.seen[r.CommandID] = r
 		}
+	}
+	if err := b.prefetchVoteTargets(cmds); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -122,6 +130,9 @@ func (b *batch) apply(c Command) (refusal, error) {
 	if !r.ok() {
 		return r, nil
 	}
+	if err := b.beforeCommand(c.Name); err != nil {
+		return refusal{}, err
+	}
 	before, deferBefore, dirtyBefore := len(b.events), len(b.deferred), b.dirty
 	r, err := s.apply(b, c.Actor, args)
 	if err == nil {
@@ -167,31 +178,40 @@ func (b *batch) laterTally(ids ...int64) {
 	}
 }
 
-// commit writes the events, the command records and the workshop row, in that order, inside
-// the transaction RunInTx then commits.
+// commit writes the pending votes, the events, the command records and the workshop row, in
+// that order and in one round trip, inside the transaction RunInTx then commits.
 func (b *batch) commit() error {
+	q, err := b.appendVotes(nil)
+	if err != nil {
+		return err
+	}
 	if len(b.stored) > 0 {
-		if _, err := b.tx.NewInsert().Model(&b.stored).Exec(b.ctx); err != nil {
+		if q, err = appendStatement(q, b.tx.NewInsert().Model(&b.stored)); err != nil {
 			return fmt.Errorf("store: append events: %w", err)
 		}
 	}
 	if len(b.records) > 0 {
-		if _, err := b.tx.NewInsert().Model(&b.records).Exec(b.ctx); err != nil {
+		if q, err = appendStatement(q, b.tx.NewInsert().Model(&b.records)); err != nil {
 			return fmt.Errorf("store: record commands: %w", err)
 		}
 	}
-	if len(b.stored) == 0 && !b.dirty {
+	if len(b.stored) > 0 || b.dirty {
+		state, err := json.Marshal(b.st)
+		if err != nil {
+			return fmt.Errorf("deliberation: encode state: %w", err)
+		}
+		q, err = appendStatement(q, b.tx.NewUpdate().Model((*Workshop)(nil)).
+			Set("last_seq = ?", b.w.LastSeq).Set("phase = ?", b.w.Phase).Set("state = ?", string(state)).
+			Where("id = ?", b.w.ID))
+		if err != nil {
+			return fmt.Errorf("store: update workshop: %w", err)
+		}
+	}
+	if len(q) == 0 {
 		return nil
 	}
-	state, err := json.Marshal(b.st)
-	if err != nil {
-		return fmt.Errorf("deliberation: encode state: %w", err)
-	}
-	_, err = b.tx.NewUpdate().Model((*Workshop)(nil)).
-		Set("last_seq = ?", b.w.LastSeq).Set("phase = ?", b.w.Phase).Set("state = ?", string(state)).
-		Where("id = ?", b.w.ID).Exec(b.ctx)
-	if err != nil {
-		return fmt.Errorf("store: update workshop: %w", err)
+	if _, err := b.tx.ExecContext(b.ctx, string(q)); err != nil {
+		return fmt.Errorf("store: write batch: %w", err)
 	}
 	return nil
 }
@@ -199,6 +219,13 @@ func (b *batch) commit() error {
 // contribution loads a contribution of this workshop. An id of another workshop is not found:
 // that is the whole defence against someone trying ids (IDOR).
 func (b *batch) contribution(id int64) (*Contribution, bool, error) {
+	if b.cacheTargets {
+		return b.cachedContribution(id)
+	}
+	return b.loadContribution(id)
+}
+
+func (b *batch) loadContribution(id int64) (*Contribution, bool, error) {
 	c := new(Contribution)
 	err := b.tx.NewSelect().Model(c).Where("id = ? AND workshop_id = ?", id, b.w.ID).Scan(b.ctx)
 	if errors.Is(err, sql.ErrNoRows) {

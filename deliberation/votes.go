@@ -45,6 +45,9 @@ func (b *batch) voteTarget(a Actor, id int64) (*Contribution, refusal, error) {
 // contributions lose their votes, which gives the dots back. It runs inside the batch's
 // transaction, after the workshop lock, so concurrent commands cannot both spend the last dot.
 func (b *batch) dotsUsed(participant int64, phase Phase, except int64) (int, error) {
+	if err := b.writeVotes(); err != nil { // the sum must see this batch's earlier votes
+		return 0, err
+	}
 	var used int
 	err := b.tx.NewSelect().Model((*Vote)(nil)).ColumnExpr("coalesce(sum(vote.value), 0)").
 		Join("JOIN contributions AS c ON c.id = vote.contribution_id").
@@ -96,20 +99,12 @@ func cmdVoteSet(b *batch, a Actor, args *voteArgs) (refusal, error) {
 	}
 	// Under support and dots, 0 means no vote: the row goes, so that counts stay row counts.
 	// Under agree, 0 is "neutral", a vote.
+	// The row is written with the batch's other votes (votes_batch.go).
 	if v == 0 && set.Method != MethodAgree {
-		if err := b.deleteVote(c.ID, a.Participant); err != nil {
-			return refusal{}, err
-		}
+		b.deleteVote(c.ID, a.Participant)
 	} else {
-		vote := &Vote{ContributionID: c.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID,
-			Method: set.Method, Value: v, UpdatedAt: b.now}
-		_, err := b.tx.NewInsert().Model(vote).
-			On("CONFLICT (contribution_id, participant_id) DO UPDATE").
-			Set("method = EXCLUDED.method, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at").
-			Exec(b.ctx)
-		if err != nil {
-			return refusal{}, fmt.Errorf("store: set vote: %w", err)
-		}
+		b.setVote(Vote{ContributionID: c.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID,
+			Method: set.Method, Value: v, UpdatedAt: b.now})
 	}
 	b.emit("vote.recorded", AudiencePerson(a.Participant),
 		voteRecorded{Contribution: c.ID, Value: &v, Method: set.Method, DotsLeft: dotsLeft})
@@ -122,9 +117,7 @@ func cmdVoteClear(b *batch, a Actor, args *voteClearArgs) (refusal, error) {
 	if c == nil {
 		return r, err
 	}
-	if err := b.deleteVote(c.ID, a.Participant); err != nil {
-		return refusal{}, err
-	}
+	b.deleteVote(c.ID, a.Participant)
 	set := b.st.VoteSettingsFor(c.Phase)
 	ev := voteRecorded{Contribution: c.ID, Method: set.Method}
 	if set.Method == MethodDots {
@@ -138,15 +131,6 @@ func cmdVoteClear(b *batch, a Actor, args *voteClearArgs) (refusal, error) {
 	b.emit("vote.recorded", AudiencePerson(a.Participant), ev)
 	b.laterTally(c.ID)
 	return refusal{}, nil
-}
-
-func (b *batch) deleteVote(contribution, participant int64) error {
-	_, err := b.tx.NewDelete().Model((*Vote)(nil)).
-		Where("contribution_id = ? AND participant_id = ?", contribution, participant).Exec(b.ctx)
-	if err != nil {
-		return fmt.Errorf("store: delete vote: %w", err)
-	}
-	return nil
 }
 
 // methodChanged is the vote.method.changed event. Reset says that the votes of the phase

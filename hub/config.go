@@ -47,7 +47,7 @@ type Config struct {
 
 	IdleRoomTimeout  time.Duration // an empty room stops after this (1 min)
 	CoalesceInterval time.Duration // at most one presence message and one Flush per room per interval (200 ms)
-	SendQueue        int           // messages queued per connection before eviction (256)
+	SendQueue        int           // messages queued per connection before eviction (64)
 	MaxBatch         int           // commands per commit (256)
 	CommandQueue     int           // commands waiting per room before "busy" (4 × MaxBatch)
 	RingSize         int           // recent events kept per room for resume (4096)
@@ -82,7 +82,11 @@ func (c Config) withDefaults() Config {
 	}
 	setDur(&c.IdleRoomTimeout, time.Minute)
 	setDur(&c.CoalesceInterval, 200*time.Millisecond)
-	setInt(&c.SendQueue, 256)
+	// 64 entries: a commit's events take one, presence is dropped past half full, so a
+	// client must miss about ten seconds of tallies (on top of its socket's buffers) to be
+	// evicted, and it then resumes from the ring. Every connection allocates its queue
+	// whole; at 256 the queues were most of the memory of an idle room.
+	setInt(&c.SendQueue, 64)
 	setInt(&c.MaxBatch, 256)
 	setInt(&c.CommandQueue, 4*c.MaxBatch)
 	setInt(&c.RingSize, 4096)

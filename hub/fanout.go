@@ -38,8 +38,14 @@ func (r *room) deliver(d delivery) {
 // fanout encodes ev once and adds the same prepared message to the batch of every member
 // the audience includes; flushBatches queues the batches. It never writes to a socket
 // and never blocks.
+//
+// A private event (a voter's vote.recorded: half of the messages of a vote) has one
+// reader: it is encoded once and queued as plain bytes, because preparing a message for
+// many costs more than the single write it would serve. It goes straight to the queue when
+// the member has nothing batched yet in this delivery, which keeps the order.
 func (r *room) fanout(ev *Event) {
 	var pm *websocket.PreparedMessage
+	var raw rawFrame
 	var evict []*member
 	one := func(m *member) {
 		if !ev.Audience.Includes(m.v) {
@@ -53,6 +59,18 @@ func (r *room) fanout(ev *Event) {
 			return
 		}
 		if ev.Seq <= m.last {
+			return
+		}
+		if ev.Audience.Kind == Person && len(m.batch) == 0 {
+			if raw == nil {
+				raw = encodeFrame(newEventFrame(ev), r.h.nowMs())
+			}
+			if !r.enqueue(m, outbound{more: raw}) {
+				evict = append(evict, m)
+				return
+			}
+			r.h.stats.events.Add(1)
+			m.last = ev.Seq
 			return
 		}
 		if pm == nil {
@@ -90,7 +108,7 @@ func (r *room) flushBatches() {
 			b[0] = nil
 			m.batch = b[:0]
 		} else {
-			ob = outbound{pms: b} // the queue entry owns it now
+			ob = outbound{more: preparedBatch(b)} // the queue entry owns it now
 			m.batch = nil
 		}
 		if r.members[m.c] != m {
@@ -156,7 +174,7 @@ func (r *room) send(m *member, f frame) {
 		m.pending = append(m.pending, pendingItem{f: f})
 		return
 	}
-	if !r.enqueue(m, outbound{f: f}) {
+	if !r.enqueue(m, outbound{more: f}) {
 		r.evict(m)
 	}
 }
@@ -172,6 +190,7 @@ func (r *room) applyViewers(vs map[int64]Viewer, gen uint64) {
 			continue
 		}
 		nv = mergeViewer(m.v, nv)
+		m.gen = gen
 		if nv == m.v {
 			continue
 		}

@@ -29,6 +29,7 @@ type Hub struct {
 	busCancel  func()
 	pool       *pool
 	viewerGen  atomic.Uint64 // bumped before every Backend.Viewers call (see room.join)
+	recent     recentViewers // who recently left which room (rejoin.go)
 
 	mu      sync.RWMutex
 	rooms   map[int64]*room
@@ -74,8 +75,11 @@ func New(cfg Config) *Hub {
 	}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: writeWait,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  4096,
+		// Client messages are small (a vote is about 120 bytes): a 1 KiB read buffer per
+		// connection instead of the HTTP server's 4 KiB one, freed once the handler returns.
+		// Longer frames (up to MaxMessageBytes) are read in several pieces.
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
 		// Idle connections are the common case: share write buffers between writes.
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     cfg.CheckOrigin,
@@ -99,17 +103,20 @@ func (h *Hub) translate(lang, code string) string {
 
 // ServeWS upgrades an already authenticated request for participant. The caller has
 // checked the session; the hub checks the Origin (Config.CheckOrigin), the protocol and
-// the participant's right to join the workshop named in hello.
+// the participant's right to join the workshop named in hello. It returns once the
+// connection's pumps are running.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64, language string) {
 	if h.closing.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	bw := &batchingWriter{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(bw, r, nil)
 	if err != nil {
 		return // Upgrade has answered with an HTTP error
 	}
 	c := newConn(h, ws, participant, language)
+	c.batch = bw.bc
 	c.readDone = make(chan struct{})
 	if !h.register(c) {
 		// Shutdown began during the handshake; no pump runs yet, so write here.
@@ -118,18 +125,24 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 		ws.Close()
 		return
 	}
-	defer h.unregister(c)
 	go func() {
 		defer h.connWG.Done()
 		c.writePump()
 	}()
-	c.readPump(ws)
-	switch {
-	case c.room != nil:
-		c.room.leave(c)
-	case !c.closingQueued:
-		c.terminate(websocket.CloseNormalClosure, "")
-	}
+	// The read pump gets a goroutine of its own and the handler returns at once: net/http
+	// then lets go of what it kept for the request (the request, the response and its
+	// buffers, a stack grown by the handshake), which a connection open for hours would
+	// otherwise hold.
+	go func() {
+		defer h.unregister(c)
+		c.readPump(ws)
+		switch {
+		case c.room != nil:
+			c.room.leave(c)
+		case !c.closingQueued:
+			c.terminate(websocket.CloseNormalClosure, "")
+		}
+	}()
 }
 
 // register records c for Disconnect, Shutdown and Stats; false when shutting down.
@@ -241,8 +254,9 @@ func (h *Hub) Notify(ws, seq int64) {
 	}
 }
 
-// Disconnect closes every socket of participant promptly (logout, revocation, erasure).
-// It does not wait for the sockets to be closed.
+// Disconnect closes every socket of participant promptly (logout, revocation, erasure),
+// and makes their next join ask the Backend again who they are. It does not wait for the
+// sockets to be closed.
 func (h *Hub) Disconnect(participant int64) {
 	h.mu.RLock()
 	cs := make([]*conn, 0, len(h.byUser[participant]))
@@ -251,8 +265,10 @@ func (h *Hub) Disconnect(participant int64) {
 	}
 	h.mu.RUnlock()
 	for _, c := range cs {
+		c.revoked.Store(true) // its room must not remember it for a quick rejoin
 		c.terminate(websocket.ClosePolicyViolation, "session ended")
 	}
+	h.recent.forget(participant)
 }
 
 // Shutdown refuses new connections and joins, lets in-flight commits finish and their

@@ -19,7 +19,7 @@ func (c *conn) readPump(ws *websocket.Conn) {
 	ws.SetReadLimit(c.h.cfg.MaxMessageBytes)
 	// Control frames are answered by the write pump, never from here.
 	ws.SetPingHandler(func(data string) error {
-		c.queueCtl(outbound{control: websocket.PongMessage, data: []byte(data), ephemeral: true})
+		c.queueCtl(outbound{more: controlMsg{typ: websocket.PongMessage, data: []byte(data)}, ephemeral: true})
 		return nil
 	})
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(t.pongWait)) })
@@ -98,15 +98,21 @@ func (c *conn) join(m ClientMessage) bool {
 	ctx, cancel := context.WithTimeout(h.hardCtx, joinWait)
 	defer cancel()
 	gen := h.viewerGen.Load()
-	v, err := h.cfg.Backend.Viewer(ctx, m.Workshop, c.participant)
-	switch {
-	case errors.Is(err, ErrForbidden):
-		c.fail(websocket.ClosePolicyViolation, "forbidden", CodeForbidden)
-		return false
-	case err != nil:
-		h.log.Error("hub: viewer", slog.Int64("workshop", m.Workshop), slog.Any("err", err))
-		c.fail(websocket.CloseInternalServerErr, "unavailable", CodeUnavailable)
-		return false
+	// Someone who left this room moments ago is who they were (rejoin.go): a room coming
+	// back at once must not ask the database about each of its members again.
+	v, recent := h.recent.recall(m.Workshop, c.participant, gen, h.cfg.Now())
+	if !recent {
+		var err error
+		v, err = h.cfg.Backend.Viewer(ctx, m.Workshop, c.participant)
+		switch {
+		case errors.Is(err, ErrForbidden):
+			c.fail(websocket.ClosePolicyViolation, "forbidden", CodeForbidden)
+			return false
+		case err != nil:
+			h.log.Error("hub: viewer", slog.Int64("workshop", m.Workshop), slog.Any("err", err))
+			c.fail(websocket.CloseInternalServerErr, "unavailable", CodeUnavailable)
+			return false
+		}
 	}
 	v.Participant = c.participant // the authenticated id, whatever the Backend echoed
 	if v.Language == "" {
@@ -170,7 +176,7 @@ func (c *conn) handle(typ int, data []byte) bool {
 	}
 	switch m.Type {
 	case "ping":
-		return c.queueCtl(outbound{f: &pongFrame{Type: "pong"}, ephemeral: true})
+		return c.queueCtl(outbound{more: &pongFrame{Type: "pong"}, ephemeral: true})
 	case "hello":
 		return c.refuse("", CodeBadMessage, "already joined")
 	}
@@ -186,7 +192,7 @@ func (c *conn) handle(typ int, data []byte) bool {
 
 // refuse answers a message with a reject; false when the connection is being cut.
 func (c *conn) refuse(id, code, detail string) bool {
-	return c.queueCtl(outbound{f: &rejectFrame{
+	return c.queueCtl(outbound{more: &rejectFrame{
 		Type: "reject", ID: id, Code: code, Message: c.h.translate(c.language(), code), Detail: detail,
 	}})
 }
@@ -207,7 +213,7 @@ func (c *conn) language() string {
 func (c *conn) fail(code int, text, errCode string) {
 	c.setClose(code, text)
 	ef := &errorFrame{Type: "error", Code: errCode, Message: c.h.translate(c.language(), errCode)}
-	if c.queueCtl(outbound{f: ef, closing: true}) {
+	if c.queueCtl(outbound{more: ef, closing: true}) {
 		c.closingQueued = true
 	}
 }

@@ -66,7 +66,7 @@ func (r *room) replay(m *member, evs []Event, filter bool) bool {
 	if len(out) == 0 {
 		return true
 	}
-	if !r.enqueue(m, outbound{replay: out}) {
+	if !r.enqueue(m, outbound{more: replayBatch(out)}) {
 		r.evict(m)
 		return false
 	}
@@ -80,7 +80,7 @@ func (r *room) goLive(m *member) {
 	m.catching = false
 	m.pending = nil
 	if f := r.presence.current(); f != nil {
-		r.enqueue(m, outbound{f: f, ephemeral: true})
+		r.enqueue(m, outbound{more: f, ephemeral: true})
 	}
 }
 
@@ -153,7 +153,7 @@ func (r *room) finishCatchUp(res catchUpResult) {
 		return
 	}
 	if res.snapshot {
-		if !r.enqueue(m, outbound{f: &snapshotFrame{Type: "snapshot", Seq: res.seq, State: res.state}}) {
+		if !r.enqueue(m, outbound{more: &snapshotFrame{Type: "snapshot", Seq: res.seq, State: res.state}}) {
 			r.evict(m)
 			return
 		}
@@ -209,7 +209,7 @@ func (r *room) flushPending(m *member) bool {
 		if !flushRun() {
 			return false
 		}
-		if !r.enqueue(m, outbound{f: p.f}) {
+		if !r.enqueue(m, outbound{more: p.f}) {
 			r.evict(m)
 			return false
 		}

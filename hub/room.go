@@ -44,7 +44,8 @@ type delivery struct {
 type member struct {
 	c    *conn
 	v    Viewer
-	last int64 // highest seq queued to this connection; later fan-out skips <= last
+	gen  uint64 // the hub's viewer generation v is known to be current at
+	last int64  // highest seq queued to this connection; later fan-out skips <= last
 	// The events of the delivery being fanned out, queued as one entry when it ends:
 	// a commit of many events takes one slot of the queue, not one per event.
 	batch []*websocket.PreparedMessage
@@ -68,7 +69,7 @@ type room struct {
 
 	joins      chan joinReq // unbuffered: only a running room can accept a join
 	leaves     chan *conn
-	deliveries chan delivery
+	deliveries chan delivery // committed batches, in commit order (deliveryQueue of them)
 	caughtUp   chan catchUpResult
 	inbox      chan cmdReq   // the committer's bounded command queue
 	cue        chan struct{} // a bus cue is pending (see notified)
@@ -96,13 +97,19 @@ type room struct {
 	idleC      <-chan time.Time
 }
 
+// deliveryQueue is how many committed batches may wait for the room's fan-out. With a few
+// of them, the committer starts the next transaction while the room is still handing the
+// last tally to ten thousand connections, instead of waiting for it: commits and fan-out
+// overlap, and commands no longer pile up into "busy" behind a slow fan-out.
+const deliveryQueue = 16
+
 func newRoom(h *Hub, id int64) *room {
 	return &room{
 		h:          h,
 		id:         id,
 		joins:      make(chan joinReq),
 		leaves:     make(chan *conn, 64),
-		deliveries: make(chan delivery),
+		deliveries: make(chan delivery, deliveryQueue),
 		caughtUp:   make(chan catchUpResult),
 		inbox:      make(chan cmdReq, h.cfg.CommandQueue),
 		cue:        make(chan struct{}, 1),
@@ -200,6 +207,15 @@ func (r *room) shutdown() {
 			waiting = false
 		}
 	}
+	// The committer is done: what it queued before finishing still goes out, in order.
+	for drained := false; !drained; {
+		select {
+		case d := <-r.deliveries:
+			r.deliver(d)
+		default:
+			drained = true
+		}
+	}
 	for _, m := range r.members {
 		r.drop(m, dropGraceful, websocket.CloseGoingAway, "going away")
 	}
@@ -219,7 +235,7 @@ func (r *room) armIdle() {
 }
 
 func (r *room) join(req joinReq) {
-	c, v := req.c, req.v
+	c, v, gen := req.c, req.v, req.gen
 	if r.viewers != nil && r.viewersGen > req.gen {
 		// Memberships changed after the joiner read its viewer: the room's map is fresher.
 		nv, ok := r.viewers[c.participant]
@@ -229,8 +245,9 @@ func (r *room) join(req joinReq) {
 		}
 		v = mergeViewer(v, nv)
 		c.viewer.Store(&v)
+		gen = r.viewersGen
 	}
-	m := &member{c: c, v: v}
+	m := &member{c: c, v: v, gen: gen}
 	r.members[c] = m
 	r.people[v.Participant] = append(r.people[v.Participant], m)
 	if r.idleC != nil {
@@ -238,7 +255,7 @@ func (r *room) join(req joinReq) {
 		r.idleC = nil
 	}
 	r.presence.mark(r)
-	r.enqueue(m, outbound{f: &welcomeFrame{
+	r.enqueue(m, outbound{more: &welcomeFrame{
 		Type: "welcome", V: ProtocolVersion, Workshop: r.id, You: v.Participant,
 		Role: v.Role, Moderator: v.Moderator, Group: v.Group,
 	}})
@@ -250,7 +267,7 @@ func (r *room) refuse(c *conn, code string) {
 	c.setClose(websocket.ClosePolicyViolation, code)
 	c.dropped.Store(true)
 	select { // the queue of a connection that was never a member is empty
-	case c.send <- outbound{f: &errorFrame{Type: "error", Code: code, Message: r.h.translate(c.language(), code)}}:
+	case c.send <- outbound{more: &errorFrame{Type: "error", Code: code, Message: r.h.translate(c.language(), code)}}:
 	default:
 	}
 	close(c.send)
@@ -283,6 +300,11 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 	if code != 0 {
 		c.setClose(code, text)
 	}
+	if mode != dropGraceful && !c.revoked.Load() {
+		// The peer left or was too slow: it may well be back in a moment (rejoin.go). A
+		// graceful drop is a refusal or a shutdown, and a revoked one lost its access.
+		r.h.recent.remember(r.id, m.v, m.gen, r.h.cfg.Now())
+	}
 	c.dropped.Store(true)
 	switch mode {
 	case dropPrompt:
@@ -301,7 +323,7 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 func (r *room) dropWithError(m *member, closeCode int, code string) {
 	f := &errorFrame{Type: "error", Code: code, Message: r.h.translate(m.c.language(), code)}
 	select {
-	case m.c.send <- outbound{f: f}:
+	case m.c.send <- outbound{more: f}:
 	default:
 	}
 	r.drop(m, dropGraceful, closeCode, code)

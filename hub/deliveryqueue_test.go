@@ -1,0 +1,31 @@
+package hub
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+// TestShutdownDeliversQueuedBatches: the committer may finish while committed batches still
+// wait in the room's delivery queue; their acks must go out before the room closes its
+// members, whichever the room's select happens to see first.
+func TestShutdownDeliversQueuedBatches(t *testing.T) {
+	for i := range 50 {
+		r := bareRoom(t, nil)
+		var writes atomic.Int64
+		m := addMember(r, Viewer{Participant: 1}, &writes)
+		for k := range 3 {
+			r.deliveries <- delivery{outcomes: []sentOutcome{{c: m.c, out: Outcome{CommandID: newID(), Seq: int64(k + 1)}}}}
+		}
+		close(r.commitDone) // the committer finished after queuing them
+		r.shutdown()
+		acks := 0
+		for ob := range m.c.send { // shutdown closed it after the last entry
+			if f, ok := ob.more.(*ackFrame); ok && f.Type == "ack" {
+				acks++
+			}
+		}
+		if acks != 3 {
+			t.Fatalf("round %d: got %d acks, want 3", i, acks)
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestPrivateEventsKeepTheirPlace: private events skip the prepared-message path (one
+// reader) but still reach their reader in seq order among the room's events, and nobody
+// else.
+func TestPrivateEventsKeepTheirPlace(t *testing.T) {
+	r := bareRoom(t, nil)
+	sockets := map[int64]*recordConn{}
+	for _, p := range []int64{1, 2} {
+		rc := &recordConn{Conn: &discardConn{frames: new(atomic.Int64)}}
+		req := httptest.NewRequest("GET", "/ws", nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Sec-Websocket-Version", "13")
+		req.Header.Set("Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		ws, err := r.h.upgrader.Upgrade(&hijacker{c: rc}, req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.mu.Lock()
+		rc.writes = nil // the handshake
+		rc.mu.Unlock()
+		c := newConn(r.h, ws, p, "fr")
+		m := &member{c: c, v: Viewer{Participant: p, Role: "participant"}}
+		r.members[c] = m
+		r.people[p] = append(r.people[p], m)
+		sockets[p] = rc
+	}
+	ev := func(seq int64, aud Audience) Event {
+		return Event{Seq: seq, Name: "e", Audience: aud, Data: json.RawMessage(`{}`), At: time.Now()}
+	}
+	all, to1, to2 := Audience{Kind: All}, Audience{Kind: Person, ID: 1}, Audience{Kind: Person, ID: 2}
+	r.deliver(delivery{events: []Event{ev(1, all), ev(2, to1), ev(3, all), ev(4, to1), ev(5, to2)}})
+	r.deliver(delivery{events: []Event{ev(6, to1), ev(7, all)}})
+	var ms []*member
+	for _, m := range r.members {
+		ms = append(ms, m)
+	}
+	for _, m := range ms {
+		r.drop(m, dropGraceful, 0, "")
+		go m.c.writePump()
+	}
+	for _, m := range ms {
+		<-m.c.writeDone
+	}
+	want := map[int64][]int64{1: {1, 2, 3, 4, 6, 7}, 2: {1, 3, 5, 7}}
+	for p, rc := range sockets {
+		var got []int64
+		stream := bytes.NewReader(bytes.Join(rc.writes, nil))
+		for {
+			b, err := readServerFrame(stream)
+			if err != nil {
+				break // the close frame, or the end
+			}
+			var m struct{ Seq int64 }
+			json.Unmarshal(b, &m)
+			got = append(got, m.Seq)
+		}
+		if !equalSeqs(got, want[p]) {
+			t.Errorf("participant %d: got seqs %v, want %v", p, got, want[p])
+		}
+	}
+}
+
+func equalSeqs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
