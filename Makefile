@@ -73,7 +73,7 @@ clean:
 
 ## bench: Go benchmarks of the hot paths (fan-out, vote batches in the room, group commit on
 ## both databases) and a short load run (2,000 participants voting 2,000/s for 20 s) on SQLite
-## and on PostgreSQL; refreshes the generated section of docs/performance.md. About 5 minutes.
+## and on PostgreSQL; refreshes the generated section of docs/performance.md. About 2 minutes.
 ## The 10,000-participant measurements of the targets are in docs/performance.md, with their
 ## commands: they take longer and want a quiet machine.
 BENCH_RUN = ./bin/assises-load -spawn -assises bin/assises -scenario votes -n 2000 -rate 2000 -duration 20s

@@ -13,7 +13,9 @@
 //     (group commit) and hands results to the room in commit order;
 //   - two pumps per connection; only the write pump writes to the socket, and only the room
 //     sends on (and closes) a joined connection's send queue;
-//   - slow side work (snapshots, log catch-up) runs in a small worker pool.
+//   - slow side work (snapshots, log catch-up) runs in a small worker pool;
+//   - someone who left a room moments ago rejoins without asking the Backend again who
+//     they are (rejoin.go), so that a whole room coming back is not a database storm.
 //
 // The wire protocol is documented in docs/protocol.md.
 package hub

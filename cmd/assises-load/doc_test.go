@@ -45,7 +45,7 @@ func TestMergeReportsAddsShardsUp(t *testing.T) {
 			h.record(0, us)
 		}
 		r := &report{Scenario: "votes", Participants: 10, Connected: 10, Ack: summarise(h.merged()),
-			Votes: voteCount{Sent: int64(len(acks)), Acked: int64(len(acks)), Durable: 5, Target: 5},
+			Votes:  voteCount{Sent: int64(len(acks)), Acked: int64(len(acks)), Durable: 5, Target: 5},
 			Events: eventCheck{Expected: 100, Received: 100}}
 		r.judge()
 		return r
