@@ -45,6 +45,7 @@ type fakeBackend struct {
 	inCommit  atomic.Int32 // Execute and Flush currently running
 	overlaps  atomic.Int32 // times two commits overlapped (must stay 0)
 	viewerErr error
+	panicFor  int64 // Viewer panics for this participant (a bug reached through one client)
 }
 
 func newFakeBackend() *fakeBackend {
@@ -97,6 +98,9 @@ func (f *fakeBackend) Viewer(ctx context.Context, ws, p int64) (Viewer, error) {
 	defer f.mu.Unlock()
 	if f.viewerErr != nil {
 		return Viewer{}, f.viewerErr
+	}
+	if p != 0 && p == f.panicFor {
+		panic("fake: a bug reached through participant's hello")
 	}
 	v, ok := f.members[p]
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,7 +128,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 	}
 	go func() {
 		defer h.connWG.Done()
-		c.writePump()
+		h.guard(c.writePump)
 	}()
 	// The read pump gets a goroutine of its own and the handler returns at once: net/http
 	// then lets go of what it kept for the request (the request, the response and its
@@ -135,7 +136,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 	// otherwise hold.
 	go func() {
 		defer h.unregister(c)
-		c.readPump(ws)
+		h.guard(func() { c.readPump(ws) })
 		switch {
 		case c.room != nil:
 			c.room.leave(c)
@@ -143,6 +144,18 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 			c.terminate(websocket.CloseNormalClosure, "")
 		}
 	}()
+}
+
+// guard runs a connection's pump and turns a panic into the end of that connection only: a
+// bug that one client's input triggers must not take every room down. (While the read pump
+// ran in the HTTP handler's goroutine, net/http recovered such panics; its own goroutine must.)
+func (h *Hub) guard(pump func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("hub: panic in a connection, closing it", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	pump()
 }
 
 // register records c for Disconnect, Shutdown and Stats; false when shutting down.
