@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/assises/assises/deliberation"
@@ -290,21 +292,28 @@ func (h *handler) notebookURL(processID int64) string {
 
 // organisedProcess loads the process named by a path value and checks that me may set it up.
 func (h *handler) organisedProcess(w http.ResponseWriter, r *http.Request, me *deliberation.Participant, name string) (*deliberation.Process, bool) {
+	return organised(h, w, r, me, name, deliberation.GetProcess, func(p *deliberation.Process) int64 { return p.ID })
+}
+
+// organised loads the thing named by a path value and checks that me may set up its process;
+// otherwise it answers 404, 500 or 403 and returns false.
+func organised[T any](h *handler, w http.ResponseWriter, r *http.Request, me *deliberation.Participant, name string,
+	load func(context.Context, bun.IDB, int64) (*T, error), processOf func(*T) int64) (*T, bool) {
 	id, ok := pathID(r, name)
 	if !ok {
 		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
 		return nil, false
 	}
-	p, err := deliberation.GetProcess(r.Context(), h.db, id)
+	v, err := load(r.Context(), h.db, id)
 	if err != nil {
 		h.storeError(w, r, err)
 		return nil, false
 	}
-	if !mayOrganise(me, p.ID) {
+	if !mayOrganise(me, processOf(v)) {
 		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
 		return nil, false
 	}
-	return p, true
+	return v, true
 }
 
 type processInput struct {

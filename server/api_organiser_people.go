@@ -162,21 +162,7 @@ func (h *handler) saveWorkshop(w http.ResponseWriter, r *http.Request, processID
 
 // organisedWorkshop loads the workshop named by {id} and checks that me may set it up.
 func (h *handler) organisedWorkshop(w http.ResponseWriter, r *http.Request, me *deliberation.Participant) (*deliberation.Workshop, bool) {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return nil, false
-	}
-	ws, err := deliberation.GetWorkshop(r.Context(), h.db, id)
-	if err != nil {
-		h.storeError(w, r, err)
-		return nil, false
-	}
-	if !mayOrganise(me, ws.ProcessID) {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
-		return nil, false
-	}
-	return ws, true
+	return organised(h, w, r, me, "id", deliberation.GetWorkshop, func(ws *deliberation.Workshop) int64 { return ws.ProcessID })
 }
 
 // --- people ----------------------------------------------------------------------------------
