@@ -130,6 +130,17 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 	if err := deliberation.CreateProcess(ctx, tx, p); err != nil {
 		return err
 	}
+	// The seed's calendar ran from November 2023 to January 2024. A demo whose sessions are all
+	// over would show "registration closed" and refuse every join: the same days and hours are
+	// moved by whole years so that the first session is still to come.
+	years := 0
+	first, err := time.ParseInLocation("2006-01-02", themes[0].sessions[0].day, loc)
+	if err != nil {
+		return err
+	}
+	for !first.AddDate(years, 0, 0).After(time.Now()) {
+		years++
+	}
 	var workshops []*deliberation.Workshop
 	for i, th := range themes {
 		t := &deliberation.Theme{ProcessID: p.ID, Position: i + 1, Title: th.title, Why: th.why}
@@ -141,6 +152,7 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 			if err != nil {
 				return err
 			}
+			day = day.AddDate(years, 0, 0)
 			w := &deliberation.Workshop{
 				ProcessID: p.ID,
 				ThemeID:   &t.ID,

@@ -42,8 +42,15 @@ func TestSeedTwiceCreatesOnce(t *testing.T) {
 		}
 		brussels, _ := time.LoadLocation("Europe/Brussels")
 		first := ws[0].StartsAt.In(brussels)
-		if first.Format("2006-01-02 15:04") != "2023-11-16 13:00" || ws[0].EndsAt.Sub(ws[0].StartsAt) != 210*time.Minute {
-			t.Errorf("first session: got %v for %v, want 16 Nov 2023 13:00 Brussels for 3.5 h", first, ws[0].EndsAt.Sub(ws[0].StartsAt))
+		// The seed's calendar (16 November, 13:00, 3.5 h…), moved by whole years to come.
+		if first.Format("01-02 15:04") != "11-16 13:00" || ws[0].EndsAt.Sub(ws[0].StartsAt) != 210*time.Minute || (first.Year()-2023) < 0 {
+			t.Errorf("first session: got %v for %v, want 16 November 13:00 Brussels for 3.5 h", first, ws[0].EndsAt.Sub(ws[0].StartsAt))
+		}
+		if !ws[0].StartsAt.After(time.Now()) {
+			t.Errorf("first session %v is over: a demo must be open to registration", ws[0].StartsAt)
+		}
+		if last := ws[len(ws)-1].StartsAt.In(brussels); last.Format("01-02 15:04") != "01-15 09:00" || last.Year() != first.Year()+1 {
+			t.Errorf("last session: got %v, want 15 January of the next year at 09:00", last)
 		}
 		agenda, err := deliberation.ListAgenda(ctx, db, ws[0].ID)
 		if err != nil || len(agenda) < 3 {
