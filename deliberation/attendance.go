@@ -74,16 +74,7 @@ func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Ti
 // organisation (organisers and moderators only), in the order they came in.
 func ListWorkshopRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]RegistrationRow, error) {
 	var rows []RegistrationRow
-	err := db.NewSelect().
-		TableExpr("registrations AS r").
-		ColumnExpr("r.id, r.workshop_id, r.participant_id, r.status, r.checked_in_at, r.created_at").
-		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role").
-		Join("JOIN participants AS pa ON pa.id = r.participant_id").
-		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").
-		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id").
-		Where("r.workshop_id = ?", workshopID).
-		OrderExpr("r.id").
-		Scan(ctx, &rows)
+	err := selectRegistrationRows(db).Where("r.workshop_id = ?", workshopID).OrderExpr("r.id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: list workshop registrations: %w", err)
 	}

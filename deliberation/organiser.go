@@ -100,20 +100,22 @@ type RegistrationRow struct {
 	Role          Role       `bun:"role"`
 }
 
-// ListProcessRegistrations returns every registration of a process's sessions with the name and
-// organisation of each person, session by session, in the order they came in.
-func ListProcessRegistrations(ctx context.Context, db bun.IDB, processID int64) ([]RegistrationRow, error) {
-	var rows []RegistrationRow
-	err := db.NewSelect().
+// selectRegistrationRows selects RegistrationRows: registrations (r) with who they are.
+func selectRegistrationRows(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().
 		TableExpr("registrations AS r").
 		ColumnExpr("r.id, r.workshop_id, r.participant_id, r.status, r.checked_in_at, r.created_at").
 		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role").
 		Join("JOIN participants AS pa ON pa.id = r.participant_id").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").
-		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id").
-		Where("r.process_id = ?", processID).
-		OrderExpr("r.workshop_id, r.id").
-		Scan(ctx, &rows)
+		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id")
+}
+
+// ListProcessRegistrations returns every registration of a process's sessions with the name and
+// organisation of each person, session by session, in the order they came in.
+func ListProcessRegistrations(ctx context.Context, db bun.IDB, processID int64) ([]RegistrationRow, error) {
+	var rows []RegistrationRow
+	err := selectRegistrationRows(db).Where("r.process_id = ?", processID).OrderExpr("r.workshop_id, r.id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: list process registrations: %w", err)
 	}

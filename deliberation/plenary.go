@@ -183,22 +183,12 @@ func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
 		return refuse(CodeInvalidArgs, "contributions must list 1 to 100 ids"), nil
 	}
 	var ids []int64
-	seen := map[int64]bool{}
-	for _, id := range args.Contributions {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		c, r, err := b.moderated(id)
+	for _, id := range distinctIDs(args.Contributions) {
+		c, r, err := b.visibleListed(id, "voted")
 		if c == nil {
 			return r, err
 		}
-		switch {
-		case c.Status == StatusMerged:
-			return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-		case c.Status != StatusVisible:
-			return refuse(CodeBadState, "only visible contributions are voted"), nil
-		case c.GroupID != nil:
+		if c.GroupID != nil {
 			return refuse(CodeBadState, "promote the group's contribution to the plenary first"), nil
 		}
 		it, err := b.plenaryItem(id)

@@ -242,22 +242,12 @@ func cmdPromote(b *batch, _ Actor, args *promoteArgs) (refusal, error) {
 		return refuse(CodeInvalidArgs, "contributions must list 1 to 200 ids"), nil
 	}
 	var cs []*Contribution
-	seen := map[int64]bool{}
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		c, r, err := b.moderated(id)
+	for _, id := range distinctIDs(ids) {
+		c, r, err := b.visibleListed(id, "promoted")
 		if c == nil {
 			return r, err
 		}
-		switch {
-		case c.Status == StatusMerged:
-			return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-		case c.Status != StatusVisible:
-			return refuse(CodeBadState, "only visible contributions are promoted"), nil
-		case c.GroupID == nil:
+		if c.GroupID == nil {
 			return refuse(CodeBadState, "contribution is already in the plenary"), nil
 		}
 		cs = append(cs, c)
@@ -269,6 +259,36 @@ func cmdPromote(b *batch, _ Actor, args *promoteArgs) (refusal, error) {
 	}
 	b.later(progressKey)
 	return refusal{}, nil
+}
+
+// visibleListed loads one contribution of a moderator's list (promote, open plenary votes): one
+// the moderator may act on, and visible. verb ends the refusal of one that is hidden or
+// withdrawn: "only visible contributions are <verb>".
+func (b *batch) visibleListed(id int64, verb string) (*Contribution, refusal, error) {
+	c, r, err := b.moderated(id)
+	if c == nil {
+		return nil, r, err
+	}
+	switch {
+	case c.Status == StatusMerged:
+		return nil, refuse(CodeAlreadyMerged, "contribution was merged"), nil
+	case c.Status != StatusVisible:
+		return nil, refuse(CodeBadState, "only visible contributions are "+verb), nil
+	}
+	return c, refusal{}, nil
+}
+
+// distinctIDs returns ids without repeats, each where it first stands.
+func distinctIDs(ids []int64) []int64 {
+	out := make([]int64, 0, len(ids))
+	seen := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (b *batch) promote(c *Contribution) error {

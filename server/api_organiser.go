@@ -204,11 +204,7 @@ func (h *handler) apiOrganiseProcesses(w http.ResponseWriter, r *http.Request) {
 
 // apiOrganiseProcess returns one process with everything the organiser page shows.
 func (h *handler) apiOrganiseProcess(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	_, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}
@@ -290,30 +286,67 @@ func (h *handler) notebookURL(processID int64) string {
 	return u
 }
 
-// organisedProcess loads the process named by a path value and checks that me may set it up.
-func (h *handler) organisedProcess(w http.ResponseWriter, r *http.Request, me *deliberation.Participant, name string) (*deliberation.Process, bool) {
-	return organised(h, w, r, me, name, deliberation.GetProcess, func(p *deliberation.Process) int64 { return p.ID })
-}
-
-// organised loads the thing named by a path value and checks that me may set up its process;
-// otherwise it answers 404, 500 or 403 and returns false.
-func organised[T any](h *handler, w http.ResponseWriter, r *http.Request, me *deliberation.Participant, name string,
-	load func(context.Context, bun.IDB, int64) (*T, error), processOf func(*T) int64) (*T, bool) {
-	id, ok := pathID(r, name)
+// organised serves the routes on one thing an organiser sets up (/api/organise/<things>/{id}):
+// it returns the signed-in organiser and the thing {id}, read by load, when they may set up
+// its process (processOf; nil when it has none). Otherwise it has answered — 401 or 403 (see
+// organiser), 404, 500 or 403 — and ok is false.
+func organised[T any](h *handler, w http.ResponseWriter, r *http.Request,
+	load func(context.Context, bun.IDB, int64) (*T, error), processOf func(*T) *int64) (me *deliberation.Participant, v *T, ok bool) {
+	if me = h.organiser(w, r); me == nil {
+		return nil, nil, false
+	}
+	id, ok := pathID(r, "id")
 	if !ok {
 		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return nil, false
+		return nil, nil, false
 	}
 	v, err := load(r.Context(), h.db, id)
 	if err != nil {
 		h.storeError(w, r, err)
-		return nil, false
+		return nil, nil, false
 	}
-	if !mayOrganise(me, processOf(v)) {
+	if pid := processOf(v); pid == nil || !mayOrganise(me, *pid) {
 		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
-		return nil, false
+		return nil, nil, false
 	}
-	return v, true
+	return me, v, true
+}
+
+// organiserAndProcess returns the signed-in organiser and the process {id} they may set up,
+// or answers as organised does.
+func (h *handler) organiserAndProcess(w http.ResponseWriter, r *http.Request) (*deliberation.Participant, *deliberation.Process, bool) {
+	return organised(h, w, r, deliberation.GetProcess, func(p *deliberation.Process) *int64 { return &p.ID })
+}
+
+// input is a request body that checks itself and copies itself onto a T; apply returns the
+// code and field of a refusal.
+type input[T any] interface {
+	apply(*T) (code, field string)
+}
+
+// decodeApply reads the body into in, checks it and copies it onto v; otherwise it answers
+// 400 (invalid_args, or the code and field of the refusal) and returns false.
+func decodeApply[T any](h *handler, w http.ResponseWriter, r *http.Request, in input[T], v *T) bool {
+	if !h.decodeBody(w, r, in) {
+		return false
+	}
+	if code, field := in.apply(v); code != "" {
+		h.fieldError(w, r, code, field)
+		return false
+	}
+	return true
+}
+
+// titleRefusal trims a title in place and returns the code of a refusal ("" for none).
+func titleRefusal(title *string) string {
+	*title = strings.TrimSpace(*title)
+	switch {
+	case *title == "":
+		return "empty"
+	case len(*title) > maxTitle:
+		return "too_long"
+	}
+	return ""
 }
 
 type processInput struct {
@@ -329,12 +362,10 @@ type processInput struct {
 
 // apply checks the input and copies it onto p; it returns the code and field of a refusal.
 func (in *processInput) apply(p *deliberation.Process) (code, field string) {
-	in.Title = strings.TrimSpace(in.Title)
+	if code := titleRefusal(&in.Title); code != "" {
+		return code, "title"
+	}
 	switch {
-	case in.Title == "":
-		return "empty", "title"
-	case len(in.Title) > maxTitle:
-		return "too_long", "title"
 	case len(in.Description) > maxText:
 		return "too_long", "description"
 	case in.Capacity < 0 || in.Capacity > 100000:
@@ -378,12 +409,8 @@ func (h *handler) apiOrganiseCreateProcess(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	var in processInput
-	if !h.decodeBody(w, r, &in) {
-		return
-	}
 	p := &deliberation.Process{}
-	if code, field := in.apply(p); code != "" {
-		h.fieldError(w, r, code, field)
+	if !decodeApply(h, w, r, &in, p) {
 		return
 	}
 	p.Slug = slugify(in.Slug)
@@ -407,20 +434,12 @@ func (h *handler) apiOrganiseCreateProcess(w http.ResponseWriter, r *http.Reques
 
 // apiOrganiseUpdateProcess saves a process's settings.
 func (h *handler) apiOrganiseUpdateProcess(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	_, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}
 	var in processInput
-	if !h.decodeBody(w, r, &in) {
-		return
-	}
-	if code, field := in.apply(p); code != "" {
-		h.fieldError(w, r, code, field)
+	if !decodeApply(h, w, r, &in, p) {
 		return
 	}
 	if err := deliberation.UpdateProcess(r.Context(), h.db, p); err != nil {
@@ -463,13 +482,10 @@ type themeInput struct {
 }
 
 func (in *themeInput) apply(t *deliberation.Theme) (code, field string) {
-	in.Title = strings.TrimSpace(in.Title)
-	switch {
-	case in.Title == "":
-		return "empty", "title"
-	case len(in.Title) > maxTitle:
-		return "too_long", "title"
-	case len(in.Why) > maxText:
+	if code := titleRefusal(&in.Title); code != "" {
+		return code, "title"
+	}
+	if len(in.Why) > maxText {
 		return "too_long", "why"
 	}
 	t.Title, t.Why = in.Title, strings.TrimSpace(in.Why)
@@ -481,27 +497,22 @@ func (in *themeInput) apply(t *deliberation.Theme) (code, field string) {
 
 // apiOrganiseCreateTheme adds a theme at the end of a process's list.
 func (h *handler) apiOrganiseCreateTheme(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	_, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}
 	var in themeInput
-	if !h.decodeBody(w, r, &in) {
+	t := &deliberation.Theme{ProcessID: p.ID}
+	if !decodeApply(h, w, r, &in, t) {
 		return
 	}
-	existing, err := deliberation.ListThemes(r.Context(), h.db, p.ID)
-	if err != nil {
-		h.storeError(w, r, err)
-		return
-	}
-	t := &deliberation.Theme{ProcessID: p.ID, Position: len(existing) + 1}
-	if code, field := in.apply(t); code != "" {
-		h.fieldError(w, r, code, field)
-		return
+	if t.Position == 0 { // none asked for: the end of the list
+		existing, err := deliberation.ListThemes(r.Context(), h.db, p.ID)
+		if err != nil {
+			h.storeError(w, r, err)
+			return
+		}
+		t.Position = len(existing) + 1
 	}
 	if err := deliberation.CreateTheme(r.Context(), h.db, t); err != nil {
 		h.storeError(w, r, err)
@@ -512,30 +523,12 @@ func (h *handler) apiOrganiseCreateTheme(w http.ResponseWriter, r *http.Request)
 
 // apiOrganiseUpdateTheme saves a theme.
 func (h *handler) apiOrganiseUpdateTheme(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	id, ok := pathID(r, "id")
+	_, t, ok := organised(h, w, r, deliberation.GetTheme, func(t *deliberation.Theme) *int64 { return &t.ProcessID })
 	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return
-	}
-	t, err := deliberation.GetTheme(r.Context(), h.db, id)
-	if err != nil {
-		h.storeError(w, r, err)
-		return
-	}
-	if !mayOrganise(me, t.ProcessID) {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	var in themeInput
-	if !h.decodeBody(w, r, &in) {
-		return
-	}
-	if code, field := in.apply(t); code != "" {
-		h.fieldError(w, r, code, field)
+	if !decodeApply(h, w, r, &in, t) {
 		return
 	}
 	if err := deliberation.UpdateTheme(r.Context(), h.db, t); err != nil {

@@ -35,12 +35,10 @@ const maxAgendaItems = 40
 
 // apply checks the input and copies it onto w; themes are the process's.
 func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.Theme) (agenda []deliberation.AgendaItem, code, field string) {
-	in.Title = strings.TrimSpace(in.Title)
+	if code := titleRefusal(&in.Title); code != "" {
+		return nil, code, "title"
+	}
 	switch {
-	case in.Title == "":
-		return nil, "empty", "title"
-	case len(in.Title) > maxTitle:
-		return nil, "too_long", "title"
 	case len(in.Place) > maxTitle:
 		return nil, "too_long", "place"
 	case in.Capacity < 0 || in.Capacity > 100000:
@@ -94,11 +92,7 @@ func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.T
 
 // apiOrganiseCreateWorkshop adds a session to a process, with its agenda.
 func (h *handler) apiOrganiseCreateWorkshop(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	_, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}
@@ -107,11 +101,7 @@ func (h *handler) apiOrganiseCreateWorkshop(w http.ResponseWriter, r *http.Reque
 
 // apiOrganiseUpdateWorkshop saves a session and replaces its agenda.
 func (h *handler) apiOrganiseUpdateWorkshop(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	ws, ok := h.organisedWorkshop(w, r, me)
+	_, ws, ok := h.organiserAndWorkshop(w, r)
 	if !ok {
 		return
 	}
@@ -160,9 +150,26 @@ func (h *handler) saveWorkshop(w http.ResponseWriter, r *http.Request, processID
 	h.writeJSON(w, status, map[string]any{"workshop": workshopJSONOf(h.lang(r), ws, items, nil)})
 }
 
-// organisedWorkshop loads the workshop named by {id} and checks that me may set it up.
-func (h *handler) organisedWorkshop(w http.ResponseWriter, r *http.Request, me *deliberation.Participant) (*deliberation.Workshop, bool) {
-	return organised(h, w, r, me, "id", deliberation.GetWorkshop, func(ws *deliberation.Workshop) int64 { return ws.ProcessID })
+// organiserAndWorkshop returns the signed-in organiser and the workshop {id} they may set up,
+// or answers as organised does.
+func (h *handler) organiserAndWorkshop(w http.ResponseWriter, r *http.Request) (*deliberation.Participant, *deliberation.Workshop, bool) {
+	return organised(h, w, r, deliberation.GetWorkshop, func(ws *deliberation.Workshop) *int64 { return &ws.ProcessID })
+}
+
+// workshopAndParticipant serves the routes on one person in one session
+// (/api/organise/workshops/{id}/…/{participant}): it returns the workshop an organiser may set
+// up and the participant's id, or answers (as organised does, or 404) and returns false.
+func (h *handler) workshopAndParticipant(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, int64, bool) {
+	_, ws, ok := h.organiserAndWorkshop(w, r)
+	if !ok {
+		return nil, 0, false
+	}
+	pid, ok := pathID(r, "participant")
+	if !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return nil, 0, false
+	}
+	return ws, pid, true
 }
 
 // --- people ----------------------------------------------------------------------------------
@@ -221,11 +228,7 @@ type personInput struct {
 // apiOrganiseInvite adds a person to a process, registers them in the chosen sessions and
 // returns their personal link, which the organiser hands out (on paper, by message…).
 func (h *handler) apiOrganiseInvite(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	me, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}
@@ -332,25 +335,15 @@ type linkInput struct {
 // apiOrganiseNewLink makes a new personal link for a person (lost card, new phone) and revokes
 // the earlier ones.
 func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	ctx := r.Context()
-	id, ok := pathID(r, "id")
+	_, who, ok := h.organiserAndPerson(w, r)
 	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
 		return
 	}
-	who, err := deliberation.GetParticipant(ctx, h.db, id)
-	if err != nil {
-		h.storeError(w, r, err)
-		return
-	}
-	if who.ProcessID == nil || !mayOrganise(me, *who.ProcessID) || who.ErasedAt != nil {
+	if who.ErasedAt != nil {
 		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
+	ctx := r.Context()
 	var in linkInput
 	if !h.decodeBody(w, r, &in) {
 		return
@@ -363,7 +356,7 @@ func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var token string
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// A new link is asked for when the old one was lost or taken: whoever holds it, or a
 		// browser signed in with it, loses access now.
 		if err := deliberation.RevokeInvitations(ctx, tx, who.ID); err != nil {
@@ -388,17 +381,8 @@ func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
 
 // apiOrganiseAppoint makes a person a moderator of one session (PUT) or takes it back (DELETE).
 func (h *handler) apiOrganiseAppoint(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	ws, ok := h.organisedWorkshop(w, r, me)
+	ws, pid, ok := h.workshopAndParticipant(w, r)
 	if !ok {
-		return
-	}
-	pid, ok := pathID(r, "participant")
-	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
 		return
 	}
 	ctx := r.Context()

@@ -13,28 +13,9 @@ import (
 // invitation again, erase a person or every person of a process. Same rules as the rest of
 // the organiser API: an organiser session, and the CSRF header on every change.
 
-// registrationTarget loads the workshop {id} and the participant {participant} of a
-// registration route, checking that me may organise it.
-func (h *handler) registrationTarget(w http.ResponseWriter, r *http.Request, me *deliberation.Participant) (*deliberation.Workshop, int64, bool) {
-	ws, ok := h.organisedWorkshop(w, r, me)
-	if !ok {
-		return nil, 0, false
-	}
-	pid, ok := pathID(r, "participant")
-	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return nil, 0, false
-	}
-	return ws, pid, true
-}
-
 // apiOrganiseCancel gives up a person's place on their behalf (they phoned, they are ill).
 func (h *handler) apiOrganiseCancel(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	ws, pid, ok := h.registrationTarget(w, r, me)
+	ws, pid, ok := h.workshopAndParticipant(w, r)
 	if !ok {
 		return
 	}
@@ -55,11 +36,7 @@ type checkInInput struct {
 
 // apiOrganiseCheckIn marks a person present in a session, or takes it back.
 func (h *handler) apiOrganiseCheckIn(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	ws, pid, ok := h.registrationTarget(w, r, me)
+	ws, pid, ok := h.workshopAndParticipant(w, r)
 	if !ok {
 		return
 	}
@@ -84,32 +61,15 @@ func (h *handler) apiOrganiseCheckIn(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// organisedPerson loads the participant {id} of a process me may organise.
-func (h *handler) organisedPerson(w http.ResponseWriter, r *http.Request, me *deliberation.Participant) (*deliberation.Participant, bool) {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return nil, false
-	}
-	who, err := deliberation.GetParticipant(r.Context(), h.db, id)
-	if err != nil {
-		h.storeError(w, r, err)
-		return nil, false
-	}
-	if who.ProcessID == nil || !mayOrganise(me, *who.ProcessID) {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
-		return nil, false
-	}
-	return who, true
+// organiserAndPerson returns the signed-in organiser and the participant {id} of a process
+// they may set up, or answers as organised does.
+func (h *handler) organiserAndPerson(w http.ResponseWriter, r *http.Request) (me, who *deliberation.Participant, ok bool) {
+	return organised(h, w, r, deliberation.GetParticipant, func(p *deliberation.Participant) *int64 { return p.ProcessID })
 }
 
 // apiOrganiseSendInvitation emails a person a fresh personal link.
 func (h *handler) apiOrganiseSendInvitation(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	who, ok := h.organisedPerson(w, r, me)
+	_, who, ok := h.organiserAndPerson(w, r)
 	if !ok {
 		return
 	}
@@ -140,11 +100,7 @@ func (h *handler) apiOrganiseSendInvitation(w http.ResponseWriter, r *http.Reque
 // apiOrganiseErasePerson erases a person's personal data (deliberation.ErasePerson) and
 // closes their live connections at once, so that their phone stops showing the room.
 func (h *handler) apiOrganiseErasePerson(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	who, ok := h.organisedPerson(w, r, me)
+	me, who, ok := h.organiserAndPerson(w, r)
 	if !ok {
 		return
 	}
@@ -170,11 +126,7 @@ type eraseProcessInput struct {
 // apiOrganiseEraseProcess erases the personal data of every person of a process. The
 // organiser types the process's address name to confirm: this cannot be undone.
 func (h *handler) apiOrganiseEraseProcess(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	_, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}

@@ -67,17 +67,9 @@ func call(t *testing.T, c *http.Client, method, u, csrf string, in, out any, hea
 	if csrf != "" {
 		req.Header.Set("X-CSRF-Token", csrf)
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := doBody(t, c, req, header...)
 	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
+		if err := json.Unmarshal([]byte(raw), out); err != nil {
 			t.Fatalf("%s %s: decode %q: %v", method, u, raw, err)
 		}
 	}

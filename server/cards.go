@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -22,24 +21,12 @@ import (
 // organiserOf checks, for an HTML or file route, that the signed-in person organises the
 // process; it answers and returns false when not.
 func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID int64) bool {
-	lang := h.lang(r)
-	p, err := h.currentParticipant(r)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return false
-	}
+	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
 	if p == nil {
-		h.writeMessage(w, r, http.StatusUnauthorized, message{
-			Heading: h.catalog.T(lang, "ui.signin.needed.title"), Body: h.catalog.T(lang, "ui.organise.signin"),
-			Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
 		return false
 	}
 	if !mayOrganise(p, processID) {
-		h.writeMessage(w, r, http.StatusForbidden, message{
-			Heading: h.catalog.T(lang, "ui.forbidden.title"), Body: h.catalog.T(lang, "ui.organise.forbidden"),
-			Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
+		h.forbidden(w, r, "ui.organise.forbidden")
 		return false
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -76,12 +63,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proc, err := deliberation.GetProcess(ctx, h.db, id)
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	if h.loadFailed(w, r, err, h.notFound) {
 		return
 	}
 	if !h.organiserOf(w, r, proc.ID) {

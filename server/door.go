@@ -52,7 +52,6 @@ type walkinForm struct {
 // doorWorkshop loads the workshop of {id} and checks that the signed-in person may keep its
 // door. It answers and returns nil when they may not.
 func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, *deliberation.Participant) {
-	lang := h.lang(r)
 	id, ok := pathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
@@ -72,14 +71,27 @@ func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliber
 		return nil, nil
 	}
 	if !acc.Moderate {
-		h.writeMessage(w, r, http.StatusForbidden, message{
-			Heading: h.catalog.T(lang, "ui.forbidden.title"), Body: h.catalog.T(lang, "ui.forbidden.body"),
-			Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
+		h.forbidden(w, r, "ui.forbidden.body")
 		return nil, nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return ws, p
+}
+
+// doorForm serves a form posted at the door of a session (see doorWorkshop): it checks the
+// form's token and returns the workshop and the address of its door page. Otherwise it has
+// answered and returns nil.
+func (h *handler) doorForm(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, string) {
+	ws, _ := h.doorWorkshop(w, r)
+	if ws == nil {
+		return nil, ""
+	}
+	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
+	if r.ParseForm() != nil || !h.checkSessionForm(r) {
+		h.refuseForm(w, r, back)
+		return nil, ""
+	}
+	return ws, back
 }
 
 // doorPageHandler is GET /w/{id}/door?q=….
@@ -146,13 +158,8 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 // doorCheckIn checks a person in (or takes it back): POST /w/{id}/door/checkin with
 // participant, and undo or admit (give a place to someone waiting or not registered).
 func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
-	ws, _ := h.doorWorkshop(w, r)
+	ws, back := h.doorForm(w, r)
 	if ws == nil {
-		return
-	}
-	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
-	if r.ParseForm() != nil || !h.checkSessionForm(r) {
-		h.refuseForm(w, r, back)
 		return
 	}
 	pid, err := strconv.ParseInt(r.PostFormValue("participant"), 10, 64)
@@ -320,15 +327,11 @@ type walkinPage struct {
 // confirmed place (outside capacity: the moderator decides), are checked in, and receive a
 // personal link that lands in this session.
 func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
-	ws, _ := h.doorWorkshop(w, r)
+	ws, _ := h.doorForm(w, r)
 	if ws == nil {
 		return
 	}
 	lang := h.lang(r)
-	if r.ParseForm() != nil || !h.checkSessionForm(r) {
-		h.refuseForm(w, r, "/w/"+strconv.FormatInt(ws.ID, 10)+"/door")
-		return
-	}
 	clean := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	in := walkinForm{
 		DisplayName: clean(r.PostFormValue("displayName")), Organisation: clean(r.PostFormValue("organisation")),

@@ -73,12 +73,7 @@ func (h *handler) followUpPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID)
-	if isNotFound(err) {
-		h.notebookNotFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	if h.loadFailed(w, r, err, h.notebookNotFound) {
 		return
 	}
 	lang := h.lang(r)

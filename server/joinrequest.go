@@ -147,13 +147,8 @@ func (h *handler) settleJoinCookies(w http.ResponseWriter, r *http.Request, req 
 
 // doorJoin is POST /w/{id}/door/joins/{req} with participant (approve) or refuse=1.
 func (h *handler) doorJoin(w http.ResponseWriter, r *http.Request) {
-	ws, _ := h.doorWorkshop(w, r)
+	ws, back := h.doorForm(w, r)
 	if ws == nil {
-		return
-	}
-	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
-	if r.ParseForm() != nil || !h.checkSessionForm(r) {
-		h.refuseForm(w, r, back)
 		return
 	}
 	reqID, ok := pathID(r, "req")

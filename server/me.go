@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -104,12 +103,7 @@ func (h *handler) meCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	promoted, err := deliberation.Cancel(ctx, h.db, ws.ID, p.ID, h.now())
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	if h.loadFailed(w, r, err, h.notFound) {
 		return
 	}
 	if promoted != nil {

@@ -25,13 +25,27 @@ func (h *handler) notebookError(w http.ResponseWriter, r *http.Request, err erro
 	h.storeError(w, r, err)
 }
 
+// notebookEdit starts an editorial change of the notebook of process {id}: it returns the
+// signed-in organiser, the process they may set up and the id of what the path names (name:
+// "contribution", "theme"), and decodes the body into in. Otherwise it has answered (as
+// organised does, 404 or 400) and ok is false.
+func (h *handler) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any) (me *deliberation.Participant, p *deliberation.Process, id int64, ok bool) {
+	if me, p, ok = h.organiserAndProcess(w, r); !ok {
+		return nil, nil, 0, false
+	}
+	if id, ok = pathID(r, name); !ok {
+		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		return nil, nil, 0, false
+	}
+	if !h.decodeBody(w, r, in) {
+		return nil, nil, 0, false
+	}
+	return me, p, id, true
+}
+
 // apiNotebookDraft returns the draft, the editable items, the versions and the history.
 func (h *handler) apiNotebookDraft(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	_, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}
@@ -81,21 +95,9 @@ type itemInput struct {
 // apiNotebookItem rewords a contribution and/or leaves it out:
 // PUT /api/organise/processes/{id}/notebook/items/{contribution}.
 func (h *handler) apiNotebookItem(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
-	if !ok {
-		return
-	}
-	cid, ok := pathID(r, "contribution")
-	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return
-	}
 	var in itemInput
-	if !h.decodeBody(w, r, &in) {
+	me, p, cid, ok := h.notebookEdit(w, r, "contribution", &in)
+	if !ok {
 		return
 	}
 	now := h.now()
@@ -123,21 +125,9 @@ type themeTextsInput struct {
 // apiNotebookTheme saves a theme's introduction and conclusion:
 // PUT /api/organise/processes/{id}/notebook/themes/{theme}.
 func (h *handler) apiNotebookTheme(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
-	if !ok {
-		return
-	}
-	tid, ok := pathID(r, "theme")
-	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return
-	}
 	var in themeTextsInput
-	if !h.decodeBody(w, r, &in) {
+	me, p, tid, ok := h.notebookEdit(w, r, "theme", &in)
+	if !ok {
 		return
 	}
 	if err := notebook.SetThemeTexts(r.Context(), h.db, p.ID, me.ID, tid, in.Introduction, in.Conclusion, h.now()); err != nil {
@@ -155,21 +145,9 @@ type orderInput struct {
 // apiNotebookOrder places a theme's findings or recommendations by hand (an empty list goes
 // back to the computed order): PUT /api/organise/processes/{id}/notebook/themes/{theme}/order.
 func (h *handler) apiNotebookOrder(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
-	if !ok {
-		return
-	}
-	tid, ok := pathID(r, "theme")
-	if !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
-		return
-	}
 	var in orderInput
-	if !h.decodeBody(w, r, &in) {
+	me, p, tid, ok := h.notebookEdit(w, r, "theme", &in)
+	if !ok {
 		return
 	}
 	if err := notebook.Reorder(r.Context(), h.db, p.ID, me.ID, tid, deliberation.Kind(in.Kind), in.IDs, h.now()); err != nil {
@@ -185,11 +163,7 @@ type publishInput struct {
 
 // apiNotebookPublish publishes the next version: POST /api/organise/processes/{id}/notebook/versions.
 func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
-	me := h.organiser(w, r)
-	if me == nil {
-		return
-	}
-	p, ok := h.organisedProcess(w, r, me, "id")
+	me, p, ok := h.organiserAndProcess(w, r)
 	if !ok {
 		return
 	}

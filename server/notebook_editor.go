@@ -19,15 +19,8 @@ import (
 // organiserProcessPage checks that the signed-in person may organise the process of the path
 // and answers with a message page otherwise.
 func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (*deliberation.Participant, *deliberation.Process, bool) {
-	lang := h.lang(r)
-	me, err := h.currentParticipant(r)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return nil, nil, false
-	}
+	me := h.signedIn(w, r, "nb.ui.signin", "/", "nav.home")
 	if me == nil {
-		h.writeMessage(w, r, http.StatusUnauthorized, message{Heading: h.catalog.T(lang, "ui.signin.needed.title"),
-			Body: h.catalog.T(lang, "nb.ui.signin"), Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true})
 		return nil, nil, false
 	}
 	id, ok := pathID(r, "id")
@@ -41,12 +34,30 @@ func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (
 			h.writeInternalError(w, r, err)
 			return nil, nil, false
 		}
-		h.writeMessage(w, r, http.StatusForbidden, message{Heading: h.catalog.T(lang, "ui.forbidden.title"),
-			Body: h.catalog.T(lang, "nb.ui.forbidden"), Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true})
+		h.forbidden(w, r, "nb.ui.forbidden")
 		return nil, nil, false
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return me, p, true
+}
+
+// draftHTML compiles the draft notebook of the process of the path, for an organiser who may
+// set it up (organiserProcessPage), and renders it as HTML, both in the reader's language.
+// Otherwise it has answered and ok is false.
+func (h *handler) draftHTML(w http.ResponseWriter, r *http.Request) (p *deliberation.Process, nb *notebook.Notebook, html string, ok bool) {
+	if _, p, ok = h.organiserProcessPage(w, r); !ok {
+		return nil, nil, "", false
+	}
+	lang := h.lang(r)
+	nb, err := notebook.Compile(r.Context(), h.db, p.ID, h.notebookOptions(lang))
+	if err == nil {
+		html, err = notebook.RenderHTML(nb, h.notebookLabels(lang))
+	}
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return nil, nil, "", false
+	}
+	return p, nb, html, true
 }
 
 type editorItem struct {
@@ -174,19 +185,8 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 
 // notebookPreview shows the draft as it would be published: GET …/notebook/preview.
 func (h *handler) notebookPreview(w http.ResponseWriter, r *http.Request) {
-	_, p, ok := h.organiserProcessPage(w, r)
+	p, nb, html, ok := h.draftHTML(w, r)
 	if !ok {
-		return
-	}
-	lang := h.lang(r)
-	nb, err := notebook.Compile(r.Context(), h.db, p.ID, h.notebookOptions(lang))
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
-	html, err := notebook.RenderHTML(nb, h.notebookLabels(lang))
-	if err != nil {
-		h.writeInternalError(w, r, err)
 		return
 	}
 	base := fmt.Sprintf("/organise/processes/%d/notebook/draft/", p.ID)
@@ -199,22 +199,11 @@ func (h *handler) notebookPreview(w http.ResponseWriter, r *http.Request) {
 
 // notebookDraftFile renders one format of the draft: GET …/notebook/draft/{file}.
 func (h *handler) notebookDraftFile(w http.ResponseWriter, r *http.Request) {
-	_, p, ok := h.organiserProcessPage(w, r)
+	p, nb, html, ok := h.draftHTML(w, r)
 	if !ok {
 		return
 	}
-	lang := h.lang(r)
-	nb, err := notebook.Compile(r.Context(), h.db, p.ID, h.notebookOptions(lang))
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
-	labels := h.notebookLabels(lang)
-	html, err := notebook.RenderHTML(nb, labels)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
+	labels := h.notebookLabels(h.lang(r))
 	csv, err := notebook.RenderCSV(nb)
 	if err != nil {
 		h.writeInternalError(w, r, err)

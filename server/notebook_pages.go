@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -63,12 +62,7 @@ type notebookView struct {
 // publishedProcess finds the process of a public notebook URL, or answers 404.
 func (h *handler) publishedProcess(w http.ResponseWriter, r *http.Request) (*deliberation.Process, bool) {
 	p, err := deliberation.GetProcessBySlug(r.Context(), h.db, r.PathValue("slug"))
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notebookNotFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	if h.loadFailed(w, r, err, h.notebookNotFound) {
 		return nil, false
 	}
 	return p, true
@@ -81,38 +75,34 @@ func (h *handler) notebookNotFound(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// version loads the version named by the path ({n}, or the latest when there is none).
-func (h *handler) version(w http.ResponseWriter, r *http.Request, p *deliberation.Process) (*notebook.Version, bool) {
+// publishedVersion finds the process of a public notebook URL and the version the path names
+// ({n}, or the latest when there is none), or answers 404.
+func (h *handler) publishedVersion(w http.ResponseWriter, r *http.Request) (*deliberation.Process, *notebook.Version, bool) {
+	p, ok := h.publishedProcess(w, r)
+	if !ok {
+		return nil, nil, false
+	}
 	var v *notebook.Version
 	var err error
 	if s := r.PathValue("n"); s != "" {
 		n, perr := strconv.Atoi(s)
 		if perr != nil || n < 1 {
 			h.notebookNotFound(w, r)
-			return nil, false
+			return nil, nil, false
 		}
 		v, err = notebook.GetVersion(r.Context(), h.db, p.ID, n)
 	} else {
 		v, err = notebook.LatestVersion(r.Context(), h.db, p.ID)
 	}
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notebookNotFound(w, r)
-		return nil, false
+	if h.loadFailed(w, r, err, h.notebookNotFound) {
+		return nil, nil, false
 	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return nil, false
-	}
-	return v, true
+	return p, v, true
 }
 
 // notebookVersionPage shows a published version: GET /notebooks/{slug} and /notebooks/{slug}/v/{n}.
 func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.publishedProcess(w, r)
-	if !ok {
-		return
-	}
-	v, ok := h.version(w, r, p)
+	p, v, ok := h.publishedVersion(w, r)
 	if !ok {
 		return
 	}
@@ -173,11 +163,7 @@ func (h *handler) changeLines(lang string, changes []notebook.Change) []string {
 // notebookFile serves one format of a published version: GET /notebooks/{slug}/v/{n}/{file}.
 // The bytes are those stored at publication.
 func (h *handler) notebookFile(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.publishedProcess(w, r)
-	if !ok {
-		return
-	}
-	v, ok := h.version(w, r, p)
+	p, v, ok := h.publishedVersion(w, r)
 	if !ok {
 		return
 	}

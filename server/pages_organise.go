@@ -15,11 +15,7 @@ func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Role != deliberation.RoleOrganiser {
-		h.writeMessage(w, r, http.StatusForbidden, message{
-			Heading: h.catalog.T(lang, "ui.forbidden.title"),
-			Body:    h.catalog.T(lang, "ui.organise.forbidden"),
-			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
+		h.forbidden(w, r, "ui.organise.forbidden")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -64,11 +64,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		return
 	}
 	if !acc.View || (face == "moderator" && !acc.Moderate) {
-		h.writeMessage(w, r, http.StatusForbidden, message{
-			Heading: h.catalog.T(lang, "ui.forbidden.title"),
-			Body:    h.catalog.T(lang, "ui.forbidden.body"),
-			Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
-		})
+		h.forbidden(w, r, "ui.forbidden.body")
 		return
 	}
 	data := livePage{

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -41,12 +40,7 @@ type processView struct {
 // the registration form.
 func (h *handler) processPage(w http.ResponseWriter, r *http.Request) {
 	pv, err := h.loadProcessView(r, r.PathValue("slug"))
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	if h.loadFailed(w, r, err, h.notFound) {
 		return
 	}
 	h.renderProcess(w, r, pv, http.StatusOK)

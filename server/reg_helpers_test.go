@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	netmail "net/mail"
 	"net/url"
 	"regexp"
@@ -22,9 +20,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
-	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/mail"
-	"github.com/assises/assises/server"
 )
 
 // inbox is a real SMTP server on loopback that keeps what it receives.
@@ -125,23 +121,6 @@ func startInbox(t *testing.T) (*inbox, *mail.Sender) {
 	return in, mail.New(mail.Config{Addr: ln.Addr().String(), From: "Assises <assises@example.org>"})
 }
 
-// newMailSite is newSite with an email sender.
-func newMailSite(t *testing.T, db *bun.DB, sender *mail.Sender) *site {
-	t.Helper()
-	logs := &stack.Logs{}
-	s := &site{db: db, logs: logs}
-	var handler http.Handler
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(s.srv.Close)
-	u, _ := url.Parse(s.srv.URL)
-	h, err := server.New(server.Config{DB: db, PublicURL: u, Mail: sender, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = h
-	return s
-}
-
 // noInline fails the test when a page breaks the CSP: an inline script, style or handler.
 func noInline(t *testing.T, what, body string) {
 	t.Helper()
@@ -175,16 +154,7 @@ func postForm(t *testing.T, c *http.Client, u string, v url.Values, header ...st
 	t.Helper()
 	req, _ := http.NewRequest("POST", u, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return doBody(t, c, req, header...)
 }
 
 // regFixture is a process open for registration: two future sessions (the second with one

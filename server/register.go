@@ -168,12 +168,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
 	t := func(k string) string { return h.catalog.T(lang, k) }
 	pv, err := h.loadProcessView(r, r.PathValue("slug"))
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	if h.loadFailed(w, r, err, h.notFound) {
 		return
 	}
 	form := pv.Form

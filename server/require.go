@@ -30,16 +30,36 @@ func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link
 	return p
 }
 
+// forbidden explains that this page is not for the reader (bodyKey says why, in the catalog)
+// and offers the way home.
+func (h *handler) forbidden(w http.ResponseWriter, r *http.Request, bodyKey string) {
+	lang := h.lang(r)
+	h.writeMessage(w, r, http.StatusForbidden, message{
+		Heading: h.catalog.T(lang, "ui.forbidden.title"), Body: h.catalog.T(lang, bodyKey),
+		Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+	})
+}
+
 // workshopByID loads a workshop, or answers 404 (unknown id) or 500.
 func (h *handler) workshopByID(w http.ResponseWriter, r *http.Request, id int64) *deliberation.Workshop {
 	ws, err := deliberation.GetWorkshop(r.Context(), h.db, id)
-	if errors.Is(err, deliberation.ErrNotFound) {
-		h.notFound(w, r)
-		return nil
-	}
-	if err != nil {
-		h.writeInternalError(w, r, err)
+	if h.loadFailed(w, r, err, h.notFound) {
 		return nil
 	}
 	return ws
+}
+
+// loadFailed answers a failed load of what a page shows: with notFound (h.notFound, or a page's
+// own) when it does not exist, with the internal error page otherwise. It reports whether it
+// answered, that is whether err is not nil.
+func (h *handler) loadFailed(w http.ResponseWriter, r *http.Request, err error, notFound http.HandlerFunc) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, deliberation.ErrNotFound):
+		notFound(w, r)
+	default:
+		h.writeInternalError(w, r, err)
+	}
+	return true
 }

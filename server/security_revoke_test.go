@@ -64,15 +64,4 @@ func TestRevocationClosesSockets(t *testing.T) {
 	}
 }
 
-func doBody(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
-
 func jsonBody(s string) io.Reader { return strings.NewReader(s) }

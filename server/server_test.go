@@ -17,6 +17,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/mail"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -30,13 +31,19 @@ type site struct {
 // newSite serves the product (without live rooms) over a real database.
 func newSite(t *testing.T, db *bun.DB) *site {
 	t.Helper()
+	return newMailSite(t, db, nil)
+}
+
+// newMailSite is newSite with an email sender (nil for none).
+func newMailSite(t *testing.T, db *bun.DB, sender *mail.Sender) *site {
+	t.Helper()
 	logs := &stack.Logs{}
 	s := &site{db: db, logs: logs}
 	var handler http.Handler
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(s.srv.Close)
 	u, _ := url.Parse(s.srv.URL)
-	h, err := server.New(server.Config{DB: db, PublicURL: u, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	h, err := server.New(server.Config{DB: db, PublicURL: u, Mail: sender, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,19 +59,26 @@ func (s *site) client(t *testing.T) *http.Client {
 	}}
 }
 
-func get(t *testing.T, c *http.Client, u string, header ...string) (*http.Response, string) {
+// doBody sends req with the given header pairs (name, value, …) and returns the answer and its
+// body.
+func doBody(t *testing.T, c *http.Client, req *http.Request, header ...string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+func get(t *testing.T, c *http.Client, u string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	return doBody(t, c, req, header...)
 }
 
 func TestHealth(t *testing.T) {

@@ -1,52 +1,37 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/assises/assises/deliberation"
-	"github.com/assises/assises/storage"
 )
 
 // TestAdminInviteModerator: -moderator appoints the invited people moderators of the
 // workshop, which is how the load generator gets someone to open the phases.
 func TestAdminInviteModerator(t *testing.T) {
 	ctx := context.Background()
-	dsn := filepath.Join(t.TempDir(), "assises.db")
-	t.Setenv("DATABASE_URL", dsn)
-	t.Setenv("ASSISES_PUBLIC_URL", "https://assises.example.org")
-	if err := run(ctx, []string{"demo"}, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	dsn := operatorEnv(t)
+	runOK(t, "demo")
 	invite := func(args ...string) []string {
 		t.Helper()
-		var out bytes.Buffer
-		if err := run(ctx, append([]string{"admin", "invite", "-workshop", "2", "-count", "2"}, args...), &out, io.Discard); err != nil {
-			t.Fatal(err)
-		}
-		return strings.Fields(out.String())
+		return strings.Fields(runOK(t, append([]string{"admin", "invite", "-workshop", "2", "-count", "2"}, args...)...))
 	}
 	mods, plain := invite("-moderator"), invite()
 
-	db, err := storage.Open(ctx, dsn, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t, dsn)
 	e := deliberation.NewEngine(db, deliberation.EngineOptions{})
 	for _, tc := range []struct {
 		links []string
 		want  bool
 	}{{mods, true}, {plain, false}} {
 		for _, l := range tc.links {
-			inv, err := deliberation.RedeemInvitation(ctx, db, l[strings.LastIndex(l, "/")+1:], time.Now())
+			inv, err := deliberation.RedeemInvitation(ctx, db, linkToken(l), time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
