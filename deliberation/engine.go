@@ -129,8 +129,9 @@ func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq int64, wakeA
 // Execute applies a batch of commands in one transaction (group commit) and returns their
 // outcomes and events once committed. If the batch fails in the database (not a refusal:
 // those are outcomes), it is rolled back and each command is retried in a transaction of its
-// own, so that one bad command does not sink the others. It returns an error only when the
-// database cannot be used at all; then nothing it did may be acknowledged (what did commit is
+// own, so that one bad command does not sink the others. It returns an error (wrapping
+// storage.ErrUnavailable) only when the database cannot be used at all or the connection broke
+// under a command (see available); then nothing it did may be acknowledged (what did commit is
 // recorded, and resending the same command ids returns it).
 func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (Result, error) {
 	if len(cmds) == 0 {
@@ -155,7 +156,7 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 	for _, c := range cmds {
 		one, err := e.runBatch(ctx, workshop, []Command{c}, func(b *batch) error { return b.execute(c) })
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrNotFound) || !e.available(ctx) {
+			if ctx.Err() != nil || errors.Is(err, ErrNotFound) || !e.available(ctx, err) {
 				return Result{}, fmt.Errorf("deliberation: execute: %w: %w", storage.ErrUnavailable, err)
 			}
 			e.log.Error("deliberation: command failed in the database",
@@ -171,8 +172,14 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 	return all, nil
 }
 
-// available tells a database that is down from one that refused a statement.
-func (e *Engine) available(ctx context.Context) bool {
+// available tells a database that refused a statement (err is then the command's own: a
+// constraint, a bug) from one that is down or whose connection broke under err. The ping alone
+// cannot tell: after a restart of PostgreSQL the pool still holds dead connections, each failing
+// once, while a ping on a fresh one succeeds.
+func (e *Engine) available(ctx context.Context, err error) bool {
+	if connectionLost(err) {
+		return false
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return e.db.PingContext(ctx) == nil
