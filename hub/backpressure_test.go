@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,20 +93,89 @@ func TestSlowClientIsEvictedOthersKeepReceiving(t *testing.T) {
 	}
 }
 
-// fakeTransport counts writes instead of sending them.
+// fakeTransport records the frames written to it. Stalled, it is a socket whose peer does
+// not read: a non-blocking write takes nothing and a blocking one waits until the socket
+// is closed.
 type fakeTransport struct {
-	writes *atomic.Int64
-	closed atomic.Bool
+	frames  *atomic.Int64 // frames written, shared by the transports of a test
+	stalled bool
+	discard bool // count, do not keep (benchmarks)
+	mu      sync.Mutex
+	data    []byte // everything written, in order
+	closed  atomic.Bool
+	gate    chan struct{} // closed by Close
+	once    sync.Once
 }
 
-func (f *fakeTransport) WriteMessage(int, []byte) error { f.writes.Add(1); return nil }
-func (f *fakeTransport) WritePreparedMessage(*websocket.PreparedMessage) error {
-	f.writes.Add(1)
+func newFakeTransport(frames *atomic.Int64, stalled bool) *fakeTransport {
+	return &fakeTransport{frames: frames, stalled: stalled, gate: make(chan struct{})}
+}
+
+func (f *fakeTransport) nonBlocking() bool { return true }
+
+func (f *fakeTransport) writeNow(p []byte) (int, error) {
+	if f.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	if f.stalled {
+		return 0, nil
+	}
+	f.record(p)
+	return len(p), nil
+}
+
+func (f *fakeTransport) writeAll(p []byte, _ time.Time) error {
+	if f.stalled {
+		<-f.gate
+	}
+	if f.closed.Load() {
+		return net.ErrClosed
+	}
+	f.record(p)
 	return nil
 }
-func (f *fakeTransport) WriteControl(int, []byte, time.Time) error { return nil }
-func (f *fakeTransport) SetWriteDeadline(time.Time) error          { return nil }
-func (f *fakeTransport) Close() error                              { f.closed.Store(true); return nil }
+
+func (f *fakeTransport) record(p []byte) {
+	if !f.discard {
+		f.mu.Lock()
+		f.data = append(f.data, p...)
+		f.mu.Unlock()
+	}
+	f.frames.Add(countFrames(p))
+}
+
+func (f *fakeTransport) Close() error {
+	f.closed.Store(true)
+	f.once.Do(func() { close(f.gate) })
+	return nil
+}
+
+// messages parses what was written: the text messages' payloads, in order, and whether
+// a close frame ended the stream.
+func (f *fakeTransport) messages(t *testing.T) (msgs []srvMsg, closed bool) {
+	t.Helper()
+	f.mu.Lock()
+	data := bytes.Clone(f.data)
+	f.mu.Unlock()
+	for len(data) > 0 {
+		op, payload, rest, err := parseServerFrame(data)
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		data = rest
+		switch op {
+		case opText:
+			var m srvMsg
+			if err := json.Unmarshal(payload, &m); err != nil {
+				t.Fatalf("message %q: %v", payload, err)
+			}
+			msgs = append(msgs, m)
+		case opClose:
+			closed = true
+		}
+	}
+	return msgs, closed
+}
 
 // bareRoom is a room without goroutines: a test drives its methods directly and looks
 // at the members' queues.
@@ -124,8 +195,12 @@ func bareRoom(tb testing.TB, cfg func(*Config)) *room {
 }
 
 // addMember puts a connection with a fake transport in r, live.
-func addMember(r *room, v Viewer, writes *atomic.Int64) *member {
-	c := newConn(r.h, &fakeTransport{writes: writes}, v.Participant, "fr")
+func addMember(r *room, v Viewer, frames *atomic.Int64) *member {
+	return addMemberOn(r, v, newFakeTransport(frames, false))
+}
+
+func addMemberOn(r *room, v Viewer, ft *fakeTransport) *member {
+	c := newConn(r.h, ft, v.Participant, "fr")
 	m := &member{c: c, v: v}
 	r.members[c] = m
 	r.people[v.Participant] = append(r.people[v.Participant], m)
@@ -134,86 +209,89 @@ func addMember(r *room, v Viewer, writes *atomic.Int64) *member {
 
 func TestBackPressureDropsEphemeralThenEvicts(t *testing.T) {
 	r := bareRoom(t, func(c *Config) { c.SendQueue = 4 })
-	var writes atomic.Int64
-	slow := addMember(r, Viewer{Participant: 1}, &writes)
-	ok := addMember(r, Viewer{Participant: 2}, &writes)
-	drain := func() {
-		for len(ok.c.send) > 0 {
-			<-ok.c.send
-		}
-	}
+	var frames atomic.Int64
+	stalled := newFakeTransport(&frames, true)
+	slow := addMemberOn(r, Viewer{Participant: 1}, stalled)
+	ok := addMember(r, Viewer{Participant: 2}, &frames)
+	okWire := ok.c.wire.(*fakeTransport)
 	ev := func(seq int64) { // one commit of one event
 		r.deliver(delivery{events: []Event{{Seq: seq, Name: "e", Data: json.RawMessage(`{}`)}}})
 	}
+	queued := func(m *member) int { n, _ := m.c.queued(); return n }
 
-	ev(1)
-	ev(2) // slow's queue is half full
-	drain()
+	ev(1)              // the slow socket takes nothing: queued, and a writer waits on the socket
+	ev(2)              // slow's queue is half full
 	r.presence.mark(r) // arms a timer we do not wait for
 	r.presence.stop()
-	r.sendPresence() // ephemeral: dropped for slow, queued for ok
-	if got := len(slow.c.send); got != 2 {
+	r.sendPresence() // ephemeral: dropped for slow, written for ok
+	if got := queued(slow); got != 2 {
 		t.Fatalf("slow queue after presence: got %d, want 2 (presence dropped past half full)", got)
 	}
-	if got := len(ok.c.send); got != 1 {
-		t.Fatalf("ok queue after presence: got %d, want 1", got)
+	if msgs, _ := okWire.messages(t); len(msgs) != 3 || msgs[2].Type != "presence" || queued(ok) != 0 {
+		t.Fatalf("ok member: got %d messages (%+v) and %d queued, want events 1, 2 and presence written", len(msgs), msgs, queued(ok))
 	}
-	drain()
 	ev(3)
 	ev(4) // slow's queue is full, but events are never dropped
-	if got := len(slow.c.send); got != 4 {
+	if got := queued(slow); got != 4 {
 		t.Fatalf("slow queue: got %d, want 4", got)
 	}
-	drain()
 	ev(5) // no room left: evict
 	if r.members[slow.c] != nil {
 		t.Fatalf("slow member after a full queue: still in the room, want evicted")
 	}
-	if !slow.c.wire.(*fakeTransport).closed.Load() {
+	if !stalled.closed.Load() {
 		t.Errorf("slow socket: got open, want closed")
 	}
 	if code, _ := slow.c.closeInfo(); code != websocket.CloseTryAgainLater {
 		t.Errorf("slow close code: got %d, want %d", code, websocket.CloseTryAgainLater)
 	}
-	if r.members[ok.c] == nil || len(ok.c.send) != 1 {
-		t.Errorf("other member: got present %v with %d queued, want present with 1", r.members[ok.c] != nil, len(ok.c.send))
+	if r.members[ok.c] == nil {
+		t.Errorf("other member: got evicted, want present")
 	}
-	// The room closed send: the queue ends after what was already in it.
-	n := 0
-	for range slow.c.send {
-		n++
+	if got := eventSeqs(mustMessages(t, okWire)); !slices.Equal(got, seqRange(1, 5)) {
+		t.Errorf("other member's events: got %v, want 1..5", got)
 	}
-	if n != 4 {
-		t.Errorf("slow queue after eviction: got %d entries then closed, want 4", n)
+	// The writer that waited on the slow socket ends with it.
+	select {
+	case <-slow.c.writeDone:
+	case <-time.After(wait):
+		t.Fatal("slow connection's write side still running after the eviction")
 	}
+	if got := r.h.Stats().Evictions; got != 1 {
+		t.Errorf("evictions: got %d, want 1", got)
+	}
+}
+
+func mustMessages(t *testing.T, f *fakeTransport) []srvMsg {
+	t.Helper()
+	msgs, _ := f.messages(t)
+	return msgs
 }
 
 func TestPresenceOnlyWhenChanged(t *testing.T) {
 	r := bareRoom(t, nil)
-	var writes atomic.Int64
-	a := addMember(r, Viewer{Participant: 1, Role: "participant", Group: 5}, &writes)
-	addMember(r, Viewer{Participant: 1, Role: "participant", Group: 5}, &writes) // second tab
-	addMember(r, Viewer{Participant: 2, Role: "moderator", Moderator: true}, &writes)
+	var frames atomic.Int64
+	a := addMember(r, Viewer{Participant: 1, Role: "participant", Group: 5}, &frames)
+	addMember(r, Viewer{Participant: 1, Role: "participant", Group: 5}, &frames) // second tab
+	addMember(r, Viewer{Participant: 2, Role: "moderator", Moderator: true}, &frames)
+	wire := a.c.wire.(*fakeTransport)
 	r.sendPresence()
-	if got := len(a.c.send); got != 1 {
-		t.Fatalf("queue after the first presence: got %d, want 1", got)
-	}
-	ob := <-a.c.send
-	if !ob.ephemeral || ob.pm == nil {
-		t.Errorf("presence entry: got %+v, want an ephemeral prepared message", ob)
+	if got := len(mustMessages(t, wire)); got != 1 {
+		t.Fatalf("messages after the first presence: got %d, want 1", got)
 	}
 	f := r.presence.current()
 	if f.Online != 2 || f.ByRole["participant"] != 1 || f.ByRole["moderator"] != 1 || f.ByGroup["5"] != 1 {
 		t.Errorf("presence: got %+v, want 2 online (distinct people), 1 participant, 1 moderator, group 5: 1", f)
 	}
 	r.sendPresence()
-	if got := len(a.c.send); got != 0 {
-		t.Errorf("queue after an unchanged presence: got %d, want 0", got)
+	if got := len(mustMessages(t, wire)); got != 1 {
+		t.Errorf("messages after an unchanged presence: got %d, want still 1", got)
 	}
-	addMember(r, Viewer{Participant: 3, Role: "participant", Group: 6}, &writes)
+	addMember(r, Viewer{Participant: 3, Role: "participant", Group: 6}, &frames)
 	r.sendPresence()
-	if got := len(a.c.send); got != 1 {
-		t.Errorf("queue after a changed presence: got %d, want 1", got)
+	msgs := mustMessages(t, wire)
+	if len(msgs) != 2 || msgs[1].Type != "presence" || msgs[1].Online != 3 {
+		t.Errorf("messages after a changed presence: got %+v, want a second presence of 3", msgs)
 	}
 }
 

@@ -11,16 +11,17 @@ import (
 var fanoutConns = flag.Int("hub.fanout", 1000, "connections in BenchmarkFanout")
 
 // BenchmarkFanout measures one committed event reaching every connection of a room:
-// encoding once, queueing the prepared message to each member, and each write pump
-// handing it to its transport (a counter here, not a socket). One op = one event
+// encoding once, handing the frame to each member's outbox, which writes it to its
+// transport at once (a counter here, not a socket). One op = one event
 // delivered to all connections. Run: go test -run - -bench Fanout ./hub -hub.fanout 10000
 func BenchmarkFanout(b *testing.B) {
 	n := *fanoutConns
 	r := bareRoom(b, func(c *Config) { c.SendQueue = 256 })
 	var writes atomic.Int64
 	for i := range n {
-		m := addMember(r, Viewer{Participant: int64(i + 1), Role: "participant", Group: int64(i%10 + 1)}, &writes)
-		go m.c.writePump()
+		ft := newFakeTransport(&writes, false)
+		ft.discard = true
+		addMemberOn(r, Viewer{Participant: int64(i + 1), Role: "participant", Group: int64(i%10 + 1)}, ft)
 	}
 	data := json.RawMessage(`{"proposal":42,"tally":{"yes":120,"no":37,"abstain":5}}`)
 	b.ReportAllocs()

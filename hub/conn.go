@@ -1,6 +1,9 @@
 package hub
 
 import (
+	"bytes"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -8,73 +11,106 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// transport is the write side of a WebSocket: *websocket.Conn in production, a fake in
-// benchmarks. Only the write pump calls it, except Close, which is safe concurrently.
-type transport interface {
-	WriteMessage(messageType int, data []byte) error
-	WritePreparedMessage(pm *websocket.PreparedMessage) error
-	WriteControl(messageType int, data []byte, deadline time.Time) error
-	SetWriteDeadline(t time.Time) error
-	Close() error
-}
-
-// outbound is one entry of a connection's queue: a prepared message shared by many
-// connections (pm), or one of the kinds of more. It is kept to four words because every
-// connection's queue holds SendQueue of them from the start, used or not: with the seven
-// fields it had, the queues were most of the memory of 10,000 idle connections.
+// outbound is one entry of a connection's outbox: a frame shared by many connections
+// (wf), or one of the kinds of more. Four words.
 type outbound struct {
-	pm        *websocket.PreparedMessage // a broadcast frame shared by many connections, or nil
-	more      any                        // when pm is nil: preparedBatch, replayBatch, frame, rawFrame or controlMsg
-	ephemeral bool                       // may be dropped under pressure (presence, pong)
-	closing   bool                       // close the connection after writing this
+	wf   *wireFrame // a complete frame, encoded once for its audience, or nil
+	more any        // when wf is nil: wireBatch, replayBatch, frame or rawBytes
+	// ephemeral entries may be dropped under pressure (presence, pong, ping).
+	ephemeral bool
+	// closing (read side): close the connection once this and what is queued is written.
+	closing bool
+	// ctl: queued by the read side (or the pinger), counted against ctlQueue.
+	ctl bool
+	// partial: the rest of a frame of which some bytes are already on the wire; it is
+	// written whatever happens next, or the stream would be corrupt.
+	partial bool
 }
 
-// several reports whether the entry is more than one frame (a commit's events, a replay).
-func (ob outbound) several() bool {
+// bytesAsIs returns the entry's bytes when it is already one complete piece to write.
+func (ob outbound) bytesAsIs() ([]byte, bool) {
+	if ob.wf != nil {
+		return ob.wf.b, true
+	}
+	if b, ok := ob.more.(rawBytes); ok {
+		return b, true
+	}
+	return nil, false
+}
+
+// heavy entries are encoded by the writer goroutine, never by whoever queues them: a
+// snapshot or a replay is long to encode, and the room must not do it for its members.
+func (ob outbound) heavy() bool {
 	switch ob.more.(type) {
-	case preparedBatch, replayBatch:
+	case replayBatch, *snapshotFrame:
 		return true
 	}
 	return false
 }
 
-// preparedBatch is the events of one commit for one connection, in order: one queue slot.
-type preparedBatch []*websocket.PreparedMessage
+// wireBatch is the events of one commit for one connection, in order: one queue slot.
+type wireBatch []*wireFrame
 
 // replayBatch is caught-up events, in order: one queue slot for all of them.
 type replayBatch []Event
 
-// rawFrame is a text message encoded for one reader (a private event).
-type rawFrame []byte
+// rawBytes are bytes to write as they are: the rest of a frame a direct write began, a
+// control frame, a frame gorilla wrote from the read side.
+type rawBytes []byte
 
-// controlMsg is a control frame to write (a pong replying to the peer's ping).
-type controlMsg struct {
-	typ  int
-	data []byte
-}
-
-// ctlQueue bounds what the read pump queues by itself (pongs, hub-level refusals).
+// ctlQueue bounds what the read side queues by itself (pongs, hub-level refusals).
 const ctlQueue = 32
 
-// conn is one WebSocket. Ownership:
-//   - send is written and closed only by the room once the room accepted the join;
-//   - ctl is written only by the read pump and never closed;
-//   - quit may be closed by anyone (terminate), once; it makes the write pump stop soon;
-//   - only the write pump writes to the socket.
+// writeBatch bounds how many outbox entries one socket write gathers.
+const writeBatch = 32
+
+// batchFlushBytes: a writer writes out early past this, so that a long replay is several
+// writes, each with a fresh deadline, and never one huge buffer.
+const batchFlushBytes = 32 << 10
+
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+func getWriteBuf() *[]byte { return writeBufs.Get().(*[]byte) }
+
+func putWriteBuf(b *[]byte) {
+	if b != nil && cap(*b) <= 64<<10 { // do not keep what a rare burst grew
+		*b = (*b)[:0]
+		writeBufs.Put(b)
+	}
+}
+
+// conn is one WebSocket.
+//
+// Its write side is an outbox, not a goroutine. Whoever has something for the socket (the
+// room's fan-out, the read pump's pong or refusal, the pinger) takes the outbox's lock.
+// When the outbox is empty and nobody is writing, it becomes the writer itself and writes
+// the frame with a non-blocking write: in the common case (a tally to a member whose
+// socket has room) the frame is on the wire and no goroutine was woken. When the socket
+// is full, or someone is writing already, the entry waits in the outbox; a writer goroutine
+// exists only while there is a backlog, writes it with ordinary blocking writes under the
+// write deadline, and exits when the outbox is empty. An idle connection thus has one
+// goroutine, its read pump.
+//
+// Ownership: writing is true while exactly one goroutine (a direct writer or the writer
+// goroutine) owns the socket's write side; only it writes to the socket and removes
+// entries from the front of the outbox. Entries are added at the back, in the order they
+// were queued, under mu; bytes of two frames never interleave.
 type conn struct {
 	h           *Hub
 	wire        transport
-	batch       *batchConn // under wire when it is a real socket: several frames, one write
 	participant int64
 	lang        string
 	limiter     *connLimiter
+	shard       uint32 // spreads the room's direct writes over goroutines (flushOut)
+	tracked     bool   // registered with the hub: the write side's end is counted in connWG
 
-	send      chan outbound
-	ctl       chan outbound
-	quit      chan struct{}
+	quit      chan struct{} // closed by terminate
 	quitOnce  sync.Once
 	readDone  chan struct{} // closed when the read pump stopped reading; nil without one
-	writeDone chan struct{}
+	writeDone chan struct{} // closed when the write side is over (socket closed)
+	pinger    *time.Timer   // pings the peer every pingPeriod; nil without a read pump
+	ended     atomic.Bool
+	closeSent atomic.Bool // gorilla wrote a close frame from the read side
 
 	viewer  atomic.Pointer[Viewer] // set by the room, read by the read pump for commands
 	joined  atomic.Bool            // a room accepted (or refused) this connection's join
@@ -84,6 +120,18 @@ type conn struct {
 	mu        sync.Mutex
 	closeCode int
 	closeText string
+	// The outbox: a ring of n entries from head; nil when empty.
+	q       []outbound
+	head, n int
+	nRoom   int  // entries queued by the room (bounded by SendQueue)
+	nCtl    int  // entries queued by the read side (bounded by ctlQueue)
+	writing bool // someone owns the write side (see above)
+	full    bool // the room found the outbox full: it evicts, nothing more from it
+	// closeReq: the room let go (or the read side queued its last words): write what
+	// is queued, then the close frame. quitting: terminate: write only what must be
+	// written (read-side frames, the rest of a begun frame), then the close frame.
+	closeReq, quitting bool
+	done               bool // the close frame is going out or the socket failed: accept nothing
 
 	// Read pump only.
 	room          *room
@@ -96,8 +144,7 @@ func newConn(h *Hub, wire transport, participant int64, lang string) *conn {
 		wire:        wire,
 		participant: participant,
 		lang:        lang,
-		send:        make(chan outbound, h.cfg.SendQueue),
-		ctl:         make(chan outbound, ctlQueue),
+		shard:       uint32(h.connSeq.Add(1)),
 		quit:        make(chan struct{}),
 		writeDone:   make(chan struct{}),
 	}
@@ -121,17 +168,30 @@ func (c *conn) closeInfo() (int, string) {
 	return c.closeCode, c.closeText
 }
 
-// terminate asks the write pump to close the connection soon, without draining send.
+// terminate closes the connection soon, without writing what the room queued: what the
+// read side queued, then the close frame.
 func (c *conn) terminate(code int, text string) {
 	c.setClose(code, text)
 	c.quitOnce.Do(func() { close(c.quit) })
+	c.mu.Lock()
+	c.quitting = true
+	c.startWriterLocked()
+	c.mu.Unlock()
 }
 
 // abort closes the socket at once: a write stuck on a peer that does not read must not
-// hold the connection's goroutines for writeWait.
+// hold the connection for writeWait.
 func (c *conn) abort(code int, text string) {
 	c.terminate(code, text)
 	c.wire.Close()
+}
+
+// closeGraceful is the room letting go: what is queued is written, then the close frame.
+func (c *conn) closeGraceful() {
+	c.mu.Lock()
+	c.closeReq = true
+	c.startWriterLocked()
+	c.mu.Unlock()
 }
 
 func (c *conn) stopping() bool {
@@ -143,193 +203,391 @@ func (c *conn) stopping() bool {
 	}
 }
 
-// writePump is the only writer of the socket.
-func (c *conn) writePump() {
-	defer close(c.writeDone)
-	ticker := time.NewTicker(c.h.t.pingPeriod)
-	defer ticker.Stop()
-	for {
-		// A terminated connection must not first drain a long queue.
-		if c.stopping() {
-			c.finish()
-			return
-		}
-		select {
-		case <-c.quit:
-			c.finish()
-			return
-		case ob, ok := <-c.send:
-			if !ok { // the room let go of this connection: send what is queued, then close
-				c.finish()
-				return
-			}
-			ok, open := c.writeQueued(ob)
-			if !ok {
-				c.wire.Close()
-				return
-			}
-			if !open {
-				c.finish()
-				return
-			}
-		case ob := <-c.ctl:
-			if !c.write(ob) {
-				c.wire.Close()
-				return
-			}
-			if ob.closing {
-				c.finish()
-				return
-			}
-		case <-ticker.C:
-			err := c.wire.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.t.writeWait))
-			if err != nil {
-				c.wire.Close()
-				return
-			}
-		}
-	}
-}
-
-// writeBatch bounds how many queue entries one socket write gathers.
-const writeBatch = 32
-
-// writeQueued writes ob and what else is already queued (up to writeBatch entries) in one
-// socket write. ok is false when the socket is broken; open is false when the room closed
-// send meanwhile (everything it queued has then been written).
-func (c *conn) writeQueued(ob outbound) (ok, open bool) {
-	// A single frame alone in the queue (a tally to an idle member, the common case) is
-	// written as is: gathering it would only copy it.
-	if c.batch == nil || len(c.send) == 0 && !ob.several() {
-		return c.write(ob), true
-	}
-	c.batch.hold()
-	ok, open = c.write(ob), true
-gather:
-	for n := 1; ok && n < writeBatch; n++ {
-		select {
-		case next, more := <-c.send:
-			if !more {
-				open = false
-				break gather
-			}
-			ok = c.write(next)
-		default:
-			break gather
-		}
-	}
-	if c.batch.release() != nil {
-		ok = false
-	}
-	return ok, open
-}
-
-// write sends one queue entry; false means the socket is broken.
-func (c *conn) write(ob outbound) bool {
-	ww := c.h.t.writeWait
-	if err := c.wire.SetWriteDeadline(time.Now().Add(ww)); err != nil {
+// offer queues an entry of the room without blocking. Past half full, ephemeral entries
+// are dropped (true: nothing is wrong); when full, it reports false, and keeps refusing:
+// the caller evicts the connection, and nothing may go out after a gap.
+func (c *conn) offer(ob outbound) bool {
+	c.mu.Lock()
+	if c.full {
+		c.mu.Unlock()
 		return false
 	}
-	if ob.pm != nil {
-		return c.wire.WritePreparedMessage(ob.pm) == nil
-	}
-	switch m := ob.more.(type) {
-	case preparedBatch:
-		for i, pm := range m {
-			if i > 0 {
-				if err := c.wire.SetWriteDeadline(time.Now().Add(ww)); err != nil {
-					return false
-				}
-			}
-			if err := c.wire.WritePreparedMessage(pm); err != nil {
-				return false
-			}
-		}
+	if c.done || c.closeReq || c.quitting {
+		c.mu.Unlock() // the connection is closing: nothing more from the room goes out
 		return true
-	case frame:
-		return c.wire.WriteMessage(websocket.TextMessage, encodeFrame(m, c.h.nowMs())) == nil
-	case rawFrame:
-		return c.wire.WriteMessage(websocket.TextMessage, m) == nil
-	case controlMsg:
-		return c.wire.WriteControl(m.typ, m.data, time.Now().Add(ww)) == nil
-	case replayBatch:
-		for i := range m {
-			// A fresh deadline per event: a long catch-up is many messages, not one.
-			if err := c.wire.SetWriteDeadline(time.Now().Add(ww)); err != nil {
-				return false
-			}
-			b := encodeFrame(newEventFrame(&m[i]), c.h.nowMs())
-			if err := c.wire.WriteMessage(websocket.TextMessage, b); err != nil {
-				return false
-			}
-		}
 	}
+	limit := c.h.cfg.SendQueue
+	if ob.ephemeral && c.nRoom >= limit/2 {
+		c.mu.Unlock()
+		return true
+	}
+	if c.nRoom >= limit {
+		c.full = true
+		c.mu.Unlock()
+		return false
+	}
+	c.put(ob) // unlocks
 	return true
 }
 
-// finish says the last words (refusals and the error frame queued by the read pump),
-// sends the close frame, waits briefly for the peer's close so that its reply is not
-// lost to a reset, and closes the socket.
-func (c *conn) finish() {
-	defer c.wire.Close()
-	if !c.stopping() {
-		c.drainSend()
+// queueCtl queues a frame from the read side. Past half full, ephemeral frames are
+// dropped; when full, the peer sends faster than it reads its own refusals, and is cut.
+func (c *conn) queueCtl(ob outbound) bool {
+	ob.ctl = true
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return true
 	}
-	c.drainCtl()
-	code, text := c.closeInfo()
-	ww := c.h.t.writeWait
-	_ = c.wire.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(ww))
+	if ob.ephemeral && c.nCtl >= ctlQueue/2 {
+		c.mu.Unlock()
+		return true
+	}
+	if c.nCtl >= ctlQueue {
+		c.mu.Unlock()
+		c.terminate(websocket.ClosePolicyViolation, "rate limit")
+		return false
+	}
+	if ob.closing {
+		c.closeReq = true // these are the last words: the close frame follows them
+	}
+	c.put(ob)
+	return true
+}
+
+// queueRaw queues a frame gorilla wrote by itself from the read side (see sockConn).
+func (c *conn) queueRaw(p []byte) {
+	if len(p) > 0 && int(p[0]&0x0f) == opClose {
+		c.closeSent.Store(true)
+	}
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
+	c.put(outbound{more: rawBytes(bytes.Clone(p)), ctl: true})
+}
+
+// ping is the pinger's: a ping frame every pingPeriod, so that the peer's pong keeps the
+// read deadline of a quiet connection alive. One timer per connection, no goroutine
+// between pings.
+func (c *conn) ping() {
+	c.mu.Lock()
+	if c.done || c.closeReq || c.quitting {
+		c.mu.Unlock()
+		return
+	}
+	if c.nCtl >= ctlQueue/2 {
+		c.mu.Unlock() // backed up: the last pings have not gone out yet
+	} else {
+		c.put(outbound{more: rawBytes(pingFrame), ctl: true, ephemeral: true})
+	}
+	c.pinger.Reset(c.h.t.pingPeriod)
+}
+
+// startPinger arms the pinger; the write side's end stops it.
+func (c *conn) startPinger() {
+	// Armed only once c.pinger is set: ping uses it.
+	c.pinger = time.AfterFunc(time.Hour, c.ping)
+	c.pinger.Reset(c.h.t.pingPeriod)
+}
+
+// put adds ob, or writes it at once when the outbox is empty and nobody is writing.
+// Called with mu held; returns with it released.
+func (c *conn) put(ob outbound) {
+	if !c.writing && c.n == 0 && !c.quitting && c.wire.nonBlocking() && !ob.heavy() {
+		c.writing = true
+		c.mu.Unlock()
+		c.writeDirect(ob)
+		return
+	}
+	c.pushLocked(ob, false)
+	c.startWriterLocked()
+	c.mu.Unlock()
+}
+
+// writeDirect is the fast path: the caller owns the write side and the outbox is empty.
+func (c *conn) writeDirect(ob outbound) {
+	b, ok := ob.bytesAsIs()
+	var buf *[]byte
+	if !ok {
+		buf = getWriteBuf()
+		b = c.appendEntry((*buf)[:0], ob, c.h.nowMs())
+	}
+	n, err := c.wire.writeNow(b)
+	if err != nil {
+		putWriteBuf(buf)
+		c.broken()
+		return
+	}
+	c.mu.Lock()
+	if n > 0 && n < len(b) {
+		c.h.stats.partial.Add(1)
+	}
+	if n < len(b) {
+		// The socket is full: the rest goes first, before anything queued meanwhile.
+		c.pushLocked(outbound{more: rawBytes(bytes.Clone(b[n:])), ctl: ob.ctl, partial: n > 0,
+			ephemeral: ob.ephemeral && n == 0}, true)
+	}
+	if c.n == 0 && !c.closeReq && !c.quitting {
+		c.writing = false // done: nobody was woken
+	} else {
+		c.spawnWriterLocked()
+	}
+	c.mu.Unlock()
+	putWriteBuf(buf)
+}
+
+// startWriterLocked makes sure someone will write what is queued (and close, if asked).
+func (c *conn) startWriterLocked() {
+	if c.writing || c.done {
+		return // the owner sees the new entries (or the end) before it lets go
+	}
+	c.writing = true
+	c.spawnWriterLocked()
+}
+
+func (c *conn) spawnWriterLocked() { go c.writer() }
+
+// pushLocked adds ob at the back of the outbox (at the front: the rest of a direct write).
+func (c *conn) pushLocked(ob outbound, front bool) {
+	if c.n == len(c.q) {
+		q := make([]outbound, max(4, 2*len(c.q)))
+		for i := range c.n {
+			q[i] = c.q[(c.head+i)%len(c.q)]
+		}
+		c.q, c.head = q, 0
+	}
+	if front {
+		c.head = (c.head - 1 + len(c.q)) % len(c.q)
+		c.q[c.head] = ob
+	} else {
+		c.q[(c.head+c.n)%len(c.q)] = ob
+	}
+	c.n++
+	if ob.ctl {
+		c.nCtl++
+	} else {
+		c.nRoom++
+	}
+}
+
+// peekLocked copies up to len(dst) entries from the front; they stay in the outbox (and
+// count against its bounds) until popLocked, after they are written.
+func (c *conn) peekLocked(dst []outbound) int {
+	k := min(c.n, len(dst))
+	for i := range k {
+		dst[i] = c.q[(c.head+i)%len(c.q)]
+	}
+	return k
+}
+
+func (c *conn) popLocked(k int) {
+	for range k {
+		ob := c.q[c.head]
+		c.q[c.head] = outbound{}
+		c.head = (c.head + 1) % len(c.q)
+		c.n--
+		if ob.ctl {
+			c.nCtl--
+		} else {
+			c.nRoom--
+		}
+	}
+	if c.n == 0 {
+		c.q, c.head = nil, 0 // an idle connection holds no queue
+	}
+}
+
+// purgeLocked keeps what a terminated connection still writes: the rest of a begun
+// frame, and what the read side queued (refusals, its error frame), ephemeral excepted.
+func (c *conn) purgeLocked() {
+	kept := 0
+	for i := range c.n {
+		ob := c.q[(c.head+i)%len(c.q)]
+		if ob.partial || ob.ctl && !ob.ephemeral {
+			c.q[(c.head+kept)%len(c.q)] = ob
+			kept++
+		} else if ob.ctl {
+			c.nCtl--
+		} else {
+			c.nRoom--
+		}
+	}
+	for i := kept; i < c.n; i++ {
+		c.q[(c.head+i)%len(c.q)] = outbound{}
+	}
+	c.n = kept
+	if c.n == 0 {
+		c.q, c.head = nil, 0
+	}
+}
+
+// writer drains the outbox with blocking writes, then exits; it owns the write side
+// from start to end. After the last entry of a closing connection it says goodbye.
+func (c *conn) writer() {
+	defer func() {
+		if p := recover(); p != nil {
+			c.h.log.Error("hub: panic in a connection, closing it", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			c.broken()
+		}
+	}()
+	var batch [writeBatch]outbound
+	for {
+		c.mu.Lock()
+		if c.quitting {
+			c.purgeLocked()
+		}
+		k := c.peekLocked(batch[:])
+		if k == 0 {
+			if c.closeReq || c.quitting {
+				c.done = true
+				c.mu.Unlock()
+				c.finish()
+				return
+			}
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		err := c.writeOut(batch[:k])
+		clear(batch[:k])
+		c.mu.Lock()
+		c.popLocked(k)
+		c.mu.Unlock()
+		if err != nil {
+			c.broken()
+			return
+		}
+	}
+}
+
+// writeOut writes entries, gathered into as few socket writes as possible.
+func (c *conn) writeOut(es []outbound) error {
+	if len(es) == 1 {
+		// A single piece (a tally the socket had no room for) is written as is:
+		// gathering it would only copy it.
+		if b, ok := es[0].bytesAsIs(); ok {
+			return c.wire.writeAll(b, time.Now().Add(c.h.t.writeWait))
+		}
+	}
+	buf := getWriteBuf()
+	b, err := c.gather((*buf)[:0], es)
+	*buf = b
+	putWriteBuf(buf)
+	return err
+}
+
+// gather encodes es into b and writes it, early whenever b grows past batchFlushBytes.
+func (c *conn) gather(b []byte, es []outbound) ([]byte, error) {
+	now := c.h.nowMs()
+	var err error
+	for _, ob := range es {
+		if evs, ok := ob.more.(replayBatch); ok {
+			// A long catch-up is many writes, each with a fresh deadline.
+			for i := range evs {
+				b = appendServerFrame(b, opText, encodeFrame(newEventFrame(&evs[i]), now))
+				if len(b) >= batchFlushBytes {
+					if b, err = c.flushBuf(b); err != nil {
+						return b, err
+					}
+				}
+			}
+			continue
+		}
+		b = c.appendEntry(b, ob, now)
+		if len(b) >= batchFlushBytes {
+			if b, err = c.flushBuf(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return c.flushBuf(b)
+}
+
+func (c *conn) flushBuf(b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return b, nil
+	}
+	return b[:0], c.wire.writeAll(b, time.Now().Add(c.h.t.writeWait))
+}
+
+// appendEntry appends the frames of ob. Per-connection frames take their serverTime now,
+// when they are encoded, so that the client's clock estimate is fresh.
+func (c *conn) appendEntry(b []byte, ob outbound, now int64) []byte {
+	if ob.wf != nil {
+		return append(b, ob.wf.b...)
+	}
+	switch m := ob.more.(type) {
+	case wireBatch:
+		for _, wf := range m {
+			b = append(b, wf.b...)
+		}
+	case rawBytes:
+		b = append(b, m...)
+	case *pongFrame:
+		// Encoded by hand: the read pump writes pongs itself, and encoding/json would
+		// deepen its stack for good (see conn.handle).
+		b = appendPong(b, now)
+	case frame:
+		b = appendServerFrame(b, opText, encodeFrame(m, now))
+	case replayBatch:
+		for i := range m {
+			b = appendServerFrame(b, opText, encodeFrame(newEventFrame(&m[i]), now))
+		}
+	}
+	return b
+}
+
+// finish says goodbye: the close frame (unless gorilla already sent one), a short wait
+// for the peer's close so that its reply is not lost to a reset, and the socket closed.
+// The caller owns the write side and has set done.
+func (c *conn) finish() {
+	if !c.closeSent.Load() {
+		code, text := c.closeInfo()
+		_ = c.wire.writeAll(closeFrame(code, text), time.Now().Add(c.h.t.writeWait))
+	}
 	if c.readDone != nil {
 		t := time.NewTimer(c.h.t.closeGrace)
-		defer t.Stop()
 		select {
 		case <-c.readDone:
 		case <-t.C:
 		}
+		t.Stop()
+	}
+	c.wire.Close()
+	c.end()
+}
+
+// broken ends the write side of a socket that failed: closed at once, nothing more
+// written. The caller owns the write side.
+func (c *conn) broken() {
+	c.wire.Close()
+	c.end()
+}
+
+// end records that the write side is over, once.
+func (c *conn) end() {
+	if !c.ended.CompareAndSwap(false, true) {
+		return
+	}
+	c.mu.Lock()
+	c.done, c.writing = true, true
+	c.q, c.head, c.n, c.nRoom, c.nCtl = nil, 0, 0, 0, 0
+	c.mu.Unlock()
+	if c.pinger != nil {
+		c.pinger.Stop()
+	}
+	close(c.writeDone)
+	if c.tracked {
+		c.h.connWG.Done()
 	}
 }
 
-// drainSend writes what the room queued before closing send (acks during a shutdown).
-func (c *conn) drainSend() {
-	for {
-		select {
-		case ob, ok := <-c.send:
-			if !ok || !c.write(ob) {
-				return
-			}
-		default:
-			return // send is still open: the room did not close it, quit did
-		}
-	}
-}
-
-func (c *conn) drainCtl() {
-	for {
-		select {
-		case ob := <-c.ctl:
-			if ob.ephemeral {
-				continue
-			}
-			if !c.write(ob) || ob.closing {
-				return
-			}
-		default:
-			return
-		}
-	}
-}
-
-// queueCtl queues a frame from the read pump. Past half full, ephemeral frames are
-// dropped; when full, the peer sends faster than it reads its own refusals, and is cut.
-func (c *conn) queueCtl(ob outbound) bool {
-	if ob.ephemeral && len(c.ctl) >= cap(c.ctl)/2 {
-		return true
-	}
-	select {
-	case c.ctl <- ob:
-		return true
-	default:
-		c.terminate(websocket.ClosePolicyViolation, "rate limit")
-		return false
-	}
+// queued is how many entries wait in the outbox (tests).
+func (c *conn) queued() (room, ctl int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nRoom, c.nCtl
 }

@@ -18,14 +18,16 @@ func TestShutdownDeliversQueuedBatches(t *testing.T) {
 		}
 		close(r.commitDone) // the committer finished after queuing them
 		r.shutdown()
+		<-m.c.writeDone // the close frame went out after everything the room had queued
+		msgs, closed := m.c.wire.(*fakeTransport).messages(t)
 		acks := 0
-		for ob := range m.c.send { // shutdown closed it after the last entry
-			if f, ok := ob.more.(*ackFrame); ok && f.Type == "ack" {
+		for _, f := range msgs {
+			if f.Type == "ack" {
 				acks++
 			}
 		}
-		if acks != 3 {
-			t.Fatalf("round %d: got %d acks, want 3", i, acks)
+		if acks != 3 || !closed {
+			t.Fatalf("round %d: got %d acks (closed %v), want 3 then the close frame", i, acks, closed)
 		}
 	}
 }

@@ -11,8 +11,12 @@
 //   - one goroutine per room owns its state (members, viewers, ring, presence);
 //   - one committer goroutine per room turns queued commands into Backend.Execute batches
 //     (group commit) and hands results to the room in commit order;
-//   - two pumps per connection; only the write pump writes to the socket, and only the room
-//     sends on (and closes) a joined connection's send queue;
+//   - one goroutine per idle connection, its read pump. Writes go through the connection's
+//     outbox (conn.go): whoever queues a frame when nothing is waiting writes it at once
+//     with a non-blocking write; a writer goroutine exists only while the socket is backed
+//     up. Frames are encoded once per audience as complete WebSocket frames (wsframe.go);
+//   - the room is the only one that orders what a joined connection gets; it hands a
+//     delivery's frames over in parallel for large rooms (fanout.go: flushOut);
 //   - slow side work (snapshots, log catch-up) runs in a small worker pool;
 //   - someone who left a room moments ago rejoins without asking the Backend again who
 //     they are (rejoin.go), so that a whole room coming back is not a database storm.

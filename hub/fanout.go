@@ -1,6 +1,9 @@
 package hub
 
 import (
+	"runtime"
+	"sync"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -33,19 +36,18 @@ func (r *room) deliver(d delivery) {
 	for _, o := range d.outcomes {
 		r.sendOutcome(o)
 	}
+	r.flushOut()
 }
 
-// fanout encodes ev once and adds the same prepared message to the batch of every member
-// the audience includes; flushBatches queues the batches. It never writes to a socket
+// fanout encodes ev once, as a complete frame, and adds it to the batch of every member
+// the audience includes; flushBatches hands the batches over. It never writes to a socket
 // and never blocks.
 //
 // A private event (a voter's vote.recorded: half of the messages of a vote) has one
-// reader: it is encoded once and queued as plain bytes, because preparing a message for
-// many costs more than the single write it would serve. It goes straight to the queue when
-// the member has nothing batched yet in this delivery, which keeps the order.
+// reader. It goes straight out when the member has nothing batched yet in this delivery,
+// which keeps the order.
 func (r *room) fanout(ev *Event) {
-	var pm *websocket.PreparedMessage
-	var raw rawFrame
+	var wf *wireFrame
 	var evict []*member
 	one := func(m *member) {
 		if !ev.Audience.Includes(m.v) {
@@ -61,26 +63,18 @@ func (r *room) fanout(ev *Event) {
 		if ev.Seq <= m.last {
 			return
 		}
-		if ev.Audience.Kind == Person && len(m.batch) == 0 {
-			if raw == nil {
-				raw = encodeFrame(newEventFrame(ev), r.h.nowMs())
-			}
-			if !r.enqueue(m, outbound{more: raw}) {
-				evict = append(evict, m)
-				return
-			}
-			r.h.stats.events.Add(1)
-			m.last = ev.Seq
-			return
+		if wf == nil {
+			wf = prepare(newEventFrame(ev), r.h.nowMs())
 		}
-		if pm == nil {
-			pm = prepare(newEventFrame(ev), r.h.nowMs())
+		m.last = ev.Seq
+		if ev.Audience.Kind == Person && len(m.batch) == 0 {
+			r.post(m, outbound{wf: wf}, 1)
+			return
 		}
 		if len(m.batch) == 0 {
 			r.batched = append(r.batched, m)
 		}
-		m.batch = append(m.batch, pm)
-		m.last = ev.Seq
+		m.batch = append(m.batch, wf)
 	}
 	if ev.Audience.Kind == Person {
 		// A private event concerns one person: skip the scan of the whole room.
@@ -97,28 +91,23 @@ func (r *room) fanout(ev *Event) {
 	}
 }
 
-// flushBatches queues each member's batch as one entry; a member whose queue is full is
-// evicted.
+// flushBatches hands each member's batch over as one entry.
 func (r *room) flushBatches() {
 	for _, m := range r.batched {
 		b := m.batch
-		ob := outbound{pm: b[0]}
+		ob := outbound{wf: b[0]}
 		if len(b) == 1 {
 			// The common case: keep the array for the next delivery, no allocation.
 			b[0] = nil
 			m.batch = b[:0]
 		} else {
-			ob = outbound{more: preparedBatch(b)} // the queue entry owns it now
+			ob = outbound{more: b} // the outbox entry owns it now
 			m.batch = nil
 		}
 		if r.members[m.c] != m {
 			continue // evicted meanwhile
 		}
-		if !r.enqueue(m, ob) {
-			r.evict(m)
-			continue
-		}
-		r.h.stats.events.Add(int64(len(b)))
+		r.post(m, ob, len(b))
 	}
 	clear(r.batched)
 	r.batched = r.batched[:0]
@@ -128,19 +117,95 @@ func (r *room) flushBatches() {
 // evicted and resumes later, rather than holding the room's memory hostage.
 func (r *room) maxPending() int { return r.h.cfg.RingSize + r.h.cfg.SendQueue }
 
-// enqueue queues ob for m without blocking. Past half full, ephemeral messages are
-// dropped (true: nothing is wrong); when full, it reports false and the caller evicts.
+// post is an entry on its way to a member's outbox, with the number of events it carries.
+type post struct {
+	m      *member
+	ob     outbound
+	events int
+}
+
+// post collects an entry for m; flushOut hands the collected entries over, in order.
+// Whatever the room does next to a member (another entry queued at once, a drop) flushes
+// first, so that a connection's entries always go out in the order the room made them.
+func (r *room) post(m *member, ob outbound, events int) {
+	r.out = append(r.out, post{m: m, ob: ob, events: events})
+}
+
+// parallelFlush: from this many entries on, flushOut spreads them over goroutines.
+const parallelFlush = 256
+
+// maxFlushShards bounds those goroutines.
+const maxFlushShards = 16
+
+// flushOut hands the posted entries to the members' outboxes. Most of them are written
+// there and then (conn.put's direct write): a system call each, one per member for a
+// tally to a whole room. For a large audience, the members are split by connection over
+// GOMAXPROCS goroutines that write concurrently, and the room waits for all of them
+// before it goes on: it stays the only one that orders what a connection gets, and
+// every connection's entries stay in one goroutine, in order. A member whose outbox is
+// full is evicted afterwards.
+func (r *room) flushOut() {
+	out := r.out
+	if len(out) == 0 {
+		return
+	}
+	r.out, r.spare = r.spare[:0], nil
+	shards := min(runtime.GOMAXPROCS(0), maxFlushShards, len(out)/parallelFlush)
+	var failed []*member
+	if shards <= 1 {
+		failed = offerAll(r.h, out, nil)
+	} else {
+		if len(r.parts) < shards {
+			r.parts = make([][]post, shards)
+		}
+		parts := r.parts[:shards]
+		for _, p := range out {
+			i := p.m.c.shard % uint32(shards)
+			parts[i] = append(parts[i], p)
+		}
+		fails := make([][]*member, shards)
+		var wg sync.WaitGroup
+		for i := 1; i < shards; i++ {
+			wg.Go(func() { fails[i] = offerAll(r.h, parts[i], nil) })
+		}
+		fails[0] = offerAll(r.h, parts[0], nil)
+		wg.Wait()
+		for i := range parts {
+			clear(parts[i])
+			parts[i] = parts[i][:0]
+			failed = append(failed, fails[i]...)
+		}
+	}
+	clear(out)
+	if r.spare == nil {
+		r.spare = out[:0]
+	}
+	for _, m := range failed {
+		r.evict(m)
+	}
+}
+
+// offerAll offers each entry to its connection; it returns the members whose outbox was
+// full.
+func offerAll(h *Hub, ps []post, failed []*member) []*member {
+	var events int64
+	for _, p := range ps {
+		if p.m.c.offer(p.ob) {
+			events += int64(p.events)
+		} else {
+			failed = append(failed, p.m)
+		}
+	}
+	h.stats.events.Add(events)
+	return failed
+}
+
+// enqueue queues ob for m at once, without blocking, after what was posted before. Past
+// half full, ephemeral messages are dropped (true: nothing is wrong); when full, it
+// reports false and the caller evicts.
 func (r *room) enqueue(m *member, ob outbound) bool {
-	q := m.c.send
-	if ob.ephemeral && len(q) >= cap(q)/2 {
-		return true
-	}
-	select {
-	case q <- ob:
-		return true
-	default:
-		return false
-	}
+	r.flushOut()
+	return m.c.offer(ob)
 }
 
 func (r *room) evict(m *member) {
@@ -174,9 +239,7 @@ func (r *room) send(m *member, f frame) {
 		m.pending = append(m.pending, pendingItem{f: f})
 		return
 	}
-	if !r.enqueue(m, outbound{more: f}) {
-		r.evict(m)
-	}
+	r.post(m, outbound{more: f}, 0)
 }
 
 // applyViewers installs the viewers loaded after a ReloadViewers event. A member whose

@@ -24,13 +24,16 @@ type discardConn struct {
 }
 
 func (d *discardConn) Read([]byte) (int, error) {
-	// The read side is never used by a write pump; block like an idle peer would.
+	// The read side is never used by the outbox; block like an idle peer would.
 	select {}
 }
 func (d *discardConn) Write(p []byte) (int, error) {
 	d.frames.Add(countFrames(p))
 	return len(p), nil
 }
+
+// writeNonBlocking makes the outbox take its direct-write path, as on a TCP socket.
+func (d *discardConn) writeNonBlocking(p []byte) (int, error) { return d.Write(p) }
 
 // countFrames counts the whole server frames in p (one write may carry several).
 func countFrames(p []byte) int64 {
@@ -65,39 +68,38 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return h.c, bufio.NewReadWriter(bufio.NewReader(h.c), bufio.NewWriter(h.c)), nil
 }
 
-// discardSocket returns a real *websocket.Conn, made by the hub's own upgrader (through
-// the batching writer, as ServeWS does), over a discardConn that counts the frames written
-// to it.
-func discardSocket(tb testing.TB, h *Hub, frames *atomic.Int64) (*websocket.Conn, *batchConn) {
+// hubSocket returns the socket a connection of h writes to, made by the hub's own
+// upgrader over nc (through the hijacking writer, as ServeWS does), with its gorilla
+// connection for the read side.
+func hubSocket(tb testing.TB, h *Hub, nc net.Conn) (*websocket.Conn, *sockConn) {
+	tb.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/ws", nil)
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Sec-Websocket-Version", "13")
 	req.Header.Set("Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-	bw := &batchingWriter{ResponseWriter: &hijacker{c: &discardConn{frames: frames}}}
-	ws, err := h.upgrader.Upgrade(bw, req, nil)
+	hw := &hijackWriter{ResponseWriter: &hijacker{c: nc}}
+	ws, err := h.upgrader.Upgrade(hw, req, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	frames.Store(0) // the handshake's answer is not a frame
-	return ws, bw.bc
+	return ws, hw.sc
 }
 
-// socketRoom is a room whose members write through real gorilla connections (to discard
-// sockets), each with its write pump running.
+// socketRoom is a room whose members write through the hub's sockets onto discard
+// sockets that take every write at once, as a TCP socket with room in its buffer does.
 func socketRoom(b *testing.B, n int) (*room, *atomic.Int64) {
 	r := bareRoom(b, nil)
 	var frames atomic.Int64
 	for i := range n {
 		v := Viewer{Participant: int64(i + 1), Role: "participant"}
-		ws, bc := discardSocket(b, r.h, &frames)
-		c := newConn(r.h, ws, v.Participant, "fr")
-		c.batch = bc
+		_, sc := hubSocket(b, r.h, &discardConn{frames: &frames})
+		c := newConn(r.h, sc, v.Participant, "fr")
 		m := &member{c: c, v: v}
 		r.members[c] = m
 		r.people[v.Participant] = append(r.people[v.Participant], m)
-		go c.writePump()
 	}
+	frames.Store(0) // the handshakes' answers are not frames
 	b.Cleanup(func() {
 		for _, m := range r.members {
 			r.drop(m, dropGraceful, 0, "")
@@ -107,7 +109,7 @@ func socketRoom(b *testing.B, n int) (*room, *atomic.Int64) {
 	return r, &frames
 }
 
-// waitFrames spins until the write pumps have written want frames in all.
+// waitFrames spins until want frames have been written in all.
 func waitFrames(frames *atomic.Int64, want int64) {
 	for frames.Load() < want {
 		runtime.Gosched()
@@ -124,8 +126,9 @@ var tallyData = json.RawMessage(`{"items":[` +
 	`"turnout":{"voters":9025,"participants":10000}}`)
 
 // BenchmarkRoomFanout is one coalesced tally reaching a whole room: the room encodes it
-// once and queues it to every member; every write pump frames it onto its socket. One op =
-// one event written to every connection (the tally rate of a room is a few per second).
+// once as a frame and hands it to every member's outbox, which writes it onto the socket
+// at once (or a writer goroutine later, if the socket is full). One op = one event written
+// to every connection (the tally rate of a room is a few per second).
 //
 //	go test -run - -bench RoomFanout ./hub
 func BenchmarkRoomFanout(b *testing.B) {

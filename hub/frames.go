@@ -2,12 +2,12 @@ package hub
 
 import (
 	"encoding/json"
-
-	"github.com/gorilla/websocket"
+	"strconv"
 )
 
-// A frame is a server message that takes its serverTime when it is encoded, by the write
-// pump for per-connection messages, so that the client's clock estimate is fresh.
+// A frame is a server message that takes its serverTime when it is encoded: for
+// per-connection messages, when it is written (conn.appendEntry), so that the client's
+// clock estimate is fresh.
 type frame interface {
 	stamp(serverTime int64)
 }
@@ -122,12 +122,14 @@ func encodeFrame(f frame, serverTime int64) []byte {
 	return b
 }
 
-// prepare encodes f once for many connections.
-func prepare(f frame, serverTime int64) *websocket.PreparedMessage {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encodeFrame(f, serverTime))
-	if err != nil {
-		// NewPreparedMessage only fails on compression errors; compression is off.
-		panic("hub: prepare message: " + err.Error())
-	}
-	return pm
+// appendPong appends the complete frame of a pong, exactly as encodeFrame would make its
+// payload, without encoding/json.
+func appendPong(b []byte, serverTime int64) []byte {
+	var num [20]byte
+	n := strconv.AppendInt(num[:0], serverTime, 10)
+	const head, tail = `{"type":"pong","serverTime":`, `}`
+	b = append(b, 0x80|opText, byte(len(head)+len(n)+len(tail))) // always under 126 bytes
+	b = append(b, head...)
+	b = append(b, n...)
+	return append(b, tail...)
 }

@@ -37,10 +37,12 @@ type Hub struct {
 	conns   map[*conn]struct{}
 	byUser  map[int64]map[*conn]struct{}
 	persons map[int64]*personLimiter
-	connWG  sync.WaitGroup // read and write pumps
+	connWG  sync.WaitGroup // per connection: its read pump, and the end of its write side
+	connSeq atomic.Uint32  // numbers connections (conn.shard)
 
 	stats struct {
 		events, evictions, commits, commands atomic.Int64
+		partial                              atomic.Int64 // direct writes the socket took part of (tests)
 	}
 }
 
@@ -49,7 +51,7 @@ type Stats struct {
 	Rooms           int   // live rooms
 	Connections     int   // open WebSockets, joined or not
 	EventsDelivered int64 // event messages queued to connections (live and catch-up)
-	Evictions       int64 // connections closed because their send queue was full
+	Evictions       int64 // connections closed because their outbox was full
 	Commits         int64 // successful Execute and Flush calls
 	Commands        int64 // commands in successful Execute calls (Commands/Commits ≈ batch size)
 }
@@ -105,31 +107,32 @@ func (h *Hub) translate(lang, code string) string {
 // ServeWS upgrades an already authenticated request for participant. The caller has
 // checked the session; the hub checks the Origin (Config.CheckOrigin), the protocol and
 // the participant's right to join the workshop named in hello. It returns once the
-// connection's pumps are running.
+// connection's read pump is running.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64, language string) {
 	if h.closing.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	bw := &batchingWriter{ResponseWriter: w}
-	ws, err := h.upgrader.Upgrade(bw, r, nil)
+	hw := &hijackWriter{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
 		return // Upgrade has answered with an HTTP error
 	}
-	c := newConn(h, ws, participant, language)
-	c.batch = bw.bc
+	c := newConn(h, hw.sc, participant, language)
 	c.readDone = make(chan struct{})
+	c.tracked = true
+	c.startPinger()
 	if !h.register(c) {
-		// Shutdown began during the handshake; no pump runs yet, so write here.
+		// Shutdown began during the handshake; nothing owns the socket yet, so write here.
+		c.pinger.Stop()
 		ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "going away"), time.Now().Add(h.t.writeWait))
 		ws.Close()
 		return
 	}
-	go func() {
-		defer h.connWG.Done()
-		h.guard(c.writePump)
-	}()
+	// From here on, every write goes through c's outbox (conn.go): there is no write
+	// pump; a writer goroutine only exists while the socket is backed up.
+	hw.sc.attach(c)
 	// The read pump gets a goroutine of its own and the handler returns at once: net/http
 	// then lets go of what it kept for the request (the request, the response and its
 	// buffers, a stack grown by the handshake), which a connection open for hours would

@@ -4,8 +4,6 @@ import (
 	"maps"
 	"strconv"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // coalescer spaces out a recurring action: at most one per interval.
@@ -88,17 +86,16 @@ func (r *room) sendPresence() {
 	}
 	p.sent = f
 	p.k.last = time.Now()
-	var pm *websocket.PreparedMessage
+	var wf *wireFrame
 	for _, m := range r.members {
 		if m.catching {
 			continue // gets the current presence when it goes live
 		}
-		if pm == nil {
-			pm = prepare(f, r.h.nowMs())
+		if wf == nil {
+			wf = prepare(f, r.h.nowMs())
 		}
 		// Presence is ephemeral: dropped past half full, never a reason to evict alone.
-		if !r.enqueue(m, outbound{pm: pm, ephemeral: true}) {
-			r.evict(m)
-		}
+		r.post(m, outbound{wf: wf, ephemeral: true}, 0)
 	}
+	r.flushOut()
 }

@@ -1,25 +1,29 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
 
-// readPump runs on the ServeWS goroutine: hello, join, then one message at a time.
+// readPump runs on a goroutine of its own for the connection's life: hello, join, then one
+// message at a time. It is the only goroutine of an idle connection.
 func (c *conn) readPump(ws *websocket.Conn) {
 	defer close(c.readDone)
 	t := c.h.t
 	ws.SetReadLimit(c.h.cfg.MaxMessageBytes)
-	// Control frames are answered by the write pump, never from here.
+	// Control frames go through the outbox like everything else (conn.go).
 	ws.SetPingHandler(func(data string) error {
-		c.queueCtl(outbound{more: controlMsg{typ: websocket.PongMessage, data: []byte(data)}, ephemeral: true})
+		c.queueCtl(outbound{more: rawBytes(serverFrame(opPong, []byte(data))), ephemeral: true})
 		return nil
 	})
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(t.pongWait)) })
@@ -27,7 +31,7 @@ func (c *conn) readPump(ws *websocket.Conn) {
 		if code == websocket.CloseNoStatusReceived || code == websocket.CloseAbnormalClosure {
 			code = websocket.CloseNormalClosure
 		}
-		c.setClose(code, "") // echoed by the write pump's close frame
+		c.setClose(code, "") // echoed by the close frame (conn.finish)
 		return nil
 	})
 
@@ -64,6 +68,17 @@ func (c *conn) hello(ws *websocket.Conn) bool {
 		c.readFailed(ws, err)
 		return false
 	}
+	var joined bool
+	onFreshStack(func() { joined = c.helloJoin(typ, data) })
+	if !joined {
+		return false
+	}
+	ws.SetReadDeadline(time.Now().Add(c.h.t.pongWait))
+	return true
+}
+
+// helloJoin checks the hello message and joins.
+func (c *conn) helloJoin(typ int, data []byte) bool {
 	if typ != websocket.TextMessage || !utf8.Valid(data) {
 		c.fail(websocket.CloseInvalidFramePayloadData, "invalid message", CodeBadMessage)
 		return false
@@ -79,11 +94,7 @@ func (c *conn) hello(ws *websocket.Conn) bool {
 		c.fail(websocket.ClosePolicyViolation, "hello expected", CodeNotJoined)
 		return false
 	}
-	if !c.join(m) {
-		return false
-	}
-	ws.SetReadDeadline(time.Now().Add(c.h.t.pongWait))
-	return true
+	return c.join(m)
 }
 
 // join finds out who the participant is in the workshop and hands the connection to the
@@ -103,7 +114,7 @@ func (c *conn) join(m ClientMessage) bool {
 	v, recent := h.recent.recall(m.Workshop, c.participant, gen, h.cfg.Now())
 	if !recent {
 		var err error
-		v, err = h.cfg.Backend.Viewer(ctx, m.Workshop, c.participant)
+		onFreshStack(func() { v, err = h.cfg.Backend.Viewer(ctx, m.Workshop, c.participant) })
 		switch {
 		case errors.Is(err, ErrForbidden):
 			c.fail(websocket.ClosePolicyViolation, "forbidden", CodeForbidden)
@@ -120,7 +131,9 @@ func (c *conn) join(m ClientMessage) bool {
 	}
 	c.viewer.Store(&v)
 	for {
-		r, err := h.room(ctx, m.Workshop)
+		var r *room
+		var err error
+		onFreshStack(func() { r, err = h.room(ctx, m.Workshop) }) // may Open the room
 		if errors.Is(err, errClosing) {
 			c.fail(websocket.CloseGoingAway, "going away", CodeShuttingDown)
 			return false
@@ -147,11 +160,40 @@ func (c *conn) join(m ClientMessage) bool {
 	}
 }
 
+// pingMessage is the client's ping as clients send it: recognised without decoding.
+var pingMessage = []byte(`{"type":"ping"}`)
+
 // handle processes one message of a joined connection; false means stop reading.
+//
+// The read pump idles for hours in gorilla's read path, where the collector cannot shrink
+// its stack: whatever size the stack grew to, it keeps. So the pump itself only answers
+// pings, the one message an idle client sends, in a few shallow calls; every other
+// message is handled on a short-lived goroutine (onFreshStack): decoding JSON and
+// encoding a refusal would double the pump's stack for good.
 func (c *conn) handle(typ int, data []byte) bool {
 	if c.stopping() || c.dropped.Load() { // closing: accept nothing more from this socket
 		return false
 	}
+	var ok bool
+	if typ == websocket.TextMessage && bytes.Equal(data, pingMessage) {
+		// As handleMessage would, without decoding.
+		now := c.h.cfg.Now()
+		switch {
+		case !c.limiter.flood.take(now):
+			onFreshStack(func() { c.fail(websocket.ClosePolicyViolation, "rate limit", CodeRateLimited) })
+			return false
+		case !c.limiter.allow(now):
+			onFreshStack(func() { ok = c.refuse("", CodeRateLimited, "") })
+			return ok
+		}
+		return c.queueCtl(outbound{more: &pongFrame{Type: "pong"}, ephemeral: true})
+	}
+	onFreshStack(func() { ok = c.handleMessage(typ, data) })
+	return ok
+}
+
+// handleMessage is handle for every message but a well-formed ping.
+func (c *conn) handleMessage(typ int, data []byte) bool {
 	if typ != websocket.TextMessage {
 		return c.refuse("", CodeBadMessage, "text frames only")
 	}
@@ -226,7 +268,7 @@ func (c *conn) readFailed(ws *websocket.Conn, err error) {
 	case errors.As(err, &ce):
 		// The peer closed; the close handler recorded its code.
 	case errors.Is(err, websocket.ErrReadLimit):
-		// gorilla already sent close 1009; record it for the write pump, then drain what
+		// gorilla already sent close 1009; record it for conn.finish, then drain what
 		// is left of the oversized frame so that closing does not reset the connection.
 		c.setClose(websocket.CloseMessageTooBig, "message too large")
 		c.linger(ws)
@@ -253,4 +295,27 @@ func (c *conn) linger(ws *websocket.Conn) {
 	nc := ws.NetConn()
 	nc.SetReadDeadline(deadline)
 	io.Copy(io.Discard, nc)
+}
+
+// onFreshStack runs f, a backend call, on a short-lived goroutine and waits for it. A
+// database query runs deep (driver, pool, protocol): run on the read pump, it would grow
+// the pump's stack to tens of kilobytes, and the pump, which then idles for hours, would
+// keep them until collections shrink it step by step. A panic in f goes on in the caller,
+// where guard catches it.
+func onFreshStack(f func()) {
+	done := make(chan struct{})
+	var p any
+	go func() {
+		defer func() {
+			if x := recover(); x != nil {
+				p = fmt.Sprintf("%v\n%s", x, debug.Stack())
+			}
+			close(done)
+		}()
+		f()
+	}()
+	<-done
+	if p != nil {
+		panic(p)
+	}
 }

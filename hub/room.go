@@ -48,7 +48,7 @@ type member struct {
 	last int64  // highest seq queued to this connection; later fan-out skips <= last
 	// The events of the delivery being fanned out, queued as one entry when it ends:
 	// a commit of many events takes one slot of the queue, not one per event.
-	batch []*websocket.PreparedMessage
+	batch wireBatch
 
 	// A catch-up (snapshot or log) is running in the pool: live events and outcomes
 	// wait in pending, in order, until it completes.
@@ -93,6 +93,8 @@ type room struct {
 	viewersGen uint64
 	presence   presenceState
 	batched    []*member // members with a non-empty batch
+	out, spare []post    // entries on their way to outboxes (flushOut), and a spare list
+	parts      [][]post  // out split by connection, for a parallel flushOut
 	idle       *time.Timer
 	idleC      <-chan time.Time
 }
@@ -266,11 +268,8 @@ func (r *room) join(req joinReq) {
 func (r *room) refuse(c *conn, code string) {
 	c.setClose(websocket.ClosePolicyViolation, code)
 	c.dropped.Store(true)
-	select { // the queue of a connection that was never a member is empty
-	case c.send <- outbound{more: &errorFrame{Type: "error", Code: code, Message: r.h.translate(c.language(), code)}}:
-	default:
-	}
-	close(c.send)
+	c.offer(outbound{more: &errorFrame{Type: "error", Code: code, Message: r.h.translate(c.language(), code)}})
+	c.closeGraceful()
 }
 
 type dropMode uint8
@@ -281,8 +280,9 @@ const (
 	dropAbort                    // close the socket now (slow consumer)
 )
 
-// drop removes m from the room; the room is the only one that closes send.
+// drop removes m from the room, after handing over what the room has for it.
 func (r *room) drop(m *member, mode dropMode, code int, text string) {
+	r.flushOut()
 	c := m.c
 	delete(r.members, c)
 	ps := r.people[m.v.Participant]
@@ -307,12 +307,13 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 	}
 	c.dropped.Store(true)
 	switch mode {
+	case dropGraceful:
+		c.closeGraceful()
 	case dropPrompt:
 		c.terminate(websocket.CloseNormalClosure, "")
 	case dropAbort:
 		c.abort(code, text)
 	}
-	close(c.send)
 	r.presence.mark(r)
 	if len(r.members) == 0 {
 		r.armIdle()
@@ -322,10 +323,8 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 // dropWithError closes m after an error frame (graceful, so the frame goes out).
 func (r *room) dropWithError(m *member, closeCode int, code string) {
 	f := &errorFrame{Type: "error", Code: code, Message: r.h.translate(m.c.language(), code)}
-	select {
-	case m.c.send <- outbound{more: f}:
-	default:
-	}
+	r.flushOut()
+	m.c.offer(outbound{more: f}) // if the outbox is full, the close frame alone
 	r.drop(m, dropGraceful, closeCode, code)
 }
 
