@@ -95,6 +95,7 @@ type Engine struct {
 	pg    bool
 	clock func() time.Time
 	log   *slog.Logger
+	seen  seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (engine_pgfast.go)
 }
 
 // NewEngine returns an engine over db.
@@ -196,8 +197,12 @@ func (e *Engine) Flush(ctx context.Context, workshop int64, keys []string) (Resu
 }
 
 // runBatch locks the workshop, runs fn, writes what it produced, commits, and only then
-// returns the result.
+// returns the result. fn may run more than once (PostgreSQL, see runBatchPG): it must only act
+// on the batch it is given.
 func (e *Engine) runBatch(ctx context.Context, workshop int64, cmds []Command, fn func(b *batch) error) (Result, error) {
+	if e.pg {
+		return e.runBatchPG(ctx, workshop, cmds, fn)
+	}
 	var b *batch
 	err := e.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -212,7 +217,7 @@ func (e *Engine) runBatch(ctx context.Context, workshop int64, cmds []Command, f
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Outcomes: b.outcomes, Events: b.events, Deferred: b.deferred, WakeAt: b.st.wakeAt()}, nil
+	return b.result(), nil
 }
 
 // EventsAfter returns up to limit events of a workshop with a sequence number above after, in

@@ -15,7 +15,7 @@ import (
 // what the commands of the batch produce until commit.
 type batch struct {
 	ctx context.Context
-	tx  bun.Tx
+	tx  bun.IDB // the transaction: a bun.Tx on SQLite, a pgConn inside BEGIN … COMMIT on PostgreSQL
 	pg  bool
 	now time.Time
 
@@ -37,19 +37,28 @@ type batch struct {
 	votes        pendingVotes
 	voteTargets  map[int64]*Contribution
 	cacheTargets bool // the current command is a vote: contribution() may use voteTargets
+
+	read  []seenRead // PostgreSQL: the contributions the first message read, for e.seen
+	check string     // PostgreSQL, one round trip: the condition the workshop's UPDATE checks
 }
 
 // errRuleBug aborts a batch when a rule broke its contract (it refused after emitting, or
 // accepted without an event): the retry then reports the command as internal.
 var errRuleBug = errors.New("deliberation: rule broke its contract")
 
-// begin locks the workshop row and loads what the batch needs once. On PostgreSQL the lock is
-// SELECT … FOR UPDATE; SQLite transactions are IMMEDIATE (storage.Open), so the writer lock is
-// already held. Either way, batches of one workshop run one after the other, which is what
-// makes sequence numbers gapless and budgets safe under concurrency.
-func (e *Engine) begin(ctx context.Context, tx bun.Tx, workshop int64, cmds []Command) (*batch, error) {
-	b := &batch{ctx: ctx, tx: tx, pg: e.pg, now: e.now(), seen: map[string]CommandRecord{},
+// newBatch starts the batch of one transaction.
+func (e *Engine) newBatch(ctx context.Context, tx bun.IDB) *batch {
+	return &batch{ctx: ctx, tx: tx, pg: e.pg, now: e.now(), seen: map[string]CommandRecord{},
 		deferSet: map[string]bool{}, authors: map[int64]authorInfo{}}
+}
+
+// begin locks the workshop row and loads what the batch needs once (SQLite; PostgreSQL takes
+// the road of engine_pg.go). SQLite transactions are IMMEDIATE (storage.Open), so the writer
+// lock is already held when the row is read; on PostgreSQL it would be SELECT … FOR UPDATE.
+// Either way, batches of one workshop run one after the other, which is what makes sequence
+// numbers gapless and budgets safe under concurrency.
+func (e *Engine) begin(ctx context.Context, tx bun.IDB, workshop int64, cmds []Command) (*batch, error) {
+	b := e.newBatch(ctx, tx)
 	q := tx.NewSelect().Model(&b.w).Where("id = ?", workshop)
 	if e.pg {
 		q = q.For("UPDATE")
@@ -57,31 +66,52 @@ func (e *Engine) begin(ctx context.Context, tx bun.Tx, workshop int64, cmds []Co
 	if err := q.Scan(ctx); err != nil {
 		return nil, notFound("lock workshop", err)
 	}
-	st, err := ParseLiveState(b.w.State)
-	if err != nil {
+	if err := b.parseState(); err != nil {
 		return nil, err
 	}
+	if err := b.loadRecords(cmds); err != nil {
+		return nil, err
+	}
+	if err := b.prefetchVoteTargets(cmds); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *batch) parseState() error {
+	st, err := ParseLiveState(b.w.State)
+	if err != nil {
+		return err
+	}
 	b.st = st
+	return nil
+}
+
+// loadRecords reads the command records of the batch's ids (the ids already used).
+func (b *batch) loadRecords(cmds []Command) error {
 	ids := make([]string, 0, len(cmds))
 	for _, c := range cmds {
 		if c.ID != "" && len(c.ID) <= maxCommandIDLen {
 			ids = append(ids, c.ID)
 		}
 	}
-	if len(ids) > 0 {
-		var recs []CommandRecord
-		err := tx.NewSelect().Model(&recs).Where("workshop_id = ? AND command_id IN (?)", workshop, bun.In(ids)).Scan(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("store: load command records: %w", err)
-		}
-		for _, r := range recs {
-			b.seen[r.CommandID] = r
-		}
+	if len(ids) == 0 {
+		return nil
 	}
-	if err := b.prefetchVoteTargets(cmds); err != nil {
-		return nil, err
+	var recs []CommandRecord
+	err := b.tx.NewSelect().Model(&recs).Where("workshop_id = ? AND command_id IN (?)", b.w.ID, bun.In(ids)).Scan(b.ctx)
+	if err != nil {
+		return fmt.Errorf("store: load command records: %w", err)
 	}
-	return b, nil
+	for _, r := range recs {
+		b.seen[r.CommandID] = r
+	}
+	return nil
+}
+
+// result is what Execute and Flush return once the batch has committed.
+func (b *batch) result() Result {
+	return Result{Outcomes: b.outcomes, Events: b.events, Deferred: b.deferred, WakeAt: b.st.wakeAt()}
 }
 
 // execute runs one command: idempotency first, then the rule, then its record.
@@ -92,7 +122,7 @@ func (b *batch) execute(c Command) error {
 		b.outcomes = append(b.outcomes, out)
 		return nil
 	}
-	fp := fingerprint(c.Name, c.Args)
+	fp := fingerprintOf(c.Name, c.Args)
 	if rec, ok := b.seen[c.ID]; ok {
 		if rec.ParticipantID == c.Actor.Participant && rec.Fingerprint == fp {
 			out.Seq, out.Code, out.Message = rec.Seq, rec.Code, "repeated command: first outcome"
@@ -178,42 +208,65 @@ func (b *batch) laterTally(ids ...int64) {
 	}
 }
 
-// commit writes the pending votes, the events, the command records and the workshop row, in
-// that order and in one round trip, inside the transaction RunInTx then commits.
+// commit writes what the batch produced (see writes) inside the transaction RunInTx then
+// commits (SQLite; on PostgreSQL, runPG sends the writes and COMMIT together).
 func (b *batch) commit() error {
-	q, err := b.appendVotes(nil)
-	if err != nil {
+	w, err := b.writes()
+	if err != nil || len(w) == 0 {
 		return err
 	}
-	if len(b.stored) > 0 {
-		if q, err = appendStatement(q, b.tx.NewInsert().Model(&b.stored)); err != nil {
-			return fmt.Errorf("store: append events: %w", err)
+	if _, err := b.tx.ExecContext(b.ctx, string(w.script(b.pg))); err != nil {
+		return fmt.Errorf("store: write batch: %w", err)
+	}
+	return nil
+}
+
+// writes formats the statements that write the batch: the command records, the pending votes,
+// the events and the workshop row, to be sent in one round trip. On PostgreSQL each table's
+// rows go as arrays (INSERT … SELECT FROM unnest, pgbulk.go): a few literals to parse instead
+// of one per column and row. The command records come first: on PostgreSQL their primary key is
+// what catches an id used before (runBatchPG).
+func (b *batch) writes() (writeSet, error) {
+	var w writeSet
+	if len(b.records) > 0 {
+		var st statement = b.tx.NewInsert().Model(&b.records)
+		if b.pg {
+			st = pgInsertCommands(b.tx, b.records)
+		}
+		if err := w.add(st); err != nil {
+			return nil, fmt.Errorf("store: record commands: %w", err)
 		}
 	}
-	if len(b.records) > 0 {
-		if q, err = appendStatement(q, b.tx.NewInsert().Model(&b.records)); err != nil {
-			return fmt.Errorf("store: record commands: %w", err)
+	if err := b.addVotes(&w); err != nil {
+		return nil, err
+	}
+	if len(b.stored) > 0 {
+		var st statement = b.tx.NewInsert().Model(&b.stored)
+		if b.pg {
+			st = pgInsertEvents(b.tx, b.stored)
+		}
+		if err := w.add(st); err != nil {
+			return nil, fmt.Errorf("store: append events: %w", err)
 		}
 	}
 	if len(b.stored) > 0 || b.dirty {
 		state, err := json.Marshal(b.st)
 		if err != nil {
-			return fmt.Errorf("deliberation: encode state: %w", err)
+			return nil, fmt.Errorf("deliberation: encode state: %w", err)
 		}
-		q, err = appendStatement(q, b.tx.NewUpdate().Model((*Workshop)(nil)).
-			Set("last_seq = ?", b.w.LastSeq).Set("phase = ?", b.w.Phase).Set("state = ?", string(state)).
-			Where("id = ?", b.w.ID))
+		b.w.State = string(state)
+		q := b.tx.NewUpdate().Model((*Workshop)(nil)).
+			Set("last_seq = ?", b.w.LastSeq).Set("phase = ?", b.w.Phase).Set("state = ?", b.w.State).
+			Where("id = ?", b.w.ID)
+		if b.check != "" {
+			q = q.Where(b.check)
+		}
+		err = w.add(q)
 		if err != nil {
-			return fmt.Errorf("store: update workshop: %w", err)
+			return nil, fmt.Errorf("store: update workshop: %w", err)
 		}
 	}
-	if len(q) == 0 {
-		return nil
-	}
-	if _, err := b.tx.ExecContext(b.ctx, string(q)); err != nil {
-		return fmt.Errorf("store: write batch: %w", err)
-	}
-	return nil
+	return w, nil
 }
 
 // contribution loads a contribution of this workshop. An id of another workshop is not found:

@@ -24,7 +24,7 @@ type benchRoom struct {
 	n      int // command ids
 }
 
-func newBenchRoom(b *testing.B, db *bun.DB, voters, items int) *benchRoom {
+func newBenchRoom(b testing.TB, db *bun.DB, voters, items int) *benchRoom {
 	b.Helper()
 	ctx := context.Background()
 	e := NewEngine(db, EngineOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -73,7 +73,7 @@ func (r *benchRoom) cmd(a Actor, name string, args any) Command {
 	return Command{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", r.n), Name: name, Args: raw, Actor: a}
 }
 
-func (r *benchRoom) exec(b *testing.B, cmds []Command) Result {
+func (r *benchRoom) exec(b testing.TB, cmds []Command) Result {
 	res, err := r.e.Execute(context.Background(), r.w.ID, cmds)
 	if err != nil {
 		b.Fatal(err)
@@ -107,7 +107,7 @@ func (r *benchRoom) voteBatch(round, size int) []Command {
 //	go test -run - -bench ExecuteVotes ./deliberation
 func BenchmarkExecuteVotes(b *testing.B) {
 	for _, kind := range storagetest.Kinds {
-		for _, size := range []int{1, 16, 256} {
+		for _, size := range []int{1, 16, 80, 256} {
 			b.Run(fmt.Sprintf("%s/batch=%d", kind, size), func(b *testing.B) {
 				r := newBenchRoom(b, storagetest.Open(b, kind), 512, 5)
 				batches := make([][]Command, 0, 1024)

@@ -19,12 +19,14 @@ type txCounter struct{ commits, rollbacks, locks atomic.Int64 }
 
 func (h *txCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 func (h *txCounter) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
+	// On PostgreSQL the engine sends BEGIN with the lock and COMMIT with the writes (engine_pg.go).
 	switch {
-	case ev.Query == "COMMIT":
+	case ev.Query == "COMMIT" || strings.HasSuffix(ev.Query, ";\nCOMMIT"):
 		h.commits.Add(1)
 	case ev.Query == "ROLLBACK":
 		h.rollbacks.Add(1)
-	case strings.HasPrefix(ev.Query, "SELECT") && strings.Contains(ev.Query, `FROM "workshops"`):
+	case strings.HasPrefix(ev.Query, "SELECT") && strings.Contains(ev.Query, `FROM "workshops"`),
+		strings.HasPrefix(ev.Query, "BEGIN;") && strings.Contains(ev.Query, "FROM workshops"):
 		h.locks.Add(1)
 	}
 }

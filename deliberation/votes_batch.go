@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -62,54 +63,71 @@ func (b *batch) deleteVote(contribution, participant int64) {
 
 // writeVotes writes the pending vote rows now (before something reads votes).
 func (b *batch) writeVotes() error {
-	q, err := b.appendVotes(nil)
-	if err != nil || len(q) == 0 {
+	var w writeSet
+	if err := b.addVotes(&w); err != nil || len(w) == 0 {
 		return err
 	}
-	if _, err := b.tx.ExecContext(b.ctx, string(q)); err != nil {
+	if _, err := b.tx.ExecContext(b.ctx, string(w.script(b.pg))); err != nil {
 		return fmt.Errorf("store: write votes: %w", err)
 	}
 	return nil
 }
 
-// appendVotes appends the statements that write the pending vote rows to q and forgets
-// them: one upsert for those set, one delete per contribution for those gone. Keys are
-// distinct, so no statement touches a row twice (PostgreSQL refuses that in one INSERT …
-// ON CONFLICT).
-func (b *batch) appendVotes(q []byte) ([]byte, error) {
+// addVotes adds the statements that write the pending vote rows to w and forgets them: one
+// upsert for those set, and the deletes of those gone (one statement on PostgreSQL, one per
+// contribution on SQLite). Keys are distinct, so no statement touches a row twice
+// (PostgreSQL refuses that in one INSERT … ON CONFLICT), and no row is both upserted and
+// deleted (on PostgreSQL both may run in one statement, see writeSet.script).
+func (b *batch) addVotes(w *writeSet) error {
 	p := &b.votes
 	if len(p.order) == 0 {
-		return q, nil
+		return nil
 	}
 	var set []Vote
-	gone := map[int64][]int64{}
+	var gone []voteKey
 	for _, k := range p.order {
-		v := p.last[k]
-		if v.gone {
-			gone[k.contribution] = append(gone[k.contribution], k.participant)
+		if v := p.last[k]; v.gone {
+			gone = append(gone, k)
 		} else {
 			set = append(set, v.vote)
 		}
 	}
 	clear(p.last)
 	p.order = p.order[:0]
-	var err error
 	if len(set) > 0 {
-		q, err = appendStatement(q, b.tx.NewInsert().Model(&set).
-			On("CONFLICT (contribution_id, participant_id) DO UPDATE").
-			Set("method = EXCLUDED.method, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at"))
-		if err != nil {
-			return nil, fmt.Errorf("store: set votes: %w", err)
+		var st statement
+		if b.pg {
+			st = pgUpsertVotes(b.tx, set)
+		} else {
+			st = b.tx.NewInsert().Model(&set).
+				On("CONFLICT (contribution_id, participant_id) DO UPDATE").
+				Set("method = EXCLUDED.method, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at")
+		}
+		if err := w.add(st); err != nil {
+			return fmt.Errorf("store: set votes: %w", err)
 		}
 	}
-	for _, c := range slices.Sorted(maps.Keys(gone)) {
-		q, err = appendStatement(q, b.tx.NewDelete().Model((*Vote)(nil)).
-			Where("contribution_id = ? AND participant_id IN (?)", c, bun.In(gone[c])))
+	if len(gone) == 0 {
+		return nil
+	}
+	if b.pg {
+		if err := w.add(pgDeleteVotes(b.tx, gone)); err != nil {
+			return fmt.Errorf("store: delete votes: %w", err)
+		}
+		return nil
+	}
+	byItem := map[int64][]int64{}
+	for _, k := range gone {
+		byItem[k.contribution] = append(byItem[k.contribution], k.participant)
+	}
+	for _, c := range slices.Sorted(maps.Keys(byItem)) {
+		err := w.add(b.tx.NewDelete().Model((*Vote)(nil)).
+			Where("contribution_id = ? AND participant_id IN (?)", c, bun.In(byItem[c])))
 		if err != nil {
-			return nil, fmt.Errorf("store: delete votes: %w", err)
+			return fmt.Errorf("store: delete votes: %w", err)
 		}
 	}
-	return q, nil
+	return nil
 }
 
 // statement is a bun query that can be formatted, to be sent with others in one Exec.
@@ -128,24 +146,64 @@ func appendStatement(q []byte, st statement) ([]byte, error) {
 	return st.AppendQuery(st.DB().QueryGen(), q)
 }
 
-// prefetchVoteTargets loads, in one query, the contributions the votes of a batch are
-// about, for the votes at the head of the batch (see beforeCommand). Arguments that do not
-// decode are left to the rule, which refuses them.
-func (b *batch) prefetchVoteTargets(cmds []Command) error {
-	var ids []int64
-	seen := map[int64]bool{}
-	for _, c := range cmds {
-		if c.Name != "vote.set" && c.Name != "vote.clear" {
-			continue
-		}
-		var a struct {
-			Contribution int64 `json:"contribution"`
-		}
-		if json.Unmarshal(c.Args, &a) == nil && a.Contribution > 0 && !seen[a.Contribution] {
-			seen[a.Contribution] = true
-			ids = append(ids, a.Contribution)
-		}
+// writeSet is the formatted statements that write a batch, to be sent in one round trip.
+type writeSet [][]byte
+
+func (w *writeSet) add(st statement) error {
+	q, err := st.AppendQuery(st.DB().QueryGen(), nil)
+	if err == nil {
+		*w = append(*w, q)
 	}
+	return err
+}
+
+// script joins the statements. SQLite gets them one after the other. PostgreSQL gets one
+// statement, the others running as its data-modifying WITH clauses: one parse, plan and
+// executor start instead of one each (about a sixth of the write of a batch of 16 votes).
+// Such clauses all see the snapshot the statement started with, not each other's rows: the
+// statements of a batch write distinct rows and none reads what another writes, so that is
+// the same; foreign keys are checked at the end of the statement, once all rows are in.
+func (w writeSet) script(pg bool) []byte {
+	if len(w) == 0 {
+		return nil
+	}
+	n := 0
+	for _, s := range w {
+		n += len(s) + 16
+	}
+	q := make([]byte, 0, n)
+	if !pg {
+		for i, s := range w {
+			if i > 0 {
+				q = append(q, ";\n"...)
+			}
+			q = append(q, s...)
+		}
+		return q
+	}
+	for i, s := range w[:len(w)-1] {
+		if i == 0 {
+			q = append(q, "WITH "...)
+		} else {
+			q = append(q, ",\n"...)
+		}
+		q = append(q, 'w')
+		q = strconv.AppendInt(q, int64(i), 10)
+		q = append(q, " AS (\n"...)
+		q = append(q, s...)
+		q = append(q, "\n)"...)
+	}
+	if len(w) > 1 {
+		q = append(q, '\n')
+	}
+	return append(q, w[len(w)-1]...)
+}
+
+// prefetchVoteTargets loads, in one query, the contributions the votes of a batch are
+// about, for the votes at the head of the batch (see beforeCommand). On PostgreSQL, beginPG
+// reads them with the workshop row instead.
+func (b *batch) prefetchVoteTargets(cmds []Command) error {
+	ids := voteTargetIDs(cmds)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -153,6 +211,37 @@ func (b *batch) prefetchVoteTargets(cmds []Command) error {
 	if err := b.tx.NewSelect().Model(&cs).Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Scan(b.ctx); err != nil {
 		return fmt.Errorf("store: vote targets: %w", err)
 	}
+	b.setVoteTargets(ids, cs)
+	return nil
+}
+
+// voteTargetIDs lists the contributions the votes of a batch are about, once each. Arguments
+// that do not decode are left to the rule, which refuses them.
+func voteTargetIDs(cmds []Command) []int64 {
+	var ids []int64
+	var seen map[int64]bool
+	for _, c := range cmds {
+		if c.Name != "vote.set" && c.Name != "vote.clear" {
+			continue
+		}
+		var a struct {
+			Contribution int64 `json:"contribution"`
+		}
+		if json.Unmarshal(c.Args, &a) != nil || a.Contribution <= 0 || seen[a.Contribution] {
+			continue
+		}
+		if seen == nil {
+			seen = map[int64]bool{}
+		}
+		seen[a.Contribution] = true
+		ids = append(ids, a.Contribution)
+	}
+	return ids
+}
+
+// setVoteTargets keeps the contributions loaded for the votes of the batch: cs are those of
+// ids that belong to the workshop; the others are remembered as absent.
+func (b *batch) setVoteTargets(ids []int64, cs []Contribution) {
 	b.voteTargets = make(map[int64]*Contribution, len(ids))
 	for _, id := range ids {
 		b.voteTargets[id] = nil // not in this workshop: a vote on it is refused
@@ -160,7 +249,6 @@ func (b *batch) prefetchVoteTargets(cmds []Command) error {
 	for i := range cs {
 		b.voteTargets[cs[i].ID] = &cs[i]
 	}
-	return nil
 }
 
 // beforeCommand prepares the batch for the next command: votes may keep the loaded
