@@ -149,41 +149,12 @@ func (v *voter) connect(ctx context.Context) error {
 	}
 }
 
-// vote sends one vote and insists, with the same id, until it has a final outcome.
+// vote sends one vote and insists, with the same id, until it has a final outcome (resent
+// after a refusal "try again", or after coming back from a lost connection: the server was
+// killed).
 func (v *voter) vote(ctx context.Context, contribution int64, value int) error {
-	id := uuid.NewString()
-	args := map[string]any{"contribution": contribution, "value": value}
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			v.resent++
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err := v.client.Send(id, "vote.set", args); err == nil {
-			wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-			out, err := v.client.Await(wait, id)
-			cancel()
-			if err == nil {
-				switch {
-				case out.Accepted():
-					v.acked[id] = out.Seq
-					v.last[contribution] = value
-					return nil
-				case transient(out.Code):
-					time.Sleep(20 * time.Millisecond)
-					continue
-				default:
-					v.refused[id] = out.Code
-					return nil
-				}
-			}
-		}
-		// The connection is gone (the server was killed): come back and resend the same id.
-		if err := v.connect(ctx); err != nil {
-			return err
-		}
-	}
+	var seen codes // this storm does not report the refusals it met
+	return v.voteCounted(ctx, contribution, value, &seen, nil)
 }
 
 func TestKillDuringVoteStorm(t *testing.T) {
