@@ -1,9 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -103,42 +106,103 @@ func newLimits() limits {
 	}
 }
 
-// clientKey is the address a rate limit counts: the peer's IP, or its /64 for IPv6, since one
-// home or phone usually holds a whole /64. X-Forwarded-For is not trusted: anyone can set it.
-// Behind a reverse proxy every request comes from the proxy, so the limits then apply to
-// everyone together (see docs/privacy.md).
-func clientKey(r *http.Request) string {
+// clientKey is the address a rate limit counts: the client's IP, or its /64 for IPv6, since
+// one home or phone usually holds a whole /64. The client is the peer, unless the peer is one
+// of trusted (a reverse proxy of ours): then it is the nearest address in X-Forwarded-For that
+// is not one of trusted. Anyone can write X-Forwarded-For, so only what our own proxies
+// appended is believed: the header is read from the right and the first address that is not
+// a trusted proxy is the client, whatever a client put further left.
+func clientKey(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
 		return host
 	}
-	if ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String()
+	if isTrusted(ip, trusted) {
+		ip = forwardedClient(r.Header.Values("X-Forwarded-For"), trusted, ip)
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().Addr().String()
 	}
 	return ip.String()
+}
+
+// forwardedClient walks the X-Forwarded-For lists from the right past the trusted proxies;
+// it returns the first other address, or the leftmost trusted one when all are trusted (a
+// request from a proxy itself), or peer when the header is absent or malformed.
+func forwardedClient(headers []string, trusted []netip.Prefix, peer netip.Addr) netip.Addr {
+	var hops []string
+	for _, h := range headers {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return client // a malformed hop: do not believe anything left of it
+		}
+		client = ip
+		if !isTrusted(ip, trusted) {
+			return ip
+		}
+	}
+	return client
+}
+
+func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
+	ip = ip.Unmap()
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies reads a comma-separated list of addresses and CIDR prefixes of the
+// reverse proxies in front of the server ("" = none).
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: not an IP address or a CIDR prefix", f)
+		}
+		ip = ip.Unmap()
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
 }
 
 // rateLimited takes a token of l for the client's address. When there is none it answers 429
 // with a page in the reader's language and returns true; otherwise the handler goes on.
 func (h *handler) rateLimited(w http.ResponseWriter, r *http.Request, l *limiter) bool {
-	ok, wait := l.allow(clientKey(r), h.now())
+	ok, wait := l.allow(clientKey(r, h.trustedProxies), h.now())
 	return !ok && h.tooMany(w, r, wait)
 }
 
 // failuresLimited is rateLimited for limits that count failures only: it answers 429 when the
 // address has no token left, without taking one (see countFailure).
 func (h *handler) failuresLimited(w http.ResponseWriter, r *http.Request, l *limiter) bool {
-	ok, wait := l.check(clientKey(r), h.now())
+	ok, wait := l.check(clientKey(r, h.trustedProxies), h.now())
 	return !ok && h.tooMany(w, r, wait)
 }
 
 // countFailure takes a token of l for a failed attempt from the client's address.
 func (h *handler) countFailure(r *http.Request, l *limiter) {
-	l.allow(clientKey(r), h.now())
+	l.allow(clientKey(r, h.trustedProxies), h.now())
 }
 
 func (h *handler) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) bool {

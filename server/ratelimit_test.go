@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -41,16 +42,60 @@ func TestLimiterRefillsAndForgets(t *testing.T) {
 }
 
 func TestClientKey(t *testing.T) {
-	tests := []struct{ remote, want string }{
-		{"203.0.113.7:5123", "203.0.113.7"},
-		{"[2001:db8:1:2:aaaa::1]:443", "2001:db8:1:2::"},
-		{"[2001:db8:1:2:bbbb::9]:443", "2001:db8:1:2::"}, // same /64: one home
+	proxies, err := ParseTrustedProxies("10.0.0.0/8, 2001:db8:ffff::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, remote string
+		xff          []string
+		trusted      []netip.Prefix
+		want         string
+	}{
+		{"ipv4 peer", "203.0.113.7:5123", nil, nil, "203.0.113.7"},
+		{"ipv6 peer: its /64", "[2001:db8:1:2:aaaa::1]:443", nil, nil, "2001:db8:1:2::"},
+		{"same /64: one home", "[2001:db8:1:2:bbbb::9]:443", nil, nil, "2001:db8:1:2::"},
+		{"header ignored without trusted proxies", "203.0.113.7:1", []string{"198.51.100.1"}, nil, "203.0.113.7"},
+		{"header ignored from an untrusted peer", "203.0.113.7:1", []string{"198.51.100.1"}, proxies, "203.0.113.7"},
+		{"trusted proxy: the address it appended", "10.1.2.3:1", []string{"198.51.100.1"}, proxies, "198.51.100.1"},
+		{"a forged address left of the real one is not believed", "10.1.2.3:1", []string{"192.0.2.66, 198.51.100.1"}, proxies, "198.51.100.1"},
+		{"two proxies of ours: skipped from the right", "10.1.2.3:1", []string{"198.51.100.1", "10.9.9.9"}, proxies, "198.51.100.1"},
+		{"ipv6 client behind an ipv6 proxy: its /64", "[2001:db8:ffff::1]:1", []string{"2001:db8:5:6:7::1"}, proxies, "2001:db8:5:6::"},
+		{"malformed hop: the nearest believable address", "10.1.2.3:1", []string{"nonsense, 10.4.4.4"}, proxies, "10.4.4.4"},
+		{"no header from a proxy: the proxy", "10.1.2.3:1", nil, proxies, "10.1.2.3"},
+		{"ipv4-mapped peer in an ipv4 prefix", "[::ffff:10.1.2.3]:1", []string{"198.51.100.1"}, proxies, "198.51.100.1"},
 	}
 	for _, tt := range tests {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = tt.remote
-		if got := clientKey(r); got != tt.want {
-			t.Errorf("clientKey(%s): got %q, want %q", tt.remote, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := clientKey(r, tt.trusted); got != tt.want {
+				t.Errorf("clientKey(%s, %v): got %q, want %q", tt.remote, tt.xff, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies(" 10.0.0.1 ,192.168.0.0/16,, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.1/32", "192.168.0.0/16", "::1/128"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("prefix %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"proxy.example.org", "10.0.0.0/33", "10.0.0"} {
+		if _, err := ParseTrustedProxies(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -27,6 +28,9 @@ type Config struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Mail      *mail.Sender // nil or not enabled: no email; organisers hand out links and cards
+	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
+	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // handler holds the dependencies of every route.
@@ -41,6 +45,8 @@ type handler struct {
 	assets    *assets
 	mail      *mail.Sender
 	limits    limits // per-address rate limits on registration and sign-in
+	// trustedProxies: whose X-Forwarded-For the rate limits believe.
+	trustedProxies []netip.Prefix
 }
 
 // New returns the HTTP handler of the whole product.
@@ -72,6 +78,8 @@ func New(cfg Config) (http.Handler, error) {
 		assets:    a,
 		mail:      cfg.Mail,
 		limits:    newLimits(),
+
+		trustedProxies: cfg.TrustedProxies,
 	}
 	if h.pages, err = parsePages(a); err != nil {
 		return nil, err

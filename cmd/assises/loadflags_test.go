@@ -86,3 +86,23 @@ func TestServePprofAnswers(t *testing.T) {
 		t.Fatalf("got HTTP %d %.80q, want a goroutine profile", resp.StatusCode, body)
 	}
 }
+
+// The trusted proxies come from the flag or the environment; a typo stops the start with a
+// clear error instead of silently trusting nobody (or everybody).
+func TestTrustedProxiesFlag(t *testing.T) {
+	cfg, err := parseConfig("serve", []string{"-trusted-proxies", "10.0.0.0/8,::1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.trustedProxies) != 2 || cfg.trustedProxies[0].String() != "10.0.0.0/8" || cfg.trustedProxies[1].String() != "::1/128" {
+		t.Errorf("trusted proxies: got %v", cfg.trustedProxies)
+	}
+	t.Setenv("ASSISES_TRUSTED_PROXIES", "192.168.1.1")
+	if cfg, err = parseConfig("serve", nil, io.Discard); err != nil || len(cfg.trustedProxies) != 1 {
+		t.Errorf("from the environment: got %v, %v", cfg.trustedProxies, err)
+	}
+	_, err = parseConfig("serve", []string{"-trusted-proxies", "proxy.local"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-trusted-proxies") {
+		t.Errorf("a bad proxy: got %v, want an error naming the flag", err)
+	}
+}

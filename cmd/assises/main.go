@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -33,6 +34,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage"
 )
 
@@ -61,6 +63,8 @@ type config struct {
 	pprof string
 	// smtp: email of invitations; an empty Addr means no email (organisers hand out cards).
 	smtp mail.Config
+	// trustedProxies: the reverse proxies whose X-Forwarded-For the rate limits believe.
+	trustedProxies []netip.Prefix
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -118,9 +122,10 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		fs.IntVar(&orgs, "organisations", 50, "how many organisations they come from")
 		fs.BoolVar(&moderator, "moderator", false, "appoint them moderators of the workshop")
 	}
-	var pprofAddr string
+	var pprofAddr, proxies string
 	var smtpCfg mail.Config
 	if cmd == "serve" {
+		fs.StringVar(&proxies, "trusted-proxies", os.Getenv("ASSISES_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front of the server, whose X-Forwarded-For the rate limits then believe (ASSISES_TRUSTED_PROXIES); empty: none")
 		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off by default")
 		fs.StringVar(&smtpCfg.Addr, "smtp-addr", os.Getenv("ASSISES_SMTP_ADDR"), "SMTP server host:port for invitation emails (ASSISES_SMTP_ADDR); empty: no email")
 		fs.StringVar(&smtpCfg.Username, "smtp-user", os.Getenv("ASSISES_SMTP_USER"), "SMTP user name (ASSISES_SMTP_USER); empty: no authentication")
@@ -136,6 +141,11 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug
 	}
+	trusted, err := server.ParseTrustedProxies(proxies)
+	if err != nil {
+		return config{}, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	cfg.trustedProxies = trusted
 	raw := *public
 	if raw == "" {
 		raw = "http://localhost" + portOf(*addr)

@@ -59,7 +59,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		sender = mail.New(cfg.smtp)
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
-	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender})
+	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
+		TrustedProxies: cfg.trustedProxies})
 	if err != nil {
 		return err
 	}
