@@ -102,6 +102,7 @@ type client struct {
 
 type sentCmd struct {
 	sched time.Time // when the schedule said to send it: latency is measured from here
+	sent  time.Time // when it was handed to the socket (later than sched if the generator lags)
 	kind  cmdKind
 	name  string
 }
@@ -323,6 +324,9 @@ func (c *client) handle(m *msg, now time.Time) {
 		c.mu.Unlock()
 		if ok && s.kind != setupCmd {
 			c.st.outcome(c.idx, s, code, nowUs-s.sched.UnixMicro())
+			if s.kind == voteCmd && code == "" && m.serverTime > 0 {
+				c.st.ackParts(c.idx, s, m.serverTime*1000, nowUs)
+			}
 		}
 		if w != nil {
 			w <- outcome{seq: m.seq, code: code}
@@ -353,7 +357,7 @@ func (c *client) send(id, name string, args []byte, sched time.Time, kind cmdKin
 	b = append(b, args...)
 	b = append(b, '}')
 	c.mu.Lock()
-	c.pending[id] = sentCmd{sched: sched, kind: kind, name: name}
+	c.pending[id] = sentCmd{sched: sched, sent: time.Now(), kind: kind, name: name}
 	c.mu.Unlock()
 	c.wmu.Lock()
 	conn := c.conn

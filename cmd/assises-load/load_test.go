@@ -50,6 +50,16 @@ func TestScenariosAgainstTheProduct(t *testing.T) {
 						if rep.Fanout.Count == 0 || rep.Ack.Count != 30 {
 							t.Errorf("latencies: got %d fan-out and %d acks, want some and 30", rep.Fanout.Count, rep.Ack.Count)
 						}
+						// The three legs of each ack, which add up to the whole (±1 ms each: the
+						// server's stamp is in ms).
+						for _, leg := range []latency{rep.AckLate, rep.AckServer, rep.AckWire} {
+							if leg.Count != 30 {
+								t.Errorf("ack legs: got %d, want 30", leg.Count)
+							}
+						}
+						if sum := rep.AckLate.Mean + rep.AckServer.Mean + rep.AckWire.Mean; sum > rep.Ack.Mean+2 || sum < rep.Ack.Mean-2 {
+							t.Errorf("ack legs: means add up to %.2f ms, the whole is %.2f", sum, rep.Ack.Mean)
+						}
 					case "reconnect":
 						if rep.Resume.Count != 12 {
 							t.Errorf("resumed: got %d, want 12", rep.Resume.Count)

@@ -83,8 +83,11 @@ type report struct {
 	DurationS    float64          `json:"duration_s"`
 	Connect      latency          `json:"connect"`
 	Ack          latency          `json:"ack"`
-	Fanout       latency          `json:"fanout"`            // hub fan-out start → receipt
-	CommitToRecv latency          `json:"commit_to_receipt"` // commit start → receipt
+	AckLate      latency          `json:"ack_late,omitempty"`   // schedule → sent (generator late)
+	AckServer    latency          `json:"ack_server,omitempty"` // sent → the ack's serverTime
+	AckWire      latency          `json:"ack_wire,omitempty"`   // the ack's serverTime → receipt
+	Fanout       latency          `json:"fanout"`               // hub fan-out start → receipt
+	CommitToRecv latency          `json:"commit_to_receipt"`    // commit start → receipt
 	Pong         latency          `json:"pong,omitempty"`
 	Resume       latency          `json:"resume,omitempty"`
 	ResumeAllS   float64          `json:"resume_all_s,omitempty"`
@@ -158,6 +161,9 @@ func (r *report) print(w io.Writer) {
 	}
 	row("connect", r.Connect)
 	row("ack (send → ack)", r.Ack)
+	row("  schedule → sent", r.AckLate)
+	row("  sent → ack encoded", r.AckServer)
+	row("  ack encoded → read", r.AckWire)
 	row("fan-out (hub → receipt)", r.Fanout)
 	row("commit → receipt", r.CommitToRecv)
 	row("ping → pong", r.Pong)
@@ -236,6 +242,9 @@ func mergeReports(rs []*report) (*report, error) {
 		out.ResumeAllS = max(out.ResumeAllS, r.ResumeAllS)
 		add("connect", r.Connect)
 		add("ack", r.Ack)
+		add("ack_late", r.AckLate)
+		add("ack_server", r.AckServer)
+		add("ack_wire", r.AckWire)
 		add("fanout", r.Fanout)
 		add("commit", r.CommitToRecv)
 		add("pong", r.Pong)
@@ -272,6 +281,7 @@ func mergeReports(rs []*report) (*report, error) {
 	}
 	out.Connect, out.Ack, out.Fanout, out.Pong, out.Resume = get("connect"), get("ack"), get("fanout"), get("pong"), get("resume")
 	out.CommitToRecv = get("commit")
+	out.AckLate, out.AckServer, out.AckWire = get("ack_late"), get("ack_server"), get("ack_wire")
 	out.judge()
 	return out, nil
 }

@@ -328,6 +328,8 @@ func (r *run) finish() {
 	r.rep.Ack = summarise(st.ack.merged())
 	r.rep.Fanout = summarise(st.fanout.merged())
 	r.rep.CommitToRecv = summarise(st.commitToReceipt.merged())
+	r.rep.AckLate, r.rep.AckServer = summarise(st.ackLate.merged()), summarise(st.ackServer.merged())
+	r.rep.AckWire = summarise(st.ackWire.merged())
 	r.rep.Pong = summarise(st.pong.merged())
 	r.rep.Resume = summarise(st.resume.merged())
 	r.rep.Events.Delivered = st.events.Load()

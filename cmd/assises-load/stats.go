@@ -55,7 +55,12 @@ type stats struct {
 
 	connect *hist // dial → welcome and snapshot (or dial → resumed, in reconnect)
 	ack     *hist // scheduled send → ack, votes only
-	fanout  *hist // hub fan-out start (event "serverTime") → receipt, whole-room events
+	// The three legs of a vote's ack, to tell where its latency goes: the generator late
+	// on its schedule, the server (socket write → the ack's serverTime, stamped when the
+	// hub encodes it), the way back (serverTime → receipt: the socket and this process
+	// reading it). serverTime is in ms, so the two last legs are ±1 ms each.
+	ackLate, ackServer, ackWire *hist
+	fanout                      *hist // hub fan-out start (event "serverTime") → receipt, whole-room events
 	// commitToReceipt is the same from the start of the commit (event "at"): fan-out plus
 	// the transaction that produced the event.
 	commitToReceipt *hist
@@ -75,8 +80,16 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{connect: newHist(), ack: newHist(), fanout: newHist(), commitToReceipt: newHist(), pong: newHist(), resume: newHist(),
+	return &stats{connect: newHist(), ack: newHist(), ackLate: newHist(), ackServer: newHist(), ackWire: newHist(), fanout: newHist(), commitToReceipt: newHist(), pong: newHist(), resume: newHist(),
 		rejects: map[string]int64{}, accepted: map[string]int64{}}
+}
+
+// ackParts records the legs of an acknowledged vote; serverUs is the ack's serverTime.
+func (s *stats) ackParts(shard int, c sentCmd, serverUs, nowUs int64) {
+	sent := c.sent.UnixMicro()
+	s.ackLate.record(shard, sent-c.sched.UnixMicro())
+	s.ackServer.record(shard, serverUs-sent)
+	s.ackWire.record(shard, nowUs-serverUs)
 }
 
 func (s *stats) outcome(shard int, c sentCmd, code string, us int64) {
