@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,6 +127,11 @@ type conn struct {
 	nRoom   int  // entries queued by the room (bounded by SendQueue)
 	nCtl    int  // entries queued by the read side (bounded by ctlQueue)
 	writing bool // someone owns the write side (see above)
+	// claimed: the write side belongs to a large delivery's background writer, which has
+	// not come to this connection yet (see room.flushOut). Whoever queues an entry
+	// meanwhile takes the write side over and writes the backlog at once (put), so that an
+	// ack never waits for a tally's turn through a room of ten thousand.
+	claimed bool
 	full    bool // the room found the outbox full: it evicts, nothing more from it
 	// closeReq: the room let go (or the read side queued its last words): write what
 	// is queued, then the close frame. quitting: terminate: write only what must be
@@ -208,26 +214,49 @@ func (c *conn) stopping() bool {
 // the caller evicts the connection, and nothing may go out after a gap.
 func (c *conn) offer(ob outbound) bool {
 	c.mu.Lock()
-	if c.full {
+	if take, ok := c.admitLocked(ob); !take {
 		c.mu.Unlock()
-		return false
-	}
-	if c.done || c.closeReq || c.quitting {
-		c.mu.Unlock() // the connection is closing: nothing more from the room goes out
-		return true
-	}
-	limit := c.h.cfg.SendQueue
-	if ob.ephemeral && c.nRoom >= limit/2 {
-		c.mu.Unlock()
-		return true
-	}
-	if c.nRoom >= limit {
-		c.full = true
-		c.mu.Unlock()
-		return false
+		return ok
 	}
 	c.put(ob) // unlocks
 	return true
+}
+
+// offerLater is offer without the write: ob is queued, and when nobody owns the write
+// side the caller's background writer claims it (claimed: it must call drainClaimed).
+func (c *conn) offerLater(ob outbound) (ok, claimed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if take, ok := c.admitLocked(ob); !take {
+		return ok, false
+	}
+	c.pushLocked(ob, false)
+	if c.writing || c.done || c.quitting || !c.wire.nonBlocking() {
+		c.startWriterLocked() // an owner is there already, or this socket needs the writer
+		return true, false
+	}
+	c.writing, c.claimed = true, true
+	return true, true
+}
+
+// admitLocked applies the outbox's bounds to an entry of the room: take it, or not, and
+// then whether all is well (false: full, evict).
+func (c *conn) admitLocked(ob outbound) (take, ok bool) {
+	if c.full {
+		return false, false
+	}
+	if c.done || c.closeReq || c.quitting {
+		return false, true // the connection is closing: nothing more from the room goes out
+	}
+	limit := c.h.cfg.SendQueue
+	if ob.ephemeral && c.nRoom >= limit/2 {
+		return false, true
+	}
+	if c.nRoom >= limit {
+		c.full = true
+		return false, false
+	}
+	return true, true
 }
 
 // queueCtl queues a frame from the read side. Past half full, ephemeral frames are
@@ -295,6 +324,14 @@ func (c *conn) startPinger() {
 // put adds ob, or writes it at once when the outbox is empty and nobody is writing.
 // Called with mu held; returns with it released.
 func (c *conn) put(ob outbound) {
+	if c.claimed {
+		// A background writer claimed the backlog and has not come yet: write it and ob
+		// now rather than wait for it.
+		c.claimed = false
+		c.pushLocked(ob, false)
+		c.drainLocked()
+		return
+	}
 	if !c.writing && c.n == 0 && !c.quitting && c.wire.nonBlocking() && !ob.heavy() {
 		c.writing = true
 		c.mu.Unlock()
@@ -336,6 +373,77 @@ func (c *conn) writeDirect(ob outbound) {
 	}
 	c.mu.Unlock()
 	putWriteBuf(buf)
+}
+
+// drainClaimed is a background writer's turn at a connection it claimed: unless someone
+// took the write side over meanwhile (put), it writes the backlog.
+func (c *conn) drainClaimed() {
+	c.mu.Lock()
+	if !c.claimed {
+		c.mu.Unlock()
+		return
+	}
+	c.claimed = false
+	c.drainLocked()
+}
+
+// drainLocked writes the outbox with non-blocking writes, as writeDirect writes one
+// entry; what the socket does not take, and a connection that ends, are left to the
+// writer goroutine. The caller owns the write side and holds mu; it returns with mu
+// released.
+func (c *conn) drainLocked() {
+	var batch [writeBatch]outbound
+	for {
+		k := c.peekLocked(batch[:])
+		if k == 0 && !c.closeReq && !c.quitting {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		if k == 0 || c.closeReq || c.quitting || slices.ContainsFunc(batch[:k], outbound.heavy) {
+			clear(batch[:k])
+			c.spawnWriterLocked()
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		b, one := batch[0].bytesAsIs()
+		var buf *[]byte
+		if k > 1 || !one {
+			buf = getWriteBuf()
+			now := c.h.nowMs()
+			b = (*buf)[:0]
+			for _, ob := range batch[:k] {
+				b = c.appendEntry(b, ob, now)
+			}
+			*buf = b
+		}
+		clear(batch[:k])
+		n, err := c.wire.writeNow(b)
+		if err != nil {
+			putWriteBuf(buf)
+			c.broken()
+			return
+		}
+		c.mu.Lock()
+		if n == 0 {
+			// The socket is full: the entries stay as they are, for the writer.
+			putWriteBuf(buf)
+			c.spawnWriterLocked()
+			c.mu.Unlock()
+			return
+		}
+		c.popLocked(k)
+		if n < len(b) {
+			c.h.stats.partial.Add(1)
+			c.pushLocked(outbound{more: rawBytes(bytes.Clone(b[n:])), partial: true}, true)
+			putWriteBuf(buf)
+			c.spawnWriterLocked()
+			c.mu.Unlock()
+			return
+		}
+		putWriteBuf(buf)
+	}
 }
 
 // startWriterLocked makes sure someone will write what is queued (and close, if asked).
@@ -573,7 +681,7 @@ func (c *conn) end() {
 		return
 	}
 	c.mu.Lock()
-	c.done, c.writing = true, true
+	c.done, c.writing, c.claimed = true, true, false
 	c.q, c.head, c.n, c.nRoom, c.nCtl = nil, 0, 0, 0, 0
 	c.mu.Unlock()
 	if c.pinger != nil {

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"runtime"
-	"sync"
 
 	"github.com/gorilla/websocket"
 )
@@ -131,18 +130,20 @@ func (r *room) post(m *member, ob outbound, events int) {
 	r.out = append(r.out, post{m: m, ob: ob, events: events})
 }
 
-// parallelFlush: from this many entries on, flushOut spreads them over goroutines.
-const parallelFlush = 256
+// largeFlush: from this many entries on, flushOut leaves the writing to background writers.
+const largeFlush = 256
 
-// maxFlushShards bounds those goroutines.
+// maxFlushShards bounds the background writers of one delivery.
 const maxFlushShards = 16
 
-// flushOut hands the posted entries to the members' outboxes. Most of them are written
-// there and then (conn.put's direct write): a system call each, one per member for a
-// tally to a whole room. For a large audience, the members are split by connection over
-// GOMAXPROCS goroutines that write concurrently, and the room waits for all of them
-// before it goes on: it stays the only one that orders what a connection gets, and
-// every connection's entries stay in one goroutine, in order. A member whose outbox is
+// flushOut hands the posted entries to the members' outboxes, in order. A small delivery
+// (acks, private events, a group's events) is written there and then: conn.put's direct
+// write, a system call each. A large one (a tally to a whole room: thousands of system
+// calls, tens of milliseconds on a busy machine) is only queued, and written by background
+// goroutines while the room goes on; an entry the room queues for a member they have not
+// reached yet takes that member's backlog and writes it at once (conn.put), so that acks
+// and private events are not kept waiting behind a tally's turn through the room. The
+// room stays the only one that orders what a connection gets. A member whose outbox is
 // full is evicted afterwards.
 func (r *room) flushOut() {
 	out := r.out
@@ -150,31 +151,11 @@ func (r *room) flushOut() {
 		return
 	}
 	r.out, r.spare = r.spare[:0], nil
-	shards := min(runtime.GOMAXPROCS(0), maxFlushShards, len(out)/parallelFlush)
 	var failed []*member
-	if shards <= 1 {
+	if len(out) < largeFlush {
 		failed = offerAll(r.h, out, nil)
 	} else {
-		if len(r.parts) < shards {
-			r.parts = make([][]post, shards)
-		}
-		parts := r.parts[:shards]
-		for _, p := range out {
-			i := p.m.c.shard % uint32(shards)
-			parts[i] = append(parts[i], p)
-		}
-		fails := make([][]*member, shards)
-		var wg sync.WaitGroup
-		for i := 1; i < shards; i++ {
-			wg.Go(func() { fails[i] = offerAll(r.h, parts[i], nil) })
-		}
-		fails[0] = offerAll(r.h, parts[0], nil)
-		wg.Wait()
-		for i := range parts {
-			clear(parts[i])
-			parts[i] = parts[i][:0]
-			failed = append(failed, fails[i]...)
-		}
+		failed = r.offerLater(out)
 	}
 	clear(out)
 	if r.spare == nil {
@@ -183,6 +164,41 @@ func (r *room) flushOut() {
 	for _, m := range failed {
 		r.evict(m)
 	}
+}
+
+// offerLater queues a large delivery and starts its background writers, one per
+// processor. Measured on 2 cores: one writer left a processor to the room and the network
+// but made a tally to 10,000 people 40 % slower to arrive (p99 173 against 123 ms); two
+// keep the fan-out as fast as the room's own writing was, and the acks still go out
+// between (p99 ack in that room 70 against 132 ms).
+func (r *room) offerLater(out []post) (failed []*member) {
+	shards := max(1, min(runtime.GOMAXPROCS(0), maxFlushShards, len(out)/largeFlush))
+	parts := make([][]*conn, shards)
+	var events int64
+	for _, p := range out {
+		ok, claimed := p.m.c.offerLater(p.ob)
+		if !ok {
+			failed = append(failed, p.m)
+			continue
+		}
+		events += int64(p.events)
+		if claimed {
+			i := p.m.c.shard % uint32(shards)
+			parts[i] = append(parts[i], p.m.c)
+		}
+	}
+	r.h.stats.events.Add(events)
+	for _, cs := range parts {
+		if len(cs) == 0 {
+			continue
+		}
+		r.writers.Go(func() {
+			for _, c := range cs {
+				c.drainClaimed()
+			}
+		})
+	}
+	return failed
 }
 
 // offerAll offers each entry to its connection; it returns the members whose outbox was

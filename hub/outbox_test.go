@@ -325,14 +325,15 @@ func (b *byteReader) frame() (int, []byte, error) {
 	}
 }
 
-// TestParallelFlushKeepsEachConnectionsOrder: a delivery to a large room is handed over
-// by several goroutines; each connection still gets its broadcast events, its private
-// events and its acks exactly in the room's order.
-func TestParallelFlushKeepsEachConnectionsOrder(t *testing.T) {
+// TestLargeFlushKeepsEachConnectionsOrder: a delivery to a large room is written by
+// background goroutines while the room goes on with the next deliveries, whose entries
+// take over the backlog of members not reached yet; each connection still gets its
+// broadcast events, its private events and its acks exactly in the room's order.
+func TestLargeFlushKeepsEachConnectionsOrder(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	r := bareRoom(t, nil)
 	var frames atomic.Int64
-	const n = 3 * parallelFlush
+	const n = 3 * largeFlush
 	ms := make([]*member, n)
 	for i := range ms {
 		ms[i] = addMember(r, Viewer{Participant: int64(i + 1), Role: "participant"}, &frames)
@@ -361,6 +362,7 @@ func TestParallelFlushKeepsEachConnectionsOrder(t *testing.T) {
 		}
 		r.deliver(dl)
 	}
+	r.writers.Wait()
 	for _, m := range ms {
 		var got []string
 		for _, msg := range mustMessages(t, m.c.wire.(*fakeTransport)) {

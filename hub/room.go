@@ -92,9 +92,9 @@ type room struct {
 	viewers    map[int64]Viewer // from the last ReloadViewers, nil before
 	viewersGen uint64
 	presence   presenceState
-	batched    []*member // members with a non-empty batch
-	out, spare []post    // entries on their way to outboxes (flushOut), and a spare list
-	parts      [][]post  // out split by connection, for a parallel flushOut
+	batched    []*member      // members with a non-empty batch
+	out, spare []post         // entries on their way to outboxes (flushOut), and a spare list
+	writers    sync.WaitGroup // the background writers of large deliveries (offerLater)
 	idle       *time.Timer
 	idleC      <-chan time.Time
 }
@@ -225,6 +225,7 @@ func (r *room) shutdown() {
 	if r.idle != nil {
 		r.idle.Stop()
 	}
+	r.writers.Wait() // they never block: what is left of a tally is on its way
 }
 
 func (r *room) armIdle() {

@@ -1,0 +1,189 @@
+package hub
+
+import (
+	"encoding/json"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// claimTest is one connection on a fake transport, and frames to queue on it.
+func claimTest(t *testing.T, stalled bool) (*room, *member, *fakeTransport, func(seq int64) outbound) {
+	t.Helper()
+	r := bareRoom(t, nil)
+	var frames atomic.Int64
+	ft := newFakeTransport(&frames, stalled)
+	m := addMemberOn(r, Viewer{Participant: 1, Role: "participant"}, ft)
+	ev := func(seq int64) outbound {
+		return outbound{wf: prepare(newEventFrame(&Event{Seq: seq, Name: "e", Data: json.RawMessage(`{}`)}), 0)}
+	}
+	return r, m, ft, ev
+}
+
+func seqsOf(t *testing.T, ft *fakeTransport) []int64 {
+	t.Helper()
+	var got []int64
+	for _, msg := range mustMessages(t, ft) {
+		got = append(got, msg.Seq)
+	}
+	return got
+}
+
+// TestClaimedBacklogIsTakenOver: entries queued for a background writer that has not
+// come yet are written, in order, by whoever queues the next entry; the background
+// writer then finds nothing to do.
+func TestClaimedBacklogIsTakenOver(t *testing.T) {
+	_, m, ft, ev := claimTest(t, false)
+	c := m.c
+	for seq := int64(1); seq <= 2; seq++ {
+		ok, claimed := c.offerLater(ev(seq))
+		if !ok || claimed != (seq == 1) {
+			t.Fatalf("offerLater %d: ok %v claimed %v; want true, %v", seq, ok, claimed, seq == 1)
+		}
+	}
+	if got := seqsOf(t, ft); len(got) != 0 {
+		t.Fatalf("written before anyone drained: %v", got)
+	}
+	if !c.offer(ev(3)) {
+		t.Fatal("offer refused")
+	}
+	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("after the take-over: got %v, want [1 2 3]", got)
+	}
+	c.drainClaimed() // the background writer comes late
+	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("after the late writer: got %v, want [1 2 3] (nothing twice)", got)
+	}
+	if room, ctl := c.queued(); room+ctl != 0 {
+		t.Errorf("outbox: %d entries left, want 0", room+ctl)
+	}
+	c.mu.Lock()
+	writing := c.writing
+	c.mu.Unlock()
+	if writing {
+		t.Error("the write side is still owned after the backlog went out")
+	}
+}
+
+// TestClaimedBacklogDrainsInBackground: the background writer writes a claimed backlog
+// and lets the write side go, so that the next entry takes the direct path again.
+func TestClaimedBacklogDrainsInBackground(t *testing.T) {
+	_, m, ft, ev := claimTest(t, false)
+	c := m.c
+	for seq := int64(1); seq <= 40; seq++ { // more than one write's gathering (writeBatch)
+		c.offerLater(ev(seq))
+	}
+	c.drainClaimed()
+	want := make([]int64, 0, 41)
+	for seq := int64(1); seq <= 40; seq++ {
+		want = append(want, seq)
+	}
+	if got := seqsOf(t, ft); !slices.Equal(got, want) {
+		t.Fatalf("drained: got %v, want 1…40", got)
+	}
+	c.offer(ev(41))
+	if got := seqsOf(t, ft); len(got) != 41 || got[40] != 41 {
+		t.Fatalf("next entry: got %v, want 41 written at once", got)
+	}
+}
+
+// fullSocket takes no non-blocking write; its blocking writes go through once released.
+type fullSocket struct {
+	*fakeTransport
+	release chan struct{}
+}
+
+func (f *fullSocket) writeNow([]byte) (int, error) { return 0, nil }
+
+func (f *fullSocket) writeAll(p []byte, _ time.Time) error {
+	<-f.release
+	f.record(p)
+	return nil
+}
+
+// TestClaimedBacklogOnAFullSocket: a socket that takes nothing leaves the backlog whole
+// for the writer goroutine, which writes it once the socket moves again.
+func TestClaimedBacklogOnAFullSocket(t *testing.T) {
+	r, _, _, ev := claimTest(t, false)
+	var frames atomic.Int64
+	fs := &fullSocket{fakeTransport: newFakeTransport(&frames, false), release: make(chan struct{})}
+	c := newConn(r.h, fs, 2, "fr")
+	c.offerLater(ev(1))
+	c.offerLater(ev(2))
+	c.drainClaimed()
+	if room, _ := c.queued(); room != 2 {
+		t.Fatalf("outbox after a full socket: %d entries, want 2 (nothing lost)", room)
+	}
+	close(fs.release)
+	eventually(t, "backlog written by the writer", func() bool { return len(seqsOf(t, fs.fakeTransport)) == 2 })
+	if got := seqsOf(t, fs.fakeTransport); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("got %v, want [1 2]", got)
+	}
+	eventually(t, "writer gone", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return !c.writing
+	})
+}
+
+// TestClaimedConnectionThatCloses: a connection the room lets go while its backlog waits
+// for the background writer still gets the backlog, then the close frame.
+func TestClaimedConnectionThatCloses(t *testing.T) {
+	_, m, ft, ev := claimTest(t, false)
+	c := m.c
+	c.offerLater(ev(1))
+	c.closeGraceful()
+	c.drainClaimed()
+	<-c.writeDone
+	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("got %v, want [1] before the close", got)
+	}
+	if !ft.closed.Load() {
+		t.Error("the socket was not closed")
+	}
+}
+
+// partSocket takes the first few bytes of a non-blocking write, then nothing; its blocking
+// writes go through.
+type partSocket struct {
+	*fakeTransport
+	take int
+}
+
+func (p *partSocket) writeNow(b []byte) (int, error) {
+	n := min(p.take, len(b))
+	p.take -= n
+	p.record(b[:n])
+	return n, nil
+}
+
+func (p *partSocket) writeAll(b []byte, _ time.Time) error {
+	p.record(b)
+	return nil
+}
+
+// TestClaimedBacklogPartlyWritten: when the socket takes part of the backlog, the rest
+// (beginning inside a frame) goes out first and whole, then what was queued meanwhile.
+func TestClaimedBacklogPartlyWritten(t *testing.T) {
+	r, _, _, ev := claimTest(t, false)
+	var frames atomic.Int64
+	ps := &partSocket{fakeTransport: newFakeTransport(&frames, false), take: 30}
+	c := newConn(r.h, ps, 2, "fr")
+	for seq := int64(1); seq <= 3; seq++ {
+		c.offerLater(ev(seq))
+	}
+	c.drainClaimed()
+	c.offer(ev(4))
+	eventually(t, "everything written", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.n == 0 && !c.writing
+	})
+	if got := seqsOf(t, ps.fakeTransport); !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Fatalf("got %v, want [1 2 3 4]", got)
+	}
+	if r.h.stats.partial.Load() == 0 {
+		t.Error("the partial write was not counted")
+	}
+}
