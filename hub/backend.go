@@ -72,3 +72,19 @@ type Backend interface {
 	// last event included in it).
 	Snapshot(ctx context.Context, workshop int64, v Viewer) (seq int64, state json.RawMessage, err error)
 }
+
+// FlushPreparer is a Backend whose Flush can do its slow reads first, without holding up
+// the workshop's commits: a tally aggregates every vote on its items, which in a room of
+// thousands takes milliseconds that every vote committed after it would wait.
+//
+// The hub calls PrepareFlush for a set of keys while Execute goes on committing other
+// batches of the same workshop (never two preparations of one workshop at once), then
+// FlushPrepared with the keys and what PrepareFlush returned, serialised like Flush. What
+// FlushPrepared commits may describe the state as PrepareFlush read it, slightly older
+// than the commit: the commits made in between return their keys again in Deferred, and
+// the next flush includes them. FlushPrepared must redo in its transaction whatever the
+// preparation cannot vouch for (prepared may be nil: then it is Flush).
+type FlushPreparer interface {
+	PrepareFlush(ctx context.Context, workshop int64, keys []string) (prepared any, err error)
+	FlushPrepared(ctx context.Context, workshop int64, keys []string, prepared any) (Result, error)
+}

@@ -24,9 +24,15 @@ type committer struct {
 	flush    coalescer
 	flushT   *time.Timer
 	flushC   <-chan time.Time // nil when no flush is scheduled
-	wakeAt   time.Time
-	wakeT    *time.Timer
-	wakeC    <-chan time.Time
+
+	// With a FlushPreparer: the keys of the flush being prepared (nil: none), and where
+	// its preparation arrives.
+	preparer  FlushPreparer
+	preparing []string
+	prepared  chan preparedFlush
+	wakeAt    time.Time
+	wakeT     *time.Timer
+	wakeC     <-chan time.Time
 }
 
 func (r *room) commit(lastSeq int64, wakeAt time.Time) {
@@ -38,6 +44,9 @@ func (r *room) commit(lastSeq int64, wakeAt time.Time) {
 		flush:    coalescer{interval: r.h.cfg.CoalesceInterval},
 	}
 	defer k.stopTimers()
+	if p, ok := r.h.cfg.Backend.(FlushPreparer); ok {
+		k.preparer, k.prepared = p, make(chan preparedFlush, 1)
+	}
 	k.scheduleWake(wakeAt)
 	for {
 		select {
@@ -56,7 +65,9 @@ func (r *room) commit(lastSeq int64, wakeAt time.Time) {
 			k.catchUp()
 		case <-k.flushC:
 			k.flushC = nil
-			k.runFlush(false)
+			k.startFlush()
+		case pf := <-k.prepared:
+			k.finishFlush(pf)
 		case <-k.wakeC:
 			k.wakeC, k.wakeAt = nil, time.Time{}
 			k.runFlush(true)
@@ -116,6 +127,65 @@ func (k *committer) execute(batch []cmdReq) {
 	k.handResult(ctx, res, outs)
 }
 
+// preparedFlush is a preparation that finished: its keys and result.
+type preparedFlush struct {
+	keys     []string
+	prepared any
+	err      error
+}
+
+// startFlush flushes the deferred keys: with a FlushPreparer, it prepares the flush in
+// the background while commands go on committing, and finishFlush commits it.
+func (k *committer) startFlush() {
+	if k.preparer == nil {
+		k.runFlush(false)
+		return
+	}
+	if k.preparing != nil || len(k.deferred) == 0 {
+		return // finishFlush arms the next flush for what arrives meanwhile
+	}
+	keys := k.takeDeferred()
+	k.preparing = keys
+	ws, h := k.r.id, k.r.h
+	go func() {
+		ctx, cancel := k.ctx()
+		defer cancel()
+		p, err := k.preparer.PrepareFlush(ctx, ws, keys)
+		if err != nil {
+			h.log.Warn("hub: prepare flush", slog.Int64("workshop", ws), slog.Any("err", err))
+		}
+		k.prepared <- preparedFlush{keys: keys, prepared: p, err: err} // room for one: never blocks
+	}()
+}
+
+// finishFlush commits a prepared flush (without its preparation if that failed).
+func (k *committer) finishFlush(pf preparedFlush) {
+	h, r := k.r.h, k.r
+	k.preparing = nil
+	if pf.err != nil {
+		pf.prepared = nil
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	res, err := k.preparer.FlushPrepared(ctx, r.id, pf.keys, pf.prepared)
+	if err != nil {
+		h.log.Error("hub: flush", slog.Int64("workshop", r.id), slog.Any("err", err))
+		k.addDeferred(pf.keys) // try again after the interval
+		return
+	}
+	h.stats.commits.Add(1)
+	k.handResult(ctx, res, nil)
+	k.armFlush() // keys that came while it was prepared
+}
+
+// takeDeferred empties the deferred keys and returns them, sorted.
+func (k *committer) takeDeferred() []string {
+	keys := slices.Sorted(maps.Keys(k.deferred))
+	clear(k.deferred)
+	k.flush.last = time.Now()
+	return keys
+}
+
 // runFlush runs Backend.Flush for the deferred keys, or for "tick".
 func (k *committer) runFlush(tick bool) {
 	h, r := k.r.h, k.r
@@ -126,9 +196,7 @@ func (k *committer) runFlush(tick bool) {
 		if len(k.deferred) == 0 {
 			return
 		}
-		keys = slices.Sorted(maps.Keys(k.deferred))
-		clear(k.deferred)
-		k.flush.last = time.Now()
+		keys = k.takeDeferred()
 	}
 	ctx, cancel := k.ctx()
 	defer cancel()
@@ -265,7 +333,12 @@ func (k *committer) addDeferred(keys []string) {
 	for _, key := range keys {
 		k.deferred[key] = struct{}{}
 	}
-	if k.flushC != nil {
+	k.armFlush()
+}
+
+// armFlush schedules a flush of the deferred keys, unless one is scheduled or prepared.
+func (k *committer) armFlush() {
+	if k.flushC != nil || k.preparing != nil || len(k.deferred) == 0 {
 		return
 	}
 	d := k.flush.delay(time.Now())
@@ -308,6 +381,12 @@ func (k *committer) finish() {
 	if len(outs) > 0 {
 		k.hand(delivery{outcomes: outs})
 	}
+	// A preparation still running is abandoned (its result lands in a buffer nobody
+	// reads): its keys are flushed here with the others, the plain way.
+	for _, key := range k.preparing {
+		k.deferred[key] = struct{}{}
+	}
+	k.preparing = nil
 	k.runFlush(false)
 }
 
