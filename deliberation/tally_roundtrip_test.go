@@ -1,0 +1,352 @@
+package deliberation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// queryCounter counts the statements sent through a bun DB (each one a round trip), and
+// those that name the votes table.
+type queryCounter struct{ n, votes atomic.Int64 }
+
+func (h *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (h *queryCounter) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
+	h.n.Add(1)
+	if strings.Contains(ev.Query, "votes") {
+		h.votes.Add(1)
+	}
+}
+
+// tallyFixture is a workshop whose votes the tests write directly, to control what the rules
+// would not let happen in one go: votes under a method that is no longer current, votes on a
+// hidden contribution, votes of another workshop.
+type tallyFixture struct {
+	r       *room
+	visible []int64 // c1, c2 (in a group), c4 (no vote): diagnostic; c5: recommendations
+	hidden  int64   // c3, diagnostic, with votes
+	foreign int64   // a contribution of another workshop, with votes
+	all     []int64 // every contribution above, plus an id that does not exist
+}
+
+// newTallyFixture builds the fixture; prepare, when not nil, runs on the room before anything
+// else (vote.method.set clears the votes of its phase, so the methods must be set first).
+func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixture {
+	t.Helper()
+	ctx := context.Background()
+	r := newRoom(t, db)
+	if prepare != nil {
+		prepare(r)
+	}
+	other := newRoom(t, db)
+	f := &tallyFixture{r: r}
+
+	p := make([]int64, 7) // p[1]…p[6], confirmed
+	for i := 1; i < len(p); i++ {
+		p[i] = r.person(RoleParticipant, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d", i), "", "", false).Participant
+	}
+	for i, status := range []string{RegistrationWaiting, RegistrationCancelled, RegistrationWaiting} {
+		np, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: RoleParticipant,
+			Organisation: fmt.Sprintf("Attente %d", i), Person: Person{DisplayName: fmt.Sprintf("W%d", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := AddRegistration(ctx, db, r.w, np.ID, status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC()
+	g := &Group{WorkshopID: r.w.ID, Position: 1, Name: "Groupe 1", Colour: "#123456", CreatedAt: now}
+	if _, err := db.NewInsert().Model(g).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	contribution := func(w int64, ph Phase, st Status, group *int64) int64 {
+		c := &Contribution{WorkshopID: w, Kind: KindFinding, Phase: ph, Body: "Constat", Status: st,
+			GroupID: group, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	c1 := contribution(r.w.ID, PhaseDiagnostic, StatusVisible, nil)
+	c2 := contribution(r.w.ID, PhaseDiagnostic, StatusVisible, &g.ID)
+	c3 := contribution(r.w.ID, PhaseDiagnostic, StatusHidden, nil)
+	c4 := contribution(r.w.ID, PhaseDiagnostic, StatusVisible, nil)
+	c5 := contribution(r.w.ID, PhaseRecommendations, StatusVisible, nil)
+	o1 := contribution(other.w.ID, PhaseDiagnostic, StatusVisible, nil)
+	f.visible, f.hidden, f.foreign = []int64{c1, c2, c4, c5}, c3, o1
+	f.all = []int64{c5, c4, c3, c2, c1, o1, 987654321, c1} // unordered, with a duplicate
+
+	alice, bob := r.alice.Participant, r.bob.Participant
+	var votes []Vote
+	vote := func(c, who int64, m VoteMethod, value int) {
+		votes = append(votes, Vote{ContributionID: c, ParticipantID: who, WorkshopID: r.w.ID, Method: m, Value: value, UpdatedAt: now})
+	}
+	vote(c1, alice, MethodSupport, 1) // stale under agree
+	vote(c1, bob, MethodAgree, 1)
+	vote(c1, p[1], MethodAgree, 0)
+	vote(c1, p[2], MethodAgree, -1)
+	vote(c2, alice, MethodAgree, 1)
+	vote(c2, p[1], MethodAgree, 1) // p1 voted on c1 and c2: one voter of the turnout
+	vote(c2, p[3], MethodAgree, -1)
+	vote(c2, bob, MethodSupport, 1) // stale under agree
+	vote(c3, alice, MethodAgree, 1) // hidden
+	vote(c3, p[4], MethodAgree, 1)  // hidden: p4 is not a voter of the turnout
+	vote(c3, p[5], MethodSupport, 1)
+	vote(c5, alice, MethodDots, 2)
+	vote(c5, p[1], MethodDots, 3)
+	vote(c5, p[6], MethodAgree, 1) // stale under dots
+	vote(o1, other.alice.Participant, MethodAgree, 1)
+	votes[len(votes)-1].WorkshopID = other.w.ID
+	if _, err := db.NewInsert().Model(&votes).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// expectTallies computes what readTallies should return from the rows of the tables, without
+// SQL beyond reading them whole.
+func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase Phase) ([]TallyItem, []tallyTarget, *turnout) {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		cs    []Contribution
+		votes []Vote
+		regs  []Registration
+	)
+	for _, m := range []any{&cs, &votes, &regs} {
+		if err := db.NewSelect().Model(m).Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asked := map[int64]bool{}
+	for _, id := range ids {
+		asked[id] = true
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+	byID := map[int64]Contribution{}
+	var (
+		items   []TallyItem
+		targets []tallyTarget
+	)
+	for _, c := range cs {
+		byID[c.ID] = c
+		if c.WorkshopID != workshop || !asked[c.ID] {
+			continue
+		}
+		targets = append(targets, tallyTarget{ID: c.ID, Phase: c.Phase, Status: c.Status, GroupID: c.GroupID})
+		it := TallyItem{Contribution: c.ID, Method: st.VoteSettingsFor(c.Phase).Method}
+		for _, v := range votes {
+			if c.Status != StatusVisible || v.ContributionID != c.ID || v.Method != it.Method {
+				continue
+			}
+			it.Count++
+			it.Voters++
+			it.Sum += v.Value
+			switch {
+			case it.Method == MethodDots:
+				it.Dots += v.Value
+			case it.Method != MethodAgree:
+			case v.Value > 0:
+				it.Agree++
+			case v.Value == 0:
+				it.Neutral++
+			default:
+				it.Disagree++
+			}
+		}
+		items = append(items, it)
+	}
+	if len(targets) == 0 || turnoutPhase == "" || turnoutPhase == PhaseLobby || turnoutPhase == PhaseClosed {
+		return items, targets, nil
+	}
+	method := st.VoteSettingsFor(turnoutPhase).Method
+	voters := map[int64]bool{}
+	for _, v := range votes {
+		c := byID[v.ContributionID]
+		if v.WorkshopID == workshop && v.Method == method && c.Phase == turnoutPhase && c.Status == StatusVisible {
+			voters[v.ParticipantID] = true
+		}
+	}
+	to := &turnout{Voters: len(voters)}
+	for _, reg := range regs {
+		if reg.WorkshopID == workshop && reg.Status == RegistrationConfirmed {
+			to.Participants++
+		}
+	}
+	return items, targets, to
+}
+
+func TestReadTalliesInOneStatement(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		f := newTallyFixture(t, db, nil)
+		c1, c2, c4, c5 := f.visible[0], f.visible[1], f.visible[2], f.visible[3]
+		agreeDots := &LiveState{VoteMethods: map[Phase]VoteSettings{
+			PhaseDiagnostic: {Method: MethodAgree}, PhaseRecommendations: {Method: MethodDots, Budget: 5}}}
+		cases := []struct {
+			name  string
+			st    *LiveState
+			phase Phase
+			ids   []int64
+			want  *turnout // checked by hand besides the computation
+		}{
+			{"agree now, support before", agreeDots, PhaseDiagnostic, f.all, &turnout{Voters: 5, Participants: 10}},
+			{"support everywhere", &LiveState{}, PhaseDiagnostic, f.all, &turnout{Voters: 2, Participants: 10}},
+			{"dots in recommendations", agreeDots, PhaseRecommendations, f.all, &turnout{Voters: 2, Participants: 10}},
+			{"implementation: nobody voted", agreeDots, PhaseImplementation, f.all, &turnout{Voters: 0, Participants: 10}},
+			{"closed: no turnout", agreeDots, PhaseClosed, f.all, nil},
+			{"lobby: no turnout", agreeDots, PhaseLobby, f.all, nil},
+			{"no turnout asked", agreeDots, "", f.all, nil},
+			{"some items", agreeDots, PhaseDiagnostic, []int64{c4, c2, 987654321, f.foreign}, &turnout{Voters: 5, Participants: 10}},
+			{"an item with no vote", agreeDots, PhaseDiagnostic, []int64{c4}, &turnout{Voters: 5, Participants: 10}},
+			{"the hidden item", agreeDots, PhaseDiagnostic, []int64{f.hidden}, &turnout{Voters: 5, Participants: 10}},
+			{"another workshop's item", agreeDots, PhaseDiagnostic, []int64{f.foreign}, nil},
+			{"no item", agreeDots, PhaseDiagnostic, nil, nil},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				hook := &queryCounter{}
+				db.AddQueryHook(hook)
+				items, targets, to, err := readTallies(context.Background(), db, f.r.w.ID, tc.st, tc.ids, tc.phase)
+				db.ResetQueryHooks()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := min(len(tc.ids), 1); hook.n.Load() != int64(want) {
+					t.Errorf("got %d statements, want %d", hook.n.Load(), want)
+				}
+				wantItems, wantTargets, wantTo := expectTallies(t, db, f.r.w.ID, tc.st, tc.ids, tc.phase)
+				if !reflect.DeepEqual(items, wantItems) {
+					t.Errorf("got items\n%+v\nwant\n%+v", items, wantItems)
+				}
+				if !reflect.DeepEqual(targets, wantTargets) {
+					t.Errorf("got targets %+v, want %+v", targets, wantTargets)
+				}
+				if !reflect.DeepEqual(to, wantTo) || !reflect.DeepEqual(to, tc.want) {
+					t.Errorf("got turnout %+v, want %+v (computed %+v)", to, tc.want, wantTo)
+				}
+				// computeTallies (snapshots) reads the same, without the turnout.
+				items2, targets2, err := computeTallies(context.Background(), db, f.r.w.ID, tc.st, tc.ids)
+				if err != nil || !reflect.DeepEqual(items2, items) || !reflect.DeepEqual(targets2, targets) {
+					t.Errorf("computeTallies: got %+v, %+v, %v; want what readTallies read", items2, targets2, err)
+				}
+			})
+		}
+
+		// By hand, so that the computation above is not trusted alone.
+		items, _, _, err := readTallies(context.Background(), db, f.r.w.ID, agreeDots, []int64{c1, c2, f.hidden, c4, c5}, PhaseDiagnostic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []TallyItem{
+			{Contribution: c1, Method: MethodAgree, Count: 3, Sum: 0, Agree: 1, Neutral: 1, Disagree: 1, Voters: 3},
+			{Contribution: c2, Method: MethodAgree, Count: 3, Sum: 1, Agree: 2, Disagree: 1, Voters: 3},
+			{Contribution: f.hidden, Method: MethodAgree},
+			{Contribution: c4, Method: MethodAgree},
+			{Contribution: c5, Method: MethodDots, Count: 2, Sum: 5, Dots: 5, Voters: 2},
+		}
+		if !reflect.DeepEqual(items, want) {
+			t.Errorf("got items\n%+v\nwant\n%+v", items, want)
+		}
+	})
+}
+
+// TestFlushTallyReadsOnce is the same through Engine.Flush: the items of the tally.updated
+// events (the group's item in its group's event) and the turnout of the public one, with the
+// state the moderator set.
+func TestFlushTallyReadsOnce(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		f := newTallyFixture(t, db, func(r *room) {
+			r.phase(PhaseDiagnostic)
+			r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodAgree})
+			r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseRecommendations, "method": MethodDots, "budget": 5})
+		})
+		r := f.r
+		keys := make([]string, 0, len(f.all))
+		for _, id := range f.all {
+			keys = append(keys, "tally:"+itoa(id))
+		}
+		hook := &queryCounter{}
+		db.AddQueryHook(hook)
+		res, err := r.e.Flush(context.Background(), r.w.ID, keys)
+		db.ResetQueryHooks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hook.votes.Load(); got != 1 {
+			t.Errorf("got %d statements reading votes in the flush, want 1", got)
+		}
+		var (
+			items []TallyItem
+			to    *turnout
+		)
+		for _, ev := range named(res.Events, "tally.updated") {
+			var te tallyEvent
+			if err := json.Unmarshal(ev.Data, &te); err != nil {
+				t.Fatal(err)
+			}
+			items = append(items, te.Items...)
+			if ev.Audience == AudienceAll {
+				to = te.Turnout
+			} else if te.Turnout != nil {
+				t.Errorf("got turnout %+v in the event for %s, want none", te.Turnout, ev.Audience)
+			}
+		}
+		sort.Slice(items, func(i, j int) bool { return items[i].Contribution < items[j].Contribution })
+		st := &LiveState{VoteMethods: map[Phase]VoteSettings{
+			PhaseDiagnostic: {Method: MethodAgree}, PhaseRecommendations: {Method: MethodDots, Budget: 5, MaxPerItem: 5}}}
+		wantItems, _, wantTo := expectTallies(t, db, r.w.ID, st, f.all, PhaseDiagnostic)
+		if !reflect.DeepEqual(items, wantItems) {
+			t.Errorf("got items\n%+v\nwant\n%+v", items, wantItems)
+		}
+		if !reflect.DeepEqual(to, wantTo) || to == nil || to.Voters != 5 {
+			t.Errorf("got turnout %+v, want %+v", to, wantTo)
+		}
+	})
+}
+
+// BenchmarkFlushTallyRoom is the tally flush of a full room: 2,000 voters who each voted on
+// the five items (10,000 votes), one Flush of the five tally keys with the turnout. It reports
+// the statements of one Flush (queries/op) besides the time.
+//
+//	go test -run - -bench FlushTallyRoom ./deliberation
+func BenchmarkFlushTallyRoom(b *testing.B) {
+	const voters, items, batch = 2000, 5, 250
+	for _, kind := range storagetest.Kinds {
+		b.Run(kind, func(b *testing.B) {
+			db := storagetest.Open(b, kind)
+			r := newBenchRoom(b, db, voters, items)
+			for round := range voters * items / batch {
+				r.exec(b, r.voteBatch(round, batch))
+			}
+			keys := make([]string, len(r.items))
+			for i, id := range r.items {
+				keys[i] = fmt.Sprintf("tally:%d", id)
+			}
+			hook := &queryCounter{}
+			db.AddQueryHook(hook)
+			b.ReportAllocs()
+			ops := 0
+			for b.Loop() {
+				if _, err := r.e.Flush(context.Background(), r.w.ID, keys); err != nil {
+					b.Fatal(err)
+				}
+				ops++
+			}
+			b.ReportMetric(float64(hook.n.Load())/float64(ops), "queries/op")
+		})
+	}
+}
