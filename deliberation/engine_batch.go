@@ -38,6 +38,8 @@ type batch struct {
 	voteTargets  map[int64]*Contribution
 	cacheTargets bool // the current command is a vote: contribution() may use voteTargets
 
+	prepared *PreparedFlush // FlushPrepared: tallies read before the lock (flush_prepared.go)
+
 	read  []seenRead // PostgreSQL: the contributions the first message read, for e.seen
 	check string     // PostgreSQL, one round trip: the condition the workshop's UPDATE checks
 }

@@ -21,7 +21,10 @@ type backend struct {
 // NewBackend exposes the deliberation engine as the hub's backend.
 func NewBackend(e *deliberation.Engine) hub.Backend { return &backend{engine: e} }
 
-var _ hub.Backend = (*backend)(nil)
+var (
+	_ hub.Backend       = (*backend)(nil)
+	_ hub.FlushPreparer = (*backend)(nil)
+)
 
 func (b *backend) Open(ctx context.Context, workshop int64) (int64, time.Time, error) {
 	return b.engine.Open(ctx, workshop)
@@ -64,6 +67,25 @@ func (b *backend) Execute(ctx context.Context, workshop int64, cmds []hub.Comman
 
 func (b *backend) Flush(ctx context.Context, workshop int64, keys []string) (hub.Result, error) {
 	res, err := b.engine.Flush(ctx, workshop, keys)
+	if err != nil {
+		return hub.Result{}, err
+	}
+	return toResult(res)
+}
+
+// PrepareFlush and FlushPrepared make the backend a hub.FlushPreparer: a tally's votes
+// are counted while the room's votes go on committing (deliberation.PreparedFlush).
+func (b *backend) PrepareFlush(ctx context.Context, workshop int64, keys []string) (any, error) {
+	p, err := b.engine.PrepareFlush(ctx, workshop, keys)
+	if p == nil {
+		return nil, err // not a typed nil in an interface
+	}
+	return p, err
+}
+
+func (b *backend) FlushPrepared(ctx context.Context, workshop int64, keys []string, prepared any) (hub.Result, error) {
+	p, _ := prepared.(*deliberation.PreparedFlush)
+	res, err := b.engine.FlushPrepared(ctx, workshop, keys, p)
 	if err != nil {
 		return hub.Result{}, err
 	}

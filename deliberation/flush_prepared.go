@@ -1,0 +1,120 @@
+package deliberation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+)
+
+// PreparedFlush is the tallies of a Flush, read by PrepareFlush before the flush takes
+// the workshop's lock. A tally aggregates every vote on its items: in a room of
+// thousands it takes milliseconds, and every vote committed after it would wait for
+// them. Read beforehand, while the room's votes go on committing, it costs the locked
+// flush a read of a few contribution rows instead.
+//
+// Its figures may miss the votes committed between the preparation and the flush: each
+// of those commits deferred its items' tally keys again, so the next flush counts them.
+// What decides who may see a tally (the contributions' status and group, the methods,
+// whether results are hidden) is never taken from the preparation without checking it
+// under the lock.
+type PreparedFlush struct {
+	ids           []int64
+	phase         Phase // the workshop's, for the turnout
+	turnoutMethod VoteMethod
+	resultsHidden bool
+	items         []TallyItem
+	targets       []tallyTarget
+	turnout       *turnout
+}
+
+// PrepareFlush reads the tallies a Flush of keys would emit, without the workshop's lock
+// (nil when keys ask for no tally).
+func (e *Engine) PrepareFlush(ctx context.Context, workshop int64, keys []string) (*PreparedFlush, error) {
+	ids := tallyIDs(keys)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var w Workshop
+	if err := e.db.NewSelect().Model(&w).Where("id = ?", workshop).Scan(ctx); err != nil {
+		return nil, notFound("prepare flush", err)
+	}
+	st, err := ParseLiveState(w.State)
+	if err != nil {
+		return nil, err
+	}
+	items, targets, to, err := readTallies(ctx, e.db, workshop, &st, ids, w.Phase)
+	if err != nil {
+		return nil, err
+	}
+	return &PreparedFlush{ids: ids, phase: w.Phase, turnoutMethod: st.VoteSettingsFor(w.Phase).Method,
+		resultsHidden: st.ResultsHidden, items: items, targets: targets, turnout: to}, nil
+}
+
+// FlushPrepared is Flush, taking the tallies from p where it still holds (p may be nil).
+func (e *Engine) FlushPrepared(ctx context.Context, workshop int64, keys []string, p *PreparedFlush) (Result, error) {
+	if len(keys) == 0 {
+		return Result{}, nil
+	}
+	return e.runBatch(ctx, workshop, nil, func(b *batch) error {
+		b.prepared = p
+		return b.flush(keys)
+	})
+}
+
+// tallyIDs are the contributions of the "tally:" keys, once each, in the keys' order (the
+// order flush reads them in).
+func tallyIDs(keys []string) []int64 {
+	var ids []int64
+	for _, k := range keys {
+		if s, ok := strings.CutPrefix(k, "tally:"); ok {
+			if id, err := strconv.ParseInt(s, 10, 64); err == nil && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// tallies returns the tallies of ids: the prepared ones when the batch has them for
+// exactly these ids and nothing they depend on changed since, else read now.
+func (b *batch) tallies(ids []int64) ([]TallyItem, []tallyTarget, *turnout, error) {
+	p := b.prepared
+	if p == nil || !slices.Equal(p.ids, ids) || !b.stillHolds(p) {
+		return readTallies(b.ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+	}
+	var now []tallyTarget
+	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id", "phase", "status", "group_id").
+		Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Order("id").Scan(b.ctx, &now)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("store: tally contributions: %w", err)
+	}
+	if !slices.EqualFunc(now, p.targets, sameTarget) {
+		// Hidden, moved or gone since: its tally, and who may see it, are read again.
+		return readTallies(b.ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+	}
+	return p.items, p.targets, p.turnout, nil
+}
+
+// stillHolds checks p against the workshop's state under the lock: same phase, methods
+// and visibility of results.
+func (b *batch) stillHolds(p *PreparedFlush) bool {
+	if p.phase != b.w.Phase || p.resultsHidden != b.st.ResultsHidden ||
+		p.turnoutMethod != b.st.VoteSettingsFor(b.w.Phase).Method {
+		return false
+	}
+	for i, t := range p.targets {
+		if p.items[i].Method != b.st.VoteSettingsFor(t.Phase).Method {
+			return false
+		}
+	}
+	return true
+}
+
+func sameTarget(a, b tallyTarget) bool {
+	return a.ID == b.ID && a.Phase == b.Phase && a.Status == b.Status &&
+		(a.GroupID == nil) == (b.GroupID == nil) && (a.GroupID == nil || *a.GroupID == *b.GroupID)
+}
