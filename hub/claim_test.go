@@ -37,7 +37,7 @@ func TestClaimedBacklogIsTakenOver(t *testing.T) {
 	_, m, ft, ev := claimTest(t, false)
 	c := m.c
 	for seq := int64(1); seq <= 2; seq++ {
-		ok, claimed := c.offerLater(ev(seq))
+		ok, claimed := c.offerLater(ev(seq), 1)
 		if !ok || claimed != (seq == 1) {
 			t.Fatalf("offerLater %d: ok %v claimed %v; want true, %v", seq, ok, claimed, seq == 1)
 		}
@@ -51,7 +51,7 @@ func TestClaimedBacklogIsTakenOver(t *testing.T) {
 	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("after the take-over: got %v, want [1 2 3]", got)
 	}
-	c.drainClaimed() // the background writer comes late
+	c.drainClaimed(1) // the background writer comes late
 	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("after the late writer: got %v, want [1 2 3] (nothing twice)", got)
 	}
@@ -72,9 +72,9 @@ func TestClaimedBacklogDrainsInBackground(t *testing.T) {
 	_, m, ft, ev := claimTest(t, false)
 	c := m.c
 	for seq := int64(1); seq <= 40; seq++ { // more than one write's gathering (writeBatch)
-		c.offerLater(ev(seq))
+		c.offerLater(ev(seq), 1)
 	}
-	c.drainClaimed()
+	c.drainClaimed(1)
 	want := make([]int64, 0, 41)
 	for seq := int64(1); seq <= 40; seq++ {
 		want = append(want, seq)
@@ -109,9 +109,9 @@ func TestClaimedBacklogOnAFullSocket(t *testing.T) {
 	var frames atomic.Int64
 	fs := &fullSocket{fakeTransport: newFakeTransport(&frames, false), release: make(chan struct{})}
 	c := newConn(r.h, fs, 2, "fr")
-	c.offerLater(ev(1))
-	c.offerLater(ev(2))
-	c.drainClaimed()
+	c.offerLater(ev(1), 1)
+	c.offerLater(ev(2), 1)
+	c.drainClaimed(1)
 	if room, _ := c.queued(); room != 2 {
 		t.Fatalf("outbox after a full socket: %d entries, want 2 (nothing lost)", room)
 	}
@@ -132,9 +132,9 @@ func TestClaimedBacklogOnAFullSocket(t *testing.T) {
 func TestClaimedConnectionThatCloses(t *testing.T) {
 	_, m, ft, ev := claimTest(t, false)
 	c := m.c
-	c.offerLater(ev(1))
+	c.offerLater(ev(1), 1)
 	c.closeGraceful()
-	c.drainClaimed()
+	c.drainClaimed(1)
 	<-c.writeDone
 	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1}) {
 		t.Fatalf("got %v, want [1] before the close", got)
@@ -171,9 +171,9 @@ func TestClaimedBacklogPartlyWritten(t *testing.T) {
 	ps := &partSocket{fakeTransport: newFakeTransport(&frames, false), take: 30}
 	c := newConn(r.h, ps, 2, "fr")
 	for seq := int64(1); seq <= 3; seq++ {
-		c.offerLater(ev(seq))
+		c.offerLater(ev(seq), 1)
 	}
-	c.drainClaimed()
+	c.drainClaimed(1)
 	c.offer(ev(4))
 	eventually(t, "everything written", func() bool {
 		c.mu.Lock()
@@ -185,5 +185,59 @@ func TestClaimedBacklogPartlyWritten(t *testing.T) {
 	}
 	if r.h.stats.partial.Load() == 0 {
 		t.Error("the partial write was not counted")
+	}
+}
+
+// TestLaterClaimTakesOver: a claim not written yet is taken over by the room's next one,
+// which writes both backlogs, in order; the first claimant then finds nothing to do.
+func TestLaterClaimTakesOver(t *testing.T) {
+	_, m, ft, ev := claimTest(t, false)
+	c := m.c
+	if _, claimed := c.offerLater(ev(1), 1); !claimed {
+		t.Fatal("first claim refused")
+	}
+	if _, claimed := c.offerLater(ev(2), 2); !claimed {
+		t.Fatal("the later claim did not take over")
+	}
+	c.drainClaimed(1)
+	if got := seqsOf(t, ft); len(got) != 0 {
+		t.Fatalf("the first claimant wrote after the take-over: %v", got)
+	}
+	c.drainClaimed(2)
+	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("got %v, want [1 2]", got)
+	}
+}
+
+// writeCounter counts the non-blocking writes of a fake transport.
+type writeCounter struct {
+	*fakeTransport
+	writes atomic.Int64
+}
+
+func (w *writeCounter) writeNow(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.fakeTransport.writeNow(p)
+}
+
+// TestVoteIsOneWrite: a committed vote's private event and its ack reach the voter in
+// one system call.
+func TestVoteIsOneWrite(t *testing.T) {
+	r := bareRoom(t, nil)
+	var frames atomic.Int64
+	w := &writeCounter{fakeTransport: newFakeTransport(&frames, false)}
+	c := newConn(r.h, w, 1, "fr")
+	m := &member{c: c, v: Viewer{Participant: 1, Role: "participant"}}
+	r.members[c], r.people[1] = m, []*member{m}
+	r.deliver(delivery{
+		events:   []Event{{Seq: 1, Name: "vote.recorded", Audience: Audience{Kind: Person, ID: 1}, Data: json.RawMessage(`{}`)}},
+		outcomes: []sentOutcome{{c: c, out: Outcome{CommandID: "v1", Seq: 1}}},
+	})
+	msgs := mustMessages(t, w.fakeTransport)
+	if len(msgs) != 2 || msgs[0].Type != "event" || msgs[1].Type != "ack" {
+		t.Fatalf("got %+v, want the event then the ack", msgs)
+	}
+	if n := w.writes.Load(); n != 1 {
+		t.Errorf("writes: got %d, want 1", n)
 	}
 }

@@ -121,18 +121,20 @@ type conn struct {
 	mu        sync.Mutex
 	closeCode int
 	closeText string
-	// The outbox: a ring of n entries from head; nil when empty.
+	// The outbox: a ring of n entries from head; nil when empty. Up to two entries (the
+	// usual: a voter's event and ack, a tally) live in inline, without an allocation.
 	q       []outbound
+	inline  [2]outbound
 	head, n int
 	nRoom   int  // entries queued by the room (bounded by SendQueue)
 	nCtl    int  // entries queued by the read side (bounded by ctlQueue)
 	writing bool // someone owns the write side (see above)
-	// claimed: the write side belongs to a large delivery's background writer, which has
-	// not come to this connection yet (see room.flushOut). Whoever queues an entry
-	// meanwhile takes the write side over and writes the backlog at once (put), so that an
-	// ack never waits for a tally's turn through a room of ten thousand.
-	claimed bool
-	full    bool // the room found the outbox full: it evicts, nothing more from it
+	// claimedBy: the write side belongs to a claim of the room's (flushOut) that has not
+	// written yet; 0 = none. A large delivery's background writer may take a while to come:
+	// whoever queues an entry meanwhile takes the backlog over and writes it at once (put,
+	// or a later claim), so that an ack never waits for a tally's turn through the room.
+	claimedBy uint64
+	full      bool // the room found the outbox full: it evicts, nothing more from it
 	// closeReq: the room let go (or the read side queued its last words): write what
 	// is queued, then the close frame. quitting: terminate: write only what must be
 	// written (read-side frames, the rest of a begun frame), then the close frame.
@@ -222,20 +224,27 @@ func (c *conn) offer(ob outbound) bool {
 	return true
 }
 
-// offerLater is offer without the write: ob is queued, and when nobody owns the write
-// side the caller's background writer claims it (claimed: it must call drainClaimed).
-func (c *conn) offerLater(ob outbound) (ok, claimed bool) {
+// offerLater is offer without the write: ob is queued, and the claim by (the room's,
+// never 0) owns the write side when nobody else writes: claimed then says the claimant
+// must call drainClaimed. A claim not written yet is taken over.
+func (c *conn) offerLater(ob outbound, by uint64) (ok, claimed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if take, ok := c.admitLocked(ob); !take {
 		return ok, false
 	}
 	c.pushLocked(ob, false)
-	if c.writing || c.done || c.quitting || !c.wire.nonBlocking() {
+	switch {
+	case c.claimedBy == by:
+		return true, false // queued behind this claim's earlier entries
+	case c.claimedBy != 0:
+		c.claimedBy = by // an earlier claim, not written yet: this one writes it all
+		return true, true
+	case c.writing || c.done || c.quitting || !c.wire.nonBlocking():
 		c.startWriterLocked() // an owner is there already, or this socket needs the writer
 		return true, false
 	}
-	c.writing, c.claimed = true, true
+	c.writing, c.claimedBy = true, by
 	return true, true
 }
 
@@ -324,10 +333,10 @@ func (c *conn) startPinger() {
 // put adds ob, or writes it at once when the outbox is empty and nobody is writing.
 // Called with mu held; returns with it released.
 func (c *conn) put(ob outbound) {
-	if c.claimed {
-		// A background writer claimed the backlog and has not come yet: write it and ob
-		// now rather than wait for it.
-		c.claimed = false
+	if c.claimedBy != 0 {
+		// A claim of the room's has not written its backlog yet: write it and ob now
+		// rather than wait for it.
+		c.claimedBy = 0
 		c.pushLocked(ob, false)
 		c.drainLocked()
 		return
@@ -375,15 +384,14 @@ func (c *conn) writeDirect(ob outbound) {
 	putWriteBuf(buf)
 }
 
-// drainClaimed is a background writer's turn at a connection it claimed: unless someone
-// took the write side over meanwhile (put), it writes the backlog.
-func (c *conn) drainClaimed() {
+// drainClaimed writes the backlog of the claim by, unless someone took it over.
+func (c *conn) drainClaimed(by uint64) {
 	c.mu.Lock()
-	if !c.claimed {
+	if c.claimedBy != by {
 		c.mu.Unlock()
 		return
 	}
-	c.claimed = false
+	c.claimedBy = 0
 	c.drainLocked()
 }
 
@@ -459,11 +467,15 @@ func (c *conn) spawnWriterLocked() { go c.writer() }
 
 // pushLocked adds ob at the back of the outbox (at the front: the rest of a direct write).
 func (c *conn) pushLocked(ob outbound, front bool) {
+	if c.q == nil {
+		c.q = c.inline[:]
+	}
 	if c.n == len(c.q) {
 		q := make([]outbound, max(4, 2*len(c.q)))
 		for i := range c.n {
 			q[i] = c.q[(c.head+i)%len(c.q)]
 		}
+		clear(c.q) // the inline entries, if these were they, must not keep frames alive
 		c.q, c.head = q, 0
 	}
 	if front {
@@ -681,8 +693,9 @@ func (c *conn) end() {
 		return
 	}
 	c.mu.Lock()
-	c.done, c.writing, c.claimed = true, true, false
+	c.done, c.writing, c.claimedBy = true, true, 0
 	c.q, c.head, c.n, c.nRoom, c.nCtl = nil, 0, 0, 0, 0
+	clear(c.inline[:])
 	c.mu.Unlock()
 	if c.pinger != nil {
 		c.pinger.Stop()

@@ -94,7 +94,9 @@ type room struct {
 	presence   presenceState
 	batched    []*member      // members with a non-empty batch
 	out, spare []post         // entries on their way to outboxes (flushOut), and a spare list
-	writers    sync.WaitGroup // the background writers of large deliveries (offerLater)
+	writers    sync.WaitGroup // the background writers of large deliveries (flushOut)
+	claims     uint64         // numbers flushOut's claims on outboxes (conn.offerLater)
+	claimed    []*conn        // flushOut's buffer for a small delivery's claims
 	idle       *time.Timer
 	idleC      <-chan time.Time
 }
