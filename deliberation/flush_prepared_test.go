@@ -155,3 +155,38 @@ func TestFlushPreparedRereadsWhatChanged(t *testing.T) {
 		})
 	}
 }
+
+// TestSameTarget: a contribution is the same for a prepared tally only if nothing that
+// decides who may see it changed; its group above all (a group's items stay in it).
+func TestSameTarget(t *testing.T) {
+	g1, g1b, g2 := int64(1), int64(1), int64(2)
+	base := tallyTarget{ID: 7, Phase: PhaseDiagnostic, Status: StatusVisible, GroupID: &g1}
+	cases := []struct {
+		name string
+		edit func(*tallyTarget)
+		same bool
+	}{
+		{"unchanged (the group read again is another pointer)", func(x *tallyTarget) { x.GroupID = &g1b }, true},
+		{"another group", func(x *tallyTarget) { x.GroupID = &g2 }, false},
+		{"out of its group", func(x *tallyTarget) { x.GroupID = nil }, false},
+		{"hidden", func(x *tallyTarget) { x.Status = StatusHidden }, false},
+		{"another phase", func(x *tallyTarget) { x.Phase = PhaseRecommendations }, false},
+		{"another contribution", func(x *tallyTarget) { x.ID = 8 }, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			other := base
+			tc.edit(&other)
+			if got := sameTarget(base, other); got != tc.same {
+				t.Errorf("got %v, want %v", got, tc.same)
+			}
+			if got := sameTarget(other, base); got != tc.same {
+				t.Errorf("reversed: got %v, want %v", got, tc.same)
+			}
+		})
+	}
+	none := tallyTarget{ID: 7, Phase: PhaseDiagnostic, Status: StatusVisible}
+	if !sameTarget(none, none) {
+		t.Error("two contributions in no group: got different")
+	}
+}

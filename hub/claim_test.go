@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // claimTest is one connection on a fake transport, and frames to queue on it.
@@ -135,7 +137,7 @@ func TestClaimedConnectionThatCloses(t *testing.T) {
 	c.offerLater(ev(1), 1)
 	c.closeGraceful()
 	c.drainClaimed(1)
-	<-c.writeDone
+	waitDone(t, c)
 	if got := seqsOf(t, ft); !slices.Equal(got, []int64{1}) {
 		t.Fatalf("got %v, want [1] before the close", got)
 	}
@@ -144,11 +146,59 @@ func TestClaimedConnectionThatCloses(t *testing.T) {
 	}
 }
 
+func waitDone(t *testing.T, c *conn) {
+	t.Helper()
+	select {
+	case <-c.writeDone:
+	case <-time.After(wait):
+		t.Fatal("the connection's write side did not end")
+	}
+}
+
+// TestClaimedConnectionTerminated: a connection terminated while its backlog waits for a
+// claim writes none of the room's frames, only the close frame.
+func TestClaimedConnectionTerminated(t *testing.T) {
+	_, m, ft, ev := claimTest(t, false)
+	c := m.c
+	c.offerLater(ev(1), 1)
+	c.offerLater(ev(2), 1)
+	c.terminate(websocket.CloseGoingAway, "bye")
+	c.drainClaimed(1)
+	waitDone(t, c)
+	msgs, closed := ft.messages(t)
+	if len(msgs) != 0 || !closed {
+		t.Fatalf("got %d messages and close %v; want none, then the close frame", len(msgs), closed)
+	}
+}
+
+// TestReadSideTakesOverThroughTheWriter: a frame of the read side (a pong) queued while a
+// claim waits goes out after the backlog, written by the writer goroutine.
+func TestReadSideTakesOverThroughTheWriter(t *testing.T) {
+	_, m, ft, ev := claimTest(t, false)
+	c := m.c
+	c.offerLater(ev(1), 1)
+	c.queueCtl(outbound{more: &pongFrame{Type: "pong"}})
+	eventually(t, "backlog and pong written", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.n == 0 && !c.writing
+	})
+	msgs := mustMessages(t, ft)
+	if len(msgs) != 2 || msgs[0].Seq != 1 || msgs[1].Type != "pong" {
+		t.Fatalf("got %+v, want event 1 then the pong", msgs)
+	}
+	c.drainClaimed(1) // the claimant comes late: nothing left to do
+	if got := len(mustMessages(t, ft)); got != 2 {
+		t.Errorf("messages after the late claimant: got %d, want 2", got)
+	}
+}
+
 // partSocket takes the first few bytes of a non-blocking write, then nothing; its blocking
-// writes go through.
+// writes go through once released.
 type partSocket struct {
 	*fakeTransport
-	take int
+	take    int
+	release chan struct{}
 }
 
 func (p *partSocket) writeNow(b []byte) (int, error) {
@@ -159,22 +209,31 @@ func (p *partSocket) writeNow(b []byte) (int, error) {
 }
 
 func (p *partSocket) writeAll(b []byte, _ time.Time) error {
+	<-p.release
 	p.record(b)
 	return nil
 }
 
-// TestClaimedBacklogPartlyWritten: when the socket takes part of the backlog, the rest
-// (beginning inside a frame) goes out first and whole, then what was queued meanwhile.
+// TestClaimedBacklogPartlyWritten: when the socket takes part of the backlog, the rest of
+// the frame it cut goes out first and whole, then the frames after it, untouched, then
+// what was queued meanwhile.
 func TestClaimedBacklogPartlyWritten(t *testing.T) {
 	r, _, _, ev := claimTest(t, false)
 	var frames atomic.Int64
-	ps := &partSocket{fakeTransport: newFakeTransport(&frames, false), take: 30}
+	ps := &partSocket{fakeTransport: newFakeTransport(&frames, false), take: 30, release: make(chan struct{})}
 	c := newConn(r.h, ps, 2, "fr")
 	for seq := int64(1); seq <= 3; seq++ {
 		c.offerLater(ev(seq), 1)
 	}
 	c.drainClaimed(1)
+	c.mu.Lock()
+	n, first := c.n, c.q[c.head]
+	c.mu.Unlock()
+	if _, raw := first.more.(rawBytes); n != 3 || !first.partial || !raw || first.wf != nil {
+		t.Fatalf("outbox after the cut: %d entries, first %+v; want the rest of frame 1 (partial), then frames 2 and 3", n, first)
+	}
 	c.offer(ev(4))
+	close(ps.release)
 	eventually(t, "everything written", func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()

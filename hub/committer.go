@@ -27,12 +27,14 @@ type committer struct {
 
 	// With a FlushPreparer: the keys of the flush being prepared (nil: none), and where
 	// its preparation arrives.
-	preparer  FlushPreparer
-	preparing []string
-	prepared  chan preparedFlush
-	wakeAt    time.Time
-	wakeT     *time.Timer
-	wakeC     <-chan time.Time
+	preparer   FlushPreparer
+	preparing  []string
+	prepared   chan preparedFlush
+	prepCancel context.CancelFunc // ends the preparation (finish)
+	prepDone   chan struct{}      // closed when the preparation's goroutine returns
+	wakeAt     time.Time
+	wakeT      *time.Timer
+	wakeC      <-chan time.Time
 }
 
 func (r *room) commit(lastSeq int64, wakeAt time.Time) {
@@ -147,8 +149,11 @@ func (k *committer) startFlush() {
 	keys := k.takeDeferred()
 	k.preparing = keys
 	ws, h := k.r.id, k.r.h
+	ctx, cancel := k.ctx()
+	done := make(chan struct{})
+	k.prepCancel, k.prepDone = cancel, done
 	go func() {
-		ctx, cancel := k.ctx()
+		defer close(done)
 		defer cancel()
 		p, err := k.preparer.PrepareFlush(ctx, ws, keys)
 		if err != nil {
@@ -381,8 +386,12 @@ func (k *committer) finish() {
 	if len(outs) > 0 {
 		k.hand(delivery{outcomes: outs})
 	}
-	// A preparation still running is abandoned (its result lands in a buffer nobody
+	// A preparation still running is cancelled (its result lands in a buffer nobody
 	// reads): its keys are flushed here with the others, the plain way.
+	if k.preparing != nil {
+		k.prepCancel()
+		<-k.prepDone
+	}
 	for _, key := range k.preparing {
 		k.deferred[key] = struct{}{}
 	}

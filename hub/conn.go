@@ -335,9 +335,16 @@ func (c *conn) startPinger() {
 func (c *conn) put(ob outbound) {
 	if c.claimedBy != 0 {
 		// A claim of the room's has not written its backlog yet: write it and ob now
-		// rather than wait for it.
+		// rather than wait for it. Not on the read side, though: the backlog may hold
+		// frames to encode, which would grow the read pump's stack for good (read.go); the
+		// writer goroutine does it.
 		c.claimedBy = 0
 		c.pushLocked(ob, false)
+		if ob.ctl {
+			c.spawnWriterLocked()
+			c.mu.Unlock()
+			return
+		}
 		c.drainLocked()
 		return
 	}
@@ -415,20 +422,30 @@ func (c *conn) drainLocked() {
 			return
 		}
 		c.mu.Unlock()
+		// Gathered like the writer does, up to batchFlushBytes; ends[i] is where entry i
+		// ends in b, so that a partial write leaves the entries after the one it cut as
+		// they are.
+		var ends [writeBatch]int
 		b, one := batch[0].bytesAsIs()
+		ends[0] = len(b)
 		var buf *[]byte
 		if k > 1 || !one {
 			buf = getWriteBuf()
 			now := c.h.nowMs()
 			b = (*buf)[:0]
-			for _, ob := range batch[:k] {
+			for i, ob := range batch[:k] {
+				if i > 0 && len(b) >= batchFlushBytes {
+					k = i
+					break
+				}
 				b = c.appendEntry(b, ob, now)
+				ends[i] = len(b)
 			}
 			*buf = b
 		}
-		clear(batch[:k])
 		n, err := c.wire.writeNow(b)
 		if err != nil {
+			clear(batch[:])
 			putWriteBuf(buf)
 			c.broken()
 			return
@@ -436,20 +453,38 @@ func (c *conn) drainLocked() {
 		c.mu.Lock()
 		if n == 0 {
 			// The socket is full: the entries stay as they are, for the writer.
+			clear(batch[:])
+			putWriteBuf(buf)
+			c.spawnWriterLocked()
+			c.mu.Unlock()
+			return
+		}
+		if n < len(b) {
+			// The entry the socket cut is written whatever happens next (partial); the
+			// ones after it stay in the outbox untouched, for the writer.
+			c.h.stats.partial.Add(1)
+			j := 0
+			for ends[j] <= n {
+				j++
+			}
+			start := 0
+			if j > 0 {
+				start = ends[j-1]
+			}
+			c.popLocked(j)
+			if n > start {
+				cut := batch[j]
+				c.popLocked(1)
+				c.pushLocked(outbound{more: rawBytes(bytes.Clone(b[n:ends[j]])), ctl: cut.ctl, partial: true}, true)
+			}
+			clear(batch[:])
 			putWriteBuf(buf)
 			c.spawnWriterLocked()
 			c.mu.Unlock()
 			return
 		}
 		c.popLocked(k)
-		if n < len(b) {
-			c.h.stats.partial.Add(1)
-			c.pushLocked(outbound{more: rawBytes(bytes.Clone(b[n:])), partial: true}, true)
-			putWriteBuf(buf)
-			c.spawnWriterLocked()
-			c.mu.Unlock()
-			return
-		}
+		clear(batch[:])
 		putWriteBuf(buf)
 	}
 }

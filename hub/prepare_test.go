@@ -17,6 +17,7 @@ type preparingBackend struct {
 
 	mu       sync.Mutex
 	started  [][]string // keys of the preparations begun
+	returned int        // preparations that returned
 	finished []string   // what FlushPrepared received, one entry per call
 }
 
@@ -24,6 +25,11 @@ func (p *preparingBackend) PrepareFlush(ctx context.Context, ws int64, keys []st
 	p.mu.Lock()
 	p.started = append(p.started, keys)
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.returned++
+		p.mu.Unlock()
+	}()
 	select {
 	case <-p.gate:
 	case <-ctx.Done():
@@ -116,5 +122,11 @@ func TestFailedPreparationStillFlushes(t *testing.T) {
 	}
 	if _, fin := pb.record(); len(fin) != 1 {
 		t.Errorf("prepared flushes: got %v, want only the first (the last one was plain)", fin)
+	}
+	pb.mu.Lock()
+	started, returned := len(pb.started), pb.returned
+	pb.mu.Unlock()
+	if returned != started {
+		t.Errorf("preparations: %d started, %d returned by the end of the shutdown", started, returned)
 	}
 }
