@@ -15,8 +15,11 @@
 //     outbox (conn.go): whoever queues a frame when nothing is waiting writes it at once
 //     with a non-blocking write; a writer goroutine exists only while the socket is backed
 //     up. Frames are encoded once per audience as complete WebSocket frames (wsframe.go);
-//   - the room is the only one that orders what a joined connection gets; it hands a
-//     delivery's frames over in parallel for large rooms (fanout.go: flushOut);
+//   - the room is the only one that orders what a joined connection gets; it queues a
+//     delivery's frames and has each member's written in one system call, by background
+//     writers for a whole-room tally, which a later ack overtakes (fanout.go: flushOut);
+//   - a Backend that is a FlushPreparer counts a tally's votes while the room's commands
+//     go on committing (committer.go);
 //   - slow side work (snapshots, log catch-up) runs in a small worker pool;
 //   - someone who left a room moments ago rejoins without asking the Backend again who
 //     they are (rejoin.go), so that a whole room coming back is not a database storm.

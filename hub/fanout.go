@@ -42,9 +42,9 @@ func (r *room) deliver(d delivery) {
 // the audience includes; flushBatches hands the batches over. It never writes to a socket
 // and never blocks.
 //
-// A private event (a voter's vote.recorded: half of the messages of a vote) has one
-// reader. It goes straight out when the member has nothing batched yet in this delivery,
-// which keeps the order.
+// A private event (a voter's vote.recorded) has one reader. It is posted at once when the
+// member has nothing batched yet in this delivery, which keeps the order; flushOut writes
+// it with the voter's ack.
 func (r *room) fanout(ev *Event) {
 	var wf *wireFrame
 	var evict []*member
