@@ -90,26 +90,11 @@ func TestClaimedBacklogDrainsInBackground(t *testing.T) {
 	}
 }
 
-// fullSocket takes no non-blocking write; its blocking writes go through once released.
-type fullSocket struct {
-	*fakeTransport
-	release chan struct{}
-}
-
-func (f *fullSocket) writeNow([]byte) (int, error) { return 0, nil }
-
-func (f *fullSocket) writeAll(p []byte, _ time.Time) error {
-	<-f.release
-	f.record(p)
-	return nil
-}
-
 // TestClaimedBacklogOnAFullSocket: a socket that takes nothing leaves the backlog whole
 // for the writer goroutine, which writes it once the socket moves again.
 func TestClaimedBacklogOnAFullSocket(t *testing.T) {
 	r, _, _, ev := claimTest(t, false)
-	var frames atomic.Int64
-	fs := &fullSocket{fakeTransport: newFakeTransport(&frames, false), release: make(chan struct{})}
+	fs := newPartSocket(0)
 	c := newConn(r.h, fs, 2, "fr")
 	c.offerLater(ev(1), 1)
 	c.offerLater(ev(2), 1)
@@ -193,12 +178,16 @@ func TestReadSideTakesOverThroughTheWriter(t *testing.T) {
 	}
 }
 
-// partSocket takes the first few bytes of a non-blocking write, then nothing; its blocking
-// writes go through once released.
+// partSocket takes the first take bytes of non-blocking writes, then nothing (take 0: a
+// full socket); its blocking writes go through once released.
 type partSocket struct {
 	*fakeTransport
 	take    int
 	release chan struct{}
+}
+
+func newPartSocket(take int) *partSocket {
+	return &partSocket{fakeTransport: newFakeTransport(new(atomic.Int64), false), take: take, release: make(chan struct{})}
 }
 
 func (p *partSocket) writeNow(b []byte) (int, error) {
@@ -219,8 +208,7 @@ func (p *partSocket) writeAll(b []byte, _ time.Time) error {
 // what was queued meanwhile.
 func TestClaimedBacklogPartlyWritten(t *testing.T) {
 	r, _, _, ev := claimTest(t, false)
-	var frames atomic.Int64
-	ps := &partSocket{fakeTransport: newFakeTransport(&frames, false), take: 30, release: make(chan struct{})}
+	ps := newPartSocket(30)
 	c := newConn(r.h, ps, 2, "fr")
 	for seq := int64(1); seq <= 3; seq++ {
 		c.offerLater(ev(seq), 1)
