@@ -205,8 +205,7 @@ func (b *batch) visibleContributionIDs() ([]int64, error) {
 
 // flush runs the follow-ups of Engine.Flush.
 func (b *batch) flush(keys []string) error {
-	var ids, plenary []int64
-	seen := map[int64]bool{}
+	var plenary []int64
 	for _, k := range keys {
 		switch {
 		case k == "tick":
@@ -223,15 +222,9 @@ func (b *batch) flush(keys []string) error {
 			if id, err := strconv.ParseInt(strings.TrimPrefix(k, plenaryKeyPrefix), 10, 64); err == nil {
 				plenary = append(plenary, id)
 			}
-		case strings.HasPrefix(k, "tally:"):
-			id, err := strconv.ParseInt(strings.TrimPrefix(k, "tally:"), 10, 64)
-			if err == nil && !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
 		}
 	}
-	if err := b.emitTallies(ids); err != nil {
+	if err := b.emitTallies(tallyIDs(keys)); err != nil {
 		return err
 	}
 	if err := b.emitPlenaryTallies(plenary); err != nil {
