@@ -99,7 +99,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 		err = b.loadRecords(cmds)
 	}
 	if err == nil && !e.pg {
-		err = b.prefetchVoteTargets(cmds)
+		err = b.prefetchVoteTargets(targets)
 	}
 	if err != nil {
 		tx.Rollback()

@@ -86,11 +86,10 @@ func (b *batch) takeVotes(w *journal.Writes) {
 	p.order = p.order[:0]
 }
 
-// prefetchVoteTargets loads, in one query, the contributions the votes of a batch are
-// about, for the votes at the head of the batch (see beforeCommand). On PostgreSQL, the first
-// read of the batch (engine_lock.go) reads them with the workshop row instead.
-func (b *batch) prefetchVoteTargets(cmds []Command) error {
-	ids := voteTargetIDs(cmds)
+// prefetchVoteTargets loads, in one query, the contributions the votes of a batch are about
+// (ids, from voteTargetIDs), for the votes at the head of the batch (see beforeCommand). On
+// PostgreSQL, the first read of the batch (engine_lock.go) reads them with the workshop row.
+func (b *batch) prefetchVoteTargets(ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
