@@ -239,8 +239,8 @@ func (e *Engine) runOnce(ctx context.Context, workshop int64, cmds []Command, fn
 	if err != nil {
 		return nil, err
 	}
+	defer b.jtx.Rollback() // after Commit it does nothing; before, it frees the workshop
 	if err := fn(b); err != nil {
-		b.jtx.Rollback()
 		return nil, err
 	}
 	if err := b.commit(); err != nil {
