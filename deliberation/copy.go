@@ -27,11 +27,12 @@ import (
 // those the copy knows as absent must still be absent. Otherwise it makes the statement fail
 // (checkCondition, journal.ErrStale), and with it every write of its WITH clauses. Vote rules
 // read nothing else (the actor comes from the hub, command records are caught by their primary
-// key, journal.ErrCommandIDUsed), so if the check passes the batch produced what fresh reads would have given.
-// If it fails (another node, a change made outside the engine), the batch runs the ordinary
-// way, which refreshes the copy. So does a batch whose rules want the database (a dots budget,
-// a contribution not in the copy) or that accepts nothing (no UPDATE to carry the check).
-// (docs/performance.md has what it saves.)
+// key, journal.ErrCommandIDUsed), so if the check passes the batch produced what fresh reads
+// would have given. If it fails (another node, a change made outside the engine), the batch
+// runs the ordinary way, which refreshes the copy. So does a batch whose rules want the
+// database (a dots budget, a contribution not in the copy: the batch has no transaction to
+// read from, and its reads fail with errOffline) or that accepts nothing (no UPDATE to carry
+// the check). docs/performance.md has what it saves.
 
 // seenRows is the per-workshop copy. The zero value is ready to use.
 type seenRows struct {

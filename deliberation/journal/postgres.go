@@ -48,8 +48,11 @@ type pgTx struct {
 func (j *Postgres) Begin(ctx context.Context, open Opening) (Tx, error) {
 	for stale := 0; ; stale++ {
 		t, err := j.begin(ctx, open)
-		if err == nil || !errors.Is(err, driver.ErrBadConn) || stale == 2 || ctx.Err() != nil {
-			return t, err
+		if err == nil {
+			return t, nil
+		}
+		if !errors.Is(err, driver.ErrBadConn) || stale == 2 || ctx.Err() != nil {
+			return nil, err
 		}
 	}
 }
