@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, PHONE, SCREEN, axe } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -26,8 +26,10 @@ before(async () => {
   const m = mod.page;
   await m.goto(`${srv.url}/w/${session.id}/moderate`);
   await m.waitForSelector('#live[data-ready="true"]');
+  await openPanel(m, 'questions');
   await m.locator('#q-diagnostic').fill('Quels constats ?');
   await m.locator('#q-diagnostic').locator('xpath=..').getByRole('button').click();
+  await closePanel(m, 'questions');
   await m.locator('#stepper button[data-phase="diagnostic"]').click();
   await m.getByRole('button', { name: '⏱️ 10 min' }).click();
   await until(lea.page, () => document.documentElement.dataset.phase === 'diagnostic', null, 'the diagnostic');
