@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, openPanel, closePanel } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
 
 const LAPTOP = { viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 };
 const TABLET = { viewport: { width: 1024, height: 768 }, deviceScaleFactor: 1, hasTouch: true };
@@ -168,9 +168,9 @@ test('filters, the sort by result and a merge by selecting two', async () => {
   await m.locator('#empty').getByText('Rien à valider').waitFor();
   await m.locator('[data-filter="phase"]').click();
   assert.equal(await m.locator('#merge-open').isDisabled(), true, 'merge is off until two are chosen');
-  const cards = m.locator('#contributions .contrib');
-  await cards.nth(0).locator('.c-select').check();
-  await cards.nth(1).locator('.c-select').check();
+  // Two findings of the same kind (a finding and a solution path do not merge).
+  await card(m, POSTS[0][1]).locator('.c-select').check();
+  await card(m, POSTS[1][1]).locator('.c-select').check();
   await m.locator('#merge-open').click();
   await m.locator('#merge-dialog').getByRole('button', { name: 'Regrouper', exact: true }).click();
   await until(m, (n) => document.querySelectorAll('#contributions .contrib').length === n - 1, POSTS.length, 'one card fewer after the merge');

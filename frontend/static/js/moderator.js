@@ -505,8 +505,10 @@ function render(ctx) {
   else if (filter === 'hidden') items = room.list((c) => c.status === 'hidden');
   else if (filter === 'all') items = room.list((c) => c.status !== 'withdrawn');
   else items = room.list((c) => c.phase === w.phase && (c.status === 'visible' || c.status === 'pending'));
-  // By support: the phase's result first (pinned ones lead either way, as on the projector).
+  // By time, the newest first: what just arrived is where the moderator looks. By result,
+  // the phase's ranking. Pinned ones lead either way, as on the projector.
   if (sort === 'support') items.sort((a, b) => room.score(b.id) - room.score(a.id) || a.id - b.id);
+  else items.sort((a, b) => b.id - a.id);
   items.sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0));
   if (!cards) {
     // The console moderates; moderators vote from the participant page like everyone else.
