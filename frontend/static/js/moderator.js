@@ -396,7 +396,8 @@ function drawSynthesis(ctx) {
 }
 
 function selectedIds() {
-  return [...document.querySelectorAll('.c-select:checked')].map((c) => Number(c.closest('.contrib').dataset.id));
+  // Oldest first, whatever the list's order: the merge preview reads in the order things were said.
+  return [...document.querySelectorAll('.c-select:checked')].map((c) => Number(c.closest('.contrib').dataset.id)).sort((a, b) => a - b);
 }
 
 function openMerge(ctx) {
