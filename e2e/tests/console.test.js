@@ -142,6 +142,17 @@ test('the tablet: a touch screen of 1024×768 gets the same cockpit', async () =
   await context.close();
 });
 
+test('on a phone, the console flows in one column, nothing wider than the screen', async () => {
+  const { context, page } = await newPage(browser, { ...PHONE, storageState: await mod.context.storageState() });
+  await page.goto(`${srv.url}/w/${session.id}/moderate`);
+  await page.waitForSelector('#live[data-ready="true"]');
+  await until(page, () => document.querySelectorAll('#contributions .contrib').length > 0, null, 'the cards on the phone');
+  const widths = await page.evaluate(() => [window.innerWidth, document.documentElement.scrollWidth]);
+  assert.deepEqual(widths, [PHONE.viewport.width, PHONE.viewport.width], 'the layout viewport and the page width');
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('in Dutch, the console fits the laptop too', async () => {
   const m = mod.page;
   await m.setViewportSize(LAPTOP.viewport);
