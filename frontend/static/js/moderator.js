@@ -536,6 +536,7 @@ function render(ctx) {
   setText($('merge-count'), sel.length ? `(${sel.length})` : '');
   const to = ctx.turnout;
   setText($('turnout'), to ? '🗳️ ' + t.n('console.turnout', to.voters, { participants: to.participants }) : '');
+  setAttr($('turnout'), 'title', $('turnout').textContent || false);
 }
 
 function onEvent(ctx, name, data) {
