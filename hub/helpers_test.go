@@ -65,6 +65,7 @@ func newEnvWith(t *testing.T, fb *fakeBackend, opt func(*Config), tune func(*tim
 	if tune != nil {
 		tune(&h.t)
 	}
+	h.wire = h.wireOptions()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := strconv.ParseInt(r.URL.Query().Get("p"), 10, 64)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strconv"
 	"time"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 // coalescer spaces out a recurring action: at most one per interval.
@@ -86,7 +88,7 @@ func (r *room) sendPresence() {
 	}
 	p.sent = f
 	p.k.last = time.Now()
-	var wf *wireFrame
+	var wf *wire.Frame
 	for _, m := range r.members {
 		if m.catching {
 			continue // gets the current presence when it goes live
@@ -95,7 +97,7 @@ func (r *room) sendPresence() {
 			wf = prepare(f, r.h.nowMs())
 		}
 		// Presence is ephemeral: dropped past half full, never a reason to evict alone.
-		r.post(m, outbound{wf: wf, ephemeral: true}, 0)
+		r.post(m, wire.Entry{Frame: wf, Ephemeral: true}, 0)
 	}
 	r.flushOut()
 }
