@@ -107,15 +107,7 @@ func newFakeTransport(frames *atomic.Int64, stalled bool) *fakeTransport {
 // frame ended the stream.
 func messagesOf(t *testing.T, f *fakeTransport) (msgs []srvMsg, closed bool) {
 	t.Helper()
-	texts, closed := f.Texts(t)
-	for _, payload := range texts {
-		var m srvMsg
-		if err := json.Unmarshal(payload, &m); err != nil {
-			t.Fatalf("message %q: %v", payload, err)
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, closed
+	return wiretest.Decoded[srvMsg](t, f)
 }
 
 // transportOf is the fake transport a test connection writes to.

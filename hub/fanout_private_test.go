@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"encoding/json"
 	"github.com/assises/assises/hub/wire/wiretest"
 	"sync/atomic"
@@ -14,15 +13,13 @@ import (
 // and nobody else.
 func TestPrivateEventsKeepTheirPlace(t *testing.T) {
 	r := bareRoom(t, nil)
-	sockets := map[int64]*recordConn{}
+	sockets := map[int64]*wiretest.RecordConn{}
 	for _, p := range []int64{1, 2} {
 		// Through the hub's socket, over a connection without non-blocking writes: every
 		// frame goes through the writer goroutine.
-		rc := &recordConn{Conn: &discardConn{frames: new(atomic.Int64)}}
+		rc := &wiretest.RecordConn{Conn: &discardConn{frames: new(atomic.Int64)}}
 		_, sc := hubSocket(t, r.h, rc)
-		rc.mu.Lock()
-		rc.writes = nil // the handshake
-		rc.mu.Unlock()
+		rc.Forget() // the handshake
 		c := newConn(r.h, sc, p, "fr")
 		m := &member{c: c, v: Viewer{Participant: p, Role: "participant"}}
 		r.members[c] = m
@@ -48,9 +45,7 @@ func TestPrivateEventsKeepTheirPlace(t *testing.T) {
 	want := map[int64][]int64{1: {1, 2, 3, 4, 6, 7}, 2: {1, 3, 5, 7}}
 	for p, rc := range sockets {
 		var got []int64
-		rc.mu.Lock()
-		stream := bytes.Join(rc.writes, nil)
-		rc.mu.Unlock()
+		stream := rc.Written()
 		for {
 			op, b, rest, err := wiretest.ParseFrame(stream)
 			if err != nil || op != wiretest.OpText {

@@ -1,43 +1,16 @@
 package hub
 
 import (
-	"bytes"
 	"encoding/json"
-	"net"
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
-
-// recordConn records every write to it and the deadline in force at that moment.
-type recordConn struct {
-	net.Conn
-	mu        sync.Mutex
-	writes    [][]byte
-	deadlines []time.Time
-	deadline  time.Time
-}
-
-func (r *recordConn) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.writes = append(r.writes, bytes.Clone(p))
-	r.deadlines = append(r.deadlines, r.deadline)
-	return len(p), nil
-}
-
-func (r *recordConn) SetWriteDeadline(t time.Time) error {
-	r.mu.Lock()
-	r.deadline = t
-	r.mu.Unlock()
-	return nil
-}
 
 // TestLargeFlushKeepsEachConnectionsOrder: a delivery to a large room is written by
 // background goroutines while the room goes on with the next deliveries, whose entries

@@ -57,7 +57,7 @@ func TestClaimedBacklogDrainsInBackground(t *testing.T) {
 		c.OfferClaimed(event(seq), 1)
 	}
 	c.WriteClaimed(1)
-	if got := seqsOf(t, ft); !slices.Equal(got, seqRange(1, 40)) {
+	if got := seqsOf(t, ft); !slices.Equal(got, upTo(40)) {
 		t.Fatalf("drained: got %v, want 1…40", got)
 	}
 	c.Offer(event(41))
@@ -103,11 +103,11 @@ func TestClaimedBacklogOnAFullSocket(t *testing.T) {
 		t.Fatalf("outbox after a full socket: %d entries, want 2 (nothing lost)", room)
 	}
 	close(fs.release)
-	eventually(t, "backlog written by the writer", func() bool { return len(seqsOf(t, fs.Transport)) == 2 })
+	wiretest.Eventually(t, wait, "backlog written by the writer", func() bool { return len(seqsOf(t, fs.Transport)) == 2 })
 	if got := seqsOf(t, fs.Transport); !slices.Equal(got, []int64{1, 2}) {
 		t.Fatalf("got %v, want [1 2]", got)
 	}
-	eventually(t, "writer gone", func() bool { return idle(c) })
+	wiretest.Eventually(t, wait, "writer gone", func() bool { return idle(c) })
 }
 
 // TestClaimedConnectionThatCloses: a connection the room lets go while its backlog waits
@@ -147,7 +147,7 @@ func TestReadSideTakesOverThroughTheWriter(t *testing.T) {
 	c, ft := claimTest(t)
 	c.OfferClaimed(event(1), 1)
 	c.Reply(Entry{Later: &message{Type: "pong"}})
-	eventually(t, "backlog and pong written", func() bool { return idle(c) })
+	wiretest.Eventually(t, wait, "backlog and pong written", func() bool { return idle(c) })
 	msgs, _ := decoded(t, ft)
 	if len(msgs) != 2 || msgs[0].Seq != 1 || msgs[1].Type != "pong" {
 		t.Fatalf("got %+v, want event 1 then the pong", msgs)
@@ -177,7 +177,7 @@ func TestClaimedBacklogPartlyWritten(t *testing.T) {
 	}
 	c.Offer(event(4))
 	close(ps.release)
-	eventually(t, "everything written", func() bool { return idle(c) })
+	wiretest.Eventually(t, wait, "everything written", func() bool { return idle(c) })
 	if got := seqsOf(t, ps.Transport); !slices.Equal(got, []int64{1, 2, 3, 4}) {
 		t.Fatalf("got %v, want [1 2 3 4]", got)
 	}

@@ -16,30 +16,6 @@ import (
 	"github.com/assises/assises/hub/wire/wiretest"
 )
 
-// recordConn records every write to it and the deadline in force at that moment.
-type recordConn struct {
-	net.Conn
-	mu        sync.Mutex
-	writes    [][]byte
-	deadlines []time.Time
-	deadline  time.Time
-}
-
-func (r *recordConn) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.writes = append(r.writes, bytes.Clone(p))
-	r.deadlines = append(r.deadlines, r.deadline)
-	return len(p), nil
-}
-
-func (r *recordConn) SetWriteDeadline(t time.Time) error {
-	r.mu.Lock()
-	r.deadline = t
-	r.mu.Unlock()
-	return nil
-}
-
 // countingConn counts the writes to a socket.
 type countingConn struct {
 	net.Conn
@@ -97,7 +73,7 @@ func TestWriterGathersQueuedEntries(t *testing.T) {
 }
 
 func TestSocketSkipsNearlyEqualDeadlines(t *testing.T) {
-	rc := &recordConn{}
+	rc := &wiretest.RecordConn{}
 	s := &Socket{Conn: rc}
 	base := time.Now().Add(time.Hour)
 	steps := []struct {
@@ -112,16 +88,16 @@ func TestSocketSkipsNearlyEqualDeadlines(t *testing.T) {
 	}
 	for i, st := range steps {
 		s.WriteAll([]byte("x"), st.set)
-		if !rc.deadline.Equal(st.want) {
-			t.Errorf("step %d: socket deadline got %v, want %v", i, rc.deadline, st.want)
+		if got := rc.Deadline(); !got.Equal(st.want) {
+			t.Errorf("step %d: socket deadline got %v, want %v", i, got, st.want)
 		}
 	}
 	// A deadline that has passed is always replaced.
 	past := time.Now().Add(-time.Millisecond)
 	s.armed = past
-	rc.deadline = past
+	rc.SetWriteDeadline(past)
 	s.WriteAll([]byte("x"), past.Add(500*time.Millisecond))
-	if rc.deadline.Equal(past) {
+	if rc.Deadline().Equal(past) {
 		t.Error("an expired deadline was kept")
 	}
 }
@@ -181,7 +157,7 @@ func TestPartialWriteContinuesInOrder(t *testing.T) {
 			}
 			t.Fatalf("round %d: the stream differs from what was queued at byte %d of %d", round, i, len(want))
 		}
-		eventually(t, "writer gone after the backlog", func() bool { return idle(c) })
+		wiretest.Eventually(t, wait, "writer gone after the backlog", func() bool { return idle(c) })
 	}
 }
 
@@ -194,7 +170,7 @@ func TestTwoProducersNeverInterleave(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range n {
-			f := Text([]byte(`{"type":"event","seq":` + strconv.Itoa(i) + `,"id":"` + string(payloadOf(i, 2000+i%3000)) + `"}`))
+			f := Text([]byte(`{"type":"event","seq":` + strconv.Itoa(i+1) + `,"id":"` + string(payloadOf(i, 2000+i%3000)) + `"}`))
 			if !c.Offer(Entry{Frame: f}) {
 				t.Errorf("room frame %d refused", i)
 				return
@@ -226,7 +202,7 @@ func TestTwoProducersNeverInterleave(t *testing.T) {
 			ids = append(ids, m.ID)
 		}
 	}
-	if !slices.Equal(seqs, seqRange(0, n-1)) {
+	if want := upTo(n); !slices.Equal(seqs, want) {
 		t.Errorf("room frames out of order: %v…", seqs[:min(len(seqs), 20)])
 	}
 	for i, id := range ids {

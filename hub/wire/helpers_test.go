@@ -63,17 +63,9 @@ func event(seq int64) Entry {
 }
 
 // decoded parses what was written to ft.
-func decoded(t *testing.T, ft *wiretest.Transport) (msgs []message, closed bool) {
+func decoded(t *testing.T, ft *wiretest.Transport) ([]message, bool) {
 	t.Helper()
-	texts, closed := ft.Texts(t)
-	for _, p := range texts {
-		var m message
-		if err := json.Unmarshal(p, &m); err != nil {
-			t.Fatalf("message %q: %v", p, err)
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, closed
+	return wiretest.Decoded[message](t, ft)
 }
 
 func seqsOf(t *testing.T, ft *wiretest.Transport) []int64 {
@@ -86,24 +78,13 @@ func seqsOf(t *testing.T, ft *wiretest.Transport) []int64 {
 	return got
 }
 
-func seqRange(from, to int64) []int64 {
-	var out []int64
-	for s := from; s <= to; s++ {
-		out = append(out, s)
+// upTo is 1, 2, … n.
+func upTo(n int64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i) + 1
 	}
 	return out
-}
-
-// eventually polls cond until it holds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still false after %v", what, wait)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // idle reports whether c's write side has no owner and its outbox is empty.

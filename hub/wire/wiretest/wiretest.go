@@ -6,6 +6,7 @@ package wiretest
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -106,6 +107,75 @@ func (f *Transport) Texts(t testing.TB) (texts [][]byte, closed bool) {
 		}
 	}
 	return texts, closed
+}
+
+// RecordConn is a net.Conn that keeps every write to it, and the write deadline set last.
+type RecordConn struct {
+	net.Conn
+	mu       sync.Mutex
+	written  []byte
+	deadline time.Time
+}
+
+func (r *RecordConn) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.written = append(r.written, p...)
+	return len(p), nil
+}
+
+func (r *RecordConn) SetWriteDeadline(t time.Time) error {
+	r.mu.Lock()
+	r.deadline = t
+	r.mu.Unlock()
+	return nil
+}
+
+// Deadline is the write deadline set last.
+func (r *RecordConn) Deadline() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.deadline
+}
+
+// Written is everything written so far, in order.
+func (r *RecordConn) Written() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return bytes.Clone(r.written)
+}
+
+// Forget drops what was written so far (a handshake, say).
+func (r *RecordConn) Forget() {
+	r.mu.Lock()
+	r.written = nil
+	r.mu.Unlock()
+}
+
+// Eventually polls cond until it holds, for at most wait.
+func Eventually(t testing.TB, wait time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still false after %v", what, wait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Decoded is Texts with each message decoded from JSON into a T.
+func Decoded[T any](t testing.TB, f *Transport) (msgs []T, closed bool) {
+	t.Helper()
+	texts, closed := f.Texts(t)
+	for _, p := range texts {
+		var m T
+		if err := json.Unmarshal(p, &m); err != nil {
+			t.Fatalf("message %q: %v", p, err)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, closed
 }
 
 // ParseFrame splits the first frame off data: a final, unmasked server frame.
