@@ -15,11 +15,12 @@ type pool struct {
 	jobs    []func()
 	stopped bool
 	wake    chan struct{}
+	gone    chan struct{} // closed once stop has dropped the queue and the workers ended
 	wg      sync.WaitGroup
 }
 
 func newPool(workers int) *pool {
-	p := &pool{wake: make(chan struct{}, workers)}
+	p := &pool{wake: make(chan struct{}, workers), gone: make(chan struct{})}
 	for range workers {
 		p.wg.Add(1)
 		go p.work()
@@ -46,7 +47,8 @@ func (p *pool) submit(job func()) bool {
 
 // run runs f on a worker and waits for it: a read pump's work, on a goroutine whose stack
 // may grow without the pump's growing (read.go). A panic in f goes on in the caller, where
-// the connection's guard catches it. A stopped pool (the hub is gone) runs f in place.
+// the connection's guard catches it. A stopped pool (the hub is gone) runs f in place, and
+// so does a caller whose job stop dropped: a read pump must never wait for nothing.
 func (p *pool) run(f func()) {
 	done := make(chan struct{})
 	var panicked any
@@ -63,7 +65,16 @@ func (p *pool) run(f func()) {
 		f()
 		return
 	}
-	<-done
+	select {
+	case <-done:
+	case <-p.gone:
+		select {
+		case <-done: // it ran before the workers ended
+		default:
+			f()
+			return
+		}
+	}
 	if panicked != nil {
 		panic(panicked)
 	}
@@ -104,4 +115,5 @@ func (p *pool) stop() {
 	p.mu.Unlock()
 	close(p.wake)
 	p.wg.Wait()
+	close(p.gone)
 }
