@@ -48,7 +48,7 @@
 // it and has not written yet; 0 none), full (evict), closeReq (write what is queued, then
 // close), quitting (Terminate: write only what must be written, then close), done (the
 // close frame is going out or the socket failed: accept nothing). Two atomics are read
-// without mu: ended (the write side is over, once) and closeSent (gorilla already wrote a
+// without mu: over (the write side is over; end runs once) and closeSent (gorilla already wrote a
 // close frame, so the Conn does not write another).
 //
 // Closing. Close (the room lets go) writes what is queued, then the close frame. Terminate
