@@ -71,12 +71,22 @@ func (r *room) countPresence() *presenceFrame {
 	for _, ms := range r.people {
 		v := ms[0].v
 		f.Online++
-		f.ByRole[v.Role]++
+		f.ByRole[presenceRole(v)]++
 		if v.Group != 0 {
 			f.ByGroup[strconv.FormatInt(v.Group, 10)]++
 		}
 	}
 	return f
+}
+
+// presenceRole is the role a person is counted under: someone appointed to moderate this
+// workshop counts as a moderator even when their role in the process is participant, so that
+// the room's count of participants is the count of people who may vote.
+func presenceRole(v Viewer) string {
+	if v.Moderator && v.Role == "participant" {
+		return "moderator"
+	}
+	return v.Role
 }
 
 func (r *room) sendPresence() {
