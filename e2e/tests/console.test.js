@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openConsole } from './lib/flows.js';
 
 const LAPTOP = { viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 };
 const TABLET = { viewport: { width: 1024, height: 768 }, deviceScaleFactor: 1, hasTouch: true };
@@ -74,11 +74,9 @@ before(async () => {
   session = await firstSession(org.page);
   const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
   const leaLink = await invite(org.page, { name: 'Léa', organisation: "Maison de l'Emploi de Forest", session: session.id });
-  mod = await join(browser, modLink, LAPTOP);
+  mod = await openConsole(browser, srv, modLink, session.id, LAPTOP);
   lea = await join(browser, leaLink, PHONE);
   const m = mod.page;
-  await m.goto(`${srv.url}/w/${session.id}/moderate`);
-  await m.waitForSelector('#live[data-ready="true"]');
   // The question, through its panel; then the diagnostic and a running timer.
   const q = await openPanel(m, 'questions');
   await q.locator('#q-diagnostic').fill('Qu\'est-ce qui vous empêche de vous loger dignement ?');
@@ -314,10 +312,7 @@ test('a three-phase session from the console at 1366×768, by the words on the s
     ['Fatima', "CPAS d'Anderlecht"],
   ])
     links.push(await invite(org.page, { name, organisation, session: session.id }));
-  const mod = await join(browser, modLink, LAPTOP);
-  const m = mod.page;
-  await m.goto(`${srv.url}/w/${session.id}/moderate`);
-  await m.waitForSelector('#live[data-ready="true"]');
+  const m = (await openConsole(browser, srv, modLink, session.id, LAPTOP)).page;
   const people = (await Promise.all(links.map((l) => join(browser, l, PHONE)))).map((x) => x.page);
   const [ana, jean, fatima] = people;
   const phaseOn = async (phase) => {

@@ -72,3 +72,12 @@ export async function closePanel(page, name) {
   await page.keyboard.press('Escape');
   await page.locator(`#panel-${name}`).waitFor({ state: 'hidden' });
 }
+
+// openConsole opens a moderator's personal link in a fresh context, then the session's
+// console, and waits until it is live.
+export async function openConsole(browser, srv, link, sessionId, options) {
+  const mod = await join(browser, link, options);
+  await mod.page.goto(`${srv.url}/w/${sessionId}/moderate`);
+  await mod.page.waitForSelector('#live[data-ready="true"]');
+  return mod;
+}
