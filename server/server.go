@@ -45,6 +45,8 @@ type handler struct {
 	assets    *assets
 	mail      *mail.Sender
 	limits    limits // per-address rate limits on registration and sign-in
+	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
+	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
 }
@@ -82,6 +84,9 @@ func New(cfg Config) (http.Handler, error) {
 		trustedProxies: cfg.TrustedProxies,
 	}
 	if h.pages, err = parsePages(a); err != nil {
+		return nil, err
+	}
+	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
 		return nil, err
 	}
 	return h.middleware(h.routes()), nil
