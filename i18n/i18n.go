@@ -81,6 +81,9 @@ func (c *Catalog) T(lang, key string) string {
 	return key
 }
 
+// Refusal words a refusal code (docs/protocol.md) in lang: the texts are under "err.<code>".
+func (c *Catalog) Refusal(lang, code string) string { return c.T(lang, "err."+code) }
+
 // Keys returns every key of a language's catalog (tests use it to find missing translations).
 func (c *Catalog) Keys(lang string) []string {
 	keys := make([]string, 0, len(c.texts[lang]))

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation"
-	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
-	"github.com/assises/assises/i18n"
 )
 
 // backend adapts the domain engine to what the hub needs. It is the only place that knows
@@ -134,13 +132,4 @@ func toEvents(evs []deliberation.Event) ([]hub.Event, error) {
 		out[i] = hub.Event{Seq: e.Seq, Name: e.Name, Audience: aud, Data: e.Data, At: e.At, ReloadViewers: e.ReloadViewers}
 	}
 	return out, nil
-}
-
-// Translator returns the function the hub uses to word refusals in each person's language.
-func Translator() (func(lang, code string) string, error) {
-	c, err := i18n.Load(frontend.Catalogs, "i18n")
-	if err != nil {
-		return nil, err
-	}
-	return func(lang, code string) string { return c.T(lang, "err."+code) }, nil
 }

@@ -28,6 +28,9 @@ type Config struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Mail      *mail.Sender // nil or not enabled: no email; organisers hand out links and cards
+	// Catalog is the interface texts; nil loads the embedded ones. The binary loads them once
+	// and gives the same catalog to the hub (its refusals) and here.
+	Catalog *i18n.Catalog
 	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
 	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
 	TrustedProxies []netip.Prefix
@@ -62,9 +65,12 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
-	if err != nil {
-		return nil, err
+	catalog := cfg.Catalog
+	if catalog == nil {
+		var err error
+		if catalog, err = i18n.Load(frontend.Catalogs, "i18n"); err != nil {
+			return nil, err
+		}
 	}
 	a, err := loadAssets(frontend.Static, "static")
 	if err != nil {

@@ -17,7 +17,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
@@ -54,7 +56,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	public, _ := url.Parse(srv.URL)
-	translate, err := server.Translator()
+	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +64,13 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		Backend:     server.NewBackend(deliberation.NewEngine(db, opts.Engine)),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(public),
-		Translate:   translate,
+		Translate:   catalog.Refusal,
 	}
 	if opts.Hub != nil {
 		opts.Hub(&cfg)
 	}
 	rooms := hub.New(cfg)
-	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger})
+	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog})
 	if err != nil {
 		t.Fatal(err)
 	}
