@@ -47,7 +47,7 @@ e2e: build
 screenshots:
 	ASSISES_SCREENSHOTS=$(CURDIR)/docs/screenshots $(MAKE) e2e
 
-## torture: the slow fault-injection runs (issue 9): the real binary killed with SIGKILL and
+## torture: the slow fault-injection runs (docs/security.md): the real binary killed with SIGKILL and
 ## stopped with SIGTERM during vote storms (SQLite and PostgreSQL), a private PostgreSQL
 ## cluster crashed and restarted, the server's backends terminated, a soak with 500 sockets
 ## (TORTURE_SOAK, 30m by default); prints rounds, faults injected and what was lost (nothing)

@@ -56,7 +56,7 @@ func pickOne(ids []int64) int64 {
 	return ids[rand.IntN(len(ids))]
 }
 
-// Texts a session is made of (seed 004's themes).
+// Texts a session is made of (the themes of the Assises du Logement et du Travail social).
 var findings = []string{
 	"Les délais d'attente au CPAS sont trop longs",
 	"Les logements sociaux manquent pour les familles monoparentales",
