@@ -161,8 +161,8 @@ func (s *Stack) Connect(t testing.TB, p Person, w *deliberation.Workshop) *livec
 	return c
 }
 
-// MustDo sends a command and fails the test unless it is acknowledged.
-func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
+// outcome sends a command and waits for its answer, failing the test if none comes.
+func outcome(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -170,6 +170,13 @@ func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclien
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	return out
+}
+
+// MustDo sends a command and fails the test unless it is acknowledged.
+func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
+	t.Helper()
+	out := outcome(t, c, name, args)
 	if !out.Accepted() {
 		t.Fatalf("%s %v: refused with %s (%s)", name, args, out.Code, out.Message)
 	}
@@ -179,13 +186,7 @@ func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclien
 // MustRefuse sends a command and fails the test unless it is refused with code.
 func MustRefuse(t testing.TB, c *liveclient.Client, code, name string, args any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	out, err := c.Do(ctx, name, args)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if out.Code != code {
+	if out := outcome(t, c, name, args); out.Code != code {
 		t.Fatalf("%s %v: got %q, want refusal %q", name, args, out.Code, code)
 	}
 }
