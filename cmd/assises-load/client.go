@@ -26,7 +26,8 @@ type outcome struct {
 	code string
 }
 
-// client is one participant's connection. The reader goroutine owns the sequence state;
+// client is one participant as the generator measures them: a liveclient.Socket speaks the
+// protocol, and the client counts what it sees. The reader goroutine owns the sequence state;
 // everything others read is under mu.
 type client struct {
 	idx    int

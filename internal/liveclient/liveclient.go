@@ -111,11 +111,18 @@ func (c *Client) connect(ctx context.Context, since int64) error {
 	return nil
 }
 
+// readLoop keeps what the server sends until the connection ends. A frame that is not a
+// protocol message ends it too: a test must not read past a server that speaks nonsense.
 func (c *Client) readLoop(sock *Socket, done chan struct{}) {
 	defer close(done)
+	var garbled error
 	err := sock.Read(func(frame []byte, at time.Time) {
 		var m Message
-		if json.Unmarshal(frame, &m) != nil {
+		if err := json.Unmarshal(frame, &m); err != nil {
+			if garbled == nil {
+				garbled = fmt.Errorf("liveclient: unreadable message %.80q: %w", frame, err)
+			}
+			sock.Close()
 			return
 		}
 		m.Received = at
@@ -143,6 +150,9 @@ func (c *Client) readLoop(sock *Socket, done chan struct{}) {
 		}
 		c.notifyLocked()
 	})
+	if garbled != nil {
+		err = garbled
+	}
 	c.mu.Lock()
 	c.closed = err
 	c.notifyLocked()
