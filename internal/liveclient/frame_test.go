@@ -75,17 +75,3 @@ func show(m Frame) string {
 		"code": string(m.Code), "data": string(m.Data), "seq": m.Seq, "at": m.At, "serverTime": m.ServerTime})
 	return string(b)
 }
-
-func TestNewCommandIDIsAUUID(t *testing.T) {
-	seen := map[string]bool{}
-	for range 1000 {
-		id := NewCommandID()
-		if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
-			t.Fatalf("NewCommandID: got %q, want the 8-4-4-4-12 form", id)
-		}
-		if seen[id] {
-			t.Fatalf("NewCommandID repeated %q", id)
-		}
-		seen[id] = true
-	}
-}

@@ -114,15 +114,18 @@ func (s *Socket) write(b []byte) error {
 // Command writes a command; args is its JSON object. Ids and names are written as they are
 // when they need no escaping (the protocol's always do), so a command costs one allocation.
 func (s *Socket) Command(id, name string, args []byte) error {
-	b := make([]byte, 0, 96+len(args))
+	return s.write(appendCommand(make([]byte, 0, 96+len(args)), id, name, args))
+}
+
+// appendCommand appends a command message to b.
+func appendCommand(b []byte, id, name string, args []byte) []byte {
 	b = append(b, `{"type":"command","id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"name":`...)
 	b = appendString(b, name)
 	b = append(b, `,"args":`...)
 	b = append(b, args...)
-	b = append(b, '}')
-	return s.write(b)
+	return append(b, '}')
 }
 
 // appendString appends s as a JSON string.
