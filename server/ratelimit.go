@@ -19,8 +19,8 @@ import (
 // one small entry per address seen recently; entries whose bucket has filled up again are
 // dropped.
 type limiter struct {
-	burst int
-	every rate.Limit
+	burst  int
+	refill rate.Limit // tokens per second
 
 	mu        sync.Mutex
 	buckets   map[string]*rate.Limiter
@@ -32,7 +32,7 @@ type limiter struct {
 const maxBuckets = 100_000
 
 func newLimiter(burst int, per time.Duration) *limiter {
-	return &limiter{burst: burst, every: rate.Every(per / time.Duration(burst)), buckets: map[string]*rate.Limiter{}}
+	return &limiter{burst: burst, refill: rate.Every(per / time.Duration(burst)), buckets: map[string]*rate.Limiter{}}
 }
 
 // allow takes a token for key; when there is none it returns false and how long until there is.
@@ -59,7 +59,7 @@ func (l *limiter) check(key string, now time.Time) (bool, time.Duration) {
 
 // wait is how long until b holds a whole token.
 func (l *limiter) wait(b *rate.Limiter, now time.Time) time.Duration {
-	return time.Duration((1 - b.TokensAt(now)) / float64(l.every) * float64(time.Second))
+	return time.Duration((1 - b.TokensAt(now)) / float64(l.refill) * float64(time.Second))
 }
 
 // bucket returns key's bucket, made full on first sight. l.mu is held: a sweep cannot drop a
@@ -70,7 +70,7 @@ func (l *limiter) bucket(key string, now time.Time) *rate.Limiter {
 	}
 	b, ok := l.buckets[key]
 	if !ok {
-		b = rate.NewLimiter(l.every, l.burst)
+		b = rate.NewLimiter(l.refill, l.burst)
 		l.buckets[key] = b
 	}
 	return b
