@@ -16,6 +16,7 @@ import (
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/server"
 )
@@ -51,7 +52,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
 	rooms := hub.New(hub.Config{
-		Backend:     server.NewBackend(engine),
+		Backend:     live.New(engine),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
 		Translate:   catalog.Refusal,

@@ -21,6 +21,7 @@ import (
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/live"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -61,7 +62,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	cfg := hub.Config{
-		Backend:     server.NewBackend(deliberation.NewEngine(db, opts.Engine)),
+		Backend:     live.New(deliberation.NewEngine(db, opts.Engine)),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(public),
 		Translate:   catalog.Refusal,
