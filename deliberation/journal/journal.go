@@ -33,6 +33,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -163,4 +164,38 @@ func New(db *bun.DB) Journal {
 		return &Postgres{db: db}
 	}
 	return &SQLite{db: db}
+}
+
+// script is formatted statements, to be sent in one message (both journals).
+type script struct {
+	gen   schema.QueryGen
+	parts [][]byte
+	err   error
+}
+
+func (s *script) add(q schema.QueryAppender, what string) {
+	if s.err != nil {
+		return
+	}
+	b, err := q.AppendQuery(s.gen, nil)
+	if err != nil {
+		s.err = fmt.Errorf("journal: %s: %w", what, err)
+		return
+	}
+	s.parts = append(s.parts, b)
+}
+
+func (s *script) join(sep string) []byte {
+	n := 0
+	for _, p := range s.parts {
+		n += len(p) + len(sep)
+	}
+	q := make([]byte, 0, n)
+	for i, p := range s.parts {
+		if i > 0 {
+			q = append(q, sep...)
+		}
+		q = append(q, p...)
+	}
+	return q
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/schema"
 )
 
 // SQLite is the journal on SQLite: bun's multi-row statements, sent one after the other
@@ -142,38 +141,4 @@ type dueRow struct {
 	WorkshopID     int64 `bun:",pk"`
 	ContributionID int64 `bun:",pk"`
 	Seq            int64 // the workshop's last sequence number when the mark was set
-}
-
-// script is formatted statements, to be sent in one Exec.
-type script struct {
-	gen   schema.QueryGen
-	parts [][]byte
-	err   error
-}
-
-func (s *script) add(q schema.QueryAppender, what string) {
-	if s.err != nil {
-		return
-	}
-	b, err := q.AppendQuery(s.gen, nil)
-	if err != nil {
-		s.err = fmt.Errorf("journal: %s: %w", what, err)
-		return
-	}
-	s.parts = append(s.parts, b)
-}
-
-func (s *script) join(sep string) []byte {
-	n := 0
-	for _, p := range s.parts {
-		n += len(p) + len(sep)
-	}
-	q := make([]byte, 0, n)
-	for i, p := range s.parts {
-		if i > 0 {
-			q = append(q, sep...)
-		}
-		q = append(q, p...)
-	}
-	return q
 }
