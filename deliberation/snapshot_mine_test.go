@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -19,7 +20,7 @@ func TestSnapshotListsMine(t *testing.T) {
 		w := newWorkshop(t, db, p)
 		a, b := newPerson(t, db, p, "A", "X"), newPerson(t, db, p, "B", "Y")
 		for _, who := range []*deliberation.Participant{a, b} {
-			if err := deliberation.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // The organiser's JSON API (/api/organise/…): processes, themes, sessions with their agenda,
@@ -188,7 +190,7 @@ func (h *handler) apiOrganiseProcesses(w http.ResponseWriter, r *http.Request) {
 	if me == nil {
 		return
 	}
-	ps, err := deliberation.ListProcesses(r.Context(), h.db)
+	ps, err := process.List(r.Context(), h.db)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -210,17 +212,17 @@ func (h *handler) apiOrganiseProcess(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	lang := h.lang(r)
-	themes, err := deliberation.ListThemes(ctx, h.db, p.ID)
+	themes, err := process.ListThemes(ctx, h.db, p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
 	}
-	workshops, err := deliberation.ListWorkshops(ctx, h.db, p.ID)
+	workshops, err := process.ListWorkshops(ctx, h.db, p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
 	}
-	roles, err := deliberation.ListProcessWorkshopRoles(ctx, h.db, p.ID)
+	roles, err := people.ListProcessWorkshopRoles(ctx, h.db, p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -247,13 +249,13 @@ func (h *handler) apiOrganiseProcess(w http.ResponseWriter, r *http.Request) {
 		wj = append(wj, workshopJSONOf(lang, &workshops[i], agenda, moderators[workshops[i].ID]))
 	}
 	out["workshops"] = wj
-	people, err := h.peopleView(r, p.ID)
+	persons, err := h.peopleView(r, p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
 	}
-	out["people"] = people
-	regs, err := deliberation.ListProcessRegistrations(ctx, h.db, p.ID)
+	out["people"] = persons
+	regs, err := people.ListProcessRegistrations(ctx, h.db, p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -421,11 +423,11 @@ func (h *handler) apiOrganiseCreateProcess(w http.ResponseWriter, r *http.Reques
 		h.fieldError(w, r, "empty", "slug")
 		return
 	}
-	if _, err := deliberation.GetProcessBySlug(r.Context(), h.db, p.Slug); err == nil {
+	if _, err := process.GetBySlug(r.Context(), h.db, p.Slug); err == nil {
 		h.fieldError(w, r, "org_slug_taken", "slug")
 		return
 	}
-	if err := deliberation.CreateProcess(r.Context(), h.db, p); err != nil {
+	if err := process.Create(r.Context(), h.db, p); err != nil {
 		h.storeError(w, r, err)
 		return
 	}
@@ -442,7 +444,7 @@ func (h *handler) apiOrganiseUpdateProcess(w http.ResponseWriter, r *http.Reques
 	if !decodeApply(h, w, r, &in, p) {
 		return
 	}
-	if err := deliberation.UpdateProcess(r.Context(), h.db, p); err != nil {
+	if err := process.Update(r.Context(), h.db, p); err != nil {
 		h.storeError(w, r, err)
 		return
 	}
@@ -507,14 +509,14 @@ func (h *handler) apiOrganiseCreateTheme(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if t.Position == 0 { // none asked for: the end of the list
-		existing, err := deliberation.ListThemes(r.Context(), h.db, p.ID)
+		existing, err := process.ListThemes(r.Context(), h.db, p.ID)
 		if err != nil {
 			h.storeError(w, r, err)
 			return
 		}
 		t.Position = len(existing) + 1
 	}
-	if err := deliberation.CreateTheme(r.Context(), h.db, t); err != nil {
+	if err := process.CreateTheme(r.Context(), h.db, t); err != nil {
 		h.storeError(w, r, err)
 		return
 	}
@@ -523,7 +525,7 @@ func (h *handler) apiOrganiseCreateTheme(w http.ResponseWriter, r *http.Request)
 
 // apiOrganiseUpdateTheme saves a theme.
 func (h *handler) apiOrganiseUpdateTheme(w http.ResponseWriter, r *http.Request) {
-	_, t, ok := organised(h, w, r, deliberation.GetTheme, func(t *deliberation.Theme) *int64 { return &t.ProcessID })
+	_, t, ok := organised(h, w, r, process.GetTheme, func(t *deliberation.Theme) *int64 { return &t.ProcessID })
 	if !ok {
 		return
 	}
@@ -531,7 +533,7 @@ func (h *handler) apiOrganiseUpdateTheme(w http.ResponseWriter, r *http.Request)
 	if !decodeApply(h, w, r, &in, t) {
 		return
 	}
-	if err := deliberation.UpdateTheme(r.Context(), h.db, t); err != nil {
+	if err := process.UpdateTheme(r.Context(), h.db, t); err != nil {
 		h.storeError(w, r, err)
 		return
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // invitationTTL is how long a link an organiser hands out stays good: long enough to cover a
@@ -114,7 +116,7 @@ func (h *handler) saveWorkshop(w http.ResponseWriter, r *http.Request, processID
 	if !h.decodeBody(w, r, &in) {
 		return
 	}
-	themes, err := deliberation.ListThemes(ctx, h.db, processID)
+	themes, err := process.ListThemes(ctx, h.db, processID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -126,13 +128,13 @@ func (h *handler) saveWorkshop(w http.ResponseWriter, r *http.Request, processID
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if create {
-			if err := deliberation.CreateWorkshop(ctx, tx, ws); err != nil {
+			if err := process.CreateWorkshop(ctx, tx, ws); err != nil {
 				return err
 			}
-		} else if err := deliberation.UpdateWorkshop(ctx, tx, ws); err != nil {
+		} else if err := process.UpdateWorkshop(ctx, tx, ws); err != nil {
 			return err
 		}
-		return deliberation.SetAgenda(ctx, tx, ws.ID, agenda)
+		return process.SetAgenda(ctx, tx, ws.ID, agenda)
 	})
 	if err != nil {
 		h.storeError(w, r, err)
@@ -196,7 +198,7 @@ type registrationJSON struct {
 }
 
 func (h *handler) peopleView(r *http.Request, processID int64) ([]personJSON, error) {
-	rows, err := deliberation.ListPeople(r.Context(), h.db, processID)
+	rows, err := people.List(r.Context(), h.db, processID)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +270,7 @@ func (h *handler) apiOrganiseInvite(w http.ResponseWriter, r *http.Request) {
 		email = &in.Email
 	}
 	ctx := r.Context()
-	workshops, err := deliberation.ListWorkshops(ctx, h.db, p.ID)
+	workshops, err := process.ListWorkshops(ctx, h.db, p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -291,15 +293,15 @@ func (h *handler) apiOrganiseInvite(w http.ResponseWriter, r *http.Request) {
 	var who *deliberation.Participant
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		who, err = deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+		who, err = people.CreateParticipant(ctx, tx, people.NewParticipant{
 			ProcessID: &p.ID, Role: role, Organisation: in.Organisation,
-			Person: deliberation.Person{DisplayName: in.DisplayName, Email: email, Language: in.Language, ServiceUser: in.ServiceUser},
+			Person: people.Person{DisplayName: in.DisplayName, Email: email, Language: in.Language, ServiceUser: in.ServiceUser},
 		})
 		if err != nil {
 			return err
 		}
 		for _, ws := range chosen {
-			if err := deliberation.AddRegistration(ctx, tx, ws, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, tx, ws, who.ID, deliberation.RegistrationConfirmed); err != nil {
 				return err
 			}
 		}
@@ -307,7 +309,7 @@ func (h *handler) apiOrganiseInvite(w http.ResponseWriter, r *http.Request) {
 		if len(chosen) > 0 {
 			landing = &chosen[0].ID
 		}
-		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, landing, invitationTTL, false)
+		token, _, err = people.CreateInvitation(ctx, tx, who.ID, landing, invitationTTL, false)
 		return err
 	})
 	if err != nil {
@@ -359,14 +361,14 @@ func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
 	err := h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// A new link is asked for when the old one was lost or taken: whoever holds it, or a
 		// browser signed in with it, loses access now.
-		if err := deliberation.RevokeInvitations(ctx, tx, who.ID); err != nil {
+		if err := people.RevokeInvitations(ctx, tx, who.ID); err != nil {
 			return err
 		}
-		if err := deliberation.EndSessionsOf(ctx, tx, who.ID); err != nil {
+		if err := people.EndSessionsOf(ctx, tx, who.ID); err != nil {
 			return err
 		}
 		var err error
-		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, in.Workshop, invitationTTL, false)
+		token, _, err = people.CreateInvitation(ctx, tx, who.ID, in.Workshop, invitationTTL, false)
 		return err
 	})
 	if err != nil {
@@ -386,7 +388,7 @@ func (h *handler) apiOrganiseAppoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	who, err := deliberation.GetParticipant(ctx, h.db, pid)
+	who, err := people.GetParticipant(ctx, h.db, pid)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -396,9 +398,9 @@ func (h *handler) apiOrganiseAppoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodDelete {
-		err = deliberation.RemoveWorkshopRole(ctx, h.db, ws.ID, who.ID)
+		err = people.RemoveWorkshopRole(ctx, h.db, ws.ID, who.ID)
 	} else {
-		err = deliberation.SetWorkshopRole(ctx, h.db, ws.ID, who.ID, deliberation.RoleModerator)
+		err = people.SetWorkshopRole(ctx, h.db, ws.ID, who.ID, deliberation.RoleModerator)
 	}
 	if err != nil {
 		h.storeError(w, r, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
 )
 
 // The organiser's hand on registrations and personal data: cancel a place on someone's
@@ -19,7 +20,7 @@ func (h *handler) apiOrganiseCancel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	promoted, err := deliberation.Cancel(r.Context(), h.db, ws.ID, pid, h.now())
+	promoted, err := people.Cancel(r.Context(), h.db, ws.ID, pid, h.now())
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -46,11 +47,11 @@ func (h *handler) apiOrganiseCheckIn(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if in.CheckedIn {
-		err = deliberation.CheckIn(r.Context(), h.db, ws, pid, h.now(), false)
+		err = people.CheckIn(r.Context(), h.db, ws, pid, h.now(), false)
 	} else {
-		err = deliberation.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
+		err = people.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
 	}
-	if errors.Is(err, deliberation.ErrNotConfirmed) {
+	if errors.Is(err, people.ErrNotConfirmed) {
 		h.writeJSONError(w, r, http.StatusConflict, "reg_not_confirmed")
 		return
 	}
@@ -64,7 +65,7 @@ func (h *handler) apiOrganiseCheckIn(w http.ResponseWriter, r *http.Request) {
 // organiserAndPerson returns the signed-in organiser and the participant {id} of a process
 // they may set up, or answers as organised does.
 func (h *handler) organiserAndPerson(w http.ResponseWriter, r *http.Request) (me, who *deliberation.Participant, ok bool) {
-	return organised(h, w, r, deliberation.GetParticipant, func(p *deliberation.Participant) *int64 { return p.ProcessID })
+	return organised(h, w, r, people.GetParticipant, func(p *deliberation.Participant) *int64 { return p.ProcessID })
 }
 
 // apiOrganiseSendInvitation emails a person a fresh personal link.
@@ -97,7 +98,7 @@ func (h *handler) apiOrganiseSendInvitation(w http.ResponseWriter, r *http.Reque
 	}
 }
 
-// apiOrganiseErasePerson erases a person's personal data (deliberation.ErasePerson) and
+// apiOrganiseErasePerson erases a person's personal data (people.Erase) and
 // closes their live connections at once, so that their phone stops showing the room.
 func (h *handler) apiOrganiseErasePerson(w http.ResponseWriter, r *http.Request) {
 	me, who, ok := h.organiserAndPerson(w, r)
@@ -109,7 +110,7 @@ func (h *handler) apiOrganiseErasePerson(w http.ResponseWriter, r *http.Request)
 		h.writeJSONError(w, r, http.StatusConflict, "reg_erase_self")
 		return
 	}
-	if err := deliberation.ErasePerson(r.Context(), h.db, who.ID, h.now()); err != nil {
+	if err := people.Erase(r.Context(), h.db, who.ID, h.now()); err != nil {
 		h.storeError(w, r, err)
 		return
 	}
@@ -140,12 +141,12 @@ func (h *handler) apiOrganiseEraseProcess(w http.ResponseWriter, r *http.Request
 	}
 	// Read who will be erased first: afterwards nothing tells them apart from people erased
 	// earlier, whose sockets are long closed.
-	ids, err := deliberation.ActiveParticipantIDs(r.Context(), h.db, p.ID)
+	ids, err := people.ActiveParticipantIDs(r.Context(), h.db, p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
 	}
-	n, err := deliberation.EraseProcess(r.Context(), h.db, p.ID, h.now())
+	n, err := people.EraseProcess(r.Context(), h.db, p.ID, h.now())
 	if err != nil {
 		h.storeError(w, r, err)
 		return

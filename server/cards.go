@@ -13,6 +13,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // Two things an organiser takes out of the product: printable invitation cards (many
@@ -69,7 +71,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	if !h.organiserOf(w, r, proc.ID) {
 		return
 	}
-	workshops, err := deliberation.ListWorkshops(ctx, h.db, proc.ID)
+	workshops, err := process.ListWorkshops(ctx, h.db, proc.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -89,7 +91,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Workshop = ws.Title
 	}
-	regs, err := deliberation.ListProcessRegistrations(ctx, h.db, proc.ID)
+	regs, err := people.ListProcessRegistrations(ctx, h.db, proc.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -124,7 +126,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 			if ids := sessions[pid]; len(ids) == 1 {
 				landing = &ids[0]
 			}
-			token, _, err := deliberation.CreateInvitation(ctx, tx, pid, landing, ttl, false)
+			token, _, err := people.CreateInvitation(ctx, tx, pid, landing, ttl, false)
 			if err != nil {
 				return err
 			}
@@ -168,7 +170,7 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	if !h.organiserOf(w, r, ws.ProcessID) {
 		return
 	}
-	rows, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 )
 
 // At the door of a session (/w/{id}/door), for its moderators and the organisers: find a
@@ -20,7 +21,7 @@ import (
 // add a walk-in and show them the QR code of their own personal link.
 //
 // Scanning a card identifies its holder and checks them in; it never signs the scanning phone
-// in as that person (deliberation.LookupInvitation reads the link without using it, and no
+// in as that person (people.LookupInvitation reads the link without using it, and no
 // cookie is set here).
 
 type doorPerson struct {
@@ -108,7 +109,7 @@ func (h *handler) doorPageHandler(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliberation.Workshop, query string, done, undone int64, problem string, walkin walkinForm, status int) {
 	lang := h.lang(r)
-	rows, err := deliberation.ListWorkshopRegistrations(r.Context(), h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(r.Context(), h.db, ws.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -117,7 +118,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		WorkshopID: ws.ID, Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 		CSRF: sessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
 	}
-	needle := deliberation.OrganisationKey(query)
+	needle := people.OrganisationKey(query)
 	var everyone []doorPerson
 	for _, row := range rows {
 		if row.Status == deliberation.RegistrationCancelled {
@@ -139,7 +140,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 			everyone = append(everyone, doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status})
 		}
 		// Accents, case and spacing do not matter: "zoe" finds "Zoé".
-		if needle != "" && !strings.Contains(deliberation.OrganisationKey(row.DisplayName+" "+row.Organisation), needle) {
+		if needle != "" && !strings.Contains(people.OrganisationKey(row.DisplayName+" "+row.Organisation), needle) {
 			continue
 		}
 		p := doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status, CheckedIn: row.CheckedInAt != nil}
@@ -167,7 +168,7 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	who, err := deliberation.GetParticipant(r.Context(), h.db, pid)
+	who, err := people.GetParticipant(r.Context(), h.db, pid)
 	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
 		h.notFound(w, r)
 		return
@@ -177,13 +178,13 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		v.Set("q", q)
 	}
 	if r.PostFormValue("undo") != "" {
-		err = deliberation.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
+		err = people.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
 		v.Set("undone", strconv.FormatInt(pid, 10))
 	} else {
-		err = deliberation.CheckIn(r.Context(), h.db, ws, pid, h.now(), r.PostFormValue("admit") != "")
+		err = people.CheckIn(r.Context(), h.db, ws, pid, h.now(), r.PostFormValue("admit") != "")
 		v.Set("done", strconv.FormatInt(pid, 10))
 	}
-	if errors.Is(err, deliberation.ErrNotConfirmed) {
+	if errors.Is(err, people.ErrNotConfirmed) {
 		h.renderDoor(w, r, ws, r.PostFormValue("q"), 0, 0, h.catalog.T(h.lang(r), "reg.door.notconfirmed"), walkinForm{}, http.StatusConflict)
 		return
 	}
@@ -272,25 +273,25 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, token string) (scanResult, error) {
 	invalid := scanResult{Result: "invalid"}
-	inv, err := deliberation.LookupInvitation(ctx, h.db, token, h.now())
+	inv, err := people.LookupInvitation(ctx, h.db, token, h.now())
 	if isTokenRefusal(err) {
 		return invalid, nil
 	}
 	if err != nil {
 		return invalid, err
 	}
-	who, err := deliberation.GetParticipant(ctx, h.db, inv.ParticipantID)
+	who, err := people.GetParticipant(ctx, h.db, inv.ParticipantID)
 	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
 		// Another process's card says nothing about this room, and we say nothing about it.
 		return invalid, nil
 	}
 	res := scanResult{Participant: who.ID}
-	rows, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 	if err != nil {
 		return invalid, err
 	}
 	res.Result = "not_registered"
-	if person, err := deliberation.GetPerson(ctx, h.db, who.ID); err == nil {
+	if person, err := people.GetPerson(ctx, h.db, who.ID); err == nil {
 		res.Name = person.DisplayName
 	}
 	for _, row := range rows {
@@ -305,7 +306,7 @@ func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, token str
 		case row.CheckedInAt != nil:
 			res.Result = "already"
 		default:
-			if err := deliberation.CheckIn(ctx, h.db, ws, who.ID, h.now(), false); err != nil {
+			if err := people.CheckIn(ctx, h.db, ws, who.ID, h.now(), false); err != nil {
 				return invalid, err
 			}
 			res.Result = "checked_in"
@@ -351,21 +352,21 @@ func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
 	}
 	var token string
 	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		who, err := deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+		who, err := people.CreateParticipant(ctx, tx, people.NewParticipant{
 			ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
-			Person: deliberation.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
+			Person: people.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
 		})
 		if err != nil {
 			return err
 		}
-		if err := deliberation.CheckIn(ctx, tx, ws, who.ID, h.now(), true); err != nil {
+		if err := people.CheckIn(ctx, tx, ws, who.ID, h.now(), true); err != nil {
 			return err
 		}
 		ttl, err := h.linkTTL(ctx, tx, ws.ProcessID)
 		if err != nil {
 			return err
 		}
-		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, &ws.ID, ttl, false)
+		token, _, err = people.CreateInvitation(ctx, tx, who.ID, &ws.ID, ttl, false)
 		return err
 	})
 	if err != nil {

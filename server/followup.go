@@ -8,6 +8,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/process"
 )
 
 // The follow-up of the recommendations: a public page per process
@@ -86,7 +87,7 @@ func (h *handler) followUpPage(w http.ResponseWriter, r *http.Request) {
 
 // followUpJSON is the follow-up as open data: GET /notebooks/{slug}/follow-up.json.
 func (h *handler) followUpJSON(w http.ResponseWriter, r *http.Request) {
-	p, err := deliberation.GetProcessBySlug(r.Context(), h.db, r.PathValue("slug"))
+	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
 	if err == nil {
 		var board *notebook.Board
 		if board, err = notebook.FollowUpBoard(r.Context(), h.db, p.ID); err == nil {

@@ -3,7 +3,8 @@ package server
 import (
 	"net/http"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 type processSummary struct {
@@ -22,13 +23,13 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) processSummaries(r *http.Request) ([]processSummary, error) {
-	ps, err := deliberation.ListProcesses(r.Context(), h.db)
+	ps, err := process.List(r.Context(), h.db)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]processSummary, 0, len(ps))
 	for _, p := range ps {
-		ws, err := deliberation.ListWorkshops(r.Context(), h.db, p.ID)
+		ws, err := process.ListWorkshops(r.Context(), h.db, p.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +72,7 @@ func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := ""
-	if person, err := deliberation.GetPerson(r.Context(), h.db, p.ID); err == nil {
+	if person, err := people.GetPerson(r.Context(), h.db, p.ID); err == nil {
 		name = person.DisplayName
 	}
 	h.writeJSON(w, http.StatusOK, map[string]any{"participant": p.ID, "role": p.Role, "displayName": name, "process": p.ProcessID})

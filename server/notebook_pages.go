@@ -14,6 +14,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
+	"github.com/assises/assises/process"
 )
 
 // The notebook of recommendations, public side: every published version at
@@ -61,7 +62,7 @@ type notebookView struct {
 
 // publishedProcess finds the process of a public notebook URL, or answers 404.
 func (h *handler) publishedProcess(w http.ResponseWriter, r *http.Request) (*deliberation.Process, bool) {
-	p, err := deliberation.GetProcessBySlug(r.Context(), h.db, r.PathValue("slug"))
+	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
 	if h.loadFailed(w, r, err, h.notebookNotFound) {
 		return nil, false
 	}

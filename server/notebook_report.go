@@ -7,6 +7,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/process"
 )
 
 // notebookReport gathers the published notebooks of the processes the signed-in organiser
@@ -36,7 +37,7 @@ func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
 	if !end.After(from) {
 		from, end = end.AddDate(0, 0, -1), from.AddDate(0, 0, 1)
 	}
-	ps, err := deliberation.ListProcesses(r.Context(), h.db)
+	ps, err := process.List(r.Context(), h.db)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return

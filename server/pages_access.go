@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 )
 
 // access is what a signed-in person may do with one workshop's pages.
@@ -50,7 +51,7 @@ func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participan
 	if p.Role == deliberation.RoleModerator {
 		return access{View: true, Moderate: true}, nil
 	}
-	role, err := deliberation.WorkshopRoleOf(ctx, h.db, w.ID, p.ID)
+	role, err := people.WorkshopRoleOf(ctx, h.db, w.ID, p.ID)
 	if err != nil {
 		return access{}, err
 	}
@@ -63,7 +64,7 @@ func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participan
 			return access{}, err
 		}
 		if proc.InvitationRequired {
-			ok, err := deliberation.HasConfirmedRegistration(ctx, h.db, w.ID, p.ID)
+			ok, err := people.HasConfirmedRegistration(ctx, h.db, w.ID, p.ID)
 			if err != nil || !ok {
 				return access{}, err
 			}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // livePage is what the three live faces of a workshop (participant, moderator, projector)
@@ -24,7 +26,7 @@ type livePage struct {
 	Moderate     bool
 	Agenda       []deliberation.AgendaItem
 	// Roster (moderator console): the session's confirmed participants, for the check-in list.
-	Roster []deliberation.RegistrationRow
+	Roster []people.RegistrationRow
 }
 
 // participantPage is a workshop on a phone: GET /w/{id}.
@@ -77,7 +79,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		data.ProcessTitle = proc.Title
 	}
 	if ws.ThemeID != nil {
-		if th, err := deliberation.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
+		if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
 			data.ThemeTitle = th.Title
 		}
 	}
@@ -86,7 +88,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 			h.writeInternalError(w, r, err)
 			return
 		}
-		regs, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+		regs, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 		if err != nil {
 			h.writeInternalError(w, r, err)
 			return
@@ -141,11 +143,11 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 	}
 	if p == nil {
 		h.writePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
-			map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),
+			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),
 				"Ask": true, "Form": h.formToken(w, r)})
 		return
 	}
-	ws, err := deliberation.GetWorkshopByCode(ctx, h.db, code)
+	ws, err := process.GetWorkshopByCode(ctx, h.db, code)
 	if err != nil && !errors.Is(err, deliberation.ErrNotFound) {
 		h.writeInternalError(w, r, err)
 		return
@@ -162,7 +164,7 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 		}
 	}
 	h.writePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
-		map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.unknown")})
+		map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.unknown")})
 }
 
 // workshopQR is the QR code of a workshop's join address, as SVG: GET /w/{id}/qr.svg.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/process"
 )
 
 type themeView struct {
@@ -49,15 +50,15 @@ func (h *handler) processPage(w http.ResponseWriter, r *http.Request) {
 // loadProcessView reads a process with its themes and sessions, and builds an empty form.
 func (h *handler) loadProcessView(r *http.Request, slug string) (*processView, error) {
 	ctx := r.Context()
-	p, err := deliberation.GetProcessBySlug(ctx, h.db, slug)
+	p, err := process.GetBySlug(ctx, h.db, slug)
 	if err != nil {
 		return nil, err
 	}
-	themes, err := deliberation.ListThemes(ctx, h.db, p.ID)
+	themes, err := process.ListThemes(ctx, h.db, p.ID)
 	if err != nil {
 		return nil, err
 	}
-	workshops, err := deliberation.ListWorkshops(ctx, h.db, p.ID)
+	workshops, err := process.ListWorkshops(ctx, h.db, p.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
 )
 
 // The emails of registration, in the person's language: the invitation (one personal link)
@@ -96,7 +97,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	if !h.mail.Enabled() {
 		return
 	}
-	person, err := deliberation.GetPerson(ctx, h.db, participantID)
+	person, err := people.GetPerson(ctx, h.db, participantID)
 	if err != nil || person.Email == nil || *person.Email == "" {
 		return
 	}
@@ -108,7 +109,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	if err != nil {
 		return
 	}
-	token, _, err := deliberation.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	token, _, err := people.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
 	if err != nil {
 		h.log.Warn("promotion link not made", "participant", participantID, "err", err)
 		return
@@ -130,14 +131,14 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 // sendInvitation emails a person a fresh personal link (an organiser's "resend"). It does not
 // revoke earlier links: the printed card the person may hold must keep working.
 func (h *handler) sendInvitation(ctx context.Context, participantID int64) error {
-	person, err := deliberation.GetPerson(ctx, h.db, participantID)
+	person, err := people.GetPerson(ctx, h.db, participantID)
 	if err != nil {
 		return err
 	}
 	if person.Email == nil || *person.Email == "" {
 		return errNoEmail
 	}
-	p, err := deliberation.GetParticipant(ctx, h.db, participantID)
+	p, err := people.GetParticipant(ctx, h.db, participantID)
 	if err != nil || p.ProcessID == nil {
 		return errNoEmail
 	}
@@ -149,7 +150,7 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 	if err != nil {
 		return err
 	}
-	token, _, err := deliberation.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	token, _, err := people.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 
 // placedSessions lists a person's sessions (not cancelled) with their status.
 func (h *handler) placedSessions(ctx context.Context, lang string, participantID int64) ([]placedSession, error) {
-	regs, err := deliberation.ListParticipantRegistrations(ctx, h.db, participantID)
+	regs, err := people.ListParticipantRegistrations(ctx, h.db, participantID)
 	if err != nil {
 		return nil, err
 	}

@@ -14,10 +14,12 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // Registration from the public page of a process: POST /p/{slug}/register. The rules (places,
-// per-organisation cap, deadline) are the database's (deliberation.Register); this file checks
+// per-organisation cap, deadline) are the database's (people.Register); this file checks
 // what the person typed, says clearly what is wrong while keeping what they typed, and tells
 // them where each session landed.
 
@@ -53,7 +55,7 @@ var languageNames = map[string]string{"fr": "Français", "nl": "Nederlands", "en
 
 // newRegForm builds the empty form (or the frame of a refused one) for a process.
 func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.Process, workshops []deliberation.Workshop, themes []deliberation.Theme) (*regForm, error) {
-	counts, err := deliberation.ConfirmedCounts(ctx, h.db, p.ID)
+	counts, err := people.ConfirmedCounts(ctx, h.db, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -197,13 +199,13 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		email = &form.Email
 	}
 	var who *deliberation.Participant
-	var placements []deliberation.Placement
+	var placements []people.Placement
 	var token string
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		who, err = deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+		who, err = people.CreateParticipant(ctx, tx, people.NewParticipant{
 			ProcessID: &pv.Process.ID, Role: deliberation.RoleParticipant, Organisation: form.Organisation,
-			Person: deliberation.Person{
+			Person: people.Person{
 				DisplayName: form.DisplayName, Email: email, Language: form.Language,
 				ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
 			},
@@ -211,7 +213,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		if placements, err = deliberation.Register(ctx, tx, who.ID, chosen, h.now()); err != nil {
+		if placements, err = people.Register(ctx, tx, who.ID, chosen, h.now()); err != nil {
 			return err
 		}
 		ttl, err := h.linkTTL(ctx, tx, pv.Process.ID)
@@ -219,10 +221,10 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		// No landing session: the link opens "my sessions", which lists them all.
-		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, nil, ttl, false)
+		token, _, err = people.CreateInvitation(ctx, tx, who.ID, nil, ttl, false)
 		return err
 	})
-	if errors.Is(err, deliberation.ErrRegistrationClosed) {
+	if errors.Is(err, people.ErrRegistrationClosed) {
 		// A session closed (or the deadline passed) between the page and the post.
 		form.Problem = t("reg.closed.now")
 		h.renderProcess(w, r, pv, http.StatusConflict)
@@ -278,7 +280,7 @@ type placedSession struct {
 // linkTTL is how long a personal link of a process stays good: until its last session ends,
 // plus a day for the stragglers; at least a day.
 func (h *handler) linkTTL(ctx context.Context, db bun.IDB, processID int64) (time.Duration, error) {
-	ws, err := deliberation.ListWorkshops(ctx, db, processID)
+	ws, err := process.ListWorkshops(ctx, db, processID)
 	if err != nil {
 		return 0, err
 	}

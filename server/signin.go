@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 )
 
 // signIn exchanges an invitation link for a session cookie, then redirects to a URL without
@@ -18,18 +19,18 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	var inv *deliberation.Invitation
+	var inv *people.Invitation
 	var who *deliberation.Participant
 	var session string
 	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if inv, err = deliberation.RedeemInvitation(ctx, tx, token, h.now()); err != nil {
+		if inv, err = people.RedeemInvitation(ctx, tx, token, h.now()); err != nil {
 			return err
 		}
-		if who, err = deliberation.GetParticipant(ctx, tx, inv.ParticipantID); err != nil {
+		if who, err = people.GetParticipant(ctx, tx, inv.ParticipantID); err != nil {
 			return err
 		}
-		session, err = deliberation.CreateSession(ctx, tx, inv.ParticipantID, sessionTTL)
+		session, err = people.CreateSession(ctx, tx, inv.ParticipantID, sessionTTL)
 		return err
 	})
 	if err != nil {
@@ -64,15 +65,15 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func isTokenRefusal(err error) bool {
-	return errors.Is(err, deliberation.ErrNotFound) || errors.Is(err, deliberation.ErrTokenExpired) ||
-		errors.Is(err, deliberation.ErrTokenRevoked) || errors.Is(err, deliberation.ErrTokenUsed)
+	return errors.Is(err, deliberation.ErrNotFound) || errors.Is(err, people.ErrTokenExpired) ||
+		errors.Is(err, people.ErrTokenRevoked) || errors.Is(err, people.ErrTokenUsed)
 }
 
 // signOut ends the browser's session and closes its live sockets.
 func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		p, _ := deliberation.SessionParticipant(r.Context(), h.db, c.Value, h.now())
-		if err := deliberation.EndSession(r.Context(), h.db, c.Value); err != nil {
+		p, _ := people.SessionParticipant(r.Context(), h.db, c.Value, h.now())
+		if err := people.EndSession(r.Context(), h.db, c.Value); err != nil {
 			h.writeInternalError(w, r, err)
 			return
 		}

@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/people"
 )
 
 // websocket authenticates the browser by its session cookie (never a token in the URL),
@@ -40,7 +40,7 @@ func (h *handler) socketLang(r *http.Request, participant int64) string {
 	if c, err := r.Cookie(langCookie); err == nil {
 		return i18n.Normalise(c.Value)
 	}
-	if person, err := deliberation.GetPerson(r.Context(), h.db, participant); err == nil && person.Language != "" {
+	if person, err := people.GetPerson(r.Context(), h.db, participant); err == nil && person.Language != "" {
 		return i18n.Normalise(person.Language)
 	}
 	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))

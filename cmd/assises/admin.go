@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 
 	"github.com/assises/assises/deliberation/demo"
 )
@@ -85,23 +86,23 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			links = links[:0]
 			for i := done; i < done+n; i++ {
-				p, err := deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+				p, err := people.CreateParticipant(ctx, tx, people.NewParticipant{
 					ProcessID: &w.ProcessID, Role: deliberation.RoleParticipant,
 					Organisation: fmt.Sprintf("Organisation %d", i%cfg.organisations),
-					Person:       deliberation.Person{DisplayName: fmt.Sprintf("Participant %d", i+1), Language: "fr"},
+					Person:       people.Person{DisplayName: fmt.Sprintf("Participant %d", i+1), Language: "fr"},
 				})
 				if err != nil {
 					return err
 				}
-				if err := deliberation.AddRegistration(ctx, tx, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+				if err := people.AddRegistration(ctx, tx, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
 					return err
 				}
 				if cfg.moderator {
-					if err := deliberation.AppointToWorkshop(ctx, tx, w.ID, p.ID, deliberation.RoleModerator); err != nil {
+					if err := people.SetWorkshopRole(ctx, tx, w.ID, p.ID, deliberation.RoleModerator); err != nil {
 						return err
 					}
 				}
-				token, _, err := deliberation.CreateInvitation(ctx, tx, p.ID, &w.ID, 7*24*time.Hour, false)
+				token, _, err := people.CreateInvitation(ctx, tx, p.ID, &w.ID, 7*24*time.Hour, false)
 				if err != nil {
 					return err
 				}

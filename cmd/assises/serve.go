@@ -15,6 +15,7 @@ import (
 	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 )
 
@@ -38,7 +39,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 			logger.Info("demo process seeded", "slug", demo.Slug)
 		}
 	}
-	_, firstStart, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+	_, firstStart, err := people.EnsurePlatformOrganiser(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
 )
 
 // Errors of the sign-in flow. The server shows them all as one page ("this link no longer
@@ -60,7 +62,7 @@ func CreateInvitation(ctx context.Context, db bun.IDB, participantID int64, work
 func RedeemInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
 	inv := new(Invitation)
 	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
-		return nil, notFound("redeem invitation", err)
+		return nil, deliberation.NotFound("redeem invitation", err)
 	}
 	switch {
 	case inv.RevokedAt != nil:
@@ -110,19 +112,19 @@ func CreateSession(ctx context.Context, db bun.IDB, participantID int64, ttl tim
 
 // SessionParticipant returns the participant signed in by a session cookie, or ErrNotFound when
 // the cookie is unknown, expired or revoked.
-func SessionParticipant(ctx context.Context, db bun.IDB, token string, now time.Time) (*Participant, error) {
+func SessionParticipant(ctx context.Context, db bun.IDB, token string, now time.Time) (*deliberation.Participant, error) {
 	s := new(AuthSession)
 	err := db.NewSelect().Model(s).
 		Where("token_hash = ? AND revoked_at IS NULL AND expires_at > ?", HashToken(token), now).Scan(ctx)
 	if err != nil {
-		return nil, notFound("session", err)
+		return nil, deliberation.NotFound("session", err)
 	}
 	p, err := GetParticipant(ctx, db, s.ParticipantID)
 	if err != nil {
 		return nil, err
 	}
 	if p.ErasedAt != nil {
-		return nil, fmt.Errorf("store: session: %w", ErrNotFound)
+		return nil, fmt.Errorf("store: session: %w", deliberation.ErrNotFound)
 	}
 	return p, nil
 }
