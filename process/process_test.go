@@ -85,3 +85,62 @@ func TestProcessThemesWorkshops(t *testing.T) {
 		}
 	})
 }
+
+func TestSaveWorkshop(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		p := newProcess(t, db, "sessions")
+		start := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+		w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
+		welcome := deliberation.AgendaItem{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15}
+		diagnostic := deliberation.AgendaItem{Kind: "phase", Title: "Diagnostic", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 60}
+		agendaOf := func(t *testing.T, id int64) []string {
+			t.Helper()
+			items, err := deliberation.ListAgenda(ctx, db, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var titles []string
+			for _, it := range items {
+				titles = append(titles, it.Title)
+			}
+			return titles
+		}
+
+		t.Run("a new session with its timetable", func(t *testing.T) {
+			if err := process.SaveWorkshop(ctx, db, w, []deliberation.AgendaItem{welcome, diagnostic}); err != nil {
+				t.Fatal(err)
+			}
+			if w.ID == 0 || len(w.Code) != 8 {
+				t.Fatalf("got id %d code %q, want both set", w.ID, w.Code)
+			}
+			if got := agendaOf(t, w.ID); strings.Join(got, ",") != "Accueil,Diagnostic" {
+				t.Errorf("agenda: got %v, want Accueil,Diagnostic", got)
+			}
+		})
+		t.Run("an edit replaces the timetable", func(t *testing.T) {
+			w.Title = "Atelier logement"
+			if err := process.SaveWorkshop(ctx, db, w, []deliberation.AgendaItem{diagnostic}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := deliberation.GetWorkshop(ctx, db, w.ID)
+			if err != nil || got.Title != "Atelier logement" {
+				t.Fatalf("workshop: got %+v, %v; want the new title", got, err)
+			}
+			if titles := agendaOf(t, w.ID); strings.Join(titles, ",") != "Diagnostic" {
+				t.Errorf("agenda: got %v, want Diagnostic", titles)
+			}
+		})
+		t.Run("a session that does not exist changes nothing", func(t *testing.T) {
+			gone := *w
+			gone.ID = w.ID + 1000
+			err := process.SaveWorkshop(ctx, db, &gone, []deliberation.AgendaItem{welcome})
+			if !errors.Is(err, deliberation.ErrNotFound) {
+				t.Fatalf("got %v, want ErrNotFound", err)
+			}
+			if titles := agendaOf(t, gone.ID); len(titles) != 0 {
+				t.Errorf("agenda of a missing session: got %v, want none", titles)
+			}
+		})
+	})
+}

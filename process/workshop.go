@@ -88,6 +88,26 @@ func SetAgenda(ctx context.Context, db bun.IDB, workshopID int64, items []delibe
 	return nil
 }
 
+// SaveWorkshop stores a session set up by an organiser with its timetable, in one transaction:
+// a new one (w.ID is 0; w.ID and w.Code are set) or the editable fields of an existing one
+// (UpdateWorkshop). The timetable replaces the one it had.
+func SaveWorkshop(ctx context.Context, db bun.IDB, w *deliberation.Workshop, agenda []deliberation.AgendaItem) error {
+	save := func(ctx context.Context, tx bun.Tx) error {
+		if w.ID == 0 {
+			if err := CreateWorkshop(ctx, tx, w); err != nil {
+				return err
+			}
+		} else if err := UpdateWorkshop(ctx, tx, w); err != nil {
+			return err
+		}
+		return SetAgenda(ctx, tx, w.ID, agenda)
+	}
+	if tx, ok := db.(bun.Tx); ok {
+		return save(ctx, tx)
+	}
+	return db.RunInTx(ctx, nil, save)
+}
+
 // joinCodeAlphabet leaves out letters and digits people confuse when reading them aloud or
 // from a projector (0/O, 1/I/L, 5/S, 2/Z, 8/B, U/V).
 const joinCodeAlphabet = "ACDEFGHJKMNPQRTWXY34679"

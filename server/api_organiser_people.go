@@ -1,13 +1,10 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/mail"
 	"strings"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
@@ -126,17 +123,7 @@ func (h *handler) saveWorkshop(w http.ResponseWriter, r *http.Request, processID
 		h.fieldError(w, r, code, field)
 		return
 	}
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if create {
-			if err := process.CreateWorkshop(ctx, tx, ws); err != nil {
-				return err
-			}
-		} else if err := process.UpdateWorkshop(ctx, tx, ws); err != nil {
-			return err
-		}
-		return process.SetAgenda(ctx, tx, ws.ID, agenda)
-	})
-	if err != nil {
+	if err := process.SaveWorkshop(ctx, h.db, ws, agenda); err != nil {
 		h.storeError(w, r, err)
 		return
 	}
@@ -289,29 +276,10 @@ func (h *handler) apiOrganiseInvite(w http.ResponseWriter, r *http.Request) {
 		}
 		chosen = append(chosen, found)
 	}
-	var token string
-	var who *deliberation.Participant
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		who, err = people.CreateParticipant(ctx, tx, people.NewParticipant{
-			ProcessID: &p.ID, Role: role, Organisation: in.Organisation,
-			Person: people.Person{DisplayName: in.DisplayName, Email: email, Language: in.Language, ServiceUser: in.ServiceUser},
-		})
-		if err != nil {
-			return err
-		}
-		for _, ws := range chosen {
-			if err := people.AddRegistration(ctx, tx, ws, who.ID, deliberation.RegistrationConfirmed); err != nil {
-				return err
-			}
-		}
-		var landing *int64
-		if len(chosen) > 0 {
-			landing = &chosen[0].ID
-		}
-		token, _, err = people.CreateInvitation(ctx, tx, who.ID, landing, invitationTTL, false)
-		return err
-	})
+	who, token, err := people.Invite(ctx, h.db, people.NewParticipant{
+		ProcessID: &p.ID, Role: role, Organisation: in.Organisation,
+		Person: people.Person{DisplayName: in.DisplayName, Email: email, Language: in.Language, ServiceUser: in.ServiceUser},
+	}, chosen, invitationTTL)
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -357,20 +325,7 @@ func (h *handler) apiOrganiseNewLink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var token string
-	err := h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		// A new link is asked for when the old one was lost or taken: whoever holds it, or a
-		// browser signed in with it, loses access now.
-		if err := people.RevokeInvitations(ctx, tx, who.ID); err != nil {
-			return err
-		}
-		if err := people.EndSessionsOf(ctx, tx, who.ID); err != nil {
-			return err
-		}
-		var err error
-		token, _, err = people.CreateInvitation(ctx, tx, who.ID, in.Workshop, invitationTTL, false)
-		return err
-	})
+	token, err := people.NewLink(ctx, h.db, who.ID, in.Workshop, invitationTTL)
 	if err != nil {
 		h.storeError(w, r, err)
 		return

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"html/template"
@@ -9,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
@@ -114,29 +111,22 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		order = slices.DeleteFunc(order, func(pid int64) bool { return !slices.Contains(sessions[pid], only) })
 	}
 	slices.SortStableFunc(order, func(a, b int64) int { return strings.Compare(strings.ToLower(names[a]), strings.ToLower(names[b])) })
-	links := map[int64]string{}
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		ttl, err := h.linkTTL(ctx, tx, proc.ID)
-		if err != nil {
-			return err
+	landings := make([]people.Landing, len(order))
+	for i, pid := range order {
+		// One session: the link lands in it. Several: on "my sessions", which lists them.
+		landings[i].Participant = pid
+		if ids := sessions[pid]; len(ids) == 1 {
+			landings[i].Workshop = &ids[0]
 		}
-		for _, pid := range order {
-			// One session: the link lands in it. Several: on "my sessions", which lists them.
-			var landing *int64
-			if ids := sessions[pid]; len(ids) == 1 {
-				landing = &ids[0]
-			}
-			token, _, err := people.CreateInvitation(ctx, tx, pid, landing, ttl, false)
-			if err != nil {
-				return err
-			}
-			links[pid] = h.publicURL.JoinPath("i", token).String()
-		}
-		return nil
-	})
+	}
+	tokens, err := people.IssueLinks(ctx, h.db, proc.ID, landings, h.now())
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
+	}
+	links := map[int64]string{}
+	for i, pid := range order {
+		links[pid] = h.publicURL.JoinPath("i", tokens[i]).String()
 	}
 	for _, pid := range order {
 		c := card{Name: names[pid], Link: links[pid]}

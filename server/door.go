@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 )
@@ -350,25 +348,10 @@ func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
 		h.renderDoor(w, r, ws, "", 0, 0, "", in, http.StatusBadRequest)
 		return
 	}
-	var token string
-	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		who, err := people.CreateParticipant(ctx, tx, people.NewParticipant{
-			ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
-			Person: people.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
-		})
-		if err != nil {
-			return err
-		}
-		if err := people.CheckIn(ctx, tx, ws, who.ID, h.now(), true); err != nil {
-			return err
-		}
-		ttl, err := h.linkTTL(ctx, tx, ws.ProcessID)
-		if err != nil {
-			return err
-		}
-		token, _, err = people.CreateInvitation(ctx, tx, who.ID, &ws.ID, ttl, false)
-		return err
-	})
+	token, err := people.WalkIn(r.Context(), h.db, ws, people.NewParticipant{
+		ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
+		Person: people.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
+	}, h.now())
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return

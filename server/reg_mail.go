@@ -105,11 +105,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	if err != nil {
 		return
 	}
-	ttl, err := h.linkTTL(ctx, h.db, w.ProcessID)
-	if err != nil {
-		return
-	}
-	token, _, err := people.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	token, err := people.LinkToMySessions(ctx, h.db, participantID, w.ProcessID, h.now())
 	if err != nil {
 		h.log.Warn("promotion link not made", "participant", participantID, "err", err)
 		return
@@ -146,11 +142,7 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 	if err != nil {
 		return err
 	}
-	ttl, err := h.linkTTL(ctx, h.db, proc.ID)
-	if err != nil {
-		return err
-	}
-	token, _, err := people.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	token, err := people.LinkToMySessions(ctx, h.db, participantID, proc.ID, h.now())
 	if err != nil {
 		return err
 	}

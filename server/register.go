@@ -8,14 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
-	"github.com/assises/assises/process"
 )
 
 // Registration from the public page of a process: POST /p/{slug}/register. The rules (places,
@@ -198,32 +194,13 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	if form.Email != "" {
 		email = &form.Email
 	}
-	var who *deliberation.Participant
-	var placements []people.Placement
-	var token string
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		who, err = people.CreateParticipant(ctx, tx, people.NewParticipant{
-			ProcessID: &pv.Process.ID, Role: deliberation.RoleParticipant, Organisation: form.Organisation,
-			Person: people.Person{
-				DisplayName: form.DisplayName, Email: email, Language: form.Language,
-				ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
-			},
-		})
-		if err != nil {
-			return err
-		}
-		if placements, err = people.Register(ctx, tx, who.ID, chosen, h.now()); err != nil {
-			return err
-		}
-		ttl, err := h.linkTTL(ctx, tx, pv.Process.ID)
-		if err != nil {
-			return err
-		}
-		// No landing session: the link opens "my sessions", which lists them all.
-		token, _, err = people.CreateInvitation(ctx, tx, who.ID, nil, ttl, false)
-		return err
-	})
+	who, placements, token, err := people.SignUp(ctx, h.db, people.NewParticipant{
+		ProcessID: &pv.Process.ID, Role: deliberation.RoleParticipant, Organisation: form.Organisation,
+		Person: people.Person{
+			DisplayName: form.DisplayName, Email: email, Language: form.Language,
+			ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
+		},
+	}, chosen, h.now())
 	if errors.Is(err, people.ErrRegistrationClosed) {
 		// A session closed (or the deadline passed) between the page and the post.
 		form.Problem = t("reg.closed.now")
@@ -275,21 +252,4 @@ type placedSession struct {
 	Title, When, Place string
 	Status             string // confirmed or waiting
 	Reason             string // why it waits: full or organisation
-}
-
-// linkTTL is how long a personal link of a process stays good: until its last session ends,
-// plus a day for the stragglers; at least a day.
-func (h *handler) linkTTL(ctx context.Context, db bun.IDB, processID int64) (time.Duration, error) {
-	ws, err := process.ListWorkshops(ctx, db, processID)
-	if err != nil {
-		return 0, err
-	}
-	now := h.now()
-	end := now
-	for _, w := range ws {
-		if w.EndsAt.After(end) {
-			end = w.EndsAt
-		}
-	}
-	return end.Add(24 * time.Hour).Sub(now), nil
 }

@@ -1,12 +1,9 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-
-	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
@@ -19,20 +16,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	var inv *people.Invitation
-	var who *deliberation.Participant
-	var session string
-	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if inv, err = people.RedeemInvitation(ctx, tx, token, h.now()); err != nil {
-			return err
-		}
-		if who, err = people.GetParticipant(ctx, tx, inv.ParticipantID); err != nil {
-			return err
-		}
-		session, err = people.CreateSession(ctx, tx, inv.ParticipantID, sessionTTL)
-		return err
-	})
+	inv, who, session, err := people.SignIn(r.Context(), h.db, token, h.now(), sessionTTL)
 	if err != nil {
 		if isTokenRefusal(err) {
 			h.countFailure(r, h.limits.signIn)

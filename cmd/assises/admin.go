@@ -86,25 +86,18 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			links = links[:0]
 			for i := done; i < done+n; i++ {
-				p, err := people.CreateParticipant(ctx, tx, people.NewParticipant{
+				p, token, err := people.Invite(ctx, tx, people.NewParticipant{
 					ProcessID: &w.ProcessID, Role: deliberation.RoleParticipant,
 					Organisation: fmt.Sprintf("Organisation %d", i%cfg.organisations),
 					Person:       people.Person{DisplayName: fmt.Sprintf("Participant %d", i+1), Language: "fr"},
-				})
+				}, []*deliberation.Workshop{w}, 7*24*time.Hour)
 				if err != nil {
-					return err
-				}
-				if err := people.AddRegistration(ctx, tx, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
 					return err
 				}
 				if cfg.moderator {
 					if err := people.SetWorkshopRole(ctx, tx, w.ID, p.ID, deliberation.RoleModerator); err != nil {
 						return err
 					}
-				}
-				token, _, err := people.CreateInvitation(ctx, tx, p.ID, &w.ID, 7*24*time.Hour, false)
-				if err != nil {
-					return err
 				}
 				links = append(links, cfg.publicURL.JoinPath("i", token).String())
 			}
