@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -76,8 +77,8 @@ func findAnywhere(t *testing.T, db *bun.DB, needle string) []string {
 func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "effacement")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "effacement")
+		w := fixture.Workshop(t, db, p)
 		make := func(name, org, email, phone string, consent bool) *deliberation.Participant {
 			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 				ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: org,

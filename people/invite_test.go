@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -39,8 +40,8 @@ func landsIn(t *testing.T, db bun.IDB, token string) (workshop, participant int6
 func TestInvite(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "invitation")
-		w1, w2 := newWorkshop(t, db, p), newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "invitation")
+		w1, w2 := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
 		np := people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "CPAS",
 			Person: people.Person{DisplayName: "Samira"}}
 
@@ -82,8 +83,8 @@ func TestInvite(t *testing.T) {
 func TestSignUp(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "inscription")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "inscription")
+		w := fixture.Workshop(t, db, p)
 		now := time.Now().UTC()
 		np := people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Jules"}}
 
@@ -116,8 +117,8 @@ func TestSignUp(t *testing.T) {
 func TestWalkIn(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "porte-ouverte")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "porte-ouverte")
+		w := fixture.Workshop(t, db, p)
 		token, err := people.WalkIn(ctx, db, w, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant,
 			Person: people.Person{DisplayName: "Karim"}}, time.Now().UTC())
 		if err != nil {
@@ -137,9 +138,9 @@ func TestWalkIn(t *testing.T) {
 func TestNewLinkRevokesTheOldOnes(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "nouveau-lien")
-		w := newWorkshop(t, db, p)
-		who := newPerson(t, db, p, "Ana", "")
+		p := fixture.Process(t, db, "nouveau-lien")
+		w := fixture.Workshop(t, db, p)
+		who := fixture.Person(t, db, p, "Ana", "")
 		old, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, false)
 		if err != nil {
 			t.Fatal(err)
@@ -168,9 +169,9 @@ func TestNewLinkRevokesTheOldOnes(t *testing.T) {
 func TestIssueLinksInOrder(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "cartes")
-		w := newWorkshop(t, db, p)
-		a, b := newPerson(t, db, p, "A", ""), newPerson(t, db, p, "B", "")
+		p := fixture.Process(t, db, "cartes")
+		w := fixture.Workshop(t, db, p)
+		a, b := fixture.Person(t, db, p, "A", ""), fixture.Person(t, db, p, "B", "")
 		tokens, err := people.IssueLinks(ctx, db, p.ID, []people.Landing{{Participant: b.ID, Workshop: &w.ID}, {Participant: a.ID}}, time.Now().UTC())
 		if err != nil || len(tokens) != 2 {
 			t.Fatalf("got %d links, %v; want 2", len(tokens), err)
@@ -187,8 +188,8 @@ func TestIssueLinksInOrder(t *testing.T) {
 func TestSignIn(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "connexion")
-		who := newPerson(t, db, p, "Léon", "")
+		p := fixture.Process(t, db, "connexion")
+		who := fixture.Person(t, db, p, "Léon", "")
 		once, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, true)
 		if err != nil {
 			t.Fatal(err)

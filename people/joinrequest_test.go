@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -18,10 +19,10 @@ func TestJoinRequests(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC()
-		p := newProcess(t, db, "porte")
-		w, other := newWorkshop(t, db, p), newWorkshop(t, db, p)
-		fatima := newPerson(t, db, p, "Fatima", "CPAS")
-		stranger := newPerson(t, db, p, "Inconnu", "X")
+		p := fixture.Process(t, db, "porte")
+		w, other := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
+		fatima := fixture.Person(t, db, p, "Fatima", "CPAS")
+		stranger := fixture.Person(t, db, p, "Inconnu", "X")
 		if err := people.AddRegistration(ctx, db, w, fatima.ID, deliberation.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}

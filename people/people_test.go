@@ -7,24 +7,15 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
-	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
-
-func newProcess(t *testing.T, db bun.IDB, slug string) *deliberation.Process {
-	t.Helper()
-	p := &deliberation.Process{Slug: slug, Title: "Assises " + slug, Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
-	if err := process.Create(context.Background(), db, p); err != nil {
-		t.Fatalf("create process: %v", err)
-	}
-	return p
-}
 
 func TestParticipantsKeepPersonalDataApart(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "travail")
+		p := fixture.Process(t, db, "travail")
 		email := "fatima@example.org"
 		a, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "CPAS d'Anderlecht",

@@ -12,44 +12,23 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
-
-func newWorkshop(t *testing.T, db bun.IDB, p *deliberation.Process) *deliberation.Workshop {
-	t.Helper()
-	start := time.Now().UTC().Add(24 * time.Hour)
-	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
-	if err := process.CreateWorkshop(context.Background(), db, w); err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-func newPerson(t *testing.T, db bun.IDB, p *deliberation.Process, name, org string) *deliberation.Participant {
-	t.Helper()
-	who, err := people.CreateParticipant(context.Background(), db, people.NewParticipant{
-		ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: org,
-		Person: people.Person{DisplayName: name},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return who
-}
 
 // TestRegistrationUnderConcurrency sends 200 registrations at once for 40 places: exactly 40
 // are confirmed, never more than the per-organisation cap from one organisation.
 func TestRegistrationUnderConcurrency(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "concurrence")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "concurrence")
+		w := fixture.Workshop(t, db, p)
 		rng := rand.New(rand.NewSource(1))
 		persons := make([]*deliberation.Participant, 200)
 		for i := range persons {
-			persons[i] = newPerson(t, db, p, fmt.Sprintf("P%d", i), fmt.Sprintf("Organisation %d", rng.Intn(60)))
+			persons[i] = fixture.Person(t, db, p, fmt.Sprintf("P%d", i), fmt.Sprintf("Organisation %d", rng.Intn(60)))
 		}
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -111,18 +90,18 @@ func countConfirmed(t *testing.T, db bun.IDB, workshopID int64) (int, map[int64]
 func TestWaitingListAndPromotion(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "attente")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "attente")
+		w := fixture.Workshop(t, db, p)
 		w.Capacity = 3
 		if _, err := db.NewUpdate().Model(w).Column("capacity").WherePK().Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		a1 := newPerson(t, db, p, "A1", "CPAS")
-		a2 := newPerson(t, db, p, "A2", "cpas")
-		a3 := newPerson(t, db, p, "A3", "CPAS ")
-		b1 := newPerson(t, db, p, "B1", "Actiris")
-		c1 := newPerson(t, db, p, "C1", "Stics")
-		d1 := newPerson(t, db, p, "D1", "")
+		a1 := fixture.Person(t, db, p, "A1", "CPAS")
+		a2 := fixture.Person(t, db, p, "A2", "cpas")
+		a3 := fixture.Person(t, db, p, "A3", "CPAS ")
+		b1 := fixture.Person(t, db, p, "B1", "Actiris")
+		c1 := fixture.Person(t, db, p, "C1", "Stics")
+		d1 := fixture.Person(t, db, p, "D1", "")
 		steps := []struct {
 			who        *deliberation.Participant
 			wantStatus string
@@ -175,8 +154,8 @@ func TestRegistrationDeadline(t *testing.T) {
 		if err := process.Create(ctx, db, p); err != nil {
 			t.Fatal(err)
 		}
-		w := newWorkshop(t, db, p)
-		who := newPerson(t, db, p, "Retard", "X")
+		w := fixture.Workshop(t, db, p)
+		who := fixture.Person(t, db, p, "Retard", "X")
 		if _, err := people.Register(ctx, db, who.ID, []int64{w.ID}, time.Now()); !errors.Is(err, people.ErrRegistrationClosed) {
 			t.Fatalf("after the deadline: got %v, want ErrRegistrationClosed", err)
 		}

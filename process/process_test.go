@@ -10,23 +10,15 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
-func newProcess(t *testing.T, db bun.IDB, slug string) *deliberation.Process {
-	t.Helper()
-	p := &deliberation.Process{Slug: slug, Title: "Assises " + slug, Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
-	if err := process.Create(context.Background(), db, p); err != nil {
-		t.Fatalf("create process: %v", err)
-	}
-	return p
-}
-
 func TestProcessThemesWorkshops(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "logement")
+		p := fixture.Process(t, db, "logement")
 		if p.ID == 0 {
 			t.Fatal("process id not set")
 		}
@@ -89,7 +81,7 @@ func TestProcessThemesWorkshops(t *testing.T) {
 func TestSaveWorkshop(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "sessions")
+		p := fixture.Process(t, db, "sessions")
 		start := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 		w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
 		welcome := deliberation.AgendaItem{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15}

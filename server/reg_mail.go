@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"strings"
+	"time"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
@@ -86,9 +87,6 @@ func reasonKey(reason string) string {
 	return "full"
 }
 
-// errNoEmail refuses to send an invitation to someone who gave no email address.
-var errNoEmail = errors.New("no email address")
-
 // notifyPromoted tells a person who was waiting that they now have a place, when they gave an
 // email and email is configured. The message carries a fresh personal link, so that it is
 // enough on its own. Failures are logged (without the address) and otherwise ignored: the
@@ -132,11 +130,11 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 		return err
 	}
 	if person.Email == nil || *person.Email == "" {
-		return errNoEmail
+		return people.ErrNoEmail
 	}
 	p, err := people.GetParticipant(ctx, h.db, participantID)
 	if err != nil || p.ProcessID == nil {
-		return errNoEmail
+		return people.ErrNoEmail
 	}
 	proc, err := deliberation.GetProcess(ctx, h.db, *p.ProcessID)
 	if err != nil {
