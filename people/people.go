@@ -131,3 +131,6 @@ func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (p *deliberation.P
 	})
 	return p, err == nil, err
 }
+
+// ErrNoEmail refuses to send an invitation to someone who gave no email address.
+var ErrNoEmail = errors.New("no email address")

@@ -144,3 +144,16 @@ func HasConfirmedRegistration(ctx context.Context, db bun.IDB, workshopID, parti
 	}
 	return n > 0, nil
 }
+
+// IsPlatformOrganiser reports whether p may run every process.
+func IsPlatformOrganiser(p *deliberation.Participant) bool {
+	return p != nil && p.ProcessID == nil && p.Role == deliberation.RoleOrganiser
+}
+
+// MayOrganise reports whether p may set up the given process.
+func MayOrganise(p *deliberation.Participant, processID int64) bool {
+	if IsPlatformOrganiser(p) {
+		return true
+	}
+	return p != nil && p.Role == deliberation.RoleOrganiser && p.ProcessID != nil && *p.ProcessID == processID
+}

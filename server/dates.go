@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/assises/assises/server/web"
+
 	"fmt"
 	"time"
 )
@@ -20,7 +22,7 @@ var dayNames = map[string][7]string{
 // formatSession writes a session's date and hours the way each language says them, in
 // Brussels time: "jeudi 16 novembre 2023, 13h00–16h30".
 func formatSession(lang string, start, end time.Time) string {
-	s, e := start.In(brussels), end.In(brussels)
+	s, e := start.In(web.Brussels), end.In(web.Brussels)
 	months, ok := monthNames[lang]
 	if !ok {
 		lang, months = "fr", monthNames["fr"]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/server/web"
 )
 
 // At the door of a session (/w/{id}/door), for its moderators and the organisers: find a
@@ -51,7 +52,7 @@ type walkinForm struct {
 // doorWorkshop loads the workshop of {id} and checks that the signed-in person may keep its
 // door. It answers and returns nil when they may not.
 func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, *deliberation.Participant) {
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return nil, nil
@@ -143,7 +144,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		}
 		p := doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status, CheckedIn: row.CheckedInAt != nil}
 		if row.CheckedInAt != nil {
-			p.CheckedAt = row.CheckedInAt.In(brussels).Format("15:04")
+			p.CheckedAt = row.CheckedInAt.In(web.Brussels).Format("15:04")
 		}
 		data.People = append(data.People, p)
 	}
@@ -191,7 +192,7 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wantsJSON(r) {
-		h.writeJSON(w, http.StatusOK, map[string]any{"participant": pid, "status": "checked_in"})
+		h.api.Write(w, http.StatusOK, map[string]any{"participant": pid, "status": "checked_in"})
 		return
 	}
 	http.Redirect(w, r, back+"?"+v.Encode(), http.StatusSeeOther)
@@ -238,7 +239,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
 	if r.ParseForm() != nil || !h.checkSessionForm(r) {
 		if wantsJSON(r) {
-			h.writeJSONError(w, r, http.StatusForbidden, "org_csrf")
+			h.api.Error(w, r, http.StatusForbidden, "org_csrf")
 			return
 		}
 		h.refuseForm(w, r, back)
@@ -255,7 +256,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
 	res.Message = h.catalog.T(lang, "reg.scan."+res.Result)
 	if wantsJSON(r) {
-		h.writeJSON(w, http.StatusOK, res)
+		h.api.Write(w, http.StatusOK, res)
 		return
 	}
 	if res.Result == "checked_in" || res.Result == "already" {
@@ -339,9 +340,9 @@ func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case in.DisplayName == "":
 		in.Error = h.catalog.T(lang, "reg.err.name.empty")
-	case len(in.DisplayName) > maxName:
+	case len(in.DisplayName) > web.MaxName:
 		in.Error = h.catalog.T(lang, "reg.err.name.long")
-	case len(in.Organisation) > maxTitle:
+	case len(in.Organisation) > web.MaxTitle:
 		in.Error = h.catalog.T(lang, "reg.err.organisation.long")
 	}
 	if in.Error != "" {

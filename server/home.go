@@ -43,7 +43,7 @@ func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 	list, err := h.processSummaries(r)
 	if err != nil {
 		h.log.Error("list processes", "err", err)
-		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
 	type item struct {
@@ -55,7 +55,7 @@ func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 	for _, p := range list {
 		items = append(items, item{p.Slug, p.Title, p.Sessions})
 	}
-	h.writeJSON(w, http.StatusOK, map[string]any{"processes": items})
+	h.api.Write(w, http.StatusOK, map[string]any{"processes": items})
 }
 
 // apiMe says who is signed in: the participant id and role, never personal data beyond the
@@ -64,16 +64,16 @@ func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) {
 	p, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.Error("current participant", "err", err)
-		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
 	if p == nil {
-		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
+		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}
 	name := ""
 	if person, err := people.GetPerson(r.Context(), h.db, p.ID); err == nil {
 		name = person.DisplayName
 	}
-	h.writeJSON(w, http.StatusOK, map[string]any{"participant": p.ID, "role": p.Role, "displayName": name, "process": p.ProcessID})
+	h.api.Write(w, http.StatusOK, map[string]any{"participant": p.ID, "role": p.Role, "displayName": name, "process": p.ProcessID})
 }

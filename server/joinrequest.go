@@ -10,6 +10,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // Joining from any phone with the session's short code. A code alone never signs anyone in: the
@@ -95,30 +96,30 @@ func (h *handler) joinStatus(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	c, err := r.Cookie(joinCookie)
 	if err != nil {
-		h.writeJSON(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
+		h.api.Write(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
 		return
 	}
 	req, err := people.ClaimJoin(r.Context(), h.db, c.Value, h.now())
 	if errors.Is(err, deliberation.ErrNotFound) {
-		h.writeJSON(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
+		h.api.Write(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
 		return
 	}
 	if err != nil {
 		h.log.Error("join status", "err", err)
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
 	if req.Status == people.JoinPending {
-		h.writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
+		h.api.Write(w, http.StatusOK, map[string]string{"status": "pending"})
 		return
 	}
 	location, err := h.settleJoinCookies(w, r, req)
 	if err != nil {
 		h.log.Error("join status: session", "err", err)
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	h.writeJSON(w, http.StatusOK, map[string]string{"status": req.Status, "location": location})
+	h.api.Write(w, http.StatusOK, map[string]string{"status": req.Status, "location": location})
 }
 
 // finishJoin answers a settled request on the waiting page itself (no script needed).
@@ -153,7 +154,7 @@ func (h *handler) doorJoin(w http.ResponseWriter, r *http.Request) {
 	if ws == nil {
 		return
 	}
-	reqID, ok := pathID(r, "req")
+	reqID, ok := web.PathID(r, "req")
 	if !ok {
 		h.notFound(w, r)
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // The notebook of recommendations, public side: every published version at
@@ -265,18 +266,18 @@ func formatDay(lang string, t time.Time) string {
 	if !ok {
 		months = monthNames["fr"]
 	}
-	t = t.In(brussels)
+	t = t.In(web.Brussels)
 	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
 }
 
 // formatMoment writes a day and a time: "3 février 2024, 09h30" (Brussels time).
 func formatMoment(lang string, t time.Time) string {
-	hour := t.In(brussels).Format("15h04")
+	hour := t.In(web.Brussels).Format("15h04")
 	switch lang {
 	case "en":
-		hour = t.In(brussels).Format("15:04")
+		hour = t.In(web.Brussels).Format("15:04")
 	case "nl":
-		hour = t.In(brussels).Format("15.04")
+		hour = t.In(web.Brussels).Format("15.04")
 	}
 	return formatDay(lang, t) + ", " + hour
 }

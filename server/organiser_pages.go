@@ -12,6 +12,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // Two things an organiser takes out of the product: printable invitation cards (many
@@ -24,7 +25,7 @@ func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID 
 	if p == nil {
 		return false
 	}
-	if !mayOrganise(p, processID) {
+	if !people.MayOrganise(p, processID) {
 		h.forbidden(w, r, "ui.organise.forbidden")
 		return false
 	}
@@ -56,7 +57,7 @@ type cardsPage struct {
 func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := h.lang(r)
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return
@@ -148,7 +149,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 // /organise/workshops/{id}/attendance.csv. Organisers only: it names people.
 func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return
@@ -179,7 +180,7 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		checked := ""
 		if row.CheckedInAt != nil {
-			checked = row.CheckedInAt.In(brussels).Format("2006-01-02 15:04")
+			checked = row.CheckedInAt.In(web.Brussels).Format("2006-01-02 15:04")
 		}
 		cw.Write([]string{
 			"P" + strconv.FormatInt(row.ParticipantID, 10), csvCell(row.DisplayName), csvCell(row.Organisation),
@@ -200,4 +201,22 @@ func csvCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// organisePage is the organiser's desk: GET /organise. The page carries the session's CSRF
+// token for its script, which sends it back with every change.
+func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
+	if p == nil {
+		return
+	}
+	if p.Role != deliberation.RoleOrganiser {
+		h.forbidden(w, r, "ui.organise.forbidden")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.writePage(w, r, http.StatusOK, "organise", h.catalog.T(lang, "ui.organise.title"), map[string]any{
+		"CSRF": sessionCSRF(r), "Platform": people.IsPlatformOrganiser(p),
+	})
 }

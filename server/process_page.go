@@ -17,17 +17,8 @@ type workshopView struct {
 	Title, Place, When, StartsISO string
 }
 
-// brussels is where every Assises takes place; times are shown in its zone whatever the
+// web.Brussels is where every Assises takes place; times are shown in its zone whatever the
 // server's own zone is.
-var brussels = mustLoadLocation("Europe/Brussels")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
 
 // processView is what the public page of a process shows: its themes with their sessions,
 // and the registration form.

@@ -3,10 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
-	"errors"
 	"html/template"
 	"strings"
-	"time"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"

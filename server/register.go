@@ -12,6 +12,8 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // Registration from the public page of a process: POST /p/{slug}/register. The rules (places,
@@ -82,7 +84,7 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.P
 		f.Open = f.Open || c.State != "closed"
 		f.Sessions = append(f.Sessions, c)
 	}
-	for _, code := range splitLanguages(p.Languages) {
+	for _, code := range process.Languages(p.Languages) {
 		f.Languages = append(f.Languages, langChoice{Code: code, Label: languageNames[code]})
 	}
 	if len(f.Languages) == 0 {
@@ -107,14 +109,14 @@ func (f *regForm) read(r *http.Request, t func(string) string) []int64 {
 	switch {
 	case f.DisplayName == "":
 		f.Errors["displayName"] = t("reg.err.name.empty")
-	case len(f.DisplayName) > maxName:
+	case len(f.DisplayName) > web.MaxName:
 		f.Errors["displayName"] = t("reg.err.name.long")
 	}
-	if len(f.Organisation) > maxTitle {
+	if len(f.Organisation) > web.MaxTitle {
 		f.Errors["organisation"] = t("reg.err.organisation.long")
 	}
 	if f.Email != "" {
-		if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email || len(f.Email) > maxTitle {
+		if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email || len(f.Email) > web.MaxTitle {
 			f.Errors["email"] = t("reg.err.email")
 		}
 	}

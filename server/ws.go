@@ -14,21 +14,21 @@ import (
 // checks the whole Origin, and hands the connection to the hub.
 func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 	if h.hub == nil {
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
 	if !SameOrigin(h.publicURL)(r) {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	p, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.Error("websocket: current participant", "err", err)
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
 	if p == nil {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	h.hub.ServeWS(w, r, p.ID, h.socketLang(r, p.ID))
