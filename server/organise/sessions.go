@@ -10,6 +10,9 @@ import (
 	"github.com/assises/assises/server/web"
 )
 
+// Sessions: an organiser adds a session to a process or edits one, with its timetable, in
+// one transaction (process.SaveWorkshop).
+
 type workshopInput struct {
 	ThemeID  *int64       `json:"themeId"`
 	Title    string       `json:"title"`
