@@ -56,21 +56,32 @@ func CreateInvitation(ctx context.Context, db bun.IDB, participantID int64, work
 	return token, inv, nil
 }
 
+// LookupInvitation finds the invitation of a token without using it: the door scans a
+// person's card to know who they are, and must not spend a single-use link or sign anyone in.
+// RedeemInvitation refuses the same links, then spends the link.
+func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
+	inv := new(Invitation)
+	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
+		return nil, deliberation.NotFound("lookup invitation", err)
+	}
+	switch {
+	case inv.RevokedAt != nil:
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenRevoked)
+	case !now.Before(inv.ExpiresAt):
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenExpired)
+	case inv.SingleUse && inv.UsedAt != nil:
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenUsed)
+	}
+	return inv, nil
+}
+
 // RedeemInvitation checks an invitation token and, when it is good, marks a single-use link
 // as used. The lookup is by hash, an indexed equality on a value the attacker cannot choose,
 // so it leaks nothing through timing.
 func RedeemInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
-	inv := new(Invitation)
-	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("redeem invitation", err)
-	}
-	switch {
-	case inv.RevokedAt != nil:
-		return nil, fmt.Errorf("store: redeem invitation: %w", ErrTokenRevoked)
-	case !now.Before(inv.ExpiresAt):
-		return nil, fmt.Errorf("store: redeem invitation: %w", ErrTokenExpired)
-	case inv.SingleUse && inv.UsedAt != nil:
-		return nil, fmt.Errorf("store: redeem invitation: %w", ErrTokenUsed)
+	inv, err := LookupInvitation(ctx, db, token, now)
+	if err != nil {
+		return nil, err
 	}
 	// The condition on used_at makes two concurrent redemptions of a single-use link race
 	// for one row update: only one wins.

@@ -53,25 +53,6 @@ func UndoCheckIn(ctx context.Context, db bun.IDB, workshopID, participantID int6
 	return nil
 }
 
-// LookupInvitation finds the invitation of a token without using it: the door scans a
-// person's card to know who they are, and must not spend a single-use link or sign anyone in.
-// It refuses the same links RedeemInvitation refuses.
-func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
-	inv := new(Invitation)
-	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("lookup invitation", err)
-	}
-	switch {
-	case inv.RevokedAt != nil:
-		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenRevoked)
-	case !now.Before(inv.ExpiresAt):
-		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenExpired)
-	case inv.SingleUse && inv.UsedAt != nil:
-		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenUsed)
-	}
-	return inv, nil
-}
-
 // ListWorkshopRegistrations returns one session's registrations with each person's name and
 // organisation (organisers and moderators only), in the order they came in.
 func ListWorkshopRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]RegistrationRow, error) {
