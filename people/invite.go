@@ -44,6 +44,32 @@ func Invite(ctx context.Context, db bun.IDB, np NewParticipant, sessions []*deli
 	return who, token, nil
 }
 
+// InviteAll invites each of nps as Invite does, into session w, all in one transaction: one
+// commit for hundreds of people (the crowds of a load test). When role is set, each also gets
+// that role in w. The tokens come back in the order of nps.
+func InviteAll(ctx context.Context, db bun.IDB, nps []NewParticipant, w *deliberation.Workshop, role deliberation.Role, ttl time.Duration) ([]string, error) {
+	tokens := make([]string, 0, len(nps))
+	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		for _, np := range nps {
+			who, token, err := Invite(ctx, tx, np, []*deliberation.Workshop{w}, ttl)
+			if err != nil {
+				return err
+			}
+			if role != "" {
+				if err := SetWorkshopRole(ctx, tx, w.ID, who.ID, role); err != nil {
+					return err
+				}
+			}
+			tokens = append(tokens, token)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tokens, nil
+}
+
 // SignUp is the public registration form: a new participant of the process np names, placed
 // in each of workshopIDs by the rules of capacity and organisation (Register), with a link to
 // "my sessions". Past the deadline or once a session closed it fails with

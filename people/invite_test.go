@@ -211,3 +211,40 @@ func TestSignIn(t *testing.T) {
 		}
 	})
 }
+
+func TestInviteAll(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		p := fixture.Process(t, db, "foule")
+		w := fixture.Workshop(t, db, p)
+		var nps []people.NewParticipant
+		for _, name := range []string{"Un", "Deux", "Trois"} {
+			nps = append(nps, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: name}})
+		}
+		tokens, err := people.InviteAll(ctx, db, nps, w, deliberation.RoleModerator, time.Hour)
+		if err != nil || len(tokens) != 3 {
+			t.Fatalf("got %d links, %v; want 3", len(tokens), err)
+		}
+		for i, token := range tokens {
+			ws, pid := landsIn(t, db, token)
+			if ws != w.ID {
+				t.Errorf("link %d lands in workshop %d, want %d", i, ws, w.ID)
+			}
+			role, err := people.WorkshopRoleOf(ctx, db, w.ID, pid)
+			if err != nil || role != deliberation.RoleModerator {
+				t.Errorf("link %d: role %q, %v; want moderator", i, role, err)
+			}
+			if person, err := people.GetPerson(ctx, db, pid); err != nil || person.DisplayName != nps[i].Person.DisplayName {
+				t.Errorf("link %d: person %+v, %v; want %s", i, person, err, nps[i].Person.DisplayName)
+			}
+		}
+		before := countOf(t, db, (*deliberation.Participant)(nil))
+		nps = append(nps, people.NewParticipant{ProcessID: &p.ID, Role: "boss"})
+		if _, err := people.InviteAll(ctx, db, nps, w, "", time.Hour); err == nil {
+			t.Fatal("a batch with an unknown role was accepted")
+		}
+		if after := countOf(t, db, (*deliberation.Participant)(nil)); after != before {
+			t.Errorf("participants: got %d after a refused batch, want %d", after, before)
+		}
+	})
+}
