@@ -24,7 +24,8 @@ const (
 	MaxName  = 120
 )
 
-// Brussels is the time zone of the sessions: times are shown and typed in it.
+// Brussels is where every Assises takes place: times are shown and typed in its zone,
+// whatever the zone of the server or the browser.
 var Brussels = mustLoadLocation("Europe/Brussels")
 
 func mustLoadLocation(name string) *time.Location {
