@@ -159,7 +159,7 @@ type AgendaItem struct {
 }
 
 // Participant is a pseudonymous actor: what people said and voted refers to this id only.
-// Who the person is lives in Person, which erasure deletes.
+// Who the person is lives in people.Person, which erasure deletes.
 type Participant struct {
 	bun.BaseModel `bun:"table:participants"`
 
