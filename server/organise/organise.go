@@ -35,8 +35,8 @@ type API struct {
 	JSON      web.JSON
 	Lang      func(*http.Request) string
 
-	// Participant returns who is signed in, or nil; CheckCSRF checks a change's token.
-	Participant func(*http.Request) (*deliberation.Participant, error)
+	// Participant returns who is signed in, if anyone; CheckCSRF checks a change's token.
+	Participant func(*http.Request) (p *deliberation.Participant, signedIn bool, err error)
 	CheckCSRF   func(*http.Request) error
 	// Disconnect closes a person's live sockets (a new link, an erasure).
 	Disconnect func(participantID int64)
@@ -57,13 +57,13 @@ const localLayout = "2006-01-02T15:04"
 // organiser returns the signed-in organiser, or answers 401/403 and returns nil. For methods
 // that change something it also checks the CSRF token.
 func (a *API) organiser(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
-	p, err := a.Participant(r)
+	p, signedIn, err := a.Participant(r)
 	if err != nil {
 		a.Log.Error("organiser api: current participant", "err", err)
 		a.JSON.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return nil
 	}
-	if p == nil {
+	if !signedIn {
 		a.JSON.Error(w, r, http.StatusUnauthorized, "forbidden")
 		return nil
 	}
