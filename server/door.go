@@ -114,7 +114,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		return
 	}
 	data := doorPage{
-		WorkshopID: ws.ID, Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+		WorkshopID: ws.ID, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 		CSRF: sessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
 	}
 	needle := people.OrganisationKey(query)

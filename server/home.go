@@ -7,6 +7,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 type processSummary struct {
@@ -130,7 +131,7 @@ func (h *handler) loadProcessView(r *http.Request, slug string) (*processView, e
 			if ws.ThemeID != nil && *ws.ThemeID == t.ID {
 				v.Workshops = append(v.Workshops, workshopView{
 					Title: ws.Title, Place: ws.Place,
-					When:      formatSession(lang, ws.StartsAt, ws.EndsAt),
+					When:      web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 					StartsISO: ws.StartsAt.Format(time.RFC3339),
 				})
 			}

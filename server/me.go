@@ -7,6 +7,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // "My sessions" (/me): where a personal link without a session of its own lands. A person
@@ -53,7 +54,7 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s := mySession{
-			WorkshopID: ws.ID, Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+			WorkshopID: ws.ID, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 			Status: reg.Status, CheckedIn: reg.CheckedInAt != nil, Over: !h.now().Before(ws.EndsAt),
 		}
 		if ws.ThemeID != nil {

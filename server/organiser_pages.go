@@ -137,7 +137,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, wid := range sessions[pid] {
 			if ws := byID[wid]; ws != nil {
-				c.Sessions = append(c.Sessions, cardSession{Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place, Code: ws.Code})
+				c.Sessions = append(c.Sessions, cardSession{Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place, Code: ws.Code})
 			}
 		}
 		data.Cards = append(data.Cards, c)

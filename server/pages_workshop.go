@@ -76,7 +76,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 	}
 	data := livePage{
 		Face: face, WorkshopID: ws.ID, Title: ws.Title, Code: ws.Code, Place: ws.Place,
-		When:        formatSession(lang, ws.StartsAt, ws.EndsAt),
+		When:        web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
 		Participant: p.ID, Moderate: acc.Moderate,
 	}

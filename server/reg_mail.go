@@ -9,6 +9,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/server/web"
 )
 
 // The emails of registration, in the person's language: the invitation (one personal link)
@@ -112,7 +113,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 		Lang: lang, Subject: t("reg.mail.promoted.subject") + " — " + proc.Title,
 		Hello: t("reg.mail.hello") + " " + person.DisplayName + ",", Intro: t("reg.mail.promoted.intro"),
 		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: h.publicURL.JoinPath("i", token).String(),
-		Sessions: []mailSession{{Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
+		Sessions: []mailSession{{Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
 	})
 	msg.To = *person.Email
 	if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
@@ -163,7 +164,7 @@ func (h *handler) placedSessions(ctx context.Context, lang string, participantID
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, placedSession{Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
+		out = append(out, placedSession{Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
 	}
 	return out, nil
 }

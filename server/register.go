@@ -65,7 +65,7 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.P
 		themeTitle[t.ID] = t.Title
 	}
 	for _, w := range workshops {
-		c := sessionChoice{ID: w.ID, Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
+		c := sessionChoice{ID: w.ID, Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
 		if w.ThemeID != nil {
 			c.Theme = themeTitle[*w.ThemeID]
 		}

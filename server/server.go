@@ -100,7 +100,7 @@ func New(cfg Config) (http.Handler, error) {
 		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
 		Disconnect:     func(int64) {},
 		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
-		FormatSession: formatSession, NotebookURL: h.notebookURL,
+		NotebookURL: h.notebookURL,
 	}
 	if h.hub != nil {
 		h.organise.Disconnect = h.hub.Disconnect

@@ -44,10 +44,9 @@ type API struct {
 	// NotifyPromoted tells someone off the waiting list that they have a place.
 	MailInvitation func(ctx context.Context, participantID int64) error
 	NotifyPromoted func(ctx context.Context, participantID int64, w *deliberation.Workshop)
-	// FormatSession says when a session is, in a language; NotebookURL is the address of a
-	// process's notebook editor, or "" when this build has none.
-	FormatSession func(lang string, start, end time.Time) string
-	NotebookURL   func(processID int64) string
+	// NotebookURL is the address of a process's notebook editor, or "" when this build has
+	// none.
+	NotebookURL func(processID int64) string
 }
 
 // localLayout is how the organiser page reads and writes times: Brussels wall-clock time, the
@@ -141,12 +140,12 @@ func themeJSONOf(t *deliberation.Theme) themeJSON {
 	return themeJSON{ID: t.ID, Position: t.Position, Title: t.Title, Why: t.Why}
 }
 
-func (a *API) workshopJSONOf(lang string, w *deliberation.Workshop, agenda []deliberation.AgendaItem, moderators []int64) workshopJSON {
+func workshopJSONOf(lang string, w *deliberation.Workshop, agenda []deliberation.AgendaItem, moderators []int64) workshopJSON {
 	v := workshopJSON{
 		ID: w.ID, ThemeID: w.ThemeID, Title: w.Title, Place: w.Place, Code: w.Code, Capacity: w.Capacity,
 		Phase:  string(w.Phase),
 		Starts: w.StartsAt.In(web.Brussels).Format(localLayout), Ends: w.EndsAt.In(web.Brussels).Format(localLayout),
-		When:   a.FormatSession(lang, w.StartsAt, w.EndsAt),
+		When:   web.FormatSession(lang, w.StartsAt, w.EndsAt),
 		Agenda: []agendaJSON{}, Moderators: moderators,
 	}
 	if v.Moderators == nil {
@@ -222,7 +221,7 @@ func (a *API) Process(w http.ResponseWriter, r *http.Request) {
 			a.JSON.StoreError(w, r, err)
 			return
 		}
-		wj = append(wj, a.workshopJSONOf(lang, &workshops[i], agenda, moderators[workshops[i].ID]))
+		wj = append(wj, workshopJSONOf(lang, &workshops[i], agenda, moderators[workshops[i].ID]))
 	}
 	out["workshops"] = wj
 	persons, err := a.peopleView(r, p.ID)

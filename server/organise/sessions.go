@@ -130,7 +130,7 @@ func (a *API) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int
 		a.JSON.StoreError(w, r, err)
 		return
 	}
-	a.JSON.Write(w, status, map[string]any{"workshop": a.workshopJSONOf(a.Lang(r), ws, items, nil)})
+	a.JSON.Write(w, status, map[string]any{"workshop": workshopJSONOf(a.Lang(r), ws, items, nil)})
 }
 
 // organiserAndWorkshop returns the signed-in organiser and the workshop {id} they may set up,

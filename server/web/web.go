@@ -36,6 +36,12 @@ func mustLoadLocation(name string) *time.Location {
 	return loc
 }
 
+// FormatSession writes a session's date and hours the way each language says them, in
+// Brussels time: "jeudi 16 novembre 2023, 13h00–16h30".
+func FormatSession(lang string, start, end time.Time) string {
+	return i18n.FormatSession(lang, start.In(Brussels), end.In(Brussels))
+}
+
 // PathID reads a positive integer path value.
 func PathID(r *http.Request, name string) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
