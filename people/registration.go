@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -6,20 +6,15 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-)
 
-// Registration statuses.
-const (
-	RegistrationConfirmed = "confirmed"
-	RegistrationWaiting   = "waiting"
-	RegistrationCancelled = "cancelled"
+	"github.com/assises/assises/deliberation"
 )
 
 // AddRegistration places a participant in a workshop with the given status, as an organiser
 // may do by hand (or the demo): it does not apply capacity rules.
-func AddRegistration(ctx context.Context, db bun.IDB, w *Workshop, participantID int64, status string) error {
+func AddRegistration(ctx context.Context, db bun.IDB, w *deliberation.Workshop, participantID int64, status string) error {
 	now := time.Now().UTC()
-	r := &Registration{
+	r := &deliberation.Registration{
 		ProcessID:     w.ProcessID,
 		WorkshopID:    w.ID,
 		ParticipantID: participantID,
@@ -37,8 +32,8 @@ func AddRegistration(ctx context.Context, db bun.IDB, w *Workshop, participantID
 }
 
 // ListRegistrations returns a workshop's registrations in the order they came in.
-func ListRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]Registration, error) {
-	var rs []Registration
+func ListRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]deliberation.Registration, error) {
+	var rs []deliberation.Registration
 	if err := db.NewSelect().Model(&rs).Where("workshop_id = ?", workshopID).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list registrations: %w", err)
 	}
@@ -48,16 +43,16 @@ func ListRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]Reg
 // CountParticipants returns how many participants a process has (people not erased), and
 // from how many organisations.
 func CountParticipants(ctx context.Context, db bun.IDB, processID int64) (people, organisations int, err error) {
-	n, err := db.NewSelect().Model((*Participant)(nil)).
-		Where("process_id = ? AND erased_at IS NULL AND role IN (?)", processID, bun.In([]Role{RoleParticipant, RoleModerator})).
+	n, err := db.NewSelect().Model((*deliberation.Participant)(nil)).
+		Where("process_id = ? AND erased_at IS NULL AND role IN (?)", processID, bun.In([]deliberation.Role{deliberation.RoleParticipant, deliberation.RoleModerator})).
 		Count(ctx)
 	people = int(n)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: count participants: %w", err)
 	}
-	err = db.NewSelect().Model((*Participant)(nil)).
+	err = db.NewSelect().Model((*deliberation.Participant)(nil)).
 		ColumnExpr("count(DISTINCT organisation_id)").
-		Where("process_id = ? AND erased_at IS NULL AND role IN (?)", processID, bun.In([]Role{RoleParticipant, RoleModerator})).
+		Where("process_id = ? AND erased_at IS NULL AND role IN (?)", processID, bun.In([]deliberation.Role{deliberation.RoleParticipant, deliberation.RoleModerator})).
 		Scan(ctx, &organisations)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: count organisations: %w", err)

@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/process"
 )
 
 // JoinRequest is a phone asking to join a session with the session's short code. A code alone
@@ -60,12 +63,12 @@ func RequestJoin(ctx context.Context, db bun.IDB, code, name string, now time.Ti
 		if err := purgeJoinRequests(ctx, tx, now); err != nil {
 			return err
 		}
-		w, err := GetWorkshopByCode(ctx, tx, code)
+		w, err := process.GetWorkshopByCode(ctx, tx, code)
 		if err != nil {
 			return err
 		}
-		if w.Phase == PhaseClosed || !now.Before(w.EndsAt) {
-			return fmt.Errorf("store: request join: %w", ErrNotFound)
+		if w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt) {
+			return fmt.Errorf("store: request join: %w", deliberation.ErrNotFound)
 		}
 		pending, err := tx.NewSelect().Model((*JoinRequest)(nil)).Where("workshop_id = ? AND status = ?", w.ID, JoinPending).Count(ctx)
 		if err != nil {
@@ -104,13 +107,13 @@ func SettleJoin(ctx context.Context, db bun.IDB, workshopID, requestID int64, pa
 	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		status := JoinRefused
 		if participantID != nil {
-			ok, err := tx.NewSelect().Model((*Registration)(nil)).
-				Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, *participantID, RegistrationConfirmed).Exists(ctx)
+			ok, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
+				Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, *participantID, deliberation.RegistrationConfirmed).Exists(ctx)
 			if err != nil {
 				return fmt.Errorf("store: settle join: %w", err)
 			}
 			if !ok {
-				return fmt.Errorf("store: settle join: participant %d has no place here: %w", *participantID, ErrNotFound)
+				return fmt.Errorf("store: settle join: participant %d has no place here: %w", *participantID, deliberation.ErrNotFound)
 			}
 			status = JoinApproved
 		}
@@ -122,7 +125,7 @@ func SettleJoin(ctx context.Context, db bun.IDB, workshopID, requestID int64, pa
 			return fmt.Errorf("store: settle join: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("store: settle join: %w", ErrNotFound)
+			return fmt.Errorf("store: settle join: %w", deliberation.ErrNotFound)
 		}
 		return nil
 	})
@@ -137,7 +140,7 @@ func ClaimJoin(ctx context.Context, db bun.IDB, secret string, now time.Time) (*
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewSelect().Model(&req).Where("secret_hash = ? AND expires_at > ?", HashToken(secret), now).Scan(ctx)
 		if err != nil {
-			return notFound("claim join", err)
+			return deliberation.NotFound("claim join", err)
 		}
 		if req.Status == JoinPending {
 			return nil

@@ -1,4 +1,4 @@
-package deliberation_test
+package people_test
 
 import (
 	"context"
@@ -11,33 +11,35 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestInvitations(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "reseaux")
-		who, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: deliberation.Person{DisplayName: "Léa"}})
+		p := fixture.Process(t, db, "reseaux")
+		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Léa"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now()
-		reusable, _, err := deliberation.CreateInvitation(ctx, db, who.ID, nil, time.Hour, false)
+		reusable, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		once, _, err := deliberation.CreateInvitation(ctx, db, who.ID, nil, time.Hour, true)
+		once, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		expired, _, err := deliberation.CreateInvitation(ctx, db, who.ID, nil, time.Minute, false)
+		expired, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Minute, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Only hashes are stored.
 		var n int
-		if err := db.NewSelect().Model((*deliberation.Invitation)(nil)).ColumnExpr("count(*)").
+		if err := db.NewSelect().Model((*people.Invitation)(nil)).ColumnExpr("count(*)").
 			Where("token_hash IN (?)", bun.In([]string{reusable, once, expired})).Scan(ctx, &n); err != nil || n != 0 {
 			t.Fatalf("raw tokens found in the database: %d rows, %v", n, err)
 		}
@@ -51,13 +53,13 @@ func TestInvitations(t *testing.T) {
 			{"reusable link", reusable, now, nil},
 			{"reusable link again", reusable, now, nil},
 			{"single-use link", once, now, nil},
-			{"single-use link reused", once, now, deliberation.ErrTokenUsed},
-			{"expired link", expired, now.Add(2 * time.Minute), deliberation.ErrTokenExpired},
-			{"forged link", deliberation.NewToken(), now, deliberation.ErrNotFound},
+			{"single-use link reused", once, now, people.ErrTokenUsed},
+			{"expired link", expired, now.Add(2 * time.Minute), people.ErrTokenExpired},
+			{"forged link", people.NewToken(), now, deliberation.ErrNotFound},
 			{"tampered link", reusable[:len(reusable)-1] + "x", now, deliberation.ErrNotFound},
 		}
 		for _, tt := range tests {
-			inv, err := deliberation.RedeemInvitation(ctx, db, tt.token, tt.at)
+			inv, err := people.RedeemInvitation(ctx, db, tt.token, tt.at)
 			if tt.want == nil {
 				if err != nil || inv.ParticipantID != who.ID {
 					t.Errorf("%s: got %v, %v; want participant %d", tt.name, inv, err, who.ID)
@@ -68,10 +70,10 @@ func TestInvitations(t *testing.T) {
 				t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
 			}
 		}
-		if err := deliberation.RevokeInvitations(ctx, db, who.ID); err != nil {
+		if err := people.RevokeInvitations(ctx, db, who.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := deliberation.RedeemInvitation(ctx, db, reusable, now); !errors.Is(err, deliberation.ErrTokenRevoked) {
+		if _, err := people.RedeemInvitation(ctx, db, reusable, now); !errors.Is(err, people.ErrTokenRevoked) {
 			t.Errorf("revoked link: got %v, want ErrTokenRevoked", err)
 		}
 	})
@@ -81,11 +83,11 @@ func TestInvitations(t *testing.T) {
 func TestSingleUseRace(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		who, _, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+		who, _, err := people.EnsurePlatformOrganiser(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		token, _, err := deliberation.CreateInvitation(ctx, db, who.ID, nil, time.Hour, true)
+		token, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,11 +98,11 @@ func TestSingleUseRace(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := deliberation.RedeemInvitation(ctx, db, token, time.Now()); err == nil {
+				if _, err := people.RedeemInvitation(ctx, db, token, time.Now()); err == nil {
 					mu.Lock()
 					wins++
 					mu.Unlock()
-				} else if !errors.Is(err, deliberation.ErrTokenUsed) {
+				} else if !errors.Is(err, people.ErrTokenUsed) {
 					t.Errorf("unexpected error: %v", err)
 				}
 			}()
@@ -115,28 +117,28 @@ func TestSingleUseRace(t *testing.T) {
 func TestSessions(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		who, _, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+		who, _, err := people.EnsurePlatformOrganiser(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		token, err := deliberation.CreateSession(ctx, db, who.ID, time.Hour)
+		token, err := people.CreateSession(ctx, db, who.ID, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(token) < 40 || strings.ContainsAny(token, "+/=") {
 			t.Fatalf("session token %q: want a long URL-safe secret", token)
 		}
-		got, err := deliberation.SessionParticipant(ctx, db, token, time.Now())
+		got, err := people.SessionParticipant(ctx, db, token, time.Now())
 		if err != nil || got.ID != who.ID {
 			t.Fatalf("session: got %v, %v; want participant %d", got, err, who.ID)
 		}
-		if _, err := deliberation.SessionParticipant(ctx, db, token, time.Now().Add(2*time.Hour)); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.SessionParticipant(ctx, db, token, time.Now().Add(2*time.Hour)); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Fatalf("expired session: got %v, want ErrNotFound", err)
 		}
-		if err := deliberation.EndSession(ctx, db, token); err != nil {
+		if err := people.EndSession(ctx, db, token); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := deliberation.SessionParticipant(ctx, db, token, time.Now()); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.SessionParticipant(ctx, db, token, time.Now()); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Fatalf("ended session: got %v, want ErrNotFound", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
 )
 
 // This file holds what happens around registrations once they exist: a person's own list,
@@ -19,16 +21,16 @@ var ErrNotConfirmed = errors.New("no confirmed place")
 // CheckIn marks a participant present in a workshop. With admit, a person who waits or has no
 // registration is first given a confirmed place, outside capacity: at the door the moderator
 // decides, and the rules of the waiting list are for places booked in advance.
-func CheckIn(ctx context.Context, db bun.IDB, w *Workshop, participantID int64, now time.Time, admit bool) error {
+func CheckIn(ctx context.Context, db bun.IDB, w *deliberation.Workshop, participantID int64, now time.Time, admit bool) error {
 	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if admit {
-			if err := AddRegistration(ctx, tx, w, participantID, RegistrationConfirmed); err != nil {
+			if err := AddRegistration(ctx, tx, w, participantID, deliberation.RegistrationConfirmed); err != nil {
 				return err
 			}
 		}
-		res, err := tx.NewUpdate().Model((*Registration)(nil)).
+		res, err := tx.NewUpdate().Model((*deliberation.Registration)(nil)).
 			Set("checked_in_at = COALESCE(checked_in_at, ?), updated_at = ?", now, now).
-			Where("workshop_id = ? AND participant_id = ? AND status = ?", w.ID, participantID, RegistrationConfirmed).
+			Where("workshop_id = ? AND participant_id = ? AND status = ?", w.ID, participantID, deliberation.RegistrationConfirmed).
 			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("store: check in: %w", err)
@@ -42,32 +44,13 @@ func CheckIn(ctx context.Context, db bun.IDB, w *Workshop, participantID int64, 
 
 // UndoCheckIn takes back a check-in made by mistake.
 func UndoCheckIn(ctx context.Context, db bun.IDB, workshopID, participantID int64) error {
-	_, err := db.NewUpdate().Model((*Registration)(nil)).
+	_, err := db.NewUpdate().Model((*deliberation.Registration)(nil)).
 		Set("checked_in_at = NULL").
 		Where("workshop_id = ? AND participant_id = ?", workshopID, participantID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: undo check in: %w", err)
 	}
 	return nil
-}
-
-// LookupInvitation finds the invitation of a token without using it: the door scans a
-// person's card to know who they are, and must not spend a single-use link or sign anyone in.
-// It refuses the same links RedeemInvitation refuses.
-func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
-	inv := new(Invitation)
-	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
-		return nil, notFound("lookup invitation", err)
-	}
-	switch {
-	case inv.RevokedAt != nil:
-		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenRevoked)
-	case !now.Before(inv.ExpiresAt):
-		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenExpired)
-	case inv.SingleUse && inv.UsedAt != nil:
-		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenUsed)
-	}
-	return inv, nil
 }
 
 // ListWorkshopRegistrations returns one session's registrations with each person's name and
@@ -83,11 +66,11 @@ func ListWorkshopRegistrations(ctx context.Context, db bun.IDB, workshopID int64
 
 // ListParticipantRegistrations returns a person's registrations that are not cancelled, by
 // session start.
-func ListParticipantRegistrations(ctx context.Context, db bun.IDB, participantID int64) ([]Registration, error) {
-	var rs []Registration
+func ListParticipantRegistrations(ctx context.Context, db bun.IDB, participantID int64) ([]deliberation.Registration, error) {
+	var rs []deliberation.Registration
 	err := db.NewSelect().Model(&rs).
 		Join("JOIN workshops AS w ON w.id = registration.workshop_id").
-		Where("registration.participant_id = ? AND registration.status <> ?", participantID, RegistrationCancelled).
+		Where("registration.participant_id = ? AND registration.status <> ?", participantID, deliberation.RegistrationCancelled).
 		OrderExpr("w.starts_at, registration.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: list participant registrations: %w", err)
@@ -101,9 +84,9 @@ func ConfirmedCounts(ctx context.Context, db bun.IDB, processID int64) (map[int6
 		WorkshopID int64
 		N          int
 	}
-	err := db.NewSelect().Model((*Registration)(nil)).
+	err := db.NewSelect().Model((*deliberation.Registration)(nil)).
 		ColumnExpr("workshop_id, count(*) AS n").
-		Where("process_id = ? AND status = ?", processID, RegistrationConfirmed).
+		Where("process_id = ? AND status = ?", processID, deliberation.RegistrationConfirmed).
 		GroupExpr("workshop_id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: count places: %w", err)
@@ -119,7 +102,7 @@ func ConfirmedCounts(ctx context.Context, db bun.IDB, processID int64) (map[int6
 // closes their live connections after erasing the process).
 func ActiveParticipantIDs(ctx context.Context, db bun.IDB, processID int64) ([]int64, error) {
 	var ids []int64
-	err := db.NewSelect().Model((*Participant)(nil)).Column("id").
+	err := db.NewSelect().Model((*deliberation.Participant)(nil)).Column("id").
 		Where("process_id = ? AND erased_at IS NULL", processID).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: active participants: %w", err)

@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
 )
 
 // Errors of the sign-in flow. The server shows them all as one page ("this link no longer
@@ -54,21 +56,32 @@ func CreateInvitation(ctx context.Context, db bun.IDB, participantID int64, work
 	return token, inv, nil
 }
 
+// LookupInvitation finds the invitation of a token without using it: the door scans a
+// person's card to know who they are, and must not spend a single-use link or sign anyone in.
+// RedeemInvitation refuses the same links, then spends the link.
+func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
+	inv := new(Invitation)
+	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
+		return nil, deliberation.NotFound("lookup invitation", err)
+	}
+	switch {
+	case inv.RevokedAt != nil:
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenRevoked)
+	case !now.Before(inv.ExpiresAt):
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenExpired)
+	case inv.SingleUse && inv.UsedAt != nil:
+		return nil, fmt.Errorf("store: lookup invitation: %w", ErrTokenUsed)
+	}
+	return inv, nil
+}
+
 // RedeemInvitation checks an invitation token and, when it is good, marks a single-use link
 // as used. The lookup is by hash, an indexed equality on a value the attacker cannot choose,
 // so it leaks nothing through timing.
 func RedeemInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
-	inv := new(Invitation)
-	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
-		return nil, notFound("redeem invitation", err)
-	}
-	switch {
-	case inv.RevokedAt != nil:
-		return nil, fmt.Errorf("store: redeem invitation: %w", ErrTokenRevoked)
-	case !now.Before(inv.ExpiresAt):
-		return nil, fmt.Errorf("store: redeem invitation: %w", ErrTokenExpired)
-	case inv.SingleUse && inv.UsedAt != nil:
-		return nil, fmt.Errorf("store: redeem invitation: %w", ErrTokenUsed)
+	inv, err := LookupInvitation(ctx, db, token, now)
+	if err != nil {
+		return nil, err
 	}
 	// The condition on used_at makes two concurrent redemptions of a single-use link race
 	// for one row update: only one wins.
@@ -110,19 +123,19 @@ func CreateSession(ctx context.Context, db bun.IDB, participantID int64, ttl tim
 
 // SessionParticipant returns the participant signed in by a session cookie, or ErrNotFound when
 // the cookie is unknown, expired or revoked.
-func SessionParticipant(ctx context.Context, db bun.IDB, token string, now time.Time) (*Participant, error) {
+func SessionParticipant(ctx context.Context, db bun.IDB, token string, now time.Time) (*deliberation.Participant, error) {
 	s := new(AuthSession)
 	err := db.NewSelect().Model(s).
 		Where("token_hash = ? AND revoked_at IS NULL AND expires_at > ?", HashToken(token), now).Scan(ctx)
 	if err != nil {
-		return nil, notFound("session", err)
+		return nil, deliberation.NotFound("session", err)
 	}
 	p, err := GetParticipant(ctx, db, s.ParticipantID)
 	if err != nil {
 		return nil, err
 	}
 	if p.ErasedAt != nil {
-		return nil, fmt.Errorf("store: session: %w", ErrNotFound)
+		return nil, fmt.Errorf("store: session: %w", deliberation.ErrNotFound)
 	}
 	return p, nil
 }

@@ -1,4 +1,4 @@
-package deliberation_test
+package people_test
 
 import (
 	"context"
@@ -12,52 +12,33 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
-
-func newWorkshop(t *testing.T, db bun.IDB, p *deliberation.Process) *deliberation.Workshop {
-	t.Helper()
-	start := time.Now().UTC().Add(24 * time.Hour)
-	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
-	if err := deliberation.CreateWorkshop(context.Background(), db, w); err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-func newPerson(t *testing.T, db bun.IDB, p *deliberation.Process, name, org string) *deliberation.Participant {
-	t.Helper()
-	who, err := deliberation.CreateParticipant(context.Background(), db, deliberation.NewParticipant{
-		ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: org,
-		Person: deliberation.Person{DisplayName: name},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return who
-}
 
 // TestRegistrationUnderConcurrency sends 200 registrations at once for 40 places: exactly 40
 // are confirmed, never more than the per-organisation cap from one organisation.
 func TestRegistrationUnderConcurrency(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "concurrence")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "concurrence")
+		w := fixture.Workshop(t, db, p)
 		rng := rand.New(rand.NewSource(1))
-		people := make([]*deliberation.Participant, 200)
-		for i := range people {
-			people[i] = newPerson(t, db, p, fmt.Sprintf("P%d", i), fmt.Sprintf("Organisation %d", rng.Intn(60)))
+		persons := make([]*deliberation.Participant, 200)
+		for i := range persons {
+			persons[i] = fixture.Person(t, db, p, fmt.Sprintf("P%d", i), fmt.Sprintf("Organisation %d", rng.Intn(60)))
 		}
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		errs := make(chan error, len(people))
-		for _, who := range people {
+		errs := make(chan error, len(persons))
+		for _, who := range persons {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				if _, err := deliberation.Register(ctx, db, who.ID, []int64{w.ID}, time.Now()); err != nil {
+				if _, err := people.Register(ctx, db, who.ID, []int64{w.ID}, time.Now()); err != nil {
 					errs <- err
 				}
 			}()
@@ -77,7 +58,7 @@ func TestRegistrationUnderConcurrency(t *testing.T) {
 				t.Errorf("organisation %d has %d confirmed, want at most 2", org, n)
 			}
 		}
-		regs, _ := deliberation.ListRegistrations(ctx, db, w.ID)
+		regs, _ := people.ListRegistrations(ctx, db, w.ID)
 		if len(regs) != 200 {
 			t.Fatalf("registrations: got %d, want 200 (the others wait)", len(regs))
 		}
@@ -109,18 +90,18 @@ func countConfirmed(t *testing.T, db bun.IDB, workshopID int64) (int, map[int64]
 func TestWaitingListAndPromotion(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "attente")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "attente")
+		w := fixture.Workshop(t, db, p)
 		w.Capacity = 3
 		if _, err := db.NewUpdate().Model(w).Column("capacity").WherePK().Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		a1 := newPerson(t, db, p, "A1", "CPAS")
-		a2 := newPerson(t, db, p, "A2", "cpas")
-		a3 := newPerson(t, db, p, "A3", "CPAS ")
-		b1 := newPerson(t, db, p, "B1", "Actiris")
-		c1 := newPerson(t, db, p, "C1", "Stics")
-		d1 := newPerson(t, db, p, "D1", "")
+		a1 := fixture.Person(t, db, p, "A1", "CPAS")
+		a2 := fixture.Person(t, db, p, "A2", "cpas")
+		a3 := fixture.Person(t, db, p, "A3", "CPAS ")
+		b1 := fixture.Person(t, db, p, "B1", "Actiris")
+		c1 := fixture.Person(t, db, p, "C1", "Stics")
+		d1 := fixture.Person(t, db, p, "D1", "")
 		steps := []struct {
 			who        *deliberation.Participant
 			wantStatus string
@@ -134,7 +115,7 @@ func TestWaitingListAndPromotion(t *testing.T) {
 			{d1, "waiting", "full"},
 		}
 		for _, s := range steps {
-			pl, err := deliberation.Register(ctx, db, s.who.ID, []int64{w.ID}, time.Now())
+			pl, err := people.Register(ctx, db, s.who.ID, []int64{w.ID}, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,20 +123,20 @@ func TestWaitingListAndPromotion(t *testing.T) {
 				t.Errorf("register: got %s/%s, want %s/%s", pl[0].Status, pl[0].Reason, s.wantStatus, s.wantReason)
 			}
 		}
-		if _, err := deliberation.Register(ctx, db, a1.ID, []int64{w.ID}, time.Now()); !errors.Is(err, deliberation.ErrAlreadyRegistered) {
+		if _, err := people.Register(ctx, db, a1.ID, []int64{w.ID}, time.Now()); !errors.Is(err, people.ErrAlreadyRegistered) {
 			t.Errorf("registering twice: got %v, want ErrAlreadyRegistered", err)
 		}
 		// B1 cancels: the first waiting who may take the place is C1 (A3 would be a third CPAS).
-		promoted, err := deliberation.Cancel(ctx, db, w.ID, b1.ID, time.Now())
+		promoted, err := people.Cancel(ctx, db, w.ID, b1.ID, time.Now())
 		if err != nil || promoted == nil || *promoted != c1.ID {
 			t.Fatalf("cancel B1: promoted %v, %v; want C1 (%d)", promoted, err, c1.ID)
 		}
 		// A1 cancels: now A3 may come (the longest waiting of those allowed).
-		promoted, err = deliberation.Cancel(ctx, db, w.ID, a1.ID, time.Now())
+		promoted, err = people.Cancel(ctx, db, w.ID, a1.ID, time.Now())
 		if err != nil || promoted == nil || *promoted != a3.ID {
 			t.Fatalf("cancel A1: promoted %v, %v; want A3 (%d)", promoted, err, a3.ID)
 		}
-		if _, err := deliberation.Cancel(ctx, db, w.ID, a1.ID, time.Now()); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.Cancel(ctx, db, w.ID, a1.ID, time.Now()); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("cancelling twice: got %v, want ErrNotFound", err)
 		}
 		confirmed, _ := countConfirmed(t, db, w.ID)
@@ -170,12 +151,12 @@ func TestRegistrationDeadline(t *testing.T) {
 		ctx := context.Background()
 		deadline := time.Now().Add(-time.Minute)
 		p := &deliberation.Process{Slug: "tard", Title: "Tard", Capacity: 40, PerOrgCap: 2, RegistrationDeadline: &deadline}
-		if err := deliberation.CreateProcess(ctx, db, p); err != nil {
+		if err := process.Create(ctx, db, p); err != nil {
 			t.Fatal(err)
 		}
-		w := newWorkshop(t, db, p)
-		who := newPerson(t, db, p, "Retard", "X")
-		if _, err := deliberation.Register(ctx, db, who.ID, []int64{w.ID}, time.Now()); !errors.Is(err, deliberation.ErrRegistrationClosed) {
+		w := fixture.Workshop(t, db, p)
+		who := fixture.Person(t, db, p, "Retard", "X")
+		if _, err := people.Register(ctx, db, who.ID, []int64{w.ID}, time.Now()); !errors.Is(err, people.ErrRegistrationClosed) {
 			t.Fatalf("after the deadline: got %v, want ErrRegistrationClosed", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package deliberation_test
+package people_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -75,17 +77,17 @@ func findAnywhere(t *testing.T, db *bun.DB, needle string) []string {
 func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "effacement")
-		w := newWorkshop(t, db, p)
+		p := fixture.Process(t, db, "effacement")
+		w := fixture.Workshop(t, db, p)
 		make := func(name, org, email, phone string, consent bool) *deliberation.Participant {
-			who, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{
+			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 				ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: org,
-				Person: deliberation.Person{DisplayName: name, Email: &email, Phone: &phone, ServiceUser: true, AttributionConsent: consent},
+				Person: people.Person{DisplayName: name, Email: &email, Phone: &phone, ServiceUser: true, AttributionConsent: consent},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := deliberation.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 			return who
@@ -93,18 +95,18 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		// Zoé's organisation names her; Bram agrees to keep his on what he said.
 		zoe := make("Zoé Verhulst", "Zoé Verhulst, indépendante", "zoe.verhulst@example.org", "+32470123456", false)
 		kept := make("Bram", "Maison de quartier Anneessens", "bram@example.org", "+32470999888", true)
-		mod, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: deliberation.Person{DisplayName: "Mod"}})
+		mod, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Mod"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := deliberation.AppointToWorkshop(ctx, db, w.ID, mod.ID, deliberation.RoleModerator); err != nil {
+		if err := people.SetWorkshopRole(ctx, db, w.ID, mod.ID, deliberation.RoleModerator); err != nil {
 			t.Fatal(err)
 		}
-		if err := deliberation.AddRegistration(ctx, db, w, mod.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, mod.ID, deliberation.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
-		deliberation.CreateInvitation(ctx, db, zoe.ID, &w.ID, time.Hour, false)
-		deliberation.CreateSession(ctx, db, zoe.ID, time.Hour)
+		people.CreateInvitation(ctx, db, zoe.ID, &w.ID, time.Hour, false)
+		people.CreateSession(ctx, db, zoe.ID, time.Hour)
 
 		// Zoé speaks in a room that shows names: her name reaches the event log.
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
@@ -125,7 +127,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 			t.Fatalf("before erasure the name is in %v, want people and the event log at least", hits)
 		}
 
-		if err := deliberation.ErasePerson(ctx, db, zoe.ID, time.Now()); err != nil {
+		if err := people.Erase(ctx, db, zoe.ID, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for _, needle := range []string{"Zoé Verhulst", "zoe.verhulst", "470123456"} {
@@ -133,10 +135,10 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 				t.Errorf("after erasure %q is still in %v", needle, hits)
 			}
 		}
-		if _, err := deliberation.GetPerson(ctx, db, zoe.ID); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.GetPerson(ctx, db, zoe.ID); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("person row: got %v, want gone", err)
 		}
-		erased, _ := deliberation.GetParticipant(ctx, db, zoe.ID)
+		erased, _ := people.GetParticipant(ctx, db, zoe.ID)
 		if erased.ErasedAt == nil || erased.OrganisationID != nil {
 			t.Errorf("participant after erasure: erased_at %v, organisation %v; want set and cleared (no consent)", erased.ErasedAt, erased.OrganisationID)
 		}
@@ -145,15 +147,15 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		if err := db.NewSelect().Model((*deliberation.Contribution)(nil)).Column("body").Where("author_id = ?", zoe.ID).Scan(ctx, &body); err != nil || !strings.Contains(body, "loyers") {
 			t.Errorf("her contribution: %q, %v; want it kept", body, err)
 		}
-		if _, err := deliberation.GetPerson(ctx, db, kept.ID); err != nil {
+		if _, err := people.GetPerson(ctx, db, kept.ID); err != nil {
 			t.Errorf("someone else was erased too: %v", err)
 		}
 		// Erasing everyone: Bram agreed to keep his organisation on what he said.
-		n, err := deliberation.EraseProcess(ctx, db, p.ID, time.Now())
+		n, err := people.EraseProcess(ctx, db, p.ID, time.Now())
 		if err != nil || n != 2 {
 			t.Fatalf("erase process: %d erased, %v; want 2 (Bram and the moderator)", n, err)
 		}
-		bram, _ := deliberation.GetParticipant(ctx, db, kept.ID)
+		bram, _ := people.GetParticipant(ctx, db, kept.ID)
 		if bram.ErasedAt == nil || bram.OrganisationID == nil {
 			t.Errorf("Bram after erasure: erased_at %v organisation %v; want erased with organisation kept", bram.ErasedAt, bram.OrganisationID)
 		}

@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
 	"github.com/uptrace/bun/dialect"
 )
 
@@ -38,7 +40,7 @@ func Register(ctx context.Context, db bun.IDB, participantID int64, workshopIDs 
 	if p.ProcessID == nil {
 		return nil, fmt.Errorf("store: register: participant %d belongs to no process", participantID)
 	}
-	proc, err := GetProcess(ctx, db, *p.ProcessID)
+	proc, err := deliberation.GetProcess(ctx, db, *p.ProcessID)
 	if err != nil {
 		return nil, err
 	}
@@ -61,19 +63,19 @@ func Register(ctx context.Context, db bun.IDB, participantID int64, workshopIDs 
 	return out, nil
 }
 
-func place(ctx context.Context, tx bun.Tx, proc *Process, p *Participant, workshopID int64, now time.Time) (Placement, error) {
+func place(ctx context.Context, tx bun.Tx, proc *deliberation.Process, p *deliberation.Participant, workshopID int64, now time.Time) (Placement, error) {
 	w, err := lockWorkshopRow(ctx, tx, workshopID)
 	if err != nil {
 		return Placement{}, err
 	}
 	if w.ProcessID != proc.ID {
-		return Placement{}, fmt.Errorf("store: register: workshop %d: %w", workshopID, ErrNotFound)
+		return Placement{}, fmt.Errorf("store: register: workshop %d: %w", workshopID, deliberation.ErrNotFound)
 	}
-	if w.Phase == PhaseClosed || !now.Before(w.EndsAt) {
+	if w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt) {
 		return Placement{}, fmt.Errorf("store: register: %w", ErrRegistrationClosed)
 	}
-	exists, err := tx.NewSelect().Model((*Registration)(nil)).
-		Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, p.ID, RegistrationCancelled).Exists(ctx)
+	exists, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
+		Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, p.ID, deliberation.RegistrationCancelled).Exists(ctx)
 	if err != nil {
 		return Placement{}, fmt.Errorf("store: register: %w", err)
 	}
@@ -91,32 +93,32 @@ func place(ctx context.Context, tx bun.Tx, proc *Process, p *Participant, worksh
 }
 
 // decide says whether one more person of an organisation may be confirmed in a workshop now.
-func decide(ctx context.Context, tx bun.Tx, proc *Process, w *Workshop, orgID *int64) (status, reason string, err error) {
+func decide(ctx context.Context, tx bun.Tx, proc *deliberation.Process, w *deliberation.Workshop, orgID *int64) (status, reason string, err error) {
 	capacity := w.Capacity
 	if capacity <= 0 {
 		capacity = proc.Capacity
 	}
-	confirmed, err := tx.NewSelect().Model((*Registration)(nil)).
-		Where("workshop_id = ? AND status = ?", w.ID, RegistrationConfirmed).Count(ctx)
+	confirmed, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
+		Where("workshop_id = ? AND status = ?", w.ID, deliberation.RegistrationConfirmed).Count(ctx)
 	if err != nil {
 		return "", "", fmt.Errorf("store: register: count places: %w", err)
 	}
 	if capacity > 0 && confirmed >= int64(capacity) {
-		return RegistrationWaiting, "full", nil
+		return deliberation.RegistrationWaiting, "full", nil
 	}
 	if orgID != nil && proc.PerOrgCap > 0 {
-		same, err := tx.NewSelect().Model((*Registration)(nil)).
+		same, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
 			Join("JOIN participants AS p ON p.id = registration.participant_id").
-			Where("registration.workshop_id = ? AND registration.status = ? AND p.organisation_id = ?", w.ID, RegistrationConfirmed, *orgID).
+			Where("registration.workshop_id = ? AND registration.status = ? AND p.organisation_id = ?", w.ID, deliberation.RegistrationConfirmed, *orgID).
 			Count(ctx)
 		if err != nil {
 			return "", "", fmt.Errorf("store: register: count organisation: %w", err)
 		}
 		if same >= int64(proc.PerOrgCap) {
-			return RegistrationWaiting, "organisation", nil
+			return deliberation.RegistrationWaiting, "organisation", nil
 		}
 	}
-	return RegistrationConfirmed, "", nil
+	return deliberation.RegistrationConfirmed, "", nil
 }
 
 // Cancel withdraws a registration and promotes the first person waiting who may now be
@@ -128,15 +130,15 @@ func Cancel(ctx context.Context, db bun.IDB, workshopID, participantID int64, no
 		if err != nil {
 			return err
 		}
-		res, err := tx.NewUpdate().Model((*Registration)(nil)).
-			Set("status = ?, updated_at = ?", RegistrationCancelled, now).
-			Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, participantID, RegistrationCancelled).
+		res, err := tx.NewUpdate().Model((*deliberation.Registration)(nil)).
+			Set("status = ?, updated_at = ?", deliberation.RegistrationCancelled, now).
+			Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, participantID, deliberation.RegistrationCancelled).
 			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("store: cancel registration: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("store: cancel registration: %w", ErrNotFound)
+			return fmt.Errorf("store: cancel registration: %w", deliberation.ErrNotFound)
 		}
 		promoted, err = promote(ctx, tx, w)
 		return err
@@ -145,8 +147,8 @@ func Cancel(ctx context.Context, db bun.IDB, workshopID, participantID int64, no
 }
 
 // promote confirms the longest-waiting registration that the rules now allow.
-func promote(ctx context.Context, tx bun.Tx, w *Workshop) (*int64, error) {
-	proc, err := GetProcess(ctx, tx, w.ProcessID)
+func promote(ctx context.Context, tx bun.Tx, w *deliberation.Workshop) (*int64, error) {
+	proc, err := deliberation.GetProcess(ctx, tx, w.ProcessID)
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +157,10 @@ func promote(ctx context.Context, tx bun.Tx, w *Workshop) (*int64, error) {
 		ParticipantID  int64
 		OrganisationID *int64
 	}
-	err = tx.NewSelect().Model((*Registration)(nil)).
+	err = tx.NewSelect().Model((*deliberation.Registration)(nil)).
 		ColumnExpr("registration.id, registration.participant_id, p.organisation_id").
 		Join("JOIN participants AS p ON p.id = registration.participant_id").
-		Where("registration.workshop_id = ? AND registration.status = ?", w.ID, RegistrationWaiting).
+		Where("registration.workshop_id = ? AND registration.status = ?", w.ID, deliberation.RegistrationWaiting).
 		Order("registration.id").Scan(ctx, &waiting)
 	if err != nil {
 		return nil, fmt.Errorf("store: promote: %w", err)
@@ -168,9 +170,9 @@ func promote(ctx context.Context, tx bun.Tx, w *Workshop) (*int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		if status == RegistrationConfirmed {
-			_, err := tx.NewUpdate().Model((*Registration)(nil)).
-				Set("status = ?, updated_at = ?", RegistrationConfirmed, time.Now().UTC()).
+		if status == deliberation.RegistrationConfirmed {
+			_, err := tx.NewUpdate().Model((*deliberation.Registration)(nil)).
+				Set("status = ?, updated_at = ?", deliberation.RegistrationConfirmed, time.Now().UTC()).
 				Where("id = ?", c.ID).Exec(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("store: promote: %w", err)
@@ -184,14 +186,14 @@ func promote(ctx context.Context, tx bun.Tx, w *Workshop) (*int64, error) {
 
 // lockWorkshopRow reads a workshop and keeps other writers of its row waiting until the
 // transaction ends. SQLite needs no row lock: its transactions take the single write lock.
-func lockWorkshopRow(ctx context.Context, tx bun.Tx, id int64) (*Workshop, error) {
-	w := new(Workshop)
+func lockWorkshopRow(ctx context.Context, tx bun.Tx, id int64) (*deliberation.Workshop, error) {
+	w := new(deliberation.Workshop)
 	q := tx.NewSelect().Model(w).Where("id = ?", id)
 	if tx.Dialect().Name() == dialect.PG {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {
-		return nil, notFound("lock workshop", err)
+		return nil, deliberation.NotFound("lock workshop", err)
 	}
 	return w, nil
 }

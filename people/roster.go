@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -6,69 +6,29 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
 )
 
-// This file holds the store functions of the organiser's desk: editing a process, its themes
-// and sessions, listing the people of a process with their personal data (organisers only),
-// and appointing moderators per session.
-
-// UpdateProcess saves the editable fields of a process (not its slug, which links keep using).
-func UpdateProcess(ctx context.Context, db bun.IDB, p *Process) error {
-	res, err := db.NewUpdate().Model(p).
-		Column("title", "description", "languages", "capacity", "per_org_cap", "registration_deadline", "invitation_required").
-		WherePK().Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: update process: %w", err)
-	}
-	return oneRow("update process", res)
-}
-
-// GetTheme returns the theme with the given id, or ErrNotFound.
-func GetTheme(ctx context.Context, db bun.IDB, id int64) (*Theme, error) {
-	t := new(Theme)
-	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound("get theme", err)
-	}
-	return t, nil
-}
-
-// UpdateTheme saves a theme's position, title and "why".
-func UpdateTheme(ctx context.Context, db bun.IDB, t *Theme) error {
-	res, err := db.NewUpdate().Model(t).Column("position", "title", "why").WherePK().Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: update theme: %w", err)
-	}
-	return oneRow("update theme", res)
-}
-
-// UpdateWorkshop saves what an organiser may change of a session: its theme, title, times,
-// place and capacity. The live state (phase, settings, sequence) belongs to the engine.
-func UpdateWorkshop(ctx context.Context, db bun.IDB, w *Workshop) error {
-	res, err := db.NewUpdate().Model(w).
-		Column("theme_id", "title", "starts_at", "ends_at", "place", "capacity").
-		WherePK().Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: update workshop: %w", err)
-	}
-	return oneRow("update workshop", res)
-}
+// The organiser's view of the people of a process: who they are, where they registered, and
+// which session roles they hold.
 
 // PersonRow is a participant of a process as organisers see them: with their personal data.
 type PersonRow struct {
-	ParticipantID int64      `bun:"participant_id"`
-	Role          Role       `bun:"role"`
-	Organisation  string     `bun:"organisation"`
-	DisplayName   string     `bun:"display_name"`
-	Email         *string    `bun:"email"`
-	Language      string     `bun:"language"`
-	ServiceUser   bool       `bun:"service_user"`
-	ErasedAt      *time.Time `bun:"erased_at"`
-	CreatedAt     time.Time  `bun:"created_at"`
+	ParticipantID int64             `bun:"participant_id"`
+	Role          deliberation.Role `bun:"role"`
+	Organisation  string            `bun:"organisation"`
+	DisplayName   string            `bun:"display_name"`
+	Email         *string           `bun:"email"`
+	Language      string            `bun:"language"`
+	ServiceUser   bool              `bun:"service_user"`
+	ErasedAt      *time.Time        `bun:"erased_at"`
+	CreatedAt     time.Time         `bun:"created_at"`
 }
 
-// ListPeople returns the participants of a process with their personal data, in the order
+// List returns the participants of a process with their personal data, in the order
 // they were added. Erased people keep a row with an empty name.
-func ListPeople(ctx context.Context, db bun.IDB, processID int64) ([]PersonRow, error) {
+func List(ctx context.Context, db bun.IDB, processID int64) ([]PersonRow, error) {
 	var rows []PersonRow
 	err := db.NewSelect().
 		TableExpr("participants AS pa").
@@ -89,15 +49,15 @@ func ListPeople(ctx context.Context, db bun.IDB, processID int64) ([]PersonRow, 
 
 // RegistrationRow is one registration of a session with who it is, for organisers.
 type RegistrationRow struct {
-	ID            int64      `bun:"id"`
-	WorkshopID    int64      `bun:"workshop_id"`
-	ParticipantID int64      `bun:"participant_id"`
-	Status        string     `bun:"status"`
-	CheckedInAt   *time.Time `bun:"checked_in_at"`
-	CreatedAt     time.Time  `bun:"created_at"`
-	DisplayName   string     `bun:"display_name"`
-	Organisation  string     `bun:"organisation"`
-	Role          Role       `bun:"role"`
+	ID            int64             `bun:"id"`
+	WorkshopID    int64             `bun:"workshop_id"`
+	ParticipantID int64             `bun:"participant_id"`
+	Status        string            `bun:"status"`
+	CheckedInAt   *time.Time        `bun:"checked_in_at"`
+	CreatedAt     time.Time         `bun:"created_at"`
+	DisplayName   string            `bun:"display_name"`
+	Organisation  string            `bun:"organisation"`
+	Role          deliberation.Role `bun:"role"`
 }
 
 // selectRegistrationRows selects RegistrationRows: registrations (r) with who they are.
@@ -124,11 +84,11 @@ func ListProcessRegistrations(ctx context.Context, db bun.IDB, processID int64) 
 
 // SetWorkshopRole appoints a participant to a role in one session (a moderator, say), or
 // changes the role they had there.
-func SetWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID int64, role Role) error {
+func SetWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID int64, role deliberation.Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("store: set workshop role: unknown role %q", role)
 	}
-	wr := &WorkshopRole{WorkshopID: workshopID, ParticipantID: participantID, Role: role}
+	wr := &deliberation.WorkshopRole{WorkshopID: workshopID, ParticipantID: participantID, Role: role}
 	_, err := db.NewInsert().Model(wr).
 		On("CONFLICT (workshop_id, participant_id) DO UPDATE").Set("role = EXCLUDED.role").
 		Exec(ctx)
@@ -140,7 +100,7 @@ func SetWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID 
 
 // RemoveWorkshopRole takes back a participant's role in one session.
 func RemoveWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID int64) error {
-	_, err := db.NewDelete().Model((*WorkshopRole)(nil)).
+	_, err := db.NewDelete().Model((*deliberation.WorkshopRole)(nil)).
 		Where("workshop_id = ? AND participant_id = ?", workshopID, participantID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: remove workshop role: %w", err)
@@ -149,8 +109,8 @@ func RemoveWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participant
 }
 
 // ListProcessWorkshopRoles returns the session roles of every session of a process.
-func ListProcessWorkshopRoles(ctx context.Context, db bun.IDB, processID int64) ([]WorkshopRole, error) {
-	var rs []WorkshopRole
+func ListProcessWorkshopRoles(ctx context.Context, db bun.IDB, processID int64) ([]deliberation.WorkshopRole, error) {
+	var rs []deliberation.WorkshopRole
 	err := db.NewSelect().Model(&rs).
 		Where("workshop_id IN (SELECT id FROM workshops WHERE process_id = ?)", processID).
 		Order("workshop_id", "participant_id").Scan(ctx)
@@ -161,8 +121,8 @@ func ListProcessWorkshopRoles(ctx context.Context, db bun.IDB, processID int64) 
 }
 
 // WorkshopRoleOf returns a participant's role in one session, or "" when they have none.
-func WorkshopRoleOf(ctx context.Context, db bun.IDB, workshopID, participantID int64) (Role, error) {
-	var rs []WorkshopRole
+func WorkshopRoleOf(ctx context.Context, db bun.IDB, workshopID, participantID int64) (deliberation.Role, error) {
+	var rs []deliberation.WorkshopRole
 	err := db.NewSelect().Model(&rs).
 		Where("workshop_id = ? AND participant_id = ?", workshopID, participantID).Limit(1).Scan(ctx)
 	if err != nil {
@@ -176,8 +136,8 @@ func WorkshopRoleOf(ctx context.Context, db bun.IDB, workshopID, participantID i
 
 // HasConfirmedRegistration reports whether a participant has a confirmed place in a session.
 func HasConfirmedRegistration(ctx context.Context, db bun.IDB, workshopID, participantID int64) (bool, error) {
-	n, err := db.NewSelect().Model((*Registration)(nil)).
-		Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, participantID, RegistrationConfirmed).
+	n, err := db.NewSelect().Model((*deliberation.Registration)(nil)).
+		Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, participantID, deliberation.RegistrationConfirmed).
 		Count(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store: confirmed registration: %w", err)
@@ -185,13 +145,15 @@ func HasConfirmedRegistration(ctx context.Context, db bun.IDB, workshopID, parti
 	return n > 0, nil
 }
 
-func oneRow(op string, res interface{ RowsAffected() (int64, error) }) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: %s: %w", op, err)
+// IsPlatformOrganiser reports whether p may run every process.
+func IsPlatformOrganiser(p *deliberation.Participant) bool {
+	return p != nil && p.ProcessID == nil && p.Role == deliberation.RoleOrganiser
+}
+
+// MayOrganise reports whether p may set up the given process.
+func MayOrganise(p *deliberation.Participant, processID int64) bool {
+	if IsPlatformOrganiser(p) {
+		return true
 	}
-	if n == 0 {
-		return fmt.Errorf("store: %s: %w", op, ErrNotFound)
-	}
-	return nil
+	return p != nil && p.Role == deliberation.RoleOrganiser && p.ProcessID != nil && *p.ProcessID == processID
 }

@@ -1,4 +1,9 @@
-package deliberation
+// Package people keeps the persons of a process and their places: participants and their
+// personal data (apart, so that erasure leaves what they said), organisations, registration and
+// the waiting list, invitations and signed-in sessions, attendance at the door, phones asking to
+// join, session roles, and erasure. It imports deliberation for the rows the live engine shares
+// (participants, registrations, sessions); the engine never imports it.
+package people
 
 import (
 	"context"
@@ -9,25 +14,27 @@ import (
 	"unicode"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
 	"golang.org/x/text/unicode/norm"
 )
 
 // NewParticipant describes a person joining a process (or the platform, when ProcessID is nil).
 type NewParticipant struct {
 	ProcessID    *int64
-	Role         Role
+	Role         deliberation.Role
 	Organisation string // free text; matched to an existing organisation of the process when it is the same name
 	Person       Person // ParticipantID and CreatedAt are filled in
 }
 
 // CreateParticipant stores a participant and their personal data in two tables (DESIGN
 // invariant 9) and returns the participant.
-func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*Participant, error) {
+func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*deliberation.Participant, error) {
 	if !np.Role.Valid() {
 		return nil, fmt.Errorf("store: create participant: unknown role %q", np.Role)
 	}
 	now := time.Now().UTC()
-	p := &Participant{ProcessID: np.ProcessID, Role: np.Role, CreatedAt: now}
+	p := &deliberation.Participant{ProcessID: np.ProcessID, Role: np.Role, CreatedAt: now}
 	if name := strings.TrimSpace(np.Organisation); name != "" && np.ProcessID != nil {
 		org, err := EnsureOrganisation(ctx, db, *np.ProcessID, name)
 		if err != nil {
@@ -51,10 +58,10 @@ func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*Par
 }
 
 // GetParticipant returns the participant with the given id, or ErrNotFound.
-func GetParticipant(ctx context.Context, db bun.IDB, id int64) (*Participant, error) {
-	p := new(Participant)
+func GetParticipant(ctx context.Context, db bun.IDB, id int64) (*deliberation.Participant, error) {
+	p := new(deliberation.Participant)
 	if err := db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound("get participant", err)
+		return nil, deliberation.NotFound("get participant", err)
 	}
 	return p, nil
 }
@@ -63,7 +70,7 @@ func GetParticipant(ctx context.Context, db bun.IDB, id int64) (*Participant, er
 func GetPerson(ctx context.Context, db bun.IDB, participantID int64) (*Person, error) {
 	p := new(Person)
 	if err := db.NewSelect().Model(p).Where("participant_id = ?", participantID).Scan(ctx); err != nil {
-		return nil, notFound("get person", err)
+		return nil, deliberation.NotFound("get person", err)
 	}
 	return p, nil
 }
@@ -77,7 +84,7 @@ func EnsureOrganisation(ctx context.Context, db bun.IDB, processID int64, name s
 	}
 	found := new(Organisation)
 	if err := db.NewSelect().Model(found).Where("process_id = ? AND name_key = ?", processID, org.NameKey).Scan(ctx); err != nil {
-		return nil, notFound("ensure organisation", err)
+		return nil, deliberation.NotFound("ensure organisation", err)
 	}
 	return found, nil
 }
@@ -108,30 +115,22 @@ func OrganisationKey(name string) string {
 
 // EnsurePlatformOrganiser returns the platform organiser (the first person who may set up
 // processes), creating it on a fresh database. created says whether it was just made.
-func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (p *Participant, created bool, err error) {
-	p = new(Participant)
-	err = db.NewSelect().Model(p).Where("process_id IS NULL AND role = ? AND erased_at IS NULL", RoleOrganiser).
+func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (p *deliberation.Participant, created bool, err error) {
+	p = new(deliberation.Participant)
+	err = db.NewSelect().Model(p).Where("process_id IS NULL AND role = ? AND erased_at IS NULL", deliberation.RoleOrganiser).
 		Order("id").Limit(1).Scan(ctx)
 	if err == nil {
 		return p, false, nil
 	}
-	if nf := notFound("find organiser", err); !errors.Is(nf, ErrNotFound) {
+	if nf := deliberation.NotFound("find organiser", err); !errors.Is(nf, deliberation.ErrNotFound) {
 		return nil, false, nf
 	}
 	p, err = CreateParticipant(ctx, db, NewParticipant{
-		Role:   RoleOrganiser,
+		Role:   deliberation.RoleOrganiser,
 		Person: Person{DisplayName: "Organisation", Language: "fr"},
 	})
 	return p, err == nil, err
 }
 
-// AppointToWorkshop gives a participant a role in one workshop (a moderator, a rapporteur),
-// replacing any role they had there.
-func AppointToWorkshop(ctx context.Context, db bun.IDB, workshopID, participantID int64, role Role) error {
-	wr := &WorkshopRole{WorkshopID: workshopID, ParticipantID: participantID, Role: role}
-	_, err := db.NewInsert().Model(wr).On("CONFLICT (workshop_id, participant_id) DO UPDATE").Set("role = EXCLUDED.role").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: appoint to workshop: %w", err)
-	}
-	return nil
-}
+// ErrNoEmail refuses to send an invitation to someone who gave no email address.
+var ErrNoEmail = errors.New("no email address")

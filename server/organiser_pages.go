@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"html/template"
@@ -10,9 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // Two things an organiser takes out of the product: printable invitation cards (many
@@ -25,7 +25,7 @@ func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID 
 	if p == nil {
 		return false
 	}
-	if !mayOrganise(p, processID) {
+	if !people.MayOrganise(p, processID) {
 		h.forbidden(w, r, "ui.organise.forbidden")
 		return false
 	}
@@ -57,7 +57,7 @@ type cardsPage struct {
 func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := h.lang(r)
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return
@@ -69,7 +69,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	if !h.organiserOf(w, r, proc.ID) {
 		return
 	}
-	workshops, err := deliberation.ListWorkshops(ctx, h.db, proc.ID)
+	workshops, err := process.ListWorkshops(ctx, h.db, proc.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -89,7 +89,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Workshop = ws.Title
 	}
-	regs, err := deliberation.ListProcessRegistrations(ctx, h.db, proc.ID)
+	regs, err := people.ListProcessRegistrations(ctx, h.db, proc.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -112,29 +112,22 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		order = slices.DeleteFunc(order, func(pid int64) bool { return !slices.Contains(sessions[pid], only) })
 	}
 	slices.SortStableFunc(order, func(a, b int64) int { return strings.Compare(strings.ToLower(names[a]), strings.ToLower(names[b])) })
-	links := map[int64]string{}
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		ttl, err := h.linkTTL(ctx, tx, proc.ID)
-		if err != nil {
-			return err
+	landings := make([]people.Landing, len(order))
+	for i, pid := range order {
+		// One session: the link lands in it. Several: on "my sessions", which lists them.
+		landings[i].Participant = pid
+		if ids := sessions[pid]; len(ids) == 1 {
+			landings[i].Workshop = &ids[0]
 		}
-		for _, pid := range order {
-			// One session: the link lands in it. Several: on "my sessions", which lists them.
-			var landing *int64
-			if ids := sessions[pid]; len(ids) == 1 {
-				landing = &ids[0]
-			}
-			token, _, err := deliberation.CreateInvitation(ctx, tx, pid, landing, ttl, false)
-			if err != nil {
-				return err
-			}
-			links[pid] = h.publicURL.JoinPath("i", token).String()
-		}
-		return nil
-	})
+	}
+	tokens, err := people.IssueLinks(ctx, h.db, proc.ID, landings, h.now())
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
+	}
+	links := map[int64]string{}
+	for i, pid := range order {
+		links[pid] = h.publicURL.JoinPath("i", tokens[i]).String()
 	}
 	for _, pid := range order {
 		c := card{Name: names[pid], Link: links[pid]}
@@ -144,7 +137,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, wid := range sessions[pid] {
 			if ws := byID[wid]; ws != nil {
-				c.Sessions = append(c.Sessions, cardSession{Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place, Code: ws.Code})
+				c.Sessions = append(c.Sessions, cardSession{Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place, Code: ws.Code})
 			}
 		}
 		data.Cards = append(data.Cards, c)
@@ -156,7 +149,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 // /organise/workshops/{id}/attendance.csv. Organisers only: it names people.
 func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return
@@ -168,7 +161,7 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	if !h.organiserOf(w, r, ws.ProcessID) {
 		return
 	}
-	rows, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -187,7 +180,7 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		checked := ""
 		if row.CheckedInAt != nil {
-			checked = row.CheckedInAt.In(brussels).Format("2006-01-02 15:04")
+			checked = row.CheckedInAt.In(web.Brussels).Format("2006-01-02 15:04")
 		}
 		cw.Write([]string{
 			"P" + strconv.FormatInt(row.ParticipantID, 10), csvCell(row.DisplayName), csvCell(row.Organisation),
@@ -208,4 +201,22 @@ func csvCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// organisePage is the organiser's desk: GET /organise. The page carries the session's CSRF
+// token for its script, which sends it back with every change.
+func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
+	if p == nil {
+		return
+	}
+	if p.Role != deliberation.RoleOrganiser {
+		h.forbidden(w, r, "ui.organise.forbidden")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.writePage(w, r, http.StatusOK, "organise", h.catalog.T(lang, "ui.organise.title"), map[string]any{
+		"CSRF": sessionCSRF(r), "Platform": people.IsPlatformOrganiser(p),
+	})
 }

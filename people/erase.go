@@ -1,4 +1,4 @@
-package deliberation
+package people
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
 )
 
-// ErasePerson removes a participant's personal data for good (DESIGN invariant 9): their row
+// Erase removes a participant's personal data for good (DESIGN invariant 9): their row
 // in people (name, email, phone, language, service-user status) goes; their organisation stays
 // on what they said only if they agreed to it; their sign-in links and sessions end. What they
 // said and voted stays, attributed to "a participant", so a published notebook and the tallies
@@ -18,7 +20,7 @@ import (
 // The live event logs of the process's workshops are cleared too, because events carry the
 // author labels people saw in the room. Sequence numbers continue from workshops.last_seq, so
 // a client that resumes after the erasure gets a fresh snapshot instead of a gap.
-func ErasePerson(ctx context.Context, db bun.IDB, participantID int64, now time.Time) error {
+func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) error {
 	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		p, err := GetParticipant(ctx, tx, participantID)
 		if err != nil {
@@ -39,7 +41,7 @@ func ErasePerson(ctx context.Context, db bun.IDB, participantID int64, now time.
 func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Time) (int, error) {
 	var ids []int64
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewSelect().Model((*Participant)(nil)).Column("id").
+		err := tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("id").
 			Where("process_id = ? AND erased_at IS NULL", processID).Scan(ctx, &ids)
 		if err != nil {
 			return fmt.Errorf("store: erase process: %w", err)
@@ -57,7 +59,7 @@ func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Tim
 // erase removes the personal data of some participants inside a transaction.
 func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 	// Organisations stay only where the person agreed to keep them on what they said.
-	_, err := tx.NewUpdate().Model((*Participant)(nil)).
+	_, err := tx.NewUpdate().Model((*deliberation.Participant)(nil)).
 		Set("organisation_id = NULL").
 		Where("id IN (?)", bun.In(ids)).
 		Where("NOT EXISTS (SELECT 1 FROM people AS pe WHERE pe.participant_id = participant.id AND pe.attribution_consent)").
@@ -75,11 +77,11 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		{"invitations", tx.NewDelete().Model((*Invitation)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"sessions", tx.NewDelete().Model((*AuthSession)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"join requests", tx.NewDelete().Model((*JoinRequest)(nil)).Where("participant_id IN (?)", bun.In(ids))},
-		{"participants", tx.NewUpdate().Model((*Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
+		{"participants", tx.NewUpdate().Model((*deliberation.Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
 		// An organisation is typed by people and may name them ("Zoé, indépendante"): one that
 		// nobody refers to any more goes too.
 		{"organisations", tx.NewDelete().Model((*Organisation)(nil)).
-			Where("id NOT IN (?)", tx.NewSelect().Model((*Participant)(nil)).Column("organisation_id").Where("organisation_id IS NOT NULL"))},
+			Where("id NOT IN (?)", tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("organisation_id").Where("organisation_id IS NOT NULL"))},
 	}
 	for _, s := range steps {
 		if _, err := s.q.Exec(ctx); err != nil {
@@ -89,10 +91,10 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 	return nil
 }
 
-// clearEventLogs deletes the live event logs of a process's workshops (see ErasePerson).
+// clearEventLogs deletes the live event logs of a process's workshops (see Erase).
 func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
-	_, err := tx.NewDelete().Model((*StoredEvent)(nil)).
-		Where("workshop_id IN (?)", tx.NewSelect().Model((*Workshop)(nil)).Column("id").Where("process_id = ?", processID)).
+	_, err := tx.NewDelete().Model((*deliberation.StoredEvent)(nil)).
+		Where("workshop_id IN (?)", tx.NewSelect().Model((*deliberation.Workshop)(nil)).Column("id").Where("process_id = ?", processID)).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: erase: event logs: %w", err)
