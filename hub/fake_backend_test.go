@@ -57,6 +57,20 @@ func newFakeBackend() *fakeBackend {
 	}
 }
 
+// holdFirstBatch makes the first Execute wait until release is closed, so that what is
+// sent meanwhile queues behind it; calls counts the Execute calls begun.
+func (f *fakeBackend) holdFirstBatch() (release chan struct{}, calls *atomic.Int32) {
+	release, calls = make(chan struct{}), new(atomic.Int32)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.beforeExecute = func([]Command) {
+		if calls.Add(1) == 1 {
+			<-release
+		}
+	}
+	return release, calls
+}
+
 func (f *fakeBackend) setMember(v Viewer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -3,6 +3,7 @@ package hub
 import (
 	"encoding/json"
 	"github.com/assises/assises/hub/wire/wiretest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,22 +57,10 @@ func TestPrivateEventsKeepTheirPlace(t *testing.T) {
 			json.Unmarshal(b, &m)
 			got = append(got, m.Seq)
 		}
-		if !equalSeqs(got, want[p]) {
+		if !slices.Equal(got, want[p]) {
 			t.Errorf("participant %d: got seqs %v, want %v", p, got, want[p])
 		}
 	}
-}
-
-func equalSeqs(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // writeCounter counts the non-blocking writes of a fake transport.

@@ -153,12 +153,19 @@ func (e *testEnv) dial(p int64) *client {
 	return c
 }
 
-// join dials and says hello, then waits for welcome (and the snapshot when since is 0).
-func (e *testEnv) join(p, since int64) *client {
+// hello dials participant p and sends hello with since, returning after the welcome.
+func (e *testEnv) hello(p, since int64) *client {
 	e.t.Helper()
 	c := e.dial(p)
 	c.send(map[string]any{"type": "hello", "v": 1, "workshop": testWS, "since": since})
 	c.expect("welcome")
+	return c
+}
+
+// join says hello, then waits for the snapshot too when since is 0.
+func (e *testEnv) join(p, since int64) *client {
+	e.t.Helper()
+	c := e.hello(p, since)
 	if since == 0 {
 		c.expect("snapshot")
 	}

@@ -3,7 +3,6 @@ package hub
 import (
 	"net/http"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -110,13 +109,7 @@ func TestIdempotentRetryAcksOnce(t *testing.T) {
 
 func TestExecuteErrorRejectsWholeBatchUnavailable(t *testing.T) {
 	fb := newFakeBackend()
-	release := make(chan struct{})
-	var calls atomic.Int32
-	fb.beforeExecute = func(cmds []Command) {
-		if calls.Add(1) == 1 {
-			<-release
-		}
-	}
+	release, calls := fb.holdFirstBatch()
 	e := newEnv(t, fb, nil)
 	e.member(1, "participant", false, 0)
 	c := e.join(1, 0)
@@ -152,13 +145,7 @@ func TestExecuteErrorRejectsWholeBatchUnavailable(t *testing.T) {
 
 func TestGroupCommitKeepsOrder(t *testing.T) {
 	fb := newFakeBackend()
-	release := make(chan struct{})
-	var calls atomic.Int32
-	fb.beforeExecute = func(cmds []Command) {
-		if calls.Add(1) == 1 {
-			<-release
-		}
-	}
+	release, calls := fb.holdFirstBatch()
 	e := newEnv(t, fb, func(c *Config) { c.MaxBatch = 4 })
 	e.member(1, "participant", false, 0)
 	e.member(2, "participant", false, 0)
@@ -199,13 +186,7 @@ func TestGroupCommitKeepsOrder(t *testing.T) {
 
 func TestInboxFullRefusesBusy(t *testing.T) {
 	fb := newFakeBackend()
-	release := make(chan struct{})
-	var calls atomic.Int32
-	fb.beforeExecute = func(cmds []Command) {
-		if calls.Add(1) == 1 {
-			<-release
-		}
-	}
+	release, calls := fb.holdFirstBatch()
 	e := newEnv(t, fb, func(c *Config) { c.CommandQueue = 2 })
 	e.member(1, "participant", false, 0)
 	c := e.join(1, 0)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,13 +12,7 @@ import (
 
 func TestShutdownFinishesInFlightBatch(t *testing.T) {
 	fb := newFakeBackend()
-	release := make(chan struct{})
-	var calls atomic.Int32
-	fb.beforeExecute = func(cmds []Command) {
-		if calls.Add(1) == 1 {
-			<-release
-		}
-	}
+	release, calls := fb.holdFirstBatch()
 	e := newEnv(t, fb, nil)
 	e.member(1, "participant", false, 0)
 	e.member(2, "participant", false, 0)

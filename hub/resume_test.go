@@ -36,15 +36,6 @@ func repeat(a string, n int) []string {
 	return out
 }
 
-// hello dials participant p and sends hello with since, returning after the welcome.
-func (e *testEnv) hello(p, since int64) *client {
-	e.t.Helper()
-	c := e.dial(p)
-	c.send(map[string]any{"type": "hello", "v": 1, "workshop": testWS, "since": since})
-	c.expect("welcome")
-	return c
-}
-
 func TestResumeLive(t *testing.T) {
 	fb := newFakeBackend()
 	e, w := resumeEnv(t, fb)

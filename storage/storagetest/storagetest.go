@@ -50,14 +50,15 @@ func Open(t testing.TB, kind string) *bun.DB {
 // OpenEmpty is Open without the migrations.
 func OpenEmpty(t testing.TB, kind string) *bun.DB {
 	t.Helper()
-	switch kind {
-	case "sqlite":
-		return openSQLite(t)
-	case "postgres":
-		return openPostgres(t)
+	if kind != "sqlite" && kind != "postgres" {
+		t.Fatalf("unknown database kind %q", kind)
 	}
-	t.Fatalf("unknown database kind %q", kind)
-	return nil
+	db, err := storage.Open(context.Background(), DSN(t, kind), storage.Options{})
+	if err != nil {
+		t.Fatalf("open %s: %v", kind, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // DSN returns a connection string for a fresh database of the given kind that outlives no
@@ -96,24 +97,6 @@ func DSN(t testing.TB, kind string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-func openSQLite(t testing.TB) *bun.DB {
-	db, err := storage.Open(context.Background(), DSN(t, "sqlite"), storage.Options{})
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func openPostgres(t testing.TB) *bun.DB {
-	db, err := storage.Open(context.Background(), DSN(t, "postgres"), storage.Options{})
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func postgresURL(t testing.TB) string {
