@@ -64,14 +64,16 @@ func TestActor(t *testing.T) {
 			{"unknown id", 99999999, false, ErrForbidden},
 		}
 		for _, tt := range tests {
-			a, err := r.e.Actor(ctx, r.w.ID, tt.participant)
-			if !errors.Is(err, tt.err) {
-				t.Errorf("%s: got error %v, want %v", tt.name, err, tt.err)
-				continue
-			}
-			if err == nil && (a.Moderator != tt.moderator || a.Participant != tt.participant) {
-				t.Errorf("%s: got %+v, want moderator %v", tt.name, a, tt.moderator)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				a, err := r.e.Actor(ctx, r.w.ID, tt.participant)
+				if !errors.Is(err, tt.err) {
+					t.Errorf("%s: got error %v, want %v", tt.name, err, tt.err)
+					return
+				}
+				if err == nil && (a.Moderator != tt.moderator || a.Participant != tt.participant) {
+					t.Errorf("%s: got %+v, want moderator %v", tt.name, a, tt.moderator)
+				}
+			})
 		}
 		if a, _ := r.e.Actor(ctx, r.w.ID, registered); a.Language != "nl" || a.Role != RoleParticipant {
 			t.Errorf("got %+v, want language nl and role participant", a)
@@ -94,11 +96,13 @@ func TestActor(t *testing.T) {
 			t.Fatalf("Actors: got %+v %v, want the appointed moderator among them", actors, err)
 		}
 		for _, tt := range tests {
-			a, err := r.e.Actor(ctx, r.w.ID, tt.participant)
-			got, listed := actors[tt.participant]
-			if listed != (err == nil) || listed && got != a {
-				t.Errorf("Actors, %s: got %+v (listed %v), want what Actor says: %+v (%v)", tt.name, got, listed, a, err)
-			}
+			t.Run("Actors "+tt.name, func(t *testing.T) {
+				a, err := r.e.Actor(ctx, r.w.ID, tt.participant)
+				got, listed := actors[tt.participant]
+				if listed != (err == nil) || listed && got != a {
+					t.Errorf("Actors, %s: got %+v (listed %v), want what Actor says: %+v (%v)", tt.name, got, listed, a, err)
+				}
+			})
 		}
 	})
 }

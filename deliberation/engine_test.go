@@ -222,10 +222,12 @@ func TestIdempotentCommands(t *testing.T) {
 			{"other participant", Command{ID: post.ID, Name: post.Name, Args: post.Args, Actor: r.bob}},
 		}
 		for _, tt := range tests {
-			out := r.exec(tt.cmd).Outcomes[0]
-			if out.Code != CodeIDReused {
-				t.Errorf("%s: got %q, want id_reused", tt.name, out.Code)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				out := r.exec(tt.cmd).Outcomes[0]
+				if out.Code != CodeIDReused {
+					t.Errorf("%s: got %q, want id_reused", tt.name, out.Code)
+				}
+			})
 		}
 		if countPosts() != 2 {
 			t.Errorf("got %d contributions after reuses, want 2", countPosts())

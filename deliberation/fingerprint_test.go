@@ -25,12 +25,14 @@ func TestFingerprintOfCanonicalArgs(t *testing.T) {
 		{` {"a":1}`, false},
 		{`null`, false},
 	} {
-		if got := canonicalFlat([]byte(tc.raw)); got != tc.fast {
-			t.Errorf("canonicalFlat(%s) = %v, want %v", tc.raw, got, tc.fast)
-		}
-		if got, want := fingerprintOf("vote.set", json.RawMessage(tc.raw)), fingerprint("vote.set", json.RawMessage(tc.raw)); got != want {
-			t.Errorf("fingerprintOf(%s) = %s, want %s", tc.raw, got, want)
-		}
+		t.Run(tc.raw, func(t *testing.T) {
+			if got := canonicalFlat([]byte(tc.raw)); got != tc.fast {
+				t.Errorf("canonicalFlat(%s) = %v, want %v", tc.raw, got, tc.fast)
+			}
+			if got, want := fingerprintOf("vote.set", json.RawMessage(tc.raw)), fingerprint("vote.set", json.RawMessage(tc.raw)); got != want {
+				t.Errorf("fingerprintOf(%s) = %s, want %s", tc.raw, got, want)
+			}
+		})
 	}
 }
 

@@ -99,9 +99,11 @@ func TestAgenda(t *testing.T) {
 			{"scheduled at", timing.ScheduledAt, start.Add(30 * time.Minute).UnixMilli()},
 		}
 		for _, tt := range tests {
-			if tt.got != tt.want {
-				t.Errorf("%s: got %d, want %d", tt.name, tt.got, tt.want)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				if tt.got != tt.want {
+					t.Errorf("%s: got %d, want %d", tt.name, tt.got, tt.want)
+				}
+			})
 		}
 		if w, _ := GetWorkshop(ctx, db, r.w.ID); w.Phase != PhaseDiagnostic {
 			t.Errorf("phase: got %s, want diagnostic", w.Phase)

@@ -2,6 +2,7 @@ package deliberation
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -55,7 +56,9 @@ func TestParticipantCannotModerate(t *testing.T) {
 		}
 		for _, who := range []Actor{r.alice, r.observer} {
 			for _, tt := range tests {
-				r.refused(who, tt.name, tt.args, CodeNotAllowed)
+				t.Run(fmt.Sprintf("%s by participant %d", tt.name, who.Participant), func(t *testing.T) {
+					r.refused(who, tt.name, tt.args, CodeNotAllowed)
+				})
 			}
 		}
 		// Every moderator-only command is in the table.
@@ -185,7 +188,9 @@ func TestIDOR(t *testing.T) {
 			{r.mod, "roomcount.record", map[string]any{"contribution": foreign, "yes": 1}},
 		}
 		for _, tt := range tests {
-			r.refused(tt.who, tt.name, tt.args, CodeNotFound)
+			t.Run(fmt.Sprintf("%s by participant %d", tt.name, tt.who.Participant), func(t *testing.T) {
+				r.refused(tt.who, tt.name, tt.args, CodeNotFound)
+			})
 		}
 		r.phase(PhaseRecommendations)
 		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindRecommendation, "body": "x", "links": []int64{foreign}}, CodeNotFound)

@@ -95,33 +95,35 @@ func TestSnapshotPerViewer(t *testing.T) {
 			{"moderator", r.mod, []int64{shown, hidden, pending}},
 		}
 		for _, tt := range tests {
-			seq, s := r.snapshot(tt.viewer)
-			if seq != lastSeq {
-				t.Errorf("%s: got seq %d, want %d", tt.name, seq, lastSeq)
-			}
-			if got := ids(s); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("%s: got contributions %v, want %v", tt.name, got, tt.want)
-			}
-			if s.Workshop.Phase != PhaseDiagnostic || s.Workshop.Question[PhaseDiagnostic] != "Qu'observez-vous ?" || !s.Workshop.Premoderation {
-				t.Errorf("%s: got workshop %+v", tt.name, s.Workshop)
-			}
-			if s.You.Participant != tt.viewer.Participant || s.You.Moderator != tt.viewer.Moderator {
-				t.Errorf("%s: got you %+v", tt.name, s.You)
-			}
-			if !reflect.DeepEqual(s.Pinned, []int64{shown}) || len(s.Comments) != 1 || len(s.RoomCounts) != 1 {
-				t.Errorf("%s: got pinned %v, %d comments, %d room counts; want [%d], 1, 1", tt.name, s.Pinned, len(s.Comments), len(s.RoomCounts), shown)
-			}
-			if len(s.Tallies) != 1 || s.Tallies[0].Count != 1 {
-				t.Errorf("%s: got tallies %+v, want one vote on %d", tt.name, s.Tallies, shown)
-			}
-			for _, c := range s.Contributions {
-				if (c.AuthorID != nil) != tt.viewer.Moderator {
-					t.Errorf("%s: contribution %d: got authorId %v", tt.name, c.ID, c.AuthorID)
+			t.Run(tt.name, func(t *testing.T) {
+				seq, s := r.snapshot(tt.viewer)
+				if seq != lastSeq {
+					t.Errorf("%s: got seq %d, want %d", tt.name, seq, lastSeq)
 				}
-				if c.ID == hidden && c.HiddenReason != "injurieux" {
-					t.Errorf("%s: got hidden reason %q, want it for moderators", tt.name, c.HiddenReason)
+				if got := ids(s); !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("%s: got contributions %v, want %v", tt.name, got, tt.want)
 				}
-			}
+				if s.Workshop.Phase != PhaseDiagnostic || s.Workshop.Question[PhaseDiagnostic] != "Qu'observez-vous ?" || !s.Workshop.Premoderation {
+					t.Errorf("%s: got workshop %+v", tt.name, s.Workshop)
+				}
+				if s.You.Participant != tt.viewer.Participant || s.You.Moderator != tt.viewer.Moderator {
+					t.Errorf("%s: got you %+v", tt.name, s.You)
+				}
+				if !reflect.DeepEqual(s.Pinned, []int64{shown}) || len(s.Comments) != 1 || len(s.RoomCounts) != 1 {
+					t.Errorf("%s: got pinned %v, %d comments, %d room counts; want [%d], 1, 1", tt.name, s.Pinned, len(s.Comments), len(s.RoomCounts), shown)
+				}
+				if len(s.Tallies) != 1 || s.Tallies[0].Count != 1 {
+					t.Errorf("%s: got tallies %+v, want one vote on %d", tt.name, s.Tallies, shown)
+				}
+				for _, c := range s.Contributions {
+					if (c.AuthorID != nil) != tt.viewer.Moderator {
+						t.Errorf("%s: contribution %d: got authorId %v", tt.name, c.ID, c.AuthorID)
+					}
+					if c.ID == hidden && c.HiddenReason != "injurieux" {
+						t.Errorf("%s: got hidden reason %q, want it for moderators", tt.name, c.HiddenReason)
+					}
+				}
+			})
 		}
 		if _, s := r.snapshot(r.alice); !reflect.DeepEqual(s.MyVotes, map[int64]int{shown: 1}) || s.MyDotsLeft != nil {
 			t.Errorf("got my votes %v, dots %v; want {%d:1}, null", s.MyVotes, s.MyDotsLeft, shown)
@@ -145,29 +147,31 @@ func TestIdentityModes(t *testing.T) {
 			{IdentityAnonymous, ""},
 		}
 		for _, tt := range tests {
-			res := r.ok(r.mod, "identity.set", map[string]any{"mode": tt.mode})
-			var ch identityChange
-			json.Unmarshal(res.Events[0].Data, &ch)
-			if res.Events[0].Audience != AudienceAll || ch.Mode != tt.mode || ch.Authors[id] != tt.want || ch.Authors[table] != "Table verte" {
-				t.Errorf("%s: got %s %+v, want label %q and the table's", tt.mode, res.Events[0].Audience, ch, tt.want)
-			}
-			posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Encore"}).Events
-			if got := data(t, posted[0])["author"]; got != tt.want {
-				t.Errorf("%s: posted with label %q, want %q", tt.mode, got, tt.want)
-			}
-			if got := data(t, posted[1])["author"]; posted[1].Name != "contribution.attributed" || got != full {
-				t.Errorf("%s: moderators got %s %q, want attribution %q", tt.mode, posted[1].Name, got, full)
-			}
-			for _, viewer := range []Actor{r.bob, r.mod} {
-				_, s := r.snapshot(viewer)
-				want := tt.want
-				if viewer.Moderator {
-					want = full
+			t.Run(string(tt.mode), func(t *testing.T) {
+				res := r.ok(r.mod, "identity.set", map[string]any{"mode": tt.mode})
+				var ch identityChange
+				json.Unmarshal(res.Events[0].Data, &ch)
+				if res.Events[0].Audience != AudienceAll || ch.Mode != tt.mode || ch.Authors[id] != tt.want || ch.Authors[table] != "Table verte" {
+					t.Errorf("%s: got %s %+v, want label %q and the table's", tt.mode, res.Events[0].Audience, ch, tt.want)
 				}
-				if s.Contributions[0].Author != want || s.Contributions[1].Author != "Table verte" {
-					t.Errorf("%s: snapshot for %d: got %q / %q, want %q / Table verte", tt.mode, viewer.Participant, s.Contributions[0].Author, s.Contributions[1].Author, want)
+				posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Encore"}).Events
+				if got := data(t, posted[0])["author"]; got != tt.want {
+					t.Errorf("%s: posted with label %q, want %q", tt.mode, got, tt.want)
 				}
-			}
+				if got := data(t, posted[1])["author"]; posted[1].Name != "contribution.attributed" || got != full {
+					t.Errorf("%s: moderators got %s %q, want attribution %q", tt.mode, posted[1].Name, got, full)
+				}
+				for _, viewer := range []Actor{r.bob, r.mod} {
+					_, s := r.snapshot(viewer)
+					want := tt.want
+					if viewer.Moderator {
+						want = full
+					}
+					if s.Contributions[0].Author != want || s.Contributions[1].Author != "Table verte" {
+						t.Errorf("%s: snapshot for %d: got %q / %q, want %q / Table verte", tt.mode, viewer.Participant, s.Contributions[0].Author, s.Contributions[1].Author, want)
+					}
+				}
+			})
 		}
 		r.refused(r.mod, "identity.set", map[string]any{"mode": "nickname"}, CodeInvalidArgs)
 	})

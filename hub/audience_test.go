@@ -1,6 +1,9 @@
 package hub
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestParseAudience(t *testing.T) {
 	tests := []struct {
@@ -63,8 +66,10 @@ func TestAudienceIncludes(t *testing.T) {
 		{Audience{Kind: AudienceKind(9)}, mod, false},
 	}
 	for _, tt := range tests {
-		if got := tt.aud.Includes(tt.v); got != tt.want {
-			t.Errorf("%v.Includes(%+v): got %v, want %v", tt.aud, tt.v, got, tt.want)
-		}
+		t.Run(fmt.Sprintf("%v to participant %d", tt.aud, tt.v.Participant), func(t *testing.T) {
+			if got := tt.aud.Includes(tt.v); got != tt.want {
+				t.Errorf("%v.Includes(%+v): got %v, want %v", tt.aud, tt.v, got, tt.want)
+			}
+		})
 	}
 }

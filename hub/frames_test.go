@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/assises/assises/hub/wire"
@@ -11,9 +12,11 @@ import (
 // encodeFrame makes of a pongFrame.
 func TestPongByHand(t *testing.T) {
 	for _, ts := range []int64{0, 5, 1_800_000_000_123, -1} {
-		want := wire.Text(encodeFrame(&pongFrame{Type: "pong"}, ts)).Bytes()
-		if got := appendPong(nil, ts); !bytes.Equal(got, want) {
-			t.Errorf("serverTime %d: got %q, want %q", ts, got, want)
-		}
+		t.Run(fmt.Sprint(ts), func(t *testing.T) {
+			want := wire.Text(encodeFrame(&pongFrame{Type: "pong"}, ts)).Bytes()
+			if got := appendPong(nil, ts); !bytes.Equal(got, want) {
+				t.Errorf("serverTime %d: got %q, want %q", ts, got, want)
+			}
+		})
 	}
 }

@@ -228,8 +228,10 @@ func TestServerFramesEncoding(t *testing.T) {
 		{&errorFrame{Type: "error", Code: "forbidden", Message: "forbidden"}, `{"type":"error","code":"forbidden","message":"forbidden"}`},
 	}
 	for _, tt := range tests {
-		if got := string(encodeFrame(tt.f, 5)); got != tt.want {
-			t.Errorf("encode: got %s, want %s", got, tt.want)
-		}
+		t.Run(tt.want, func(t *testing.T) {
+			if got := string(encodeFrame(tt.f, 5)); got != tt.want {
+				t.Errorf("encode: got %s, want %s", got, tt.want)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -89,9 +90,11 @@ func TestCoalescer(t *testing.T) {
 		{time.Second, 0},
 	}
 	for _, tt := range tests {
-		if d := k.delay(t0.Add(tt.at)); d != tt.want {
-			t.Errorf("delay at +%v: got %v, want %v", tt.at, d, tt.want)
-		}
+		t.Run(fmt.Sprint("at ", tt.at), func(t *testing.T) {
+			if d := k.delay(t0.Add(tt.at)); d != tt.want {
+				t.Errorf("delay at +%v: got %v, want %v", tt.at, d, tt.want)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -25,14 +26,16 @@ func TestRingAfter(t *testing.T) {
 		{7, nil, false}, // the future
 	}
 	for _, tt := range tests {
-		evs, ok := r.after(tt.since)
-		var got []int64
-		for _, ev := range evs {
-			got = append(got, ev.Seq)
-		}
-		if ok != tt.wantOK || (ok && !slices.Equal(got, tt.want) && len(got)+len(tt.want) > 0) {
-			t.Errorf("after(%d): got %v %v, want %v %v", tt.since, got, ok, tt.want, tt.wantOK)
-		}
+		t.Run(fmt.Sprintf("after %d", tt.since), func(t *testing.T) {
+			evs, ok := r.after(tt.since)
+			var got []int64
+			for _, ev := range evs {
+				got = append(got, ev.Seq)
+			}
+			if ok != tt.wantOK || (ok && !slices.Equal(got, tt.want) && len(got)+len(tt.want) > 0) {
+				t.Errorf("after(%d): got %v %v, want %v %v", tt.since, got, ok, tt.want, tt.wantOK)
+			}
+		})
 	}
 	r.reset()
 	if _, ok := r.after(6); ok {

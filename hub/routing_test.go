@@ -46,17 +46,25 @@ func TestAudiencesRouteEvents(t *testing.T) {
 		{"mod", mod, []string{"to-all", "to-mods", "to-g5", "to-g6", "to-mod", "barrier"}},
 	}
 	for _, tt := range tests {
-		if got := names(tt.c.until(isEvent("barrier"))); !slices.Equal(got, tt.want) {
-			t.Errorf("%s received: got %v, want %v", tt.name, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := names(tt.c.until(isEvent("barrier"))); !slices.Equal(got, tt.want) {
+				t.Errorf("%s received: got %v, want %v", tt.name, got, tt.want)
+			}
+		})
 	}
 }
 
-func TestReloadViewersMovesGroupEvents(t *testing.T) {
-	e := newEnv(t, newFakeBackend(), nil)
+// groupRoom joins alice, participant 1 in group 5, and a moderator, participant 2.
+func groupRoom(t *testing.T) (e *testEnv, alice, mod *client) {
+	t.Helper()
+	e = newEnv(t, newFakeBackend(), nil)
 	e.member(1, "participant", false, 5)
 	e.member(2, "moderator", true, 0)
-	alice, mod := e.join(1, 0), e.join(2, 0)
+	return e, e.join(1, 0), e.join(2, 0)
+}
+
+func TestReloadViewersMovesGroupEvents(t *testing.T) {
+	e, alice, mod := groupRoom(t)
 
 	mod.emit("g5-before", "group:5")
 	// One commit: move alice to group 6 (ReloadViewers), then events for both groups.
@@ -93,21 +101,9 @@ func TestReloadViewersMovesGroupEvents(t *testing.T) {
 func TestReloadViewersInSameBatch(t *testing.T) {
 	// The move and a later group event are committed in one Execute: the later event
 	// must already use the new viewers.
-	fb := newFakeBackend()
-	e := newEnv(t, fb, nil)
-	e.member(1, "participant", false, 5)
-	e.member(2, "moderator", true, 0)
-	alice, mod := e.join(1, 0), e.join(2, 0)
-	release := make(chan struct{})
-	held := false
-	fb.mu.Lock()
-	fb.beforeExecute = func(cmds []Command) {
-		if !held {
-			held = true
-			<-release
-		}
-	}
-	fb.mu.Unlock()
+	e, alice, mod := groupRoom(t)
+	fb := e.fb
+	release, _ := fb.holdFirstBatch()
 	first := mod.emit("first", "all") // held
 	r := e.theRoom()
 	eventually(t, "first batch executing", func() bool { return fb.inCommit.Load() == 1 })
@@ -131,11 +127,8 @@ func TestReloadViewersInSameBatch(t *testing.T) {
 }
 
 func TestReloadViewersClosesRemovedMember(t *testing.T) {
-	fb := newFakeBackend()
-	e := newEnv(t, fb, nil)
-	e.member(1, "participant", false, 5)
-	e.member(2, "moderator", true, 0)
-	alice, mod := e.join(1, 0), e.join(2, 0)
+	e, alice, mod := groupRoom(t)
+	fb := e.fb
 	fb.mu.Lock()
 	delete(fb.members, 1) // alice's membership is revoked by the next commit
 	fb.mu.Unlock()

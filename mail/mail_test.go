@@ -165,9 +165,11 @@ func TestSendRefusals(t *testing.T) {
 		{"server down", assisesmail.Config{Addr: "127.0.0.1:1", From: "a@example.org"}, assisesmail.Message{To: "b@example.org"}, "connect"},
 	}
 	for _, tt := range tests {
-		err := assisesmail.New(tt.cfg).Send(context.Background(), tt.msg)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: got %v, want an error about %q", tt.name, err, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			err := assisesmail.New(tt.cfg).Send(context.Background(), tt.msg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: got %v, want an error about %q", tt.name, err, tt.want)
+			}
+		})
 	}
 }

@@ -59,16 +59,18 @@ func TestInvitations(t *testing.T) {
 			{"tampered link", reusable[:len(reusable)-1] + "x", now, deliberation.ErrNotFound},
 		}
 		for _, tt := range tests {
-			inv, err := people.RedeemInvitation(ctx, db, tt.token, tt.at)
-			if tt.want == nil {
-				if err != nil || inv.ParticipantID != who.ID {
-					t.Errorf("%s: got %v, %v; want participant %d", tt.name, inv, err, who.ID)
+			t.Run(tt.name, func(t *testing.T) {
+				inv, err := people.RedeemInvitation(ctx, db, tt.token, tt.at)
+				if tt.want == nil {
+					if err != nil || inv.ParticipantID != who.ID {
+						t.Errorf("%s: got %v, %v; want participant %d", tt.name, inv, err, who.ID)
+					}
+					return
 				}
-				continue
-			}
-			if !errors.Is(err, tt.want) {
-				t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
-			}
+				if !errors.Is(err, tt.want) {
+					t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+				}
+			})
 		}
 		if err := people.RevokeInvitations(ctx, db, who.ID); err != nil {
 			t.Fatal(err)

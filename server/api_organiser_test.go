@@ -299,14 +299,16 @@ func TestOrganiserAPIRefusesForgedRequests(t *testing.T) {
 		{"good token", c, csrf, []string{"Origin", s.srv.URL}, 201},
 	}
 	for _, tt := range tests {
-		var e apiErr
-		st := call(t, tt.client, "POST", u, tt.token, body, &e, tt.header...)
-		if st != tt.want {
-			t.Errorf("%s: got %d %+v, want %d", tt.name, st, e.Error, tt.want)
-		}
-		if st == 403 && e.Error.Code != "org_csrf" {
-			t.Errorf("%s: code %q, want org_csrf", tt.name, e.Error.Code)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			var e apiErr
+			st := call(t, tt.client, "POST", u, tt.token, body, &e, tt.header...)
+			if st != tt.want {
+				t.Errorf("%s: got %d %+v, want %d", tt.name, st, e.Error, tt.want)
+			}
+			if st == 403 && e.Error.Code != "org_csrf" {
+				t.Errorf("%s: code %q, want org_csrf", tt.name, e.Error.Code)
+			}
+		})
 	}
 	// Reading needs no token, but still a session.
 	if st := call(t, c, "GET", u, "", nil, nil); st != 200 {
@@ -392,8 +394,10 @@ func TestTextsForScripts(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"/i18n/de.json", "/i18n/fr", "/i18n/..%2Ffr.json"} {
-		if resp, _ := get(t, c, s.srv.URL+bad); resp.StatusCode != 404 {
-			t.Errorf("%s: got %d, want 404", bad, resp.StatusCode)
-		}
+		t.Run(bad, func(t *testing.T) {
+			if resp, _ := get(t, c, s.srv.URL+bad); resp.StatusCode != 404 {
+				t.Errorf("%s: got %d, want 404", bad, resp.StatusCode)
+			}
+		})
 	}
 }

@@ -100,13 +100,15 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 			{"another process", foreign, "invalid"}, {"waiting", waiting, "waiting"},
 			{"good", good, "checked_in"}, {"good again", good, "already"},
 		} {
-			a := scan(tt.token)
-			if a.Result != tt.want || a.Message == "" {
-				t.Errorf("scan %s: got %+v, want %s", tt.name, a, tt.want)
-			}
-			if tt.want == "invalid" && (a.Name != "" || a.Participant != 0) {
-				t.Errorf("scan %s: an invalid card reveals %+v", tt.name, a)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				a := scan(tt.token)
+				if a.Result != tt.want || a.Message == "" {
+					t.Errorf("scan %s: got %+v, want %s", tt.name, a, tt.want)
+				}
+				if tt.want == "invalid" && (a.Name != "" || a.Participant != 0) {
+					t.Errorf("scan %s: an invalid card reveals %+v", tt.name, a)
+				}
+			})
 		}
 		if reg := registration(t, db, f.open.ID, ana.ID); reg.CheckedInAt == nil {
 			t.Errorf("Ana is not checked in after the scan")
@@ -133,9 +135,11 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 			name, token string
 			want        int
 		}{{"good", good, 303}, {"good twice", good, 404}, {"expired", expired, 404}, {"revoked", revoked, 404}, {"forged", forged, 404}, {"not base64", "%00%0A", 404}} {
-			if resp, _ := get(t, s.client(t), s.srv.URL+"/i/"+tt.token); resp.StatusCode != tt.want {
-				t.Errorf("sign in with the %s link: got %d, want %d", tt.name, resp.StatusCode, tt.want)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				if resp, _ := get(t, s.client(t), s.srv.URL+"/i/"+tt.token); resp.StatusCode != tt.want {
+					t.Errorf("sign in with the %s link: got %d, want %d", tt.name, resp.StatusCode, tt.want)
+				}
+			})
 		}
 
 		// The pasted-link form (no JavaScript) checks in and comes back to the door.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -287,18 +288,20 @@ func TestRefusalsInThePersonsLanguage(t *testing.T) {
 		{"en", "You are not allowed to do that."},
 	}
 	for _, tt := range tests {
-		cfg := s.Config(p, w)
-		if tt.cookie != "" {
-			cfg.Extra = []*http.Cookie{{Name: "assises_lang", Value: tt.cookie}}
-		}
-		c, err := liveclient.Dial(stack.Ctx(t), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := c.Do(stack.Ctx(t), "phase.set", map[string]any{"phase": "diagnostic"})
-		c.Close()
-		if err != nil || out.Code != "not_allowed" || out.Message != tt.want {
-			t.Errorf("language %q: got %q %q (%v), want not_allowed %q", tt.cookie, out.Code, out.Message, err, tt.want)
-		}
+		t.Run(fmt.Sprintf("language %q", tt.cookie), func(t *testing.T) {
+			cfg := s.Config(p, w)
+			if tt.cookie != "" {
+				cfg.Extra = []*http.Cookie{{Name: "assises_lang", Value: tt.cookie}}
+			}
+			c, err := liveclient.Dial(stack.Ctx(t), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := c.Do(stack.Ctx(t), "phase.set", map[string]any{"phase": "diagnostic"})
+			c.Close()
+			if err != nil || out.Code != "not_allowed" || out.Message != tt.want {
+				t.Errorf("language %q: got %q %q (%v), want not_allowed %q", tt.cookie, out.Code, out.Message, err, tt.want)
+			}
+		})
 	}
 }

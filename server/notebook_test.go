@@ -176,11 +176,13 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 		{"notebook.pdf", "application/pdf", "%PDF-"}, {"notebook.md", "text/markdown", "# Assises de test"},
 		{"notebook.csv", "text/csv", "ref,theme,"}, {"notebook.json", "application/json", "{"}, {"notebook.html", "text/html", "<!doctype html>"},
 	} {
-		resp, body := fetch(t, anon, base+pub.URL+"/"+f.name)
-		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), f.ctype) || !bytes.HasPrefix(body, []byte(f.start)) {
-			t.Errorf("%s: status %d, type %q, starts %q", f.name, resp.StatusCode, resp.Header.Get("Content-Type"), body[:min(len(body), 20)])
-		}
-		files[f.name] = body
+		t.Run(f.name, func(t *testing.T) {
+			resp, body := fetch(t, anon, base+pub.URL+"/"+f.name)
+			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), f.ctype) || !bytes.HasPrefix(body, []byte(f.start)) {
+				t.Errorf("%s: status %d, type %q, starts %q", f.name, resp.StatusCode, resp.Header.Get("Content-Type"), body[:min(len(body), 20)])
+			}
+			files[f.name] = body
+		})
 	}
 	if err := notebook.Validate(files["notebook.json"]); err != nil {
 		t.Errorf("published JSON: %v", err)
@@ -264,9 +266,11 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 		}
 	}
 	for _, u := range []string{base + "/notebooks/test/v/9", base + "/notebooks/nope", base + "/notebooks/test/v/1/notebook.exe"} {
-		if resp, _ := fetch(t, anon, u); resp.StatusCode != 404 {
-			t.Errorf("%s: got %d, want 404", u, resp.StatusCode)
-		}
+		t.Run(u, func(t *testing.T) {
+			if resp, _ := fetch(t, anon, u); resp.StatusCode != 404 {
+				t.Errorf("%s: got %d, want 404", u, resp.StatusCode)
+			}
+		})
 	}
 	if strings.Contains(s.Logs.String(), "Fatima") || strings.Contains(s.Logs.String(), "Un référent") {
 		t.Errorf("personal data or contributions reached the logs")

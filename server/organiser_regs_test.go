@@ -111,9 +111,11 @@ func TestAttendanceCSV(t *testing.T) {
 			client *http.Client
 			want   int
 		}{{"signed out", s.client(t), 401}, {"moderator", mod, 403}, {"participant", s.signInAs(t, evil.ID, nil), 403}} {
-			if resp, body := get(t, tt.client, u); resp.StatusCode != tt.want || strings.Contains(body, "Élise") {
-				t.Errorf("%s: got %d, want %d and no names", tt.name, resp.StatusCode, tt.want)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				if resp, body := get(t, tt.client, u); resp.StatusCode != tt.want || strings.Contains(body, "Élise") {
+					t.Errorf("%s: got %d, want %d and no names", tt.name, resp.StatusCode, tt.want)
+				}
+			})
 		}
 		org, _ := s.organiserDesk(t)
 		resp, body := get(t, org, u)

@@ -94,9 +94,11 @@ func TestParseTrustedProxies(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"proxy.example.org", "10.0.0.0/33", "10.0.0"} {
-		if _, err := ParseTrustedProxies(bad); err == nil {
-			t.Errorf("%q: accepted", bad)
-		}
+		t.Run(bad, func(t *testing.T) {
+			if _, err := ParseTrustedProxies(bad); err == nil {
+				t.Errorf("%q: accepted", bad)
+			}
+		})
 	}
 }
 

@@ -65,14 +65,16 @@ func TestRegistrationForm(t *testing.T) {
 			{"another browser's token", stranger, valid("Léa", "CPAS", f.open), nil},
 		}
 		for _, tt := range refusals {
-			resp, body := postForm(t, tt.client, action, tt.values, tt.header...)
-			if resp.StatusCode != http.StatusForbidden {
-				t.Errorf("%s: got %d, want 403", tt.name, resp.StatusCode)
-			}
-			// Nothing is saved, but what was typed comes back, with a fresh token.
-			if !strings.Contains(body, `value="Léa"`) || !strings.Contains(body, "Le formulaire a expiré") || !csrfField.MatchString(body) {
-				t.Errorf("%s: the refused form does not keep what was typed", tt.name)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				resp, body := postForm(t, tt.client, action, tt.values, tt.header...)
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s: got %d, want 403", tt.name, resp.StatusCode)
+				}
+				// Nothing is saved, but what was typed comes back, with a fresh token.
+				if !strings.Contains(body, `value="Léa"`) || !strings.Contains(body, "Le formulaire a expiré") || !csrfField.MatchString(body) {
+					t.Errorf("%s: the refused form does not keep what was typed", tt.name)
+				}
+			})
 		}
 		// A post from another site is refused before the form: what it carries was not typed here.
 		if resp, _ := postForm(t, c, action, valid("Léa", "CPAS", f.open), "Origin", "https://evil.example.org"); resp.StatusCode != http.StatusForbidden {
@@ -133,9 +135,11 @@ func TestRegistrationForm(t *testing.T) {
 			workshop *deliberation.Workshop
 			want     string
 		}{{"Léa", f.open, "confirmed"}, {"Léa", f.small, "confirmed"}, {"Marc", f.open, "waiting"}, {"Zoé", f.small, "waiting"}} {
-			if got := registration(t, db, tt.workshop.ID, participantNamed(t, db, tt.who)).Status; got != tt.want {
-				t.Errorf("%s in %s: got %s, want %s", tt.who, tt.workshop.Title, got, tt.want)
-			}
+			t.Run(tt.who+" in "+tt.workshop.Title, func(t *testing.T) {
+				if got := registration(t, db, tt.workshop.ID, participantNamed(t, db, tt.who)).Status; got != tt.want {
+					t.Errorf("%s in %s: got %s, want %s", tt.who, tt.workshop.Title, got, tt.want)
+				}
+			})
 		}
 		// The page now says the second session is full.
 		_, body = get(t, c, page)

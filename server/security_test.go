@@ -40,27 +40,29 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"no origin and no session", "", false, http.StatusForbidden},
 	}
 	for _, tt := range tests {
-		h := http.Header{}
-		if tt.origin != "" {
-			h.Set("Origin", tt.origin)
-		}
-		if tt.cookie {
-			h.Set("Cookie", p.Cookie.String())
-		}
-		conn, resp, err := websocket.DefaultDialer.Dial(url, h)
-		if conn != nil {
-			conn.Close()
-		}
-		if resp == nil {
-			t.Errorf("%s: no HTTP response (%v)", tt.name, err)
-			continue
-		}
-		if resp.StatusCode != tt.want {
-			t.Errorf("%s: got %d, want %d", tt.name, resp.StatusCode, tt.want)
-		}
-		if tt.want != http.StatusSwitchingProtocols && conn != nil {
-			t.Errorf("%s: a socket was opened", tt.name)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.origin != "" {
+				h.Set("Origin", tt.origin)
+			}
+			if tt.cookie {
+				h.Set("Cookie", p.Cookie.String())
+			}
+			conn, resp, err := websocket.DefaultDialer.Dial(url, h)
+			if conn != nil {
+				conn.Close()
+			}
+			if resp == nil {
+				t.Errorf("%s: no HTTP response (%v)", tt.name, err)
+				return
+			}
+			if resp.StatusCode != tt.want {
+				t.Errorf("%s: got %d, want %d", tt.name, resp.StatusCode, tt.want)
+			}
+			if tt.want != http.StatusSwitchingProtocols && conn != nil {
+				t.Errorf("%s: a socket was opened", tt.name)
+			}
+		})
 	}
 }
 

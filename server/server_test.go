@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -118,22 +119,24 @@ func TestPublicPages(t *testing.T) {
 			{"api me signed out", "/api/me", nil, 401, []string{`"code":"forbidden"`}},
 		}
 		for _, tt := range tests {
-			// A client of its own per case: a ?lang= choice is remembered by cookie.
-			resp, body := get(t, s.client(t), s.srv.URL+tt.path, tt.header...)
-			if resp.StatusCode != tt.status {
-				t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.status)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("%s: body lacks %q", tt.name, w)
+			t.Run(tt.name, func(t *testing.T) {
+				// A client of its own per case: a ?lang= choice is remembered by cookie.
+				resp, body := get(t, s.client(t), s.srv.URL+tt.path, tt.header...)
+				if resp.StatusCode != tt.status {
+					t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.status)
 				}
-			}
-			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
-				t.Errorf("%s: CSP %q, want a strict script-src", tt.name, csp)
-			}
-			if rp := resp.Header.Get("Referrer-Policy"); rp != "no-referrer" {
-				t.Errorf("%s: Referrer-Policy %q, want no-referrer", tt.name, rp)
-			}
+				for _, w := range tt.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("%s: body lacks %q", tt.name, w)
+					}
+				}
+				if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+					t.Errorf("%s: CSP %q, want a strict script-src", tt.name, csp)
+				}
+				if rp := resp.Header.Get("Referrer-Policy"); rp != "no-referrer" {
+					t.Errorf("%s: Referrer-Policy %q, want no-referrer", tt.name, rp)
+				}
+			})
 		}
 	})
 }
@@ -252,12 +255,14 @@ func TestSameOrigin(t *testing.T) {
 		{local, "http://127.0.0.1:8080", false},
 	}
 	for _, tt := range tests {
-		r := httptest.NewRequest("GET", "/ws", nil)
-		if tt.origin != "" {
-			r.Header.Set("Origin", tt.origin)
-		}
-		if got := server.SameOrigin(tt.public)(r); got != tt.want {
-			t.Errorf("public %s, origin %q: got %v, want %v", tt.public, tt.origin, got, tt.want)
-		}
+		t.Run(fmt.Sprintf("%s from %q", tt.public, tt.origin), func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/ws", nil)
+			if tt.origin != "" {
+				r.Header.Set("Origin", tt.origin)
+			}
+			if got := server.SameOrigin(tt.public)(r); got != tt.want {
+				t.Errorf("public %s, origin %q: got %v, want %v", tt.public, tt.origin, got, tt.want)
+			}
+		})
 	}
 }

@@ -136,11 +136,13 @@ func TestSoak(t *testing.T) {
 		{"goroutines", func(s sample) int { return s.gorou }, 50},
 		{"open files", func(s sample) int { return s.fds }, 20},
 	} {
-		a, b, ok := flat(pick(first, m.get), pick(last, m.get), m.slack)
-		report = append(report, fmt.Sprintf("%s first third max %d, last third max %d", m.name, a, b))
-		if !ok {
-			t.Errorf("%s grew: first third max %d, last third max %d (allowed 1.2× + %d)", m.name, a, b, m.slack)
-		}
+		t.Run(m.name, func(t *testing.T) {
+			a, b, ok := flat(pick(first, m.get), pick(last, m.get), m.slack)
+			report = append(report, fmt.Sprintf("%s first third max %d, last third max %d", m.name, a, b))
+			if !ok {
+				t.Errorf("%s grew: first third max %d, last third max %d (allowed 1.2× + %d)", m.name, a, b, m.slack)
+			}
+		})
 	}
 	if p := panics(srv.log()); len(p) > 0 {
 		t.Errorf("panic in the server's log: %v", p)

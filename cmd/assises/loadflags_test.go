@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,22 +32,24 @@ func TestAdminInviteModerator(t *testing.T) {
 		links []string
 		want  bool
 	}{{mods, true}, {plain, false}} {
-		for _, l := range tc.links {
-			inv, err := people.RedeemInvitation(ctx, db, linkToken(l), time.Now())
-			if err != nil {
-				t.Fatal(err)
+		t.Run(fmt.Sprintf("moderator %v", tc.want), func(t *testing.T) {
+			for _, l := range tc.links {
+				inv, err := people.RedeemInvitation(ctx, db, linkToken(l), time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := e.Actor(ctx, 2, inv.ParticipantID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.Moderator != tc.want {
+					t.Errorf("participant %d: got moderator %v, want %v", inv.ParticipantID, a.Moderator, tc.want)
+				}
+				if other, err := e.Actor(ctx, 3, inv.ParticipantID); err == nil && other.Moderator {
+					t.Errorf("participant %d moderates workshop 3 too", inv.ParticipantID)
+				}
 			}
-			a, err := e.Actor(ctx, 2, inv.ParticipantID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a.Moderator != tc.want {
-				t.Errorf("participant %d: got moderator %v, want %v", inv.ParticipantID, a.Moderator, tc.want)
-			}
-			if other, err := e.Actor(ctx, 3, inv.ParticipantID); err == nil && other.Moderator {
-				t.Errorf("participant %d moderates workshop 3 too", inv.ParticipantID)
-			}
-		}
+		})
 	}
 }
 
@@ -55,15 +58,19 @@ func TestAdminInviteModerator(t *testing.T) {
 func TestPprofLoopbackOnly(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
 	for _, addr := range []string{":6060", "0.0.0.0:6060", "192.0.2.1:6060", "example.org:6060"} {
-		if _, err := parseConfig("serve", []string{"-pprof", addr}, io.Discard); err == nil {
-			t.Errorf("-pprof %s: got no error, want a refusal", addr)
-		}
+		t.Run("refuse "+addr, func(t *testing.T) {
+			if _, err := parseConfig("serve", []string{"-pprof", addr}, io.Discard); err == nil {
+				t.Errorf("-pprof %s: got no error, want a refusal", addr)
+			}
+		})
 	}
 	for _, addr := range []string{"127.0.0.1:6060", "localhost:6060", "[::1]:6060"} {
-		cfg, err := parseConfig("serve", []string{"-pprof", addr}, io.Discard)
-		if err != nil || cfg.pprof != addr {
-			t.Errorf("-pprof %s: got %q, %v", addr, cfg.pprof, err)
-		}
+		t.Run("accept "+addr, func(t *testing.T) {
+			cfg, err := parseConfig("serve", []string{"-pprof", addr}, io.Discard)
+			if err != nil || cfg.pprof != addr {
+				t.Errorf("-pprof %s: got %q, %v", addr, cfg.pprof, err)
+			}
+		})
 	}
 	if _, err := parseConfig("admin invite", []string{"-pprof", "127.0.0.1:1"}, io.Discard); err == nil {
 		t.Error("admin invite accepted -pprof")

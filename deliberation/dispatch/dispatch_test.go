@@ -203,15 +203,17 @@ func TestSplitPartnerDay(t *testing.T) {
 		{9, 2, 4, true},  // …two per group can
 		{6, 1, 7, true},
 	} {
-		p := Params{Size: tt.size, OrgCap: tt.cap, Seed: 25012018, Rapporteurs: true}
-		plan, err := Split(roster, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(plan.Groups) != tt.groups || plan.OrgCapMet != tt.met {
-			t.Errorf("size %d cap %d: got %d groups (cap met %v), want %d (%v)", tt.size, tt.cap, len(plan.Groups), plan.OrgCapMet, tt.groups, tt.met)
-		}
-		checkPlan(t, fmt.Sprintf("size %d", tt.size), roster, p, plan)
+		t.Run(fmt.Sprintf("size %d cap %d", tt.size, tt.cap), func(t *testing.T) {
+			p := Params{Size: tt.size, OrgCap: tt.cap, Seed: 25012018, Rapporteurs: true}
+			plan, err := Split(roster, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Groups) != tt.groups || plan.OrgCapMet != tt.met {
+				t.Errorf("size %d cap %d: got %d groups (cap met %v), want %d (%v)", tt.size, tt.cap, len(plan.Groups), plan.OrgCapMet, tt.groups, tt.met)
+			}
+			checkPlan(t, fmt.Sprintf("size %d", tt.size), roster, p, plan)
+		})
 	}
 }
 
@@ -231,9 +233,11 @@ func TestSplitRefusals(t *testing.T) {
 		{"twice", []Member{{ID: 1}, {ID: 1}}, Params{Groups: 1}, ErrParams},
 	}
 	for _, tt := range tests {
-		if _, err := Split(tt.roster, tt.p); !errors.Is(err, tt.want) {
-			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Split(tt.roster, tt.p); !errors.Is(err, tt.want) {
+				t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+			}
+		})
 	}
 	plan, err := Split([]Member{{ID: 1}, {ID: 2}}, Params{Groups: 5})
 	if err != nil || len(plan.Groups) != 2 {
@@ -245,9 +249,11 @@ func TestSplitRefusals(t *testing.T) {
 // go round the palette with a number.
 func TestPalette(t *testing.T) {
 	for _, c := range Palette {
-		if got := Contrast(c.Hex, c.Text); got < 4.5 {
-			t.Errorf("%s: text %s on %s has contrast %.2f, want at least 4.5", c.Key, c.Text, c.Hex, got)
-		}
+		t.Run(c.Key, func(t *testing.T) {
+			if got := Contrast(c.Hex, c.Text); got < 4.5 {
+				t.Errorf("%s: text %s on %s has contrast %.2f, want at least 4.5", c.Key, c.Text, c.Hex, got)
+			}
+		})
 	}
 	tests := []struct {
 		i      int
@@ -256,12 +262,14 @@ func TestPalette(t *testing.T) {
 		number int
 	}{{0, "orange", "orange", 1}, {7, "black", "black", 1}, {8, "orange-2", "orange", 2}, {17, "sky-3", "sky", 3}}
 	for _, tt := range tests {
-		if got := Name(tt.i); got != tt.name {
-			t.Errorf("Name(%d): got %q, want %q", tt.i, got, tt.name)
-		}
-		c, n := Lookup(tt.name)
-		if c.Key != tt.key || n != tt.number {
-			t.Errorf("Lookup(%q): got %s %d, want %s %d", tt.name, c.Key, n, tt.key, tt.number)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Name(tt.i); got != tt.name {
+				t.Errorf("Name(%d): got %q, want %q", tt.i, got, tt.name)
+			}
+			c, n := Lookup(tt.name)
+			if c.Key != tt.key || n != tt.number {
+				t.Errorf("Lookup(%q): got %s %d, want %s %d", tt.name, c.Key, n, tt.key, tt.number)
+			}
+		})
 	}
 }

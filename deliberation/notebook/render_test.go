@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -171,9 +172,11 @@ func TestMarkdownEscapes(t *testing.T) {
 		{"x\u202Ey", "xy"},
 	}
 	for _, tt := range tests {
-		if got := Markdown(tt.in); got != tt.want {
-			t.Errorf("Markdown(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			if got := Markdown(tt.in); got != tt.want {
+				t.Errorf("Markdown(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -209,23 +212,11 @@ func TestRanking(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := order(tt.items, rankLess); !equalIDs(got, tt.want) {
+			if got := order(tt.items, rankLess); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
-}
-
-func equalIDs(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestCompiledFigures checks the compiled process against what the fixture played: breadth

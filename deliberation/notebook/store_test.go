@@ -236,13 +236,15 @@ func TestOpenDataMatchesSchema(t *testing.T) {
 		{`"ref": "R1.1"`, `"ref": "X"`},
 		{`"flagGroup": ""`, `"flagGroup": "", "author": "Karim"`},
 	} {
-		bad := strings.Replace(string(doc), tamper.from, tamper.to, 1)
-		if bad == string(doc) {
-			t.Fatalf("tamper %q not found", tamper.from)
-		}
-		if Validate([]byte(bad)) == nil {
-			t.Errorf("%s → %s validates", tamper.from, tamper.to)
-		}
+		t.Run(tamper.from, func(t *testing.T) {
+			bad := strings.Replace(string(doc), tamper.from, tamper.to, 1)
+			if bad == string(doc) {
+				t.Fatalf("tamper %q not found", tamper.from)
+			}
+			if Validate([]byte(bad)) == nil {
+				t.Errorf("%s → %s validates", tamper.from, tamper.to)
+			}
+		})
 	}
 	// Every property named in the schema is documented.
 	docs, err := os.ReadFile("../../docs/notebook-schema.md")

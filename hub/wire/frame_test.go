@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,19 +36,21 @@ func TestServerFrameHeaders(t *testing.T) {
 		{opClose, 2, []byte{0x88, 2}},
 	}
 	for _, tt := range tests {
-		payload := bytes.Repeat([]byte{'x'}, tt.n)
-		got := newFrame(tt.op, payload)
-		if !bytes.Equal(got[:len(tt.header)], tt.header) || !bytes.Equal(got[len(tt.header):], payload) {
-			t.Errorf("op %d, %d bytes: got header % x, want % x (then the payload)", tt.op, tt.n, got[:min(len(got), 10)], tt.header)
-		}
-		if len(got) != cap(got) || headerLen(tt.n) != len(tt.header) {
-			t.Errorf("op %d, %d bytes: got len %d cap %d header %d, want an exact buffer and a %d-byte header",
-				tt.op, tt.n, len(got), cap(got), headerLen(tt.n), len(tt.header))
-		}
-		// appendServerFrame after other bytes leaves them alone.
-		if b := appendFrame([]byte("ab"), tt.op, payload); !bytes.Equal(b, append([]byte("ab"), got...)) {
-			t.Errorf("op %d, %d bytes: appending changes the frame", tt.op, tt.n)
-		}
+		t.Run(fmt.Sprintf("op %d %d bytes", tt.op, tt.n), func(t *testing.T) {
+			payload := bytes.Repeat([]byte{'x'}, tt.n)
+			got := newFrame(tt.op, payload)
+			if !bytes.Equal(got[:len(tt.header)], tt.header) || !bytes.Equal(got[len(tt.header):], payload) {
+				t.Errorf("op %d, %d bytes: got header % x, want % x (then the payload)", tt.op, tt.n, got[:min(len(got), 10)], tt.header)
+			}
+			if len(got) != cap(got) || headerLen(tt.n) != len(tt.header) {
+				t.Errorf("op %d, %d bytes: got len %d cap %d header %d, want an exact buffer and a %d-byte header",
+					tt.op, tt.n, len(got), cap(got), headerLen(tt.n), len(tt.header))
+			}
+			// appendServerFrame after other bytes leaves them alone.
+			if b := appendFrame([]byte("ab"), tt.op, payload); !bytes.Equal(b, append([]byte("ab"), got...)) {
+				t.Errorf("op %d, %d bytes: appending changes the frame", tt.op, tt.n)
+			}
+		})
 	}
 }
 

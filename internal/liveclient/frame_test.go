@@ -36,10 +36,12 @@ func TestScanFrame(t *testing.T) {
 
 func TestScanFrameRefusesBrokenFrames(t *testing.T) {
 	for _, in := range []string{``, `[]`, `{"type"}`, `{"type":"event","data":{"a":1}`, `{"type":"ev`, `{"seq":}`, `nope`} {
-		var m Frame
-		if ScanFrame([]byte(in), &m) {
-			t.Errorf("ScanFrame(%q): got true, want false", in)
-		}
+		t.Run(in, func(t *testing.T) {
+			var m Frame
+			if ScanFrame([]byte(in), &m) {
+				t.Errorf("ScanFrame(%q): got true, want false", in)
+			}
+		})
 	}
 }
 
