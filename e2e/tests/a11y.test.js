@@ -4,8 +4,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE, SCREEN, axe } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openConsole } from './lib/flows.js';
+import { startServer, launchBrowser, SCREEN, axe } from './lib/harness.js';
+import { moderatorAndLea, askQuestion, until, card } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -17,17 +17,9 @@ let session;
 before(async () => {
   srv = await startServer();
   browser = await launchBrowser();
-  org = await openOrganiser(browser, srv, SCREEN);
-  session = await firstSession(org.page);
-  const modLink = await invite(org.page, { name: 'Eric', organisation: 'Stics asbl', role: 'moderator', session: session.id });
-  const leaLink = await invite(org.page, { name: 'Léa', organisation: "Maison de l'Emploi de Forest", session: session.id });
-  mod = await openConsole(browser, srv, modLink, session.id, SCREEN);
-  lea = await join(browser, leaLink, PHONE);
+  ({ org, session, mod, lea } = await moderatorAndLea(browser, srv, { name: 'Eric', organisation: 'Stics asbl' }, SCREEN));
   const m = mod.page;
-  await openPanel(m, 'questions');
-  await m.locator('#q-diagnostic').fill('Quels constats ?');
-  await m.locator('#q-diagnostic').locator('xpath=..').getByRole('button').click();
-  await closePanel(m, 'questions');
+  await askQuestion(m, 'diagnostic', 'Quels constats ?');
   await m.locator('#stepper button[data-phase="diagnostic"]').click();
   await m.getByRole('button', { name: '⏱️ 10 min' }).click();
   await until(lea.page, () => document.documentElement.dataset.phase === 'diagnostic', null, 'the diagnostic');

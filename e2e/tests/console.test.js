@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openConsole } from './lib/flows.js';
+import { moderatorAndLea, askQuestion, invite, join, until, card, openPanel, closePanel, openConsole } from './lib/flows.js';
 
 const LAPTOP = { viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 };
 const TABLET = { viewport: { width: 1024, height: 768 }, deviceScaleFactor: 1, hasTouch: true };
@@ -70,18 +70,10 @@ async function shot(page, name) {
 before(async () => {
   srv = await startServer();
   browser = await launchBrowser();
-  org = await openOrganiser(browser, srv, SCREEN);
-  session = await firstSession(org.page);
-  const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
-  const leaLink = await invite(org.page, { name: 'Léa', organisation: "Maison de l'Emploi de Forest", session: session.id });
-  mod = await openConsole(browser, srv, modLink, session.id, LAPTOP);
-  lea = await join(browser, leaLink, PHONE);
+  ({ org, session, mod, lea } = await moderatorAndLea(browser, srv, { name: 'Nadia', organisation: 'Syndicat des Locataires' }, LAPTOP));
   const m = mod.page;
   // The question, through its panel; then the diagnostic and a running timer.
-  const q = await openPanel(m, 'questions');
-  await q.locator('#q-diagnostic').fill('Qu\'est-ce qui vous empêche de vous loger dignement ?');
-  await q.locator('#q-diagnostic').locator('xpath=..').getByRole('button').click();
-  await closePanel(m, 'questions');
+  await askQuestion(m, 'diagnostic', 'Qu\'est-ce qui vous empêche de vous loger dignement ?');
   await m.locator('#stepper button[data-phase="diagnostic"]').click();
   await until(lea.page, () => document.documentElement.dataset.phase === 'diagnostic', null, 'the diagnostic on the phone');
   await until(m, () => document.querySelector('[data-part="question"]').textContent.includes('loger'), null, 'the question in the header');

@@ -2,7 +2,7 @@
 // opening their links, the moderator steering the room.
 
 import assert from 'node:assert/strict';
-import { newPage } from './harness.js';
+import { newPage, PHONE, SCREEN } from './harness.js';
 
 // openOrganiser signs the organiser in with the printed link and opens the organiser page.
 export async function openOrganiser(browser, srv, options) {
@@ -80,4 +80,24 @@ export async function openConsole(browser, srv, link, sessionId, options) {
   await mod.page.goto(`${srv.url}/w/${sessionId}/moderate`);
   await mod.page.waitForSelector('#live[data-ready="true"]');
   return mod;
+}
+
+// moderatorAndLea has the organiser invite a moderator and Léa to the first session, then
+// opens the moderator's console (sized consoleSize) and Léa's phone.
+export async function moderatorAndLea(browser, srv, moderator, consoleSize) {
+  const org = await openOrganiser(browser, srv, SCREEN);
+  const session = await firstSession(org.page);
+  const modLink = await invite(org.page, { ...moderator, role: 'moderator', session: session.id });
+  const leaLink = await invite(org.page, { name: 'Léa', organisation: "Maison de l'Emploi de Forest", session: session.id });
+  const mod = await openConsole(browser, srv, modLink, session.id, consoleSize);
+  const lea = await join(browser, leaLink, PHONE);
+  return { org, session, mod, lea };
+}
+
+// askQuestion shows the question of a phase through the console's questions panel.
+export async function askQuestion(page, phase, text) {
+  const q = await openPanel(page, 'questions');
+  await q.locator(`#q-${phase}`).fill(text);
+  await q.locator(`#q-${phase}`).locator('xpath=..').getByRole('button').click();
+  await closePanel(page, 'questions');
 }
