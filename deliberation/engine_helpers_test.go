@@ -70,6 +70,14 @@ type room struct {
 	n                         atomic.Int64 // command ids
 }
 
+// as makes the room's helpers report to t, a subtest, until the returned func gives them
+// back to the test that made the room: a failing case fails under its own name.
+func (r *room) as(t *testing.T) (restore func()) {
+	parent := r.t
+	r.t = t
+	return func() { r.t = parent }
+}
+
 func newRoom(t *testing.T, db *bun.DB) *room {
 	t.Helper()
 	ctx := context.Background()

@@ -223,6 +223,7 @@ func TestIdempotentCommands(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
+				defer r.as(t)()
 				out := r.exec(tt.cmd).Outcomes[0]
 				if out.Code != CodeIDReused {
 					t.Errorf("%s: got %q, want id_reused", tt.name, out.Code)

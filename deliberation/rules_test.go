@@ -57,6 +57,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 		for _, who := range []Actor{r.alice, r.observer} {
 			for _, tt := range tests {
 				t.Run(fmt.Sprintf("%s by participant %d", tt.name, who.Participant), func(t *testing.T) {
+					defer r.as(t)()
 					r.refused(who, tt.name, tt.args, CodeNotAllowed)
 				})
 			}
@@ -189,6 +190,7 @@ func TestIDOR(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s by participant %d", tt.name, tt.who.Participant), func(t *testing.T) {
+				defer r.as(t)()
 				r.refused(tt.who, tt.name, tt.args, CodeNotFound)
 			})
 		}

@@ -96,6 +96,7 @@ func TestSnapshotPerViewer(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
+				defer r.as(t)()
 				seq, s := r.snapshot(tt.viewer)
 				if seq != lastSeq {
 					t.Errorf("%s: got seq %d, want %d", tt.name, seq, lastSeq)
@@ -148,6 +149,7 @@ func TestIdentityModes(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(string(tt.mode), func(t *testing.T) {
+				defer r.as(t)()
 				res := r.ok(r.mod, "identity.set", map[string]any{"mode": tt.mode})
 				var ch identityChange
 				json.Unmarshal(res.Events[0].Data, &ch)

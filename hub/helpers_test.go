@@ -237,6 +237,13 @@ func (c *client) expect(typ string) srvMsg {
 }
 
 // until collects non-presence messages up to and including the first that matches.
+// as makes the client report to t, a subtest, until the returned func gives it back.
+func (c *client) as(t *testing.T) (restore func()) {
+	parent := c.t
+	c.t = t
+	return func() { c.t = parent }
+}
+
 func (c *client) until(match func(srvMsg) bool) []srvMsg {
 	c.t.Helper()
 	var out []srvMsg

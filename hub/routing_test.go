@@ -47,6 +47,7 @@ func TestAudiencesRouteEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			defer tt.c.as(t)()
 			if got := names(tt.c.until(isEvent("barrier"))); !slices.Equal(got, tt.want) {
 				t.Errorf("%s received: got %v, want %v", tt.name, got, tt.want)
 			}

@@ -77,7 +77,7 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 		forged := people.NewToken()
 		foreign := link(stranger.ID, time.Hour, false)
 
-		scan := func(token string) scanAnswer {
+		scan := func(t *testing.T, token string) scanAnswer {
 			t.Helper()
 			v := url.Values{"token": {s.srv.URL + "/i/" + token}}
 			resp, body := postForm(t, mod, fmt.Sprintf("%s/w/%d/door/scan", s.srv.URL, f.open.ID), v, "X-CSRF-Token", csrf, "Accept", "application/json")
@@ -101,7 +101,7 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 			{"good", good, "checked_in"}, {"good again", good, "already"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				a := scan(tt.token)
+				a := scan(t, tt.token)
 				if a.Result != tt.want || a.Message == "" {
 					t.Errorf("scan %s: got %+v, want %s", tt.name, a, tt.want)
 				}

@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, SCREEN, axe } from './lib/harness.js';
+import { startAll, stopAll, SCREEN, axe } from './lib/harness.js';
 import { moderatorAndLea, askQuestion, until, card } from './lib/flows.js';
 
 let srv;
@@ -15,8 +15,7 @@ let lea;
 let session;
 
 before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
+  ({ srv, browser } = await startAll());
   ({ org, session, mod, lea } = await moderatorAndLea(browser, srv, { name: 'Eric', organisation: 'Stics asbl' }, SCREEN));
   const m = mod.page;
   await askQuestion(m, 'diagnostic', 'Quels constats ?');
@@ -29,10 +28,7 @@ before(async () => {
   await card(m, 'Les formulaires').waitFor();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
-});
+after(() => stopAll(srv, browser));
 
 const LANGS = { fr: 'Envoyer', nl: 'Versturen', en: 'Send' };
 

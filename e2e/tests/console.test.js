@@ -11,7 +11,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
+import { startAll, stopAll, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
 import { moderatorAndLea, askQuestion, invite, join, until, card, openPanel, closePanel, openConsole } from './lib/flows.js';
 
 const LAPTOP = { viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 };
@@ -68,8 +68,7 @@ async function shot(page, name) {
 }
 
 before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
+  ({ srv, browser } = await startAll());
   ({ org, session, mod, lea } = await moderatorAndLea(browser, srv, { name: 'Nadia', organisation: 'Syndicat des Locataires' }, LAPTOP));
   const m = mod.page;
   // The question, through its panel; then the diagnostic and a running timer.
@@ -93,10 +92,7 @@ before(async () => {
   await until(m, () => [...document.querySelectorAll('#contributions .c-tally')].filter((el) => el.textContent === '👍 1').length === 2, null, 'two supported posts on the console');
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
-});
+after(() => stopAll(srv, browser));
 
 for (const [label, size] of [
   ['1366×768', LAPTOP],

@@ -8,21 +8,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
+import { startAll, stopAll, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
 import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
 
 let srv;
 let browser;
 
-before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
-});
+before(async () => ({ srv, browser } = await startAll()));
+after(() => stopAll(srv, browser));
 
 async function noViolations(page, what) {
   const v = await axe(page);

@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe } from './lib/harness.js';
+import { startAll, stopAll, newPage, PHONE, SCREEN, axe } from './lib/harness.js';
 import { openOrganiser } from './lib/flows.js';
 
 let srv;
@@ -28,8 +28,7 @@ function api(page, method, path, body) {
 }
 
 before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
+  ({ srv, browser } = await startAll());
   org = await openOrganiser(browser, srv, SCREEN);
   // The demo's sessions are in the past: a process with one session to come, one place.
   proc = (await api(org.page, 'POST', '/api/organise/processes', { title: 'Assises e2e', capacity: 1, perOrgCap: 2, invitationRequired: true })).process;
@@ -39,10 +38,7 @@ before(async () => {
   ).workshop;
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
-});
+after(() => stopAll(srv, browser));
 
 test('register, get a card, open it on a phone; the door and a walk-in', async () => {
   const problems = [];

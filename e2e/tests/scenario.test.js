@@ -6,21 +6,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE, SCREEN, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
+import { startAll, stopAll, PHONE, SCREEN, screenshotPath } from './lib/harness.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, askQuestion } from './lib/flows.js';
 
 let srv;
 let browser;
 
-before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
-});
+before(async () => ({ srv, browser } = await startAll()));
+after(() => stopAll(srv, browser));
 
 const phaseIs = (phase) => (p) => document.documentElement.dataset.phase === p;
 
@@ -65,10 +58,7 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
 
   // --- diagnostic, voting by support --------------------------------------------------------
   const m = mod.page;
-  await openPanel(m, 'questions');
-  await m.locator('#q-diagnostic').fill('Quels obstacles rencontrez-vous pour vous loger ?');
-  await m.locator('#q-diagnostic').locator('xpath=..').getByRole('button').click();
-  await closePanel(m, 'questions');
+  await askQuestion(m, 'diagnostic', 'Quels obstacles rencontrez-vous pour vous loger ?');
   await m.locator('#stepper button[data-phase="diagnostic"]').click();
   for (const p of people) {
     await until(p, phaseIs, 'diagnostic', 'the diagnostic phase on a phone');
@@ -184,10 +174,7 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await openPanel(m, 'votes');
   assert.equal(await m.locator('#m-recommendations').inputValue(), 'agree');
   await closePanel(m, 'votes');
-  await openPanel(m, 'questions');
-  await m.locator('#q-recommendations').fill('Que demandez-vous aux élu·es ?');
-  await m.locator('#q-recommendations').locator('xpath=..').getByRole('button').click();
-  await closePanel(m, 'questions');
+  await askQuestion(m, 'recommendations', 'Que demandez-vous aux élu·es ?');
   await m.locator('#stepper button[data-phase="recommendations"]').click();
   for (const p of people) await until(p, phaseIs, 'recommendations', 'the recommendations phase');
   const R1 = 'Créer un guichet unique logement-CPAS dans chaque commune';

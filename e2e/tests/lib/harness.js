@@ -96,6 +96,24 @@ export async function startServer() {
   };
 }
 
+// startAll starts the server and the browser a test file shares; if the browser does not
+// start, the server is stopped again.
+export async function startAll() {
+  const srv = await startServer();
+  try {
+    return { srv, browser: await launchBrowser() };
+  } catch (e) {
+    await srv.stop();
+    throw e;
+  }
+}
+
+// stopAll closes the browser and stops the server, whichever were started.
+export async function stopAll(srv, browser) {
+  if (browser) await browser.close();
+  if (srv) await srv.stop();
+}
+
 // launchBrowser starts headless Chromium; playwright gives it a fresh temporary profile.
 export function launchBrowser() {
   return chromium.launch({
