@@ -7,12 +7,7 @@ import assert from 'node:assert/strict';
 import { startAll, stopAll, SCREEN, axe } from './lib/harness.js';
 import { moderatorAndLea, askQuestion, until, card } from './lib/flows.js';
 
-let srv;
-let browser;
-let org;
-let mod;
-let lea;
-let session;
+let srv, browser, org, mod, lea, session;
 
 before(async () => {
   ({ srv, browser } = await startAll());

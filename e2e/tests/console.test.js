@@ -33,12 +33,7 @@ const POSTS = [
   ['solution', 'Une garantie locative publique, pour ne plus avancer trois mois de loyer.'],
 ];
 
-let srv;
-let browser;
-let org;
-let mod;
-let lea;
-let session;
+let srv, browser, org, mod, lea, session;
 
 // wholeCards counts the contributions whose box lies entirely in the window and in the list's
 // pane (which clips what it scrolls), and checks the page itself does not scroll.

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAll, stopAll, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openProjector } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -43,12 +43,7 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   // Opening the session's page checks a participant in (checkin.self).
   const phones = await Promise.all(links.map((l) => join(browser, l, PHONE)));
   const people = phones.map((p) => p.page);
-  const proj = await org.context.newPage();
-  proj.errors = [];
-  proj.on('pageerror', (e) => proj.errors.push(String(e)));
-  await proj.setViewportSize(SCREEN.viewport);
-  await proj.goto(`${srv.url}/w/${session.id}/projector`);
-  await proj.waitForSelector('#live[data-ready="true"]');
+  const proj = await openProjector(org, srv, session.id);
 
   // --- check-in: the four are present on the console; one is checked out and in again by hand ---
   const rosterRow = (name) => m.locator('#roster li[data-participant]').filter({ hasText: name });

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAll, stopAll, PHONE, SCREEN, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, askQuestion } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openProjector, askQuestion } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -46,12 +46,7 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await mod.page.waitForSelector('#live[data-ready="true"]');
   const [ana, jean, fatima] = await Promise.all([join(browser, links.ana, PHONE), join(browser, links.jean, PHONE), join(browser, links.fatima, PHONE)]);
   const people = [ana.page, jean.page, fatima.page];
-  const proj = await org.context.newPage();
-  proj.errors = [];
-  proj.on('pageerror', (e) => proj.errors.push(String(e)));
-  await proj.setViewportSize(SCREEN.viewport);
-  await proj.goto(`${srv.url}/w/${session.id}/projector`);
-  await proj.waitForSelector('#live[data-ready="true"]');
+  const proj = await openProjector(org, srv, session.id);
   for (const p of people) await p.locator('#lobby').waitFor();
   await shot(ana.page, 'participant-lobby-360.png');
   await shot(proj, 'projector-lobby-1920.png');

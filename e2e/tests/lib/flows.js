@@ -101,3 +101,15 @@ export async function askQuestion(page, phase, text) {
   await q.locator(`#q-${phase}`).locator('xpath=..').getByRole('button').click();
   await closePanel(page, 'questions');
 }
+
+// openProjector opens the session's projector in a tab of the organiser's browser, keeping
+// the page's errors in proj.errors, and waits until it is live.
+export async function openProjector(org, srv, sessionId) {
+  const proj = await org.context.newPage();
+  proj.errors = [];
+  proj.on('pageerror', (e) => proj.errors.push(String(e)));
+  await proj.setViewportSize(SCREEN.viewport);
+  await proj.goto(`${srv.url}/w/${sessionId}/projector`);
+  await proj.waitForSelector('#live[data-ready="true"]');
+  return proj;
+}
