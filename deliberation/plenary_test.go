@@ -69,7 +69,7 @@ func TestGroupWorkToPlenaryVote(t *testing.T) {
 		// The plenary vote: participants choose, moderators and observers do not.
 		res = r.ok(r.mod, "plenary.open", map[string]any{"contributions": []int64{a1}})
 		tally := decode[struct{ Items []PlenaryTally }](t, only(t, r.flush(res), "plenary.tally"))
-		if want := []PlenaryTally{{Contribution: a1, Open: true, Eligible: 6, OpenedAt: r.clock.Now().UnixMilli()}}; !reflect.DeepEqual(tally.Items, want) {
+		if want := []PlenaryTally{{Contribution: a1, Open: true, Eligible: 6, Rule: DefaultPlenaryRule, OpenedAt: r.clock.Now().UnixMilli()}}; !reflect.DeepEqual(tally.Items, want) {
 			t.Errorf("opened: got %+v, want %+v", tally.Items, want)
 		}
 		r.refused(r.mod, "plenary.open", map[string]any{"contributions": []int64{a1}}, CodeBadState)
