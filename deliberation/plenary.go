@@ -58,7 +58,9 @@ type PlenaryItem struct {
 	ThresholdDen   int
 }
 
-func (it *PlenaryItem) rule() PlenaryRule { return ruleFor(it.Quorum, it.ThresholdNum, it.ThresholdDen) }
+func (it *PlenaryItem) rule() PlenaryRule {
+	return ruleFor(it.Quorum, it.ThresholdNum, it.ThresholdDen)
+}
 
 // PlenaryBallot is one person's current choice on an open item.
 type PlenaryBallot struct {

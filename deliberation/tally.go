@@ -31,7 +31,10 @@ type tallyEvent struct {
 	Turnout *turnout    `json:"turnout,omitempty"`
 }
 
-// turnout: how many people voted in the current phase, of how many confirmed registrations.
+// turnout: how many of the people who may vote voted in the current phase. People who may
+// vote are participants with a confirmed registration, not erased, not moderators of this
+// workshop (nor organisers or process moderators, whose role is not participant); observers
+// never vote. A moderator's vote (on behalf of a table) counts in the tally, not here.
 type turnout struct {
 	Voters       int `json:"voters"`
 	Participants int `json:"participants"`
@@ -83,12 +86,16 @@ LEFT JOIN a ON a.contribution_id = c.id
 WHERE c.workshop_id = ? AND c.id IN (?)
 ORDER BY c.id, a.method`
 
-	// The turnout: the people who voted in the phase under its current method on visible
-	// contributions, and the confirmed registrations of the workshop.
+	// The turnout: of the people who may vote (see turnout), those who voted in the phase
+	// under its current method on visible contributions.
 	tallyTurnoutSQL = `(SELECT count(DISTINCT v.participant_id) FROM votes AS v
 		JOIN contributions AS vc ON vc.id = v.contribution_id
-		WHERE v.workshop_id = ? AND v.method = ? AND vc.phase = ? AND vc.status = ?) AS voters,
-	(SELECT count(*) FROM registrations WHERE workshop_id = ? AND status = ?) AS participants`
+		JOIN registrations AS vr ON vr.workshop_id = v.workshop_id AND vr.participant_id = v.participant_id
+		WHERE v.workshop_id = ? AND v.method = ? AND vc.phase = ? AND vc.status = ?
+			AND vr.status = ? AND EXISTS (SELECT 1 FROM participants AS mp WHERE mp.id = vr.participant_id AND mp.role = 'participant' AND mp.erased_at IS NULL)
+			AND NOT EXISTS (SELECT 1 FROM workshop_roles AS mr WHERE mr.workshop_id = vr.workshop_id AND mr.participant_id = vr.participant_id AND mr.role = 'moderator')) AS voters,
+	(SELECT count(*) FROM registrations AS r WHERE r.workshop_id = ? AND r.status = ? AND EXISTS (SELECT 1 FROM participants AS mp WHERE mp.id = r.participant_id AND mp.role = 'participant' AND mp.erased_at IS NULL)
+			AND NOT EXISTS (SELECT 1 FROM workshop_roles AS mr WHERE mr.workshop_id = r.workshop_id AND mr.participant_id = r.participant_id AND mr.role = 'moderator')) AS participants`
 
 	tallySQL            = tallyHeadSQL + "0 AS voters, 0 AS participants" + tallyTailSQL
 	tallyWithTurnoutSQL = tallyHeadSQL + tallyTurnoutSQL + tallyTailSQL
@@ -122,7 +129,7 @@ func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState,
 	if withTurnout {
 		method := st.VoteSettingsFor(turnoutPhase).Method
 		q = db.NewRaw(tallyWithTurnoutSQL, workshop, bun.In(ids),
-			workshop, method, turnoutPhase, StatusVisible, workshop, RegistrationConfirmed,
+			workshop, method, turnoutPhase, StatusVisible, RegistrationConfirmed, workshop, RegistrationConfirmed,
 			workshop, bun.In(ids))
 	}
 	var rows []tallyRow

@@ -73,6 +73,7 @@ func compile(ctx context.Context, db bun.IDB, s *source, opts Options) (*Noteboo
 	for i, g := range groups {
 		nb.Themes = append(nb.Themes, c.theme(i+1, g))
 	}
+	nb.Method.PlenaryRules = plenaryRulesOf(nb.Themes)
 	// The annex says where each contribution went in the body, now that the body is built.
 	for i := range nb.Annex {
 		for j := range nb.Annex[i].Contributions {

@@ -25,6 +25,18 @@ var CSVHeader = []string{
 	"parent", "links", "status", "merged_into", "group", "edited", "in_notebook", "notebook_text", "rank",
 	"method", "votes", "supporters", "score", "agree", "neutral", "disagree", "dots",
 	"organisations", "groups", "dissent", "flags", "room_counts",
+	"plenary_outcome", "plenary_reason", "plenary_for", "plenary_against", "plenary_abstain", "plenary_eligible",
+	"plenary_threshold", "plenary_quorum", "plenary_label",
+}
+
+// plenaryCells are the plenary columns of a row: empty when there was no plenary vote.
+func plenaryCells(p *PlenaryResult) []string {
+	if p == nil {
+		return make([]string, 9)
+	}
+	itoa := strconv.Itoa
+	return []string{p.Outcome, p.Reason, itoa(p.For), itoa(p.Against), itoa(p.Abstain), itoa(p.Eligible),
+		p.Rule.Threshold, itoa(p.Rule.Quorum), p.Label}
 }
 
 // bodyInfo is what the body of the notebook adds to an annex row.
@@ -34,6 +46,7 @@ type bodyInfo struct {
 	breadth *Breadth
 	dissent *float64
 	flags   []string
+	plenary *PlenaryResult
 }
 
 // RenderCSV is the open data as one table: one row per contribution of the annex, with what
@@ -44,19 +57,19 @@ func RenderCSV(nb *Notebook) (string, error) {
 	for _, t := range nb.Themes {
 		themeTitle[t.Ref] = t.Title
 		for _, f := range t.Findings {
-			body[f.Ref] = bodyInfo{text: f.Text}
+			body[f.Ref] = bodyInfo{text: f.Text, plenary: f.Plenary}
 			for _, s := range f.Solutions {
-				body[s.Ref] = bodyInfo{text: s.Text}
+				body[s.Ref] = bodyInfo{text: s.Text, plenary: s.Plenary}
 			}
 		}
 		for _, s := range t.OtherSolutions {
-			body[s.Ref] = bodyInfo{text: s.Text}
+			body[s.Ref] = bodyInfo{text: s.Text, plenary: s.Plenary}
 		}
 		for _, r := range t.Recommendations {
 			br := r.Breadth
-			body[r.Ref] = bodyInfo{text: r.Text, rank: r.Rank, breadth: &br, dissent: r.Dissent, flags: r.Flags}
+			body[r.Ref] = bodyInfo{text: r.Text, rank: r.Rank, breadth: &br, dissent: r.Dissent, flags: r.Flags, plenary: r.Plenary}
 			for _, s := range r.Steps {
-				body[s.Ref] = bodyInfo{text: s.Text}
+				body[s.Ref] = bodyInfo{text: s.Text, plenary: s.Plenary}
 			}
 		}
 	}
@@ -91,6 +104,7 @@ func RenderCSV(nb *Notebook) (string, error) {
 				itoa(e.Support.Agree), itoa(e.Support.Neutral), itoa(e.Support.Disagree), itoa(e.Support.Dots),
 				orgs, groups, dissent, strings.Join(b.flags, " "), strings.Join(counts, "; "),
 			}
+			row = append(row, plenaryCells(b.plenary)...)
 			for i := range row {
 				if _, err := strconv.ParseFloat(row[i], 64); err != nil { // negative scores stay numbers
 					row[i] = csvCell(row[i])
