@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/assises/assises/internal/spreadsheet"
 )
 
 // RenderJSON is the open data: the notebook itself, indented, ending with a newline. Field
@@ -50,7 +52,9 @@ type bodyInfo struct {
 }
 
 // RenderCSV is the open data as one table: one row per contribution of the annex, with what
-// the body made of it. Cells that a spreadsheet would read as a formula are neutralised.
+// the body made of it. Cells that a spreadsheet would read as a formula are neutralised. It is
+// comma-separated, as stored with a published version; the server serves it through
+// spreadsheet.Convert (a byte-order mark and the separator the reader asks for).
 func RenderCSV(nb *Notebook) (string, error) {
 	body := map[string]bodyInfo{}
 	themeTitle := map[string]string{}
@@ -107,7 +111,7 @@ func RenderCSV(nb *Notebook) (string, error) {
 			row = append(row, plenaryCells(b.plenary)...)
 			for i := range row {
 				if _, err := strconv.ParseFloat(row[i], 64); err != nil { // negative scores stay numbers
-					row[i] = csvCell(row[i])
+					row[i] = spreadsheet.Cell(Clean(row[i]))
 				}
 			}
 			if err := cw.Write(row); err != nil {
