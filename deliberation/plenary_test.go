@@ -76,7 +76,7 @@ func TestGroupWorkToPlenaryVote(t *testing.T) {
 		r.refused(r.mod, "plenary.vote", map[string]any{"contribution": a1, "choice": ChoiceAdopt}, CodeNotAllowed)
 		r.refused(r.observer, "plenary.vote", map[string]any{"contribution": a1, "choice": ChoiceAdopt}, CodeNotAllowed)
 		r.refused(alice, "plenary.vote", map[string]any{"contribution": a1, "choice": "yes"}, CodeInvalidArgs)
-		r.refused(alice, "plenary.vote", map[string]any{"contribution": b1, "choice": ChoiceAdopt}, CodeNotFound) // merged: gone for participants
+		r.refused(alice, "plenary.vote", map[string]any{"contribution": b1, "choice": ChoiceAdopt}, CodeAlreadyMerged) // merged into a1
 		var last Result
 		for _, v := range []struct {
 			who    Actor
