@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
@@ -130,15 +129,7 @@ func TestDocsNameEveryRefusalCode(t *testing.T) {
 func TestRefusalsUseTheirConstants(t *testing.T) {
 	fset := token.NewFileSet()
 	for _, dir := range packageDirs(t, "../deliberation") {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			file, err := parser.ParseFile(fset, f, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, file := range parseSources(t, fset, dir) {
 			ast.Inspect(file, func(n ast.Node) bool {
 				var code ast.Expr
 				switch n := n.(type) {

@@ -137,14 +137,7 @@ func TestHostileTextIsInert(t *testing.T) {
 			t.Errorf("Markdown has raw HTML %q", m[0])
 		}
 	}
-	c, err := RenderCSV(nb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(strings.NewReader(c)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, nb)
 	for _, row := range rows {
 		for _, cell := range row {
 			if cell != "" && strings.ContainsRune("=+@", rune(cell[0])) {
@@ -400,14 +393,7 @@ func TestPlenaryInEveryFormat(t *testing.T) {
 			t.Errorf("Markdown does not say %q", w.line)
 		}
 	}
-	c, err := RenderCSV(nb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(strings.NewReader(c)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, nb)
 	col := map[string]int{}
 	for i, name := range rows[0] {
 		col[name] = i
@@ -458,4 +444,18 @@ func TestGroupNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// csvRows renders the notebook's CSV and reads it back.
+func csvRows(t *testing.T, nb *Notebook) [][]string {
+	t.Helper()
+	c, err := RenderCSV(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(c)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
