@@ -102,11 +102,18 @@ func (c *compiler) item(ct *deliberation.Contribution, ref string) Item {
 	text := Clean(orText(c.s.items[ct.ID].Body, ct.Body))
 	it := Item{Ref: ref, ID: ct.ID, Annex: c.annexRef[ct.ID], Session: c.sessionTitle(ct.WorkshopID),
 		Text: text, Reworded: text != original, Support: sup}
-	if p, ok := c.plenary[ct.ID]; ok {
-		p.Label = Clean(p.Label)
-		it.Plenary = &p
-	}
+	it.Plenary = c.plenaryOf(ct.ID)
 	return it
+}
+
+// plenaryOf is the result of a contribution's plenary vote, or nil.
+func (c *compiler) plenaryOf(id int64) *PlenaryResult {
+	p, ok := c.plenary[id]
+	if !ok {
+		return nil
+	}
+	p.Label = Clean(p.Label)
+	return &p
 }
 
 func (c *compiler) sessionTitle(workshop int64) string {

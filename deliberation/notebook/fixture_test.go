@@ -206,6 +206,11 @@ func (f *fixture) play() {
 	f.post(w1, pp[4], "st-form", map[string]any{"kind": "step", "body": "Former les référents à l'accueil des personnes peu lettrées.",
 		"parent": f.ids["r-broad"], "who": "Le Stics", "how": "Modules de deux jours", "when": "Chaque semestre"})
 	f.votes(w1, "st-form", 1, 0, 1, 2)
+	// A finding the room adopts in plenary, which the organisers later leave out of the body.
+	f.do(w1, f.mod, "plenary.open", map[string]any{"contributions": []int64{f.ids["f-numerique"]}})
+	f.do(w1, pp[1], "plenary.vote", map[string]any{"contribution": f.ids["f-numerique"], "choice": "adopt"})
+	f.do(w1, pp[3], "plenary.vote", map[string]any{"contribution": f.ids["f-numerique"], "choice": "adopt"})
+	f.do(w1, f.mod, "plenary.close", map[string]any{})
 	f.phase(w1, deliberation.PhaseClosed)
 
 	// Session 1.2: dots for recommendations, a merge of duplicates, an edit.

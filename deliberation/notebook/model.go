@@ -194,8 +194,9 @@ type AnnexEntry struct {
 	Group      string      `json:"group"`      // the break-out group it was posted in
 	Edited     bool        `json:"edited"`     // its author edited it during the session
 	InNotebook string      `json:"inNotebook"` // its ref in the body, "" when not there (excluded…)
-	Support    Support     `json:"support"`
-	RoomCounts []RoomCount `json:"roomCounts"`
+	Support    Support        `json:"support"`
+	RoomCounts []RoomCount    `json:"roomCounts"`
+	Plenary    *PlenaryResult `json:"plenary"` // its plenary vote, even when the body leaves it out
 }
 
 // Flags on a recommendation.

@@ -48,7 +48,6 @@ type bodyInfo struct {
 	breadth *Breadth
 	dissent *float64
 	flags   []string
-	plenary *PlenaryResult
 }
 
 // RenderCSV is the open data as one table: one row per contribution of the annex, with what
@@ -61,19 +60,19 @@ func RenderCSV(nb *Notebook) (string, error) {
 	for _, t := range nb.Themes {
 		themeTitle[t.Ref] = t.Title
 		for _, f := range t.Findings {
-			body[f.Ref] = bodyInfo{text: f.Text, plenary: f.Plenary}
+			body[f.Ref] = bodyInfo{text: f.Text}
 			for _, s := range f.Solutions {
-				body[s.Ref] = bodyInfo{text: s.Text, plenary: s.Plenary}
+				body[s.Ref] = bodyInfo{text: s.Text}
 			}
 		}
 		for _, s := range t.OtherSolutions {
-			body[s.Ref] = bodyInfo{text: s.Text, plenary: s.Plenary}
+			body[s.Ref] = bodyInfo{text: s.Text}
 		}
 		for _, r := range t.Recommendations {
 			br := r.Breadth
-			body[r.Ref] = bodyInfo{text: r.Text, rank: r.Rank, breadth: &br, dissent: r.Dissent, flags: r.Flags, plenary: r.Plenary}
+			body[r.Ref] = bodyInfo{text: r.Text, rank: r.Rank, breadth: &br, dissent: r.Dissent, flags: r.Flags}
 			for _, s := range r.Steps {
-				body[s.Ref] = bodyInfo{text: s.Text, plenary: s.Plenary}
+				body[s.Ref] = bodyInfo{text: s.Text}
 			}
 		}
 	}
@@ -108,7 +107,7 @@ func RenderCSV(nb *Notebook) (string, error) {
 				itoa(e.Support.Agree), itoa(e.Support.Neutral), itoa(e.Support.Disagree), itoa(e.Support.Dots),
 				orgs, groups, dissent, strings.Join(b.flags, " "), strings.Join(counts, "; "),
 			}
-			row = append(row, plenaryCells(b.plenary)...)
+			row = append(row, plenaryCells(e.Plenary)...)
 			for i := range row {
 				if _, err := strconv.ParseFloat(row[i], 64); err != nil { // negative scores stay numbers
 					row[i] = spreadsheet.Cell(Clean(row[i]))

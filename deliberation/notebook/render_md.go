@@ -255,6 +255,9 @@ func (m *mdWriter) annex(nb *Notebook) {
 			for _, rc := range e.RoomCounts {
 				tally = append(tally, Markdown(w.roomCount(rc)))
 			}
+			if e.Plenary != nil {
+				tally = append(tally, "**"+Markdown(w.plenary(e.Plenary))+"**")
+			}
 			// In a table cell a line break is <br>: the only HTML we write, never from input.
 			cell := func(parts []string) string {
 				return strings.ReplaceAll(strings.Join(parts, "<br>"), "  \n", "<br>")

@@ -412,6 +412,7 @@ func (p *pdfWriter) annex() {
 				notes = append(notes, w.roomCount(rc))
 			}
 			p.muted(strings.Join(notes, " · "))
+			p.plenary(e.Plenary, 0)
 			p.gap(1.5)
 		}
 	}

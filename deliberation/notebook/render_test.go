@@ -409,6 +409,24 @@ func TestPlenaryInEveryFormat(t *testing.T) {
 			t.Errorf("CSV row of %s: got %q, want %s/%s/8", found[id].Ref, got, w.outcome, w.reason)
 		}
 	}
+	// A finding adopted in plenary that the organisers left out of the body keeps its result
+	// in the annex, in the JSON and the CSV.
+	var excluded *AnnexEntry
+	for i := range nb.Annex {
+		for j := range nb.Annex[i].Contributions {
+			if e := &nb.Annex[i].Contributions[j]; e.Text == "Les démarches en ligne excluent ceux qui n'ont pas d'ordinateur." {
+				excluded = e
+			}
+		}
+	}
+	if excluded == nil || excluded.InNotebook != "" || excluded.Plenary == nil || excluded.Plenary.Outcome != OutcomeAdopted {
+		t.Fatalf("the excluded finding in the annex: got %+v, want out of the body with its plenary result", excluded)
+	}
+	for _, row := range rows[1:] {
+		if row[col["ref"]] == excluded.Ref && row[col["plenary_outcome"]] != OutcomeAdopted {
+			t.Errorf("CSV row of %s: got plenary_outcome %q, want adopted", excluded.Ref, row[col["plenary_outcome"]])
+		}
+	}
 
 	pdftotext := poppler(t, "pdftotext")
 	pdf, err := RenderPDF(nb, labels)

@@ -65,30 +65,14 @@ func (w words) plenaryMethod(rules []PlenaryRule) []string {
 	return []string{w.t("nb.method.plenary"), w.f("nb.method.plenary.rules", "rules", strings.Join(said, " ; "))}
 }
 
-// plenaryRulesOf lists the rules of the plenary votes in the body, each once, in a stable order.
-func plenaryRulesOf(themes []Theme) []PlenaryRule {
+// plenaryRulesOf lists the rules of the plenary votes of the notebook, each once, in a stable
+// order. The annex holds every contribution, so every vote (in the body or not) is there.
+func plenaryRulesOf(annex []Session) []PlenaryRule {
 	seen := map[PlenaryRule]bool{}
-	add := func(it *Item) {
-		if it.Plenary != nil {
-			seen[it.Plenary.Rule] = true
-		}
-	}
-	for i := range themes {
-		t := &themes[i]
-		for j := range t.Findings {
-			add(&t.Findings[j].Item)
-			for k := range t.Findings[j].Solutions {
-				add(&t.Findings[j].Solutions[k])
-			}
-		}
-		for j := range t.OtherSolutions {
-			add(&t.OtherSolutions[j])
-		}
-		for j := range t.Recommendations {
-			r := &t.Recommendations[j]
-			add(&r.Item)
-			for k := range r.Steps {
-				add(&r.Steps[k].Item)
+	for i := range annex {
+		for _, e := range annex[i].Contributions {
+			if e.Plenary != nil {
+				seen[e.Plenary.Rule] = true
 			}
 		}
 	}
