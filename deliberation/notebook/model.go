@@ -180,20 +180,20 @@ type Session struct {
 // AnnexEntry is one contribution as it was said (moderated abuse, withdrawn and pending
 // contributions are left out), anonymised: no author, no "on behalf of".
 type AnnexEntry struct {
-	Ref        string      `json:"ref"` // A1, A2… across the notebook
-	Kind       string      `json:"kind"`
-	Phase      string      `json:"phase"`
-	Text       string      `json:"text"`
-	Who        string      `json:"who"`
-	How        string      `json:"how"`
-	When       string      `json:"when"`
-	Parent     string      `json:"parent"`     // the annex ref of its finding or recommendation
-	Links      []string    `json:"links"`      // annex refs of the findings a recommendation answers
-	Status     string      `json:"status"`     // visible or merged
-	MergedInto string      `json:"mergedInto"` // the annex ref it was merged into
-	Group      string      `json:"group"`      // the break-out group it was posted in
-	Edited     bool        `json:"edited"`     // its author edited it during the session
-	InNotebook string      `json:"inNotebook"` // its ref in the body, "" when not there (excluded…)
+	Ref        string         `json:"ref"` // A1, A2… across the notebook
+	Kind       string         `json:"kind"`
+	Phase      string         `json:"phase"`
+	Text       string         `json:"text"`
+	Who        string         `json:"who"`
+	How        string         `json:"how"`
+	When       string         `json:"when"`
+	Parent     string         `json:"parent"`     // the annex ref of its finding or recommendation
+	Links      []string       `json:"links"`      // annex refs of the findings a recommendation answers
+	Status     string         `json:"status"`     // visible or merged
+	MergedInto string         `json:"mergedInto"` // the annex ref it was merged into
+	Group      string         `json:"group"`      // the break-out group it was posted in
+	Edited     bool           `json:"edited"`     // its author edited it during the session
+	InNotebook string         `json:"inNotebook"` // its ref in the body, "" when not there (excluded…)
 	Support    Support        `json:"support"`
 	RoomCounts []RoomCount    `json:"roomCounts"`
 	Plenary    *PlenaryResult `json:"plenary"` // its plenary vote, even when the body leaves it out
