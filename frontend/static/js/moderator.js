@@ -244,7 +244,9 @@ function drawGroupsStatic(ctx) {
       ctx.toast('⚠️ ' + ctx.t('live.synth.pick'), 'error');
       return;
     }
-    send('plenary.open', { contributions: ids }, () => {
+    // The rule is stated now, before anyone votes; the server refuses to change it while open.
+    const quorum = Math.max(0, Math.floor(Number($('plenary-quorum').value) || 0));
+    send('plenary.open', { contributions: ids, threshold: $('plenary-threshold').value, quorum }, () => {
       for (const i of document.querySelectorAll('#plenary-candidates input:checked')) i.checked = false;
     });
   });
