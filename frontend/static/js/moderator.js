@@ -439,7 +439,12 @@ function drawSynthesis(ctx) {
         item.counts = h('p', { class: 'pl-result' });
         item.bars = plenaryBars(p);
         item.close = h('button', { type: 'button', class: 'button small secondary', onclick: () => send('plenary.close', { contributions: [id] }) }, '🔒 ', t('live.synth.close'));
-        item.reopen = h('button', { type: 'button', class: 'button small secondary', onclick: () => send('plenary.open', { contributions: [id] }) }, '🔁 ', t('live.synth.reopen'));
+        // Voting again keeps the rule the vote was first opened under.
+        const again = () => {
+          const rule = (room.plenary.get(id) || {}).rule || {};
+          send('plenary.open', { contributions: [id], threshold: rule.threshold || '1/2', quorum: rule.quorum || 0 });
+        };
+        item.reopen = h('button', { type: 'button', class: 'button small secondary', onclick: again }, '🔁 ', t('live.synth.reopen'));
         item.el = h('li', { class: 'pl-item', dataset: { contribution: String(id) } }, item.body, item.prov, item.counts, item.bars, h('div', { class: 'row' }, item.close, item.reopen));
         return item;
       },
