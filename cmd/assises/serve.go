@@ -14,6 +14,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/server"
 )
@@ -43,13 +44,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	}
 
-	translate, err := server.Translator()
+	translate, err := live.Translator()
 	if err != nil {
 		return err
 	}
 	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
 	rooms := hub.New(hub.Config{
-		Backend:     server.NewBackend(engine),
+		Backend:     live.New(engine),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
 		Translate:   translate,

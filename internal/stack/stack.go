@@ -19,6 +19,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/live"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -54,12 +55,12 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	public, _ := url.Parse(srv.URL)
-	translate, err := server.Translator()
+	translate, err := live.Translator()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := hub.Config{
-		Backend:     server.NewBackend(deliberation.NewEngine(db, opts.Engine)),
+		Backend:     live.New(deliberation.NewEngine(db, opts.Engine)),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(public),
 		Translate:   translate,
