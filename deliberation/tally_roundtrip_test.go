@@ -197,11 +197,21 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 			delete(mayVote, r.ParticipantID)
 		}
 	}
+	// A voter counts when they are a participant (not staff) and not a moderator here.
+	staff := map[int64]bool{}
+	for _, p := range ps {
+		staff[p.ID] = p.Role != RoleParticipant
+	}
+	for _, r := range roles {
+		if r.WorkshopID == workshop && r.Role == RoleModerator {
+			staff[r.ParticipantID] = true
+		}
+	}
 	method := st.VoteSettingsFor(turnoutPhase).Method
 	voters := map[int64]bool{}
 	for _, v := range votes {
 		c := byID[v.ContributionID]
-		if v.WorkshopID == workshop && v.Method == method && c.Phase == turnoutPhase && c.Status == StatusVisible && mayVote[v.ParticipantID] {
+		if v.WorkshopID == workshop && v.Method == method && c.Phase == turnoutPhase && c.Status == StatusVisible && !staff[v.ParticipantID] {
 			voters[v.ParticipantID] = true
 		}
 	}
