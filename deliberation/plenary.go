@@ -11,7 +11,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// The plenary vote ("votes et débats" on the white paper): the moderator opens a vote on
+// The plenary vote (the Missions Locales' days: "votes et débats" on the white paper): the moderator opens a vote on
 // contributions that reached the plenary (findings, recommendations, steps), stating its rule
 // (plenary_rule.go); each participant chooses adopt, reject or abstain (and may change their
 // mind until it closes); closing stores the result, which the notebook reads with

@@ -18,7 +18,7 @@ const (
 )
 
 // DefaultIdentity is the mode of a workshop whose moderator has not chosen one. Some
-// participants fear that what they say could be used against them (seed 002), so a room
+// participants fear that what they say could be used against them (docs/privacy.md), so a room
 // starts anonymous and the moderator opts into names.
 const DefaultIdentity = IdentityAnonymous
 
@@ -78,7 +78,7 @@ type LiveState struct {
 	ResultsHidden bool `json:"resultsHidden"`
 	// Identity is how authors are labelled; "" means DefaultIdentity.
 	Identity IdentityMode `json:"identity,omitempty"`
-	// VoteMethods per phase; a phase not listed votes by support.
+	// VoteMethods per phase; a phase not listed votes by DefaultVoteSettings.
 	VoteMethods map[Phase]VoteSettings `json:"voteMethods,omitempty"`
 	// GroupsOn sends what members of a break-out group post to their group only.
 	GroupsOn bool `json:"groupsOn"`
@@ -115,6 +115,17 @@ func (s *LiveState) IdentityMode() IdentityMode {
 func (s *LiveState) VoteSettingsFor(p Phase) VoteSettings {
 	if v, ok := s.VoteMethods[p]; ok && v.Method.Valid() {
 		return v
+	}
+	return DefaultVoteSettings(p)
+}
+
+// DefaultVoteSettings is how a phase votes until the moderator chooses. Findings, solution
+// paths and implementation steps gather support: the room says which matter most. A
+// recommendation goes to elected officials, who need to know how far the room stands behind
+// it, so that phase asks agree / neutral / disagree.
+func DefaultVoteSettings(p Phase) VoteSettings {
+	if p == PhaseRecommendations {
+		return VoteSettings{Method: MethodAgree}
 	}
 	return VoteSettings{Method: MethodSupport}
 }

@@ -195,11 +195,11 @@ func (h *Hub) register(c *conn) bool {
 	set[c] = struct{}{}
 	p := h.persons[c.participant]
 	if p == nil {
-		p = &personLimiter{b: newBucket(h.cfg.PersonRate, h.cfg.PersonBurst, h.cfg.Now())}
+		p = &personLimiter{b: newBucket(h.cfg.PersonRate, h.cfg.PersonBurst)}
 		h.persons[c.participant] = p
 	}
 	p.users++
-	c.limiter = newConnLimiter(&h.cfg, p, h.cfg.Now())
+	c.limiter = newConnLimiter(&h.cfg, p)
 	return true
 }
 

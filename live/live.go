@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation"
-	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
-	"github.com/assises/assises/i18n"
 )
 
 // Backend is the deliberation engine as the hub's backend.
@@ -135,13 +133,4 @@ func viewer(a deliberation.Actor) hub.Viewer {
 
 func actor(v hub.Viewer) deliberation.Actor {
 	return deliberation.Actor{Participant: v.Participant, Role: deliberation.Role(v.Role), Moderator: v.Moderator, Group: v.Group, Language: v.Language}
-}
-
-// Translator returns the function the hub uses to word refusals in each person's language.
-func Translator() (func(lang, code string) string, error) {
-	c, err := i18n.Load(frontend.Catalogs, "i18n")
-	if err != nil {
-		return nil, err
-	}
-	return func(lang, code string) string { return c.T(lang, "err."+code) }, nil
 }

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/server/organise"
+	"github.com/assises/assises/server/web"
 )
 
 // Config holds what the server needs; nothing is read from globals or the environment here.
@@ -28,6 +31,9 @@ type Config struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Mail      *mail.Sender // nil or not enabled: no email; organisers hand out links and cards
+	// Catalog is the interface texts; nil loads the embedded ones. The binary loads them once
+	// and gives the same catalog to the hub (its refusals) and here.
+	Catalog *i18n.Catalog
 	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
 	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
 	TrustedProxies []netip.Prefix
@@ -41,10 +47,14 @@ type handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	catalog   *i18n.Catalog
+	api       web.JSON // the answers of the JSON routes
+	organise  *organise.API
 	pages     map[string]*template.Template
 	assets    *assets
 	mail      *mail.Sender
 	limits    limits // per-address rate limits on registration and sign-in
+	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
+	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
 }
@@ -60,9 +70,12 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
-	if err != nil {
-		return nil, err
+	catalog := cfg.Catalog
+	if catalog == nil {
+		var err error
+		if catalog, err = i18n.Load(frontend.Catalogs, "i18n"); err != nil {
+			return nil, err
+		}
 	}
 	a, err := loadAssets(frontend.Static, "static")
 	if err != nil {
@@ -81,8 +94,36 @@ func New(cfg Config) (http.Handler, error) {
 
 		trustedProxies: cfg.TrustedProxies,
 	}
+	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
+	h.organise = &organise.API{
+		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
+		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
+		Disconnect:     func(int64) {},
+		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
+		NotebookURL: h.notebookURL,
+	}
+	if h.hub != nil {
+		h.organise.Disconnect = h.hub.Disconnect
+	}
 	if h.pages, err = parsePages(a); err != nil {
 		return nil, err
 	}
+	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
+		return nil, err
+	}
 	return h.middleware(h.routes()), nil
+}
+
+// health answers 200 when the database answers a query, 503 otherwise: load balancers and
+// `make run`'s start-up test rely on it.
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var one int
+	if err := h.db.NewSelect().ColumnExpr("1").Scan(ctx, &one); err != nil {
+		h.log.Warn("health check: database does not answer", "err", err)
+		h.api.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "down"})
+		return
+	}
+	h.api.Write(w, http.StatusOK, map[string]string{"status": "ok", "database": h.db.Dialect().Name().String()})
 }

@@ -13,9 +13,12 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 )
 
@@ -39,12 +42,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 			logger.Info("demo process seeded", "slug", demo.Slug)
 		}
 	}
-	_, firstStart, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+	_, firstStart, err := people.EnsurePlatformOrganiser(ctx, db)
 	if err != nil {
 		return err
 	}
 
-	translate, err := live.Translator()
+	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
 	if err != nil {
 		return err
 	}
@@ -53,7 +56,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		Backend:     live.New(engine),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
-		Translate:   translate,
+		Translate:   catalog.Refusal,
 	})
 	var sender *mail.Sender
 	if cfg.smtp.Enabled() {
@@ -61,7 +64,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		TrustedProxies: cfg.trustedProxies})
+		Catalog: catalog, TrustedProxies: cfg.trustedProxies})
 	if err != nil {
 		return err
 	}

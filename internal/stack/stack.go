@@ -17,9 +17,13 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/live"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -55,7 +59,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	public, _ := url.Parse(srv.URL)
-	translate, err := live.Translator()
+	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,13 +67,13 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		Backend:     live.New(deliberation.NewEngine(db, opts.Engine)),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(public),
-		Translate:   translate,
+		Translate:   catalog.Refusal,
 	}
 	if opts.Hub != nil {
 		opts.Hub(&cfg)
 	}
 	rooms := hub.New(cfg)
-	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger})
+	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +85,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		srv.Close()
 	})
 	s.Process = &deliberation.Process{Slug: "test", Title: "Assises de test", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
-	if err := deliberation.CreateProcess(context.Background(), db, s.Process); err != nil {
+	if err := process.Create(context.Background(), db, s.Process); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -92,7 +96,7 @@ func (s *Stack) Workshop(t testing.TB, title string) *deliberation.Workshop {
 	t.Helper()
 	start := time.Now().UTC().Truncate(time.Minute)
 	w := &deliberation.Workshop{ProcessID: s.Process.ID, Title: title, StartsAt: start, EndsAt: start.Add(210 * time.Minute), Place: "COOP"}
-	if err := deliberation.CreateWorkshop(context.Background(), s.DB, w); err != nil {
+	if err := process.CreateWorkshop(context.Background(), s.DB, w); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -113,24 +117,24 @@ func (s *Stack) Join(t testing.TB, name, organisation string, role deliberation.
 	if role == deliberation.RoleModerator {
 		processRole = deliberation.RoleParticipant
 	}
-	p, err := deliberation.CreateParticipant(ctx, s.DB, deliberation.NewParticipant{
+	p, err := people.CreateParticipant(ctx, s.DB, people.NewParticipant{
 		ProcessID: &s.Process.ID, Role: processRole, Organisation: organisation,
-		Person: deliberation.Person{DisplayName: name, Language: "fr"},
+		Person: people.Person{DisplayName: name, Language: "fr"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range workshops {
-		if err := deliberation.AddRegistration(ctx, s.DB, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, s.DB, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		if role == deliberation.RoleModerator {
-			if err := deliberation.AppointToWorkshop(ctx, s.DB, w.ID, p.ID, deliberation.RoleModerator); err != nil {
+			if err := people.SetWorkshopRole(ctx, s.DB, w.ID, p.ID, deliberation.RoleModerator); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	token, err := deliberation.CreateSession(ctx, s.DB, p.ID, time.Hour)
+	token, err := people.CreateSession(ctx, s.DB, p.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +164,8 @@ func (s *Stack) Connect(t testing.TB, p Person, w *deliberation.Workshop) *livec
 	return c
 }
 
-// MustDo sends a command and fails the test unless it is acknowledged.
-func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
+// outcome sends a command and waits for its answer, failing the test if none comes.
+func outcome(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -169,6 +173,13 @@ func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclien
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	return out
+}
+
+// MustDo sends a command and fails the test unless it is acknowledged.
+func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
+	t.Helper()
+	out := outcome(t, c, name, args)
 	if !out.Accepted() {
 		t.Fatalf("%s %v: refused with %s (%s)", name, args, out.Code, out.Message)
 	}
@@ -178,13 +189,7 @@ func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclien
 // MustRefuse sends a command and fails the test unless it is refused with code.
 func MustRefuse(t testing.TB, c *liveclient.Client, code, name string, args any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	out, err := c.Do(ctx, name, args)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if out.Code != code {
+	if out := outcome(t, c, name, args); out.Code != code {
 		t.Fatalf("%s %v: got %q, want refusal %q", name, args, out.Code, code)
 	}
 }
