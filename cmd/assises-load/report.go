@@ -214,6 +214,23 @@ func (r *report) print(w io.Writer) {
 	tw.Flush()
 }
 
+// readReports reads the JSON reports of runs, in the order of paths.
+func readReports(paths []string) ([]*report, error) {
+	var rs []*report
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		var r report
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		rs = append(rs, &r)
+	}
+	return rs, nil
+}
+
 // mergeReports combines the reports of several generator processes of one run.
 func mergeReports(rs []*report) (*report, error) {
 	if len(rs) == 0 {
