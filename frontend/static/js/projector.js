@@ -8,7 +8,7 @@ import { startFace } from './face.js';
 import { timerView } from './ui.js';
 import { loadTranslator } from './i18n.js';
 import { tallyParts, roomCountText } from './cards.js';
-import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryBars, setBars, provenanceText, Keyed } from './groups.js';
+import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, plenaryBars, setBars, provenanceText, Keyed } from './groups.js';
 
 const $ = (id) => document.getElementById(id);
 const TOP = 6;
@@ -137,8 +137,9 @@ function drawProjGroups(ctx) {
         item.body = h('p', { class: 'proj-body' });
         item.prov = h('p', { class: 'proj-author' });
         item.result = h('p', { class: 'proj-pl-result' });
+        item.rule = h('p', { class: 'proj-pl-rule' });
         item.bars = plenaryBars(p);
-        item.el = h('li', { class: 'proj-pl-item', dataset: { contribution: String(item.id) } }, item.body, item.prov, item.bars, item.result);
+        item.el = h('li', { class: 'proj-pl-item', dataset: { contribution: String(item.id) } }, item.body, item.prov, item.bars, item.result, item.rule);
         return item;
       },
       (item, p) => {
@@ -147,6 +148,7 @@ function drawProjGroups(ctx) {
         setText(item.prov, provenanceText(room.provenance.get(item.id), t));
         const head = p.open ? '🗳️ ' + t('live.synth.isopen') : plenaryOutcome(p, t);
         setText(item.result, `${head} — ${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`);
+        setText(item.rule, plenaryRule(p, t));
         item.el.dataset.open = String(!!p.open);
         item.el.dataset.outcome = p.outcome || '';
         show(item.bars, !p.hidden);
