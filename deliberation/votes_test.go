@@ -165,8 +165,8 @@ func TestDotsBudget(t *testing.T) {
 		got := tallyOf(t, res.Events)
 		want := map[int64]TallyItem{
 			a: {Contribution: a, Method: MethodDots},
-			b: {Contribution: b, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1},
-			c: {Contribution: c, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1},
+			b: {Contribution: b, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
+			c: {Contribution: c, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("got %+v, want %+v", got, want)
