@@ -138,10 +138,10 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
     await item.locator('.pl-mine').getByText(i === 3 ? 'Votre choix : Rejeter' : 'Votre choix : Adopter').waitFor();
   }
   await noViolations(people[0], 'a phone with an open plenary vote');
-  await until(proj, () => /3 pour · 1 contre/.test(document.getElementById('proj-plenary-list').textContent) && /4 votes sur 4/.test(document.getElementById('proj-plenary-list').textContent), null, 'live tallies and turnout on the projector');
+  await until(proj, () => /3 pour · 1 contre/.test(document.getElementById('top').textContent) && /4 votes sur 4/.test(document.getElementById('top').textContent), null, 'live tallies and turnout on the projector');
   await m.locator('#plenary-results li').filter({ hasText: '3 pour · 1 contre' }).waitFor();
   await m.getByRole('button', { name: /Clore tous les votes/ }).click();
-  await until(proj, () => document.querySelector('#proj-plenary-list li')?.dataset.outcome === 'adopted' && /Adoptée/.test(document.getElementById('proj-plenary-list').textContent), null, 'the result on the projector');
+  await until(proj, () => document.querySelector('#top li[data-contribution]')?.dataset.outcome === 'adopted' && /Adoptée/.test(document.getElementById('top').textContent), null, 'the result on the projector');
   for (const p of people) await p.locator('#plenary-list li[data-outcome="adopted"]').getByText(/Adoptée/).waitFor();
   await until(people[1], () => /Le vote est clos/.test(document.getElementById('announcer').textContent), null, 'the result announced');
   await noViolations(proj, 'the projector with groups and a plenary result');
