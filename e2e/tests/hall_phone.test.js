@@ -8,8 +8,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until } from './lib/flows.js';
+import { startServer, launchBrowser, PHONE, axe, screenshotPath } from './lib/harness.js';
+import { moderatedSession, invite, join, until, command as send } from './lib/flows.js';
 
 const LANGS = ['fr', 'nl', 'en'];
 const WIDTHS = [320, 360];
@@ -20,18 +20,6 @@ let mod;
 let lea;
 let marc;
 let session;
-
-async function send(page, name, args) {
-  await page.evaluate(
-    ([name, args]) =>
-      new Promise((resolve, reject) => {
-        const ctx = window.assises.ctx;
-        const id = ctx.send(name, args, resolve);
-        ctx.live.addEventListener('reject', (e) => e.detail.id === id && reject(new Error(`${name}: ${e.detail.code} ${e.detail.message || ''}`)));
-      }),
-    [name, args],
-  );
-}
 
 // overflow lists every visible element whose content is wider than its box, or that reaches
 // outside the viewport, and a page wider than the screen.
@@ -70,15 +58,11 @@ function overflow(page) {
 before(async () => {
   srv = await startServer();
   browser = await launchBrowser();
-  const org = await openOrganiser(browser, srv, SCREEN);
-  session = await firstSession(org.page);
-  const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
+  let org;
+  ({ org, session, mod } = await moderatedSession(browser, srv));
   // A long name and organisation, as people type them.
   const leaLink = await invite(org.page, { name: 'Léa-Marie Vandenbroucke-Dupont', organisation: "Maison de l'Emploi et de la Formation de Forest", session: session.id });
   const marcLink = await invite(org.page, { name: 'Marc', organisation: 'Huurdersbond Brussel', session: session.id });
-  mod = await join(browser, modLink, SCREEN);
-  await mod.page.goto(`${srv.url}/w/${session.id}/moderate`);
-  await mod.page.waitForSelector('#live[data-ready="true"]');
   lea = await join(browser, leaLink, PHONE);
   marc = await join(browser, marcLink, PHONE);
 });

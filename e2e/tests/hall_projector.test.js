@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until } from './lib/flows.js';
+import { moderatedSession, invite, join, until, command as send } from './lib/flows.js';
 
 const SIZES = [
   ['1920', { width: 1920, height: 1080 }],
@@ -37,26 +37,11 @@ let proj;
 let phones;
 let session;
 
-// send runs a command through a page's own live connection (the real WebSocket) and waits
-// for its acknowledgement.
-async function send(page, name, args) {
-  await page.evaluate(
-    ([name, args]) =>
-      new Promise((resolve, reject) => {
-        const ctx = window.assises.ctx;
-        const id = ctx.send(name, args, resolve);
-        ctx.live.addEventListener('reject', (e) => e.detail.id === id && reject(new Error(`${name}: ${e.detail.code}`)));
-      }),
-    [name, args],
-  );
-}
-
 before(async () => {
   srv = await startServer();
   browser = await launchBrowser();
-  const org = await openOrganiser(browser, srv, SCREEN);
-  session = await firstSession(org.page);
-  const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
+  let org;
+  ({ org, session, mod } = await moderatedSession(browser, srv));
   const who = [
     ['Amina', 'Mission Locale de Forest'],
     ['Bruno', 'CPAS de Saint-Gilles'],
@@ -64,9 +49,6 @@ before(async () => {
   ];
   const links = [];
   for (const [name, organisation] of who) links.push(await invite(org.page, { name, organisation, session: session.id }));
-  mod = await join(browser, modLink, SCREEN);
-  await mod.page.goto(`${srv.url}/w/${session.id}/moderate`);
-  await mod.page.waitForSelector('#live[data-ready="true"]');
   phones = [];
   for (const l of links) phones.push((await join(browser, l, PHONE)).page);
   await send(mod.page, 'question.set', { phase: 'diagnostic', text: 'Quels obstacles rencontrez-vous pour faire valoir vos droits ?' });

@@ -2,7 +2,7 @@
 // opening their links, the moderator steering the room.
 
 import assert from 'node:assert/strict';
-import { newPage } from './harness.js';
+import { newPage, SCREEN } from './harness.js';
 
 // openOrganiser signs the organiser in with the printed link and opens the organiser page.
 export async function openOrganiser(browser, srv, options) {
@@ -56,4 +56,30 @@ export async function until(page, fn, arg, what = 'condition', timeout = 10000) 
 // card returns the locator of a contribution card by (part of) its text.
 export function card(page, text) {
   return page.locator('#contributions .contrib').filter({ has: page.locator('.c-body', { hasText: text }) });
+}
+
+// command runs a command through a page's own live connection (its real WebSocket) and waits
+// for its acknowledgement; a refusal rejects with its code.
+export async function command(page, name, args) {
+  await page.evaluate(
+    ([name, args]) =>
+      new Promise((resolve, reject) => {
+        const ctx = window.assises.ctx;
+        const id = ctx.send(name, args, resolve);
+        ctx.live.addEventListener('reject', (e) => e.detail.id === id && reject(new Error(`${name}: ${e.detail.code} ${e.detail.message || ''}`)));
+      }),
+    [name, args],
+  );
+}
+
+// moderatedSession: the organiser signs in and invites a moderator to the first session, who
+// opens its console. The organiser's page stays open to invite more people.
+export async function moderatedSession(browser, srv) {
+  const org = await openOrganiser(browser, srv, SCREEN);
+  const session = await firstSession(org.page);
+  const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
+  const mod = await join(browser, modLink, SCREEN);
+  await mod.page.goto(`${srv.url}/w/${session.id}/moderate`);
+  await mod.page.waitForSelector('#live[data-ready="true"]');
+  return { org, session, mod };
 }
