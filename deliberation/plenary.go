@@ -11,7 +11,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// The plenary vote (seed 002: "votes et débats" on the white paper): the moderator opens a vote
+// The plenary vote (the Missions Locales' days: "votes et débats" on the white paper): the moderator opens a vote
 // on each recommendation that reached the plenary; each participant chooses adopt, reject or
 // abstain (and may change their mind until it closes); closing stores the result, which the
 // notebook reads with PlenaryResults. Who chose what goes to the voter only, like votes.

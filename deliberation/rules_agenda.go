@@ -2,7 +2,7 @@ package deliberation
 
 import "time"
 
-// Rules for the timetable (seed 003: "9h accueil, 9h30 début, 12h30 pause, 13h30 études de
+// Rules for the timetable (a Partner Day: "9h accueil, 9h30 début, 12h30 pause, 13h30 études de
 // cas, 16h conclusions"). The moderator walks through the agenda items; the current item drives
 // the phase and the timer; the moderators see how far the session runs over.
 

@@ -39,7 +39,7 @@ func only(t *testing.T, events []Event, name string) Event {
 	return evs[0]
 }
 
-// TestAgenda walks the timetable of seed 003: each item moves the phase and starts a timer of
+// TestAgenda walks the timetable of a Partner Day: each item moves the phase and starts a timer of
 // its planned length; the moderators are told when an item runs over, and by how much when the
 // session moves on.
 func TestAgenda(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/assises/assises/deliberation/dispatch"
 )
 
-// Rules for break-out groups (seed 003: "les participants sont dispatchés par groupes selon un
+// Rules for break-out groups (a Partner Day: "les participants sont dispatchés par groupes selon un
 // code couleur… de sorte que tout le monde soit mélangé entre associations"): who is present,
 // the split, moves by hand, rapporteurs. Who is in which group is for the moderators; everyone
 // else learns the groups' colours and sizes, and each person their own group (the hub's viewer

@@ -1,6 +1,6 @@
 package deliberation
 
-// Timed rounds: the "10-10-10" of seed 003's case studies (10 minutes to present a case, 10 of
+// Timed rounds: the "10-10-10" of a Partner Day's case studies (10 minutes to present a case, 10 of
 // questions, 10 of advice, then the next case). The moderator starts a plan; the workshop's
 // timer counts each round down and the hub's "tick" at its deadline starts the next one, on the
 // server's clock, so nobody has to watch the time. Pausing, resuming or extending the timer

@@ -21,7 +21,7 @@ const (
 )
 
 // DefaultIdentity is the mode of a workshop whose moderator has not chosen one. Some
-// participants fear that what they say could be used against them (seed 002), so a room
+// participants fear that what they say could be used against them (docs/privacy.md), so a room
 // starts anonymous and the moderator opts into names.
 const DefaultIdentity = IdentityAnonymous
 

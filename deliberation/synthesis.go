@@ -10,7 +10,7 @@ import (
 	"github.com/assises/assises/deliberation/dispatch"
 )
 
-// Group outputs and the synthesis in plenary (seed 002: working groups produce findings and
+// Group outputs and the synthesis in plenary (the Missions Locales' days: working groups produce findings and
 // demands, "présentés par des rapporteurs", then a first synthesis, then a vote). A group's
 // rapporteur marks its outputs; the moderator brings them to the plenary (promote), merges
 // what several groups said alike, and the provenance says which groups said it.

@@ -78,13 +78,15 @@ type Backend interface {
 // thousands takes milliseconds that every vote committed after it would wait.
 //
 // The hub calls PrepareFlush for a set of keys while Execute goes on committing other
-// batches of the same workshop (never two preparations of one workshop at once), then
-// FlushPrepared with the keys and what PrepareFlush returned, serialised like Flush. What
-// FlushPrepared commits may describe the state as PrepareFlush read it, slightly older
-// than the commit: the commits made in between return their keys again in Deferred, and
-// the next flush includes them. FlushPrepared must redo in its transaction whatever the
-// preparation cannot vouch for (prepared may be nil: then it is Flush).
+// batches of the same workshop (never two preparations of one workshop at once), then runs
+// the PreparedFlush it returned, serialised like Flush. What it commits may describe the
+// state as PrepareFlush read it, slightly older than the commit: the commits made in
+// between return their keys again in Deferred, and the next flush includes them. The
+// PreparedFlush must redo in its transaction whatever the preparation cannot vouch for.
+// When PrepareFlush fails, the hub calls Flush with the keys instead.
 type FlushPreparer interface {
-	PrepareFlush(ctx context.Context, workshop int64, keys []string) (prepared any, err error)
-	FlushPrepared(ctx context.Context, workshop int64, keys []string, prepared any) (Result, error)
+	PrepareFlush(ctx context.Context, workshop int64, keys []string) (PreparedFlush, error)
 }
+
+// PreparedFlush commits a flush whose reads were done beforehand (FlushPreparer).
+type PreparedFlush func(ctx context.Context) (Result, error)

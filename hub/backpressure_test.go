@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,12 +9,13 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire/wiretest"
 )
 
 // smallBuffers makes accepted sockets buffer little, so that a peer that does not read
@@ -96,89 +96,22 @@ func TestSlowClientIsEvictedOthersKeepReceiving(t *testing.T) {
 	}
 }
 
-// fakeTransport records the frames written to it. Stalled, it is a socket whose peer does
-// not read: a non-blocking write takes nothing and a blocking one waits until the socket
-// is closed.
-type fakeTransport struct {
-	frames  *atomic.Int64 // frames written, shared by the transports of a test
-	stalled bool
-	discard bool // count, do not keep (benchmarks)
-	mu      sync.Mutex
-	data    []byte // everything written, in order
-	closed  atomic.Bool
-	gate    chan struct{} // closed by Close
-	once    sync.Once
-}
+// fakeTransport records what the room's frames become on the wire.
+type fakeTransport = wiretest.Transport
 
 func newFakeTransport(frames *atomic.Int64, stalled bool) *fakeTransport {
-	return &fakeTransport{frames: frames, stalled: stalled, gate: make(chan struct{})}
+	return wiretest.NewTransport(frames, stalled)
 }
 
-func (f *fakeTransport) nonBlocking() bool { return true }
-
-func (f *fakeTransport) writeNow(p []byte) (int, error) {
-	if f.closed.Load() {
-		return 0, net.ErrClosed
-	}
-	if f.stalled {
-		return 0, nil
-	}
-	f.record(p)
-	return len(p), nil
-}
-
-func (f *fakeTransport) writeAll(p []byte, _ time.Time) error {
-	if f.stalled {
-		<-f.gate
-	}
-	if f.closed.Load() {
-		return net.ErrClosed
-	}
-	f.record(p)
-	return nil
-}
-
-func (f *fakeTransport) record(p []byte) {
-	if !f.discard {
-		f.mu.Lock()
-		f.data = append(f.data, p...)
-		f.mu.Unlock()
-	}
-	f.frames.Add(countFrames(p))
-}
-
-func (f *fakeTransport) Close() error {
-	f.closed.Store(true)
-	f.once.Do(func() { close(f.gate) })
-	return nil
-}
-
-// messages parses what was written: the text messages' payloads, in order, and whether
-// a close frame ended the stream.
-func (f *fakeTransport) messages(t *testing.T) (msgs []srvMsg, closed bool) {
+// messagesOf parses what was written to f: the messages, in order, and whether a close
+// frame ended the stream.
+func messagesOf(t *testing.T, f *fakeTransport) (msgs []srvMsg, closed bool) {
 	t.Helper()
-	f.mu.Lock()
-	data := bytes.Clone(f.data)
-	f.mu.Unlock()
-	for len(data) > 0 {
-		op, payload, rest, err := parseServerFrame(data)
-		if err != nil {
-			t.Fatalf("stream: %v", err)
-		}
-		data = rest
-		switch op {
-		case opText:
-			var m srvMsg
-			if err := json.Unmarshal(payload, &m); err != nil {
-				t.Fatalf("message %q: %v", payload, err)
-			}
-			msgs = append(msgs, m)
-		case opClose:
-			closed = true
-		}
-	}
-	return msgs, closed
+	return wiretest.Decoded[srvMsg](t, f)
 }
+
+// transportOf is the fake transport a test connection writes to.
+func transportOf(c *conn) *fakeTransport { return c.out.Transport().(*fakeTransport) }
 
 // bareRoom is a room without goroutines: a test drives its methods directly and looks
 // at the members' queues.
@@ -216,11 +149,11 @@ func TestBackPressureDropsEphemeralThenEvicts(t *testing.T) {
 	stalled := newFakeTransport(&frames, true)
 	slow := addMemberOn(r, Viewer{Participant: 1}, stalled)
 	ok := addMember(r, Viewer{Participant: 2}, &frames)
-	okWire := ok.c.wire.(*fakeTransport)
+	okWire := transportOf(ok.c)
 	ev := func(seq int64) { // one commit of one event
 		r.deliver(delivery{events: []Event{{Seq: seq, Name: "e", Data: json.RawMessage(`{}`)}}})
 	}
-	queued := func(m *member) int { n, _ := m.c.queued(); return n }
+	queued := func(m *member) int { n, _ := m.c.out.Queued(); return n }
 
 	ev(1)              // the slow socket takes nothing: queued, and a writer waits on the socket
 	ev(2)              // slow's queue is half full
@@ -230,7 +163,7 @@ func TestBackPressureDropsEphemeralThenEvicts(t *testing.T) {
 	if got := queued(slow); got != 2 {
 		t.Fatalf("slow queue after presence: got %d, want 2 (presence dropped past half full)", got)
 	}
-	if msgs, _ := okWire.messages(t); len(msgs) != 3 || msgs[2].Type != "presence" || queued(ok) != 0 {
+	if msgs, _ := messagesOf(t, okWire); len(msgs) != 3 || msgs[2].Type != "presence" || queued(ok) != 0 {
 		t.Fatalf("ok member: got %d messages (%+v) and %d queued, want events 1, 2 and presence written", len(msgs), msgs, queued(ok))
 	}
 	ev(3)
@@ -242,10 +175,10 @@ func TestBackPressureDropsEphemeralThenEvicts(t *testing.T) {
 	if r.members[slow.c] != nil {
 		t.Fatalf("slow member after a full queue: still in the room, want evicted")
 	}
-	if !stalled.closed.Load() {
+	if !stalled.Closed() {
 		t.Errorf("slow socket: got open, want closed")
 	}
-	if code, _ := slow.c.closeInfo(); code != websocket.CloseTryAgainLater {
+	if code, _ := slow.c.out.CloseReason(); code != websocket.CloseTryAgainLater {
 		t.Errorf("slow close code: got %d, want %d", code, websocket.CloseTryAgainLater)
 	}
 	if r.members[ok.c] == nil {
@@ -256,7 +189,7 @@ func TestBackPressureDropsEphemeralThenEvicts(t *testing.T) {
 	}
 	// The writer that waited on the slow socket ends with it.
 	select {
-	case <-slow.c.writeDone:
+	case <-slow.c.out.Done():
 	case <-time.After(wait):
 		t.Fatal("slow connection's write side still running after the eviction")
 	}
@@ -267,7 +200,7 @@ func TestBackPressureDropsEphemeralThenEvicts(t *testing.T) {
 
 func mustMessages(t *testing.T, f *fakeTransport) []srvMsg {
 	t.Helper()
-	msgs, _ := f.messages(t)
+	msgs, _ := messagesOf(t, f)
 	return msgs
 }
 
@@ -276,10 +209,11 @@ func TestPresenceOnlyWhenChanged(t *testing.T) {
 	var frames atomic.Int64
 	a := addMember(r, Viewer{Participant: 1, Role: "participant", Group: 5}, &frames)
 	addMember(r, Viewer{Participant: 1, Role: "participant", Group: 5}, &frames) // second tab
-	addMember(r, Viewer{Participant: 2, Role: "moderator", Moderator: true}, &frames)
-	wire := a.c.wire.(*fakeTransport)
+	// Appointed to moderate this workshop, a participant of the process counts as a moderator.
+	addMember(r, Viewer{Participant: 2, Role: "participant", Moderator: true}, &frames)
+	ft := transportOf(a.c)
 	r.sendPresence()
-	if got := len(mustMessages(t, wire)); got != 1 {
+	if got := len(mustMessages(t, ft)); got != 1 {
 		t.Fatalf("messages after the first presence: got %d, want 1", got)
 	}
 	f := r.presence.current()
@@ -287,12 +221,12 @@ func TestPresenceOnlyWhenChanged(t *testing.T) {
 		t.Errorf("presence: got %+v, want 2 online (distinct people), 1 participant, 1 moderator, group 5: 1", f)
 	}
 	r.sendPresence()
-	if got := len(mustMessages(t, wire)); got != 1 {
+	if got := len(mustMessages(t, ft)); got != 1 {
 		t.Errorf("messages after an unchanged presence: got %d, want still 1", got)
 	}
 	addMember(r, Viewer{Participant: 3, Role: "participant", Group: 6}, &frames)
 	r.sendPresence()
-	msgs := mustMessages(t, wire)
+	msgs := mustMessages(t, ft)
 	if len(msgs) != 2 || msgs[1].Type != "presence" || msgs[1].Online != 3 {
 		t.Errorf("messages after a changed presence: got %+v, want a second presence of 3", msgs)
 	}

@@ -20,7 +20,7 @@ func BenchmarkFanout(b *testing.B) {
 	var writes atomic.Int64
 	for i := range n {
 		ft := newFakeTransport(&writes, false)
-		ft.discard = true
+		ft.Discard = true
 		addMemberOn(r, Viewer{Participant: int64(i + 1), Role: "participant", Group: int64(i%10 + 1)}, ft)
 	}
 	data := json.RawMessage(`{"proposal":42,"tally":{"yes":120,"no":37,"abstain":5}}`)
@@ -38,7 +38,7 @@ func BenchmarkFanout(b *testing.B) {
 	b.ReportMetric(float64(seq*int64(n))/b.Elapsed().Seconds(), "deliveries/s")
 	for _, m := range r.members {
 		r.drop(m, dropGraceful, 0, "")
-		<-m.c.writeDone
+		<-m.c.out.Done()
 	}
 	if e := r.h.Stats().Evictions; e != 0 {
 		b.Fatalf("evictions: got %d, want 0", e)

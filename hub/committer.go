@@ -129,11 +129,11 @@ func (k *committer) execute(batch []cmdReq) {
 	k.handResult(ctx, res, outs)
 }
 
-// preparedFlush is a preparation that finished: its keys and result.
+// preparedFlush is a preparation that finished: its keys and the commit it prepared
+// (nil when it failed).
 type preparedFlush struct {
-	keys     []string
-	prepared any
-	err      error
+	keys   []string
+	commit PreparedFlush
 }
 
 // startFlush flushes the deferred keys: with a FlushPreparer, it prepares the flush in
@@ -155,11 +155,12 @@ func (k *committer) startFlush() {
 	go func() {
 		defer close(done)
 		defer cancel()
-		p, err := k.preparer.PrepareFlush(ctx, ws, keys)
+		commit, err := k.preparer.PrepareFlush(ctx, ws, keys)
 		if err != nil {
 			h.log.Warn("hub: prepare flush", slog.Int64("workshop", ws), slog.Any("err", err))
+			commit = nil
 		}
-		k.prepared <- preparedFlush{keys: keys, prepared: p, err: err} // room for one: never blocks
+		k.prepared <- preparedFlush{keys: keys, commit: commit} // room for one: never blocks
 	}()
 }
 
@@ -167,12 +168,15 @@ func (k *committer) startFlush() {
 func (k *committer) finishFlush(pf preparedFlush) {
 	h, r := k.r.h, k.r
 	k.preparing = nil
-	if pf.err != nil {
-		pf.prepared = nil
-	}
 	ctx, cancel := k.ctx()
 	defer cancel()
-	res, err := k.preparer.FlushPrepared(ctx, r.id, pf.keys, pf.prepared)
+	var res Result
+	var err error
+	if pf.commit != nil {
+		res, err = pf.commit(ctx)
+	} else {
+		res, err = h.cfg.Backend.Flush(ctx, r.id, pf.keys)
+	}
 	if err != nil {
 		h.log.Error("hub: flush", slog.Int64("workshop", r.id), slog.Any("err", err))
 		k.addDeferred(pf.keys) // try again after the interval

@@ -3,6 +3,7 @@ package hub
 import (
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 )
 
@@ -58,6 +59,8 @@ type Config struct {
 	PersonRate       float64       // messages per second per participant, all connections (30)
 	PersonBurst      int           // (60)
 	SnapshotWorkers  int           // concurrent snapshots and log catch-ups per hub (4)
+	JoinWorkers      int           // concurrent joins (who is it, open the room) per hub (32)
+	ReadWorkers      int           // goroutines handling client messages per hub (2 × GOMAXPROCS)
 }
 
 func (c Config) withDefaults() Config {
@@ -103,6 +106,8 @@ func (c Config) withDefaults() Config {
 	}
 	setInt(&c.PersonBurst, 60)
 	setInt(&c.SnapshotWorkers, 4)
+	setInt(&c.JoinWorkers, 32)
+	setInt(&c.ReadWorkers, 2*runtime.GOMAXPROCS(0))
 	// A queue of one cannot hold "half full": keep at least two slots.
 	if c.SendQueue < 2 {
 		c.SendQueue = 2

@@ -18,8 +18,8 @@ func TestShutdownDeliversQueuedBatches(t *testing.T) {
 		}
 		close(r.commitDone) // the committer finished after queuing them
 		r.shutdown()
-		<-m.c.writeDone // the close frame went out after everything the room had queued
-		msgs, closed := m.c.wire.(*fakeTransport).messages(t)
+		<-m.c.out.Done() // the close frame went out after everything the room had queued
+		msgs, closed := messagesOf(t, transportOf(m.c))
 		acks := 0
 		for _, f := range msgs {
 			if f.Type == "ack" {

@@ -11,10 +11,13 @@
 //   - one goroutine per room owns its state (members, viewers, ring, presence);
 //   - one committer goroutine per room turns queued commands into Backend.Execute batches
 //     (group commit) and hands results to the room in commit order;
-//   - one goroutine per idle connection, its read pump. Writes go through the connection's
-//     outbox (conn.go): whoever queues a frame when nothing is waiting writes it at once
-//     with a non-blocking write; a writer goroutine exists only while the socket is backed
-//     up. Frames are encoded once per audience as complete WebSocket frames (wsframe.go);
+//   - one goroutine per idle connection, its read pump. The join and each message other
+//     than a ping run on two small fixed pools of the hub while the pump waits (read.go),
+//     never on a goroutine of their own;
+//   - writes go through each connection's outbox, package wire, which writes a frame at
+//     once with a non-blocking write and starts a writer goroutine only while the socket
+//     is backed up; its comment states who may write when. Frames are encoded once per
+//     audience as complete WebSocket frames;
 //   - the room is the only one that orders what a joined connection gets; it queues a
 //     delivery's frames and has each member's written in one system call, by background
 //     writers for a whole-room tally, which a later ack overtakes (fanout.go: flushOut);

@@ -4,6 +4,8 @@ import (
 	"runtime"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 // deliver fans out a committed batch, then sends its outcomes: a client that gets an ack
@@ -46,7 +48,7 @@ func (r *room) deliver(d delivery) {
 // member has nothing batched yet in this delivery, which keeps the order; flushOut writes
 // it with the voter's ack.
 func (r *room) fanout(ev *Event) {
-	var wf *wireFrame
+	var wf *wire.Frame
 	var evict []*member
 	one := func(m *member) {
 		if !ev.Audience.Includes(m.v) {
@@ -67,7 +69,7 @@ func (r *room) fanout(ev *Event) {
 		}
 		m.last = ev.Seq
 		if ev.Audience.Kind == Person && len(m.batch) == 0 {
-			r.post(m, outbound{wf: wf}, 1)
+			r.post(m, wire.Entry{Frame: wf}, 1)
 			return
 		}
 		if len(m.batch) == 0 {
@@ -94,19 +96,19 @@ func (r *room) fanout(ev *Event) {
 func (r *room) flushBatches() {
 	for _, m := range r.batched {
 		b := m.batch
-		ob := outbound{wf: b[0]}
+		e := wire.Entry{Frame: b[0]}
 		if len(b) == 1 {
 			// The common case: keep the array for the next delivery, no allocation.
 			b[0] = nil
 			m.batch = b[:0]
 		} else {
-			ob = outbound{more: b} // the outbox entry owns it now
+			e = wire.Entry{Later: b} // the outbox entry owns it now
 			m.batch = nil
 		}
 		if r.members[m.c] != m {
 			continue // evicted meanwhile
 		}
-		r.post(m, ob, len(b))
+		r.post(m, e, len(b))
 	}
 	clear(r.batched)
 	r.batched = r.batched[:0]
@@ -119,15 +121,15 @@ func (r *room) maxPending() int { return r.h.cfg.RingSize + r.h.cfg.SendQueue }
 // post is an entry on its way to a member's outbox, with the number of events it carries.
 type post struct {
 	m      *member
-	ob     outbound
+	e      wire.Entry
 	events int
 }
 
 // post collects an entry for m; flushOut hands the collected entries over, in order.
 // Whatever the room does next to a member (another entry queued at once, a drop) flushes
 // first, so that a connection's entries always go out in the order the room made them.
-func (r *room) post(m *member, ob outbound, events int) {
-	r.out = append(r.out, post{m: m, ob: ob, events: events})
+func (r *room) post(m *member, e wire.Entry, events int) {
+	r.out = append(r.out, post{m: m, e: e, events: events})
 }
 
 // largeFlush: from this many entries on, flushOut leaves the writing to background writers.
@@ -142,7 +144,7 @@ const maxFlushShards = 16
 // (acks, private events, a group's events) is written there and then. A large one (a tally
 // to a whole room: thousands of system calls, tens of milliseconds on a busy machine) is
 // written by background goroutines while the room goes on; a later delivery to a member
-// they have not reached yet writes that member's backlog itself (conn.offerLater), so
+// they have not reached yet writes that member's backlog itself (wire.Conn.OfferClaimed), so
 // that acks and private events are not kept waiting behind a tally's turn through the
 // room. The room stays the only one that orders what a connection gets. A member whose
 // outbox is full is evicted afterwards.
@@ -173,7 +175,7 @@ func (r *room) flushOut() {
 	var failed []*member
 	var events int64
 	for _, p := range out {
-		ok, claimed := p.m.c.offerLater(p.ob, by)
+		ok, claimed := p.m.c.out.OfferClaimed(p.e, by)
 		if !ok {
 			failed = append(failed, p.m)
 			continue
@@ -187,7 +189,7 @@ func (r *room) flushOut() {
 	r.h.stats.events.Add(events)
 	if len(out) < largeFlush {
 		for _, c := range parts[0] {
-			c.drainClaimed(by)
+			c.out.WriteClaimed(by)
 		}
 		clear(parts[0])
 		r.claimed = parts[0][:0]
@@ -196,7 +198,7 @@ func (r *room) flushOut() {
 			if len(cs) > 0 {
 				r.writers.Go(func() {
 					for _, c := range cs {
-						c.drainClaimed(by)
+						c.out.WriteClaimed(by)
 					}
 				})
 			}
@@ -211,12 +213,12 @@ func (r *room) flushOut() {
 	}
 }
 
-// enqueue queues ob for m at once, without blocking, after what was posted before. Past
+// enqueue queues e for m at once, without blocking, after what was posted before. Past
 // half full, ephemeral messages are dropped (true: nothing is wrong); when full, it
 // reports false and the caller evicts.
-func (r *room) enqueue(m *member, ob outbound) bool {
+func (r *room) enqueue(m *member, e wire.Entry) bool {
 	r.flushOut()
-	return m.c.offer(ob)
+	return m.c.out.Offer(e)
 }
 
 func (r *room) evict(m *member) {
@@ -250,7 +252,7 @@ func (r *room) send(m *member, f frame) {
 		m.pending = append(m.pending, pendingItem{f: f})
 		return
 	}
-	r.post(m, outbound{more: f}, 0)
+	r.post(m, wire.Entry{Later: f}, 0)
 }
 
 // applyViewers installs the viewers loaded after a ReloadViewers event. A member whose

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +13,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire"
+	"github.com/assises/assises/hub/wire/wiretest"
 )
 
 // discardConn is a socket that accepts every write at once: the benchmarks below measure
@@ -28,29 +30,13 @@ func (d *discardConn) Read([]byte) (int, error) {
 	select {}
 }
 func (d *discardConn) Write(p []byte) (int, error) {
-	d.frames.Add(countFrames(p))
+	d.frames.Add(wiretest.CountFrames(p))
 	return len(p), nil
 }
 
-// writeNonBlocking makes the outbox take its direct-write path, as on a TCP socket.
-func (d *discardConn) writeNonBlocking(p []byte) (int, error) { return d.Write(p) }
+// WriteNonBlocking makes the outbox take its direct-write path, as on a TCP socket.
+func (d *discardConn) WriteNonBlocking(p []byte) (int, error) { return d.Write(p) }
 
-// countFrames counts the whole server frames in p (one write may carry several).
-func countFrames(p []byte) int64 {
-	var n int64
-	for len(p) >= 2 {
-		size, head := int(p[1]&0x7f), 2
-		switch size {
-		case 126:
-			size, head = int(binary.BigEndian.Uint16(p[2:4])), 4
-		case 127:
-			size, head = int(binary.BigEndian.Uint64(p[2:10])), 10
-		}
-		p = p[min(len(p), head+size):]
-		n++
-	}
-	return n
-}
 func (d *discardConn) Close() error                     { d.closed.Store(true); return nil }
 func (d *discardConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
 func (d *discardConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
@@ -71,19 +57,19 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // hubSocket returns the socket a connection of h writes to, made by the hub's own
 // upgrader over nc (through the hijacking writer, as ServeWS does), with its gorilla
 // connection for the read side.
-func hubSocket(tb testing.TB, h *Hub, nc net.Conn) (*websocket.Conn, *sockConn) {
+func hubSocket(tb testing.TB, h *Hub, nc net.Conn) (*websocket.Conn, *wire.Socket) {
 	tb.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/ws", nil)
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Sec-Websocket-Version", "13")
 	req.Header.Set("Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-	hw := &hijackWriter{ResponseWriter: &hijacker{c: nc}}
+	hw := &wire.Hijacker{ResponseWriter: &hijacker{c: nc}}
 	ws, err := h.upgrader.Upgrade(hw, req, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return ws, hw.sc
+	return ws, hw.Socket()
 }
 
 // socketRoom is a room whose members write through the hub's sockets onto discard
@@ -103,7 +89,7 @@ func socketRoom(b *testing.B, n int) (*room, *atomic.Int64) {
 	b.Cleanup(func() {
 		for _, m := range r.members {
 			r.drop(m, dropGraceful, 0, "")
-			<-m.c.writeDone
+			<-m.c.out.Done()
 		}
 	})
 	return r, &frames

@@ -1,8 +1,8 @@
 package hub
 
 import (
-	"bytes"
 	"encoding/json"
+	"github.com/assises/assises/hub/wire/wiretest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,15 +13,13 @@ import (
 // and nobody else.
 func TestPrivateEventsKeepTheirPlace(t *testing.T) {
 	r := bareRoom(t, nil)
-	sockets := map[int64]*recordConn{}
+	sockets := map[int64]*wiretest.RecordConn{}
 	for _, p := range []int64{1, 2} {
 		// Through the hub's socket, over a connection without non-blocking writes: every
 		// frame goes through the writer goroutine.
-		rc := &recordConn{Conn: &discardConn{frames: new(atomic.Int64)}}
+		rc := &wiretest.RecordConn{Conn: &discardConn{frames: new(atomic.Int64)}}
 		_, sc := hubSocket(t, r.h, rc)
-		rc.mu.Lock()
-		rc.writes = nil // the handshake
-		rc.mu.Unlock()
+		rc.Forget() // the handshake
 		c := newConn(r.h, sc, p, "fr")
 		m := &member{c: c, v: Viewer{Participant: p, Role: "participant"}}
 		r.members[c] = m
@@ -42,19 +40,18 @@ func TestPrivateEventsKeepTheirPlace(t *testing.T) {
 		r.drop(m, dropGraceful, 0, "")
 	}
 	for _, m := range ms {
-		<-m.c.writeDone
+		<-m.c.out.Done()
 	}
 	want := map[int64][]int64{1: {1, 2, 3, 4, 6, 7}, 2: {1, 3, 5, 7}}
 	for p, rc := range sockets {
 		var got []int64
-		rc.mu.Lock()
-		stream := bytes.NewReader(bytes.Join(rc.writes, nil))
-		rc.mu.Unlock()
+		stream := rc.Written()
 		for {
-			b, err := readServerFrame(stream)
-			if err != nil {
+			op, b, rest, err := wiretest.ParseFrame(stream)
+			if err != nil || op != wiretest.OpText {
 				break // the close frame, or the end
 			}
+			stream = rest
 			var m struct{ Seq int64 }
 			json.Unmarshal(b, &m)
 			got = append(got, m.Seq)
@@ -75,4 +72,37 @@ func equalSeqs(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// writeCounter counts the non-blocking writes of a fake transport.
+type writeCounter struct {
+	*fakeTransport
+	writes atomic.Int64
+}
+
+func (w *writeCounter) WriteNow(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.fakeTransport.WriteNow(p)
+}
+
+// TestVoteIsOneWrite: a committed vote's private event and its ack reach the voter in
+// one system call.
+func TestVoteIsOneWrite(t *testing.T) {
+	r := bareRoom(t, nil)
+	var frames atomic.Int64
+	w := &writeCounter{fakeTransport: newFakeTransport(&frames, false)}
+	c := newConn(r.h, w, 1, "fr")
+	m := &member{c: c, v: Viewer{Participant: 1, Role: "participant"}}
+	r.members[c], r.people[1] = m, []*member{m}
+	r.deliver(delivery{
+		events:   []Event{{Seq: 1, Name: "vote.recorded", Audience: Audience{Kind: Person, ID: 1}, Data: json.RawMessage(`{}`)}},
+		outcomes: []sentOutcome{{c: c, out: Outcome{CommandID: "v1", Seq: 1}}},
+	})
+	msgs := mustMessages(t, w.fakeTransport)
+	if len(msgs) != 2 || msgs[0].Type != "event" || msgs[1].Type != "ack" {
+		t.Fatalf("got %+v, want the event then the ack", msgs)
+	}
+	if n := w.writes.Load(); n != 1 {
+		t.Errorf("writes: got %d, want 1", n)
+	}
 }

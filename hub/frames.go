@@ -3,12 +3,15 @@ package hub
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 // A frame is a server message that takes its serverTime when it is encoded: for
-// per-connection messages, when it is written (conn.appendEntry), so that the client's
+// per-connection messages, when it is written (a wire.Payload), so that the client's
 // clock estimate is fresh.
 type frame interface {
+	wire.Payload
 	stamp(serverTime int64)
 }
 
@@ -95,6 +98,45 @@ func (f *presenceFrame) stamp(t int64) { f.ServerTime = t }
 func (f *pongFrame) stamp(t int64)     { f.ServerTime = t }
 func (f *errorFrame) stamp(int64)      {}
 
+// Each frame is one wire frame, encoded when written.
+func (f *welcomeFrame) Frames() int  { return 1 }
+func (f *viewerFrame) Frames() int   { return 1 }
+func (f *snapshotFrame) Frames() int { return 1 }
+func (f *eventFrame) Frames() int    { return 1 }
+func (f *ackFrame) Frames() int      { return 1 }
+func (f *rejectFrame) Frames() int   { return 1 }
+func (f *presenceFrame) Frames() int { return 1 }
+func (f *pongFrame) Frames() int     { return 1 }
+func (f *errorFrame) Frames() int    { return 1 }
+
+func (f *welcomeFrame) AppendFrame(b []byte, _ int, now int64) []byte  { return appendText(b, f, now) }
+func (f *viewerFrame) AppendFrame(b []byte, _ int, now int64) []byte   { return appendText(b, f, now) }
+func (f *snapshotFrame) AppendFrame(b []byte, _ int, now int64) []byte { return appendText(b, f, now) }
+func (f *eventFrame) AppendFrame(b []byte, _ int, now int64) []byte    { return appendText(b, f, now) }
+func (f *ackFrame) AppendFrame(b []byte, _ int, now int64) []byte      { return appendText(b, f, now) }
+func (f *rejectFrame) AppendFrame(b []byte, _ int, now int64) []byte   { return appendText(b, f, now) }
+func (f *presenceFrame) AppendFrame(b []byte, _ int, now int64) []byte { return appendText(b, f, now) }
+func (f *errorFrame) AppendFrame(b []byte, _ int, now int64) []byte    { return appendText(b, f, now) }
+
+// AppendFrame of a pong is by hand: the read pump writes pongs itself, and encoding/json
+// would deepen its stack for good (see conn.handle).
+func (f *pongFrame) AppendFrame(b []byte, _ int, now int64) []byte { return appendPong(b, now) }
+
+// appendText appends f, encoded at now, as a complete text frame.
+func appendText(b []byte, f frame, now int64) []byte { return wire.AppendText(b, encodeFrame(f, now)) }
+
+// prepare encodes f once, as a complete frame, for every connection of an audience.
+func prepare(f frame, serverTime int64) *wire.Frame { return wire.Text(encodeFrame(f, serverTime)) }
+
+// replay is caught-up events, in order: one outbox entry for all of them, encoded a frame
+// at a time by the writer.
+type replay []Event
+
+func (r replay) Frames() int { return len(r) }
+func (r replay) AppendFrame(b []byte, i int, now int64) []byte {
+	return appendText(b, newEventFrame(&r[i]), now)
+}
+
 func newEventFrame(ev *Event) *eventFrame {
 	f := &eventFrame{Type: "event", Seq: ev.Seq, Name: ev.Name, Data: ev.Data}
 	if !ev.At.IsZero() {
@@ -125,11 +167,8 @@ func encodeFrame(f frame, serverTime int64) []byte {
 // appendPong appends the complete frame of a pong, exactly as encodeFrame would make its
 // payload, without encoding/json.
 func appendPong(b []byte, serverTime int64) []byte {
-	var num [20]byte
-	n := strconv.AppendInt(num[:0], serverTime, 10)
-	const head, tail = `{"type":"pong","serverTime":`, `}`
-	b = append(b, 0x80|opText, byte(len(head)+len(n)+len(tail))) // always under 126 bytes
-	b = append(b, head...)
-	b = append(b, n...)
-	return append(b, tail...)
+	var p [64]byte
+	q := append(p[:0], `{"type":"pong","serverTime":`...)
+	q = strconv.AppendInt(q, serverTime, 10)
+	return wire.AppendText(b, append(q, '}'))
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire/wiretest"
 )
 
 // wait is the generous bound on anything a test waits for: reaching it means the
@@ -65,6 +67,7 @@ func newEnvWith(t *testing.T, fb *fakeBackend, opt func(*Config), tune func(*tim
 	if tune != nil {
 		tune(&h.t)
 	}
+	h.wire = h.wireOptions()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := strconv.ParseInt(r.URL.Query().Get("p"), 10, 64)
 		if err != nil {
@@ -289,13 +292,7 @@ func seqRange(from, to int64) []int64 {
 // eventually polls cond until it holds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still false after %v", what, wait)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wiretest.Eventually(t, wait, what, cond)
 }
 
 // member adds a participant to the fake backend.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 var errClosing = errors.New("hub: shutting down")
@@ -20,6 +22,7 @@ type Hub struct {
 	cfg      Config
 	log      *slog.Logger
 	t        timing
+	wire     *wire.Options // every connection's write side (timing, queue bound)
 	upgrader websocket.Upgrader
 
 	// hardCtx bounds backend calls; it is cancelled only when Shutdown runs out of time,
@@ -28,7 +31,9 @@ type Hub struct {
 	hardCancel context.CancelFunc
 	closing    atomic.Bool
 	busCancel  func()
-	pool       *pool
+	pool       *pool         // the rooms' side work (snapshots, catch-ups)
+	joiners    *pool         // the read pumps' joins: may wait for the database and a room
+	readers    *pool         // the read pumps' messages: decoding and queueing, never waiting
 	viewerGen  atomic.Uint64 // bumped before every Backend.Viewers call (see room.join)
 	recent     recentViewers // who recently left which room (rejoin.go)
 
@@ -42,7 +47,6 @@ type Hub struct {
 
 	stats struct {
 		events, evictions, commits, commands atomic.Int64
-		partial                              atomic.Int64 // direct writes the socket took part of (tests)
 	}
 }
 
@@ -75,7 +79,10 @@ func New(cfg Config) *Hub {
 		byUser:  make(map[int64]map[*conn]struct{}),
 		persons: make(map[int64]*personLimiter),
 		pool:    newPool(cfg.SnapshotWorkers),
+		joiners: newPool(cfg.JoinWorkers),
+		readers: newPool(cfg.ReadWorkers),
 	}
+	h.wire = h.wireOptions()
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: writeWait,
 		// Client messages are small (a vote is about 120 bytes): a 1 KiB read buffer per
@@ -93,6 +100,18 @@ func New(cfg Config) *Hub {
 }
 
 func (h *Hub) nowMs() int64 { return h.cfg.Now().UnixMilli() }
+
+// wireOptions are the connections' write side as h.t and the configuration set it.
+func (h *Hub) wireOptions() *wire.Options {
+	return &wire.Options{
+		Queue:      h.cfg.SendQueue,
+		WriteWait:  h.t.writeWait,
+		CloseGrace: h.t.closeGrace,
+		PingPeriod: h.t.pingPeriod,
+		Now:        h.nowMs,
+		Log:        h.log,
+	}
+}
 
 func (h *Hub) translate(lang, code string) string {
 	if h.cfg.Translate == nil {
@@ -113,26 +132,24 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	hw := &hijackWriter{ResponseWriter: w}
+	hw := &wire.Hijacker{ResponseWriter: w}
 	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
 		return // Upgrade has answered with an HTTP error
 	}
-	c := newConn(h, hw.sc, participant, language)
-	c.readDone = make(chan struct{})
-	c.tracked = true
-	c.startPinger()
+	c := h.newConn(hw.Socket(), participant, language, make(chan struct{}), &h.connWG)
+	c.out.StartPinger()
 	if !h.register(c) {
 		// Shutdown began during the handshake; nothing owns the socket yet, so write here.
-		c.pinger.Stop()
+		c.out.StopPinger()
 		ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "going away"), time.Now().Add(h.t.writeWait))
 		ws.Close()
 		return
 	}
-	// From here on, every write goes through c's outbox (conn.go): there is no write
-	// pump; a writer goroutine only exists while the socket is backed up.
-	hw.sc.attach(c)
+	// From here on, every write goes through c's outbox (package wire): there is no
+	// write pump; a writer goroutine only exists while the socket is backed up.
+	hw.Socket().Attach(&c.out)
 	// The read pump gets a goroutine of its own and the handler returns at once: net/http
 	// then lets go of what it kept for the request (the request, the response and its
 	// buffers, a stack grown by the handshake), which a connection open for hours would
@@ -144,7 +161,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 		case c.room != nil:
 			c.room.leave(c)
 		case !c.closingQueued:
-			c.terminate(websocket.CloseNormalClosure, "")
+			c.out.Terminate(websocket.CloseNormalClosure, "")
 		}
 	}()
 }
@@ -178,11 +195,11 @@ func (h *Hub) register(c *conn) bool {
 	set[c] = struct{}{}
 	p := h.persons[c.participant]
 	if p == nil {
-		p = &personLimiter{b: newBucket(h.cfg.PersonRate, h.cfg.PersonBurst, h.cfg.Now())}
+		p = &personLimiter{b: newBucket(h.cfg.PersonRate, h.cfg.PersonBurst)}
 		h.persons[c.participant] = p
 	}
 	p.users++
-	c.limiter = newConnLimiter(&h.cfg, p, h.cfg.Now())
+	c.limiter = newConnLimiter(&h.cfg, p)
 	return true
 }
 
@@ -282,7 +299,7 @@ func (h *Hub) Disconnect(participant int64) {
 	h.mu.RUnlock()
 	for _, c := range cs {
 		c.revoked.Store(true) // its room must not remember it for a quick rejoin
-		c.terminate(websocket.ClosePolicyViolation, "session ended")
+		c.out.Terminate(websocket.ClosePolicyViolation, "session ended")
 	}
 	h.recent.forget(participant)
 }
@@ -309,7 +326,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	for _, c := range conns {
 		if !c.joined.Load() { // rooms close their own members, after the last acks
-			c.terminate(websocket.CloseGoingAway, "going away")
+			c.out.Terminate(websocket.CloseGoingAway, "going away")
 		}
 	}
 	done := make(chan struct{})
@@ -327,12 +344,14 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		h.hardCancel()
 		for _, c := range conns {
-			c.abort(websocket.CloseGoingAway, "going away")
+			c.out.Abort(websocket.CloseGoingAway, "going away")
 		}
 	}
 	h.hardCancel()
 	if err == nil {
 		h.pool.stop()
+		h.joiners.stop()
+		h.readers.stop()
 	}
 	return err
 }

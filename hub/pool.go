@@ -1,20 +1,26 @@
 package hub
 
-import "sync"
+import (
+	"fmt"
+	"runtime/debug"
+	"sync"
+)
 
-// pool runs slow side work (snapshots, log catch-ups) on a fixed number of goroutines.
-// Submitting never blocks: a room must stay responsive during a reconnect storm, so jobs
-// wait in an unbounded FIFO whose length is bounded by the number of joining connections.
+// pool runs work on a fixed number of goroutines: slow side work of the rooms (snapshots,
+// log catch-ups), and the work of the read pumps (run). Submitting never blocks: a room
+// must stay responsive during a reconnect storm, so jobs wait in an unbounded FIFO whose
+// length is bounded by the number of connections (each waits for at most one job).
 type pool struct {
 	mu      sync.Mutex
 	jobs    []func()
 	stopped bool
 	wake    chan struct{}
+	gone    chan struct{} // closed once stop has dropped the queue and the workers ended
 	wg      sync.WaitGroup
 }
 
 func newPool(workers int) *pool {
-	p := &pool{wake: make(chan struct{}, workers)}
+	p := &pool{wake: make(chan struct{}, workers), gone: make(chan struct{})}
 	for range workers {
 		p.wg.Add(1)
 		go p.work()
@@ -37,6 +43,41 @@ func (p *pool) submit(job func()) bool {
 	}
 	p.mu.Unlock()
 	return true
+}
+
+// run runs f on a worker and waits for it: a read pump's work, on a goroutine whose stack
+// may grow without the pump's growing (read.go). A panic in f goes on in the caller, where
+// the connection's guard catches it. A stopped pool (the hub is gone) runs f in place, and
+// so does a caller whose job stop dropped: a read pump must never wait for nothing.
+func (p *pool) run(f func()) {
+	done := make(chan struct{})
+	var panicked any
+	job := func() {
+		defer func() {
+			if x := recover(); x != nil {
+				panicked = fmt.Sprintf("%v\n%s", x, debug.Stack())
+			}
+			close(done)
+		}()
+		f()
+	}
+	if !p.submit(job) {
+		f()
+		return
+	}
+	select {
+	case <-done:
+	case <-p.gone:
+		select {
+		case <-done: // it ran before the workers ended
+		default:
+			f()
+			return
+		}
+	}
+	if panicked != nil {
+		panic(panicked)
+	}
 }
 
 func (p *pool) work() {
@@ -74,4 +115,5 @@ func (p *pool) stop() {
 	p.mu.Unlock()
 	close(p.wake)
 	p.wg.Wait()
+	close(p.gone)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // preparingBackend is the fake backend as a FlushPreparer: PrepareFlush waits at a gate
-// and returns a token naming its keys; FlushPrepared records what it was given.
+// and returns a commit naming its keys; every flush records what it was given.
 type preparingBackend struct {
 	*fakeBackend
 	gate chan struct{} // PrepareFlush waits for a value on it
@@ -18,10 +18,10 @@ type preparingBackend struct {
 	mu       sync.Mutex
 	started  [][]string // keys of the preparations begun
 	returned int        // preparations that returned
-	finished []string   // what FlushPrepared received, one entry per call
+	finished []string   // keys and preparation of each flush, one entry per call
 }
 
-func (p *preparingBackend) PrepareFlush(ctx context.Context, ws int64, keys []string) (any, error) {
+func (p *preparingBackend) PrepareFlush(ctx context.Context, ws int64, keys []string) (PreparedFlush, error) {
 	p.mu.Lock()
 	p.started = append(p.started, keys)
 	p.mu.Unlock()
@@ -36,20 +36,22 @@ func (p *preparingBackend) PrepareFlush(ctx context.Context, ws int64, keys []st
 		return nil, ctx.Err()
 	}
 	if p.fail {
-		return "junk", errFake
+		return func(context.Context) (Result, error) { panic("a failed preparation was used") }, errFake
 	}
-	return "prepared " + strings.Join(keys, ","), nil
+	prepared := "prepared " + strings.Join(keys, ",")
+	return func(ctx context.Context) (Result, error) { return p.flush(ctx, ws, keys, prepared) }, nil
 }
 
-func (p *preparingBackend) FlushPrepared(ctx context.Context, ws int64, keys []string, prepared any) (Result, error) {
+// Flush is a flush without preparation.
+func (p *preparingBackend) Flush(ctx context.Context, ws int64, keys []string) (Result, error) {
+	return p.flush(ctx, ws, keys, "nil")
+}
+
+func (p *preparingBackend) flush(ctx context.Context, ws int64, keys []string, prepared string) (Result, error) {
 	p.mu.Lock()
-	got, _ := prepared.(string)
-	if prepared == nil {
-		got = "nil"
-	}
-	p.finished = append(p.finished, strings.Join(keys, ",")+" ← "+got)
+	p.finished = append(p.finished, strings.Join(keys, ",")+" ← "+prepared)
 	p.mu.Unlock()
-	return p.Flush(ctx, ws, keys)
+	return p.fakeBackend.Flush(ctx, ws, keys)
 }
 
 func (p *preparingBackend) record() (started [][]string, finished []string) {
@@ -120,8 +122,8 @@ func TestFailedPreparationStillFlushes(t *testing.T) {
 	if last := flushes[len(flushes)-1]; !slices.Equal(last, []string{"tally:3"}) {
 		t.Errorf("last flush at shutdown: got %v, want [tally:3]", last)
 	}
-	if _, fin := pb.record(); len(fin) != 1 {
-		t.Errorf("prepared flushes: got %v, want only the first (the last one was plain)", fin)
+	if _, fin := pb.record(); !slices.Equal(fin, []string{"tally:1 ← nil", "tally:3 ← nil"}) {
+		t.Errorf("flushes: got %v, want both without preparation (the last one at shutdown)", fin)
 	}
 	pb.mu.Lock()
 	started, returned := len(pb.started), pb.returned

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strconv"
 	"time"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 // coalescer spaces out a recurring action: at most one per interval.
@@ -69,12 +71,22 @@ func (r *room) countPresence() *presenceFrame {
 	for _, ms := range r.people {
 		v := ms[0].v
 		f.Online++
-		f.ByRole[v.Role]++
+		f.ByRole[presenceRole(v)]++
 		if v.Group != 0 {
 			f.ByGroup[strconv.FormatInt(v.Group, 10)]++
 		}
 	}
 	return f
+}
+
+// presenceRole is the role a person is counted under: someone appointed to moderate this
+// workshop counts as a moderator even when their role in the process is participant, so that
+// the room's count of participants is the count of people who may vote.
+func presenceRole(v Viewer) string {
+	if v.Moderator && v.Role == "participant" {
+		return "moderator"
+	}
+	return v.Role
 }
 
 func (r *room) sendPresence() {
@@ -86,7 +98,7 @@ func (r *room) sendPresence() {
 	}
 	p.sent = f
 	p.k.last = time.Now()
-	var wf *wireFrame
+	var wf *wire.Frame
 	for _, m := range r.members {
 		if m.catching {
 			continue // gets the current presence when it goes live
@@ -95,7 +107,7 @@ func (r *room) sendPresence() {
 			wf = prepare(f, r.h.nowMs())
 		}
 		// Presence is ephemeral: dropped past half full, never a reason to evict alone.
-		r.post(m, outbound{wf: wf, ephemeral: true}, 0)
+		r.post(m, wire.Entry{Frame: wf, Ephemeral: true}, 0)
 	}
 	r.flushOut()
 }

@@ -1,35 +1,23 @@
 package hub
 
 import (
-	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// bucket is a token bucket: rate tokens per second, at most burst stored. It is not safe
-// for concurrent use; callers hold the owner's lock or own it outright.
-type bucket struct {
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
+// bucket is a token bucket from golang.org/x/time/rate: rate tokens per second, at most
+// burst stored, full at the start. The library's is tested, safe for concurrent use (a
+// participant's bucket is shared by their connections) and takes the clock as an argument,
+// so the hub's configurable clock drives it.
+type bucket struct{ lim *rate.Limiter }
 
-func newBucket(rate float64, burst int, now time.Time) bucket {
-	return bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: now}
+func newBucket(perSecond float64, burst int) bucket {
+	return bucket{lim: rate.NewLimiter(rate.Limit(perSecond), burst)}
 }
 
 // take spends one token if there is one.
-func (b *bucket) take(now time.Time) bool {
-	if dt := now.Sub(b.last); dt > 0 {
-		b.tokens = min(b.burst, b.tokens+dt.Seconds()*b.rate)
-		b.last = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
+func (b bucket) take(now time.Time) bool { return b.lim.AllowN(now, 1) }
 
 // connLimiter is owned by one connection's read pump. The flood bucket allows
 // floodFactor times the normal rate for floodWindow; a client that drains it is not
@@ -40,12 +28,12 @@ type connLimiter struct {
 	person *personLimiter
 }
 
-func newConnLimiter(cfg *Config, person *personLimiter, now time.Time) *connLimiter {
+func newConnLimiter(cfg *Config, person *personLimiter) *connLimiter {
 	floodRate := floodFactor * cfg.ConnRate
 	floodBurst := int(floodRate*floodWindow.Seconds()) + cfg.ConnBurst
 	return &connLimiter{
-		normal: newBucket(cfg.ConnRate, cfg.ConnBurst, now),
-		flood:  newBucket(floodRate, floodBurst, now),
+		normal: newBucket(cfg.ConnRate, cfg.ConnBurst),
+		flood:  newBucket(floodRate, floodBurst),
 		person: person,
 	}
 }
@@ -62,13 +50,8 @@ func (l *connLimiter) allow(now time.Time) bool {
 // personLimiter is shared by all connections of one participant on this hub, so opening
 // more tabs does not multiply a person's allowance.
 type personLimiter struct {
-	mu    sync.Mutex
 	b     bucket
 	users int // connections holding it; guarded by the hub's connection lock
 }
 
-func (p *personLimiter) take(now time.Time) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.take(now)
-}
+func (p *personLimiter) take(now time.Time) bool { return p.b.take(now) }

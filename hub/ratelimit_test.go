@@ -8,7 +8,7 @@ import (
 
 func TestBucket(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	b := newBucket(2, 3, t0) // 2/s, burst 3
+	b := newBucket(2, 3) // 2/s, burst 3
 	for i := range 3 {
 		if !b.take(t0) {
 			t.Fatalf("take %d within the burst: got false, want true", i)
@@ -37,7 +37,7 @@ func TestBucket(t *testing.T) {
 func TestConnLimiterFlood(t *testing.T) {
 	cfg := Config{ConnRate: 10, ConnBurst: 5, PersonRate: 100, PersonBurst: 100}
 	t0 := time.Unix(1000, 0)
-	l := newConnLimiter(&cfg, &personLimiter{b: newBucket(100, 100, t0)}, t0)
+	l := newConnLimiter(&cfg, &personLimiter{b: newBucket(100, 100)})
 	// At a frozen clock the flood bucket holds 5×10×2 + 5 = 105 messages.
 	allowed, limited := 0, 0
 	for i := 0; ; i++ {
@@ -61,8 +61,8 @@ func TestConnLimiterFlood(t *testing.T) {
 func TestPersonLimiterShared(t *testing.T) {
 	cfg := Config{ConnRate: 100, ConnBurst: 100, PersonRate: 1, PersonBurst: 3}
 	t0 := time.Unix(1000, 0)
-	p := &personLimiter{b: newBucket(cfg.PersonRate, cfg.PersonBurst, t0)}
-	a, b := newConnLimiter(&cfg, p, t0), newConnLimiter(&cfg, p, t0)
+	p := &personLimiter{b: newBucket(cfg.PersonRate, cfg.PersonBurst)}
+	a, b := newConnLimiter(&cfg, p), newConnLimiter(&cfg, p)
 	got := []bool{a.allow(t0), b.allow(t0), a.allow(t0), b.allow(t0)}
 	want := []bool{true, true, true, false}
 	for i := range got {

@@ -4,26 +4,33 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 // readPump runs on a goroutine of its own for the connection's life: hello, join, then one
 // message at a time. It is the only goroutine of an idle connection.
+//
+// The pump idles for hours in gorilla's read path, where the collector cannot shrink its
+// stack: whatever size the stack grew to, it keeps. So the pump itself only reads and
+// answers pings, the one message an idle client sends, in a few shallow calls; the join
+// (a database query, perhaps a room to open) and every other message (JSON to decode, a
+// refusal to encode) run on the hub's workers (pool.run) while the pump waits, which
+// keeps the connection's messages in order.
 func (c *conn) readPump(ws *websocket.Conn) {
 	defer close(c.readDone)
 	t := c.h.t
 	ws.SetReadLimit(c.h.cfg.MaxMessageBytes)
-	// Control frames go through the outbox like everything else (conn.go).
+	// Control frames go through the outbox like everything else (package wire).
 	ws.SetPingHandler(func(data string) error {
-		c.queueCtl(outbound{more: rawBytes(serverFrame(opPong, []byte(data))), ephemeral: true})
+		c.out.Pong([]byte(data))
 		return nil
 	})
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(t.pongWait)) })
@@ -31,7 +38,7 @@ func (c *conn) readPump(ws *websocket.Conn) {
 		if code == websocket.CloseNoStatusReceived || code == websocket.CloseAbnormalClosure {
 			code = websocket.CloseNormalClosure
 		}
-		c.setClose(code, "") // echoed by the close frame (conn.finish)
+		c.out.SetClose(code, "") // echoed by the close frame
 		return nil
 	})
 
@@ -69,7 +76,7 @@ func (c *conn) hello(ws *websocket.Conn) bool {
 		return false
 	}
 	var joined bool
-	onFreshStack(func() { joined = c.helloJoin(typ, data) })
+	c.h.joiners.run(func() { joined = c.helloJoin(typ, data) })
 	if !joined {
 		return false
 	}
@@ -114,7 +121,7 @@ func (c *conn) join(m ClientMessage) bool {
 	v, recent := h.recent.recall(m.Workshop, c.participant, gen, h.cfg.Now())
 	if !recent {
 		var err error
-		onFreshStack(func() { v, err = h.cfg.Backend.Viewer(ctx, m.Workshop, c.participant) })
+		v, err = h.cfg.Backend.Viewer(ctx, m.Workshop, c.participant)
 		switch {
 		case errors.Is(err, ErrForbidden):
 			c.fail(websocket.ClosePolicyViolation, "forbidden", CodeForbidden)
@@ -131,9 +138,7 @@ func (c *conn) join(m ClientMessage) bool {
 	}
 	c.viewer.Store(&v)
 	for {
-		var r *room
-		var err error
-		onFreshStack(func() { r, err = h.room(ctx, m.Workshop) }) // may Open the room
+		r, err := h.room(ctx, m.Workshop) // may Open the room
 		if errors.Is(err, errClosing) {
 			c.fail(websocket.CloseGoingAway, "going away", CodeShuttingDown)
 			return false
@@ -154,7 +159,7 @@ func (c *conn) join(m ClientMessage) bool {
 		case <-ctx.Done():
 			c.fail(websocket.CloseInternalServerErr, "unavailable", CodeUnavailable)
 			return false
-		case <-c.quit:
+		case <-c.out.Quit():
 			return false
 		}
 	}
@@ -163,15 +168,10 @@ func (c *conn) join(m ClientMessage) bool {
 // pingMessage is the client's ping as clients send it: recognised without decoding.
 var pingMessage = []byte(`{"type":"ping"}`)
 
-// handle processes one message of a joined connection; false means stop reading.
-//
-// The read pump idles for hours in gorilla's read path, where the collector cannot shrink
-// its stack: whatever size the stack grew to, it keeps. So the pump itself only answers
-// pings, the one message an idle client sends, in a few shallow calls; every other
-// message is handled on a short-lived goroutine (onFreshStack): decoding JSON and
-// encoding a refusal would double the pump's stack for good.
+// handle processes one message of a joined connection; false means stop reading. A
+// well-formed ping is answered on the pump; the rest runs on a worker (see readPump).
 func (c *conn) handle(typ int, data []byte) bool {
-	if c.stopping() || c.dropped.Load() { // closing: accept nothing more from this socket
+	if c.out.Stopping() || c.dropped.Load() { // closing: accept nothing more from this socket
 		return false
 	}
 	var ok bool
@@ -180,15 +180,15 @@ func (c *conn) handle(typ int, data []byte) bool {
 		now := c.h.cfg.Now()
 		switch {
 		case !c.limiter.flood.take(now):
-			onFreshStack(func() { c.fail(websocket.ClosePolicyViolation, "rate limit", CodeRateLimited) })
+			c.h.readers.run(func() { c.fail(websocket.ClosePolicyViolation, "rate limit", CodeRateLimited) })
 			return false
 		case !c.limiter.allow(now):
-			onFreshStack(func() { ok = c.refuse("", CodeRateLimited, "") })
+			c.h.readers.run(func() { ok = c.refuse("", CodeRateLimited, "") })
 			return ok
 		}
-		return c.queueCtl(outbound{more: &pongFrame{Type: "pong"}, ephemeral: true})
+		return c.out.Reply(wire.Entry{Later: &pongFrame{Type: "pong"}, Ephemeral: true})
 	}
-	onFreshStack(func() { ok = c.handleMessage(typ, data) })
+	c.h.readers.run(func() { ok = c.handleMessage(typ, data) })
 	return ok
 }
 
@@ -218,7 +218,7 @@ func (c *conn) handleMessage(typ int, data []byte) bool {
 	}
 	switch m.Type {
 	case "ping":
-		return c.queueCtl(outbound{more: &pongFrame{Type: "pong"}, ephemeral: true})
+		return c.out.Reply(wire.Entry{Later: &pongFrame{Type: "pong"}, Ephemeral: true})
 	case "hello":
 		return c.refuse("", CodeBadMessage, "already joined")
 	}
@@ -234,7 +234,7 @@ func (c *conn) handleMessage(typ int, data []byte) bool {
 
 // refuse answers a message with a reject; false when the connection is being cut.
 func (c *conn) refuse(id, code, detail string) bool {
-	return c.queueCtl(outbound{more: &rejectFrame{
+	return c.out.Reply(wire.Entry{Later: &rejectFrame{
 		Type: "reject", ID: id, Code: code, Message: c.h.translate(c.language(), code), Detail: detail,
 	}})
 }
@@ -253,9 +253,9 @@ func (c *conn) language() string {
 
 // fail queues an error frame and a close with code; the read pump then stops reading.
 func (c *conn) fail(code int, text, errCode string) {
-	c.setClose(code, text)
+	c.out.SetClose(code, text)
 	ef := &errorFrame{Type: "error", Code: errCode, Message: c.h.translate(c.language(), errCode)}
-	if c.queueCtl(outbound{more: ef, closing: true}) {
+	if c.out.Reply(wire.Entry{Later: ef, Last: true}) {
 		c.closingQueued = true
 	}
 }
@@ -270,10 +270,10 @@ func (c *conn) readFailed(ws *websocket.Conn, err error) {
 	case errors.Is(err, websocket.ErrReadLimit):
 		// gorilla already sent close 1009; record it for conn.finish, then drain what
 		// is left of the oversized frame so that closing does not reset the connection.
-		c.setClose(websocket.CloseMessageTooBig, "message too large")
+		c.out.SetClose(websocket.CloseMessageTooBig, "message too large")
 		c.linger(ws)
 	case errors.As(err, &ne) && ne.Timeout():
-		c.setClose(websocket.CloseGoingAway, "timeout")
+		c.out.SetClose(websocket.CloseGoingAway, "timeout")
 	}
 }
 
@@ -295,27 +295,4 @@ func (c *conn) linger(ws *websocket.Conn) {
 	nc := ws.NetConn()
 	nc.SetReadDeadline(deadline)
 	io.Copy(io.Discard, nc)
-}
-
-// onFreshStack runs f, a backend call, on a short-lived goroutine and waits for it. A
-// database query runs deep (driver, pool, protocol): run on the read pump, it would grow
-// the pump's stack to tens of kilobytes, and the pump, which then idles for hours, would
-// keep them until collections shrink it step by step. A panic in f goes on in the caller,
-// where guard catches it.
-func onFreshStack(f func()) {
-	done := make(chan struct{})
-	var p any
-	go func() {
-		defer func() {
-			if x := recover(); x != nil {
-				p = fmt.Sprintf("%v\n%s", x, debug.Stack())
-			}
-			close(done)
-		}()
-		f()
-	}()
-	<-done
-	if p != nil {
-		panic(p)
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 // catchUpResult is what a pool worker hands back to the room.
@@ -66,7 +68,7 @@ func (r *room) replay(m *member, evs []Event, filter bool) bool {
 	if len(out) == 0 {
 		return true
 	}
-	if !r.enqueue(m, outbound{more: replayBatch(out)}) {
+	if !r.enqueue(m, wire.Entry{Later: replay(out), Heavy: true}) {
 		r.evict(m)
 		return false
 	}
@@ -80,7 +82,7 @@ func (r *room) goLive(m *member) {
 	m.catching = false
 	m.pending = nil
 	if f := r.presence.current(); f != nil {
-		r.enqueue(m, outbound{more: f, ephemeral: true})
+		r.enqueue(m, wire.Entry{Later: f, Ephemeral: true})
 	}
 }
 
@@ -153,7 +155,7 @@ func (r *room) finishCatchUp(res catchUpResult) {
 		return
 	}
 	if res.snapshot {
-		if !r.enqueue(m, outbound{more: &snapshotFrame{Type: "snapshot", Seq: res.seq, State: res.state}}) {
+		if !r.enqueue(m, wire.Entry{Later: &snapshotFrame{Type: "snapshot", Seq: res.seq, State: res.state}, Heavy: true}) {
 			r.evict(m)
 			return
 		}
@@ -209,7 +211,7 @@ func (r *room) flushPending(m *member) bool {
 		if !flushRun() {
 			return false
 		}
-		if !r.enqueue(m, outbound{more: p.f}) {
+		if !r.enqueue(m, wire.Entry{Later: p.f}) {
 			r.evict(m)
 			return false
 		}

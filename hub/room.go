@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/hub/wire"
 )
 
 // joinReq hands a connection to its room. gen is the hub's viewer generation read before
@@ -48,7 +50,7 @@ type member struct {
 	last int64  // highest seq queued to this connection; later fan-out skips <= last
 	// The events of the delivery being fanned out, queued as one entry when it ends:
 	// a commit of many events takes one slot of the queue, not one per event.
-	batch wireBatch
+	batch wire.Frames
 
 	// A catch-up (snapshot or log) is running in the pool: live events and outcomes
 	// wait in pending, in order, until it completes.
@@ -95,7 +97,7 @@ type room struct {
 	batched    []*member      // members with a non-empty batch
 	out, spare []post         // entries on their way to outboxes (flushOut), and a spare list
 	writers    sync.WaitGroup // the background writers of large deliveries (flushOut)
-	claims     uint64         // numbers flushOut's claims on outboxes (conn.offerLater)
+	claims     uint64         // numbers flushOut's claims on outboxes (wire.Conn.OfferClaimed)
 	claimed    []*conn        // flushOut's buffer for a small delivery's claims
 	idle       *time.Timer
 	idleC      <-chan time.Time
@@ -260,7 +262,7 @@ func (r *room) join(req joinReq) {
 		r.idleC = nil
 	}
 	r.presence.mark(r)
-	r.enqueue(m, outbound{more: &welcomeFrame{
+	r.enqueue(m, wire.Entry{Later: &welcomeFrame{
 		Type: "welcome", V: ProtocolVersion, Workshop: r.id, You: v.Participant,
 		Role: v.Role, Moderator: v.Moderator, Group: v.Group,
 	}})
@@ -269,10 +271,10 @@ func (r *room) join(req joinReq) {
 
 // refuse closes a connection the room will not take, with an error frame.
 func (r *room) refuse(c *conn, code string) {
-	c.setClose(websocket.ClosePolicyViolation, code)
+	c.out.SetClose(websocket.ClosePolicyViolation, code)
 	c.dropped.Store(true)
-	c.offer(outbound{more: &errorFrame{Type: "error", Code: code, Message: r.h.translate(c.language(), code)}})
-	c.closeGraceful()
+	c.out.Offer(wire.Entry{Later: &errorFrame{Type: "error", Code: code, Message: r.h.translate(c.language(), code)}})
+	c.out.Close()
 }
 
 type dropMode uint8
@@ -301,7 +303,7 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 		r.people[m.v.Participant] = ps
 	}
 	if code != 0 {
-		c.setClose(code, text)
+		c.out.SetClose(code, text)
 	}
 	if mode != dropGraceful && !c.revoked.Load() {
 		// The peer left or was too slow: it may well be back in a moment (rejoin.go). A
@@ -311,11 +313,11 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 	c.dropped.Store(true)
 	switch mode {
 	case dropGraceful:
-		c.closeGraceful()
+		c.out.Close()
 	case dropPrompt:
-		c.terminate(websocket.CloseNormalClosure, "")
+		c.out.Terminate(websocket.CloseNormalClosure, "")
 	case dropAbort:
-		c.abort(code, text)
+		c.out.Abort(code, text)
 	}
 	r.presence.mark(r)
 	if len(r.members) == 0 {
@@ -327,7 +329,7 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 func (r *room) dropWithError(m *member, closeCode int, code string) {
 	f := &errorFrame{Type: "error", Code: code, Message: r.h.translate(m.c.language(), code)}
 	r.flushOut()
-	m.c.offer(outbound{more: f}) // if the outbox is full, the close frame alone
+	m.c.out.Offer(wire.Entry{Later: f}) // if the outbox is full, the close frame alone
 	r.drop(m, dropGraceful, closeCode, code)
 }
 

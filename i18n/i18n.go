@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"golang.org/x/text/language"
 )
 
 // Default is the language used when nothing else is known.
@@ -79,6 +81,9 @@ func (c *Catalog) T(lang, key string) string {
 	return key
 }
 
+// Refusal words a refusal code (docs/protocol.md) in lang: the texts are under "err.<code>".
+func (c *Catalog) Refusal(lang, code string) string { return c.T(lang, "err."+code) }
+
 // Keys returns every key of a language's catalog (tests use it to find missing translations).
 func (c *Catalog) Keys(lang string) []string {
 	keys := make([]string, 0, len(c.texts[lang]))
@@ -102,16 +107,20 @@ func Normalise(lang string) string {
 	return Default
 }
 
-// FromAcceptLanguage picks the first supported language of an Accept-Language header.
-func FromAcceptLanguage(header string) string {
-	for _, part := range strings.Split(header, ",") {
-		tag := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
-		if tag == "" {
-			continue
-		}
-		if l := Normalise(tag); l != Default || strings.HasPrefix(strings.ToLower(tag), Default) {
-			return l
-		}
+// matcher picks among Languages; its first entry (French) is what it answers when nothing
+// in the header comes close.
+var matcher = language.NewMatcher(func() []language.Tag {
+	tags := make([]language.Tag, len(Languages))
+	for i, l := range Languages {
+		tags[i] = language.MustParse(l)
 	}
-	return Default
+	return tags
+}())
+
+// FromAcceptLanguage picks the supported language that a browser's Accept-Language header
+// prefers. x/text/language's matcher honours q-values ("en;q=0.1, fr" is French) and regional
+// variants ("nl-BE" is Dutch), which a split on commas did not.
+func FromAcceptLanguage(header string) string {
+	_, i := language.MatchStrings(matcher, header)
+	return Languages[i]
 }

@@ -34,25 +34,40 @@ func TestCatalogsComplete(t *testing.T) {
 	}
 }
 
-func TestNormaliseAndAcceptLanguage(t *testing.T) {
+func TestNormalise(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"nl-BE", "nl"}, {"EN", "en"}, {"de", "fr"}, {"", "fr"}, {"fr_BE", "fr"},
 	}
 	for _, tt := range tests {
-		if got := i18n.Normalise(tt.in); got != tt.want {
-			t.Errorf("Normalise(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			if got := i18n.Normalise(tt.in); got != tt.want {
+				t.Errorf("Normalise(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
-	accept := []struct{ in, want string }{
-		{"nl-BE,nl;q=0.9,fr;q=0.8", "nl"},
-		{"de-DE,en;q=0.5", "en"},
-		{"de-DE", "fr"},
-		{"fr-BE,en;q=0.5", "fr"},
+}
+
+func TestFromAcceptLanguage(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"q-values in order", "nl;q=0.9, fr;q=0.8", "nl"},
+		{"a low q-value first", "en;q=0.1, fr", "fr"},
+		{"q-values out of order", "nl;q=0.2, en;q=0.8", "en"},
+		{"a region", "nl-BE,nl;q=0.9,fr;q=0.8", "nl"},
+		{"unsupported first", "de-DE,en;q=0.5", "en"},
+		{"nothing supported", "de-DE", "fr"},
+		{"French with a region", "fr-BE,en;q=0.5", "fr"},
+		{"upper case", "EN", "en"},
+		{"refused with q=0", "en;q=0, nl;q=0.3", "nl"},
+		{"wildcard", "*", "fr"},
+		{"empty", "", "fr"},
+		{"garbage", ";;;,q=x", "fr"},
 	}
-	for _, tt := range accept {
-		if got := i18n.FromAcceptLanguage(tt.in); got != tt.want {
-			t.Errorf("FromAcceptLanguage(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := i18n.FromAcceptLanguage(tt.in); got != tt.want {
+				t.Errorf("FromAcceptLanguage(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -37,13 +37,13 @@ const (
 // organiser returns the signed-in organiser, or answers 401/403 and returns nil. For methods
 // that change something it also checks the CSRF token.
 func (h *handler) organiser(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
-	p, err := h.currentParticipant(r)
+	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.Error("organiser api: current participant", "err", err)
 		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
 		return nil
 	}
-	if p == nil {
+	if !signedIn {
 		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
 		return nil
 	}

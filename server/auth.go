@@ -15,17 +15,21 @@ const sessionCookie = "assises_session"
 // sessionTTL is long enough to cover a whole series of sessions on one phone.
 const sessionTTL = 30 * 24 * time.Hour
 
-// currentParticipant returns who is signed in, or nil.
-func (h *handler) currentParticipant(r *http.Request) (*deliberation.Participant, error) {
+// currentParticipant returns who is signed in; signedIn is false when the browser has no
+// session, or one that has ended (not an error: the caller answers with a sign-in page).
+func (h *handler) currentParticipant(r *http.Request) (p *deliberation.Participant, signedIn bool, err error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return nil, nil
+		return nil, false, nil
 	}
-	p, err := deliberation.SessionParticipant(r.Context(), h.db, c.Value, h.now())
-	if errors.Is(err, deliberation.ErrNotFound) {
-		return nil, nil
+	p, err = deliberation.SessionParticipant(r.Context(), h.db, c.Value, h.now())
+	switch {
+	case errors.Is(err, deliberation.ErrNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
 	}
-	return p, err
+	return p, true, nil
 }
 
 func (h *handler) setSessionCookie(w http.ResponseWriter, token string) {

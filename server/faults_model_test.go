@@ -20,7 +20,7 @@ import (
 	"github.com/assises/assises/internal/stack"
 )
 
-// TestModelBasedVoting (issue 9, item 20): participants vote, change and clear their votes,
+// TestModelBasedVoting (docs/security.md, item 20): participants vote, change and clear their votes,
 // withdraw their own contributions and reconnect (resending in-flight commands with the same
 // id), while a moderator merges contributions, all at once over real sockets. The accepted
 // commands, replayed in the order of their acknowledged seqs on a simple model, give the

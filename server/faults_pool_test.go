@@ -21,7 +21,7 @@ import (
 	"github.com/assises/assises/storage/storagetest"
 )
 
-// TestSmallPoolUnderLoad (issue 9, item 17): 500 commands at once from 40 sockets in 4 rooms,
+// TestSmallPoolUnderLoad (docs/security.md, item 17): 500 commands at once from 40 sockets in 4 rooms,
 // against a pool of 2 PostgreSQL connections (SQLite: its single connection) that readers also
 // hold. Every command gets an answer within a bounded time — an ack, or "busy"/"unavailable"
 // (try again) — and nothing deadlocks; the commands retried with the same id apply once. On

@@ -106,15 +106,15 @@ func (h *handler) followUpJSON(w http.ResponseWriter, r *http.Request) {
 // followUpDesk is the committee's page: GET /follow-up/processes/{id}.
 func (h *handler) followUpDesk(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
-	me, err := h.currentParticipant(r)
+	me, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
 	id, ok := pathID(r, "id")
-	if me == nil || !ok || !mayFollowUp(me, id) {
+	if !signedIn || !ok || !mayFollowUp(me, id) {
 		status, body := http.StatusForbidden, "nb.ui.followup.forbidden"
-		if me == nil {
+		if !signedIn {
 			status, body = http.StatusUnauthorized, "nb.ui.signin"
 		}
 		h.writeMessage(w, r, status, message{Heading: h.catalog.T(lang, "nb.ui.followup.title"),
@@ -152,12 +152,12 @@ type followUpInput struct {
 // apiFollowUpRecord records a status and a note:
 // POST /api/follow-up/processes/{id}/recommendations/{contribution}.
 func (h *handler) apiFollowUpRecord(w http.ResponseWriter, r *http.Request) {
-	me, err := h.currentParticipant(r)
+	me, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
-	if me == nil {
+	if !signedIn {
 		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}

@@ -17,6 +17,8 @@ import (
 //
 // The Origin header is no help here: with Referrer-Policy: no-referrer, browsers send
 // "Origin: null" on same-origin form posts. A foreign Origin is still refused outright.
+// The middleware's cross-origin check (Sec-Fetch-Site) comes first; these tokens are the
+// second line, for a browser that sends neither header.
 
 // formField is the hidden field every state-changing form carries.
 const formField = "csrf"

@@ -53,7 +53,7 @@ func eventData[T any](t *testing.T, c *liveclient.Client, name string) T {
 	return v
 }
 
-// TestGroupsSession runs the day of seed 003 over real WebSockets, on both databases: people
+// TestGroupsSession runs a Partner Day over real WebSockets, on both databases: people
 // check in, the agenda moves the session into the diagnostic, the moderator splits the room
 // into two mixed groups by colour, the groups work apart (nothing of one reaches the other),
 // rapporteurs mark outputs, the moderator brings them to the plenary, merges what both groups

@@ -60,13 +60,13 @@ func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 // apiMe says who is signed in: the participant id and role, never personal data beyond the
 // display name the person chose.
 func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) {
-	p, err := h.currentParticipant(r)
+	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.Error("current participant", "err", err)
 		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
-	if p == nil {
+	if !signedIn {
 		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}

@@ -208,7 +208,7 @@ func TestDotsBudgetAcrossSockets(t *testing.T) {
 }
 
 // TestSameVoteOnFiftySockets: the same vote (one command id) sent at once on 50 sockets of one
-// person applies once: one row, one vote.recorded, and every socket gets the same ack (issue 9,
+// person applies once: one row, one vote.recorded, and every socket gets the same ack (docs/security.md,
 // item 9).
 func TestSameVoteOnFiftySockets(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {

@@ -77,12 +77,12 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 // may now be confirmed is promoted and, when they gave an email, told.
 func (h *handler) meCancel(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := h.currentParticipant(r)
+	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	if p == nil || r.ParseForm() != nil || !h.checkSessionForm(r) {
+	if !signedIn || r.ParseForm() != nil || !h.checkSessionForm(r) {
 		h.refuseForm(w, r, "/me")
 		return
 	}

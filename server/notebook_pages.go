@@ -14,6 +14,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
+	"github.com/assises/assises/i18n"
 )
 
 // The notebook of recommendations, public side: every published version at
@@ -259,23 +260,9 @@ func shorten(s string, n int) string {
 }
 
 // formatDay writes a day the way each language says it: "3 février 2024".
-func formatDay(lang string, t time.Time) string {
-	months, ok := monthNames[lang]
-	if !ok {
-		months = monthNames["fr"]
-	}
-	t = t.In(brussels)
-	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
-}
+func formatDay(lang string, t time.Time) string { return i18n.FormatDate(lang, t.In(brussels)) }
 
 // formatMoment writes a day and a time: "3 février 2024, 09h30" (Brussels time).
 func formatMoment(lang string, t time.Time) string {
-	hour := t.In(brussels).Format("15h04")
-	switch lang {
-	case "en":
-		hour = t.In(brussels).Format("15:04")
-	case "nl":
-		hour = t.In(brussels).Format("15.04")
-	}
-	return formatDay(lang, t) + ", " + hour
+	return formatDay(lang, t) + ", " + i18n.FormatTime(lang, t.In(brussels))
 }

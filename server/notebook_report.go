@@ -14,14 +14,14 @@ import (
 // (&format=md or json). Without dates it covers the current calendar year.
 func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
-	me, err := h.currentParticipant(r)
+	me, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	if me == nil || me.Role != deliberation.RoleOrganiser {
+	if !signedIn || me.Role != deliberation.RoleOrganiser {
 		status, body := http.StatusForbidden, "nb.ui.forbidden"
-		if me == nil {
+		if !signedIn {
 			status, body = http.StatusUnauthorized, "nb.ui.signin"
 		}
 		h.writeMessage(w, r, status, message{Heading: h.catalog.T(lang, "nb.ui.report"), Body: h.catalog.T(lang, body),

@@ -107,13 +107,13 @@ func (h *handler) joinPage(w http.ResponseWriter, r *http.Request) {
 		h.joinByCode(w, r, code)
 		return
 	}
-	p, err := h.currentParticipant(r)
+	_, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
 	data := map[string]any{"Code": "", "Problem": ""}
-	if p == nil {
+	if !signedIn {
 		// No personal link on this phone: it may ask the welcome desk (joinrequest.go).
 		data["Ask"], data["Form"] = true, h.formToken(w, r)
 		if r.URL.Query().Get("refused") != "" {
@@ -134,12 +134,12 @@ func (h *handler) joinCode(w http.ResponseWriter, r *http.Request) {
 func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string) {
 	ctx := r.Context()
 	lang := h.lang(r)
-	p, err := h.currentParticipant(r)
+	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	if p == nil {
+	if !signedIn {
 		h.writePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
 			map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),
 				"Ask": true, "Form": h.formToken(w, r)})
@@ -173,12 +173,12 @@ func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	p, err := h.currentParticipant(r)
+	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	if p == nil {
+	if !signedIn {
 		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}

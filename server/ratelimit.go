@@ -9,23 +9,21 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// bucket is one address's token bucket: it holds up to burst tokens and gains one every
-// every; a request takes one.
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// limiter is an in-memory token bucket per key (a client address). Memory: one small entry per
-// address seen recently; entries whose bucket has filled up again are dropped.
+// limiter is an in-memory token bucket per key (a client address), each a rate.Limiter from
+// golang.org/x/time/rate: the library's bucket is tested, takes the clock as an argument
+// (the handler's clock drives it) and reads its tokens without taking one (check). Memory:
+// one small entry per address seen recently; entries whose bucket has filled up again are
+// dropped.
 type limiter struct {
-	burst float64
-	every time.Duration
+	burst  int
+	refill rate.Limit // tokens per second
 
 	mu        sync.Mutex
-	buckets   map[string]*bucket
+	buckets   map[string]*rate.Limiter
 	lastSweep time.Time
 }
 
@@ -34,51 +32,60 @@ type limiter struct {
 const maxBuckets = 100_000
 
 func newLimiter(burst int, per time.Duration) *limiter {
-	return &limiter{burst: float64(burst), every: per / time.Duration(burst), buckets: map[string]*bucket{}}
+	return &limiter{burst: burst, refill: rate.Every(per / time.Duration(burst)), buckets: map[string]*rate.Limiter{}}
 }
 
 // allow takes a token for key; when there is none it returns false and how long until there is.
 func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
-	return l.use(key, now, true)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucket(key, now)
+	if b.AllowN(now, 1) {
+		return true, 0
+	}
+	return false, l.wait(b, now)
 }
 
 // check says whether key has a token left, without taking it.
 func (l *limiter) check(key string, now time.Time) (bool, time.Duration) {
-	return l.use(key, now, false)
-}
-
-func (l *limiter) use(key string, now time.Time, take bool) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	b := l.bucket(key, now)
+	if b.TokensAt(now) >= 1 {
+		return true, 0
+	}
+	return false, l.wait(b, now)
+}
+
+// wait is how long until b holds a whole token.
+func (l *limiter) wait(b *rate.Limiter, now time.Time) time.Duration {
+	return time.Duration((1 - b.TokensAt(now)) / float64(l.refill) * float64(time.Second))
+}
+
+// bucket returns key's bucket, made full on first sight. l.mu is held: a sweep cannot drop a
+// bucket between finding it and taking its token.
+func (l *limiter) bucket(key string, now time.Time) *rate.Limiter {
 	if now.Sub(l.lastSweep) > time.Minute || len(l.buckets) >= maxBuckets {
 		l.sweep(now)
 	}
 	b, ok := l.buckets[key]
 	if !ok {
-		b = &bucket{tokens: l.burst, last: now}
+		b = rate.NewLimiter(l.refill, l.burst)
 		l.buckets[key] = b
 	}
-	b.tokens = min(l.burst, b.tokens+float64(now.Sub(b.last))/float64(l.every))
-	b.last = now
-	if b.tokens < 1 {
-		return false, time.Duration((1 - b.tokens) * float64(l.every))
-	}
-	if take {
-		b.tokens--
-	}
-	return true, 0
+	return b
 }
 
 // sweep drops the buckets that would be full by now (nobody to remember).
 func (l *limiter) sweep(now time.Time) {
 	l.lastSweep = now
 	for k, b := range l.buckets {
-		if b.tokens+float64(now.Sub(b.last))/float64(l.every) >= l.burst {
+		if b.TokensAt(now) >= float64(l.burst) {
 			delete(l.buckets, k)
 		}
 	}
 	if len(l.buckets) >= maxBuckets {
-		l.buckets = map[string]*bucket{}
+		l.buckets = map[string]*rate.Limiter{}
 	}
 }
 

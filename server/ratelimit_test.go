@@ -106,7 +106,11 @@ func TestParseTrustedProxies(t *testing.T) {
 func TestRateLimitedRoutes(t *testing.T) {
 	db := storagetest.Open(t, "sqlite")
 	u, _ := url.Parse("http://assises.test")
-	h, err := New(Config{DB: db, PublicURL: u, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// A frozen clock: on a busy machine sixty attempts can take seconds, and the buckets would
+	// refill meanwhile (one sign-in token a second).
+	frozen := time.Now()
+	h, err := New(Config{DB: db, PublicURL: u, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return frozen }})
 	if err != nil {
 		t.Fatal(err)
 	}

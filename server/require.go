@@ -14,12 +14,12 @@ import (
 // signedIn returns who is signed in, or explains that this page needs a sign-in (bodyKey says
 // why, in the catalog) and offers one way on (link, with linkKey as its text).
 func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link, linkKey string) *deliberation.Participant {
-	p, err := h.currentParticipant(r)
+	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return nil
 	}
-	if p == nil {
+	if !signedIn {
 		lang := h.lang(r)
 		h.writeMessage(w, r, http.StatusUnauthorized, message{
 			Heading: h.catalog.T(lang, "ui.signin.needed.title"),

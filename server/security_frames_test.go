@@ -57,7 +57,7 @@ func closeCode(t *testing.T, ws *websocket.Conn) int {
 }
 
 // TestLyingAndEndlessFrames: a frame that claims a terabyte, and a message sent as endless
-// fragments, are both closed with 1009 without the server reserving that memory (issue 9,
+// fragments, are both closed with 1009 without the server reserving that memory (docs/security.md,
 // item 5).
 func TestLyingAndEndlessFrames(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})

@@ -17,7 +17,7 @@ import (
 
 const hostile = `<script>alert(1)</script><img src=x onerror="alert(2)"><a href="javascript:alert(3)">x</a>` + "\u202e" + `gnp.exe`
 
-// TestHostileTextIsInert (issue 9, item 8): hostile text in a workshop's title and a person's
+// TestHostileTextIsInert (docs/security.md, item 8): hostile text in a workshop's title and a person's
 // name is escaped in the server's pages (never markup), the CSP forbids inline script, and a
 // contribution's hostile body travels as plain text, unchanged, never turned into markup.
 func TestHostileTextIsInert(t *testing.T) {
@@ -64,7 +64,7 @@ func TestHostileTextIsInert(t *testing.T) {
 	}
 }
 
-// TestTwoTabsCountOnce (issue 9, item 10): one person with two tabs is one participant
+// TestTwoTabsCountOnce (docs/security.md, item 10): one person with two tabs is one participant
 // online, one voter, and the turnout never exceeds 100 %.
 func TestTwoTabsCountOnce(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {

@@ -16,7 +16,7 @@ import (
 
 // TestRevocationClosesSockets: when an organiser gives someone a new link (the old one was
 // lost or taken), every browser signed in with the old access loses it, and the open sockets
-// close promptly (issue 9, item 12).
+// close promptly (docs/security.md, item 12).
 func TestRevocationClosesSockets(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")

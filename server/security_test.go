@@ -15,7 +15,7 @@ import (
 )
 
 // TestHandshakeRefusals: a WebSocket handshake from a foreign origin, or without a session,
-// is refused with 403 before any socket exists (issue 9, item 1).
+// is refused with 403 before any socket exists (docs/security.md, item 1).
 func TestHandshakeRefusals(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")
@@ -65,7 +65,7 @@ func TestHandshakeRefusals(t *testing.T) {
 }
 
 // TestSignOutClosesSockets: signing out ends the session server-side and closes every open
-// socket of that person promptly (issue 9, item 12).
+// socket of that person promptly (docs/security.md, item 12).
 func TestSignOutClosesSockets(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")

@@ -28,6 +28,9 @@ type Config struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Mail      *mail.Sender // nil or not enabled: no email; organisers hand out links and cards
+	// Catalog is the interface texts; nil loads the embedded ones. The binary loads them once
+	// and gives the same catalog to the hub (its refusals) and here.
+	Catalog *i18n.Catalog
 	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
 	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
 	TrustedProxies []netip.Prefix
@@ -45,6 +48,8 @@ type handler struct {
 	assets    *assets
 	mail      *mail.Sender
 	limits    limits // per-address rate limits on registration and sign-in
+	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
+	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
 }
@@ -60,9 +65,12 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
-	if err != nil {
-		return nil, err
+	catalog := cfg.Catalog
+	if catalog == nil {
+		var err error
+		if catalog, err = i18n.Load(frontend.Catalogs, "i18n"); err != nil {
+			return nil, err
+		}
 	}
 	a, err := loadAssets(frontend.Static, "static")
 	if err != nil {
@@ -82,6 +90,9 @@ func New(cfg Config) (http.Handler, error) {
 		trustedProxies: cfg.TrustedProxies,
 	}
 	if h.pages, err = parsePages(a); err != nil {
+		return nil, err
+	}
+	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
 		return nil, err
 	}
 	return h.middleware(h.routes()), nil

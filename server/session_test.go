@@ -337,7 +337,7 @@ func runFullSession(t *testing.T, kind string) {
 	}
 
 	// The logs of the whole session carry no secrets, names or words people wrote
-	// (issue 9, item 13): the server logged something, just nothing of that.
+	// (docs/security.md, item 13): the server logged something, just nothing of that.
 	logs := s.Logs.String()
 	if logs == "" {
 		t.Fatal("the server logged nothing at all: the check below would prove nothing")

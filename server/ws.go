@@ -21,13 +21,13 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
-	p, err := h.currentParticipant(r)
+	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.Error("websocket: current participant", "err", err)
 		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	if p == nil {
+	if !signedIn {
 		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
 		return
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
-	"github.com/uptrace/bun/driver/sqliteshim"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver: pure Go, no cgo
 )
 
 // DefaultSQLitePath is where the embedded database lives when nothing else is configured.
@@ -104,7 +104,9 @@ func openSQLite(path string) (*bun.DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
+	// modernc.org/sqlite directly: it honours _pragma and _txlock on every platform, where
+	// bun's sqliteshim fell back to mattn/go-sqlite3 under cgo and dropped them silently.
+	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("storage: open sqlite: %w", err)
 	}

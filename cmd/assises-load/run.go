@@ -13,13 +13,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/assises/assises/internal/liveclient"
 )
 
 // run is one generator run: the people, their connections and what is measured.
 type run struct {
 	cfg     config
 	st      *stats
-	d       *dialer
+	d       *liveclient.Dialer
 	mod     *client   // the moderator: sets up the room, sends the end marker
 	clients []*client // the participants of this shard
 	pid     int       // the server's process, 0 when unknown
@@ -48,7 +50,7 @@ func newRun(cfg config) *run {
 func (r *run) setPeople(people []person, public string) {
 	r.rep.Participants = len(people) - 1
 	wsURL := "ws" + strings.TrimPrefix(public, "http") + "/ws"
-	r.d = newDialer(wsURL, public, r.cfg.sources)
+	r.d = liveclient.NewDialer(wsURL, public, r.cfg.sources)
 	ws := people[0].workshop
 	if ws == 0 {
 		ws = r.cfg.workshop
@@ -196,7 +198,7 @@ func (r *run) prepareVoting(ctx context.Context, n int) ([]int64, error) {
 // every connection has it: every earlier event must then have arrived too.
 func (r *run) marker(ctx context.Context, conns []*client) (int64, error) {
 	o, err := r.mod.do(ctx, "question.set", map[string]any{"phase": "diagnostic",
-		"text": "Fin de la mesure " + idPrefix[:8] + " " + time.Now().Format(time.TimeOnly)})
+		"text": "Fin de la mesure " + liveclient.NewCommandID()[:8] + " " + time.Now().Format(time.TimeOnly)})
 	if err != nil {
 		return 0, fmt.Errorf("end marker: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/assises/assises/internal/liveclient"
 )
 
 // idle: the participants join, ping now and then, and stay. It measures what an idle
@@ -66,10 +68,9 @@ func (r *run) votes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.rep.Connected = r.connectAll(ctx, r.clients)
-	live := r.connected()
-	if len(live) == 0 {
-		return fmt.Errorf("no participant could connect")
+	live, err := r.connectParticipants(ctx)
+	if err != nil {
+		return err
 	}
 	r.waitStart()
 	r.beginMeasure()
@@ -81,7 +82,7 @@ func (r *run) votes(ctx context.Context) error {
 		value := 1 - (round/int64(len(items)))%2 // 1 on each item, then 0 on each, then 1…
 		args := `{"contribution":` + strconv.FormatInt(item, 10) + `,"value":` + strconv.FormatInt(value, 10) + `}`
 		r.st.votesSent.Add(1)
-		c.send(newID(), "vote.set", []byte(args), sched, voteCmd)
+		c.send(liveclient.NewCommandID(), "vote.set", []byte(args), sched, voteCmd)
 	})
 	r.drain(ctx, live)
 	r.endMeasure()
@@ -100,10 +101,9 @@ func (r *run) reconnect(ctx context.Context) error {
 	if _, err := r.prepareVoting(ctx, 1); err != nil {
 		return err
 	}
-	r.rep.Connected = r.connectAll(ctx, r.clients)
-	live := r.connected()
-	if len(live) == 0 {
-		return fmt.Errorf("no participant could connect")
+	live, err := r.connectParticipants(ctx)
+	if err != nil {
+		return err
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 512)
@@ -169,6 +169,16 @@ func (r *run) reconnect(ctx context.Context) error {
 	}
 	r.rep.Events = audit(append(live, r.mod), seq)
 	return nil
+}
+
+// connectParticipants connects every participant and returns those who could.
+func (r *run) connectParticipants(ctx context.Context) ([]*client, error) {
+	r.rep.Connected = r.connectAll(ctx, r.clients)
+	live := r.connected()
+	if len(live) == 0 {
+		return nil, fmt.Errorf("no participant could connect")
+	}
+	return live, nil
 }
 
 // connected returns the participants whose connection is open.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/assises/assises/internal/liveclient"
 )
 
 // registry is what the room has produced so far, as the moderator's connection sees it:
@@ -56,7 +58,7 @@ func pickOne(ids []int64) int64 {
 	return ids[rand.IntN(len(ids))]
 }
 
-// Texts a session is made of (seed 004's themes).
+// Texts a session is made of (the themes of the Assises du Logement et du Travail social).
 var findings = []string{
 	"Les délais d'attente au CPAS sont trop longs",
 	"Les logements sociaux manquent pour les familles monoparentales",
@@ -86,10 +88,9 @@ func (r *run) session(ctx context.Context) error {
 	if _, err := r.prepareVoting(ctx, 0); err != nil {
 		return err
 	}
-	r.rep.Connected = r.connectAll(ctx, r.clients)
-	live := r.connected()
-	if len(live) == 0 {
-		return fmt.Errorf("no participant could connect")
+	live, err := r.connectParticipants(ctx)
+	if err != nil {
+		return err
 	}
 	r.beginMeasure()
 	per := r.cfg.duration / 3
@@ -113,10 +114,10 @@ func (r *run) session(ctx context.Context) error {
 				}
 				r.st.votesSent.Add(1)
 				args := `{"contribution":` + strconv.FormatInt(id, 10) + `,"value":` + strconv.Itoa(rand.IntN(2)) + `}`
-				c.send(newID(), "vote.set", []byte(args), sched, voteCmd)
+				c.send(liveclient.NewCommandID(), "vote.set", []byte(args), sched, voteCmd)
 			case x < r.cfg.rate+postRate:
 				if args := postArgs(phase, i, reg); args != nil {
-					c.send(newID(), "contribution.post", args, sched, otherCmd)
+					c.send(liveclient.NewCommandID(), "contribution.post", args, sched, otherCmd)
 				}
 			default:
 				id := reg.pick(phase)
@@ -124,7 +125,7 @@ func (r *run) session(ctx context.Context) error {
 					return
 				}
 				args, _ := json.Marshal(map[string]any{"contribution": id, "body": fmt.Sprintf("Chez nous aussi (%d)", i)})
-				c.send(newID(), "comment.post", args, sched, otherCmd)
+				c.send(liveclient.NewCommandID(), "comment.post", args, sched, otherCmd)
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -233,4 +235,10 @@ func waitHealthy(ctx context.Context, public string, exited <-chan struct{}) err
 		}
 	}
 	return fmt.Errorf("assises serve did not answer within 60 s")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

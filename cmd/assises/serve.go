@@ -13,7 +13,10 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/server"
 )
@@ -43,16 +46,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	}
 
-	translate, err := server.Translator()
+	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
 	if err != nil {
 		return err
 	}
 	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
 	rooms := hub.New(hub.Config{
-		Backend:     server.NewBackend(engine),
+		Backend:     live.New(engine),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
-		Translate:   translate,
+		Translate:   catalog.Refusal,
 	})
 	var sender *mail.Sender
 	if cfg.smtp.Enabled() {
@@ -60,7 +63,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		TrustedProxies: cfg.trustedProxies})
+		Catalog: catalog, TrustedProxies: cfg.trustedProxies})
 	if err != nil {
 		return err
 	}

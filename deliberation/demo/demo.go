@@ -1,5 +1,5 @@
 // Package demo seeds a realistic process, so that a first `make run` shows the product at
-// work: the "Assises du Logement et du Travail social" of seed 004 (three themes, nine
+// work: the "Assises du Logement et du Travail social" (three themes, nine
 // sessions, their place and times) and a few participants from different organisations.
 package demo
 
@@ -57,8 +57,8 @@ var themes = []theme{
 	},
 }
 
-// The agenda every session follows (seed 004's scenario, with the welcome and the break of
-// seed 003's timetable); minutes add up to the 3.5 hours of a session.
+// The agenda every session follows (the Assises' scenario, with the welcome and the break of
+// the Partner Day's timetable); minutes add up to the 3.5 hours of a session.
 var agenda = []deliberation.AgendaItem{
 	{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15},
 	{Kind: "phase", Title: "Diagnostic et pistes de solution", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 60},

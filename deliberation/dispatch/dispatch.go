@@ -1,5 +1,5 @@
 // Package dispatch splits the people present in a workshop into mixed break-out groups, the
-// way seed 003 does it with colour codes: organisations mixed, service users spread, groups of
+// way a Partner Day does it with colour codes: organisations mixed, service users spread, groups of
 // even size. It is a pure function of (roster, parameters, seed): no clock, no database, no
 // global randomness, so the same inputs always give the same groups.
 //

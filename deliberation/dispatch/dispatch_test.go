@@ -177,10 +177,10 @@ func TestSplitSeeds(t *testing.T) {
 	}
 }
 
-// TestSplitSeed003 is the Partner Day of seed 003: 40 people of 14 organisations, a CPAS and
+// TestSplitPartnerDay is a Partner Day: 40 people of 14 organisations, a CPAS and
 // Actiris with five each, six service users, split into groups of about 9 (at most two per
 // organisation: one is not possible), then 5-6 for the case studies.
-func TestSplitSeed003(t *testing.T) {
+func TestSplitPartnerDay(t *testing.T) {
 	var roster []Member
 	id := int64(100)
 	add := func(org int64, n int, su bool) {

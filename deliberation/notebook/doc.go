@@ -1,5 +1,5 @@
 // Package notebook turns a process into its notebook of recommendations (the "cahier de
-// recommandations" handed to elected officials, the "livre blanc" of seed 002): it compiles
+// recommandations" handed to elected officials, the "livre blanc" of the Missions Locales' days): it compiles
 // what the sessions produced, applies the organisers' editorial layer, renders HTML,
 // Markdown, PDF, CSV and JSON, publishes immutable numbered versions, keeps the follow-up
 // committee's record, and gathers several processes into one report.

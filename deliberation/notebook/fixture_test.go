@@ -14,7 +14,7 @@ import (
 	"github.com/assises/assises/i18n"
 )
 
-// The fixed process of the golden files: two themes of seed 004, three sessions, people of
+// The fixed process of the golden files: two themes of the Assises du Logement, three sessions, people of
 // four organisations and two on their own, service users among them, break-out groups in one
 // session, the three vote methods, a merge, an edit, a room count, hostile text. It is played
 // through the real engine (commands → rules → events in one transaction), as a live room would.

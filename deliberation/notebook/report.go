@@ -15,7 +15,7 @@ import (
 )
 
 // A report gathers several processes of one organiser over a period: the yearly report of a
-// users' council (seed 000), whose sessions run all year. It is built from published versions
+// users' council, whose sessions run all year. It is built from published versions
 // only, so it says nothing that was not already public, and from the follow-up record.
 
 // Report is the cross-process report.

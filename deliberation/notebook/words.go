@@ -1,12 +1,13 @@
 package notebook
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the notebook shows Brussels time on any machine, and the same on every one
+
+	"github.com/assises/assises/i18n"
 )
 
 // Labels translates the notebook's fixed texts (keys "nb.…" of frontend/i18n/notebook.*.json).
@@ -57,48 +58,12 @@ func (w words) n(key string, n int) string {
 	return w.f(key+form, "n", strconv.Itoa(n))
 }
 
-var months = map[string][12]string{
-	"fr": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
-	"nl": {"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
-	"en": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
-}
-
-var weekdays = map[string][7]string{
-	"fr": {"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
-	"nl": {"zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"},
-	"en": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-}
-
-func (w words) monthNames() [12]string {
-	if m, ok := months[w.lang]; ok {
-		return m
-	}
-	return months["fr"]
-}
-
 // date: "16 novembre 2023".
-func (w words) date(t time.Time) string {
-	t = t.In(brussels)
-	return fmt.Sprintf("%d %s %d", t.Day(), w.monthNames()[t.Month()-1], t.Year())
-}
+func (w words) date(t time.Time) string { return i18n.FormatDate(w.lang, t.In(brussels)) }
 
 // session: "jeudi 16 novembre 2023, 13h00–16h30" (the hours as each language writes them).
 func (w words) session(start, end time.Time) string {
-	s, e := start.In(brussels), end.In(brussels)
-	days, ok := weekdays[w.lang]
-	if !ok {
-		days = weekdays["fr"]
-	}
-	hours := func(t time.Time) string {
-		switch w.lang {
-		case "en":
-			return t.Format("15:04")
-		case "nl":
-			return t.Format("15.04")
-		}
-		return t.Format("15") + "h" + t.Format("04")
-	}
-	return fmt.Sprintf("%s %s, %s–%s", days[s.Weekday()], w.date(s), hours(s), hours(e))
+	return i18n.FormatSession(w.lang, start.In(brussels), end.In(brussels))
 }
 
 func (w words) period(from, to *time.Time) string {

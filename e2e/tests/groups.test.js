@@ -1,4 +1,4 @@
-// The day of seed 003 in real Chromium: a moderator and four participants from four
+// A Partner Day in real Chromium: a moderator and four participants from four
 // organisations (separate browser contexts, as separate phones). People check in by opening the
 // session; the moderator splits them into two mixed groups (each phone shows its colour, symbol
 // and name), steers the agenda; a contribution made in one group stays out of the other; the

@@ -1,7 +1,12 @@
 // Package liveclient speaks the Assises WebSocket protocol (docs/protocol.md) as a browser
 // would: it authenticates with the session cookie, joins a workshop, sends commands with
-// client-made ids and keeps the events it receives in sequence order, dropping duplicates.
-// The end-to-end tests and the load generator are written with it.
+// client-made ids and reads what the server sends. It is the one client of the protocol: the
+// end-to-end tests, the torture runs and the load generator (cmd/assises-load) use it.
+//
+// Two layers: Dialer and Socket (socket.go) open a connection, say hello and carry frames,
+// cheaply enough for ten thousand sockets; Client (this file) keeps one participant's view on
+// top of them: the events in sequence order without duplicates, the outcomes of commands,
+// resume after a reconnection.
 package liveclient
 
 import (
@@ -13,9 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
-	"github.com/gorilla/websocket"
 )
 
 // Message is any server message; only the fields of its type are set.
@@ -65,10 +67,11 @@ type Config struct {
 
 // Client is one participant's connection, with resume.
 type Client struct {
-	cfg Config
+	cfg    Config
+	dialer *Dialer
 
 	mu        sync.Mutex
-	conn      *websocket.Conn
+	sock      *Socket
 	welcome   Message
 	lastSeq   int64
 	snapshots []Message
@@ -83,7 +86,7 @@ type Client struct {
 
 // Dial connects, says hello with since = 0 (a snapshot) and waits for the welcome.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
-	c := &Client{cfg: cfg, outcomes: map[string]Outcome{}}
+	c := &Client{cfg: cfg, dialer: NewDialer(cfg.URL, cfg.Origin, nil), outcomes: map[string]Outcome{}}
 	if err := c.connect(ctx, 0); err != nil {
 		return nil, err
 	}
@@ -92,57 +95,39 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 
 // connect opens a socket and joins with the given since.
 func (c *Client) connect(ctx context.Context, since int64) error {
-	h := http.Header{}
-	h.Set("Origin", c.cfg.Origin)
 	cookies := []string{(&c.cfg.Cookie).String()}
 	for _, ck := range c.cfg.Extra {
 		cookies = append(cookies, ck.String())
 	}
-	h.Set("Cookie", strings.Join(cookies, "; "))
-	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, c.cfg.URL, h)
+	sock, w, err := c.dialer.Join(ctx, Join{Cookie: strings.Join(cookies, "; "), Workshop: c.cfg.Workshop, Since: since})
 	if err != nil {
-		if resp != nil {
-			return fmt.Errorf("liveclient: dial: %w (HTTP %d)", err, resp.StatusCode)
-		}
-		return fmt.Errorf("liveclient: dial: %w", err)
-	}
-	hello := map[string]any{"type": "hello", "v": 1, "workshop": c.cfg.Workshop, "since": since}
-	if err := conn.WriteJSON(hello); err != nil {
-		conn.Close()
-		return fmt.Errorf("liveclient: hello: %w", err)
-	}
-	var w Message
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if err := conn.ReadJSON(&w); err != nil {
-		conn.Close()
-		return fmt.Errorf("liveclient: welcome: %w", err)
-	}
-	conn.SetReadDeadline(time.Time{})
-	if w.Type != "welcome" {
-		conn.Close()
-		return fmt.Errorf("liveclient: got %s %s %s before welcome", w.Type, w.Code, w.Message)
+		return err
 	}
 	done := make(chan struct{})
 	c.mu.Lock()
-	c.conn, c.welcome, c.closed, c.done = conn, w, nil, done
+	c.sock, c.welcome, c.closed, c.done = sock, w, nil, done
 	c.mu.Unlock()
-	go c.readLoop(conn, done)
+	go c.readLoop(sock, done)
 	return nil
 }
 
-func (c *Client) readLoop(conn *websocket.Conn, done chan struct{}) {
+// readLoop keeps what the server sends until the connection ends. A frame that is not a
+// protocol message ends it too: a test must not read past a server that speaks nonsense.
+func (c *Client) readLoop(sock *Socket, done chan struct{}) {
 	defer close(done)
-	for {
+	var garbled error
+	err := sock.Read(func(frame []byte, at time.Time) {
 		var m Message
-		if err := conn.ReadJSON(&m); err != nil {
-			c.mu.Lock()
-			c.closed = err
-			c.notifyLocked()
-			c.mu.Unlock()
+		if err := json.Unmarshal(frame, &m); err != nil {
+			if garbled == nil {
+				garbled = fmt.Errorf("liveclient: unreadable message %.80q: %w", frame, err)
+			}
+			sock.Close()
 			return
 		}
-		m.Received = time.Now()
+		m.Received = at
 		c.mu.Lock()
+		defer c.mu.Unlock()
 		switch m.Type {
 		case "snapshot":
 			c.snapshots = append(c.snapshots, m)
@@ -164,8 +149,14 @@ func (c *Client) readLoop(conn *websocket.Conn, done chan struct{}) {
 			c.welcome.Role, c.welcome.Moderator, c.welcome.Group = m.Role, m.Moderator, m.Group
 		}
 		c.notifyLocked()
-		c.mu.Unlock()
+	})
+	if garbled != nil {
+		err = garbled
 	}
+	c.mu.Lock()
+	c.closed = err
+	c.notifyLocked()
+	c.mu.Unlock()
 }
 
 func (c *Client) notifyLocked() {
@@ -200,11 +191,13 @@ func (c *Client) Send(id, name string, args any) error {
 	if err != nil {
 		return err
 	}
-	msg := map[string]any{"type": "command", "id": id, "name": name, "args": json.RawMessage(b)}
 	c.mu.Lock()
-	conn := c.conn
+	sock := c.sock
 	c.mu.Unlock()
-	return conn.WriteJSON(msg)
+	if sock == nil {
+		return ErrNotConnected
+	}
+	return sock.Command(id, name, b)
 }
 
 // ErrClosed is returned while waiting when the connection ends first.
@@ -230,7 +223,7 @@ func (c *Client) Await(ctx context.Context, id string) (Outcome, error) {
 
 // Do sends a command with a new id and waits for its outcome.
 func (c *Client) Do(ctx context.Context, name string, args any) (Outcome, error) {
-	id := uuid.NewString()
+	id := NewCommandID()
 	if err := c.Send(id, name, args); err != nil {
 		return Outcome{}, err
 	}
@@ -275,12 +268,12 @@ func (c *Client) ReconnectFrom(ctx context.Context, since int64) error {
 // Close closes the socket and waits for the reader to stop.
 func (c *Client) Close() {
 	c.mu.Lock()
-	conn, done := c.conn, c.done
+	sock, done := c.sock, c.done
 	c.mu.Unlock()
-	if conn == nil {
+	if sock == nil {
 		return
 	}
-	conn.Close()
+	sock.Close()
 	<-done
 }
 

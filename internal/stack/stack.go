@@ -17,8 +17,11 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/live"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -54,21 +57,21 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	public, _ := url.Parse(srv.URL)
-	translate, err := server.Translator()
+	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := hub.Config{
-		Backend:     server.NewBackend(deliberation.NewEngine(db, opts.Engine)),
+		Backend:     live.New(deliberation.NewEngine(db, opts.Engine)),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(public),
-		Translate:   translate,
+		Translate:   catalog.Refusal,
 	}
 	if opts.Hub != nil {
 		opts.Hub(&cfg)
 	}
 	rooms := hub.New(cfg)
-	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger})
+	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +162,8 @@ func (s *Stack) Connect(t testing.TB, p Person, w *deliberation.Workshop) *livec
 	return c
 }
 
-// MustDo sends a command and fails the test unless it is acknowledged.
-func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
+// outcome sends a command and waits for its answer, failing the test if none comes.
+func outcome(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -168,6 +171,13 @@ func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclien
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	return out
+}
+
+// MustDo sends a command and fails the test unless it is acknowledged.
+func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclient.Outcome {
+	t.Helper()
+	out := outcome(t, c, name, args)
 	if !out.Accepted() {
 		t.Fatalf("%s %v: refused with %s (%s)", name, args, out.Code, out.Message)
 	}
@@ -177,13 +187,7 @@ func MustDo(t testing.TB, c *liveclient.Client, name string, args any) liveclien
 // MustRefuse sends a command and fails the test unless it is refused with code.
 func MustRefuse(t testing.TB, c *liveclient.Client, code, name string, args any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	out, err := c.Do(ctx, name, args)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if out.Code != code {
+	if out := outcome(t, c, name, args); out.Code != code {
 		t.Fatalf("%s %v: got %q, want refusal %q", name, args, out.Code, code)
 	}
 }

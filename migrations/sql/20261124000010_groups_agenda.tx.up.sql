@@ -1,4 +1,4 @@
--- Break-out group work and the plenary synthesis (issue 6).
+-- Break-out group work and the plenary synthesis.
 --
 -- contribution_outputs: what a group's rapporteur (or a moderator) marked as the group's output.
 CREATE TABLE contribution_outputs (

@@ -1,4 +1,4 @@
-package hub
+package wire
 
 import (
 	"bytes"
@@ -8,19 +8,19 @@ import (
 	"time"
 )
 
-// The write side of a connection's outbox (see conn): the direct write of whoever queues
-// into an empty outbox, the drain of a claimed backlog, and the writer goroutine that
-// exists only while a socket is backed up.
+// The write side of an outbox: the direct write of whoever queues into an empty outbox,
+// the write of a claimed backlog, and the writer goroutine that exists only while a
+// socket is backed up.
 
 // writeDirect is the fast path: the caller owns the write side and the outbox is empty.
-func (c *conn) writeDirect(ob outbound) {
-	b, ok := ob.bytesAsIs()
+func (c *Conn) writeDirect(e Entry) {
+	b, ok := e.bytesAsIs()
 	var buf *[]byte
 	if !ok {
 		buf = getWriteBuf()
-		b = c.appendEntry((*buf)[:0], ob, c.h.nowMs())
+		b = appendEntry((*buf)[:0], e, c.o.Now())
 	}
-	n, err := c.wire.writeNow(b)
+	n, err := c.t.WriteNow(b)
 	if err != nil {
 		putWriteBuf(buf)
 		c.broken()
@@ -28,12 +28,12 @@ func (c *conn) writeDirect(ob outbound) {
 	}
 	c.mu.Lock()
 	if n > 0 && n < len(b) {
-		c.h.stats.partial.Add(1)
+		c.o.partial.Add(1)
 	}
 	if n < len(b) {
 		// The socket is full: the rest goes first, before anything queued meanwhile.
-		c.pushLocked(outbound{more: rawBytes(bytes.Clone(b[n:])), ctl: ob.ctl, partial: n > 0,
-			ephemeral: ob.ephemeral && n == 0}, true)
+		c.pushLocked(Entry{Later: Raw(bytes.Clone(b[n:])), ctl: e.ctl, partial: n > 0,
+			Ephemeral: e.Ephemeral && n == 0}, true)
 	}
 	if c.n == 0 && !c.closeReq && !c.quitting {
 		c.writing = false // done: nobody was woken
@@ -44,8 +44,8 @@ func (c *conn) writeDirect(ob outbound) {
 	putWriteBuf(buf)
 }
 
-// drainClaimed writes the backlog of the claim by, unless someone took it over.
-func (c *conn) drainClaimed(by uint64) {
+// WriteClaimed writes the backlog of the claim by, unless someone took it over.
+func (c *Conn) WriteClaimed(by uint64) {
 	c.mu.Lock()
 	if c.claimedBy != by {
 		c.mu.Unlock()
@@ -59,8 +59,8 @@ func (c *conn) drainClaimed(by uint64) {
 // entry; what the socket does not take, and a connection that ends, are left to the
 // writer goroutine. The caller owns the write side and holds mu; it returns with mu
 // released.
-func (c *conn) drainLocked() {
-	var batch [writeBatch]outbound
+func (c *Conn) drainLocked() {
+	var batch [writeBatch]Entry
 	for {
 		k := c.peekLocked(batch[:])
 		if k == 0 && !c.closeReq && !c.quitting {
@@ -68,7 +68,7 @@ func (c *conn) drainLocked() {
 			c.mu.Unlock()
 			return
 		}
-		if k == 0 || c.closeReq || c.quitting || slices.ContainsFunc(batch[:k], outbound.heavy) {
+		if k == 0 || c.closeReq || c.quitting || slices.ContainsFunc(batch[:k], Entry.heavy) {
 			clear(batch[:k])
 			c.spawnWriterLocked()
 			c.mu.Unlock()
@@ -84,19 +84,19 @@ func (c *conn) drainLocked() {
 		var buf *[]byte
 		if k > 1 || !one {
 			buf = getWriteBuf()
-			now := c.h.nowMs()
+			now := c.o.Now()
 			b = (*buf)[:0]
-			for i, ob := range batch[:k] {
+			for i, e := range batch[:k] {
 				if i > 0 && len(b) >= batchFlushBytes {
 					k = i
 					break
 				}
-				b = c.appendEntry(b, ob, now)
+				b = appendEntry(b, e, now)
 				ends[i] = len(b)
 			}
 			*buf = b
 		}
-		n, err := c.wire.writeNow(b)
+		n, err := c.t.WriteNow(b)
 		if err != nil {
 			clear(batch[:])
 			putWriteBuf(buf)
@@ -115,7 +115,7 @@ func (c *conn) drainLocked() {
 		if n < len(b) {
 			// The entry the socket cut is written whatever happens next (partial); the
 			// ones after it stay in the outbox untouched, for the writer.
-			c.h.stats.partial.Add(1)
+			c.o.partial.Add(1)
 			j := 0
 			for ends[j] <= n {
 				j++
@@ -128,7 +128,7 @@ func (c *conn) drainLocked() {
 			if n > start {
 				cut := batch[j]
 				c.popLocked(1)
-				c.pushLocked(outbound{more: rawBytes(bytes.Clone(b[n:ends[j]])), ctl: cut.ctl, partial: true}, true)
+				c.pushLocked(Entry{Later: Raw(bytes.Clone(b[n:ends[j]])), ctl: cut.ctl, partial: true}, true)
 			}
 			clear(batch[:])
 			putWriteBuf(buf)
@@ -143,7 +143,7 @@ func (c *conn) drainLocked() {
 }
 
 // startWriterLocked makes sure someone will write what is queued (and close, if asked).
-func (c *conn) startWriterLocked() {
+func (c *Conn) startWriterLocked() {
 	if c.writing || c.done {
 		return // the owner sees the new entries (or the end) before it lets go
 	}
@@ -151,18 +151,18 @@ func (c *conn) startWriterLocked() {
 	c.spawnWriterLocked()
 }
 
-func (c *conn) spawnWriterLocked() { go c.writer() }
+func (c *Conn) spawnWriterLocked() { go c.writer() }
 
 // writer drains the outbox with blocking writes, then exits; it owns the write side
 // from start to end. After the last entry of a closing connection it says goodbye.
-func (c *conn) writer() {
+func (c *Conn) writer() {
 	defer func() {
 		if p := recover(); p != nil {
-			c.h.log.Error("hub: panic in a connection, closing it", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			c.o.Log.Error("wire: panic in a connection's writer, closing it", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			c.broken()
 		}
 	}()
-	var batch [writeBatch]outbound
+	var batch [writeBatch]Entry
 	for {
 		c.mu.Lock()
 		if c.quitting {
@@ -194,12 +194,12 @@ func (c *conn) writer() {
 }
 
 // writeOut writes entries, gathered into as few socket writes as possible.
-func (c *conn) writeOut(es []outbound) error {
+func (c *Conn) writeOut(es []Entry) error {
 	if len(es) == 1 {
 		// A single piece (a tally the socket had no room for) is written as is:
 		// gathering it would only copy it.
 		if b, ok := es[0].bytesAsIs(); ok {
-			return c.wire.writeAll(b, time.Now().Add(c.h.t.writeWait))
+			return c.t.WriteAll(b, time.Now().Add(c.o.WriteWait))
 		}
 	}
 	buf := getWriteBuf()
@@ -209,24 +209,25 @@ func (c *conn) writeOut(es []outbound) error {
 	return err
 }
 
-// gather encodes es into b and writes it, early whenever b grows past batchFlushBytes.
-func (c *conn) gather(b []byte, es []outbound) ([]byte, error) {
-	now := c.h.nowMs()
+// gather encodes es into b and writes it, early whenever b grows past batchFlushBytes,
+// between the frames of a long payload too: a long catch-up is many writes, each with a
+// fresh deadline.
+func (c *Conn) gather(b []byte, es []Entry) ([]byte, error) {
+	now := c.o.Now()
 	var err error
-	for _, ob := range es {
-		if evs, ok := ob.more.(replayBatch); ok {
-			// A long catch-up is many writes, each with a fresh deadline.
-			for i := range evs {
-				b = appendServerFrame(b, opText, encodeFrame(newEventFrame(&evs[i]), now))
+	for _, e := range es {
+		if e.Frame != nil {
+			b = append(b, e.Frame.b...)
+		} else {
+			for i := range e.Later.Frames() {
+				b = e.Later.AppendFrame(b, i, now)
 				if len(b) >= batchFlushBytes {
 					if b, err = c.flushBuf(b); err != nil {
 						return b, err
 					}
 				}
 			}
-			continue
 		}
-		b = c.appendEntry(b, ob, now)
 		if len(b) >= batchFlushBytes {
 			if b, err = c.flushBuf(b); err != nil {
 				return b, err
@@ -236,36 +237,20 @@ func (c *conn) gather(b []byte, es []outbound) ([]byte, error) {
 	return c.flushBuf(b)
 }
 
-func (c *conn) flushBuf(b []byte) ([]byte, error) {
+func (c *Conn) flushBuf(b []byte) ([]byte, error) {
 	if len(b) == 0 {
 		return b, nil
 	}
-	return b[:0], c.wire.writeAll(b, time.Now().Add(c.h.t.writeWait))
+	return b[:0], c.t.WriteAll(b, time.Now().Add(c.o.WriteWait))
 }
 
-// appendEntry appends the frames of ob. Per-connection frames take their serverTime now,
-// when they are encoded, so that the client's clock estimate is fresh.
-func (c *conn) appendEntry(b []byte, ob outbound, now int64) []byte {
-	if ob.wf != nil {
-		return append(b, ob.wf.b...)
+// appendEntry appends the frames of e.
+func appendEntry(b []byte, e Entry, now int64) []byte {
+	if e.Frame != nil {
+		return append(b, e.Frame.b...)
 	}
-	switch m := ob.more.(type) {
-	case wireBatch:
-		for _, wf := range m {
-			b = append(b, wf.b...)
-		}
-	case rawBytes:
-		b = append(b, m...)
-	case *pongFrame:
-		// Encoded by hand: the read pump writes pongs itself, and encoding/json would
-		// deepen its stack for good (see conn.handle).
-		b = appendPong(b, now)
-	case frame:
-		b = appendServerFrame(b, opText, encodeFrame(m, now))
-	case replayBatch:
-		for i := range m {
-			b = appendServerFrame(b, opText, encodeFrame(newEventFrame(&m[i]), now))
-		}
+	for i := range e.Later.Frames() {
+		b = e.Later.AppendFrame(b, i, now)
 	}
 	return b
 }

@@ -1,0 +1,87 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// The middleware refuses a change that a browser says comes from another site, whatever
+// token it carries; a same-origin change passes and still needs its token.
+func TestCrossOriginChangesRefused(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	c, csrf := s.organiserDesk(t)
+	u := s.srv.URL + "/api/organise/processes"
+	tests := []struct {
+		name   string
+		token  string
+		header []string
+		want   int
+	}{
+		{"cross-site by Sec-Fetch-Site, good token", csrf, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.org"}, 403},
+		{"same-site subdomain by Sec-Fetch-Site", csrf, []string{"Sec-Fetch-Site", "same-site", "Origin", "https://sub." + strings.TrimPrefix(s.srv.URL, "http://")}, 403},
+		{"foreign Origin from a browser without Sec-Fetch-Site", csrf, []string{"Origin", "https://evil.example.org"}, 403},
+		{"same-origin by Sec-Fetch-Site", csrf, []string{"Sec-Fetch-Site", "same-origin", "Origin", s.srv.URL}, 201},
+		{"same origin by Origin", csrf, []string{"Origin", s.srv.URL}, 201},
+		{"no browser headers", csrf, nil, 201},
+		{"same origin without the token", "", []string{"Sec-Fetch-Site", "same-origin"}, 403},
+	}
+	var created int64
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e apiErr
+			got := call(t, c, "POST", u, tt.token, map[string]any{"title": "Assises " + tt.name}, &e, tt.header...)
+			if got != tt.want {
+				t.Fatalf("got %d %+v, want %d", got, e.Error, tt.want)
+			}
+			if got == 403 && e.Error.Code != "org_csrf" {
+				t.Errorf("code %q, want org_csrf", e.Error.Code)
+			}
+			if got == 201 {
+				created++
+			}
+		})
+	}
+	n, err := s.db.NewSelect().Model((*deliberation.Process)(nil)).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != created {
+		t.Errorf("processes in the database: got %d, want %d (only the accepted posts)", n, created)
+	}
+}
+
+// Signing out carries no token of its own: the cross-origin check is what keeps another site
+// from signing a moderator out in the middle of a session.
+func TestCrossOriginSignOutRefused(t *testing.T) {
+	s := newSite(t, storagetest.Open(t, "sqlite"))
+	c, _ := s.organiserDesk(t)
+	signOut := func(header ...string) int {
+		req, _ := http.NewRequest("POST", s.srv.URL+"/signout", nil)
+		resp, _ := doBody(t, noRedirect(c), req, header...)
+		return resp.StatusCode
+	}
+	if got := signOut("Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.org"); got != http.StatusForbidden {
+		t.Fatalf("cross-site sign-out: got %d, want 403", got)
+	}
+	if resp, _ := get(t, c, s.srv.URL+"/organise"); resp.StatusCode != 200 {
+		t.Fatalf("organise page after a refused sign-out: got %d, want 200 (still signed in)", resp.StatusCode)
+	}
+	if got := signOut("Sec-Fetch-Site", "same-origin", "Origin", "null"); got != http.StatusSeeOther {
+		t.Fatalf("same-origin sign-out: got %d, want 303", got)
+	}
+	if resp, _ := get(t, noRedirect(c), s.srv.URL+"/organise"); resp.StatusCode == 200 {
+		t.Fatalf("organise page after signing out: got 200, want a refusal")
+	}
+}
+
+// noRedirect is c without following redirects, so that a test sees the 303 itself.
+func noRedirect(c *http.Client) *http.Client {
+	cc := *c
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cc
+}
