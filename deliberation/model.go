@@ -1,6 +1,9 @@
-// Package deliberation is the domain of Assises: processes, themes, workshop sessions and their
-// phases, participants, contributions, votes and groups; the rules that turn a command into
-// events; and their persistence with bun. It knows nothing of HTTP or WebSockets.
+// Package deliberation is the live engine of Assises: a command of a workshop session goes
+// through the rules of its phase, becomes events committed in one transaction with the votes,
+// contributions and groups it changed, and is acknowledged after the commit; tallies, snapshots,
+// synthesis and the plenary are read from the same rows. It holds the model types it shares
+// with the packages process and people, which import it (never the other way round). It knows
+// nothing of HTTP or WebSockets.
 package deliberation
 
 import (
@@ -155,18 +158,8 @@ type AgendaItem struct {
 	PlannedMinutes int
 }
 
-// Organisation is a body people come from (a CPAS, an association, a union…).
-type Organisation struct {
-	bun.BaseModel `bun:"table:organisations"`
-
-	ID        int64 `bun:",pk,autoincrement"`
-	ProcessID int64
-	Name      string
-	NameKey   string // normalised name, so "CPAS  d'Anderlecht" and "cpas d'anderlecht" are one
-}
-
 // Participant is a pseudonymous actor: what people said and voted refers to this id only.
-// Who the person is lives in Person, which erasure deletes.
+// Who the person is lives in people.Person, which erasure deletes.
 type Participant struct {
 	bun.BaseModel `bun:"table:participants"`
 
@@ -178,21 +171,6 @@ type Participant struct {
 	CreatedAt      time.Time
 }
 
-// Person is the personal data of a participant (DESIGN invariant 9). It is shown to
-// organisers only, except the display name, which the room shows as the moderator chooses.
-type Person struct {
-	bun.BaseModel `bun:"table:people"`
-
-	ParticipantID      int64 `bun:",pk"`
-	DisplayName        string
-	Email              *string
-	Phone              *string
-	Language           string
-	ServiceUser        bool // "I come as a service user": private, organisers only
-	AttributionConsent bool // may keep their organisation on what they said after erasure
-	CreatedAt          time.Time
-}
-
 // WorkshopRole appoints a participant to a role in one workshop (a moderator, a rapporteur).
 type WorkshopRole struct {
 	bun.BaseModel `bun:"table:workshop_roles"`
@@ -201,6 +179,13 @@ type WorkshopRole struct {
 	ParticipantID int64 `bun:",pk"`
 	Role          Role
 }
+
+// Registration statuses.
+const (
+	RegistrationConfirmed = "confirmed"
+	RegistrationWaiting   = "waiting"
+	RegistrationCancelled = "cancelled"
+)
 
 // Registration is a participant's place (or place on the waiting list) in a workshop.
 type Registration struct {
@@ -214,32 +199,6 @@ type Registration struct {
 	CheckedInAt   *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
-}
-
-// Invitation is a personal sign-in link. Only the hash of its token is stored.
-type Invitation struct {
-	bun.BaseModel `bun:"table:invitations"`
-
-	ID            int64 `bun:",pk,autoincrement"`
-	ParticipantID int64
-	WorkshopID    *int64 // where the link lands, if anywhere in particular
-	TokenHash     string
-	SingleUse     bool
-	ExpiresAt     time.Time
-	UsedAt        *time.Time
-	RevokedAt     *time.Time
-	CreatedAt     time.Time
-}
-
-// AuthSession is a signed-in browser, identified by the hash of its cookie.
-type AuthSession struct {
-	bun.BaseModel `bun:"table:auth_sessions"`
-
-	TokenHash     string `bun:",pk"`
-	ParticipantID int64
-	ExpiresAt     time.Time
-	RevokedAt     *time.Time
-	CreatedAt     time.Time
 }
 
 // Group is a break-out group of a workshop, known by its colour in the room.

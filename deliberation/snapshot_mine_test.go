@@ -8,6 +8,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -15,11 +17,11 @@ import (
 func TestSnapshotListsMine(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := newProcess(t, db, "miens")
-		w := newWorkshop(t, db, p)
-		a, b := newPerson(t, db, p, "A", "X"), newPerson(t, db, p, "B", "Y")
+		p := fixture.Process(t, db, "miens")
+		w := fixture.Workshop(t, db, p)
+		a, b := fixture.Person(t, db, p, "A", "X"), fixture.Person(t, db, p, "B", "Y")
 		for _, who := range []*deliberation.Participant{a, b} {
-			if err := deliberation.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -84,7 +84,7 @@ type LiveState struct {
 	ResultsHidden bool `json:"resultsHidden"`
 	// Identity is how authors are labelled; "" means DefaultIdentity.
 	Identity IdentityMode `json:"identity,omitempty"`
-	// VoteMethods per phase; a phase not listed votes by support.
+	// VoteMethods per phase; a phase not listed votes by DefaultVoteSettings.
 	VoteMethods map[Phase]VoteSettings `json:"voteMethods,omitempty"`
 	// GroupsOn sends what members of a break-out group post to their group only.
 	GroupsOn bool `json:"groupsOn"`
@@ -126,6 +126,17 @@ func (s *LiveState) IdentityMode() IdentityMode {
 func (s *LiveState) VoteSettingsFor(p Phase) VoteSettings {
 	if v, ok := s.VoteMethods[p]; ok && v.Method.Valid() {
 		return v
+	}
+	return DefaultVoteSettings(p)
+}
+
+// DefaultVoteSettings is how a phase votes until the moderator chooses. Findings, solution
+// paths and implementation steps gather support: the room says which matter most. A
+// recommendation goes to elected officials, who need to know how far the room stands behind
+// it, so that phase asks agree / neutral / disagree.
+func DefaultVoteSettings(p Phase) VoteSettings {
+	if p == PhaseRecommendations {
+		return VoteSettings{Method: MethodAgree}
 	}
 	return VoteSettings{Method: MethodSupport}
 }

@@ -309,3 +309,44 @@ func TestHiddenResults(t *testing.T) {
 		r.refused(r.mod, "roomcount.record", map[string]any{"contribution": id, "yes": 100001}, CodeInvalidArgs)
 	})
 }
+
+// TestDefaultVoteMethodPerPhase: before the moderator chooses, findings and implementation
+// steps gather support and recommendations are weighed agree / neutral / disagree, in the
+// snapshot and in the votes the engine accepts and counts; a choice overrides the default.
+func TestDefaultVoteMethodPerPhase(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		r := newRoom(t, db)
+		_, s := r.snapshot(r.alice)
+		want := map[Phase]VoteMethod{PhaseDiagnostic: MethodSupport, PhaseRecommendations: MethodAgree, PhaseImplementation: MethodSupport}
+		for p, m := range want {
+			if got := s.Workshop.VoteMethods[p].Method; got != m {
+				t.Errorf("snapshot, %s: got %q, want %q", p, got, m)
+			}
+		}
+		cases := []struct {
+			phase Phase
+			kind  Kind
+			value int
+			want  TallyItem
+		}{
+			{PhaseDiagnostic, KindFinding, 1, TallyItem{Method: MethodSupport, Count: 1, Sum: 1, Voters: 1}},
+			{PhaseRecommendations, KindRecommendation, -1, TallyItem{Method: MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
+		}
+		for _, c := range cases {
+			t.Run(string(c.phase), func(t *testing.T) {
+				r.phase(c.phase)
+				id := r.post(r.bob, c.kind, "Dans la phase "+string(c.phase))
+				res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": c.value})
+				c.want.Contribution = id
+				if got := tallyOf(t, r.flush(res))[id]; got != c.want {
+					t.Errorf("got %+v, want %+v", got, c.want)
+				}
+			})
+		}
+		r.refused(r.alice, "vote.set", map[string]any{"contribution": r.post(r.bob, KindRecommendation, "Une autre"), "value": 2}, CodeInvalidArgs)
+		r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseRecommendations, "method": MethodSupport})
+		if _, s := r.snapshot(r.alice); s.Workshop.VoteMethods[PhaseRecommendations].Method != MethodSupport {
+			t.Errorf("after the moderator chose support: got %q", s.Workshop.VoteMethods[PhaseRecommendations].Method)
+		}
+	})
+}

@@ -15,13 +15,15 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
 // signInAs signs a fresh browser in as participant p through an invitation link.
 func (s *site) signInAs(t *testing.T, p int64, workshop *int64) *http.Client {
 	t.Helper()
-	token, _, err := deliberation.CreateInvitation(context.Background(), s.db, p, workshop, time.Hour, true)
+	token, _, err := people.CreateInvitation(context.Background(), s.db, p, workshop, time.Hour, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ var csrfAttr = regexp.MustCompile(`data-csrf="([^"]+)"`)
 // the organiser page carries.
 func (s *site) organiserDesk(t *testing.T) (*http.Client, string) {
 	t.Helper()
-	org, _, err := deliberation.EnsurePlatformOrganiser(context.Background(), s.db)
+	org, _, err := people.EnsurePlatformOrganiser(context.Background(), s.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,11 +320,11 @@ func TestProcessOrganiserSeesOnlyTheirProcess(t *testing.T) {
 	mine := &deliberation.Process{Slug: "mine", Title: "Mine", Capacity: 40, PerOrgCap: 2}
 	other := &deliberation.Process{Slug: "other", Title: "Other", Capacity: 40, PerOrgCap: 2}
 	for _, p := range []*deliberation.Process{mine, other} {
-		if err := deliberation.CreateProcess(ctx, s.db, p); err != nil {
+		if err := process.Create(ctx, s.db, p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	org, err := deliberation.CreateParticipant(ctx, s.db, deliberation.NewParticipant{ProcessID: &mine.ID, Role: deliberation.RoleOrganiser, Person: deliberation.Person{DisplayName: "Léa"}})
+	org, err := people.CreateParticipant(ctx, s.db, people.NewParticipant{ProcessID: &mine.ID, Role: deliberation.RoleOrganiser, Person: people.Person{DisplayName: "Léa"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,11 +353,11 @@ func TestLivePagesHaveNoInlineScriptOrStyle(t *testing.T) {
 	s := newSite(t, storagetest.Open(t, "sqlite"))
 	ctx := context.Background()
 	p := &deliberation.Process{Slug: "p", Title: "P", Capacity: 40, PerOrgCap: 2}
-	if err := deliberation.CreateProcess(ctx, s.db, p); err != nil {
+	if err := process.Create(ctx, s.db, p); err != nil {
 		t.Fatal(err)
 	}
 	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)}
-	if err := deliberation.CreateWorkshop(ctx, s.db, w); err != nil {
+	if err := process.CreateWorkshop(ctx, s.db, w); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := s.organiserDesk(t)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 )
 
 // sessionCookie carries a signed-in browser's secret. It is HttpOnly (no script reads it) and
@@ -22,7 +23,7 @@ func (h *handler) currentParticipant(r *http.Request) (p *deliberation.Participa
 	if err != nil || c.Value == "" {
 		return nil, false, nil
 	}
-	p, err = deliberation.SessionParticipant(r.Context(), h.db, c.Value, h.now())
+	p, err = people.SessionParticipant(r.Context(), h.db, c.Value, h.now())
 	switch {
 	case errors.Is(err, deliberation.ErrNotFound):
 		return nil, false, nil

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/server/web"
 )
 
 // At the door of a session (/w/{id}/door), for its moderators and the organisers: find a
@@ -20,7 +20,7 @@ import (
 // add a walk-in and show them the QR code of their own personal link.
 //
 // Scanning a card identifies its holder and checks them in; it never signs the scanning phone
-// in as that person (deliberation.LookupInvitation reads the link without using it, and no
+// in as that person (people.LookupInvitation reads the link without using it, and no
 // cookie is set here).
 
 type doorPerson struct {
@@ -52,7 +52,7 @@ type walkinForm struct {
 // doorWorkshop loads the workshop of {id} and checks that the signed-in person may keep its
 // door. It answers and returns nil when they may not.
 func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, *deliberation.Participant) {
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return nil, nil
@@ -108,16 +108,16 @@ func (h *handler) doorPageHandler(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliberation.Workshop, query string, done, undone int64, problem string, walkin walkinForm, status int) {
 	lang := h.lang(r)
-	rows, err := deliberation.ListWorkshopRegistrations(r.Context(), h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(r.Context(), h.db, ws.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
 	data := doorPage{
-		WorkshopID: ws.ID, Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+		WorkshopID: ws.ID, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 		CSRF: sessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
 	}
-	needle := deliberation.OrganisationKey(query)
+	needle := people.OrganisationKey(query)
 	var everyone []doorPerson
 	for _, row := range rows {
 		if row.Status == deliberation.RegistrationCancelled {
@@ -139,12 +139,12 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 			everyone = append(everyone, doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status})
 		}
 		// Accents, case and spacing do not matter: "zoe" finds "Zoé".
-		if needle != "" && !strings.Contains(deliberation.OrganisationKey(row.DisplayName+" "+row.Organisation), needle) {
+		if needle != "" && !strings.Contains(people.OrganisationKey(row.DisplayName+" "+row.Organisation), needle) {
 			continue
 		}
 		p := doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status, CheckedIn: row.CheckedInAt != nil}
 		if row.CheckedInAt != nil {
-			p.CheckedAt = row.CheckedInAt.In(brussels).Format("15:04")
+			p.CheckedAt = row.CheckedInAt.In(web.Brussels).Format("15:04")
 		}
 		data.People = append(data.People, p)
 	}
@@ -167,7 +167,7 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	who, err := deliberation.GetParticipant(r.Context(), h.db, pid)
+	who, err := people.GetParticipant(r.Context(), h.db, pid)
 	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
 		h.notFound(w, r)
 		return
@@ -177,13 +177,13 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		v.Set("q", q)
 	}
 	if r.PostFormValue("undo") != "" {
-		err = deliberation.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
+		err = people.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
 		v.Set("undone", strconv.FormatInt(pid, 10))
 	} else {
-		err = deliberation.CheckIn(r.Context(), h.db, ws, pid, h.now(), r.PostFormValue("admit") != "")
+		err = people.CheckIn(r.Context(), h.db, ws, pid, h.now(), r.PostFormValue("admit") != "")
 		v.Set("done", strconv.FormatInt(pid, 10))
 	}
-	if errors.Is(err, deliberation.ErrNotConfirmed) {
+	if errors.Is(err, people.ErrNotConfirmed) {
 		h.renderDoor(w, r, ws, r.PostFormValue("q"), 0, 0, h.catalog.T(h.lang(r), "reg.door.notconfirmed"), walkinForm{}, http.StatusConflict)
 		return
 	}
@@ -192,7 +192,7 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wantsJSON(r) {
-		h.writeJSON(w, http.StatusOK, map[string]any{"participant": pid, "status": "checked_in"})
+		h.api.Write(w, http.StatusOK, map[string]any{"participant": pid, "status": "checked_in"})
 		return
 	}
 	http.Redirect(w, r, back+"?"+v.Encode(), http.StatusSeeOther)
@@ -239,7 +239,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
 	if r.ParseForm() != nil || !h.checkSessionForm(r) {
 		if wantsJSON(r) {
-			h.writeJSONError(w, r, http.StatusForbidden, "org_csrf")
+			h.api.Error(w, r, http.StatusForbidden, "org_csrf")
 			return
 		}
 		h.refuseForm(w, r, back)
@@ -256,7 +256,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
 	res.Message = h.catalog.T(lang, "reg.scan."+res.Result)
 	if wantsJSON(r) {
-		h.writeJSON(w, http.StatusOK, res)
+		h.api.Write(w, http.StatusOK, res)
 		return
 	}
 	if res.Result == "checked_in" || res.Result == "already" {
@@ -272,25 +272,25 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, token string) (scanResult, error) {
 	invalid := scanResult{Result: "invalid"}
-	inv, err := deliberation.LookupInvitation(ctx, h.db, token, h.now())
+	inv, err := people.LookupInvitation(ctx, h.db, token, h.now())
 	if isTokenRefusal(err) {
 		return invalid, nil
 	}
 	if err != nil {
 		return invalid, err
 	}
-	who, err := deliberation.GetParticipant(ctx, h.db, inv.ParticipantID)
+	who, err := people.GetParticipant(ctx, h.db, inv.ParticipantID)
 	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
 		// Another process's card says nothing about this room, and we say nothing about it.
 		return invalid, nil
 	}
 	res := scanResult{Participant: who.ID}
-	rows, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 	if err != nil {
 		return invalid, err
 	}
 	res.Result = "not_registered"
-	if person, err := deliberation.GetPerson(ctx, h.db, who.ID); err == nil {
+	if person, err := people.GetPerson(ctx, h.db, who.ID); err == nil {
 		res.Name = person.DisplayName
 	}
 	for _, row := range rows {
@@ -305,7 +305,7 @@ func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, token str
 		case row.CheckedInAt != nil:
 			res.Result = "already"
 		default:
-			if err := deliberation.CheckIn(ctx, h.db, ws, who.ID, h.now(), false); err != nil {
+			if err := people.CheckIn(ctx, h.db, ws, who.ID, h.now(), false); err != nil {
 				return invalid, err
 			}
 			res.Result = "checked_in"
@@ -340,34 +340,19 @@ func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case in.DisplayName == "":
 		in.Error = h.catalog.T(lang, "reg.err.name.empty")
-	case len(in.DisplayName) > maxName:
+	case len(in.DisplayName) > web.MaxName:
 		in.Error = h.catalog.T(lang, "reg.err.name.long")
-	case len(in.Organisation) > maxTitle:
+	case len(in.Organisation) > web.MaxTitle:
 		in.Error = h.catalog.T(lang, "reg.err.organisation.long")
 	}
 	if in.Error != "" {
 		h.renderDoor(w, r, ws, "", 0, 0, "", in, http.StatusBadRequest)
 		return
 	}
-	var token string
-	err := h.db.RunInTx(r.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		who, err := deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
-			ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
-			Person: deliberation.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
-		})
-		if err != nil {
-			return err
-		}
-		if err := deliberation.CheckIn(ctx, tx, ws, who.ID, h.now(), true); err != nil {
-			return err
-		}
-		ttl, err := h.linkTTL(ctx, tx, ws.ProcessID)
-		if err != nil {
-			return err
-		}
-		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, &ws.ID, ttl, false)
-		return err
-	})
+	token, err := people.WalkIn(r.Context(), h.db, ws, people.NewParticipant{
+		ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
+		Person: people.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
+	}, h.now())
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return

@@ -14,6 +14,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -22,7 +24,7 @@ import (
 func moderatorAt(t *testing.T, s *site, f regFixture, w *deliberation.Workshop) (*http.Client, *deliberation.Participant, string) {
 	t.Helper()
 	mod := f.person(t, s.db, "Mona", "Animation asbl", nil)
-	if err := deliberation.SetWorkshopRole(context.Background(), s.db, w.ID, mod.ID, deliberation.RoleModerator); err != nil {
+	if err := people.SetWorkshopRole(context.Background(), s.db, w.ID, mod.ID, deliberation.RoleModerator); err != nil {
 		t.Fatal(err)
 	}
 	c := s.signInAs(t, mod.ID, nil)
@@ -47,19 +49,19 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 		mod, modP, csrf := moderatorAt(t, s, f, f.open)
 		ana := f.person(t, db, "Ana", "CPAS", nil, f.open)
 		ben := f.person(t, db, "Ben", "Syndicat", nil)
-		if err := deliberation.AddRegistration(ctx, db, f.open, ben.ID, deliberation.RegistrationWaiting); err != nil {
+		if err := people.AddRegistration(ctx, db, f.open, ben.ID, deliberation.RegistrationWaiting); err != nil {
 			t.Fatal(err)
 		}
 		other := &deliberation.Process{Slug: "other", Title: "Other", Capacity: 10}
-		if err := deliberation.CreateProcess(ctx, db, other); err != nil {
+		if err := process.Create(ctx, db, other); err != nil {
 			t.Fatal(err)
 		}
-		stranger, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{ProcessID: &other.ID, Role: deliberation.RoleParticipant, Person: deliberation.Person{DisplayName: "Stranger"}})
+		stranger, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &other.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Stranger"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		link := func(p int64, ttl time.Duration, singleUse bool) string {
-			tok, _, err := deliberation.CreateInvitation(ctx, db, p, nil, ttl, singleUse)
+			tok, _, err := people.CreateInvitation(ctx, db, p, nil, ttl, singleUse)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,11 +70,11 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 		good := link(ana.ID, time.Hour, true)
 		expired := link(ana.ID, -time.Minute, false)
 		revoked := link(ben.ID, time.Hour, false)
-		if err := deliberation.RevokeInvitations(ctx, db, ben.ID); err != nil {
+		if err := people.RevokeInvitations(ctx, db, ben.ID); err != nil {
 			t.Fatal(err)
 		}
 		waiting := link(ben.ID, time.Hour, false)
-		forged := deliberation.NewToken()
+		forged := people.NewToken()
 		foreign := link(stranger.ID, time.Hour, false)
 
 		scan := func(token string) scanAnswer {
@@ -205,7 +207,7 @@ func TestDoorSearchAndWalkIn(t *testing.T) {
 		if reg.Status != "confirmed" || reg.CheckedInAt == nil {
 			t.Errorf("walk-in registration: %+v, want confirmed and checked in although the session was full", reg)
 		}
-		if person, _ := deliberation.GetPerson(context.Background(), db, karim); person == nil || !person.ServiceUser {
+		if person, _ := people.GetPerson(context.Background(), db, karim); person == nil || !person.ServiceUser {
 			t.Errorf("walk-in service user not kept")
 		}
 		phone := s.client(t)

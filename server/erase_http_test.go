@@ -13,6 +13,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/people"
 )
 
 // stackBrowser returns an HTTP client carrying a stack person's session cookie.
@@ -68,7 +69,7 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 			t.Fatalf("erase Inès: got %d, want 204", st)
 		}
 		closedSoon(t, inesLive, "Inès")
-		if _, err := deliberation.GetPerson(ctx, s.DB, ines.Participant.ID); err == nil {
+		if _, err := people.GetPerson(ctx, s.DB, ines.Participant.ID); err == nil {
 			t.Error("Inès's personal data are still there")
 		}
 		select {

@@ -8,6 +8,9 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // The follow-up of the recommendations: a public page per process
@@ -20,7 +23,7 @@ func mayFollowUp(p *deliberation.Participant, processID int64) bool {
 	if p == nil || p.ErasedAt != nil {
 		return false
 	}
-	if mayOrganise(p, processID) {
+	if people.MayOrganise(p, processID) {
 		return true
 	}
 	return p.Role == deliberation.RoleCommittee && p.ProcessID != nil && *p.ProcessID == processID
@@ -86,21 +89,21 @@ func (h *handler) followUpPage(w http.ResponseWriter, r *http.Request) {
 
 // followUpJSON is the follow-up as open data: GET /notebooks/{slug}/follow-up.json.
 func (h *handler) followUpJSON(w http.ResponseWriter, r *http.Request) {
-	p, err := deliberation.GetProcessBySlug(r.Context(), h.db, r.PathValue("slug"))
+	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
 	if err == nil {
 		var board *notebook.Board
 		if board, err = notebook.FollowUpBoard(r.Context(), h.db, p.ID); err == nil {
 			w.Header().Set("Cache-Control", "public, max-age=60")
-			h.writeJSON(w, http.StatusOK, board)
+			h.api.Write(w, http.StatusOK, board)
 			return
 		}
 	}
 	if isNotFound(err) {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		h.api.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
 	h.log.Error("follow-up json", "err", err)
-	h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+	h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 }
 
 // followUpDesk is the committee's page: GET /follow-up/processes/{id}.
@@ -111,7 +114,7 @@ func (h *handler) followUpDesk(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !signedIn || !ok || !mayFollowUp(me, id) {
 		status, body := http.StatusForbidden, "nb.ui.followup.forbidden"
 		if !signedIn {
@@ -154,41 +157,41 @@ type followUpInput struct {
 func (h *handler) apiFollowUpRecord(w http.ResponseWriter, r *http.Request) {
 	me, signedIn, err := h.currentParticipant(r)
 	if err != nil {
-		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
 	if !signedIn {
-		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
+		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}
 	if err := h.checkCSRF(r); err != nil {
-		h.writeJSONError(w, r, http.StatusForbidden, "org_csrf")
+		h.api.Error(w, r, http.StatusForbidden, "org_csrf")
 		return
 	}
-	id, ok := pathID(r, "id")
-	cid, ok2 := pathID(r, "contribution")
+	id, ok := web.PathID(r, "id")
+	cid, ok2 := web.PathID(r, "contribution")
 	if !ok || !ok2 {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+		h.api.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
 	if !mayFollowUp(me, id) {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	var in followUpInput
-	if !h.decodeBody(w, r, &in) {
+	if !h.api.Decode(w, r, &in) {
 		return
 	}
 	e, err := notebook.RecordFollowUp(r.Context(), h.db, id, me.ID, cid, notebook.Status(strings.TrimSpace(in.Status)), in.Note, h.now())
 	if errors.Is(err, notebook.ErrInvalid) {
-		h.fieldError(w, r, "nb_invalid", "status")
+		h.api.FieldError(w, r, "nb_invalid", "status")
 		return
 	}
 	if err != nil {
-		h.storeError(w, r, err)
+		h.api.StoreError(w, r, err)
 		return
 	}
-	h.writeJSON(w, http.StatusCreated, map[string]any{"status": e.Status, "at": e.CreatedAt,
+	h.api.Write(w, http.StatusCreated, map[string]any{"status": e.Status, "at": e.CreatedAt,
 		"message": h.catalog.T(h.lang(r), "nb.ui.saved")})
 }

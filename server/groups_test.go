@@ -12,6 +12,8 @@ import (
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // member is a participant of the groups session, with what the test learns about them.
@@ -65,7 +67,7 @@ func TestGroupsSession(t *testing.T) {
 func runGroupsSession(t *testing.T, s *stack.Stack) {
 	ctx := context.Background()
 	w := s.Workshop(t, "Partner Day")
-	err := deliberation.SetAgenda(ctx, s.DB, w.ID, []deliberation.AgendaItem{
+	err := process.SetAgenda(ctx, s.DB, w.ID, []deliberation.AgendaItem{
 		{Kind: "welcome", Title: "Accueil", PlannedMinutes: 30},
 		{Kind: "phase", Title: "Comment donner la parole aux usagers ?", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 180},
 		{Kind: "phase", Title: "Recommandations", Phase: deliberation.PhaseRecommendations, PlannedMinutes: 60},
@@ -84,21 +86,21 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 		{"Guillaume", "Mission Locale", false}, {"Ygal", "Mission Locale", false},
 		{"Rachid", "", true}, {"Josiane", "", true},
 	}
-	var people []*member
+	var joined []*member
 	for _, sp := range specs {
 		p := s.Join(t, sp.name, sp.org, deliberation.RoleParticipant, w)
 		if sp.su {
-			if _, err := s.DB.NewUpdate().Model((*deliberation.Person)(nil)).Set("service_user = ?", true).
+			if _, err := s.DB.NewUpdate().Model((*people.Person)(nil)).Set("service_user = ?", true).
 				Where("participant_id = ?", p.Participant.ID).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-		people = append(people, &member{actor: actor{name: sp.name, person: p, c: s.Connect(t, p, w)}, org: sp.org, serviceUser: sp.su})
+		joined = append(joined, &member{actor: actor{name: sp.name, person: p, c: s.Connect(t, p, w)}, org: sp.org, serviceUser: sp.su})
 	}
 	lateP := s.Join(t, "Youssef", "Après ASBL", deliberation.RoleParticipant, w) // registered, not checked in
 	late := &actor{name: "Youssef", person: lateP, c: s.Connect(t, lateP, w)}
 	everyone := []*actor{mod, late}
-	for _, m := range people {
+	for _, m := range joined {
 		everyone = append(everyone, &m.actor)
 	}
 	// Every snapshot first, so that what follows arrives as events.
@@ -108,7 +110,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 		}
 	}
 
-	for _, m := range people {
+	for _, m := range joined {
 		stack.MustDo(t, m.c, "checkin.self", nil)
 	}
 	stack.MustDo(t, mod.c, "agenda.next", nil)
@@ -121,12 +123,12 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	groups := eventData[struct {
 		On     bool
 		Groups []deliberation.GroupView
-	}](t, people[0].c, "groups.changed")
+	}](t, joined[0].c, "groups.changed")
 	if !groups.On || len(groups.Groups) != 2 || groups.Groups[0].Key != "orange" || groups.Groups[1].Key != "sky" {
 		t.Fatalf("groups.changed: got %+v, want orange and sky", groups)
 	}
 	byGroup := map[int64][]*member{}
-	for _, m := range people {
+	for _, m := range joined {
 		m.group = m.c.Welcome().Group
 		byGroup[m.group] = append(byGroup[m.group], m)
 	}
@@ -155,7 +157,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 		t.Errorf("groups.members: got orgCapMet false, want true")
 	}
 	rapporteur := map[int64]*member{}
-	for _, m := range people {
+	for _, m := range joined {
 		for _, e := range m.c.Events() {
 			if e.Name == "group.rapporteur" && strings.Contains(string(e.Data), `"rapporteur":true`) {
 				rapporteur[m.group] = m
@@ -222,11 +224,11 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	stack.MustDo(t, mod.c, "plenary.open", map[string]any{"contributions": []int64{recs[gA]}})
 	stack.MustRefuse(t, mod.c, "not_allowed", "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"})
 	choices := []string{"adopt", "adopt", "reject", "adopt", "abstain", "adopt", "adopt", "reject"}
-	for i, m := range people {
+	for i, m := range joined {
 		stack.MustDo(t, m.c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": choices[i]})
 	}
 	stack.MustDo(t, late.c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"})
-	stack.MustDo(t, people[2].c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"}) // changes their mind
+	stack.MustDo(t, joined[2].c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"}) // changes their mind
 	stack.MustDo(t, mod.c, "plenary.close", nil)
 	want := deliberation.PlenaryTally{Contribution: recs[gA], Adopt: 7, Reject: 1, Abstain: 1, Voters: 9, Eligible: 9, Outcome: "adopted"}
 	for _, a := range everyone {
@@ -258,7 +260,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 			}
 		}
 	}
-	if n := countEvents(people[2].c, "plenary.ballot"); n != 2 {
+	if n := countEvents(joined[2].c, "plenary.ballot"); n != 2 {
 		t.Errorf("Eric's ballots: got %d plenary.ballot, want his own 2", n)
 	}
 }

@@ -2,8 +2,12 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 type processSummary struct {
@@ -22,13 +26,13 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) processSummaries(r *http.Request) ([]processSummary, error) {
-	ps, err := deliberation.ListProcesses(r.Context(), h.db)
+	ps, err := process.List(r.Context(), h.db)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]processSummary, 0, len(ps))
 	for _, p := range ps {
-		ws, err := deliberation.ListWorkshops(r.Context(), h.db, p.ID)
+		ws, err := process.ListWorkshops(r.Context(), h.db, p.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +46,7 @@ func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 	list, err := h.processSummaries(r)
 	if err != nil {
 		h.log.Error("list processes", "err", err)
-		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
 	type item struct {
@@ -54,7 +58,7 @@ func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 	for _, p := range list {
 		items = append(items, item{p.Slug, p.Title, p.Sessions})
 	}
-	h.writeJSON(w, http.StatusOK, map[string]any{"processes": items})
+	h.api.Write(w, http.StatusOK, map[string]any{"processes": items})
 }
 
 // apiMe says who is signed in: the participant id and role, never personal data beyond the
@@ -63,16 +67,88 @@ func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) {
 	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.Error("current participant", "err", err)
-		h.writeJSONError(w, r, http.StatusInternalServerError, "unavailable")
+		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
 	if !signedIn {
-		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
+		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}
 	name := ""
-	if person, err := deliberation.GetPerson(r.Context(), h.db, p.ID); err == nil {
+	if person, err := people.GetPerson(r.Context(), h.db, p.ID); err == nil {
 		name = person.DisplayName
 	}
-	h.writeJSON(w, http.StatusOK, map[string]any{"participant": p.ID, "role": p.Role, "displayName": name, "process": p.ProcessID})
+	h.api.Write(w, http.StatusOK, map[string]any{"participant": p.ID, "role": p.Role, "displayName": name, "process": p.ProcessID})
+}
+
+type themeView struct {
+	deliberation.Theme
+	Workshops []workshopView
+}
+
+type workshopView struct {
+	Title, Place, When, StartsISO string
+}
+
+// processView is what the public page of a process shows: its themes with their sessions,
+// and the registration form.
+type processView struct {
+	Process *deliberation.Process
+	Themes  []themeView
+	Form    *regForm
+}
+
+// processPage is the public page of a process: its themes with their "why", its sessions and
+// the registration form.
+func (h *handler) processPage(w http.ResponseWriter, r *http.Request) {
+	pv, err := h.loadProcessView(r, r.PathValue("slug"))
+	if h.loadFailed(w, r, err, h.notFound) {
+		return
+	}
+	h.renderProcess(w, r, pv, http.StatusOK)
+}
+
+// loadProcessView reads a process with its themes and sessions, and builds an empty form.
+func (h *handler) loadProcessView(r *http.Request, slug string) (*processView, error) {
+	ctx := r.Context()
+	p, err := process.GetBySlug(ctx, h.db, slug)
+	if err != nil {
+		return nil, err
+	}
+	themes, err := process.ListThemes(ctx, h.db, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	workshops, err := process.ListWorkshops(ctx, h.db, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	lang := h.lang(r)
+	views := make([]themeView, 0, len(themes))
+	for _, t := range themes {
+		v := themeView{Theme: t}
+		for _, ws := range workshops {
+			if ws.ThemeID != nil && *ws.ThemeID == t.ID {
+				v.Workshops = append(v.Workshops, workshopView{
+					Title: ws.Title, Place: ws.Place,
+					When:      web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
+					StartsISO: ws.StartsAt.Format(time.RFC3339),
+				})
+			}
+		}
+		views = append(views, v)
+	}
+	form, err := h.newRegForm(ctx, lang, p, workshops, themes)
+	if err != nil {
+		return nil, err
+	}
+	return &processView{Process: p, Themes: views, Form: form}, nil
+}
+
+// renderProcess writes the public page, with the form's double-submit token.
+func (h *handler) renderProcess(w http.ResponseWriter, r *http.Request, pv *processView, status int) {
+	pv.Form.Token = h.formToken(w, r)
+	// The page carries a form token; shared caches must not keep it.
+	w.Header().Set("Cache-Control", "private, no-store")
+	h.writePage(w, r, status, "process", pv.Process.Title, pv)
 }

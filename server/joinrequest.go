@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // Joining from any phone with the session's short code. A code alone never signs anyone in: the
 // phone asks, giving the person's name; a moderator at the door, who sees the person, says who
-// it is; then the waiting phone gets its session. See deliberation.JoinRequest.
+// it is; then the waiting phone gets its session. See people.JoinRequest.
 
 // joinCookie holds the waiting phone's secret, only for the /join pages.
 const joinCookie = "assises_join"
@@ -35,20 +38,20 @@ func (h *handler) joinRequest(w http.ResponseWriter, r *http.Request) {
 	code, name := r.PostForm.Get("code"), r.PostForm.Get("name")
 	again := func(status int, problem string) {
 		h.writePage(w, r, status, "join", h.catalog.T(lang, "ui.join.title"), map[string]any{
-			"Code": deliberation.NormaliseJoinCode(code), "Name": name, "Problem": problem, "Ask": true, "Form": h.formToken(w, r),
+			"Code": process.NormaliseJoinCode(code), "Name": name, "Problem": problem, "Ask": true, "Form": h.formToken(w, r),
 		})
 	}
 	if len([]rune(name)) < 1 || len([]rune(name)) > 120 || len(code) > 20 {
 		again(http.StatusBadRequest, h.catalog.T(lang, "join.name.needed"))
 		return
 	}
-	secret, _, err := deliberation.RequestJoin(r.Context(), h.db, code, name, h.now())
+	secret, _, err := people.RequestJoin(r.Context(), h.db, code, name, h.now())
 	switch {
 	case errors.Is(err, deliberation.ErrNotFound):
 		h.countFailure(r, h.limits.join)
 		again(http.StatusNotFound, h.catalog.T(lang, "ui.join.unknown"))
 		return
-	case errors.Is(err, deliberation.ErrJoinQueueFull):
+	case errors.Is(err, people.ErrJoinQueueFull):
 		again(http.StatusServiceUnavailable, h.catalog.T(lang, "join.queue.full"))
 		return
 	case err != nil:
@@ -56,7 +59,7 @@ func (h *handler) joinRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: joinCookie, Value: secret, Path: "/join", MaxAge: int(deliberation.JoinRequestTTL.Seconds()),
+		Name: joinCookie, Value: secret, Path: "/join", MaxAge: int(people.JoinRequestTTL.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.publicURL.Scheme == "https",
 	})
 	http.Redirect(w, r, "/join/wait", http.StatusSeeOther)
@@ -72,7 +75,7 @@ func (h *handler) joinWait(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/join", http.StatusSeeOther)
 		return
 	}
-	req, err := deliberation.ClaimJoin(r.Context(), h.db, c.Value, h.now())
+	req, err := people.ClaimJoin(r.Context(), h.db, c.Value, h.now())
 	if errors.Is(err, deliberation.ErrNotFound) {
 		h.writePage(w, r, http.StatusOK, "join_wait", h.catalog.T(lang, "join.wait.title"), joinWaitPage{Expired: true})
 		return
@@ -81,7 +84,7 @@ func (h *handler) joinWait(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	if req.Status != deliberation.JoinPending {
+	if req.Status != people.JoinPending {
 		h.finishJoin(w, r, req)
 		return
 	}
@@ -93,34 +96,34 @@ func (h *handler) joinStatus(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	c, err := r.Cookie(joinCookie)
 	if err != nil {
-		h.writeJSON(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
+		h.api.Write(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
 		return
 	}
-	req, err := deliberation.ClaimJoin(r.Context(), h.db, c.Value, h.now())
+	req, err := people.ClaimJoin(r.Context(), h.db, c.Value, h.now())
 	if errors.Is(err, deliberation.ErrNotFound) {
-		h.writeJSON(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
+		h.api.Write(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
 		return
 	}
 	if err != nil {
 		h.log.Error("join status", "err", err)
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	if req.Status == deliberation.JoinPending {
-		h.writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
+	if req.Status == people.JoinPending {
+		h.api.Write(w, http.StatusOK, map[string]string{"status": "pending"})
 		return
 	}
 	location, err := h.settleJoinCookies(w, r, req)
 	if err != nil {
 		h.log.Error("join status: session", "err", err)
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	h.writeJSON(w, http.StatusOK, map[string]string{"status": req.Status, "location": location})
+	h.api.Write(w, http.StatusOK, map[string]string{"status": req.Status, "location": location})
 }
 
 // finishJoin answers a settled request on the waiting page itself (no script needed).
-func (h *handler) finishJoin(w http.ResponseWriter, r *http.Request, req *deliberation.JoinRequest) {
+func (h *handler) finishJoin(w http.ResponseWriter, r *http.Request, req *people.JoinRequest) {
 	location, err := h.settleJoinCookies(w, r, req)
 	if err != nil {
 		h.writeInternalError(w, r, err)
@@ -131,13 +134,13 @@ func (h *handler) finishJoin(w http.ResponseWriter, r *http.Request, req *delibe
 
 // settleJoinCookies signs the phone in when the door approved it, forgets the request either
 // way, and says where the phone goes next.
-func (h *handler) settleJoinCookies(w http.ResponseWriter, r *http.Request, req *deliberation.JoinRequest) (string, error) {
+func (h *handler) settleJoinCookies(w http.ResponseWriter, r *http.Request, req *people.JoinRequest) (string, error) {
 	http.SetCookie(w, &http.Cookie{Name: joinCookie, Value: "", Path: "/join", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: h.publicURL.Scheme == "https"})
-	if req.Status != deliberation.JoinApproved || req.ParticipantID == nil {
+	if req.Status != people.JoinApproved || req.ParticipantID == nil {
 		return "/join?refused=1", nil
 	}
-	token, err := deliberation.CreateSession(r.Context(), h.db, *req.ParticipantID, sessionTTL)
+	token, err := people.CreateSession(r.Context(), h.db, *req.ParticipantID, sessionTTL)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +154,7 @@ func (h *handler) doorJoin(w http.ResponseWriter, r *http.Request) {
 	if ws == nil {
 		return
 	}
-	reqID, ok := pathID(r, "req")
+	reqID, ok := web.PathID(r, "req")
 	if !ok {
 		h.notFound(w, r)
 		return
@@ -165,7 +168,7 @@ func (h *handler) doorJoin(w http.ResponseWriter, r *http.Request) {
 		}
 		who = &id
 	}
-	err := deliberation.SettleJoin(r.Context(), h.db, ws.ID, reqID, who, h.now())
+	err := people.SettleJoin(r.Context(), h.db, ws.ID, reqID, who, h.now())
 	if errors.Is(err, deliberation.ErrNotFound) {
 		h.renderDoor(w, r, ws, "", 0, 0, h.catalog.T(h.lang(r), "join.door.gone"), walkinForm{}, http.StatusConflict)
 		return
@@ -187,8 +190,8 @@ type joinRow struct {
 	Suggested    int64
 }
 
-func (h *handler) doorJoins(r *http.Request, ws *deliberation.Workshop, people []doorPerson) ([]joinRow, error) {
-	reqs, err := deliberation.PendingJoins(r.Context(), h.db, ws.ID, h.now())
+func (h *handler) doorJoins(r *http.Request, ws *deliberation.Workshop, registered []doorPerson) ([]joinRow, error) {
+	reqs, err := people.PendingJoins(r.Context(), h.db, ws.ID, h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -196,13 +199,13 @@ func (h *handler) doorJoins(r *http.Request, ws *deliberation.Workshop, people [
 	for _, q := range reqs {
 		row := joinRow{ID: q.ID, Number: q.Number, Name: q.Name,
 			Waiting: strconv.Itoa(int(h.now().Sub(q.CreatedAt) / time.Minute))}
-		typed := deliberation.OrganisationKey(q.Name)
-		for _, p := range people {
+		typed := people.OrganisationKey(q.Name)
+		for _, p := range registered {
 			if p.Status != deliberation.RegistrationConfirmed {
 				continue
 			}
 			row.Candidates = append(row.Candidates, p)
-			key := deliberation.OrganisationKey(p.Name)
+			key := people.OrganisationKey(p.Name)
 			if row.Suggested == 0 && len(key) >= 3 && len(typed) >= 3 && (strings.Contains(typed, key) || strings.Contains(key, typed)) {
 				row.Suggested = p.ParticipantID
 			}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -132,8 +132,8 @@ func joinStatus(t *testing.T, c *http.Client, base string) map[string]string {
 func pendingJoinID(t *testing.T, db *bun.DB, workshop int64) int64 {
 	t.Helper()
 	var id int64
-	err := db.NewSelect().Model((*deliberation.JoinRequest)(nil)).Column("id").
-		Where("workshop_id = ? AND status = ?", workshop, deliberation.JoinPending).Order("id").Limit(1).Scan(context.Background(), &id)
+	err := db.NewSelect().Model((*people.JoinRequest)(nil)).Column("id").
+		Where("workshop_id = ? AND status = ?", workshop, people.JoinPending).Order("id").Limit(1).Scan(context.Background(), &id)
 	if err != nil {
 		t.Fatalf("no pending join request: %v", err)
 	}
@@ -142,7 +142,7 @@ func pendingJoinID(t *testing.T, db *bun.DB, workshop int64) int64 {
 
 func countJoins(t *testing.T, db *bun.DB, want int) {
 	t.Helper()
-	n, err := db.NewSelect().Model((*deliberation.JoinRequest)(nil)).Count(context.Background())
+	n, err := db.NewSelect().Model((*people.JoinRequest)(nil)).Count(context.Background())
 	if err != nil || int(n) != want {
 		t.Fatalf("join requests: %d (%v), want %d", n, err, want)
 	}

@@ -5,6 +5,9 @@ import (
 	"strconv"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // "My sessions" (/me): where a personal link without a session of its own lands. A person
@@ -33,13 +36,13 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	regs, err := deliberation.ListParticipantRegistrations(ctx, h.db, p.ID)
+	regs, err := people.ListParticipantRegistrations(ctx, h.db, p.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
 	data := myPage{CSRF: sessionCSRF(r)}
-	if person, err := deliberation.GetPerson(ctx, h.db, p.ID); err == nil {
+	if person, err := people.GetPerson(ctx, h.db, p.ID); err == nil {
 		data.Name = person.DisplayName
 	}
 	cancelled, _ := strconv.ParseInt(r.URL.Query().Get("cancelled"), 10, 64)
@@ -51,12 +54,12 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s := mySession{
-			WorkshopID: ws.ID, Title: ws.Title, When: formatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+			WorkshopID: ws.ID, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 			Status: reg.Status, CheckedIn: reg.CheckedInAt != nil, Over: !h.now().Before(ws.EndsAt),
 		}
 		if ws.ThemeID != nil {
 			if _, ok := themes[*ws.ThemeID]; !ok {
-				if th, err := deliberation.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
+				if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
 					themes[*ws.ThemeID] = th.Title
 				}
 			}
@@ -102,7 +105,7 @@ func (h *handler) meCancel(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	promoted, err := deliberation.Cancel(ctx, h.db, ws.ID, p.ID, h.now())
+	promoted, err := people.Cancel(ctx, h.db, ws.ID, p.ID, h.now())
 	if h.loadFailed(w, r, err, h.notFound) {
 		return
 	}

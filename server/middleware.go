@@ -81,7 +81,7 @@ func newCrossOriginProtection(public *url.URL) (*http.CrossOriginProtection, err
 func (h *handler) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json") ||
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		h.writeJSONError(w, r, http.StatusForbidden, "org_csrf")
+		h.api.Error(w, r, http.StatusForbidden, "org_csrf")
 		return
 	}
 	h.refuseForm(w, r, "/")

@@ -8,6 +8,8 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // The notebook's organiser API (/api/organise/processes/{id}/notebook…): the draft, the
@@ -19,10 +21,10 @@ func isNotFound(err error) bool { return errors.Is(err, deliberation.ErrNotFound
 // notebookError answers an editorial refusal (400 nb_invalid) or a store failure.
 func (h *handler) notebookError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, notebook.ErrInvalid) {
-		h.writeJSONError(w, r, http.StatusBadRequest, "nb_invalid")
+		h.api.Error(w, r, http.StatusBadRequest, "nb_invalid")
 		return
 	}
-	h.storeError(w, r, err)
+	h.api.StoreError(w, r, err)
 }
 
 // notebookEdit starts an editorial change of the notebook of process {id}: it returns the
@@ -30,14 +32,14 @@ func (h *handler) notebookError(w http.ResponseWriter, r *http.Request, err erro
 // "contribution", "theme"), and decodes the body into in. Otherwise it has answered (as
 // organised does, 404 or 400) and ok is false.
 func (h *handler) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any) (me *deliberation.Participant, p *deliberation.Process, id int64, ok bool) {
-	if me, p, ok = h.organiserAndProcess(w, r); !ok {
+	if me, p, ok = h.organise.OrganiserAndProcess(w, r); !ok {
 		return nil, nil, 0, false
 	}
-	if id, ok = pathID(r, name); !ok {
-		h.writeJSONError(w, r, http.StatusNotFound, "not_found")
+	if id, ok = web.PathID(r, name); !ok {
+		h.api.Error(w, r, http.StatusNotFound, "not_found")
 		return nil, nil, 0, false
 	}
-	if !h.decodeBody(w, r, in) {
+	if !h.api.Decode(w, r, in) {
 		return nil, nil, 0, false
 	}
 	return me, p, id, true
@@ -45,23 +47,23 @@ func (h *handler) notebookEdit(w http.ResponseWriter, r *http.Request, name stri
 
 // apiNotebookDraft returns the draft, the editable items, the versions and the history.
 func (h *handler) apiNotebookDraft(w http.ResponseWriter, r *http.Request) {
-	_, p, ok := h.organiserAndProcess(w, r)
+	_, p, ok := h.organise.OrganiserAndProcess(w, r)
 	if !ok {
 		return
 	}
 	draft, err := notebook.CompileDraft(r.Context(), h.db, p.ID, h.notebookOptions(h.lang(r)))
 	if err != nil {
-		h.storeError(w, r, err)
+		h.api.StoreError(w, r, err)
 		return
 	}
 	versions, err := notebook.ListVersions(r.Context(), h.db, p.ID)
 	if err != nil {
-		h.storeError(w, r, err)
+		h.api.StoreError(w, r, err)
 		return
 	}
 	edits, err := notebook.Edits(r.Context(), h.db, p.ID, 200)
 	if err != nil {
-		h.storeError(w, r, err)
+		h.api.StoreError(w, r, err)
 		return
 	}
 	type editJSON struct {
@@ -81,7 +83,7 @@ func (h *handler) apiNotebookDraft(w http.ResponseWriter, r *http.Request) {
 	if versions == nil {
 		versions = []notebook.VersionInfo{}
 	}
-	h.writeJSON(w, http.StatusOK, map[string]any{"draft": draft, "versions": versions, "history": history})
+	h.api.Write(w, http.StatusOK, map[string]any{"draft": draft, "versions": versions, "history": history})
 }
 
 type itemInput struct {
@@ -163,20 +165,20 @@ type publishInput struct {
 
 // apiNotebookPublish publishes the next version: POST /api/organise/processes/{id}/notebook/versions.
 func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
-	me, p, ok := h.organiserAndProcess(w, r)
+	me, p, ok := h.organise.OrganiserAndProcess(w, r)
 	if !ok {
 		return
 	}
 	var in publishInput
-	if !h.decodeBody(w, r, &in) {
+	if !h.api.Decode(w, r, &in) {
 		return
 	}
 	lang := in.Language
 	if lang == "" {
-		lang = splitLanguages(p.Languages + ",fr")[0]
+		lang = process.Languages(p.Languages + ",fr")[0]
 	}
 	if i18n.Normalise(lang) != lang {
-		h.fieldError(w, r, "invalid_args", "language")
+		h.api.FieldError(w, r, "invalid_args", "language")
 		return
 	}
 	v, err := notebook.Publish(r.Context(), h.db, p.ID, me.ID, h.notebookOptions(lang), h.notebookLabels(lang), h.now())
@@ -184,7 +186,7 @@ func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
 		h.notebookError(w, r, err)
 		return
 	}
-	h.writeJSON(w, http.StatusCreated, map[string]any{
+	h.api.Write(w, http.StatusCreated, map[string]any{
 		"version": v.Number, "url": fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number),
 		"message": fill(h.catalog.T(h.lang(r), "nb.ui.published"), "n", fmt.Sprint(v.Number)),
 	})

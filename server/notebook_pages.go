@@ -15,6 +15,8 @@ import (
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // The notebook of recommendations, public side: every published version at
@@ -62,7 +64,7 @@ type notebookView struct {
 
 // publishedProcess finds the process of a public notebook URL, or answers 404.
 func (h *handler) publishedProcess(w http.ResponseWriter, r *http.Request) (*deliberation.Process, bool) {
-	p, err := deliberation.GetProcessBySlug(r.Context(), h.db, r.PathValue("slug"))
+	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
 	if h.loadFailed(w, r, err, h.notebookNotFound) {
 		return nil, false
 	}
@@ -260,9 +262,9 @@ func shorten(s string, n int) string {
 }
 
 // formatDay writes a day the way each language says it: "3 février 2024".
-func formatDay(lang string, t time.Time) string { return i18n.FormatDate(lang, t.In(brussels)) }
+func formatDay(lang string, t time.Time) string { return i18n.FormatDate(lang, t.In(web.Brussels)) }
 
 // formatMoment writes a day and a time: "3 février 2024, 09h30" (Brussels time).
 func formatMoment(lang string, t time.Time) string {
-	return formatDay(lang, t) + ", " + i18n.FormatTime(lang, t.In(brussels))
+	return formatDay(lang, t) + ", " + i18n.FormatTime(lang, t.In(web.Brussels))
 }

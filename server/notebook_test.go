@@ -18,6 +18,7 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -74,12 +75,12 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	s := stack.New(t, kind, stack.Options{})
 	ctx := context.Background()
 	theme := &deliberation.Theme{ProcessID: s.Process.ID, Position: 1, Title: "L'utilisateur et son habitat", Why: "Décloisonner les pratiques."}
-	if err := deliberation.CreateTheme(ctx, s.DB, theme); err != nil {
+	if err := process.CreateTheme(ctx, s.DB, theme); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2023, 11, 16, 12, 0, 0, 0, time.UTC)
 	w := &deliberation.Workshop{ProcessID: s.Process.ID, ThemeID: &theme.ID, Title: "Atelier 1.1", StartsAt: start, EndsAt: start.Add(210 * time.Minute)}
-	if err := deliberation.CreateWorkshop(ctx, s.DB, w); err != nil {
+	if err := process.CreateWorkshop(ctx, s.DB, w); err != nil {
 		t.Fatal(err)
 	}
 	var people []*actor

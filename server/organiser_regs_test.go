@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -31,7 +32,7 @@ func TestInvitationCards(t *testing.T) {
 		f.person(t, db, "Bert", "Syndicat", nil, f.open, f.small)
 		f.person(t, db, "Dora", "Autre", &mail, f.small)
 		carl := f.person(t, db, "Carl", "Ligue", nil)
-		if err := deliberation.AddRegistration(ctx, db, f.open, carl.ID, deliberation.RegistrationWaiting); err != nil {
+		if err := people.AddRegistration(ctx, db, f.open, carl.ID, deliberation.RegistrationWaiting); err != nil {
 			t.Fatal(err)
 		}
 		org, _ := s.organiserDesk(t)
@@ -67,7 +68,7 @@ func TestInvitationCards(t *testing.T) {
 		if resp.Header.Get("Location") != "/me" {
 			t.Errorf("Bert's card (two sessions): lands on %q, want /me", resp.Header.Get("Location"))
 		}
-		var inv deliberation.Invitation
+		var inv people.Invitation
 		if err := db.NewSelect().Model(&inv).Where("participant_id = ?", ana.ID).Order("id DESC").Limit(1).Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +101,7 @@ func TestAttendanceCSV(t *testing.T) {
 		evil := f.person(t, db, `=HYPERLINK("http://evil.example.org","clic")`, "+32 2 555 00 00", nil, f.open)
 		f.person(t, db, "@SUM(1+1)", "-2+3", nil, f.open)
 		f.person(t, db, "Élise", "CPAS d'Ixelles", nil, f.open)
-		if err := deliberation.CheckIn(ctx, db, f.open, evil.ID, time.Now(), false); err != nil {
+		if err := people.CheckIn(ctx, db, f.open, evil.ID, time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		u := fmt.Sprintf("%s/organise/workshops/%d/attendance.csv", s.srv.URL, f.open.ID)
@@ -155,7 +156,7 @@ func TestOrganiserManagesRegistrations(t *testing.T) {
 		first := f.person(t, db, "First", "A", nil)
 		second := f.person(t, db, "Second", "B", nil)
 		for _, p := range []*deliberation.Participant{first, second} {
-			if _, err := deliberation.Register(ctx, db, p.ID, []int64{f.small.ID}, time.Now()); err != nil {
+			if _, err := people.Register(ctx, db, p.ID, []int64{f.small.ID}, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -192,7 +193,7 @@ func TestOrganiserResendsInvitation(t *testing.T) {
 		f := newRegFixture(t, db)
 		mail := "eva@example.org"
 		eva := f.person(t, db, "Eva", "A", &mail, f.open)
-		old, _, err := deliberation.CreateInvitation(context.Background(), db, eva.ID, nil, time.Hour, false)
+		old, _, err := people.CreateInvitation(context.Background(), db, eva.ID, nil, time.Hour, false)
 		if err != nil {
 			t.Fatal(err)
 		}

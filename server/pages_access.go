@@ -7,29 +7,17 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 )
 
 // access is what a signed-in person may do with one workshop's pages.
 type access struct {
 	View     bool // the participant page and the projector
 	Moderate bool // the moderator console
-}
-
-// isPlatformOrganiser reports whether p may run every process.
-func isPlatformOrganiser(p *deliberation.Participant) bool {
-	return p != nil && p.ProcessID == nil && p.Role == deliberation.RoleOrganiser
-}
-
-// mayOrganise reports whether p may set up the given process.
-func mayOrganise(p *deliberation.Participant, processID int64) bool {
-	if isPlatformOrganiser(p) {
-		return true
-	}
-	return p != nil && p.Role == deliberation.RoleOrganiser && p.ProcessID != nil && *p.ProcessID == processID
 }
 
 // workshopAccess decides which pages of a workshop p may open, by the rules the live room
@@ -41,7 +29,7 @@ func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participan
 	if p.ErasedAt != nil {
 		return access{}, nil
 	}
-	if mayOrganise(p, w.ProcessID) {
+	if people.MayOrganise(p, w.ProcessID) {
 		return access{View: true, Moderate: true}, nil
 	}
 	if p.ProcessID == nil || *p.ProcessID != w.ProcessID {
@@ -50,7 +38,7 @@ func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participan
 	if p.Role == deliberation.RoleModerator {
 		return access{View: true, Moderate: true}, nil
 	}
-	role, err := deliberation.WorkshopRoleOf(ctx, h.db, w.ID, p.ID)
+	role, err := people.WorkshopRoleOf(ctx, h.db, w.ID, p.ID)
 	if err != nil {
 		return access{}, err
 	}
@@ -63,19 +51,13 @@ func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participan
 			return access{}, err
 		}
 		if proc.InvitationRequired {
-			ok, err := deliberation.HasConfirmedRegistration(ctx, h.db, w.ID, p.ID)
+			ok, err := people.HasConfirmedRegistration(ctx, h.db, w.ID, p.ID)
 			if err != nil || !ok {
 				return access{}, err
 			}
 		}
 	}
 	return access{View: true}, nil
-}
-
-// pathID reads a positive integer path value.
-func pathID(r *http.Request, name string) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	return id, err == nil && id > 0
 }
 
 // csrfToken is the per-session token that every state-changing organiser request must carry in
@@ -114,4 +96,64 @@ func (h *handler) checkCSRF(r *http.Request) error {
 		return errCSRF
 	}
 	return nil
+}
+
+// signIn exchanges an invitation link for a session cookie, then redirects to a URL without
+// the token, so that it stays out of the history, of screenshots and of Referer headers.
+func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
+	if h.failuresLimited(w, r, h.limits.signIn) {
+		return
+	}
+	token := r.PathValue("token")
+	inv, who, session, err := people.SignIn(r.Context(), h.db, token, h.now(), sessionTTL)
+	if err != nil {
+		if isTokenRefusal(err) {
+			h.countFailure(r, h.limits.signIn)
+			// One answer for unknown, expired, revoked and used links: it tells an attacker nothing.
+			lang := h.lang(r)
+			h.writeMessage(w, r, http.StatusNotFound, message{
+				Heading: h.catalog.T(lang, "signin.invalid.title"),
+				Body:    h.catalog.T(lang, "signin.invalid.body"),
+				Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+			})
+			return
+		}
+		h.writeInternalError(w, r, err)
+		return
+	}
+	h.setSessionCookie(w, session)
+	// Straight to where the person has something to do: their session, the organiser's desk,
+	// or the list of the sessions they registered for.
+	target := "/"
+	switch {
+	case inv.WorkshopID != nil:
+		target = fmt.Sprintf("/w/%d", *inv.WorkshopID)
+	case who.Role == deliberation.RoleOrganiser:
+		target = "/organise"
+	case who.ProcessID != nil:
+		target = "/me"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func isTokenRefusal(err error) bool {
+	return errors.Is(err, deliberation.ErrNotFound) || errors.Is(err, people.ErrTokenExpired) ||
+		errors.Is(err, people.ErrTokenRevoked) || errors.Is(err, people.ErrTokenUsed)
+}
+
+// signOut ends the browser's session and closes its live sockets.
+func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		p, _ := people.SessionParticipant(r.Context(), h.db, c.Value, h.now())
+		if err := people.EndSession(r.Context(), h.db, c.Value); err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		if p != nil && h.hub != nil {
+			h.hub.Disconnect(p.ID)
+		}
+	}
+	h.clearSessionCookie(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -6,22 +6,6 @@ import (
 	"testing"
 )
 
-func TestSlugify(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Assises du Logement et du Travail social", "assises-du-logement-et-du-travail-social"},
-		{"  Journées des Missions Locales 2024 ! ", "journees-des-missions-locales-2024"},
-		{"CPAS d’Anderlecht", "cpas-d-anderlecht"},
-		{"Œuvre — à « faire »", "uvre-a-faire"},
-		{"!!!", ""},
-		{strings.Repeat("abc ", 40), strings.TrimRight(strings.Repeat("abc-", 15), "-")},
-	}
-	for _, tt := range tests {
-		if got := slugify(tt.in); got != tt.want {
-			t.Errorf("slugify(%q): got %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestQRSVG(t *testing.T) {
 	svg, err := qrSVG("https://assises.example.org/j/ACDEFGHJ")
 	if err != nil {

@@ -1,11 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
+	"rsc.io/qr"
+
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // livePage is what the three live faces of a workshop (participant, moderator, projector)
@@ -24,7 +31,7 @@ type livePage struct {
 	Moderate     bool
 	Agenda       []deliberation.AgendaItem
 	// Roster (moderator console): the session's confirmed participants, for the check-in list.
-	Roster []deliberation.RegistrationRow
+	Roster []people.RegistrationRow
 }
 
 // participantPage is a workshop on a phone: GET /w/{id}.
@@ -45,7 +52,7 @@ func (h *handler) projectorPage(w http.ResponseWriter, r *http.Request) {
 func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) {
 	ctx := r.Context()
 	lang := h.lang(r)
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return
@@ -69,7 +76,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 	}
 	data := livePage{
 		Face: face, WorkshopID: ws.ID, Title: ws.Title, Code: ws.Code, Place: ws.Place,
-		When:        formatSession(lang, ws.StartsAt, ws.EndsAt),
+		When:        web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
 		Participant: p.ID, Moderate: acc.Moderate,
 	}
@@ -77,7 +84,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		data.ProcessTitle = proc.Title
 	}
 	if ws.ThemeID != nil {
-		if th, err := deliberation.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
+		if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
 			data.ThemeTitle = th.Title
 		}
 	}
@@ -86,7 +93,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 			h.writeInternalError(w, r, err)
 			return
 		}
-		regs, err := deliberation.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+		regs, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 		if err != nil {
 			h.writeInternalError(w, r, err)
 			return
@@ -141,11 +148,11 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 	}
 	if !signedIn {
 		h.writePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
-			map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),
+			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),
 				"Ask": true, "Form": h.formToken(w, r)})
 		return
 	}
-	ws, err := deliberation.GetWorkshopByCode(ctx, h.db, code)
+	ws, err := process.GetWorkshopByCode(ctx, h.db, code)
 	if err != nil && !errors.Is(err, deliberation.ErrNotFound) {
 		h.writeInternalError(w, r, err)
 		return
@@ -162,13 +169,13 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 		}
 	}
 	h.writePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
-		map[string]any{"Code": deliberation.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.unknown")})
+		map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.unknown")})
 }
 
 // workshopQR is the QR code of a workshop's join address, as SVG: GET /w/{id}/qr.svg.
 func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := pathID(r, "id")
+	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
 		return
@@ -179,7 +186,7 @@ func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !signedIn {
-		h.writeJSONError(w, r, http.StatusUnauthorized, "forbidden")
+		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}
 	ws := h.workshopByID(w, r, id)
@@ -187,7 +194,7 @@ func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if acc, err := h.workshopAccess(ctx, p, ws); err != nil || !acc.View {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	svg, err := qrSVG(h.publicURL.JoinPath("j", ws.Code).String())
@@ -198,4 +205,36 @@ func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	w.Write(svg)
+}
+
+// qrQuietZone is the white margin a QR code needs around it, in modules (the standard's 4).
+const qrQuietZone = 4
+
+// qrSVG draws the QR code of text as a small SVG: one path of horizontal runs of dark modules,
+// sharp at any size, so that it reads from the back of a room on a projector.
+func qrSVG(text string) ([]byte, error) {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return nil, fmt.Errorf("server: qr code: %w", err)
+	}
+	n := code.Size + 2*qrQuietZone
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img">`, n, n)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
+	for y := 0; y < code.Size; y++ {
+		for x := 0; x < code.Size; {
+			if !code.Black(x, y) {
+				x++
+				continue
+			}
+			run := 1
+			for x+run < code.Size && code.Black(x+run, y) {
+				run++
+			}
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x+qrQuietZone, y+qrQuietZone, run, run)
+			x += run
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return b.Bytes(), nil
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -142,11 +142,11 @@ func TestRateLimitedRoutes(t *testing.T) {
 		t.Errorf("sign-in from the limited address: got %d, want 404 (the other limit is untouched)", w.Code)
 	}
 	// Good links do not count: a whole room on the venue's Wi-Fi signs in at once.
-	org, _, err := deliberation.EnsurePlatformOrganiser(context.Background(), db)
+	org, _, err := people.EnsurePlatformOrganiser(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _, err := deliberation.CreateInvitation(context.Background(), db, org.ID, nil, time.Hour, false)
+	good, _, err := people.CreateInvitation(context.Background(), db, org.ID, nil, time.Hour, false)
 	if err != nil {
 		t.Fatal(err)
 	}

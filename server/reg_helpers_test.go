@@ -21,6 +21,8 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // inbox is a real SMTP server on loopback that keeps what it receives.
@@ -168,13 +170,13 @@ func newRegFixture(t *testing.T, db *bun.DB) regFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := regFixture{proc: &deliberation.Process{Slug: "assises", Title: "Assises du Logement", Capacity: 3, PerOrgCap: 1, InvitationRequired: true}}
-	if err := deliberation.CreateProcess(ctx, db, f.proc); err != nil {
+	if err := process.Create(ctx, db, f.proc); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Minute)
 	mk := func(title string, starts time.Time, capacity int) *deliberation.Workshop {
 		w := &deliberation.Workshop{ProcessID: f.proc.ID, Title: title, StartsAt: starts, EndsAt: starts.Add(3 * time.Hour), Place: "COOP", Capacity: capacity}
-		if err := deliberation.CreateWorkshop(ctx, db, w); err != nil {
+		if err := process.CreateWorkshop(ctx, db, w); err != nil {
 			t.Fatal(err)
 		}
 		return w
@@ -189,15 +191,15 @@ func newRegFixture(t *testing.T, db *bun.DB) regFixture {
 func (f regFixture) person(t *testing.T, db *bun.DB, name, org string, email *string, workshops ...*deliberation.Workshop) *deliberation.Participant {
 	t.Helper()
 	ctx := context.Background()
-	p, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{
+	p, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 		ProcessID: &f.proc.ID, Role: deliberation.RoleParticipant, Organisation: org,
-		Person: deliberation.Person{DisplayName: name, Email: email, Language: "fr"},
+		Person: people.Person{DisplayName: name, Email: email, Language: "fr"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range workshops {
-		if err := deliberation.AddRegistration(ctx, db, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -217,7 +219,7 @@ func registration(t *testing.T, db *bun.DB, workshop, participant int64) deliber
 // participantNamed finds the participant id of a display name.
 func participantNamed(t *testing.T, db *bun.DB, name string) int64 {
 	t.Helper()
-	var p deliberation.Person
+	var p people.Person
 	if err := db.NewSelect().Model(&p).Where("display_name = ?", name).Scan(context.Background()); err != nil {
 		t.Fatalf("person %q: %v", name, err)
 	}

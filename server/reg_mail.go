@@ -3,12 +3,13 @@ package server
 import (
 	"bytes"
 	"context"
-	"errors"
 	"html/template"
 	"strings"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/server/web"
 )
 
 // The emails of registration, in the person's language: the invitation (one personal link)
@@ -85,9 +86,6 @@ func reasonKey(reason string) string {
 	return "full"
 }
 
-// errNoEmail refuses to send an invitation to someone who gave no email address.
-var errNoEmail = errors.New("no email address")
-
 // notifyPromoted tells a person who was waiting that they now have a place, when they gave an
 // email and email is configured. The message carries a fresh personal link, so that it is
 // enough on its own. Failures are logged (without the address) and otherwise ignored: the
@@ -96,7 +94,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	if !h.mail.Enabled() {
 		return
 	}
-	person, err := deliberation.GetPerson(ctx, h.db, participantID)
+	person, err := people.GetPerson(ctx, h.db, participantID)
 	if err != nil || person.Email == nil || *person.Email == "" {
 		return
 	}
@@ -104,11 +102,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	if err != nil {
 		return
 	}
-	ttl, err := h.linkTTL(ctx, h.db, w.ProcessID)
-	if err != nil {
-		return
-	}
-	token, _, err := deliberation.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	token, err := people.LinkToMySessions(ctx, h.db, participantID, w.ProcessID, h.now())
 	if err != nil {
 		h.log.Warn("promotion link not made", "participant", participantID, "err", err)
 		return
@@ -119,7 +113,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 		Lang: lang, Subject: t("reg.mail.promoted.subject") + " — " + proc.Title,
 		Hello: t("reg.mail.hello") + " " + person.DisplayName + ",", Intro: t("reg.mail.promoted.intro"),
 		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: h.publicURL.JoinPath("i", token).String(),
-		Sessions: []mailSession{{Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
+		Sessions: []mailSession{{Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
 	})
 	msg.To = *person.Email
 	if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
@@ -130,26 +124,22 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 // sendInvitation emails a person a fresh personal link (an organiser's "resend"). It does not
 // revoke earlier links: the printed card the person may hold must keep working.
 func (h *handler) sendInvitation(ctx context.Context, participantID int64) error {
-	person, err := deliberation.GetPerson(ctx, h.db, participantID)
+	person, err := people.GetPerson(ctx, h.db, participantID)
 	if err != nil {
 		return err
 	}
 	if person.Email == nil || *person.Email == "" {
-		return errNoEmail
+		return people.ErrNoEmail
 	}
-	p, err := deliberation.GetParticipant(ctx, h.db, participantID)
+	p, err := people.GetParticipant(ctx, h.db, participantID)
 	if err != nil || p.ProcessID == nil {
-		return errNoEmail
+		return people.ErrNoEmail
 	}
 	proc, err := deliberation.GetProcess(ctx, h.db, *p.ProcessID)
 	if err != nil {
 		return err
 	}
-	ttl, err := h.linkTTL(ctx, h.db, proc.ID)
-	if err != nil {
-		return err
-	}
-	token, _, err := deliberation.CreateInvitation(ctx, h.db, participantID, nil, ttl, false)
+	token, err := people.LinkToMySessions(ctx, h.db, participantID, proc.ID, h.now())
 	if err != nil {
 		return err
 	}
@@ -164,7 +154,7 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 
 // placedSessions lists a person's sessions (not cancelled) with their status.
 func (h *handler) placedSessions(ctx context.Context, lang string, participantID int64) ([]placedSession, error) {
-	regs, err := deliberation.ListParticipantRegistrations(ctx, h.db, participantID)
+	regs, err := people.ListParticipantRegistrations(ctx, h.db, participantID)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +164,7 @@ func (h *handler) placedSessions(ctx context.Context, lang string, participantID
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, placedSession{Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
+		out = append(out, placedSession{Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
 	}
 	return out, nil
 }

@@ -8,16 +8,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
 )
 
 // Registration from the public page of a process: POST /p/{slug}/register. The rules (places,
-// per-organisation cap, deadline) are the database's (deliberation.Register); this file checks
+// per-organisation cap, deadline) are the database's (people.Register); this file checks
 // what the person typed, says clearly what is wrong while keeping what they typed, and tells
 // them where each session landed.
 
@@ -53,7 +53,7 @@ var languageNames = map[string]string{"fr": "Français", "nl": "Nederlands", "en
 
 // newRegForm builds the empty form (or the frame of a refused one) for a process.
 func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.Process, workshops []deliberation.Workshop, themes []deliberation.Theme) (*regForm, error) {
-	counts, err := deliberation.ConfirmedCounts(ctx, h.db, p.ID)
+	counts, err := people.ConfirmedCounts(ctx, h.db, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.P
 		themeTitle[t.ID] = t.Title
 	}
 	for _, w := range workshops {
-		c := sessionChoice{ID: w.ID, Title: w.Title, When: formatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
+		c := sessionChoice{ID: w.ID, Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
 		if w.ThemeID != nil {
 			c.Theme = themeTitle[*w.ThemeID]
 		}
@@ -84,7 +84,7 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.P
 		f.Open = f.Open || c.State != "closed"
 		f.Sessions = append(f.Sessions, c)
 	}
-	for _, code := range splitLanguages(p.Languages) {
+	for _, code := range process.Languages(p.Languages) {
 		f.Languages = append(f.Languages, langChoice{Code: code, Label: languageNames[code]})
 	}
 	if len(f.Languages) == 0 {
@@ -109,14 +109,14 @@ func (f *regForm) read(r *http.Request, t func(string) string) []int64 {
 	switch {
 	case f.DisplayName == "":
 		f.Errors["displayName"] = t("reg.err.name.empty")
-	case len(f.DisplayName) > maxName:
+	case len(f.DisplayName) > web.MaxName:
 		f.Errors["displayName"] = t("reg.err.name.long")
 	}
-	if len(f.Organisation) > maxTitle {
+	if len(f.Organisation) > web.MaxTitle {
 		f.Errors["organisation"] = t("reg.err.organisation.long")
 	}
 	if f.Email != "" {
-		if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email || len(f.Email) > maxTitle {
+		if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email || len(f.Email) > web.MaxTitle {
 			f.Errors["email"] = t("reg.err.email")
 		}
 	}
@@ -196,33 +196,14 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	if form.Email != "" {
 		email = &form.Email
 	}
-	var who *deliberation.Participant
-	var placements []deliberation.Placement
-	var token string
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		who, err = deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
-			ProcessID: &pv.Process.ID, Role: deliberation.RoleParticipant, Organisation: form.Organisation,
-			Person: deliberation.Person{
-				DisplayName: form.DisplayName, Email: email, Language: form.Language,
-				ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
-			},
-		})
-		if err != nil {
-			return err
-		}
-		if placements, err = deliberation.Register(ctx, tx, who.ID, chosen, h.now()); err != nil {
-			return err
-		}
-		ttl, err := h.linkTTL(ctx, tx, pv.Process.ID)
-		if err != nil {
-			return err
-		}
-		// No landing session: the link opens "my sessions", which lists them all.
-		token, _, err = deliberation.CreateInvitation(ctx, tx, who.ID, nil, ttl, false)
-		return err
-	})
-	if errors.Is(err, deliberation.ErrRegistrationClosed) {
+	who, placements, token, err := people.SignUp(ctx, h.db, people.NewParticipant{
+		ProcessID: &pv.Process.ID, Role: deliberation.RoleParticipant, Organisation: form.Organisation,
+		Person: people.Person{
+			DisplayName: form.DisplayName, Email: email, Language: form.Language,
+			ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
+		},
+	}, chosen, h.now())
+	if errors.Is(err, people.ErrRegistrationClosed) {
 		// A session closed (or the deadline passed) between the page and the post.
 		form.Problem = t("reg.closed.now")
 		h.renderProcess(w, r, pv, http.StatusConflict)
@@ -273,21 +254,4 @@ type placedSession struct {
 	Title, When, Place string
 	Status             string // confirmed or waiting
 	Reason             string // why it waits: full or organisation
-}
-
-// linkTTL is how long a personal link of a process stays good: until its last session ends,
-// plus a day for the stragglers; at least a day.
-func (h *handler) linkTTL(ctx context.Context, db bun.IDB, processID int64) (time.Duration, error) {
-	ws, err := deliberation.ListWorkshops(ctx, db, processID)
-	if err != nil {
-		return 0, err
-	}
-	now := h.now()
-	end := now
-	for _, w := range ws {
-		if w.EndsAt.After(end) {
-			end = w.EndsAt
-		}
-	}
-	return end.Add(24 * time.Hour).Sub(now), nil
 }

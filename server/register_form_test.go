@@ -12,6 +12,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -122,7 +124,7 @@ func TestRegistrationForm(t *testing.T) {
 		}
 		ctx := context.Background()
 		leaID := participantNamed(t, db, "Léa")
-		person, err := deliberation.GetPerson(ctx, db, leaID)
+		person, err := people.GetPerson(ctx, db, leaID)
 		if err != nil || !person.ServiceUser || !person.AttributionConsent || person.Email != nil || person.Language != "fr" {
 			t.Errorf("Léa's person: got %+v (%v), want service user, consent, no email", person, err)
 		}
@@ -143,7 +145,7 @@ func TestRegistrationForm(t *testing.T) {
 		// After the deadline the form is gone and a post is refused.
 		past := time.Now().Add(-time.Hour)
 		f.proc.RegistrationDeadline = &past
-		if err := deliberation.UpdateProcess(ctx, db, f.proc); err != nil {
+		if err := process.Update(ctx, db, f.proc); err != nil {
 			t.Fatal(err)
 		}
 		resp, body = postForm(t, c, action, valid("Tom", "X", f.open))

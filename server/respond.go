@@ -2,32 +2,8 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 )
-
-// writeJSON answers with v as JSON.
-func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		h.log.Error("encode json response", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
-// apiError is the shape of every JSON error: a stable code and a message in the reader's language.
-type apiError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func (h *handler) writeJSONError(w http.ResponseWriter, r *http.Request, status int, code string) {
-	h.writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: h.catalog.T(h.lang(r), "err."+code)}})
-}
 
 // page is what every HTML template receives.
 type page struct {

@@ -29,18 +29,18 @@ func (h *handler) routes() *http.ServeMux {
 
 	// The organiser's desk and its JSON API (organiser session; CSRF token on every change).
 	mux.HandleFunc("GET /organise", h.organisePage)
-	mux.HandleFunc("GET /api/organise/processes", h.apiOrganiseProcesses)
-	mux.HandleFunc("POST /api/organise/processes", h.apiOrganiseCreateProcess)
-	mux.HandleFunc("GET /api/organise/processes/{id}", h.apiOrganiseProcess)
-	mux.HandleFunc("PUT /api/organise/processes/{id}", h.apiOrganiseUpdateProcess)
-	mux.HandleFunc("POST /api/organise/processes/{id}/themes", h.apiOrganiseCreateTheme)
-	mux.HandleFunc("PUT /api/organise/themes/{id}", h.apiOrganiseUpdateTheme)
-	mux.HandleFunc("POST /api/organise/processes/{id}/workshops", h.apiOrganiseCreateWorkshop)
-	mux.HandleFunc("PUT /api/organise/workshops/{id}", h.apiOrganiseUpdateWorkshop)
-	mux.HandleFunc("POST /api/organise/processes/{id}/people", h.apiOrganiseInvite)
-	mux.HandleFunc("POST /api/organise/people/{id}/link", h.apiOrganiseNewLink)
-	mux.HandleFunc("PUT /api/organise/workshops/{id}/moderators/{participant}", h.apiOrganiseAppoint)
-	mux.HandleFunc("DELETE /api/organise/workshops/{id}/moderators/{participant}", h.apiOrganiseAppoint)
+	mux.HandleFunc("GET /api/organise/processes", h.organise.Processes)
+	mux.HandleFunc("POST /api/organise/processes", h.organise.CreateProcess)
+	mux.HandleFunc("GET /api/organise/processes/{id}", h.organise.Process)
+	mux.HandleFunc("PUT /api/organise/processes/{id}", h.organise.UpdateProcess)
+	mux.HandleFunc("POST /api/organise/processes/{id}/themes", h.organise.CreateTheme)
+	mux.HandleFunc("PUT /api/organise/themes/{id}", h.organise.UpdateTheme)
+	mux.HandleFunc("POST /api/organise/processes/{id}/workshops", h.organise.CreateWorkshop)
+	mux.HandleFunc("PUT /api/organise/workshops/{id}", h.organise.UpdateWorkshop)
+	mux.HandleFunc("POST /api/organise/processes/{id}/people", h.organise.Invite)
+	mux.HandleFunc("POST /api/organise/people/{id}/link", h.organise.NewLink)
+	mux.HandleFunc("PUT /api/organise/workshops/{id}/moderators/{participant}", h.organise.Appoint)
+	mux.HandleFunc("DELETE /api/organise/workshops/{id}/moderators/{participant}", h.organise.Appoint)
 
 	// The notebook of recommendations: the organisers' editor and its API, the published
 	// versions (public, no sign-in), their files and open data, the follow-up, the report.
@@ -73,11 +73,11 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("POST /w/{id}/door/walkin", h.doorWalkIn)
 	mux.HandleFunc("GET /organise/processes/{id}/cards", h.cardsPageHandler)
 	mux.HandleFunc("GET /organise/workshops/{id}/attendance.csv", h.attendanceCSV)
-	mux.HandleFunc("POST /api/organise/workshops/{id}/registrations/{participant}/cancel", h.apiOrganiseCancel)
-	mux.HandleFunc("POST /api/organise/workshops/{id}/registrations/{participant}/checkin", h.apiOrganiseCheckIn)
-	mux.HandleFunc("POST /api/organise/people/{id}/send", h.apiOrganiseSendInvitation)
-	mux.HandleFunc("POST /api/organise/people/{id}/erase", h.apiOrganiseErasePerson)
-	mux.HandleFunc("POST /api/organise/processes/{id}/erase", h.apiOrganiseEraseProcess)
+	mux.HandleFunc("POST /api/organise/workshops/{id}/registrations/{participant}/cancel", h.organise.Cancel)
+	mux.HandleFunc("POST /api/organise/workshops/{id}/registrations/{participant}/checkin", h.organise.CheckIn)
+	mux.HandleFunc("POST /api/organise/people/{id}/send", h.organise.SendInvitation)
+	mux.HandleFunc("POST /api/organise/people/{id}/erase", h.organise.ErasePerson)
+	mux.HandleFunc("POST /api/organise/processes/{id}/erase", h.organise.EraseProcess)
 
 	// Joining from any phone with the session's code, let in by the welcome desk.
 	mux.HandleFunc("POST /join/request", h.joinRequest)

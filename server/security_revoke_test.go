@@ -12,6 +12,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/people"
 )
 
 // TestRevocationClosesSockets: when an organiser gives someone a new link (the old one was
@@ -25,11 +26,11 @@ func TestRevocationClosesSockets(t *testing.T) {
 	tab := s.Connect(t, p, w)
 
 	// The organiser's desk: a signed-in browser and its CSRF token.
-	org, _, err := deliberation.EnsurePlatformOrganiser(context.Background(), s.DB)
+	org, _, err := people.EnsurePlatformOrganiser(context.Background(), s.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := deliberation.CreateSession(context.Background(), s.DB, org.ID, time.Hour)
+	token, err := people.CreateSession(context.Background(), s.DB, org.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/server/organise"
+	"github.com/assises/assises/server/web"
 )
 
 // Config holds what the server needs; nothing is read from globals or the environment here.
@@ -44,6 +47,8 @@ type handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	catalog   *i18n.Catalog
+	api       web.JSON // the answers of the JSON routes
+	organise  *organise.API
 	pages     map[string]*template.Template
 	assets    *assets
 	mail      *mail.Sender
@@ -89,6 +94,17 @@ func New(cfg Config) (http.Handler, error) {
 
 		trustedProxies: cfg.TrustedProxies,
 	}
+	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
+	h.organise = &organise.API{
+		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
+		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
+		Disconnect:     func(int64) {},
+		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
+		NotebookURL: h.notebookURL,
+	}
+	if h.hub != nil {
+		h.organise.Disconnect = h.hub.Disconnect
+	}
 	if h.pages, err = parsePages(a); err != nil {
 		return nil, err
 	}
@@ -96,4 +112,18 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	return h.middleware(h.routes()), nil
+}
+
+// health answers 200 when the database answers a query, 503 otherwise: load balancers and
+// `make run`'s start-up test rely on it.
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var one int
+	if err := h.db.NewSelect().ColumnExpr("1").Scan(ctx, &one); err != nil {
+		h.log.Warn("health check: database does not answer", "err", err)
+		h.api.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "down"})
+		return
+	}
+	h.api.Write(w, http.StatusOK, map[string]string{"status": "ok", "database": h.db.Dialect().Name().String()})
 }

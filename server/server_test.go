@@ -14,10 +14,10 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -175,11 +175,11 @@ func TestSignInExchangesTokenForCookie(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		s := newSite(t, db)
-		org, _, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+		org, _, err := people.EnsurePlatformOrganiser(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		token, _, err := deliberation.CreateInvitation(ctx, db, org.ID, nil, time.Hour, true)
+		token, _, err := people.CreateInvitation(ctx, db, org.ID, nil, time.Hour, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +209,7 @@ func TestSignInExchangesTokenForCookie(t *testing.T) {
 		if resp.StatusCode != 404 || !strings.Contains(body, "Ce lien ne fonctionne plus") {
 			t.Fatalf("reused link: got %d, want 404 with the plain explanation", resp.StatusCode)
 		}
-		resp, body2 := get(t, s.client(t), s.srv.URL+"/i/"+deliberation.NewToken())
+		resp, body2 := get(t, s.client(t), s.srv.URL+"/i/"+people.NewToken())
 		if resp.StatusCode != 404 || body2 != body {
 			t.Fatalf("forged link: got %d, and a page that differs from a used link's (it must not tell them apart)", resp.StatusCode)
 		}

@@ -6,29 +6,29 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/people"
 )
 
 // websocket authenticates the browser by its session cookie (never a token in the URL),
 // checks the whole Origin, and hands the connection to the hub.
 func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 	if h.hub == nil {
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
 	if !SameOrigin(h.publicURL)(r) {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.Error("websocket: current participant", "err", err)
-		h.writeJSONError(w, r, http.StatusServiceUnavailable, "unavailable")
+		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
 	if !signedIn {
-		h.writeJSONError(w, r, http.StatusForbidden, "forbidden")
+		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	h.hub.ServeWS(w, r, p.ID, h.socketLang(r, p.ID))
@@ -40,7 +40,7 @@ func (h *handler) socketLang(r *http.Request, participant int64) string {
 	if c, err := r.Cookie(langCookie); err == nil {
 		return i18n.Normalise(c.Value)
 	}
-	if person, err := deliberation.GetPerson(r.Context(), h.db, participant); err == nil && person.Language != "" {
+	if person, err := people.GetPerson(r.Context(), h.db, participant); err == nil && person.Language != "" {
 		return i18n.Normalise(person.Language)
 	}
 	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))

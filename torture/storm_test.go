@@ -21,6 +21,8 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -55,24 +57,24 @@ func setUp(t *testing.T, dsn string, voters, items int) *fixture {
 		t.Fatal(err)
 	}
 	p := &deliberation.Process{Slug: "torture", Title: "Torture", Capacity: 0, PerOrgCap: 0}
-	if err := deliberation.CreateProcess(ctx, db, p); err != nil {
+	if err := process.Create(ctx, db, p); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().UTC()
 	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Tempête", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
-	if err := deliberation.CreateWorkshop(ctx, db, w); err != nil {
+	if err := process.CreateWorkshop(ctx, db, w); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, workshop: w.ID}
 	person := func(name string) int64 {
-		pa, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{
+		pa, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "Org " + name,
-			Person: deliberation.Person{DisplayName: name},
+			Person: people.Person{DisplayName: name},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := deliberation.AddRegistration(ctx, db, w, pa.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, pa.ID, deliberation.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		return pa.ID
@@ -98,7 +100,7 @@ func setUp(t *testing.T, dsn string, voters, items int) *fixture {
 	}
 	for i := 0; i < voters; i++ {
 		id := person(fmt.Sprintf("Votant %d", i+1))
-		token, err := deliberation.CreateSession(ctx, db, id, 24*time.Hour)
+		token, err := people.CreateSession(ctx, db, id, 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

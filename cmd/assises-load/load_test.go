@@ -7,6 +7,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -91,7 +92,7 @@ func invite(t *testing.T, s *stack.Stack, w *deliberation.Workshop, n int) []per
 			role = deliberation.RoleModerator
 		}
 		p := s.Join(t, "Personne", "Organisation", role, w)
-		token, _, err := deliberation.CreateInvitation(ctx, s.DB, p.Participant.ID, &w.ID, time.Hour, false)
+		token, _, err := people.CreateInvitation(ctx, s.DB, p.Participant.ID, &w.ID, time.Hour, false)
 		if err != nil {
 			t.Fatal(err)
 		}

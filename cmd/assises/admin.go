@@ -8,9 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 
 	"github.com/assises/assises/deliberation/demo"
 )
@@ -79,41 +78,25 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 	defer out.Flush()
 	// Batches of a few hundred per transaction: one fsync per person would take minutes.
 	const perTx = 500
+	var role deliberation.Role
+	if cfg.moderator {
+		role = deliberation.RoleModerator
+	}
 	for done := 0; done < cfg.count; done += perTx {
-		n := min(perTx, cfg.count-done)
-		var links []string
-		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			links = links[:0]
-			for i := done; i < done+n; i++ {
-				p, err := deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
-					ProcessID: &w.ProcessID, Role: deliberation.RoleParticipant,
-					Organisation: fmt.Sprintf("Organisation %d", i%cfg.organisations),
-					Person:       deliberation.Person{DisplayName: fmt.Sprintf("Participant %d", i+1), Language: "fr"},
-				})
-				if err != nil {
-					return err
-				}
-				if err := deliberation.AddRegistration(ctx, tx, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
-					return err
-				}
-				if cfg.moderator {
-					if err := deliberation.AppointToWorkshop(ctx, tx, w.ID, p.ID, deliberation.RoleModerator); err != nil {
-						return err
-					}
-				}
-				token, _, err := deliberation.CreateInvitation(ctx, tx, p.ID, &w.ID, 7*24*time.Hour, false)
-				if err != nil {
-					return err
-				}
-				links = append(links, cfg.publicURL.JoinPath("i", token).String())
-			}
-			return nil
-		})
+		batch := make([]people.NewParticipant, 0, perTx)
+		for i := done; i < min(done+perTx, cfg.count); i++ {
+			batch = append(batch, people.NewParticipant{
+				ProcessID: &w.ProcessID, Role: deliberation.RoleParticipant,
+				Organisation: fmt.Sprintf("Organisation %d", i%cfg.organisations),
+				Person:       people.Person{DisplayName: fmt.Sprintf("Participant %d", i+1), Language: "fr"},
+			})
+		}
+		tokens, err := people.InviteAll(ctx, db, batch, w, role, 7*24*time.Hour)
 		if err != nil {
 			return fmt.Errorf("admin invite: %w", err)
 		}
-		for _, l := range links {
-			fmt.Fprintln(out, l)
+		for _, token := range tokens {
+			fmt.Fprintln(out, cfg.publicURL.JoinPath("i", token).String())
 		}
 	}
 	return nil

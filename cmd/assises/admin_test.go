@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage"
 )
 
@@ -74,20 +75,20 @@ func TestAdminCommands(t *testing.T) {
 	}
 
 	db := openDB(t, dsn)
-	inv, err := deliberation.RedeemInvitation(ctx, db, linkToken(link[strings.Index(link, "https://"):]), time.Now())
+	inv, err := people.RedeemInvitation(ctx, db, linkToken(link[strings.Index(link, "https://"):]), time.Now())
 	if err != nil {
 		t.Fatalf("organiser link: %v", err)
 	}
-	if p, _ := deliberation.GetParticipant(ctx, db, inv.ParticipantID); p.Role != deliberation.RoleOrganiser {
+	if p, _ := people.GetParticipant(ctx, db, inv.ParticipantID); p.Role != deliberation.RoleOrganiser {
 		t.Fatalf("organiser link signs in a %s", p.Role)
 	}
 	for _, l := range links {
-		inv, err := deliberation.RedeemInvitation(ctx, db, linkToken(l), time.Now())
+		inv, err := people.RedeemInvitation(ctx, db, linkToken(l), time.Now())
 		if err != nil || inv.WorkshopID == nil || *inv.WorkshopID != 1 {
 			t.Fatalf("invite link %s: %v", l, err)
 		}
 	}
-	regs, err := deliberation.ListRegistrations(ctx, db, 1)
+	regs, err := people.ListRegistrations(ctx, db, 1)
 	if err != nil || len(regs) < 7 {
 		t.Fatalf("registrations: %d, %v", len(regs), err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
 )
 
 // TestAdminInviteModerator: -moderator appoints the invited people moderators of the
@@ -31,7 +32,7 @@ func TestAdminInviteModerator(t *testing.T) {
 		want  bool
 	}{{mods, true}, {plain, false}} {
 		for _, l := range tc.links {
-			inv, err := deliberation.RedeemInvitation(ctx, db, linkToken(l), time.Now())
+			inv, err := people.RedeemInvitation(ctx, db, linkToken(l), time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

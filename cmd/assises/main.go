@@ -31,9 +31,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage"
 )
@@ -218,11 +218,11 @@ func openAndMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*bun.
 
 // organiserLink creates a one-time sign-in link for the platform organiser.
 func organiserLink(ctx context.Context, db *bun.DB, public *url.URL) (string, error) {
-	org, _, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+	org, _, err := people.EnsurePlatformOrganiser(ctx, db)
 	if err != nil {
 		return "", err
 	}
-	token, _, err := deliberation.CreateInvitation(ctx, db, org.ID, nil, 24*time.Hour, true)
+	token, _, err := people.CreateInvitation(ctx, db, org.ID, nil, 24*time.Hour, true)
 	if err != nil {
 		return "", err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 )
 
@@ -41,7 +42,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 			logger.Info("demo process seeded", "slug", demo.Slug)
 		}
 	}
-	_, firstStart, err := deliberation.EnsurePlatformOrganiser(ctx, db)
+	_, firstStart, err := people.EnsurePlatformOrganiser(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // Slug names the demo process; seeding twice finds it and creates nothing.
@@ -75,7 +77,7 @@ type person struct {
 }
 
 // People of the demo: pseudonyms, as many participants choose, from organisations named in the seeds.
-var people = []person{
+var cast = []person{
 	{"Nadia", "Syndicat des Locataires", deliberation.RoleModerator, false},
 	{"Eric", "Stics asbl", deliberation.RoleModerator, false},
 	{"Fatima", "CPAS d'Anderlecht", deliberation.RoleParticipant, false},
@@ -90,7 +92,7 @@ var people = []person{
 
 // Seed creates the demo process unless it exists. It reports whether it created it.
 func Seed(ctx context.Context, db *bun.DB) (bool, error) {
-	_, err := deliberation.GetProcessBySlug(ctx, db, Slug)
+	_, err := process.GetBySlug(ctx, db, Slug)
 	if err == nil {
 		return false, nil
 	}
@@ -106,7 +108,7 @@ func Seed(ctx context.Context, db *bun.DB) (bool, error) {
 	})
 	if err != nil {
 		// Two starts at once: the other one seeded it, which is what we wanted.
-		if _, again := deliberation.GetProcessBySlug(ctx, db, Slug); again == nil {
+		if _, again := process.GetBySlug(ctx, db, Slug); again == nil {
 			return false, nil
 		}
 		return false, fmt.Errorf("demo: %w", err)
@@ -127,7 +129,7 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 		PerOrgCap:          2,
 		InvitationRequired: true,
 	}
-	if err := deliberation.CreateProcess(ctx, tx, p); err != nil {
+	if err := process.Create(ctx, tx, p); err != nil {
 		return err
 	}
 	// The seed's calendar ran from November 2023 to January 2024. A demo whose sessions are all
@@ -144,7 +146,7 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 	var workshops []*deliberation.Workshop
 	for i, th := range themes {
 		t := &deliberation.Theme{ProcessID: p.ID, Position: i + 1, Title: th.title, Why: th.why}
-		if err := deliberation.CreateTheme(ctx, tx, t); err != nil {
+		if err := process.CreateTheme(ctx, tx, t); err != nil {
 			return err
 		}
 		for j, s := range th.sessions {
@@ -161,27 +163,27 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 				EndsAt:    day.Add(time.Duration(s.endHour)*time.Hour + time.Duration(s.endMin)*time.Minute).UTC(),
 				Place:     place,
 			}
-			if err := deliberation.CreateWorkshop(ctx, tx, w); err != nil {
+			if err := process.CreateWorkshop(ctx, tx, w); err != nil {
 				return err
 			}
-			if err := deliberation.SetAgenda(ctx, tx, w.ID, append([]deliberation.AgendaItem(nil), agenda...)); err != nil {
+			if err := process.SetAgenda(ctx, tx, w.ID, append([]deliberation.AgendaItem(nil), agenda...)); err != nil {
 				return err
 			}
 			workshops = append(workshops, w)
 		}
 	}
-	for _, pe := range people {
-		part, err := deliberation.CreateParticipant(ctx, tx, deliberation.NewParticipant{
+	for _, pe := range cast {
+		part, err := people.CreateParticipant(ctx, tx, people.NewParticipant{
 			ProcessID:    &p.ID,
 			Role:         pe.role,
 			Organisation: pe.organisation,
-			Person:       deliberation.Person{DisplayName: pe.name, Language: "fr", ServiceUser: pe.serviceUser},
+			Person:       people.Person{DisplayName: pe.name, Language: "fr", ServiceUser: pe.serviceUser},
 		})
 		if err != nil {
 			return err
 		}
 		for _, w := range workshops {
-			if err := deliberation.AddRegistration(ctx, tx, w, part.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, tx, w, part.ID, deliberation.RegistrationConfirmed); err != nil {
 				return err
 			}
 		}

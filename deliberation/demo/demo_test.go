@@ -10,6 +10,8 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -24,19 +26,19 @@ func TestSeedTwiceCreatesOnce(t *testing.T) {
 		if err != nil || created {
 			t.Fatalf("second seed: created=%v err=%v, want nothing created", created, err)
 		}
-		ps, err := deliberation.ListProcesses(ctx, db)
+		ps, err := process.List(ctx, db)
 		if err != nil || len(ps) != 1 {
 			t.Fatalf("processes: got %d, %v; want 1", len(ps), err)
 		}
 		p := ps[0]
-		themes, err := deliberation.ListThemes(ctx, db, p.ID)
+		themes, err := process.ListThemes(ctx, db, p.ID)
 		if err != nil || len(themes) != 3 {
 			t.Fatalf("themes: got %d, %v; want 3", len(themes), err)
 		}
 		if !strings.Contains(themes[0].Title, "habitat") || !strings.Contains(themes[2].Why, "réseau") {
 			t.Errorf("themes are not the seed's: %q / %q", themes[0].Title, themes[2].Why)
 		}
-		ws, err := deliberation.ListWorkshops(ctx, db, p.ID)
+		ws, err := process.ListWorkshops(ctx, db, p.ID)
 		if err != nil || len(ws) != 9 {
 			t.Fatalf("workshops: got %d, %v; want 9", len(ws), err)
 		}
@@ -56,13 +58,13 @@ func TestSeedTwiceCreatesOnce(t *testing.T) {
 		if err != nil || len(agenda) < 3 {
 			t.Fatalf("agenda: got %d items, %v", len(agenda), err)
 		}
-		people, orgs, err := deliberation.CountParticipants(ctx, db, p.ID)
-		if err != nil || people < 6 || orgs < 4 {
-			t.Fatalf("participants: got %d from %d organisations, %v; want several from several", people, orgs, err)
+		n, orgs, err := people.CountParticipants(ctx, db, p.ID)
+		if err != nil || n < 6 || orgs < 4 {
+			t.Fatalf("participants: got %d from %d organisations, %v; want several from several", n, orgs, err)
 		}
-		regs, err := deliberation.ListRegistrations(ctx, db, ws[0].ID)
-		if err != nil || len(regs) != people {
-			t.Fatalf("registrations of the first session: got %d, %v; want %d", len(regs), err, people)
+		regs, err := people.ListRegistrations(ctx, db, ws[0].ID)
+		if err != nil || len(regs) != n {
+			t.Fatalf("registrations of the first session: got %d, %v; want %d", len(regs), err, n)
 		}
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // The editorial layer: what organisers change before publishing. It never touches the
@@ -290,7 +292,7 @@ func Reorder(ctx context.Context, db bun.IDB, processID, editor, themeID int64, 
 // SetThemeTexts saves a theme's introduction and conclusion (nil: unchanged).
 func SetThemeTexts(ctx context.Context, db bun.IDB, processID, editor, themeID int64, intro, conclusion *string, now time.Time) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		th, err := deliberation.GetTheme(ctx, tx, themeID)
+		th, err := process.GetTheme(ctx, tx, themeID)
 		if err != nil {
 			return err
 		}
@@ -358,7 +360,7 @@ func Edits(ctx context.Context, db bun.IDB, processID int64, limit int) ([]EditR
 		}
 	}
 	if len(ids) > 0 {
-		var people []deliberation.Person
+		var people []people.Person
 		if err := db.NewSelect().Model(&people).Where("participant_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("notebook: editors: %w", err)
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 )
 
 // The fixed process of the golden files: two themes of the Assises du Logement, three sessions, people of
@@ -55,13 +57,13 @@ func newFixture(t *testing.T, db *bun.DB) *fixture {
 	f.proc = &deliberation.Process{Slug: "assises-logement", Title: "Assises du Logement et du Travail social",
 		Description: "Des ateliers participatifs pour coproduire des recommandations vers les futur·e·s mandataires.\n\nUne initiative du Syndicat des Locataires.",
 		Languages:   "fr,nl,en", Capacity: 40, PerOrgCap: 2, InvitationRequired: true, CreatedAt: fixtureClock}
-	f.must(deliberation.CreateProcess(f.ctx, db, f.proc))
+	f.must(process.Create(f.ctx, db, f.proc))
 	for i, th := range []struct{ title, why string }{
 		{"L'utilisateur et son habitat au centre des préoccupations", "Décloisonner les approches et les pratiques « en réseau »."},
 		{"La formation professionnelle et continue comme levier", "Réfléchir à comment mieux attirer et retenir les compétences au service de l'Humain."},
 	} {
 		tm := &deliberation.Theme{ProcessID: f.proc.ID, Position: i + 1, Title: th.title, Why: th.why}
-		f.must(deliberation.CreateTheme(f.ctx, db, tm))
+		f.must(process.CreateTheme(f.ctx, db, tm))
 		f.theme = append(f.theme, tm)
 	}
 	for _, s := range []struct {
@@ -75,12 +77,12 @@ func newFixture(t *testing.T, db *bun.DB) *fixture {
 	} {
 		w := &deliberation.Workshop{ProcessID: f.proc.ID, ThemeID: &f.theme[s.theme].ID, Title: s.title,
 			StartsAt: s.start, EndsAt: s.start.Add(210 * time.Minute), Place: "COOP, Quai Fernand Demets 23, 1070 Anderlecht", CreatedAt: fixtureClock}
-		f.must(deliberation.CreateWorkshop(f.ctx, db, w))
+		f.must(process.CreateWorkshop(f.ctx, db, w))
 		f.ws = append(f.ws, w)
 	}
 	person := func(role deliberation.Role, org, name string, serviceUser bool) *deliberation.Participant {
-		p, err := deliberation.CreateParticipant(f.ctx, db, deliberation.NewParticipant{ProcessID: &f.proc.ID, Role: role,
-			Organisation: org, Person: deliberation.Person{DisplayName: name, Email: ptr(name + ".secret@example.org"), ServiceUser: serviceUser}})
+		p, err := people.CreateParticipant(f.ctx, db, people.NewParticipant{ProcessID: &f.proc.ID, Role: role,
+			Organisation: org, Person: people.Person{DisplayName: name, Email: ptr(name + ".secret@example.org"), ServiceUser: serviceUser}})
 		f.must(err)
 		return p
 	}
@@ -99,7 +101,7 @@ func newFixture(t *testing.T, db *bun.DB) *fixture {
 	}
 	for _, w := range f.ws {
 		for _, p := range f.pp {
-			f.must(deliberation.AddRegistration(f.ctx, db, w, p.ID, deliberation.RegistrationConfirmed))
+			f.must(people.AddRegistration(f.ctx, db, w, p.ID, deliberation.RegistrationConfirmed))
 		}
 	}
 	// Break-out groups in the first session: Rouge and Bleu, each mixing organisations.

@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/process"
 )
 
 // source is everything Compile reads from the database, loaded once.
@@ -74,10 +75,10 @@ func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 	if s.process, err = deliberation.GetProcess(ctx, db, processID); err != nil {
 		return nil, err
 	}
-	if s.themes, err = deliberation.ListThemes(ctx, db, processID); err != nil {
+	if s.themes, err = process.ListThemes(ctx, db, processID); err != nil {
 		return nil, err
 	}
-	if s.workshops, err = deliberation.ListWorkshops(ctx, db, processID); err != nil {
+	if s.workshops, err = process.ListWorkshops(ctx, db, processID); err != nil {
 		return nil, err
 	}
 	if s.items, s.themeTexts, err = loadEditorial(ctx, db, processID); err != nil {

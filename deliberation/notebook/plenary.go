@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/process"
 )
 
 // Plenary reads the plenary votes held in the live workshops of a process (the synthesis in
@@ -15,7 +16,7 @@ import (
 var Plenary PlenarySource = PlenaryFunc(plenaryFromWorkshops)
 
 func plenaryFromWorkshops(ctx context.Context, db bun.IDB, processID int64) (map[int64]PlenaryResult, error) {
-	workshops, err := deliberation.ListWorkshops(ctx, db, processID)
+	workshops, err := process.ListWorkshops(ctx, db, processID)
 	if err != nil {
 		return nil, err
 	}

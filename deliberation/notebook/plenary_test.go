@@ -10,6 +10,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -19,31 +21,31 @@ func TestPlenaryFromWorkshops(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		p := &deliberation.Process{Slug: "pleniere", Title: "Plénière", Capacity: 40, PerOrgCap: 2}
-		if err := deliberation.CreateProcess(ctx, db, p); err != nil {
+		if err := process.Create(ctx, db, p); err != nil {
 			t.Fatal(err)
 		}
 		th := &deliberation.Theme{ProcessID: p.ID, Position: 1, Title: "Logement", Why: "Parce que."}
-		if err := deliberation.CreateTheme(ctx, db, th); err != nil {
+		if err := process.CreateTheme(ctx, db, th); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Date(2024, 1, 8, 8, 0, 0, 0, time.UTC)
 		w := &deliberation.Workshop{ProcessID: p.ID, ThemeID: &th.ID, Title: "Atelier 1.3", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
-		if err := deliberation.CreateWorkshop(ctx, db, w); err != nil {
+		if err := process.CreateWorkshop(ctx, db, w); err != nil {
 			t.Fatal(err)
 		}
-		var people []deliberation.Actor
+		var actors []deliberation.Actor
 		for i := 0; i < 4; i++ {
-			pa, err := deliberation.CreateParticipant(ctx, db, deliberation.NewParticipant{
+			pa, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 				ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: fmt.Sprintf("Org %d", i),
-				Person: deliberation.Person{DisplayName: fmt.Sprintf("P%d", i)},
+				Person: people.Person{DisplayName: fmt.Sprintf("P%d", i)},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := deliberation.AddRegistration(ctx, db, w, pa.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, pa.ID, deliberation.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
-			people = append(people, deliberation.Actor{Participant: pa.ID, Role: deliberation.RoleParticipant, Moderator: i == 0})
+			actors = append(actors, deliberation.Actor{Participant: pa.ID, Role: deliberation.RoleParticipant, Moderator: i == 0})
 		}
 		clock := start.Add(time.Hour)
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{Clock: func() time.Time { return clock }})
@@ -58,15 +60,15 @@ func TestPlenaryFromWorkshops(t *testing.T) {
 			}
 			return res
 		}
-		mod := people[0]
+		mod := actors[0]
 		run(mod, "phase.set", map[string]any{"phase": "recommendations"})
-		res := run(people[1], "contribution.post", map[string]any{"kind": "recommendation", "body": "Un guichet unique logement."})
+		res := run(actors[1], "contribution.post", map[string]any{"kind": "recommendation", "body": "Un guichet unique logement."})
 		var posted struct{ ID int64 }
 		json.Unmarshal(res.Events[0].Data, &posted)
 		run(mod, "plenary.open", map[string]any{"contributions": []int64{posted.ID}})
-		run(people[1], "plenary.vote", map[string]any{"contribution": posted.ID, "choice": "adopt"})
-		run(people[2], "plenary.vote", map[string]any{"contribution": posted.ID, "choice": "adopt"})
-		run(people[3], "plenary.vote", map[string]any{"contribution": posted.ID, "choice": "reject"})
+		run(actors[1], "plenary.vote", map[string]any{"contribution": posted.ID, "choice": "adopt"})
+		run(actors[2], "plenary.vote", map[string]any{"contribution": posted.ID, "choice": "adopt"})
+		run(actors[3], "plenary.vote", map[string]any{"contribution": posted.ID, "choice": "reject"})
 		run(mod, "plenary.close", map[string]any{})
 
 		nb, err := Compile(ctx, db, p.ID, Options{Language: "fr", Plenary: Plenary})

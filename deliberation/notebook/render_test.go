@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -300,7 +301,7 @@ func FuzzMarkdown(f *testing.F) {
 func TestEmptyProcess(t *testing.T) {
 	db := storagetest.Open(t, "sqlite")
 	p := &deliberation.Process{Slug: "vide", Title: "Conseil des usagers"}
-	if err := deliberation.CreateProcess(context.Background(), db, p); err != nil {
+	if err := process.Create(context.Background(), db, p); err != nil {
 		t.Fatal(err)
 	}
 	nb, err := Compile(context.Background(), db, p.ID, Options{})

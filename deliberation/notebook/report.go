@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/process"
 )
 
 // A report gathers several processes of one organiser over a period: the yearly report of a
@@ -69,7 +70,7 @@ func BuildReport(ctx context.Context, db bun.IDB, processIDs []int64, from, to t
 		if err != nil {
 			return nil, err
 		}
-		ws, err := deliberation.ListWorkshops(ctx, db, id)
+		ws, err := process.ListWorkshops(ctx, db, id)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -80,7 +82,7 @@ func TestEditorialHistory(t *testing.T) {
 			t.Errorf("ordering another theme's item: got %v, want ErrInvalid", err)
 		}
 		other := &deliberation.Process{Slug: "other", Title: "Other"}
-		f.must(deliberation.CreateProcess(f.ctx, db, other))
+		f.must(process.Create(f.ctx, db, other))
 		if err := SetExcluded(f.ctx, db, other.ID, f.org.ID, f.ids["r-broad"], true, now); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("excluding another process's contribution: got %v, want ErrNotFound", err)
 		}
@@ -150,8 +152,8 @@ func TestPublishFollowUpAndReport(t *testing.T) {
 		}
 
 		// The follow-up committee.
-		committee, err := deliberation.CreateParticipant(f.ctx, db, deliberation.NewParticipant{ProcessID: &f.proc.ID,
-			Role: deliberation.RoleCommittee, Person: deliberation.Person{DisplayName: "Comité"}})
+		committee, err := people.CreateParticipant(f.ctx, db, people.NewParticipant{ProcessID: &f.proc.ID,
+			Role: deliberation.RoleCommittee, Person: people.Person{DisplayName: "Comité"}})
 		f.must(err)
 		rec := f.ids["r-broad"]
 		for i, s := range []Status{StatusConsideration, StatusAccepted} {
@@ -181,9 +183,9 @@ func TestPublishFollowUpAndReport(t *testing.T) {
 
 		// The yearly report gathers this process (published) and an unpublished one.
 		other := &deliberation.Process{Slug: "conseil", Title: "Conseil des usagers"}
-		f.must(deliberation.CreateProcess(f.ctx, db, other))
+		f.must(process.Create(f.ctx, db, other))
 		ws := &deliberation.Workshop{ProcessID: other.ID, Title: "Assemblée", StartsAt: at, EndsAt: at.Add(time.Hour)}
-		f.must(deliberation.CreateWorkshop(f.ctx, db, ws))
+		f.must(process.CreateWorkshop(f.ctx, db, ws))
 		rep, err := BuildReport(f.ctx, db, []int64{f.proc.ID, other.ID}, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		f.must(err)
 		if rep.Totals.Processes != 1 || rep.Totals.Recommendations != 8 || rep.Totals.ByStatus[StatusAccepted] != 1 ||

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, PHONE, SCREEN, axe } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openConsole } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -21,13 +21,13 @@ before(async () => {
   session = await firstSession(org.page);
   const modLink = await invite(org.page, { name: 'Eric', organisation: 'Stics asbl', role: 'moderator', session: session.id });
   const leaLink = await invite(org.page, { name: 'Léa', organisation: "Maison de l'Emploi de Forest", session: session.id });
-  mod = await join(browser, modLink, SCREEN);
+  mod = await openConsole(browser, srv, modLink, session.id, SCREEN);
   lea = await join(browser, leaLink, PHONE);
   const m = mod.page;
-  await m.goto(`${srv.url}/w/${session.id}/moderate`);
-  await m.waitForSelector('#live[data-ready="true"]');
+  await openPanel(m, 'questions');
   await m.locator('#q-diagnostic').fill('Quels constats ?');
   await m.locator('#q-diagnostic').locator('xpath=..').getByRole('button').click();
+  await closePanel(m, 'questions');
   await m.locator('#stepper button[data-phase="diagnostic"]').click();
   await m.getByRole('button', { name: '⏱️ 10 min' }).click();
   await until(lea.page, () => document.documentElement.dataset.phase === 'diagnostic', null, 'the diagnostic');

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -59,21 +59,28 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
 
   // --- check-in: the four are present on the console; one is checked out and in again by hand ---
   const rosterRow = (name) => m.locator('#roster li[data-participant]').filter({ hasText: name });
+  await openPanel(m, 'attendance');
   for (const [name] of who) await rosterRow(name).and(m.locator('[data-present="true"]')).waitFor();
   await rosterRow('Dirk').getByRole('checkbox').uncheck();
   await rosterRow('Dirk').and(m.locator('[data-present="false"]')).waitFor();
   await rosterRow('Dirk').getByRole('checkbox').check();
   await rosterRow('Dirk').and(m.locator('[data-present="true"]')).waitFor();
+  await closePanel(m, 'attendance');
 
   // --- agenda: the first item, then straight to the recommendations ----------------------------
+  await openPanel(m, 'agenda');
   await m.locator('#agenda-next').click();
   await until(people[0], () => /Accueil/.test(document.getElementById('agenda-now-text')?.textContent || ''), null, 'the agenda item on a phone');
   await m.locator('#agenda-goto').selectOption({ label: 'Recommandations vers les mandataires' });
   await m.getByRole('button', { name: 'Commencer ce point' }).click();
   for (const p of people) await until(p, () => document.documentElement.dataset.phase === 'recommendations', null, 'the recommendations phase');
   await until(m, () => /Fin prévue|Dépassement/.test(document.getElementById('agenda-timing').textContent), null, 'the item timing on the console');
+  await closePanel(m, 'agenda');
+  await until(m, () => /Recommandations vers les mandataires/.test(document.getElementById('agenda-line').textContent), null, 'the agenda item in the console header');
+
 
   // --- split into two groups, one person per organisation, with rapporteurs ---------------------
+  await openPanel(m, 'groups');
   await m.locator('#split-n').fill('2');
   await m.locator('#split-orgcap').selectOption('1');
   await m.getByRole('button', { name: /Répartir les personnes présentes/ }).click();
@@ -99,6 +106,9 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   assert.equal(isRap.filter(Boolean).length, 2, 'one rapporteur per group');
   await m.locator('#groups-board').scrollIntoViewIfNeeded();
   await noViolations(m, 'the console with groups');
+  // The split's summary speaks to the moderator, without an internal number.
+  assert.doesNotMatch(await m.locator('#split-info').textContent(), /n°|\d{6,}/);
+  await closePanel(m, 'groups');
 
   // --- group work: a recommendation in group A stays out of group B ------------------------------
   const A = groupOf[0];
@@ -124,11 +134,15 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   await rapA.screenshot({ path: screenshotPath('participant-group-360.png') });
 
   // --- synthesis: the outputs come to the plenary with their provenance --------------------------
+  await openPanel(m, 'plenary');
+  // Only what the groups brought back, of this phase, is offered for a vote: not yet anything.
+  assert.equal(await m.locator('#plenary-candidates li').count(), 0, 'no candidate before the outputs come back');
   await m.getByRole('button', { name: /Ramener les résultats des groupes/ }).click();
   for (const p of inB) await card(p, R1).locator('.c-prov').getByText(/Dit par/).waitFor();
   const candidate = m.locator('#plenary-candidates li').filter({ hasText: R1 });
   await candidate.getByText(/Dit par/).waitFor();
   await candidate.getByRole('checkbox').check();
+  assert.equal(await m.locator('#plenary-candidates li').count(), 1, 'the group output alone is offered');
   await m.getByRole('button', { name: /Ouvrir le vote sur la sélection/ }).click();
 
   // --- the plenary vote: three adopt, one rejects ------------------------------------------------
@@ -144,14 +158,18 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   await until(proj, () => document.querySelector('#top li[data-contribution]')?.dataset.outcome === 'adopted' && /Adoptée/.test(document.getElementById('top').textContent), null, 'the result on the projector');
   for (const p of people) await p.locator('#plenary-list li[data-outcome="adopted"]').getByText(/Adoptée/).waitFor();
   await until(people[1], () => /Le vote est clos/.test(document.getElementById('announcer').textContent), null, 'the result announced');
+  await closePanel(m, 'plenary');
   await noViolations(proj, 'the projector with groups and a plenary result');
   await proj.screenshot({ path: screenshotPath('projector-groups-1920.png') });
 
   // --- timed rounds: three steps of 2 s that run by themselves -----------------------------------
+  await openPanel(m, 'rounds');
   await m.locator('#round-unit').selectOption('1');
   for (const k of ['presentation', 'questions', 'advice']) await m.locator(`#round-${k}`).fill('2');
   await m.locator('#round-repeat').fill('1');
   await m.getByRole('button', { name: /Lancer les tours/ }).click();
+  await closePanel(m, 'rounds');
+  await until(m, () => /Présentation du cas|Questions|Conseils/.test(document.getElementById('rounds-line').textContent), null, 'the round in the console header');
   const p0 = people[0];
   await until(p0, () => /Présentation du cas/.test(document.getElementById('round-now').textContent) && !document.getElementById('round').hidden, null, 'the first round on a phone');
   await until(proj, () => /Cas 1 sur 1/.test(document.getElementById('proj-round-now').textContent), null, 'the round on the projector');
@@ -161,7 +179,9 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   await until(p0, () => /Conseils/.test(document.getElementById('round-now').textContent), null, 'the third round, by itself', 8000);
   await until(p0, () => document.getElementById('round').hidden && window.assises.room.rounds.finished, null, 'the rounds finished', 8000);
   await until(p0, () => /Les tours sont terminés/.test(document.getElementById('announcer').textContent + document.getElementById('toast').textContent), null, 'the end announced');
+  await openPanel(m, 'rounds');
   await m.locator('#rounds-done').getByText('Les tours sont terminés.').waitFor();
+  await closePanel(m, 'rounds');
 
   for (const p of [m, proj, ...people]) assert.deepEqual(p.errors, [], 'no script error nor CSP violation');
   console.log(`groups test: ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { moderatedSession, invite, join, until, command as send } from './lib/flows.js';
+import { moderatedSession, invite, join, until, command as send, openPanel, closePanel } from './lib/flows.js';
 
 const SIZES = [
   ['1920', { width: 1920, height: 1080 }],
@@ -157,12 +157,14 @@ test('breadth of support, the join panel, the timer and the controls on the proj
   // console, live; large again when unfolded.
   assert.equal(await proj.locator('#live').getAttribute('data-join'), 'big');
   const m = mod.page;
+  await openPanel(m, 'room');
   await m.locator('#toggle-joinpanel').click();
   await until(proj, () => document.getElementById('live').dataset.join === 'folded', null, 'the join panel folded');
   assert.equal(await proj.locator('.hall-code').isVisible(), true, 'the code stays readable');
   assert.equal(await proj.locator('.hall-join .qr').isVisible(), false, 'the QR code folded');
   await m.locator('#toggle-joinpanel').click();
   await until(proj, () => document.getElementById('live').dataset.join === 'big', null, 'the join panel unfolded');
+  await closePanel(m, 'room');
 
   // The timer: compact with ten minutes left, large in its last minute.
   const compact = await proj.locator('#timer').boundingBox();

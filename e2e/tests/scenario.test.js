@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, PHONE, SCREEN, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -65,8 +65,10 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
 
   // --- diagnostic, voting by support --------------------------------------------------------
   const m = mod.page;
+  await openPanel(m, 'questions');
   await m.locator('#q-diagnostic').fill('Quels obstacles rencontrez-vous pour vous loger ?');
   await m.locator('#q-diagnostic').locator('xpath=..').getByRole('button').click();
+  await closePanel(m, 'questions');
   await m.locator('#stepper button[data-phase="diagnostic"]').click();
   for (const p of people) {
     await until(p, phaseIs, 'diagnostic', 'the diagnostic phase on a phone');
@@ -110,7 +112,7 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   // Support: everyone supports F1; Jean also supports his duplicate F2.
   for (const p of people) await card(p, F1).getByRole('button', { name: /Je soutiens/ }).click();
   await card(jean.page, F2).getByRole('button', { name: /Je soutiens/ }).click();
-  await until(m, (t) => [...document.querySelectorAll('#tallies li')].some((li) => li.textContent.includes(t) && li.textContent.includes('👍 3')), F1.slice(0, 40), 'three supporters on the moderator console');
+  await until(m, (t) => [...document.querySelectorAll('#contributions .contrib')].some((c) => c.querySelector('.c-body').textContent.includes(t) && c.querySelector('.c-tally').textContent === '👍 3'), F1, 'three supporters on the moderator console');
   await shot(ana.page, 'participant-diagnostic-360.png');
   await shot(m, 'moderator-1920.png');
 
@@ -127,12 +129,14 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await until(ana.page, (t) => [...document.querySelectorAll('#contributions .contrib')].some((c) => c.querySelector('.c-body').textContent.includes(t) && c.querySelector('.c-tally').textContent === '👍 3'), F1, 'F1 at 3 supporters after the merge');
 
   // Who is here, and how authors are shown: anonymous by default, names when the room agrees.
-  await until(m, () => /Participant·e 3/.test(document.getElementById('presence').textContent), null, 'three participants online on the console');
+  await until(m, () => /Participant·e 3/.test(document.getElementById('presence-detail').textContent), null, 'three participants online on the console');
   assert.equal(await card(jean.page, F1).locator('.c-author').textContent(), 'Un·e participant·e');
+  await openPanel(m, 'room');
   await m.locator('input[name="identity"][value="full"]').check();
   await card(jean.page, F1).locator('.c-author', { hasText: 'Ana (Mission Locale de Saint-Gilles)' }).waitFor();
   await m.locator('input[name="identity"][value="anonymous"]').check();
   await card(jean.page, F1).locator('.c-author', { hasText: 'Un·e participant·e' }).waitFor();
+  await closePanel(m, 'room');
 
   // Authors edit and withdraw their own contributions.
   await card(fatima.page, S1).getByRole('button', { name: /Modifier/ }).click();
@@ -148,8 +152,10 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
 
   // Moderation: pre-moderation holds a post in the queue until approved; a hidden post goes
   // from every screen and comes back when restored; a pinned one leads on the projector.
+  await openPanel(m, 'room');
   await m.locator('#toggle-premod').click();
   await until(m, () => document.getElementById('toggle-premod').getAttribute('aria-pressed') === 'true', null, 'pre-moderation on');
+  await closePanel(m, 'room');
   const HELD = 'Les propriétaires refusent les personnes au CPAS';
   await jean.page.locator('input[name="kind"][value="finding"]').check();
   await jean.page.locator('#body').fill(HELD);
@@ -158,7 +164,9 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await m.locator('[data-filter="pending"]').click();
   await card(m, HELD).getByRole('button', { name: /Valider/ }).click();
   for (const p of people) await card(p, HELD).waitFor();
+  await openPanel(m, 'room');
   await m.locator('#toggle-premod').click();
+  await closePanel(m, 'room');
   await m.locator('[data-filter="phase"]').click();
   m.once('dialog', (d) => d.accept('hors sujet'));
   await card(m, HELD).getByRole('button', { name: /Masquer/ }).click();
@@ -172,10 +180,14 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await until(proj, (t) => document.querySelector('#top li.pinned')?.textContent.includes(t), HELD, 'the pinned contribution first on the projector');
 
   // --- recommendations, voting agree / neutral / disagree ------------------------------------
-  await m.locator('#m-recommendations').selectOption('agree');
-  await m.locator('#m-recommendations').locator('xpath=ancestor::form').getByRole('button', { name: 'Appliquer' }).click();
+  // Agree / neutral / disagree is the phase's default: the panel shows it chosen already.
+  await openPanel(m, 'votes');
+  assert.equal(await m.locator('#m-recommendations').inputValue(), 'agree');
+  await closePanel(m, 'votes');
+  await openPanel(m, 'questions');
   await m.locator('#q-recommendations').fill('Que demandez-vous aux élu·es ?');
   await m.locator('#q-recommendations').locator('xpath=..').getByRole('button').click();
+  await closePanel(m, 'questions');
   await m.locator('#stepper button[data-phase="recommendations"]').click();
   for (const p of people) await until(p, phaseIs, 'recommendations', 'the recommendations phase');
   const R1 = 'Créer un guichet unique logement-CPAS dans chaque commune';
@@ -198,12 +210,14 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await card(fatima.page, R1).getByRole('button', { name: "D'accord", exact: true }).click();
   await until(ana.page, (t) => [...document.querySelectorAll('#contributions .contrib')].some((c) => c.querySelector('.c-body').textContent.includes(t) && c.querySelector('.c-tally').textContent === '👍 2 · 😐 1 · 👎 0'), R1, 'the agree tally of R1');
   // Results hidden until the moderator reveals them.
+  await openPanel(m, 'room');
   await m.locator('#toggle-results').click();
   await card(ana.page, R1).locator('.c-tally', { hasText: 'Les résultats seront montrés plus tard.' }).waitFor();
   await m.locator('#toggle-results').click();
+  await closePanel(m, 'room');
   await until(ana.page, (t) => [...document.querySelectorAll('#contributions .contrib')].some((c) => c.querySelector('.c-body').textContent.includes(t) && c.querySelector('.c-tally').textContent === '👍 2 · 😐 1 · 👎 0'), R1, 'the tally revealed again');
   // A show of hands in the room, beside the online tally.
-  await card(m, R1).getByRole('button', { name: /Compter dans la salle/ }).click();
+  await card(m, R1).getByRole('button', { name: /Mains levées/ }).click();
   await card(m, R1).locator('input[name="yes"]').fill('14');
   await card(m, R1).locator('input[name="neutral"]').fill('2');
   await card(m, R1).locator('input[name="no"]').fill('1');
@@ -212,10 +226,13 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await shot(jean.page, 'participant-recommendations-360.png', null, card(jean.page, R1));
 
   // --- implementation, voting with dots ------------------------------------------------------
+  await openPanel(m, 'votes');
   await m.locator('#m-implementation').selectOption('dots');
   await m.locator('#b-implementation').fill('5');
   await m.locator('#x-implementation').fill('3');
   await m.locator('#m-implementation').locator('xpath=ancestor::form').getByRole('button', { name: 'Appliquer' }).click();
+  await until(m, () => window.assises.room.method('implementation').method === 'dots', null, 'dots in the implementation');
+  await closePanel(m, 'votes');
   await m.locator('#stepper button[data-phase="implementation"]').click();
   for (const p of people) await until(p, phaseIs, 'implementation', 'the implementation phase');
   const ST1 = 'Ouvrir un guichet pilote à Anderlecht';

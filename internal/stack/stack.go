@@ -22,6 +22,8 @@ import (
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/live"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -83,7 +85,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		srv.Close()
 	})
 	s.Process = &deliberation.Process{Slug: "test", Title: "Assises de test", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
-	if err := deliberation.CreateProcess(context.Background(), db, s.Process); err != nil {
+	if err := process.Create(context.Background(), db, s.Process); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -94,7 +96,7 @@ func (s *Stack) Workshop(t testing.TB, title string) *deliberation.Workshop {
 	t.Helper()
 	start := time.Now().UTC().Truncate(time.Minute)
 	w := &deliberation.Workshop{ProcessID: s.Process.ID, Title: title, StartsAt: start, EndsAt: start.Add(210 * time.Minute), Place: "COOP"}
-	if err := deliberation.CreateWorkshop(context.Background(), s.DB, w); err != nil {
+	if err := process.CreateWorkshop(context.Background(), s.DB, w); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -115,24 +117,24 @@ func (s *Stack) Join(t testing.TB, name, organisation string, role deliberation.
 	if role == deliberation.RoleModerator {
 		processRole = deliberation.RoleParticipant
 	}
-	p, err := deliberation.CreateParticipant(ctx, s.DB, deliberation.NewParticipant{
+	p, err := people.CreateParticipant(ctx, s.DB, people.NewParticipant{
 		ProcessID: &s.Process.ID, Role: processRole, Organisation: organisation,
-		Person: deliberation.Person{DisplayName: name, Language: "fr"},
+		Person: people.Person{DisplayName: name, Language: "fr"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range workshops {
-		if err := deliberation.AddRegistration(ctx, s.DB, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, s.DB, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		if role == deliberation.RoleModerator {
-			if err := deliberation.AppointToWorkshop(ctx, s.DB, w.ID, p.ID, deliberation.RoleModerator); err != nil {
+			if err := people.SetWorkshopRole(ctx, s.DB, w.ID, p.ID, deliberation.RoleModerator); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	token, err := deliberation.CreateSession(ctx, s.DB, p.ID, time.Hour)
+	token, err := people.CreateSession(ctx, s.DB, p.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

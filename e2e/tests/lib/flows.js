@@ -58,6 +58,30 @@ export function card(page, text) {
   return page.locator('#contributions .contrib').filter({ has: page.locator('.c-body', { hasText: text }) });
 }
 
+// openPanel opens one of the console's settings panels (questions, votes, room, agenda,
+// rounds, groups, attendance, plenary, write) from its button and returns the panel.
+export async function openPanel(page, name) {
+  await page.locator(`.cockpit-rail [data-panel="${name}"]`).click();
+  const panel = page.locator(`#panel-${name}`);
+  await panel.waitFor();
+  return panel;
+}
+
+// closePanel closes the open console panel with Escape, as a keyboard user would.
+export async function closePanel(page, name) {
+  await page.keyboard.press('Escape');
+  await page.locator(`#panel-${name}`).waitFor({ state: 'hidden' });
+}
+
+// openConsole opens a moderator's personal link in a fresh context, then the session's
+// console, and waits until it is live.
+export async function openConsole(browser, srv, link, sessionId, options) {
+  const mod = await join(browser, link, options);
+  await mod.page.goto(`${srv.url}/w/${sessionId}/moderate`);
+  await mod.page.waitForSelector('#live[data-ready="true"]');
+  return mod;
+}
+
 // command runs a command through a page's own live connection (its real WebSocket) and waits
 // for its acknowledgement; a refusal rejects with its code.
 export async function command(page, name, args) {
@@ -78,8 +102,6 @@ export async function moderatedSession(browser, srv) {
   const org = await openOrganiser(browser, srv, SCREEN);
   const session = await firstSession(org.page);
   const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
-  const mod = await join(browser, modLink, SCREEN);
-  await mod.page.goto(`${srv.url}/w/${session.id}/moderate`);
-  await mod.page.waitForSelector('#live[data-ready="true"]');
+  const mod = await openConsole(browser, srv, modLink, session.id, SCREEN);
   return { org, session, mod };
 }

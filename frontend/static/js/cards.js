@@ -217,8 +217,9 @@ export class Card {
     this.pinBtn = h('button', { type: 'button', class: 'button small secondary', 'aria-pressed': 'false', onclick: () => send('contribution.pin', { id: this.id, pinned: this.pinBtn.getAttribute('aria-pressed') !== 'true' }) }, '📌 ', t('ui.mod.pin'));
     this.countBtn = h('button', { type: 'button', class: 'button small secondary', onclick: () => this.openRoomCount() }, '✋ ', t('ui.mod.roomcount'));
     this.editBtn = h('button', { type: 'button', class: 'button small secondary', onclick: () => this.openEditor() }, '✏️ ', t('ui.edit'));
+    // Choosing (for a merge) sits at the head of the card, apart from the buttons that act.
+    this.el.querySelector('.c-head').prepend(h('span', { class: 'c-select-wrap' }, this.select, h('label', { for: `sel-${this.id}` }, t('ui.mod.select'))));
     this.actions.append(
-      h('span', { class: 'c-select-wrap' }, this.select, h('label', { for: `sel-${this.id}` }, t('ui.mod.select'))),
       this.approveBtn,
       this.hideBtn,
       this.restoreBtn,

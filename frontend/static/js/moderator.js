@@ -1,19 +1,24 @@
-// The moderator's console: phases and their questions, the timer, vote methods, room
-// settings, who is here, the moderation queue (hide, restore, approve, pin, merge with a
-// preview, counts from the room), live tallies, and posting on behalf of a table.
+// The moderator's console, drawn as a cockpit: a header with the phases, the timer and who is
+// here; the contributions as the main area (filters, sort by time or support, hide, restore,
+// approve, pin, merge with a preview, counts from the room); the settings — questions, vote
+// methods, identity, agenda, rounds, groups, attendance, the plenary, posting on behalf of a
+// table — in panels opened on demand (cockpit.js, with the keyboard shortcuts).
 
 import { h, setText, setAttr, show } from './util.js';
 import { PHASES, WORKING_PHASES, KINDS, KIND_ICON, PHASE_ICON } from './room.js';
 import { startFace } from './face.js';
 import { phaseHeader, timerView } from './ui.js';
-import { CardList, shorten, tallyParts } from './cards.js';
+import { CardList, shorten } from './cards.js';
 import { clock } from './util.js';
-import { groupChip, groupName, roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryBars, setBars, provenanceText, Keyed } from './groups.js';
+import { roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryBars, setBars, provenanceText, Keyed } from './groups.js';
+import { wirePanels, wireShortcuts } from './cockpit.js';
+import { drawRoster, drawBoard, present } from './groupsboard.js';
 
 const $ = (id) => document.getElementById(id);
 
 let cards = null;
 let filter = 'phase';
+let sort = 'time';
 let drawn = false;
 
 // fill sets a form control from the state unless the moderator is editing it.
@@ -118,7 +123,7 @@ function drawStatic(ctx) {
   );
   // Timer.
   $('timer-presets').replaceChildren(
-    ...[3, 5, 10, 15, 20].map((m) => h('button', { type: 'button', class: 'button small secondary', onclick: () => send('timer.start', { seconds: m * 60 }) }, `⏱️ ${m} min`)),
+    ...[5, 10].map((m) => h('button', { type: 'button', class: 'button small secondary', onclick: () => send('timer.start', { seconds: m * 60 }) }, `⏱️ ${m} min`)),
   );
   $('timer-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -128,7 +133,6 @@ function drawStatic(ctx) {
   $('timer-pause').addEventListener('click', () => send('timer.pause', {}));
   $('timer-resume').addEventListener('click', () => send('timer.resume', {}));
   $('timer-plus1').addEventListener('click', () => send('timer.extend', { seconds: 60 }));
-  $('timer-plus5').addEventListener('click', () => send('timer.extend', { seconds: 300 }));
   $('timer-reset').addEventListener('click', () => send('timer.reset', {}));
   // Settings.
   const toggle = (id, name, key, arg) =>
@@ -144,7 +148,7 @@ function drawStatic(ctx) {
       if (r.checked) send('identity.set', { mode: r.value });
     });
   }
-  // Filters.
+  // Filters and sort order.
   for (const b of document.querySelectorAll('[data-filter]')) {
     b.addEventListener('click', () => {
       filter = b.dataset.filter;
@@ -152,6 +156,16 @@ function drawStatic(ctx) {
       ctx.schedule();
     });
   }
+  for (const b of document.querySelectorAll('[data-sort]')) {
+    b.addEventListener('click', () => {
+      sort = b.dataset.sort;
+      for (const o of document.querySelectorAll('[data-sort]')) setAttr(o, 'aria-pressed', o === b ? 'true' : 'false');
+      ctx.schedule();
+    });
+  }
+  $('plenary-others').addEventListener('change', () => ctx.schedule());
+  wirePanels();
+  wireShortcuts(ctx);
   // Merge.
   $('merge-clear').addEventListener('click', () => {
     for (const c of document.querySelectorAll('.c-select:checked')) c.checked = false;
@@ -197,8 +211,6 @@ function drawStatic(ctx) {
 }
 
 // --- check-in, groups, agenda, rounds, synthesis ------------------------------------------
-
-const present = new Map(); // participant id → checked in (from the page, then live)
 
 function drawGroupsStatic(ctx) {
   const { send } = ctx;
@@ -255,98 +267,6 @@ function drawGroupsStatic(ctx) {
   setInterval(() => tickConsole(ctx), 500);
 }
 
-function drawRoster(ctx) {
-  const { t } = ctx;
-  const pendingChecks = new Map();
-  for (const c of ctx.live.pendingCommands()) if (c.name === 'checkin.set') pendingChecks.set(Number(c.args.participant), c.args.present);
-  let n = 0;
-  for (const li of document.querySelectorAll('#roster li[data-participant]')) {
-    const id = Number(li.dataset.participant);
-    const box = li.querySelector('input');
-    const on = pendingChecks.has(id) ? pendingChecks.get(id) : !!present.get(id);
-    if (on) n++;
-    if (box.checked !== on && document.activeElement !== box) box.checked = on;
-    li.dataset.present = String(on);
-    setText(li.querySelector('.roster-state'), on ? '✅ ' + t('live.checkin.present') : '⏳ ' + t('live.checkin.notyet'));
-  }
-  const total = document.querySelectorAll('#roster li[data-participant]').length;
-  setText($('checkin-count'), t('live.checkin.count', { n, total }));
-}
-
-let boardSig = '';
-// drawBoard shows the groups with their colour and symbol, their members (a select moves a
-// person, a button makes them rapporteur) and the people in no group. It is redrawn only when
-// the groups change, never while the moderator is using one of its controls.
-function drawBoard(ctx) {
-  const { room, t, send } = ctx;
-  const gm = room.groupMembers || { groups: [], unassigned: [] };
-  const sig = JSON.stringify([room.groups, gm.groups, gm.unassigned, t.lang]);
-  setAttr($('toggle-groups'), 'aria-pressed', room.workshop.groupsOn ? 'true' : 'false');
-  $('toggle-groups').disabled = room.groups.length === 0;
-  const info = gm.split;
-  setText($('split-info'), info ? t(info.orgCapMet ? 'live.split.info' : 'live.split.info.notmet', { seed: info.seed, max: info.maxPerOrg, cap: info.orgCap }) : '');
-  show($('split-info'), !!info);
-  if (sig === boardSig) return;
-  const board = $('groups-board');
-  if (board.contains(document.activeElement) && document.activeElement.tagName === 'SELECT') return; // in use
-  boardSig = sig;
-  const moveSelect = (m, current) => {
-    const id = `move-${m.participant}`;
-    const sel = h(
-      'select',
-      { id, class: 'move-select', dataset: { participant: String(m.participant) } },
-      h('option', { value: '0', selected: current === 0 }, t('groups.unassigned')),
-      ...room.groups.map((g) => h('option', { value: String(g.id), selected: g.id === current }, `${groupName(g, t)}`)),
-    );
-    sel.addEventListener('change', () => send('groups.move', { participant: m.participant, group: Number(sel.value) }));
-    return h('span', { class: 'field inline' }, h('label', { for: id, class: 'visually-hidden' }, t('live.groups.move', { name: m.label })), sel);
-  };
-  const byId = new Map((gm.groups || []).map((x) => [x.id, x]));
-  board.replaceChildren(
-    ...room.groups.map((g) => {
-      const members = (byId.get(g.id) || { members: [] }).members || [];
-      const rap = (byId.get(g.id) || {}).rapporteur || 0;
-      return h(
-        'div',
-        { class: 'group-box', dataset: { group: String(g.id) } },
-        h('h3', { class: 'group-head' }, groupChip(g, t, { symbolName: true }), ' ', h('span', { class: 'muted small' }, t.n('live.groups.size', members.length))),
-        h(
-          'ul',
-          { class: 'plain members' },
-          ...members.map((m) =>
-            h(
-              'li',
-              { class: 'member', dataset: { participant: String(m.participant) } },
-              h('span', { class: 'member-name' }, m.participant === rap ? '🎤 ' : '', m.label),
-              moveSelect(m, g.id),
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'button small secondary rap-btn',
-                  'aria-pressed': m.participant === rap ? 'true' : 'false',
-                  'aria-label': t('live.groups.makerap', { name: m.label }),
-                  onclick: () => send('groups.rapporteur', { participant: m.participant, rapporteur: m.participant !== rap }),
-                },
-                '🎤 ',
-                t('live.groups.rap'),
-              ),
-            ),
-          ),
-        ),
-      );
-    }),
-    room.groups.length || (gm.unassigned || []).length
-      ? h(
-          'div',
-          { class: 'group-box unassigned' },
-          h('h3', { class: 'group-head' }, t('groups.unassigned'), ' ', h('span', { class: 'muted small' }, t.n('live.groups.size', (gm.unassigned || []).length))),
-          h('ul', { class: 'plain members' }, ...(gm.unassigned || []).map((m) => h('li', { class: 'member', dataset: { participant: String(m.participant) } }, h('span', { class: 'member-name' }, m.label), room.groups.length ? moveSelect(m, 0) : null))),
-        )
-      : null,
-  );
-}
-
 function drawAgendaPanel(ctx) {
   const { room, t } = ctx;
   const a = room.agenda;
@@ -373,6 +293,7 @@ function drawRoundsPanel(ctx) {
   const { room, t } = ctx;
   const r = room.rounds || {};
   show($('rounds-now'), !!r.active);
+  show($('rounds-line'), !!r.active);
   show($('rounds-done'), !r.active && !!r.finished);
   setText($('rounds-done'), r.finished ? '✅ ' + t('live.round.finished') : '');
   const sig = `${r.active}|${r.index}|${r.key}|${t.lang}`;
@@ -387,7 +308,11 @@ function drawRoundsPanel(ctx) {
 function tickConsole(ctx) {
   const { room, t, live } = ctx;
   const r = room.rounds;
-  if (r && r.active) setText($('rounds-left'), roundLeft(r, live) ?? clock((room.workshop.timer || {}).remainingMs || 0));
+  if (r && r.active) {
+    const left = roundLeft(r, live) ?? clock((room.workshop.timer || {}).remainingMs || 0);
+    setText($('rounds-left'), left);
+    setText($('rounds-line'), `⏱️ ${roundTitle(r, t)} (${t('live.round.of', { n: r.index + 1, total: r.total })}) · ${left}`);
+  }
   const tm = room.timing;
   const a = room.agenda;
   let text = '';
@@ -404,15 +329,27 @@ function tickConsole(ctx) {
   setText(el, text);
   show(el, !!text);
   el.classList.toggle('late', late);
+  // The header's line: the agenda item now and how its time goes.
+  const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
+  const line = $('agenda-line');
+  setText(line, item ? `📋 ${item.title}${text ? ' · ' + text : ''}` : '');
+  show(line, !!item);
+  line.classList.toggle('late', late);
 }
 
 let candSig = '';
 let resultsList = null;
 function drawSynthesis(ctx) {
   const { room, t, send } = ctx;
-  // Candidates: visible plenary contributions (no group) without an open vote.
-  const cands = room.list((c) => c.status === 'visible' && c.group == null && !(room.plenary.get(c.id) || {}).open);
-  const sig = cands.map((c) => `${c.id}:${c.version}:${(room.provenance.get(c.id) || []).length}`).join(',') + t.lang;
+  // Candidates: what the groups brought back to the plenary in this phase, without an open
+  // vote; the phase's other plenary contributions only when the moderator asks for them (a
+  // session without groups).
+  const others = $('plenary-others').checked;
+  const phase = room.workshop.phase;
+  const cands = room.list(
+    (c) => c.status === 'visible' && c.group == null && c.phase === phase && (others || (room.provenance.get(c.id) || []).length > 0) && !(room.plenary.get(c.id) || {}).open,
+  );
+  const sig = cands.map((c) => `${c.id}:${c.version}:${(room.provenance.get(c.id) || []).length}`).join(',') + t.lang + others;
   if (sig !== candSig && !$('plenary-candidates').contains(document.activeElement)) {
     candSig = sig;
     const keep = new Set([...document.querySelectorAll('#plenary-candidates input:checked')].map((i) => i.value));
@@ -462,7 +399,8 @@ function drawSynthesis(ctx) {
 }
 
 function selectedIds() {
-  return [...document.querySelectorAll('.c-select:checked')].map((c) => Number(c.closest('.contrib').dataset.id));
+  // Oldest first, whatever the list's order: the merge preview reads in the order things were said.
+  return [...document.querySelectorAll('.c-select:checked')].map((c) => Number(c.closest('.contrib').dataset.id)).sort((a, b) => a - b);
 }
 
 function openMerge(ctx) {
@@ -551,8 +489,12 @@ function render(ctx) {
     r.disabled = w.identity === 'sealed' && r.value !== 'sealed';
   }
   const tm = w.timer || {};
-  $('timer-pause').disabled = !tm.running;
-  $('timer-resume').disabled = tm.running || !tm.remainingMs;
+  show($('timer-pause'), !!tm.running);
+  show($('timer-resume'), !tm.running && !!tm.remainingMs && !tm.expired);
+  $('timer-plus1').disabled = !tm.running && !tm.remainingMs;
+  $('timer-reset').disabled = !tm.running && !tm.remainingMs && !tm.expired;
+  show($('timer-idle'), !(tm.running || tm.remainingMs || tm.expired));
+  show($('question-missing'), !(w.question || {})[w.phase] && WORKING_PHASES.includes(w.phase));
   // Kinds the moderator may post now.
   const kinds = KINDS[w.phase] || [];
   const ks = $('mod-kind');
@@ -562,6 +504,7 @@ function render(ctx) {
     drawParent(ctx, true);
   } else drawParent(ctx, false);
   show($('composer'), kinds.length > 0);
+  show($('composer-closed'), kinds.length === 0);
   // The queue.
   const pending = room.list((c) => c.status === 'pending');
   setText($('pending-count'), pending.length ? `(${pending.length})` : '');
@@ -570,38 +513,37 @@ function render(ctx) {
   else if (filter === 'hidden') items = room.list((c) => c.status === 'hidden');
   else if (filter === 'all') items = room.list((c) => c.status !== 'withdrawn');
   else items = room.list((c) => c.phase === w.phase && (c.status === 'visible' || c.status === 'pending'));
+  // By time, the newest first: what just arrived is where the moderator looks. By result,
+  // the phase's ranking. Pinned ones lead either way, as on the projector.
+  if (sort === 'support') items.sort((a, b) => room.score(b.id) - room.score(a.id) || a.id - b.id);
+  else items.sort((a, b) => b.id - a.id);
+  items.sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0));
   if (!cards) {
     // The console moderates; moderators vote from the participant page like everyone else.
     const cardCtx = Object.assign(Object.create(ctx), { onSelect: () => ctx.schedule(), canVote: () => false });
-    cards = new CardList($('contributions'), cardCtx, { keepOrder: true });
+    cards = new CardList($('contributions'), cardCtx, { keepOrder: false });
+  }
+  // Moving a card takes the focus away from it: give it back, so the keyboard keeps its place.
+  const focused = document.activeElement;
+  // While the moderator types in a card (a comment, an edit, a count), nothing moves.
+  const typing = focused && $('contributions').contains(focused) && (focused.tagName === 'TEXTAREA' || (focused.tagName === 'INPUT' && focused.type !== 'checkbox'));
+  if (typing) {
+    const at = new Map([...$('contributions').children].map((li, i) => [Number(li.dataset.id), i]));
+    items.sort((a, b) => (at.has(a.id) ? at.get(a.id) : Infinity) - (at.has(b.id) ? at.get(b.id) : Infinity));
   }
   cards.render(items);
+  if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
+  for (const li of $('contributions').children) if (!li.hasAttribute('tabindex')) li.tabIndex = 0;
+  setText($('list-count'), `(${items.length})`);
+  setText($('empty'), t('console.empty.' + filter));
   show($('empty'), items.length === 0);
   const sel = selectedIds();
-  show($('mergebar'), sel.length >= 2);
-  setText($('merge-count'), t('ui.mod.merge.count', { n: sel.length }));
-  drawTallies(ctx);
-}
-
-function drawTallies(ctx) {
-  const { room, t } = ctx;
-  const w = room.workshop;
-  const items = room
-    .list((c) => c.phase === w.phase && c.status === 'visible')
-    .sort((a, b) => room.score(b.id) - room.score(a.id) || a.id - b.id);
-  const m = room.method();
-  const top = Math.max(1, ...items.map((c) => Math.abs(room.score(c.id))));
-  const list = $('tallies');
-  list.replaceChildren(
-    ...items.map((c) => {
-      const tp = tallyParts(room.tallies.get(c.id), m, room, c.id, ctx);
-      const bar = h('span', { class: 'tally-bar', 'aria-hidden': 'true' });
-      bar.style.width = `${(100 * Math.max(0, room.score(c.id))) / top}%`;
-      return h('li', null, h('span', { class: 'tally-text' }, `#${c.id} ${shorten(c.body, 60)}`), h('span', { class: 'tally-num', 'aria-label': tp.label }, tp.text), bar);
-    }),
-  );
+  $('merge-open').disabled = sel.length < 2;
+  show($('merge-clear'), sel.length > 0);
+  setText($('merge-count'), sel.length ? `(${sel.length})` : '');
   const to = ctx.turnout;
-  setText($('turnout'), to ? t('ui.mod.turnout', { voters: to.voters, participants: to.participants }) : '');
+  setText($('turnout'), to ? '🗳️ ' + t.n('console.turnout', to.voters, { participants: to.participants }) : '');
+  setAttr($('turnout'), 'title', $('turnout').textContent || false);
 }
 
 function onEvent(ctx, name, data) {
@@ -615,7 +557,9 @@ function onEvent(ctx, name, data) {
       .filter(([g]) => g !== '0')
       .map(([g, n]) => `${t('ui.group')} ${g} : ${n}`)
       .join(' · ');
-    setText($('presence'), `👥 ${t.n('ui.mod.online', data.online || 0)}${roles ? ' — ' + roles : ''}${groups ? ' — ' + groups : ''}`);
+    setText($('presence'), `👥 ${t.n('console.online', data.online || 0)}`);
+    setAttr($('presence'), 'title', t.n('ui.mod.online', data.online || 0));
+    setText($('presence-detail'), `${t.n('ui.mod.online', data.online || 0)}${roles ? ' — ' + roles : ''}${groups ? ' — ' + groups : ''}`);
     return;
   }
   if (name === 'tally.updated' && data && data.turnout) ctx.turnout = data.turnout;

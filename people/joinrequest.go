@@ -1,0 +1,165 @@
+package people
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/process"
+)
+
+// JoinRequest is a phone asking to join a session with the session's short code. A code alone
+// never signs anyone in: a moderator at the door, who sees the person, says who it is, and only
+// then does the waiting phone get a session. The phone holds a secret (its cookie); the room
+// and the phone both show a short number, so the moderator can match the screen to the row.
+type JoinRequest struct {
+	bun.BaseModel `bun:"table:join_requests"`
+
+	ID            int64 `bun:",pk,autoincrement"`
+	WorkshopID    int64
+	SecretHash    string
+	Number        string // three digits, shown on the phone and at the door
+	Name          string // what the person typed; deleted with the row
+	ParticipantID *int64 // who the moderator said it is
+	Status        string // pending, approved, refused
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+}
+
+// Join request statuses.
+const (
+	JoinPending  = "pending"
+	JoinApproved = "approved"
+	JoinRefused  = "refused"
+)
+
+// JoinRequestTTL is how long a phone waits for the door before asking again.
+const JoinRequestTTL = 15 * time.Minute
+
+// maxPendingJoins bounds the queue of one session, so a script cannot fill the door's screen.
+const maxPendingJoins = 100
+
+// ErrJoinQueueFull refuses a request when a session already has many waiting.
+var ErrJoinQueueFull = errors.New("too many phones waiting to join")
+
+// RequestJoin records a phone's request to join the session with this code and returns the
+// secret the phone keeps. An unknown code and a closed session both give ErrNotFound: the
+// answer does not tell which codes exist.
+func RequestJoin(ctx context.Context, db bun.IDB, code, name string, now time.Time) (string, *JoinRequest, error) {
+	name = strings.Join(strings.Fields(name), " ")
+	if name == "" || len([]rune(name)) > 120 {
+		return "", nil, fmt.Errorf("store: request join: a name of 1 to 120 characters is needed")
+	}
+	var secret string
+	var req *JoinRequest
+	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := purgeJoinRequests(ctx, tx, now); err != nil {
+			return err
+		}
+		w, err := process.GetWorkshopByCode(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt) {
+			return fmt.Errorf("store: request join: %w", deliberation.ErrNotFound)
+		}
+		pending, err := tx.NewSelect().Model((*JoinRequest)(nil)).Where("workshop_id = ? AND status = ?", w.ID, JoinPending).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("store: request join: %w", err)
+		}
+		if pending >= maxPendingJoins {
+			return fmt.Errorf("store: request join: %w", ErrJoinQueueFull)
+		}
+		secret = NewToken()
+		n, _ := rand.Int(rand.Reader, big.NewInt(900))
+		req = &JoinRequest{WorkshopID: w.ID, SecretHash: HashToken(secret), Number: fmt.Sprint(100 + n.Int64()),
+			Name: name, Status: JoinPending, ExpiresAt: now.Add(JoinRequestTTL), CreatedAt: now}
+		if _, err := tx.NewInsert().Model(req).Returning("id").Exec(ctx); err != nil {
+			return fmt.Errorf("store: request join: %w", err)
+		}
+		return nil
+	})
+	return secret, req, err
+}
+
+// PendingJoins lists the phones waiting at a session's door, oldest first.
+func PendingJoins(ctx context.Context, db bun.IDB, workshopID int64, now time.Time) ([]JoinRequest, error) {
+	var reqs []JoinRequest
+	err := db.NewSelect().Model(&reqs).Where("workshop_id = ? AND status = ? AND expires_at > ?", workshopID, JoinPending, now).
+		Order("id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending joins: %w", err)
+	}
+	return reqs, nil
+}
+
+// SettleJoin approves a waiting phone as participantID (nil refuses it). The person must hold
+// a confirmed place in that session: the door lets in who is registered (walk-ins have their
+// own form). It returns ErrNotFound for a request of another session, settled or expired.
+func SettleJoin(ctx context.Context, db bun.IDB, workshopID, requestID int64, participantID *int64, now time.Time) error {
+	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		status := JoinRefused
+		if participantID != nil {
+			ok, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
+				Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, *participantID, deliberation.RegistrationConfirmed).Exists(ctx)
+			if err != nil {
+				return fmt.Errorf("store: settle join: %w", err)
+			}
+			if !ok {
+				return fmt.Errorf("store: settle join: participant %d has no place here: %w", *participantID, deliberation.ErrNotFound)
+			}
+			status = JoinApproved
+		}
+		res, err := tx.NewUpdate().Model((*JoinRequest)(nil)).
+			Set("status = ?, participant_id = ?", status, participantID).
+			Where("id = ? AND workshop_id = ? AND status = ? AND expires_at > ?", requestID, workshopID, JoinPending, now).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("store: settle join: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: settle join: %w", deliberation.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// ClaimJoin is the waiting phone asking where its request stands. Once it is settled the row
+// (and the name typed) is deleted and the answer is final: approved with the participant and
+// the session, or refused. A pending request returns its status only; an unknown or expired
+// secret is ErrNotFound.
+func ClaimJoin(ctx context.Context, db bun.IDB, secret string, now time.Time) (*JoinRequest, error) {
+	var req JoinRequest
+	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewSelect().Model(&req).Where("secret_hash = ? AND expires_at > ?", HashToken(secret), now).Scan(ctx)
+		if err != nil {
+			return deliberation.NotFound("claim join", err)
+		}
+		if req.Status == JoinPending {
+			return nil
+		}
+		if _, err := tx.NewDelete().Model((*JoinRequest)(nil)).Where("id = ?", req.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("store: claim join: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// purgeJoinRequests deletes expired requests, and with them the names typed.
+func purgeJoinRequests(ctx context.Context, tx bun.Tx, now time.Time) error {
+	if _, err := tx.NewDelete().Model((*JoinRequest)(nil)).Where("expires_at <= ?", now).Exec(ctx); err != nil {
+		return fmt.Errorf("store: purge join requests: %w", err)
+	}
+	return nil
+}

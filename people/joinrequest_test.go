@@ -1,0 +1,101 @@
+package people_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+func TestJoinRequests(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		p := fixture.Process(t, db, "porte")
+		w, other := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
+		fatima := fixture.Person(t, db, p, "Fatima", "CPAS")
+		stranger := fixture.Person(t, db, p, "Inconnu", "X")
+		if err := people.AddRegistration(ctx, db, w, fatima.ID, deliberation.RegistrationConfirmed); err != nil {
+			t.Fatal(err)
+		}
+		if err := people.AddRegistration(ctx, db, other, stranger.ID, deliberation.RegistrationConfirmed); err != nil {
+			t.Fatal(err)
+		}
+
+		// A typed code in any case, with spaces, finds the session.
+		secret, req, err := people.RequestJoin(ctx, db, " "+strings.ToLower(w.Code[:4])+" "+w.Code[4:], "  Fatima  B. ", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.Name != "Fatima B." || len(req.Number) != 3 || req.Status != people.JoinPending {
+			t.Fatalf("request: %+v", req)
+		}
+		// Unknown and closed look the same.
+		if _, _, err := people.RequestJoin(ctx, db, "ZZZZZZZZ", "X", now); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("unknown code: got %v, want ErrNotFound", err)
+		}
+		if _, _, err := people.RequestJoin(ctx, db, w.Code, "X", w.EndsAt.Add(time.Minute)); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("session over: got %v, want ErrNotFound", err)
+		}
+		pending, err := people.PendingJoins(ctx, db, w.ID, now)
+		if err != nil || len(pending) != 1 || pending[0].ID != req.ID {
+			t.Fatalf("pending at the door: %+v, %v", pending, err)
+		}
+		if got, err := people.ClaimJoin(ctx, db, secret, now); err != nil || got.Status != people.JoinPending {
+			t.Fatalf("claim while pending: %+v, %v", got, err)
+		}
+		// The door may not let the phone in as someone without a place in this session, nor
+		// settle a request of another session.
+		if err := people.SettleJoin(ctx, db, w.ID, req.ID, &stranger.ID, now); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("approve as someone of another session: got %v, want ErrNotFound", err)
+		}
+		if err := people.SettleJoin(ctx, db, other.ID, req.ID, &stranger.ID, now); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("settle from another session's door: got %v, want ErrNotFound", err)
+		}
+		if err := people.SettleJoin(ctx, db, w.ID, req.ID, &fatima.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := people.SettleJoin(ctx, db, w.ID, req.ID, nil, now); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("settling twice: got %v, want ErrNotFound", err)
+		}
+		got, err := people.ClaimJoin(ctx, db, secret, now)
+		if err != nil || got.Status != people.JoinApproved || got.ParticipantID == nil || *got.ParticipantID != fatima.ID || got.WorkshopID != w.ID {
+			t.Fatalf("claim after approval: %+v, %v", got, err)
+		}
+		// Claimed once: the row and the name typed are gone.
+		if _, err := people.ClaimJoin(ctx, db, secret, now); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("claiming twice: got %v, want ErrNotFound", err)
+		}
+		if n, _ := db.NewSelect().Model((*people.JoinRequest)(nil)).Count(ctx); n != 0 {
+			t.Errorf("%d join requests left after the claim, want none", n)
+		}
+
+		// Refused, and expired.
+		secret2, req2, _ := people.RequestJoin(ctx, db, w.Code, "Quelqu'un", now)
+		if err := people.SettleJoin(ctx, db, w.ID, req2.ID, nil, now); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := people.ClaimJoin(ctx, db, secret2, now); err != nil || got.Status != people.JoinRefused {
+			t.Errorf("claim after refusal: %+v, %v", got, err)
+		}
+		secret3, _, _ := people.RequestJoin(ctx, db, w.Code, "Trop tard", now)
+		later := now.Add(people.JoinRequestTTL + time.Second)
+		if _, err := people.ClaimJoin(ctx, db, secret3, later); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("expired: got %v, want ErrNotFound", err)
+		}
+		if _, _, err := people.RequestJoin(ctx, db, w.Code, "Nouveau", later); err != nil {
+			t.Fatal(err)
+		}
+		if hits := findAnywhere(t, db, "Trop tard"); len(hits) != 0 {
+			t.Errorf("an expired request's name is still in %v", hits)
+		}
+	})
+}

@@ -1,0 +1,136 @@
+// Package people keeps the persons of a process and their places: participants and their
+// personal data (apart, so that erasure leaves what they said), organisations, registration and
+// the waiting list, invitations and signed-in sessions, attendance at the door, phones asking to
+// join, session roles, and erasure. It imports deliberation for the rows the live engine shares
+// (participants, registrations, sessions); the engine never imports it.
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"golang.org/x/text/unicode/norm"
+)
+
+// NewParticipant describes a person joining a process (or the platform, when ProcessID is nil).
+type NewParticipant struct {
+	ProcessID    *int64
+	Role         deliberation.Role
+	Organisation string // free text; matched to an existing organisation of the process when it is the same name
+	Person       Person // ParticipantID and CreatedAt are filled in
+}
+
+// CreateParticipant stores a participant and their personal data in two tables (DESIGN
+// invariant 9) and returns the participant.
+func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*deliberation.Participant, error) {
+	if !np.Role.Valid() {
+		return nil, fmt.Errorf("store: create participant: unknown role %q", np.Role)
+	}
+	now := time.Now().UTC()
+	p := &deliberation.Participant{ProcessID: np.ProcessID, Role: np.Role, CreatedAt: now}
+	if name := strings.TrimSpace(np.Organisation); name != "" && np.ProcessID != nil {
+		org, err := EnsureOrganisation(ctx, db, *np.ProcessID, name)
+		if err != nil {
+			return nil, err
+		}
+		p.OrganisationID = &org.ID
+	}
+	if _, err := db.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("store: create participant: %w", err)
+	}
+	person := np.Person
+	person.ParticipantID = p.ID
+	person.CreatedAt = now
+	if person.Language == "" {
+		person.Language = "fr"
+	}
+	if _, err := db.NewInsert().Model(&person).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("store: create person: %w", err)
+	}
+	return p, nil
+}
+
+// GetParticipant returns the participant with the given id, or ErrNotFound.
+func GetParticipant(ctx context.Context, db bun.IDB, id int64) (*deliberation.Participant, error) {
+	p := new(deliberation.Participant)
+	if err := db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, deliberation.NotFound("get participant", err)
+	}
+	return p, nil
+}
+
+// GetPerson returns the personal data of a participant, or ErrNotFound (also after erasure).
+func GetPerson(ctx context.Context, db bun.IDB, participantID int64) (*Person, error) {
+	p := new(Person)
+	if err := db.NewSelect().Model(p).Where("participant_id = ?", participantID).Scan(ctx); err != nil {
+		return nil, deliberation.NotFound("get person", err)
+	}
+	return p, nil
+}
+
+// EnsureOrganisation returns the organisation of a process with this name, creating it if needed.
+func EnsureOrganisation(ctx context.Context, db bun.IDB, processID int64, name string) (*Organisation, error) {
+	name = strings.Join(strings.Fields(name), " ")
+	org := &Organisation{ProcessID: processID, Name: name, NameKey: OrganisationKey(name)}
+	if _, err := db.NewInsert().Model(org).On("CONFLICT (process_id, name_key) DO NOTHING").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("store: ensure organisation: %w", err)
+	}
+	found := new(Organisation)
+	if err := db.NewSelect().Model(found).Where("process_id = ? AND name_key = ?", processID, org.NameKey).Scan(ctx); err != nil {
+		return nil, deliberation.NotFound("ensure organisation", err)
+	}
+	return found, nil
+}
+
+// ListOrganisations returns a process's organisations by name.
+func ListOrganisations(ctx context.Context, db bun.IDB, processID int64) ([]Organisation, error) {
+	var orgs []Organisation
+	if err := db.NewSelect().Model(&orgs).Where("process_id = ?", processID).Order("name_key").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: list organisations: %w", err)
+	}
+	return orgs, nil
+}
+
+// OrganisationKey folds an organisation's name so that case, accents, punctuation and spacing
+// do not make two organisations of one: "CPAS d'Anderlecht" and "cpas d’anderlecht" match.
+// The per-organisation cap relies on it.
+func OrganisationKey(name string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(name)) {
+		switch {
+		case unicode.Is(unicode.Mn, r): // accents, after decomposition
+		case unicode.IsLetter(r), unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// EnsurePlatformOrganiser returns the platform organiser (the first person who may set up
+// processes), creating it on a fresh database. created says whether it was just made.
+func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (p *deliberation.Participant, created bool, err error) {
+	p = new(deliberation.Participant)
+	err = db.NewSelect().Model(p).Where("process_id IS NULL AND role = ? AND erased_at IS NULL", deliberation.RoleOrganiser).
+		Order("id").Limit(1).Scan(ctx)
+	if err == nil {
+		return p, false, nil
+	}
+	if nf := deliberation.NotFound("find organiser", err); !errors.Is(nf, deliberation.ErrNotFound) {
+		return nil, false, nf
+	}
+	p, err = CreateParticipant(ctx, db, NewParticipant{
+		Role:   deliberation.RoleOrganiser,
+		Person: Person{DisplayName: "Organisation", Language: "fr"},
+	})
+	return p, err == nil, err
+}
+
+// ErrNoEmail refuses to send an invitation to someone who gave no email address.
+var ErrNoEmail = errors.New("no email address")

@@ -1,0 +1,61 @@
+package people
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+)
+
+// AddRegistration places a participant in a workshop with the given status, as an organiser
+// may do by hand (or the demo): it does not apply capacity rules.
+func AddRegistration(ctx context.Context, db bun.IDB, w *deliberation.Workshop, participantID int64, status string) error {
+	now := time.Now().UTC()
+	r := &deliberation.Registration{
+		ProcessID:     w.ProcessID,
+		WorkshopID:    w.ID,
+		ParticipantID: participantID,
+		Status:        status,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	_, err := db.NewInsert().Model(r).
+		On("CONFLICT (workshop_id, participant_id) DO UPDATE").Set("status = EXCLUDED.status, updated_at = EXCLUDED.updated_at").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: add registration: %w", err)
+	}
+	return nil
+}
+
+// ListRegistrations returns a workshop's registrations in the order they came in.
+func ListRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]deliberation.Registration, error) {
+	var rs []deliberation.Registration
+	if err := db.NewSelect().Model(&rs).Where("workshop_id = ?", workshopID).Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: list registrations: %w", err)
+	}
+	return rs, nil
+}
+
+// CountParticipants returns how many participants a process has (people not erased), and
+// from how many organisations.
+func CountParticipants(ctx context.Context, db bun.IDB, processID int64) (people, organisations int, err error) {
+	n, err := db.NewSelect().Model((*deliberation.Participant)(nil)).
+		Where("process_id = ? AND erased_at IS NULL AND role IN (?)", processID, bun.In([]deliberation.Role{deliberation.RoleParticipant, deliberation.RoleModerator})).
+		Count(ctx)
+	people = int(n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: count participants: %w", err)
+	}
+	err = db.NewSelect().Model((*deliberation.Participant)(nil)).
+		ColumnExpr("count(DISTINCT organisation_id)").
+		Where("process_id = ? AND erased_at IS NULL AND role IN (?)", processID, bun.In([]deliberation.Role{deliberation.RoleParticipant, deliberation.RoleModerator})).
+		Scan(ctx, &organisations)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: count organisations: %w", err)
+	}
+	return people, organisations, nil
+}

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
+)
+
+// Two things an organiser takes out of the product: printable invitation cards (many
+// participants are handed paper, not email) and the attendance list of a session as CSV.
+
+// organiserOf checks, for an HTML or file route, that the signed-in person organises the
+// process; it answers and returns false when not.
+func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID int64) bool {
+	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
+	if p == nil {
+		return false
+	}
+	if !people.MayOrganise(p, processID) {
+		h.forbidden(w, r, "ui.organise.forbidden")
+		return false
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return true
+}
+
+type card struct {
+	Name     string
+	Sessions []cardSession
+	Link     string
+	QR       template.URL
+}
+
+type cardSession struct{ Title, When, Place, Code string }
+
+type cardsPage struct {
+	Process  *deliberation.Process
+	Workshop string // the session the cards are for, when one was chosen
+	Cards    []card
+}
+
+// cardsPageHandler prints one invitation card per confirmed person of a process (or of one
+// session: ?workshop=ID): GET /organise/processes/{id}/cards. Each card carries a fresh
+// personal link, reusable until the process's last session ends plus a day. Earlier links
+// are not revoked: a card printed twice (a jammed printer) must work whichever copy is handed
+// out. Making links on a GET is safe here: another site can make an organiser's browser load
+// this page but cannot read it (same-origin policy, frame-ancestors 'none').
+func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	lang := h.lang(r)
+	id, ok := web.PathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	proc, err := deliberation.GetProcess(ctx, h.db, id)
+	if h.loadFailed(w, r, err, h.notFound) {
+		return
+	}
+	if !h.organiserOf(w, r, proc.ID) {
+		return
+	}
+	workshops, err := process.ListWorkshops(ctx, h.db, proc.ID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	byID := map[int64]*deliberation.Workshop{}
+	for i := range workshops {
+		byID[workshops[i].ID] = &workshops[i]
+	}
+	data := cardsPage{Process: proc}
+	var only int64
+	if v := r.URL.Query().Get("workshop"); v != "" {
+		only, _ = strconv.ParseInt(v, 10, 64)
+		ws, ok := byID[only]
+		if !ok {
+			h.notFound(w, r)
+			return
+		}
+		data.Workshop = ws.Title
+	}
+	regs, err := people.ListProcessRegistrations(ctx, h.db, proc.ID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	// Each confirmed person once, with every session they have a place in.
+	sessions := map[int64][]int64{}
+	names := map[int64]string{}
+	var order []int64
+	for _, reg := range regs {
+		if reg.Status != deliberation.RegistrationConfirmed || reg.Role == deliberation.RoleOrganiser {
+			continue
+		}
+		if _, seen := sessions[reg.ParticipantID]; !seen {
+			order = append(order, reg.ParticipantID)
+		}
+		sessions[reg.ParticipantID] = append(sessions[reg.ParticipantID], reg.WorkshopID)
+		names[reg.ParticipantID] = reg.DisplayName
+	}
+	if only != 0 {
+		order = slices.DeleteFunc(order, func(pid int64) bool { return !slices.Contains(sessions[pid], only) })
+	}
+	slices.SortStableFunc(order, func(a, b int64) int { return strings.Compare(strings.ToLower(names[a]), strings.ToLower(names[b])) })
+	landings := make([]people.Landing, len(order))
+	for i, pid := range order {
+		// One session: the link lands in it. Several: on "my sessions", which lists them.
+		landings[i].Participant = pid
+		if ids := sessions[pid]; len(ids) == 1 {
+			landings[i].Workshop = &ids[0]
+		}
+	}
+	tokens, err := people.IssueLinks(ctx, h.db, proc.ID, landings, h.now())
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	links := map[int64]string{}
+	for i, pid := range order {
+		links[pid] = h.publicURL.JoinPath("i", tokens[i]).String()
+	}
+	for _, pid := range order {
+		c := card{Name: names[pid], Link: links[pid]}
+		if c.QR, err = qrDataURL(c.Link); err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		for _, wid := range sessions[pid] {
+			if ws := byID[wid]; ws != nil {
+				c.Sessions = append(c.Sessions, cardSession{Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place, Code: ws.Code})
+			}
+		}
+		data.Cards = append(data.Cards, c)
+	}
+	h.writePage(w, r, http.StatusOK, "cards", h.catalog.T(lang, "reg.cards.title")+" · "+proc.Title, data)
+}
+
+// attendanceCSV exports the attendance of one session: GET
+// /organise/workshops/{id}/attendance.csv. Organisers only: it names people.
+func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, ok := web.PathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	ws := h.workshopByID(w, r, id)
+	if ws == nil {
+		return
+	}
+	if !h.organiserOf(w, r, ws.ProcessID) {
+		return
+	}
+	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
+	}
+	lang := h.lang(r)
+	t := func(k string) string { return h.catalog.T(lang, k) }
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="attendance-%d.csv"`, ws.ID))
+	// A byte-order mark, so that spreadsheet programs read the accents as UTF-8.
+	w.Write([]byte("\ufeff"))
+	cw := csv.NewWriter(w)
+	cw.Write([]string{t("reg.csv.id"), t("reg.csv.name"), t("reg.csv.organisation"), t("reg.csv.status"), t("reg.csv.checkedin")})
+	for _, row := range rows {
+		if row.Status == deliberation.RegistrationCancelled {
+			continue
+		}
+		checked := ""
+		if row.CheckedInAt != nil {
+			checked = row.CheckedInAt.In(web.Brussels).Format("2006-01-02 15:04")
+		}
+		cw.Write([]string{
+			"P" + strconv.FormatInt(row.ParticipantID, 10), csvCell(row.DisplayName), csvCell(row.Organisation),
+			t("ui.organise.status." + row.Status), checked,
+		})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		h.log.Warn("attendance export cut short", "err", err)
+	}
+}
+
+// csvCell defuses a text that a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1+1",
+// "@SUM(…)"): a leading apostrophe makes it plain text. Names and organisations are typed by
+// anyone on the public form.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// organisePage is the organiser's desk: GET /organise. The page carries the session's CSRF
+// token for its script, which sends it back with every change.
+func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
+	if p == nil {
+		return
+	}
+	if p.Role != deliberation.RoleOrganiser {
+		h.forbidden(w, r, "ui.organise.forbidden")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.writePage(w, r, http.StatusOK, "organise", h.catalog.T(lang, "ui.organise.title"), map[string]any{
+		"CSRF": sessionCSRF(r), "Platform": people.IsPlatformOrganiser(p),
+	})
+}
