@@ -329,7 +329,7 @@ func TestDefaultVoteMethodPerPhase(t *testing.T) {
 			value int
 			want  TallyItem
 		}{
-			{PhaseDiagnostic, KindFinding, 1, TallyItem{Method: MethodSupport, Count: 1, Sum: 1, Voters: 1}},
+			{PhaseDiagnostic, KindFinding, 1, TallyItem{Method: MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
 			{PhaseRecommendations, KindRecommendation, -1, TallyItem{Method: MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
 		}
 		for _, c := range cases {
