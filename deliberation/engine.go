@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/storage"
 )
 
@@ -91,16 +92,17 @@ type EngineOptions struct {
 // events and projections in one transaction per batch. It holds no state of its own: the
 // database is the truth, so any number of engines (nodes) may serve one workshop.
 type Engine struct {
-	db    *bun.DB
-	pg    bool
-	clock func() time.Time
-	log   *slog.Logger
-	seen  seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (engine_pgfast.go)
+	db      *bun.DB
+	journal journal.Journal // where batches commit: one per database
+	pg      bool
+	clock   func() time.Time
+	log     *slog.Logger
+	seen    seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
 }
 
 // NewEngine returns an engine over db.
 func NewEngine(db *bun.DB, opts EngineOptions) *Engine {
-	e := &Engine{db: db, pg: storage.IsPostgres(db), clock: opts.Clock, log: opts.Logger}
+	e := &Engine{db: db, journal: journal.New(db), pg: storage.IsPostgres(db), clock: opts.Clock, log: opts.Logger}
 	if e.clock == nil {
 		e.clock = time.Now
 	}
@@ -114,8 +116,14 @@ func NewEngine(db *bun.DB, opts EngineOptions) *Engine {
 // databases, so that what Execute returns equals what EventsAfter reads back.
 func (e *Engine) now() time.Time { return e.clock().UTC().Truncate(time.Millisecond) }
 
-// Open returns where a workshop's log stands and when its timer wants a tick.
+// Open returns where a workshop's log stands and when its timer wants a tick. The hub calls it
+// when a room starts; it first emits the tallies that were due when the process that served
+// the room last stopped (tally_pending), so that a client resuming by seq gets them.
 func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq int64, wakeAt time.Time, err error) {
+	if err := e.flushDue(ctx, workshop); err != nil {
+		// The marks stay: the next vote on the item, or the next start, tallies it.
+		e.log.Warn("deliberation: tallies due at start", "workshop", workshop, "err", err)
+	}
 	w, err := GetWorkshop(ctx, e.db, workshop)
 	if err != nil {
 		return 0, time.Time{}, err
@@ -197,27 +205,48 @@ func (e *Engine) Flush(ctx context.Context, workshop int64, keys []string) (Resu
 }
 
 // runBatch locks the workshop, runs fn, writes what it produced, commits, and only then
-// returns the result. fn may run more than once (PostgreSQL, see runBatchPG): it must only act
-// on the batch it is given.
+// returns the result. fn may run more than once: it must only act on the batch it is given.
+// On PostgreSQL a batch of votes first tries the copy (copy.go), and the command records are
+// read only when the journal says an id of the batch was used before.
 func (e *Engine) runBatch(ctx context.Context, workshop int64, cmds []Command, fn func(b *batch) error) (Result, error) {
+	readRecords := !e.pg
 	if e.pg {
-		return e.runBatchPG(ctx, workshop, cmds, fn)
+		var b *batch
+		var ok bool
+		if b, ok, readRecords = e.runOnCopy(ctx, workshop, cmds, fn); ok {
+			return b.result(), nil
+		}
 	}
-	var b *batch
-	err := e.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if b, err = e.begin(ctx, tx, workshop, cmds); err != nil {
-			return err
+	for {
+		b, err := e.runOnce(ctx, workshop, cmds, fn, readRecords)
+		switch {
+		case err == nil:
+			if e.pg {
+				e.seen.committed(b.w, b.read)
+			}
+			return b.result(), nil
+		case !readRecords && errors.Is(err, journal.ErrCommandIDUsed):
+			readRecords = true
+		default:
+			return Result{}, err
 		}
-		if err := fn(b); err != nil {
-			return err
-		}
-		return b.commit()
-	})
+	}
+}
+
+// runOnce runs one transaction of a batch.
+func (e *Engine) runOnce(ctx context.Context, workshop int64, cmds []Command, fn func(b *batch) error, readRecords bool) (*batch, error) {
+	b, err := e.begin(ctx, workshop, cmds, readRecords)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	return b.result(), nil
+	defer b.jtx.Rollback() // after Commit it does nothing; before, it frees the workshop
+	if err := fn(b); err != nil {
+		return nil, err
+	}
+	if err := b.commit(); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // EventsAfter returns up to limit events of a workshop with a sequence number above after, in

@@ -6,17 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation/journal"
 )
 
 // batch is one transaction of the engine: the locked workshop, its live state loaded once, and
 // what the commands of the batch produce until commit.
 type batch struct {
 	ctx context.Context
-	tx  bun.IDB // the transaction: a bun.Tx on SQLite, a pgConn inside BEGIN … COMMIT on PostgreSQL
-	pg  bool
+	tx  bun.IDB    // the transaction's reads (journal.Tx.DB); nil while the batch runs on a copy
+	jtx journal.Tx // where the batch writes; nil while the batch runs on a copy
 	now time.Time
 
 	w     Workshop
@@ -24,14 +28,18 @@ type batch struct {
 	dirty bool // w.Phase or st changed: the workshop row is written at commit
 
 	seen     map[string]CommandRecord // command ids already used: from the table and this batch
-	records  []CommandRecord
+	records  []journal.Command
 	outcomes []Outcome
 	events   []Event
-	stored   []StoredEvent
+	stored   []journal.Event
 	deferred []string
 	deferSet map[string]bool
-	authors  map[int64]authorInfo // label cache for this batch
-	err      error                // sticky: an event that could not be encoded
+	due      []int64 // contributions whose tally is deferred: marked in tally_pending
+	tallied  []int64 // contributions whose tally this batch emits: their marks go
+	// talliedUpTo is the sequence number up to which the tallies emitted saw the votes.
+	talliedUpTo int64
+	authors     map[int64]authorInfo // label cache for this batch
+	err         error                // sticky: an event that could not be encoded
 
 	// Votes of the batch (votes_batch.go): rows written together, contributions loaded once.
 	votes        pendingVotes
@@ -41,7 +49,7 @@ type batch struct {
 	prepared *PreparedFlush // FlushPrepared: tallies read before the lock (flush_prepared.go)
 
 	read  []seenRead // PostgreSQL: the contributions the first message read, for e.seen
-	check string     // PostgreSQL, one round trip: the condition the workshop's UPDATE checks
+	check string     // PostgreSQL, on a copy: the condition the workshop's UPDATE checks
 }
 
 // errRuleBug aborts a batch when a rule broke its contract (it refused after emitting, or
@@ -49,32 +57,52 @@ type batch struct {
 var errRuleBug = errors.New("deliberation: rule broke its contract")
 
 // newBatch starts the batch of one transaction.
-func (e *Engine) newBatch(ctx context.Context, tx bun.IDB) *batch {
-	return &batch{ctx: ctx, tx: tx, pg: e.pg, now: e.now(), seen: map[string]CommandRecord{},
+func (e *Engine) newBatch(ctx context.Context) *batch {
+	return &batch{ctx: ctx, now: e.now(), seen: map[string]CommandRecord{},
 		deferSet: map[string]bool{}, authors: map[int64]authorInfo{}}
 }
 
-// begin locks the workshop row and loads what the batch needs once (SQLite; PostgreSQL takes
-// the road of engine_pg.go). SQLite transactions are IMMEDIATE (storage.Open), so the writer
-// lock is already held when the row is read; on PostgreSQL it would be SELECT … FOR UPDATE.
-// Either way, batches of one workshop run one after the other, which is what makes sequence
-// numbers gapless and budgets safe under concurrency.
-func (e *Engine) begin(ctx context.Context, tx bun.IDB, workshop int64, cmds []Command) (*batch, error) {
-	b := e.newBatch(ctx, tx)
-	q := tx.NewSelect().Model(&b.w).Where("id = ?", workshop)
+// begin begins the batch's transaction in the journal, which locks the workshop's row, and
+// loads what the batch needs once: the row, the contributions its votes are about, and, when
+// readRecords, the records of its command ids. Either way, batches of one workshop run one
+// after the other, which is what makes sequence numbers gapless and budgets safe under
+// concurrency.
+func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, readRecords bool) (*batch, error) {
+	b := e.newBatch(ctx)
+	open := journal.Opening{Workshop: workshop}
+	targets := voteTargetIDs(cmds)
+	var found []lockedRow
+	var ws []Workshop
 	if e.pg {
-		q = q.For("UPDATE")
+		open.Read, open.ReadLocks = lockedSelect(e.db, workshop, targets)
+		open.Scan = func(ctx context.Context, rows *sql.Rows) error { return e.db.ScanRows(ctx, rows, &found) }
+	} else {
+		open.Read = e.db.NewSelect().Model((*Workshop)(nil)).Where("id = ?", workshop)
+		open.Scan = func(ctx context.Context, rows *sql.Rows) error { return e.db.ScanRows(ctx, rows, &ws) }
 	}
-	if err := q.Scan(ctx); err != nil {
+	tx, err := e.journal.Begin(ctx, open)
+	if err != nil {
 		return nil, notFound("lock workshop", err)
 	}
-	if err := b.parseState(); err != nil {
-		return nil, err
+	b.jtx, b.tx = tx, tx.DB()
+	for _, r := range found {
+		ws = append(ws, r.W)
 	}
-	if err := b.loadRecords(cmds); err != nil {
-		return nil, err
+	if len(ws) == 0 {
+		tx.Rollback()
+		return nil, notFound("lock workshop", sql.ErrNoRows)
 	}
-	if err := b.prefetchVoteTargets(cmds); err != nil {
+	b.w = ws[0]
+	b.readTargets(targets, found)
+	err = b.parseState()
+	if err == nil && readRecords {
+		err = b.loadRecords(cmds)
+	}
+	if err == nil && !e.pg {
+		err = b.prefetchVoteTargets(targets)
+	}
+	if err != nil {
+		tx.Rollback()
 		return nil, err
 	}
 	return b, nil
@@ -100,7 +128,7 @@ func (b *batch) loadRecords(cmds []Command) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var recs []CommandRecord
+	var recs []journal.Command
 	err := b.tx.NewSelect().Model(&recs).Where("workshop_id = ? AND command_id IN (?)", b.w.ID, bun.In(ids)).Scan(b.ctx)
 	if err != nil {
 		return fmt.Errorf("store: load command records: %w", err)
@@ -138,7 +166,7 @@ func (b *batch) execute(c Command) error {
 	if err != nil {
 		return err
 	}
-	rec := CommandRecord{WorkshopID: b.w.ID, CommandID: c.ID, ParticipantID: c.Actor.Participant,
+	rec := journal.Command{WorkshopID: b.w.ID, CommandID: c.ID, ParticipantID: c.Actor.Participant,
 		Fingerprint: fp, Code: r.Code, CreatedAt: b.now}
 	if r.ok() {
 		rec.Seq = b.w.LastSeq
@@ -192,7 +220,7 @@ func (b *batch) emit(name, audience string, data any) {
 	b.w.LastSeq++
 	ev := Event{Seq: b.w.LastSeq, Name: name, Audience: audience, Data: raw, At: b.now, ReloadViewers: reloadsViewers(name)}
 	b.events = append(b.events, ev)
-	b.stored = append(b.stored, StoredEvent{WorkshopID: b.w.ID, Seq: ev.Seq, Name: name, Audience: audience,
+	b.stored = append(b.stored, journal.Event{WorkshopID: b.w.ID, Seq: ev.Seq, Name: name, Audience: audience,
 		Payload: string(raw), CreatedAt: b.now})
 }
 
@@ -204,69 +232,47 @@ func (b *batch) later(key string) {
 	}
 }
 
+// laterTally defers the tallies of some contributions, and marks them due in the batch's own
+// transaction: if the process dies before the tally event, the next start emits it (Open).
 func (b *batch) laterTally(ids ...int64) {
 	for _, id := range ids {
-		b.later(fmt.Sprintf("tally:%d", id))
+		key := "tally:" + strconv.FormatInt(id, 10)
+		if !b.deferSet[key] {
+			b.due = append(b.due, id)
+		}
+		b.later(key)
 	}
 }
 
-// commit writes what the batch produced (see writes) inside the transaction RunInTx then
-// commits (SQLite; on PostgreSQL, runPG sends the writes and COMMIT together).
+// commit writes what the batch produced and commits.
 func (b *batch) commit() error {
 	w, err := b.writes()
-	if err != nil || len(w) == 0 {
+	if err != nil {
+		b.jtx.Rollback()
 		return err
 	}
-	if _, err := b.tx.ExecContext(b.ctx, string(w.script(b.pg))); err != nil {
-		return fmt.Errorf("store: write batch: %w", err)
-	}
-	return nil
+	return b.jtx.Commit(b.ctx, w)
 }
 
-// writes formats the statements that write the batch: the command records, the pending votes,
-// the events and the workshop row, to be sent in one round trip. On PostgreSQL each table's
-// rows go as arrays (INSERT … SELECT FROM unnest, pgbulk.go): a few literals to parse instead
-// of one per column and row. The command records come first: on PostgreSQL their primary key is
-// what catches an id used before (runBatchPG).
-func (b *batch) writes() (writeSet, error) {
-	var w writeSet
-	if len(b.records) > 0 {
-		var st statement = b.tx.NewInsert().Model(&b.records)
-		if b.pg {
-			st = pgInsertCommands(b.tx, b.records)
-		}
-		if err := w.add(st); err != nil {
-			return nil, fmt.Errorf("store: record commands: %w", err)
+// writes is what the batch writes: the command records, the pending votes, the events, the
+// tallies due and done, and the workshop row. The command records come first: on PostgreSQL
+// their primary key is what catches an id used before (journal.ErrCommandIDUsed).
+func (b *batch) writes() (*journal.Writes, error) {
+	w := &journal.Writes{Workshop: b.w.ID, Commands: b.records, Events: b.stored, Due: b.due}
+	b.takeVotes(w)
+	for _, id := range b.tallied {
+		if !slices.Contains(b.due, id) { // marked again by this batch: the mark stays
+			w.Tallied = append(w.Tallied, id)
 		}
 	}
-	if err := b.addVotes(&w); err != nil {
-		return nil, err
-	}
-	if len(b.stored) > 0 {
-		var st statement = b.tx.NewInsert().Model(&b.stored)
-		if b.pg {
-			st = pgInsertEvents(b.tx, b.stored)
-		}
-		if err := w.add(st); err != nil {
-			return nil, fmt.Errorf("store: append events: %w", err)
-		}
-	}
+	w.TalliedUpTo = b.talliedUpTo
 	if len(b.stored) > 0 || b.dirty {
 		state, err := json.Marshal(b.st)
 		if err != nil {
 			return nil, fmt.Errorf("deliberation: encode state: %w", err)
 		}
 		b.w.State = string(state)
-		q := b.tx.NewUpdate().Model((*Workshop)(nil)).
-			Set("last_seq = ?", b.w.LastSeq).Set("phase = ?", b.w.Phase).Set("state = ?", b.w.State).
-			Where("id = ?", b.w.ID)
-		if b.check != "" {
-			q = q.Where(b.check)
-		}
-		err = w.add(q)
-		if err != nil {
-			return nil, fmt.Errorf("store: update workshop: %w", err)
-		}
+		w.Row = &journal.WorkshopRow{LastSeq: b.w.LastSeq, Phase: string(b.w.Phase), State: b.w.State, Check: b.check}
 	}
 	return w, nil
 }
@@ -281,6 +287,9 @@ func (b *batch) contribution(id int64) (*Contribution, bool, error) {
 }
 
 func (b *batch) loadContribution(id int64) (*Contribution, bool, error) {
+	if b.tx == nil {
+		return nil, false, errOffline
+	}
 	c := new(Contribution)
 	err := b.tx.NewSelect().Model(c).Where("id = ? AND workshop_id = ?", id, b.w.ID).Scan(b.ctx)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -19,7 +19,7 @@ type txCounter struct{ commits, rollbacks, locks atomic.Int64 }
 
 func (h *txCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 func (h *txCounter) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
-	// On PostgreSQL the engine sends BEGIN with the lock and COMMIT with the writes (engine_pg.go).
+	// On PostgreSQL the engine sends BEGIN with the lock and COMMIT with the writes (journal.Postgres).
 	switch {
 	case ev.Query == "COMMIT" || strings.HasSuffix(ev.Query, ";\nCOMMIT"):
 		h.commits.Add(1)

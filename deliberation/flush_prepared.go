@@ -23,6 +23,7 @@ import (
 // under the lock.
 type PreparedFlush struct {
 	ids           []int64
+	lastSeq       int64 // the workshop's, read before the tallies: they saw the votes up to it
 	phase         Phase // the workshop's, for the turnout
 	turnoutMethod VoteMethod
 	resultsHidden bool
@@ -50,7 +51,7 @@ func (e *Engine) PrepareFlush(ctx context.Context, workshop int64, keys []string
 	if err != nil {
 		return nil, err
 	}
-	return &PreparedFlush{ids: ids, phase: w.Phase, turnoutMethod: st.VoteSettingsFor(w.Phase).Method,
+	return &PreparedFlush{ids: ids, lastSeq: w.LastSeq, phase: w.Phase, turnoutMethod: st.VoteSettingsFor(w.Phase).Method,
 		resultsHidden: st.ResultsHidden, items: items, targets: targets, turnout: to}, nil
 }
 
@@ -80,12 +81,15 @@ func tallyIDs(keys []string) []int64 {
 }
 
 // tallies returns the tallies of ids: the prepared ones when the batch has them for
-// exactly these ids and nothing they depend on changed since, else read now.
+// exactly these ids and nothing they depend on changed since, else read now. The marks of
+// ids in tally_pending that the tallies cover go with the batch (batch.writes).
 func (b *batch) tallies(ids []int64) ([]TallyItem, []tallyTarget, *turnout, error) {
 	p := b.prepared
 	if p == nil || !slices.Equal(p.ids, ids) || !b.stillHolds(p) {
+		b.talliesRead(ids, b.w.LastSeq)
 		return readTallies(b.ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
 	}
+
 	var now []tallyTarget
 	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id", "phase", "status", "group_id").
 		Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Order("id").Scan(b.ctx, &now)
@@ -94,9 +98,20 @@ func (b *batch) tallies(ids []int64) ([]TallyItem, []tallyTarget, *turnout, erro
 	}
 	if !slices.EqualFunc(now, p.targets, sameTarget) {
 		// Hidden, moved or gone since: its tally, and who may see it, are read again.
+		b.talliesRead(ids, b.w.LastSeq)
 		return readTallies(b.ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
 	}
+	b.talliesRead(ids, p.lastSeq)
 	return p.items, p.targets, p.turnout, nil
+}
+
+// talliesRead notes that the batch emits the tallies of ids, which saw the votes committed up
+// to sequence number upTo.
+func (b *batch) talliesRead(ids []int64, upTo int64) {
+	if len(b.tallied) == 0 || upTo < b.talliedUpTo {
+		b.talliedUpTo = upTo
+	}
+	b.tallied = append(b.tallied, ids...)
 }
 
 // stillHolds checks p against the workshop's state under the lock: same phase, methods

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation/journal"
 )
 
 // ErrNotFound is returned by store functions when the thing asked for does not exist.
@@ -313,31 +315,12 @@ type RoomCount struct {
 	CreatedAt      time.Time
 }
 
-// StoredEvent is one row of a workshop's event log.
-type StoredEvent struct {
-	bun.BaseModel `bun:"table:events"`
-
-	WorkshopID int64 `bun:",pk"`
-	Seq        int64 `bun:",pk"`
-	Name       string
-	Audience   string
-	Payload    string
-	CreatedAt  time.Time
-}
+// StoredEvent is an entry of a workshop's log, as the journal writes it.
+type StoredEvent = journal.Event
 
 // CommandRecord remembers the outcome of a command id, so that a resent command returns its
 // first outcome and never applies twice (DESIGN invariant 4).
-type CommandRecord struct {
-	bun.BaseModel `bun:"table:commands"`
-
-	WorkshopID    int64  `bun:",pk"`
-	CommandID     string `bun:",pk"`
-	ParticipantID int64
-	Fingerprint   string // a hash of the command's name and arguments
-	Seq           int64  // the sequence number of its last event, when it was accepted
-	Code          string // the refusal code, when it was refused
-	CreatedAt     time.Time
-}
+type CommandRecord = journal.Command
 
 // VoteMethod is how people vote in a phase; the moderator picks it.
 type VoteMethod string

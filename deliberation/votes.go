@@ -2,6 +2,8 @@ package deliberation
 
 import (
 	"fmt"
+
+	"github.com/assises/assises/deliberation/journal"
 )
 
 // Rules for votes. Who voted what goes to the voter only (vote.recorded, audience
@@ -103,8 +105,8 @@ func cmdVoteSet(b *batch, a Actor, args *voteArgs) (refusal, error) {
 	if v == 0 && set.Method != MethodAgree {
 		b.deleteVote(c.ID, a.Participant)
 	} else {
-		b.setVote(Vote{ContributionID: c.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID,
-			Method: set.Method, Value: v, UpdatedAt: b.now})
+		b.setVote(journal.Vote{ContributionID: c.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID,
+			Method: string(set.Method), Value: v, UpdatedAt: b.now})
 	}
 	b.emit("vote.recorded", AudiencePerson(a.Participant),
 		voteRecorded{Contribution: c.ID, Value: &v, Method: set.Method, DotsLeft: dotsLeft})

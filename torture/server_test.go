@@ -1,8 +1,7 @@
-//go:build torture
-
-// Package torture holds the slow fault-injection runs of `make torture`: the real binary is
-// killed, its database stopped, its connections cut, while real clients keep voting; then
-// what was acknowledged is checked against the database. They are not part of `make test`.
+// Package torture holds the fault-injection runs: the real binary is killed, its database
+// stopped, its connections cut, while real clients keep voting; then what was acknowledged is
+// checked against the database. The slow ones carry the build tag torture (`make torture`);
+// the short ones without it (tally_test.go) run in `make test`.
 package torture
 
 import (

@@ -1,4 +1,4 @@
-package deliberation
+package journal
 
 import (
 	"strconv"
@@ -9,19 +9,19 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
-// Bulk writes of a batch on PostgreSQL. bun formats arguments into the SQL text, so a
-// multi-row INSERT of a batch of 256 votes was 768 literal rows (75 KB) for PostgreSQL to
-// parse, type and plan; here each column is one array literal and the rows come out of
-// unnest(…). A column whose rows all hold the same value (the workshop, the batch's time) is
-// one scalar instead. SQLite keeps bun's multi-row INSERTs (it parses them in-process, fast).
+// Bulk writes on PostgreSQL. bun formats arguments into the SQL text, so a multi-row INSERT of
+// a batch of 256 votes is 768 literal rows for PostgreSQL to parse, type and plan; here each
+// column is one array literal and the rows come out of unnest(…). A column whose rows all hold
+// the same value (the workshop, the batch's time) is one scalar instead.
 //
 // The column lists are written out: TestBulkColumnsCoverTheirTables fails when a model gains a
 // column that these statements would leave to its default.
 
 var (
-	pgEventColumns   = []string{"workshop_id", "seq", "name", "audience", "payload", "created_at"}
-	pgCommandColumns = []string{"workshop_id", "command_id", "participant_id", "fingerprint", "seq", "code", "created_at"}
-	pgVoteColumns    = []string{"contribution_id", "participant_id", "workshop_id", "method", "value", "updated_at"}
+	eventColumns   = []string{"workshop_id", "seq", "name", "audience", "payload", "created_at"}
+	commandColumns = []string{"workshop_id", "command_id", "participant_id", "fingerprint", "seq", "code", "created_at"}
+	voteColumns    = []string{"contribution_id", "participant_id", "workshop_id", "method", "value", "updated_at"}
+	dueColumns     = []string{"workshop_id", "contribution_id", "seq"}
 )
 
 // bulk builds one INSERT … SELECT … FROM unnest(…) (or any statement over such rows).
@@ -67,7 +67,7 @@ func bulkColumn[T comparable](q *bulk, sqlType string, vals []T) {
 
 // statement is head, then the rows: "head SELECT … FROM unnest(…) AS u(…) tail". Every column
 // uniform makes it a SELECT without unnest: of one row, or of as many equal rows as there are.
-func (q *bulk) statement(db bun.IDB, head, tail string) *bun.RawQuery {
+func (q *bulk) statement(db *bun.DB, head, tail string) *bun.RawQuery {
 	s := make([]byte, 0, len(head)+len(q.sel)+len(q.from)+len(tail)+64)
 	s = append(s, head...)
 	s = append(s, "\nSELECT "...)
@@ -92,7 +92,7 @@ func (q *bulk) statement(db bun.IDB, head, tail string) *bun.RawQuery {
 	return db.NewRaw(string(s), append(q.selArgs, q.arrays...)...)
 }
 
-func pgInsertEvents(db bun.IDB, evs []StoredEvent) *bun.RawQuery {
+func insertEvents(db *bun.DB, evs []Event) *bun.RawQuery {
 	n := len(evs)
 	ws, seqs, ats := make([]int64, n), make([]int64, n), make([]time.Time, n)
 	names, auds, payloads := make([]string, n), make([]string, n), make([]string, n)
@@ -106,10 +106,10 @@ func pgInsertEvents(db bun.IDB, evs []StoredEvent) *bun.RawQuery {
 	bulkColumn(&q, "text", auds)
 	bulkColumn(&q, "text", payloads)
 	bulkColumn(&q, "timestamptz", ats)
-	return q.statement(db, "INSERT INTO events ("+strings.Join(pgEventColumns, ", ")+")", "")
+	return q.statement(db, "INSERT INTO events ("+strings.Join(eventColumns, ", ")+")", "")
 }
 
-func pgInsertCommands(db bun.IDB, recs []CommandRecord) *bun.RawQuery {
+func insertCommands(db *bun.DB, recs []Command) *bun.RawQuery {
 	n := len(recs)
 	ws, parts, seqs, ats := make([]int64, n), make([]int64, n), make([]int64, n), make([]time.Time, n)
 	ids, fps, codes := make([]string, n), make([]string, n), make([]string, n)
@@ -124,16 +124,17 @@ func pgInsertCommands(db bun.IDB, recs []CommandRecord) *bun.RawQuery {
 	bulkColumn(&q, "bigint", seqs)
 	bulkColumn(&q, "text", codes)
 	bulkColumn(&q, "timestamptz", ats)
-	return q.statement(db, "INSERT INTO commands ("+strings.Join(pgCommandColumns, ", ")+")", "")
+	return q.statement(db, "INSERT INTO commands ("+strings.Join(commandColumns, ", ")+")", "")
 }
 
-// pgUpsertVotes upserts vote rows; their keys must be distinct.
-func pgUpsertVotes(db bun.IDB, votes []Vote) *bun.RawQuery {
+// upsertVotes upserts vote rows; their keys must be distinct (PostgreSQL refuses an
+// INSERT … ON CONFLICT that touches a row twice).
+func upsertVotes(db *bun.DB, votes []Vote) *bun.RawQuery {
 	n := len(votes)
 	cs, ps, ws, ats := make([]int64, n), make([]int64, n), make([]int64, n), make([]time.Time, n)
 	methods, values := make([]string, n), make([]int64, n)
 	for i, v := range votes {
-		cs[i], ps[i], ws[i], methods[i], values[i], ats[i] = v.ContributionID, v.ParticipantID, v.WorkshopID, string(v.Method), int64(v.Value), v.UpdatedAt
+		cs[i], ps[i], ws[i], methods[i], values[i], ats[i] = v.ContributionID, v.ParticipantID, v.WorkshopID, v.Method, int64(v.Value), v.UpdatedAt
 	}
 	var q bulk
 	bulkColumn(&q, "bigint", cs)
@@ -142,17 +143,38 @@ func pgUpsertVotes(db bun.IDB, votes []Vote) *bun.RawQuery {
 	bulkColumn(&q, "text", methods)
 	bulkColumn(&q, "integer", values)
 	bulkColumn(&q, "timestamptz", ats)
-	return q.statement(db, "INSERT INTO votes AS vote ("+strings.Join(pgVoteColumns, ", ")+")",
+	return q.statement(db, "INSERT INTO votes AS vote ("+strings.Join(voteColumns, ", ")+")",
 		"\nON CONFLICT (contribution_id, participant_id) DO UPDATE"+
 			" SET method = EXCLUDED.method, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at")
 }
 
-// pgDeleteVotes deletes the vote rows of some (contribution, participant) pairs.
-func pgDeleteVotes(db bun.IDB, keys []voteKey) *bun.RawQuery {
+// deleteVotes deletes the vote rows of some (contribution, participant) pairs.
+func deleteVotes(db *bun.DB, keys []VoteKey) *bun.RawQuery {
 	cs, ps := make([]int64, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
-		cs[i], ps[i] = k.contribution, k.participant
+		cs[i], ps[i] = k.Contribution, k.Participant
 	}
 	return db.NewRaw("DELETE FROM votes WHERE (contribution_id, participant_id) IN\n(SELECT * FROM unnest(?::bigint[], ?::bigint[]))",
 		pgdialect.Array(cs), pgdialect.Array(ps))
 }
+
+// markDue upserts the tally_pending rows of w.Due, at the batch's last sequence number.
+func markDue(db *bun.DB, w *Writes) *bun.RawQuery {
+	seq := int64(0)
+	if w.Row != nil {
+		seq = w.Row.LastSeq
+	}
+	n := len(w.Due)
+	ws, seqs := make([]int64, n), make([]int64, n)
+	for i := range n {
+		ws[i], seqs[i] = w.Workshop, seq
+	}
+	var q bulk
+	bulkColumn(&q, "bigint", ws)
+	bulkColumn(&q, "bigint", w.Due)
+	bulkColumn(&q, "bigint", seqs)
+	return q.statement(db, "INSERT INTO tally_pending ("+strings.Join(dueColumns, ", ")+")",
+		"\nON CONFLICT (workshop_id, contribution_id) DO UPDATE SET seq = EXCLUDED.seq")
+}
+
+func int64Array(ids []int64) any { return pgdialect.Array(ids) }
