@@ -10,7 +10,8 @@ import (
 	"strings"
 )
 
-// Refusal codes: stable, snake_case, translated by the client (docs/protocol-commands.md).
+// Refusal codes of the domain: stable, snake_case, translated by the client
+// (docs/protocol-commands.md).
 const (
 	CodeNotAllowed     = "not_allowed"     // the actor's role may not send this command
 	CodePhaseClosed    = "phase_closed"    // the current phase does not allow it
@@ -27,18 +28,13 @@ const (
 	CodeBadPhase       = "bad_phase"       // the phase named in the arguments is not valid here
 	CodeAlreadyMerged  = "already_merged"  // the contribution was merged into another
 	CodeBadState       = "bad_state"       // the contribution's status does not allow it
-	// Transient codes: never recorded, so the same command id may be sent again.
-	CodeInternal    = "internal"     // the database refused this command alone (a server bug)
-	CodeUnavailable = "unavailable"  // the database cannot be reached (set by the hub)
-	CodeBusy        = "busy"         // the room is overloaded (set by the hub)
-	CodeRateLimited = "rate_limited" // too many commands (set by the hub)
+	// CodeInternal is transient: never recorded, so the same command id may be sent again.
+	CodeInternal = "internal" // the database refused this command alone (a server bug)
 )
 
-// Transient reports whether a refusal code is temporary: such outcomes are not recorded and the
-// client may resend the same command id.
-func Transient(code string) bool {
-	return code == CodeInternal || code == CodeUnavailable || code == CodeBusy || code == CodeRateLimited
-}
+// The hub adds its own codes (unavailable, busy, rate_limited…: hub/decode.go); each code is
+// defined once, on the side that sends it, and docs/protocol-commands.md and docs/protocol.md
+// list them (server's TestDocsNameEveryRefusalCode reads both sides).
 
 // refusal is a rule's answer: the zero value means accepted. Refusals are values, not errors:
 // an error always means the database failed.

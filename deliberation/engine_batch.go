@@ -308,10 +308,24 @@ func (b *batch) visibleTo(a Actor, id int64) (*Contribution, refusal, error) {
 	if err != nil {
 		return nil, refusal{}, err
 	}
-	if !ok || !canSee(a, c) {
+	if !ok || !canSee(a, c) && !knowsGone(a, c) {
 		return nil, refuse(CodeNotFound, "no such contribution in this workshop"), nil
 	}
 	return c, refusal{}, nil
+}
+
+// knowsGone: the viewer knows this contribution, which is gone from the room: their own, merged
+// or withdrawn, or one merged in their sight (everyone who saw it got contribution.merged). The
+// rules then answer with the specific code (already_merged, bad_state), which a client can act
+// on, rather than not_found.
+func knowsGone(a Actor, c *Contribution) bool {
+	switch c.Status {
+	case StatusMerged:
+		return isAuthor(a, c) || c.GroupID == nil || *c.GroupID == a.Group
+	case StatusWithdrawn:
+		return isAuthor(a, c)
+	}
+	return false
 }
 
 // canSee says whether a viewer may see a contribution: moderators see everything; others see

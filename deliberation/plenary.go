@@ -11,10 +11,11 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// The plenary vote (the Missions Locales' days: "votes et débats" on the white paper): the moderator opens a vote
-// on each recommendation that reached the plenary; each participant chooses adopt, reject or
-// abstain (and may change their mind until it closes); closing stores the result, which the
-// notebook reads with PlenaryResults. Who chose what goes to the voter only, like votes.
+// The plenary vote (the Missions Locales' days: "votes et débats" on the white paper): the moderator opens a vote on
+// contributions that reached the plenary (findings, recommendations, steps), stating its rule
+// (plenary_rule.go); each participant chooses adopt, reject or abstain (and may change their
+// mind until it closes); closing stores the result, which the notebook reads with
+// PlenaryResults. Who chose what goes to the voter only, like votes.
 
 // Plenary choices.
 const (
@@ -51,6 +52,14 @@ type PlenaryItem struct {
 	Voters         int
 	Eligible       int
 	Outcome        string
+	Reason         string
+	Quorum         int
+	ThresholdNum   int
+	ThresholdDen   int
+}
+
+func (it *PlenaryItem) rule() PlenaryRule {
+	return ruleFor(it.Quorum, it.ThresholdNum, it.ThresholdDen)
 }
 
 // PlenaryBallot is one person's current choice on an open item.
@@ -65,28 +74,23 @@ type PlenaryBallot struct {
 }
 
 // PlenaryTally is the count of one item: plenary.tally, plenary.closed and the snapshot carry
-// it. Eligible is the people present (checked in; every confirmed registration when nobody
-// checked in) plus anyone else who voted, so that turnout = voters / eligible never exceeds 1.
+// it. Eligible is the people who may vote: participants (not moderators, not observers) present
+// (checked in; every confirmed registration when nobody checked in), plus anyone else who voted,
+// so that turnout = voters / eligible never exceeds 1.
 type PlenaryTally struct {
-	Contribution int64  `json:"contribution"`
-	Open         bool   `json:"open"`
-	Adopt        int    `json:"adopt"`
-	Reject       int    `json:"reject"`
-	Abstain      int    `json:"abstain"`
-	Voters       int    `json:"voters"`
-	Eligible     int    `json:"eligible"`
-	Outcome      string `json:"outcome,omitempty"` // once closed
-	OpenedAt     int64  `json:"openedAt"`
-	ClosedAt     int64  `json:"closedAt,omitempty"`
-	Hidden       bool   `json:"hidden,omitempty"` // counts withheld while results are hidden
-}
-
-func outcome(adopt, reject int) string {
-	// A majority of the votes cast; abstentions do not count; a tie is not a majority.
-	if adopt > reject {
-		return OutcomeAdopted
-	}
-	return OutcomeRejected
+	Contribution int64       `json:"contribution"`
+	Open         bool        `json:"open"`
+	Adopt        int         `json:"adopt"`
+	Reject       int         `json:"reject"`
+	Abstain      int         `json:"abstain"`
+	Voters       int         `json:"voters"`
+	Eligible     int         `json:"eligible"`
+	Rule         PlenaryRule `json:"rule"`
+	Outcome      string      `json:"outcome,omitempty"` // once closed: adopted, rejected or not_decided
+	Reason       string      `json:"reason,omitempty"`  // once closed: see the Reason constants
+	OpenedAt     int64       `json:"openedAt"`
+	ClosedAt     int64       `json:"closedAt,omitempty"`
+	Hidden       bool        `json:"hidden,omitempty"` // counts withheld while results are hidden
 }
 
 // plenaryTallies counts the open items among some contributions from their ballots; closed
@@ -130,9 +134,10 @@ func plenaryTallies(r *batchReader, contributions []int64) ([]PlenaryTally, erro
 	}
 	out := make([]PlenaryTally, len(items))
 	for i, it := range items {
-		t := PlenaryTally{Contribution: it.ContributionID, Open: it.Status == "open", OpenedAt: it.OpenedAt.UnixMilli()}
+		t := PlenaryTally{Contribution: it.ContributionID, Open: it.Status == "open", OpenedAt: it.OpenedAt.UnixMilli(), Rule: it.rule()}
 		if !t.Open {
-			t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible, t.Outcome = it.Adopt, it.Reject, it.Abstain, it.Voters, it.Eligible, it.Outcome
+			t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible = it.Adopt, it.Reject, it.Abstain, it.Voters, it.Eligible
+			t.Outcome, t.Reason = it.Outcome, it.Reason
 			if it.ClosedAt != nil {
 				t.ClosedAt = it.ClosedAt.UnixMilli()
 			}
@@ -176,12 +181,24 @@ func (b *batch) emitPlenaryTallies(contributions []int64) error {
 
 type plenaryListArgs struct{ Contributions []int64 }
 
+type plenaryOpenArgs struct {
+	Contributions []int64
+	Quorum        *int
+	Threshold     *string
+}
+
 // cmdPlenaryOpen opens a vote on each contribution listed: visible ones of the plenary (a
-// group's contribution is promoted first). Opening a closed vote again starts it afresh.
-func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
+// group's contribution is promoted first), under the rule given (a majority of the votes cast
+// by default). Opening a closed vote again starts it afresh; an open one keeps its rule.
+func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryOpenArgs) (refusal, error) {
 	if len(args.Contributions) == 0 || len(args.Contributions) > maxPlenaryOpen {
 		return refuse(CodeInvalidArgs, "contributions must list 1 to 100 ids"), nil
 	}
+	quorum, num, den, r := ruleOf(args.Quorum, args.Threshold)
+	if !r.ok() {
+		return r, nil
+	}
+	rule := ruleFor(quorum, num, den)
 	var ids []int64
 	for _, id := range distinctIDs(args.Contributions) {
 		c, r, err := b.visibleListed(id, "voted")
@@ -196,16 +213,18 @@ func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
 			return refusal{}, err
 		}
 		if it != nil && it.Status == "open" {
-			return refuse(CodeBadState, "a plenary vote is already open on it"), nil
+			return refuse(CodeBadState, "a plenary vote is already open on it: its rule cannot change until it closes"), nil
 		}
 		ids = append(ids, id)
 	}
-	opened := make([]map[string]int64, 0, len(ids))
+	opened := make([]plenaryOpened, 0, len(ids))
 	for _, id := range ids {
-		it := &PlenaryItem{WorkshopID: b.w.ID, ContributionID: id, Status: "open", OpenedAt: b.now}
+		it := &PlenaryItem{WorkshopID: b.w.ID, ContributionID: id, Status: "open", OpenedAt: b.now,
+			Quorum: quorum, ThresholdNum: num, ThresholdDen: den}
 		_, err := b.tx.NewInsert().Model(it).On("CONFLICT (contribution_id) DO UPDATE").
 			Set("status = EXCLUDED.status, opened_at = EXCLUDED.opened_at, closed_at = NULL").
-			Set("adopt = 0, reject = 0, abstain = 0, voters = 0, eligible = 0, outcome = ''").
+			Set("quorum = EXCLUDED.quorum, threshold_num = EXCLUDED.threshold_num, threshold_den = EXCLUDED.threshold_den").
+			Set("adopt = 0, reject = 0, abstain = 0, voters = 0, eligible = 0, outcome = '', reason = ''").
 			Returning("id").Exec(b.ctx)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
@@ -213,11 +232,18 @@ func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
 		if _, err := b.tx.NewDelete().Model((*PlenaryBallot)(nil)).Where("item_id = ?", it.ID).Exec(b.ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
 		}
-		opened = append(opened, map[string]int64{"contribution": id, "openedAt": b.now.UnixMilli()})
+		opened = append(opened, plenaryOpened{Contribution: id, OpenedAt: b.now.UnixMilli(), Rule: rule})
 		b.later(plenaryKeyPrefix + strconv.FormatInt(id, 10))
 	}
 	b.emit("plenary.opened", AudienceAll, map[string]any{"items": opened})
 	return refusal{}, nil
+}
+
+// plenaryOpened is an item of plenary.opened.
+type plenaryOpened struct {
+	Contribution int64       `json:"contribution"`
+	OpenedAt     int64       `json:"openedAt"`
+	Rule         PlenaryRule `json:"rule"`
 }
 
 // plenaryItem loads the plenary item of a contribution of this workshop, or nil.
@@ -308,10 +334,12 @@ func cmdPlenaryClose(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) 
 	}
 	for i := range tallies {
 		t := &tallies[i]
-		t.Open, t.Outcome, t.ClosedAt = false, outcome(t.Adopt, t.Reject), b.now.UnixMilli()
+		num, den, _ := parseThreshold(t.Rule.Threshold)
+		t.Open, t.ClosedAt = false, b.now.UnixMilli()
+		t.Outcome, t.Reason = plenaryOutcome(t.Adopt, t.Reject, t.Abstain, t.Rule.Quorum, num, den)
 		_, err := b.tx.NewUpdate().Model((*PlenaryItem)(nil)).
-			Set("status = ?, closed_at = ?, adopt = ?, reject = ?, abstain = ?, voters = ?, eligible = ?, outcome = ?",
-				"closed", b.now, t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible, t.Outcome).
+			Set("status = ?, closed_at = ?, adopt = ?, reject = ?, abstain = ?, voters = ?, eligible = ?, outcome = ?, reason = ?",
+				"closed", b.now, t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible, t.Outcome, t.Reason).
 			Where("workshop_id = ? AND contribution_id = ?", b.w.ID, t.Contribution).Exec(b.ctx)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: close plenary vote: %w", err)
@@ -342,8 +370,10 @@ type PlenaryResult struct {
 	Reject       int
 	Abstain      int
 	Voters       int
-	Eligible     int    // people present (or registered) plus anyone else who voted
-	Outcome      string // OutcomeAdopted or OutcomeRejected
+	Eligible     int    // participants present (or registered) plus anyone else who voted
+	Outcome      string // OutcomeAdopted, OutcomeRejected or OutcomeNotDecided
+	Reason       string // why: see the Reason constants
+	Rule         PlenaryRule
 	ClosedAt     time.Time
 	Groups       []GroupRef // the groups that said it, in order; empty for a plenary contribution
 }
@@ -368,7 +398,8 @@ func PlenaryResults(ctx context.Context, db bun.IDB, workshopID int64) ([]Plenar
 	out := make([]PlenaryResult, len(items))
 	for i, it := range items {
 		out[i] = PlenaryResult{Contribution: it.ContributionID, Adopt: it.Adopt, Reject: it.Reject, Abstain: it.Abstain,
-			Voters: it.Voters, Eligible: it.Eligible, Outcome: it.Outcome, Groups: groupRefs(prov[it.ContributionID])}
+			Voters: it.Voters, Eligible: it.Eligible, Outcome: it.Outcome, Reason: it.Reason, Rule: it.rule(),
+			Groups: groupRefs(prov[it.ContributionID])}
 		if it.ClosedAt != nil {
 			out[i].ClosedAt = it.ClosedAt.UTC()
 		}

@@ -69,14 +69,14 @@ func TestGroupWorkToPlenaryVote(t *testing.T) {
 		// The plenary vote: participants choose, moderators and observers do not.
 		res = r.ok(r.mod, "plenary.open", map[string]any{"contributions": []int64{a1}})
 		tally := decode[struct{ Items []PlenaryTally }](t, only(t, r.flush(res), "plenary.tally"))
-		if want := []PlenaryTally{{Contribution: a1, Open: true, Eligible: 6, OpenedAt: r.clock.Now().UnixMilli()}}; !reflect.DeepEqual(tally.Items, want) {
+		if want := []PlenaryTally{{Contribution: a1, Open: true, Eligible: 6, Rule: DefaultPlenaryRule, OpenedAt: r.clock.Now().UnixMilli()}}; !reflect.DeepEqual(tally.Items, want) {
 			t.Errorf("opened: got %+v, want %+v", tally.Items, want)
 		}
 		r.refused(r.mod, "plenary.open", map[string]any{"contributions": []int64{a1}}, CodeBadState)
 		r.refused(r.mod, "plenary.vote", map[string]any{"contribution": a1, "choice": ChoiceAdopt}, CodeNotAllowed)
 		r.refused(r.observer, "plenary.vote", map[string]any{"contribution": a1, "choice": ChoiceAdopt}, CodeNotAllowed)
 		r.refused(alice, "plenary.vote", map[string]any{"contribution": a1, "choice": "yes"}, CodeInvalidArgs)
-		r.refused(alice, "plenary.vote", map[string]any{"contribution": b1, "choice": ChoiceAdopt}, CodeNotFound) // merged: gone for participants
+		r.refused(alice, "plenary.vote", map[string]any{"contribution": b1, "choice": ChoiceAdopt}, CodeAlreadyMerged) // merged into a1
 		var last Result
 		for _, v := range []struct {
 			who    Actor

@@ -97,7 +97,9 @@ func TestMergeInTheEngine(t *testing.T) {
 		r.refused(r.mod, "contribution.merge", map[string]any{"from": []int64{other}, "into": other}, CodeInvalidArgs)
 		r.refused(r.mod, "contribution.merge", map[string]any{"from": []int64{}, "into": other}, CodeInvalidArgs)
 		r.refused(r.mod, "contribution.merge", map[string]any{"from": []int64{child}, "into": other}, CodeInvalidArgs) // kinds differ
-		r.refused(r.alice, "vote.set", map[string]any{"contribution": b, "value": 1}, CodeNotFound)
+		r.refused(r.alice, "vote.set", map[string]any{"contribution": b, "value": 1}, CodeAlreadyMerged)               // she saw it merged
+		r.refused(r.bob, "contribution.edit", map[string]any{"id": b, "body": "x"}, CodeAlreadyMerged)                 // his own, merged
+		r.refused(r.alice, "contribution.edit", map[string]any{"id": b, "body": "x"}, CodeNotOwner)
 	})
 }
 

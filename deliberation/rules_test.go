@@ -149,7 +149,11 @@ func TestOwnership(t *testing.T) {
 		if c := r.contribution(id); c.Status != StatusWithdrawn {
 			t.Errorf("got status %s, want withdrawn", c.Status)
 		}
-		r.refused(r.alice, "contribution.edit", map[string]any{"id": id, "body": "x"}, CodeNotFound) // no longer hers to see
+		// Her own withdrawn contribution: she knows it, and is told why (docs/protocol-commands.md).
+		r.refused(r.alice, "contribution.edit", map[string]any{"id": id, "body": "x"}, CodeBadState)
+		r.refused(r.alice, "contribution.withdraw", map[string]any{"id": id}, CodeBadState)
+		r.refused(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1}, CodeBadState)
+		r.refused(r.bob, "contribution.edit", map[string]any{"id": id, "body": "x"}, CodeNotFound) // someone else's withdrawn post stays unknown
 	})
 }
 

@@ -36,7 +36,11 @@ type tallyEvent struct {
 	Turnout *turnout    `json:"turnout,omitempty"`
 }
 
-// turnout: how many people voted in the current phase, of how many confirmed registrations.
+// turnout: of the people who may vote — participants with a confirmed registration, not
+// erased, not moderators of this workshop (nor organisers or process moderators, whose role is
+// not participant); observers never vote — how many there are (Participants), and how many
+// participants who are not moderators here voted in the current phase (Voters). A moderator's
+// vote (on behalf of a table) counts in the tally, not here.
 type turnout struct {
 	Voters       int `json:"voters"`
 	Participants int `json:"participants"`
@@ -93,12 +97,22 @@ LEFT JOIN a ON a.contribution_id = c.id
 WHERE c.workshop_id = ? AND c.id IN (?)
 ORDER BY c.id, a.method`
 
-	// The turnout: the people who voted in the phase under its current method on visible
-	// contributions, and the confirmed registrations of the workshop.
+	// The turnout: of the people who may vote (see turnout), those who voted in the phase
+	// under its current method on visible contributions. Those who may not vote are few (the
+	// workshop's moderators, the process's staff): the votes are filtered by those two short
+	// lists, uncorrelated, so that nothing is looked up once per vote.
 	tallyTurnoutSQL = `(SELECT count(DISTINCT v.participant_id) FROM votes AS v
 		JOIN contributions AS vc ON vc.id = v.contribution_id
-		WHERE v.workshop_id = ? AND v.method = ? AND vc.phase = ? AND vc.status = ?) AS voters,
-	(SELECT count(*) FROM registrations WHERE workshop_id = ? AND status = ?) AS participants`
+		WHERE v.workshop_id = ? AND v.method = ? AND vc.phase = ? AND vc.status = ?
+			AND v.participant_id NOT IN (SELECT vw.participant_id FROM workshop_roles AS vw
+				WHERE vw.workshop_id = ? AND vw.role = 'moderator')
+			AND v.participant_id NOT IN (SELECT vp.id FROM participants AS vp
+				WHERE vp.role <> 'participant' AND (vp.process_id IS NULL
+					OR vp.process_id = (SELECT vs.process_id FROM workshops AS vs WHERE vs.id = ?)))) AS voters,
+	(SELECT count(*) FROM registrations AS r
+		JOIN participants AS p ON p.id = r.participant_id AND p.role = 'participant' AND p.erased_at IS NULL
+		WHERE r.workshop_id = ? AND r.status = ? AND NOT EXISTS (SELECT 1 FROM workshop_roles AS w
+			WHERE w.workshop_id = r.workshop_id AND w.participant_id = r.participant_id AND w.role = 'moderator')) AS participants`
 
 	tallySQL            = tallyHeadSQL + "0 AS voters, 0 AS participants" + tallyTailSQL
 	tallyWithTurnoutSQL = tallyHeadSQL + tallyTurnoutSQL + tallyTailSQL
@@ -134,7 +148,8 @@ func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState,
 	if withTurnout {
 		method := st.VoteSettingsFor(turnoutPhase).Method
 		q = db.NewRaw(tallyWithTurnoutSQL, workshop, bun.In(ids),
-			workshop, method, turnoutPhase, StatusVisible, workshop, RegistrationConfirmed,
+			workshop, method, turnoutPhase, StatusVisible, workshop, workshop,
+			workshop, RegistrationConfirmed,
 			workshop, bun.In(ids))
 	}
 	var rows []tallyRow

@@ -118,10 +118,15 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 	vote(c3, p[5], MethodSupport, 1)
 	vote(c5, alice, MethodDots, 2)
 	vote(c5, p[1], MethodDots, 3)
-	vote(c5, p[6], MethodAgree, 1) // stale under dots
+	vote(c5, p[6], MethodAgree, 1)              // stale under dots
+	vote(c1, r.mod.Participant, MethodAgree, 1) // counts in the tally, not in the turnout
+	vote(c2, p[6], MethodAgree, 1)              // p6 is appointed moderator of the workshop below
 	vote(o1, other.alice.Participant, MethodAgree, 1)
 	votes[len(votes)-1].WorkshopID = other.w.ID
 	if _, err := db.NewInsert().Model(&votes).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewInsert().Model(&WorkshopRole{WorkshopID: r.w.ID, ParticipantID: p[6], Role: RoleModerator}).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -138,8 +143,9 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 		regs  []Registration
 		ps    []Participant
 		gms   []GroupMember
+		roles []WorkshopRole
 	)
-	for _, m := range []any{&cs, &votes, &regs, &ps, &gms} {
+	for _, m := range []any{&cs, &votes, &regs, &ps, &gms, &roles} {
 		if err := db.NewSelect().Model(m).Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -200,20 +206,42 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 	if len(targets) == 0 || turnoutPhase == "" || turnoutPhase == PhaseLobby || turnoutPhase == PhaseClosed {
 		return items, targets, nil
 	}
+	// Who may vote: confirmed participants of the workshop, not erased, not its moderators.
+	mayVote := map[int64]bool{}
+	for _, reg := range regs {
+		if reg.WorkshopID == workshop && reg.Status == RegistrationConfirmed {
+			mayVote[reg.ParticipantID] = true
+		}
+	}
+	for _, p := range ps {
+		if p.Role != RoleParticipant || p.ErasedAt != nil {
+			delete(mayVote, p.ID)
+		}
+	}
+	for _, r := range roles {
+		if r.WorkshopID == workshop && r.Role == RoleModerator {
+			delete(mayVote, r.ParticipantID)
+		}
+	}
+	// A voter counts when they are a participant (not staff) and not a moderator here.
+	staff := map[int64]bool{}
+	for _, p := range ps {
+		staff[p.ID] = p.Role != RoleParticipant
+	}
+	for _, r := range roles {
+		if r.WorkshopID == workshop && r.Role == RoleModerator {
+			staff[r.ParticipantID] = true
+		}
+	}
 	method := st.VoteSettingsFor(turnoutPhase).Method
 	voters := map[int64]bool{}
 	for _, v := range votes {
 		c := byID[v.ContributionID]
-		if v.WorkshopID == workshop && v.Method == method && c.Phase == turnoutPhase && c.Status == StatusVisible {
+		if v.WorkshopID == workshop && v.Method == method && c.Phase == turnoutPhase && c.Status == StatusVisible && !staff[v.ParticipantID] {
 			voters[v.ParticipantID] = true
 		}
 	}
-	to := &turnout{Voters: len(voters)}
-	for _, reg := range regs {
-		if reg.WorkshopID == workshop && reg.Status == RegistrationConfirmed {
-			to.Participants++
-		}
-	}
+	to := &turnout{Voters: len(voters), Participants: len(mayVote)}
 	return items, targets, to
 }
 
@@ -223,6 +251,7 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 		c1, c2, c4, c5 := f.visible[0], f.visible[1], f.visible[2], f.visible[3]
 		agreeDots := &LiveState{VoteMethods: map[Phase]VoteSettings{
 			PhaseDiagnostic: {Method: MethodAgree}, PhaseRecommendations: {Method: MethodDots, Budget: 5}}}
+		// 7 may vote: alice, bob, p1…p5 (not the moderator, the observer, nor p6, appointed moderator).
 		cases := []struct {
 			name  string
 			st    *LiveState
@@ -230,16 +259,16 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 			ids   []int64
 			want  *turnout // checked by hand besides the computation
 		}{
-			{"agree now, support before", agreeDots, PhaseDiagnostic, f.all, &turnout{Voters: 5, Participants: 10}},
-			{"support everywhere", &LiveState{}, PhaseDiagnostic, f.all, &turnout{Voters: 2, Participants: 10}},
-			{"dots in recommendations", agreeDots, PhaseRecommendations, f.all, &turnout{Voters: 2, Participants: 10}},
-			{"implementation: nobody voted", agreeDots, PhaseImplementation, f.all, &turnout{Voters: 0, Participants: 10}},
+			{"agree now, support before", agreeDots, PhaseDiagnostic, f.all, &turnout{Voters: 5, Participants: 7}},
+			{"support everywhere", &LiveState{}, PhaseDiagnostic, f.all, &turnout{Voters: 2, Participants: 7}},
+			{"dots in recommendations", agreeDots, PhaseRecommendations, f.all, &turnout{Voters: 2, Participants: 7}},
+			{"implementation: nobody voted", agreeDots, PhaseImplementation, f.all, &turnout{Voters: 0, Participants: 7}},
 			{"closed: no turnout", agreeDots, PhaseClosed, f.all, nil},
 			{"lobby: no turnout", agreeDots, PhaseLobby, f.all, nil},
 			{"no turnout asked", agreeDots, "", f.all, nil},
-			{"some items", agreeDots, PhaseDiagnostic, []int64{c4, c2, 987654321, f.foreign}, &turnout{Voters: 5, Participants: 10}},
-			{"an item with no vote", agreeDots, PhaseDiagnostic, []int64{c4}, &turnout{Voters: 5, Participants: 10}},
-			{"the hidden item", agreeDots, PhaseDiagnostic, []int64{f.hidden}, &turnout{Voters: 5, Participants: 10}},
+			{"some items", agreeDots, PhaseDiagnostic, []int64{c4, c2, 987654321, f.foreign}, &turnout{Voters: 5, Participants: 7}},
+			{"an item with no vote", agreeDots, PhaseDiagnostic, []int64{c4}, &turnout{Voters: 5, Participants: 7}},
+			{"the hidden item", agreeDots, PhaseDiagnostic, []int64{f.hidden}, &turnout{Voters: 5, Participants: 7}},
 			{"another workshop's item", agreeDots, PhaseDiagnostic, []int64{f.foreign}, nil},
 			{"no item", agreeDots, PhaseDiagnostic, nil, nil},
 		}
@@ -279,10 +308,11 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []TallyItem{
-			// Bob agrees with c1 (his organisation, group 1); Alice and P1 with c2 and with
-			// c5 by dots (two organisations, groups 1 and 2); disagreeing backs nothing.
-			{Contribution: c1, Method: MethodAgree, Count: 3, Sum: 0, Agree: 1, Neutral: 1, Disagree: 1, Voters: 3, Organisations: 1, Groups: 1},
-			{Contribution: c2, Method: MethodAgree, Count: 3, Sum: 1, Agree: 2, Disagree: 1, Voters: 3, Organisations: 2, Groups: 2},
+			// Bob and the moderator agree with c1 (two organisations, group 1); Alice, P1 and P6
+			// with c2 (three organisations, groups 1 and 2); Alice and P1 dot c5 (groups 1 and 2);
+			// disagreeing backs nothing.
+			{Contribution: c1, Method: MethodAgree, Count: 4, Sum: 1, Agree: 2, Neutral: 1, Disagree: 1, Voters: 4, Organisations: 2, Groups: 1}, // the moderator's vote counts here
+			{Contribution: c2, Method: MethodAgree, Count: 4, Sum: 2, Agree: 3, Disagree: 1, Voters: 4, Organisations: 3, Groups: 2},
 			{Contribution: f.hidden, Method: MethodAgree},
 			{Contribution: c4, Method: MethodAgree},
 			{Contribution: c5, Method: MethodDots, Count: 2, Sum: 5, Dots: 5, Voters: 2, Organisations: 2, Groups: 2},

@@ -130,10 +130,12 @@ func decodeCommand(m ClientMessage, w *wireClientMessage) (ClientMessage, error)
 	if w.V != nil || w.Workshop != nil || w.Since != nil {
 		return ClientMessage{}, protoErr(CodeBadMessage, "command takes id, name and args")
 	}
-	if w.ID == nil || !validUUID(*w.ID) {
-		return ClientMessage{}, protoErr(CodeInvalidID, "id must be a UUID")
+	if w.ID != nil {
+		m.ID = *w.ID // a refusal names the id that was sent, valid or not, so the client can match it
 	}
-	m.ID = *w.ID
+	if w.ID == nil || !validUUID(*w.ID) {
+		return m, protoErr(CodeInvalidID, "id must be a UUID")
+	}
 	if w.Name == nil || !validName(*w.Name) {
 		return m, protoErr(CodeBadMessage, "name must be 1 to %d characters among a-z, 0-9, '.', '_' and '-'", maxNameLen)
 	}

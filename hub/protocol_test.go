@@ -75,7 +75,7 @@ func TestJoinedConnectionRefusals(t *testing.T) {
 	}{
 		{"malformed JSON", `{"type":`, "", CodeBadMessage},
 		{"unknown type", `{"type":"subscribe"}`, "", CodeUnknownType},
-		{"invalid id", `{"type":"command","id":"1","name":"x","args":{}}`, "", CodeInvalidID},
+		{"invalid id", `{"type":"command","id":"1","name":"x","args":{}}`, "1", CodeInvalidID}, // the id sent, to match it
 		{"args not an object", `{"type":"command","id":"` + goodID + `","name":"x","args":3}`, goodID, CodeBadMessage},
 		{"name with spaces", `{"type":"command","id":"` + goodID + `","name":"a b"}`, goodID, CodeBadMessage},
 		{"hello again", `{"type":"hello","v":1,"workshop":12}`, "", CodeBadMessage},

@@ -17,20 +17,18 @@ import (
 // codes. Reading the source (not a hand-kept list) means a new code cannot be forgotten here.
 func refusalCodes(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
+	codes := constCodes(t, dir)
+	if len(codes) == 0 {
+		t.Fatalf("no refusal codes found in %s", dir)
 	}
+	return codes
+}
+
+// constCodes is refusalCodes for a package that may define none.
+func constCodes(t *testing.T, dir string) []string {
+	t.Helper()
 	var codes []string
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, file := range parseSources(t, token.NewFileSet(), dir) {
 		for _, decl := range file.Decls {
 			gd, ok := decl.(*ast.GenDecl)
 			if !ok || gd.Tok != token.CONST {
@@ -50,10 +48,28 @@ func refusalCodes(t *testing.T, dir string) []string {
 			}
 		}
 	}
-	if len(codes) == 0 {
-		t.Fatalf("no refusal codes found in %s", dir)
-	}
 	return codes
+}
+
+// parseSources parses the Go files of a package directory, tests left out.
+func parseSources(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, file)
+	}
+	return files
 }
 
 // TestEveryRefusalIsTranslated: a participant must read every refusal in their own language.

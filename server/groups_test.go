@@ -230,7 +230,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	stack.MustDo(t, late.c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"})
 	stack.MustDo(t, joined[2].c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"}) // changes their mind
 	stack.MustDo(t, mod.c, "plenary.close", nil)
-	want := deliberation.PlenaryTally{Contribution: recs[gA], Adopt: 7, Reject: 1, Abstain: 1, Voters: 9, Eligible: 9, Outcome: "adopted"}
+	want := deliberation.PlenaryTally{Contribution: recs[gA], Adopt: 7, Reject: 1, Abstain: 1, Voters: 9, Eligible: 9, Rule: deliberation.DefaultPlenaryRule, Outcome: "adopted"}
 	for _, a := range everyone {
 		ev, err := a.c.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool { return m.Name == "plenary.closed" })
 		if err != nil {

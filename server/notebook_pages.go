@@ -15,6 +15,7 @@ import (
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/internal/spreadsheet"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
 )
@@ -164,7 +165,8 @@ func (h *handler) changeLines(lang string, changes []notebook.Change) []string {
 }
 
 // notebookFile serves one format of a published version: GET /notebooks/{slug}/v/{n}/{file}.
-// The bytes are those stored at publication.
+// The bytes are those stored at publication; the CSV is served with a byte-order mark in the
+// separator asked for (spreadsheet.Convert).
 func (h *handler) notebookFile(w http.ResponseWriter, r *http.Request) {
 	p, v, ok := h.publishedVersion(w, r)
 	if !ok {
@@ -206,7 +208,16 @@ func (h *handler) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *
 	case "notebook.md":
 		body, ctype, disposition = []byte(f.Markdown), "text/markdown; charset=utf-8", "attachment"
 	case "notebook.csv":
-		body, ctype, disposition = []byte(f.CSV), "text/csv; charset=utf-8", "attachment"
+		sep, ok := h.csvSep(w, r)
+		if !ok {
+			return
+		}
+		b, err := spreadsheet.Convert(f.CSV, sep)
+		if err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+		body, ctype, disposition = b, "text/csv; charset=utf-8", "attachment"
 	case "notebook.json":
 		body, ctype, disposition = []byte(f.JSON), "application/json; charset=utf-8", "inline"
 	case "notebook.html":

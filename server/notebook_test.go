@@ -3,11 +3,13 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -174,7 +176,7 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	files := map[string][]byte{}
 	for _, f := range []struct{ name, ctype, start string }{
 		{"notebook.pdf", "application/pdf", "%PDF-"}, {"notebook.md", "text/markdown", "# Assises de test"},
-		{"notebook.csv", "text/csv", "ref,theme,"}, {"notebook.json", "application/json", "{"}, {"notebook.html", "text/html", "<!doctype html>"},
+		{"notebook.csv", "text/csv", "\ufeffref;theme;"}, {"notebook.json", "application/json", "{"}, {"notebook.html", "text/html", "<!doctype html>"},
 	} {
 		resp, body := fetch(t, anon, base+pub.URL+"/"+f.name)
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), f.ctype) || !bytes.HasPrefix(body, []byte(f.start)) {
@@ -184,6 +186,24 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	}
 	if err := notebook.Validate(files["notebook.json"]); err != nil {
 		t.Errorf("published JSON: %v", err)
+	}
+	// The CSV reads back with ';' (the default) and with ',' (?sep=,) to the same cells.
+	readCSV := func(b []byte, sep rune) [][]string {
+		t.Helper()
+		rd := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
+		rd.Comma = sep
+		rows, err := rd.ReadAll()
+		if err != nil {
+			t.Fatalf("CSV with %q: %v", sep, err)
+		}
+		return rows
+	}
+	semi := readCSV(files["notebook.csv"], ';')
+	if !reflect.DeepEqual(semi[0], notebook.CSVHeader) || len(semi) < 2 {
+		t.Errorf("CSV: got header %q and %d rows, want the documented header and rows", semi[0], len(semi))
+	}
+	if _, comma := fetch(t, anon, base+pub.URL+"/notebook.csv?sep=,"); !reflect.DeepEqual(readCSV(comma, ','), semi) {
+		t.Errorf("CSV ?sep=, does not hold the same cells")
 	}
 	if resp, _ := fetch(t, anon, base+pub.URL+"/notebook.html"); !strings.Contains(resp.Header.Get("Content-Security-Policy"), "style-src 'sha256-") ||
 		strings.Contains(resp.Header.Get("Content-Security-Policy"), "script") {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/spreadsheet"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
@@ -161,6 +161,10 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	if !h.organiserOf(w, r, ws.ProcessID) {
 		return
 	}
+	sep, ok := h.csvSep(w, r)
+	if !ok {
+		return
+	}
 	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
@@ -170,9 +174,10 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	t := func(k string) string { return h.catalog.T(lang, k) }
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="attendance-%d.csv"`, ws.ID))
-	// A byte-order mark, so that spreadsheet programs read the accents as UTF-8.
-	w.Write([]byte("\ufeff"))
-	cw := csv.NewWriter(w)
+	cw, err := spreadsheet.NewWriter(w, sep)
+	if err != nil {
+		return // the client went away
+	}
 	cw.Write([]string{t("reg.csv.id"), t("reg.csv.name"), t("reg.csv.organisation"), t("reg.csv.status"), t("reg.csv.checkedin")})
 	for _, row := range rows {
 		if row.Status == deliberation.RegistrationCancelled {
@@ -183,24 +188,13 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 			checked = row.CheckedInAt.In(web.Brussels).Format("2006-01-02 15:04")
 		}
 		cw.Write([]string{
-			"P" + strconv.FormatInt(row.ParticipantID, 10), csvCell(row.DisplayName), csvCell(row.Organisation),
+			"P" + strconv.FormatInt(row.ParticipantID, 10), spreadsheet.Cell(row.DisplayName), spreadsheet.Cell(row.Organisation),
 			t("ui.organise.status." + row.Status), checked,
 		})
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Flush(); err != nil {
 		h.log.Warn("attendance export cut short", "err", err)
 	}
-}
-
-// csvCell defuses a text that a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1+1",
-// "@SUM(…)"): a leading apostrophe makes it plain text. Names and organisations are typed by
-// anyone on the public form.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // organisePage is the organiser's desk: GET /organise. The page carries the session's CSRF

@@ -120,9 +120,21 @@ func TestAttendanceCSV(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("export: got %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
 		}
-		records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+		// As a spreadsheet on a Belgian computer opens it: a byte-order mark, then semicolons.
+		if !strings.HasPrefix(body, "\ufeff") {
+			t.Errorf("export starts %q, want a UTF-8 byte-order mark", body[:min(len(body), 6)])
+		}
+		rd := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff")))
+		rd.Comma = ';'
+		records, err := rd.ReadAll()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if resp, comma := get(t, org, u+"?sep=,"); resp.StatusCode != 200 || !strings.HasPrefix(comma, "\ufeff"+strings.Join(records[0], ",")+"\r\n") {
+			t.Errorf("?sep=,: got %d %q, want the same header separated by commas", resp.StatusCode, comma[:min(len(comma), 60)])
+		}
+		if resp, _ := get(t, org, u+"?sep=tab"); resp.StatusCode != 400 {
+			t.Errorf("?sep=tab: got %d, want 400", resp.StatusCode)
 		}
 		if len(records) != 4 || records[0][1] != "nom" {
 			t.Fatalf("export: %d rows %v, want a header and 3 people", len(records), records)

@@ -73,6 +73,7 @@ func compile(ctx context.Context, db bun.IDB, s *source, opts Options) (*Noteboo
 	for i, g := range groups {
 		nb.Themes = append(nb.Themes, c.theme(i+1, g))
 	}
+	nb.Method.PlenaryRules = plenaryRulesOf(nb.Annex)
 	// The annex says where each contribution went in the body, now that the body is built.
 	for i := range nb.Annex {
 		for j := range nb.Annex[i].Contributions {
@@ -224,6 +225,7 @@ func (c *compiler) annexEntry(ct *deliberation.Contribution) AnnexEntry {
 		Ref: c.annexRef[ct.ID], Kind: string(ct.Kind), Phase: string(ct.Phase), Text: Clean(ct.Body),
 		Who: Clean(ct.Who), How: Clean(ct.How), When: Clean(ct.WhenText), Links: []string{},
 		Status: string(ct.Status), Edited: ct.Version > 1, Support: sup, RoomCounts: c.roomCounts(ct.ID),
+		Plenary: c.plenaryOf(ct.ID),
 	}
 	if ct.ParentID != nil {
 		e.Parent = c.annexRef[*ct.ParentID]

@@ -81,8 +81,7 @@ func (c *compiler) ordered(cts []*deliberation.Contribution, less func(a, b rank
 	for i, ct := range cts {
 		byID[ct.ID] = ct
 		sup, br := c.supportOf(ct)
-		items[i] = ranked{id: ct.ID, support: sup, breadth: br,
-			contested: sup.Method == string(deliberation.MethodAgree) && sup.Votes > 0 && sup.Disagree >= sup.Agree}
+		items[i] = ranked{id: ct.ID, support: sup, breadth: br, contested: contested(sup)}
 	}
 	ids := order(items, less)
 	if manual {
@@ -101,8 +100,20 @@ func (c *compiler) item(ct *deliberation.Contribution, ref string) Item {
 	sup, _ := c.supportOf(ct)
 	original := Clean(ct.Body)
 	text := Clean(orText(c.s.items[ct.ID].Body, ct.Body))
-	return Item{Ref: ref, ID: ct.ID, Annex: c.annexRef[ct.ID], Session: c.sessionTitle(ct.WorkshopID),
+	it := Item{Ref: ref, ID: ct.ID, Annex: c.annexRef[ct.ID], Session: c.sessionTitle(ct.WorkshopID),
 		Text: text, Reworded: text != original, Support: sup}
+	it.Plenary = c.plenaryOf(ct.ID)
+	return it
+}
+
+// plenaryOf is the result of a contribution's plenary vote, or nil.
+func (c *compiler) plenaryOf(id int64) *PlenaryResult {
+	p, ok := c.plenary[id]
+	if !ok {
+		return nil
+	}
+	p.Label = Clean(p.Label)
+	return &p
 }
 
 func (c *compiler) sessionTitle(workshop int64) string {
@@ -144,10 +155,6 @@ func (c *compiler) recommendation(r *deliberation.Contribution, ref string, rank
 		if ed.Who != nil || ed.How != nil || ed.WhenText != nil {
 			rec.Steps[j].Reworded = true
 		}
-	}
-	if p, ok := c.plenary[r.ID]; ok {
-		p.Label = Clean(p.Label)
-		rec.Plenary = &p
 	}
 	return rec
 }

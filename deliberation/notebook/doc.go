@@ -21,8 +21,9 @@
 // Recommendations of a theme are ordered by these keys, each breaking the ties of the one
 // before:
 //
-//  1. contested last: under the agree method, a recommendation at least as many people
-//     disagreed with as agreed with comes after every other;
+//  1. contested last: under the agree method, a recommendation with at least
+//     MinContestedVotes votes that at least as many people disagreed with as agreed with
+//     comes after every other;
 //  2. breadth: more distinct organisations among its supporters first. A supporter without
 //     an organisation counts as one organisation of their own (nobody speaks for them), so that
 //     service users who come on their own are not folded into one voice;

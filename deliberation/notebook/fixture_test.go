@@ -208,6 +208,11 @@ func (f *fixture) play() {
 	f.post(w1, pp[4], "st-form", map[string]any{"kind": "step", "body": "Former les référents à l'accueil des personnes peu lettrées.",
 		"parent": f.ids["r-broad"], "who": "Le Stics", "how": "Modules de deux jours", "when": "Chaque semestre"})
 	f.votes(w1, "st-form", 1, 0, 1, 2)
+	// A finding the room adopts in plenary, which the organisers later leave out of the body.
+	f.do(w1, f.mod, "plenary.open", map[string]any{"contributions": []int64{f.ids["f-numerique"]}})
+	f.do(w1, pp[1], "plenary.vote", map[string]any{"contribution": f.ids["f-numerique"], "choice": "adopt"})
+	f.do(w1, pp[3], "plenary.vote", map[string]any{"contribution": f.ids["f-numerique"], "choice": "adopt"})
+	f.do(w1, f.mod, "plenary.close", map[string]any{})
 	f.phase(w1, deliberation.PhaseClosed)
 
 	// Session 1.2: dots for recommendations, a merge of duplicates, an edit.
@@ -235,6 +240,22 @@ func (f *fixture) play() {
 	f.phase(w3, deliberation.PhaseImplementation)
 	f.post(w3, pp[0], "st-stage", map[string]any{"kind": "step", "body": "Un label régional des stages qualifiants.", "parent": f.ids["r-stage"],
 		"who": "Bruxelles Formation", "how": "Un cahier des charges co-écrit avec les usagers", "when": "Avant la rentrée 2025"})
+	// The plenary of session 2.1 votes on a finding, a step and a recommendation; nobody
+	// votes on the hostile finding; the recommendation misses its quorum.
+	f.do(w3, f.mod, "plenary.open", map[string]any{"contributions": []int64{f.ids["f-soft"], f.ids["st-stage"], f.ids["f-hostile"]}})
+	f.do(w3, f.mod, "plenary.open", map[string]any{"contributions": []int64{f.ids["r-stage"]}, "quorum": 6, "threshold": "2/3"})
+	ballot := func(key, choice string, who ...int) {
+		for _, i := range who {
+			f.do(w3, pp[i], "plenary.vote", map[string]any{"contribution": f.ids[key], "choice": choice})
+		}
+	}
+	ballot("f-soft", "adopt", 0, 4, 5)
+	ballot("f-soft", "reject", 1)
+	ballot("f-soft", "abstain", 6)
+	ballot("st-stage", "adopt", 0, 2)
+	ballot("r-stage", "adopt", 4, 6)
+	ballot("r-stage", "abstain", 2)
+	f.do(w3, f.mod, "plenary.close", map[string]any{})
 	f.phase(w3, deliberation.PhaseClosed)
 }
 
@@ -251,9 +272,16 @@ func (f *fixture) edit() {
 	f.must(SetThemeTexts(f.ctx, f.db, f.proc.ID, org, f.theme[1].ID, ptr("<b>Introduction</b> [lien](javascript:alert(1)) \u202egnp.exe"), nil, now))
 }
 
-// plenary is a plenary source for the golden files: one vote on the broad recommendation.
+// plenary is the plenary source of the golden files: the votes held live in the sessions, and
+// one taken elsewhere on the broad recommendation (a day at the Parliament, under its rule).
 func (f *fixture) plenary() PlenarySource {
 	return PlenaryFunc(func(ctx context.Context, db bun.IDB, processID int64) (map[int64]PlenaryResult, error) {
-		return map[int64]PlenaryResult{f.ids["r-broad"]: {Label: "Parlement bruxellois", For: 48, Against: 3, Abstain: 5, Adopted: ptr(true)}}, nil
+		out, err := Plenary.PlenaryResults(ctx, db, processID)
+		if err != nil {
+			return nil, err
+		}
+		out[f.ids["r-broad"]] = PlenaryResult{Label: "Parlement bruxellois", For: 48, Against: 3, Abstain: 5, Eligible: 60,
+			Rule: PlenaryRule{Quorum: 30, Threshold: "1/2"}, Outcome: OutcomeAdopted, Adopted: ptr(true)}
+		return out, nil
 	})
 }

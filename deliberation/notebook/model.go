@@ -43,10 +43,11 @@ type Cover struct {
 
 // Method summarises how the process worked: what the method text of the notebook needs.
 type Method struct {
-	Themes      int      `json:"themes"`
-	Sessions    int      `json:"sessions"`
-	VoteMethods []string `json:"voteMethods"` // the vote methods used, sorted
-	Groups      bool     `json:"groups"`      // some sessions worked in break-out groups
+	Themes       int           `json:"themes"`
+	Sessions     int           `json:"sessions"`
+	VoteMethods  []string      `json:"voteMethods"`  // the vote methods used, sorted
+	Groups       bool          `json:"groups"`       // some sessions worked in break-out groups
+	PlenaryRules []PlenaryRule `json:"plenaryRules"` // the adoption rules of the plenary votes in the body, each once
 }
 
 // Theme is one theme with its diagnostic and its recommendations.
@@ -72,13 +73,14 @@ type SessionRef struct {
 
 // Item is what every contribution in the body of the notebook has.
 type Item struct {
-	Ref      string  `json:"ref"`      // F1.2, R1.3, S1.2.1…: stable within a version
-	ID       int64   `json:"id"`       // the contribution's id (the follow-up refers to it)
-	Annex    string  `json:"annex"`    // where its original text and tally are in the annex (A17)
-	Session  string  `json:"session"`  // the title of the session it comes from
-	Text     string  `json:"text"`     // as published: the organisers' rewording, if any
-	Reworded bool    `json:"reworded"` // the text differs from what was said (see the annex)
-	Support  Support `json:"support"`
+	Ref      string         `json:"ref"`      // F1.2, R1.3, S1.2.1…: stable within a version
+	ID       int64          `json:"id"`       // the contribution's id (the follow-up refers to it)
+	Annex    string         `json:"annex"`    // where its original text and tally are in the annex (A17)
+	Session  string         `json:"session"`  // the title of the session it comes from
+	Text     string         `json:"text"`     // as published: the organisers' rewording, if any
+	Reworded bool           `json:"reworded"` // the text differs from what was said (see the annex)
+	Support  Support        `json:"support"`
+	Plenary  *PlenaryResult `json:"plenary"` // the plenary vote on it, when there was one (any kind)
 }
 
 // Finding is a "constat" with the solution paths that answer it.
@@ -90,16 +92,15 @@ type Finding struct {
 // Recommendation is a recommendation to elected officials, with its figures and its steps.
 type Recommendation struct {
 	Item
-	Rank       int            `json:"rank"`       // by the ranking rule, 1 first, within the theme
-	Moved      bool           `json:"moved"`      // the organisers placed it elsewhere than its rank
-	Breadth    Breadth        `json:"breadth"`    //
-	Dissent    *float64       `json:"dissent"`    // share that disagreed (agree method), else null
-	Flags      []string       `json:"flags"`      // see the Flag constants
-	FlagGroup  string         `json:"flagGroup"`  // the group, when FlagOneGroup is set
-	Answers    []string       `json:"answers"`    // refs of the findings it answers
-	Steps      []Step         `json:"steps"`      //
-	RoomCounts []RoomCount    `json:"roomCounts"` // shows of hands, never added to the tally
-	Plenary    *PlenaryResult `json:"plenary"`    // the plenary vote, when there was one
+	Rank       int         `json:"rank"`       // by the ranking rule, 1 first, within the theme
+	Moved      bool        `json:"moved"`      // the organisers placed it elsewhere than its rank
+	Breadth    Breadth     `json:"breadth"`    //
+	Dissent    *float64    `json:"dissent"`    // share that disagreed (agree method), else null
+	Flags      []string    `json:"flags"`      // see the Flag constants
+	FlagGroup  string      `json:"flagGroup"`  // the group, when FlagOneGroup is set
+	Answers    []string    `json:"answers"`    // refs of the findings it answers
+	Steps      []Step      `json:"steps"`      //
+	RoomCounts []RoomCount `json:"roomCounts"` // shows of hands, never added to the tally
 }
 
 // Step is an implementation step: who acts, how, when.
@@ -136,15 +137,35 @@ type RoomCount struct {
 	No      int    `json:"no"`
 }
 
-// PlenaryResult is the result of a plenary vote on a recommendation (a public day's vote on
-// the final text). The compiler takes it from Options.Plenary; see PlenarySource.
+// PlenaryResult is the result of a plenary vote on an item of the body (a finding, a solution
+// path, a recommendation or a step), with the rule it was held under. The compiler takes it
+// from Options.Plenary; see PlenarySource.
 type PlenaryResult struct {
-	Label   string `json:"label"`   // e.g. the day or the round of the vote
-	For     int    `json:"for"`     //
-	Against int    `json:"against"` //
-	Abstain int    `json:"abstain"` //
-	Adopted *bool  `json:"adopted"` // nil when the vote does not decide adoption
+	Label    string      `json:"label"`    // e.g. the session and the day of the vote
+	For      int         `json:"for"`      //
+	Against  int         `json:"against"`  //
+	Abstain  int         `json:"abstain"`  //
+	Eligible int         `json:"eligible"` // the people who could vote (participants present); 0: not known
+	Rule     PlenaryRule `json:"rule"`     //
+	Outcome  string      `json:"outcome"`  // adopted, rejected or not_decided
+	Reason   string      `json:"reason"`   // tie, threshold (rejected); no_ballot, quorum, abstained (not decided); "" otherwise
+	Adopted  *bool       `json:"adopted"`  // true, false, or null when the vote decided nothing
 }
+
+// PlenaryRule is the adoption rule a plenary vote was held under: adopted when "for" is more
+// than "against" and reaches Threshold of the votes cast (for + against; abstentions do not
+// count), provided at least Quorum people voted (abstentions count). A tie is never adopted.
+type PlenaryRule struct {
+	Quorum    int    `json:"quorum"`    // 0: none
+	Threshold string `json:"threshold"` // "1/2": a majority of the votes cast
+}
+
+// Plenary outcomes (PlenaryResult.Outcome).
+const (
+	OutcomeAdopted    = "adopted"
+	OutcomeRejected   = "rejected"
+	OutcomeNotDecided = "not_decided"
+)
 
 // Session is one session of the annex: every contribution said there, with its tally.
 type Session struct {
@@ -159,22 +180,23 @@ type Session struct {
 // AnnexEntry is one contribution as it was said (moderated abuse, withdrawn and pending
 // contributions are left out), anonymised: no author, no "on behalf of".
 type AnnexEntry struct {
-	Ref        string      `json:"ref"` // A1, A2… across the notebook
-	Kind       string      `json:"kind"`
-	Phase      string      `json:"phase"`
-	Text       string      `json:"text"`
-	Who        string      `json:"who"`
-	How        string      `json:"how"`
-	When       string      `json:"when"`
-	Parent     string      `json:"parent"`     // the annex ref of its finding or recommendation
-	Links      []string    `json:"links"`      // annex refs of the findings a recommendation answers
-	Status     string      `json:"status"`     // visible or merged
-	MergedInto string      `json:"mergedInto"` // the annex ref it was merged into
-	Group      string      `json:"group"`      // the break-out group it was posted in
-	Edited     bool        `json:"edited"`     // its author edited it during the session
-	InNotebook string      `json:"inNotebook"` // its ref in the body, "" when not there (excluded…)
-	Support    Support     `json:"support"`
-	RoomCounts []RoomCount `json:"roomCounts"`
+	Ref        string         `json:"ref"` // A1, A2… across the notebook
+	Kind       string         `json:"kind"`
+	Phase      string         `json:"phase"`
+	Text       string         `json:"text"`
+	Who        string         `json:"who"`
+	How        string         `json:"how"`
+	When       string         `json:"when"`
+	Parent     string         `json:"parent"`     // the annex ref of its finding or recommendation
+	Links      []string       `json:"links"`      // annex refs of the findings a recommendation answers
+	Status     string         `json:"status"`     // visible or merged
+	MergedInto string         `json:"mergedInto"` // the annex ref it was merged into
+	Group      string         `json:"group"`      // the break-out group it was posted in
+	Edited     bool           `json:"edited"`     // its author edited it during the session
+	InNotebook string         `json:"inNotebook"` // its ref in the body, "" when not there (excluded…)
+	Support    Support        `json:"support"`
+	RoomCounts []RoomCount    `json:"roomCounts"`
+	Plenary    *PlenaryResult `json:"plenary"` // its plenary vote, even when the body leaves it out
 }
 
 // Flags on a recommendation.
@@ -188,6 +210,7 @@ const (
 	FlagOneGroup = "one_group"
 	// FlagOneOrganisation: every supporter came from one organisation.
 	FlagOneOrganisation = "one_organisation"
-	// FlagContested: under the agree method, at least as many disagreed as agreed.
+	// FlagContested: under the agree method, at least MinContestedVotes votes and at least as
+	// many disagreed as agreed.
 	FlagContested = "contested"
 )

@@ -11,8 +11,8 @@ import (
 )
 
 // Plenary reads the plenary votes held in the live workshops of a process (the synthesis in
-// plenary: adopt / reject / abstain on a recommendation). It is the PlenarySource the server
-// compiles notebooks with.
+// plenary: adopt / reject / abstain on a finding, a recommendation or a step). It is the
+// PlenarySource the server compiles notebooks with.
 var Plenary PlenarySource = PlenaryFunc(plenaryFromWorkshops)
 
 func plenaryFromWorkshops(ctx context.Context, db bun.IDB, processID int64) (map[int64]PlenaryResult, error) {
@@ -27,14 +27,21 @@ func plenaryFromWorkshops(ctx context.Context, db bun.IDB, processID int64) (map
 			return nil, fmt.Errorf("notebook: plenary of workshop %d: %w", w.ID, err)
 		}
 		for _, r := range results {
-			adopted := r.Outcome == deliberation.OutcomeAdopted
-			out[r.Contribution] = PlenaryResult{
-				Label:   w.Title + ", " + r.ClosedAt.In(brussels).Format("02/01/2006"),
-				For:     r.Adopt,
-				Against: r.Reject,
-				Abstain: r.Abstain,
-				Adopted: &adopted,
+			p := PlenaryResult{
+				Label:    w.Title + ", " + r.ClosedAt.In(brussels).Format("02/01/2006"),
+				For:      r.Adopt,
+				Against:  r.Reject,
+				Abstain:  r.Abstain,
+				Eligible: r.Eligible,
+				Rule:     PlenaryRule{Quorum: r.Rule.Quorum, Threshold: r.Rule.Threshold},
+				Outcome:  r.Outcome,
+				Reason:   r.Reason,
 			}
+			if r.Outcome != deliberation.OutcomeNotDecided {
+				adopted := r.Outcome == deliberation.OutcomeAdopted
+				p.Adopted = &adopted
+			}
+			out[r.Contribution] = p
 		}
 	}
 	return out, nil

@@ -103,10 +103,20 @@ func supportOf(method string, row supportRow) (Support, Breadth) {
 	return s, Breadth{Organisations: row.Orgs + row.Unaffiliated, Groups: row.Groups}
 }
 
+// MinContestedVotes is the fewest votes under the agree method for an item to be called
+// contested: with two or three votes, one person's "disagree" would brand an item.
+const MinContestedVotes = 5
+
+// contested: under the agree method, at least MinContestedVotes votes and at least as many
+// disagreed as agreed. An item without votes is never contested.
+func contested(s Support) bool {
+	return s.Method == string(deliberation.MethodAgree) && s.Votes >= MinContestedVotes && s.Disagree >= s.Agree
+}
+
 // flagsOf decides the flags of a recommendation from its aggregate and the phase's room.
 // groupID is the group it was posted in (0: posted to the whole room).
 func flagsOf(s Support, row supportRow, room roomRow, groupID int64) (flags []string, oneGroup bool) {
-	if s.Method == string(deliberation.MethodAgree) && s.Votes > 0 && s.Disagree >= s.Agree {
+	if contested(s) {
 		flags = append(flags, FlagContested)
 	}
 	if row.Pos >= minFlagSupporters && row.PosUnknown == 0 && room.SU >= minFlagSide && room.Pro >= minFlagSide {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/assises/assises/internal/spreadsheet"
 )
 
 // RenderJSON is the open data: the notebook itself, indented, ending with a newline. Field
@@ -25,6 +27,18 @@ var CSVHeader = []string{
 	"parent", "links", "status", "merged_into", "group", "edited", "in_notebook", "notebook_text", "rank",
 	"method", "votes", "supporters", "score", "agree", "neutral", "disagree", "dots",
 	"organisations", "groups", "dissent", "flags", "room_counts",
+	"plenary_outcome", "plenary_reason", "plenary_for", "plenary_against", "plenary_abstain", "plenary_eligible",
+	"plenary_threshold", "plenary_quorum", "plenary_label",
+}
+
+// plenaryCells are the plenary columns of a row: empty when there was no plenary vote.
+func plenaryCells(p *PlenaryResult) []string {
+	if p == nil {
+		return make([]string, 9)
+	}
+	itoa := strconv.Itoa
+	return []string{p.Outcome, p.Reason, itoa(p.For), itoa(p.Against), itoa(p.Abstain), itoa(p.Eligible),
+		p.Rule.Threshold, itoa(p.Rule.Quorum), p.Label}
 }
 
 // bodyInfo is what the body of the notebook adds to an annex row.
@@ -37,7 +51,9 @@ type bodyInfo struct {
 }
 
 // RenderCSV is the open data as one table: one row per contribution of the annex, with what
-// the body made of it. Cells that a spreadsheet would read as a formula are neutralised.
+// the body made of it. Cells that a spreadsheet would read as a formula are neutralised. It is
+// comma-separated, as stored with a published version; the server serves it through
+// spreadsheet.Convert (a byte-order mark and the separator the reader asks for).
 func RenderCSV(nb *Notebook) (string, error) {
 	body := map[string]bodyInfo{}
 	themeTitle := map[string]string{}
@@ -91,9 +107,10 @@ func RenderCSV(nb *Notebook) (string, error) {
 				itoa(e.Support.Agree), itoa(e.Support.Neutral), itoa(e.Support.Disagree), itoa(e.Support.Dots),
 				orgs, groups, dissent, strings.Join(b.flags, " "), strings.Join(counts, "; "),
 			}
+			row = append(row, plenaryCells(e.Plenary)...)
 			for i := range row {
 				if _, err := strconv.ParseFloat(row[i], 64); err != nil { // negative scores stay numbers
-					row[i] = csvCell(row[i])
+					row[i] = spreadsheet.Cell(Clean(row[i]))
 				}
 			}
 			if err := cw.Write(row); err != nil {

@@ -29,6 +29,7 @@ func htmlFuncs(nb *Notebook, w words) template.FuncMap {
 		"support":    w.support,
 		"roomCount":  w.roomCount,
 		"plenary":    w.plenary,
+		"group":      w.group,
 		"reworded":   w.reworded,
 		"moved":      w.moved,
 		"answers":    w.answers,

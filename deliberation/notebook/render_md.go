@@ -83,6 +83,22 @@ func (m *mdWriter) text(it *Item) string {
 	return s
 }
 
+// plenary writes the result of a plenary vote on an item, in bold, as a continuation of its
+// list item (pad: the item's indentation).
+func (m *mdWriter) plenary(r *PlenaryResult, pad string) {
+	if r != nil {
+		m.line(pad + "**" + Markdown(m.w.plenary(r)) + "**")
+	}
+}
+
+// hardBreak ends a line with a Markdown hard break when a plenary result follows it.
+func hardBreak(p *PlenaryResult) string {
+	if p == nil {
+		return ""
+	}
+	return "  "
+}
+
 // indent continues a list item's text on its following lines.
 func indent(s, pad string) string { return strings.ReplaceAll(s, "\n", "\n"+pad) }
 
@@ -114,10 +130,12 @@ func (m *mdWriter) theme(t *Theme, groups bool) {
 	for i := range t.Findings {
 		f := &t.Findings[i]
 		m.line("- **" + f.Ref + "** " + indent(m.text(&f.Item), "  "))
-		m.line("  *" + Markdown(w.support(f.Support)+" · "+f.Session) + "*")
+		m.line("  *" + Markdown(w.support(f.Support)+" · "+f.Session) + "*" + hardBreak(f.Plenary))
+		m.plenary(f.Plenary, "  ")
 		for j := range f.Solutions {
 			s := &f.Solutions[j]
-			m.line("  - " + s.Ref + " " + indent(m.text(s), "    ") + " *(" + Markdown(w.support(s.Support)) + ")*")
+			m.line("  - " + s.Ref + " " + indent(m.text(s), "    ") + " *(" + Markdown(w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
+			m.plenary(s.Plenary, "    ")
 		}
 	}
 	if len(t.Findings) > 0 {
@@ -128,7 +146,8 @@ func (m *mdWriter) theme(t *Theme, groups bool) {
 		m.blank()
 		for j := range t.OtherSolutions {
 			s := &t.OtherSolutions[j]
-			m.line("- " + s.Ref + " " + indent(m.text(s), "  ") + " *(" + Markdown(w.support(s.Support)) + ")*")
+			m.line("- " + s.Ref + " " + indent(m.text(s), "  ") + " *(" + Markdown(w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
+			m.plenary(s.Plenary, "  ")
 		}
 		m.blank()
 	}
@@ -189,6 +208,7 @@ func (m *mdWriter) recommendation(r *Recommendation, groups bool) {
 				m.line("   - " + Markdown(w.t(kv[0])) + " " + Markdown(kv[1]))
 			}
 		}
+		m.plenary(s.Plenary, "   - ")
 	}
 	m.blank()
 }
@@ -220,7 +240,7 @@ func (m *mdWriter) annex(nb *Notebook) {
 				}
 			}
 			if e.Group != "" {
-				text = append(text, Markdown(w.t("nb.annex.group")+" "+e.Group))
+				text = append(text, Markdown(w.t("nb.annex.group")+" "+w.group(e.Group)))
 			}
 			if e.MergedInto != "" {
 				text = append(text, Markdown(w.f("nb.annex.merged", "ref", e.MergedInto)))
@@ -234,6 +254,9 @@ func (m *mdWriter) annex(nb *Notebook) {
 			tally := []string{Markdown(w.annexTally(e.Support))}
 			for _, rc := range e.RoomCounts {
 				tally = append(tally, Markdown(w.roomCount(rc)))
+			}
+			if e.Plenary != nil {
+				tally = append(tally, "**"+Markdown(w.plenary(e.Plenary))+"**")
 			}
 			// In a table cell a line break is <br>: the only HTML we write, never from input.
 			cell := func(parts []string) string {

@@ -288,11 +288,13 @@ func (p *pdfWriter) theme(t *Theme) {
 		p.room(15)
 		p.text(p.itemText(&fi.Item), "B", pdfBody)
 		p.muted(w.support(fi.Support) + " · " + fi.Session)
+		p.plenary(fi.Plenary, 0)
 		for j := range fi.Solutions {
 			s := &fi.Solutions[j]
 			p.f.SetX(pdfMargin + 6)
 			p.f.SetFont(pdfFont, "", pdfBody)
 			p.f.MultiCell(0, pdfLine, pdfText("→ "+p.itemText(s)+" ("+w.support(s.Support)+")"), "", "L", false)
+			p.plenary(s.Plenary, 6)
 		}
 		p.gap(2.5)
 	}
@@ -301,6 +303,7 @@ func (p *pdfWriter) theme(t *Theme) {
 		for j := range t.OtherSolutions {
 			s := &t.OtherSolutions[j]
 			p.text("→ "+p.itemText(s)+" ("+w.support(s.Support)+")", "", pdfBody)
+			p.plenary(s.Plenary, 0)
 		}
 	}
 	p.room(30)
@@ -333,9 +336,7 @@ func (p *pdfWriter) recommendation(r *Recommendation) {
 	for _, rc := range r.RoomCounts {
 		p.muted(w.roomCount(rc))
 	}
-	if r.Plenary != nil {
-		p.text(w.plenary(r.Plenary), "B", 9.5)
-	}
+	p.plenary(r.Plenary, 0)
 	if r.Moved {
 		p.muted(w.moved(r.Rank))
 	}
@@ -354,9 +355,21 @@ func (p *pdfWriter) recommendation(r *Recommendation) {
 					p.f.MultiCell(0, pdfLine-0.4, pdfText(w.t(kv[0])+" "+kv[1]), "", "L", false)
 				}
 			}
+			p.plenary(s.Plenary, 10)
 		}
 	}
 	p.gap(4)
+}
+
+// plenary prints the result of a plenary vote on an item, in bold (it is what the room
+// decided), indented like the item.
+func (p *pdfWriter) plenary(r *PlenaryResult, indent float64) {
+	if r == nil {
+		return
+	}
+	p.f.SetX(pdfMargin + indent)
+	p.f.SetFont(pdfFont, "B", 9.5)
+	p.f.MultiCell(0, pdfLine-0.4, pdfText(p.w.plenary(r)), "", "L", false)
 }
 
 func (p *pdfWriter) annex() {
@@ -386,7 +399,7 @@ func (p *pdfWriter) annex() {
 				}
 			}
 			if e.Group != "" {
-				notes = append(notes, w.t("nb.annex.group")+" "+e.Group)
+				notes = append(notes, w.t("nb.annex.group")+" "+w.group(e.Group))
 			}
 			if e.MergedInto != "" {
 				notes = append(notes, w.f("nb.annex.merged", "ref", e.MergedInto))
@@ -399,6 +412,7 @@ func (p *pdfWriter) annex() {
 				notes = append(notes, w.roomCount(rc))
 			}
 			p.muted(strings.Join(notes, " · "))
+			p.plenary(e.Plenary, 0)
 			p.gap(1.5)
 		}
 	}

@@ -138,14 +138,7 @@ func TestHostileTextIsInert(t *testing.T) {
 			t.Errorf("Markdown has raw HTML %q", m[0])
 		}
 	}
-	c, err := RenderCSV(nb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(strings.NewReader(c)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, nb)
 	for _, row := range rows {
 		for _, cell := range row {
 			if cell != "" && strings.ContainsRune("=+@", rune(cell[0])) {
@@ -325,4 +318,163 @@ func TestEmptyProcess(t *testing.T) {
 	if md := RenderMarkdown(nb, labels); !strings.Contains(md, "Inhoud") {
 		t.Errorf("Dutch Markdown lacks its table of contents:\n%s", md)
 	}
+}
+
+// TestContested: an item is contested only with enough votes, and never without any.
+func TestContested(t *testing.T) {
+	agree := string(deliberation.MethodAgree)
+	for _, c := range []struct {
+		name string
+		s    Support
+		want bool
+	}{
+		{"no vote", Support{Method: agree}, false},
+		{"one disagree", Support{Method: agree, Votes: 1, Disagree: 1}, false},
+		{"two against two, under the minimum", Support{Method: agree, Votes: MinContestedVotes - 1, Agree: 2, Disagree: 2}, false},
+		{"at the minimum, as many disagree", Support{Method: agree, Votes: MinContestedVotes, Agree: 2, Neutral: 1, Disagree: 2}, true},
+		{"at the minimum, more agree", Support{Method: agree, Votes: MinContestedVotes, Agree: 3, Disagree: 2}, false},
+		{"support method", Support{Method: string(deliberation.MethodSupport), Votes: 9}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := contested(c.s); got != c.want {
+				t.Errorf("contested(%+v): got %v, want %v", c.s, got, c.want)
+			}
+		})
+	}
+}
+
+// TestPlenaryInEveryFormat: the items the golden session decided in plenary — a finding and a
+// step adopted, a finding nobody voted on, a recommendation under its quorum — carry their
+// result and rule in the JSON, and every format says it.
+func TestPlenaryInEveryFormat(t *testing.T) {
+	ids, nb := cachedGolden(t, "sqlite")
+	want := map[int64]struct{ outcome, reason, line string }{
+		ids["f-soft"]:    {OutcomeAdopted, "", "3 pour, 1 contre, 1 abstention(s) ; 5 votant·e·s sur 8 pouvant voter — adoptée (règle : majorité des voix exprimées)"},
+		ids["st-stage"]:  {OutcomeAdopted, "", "2 pour, 0 contre, 0 abstention(s) ; 2 votant·e·s sur 8 pouvant voter — adoptée"},
+		ids["f-hostile"]: {OutcomeNotDecided, "no_ballot", "0 votant·e·s sur 8 pouvant voter — non décidée : personne n'a voté"},
+		ids["r-stage"]:   {OutcomeNotDecided, "quorum", "non décidée : moins de 6 votant·e·s (quorum) (règle : 2/3 des voix exprimées, quorum de 6 votant·e·s)"},
+	}
+	found := map[int64]*Item{}
+	for i := range nb.Themes {
+		th := &nb.Themes[i]
+		for j := range th.Findings {
+			found[th.Findings[j].ID] = &th.Findings[j].Item
+		}
+		for j := range th.Recommendations {
+			found[th.Recommendations[j].ID] = &th.Recommendations[j].Item
+			for k := range th.Recommendations[j].Steps {
+				found[th.Recommendations[j].Steps[k].ID] = &th.Recommendations[j].Steps[k].Item
+			}
+		}
+	}
+	for id, w := range want {
+		it := found[id]
+		if it == nil || it.Plenary == nil {
+			t.Fatalf("item %d: no plenary result in the body", id)
+		}
+		if p := it.Plenary; p.Outcome != w.outcome || p.Reason != w.reason || p.Eligible != 8 || (p.Adopted == nil) != (w.outcome == OutcomeNotDecided) {
+			t.Errorf("item %s: got %+v, want %s (%s) of 8", it.Ref, *p, w.outcome, w.reason)
+		}
+	}
+	if got := nb.Method.PlenaryRules; len(got) != 3 {
+		t.Errorf("method: got rules %+v, want the three used", got)
+	}
+
+	labels := catalogLabels(t, "fr")
+	html, err := RenderHTML(nb, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := RenderMarkdown(nb, labels)
+	for _, w := range want {
+		if !strings.Contains(strings.ReplaceAll(html, "&#39;", "'"), w.line) {
+			t.Errorf("HTML does not say %q", w.line)
+		}
+		if !strings.Contains(md, Markdown(w.line)) {
+			t.Errorf("Markdown does not say %q", w.line)
+		}
+	}
+	rows := csvRows(t, nb)
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	outcomes := map[string]string{}
+	for _, row := range rows[1:] {
+		if row[col["in_notebook"]] != "" {
+			outcomes[row[col["in_notebook"]]] = row[col["plenary_outcome"]] + "/" + row[col["plenary_reason"]] + "/" + row[col["plenary_eligible"]]
+		}
+	}
+	for id, w := range want {
+		if got := outcomes[found[id].Ref]; got != w.outcome+"/"+w.reason+"/8" {
+			t.Errorf("CSV row of %s: got %q, want %s/%s/8", found[id].Ref, got, w.outcome, w.reason)
+		}
+	}
+	// A finding adopted in plenary that the organisers left out of the body keeps its result
+	// in the annex, in the JSON and the CSV.
+	var excluded *AnnexEntry
+	for i := range nb.Annex {
+		for j := range nb.Annex[i].Contributions {
+			if e := &nb.Annex[i].Contributions[j]; e.Text == "Les démarches en ligne excluent ceux qui n'ont pas d'ordinateur." {
+				excluded = e
+			}
+		}
+	}
+	if excluded == nil || excluded.InNotebook != "" || excluded.Plenary == nil || excluded.Plenary.Outcome != OutcomeAdopted {
+		t.Fatalf("the excluded finding in the annex: got %+v, want out of the body with its plenary result", excluded)
+	}
+	for _, row := range rows[1:] {
+		if row[col["ref"]] == excluded.Ref && row[col["plenary_outcome"]] != OutcomeAdopted {
+			t.Errorf("CSV row of %s: got plenary_outcome %q, want adopted", excluded.Ref, row[col["plenary_outcome"]])
+		}
+	}
+
+	pdftotext := poppler(t, "pdftotext")
+	pdf, err := RenderPDF(nb, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cahier.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	text := strings.Join(strings.Fields(string(out)), " ")
+	for _, w := range []string{"personne n'a voté", "moins de 6 votant·e·s (quorum)", "5 votant·e·s sur 8 pouvant voter — adoptée", "Règles appliquées"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("pdftotext does not find %q", w)
+		}
+	}
+}
+
+// TestGroupNames: a live group's colour key reads as its name in the notebook's language; a
+// name given by hand stays as it is.
+func TestGroupNames(t *testing.T) {
+	w := newWords("fr", catalogLabels(t, "fr"))
+	for _, c := range []struct{ stored, want string }{
+		{"sky", "Bleu ciel"}, {"orange-2", "Orange 2"}, {"Rouge", "Rouge"}, {"Table 3", "Table 3"}, {"pas-une-couleur", "pas-une-couleur"},
+	} {
+		t.Run(c.stored, func(t *testing.T) {
+			if got := w.group(c.stored); got != c.want {
+				t.Errorf("group(%q): got %q, want %q", c.stored, got, c.want)
+			}
+		})
+	}
+}
+
+// csvRows renders the notebook's CSV and reads it back.
+func csvRows(t *testing.T, nb *Notebook) [][]string {
+	t.Helper()
+	c, err := RenderCSV(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(c)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

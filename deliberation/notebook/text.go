@@ -91,16 +91,6 @@ func escapeLineStart(line string) string {
 	return line
 }
 
-// csvCell guards a cell against spreadsheet formula injection: a cell that starts with
-// = + - @ (or a tab or carriage return) is prefixed with an apostrophe, as OWASP advises.
-func csvCell(s string) string {
-	s = Clean(s)
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func notFound(what string, err error) error {

@@ -107,7 +107,7 @@ func (w words) figures(s Support, b Breadth, dissent *float64, groups bool) []st
 }
 
 func (w words) flag(code, group string) string {
-	return w.f("nb.flag."+code, "group", group)
+	return w.f("nb.flag."+code, "group", w.group(group))
 }
 
 func (w words) roomCount(rc RoomCount) string {
@@ -116,18 +116,6 @@ func (w words) roomCount(rc RoomCount) string {
 		label = w.t("nb.roomcount.default")
 	}
 	return w.f("nb.roomcount", "label", label, "yes", strconv.Itoa(rc.Yes), "neutral", strconv.Itoa(rc.Neutral), "no", strconv.Itoa(rc.No))
-}
-
-func (w words) plenary(p *PlenaryResult) string {
-	s := w.f("nb.plenary", "label", p.Label, "for", strconv.Itoa(p.For), "against", strconv.Itoa(p.Against), "abstain", strconv.Itoa(p.Abstain))
-	if p.Adopted != nil {
-		if *p.Adopted {
-			s += " — " + w.t("nb.plenary.adopted")
-		} else {
-			s += " — " + w.t("nb.plenary.rejected")
-		}
-	}
-	return s
 }
 
 // editorial notes of a body item: reworded (where the original is), moved (its computed rank).
@@ -160,6 +148,7 @@ func (w words) method(nb *Notebook) []string {
 	if nb.Method.Groups {
 		out = append(out, w.t("nb.method.groups"))
 	}
+	out = append(out, w.plenaryMethod(nb.Method.PlenaryRules)...)
 	return append(out, w.t("nb.method.ranking"), w.t("nb.method.privacy"))
 }
 

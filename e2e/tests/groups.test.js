@@ -143,6 +143,10 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   await candidate.getByText(/Dit par/).waitFor();
   await candidate.getByRole('checkbox').check();
   assert.equal(await m.locator('#plenary-candidates li').count(), 1, 'the group output alone is offered');
+  // The moderator states the rule before opening: two thirds of the votes cast, 3 voters at least.
+  await m.getByLabel(/Adoptée si les « pour » atteignent/).selectOption('2/3');
+  await m.getByLabel(/Quorum/).fill('3');
+  await m.locator('#plenary-form').screenshot({ path: screenshotPath('moderator-plenary-rule.png') });
   await m.getByRole('button', { name: /Ouvrir le vote sur la sélection/ }).click();
 
   // --- the plenary vote: three adopt, one rejects ------------------------------------------------
@@ -152,7 +156,10 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
     await item.locator('.pl-mine').getByText(i === 3 ? 'Votre choix : Rejeter' : 'Votre choix : Adopter').waitFor();
   }
   await noViolations(people[0], 'a phone with an open plenary vote');
-  await until(proj, () => /3 pour · 1 contre/.test(document.getElementById('top').textContent) && /4 votes sur 4/.test(document.getElementById('top').textContent), null, 'live tallies and turnout on the projector');
+  await until(proj, () => /3 pour · 1 contre/.test(document.getElementById('top').textContent) && /4 votant·e·s sur 4 pouvant voter/.test(document.getElementById('top').textContent), null, 'live tallies and turnout on the projector');
+  // The rule was stated when the vote opened: on the projector and on every phone.
+  await until(proj, () => /Règle : au moins 2\/3 des voix exprimées \(pour et contre\) · au moins 3 votant·e·s/.test(document.getElementById('top').textContent), null, 'the rule on the projector');
+  await people[0].locator('#plenary-list li .pl-rule').getByText(/Une égalité n'adopte pas/).waitFor();
   await m.locator('#plenary-results li').filter({ hasText: '3 pour · 1 contre' }).waitFor();
   await m.getByRole('button', { name: /Clore tous les votes/ }).click();
   await until(proj, () => document.querySelector('#top li[data-contribution]')?.dataset.outcome === 'adopted' && /Adoptée/.test(document.getElementById('top').textContent), null, 'the result on the projector');

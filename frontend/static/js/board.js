@@ -10,7 +10,7 @@ import { h, setText, show } from './util.js';
 export const PAGE_MS = 12000;
 
 // A card: {key, icon, body, meta, pinned, bars: [{cls, share}], num, numLabel, breadth,
-// outcome, data}. Bars are shares (0–1) of the track; no bars means no result is shown.
+// outcome, rule (the decision rule a vote was held under), data}. Bars are shares (0–1) of the track; no bars means no result is shown.
 function cardElement(card) {
   const bar = card.bars
     ? h(
@@ -42,6 +42,7 @@ function cardElement(card) {
           )
         : null,
       card.outcome ? h('p', { class: 'hall-outcome' }, card.outcome) : null,
+      card.rule ? h('p', { class: 'hall-rule' }, card.rule) : null,
     ),
   );
 }

@@ -84,14 +84,31 @@ export function plenaryCounts(p, t) {
   return t('live.plenary.counts', { adopt: p.adopt || 0, reject: p.reject || 0, abstain: p.abstain || 0 });
 }
 
+// plenaryTurnout: "5 votant·e·s sur 8 pouvant voter" (participants present; not moderators).
 export function plenaryTurnout(p, t) {
   if (!p || p.hidden) return '';
-  return t('groups.plenary.turnout', { voters: p.voters || 0, eligible: p.eligible || 0 });
+  return t('live.plenary.eligible', { voters: p.voters || 0, eligible: p.eligible || 0 });
 }
 
+// plenaryOutcome: "✅ Adoptée", "❌ Rejetée (égalité)", "➖ Non décidée (personne n'a voté)":
+// an item nobody decided is never shown as rejected.
 export function plenaryOutcome(p, t) {
   if (!p || p.open || !p.outcome) return '';
-  return p.outcome === 'adopted' ? `✅ ${t('groups.plenary.adopted')}` : `❌ ${t('groups.plenary.rejected')}`;
+  const rule = p.rule || {};
+  const why = p.reason ? ` (${t('live.plenary.reason.' + p.reason, { quorum: rule.quorum || 0, threshold: rule.threshold || '1/2' })})` : '';
+  if (p.outcome === 'adopted') return `✅ ${t('groups.plenary.adopted')}${why}`;
+  if (p.outcome === 'not_decided') return `➖ ${t('live.plenary.not_decided')}${why}`;
+  return `❌ ${t('groups.plenary.rejected')}${why}`;
+}
+
+// plenaryRule says the rule the vote was opened under, before anyone votes: "Règle : majorité
+// des voix exprimées (…) · au moins 10 votant·e·s. Une égalité n'adopte pas."
+export function plenaryRule(p, t) {
+  const rule = (p && p.rule) || {};
+  const threshold = rule.threshold || '1/2';
+  let s = threshold === '1/2' ? t('live.plenary.rule.majority') : t('live.plenary.rule.threshold', { threshold });
+  if (rule.quorum > 0) s += ' · ' + t('live.plenary.rule.quorum', { quorum: rule.quorum });
+  return `${t('live.plenary.rule', { rule: s })}. ${t('live.plenary.tie')}`;
 }
 
 // plenaryBars draws the three shares of a plenary vote as bars (decorative: the numbers are

@@ -259,7 +259,9 @@ function drawGroupsStatic(ctx) {
       ctx.toast('⚠️ ' + ctx.t('live.synth.pick'), 'error');
       return;
     }
-    send('plenary.open', { contributions: ids }, () => {
+    // The rule is stated now, before anyone votes; the server refuses to change it while open.
+    const quorum = Math.max(0, Math.floor(Number($('plenary-quorum').value) || 0));
+    send('plenary.open', { contributions: ids, threshold: $('plenary-threshold').value, quorum }, () => {
       for (const i of document.querySelectorAll('#plenary-candidates input:checked')) i.checked = false;
     });
   });
@@ -377,7 +379,12 @@ function drawSynthesis(ctx) {
         item.counts = h('p', { class: 'pl-result' });
         item.bars = plenaryBars(p);
         item.close = h('button', { type: 'button', class: 'button small secondary', onclick: () => send('plenary.close', { contributions: [id] }) }, '🔒 ', t('live.synth.close'));
-        item.reopen = h('button', { type: 'button', class: 'button small secondary', onclick: () => send('plenary.open', { contributions: [id] }) }, '🔁 ', t('live.synth.reopen'));
+        // Voting again keeps the rule the vote was first opened under.
+        const again = () => {
+          const rule = (room.plenary.get(id) || {}).rule || {};
+          send('plenary.open', { contributions: [id], threshold: rule.threshold || '1/2', quorum: rule.quorum || 0 });
+        };
+        item.reopen = h('button', { type: 'button', class: 'button small secondary', onclick: again }, '🔁 ', t('live.synth.reopen'));
         item.el = h('li', { class: 'pl-item', dataset: { contribution: String(id) } }, item.body, item.prov, item.counts, item.bars, h('div', { class: 'row' }, item.close, item.reopen));
         return item;
       },

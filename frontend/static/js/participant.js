@@ -6,7 +6,7 @@ import { KINDS, KIND_ICON } from './room.js';
 import { startFace } from './face.js';
 import { phaseHeader, timerView } from './ui.js';
 import { CardList, shorten } from './cards.js';
-import { groupChip, groupName, roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryBars, setBars, provenanceText, myGroupId, Keyed } from './groups.js';
+import { groupChip, groupName, roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, plenaryBars, setBars, provenanceText, myGroupId, Keyed } from './groups.js';
 import { clock } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -231,8 +231,9 @@ function drawPlenary(ctx) {
         item.choices = h('div', { class: 'pl-choices', role: 'group', 'aria-labelledby': `pl-${id}-body` }, ...item.buttons);
         item.mine = h('p', { class: 'pl-mine' });
         item.result = h('p', { class: 'pl-result' });
+        item.rule = h('p', { class: 'pl-rule muted' });
         item.bars = plenaryBars(p);
-        item.el = h('li', { class: 'pl-item card-inner', dataset: { contribution: String(id) } }, item.body, item.prov, item.choices, item.mine, item.result, item.bars);
+        item.el = h('li', { class: 'pl-item card-inner', dataset: { contribution: String(id) } }, item.body, item.prov, item.rule, item.choices, item.mine, item.result, item.bars);
         return item;
       },
       (item, p) => {
@@ -253,6 +254,7 @@ function drawPlenary(ctx) {
         setText(item.mine, p.open && voter ? (choice ? t('live.plenary.mine', { choice: t('groups.plenary.' + choice) }) + (pending ? ' ⏳' : '') : t('live.plenary.choose')) : '');
         const res = p.open ? (p.hidden ? '' : `${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`) : `${plenaryOutcome(p, t)} — ${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`;
         setText(item.result, res);
+        setText(item.rule, plenaryRule(p, t));
         item.el.dataset.outcome = p.outcome || '';
         show(item.bars, !p.hidden);
         if (!p.hidden) setBars(item.bars, p);

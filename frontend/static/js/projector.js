@@ -11,7 +11,7 @@ import { startFace } from './face.js';
 import { timerView } from './ui.js';
 import { loadTranslator } from './i18n.js';
 import { tallyParts, roomCountText } from './cards.js';
-import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, provenanceText } from './groups.js';
+import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, provenanceText } from './groups.js';
 import { Board } from './board.js';
 
 const $ = (id) => document.getElementById(id);
@@ -114,6 +114,7 @@ function plenaryCard(p, c, ctx) {
         ],
     num: plenaryCounts(p, t),
     outcome: [head, plenaryTurnout(p, t)].filter(Boolean).join(' — '),
+    rule: plenaryRule(p, t),
     data: { contribution: String(c.id), open: String(!!p.open), outcome: p.outcome || '' },
   };
 }

@@ -64,6 +64,7 @@ export class Room {
       const next = { ...prev, ...p };
       if (p.open) {
         delete next.outcome;
+        delete next.reason;
         delete next.closedAt;
       }
       if (!p.hidden) delete next.hidden;
