@@ -350,13 +350,7 @@ func (k *committer) armFlush() {
 	if k.flushC != nil || k.preparing != nil || len(k.deferred) == 0 {
 		return
 	}
-	d := k.flush.delay(time.Now())
-	if k.flushT == nil {
-		k.flushT = time.NewTimer(d)
-	} else {
-		k.flushT.Reset(d)
-	}
-	k.flushC = k.flushT.C
+	k.flushC = arm(&k.flushT, k.flush.delay(time.Now()))
 }
 
 // scheduleWake keeps the earliest requested wake-up; a zero time requests nothing.
@@ -365,13 +359,7 @@ func (k *committer) scheduleWake(at time.Time) {
 		return
 	}
 	k.wakeAt = at
-	d := max(0, at.Sub(k.r.h.cfg.Now()))
-	if k.wakeT == nil {
-		k.wakeT = time.NewTimer(d)
-	} else {
-		k.wakeT.Reset(d)
-	}
-	k.wakeC = k.wakeT.C
+	k.wakeC = arm(&k.wakeT, max(0, at.Sub(k.r.h.cfg.Now())))
 }
 
 // finish refuses what is still queued (the clients will resend after reconnecting) and

@@ -22,6 +22,17 @@ func (k *coalescer) delay(now time.Time) time.Duration {
 	return max(0, k.last.Add(k.interval).Sub(now))
 }
 
+// arm sets *t to fire after d and returns its channel. A room keeps one timer per job and
+// reuses it, so that arming often (every join, every deferred write) makes no garbage.
+func arm(t **time.Timer, d time.Duration) <-chan time.Time {
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	return (*t).C
+}
+
 // presenceState is owned by the room goroutine. A change only arms a timer; the count
 // is made and sent when it fires, at most once per CoalesceInterval, and only if it
 // differs from what was last sent: in a room of thousands, joins and leaves must not
@@ -39,13 +50,7 @@ func (p *presenceState) mark(r *room) {
 		return
 	}
 	p.k.interval = r.h.cfg.CoalesceInterval
-	d := p.k.delay(time.Now())
-	if p.timer == nil {
-		p.timer = time.NewTimer(d)
-	} else {
-		p.timer.Reset(d)
-	}
-	p.c = p.timer.C
+	p.c = arm(&p.timer, p.k.delay(time.Now()))
 }
 
 func (p *presenceState) stop() {

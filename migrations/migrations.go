@@ -37,9 +37,16 @@ func typesFor(name dialect.Name) (Types, error) {
 	}
 }
 
-// advisoryLockKey is an arbitrary constant that names "Assises migrations" in PostgreSQL's
-// advisory lock space, so that two nodes starting at once migrate one after the other.
-const advisoryLockKey = 7_245_113_001
+// advisoryLockClass is an arbitrary constant that names "Assises migrations" in PostgreSQL's
+// advisory lock space, so that two nodes starting at once migrate one after the other. The
+// lock's second half is the schema's name: nodes sharing a schema wait for each other, while
+// databases in other schemas of the same server (each test run has its own) never do.
+const advisoryLockClass = 72_451_130
+
+const (
+	lockSchema   = "SELECT pg_advisory_lock(?, hashtext(current_schema()))"
+	unlockSchema = "SELECT pg_advisory_unlock(?, hashtext(current_schema()))"
+)
 
 // Migrate applies every migration not applied yet, each in its own transaction, and returns
 // the names of those it applied (none when the schema is current).
@@ -63,10 +70,10 @@ func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 			return nil, fmt.Errorf("migrations: lock: %w", err)
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", advisoryLockKey); err != nil {
+		if _, err := conn.ExecContext(ctx, lockSchema, advisoryLockClass); err != nil {
 			return nil, fmt.Errorf("migrations: lock: %w", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", advisoryLockKey)
+		defer conn.ExecContext(context.WithoutCancel(ctx), unlockSchema, advisoryLockClass)
 	}
 
 	if err := m.Init(ctx); err != nil {

@@ -102,10 +102,15 @@ func RedeemInvitation(ctx context.Context, db bun.IDB, token string, now time.Ti
 
 // RevokeInvitations revokes every open invitation of a participant.
 func RevokeInvitations(ctx context.Context, db bun.IDB, participantID int64) error {
-	_, err := db.NewUpdate().Model((*Invitation)(nil)).Set("revoked_at = ?", time.Now().UTC()).
+	return revokeAllOf[Invitation](ctx, db, participantID, "revoke invitations")
+}
+
+// revokeAllOf revokes now every open row of T (invitations, sessions) held by a participant.
+func revokeAllOf[T any](ctx context.Context, db bun.IDB, participantID int64, what string) error {
+	_, err := db.NewUpdate().Model((*T)(nil)).Set("revoked_at = ?", time.Now().UTC()).
 		Where("participant_id = ? AND revoked_at IS NULL", participantID).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("store: revoke invitations: %w", err)
+		return fmt.Errorf("store: %s: %w", what, err)
 	}
 	return nil
 }
@@ -153,10 +158,5 @@ func EndSession(ctx context.Context, db bun.IDB, token string) error {
 // EndSessionsOf signs a participant out everywhere: every browser must sign in again (with a
 // new link). Used when their access is revoked.
 func EndSessionsOf(ctx context.Context, db bun.IDB, participantID int64) error {
-	_, err := db.NewUpdate().Model((*AuthSession)(nil)).Set("revoked_at = ?", time.Now().UTC()).
-		Where("participant_id = ? AND revoked_at IS NULL", participantID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: end sessions: %w", err)
-	}
-	return nil
+	return revokeAllOf[AuthSession](ctx, db, participantID, "end sessions")
 }

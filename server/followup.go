@@ -155,13 +155,8 @@ type followUpInput struct {
 // apiFollowUpRecord records a status and a note:
 // POST /api/follow-up/processes/{id}/recommendations/{contribution}.
 func (h *handler) apiFollowUpRecord(w http.ResponseWriter, r *http.Request) {
-	me, signedIn, err := h.currentParticipant(r)
-	if err != nil {
-		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
-		return
-	}
-	if !signedIn {
-		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
+	me := h.apiSignedIn(w, r)
+	if me == nil {
 		return
 	}
 	if err := h.checkCSRF(r); err != nil {

@@ -64,14 +64,8 @@ func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 // apiMe says who is signed in: the participant id and role, never personal data beyond the
 // display name the person chose.
 func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) {
-	p, signedIn, err := h.currentParticipant(r)
-	if err != nil {
-		h.log.Error("current participant", "err", err)
-		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
-		return
-	}
-	if !signedIn {
-		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
+	p := h.apiSignedIn(w, r)
+	if p == nil {
 		return
 	}
 	name := ""

@@ -30,6 +30,22 @@ func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link
 	return p
 }
 
+// apiSignedIn is signedIn for the JSON API: who is signed in, or a JSON 401 (a 500 when the
+// session cannot be read) and nil.
+func (h *handler) apiSignedIn(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
+	p, signedIn, err := h.currentParticipant(r)
+	if err != nil {
+		h.log.Error("current participant", "route", r.Pattern, "err", err)
+		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
+		return nil
+	}
+	if !signedIn {
+		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
+		return nil
+	}
+	return p
+}
+
 // forbidden explains that this page is not for the reader (bodyKey says why, in the catalog)
 // and offers the way home.
 func (h *handler) forbidden(w http.ResponseWriter, r *http.Request, bodyKey string) {

@@ -309,12 +309,18 @@ func (c *client) ping() {
 	}
 }
 
-// drop cuts the socket without a close handshake, like a phone losing its network.
-func (c *client) drop() {
+// takeSock hands over the current socket, if any, to the caller that ends it.
+func (c *client) takeSock() *liveclient.Socket {
 	c.smu.Lock()
+	defer c.smu.Unlock()
 	sock := c.sock
 	c.sock = nil
-	c.smu.Unlock()
+	return sock
+}
+
+// drop cuts the socket without a close handshake, like a phone losing its network.
+func (c *client) drop() {
+	sock := c.takeSock()
 	if sock != nil {
 		sock.Drop()
 		<-c.doneChan()
@@ -323,10 +329,7 @@ func (c *client) drop() {
 
 // close says goodbye properly.
 func (c *client) close() {
-	c.smu.Lock()
-	sock := c.sock
-	c.sock = nil
-	c.smu.Unlock()
+	sock := c.takeSock()
 	if sock != nil {
 		sock.Leave()
 		select {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -267,17 +266,13 @@ func describeDB(dsn string) string {
 }
 
 func mergeFiles(list string, stdout io.Writer, jsonPath string) error {
-	var rs []*report
+	var paths []string
 	for _, p := range strings.Split(list, ",") {
-		b, err := os.ReadFile(strings.TrimSpace(p))
-		if err != nil {
-			return err
-		}
-		var r report
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		rs = append(rs, &r)
+		paths = append(paths, strings.TrimSpace(p))
+	}
+	rs, err := readReports(paths)
+	if err != nil {
+		return err
 	}
 	out, err := mergeReports(rs)
 	if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -35,17 +33,9 @@ func updateDoc(path, benchFile string, reportFiles []string) error {
 	if !ok {
 		return fmt.Errorf("%s: no %q marker", path, docEnd)
 	}
-	var reps []*report
-	for _, f := range reportFiles {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		var r report
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		reps = append(reps, &r)
+	reps, err := readReports(reportFiles)
+	if err != nil {
+		return err
 	}
 	bench, err := benchLines(benchFile)
 	if err != nil {
@@ -57,23 +47,16 @@ func updateDoc(path, benchFile string, reportFiles []string) error {
 
 // benchLines keeps the result lines of `go test -bench` output (and the cpu line).
 func benchLines(path string) ([]string, error) {
-	f, err := os.Open(path)
+	out, err := keptLines(path, func(l string) (string, bool) {
+		return strings.Join(strings.Fields(l), " "), strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "pkg:")
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		l := sc.Text()
-		if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "pkg:") {
-			out = append(out, strings.Join(strings.Fields(l), " "))
-		}
 	}
 	if len(out) == 0 {
 		return nil, errors.New(path + ": no benchmark results")
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // machine describes this computer the way the page reports it.

@@ -214,6 +214,31 @@ func (r *report) print(w io.Writer) {
 	tw.Flush()
 }
 
+// latencies names each latency of a report, so that merging reports treats them all alike.
+func (r *report) latencies() map[string]*latency {
+	return map[string]*latency{
+		"connect": &r.Connect, "ack": &r.Ack, "ack_late": &r.AckLate, "ack_server": &r.AckServer,
+		"ack_wire": &r.AckWire, "fanout": &r.Fanout, "commit": &r.CommitToRecv, "pong": &r.Pong, "resume": &r.Resume,
+	}
+}
+
+// readReports reads the JSON reports of runs, in the order of paths.
+func readReports(paths []string) ([]*report, error) {
+	var rs []*report
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		var r report
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		rs = append(rs, &r)
+	}
+	return rs, nil
+}
+
 // mergeReports combines the reports of several generator processes of one run.
 func mergeReports(rs []*report) (*report, error) {
 	if len(rs) == 0 {
@@ -240,15 +265,9 @@ func mergeReports(rs []*report) (*report, error) {
 		out.GeneratorCPU += r.GeneratorCPU // the processes together
 		out.MachineBusy = max(out.MachineBusy, r.MachineBusy)
 		out.ResumeAllS = max(out.ResumeAllS, r.ResumeAllS)
-		add("connect", r.Connect)
-		add("ack", r.Ack)
-		add("ack_late", r.AckLate)
-		add("ack_server", r.AckServer)
-		add("ack_wire", r.AckWire)
-		add("fanout", r.Fanout)
-		add("commit", r.CommitToRecv)
-		add("pong", r.Pong)
-		add("resume", r.Resume)
+		for name, l := range r.latencies() {
+			add(name, *l)
+		}
 		e, o := r.Events, &out.Events
 		o.Delivered += e.Delivered
 		o.Expected += e.Expected
@@ -273,15 +292,11 @@ func mergeReports(rs []*report) (*report, error) {
 			out.Other[k] += n
 		}
 	}
-	get := func(name string) latency {
+	for name, l := range out.latencies() {
 		if h := hs[name]; h != nil {
-			return summarise(h)
+			*l = summarise(h)
 		}
-		return latency{}
 	}
-	out.Connect, out.Ack, out.Fanout, out.Pong, out.Resume = get("connect"), get("ack"), get("fanout"), get("pong"), get("resume")
-	out.CommitToRecv = get("commit")
-	out.AckLate, out.AckServer, out.AckWire = get("ack_late"), get("ack_server"), get("ack_wire")
 	out.judge()
 	return out, nil
 }

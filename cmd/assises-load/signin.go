@@ -22,20 +22,27 @@ type person struct {
 
 // readLinks reads invitation links, one per line (blank lines and # comments skipped).
 func readLinks(path string) ([]string, error) {
+	return keptLines(path, func(l string) (string, bool) {
+		l = strings.TrimSpace(l)
+		return l, l != "" && !strings.HasPrefix(l, "#")
+	})
+}
+
+// keptLines reads a text file and returns the lines keep accepts, as keep rewrites them.
+func keptLines(path string, keep func(line string) (string, bool)) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var links []string
+	var out []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l != "" && !strings.HasPrefix(l, "#") {
-			links = append(links, l)
+		if l, ok := keep(sc.Text()); ok {
+			out = append(out, l)
 		}
 	}
-	return links, sc.Err()
+	return out, sc.Err()
 }
 
 // signIn redeems invitation links the way a browser does: GET the link, do not follow the

@@ -68,11 +68,7 @@ func RecordFollowUp(ctx context.Context, db bun.IDB, processID, author, contribu
 	if utf8.RuneCountInString(note) > MaxNoteRunes {
 		return nil, fmt.Errorf("%w: note too long", ErrInvalid)
 	}
-	v, err := LatestVersion(ctx, db, processID)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := v.Notebook()
+	_, nb, err := latestNotebook(ctx, db, processID)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +81,20 @@ func RecordFollowUp(ctx context.Context, db bun.IDB, processID, author, contribu
 		return nil, fmt.Errorf("notebook: record follow-up: %w", err)
 	}
 	return e, nil
+}
+
+// latestNotebook is the process's latest published version and its notebook: what the
+// follow-up tracks (ErrNotFound before the first publication).
+func latestNotebook(ctx context.Context, db bun.IDB, processID int64) (*Version, *Notebook, error) {
+	v, err := LatestVersion(ctx, db, processID)
+	if err != nil {
+		return nil, nil, err
+	}
+	nb, err := v.Notebook()
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, nb, nil
 }
 
 func recommendationsByID(nb *Notebook) map[int64]*Recommendation {
@@ -126,11 +136,7 @@ type Board struct {
 // FollowUpBoard gathers the follow-up of a process. It needs a published version
 // (ErrNotFound otherwise).
 func FollowUpBoard(ctx context.Context, db bun.IDB, processID int64) (*Board, error) {
-	v, err := LatestVersion(ctx, db, processID)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := v.Notebook()
+	v, nb, err := latestNotebook(ctx, db, processID)
 	if err != nil {
 		return nil, err
 	}
