@@ -2,6 +2,7 @@ package deliberation
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -58,11 +59,11 @@ const maxCommandIDLen = 128
 type commandSpec struct {
 	moderator bool
 	decode    func(raw json.RawMessage) (any, refusal)
-	apply     func(b *batch, a Actor, args any) (refusal, error)
+	apply     func(ctx context.Context, b *batch, a Actor, args any) (refusal, error)
 }
 
 // spec ties a typed handler to its argument struct, so handlers never type-assert.
-func spec[A any](moderator bool, apply func(b *batch, a Actor, args *A) (refusal, error)) commandSpec {
+func spec[A any](moderator bool, apply func(ctx context.Context, b *batch, a Actor, args *A) (refusal, error)) commandSpec {
 	return commandSpec{
 		moderator: moderator,
 		decode: func(raw json.RawMessage) (any, refusal) {
@@ -72,7 +73,9 @@ func spec[A any](moderator bool, apply func(b *batch, a Actor, args *A) (refusal
 			}
 			return args, refusal{}
 		},
-		apply: func(b *batch, a Actor, args any) (refusal, error) { return apply(b, a, args.(*A)) },
+		apply: func(ctx context.Context, b *batch, a Actor, args any) (refusal, error) {
+			return apply(ctx, b, a, args.(*A))
+		},
 	}
 }
 

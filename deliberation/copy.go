@@ -141,7 +141,7 @@ type seenRead struct {
 // ordinary way: not only votes, the copy does not know a contribution, a rule wanted the
 // database, or the commit failed (the copy was stale, an id was used before, the connection
 // broke: the ordinary way sorts these out). readRecords tells it to read the command records.
-func (e *Engine) runOnCopy(ctx context.Context, workshop int64, cmds []Command, fn func(b *batch) error) (b *batch, ok, readRecords bool) {
+func (e *Engine) runOnCopy(ctx context.Context, workshop int64, cmds []Command, fn func(ctx context.Context, b *batch) error) (b *batch, ok, readRecords bool) {
 	if !onlyVotes(cmds) {
 		return nil, false, false
 	}
@@ -150,7 +150,7 @@ func (e *Engine) runOnCopy(ctx context.Context, workshop int64, cmds []Command, 
 	if !ok || !w.Phase.Valid() {
 		return nil, false, false
 	}
-	b = e.newBatch(ctx)
+	b = e.newBatch()
 	b.w = w
 	if err := b.parseState(); err != nil {
 		return nil, false, false
@@ -164,7 +164,7 @@ func (e *Engine) runOnCopy(ctx context.Context, workshop int64, cmds []Command, 
 			b.voteTargets[id] = &c
 		}
 	}
-	if err := fn(b); err != nil {
+	if err := fn(ctx, b); err != nil {
 		return nil, false, false // errOffline, or a rule's error: the ordinary way tells
 	}
 	if len(b.stored) == 0 {

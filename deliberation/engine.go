@@ -146,9 +146,9 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 	if len(cmds) == 0 {
 		return Result{}, nil
 	}
-	res, err := e.runBatch(ctx, workshop, cmds, func(b *batch) error {
+	res, err := e.runBatch(ctx, workshop, cmds, func(ctx context.Context, b *batch) error {
 		for _, c := range cmds {
-			if err := b.execute(c); err != nil {
+			if err := b.execute(ctx, c); err != nil {
 				return err
 			}
 		}
@@ -163,7 +163,7 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 	}
 	var all Result
 	for _, c := range cmds {
-		one, err := e.runBatch(ctx, workshop, []Command{c}, func(b *batch) error { return b.execute(c) })
+		one, err := e.runBatch(ctx, workshop, []Command{c}, func(ctx context.Context, b *batch) error { return b.execute(ctx, c) })
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, ErrNotFound) || !e.available(ctx, err) {
 				return Result{}, fmt.Errorf("deliberation: execute: %w: %w", storage.ErrUnavailable, err)
@@ -201,14 +201,14 @@ func (e *Engine) Flush(ctx context.Context, workshop int64, keys []string) (Resu
 	if len(keys) == 0 {
 		return Result{}, nil
 	}
-	return e.runBatch(ctx, workshop, nil, func(b *batch) error { return b.flush(keys) })
+	return e.runBatch(ctx, workshop, nil, func(ctx context.Context, b *batch) error { return b.flush(ctx, keys) })
 }
 
 // runBatch locks the workshop, runs fn, writes what it produced, commits, and only then
 // returns the result. fn may run more than once: it must only act on the batch it is given.
 // On PostgreSQL a batch of votes first tries the copy (copy.go), and the command records are
 // read only when the journal says an id of the batch was used before.
-func (e *Engine) runBatch(ctx context.Context, workshop int64, cmds []Command, fn func(b *batch) error) (Result, error) {
+func (e *Engine) runBatch(ctx context.Context, workshop int64, cmds []Command, fn func(ctx context.Context, b *batch) error) (Result, error) {
 	readRecords := !e.pg
 	if e.pg {
 		var b *batch
@@ -234,16 +234,16 @@ func (e *Engine) runBatch(ctx context.Context, workshop int64, cmds []Command, f
 }
 
 // runOnce runs one transaction of a batch.
-func (e *Engine) runOnce(ctx context.Context, workshop int64, cmds []Command, fn func(b *batch) error, readRecords bool) (*batch, error) {
+func (e *Engine) runOnce(ctx context.Context, workshop int64, cmds []Command, fn func(ctx context.Context, b *batch) error, readRecords bool) (*batch, error) {
 	b, err := e.begin(ctx, workshop, cmds, readRecords)
 	if err != nil {
 		return nil, err
 	}
 	defer b.jtx.Rollback() // after Commit it does nothing; before, it frees the workshop
-	if err := fn(b); err != nil {
+	if err := fn(ctx, b); err != nil {
 		return nil, err
 	}
-	if err := b.commit(); err != nil {
+	if err := b.commit(ctx); err != nil {
 		return nil, err
 	}
 	return b, nil

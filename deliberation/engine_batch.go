@@ -18,7 +18,6 @@ import (
 // batch is one transaction of the engine: the locked workshop, its live state loaded once, and
 // what the commands of the batch produce until commit.
 type batch struct {
-	ctx context.Context
 	tx  bun.IDB    // the transaction's reads (journal.Tx.DB); nil while the batch runs on a copy
 	jtx journal.Tx // where the batch writes; nil while the batch runs on a copy
 	now time.Time
@@ -57,8 +56,8 @@ type batch struct {
 var errRuleBug = errors.New("deliberation: rule broke its contract")
 
 // newBatch starts the batch of one transaction.
-func (e *Engine) newBatch(ctx context.Context) *batch {
-	return &batch{ctx: ctx, now: e.now(), seen: map[string]CommandRecord{},
+func (e *Engine) newBatch() *batch {
+	return &batch{now: e.now(), seen: map[string]CommandRecord{},
 		deferSet: map[string]bool{}, authors: map[int64]authorInfo{}}
 }
 
@@ -68,7 +67,7 @@ func (e *Engine) newBatch(ctx context.Context) *batch {
 // after the other, which is what makes sequence numbers gapless and budgets safe under
 // concurrency.
 func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, readRecords bool) (*batch, error) {
-	b := e.newBatch(ctx)
+	b := e.newBatch()
 	open := journal.Opening{Workshop: workshop}
 	targets := voteTargetIDs(cmds)
 	var found []lockedRow
@@ -96,10 +95,10 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 	b.readTargets(targets, found)
 	err = b.parseState()
 	if err == nil && readRecords {
-		err = b.loadRecords(cmds)
+		err = b.loadRecords(ctx, cmds)
 	}
 	if err == nil && !e.pg {
-		err = b.prefetchVoteTargets(targets)
+		err = b.prefetchVoteTargets(ctx, targets)
 	}
 	if err != nil {
 		tx.Rollback()
@@ -118,7 +117,7 @@ func (b *batch) parseState() error {
 }
 
 // loadRecords reads the command records of the batch's ids (the ids already used).
-func (b *batch) loadRecords(cmds []Command) error {
+func (b *batch) loadRecords(ctx context.Context, cmds []Command) error {
 	ids := make([]string, 0, len(cmds))
 	for _, c := range cmds {
 		if c.ID != "" && len(c.ID) <= maxCommandIDLen {
@@ -129,7 +128,7 @@ func (b *batch) loadRecords(cmds []Command) error {
 		return nil
 	}
 	var recs []journal.Command
-	err := b.tx.NewSelect().Model(&recs).Where("workshop_id = ? AND command_id IN (?)", b.w.ID, bun.In(ids)).Scan(b.ctx)
+	err := b.tx.NewSelect().Model(&recs).Where("workshop_id = ? AND command_id IN (?)", b.w.ID, bun.In(ids)).Scan(ctx)
 	if err != nil {
 		return fmt.Errorf("store: load command records: %w", err)
 	}
@@ -145,7 +144,7 @@ func (b *batch) result() Result {
 }
 
 // execute runs one command: idempotency first, then the rule, then its record.
-func (b *batch) execute(c Command) error {
+func (b *batch) execute(ctx context.Context, c Command) error {
 	out := Outcome{CommandID: c.ID}
 	if c.ID == "" || len(c.ID) > maxCommandIDLen {
 		out.Code, out.Message = CodeInvalidArgs, "command id must be 1 to 128 bytes"
@@ -162,7 +161,7 @@ func (b *batch) execute(c Command) error {
 		b.outcomes = append(b.outcomes, out)
 		return nil
 	}
-	r, err := b.apply(c)
+	r, err := b.apply(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -178,7 +177,7 @@ func (b *batch) execute(c Command) error {
 	return nil
 }
 
-func (b *batch) apply(c Command) (refusal, error) {
+func (b *batch) apply(ctx context.Context, c Command) (refusal, error) {
 	s, ok := commandSpecs[c.Name]
 	if !ok {
 		return refuse(CodeUnknownCommand, "unknown command"), nil
@@ -190,11 +189,11 @@ func (b *batch) apply(c Command) (refusal, error) {
 	if !r.ok() {
 		return r, nil
 	}
-	if err := b.beforeCommand(c.Name); err != nil {
+	if err := b.beforeCommand(ctx, c.Name); err != nil {
 		return refusal{}, err
 	}
 	before, deferBefore, dirtyBefore := len(b.events), len(b.deferred), b.dirty
-	r, err := s.apply(b, c.Actor, args)
+	r, err := s.apply(ctx, b, c.Actor, args)
 	if err == nil {
 		err = b.err
 	}
@@ -245,13 +244,13 @@ func (b *batch) laterTally(ids ...int64) {
 }
 
 // commit writes what the batch produced and commits.
-func (b *batch) commit() error {
+func (b *batch) commit(ctx context.Context) error {
 	w, err := b.writes()
 	if err != nil {
 		b.jtx.Rollback()
 		return err
 	}
-	return b.jtx.Commit(b.ctx, w)
+	return b.jtx.Commit(ctx, w)
 }
 
 // writes is what the batch writes: the command records, the pending votes, the events, the
@@ -279,19 +278,19 @@ func (b *batch) writes() (*journal.Writes, error) {
 
 // contribution loads a contribution of this workshop. An id of another workshop is not found:
 // that is the whole defence against someone trying ids (IDOR).
-func (b *batch) contribution(id int64) (*Contribution, bool, error) {
+func (b *batch) contribution(ctx context.Context, id int64) (*Contribution, bool, error) {
 	if b.cacheTargets {
-		return b.cachedContribution(id)
+		return b.cachedContribution(ctx, id)
 	}
-	return b.loadContribution(id)
+	return b.loadContribution(ctx, id)
 }
 
-func (b *batch) loadContribution(id int64) (*Contribution, bool, error) {
+func (b *batch) loadContribution(ctx context.Context, id int64) (*Contribution, bool, error) {
 	if b.tx == nil {
 		return nil, false, errOffline
 	}
 	c := new(Contribution)
-	err := b.tx.NewSelect().Model(c).Where("id = ? AND workshop_id = ?", id, b.w.ID).Scan(b.ctx)
+	err := b.tx.NewSelect().Model(c).Where("id = ? AND workshop_id = ?", id, b.w.ID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -303,8 +302,8 @@ func (b *batch) loadContribution(id int64) (*Contribution, bool, error) {
 
 // visibleTo loads a contribution the actor may see (not_found otherwise, so that the answer
 // does not tell a participant what exists behind a moderator's back).
-func (b *batch) visibleTo(a Actor, id int64) (*Contribution, refusal, error) {
-	c, ok, err := b.contribution(id)
+func (b *batch) visibleTo(ctx context.Context, a Actor, id int64) (*Contribution, refusal, error) {
+	c, ok, err := b.contribution(ctx, id)
 	if err != nil {
 		return nil, refusal{}, err
 	}
@@ -343,9 +342,9 @@ func canSee(a Actor, c *Contribution) bool {
 	return false
 }
 
-func (b *batch) links(id int64) ([]int64, error) {
+func (b *batch) links(ctx context.Context, id int64) ([]int64, error) {
 	var ids []int64
-	err := b.tx.NewSelect().Model((*ContributionLink)(nil)).Column("to_id").Where("from_id = ?", id).Order("to_id").Scan(b.ctx, &ids)
+	err := b.tx.NewSelect().Model((*ContributionLink)(nil)).Column("to_id").Where("from_id = ?", id).Order("to_id").Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: contribution links: %w", err)
 	}
@@ -353,10 +352,10 @@ func (b *batch) links(id int64) ([]int64, error) {
 }
 
 // updateContribution writes some columns of a contribution (and its updated_at).
-func (b *batch) updateContribution(c *Contribution, columns ...string) error {
+func (b *batch) updateContribution(ctx context.Context, c *Contribution, columns ...string) error {
 	c.UpdatedAt = b.now
 	columns = append(columns, "updated_at")
-	if _, err := b.tx.NewUpdate().Model(c).Column(columns...).WherePK().Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewUpdate().Model(c).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("store: update contribution: %w", err)
 	}
 	return nil

@@ -60,9 +60,9 @@ func (e *Engine) FlushPrepared(ctx context.Context, workshop int64, keys []strin
 	if len(keys) == 0 {
 		return Result{}, nil
 	}
-	return e.runBatch(ctx, workshop, nil, func(b *batch) error {
+	return e.runBatch(ctx, workshop, nil, func(ctx context.Context, b *batch) error {
 		b.prepared = p
-		return b.flush(keys)
+		return b.flush(ctx, keys)
 	})
 }
 
@@ -83,23 +83,23 @@ func tallyIDs(keys []string) []int64 {
 // tallies returns the tallies of ids: the prepared ones when the batch has them for
 // exactly these ids and nothing they depend on changed since, else read now. The marks of
 // ids in tally_pending that the tallies cover go with the batch (batch.writes).
-func (b *batch) tallies(ids []int64) ([]TallyItem, []tallyTarget, *turnout, error) {
+func (b *batch) tallies(ctx context.Context, ids []int64) ([]TallyItem, []tallyTarget, *turnout, error) {
 	p := b.prepared
 	if p == nil || !slices.Equal(p.ids, ids) || !b.stillHolds(p) {
 		b.talliesRead(ids, b.w.LastSeq)
-		return readTallies(b.ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+		return readTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
 	}
 
 	var now []tallyTarget
 	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id", "phase", "status", "group_id").
-		Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Order("id").Scan(b.ctx, &now)
+		Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Order("id").Scan(ctx, &now)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("store: tally contributions: %w", err)
 	}
 	if !slices.EqualFunc(now, p.targets, sameTarget) {
 		// Hidden, moved or gone since: its tally, and who may see it, are read again.
 		b.talliesRead(ids, b.w.LastSeq)
-		return readTallies(b.ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+		return readTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
 	}
 	b.talliesRead(ids, p.lastSeq)
 	return p.items, p.targets, p.turnout, nil

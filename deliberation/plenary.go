@@ -95,13 +95,13 @@ type PlenaryTally struct {
 
 // plenaryTallies counts the open items among some contributions from their ballots; closed
 // items return what was stored when they closed.
-func plenaryTallies(r *batchReader, contributions []int64) ([]PlenaryTally, error) {
+func plenaryTallies(ctx context.Context, r *batchReader, contributions []int64) ([]PlenaryTally, error) {
 	if len(contributions) == 0 {
 		return nil, nil
 	}
 	var items []PlenaryItem
 	err := r.db.NewSelect().Model(&items).Where("workshop_id = ? AND contribution_id IN (?)", r.w.ID, bun.In(contributions)).
-		Order("contribution_id").Scan(r.ctx)
+		Order("contribution_id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: plenary items: %w", err)
 	}
@@ -113,13 +113,13 @@ func plenaryTallies(r *batchReader, contributions []int64) ([]PlenaryTally, erro
 	}
 	var ballots []PlenaryBallot
 	if len(open) > 0 {
-		if err := r.db.NewSelect().Model(&ballots).Where("item_id IN (?)", bun.In(open)).Scan(r.ctx); err != nil {
+		if err := r.db.NewSelect().Model(&ballots).Where("item_id IN (?)", bun.In(open)).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("store: plenary ballots: %w", err)
 		}
 	}
 	var present map[int64]bool
 	if len(open) > 0 {
-		roster, err := presentRoster(r, false)
+		roster, err := presentRoster(ctx, r, false)
 		if err != nil {
 			return nil, err
 		}
@@ -166,8 +166,8 @@ func plenaryTallies(r *batchReader, contributions []int64) ([]PlenaryTally, erro
 
 // emitPlenaryTallies is the plenary:<id> follow-up: one plenary.tally for a burst of ballots,
 // to everyone (moderators only while results are hidden).
-func (b *batch) emitPlenaryTallies(contributions []int64) error {
-	items, err := plenaryTallies(b.reader(), contributions)
+func (b *batch) emitPlenaryTallies(ctx context.Context, contributions []int64) error {
+	items, err := plenaryTallies(ctx, b.reader(), contributions)
 	if err != nil || len(items) == 0 {
 		return err
 	}
@@ -190,7 +190,7 @@ type plenaryOpenArgs struct {
 // cmdPlenaryOpen opens a vote on each contribution listed: visible ones of the plenary (a
 // group's contribution is promoted first), under the rule given (a majority of the votes cast
 // by default). Opening a closed vote again starts it afresh; an open one keeps its rule.
-func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryOpenArgs) (refusal, error) {
+func cmdPlenaryOpen(ctx context.Context, b *batch, _ Actor, args *plenaryOpenArgs) (refusal, error) {
 	if len(args.Contributions) == 0 || len(args.Contributions) > maxPlenaryOpen {
 		return refuse(CodeInvalidArgs, "contributions must list 1 to 100 ids"), nil
 	}
@@ -201,14 +201,14 @@ func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryOpenArgs) (refusal, error) {
 	rule := ruleFor(quorum, num, den)
 	var ids []int64
 	for _, id := range distinctIDs(args.Contributions) {
-		c, r, err := b.visibleListed(id, "voted")
+		c, r, err := b.visibleListed(ctx, id, "voted")
 		if c == nil {
 			return r, err
 		}
 		if c.GroupID != nil {
 			return refuse(CodeBadState, "promote the group's contribution to the plenary first"), nil
 		}
-		it, err := b.plenaryItem(id)
+		it, err := b.plenaryItem(ctx, id)
 		if err != nil {
 			return refusal{}, err
 		}
@@ -225,11 +225,11 @@ func cmdPlenaryOpen(b *batch, _ Actor, args *plenaryOpenArgs) (refusal, error) {
 			Set("status = EXCLUDED.status, opened_at = EXCLUDED.opened_at, closed_at = NULL").
 			Set("quorum = EXCLUDED.quorum, threshold_num = EXCLUDED.threshold_num, threshold_den = EXCLUDED.threshold_den").
 			Set("adopt = 0, reject = 0, abstain = 0, voters = 0, eligible = 0, outcome = '', reason = ''").
-			Returning("id").Exec(b.ctx)
+			Returning("id").Exec(ctx)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
 		}
-		if _, err := b.tx.NewDelete().Model((*PlenaryBallot)(nil)).Where("item_id = ?", it.ID).Exec(b.ctx); err != nil {
+		if _, err := b.tx.NewDelete().Model((*PlenaryBallot)(nil)).Where("item_id = ?", it.ID).Exec(ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
 		}
 		opened = append(opened, plenaryOpened{Contribution: id, OpenedAt: b.now.UnixMilli(), Rule: rule})
@@ -247,9 +247,9 @@ type plenaryOpened struct {
 }
 
 // plenaryItem loads the plenary item of a contribution of this workshop, or nil.
-func (b *batch) plenaryItem(contribution int64) (*PlenaryItem, error) {
+func (b *batch) plenaryItem(ctx context.Context, contribution int64) (*PlenaryItem, error) {
 	it := new(PlenaryItem)
-	err := b.tx.NewSelect().Model(it).Where("workshop_id = ? AND contribution_id = ?", b.w.ID, contribution).Scan(b.ctx)
+	err := b.tx.NewSelect().Model(it).Where("workshop_id = ? AND contribution_id = ?", b.w.ID, contribution).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -266,18 +266,18 @@ type plenaryVoteArgs struct {
 
 // cmdPlenaryVote records a participant's choice. Moderators steer the plenary and observers
 // watch: neither votes.
-func cmdPlenaryVote(b *batch, a Actor, args *plenaryVoteArgs) (refusal, error) {
+func cmdPlenaryVote(ctx context.Context, b *batch, a Actor, args *plenaryVoteArgs) (refusal, error) {
 	if a.Moderator || a.Role != RoleParticipant {
 		return refuse(CodeNotAllowed, "only participants vote in plenary"), nil
 	}
 	if args.Choice != ChoiceAdopt && args.Choice != ChoiceReject && args.Choice != ChoiceAbstain {
 		return refuse(CodeInvalidArgs, "choice must be adopt, reject or abstain"), nil
 	}
-	c, r, err := b.target(a, args.Contribution, "")
+	c, r, err := b.target(ctx, a, args.Contribution, "")
 	if c == nil {
 		return r, err
 	}
-	it, err := b.plenaryItem(c.ID)
+	it, err := b.plenaryItem(ctx, c.ID)
 	if err != nil {
 		return refusal{}, err
 	}
@@ -289,7 +289,7 @@ func cmdPlenaryVote(b *batch, a Actor, args *plenaryVoteArgs) (refusal, error) {
 	}
 	ballot := &PlenaryBallot{ItemID: it.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID, Choice: args.Choice, UpdatedAt: b.now}
 	_, err = b.tx.NewInsert().Model(ballot).On("CONFLICT (item_id, participant_id) DO UPDATE").
-		Set("choice = EXCLUDED.choice, updated_at = EXCLUDED.updated_at").Exec(b.ctx)
+		Set("choice = EXCLUDED.choice, updated_at = EXCLUDED.updated_at").Exec(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: plenary ballot: %w", err)
 	}
@@ -301,14 +301,14 @@ func cmdPlenaryVote(b *batch, a Actor, args *plenaryVoteArgs) (refusal, error) {
 // cmdPlenaryClose closes the votes listed (every open one when the list is empty) and stores
 // their results. The result is announced to everyone, even while live tallies are hidden:
 // a plenary's decision is public.
-func cmdPlenaryClose(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
+func cmdPlenaryClose(ctx context.Context, b *batch, _ Actor, args *plenaryListArgs) (refusal, error) {
 	if len(args.Contributions) > maxPlenaryOpen {
 		return refuse(CodeInvalidArgs, "contributions must list at most 100 ids"), nil
 	}
 	ids := args.Contributions
 	if len(ids) == 0 {
 		err := b.tx.NewSelect().Model((*PlenaryItem)(nil)).Column("contribution_id").
-			Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(b.ctx, &ids)
+			Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(ctx, &ids)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary votes: %w", err)
 		}
@@ -317,7 +317,7 @@ func cmdPlenaryClose(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) 
 		}
 	}
 	for _, id := range ids {
-		it, err := b.plenaryItem(id)
+		it, err := b.plenaryItem(ctx, id)
 		if err != nil {
 			return refusal{}, err
 		}
@@ -328,7 +328,7 @@ func cmdPlenaryClose(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) 
 			return refuse(CodeBadState, "the plenary vote is already closed"), nil
 		}
 	}
-	tallies, err := plenaryTallies(b.reader(), ids)
+	tallies, err := plenaryTallies(ctx, b.reader(), ids)
 	if err != nil {
 		return refusal{}, err
 	}
@@ -340,7 +340,7 @@ func cmdPlenaryClose(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) 
 		_, err := b.tx.NewUpdate().Model((*PlenaryItem)(nil)).
 			Set("status = ?, closed_at = ?, adopt = ?, reject = ?, abstain = ?, voters = ?, eligible = ?, outcome = ?, reason = ?",
 				"closed", b.now, t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible, t.Outcome, t.Reason).
-			Where("workshop_id = ? AND contribution_id = ?", b.w.ID, t.Contribution).Exec(b.ctx)
+			Where("workshop_id = ? AND contribution_id = ?", b.w.ID, t.Contribution).Exec(ctx)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: close plenary vote: %w", err)
 		}
@@ -350,10 +350,10 @@ func cmdPlenaryClose(b *batch, _ Actor, args *plenaryListArgs) (refusal, error) 
 }
 
 // laterOpenPlenary asks for the tallies of every open plenary vote (results revealed).
-func (b *batch) laterOpenPlenary() error {
+func (b *batch) laterOpenPlenary(ctx context.Context) error {
 	var ids []int64
 	err := b.tx.NewSelect().Model((*PlenaryItem)(nil)).Column("contribution_id").
-		Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(b.ctx, &ids)
+		Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(ctx, &ids)
 	if err != nil {
 		return fmt.Errorf("store: open plenary votes: %w", err)
 	}

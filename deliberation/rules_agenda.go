@@ -1,6 +1,9 @@
 package deliberation
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Rules for the timetable (a Partner Day: "9h accueil, 9h30 début, 12h30 pause, 13h30 études de
 // cas, 16h conclusions"). The moderator walks through the agenda items; the current item drives
@@ -85,12 +88,12 @@ func newAgendaEntryView(e AgendaEntry) AgendaEntryView {
 	return AgendaEntryView{AgendaEntry: e, ActualMs: actual, OverrunMs: over}
 }
 
-func (b *batch) agendaItems() ([]AgendaItem, error) {
-	return ListAgenda(b.ctx, b.tx, b.w.ID)
+func (b *batch) agendaItems(ctx context.Context) ([]AgendaItem, error) {
+	return ListAgenda(ctx, b.tx, b.w.ID)
 }
 
-func cmdAgendaNext(b *batch, _ Actor, _ *noArgs) (refusal, error) {
-	items, err := b.agendaItems()
+func cmdAgendaNext(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
+	items, err := b.agendaItems(ctx)
 	if err != nil {
 		return refusal{}, err
 	}
@@ -111,8 +114,8 @@ func cmdAgendaNext(b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	return refusal{}, b.startAgendaItem(items, next)
 }
 
-func cmdAgendaGoto(b *batch, _ Actor, args *agendaGotoArgs) (refusal, error) {
-	items, err := b.agendaItems()
+func cmdAgendaGoto(ctx context.Context, b *batch, _ Actor, args *agendaGotoArgs) (refusal, error) {
+	items, err := b.agendaItems(ctx)
 	if err != nil {
 		return refusal{}, err
 	}
@@ -198,12 +201,12 @@ func agendaTiming(w *Workshop, items []AgendaItem, st *AgendaState, now time.Tim
 }
 
 // tickAgenda tells the moderators, once, that the current item has reached its planned end.
-func (b *batch) tickAgenda() error {
+func (b *batch) tickAgenda(ctx context.Context) error {
 	a := b.st.Agenda
 	if a == nil || a.PlannedEndsAt == 0 || a.Overdue || b.now.UnixMilli() < a.PlannedEndsAt {
 		return nil
 	}
-	items, err := b.agendaItems()
+	items, err := b.agendaItems(ctx)
 	if err != nil {
 		return err
 	}

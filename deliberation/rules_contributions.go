@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -32,8 +33,8 @@ func validKind(k Kind) bool {
 
 // target loads a visible contribution the actor may refer to (a parent, a link, what a comment
 // or a vote is about). kind, when not empty, is the kind it must have.
-func (b *batch) target(a Actor, id int64, kind Kind) (*Contribution, refusal, error) {
-	c, r, err := b.visibleTo(a, id)
+func (b *batch) target(ctx context.Context, a Actor, id int64, kind Kind) (*Contribution, refusal, error) {
+	c, r, err := b.visibleTo(ctx, a, id)
 	if c == nil || err != nil {
 		return nil, r, err
 	}
@@ -49,10 +50,10 @@ func (b *batch) target(a Actor, id int64, kind Kind) (*Contribution, refusal, er
 }
 
 // isRapporteur: a group's rapporteur may post on behalf of the group's table.
-func (b *batch) isRapporteur(participant int64) (bool, error) {
+func (b *batch) isRapporteur(ctx context.Context, participant int64) (bool, error) {
 	var rapporteur bool
 	err := b.tx.NewSelect().Model((*GroupMember)(nil)).Column("rapporteur").
-		Where("workshop_id = ? AND participant_id = ?", b.w.ID, participant).Scan(b.ctx, &rapporteur)
+		Where("workshop_id = ? AND participant_id = ?", b.w.ID, participant).Scan(ctx, &rapporteur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -81,7 +82,7 @@ func stepFields(kind Kind, who, how, when string) ([3]string, refusal) {
 	return out, refusal{}
 }
 
-func cmdPost(b *batch, a Actor, args *postArgs) (refusal, error) {
+func cmdPost(ctx context.Context, b *batch, a Actor, args *postArgs) (refusal, error) {
 	switch {
 	case !mayContribute(a):
 		return refuse(CodeNotAllowed, "observers may not post"), nil
@@ -105,7 +106,7 @@ func cmdPost(b *batch, a Actor, args *postArgs) (refusal, error) {
 		return r, nil
 	}
 	if onBehalf != "" && !a.Moderator {
-		ok, err := b.isRapporteur(a.Participant)
+		ok, err := b.isRapporteur(ctx, a.Participant)
 		if err != nil {
 			return refusal{}, err
 		}
@@ -113,11 +114,11 @@ func cmdPost(b *batch, a Actor, args *postArgs) (refusal, error) {
 			return refuse(CodeNotAllowed, "only moderators and rapporteurs post on behalf of others"), nil
 		}
 	}
-	parent, r, err := b.postParent(a, args)
+	parent, r, err := b.postParent(ctx, a, args)
 	if !r.ok() || err != nil {
 		return r, err
 	}
-	links, r, err := b.postLinks(a, args)
+	links, r, err := b.postLinks(ctx, a, args)
 	if !r.ok() || err != nil {
 		return r, err
 	}
@@ -135,7 +136,7 @@ func cmdPost(b *batch, a Actor, args *postArgs) (refusal, error) {
 		group := a.Group
 		c.GroupID = &group
 	}
-	if _, err := b.tx.NewInsert().Model(c).Returning("id").Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: create contribution: %w", err)
 	}
 	if len(links) > 0 {
@@ -143,16 +144,16 @@ func cmdPost(b *batch, a Actor, args *postArgs) (refusal, error) {
 		for i, to := range links {
 			rows[i] = ContributionLink{FromID: c.ID, ToID: to}
 		}
-		if _, err := b.tx.NewInsert().Model(&rows).Exec(b.ctx); err != nil {
+		if _, err := b.tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: link contribution: %w", err)
 		}
 	}
-	return refusal{}, b.emitContribution("contribution.posted", c, links)
+	return refusal{}, b.emitContribution(ctx, "contribution.posted", c, links)
 }
 
 // postParent checks the parent a kind needs: a solution path may answer a finding; an
 // implementation step must belong to a recommendation; the others have none.
-func (b *batch) postParent(a Actor, args *postArgs) (*int64, refusal, error) {
+func (b *batch) postParent(ctx context.Context, a Actor, args *postArgs) (*int64, refusal, error) {
 	var want Kind
 	switch args.Kind {
 	case KindSolution:
@@ -169,7 +170,7 @@ func (b *batch) postParent(a Actor, args *postArgs) (*int64, refusal, error) {
 	if want == "" {
 		return nil, refuse(CodeInvalidArgs, "this kind has no parent"), nil
 	}
-	p, r, err := b.target(a, *args.Parent, want)
+	p, r, err := b.target(ctx, a, *args.Parent, want)
 	if p == nil {
 		return nil, r, err
 	}
@@ -177,7 +178,7 @@ func (b *batch) postParent(a Actor, args *postArgs) (*int64, refusal, error) {
 }
 
 // postLinks checks the findings a recommendation answers: all of this workshop, visible.
-func (b *batch) postLinks(a Actor, args *postArgs) ([]int64, refusal, error) {
+func (b *batch) postLinks(ctx context.Context, a Actor, args *postArgs) ([]int64, refusal, error) {
 	if len(args.Links) == 0 {
 		return nil, refusal{}, nil
 	}
@@ -194,7 +195,7 @@ func (b *batch) postLinks(a Actor, args *postArgs) ([]int64, refusal, error) {
 			continue
 		}
 		seen[id] = true
-		if _, r, err := b.target(a, id, KindFinding); !r.ok() || err != nil {
+		if _, r, err := b.target(ctx, a, id, KindFinding); !r.ok() || err != nil {
 			return nil, r, err
 		}
 		links = append(links, id)
@@ -218,8 +219,8 @@ func isAuthor(a Actor, c *Contribution) bool {
 	return c.AuthorID != nil && *c.AuthorID == a.Participant
 }
 
-func cmdEdit(b *batch, a Actor, args *editArgs) (refusal, error) {
-	c, r, err := b.visibleTo(a, args.ID)
+func cmdEdit(ctx context.Context, b *batch, a Actor, args *editArgs) (refusal, error) {
+	c, r, err := b.visibleTo(ctx, a, args.ID)
 	if c == nil {
 		return r, err
 	}
@@ -254,12 +255,12 @@ func cmdEdit(b *batch, a Actor, args *editArgs) (refusal, error) {
 	editor := a.Participant
 	rev := &Revision{ContributionID: c.ID, EditorID: &editor, Version: c.Version, Body: c.Body,
 		Who: c.Who, How: c.How, WhenText: c.WhenText, CreatedAt: b.now}
-	if _, err := b.tx.NewInsert().Model(rev).Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(rev).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: save revision: %w", err)
 	}
 	c.Body, c.Who, c.How, c.WhenText = body, step[0], step[1], step[2]
 	c.Version++
-	if err := b.updateContribution(c, "body", "who", "how", "when_text", "version"); err != nil {
+	if err := b.updateContribution(ctx, c, "body", "who", "how", "when_text", "version"); err != nil {
 		return refusal{}, err
 	}
 	b.emitAbout(c, "contribution.updated", contributionUpdate{
@@ -269,8 +270,8 @@ func cmdEdit(b *batch, a Actor, args *editArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdWithdraw(b *batch, a Actor, args *idArgs) (refusal, error) {
-	c, r, err := b.visibleTo(a, args.ID)
+func cmdWithdraw(ctx context.Context, b *batch, a Actor, args *idArgs) (refusal, error) {
+	c, r, err := b.visibleTo(ctx, a, args.ID)
 	if c == nil {
 		return r, err
 	}
@@ -286,18 +287,18 @@ func cmdWithdraw(b *batch, a Actor, args *idArgs) (refusal, error) {
 	}
 	b.emitAbout(c, "contribution.withdrawn", map[string]int64{"id": c.ID})
 	c.Status, c.Pinned = StatusWithdrawn, false
-	if err := b.updateContribution(c, "status", "pinned"); err != nil {
+	if err := b.updateContribution(ctx, c, "status", "pinned"); err != nil {
 		return refusal{}, err
 	}
 	// Withdrawal is final, so its votes go: voters get their dots back.
-	if _, err := b.tx.NewDelete().Model((*Vote)(nil)).Where("contribution_id = ?", c.ID).Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewDelete().Model((*Vote)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: withdraw votes: %w", err)
 	}
 	b.laterTally(c.ID)
 	return refusal{}, nil
 }
 
-func cmdComment(b *batch, a Actor, args *commentArgs) (refusal, error) {
+func cmdComment(ctx context.Context, b *batch, a Actor, args *commentArgs) (refusal, error) {
 	switch {
 	case !mayContribute(a):
 		return refuse(CodeNotAllowed, "observers may not comment"), nil
@@ -306,7 +307,7 @@ func cmdComment(b *batch, a Actor, args *commentArgs) (refusal, error) {
 	case b.st.PostingLocked && !a.Moderator:
 		return refuse(CodePostingLocked, "posting is locked"), nil
 	}
-	c, r, err := b.target(a, args.Contribution, "")
+	c, r, err := b.target(ctx, a, args.Contribution, "")
 	if c == nil {
 		return r, err
 	}
@@ -317,10 +318,10 @@ func cmdComment(b *batch, a Actor, args *commentArgs) (refusal, error) {
 	author := a.Participant
 	cm := &Comment{WorkshopID: b.w.ID, ContributionID: c.ID, AuthorID: &author, Body: body,
 		Status: StatusVisible, CreatedAt: b.now}
-	if _, err := b.tx.NewInsert().Model(cm).Returning("id").Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(cm).Returning("id").Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: create comment: %w", err)
 	}
-	info, err := b.author(cm.AuthorID)
+	info, err := b.author(ctx, cm.AuthorID)
 	if err != nil {
 		return refusal{}, err
 	}

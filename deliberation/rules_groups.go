@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -68,13 +69,13 @@ type groupsMembers struct {
 }
 
 // currentGroups returns the groups of the current split, in order.
-func currentGroups(b *batchReader) ([]Group, error) {
+func currentGroups(ctx context.Context, b *batchReader) ([]Group, error) {
 	var gs []Group
 	if len(b.st.Groups) == 0 {
 		return gs, nil
 	}
 	err := b.db.NewSelect().Model(&gs).Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(b.st.Groups)).
-		Order("position", "id").Scan(b.ctx)
+		Order("position", "id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: current groups: %w", err)
 	}
@@ -82,24 +83,24 @@ func currentGroups(b *batchReader) ([]Group, error) {
 }
 
 // members returns the workshop's group memberships.
-func members(b *batchReader) ([]GroupMember, error) {
+func members(ctx context.Context, b *batchReader) ([]GroupMember, error) {
 	var ms []GroupMember
-	if err := b.db.NewSelect().Model(&ms).Where("workshop_id = ?", b.w.ID).Order("group_id", "participant_id").Scan(b.ctx); err != nil {
+	if err := b.db.NewSelect().Model(&ms).Where("workshop_id = ?", b.w.ID).Order("group_id", "participant_id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: group members: %w", err)
 	}
 	return ms, nil
 }
 
 // groupViews returns the current groups with their sizes.
-func groupViews(b *batchReader) ([]GroupView, error) {
+func groupViews(ctx context.Context, b *batchReader) ([]GroupView, error) {
 	if len(b.st.Groups) == 0 {
 		return []GroupView{}, nil
 	}
-	gs, err := currentGroups(b)
+	gs, err := currentGroups(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := members(b)
+	ms, err := members(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +116,8 @@ func groupViews(b *batchReader) ([]GroupView, error) {
 }
 
 // emitGroupsChanged tells everyone the groups (and makes the hub reload who is in which).
-func (b *batch) emitGroupsChanged(reason string) error {
-	views, err := groupViews(b.reader())
+func (b *batch) emitGroupsChanged(ctx context.Context, reason string) error {
+	views, err := groupViews(ctx, b.reader())
 	if err != nil {
 		return err
 	}
@@ -125,16 +126,16 @@ func (b *batch) emitGroupsChanged(reason string) error {
 }
 
 // membersView builds the moderators' view of the groups.
-func membersView(b *batchReader) (*groupsMembers, error) {
-	gs, err := currentGroups(b)
+func membersView(ctx context.Context, b *batchReader) (*groupsMembers, error) {
+	gs, err := currentGroups(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := members(b)
+	ms, err := members(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	present, err := presentRoster(b, false)
+	present, err := presentRoster(ctx, b, false)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +146,7 @@ func membersView(b *batchReader) (*groupsMembers, error) {
 	for _, p := range present {
 		ids = append(ids, p.ID)
 	}
-	authors, err := loadAuthors(b.ctx, b.db, ids)
+	authors, err := loadAuthors(ctx, b.db, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +182,8 @@ func membersView(b *batchReader) (*groupsMembers, error) {
 	return out, nil
 }
 
-func (b *batch) emitMembers(split *splitInfo) error {
-	v, err := membersView(b.reader())
+func (b *batch) emitMembers(ctx context.Context, split *splitInfo) error {
+	v, err := membersView(ctx, b.reader())
 	if err != nil {
 		return err
 	}
@@ -203,7 +204,7 @@ type rosterRow struct {
 // checked in yet, every confirmed registration counts, so a session that does not use check-in
 // still splits its room. Only participants count: moderators (of the process or appointed
 // here), observers and erased people are never dispatched nor counted.
-func presentRoster(b *batchReader, withServiceUser bool) ([]rosterRow, error) {
+func presentRoster(ctx context.Context, b *batchReader, withServiceUser bool) ([]rosterRow, error) {
 	base := func() *bun.SelectQuery {
 		return b.db.NewSelect().TableExpr("registrations AS r").
 			Join("JOIN participants AS p ON p.id = r.participant_id").
@@ -211,7 +212,7 @@ func presentRoster(b *batchReader, withServiceUser bool) ([]rosterRow, error) {
 			Where("p.erased_at IS NULL AND p.role = ?", RoleParticipant).
 			Where("NOT EXISTS (SELECT 1 FROM workshop_roles AS wr WHERE wr.workshop_id = r.workshop_id AND wr.participant_id = p.id AND wr.role = ?)", RoleModerator)
 	}
-	checkedIn, err := base().Where("r.checked_in_at IS NOT NULL").Count(b.ctx)
+	checkedIn, err := base().Where("r.checked_in_at IS NOT NULL").Count(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: roster: %w", err)
 	}
@@ -223,7 +224,7 @@ func presentRoster(b *batchReader, withServiceUser bool) ([]rosterRow, error) {
 		q = q.Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").ColumnExpr("pe.service_user AS service_user")
 	}
 	var rows []rosterRow
-	if err := q.Scan(b.ctx, &rows); err != nil {
+	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("store: roster: %w", err)
 	}
 	return rows, nil
@@ -244,7 +245,7 @@ const (
 	maxGroupSize = 100
 )
 
-func cmdGroupsSplit(b *batch, _ Actor, args *splitArgs) (refusal, error) {
+func cmdGroupsSplit(ctx context.Context, b *batch, _ Actor, args *splitArgs) (refusal, error) {
 	switch {
 	case (args.Count > 0) == (args.Size > 0) || args.Count < 0 || args.Size < 0:
 		return refuse(CodeInvalidArgs, "give either count or size"), nil
@@ -256,14 +257,14 @@ func cmdGroupsSplit(b *batch, _ Actor, args *splitArgs) (refusal, error) {
 		return refuse(CodeInvalidArgs, "orgCap must be 1 or 2"), nil
 	}
 	r := b.reader()
-	roster, err := presentRoster(r, true)
+	roster, err := presentRoster(ctx, r, true)
 	if err != nil {
 		return refusal{}, err
 	}
 	if len(roster) == 0 {
 		return refuse(CodeNobodyPresent, "nobody is present or registered"), nil
 	}
-	old, err := members(r)
+	old, err := members(ctx, r)
 	if err != nil {
 		return refusal{}, err
 	}
@@ -290,14 +291,14 @@ func cmdGroupsSplit(b *batch, _ Actor, args *splitArgs) (refusal, error) {
 		return refusal{}, err
 	}
 
-	if err := b.replaceGroups(plan); err != nil {
+	if err := b.replaceGroups(ctx, plan); err != nil {
 		return refusal{}, err
 	}
 	b.st.GroupsOn = args.On == nil || *args.On
-	if err := b.emitGroupsChanged("split"); err != nil {
+	if err := b.emitGroupsChanged(ctx, "split"); err != nil {
 		return refusal{}, err
 	}
-	if err := b.emitMembers(&splitInfo{Seed: seed, OrgCap: max(1, args.OrgCap), OrgCapMet: plan.OrgCapMet, MaxPerOrg: plan.MaxPerOrg}); err != nil {
+	if err := b.emitMembers(ctx, &splitInfo{Seed: seed, OrgCap: max(1, args.OrgCap), OrgCapMet: plan.OrgCapMet, MaxPerOrg: plan.MaxPerOrg}); err != nil {
 		return refusal{}, err
 	}
 	isRapporteur := map[int64]bool{}
@@ -319,12 +320,12 @@ func cmdGroupsSplit(b *batch, _ Actor, args *splitArgs) (refusal, error) {
 // replaceGroups writes a plan: the memberships go, groups of earlier splits that nobody posted
 // in go too (one with contributions keeps its row, so its contributions stay in their group
 // rather than falling into the plenary), and the plan's groups are created.
-func (b *batch) replaceGroups(plan dispatch.Plan) error {
-	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ?", b.w.ID).Exec(b.ctx); err != nil {
+func (b *batch) replaceGroups(ctx context.Context, plan dispatch.Plan) error {
+	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ?", b.w.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("store: clear groups: %w", err)
 	}
 	_, err := b.tx.NewDelete().TableExpr("breakout_groups").Where("workshop_id = ?", b.w.ID).
-		Where("NOT EXISTS (SELECT 1 FROM contributions AS c WHERE c.group_id = breakout_groups.id)").Exec(b.ctx)
+		Where("NOT EXISTS (SELECT 1 FROM contributions AS c WHERE c.group_id = breakout_groups.id)").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: clear groups: %w", err)
 	}
@@ -332,7 +333,7 @@ func (b *batch) replaceGroups(plan dispatch.Plan) error {
 	for i := range gs {
 		gs[i] = Group{WorkshopID: b.w.ID, Position: i + 1, Name: dispatch.Name(i), Colour: dispatch.Palette[i%len(dispatch.Palette)].Hex, CreatedAt: b.now}
 	}
-	if _, err := b.tx.NewInsert().Model(&gs).Returning("id").Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(&gs).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("store: create groups: %w", err)
 	}
 	var rows []GroupMember
@@ -343,7 +344,7 @@ func (b *batch) replaceGroups(plan dispatch.Plan) error {
 			rows = append(rows, GroupMember{WorkshopID: b.w.ID, ParticipantID: id, GroupID: gs[i].ID, Rapporteur: id == g.Rapporteur})
 		}
 	}
-	if _, err := b.tx.NewInsert().Model(&rows).Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("store: place people in groups: %w", err)
 	}
 	b.dirty = true
@@ -357,12 +358,12 @@ type moveArgs struct {
 
 // cmdGroupsMove puts one person in a group of the current split, or out of the groups (group
 // 0). A rapporteur who changes group stops being one.
-func cmdGroupsMove(b *batch, _ Actor, args *moveArgs) (refusal, error) {
+func cmdGroupsMove(ctx context.Context, b *batch, _ Actor, args *moveArgs) (refusal, error) {
 	if args.Group != 0 && !containsID(b.st.Groups, args.Group) {
 		return refuse(CodeNotFound, "no such group in the current split"), nil
 	}
 	p := new(Participant)
-	err := b.tx.NewSelect().Model(p).Where("id = ? AND process_id = ? AND erased_at IS NULL", args.Participant, b.w.ProcessID).Scan(b.ctx)
+	err := b.tx.NewSelect().Model(p).Where("id = ? AND process_id = ? AND erased_at IS NULL", args.Participant, b.w.ProcessID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && p.Role != RoleParticipant {
 		return refuse(CodeNotFound, "no such participant in this process"), nil
 	}
@@ -370,23 +371,23 @@ func cmdGroupsMove(b *batch, _ Actor, args *moveArgs) (refusal, error) {
 		return refusal{}, fmt.Errorf("store: move: %w", err)
 	}
 	var old GroupMember
-	err = b.tx.NewSelect().Model(&old).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Scan(b.ctx)
+	err = b.tx.NewSelect().Model(&old).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Scan(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return refusal{}, fmt.Errorf("store: move: %w", err)
 	}
-	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: move: %w", err)
 	}
 	if args.Group != 0 {
 		m := &GroupMember{WorkshopID: b.w.ID, ParticipantID: p.ID, GroupID: args.Group, Rapporteur: old.Rapporteur && old.GroupID == args.Group}
-		if _, err := b.tx.NewInsert().Model(m).Exec(b.ctx); err != nil {
+		if _, err := b.tx.NewInsert().Model(m).Exec(ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: move: %w", err)
 		}
 	}
-	if err := b.emitGroupsChanged("move"); err != nil {
+	if err := b.emitGroupsChanged(ctx, "move"); err != nil {
 		return refusal{}, err
 	}
-	if err := b.emitMembers(nil); err != nil {
+	if err := b.emitMembers(ctx, nil); err != nil {
 		return refusal{}, err
 	}
 	if old.Rapporteur && old.GroupID != args.Group {
@@ -403,12 +404,12 @@ type rapporteurArgs struct {
 
 // cmdGroupsRapporteur appoints (or stands down) a group's rapporteur: one per group, so a new
 // one replaces the old.
-func cmdGroupsRapporteur(b *batch, _ Actor, args *rapporteurArgs) (refusal, error) {
+func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteurArgs) (refusal, error) {
 	if args.Rapporteur == nil {
 		return refuse(CodeInvalidArgs, "rapporteur is required"), nil
 	}
 	var m GroupMember
-	err := b.tx.NewSelect().Model(&m).Where("workshop_id = ? AND participant_id = ?", b.w.ID, args.Participant).Scan(b.ctx)
+	err := b.tx.NewSelect().Model(&m).Where("workshop_id = ? AND participant_id = ?", b.w.ID, args.Participant).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !containsID(b.st.Groups, m.GroupID) {
 		return refuse(CodeNotFound, "this person is in no group"), nil
 	}
@@ -419,12 +420,12 @@ func cmdGroupsRapporteur(b *batch, _ Actor, args *rapporteurArgs) (refusal, erro
 		var others []int64
 		err := b.tx.NewSelect().Model((*GroupMember)(nil)).Column("participant_id").
 			Where("workshop_id = ? AND group_id = ? AND rapporteur AND participant_id <> ?", b.w.ID, m.GroupID, m.ParticipantID).
-			Order("participant_id").Scan(b.ctx, &others)
+			Order("participant_id").Scan(ctx, &others)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
 		}
 		_, err = b.tx.NewUpdate().Model((*GroupMember)(nil)).Set("rapporteur = ?", false).
-			Where("workshop_id = ? AND group_id = ?", b.w.ID, m.GroupID).Exec(b.ctx)
+			Where("workshop_id = ? AND group_id = ?", b.w.ID, m.GroupID).Exec(ctx)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
 		}
@@ -433,12 +434,12 @@ func cmdGroupsRapporteur(b *batch, _ Actor, args *rapporteurArgs) (refusal, erro
 		}
 	}
 	_, err = b.tx.NewUpdate().Model((*GroupMember)(nil)).Set("rapporteur = ?", *args.Rapporteur).
-		Where("workshop_id = ? AND participant_id = ?", b.w.ID, m.ParticipantID).Exec(b.ctx)
+		Where("workshop_id = ? AND participant_id = ?", b.w.ID, m.ParticipantID).Exec(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
 	}
 	b.emit("group.rapporteur", AudiencePerson(m.ParticipantID), map[string]any{"group": m.GroupID, "rapporteur": *args.Rapporteur})
-	return refusal{}, b.emitMembers(nil)
+	return refusal{}, b.emitMembers(ctx, nil)
 }
 
 func containsID(ids []int64, id int64) bool {

@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -39,7 +40,7 @@ func mergeVotes(set VoteSettings, target map[int64]int, sources []map[int64]int)
 	return out
 }
 
-func cmdMerge(b *batch, _ Actor, args *mergeArgs) (refusal, error) {
+func cmdMerge(ctx context.Context, b *batch, _ Actor, args *mergeArgs) (refusal, error) {
 	if len(args.From) == 0 || len(args.From) > maxMergeSources {
 		return refuse(CodeInvalidArgs, "from must list 1 to 50 contributions"), nil
 	}
@@ -54,7 +55,7 @@ func cmdMerge(b *batch, _ Actor, args *mergeArgs) (refusal, error) {
 			from = append(from, id)
 		}
 	}
-	target, r, err := b.moderated(args.Into)
+	target, r, err := b.moderated(ctx, args.Into)
 	if target == nil {
 		return r, err
 	}
@@ -67,7 +68,7 @@ func cmdMerge(b *batch, _ Actor, args *mergeArgs) (refusal, error) {
 	}
 	sources := make([]*Contribution, 0, len(from))
 	for _, id := range from {
-		s, r, err := b.moderated(id)
+		s, r, err := b.moderated(ctx, id)
 		if s == nil {
 			return r, err
 		}
@@ -82,10 +83,10 @@ func cmdMerge(b *batch, _ Actor, args *mergeArgs) (refusal, error) {
 		sources = append(sources, s)
 	}
 
-	if err := b.carryVotes(target, from); err != nil {
+	if err := b.carryVotes(ctx, target, from); err != nil {
 		return refusal{}, err
 	}
-	if err := b.repoint(target, sources); err != nil {
+	if err := b.repoint(ctx, target, sources); err != nil {
 		return refusal{}, err
 	}
 	aud := publicAudience(target)
@@ -95,24 +96,24 @@ func cmdMerge(b *batch, _ Actor, args *mergeArgs) (refusal, error) {
 		}
 		into := target.ID
 		s.Status, s.MergedInto, s.Pinned = StatusMerged, &into, false
-		if err := b.updateContribution(s, "status", "merged_into", "pinned"); err != nil {
+		if err := b.updateContribution(ctx, s, "status", "merged_into", "pinned"); err != nil {
 			return refusal{}, err
 		}
 	}
 	b.emit("contribution.merged", aud, map[string]any{"into": target.ID, "from": from})
 	b.laterTally(append([]int64{target.ID}, from...)...)
 	// Which groups said it: the target now speaks for its sources' groups too.
-	return refusal{}, b.mergeProvenance(target, sources)
+	return refusal{}, b.mergeProvenance(ctx, target, sources)
 }
 
 // carryVotes replaces the votes of the target and its sources by the merged votes on the
 // target. Votes cast under another method than the phase's current one did not count and go.
-func (b *batch) carryVotes(target *Contribution, from []int64) error {
+func (b *batch) carryVotes(ctx context.Context, target *Contribution, from []int64) error {
 	set := b.st.VoteSettingsFor(target.Phase)
 	all := append([]int64{target.ID}, from...)
 	var votes []Vote
 	err := b.tx.NewSelect().Model(&votes).
-		Where("workshop_id = ? AND contribution_id IN (?) AND method = ?", b.w.ID, bun.In(all), set.Method).Scan(b.ctx)
+		Where("workshop_id = ? AND contribution_id IN (?) AND method = ?", b.w.ID, bun.In(all), set.Method).Scan(ctx)
 	if err != nil {
 		return fmt.Errorf("store: merge votes: %w", err)
 	}
@@ -133,7 +134,7 @@ func (b *batch) carryVotes(target *Contribution, from []int64) error {
 		}
 	}
 	merged := mergeVotes(set, tv, sv)
-	if _, err := b.tx.NewDelete().Model((*Vote)(nil)).Where("contribution_id IN (?)", bun.In(all)).Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewDelete().Model((*Vote)(nil)).Where("contribution_id IN (?)", bun.In(all)).Exec(ctx); err != nil {
 		return fmt.Errorf("store: merge votes: %w", err)
 	}
 	if len(merged) == 0 {
@@ -144,7 +145,7 @@ func (b *batch) carryVotes(target *Contribution, from []int64) error {
 		rows = append(rows, Vote{ContributionID: target.ID, ParticipantID: p, WorkshopID: b.w.ID,
 			Method: set.Method, Value: v, UpdatedAt: b.now})
 	}
-	if _, err := b.tx.NewInsert().Model(&rows).Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("store: merge votes: %w", err)
 	}
 	return nil
@@ -153,7 +154,7 @@ func (b *batch) carryVotes(target *Contribution, from []int64) error {
 // repoint moves what hung on the sources to the target: links from and to them, children
 // (solution paths, steps), and comments when the source was in the same audience as the
 // target (a group's comments do not move into a plenary contribution behind the group's back).
-func (b *batch) repoint(target *Contribution, sources []*Contribution) error {
+func (b *batch) repoint(ctx context.Context, target *Contribution, sources []*Contribution) error {
 	ids := make([]int64, len(sources))
 	var sameAudience []int64
 	for i, s := range sources {
@@ -183,7 +184,7 @@ func (b *batch) repoint(target *Contribution, sources []*Contribution) error {
 			[]any{target.ID, b.w.ID, bun.In(sameAudience)}})
 	}
 	for _, s := range steps {
-		if _, err := b.tx.NewRaw(s.query, s.args...).Exec(b.ctx); err != nil {
+		if _, err := b.tx.NewRaw(s.query, s.args...).Exec(ctx); err != nil {
 			return fmt.Errorf("store: merge %s: %w", s.what, err)
 		}
 	}

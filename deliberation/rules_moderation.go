@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"fmt"
 )
 
@@ -8,8 +9,8 @@ import (
 // Moderators act on any contribution of their workshop, whatever its status; ids of other
 // workshops are not_found like everywhere else.
 
-func (b *batch) moderated(id int64) (*Contribution, refusal, error) {
-	c, ok, err := b.contribution(id)
+func (b *batch) moderated(ctx context.Context, id int64) (*Contribution, refusal, error) {
+	c, ok, err := b.contribution(ctx, id)
 	if err != nil {
 		return nil, refusal{}, err
 	}
@@ -19,8 +20,8 @@ func (b *batch) moderated(id int64) (*Contribution, refusal, error) {
 	return c, refusal{}, nil
 }
 
-func cmdHide(b *batch, _ Actor, args *hideArgs) (refusal, error) {
-	c, r, err := b.moderated(args.ID)
+func cmdHide(ctx context.Context, b *batch, _ Actor, args *hideArgs) (refusal, error) {
+	c, r, err := b.moderated(ctx, args.ID)
 	if c == nil {
 		return r, err
 	}
@@ -36,7 +37,7 @@ func cmdHide(b *batch, _ Actor, args *hideArgs) (refusal, error) {
 	// Those who saw it learn only that it is gone; the reason is the moderators' business.
 	b.emitAbout(c, "contribution.hidden", map[string]int64{"id": c.ID})
 	c.Status, c.HiddenReason, c.Pinned = StatusHidden, reason, false
-	if err := b.updateContribution(c, "status", "hidden_reason", "pinned"); err != nil {
+	if err := b.updateContribution(ctx, c, "status", "hidden_reason", "pinned"); err != nil {
 		return refusal{}, err
 	}
 	b.emit("contribution.hidden.reason", AudienceModerators, map[string]any{"id": c.ID, "reason": reason})
@@ -45,8 +46,8 @@ func cmdHide(b *batch, _ Actor, args *hideArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdRestore(b *batch, _ Actor, args *idArgs) (refusal, error) {
-	c, r, err := b.moderated(args.ID)
+func cmdRestore(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, error) {
+	c, r, err := b.moderated(ctx, args.ID)
 	if c == nil {
 		return r, err
 	}
@@ -54,23 +55,23 @@ func cmdRestore(b *batch, _ Actor, args *idArgs) (refusal, error) {
 		return refuse(CodeBadState, "contribution is not hidden"), nil
 	}
 	c.Status, c.HiddenReason = StatusVisible, ""
-	if err := b.updateContribution(c, "status", "hidden_reason"); err != nil {
+	if err := b.updateContribution(ctx, c, "status", "hidden_reason"); err != nil {
 		return refusal{}, err
 	}
-	links, err := b.links(c.ID)
+	links, err := b.links(ctx, c.ID)
 	if err != nil {
 		return refusal{}, err
 	}
 	// The whole contribution again: those who joined while it was hidden never had it.
-	if err := b.emitContribution("contribution.restored", c, links); err != nil {
+	if err := b.emitContribution(ctx, "contribution.restored", c, links); err != nil {
 		return refusal{}, err
 	}
 	b.laterTally(c.ID)
 	return refusal{}, nil
 }
 
-func cmdApprove(b *batch, _ Actor, args *idArgs) (refusal, error) {
-	c, r, err := b.moderated(args.ID)
+func cmdApprove(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, error) {
+	c, r, err := b.moderated(ctx, args.ID)
 	if c == nil {
 		return r, err
 	}
@@ -78,21 +79,21 @@ func cmdApprove(b *batch, _ Actor, args *idArgs) (refusal, error) {
 		return refuse(CodeBadState, "contribution is not waiting for approval"), nil
 	}
 	c.Status = StatusVisible
-	if err := b.updateContribution(c, "status"); err != nil {
+	if err := b.updateContribution(ctx, c, "status"); err != nil {
 		return refusal{}, err
 	}
-	links, err := b.links(c.ID)
+	links, err := b.links(ctx, c.ID)
 	if err != nil {
 		return refusal{}, err
 	}
-	return refusal{}, b.emitContribution("contribution.posted", c, links)
+	return refusal{}, b.emitContribution(ctx, "contribution.posted", c, links)
 }
 
-func cmdPin(b *batch, _ Actor, args *pinArgs) (refusal, error) {
+func cmdPin(ctx context.Context, b *batch, _ Actor, args *pinArgs) (refusal, error) {
 	if args.Pinned == nil {
 		return refuse(CodeInvalidArgs, "pinned is required"), nil
 	}
-	c, r, err := b.moderated(args.ID)
+	c, r, err := b.moderated(ctx, args.ID)
 	if c == nil {
 		return r, err
 	}
@@ -100,7 +101,7 @@ func cmdPin(b *batch, _ Actor, args *pinArgs) (refusal, error) {
 		return refuse(CodeBadState, "only visible contributions can be pinned"), nil
 	}
 	c.Pinned = *args.Pinned
-	if err := b.updateContribution(c, "pinned"); err != nil {
+	if err := b.updateContribution(ctx, c, "pinned"); err != nil {
 		return refusal{}, err
 	}
 	b.emitAbout(c, "contribution.pinned", map[string]any{"id": c.ID, "pinned": c.Pinned})
@@ -126,7 +127,7 @@ func newRoomCountView(rc *RoomCount) RoomCountView {
 		Neutral: rc.NeutralCount, No: rc.NoCount, CreatedAt: rc.CreatedAt.UnixMilli()}
 }
 
-func cmdRoomCount(b *batch, a Actor, args *roomCountArgs) (refusal, error) {
+func cmdRoomCount(ctx context.Context, b *batch, a Actor, args *roomCountArgs) (refusal, error) {
 	for _, n := range []int{args.Yes, args.Neutral, args.No} {
 		if n < 0 || n > maxRoomCount {
 			return refuse(CodeInvalidArgs, "counts must be 0 to 100000"), nil
@@ -136,14 +137,14 @@ func cmdRoomCount(b *batch, a Actor, args *roomCountArgs) (refusal, error) {
 	if !r.ok() {
 		return r, nil
 	}
-	c, r, err := b.target(a, args.Contribution, "")
+	c, r, err := b.target(ctx, a, args.Contribution, "")
 	if c == nil {
 		return r, err
 	}
 	by := a.Participant
 	rc := &RoomCount{WorkshopID: b.w.ID, ContributionID: c.ID, Label: lbl, YesCount: args.Yes,
 		NeutralCount: args.Neutral, NoCount: args.No, RecordedBy: &by, CreatedAt: b.now}
-	if _, err := b.tx.NewInsert().Model(rc).Returning("id").Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(rc).Returning("id").Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: record room count: %w", err)
 	}
 	// Shown beside the online tally, never added to it; hidden with the results.
@@ -157,12 +158,12 @@ func cmdRoomCount(b *batch, a Actor, args *roomCountArgs) (refusal, error) {
 
 // roomCounts returns the room counts everyone may see: those of visible contributions that
 // belong to no break-out group.
-func (b *batch) roomCounts() ([]RoomCountView, error) {
+func (b *batch) roomCounts(ctx context.Context) ([]RoomCountView, error) {
 	var rows []RoomCount
 	err := b.tx.NewSelect().Model(&rows).
 		Join("JOIN contributions AS c ON c.id = room_count.contribution_id").
 		Where("room_count.workshop_id = ? AND c.status = ? AND c.group_id IS NULL", b.w.ID, StatusVisible).
-		Order("room_count.id").Scan(b.ctx)
+		Order("room_count.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: room counts: %w", err)
 	}

@@ -13,13 +13,12 @@ import (
 // the workshop and its live state. A batch (inside its transaction) and a snapshot (inside its
 // read transaction) both provide one, so events and snapshots are built by the same code.
 type batchReader struct {
-	ctx context.Context
-	db  bun.IDB
-	w   *Workshop
-	st  *LiveState
+	db bun.IDB
+	w  *Workshop
+	st *LiveState
 }
 
-func (b *batch) reader() *batchReader { return &batchReader{ctx: b.ctx, db: b.tx, w: &b.w, st: &b.st} }
+func (b *batch) reader() *batchReader { return &batchReader{db: b.tx, w: &b.w, st: &b.st} }
 
 // Check-in: who is present. The welcome desk checks people in from the moderator console
 // (checkin.set); a participant's phone says "I am here" (checkin.self). Present people are who
@@ -30,24 +29,24 @@ type checkinArgs struct {
 	Present     *bool
 }
 
-func cmdCheckinSet(b *batch, _ Actor, args *checkinArgs) (refusal, error) {
+func cmdCheckinSet(ctx context.Context, b *batch, _ Actor, args *checkinArgs) (refusal, error) {
 	if args.Present == nil {
 		return refuse(CodeInvalidArgs, "present is required"), nil
 	}
-	return b.checkIn(args.Participant, *args.Present)
+	return b.checkIn(ctx, args.Participant, *args.Present)
 }
 
-func cmdCheckinSelf(b *batch, a Actor, _ *noArgs) (refusal, error) {
+func cmdCheckinSelf(ctx context.Context, b *batch, a Actor, _ *noArgs) (refusal, error) {
 	if a.Role != RoleParticipant {
 		return refuse(CodeNotAllowed, "only participants check in"), nil
 	}
-	return b.checkIn(a.Participant, true)
+	return b.checkIn(ctx, a.Participant, true)
 }
 
-func (b *batch) checkIn(participant int64, present bool) (refusal, error) {
+func (b *batch) checkIn(ctx context.Context, participant int64, present bool) (refusal, error) {
 	var reg Registration
 	err := b.tx.NewSelect().Model(&reg).
-		Where("workshop_id = ? AND participant_id = ? AND status = ?", b.w.ID, participant, RegistrationConfirmed).Scan(b.ctx)
+		Where("workshop_id = ? AND participant_id = ? AND status = ?", b.w.ID, participant, RegistrationConfirmed).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return refuse(CodeNotFound, "no confirmed registration for this person in this session"), nil
 	}
@@ -62,11 +61,11 @@ func (b *batch) checkIn(participant int64, present bool) (refusal, error) {
 		reg.CheckedInAt = nil
 	}
 	reg.UpdatedAt = b.now
-	if _, err := b.tx.NewUpdate().Model(&reg).Column("checked_in_at", "updated_at").WherePK().Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewUpdate().Model(&reg).Column("checked_in_at", "updated_at").WherePK().Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: check in: %w", err)
 	}
 	n, err := b.tx.NewSelect().Model((*Registration)(nil)).
-		Where("workshop_id = ? AND status = ? AND checked_in_at IS NOT NULL", b.w.ID, RegistrationConfirmed).Count(b.ctx)
+		Where("workshop_id = ? AND status = ? AND checked_in_at IS NOT NULL", b.w.ID, RegistrationConfirmed).Count(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: check in: %w", err)
 	}
@@ -85,7 +84,7 @@ type GroupProgress struct {
 
 // groupProgress counts, for each group of the current split, its members, its visible
 // contributions and its marked outputs.
-func groupProgress(r *batchReader) ([]GroupProgress, error) {
+func groupProgress(ctx context.Context, r *batchReader) ([]GroupProgress, error) {
 	out := []GroupProgress{}
 	if len(r.st.Groups) == 0 {
 		return out, nil
@@ -96,20 +95,20 @@ func groupProgress(r *batchReader) ([]GroupProgress, error) {
 	}
 	var mem, con, outp []count
 	err := r.db.NewSelect().Model((*GroupMember)(nil)).ColumnExpr("group_id, count(*) AS n").
-		Where("workshop_id = ? AND group_id IN (?)", r.w.ID, bun.In(r.st.Groups)).Group("group_id").Scan(r.ctx, &mem)
+		Where("workshop_id = ? AND group_id IN (?)", r.w.ID, bun.In(r.st.Groups)).Group("group_id").Scan(ctx, &mem)
 	if err != nil {
 		return nil, fmt.Errorf("store: group progress: %w", err)
 	}
 	err = r.db.NewSelect().Model((*Contribution)(nil)).ColumnExpr("group_id, count(*) AS n").
 		Where("workshop_id = ? AND status = ? AND group_id IN (?)", r.w.ID, StatusVisible, bun.In(r.st.Groups)).
-		Group("group_id").Scan(r.ctx, &con)
+		Group("group_id").Scan(ctx, &con)
 	if err != nil {
 		return nil, fmt.Errorf("store: group progress: %w", err)
 	}
 	err = r.db.NewSelect().TableExpr("contribution_outputs AS o").ColumnExpr("c.group_id AS group_id, count(*) AS n").
 		Join("JOIN contributions AS c ON c.id = o.contribution_id").
 		Where("o.workshop_id = ? AND c.status = ? AND c.group_id IN (?)", r.w.ID, StatusVisible, bun.In(r.st.Groups)).
-		Group("c.group_id").Scan(r.ctx, &outp)
+		Group("c.group_id").Scan(ctx, &outp)
 	if err != nil {
 		return nil, fmt.Errorf("store: group progress: %w", err)
 	}
@@ -132,8 +131,8 @@ func groupProgress(r *batchReader) ([]GroupProgress, error) {
 
 // emitProgress is the groups.progress follow-up, coalesced like tallies: one event for a burst
 // of posts.
-func (b *batch) emitProgress() error {
-	p, err := groupProgress(b.reader())
+func (b *batch) emitProgress(ctx context.Context) error {
+	p, err := groupProgress(ctx, b.reader())
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,7 @@
 package deliberation
 
+import "context"
+
 // Timed rounds: the "10-10-10" of a Partner Day's case studies (10 minutes to present a case, 10 of
 // questions, 10 of advice, then the next case). The moderator starts a plan; the workshop's
 // timer counts each round down and the hub's "tick" at its deadline starts the next one, on the
@@ -71,7 +73,7 @@ type roundsArgs struct {
 	Repeat int
 }
 
-func cmdRoundsStart(b *batch, _ Actor, args *roundsArgs) (refusal, error) {
+func cmdRoundsStart(ctx context.Context, b *batch, _ Actor, args *roundsArgs) (refusal, error) {
 	if len(args.Steps) == 0 || len(args.Steps) > maxRoundSteps {
 		return refuse(CodeInvalidArgs, "steps must list 1 to 10 rounds"), nil
 	}
@@ -103,7 +105,7 @@ func cmdRoundsStart(b *batch, _ Actor, args *roundsArgs) (refusal, error) {
 
 // cmdRoundsNext ends the current round now (the group is done early) and starts the next;
 // after the last one the plan is finished and the timer cleared.
-func cmdRoundsNext(b *batch, _ Actor, _ *noArgs) (refusal, error) {
+func cmdRoundsNext(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	r := b.st.Rounds
 	if r == nil || r.Finished {
 		return refuse(CodeBadState, "no rounds are running"), nil
@@ -123,7 +125,7 @@ func cmdRoundsNext(b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdRoundsStop(b *batch, _ Actor, _ *noArgs) (refusal, error) {
+func cmdRoundsStop(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	if b.st.Rounds == nil {
 		return refuse(CodeBadState, "no rounds are running"), nil
 	}

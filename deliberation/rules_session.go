@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"fmt"
 	"sort"
 )
@@ -8,7 +9,7 @@ import (
 // Rules for the moderator's steering of the session: phase, question, timer and settings.
 // Each validates everything first, then changes state and emits: a refusal leaves no trace.
 
-func cmdPhaseSet(b *batch, _ Actor, args *phaseArgs) (refusal, error) {
+func cmdPhaseSet(ctx context.Context, b *batch, _ Actor, args *phaseArgs) (refusal, error) {
 	if !args.Phase.Valid() {
 		return refuse(CodeBadPhase, "unknown phase"), nil
 	}
@@ -41,7 +42,7 @@ func cmdJoinPanelSet(b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdQuestionSet(b *batch, _ Actor, args *questionArgs) (refusal, error) {
+func cmdQuestionSet(ctx context.Context, b *batch, _ Actor, args *questionArgs) (refusal, error) {
 	if !args.Phase.Valid() {
 		return refuse(CodeBadPhase, "unknown phase"), nil
 	}
@@ -74,7 +75,7 @@ func (b *batch) timerChanged() {
 	b.emit("timer.changed", AudienceAll, b.st.Timer.view(b.now))
 }
 
-func cmdTimerStart(b *batch, _ Actor, args *secondsArgs) (refusal, error) {
+func cmdTimerStart(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (refusal, error) {
 	if r := checkSeconds(args.Seconds); !r.ok() {
 		return r, nil
 	}
@@ -87,7 +88,7 @@ func cmdTimerStart(b *batch, _ Actor, args *secondsArgs) (refusal, error) {
 
 // Pausing a paused timer, or resuming a running one, is accepted and changes nothing: two
 // moderators pressing the same button at once should not see an error.
-func cmdTimerPause(b *batch, _ Actor, _ *noArgs) (refusal, error) {
+func cmdTimerPause(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	t := &b.st.Timer
 	if t.Running {
 		t.RemainingMs = max(0, t.EndsAt-b.now.UnixMilli())
@@ -97,7 +98,7 @@ func cmdTimerPause(b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdTimerResume(b *batch, _ Actor, _ *noArgs) (refusal, error) {
+func cmdTimerResume(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	t := &b.st.Timer
 	if !t.Running && t.RemainingMs > 0 {
 		t.Running, t.EndsAt, t.RemainingMs, t.Expired = true, b.now.UnixMilli()+t.RemainingMs, 0, false
@@ -106,7 +107,7 @@ func cmdTimerResume(b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdTimerExtend(b *batch, _ Actor, args *secondsArgs) (refusal, error) {
+func cmdTimerExtend(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (refusal, error) {
 	if r := checkSeconds(args.Seconds); !r.ok() {
 		return r, nil
 	}
@@ -131,7 +132,7 @@ func cmdTimerExtend(b *batch, _ Actor, args *secondsArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdTimerReset(b *batch, _ Actor, _ *noArgs) (refusal, error) {
+func cmdTimerReset(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	b.cancelRounds()
 	b.st.Timer = Timer{}
 	b.timerChanged()
@@ -148,7 +149,7 @@ func (b *batch) tick() {
 	}
 }
 
-func cmdPostingSet(b *batch, _ Actor, args *lockedArgs) (refusal, error) {
+func cmdPostingSet(ctx context.Context, b *batch, _ Actor, args *lockedArgs) (refusal, error) {
 	if args.Locked == nil {
 		return refuse(CodeInvalidArgs, "locked is required"), nil
 	}
@@ -157,7 +158,7 @@ func cmdPostingSet(b *batch, _ Actor, args *lockedArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdPremoderationSet(b *batch, _ Actor, args *onArgs) (refusal, error) {
+func cmdPremoderationSet(ctx context.Context, b *batch, _ Actor, args *onArgs) (refusal, error) {
 	if args.On == nil {
 		return refuse(CodeInvalidArgs, "on is required"), nil
 	}
@@ -168,15 +169,15 @@ func cmdPremoderationSet(b *batch, _ Actor, args *onArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdGroupsSet(b *batch, _ Actor, args *onArgs) (refusal, error) {
+func cmdGroupsSet(ctx context.Context, b *batch, _ Actor, args *onArgs) (refusal, error) {
 	if args.On == nil {
 		return refuse(CodeInvalidArgs, "on is required"), nil
 	}
 	b.st.GroupsOn, b.dirty = *args.On, true
-	return refusal{}, b.emitGroupsChanged("set")
+	return refusal{}, b.emitGroupsChanged(ctx, "set")
 }
 
-func cmdResultsSet(b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
+func cmdResultsSet(ctx context.Context, b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
 	if args.Hidden == nil {
 		return refuse(CodeInvalidArgs, "hidden is required"), nil
 	}
@@ -185,20 +186,20 @@ func cmdResultsSet(b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
 		b.emit("results.changed", AudienceAll, map[string]any{"hidden": true})
 		return refusal{}, nil
 	}
-	counts, err := b.roomCounts()
+	counts, err := b.roomCounts(ctx)
 	if err != nil {
 		return refusal{}, err
 	}
 	b.emit("results.changed", AudienceAll, map[string]any{"hidden": false, "roomCounts": counts})
 	// On reveal, everyone gets the current tallies at once rather than waiting for a vote.
-	ids, err := b.visibleContributionIDs()
+	ids, err := b.visibleContributionIDs(ctx)
 	if err != nil {
 		return refusal{}, err
 	}
-	if err := b.emitTallies(ids); err != nil {
+	if err := b.emitTallies(ctx, ids); err != nil {
 		return refusal{}, err
 	}
-	return refusal{}, b.laterOpenPlenary()
+	return refusal{}, b.laterOpenPlenary(ctx)
 }
 
 // identityChange is the identity.changed event: the new labels of what the audience already
@@ -209,7 +210,7 @@ type identityChange struct {
 	CommentAuthors map[int64]string `json:"commentAuthors"`
 }
 
-func cmdIdentitySet(b *batch, _ Actor, args *identityArgs) (refusal, error) {
+func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) (refusal, error) {
 	if !args.Mode.Valid() {
 		return refuse(CodeInvalidArgs, "mode must be full, organisation, anonymous or sealed"), nil
 	}
@@ -221,13 +222,13 @@ func cmdIdentitySet(b *batch, _ Actor, args *identityArgs) (refusal, error) {
 
 	var cs []Contribution
 	err := b.tx.NewSelect().Model(&cs).Column("id", "author_id", "on_behalf_of", "group_id").
-		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(b.ctx)
+		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: identity labels: %w", err)
 	}
 	var cms []Comment
 	err = b.tx.NewSelect().Model(&cms).Column("id", "contribution_id", "author_id").
-		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(b.ctx)
+		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: identity labels: %w", err)
 	}
@@ -242,7 +243,7 @@ func cmdIdentitySet(b *batch, _ Actor, args *identityArgs) (refusal, error) {
 			ids = append(ids, *c.AuthorID)
 		}
 	}
-	authors, err := loadAuthors(b.ctx, b.tx, ids)
+	authors, err := loadAuthors(ctx, b.tx, ids)
 	if err != nil {
 		return refusal{}, err
 	}

@@ -65,7 +65,7 @@ func (e *Engine) Snapshot(ctx context.Context, workshop int64, viewer Actor) (in
 			return err
 		}
 		s.Workshop = newStateView(w, &st, now)
-		if err := extendSnapshot(&batchReader{ctx: ctx, db: tx, w: w, st: &st}, viewer, now, s); err != nil {
+		if err := extendSnapshot(ctx, &batchReader{db: tx, w: w, st: &st}, viewer, now, s); err != nil {
 			return err
 		}
 		seq = w.LastSeq

@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -25,28 +26,28 @@ type SnapshotGroups struct {
 
 // extendSnapshot fills SnapshotGroups (and you.rapporteur) for one viewer, inside the
 // snapshot's read transaction.
-func extendSnapshot(r *batchReader, viewer Actor, now time.Time, s *SnapshotState) error {
+func extendSnapshot(ctx context.Context, r *batchReader, viewer Actor, now time.Time, s *SnapshotState) error {
 	var err error
 	g := &s.SnapshotGroups
-	if g.Groups, err = groupViews(r); err != nil {
+	if g.Groups, err = groupViews(ctx, r); err != nil {
 		return err
 	}
-	if g.Progress, err = groupProgress(r); err != nil {
+	if g.Progress, err = groupProgress(ctx, r); err != nil {
 		return err
 	}
 	if viewer.Moderator {
-		if g.GroupMembers, err = membersView(r); err != nil {
+		if g.GroupMembers, err = membersView(ctx, r); err != nil {
 			return err
 		}
 	}
 	if viewer.Group != 0 {
 		s.You.Rapporteur, err = r.db.NewSelect().Model((*GroupMember)(nil)).
-			Where("workshop_id = ? AND participant_id = ? AND group_id = ? AND rapporteur", r.w.ID, viewer.Participant, viewer.Group).Exists(r.ctx)
+			Where("workshop_id = ? AND participant_id = ? AND group_id = ? AND rapporteur", r.w.ID, viewer.Participant, viewer.Group).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("store: snapshot rapporteur: %w", err)
 		}
 	}
-	items, err := ListAgenda(r.ctx, r.db, r.w.ID)
+	items, err := ListAgenda(ctx, r.db, r.w.ID)
 	if err != nil {
 		return err
 	}
@@ -65,11 +66,11 @@ func extendSnapshot(r *batchReader, viewer Actor, now time.Time, s *SnapshotStat
 		return nil
 	}
 	err = r.db.NewSelect().Model((*ContributionOutput)(nil)).Column("contribution_id").
-		Where("workshop_id = ? AND contribution_id IN (?)", r.w.ID, bun.In(listed)).Order("contribution_id").Scan(r.ctx, &g.Outputs)
+		Where("workshop_id = ? AND contribution_id IN (?)", r.w.ID, bun.In(listed)).Order("contribution_id").Scan(ctx, &g.Outputs)
 	if err != nil {
 		return fmt.Errorf("store: snapshot outputs: %w", err)
 	}
-	prov, err := provenanceOf(r.ctx, r.db, r.w.ID, listed)
+	prov, err := provenanceOf(ctx, r.db, r.w.ID, listed)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func extendSnapshot(r *batchReader, viewer Actor, now time.Time, s *SnapshotStat
 			voted = append(voted, id)
 		}
 	}
-	tallies, err := plenaryTallies(r, voted)
+	tallies, err := plenaryTallies(ctx, r, voted)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func extendSnapshot(r *batchReader, viewer Actor, now time.Time, s *SnapshotStat
 	err = r.db.NewSelect().TableExpr("plenary_ballots AS pb").ColumnExpr("pi.contribution_id, pb.choice").
 		Join("JOIN plenary_items AS pi ON pi.id = pb.item_id").
 		Where("pb.workshop_id = ? AND pb.participant_id = ? AND pi.status = ?", r.w.ID, viewer.Participant, "open").
-		Scan(r.ctx, &mine)
+		Scan(ctx, &mine)
 	if err != nil {
 		return fmt.Errorf("store: snapshot plenary ballots: %w", err)
 	}

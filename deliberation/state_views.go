@@ -64,14 +64,14 @@ func label(mode IdentityMode, info authorInfo, onBehalfOf string) string {
 }
 
 // author returns the label information of a participant, cached for the batch.
-func (b *batch) author(id *int64) (authorInfo, error) {
+func (b *batch) author(ctx context.Context, id *int64) (authorInfo, error) {
 	if id == nil {
 		return authorInfo{}, nil
 	}
 	if info, ok := b.authors[*id]; ok {
 		return info, nil
 	}
-	m, err := loadAuthors(b.ctx, b.tx, []int64{*id})
+	m, err := loadAuthors(ctx, b.tx, []int64{*id})
 	if err != nil {
 		return authorInfo{}, err
 	}
@@ -145,8 +145,8 @@ func publicAudience(c *Contribution) string {
 // emitContribution sends a contribution's full data (contribution.posted, .restored) to those
 // who may see it: a pending one to moderators and its author; otherwise to its public
 // audience under the identity mode, followed by the attribution for moderators.
-func (b *batch) emitContribution(name string, c *Contribution, links []int64) error {
-	info, err := b.author(c.AuthorID)
+func (b *batch) emitContribution(ctx context.Context, name string, c *Contribution, links []int64) error {
+	info, err := b.author(ctx, c.AuthorID)
 	if err != nil {
 		return err
 	}

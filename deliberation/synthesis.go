@@ -74,8 +74,8 @@ func provenanceOf(ctx context.Context, db bun.IDB, workshop int64, ids []int64) 
 
 // refs is what a contribution's provenance is: what is stored, plus its own group if it is
 // still in one and not listed.
-func (b *batch) refs(c *Contribution) ([]Provenance, error) {
-	stored, err := provenanceOf(b.ctx, b.tx, b.w.ID, []int64{c.ID})
+func (b *batch) refs(ctx context.Context, c *Contribution) ([]Provenance, error) {
+	stored, err := provenanceOf(ctx, b.tx, b.w.ID, []int64{c.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (b *batch) refs(c *Contribution) ([]Provenance, error) {
 		}
 	}
 	g := new(Group)
-	if err := b.tx.NewSelect().Model(g).Where("id = ?", *c.GroupID).Scan(b.ctx); err != nil {
+	if err := b.tx.NewSelect().Model(g).Where("id = ?", *c.GroupID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: provenance group: %w", err)
 	}
 	id, src := g.ID, c.ID
@@ -97,8 +97,8 @@ func (b *batch) refs(c *Contribution) ([]Provenance, error) {
 }
 
 // setProvenance replaces a contribution's provenance (one row per group, in order).
-func (b *batch) setProvenance(c *Contribution, list []Provenance) error {
-	if _, err := b.tx.NewDelete().Model((*Provenance)(nil)).Where("contribution_id = ?", c.ID).Exec(b.ctx); err != nil {
+func (b *batch) setProvenance(ctx context.Context, c *Contribution, list []Provenance) error {
+	if _, err := b.tx.NewDelete().Model((*Provenance)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("store: provenance: %w", err)
 	}
 	if len(list) == 0 {
@@ -109,7 +109,7 @@ func (b *batch) setProvenance(c *Contribution, list []Provenance) error {
 		p.ContributionID, p.Position, p.WorkshopID = c.ID, i+1, b.w.ID
 		rows[i] = p
 	}
-	if _, err := b.tx.NewInsert().Model(&rows).Exec(b.ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("store: provenance: %w", err)
 	}
 	return nil
@@ -125,8 +125,8 @@ func groupRefs(list []Provenance) []GroupRef {
 
 // mergeProvenance is called by contribution.merge: the target now says what its sources said,
 // so it carries their groups too (each group once).
-func (b *batch) mergeProvenance(target *Contribution, sources []*Contribution) error {
-	list, err := b.refs(target)
+func (b *batch) mergeProvenance(ctx context.Context, target *Contribution, sources []*Contribution) error {
+	list, err := b.refs(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (b *batch) mergeProvenance(target *Contribution, sources []*Contribution) e
 		seen[key(p)] = true
 	}
 	for _, s := range sources {
-		more, err := b.refs(s)
+		more, err := b.refs(ctx, s)
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (b *batch) mergeProvenance(target *Contribution, sources []*Contribution) e
 	if len(list) == 0 || target.GroupID != nil && len(list) == n {
 		return nil
 	}
-	if err := b.setProvenance(target, list); err != nil {
+	if err := b.setProvenance(ctx, target, list); err != nil {
 		return err
 	}
 	b.emitAbout(target, "contribution.provenance", map[string]any{"id": target.ID, "groups": groupRefs(list)})
@@ -172,11 +172,11 @@ type markArgs struct {
 
 // cmdMark marks (or unmarks) a contribution as an output of its group: its group's rapporteur
 // or a moderator may.
-func cmdMark(b *batch, a Actor, args *markArgs) (refusal, error) {
+func cmdMark(ctx context.Context, b *batch, a Actor, args *markArgs) (refusal, error) {
 	if args.Output == nil {
 		return refuse(CodeInvalidArgs, "output is required"), nil
 	}
-	c, r, err := b.visibleTo(a, args.ID)
+	c, r, err := b.visibleTo(ctx, a, args.ID)
 	if c == nil {
 		return r, err
 	}
@@ -187,7 +187,7 @@ func cmdMark(b *batch, a Actor, args *markArgs) (refusal, error) {
 		if c.GroupID == nil || *c.GroupID != a.Group {
 			return refuse(CodeNotAllowed, "rapporteurs mark their own group's contributions"), nil
 		}
-		ok, err := b.isRapporteur(a.Participant)
+		ok, err := b.isRapporteur(ctx, a.Participant)
 		if err != nil {
 			return refusal{}, err
 		}
@@ -198,9 +198,9 @@ func cmdMark(b *batch, a Actor, args *markArgs) (refusal, error) {
 	if *args.Output {
 		by := a.Participant
 		_, err = b.tx.NewInsert().Model(&ContributionOutput{ContributionID: c.ID, WorkshopID: b.w.ID, MarkedBy: &by, CreatedAt: b.now}).
-			On("CONFLICT (contribution_id) DO NOTHING").Exec(b.ctx)
+			On("CONFLICT (contribution_id) DO NOTHING").Exec(ctx)
 	} else {
-		_, err = b.tx.NewDelete().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exec(b.ctx)
+		_, err = b.tx.NewDelete().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx)
 	}
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: mark output: %w", err)
@@ -222,14 +222,14 @@ const maxPromote = 200
 
 // cmdPromote brings group contributions to the plenary: they leave their group (and become
 // visible to everyone, with their comments and votes) and keep the group as provenance.
-func cmdPromote(b *batch, _ Actor, args *promoteArgs) (refusal, error) {
+func cmdPromote(ctx context.Context, b *batch, _ Actor, args *promoteArgs) (refusal, error) {
 	ids := args.Contributions
 	if args.Outputs {
 		var outs []int64
 		err := b.tx.NewSelect().TableExpr("contribution_outputs AS o").Column("o.contribution_id").
 			Join("JOIN contributions AS c ON c.id = o.contribution_id").
 			Where("o.workshop_id = ? AND c.group_id IS NOT NULL AND c.status = ?", b.w.ID, StatusVisible).
-			Order("o.contribution_id").Scan(b.ctx, &outs)
+			Order("o.contribution_id").Scan(ctx, &outs)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: outputs: %w", err)
 		}
@@ -243,7 +243,7 @@ func cmdPromote(b *batch, _ Actor, args *promoteArgs) (refusal, error) {
 	}
 	var cs []*Contribution
 	for _, id := range distinctIDs(ids) {
-		c, r, err := b.visibleListed(id, "promoted")
+		c, r, err := b.visibleListed(ctx, id, "promoted")
 		if c == nil {
 			return r, err
 		}
@@ -253,7 +253,7 @@ func cmdPromote(b *batch, _ Actor, args *promoteArgs) (refusal, error) {
 		cs = append(cs, c)
 	}
 	for _, c := range cs {
-		if err := b.promote(c); err != nil {
+		if err := b.promote(ctx, c); err != nil {
 			return refusal{}, err
 		}
 	}
@@ -264,8 +264,8 @@ func cmdPromote(b *batch, _ Actor, args *promoteArgs) (refusal, error) {
 // visibleListed loads one contribution of a moderator's list (promote, open plenary votes): one
 // the moderator may act on, and visible. verb ends the refusal of one that is hidden or
 // withdrawn: "only visible contributions are <verb>".
-func (b *batch) visibleListed(id int64, verb string) (*Contribution, refusal, error) {
-	c, r, err := b.moderated(id)
+func (b *batch) visibleListed(ctx context.Context, id int64, verb string) (*Contribution, refusal, error) {
+	c, r, err := b.moderated(ctx, id)
 	if c == nil {
 		return nil, r, err
 	}
@@ -291,39 +291,39 @@ func distinctIDs(ids []int64) []int64 {
 	return out
 }
 
-func (b *batch) promote(c *Contribution) error {
-	list, err := b.refs(c)
+func (b *batch) promote(ctx context.Context, c *Contribution) error {
+	list, err := b.refs(ctx, c)
 	if err != nil {
 		return err
 	}
-	if err := b.setProvenance(c, list); err != nil {
+	if err := b.setProvenance(ctx, c, list); err != nil {
 		return err
 	}
 	c.GroupID = nil
-	if err := b.updateContribution(c, "group_id"); err != nil {
+	if err := b.updateContribution(ctx, c, "group_id"); err != nil {
 		return err
 	}
-	links, err := b.links(c.ID)
+	links, err := b.links(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	// Everyone gets the whole contribution (clients upsert by id), then its comments, which
 	// were the group's until now.
-	if err := b.emitContribution("contribution.posted", c, links); err != nil {
+	if err := b.emitContribution(ctx, "contribution.posted", c, links); err != nil {
 		return err
 	}
 	var cms []Comment
-	if err := b.tx.NewSelect().Model(&cms).Where("contribution_id = ? AND status = ?", c.ID, StatusVisible).Order("id").Scan(b.ctx); err != nil {
+	if err := b.tx.NewSelect().Model(&cms).Where("contribution_id = ? AND status = ?", c.ID, StatusVisible).Order("id").Scan(ctx); err != nil {
 		return fmt.Errorf("store: promote comments: %w", err)
 	}
 	for i := range cms {
-		info, err := b.author(cms[i].AuthorID)
+		info, err := b.author(ctx, cms[i].AuthorID)
 		if err != nil {
 			return err
 		}
 		b.emit("comment.posted", AudienceAll, newCommentView(&cms[i], info, b.st.IdentityMode(), false))
 	}
-	output, err := b.tx.NewSelect().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exists(b.ctx)
+	output, err := b.tx.NewSelect().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exists(ctx)
 	if err != nil {
 		return fmt.Errorf("store: promote: %w", err)
 	}

@@ -191,8 +191,8 @@ func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState,
 // emitTallies emits the tallies of some contributions: one tally.updated for moderators while
 // results are hidden; otherwise one for everyone, plus one per break-out group for items
 // posted in a group (so that a group's items stay in the group).
-func (b *batch) emitTallies(ids []int64) error {
-	items, targets, to, err := b.tallies(ids)
+func (b *batch) emitTallies(ctx context.Context, ids []int64) error {
+	items, targets, to, err := b.tallies(ctx, ids)
 	if err != nil || len(items) == 0 {
 		return err
 	}
@@ -221,10 +221,10 @@ func (b *batch) emitTallies(ids []int64) error {
 	return nil
 }
 
-func (b *batch) visibleContributionIDs() ([]int64, error) {
+func (b *batch) visibleContributionIDs(ctx context.Context) ([]int64, error) {
 	var ids []int64
 	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id").
-		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(b.ctx, &ids)
+		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: visible contributions: %w", err)
 	}
@@ -232,18 +232,18 @@ func (b *batch) visibleContributionIDs() ([]int64, error) {
 }
 
 // flush runs the follow-ups of Engine.Flush.
-func (b *batch) flush(keys []string) error {
+func (b *batch) flush(ctx context.Context, keys []string) error {
 	var plenary []int64
 	for _, k := range keys {
 		switch {
 		case k == "tick":
 			b.tickRounds() // before the timer's tick: a round's end starts the next round
 			b.tick()
-			if err := b.tickAgenda(); err != nil {
+			if err := b.tickAgenda(ctx); err != nil {
 				return err
 			}
 		case k == progressKey:
-			if err := b.emitProgress(); err != nil {
+			if err := b.emitProgress(ctx); err != nil {
 				return err
 			}
 		case strings.HasPrefix(k, plenaryKeyPrefix):
@@ -252,10 +252,10 @@ func (b *batch) flush(keys []string) error {
 			}
 		}
 	}
-	if err := b.emitTallies(tallyIDs(keys)); err != nil {
+	if err := b.emitTallies(ctx, tallyIDs(keys)); err != nil {
 		return err
 	}
-	if err := b.emitPlenaryTallies(plenary); err != nil {
+	if err := b.emitPlenaryTallies(ctx, plenary); err != nil {
 		return err
 	}
 	return b.err

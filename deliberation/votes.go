@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/assises/assises/deliberation/journal"
@@ -25,14 +26,14 @@ type voteRecorded struct {
 
 // voteTarget checks that the actor may vote on a contribution now: not an observer, in an
 // open phase, on a visible contribution of the current phase.
-func (b *batch) voteTarget(a Actor, id int64) (*Contribution, refusal, error) {
+func (b *batch) voteTarget(ctx context.Context, a Actor, id int64) (*Contribution, refusal, error) {
 	switch {
 	case !mayContribute(a):
 		return nil, refuse(CodeNotAllowed, "observers may not vote"), nil
 	case !openPhase(b.w.Phase):
 		return nil, refuse(CodePhaseClosed, "voting is not open"), nil
 	}
-	c, r, err := b.target(a, id, "")
+	c, r, err := b.target(ctx, a, id, "")
 	if c == nil {
 		return nil, r, err
 	}
@@ -46,8 +47,8 @@ func (b *batch) voteTarget(a Actor, id int64) (*Contribution, refusal, error) {
 // Dots on hidden contributions still count (they come back if it is restored); withdrawn
 // contributions lose their votes, which gives the dots back. It runs inside the batch's
 // transaction, after the workshop lock, so concurrent commands cannot both spend the last dot.
-func (b *batch) dotsUsed(participant int64, phase Phase, except int64) (int, error) {
-	if err := b.writeVotes(); err != nil { // the sum must see this batch's earlier votes
+func (b *batch) dotsUsed(ctx context.Context, participant int64, phase Phase, except int64) (int, error) {
+	if err := b.writeVotes(ctx); err != nil { // the sum must see this batch's earlier votes
 		return 0, err
 	}
 	var used int
@@ -55,18 +56,18 @@ func (b *batch) dotsUsed(participant int64, phase Phase, except int64) (int, err
 		Join("JOIN contributions AS c ON c.id = vote.contribution_id").
 		Where("vote.workshop_id = ? AND vote.participant_id = ? AND vote.method = ? AND c.phase = ? AND vote.contribution_id <> ?",
 			b.w.ID, participant, MethodDots, phase, except).
-		Scan(b.ctx, &used)
+		Scan(ctx, &used)
 	if err != nil {
 		return 0, fmt.Errorf("store: dots used: %w", err)
 	}
 	return used, nil
 }
 
-func cmdVoteSet(b *batch, a Actor, args *voteArgs) (refusal, error) {
+func cmdVoteSet(ctx context.Context, b *batch, a Actor, args *voteArgs) (refusal, error) {
 	if args.Value == nil {
 		return refuse(CodeInvalidArgs, "value is required"), nil
 	}
-	c, r, err := b.voteTarget(a, args.Contribution)
+	c, r, err := b.voteTarget(ctx, a, args.Contribution)
 	if c == nil {
 		return r, err
 	}
@@ -89,7 +90,7 @@ func cmdVoteSet(b *batch, a Actor, args *voteArgs) (refusal, error) {
 		if v > set.MaxPerItem {
 			return refuse(CodeOverItemMax, "more dots than allowed on one item"), nil
 		}
-		used, err := b.dotsUsed(a.Participant, c.Phase, c.ID)
+		used, err := b.dotsUsed(ctx, a.Participant, c.Phase, c.ID)
 		if err != nil {
 			return refusal{}, err
 		}
@@ -114,8 +115,8 @@ func cmdVoteSet(b *batch, a Actor, args *voteArgs) (refusal, error) {
 	return refusal{}, nil
 }
 
-func cmdVoteClear(b *batch, a Actor, args *voteClearArgs) (refusal, error) {
-	c, r, err := b.voteTarget(a, args.Contribution)
+func cmdVoteClear(ctx context.Context, b *batch, a Actor, args *voteClearArgs) (refusal, error) {
+	c, r, err := b.voteTarget(ctx, a, args.Contribution)
 	if c == nil {
 		return r, err
 	}
@@ -123,7 +124,7 @@ func cmdVoteClear(b *batch, a Actor, args *voteClearArgs) (refusal, error) {
 	set := b.st.VoteSettingsFor(c.Phase)
 	ev := voteRecorded{Contribution: c.ID, Method: set.Method}
 	if set.Method == MethodDots {
-		used, err := b.dotsUsed(a.Participant, c.Phase, c.ID)
+		used, err := b.dotsUsed(ctx, a.Participant, c.Phase, c.ID)
 		if err != nil {
 			return refusal{}, err
 		}
@@ -143,7 +144,7 @@ type methodChanged struct {
 	Reset bool `json:"reset"`
 }
 
-func cmdVoteMethodSet(b *batch, _ Actor, args *methodArgs) (refusal, error) {
+func cmdVoteMethodSet(ctx context.Context, b *batch, _ Actor, args *methodArgs) (refusal, error) {
 	if !args.Phase.Valid() || !openPhase(args.Phase) {
 		return refuse(CodeBadPhase, "votes happen in diagnostic, recommendations or implementation"), nil
 	}
@@ -171,7 +172,7 @@ func cmdVoteMethodSet(b *batch, _ Actor, args *methodArgs) (refusal, error) {
 			Where("workshop_id = ? AND contribution_id IN (?)", b.w.ID,
 				b.tx.NewSelect().Model((*Contribution)(nil)).Column("id").
 					Where("workshop_id = ? AND phase = ?", b.w.ID, args.Phase)).
-			Exec(b.ctx)
+			Exec(ctx)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: reset votes: %w", err)
 		}
@@ -186,7 +187,7 @@ func cmdVoteMethodSet(b *batch, _ Actor, args *methodArgs) (refusal, error) {
 
 	var ids []int64
 	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id").
-		Where("workshop_id = ? AND phase = ? AND status = ?", b.w.ID, args.Phase, StatusVisible).Order("id").Scan(b.ctx, &ids)
+		Where("workshop_id = ? AND phase = ? AND status = ?", b.w.ID, args.Phase, StatusVisible).Order("id").Scan(ctx, &ids)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: phase contributions: %w", err)
 	}

@@ -1,6 +1,7 @@
 package deliberation
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -57,7 +58,7 @@ func (b *batch) deleteVote(contribution, participant int64) {
 }
 
 // writeVotes writes the pending vote rows now (before something reads votes).
-func (b *batch) writeVotes() error {
+func (b *batch) writeVotes(ctx context.Context) error {
 	if b.jtx == nil {
 		return errOffline
 	}
@@ -65,7 +66,7 @@ func (b *batch) writeVotes() error {
 	if b.takeVotes(&w); len(w.Votes) == 0 && len(w.Gone) == 0 {
 		return nil
 	}
-	if err := b.jtx.Write(b.ctx, &w); err != nil {
+	if err := b.jtx.Write(ctx, &w); err != nil {
 		return fmt.Errorf("store: write votes: %w", err)
 	}
 	return nil
@@ -89,12 +90,12 @@ func (b *batch) takeVotes(w *journal.Writes) {
 // prefetchVoteTargets loads, in one query, the contributions the votes of a batch are about
 // (ids, from voteTargetIDs), for the votes at the head of the batch (see beforeCommand). On
 // PostgreSQL, the first read of the batch (engine_lock.go) reads them with the workshop row.
-func (b *batch) prefetchVoteTargets(ids []int64) error {
+func (b *batch) prefetchVoteTargets(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	var cs []Contribution
-	if err := b.tx.NewSelect().Model(&cs).Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Scan(b.ctx); err != nil {
+	if err := b.tx.NewSelect().Model(&cs).Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Scan(ctx); err != nil {
 		return fmt.Errorf("store: vote targets: %w", err)
 	}
 	b.setVoteTargets(ids, cs)
@@ -140,22 +141,22 @@ func (b *batch) setVoteTargets(ids []int64, cs []Contribution) {
 // beforeCommand prepares the batch for the next command: votes may keep the loaded
 // contributions and pending rows; any other command may read votes or change
 // contributions, so the rows are written and the contributions forgotten first.
-func (b *batch) beforeCommand(name string) error {
+func (b *batch) beforeCommand(ctx context.Context, name string) error {
 	vote := name == "vote.set" || name == "vote.clear"
 	b.cacheTargets = vote
 	if vote {
 		return nil
 	}
 	clear(b.voteTargets)
-	return b.writeVotes()
+	return b.writeVotes(ctx)
 }
 
 // cachedContribution is batch.contribution for the votes of a batch (see beforeCommand).
-func (b *batch) cachedContribution(id int64) (*Contribution, bool, error) {
+func (b *batch) cachedContribution(ctx context.Context, id int64) (*Contribution, bool, error) {
 	if c, ok := b.voteTargets[id]; ok {
 		return c, c != nil, nil
 	}
-	c, ok, err := b.loadContribution(id)
+	c, ok, err := b.loadContribution(ctx, id)
 	if err != nil {
 		return nil, false, err
 	}
