@@ -33,7 +33,7 @@ func (b *batch) changePhase(p Phase) {
 
 // cmdJoinPanelSet folds or unfolds the projector's panel on how to join; the projector folds
 // it by itself after a phase's first minutes anyway.
-func cmdJoinPanelSet(b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
+func cmdJoinPanelSet(_ context.Context, b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
 	if args.Hidden == nil {
 		return refuse(CodeInvalidArgs, "hidden is required"), nil
 	}
@@ -285,7 +285,7 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	}
 	if args.Mode == IdentitySealed && len(b.st.Groups) > 0 {
 		// The console's lists of who is in which group lose their names too.
-		return refusal{}, b.emitMembers(nil)
+		return refusal{}, b.emitMembers(ctx, nil)
 	}
 	return refusal{}, nil
 }
