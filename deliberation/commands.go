@@ -92,6 +92,7 @@ var commandSpecs = map[string]commandSpec{
 	"identity.set":         spec(true, cmdIdentitySet),
 	"premoderation.set":    spec(true, cmdPremoderationSet),
 	"results.set":          spec(true, cmdResultsSet),
+	"joinpanel.set":        spec(true, cmdJoinPanelSet),
 	"groups.set":           spec(true, cmdGroupsSet),
 	"vote.method.set":      spec(true, cmdVoteMethodSet),
 	"contribution.hide":    spec(true, cmdHide),

@@ -166,9 +166,7 @@ func (b *batch) startAgendaItem(items []AgendaItem, i int) error {
 	b.emit("agenda.timing", AudienceModerators, timing)
 
 	if it.Phase.Valid() && it.Phase != b.w.Phase {
-		prev := b.w.Phase
-		b.w.Phase = it.Phase
-		b.emit("phase.changed", AudienceAll, map[string]Phase{"phase": it.Phase, "previous": prev})
+		b.changePhase(it.Phase)
 	}
 	b.cancelRounds()
 	switch {

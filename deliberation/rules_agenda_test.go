@@ -189,7 +189,7 @@ func TestRounds(t *testing.T) {
 		res = r.tick()
 		v = decode[RoundsView](t, only(t, res.Events, "rounds.changed"))
 		tm = decode[Timer](t, only(t, res.Events, "timer.changed"))
-		if !v.Finished || v.Active || !tm.Expired || !res.WakeAt.IsZero() {
+		if !v.Finished || v.Active || tm != (Timer{}) || !res.WakeAt.IsZero() {
 			t.Errorf("end of the plan: got %+v, timer %+v, wake %v", v, tm, res.WakeAt)
 		}
 		r.refused(r.mod, "rounds.next", nil, CodeBadState)

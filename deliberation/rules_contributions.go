@@ -326,7 +326,9 @@ func cmdComment(ctx context.Context, b *batch, a Actor, args *commentArgs) (refu
 		return refusal{}, err
 	}
 	b.emit("comment.posted", publicAudience(c), newCommentView(cm, info, b.st.IdentityMode(), false))
-	b.emit("comment.attributed", AudienceModerators,
-		attribution{ID: cm.ID, AuthorID: cm.AuthorID, Author: label(IdentityFull, info, "")})
+	if b.st.IdentityMode().moderatorsSeeAuthors() {
+		b.emit("comment.attributed", AudienceModerators,
+			attribution{ID: cm.ID, AuthorID: cm.AuthorID, Author: label(IdentityFull, info, "")})
+	}
 	return refusal{}, nil
 }

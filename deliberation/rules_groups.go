@@ -151,6 +151,9 @@ func membersView(ctx context.Context, b *batchReader) (*groupsMembers, error) {
 		return nil, err
 	}
 	view := func(id int64) MemberView {
+		if !b.st.IdentityMode().moderatorsSeeAuthors() {
+			return MemberView{Participant: id} // sealed: the console numbers people, never names them
+		}
 		return MemberView{Participant: id, Label: label(IdentityFull, authors[id], "")}
 	}
 	out := &groupsMembers{Groups: make([]GroupMembersView, len(gs)), Unassigned: []MemberView{}}

@@ -68,7 +68,7 @@ func TestMergeInTheEngine(t *testing.T) {
 			t.Errorf("got %v, want into %d from [%d %d]", d, a, b, c)
 		}
 		want := map[int64]TallyItem{
-			a: {Contribution: a, Method: MethodDots, Count: 3, Sum: 6, Dots: 6, Voters: 3},
+			a: {Contribution: a, Method: MethodDots, Count: 3, Sum: 6, Dots: 6, Voters: 3, Organisations: 3}, // Alice's, Bob's and the moderator's
 			b: {Contribution: b, Method: MethodDots},
 			c: {Contribution: c, Method: MethodDots},
 		}

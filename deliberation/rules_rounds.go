@@ -154,7 +154,7 @@ func (b *batch) cancelRounds() {
 // tickRounds runs before the timer's own tick: when the current round's deadline has passed,
 // the next round starts at that deadline, not at the moment the tick runs, so a late tick
 // never shifts the plan. Rounds that ended entirely before the tick are skipped (and counted).
-// After the last round, the plan is finished and the timer's tick marks it expired.
+// After the last round, the plan is finished and the timer cleared.
 func (b *batch) tickRounds() {
 	r, t := b.st.Rounds, &b.st.Timer
 	now := b.now.UnixMilli()
@@ -168,10 +168,12 @@ func (b *batch) tickRounds() {
 	}
 	skipped := next - r.Index - 1
 	if next >= r.total() {
-		// The plan's real end, if rounds were skipped: the timer's tick marks it expired.
+		// The plan is over: the timer is cleared, as rounds.next does, rather than left
+		// showing "time's up" on every screen until someone resets it.
 		r.Index, r.Finished = r.total()-1, true
-		t.EndsAt = end
+		*t = Timer{}
 		b.roundsChanged(skipped)
+		b.timerChanged()
 		return
 	}
 	r.Index, r.StartedAt = next, end

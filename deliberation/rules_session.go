@@ -13,9 +13,32 @@ func cmdPhaseSet(ctx context.Context, b *batch, _ Actor, args *phaseArgs) (refus
 	if !args.Phase.Valid() {
 		return refuse(CodeBadPhase, "unknown phase"), nil
 	}
+	b.changePhase(args.Phase)
+	return refusal{}, nil
+}
+
+// phaseChange is the phase.changed event.
+type phaseChange struct {
+	Phase    Phase `json:"phase"`
+	Previous Phase `json:"previous"`
+	Since    int64 `json:"since"` // Unix ms
+}
+
+// changePhase moves the workshop to phase p and says so to everyone.
+func (b *batch) changePhase(p Phase) {
 	previous := b.w.Phase
-	b.w.Phase, b.dirty = args.Phase, true
-	b.emit("phase.changed", AudienceAll, map[string]Phase{"phase": args.Phase, "previous": previous})
+	b.w.Phase, b.st.PhaseSince, b.dirty = p, b.now.UnixMilli(), true
+	b.emit("phase.changed", AudienceAll, phaseChange{Phase: p, Previous: previous, Since: b.st.PhaseSince})
+}
+
+// cmdJoinPanelSet folds or unfolds the projector's panel on how to join; the projector folds
+// it by itself after a phase's first minutes anyway.
+func cmdJoinPanelSet(_ context.Context, b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
+	if args.Hidden == nil {
+		return refuse(CodeInvalidArgs, "hidden is required"), nil
+	}
+	b.st.JoinHidden, b.dirty = *args.Hidden, true
+	b.emit("joinpanel.changed", AudienceAll, map[string]bool{"hidden": *args.Hidden})
 	return refusal{}, nil
 }
 
@@ -189,7 +212,11 @@ type identityChange struct {
 
 func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) (refusal, error) {
 	if !args.Mode.Valid() {
-		return refuse(CodeInvalidArgs, "mode must be full, organisation or anonymous"), nil
+		return refuse(CodeInvalidArgs, "mode must be full, organisation, anonymous or sealed"), nil
+	}
+	if b.st.IdentityMode() == IdentitySealed && args.Mode != IdentitySealed {
+		// People wrote believing nobody would ever see their name: that promise is kept.
+		return refuse(CodeBadState, "names are sealed for this session"), nil
 	}
 	b.st.Identity, b.dirty = args.Mode, true
 
@@ -255,6 +282,10 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	sort.Strings(auds)
 	for _, aud := range append([]string{AudienceAll}, auds...) {
 		b.emit("identity.changed", aud, changes[aud])
+	}
+	if args.Mode == IdentitySealed && len(b.st.Groups) > 0 {
+		// The console's lists of who is in which group lose their names too.
+		return refusal{}, b.emitMembers(ctx, nil)
 	}
 	return refusal{}, nil
 }

@@ -33,6 +33,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 			{"identity.set", map[string]any{"mode": IdentityFull}},
 			{"premoderation.set", map[string]any{"on": true}},
 			{"results.set", map[string]any{"hidden": true}},
+			{"joinpanel.set", map[string]any{"hidden": true}},
 			{"groups.set", map[string]any{"on": true}},
 			{"vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 5}},
 			{"contribution.hide", map[string]any{"id": id}},

@@ -7,7 +7,7 @@ import (
 )
 
 // IdentityMode is how the room labels the authors of contributions and comments. Moderators
-// always see full labels; the mode applies to everyone else.
+// see full labels in every mode but sealed; the other modes apply to everyone else.
 type IdentityMode string
 
 // Identity modes.
@@ -15,6 +15,9 @@ const (
 	IdentityFull         IdentityMode = "full"         // display name and organisation
 	IdentityOrganisation IdentityMode = "organisation" // organisation only
 	IdentityAnonymous    IdentityMode = "anonymous"    // no label at all
+	// IdentitySealed labels nobody, not even for moderators: their feed carries no name and
+	// no author id. A room cannot leave it, so what was said under it stays sealed.
+	IdentitySealed IdentityMode = "sealed"
 )
 
 // DefaultIdentity is the mode of a workshop whose moderator has not chosen one. Some
@@ -24,8 +27,11 @@ const DefaultIdentity = IdentityAnonymous
 
 // Valid reports whether m is a known mode.
 func (m IdentityMode) Valid() bool {
-	return m == IdentityFull || m == IdentityOrganisation || m == IdentityAnonymous
+	return m == IdentityFull || m == IdentityOrganisation || m == IdentityAnonymous || m == IdentitySealed
 }
+
+// moderatorsSeeAuthors reports whether moderators are told who wrote what under mode m.
+func (m IdentityMode) moderatorsSeeAuthors() bool { return m != IdentitySealed }
 
 // Valid reports whether m is a known vote method.
 func (m VoteMethod) Valid() bool {
@@ -89,6 +95,11 @@ type LiveState struct {
 	Agenda *AgendaState `json:"agenda,omitempty"`
 	// Rounds is a plan of timed rounds (rounds.start) that the timer's ticks advance.
 	Rounds *RoundsState `json:"rounds,omitempty"`
+	// PhaseSince is when the current phase began (Unix ms; 0 before the first change): the
+	// projector shows how to join in large during a phase's first minutes.
+	PhaseSince int64 `json:"phaseSince,omitempty"`
+	// JoinHidden is the moderator's choice to fold the projector's join panel (joinpanel.set).
+	JoinHidden bool `json:"joinHidden,omitempty"`
 }
 
 // ParseLiveState reads workshops.state; an empty column is a fresh workshop.
@@ -161,6 +172,8 @@ type WorkshopView struct {
 	Identity      IdentityMode           `json:"identity"`
 	VoteMethods   map[Phase]VoteSettings `json:"voteMethods"`
 	GroupsOn      bool                   `json:"groupsOn"`
+	PhaseSince    int64                  `json:"phaseSince,omitempty"`
+	JoinHidden    bool                   `json:"joinHidden,omitempty"`
 }
 
 func newStateView(w *Workshop, st *LiveState, now time.Time) WorkshopView {
@@ -176,5 +189,6 @@ func newStateView(w *Workshop, st *LiveState, now time.Time) WorkshopView {
 		ID: w.ID, Title: w.Title, Code: w.Code, Phase: w.Phase, Question: q,
 		Timer: st.Timer.view(now), PostingLocked: st.PostingLocked, Premoderation: st.Premoderation,
 		ResultsHidden: st.ResultsHidden, Identity: st.IdentityMode(), VoteMethods: vm, GroupsOn: st.GroupsOn,
+		PhaseSince: st.PhaseSince, JoinHidden: st.JoinHidden,
 	}
 }

@@ -116,15 +116,17 @@ func newContributionView(c *Contribution, links []int64, info authorInfo, mode I
 		CreatedAt: c.CreatedAt.UnixMilli(), UpdatedAt: c.UpdatedAt.UnixMilli(),
 	}
 	if forModerators {
-		v.Author = label(IdentityFull, info, c.OnBehalfOf)
-		v.AuthorID = c.AuthorID
+		if mode.moderatorsSeeAuthors() {
+			v.Author = label(IdentityFull, info, c.OnBehalfOf)
+			v.AuthorID = c.AuthorID
+		}
 		v.HiddenReason = c.HiddenReason
 	}
 	return v
 }
 
 // attribution tells moderators who wrote something that went to a wider audience under the
-// room's identity mode (moderators always see full labels and the participant id).
+// room's identity mode (moderators see full labels and the participant id, unless sealed).
 type attribution struct {
 	ID       int64  `json:"id"`
 	AuthorID *int64 `json:"authorId"`
@@ -160,8 +162,10 @@ func (b *batch) emitContribution(ctx context.Context, name string, c *Contributi
 		return nil
 	}
 	b.emit(name, publicAudience(c), newContributionView(c, links, info, mode, false))
-	b.emit("contribution.attributed", AudienceModerators,
-		attribution{ID: c.ID, AuthorID: c.AuthorID, Author: label(IdentityFull, info, c.OnBehalfOf)})
+	if mode.moderatorsSeeAuthors() {
+		b.emit("contribution.attributed", AudienceModerators,
+			attribution{ID: c.ID, AuthorID: c.AuthorID, Author: label(IdentityFull, info, c.OnBehalfOf)})
+	}
 	return nil
 }
 
@@ -198,7 +202,7 @@ type CommentView struct {
 func newCommentView(c *Comment, info authorInfo, mode IdentityMode, forModerators bool) CommentView {
 	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, Author: label(mode, info, ""),
 		CreatedAt: c.CreatedAt.UnixMilli()}
-	if forModerators {
+	if forModerators && mode.moderatorsSeeAuthors() {
 		v.Author = label(IdentityFull, info, "")
 		v.AuthorID = c.AuthorID
 	}

@@ -23,6 +23,11 @@ type TallyItem struct {
 	Disagree     int        `json:"disagree"` // agree only
 	Dots         int        `json:"dots"`     // dots only
 	Voters       int        `json:"voters"`   // people who voted on it
+	// The breadth of support: how many organisations, and how many break-out groups of the
+	// current split, the people who voted for it (a positive vote) come from. Counts only:
+	// who voted stays unsaid.
+	Organisations int `json:"organisations"`
+	Groups        int `json:"groups"`
 }
 
 // tallyEvent is the data of tally.updated.
@@ -69,17 +74,22 @@ func computeTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveSta
 // 15 ms instead of 6 for 10,000 votes.
 const (
 	tallyHeadSQL = `WITH a AS MATERIALIZED (
-	SELECT contribution_id, method, count(*) AS n, coalesce(sum(value), 0) AS total,
-		coalesce(sum(CASE WHEN value > 0 THEN 1 ELSE 0 END), 0) AS pos,
-		coalesce(sum(CASE WHEN value = 0 THEN 1 ELSE 0 END), 0) AS zero,
-		coalesce(sum(CASE WHEN value < 0 THEN 1 ELSE 0 END), 0) AS neg
-	FROM votes
-	WHERE workshop_id = ? AND contribution_id IN (?)
-	GROUP BY contribution_id, method
+	SELECT v.contribution_id, v.method, count(*) AS n, coalesce(sum(v.value), 0) AS total,
+		coalesce(sum(CASE WHEN v.value > 0 THEN 1 ELSE 0 END), 0) AS pos,
+		coalesce(sum(CASE WHEN v.value = 0 THEN 1 ELSE 0 END), 0) AS zero,
+		coalesce(sum(CASE WHEN v.value < 0 THEN 1 ELSE 0 END), 0) AS neg,
+		count(DISTINCT CASE WHEN v.value > 0 THEN p.organisation_id END) AS orgs,
+		count(DISTINCT CASE WHEN v.value > 0 THEN gm.group_id END) AS grps
+	FROM votes AS v
+	JOIN participants AS p ON p.id = v.participant_id
+	LEFT JOIN group_members AS gm ON gm.workshop_id = v.workshop_id AND gm.participant_id = v.participant_id
+	WHERE v.workshop_id = ? AND v.contribution_id IN (?)
+	GROUP BY v.contribution_id, v.method
 )
 SELECT c.id, c.phase, c.status, c.group_id, coalesce(a.method, '') AS method,
 	coalesce(a.n, 0) AS n, coalesce(a.total, 0) AS total,
 	coalesce(a.pos, 0) AS pos, coalesce(a.zero, 0) AS zero, coalesce(a.neg, 0) AS neg,
+	coalesce(a.orgs, 0) AS orgs, coalesce(a.grps, 0) AS grps,
 	`
 	tallyTailSQL = `
 FROM contributions AS c
@@ -120,6 +130,8 @@ type tallyRow struct {
 	Pos          int
 	Zero         int
 	Neg          int
+	Orgs         int
+	Grps         int
 	Voters       int
 	Participants int
 }
@@ -161,6 +173,7 @@ func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState,
 			continue
 		}
 		item.Count, item.Sum, item.Voters = r.N, r.Total, r.N
+		item.Organisations, item.Groups = r.Orgs, r.Grps
 		switch item.Method {
 		case MethodAgree:
 			item.Agree, item.Neutral, item.Disagree = r.Pos, r.Zero, r.Neg

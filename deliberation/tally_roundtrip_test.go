@@ -91,6 +91,16 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 	f.all = []int64{c5, c4, c3, c2, c1, o1, 987654321, c1} // unordered, with a duplicate
 
 	alice, bob := r.alice.Participant, r.bob.Participant
+	// Two groups of the current split behind some votes: the breadth of support counts them.
+	g2 := &Group{WorkshopID: r.w.ID, Position: 2, Name: "Groupe 2", Colour: "#654321", CreatedAt: now}
+	if _, err := db.NewInsert().Model(g2).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gms := []GroupMember{{WorkshopID: r.w.ID, ParticipantID: alice, GroupID: g.ID}, {WorkshopID: r.w.ID, ParticipantID: bob, GroupID: g.ID},
+		{WorkshopID: r.w.ID, ParticipantID: p[1], GroupID: g2.ID}}
+	if _, err := db.NewInsert().Model(&gms).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var votes []Vote
 	vote := func(c, who int64, m VoteMethod, value int) {
 		votes = append(votes, Vote{ContributionID: c, ParticipantID: who, WorkshopID: r.w.ID, Method: m, Value: value, UpdatedAt: now})
@@ -132,9 +142,10 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 		votes []Vote
 		regs  []Registration
 		ps    []Participant
+		gms   []GroupMember
 		roles []WorkshopRole
 	)
-	for _, m := range []any{&cs, &votes, &regs, &ps, &roles} {
+	for _, m := range []any{&cs, &votes, &regs, &ps, &gms, &roles} {
 		if err := db.NewSelect().Model(m).Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +167,7 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 		}
 		targets = append(targets, tallyTarget{ID: c.ID, Phase: c.Phase, Status: c.Status, GroupID: c.GroupID})
 		it := TallyItem{Contribution: c.ID, Method: st.VoteSettingsFor(c.Phase).Method}
+		orgs, groups := map[int64]bool{}, map[int64]bool{}
 		for _, v := range votes {
 			if c.Status != StatusVisible || v.ContributionID != c.ID || v.Method != it.Method {
 				continue
@@ -174,7 +186,21 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 			default:
 				it.Disagree++
 			}
+			if v.Value <= 0 {
+				continue
+			}
+			for _, p := range ps {
+				if p.ID == v.ParticipantID && p.OrganisationID != nil {
+					orgs[*p.OrganisationID] = true
+				}
+			}
+			for _, m := range gms {
+				if m.WorkshopID == workshop && m.ParticipantID == v.ParticipantID {
+					groups[m.GroupID] = true
+				}
+			}
 		}
+		it.Organisations, it.Groups = len(orgs), len(groups)
 		items = append(items, it)
 	}
 	if len(targets) == 0 || turnoutPhase == "" || turnoutPhase == PhaseLobby || turnoutPhase == PhaseClosed {
@@ -282,11 +308,14 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []TallyItem{
-			{Contribution: c1, Method: MethodAgree, Count: 4, Sum: 1, Agree: 2, Neutral: 1, Disagree: 1, Voters: 4}, // the moderator's vote counts here
-			{Contribution: c2, Method: MethodAgree, Count: 4, Sum: 2, Agree: 3, Disagree: 1, Voters: 4},
+			// Bob and the moderator agree with c1 (two organisations, group 1); Alice, P1 and P6
+			// with c2 (three organisations, groups 1 and 2); Alice and P1 dot c5 (groups 1 and 2);
+			// disagreeing backs nothing.
+			{Contribution: c1, Method: MethodAgree, Count: 4, Sum: 1, Agree: 2, Neutral: 1, Disagree: 1, Voters: 4, Organisations: 2, Groups: 1}, // the moderator's vote counts here
+			{Contribution: c2, Method: MethodAgree, Count: 4, Sum: 2, Agree: 3, Disagree: 1, Voters: 4, Organisations: 3, Groups: 2},
 			{Contribution: f.hidden, Method: MethodAgree},
 			{Contribution: c4, Method: MethodAgree},
-			{Contribution: c5, Method: MethodDots, Count: 2, Sum: 5, Dots: 5, Voters: 2},
+			{Contribution: c5, Method: MethodDots, Count: 2, Sum: 5, Dots: 5, Voters: 2, Organisations: 2, Groups: 2},
 		}
 		if !reflect.DeepEqual(items, want) {
 			t.Errorf("got items\n%+v\nwant\n%+v", items, want)

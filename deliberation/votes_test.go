@@ -165,8 +165,8 @@ func TestDotsBudget(t *testing.T) {
 		got := tallyOf(t, res.Events)
 		want := map[int64]TallyItem{
 			a: {Contribution: a, Method: MethodDots},
-			b: {Contribution: b, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1},
-			c: {Contribution: c, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1},
+			b: {Contribution: b, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
+			c: {Contribution: c, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("got %+v, want %+v", got, want)
@@ -329,7 +329,7 @@ func TestDefaultVoteMethodPerPhase(t *testing.T) {
 			value int
 			want  TallyItem
 		}{
-			{PhaseDiagnostic, KindFinding, 1, TallyItem{Method: MethodSupport, Count: 1, Sum: 1, Voters: 1}},
+			{PhaseDiagnostic, KindFinding, 1, TallyItem{Method: MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
 			{PhaseRecommendations, KindRecommendation, -1, TallyItem{Method: MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
 		}
 		for _, c := range cases {

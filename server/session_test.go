@@ -14,24 +14,32 @@ import (
 )
 
 // voteModel is what the acknowledgements imply: for each contribution, each person's
-// current vote. The final tallies must equal it exactly.
-type voteModel map[int64]map[int64]int
+// current vote, and each person's organisation (for the breadth of support). The final
+// tallies must equal it exactly.
+type voteModel struct {
+	votes map[int64]map[int64]int
+	orgOf map[int64]int64
+}
 
 func (m voteModel) set(contribution, participant int64, value int, method deliberation.VoteMethod) {
-	if m[contribution] == nil {
-		m[contribution] = map[int64]int{}
+	if m.votes[contribution] == nil {
+		m.votes[contribution] = map[int64]int{}
 	}
 	if value == 0 && method != deliberation.MethodAgree {
-		delete(m[contribution], participant)
+		delete(m.votes[contribution], participant)
 		return
 	}
-	m[contribution][participant] = value
+	m.votes[contribution][participant] = value
 }
 
 // expected computes the tally item the model implies for one contribution.
 func (m voteModel) expected(contribution int64, method deliberation.VoteMethod) deliberation.TallyItem {
 	it := deliberation.TallyItem{Contribution: contribution, Method: method}
-	for _, v := range m[contribution] {
+	orgs := map[int64]bool{}
+	for p, v := range m.votes[contribution] {
+		if v > 0 {
+			orgs[m.orgOf[p]] = true
+		}
 		it.Count++
 		it.Voters++
 		switch method {
@@ -52,6 +60,7 @@ func (m voteModel) expected(contribution int64, method deliberation.VoteMethod) 
 			it.Dots += v
 		}
 	}
+	it.Organisations = len(orgs)
 	return it
 }
 
@@ -59,17 +68,17 @@ func (m voteModel) expected(contribution int64, method deliberation.VoteMethod) 
 // person once; a person who voted on both keeps the target's vote (for dots, the larger).
 func (m voteModel) merge(into int64, from ...int64) {
 	for _, f := range from {
-		for p, v := range m[f] {
-			if m[into] == nil {
-				m[into] = map[int64]int{}
+		for p, v := range m.votes[f] {
+			if m.votes[into] == nil {
+				m.votes[into] = map[int64]int{}
 			}
-			if old, ok := m[into][p]; !ok || v > old {
+			if old, ok := m.votes[into][p]; !ok || v > old {
 				if !ok {
-					m[into][p] = v
+					m.votes[into][p] = v
 				}
 			}
 		}
-		delete(m, f)
+		delete(m.votes, f)
 	}
 }
 
@@ -177,7 +186,10 @@ func runFullSession(t *testing.T, kind string) {
 	if !mod.c.Welcome().Moderator || p1.c.Welcome().Moderator {
 		t.Fatalf("roles: moderator %v, participant %v", mod.c.Welcome().Moderator, p1.c.Welcome().Moderator)
 	}
-	model := voteModel{}
+	model := voteModel{votes: map[int64]map[int64]int{}, orgOf: map[int64]int64{}}
+	for _, a := range people {
+		model.orgOf[a.person.Participant.ID] = *a.person.Participant.OrganisationID
+	}
 	type sentVote struct {
 		who   *actor
 		seq   int64

@@ -144,13 +144,13 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
     await item.locator('.pl-mine').getByText(i === 3 ? 'Votre choix : Rejeter' : 'Votre choix : Adopter').waitFor();
   }
   await noViolations(people[0], 'a phone with an open plenary vote');
-  await until(proj, () => /3 pour · 1 contre/.test(document.getElementById('proj-plenary-list').textContent) && /4 votant·e·s sur 4 pouvant voter/.test(document.getElementById('proj-plenary-list').textContent), null, 'live tallies and turnout on the projector');
+  await until(proj, () => /3 pour · 1 contre/.test(document.getElementById('top').textContent) && /4 votant·e·s sur 4 pouvant voter/.test(document.getElementById('top').textContent), null, 'live tallies and turnout on the projector');
   // The rule was stated when the vote opened: on the projector and on every phone.
-  await until(proj, () => /Règle : au moins 2\/3 des voix exprimées \(pour et contre\) · au moins 3 votant·e·s/.test(document.getElementById('proj-plenary-list').textContent), null, 'the rule on the projector');
+  await until(proj, () => /Règle : au moins 2\/3 des voix exprimées \(pour et contre\) · au moins 3 votant·e·s/.test(document.getElementById('top').textContent), null, 'the rule on the projector');
   await people[0].locator('#plenary-list li .pl-rule').getByText(/Une égalité n'adopte pas/).waitFor();
   await m.locator('#plenary-results li').filter({ hasText: '3 pour · 1 contre' }).waitFor();
   await m.getByRole('button', { name: /Clore tous les votes/ }).click();
-  await until(proj, () => document.querySelector('#proj-plenary-list li')?.dataset.outcome === 'adopted' && /Adoptée/.test(document.getElementById('proj-plenary-list').textContent), null, 'the result on the projector');
+  await until(proj, () => document.querySelector('#top li[data-contribution]')?.dataset.outcome === 'adopted' && /Adoptée/.test(document.getElementById('top').textContent), null, 'the result on the projector');
   for (const p of people) await p.locator('#plenary-list li[data-outcome="adopted"]').getByText(/Adoptée/).waitFor();
   await until(people[1], () => /Le vote est clos/.test(document.getElementById('announcer').textContent), null, 'the result announced');
   await closePanel(m, 'plenary');

@@ -288,14 +288,14 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
 
   // --- the projector shows the results ------------------------------------------------------
   await until(proj, (t) => document.querySelector('#top li')?.textContent.includes(t), ST1, 'the most dotted step first on the projector');
-  await until(proj, () => document.querySelector('#top li .proj-num')?.textContent === '● 5', null, 'its tally on the projector');
-  assert.match(await proj.locator('.proj-code .code').textContent(), /^[A-Z0-9]{8}$/);
+  await until(proj, () => document.querySelector('#top li .hall-num')?.textContent === '● 5', null, 'its tally on the projector');
+  assert.match(await proj.locator('.hall-code .code').textContent(), /^[A-Z0-9]{8}$/);
   const qr = await proj.locator('img.qr').evaluate((img) => img.complete && img.naturalWidth > 0);
   assert.equal(qr, true, 'the QR code is drawn');
-  await shot(proj, 'projector-1920.png');
+  await shot(proj, 'projector-results-1920.png');
   await proj.locator('#bilingual').click();
   await proj.locator('[data-part="phase"] [lang="nl"]').getByText('Uitvoering').waitFor();
-  await shot(proj, 'projector-bilingual-1920.png');
+  await shot(proj, 'projector-results-bilingual-1920.png');
 
   // --- the end ------------------------------------------------------------------------------
   await m.locator('#stepper button[data-phase="closed"]').click();

@@ -113,3 +113,27 @@ export async function openProjector(org, srv, sessionId) {
   await proj.waitForSelector('#live[data-ready="true"]');
   return proj;
 }
+
+// command runs a command through a page's own live connection (its real WebSocket) and waits
+// for its acknowledgement; a refusal rejects with its code.
+export async function command(page, name, args) {
+  await page.evaluate(
+    ([name, args]) =>
+      new Promise((resolve, reject) => {
+        const ctx = window.assises.ctx;
+        const id = ctx.send(name, args, resolve);
+        ctx.live.addEventListener('reject', (e) => e.detail.id === id && reject(new Error(`${name}: ${e.detail.code} ${e.detail.message || ''}`)));
+      }),
+    [name, args],
+  );
+}
+
+// moderatedSession: the organiser signs in and invites a moderator to the first session, who
+// opens its console. The organiser's page stays open to invite more people.
+export async function moderatedSession(browser, srv) {
+  const org = await openOrganiser(browser, srv, SCREEN);
+  const session = await firstSession(org.page);
+  const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
+  const mod = await openConsole(browser, srv, modLink, session.id, SCREEN);
+  return { org, session, mod };
+}

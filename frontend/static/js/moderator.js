@@ -140,8 +140,11 @@ function drawStatic(ctx) {
   toggle('toggle-posting', 'posting.set', 'postingLocked', 'locked');
   toggle('toggle-premod', 'premoderation.set', 'premoderation', 'on');
   toggle('toggle-results', 'results.set', 'resultsHidden', 'hidden');
+  toggle('toggle-joinpanel', 'joinpanel.set', 'joinHidden', 'hidden');
   for (const r of document.querySelectorAll('input[name="identity"]')) {
     r.addEventListener('change', () => {
+      // Sealing names cannot be undone: the moderator confirms it.
+      if (r.checked && r.value === 'sealed' && !window.confirm(t('hall.mod.identity.sealed.confirm'))) return ctx.schedule();
       if (r.checked) send('identity.set', { mode: r.value });
     });
   }
@@ -486,8 +489,12 @@ function render(ctx) {
   setAttr($('toggle-posting'), 'aria-pressed', wanted('posting.set', 'locked', w.postingLocked) ? 'true' : 'false');
   setAttr($('toggle-premod'), 'aria-pressed', wanted('premoderation.set', 'on', w.premoderation) ? 'true' : 'false');
   setAttr($('toggle-results'), 'aria-pressed', wanted('results.set', 'hidden', w.resultsHidden) ? 'true' : 'false');
+  setAttr($('toggle-joinpanel'), 'aria-pressed', wanted('joinpanel.set', 'hidden', w.joinHidden) ? 'true' : 'false');
   const identity = wanted('identity.set', 'mode', w.identity || 'anonymous');
-  for (const r of document.querySelectorAll('input[name="identity"]')) r.checked = r.value === identity;
+  for (const r of document.querySelectorAll('input[name="identity"]')) {
+    r.checked = r.value === identity;
+    r.disabled = w.identity === 'sealed' && r.value !== 'sealed';
+  }
   const tm = w.timer || {};
   show($('timer-pause'), !!tm.running);
   show($('timer-resume'), !tm.running && !!tm.remainingMs && !tm.expired);

@@ -109,6 +109,9 @@ function render(ctx) {
     show($('locked'), locked);
     $('send').disabled = locked;
   }
+  // Who sees the person's name, in plain words, under the room's identity mode.
+  const who = `${t('hall.identity.' + (w.identity || 'anonymous'))} ${t('hall.identity.votes')}`;
+  for (const el of document.querySelectorAll('.whosees-text')) setText(el, who);
   drawGroup(ctx);
   drawAgenda(ctx);
   drawRound(ctx);
@@ -303,6 +306,10 @@ function onEvent(ctx, name, data, change) {
     const text = `${t('ui.announce.phase')} ${t('phase.' + data.phase)}`;
     say(text);
     toast(text);
+  } else if (name === 'identity.changed' && data.mode) {
+    const text = t('hall.identity.' + data.mode);
+    say(text);
+    toast('👁️ ' + text);
   } else if (name === 'question.changed' && data.phase === ctx.room.workshop.phase && data.text) {
     say(`${t('ui.announce.question')} ${data.text}`);
   } else if (name === 'posting.changed') {

@@ -1,6 +1,9 @@
-// The projector: a room's big screen. How to join (QR code, address, short code), the phase
-// and its question in large type, a big countdown, and the most supported contributions with
-// their tallies, live. Optionally French and Dutch side by side for the interface texts.
+// The projector: a room's big screen, read from the back of a hall. The phase and its question
+// at the top with a compact timer (large only in its last minute); how to join (QR code,
+// address, short code), large during a phase's first minutes and then folded small, or
+// folded by a moderator; the contributions, groups' outputs and plenary votes as cards with
+// bars and the breadth of their support, paged by the board when they do not fit (board.js).
+// The controls show only while the mouse moves. Optionally French and Dutch side by side.
 
 import { h, setText, show, store } from './util.js';
 import { KIND_ICON, PHASE_ICON, WORKING_PHASES } from './room.js';
@@ -8,14 +11,20 @@ import { startFace } from './face.js';
 import { timerView } from './ui.js';
 import { loadTranslator } from './i18n.js';
 import { tallyParts, roomCountText } from './cards.js';
-import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, plenaryBars, setBars, provenanceText, Keyed } from './groups.js';
+import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, provenanceText } from './groups.js';
+import { Board } from './board.js';
 
 const $ = (id) => document.getElementById(id);
-const TOP = 6;
+// JOIN_BIG_MS: how long after a phase begins the join panel stays large (latecomers arrive
+// in the first minutes; afterwards the room needs the space for what it says).
+const JOIN_BIG_MS = 3 * 60 * 1000;
+// CONTROLS_MS: how long the controls stay after the mouse last moved.
+const CONTROLS_MS = 3000;
 
 let bilingual = store.get('assises.projector.bilingual', false);
 let tFr = null;
 let tNl = null;
+let board = null;
 
 // both writes a text in the page's language, or in French and Dutch side by side.
 function both(ctx, key, vars) {
@@ -30,10 +39,113 @@ function put(el, ctx, key, vars) {
   el.replaceChildren(...both(ctx, key, vars));
 }
 
-function render(ctx) {
+// joinSize: big in the lobby and in a phase's first minutes, folded when a moderator folded
+// it, small otherwise.
+function joinSize(ctx) {
+  const w = ctx.room.workshop;
+  if (w.joinHidden) return 'folded';
+  if (w.phase === 'lobby') return 'big';
+  if (w.phase !== 'closed' && w.phaseSince && ctx.live.serverNow() - w.phaseSince < JOIN_BIG_MS) return 'big';
+  return 'small';
+}
+
+// breadthText: "5 organisations · 2 groupes" behind an item, from its tally.
+function breadthText(tl, t) {
+  if (!tl) return '';
+  const parts = [];
+  if (tl.organisations > 0) parts.push('🏢 ' + t.n('hall.orgs', tl.organisations));
+  if (tl.groups > 0) parts.push('👥 ' + t.n('hall.groups', tl.groups));
+  return parts.join(' · ');
+}
+
+// contributionCard: a contribution with its result under its phase's method.
+function contributionCard(c, ctx, top) {
   const { room, t } = ctx;
   const w = room.workshop;
+  const hidden = w.resultsHidden;
+  const m = room.method(c.phase);
+  const tl = room.tallies.get(c.id);
+  const tp = tallyParts(tl, m, room, c.id, ctx);
+  let bars = null;
+  if (!hidden) {
+    if (m.method === 'agree') {
+      const total = Math.max(1, (tl && tl.count) || 0);
+      bars = [
+        { cls: 'yes', share: ((tl && tl.agree) || 0) / total },
+        { cls: 'neutral', share: ((tl && tl.neutral) || 0) / total },
+        { cls: 'no', share: ((tl && tl.disagree) || 0) / total },
+      ];
+    } else bars = [{ cls: 'yes', share: Math.max(0, room.score(c.id)) / top }];
+  }
+  // Names only when the room shows them to everyone (the projector's viewer may see more).
+  const author = c.onBehalfOf || w.identity === 'full' ? c.author : '';
+  const meta = [author, provenanceText(room.provenance.get(c.id), t), hidden ? '' : roomCountText(room, c.id, t)].filter(Boolean).join(' · ');
+  return {
+    key: 'c' + c.id,
+    icon: c.pinned ? '📌' : KIND_ICON[c.kind] || '',
+    pinned: !!c.pinned,
+    body: c.body,
+    meta,
+    bars,
+    num: hidden ? '' : tp.text,
+    numLabel: hidden ? '' : tp.label,
+    breadth: hidden ? '' : breadthText(tl, t),
+    data: { id: String(c.id) },
+  };
+}
+
+// plenaryCard: a plenary vote, open or decided, with its three shares and its result.
+function plenaryCard(p, c, ctx) {
+  const { room, t } = ctx;
+  const total = Math.max(1, (p.adopt || 0) + (p.reject || 0) + (p.abstain || 0));
+  const head = p.open ? '🗳️ ' + t('live.synth.isopen') : plenaryOutcome(p, t);
+  return {
+    key: 'p' + p.contribution,
+    icon: '🗳️',
+    pinned: !!p.open,
+    body: c.body,
+    meta: provenanceText(room.provenance.get(c.id), t),
+    bars: p.hidden
+      ? null
+      : [
+          { cls: 'adopt', share: (p.adopt || 0) / total },
+          { cls: 'reject', share: (p.reject || 0) / total },
+          { cls: 'abstain', share: (p.abstain || 0) / total },
+        ],
+    num: plenaryCounts(p, t),
+    outcome: [head, plenaryTurnout(p, t)].filter(Boolean).join(' — '),
+    rule: plenaryRule(p, t),
+    data: { contribution: String(c.id), open: String(!!p.open), outcome: p.outcome || '' },
+  };
+}
+
+// boardCards: the plenary votes first (open ones first), then the contributions of the
+// phase (all phases once closed): pinned first, then by result, or by arrival while results
+// are hidden.
+function boardCards(ctx) {
+  const { room } = ctx;
+  const w = room.workshop;
+  const plenary = [...room.plenary.values()]
+    .filter((p) => room.contributions.has(Number(p.contribution)))
+    .sort((x, y) => (y.open ? 1 : 0) - (x.open ? 1 : 0) || x.contribution - y.contribution);
+  const inPlenary = new Set(plenary.map((p) => Number(p.contribution)));
+  const phases = w.phase === 'closed' ? WORKING_PHASES : [w.phase];
+  const hidden = w.resultsHidden;
+  const items = room
+    .list((c) => phases.includes(c.phase) && c.status === 'visible' && c.group == null && !inPlenary.has(c.id))
+    .sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || (hidden ? a.id - b.id : room.score(b.id) - room.score(a.id) || a.id - b.id));
+  const top = Math.max(1, ...items.map((c) => Math.abs(room.score(c.id))));
+  return {
+    plenary: plenary.length > 0,
+    cards: [...plenary.map((p) => plenaryCard(p, room.contributions.get(Number(p.contribution)), ctx)), ...items.map((c) => contributionCard(c, ctx, top))],
+  };
+}
+
+function render(ctx) {
+  const { room } = ctx;
+  const w = room.workshop;
   document.documentElement.dataset.phase = w.phase;
+  ctx.root.dataset.join = joinSize(ctx);
   for (const el of document.querySelectorAll('[data-i18n]')) put(el, ctx, el.dataset.i18n);
   const phaseEl = document.querySelector('[data-part="phase"]');
   const sig = `${bilingual}|${w.phase}`;
@@ -51,54 +163,25 @@ function render(ctx) {
   show(qEl, !!q);
 
   const open = w.phase !== 'lobby';
-  const phases = w.phase === 'closed' ? WORKING_PHASES : [w.phase];
-  // Pinned first, then by result (or by arrival while results are hidden).
-  const hidden = w.resultsHidden;
-  const items = room
-    .list((c) => phases.includes(c.phase) && c.status === 'visible' && c.group == null)
-    .sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || (hidden ? a.id - b.id : room.score(b.id) - room.score(a.id) || a.id - b.id))
-    .slice(0, TOP);
-  put($('results-title'), ctx, w.phase === 'lobby' ? 'ui.proj.welcome' : w.phase === 'closed' ? 'ui.proj.final' : 'ui.proj.top');
+  const { plenary, cards } = boardCards(ctx);
+  put($('results-title'), ctx, plenary ? 'live.plenary.title' : w.phase === 'lobby' ? 'ui.proj.welcome' : w.phase === 'closed' ? 'ui.proj.final' : 'ui.proj.top');
   const note = $('results-note');
-  if (hidden && open) put(note, ctx, 'ui.results.hidden');
-  else if (open && items.length === 0) put(note, ctx, 'ui.proj.empty');
-  show(note, open && (hidden || items.length === 0));
-  const top = Math.max(1, ...items.map((c) => Math.abs(room.score(c.id))));
-  $('top').replaceChildren(
-    ...items.map((c) => {
-      const m = room.method(c.phase);
-      const tp = tallyParts(room.tallies.get(c.id), m, room, c.id, ctx);
-      const bar = h('span', { class: 'proj-bar', 'aria-hidden': 'true' });
-      bar.style.width = `${(100 * Math.max(0, room.score(c.id))) / top}%`;
-      // Names only when the room shows them (the projector's viewer is a moderator, who sees more).
-      const author = c.onBehalfOf || w.identity === 'full' ? c.author : '';
-      const rc = hidden ? '' : roomCountText(room, c.id, t);
-      return h(
-        'li',
-        { class: c.pinned ? 'pinned' : '', dataset: { id: String(c.id) } },
-        h('span', { class: 'proj-kind', 'aria-hidden': 'true' }, c.pinned ? '📌' : KIND_ICON[c.kind] || ''),
-        h(
-          'div',
-          { class: 'proj-item' },
-          h('p', { class: 'proj-body' }, c.body),
-          author ? h('p', { class: 'proj-author' }, author) : null,
-          hidden ? null : h('div', { class: 'proj-tally' }, h('span', { class: 'proj-num', 'aria-label': tp.label }, tp.text), bar),
-          rc ? h('p', { class: 'proj-roomcount' }, '✋ ' + rc) : null,
-        ),
-      );
-    }),
-  );
-  drawProjGroups(ctx);
+  if (w.resultsHidden && open) put(note, ctx, 'ui.results.hidden');
+  else if (open && cards.length === 0) put(note, ctx, 'ui.proj.empty');
+  show(note, open && (w.resultsHidden || cards.length === 0));
+  board.set(cards, `${ctx.t.lang}|${bilingual}`);
+  drawHeadLines(ctx);
   const online = ctx.presence ? ctx.presence.online : null;
-  const onlineEl = $('online');
-  if (online !== null) put(onlineEl, ctx, online === 1 ? 'ui.mod.online.one' : 'ui.mod.online.other', { n: online });
+  if (online !== null) put($('online'), ctx, online === 1 ? 'ui.mod.online.one' : 'ui.mod.online.other', { n: online });
+  const jp = $('joinpanel');
+  show(jp, ctx.moderator);
+  jp.setAttribute('aria-pressed', String(!!w.joinHidden));
+  setText(jp, (w.joinHidden ? '🔳 ' : '🔲 ') + ctx.t(w.joinHidden ? 'hall.join.unfold' : 'hall.join.fold'));
 }
 
 let progSig = '';
-let plenaryList = null;
-// drawProjGroups: the agenda item, the round being run, each group's counts (never content),
-// and the plenary votes with their tallies and results.
-function drawProjGroups(ctx) {
+// drawHeadLines: the agenda item, the round being run, and each group's counts (never content).
+function drawHeadLines(ctx) {
   const { room, t } = ctx;
   const a = room.agenda;
   const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
@@ -113,55 +196,41 @@ function drawProjGroups(ctx) {
   const groups = room.groups || [];
   show($('proj-groups'), groups.length > 0 && room.workshop.groupsOn);
   const sig = JSON.stringify([groups, [...room.progress.values()], t.lang]);
-  if (sig !== progSig) {
-    progSig = sig;
-    $('proj-groups-list').replaceChildren(
-      ...groups.map((g) => {
-        const p = room.progress.get(g.id) || { members: g.size || 0, contributions: 0, outputs: 0 };
-        return h(
-          'li',
-          { class: 'proj-group', dataset: { group: String(g.id) } },
-          groupChip(g, t, { big: true }),
-          h('span', { class: 'proj-group-counts' }, t('live.proj.counts', { members: p.members || 0, contributions: p.contributions || 0, outputs: p.outputs || 0 })),
-        );
-      }),
-    );
-  }
-  const items = [...room.plenary.values()].filter((p) => room.contributions.has(Number(p.contribution))).sort((x, y) => x.contribution - y.contribution);
-  show($('proj-plenary'), items.length > 0);
-  if (!plenaryList) {
-    plenaryList = new Keyed(
-      $('proj-plenary-list'),
-      (p) => {
-        const item = { id: Number(p.contribution) };
-        item.body = h('p', { class: 'proj-body' });
-        item.prov = h('p', { class: 'proj-author' });
-        item.result = h('p', { class: 'proj-pl-result' });
-        item.rule = h('p', { class: 'proj-pl-rule' });
-        item.bars = plenaryBars(p);
-        item.el = h('li', { class: 'proj-pl-item', dataset: { contribution: String(item.id) } }, item.body, item.prov, item.bars, item.result, item.rule);
-        return item;
-      },
-      (item, p) => {
-        const c = room.contributions.get(item.id);
-        setText(item.body, c ? c.body : '');
-        setText(item.prov, provenanceText(room.provenance.get(item.id), t));
-        const head = p.open ? '🗳️ ' + t('live.synth.isopen') : plenaryOutcome(p, t);
-        setText(item.result, `${head} — ${plenaryCounts(p, t)} · ${plenaryTurnout(p, t)}`);
-        setText(item.rule, plenaryRule(p, t));
-        item.el.dataset.open = String(!!p.open);
-        item.el.dataset.outcome = p.outcome || '';
-        show(item.bars, !p.hidden);
-        setBars(item.bars, p);
-      },
-    );
-  }
-  plenaryList.render(items, (p) => Number(p.contribution));
+  if (sig === progSig) return;
+  progSig = sig;
+  $('proj-groups-list').replaceChildren(
+    ...groups.map((g) => {
+      const p = room.progress.get(g.id) || { members: g.size || 0, contributions: 0, outputs: 0 };
+      return h(
+        'li',
+        { class: 'hall-group proj-group', dataset: { group: String(g.id) } },
+        groupChip(g, t),
+        h('span', { class: 'hall-group-counts' }, t('live.proj.counts', { members: p.members || 0, contributions: p.contributions || 0, outputs: p.outputs || 0 })),
+      );
+    }),
+  );
 }
 
-startFace('projector', { render, onEvent: (ctx, name) => name === 'presence' && ctx.schedule() }).then(async (ctx) => {
+// Controls: shown while the mouse moves or a control has the keyboard's focus, never over
+// the board (they sit in the footer's row).
+function wakeControls() {
+  let timer = 0;
+  const wake = () => {
+    document.documentElement.classList.add('hall-pointer');
+    clearTimeout(timer);
+    timer = setTimeout(() => document.documentElement.classList.remove('hall-pointer'), CONTROLS_MS);
+  };
+  for (const ev of ['mousemove', 'pointerdown', 'touchstart']) document.addEventListener(ev, wake, { passive: true });
+}
+
+startFace('projector', {
+  render: (ctx) => board && render(ctx),
+  onEvent: (ctx, name) => name === 'presence' && ctx.schedule(),
+}).then(async (ctx) => {
+  board = new Board($('top'), $('pages'), ctx.t);
   timerView($('timer'), ctx.room, ctx.live, ctx.t, () => {});
   [tFr, tNl] = await Promise.all([loadTranslator('fr'), loadTranslator('nl')]);
+  wakeControls();
   const bi = $('bilingual');
   bi.setAttribute('aria-pressed', String(bilingual));
   bi.addEventListener('click', () => {
@@ -172,9 +241,12 @@ startFace('projector', { render, onEvent: (ctx, name) => name === 'presence' && 
     ctx.schedule();
   });
   document.documentElement.classList.toggle('bilingual', bilingual);
+  $('joinpanel').addEventListener('click', () => ctx.send('joinpanel.set', { hidden: !ctx.room.workshop.joinHidden }));
   $('fullscreen').addEventListener('click', () => {
     if (document.fullscreenElement) document.exitFullscreen();
     else document.documentElement.requestFullscreen().catch(() => {});
   });
+  // The join panel shrinks by itself when a phase's first minutes are over.
+  setInterval(ctx.schedule, 5000);
   ctx.schedule();
 });

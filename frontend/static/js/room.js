@@ -129,7 +129,11 @@ export class Room {
     switch (name) {
       case 'phase.changed':
         w.phase = data.phase;
+        if (data.since) w.phaseSince = data.since;
         return { type: 'phase' };
+      case 'joinpanel.changed':
+        w.joinHidden = !!data.hidden;
+        return { type: 'settings' };
       case 'question.changed':
         w.question = { ...w.question, [data.phase]: data.text };
         return { type: 'question' };
@@ -200,6 +204,8 @@ export class Room {
         return { type: 'settings' };
       case 'identity.changed': {
         if (data.mode) w.identity = data.mode;
+        // Sealed: nobody keeps a name or an author id, moderators included.
+        if (data.mode === 'sealed') this.forgetAuthors();
         // Moderators keep their full labels; everyone else gets the new ones, by id.
         if (this.you && this.you.moderator) return { type: 'settings' };
         for (const [id, label] of Object.entries(data.authors || {})) {
@@ -311,6 +317,20 @@ export class Room {
         return { type: 'tally', id: data.contribution };
       default:
         return null;
+    }
+  }
+
+  // forgetAuthors drops every person's label and author id (a table's label stays).
+  forgetAuthors() {
+    for (const c of this.contributions.values()) {
+      if (!c.onBehalfOf) c.author = '';
+      delete c.authorId;
+    }
+    for (const list of this.comments.values()) {
+      for (const cm of list) {
+        cm.author = '';
+        delete cm.authorId;
+      }
     }
   }
 

@@ -1,0 +1,242 @@
+// Phones without clipped text: in every state a participant meets — the waiting room, each
+// phase, each vote method, held posts and locked posting, hidden results, a group with its
+// rapporteur, a timed round, an open and a decided plenary vote, the end — in French, Dutch
+// and English, at 320 and 360 px, every button, label and text fits its box (scrollWidth ≤
+// clientWidth), stays inside the viewport, and the page is no wider than the screen. Measured,
+// not looked at; the screenshots are for the documentation. axe-core checks the phone with
+// content in place.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, PHONE, axe, screenshotPath } from './lib/harness.js';
+import { moderatedSession, invite, join, until, command as send } from './lib/flows.js';
+
+const LANGS = ['fr', 'nl', 'en'];
+const WIDTHS = [320, 360];
+
+let srv;
+let browser;
+let mod;
+let lea;
+let marc;
+let session;
+
+// overflow lists every visible element whose content is wider than its box, or that reaches
+// outside the viewport, and a page wider than the screen.
+function overflow(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const vw = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > vw) out.push(`the page is ${document.documentElement.scrollWidth}px wide in ${vw}px`);
+    const sel = 'button, label, legend, a, summary, h1, h2, h3, p, li, dt, dd, strong, .gchip, .timer, .vote-btn, select, input, textarea';
+    for (const el of document.querySelectorAll(sel)) {
+      if (el.closest('.visually-hidden, [hidden], noscript, .toast, .skip')) continue; // the skip link waits off-screen for the keyboard
+      const cs = getComputedStyle(el);
+      if (cs.display === 'none' || cs.visibility === 'hidden') continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      const cls = typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+      const name = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} «${(el.textContent || el.value || '').trim().replace(/\s+/g, ' ').slice(0, 40)}»`;
+      if (!['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+        out.push(`${name}: content ${el.scrollWidth}px in a ${el.clientWidth}px box`);
+      }
+      // The words of a button or a label fit whole: measured with breaking inside words off
+      // (a label that quotes what someone wrote, an address say, may break where it must).
+      if (el.matches('button, .button, label, legend, summary') && !el.closest('#links-list') && el.clientWidth > 0) {
+        const saved = [el.style.overflowWrap, el.style.wordBreak];
+        el.style.overflowWrap = 'normal';
+        el.style.wordBreak = 'normal';
+        if (el.scrollWidth > el.clientWidth + 1) out.push(`${name}: a word ${el.scrollWidth}px wide in a ${el.clientWidth}px box`);
+        [el.style.overflowWrap, el.style.wordBreak] = saved;
+      }
+      if (r.right > vw + 1 || r.left < -1) out.push(`${name}: from ${Math.round(r.left)} to ${Math.round(r.right)}px, outside 0–${vw}px`);
+    }
+    return out;
+  });
+}
+
+before(async () => {
+  srv = await startServer();
+  browser = await launchBrowser();
+  let org;
+  ({ org, session, mod } = await moderatedSession(browser, srv));
+  // A long name and organisation, as people type them.
+  const leaLink = await invite(org.page, { name: 'Léa-Marie Vandenbroucke-Dupont', organisation: "Maison de l'Emploi et de la Formation de Forest", session: session.id });
+  const marcLink = await invite(org.page, { name: 'Marc', organisation: 'Huurdersbond Brussel', session: session.id });
+  lea = await join(browser, leaLink, PHONE);
+  marc = await join(browser, marcLink, PHONE);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (srv) await srv.stop();
+});
+
+const ids = () => mod.page.evaluate(() => window.assises.room.list((c) => c.status === 'visible' && c.group == null).map((c) => c.id));
+
+// The states, in the order a session goes through them: each moves the room on (through the
+// moderator's and the phones' own live connections) and says how the phone shows it is there.
+const STATES = [
+  ['lobby', async () => {}, () => !document.getElementById('lobby').hidden],
+  [
+    'diagnostic-support',
+    async () => {
+      await send(mod.page, 'question.set', { phase: 'diagnostic', text: "Qu'est-ce qui vous empêche d'obtenir vos droits sociaux aujourd'hui ?" });
+      await send(mod.page, 'phase.set', { phase: 'diagnostic' });
+      await send(mod.page, 'timer.start', { seconds: 900 });
+      await send(lea.page, 'contribution.post', { kind: 'finding', body: "Les formulaires du CPAS sont incompréhensibles : https://www.example.be/formulaires-administratifs-interminables" });
+      await send(marc.page, 'contribution.post', { kind: 'solution', body: 'Een enkel loket voor huisvesting en werk, met begeleiding' });
+      const [a] = await ids();
+      await send(marc.page, 'comment.post', { contribution: a, body: 'Tout à fait, surtout pour les personnes qui lisent difficilement.' });
+      await send(lea.page, 'vote.set', { contribution: a, value: 1 });
+    },
+    () => document.querySelectorAll('#contributions .contrib').length >= 2,
+  ],
+  [
+    'diagnostic-agree',
+    async () => {
+      await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'agree' });
+      const [a, b] = await ids();
+      await send(lea.page, 'vote.set', { contribution: a, value: 1 });
+      await send(lea.page, 'vote.set', { contribution: b, value: -1 });
+    },
+    () => document.querySelectorAll('.c-vote[data-method="agree"]').length >= 2,
+  ],
+  [
+    'diagnostic-dots',
+    async () => {
+      await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'dots', budget: 5, maxPerItem: 3 });
+      const [a] = await ids();
+      await send(lea.page, 'vote.set', { contribution: a, value: 2 });
+    },
+    () => document.querySelectorAll('.c-vote[data-method="dots"]').length >= 2,
+  ],
+  [
+    'recommendations',
+    async () => {
+      await send(mod.page, 'phase.set', { phase: 'recommendations' });
+      await send(mod.page, 'vote.method.set', { phase: 'recommendations', method: 'agree' });
+      await send(lea.page, 'contribution.post', { kind: 'recommendation', body: 'Que chaque CPAS désigne un référent logement joignable sans rendez-vous' });
+      await send(marc.page, 'contribution.post', { kind: 'recommendation', body: 'Vereenvoudig de formulieren en test ze met de gebruikers' });
+    },
+    () => document.querySelectorAll('.c-vote[data-method="agree"]').length >= 2,
+  ],
+  [
+    'held-and-locked',
+    async () => {
+      await send(mod.page, 'premoderation.set', { on: true });
+      await send(lea.page, 'contribution.post', { kind: 'recommendation', body: 'Une recommandation qui attend la validation des animateurs' });
+      await send(mod.page, 'posting.set', { locked: true });
+    },
+    () => !document.getElementById('locked').hidden,
+  ],
+  [
+    'implementation',
+    async () => {
+      await send(mod.page, 'posting.set', { locked: false });
+      await send(mod.page, 'premoderation.set', { on: false });
+      await send(mod.page, 'phase.set', { phase: 'implementation' });
+      const rec = await mod.page.evaluate(() => window.assises.room.list((c) => c.kind === 'recommendation' && c.status === 'visible')[0].id);
+      await send(lea.page, 'contribution.post', { kind: 'step', parent: rec, body: 'Former les agents à parler simplement', who: "Le CPAS et l'École d'administration publique", how: 'Des ateliers avec des usagers', when: "D'ici la rentrée 2027" });
+    },
+    () => document.querySelectorAll('#contributions .c-step:not([hidden])').length >= 1,
+  ],
+  [
+    'results-hidden',
+    async () => {
+      await send(mod.page, 'results.set', { hidden: true });
+    },
+    () => window.assises.room.workshop.resultsHidden === true,
+  ],
+  [
+    'group',
+    async () => {
+      await send(mod.page, 'results.set', { hidden: false });
+      await send(mod.page, 'groups.split', { count: 1, rapporteurs: true });
+      await send(mod.page, 'groups.set', { on: true });
+    },
+    () => !document.getElementById('mygroup').hidden,
+  ],
+  [
+    'round',
+    async () => {
+      await send(mod.page, 'rounds.start', { steps: [{ key: 'presentation', seconds: 600 }, { key: 'questions', seconds: 600 }], repeat: 2 });
+    },
+    () => !document.getElementById('round').hidden,
+  ],
+  [
+    'plenary-open',
+    async () => {
+      await send(mod.page, 'rounds.stop', {});
+      await send(mod.page, 'groups.set', { on: false });
+      const all = await ids();
+      await send(mod.page, 'plenary.open', { contributions: all.slice(-2) });
+    },
+    () => !document.getElementById('plenary').hidden && document.querySelectorAll('.pl-choice').length >= 3,
+  ],
+  [
+    'plenary-decided',
+    async () => {
+      const all = await ids();
+      await send(lea.page, 'plenary.vote', { contribution: all[all.length - 1], choice: 'adopt' });
+      await send(marc.page, 'plenary.vote', { contribution: all[all.length - 1], choice: 'adopt' });
+      await send(mod.page, 'plenary.close', { contributions: all.slice(-2) });
+    },
+    () => [...document.querySelectorAll('#plenary-list li')].some((li) => li.dataset.outcome),
+  ],
+  ['closed', async () => send(mod.page, 'phase.set', { phase: 'closed' }), () => !document.getElementById('closed').hidden],
+];
+
+test('no clipped text on a phone: every state × FR/NL/EN × 320/360 px', async () => {
+  const problems = [];
+  const page = lea.page;
+  for (const [state, move, shown] of STATES) {
+    await move();
+    for (const lang of LANGS) {
+      await page.setViewportSize({ width: 360, height: PHONE.viewport.height });
+      await page.goto(`${srv.url}/w/${session.id}?lang=${lang}`);
+      await page.waitForSelector('#live[data-ready="true"]');
+      await until(page, shown, null, `${state} on the phone (${lang})`);
+      await page.waitForTimeout(150);
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: PHONE.viewport.height });
+        await page.waitForTimeout(100);
+        for (const p of await overflow(page)) problems.push(`${state} ${lang} ${width}px: ${p}`);
+        if (state === 'recommendations' || (lang === 'fr' && width === 360)) {
+          // The list in view: the buttons people press most.
+          if (state !== 'lobby' && state !== 'closed') await page.locator('#plenary:visible, #mygroup:visible, #list-section:visible').first().scrollIntoViewIfNeeded();
+          await page.screenshot({ path: screenshotPath(state === 'recommendations' ? `phone-recommendations-${lang}-${width}.png` : `phone-${state}-360.png`) });
+        }
+      }
+    }
+    if (state === 'recommendations' || state === 'group' || state === 'plenary-open') {
+      await page.setViewportSize({ width: 360, height: PHONE.viewport.height });
+      for (const v of await axe(page)) problems.push(`axe, ${state}: ${v}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.deepEqual(page.errors.filter((e) => !/WebSocket/.test(e)), [], 'no script error on the phone');
+});
+
+test('the phone says who sees the name, in each identity mode', async () => {
+  const page = marc.page;
+  await page.goto(`${srv.url}/w/${session.id}?lang=fr`);
+  await page.waitForSelector('#live[data-ready="true"]');
+  await send(mod.page, 'phase.set', { phase: 'diagnostic' });
+  await until(page, () => !document.getElementById('composer').hidden, null, 'the composer');
+  const says = {
+    anonymous: /Les animateurs voient votre nom ; les autres voient « Un·e participant·e »/,
+    organisation: /Les animateurs voient votre nom ; les autres voient seulement votre organisation/,
+    full: /Tout le monde dans la séance voit votre nom et votre organisation/,
+    sealed: /Personne ne voit votre nom, pas même les animateurs/,
+  };
+  for (const [mode, text] of Object.entries(says)) {
+    await send(mod.page, 'identity.set', { mode });
+    await until(page, (src) => new RegExp(src).test(document.querySelector('#composer .whosees').textContent), text.source, `the ${mode} text`);
+  }
+  // Sealed for good: the console cannot go back.
+  await assert.rejects(send(mod.page, 'identity.set', { mode: 'full' }), /bad_state/);
+  await mod.page.reload();
+  await mod.page.waitForSelector('#live[data-ready="true"]');
+  assert.equal(await mod.page.locator('input[name="identity"][value="full"]').isDisabled(), true, 'the other modes are disabled on the console');
+});
