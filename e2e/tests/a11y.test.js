@@ -59,6 +59,8 @@ for (const [lang, send] of Object.entries(LANGS)) {
         // French and Dutch side by side.
         await page.locator('#bilingual').click();
         await page.locator('[data-part="phase"] [lang="nl"]').waitFor();
+        // The page as the hall sees it: the click woke the controls, which hide again at rest.
+        await page.waitForFunction(() => !document.documentElement.classList.contains('hall-pointer'));
         for (const v of await axe(page)) problems.push(`projector bilingual: ${v}`);
         await page.locator('#bilingual').click();
       }

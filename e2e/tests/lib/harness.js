@@ -151,6 +151,9 @@ export async function axe(page) {
   if (!axeSource) axeSource = readFileSync(join(ROOT, 'e2e', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
   // Injected through the automation channel, not a <script> tag: the page's CSP stays whole.
   await page.evaluate(axeSource);
+  // Colours are measured on a still page: a control caught half-way through a fade (the
+  // projector's controls appear and hide with the mouse) has no contrast of its own yet.
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity));
   const res = await page.evaluate(() =>
     window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] }),
   );
