@@ -52,6 +52,7 @@ async function aboveTheFold(page) {
       timer: inside(rect('#timer')),
       timerStart: inside(rect('#timer-form button')),
       presence: inside(rect('#presence')),
+      railCut: [...document.querySelectorAll('.cockpit-rail .rail-btn')].filter((b) => !inside(b.getBoundingClientRect())).map((b) => b.textContent.trim()),
       cards: [...document.querySelectorAll('#contributions .contrib')].filter((c) => inside(c.getBoundingClientRect()) && inside(c.getBoundingClientRect(), pane)).length,
     };
   });
@@ -108,6 +109,7 @@ for (const [label, size] of [
     assert.ok(got.steps >= 5, `got ${got.steps} phase steps, want 5`);
     assert.ok(got.timer && got.timerStart, 'the timer and its start button are in the window');
     assert.ok(got.presence, 'who is here is in the window');
+    assert.deepEqual(got.railCut, [], 'settings buttons cut by the window\'s edge');
     assert.ok(got.cards >= 4, `got ${got.cards} whole contributions in the window, want at least 4`);
   });
 }
