@@ -35,6 +35,7 @@ func tallyAfterKill(t *testing.T, kind string) {
 	item := f.contributions[0]
 	port := freePort(t)
 	srv := start(t, dsn, port)
+	logOnFailure(t, srv)
 	defer func() {
 		if srv != nil {
 			srv.kill()
@@ -58,6 +59,12 @@ func tallyAfterKill(t *testing.T, kind string) {
 		t.Fatal(err)
 	}
 	defer projector.Close()
+	// Both joins complete (their snapshots read) before anything is voted.
+	for _, c := range []*liveclient.Client{voter, projector} {
+		if err := c.WaitSnapshots(ctx, 1); err != nil {
+			t.Fatalf("no snapshot on joining: %v", err)
+		}
+	}
 	// A first vote, and its tally, so that the projector holds a tally to be wrong about.
 	if out, err := voter.Do(ctx, "vote.set", map[string]any{"contribution": item, "value": 1}); err != nil || !out.Accepted() {
 		t.Fatalf("first vote: %v %+v", err, out)
@@ -76,11 +83,12 @@ func tallyAfterKill(t *testing.T, kind string) {
 	if killedAfter > 50*time.Millisecond {
 		t.Fatalf("killed %v after the ack, want within 50 ms", killedAfter)
 	}
-	if tallyIn(projector.Events(), item) == 2 {
+	if newestTally(projector, item) == 2 {
 		t.Logf("the tally went out before the kill (%v after the ack): nothing to recover this time", killedAfter)
 	}
 
 	srv = start(t, dsn, port)
+	logOnFailure(t, srv)
 	resumed := time.Now()
 	if err := projector.Reconnect(ctx); err != nil {
 		t.Fatal(err)
@@ -106,7 +114,7 @@ func tallyAfterKill(t *testing.T, kind string) {
 	}
 	for _, it := range st.Tallies {
 		if it.Contribution == item {
-			if got := tallyIn(projector.Events(), item); got != it.Count {
+			if got := newestTally(projector, item); got != it.Count {
 				t.Errorf("resumed projector: count %d, snapshot: %d", got, it.Count)
 			}
 			return
@@ -115,15 +123,45 @@ func tallyAfterKill(t *testing.T, kind string) {
 	t.Errorf("the snapshot has no tally of item %d: %s", item, snaps[len(snaps)-1].State)
 }
 
-// waitTally waits until the client has a tally of item that counts want votes.
+// waitTally waits until the client's newest tally of item (from a tally.updated event or
+// from a snapshot, whichever has the higher seq) counts want votes: a join or a resume may
+// bring the tally inside a snapshot rather than as an event.
 func waitTally(ctx context.Context, t *testing.T, c *liveclient.Client, item int64, want int) {
 	t.Helper()
-	_, err := c.WaitEvent(ctx, func(ev liveclient.Message) bool {
-		return tallyIn([]liveclient.Message{ev}, item) == want
-	})
-	if err != nil {
-		t.Fatalf("tally of item %d: count %d, want %d (%v)", item, tallyIn(c.Events(), item), want, err)
+	for {
+		got := newestTally(c, item)
+		if got == want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("tally of item %d: count %d, want %d (%v)", item, got, want, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
+}
+
+// newestTally is the count of item in the client's newest tally, by seq: the last
+// tally.updated event or the state of the last snapshot (-1 when neither has one).
+func newestTally(c *liveclient.Client, item int64) int {
+	count, at := -1, int64(-1)
+	for _, ev := range c.Events() {
+		if n := tallyIn([]liveclient.Message{ev}, item); n >= 0 && ev.Seq > at {
+			count, at = n, ev.Seq
+		}
+	}
+	for _, snap := range c.Snapshots() {
+		var st struct{ Tallies []tallyItem }
+		if json.Unmarshal(snap.State, &st) != nil || snap.Seq <= at {
+			continue
+		}
+		for _, it := range st.Tallies {
+			if it.Contribution == item {
+				count, at = it.Count, snap.Seq
+			}
+		}
+	}
+	return count
 }
 
 // tallyIn is the count of item in the last tally.updated among events (-1 when none).
@@ -144,4 +182,13 @@ func tallyIn(events []liveclient.Message, item int64) int {
 		}
 	}
 	return count
+}
+
+// logOnFailure prints the server's log when the test fails, for the reason behind a timeout.
+func logOnFailure(t *testing.T, s *server) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.log())
+		}
+	})
 }
