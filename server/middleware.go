@@ -54,7 +54,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 				"status", rec.status, "ms", time.Since(start).Milliseconds())
 		}()
 		h.rememberLang(rec, r)
-		if h.crossOrigin.Check(r) != nil {
+		if !legacyNullOrigin(r) && h.crossOrigin.Check(r) != nil {
 			h.refuseCrossOrigin(rec, r)
 			return
 		}
@@ -74,6 +74,14 @@ func newCrossOriginProtection(public *url.URL) (*http.CrossOriginProtection, err
 		return nil, fmt.Errorf("server: public URL as trusted origin: %w", err)
 	}
 	return c, nil
+}
+
+// legacyNullOrigin reports a request from a browser too old to send Sec-Fetch-Site (Safari
+// before 16.4, on the iPhones that cannot update) with Origin "null": under Referrer-Policy:
+// no-referrer that is how such a browser posts our own forms, so the origin proves nothing
+// either way and the route's CSRF token decides alone.
+func legacyNullOrigin(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("Origin") == "null"
 }
 
 // refuseCrossOrigin answers a cross-origin change as the route's own token check would: the
