@@ -283,8 +283,9 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	for _, aud := range append([]string{AudienceAll}, auds...) {
 		b.emit("identity.changed", aud, changes[aud])
 	}
-	if args.Mode == IdentitySealed && len(b.st.Groups) > 0 {
-		// The console's lists of who is in which group lose their names too.
+	if args.Mode == IdentitySealed {
+		// The console's lists of who is present and in which group lose their names too,
+		// groups or not: a console keeps the last list it was sent.
 		return refusal{}, b.emitMembers(ctx, nil)
 	}
 	return refusal{}, nil

@@ -137,8 +137,17 @@ func TestSealedIdentityOnTheWire(t *testing.T) {
 				if tc.midway {
 					stack.MustDo(t, j, "contribution.post", map[string]any{"kind": "finding", "body": "avant le sceau"})
 				}
-				stack.MustDo(t, mod, "identity.set", map[string]any{"mode": tc.mode})
+				sealed := stack.MustDo(t, mod, "identity.set", map[string]any{"mode": tc.mode})
 				live := tapSocket(t, s, modP, w) // from here on, as events
+				if tc.mode == deliberation.IdentitySealed {
+					// A console open before sealing is sent its list of people again, without
+					// names, even in a room with no groups: it keeps the last list it was sent.
+					if _, err := mod.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool {
+						return m.Name == "groups.members" && m.Seq == sealed.Seq
+					}); err != nil {
+						t.Errorf("no list of people sent again to the console on sealing: %v", err)
+					}
+				}
 
 				stack.MustDo(t, j, "contribution.post", map[string]any{"kind": "finding", "body": "on m'a coupé mes allocations"})
 				var id int64
