@@ -1,5 +1,5 @@
--- The adoption rule of each plenary vote, stated when it opens and printed with its result
--- (issue 16): a quorum (the fewest ballots, abstentions included, for the vote to decide) and
+-- The adoption rule of each plenary vote, stated when it opens and printed with its result:
+-- a quorum (the fewest ballots, abstentions included, for the vote to decide) and
 -- a threshold (the share of the votes cast for and against that "for" must reach; 1/2 means
 -- a plain majority). reason says why a vote ended as it did (a tie, below quorum…).
 ALTER TABLE plenary_items ADD COLUMN quorum INTEGER NOT NULL DEFAULT 0;
