@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -20,9 +21,24 @@ type batchReader struct {
 
 func (b *batch) reader() *batchReader { return &batchReader{db: b.tx, w: &b.w, st: &b.st} }
 
-// Check-in: who is present. The welcome desk checks people in from the moderator console
-// (checkin.set); a participant's phone says "I am here" (checkin.self). Present people are who
+// Check-in: who is present. Check-in means arrival: the welcome desk checks people in from the
+// moderator console (checkin.set) or at the door; a participant's own "Je suis là" button
+// (checkin.self) counts only on the day, within the session's hours (SelfCheckInWindow), so that
+// a card or a personal link opened at home never marks anyone present. Present people are who
 // groups.split dispatches and who a plenary vote's turnout counts.
+
+// CodeOutsideHours refuses a checkin.self sent before the session opens or after it ends.
+const CodeOutsideHours = "outside_hours"
+
+// SelfCheckInOpens is how long before a session starts a person may say "I am here" themselves:
+// people arrive early for the coffee; days before, they are not in the room.
+const SelfCheckInOpens = time.Hour
+
+// SelfCheckInWindow reports whether a participant may check themselves in to w at now: from
+// SelfCheckInOpens before the start to the end of the session.
+func SelfCheckInWindow(w *Workshop, now time.Time) bool {
+	return !now.Before(w.StartsAt.Add(-SelfCheckInOpens)) && now.Before(w.EndsAt)
+}
 
 type checkinArgs struct {
 	Participant int64
@@ -39,6 +55,9 @@ func cmdCheckinSet(ctx context.Context, b *batch, _ Actor, args *checkinArgs) (r
 func cmdCheckinSelf(ctx context.Context, b *batch, a Actor, _ *noArgs) (refusal, error) {
 	if a.Role != RoleParticipant {
 		return refuse(CodeNotAllowed, "only participants check in"), nil
+	}
+	if !SelfCheckInWindow(&b.w, b.now) {
+		return refuse(CodeOutsideHours, "one checks in on the day, from an hour before the session starts to its end"), nil
 	}
 	return b.checkIn(ctx, a.Participant, true)
 }

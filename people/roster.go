@@ -2,6 +2,8 @@ package people
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -156,4 +158,20 @@ func MayOrganise(p *deliberation.Participant, processID int64) bool {
 		return true
 	}
 	return p != nil && p.Role == deliberation.RoleOrganiser && p.ProcessID != nil && *p.ProcessID == processID
+}
+
+// ConfirmedPlace returns a participant's confirmed registration in a session (the participant
+// page shows whether they have arrived), or ErrNotFound.
+func ConfirmedPlace(ctx context.Context, db bun.IDB, workshopID, participantID int64) (*deliberation.Registration, error) {
+	var reg deliberation.Registration
+	err := db.NewSelect().Model(&reg).
+		Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, participantID, deliberation.RegistrationConfirmed).
+		Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: confirmed place: %w", deliberation.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: confirmed place: %w", err)
+	}
+	return &reg, nil
 }

@@ -32,6 +32,15 @@ type livePage struct {
 	Agenda       []deliberation.AgendaItem
 	// Roster (moderator console): the session's confirmed participants, for the check-in list.
 	Roster []people.RegistrationRow
+	// Arrival (participant page, a person with a place): the "Je suis là" button, or when they
+	// arrived.
+	Arrival *arrival
+}
+
+// arrival is what a participant's page says of their own check-in.
+type arrival struct {
+	CheckedAt string // "14:05" once checked in
+	Opens     string // when "Je suis là" starts to count: the day and hour
 }
 
 // participantPage is a workshop on a phone: GET /w/{id}.
@@ -86,6 +95,19 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 	if ws.ThemeID != nil {
 		if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
 			data.ThemeTitle = th.Title
+		}
+	}
+	if face == "participant" && p.Role == deliberation.RoleParticipant {
+		reg, err := people.ConfirmedPlace(ctx, h.db, ws.ID, p.ID)
+		switch {
+		case err == nil:
+			data.Arrival = &arrival{Opens: web.FormatSession(lang, ws.StartsAt.Add(-deliberation.SelfCheckInOpens), ws.EndsAt)}
+			if reg.CheckedInAt != nil {
+				data.Arrival.CheckedAt = reg.CheckedInAt.In(web.Brussels).Format("15:04")
+			}
+		case !errors.Is(err, deliberation.ErrNotFound):
+			h.writeInternalError(w, r, err)
+			return
 		}
 	}
 	if face == "moderator" {

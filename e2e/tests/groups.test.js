@@ -1,6 +1,6 @@
 // A Partner Day in real Chromium: a moderator and four participants from four
-// organisations (separate browser contexts, as separate phones). People check in by opening the
-// session; the moderator splits them into two mixed groups (each phone shows its colour, symbol
+// organisations (separate browser contexts, as separate phones). The welcome desk checks them in
+// on the console; the moderator splits them into two mixed groups (each phone shows its colour, symbol
 // and name), steers the agenda; a contribution made in one group stays out of the other; the
 // group's rapporteur marks it as an output; the moderator brings it to the plenary (its group
 // shown as provenance) and puts it to a plenary vote whose tallies and result reach the
@@ -40,15 +40,20 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   const m = mod.page;
   await m.goto(`${srv.url}/w/${session.id}/moderate`);
   await m.waitForSelector('#live[data-ready="true"]');
-  // Opening the session's page checks a participant in (checkin.self).
+  // Opening the session's page checks nobody in: check-in means arrival.
   const phones = await Promise.all(links.map((l) => join(browser, l, PHONE)));
   const people = phones.map((p) => p.page);
   const proj = await openProjector(org, srv, session.id);
 
-  // --- check-in: the four are present on the console; one is checked out and in again by hand ---
+  // --- check-in: the four opened the session but are not present until the welcome desk says so;
+  // one is checked out and in again by hand ---
   const rosterRow = (name) => m.locator('#roster li[data-participant]').filter({ hasText: name });
   await openPanel(m, 'attendance');
-  for (const [name] of who) await rosterRow(name).and(m.locator('[data-present="true"]')).waitFor();
+  for (const [name] of who) await rosterRow(name).and(m.locator('[data-present="false"]')).waitFor();
+  for (const [name] of who) {
+    await rosterRow(name).getByRole('checkbox').check();
+    await rosterRow(name).and(m.locator('[data-present="true"]')).waitFor();
+  }
   await rosterRow('Dirk').getByRole('checkbox').uncheck();
   await rosterRow('Dirk').and(m.locator('[data-present="false"]')).waitFor();
   await rosterRow('Dirk').getByRole('checkbox').check();

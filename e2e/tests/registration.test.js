@@ -77,17 +77,27 @@ test('register, get a card, open it on a phone; the door and a walk-in', async (
   await phone.goto(cardLink);
   await phone.waitForSelector('#live[data-ready="true"]');
   assert.equal(new URL(phone.url()).pathname, `/w/${session.id}`);
-  await phone.waitForFunction(() => window.assises.room.present === true);
+  // Check-in means arrival: the card opened months before the session marks nobody present,
+  // and her own "Je suis là" is refused in plain words, with when it will count.
+  await phone.locator('#arrival-button').waitFor();
+  await phone.locator('#arrival-button').click();
+  await phone.getByText(/Trop tôt ou trop tard/).first().waitFor();
+  assert.notEqual(await phone.evaluate(() => window.assises.room.present), true);
+  problems.push(...(await axe(phone)).map((v) => `participant before the day: ${v}`));
 
-  // At the door: find Samira by name, check her in; add a walk-in.
+  // At the door: find Samira by name — not arrived —, check her in; add a walk-in.
   await o.goto(`${srv.url}/w/${session.id}/door?q=sami`);
   problems.push(...(await axe(o)).map((v) => `door: ${v}`));
-  // Opening her session on the phone already said she is here (checkin.self): the door shows
-  // her arrival; undone, she is checked in again by hand.
-  await o.getByText(/Arrivé·e à/).waitFor();
-  await o.getByRole('button', { name: /Annuler — Samira/ }).click();
+  assert.equal(await o.getByText(/Arrivé·e à/).count(), 0, 'the card opened at home checked nobody in');
+  const csv = async () => o.evaluate(async (id) => (await fetch(`/organise/workshops/${id}/attendance.csv`)).text(), session.id);
+  assert.doesNotMatch((await csv()).split('\n').find((l) => l.includes('Samira')), /\d\d:\d\d/, 'attendance before the door');
   await o.getByRole('button', { name: /Présent·e — Samira/ }).click();
   await o.getByText(/Samira est enregistré·e comme présent·e/).waitFor();
+  await o.getByText(/Arrivé·e à/).waitFor();
+  assert.match((await csv()).split('\n').find((l) => l.includes('Samira')), /\d\d:\d\d/, 'attendance after the door');
+  // Her phone, opened again, says she has arrived.
+  await phone.reload();
+  await phone.locator('#arrival-done').waitFor();
   await o.locator('#walkin-name').fill('Karim');
   await o.getByRole('button', { name: /Ajouter et montrer son code/ }).click();
   await o.locator('img.bigqr').waitFor();

@@ -175,9 +175,6 @@ export async function startFace(face, { render, onEvent }) {
   live.addEventListener('reject', (e) => {
     const { id, command } = e.detail;
     onAck.delete(id);
-    // Saying "I am here" is done for the person, not by them: its refusal (someone not
-    // registered for this session) is nothing they need to read.
-    if (command && command.name === 'checkin.self') return;
     toast('⚠️ ' + refusalText(e.detail, t), 'error');
     say(refusalText(e.detail, t));
     if (onEvent) onEvent(ctx, 'reject', e.detail, null);

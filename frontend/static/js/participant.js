@@ -384,19 +384,41 @@ function setupComposer(ctx) {
   });
 }
 
+// setupArrival wires the "Je suis là" button. Check-in means arrival: opening the page never
+// says the person is here (a card opened at home, days before); only their own tap does, and the
+// server accepts it only on the day, within the session's hours (its refusal says so).
+function setupArrival(ctx) {
+  const button = $('arrival-button');
+  if (!button) return;
+  const arrived = (at) => {
+    $('arrival-ask').hidden = true;
+    $('arrival-done').hidden = false;
+    if (at) setText($('arrival-time'), at);
+  };
+  button.addEventListener('click', () => {
+    ctx.send('checkin.self', {}, () => {
+      const now = new Date();
+      arrived(String(now.getHours()).padStart(2, '0') + ':' + String(now.getMinutes()).padStart(2, '0'));
+      ctx.say(ctx.t('live.arrival.done'));
+    });
+  });
+  ctx.live.addEventListener('event', (e) => {
+    const d = e.detail || {};
+    if (d.name === 'checkin.changed' && d.data && Number(d.data.participant) === Number(ctx.room.you && ctx.room.you.participant)) {
+      if (d.data.present) arrived(null);
+      else {
+        $('arrival-ask').hidden = false;
+        $('arrival-done').hidden = true;
+      }
+    }
+  });
+}
+
 startFace('participant', { render, onEvent }).then((ctx) => {
   setupComposer(ctx);
   timerView($('timer'), ctx.room, ctx.live, ctx.t, ctx.say);
   setInterval(() => tickRound(ctx), 250);
-  // Opening the session's page says "I am here" (participants only; once per page).
-  let checkedIn = false;
-  const checkIn = () => {
-    if (checkedIn || !ctx.live.welcome || ctx.live.welcome.role !== 'participant') return;
-    checkedIn = true;
-    ctx.send('checkin.self', {});
-  };
-  ctx.live.addEventListener('welcome', checkIn);
-  checkIn();
+  setupArrival(ctx);
   // A new group: what this phone may see changed, so it asks for a fresh snapshot (after a
   // random moment, so that a whole room does not ask in the same instant).
   let group = ctx.live.welcome ? ctx.live.welcome.group : null;
