@@ -80,6 +80,10 @@ func (h *handler) checkSessionForm(r *http.Request) bool {
 
 // refuseForm answers a form post that failed its CSRF check.
 func (h *handler) refuseForm(w http.ResponseWriter, r *http.Request, back string) {
+	if reached, ok := h.wrongAddress(r); ok {
+		h.refuseWrongAddress(w, r, reached, back)
+		return
+	}
 	lang := h.lang(r)
 	h.writeMessage(w, r, http.StatusForbidden, message{
 		Heading: h.catalog.T(lang, "reg.csrf.title"),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/server/web"
 )
 
 // access is what a signed-in person may do with one workshop's pages.
@@ -88,6 +89,9 @@ var errCSRF = errors.New("csrf token missing or wrong")
 // Origin, when the browser sends it, is not ours.
 func (h *handler) checkCSRF(r *http.Request) error {
 	if r.Header.Get("Origin") != "" && !SameOrigin(h.publicURL)(r) {
+		if _, ok := h.wrongAddress(r); ok {
+			return web.ErrWrongAddress
+		}
 		return errCSRF
 	}
 	want := sessionCSRF(r)

@@ -57,6 +57,8 @@ type handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	// trap: the wrong addresses already logged (address.go).
+	trap addressTrap
 }
 
 // New returns the HTTP handler of the whole product.

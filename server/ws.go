@@ -18,6 +18,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !SameOrigin(h.publicURL)(r) {
+		h.wrongAddress(r) // logs the address trap, once
 		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
@@ -49,8 +50,13 @@ func (h *handler) socketLang(r *http.Request, participant int64) string {
 // SameOrigin returns a check that a request's Origin header is exactly the public URL's
 // origin: same scheme, same host, same port. A missing Origin is refused: browsers always
 // send it on WebSocket handshakes, so its absence means a script outside a browser.
+//
+// In development, when the public URL names this machine (localhost, 127.0.0.1, [::1]), the
+// address the browser reached the server at is accepted too when it is also this machine: a
+// developer who opens http://127.0.0.1:8080 while the public URL says localhost is not an attack.
 func SameOrigin(public *url.URL) func(r *http.Request) bool {
 	want := origin(public.Scheme, public.Host)
+	dev := loopbackHost(public.Hostname())
 	return func(r *http.Request) bool {
 		o := r.Header.Get("Origin")
 		if o == "" {
@@ -60,8 +66,21 @@ func SameOrigin(public *url.URL) func(r *http.Request) bool {
 		if err != nil || u.Path != "" && u.Path != "/" {
 			return false
 		}
-		return origin(u.Scheme, u.Host) == want
+		got := origin(u.Scheme, u.Host)
+		if got == want {
+			return true
+		}
+		return dev && loopbackHost(u.Hostname()) && r.Host != "" && got == origin(u.Scheme, r.Host)
 	}
+}
+
+// loopbackHost reports whether a host name (without port) names this machine only.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // origin writes scheme://host:port with the default port made explicit, so that

@@ -30,7 +30,7 @@ func demoCommand(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 	} else {
 		fmt.Fprintf(stdout, "Demo process already there: %s\n", cfg.publicURL.JoinPath("p", demo.Slug))
 	}
-	link, err := organiserLink(ctx, db, cfg.publicURL)
+	link, err := organiserLink(ctx, db, linkBase(ctx, db, cfg))
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func adminLink(ctx context.Context, cfg config, logger *slog.Logger, stdout io.W
 		return err
 	}
 	defer db.Close()
-	link, err := organiserLink(ctx, db, cfg.publicURL)
+	link, err := organiserLink(ctx, db, linkBase(ctx, db, cfg))
 	if err != nil {
 		return err
 	}
@@ -74,6 +74,7 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 	if err != nil {
 		return fmt.Errorf("admin invite: workshop %d: %w", cfg.workshop, err)
 	}
+	base := linkBase(ctx, db, cfg)
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	// Batches of a few hundred per transaction: one fsync per person would take minutes.
@@ -96,7 +97,7 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 			return fmt.Errorf("admin invite: %w", err)
 		}
 		for _, token := range tokens {
-			fmt.Fprintln(out, cfg.publicURL.JoinPath("i", token).String())
+			fmt.Fprintln(out, base.JoinPath("i", token).String())
 		}
 	}
 	return nil

@@ -52,8 +52,10 @@ type config struct {
 	addr      string
 	dsn       string
 	publicURL *url.URL
-	seedDemo  bool
-	logLevel  slog.Level
+	// publicSet and addrSet: -public-url and -addr (or their variables) were given, not defaulted.
+	publicSet, addrSet bool
+	seedDemo           bool
+	logLevel           slog.Level
 	// admin invite
 	workshop      int64
 	count         int
@@ -136,11 +138,13 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
+	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo, publicSet: *public != "",
 		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr}
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug
 	}
+	fs.Visit(func(f *flag.Flag) { cfg.addrSet = cfg.addrSet || f.Name == "addr" })
+	cfg.addrSet = cfg.addrSet || os.Getenv("ASSISES_ADDR") != ""
 	trusted, err := server.ParseTrustedProxies(proxies)
 	if err != nil {
 		return config{}, fmt.Errorf("-trusted-proxies: %w", err)

@@ -51,6 +51,19 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if err != nil {
 		return err
 	}
+	// Listen first: without a configured public URL, links and the origin check use the port
+	// the server really listens on (-addr :0 included), and admin commands read it back.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	defer ln.Close()
+	if !cfg.publicSet {
+		cfg.publicURL = listenURL(ln)
+	}
+	if err := saveServedAddress(ctx, db, cfg.publicURL, time.Now()); err != nil {
+		return err
+	}
 	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
 	rooms := hub.New(hub.Config{
 		Backend:     live.New(engine),
@@ -69,10 +82,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -8,6 +8,7 @@ package organise
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -71,7 +72,10 @@ func (a *API) organiser(w http.ResponseWriter, r *http.Request) *deliberation.Pa
 		return nil
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if err := a.CheckCSRF(r); err != nil {
+		if err := a.CheckCSRF(r); errors.Is(err, web.ErrWrongAddress) {
+			a.JSON.Error(w, r, http.StatusForbidden, "wrong_address")
+			return nil
+		} else if err != nil {
 			a.JSON.Error(w, r, http.StatusForbidden, "org_csrf")
 			return nil
 		}

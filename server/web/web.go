@@ -110,3 +110,8 @@ func (j JSON) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 	j.Log.Error("json api", "route", r.Pattern, "err", err)
 	j.Error(w, r, http.StatusInternalServerError, "unavailable")
 }
+
+// ErrWrongAddress is a change refused because the browser reached the server at another
+// address than the public URL (server/address.go): answered with the code wrong_address, which
+// says how to fix it, not "the page has expired".
+var ErrWrongAddress = errors.New("the page was opened at another address than the public URL")
