@@ -76,6 +76,26 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
+	return s.SendRaw(ctx, m.To, body)
+}
+
+// From is the sender address messages are composed with.
+func (s *Sender) From() string {
+	if s == nil {
+		return ""
+	}
+	return s.cfg.From
+}
+
+// SendRaw delivers a message already composed (Compose) to one address: the outbox composes
+// when a page asks, and sends later.
+func (s *Sender) SendRaw(ctx context.Context, to string, body []byte) error {
+	if !s.Enabled() {
+		return ErrDisabled
+	}
+	if err := checkHeader(to); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	var d net.Dialer
@@ -106,7 +126,7 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if err := c.Mail(address(s.cfg.From)); err != nil {
 		return fmt.Errorf("mail: from: %w", err)
 	}
-	if err := c.Rcpt(address(m.To)); err != nil {
+	if err := c.Rcpt(address(to)); err != nil {
 		return fmt.Errorf("mail: rcpt: %w", err)
 	}
 	w, err := c.Data()

@@ -77,6 +77,8 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		{"invitations", tx.NewDelete().Model((*Invitation)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"sessions", tx.NewDelete().Model((*AuthSession)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"join requests", tx.NewDelete().Model((*JoinRequest)(nil)).Where("participant_id IN (?)", bun.In(ids))},
+		// Their email not sent yet (or given up on): it holds their address and a link.
+		{"outbox", tx.NewDelete().TableExpr("outbox").Where("participant_id IN (?)", bun.In(ids))},
 		{"participants", tx.NewUpdate().Model((*deliberation.Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
 		// An organisation is typed by people and may name them ("Zoé, indépendante"): one that
 		// nobody refers to any more goes too.

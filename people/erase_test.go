@@ -13,6 +13,8 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -107,6 +109,15 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		}
 		people.CreateInvitation(ctx, db, zoe.ID, &w.ID, time.Hour, false)
 		people.CreateSession(ctx, db, zoe.ID, time.Hour)
+		// An email to each waits in the outbox (the SMTP server is down, say).
+		for _, who := range []struct {
+			id int64
+			to string
+		}{{zoe.ID, "Zoé Verhulst <zoe.verhulst@example.org>"}, {kept.ID, "bram@example.org"}} {
+			if err := outbox.Enqueue(ctx, db, "Assises <assises@example.org>", &who.id, mail.Message{To: who.to, Subject: "Votre lien", Text: "Bonjour", HTML: "<p>Bonjour</p>"}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
 
 		// Zoé speaks in a room that shows names: her name reaches the event log.
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
@@ -134,6 +145,9 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 			if hits := findAnywhere(t, db, needle); len(hits) > 0 {
 				t.Errorf("after erasure %q is still in %v", needle, hits)
 			}
+		}
+		if n, err := db.NewSelect().Model((*outbox.Message)(nil)).Where("participant_id = ?", kept.ID).Count(ctx); err != nil || n != 1 {
+			t.Errorf("Bram's pending email after Zoé's erasure: got %d (%v), want it kept", n, err)
 		}
 		if _, err := people.GetPerson(ctx, db, zoe.ID); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("person row: got %v, want gone", err)

@@ -220,6 +220,18 @@ func TestOrganiserResendsInvitation(t *testing.T) {
 		if st := call(t, c, "POST", fmt.Sprintf("%s/api/organise/people/%d/send", s.srv.URL, eva.ID), csrf, map[string]any{}, nil); st != 204 {
 			t.Fatalf("resend: got %d", st)
 		}
+		if n := len(box.all()); n != 0 {
+			t.Fatalf("the resend talked to the SMTP server (%d messages) before answering; want it queued", n)
+		}
+		// The desk sees it waiting; the SMTP server down, it would see the error too
+		// (mail/outbox tests the retries and the error).
+		var desk struct {
+			Outbox struct{ Waiting, Failed int } `json:"outbox"`
+		}
+		if st := call(t, c, "GET", fmt.Sprintf("%s/api/organise/processes/%d", s.srv.URL, f.proc.ID), "", nil, &desk); st != 200 || desk.Outbox.Waiting != 1 {
+			t.Errorf("the desk's outbox: got %d %+v, want one waiting", st, desk.Outbox)
+		}
+		s.sendMail(t)
 		msgs := box.all()
 		if len(msgs) != 1 || msgs[0].To != mail || linkRe.FindString(msgs[0].Text) == "" || !strings.Contains(msgs[0].Text, "Atelier logement") {
 			t.Fatalf("resent invitation: %+v", msgs)

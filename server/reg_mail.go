@@ -8,6 +8,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server/web"
 )
@@ -116,12 +117,22 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 		Sessions: []mailSession{{Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
 	})
 	msg.To = *person.Email
-	if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
-		h.log.Warn("promotion email not sent", "participant", participantID, "err", err)
+	if err := h.queueMail(ctx, participantID, msg); err != nil {
+		h.log.Warn("promotion email not queued", "participant", participantID, "err", err)
 	}
 }
 
-// sendInvitation emails a person a fresh personal link (an organiser's "resend"). It does not
+// queueMail puts a message in the outbox for participantID: the background sender hands it
+// to the SMTP server, retrying as long as it takes; the page never waits on SMTP.
+func (h *handler) queueMail(ctx context.Context, participantID int64, msg mail.Message) error {
+	if err := outbox.Enqueue(ctx, h.db, h.mail.From(), &participantID, msg, h.now()); err != nil {
+		return err
+	}
+	h.outbox.Wake()
+	return nil
+}
+
+// sendInvitation queues an email with a fresh personal link for a person (an organiser's "resend"). It does not
 // revoke earlier links: the printed card the person may hold must keep working.
 func (h *handler) sendInvitation(ctx context.Context, participantID int64) error {
 	person, err := people.GetPerson(ctx, h.db, participantID)
@@ -149,7 +160,7 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 	}
 	msg := h.invitationMail(person.Language, person.DisplayName, proc.Title, h.publicURL.JoinPath("i", token).String(), sessions)
 	msg.To = *person.Email
-	return h.mail.Send(context.WithoutCancel(ctx), msg)
+	return h.queueMail(ctx, participantID, msg)
 }
 
 // placedSessions lists a person's sessions (not cancelled) with their status.

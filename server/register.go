@@ -229,9 +229,9 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	default:
 		msg := h.invitationMail(form.Language, form.DisplayName, pv.Process.Title, h.publicURL.JoinPath("i", token).String(), res.Sessions)
 		msg.To = form.Email
-		// The email goes even if the person closes the page while it is being sent.
-		if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
-			h.log.Warn("invitation email not sent", "participant", who.ID, "err", err)
+		// Queued, not sent: the page answers now, the outbox sends (and retries) in the background.
+		if err := h.queueMail(ctx, who.ID, msg); err != nil {
+			h.log.Warn("invitation email not queued", "participant", who.ID, "err", err)
 			res.Delivery = "mailfailed"
 		} else {
 			res.Delivery = "mail"
@@ -247,7 +247,7 @@ type registeredPage struct {
 	Process  *deliberation.Process
 	Name     string
 	Sessions []placedSession
-	Delivery string // mail (sent), mailfailed, nomail (no SMTP), card (no email given)
+	Delivery string // mail (queued in the outbox), mailfailed (not even queued), nomail (no SMTP), card (no email given)
 }
 
 type placedSession struct {

@@ -19,6 +19,7 @@ import (
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/server/organise"
 	"github.com/assises/assises/server/web"
 )
@@ -31,6 +32,9 @@ type Config struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Mail      *mail.Sender // nil or not enabled: no email; organisers hand out links and cards
+	// Outbox sends the queued email in the background (cmd/assises runs it); the handlers
+	// only wake it.
+	Outbox *outbox.Worker
 	// Catalog is the interface texts; nil loads the embedded ones. The binary loads them once
 	// and gives the same catalog to the hub (its refusals) and here.
 	Catalog *i18n.Catalog
@@ -52,7 +56,8 @@ type handler struct {
 	pages     map[string]*template.Template
 	assets    *assets
 	mail      *mail.Sender
-	limits    limits // per-address rate limits on registration and sign-in
+	outbox    *outbox.Worker // woken when a message is queued; nil: it finds it when it polls
+	limits    limits         // per-address rate limits on registration and sign-in
 	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
@@ -92,6 +97,7 @@ func New(cfg Config) (http.Handler, error) {
 		catalog:   catalog,
 		assets:    a,
 		mail:      cfg.Mail,
+		outbox:    cfg.Outbox,
 		limits:    newLimits(),
 
 		trustedProxies: cfg.TrustedProxies,

@@ -18,15 +18,25 @@ import (
 	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
 
 type site struct {
-	db   *bun.DB
-	srv  *httptest.Server
-	logs *stack.Logs
+	db     *bun.DB
+	srv    *httptest.Server
+	logs   *stack.Logs
+	outbox *outbox.Worker // with a sender: the email queued, sent when the test says (sendMail)
+}
+
+// sendMail hands the queued email to the SMTP server, as the background sender would.
+func (s *site) sendMail(t *testing.T) {
+	t.Helper()
+	if _, err := s.outbox.SendDue(context.Background()); err != nil {
+		t.Fatalf("outbox: %v", err)
+	}
 }
 
 // newSite serves the product (without live rooms) over a real database.
@@ -44,7 +54,11 @@ func newMailSite(t *testing.T, db *bun.DB, sender *mail.Sender) *site {
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(s.srv.Close)
 	u, _ := url.Parse(s.srv.URL)
-	h, err := server.New(server.Config{DB: db, PublicURL: u, Mail: sender, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if sender != nil {
+		s.outbox = outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Log: logger})
+	}
+	h, err := server.New(server.Config{DB: db, PublicURL: u, Mail: sender, Outbox: s.outbox, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 )
@@ -72,12 +73,20 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		Translate:   catalog.Refusal,
 	})
 	var sender *mail.Sender
+	var mailer *outbox.Worker
 	if cfg.smtp.Enabled() {
 		sender = mail.New(cfg.smtp)
+		// Email goes through the outbox: pages queue it, this sends it (with retries) until
+		// the server stops.
+		mailer = outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Log: logger})
+		mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+		mailDone := make(chan struct{})
+		go func() { defer close(mailDone); mailer.Run(mailCtx) }()
+		defer func() { stopMail(); <-mailDone }()
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		Catalog: catalog, TrustedProxies: cfg.trustedProxies})
+		Outbox: mailer, Catalog: catalog, TrustedProxies: cfg.trustedProxies})
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -250,6 +251,15 @@ func (a *API) Process(w http.ResponseWriter, r *http.Request) {
 	out["registrations"] = rj
 	out["notebook"] = a.NotebookURL(p.ID)
 	out["mail"] = a.Mail.Enabled() // the page offers "send the invitation again" only with SMTP
+	if a.Mail.Enabled() {
+		// Email that could not be sent yet: how many, and the last error, for the organisers.
+		health, err := outbox.Status(ctx, a.DB)
+		if err != nil {
+			a.JSON.StoreError(w, r, err)
+			return
+		}
+		out["outbox"] = health
+	}
 	a.JSON.Write(w, http.StatusOK, out)
 }
 

@@ -68,7 +68,7 @@ func (a *API) organiserAndPerson(w http.ResponseWriter, r *http.Request) (me, wh
 	return organised(a, w, r, people.GetParticipant, func(p *deliberation.Participant) *int64 { return p.ProcessID })
 }
 
-// SendInvitation emails a person a fresh personal link.
+// SendInvitation queues an email with a fresh personal link for a person.
 func (a *API) SendInvitation(w http.ResponseWriter, r *http.Request) {
 	_, who, ok := a.organiserAndPerson(w, r)
 	if !ok {
@@ -91,9 +91,9 @@ func (a *API) SendInvitation(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, deliberation.ErrNotFound):
 		a.JSON.Error(w, r, http.StatusConflict, "reg_no_email")
 	case err != nil:
-		a.Log.Warn("invitation email not sent", "participant", who.ID, "err", err)
-		a.JSON.Error(w, r, http.StatusBadGateway, "reg_mail_failed")
+		a.JSON.StoreError(w, r, err)
 	default:
+		// Queued: the outbox sends it in the background (its failures show on the desk).
 		w.WriteHeader(http.StatusNoContent)
 	}
 }

@@ -5,7 +5,7 @@
 import { h, setText, show } from './util.js';
 import { loadTranslator } from './i18n.js';
 import { PHASE_ICON } from './room.js';
-import { regTable, sessionTools, personActions, processDanger } from './organise_regs.js';
+import { regTable, sessionTools, personActions, processDanger, mailHealth } from './organise_regs.js';
 
 const root = document.getElementById('organise');
 const csrf = root.dataset.csrf;
@@ -202,6 +202,7 @@ function renderProcess() {
     h('section', { class: 'card', 'aria-labelledby': 'p-title' }, h('h2', { id: 'p-title' }, p.title), links, h('details', null, h('summary', null, '⚙️ ', t('ui.organise.process.settings')), processForm(p))),
     renderThemes(),
     renderSessions(),
+    mailHealth(regsCtx()),
     renderPeople(),
     processDanger(regsCtx()),
   );

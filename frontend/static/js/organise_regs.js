@@ -202,3 +202,20 @@ export function processDanger(ctx) {
     dialog,
   );
 }
+
+// mailHealth says, when email could not be sent yet, how many messages wait or were given up
+// and the last error: the outbox sends in the background, so a failure shows here, not on the
+// page that asked for the email.
+export function mailHealth(ctx) {
+  const { t, data } = ctx;
+  const o = data.outbox;
+  if (!o || (!o.retrying && !o.failed)) return null;
+  return h(
+    'section',
+    { class: 'card notice', id: 'mail-health', role: 'status', 'aria-labelledby': 'mail-health-title' },
+    h('h2', { id: 'mail-health-title' }, '⚠️ ', t('reg.org.outbox.title')),
+    h('p', null, t('reg.org.outbox.counts', { waiting: o.waiting, failed: o.failed })),
+    o.lastError ? h('p', { class: 'small' }, t('reg.org.outbox.last'), ' ', h('code', null, o.lastError)) : null,
+    h('p', { class: 'muted small' }, t('reg.org.outbox.help')),
+  );
+}
