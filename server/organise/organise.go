@@ -19,8 +19,8 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
-	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
