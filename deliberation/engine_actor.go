@@ -110,7 +110,7 @@ func (e *Engine) actors(ctx context.Context, w *Workshop, ids []int64) (map[int6
 		}
 		hasRole := p.WorkshopRole != nil
 		a.Moderator = p.Role == RoleOrganiser || p.Role == RoleModerator || hasRole && *p.WorkshopRole == RoleModerator
-		if p.Role == RoleParticipant && !a.Moderator && process.InvitationRequired && p.Registered == nil && !hasRole {
+		if p.Role == RoleParticipant && !a.Moderator && w.AccessMode(process) == AccessInvitation && p.Registered == nil && !hasRole {
 			continue
 		}
 		out[p.ID] = a

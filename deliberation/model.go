@@ -141,10 +141,35 @@ type Workshop struct {
 	Place     string
 	Code      string // short code to join from any phone
 	Capacity  int    // 0: the process's capacity
+	Access    string // who may join: AccessInvitation, AccessRegistered, AccessOpen; "": the process decides
 	Phase     Phase
 	State     string // JSON of the live settings (see LiveState)
 	LastSeq   int64  // the last event sequence number written for this workshop
 	CreatedAt time.Time
+}
+
+// Who may join a session, set by the organiser for each.
+const (
+	AccessInvitation = "invitation" // a confirmed place (or a role) in this session only
+	AccessRegistered = "registered" // anyone registered in the process
+	AccessOpen       = "open"       // anyone with the code or the projector's QR, under a pseudonym
+)
+
+// ValidAccess reports whether a is an access mode an organiser may set ("" follows the process).
+func ValidAccess(a string) bool {
+	return a == "" || a == AccessInvitation || a == AccessRegistered || a == AccessOpen
+}
+
+// AccessMode is who may join w: its own mode, or else the process's (invitation when the
+// process requires one, registered otherwise).
+func (w *Workshop) AccessMode(p *Process) string {
+	if w.Access != "" {
+		return w.Access
+	}
+	if p.InvitationRequired {
+		return AccessInvitation
+	}
+	return AccessRegistered
 }
 
 // AgendaItem is one line of a workshop's timetable.
@@ -198,6 +223,7 @@ type Registration struct {
 	WorkshopID    int64
 	ParticipantID int64
 	Status        string // confirmed, waiting, cancelled
+	OpenJoin      bool   // the place was taken by joining an open session, not registered beforehand
 	CheckedInAt   *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time

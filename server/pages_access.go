@@ -51,7 +51,7 @@ func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participan
 		if err != nil {
 			return access{}, err
 		}
-		if proc.InvitationRequired {
+		if w.AccessMode(proc) == deliberation.AccessInvitation {
 			ok, err := people.HasConfirmedRegistration(ctx, h.db, w.ID, p.ID)
 			if err != nil || !ok {
 				return access{}, err

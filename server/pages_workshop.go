@@ -168,6 +168,14 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 		h.writeInternalError(w, r, err)
 		return
 	}
+	// An open session lets anyone in under a pseudonym (openjoin.go).
+	var who *deliberation.Participant
+	if signedIn {
+		who = p
+	}
+	if h.openSessionOf(w, r, code, who) {
+		return
+	}
 	if !signedIn {
 		h.writePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
 			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),

@@ -103,6 +103,10 @@ type limits struct {
 	// venue's Wi-Fi shares one address; each session's queue is bounded anyway). Codes carry
 	// 36 bits, so guessing them at 30 tries per 10 minutes goes nowhere.
 	join *limiter
+	// Joining an open session: every join counts (each creates a participant). A plenary on
+	// the venue's Wi-Fi shares one address, so the limit is generous; the room's capacity is
+	// the hard bound (people.OpenCapacity).
+	openJoin *limiter
 }
 
 func newLimits() limits {
@@ -110,6 +114,7 @@ func newLimits() limits {
 		register: newLimiter(30, 10*time.Minute),
 		signIn:   newLimiter(60, time.Minute),
 		join:     newLimiter(30, 10*time.Minute),
+		openJoin: newLimiter(300, 10*time.Minute),
 	}
 }
 

@@ -125,7 +125,7 @@ func (c *compiler) sessions() []themeGroup {
 }
 
 func (c *compiler) cover(nb *Notebook) {
-	nb.Cover = Cover{Sessions: len(c.s.workshops), Participants: c.s.participants, Organisations: c.s.organisations}
+	nb.Cover = Cover{Sessions: len(c.s.workshops), Participants: c.s.participants, Organisations: c.s.organisations, OpenParticipants: c.s.open}
 	// The methods the notebook names are those of phases where something was said.
 	type phaseOf struct {
 		workshop int64

@@ -27,6 +27,7 @@ type source struct {
 	themeTexts    map[int64]ThemeText // by theme
 	participants  int
 	organisations int
+	open          int // people who only joined an open session (see Cover.OpenParticipants)
 }
 
 // supportRow is the aggregate of the votes on one contribution under one method. The
@@ -207,9 +208,14 @@ func (s *source) loadCounts(ctx context.Context, db bun.IDB) error {
 	var out struct {
 		People int
 		Orgs   int
+		Open   int
 	}
+	// Someone who joined an open session under a pseudonym holds a place marked open_join and
+	// no other: they are counted apart.
 	err := db.NewSelect().TableExpr("participants AS pa").
-		ColumnExpr("count(DISTINCT pa.id) AS people, count(DISTINCT pa.organisation_id) AS orgs").
+		ColumnExpr("count(DISTINCT CASE WHEN NOT EXISTS (SELECT 1 FROM registrations AS o WHERE o.participant_id = pa.id AND o.open_join) THEN pa.id END) AS people").
+		ColumnExpr("count(DISTINCT pa.organisation_id) AS orgs").
+		ColumnExpr("count(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM registrations AS o WHERE o.participant_id = pa.id AND o.open_join) THEN pa.id END) AS open").
 		Where("pa.process_id = ? AND pa.role IN (?)", s.process.ID,
 			bun.In([]deliberation.Role{deliberation.RoleParticipant, deliberation.RoleModerator})).
 		Where("EXISTS (SELECT 1 FROM registrations AS r WHERE r.participant_id = pa.id AND r.status = ?)"+
@@ -219,6 +225,6 @@ func (s *source) loadCounts(ctx context.Context, db bun.IDB) error {
 	if err != nil {
 		return fmt.Errorf("notebook: count participants: %w", err)
 	}
-	s.participants, s.organisations = out.People, out.Orgs
+	s.participants, s.organisations, s.open = out.People, out.Orgs, out.Open
 	return nil
 }

@@ -39,6 +39,9 @@ type Cover struct {
 	Sessions      int        `json:"sessions"`
 	Participants  int        `json:"participants"`
 	Organisations int        `json:"organisations"`
+	// OpenParticipants joined an open session under a pseudonym without registering; they are
+	// not in Participants (nor their organisations: they give none).
+	OpenParticipants int `json:"openParticipants,omitempty"`
 }
 
 // Method summarises how the process worked: what the method text of the notebook needs.

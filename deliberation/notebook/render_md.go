@@ -24,6 +24,9 @@ func RenderMarkdown(nb *Notebook, labels Labels) string {
 	}
 	item("nb.cover.sessions", strconv.Itoa(nb.Cover.Sessions))
 	item("nb.cover.participants", strconv.Itoa(nb.Cover.Participants))
+	if nb.Cover.OpenParticipants > 0 {
+		item("nb.cover.open", strconv.Itoa(nb.Cover.OpenParticipants))
+	}
 	item("nb.cover.organisations", strconv.Itoa(nb.Cover.Organisations))
 	m.blank()
 

@@ -193,6 +193,9 @@ func (p *pdfWriter) cover() {
 		[2]string{w.t("nb.cover.sessions"), strconv.Itoa(nb.Cover.Sessions)},
 		[2]string{w.t("nb.cover.participants"), strconv.Itoa(nb.Cover.Participants)},
 		[2]string{w.t("nb.cover.organisations"), strconv.Itoa(nb.Cover.Organisations)})
+	if nb.Cover.OpenParticipants > 0 {
+		lines = append(lines, [2]string{w.t("nb.cover.open"), strconv.Itoa(nb.Cover.OpenParticipants)})
+	}
 	for _, l := range lines {
 		p.text(w.f("nb.cover.item", "label", l[0], "value", l[1]), "", 12)
 		p.gap(1)

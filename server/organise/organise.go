@@ -124,6 +124,7 @@ type workshopJSON struct {
 	Place      string       `json:"place"`
 	Code       string       `json:"code"`
 	Capacity   int          `json:"capacity"`
+	Access     string       `json:"access"`
 	Phase      string       `json:"phase"`
 	Agenda     []agendaJSON `json:"agenda"`
 	Moderators []int64      `json:"moderators"`
@@ -148,7 +149,7 @@ func themeJSONOf(t *deliberation.Theme) themeJSON {
 func workshopJSONOf(lang string, w *deliberation.Workshop, agenda []deliberation.AgendaItem, moderators []int64) workshopJSON {
 	v := workshopJSON{
 		ID: w.ID, ThemeID: w.ThemeID, Title: w.Title, Place: w.Place, Code: w.Code, Capacity: w.Capacity,
-		Phase:  string(w.Phase),
+		Access: w.Access, Phase: string(w.Phase),
 		Starts: w.StartsAt.In(web.Brussels).Format(localLayout), Ends: w.EndsAt.In(web.Brussels).Format(localLayout),
 		When:   web.FormatSession(lang, w.StartsAt, w.EndsAt),
 		Agenda: []agendaJSON{}, Moderators: moderators,

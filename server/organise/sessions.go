@@ -20,6 +20,7 @@ type workshopInput struct {
 	Ends     string       `json:"ends"`
 	Place    string       `json:"place"`
 	Capacity int          `json:"capacity"`
+	Access   string       `json:"access"` // invitation, registered, open; "" or absent: the process decides
 	Agenda   []agendaJSON `json:"agenda"`
 }
 
@@ -36,6 +37,8 @@ func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.T
 		return nil, "too_long", "place"
 	case in.Capacity < 0 || in.Capacity > 100000:
 		return nil, "invalid_args", "capacity"
+	case !deliberation.ValidAccess(in.Access):
+		return nil, "invalid_args", "access"
 	case len(in.Agenda) > maxAgendaItems:
 		return nil, "too_long", "agenda"
 	}
@@ -78,7 +81,7 @@ func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.T
 		}
 		agenda = append(agenda, deliberation.AgendaItem{Kind: kind, Title: a.Title, Phase: ph, PlannedMinutes: a.PlannedMinutes})
 	}
-	w.ThemeID, w.Title, w.Place, w.Capacity = in.ThemeID, in.Title, strings.TrimSpace(in.Place), in.Capacity
+	w.ThemeID, w.Title, w.Place, w.Capacity, w.Access = in.ThemeID, in.Title, strings.TrimSpace(in.Place), in.Capacity, in.Access
 	w.StartsAt, w.EndsAt = starts.UTC(), ends.UTC()
 	return agenda, "", ""
 }

@@ -293,6 +293,12 @@ function sessionForm(w) {
     ),
     field(t('process.place'), 'input', { name: 'place', maxlength: 200, value: w ? w.place : '' }),
     field(t('ui.organise.f.capacity.session'), 'input', { name: 'capacity', type: 'number', min: 0, value: w ? w.capacity : 0 }),
+    field(
+      t('ui.organise.f.access'),
+      'select',
+      { name: 'access' },
+      ...['', 'invitation', 'registered', 'open'].map((a) => h('option', { value: a, selected: (w ? w.access || '' : '') === a }, t('ui.organise.access.' + (a || 'process')))),
+    ),
     agendaEditor(w ? w.agenda : defaultAgenda()),
     h('button', { type: 'submit', class: 'button small' }, w ? t('ui.save') : t('ui.organise.session.create')),
   );
@@ -304,6 +310,7 @@ function sessionForm(w) {
       ends: fd.get('ends'),
       place: fd.get('place') || '',
       capacity: Number(fd.get('capacity')) || 0,
+      access: fd.get('access') || '',
       agenda: readAgenda(form),
     };
     if (w) await api('PUT', `/api/organise/workshops/${w.id}`, body);

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/server/web"
+)
+
+// Joining an open session (people.JoinOpen): the projector's QR (/j/{code}) or the code typed
+// on /join shows a form that asks only for a pseudonym; posting it signs the phone in as a new
+// participant with a place in that session. Kept apart from the welcome desk's queue of join
+// requests (joinrequest.go): no moderator lets anyone in here. Against abuse: a join rate per
+// address (the trusted-proxy setting decides what the address is) and the room's capacity.
+
+type openJoinPage struct {
+	Code, Title, When, Place string
+	Pseudonym, Problem       string
+	Form                     string
+}
+
+// openJoinForm shows the pseudonym form of the open session ws.
+func (h *handler) openJoinForm(w http.ResponseWriter, r *http.Request, ws *deliberation.Workshop, pseudonym, problem string, status int) {
+	lang := h.lang(r)
+	w.Header().Set("Cache-Control", "no-store")
+	h.writePage(w, r, status, "join_open", ws.Title, openJoinPage{
+		Code: ws.Code, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+		Pseudonym: pseudonym, Problem: problem, Form: h.formToken(w, r),
+	})
+}
+
+// openSessionOf answers a code that names an open session: a phone already allowed in goes
+// to the session, any other gets the pseudonym form. It returns false when the code names no
+// open session (the caller answers as before).
+func (h *handler) openSessionOf(w http.ResponseWriter, r *http.Request, code string, p *deliberation.Participant) bool {
+	ws, err := people.OpenSession(r.Context(), h.db, code, h.now())
+	if err != nil {
+		return false
+	}
+	if p != nil {
+		if acc, err := h.workshopAccess(r.Context(), p, ws); err == nil && acc.View {
+			http.Redirect(w, r, "/w/"+strconv.FormatInt(ws.ID, 10), http.StatusSeeOther)
+			return true
+		}
+	}
+	h.openJoinForm(w, r, ws, "", "", http.StatusOK)
+	return true
+}
+
+// joinOpen is POST /join/open with code and pseudonym (anonymous form: double-submit token).
+func (h *handler) joinOpen(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	if r.ParseForm() != nil || !h.checkFormToken(r) {
+		h.refuseForm(w, r, "/join")
+		return
+	}
+	code, pseudonym := r.PostForm.Get("code"), r.PostForm.Get("pseudonym")
+	// Every attempt counts, not only failures: each success creates a participant.
+	if h.rateLimited(w, r, h.limits.openJoin) {
+		return
+	}
+	ws, token, err := people.JoinOpen(r.Context(), h.db, code, pseudonym, lang, h.now(), sessionTTL)
+	switch {
+	case errors.Is(err, deliberation.ErrNotFound):
+		h.writePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
+			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "open.err.gone")})
+		return
+	case errors.Is(err, people.ErrRoomFull):
+		if found, err := people.OpenSession(r.Context(), h.db, code, h.now()); err == nil {
+			h.openJoinForm(w, r, found, pseudonym, h.catalog.T(lang, "open.err.full"), http.StatusConflict)
+			return
+		}
+		h.notFound(w, r)
+		return
+	case errors.Is(err, people.ErrBadPseudonym):
+		if found, err := people.OpenSession(r.Context(), h.db, code, h.now()); err == nil {
+			h.openJoinForm(w, r, found, pseudonym, h.catalog.T(lang, "open.err.pseudonym"), http.StatusBadRequest)
+			return
+		}
+		h.notFound(w, r)
+		return
+	case err != nil:
+		h.writeInternalError(w, r, err)
+		return
+	}
+	h.setSessionCookie(w, token)
+	http.Redirect(w, r, "/w/"+strconv.FormatInt(ws.ID, 10), http.StatusSeeOther)
+}
