@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -23,15 +24,27 @@ import (
 // are told to use), while the test reaches it at the listener's own address.
 func newSiteAt(t *testing.T, db *bun.DB, public string) *site {
 	t.Helper()
+	return newSiteWith(t, db, public, nil)
+}
+
+// newSiteWith is newSiteAt with the server's clock (nil: time.Now); public "" is the
+// listener's own address.
+func newSiteWith(t *testing.T, db *bun.DB, public string, now func() time.Time) *site {
+	t.Helper()
 	logs := &stack.Logs{}
 	s := &site{db: db, logs: logs}
+	var handler http.Handler
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(s.srv.Close)
+	if public == "" {
+		public = s.srv.URL
+	}
 	u, _ := url.Parse(public)
-	h, err := server.New(server.Config{DB: db, PublicURL: u, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	h, err := server.New(server.Config{DB: db, PublicURL: u, Now: now, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(h)
-	t.Cleanup(s.srv.Close)
+	handler = h
 	return s
 }
 
@@ -76,6 +89,7 @@ func TestLoopbackAddressesAccepted(t *testing.T) {
 		{"localhost", "localhost:" + p, "http://localhost:" + p, 201, ""},
 		{"IPv6 loopback", "[::1]:" + p, "http://[::1]:" + p, 201, ""},
 		{"another local site posting here", "localhost:" + p, "http://localhost:3000", 403, "org_csrf"},
+		{"https where the public URL says http", "localhost:" + p, "https://localhost:" + p, 403, "wrong_address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,8 +98,8 @@ func TestLoopbackAddressesAccepted(t *testing.T) {
 			}
 		})
 	}
-	if strings.Contains(s.logs.String(), "another address than the public URL") {
-		t.Errorf("loopback addresses logged as a wrong address:\n%s", s.logs)
+	if n := strings.Count(s.logs.String(), "another address than the public URL"); n != 1 {
+		t.Errorf("the wrong address was logged %d times, want once (the https case only):\n%s", n, s.logs)
 	}
 }
 

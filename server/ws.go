@@ -52,7 +52,8 @@ func (h *handler) socketLang(r *http.Request, participant int64) string {
 // send it on WebSocket handshakes, so its absence means a script outside a browser.
 //
 // In development, when the public URL names this machine (localhost, 127.0.0.1, [::1]), the
-// address the browser reached the server at is accepted too when it is also this machine: a
+// address the browser reached the server at is accepted too when it is also this machine, with
+// the same scheme: a
 // developer who opens http://127.0.0.1:8080 while the public URL says localhost is not an attack.
 func SameOrigin(public *url.URL) func(r *http.Request) bool {
 	want := origin(public.Scheme, public.Host)
@@ -70,7 +71,7 @@ func SameOrigin(public *url.URL) func(r *http.Request) bool {
 		if got == want {
 			return true
 		}
-		return dev && loopbackHost(u.Hostname()) && r.Host != "" && got == origin(u.Scheme, r.Host)
+		return dev && strings.EqualFold(u.Scheme, public.Scheme) && loopbackHost(u.Hostname()) && r.Host != "" && got == origin(u.Scheme, r.Host)
 	}
 }
 
