@@ -48,7 +48,7 @@ export async function startServer() {
   delete env.DATABASE_URL;
   delete env.ASSISES_ADDR;
   delete env.ASSISES_PUBLIC_URL;
-  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', '-db', join(dir, 'assises.db')], {
+  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', '-test-hooks', '-db', join(dir, 'assises.db')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
