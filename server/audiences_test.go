@@ -332,3 +332,18 @@ func audienceKind(a hub.Audience) deliberation.Reach {
 	}
 	return 0
 }
+
+// stillOpen checks that a socket survived what closed others' sockets. Its own command,
+// acknowledged after the closing, is the barrier: a close queued for it before would have
+// ended the socket before the ack came back.
+func stillOpen(t *testing.T, c *liveclient.Client, who string) {
+	t.Helper()
+	if _, err := c.Do(stack.Ctx(t), "checkin.self", nil); err != nil {
+		t.Fatalf("%s's socket: %v (closed with the others?)", who, err)
+	}
+	select {
+	case <-c.Done():
+		t.Fatalf("%s's socket was closed too", who)
+	default:
+	}
+}
