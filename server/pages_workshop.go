@@ -35,6 +35,9 @@ type livePage struct {
 	// Arrival (participant page, a person with a place): the "Je suis là" button, or when they
 	// arrived.
 	Arrival *arrival
+	// TestHooks marks the page for the browser tests (Config.TestHooks): only then does the
+	// script expose its state as window.assises.
+	TestHooks bool
 }
 
 // arrival is what a participant's page says of their own check-in.
@@ -87,7 +90,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		Face: face, WorkshopID: ws.ID, Title: ws.Title, Code: ws.Code, Place: ws.Place,
 		When:        web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
-		Participant: p.ID, Moderate: acc.Moderate,
+		Participant: p.ID, Moderate: acc.Moderate, TestHooks: h.testHooks,
 	}
 	if proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID); err == nil {
 		data.ProcessTitle = proc.Title

@@ -59,7 +59,7 @@ test('a phone joins an open session from the projector QR with a pseudonym, no r
   await phone.getByRole('button', { name: /Entrer dans la séance/ }).click();
   await phone.waitForSelector('#live[data-ready="true"]');
   assert.equal(new URL(phone.url()).pathname, `/w/${session.id}`);
-  assert.equal(await phone.evaluate(() => window.assises.live.welcome.role), 'participant');
+  await phone.waitForSelector('#live[data-role="participant"]');
 
   // In, but not arrived: the door lists the pseudonym without an arrival time.
   await o.goto(`${srv.url}/w/${session.id}/door?q=renard`);
@@ -71,5 +71,5 @@ test('a phone joins an open session from the projector QR with a pseudonym, no r
   await phone.locator('#arrival-done').waitFor();
   await o.reload();
   await o.getByText(/Arrivé·e à/).waitFor();
-  for (const p of [phone, proj]) assert.deepEqual(p.errors || [], []);
+  for (const p of [phone, proj, o]) assert.deepEqual(p.errors, []);
 });
