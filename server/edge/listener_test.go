@@ -1,0 +1,191 @@
+package edge_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/assises/assises/server/edge"
+)
+
+// serve runs an HTTP server on an edge listener: /hold answers when release is closed (a
+// request in progress, which may not be shed), anything else answers at once.
+func serve(t *testing.T, cfg edge.Config) (*edge.Listener, string, func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := edge.Listen(ln, cfg)
+	release := make(chan struct{})
+	var once sync.Once
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/hold" {
+				w.WriteHeader(200)
+				w.(http.Flusher).Flush()
+				<-release
+			}
+			io.WriteString(w, "ok")
+		}),
+		ConnState: el.ConnState,
+	}
+	go srv.Serve(el)
+	t.Cleanup(func() { once.Do(func() { close(release) }); srv.Close() })
+	return el, ln.Addr().String(), func() { once.Do(func() { close(release) }) }
+}
+
+// dial opens a TCP connection from the loopback address from (127.0.0.x: Linux answers on
+// the whole 127/8).
+func dial(t *testing.T, addr, from string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// ask sends GET path on c and reports whether an answer came (false: the server closed it).
+func ask(t *testing.T, c net.Conn, path string) bool {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return false
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == 200
+}
+
+// closed reports whether the server closed c (EOF or reset) before it sent anything.
+func closed(t *testing.T, c net.Conn) bool {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, err := c.Read(make([]byte, 1))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return false
+	}
+	return err != nil
+}
+
+func waitOpen(t *testing.T, el *edge.Listener, want int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		open, _, _ := el.Stats()
+		if open == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("open connections: got %d, want %d", open, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// One address holds at most PerAddress connections; the next is closed at accept while
+// another address is served, and a place given back can be taken again.
+func TestPerAddressCap(t *testing.T) {
+	el, addr, _ := serve(t, edge.Config{PerAddress: 3, Max: 100})
+	var held []net.Conn
+	for range 3 {
+		held = append(held, dial(t, addr, "127.0.0.2"))
+	}
+	waitOpen(t, el, 3)
+	if over := dial(t, addr, "127.0.0.2"); !closed(t, over) {
+		t.Fatal("a fourth connection from 127.0.0.2 was kept, want it closed at accept")
+	}
+	other := dial(t, addr, "127.0.0.3")
+	if !ask(t, other, "/") {
+		t.Fatal("127.0.0.3 was not served while 127.0.0.2 was at its cap")
+	}
+	other.Close()
+	if _, refused, _ := el.Stats(); refused != 1 {
+		t.Fatalf("refused: got %d, want 1", refused)
+	}
+	held[0].Close()
+	waitOpen(t, el, 2)
+	if !ask(t, dial(t, addr, "127.0.0.2"), "/") {
+		t.Fatal("127.0.0.2 was not served after giving a place back")
+	}
+}
+
+// A trusted proxy carries many clients: its connections are not bounded per address.
+func TestTrustedProxyNotCapped(t *testing.T) {
+	el, addr, _ := serve(t, edge.Config{PerAddress: 1, Max: 100, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}})
+	for range 3 {
+		dial(t, addr, "127.0.0.4")
+	}
+	waitOpen(t, el, 3)
+	if !ask(t, dial(t, addr, "127.0.0.4"), "/") {
+		t.Fatal("a fourth connection from the trusted proxy was refused")
+	}
+}
+
+// When full, a new connection takes the place of the one that has waited longest without a
+// request; requests in progress are never shed; with nothing to shed, the new one is closed
+// at accept; and everything recovers when places are given back.
+func TestFullShedsWaitingThenRefuses(t *testing.T) {
+	el, addr, release := serve(t, edge.Config{Max: 3})
+	holders := make([]net.Conn, 2)
+	for i := range holders {
+		holders[i] = dial(t, addr, "127.0.0.5")
+		io.WriteString(holders[i], "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+		if resp, err := http.ReadResponse(bufio.NewReader(holders[i]), nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("hold %d: %v", i, err)
+		}
+	}
+	oldest := dial(t, addr, "127.0.0.6")
+	waitOpen(t, el, 3)
+	newer := dial(t, addr, "127.0.0.6")
+	if !closed(t, oldest) {
+		t.Fatal("the connection waiting longest was not shed for a new one")
+	}
+	if !ask(t, newer, "/") {
+		t.Fatal("the new connection was not served")
+	}
+	// newer is idle now (keep-alive): it may be shed in turn; make it busy.
+	io.WriteString(newer, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, err := http.ReadResponse(bufio.NewReader(newer), nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("hold on the new connection: %v", err)
+	}
+	if refusedConn := dial(t, addr, "127.0.0.7"); !closed(t, refusedConn) {
+		t.Fatal("with every place busy, a new connection was kept, want it closed at accept")
+	}
+	for _, c := range holders {
+		if !stillOpen(c) {
+			t.Fatal("a request in progress was shed")
+		}
+	}
+	_, refused, shed := el.Stats()
+	if refused != 1 || shed != 1 {
+		t.Fatalf("refused %d, shed %d: want 1 and 1", refused, shed)
+	}
+	release()
+	for _, c := range append(holders, newer) {
+		c.Close()
+	}
+	waitOpen(t, el, 0)
+	if !ask(t, dial(t, addr, "127.0.0.7"), "/") {
+		t.Fatal("not served after the places were given back")
+	}
+}
+
+// stillOpen reports that the server has not closed c (a read finds nothing for a moment).
+func stillOpen(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	_, err := c.Read(make([]byte, 1))
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
