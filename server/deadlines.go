@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/assises/assises/server/edge"
 )
 
 // Deadlines bound how long a client may take to send a request, so that a client that
@@ -49,6 +51,13 @@ func HTTPServer(handler http.Handler, d Deadlines) *http.Server {
 	}
 }
 
+// UseEdge makes srv serve through the edge listener l: l learns which connections wait for a
+// request or a body (and may be shed when the server is full).
+func UseEdge(srv *http.Server, l *edge.Listener) {
+	srv.ConnState = l.ConnState
+	srv.ConnContext = l.ConnContext
+}
+
 // anonymousChanges are the state-changing routes anyone may call without a session: their
 // bodies are small forms, so they get the short body deadline.
 var anonymousChanges = map[string]bool{
@@ -75,19 +84,30 @@ func (h *handler) bodyDeadline(w http.ResponseWriter, r *http.Request) {
 	if rc.SetReadDeadline(time.Now().Add(d)) != nil {
 		return // not a connection that has deadlines (a test's recorder)
 	}
-	r.Body = &deadlineBody{ReadCloser: r.Body, lift: func() { rc.SetReadDeadline(time.Time{}) }}
+	// While the body comes in, a full server may shed this connection (server/edge).
+	ctx := r.Context()
+	edge.Uploading(ctx, true)
+	r.Body = &deadlineBody{ReadCloser: r.Body, left: r.ContentLength, lift: func() {
+		rc.SetReadDeadline(time.Time{})
+		edge.Uploading(ctx, false)
+	}}
 }
 
-// deadlineBody lifts the body's deadline when the body has been read to its end.
+// deadlineBody lifts the body's deadline when the body has been read to its end: EOF, or
+// as many bytes as the request said (a JSON decoder stops there without asking for EOF).
 type deadlineBody struct {
 	io.ReadCloser
+	left int64 // bytes still to come when the length is known; -1 when it is not
 	lift func()
 	once sync.Once
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
+	if b.left > 0 {
+		b.left -= int64(n)
+	}
+	if err == io.EOF || b.left == 0 {
 		b.once.Do(b.lift)
 	}
 	return n, err

@@ -78,7 +78,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	ln := edge.Listen(tcp, edge.Config{PerAddress: cfg.perAddress, Trusted: cfg.trustedProxies, Log: logger})
 	logger.Info("connections", "max", ln.Max(), "per address", cfg.perAddress)
 	srv := server.HTTPServer(handler, server.DefaultDeadlines)
-	srv.ConnState = ln.ConnState
+	server.UseEdge(srv, ln)
 
 	fmt.Fprintf(stdout, "Assises is running: %s\n", cfg.publicURL)
 	// The organiser link is printed on a fresh database, and at every start of `make run`

@@ -8,11 +8,14 @@
 //
 // The listener counts what it accepted until the connection is closed, hijacked sockets
 // (WebSockets) included; the HTTP server tells it, through ConnState, which connections are
-// waiting for a request (new, or idle between two requests) and so may be shed.
+// waiting for a request (new, or idle between two requests), and the server's middleware,
+// through Uploading, which are receiving a body: those may be shed. A request being answered
+// and a WebSocket never are.
 package edge
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -52,8 +55,9 @@ type Listener struct {
 	mu     sync.Mutex
 	open   int
 	byAddr map[netip.Addr]int
-	// waiting holds the connections that have no request in progress (new, or idle between
-	// two requests), the one that has waited longest first: the ones shed when full.
+	// waiting holds the connections that may be shed when full: those with no request in
+	// progress (new, or idle between two requests) and those receiving a request's body, in
+	// the order they became so, the one waiting longest first.
 	waiting list.List
 
 	refused, shed atomic.Int64
@@ -181,27 +185,47 @@ func (l *Listener) key(a net.Addr) (netip.Addr, bool) {
 }
 
 // ConnState is the http.Server's hook: a connection waiting for a request (new or idle) may
-// be shed; one serving a request, or hijacked (a WebSocket), may not.
+// be shed; one serving a request, or hijacked (a WebSocket), may not (but see Uploading).
 func (l *Listener) ConnState(nc net.Conn, state http.ConnState) {
-	c, ok := nc.(*conn)
-	if !ok {
-		return
+	if c, ok := nc.(*conn); ok {
+		l.mark(c, state == http.StateNew || state == http.StateIdle)
 	}
+}
+
+// connKey is where ConnContext puts the connection in a request's context.
+type connKey struct{}
+
+// ConnContext is the http.Server's hook that lets a handler find its connection (Uploading).
+func (l *Listener) ConnContext(ctx context.Context, nc net.Conn) context.Context {
+	if c, ok := nc.(*conn); ok && c.l == l {
+		return context.WithValue(ctx, connKey{}, c)
+	}
+	return ctx
+}
+
+// Uploading says that the request of ctx is receiving its body (true) or has it whole
+// (false). While it is receiving, its connection may be shed like a waiting one: a client
+// trickling a body would otherwise hold its place until the body's deadline, and enough of
+// them would fill the server with connections that cannot be shed.
+func Uploading(ctx context.Context, receiving bool) {
+	if c, ok := ctx.Value(connKey{}).(*conn); ok {
+		c.l.mark(c, receiving)
+	}
+}
+
+// mark puts c at the end of the queue of connections that may be shed, or takes it out.
+func (l *Listener) mark(c *conn, sheddable bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if c.released {
 		return
 	}
-	switch state {
-	case http.StateNew, http.StateIdle:
-		if c.waiting == nil {
-			c.waiting = l.waiting.PushBack(c)
-		}
-	default:
-		if c.waiting != nil {
-			l.waiting.Remove(c.waiting)
-			c.waiting = nil
-		}
+	if c.waiting != nil {
+		l.waiting.Remove(c.waiting)
+		c.waiting = nil
+	}
+	if sheddable {
+		c.waiting = l.waiting.PushBack(c)
 	}
 }
 

@@ -2,19 +2,25 @@ package edge_test
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/assises/assises/server/edge"
 )
 
+// uploading hears from /upload once it receives its body.
+var uploading = make(chan struct{}, 16)
+
 // serve runs an HTTP server on an edge listener: /hold answers when release is closed (a
-// request in progress, which may not be shed), anything else answers at once.
+// request in progress, which may not be shed), /upload reads its body (and may be shed while
+// it does), anything else answers at once.
 func serve(t *testing.T, cfg edge.Config) (*edge.Listener, string, func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -26,14 +32,21 @@ func serve(t *testing.T, cfg edge.Config) (*edge.Listener, string, func()) {
 	var once sync.Once
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/hold" {
+			switch r.URL.Path {
+			case "/hold":
 				w.WriteHeader(200)
 				w.(http.Flusher).Flush()
 				<-release
+			case "/upload":
+				edge.Uploading(r.Context(), true)
+				uploading <- struct{}{}
+				io.Copy(io.Discard, r.Body)
+				edge.Uploading(r.Context(), false)
 			}
 			io.WriteString(w, "ok")
 		}),
-		ConnState: el.ConnState,
+		ConnState:   el.ConnState,
+		ConnContext: el.ConnContext,
 	}
 	go srv.Serve(el)
 	t.Cleanup(func() { once.Do(func() { close(release) }); srv.Close() })
@@ -66,6 +79,19 @@ func ask(t *testing.T, c net.Conn, path string) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == 200
+}
+
+// refusedAtAccept dials from and reports whether the server closed the connection at once
+// (the reset may even reach the client while it connects).
+func refusedAtAccept(t *testing.T, addr, from string) bool {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return errors.Is(err, syscall.ECONNRESET)
+	}
+	defer c.Close()
+	return closed(t, c)
 }
 
 // closed reports whether the server closed c (EOF or reset) before it sent anything.
@@ -103,7 +129,7 @@ func TestPerAddressCap(t *testing.T) {
 		held = append(held, dial(t, addr, "127.0.0.2"))
 	}
 	waitOpen(t, el, 3)
-	if over := dial(t, addr, "127.0.0.2"); !closed(t, over) {
+	if !refusedAtAccept(t, addr, "127.0.0.2") {
 		t.Fatal("a fourth connection from 127.0.0.2 was kept, want it closed at accept")
 	}
 	other := dial(t, addr, "127.0.0.3")
@@ -160,7 +186,7 @@ func TestFullShedsWaitingThenRefuses(t *testing.T) {
 	if resp, err := http.ReadResponse(bufio.NewReader(newer), nil); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("hold on the new connection: %v", err)
 	}
-	if refusedConn := dial(t, addr, "127.0.0.7"); !closed(t, refusedConn) {
+	if !refusedAtAccept(t, addr, "127.0.0.7") {
 		t.Fatal("with every place busy, a new connection was kept, want it closed at accept")
 	}
 	for _, c := range holders {
@@ -188,4 +214,34 @@ func stillOpen(c net.Conn) bool {
 	_, err := c.Read(make([]byte, 1))
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// A connection trickling a request body may be shed for a new one when the server is full,
+// like a waiting one; a request being answered may not.
+func TestFullShedsTricklingUpload(t *testing.T) {
+	el, addr, _ := serve(t, edge.Config{Max: 2})
+	holder := dial(t, addr, "127.0.0.8")
+	io.WriteString(holder, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, err := http.ReadResponse(bufio.NewReader(holder), nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("hold: %v", err)
+	}
+	slow := dial(t, addr, "127.0.0.8")
+	io.WriteString(slow, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\na")
+	select {
+	case <-uploading:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the upload never started")
+	}
+	if !ask(t, dial(t, addr, "127.0.0.9"), "/") {
+		t.Fatal("a new connection was not served while the server was full of an upload")
+	}
+	if !closed(t, slow) {
+		t.Fatal("the trickling upload was not shed")
+	}
+	if !stillOpen(holder) {
+		t.Fatal("the request being answered was shed")
+	}
+	if _, _, shed := el.Stats(); shed != 1 {
+		t.Fatalf("shed: got %d, want 1", shed)
+	}
 }
