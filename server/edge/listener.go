@@ -1,9 +1,9 @@
 // Package edge guards the server's listener, before any byte of a request is read: it caps
 // the connections one address may hold, keeps a reserve of file descriptors so that the
 // process never runs out of them (the database, its files and the rooms' sockets keep
-// working), and, when the server is full, makes room for a new connection by closing the one
-// that has waited longest without asking anything (a stalled or idle one), or refuses the new
-// one at once. Refusing is a close right after accept: the client learns in a round trip, it
+// working), and, when the server is full, makes room for a newcomer from an address that
+// holds less than its share by closing the connection that has waited longest without asking
+// anything (a stalled, idle or trickling one), or refuses the new one at once. Refusing is a close right after accept: the client learns in a round trip, it
 // does not wait in the kernel's queue while accept fails.
 //
 // The listener counts what it accepted until the connection is closed, hijacked sockets
@@ -106,8 +106,12 @@ func (l *Listener) Accept() (net.Conn, error) {
 	}
 }
 
-// admit counts nc in, or closes it. When the server is full, the connection that has waited
-// longest for a request is closed to make room; with none, nc is.
+// admit counts nc in, or closes it. When the server is full, a connection from an address
+// that holds less than its share (fewer connections than the mean of the addresses connected)
+// takes the place of the connection that has waited longest for a request; nc is closed when
+// its address holds its share already, or when no connection waits. So a flood from many
+// addresses is refused at accept, cheaply, instead of shedding itself round and round, while
+// a newcomer (a load balancer's health check, a phone) still gets in.
 func (l *Listener) admit(nc net.Conn) net.Conn {
 	key, bounded := l.key(nc.RemoteAddr())
 	l.mu.Lock()
@@ -118,6 +122,11 @@ func (l *Listener) admit(nc net.Conn) net.Conn {
 	}
 	var victim *conn
 	if l.open >= l.max {
+		if bounded && l.byAddr[key]*len(l.byAddr) >= l.open {
+			l.mu.Unlock()
+			l.refuse(nc, "full")
+			return nil
+		}
 		front := l.waiting.Front()
 		if front == nil {
 			l.mu.Unlock()

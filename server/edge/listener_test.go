@@ -245,3 +245,26 @@ func TestFullShedsTricklingUpload(t *testing.T) {
 		t.Fatalf("shed: got %d, want 1", shed)
 	}
 }
+
+// When full, an address that already holds its share (here, all of it) is refused at accept
+// rather than shedding its own or others' waiting connections, while a newcomer gets in.
+func TestFullRefusesAnAddressAtItsShare(t *testing.T) {
+	el, addr, _ := serve(t, edge.Config{Max: 4})
+	var flood []net.Conn
+	for range 4 {
+		flood = append(flood, dial(t, addr, "127.0.0.11"))
+	}
+	waitOpen(t, el, 4)
+	if !refusedAtAccept(t, addr, "127.0.0.11") {
+		t.Fatal("a full server kept one more connection of the address that holds them all")
+	}
+	if _, _, shed := el.Stats(); shed != 0 {
+		t.Fatalf("shed %d for the flooding address, want 0", shed)
+	}
+	if !ask(t, dial(t, addr, "127.0.0.12"), "/") {
+		t.Fatal("a newcomer was not served by a full server")
+	}
+	if !closed(t, flood[0]) {
+		t.Fatal("the newcomer did not take the place of the oldest waiting connection")
+	}
+}
