@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -21,6 +22,14 @@ import (
 // server.HTTPServer and the deadlines d, as cmd/assises does.
 func deadlineSite(t *testing.T, d server.Deadlines) *site {
 	t.Helper()
+	return edgeSite(t, server.Config{Deadlines: d})
+}
+
+// edgeSite is deadlineSite with more of the server's configuration (its DB, PublicURL and
+// Logger are filled in).
+func edgeSite(t *testing.T, cfg server.Config) *site {
+	t.Helper()
+	d := cfg.Deadlines
 	db := storagetest.Open(t, "sqlite")
 	logs := &stack.Logs{}
 	s := &site{db: db, logs: logs}
@@ -30,7 +39,8 @@ func deadlineSite(t *testing.T, d server.Deadlines) *site {
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	u, _ := url.Parse(s.srv.URL)
-	h, err := server.New(server.Config{DB: db, PublicURL: u, Deadlines: d, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	cfg.DB, cfg.PublicURL, cfg.Logger = db, u, slog.New(slog.NewTextHandler(logs, nil))
+	h, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,5 +183,52 @@ func TestWebSocketOutlivesDeadlines(t *testing.T) {
 	case <-mod.Done():
 		t.Fatalf("the socket closed: %v", mod.Err())
 	default:
+	}
+}
+
+// TestProxiedClientRequestsBounded: behind a trusted reverse proxy every client shares the
+// proxy's connections, so the server bounds the requests in progress of each forwarded client
+// instead: one more from the same client gets 503, another client is served.
+func TestProxiedClientRequestsBounded(t *testing.T) {
+	s := edgeSite(t, server.Config{MaxPerAddress: 2, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Deadlines: server.Deadlines{Form: time.Minute}})
+	addr := strings.TrimPrefix(s.srv.URL, "http://")
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, slowBody("POST", "/join/request", addr, "X-Forwarded-For", "203.0.113.5"))
+		held = append(held, c)
+	}
+	status := func(client string) int {
+		req, _ := http.NewRequest("GET", s.srv.URL+"/healthz", nil)
+		req.Header.Set("X-Forwarded-For", client)
+		resp, _ := doBody(t, &http.Client{Timeout: 30 * time.Second}, req)
+		return resp.StatusCode
+	}
+	// The two trickling requests are in progress once a third one of theirs is refused; the
+	// poll is a barrier (their headers are being read), bounded generously.
+	deadline := time.Now().Add(30 * time.Second)
+	for status("203.0.113.5") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatal("a third request of a client with two in progress was served, want 503")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := status("203.0.113.6"); got != http.StatusOK {
+		t.Fatalf("another client behind the proxy: got %d, want 200", got)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for status("203.0.113.5") != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("the client was not served again after its requests ended")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
