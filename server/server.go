@@ -43,6 +43,9 @@ type Config struct {
 	// MaxPerAddress bounds the requests in progress of one client behind a trusted proxy
 	// (the listener bounds the connections of the others: server/edge); 0 = no bound.
 	MaxPerAddress int
+	// TestHooks lets the live pages expose their state to the browser tests (window.assises).
+	// Only `assises serve -test-hooks` sets it, which production never passes.
+	TestHooks bool
 }
 
 // handler holds the dependencies of every route.
@@ -66,6 +69,7 @@ type handler struct {
 	mux            *http.ServeMux // routes(): the middleware asks it a request's route
 	deadlines      Deadlines
 	proxied        proxiedRequests
+	testHooks      bool // Config.TestHooks
 }
 
 // New returns the HTTP handler of the whole product.
@@ -104,6 +108,7 @@ func New(cfg Config) (http.Handler, error) {
 		trustedProxies: cfg.TrustedProxies,
 		deadlines:      cfg.Deadlines.withDefaults(),
 		proxied:        proxiedRequests{max: cfg.MaxPerAddress, n: map[string]int{}},
+		testHooks:      cfg.TestHooks,
 	}
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
 	h.organise = &organise.API{
