@@ -21,6 +21,7 @@ import (
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/edge"
 )
 
 // shutdownGrace bounds a graceful stop: in-flight commits finish and sockets close with 1001
@@ -54,13 +55,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	// Listen first: without a configured public URL, links and the origin check use the port
 	// the server really listens on (-addr :0 included), and admin commands read it back.
-	ln, err := net.Listen("tcp", cfg.addr)
+	tcp, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	defer ln.Close()
+	defer tcp.Close()
 	if !cfg.publicSet {
-		cfg.publicURL = listenURL(ln)
+		cfg.publicURL = listenURL(tcp)
 	}
 	if err := saveServedAddress(ctx, db, cfg.publicURL, time.Now()); err != nil {
 		return err
@@ -86,17 +87,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		Outbox: mailer, Catalog: catalog, TrustedProxies: cfg.trustedProxies, TestHooks: cfg.testHooks})
+		Outbox: mailer, Catalog: catalog, TrustedProxies: cfg.trustedProxies, MaxPerAddress: cfg.perAddress, TestHooks: cfg.testHooks})
 	if err != nil {
 		return err
 	}
 
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	// The edge: connections per address, a reserve of descriptors, shedding when full.
+	ln := edge.Listen(tcp, edge.Config{PerAddress: cfg.perAddress, Trusted: cfg.trustedProxies, Log: logger})
+	logger.Info("connections", "max", ln.Max(), "per address", cfg.perAddress)
+	srv := server.HTTPServer(handler, server.DefaultDeadlines)
+	server.UseEdge(srv, ln)
 
 	fmt.Fprintf(stdout, "Assises is running: %s\n", cfg.publicURL)
 	// The organiser link is printed on a fresh database, and at every start of `make run`
