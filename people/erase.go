@@ -18,8 +18,10 @@ import (
 // do not change.
 //
 // The live event logs of the process's workshops are cleared too, because events carry the
-// author labels people saw in the room. Sequence numbers continue from workshops.last_seq, so
-// a client that resumes after the erasure gets a fresh snapshot instead of a gap.
+// author labels people saw in the room, and each gets a new log epoch
+// (deliberation.ResetProcessLogs): a client that resumes after the erasure gets a fresh
+// snapshot, never a replay. The caller then tells the live rooms (hub.Hub.ResetLog), whose
+// memory still holds the old events.
 func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) error {
 	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		p, err := GetParticipant(ctx, tx, participantID)
@@ -91,13 +93,8 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 	return nil
 }
 
-// clearEventLogs deletes the live event logs of a process's workshops (see Erase).
+// clearEventLogs deletes the live event logs of a process's workshops and changes their
+// epochs (see Erase).
 func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
-	_, err := tx.NewDelete().Model((*deliberation.StoredEvent)(nil)).
-		Where("workshop_id IN (?)", tx.NewSelect().Model((*deliberation.Workshop)(nil)).Column("id").Where("process_id = ?", processID)).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: erase: event logs: %w", err)
-	}
-	return nil
+	return deliberation.ResetProcessLogs(ctx, tx, processID)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
@@ -99,6 +100,7 @@ func New(cfg Config) (http.Handler, error) {
 		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
 		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
 		Disconnect:     func(int64) {},
+		LogsReset:      h.resetLiveLogs,
 		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
 		NotebookURL: h.notebookURL,
 	}
@@ -126,4 +128,23 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.api.Write(w, http.StatusOK, map[string]string{"status": "ok", "database": h.db.Dialect().Name().String()})
+}
+
+// resetLiveLogs tells this node's live rooms of a process's workshops that their logs were
+// rewritten (an erasure committed a new epoch): each forgets its recent events, presence and
+// catch-ups, and its clients resume from a fresh snapshot.
+func (h *handler) resetLiveLogs(ctx context.Context, processID int64) {
+	if h.hub == nil {
+		return
+	}
+	ids, err := deliberation.ProcessWorkshopIDs(context.WithoutCancel(ctx), h.db, processID)
+	if err != nil {
+		// The erasure committed; only memory may still hold the old events, until the rooms
+		// go idle or the server restarts. Say so loudly.
+		h.log.Error("erasure: live rooms not reset, their memory may hold erased names until they close", "process", processID, "err", err)
+		return
+	}
+	for _, id := range ids {
+		h.hub.ResetLog(id)
+	}
 }

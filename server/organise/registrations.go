@@ -115,6 +115,9 @@ func (a *API) ErasePerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Disconnect(who.ID)
+	if who.ProcessID != nil {
+		a.LogsReset(r.Context(), *who.ProcessID)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -152,5 +155,6 @@ func (a *API) EraseProcess(w http.ResponseWriter, r *http.Request) {
 	for _, id := range ids {
 		a.Disconnect(id)
 	}
+	a.LogsReset(r.Context(), p.ID)
 	a.JSON.Write(w, http.StatusOK, map[string]any{"erased": n})
 }
