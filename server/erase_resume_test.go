@@ -2,8 +2,8 @@ package server_test
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
