@@ -50,23 +50,28 @@ func LogEpoch(ctx context.Context, db bun.IDB, workshop int64) (int64, error) {
 // ResetProcessLogs rewrites the history of every workshop of a process: their stored events
 // go (they carry the author labels people saw in the room) and each gets a new log epoch.
 // Sequence numbers continue from workshops.last_seq. Call it inside the transaction that
-// makes the log untrue (an erasure); after the commit, tell the live rooms (hub.ResetLog) so
-// that they drop what they keep in memory.
+// makes the log untrue (an erasure), before its other writes; after the commit, tell the live
+// rooms (hub.ResetLog) so that they drop what they keep in memory.
+//
+// The workshops' rows are written first, in id order: on PostgreSQL that takes the lock every
+// commit of the live engine takes first, so a batch either committed before (and its events
+// are deleted here) or waits for this transaction and reads the people as it leaves them; and
+// the erasure takes its locks in the engine's order, so the two never deadlock.
 func ResetProcessLogs(ctx context.Context, tx bun.IDB, processID int64) error {
 	var ids []int64
-	if err := tx.NewSelect().Model((*Workshop)(nil)).Column("id").Where("process_id = ?", processID).Scan(ctx, &ids); err != nil {
+	if err := tx.NewSelect().Model((*Workshop)(nil)).Column("id").Where("process_id = ?", processID).Order("id").Scan(ctx, &ids); err != nil {
 		return fmt.Errorf("store: reset logs: %w", err)
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := tx.NewDelete().Model((*StoredEvent)(nil)).Where("workshop_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
-		return fmt.Errorf("store: reset logs: events: %w", err)
-	}
 	for _, id := range ids {
 		if _, err := tx.NewUpdate().Table("workshops").Set("log_epoch = ?", NewLogEpoch()).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("store: reset logs: epoch: %w", err)
 		}
+	}
+	if _, err := tx.NewDelete().Model((*StoredEvent)(nil)).Where("workshop_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		return fmt.Errorf("store: reset logs: events: %w", err)
 	}
 	return nil
 }

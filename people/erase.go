@@ -28,13 +28,12 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 		if err != nil {
 			return err
 		}
-		if err := erase(ctx, tx, []int64{participantID}, now); err != nil {
-			return err
+		if p.ProcessID != nil { // first: it takes the live engine's locks in its order
+			if err := clearEventLogs(ctx, tx, *p.ProcessID); err != nil {
+				return err
+			}
 		}
-		if p.ProcessID != nil {
-			return clearEventLogs(ctx, tx, *p.ProcessID)
-		}
-		return nil
+		return erase(ctx, tx, []int64{participantID}, now)
 	})
 }
 
@@ -48,12 +47,13 @@ func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Tim
 		if err != nil {
 			return fmt.Errorf("store: erase process: %w", err)
 		}
-		if len(ids) > 0 {
-			if err := erase(ctx, tx, ids, now); err != nil {
-				return err
-			}
+		if err := clearEventLogs(ctx, tx, processID); err != nil { // first, as in Erase
+			return err
 		}
-		return clearEventLogs(ctx, tx, processID)
+		if len(ids) > 0 {
+			return erase(ctx, tx, ids, now)
+		}
+		return nil
 	})
 	return len(ids), err
 }
