@@ -209,6 +209,7 @@ func (r *room) run() {
 			// with the room. It leaves the map only once its committer has finished, so
 			// that the next room's Open reads the log after the last commit of this one.
 			r.shutdown(websocket.CloseServiceRestart, "log reset")
+			r.h.recent.forgetWorkshop(r.id) // again: a member may have left since ResetLog
 			r.h.retire(r)
 			return
 		}
