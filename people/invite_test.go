@@ -88,10 +88,11 @@ func TestSignUp(t *testing.T) {
 		now := time.Now().UTC()
 		np := people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Jules"}}
 
-		who, placements, token, err := people.SignUp(ctx, db, np, []int64{w.ID}, now)
+		done, err := people.SignUp(ctx, db, np, people.Choice{Workshops: []int64{w.ID}}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
+		who, placements, token := done.Participant, done.Placements, done.Token
 		if len(placements) != 1 || placements[0].Status != deliberation.RegistrationConfirmed {
 			t.Fatalf("placements: got %+v, want one confirmed", placements)
 		}
@@ -104,7 +105,7 @@ func TestSignUp(t *testing.T) {
 		}
 
 		before := countOf(t, db, (*deliberation.Participant)(nil))
-		_, _, _, err = people.SignUp(ctx, db, np, []int64{w.ID}, w.EndsAt)
+		_, err = people.SignUp(ctx, db, np, people.Choice{Workshops: []int64{w.ID}}, w.EndsAt)
 		if !errors.Is(err, people.ErrRegistrationClosed) {
 			t.Fatalf("after the session: got %v, want ErrRegistrationClosed", err)
 		}

@@ -57,6 +57,9 @@ type handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	// mux is the table of routes: the language switch of a page answering a POST looks in it
+	// for the nearest page (lang.go).
+	mux *http.ServeMux
 }
 
 // New returns the HTTP handler of the whole product.
@@ -111,7 +114,8 @@ func New(cfg Config) (http.Handler, error) {
 	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
 		return nil, err
 	}
-	return h.middleware(h.routes()), nil
+	h.mux = h.routes()
+	return h.middleware(h.mux), nil
 }
 
 // health answers 200 when the database answers a query, 503 otherwise: load balancers and
