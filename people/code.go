@@ -75,6 +75,12 @@ func NormaliseCode(typed string) (string, error) {
 	return b.String(), nil
 }
 
+// Way is a person's way back: a personal link's token and its code, both to hand over now
+// (only their hashes are kept).
+type Way struct {
+	Token, Code string
+}
+
 // LinkAndCode makes a personal link to "my sessions" and its code, good until a day after the
 // process's last session: what the result of a registration hands the person.
 func LinkAndCode(ctx context.Context, db bun.IDB, participantID, processID int64, now time.Time) (token, code string, err error) {
@@ -82,26 +88,33 @@ func LinkAndCode(ctx context.Context, db bun.IDB, participantID, processID int64
 	if err != nil {
 		return "", "", err
 	}
-	token, inv, err := CreateInvitation(ctx, db, participantID, nil, ttl, false)
+	way, err := newWay(ctx, db, participantID, nil, ttl)
+	return way.Token, way.Code, err
+}
+
+// newWay stores a personal link (landing in workshopID when set) with a code.
+func newWay(ctx context.Context, db bun.IDB, participantID int64, workshopID *int64, ttl time.Duration) (Way, error) {
+	token, inv, err := CreateInvitation(ctx, db, participantID, workshopID, ttl, false)
 	if err != nil {
-		return "", "", err
+		return Way{}, err
 	}
 	// A clash among 10^13 codes is very unlikely; an unlucky draw is drawn again rather than
-	// left to the unique index, whose refusal would abort the whole registration on PostgreSQL.
+	// left to the unique index, whose refusal would abort the whole transaction on PostgreSQL.
+	var code string
 	for range 5 {
 		code = NewCode()
 		taken, err := db.NewSelect().Model((*Invitation)(nil)).Where("code_hash = ?", HashToken(code)).Exists(ctx)
 		if err != nil {
-			return "", "", fmt.Errorf("store: personal code: %w", err)
+			return Way{}, fmt.Errorf("store: personal code: %w", err)
 		}
 		if !taken {
 			break
 		}
 	}
 	if _, err := db.NewUpdate().Model((*Invitation)(nil)).Set("code_hash = ?", HashToken(code)).Where("id = ?", inv.ID).Exec(ctx); err != nil {
-		return "", "", fmt.Errorf("store: personal code: %w", err)
+		return Way{}, fmt.Errorf("store: personal code: %w", err)
 	}
-	return token, code, nil
+	return Way{Token: token, Code: code}, nil
 }
 
 // SignInWithCode is SignIn for a typed code (canonical, see NormaliseCode): a signed-in

@@ -149,28 +149,29 @@ type Landing struct {
 	Workshop    *int64
 }
 
-// IssueLinks makes one personal link per landing (the cards an organiser prints), all good
-// until a day after the process's last session; the tokens come back in the same order.
-func IssueLinks(ctx context.Context, db bun.IDB, processID int64, landings []Landing, now time.Time) ([]string, error) {
-	tokens := make([]string, 0, len(landings))
+// IssueLinks makes one personal link with its code per landing (the cards an organiser
+// prints), all good until a day after the process's last session; they come back in the same
+// order.
+func IssueLinks(ctx context.Context, db bun.IDB, processID int64, landings []Landing, now time.Time) ([]Way, error) {
+	ways := make([]Way, 0, len(landings))
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		ttl, err := LinkLifetime(ctx, tx, processID, now)
 		if err != nil {
 			return err
 		}
 		for _, l := range landings {
-			token, _, err := CreateInvitation(ctx, tx, l.Participant, l.Workshop, ttl, false)
+			way, err := newWay(ctx, tx, l.Participant, l.Workshop, ttl)
 			if err != nil {
 				return err
 			}
-			tokens = append(tokens, token)
+			ways = append(ways, way)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return tokens, nil
+	return ways, nil
 }
 
 // SignIn exchanges an invitation link for a signed-in session good for ttl, in one
