@@ -244,7 +244,7 @@ func (f *regForm) overlapping(oe *people.OverlapError, t func(string) string) {
 	}
 	var pairs []string
 	for _, p := range oe.Pairs {
-		pairs = append(pairs, "« "+title[p[0]]+" » "+t("reg.overlap.and")+" « "+title[p[1]]+" »")
+		pairs = append(pairs, "«\u00a0"+title[p[0]]+"\u00a0» "+t("reg.overlap.and")+" «\u00a0"+title[p[1]]+"\u00a0»")
 	}
 	f.Errors["session"] = t("reg.overlap.same") + " " + strings.Join(pairs, ", ") + "."
 	if oe.Rule == people.OverlapWarn {

@@ -175,7 +175,7 @@ func TestOverlapOnTheForm(t *testing.T) {
 		c := s.client(t)
 		v := url.Values{"csrf": {formToken(t, c, page)}, "displayName": {"Léon"}, "language": {"fr"}, "session": {fmt.Sprint(f.open.ID), fmt.Sprint(twin.ID)}}
 		resp, body := postForm(t, c, page+"/register", v)
-		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Ces séances ont lieu en même temps : « Atelier logement » et « Atelier jumeau »") ||
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Ces séances ont lieu en même temps\u00a0: «\u00a0Atelier logement\u00a0» et «\u00a0Atelier jumeau\u00a0»") ||
 			!strings.Contains(body, "choisissez-en une") || strings.Contains(body, `name="acceptOverlap"`) {
 			t.Fatalf("refused overlap: got %d, want 409 naming both sessions, with no way to force it", resp.StatusCode)
 		}
