@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,10 @@ func TestRegistrationEmail(t *testing.T) {
 		link := linkRe.FindString(m.Text)
 		if link == "" || !strings.Contains(m.HTML, `href="`+link+`"`) || !strings.Contains(m.Text, "Plaats bevestigd") || !strings.Contains(m.HTML, "Atelier emploi") {
 			t.Fatalf("invitation parts: text %q html %q, want the same link in both and the session confirmed", m.Text, m.HTML)
+		}
+		// The email carries the code too, the same in both parts.
+		if code := regexp.MustCompile(`Uw persoonlijke code: ([A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4})`).FindStringSubmatch(m.Text); code == nil || !strings.Contains(m.HTML, code[1]) {
+			t.Errorf("invitation: no personal code in both parts: %q", m.Text)
 		}
 		if !strings.Contains(msgs[1].Text, "Sur la liste d'attente.") {
 			t.Errorf("Bruno's invitation does not say he waits: %q", msgs[1].Text)

@@ -203,3 +203,52 @@ func TestOverlapOnTheForm(t *testing.T) {
 		}
 	})
 }
+
+// TestCardsSheetsAndGroups: the cards come on sheets of 8, or 4 large ones; each carries a
+// code that signs its holder in, and, once groups are made, the person's colour group.
+func TestCardsSheetsAndGroups(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		var first *deliberation.Participant
+		for i := range 9 {
+			p := f.person(t, db, fmt.Sprintf("Personne %d", i+1), "", nil, f.open)
+			if first == nil {
+				first = p
+			}
+		}
+		green := &deliberation.Group{WorkshopID: f.open.ID, Position: 1, Name: "Vert", Colour: "#009E73", CreatedAt: time.Now()}
+		if _, err := db.NewInsert().Model(green).Returning("id").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.NewInsert().Model(&deliberation.GroupMember{WorkshopID: f.open.ID, ParticipantID: first.ID, GroupID: green.ID}).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		org, _ := s.organiserDesk(t)
+		u := fmt.Sprintf("%s/organise/processes/%d/cards?workshop=%d", s.srv.URL, f.proc.ID, f.open.ID)
+		for _, c := range []struct {
+			query         string
+			sheets, first int
+		}{{"", 2, 8}, {"&size=large", 3, 4}} {
+			_, body := get(t, org, u+c.query)
+			sheets := strings.Split(body, `<section class="sheet">`)[1:]
+			if len(sheets) != c.sheets || strings.Count(sheets[0], `class="invitecard"`) != c.first {
+				t.Errorf("cards%s: %d sheets, %d cards on the first; want %d and %d", c.query, len(sheets), strings.Count(sheets[0], `class="invitecard"`), c.sheets, c.first)
+			}
+			if n := strings.Count(body, "Groupe Vert"); n != 1 || !strings.Contains(body, `<img src="data:image/svg`) {
+				t.Errorf("cards%s: the group shows %d times, want once with its colour dot", c.query, n)
+			}
+		}
+		_, body := get(t, org, u)
+		codes := regexp.MustCompile(`class="ic-code">[^<]*<strong translate="no">([A-Z0-9-]{12})</strong>`).FindAllStringSubmatch(body, -1)
+		if len(codes) != 9 {
+			t.Fatalf("codes on the cards: got %d, want 9", len(codes))
+		}
+		phone := s.client(t)
+		resp, _ := postForm(t, phone, s.srv.URL+"/code", url.Values{"csrf": {formToken(t, phone, s.srv.URL+"/code")}, "code": {codes[0][1]}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != fmt.Sprintf("/w/%d", f.open.ID) {
+			t.Errorf("a card's code: got %d to %q, want its session", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
