@@ -94,8 +94,8 @@ test('register on a phone without email, come back with the link, cancel, the ne
   assert.equal(new URL(p.url()).pathname, `/p/${proc.slug}/registered`);
   assert.ok(!p.url().includes(samira.link.split('/i/')[1]), 'the result page address does not carry the link');
   problems.push(...(await axe(p)).map((v) => `result: ${v}`));
-  for (const width of [360, 320]) {
-    await p.setViewportSize({ width, height: 740 });
+  for (const [width, height] of [[1920, 1080], [1366, 768], [360, 740], [320, 740]]) {
+    await p.setViewportSize({ width, height });
     assert.deepEqual(await overflows(p), [], `result page at ${width} px`);
     await p.screenshot({ path: screenshotPath(`wayback-result-${width}.png`), fullPage: true });
   }
@@ -121,8 +121,8 @@ test('register on a phone without email, come back with the link, cancel, the ne
   assert.equal(await enter.getAttribute('href'), `/w/${today.id}`);
   await again.getByRole('link', { name: /Comment s'y rendre/ }).waitFor();
   problems.push(...(await axe(again)).map((v) => `my sessions: ${v}`));
-  for (const width of [360, 320]) {
-    await again.setViewportSize({ width, height: 740 });
+  for (const [width, height] of [[1920, 1080], [1366, 768], [360, 740], [320, 740]]) {
+    await again.setViewportSize({ width, height });
     assert.deepEqual(await overflows(again), [], `my sessions at ${width} px`);
     await again.screenshot({ path: screenshotPath(`wayback-me-${width}.png`), fullPage: true });
   }
@@ -201,6 +201,12 @@ test('cards print 8 per A4 page, or 4 large ones', async () => {
   for (const [size, perPage] of [['', 8], ['large', 4]]) {
     await o.goto(`${srv.url}/organise/processes/${proc.id}/cards?workshop=${today.id}${size ? '&size=' + size : ''}`);
     const cards = await o.locator('.invitecard').count();
+    for (const [width, height] of [[1920, 1080], [1366, 768], [360, 740], [320, 740]]) {
+      await o.setViewportSize({ width, height });
+      assert.deepEqual(await overflows(o), [], `cards on screen at ${width} px`);
+      if (!size) await o.screenshot({ path: screenshotPath(`cards-screen-${width}.png`) });
+    }
+    await o.setViewportSize(SCREEN.viewport);
     assert.ok(cards >= 9, `${cards} cards`); // the nine, and Tom when the first test ran
     assert.equal(await o.locator('.invitecard .ic-code strong').count(), cards);
     await o.emulateMedia({ media: 'print' });
