@@ -37,6 +37,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
 	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// TestHooks lets the live pages expose their state to the browser tests (window.assises).
+	// Only `assises serve -test-hooks` sets it, which production never passes.
+	TestHooks bool
 }
 
 // handler holds the dependencies of every route.
@@ -57,6 +60,7 @@ type handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	testHooks      bool // Config.TestHooks
 	// mux is the table of routes: the language switch of a page answering a POST looks in it
 	// for the nearest page (lang.go).
 	mux *http.ServeMux
@@ -96,6 +100,7 @@ func New(cfg Config) (http.Handler, error) {
 		limits:    newLimits(),
 
 		trustedProxies: cfg.TrustedProxies,
+		testHooks:      cfg.TestHooks,
 	}
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
 	h.organise = &organise.API{
