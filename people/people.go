@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/seal"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -51,10 +52,56 @@ func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*del
 	if person.Language == "" {
 		person.Language = "fr"
 	}
-	if _, err := db.NewInsert().Model(&person).Exec(ctx); err != nil {
+	key, err := seal.Create(ctx, db, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("store: create person: %w", err)
+	}
+	sealed := sealPerson(key, person)
+	if _, err := db.NewInsert().Model(&sealed).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("store: create person: %w", err)
 	}
 	return p, nil
+}
+
+// The personal fields that are sealed with the person's key (internal/seal), by column.
+const (
+	fieldName  = "display_name"
+	fieldEmail = "email"
+	fieldPhone = "phone"
+)
+
+// sealPerson returns the row as stored: name, email and phone sealed with the person's key.
+func sealPerson(key seal.Key, p Person) Person {
+	p.DisplayName = key.Seal(p.ParticipantID, fieldName, p.DisplayName)
+	for _, f := range []struct {
+		v    **string
+		name string
+	}{{&p.Email, fieldEmail}, {&p.Phone, fieldPhone}} {
+		if *f.v != nil {
+			s := key.Seal(p.ParticipantID, f.name, **f.v)
+			*f.v = &s
+		}
+	}
+	return p
+}
+
+// openPerson opens the sealed fields of a stored row with the key as stored (nil: none).
+func openPerson(key *string, p *Person) error {
+	var err error
+	if p.DisplayName, err = seal.OpenWith(key, p.ParticipantID, fieldName, p.DisplayName); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		v    *string
+		name string
+	}{{p.Email, fieldEmail}, {p.Phone, fieldPhone}} {
+		if f.v != nil {
+			if *f.v, err = seal.OpenWith(key, p.ParticipantID, f.name, *f.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // GetParticipant returns the participant with the given id, or ErrNotFound.
@@ -71,6 +118,17 @@ func GetPerson(ctx context.Context, db bun.IDB, participantID int64) (*Person, e
 	p := new(Person)
 	if err := db.NewSelect().Model(p).Where("participant_id = ?", participantID).Scan(ctx); err != nil {
 		return nil, deliberation.NotFound("get person", err)
+	}
+	var keys []string
+	if err := db.NewSelect().Model((*seal.PersonKey)(nil)).Column("data_key").Where("participant_id = ?", participantID).Scan(ctx, &keys); err != nil {
+		return nil, fmt.Errorf("store: get person: key: %w", err)
+	}
+	var key *string
+	if len(keys) > 0 {
+		key = &keys[0]
+	}
+	if err := openPerson(key, p); err != nil {
+		return nil, fmt.Errorf("store: get person: %w", err)
 	}
 	return p, nil
 }
