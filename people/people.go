@@ -133,6 +133,31 @@ func GetPerson(ctx context.Context, db bun.IDB, participantID int64) (*Person, e
 	return p, nil
 }
 
+// DisplayNames returns the display names of some participants; the erased have none.
+func DisplayNames(ctx context.Context, db bun.IDB, ids []int64) (map[int64]string, error) {
+	var rows []struct {
+		ParticipantID int64   `bun:"participant_id"`
+		DisplayName   string  `bun:"display_name"`
+		DataKey       *string `bun:"data_key"`
+	}
+	err := db.NewSelect().TableExpr("people AS pe").
+		ColumnExpr("pe.participant_id, pe.display_name, pk.data_key").
+		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = pe.participant_id").
+		Where("pe.participant_id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: display names: %w", err)
+	}
+	names := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		p := Person{ParticipantID: r.ParticipantID, DisplayName: r.DisplayName}
+		if err := openPerson(r.DataKey, &p); err != nil {
+			return nil, fmt.Errorf("store: display names: %w", err)
+		}
+		names[r.ParticipantID] = p.DisplayName
+	}
+	return names, nil
+}
+
 // EnsureOrganisation returns the organisation of a process with this name, creating it if needed.
 func EnsureOrganisation(ctx context.Context, db bun.IDB, processID int64, name string) (*Organisation, error) {
 	name = strings.Join(strings.Fields(name), " ")
