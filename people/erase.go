@@ -3,6 +3,7 @@ package people
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,7 +28,8 @@ import (
 // sealed with it, so what the database's files, its log and its backups still hold of them
 // can no longer be read. Once the transaction commits, the deleted rows are scrubbed from
 // the database files (scrub). Erasing someone already erased does nothing new but scrub
-// again, so a failed scrub is retried by erasing again.
+// again, so a failed scrub (ErrNotScrubbed, the person being erased all the same) is retried
+// by erasing again.
 func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) error {
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		p, err := GetParticipant(ctx, tx, participantID)
@@ -118,6 +120,10 @@ func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
 	return nil
 }
 
+// ErrNotScrubbed says that an erasure was committed but what it deleted may still be in the
+// database's files (see scrub): the person is erased all the same; erasing again finishes.
+var ErrNotScrubbed = errors.New("erased, but not yet scrubbed from the database files: erase again")
+
 // scrub makes what an erasure deleted leave the database's files, where the database lets us
 // (docs/privacy.md says what remains and for how long):
 //
@@ -138,16 +144,16 @@ func scrub(ctx context.Context, db bun.IDB) error {
 	}
 	if storage.IsPostgres(db) {
 		if _, err := db.ExecContext(ctx, "VACUUM (FULL) person_keys"); err != nil {
-			return fmt.Errorf("store: erase: erased, but the keys' table was not rewritten (erase again): %w", err)
+			return fmt.Errorf("store: erase: %w: the keys' table was not rewritten: %v", ErrNotScrubbed, err)
 		}
 		return nil
 	}
 	var busy, logFrames, checkpointed int
 	if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
-		return fmt.Errorf("store: erase: erased, but the log was not checkpointed (erase again): %w", err)
+		return fmt.Errorf("store: erase: %w: the log was not checkpointed: %v", ErrNotScrubbed, err)
 	}
 	if busy != 0 {
-		return fmt.Errorf("store: erase: erased, but the log was busy and is not emptied yet (erase again)")
+		return fmt.Errorf("store: erase: %w: the log was busy", ErrNotScrubbed)
 	}
 	return nil
 }

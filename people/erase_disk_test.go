@@ -3,7 +3,9 @@ package people_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -239,5 +241,58 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 	t.Logf("the erased key is still in the write-ahead log segments %v", c.Find(t, []byte(goneKey), "pg_wal"))
 	if p, err := people.GetPerson(ctx, db, s.kept); err != nil || p.DisplayName != keptName || *p.Email != keptEmail {
 		t.Errorf("the person who stays reads back as %+v, %v", p, err)
+	}
+}
+
+// When the log cannot be emptied (a reader holds it), the person is erased all the same,
+// Erase says ErrNotScrubbed, and erasing again once the reader is gone finishes the job.
+func TestErasureNotScrubbedIsFinishedByErasingAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "assises.db")
+	db, err := storage.Open(ctx, path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := setUpDiskScene(t, db, true)
+	// Another connection reads in a transaction: the log cannot be truncated under it.
+	reader, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	rtx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rtx.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("the reader sees %d events, %v", n, err)
+	}
+	// Do not wait the default 10 s for the reader: it will not let go before we say so.
+	if _, err := db.ExecContext(ctx, "PRAGMA busy_timeout = 200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := people.Erase(ctx, db, s.gone, time.Now()); !errors.Is(err, people.ErrNotScrubbed) {
+		t.Fatalf("erasing under a reader: %v, want ErrNotScrubbed", err)
+	}
+	if _, err := people.GetPerson(ctx, db, s.gone); !errors.Is(err, deliberation.ErrNotFound) {
+		t.Errorf("after an unscrubbed erasure the person reads as %v; want erased all the same", err)
+	}
+	if hits := holding(sqliteFiles(t, path), goneName); len(hits) == 0 {
+		t.Logf("the name already left the files (the checkpoint got further than the reader)")
+	}
+	rtx.Rollback()
+	if err := people.Erase(ctx, db, s.gone, time.Now()); err != nil {
+		t.Fatalf("erasing again: %v", err)
+	}
+	after := sqliteFiles(t, path)
+	for _, needle := range []string{goneName, goneOrg, goneEmail} {
+		if hits := holding(after, needle); len(hits) > 0 {
+			t.Errorf("after erasing again %q is still in %v", needle, hits)
+		}
 	}
 }
