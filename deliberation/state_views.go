@@ -41,9 +41,8 @@ func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]author
 		return nil, fmt.Errorf("store: load authors: %w", err)
 	}
 	for _, r := range rows {
-		// The name is sealed with the person's key (internal/seal); the column's name is the
-		// field's name people.CreateParticipant sealed it under.
-		name, err := seal.OpenWith(r.DataKey, r.ID, "display_name", r.DisplayName.String)
+		// The name is sealed with the person's key (internal/seal).
+		name, err := seal.OpenWith(r.DataKey, r.ID, seal.FieldDisplayName, r.DisplayName.String)
 		if err != nil {
 			return nil, fmt.Errorf("store: load authors: %w", err)
 		}

@@ -29,7 +29,8 @@ type NewParticipant struct {
 }
 
 // CreateParticipant stores a participant and their personal data in two tables (DESIGN
-// invariant 9) and returns the participant.
+// invariant 9), the name, email and phone sealed with a key of the person's own, kept in a
+// third (internal/seal; erasure deletes it), and returns the participant.
 func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*deliberation.Participant, error) {
 	if !np.Role.Valid() {
 		return nil, fmt.Errorf("store: create participant: unknown role %q", np.Role)
@@ -63,20 +64,13 @@ func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*del
 	return p, nil
 }
 
-// The personal fields that are sealed with the person's key (internal/seal), by column.
-const (
-	fieldName  = "display_name"
-	fieldEmail = "email"
-	fieldPhone = "phone"
-)
-
 // sealPerson returns the row as stored: name, email and phone sealed with the person's key.
 func sealPerson(key seal.Key, p Person) Person {
-	p.DisplayName = key.Seal(p.ParticipantID, fieldName, p.DisplayName)
+	p.DisplayName = key.Seal(p.ParticipantID, seal.FieldDisplayName, p.DisplayName)
 	for _, f := range []struct {
 		v    **string
 		name string
-	}{{&p.Email, fieldEmail}, {&p.Phone, fieldPhone}} {
+	}{{&p.Email, seal.FieldEmail}, {&p.Phone, seal.FieldPhone}} {
 		if *f.v != nil {
 			s := key.Seal(p.ParticipantID, f.name, **f.v)
 			*f.v = &s
@@ -88,13 +82,13 @@ func sealPerson(key seal.Key, p Person) Person {
 // openPerson opens the sealed fields of a stored row with the key as stored (nil: none).
 func openPerson(key *string, p *Person) error {
 	var err error
-	if p.DisplayName, err = seal.OpenWith(key, p.ParticipantID, fieldName, p.DisplayName); err != nil {
+	if p.DisplayName, err = seal.OpenWith(key, p.ParticipantID, seal.FieldDisplayName, p.DisplayName); err != nil {
 		return err
 	}
 	for _, f := range []struct {
 		v    *string
 		name string
-	}{{p.Email, fieldEmail}, {p.Phone, fieldPhone}} {
+	}{{p.Email, seal.FieldEmail}, {p.Phone, seal.FieldPhone}} {
 		if f.v != nil {
 			if *f.v, err = seal.OpenWith(key, p.ParticipantID, f.name, *f.v); err != nil {
 				return err

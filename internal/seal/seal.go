@@ -28,6 +28,14 @@ import (
 // Key is one person's data key.
 type Key [32]byte
 
+// The personal fields of a person that are sealed, named as their columns in people: the
+// name is bound into each sealed value, so every reader must open a field under its name.
+const (
+	FieldDisplayName = "display_name"
+	FieldEmail       = "email"
+	FieldPhone       = "phone"
+)
+
 // prefix marks a sealed value (and its format's version).
 const prefix = "s1:"
 
