@@ -36,6 +36,11 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 		if err != nil {
 			return err
 		}
+		if p.ProcessID != nil {
+			if err := lockRooms(ctx, tx, *p.ProcessID); err != nil {
+				return err
+			}
+		}
 		if err := erase(ctx, tx, []int64{participantID}, now); err != nil {
 			return err
 		}
@@ -55,6 +60,9 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Time) (int, error) {
 	var ids []int64
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockRooms(ctx, tx, processID); err != nil {
+			return err
+		}
 		err := tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("id").
 			Where("process_id = ? AND erased_at IS NULL", processID).Scan(ctx, &ids)
 		if err != nil {
@@ -105,6 +113,24 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		if _, err := s.q.Exec(ctx); err != nil {
 			return fmt.Errorf("store: erase: %s: %w", s.what, err)
 		}
+	}
+	return nil
+}
+
+// lockRooms locks the rows of a process's workshops, as every batch of the live engine does
+// first: the erasure waits for the batches in flight and keeps new ones out until it commits.
+// On PostgreSQL, a batch that committed its events while the erasure's DELETE ran would
+// otherwise keep them (the DELETE sees the rows committed when it began), with the author
+// labels the batch read before the erasure. SQLite has one writer at a time already.
+func lockRooms(ctx context.Context, tx bun.Tx, processID int64) error {
+	if !storage.IsPostgres(tx) {
+		return nil
+	}
+	var ids []int64
+	err := tx.NewSelect().Model((*deliberation.Workshop)(nil)).Column("id").
+		Where("process_id = ?", processID).OrderExpr("id").For("UPDATE").Scan(ctx, &ids)
+	if err != nil {
+		return fmt.Errorf("store: erase: lock the rooms: %w", err)
 	}
 	return nil
 }
