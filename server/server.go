@@ -19,6 +19,7 @@ import (
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/server/assets"
 	"github.com/assises/assises/server/organise"
 	"github.com/assises/assises/server/web"
 )
@@ -50,7 +51,8 @@ type handler struct {
 	api       web.JSON // the answers of the JSON routes
 	organise  *organise.API
 	pages     map[string]*template.Template
-	assets    *assets
+	assets    *assets.Set // /static/: scripts, styles, images
+	texts     *assets.Set // /i18n/: one catalog per language, for the scripts
 	mail      *mail.Sender
 	limits    limits // per-address rate limits on registration and sign-in
 	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
@@ -77,7 +79,11 @@ func New(cfg Config) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	a, err := loadAssets(frontend.Static, "static")
+	a, err := assets.Load("/static/", frontend.Static, "static")
+	if err != nil {
+		return nil, err
+	}
+	texts, err := catalogAssets(catalog)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +95,7 @@ func New(cfg Config) (http.Handler, error) {
 		now:       cfg.Now,
 		catalog:   catalog,
 		assets:    a,
+		texts:     texts,
 		mail:      cfg.Mail,
 		limits:    newLimits(),
 
@@ -111,7 +118,11 @@ func New(cfg Config) (http.Handler, error) {
 	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
 		return nil, err
 	}
-	return h.middleware(h.routes()), nil
+	routes, err := compressPages(h.routes())
+	if err != nil {
+		return nil, err
+	}
+	return h.middleware(routes), nil
 }
 
 // health answers 200 when the database answers a query, 503 otherwise: load balancers and
