@@ -10,7 +10,9 @@ import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'assises');
+// ASSISES_E2E_BIN runs the tests against another binary as it is (weight.test.js measures the
+// previous build that way, for docs/performance.md).
+export const BIN = process.env.ASSISES_E2E_BIN || join(ROOT, 'bin', 'assises');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // Screenshots go to e2e/test-results/screenshots; `make screenshots` points them at
 // docs/screenshots (ASSISES_SCREENSHOTS), so that `make test` leaves the documentation alone.
@@ -20,7 +22,7 @@ let built = false;
 // build compiles the binary once per test process (the Makefile target builds it first, so
 // this is quick).
 export function build() {
-  if (built) return;
+  if (built || process.env.ASSISES_E2E_BIN) return;
   execFileSync('go', ['build', '-o', BIN, './cmd/assises'], { cwd: ROOT, stdio: 'inherit' });
   built = true;
 }
