@@ -15,6 +15,9 @@
 // the share the link adds must fit, whatever the machine. The raw times go to
 // docs/performance.md.
 //
+// Coming back, the phone fetches the page alone: every script (imports included), style sheet
+// and catalog has a hashed address it keeps for a year.
+//
 // A phone losing its connection while the page loads (a script and the catalog cut off) gets
 // there by itself; with Accept-Encoding stripped (an old proxy) every answer comes
 // uncompressed and the vote still goes through.
@@ -124,6 +127,15 @@ async function firstVote(link, { throttle = false, options = {} } = {}) {
   await m.quiet();
   const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime || 0);
   const out = { ms, shown, fcp: Math.round(fcp), bytes: m.total(), list: m.list(), requests: [...m.requests.values()], body, page, context };
+  // The phone comes back (the browser threw the tab away, the afternoon session): the page
+  // again, and nothing else the server has to send.
+  m.requests.clear();
+  const t1 = Date.now();
+  await page.reload({ waitUntil: 'commit', timeout: 120000 });
+  await page.waitForSelector('#live[data-ready="true"]', { timeout: 120000 });
+  out.again = { ms: Date.now() - t1 };
+  await m.quiet();
+  Object.assign(out.again, { bytes: m.total(), list: m.list(), requests: [...m.requests.values()] });
   return out;
 }
 
@@ -153,6 +165,7 @@ test('a participant on a slow phone: under 60 KB, one catalog, the first vote wi
     `  first vote, throttled (400 kbit/s, 400 ms RTT, CPU ×${CPU_SLOWDOWN}): ${slow.ms} ms from the link to the ack; ` +
       `session and phase shown at ${slow.shown} ms (first contentful paint ${slow.fcp} ms)`,
     `  first vote, unthrottled (calibration): ${calibration.ms} ms; throttled − ${CPU_SLOWDOWN} × calibration = ${net} ms (limit ${FIRST_VOTE})`,
+    `  participant coming back (throttled): ${slow.again.bytes} bytes, live after ${slow.again.ms} ms\n${slow.again.list}`,
   );
   if (MEASURE_ONLY) return;
 
@@ -165,6 +178,10 @@ test('a participant on a slow phone: under 60 KB, one catalog, the first vote wi
   // Everything that can be is compressed.
   for (const r of slow.requests) {
     if (r.bytes > 1500) assert.notEqual(r.encoding, 'identity', `${r.url} came uncompressed (${r.bytes} bytes)`);
+  }
+  // Coming back, every script, style sheet and the catalog come from the phone's cache.
+  for (const r of slow.again.requests) {
+    if (/^\/(static|i18n)\//.test(new URL(r.url).pathname)) assert.equal(r.bytes, 0, `coming back, ${r.url} was fetched again (${r.bytes} bytes)`);
   }
   assert.ok(slow.bytes < BUDGET.participant, `participant first visit: ${slow.bytes} bytes, budget ${BUDGET.participant}\n${slow.list}`);
   assert.ok(net <= FIRST_VOTE, `first vote: ${slow.ms} ms throttled, ${calibration.ms} ms unthrottled: ${net} ms > ${FIRST_VOTE} ms`);

@@ -75,7 +75,11 @@ func Load(prefix string, fsys fs.FS, dir string) (*Set, error) {
 		s.Add(p, "", b)
 		return nil
 	})
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	s.versionImports()
+	return s, nil
 }
 
 // Add registers body under name; ctype "" takes the type from the name's extension.

@@ -3,6 +3,7 @@ package assets
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -67,18 +68,49 @@ func TestModules(t *testing.T) {
 		"js/b.js":    {Data: []byte("import { u } from './util.js';\nimport { a } from './a.js';\n")},
 		"js/side.js": {Data: []byte("export {};\n")},
 		"js/util.js": {Data: []byte("export const u = 1;\n")},
+		// A cycle: its files, and the files that import them, keep bare imports.
+		"js/x.js":   {Data: []byte("import { y } from './y.js';\n")},
+		"js/y.js":   {Data: []byte("import { x } from './x.js';\nimport { u } from './util.js';\n")},
+		"js/top.js": {Data: []byte("import { x } from './x.js';\n")},
 	}
 	s, err := Load("/static/", fsys, ".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := s.Modules("js/page.js")
-	want := []string{"/static/js/a.js", "/static/js/b.js", "/static/js/side.js", "/static/js/util.js"}
+	want := []string{s.URL("js/a.js"), s.URL("js/b.js"), s.URL("js/side.js"), s.URL("js/util.js")}
 	if !slices.Equal(got, want) {
 		t.Errorf("Modules: got %v, want %v", got, want)
 	}
+	// Each import names its file's current hash, so a change deep down changes every address
+	// above it.
+	b := string(s.files["js/b.js"].body)
+	if !strings.Contains(b, "from './util.js?v="+s.files["js/util.js"].hash+"'") || !strings.Contains(b, "from './a.js?v="+s.files["js/a.js"].hash+"'") {
+		t.Errorf("b.js imports unversioned: %s", b)
+	}
+	if !strings.Contains(string(s.files["js/page.js"].body), "import './side.js?v=") {
+		t.Errorf("a side-effect import is not versioned: %s", s.files["js/page.js"].body)
+	}
+	if !strings.Contains(string(s.files["js/page.js"].body), "'./string.js'\"") {
+		t.Errorf("a string that looks like an import was rewritten: %s", s.files["js/page.js"].body)
+	}
+	for _, name := range []string{"js/x.js", "js/y.js", "js/top.js"} {
+		if bytes.Contains(s.files[name].body, []byte("?v=")) {
+			t.Errorf("%s reaches a cycle but was rewritten: %s", name, s.files[name].body)
+		}
+	}
+	if got := s.Modules("js/top.js"); !slices.Equal(got, []string{"/static/js/x.js", "/static/js/y.js", "/static/js/util.js"}) {
+		t.Errorf("Modules through a cycle: %v", got)
+	}
+
 	live, _ := Load("/static/", frontend.Static, "static")
-	if m := live.Modules("js/participant.js"); !slices.Contains(m, "/static/js/live.js") || !slices.Contains(m, "/static/js/i18n.js") {
+	m := live.Modules("js/participant.js")
+	if !slices.Contains(m, live.URL("js/live.js")) || !slices.Contains(m, live.URL("js/i18n.js")) {
 		t.Errorf("the participant's modules miss live.js or i18n.js: %v", m)
+	}
+	for _, u := range m {
+		if !strings.Contains(u, "?v=") {
+			t.Errorf("the participant imports %s unversioned", u)
+		}
 	}
 }
