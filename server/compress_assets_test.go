@@ -22,6 +22,10 @@ import (
 	"github.com/assises/assises/internal/stack"
 )
 
+// plainClient decodes nothing and adds no Accept-Encoding of its own; one for the whole
+// package, so that its connections are reused.
+var plainClient = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
 // rawGet sends a GET with exactly the headers given (the transport adds no Accept-Encoding
 // of its own and decodes nothing), and returns the answer and its raw body.
 func rawGet(t *testing.T, u string, cookie *http.Cookie, header ...string) (*http.Response, []byte) {
@@ -33,8 +37,7 @@ func rawGet(t *testing.T, u string, cookie *http.Cookie, header ...string) (*htt
 	if cookie != nil {
 		req.AddCookie(cookie)
 	}
-	c := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-	resp, err := c.Do(req)
+	resp, err := plainClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,20 +149,23 @@ func TestEveryAssetInEveryCoding(t *testing.T) {
 	}
 	want[catalog[1]] = want["/i18n/live.fr.json"]
 
+	// (TestNegotiate in server/assets reads many more headers.)
 	cases := []struct{ accept, coding string }{
 		{"gzip, deflate, br, zstd", "br"},
-		{"br", "br"},
 		{"gzip", "gzip"},
 		{"gzip;q=1, br;q=0", "gzip"},
-		{"br;q=0.5, gzip;q=0.8", "gzip"},
 		{"*", "br"},
-		{"deflate", ""},
 		{"identity", ""},
 		{"", ""},
 	}
 	for u, body := range want {
 		etags := map[string]string{}
 		for _, c := range cases {
+			// Brotli's best quality is slow under the race detector: the Dutch and English
+			// catalogs, made as the French ones are, are checked in gzip and identity only.
+			if c.coding == "br" && strings.HasPrefix(u, "/i18n/") && !strings.Contains(u, "fr.json") {
+				continue
+			}
 			resp, raw := rawGet(t, s.Server.URL+u, nil, "Accept-Encoding", c.accept)
 			got := resp.Header.Get("Content-Encoding")
 			// A file compression cannot shrink is sent as it is.
@@ -184,8 +190,11 @@ func TestEveryAssetInEveryCoding(t *testing.T) {
 				t.Errorf("%s: two ETags for %q: %s and %s", u, got, prev, etag)
 			}
 			etags[got] = etag
-			if r, _ := rawGet(t, s.Server.URL+u, nil, "Accept-Encoding", c.accept, "If-None-Match", etag); r.StatusCode != http.StatusNotModified {
-				t.Errorf("%s (%q): revalidating with %s: got %d, want 304", u, c.accept, etag, r.StatusCode)
+		}
+		for coding, etag := range etags {
+			accept := map[string]string{"br": "br", "gzip": "gzip", "": "identity"}[coding]
+			if r, _ := rawGet(t, s.Server.URL+u, nil, "Accept-Encoding", accept, "If-None-Match", etag); r.StatusCode != http.StatusNotModified {
+				t.Errorf("%s (%q): revalidating with %s: got %d, want 304", u, accept, etag, r.StatusCode)
 			}
 		}
 		seen := map[string]string{}

@@ -4,7 +4,7 @@
 // Accept-Encoding.
 //
 // The compressed copies are made from the embedded files the first time someone asks for
-// them, then kept for the life of the process: no build step (the binary is built with `go
+// them (each coding on its own), then kept for the life of the process: no build step (the binary is built with `go
 // build` alone and go:embed takes the source tree as it is, so there is no committed .br or
 // .gz file to go stale), and both encoders are deterministic (fixed quality and window, no
 // time or name in the gzip header), so every start serves the same bytes under the same ETag.
@@ -34,17 +34,27 @@ const (
 	Identity = "identity"
 )
 
-// File is one asset: its bytes and their compressed copies.
+// File is one asset: its bytes and, once asked for, their compressed copies.
 type File struct {
 	name  string
 	ctype string
 	hash  string // hex of the first bytes of SHA-256 of the identity bytes
 	body  []byte
 
-	once sync.Once
-	br   []byte // nil when brotli does not make it smaller
-	gz   []byte // nil when gzip does not make it smaller
+	once   sync.Once
+	copies *copies
 }
+
+// copies are the compressed forms of some bytes, each made the first time a request asks
+// for that coding (a gzip request never waits for brotli). They are shared by every Set of
+// the process, keyed by the bytes' SHA-256: a test binary that starts fifty servers, or a
+// server that builds its Set again, compresses each file once.
+type copies struct {
+	brOnce, gzOnce sync.Once
+	br, gz         []byte // nil when the coding does not make the bytes smaller
+}
+
+var shared sync.Map // [32]byte → *copies
 
 // Set is every asset under one URL prefix.
 type Set struct {
@@ -127,39 +137,58 @@ func (s *Set) Size(name, coding string) int {
 	return len(b)
 }
 
-// compress makes the two compressed copies once.
-func (f *File) compress() {
-	f.once.Do(func() {
-		var buf bytes.Buffer
-		bw := brotli.NewWriterOptions(&buf, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: 22})
-		bw.Write(f.body)
-		bw.Close()
-		if buf.Len() < len(f.body) {
-			f.br = bytes.Clone(buf.Bytes())
-		}
-		buf.Reset()
-		// A zero gzip.Header: no name, no modification time, so the bytes depend only on the input.
-		gw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		gw.Write(f.body)
-		gw.Close()
-		if buf.Len() < len(f.body) {
-			f.gz = bytes.Clone(buf.Bytes())
-		}
-	})
+// brotliQuality is brotli's best (quality 11, the slow search): it makes the scripts and
+// catalogs about 9 % smaller than qualities 5 to 9 and 14 % smaller than gzip at its best,
+// and it is paid once per file and process (about 0.1 s for the largest file).
+const brotliQuality = brotli.BestCompression
+
+// compressBrotli and compressGzip are deterministic: the same bytes in, the same bytes out.
+func compressBrotli(b []byte) []byte {
+	var buf bytes.Buffer
+	w := brotli.NewWriterOptions(&buf, brotli.WriterOptions{Quality: brotliQuality, LGWin: 22})
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func compressGzip(b []byte) []byte {
+	var buf bytes.Buffer
+	// A zero gzip.Header: no name, no modification time, so the bytes depend only on the input.
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// smaller keeps a compressed copy only when it saves something.
+func smaller(c, body []byte) []byte {
+	if len(c) < len(body) {
+		return c
+	}
+	return nil
 }
 
 // encoded returns the bytes in coding and the coding actually used (identity when the
 // compressed copy would be no smaller).
 func (f *File) encoded(coding string) ([]byte, string) {
-	if coding == Identity {
+	if coding != Brotli && coding != Gzip {
 		return f.body, Identity
 	}
-	f.compress()
-	switch {
-	case coding == Brotli && f.br != nil:
-		return f.br, Brotli
-	case coding == Gzip && f.gz != nil:
-		return f.gz, Gzip
+	f.once.Do(func() {
+		v, _ := shared.LoadOrStore(sha256.Sum256(f.body), &copies{})
+		f.copies = v.(*copies)
+	})
+	c := f.copies
+	if coding == Brotli {
+		c.brOnce.Do(func() { c.br = smaller(compressBrotli(f.body), f.body) })
+		if c.br != nil {
+			return c.br, Brotli
+		}
+		return f.body, Identity
+	}
+	c.gzOnce.Do(func() { c.gz = smaller(compressGzip(f.body), f.body) })
+	if c.gz != nil {
+		return c.gz, Gzip
 	}
 	return f.body, Identity
 }
