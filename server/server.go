@@ -38,6 +38,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
 	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// TestHooks lets the live pages expose their state to the browser tests (window.assises).
+	// Only `assises serve -test-hooks` sets it, which production never passes.
+	TestHooks bool
 }
 
 // handler holds the dependencies of every route.
@@ -59,6 +62,7 @@ type handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	testHooks      bool // Config.TestHooks
 }
 
 // New returns the HTTP handler of the whole product.
@@ -100,6 +104,7 @@ func New(cfg Config) (http.Handler, error) {
 		limits:    newLimits(),
 
 		trustedProxies: cfg.TrustedProxies,
+		testHooks:      cfg.TestHooks,
 	}
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
 	h.organise = &organise.API{

@@ -53,6 +53,7 @@ type config struct {
 	dsn       string
 	publicURL *url.URL
 	seedDemo  bool
+	testHooks bool // -test-hooks: the browser tests' window.assises (server.Config.TestHooks)
 	logLevel  slog.Level
 	// admin invite
 	workshop      int64
@@ -123,10 +124,12 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		fs.BoolVar(&moderator, "moderator", false, "appoint them moderators of the workshop")
 	}
 	var pprofAddr, proxies string
+	var testHooks bool
 	var smtpCfg mail.Config
 	if cmd == "serve" {
 		fs.StringVar(&proxies, "trusted-proxies", os.Getenv("ASSISES_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front of the server, whose X-Forwarded-For the rate limits then believe (ASSISES_TRUSTED_PROXIES); empty: none")
 		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off by default")
+		fs.BoolVar(&testHooks, "test-hooks", false, "browser tests only: the live pages expose their state as window.assises; never in production")
 		fs.StringVar(&smtpCfg.Addr, "smtp-addr", os.Getenv("ASSISES_SMTP_ADDR"), "SMTP server host:port for invitation emails (ASSISES_SMTP_ADDR); empty: no email")
 		fs.StringVar(&smtpCfg.Username, "smtp-user", os.Getenv("ASSISES_SMTP_USER"), "SMTP user name (ASSISES_SMTP_USER); empty: no authentication")
 		fs.StringVar(&smtpCfg.From, "smtp-from", os.Getenv("ASSISES_SMTP_FROM"), "sender of the emails, e.g. \"Assises <assises@example.org>\" (ASSISES_SMTP_FROM)")
@@ -137,7 +140,7 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		return config{}, err
 	}
 	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
-		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr}
+		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr, testHooks: testHooks}
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug
 	}
