@@ -27,6 +27,19 @@ export function build() {
   built = true;
 }
 
+// testHooks says whether the binary takes -test-hooks: ours does; an older build run through
+// ASSISES_E2E_BIN may not (and exposed window.assises without it).
+function testHooks() {
+  if (!process.env.ASSISES_E2E_BIN) return true;
+  let usage = '';
+  try {
+    usage = execFileSync(BIN, ['serve', '-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    usage = `${e.stdout || ''}${e.stderr || ''}`;
+  }
+  return usage.includes('test-hooks');
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -50,7 +63,8 @@ export async function startServer() {
   delete env.DATABASE_URL;
   delete env.ASSISES_ADDR;
   delete env.ASSISES_PUBLIC_URL;
-  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', '-test-hooks', '-db', join(dir, 'assises.db')], {
+  const hooks = testHooks() ? ['-test-hooks'] : [];
+  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', ...hooks, '-db', join(dir, 'assises.db')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
