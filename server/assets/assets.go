@@ -4,10 +4,14 @@
 // Accept-Encoding.
 //
 // The compressed copies are made from the embedded files the first time someone asks for
-// them (each coding on its own), then kept for the life of the process: no build step (the binary is built with `go
-// build` alone and go:embed takes the source tree as it is, so there is no committed .br or
-// .gz file to go stale), and both encoders are deterministic (fixed quality and window, no
-// time or name in the gzip header), so every start serves the same bytes under the same ETag.
+// them (each coding on its own), then kept for the life of the process: no build step (the
+// binary is built with `go build` alone and go:embed takes the source tree as it is, so there
+// is no committed .br or .gz file to go stale), and both encoders are deterministic (fixed
+// quality and window, no time or name in the gzip header), so every start serves the same
+// bytes under the same ETag.
+//
+// A script's relative imports are rewritten to the imported files' hashed addresses
+// (modules.go), so the modules are cached like the page's entry script.
 package assets
 
 import (
