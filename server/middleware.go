@@ -21,8 +21,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // maxRequestBody bounds every request body; larger uploads (none yet) would get their own limit.
 const maxRequestBody = 1 << 20
 
-// middleware wraps every route: security headers, a body limit, panic recovery and a log
-// line per request. The log names the route pattern, never the path: paths carry tokens.
+// middleware wraps every route: security headers, a bound on a proxied client's requests in
+// progress, the body's deadline and size limit, panic recovery and a log line per request. The log names the route pattern, never the path: paths carry tokens.
 func (h *handler) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -35,6 +35,14 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		if h.publicURL.Scheme == "https" {
 			hdr.Set("Strict-Transport-Security", "max-age=31536000")
 		}
+		if key := h.proxiedClient(r); key != "" {
+			if !h.proxied.enter(key) {
+				h.tooManyInProgress(w)
+				return
+			}
+			defer h.proxied.leave(key)
+		}
+		h.bodyDeadline(w, r)
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 		}

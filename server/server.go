@@ -38,6 +38,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
 	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Deadlines bound the reading of requests; zero fields take DefaultDeadlines. The
+	// http.Server must come from HTTPServer with the same value.
+	Deadlines Deadlines
+	// MaxPerAddress bounds the requests in progress of one client behind a trusted proxy
+	// (the listener bounds the connections of the others: server/edge); 0 = no bound.
+	MaxPerAddress int
 	// TestHooks lets the live pages expose their state to the browser tests (window.assises).
 	// Only `assises serve -test-hooks` sets it, which production never passes.
 	TestHooks bool
@@ -62,6 +68,9 @@ type handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	mux            *http.ServeMux // routes(): the middleware asks it a request's route
+	deadlines      Deadlines
+	proxied        proxiedRequests
 	testHooks      bool // Config.TestHooks
 }
 
@@ -104,6 +113,8 @@ func New(cfg Config) (http.Handler, error) {
 		limits:    newLimits(),
 
 		trustedProxies: cfg.TrustedProxies,
+		deadlines:      cfg.Deadlines.withDefaults(),
+		proxied:        proxiedRequests{max: cfg.MaxPerAddress, n: map[string]int{}},
 		testHooks:      cfg.TestHooks,
 	}
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
@@ -123,7 +134,8 @@ func New(cfg Config) (http.Handler, error) {
 	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
 		return nil, err
 	}
-	routes, err := compressPages(h.routes())
+	h.mux = h.routes()
+	routes, err := compressPages(h.mux)
 	if err != nil {
 		return nil, err
 	}

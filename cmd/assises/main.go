@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -66,6 +67,8 @@ type config struct {
 	smtp mail.Config
 	// trustedProxies: the reverse proxies whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	// perAddress bounds the open connections of one client address (server/edge).
+	perAddress int
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -126,7 +129,13 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	var pprofAddr, proxies string
 	var testHooks bool
 	var smtpCfg mail.Config
+	var perAddress int
 	if cmd == "serve" {
+		def, err := strconv.Atoi(envOr("ASSISES_MAX_CONNS_PER_ADDRESS", strconv.Itoa(defaultPerAddress)))
+		if err != nil {
+			return config{}, fmt.Errorf("ASSISES_MAX_CONNS_PER_ADDRESS: %w", err)
+		}
+		fs.IntVar(&perAddress, "max-conns-per-address", def, "open connections one client address may hold (an IPv6 /64 counts as one; behind -trusted-proxies, requests in progress per forwarded client); 0: no bound (ASSISES_MAX_CONNS_PER_ADDRESS)")
 		fs.StringVar(&proxies, "trusted-proxies", os.Getenv("ASSISES_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front of the server, whose X-Forwarded-For the rate limits then believe (ASSISES_TRUSTED_PROXIES); empty: none")
 		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off by default")
 		fs.BoolVar(&testHooks, "test-hooks", false, "browser tests only: the live pages expose their state as window.assises; never in production")
@@ -140,7 +149,8 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		return config{}, err
 	}
 	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
-		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr, testHooks: testHooks}
+		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr, perAddress: perAddress,
+		testHooks: testHooks}
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug
 	}
@@ -172,6 +182,10 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	}
 	return cfg, nil
 }
+
+// defaultPerAddress is generous: a venue's Wi-Fi puts a whole room behind one address, each
+// phone with its socket and a few page loads; it stops one machine from holding thousands.
+const defaultPerAddress = 1000
 
 // loopback reports whether addr (host:port) names this machine only.
 func loopback(addr string) bool {
@@ -215,7 +229,12 @@ func openAndMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*bun.
 		db.Close()
 		return nil, err
 	}
-	logger.Info("database ready", "database", storage.Describe(cfg.dsn), "migrations applied", len(applied))
+	sealed, err := people.SealUnsealed(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	logger.Info("database ready", "database", storage.Describe(cfg.dsn), "migrations applied", len(applied), "people sealed", sealed)
 	return db, nil
 }
 

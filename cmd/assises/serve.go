@@ -20,6 +20,7 @@ import (
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/edge"
 )
 
 // shutdownGrace bounds a graceful stop: in-flight commits finish and sockets close with 1001
@@ -64,21 +65,20 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		Catalog: catalog, TrustedProxies: cfg.trustedProxies, TestHooks: cfg.testHooks})
+		Catalog: catalog, TrustedProxies: cfg.trustedProxies, MaxPerAddress: cfg.perAddress, TestHooks: cfg.testHooks})
 	if err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	tcp, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	// The edge: connections per address, a reserve of descriptors, shedding when full.
+	ln := edge.Listen(tcp, edge.Config{PerAddress: cfg.perAddress, Trusted: cfg.trustedProxies, Log: logger})
+	logger.Info("connections", "max", ln.Max(), "per address", cfg.perAddress)
+	srv := server.HTTPServer(handler, server.DefaultDeadlines)
+	server.UseEdge(srv, ln)
 
 	fmt.Fprintf(stdout, "Assises is running: %s\n", cfg.publicURL)
 	// The organiser link is printed on a fresh database, and at every start of `make run`
