@@ -20,6 +20,7 @@ import (
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/server/assets"
 	"github.com/assises/assises/server/organise"
 	"github.com/assises/assises/server/web"
 )
@@ -60,7 +61,8 @@ type handler struct {
 	api       web.JSON // the answers of the JSON routes
 	organise  *organise.API
 	pages     map[string]*template.Template
-	assets    *assets
+	assets    *assets.Set // /static/: scripts, styles, images
+	texts     *assets.Set // /i18n/: one catalog per language, for the scripts
 	mail      *mail.Sender
 	limits    limits // per-address rate limits on registration and sign-in
 	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
@@ -91,7 +93,11 @@ func New(cfg Config) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	a, err := loadAssets(frontend.Static, "static")
+	a, err := assets.Load("/static/", frontend.Static, "static")
+	if err != nil {
+		return nil, err
+	}
+	texts, err := catalogAssets(catalog)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +109,7 @@ func New(cfg Config) (http.Handler, error) {
 		now:       cfg.Now,
 		catalog:   catalog,
 		assets:    a,
+		texts:     texts,
 		mail:      cfg.Mail,
 		limits:    newLimits(),
 
@@ -130,7 +137,11 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	h.mux = h.routes()
-	return h.middleware(h.mux), nil
+	routes, err := compressPages(h.mux)
+	if err != nil {
+		return nil, err
+	}
+	return h.middleware(routes), nil
 }
 
 // health answers 200 when the database answers a query, 503 otherwise: load balancers and
