@@ -135,7 +135,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		cmd(modA, "phase.set", map[string]any{"phase": "diagnostic"})
 		cmd(zoeA, "contribution.post", map[string]any{"kind": "finding", "body": "Les loyers dépassent la moitié de nos revenus."})
 		if hits := findAnywhere(t, db, "Zoé Verhulst"); len(hits) < 2 {
-			t.Fatalf("before erasure the name is in %v, want people and the event log at least", hits)
+			t.Fatalf("before erasure the name is in %v, want the organisation that names her and the event log at least", hits)
 		}
 
 		if err := people.Erase(ctx, db, zoe.ID, time.Now()); err != nil {
@@ -182,7 +182,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 			t.Errorf("Bram's organisation is gone although he agreed to keep it")
 		}
 		// A later session resumes from a snapshot: the sequence goes on past the cleared log.
-		last, _, err := eng.Open(ctx, w.ID)
+		last, _, _, err := eng.Open(ctx, w.ID)
 		if err != nil || last < 3 {
 			t.Fatalf("last seq after erasure: %d, %v; want it kept", last, err)
 		}

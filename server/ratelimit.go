@@ -107,6 +107,10 @@ type limits struct {
 	// the venue's Wi-Fi shares one address, so the limit is generous; the room's capacity is
 	// the hard bound (people.OpenCapacity).
 	openJoin *limiter
+	// Typing a personal code (/code): only wrong codes count. Codes carry 43 bits; at 20
+	// wrong tries per 10 minutes an address would need millions of years to find any of
+	// thousands of live codes, while a room sharing the venue's address can still mistype.
+	code *limiter
 }
 
 func newLimits() limits {
@@ -115,6 +119,7 @@ func newLimits() limits {
 		signIn:   newLimiter(60, time.Minute),
 		join:     newLimiter(30, 10*time.Minute),
 		openJoin: newLimiter(300, 10*time.Minute),
+		code:     newLimiter(20, 10*time.Minute),
 	}
 }
 

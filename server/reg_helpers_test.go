@@ -159,6 +159,26 @@ func postForm(t *testing.T, c *http.Client, u string, v url.Values, header ...st
 	return doBody(t, c, req, header...)
 }
 
+// register posts the registration form and, when it was taken, follows the answer's redirect
+// to the result page as a browser does (Post/Redirect/Get). It returns the result page, or
+// the refused form.
+func register(t *testing.T, c *http.Client, action string, v url.Values, header ...string) (*http.Response, string) {
+	t.Helper()
+	resp, body := postForm(t, c, action, v, header...)
+	if resp.StatusCode != http.StatusSeeOther {
+		return resp, body
+	}
+	loc := resp.Header.Get("Location")
+	if !resultPath.MatchString(loc) {
+		t.Fatalf("registration redirects to %q, want /p/{slug}/registered?lang=…", loc)
+	}
+	base, _ := url.Parse(action)
+	next, _ := base.Parse(loc)
+	return get(t, c, next.String())
+}
+
+var resultPath = regexp.MustCompile(`^/p/[a-z0-9-]+/registered\?lang=(fr|nl|en)$`)
+
 // regFixture is a process open for registration: two future sessions (the second with one
 // place) and one that is over.
 type regFixture struct {
@@ -216,12 +236,20 @@ func registration(t *testing.T, db *bun.DB, workshop, participant int64) deliber
 	return r
 }
 
-// participantNamed finds the participant id of a display name.
+// participantNamed finds the participant id of a display name. Names are stored sealed
+// (internal/seal), so the search opens each person's row rather than asking SQL.
 func participantNamed(t *testing.T, db *bun.DB, name string) int64 {
 	t.Helper()
-	var p people.Person
-	if err := db.NewSelect().Model(&p).Where("display_name = ?", name).Scan(context.Background()); err != nil {
-		t.Fatalf("person %q: %v", name, err)
+	ctx := context.Background()
+	var ids []int64
+	if err := db.NewSelect().Model((*people.Person)(nil)).Column("participant_id").Scan(ctx, &ids); err != nil {
+		t.Fatal(err)
 	}
-	return p.ParticipantID
+	for _, id := range ids {
+		if p, err := people.GetPerson(ctx, db, id); err == nil && p.DisplayName == name {
+			return id
+		}
+	}
+	t.Fatalf("no person named %q", name)
+	return 0
 }

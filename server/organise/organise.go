@@ -42,6 +42,9 @@ type API struct {
 	CheckCSRF   func(*http.Request) error
 	// Disconnect closes a person's live sockets (a new link, an erasure).
 	Disconnect func(participantID int64)
+	// LogsReset tells the live rooms of a process's workshops that their logs were rewritten
+	// (an erasure): they drop what they remember (hub.Hub.ResetLog).
+	LogsReset func(ctx context.Context, processID int64)
 	// MailInvitation sends a person their link again (people.ErrNoEmail without an address);
 	// NotifyPromoted tells someone off the waiting list that they have a place.
 	MailInvitation func(ctx context.Context, participantID int64) error
@@ -97,6 +100,7 @@ type processJSON struct {
 	PerOrgCap            int      `json:"perOrgCap"`
 	RegistrationDeadline string   `json:"registrationDeadline"`
 	InvitationRequired   bool     `json:"invitationRequired"`
+	OverlapRule          string   `json:"overlapRule"`
 	PublicURL            string   `json:"publicUrl"`
 }
 
@@ -135,6 +139,10 @@ func (a *API) processView(p *deliberation.Process) processJSON {
 		ID: p.ID, Slug: p.Slug, Title: p.Title, Description: p.Description,
 		Languages: process.Languages(p.Languages), Capacity: p.Capacity, PerOrgCap: p.PerOrgCap,
 		InvitationRequired: p.InvitationRequired, PublicURL: a.PublicURL.JoinPath("p", p.Slug).String(),
+		OverlapRule: people.OverlapRefuse,
+	}
+	if p.OverlapRule == people.OverlapWarn {
+		v.OverlapRule = people.OverlapWarn
 	}
 	if p.RegistrationDeadline != nil {
 		v.RegistrationDeadline = p.RegistrationDeadline.In(web.Brussels).Format(localLayout)
@@ -336,6 +344,7 @@ type processInput struct {
 	PerOrgCap            int      `json:"perOrgCap"`
 	RegistrationDeadline string   `json:"registrationDeadline"`
 	InvitationRequired   bool     `json:"invitationRequired"`
+	OverlapRule          string   `json:"overlapRule"` // refuse (also when empty) or warn
 }
 
 // apply checks the input and copies it onto p; it returns the code and field of a refusal.
@@ -350,6 +359,8 @@ func (in *processInput) apply(p *deliberation.Process) (code, field string) {
 		return "invalid_args", "capacity"
 	case in.PerOrgCap < 0 || in.PerOrgCap > 100000:
 		return "invalid_args", "perOrgCap"
+	case in.OverlapRule != "" && in.OverlapRule != people.OverlapRefuse && in.OverlapRule != people.OverlapWarn:
+		return "invalid_args", "overlapRule"
 	}
 	var langs []string
 	for _, l := range in.Languages {
@@ -364,6 +375,10 @@ func (in *processInput) apply(p *deliberation.Process) (code, field string) {
 	p.Title, p.Description = in.Title, strings.TrimSpace(in.Description)
 	p.Languages = strings.Join(langs, ",")
 	p.Capacity, p.PerOrgCap, p.InvitationRequired = in.Capacity, in.PerOrgCap, in.InvitationRequired
+	p.OverlapRule = people.OverlapRefuse
+	if in.OverlapRule == people.OverlapWarn {
+		p.OverlapRule = people.OverlapWarn
+	}
 	p.RegistrationDeadline = nil
 	if in.RegistrationDeadline != "" {
 		t, err := time.ParseInLocation(localLayout, in.RegistrationDeadline, web.Brussels)
