@@ -104,7 +104,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	}
 	token, err := people.LinkToMySessions(ctx, h.db, participantID, w.ProcessID, h.now())
 	if err != nil {
-		h.log.Warn("promotion link not made", "participant", participantID, "err", err)
+		h.log.WarnContext(ctx, "promotion link not made", "participant", participantID, "err", err)
 		return
 	}
 	lang := person.Language
@@ -117,7 +117,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	})
 	msg.To = *person.Email
 	if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
-		h.log.Warn("promotion email not sent", "participant", participantID, "err", err)
+		h.log.WarnContext(ctx, "promotion email not sent", "participant", participantID, "err", err)
 	}
 }
 

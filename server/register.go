@@ -231,7 +231,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		msg.To = form.Email
 		// The email goes even if the person closes the page while it is being sent.
 		if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
-			h.log.Warn("invitation email not sent", "participant", who.ID, "err", err)
+			h.log.WarnContext(r.Context(), "invitation email not sent", "participant", who.ID, "err", err)
 			res.Delivery = "mailfailed"
 		} else {
 			res.Delivery = "mail"

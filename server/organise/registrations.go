@@ -91,7 +91,7 @@ func (a *API) SendInvitation(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, deliberation.ErrNotFound):
 		a.JSON.Error(w, r, http.StatusConflict, "reg_no_email")
 	case err != nil:
-		a.Log.Warn("invitation email not sent", "participant", who.ID, "err", err)
+		a.Log.WarnContext(r.Context(), "invitation email not sent", "participant", who.ID, "err", err)
 		a.JSON.Error(w, r, http.StatusBadGateway, "reg_mail_failed")
 	default:
 		w.WriteHeader(http.StatusNoContent)
