@@ -9,7 +9,8 @@
 //
 // Configuration comes from flags, or the environment: ASSISES_ADDR, DATABASE_URL,
 // ASSISES_PUBLIC_URL; email through ASSISES_SMTP_ADDR, ASSISES_SMTP_USER, ASSISES_SMTP_PASSWORD
-// and ASSISES_SMTP_FROM.
+// and ASSISES_SMTP_FROM. docs/operations.md lists every flag and variable (a test keeps it
+// complete).
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -31,6 +33,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/internal/logs"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/people"
@@ -65,6 +68,15 @@ type config struct {
 	smtp mail.Config
 	// trustedProxies: the reverse proxies whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	// logFormat is "text" or "json" (internal/logs).
+	logFormat string
+	// metricsAddr serves /metrics (Prometheus text format) on a listener of its own; "" = off.
+	metricsAddr string
+	// drainDelay: after SIGTERM, /readyz answers 503 this long before the sockets are closed,
+	// so that a load balancer stops sending new people here first.
+	drainDelay time.Duration
+	// onDrain, in tests, runs once /readyz has turned to "draining", before the rooms stop.
+	onDrain func()
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -82,7 +94,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	logger, err := logs.New(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, logger, stdout)
@@ -113,6 +128,7 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	public := fs.String("public-url", os.Getenv("ASSISES_PUBLIC_URL"), "the URL people use to reach the server (ASSISES_PUBLIC_URL); default http://localhost:<port>")
 	seed := fs.Bool("seed-demo", false, "on an empty database, seed the demo process (make run sets it)")
 	verbose := fs.Bool("v", false, "log every request")
+	logFormat := fs.String("log-format", envOr("ASSISES_LOG_FORMAT", "text"), "log lines as text or json (ASSISES_LOG_FORMAT)")
 	var workshop int64
 	var count, orgs int
 	var moderator bool
@@ -122,9 +138,11 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		fs.IntVar(&orgs, "organisations", 50, "how many organisations they come from")
 		fs.BoolVar(&moderator, "moderator", false, "appoint them moderators of the workshop")
 	}
-	var pprofAddr, proxies string
+	var pprofAddr, proxies, metricsAddr, drain string
 	var smtpCfg mail.Config
 	if cmd == "serve" {
+		fs.StringVar(&metricsAddr, "metrics-addr", os.Getenv("ASSISES_METRICS_ADDR"), "serve /metrics (Prometheus text format) on this address of its own, e.g. 127.0.0.1:9090 (ASSISES_METRICS_ADDR); empty: off")
+		fs.StringVar(&drain, "drain-delay", envOr("ASSISES_DRAIN_DELAY", "0s"), "after SIGTERM, how long /readyz answers 503 before the sockets are closed, for a load balancer to notice (ASSISES_DRAIN_DELAY), at most 1m")
 		fs.StringVar(&proxies, "trusted-proxies", os.Getenv("ASSISES_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front of the server, whose X-Forwarded-For the rate limits then believe (ASSISES_TRUSTED_PROXIES); empty: none")
 		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off by default")
 		fs.StringVar(&smtpCfg.Addr, "smtp-addr", os.Getenv("ASSISES_SMTP_ADDR"), "SMTP server host:port for invitation emails (ASSISES_SMTP_ADDR); empty: no email")
@@ -137,7 +155,18 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		return config{}, err
 	}
 	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
-		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr}
+		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr,
+		logFormat: *logFormat, metricsAddr: metricsAddr}
+	if !slices.Contains(logs.Formats, cfg.logFormat) {
+		return config{}, fmt.Errorf("-log-format %q: want text or json", cfg.logFormat)
+	}
+	if drain != "" {
+		d, err := time.ParseDuration(drain)
+		if err != nil || d < 0 || d > maxDrainDelay {
+			return config{}, fmt.Errorf("-drain-delay %q: want a duration from 0s to %v", drain, maxDrainDelay)
+		}
+		cfg.drainDelay = d
+	}
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug
 	}

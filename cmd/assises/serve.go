@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/assises/assises/deliberation"
@@ -18,15 +19,39 @@ import (
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/metrics"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 )
 
 // shutdownGrace bounds a graceful stop: in-flight commits finish and sockets close with 1001
-// within it, then the process exits anyway.
+// within it, then the process exits anyway. The drain delay (-drain-delay) comes before it, so
+// a node exits at most drainDelay + shutdownGrace after SIGTERM.
 const shutdownGrace = 10 * time.Second
 
+// maxDrainDelay bounds -drain-delay: systemd and container runtimes kill a process that
+// takes longer than their own stop timeout (90 s and 10 s by default).
+const maxDrainDelay = time.Minute
+
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	// The listener opens before the migrations: a load balancer sees the node alive
+	// (/healthz) but not ready (/readyz) while they run, and every other request gets 503.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	front := &frontDoor{}
+	front.state.Store(stateMigrating)
+	srv := &http.Server{
+		Handler:           front,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	defer srv.Close() // on every early return; after a graceful Shutdown it does nothing
+
 	db, err := openAndMigrate(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -52,11 +77,18 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	}
 	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
+	var observer hub.Observer
+	var meter *metrics.Metrics
+	if cfg.metricsAddr != "" {
+		meter = metrics.New(deliberation.CommandNames(), metrics.Sources{DB: db.Stats})
+		observer = meter
+	}
 	rooms := hub.New(hub.Config{
 		Backend:     live.New(engine),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
 		Translate:   catalog.Refusal,
+		Observer:    observer,
 	})
 	var sender *mail.Sender
 	if cfg.smtp.Enabled() {
@@ -64,22 +96,29 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		Catalog: catalog, TrustedProxies: cfg.trustedProxies})
+		Catalog: catalog, TrustedProxies: cfg.trustedProxies, Ready: front.notReady})
 	if err != nil {
 		return err
 	}
-
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+	if meter != nil {
+		meter.Watch(rooms)
+		_, stopMetrics, err := serveMetrics(cfg.metricsAddr, meter, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 
+	if cfg.pprof != "" {
+		_, stopProfiling, err := servePprof(cfg.pprof, logger)
+		if err != nil {
+			return err
+		}
+		defer stopProfiling()
+	}
+
+	front.app.Store(&handler)
+	front.state.Store(stateReady)
 	fmt.Fprintf(stdout, "Assises is running: %s\n", cfg.publicURL)
 	// The organiser link is printed on a fresh database, and at every start of `make run`
 	// (-seed-demo), which is a developer's machine; in production `assises admin link` prints one.
@@ -91,23 +130,22 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		fmt.Fprintf(stdout, "Sign in as organiser (one-time link, valid 24 h): %s\n", link)
 	}
 
-	if cfg.pprof != "" {
-		_, stopProfiling, err := servePprof(cfg.pprof, logger)
-		if err != nil {
-			return err
-		}
-		defer stopProfiling()
-	}
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 
-	logger.Info("shutting down", "grace", shutdownGrace)
+	// Not ready first: a load balancer stops sending new people here while the sockets
+	// still work, then the rooms tell their clients to reconnect (close 1001), elsewhere.
+	front.state.Store(stateDraining)
+	logger.Info("draining", "delay", cfg.drainDelay, "grace", shutdownGrace)
+	if cfg.onDrain != nil {
+		cfg.onDrain()
+	}
+	if cfg.drainDelay > 0 {
+		time.Sleep(cfg.drainDelay)
+	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	// Stop the rooms first: new joins are refused, in-flight commits finish and are
@@ -120,6 +158,69 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// The node's states as /readyz tells them.
+const (
+	stateMigrating int32 = iota
+	stateReady
+	stateDraining
+)
+
+// frontDoor is the listener's handler: until the site is built (migrations running) it
+// answers /healthz and /readyz itself and 503 to everything else; then it hands every
+// request to the site, whose /readyz asks notReady.
+type frontDoor struct {
+	state atomic.Int32
+	app   atomic.Pointer[http.Handler]
+}
+
+func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if app := f.app.Load(); app != nil {
+		(*app).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if r.URL.Path == "/healthz" {
+		io.WriteString(w, `{"status":"starting"}`+"\n")
+		return
+	}
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	io.WriteString(w, `{"status":"migrating"}`+"\n")
+}
+
+// notReady is the site's readiness: nil when ready, else the state's name.
+func (f *frontDoor) notReady() error {
+	switch f.state.Load() {
+	case stateReady:
+		return nil
+	case stateDraining:
+		return errDraining
+	}
+	return errMigrating
+}
+
+var (
+	errMigrating = errors.New("migrating")
+	errDraining  = errors.New("draining")
+)
+
+// serveMetrics serves /metrics on an address of its own, never on the public listener: the
+// page tells how busy the node is, which is the administrator's business. It returns the
+// address it listens on.
+func serveMetrics(addr string, m *metrics.Metrics, logger *slog.Logger) (string, func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("metrics listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 
 // servePprof serves the runtime profiles on a loopback address of their own (never on the
