@@ -335,7 +335,7 @@ func liveSession(t *testing.T, dsn string) {
 }
 
 // TestReadyWhileMigrating holds PostgreSQL's migration lock, as a node already migrating
-// would, and starts a server: it listens, answers /healthz 200 "starting", /readyz 503
+// would, and starts a server: it listens, answers /healthz 503 "starting", /readyz 503
 // "migrating" and every page 503, and becomes ready once the lock is let go.
 func TestReadyWhileMigrating(t *testing.T) {
 	// Only PostgreSQL: a SQLite migration cannot be held from outside the process (DSN skips
@@ -360,7 +360,7 @@ func TestReadyWhileMigrating(t *testing.T) {
 	waitAnswer(t, client, n.base+"/readyz")
 	for _, c := range []struct{ path, want string }{
 		{"/readyz", "503 migrating"},
-		{"/healthz", "200 starting"},
+		{"/healthz", "503 starting"},
 		{"/", "503 migrating"},
 	} {
 		if got := getStatus(t, client, n.base+c.path); got != c.want {

@@ -34,8 +34,8 @@ const shutdownGrace = 10 * time.Second
 const maxDrainDelay = time.Minute
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
-	// The listener opens before the migrations: a load balancer sees the node alive
-	// (/healthz) but not ready (/readyz) while they run, and every other request gets 503.
+	// The listener opens before the migrations: a load balancer sees the node starting
+	// (503 on /healthz, /readyz and every route) rather than refusing connections.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
@@ -168,8 +168,9 @@ const (
 )
 
 // frontDoor is the listener's handler: until the site is built (migrations running) it
-// answers /healthz and /readyz itself and 503 to everything else; then it hands every
-// request to the site, whose /readyz asks notReady.
+// answers every request 503 itself, /healthz with "starting" and the rest with "migrating"
+// (scripts and load balancers that wait for /healthz or /readyz wait for the site); then it
+// hands every request to the site, whose /readyz asks notReady.
 type frontDoor struct {
 	state atomic.Int32
 	app   atomic.Pointer[http.Handler]
@@ -182,12 +183,12 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(http.StatusServiceUnavailable)
 	if r.URL.Path == "/healthz" {
 		io.WriteString(w, `{"status":"starting"}`+"\n")
 		return
 	}
-	w.Header().Set("Retry-After", "5")
-	w.WriteHeader(http.StatusServiceUnavailable)
 	io.WriteString(w, `{"status":"migrating"}`+"\n")
 }
 
