@@ -115,22 +115,24 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // commandCounters are one command's counters: accepted, and refused by code. Refusal codes
-// are the server's own constants, a small set; a series is made the first time one is seen.
+// are the server's own constants, a small set: a code's series is made the first time it is
+// seen, in a new copy of the map (byCode is read without a lock on the hot path).
 type commandCounters struct {
 	set      *vm.Set
 	name     string
 	accepted *vm.Counter
-	mu       sync.RWMutex
-	byCode   map[string]*vm.Counter
+	mu       sync.Mutex // held to add a code
+	byCode   atomic.Pointer[map[string]*vm.Counter]
 }
 
 func newCommandCounters(s *vm.Set, name string) *commandCounters {
-	return &commandCounters{
+	cc := &commandCounters{
 		set:      s,
 		name:     name,
 		accepted: s.NewCounter(`assises_commands_total{command="` + name + `",outcome="accepted"}`),
-		byCode:   make(map[string]*vm.Counter),
 	}
+	cc.byCode.Store(&map[string]*vm.Counter{})
+	return cc
 }
 
 // maxCodes bounds the refusal series of one command, should a backend ever return
@@ -138,25 +140,28 @@ func newCommandCounters(s *vm.Set, name string) *commandCounters {
 const maxCodes = 32
 
 func (cc *commandCounters) refused(code string) *vm.Counter {
-	cc.mu.RLock()
-	c := cc.byCode[code]
-	cc.mu.RUnlock()
-	if c != nil {
+	if c := (*cc.byCode.Load())[code]; c != nil {
 		return c
-	}
-	if !validLabel(code) {
-		code = "other"
 	}
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if c = cc.byCode[code]; c != nil {
+	old := *cc.byCode.Load()
+	if c := old[code]; c != nil {
 		return c
 	}
-	if len(cc.byCode) >= maxCodes {
-		code = "other"
+	label := code
+	if !validLabel(code) || len(old) >= maxCodes {
+		label = "other"
 	}
-	c = cc.set.GetOrCreateCounter(`assises_commands_total{command="` + cc.name + `",outcome="` + code + `"}`)
-	cc.byCode[code] = c
+	c := cc.set.GetOrCreateCounter(`assises_commands_total{command="` + cc.name + `",outcome="` + label + `"}`)
+	next := make(map[string]*vm.Counter, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	if len(old) < maxCodes {
+		next[code] = c // past the bound, unknown codes stay out of the map: looked up each time
+	}
+	cc.byCode.Store(&next)
 	return c
 }
 
