@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +26,7 @@ import (
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
+	"github.com/emersion/go-smtp"
 	"github.com/gorilla/websocket"
 )
 
@@ -39,6 +44,36 @@ func TestOperationsOfALiveSession(t *testing.T) {
 	for _, kind := range storagetest.Kinds {
 		t.Run(kind, func(t *testing.T) { liveSession(t, storagetest.DSN(t, kind)) })
 	}
+}
+
+// refusingRelay is an SMTP server that refuses every recipient, quoting the address in its
+// answer as real servers do: the server's log line about the failed email must not show it.
+type refusingRelay struct{}
+
+func (refusingRelay) NewSession(*smtp.Conn) (smtp.Session, error) { return refusingSession{}, nil }
+
+type refusingSession struct{}
+
+func (refusingSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (refusingSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user here"}
+}
+func (refusingSession) Data(io.Reader) error { return nil }
+func (refusingSession) Reset()               {}
+func (refusingSession) Logout() error        { return nil }
+
+func startRefusingRelay(t *testing.T) string {
+	t.Helper()
+	srv := smtp.NewServer(refusingRelay{})
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
 }
 
 // syncBuffer is the server's stderr: written by its goroutines, read by the test.
@@ -147,6 +182,7 @@ func seed(t *testing.T, dsn string) seeded {
 
 func liveSession(t *testing.T, dsn string) {
 	s := seed(t, dsn)
+	relay := startRefusingRelay(t)
 	drained := make(chan string, 1)
 	var n *node
 	n = startNode(t, dsn, func() {
@@ -155,7 +191,7 @@ func liveSession(t *testing.T, dsn string) {
 		ready := getStatus(t, client, n.base+"/readyz")
 		health := getStatus(t, client, n.base+"/healthz")
 		drained <- fmt.Sprintf("readyz %s; healthz %s", ready, health)
-	})
+	}, "-smtp-addr", relay)
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	waitReady(t, client, n.base+"/readyz")
 
@@ -189,6 +225,25 @@ func liveSession(t *testing.T, dsn string) {
 			t.Fatal("no session cookie after the invitation link")
 		}
 		cookies = append(cookies, http.Cookie{Name: session.Name, Value: session.Value})
+	}
+
+	// Someone registers on the public form with an address the relay refuses.
+	const registered = "carla.secret@example.org"
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Timeout: 10 * time.Second, Jar: jar}
+	form := fetch(t, browser, n.base+"/p/ops")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(form)
+	if csrf == nil {
+		t.Fatalf("no registration form on the process page:\n%.2000s", form)
+	}
+	resp, err := browser.PostForm(n.base+"/p/ops/register", url.Values{"csrf": {csrf[1]}, "displayName": {"Carla"},
+		"organisation": {"CPAS"}, "language": {"fr"}, "email": {registered}, "session": {strconv.FormatInt(s.workshop, 10)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("registration: got %d, want 200", resp.StatusCode)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -293,11 +348,11 @@ func liveSession(t *testing.T, dsn string) {
 	}
 
 	// The log: JSON line by line, request ids, no secret.
-	secrets := append(append([]string{}, s.tokens...), s.emails...)
+	secrets := append(append([]string{registered}, s.tokens...), s.emails...)
 	for _, c := range cookies {
 		secrets = append(secrets, c.Value)
 	}
-	var requests, proxied int
+	var requests, proxied, mailFailed int
 	sc := bufio.NewScanner(strings.NewReader(n.log.String()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -315,6 +370,15 @@ func liveSession(t *testing.T, dsn string) {
 		if strings.Contains(line, "@") {
 			t.Errorf("a log line holds an '@': %s", line)
 		}
+		if m["msg"] == "invitation email not sent" {
+			mailFailed++
+			if id, _ := m["request_id"].(string); id == "" {
+				t.Errorf("the failed email's line has no request id: %s", line)
+			}
+			if e, _ := m["err"].(string); !strings.Contains(e, "[email]") || !strings.Contains(e, "550") {
+				t.Errorf("the failed email's error is not the relay's answer with the address masked: %s", line)
+			}
+		}
 		if m["msg"] == "http" {
 			requests++
 			id, _ := m["request_id"].(string)
@@ -328,6 +392,9 @@ func liveSession(t *testing.T, dsn string) {
 	}
 	if requests < len(s.tokens)+3 {
 		t.Errorf("got %d request lines, want at least %d (-v logs every request)", requests, len(s.tokens)+3)
+	}
+	if mailFailed != 1 {
+		t.Errorf("got %d lines about the refused email, want 1", mailFailed)
 	}
 	if proxied != 1 {
 		t.Errorf("got %d lines with the proxy's request id, want 1", proxied)
