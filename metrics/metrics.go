@@ -71,6 +71,13 @@ func New(names []string, src Sources) *Metrics {
 		}
 	}
 	m.other = newCommandCounters(s, "other")
+	// The hub's own refusals are on the page from the start, at 0: an alert on their rate
+	// then sees the first one (a series that appears with the value 1 has no rate).
+	for _, cc := range m.commands {
+		for _, code := range []string{hub.CodeBusy, hub.CodeUnavailable, hub.CodeShuttingDown} {
+			cc.refused(code)
+		}
+	}
 	s.RegisterMetricsWriter(func(w io.Writer) { m.writeSources(w, src) })
 	return m
 }

@@ -63,6 +63,8 @@ func TestCommandsByNameAndOutcome(t *testing.T) {
 		`assises_db_open_connections`:                                       3,
 		`assises_db_in_use_connections`:                                     1,
 		`assises_mail_outbox`:                                               7,
+		`assises_commands_total{command="phase.set",outcome="unavailable"}`: 0,
+		`assises_commands_total{command="vote.set",outcome="busy"}`:         0,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {
