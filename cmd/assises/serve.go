@@ -47,6 +47,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		// net/http's own complaints (a broken handshake…) in the same format as the rest.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -76,7 +78,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if err != nil {
 		return err
 	}
-	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
+	engine := deliberation.NewEngine(db, deliberation.EngineOptions{Logger: logger})
 	var observer hub.Observer
 	var meter *metrics.Metrics
 	if cfg.metricsAddr != "" {
