@@ -13,7 +13,7 @@ export ASSISES_TEST_POSTGRES
 # go.mod); go.work joins the two, and ./... does not reach into a nested module: name both.
 PACKAGES := ./... ./cmd/assises-load/...
 
-.PHONY: run build test lint gotest e2e screenshots torture fuzz clean bench
+.PHONY: run build test lint gotest e2e screenshots torture torture-short fuzz clean bench
 
 ## run: build and start the server on the embedded SQLite default (./data), with the demo process
 run: build
@@ -59,9 +59,12 @@ screenshots:
 TORTURE_ROUNDS ?= 20
 TORTURE_SOAK ?= 30m
 export TORTURE_ROUNDS TORTURE_SOAK
+# TORTURE_RUN picks the runs (a go test -run pattern); empty runs them all.
+TORTURE_RUN ?=
+TORTURE_TIMEOUT ?= 120m
 torture:
 	@mkdir -p bin; status=0; \
-	$(GO) test -tags torture -count=1 -timeout 120m -v ./torture/ 2>&1 | tee bin/torture.log \
+	$(GO) test -tags torture -count=1 -timeout $(TORTURE_TIMEOUT) $(if $(TORTURE_RUN),-run '$(TORTURE_RUN)') -v ./torture/ 2>&1 | tee bin/torture.log \
 	  | grep -E '^(torture|--- |PASS|FAIL|ok|\s+\S+_test.go)' || status=$$?; \
 	echo "== torture summary (TORTURE_ROUNDS=$(TORTURE_ROUNDS), TORTURE_SOAK=$(TORTURE_SOAK)) =="; \
 	grep '^torture ' bin/torture.log || echo "no run finished"; \
@@ -72,6 +75,26 @@ torture:
 	  END { printf "runs: %d, rounds: %d, faults injected: %d, acknowledged votes lost or applied twice: %d\n", runs, rounds, faults, lost }' bin/torture.log; \
 	if grep -qE '^(--- FAIL|FAIL)' bin/torture.log; then status=1; fi; \
 	exit $$status
+
+## torture-short: the faults of `make torture` in a few minutes, for CI (.ci/run, after make
+## test): kill -9 during a vote storm (3 rounds on SQLite and on PostgreSQL), the tally after a
+## kill, PostgreSQL crashed and restarted (2 rounds, a private cluster), SIGTERM during a storm
+## (2 rounds on each database). No soak: that one stays manual (docs/security.md).
+torture-short:
+	@$(MAKE) --no-print-directory torture TORTURE_ROUNDS=3 TORTURE_TIMEOUT=20m \
+	  TORTURE_RUN='^(TestKillDuringVoteStorm|TestTallyConvergesAfterKill|TestPostgresCrashDuringVoteStorm|TestSigtermDuringVoteStorm)$$'
+
+## fuzz: every fuzz target of the module, one at a time (go test -fuzz takes one target per
+## run), FUZZTIME each (10s by default); new crashers land in the package's testdata/fuzz
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; targets=$$(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . \
+	    | xargs grep -HoE '^func Fuzz[A-Za-z0-9_]*' | sed -E 's|^\./(.*)/[^/]*_test\.go:func |\1 |' | sort -u); \
+	if [ -z "$$targets" ]; then echo "fuzz: no fuzz target found"; exit 1; fi; \
+	while read -r dir name; do \
+	  echo "== fuzz ./$$dir $$name ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "./$$dir"; \
+	done <<< "$$targets"
 
 clean:
 	rm -rf bin

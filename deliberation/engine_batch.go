@@ -210,7 +210,13 @@ func (b *batch) apply(ctx context.Context, c Command) (refusal, error) {
 }
 
 // emit appends an event with the next sequence number.
+// An event without its row in EventAudiences, or sent to an audience its row does not allow,
+// fails the batch: nothing is committed or sent (fail closed).
 func (b *batch) emit(name, audience string, data any) {
+	if err := checkAudience(name, audience); err != nil {
+		b.err = err
+		return
+	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		b.err = fmt.Errorf("deliberation: encode %s: %w", name, err)

@@ -124,6 +124,18 @@ func (c Config) withDefaults() Config {
 // constants above.
 type timing struct {
 	writeWait, pongWait, pingPeriod, helloWait, closeGrace time.Duration
+	// now is the clock the read deadlines (hello, pong) are counted from; nil = time.Now. A
+	// test sets it back by a production wait to see that wait expire at once: it runs the
+	// clock, not the wall.
+	now func() time.Time
+}
+
+// deadline is d from now on the timing's clock.
+func (t timing) deadline(d time.Duration) time.Time {
+	if t.now != nil {
+		return t.now().Add(d)
+	}
+	return time.Now().Add(d)
 }
 
 var defaultTiming = timing{

@@ -83,6 +83,13 @@ func (f *fakeBackend) lastSeq(ws int64) int64 {
 	return int64(len(f.logs[ws]))
 }
 
+// event is the logged event at seq (1-based).
+func (f *fakeBackend) event(ws, seq int64) Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logs[ws][seq-1]
+}
+
 // appendEvent commits an event directly, as another node would; caller holds no lock.
 func (f *fakeBackend) appendEvent(ws int64, name string, aud Audience) int64 {
 	f.mu.Lock()

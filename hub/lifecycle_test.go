@@ -181,17 +181,43 @@ func TestDeferredKeysAreCoalesced(t *testing.T) {
 	}
 }
 
+// TestWakeAtRunsTick: the wake-up the backend asks for when a room opens runs a "tick" flush.
+// It is due at once, so nothing depends on the wall clock: the test waits for the backend's
+// record of the flush, then for a marker command's ack (everything before it has reached the
+// client), and finds the tick's event either in the join's snapshot (committed before it) or
+// among the events sent after it.
 func TestWakeAtRunsTick(t *testing.T) {
 	fb := newFakeBackend()
-	// The wake-up must come after the join's snapshot: an event committed before the snapshot
-	// is rightly folded into it instead of being sent, and the test would wait for nothing
-	// (it did, on a loaded machine, with a 20 ms wake-up).
-	fb.wakeAt = time.Now().Add(time.Second)
+	fb.wakeAt = time.Now()
 	e := newEnv(t, fb, nil)
 	e.member(1, "participant", false, 0)
-	c := e.join(1, 0)
-	m := c.until(isEvent("flushed"))
-	if last := m[len(m)-1]; string(last.Data) != `{"keys":["tick"]}` {
-		t.Errorf("tick event data: got %s, want {\"keys\":[\"tick\"]}", last.Data)
+	c := e.hello(1, 0)
+	snap := c.expect("snapshot")
+	eventually(t, "the tick flush", func() bool {
+		_, _, _, _, flushes := fb.counts()
+		return slices.ContainsFunc(flushes, func(keys []string) bool { return slices.Equal(keys, []string{"tick"}) })
+	})
+	var tick int64
+	for seq := int64(1); seq <= fb.lastSeq(testWS); seq++ {
+		if ev := fb.event(testWS, seq); ev.Name == "flushed" && string(ev.Data) == `{"keys":["tick"]}` {
+			tick = seq
+		}
 	}
+	if tick == 0 {
+		t.Fatal("no flushed event with the tick key in the log")
+	}
+	marker := c.emit("marker", "all")
+	msgs := c.until(isAck(marker))
+	if tick <= snap.Seq {
+		return // in the snapshot
+	}
+	for _, m := range msgs {
+		if m.Type == "event" && m.Seq == tick {
+			if string(m.Data) != `{"keys":["tick"]}` {
+				t.Errorf("tick event data: got %s, want {\"keys\":[\"tick\"]}", m.Data)
+			}
+			return
+		}
+	}
+	t.Errorf("the tick's event (seq %d, after the snapshot's %d) never reached the client before the marker", tick, snap.Seq)
 }

@@ -33,7 +33,7 @@ func (c *conn) readPump(ws *websocket.Conn) {
 		c.out.Pong([]byte(data))
 		return nil
 	})
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(t.pongWait)) })
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(t.deadline(t.pongWait)) })
 	ws.SetCloseHandler(func(code int, _ string) error {
 		if code == websocket.CloseNoStatusReceived || code == websocket.CloseAbnormalClosure {
 			code = websocket.CloseNormalClosure
@@ -42,7 +42,7 @@ func (c *conn) readPump(ws *websocket.Conn) {
 		return nil
 	})
 
-	ws.SetReadDeadline(time.Now().Add(t.helloWait))
+	ws.SetReadDeadline(t.deadline(t.helloWait))
 	if !c.hello(ws) {
 		if c.closingQueued {
 			c.linger(ws)
@@ -55,7 +55,7 @@ func (c *conn) readPump(ws *websocket.Conn) {
 			c.readFailed(ws, err)
 			return
 		}
-		ws.SetReadDeadline(time.Now().Add(t.pongWait))
+		ws.SetReadDeadline(t.deadline(t.pongWait))
 		if !c.handle(typ, data) {
 			c.linger(ws)
 			return
@@ -80,7 +80,7 @@ func (c *conn) hello(ws *websocket.Conn) bool {
 	if !joined {
 		return false
 	}
-	ws.SetReadDeadline(time.Now().Add(c.h.t.pongWait))
+	ws.SetReadDeadline(c.h.t.deadline(c.h.t.pongWait))
 	return true
 }
 

@@ -32,6 +32,9 @@ type livePage struct {
 	Agenda       []deliberation.AgendaItem
 	// Roster (moderator console): the session's confirmed participants, for the check-in list.
 	Roster []people.RegistrationRow
+	// TestHooks marks the page for the browser tests (Config.TestHooks): only then does the
+	// script expose its state as window.assises.
+	TestHooks bool
 }
 
 // participantPage is a workshop on a phone: GET /w/{id}.
@@ -78,7 +81,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		Face: face, WorkshopID: ws.ID, Title: ws.Title, Code: ws.Code, Place: ws.Place,
 		When:        web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
-		Participant: p.ID, Moderate: acc.Moderate,
+		Participant: p.ID, Moderate: acc.Moderate, TestHooks: h.testHooks,
 	}
 	if proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID); err == nil {
 		data.ProcessTitle = proc.Title

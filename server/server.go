@@ -40,6 +40,9 @@ type Config struct {
 	// Ready says whether the node should get new traffic: an error (its text is the state,
 	// e.g. "draining") makes /readyz answer 503. nil: ready whenever the database answers.
 	Ready func() error
+	// TestHooks lets the live pages expose their state to the browser tests (window.assises).
+	// Only `assises serve -test-hooks` sets it, which production never passes.
+	TestHooks bool
 }
 
 // handler holds the dependencies of every route.
@@ -61,6 +64,7 @@ type handler struct {
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
 	readiness      func() error // nil: always ready (readyz still checks the database)
+	testHooks      bool         // Config.TestHooks
 }
 
 // New returns the HTTP handler of the whole product.
@@ -98,6 +102,7 @@ func New(cfg Config) (http.Handler, error) {
 
 		trustedProxies: cfg.TrustedProxies,
 		readiness:      cfg.Ready,
+		testHooks:      cfg.TestHooks,
 	}
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
 	h.organise = &organise.API{

@@ -59,6 +59,7 @@ type config struct {
 	dsn       string
 	publicURL *url.URL
 	seedDemo  bool
+	testHooks bool // -test-hooks: the browser tests' window.assises (server.Config.TestHooks)
 	logLevel  slog.Level
 	// admin invite
 	workshop      int64
@@ -142,12 +143,14 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		fs.BoolVar(&moderator, "moderator", false, "appoint them moderators of the workshop")
 	}
 	var pprofAddr, proxies, metricsAddr, drain string
+	var testHooks bool
 	var smtpCfg mail.Config
 	if cmd == "serve" {
 		fs.StringVar(&metricsAddr, "metrics-addr", os.Getenv("ASSISES_METRICS_ADDR"), "serve /metrics (Prometheus text format) on this address of its own, e.g. 127.0.0.1:9090 (ASSISES_METRICS_ADDR); empty: off")
 		fs.StringVar(&drain, "drain-delay", envOr("ASSISES_DRAIN_DELAY", "0s"), "after SIGTERM, how long /readyz answers 503 before the sockets are closed, for a load balancer to notice (ASSISES_DRAIN_DELAY), at most 1m")
 		fs.StringVar(&proxies, "trusted-proxies", os.Getenv("ASSISES_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front of the server, whose X-Forwarded-For the rate limits then believe (ASSISES_TRUSTED_PROXIES); empty: none")
 		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off by default")
+		fs.BoolVar(&testHooks, "test-hooks", false, "browser tests only: the live pages expose their state as window.assises; never in production")
 		fs.StringVar(&smtpCfg.Addr, "smtp-addr", os.Getenv("ASSISES_SMTP_ADDR"), "SMTP server host:port for invitation emails (ASSISES_SMTP_ADDR); empty: no email")
 		fs.StringVar(&smtpCfg.Username, "smtp-user", os.Getenv("ASSISES_SMTP_USER"), "SMTP user name (ASSISES_SMTP_USER); empty: no authentication")
 		fs.StringVar(&smtpCfg.From, "smtp-from", os.Getenv("ASSISES_SMTP_FROM"), "sender of the emails, e.g. \"Assises <assises@example.org>\" (ASSISES_SMTP_FROM)")
@@ -159,7 +162,7 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	}
 	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
 		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr,
-		logFormat: *logFormat, metricsAddr: metricsAddr}
+		logFormat: *logFormat, metricsAddr: metricsAddr, testHooks: testHooks}
 	if !slices.Contains(logs.Formats, cfg.logFormat) {
 		return config{}, fmt.Errorf("-log-format %q: want text or json", cfg.logFormat)
 	}

@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		Catalog: catalog, TrustedProxies: cfg.trustedProxies, Ready: front.notReady})
+		Catalog: catalog, TrustedProxies: cfg.trustedProxies, TestHooks: cfg.testHooks, Ready: front.notReady})
 	if err != nil {
 		return err
 	}

@@ -469,3 +469,72 @@ func csvRows(t *testing.T, nb *Notebook) [][]string {
 	}
 	return rows
 }
+
+// TestCSVDefusesFormulas: texts that a spreadsheet would run as a formula — starting with =,
+// +, -, @, or with one of them hidden behind a tab or a carriage return — are written with a
+// leading apostrophe in every text column of the open data (a contribution's text, who, how,
+// when, its session's and theme's titles), while numbers, negative scores included, stay
+// numbers.
+func TestCSVDefusesFormulas(t *testing.T) {
+	_, nb := cachedGolden(t, "sqlite")
+	hostile := []string{
+		`=HYPERLINK("http://evil.example.org","clic")`, "+32 2 555 00 00", "-2+3", "@SUM(A1:A9)",
+		"\t=1+1", "\r=1+1",
+	}
+	var planted []*AnnexEntry
+	for i := range nb.Annex {
+		for j := range nb.Annex[i].Contributions {
+			if len(planted) < len(hostile) {
+				planted = append(planted, &nb.Annex[i].Contributions[j])
+			}
+		}
+	}
+	if len(planted) < len(hostile) {
+		t.Fatalf("the fixture has %d contributions, want at least %d", len(planted), len(hostile))
+	}
+	for i, e := range planted {
+		e.Text, e.Who, e.How, e.When = hostile[i], hostile[(i+1)%len(hostile)], hostile[(i+2)%len(hostile)], hostile[(i+3)%len(hostile)]
+	}
+	nb.Annex[0].Title = hostile[0]
+	nb.Themes[0].Title = hostile[3]
+	rows := csvRows(t, nb)
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	want := func(s string) string { return "'" + Clean(s) } // Clean makes a lone \r a line break
+	for i, e := range planted {
+		var row []string
+		for _, r := range rows[1:] {
+			if r[col["ref"]] == e.Ref {
+				row = r
+			}
+		}
+		if row == nil {
+			t.Fatalf("no row for %s", e.Ref)
+		}
+		for _, c := range []struct{ column, planted string }{
+			{"text", hostile[i]}, {"who", hostile[(i+1)%len(hostile)]}, {"how", hostile[(i+2)%len(hostile)]}, {"when", hostile[(i+3)%len(hostile)]},
+		} {
+			if got := row[col[c.column]]; got != want(c.planted) {
+				t.Errorf("%s %s: got %q, want %q", e.Ref, c.column, got, want(c.planted))
+			}
+		}
+	}
+	for _, row := range rows[1:] {
+		for i, cell := range row {
+			if cell == "" || !strings.ContainsRune("=+-@\t\r\n", rune(cell[0])) {
+				continue
+			}
+			if _, err := strconv.ParseFloat(cell, 64); err != nil {
+				t.Errorf("column %s: cell %q would run as a formula", rows[0][i], cell)
+			}
+		}
+	}
+	if got := rows[1][col["session"]]; got != want(hostile[0]) {
+		t.Errorf("session: got %q, want %q", got, want(hostile[0]))
+	}
+	if got := rows[1][col["theme_title"]]; nb.Annex[0].Theme == nb.Themes[0].Ref && got != want(hostile[3]) {
+		t.Errorf("theme_title: got %q, want %q", got, want(hostile[3]))
+	}
+}

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAll, stopAll, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openProjector } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openProjector, barrier } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -85,18 +85,17 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   assert.equal(new Set(groupOf).size, 2, 'two groups among the phones');
   assert.deepEqual([...new Set(groupOf)].map((g) => groupOf.filter((x) => x === g).length), [2, 2], 'sizes within one');
   await until(proj, () => document.querySelectorAll('#proj-groups-list .proj-group').length === 2, null, 'the groups on the projector');
-  // Each group got a rapporteur; the phones of their group are told.
-  const isRap = [];
-  for (const p of people) {
-    await until(p, () => window.assises.room.rapporteur !== undefined, null, 'rapporteur state');
-    isRap.push(await p.locator('#rapporteur-note').isVisible());
-  }
-  assert.equal(isRap.filter(Boolean).length, 2, 'one rapporteur per group');
   await m.locator('#groups-board').scrollIntoViewIfNeeded();
   await noViolations(m, 'the console with groups');
   // The split's summary speaks to the moderator, without an internal number.
   assert.doesNotMatch(await m.locator('#split-info').textContent(), /n°|\d{6,}/);
   await closePanel(m, 'groups');
+  // Each group got a rapporteur, and only their phones say so: after a barrier, every
+  // group.rapporteur (and every fresh snapshot of a group) has reached the phones.
+  await barrier(m, people);
+  const isRap = [];
+  for (const p of people) isRap.push(await p.locator('#rapporteur-note').isVisible());
+  assert.equal(isRap.filter(Boolean).length, 2, 'one rapporteur per group');
 
   // --- group work: a recommendation in group A stays out of group B ------------------------------
   const A = groupOf[0];
@@ -104,16 +103,16 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   const inB = people.filter((_, i) => groupOf[i] !== A);
   const rapA = people.find((_, i) => groupOf[i] === A && isRap[i]);
   const authorA = inA.find((p) => p !== rapA);
-  // The phones may have fetched a fresh snapshot for their new group: wait until they are live.
-  for (const p of people) await until(p, () => !window.assises.live.resyncing && window.assises.live.joined, null, 'the fresh snapshot of the group');
   const R1 = 'Un référent logement unique dans chaque CPAS';
   await authorA.locator('#body').fill(R1);
   await authorA.locator('#send').click();
   await card(rapA, R1).waitFor();
   await card(m, R1).locator('.c-group .gchip').waitFor();
   await until(proj, (g) => document.querySelector(`#proj-groups-list .proj-group[data-group="${g}"]`)?.textContent.includes('1 contributions'), A, 'the group count on the projector');
+  // Everything sent before a later question has reached group B's phones: then look.
+  await barrier(m, inB);
   for (const p of inB) assert.equal(await card(p, R1).count(), 0, 'not visible in group B');
-  assert.ok(await inB[0].evaluate((t) => ![...window.assises.room.contributions.values()].some((c) => c.body === t), R1), 'not even in group B state');
+  assert.ok(await inB[0].evaluate((t) => !document.body.textContent.includes(t), R1), 'nowhere on a group B phone');
   // The rapporteur marks it as the group's output.
   await card(rapA, R1).getByRole('button', { name: /Résultat du groupe/ }).click();
   await card(m, R1).locator('.c-badges').getByText('⭐ Résultat du groupe').waitFor();
@@ -157,23 +156,29 @@ test('mixed groups, group work, synthesis, a plenary vote and timed rounds', asy
   await noViolations(proj, 'the projector with groups and a plenary result');
   await proj.screenshot({ path: screenshotPath('projector-groups-1920.png') });
 
-  // --- timed rounds: three steps of 2 s that run by themselves -----------------------------------
+  // --- timed rounds: three steps of 10 minutes, moved on by the moderator -----------------------
+  // Nothing here waits for a deadline: the rounds are long, and the moderator's "next round"
+  // moves them on (that a round ends by itself at its deadline, on the server's clock, is
+  // server.TestRoundsFollowServerClock's job).
   await openPanel(m, 'rounds');
-  await m.locator('#round-unit').selectOption('1');
-  for (const k of ['presentation', 'questions', 'advice']) await m.locator(`#round-${k}`).fill('2');
+  await m.locator('#round-unit').selectOption('60');
+  for (const k of ['presentation', 'questions', 'advice']) await m.locator(`#round-${k}`).fill('10');
   await m.locator('#round-repeat').fill('1');
   await m.getByRole('button', { name: /Lancer les tours/ }).click();
-  await closePanel(m, 'rounds');
   await until(m, () => /Présentation du cas|Questions|Conseils/.test(document.getElementById('rounds-line').textContent), null, 'the round in the console header');
   const p0 = people[0];
   await until(p0, () => /Présentation du cas/.test(document.getElementById('round-now').textContent) && !document.getElementById('round').hidden, null, 'the first round on a phone');
   await until(proj, () => /Cas 1 sur 1/.test(document.getElementById('proj-round-now').textContent), null, 'the round on the projector');
-  await until(p0, () => /^0:0[0-2]$/.test(document.getElementById('round-left').textContent), null, 'a short countdown');
+  await until(p0, () => /^(10:00|9:[0-5]\d)$/.test(document.getElementById('round-left').textContent), null, 'a ten-minute countdown');
   await noViolations(p0, 'a phone during a timed round');
-  await until(p0, () => /Questions/.test(document.getElementById('round-now').textContent), null, 'the second round, by itself', 8000);
-  await until(p0, () => /Conseils/.test(document.getElementById('round-now').textContent), null, 'the third round, by itself', 8000);
-  await until(p0, () => document.getElementById('round').hidden && window.assises.room.rounds.finished, null, 'the rounds finished', 8000);
+  await m.locator('#rounds-next-btn').click();
+  await until(p0, () => /Questions/.test(document.getElementById('round-now').textContent), null, 'the second round');
+  await m.locator('#rounds-next-btn').click();
+  await until(p0, () => /Conseils/.test(document.getElementById('round-now').textContent), null, 'the third round');
+  await m.locator('#rounds-next-btn').click();
+  await until(p0, () => document.getElementById('round').hidden, null, 'the rounds finished');
   await until(p0, () => /Les tours sont terminés/.test(document.getElementById('announcer').textContent + document.getElementById('toast').textContent), null, 'the end announced');
+  await closePanel(m, 'rounds');
   await openPanel(m, 'rounds');
   await m.locator('#rounds-done').getByText('Les tours sont terminés.').waitFor();
   await closePanel(m, 'rounds');

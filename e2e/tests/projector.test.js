@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
+import { startServer, launchBrowser, newPage, recordErrors, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
 import { moderatedSession, invite, join, until, command as send, openPanel, closePanel } from './lib/flows.js';
 
 const SIZES = [
@@ -63,9 +63,7 @@ before(async () => {
     for (let v = 0; v < 3 - (i % 3); v++) await send(phones[v], 'vote.set', { contribution: ids[i], value: 1 });
   }
   await send(mod.page, 'contribution.pin', { id: ids[ids.length - 1], pinned: true });
-  proj = await mod.context.newPage();
-  proj.errors = [];
-  proj.on('pageerror', (e) => proj.errors.push(String(e)));
+  proj = await recordErrors(await mod.context.newPage());
 });
 
 after(async () => {
@@ -211,4 +209,18 @@ test('folded by the moderator, the join panel gives the board its room', async (
   const { keys } = await visibleCards(proj);
   assert.ok(keys.length >= 8, `${keys.length} cards fully visible with the join panel folded`);
   await send(mod.page, 'joinpanel.set', { hidden: false });
+});
+
+test('the projector records a CSP violation, so that "no violation" means none', async () => {
+  proj.errors.length = 0;
+  // An inline script, which the policy (script-src 'self') refuses.
+  await proj.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'document.title = "injected"';
+    document.body.append(s);
+  });
+  for (let i = 0; i < 200 && !proj.errors.some((e) => /CSP violation: script-src/.test(e)); i++) await proj.waitForTimeout(50);
+  assert.ok(proj.errors.some((e) => /CSP violation: script-src/.test(e)), `the violation was recorded: ${JSON.stringify(proj.errors)}`);
+  assert.notEqual(await proj.title(), 'injected', 'the inline script did not run');
+  proj.errors.length = 0;
 });

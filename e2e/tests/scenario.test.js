@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAll, stopAll, PHONE, SCREEN, screenshotPath } from './lib/harness.js';
-import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openProjector, askQuestion } from './lib/flows.js';
+import { openOrganiser, firstSession, invite, join, until, card, openPanel, closePanel, openProjector, askQuestion, barrier } from './lib/flows.js';
 
 let srv;
 let browser;
@@ -280,6 +280,7 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await ana.page.reload();
   await ana.page.waitForSelector('#live[data-ready="true"]');
   await until(ana.page, () => document.getElementById('live').dataset.pending === '0', null, 'the replayed command acknowledged');
+  await barrier(m, [ana.page]); // a refusal would have arrived before it
   assert.equal(await ana.page.locator('#toast.error').count(), 0, 'the replay is acknowledged, not refused');
   await jean.page.reload();
   await jean.page.waitForSelector('#live[data-ready="true"]');

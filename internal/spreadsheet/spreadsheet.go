@@ -34,10 +34,11 @@ func ParseSep(v string) (rune, error) {
 }
 
 // Cell defuses a text that a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1+1",
-// "-2+3", "@SUM(…)", or one hidden behind a tab or carriage return): a leading apostrophe
-// makes it plain text. Callers leave numbers alone ("-3" is a score, not a formula).
+// "-2+3", "@SUM(…)", or one hidden behind a tab, a carriage return or a line feed, which the
+// notebook's text cleaning makes of a lone carriage return): a leading apostrophe makes it
+// plain text. Callers leave numbers alone ("-3" is a score, not a formula).
 func Cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s != "" && strings.ContainsRune("=+-@\t\r\n", rune(s[0])) {
 		return "'" + s
 	}
 	return s

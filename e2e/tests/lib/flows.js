@@ -2,7 +2,7 @@
 // opening their links, the moderator steering the room.
 
 import assert from 'node:assert/strict';
-import { newPage, PHONE, SCREEN } from './harness.js';
+import { newPage, recordErrors, PHONE, SCREEN } from './harness.js';
 
 // openOrganiser signs the organiser in with the printed link and opens the organiser page.
 export async function openOrganiser(browser, srv, options) {
@@ -105,9 +105,7 @@ export async function askQuestion(page, phase, text) {
 // openProjector opens the session's projector in a tab of the organiser's browser, keeping
 // the page's errors in proj.errors, and waits until it is live.
 export async function openProjector(org, srv, sessionId) {
-  const proj = await org.context.newPage();
-  proj.errors = [];
-  proj.on('pageerror', (e) => proj.errors.push(String(e)));
+  const proj = await recordErrors(await org.context.newPage());
   await proj.setViewportSize(SCREEN.viewport);
   await proj.goto(`${srv.url}/w/${sessionId}/projector`);
   await proj.waitForSelector('#live[data-ready="true"]');
@@ -136,4 +134,20 @@ export async function moderatedSession(browser, srv) {
   const modLink = await invite(org.page, { name: 'Nadia', organisation: 'Syndicat des Locataires', role: 'moderator', session: session.id });
   const mod = await openConsole(browser, srv, modLink, session.id, SCREEN);
   return { org, session, mod };
+}
+
+// barrier asks a question (of the current phase) from the console and waits until every
+// page shows it, then puts the phase's question back. A socket delivers in order, so whatever
+// the server sent a page before the barrier has arrived by then: an absence checked after it
+// is an absence, not a message still on its way.
+let barriers = 0;
+export async function barrier(mod, pages) {
+  const text = `Point d'étape ${++barriers}`;
+  const phase = await mod.evaluate(() => document.documentElement.dataset.phase);
+  const previous = await mod.locator(`#q-${phase}`).inputValue();
+  await askQuestion(mod, phase, text);
+  const shown = (t) => document.querySelector('[data-part="question"]')?.textContent.includes(t);
+  for (const p of pages) await until(p, shown, text, `the barrier question on ${p.url()}`);
+  await askQuestion(mod, phase, previous);
+  if (previous) for (const p of pages) await until(p, shown, previous, `the question back on ${p.url()}`);
 }

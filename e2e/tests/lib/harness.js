@@ -48,7 +48,7 @@ export async function startServer() {
   delete env.DATABASE_URL;
   delete env.ASSISES_ADDR;
   delete env.ASSISES_PUBLIC_URL;
-  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', '-db', join(dir, 'assises.db')], {
+  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', '-test-hooks', '-db', join(dir, 'assises.db')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -126,17 +126,29 @@ export function launchBrowser() {
 export const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
 export const SCREEN = { viewport: { width: 1920, height: 1080 }, deviceScaleFactor: 1 };
 
-// newPage opens a context (its own cookies and storage) and a page that fails the test on any
-// script error or CSP violation.
-export async function newPage(browser, options = {}) {
-  const context = await browser.newContext({ locale: 'fr-BE', ...options });
-  const page = await context.newPage();
+// recordErrors keeps in page.errors every script error, console error and CSP violation of a
+// page (the violation is reported by the page itself, from a securitypolicyviolation event,
+// besides the browser's own console message), for a test to assert none. Call it before
+// the page's first goto.
+export async function recordErrors(page) {
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
   page.on('console', (m) => {
     // The browser itself logs failed loads and refused WebSocket connections (offline tests).
     if (m.type() === 'error' && !/Failed to load resource|WebSocket connection to/.test(m.text())) page.errors.push(m.text());
   });
+  await page.exposeBinding('__cspViolation', (_, v) => page.errors.push(`CSP violation: ${v}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile || '?'}:${e.lineNumber}`));
+  });
+  return page;
+}
+
+// newPage opens a context (its own cookies and storage) and a page that fails the test on any
+// script error or CSP violation.
+export async function newPage(browser, options = {}) {
+  const context = await browser.newContext({ locale: 'fr-BE', ...options });
+  const page = await recordErrors(await context.newPage());
   return { context, page };
 }
 
