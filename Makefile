@@ -55,7 +55,8 @@ screenshots:
 ## torture: the slow fault-injection runs (docs/security.md): the real binary killed with SIGKILL and
 ## stopped with SIGTERM during vote storms (SQLite and PostgreSQL), a private PostgreSQL
 ## cluster crashed and restarted, the server's backends terminated, a soak with 500 sockets
-## (TORTURE_SOAK, 30m by default); prints rounds, faults injected and what was lost (nothing)
+## (TORTURE_SOAK, 30m by default), 25,000 half-open connections against the edge (/healthz and a
+## room must keep answering); prints rounds, faults injected and what was lost (nothing)
 TORTURE_ROUNDS ?= 20
 TORTURE_SOAK ?= 30m
 export TORTURE_ROUNDS TORTURE_SOAK

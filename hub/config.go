@@ -22,6 +22,10 @@ const (
 
 // Protocol and defaults.
 const (
+	// CloseTooManyTabs closes a person's oldest socket when they open one more than
+	// MaxSocketsPerPerson allows (docs/protocol.md). The client must not reconnect on its own:
+	// it would close the next oldest tab, and so on, for ever.
+	CloseTooManyTabs = 4001
 	// ProtocolVersion is the only wire version this hub speaks.
 	ProtocolVersion = 1
 	// DefaultMaxMessageBytes bounds a client frame and a command's args.
@@ -63,6 +67,9 @@ type Config struct {
 	SnapshotWorkers  int           // concurrent snapshots and log catch-ups per hub (4)
 	JoinWorkers      int           // concurrent joins (who is it, open the room) per hub (32)
 	ReadWorkers      int           // goroutines handling client messages per hub (2 × GOMAXPROCS)
+	// MaxSocketsPerPerson bounds one signed-in person's open sockets (a few tabs and devices);
+	// a new one closes their oldest with CloseTooManyTabs (5).
+	MaxSocketsPerPerson int
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +120,7 @@ func (c Config) withDefaults() Config {
 	setInt(&c.SnapshotWorkers, 4)
 	setInt(&c.JoinWorkers, 32)
 	setInt(&c.ReadWorkers, 2*runtime.GOMAXPROCS(0))
+	setInt(&c.MaxSocketsPerPerson, 5)
 	// A queue of one cannot hold "half full": keep at least two slots.
 	if c.SendQueue < 2 {
 		c.SendQueue = 2

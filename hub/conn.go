@@ -18,6 +18,8 @@ type conn struct {
 	lang        string
 	limiter     *connLimiter
 	shard       uint32        // spreads the room's background writes over goroutines (flushOut)
+	serial      uint64        // order of opening: the person's oldest socket goes first
+	displaced   bool          // closed for a newer socket of the same person (guarded by h.mu)
 	readDone    chan struct{} // closed when the read pump stopped reading; nil without one
 
 	viewer  atomic.Pointer[Viewer] // set by the room, read by the read pump for commands
@@ -42,6 +44,7 @@ func (h *Hub) newConn(t wire.Transport, participant int64, lang string, readDone
 		participant: participant,
 		lang:        lang,
 		shard:       uint32(h.connSeq.Add(1)),
+		serial:      h.connSerial.Add(1),
 		readDone:    readDone,
 	}
 	c.out.Init(t, h.wire, readDone, ended)

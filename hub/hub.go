@@ -44,6 +44,8 @@ type Hub struct {
 	persons map[int64]*personLimiter
 	connWG  sync.WaitGroup // per connection: its read pump, and the end of its write side
 	connSeq atomic.Uint32  // numbers connections (conn.shard)
+	// connSerial orders connections by opening (conn.serial).
+	connSerial atomic.Uint64
 
 	stats struct {
 		events, evictions, commits, commands atomic.Int64
@@ -139,7 +141,11 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 	}
 	c := h.newConn(hw.Socket(), participant, language, make(chan struct{}), &h.connWG)
 	c.out.StartPinger()
-	if !h.register(c) {
+	registered, displaced := h.register(c)
+	for _, old := range displaced {
+		old.out.Terminate(CloseTooManyTabs, "too many tabs")
+	}
+	if !registered {
 		// Shutdown began during the handshake; nothing owns the socket yet, so write here.
 		c.out.StopPinger()
 		ws.WriteControl(websocket.CloseMessage,
@@ -178,12 +184,15 @@ func (h *Hub) guard(pump func()) {
 	pump()
 }
 
-// register records c for Disconnect, Shutdown and Stats; false when shutting down.
-func (h *Hub) register(c *conn) bool {
+// register records c for Disconnect, Shutdown and Stats; false when shutting down. When the
+// person already holds MaxSocketsPerPerson sockets, it returns their oldest ones, which the
+// caller closes: one person's cookie cannot open thousands of sockets, and the tab opened
+// last, the one in front of them, is the one that works.
+func (h *Hub) register(c *conn) (ok bool, displaced []*conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing.Load() {
-		return false
+		return false, nil
 	}
 	h.connWG.Add(2)
 	h.conns[c] = struct{}{}
@@ -191,6 +200,22 @@ func (h *Hub) register(c *conn) bool {
 	if set == nil {
 		set = make(map[*conn]struct{})
 		h.byUser[c.participant] = set
+	}
+	open := 0
+	for o := range set {
+		if !o.displaced {
+			open++
+		}
+	}
+	for ; open >= h.cfg.MaxSocketsPerPerson; open-- {
+		var oldest *conn
+		for o := range set {
+			if !o.displaced && (oldest == nil || o.serial < oldest.serial) {
+				oldest = o
+			}
+		}
+		oldest.displaced = true
+		displaced = append(displaced, oldest)
 	}
 	set[c] = struct{}{}
 	p := h.persons[c.participant]
@@ -200,7 +225,7 @@ func (h *Hub) register(c *conn) bool {
 	}
 	p.users++
 	c.limiter = newConnLimiter(&h.cfg, p)
-	return true
+	return true, displaced
 }
 
 func (h *Hub) unregister(c *conn) {

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -220,4 +221,37 @@ func TestWakeAtRunsTick(t *testing.T) {
 		}
 	}
 	t.Errorf("the tick's event (seq %d, after the snapshot's %d) never reached the client before the marker", tick, snap.Seq)
+}
+
+// TestSocketsPerPersonCapped: a person may hold MaxSocketsPerPerson sockets; one more closes
+// their oldest with CloseTooManyTabs, the newer ones keep working, and someone else's socket
+// is served all along.
+func TestSocketsPerPersonCapped(t *testing.T) {
+	e := newEnv(t, newFakeBackend(), func(c *Config) { c.MaxSocketsPerPerson = 3 })
+	e.member(1, "participant", false, 0)
+	e.member(2, "participant", false, 0)
+	other := e.join(2, 0)
+	var tabs []*client
+	for range 3 {
+		tabs = append(tabs, e.join(1, 0))
+	}
+	id := other.emit("x", "all")
+	other.until(isAck(id))
+	for i := range 3 {
+		tabs = append(tabs, e.join(1, 0))
+		if code := tabs[i].closed(); code != CloseTooManyTabs {
+			t.Fatalf("tab %d after opening tab %d: close code %d, want %d", i+1, i+4, code, CloseTooManyTabs)
+		}
+	}
+	eventually(t, "3 sockets of person 1 and 1 of person 2", func() bool { return e.h.Stats().Connections == 4 })
+	for i, c := range tabs[3:] {
+		id := c.emit(fmt.Sprintf("tab%d", i), "all")
+		if m := c.until(isAck(id)); m[len(m)-1].Type != "ack" {
+			t.Errorf("tab %d: got %+v, want ack", i+4, m)
+		}
+	}
+	id = other.emit("y", "all")
+	if m := other.until(isAck(id)); m[len(m)-1].Type != "ack" {
+		t.Errorf("other participant: got %+v, want ack", m)
+	}
 }

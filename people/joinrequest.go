@@ -27,6 +27,7 @@ type JoinRequest struct {
 	SecretHash    string
 	Number        string // three digits, shown on the phone and at the door
 	Name          string // what the person typed; deleted with the row
+	Source        string // the network address it came from (JoinFrom); deleted with the row
 	ParticipantID *int64 // who the moderator said it is
 	Status        string // pending, approved, refused
 	ExpiresAt     time.Time
@@ -46,13 +47,32 @@ const JoinRequestTTL = 15 * time.Minute
 // maxPendingJoins bounds the queue of one session, so a script cannot fill the door's screen.
 const maxPendingJoins = 100
 
+// MaxPendingJoinsPerAddress bounds what one network address may hold in one session's queue:
+// a quarter of it, so that a script on one address cannot fill the queue for the phones on
+// others. Not fewer: a venue's Wi-Fi puts many real walk-ins behind one address.
+const MaxPendingJoinsPerAddress = maxPendingJoins / 4
+
 // ErrJoinQueueFull refuses a request when a session already has many waiting.
 var ErrJoinQueueFull = errors.New("too many phones waiting to join")
 
+// ErrJoinAddressFull refuses a request when its address already has many waiting in the session.
+var ErrJoinAddressFull = errors.New("too many phones waiting to join from this address")
+
+// JoinFrom says where a join request comes from.
+type JoinFrom struct {
+	// Address is the client's network address as the rate limits count it ("" = unknown:
+	// not bounded per address).
+	Address string
+	// Previous is the secret of the request this phone is still waiting with, if any: asking
+	// again replaces it, so a phone holds one place in the queue, not one per tap.
+	Previous string
+}
+
 // RequestJoin records a phone's request to join the session with this code and returns the
 // secret the phone keeps. An unknown code and a closed session both give ErrNotFound: the
-// answer does not tell which codes exist.
-func RequestJoin(ctx context.Context, db bun.IDB, code, name string, now time.Time) (string, *JoinRequest, error) {
+// answer does not tell which codes exist. A session's queue is bounded (ErrJoinQueueFull), and
+// so is one address's share of it (ErrJoinAddressFull).
+func RequestJoin(ctx context.Context, db bun.IDB, code, name string, from JoinFrom, now time.Time) (string, *JoinRequest, error) {
 	name = strings.Join(strings.Fields(name), " ")
 	if name == "" || len([]rune(name)) > 120 {
 		return "", nil, fmt.Errorf("store: request join: a name of 1 to 120 characters is needed")
@@ -70,6 +90,12 @@ func RequestJoin(ctx context.Context, db bun.IDB, code, name string, now time.Ti
 		if w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt) {
 			return fmt.Errorf("store: request join: %w", deliberation.ErrNotFound)
 		}
+		if from.Previous != "" {
+			if _, err := tx.NewDelete().Model((*JoinRequest)(nil)).
+				Where("secret_hash = ? AND workshop_id = ? AND status = ?", HashToken(from.Previous), w.ID, JoinPending).Exec(ctx); err != nil {
+				return fmt.Errorf("store: request join: %w", err)
+			}
+		}
 		pending, err := tx.NewSelect().Model((*JoinRequest)(nil)).Where("workshop_id = ? AND status = ?", w.ID, JoinPending).Count(ctx)
 		if err != nil {
 			return fmt.Errorf("store: request join: %w", err)
@@ -77,10 +103,20 @@ func RequestJoin(ctx context.Context, db bun.IDB, code, name string, now time.Ti
 		if pending >= maxPendingJoins {
 			return fmt.Errorf("store: request join: %w", ErrJoinQueueFull)
 		}
+		if from.Address != "" {
+			mine, err := tx.NewSelect().Model((*JoinRequest)(nil)).
+				Where("workshop_id = ? AND status = ? AND source = ?", w.ID, JoinPending, from.Address).Count(ctx)
+			if err != nil {
+				return fmt.Errorf("store: request join: %w", err)
+			}
+			if mine >= MaxPendingJoinsPerAddress {
+				return fmt.Errorf("store: request join: %w", ErrJoinAddressFull)
+			}
+		}
 		secret = NewToken()
 		n, _ := rand.Int(rand.Reader, big.NewInt(900))
 		req = &JoinRequest{WorkshopID: w.ID, SecretHash: HashToken(secret), Number: fmt.Sprint(100 + n.Int64()),
-			Name: name, Status: JoinPending, ExpiresAt: now.Add(JoinRequestTTL), CreatedAt: now}
+			Name: name, Source: from.Address, Status: JoinPending, ExpiresAt: now.Add(JoinRequestTTL), CreatedAt: now}
 		if _, err := tx.NewInsert().Model(req).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("store: request join: %w", err)
 		}

@@ -31,7 +31,7 @@ func TestJoinRequests(t *testing.T) {
 		}
 
 		// A typed code in any case, with spaces, finds the session.
-		secret, req, err := people.RequestJoin(ctx, db, " "+strings.ToLower(w.Code[:4])+" "+w.Code[4:], "  Fatima  B. ", now)
+		secret, req, err := people.RequestJoin(ctx, db, " "+strings.ToLower(w.Code[:4])+" "+w.Code[4:], "  Fatima  B. ", people.JoinFrom{}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,10 +39,10 @@ func TestJoinRequests(t *testing.T) {
 			t.Fatalf("request: %+v", req)
 		}
 		// Unknown and closed look the same.
-		if _, _, err := people.RequestJoin(ctx, db, "ZZZZZZZZ", "X", now); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, err := people.RequestJoin(ctx, db, "ZZZZZZZZ", "X", people.JoinFrom{}, now); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("unknown code: got %v, want ErrNotFound", err)
 		}
-		if _, _, err := people.RequestJoin(ctx, db, w.Code, "X", w.EndsAt.Add(time.Minute)); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, err := people.RequestJoin(ctx, db, w.Code, "X", people.JoinFrom{}, w.EndsAt.Add(time.Minute)); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("session over: got %v, want ErrNotFound", err)
 		}
 		pending, err := people.PendingJoins(ctx, db, w.ID, now)
@@ -79,23 +79,65 @@ func TestJoinRequests(t *testing.T) {
 		}
 
 		// Refused, and expired.
-		secret2, req2, _ := people.RequestJoin(ctx, db, w.Code, "Quelqu'un", now)
+		secret2, req2, _ := people.RequestJoin(ctx, db, w.Code, "Quelqu'un", people.JoinFrom{}, now)
 		if err := people.SettleJoin(ctx, db, w.ID, req2.ID, nil, now); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := people.ClaimJoin(ctx, db, secret2, now); err != nil || got.Status != people.JoinRefused {
 			t.Errorf("claim after refusal: %+v, %v", got, err)
 		}
-		secret3, _, _ := people.RequestJoin(ctx, db, w.Code, "Trop tard", now)
+		secret3, _, _ := people.RequestJoin(ctx, db, w.Code, "Trop tard", people.JoinFrom{}, now)
 		later := now.Add(people.JoinRequestTTL + time.Second)
 		if _, err := people.ClaimJoin(ctx, db, secret3, later); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("expired: got %v, want ErrNotFound", err)
 		}
-		if _, _, err := people.RequestJoin(ctx, db, w.Code, "Nouveau", later); err != nil {
+		if _, _, err := people.RequestJoin(ctx, db, w.Code, "Nouveau", people.JoinFrom{}, later); err != nil {
 			t.Fatal(err)
 		}
 		if hits := findAnywhere(t, db, "Trop tard"); len(hits) != 0 {
 			t.Errorf("an expired request's name is still in %v", hits)
+		}
+	})
+}
+
+// TestJoinQueuePerAddress: one address holds at most a quarter of a session's queue, another
+// address still gets in, the bound is per session, and a phone that asks again replaces its
+// request instead of taking a second place.
+func TestJoinQueuePerAddress(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		p := fixture.Process(t, db, "file")
+		w, other := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
+		flood := people.JoinFrom{Address: "192.0.2.7"}
+		for i := range people.MaxPendingJoinsPerAddress {
+			if _, _, err := people.RequestJoin(ctx, db, w.Code, "Robot", flood, now); err != nil {
+				t.Fatalf("request %d: %v", i+1, err)
+			}
+		}
+		if _, _, err := people.RequestJoin(ctx, db, w.Code, "Robot", flood, now); !errors.Is(err, people.ErrJoinAddressFull) {
+			t.Fatalf("one more from the same address: got %v, want ErrJoinAddressFull", err)
+		}
+		if _, _, err := people.RequestJoin(ctx, db, other.Code, "Robot", flood, now); err != nil {
+			t.Fatalf("the same address in another session: %v", err)
+		}
+		secret, _, err := people.RequestJoin(ctx, db, w.Code, "Aïcha", people.JoinFrom{Address: "2001:db8::"}, now)
+		if err != nil {
+			t.Fatalf("another address: %v", err)
+		}
+		again, _, err := people.RequestJoin(ctx, db, w.Code, "Aïcha B.", people.JoinFrom{Address: "2001:db8::", Previous: secret}, now)
+		if err != nil {
+			t.Fatalf("the same phone again: %v", err)
+		}
+		if _, err := people.ClaimJoin(ctx, db, secret, now); !errors.Is(err, deliberation.ErrNotFound) {
+			t.Errorf("the replaced request: got %v, want ErrNotFound", err)
+		}
+		if got, err := people.ClaimJoin(ctx, db, again, now); err != nil || got.Name != "Aïcha B." {
+			t.Errorf("the new request: %+v, %v", got, err)
+		}
+		pending, err := people.PendingJoins(ctx, db, w.ID, now)
+		if err != nil || len(pending) != people.MaxPendingJoinsPerAddress+1 {
+			t.Fatalf("pending: %d (%v), want %d", len(pending), err, people.MaxPendingJoinsPerAddress+1)
 		}
 	})
 }

@@ -55,23 +55,36 @@ func TestCrossOriginChangesRefused(t *testing.T) {
 	}
 }
 
-// Signing out carries no token of its own: the cross-origin check is what keeps another site
-// from signing a moderator out in the middle of a session.
+// Signing out is refused from another site (by Sec-Fetch-Site) and, from a browser that sends
+// no Sec-Fetch-Site, without the session's token: another site cannot sign a moderator out in
+// the middle of a session.
 func TestCrossOriginSignOutRefused(t *testing.T) {
 	s := newSite(t, storagetest.Open(t, "sqlite"))
-	c, _ := s.organiserDesk(t)
+	c, csrf := s.organiserDesk(t)
 	signOut := func(header ...string) int {
 		req, _ := http.NewRequest("POST", s.srv.URL+"/signout", nil)
 		resp, _ := doBody(t, noRedirect(c), req, header...)
 		return resp.StatusCode
 	}
-	if got := signOut("Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.org"); got != http.StatusForbidden {
+	stillIn := func(what string) {
+		t.Helper()
+		if resp, _ := get(t, c, s.srv.URL+"/organise"); resp.StatusCode != 200 {
+			t.Fatalf("organise page after %s: got %d, want 200 (still signed in)", what, resp.StatusCode)
+		}
+	}
+	if got := signOut("Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.org", "X-CSRF-Token", csrf); got != http.StatusForbidden {
 		t.Fatalf("cross-site sign-out: got %d, want 403", got)
 	}
-	if resp, _ := get(t, c, s.srv.URL+"/organise"); resp.StatusCode != 200 {
-		t.Fatalf("organise page after a refused sign-out: got %d, want 200 (still signed in)", resp.StatusCode)
+	stillIn("a cross-site sign-out")
+	if got := signOut("Origin", "null"); got != http.StatusForbidden {
+		t.Fatalf("sign-out without a token from a browser without Sec-Fetch-Site: got %d, want 403", got)
 	}
-	if got := signOut("Sec-Fetch-Site", "same-origin", "Origin", "null"); got != http.StatusSeeOther {
+	stillIn("a sign-out without a token")
+	if got := signOut("Sec-Fetch-Site", "same-origin", "Origin", "null", "X-CSRF-Token", "x"+csrf[1:]); got != http.StatusForbidden {
+		t.Fatalf("same-origin sign-out with a wrong token: got %d, want 403", got)
+	}
+	stillIn("a sign-out with a wrong token")
+	if got := signOut("Sec-Fetch-Site", "same-origin", "Origin", "null", "X-CSRF-Token", csrf); got != http.StatusSeeOther {
 		t.Fatalf("same-origin sign-out: got %d, want 303", got)
 	}
 	if resp, _ := get(t, noRedirect(c), s.srv.URL+"/organise"); resp.StatusCode == 200 {

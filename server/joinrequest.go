@@ -45,11 +45,21 @@ func (h *handler) joinRequest(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusBadRequest, h.catalog.T(lang, "join.name.needed"))
 		return
 	}
-	secret, _, err := people.RequestJoin(r.Context(), h.db, code, name, h.now())
+	from := people.JoinFrom{Address: clientKey(r, h.trustedProxies)}
+	if c, err := r.Cookie(joinCookie); err == nil {
+		from.Previous = c.Value
+	}
+	secret, _, err := people.RequestJoin(r.Context(), h.db, code, name, from, h.now())
 	switch {
 	case errors.Is(err, deliberation.ErrNotFound):
 		h.countFailure(r, h.limits.join)
 		again(http.StatusNotFound, h.catalog.T(lang, "ui.join.unknown"))
+		return
+	case errors.Is(err, people.ErrJoinAddressFull):
+		// Many phones from this address already wait at this session's door: the others
+		// keep their places.
+		w.Header().Set("Retry-After", "60")
+		again(http.StatusTooManyRequests, h.catalog.T(lang, "join.queue.full"))
 		return
 	case errors.Is(err, people.ErrJoinQueueFull):
 		again(http.StatusServiceUnavailable, h.catalog.T(lang, "join.queue.full"))

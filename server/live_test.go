@@ -212,7 +212,10 @@ func TestDotsBudgetAcrossSockets(t *testing.T) {
 // person applies once: one row, one vote.recorded, and every socket gets the same ack (docs/security.md,
 // item 9).
 func TestSameVoteOnFiftySockets(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	// Fifty sockets of one person: past the product's bound per person (a few tabs), which
+	// would close the oldest; the race under test needs them all open.
+	opts := stack.Options{Hub: func(c *hub.Config) { c.MaxSocketsPerPerson = 50 }}
+	eachStack(t, opts, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
 		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})

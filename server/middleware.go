@@ -23,10 +23,11 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // maxRequestBody bounds every request body; larger uploads (none yet) would get their own limit.
 const maxRequestBody = 1 << 20
 
-// middleware wraps every route: a request id, security headers, a body limit, panic recovery
-// and a log line per request. The log names the route pattern, never the path: paths carry
-// tokens. Every line logged with the request's context carries its id (internal/logs), which
-// the answer's X-Request-Id header gives back; a proxy's own id is kept when it is sane.
+// middleware wraps every route: a request id, security headers, a bound on a proxied client's
+// requests in progress, the body's deadline and size limit, panic recovery and a log line per
+// request. The log names the route pattern, never the path: paths carry tokens. Every line
+// logged with the request's context carries its id (internal/logs), which the answer's
+// X-Request-Id header gives back; a proxy's own id is kept when it is sane.
 func (h *handler) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -42,6 +43,14 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		if h.publicURL.Scheme == "https" {
 			hdr.Set("Strict-Transport-Security", "max-age=31536000")
 		}
+		if key := h.proxiedClient(r); key != "" {
+			if !h.proxied.enter(key) {
+				h.tooManyInProgress(w)
+				return
+			}
+			defer h.proxied.leave(key)
+		}
+		h.bodyDeadline(w, r)
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 		}

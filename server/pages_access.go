@@ -142,9 +142,16 @@ func isTokenRefusal(err error) bool {
 		errors.Is(err, people.ErrTokenRevoked) || errors.Is(err, people.ErrTokenUsed)
 }
 
-// signOut ends the browser's session and closes its live sockets.
+// signOut ends the browser's session and closes its live sockets. It needs the session's CSRF
+// token (hidden field or X-CSRF-Token) like every other signed-in change: otherwise a page
+// elsewhere, in a browser that sends no Sec-Fetch-Site, could sign a moderator out mid-session.
+// Without a session there is nothing to end and nothing to protect.
 func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if r.ParseForm() != nil || !h.checkSessionForm(r) {
+			h.refuseForm(w, r, "/")
+			return
+		}
 		p, _ := people.SessionParticipant(r.Context(), h.db, c.Value, h.now())
 		if err := people.EndSession(r.Context(), h.db, c.Value); err != nil {
 			h.writeInternalError(w, r, err)

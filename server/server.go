@@ -40,6 +40,12 @@ type Config struct {
 	// Ready says whether the node should get new traffic: an error (its text is the state,
 	// e.g. "draining") makes /readyz answer 503. nil: ready whenever the database answers.
 	Ready func() error
+	// Deadlines bound the reading of requests; zero fields take DefaultDeadlines. The
+	// http.Server must come from HTTPServer with the same value.
+	Deadlines Deadlines
+	// MaxPerAddress bounds the requests in progress of one client behind a trusted proxy
+	// (the listener bounds the connections of the others: server/edge); 0 = no bound.
+	MaxPerAddress int
 	// TestHooks lets the live pages expose their state to the browser tests (window.assises).
 	// Only `assises serve -test-hooks` sets it, which production never passes.
 	TestHooks bool
@@ -63,8 +69,11 @@ type handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
-	readiness      func() error // nil: always ready (readyz still checks the database)
+	mux            *http.ServeMux // routes(): the middleware asks it a request's route
+	deadlines      Deadlines
+	proxied        proxiedRequests
 	testHooks      bool         // Config.TestHooks
+	readiness      func() error // nil: always ready (readyz still checks the database)
 }
 
 // New returns the HTTP handler of the whole product.
@@ -102,6 +111,8 @@ func New(cfg Config) (http.Handler, error) {
 
 		trustedProxies: cfg.TrustedProxies,
 		readiness:      cfg.Ready,
+		deadlines:      cfg.Deadlines.withDefaults(),
+		proxied:        proxiedRequests{max: cfg.MaxPerAddress, n: map[string]int{}},
 		testHooks:      cfg.TestHooks,
 	}
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
@@ -121,7 +132,8 @@ func New(cfg Config) (http.Handler, error) {
 	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
 		return nil, err
 	}
-	return h.middleware(h.routes()), nil
+	h.mux = h.routes()
+	return h.middleware(h.mux), nil
 }
 
 // health answers 200 when the database answers a query, 503 otherwise: load balancers and

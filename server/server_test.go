@@ -218,6 +218,7 @@ func TestSignInExchangesTokenForCookie(t *testing.T) {
 		}
 		// Signing out ends the session server-side, not only in this browser.
 		req, _ := http.NewRequest("POST", s.srv.URL+"/signout", nil)
+		req.Header.Set("X-CSRF-Token", server.CSRFToken(cookie.Value))
 		if resp, err := c.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign out: %v %v", resp, err)
 		}

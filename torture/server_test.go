@@ -70,8 +70,15 @@ func freePort(t *testing.T) int {
 // /healthz answers.
 func start(t *testing.T, dsn string, port int, extra ...string) *server {
 	t.Helper()
+	return startProgram(t, binary(t), dsn, port, extra...)
+}
+
+// startProgram is start with another program in the binary's place (a script that execs it
+// with other limits).
+func startProgram(t *testing.T, program, dsn string, port int, extra ...string) *server {
+	t.Helper()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(binary(t), append([]string{"serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base}, extra...)...)
+	cmd := exec.Command(program, append([]string{"serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base}, extra...)...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
 	cmd.Dir = t.TempDir()
 	s := &server{t: t, cmd: cmd, base: base, done: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}}

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -72,6 +73,8 @@ type config struct {
 	smtp mail.Config
 	// trustedProxies: the reverse proxies whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
+	// perAddress bounds the open connections of one client address (server/edge).
+	perAddress int
 	// logFormat is "text" or "json" (internal/logs).
 	logFormat string
 	// metricsAddr serves /metrics (Prometheus text format) on a listener of its own; "" = off.
@@ -145,9 +148,15 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	var pprofAddr, proxies, metricsAddr, drain string
 	var testHooks bool
 	var smtpCfg mail.Config
+	var perAddress int
 	if cmd == "serve" {
 		fs.StringVar(&metricsAddr, "metrics-addr", os.Getenv("ASSISES_METRICS_ADDR"), "serve /metrics (Prometheus text format) on this address of its own, e.g. 127.0.0.1:9090 (ASSISES_METRICS_ADDR); empty: off")
 		fs.StringVar(&drain, "drain-delay", envOr("ASSISES_DRAIN_DELAY", "0s"), "after SIGTERM, how long /readyz answers 503 before the sockets are closed, for a load balancer to notice (ASSISES_DRAIN_DELAY), at most 1m")
+		def, err := strconv.Atoi(envOr("ASSISES_MAX_CONNS_PER_ADDRESS", strconv.Itoa(defaultPerAddress)))
+		if err != nil {
+			return config{}, fmt.Errorf("ASSISES_MAX_CONNS_PER_ADDRESS: %w", err)
+		}
+		fs.IntVar(&perAddress, "max-conns-per-address", def, "open connections one client address may hold (an IPv6 /64 counts as one; behind -trusted-proxies, requests in progress per forwarded client); 0: no bound (ASSISES_MAX_CONNS_PER_ADDRESS)")
 		fs.StringVar(&proxies, "trusted-proxies", os.Getenv("ASSISES_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front of the server, whose X-Forwarded-For the rate limits then believe (ASSISES_TRUSTED_PROXIES); empty: none")
 		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off by default")
 		fs.BoolVar(&testHooks, "test-hooks", false, "browser tests only: the live pages expose their state as window.assises; never in production")
@@ -161,7 +170,7 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		return config{}, err
 	}
 	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo,
-		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr,
+		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr, perAddress: perAddress,
 		logFormat: *logFormat, metricsAddr: metricsAddr, testHooks: testHooks}
 	if !slices.Contains(logs.Formats, cfg.logFormat) {
 		return config{}, fmt.Errorf("-log-format %q: want text or json", cfg.logFormat)
@@ -204,6 +213,10 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	}
 	return cfg, nil
 }
+
+// defaultPerAddress is generous: a venue's Wi-Fi puts a whole room behind one address, each
+// phone with its socket and a few page loads; it stops one machine from holding thousands.
+const defaultPerAddress = 1000
 
 // loopback reports whether addr (host:port) names this machine only.
 func loopback(addr string) bool {

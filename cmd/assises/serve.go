@@ -22,6 +22,7 @@ import (
 	"github.com/assises/assises/metrics"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/edge"
 )
 
 // shutdownGrace bounds a graceful stop: in-flight commits finish and sockets close with 1001
@@ -36,20 +37,19 @@ const maxDrainDelay = time.Minute
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
 	// The listener opens before the migrations: a load balancer sees the node starting
 	// (503 on /healthz, /readyz and every route) rather than refusing connections.
-	ln, err := net.Listen("tcp", cfg.addr)
+	tcp, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
+	// The edge: connections per address, a reserve of descriptors, shedding when full.
+	ln := edge.Listen(tcp, edge.Config{PerAddress: cfg.perAddress, Trusted: cfg.trustedProxies, Log: logger})
+	logger.Info("connections", "max", ln.Max(), "per address", cfg.perAddress)
 	front := &frontDoor{}
 	front.state.Store(stateMigrating)
-	srv := &http.Server{
-		Handler:           front,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		// net/http's own complaints (a broken handshake…) in the same format as the rest.
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := server.HTTPServer(front, server.DefaultDeadlines)
+	server.UseEdge(srv, ln)
+	// net/http's own complaints (a broken handshake…) in the same format as the rest.
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	defer srv.Close() // on every early return; after a graceful Shutdown it does nothing
@@ -98,7 +98,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		Catalog: catalog, TrustedProxies: cfg.trustedProxies, TestHooks: cfg.testHooks, Ready: front.notReady})
+		Catalog: catalog, TrustedProxies: cfg.trustedProxies, MaxPerAddress: cfg.perAddress, TestHooks: cfg.testHooks,
+		Ready: front.notReady})
 	if err != nil {
 		return err
 	}

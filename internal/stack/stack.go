@@ -45,6 +45,8 @@ type Options struct {
 	// DB, when set, is used instead of a fresh database (already migrated; the caller closes
 	// it): a test of a small connection pool opens its own.
 	DB *bun.DB
+	// Deadlines of the HTTP server (zero: the product's); a test of the edge shortens them.
+	Deadlines server.Deadlines
 }
 
 // New starts the product on a fresh database of the given kind ("sqlite" or "postgres").
@@ -57,7 +59,10 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	logs := &Logs{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	// The product's http.Server (its header and idle deadlines), as cmd/assises makes it.
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = server.HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }), opts.Deadlines)
+	srv.Start()
 	public, _ := url.Parse(srv.URL)
 	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
 	if err != nil {
@@ -73,7 +78,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		opts.Hub(&cfg)
 	}
 	rooms := hub.New(cfg)
-	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog})
+	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog, Deadlines: opts.Deadlines})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,9 @@ const BACKOFF_FIRST = 500;
 const BACKOFF_MAX = 15000;
 const PENDING_MAX_AGE = 2 * 60 * 60 * 1000; // a queued command older than this is not resent
 const FATAL = new Set(['forbidden', 'version']); // errors a reconnect cannot fix
+// The server closed this socket because the person opened it in too many tabs (hub.CloseTooManyTabs):
+// reconnecting would close the next oldest tab, and so on; this tab stops until it is reloaded.
+const CLOSE_TOO_MANY_TABS = 4001;
 // Refusals that are not recorded by the server: the same command id may go again, a little later.
 const TRANSIENT = new Set(['unavailable', 'busy', 'rate_limited', 'shutting_down', 'not_joined']);
 const RETRY_MAX = 6;
@@ -150,12 +153,18 @@ export class Live extends EventTarget {
       }
       this.handle(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (gen !== this.generation) return;
       this.ws = null;
       this.joined = false;
       clearInterval(this.pingTimer);
       if (this.stopped || this.fatal) return;
+      if (e.code === CLOSE_TOO_MANY_TABS) {
+        this.fatal = true;
+        this.setStatus('closed');
+        this.emit('servererror', { type: 'error', code: 'too_many_tabs' });
+        return;
+      }
       if (this.resyncing && this.wantSnapshot && this.attempt === 0) {
         // Closed on purpose to fetch a fresh snapshot: open again at once, quietly.
         this.attempt++;
