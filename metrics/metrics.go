@@ -27,6 +27,9 @@ import (
 // Sources are what the page reads at scrape time; a nil source is left out.
 type Sources struct {
 	DB func() sql.DBStats
+	// Edge is the listener's count: connections open, refused (per address or when full)
+	// and shed (idle ones closed to make room) since the start.
+	Edge func() (open int, refused, shed int64)
 	// Gauges are extra values read at scrape time, by metric name (e.g. an outbox's length).
 	Gauges map[string]func() float64
 }
@@ -207,6 +210,12 @@ func (m *Metrics) writeSources(w io.Writer, src Sources) {
 		vm.WriteGaugeUint64(w, "assises_db_max_open_connections", uint64(st.MaxOpenConnections))
 		vm.WriteCounterUint64(w, "assises_db_wait_total", uint64(st.WaitCount))
 		vm.WriteCounterFloat64(w, "assises_db_wait_seconds_total", st.WaitDuration.Seconds())
+	}
+	if src.Edge != nil {
+		open, refused, shed := src.Edge()
+		vm.WriteGaugeUint64(w, "assises_edge_open_connections", uint64(open))
+		vm.WriteCounterUint64(w, "assises_edge_refused_total", uint64(refused))
+		vm.WriteCounterUint64(w, "assises_edge_shed_total", uint64(shed))
 	}
 	for _, name := range slices.Sorted(maps.Keys(src.Gauges)) {
 		vm.WriteGaugeFloat64(w, name, src.Gauges[name]())

@@ -38,6 +38,7 @@ func scrape(t *testing.T, m *Metrics) map[string]float64 {
 func TestCommandsByNameAndOutcome(t *testing.T) {
 	m := New([]string{"vote.set", "phase.set"}, Sources{
 		DB:     func() sql.DBStats { return sql.DBStats{OpenConnections: 3, InUse: 1, Idle: 2} },
+		Edge:   func() (int, int64, int64) { return 12, 4, 1 },
 		Gauges: map[string]func() float64{"assises_mail_outbox": func() float64 { return 7 }},
 	})
 	m.Command("vote.set", "")
@@ -63,6 +64,9 @@ func TestCommandsByNameAndOutcome(t *testing.T) {
 		`assises_db_open_connections`:                                       3,
 		`assises_db_in_use_connections`:                                     1,
 		`assises_mail_outbox`:                                               7,
+		`assises_edge_open_connections`:                                     12,
+		`assises_edge_refused_total`:                                        4,
+		`assises_edge_shed_total`:                                           1,
 		`assises_commands_total{command="phase.set",outcome="unavailable"}`: 0,
 		`assises_commands_total{command="vote.set",outcome="busy"}`:         0,
 	}

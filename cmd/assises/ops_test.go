@@ -307,7 +307,7 @@ func liveSession(t *testing.T, dsn string) {
 			t.Errorf("metrics: %s: got %v (present %v), want %v", k, g, ok, v)
 		}
 	}
-	for _, k := range []string{"assises_events_delivered_total", "assises_fanout_delay_seconds_count", "assises_db_open_connections", "process_resident_memory_bytes"} {
+	for _, k := range []string{"assises_events_delivered_total", "assises_fanout_delay_seconds_count", "assises_db_open_connections", "assises_edge_open_connections", "process_resident_memory_bytes"} {
 		if page[k] <= 0 {
 			t.Errorf("metrics: %s: got %v, want > 0", k, page[k])
 		}

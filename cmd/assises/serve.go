@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	var observer hub.Observer
 	var meter *metrics.Metrics
 	if cfg.metricsAddr != "" {
-		meter = metrics.New(deliberation.CommandNames(), metrics.Sources{DB: db.Stats})
+		meter = metrics.New(deliberation.CommandNames(), metrics.Sources{DB: db.Stats, Edge: ln.Stats})
 		observer = meter
 	}
 	rooms := hub.New(hub.Config{
