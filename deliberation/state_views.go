@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/internal/seal"
 )
 
 // authorInfo is what the room may ever show of a person: a display name and an organisation.
@@ -27,17 +29,24 @@ func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]author
 		ID          int64
 		DisplayName sql.NullString
 		OrgName     sql.NullString
+		DataKey     *string
 	}
 	err := db.NewSelect().TableExpr("participants AS p").
-		ColumnExpr("p.id AS id, pe.display_name AS display_name, o.name AS org_name").
+		ColumnExpr("p.id AS id, pe.display_name AS display_name, o.name AS org_name, pk.data_key AS data_key").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").
+		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = p.id").
 		Join("LEFT JOIN organisations AS o ON o.id = p.organisation_id").
 		Where("p.id IN (?)", bun.In(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: load authors: %w", err)
 	}
 	for _, r := range rows {
-		out[r.ID] = authorInfo{Name: r.DisplayName.String, Org: r.OrgName.String}
+		// The name is sealed with the person's key (internal/seal).
+		name, err := seal.OpenWith(r.DataKey, r.ID, seal.FieldDisplayName, r.DisplayName.String)
+		if err != nil {
+			return nil, fmt.Errorf("store: load authors: %w", err)
+		}
+		out[r.ID] = authorInfo{Name: name, Org: r.OrgName.String}
 	}
 	return out, nil
 }

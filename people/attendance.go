@@ -56,8 +56,7 @@ func UndoCheckIn(ctx context.Context, db bun.IDB, workshopID, participantID int6
 // ListWorkshopRegistrations returns one session's registrations with each person's name and
 // organisation (organisers and moderators only), in the order they came in.
 func ListWorkshopRegistrations(ctx context.Context, db bun.IDB, workshopID int64) ([]RegistrationRow, error) {
-	var rows []RegistrationRow
-	err := selectRegistrationRows(db).Where("r.workshop_id = ?", workshopID).OrderExpr("r.id").Scan(ctx, &rows)
+	rows, err := scanRegistrationRows(ctx, selectRegistrationRows(db).Where("r.workshop_id = ?", workshopID).OrderExpr("r.id"))
 	if err != nil {
 		return nil, fmt.Errorf("store: list workshop registrations: %w", err)
 	}

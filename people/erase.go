@@ -3,12 +3,15 @@ package people
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/storage"
 )
 
 // Erase removes a participant's personal data for good (DESIGN invariant 9): their row
@@ -20,11 +23,23 @@ import (
 // The live event logs of the process's workshops are cleared too, because events carry the
 // author labels people saw in the room. Sequence numbers continue from workshops.last_seq, so
 // a client that resumes after the erasure gets a fresh snapshot instead of a gap.
+//
+// The person's key goes with them (internal/seal): their name, email and phone were stored
+// sealed with it, so what the database's files, its log and its backups still hold of them
+// can no longer be read. Once the transaction commits, the deleted rows are scrubbed from
+// the database files (scrub). Erasing someone already erased does nothing new but scrub
+// again, so a failed scrub (ErrNotScrubbed, the person being erased all the same) is retried
+// by erasing again.
 func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) error {
-	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		p, err := GetParticipant(ctx, tx, participantID)
 		if err != nil {
 			return err
+		}
+		if p.ProcessID != nil {
+			if err := lockRooms(ctx, tx, *p.ProcessID); err != nil {
+				return err
+			}
 		}
 		if err := erase(ctx, tx, []int64{participantID}, now); err != nil {
 			return err
@@ -34,6 +49,10 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return scrub(ctx, db)
 }
 
 // EraseProcess erases the personal data of every participant of a process (after
@@ -41,6 +60,9 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Time) (int, error) {
 	var ids []int64
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockRooms(ctx, tx, processID); err != nil {
+			return err
+		}
 		err := tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("id").
 			Where("process_id = ? AND erased_at IS NULL", processID).Scan(ctx, &ids)
 		if err != nil {
@@ -53,7 +75,10 @@ func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Tim
 		}
 		return clearEventLogs(ctx, tx, processID)
 	})
-	return len(ids), err
+	if err != nil {
+		return len(ids), err
+	}
+	return len(ids), scrub(ctx, db)
 }
 
 // erase removes the personal data of some participants inside a transaction.
@@ -74,6 +99,7 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		}
 	}{
 		{"people", tx.NewDelete().Model((*Person)(nil)).Where("participant_id IN (?)", bun.In(ids))},
+		{"keys", tx.NewDelete().Model((*seal.PersonKey)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"invitations", tx.NewDelete().Model((*Invitation)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"sessions", tx.NewDelete().Model((*AuthSession)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"join requests", tx.NewDelete().Model((*JoinRequest)(nil)).Where("participant_id IN (?)", bun.In(ids))},
@@ -91,6 +117,24 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 	return nil
 }
 
+// lockRooms locks the rows of a process's workshops, as every batch of the live engine does
+// first: the erasure waits for the batches in flight and keeps new ones out until it commits.
+// On PostgreSQL, a batch that committed its events while the erasure's DELETE ran would
+// otherwise keep them (the DELETE sees the rows committed when it began), with the author
+// labels the batch read before the erasure. SQLite has one writer at a time already.
+func lockRooms(ctx context.Context, tx bun.Tx, processID int64) error {
+	if !storage.IsPostgres(tx) {
+		return nil
+	}
+	var ids []int64
+	err := tx.NewSelect().Model((*deliberation.Workshop)(nil)).Column("id").
+		Where("process_id = ?", processID).OrderExpr("id").For("UPDATE").Scan(ctx, &ids)
+	if err != nil {
+		return fmt.Errorf("store: erase: lock the rooms: %w", err)
+	}
+	return nil
+}
+
 // clearEventLogs deletes the live event logs of a process's workshops (see Erase).
 func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
 	_, err := tx.NewDelete().Model((*deliberation.StoredEvent)(nil)).
@@ -98,6 +142,44 @@ func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: erase: event logs: %w", err)
+	}
+	return nil
+}
+
+// ErrNotScrubbed says that an erasure was committed but what it deleted may still be in the
+// database's files (see scrub): the person is erased all the same; erasing again finishes.
+var ErrNotScrubbed = errors.New("erased, but not yet scrubbed from the database files: erase again")
+
+// scrub makes what an erasure deleted leave the database's files, where the database lets us
+// (docs/privacy.md says what remains and for how long):
+//
+//   - SQLite runs with secure_delete (storage.Open), so deleted rows are overwritten with zeros
+//     in their pages; those pages are then in the write-ahead log, and a checkpoint (TRUNCATE)
+//     copies them over the database file and empties the log, whose old frames still held
+//     the rows as they were.
+//   - PostgreSQL keeps a deleted row in its table's file until the space is reused, even after
+//     a plain VACUUM. What was sealed stays sealed there; the keys' table is rewritten
+//     (VACUUM FULL: a new file, the old one unlinked) so that the deleted key leaves the
+//     table's files at once. It is small (one short row per person), so the rewrite takes
+//     milliseconds, under a lock that makes the rooms loading a name wait that long.
+//
+// Inside a caller's transaction there is nothing to scrub yet: the caller's commit comes later.
+func scrub(ctx context.Context, db bun.IDB) error {
+	if _, inTx := db.(bun.Tx); inTx {
+		return nil
+	}
+	if storage.IsPostgres(db) {
+		if _, err := db.ExecContext(ctx, "VACUUM (FULL) person_keys"); err != nil {
+			return fmt.Errorf("store: erase: %w: the keys' table was not rewritten: %v", ErrNotScrubbed, err)
+		}
+		return nil
+	}
+	var busy, logFrames, checkpointed int
+	if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return fmt.Errorf("store: erase: %w: the log was not checkpointed: %v", ErrNotScrubbed, err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("store: erase: %w: the log was busy", ErrNotScrubbed)
 	}
 	return nil
 }

@@ -124,7 +124,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		cmd(modA, "phase.set", map[string]any{"phase": "diagnostic"})
 		cmd(zoeA, "contribution.post", map[string]any{"kind": "finding", "body": "Les loyers dépassent la moitié de nos revenus."})
 		if hits := findAnywhere(t, db, "Zoé Verhulst"); len(hits) < 2 {
-			t.Fatalf("before erasure the name is in %v, want people and the event log at least", hits)
+			t.Fatalf("before erasure the name is in %v, want the organisation that names her and the event log at least", hits)
 		}
 
 		if err := people.Erase(ctx, db, zoe.ID, time.Now()); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/seal"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -28,7 +29,8 @@ type NewParticipant struct {
 }
 
 // CreateParticipant stores a participant and their personal data in two tables (DESIGN
-// invariant 9) and returns the participant.
+// invariant 9), the name, email and phone sealed with a key of the person's own, kept in a
+// third (internal/seal; erasure deletes it), and returns the participant.
 func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*deliberation.Participant, error) {
 	if !np.Role.Valid() {
 		return nil, fmt.Errorf("store: create participant: unknown role %q", np.Role)
@@ -51,10 +53,49 @@ func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*del
 	if person.Language == "" {
 		person.Language = "fr"
 	}
-	if _, err := db.NewInsert().Model(&person).Exec(ctx); err != nil {
+	key, err := seal.Create(ctx, db, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("store: create person: %w", err)
+	}
+	sealed := sealPerson(key, person)
+	if _, err := db.NewInsert().Model(&sealed).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("store: create person: %w", err)
 	}
 	return p, nil
+}
+
+// sealPerson returns the row as stored: name, email and phone sealed with the person's key.
+func sealPerson(key seal.Key, p Person) Person {
+	p.DisplayName = key.Seal(p.ParticipantID, seal.FieldDisplayName, p.DisplayName)
+	for _, f := range []struct {
+		v    **string
+		name string
+	}{{&p.Email, seal.FieldEmail}, {&p.Phone, seal.FieldPhone}} {
+		if *f.v != nil {
+			s := key.Seal(p.ParticipantID, f.name, **f.v)
+			*f.v = &s
+		}
+	}
+	return p
+}
+
+// openPerson opens the sealed fields of a stored row with the key as stored (nil: none).
+func openPerson(key *string, p *Person) error {
+	var err error
+	if p.DisplayName, err = seal.OpenWith(key, p.ParticipantID, seal.FieldDisplayName, p.DisplayName); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		v    *string
+		name string
+	}{{p.Email, seal.FieldEmail}, {p.Phone, seal.FieldPhone}} {
+		if f.v != nil {
+			if *f.v, err = seal.OpenWith(key, p.ParticipantID, f.name, *f.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // GetParticipant returns the participant with the given id, or ErrNotFound.
@@ -72,7 +113,43 @@ func GetPerson(ctx context.Context, db bun.IDB, participantID int64) (*Person, e
 	if err := db.NewSelect().Model(p).Where("participant_id = ?", participantID).Scan(ctx); err != nil {
 		return nil, deliberation.NotFound("get person", err)
 	}
+	var keys []string
+	if err := db.NewSelect().Model((*seal.PersonKey)(nil)).Column("data_key").Where("participant_id = ?", participantID).Scan(ctx, &keys); err != nil {
+		return nil, fmt.Errorf("store: get person: key: %w", err)
+	}
+	var key *string
+	if len(keys) > 0 {
+		key = &keys[0]
+	}
+	if err := openPerson(key, p); err != nil {
+		return nil, fmt.Errorf("store: get person: %w", err)
+	}
 	return p, nil
+}
+
+// DisplayNames returns the display names of some participants; the erased have none.
+func DisplayNames(ctx context.Context, db bun.IDB, ids []int64) (map[int64]string, error) {
+	var rows []struct {
+		ParticipantID int64   `bun:"participant_id"`
+		DisplayName   string  `bun:"display_name"`
+		DataKey       *string `bun:"data_key"`
+	}
+	err := db.NewSelect().TableExpr("people AS pe").
+		ColumnExpr("pe.participant_id, pe.display_name, pk.data_key").
+		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = pe.participant_id").
+		Where("pe.participant_id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: display names: %w", err)
+	}
+	names := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		p := Person{ParticipantID: r.ParticipantID, DisplayName: r.DisplayName}
+		if err := openPerson(r.DataKey, &p); err != nil {
+			return nil, fmt.Errorf("store: display names: %w", err)
+		}
+		names[r.ParticipantID] = p.DisplayName
+	}
+	return names, nil
 }
 
 // EnsureOrganisation returns the organisation of a process with this name, creating it if needed.

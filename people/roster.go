@@ -29,22 +29,35 @@ type PersonRow struct {
 // List returns the participants of a process with their personal data, in the order
 // they were added. Erased people keep a row with an empty name.
 func List(ctx context.Context, db bun.IDB, processID int64) ([]PersonRow, error) {
-	var rows []PersonRow
+	var rows []struct {
+		PersonRow
+		DataKey *string `bun:"data_key"`
+	}
 	err := db.NewSelect().
 		TableExpr("participants AS pa").
 		ColumnExpr("pa.id AS participant_id, pa.role, pa.erased_at, pa.created_at").
 		ColumnExpr("COALESCE(o.name, '') AS organisation").
-		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, pe.email").
+		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, pe.email, pk.data_key").
 		ColumnExpr("COALESCE(pe.language, 'fr') AS language, COALESCE(pe.service_user, ?) AS service_user", false).
 		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").
+		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = pa.id").
 		Where("pa.process_id = ?", processID).
 		OrderExpr("pa.id").
 		Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: list people: %w", err)
 	}
-	return rows, nil
+	out := make([]PersonRow, len(rows))
+	for i, r := range rows {
+		p := Person{ParticipantID: r.ParticipantID, DisplayName: r.DisplayName, Email: r.Email}
+		if err := openPerson(r.DataKey, &p); err != nil {
+			return nil, fmt.Errorf("store: list people: %w", err)
+		}
+		out[i] = r.PersonRow
+		out[i].DisplayName, out[i].Email = p.DisplayName, p.Email
+	}
+	return out, nil
 }
 
 // RegistrationRow is one registration of a session with who it is, for organisers.
@@ -65,17 +78,41 @@ func selectRegistrationRows(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().
 		TableExpr("registrations AS r").
 		ColumnExpr("r.id, r.workshop_id, r.participant_id, r.status, r.checked_in_at, r.created_at").
-		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role").
+		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role, pk.data_key").
 		Join("JOIN participants AS pa ON pa.id = r.participant_id").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").
+		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = pa.id").
 		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id")
+}
+
+// sealedRegistrationRow is a RegistrationRow as selected, its name still sealed.
+type sealedRegistrationRow struct {
+	RegistrationRow
+	DataKey *string `bun:"data_key"`
+}
+
+// scanRegistrationRows runs a selectRegistrationRows query and opens the names.
+func scanRegistrationRows(ctx context.Context, q *bun.SelectQuery) ([]RegistrationRow, error) {
+	var rows []sealedRegistrationRow
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]RegistrationRow, len(rows))
+	for i, r := range rows {
+		p := Person{ParticipantID: r.ParticipantID, DisplayName: r.DisplayName}
+		if err := openPerson(r.DataKey, &p); err != nil {
+			return nil, err
+		}
+		out[i] = r.RegistrationRow
+		out[i].DisplayName = p.DisplayName
+	}
+	return out, nil
 }
 
 // ListProcessRegistrations returns every registration of a process's sessions with the name and
 // organisation of each person, session by session, in the order they came in.
 func ListProcessRegistrations(ctx context.Context, db bun.IDB, processID int64) ([]RegistrationRow, error) {
-	var rows []RegistrationRow
-	err := selectRegistrationRows(db).Where("r.process_id = ?", processID).OrderExpr("r.workshop_id, r.id").Scan(ctx, &rows)
+	rows, err := scanRegistrationRows(ctx, selectRegistrationRows(db).Where("r.process_id = ?", processID).OrderExpr("r.workshop_id, r.id"))
 	if err != nil {
 		return nil, fmt.Errorf("store: list process registrations: %w", err)
 	}

@@ -216,12 +216,20 @@ func registration(t *testing.T, db *bun.DB, workshop, participant int64) deliber
 	return r
 }
 
-// participantNamed finds the participant id of a display name.
+// participantNamed finds the participant id of a display name. Names are stored sealed
+// (internal/seal), so the search opens each person's row rather than asking SQL.
 func participantNamed(t *testing.T, db *bun.DB, name string) int64 {
 	t.Helper()
-	var p people.Person
-	if err := db.NewSelect().Model(&p).Where("display_name = ?", name).Scan(context.Background()); err != nil {
-		t.Fatalf("person %q: %v", name, err)
+	ctx := context.Background()
+	var ids []int64
+	if err := db.NewSelect().Model((*people.Person)(nil)).Column("participant_id").Scan(ctx, &ids); err != nil {
+		t.Fatal(err)
 	}
-	return p.ParticipantID
+	for _, id := range ids {
+		if p, err := people.GetPerson(ctx, db, id); err == nil && p.DisplayName == name {
+			return id
+		}
+	}
+	t.Fatalf("no person named %q", name)
+	return 0
 }

@@ -99,8 +99,10 @@ func openSQLite(path string) (*bun.DB, error) {
 	// WAL lets readers work while the writer commits; synchronous(FULL) makes every commit
 	// durable before we acknowledge it (group commit amortises the fsync); _txlock=immediate
 	// takes the write lock at BEGIN so two transactions never deadlock upgrading a read lock.
+	// secure_delete overwrites deleted rows with zeros instead of leaving them in free space,
+	// so that an erasure erases from the file too (people.Erase, docs/privacy.md).
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -260,7 +260,12 @@ func openAndMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*bun.
 		db.Close()
 		return nil, err
 	}
-	logger.Info("database ready", "database", storage.Describe(cfg.dsn), "migrations applied", len(applied))
+	sealed, err := people.SealUnsealed(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	logger.Info("database ready", "database", storage.Describe(cfg.dsn), "migrations applied", len(applied), "people sealed", sealed)
 	return db, nil
 }
 

@@ -360,12 +360,9 @@ func Edits(ctx context.Context, db bun.IDB, processID int64, limit int) ([]EditR
 		}
 	}
 	if len(ids) > 0 {
-		var people []people.Person
-		if err := db.NewSelect().Model(&people).Where("participant_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		var err error
+		if names, err = people.DisplayNames(ctx, db, ids); err != nil {
 			return nil, fmt.Errorf("notebook: editors: %w", err)
-		}
-		for _, p := range people {
-			names[p.ParticipantID] = p.DisplayName
 		}
 	}
 	out := make([]EditRow, len(rows))

@@ -110,11 +110,16 @@ func (a *API) ErasePerson(w http.ResponseWriter, r *http.Request) {
 		a.JSON.Error(w, r, http.StatusConflict, "reg_erase_self")
 		return
 	}
-	if err := people.Erase(r.Context(), a.DB, who.ID, a.Now()); err != nil {
+	err := people.Erase(r.Context(), a.DB, who.ID, a.Now())
+	if err != nil && !errors.Is(err, people.ErrNotScrubbed) {
 		a.JSON.StoreError(w, r, err)
 		return
 	}
-	a.Disconnect(who.ID)
+	a.Disconnect(who.ID) // erased, even when not yet scrubbed from the files
+	if err != nil {
+		a.JSON.StoreError(w, r, err) // the organiser erases again to finish
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -145,12 +150,16 @@ func (a *API) EraseProcess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := people.EraseProcess(r.Context(), a.DB, p.ID, a.Now())
-	if err != nil {
+	if err != nil && !errors.Is(err, people.ErrNotScrubbed) {
 		a.JSON.StoreError(w, r, err)
 		return
 	}
 	for _, id := range ids {
 		a.Disconnect(id)
+	}
+	if err != nil {
+		a.JSON.StoreError(w, r, err) // erased, not yet scrubbed: the organiser erases again
+		return
 	}
 	a.JSON.Write(w, http.StatusOK, map[string]any{"erased": n})
 }

@@ -1,0 +1,381 @@
+package people_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/internal/pgcluster"
+	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/storage"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// What the erased person and the one who stays wrote about themselves: markers found nowhere
+// else, so that a byte search of the database files finds exactly them.
+var (
+	goneName  = "Zephyrine Quobalt"
+	goneEmail = "zq.marker@example.org"
+	gonePhone = "+32470555123"
+	goneOrg   = "Quobalt Atelier"
+	keptName  = "Barnabe Klintz"
+	keptEmail = "bk.marker@example.org"
+	keptOrg   = "Klintz Collectif"
+)
+
+// diskScene is a process where one person will be erased and another stays.
+type diskScene struct {
+	gone, kept int64
+	workshop   int64
+	title      string // the process's title: plaintext that is no one's personal data
+}
+
+// setUpDiskScene registers the two people with an invitation and a signed-in session each.
+// When speaks, the person to be erased posts in a room that shows names, so their name and
+// organisation reach the event log.
+func setUpDiskScene(t *testing.T, db *bun.DB, speaks bool) diskScene {
+	t.Helper()
+	ctx := context.Background()
+	p := fixture.Process(t, db, "disque")
+	w := fixture.Workshop(t, db, p)
+	add := func(name, org, email, phone string) int64 {
+		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
+			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: org,
+			Person: people.Person{DisplayName: name, Email: &email, Phone: &phone},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := people.CreateInvitation(ctx, db, who.ID, &w.ID, time.Hour, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := people.CreateSession(ctx, db, who.ID, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		return who.ID
+	}
+	s := diskScene{gone: add(goneName, goneOrg, goneEmail, gonePhone), kept: add(keptName, keptOrg, keptEmail, "+32470999000"), title: p.Title, workshop: w.ID}
+	if speaks {
+		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
+		mod := deliberation.Actor{Participant: s.kept, Role: deliberation.RoleParticipant, Moderator: true}
+		gone := deliberation.Actor{Participant: s.gone, Role: deliberation.RoleParticipant}
+		for i, c := range []struct {
+			a    deliberation.Actor
+			name string
+			args any
+		}{
+			{mod, "identity.set", map[string]any{"mode": "full"}},
+			{mod, "phase.set", map[string]any{"phase": "diagnostic"}},
+			{gone, "contribution.post", map[string]any{"kind": "finding", "body": "Les loyers montent."}},
+		} {
+			raw, _ := json.Marshal(c.args)
+			res, err := eng.Execute(ctx, w.ID, []deliberation.Command{{ID: fmt.Sprintf("disk-%d", i), Name: c.name, Args: raw, Actor: c.a}})
+			if err != nil || res.Outcomes[0].Code != "" {
+				t.Fatalf("%s: %v %+v", c.name, err, res.Outcomes)
+			}
+		}
+	}
+	return s
+}
+
+// storedKey returns a person's key as stored in person_keys.
+func storedKey(t *testing.T, db *bun.DB, participantID int64) string {
+	t.Helper()
+	var k seal.PersonKey
+	if err := db.NewSelect().Model(&k).Where("participant_id = ?", participantID).Scan(context.Background()); err != nil {
+		t.Fatalf("key of %d: %v", participantID, err)
+	}
+	return k.DataKey
+}
+
+// sqliteFiles reads the database file and everything beside it (-wal, -shm).
+func sqliteFiles(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	names, err := filepath.Glob(path + "*")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no database files at %s: %v", path, err)
+	}
+	out := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(n)] = b
+	}
+	return out
+}
+
+func holding(files map[string][]byte, needle string) []string {
+	var hits []string
+	for name, b := range files {
+		if bytes.Contains(b, []byte(needle)) {
+			hits = append(hits, name)
+		}
+	}
+	return hits
+}
+
+// On SQLite, erasure leaves nothing of the person in the database file or its log: their name
+// and organisation were there in plain text (the event log of a room showing names), their
+// email and phone never were (sealed), and after erasure none of it nor their key remains.
+func TestErasureLeavesNoPlaintextInSQLiteFiles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "assises.db")
+	db, err := storage.Open(ctx, path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := setUpDiskScene(t, db, true)
+	goneKey := storedKey(t, db, s.gone)
+
+	before := sqliteFiles(t, path)
+	for _, needle := range []string{goneName, goneOrg, goneKey, keptOrg} {
+		if hits := holding(before, needle); len(hits) == 0 {
+			t.Fatalf("before erasure %q is in no file: the search would prove nothing", needle)
+		}
+	}
+	for _, needle := range []string{goneEmail, gonePhone, keptEmail} {
+		if hits := holding(before, needle); len(hits) > 0 {
+			t.Errorf("%q is stored in plain text in %v; want it sealed", needle, hits)
+		}
+	}
+	if p, err := people.GetPerson(ctx, db, s.gone); err != nil || p.DisplayName != goneName || *p.Email != goneEmail || *p.Phone != gonePhone {
+		t.Fatalf("the sealed person reads back as %+v, %v", p, err)
+	}
+
+	if err := people.Erase(ctx, db, s.gone, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	after := sqliteFiles(t, path)
+	if wal := after["assises.db-wal"]; len(wal) != 0 {
+		t.Errorf("the log holds %d bytes after erasure; want it emptied", len(wal))
+	}
+	for _, needle := range []string{goneName, goneOrg, goneEmail, gonePhone, goneKey} {
+		if hits := holding(after, needle); len(hits) > 0 {
+			t.Errorf("after erasure %q is still in %v", needle, hits)
+		}
+	}
+	// The one who stays is still there, and still readable: the search still sees the file.
+	if hits := holding(after, keptOrg); len(hits) == 0 {
+		t.Errorf("after erasure the organisation of the person who stays is in no file")
+	}
+	if p, err := people.GetPerson(ctx, db, s.kept); err != nil || p.DisplayName != keptName {
+		t.Errorf("the person who stays reads back as %+v, %v", p, err)
+	}
+}
+
+// On PostgreSQL a deleted row stays in its table's file and in the write-ahead log; what
+// erasure relies on there is that the person's name, email and phone were never written in
+// plain text, and that their key goes. A private cluster lets the test read its own files.
+func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own")
+	}
+	ctx := context.Background()
+	c := pgcluster.Start(t)
+	db, err := storage.Open(ctx, c.DSN(), storage.Options{MaxOpenConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := setUpDiskScene(t, db, false)
+	goneKey, keptKey := storedKey(t, db, s.gone), storedKey(t, db, s.kept)
+	checkpoint := func() {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkpoint()
+	// Controls: the search finds plain text and a key where they are.
+	if hits := c.Find(t, []byte(s.title), "base"); len(hits) == 0 {
+		t.Fatalf("the process's title %q is in no relation file: the search would prove nothing", s.title)
+	}
+	if hits := c.Find(t, []byte(goneKey), "base"); len(hits) == 0 {
+		t.Fatalf("before erasure the person's key is in no relation file: the search would prove nothing")
+	}
+	for _, needle := range []string{goneName, goneEmail, gonePhone, keptName, keptEmail} {
+		if hits := c.Find(t, []byte(needle), "base", "pg_wal"); len(hits) > 0 {
+			t.Errorf("before erasure %q is in plain text in %v; want it sealed", needle, hits)
+		}
+	}
+
+	if err := people.Erase(ctx, db, s.gone, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	checkpoint()
+	for _, needle := range []string{goneName, goneEmail, gonePhone, keptName, keptEmail} {
+		if hits := c.Find(t, []byte(needle), "base", "pg_wal"); len(hits) > 0 {
+			t.Errorf("after erasure %q is in plain text in %v", needle, hits)
+		}
+	}
+	if hits := c.Find(t, []byte(goneKey), "base"); len(hits) > 0 {
+		t.Errorf("after erasure the person's key is still in %v", hits)
+	}
+	if hits := c.Find(t, []byte(keptKey), "base"); len(hits) == 0 {
+		t.Errorf("after erasure the key of the person who stays is in no relation file")
+	}
+	// What remains, as docs/privacy.md says: the key in the log until PostgreSQL recycles it.
+	t.Logf("the erased key is still in the write-ahead log segments %v", c.Find(t, []byte(goneKey), "pg_wal"))
+	if p, err := people.GetPerson(ctx, db, s.kept); err != nil || p.DisplayName != keptName || *p.Email != keptEmail {
+		t.Errorf("the person who stays reads back as %+v, %v", p, err)
+	}
+}
+
+// When the log cannot be emptied (a reader holds it), the person is erased all the same,
+// Erase says ErrNotScrubbed, and erasing again once the reader is gone finishes the job.
+func TestErasureNotScrubbedIsFinishedByErasingAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "assises.db")
+	db, err := storage.Open(ctx, path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := migrations.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := setUpDiskScene(t, db, true)
+	// Another connection reads in a transaction: the log cannot be truncated under it.
+	reader, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	rtx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rtx.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("the reader sees %d events, %v", n, err)
+	}
+	// Do not wait the default 10 s for the reader: it will not let go before we say so.
+	if _, err := db.ExecContext(ctx, "PRAGMA busy_timeout = 200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := people.Erase(ctx, db, s.gone, time.Now()); !errors.Is(err, people.ErrNotScrubbed) {
+		t.Fatalf("erasing under a reader: %v, want ErrNotScrubbed", err)
+	}
+	if _, err := people.GetPerson(ctx, db, s.gone); !errors.Is(err, deliberation.ErrNotFound) {
+		t.Errorf("after an unscrubbed erasure the person reads as %v; want erased all the same", err)
+	}
+	if hits := holding(sqliteFiles(t, path), goneName); len(hits) == 0 {
+		t.Logf("the name already left the files (the checkpoint got further than the reader)")
+	}
+	rtx.Rollback()
+	if err := people.Erase(ctx, db, s.gone, time.Now()); err != nil {
+		t.Fatalf("erasing again: %v", err)
+	}
+	after := sqliteFiles(t, path)
+	for _, needle := range []string{goneName, goneOrg, goneEmail} {
+		if hits := holding(after, needle); len(hits) > 0 {
+			t.Errorf("after erasing again %q is still in %v", needle, hits)
+		}
+	}
+}
+
+// A batch of the room that is writing events when the erasure comes: the erasure waits for it
+// and clears its events too, so no author label read before the erasure survives it.
+func TestErasureWaitsForTheRoomsBatchInFlight(t *testing.T) {
+	for _, kind := range storagetest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := storagetest.DSN(t, kind)
+			open := func() *bun.DB {
+				db, err := storage.Open(ctx, dsn, storage.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			db, room := open(), open()
+			if _, err := migrations.Migrate(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			s := setUpDiskScene(t, db, false)
+
+			// The room's batch: the workshop's row locked, as the engine does, and an event
+			// carrying the name, not committed yet.
+			tx, err := room.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			var roomPID int
+			if storage.IsPostgres(room) {
+				if _, err := tx.ExecContext(ctx, "SELECT id FROM workshops WHERE id = ? FOR UPDATE", s.workshop); err != nil {
+					t.Fatal(err)
+				}
+				if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&roomPID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ev := &deliberation.StoredEvent{WorkshopID: s.workshop, Seq: 1000, Name: "contribution.posted", Audience: "all",
+				Payload: `{"author":"` + goneName + `"}`, CreatedAt: time.Now().UTC()}
+			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			erased := make(chan error, 1)
+			go func() { erased <- people.Erase(ctx, db, s.gone, time.Now()) }()
+			if storage.IsPostgres(db) {
+				// Commit only once the erasure waits for the row (or has finished without waiting,
+				// which is the bug this test is about).
+				deadline := time.Now().Add(60 * time.Second)
+				for waiting := 0; waiting == 0; {
+					select {
+					case err := <-erased:
+						erased <- err
+						waiting = 1
+						continue
+					default:
+					}
+					err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))`, roomPID).Scan(ctx, &waiting)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("the erasure neither waited for the room's batch nor finished")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-erased; err != nil {
+				t.Fatal(err)
+			}
+			n, err := db.NewSelect().Model((*deliberation.StoredEvent)(nil)).Where("workshop_id = ?", s.workshop).Count(ctx)
+			if err != nil || n != 0 {
+				t.Errorf("after erasure the room's log holds %d events (%v); want the batch in flight cleared too", n, err)
+			}
+		})
+	}
+}

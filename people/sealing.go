@@ -1,0 +1,51 @@
+package people
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/internal/seal"
+)
+
+// SealUnsealed seals the personal fields of the people stored before fields were sealed (a
+// database from before person_keys): each gets a key and their name, email and phone are
+// rewritten sealed. It returns how many people it sealed, and does nothing when every person
+// has a key. Run it at start, after the migrations.
+//
+// The plaintext such a row held before stays where the database leaves overwritten rows (see
+// docs/privacy.md) until the space is reused: sealing protects what is written after it.
+func SealUnsealed(ctx context.Context, db bun.IDB) (int, error) {
+	total := 0
+	for {
+		var rows []Person
+		err := db.NewSelect().Model(&rows).
+			Where("NOT EXISTS (SELECT 1 FROM person_keys AS pk WHERE pk.participant_id = person.participant_id)").
+			OrderExpr("participant_id").Limit(500).Scan(ctx)
+		if err != nil {
+			return total, fmt.Errorf("store: seal people: %w", err)
+		}
+		if len(rows) == 0 {
+			return total, nil
+		}
+		err = withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+			for _, p := range rows {
+				key, err := seal.Create(ctx, tx, p.ParticipantID)
+				if err != nil {
+					return err
+				}
+				sealed := sealPerson(key, p)
+				_, err = tx.NewUpdate().Model(&sealed).Column("display_name", "email", "phone").WherePK().Exec(ctx)
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: seal people: %w", err)
+		}
+		total += len(rows)
+	}
+}
