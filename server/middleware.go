@@ -34,7 +34,6 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		hdr := w.Header()
 		id := logs.AcceptRequestID(r.Header.Get("X-Request-Id"))
 		hdr.Set("X-Request-Id", id)
-		r = r.WithContext(logs.WithRequestID(r.Context(), id))
 		hdr.Set("Content-Security-Policy", contentSecurityPolicy)
 		hdr.Set("Referrer-Policy", "no-referrer")
 		hdr.Set("X-Content-Type-Options", "nosniff")
@@ -54,6 +53,9 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 		}
+		// After the body's wrappers: net/http finishes the request it handed us (and its body),
+		// so the copy with the id in its context must share that body.
+		r = r.WithContext(logs.WithRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if p := recover(); p != nil {
