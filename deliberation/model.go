@@ -114,6 +114,7 @@ type Process struct {
 	PerOrgCap            int    // at most this many people of one organisation per workshop
 	RegistrationDeadline *time.Time
 	InvitationRequired   bool
+	OverlapRule          string // registering for two sessions at the same time: "refuse" (also when empty) or "warn"
 	CreatedAt            time.Time
 }
 

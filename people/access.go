@@ -60,8 +60,13 @@ func CreateInvitation(ctx context.Context, db bun.IDB, participantID int64, work
 // person's card to know who they are, and must not spend a single-use link or sign anyone in.
 // RedeemInvitation refuses the same links, then spends the link.
 func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Time) (*Invitation, error) {
+	return lookupInvitation(ctx, db, "token_hash", HashToken(token), now)
+}
+
+// lookupInvitation finds a usable invitation by the hash of its token or of its code.
+func lookupInvitation(ctx context.Context, db bun.IDB, column, hash string, now time.Time) (*Invitation, error) {
 	inv := new(Invitation)
-	if err := db.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(inv).Where("? = ?", bun.Ident(column), hash).Scan(ctx); err != nil {
 		return nil, deliberation.NotFound("lookup invitation", err)
 	}
 	switch {

@@ -70,29 +70,36 @@ func InviteAll(ctx context.Context, db bun.IDB, nps []NewParticipant, w *deliber
 	return tokens, nil
 }
 
+// SignedUp is what a registration hands back: the person, where each session landed, and
+// their way back, a personal link to "my sessions" (Token) and its short code (Code).
+type SignedUp struct {
+	Participant *deliberation.Participant
+	Placements  []Placement
+	Token, Code string
+}
+
 // SignUp is the public registration form: a new participant of the process np names, placed
-// in each of workshopIDs by the rules of capacity and organisation (Register), with a link to
-// "my sessions". Past the deadline or once a session closed it fails with
-// ErrRegistrationClosed and keeps nothing.
-func SignUp(ctx context.Context, db bun.IDB, np NewParticipant, workshopIDs []int64, now time.Time) (*deliberation.Participant, []Placement, string, error) {
-	var who *deliberation.Participant
-	var placements []Placement
-	var token string
+// in each of the chosen workshops by the rules of capacity and organisation (Register), with a
+// link to "my sessions" and its code. Past the deadline or once a session closed it fails with
+// ErrRegistrationClosed, for sessions at the same time with an *OverlapError, and keeps
+// nothing.
+func SignUp(ctx context.Context, db bun.IDB, np NewParticipant, choice Choice, now time.Time) (*SignedUp, error) {
+	out := new(SignedUp)
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if who, err = CreateParticipant(ctx, tx, np); err != nil {
+		if out.Participant, err = CreateParticipant(ctx, tx, np); err != nil {
 			return err
 		}
-		if placements, err = Register(ctx, tx, who.ID, workshopIDs, now); err != nil {
+		if out.Placements, err = register(ctx, tx, out.Participant.ID, choice, now); err != nil {
 			return err
 		}
-		token, err = LinkToMySessions(ctx, tx, who.ID, *np.ProcessID, now)
+		out.Token, out.Code, err = LinkAndCode(ctx, tx, out.Participant.ID, *np.ProcessID, now)
 		return err
 	})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	return who, placements, token, nil
+	return out, nil
 }
 
 // WalkIn lets in at the door a person who had no place: a new participant of the session's
@@ -142,28 +149,29 @@ type Landing struct {
 	Workshop    *int64
 }
 
-// IssueLinks makes one personal link per landing (the cards an organiser prints), all good
-// until a day after the process's last session; the tokens come back in the same order.
-func IssueLinks(ctx context.Context, db bun.IDB, processID int64, landings []Landing, now time.Time) ([]string, error) {
-	tokens := make([]string, 0, len(landings))
+// IssueLinks makes one personal link with its code per landing (the cards an organiser
+// prints), all good until a day after the process's last session; they come back in the same
+// order.
+func IssueLinks(ctx context.Context, db bun.IDB, processID int64, landings []Landing, now time.Time) ([]Way, error) {
+	ways := make([]Way, 0, len(landings))
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		ttl, err := LinkLifetime(ctx, tx, processID, now)
 		if err != nil {
 			return err
 		}
 		for _, l := range landings {
-			token, _, err := CreateInvitation(ctx, tx, l.Participant, l.Workshop, ttl, false)
+			way, err := newWay(ctx, tx, l.Participant, l.Workshop, ttl)
 			if err != nil {
 				return err
 			}
-			tokens = append(tokens, token)
+			ways = append(ways, way)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return tokens, nil
+	return ways, nil
 }
 
 // SignIn exchanges an invitation link for a signed-in session good for ttl, in one

@@ -88,10 +88,11 @@ func TestSignUp(t *testing.T) {
 		now := time.Now().UTC()
 		np := people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Jules"}}
 
-		who, placements, token, err := people.SignUp(ctx, db, np, []int64{w.ID}, now)
+		done, err := people.SignUp(ctx, db, np, people.Choice{Workshops: []int64{w.ID}}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
+		who, placements, token := done.Participant, done.Placements, done.Token
 		if len(placements) != 1 || placements[0].Status != deliberation.RegistrationConfirmed {
 			t.Fatalf("placements: got %+v, want one confirmed", placements)
 		}
@@ -104,7 +105,7 @@ func TestSignUp(t *testing.T) {
 		}
 
 		before := countOf(t, db, (*deliberation.Participant)(nil))
-		_, _, _, err = people.SignUp(ctx, db, np, []int64{w.ID}, w.EndsAt)
+		_, err = people.SignUp(ctx, db, np, people.Choice{Workshops: []int64{w.ID}}, w.EndsAt)
 		if !errors.Is(err, people.ErrRegistrationClosed) {
 			t.Fatalf("after the session: got %v, want ErrRegistrationClosed", err)
 		}
@@ -172,14 +173,18 @@ func TestIssueLinksInOrder(t *testing.T) {
 		p := fixture.Process(t, db, "cartes")
 		w := fixture.Workshop(t, db, p)
 		a, b := fixture.Person(t, db, p, "A", ""), fixture.Person(t, db, p, "B", "")
-		tokens, err := people.IssueLinks(ctx, db, p.ID, []people.Landing{{Participant: b.ID, Workshop: &w.ID}, {Participant: a.ID}}, time.Now().UTC())
-		if err != nil || len(tokens) != 2 {
-			t.Fatalf("got %d links, %v; want 2", len(tokens), err)
+		ways, err := people.IssueLinks(ctx, db, p.ID, []people.Landing{{Participant: b.ID, Workshop: &w.ID}, {Participant: a.ID}}, time.Now().UTC())
+		if err != nil || len(ways) != 2 {
+			t.Fatalf("got %d links, %v; want 2", len(ways), err)
 		}
-		if ws, pid := landsIn(t, db, tokens[0]); ws != w.ID || pid != b.ID {
+		if ws, pid := landsIn(t, db, ways[0].Token); ws != w.ID || pid != b.ID {
 			t.Errorf("first card: got workshop %d of %d, want %d of %d", ws, pid, w.ID, b.ID)
 		}
-		if ws, pid := landsIn(t, db, tokens[1]); ws != 0 || pid != a.ID {
+		// The card's code leads where its link does.
+		if inv, who, _, err := people.SignInWithCode(ctx, db, ways[0].Code, time.Now(), time.Hour); err != nil || who.ID != b.ID || inv.WorkshopID == nil || *inv.WorkshopID != w.ID {
+			t.Errorf("first card's code: got %+v, %v; want %d in %d", inv, err, b.ID, w.ID)
+		}
+		if ws, pid := landsIn(t, db, ways[1].Token); ws != 0 || pid != a.ID {
 			t.Errorf("second card: got workshop %d of %d, want my sessions of %d", ws, pid, a.ID)
 		}
 	})

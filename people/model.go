@@ -39,6 +39,7 @@ type Invitation struct {
 	ParticipantID int64
 	WorkshopID    *int64 // where the link lands, if anywhere in particular
 	TokenHash     string
+	CodeHash      *string // the hash of its short code, when it has one (people.NewCode)
 	SingleUse     bool
 	ExpiresAt     time.Time
 	UsedAt        *time.Time

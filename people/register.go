@@ -32,7 +32,20 @@ type Placement struct {
 // organisation are confirmed per workshop (the others wait, in case a colleague cancels).
 // The rules hold under concurrency because each workshop's row is locked while its places
 // are counted (PostgreSQL: SELECT … FOR UPDATE; SQLite: one writer at a time).
+// Sessions at the same time are refused with an *OverlapError (see checkOverlap).
 func Register(ctx context.Context, db bun.IDB, participantID int64, workshopIDs []int64, now time.Time) ([]Placement, error) {
+	return register(ctx, db, participantID, Choice{Workshops: workshopIDs}, now)
+}
+
+// Choice is what a person asks for when registering: sessions, and whether they confirmed
+// that they want sessions at the same time (which only a process that warns accepts).
+type Choice struct {
+	Workshops     []int64
+	AcceptOverlap bool
+}
+
+func register(ctx context.Context, db bun.IDB, participantID int64, choice Choice, now time.Time) ([]Placement, error) {
+	workshopIDs := choice.Workshops
 	p, err := GetParticipant(ctx, db, participantID)
 	if err != nil {
 		return nil, err
@@ -46,6 +59,9 @@ func Register(ctx context.Context, db bun.IDB, participantID int64, workshopIDs 
 	}
 	if proc.RegistrationDeadline != nil && !now.Before(*proc.RegistrationDeadline) {
 		return nil, fmt.Errorf("store: register: %w", ErrRegistrationClosed)
+	}
+	if err := checkOverlap(ctx, db, proc, participantID, workshopIDs, choice.AcceptOverlap); err != nil {
+		return nil, err
 	}
 	var out []Placement
 	for _, wid := range workshopIDs {

@@ -59,3 +59,19 @@ func CountParticipants(ctx context.Context, db bun.IDB, processID int64) (people
 	}
 	return people, organisations, nil
 }
+
+// WaitingPosition is where a registration stands on its session's waiting list: 1 for the
+// first in line, counted in the order people registered. It is 0 when the registration does
+// not wait. (A person whose organisation has reached its cap may be passed over when a place
+// frees up, so the position says where one stands, not a promise.)
+func WaitingPosition(ctx context.Context, db bun.IDB, reg *deliberation.Registration) (int, error) {
+	if reg.Status != deliberation.RegistrationWaiting {
+		return 0, nil
+	}
+	ahead, err := db.NewSelect().Model((*deliberation.Registration)(nil)).
+		Where("workshop_id = ? AND status = ? AND id < ?", reg.WorkshopID, deliberation.RegistrationWaiting, reg.ID).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: waiting position: %w", err)
+	}
+	return int(ahead) + 1, nil
+}

@@ -194,3 +194,25 @@ func MayOrganise(p *deliberation.Participant, processID int64) bool {
 	}
 	return p != nil && p.Role == deliberation.RoleOrganiser && p.ProcessID != nil && *p.ProcessID == processID
 }
+
+// GroupTag is the group a person was placed in for one session: what their card shows once
+// groups are made.
+type GroupTag struct {
+	WorkshopID, ParticipantID int64
+	Name, Colour              string
+}
+
+// ListGroupTags returns the group of every person placed in a group in a session of a process.
+func ListGroupTags(ctx context.Context, db bun.IDB, processID int64) ([]GroupTag, error) {
+	var tags []GroupTag
+	err := db.NewSelect().TableExpr("group_members AS gm").
+		ColumnExpr("gm.workshop_id, gm.participant_id, g.name, g.colour").
+		Join("JOIN breakout_groups AS g ON g.id = gm.group_id").
+		Join("JOIN workshops AS w ON w.id = gm.workshop_id").
+		Where("w.process_id = ?", processID).
+		OrderExpr("gm.workshop_id, gm.participant_id").Scan(ctx, &tags)
+	if err != nil {
+		return nil, fmt.Errorf("store: list group tags: %w", err)
+	}
+	return tags, nil
+}

@@ -6,20 +6,11 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
-	"github.com/assises/assises/process"
-	"github.com/assises/assises/server/web"
 )
 
 // "My sessions" (/me): where a personal link without a session of its own lands. A person
 // sees the sessions they registered for (confirmed or waiting), opens one, or gives their
 // place back, which promotes the first person waiting.
-
-type mySession struct {
-	WorkshopID                int64
-	Title, When, Place, Theme string
-	Status                    string // confirmed or waiting
-	CheckedIn, Over           bool
-}
 
 type myPage struct {
 	Name      string
@@ -32,13 +23,8 @@ type myPage struct {
 func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := h.lang(r)
-	p := h.signedIn(w, r, "reg.me.signin", "/", "nav.home")
+	p := h.signedIn(w, r, "reg.me.signin", "/code", "reg.code.title")
 	if p == nil {
-		return
-	}
-	regs, err := people.ListParticipantRegistrations(ctx, h.db, p.ID)
-	if err != nil {
-		h.writeInternalError(w, r, err)
 		return
 	}
 	data := myPage{CSRF: sessionCSRF(r)}
@@ -46,26 +32,10 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 		data.Name = person.DisplayName
 	}
 	cancelled, _ := strconv.ParseInt(r.URL.Query().Get("cancelled"), 10, 64)
-	themes := map[int64]string{}
-	for _, reg := range regs {
-		ws, err := deliberation.GetWorkshop(ctx, h.db, reg.WorkshopID)
-		if err != nil {
-			h.writeInternalError(w, r, err)
-			return
-		}
-		s := mySession{
-			WorkshopID: ws.ID, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
-			Status: reg.Status, CheckedIn: reg.CheckedInAt != nil, Over: !h.now().Before(ws.EndsAt),
-		}
-		if ws.ThemeID != nil {
-			if _, ok := themes[*ws.ThemeID]; !ok {
-				if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
-					themes[*ws.ThemeID] = th.Title
-				}
-			}
-			s.Theme = themes[*ws.ThemeID]
-		}
-		data.Sessions = append(data.Sessions, s)
+	var err error
+	if data.Sessions, err = h.mySessions(ctx, lang, p.ID); err != nil {
+		h.writeInternalError(w, r, err)
+		return
 	}
 	if cancelled > 0 {
 		if ws, err := deliberation.GetWorkshop(ctx, h.db, cancelled); err == nil {

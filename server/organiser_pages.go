@@ -1,9 +1,11 @@
 package server
 
 import (
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,18 +36,40 @@ func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID 
 }
 
 type card struct {
-	Name     string
-	Sessions []cardSession
-	Link     string
-	QR       template.URL
+	Name       string
+	Sessions   []cardSession
+	Link, Code string
+	QR         template.URL
 }
 
-type cardSession struct{ Title, When, Place, Code string }
+type cardSession struct {
+	Title, When, Place string
+	Group              string       // the colour group, once groups are made
+	Swatch             template.URL // a dot of the group's colour (the CSP forbids style attributes)
+}
 
+// cardsPage prints cards on A4 sheets: 8 per sheet (105 × 74 mm), or 4 large ones
+// (105 × 148 mm) for people who read large print. The sheets are cut by the server so that
+// the printed page count does not depend on the browser's page breaking.
 type cardsPage struct {
-	Process  *deliberation.Process
-	Workshop string // the session the cards are for, when one was chosen
-	Cards    []card
+	Process    *deliberation.Process
+	Workshop   string // the session the cards are for, when one was chosen
+	Cards      []card
+	Sheets     [][]card
+	Large      bool
+	CodePage   string // where a code is typed
+	SmallHref  string
+	LargeHref  string
+	PerSheet   int
+	SheetCount int
+}
+
+// cardsPerSheet is how many cards an A4 sheet holds: 2 × 4, or 2 × 2 large.
+func cardsPerSheet(large bool) int {
+	if large {
+		return 4
+	}
+	return 8
 }
 
 // cardsPageHandler prints one invitation card per confirmed person of a process (or of one
@@ -120,30 +144,66 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 			landings[i].Workshop = &ids[0]
 		}
 	}
-	tokens, err := people.IssueLinks(ctx, h.db, proc.ID, landings, h.now())
+	ways, err := people.IssueLinks(ctx, h.db, proc.ID, landings, h.now())
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	links := map[int64]string{}
-	for i, pid := range order {
-		links[pid] = h.publicURL.JoinPath("i", tokens[i]).String()
+	tags, err := people.ListGroupTags(ctx, h.db, proc.ID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
 	}
-	for _, pid := range order {
-		c := card{Name: names[pid], Link: links[pid]}
+	groups := map[[2]int64]people.GroupTag{}
+	for _, g := range tags {
+		groups[[2]int64{g.WorkshopID, g.ParticipantID}] = g
+	}
+	for i, pid := range order {
+		c := card{Name: names[pid], Link: h.publicURL.JoinPath("i", ways[i].Token).String(), Code: people.FormatCode(ways[i].Code)}
 		if c.QR, err = qrDataURL(c.Link); err != nil {
 			h.writeInternalError(w, r, err)
 			return
 		}
 		for _, wid := range sessions[pid] {
-			if ws := byID[wid]; ws != nil {
-				c.Sessions = append(c.Sessions, cardSession{Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place, Code: ws.Code})
+			ws := byID[wid]
+			if ws == nil {
+				continue
 			}
+			cs := cardSession{Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place}
+			if g, ok := groups[[2]int64{wid, pid}]; ok {
+				cs.Group, cs.Swatch = g.Name, colourSwatch(g.Colour)
+			}
+			c.Sessions = append(c.Sessions, cs)
 		}
 		data.Cards = append(data.Cards, c)
 	}
+	data.Large = r.URL.Query().Get("size") == "large"
+	data.PerSheet = cardsPerSheet(data.Large)
+	for start := 0; start < len(data.Cards); start += data.PerSheet {
+		data.Sheets = append(data.Sheets, data.Cards[start:min(start+data.PerSheet, len(data.Cards))])
+	}
+	data.SheetCount = len(data.Sheets)
+	data.CodePage = h.publicURL.JoinPath("code").String()
+	q := r.URL.Query()
+	q.Del("lang")
+	q.Del("size")
+	data.SmallHref = "?" + q.Encode()
+	q.Set("size", "large")
+	data.LargeHref = "?" + q.Encode()
 	h.writePage(w, r, http.StatusOK, "cards", h.catalog.T(lang, "reg.cards.title")+" · "+proc.Title, data)
 }
+
+// colourSwatch is a dot of a group's colour as an image (printed with the card, and allowed
+// by the CSP where a style attribute is not). A colour that is not #rgb or #rrggbb gives none.
+func colourSwatch(colour string) template.URL {
+	if !hexColour.MatchString(colour) {
+		return ""
+	}
+	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4.5" fill="` + colour + `" stroke="#000" stroke-width=".5"/></svg>`
+	return template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg)))
+}
+
+var hexColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 // attendanceCSV exports the attendance of one session: GET
 // /organise/workshops/{id}/attendance.csv. Organisers only: it names people.

@@ -17,7 +17,7 @@ import (
 	"github.com/assises/assises/storage/storagetest"
 )
 
-var cardLink = regexp.MustCompile(`<p class="ic-link">([^<]+)</p>`)
+var cardLink = regexp.MustCompile(`<p class="ic-link"[^>]*>([^<]+)</p>`)
 
 // TestInvitationCards prints the cards of one session: one card and one QR code per
 // confirmed person of that session, nobody else's name, no email; each card's link signs its

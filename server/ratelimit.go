@@ -103,6 +103,10 @@ type limits struct {
 	// venue's Wi-Fi shares one address; each session's queue is bounded anyway). Codes carry
 	// 36 bits, so guessing them at 30 tries per 10 minutes goes nowhere.
 	join *limiter
+	// Typing a personal code (/code): only wrong codes count. Codes carry 43 bits; at 20
+	// wrong tries per 10 minutes an address would need millions of years to find any of
+	// thousands of live codes, while a room sharing the venue's address can still mistype.
+	code *limiter
 }
 
 func newLimits() limits {
@@ -110,6 +114,7 @@ func newLimits() limits {
 		register: newLimiter(30, 10*time.Minute),
 		signIn:   newLimiter(60, time.Minute),
 		join:     newLimiter(30, 10*time.Minute),
+		code:     newLimiter(20, 10*time.Minute),
 	}
 }
 

@@ -159,6 +159,26 @@ func postForm(t *testing.T, c *http.Client, u string, v url.Values, header ...st
 	return doBody(t, c, req, header...)
 }
 
+// register posts the registration form and, when it was taken, follows the answer's redirect
+// to the result page as a browser does (Post/Redirect/Get). It returns the result page, or
+// the refused form.
+func register(t *testing.T, c *http.Client, action string, v url.Values, header ...string) (*http.Response, string) {
+	t.Helper()
+	resp, body := postForm(t, c, action, v, header...)
+	if resp.StatusCode != http.StatusSeeOther {
+		return resp, body
+	}
+	loc := resp.Header.Get("Location")
+	if !resultPath.MatchString(loc) {
+		t.Fatalf("registration redirects to %q, want /p/{slug}/registered?lang=…", loc)
+	}
+	base, _ := url.Parse(action)
+	next, _ := base.Parse(loc)
+	return get(t, c, next.String())
+}
+
+var resultPath = regexp.MustCompile(`^/p/[a-z0-9-]+/registered\?lang=(fr|nl|en)$`)
+
 // regFixture is a process open for registration: two future sessions (the second with one
 // place) and one that is over.
 type regFixture struct {

@@ -23,6 +23,7 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 <p>{{.Intro}}</p>
 {{if .Sessions}}<ul>{{range .Sessions}}<li><strong>{{.Title}}</strong><br>{{.When}}{{if .Place}} · {{.Place}}{{end}}<br>{{.Status}}</li>{{end}}</ul>{{end}}
 <p><a href="{{.Link}}" style="display: inline-block; padding: 12px 20px; background: #0b5cad; color: #ffffff; border-radius: 8px; text-decoration: none; font-weight: bold;">{{.Button}}</a></p>
+{{if .Code}}<p>{{.CodeLabel}} <strong style="font-size: 20px; letter-spacing: 0.08em;">{{.Code}}</strong></p>{{end}}
 <p style="font-size: 14px; color: #4a4a55;">{{.Keep}}<br>{{.Link}}</p>
 </body></html>`))
 
@@ -32,6 +33,7 @@ type mailSession struct {
 
 type mailData struct {
 	Lang, Subject, Hello, Intro, Button, Keep, Link string
+	Code, CodeLabel                                 string // the personal code and what it is, when there is one
 	Sessions                                        []mailSession
 }
 
@@ -49,7 +51,11 @@ func composeMail(d mailData) mail.Message {
 	if len(d.Sessions) > 0 {
 		text.WriteString("\n")
 	}
-	text.WriteString(d.Button + " :\n" + d.Link + "\n\n" + d.Keep + "\n")
+	text.WriteString(d.Button + " :\n" + d.Link + "\n\n")
+	if d.Code != "" {
+		text.WriteString(d.CodeLabel + " " + d.Code + "\n\n")
+	}
+	text.WriteString(d.Keep + "\n")
 	var html bytes.Buffer
 	if err := mailHTML.Execute(&html, d); err != nil {
 		// The template is fixed and its data are strings: this cannot fail at run time.
@@ -59,12 +65,16 @@ func composeMail(d mailData) mail.Message {
 }
 
 // invitationMail is the email sent after a registration.
-func (h *handler) invitationMail(lang, name, process, link string, sessions []placedSession) mail.Message {
+// code is the link's personal code, formatted, or "" when the link has none.
+func (h *handler) invitationMail(lang, name, process, link, code string, sessions []placedSession) mail.Message {
 	t := func(k string) string { return h.catalog.T(lang, k) }
 	d := mailData{
 		Lang: lang, Subject: t("reg.mail.subject") + " — " + process,
 		Hello: t("reg.mail.hello") + " " + name + ",", Intro: t("reg.mail.intro") + " " + process + ".",
 		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: link,
+	}
+	if code != "" {
+		d.Code, d.CodeLabel = code, t("reg.way.code.label")
 	}
 	for _, s := range sessions {
 		status := t("reg.placed.confirmed")
@@ -147,7 +157,7 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 	if err != nil {
 		return err
 	}
-	msg := h.invitationMail(person.Language, person.DisplayName, proc.Title, h.publicURL.JoinPath("i", token).String(), sessions)
+	msg := h.invitationMail(person.Language, person.DisplayName, proc.Title, h.publicURL.JoinPath("i", token).String(), "", sessions)
 	msg.To = *person.Email
 	return h.mail.Send(context.WithoutCancel(ctx), msg)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type regForm struct {
 
 	Errors  map[string]string // field name → what to correct
 	Problem string            // the summary at the top of the form
+	// Overlap: the chosen sessions clash and the process lets the person confirm them all
+	// (AcceptOverlap is that confirmation, a checkbox shown only then).
+	Overlap, AcceptOverlap bool
 }
 
 type sessionChoice struct {
@@ -103,6 +107,7 @@ func (f *regForm) read(r *http.Request, t func(string) string) []int64 {
 	f.Email = strings.TrimSpace(r.PostFormValue("email"))
 	f.ServiceUser = r.PostFormValue("serviceUser") != ""
 	f.Consent = r.PostFormValue("consent") != ""
+	f.AcceptOverlap = r.PostFormValue("acceptOverlap") != ""
 	if l := r.PostFormValue("language"); l != "" {
 		f.Language = l
 	}
@@ -196,16 +201,21 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	if form.Email != "" {
 		email = &form.Email
 	}
-	who, placements, token, err := people.SignUp(ctx, h.db, people.NewParticipant{
+	done, err := people.SignUp(ctx, h.db, people.NewParticipant{
 		ProcessID: &pv.Process.ID, Role: deliberation.RoleParticipant, Organisation: form.Organisation,
 		Person: people.Person{
 			DisplayName: form.DisplayName, Email: email, Language: form.Language,
 			ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
 		},
-	}, chosen, h.now())
+	}, people.Choice{Workshops: chosen, AcceptOverlap: form.AcceptOverlap}, h.now())
 	if errors.Is(err, people.ErrRegistrationClosed) {
 		// A session closed (or the deadline passed) between the page and the post.
 		form.Problem = t("reg.closed.now")
+		h.renderProcess(w, r, pv, http.StatusConflict)
+		return
+	}
+	if oe := (*people.OverlapError)(nil); errors.As(err, &oe) {
+		form.overlapping(oe, t)
 		h.renderProcess(w, r, pv, http.StatusConflict)
 		return
 	}
@@ -213,43 +223,64 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	res := registeredPage{Process: pv.Process, Name: form.DisplayName}
-	for _, pl := range placements {
+	delivery := "card"
+	if email != nil {
+		delivery = h.mailWayBack(ctx, form.Language, pv.Process.Title, done, form)
+	}
+	// Post/Redirect/Get: the answer is a page of its own, which a language switch or a reload
+	// shows again without posting twice. The link and code travel there in a cookie (never in
+	// an address, which logs and histories keep).
+	h.setWayBack(w, pv.Process.Slug, wayBack{Token: done.Token, Code: done.Code, Delivery: delivery})
+	// The page speaks the language the person chose in the form.
+	http.Redirect(w, r, "/p/"+pv.Process.Slug+"/registered?lang="+url.QueryEscape(form.Language), http.StatusSeeOther)
+}
+
+// overlapping says which chosen sessions are at the same time. Under the "warn" rule the form
+// also offers to confirm them all.
+func (f *regForm) overlapping(oe *people.OverlapError, t func(string) string) {
+	title := map[int64]string{}
+	for _, s := range f.Sessions {
+		title[s.ID] = s.Title
+	}
+	var pairs []string
+	for _, p := range oe.Pairs {
+		pairs = append(pairs, "«\u00a0"+title[p[0]]+"\u00a0» "+t("reg.overlap.and")+" «\u00a0"+title[p[1]]+"\u00a0»")
+	}
+	f.Errors["session"] = t("reg.overlap.same") + " " + strings.Join(pairs, ", ") + "."
+	if oe.Rule == people.OverlapWarn {
+		f.Overlap = true
+		f.Problem = t("reg.overlap.warn")
+	} else {
+		f.Problem = t("reg.overlap.refuse")
+	}
+}
+
+// mailWayBack emails the person their way back (link, code, sessions) and says how it went:
+// mail (sent), mailfailed, nomail (no SMTP configured). This is the one place a registration
+// sends mail.
+func (h *handler) mailWayBack(ctx context.Context, lang, process string, done *people.SignedUp, form *regForm) string {
+	if !h.mail.Enabled() {
+		return "nomail"
+	}
+	var sessions []placedSession
+	for _, pl := range done.Placements {
 		for _, s := range form.Sessions {
 			if s.ID == pl.WorkshopID {
-				res.Sessions = append(res.Sessions, placedSession{Title: s.Title, When: s.When, Place: s.Place, Status: pl.Status, Reason: pl.Reason})
+				sessions = append(sessions, placedSession{Title: s.Title, When: s.When, Place: s.Place, Status: pl.Status, Reason: pl.Reason})
 			}
 		}
 	}
-	switch {
-	case email == nil:
-		res.Delivery = "card"
-	case !h.mail.Enabled():
-		res.Delivery = "nomail"
-	default:
-		msg := h.invitationMail(form.Language, form.DisplayName, pv.Process.Title, h.publicURL.JoinPath("i", token).String(), res.Sessions)
-		msg.To = form.Email
-		// The email goes even if the person closes the page while it is being sent.
-		if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
-			h.log.WarnContext(r.Context(), "invitation email not sent", "participant", who.ID, "err", err)
-			res.Delivery = "mailfailed"
-		} else {
-			res.Delivery = "mail"
-		}
+	msg := h.invitationMail(lang, form.DisplayName, process, h.publicURL.JoinPath("i", done.Token).String(), people.FormatCode(done.Code), sessions)
+	msg.To = form.Email
+	// The email goes even if the person closes the page while it is being sent.
+	if err := h.mail.Send(context.WithoutCancel(ctx), msg); err != nil {
+		h.log.WarnContext(ctx, "invitation email not sent", "participant", done.Participant.ID, "err", err)
+		return "mailfailed"
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	h.writePage(w, r, http.StatusOK, "registered", t("reg.done.title"), res)
+	return "mail"
 }
 
-// registeredPage is the answer to a registration: where each session landed and how the
-// invitation will reach the person.
-type registeredPage struct {
-	Process  *deliberation.Process
-	Name     string
-	Sessions []placedSession
-	Delivery string // mail (sent), mailfailed, nomail (no SMTP), card (no email given)
-}
-
+// placedSession is a session in a registration email, with where the person landed.
 type placedSession struct {
 	Title, When, Place string
 	Status             string // confirmed or waiting

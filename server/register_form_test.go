@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,15 +113,15 @@ func TestRegistrationForm(t *testing.T) {
 		lea := valid("Léa", "CPAS", f.open, f.small)
 		lea.Set("consent", "1")
 		lea.Set("serviceUser", "1")
-		resp, body = postForm(t, c, action+"?lang=fr", lea) // back to French after the Dutch post
-		if resp.StatusCode != 200 || strings.Count(body, "Place confirmée") != 2 || !strings.Contains(body, "carte d&#39;invitation à l&#39;entrée") {
-			t.Fatalf("Léa: got %d, want two confirmed places and the card at the door", resp.StatusCode)
+		resp, body = register(t, c, action+"?lang=fr", lea) // back to French after the Dutch post
+		if resp.StatusCode != 200 || strings.Count(body, "Place confirmée") != 2 || !strings.Contains(body, "seul moyen de revenir") {
+			t.Fatalf("Léa: got %d, want two confirmed places and her only way back", resp.StatusCode)
 		}
-		resp, body = postForm(t, c, action, valid("Marc", "cpas", f.open))
+		resp, body = register(t, c, action, valid("Marc", "cpas", f.open))
 		if resp.StatusCode != 200 || !strings.Contains(body, "Sur la liste d&#39;attente") || !strings.Contains(body, "places réservées à votre organisation") {
 			t.Errorf("Marc: got %d, want the waiting list because of his organisation", resp.StatusCode)
 		}
-		resp, body = postForm(t, c, action, valid("Zoé", "Autre", f.small))
+		resp, body = register(t, c, action, valid("Zoé", "Autre", f.small))
 		if resp.StatusCode != 200 || !strings.Contains(body, "Toutes les places sont prises") {
 			t.Errorf("Zoé: got %d, want the waiting list because the session is full", resp.StatusCode)
 		}
@@ -175,7 +176,7 @@ func TestRegistrationEmail(t *testing.T) {
 		token := formToken(t, c, page)
 		reg := func(name, email, lang string) string {
 			v := url.Values{"csrf": {token}, "displayName": {name}, "organisation": {name + " asbl"}, "email": {email}, "language": {lang}, "session": {fmt.Sprint(f.small.ID)}}
-			resp, body := postForm(t, c, page+"/register", v)
+			resp, body := register(t, c, page+"/register", v)
 			if resp.StatusCode != 200 {
 				t.Fatalf("%s registers: got %d", name, resp.StatusCode)
 			}
@@ -183,7 +184,7 @@ func TestRegistrationEmail(t *testing.T) {
 		}
 		body := reg("Anke", "anke@example.org", "nl")
 		noInline(t, "registration result", body)
-		if !strings.Contains(body, "Nous vous avons envoyé un e-mail") {
+		if !strings.Contains(body, "We hebben u een e-mail gestuurd") {
 			t.Errorf("result page does not say an email was sent")
 		}
 		reg("Bruno", "bruno@example.org", "fr") // waits: one place
@@ -199,6 +200,10 @@ func TestRegistrationEmail(t *testing.T) {
 		if link == "" || !strings.Contains(m.HTML, `href="`+link+`"`) || !strings.Contains(m.Text, "Plaats bevestigd") || !strings.Contains(m.HTML, "Atelier emploi") {
 			t.Fatalf("invitation parts: text %q html %q, want the same link in both and the session confirmed", m.Text, m.HTML)
 		}
+		// The email carries the code too, the same in both parts.
+		if code := regexp.MustCompile(`Uw persoonlijke code: ([A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4})`).FindStringSubmatch(m.Text); code == nil || !strings.Contains(m.HTML, code[1]) {
+			t.Errorf("invitation: no personal code in both parts: %q", m.Text)
+		}
 		if !strings.Contains(msgs[1].Text, "Sur la liste d'attente.") {
 			t.Errorf("Bruno's invitation does not say he waits: %q", msgs[1].Text)
 		}
@@ -210,8 +215,10 @@ func TestRegistrationEmail(t *testing.T) {
 			t.Fatalf("invitation link: got %d to %q, want 303 to /me", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		resp, mine := get(t, phone, s.srv.URL+"/me?lang=nl")
-		if resp.StatusCode != 200 || !strings.Contains(mine, "Atelier emploi") || !strings.Contains(mine, fmt.Sprintf(`href="/w/%d"`, f.small.ID)) {
-			t.Fatalf("my sessions: got %d, want the session and its link", resp.StatusCode)
+		// The session is in three days: the way in appears on the day.
+		if resp.StatusCode != 200 || !strings.Contains(mine, "Atelier emploi") || !strings.Contains(mine, "Op de dag van de sessie") ||
+			strings.Contains(mine, fmt.Sprintf(`href="/w/%d"`, f.small.ID)) {
+			t.Fatalf("my sessions: got %d, want the session, and its way in only on the day", resp.StatusCode)
 		}
 		noInline(t, "my sessions", mine)
 		if resp, _ := get(t, phone, fmt.Sprintf("%s/w/%d", s.srv.URL, f.small.ID)); resp.StatusCode != 200 {
@@ -237,7 +244,7 @@ func TestRegistrationEmail(t *testing.T) {
 		if len(msgs) != 3 || msgs[2].To != "bruno@example.org" || !strings.HasPrefix(msgs[2].Subject, "Une place s'est libérée") || linkRe.FindString(msgs[2].Text) == "" {
 			t.Fatalf("promotion email: got %+v", msgs[len(msgs)-1])
 		}
-		if _, mine = get(t, phone, s.srv.URL+"/me"); strings.Contains(mine, fmt.Sprintf(`href="/w/%d"`, f.small.ID)) {
+		if _, mine = get(t, phone, s.srv.URL+"/me"); strings.Contains(mine, fmt.Sprintf(`data-workshop="%d"`, f.small.ID)) {
 			t.Errorf("my sessions still lists the session given back")
 		}
 		logs := s.logs.String()

@@ -15,6 +15,7 @@ type page struct {
 
 type langLink struct {
 	Code, Label string
+	Href        string
 	Current     bool
 }
 
@@ -31,7 +32,7 @@ func (h *handler) writePage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	p := page{Lang: lang, Title: title, Data: data}
 	for _, code := range []string{"fr", "nl", "en"} {
-		p.Languages = append(p.Languages, langLink{Code: code, Label: languageLabels[code], Current: code == lang})
+		p.Languages = append(p.Languages, langLink{Code: code, Label: languageLabels[code], Href: h.langHref(r, code), Current: code == lang})
 	}
 	tmpl, err := tmpl.Clone()
 	if err == nil {

@@ -66,6 +66,9 @@ func (h *handler) routes() *http.ServeMux {
 	// Registration from the public page, "my sessions", the door of a session, and the
 	// organiser's cards, attendance export, registrations and erasure.
 	mux.HandleFunc("POST /p/{slug}/register", h.register)
+	mux.HandleFunc("GET /p/{slug}/registered", h.registeredResult)
+	mux.HandleFunc("GET /code", h.codeForm)
+	mux.HandleFunc("POST /code", h.codeSignIn)
 	mux.HandleFunc("GET /me", h.mePage)
 	mux.HandleFunc("POST /me/cancel", h.meCancel)
 	mux.HandleFunc("GET /w/{id}/door", h.doorPageHandler)

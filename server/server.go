@@ -69,7 +69,7 @@ type handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
 	trustedProxies []netip.Prefix
-	mux            *http.ServeMux // routes(): the middleware asks it a request's route
+	mux            *http.ServeMux // routes(): the middleware asks it a request's route, the language switch the nearest page (lang.go)
 	deadlines      Deadlines
 	proxied        proxiedRequests
 	testHooks      bool         // Config.TestHooks

@@ -92,6 +92,7 @@ type processJSON struct {
 	PerOrgCap            int      `json:"perOrgCap"`
 	RegistrationDeadline string   `json:"registrationDeadline"`
 	InvitationRequired   bool     `json:"invitationRequired"`
+	OverlapRule          string   `json:"overlapRule"`
 	PublicURL            string   `json:"publicUrl"`
 }
 
@@ -129,6 +130,10 @@ func (a *API) processView(p *deliberation.Process) processJSON {
 		ID: p.ID, Slug: p.Slug, Title: p.Title, Description: p.Description,
 		Languages: process.Languages(p.Languages), Capacity: p.Capacity, PerOrgCap: p.PerOrgCap,
 		InvitationRequired: p.InvitationRequired, PublicURL: a.PublicURL.JoinPath("p", p.Slug).String(),
+		OverlapRule: people.OverlapRefuse,
+	}
+	if p.OverlapRule == people.OverlapWarn {
+		v.OverlapRule = people.OverlapWarn
 	}
 	if p.RegistrationDeadline != nil {
 		v.RegistrationDeadline = p.RegistrationDeadline.In(web.Brussels).Format(localLayout)
@@ -321,6 +326,7 @@ type processInput struct {
 	PerOrgCap            int      `json:"perOrgCap"`
 	RegistrationDeadline string   `json:"registrationDeadline"`
 	InvitationRequired   bool     `json:"invitationRequired"`
+	OverlapRule          string   `json:"overlapRule"` // refuse (also when empty) or warn
 }
 
 // apply checks the input and copies it onto p; it returns the code and field of a refusal.
@@ -335,6 +341,8 @@ func (in *processInput) apply(p *deliberation.Process) (code, field string) {
 		return "invalid_args", "capacity"
 	case in.PerOrgCap < 0 || in.PerOrgCap > 100000:
 		return "invalid_args", "perOrgCap"
+	case in.OverlapRule != "" && in.OverlapRule != people.OverlapRefuse && in.OverlapRule != people.OverlapWarn:
+		return "invalid_args", "overlapRule"
 	}
 	var langs []string
 	for _, l := range in.Languages {
@@ -349,6 +357,10 @@ func (in *processInput) apply(p *deliberation.Process) (code, field string) {
 	p.Title, p.Description = in.Title, strings.TrimSpace(in.Description)
 	p.Languages = strings.Join(langs, ",")
 	p.Capacity, p.PerOrgCap, p.InvitationRequired = in.Capacity, in.PerOrgCap, in.InvitationRequired
+	p.OverlapRule = people.OverlapRefuse
+	if in.OverlapRule == people.OverlapWarn {
+		p.OverlapRule = people.OverlapWarn
+	}
 	p.RegistrationDeadline = nil
 	if in.RegistrationDeadline != "" {
 		t, err := time.ParseInLocation(localLayout, in.RegistrationDeadline, web.Brussels)

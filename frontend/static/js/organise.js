@@ -152,6 +152,7 @@ function processForm(p) {
       ...['fr', 'nl', 'en'].map((l) => field(l.toUpperCase(), 'input', { type: 'checkbox', name: 'languages', value: l, checked: langs.includes(l) })),
     ),
     field(t('ui.organise.f.invitation'), 'input', { type: 'checkbox', name: 'invitationRequired', checked: p ? p.invitationRequired : true }),
+    field(t('ui.organise.f.overlapwarn'), 'input', { type: 'checkbox', name: 'overlapWarn', checked: p ? p.overlapRule === 'warn' : false }),
     h('button', { type: 'submit', class: 'button' }, p ? t('ui.save') : t('ui.organise.process.create')),
   );
   return onSubmit(form, async (fd) => {
@@ -163,6 +164,7 @@ function processForm(p) {
       registrationDeadline: fd.get('registrationDeadline') || '',
       languages: fd.getAll('languages'),
       invitationRequired: fd.get('invitationRequired') !== null,
+      overlapRule: fd.get('overlapWarn') !== null ? 'warn' : 'refuse',
     };
     if (p) {
       await api('PUT', `/api/organise/processes/${p.id}`, body);
