@@ -116,23 +116,27 @@ func NewEngine(db *bun.DB, opts EngineOptions) *Engine {
 // databases, so that what Execute returns equals what EventsAfter reads back.
 func (e *Engine) now() time.Time { return e.clock().UTC().Truncate(time.Millisecond) }
 
-// Open returns where a workshop's log stands and when its timer wants a tick. The hub calls it
-// when a room starts; it first emits the tallies that were due when the process that served
-// the room last stopped (tally_pending), so that a client resuming by seq gets them.
-func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq int64, wakeAt time.Time, err error) {
+// Open returns where a workshop's log stands (its last seq and its epoch, see LogEpoch) and
+// when its timer wants a tick. The hub calls it when a room starts; it first emits the
+// tallies that were due when the process that served the room last stopped (tally_pending),
+// so that a client resuming by seq gets them.
+func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq, epoch int64, wakeAt time.Time, err error) {
 	if err := e.flushDue(ctx, workshop); err != nil {
 		// The marks stay: the next vote on the item, or the next start, tallies it.
 		e.log.Warn("deliberation: tallies due at start", "workshop", workshop, "err", err)
 	}
 	w, err := GetWorkshop(ctx, e.db, workshop)
 	if err != nil {
-		return 0, time.Time{}, err
+		return 0, 0, time.Time{}, err
 	}
 	st, err := ParseLiveState(w.State)
 	if err != nil {
-		return 0, time.Time{}, err
+		return 0, 0, time.Time{}, err
 	}
-	return w.LastSeq, st.wakeAt(), nil
+	if epoch, err = LogEpoch(ctx, e.db, workshop); err != nil {
+		return 0, 0, time.Time{}, err
+	}
+	return w.LastSeq, epoch, st.wakeAt(), nil
 }
 
 // Execute applies a batch of commands in one transaction (group commit) and returns their

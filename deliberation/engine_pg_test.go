@@ -63,7 +63,7 @@ func codes(res Result) []string {
 // checkLog checks that the workshop's log is 1, 2, 3… up to last_seq.
 func checkLog(t *testing.T, r *room) {
 	t.Helper()
-	last, _, err := r.e.Open(context.Background(), r.w.ID) // first: it emits the tallies due
+	last, _, _, err := r.e.Open(context.Background(), r.w.ID) // first: it emits the tallies due
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestBatchIsOneTransactionWithGaplessSeq(t *testing.T) {
 		if !reflect.DeepEqual(logged, res.Events) {
 			t.Errorf("got log %v, want the returned events %v", logged, res.Events)
 		}
-		lastSeq, _, err := r.e.Open(context.Background(), r.w.ID)
+		lastSeq, _, _, err := r.e.Open(context.Background(), r.w.ID)
 		if err != nil || lastSeq != last {
 			t.Errorf("Open: got last seq %d (%v), want %d", lastSeq, err, last)
 		}
@@ -174,7 +174,7 @@ func TestUnknownWorkshop(t *testing.T) {
 		if _, err := r.e.Execute(context.Background(), r.w.ID+1000, []Command{c}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Execute: got %v, want ErrNotFound", err)
 		}
-		if _, _, err := r.e.Open(context.Background(), r.w.ID+1000); !errors.Is(err, ErrNotFound) {
+		if _, _, _, err := r.e.Open(context.Background(), r.w.ID+1000); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Open: got %v, want ErrNotFound", err)
 		}
 	})

@@ -146,7 +146,7 @@ func TestRounds(t *testing.T) {
 		if v.Index != 0 || v.Total != 6 || v.Key != "presentation" || v.EndsAt != start+ten || v.Case != 1 {
 			t.Errorf("start: got %+v", v)
 		}
-		if _, wake, _ := r.e.Open(ctx, r.w.ID); wake.UnixMilli() != start+ten {
+		if _, _, wake, _ := r.e.Open(ctx, r.w.ID); wake.UnixMilli() != start+ten {
 			t.Errorf("Open: got wake %v, want the first round's end", wake)
 		}
 		r.refused(r.mod, "rounds.start", map[string]any{"steps": []map[string]any{}}, CodeInvalidArgs)

@@ -337,7 +337,7 @@ func TestTimer(t *testing.T) {
 		if err != nil || len(res.Events) != 1 || !timer(res).Expired || timer(res).RemainingMs != 0 || !res.WakeAt.IsZero() {
 			t.Errorf("tick: got %+v %v, want one expired timer.changed and no WakeAt", res, err)
 		}
-		if _, wake, _ := r.e.Open(context.Background(), r.w.ID); !wake.IsZero() {
+		if _, _, wake, _ := r.e.Open(context.Background(), r.w.ID); !wake.IsZero() {
 			t.Errorf("Open after expiry: got wake %v, want zero", wake)
 		}
 		if got := timer(r.ok(r.mod, "timer.reset", nil)); got != (Timer{}) {

@@ -84,7 +84,7 @@ func TestSnapshotPerViewer(t *testing.T) {
 			}
 			return out
 		}
-		lastSeq, _, _ := r.e.Open(context.Background(), r.w.ID)
+		lastSeq, _, _, _ := r.e.Open(context.Background(), r.w.ID)
 		tests := []struct {
 			name   string
 			viewer Actor

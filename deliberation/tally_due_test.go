@@ -75,12 +75,12 @@ func TestTalliesDueAreDurable(t *testing.T) {
 		if got := r.due(); !slices.Equal(got, []int64{a, b}) {
 			t.Fatalf("after two votes: due %v, want [%d %d]", got, a, b)
 		}
-		before, _, err := r.e.Open(ctx, r.w.ID) // a new engine would do the same: no state of its own
+		before, _, _, err := r.e.Open(ctx, r.w.ID) // a new engine would do the same: no state of its own
 		if err != nil {
 			t.Fatal(err)
 		}
 		restarted := NewEngine(db, EngineOptions{Clock: r.clock.Now})
-		lastSeq, _, err := restarted.Open(ctx, r.w.ID)
+		lastSeq, _, _, err := restarted.Open(ctx, r.w.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestTallyPreparedBeforeAVoteKeepsItsMark(t *testing.T) {
 		if got := r.due(); !slices.Equal(got, []int64{a}) {
 			t.Fatalf("after a tally prepared before the second vote: due %v, want [%d]", got, a)
 		}
-		if _, _, err := r.e.Open(ctx, r.w.ID); err != nil {
+		if _, _, _, err := r.e.Open(ctx, r.w.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := r.lastTally()[a].Count; got != 2 {

@@ -51,8 +51,10 @@ type Result struct {
 // called concurrently for different workshops; for one workshop, Execute and Flush are
 // never called concurrently by one hub (the committer serialises them).
 type Backend interface {
-	// Open prepares a room: the last committed seq and an optional wake-up time.
-	Open(ctx context.Context, workshop int64) (lastSeq int64, wakeAt time.Time, err error)
+	// Open prepares a room: the last committed seq, the log's epoch (a non-zero number that
+	// changes whenever the log's history is rewritten: an erasure, a restore) and an
+	// optional wake-up time.
+	Open(ctx context.Context, workshop int64) (lastSeq, epoch int64, wakeAt time.Time, err error)
 	// Viewer says who a participant is in a workshop; an error wrapping ErrForbidden
 	// means they may not join.
 	Viewer(ctx context.Context, workshop, participant int64) (Viewer, error)

@@ -36,6 +36,7 @@ type ClientMessage struct {
 	V        int             // hello
 	Workshop int64           // hello, > 0
 	Since    int64           // hello, >= 0; 0 = send a snapshot
+	Epoch    int64           // hello, >= 0: the log epoch since belongs to; 0 = none
 	ID       string          // command: canonical UUID
 	Name     string          // command
 	Args     json.RawMessage // command: a JSON object, "{}" when absent or null
@@ -59,6 +60,7 @@ type wireClientMessage struct {
 	V        *int            `json:"v"`
 	Workshop *int64          `json:"workshop"`
 	Since    *int64          `json:"since"`
+	Epoch    *int64          `json:"epoch"`
 	ID       *string         `json:"id"`
 	Name     *string         `json:"name"`
 	Args     json.RawMessage `json:"args"`
@@ -98,7 +100,7 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 	case "command":
 		return decodeCommand(m, &w)
 	case "ping":
-		if w.V != nil || w.Workshop != nil || w.Since != nil || w.ID != nil || w.Name != nil || w.Args != nil {
+		if w.V != nil || w.Workshop != nil || w.Since != nil || w.Epoch != nil || w.ID != nil || w.Name != nil || w.Args != nil {
 			return ClientMessage{}, protoErr(CodeBadMessage, "ping takes no fields")
 		}
 		return m, nil
@@ -108,7 +110,7 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 
 func decodeHello(m ClientMessage, w *wireClientMessage) (ClientMessage, error) {
 	if w.ID != nil || w.Name != nil || w.Args != nil {
-		return ClientMessage{}, protoErr(CodeBadMessage, "hello takes v, workshop and since")
+		return ClientMessage{}, protoErr(CodeBadMessage, "hello takes v, workshop, since and epoch")
 	}
 	if w.V == nil || *w.V != ProtocolVersion {
 		return ClientMessage{}, protoErr(CodeVersion, "this server speaks version %d", ProtocolVersion)
@@ -123,11 +125,17 @@ func decodeHello(m ClientMessage, w *wireClientMessage) (ClientMessage, error) {
 		}
 		m.Since = *w.Since
 	}
+	if w.Epoch != nil {
+		if *w.Epoch < 0 {
+			return ClientMessage{}, protoErr(CodeBadMessage, "epoch must not be negative")
+		}
+		m.Epoch = *w.Epoch
+	}
 	return m, nil
 }
 
 func decodeCommand(m ClientMessage, w *wireClientMessage) (ClientMessage, error) {
-	if w.V != nil || w.Workshop != nil || w.Since != nil {
+	if w.V != nil || w.Workshop != nil || w.Since != nil || w.Epoch != nil {
 		return ClientMessage{}, protoErr(CodeBadMessage, "command takes id, name and args")
 	}
 	if w.ID != nil {

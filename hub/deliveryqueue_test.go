@@ -17,7 +17,7 @@ func TestShutdownDeliversQueuedBatches(t *testing.T) {
 			r.deliveries <- delivery{outcomes: []sentOutcome{{c: m.c, out: Outcome{CommandID: newID(), Seq: int64(k + 1)}}}}
 		}
 		close(r.commitDone) // the committer finished after queuing them
-		r.shutdown()
+		r.shutdown(1001, "going away")
 		<-m.c.out.Done() // the close frame went out after everything the room had queued
 		msgs, closed := messagesOf(t, transportOf(m.c))
 		acks := 0

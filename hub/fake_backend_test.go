@@ -29,6 +29,7 @@ type fakeBackend struct {
 	batches   []int
 	flushes   [][]string
 	opens     int
+	epoch     int64 // the log epoch Open reports; a test changes it to rewrite history
 	snapshots int
 	logReads  int
 	wakeAt    time.Time
@@ -54,8 +55,12 @@ func newFakeBackend() *fakeBackend {
 		members:   make(map[int64]Viewer),
 		outcomes:  make(map[string]Outcome),
 		committed: make(map[string]bool),
+		epoch:     fakeEpoch,
 	}
 }
+
+// fakeEpoch is the fake log's epoch until a test changes it.
+const fakeEpoch = 4_503_599_627_370_497
 
 // holdFirstBatch makes the first Execute wait until release is closed, so that what is
 // sent meanwhile queues behind it; calls counts the Execute calls begun.
@@ -107,11 +112,11 @@ func (f *fakeBackend) appendLocked(ws int64, name string, aud Audience, data jso
 	return ev
 }
 
-func (f *fakeBackend) Open(ctx context.Context, ws int64) (int64, time.Time, error) {
+func (f *fakeBackend) Open(ctx context.Context, ws int64) (int64, int64, time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.opens++
-	return int64(len(f.logs[ws])), f.wakeAt, nil
+	return int64(len(f.logs[ws])), f.epoch, f.wakeAt, nil
 }
 
 func (f *fakeBackend) Viewer(ctx context.Context, ws, p int64) (Viewer, error) {

@@ -19,6 +19,7 @@ type welcomeFrame struct {
 	Type       string `json:"type"` // "welcome"
 	V          int    `json:"v"`
 	Workshop   int64  `json:"workshop"`
+	Epoch      int64  `json:"epoch"`
 	You        int64  `json:"you"`
 	Role       string `json:"role"`
 	Moderator  bool   `json:"moderator"`

@@ -100,6 +100,7 @@ type srvMsg struct {
 	Type       string          `json:"type"`
 	V          int             `json:"v"`
 	Workshop   int64           `json:"workshop"`
+	Epoch      int64           `json:"epoch"`
 	You        int64           `json:"you"`
 	Role       string          `json:"role"`
 	Moderator  bool            `json:"moderator"`
@@ -153,11 +154,21 @@ func (e *testEnv) dial(p int64) *client {
 	return c
 }
 
-// hello dials participant p and sends hello with since, returning after the welcome.
+// hello dials participant p and sends hello with since (and the fake log's epoch, as a
+// client that was welcomed before would), returning after the welcome.
 func (e *testEnv) hello(p, since int64) *client {
 	e.t.Helper()
+	e.fb.mu.Lock()
+	epoch := e.fb.epoch
+	e.fb.mu.Unlock()
+	return e.helloEpoch(p, since, epoch)
+}
+
+// helloEpoch is hello with an explicit epoch.
+func (e *testEnv) helloEpoch(p, since, epoch int64) *client {
+	e.t.Helper()
 	c := e.dial(p)
-	c.send(map[string]any{"type": "hello", "v": 1, "workshop": testWS, "since": since})
+	c.send(map[string]any{"type": "hello", "v": 1, "workshop": testWS, "since": since, "epoch": epoch})
 	c.expect("welcome")
 	return c
 }

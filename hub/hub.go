@@ -276,7 +276,7 @@ func (h *Hub) room(ctx context.Context, ws int64) (*room, error) {
 }
 
 func (h *Hub) start(ctx context.Context, r *room) {
-	lastSeq, wakeAt, err := h.cfg.Backend.Open(ctx, r.id)
+	lastSeq, epoch, wakeAt, err := h.cfg.Backend.Open(ctx, r.id)
 	if err != nil {
 		h.retire(r)
 		r.openErr = err
@@ -285,7 +285,7 @@ func (h *Hub) start(ctx context.Context, r *room) {
 		close(r.done)
 		return
 	}
-	r.delivered = lastSeq
+	r.delivered, r.epoch = lastSeq, epoch
 	go r.run()
 	go r.commit(lastSeq, wakeAt)
 	close(r.ready)
@@ -327,6 +327,23 @@ func (h *Hub) Disconnect(participant int64) {
 		c.out.Terminate(websocket.ClosePolicyViolation, "session ended")
 	}
 	h.recent.forget(participant)
+}
+
+// ResetLog tells the hub that the history of workshop ws was rewritten (an erasure cleared
+// its log) and its epoch changed in the database. The room, if this node runs one, forgets
+// everything it keeps of the old history — its recent events, its presence, its members'
+// catch-ups, and the hub's memory of who recently left it — closes every connection with
+// 1012 ("log reset") and stops; the next join opens a fresh room, which reads the new epoch,
+// and clients that resume with the old one get a snapshot. It does not wait for the room to
+// stop. Call it after the commit that rewrote the log.
+func (h *Hub) ResetLog(ws int64) {
+	h.recent.forgetWorkshop(ws)
+	h.mu.RLock()
+	r := h.rooms[ws]
+	h.mu.RUnlock()
+	if r != nil {
+		r.resetLog()
+	}
 }
 
 // Shutdown refuses new connections and joins, lets in-flight commits finish and their

@@ -214,8 +214,8 @@ func TestServerFramesEncoding(t *testing.T) {
 		f    frame
 		want string
 	}{
-		{&welcomeFrame{Type: "welcome", V: 1, Workshop: 12, You: 7, Role: "participant"},
-			`{"type":"welcome","v":1,"workshop":12,"you":7,"role":"participant","moderator":false,"group":0,"serverTime":5}`},
+		{&welcomeFrame{Type: "welcome", V: 1, Workshop: 12, Epoch: 4503599627370497, You: 7, Role: "participant"},
+			`{"type":"welcome","v":1,"workshop":12,"epoch":4503599627370497,"you":7,"role":"participant","moderator":false,"group":0,"serverTime":5}`},
 		{&ackFrame{Type: "ack", ID: goodID, Seq: 41}, `{"type":"ack","id":"` + goodID + `","seq":41,"serverTime":5}`},
 		{&rejectFrame{Type: "reject", ID: goodID, Code: "phase_closed", Message: "Phase fermée"},
 			`{"type":"reject","id":"` + goodID + `","code":"phase_closed","message":"Phase fermée","serverTime":5}`},

@@ -149,7 +149,7 @@ func (c *conn) join(m ClientMessage) bool {
 			return false
 		}
 		select {
-		case r.joins <- joinReq{c: c, v: v, gen: gen, since: m.Since}:
+		case r.joins <- joinReq{c: c, v: v, gen: gen, since: m.Since, epoch: m.Epoch}:
 			c.room = r
 			c.joined.Store(true)
 			return true

@@ -68,6 +68,18 @@ func (rv *recentViewers) forget(participant int64) {
 	delete(rv.by, participant)
 }
 
+// forgetWorkshop drops everything remembered about a workshop's room (its log was reset).
+func (rv *recentViewers) forgetWorkshop(ws int64) {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	for p, m := range rv.by {
+		delete(m, ws)
+		if len(m) == 0 {
+			delete(rv.by, p)
+		}
+	}
+}
+
 func (rv *recentViewers) sweepLocked(now time.Time) {
 	rv.swept = now
 	for p, m := range rv.by {

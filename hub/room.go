@@ -17,6 +17,7 @@ type joinReq struct {
 	v     Viewer
 	gen   uint64
 	since int64
+	epoch int64 // the log epoch the client's since belongs to (0: none)
 }
 
 type cmdReq struct {
@@ -86,6 +87,8 @@ type room struct {
 
 	quit       chan struct{} // Shutdown asks the room to stop
 	quitOnce   sync.Once
+	resetC     chan struct{} // ResetLog asks the room to forget its history and stop
+	resetOnce  sync.Once
 	stopCommit chan struct{} // the room asks the committer to finish
 	commitDone chan struct{}
 	done       chan struct{} // closed when the room goroutine has exited
@@ -94,6 +97,7 @@ type room struct {
 	members    map[*conn]*member
 	people     map[int64][]*member // by participant: Person fan-out and presence
 	delivered  int64               // seq of the last event fanned out by this room
+	epoch      int64               // the log's epoch when the room opened (set before run)
 	ring       *ring
 	viewers    map[int64]Viewer // from the last ReloadViewers, nil before
 	viewersGen uint64
@@ -125,6 +129,7 @@ func newRoom(h *Hub, id int64) *room {
 		cue:        make(chan struct{}, 1),
 		ready:      make(chan struct{}),
 		quit:       make(chan struct{}),
+		resetC:     make(chan struct{}),
 		stopCommit: make(chan struct{}),
 		commitDone: make(chan struct{}),
 		done:       make(chan struct{}),
@@ -135,6 +140,8 @@ func newRoom(h *Hub, id int64) *room {
 }
 
 func (r *room) stop() { r.quitOnce.Do(func() { close(r.quit) }) }
+
+func (r *room) resetLog() { r.resetOnce.Do(func() { close(r.resetC) }) }
 
 // notify records a bus cue; the committer reads the log if it is behind.
 func (r *room) notify(seq int64) {
@@ -194,20 +201,29 @@ func (r *room) run() {
 			r.idleC = nil
 			if len(r.members) == 0 {
 				r.h.retire(r)
-				r.shutdown()
+				r.shutdown(websocket.CloseGoingAway, "going away")
 				return
 			}
 		case <-r.quit:
 			r.h.retire(r)
-			r.shutdown()
+			r.shutdown(websocket.CloseGoingAway, "going away")
+			return
+		case <-r.resetC:
+			// Its ring, presence and pending catch-ups hold the old history: all of it goes
+			// with the room. It leaves the map only once its committer has finished, so
+			// that the next room's Open reads the log after the last commit of this one.
+			r.shutdown(websocket.CloseServiceRestart, "log reset")
+			r.h.recent.forgetWorkshop(r.id) // again: a member may have left since ResetLog
+			r.h.retire(r)
 			return
 		}
 	}
 }
 
 // shutdown lets the committer finish its batch (acks included), then closes every
-// member gracefully: queued messages first, then close 1001.
-func (r *room) shutdown() {
+// member gracefully: queued messages first, then the close code (1001 going away, or 1012
+// after a log reset).
+func (r *room) shutdown(code int, text string) {
 	close(r.stopCommit)
 	for waiting := true; waiting; {
 		select {
@@ -227,7 +243,7 @@ func (r *room) shutdown() {
 		}
 	}
 	for _, m := range r.members {
-		r.drop(m, dropGraceful, websocket.CloseGoingAway, "going away")
+		r.drop(m, dropGraceful, code, text)
 	}
 	r.presence.stop()
 	if r.idle != nil {
@@ -267,9 +283,15 @@ func (r *room) join(req joinReq) {
 	}
 	r.presence.mark(r)
 	r.enqueue(m, wire.Entry{Later: &welcomeFrame{
-		Type: "welcome", V: ProtocolVersion, Workshop: r.id, You: v.Participant,
+		Type: "welcome", V: ProtocolVersion, Workshop: r.id, Epoch: r.epoch, You: v.Participant,
 		Role: v.Role, Moderator: v.Moderator, Group: v.Group,
 	}})
+	if req.epoch != r.epoch {
+		// The client's since counts in another history (an erasure or a restore came in
+		// between), or it named none: only a snapshot is right.
+		r.resume(m, 0)
+		return
+	}
 	r.resume(m, req.since)
 }
 

@@ -30,7 +30,7 @@ var (
 	_ hub.FlushPreparer = (*Backend)(nil)
 )
 
-func (b *Backend) Open(ctx context.Context, workshop int64) (int64, time.Time, error) {
+func (b *Backend) Open(ctx context.Context, workshop int64) (int64, int64, time.Time, error) {
 	return b.engine.Open(ctx, workshop)
 }
 

@@ -32,7 +32,7 @@ func newAdapterTest(t *testing.T, kind string) *adapterTest {
 	part := s.Join(t, "P", "Org P", deliberation.RoleParticipant, w)
 	at := &adapterTest{b: live.New(deliberation.NewEngine(s.DB, deliberation.EngineOptions{})), w: w}
 	ctx := stack.Ctx(t)
-	if _, _, err := at.b.Open(ctx, w.ID); err != nil {
+	if _, _, _, err := at.b.Open(ctx, w.ID); err != nil {
 		t.Fatal(err)
 	}
 	var err error

@@ -21,8 +21,8 @@ import (
 // do not change.
 //
 // The live event logs of the process's workshops are cleared too, because events carry the
-// author labels people saw in the room. Sequence numbers continue from workshops.last_seq, so
-// a client that resumes after the erasure gets a fresh snapshot instead of a gap.
+// author labels people saw in the room, and each gets a new log epoch: a client that resumes
+// after the erasure gets a fresh snapshot, never a replay (docs/protocol.md, "Resume").
 //
 // The person's key goes with them (internal/seal): their name, email and phone were stored
 // sealed with it, so what the database's files, its log and its backups still hold of them
@@ -135,15 +135,11 @@ func lockRooms(ctx context.Context, tx bun.Tx, processID int64) error {
 	return nil
 }
 
-// clearEventLogs deletes the live event logs of a process's workshops (see Erase).
+// clearEventLogs deletes the live event logs of a process's workshops and gives them new log
+// epochs (deliberation.ResetProcessLogs); the caller then tells the live rooms
+// (hub.Hub.ResetLog), whose memory still holds the old events.
 func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
-	_, err := tx.NewDelete().Model((*deliberation.StoredEvent)(nil)).
-		Where("workshop_id IN (?)", tx.NewSelect().Model((*deliberation.Workshop)(nil)).Column("id").Where("process_id = ?", processID)).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: erase: event logs: %w", err)
-	}
-	return nil
+	return deliberation.ResetProcessLogs(ctx, tx, processID)
 }
 
 // ErrNotScrubbed says that an erasure was committed but what it deleted may still be in the

@@ -168,7 +168,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 			t.Errorf("Bram's organisation is gone although he agreed to keep it")
 		}
 		// A later session resumes from a snapshot: the sequence goes on past the cleared log.
-		last, _, err := eng.Open(ctx, w.ID)
+		last, _, _, err := eng.Open(ctx, w.ID)
 		if err != nil || last < 3 {
 			t.Fatalf("last seq after erasure: %d, %v; want it kept", last, err)
 		}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
@@ -72,7 +75,16 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 		if _, err := people.GetPerson(ctx, s.DB, ines.Participant.ID); err == nil {
 			t.Error("Inès's personal data are still there")
 		}
-		stillOpen(t, jonLive, "Jon")
+		// Jon stays, but the room's memory held what Inès said under her name: the room
+		// was reset, his socket closed with 1012 (log reset), and he comes back.
+		closedSoon(t, jonLive, "Jon (log reset)")
+		var ce *websocket.CloseError
+		if err := jonLive.Err(); !errors.As(err, &ce) || ce.Code != websocket.CloseServiceRestart {
+			t.Errorf("Jon's socket closed with %v, want 1012 (log reset)", err)
+		}
+		if err := jonLive.Reconnect(ctx); err != nil {
+			t.Fatalf("Jon comes back after the reset: %v", err)
+		}
 		if resp, _ := get(t, stackBrowser(t, s, ines), s.Server.URL+"/me"); resp.StatusCode != 401 {
 			t.Errorf("Inès's session after erasure: got %d, want 401", resp.StatusCode)
 		}

@@ -18,9 +18,12 @@ import (
 // livePage is what the three live faces of a workshop (participant, moderator, projector)
 // receive. The page is a shell: its script opens the WebSocket and draws the room.
 type livePage struct {
-	Face         string // participant, moderator, projector
-	WorkshopID   int64
-	Title        string
+	Face       string // participant, moderator, projector
+	WorkshopID int64
+	Title      string
+	// Phase is the phase when the page was made: the page names it before its scripts run
+	// (on a slow phone they take seconds), and the live connection keeps it current.
+	Phase        deliberation.Phase
 	ThemeTitle   string
 	ProcessTitle string
 	When         string
@@ -78,7 +81,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		return
 	}
 	data := livePage{
-		Face: face, WorkshopID: ws.ID, Title: ws.Title, Code: ws.Code, Place: ws.Place,
+		Face: face, WorkshopID: ws.ID, Title: ws.Title, Phase: ws.Phase, Code: ws.Code, Place: ws.Place,
 		When:        web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
 		Participant: p.ID, Moderate: acc.Moderate, TestHooks: h.testHooks,

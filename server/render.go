@@ -1,18 +1,15 @@
 package server
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
-	"mime"
 	"net/http"
-	"path"
 	"strings"
 
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/server/assets"
 )
 
 // langCookie remembers the interface language a person chose.
@@ -44,16 +41,20 @@ func (h *handler) rememberLang(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) langFuncs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t":     func(key string) string { return h.catalog.T(lang, key) },
-		"asset": h.assets.url,
+		"t":       func(key string) string { return h.catalog.T(lang, key) },
+		"asset":   h.assets.URL,
+		"modules": h.assets.Modules,
+		"texts":   func(area string) string { return h.texts.URL(area + "." + lang + ".json") },
 	}
 }
 
 // parsePages parses each page template together with the layout.
-func parsePages(a *assets) (map[string]*template.Template, error) {
+func parsePages(a *assets.Set) (map[string]*template.Template, error) {
 	placeholder := template.FuncMap{
-		"t":     func(key string) string { return key },
-		"asset": a.url,
+		"t":       func(key string) string { return key },
+		"asset":   a.URL,
+		"modules": a.Modules,
+		"texts":   func(string) string { return "" },
 	}
 	layout, err := fs.ReadFile(frontend.Templates, "templates/layout.html")
 	if err != nil {
@@ -83,65 +84,4 @@ func parsePages(a *assets) (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
-}
-
-// assets serves the embedded static files. Each file's URL carries a hash of its content
-// (?v=…), so browsers may cache it for a year and still get a new version the moment it changes.
-type assets struct {
-	fsys   fs.FS
-	hashes map[string]string
-}
-
-func loadAssets(fsys fs.FS, dir string) (*assets, error) {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		return nil, err
-	}
-	a := &assets{fsys: sub, hashes: map[string]string{}}
-	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(sub, p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		a.hashes[p] = hex.EncodeToString(sum[:6])
-		return nil
-	})
-	return a, err
-}
-
-// url returns the cache-busting URL of a static file.
-func (a *assets) url(name string) string {
-	return "/static/" + name + "?v=" + a.hashes[name]
-}
-
-func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/static/")
-	hash, ok := a.hashes[name]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	b, err := fs.ReadFile(a.fsys, name)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	if ctype := mime.TypeByExtension(path.Ext(name)); ctype != "" {
-		w.Header().Set("Content-Type", ctype)
-	}
-	if r.URL.Query().Get("v") == hash {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
-	}
-	w.Header().Set("ETag", `"`+hash+`"`)
-	if r.Header.Get("If-None-Match") == `"`+hash+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	w.Write(b)
 }

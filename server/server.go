@@ -15,10 +15,12 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/server/assets"
 	"github.com/assises/assises/server/organise"
 	"github.com/assises/assises/server/web"
 )
@@ -62,7 +64,8 @@ type handler struct {
 	api       web.JSON // the answers of the JSON routes
 	organise  *organise.API
 	pages     map[string]*template.Template
-	assets    *assets
+	assets    *assets.Set // /static/: scripts, styles, images
+	texts     *assets.Set // /i18n/: one catalog per language, for the scripts
 	mail      *mail.Sender
 	limits    limits // per-address rate limits on registration and sign-in
 	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
@@ -94,7 +97,11 @@ func New(cfg Config) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	a, err := loadAssets(frontend.Static, "static")
+	a, err := assets.Load("/static/", frontend.Static, "static")
+	if err != nil {
+		return nil, err
+	}
+	texts, err := catalogAssets(catalog)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +113,7 @@ func New(cfg Config) (http.Handler, error) {
 		now:       cfg.Now,
 		catalog:   catalog,
 		assets:    a,
+		texts:     texts,
 		mail:      cfg.Mail,
 		limits:    newLimits(),
 
@@ -120,6 +128,7 @@ func New(cfg Config) (http.Handler, error) {
 		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
 		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
 		Disconnect:     func(int64) {},
+		LogsReset:      h.resetLiveLogs,
 		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
 		NotebookURL: h.notebookURL,
 	}
@@ -133,7 +142,11 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	h.mux = h.routes()
-	return h.middleware(h.mux), nil
+	routes, err := compressPages(h.mux)
+	if err != nil {
+		return nil, err
+	}
+	return h.middleware(routes), nil
 }
 
 // health answers 200 when the database answers a query, 503 otherwise: load balancers and
@@ -169,4 +182,23 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.api.Write(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// resetLiveLogs tells this node's live rooms of a process's workshops that their logs were
+// rewritten (an erasure committed a new epoch): each forgets its recent events, presence and
+// catch-ups, and its clients resume from a fresh snapshot.
+func (h *handler) resetLiveLogs(ctx context.Context, processID int64) {
+	if h.hub == nil {
+		return
+	}
+	ids, err := deliberation.ProcessWorkshopIDs(context.WithoutCancel(ctx), h.db, processID)
+	if err != nil {
+		// The erasure committed; only memory may still hold the old events, until the rooms
+		// go idle or the server restarts. Say so loudly.
+		h.log.Error("erasure: live rooms not reset, their memory may hold erased names until they close", "process", processID, "err", err)
+		return
+	}
+	for _, id := range ids {
+		h.hub.ResetLog(id)
+	}
 }

@@ -79,6 +79,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*bun.DB, error) {
 	return db, nil
 }
 
+// SQLitePath is the file a SQLite dsn names (DefaultSQLitePath for ""), for the commands that
+// work on the file itself (backup, restore).
+func SQLitePath(dsn string) string { return sqlitePath(dsn) }
+
 func sqlitePath(dsn string) string {
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {

@@ -44,6 +44,7 @@ type client struct {
 	mu         sync.Mutex
 	you        int64
 	moderator  bool
+	epoch      int64 // the log epoch of the last welcome: a resume hands it back
 	lastSeq    int64
 	firstSeq   int64   // the seq of the first snapshot: expected events start after it
 	allSeqs    []int64 // seqs of whole-room events received
@@ -89,12 +90,15 @@ func newClient(idx int, cookie string, workshop int64, st *stats, d *liveclient.
 // snapshot or the replay, then live events) arrives on the reader goroutine.
 func (c *client) connect(ctx context.Context, since int64) error {
 	// A browser that chose French sends the language cookie: the server needs no lookup.
-	sock, w, err := c.d.Join(ctx, liveclient.Join{Cookie: c.cookie + "; assises_lang=fr", Workshop: c.ws, Since: since, Source: c.idx})
+	c.mu.Lock()
+	epoch := c.epoch
+	c.mu.Unlock()
+	sock, w, err := c.d.Join(ctx, liveclient.Join{Cookie: c.cookie + "; assises_lang=fr", Workshop: c.ws, Since: since, Epoch: epoch, Source: c.idx})
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.you, c.moderator = w.You, w.Moderator
+	c.you, c.moderator, c.epoch = w.You, w.Moderator, w.Epoch
 	c.mu.Unlock()
 	if since == 0 {
 		// The snapshot comes next: the room holds presence and live events back until it is

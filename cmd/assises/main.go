@@ -6,6 +6,8 @@
 //	assises admin link   print a new one-time organiser sign-in link
 //	assises admin invite create participants of a workshop and print their sign-in links
 //	                     (test invitations for the load generator, or a quick start)
+//	assises backup FILE  write a consistent copy of the database while the server serves
+//	assises restore FILE put a backup in place (server stopped); new log epochs for all
 //
 // Configuration comes from flags, or the environment: ASSISES_ADDR, DATABASE_URL,
 // ASSISES_PUBLIC_URL; email through ASSISES_SMTP_ADDR, ASSISES_SMTP_USER, ASSISES_SMTP_PASSWORD
@@ -97,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		cmd, args = "admin "+args[0], args[1:]
 	}
+	if cmd == "backup" || cmd == "restore" {
+		return backupCommand(ctx, cmd, args, stdout, stderr)
+	}
 	cfg, err := parseConfig(cmd, args, stderr)
 	if err != nil {
 		return err
@@ -121,10 +126,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "admin invite":
 		return adminInvite(ctx, cfg, logger, stdout)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: assises [serve|migrate|demo|admin link] [flags]")
+		fmt.Fprintln(stdout, "usage: assises [serve|migrate|demo|admin link|admin invite|backup FILE|restore FILE] [flags]")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, demo, admin link)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, demo, admin link, backup, restore)", cmd)
 }
 
 func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {

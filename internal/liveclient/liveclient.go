@@ -25,6 +25,7 @@ type Message struct {
 	Type       string          `json:"type"`
 	V          int             `json:"v,omitempty"`
 	Workshop   int64           `json:"workshop,omitempty"`
+	Epoch      int64           `json:"epoch,omitempty"` // welcome: the log's epoch, handed back on resume
 	You        int64           `json:"you,omitempty"`
 	Role       string          `json:"role,omitempty"`
 	Moderator  bool            `json:"moderator,omitempty"`
@@ -63,6 +64,9 @@ type Config struct {
 	Cookie   http.Cookie    // the session cookie
 	Extra    []*http.Cookie // other cookies a browser would send (the language choice)
 	Workshop int64
+	// KeepFrames keeps every frame received after the welcome, as it came (Frames): tests
+	// that look for what must never be sent read them.
+	KeepFrames bool
 }
 
 // Client is one participant's connection, with resume.
@@ -80,6 +84,7 @@ type Client struct {
 	outcomes  map[string]Outcome
 	waiters   []chan struct{}
 	presence  Message
+	frames    [][]byte
 	closed    error // why the current connection ended, once it has
 	done      chan struct{}
 }
@@ -93,18 +98,27 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// connect opens a socket and joins with the given since.
+// connect opens a socket and joins with the given since, under the epoch of the last
+// welcome (a resume): if the log's epoch changed since, the server sends a snapshot.
 func (c *Client) connect(ctx context.Context, since int64) error {
 	cookies := []string{(&c.cfg.Cookie).String()}
 	for _, ck := range c.cfg.Extra {
 		cookies = append(cookies, ck.String())
 	}
-	sock, w, err := c.dialer.Join(ctx, Join{Cookie: strings.Join(cookies, "; "), Workshop: c.cfg.Workshop, Since: since})
+	c.mu.Lock()
+	epoch := c.welcome.Epoch
+	c.mu.Unlock()
+	sock, w, err := c.dialer.Join(ctx, Join{Cookie: strings.Join(cookies, "; "), Workshop: c.cfg.Workshop, Since: since, Epoch: epoch})
 	if err != nil {
 		return err
 	}
 	done := make(chan struct{})
 	c.mu.Lock()
+	if w.Epoch != epoch {
+		// Another history of the log: a snapshot comes next, and until it does the last
+		// seq means nothing under this epoch (a reconnection now must ask for a snapshot).
+		c.lastSeq = 0
+	}
 	c.sock, c.welcome, c.closed, c.done = sock, w, nil, done
 	c.mu.Unlock()
 	go c.readLoop(sock, done)
@@ -128,12 +142,15 @@ func (c *Client) readLoop(sock *Socket, done chan struct{}) {
 		m.Received = at
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if c.cfg.KeepFrames {
+			c.frames = append(c.frames, append([]byte(nil), frame...))
+		}
 		switch m.Type {
 		case "snapshot":
+			// The state as of m.Seq replaces everything: after a restore, the log may
+			// start again below what this client had seen.
 			c.snapshots = append(c.snapshots, m)
-			if m.Seq > c.lastSeq {
-				c.lastSeq = m.Seq
-			}
+			c.lastSeq = m.Seq
 		case "event":
 			if m.Seq <= c.lastSeq {
 				c.duplicate++
@@ -289,6 +306,13 @@ func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed
+}
+
+// Frames returns the frames received after each welcome, when Config.KeepFrames is set.
+func (c *Client) Frames() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]byte(nil), c.frames...)
 }
 
 // Welcome returns the last welcome (updated by viewer messages).

@@ -60,6 +60,7 @@ type Join struct {
 	Cookie   string // the Cookie header: the session cookie, and the language choice if any
 	Workshop int64
 	Since    int64 // 0: a snapshot; otherwise the events after this seq (resume)
+	Epoch    int64 // the log epoch of the welcome Since was counted under (0: none, a snapshot)
 	Source   int   // which source address (taken modulo their number)
 }
 
@@ -77,7 +78,11 @@ func (d *Dialer) Join(ctx context.Context, j Join) (*Socket, Message, error) {
 		return nil, Message{}, fmt.Errorf("liveclient: dial: %w", err)
 	}
 	s := &Socket{conn: conn}
-	hello := `{"type":"hello","v":1,"workshop":` + strconv.FormatInt(j.Workshop, 10) + `,"since":` + strconv.FormatInt(j.Since, 10) + `}`
+	hello := `{"type":"hello","v":1,"workshop":` + strconv.FormatInt(j.Workshop, 10) + `,"since":` + strconv.FormatInt(j.Since, 10)
+	if j.Epoch != 0 {
+		hello += `,"epoch":` + strconv.FormatInt(j.Epoch, 10)
+	}
+	hello += `}`
 	if err := s.write([]byte(hello)); err != nil {
 		conn.Close()
 		return nil, Message{}, fmt.Errorf("liveclient: hello: %w", err)

@@ -40,6 +40,9 @@ type API struct {
 	CheckCSRF   func(*http.Request) error
 	// Disconnect closes a person's live sockets (a new link, an erasure).
 	Disconnect func(participantID int64)
+	// LogsReset tells the live rooms of a process's workshops that their logs were rewritten
+	// (an erasure): they drop what they remember (hub.Hub.ResetLog).
+	LogsReset func(ctx context.Context, processID int64)
 	// MailInvitation sends a person their link again (people.ErrNoEmail without an address);
 	// NotifyPromoted tells someone off the waiting list that they have a place.
 	MailInvitation func(ctx context.Context, participantID int64) error

@@ -116,6 +116,9 @@ func (a *API) ErasePerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Disconnect(who.ID) // erased, even when not yet scrubbed from the files
+	if who.ProcessID != nil {
+		a.LogsReset(r.Context(), *who.ProcessID)
+	}
 	if err != nil {
 		a.JSON.StoreError(w, r, err) // the organiser erases again to finish
 		return
@@ -157,6 +160,7 @@ func (a *API) EraseProcess(w http.ResponseWriter, r *http.Request) {
 	for _, id := range ids {
 		a.Disconnect(id)
 	}
+	a.LogsReset(r.Context(), p.ID)
 	if err != nil {
 		a.JSON.StoreError(w, r, err) // erased, not yet scrubbed: the organiser erases again
 		return

@@ -10,7 +10,9 @@ import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'assises');
+// ASSISES_E2E_BIN runs the tests against another binary as it is (weight.test.js measures the
+// previous build that way, for docs/performance.md).
+export const BIN = process.env.ASSISES_E2E_BIN || join(ROOT, 'bin', 'assises');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // Screenshots go to e2e/test-results/screenshots; `make screenshots` points them at
 // docs/screenshots (ASSISES_SCREENSHOTS), so that `make test` leaves the documentation alone.
@@ -20,9 +22,22 @@ let built = false;
 // build compiles the binary once per test process (the Makefile target builds it first, so
 // this is quick).
 export function build() {
-  if (built) return;
+  if (built || process.env.ASSISES_E2E_BIN) return;
   execFileSync('go', ['build', '-o', BIN, './cmd/assises'], { cwd: ROOT, stdio: 'inherit' });
   built = true;
+}
+
+// testHooks says whether the binary takes -test-hooks: ours does; an older build run through
+// ASSISES_E2E_BIN may not (and exposed window.assises without it).
+function testHooks() {
+  if (!process.env.ASSISES_E2E_BIN) return true;
+  let usage = '';
+  try {
+    usage = execFileSync(BIN, ['serve', '-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    usage = `${e.stdout || ''}${e.stderr || ''}`;
+  }
+  return usage.includes('test-hooks');
 }
 
 function freePort() {
@@ -48,7 +63,8 @@ export async function startServer() {
   delete env.DATABASE_URL;
   delete env.ASSISES_ADDR;
   delete env.ASSISES_PUBLIC_URL;
-  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', '-test-hooks', '-db', join(dir, 'assises.db')], {
+  const hooks = testHooks() ? ['-test-hooks'] : [];
+  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', ...hooks, '-db', join(dir, 'assises.db')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,7 @@
 // The live connection to a workshop (protocol v1, docs/protocol.md): one WebSocket, opened
 // with the session cookie (never a token in the URL); hello with the last sequence number seen;
+// the log's epoch from the welcome, handed back with that sequence number (a different epoch
+// means the log was rewritten, by an erasure or a restore: the server then sends a snapshot);
 // commands with client-made ids kept until the server acknowledges or refuses them, also in
 // localStorage, and sent again with the SAME id after a reconnect or a reload (the server
 // applies an id once: nothing lost, nothing counted twice); automatic reconnection with backoff;
@@ -28,6 +30,7 @@ export class Live extends EventTarget {
     this.participant = Number(participant);
     this.key = `assises.pending.${this.workshop}.${this.participant}`;
     this.lastSeq = 0;
+    this.epoch = 0; // the log epoch lastSeq counts in (0: none yet)
     this.offset = 0; // server clock minus ours, ms
     this.bestRtt = Infinity;
     this.ws = null;
@@ -140,7 +143,10 @@ export class Live extends EventTarget {
     ws.onopen = () => {
       if (gen !== this.generation) return;
       this.lastHeard = Date.now();
-      this.raw({ type: 'hello', v: PROTOCOL, workshop: this.workshop, since: this.wantSnapshot ? 0 : this.lastSeq });
+      const resume = !this.wantSnapshot && this.lastSeq > 0 && this.epoch > 0;
+      this.raw(resume
+        ? { type: 'hello', v: PROTOCOL, workshop: this.workshop, since: this.lastSeq, epoch: this.epoch }
+        : { type: 'hello', v: PROTOCOL, workshop: this.workshop, since: 0 });
     };
     ws.onmessage = (e) => {
       if (gen !== this.generation) return;
@@ -249,6 +255,12 @@ export class Live extends EventTarget {
         this.joined = true;
         this.attempt = 0;
         this.welcome = msg;
+        if (msg.epoch !== this.epoch) {
+          // Another history of the log (or the first welcome): a snapshot comes next, and
+          // until it does, our last seq means nothing in this epoch.
+          this.epoch = msg.epoch;
+          this.wantSnapshot = true;
+        }
         this.setStatus('online');
         this.emit('welcome', msg);
         clearInterval(this.pingTimer);
