@@ -108,15 +108,19 @@ func (k *committer) execute(batch []cmdReq) {
 	res, err := h.cfg.Backend.Execute(ctx, r.id, cmds)
 	outs := make([]sentOutcome, len(batch))
 	for i, req := range batch {
-		outs[i] = sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeUnavailable}}
+		outs[i] = sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeUnavailable}, at: req.at}
 	}
 	if err != nil {
 		h.log.Error("hub: execute", slog.Int64("workshop", r.id), slog.Int("commands", len(cmds)), slog.Any("err", err))
+		for _, req := range batch {
+			h.cfg.Observer.Command(req.cmd.Name, CodeUnavailable)
+		}
 		k.hand(delivery{outcomes: outs})
 		return
 	}
 	h.stats.commits.Add(1)
 	h.stats.commands.Add(int64(len(cmds)))
+	h.cfg.Observer.Committed(len(cmds))
 	if len(res.Outcomes) != len(batch) {
 		h.log.Error("hub: execute: outcome count", slog.Int64("workshop", r.id),
 			slog.Int("commands", len(cmds)), slog.Int("outcomes", len(res.Outcomes)))
@@ -125,6 +129,9 @@ func (k *committer) execute(batch []cmdReq) {
 		o := res.Outcomes[i]
 		o.CommandID = batch[i].cmd.ID // the client matches on the id it sent
 		outs[i].out = o
+	}
+	for i, req := range batch {
+		h.cfg.Observer.Command(req.cmd.Name, outs[i].out.Code)
 	}
 	k.handResult(ctx, res, outs)
 }
@@ -274,6 +281,7 @@ func (k *committer) handEvents(ctx context.Context, evs []Event, outs []sentOutc
 			d.viewers, d.viewersGen = vs, gen
 		}
 		d.events = evs
+		d.committed = time.Now()
 		k.handed = evs[len(evs)-1].Seq
 	}
 	if len(d.events) == 0 && len(d.outcomes) == 0 {
@@ -369,7 +377,8 @@ func (k *committer) finish() {
 	for {
 		select {
 		case req := <-k.r.inbox:
-			outs = append(outs, sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeShuttingDown}})
+			outs = append(outs, sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeShuttingDown}, at: req.at})
+			k.r.h.cfg.Observer.Command(req.cmd.Name, CodeShuttingDown)
 			continue
 		default:
 		}

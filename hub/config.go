@@ -49,6 +49,8 @@ type Config struct {
 	Translate func(lang, code string) string
 	// Now is the clock for serverTime and rate limits; nil = time.Now.
 	Now func() time.Time
+	// Observer counts what the hub does (metrics); nil = nothing is counted.
+	Observer Observer
 
 	IdleRoomTimeout  time.Duration // an empty room stops after this (1 min)
 	CoalesceInterval time.Duration // at most one presence message and one Flush per room per interval (200 ms)
@@ -79,6 +81,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	setDur := func(p *time.Duration, d time.Duration) {
 		if *p <= 0 {

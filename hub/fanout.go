@@ -2,6 +2,7 @@ package hub
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -38,6 +39,9 @@ func (r *room) deliver(d delivery) {
 		r.sendOutcome(o)
 	}
 	r.flushOut()
+	if len(d.events) > 0 {
+		r.h.cfg.Observer.FannedOut(time.Since(d.committed))
+	}
 }
 
 // fanout encodes ev once, as a complete frame, and adds it to the batch of every member
@@ -230,6 +234,9 @@ func (r *room) evict(m *member) {
 }
 
 func (r *room) sendOutcome(o sentOutcome) {
+	if !o.at.IsZero() {
+		r.h.cfg.Observer.Answered(time.Since(o.at))
+	}
 	m := r.members[o.c]
 	if m == nil {
 		return // the connection left; the client will resend the same id

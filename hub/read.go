@@ -223,10 +223,12 @@ func (c *conn) handleMessage(typ int, data []byte) bool {
 		return c.refuse("", CodeBadMessage, "already joined")
 	}
 	if c.h.closing.Load() {
+		c.h.cfg.Observer.Command(m.Name, CodeShuttingDown)
 		return c.refuse(m.ID, CodeShuttingDown, "")
 	}
 	cmd := Command{ID: m.ID, Name: m.Name, Args: m.Args, By: *c.viewer.Load()}
-	if code := c.room.submit(cmdReq{c: c, cmd: cmd}); code != "" {
+	if code := c.room.submit(cmdReq{c: c, cmd: cmd, at: time.Now()}); code != "" {
+		c.h.cfg.Observer.Command(m.Name, code)
 		return c.refuse(m.ID, code, "")
 	}
 	return true

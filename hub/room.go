@@ -23,12 +23,14 @@ type joinReq struct {
 type cmdReq struct {
 	c   *conn
 	cmd Command
+	at  time.Time // when it was read (the Observer's answer time)
 }
 
 // sentOutcome is an outcome on its way back to the connection that sent the command.
 type sentOutcome struct {
 	c   *conn
 	out Outcome
+	at  time.Time // when the command was read
 }
 
 // delivery is what the committer hands to the room, in commit order.
@@ -41,6 +43,8 @@ type delivery struct {
 	// viewers it could not load): every member is closed and resumes by seq.
 	reset   bool
 	resetTo int64
+	// committed is when the committer had the events (the Observer's fan-out time).
+	committed time.Time
 }
 
 // member is a connection as the room sees it.

@@ -102,7 +102,7 @@ func (h *handler) followUpJSON(w http.ResponseWriter, r *http.Request) {
 		h.api.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
-	h.log.Error("follow-up json", "err", err)
+	h.log.ErrorContext(r.Context(), "follow-up json", "err", err)
 	h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 }
 

@@ -45,7 +45,7 @@ func (h *handler) processSummaries(r *http.Request) ([]processSummary, error) {
 func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 	list, err := h.processSummaries(r)
 	if err != nil {
-		h.log.Error("list processes", "err", err)
+		h.log.ErrorContext(r.Context(), "list processes", "err", err)
 		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}

@@ -115,7 +115,7 @@ func (h *handler) joinStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.log.Error("join status", "err", err)
+		h.log.ErrorContext(r.Context(), "join status", "err", err)
 		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
@@ -125,7 +125,7 @@ func (h *handler) joinStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	location, err := h.settleJoinCookies(w, r, req)
 	if err != nil {
-		h.log.Error("join status: session", "err", err)
+		h.log.ErrorContext(r.Context(), "join status: session", "err", err)
 		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/assises/assises/internal/logs"
 )
 
 // contentSecurityPolicy forbids inline scripts and styles and every foreign origin: the pages
@@ -21,12 +23,17 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // maxRequestBody bounds every request body; larger uploads (none yet) would get their own limit.
 const maxRequestBody = 1 << 20
 
-// middleware wraps every route: security headers, a bound on a proxied client's requests in
-// progress, the body's deadline and size limit, panic recovery and a log line per request. The log names the route pattern, never the path: paths carry tokens.
+// middleware wraps every route: a request id, security headers, a bound on a proxied client's
+// requests in progress, the body's deadline and size limit, panic recovery and a log line per
+// request. The log names the route pattern, never the path: paths carry tokens. Every line
+// logged with the request's context carries its id (internal/logs), which the answer's
+// X-Request-Id header gives back; a proxy's own id is kept when it is sane.
 func (h *handler) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		hdr := w.Header()
+		id := logs.AcceptRequestID(r.Header.Get("X-Request-Id"))
+		hdr.Set("X-Request-Id", id)
 		hdr.Set("Content-Security-Policy", contentSecurityPolicy)
 		hdr.Set("Referrer-Policy", "no-referrer")
 		hdr.Set("X-Content-Type-Options", "nosniff")
@@ -46,10 +53,13 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 		}
+		// After the body's wrappers: net/http finishes the request it handed us (and its body),
+		// so the copy with the id in its context must share that body.
+		r = r.WithContext(logs.WithRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if p := recover(); p != nil {
-				h.log.Error("panic in handler", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
+				h.log.ErrorContext(r.Context(), "panic in handler", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
 				if !rec.wrote {
 					http.Error(rec, "internal error", http.StatusInternalServerError)
 				}

@@ -253,7 +253,7 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err := cw.Flush(); err != nil {
-		h.log.Warn("attendance export cut short", "err", err)
+		h.log.WarnContext(r.Context(), "attendance export cut short", "err", err)
 	}
 }
 

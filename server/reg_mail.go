@@ -115,7 +115,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	}
 	token, err := people.LinkToMySessions(ctx, h.db, participantID, w.ProcessID, h.now())
 	if err != nil {
-		h.log.Warn("promotion link not made", "participant", participantID, "err", err)
+		h.log.WarnContext(ctx, "promotion link not made", "participant", participantID, "err", err)
 		return
 	}
 	lang := person.Language
@@ -128,7 +128,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	})
 	msg.To = *person.Email
 	if err := h.queueMail(ctx, participantID, msg); err != nil {
-		h.log.Warn("promotion email not queued", "participant", participantID, "err", err)
+		h.log.WarnContext(ctx, "promotion email not queued", "participant", participantID, "err", err)
 	}
 }
 

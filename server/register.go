@@ -274,7 +274,7 @@ func (h *handler) mailWayBack(ctx context.Context, lang, process string, done *p
 	msg.To = form.Email
 	// Queued, not sent: the page answers now, the outbox sends (and retries) in the background.
 	if err := h.queueMail(ctx, done.Participant.ID, msg); err != nil {
-		h.log.Warn("invitation email not queued", "participant", done.Participant.ID, "err", err)
+		h.log.WarnContext(ctx, "invitation email not queued", "participant", done.Participant.ID, "err", err)
 		return "mailfailed"
 	}
 	return "mail"

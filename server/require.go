@@ -35,7 +35,7 @@ func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link
 func (h *handler) apiSignedIn(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
 	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
-		h.log.Error("current participant", "route", r.Pattern, "err", err)
+		h.log.ErrorContext(r.Context(), "current participant", "route", r.Pattern, "err", err)
 		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return nil
 	}

@@ -26,7 +26,7 @@ func (h *handler) writePage(w http.ResponseWriter, r *http.Request, status int, 
 	lang := h.lang(r)
 	tmpl, ok := h.pages[name]
 	if !ok {
-		h.log.Error("unknown page template", "page", name)
+		h.log.ErrorContext(r.Context(), "unknown page template", "page", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -43,7 +43,7 @@ func (h *handler) writePage(w http.ResponseWriter, r *http.Request, status int, 
 		err = tmpl.ExecuteTemplate(&buf, "layout", p)
 	}
 	if err != nil {
-		h.log.Error("render page", "page", name, "err", err)
+		h.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -64,7 +64,7 @@ func (h *handler) writeMessage(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (h *handler) writeInternalError(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("request failed", "route", r.Pattern, "err", err)
+	h.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	lang := h.lang(r)
 	h.writeMessage(w, r, http.StatusInternalServerError, message{
 		Heading: h.catalog.T(lang, "error.internal"), Body: "", Error: true,

@@ -6,6 +6,7 @@ import "net/http"
 func (h *handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.health)
+	mux.HandleFunc("GET /readyz", h.ready)
 	mux.Handle("GET /static/", h.assets)
 
 	mux.HandleFunc("GET /{$}", h.home)

@@ -43,6 +43,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies in front of the server: from them, the per-address
 	// rate limits believe X-Forwarded-For (see clientKey). None: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Ready says whether the node should get new traffic: an error (its text is the state,
+	// e.g. "draining") makes /readyz answer 503. nil: ready whenever the database answers.
+	Ready func() error
 	// Deadlines bound the reading of requests; zero fields take DefaultDeadlines. The
 	// http.Server must come from HTTPServer with the same value.
 	Deadlines Deadlines
@@ -79,7 +82,8 @@ type handler struct {
 	mux       *http.ServeMux // routes(): the middleware asks it a request's route, the language switch the nearest page (lang.go)
 	deadlines Deadlines
 	proxied   proxiedRequests
-	testHooks bool // Config.TestHooks
+	testHooks bool         // Config.TestHooks
+	readiness func() error // nil: always ready (readyz still checks the database)
 }
 
 // New returns the HTTP handler of the whole product.
@@ -122,6 +126,7 @@ func New(cfg Config) (http.Handler, error) {
 		limits:    newLimits(),
 
 		trustedProxies: cfg.TrustedProxies,
+		readiness:      cfg.Ready,
 		deadlines:      cfg.Deadlines.withDefaults(),
 		proxied:        proxiedRequests{max: cfg.MaxPerAddress, n: map[string]int{}},
 		testHooks:      cfg.TestHooks,
@@ -164,6 +169,27 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.api.Write(w, http.StatusOK, map[string]string{"status": "ok", "database": h.db.Dialect().Name().String()})
+}
+
+// ready tells a load balancer whether to send this node new traffic: not while it drains
+// before stopping (Config.Ready), nor when its database does not answer. /healthz stays 200
+// while draining: the process is alive and finishing its work.
+func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
+	if h.readiness != nil {
+		if err := h.readiness(); err != nil {
+			w.Header().Set("Retry-After", "5")
+			h.api.Write(w, http.StatusServiceUnavailable, map[string]string{"status": err.Error()})
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var one int
+	if err := h.db.NewSelect().ColumnExpr("1").Scan(ctx, &one); err != nil {
+		h.api.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "database down"})
+		return
+	}
+	h.api.Write(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // resetLiveLogs tells this node's live rooms of a process's workshops that their logs were

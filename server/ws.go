@@ -24,7 +24,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
-		h.log.Error("websocket: current participant", "err", err)
+		h.log.ErrorContext(r.Context(), "websocket: current participant", "err", err)
 		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}

@@ -11,7 +11,8 @@
 //
 // Configuration comes from flags, or the environment: ASSISES_ADDR, DATABASE_URL,
 // ASSISES_PUBLIC_URL; email through ASSISES_SMTP_ADDR, ASSISES_SMTP_USER, ASSISES_SMTP_PASSWORD
-// and ASSISES_SMTP_FROM.
+// and ASSISES_SMTP_FROM. docs/operations.md lists every flag and variable (a test keeps it
+// complete).
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -34,6 +36,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/internal/logs"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/people"
@@ -44,6 +47,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the graceful stop (drain, then close); a second one kills at
+	// once, for someone who does not want to wait for the drain.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "assises:", err)
 		os.Exit(1)
@@ -73,6 +79,15 @@ type config struct {
 	trustedProxies []netip.Prefix
 	// perAddress bounds the open connections of one client address (server/edge).
 	perAddress int
+	// logFormat is "text" or "json" (internal/logs).
+	logFormat string
+	// metricsAddr serves /metrics (Prometheus text format) on a listener of its own; "" = off.
+	metricsAddr string
+	// drainDelay: after SIGTERM, /readyz answers 503 this long before the sockets are closed,
+	// so that a load balancer stops sending new people here first.
+	drainDelay time.Duration
+	// onDrain, in tests, runs once /readyz has turned to "draining", before the rooms stop.
+	onDrain func()
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -93,7 +108,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	logger, err := logs.New(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, logger, stdout)
@@ -124,6 +142,7 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	public := fs.String("public-url", os.Getenv("ASSISES_PUBLIC_URL"), "the URL people use to reach the server (ASSISES_PUBLIC_URL); default http://localhost:<port>")
 	seed := fs.Bool("seed-demo", false, "on an empty database, seed the demo process (make run sets it)")
 	verbose := fs.Bool("v", false, "log every request")
+	logFormat := fs.String("log-format", envOr("ASSISES_LOG_FORMAT", "text"), "log lines as text or json (ASSISES_LOG_FORMAT)")
 	var workshop int64
 	var count, orgs int
 	var moderator bool
@@ -133,11 +152,13 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		fs.IntVar(&orgs, "organisations", 50, "how many organisations they come from")
 		fs.BoolVar(&moderator, "moderator", false, "appoint them moderators of the workshop")
 	}
-	var pprofAddr, proxies string
+	var pprofAddr, proxies, metricsAddr, drain string
 	var testHooks bool
 	var smtpCfg mail.Config
 	var perAddress int
 	if cmd == "serve" {
+		fs.StringVar(&metricsAddr, "metrics-addr", os.Getenv("ASSISES_METRICS_ADDR"), "serve /metrics (Prometheus text format) on this address of its own, e.g. 127.0.0.1:9090 (ASSISES_METRICS_ADDR); empty: off")
+		fs.StringVar(&drain, "drain-delay", envOr("ASSISES_DRAIN_DELAY", "0s"), "after SIGTERM, how long /readyz answers 503 before the sockets are closed, for a load balancer to notice (ASSISES_DRAIN_DELAY), at most 1m")
 		def, err := strconv.Atoi(envOr("ASSISES_MAX_CONNS_PER_ADDRESS", strconv.Itoa(defaultPerAddress)))
 		if err != nil {
 			return config{}, fmt.Errorf("ASSISES_MAX_CONNS_PER_ADDRESS: %w", err)
@@ -157,7 +178,17 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 	}
 	cfg := config{addr: *addr, dsn: *dsn, seedDemo: *seed, logLevel: slog.LevelInfo, publicSet: *public != "",
 		workshop: workshop, count: count, organisations: orgs, moderator: moderator, pprof: pprofAddr, perAddress: perAddress,
-		testHooks: testHooks}
+		logFormat: *logFormat, metricsAddr: metricsAddr, testHooks: testHooks}
+	if !slices.Contains(logs.Formats, cfg.logFormat) {
+		return config{}, fmt.Errorf("-log-format %q: want text or json", cfg.logFormat)
+	}
+	if drain != "" {
+		d, err := time.ParseDuration(drain)
+		if err != nil || d < 0 || d > maxDrainDelay {
+			return config{}, fmt.Errorf("-drain-delay %q: want a duration from 0s to %v", drain, maxDrainDelay)
+		}
+		cfg.drainDelay = d
+	}
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug
 	}

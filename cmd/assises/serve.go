@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/assises/assises/deliberation"
@@ -19,16 +20,48 @@ import (
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
+	"github.com/assises/assises/metrics"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/server/edge"
+	"github.com/uptrace/bun"
 )
 
 // shutdownGrace bounds a graceful stop: in-flight commits finish and sockets close with 1001
-// within it, then the process exits anyway.
+// within it, then the process exits anyway. The drain delay (-drain-delay) comes before it, so
+// a node exits at most drainDelay + shutdownGrace after SIGTERM.
 const shutdownGrace = 10 * time.Second
 
+// maxDrainDelay bounds -drain-delay: systemd and container runtimes kill a process that
+// takes longer than their own stop timeout (90 s and 10 s by default).
+const maxDrainDelay = time.Minute
+
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	// The listener opens before the migrations: a load balancer sees the node starting
+	// (503 on /healthz, /readyz and every route) rather than refusing connections.
+	tcp, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	defer tcp.Close()
+	// Without a configured public URL, links and the origin check use the port the server
+	// really listens on (-addr :0 included), and admin commands read it back.
+	if !cfg.publicSet {
+		cfg.publicURL = listenURL(tcp)
+	}
+	// The edge: connections per address, a reserve of descriptors, shedding when full.
+	ln := edge.Listen(tcp, edge.Config{PerAddress: cfg.perAddress, Trusted: cfg.trustedProxies, Log: logger})
+	logger.Info("connections", "max", ln.Max(), "per address", cfg.perAddress)
+	front := &frontDoor{}
+	front.state.Store(stateMigrating)
+	srv := server.HTTPServer(front, server.DefaultDeadlines)
+	server.UseEdge(srv, ln)
+	// net/http's own complaints (a broken handshake…) in the same format as the rest.
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	defer srv.Close() // on every early return; after a graceful Shutdown it does nothing
+
 	db, err := openAndMigrate(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -53,25 +86,23 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if err != nil {
 		return err
 	}
-	// Listen first: without a configured public URL, links and the origin check use the port
-	// the server really listens on (-addr :0 included), and admin commands read it back.
-	tcp, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
-	defer tcp.Close()
-	if !cfg.publicSet {
-		cfg.publicURL = listenURL(tcp)
-	}
 	if err := saveServedAddress(ctx, db, cfg.publicURL, time.Now()); err != nil {
 		return err
 	}
-	engine := deliberation.NewEngine(db, deliberation.EngineOptions{})
+	engine := deliberation.NewEngine(db, deliberation.EngineOptions{Logger: logger})
+	var observer hub.Observer
+	var meter *metrics.Metrics
+	if cfg.metricsAddr != "" {
+		meter = metrics.New(deliberation.CommandNames(), metrics.Sources{DB: db.Stats, Edge: ln.Stats,
+			Gauges: outboxGauges(db, logger)})
+		observer = meter
+	}
 	rooms := hub.New(hub.Config{
 		Backend:     live.New(engine),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
 		Translate:   catalog.Refusal,
+		Observer:    observer,
 	})
 	var sender *mail.Sender
 	var mailer *outbox.Worker
@@ -87,17 +118,30 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		logger.Info("invitation emails enabled", "smtp", cfg.smtp.Addr)
 	}
 	handler, err := server.New(server.Config{DB: db, Hub: rooms, PublicURL: cfg.publicURL, Logger: logger, Mail: sender,
-		Outbox: mailer, Catalog: catalog, TrustedProxies: cfg.trustedProxies, MaxPerAddress: cfg.perAddress, TestHooks: cfg.testHooks})
+		Outbox: mailer, Catalog: catalog, TrustedProxies: cfg.trustedProxies, MaxPerAddress: cfg.perAddress, TestHooks: cfg.testHooks,
+		Ready: front.notReady})
 	if err != nil {
 		return err
 	}
+	if meter != nil {
+		meter.Watch(rooms)
+		_, stopMetrics, err := serveMetrics(cfg.metricsAddr, meter, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
-	// The edge: connections per address, a reserve of descriptors, shedding when full.
-	ln := edge.Listen(tcp, edge.Config{PerAddress: cfg.perAddress, Trusted: cfg.trustedProxies, Log: logger})
-	logger.Info("connections", "max", ln.Max(), "per address", cfg.perAddress)
-	srv := server.HTTPServer(handler, server.DefaultDeadlines)
-	server.UseEdge(srv, ln)
+	if cfg.pprof != "" {
+		_, stopProfiling, err := servePprof(cfg.pprof, logger)
+		if err != nil {
+			return err
+		}
+		defer stopProfiling()
+	}
 
+	front.app.Store(&handler)
+	front.state.Store(stateReady)
 	fmt.Fprintf(stdout, "Assises is running: %s\n", cfg.publicURL)
 	// The organiser link is printed on a fresh database, and at every start of `make run`
 	// (-seed-demo), which is a developer's machine; in production `assises admin link` prints one.
@@ -109,23 +153,22 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		fmt.Fprintf(stdout, "Sign in as organiser (one-time link, valid 24 h): %s\n", link)
 	}
 
-	if cfg.pprof != "" {
-		_, stopProfiling, err := servePprof(cfg.pprof, logger)
-		if err != nil {
-			return err
-		}
-		defer stopProfiling()
-	}
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 
-	logger.Info("shutting down", "grace", shutdownGrace)
+	// Not ready first: a load balancer stops sending new people here while the sockets
+	// still work, then the rooms tell their clients to reconnect (close 1001), elsewhere.
+	front.state.Store(stateDraining)
+	logger.Info("draining", "delay", cfg.drainDelay, "grace", shutdownGrace)
+	if cfg.onDrain != nil {
+		cfg.onDrain()
+	}
+	if cfg.drainDelay > 0 {
+		time.Sleep(cfg.drainDelay)
+	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	// Stop the rooms first: new joins are refused, in-flight commits finish and are
@@ -138,6 +181,70 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// The node's states as /readyz tells them.
+const (
+	stateMigrating int32 = iota
+	stateReady
+	stateDraining
+)
+
+// frontDoor is the listener's handler: until the site is built (migrations running) it
+// answers every request 503 itself, /healthz with "starting" and the rest with "migrating"
+// (scripts and load balancers that wait for /healthz or /readyz wait for the site); then it
+// hands every request to the site, whose /readyz asks notReady.
+type frontDoor struct {
+	state atomic.Int32
+	app   atomic.Pointer[http.Handler]
+}
+
+func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if app := f.app.Load(); app != nil {
+		(*app).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	if r.URL.Path == "/healthz" {
+		io.WriteString(w, `{"status":"starting"}`+"\n")
+		return
+	}
+	io.WriteString(w, `{"status":"migrating"}`+"\n")
+}
+
+// notReady is the site's readiness: nil when ready, else the state's name.
+func (f *frontDoor) notReady() error {
+	switch f.state.Load() {
+	case stateReady:
+		return nil
+	case stateDraining:
+		return errDraining
+	}
+	return errMigrating
+}
+
+var (
+	errMigrating = errors.New("migrating")
+	errDraining  = errors.New("draining")
+)
+
+// serveMetrics serves /metrics on an address of its own, never on the public listener: the
+// page tells how busy the node is, which is the administrator's business. It returns the
+// address it listens on.
+func serveMetrics(addr string, m *metrics.Metrics, logger *slog.Logger) (string, func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("metrics listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 
 // servePprof serves the runtime profiles on a loopback address of their own (never on the
@@ -159,4 +266,27 @@ func servePprof(addr string, logger *slog.Logger) (string, func(), error) {
 	go srv.Serve(ln)
 	logger.Info("pprof listening", "addr", ln.Addr().String())
 	return ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// outboxGauges reads the email outbox at scrape time: messages waiting, retrying after a
+// failure, and given up. A scrape that cannot read it reports -1, which an alert can tell
+// from an empty outbox.
+func outboxGauges(db bun.IDB, logger *slog.Logger) map[string]func() float64 {
+	read := func(pick func(outbox.Health) int) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			h, err := outbox.Status(ctx, db)
+			if err != nil {
+				logger.Warn("metrics: outbox not read", "err", err)
+				return -1
+			}
+			return float64(pick(h))
+		}
+	}
+	return map[string]func() float64{
+		"assises_mail_outbox_waiting":  read(func(h outbox.Health) int { return h.Waiting }),
+		"assises_mail_outbox_retrying": read(func(h outbox.Health) int { return h.Retrying }),
+		"assises_mail_outbox_failed":   read(func(h outbox.Health) int { return h.Failed }),
+	}
 }

@@ -63,7 +63,7 @@ const localLayout = "2006-01-02T15:04"
 func (a *API) organiser(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
 	p, signedIn, err := a.Participant(r)
 	if err != nil {
-		a.Log.Error("organiser api: current participant", "err", err)
+		a.Log.ErrorContext(r.Context(), "organiser api: current participant", "err", err)
 		a.JSON.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return nil
 	}

@@ -107,7 +107,7 @@ func (j JSON) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 		j.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
-	j.Log.Error("json api", "route", r.Pattern, "err", err)
+	j.Log.ErrorContext(r.Context(), "json api", "route", r.Pattern, "err", err)
 	j.Error(w, r, http.StatusInternalServerError, "unavailable")
 }
 
