@@ -48,8 +48,11 @@ func TestMigrateFromEmptyTwice(t *testing.T) {
 // blocks another schema of the same server.
 func TestMigrateLockIsPerSchema(t *testing.T) {
 	ctx := context.Background()
-	open := func(dsn string) *bun.DB {
-		db, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 2, LockTimeout: 2 * time.Second})
+	// Nodes that wait for each other wait as long as a migration takes on a loaded machine;
+	// the node that must give up (a held schema) gives up after 2 s.
+	const patient, impatient = 2 * time.Minute, 2 * time.Second
+	open := func(dsn string, lockTimeout time.Duration) *bun.DB {
+		db, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 2, LockTimeout: lockTimeout})
 		if err != nil {
 			t.Fatalf("open: %v", err)
 		}
@@ -63,7 +66,7 @@ func TestMigrateLockIsPerSchema(t *testing.T) {
 		applied := make([][]string, 3)
 		errs := make([]error, 3)
 		for i := range applied {
-			db := open(dsn)
+			db := open(dsn, patient)
 			wg.Go(func() { applied[i], errs[i] = migrations.Migrate(ctx, db) })
 		}
 		wg.Wait()
@@ -76,7 +79,7 @@ func TestMigrateLockIsPerSchema(t *testing.T) {
 				seen[n]++
 			}
 		}
-		again, err := migrations.Migrate(ctx, open(dsn))
+		again, err := migrations.Migrate(ctx, open(dsn, patient))
 		if err != nil || len(again) != 0 {
 			t.Fatalf("a later start applied %v (%v), want nothing", again, err)
 		}
@@ -92,7 +95,7 @@ func TestMigrateLockIsPerSchema(t *testing.T) {
 
 	t.Run("another schema is not held up", func(t *testing.T) {
 		held, other := storagetest.DSN(t, "postgres"), storagetest.DSN(t, "postgres")
-		conn, err := open(held).Conn(ctx)
+		conn, err := open(held, patient).Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,10 +105,10 @@ func TestMigrateLockIsPerSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.ExecContext(ctx, migrations.UnlockStatement, migrations.LockClass)
-		if _, err := migrations.Migrate(ctx, open(other)); err != nil {
+		if _, err := migrations.Migrate(ctx, open(other, impatient)); err != nil {
 			t.Fatalf("migrating another schema while the first is locked: %v, want no wait", err)
 		}
-		if _, err := migrations.Migrate(ctx, open(held)); err == nil {
+		if _, err := migrations.Migrate(ctx, open(held, impatient)); err == nil {
 			t.Fatal("migrating the locked schema succeeded within the lock timeout, want it to wait")
 		}
 	})
