@@ -98,6 +98,7 @@ type Engine struct {
 	clock   func() time.Time
 	log     *slog.Logger
 	seen    seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
+	keys    logKeys  // the key of each workshop's current log epoch (logseal.go)
 }
 
 // NewEngine returns an engine over db.
@@ -264,6 +265,9 @@ func (e *Engine) EventsAfter(ctx context.Context, workshop, after int64, limit i
 		Where("workshop_id = ? AND seq > ?", workshop, after).
 		Order("seq").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("store: events after: %w", err)
+	}
+	if err := openPayloads(ctx, e.db, &e.keys, rows); err != nil {
 		return nil, fmt.Errorf("store: events after: %w", err)
 	}
 	events := make([]Event, len(rows))

@@ -49,6 +49,10 @@ type batch struct {
 
 	read  []seenRead // PostgreSQL: the contributions the first message read, for e.seen
 	check string     // PostgreSQL, on a copy: the condition the workshop's UPDATE checks
+
+	e      *Engine
+	ctx    context.Context // the batch's, for sealing stored payloads in emit
+	logKey *logKey         // the key stored payloads are sealed with (logseal.go), once read
 }
 
 // errRuleBug aborts a batch when a rule broke its contract (it refused after emitting, or
@@ -57,7 +61,7 @@ var errRuleBug = errors.New("deliberation: rule broke its contract")
 
 // newBatch starts the batch of one transaction.
 func (e *Engine) newBatch() *batch {
-	return &batch{now: e.now(), seen: map[string]CommandRecord{},
+	return &batch{e: e, ctx: context.Background(), now: e.now(), seen: map[string]CommandRecord{},
 		deferSet: map[string]bool{}, authors: map[int64]authorInfo{}}
 }
 
@@ -83,7 +87,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 	if err != nil {
 		return nil, notFound("lock workshop", err)
 	}
-	b.jtx, b.tx = tx, tx.DB()
+	b.jtx, b.tx, b.ctx = tx, tx.DB(), ctx
 	for _, r := range found {
 		ws = append(ws, r.W)
 	}
@@ -225,8 +229,14 @@ func (b *batch) emit(name, audience string, data any) {
 	b.w.LastSeq++
 	ev := Event{Seq: b.w.LastSeq, Name: name, Audience: audience, Data: raw, At: b.now, ReloadViewers: reloadsViewers(name)}
 	b.events = append(b.events, ev)
-	b.stored = append(b.stored, journal.Event{WorkshopID: b.w.ID, Seq: ev.Seq, Name: name, Audience: audience,
-		Payload: string(raw), CreatedAt: b.now})
+	stored := journal.Event{WorkshopID: b.w.ID, Seq: ev.Seq, Name: name, Audience: audience,
+		Payload: string(raw), CreatedAt: b.now}
+	// What the room sends stays plain; what the log stores of a label is sealed.
+	if err := b.sealStored(&stored); err != nil {
+		b.err = err
+		return
+	}
+	b.stored = append(b.stored, stored)
 }
 
 // later asks for a coalesced follow-up (Result.Deferred).

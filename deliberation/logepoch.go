@@ -48,7 +48,8 @@ func LogEpoch(ctx context.Context, db bun.IDB, workshop int64) (int64, error) {
 }
 
 // ResetProcessLogs rewrites the history of every workshop of a process: their stored events
-// go (they carry the author labels people saw in the room) and each gets a new log epoch.
+// go (they carry the author labels people saw in the room), with the keys their labels were
+// sealed with (log_keys), and each gets a new log epoch.
 // Sequence numbers continue from workshops.last_seq. Call it inside the transaction that
 // makes the log untrue (an erasure), before its other writes; after the commit, tell the live
 // rooms (hub.ResetLog) so that they drop what they keep in memory.
@@ -73,7 +74,9 @@ func ResetProcessLogs(ctx context.Context, tx bun.IDB, processID int64) error {
 	if _, err := tx.NewDelete().Model((*StoredEvent)(nil)).Where("workshop_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
 		return fmt.Errorf("store: reset logs: events: %w", err)
 	}
-	return nil
+	// The keys their labels were sealed with go with them: the copies the database's files
+	// and backups keep of those events can no longer be opened (logseal.go).
+	return forgetLogKeys(ctx, tx, ids)
 }
 
 // RenewAllLogEpochs gives every workshop a new log epoch: after a restore, the logs are those

@@ -156,10 +156,12 @@ var ErrNotScrubbed = errors.New("erased, but not yet scrubbed from the database 
 //     copies them over the database file and empties the log, whose old frames still held
 //     the rows as they were.
 //   - PostgreSQL keeps a deleted row in its table's file until the space is reused, even after
-//     a plain VACUUM. What was sealed stays sealed there; the keys' table is rewritten
-//     (VACUUM FULL: a new file, the old one unlinked) so that the deleted key leaves the
-//     table's files at once. It is small (one short row per person), so the rewrite takes
-//     milliseconds, under a lock that makes the rooms loading a name wait that long.
+//     a plain VACUUM. What was sealed stays sealed there (the people's fields, and the event
+//     payloads that carry labels); the keys' tables (person_keys, log_keys) are rewritten
+//     (VACUUM FULL: a new file, the old one unlinked) so that the deleted keys leave the
+//     tables' files at once. They are small (one short row per person, one per workshop and
+//     epoch), so the rewrite takes milliseconds, under a lock that makes the rooms loading a
+//     name or sealing an event wait that long.
 //
 // Inside a caller's transaction there is nothing to scrub yet: the caller's commit comes later.
 func scrub(ctx context.Context, db bun.IDB) error {
@@ -167,8 +169,10 @@ func scrub(ctx context.Context, db bun.IDB) error {
 		return nil
 	}
 	if storage.IsPostgres(db) {
-		if _, err := db.ExecContext(ctx, "VACUUM (FULL) person_keys"); err != nil {
-			return fmt.Errorf("store: erase: %w: the keys' table was not rewritten: %v", ErrNotScrubbed, err)
+		for _, table := range []string{"person_keys", "log_keys"} {
+			if _, err := db.ExecContext(ctx, "VACUUM (FULL) "+table); err != nil {
+				return fmt.Errorf("store: erase: %w: the keys' table %s was not rewritten: %v", ErrNotScrubbed, table, err)
+			}
 		}
 		return nil
 	}

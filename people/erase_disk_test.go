@@ -94,6 +94,25 @@ func setUpDiskScene(t *testing.T, db *bun.DB, speaks bool) diskScene {
 	return s
 }
 
+// storedLogKey returns the key the workshop's event log is sealed with, checking that the log
+// holds a sealed event (the person's post).
+func storedLogKey(t *testing.T, db *bun.DB, workshop int64) string {
+	t.Helper()
+	ctx := context.Background()
+	var k deliberation.LogKey
+	if err := db.NewSelect().Model(&k).Where("workshop_id = ?", workshop).Scan(ctx); err != nil {
+		t.Fatalf("log key of workshop %d: %v", workshop, err)
+	}
+	var ev deliberation.StoredEvent
+	if err := db.NewSelect().Model(&ev).Where("workshop_id = ? AND name = ?", workshop, "contribution.posted").Limit(1).Scan(ctx); err != nil {
+		t.Fatalf("the post is not in the log: %v", err)
+	}
+	if !deliberation.PayloadIsSealed(ev.Payload) {
+		t.Fatalf("the post is stored as %q; want it sealed", ev.Payload)
+	}
+	return k.LogKey
+}
+
 // storedKey returns a person's key as stored in person_keys.
 func storedKey(t *testing.T, db *bun.DB, participantID int64) string {
 	t.Helper()
@@ -150,12 +169,13 @@ func TestErasureLeavesNoPlaintextInSQLiteFiles(t *testing.T) {
 	goneKey := storedKey(t, db, s.gone)
 
 	before := sqliteFiles(t, path)
-	for _, needle := range []string{goneName, goneOrg, goneKey, keptOrg} {
+	logKey := storedLogKey(t, db, s.workshop)
+	for _, needle := range []string{goneOrg, goneKey, logKey, keptOrg} {
 		if hits := holding(before, needle); len(hits) == 0 {
 			t.Fatalf("before erasure %q is in no file: the search would prove nothing", needle)
 		}
 	}
-	for _, needle := range []string{goneEmail, gonePhone, keptEmail} {
+	for _, needle := range []string{goneName, goneEmail, gonePhone, keptName, keptEmail} {
 		if hits := holding(before, needle); len(hits) > 0 {
 			t.Errorf("%q is stored in plain text in %v; want it sealed", needle, hits)
 		}
@@ -171,7 +191,7 @@ func TestErasureLeavesNoPlaintextInSQLiteFiles(t *testing.T) {
 	if wal := after["assises.db-wal"]; len(wal) != 0 {
 		t.Errorf("the log holds %d bytes after erasure; want it emptied", len(wal))
 	}
-	for _, needle := range []string{goneName, goneOrg, goneEmail, gonePhone, goneKey} {
+	for _, needle := range []string{goneName, goneOrg, goneEmail, gonePhone, goneKey, logKey} {
 		if hits := holding(after, needle); len(hits) > 0 {
 			t.Errorf("after erasure %q is still in %v", needle, hits)
 		}
@@ -202,8 +222,11 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	s := setUpDiskScene(t, db, false)
+	// The person speaks in a room that shows names: their label "Name (Organisation)" is in
+	// the event log, sealed with the log's key; the erasure deletes that key with the events.
+	s := setUpDiskScene(t, db, true)
 	goneKey, keptKey := storedKey(t, db, s.gone), storedKey(t, db, s.kept)
+	logKey := storedLogKey(t, db, s.workshop)
 	checkpoint := func() {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
@@ -217,6 +240,9 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 	}
 	if hits := c.Find(t, []byte(goneKey), "base"); len(hits) == 0 {
 		t.Fatalf("before erasure the person's key is in no relation file: the search would prove nothing")
+	}
+	if hits := c.Find(t, []byte(logKey), "base"); len(hits) == 0 {
+		t.Fatalf("before erasure the log's key is in no relation file: the search would prove nothing")
 	}
 	for _, needle := range []string{goneName, goneEmail, gonePhone, keptName, keptEmail} {
 		if hits := c.Find(t, []byte(needle), "base", "pg_wal"); len(hits) > 0 {
@@ -235,6 +261,9 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 	}
 	if hits := c.Find(t, []byte(goneKey), "base"); len(hits) > 0 {
 		t.Errorf("after erasure the person's key is still in %v", hits)
+	}
+	if hits := c.Find(t, []byte(logKey), "base"); len(hits) > 0 {
+		t.Errorf("after erasure the log's old key is still in %v", hits)
 	}
 	if hits := c.Find(t, []byte(keptKey), "base"); len(hits) == 0 {
 		t.Errorf("after erasure the key of the person who stays is in no relation file")

@@ -83,6 +83,11 @@ func (r *audienceRoom) postAs(t *testing.T, a *actor, key string) int64 {
 		Order("seq DESC").Limit(1).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	evs := []journal.Event{ev}
+	if err := deliberation.OpenStoredEvents(context.Background(), r.s.DB, evs); err != nil {
+		t.Fatal(err)
+	}
+	ev = evs[0]
 	var data struct{ ID int64 }
 	if err := json.Unmarshal([]byte(ev.Payload), &data); err != nil || data.ID == 0 {
 		t.Fatalf("post %s: no id in %q: %v", key, ev.Payload, err)
