@@ -52,6 +52,7 @@ type batch struct {
 
 	e      *Engine
 	ctx    context.Context // the batch's, for sealing stored payloads in emit
+	epoch  int64           // the workshop's log epoch, read with its row (0: not drawn yet)
 	logKey *logKey         // the key stored payloads are sealed with (logseal.go), once read
 }
 
@@ -80,8 +81,8 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 		open.Read, open.ReadLocks = lockedSelect(e.db, workshop, targets)
 		open.Scan = func(ctx context.Context, rows *sql.Rows) error { return e.db.ScanRows(ctx, rows, &found) }
 	} else {
-		open.Read = e.db.NewSelect().Model((*Workshop)(nil)).Where("id = ?", workshop)
-		open.Scan = func(ctx context.Context, rows *sql.Rows) error { return e.db.ScanRows(ctx, rows, &ws) }
+		open.Read = e.db.NewSelect().ColumnExpr(workshopSelectColumns(e.db)).TableExpr(`"workshops" AS w`).Where("w.id = ?", workshop)
+		open.Scan = func(ctx context.Context, rows *sql.Rows) error { return e.db.ScanRows(ctx, rows, &found) }
 	}
 	tx, err := e.journal.Begin(ctx, open)
 	if err != nil {
@@ -95,7 +96,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 		tx.Rollback()
 		return nil, notFound("lock workshop", sql.ErrNoRows)
 	}
-	b.w = ws[0]
+	b.w, b.epoch = ws[0], found[0].LogEpoch
 	b.readTargets(targets, found)
 	err = b.parseState()
 	if err == nil && readRecords {

@@ -23,6 +23,9 @@ type lockedRow struct {
 	W     Workshop     `bun:"embed:w__"`
 	C     Contribution `bun:"embed:c__"`
 	CXmin string       `bun:"c_xmin"` // the contribution's row version (copy.go)
+	// The workshop's log epoch, read apart from the Workshop model (see LogEpoch): the key
+	// the batch seals labels with is that epoch's (logseal.go).
+	LogEpoch int64 `bun:"w_log_epoch"`
 }
 
 var lockedColumns struct {
@@ -43,10 +46,28 @@ func lockedSelectColumns(db *bun.DB) string {
 				cols = append(cols, fmt.Sprintf("%s.%s AS %s__%s", t.alias, f.SQLName, t.alias, f.Name))
 			}
 		}
-		cols = append(cols, "c.xmin::text AS c_xmin")
+		cols = append(cols, "c.xmin::text AS c_xmin", "w.log_epoch AS w_log_epoch")
 		lockedColumns.expr = strings.Join(cols, ", ")
 	})
 	return lockedColumns.expr
+}
+
+var workshopColumns struct {
+	once sync.Once
+	expr string
+}
+
+// workshopSelectColumns are the workshop's columns as lockedRow reads them, without the
+// contribution's: the first read of a batch on SQLite.
+func workshopSelectColumns(db *bun.DB) string {
+	workshopColumns.once.Do(func() {
+		var cols []string
+		for _, f := range db.Table(reflect.TypeFor[Workshop]()).Fields {
+			cols = append(cols, fmt.Sprintf("w.%s AS w__%s", f.SQLName, f.Name))
+		}
+		workshopColumns.expr = strings.Join(append(cols, "w.log_epoch AS w_log_epoch"), ", ")
+	})
+	return workshopColumns.expr
 }
 
 // lockedSelect is the first read of a batch whose votes are about targets, and whether it

@@ -138,9 +138,8 @@ func (k *logKey) open(workshop, seq int64, name, body string) ([]byte, error) {
 	return plain, nil
 }
 
-// logKeys caches, per workshop, the key of the last epoch the engine used: a batch that seals
-// reads the workshop's epoch (one indexed read of a row it holds locked) and, while the epoch
-// is the same, no key. Only one epoch per workshop is kept: after a reset, the old key leaves
+// logKeys caches, per workshop, the key of the last epoch the engine used: a batch reads the
+// workshop's epoch with its row (no extra query) and, while the epoch is the same, no key. Only one epoch per workshop is kept: after a reset, the old key leaves
 // the memory of a node at its next batch that seals in that workshop (or when it stops).
 type logKeys struct {
 	mu sync.Mutex
@@ -178,13 +177,17 @@ func readLogKey(ctx context.Context, db bun.IDB, workshop, epoch int64) (*logKey
 	return newLogKey(epoch, row.LogKey)
 }
 
-// currentLogKey returns the key of the workshop's current epoch, making it if there is none
-// yet, inside the batch's transaction (which holds the workshop's row: the epoch cannot
-// change under it).
-func (e *Engine) currentLogKey(ctx context.Context, tx bun.IDB, workshop int64) (*logKey, error) {
-	epoch, err := LogEpoch(ctx, tx, workshop)
-	if err != nil {
-		return nil, err
+// currentLogKey returns the key of the workshop's epoch as the batch read it with the
+// workshop's row, making it if there is none yet, inside the batch's transaction: it holds the
+// workshop's row, so the epoch cannot change under it. An epoch not drawn yet (a room never
+// opened) is drawn here.
+func (e *Engine) currentLogKey(ctx context.Context, tx bun.IDB, workshop, epoch int64) (*logKey, error) {
+	if epoch == 0 {
+		epoch = NewLogEpoch()
+		if _, err := tx.NewUpdate().Table("workshops").Set("log_epoch = ?", epoch).
+			Where("id = ? AND log_epoch = 0", workshop).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("store: draw log epoch: %w", err)
+		}
 	}
 	if k := e.keys.get(workshop, epoch); k != nil {
 		return k, nil
@@ -223,11 +226,11 @@ func (b *batch) sealStored(ev *journal.Event) error {
 		return errOffline // on the copy (votes only): the ordinary way will seal
 	}
 	if b.logKey == nil {
-		k, err := b.e.currentLogKey(b.ctx, b.tx, b.w.ID)
+		k, err := b.e.currentLogKey(b.ctx, b.tx, b.w.ID, b.epoch)
 		if err != nil {
 			return err
 		}
-		b.logKey = k
+		b.logKey, b.epoch = k, k.epoch
 	}
 	ev.Payload = b.logKey.seal(ev.WorkshopID, ev.Seq, ev.Name, []byte(ev.Payload))
 	return nil
