@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, PHONE, axe, screenshotPath } from './lib/harness.js';
-import { moderatedSession, invite, join, until, command as send } from './lib/flows.js';
+import { moderatedSession, invite, join, until, command as send, contributionId } from './lib/flows.js';
 
 const LANGS = ['fr', 'nl', 'en'];
 const WIDTHS = [320, 360];
@@ -72,10 +72,19 @@ after(async () => {
   if (srv) await srv.stop();
 });
 
-const ids = () => mod.page.evaluate(() => window.assises.room.list((c) => c.status === 'visible' && c.group == null).map((c) => c.id));
+// The contributions of the session, by their text; their ids come from the moderator's console.
+const FINDING = "Les formulaires du CPAS sont incompréhensibles : https://www.example.be/formulaires-administratifs-interminables";
+const SOLUTION = 'Een enkel loket voor huisvesting en werk, met begeleiding';
+const REC_LEA = 'Que chaque CPAS désigne un référent logement joignable sans rendez-vous';
+const REC_MARC = 'Vereenvoudig de formulieren en test ze met de gebruikers';
+const STEP = 'Former les agents à parler simplement';
+const id = (body) => contributionId(mod.page, body);
+// What a phone shows in place of the results while they are hidden, in each language.
+const RESULTS_HIDDEN = ['Les résultats seront montrés plus tard.', 'De resultaten worden later getoond.', 'The results will be shown later.'];
 
 // The states, in the order a session goes through them: each moves the room on (through the
-// moderator's and the phones' own live connections) and says how the phone shows it is there.
+// moderator's and the phones' own live connections) and says how the phone shows it is there
+// (a function run in the page, with an optional argument).
 const STATES = [
   ['lobby', async () => {}, () => !document.getElementById('lobby').hidden],
   [
@@ -84,9 +93,9 @@ const STATES = [
       await send(mod.page, 'question.set', { phase: 'diagnostic', text: "Qu'est-ce qui vous empêche d'obtenir vos droits sociaux aujourd'hui ?" });
       await send(mod.page, 'phase.set', { phase: 'diagnostic' });
       await send(mod.page, 'timer.start', { seconds: 900 });
-      await send(lea.page, 'contribution.post', { kind: 'finding', body: "Les formulaires du CPAS sont incompréhensibles : https://www.example.be/formulaires-administratifs-interminables" });
-      await send(marc.page, 'contribution.post', { kind: 'solution', body: 'Een enkel loket voor huisvesting en werk, met begeleiding' });
-      const [a] = await ids();
+      await send(lea.page, 'contribution.post', { kind: 'finding', body: FINDING });
+      await send(marc.page, 'contribution.post', { kind: 'solution', body: SOLUTION });
+      const a = await id(FINDING);
       await send(marc.page, 'comment.post', { contribution: a, body: 'Tout à fait, surtout pour les personnes qui lisent difficilement.' });
       await send(lea.page, 'vote.set', { contribution: a, value: 1 });
     },
@@ -96,7 +105,7 @@ const STATES = [
     'diagnostic-agree',
     async () => {
       await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'agree' });
-      const [a, b] = await ids();
+      const [a, b] = [await id(FINDING), await id(SOLUTION)];
       await send(lea.page, 'vote.set', { contribution: a, value: 1 });
       await send(lea.page, 'vote.set', { contribution: b, value: -1 });
     },
@@ -106,8 +115,7 @@ const STATES = [
     'diagnostic-dots',
     async () => {
       await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'dots', budget: 5, maxPerItem: 3 });
-      const [a] = await ids();
-      await send(lea.page, 'vote.set', { contribution: a, value: 2 });
+      await send(lea.page, 'vote.set', { contribution: await id(FINDING), value: 2 });
     },
     () => document.querySelectorAll('.c-vote[data-method="dots"]').length >= 2,
   ],
@@ -116,8 +124,8 @@ const STATES = [
     async () => {
       await send(mod.page, 'phase.set', { phase: 'recommendations' });
       await send(mod.page, 'vote.method.set', { phase: 'recommendations', method: 'agree' });
-      await send(lea.page, 'contribution.post', { kind: 'recommendation', body: 'Que chaque CPAS désigne un référent logement joignable sans rendez-vous' });
-      await send(marc.page, 'contribution.post', { kind: 'recommendation', body: 'Vereenvoudig de formulieren en test ze met de gebruikers' });
+      await send(lea.page, 'contribution.post', { kind: 'recommendation', body: REC_LEA });
+      await send(marc.page, 'contribution.post', { kind: 'recommendation', body: REC_MARC });
     },
     () => document.querySelectorAll('.c-vote[data-method="agree"]').length >= 2,
   ],
@@ -136,8 +144,7 @@ const STATES = [
       await send(mod.page, 'posting.set', { locked: false });
       await send(mod.page, 'premoderation.set', { on: false });
       await send(mod.page, 'phase.set', { phase: 'implementation' });
-      const rec = await mod.page.evaluate(() => window.assises.room.list((c) => c.kind === 'recommendation' && c.status === 'visible')[0].id);
-      await send(lea.page, 'contribution.post', { kind: 'step', parent: rec, body: 'Former les agents à parler simplement', who: "Le CPAS et l'École d'administration publique", how: 'Des ateliers avec des usagers', when: "D'ici la rentrée 2027" });
+      await send(lea.page, 'contribution.post', { kind: 'step', parent: await id(REC_LEA), body: STEP, who: "Le CPAS et l'École d'administration publique", how: 'Des ateliers avec des usagers', when: "D'ici la rentrée 2027" });
     },
     () => document.querySelectorAll('#contributions .c-step:not([hidden])').length >= 1,
   ],
@@ -146,7 +153,8 @@ const STATES = [
     async () => {
       await send(mod.page, 'results.set', { hidden: true });
     },
-    () => window.assises.room.workshop.resultsHidden === true,
+    (texts) => [...document.querySelectorAll('#contributions .c-tally')].some((p) => texts.includes(p.textContent)),
+    RESULTS_HIDDEN,
   ],
   [
     'group',
@@ -169,18 +177,17 @@ const STATES = [
     async () => {
       await send(mod.page, 'rounds.stop', {});
       await send(mod.page, 'groups.set', { on: false });
-      const all = await ids();
-      await send(mod.page, 'plenary.open', { contributions: all.slice(-2) });
+      await send(mod.page, 'plenary.open', { contributions: [await id(REC_MARC), await id(STEP)] });
     },
     () => !document.getElementById('plenary').hidden && document.querySelectorAll('.pl-choice').length >= 3,
   ],
   [
     'plenary-decided',
     async () => {
-      const all = await ids();
-      await send(lea.page, 'plenary.vote', { contribution: all[all.length - 1], choice: 'adopt' });
-      await send(marc.page, 'plenary.vote', { contribution: all[all.length - 1], choice: 'adopt' });
-      await send(mod.page, 'plenary.close', { contributions: all.slice(-2) });
+      const [rec, step] = [await id(REC_MARC), await id(STEP)];
+      await send(lea.page, 'plenary.vote', { contribution: step, choice: 'adopt' });
+      await send(marc.page, 'plenary.vote', { contribution: step, choice: 'adopt' });
+      await send(mod.page, 'plenary.close', { contributions: [rec, step] });
     },
     () => [...document.querySelectorAll('#plenary-list li')].some((li) => li.dataset.outcome),
   ],
@@ -190,13 +197,13 @@ const STATES = [
 test('no clipped text on a phone: every state × FR/NL/EN × 320/360 px', async () => {
   const problems = [];
   const page = lea.page;
-  for (const [state, move, shown] of STATES) {
+  for (const [state, move, shown, arg = null] of STATES) {
     await move();
     for (const lang of LANGS) {
       await page.setViewportSize({ width: 360, height: PHONE.viewport.height });
       await page.goto(`${srv.url}/w/${session.id}?lang=${lang}`);
       await page.waitForSelector('#live[data-ready="true"]');
-      await until(page, shown, null, `${state} on the phone (${lang})`);
+      await until(page, shown, arg, `${state} on the phone (${lang})`);
       await page.waitForTimeout(150);
       for (const width of WIDTHS) {
         await page.setViewportSize({ width, height: PHONE.viewport.height });
