@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, PHONE, axe, screenshotPath } from './lib/harness.js';
-import { moderatedSession, invite, join, until, command as send, contributionId } from './lib/flows.js';
+import { moderatedSession, invite, join, until, command as send, contributionId, askQuestion, movePhase, openPanel, closePanel } from './lib/flows.js';
 
 const LANGS = ['fr', 'nl', 'en'];
 const WIDTHS = [320, 360];
@@ -82,6 +82,33 @@ const id = (body) => contributionId(mod.page, body);
 // What a phone shows in place of the results while they are hidden, in each language.
 const RESULTS_HIDDEN = ['Les résultats seront montrés plus tard.', 'De resultaten worden later getoond.', 'The results will be shown later.'];
 
+// The moderator's moves, from the console's panels and buttons. A setting shows its new value
+// at once; the console's live element counts the commands not yet acknowledged, so waiting
+// for none keeps a phone's next command behind the moderator's.
+async function settled() {
+  await mod.page.locator('#live[data-pending="0"]').waitFor({ state: 'attached' });
+}
+async function voteMethod(phase, method, budget, max) {
+  const m = mod.page;
+  await openPanel(m, 'votes');
+  await m.locator(`#m-${phase}`).selectOption(method);
+  if (budget) {
+    await m.locator(`#b-${phase}`).fill(String(budget));
+    await m.locator(`#x-${phase}`).fill(String(max));
+  }
+  await m.locator(`#m-${phase}`).locator('xpath=ancestor::form').getByRole('button', { name: 'Appliquer' }).click();
+  await m.locator(`#m-${phase}[data-dirty="false"]`).waitFor();
+  await closePanel(m, 'votes');
+}
+async function toggle(id, on) {
+  const m = mod.page;
+  await openPanel(m, 'room');
+  await m.locator(`#${id}[aria-pressed="${!on}"]`).click();
+  await m.locator(`#${id}[aria-pressed="${on}"]`).waitFor();
+  await settled();
+  await closePanel(m, 'room');
+}
+
 // The states, in the order a session goes through them: each moves the room on (through the
 // moderator's and the phones' own live connections) and says how the phone shows it is there
 // (a function run in the page, with an optional argument).
@@ -90,9 +117,11 @@ const STATES = [
   [
     'diagnostic-support',
     async () => {
-      await send(mod.page, 'question.set', { phase: 'diagnostic', text: "Qu'est-ce qui vous empêche d'obtenir vos droits sociaux aujourd'hui ?" });
-      await send(mod.page, 'phase.set', { phase: 'diagnostic' });
-      await send(mod.page, 'timer.start', { seconds: 900 });
+      await askQuestion(mod.page, 'diagnostic', "Qu'est-ce qui vous empêche d'obtenir vos droits sociaux aujourd'hui ?");
+      await movePhase(mod.page, 'diagnostic');
+      await mod.page.locator('#timer-minutes').fill('15');
+      await mod.page.locator('#timer-form button[type="submit"]').click();
+      await mod.page.locator('#timer').waitFor();
       await send(lea.page, 'contribution.post', { kind: 'finding', body: FINDING });
       await send(marc.page, 'contribution.post', { kind: 'solution', body: SOLUTION });
       const a = await id(FINDING);
@@ -104,7 +133,7 @@ const STATES = [
   [
     'diagnostic-agree',
     async () => {
-      await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'agree' });
+      await voteMethod('diagnostic', 'agree');
       const [a, b] = [await id(FINDING), await id(SOLUTION)];
       await send(lea.page, 'vote.set', { contribution: a, value: 1 });
       await send(lea.page, 'vote.set', { contribution: b, value: -1 });
@@ -114,7 +143,7 @@ const STATES = [
   [
     'diagnostic-dots',
     async () => {
-      await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'dots', budget: 5, maxPerItem: 3 });
+      await voteMethod('diagnostic', 'dots', 5, 3);
       await send(lea.page, 'vote.set', { contribution: await id(FINDING), value: 2 });
     },
     () => document.querySelectorAll('.c-vote[data-method="dots"]').length >= 2,
@@ -122,8 +151,8 @@ const STATES = [
   [
     'recommendations',
     async () => {
-      await send(mod.page, 'phase.set', { phase: 'recommendations' });
-      await send(mod.page, 'vote.method.set', { phase: 'recommendations', method: 'agree' });
+      await movePhase(mod.page, 'recommendations');
+      await voteMethod('recommendations', 'agree');
       await send(lea.page, 'contribution.post', { kind: 'recommendation', body: REC_LEA });
       await send(marc.page, 'contribution.post', { kind: 'recommendation', body: REC_MARC });
     },
@@ -132,18 +161,18 @@ const STATES = [
   [
     'held-and-locked',
     async () => {
-      await send(mod.page, 'premoderation.set', { on: true });
+      await toggle('toggle-premod', true);
       await send(lea.page, 'contribution.post', { kind: 'recommendation', body: 'Une recommandation qui attend la validation des animateurs' });
-      await send(mod.page, 'posting.set', { locked: true });
+      await toggle('toggle-posting', true);
     },
     () => !document.getElementById('locked').hidden,
   ],
   [
     'implementation',
     async () => {
-      await send(mod.page, 'posting.set', { locked: false });
-      await send(mod.page, 'premoderation.set', { on: false });
-      await send(mod.page, 'phase.set', { phase: 'implementation' });
+      await toggle('toggle-posting', false);
+      await toggle('toggle-premod', false);
+      await movePhase(mod.page, 'implementation');
       await send(lea.page, 'contribution.post', { kind: 'step', parent: await id(REC_LEA), body: STEP, who: "Le CPAS et l'École d'administration publique", how: 'Des ateliers avec des usagers', when: "D'ici la rentrée 2027" });
     },
     () => document.querySelectorAll('#contributions .c-step:not([hidden])').length >= 1,
@@ -151,7 +180,7 @@ const STATES = [
   [
     'results-hidden',
     async () => {
-      await send(mod.page, 'results.set', { hidden: true });
+      await toggle('toggle-results', true);
     },
     (texts) => [...document.querySelectorAll('#contributions .c-tally')].some((p) => texts.includes(p.textContent)),
     RESULTS_HIDDEN,
@@ -159,7 +188,10 @@ const STATES = [
   [
     'group',
     async () => {
-      await send(mod.page, 'results.set', { hidden: false });
+      await toggle('toggle-results', false);
+      // Groups, rounds and the plenary vote have panels of their own, driven in groups.test.js
+      // and console.test.js; here they only bring the phone to a state, so they go through the
+      // console's own live connection (which needs the server's -test-hooks).
       await send(mod.page, 'groups.split', { count: 1, rapporteurs: true });
       await send(mod.page, 'groups.set', { on: true });
     },
