@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, recordErrors, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { moderatedSession, invite, join, until, command as send, contributionId, card, movePhase, askQuestion, openPanel, closePanel } from './lib/flows.js';
+import { moderatedSession, invite, join, until, card, movePhase, askQuestion, openPanel, closePanel } from './lib/flows.js';
 
 const SIZES = [
   ['1920', { width: 1920, height: 1080 }],
@@ -57,17 +57,21 @@ before(async () => {
   await mod.page.locator('#timer-presets').getByRole('button', { name: '10 min' }).click();
   await mod.page.locator('#timer').waitFor();
   for (const p of phones) await until(p, () => document.documentElement.dataset.phase === 'diagnostic', null, 'the diagnostic on a phone');
-  // Twelve posts and two dozen votes are data, not what this file tests (the phone's forms and
-  // vote buttons are driven in scenario.test.js): they go through each phone's own live
-  // connection, which is what the phone's buttons use too.
-  for (let i = 0; i < BODIES.length; i++) await send(phones[i % 3], 'contribution.post', { kind: i < 7 ? 'finding' : 'solution', body: BODIES[i] });
-  // Support from one, two or three organisations.
-  // The ids as the moderator's console shows them, one card per body.
-  const ids = [];
-  for (const body of BODIES) ids.push(await contributionId(mod.page, body));
-  assert.equal(new Set(ids).size, BODIES.length);
-  for (let i = 0; i < ids.length; i++) {
-    for (let v = 0; v < 3 - (i % 3); v++) await send(phones[v], 'vote.set', { contribution: ids[i], value: 1 });
+  // Twelve posts from the phones' forms.
+  for (let i = 0; i < BODIES.length; i++) {
+    const p = phones[i % 3];
+    await p.locator(`input[name="kind"][value="${i < 7 ? 'finding' : 'solution'}"]`).check();
+    await p.locator('#body').fill(BODIES[i]);
+    await p.locator('#send').click();
+    await card(p, BODIES[i]).waitFor();
+  }
+  // Support from one, two or three organisations, with the phones' buttons.
+  for (let i = 0; i < BODIES.length; i++) {
+    for (let v = 0; v < 3 - (i % 3); v++) {
+      const support = card(phones[v], BODIES[i]).getByRole('button', { name: 'Je soutiens' });
+      await support.click();
+      await card(phones[v], BODIES[i]).getByRole('button', { name: 'Je soutiens', pressed: true }).waitFor();
+    }
   }
   const last = card(mod.page, BODIES[BODIES.length - 1]);
   await last.getByRole('button', { name: "À l'écran", pressed: false }).click();
@@ -176,10 +180,9 @@ test('breadth of support, the join panel, the timer and the controls on the proj
   // The timer: compact with ten minutes left, large in its last minute.
   const compact = await proj.locator('#timer').boundingBox();
   assert.ok(compact.height < 0.1 * SCREEN.viewport.height, `compact timer: ${compact.height}px high`);
-  // The console starts timers in whole minutes; 45 seconds puts the projector in its last
-  // minute at once instead of waiting nine minutes, so this one goes through the console's
-  // own live connection.
-  await send(m, 'timer.start', { seconds: 45 });
+  // A one-minute timer from the console's form is in its last minute at once.
+  await m.locator('#timer-minutes').fill('1');
+  await m.locator('#timer-form button[type="submit"]').click();
   await until(proj, () => document.getElementById('timer').dataset.state === 'low', null, 'the last minute');
   const large = await proj.locator('#timer').boundingBox();
   assert.ok(large.height > 1.8 * compact.height, `large timer in the last minute: ${large.height}px against ${compact.height}px`);
