@@ -132,7 +132,10 @@ export async function openProjector(org, srv, sessionId) {
 }
 
 // command runs a command through a page's own live connection (its real WebSocket) and waits
-// for its acknowledgement; a refusal rejects with its code.
+// for its acknowledgement; a refusal rejects with its code. It reaches into window.assises,
+// which a page sets only when the server runs with -test-hooks: tests drive the pages'
+// buttons instead, and keep this only to bring a page to a state whose own UI is tested
+// elsewhere (say why where you call it).
 export async function command(page, name, args) {
   await page.evaluate(
     ([name, args]) =>
