@@ -109,8 +109,10 @@ async function toggle(id, on) {
   await closePanel(m, 'room');
 }
 
-// The states, in the order a session goes through them: each moves the room on (through the
-// moderator's and the phones' own live connections) and says how the phone shows it is there
+// The states, in the order a session goes through them: each moves the room on (the moderator
+// from the console; the phones' posts, votes and comments, groups, rounds and the plenary with
+// command(): this file checks how each state fits on a phone, the forms and panels that make
+// them are driven in scenario, console and groups.test.js) and says how the phone shows it is there
 // (a function run in the page, with an optional argument).
 const STATES = [
   ['lobby', async () => {}, () => !document.getElementById('lobby').hidden],
