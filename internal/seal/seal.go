@@ -155,6 +155,23 @@ func OpenWith(stored *string, participantID int64, field, value string) (string,
 	return k.Open(participantID, field, value)
 }
 
+// KeyOf reads a person's key; nil (and no error) when they have none: erased, or stored
+// before sealing existed.
+func KeyOf(ctx context.Context, db bun.IDB, participantID int64) (*Key, error) {
+	var stored []string
+	if err := db.NewSelect().Model((*PersonKey)(nil)).Column("data_key").Where("participant_id = ?", participantID).Scan(ctx, &stored); err != nil {
+		return nil, fmt.Errorf("seal: read key: %w", err)
+	}
+	if len(stored) == 0 {
+		return nil, nil
+	}
+	k, err := ParseKey(stored[0])
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
 // Forget deletes the keys of some people: whatever was sealed with them can never be read
 // again, wherever a copy of it lies.
 func Forget(ctx context.Context, db bun.IDB, participantIDs []int64) error {

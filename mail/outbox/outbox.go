@@ -17,6 +17,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/mail"
 )
 
@@ -36,6 +37,15 @@ type Message struct {
 	CreatedAt     time.Time
 }
 
+// The message's fields sealed with the person's key (internal/seal): the recipient's address
+// and the body (their name, their sign-in link) never reach the database's files, its
+// write-ahead log or its backups in clear, and erasing the person (deleting the key) leaves
+// nothing readable of a message that waited. A message for nobody in particular stays plain.
+const (
+	fieldRecipient = "outbox.recipient"
+	fieldBody      = "outbox.body"
+)
+
 // MaxAttempts is how many times a message is tried before the worker gives up on it: with the
 // default backoff, about a day and a half of trying.
 const MaxAttempts = 12
@@ -50,6 +60,16 @@ func Enqueue(ctx context.Context, db bun.IDB, from string, participantID *int64,
 	}
 	row := &Message{ParticipantID: participantID, Recipient: msg.To, Subject: msg.Subject, Body: string(body),
 		NextAttemptAt: now, CreatedAt: now}
+	if participantID != nil {
+		key, err := seal.KeyOf(ctx, db, *participantID)
+		if err != nil {
+			return fmt.Errorf("outbox: enqueue: %w", err)
+		}
+		if key != nil {
+			row.Recipient = key.Seal(*participantID, fieldRecipient, row.Recipient)
+			row.Body = key.Seal(*participantID, fieldBody, row.Body)
+		}
+	}
 	if _, err := db.NewInsert().Model(row).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("store: enqueue mail: %w", err)
 	}
@@ -211,7 +231,19 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
-		if err := w.Transport.SendRaw(ctx, m.Recipient, []byte(m.Body)); err != nil {
+		to, body, err := w.open(ctx, m)
+		if errors.Is(err, seal.ErrNoKey) {
+			// Its person was erased while it waited (erasure deletes their messages too):
+			// nothing of it can be read any more, so it goes.
+			if _, err := w.DB.NewDelete().Model((*Message)(nil)).Where("id = ?", m.ID).Exec(ctx); err != nil {
+				return sent, fmt.Errorf("store: outbox unreadable: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return sent, err
+		}
+		if err := w.Transport.SendRaw(ctx, to, body); err != nil {
 			if ctx.Err() != nil {
 				return sent, nil // shutting down: the lease expires and the message is tried again
 			}
@@ -228,6 +260,33 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 		sent++
 	}
 	return sent, nil
+}
+
+// open gives a claimed message's recipient and body in clear (seal.ErrNoKey: its person's key
+// is gone).
+func (w *Worker) open(ctx context.Context, m *Message) (string, []byte, error) {
+	if !seal.IsSealed(m.Recipient) && !seal.IsSealed(m.Body) {
+		return m.Recipient, []byte(m.Body), nil
+	}
+	if m.ParticipantID == nil {
+		return "", nil, seal.ErrNoKey
+	}
+	key, err := seal.KeyOf(ctx, w.DB, *m.ParticipantID)
+	if err != nil {
+		return "", nil, fmt.Errorf("outbox: %w", err)
+	}
+	if key == nil {
+		return "", nil, seal.ErrNoKey
+	}
+	to, err := key.Open(*m.ParticipantID, fieldRecipient, m.Recipient)
+	if err != nil {
+		return "", nil, fmt.Errorf("outbox: message %d: %w", m.ID, err)
+	}
+	body, err := key.Open(*m.ParticipantID, fieldBody, m.Body)
+	if err != nil {
+		return "", nil, fmt.Errorf("outbox: message %d: %w", m.ID, err)
+	}
+	return to, []byte(body), nil
 }
 
 // claim takes the oldest due message and moves its next attempt past the lease, so that no

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
@@ -26,6 +27,7 @@ type relay struct {
 	refusals []*smtp.SMTPError // the next DATA answers, in order
 	tries    int
 	accepted []string // the bodies received
+	rcpts    []string // the recipients asked for (RCPT TO)
 }
 
 func (r *relay) NewSession(*smtp.Conn) (smtp.Session, error) { return &relaySession{r: r}, nil }
@@ -33,7 +35,12 @@ func (r *relay) NewSession(*smtp.Conn) (smtp.Session, error) { return &relaySess
 type relaySession struct{ r *relay }
 
 func (s *relaySession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *relaySession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	s.r.rcpts = append(s.r.rcpts, to)
+	return nil
+}
 func (s *relaySession) Data(in io.Reader) error {
 	b, err := io.ReadAll(in)
 	if err != nil {
@@ -209,6 +216,73 @@ func TestOutboxGivesUp(t *testing.T) {
 		}
 		if h.Failed != 1 || h.Waiting != 0 || !strings.Contains(h.LastError, "550") || h.LastAt == nil {
 			t.Errorf("status: got %+v, want one failed with its 550", h)
+		}
+	})
+}
+
+// TestOutboxSealsMessagesWithThePersonsKey: a waiting message's address and body (the
+// person's name and sign-in link) are stored sealed with the person's key, so the database's
+// files and write-ahead log never hold them in clear; the worker opens them and the SMTP
+// server gets the real address and text; once the person's key is gone (erasure), a message
+// that still waits is deleted unread and nothing is sent.
+func TestOutboxSealsMessagesWithThePersonsKey(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		r, addr := startRelay(t)
+		sender := mail.New(mail.Config{Addr: addr, From: "Assises <assises@example.org>"})
+		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender})
+		const address, link = "zoe.sealed@example.org", "https://assises.example.org/i/sealed-link"
+		enqueue := func(who int64) {
+			t.Helper()
+			msg := mail.Message{To: address, Subject: "Votre lien", Text: "Bonjour Zoé " + link, HTML: "<p>" + link + "</p>"}
+			if err := outbox.Enqueue(ctx, db, sender.From(), &who, msg, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stored := func() []outbox.Message {
+			t.Helper()
+			var rows []outbox.Message
+			if err := db.NewSelect().Model(&rows).Scan(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+
+		zoe := person(t, db)
+		enqueue(zoe)
+		rows := stored()
+		if len(rows) != 1 {
+			t.Fatalf("got %d messages stored, want 1", len(rows))
+		}
+		for _, clear := range []string{address, link, "Zoé"} {
+			if strings.Contains(rows[0].Recipient, clear) || strings.Contains(rows[0].Body, clear) {
+				t.Errorf("the stored message holds %q in clear", clear)
+			}
+		}
+		if n, err := w.SendDue(ctx); err != nil || n != 1 {
+			t.Fatalf("sent %d, %v; want 1", n, err)
+		}
+		if len(r.rcpts) != 1 || r.rcpts[0] != address {
+			t.Errorf("the SMTP server was asked for %v, want [%s]", r.rcpts, address)
+		}
+		if len(r.accepted) != 1 || !strings.Contains(r.accepted[0], link) {
+			t.Errorf("the message received lacks the link: %v", r.accepted)
+		}
+
+		// Erased while a message waits: its key is gone before the worker gets to it.
+		ann := person(t, db)
+		enqueue(ann)
+		if err := seal.Forget(ctx, db, []int64{ann}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.SendDue(ctx); err != nil || n != 0 {
+			t.Fatalf("sent %d, %v for a person whose key is gone; want 0", n, err)
+		}
+		if tries, _ := r.counts(); tries != 1 {
+			t.Errorf("the SMTP server saw %d messages, want only the first", tries)
+		}
+		if left := stored(); len(left) != 0 {
+			t.Errorf("%d unreadable messages stay in the outbox, want none", len(left))
 		}
 	})
 }
