@@ -73,17 +73,11 @@ before(async () => {
   await until(lea.page, () => document.documentElement.dataset.phase === 'diagnostic', null, 'the diagnostic on the phone');
   await until(m, () => document.querySelector('[data-part="question"]').textContent.includes('loger'), null, 'the question in the header');
   await m.getByRole('button', { name: '⏱️ 10 min' }).click();
-  // Twelve posts from the phone, each a real command on its socket.
-  await lea.page.evaluate((posts) => {
-    for (const [kind, body] of posts) window.assises.ctx.send('contribution.post', { kind, body });
-  }, POSTS);
+  // Twelve posts from the phone, through its form.
+  for (const [kind, body] of POSTS) await post(lea.page, kind, body);
   await until(m, (n) => document.querySelectorAll('#contributions .contrib').length === n, POSTS.length, 'twelve cards on the console');
   // Some support, so that the sort by result has something to sort.
-  await until(lea.page, (n) => window.assises.room.contributions.size === n, POSTS.length, 'twelve posts on the phone');
-  const ids = await lea.page.evaluate(() => [...window.assises.room.contributions.keys()].sort((a, b) => a - b));
-  await lea.page.evaluate((list) => {
-    for (const id of list) window.assises.ctx.send('vote.set', { contribution: id, value: 1 });
-  }, [ids[3], ids[7]]);
+  for (const i of [3, 7]) await card(lea.page, POSTS[i][1]).getByRole('button', { name: 'Je soutiens' }).click();
   await until(m, () => document.getElementById('timer').hidden === false, null, 'the timer on the console');
   await until(m, () => [...document.querySelectorAll('#contributions .c-tally')].filter((el) => el.textContent === '👍 1').length === 2, null, 'two supported posts on the console');
 });
@@ -174,7 +168,8 @@ test('filters, the sort by result and a merge by selecting two', async () => {
   await m.locator('#merge-open').click();
   await m.locator('#merge-dialog').getByRole('button', { name: 'Regrouper', exact: true }).click();
   await until(m, (n) => document.querySelectorAll('#contributions .contrib').length === n - 1, POSTS.length, 'one card fewer after the merge');
-  await until(lea.page, () => [...window.assises.room.contributions.values()].some((c) => c.status === 'merged'), null, 'the merge on the phone');
+  // On the phone, one of the two merged cards is gone.
+  await until(lea.page, (bodies) => bodies.filter((b) => [...document.querySelectorAll('#contributions .contrib .c-body')].some((e) => e.textContent.includes(b))).length === 1, [POSTS[0][1], POSTS[1][1]], 'the merge on the phone');
 });
 
 test('keyboard only: pin, hide, the timer, the help and the next phase, seen from a phone', async () => {
@@ -188,26 +183,26 @@ test('keyboard only: pin, hide, the timer, the help and the next phase, seen fro
   const second = Number(await m.evaluate(() => document.activeElement.dataset.id));
   assert.ok(second > 0, 'j puts the focus on a contribution');
   await m.keyboard.press('p');
-  await until(p, (id) => window.assises.room.contributions.get(id).pinned === true, second, 'the pin on the phone');
+  await p.locator(`#contributions .contrib.pinned[data-id="${second}"] .c-badges`).getByText("📌 à l'écran").waitFor();
   // Hidden, with a reason, from the next one.
   await m.keyboard.press('j');
   const third = Number(await m.evaluate(() => document.activeElement.dataset.id));
   m.once('dialog', (d) => d.accept('doublon'));
   await m.keyboard.press('h');
-  await until(p, (id) => window.assises.room.contributions.get(id).status === 'hidden' || !document.getElementById(`c-${id}`), third, 'the hidden post gone from the phone');
+  await p.locator(`#contributions .contrib[data-id="${third}"]`).waitFor({ state: 'detached' });
   // The timer runs (started in before()): T pauses it, T resumes it.
   await m.keyboard.press('t');
-  await until(p, () => window.assises.room.workshop.timer.running === false && window.assises.room.workshop.timer.remainingMs > 0, null, 'the timer paused on the phone');
+  await timerShows(p, 'En pause');
   await until(m, () => document.getElementById('timer').dataset.state === 'paused', null, 'the timer paused on the console');
   await m.keyboard.press('t');
-  await until(p, () => window.assises.room.workshop.timer.running === true, null, 'the timer running again on the phone');
+  await timerShows(p, 'Temps restant');
   // While typing, letters are letters: nothing moves.
   await m.locator('#timer-minutes').focus();
   await m.keyboard.press('n');
   await m.keyboard.press('t');
   await m.waitForTimeout(300);
   assert.equal(await m.locator('#phase-dialog').evaluate((d) => d.open), false, 'n in a field asked for the next phase');
-  assert.equal(await p.evaluate(() => window.assises.room.workshop.timer.running), true, 't in a field paused the timer');
+  assert.equal(await p.locator('#timer .timer-label').textContent(), 'Temps restant', 't in a field paused the timer');
   // The help on "?", closed with Escape.
   await m.evaluate(() => document.activeElement.blur());
   await m.keyboard.press('?');
@@ -281,9 +276,22 @@ async function click(page, locator, what) {
   await (await atHand(page, locator, what)).click({ noWaitAfter: true });
 }
 
-// post sends what a phone's form sends: the same command on the phone's own socket.
-async function post(p, kind, body, extra = {}) {
-  await p.evaluate(([k, b, x]) => window.assises.ctx.send('contribution.post', { kind: k, body: b, ...x }), [kind, body, extra]);
+// post posts from a phone's form (kind null when the phase has one kind only) and waits for
+// the card on that phone.
+async function post(p, kind, body) {
+  if (kind) await p.locator(`input[name="kind"][value="${kind}"]`).check();
+  await p.locator('#body').fill(body);
+  await p.locator('#send').click();
+  await card(p, body).waitFor();
+}
+
+// timerShows waits until a phone's timer says label ("En pause", "Temps restant") with time
+// left on its clock.
+async function timerShows(p, label) {
+  await until(p, (l) => {
+    const t = document.getElementById('timer');
+    return !t.hidden && t.querySelector('.timer-label').textContent === l && /[1-9]/.test(t.querySelector('.timer-digits').textContent);
+  }, label, `the timer "${label}" on ${p.url()}`);
 }
 
 test('a three-phase session from the console at 1366×768, by the words on the screen, without scrolling', async () => {
@@ -311,13 +319,14 @@ test('a three-phase session from the console at 1366×768, by the words on the s
   await click(m, questions.locator('#q-diagnostic').locator('xpath=..').getByRole('button', { name: 'Afficher cette question' }), '"Afficher cette question"');
   await (await atHand(m, questions.locator('#q-recommendations'), 'the recommendations question')).fill('Que demandez-vous aux élu·es ?');
   await click(m, questions.locator('#q-recommendations').locator('xpath=..').getByRole('button', { name: 'Afficher cette question' }), '"Afficher cette question"');
-  await until(m, () => window.assises.room.workshop.question.recommendations === 'Que demandez-vous aux élu·es ?', null, 'the questions saved');
+  // Acknowledged, the field no longer counts as unsaved.
+  await questions.locator('#q-recommendations[data-dirty="false"]').waitFor();
   await click(m, questions.getByRole('button', { name: 'Fermer' }), '"Fermer"');
   await click(m, m.locator('#stepper').getByRole('button', { name: /Diagnostic/ }), 'the "Diagnostic" step');
   await phaseOn('diagnostic');
   await ana.getByText('Qu’est-ce qui vous empêche de vous loger ?').waitFor();
   await click(m, m.getByRole('button', { name: '⏱️ 10 min' }), 'the 10-minute timer');
-  await until(ana, () => window.assises.room.workshop.timer.running, null, 'the timer on a phone');
+  await timerShows(ana, 'Temps restant');
 
   // --- the diagnostic: posts arrive, the moderator merges, hides and pins --------------------
   const F1 = 'Les loyers sont trop chers pour un revenu d’intégration';
@@ -330,8 +339,8 @@ test('a three-phase session from the console at 1366×768, by the words on the s
   await post(jean, 'finding', F3);
   await post(fatima, 'solution', 'Une garantie locative publique');
   for (const t of [F1, F2, OFF, F3]) await card(m, t).waitFor();
-  await until(ana, (n) => window.assises.room.contributions.size === n, 5, 'five posts on a phone');
-  for (const p of people) await p.evaluate((t) => window.assises.ctx.send('vote.set', { contribution: [...window.assises.room.contributions.values()].find((c) => c.body === t).id, value: 1 }), F1);
+  await until(ana, (n) => document.querySelectorAll('#contributions .contrib').length === n, 5, 'five posts on a phone');
+  for (const p of people) await card(p, F1).getByRole('button', { name: 'Je soutiens' }).click();
   await shot(m, 'console-diagnostic-1366.png');
   await click(m, card(m, F1).getByLabel('Choisir'), 'F1’s "Choisir"');
   await click(m, card(m, F2).getByLabel('Choisir'), 'F2’s "Choisir"');
@@ -343,11 +352,11 @@ test('a three-phase session from the console at 1366×768, by the words on the s
   await click(m, card(m, OFF).getByRole('button', { name: /Masquer/ }), 'the off-topic post’s "Masquer"');
   await card(ana, OFF).waitFor({ state: 'detached' });
   await click(m, card(m, F3).getByRole('button', { name: /À l'écran/ }), 'F3’s "À l’écran"');
-  await until(ana, (t) => [...window.assises.room.contributions.values()].some((c) => c.body === t && c.pinned), F3, 'the pin on a phone');
+  await card(ana, F3).locator('.c-badges').getByText("📌 à l'écran").waitFor();
   await click(m, m.getByRole('button', { name: /Pause/ }), 'the timer’s "Pause"');
-  await until(ana, () => !window.assises.room.workshop.timer.running, null, 'the timer paused on a phone');
+  await timerShows(ana, 'En pause');
   await click(m, m.getByRole('button', { name: /Reprendre/ }), 'the timer’s "Reprendre"');
-  await until(ana, () => window.assises.room.workshop.timer.running, null, 'the timer running again');
+  await timerShows(ana, 'Temps restant');
 
   // --- the recommendations: agree / neutral / disagree by default, a show of hands ------------
   await click(m, m.locator('#stepper').getByRole('button', { name: /Recommandations/ }), 'the "Recommandations" step');
@@ -355,10 +364,10 @@ test('a three-phase session from the console at 1366×768, by the words on the s
   await ana.getByText('Que demandez-vous aux élu·es ?').waitFor();
   const R1 = 'Un plafond des loyers pour les logements loués au CPAS';
   const R2 = 'Des agents d’accueil formés au droit au logement';
-  await post(ana, 'recommendation', R1);
-  await post(jean, 'recommendation', R2);
+  await post(ana, null, R1);
+  await post(jean, null, R2);
   await card(m, R2).waitFor();
-  await until(fatima, (n) => window.assises.room.contributions.size === n, 7, 'the recommendations on a phone');
+  for (const t of [R1, R2]) await card(fatima, t).waitFor();
   // Each phone votes with the buttons the phase shows: agree on R1 from all, disagree on R2.
   for (const p of people) await card(p, R1).getByRole('button', { name: "D'accord", exact: true }).click();
   await card(fatima, R2).getByRole('button', { name: "Pas d'accord" }).click();

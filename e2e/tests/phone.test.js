@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, PHONE, axe, screenshotPath } from './lib/harness.js';
-import { moderatedSession, invite, join, until, command as send } from './lib/flows.js';
+import { moderatedSession, invite, join, until, command as send, contributionId, askQuestion, movePhase, openPanel, closePanel } from './lib/flows.js';
 
 const LANGS = ['fr', 'nl', 'en'];
 const WIDTHS = [320, 360];
@@ -72,21 +72,61 @@ after(async () => {
   if (srv) await srv.stop();
 });
 
-const ids = () => mod.page.evaluate(() => window.assises.room.list((c) => c.status === 'visible' && c.group == null).map((c) => c.id));
+// The contributions of the session, by their text; their ids come from the moderator's console.
+const FINDING = "Les formulaires du CPAS sont incompréhensibles : https://www.example.be/formulaires-administratifs-interminables";
+const SOLUTION = 'Een enkel loket voor huisvesting en werk, met begeleiding';
+const REC_LEA = 'Que chaque CPAS désigne un référent logement joignable sans rendez-vous';
+const REC_MARC = 'Vereenvoudig de formulieren en test ze met de gebruikers';
+const STEP = 'Former les agents à parler simplement';
+const id = (body) => contributionId(mod.page, body);
+// What a phone shows in place of the results while they are hidden, in each language.
+const RESULTS_HIDDEN = ['Les résultats seront montrés plus tard.', 'De resultaten worden later getoond.', 'The results will be shown later.'];
 
-// The states, in the order a session goes through them: each moves the room on (through the
-// moderator's and the phones' own live connections) and says how the phone shows it is there.
+// The moderator's moves, from the console's panels and buttons. A setting shows its new value
+// at once; the console's live element counts the commands not yet acknowledged, so waiting
+// for none keeps a phone's next command behind the moderator's.
+async function settled() {
+  await mod.page.locator('#live[data-pending="0"]').waitFor({ state: 'attached' });
+}
+async function voteMethod(phase, method, budget, max) {
+  const m = mod.page;
+  await openPanel(m, 'votes');
+  await m.locator(`#m-${phase}`).selectOption(method);
+  if (budget) {
+    await m.locator(`#b-${phase}`).fill(String(budget));
+    await m.locator(`#x-${phase}`).fill(String(max));
+  }
+  await m.locator(`#m-${phase}`).locator('xpath=ancestor::form').getByRole('button', { name: 'Appliquer' }).click();
+  await m.locator(`#m-${phase}[data-dirty="false"]`).waitFor();
+  await closePanel(m, 'votes');
+}
+async function toggle(id, on) {
+  const m = mod.page;
+  await openPanel(m, 'room');
+  await m.locator(`#${id}[aria-pressed="${!on}"]`).click();
+  await m.locator(`#${id}[aria-pressed="${on}"]`).waitFor();
+  await settled();
+  await closePanel(m, 'room');
+}
+
+// The states, in the order a session goes through them: each moves the room on (the moderator
+// from the console; the phones' posts, votes and comments, groups, rounds and the plenary with
+// command(): this file checks how each state fits on a phone, the forms and panels that make
+// them are driven in scenario, console and groups.test.js) and says how the phone shows it is there
+// (a function run in the page, with an optional argument).
 const STATES = [
   ['lobby', async () => {}, () => !document.getElementById('lobby').hidden],
   [
     'diagnostic-support',
     async () => {
-      await send(mod.page, 'question.set', { phase: 'diagnostic', text: "Qu'est-ce qui vous empêche d'obtenir vos droits sociaux aujourd'hui ?" });
-      await send(mod.page, 'phase.set', { phase: 'diagnostic' });
-      await send(mod.page, 'timer.start', { seconds: 900 });
-      await send(lea.page, 'contribution.post', { kind: 'finding', body: "Les formulaires du CPAS sont incompréhensibles : https://www.example.be/formulaires-administratifs-interminables" });
-      await send(marc.page, 'contribution.post', { kind: 'solution', body: 'Een enkel loket voor huisvesting en werk, met begeleiding' });
-      const [a] = await ids();
+      await askQuestion(mod.page, 'diagnostic', "Qu'est-ce qui vous empêche d'obtenir vos droits sociaux aujourd'hui ?");
+      await movePhase(mod.page, 'diagnostic');
+      await mod.page.locator('#timer-minutes').fill('15');
+      await mod.page.locator('#timer-form button[type="submit"]').click();
+      await mod.page.locator('#timer').waitFor();
+      await send(lea.page, 'contribution.post', { kind: 'finding', body: FINDING });
+      await send(marc.page, 'contribution.post', { kind: 'solution', body: SOLUTION });
+      const a = await id(FINDING);
       await send(marc.page, 'comment.post', { contribution: a, body: 'Tout à fait, surtout pour les personnes qui lisent difficilement.' });
       await send(lea.page, 'vote.set', { contribution: a, value: 1 });
     },
@@ -95,8 +135,8 @@ const STATES = [
   [
     'diagnostic-agree',
     async () => {
-      await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'agree' });
-      const [a, b] = await ids();
+      await voteMethod('diagnostic', 'agree');
+      const [a, b] = [await id(FINDING), await id(SOLUTION)];
       await send(lea.page, 'vote.set', { contribution: a, value: 1 });
       await send(lea.page, 'vote.set', { contribution: b, value: -1 });
     },
@@ -105,53 +145,55 @@ const STATES = [
   [
     'diagnostic-dots',
     async () => {
-      await send(mod.page, 'vote.method.set', { phase: 'diagnostic', method: 'dots', budget: 5, maxPerItem: 3 });
-      const [a] = await ids();
-      await send(lea.page, 'vote.set', { contribution: a, value: 2 });
+      await voteMethod('diagnostic', 'dots', 5, 3);
+      await send(lea.page, 'vote.set', { contribution: await id(FINDING), value: 2 });
     },
     () => document.querySelectorAll('.c-vote[data-method="dots"]').length >= 2,
   ],
   [
     'recommendations',
     async () => {
-      await send(mod.page, 'phase.set', { phase: 'recommendations' });
-      await send(mod.page, 'vote.method.set', { phase: 'recommendations', method: 'agree' });
-      await send(lea.page, 'contribution.post', { kind: 'recommendation', body: 'Que chaque CPAS désigne un référent logement joignable sans rendez-vous' });
-      await send(marc.page, 'contribution.post', { kind: 'recommendation', body: 'Vereenvoudig de formulieren en test ze met de gebruikers' });
+      await movePhase(mod.page, 'recommendations');
+      await voteMethod('recommendations', 'agree');
+      await send(lea.page, 'contribution.post', { kind: 'recommendation', body: REC_LEA });
+      await send(marc.page, 'contribution.post', { kind: 'recommendation', body: REC_MARC });
     },
     () => document.querySelectorAll('.c-vote[data-method="agree"]').length >= 2,
   ],
   [
     'held-and-locked',
     async () => {
-      await send(mod.page, 'premoderation.set', { on: true });
+      await toggle('toggle-premod', true);
       await send(lea.page, 'contribution.post', { kind: 'recommendation', body: 'Une recommandation qui attend la validation des animateurs' });
-      await send(mod.page, 'posting.set', { locked: true });
+      await toggle('toggle-posting', true);
     },
     () => !document.getElementById('locked').hidden,
   ],
   [
     'implementation',
     async () => {
-      await send(mod.page, 'posting.set', { locked: false });
-      await send(mod.page, 'premoderation.set', { on: false });
-      await send(mod.page, 'phase.set', { phase: 'implementation' });
-      const rec = await mod.page.evaluate(() => window.assises.room.list((c) => c.kind === 'recommendation' && c.status === 'visible')[0].id);
-      await send(lea.page, 'contribution.post', { kind: 'step', parent: rec, body: 'Former les agents à parler simplement', who: "Le CPAS et l'École d'administration publique", how: 'Des ateliers avec des usagers', when: "D'ici la rentrée 2027" });
+      await toggle('toggle-posting', false);
+      await toggle('toggle-premod', false);
+      await movePhase(mod.page, 'implementation');
+      await send(lea.page, 'contribution.post', { kind: 'step', parent: await id(REC_LEA), body: STEP, who: "Le CPAS et l'École d'administration publique", how: 'Des ateliers avec des usagers', when: "D'ici la rentrée 2027" });
     },
     () => document.querySelectorAll('#contributions .c-step:not([hidden])').length >= 1,
   ],
   [
     'results-hidden',
     async () => {
-      await send(mod.page, 'results.set', { hidden: true });
+      await toggle('toggle-results', true);
     },
-    () => window.assises.room.workshop.resultsHidden === true,
+    (texts) => [...document.querySelectorAll('#contributions .c-tally')].some((p) => texts.includes(p.textContent)),
+    RESULTS_HIDDEN,
   ],
   [
     'group',
     async () => {
-      await send(mod.page, 'results.set', { hidden: false });
+      await toggle('toggle-results', false);
+      // Groups, rounds and the plenary vote have panels of their own, driven in groups.test.js
+      // and console.test.js; here they only bring the phone to a state, so they go through the
+      // console's own live connection (which needs the server's -test-hooks).
       await send(mod.page, 'groups.split', { count: 1, rapporteurs: true });
       await send(mod.page, 'groups.set', { on: true });
     },
@@ -169,18 +211,17 @@ const STATES = [
     async () => {
       await send(mod.page, 'rounds.stop', {});
       await send(mod.page, 'groups.set', { on: false });
-      const all = await ids();
-      await send(mod.page, 'plenary.open', { contributions: all.slice(-2) });
+      await send(mod.page, 'plenary.open', { contributions: [await id(REC_MARC), await id(STEP)] });
     },
     () => !document.getElementById('plenary').hidden && document.querySelectorAll('.pl-choice').length >= 3,
   ],
   [
     'plenary-decided',
     async () => {
-      const all = await ids();
-      await send(lea.page, 'plenary.vote', { contribution: all[all.length - 1], choice: 'adopt' });
-      await send(marc.page, 'plenary.vote', { contribution: all[all.length - 1], choice: 'adopt' });
-      await send(mod.page, 'plenary.close', { contributions: all.slice(-2) });
+      const [rec, step] = [await id(REC_MARC), await id(STEP)];
+      await send(lea.page, 'plenary.vote', { contribution: step, choice: 'adopt' });
+      await send(marc.page, 'plenary.vote', { contribution: step, choice: 'adopt' });
+      await send(mod.page, 'plenary.close', { contributions: [rec, step] });
     },
     () => [...document.querySelectorAll('#plenary-list li')].some((li) => li.dataset.outcome),
   ],
@@ -190,13 +231,13 @@ const STATES = [
 test('no clipped text on a phone: every state × FR/NL/EN × 320/360 px', async () => {
   const problems = [];
   const page = lea.page;
-  for (const [state, move, shown] of STATES) {
+  for (const [state, move, shown, arg = null] of STATES) {
     await move();
     for (const lang of LANGS) {
       await page.setViewportSize({ width: 360, height: PHONE.viewport.height });
       await page.goto(`${srv.url}/w/${session.id}?lang=${lang}`);
       await page.waitForSelector('#live[data-ready="true"]');
-      await until(page, shown, null, `${state} on the phone (${lang})`);
+      await until(page, shown, arg, `${state} on the phone (${lang})`);
       await page.waitForTimeout(150);
       for (const width of WIDTHS) {
         await page.setViewportSize({ width, height: PHONE.viewport.height });

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, recordErrors, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { moderatedSession, invite, join, until, command as send, openPanel, closePanel } from './lib/flows.js';
+import { moderatedSession, invite, join, until, card, movePhase, askQuestion, openPanel, closePanel } from './lib/flows.js';
 
 const SIZES = [
   ['1920', { width: 1920, height: 1080 }],
@@ -51,18 +51,31 @@ before(async () => {
   for (const [name, organisation] of who) links.push(await invite(org.page, { name, organisation, session: session.id }));
   phones = [];
   for (const l of links) phones.push((await join(browser, l, PHONE)).page);
-  await send(mod.page, 'question.set', { phase: 'diagnostic', text: 'Quels obstacles rencontrez-vous pour faire valoir vos droits ?' });
-  await send(mod.page, 'phase.set', { phase: 'diagnostic' });
-  await send(mod.page, 'timer.start', { seconds: 600 });
+  // The moderator sets the room up from the console, as in a session.
+  await askQuestion(mod.page, 'diagnostic', 'Quels obstacles rencontrez-vous pour faire valoir vos droits ?');
+  await movePhase(mod.page, 'diagnostic');
+  await mod.page.locator('#timer-presets').getByRole('button', { name: '10 min' }).click();
+  await mod.page.locator('#timer').waitFor();
   for (const p of phones) await until(p, () => document.documentElement.dataset.phase === 'diagnostic', null, 'the diagnostic on a phone');
-  for (let i = 0; i < BODIES.length; i++) await send(phones[i % 3], 'contribution.post', { kind: i < 7 ? 'finding' : 'solution', body: BODIES[i] });
-  // Support from one, two or three organisations.
-  const ids = await mod.page.evaluate(() => window.assises.room.list((c) => c.status === 'visible').map((c) => c.id));
-  assert.equal(ids.length, BODIES.length);
-  for (let i = 0; i < ids.length; i++) {
-    for (let v = 0; v < 3 - (i % 3); v++) await send(phones[v], 'vote.set', { contribution: ids[i], value: 1 });
+  // Twelve posts from the phones' forms.
+  for (let i = 0; i < BODIES.length; i++) {
+    const p = phones[i % 3];
+    await p.locator(`input[name="kind"][value="${i < 7 ? 'finding' : 'solution'}"]`).check();
+    await p.locator('#body').fill(BODIES[i]);
+    await p.locator('#send').click();
+    await card(p, BODIES[i]).waitFor();
   }
-  await send(mod.page, 'contribution.pin', { id: ids[ids.length - 1], pinned: true });
+  // Support from one, two or three organisations, with the phones' buttons.
+  for (let i = 0; i < BODIES.length; i++) {
+    for (let v = 0; v < 3 - (i % 3); v++) {
+      const support = card(phones[v], BODIES[i]).getByRole('button', { name: 'Je soutiens' });
+      await support.click();
+      await card(phones[v], BODIES[i]).getByRole('button', { name: 'Je soutiens', pressed: true }).waitFor();
+    }
+  }
+  const last = card(mod.page, BODIES[BODIES.length - 1]);
+  await last.getByRole('button', { name: "À l'écran", pressed: false }).click();
+  await last.getByRole('button', { name: "À l'écran", pressed: true }).waitFor();
   proj = await recordErrors(await mod.context.newPage());
 });
 
@@ -167,7 +180,9 @@ test('breadth of support, the join panel, the timer and the controls on the proj
   // The timer: compact with ten minutes left, large in its last minute.
   const compact = await proj.locator('#timer').boundingBox();
   assert.ok(compact.height < 0.1 * SCREEN.viewport.height, `compact timer: ${compact.height}px high`);
-  await send(m, 'timer.start', { seconds: 45 });
+  // A one-minute timer from the console's form is in its last minute at once.
+  await m.locator('#timer-minutes').fill('1');
+  await m.locator('#timer-form button[type="submit"]').click();
   await until(proj, () => document.getElementById('timer').dataset.state === 'low', null, 'the last minute');
   const large = await proj.locator('#timer').boundingBox();
   assert.ok(large.height > 1.8 * compact.height, `large timer in the last minute: ${large.height}px against ${compact.height}px`);
@@ -189,7 +204,7 @@ test('the join panel shrinks by itself after the first minutes of a phase', asyn
   await page.clock.install();
   await page.goto(`${srv.url}/w/${session.id}/projector`);
   await page.waitForSelector('#live[data-ready="true"]');
-  await send(mod.page, 'phase.set', { phase: 'recommendations' });
+  await movePhase(mod.page, 'recommendations');
   await until(page, () => document.documentElement.dataset.phase === 'recommendations' && document.getElementById('live').dataset.join === 'big', null, 'a new phase with a large join panel');
   await page.clock.fastForward('03:30');
   await until(page, () => document.getElementById('live').dataset.join === 'small', null, 'the join panel small after three minutes');
@@ -199,8 +214,11 @@ test('the join panel shrinks by itself after the first minutes of a phase', asyn
 
 test('folded by the moderator, the join panel gives the board its room', async () => {
   await proj.setViewportSize(SCREEN.viewport);
-  await send(mod.page, 'phase.set', { phase: 'diagnostic' });
-  await send(mod.page, 'joinpanel.set', { hidden: true });
+  await movePhase(mod.page, 'diagnostic');
+  await openPanel(mod.page, 'room');
+  await mod.page.locator('#toggle-joinpanel[aria-pressed="false"]').click();
+  await mod.page.locator('#toggle-joinpanel[aria-pressed="true"]').waitFor();
+  await closePanel(mod.page, 'room');
   await proj.goto(`${srv.url}/w/${session.id}/projector`);
   await proj.waitForSelector('#live[data-ready="true"]');
   await until(proj, () => document.getElementById('live').dataset.join === 'folded' && document.querySelectorAll('#top li').length === 12, null, 'the folded panel');
@@ -208,7 +226,10 @@ test('folded by the moderator, the join panel gives the board its room', async (
   await proj.screenshot({ path: screenshotPath('projector-folded-1920.png') });
   const { keys } = await visibleCards(proj);
   assert.ok(keys.length >= 8, `${keys.length} cards fully visible with the join panel folded`);
-  await send(mod.page, 'joinpanel.set', { hidden: false });
+  await openPanel(mod.page, 'room');
+  await mod.page.locator('#toggle-joinpanel[aria-pressed="true"]').click();
+  await mod.page.locator('#toggle-joinpanel[aria-pressed="false"]').waitFor();
+  await closePanel(mod.page, 'room');
 });
 
 test('the projector records a CSP violation, so that "no violation" means none', async () => {

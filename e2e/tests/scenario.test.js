@@ -213,7 +213,8 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   await m.locator('#b-implementation').fill('5');
   await m.locator('#x-implementation').fill('3');
   await m.locator('#m-implementation').locator('xpath=ancestor::form').getByRole('button', { name: 'Appliquer' }).click();
-  await until(m, () => window.assises.room.method('implementation').method === 'dots', null, 'dots in the implementation');
+  // Acknowledged, the form no longer counts its fields as unsaved.
+  await m.locator('#m-implementation[data-dirty="false"]').waitFor();
   await closePanel(m, 'votes');
   await m.locator('#stepper button[data-phase="implementation"]').click();
   for (const p of people) await until(p, phaseIs, 'implementation', 'the implementation phase');
@@ -264,19 +265,26 @@ test('a full session: three phases, every vote method, a merge, the timer, offli
   // A command that already went through, sent again with the same id (as after a reload with
   // the command still in the phone's storage), applies nothing twice: one comment, not two.
   const NOTE = 'Bonne idée, à tester vite.';
-  const replay = await ana.page.evaluate(
-    ([text, note]) =>
-      new Promise((resolve) => {
-        const { live, room } = window.assises;
-        const c = [...room.contributions.values()].find((x) => x.body === text);
-        const id = live.send('comment.post', { contribution: c.id, body: note });
-        live.addEventListener('ack', (e) => {
-          if (e.detail.id === id) resolve({ id, key: live.key, args: { contribution: c.id, body: note } });
-        });
-      }),
-    [ST1, NOTE],
-  );
-  await ana.page.evaluate((r) => localStorage.setItem(r.key, JSON.stringify([{ id: r.id, name: 'comment.post', args: r.args, at: Date.now() }])), replay);
+  // Ana comments while her network is down: the comment waits in her phone's storage, as
+  // every command does until the server acknowledges it. What the storage holds then is kept,
+  // and put back once the comment went through — the state of a phone that died between the
+  // acknowledgement and clearing its storage.
+  await ana.context.setOffline(true);
+  await until(ana.page, () => document.getElementById('live').dataset.connection === 'offline', null, "Ana's offline state");
+  const anaComments = card(ana.page, ST1).locator('details.c-comments');
+  await anaComments.locator('summary').click();
+  await anaComments.locator('textarea').fill(NOTE);
+  await anaComments.getByRole('button', { name: 'Commenter' }).click();
+  await ana.page.locator('#netbanner').getByText('1 action partira').waitFor();
+  const kept = await ana.page.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]).filter(([, v]) => v.includes('comment.post'))));
+  assert.equal(Object.keys(kept).length, 1, 'the waiting comment is in the phone storage');
+  assert.ok(Object.values(kept)[0].includes(NOTE));
+  await ana.context.setOffline(false);
+  await until(ana.page, () => document.getElementById('live').dataset.connection === 'online' && document.getElementById('live').dataset.pending === '0', null, "Ana's comment sent after reconnecting", 20000);
+  await card(ana.page, ST1).locator('.c-comment-list').getByText(NOTE).waitFor({ state: 'attached' });
+  await ana.page.evaluate((kept) => {
+    for (const [k, v] of Object.entries(kept)) localStorage.setItem(k, v);
+  }, kept);
   await ana.page.reload();
   await ana.page.waitForSelector('#live[data-ready="true"]');
   await until(ana.page, () => document.getElementById('live').dataset.pending === '0', null, 'the replayed command acknowledged');

@@ -58,6 +58,25 @@ export function card(page, text) {
   return page.locator('#contributions .contrib').filter({ has: page.locator('.c-body', { hasText: text }) });
 }
 
+// contributionId returns the id of a visible contribution as the moderator's console shows it:
+// the moderator shows every contribution (the "all" filter), and the card whose text holds
+// body carries the id the console's own buttons act on. It waits until that card is there.
+export async function contributionId(mod, body) {
+  const all = mod.locator('.filters [data-filter="all"]');
+  if ((await all.getAttribute('aria-pressed')) !== 'true') await all.click();
+  await mod.locator('.filters [data-filter="all"][aria-pressed="true"]').waitFor();
+  const c = mod.locator('#contributions .contrib[data-status="visible"]').filter({ has: mod.locator('.c-body', { hasText: body }) });
+  await c.waitFor();
+  return Number(await c.getAttribute('data-id'));
+}
+
+// movePhase moves the session to a phase from the console's stepper, as the moderator does,
+// and waits until the stepper marks it as the current step (the server's answer).
+export async function movePhase(page, phase) {
+  await page.locator(`#stepper button[data-phase="${phase}"]`).click();
+  await page.locator(`#stepper button[data-phase="${phase}"][aria-current="step"]`).waitFor();
+}
+
 // openPanel opens one of the console's settings panels (questions, votes, room, agenda,
 // rounds, groups, attendance, plenary, write) from its button and returns the panel.
 export async function openPanel(page, name) {
@@ -113,7 +132,10 @@ export async function openProjector(org, srv, sessionId) {
 }
 
 // command runs a command through a page's own live connection (its real WebSocket) and waits
-// for its acknowledgement; a refusal rejects with its code.
+// for its acknowledgement; a refusal rejects with its code. It reaches into window.assises,
+// which a page sets only when the server runs with -test-hooks: tests drive the pages'
+// buttons instead, and keep this only to bring a page to a state whose own UI is tested
+// elsewhere (say why where you call it).
 export async function command(page, name, args) {
   await page.evaluate(
     ([name, args]) =>
