@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/pgcluster"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -24,7 +25,7 @@ func dbRounds() int { return max(2, rounds()/4) }
 // never get a false acknowledgement; the server recovers by itself; every acknowledged vote
 // is in the database exactly once.
 func TestPostgresCrashDuringVoteStorm(t *testing.T) {
-	pg := newPGCluster(t)
+	pg := pgcluster.StartWith(t, pgcluster.Options{MaxConnections: 100})
 	dsn := pg.DSN()
 	const voters, items = 40, 12
 	f := setUp(t, dsn, voters, items)
@@ -40,7 +41,7 @@ func TestPostgresCrashDuringVoteStorm(t *testing.T) {
 	for round := 1; round <= n; round++ {
 		time.Sleep(time.Duration(800+rng.Intn(1200)) * time.Millisecond)
 		before := s.seen.get("unavailable")
-		pg.crash()
+		pg.Crash()
 		outage := time.Duration(1500+rng.Intn(1500)) * time.Millisecond
 		time.Sleep(outage)
 		down += outage
@@ -48,7 +49,7 @@ func TestPostgresCrashDuringVoteStorm(t *testing.T) {
 			// Not fatal per round (a round may fall between two votes), checked overall below.
 			t.Logf("round %d: no unavailable refusal during the outage", round)
 		}
-		pg.start()
+		pg.Restart()
 		srv.alive(t)
 		// Recovery: acknowledgements resume within a bounded time, with no restart of Assises.
 		recovered := time.Now()

@@ -1,8 +1,9 @@
 // Package pgcluster starts a private PostgreSQL cluster for one test, in a temporary
 // directory, so that the test may read the cluster's own files: its relation files under
-// base/ and its write-ahead log under pg_wal/ (what an erasure must leave without plaintext).
-// The machine's shared PostgreSQL is never touched. Tests use it through Start; without
-// initdb it skips, except under CI=true where it fails.
+// base/ and its write-ahead log under pg_wal/ (what an erasure must leave without plaintext),
+// or crash and restart it (the fault-injection runs). The machine's shared PostgreSQL is never
+// touched. Tests use it through Start; without initdb it skips, except under CI=true where it
+// fails.
 package pgcluster
 
 import (
@@ -16,20 +17,30 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // Cluster is a running private cluster.
 type Cluster struct {
 	Data  string // the data directory: base/, pg_wal/ …
+	t     testing.TB
 	dir   string
 	bin   string
 	port  int
 	owner string // "" when the test does not run as root: the cluster runs as the test's user
 }
 
+// Options tune a cluster; the zero value suits a test that reads the files.
+type Options struct {
+	MaxConnections int // default 40
+}
+
 // Start initialises and starts a cluster on a free loopback port (trust authentication),
 // stopped and removed at the end of the test.
-func Start(t testing.TB) *Cluster {
+func Start(t testing.TB) *Cluster { return StartWith(t, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Cluster {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
@@ -45,7 +56,10 @@ func Start(t testing.TB) *Cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	c := &Cluster{dir: dir, Data: filepath.Join(dir, "data"), bin: filepath.Dir(bins[len(bins)-1]), port: freePort(t)}
+	c := &Cluster{t: t, dir: dir, Data: filepath.Join(dir, "data"), bin: filepath.Dir(bins[len(bins)-1]), port: freePort(t)}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 40
+	}
 	if os.Geteuid() == 0 {
 		// PostgreSQL refuses to run as root: it runs as the postgres user, and root reads its files.
 		u, err := user.Lookup("postgres")
@@ -62,19 +76,36 @@ func Start(t testing.TB) *Cluster {
 	if out, err := c.run("initdb", "-D", c.Data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"); err != nil {
 		unavailable(t, fmt.Sprintf("initdb failed: %v\n%s", err, out))
 	}
-	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nmax_connections = 40\nshared_buffers = 16MB\nlogging_collector = off\n", c.port, dir)
+	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nfsync = on\nmax_connections = %d\nshared_buffers = 16MB\nlogging_collector = off\n", c.port, dir, o.MaxConnections)
 	f, err := os.OpenFile(filepath.Join(c.Data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.WriteString(conf)
 	f.Close()
-	if out, err := c.run("pg_ctl", "-D", c.Data, "-l", filepath.Join(dir, "log"), "-w", "-t", "120", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
-	}
+	c.Restart()
 	t.Cleanup(func() { c.run("pg_ctl", "-D", c.Data, "-m", "immediate", "-w", "stop") })
 	return c
+}
+
+// Restart starts the cluster again after Crash (crash recovery runs first).
+func (c *Cluster) Restart() {
+	c.t.Helper()
+	if out, err := c.run("pg_ctl", "-D", c.Data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "120", "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		c.t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+}
+
+// Crash stops the cluster with -m immediate: every backend dies at once, without a
+// checkpoint, like a power cut of the database. It returns how long the stop took.
+func (c *Cluster) Crash() time.Duration {
+	c.t.Helper()
+	began := time.Now()
+	if out, err := c.run("pg_ctl", "-D", c.Data, "-m", "immediate", "-w", "stop"); err != nil {
+		c.t.Fatalf("pg_ctl stop: %v\n%s", err, out)
+	}
+	return time.Since(began)
 }
 
 // DSN is the cluster's connection string.
