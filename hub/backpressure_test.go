@@ -40,27 +40,8 @@ func TestSlowClientIsEvictedOthersKeepReceiving(t *testing.T) {
 	w, fast := e.join(1, 0), e.join(2, 0)
 
 	// The slow client joins, then never reads again.
-	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if tc, ok := c.(*net.TCPConn); ok {
-			tc.SetReadBuffer(4096)
-		}
-		return c, err
-	}}
-	slow, _, err := d.Dial(e.url+"?p=3", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow := e.joinSlowReader(3)
 	defer slow.Close()
-	slow.WriteJSON(map[string]any{"type": "hello", "v": 1, "workshop": testWS})
-	for _, want := range []string{"welcome", "snapshot"} {
-		var m srvMsg
-		for m.Type != want {
-			if err := slow.ReadJSON(&m); err != nil {
-				t.Fatalf("slow client's %s: %v", want, err)
-			}
-		}
-	}
 
 	// One commit at a time, so that each takes one slot of every queue: the slow
 	// client's queue fills after SendQueue commits. The reading client reads each commit

@@ -336,3 +336,31 @@ func (e *testEnv) theRoom() *room {
 	}
 	return r
 }
+
+// joinSlowReader joins participant p through a socket with a tiny receive buffer, reads the
+// welcome and the snapshot, and from then on reads nothing: a phone whose network stalls.
+func (e *testEnv) joinSlowReader(p int64) *websocket.Conn {
+	e.t.Helper()
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		return c, err
+	}}
+	slow, _, err := d.Dial(e.url+"?p="+strconv.FormatInt(p, 10), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	slow.WriteJSON(map[string]any{"type": "hello", "v": 1, "workshop": testWS})
+	for _, want := range []string{"welcome", "snapshot"} {
+		var m srvMsg
+		for m.Type != want {
+			if err := slow.ReadJSON(&m); err != nil {
+				slow.Close()
+				e.t.Fatalf("slow client's %s: %v", want, err)
+			}
+		}
+	}
+	return slow
+}

@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"context"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -89,27 +88,8 @@ func TestSendQueueEvictsAfterSixtyFourCommits(t *testing.T) {
 	e.member(1, "moderator", true, 0)
 	e.member(2, "participant", false, 0)
 	w := e.join(1, 0)
-	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if tc, ok := c.(*net.TCPConn); ok {
-			tc.SetReadBuffer(4096)
-		}
-		return c, err
-	}}
-	slow, _, err := d.Dial(e.url+"?p=2", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow := e.joinSlowReader(2)
 	defer slow.Close()
-	slow.WriteJSON(map[string]any{"type": "hello", "v": 1, "workshop": testWS})
-	for _, want := range []string{"welcome", "snapshot"} {
-		var m srvMsg
-		for m.Type != want {
-			if err := slow.ReadJSON(&m); err != nil {
-				t.Fatalf("slow client's %s: %v", want, err)
-			}
-		}
-	}
 	// One commit at a time: each takes one slot of the slow client's queue. After each ack the
 	// room has offered the commit's frame to every member (events go out before the ack).
 	evictedAt := 0
