@@ -156,15 +156,7 @@ func holding(files map[string][]byte, needle string) []string {
 // email and phone never were (sealed), and after erasure none of it nor their key remains.
 func TestErasureLeavesNoPlaintextInSQLiteFiles(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "assises.db")
-	db, err := storage.Open(ctx, path, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := migrations.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	path, db := migratedSQLiteFile(t)
 	s := setUpDiskScene(t, db, true)
 	goneKey := storedKey(t, db, s.gone)
 
@@ -279,15 +271,7 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 // Erase says ErrNotScrubbed, and erasing again once the reader is gone finishes the job.
 func TestErasureNotScrubbedIsFinishedByErasingAgain(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "assises.db")
-	db, err := storage.Open(ctx, path, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := migrations.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	path, db := migratedSQLiteFile(t)
 	s := setUpDiskScene(t, db, true)
 	// Another connection reads in a transaction: the log cannot be truncated under it.
 	reader, err := sql.Open("sqlite", "file:"+path)
@@ -407,4 +391,20 @@ func TestErasureWaitsForTheRoomsBatchInFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migratedSQLiteFile opens a migrated SQLite database in a file of its own, whose bytes (and
+// its log's) the test may read; it is closed at the end of the test.
+func migratedSQLiteFile(t *testing.T) (string, *bun.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "assises.db")
+	db, err := storage.Open(context.Background(), path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := migrations.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return path, db
 }
