@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -269,19 +270,31 @@ func servePprof(addr string, logger *slog.Logger) (string, func(), error) {
 }
 
 // outboxGauges reads the email outbox at scrape time: messages waiting, retrying after a
-// failure, and given up. A scrape that cannot read it reports -1, which an alert can tell
-// from an empty outbox.
+// failure, and given up. The three gauges share one read per scrape (a read younger than a
+// second serves the other two). A scrape that cannot read it reports -1, which an alert can
+// tell from an empty outbox.
 func outboxGauges(db bun.IDB, logger *slog.Logger) map[string]func() float64 {
+	var mu sync.Mutex
+	var last outbox.Health
+	var lastErr error
+	var readAt time.Time
 	read := func(pick func(outbox.Health) int) func() float64 {
 		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			h, err := outbox.Status(ctx, db)
-			if err != nil {
-				logger.Warn("metrics: outbox not read", "err", err)
+			mu.Lock()
+			defer mu.Unlock()
+			if time.Since(readAt) > time.Second {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				last, lastErr = outbox.Status(ctx, db)
+				cancel()
+				readAt = time.Now()
+				if lastErr != nil {
+					logger.Warn("metrics: outbox not read", "err", lastErr)
+				}
+			}
+			if lastErr != nil {
 				return -1
 			}
-			return float64(pick(h))
+			return float64(pick(last))
 		}
 	}
 	return map[string]func() float64{

@@ -7,22 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAll, stopAll, newPage, PHONE, SCREEN, axe } from './lib/harness.js';
-import { openOrganiser, openProjector } from './lib/flows.js';
+import { api, openOrganiser, openProjector } from './lib/flows.js';
 
 let srv;
 let browser;
 let org;
-
-function api(page, method, path, body) {
-  return page.evaluate(
-    async ([method, path, body]) => {
-      const csrf = document.getElementById('organise').dataset.csrf;
-      const r = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
-      return r.json();
-    },
-    [method, path, body],
-  );
-}
 
 // brusselsDay is a day in Brussels time, as the organiser's forms take it.
 function brusselsDay(offsetDays) {

@@ -7,25 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAll, stopAll, newPage, PHONE, SCREEN, axe } from './lib/harness.js';
-import { openOrganiser } from './lib/flows.js';
+import { api, openOrganiser } from './lib/flows.js';
 
 let srv;
 let browser;
 let org;
 let proc;
 let session;
-
-// api calls the organiser API from the organiser's page, with its CSRF token.
-function api(page, method, path, body) {
-  return page.evaluate(
-    async ([method, path, body]) => {
-      const csrf = document.getElementById('organise').dataset.csrf;
-      const r = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
-      return r.json();
-    },
-    [method, path, body],
-  );
-}
 
 before(async () => {
   ({ srv, browser } = await startAll());

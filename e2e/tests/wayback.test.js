@@ -12,24 +12,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAll, stopAll, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
-import { openOrganiser } from './lib/flows.js';
+import { api, openOrganiser } from './lib/flows.js';
 
 let srv;
 let browser;
 let org;
 let proc;
 let today;
-
-function api(page, method, path, body) {
-  return page.evaluate(
-    async ([method, path, body]) => {
-      const csrf = document.getElementById('organise').dataset.csrf;
-      const r = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
-      return r.json();
-    },
-    [method, path, body],
-  );
-}
 
 // brussels writes an instant as the organiser's API reads it: local time in Brussels.
 function brussels(date) {
