@@ -18,7 +18,7 @@ import (
 // within it plus a little for the runtime to exit.
 const grace = 10 * time.Second
 
-// Item 18: SIGTERM during a live workshop, several times. After the signal, new joins are
+// SIGTERM during a live workshop, several times. After the signal, new joins are
 // refused; commits in flight finish and their acks arrive; sockets close with 1001; the
 // process exits cleanly within the grace period. The clients reconnect to the restarted
 // server, resend what had no answer with the same ids and resume with no gap.
@@ -114,9 +114,11 @@ func sigtermStorm(t *testing.T, kind string) {
 	if otherCloses > 0 {
 		t.Errorf("%d sockets were closed otherwise than with 1001 during shutdowns", otherCloses)
 	}
-	if ackedDuring == 0 {
-		t.Errorf("no acknowledgement arrived between SIGTERM and exit in %d rounds: in-flight commits were not finished", n)
-	}
+	// Whether a commit happens to be in flight at the instant of the signal is chance: with
+	// exits of ~10 ms, a round can fall between two batches. So ackedDuring is reported, not
+	// asserted; hub.TestShutdownFinishesInFlightBatch holds a batch open across Shutdown and
+	// pins that it is finished and acknowledged, and verify below pins that nothing sent
+	// before the signal was lost or applied twice.
 	r := verify(t, f, s.vs)
 	fmt.Printf("torture sigterm storm (%s): %d rounds, %d SIGTERMs, slowest exit %v (grace %v), %d sockets closed with 1001, %d otherwise, %d rounds with acks after the signal, %d joins refused during shutdowns, %d votes acknowledged, %d resent, %d refused, %d lost, %d events checked for gaps, %d gaps\n",
 		kind, n, n, slowest.Round(time.Millisecond), grace, closes1001, otherCloses, ackedDuring, refusedJoins, r.acked, r.resent, r.refused, r.lost, r.checked, r.gaps)
