@@ -5,12 +5,34 @@ import (
 	"sync"
 )
 
-// Bus carries cues between nodes: "(workshop, seq) was committed somewhere". A cue is
-// never the data itself and may be lost; a node that hears one reads the log.
+// Bus carries cues between the nodes that share one database: "a workshop was committed up
+// to seq somewhere", "its log was rewritten". A cue is never the data itself and may be
+// lost; a node that hears one reads the log, and a bus that may have lost cues says so
+// (CueLost) so that every room reads the log once more.
 type Bus interface {
-	Publish(ctx context.Context, workshop, seq int64) error
+	Publish(ctx context.Context, c Cue) error
 	// Subscribe registers fn for every cue until cancel is called. fn must not block.
-	Subscribe(fn func(workshop, seq int64)) (cancel func())
+	Subscribe(fn func(Cue)) (cancel func())
+}
+
+// CueKind says what a cue is about.
+type CueKind uint8
+
+const (
+	// CueCommitted: Workshop's log reached Seq.
+	CueCommitted CueKind = iota
+	// CueReset: Workshop's log was rewritten (a new epoch): rooms drop what they keep of it.
+	CueReset
+	// CueLost: the bus may have missed cues (its connection broke, a queue overflowed):
+	// every room reads the log past what it has. Only a bus emits it, to its own node.
+	CueLost
+)
+
+// Cue is one message on the bus.
+type Cue struct {
+	Kind     CueKind
+	Workshop int64
+	Seq      int64
 }
 
 var _ Bus = (*LocalBus)(nil)
@@ -20,30 +42,30 @@ var _ Bus = (*LocalBus)(nil)
 type LocalBus struct {
 	mu   sync.RWMutex
 	next int
-	subs map[int]func(workshop, seq int64)
+	subs map[int]func(Cue)
 }
 
 // Publish calls every subscriber synchronously.
-func (b *LocalBus) Publish(ctx context.Context, workshop, seq int64) error {
+func (b *LocalBus) Publish(ctx context.Context, c Cue) error {
 	b.mu.RLock()
-	fns := make([]func(int64, int64), 0, len(b.subs))
+	fns := make([]func(Cue), 0, len(b.subs))
 	for _, fn := range b.subs {
 		fns = append(fns, fn)
 	}
 	b.mu.RUnlock()
 	// Call outside the lock so a subscriber may itself subscribe or cancel.
 	for _, fn := range fns {
-		fn(workshop, seq)
+		fn(c)
 	}
 	return nil
 }
 
 // Subscribe registers fn; cancel is idempotent.
-func (b *LocalBus) Subscribe(fn func(workshop, seq int64)) (cancel func()) {
+func (b *LocalBus) Subscribe(fn func(Cue)) (cancel func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.subs == nil {
-		b.subs = make(map[int]func(int64, int64))
+		b.subs = make(map[int]func(Cue))
 	}
 	id := b.next
 	b.next++

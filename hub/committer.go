@@ -237,7 +237,7 @@ func (k *committer) handResult(ctx context.Context, res Result, outs []sentOutco
 	if len(res.Events) > 0 {
 		// One cue per committed batch, never per command (NOTIFY takes a global lock).
 		last := res.Events[len(res.Events)-1].Seq
-		if err := k.r.h.cfg.Bus.Publish(ctx, k.r.id, last); err != nil {
+		if err := k.r.h.cfg.Bus.Publish(ctx, Cue{Kind: CueCommitted, Workshop: k.r.id, Seq: last}); err != nil {
 			k.r.h.log.Warn("hub: publish", slog.Int64("workshop", k.r.id), slog.Any("err", err))
 		}
 	}
@@ -314,17 +314,22 @@ func (k *committer) readLog(ctx context.Context, after, upto int64) ([]Event, er
 func (k *committer) catchUp() {
 	ctx, cancel := k.ctx()
 	defer cancel()
-	for k.r.notified.Load() > k.handed {
+	force := k.r.rechecking.Swap(false)
+	for force || k.r.notified.Load() > k.handed {
 		page, err := k.r.h.cfg.Backend.EventsAfter(ctx, k.r.id, k.handed, logPage)
 		if err != nil {
 			// The next cue or commit retries; nothing was promised to anyone.
 			k.r.h.log.Warn("hub: read log", slog.Int64("workshop", k.r.id), slog.Any("err", err))
+			if force {
+				k.r.rechecking.Store(true) // the next cue reads again
+			}
 			return
 		}
 		if len(page) == 0 {
 			return // a cue ahead of the log (or of this node's view of it)
 		}
 		k.handEvents(ctx, page, nil)
+		force = len(page) == logPage // a full page: there may be more
 	}
 }
 

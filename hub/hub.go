@@ -97,7 +97,7 @@ func New(cfg Config) *Hub {
 		CheckOrigin:     cfg.CheckOrigin,
 	}
 	h.hardCtx, h.hardCancel = context.WithCancel(context.Background())
-	h.busCancel = cfg.Bus.Subscribe(h.Notify)
+	h.busCancel = cfg.Bus.Subscribe(h.onCue)
 	return h
 }
 
@@ -312,6 +312,26 @@ func (h *Hub) Notify(ws, seq int64) {
 	}
 }
 
+// onCue is what the bus hears, from this node or another.
+func (h *Hub) onCue(c Cue) {
+	switch c.Kind {
+	case CueCommitted:
+		h.Notify(c.Workshop, c.Seq)
+	case CueReset:
+		h.resetLocal(c.Workshop)
+	case CueLost:
+		h.mu.RLock()
+		rooms := make([]*room, 0, len(h.rooms))
+		for _, r := range h.rooms {
+			rooms = append(rooms, r)
+		}
+		h.mu.RUnlock()
+		for _, r := range rooms {
+			r.recheck()
+		}
+	}
+}
+
 // Disconnect closes every socket of participant promptly (logout, revocation, erasure),
 // and makes their next join ask the Backend again who they are. It does not wait for the
 // sockets to be closed.
@@ -335,8 +355,17 @@ func (h *Hub) Disconnect(participant int64) {
 // catch-ups, and the hub's memory of who recently left it — closes every connection with
 // 1012 ("log reset") and stops; the next join opens a fresh room, which reads the new epoch,
 // and clients that resume with the old one get a snapshot. It does not wait for the room to
-// stop. Call it after the commit that rewrote the log.
+// stop. Call it after the commit that rewrote the log. The other nodes hear it through
+// the bus and do the same with their rooms of the workshop.
 func (h *Hub) ResetLog(ws int64) {
+	h.resetLocal(ws)
+	if err := h.cfg.Bus.Publish(h.hardCtx, Cue{Kind: CueReset, Workshop: ws}); err != nil {
+		h.log.Error("hub: log reset not published: other nodes keep the old history until their rooms close",
+			slog.Int64("workshop", ws), slog.Any("err", err))
+	}
+}
+
+func (h *Hub) resetLocal(ws int64) {
 	h.recent.forgetWorkshop(ws)
 	h.mu.RLock()
 	r := h.rooms[ws]

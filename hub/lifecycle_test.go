@@ -113,8 +113,8 @@ func TestIdleRoomStopsAndRestarts(t *testing.T) {
 // nopBus loses every cue, as a real bus may.
 type nopBus struct{}
 
-func (nopBus) Publish(context.Context, int64, int64) error  { return nil }
-func (nopBus) Subscribe(func(int64, int64)) (cancel func()) { return func() {} }
+func (nopBus) Publish(context.Context, Cue) error  { return nil }
+func (nopBus) Subscribe(func(Cue)) (cancel func()) { return func() {} }
 
 func TestTwoNodesThroughTheBus(t *testing.T) {
 	fb := newFakeBackend()

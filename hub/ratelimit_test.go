@@ -101,11 +101,11 @@ func TestCoalescer(t *testing.T) {
 func TestLocalBus(t *testing.T) {
 	var b LocalBus
 	var got []int64
-	cancel := b.Subscribe(func(ws, seq int64) { got = append(got, ws*100+seq) })
-	b.Publish(context.Background(), 1, 2)
+	cancel := b.Subscribe(func(c Cue) { got = append(got, c.Workshop*100+c.Seq) })
+	b.Publish(context.Background(), Cue{Workshop: 1, Seq: 2})
 	cancel()
 	cancel() // idempotent
-	b.Publish(context.Background(), 1, 3)
+	b.Publish(context.Background(), Cue{Workshop: 1, Seq: 3})
 	if len(got) != 1 || got[0] != 102 {
 		t.Errorf("cues: got %v, want [102]", got)
 	}

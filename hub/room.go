@@ -79,8 +79,9 @@ type room struct {
 	deliveries chan delivery // committed batches, in commit order (deliveryQueue of them)
 	caughtUp   chan catchUpResult
 	inbox      chan cmdReq   // the committer's bounded command queue
-	cue        chan struct{} // a bus cue is pending (see notified)
+	cue        chan struct{} // a bus cue is pending (see notified and rechecking)
 	notified   atomic.Int64
+	rechecking atomic.Bool // the bus may have lost cues: read the log past what the room has
 
 	ready   chan struct{} // closed when Open returned
 	openErr error         // set before ready is closed
@@ -154,6 +155,15 @@ func (r *room) notify(seq int64) {
 	select {
 	case r.cue <- struct{}{}:
 	default: // a cue is already pending; it will read up to notified
+	}
+}
+
+// recheck makes the committer read the log past what it has, whatever the cues said.
+func (r *room) recheck() {
+	r.rechecking.Store(true)
+	select {
+	case r.cue <- struct{}{}:
+	default:
 	}
 }
 
