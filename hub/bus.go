@@ -26,6 +26,9 @@ const (
 	// CueLost: the bus may have missed cues (its connection broke, a queue overflowed):
 	// every room reads the log past what it has. Only a bus emits it, to its own node.
 	CueLost
+	// CuePresence: other nodes' presence in Workshop changed (PresenceShare): its room
+	// recounts.
+	CuePresence
 )
 
 // Cue is one message on the bus.
@@ -75,4 +78,30 @@ func (b *LocalBus) Subscribe(fn func(Cue)) (cancel func()) {
 		delete(b.subs, id)
 		b.mu.Unlock()
 	}
+}
+
+// PresenceCount is a room's presence as a node counts it.
+type PresenceCount struct {
+	Online  int
+	ByRole  map[string]int
+	ByGroup map[string]int
+}
+
+// PresenceShare adds the other nodes to a room's presence. Share is called by the room each
+// time it counts (at most once per CoalesceInterval): it tells the other nodes this node's
+// counts and returns the sum of theirs. It must not block.
+type PresenceShare interface {
+	Share(workshop int64, here PresenceCount) (elsewhere PresenceCount)
+}
+
+// TickLease gives each workshop's ticks (a timer's end, the agenda's planned end, the next
+// round) to one node of several. Ticks are idempotent in the database (a second one finds
+// the timer already expired), so the lease saves work and keeps one node in charge; it is
+// not what makes them correct.
+type TickLease interface {
+	// Holds reports whether this node holds the workshop's lease, taking it when it is free
+	// or expired and renewing it when it is this node's. An error counts as not held.
+	Holds(ctx context.Context, workshop int64) bool
+	// Release gives the lease up (the room stops), so that another node takes it at once.
+	Release(ctx context.Context, workshop int64)
 }

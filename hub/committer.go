@@ -35,6 +35,12 @@ type committer struct {
 	wakeAt     time.Time
 	wakeT      *time.Timer
 	wakeC      <-chan time.Time
+
+	// With Config.Ticks: whether this node held the workshop's lease at the last check,
+	// and when to check again.
+	leased bool
+	leaseT *time.Timer
+	leaseC <-chan time.Time
 }
 
 func (r *room) commit(lastSeq int64, wakeAt time.Time) {
@@ -50,6 +56,10 @@ func (r *room) commit(lastSeq int64, wakeAt time.Time) {
 		k.preparer, k.prepared = p, make(chan preparedFlush, 1)
 	}
 	k.scheduleWake(wakeAt)
+	if r.h.cfg.Ticks != nil {
+		k.leaseC = arm(&k.leaseT, 0)
+		defer k.releaseLease()
+	}
 	for {
 		select {
 		case <-r.stopCommit:
@@ -72,9 +82,38 @@ func (r *room) commit(lastSeq int64, wakeAt time.Time) {
 			k.finishFlush(pf)
 		case <-k.wakeC:
 			k.wakeC, k.wakeAt = nil, time.Time{}
-			k.runFlush(true)
+			if k.r.h.cfg.Ticks == nil || k.leased {
+				k.runFlush(true)
+			}
+		case <-k.leaseC:
+			k.checkLease()
 		}
 	}
+}
+
+// checkLease asks whether this node runs the workshop's ticks. A node that just took the
+// lease runs a tick at once: the tick does what fell due while nobody held it, and its
+// result says when the next one is due, which this node may never have heard (the timer
+// was started through another node).
+func (k *committer) checkLease() {
+	ctx, cancel := k.ctx()
+	held := k.r.h.cfg.Ticks.Holds(ctx, k.r.id)
+	cancel()
+	took := held && !k.leased
+	k.leased = held
+	k.leaseC = arm(&k.leaseT, k.r.h.cfg.TickRetry)
+	if took {
+		k.runFlush(true)
+	}
+}
+
+func (k *committer) releaseLease() {
+	if !k.leased {
+		return
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	k.r.h.cfg.Ticks.Release(ctx, k.r.id)
 }
 
 // batch takes first and whatever else is already waiting, up to MaxBatch.
@@ -406,7 +445,7 @@ func (k *committer) finish() {
 }
 
 func (k *committer) stopTimers() {
-	for _, t := range []*time.Timer{k.flushT, k.wakeT} {
+	for _, t := range []*time.Timer{k.flushT, k.wakeT, k.leaseT} {
 		if t != nil {
 			t.Stop()
 		}

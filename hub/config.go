@@ -40,9 +40,16 @@ const (
 
 // Config holds the hub's dependencies and tunables. Zero tunables get sane defaults.
 type Config struct {
-	Backend Backend      // required
-	Bus     Bus          // nil = a LocalBus
-	Logger  *slog.Logger // nil = slog.Default()
+	Backend Backend // required
+	Bus     Bus     // nil = a LocalBus
+	// Presence adds the other nodes' counts to each room's presence; nil = this node only.
+	Presence PresenceShare
+	// Ticks, when set, says whether this node runs a workshop's ticks (timers, agenda): the
+	// node that holds its lease (nil = always). A room whose node does not hold it asks
+	// again every TickRetry, and runs a tick at once when it gets the lease.
+	Ticks     TickLease
+	TickRetry time.Duration // (1 s)
+	Logger    *slog.Logger  // nil = slog.Default()
 	// CheckOrigin is required: the server compares the whole Origin (scheme, host, port).
 	CheckOrigin func(r *http.Request) bool
 	// Translate gives the message for a refusal code in a language; nil = the code itself.
@@ -97,6 +104,7 @@ func (c Config) withDefaults() Config {
 	}
 	setDur(&c.IdleRoomTimeout, time.Minute)
 	setDur(&c.CoalesceInterval, 200*time.Millisecond)
+	setDur(&c.TickRetry, time.Second)
 	// 64 entries: a commit's events take one, presence is dropped past half full, so a
 	// client must miss about ten seconds of tallies (on top of its socket's buffers) to be
 	// evicted, and it then resumes from the ring. Every connection allocates its queue

@@ -319,6 +319,16 @@ func (h *Hub) onCue(c Cue) {
 		h.Notify(c.Workshop, c.Seq)
 	case CueReset:
 		h.resetLocal(c.Workshop)
+	case CuePresence:
+		h.mu.RLock()
+		r := h.rooms[c.Workshop]
+		h.mu.RUnlock()
+		if r != nil {
+			select {
+			case r.recount <- struct{}{}:
+			default:
+			}
+		}
 	case CueLost:
 		h.mu.RLock()
 		rooms := make([]*room, 0, len(h.rooms))

@@ -81,6 +81,17 @@ func (r *room) countPresence() *presenceFrame {
 			f.ByGroup[strconv.FormatInt(v.Group, 10)]++
 		}
 	}
+	if share := r.h.cfg.Presence; share != nil {
+		other := share.Share(r.id, PresenceCount{Online: f.Online, ByRole: f.ByRole, ByGroup: f.ByGroup})
+		f = &presenceFrame{Type: "presence", Online: f.Online + other.Online,
+			ByRole: maps.Clone(f.ByRole), ByGroup: maps.Clone(f.ByGroup)}
+		for k, n := range other.ByRole {
+			f.ByRole[k] += n
+		}
+		for k, n := range other.ByGroup {
+			f.ByGroup[k] += n
+		}
+	}
 	return f
 }
 

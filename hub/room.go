@@ -81,7 +81,8 @@ type room struct {
 	inbox      chan cmdReq   // the committer's bounded command queue
 	cue        chan struct{} // a bus cue is pending (see notified and rechecking)
 	notified   atomic.Int64
-	rechecking atomic.Bool // the bus may have lost cues: read the log past what the room has
+	rechecking atomic.Bool   // the bus may have lost cues: read the log past what the room has
+	recount    chan struct{} // other nodes' presence changed
 
 	ready   chan struct{} // closed when Open returned
 	openErr error         // set before ready is closed
@@ -128,6 +129,7 @@ func newRoom(h *Hub, id int64) *room {
 		caughtUp:   make(chan catchUpResult),
 		inbox:      make(chan cmdReq, h.cfg.CommandQueue),
 		cue:        make(chan struct{}, 1),
+		recount:    make(chan struct{}, 1),
 		ready:      make(chan struct{}),
 		quit:       make(chan struct{}),
 		resetC:     make(chan struct{}),
@@ -207,6 +209,8 @@ func (r *room) run() {
 			r.finishCatchUp(res)
 		case <-r.presence.c:
 			r.sendPresence()
+		case <-r.recount:
+			r.presence.mark(r)
 		case <-r.idleC:
 			r.idleC = nil
 			if len(r.members) == 0 {

@@ -79,6 +79,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*bun.DB, error) {
 	return db, nil
 }
 
+// IsPostgresDSN reports whether dsn names a PostgreSQL database (else a SQLite file).
+func IsPostgresDSN(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // SQLitePath is the file a SQLite dsn names (DefaultSQLitePath for ""), for the commands that
 // work on the file itself (backup, restore).
 func SQLitePath(dsn string) string { return sqlitePath(dsn) }

@@ -88,6 +88,10 @@ type config struct {
 	drainDelay time.Duration
 	// onDrain, in tests, runs once /readyz has turned to "draining", before the rooms stop.
 	onDrain func()
+	// cluster: this node shares its workshops with other nodes on the same PostgreSQL
+	// (package cluster); leaseTTL is how long a dead node keeps a workshop's ticks.
+	cluster  bool
+	leaseTTL time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -152,12 +156,14 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 		fs.IntVar(&orgs, "organisations", 50, "how many organisations they come from")
 		fs.BoolVar(&moderator, "moderator", false, "appoint them moderators of the workshop")
 	}
-	var pprofAddr, proxies, metricsAddr, drain string
-	var testHooks bool
+	var pprofAddr, proxies, metricsAddr, drain, lease string
+	var testHooks, clustered bool
 	var smtpCfg mail.Config
 	var perAddress int
 	if cmd == "serve" {
 		fs.StringVar(&metricsAddr, "metrics-addr", os.Getenv("ASSISES_METRICS_ADDR"), "serve /metrics (Prometheus text format) on this address of its own, e.g. 127.0.0.1:9090 (ASSISES_METRICS_ADDR); empty: off")
+		fs.BoolVar(&clustered, "cluster", envOr("ASSISES_CLUSTER", "") == "1", "share the live sessions with the other nodes on the same PostgreSQL (ASSISES_CLUSTER=1); docs/deploy.md")
+		fs.StringVar(&lease, "cluster-lease", envOr("ASSISES_CLUSTER_LEASE", "5s"), "with -cluster: how long a stopped node keeps a session's timers before another node takes them over (ASSISES_CLUSTER_LEASE), from 1s to 1m")
 		fs.StringVar(&drain, "drain-delay", envOr("ASSISES_DRAIN_DELAY", "0s"), "after SIGTERM, how long /readyz answers 503 before the sockets are closed, for a load balancer to notice (ASSISES_DRAIN_DELAY), at most 1m")
 		def, err := strconv.Atoi(envOr("ASSISES_MAX_CONNS_PER_ADDRESS", strconv.Itoa(defaultPerAddress)))
 		if err != nil {
@@ -188,6 +194,16 @@ func parseConfig(cmd string, args []string, stderr io.Writer) (config, error) {
 			return config{}, fmt.Errorf("-drain-delay %q: want a duration from 0s to %v", drain, maxDrainDelay)
 		}
 		cfg.drainDelay = d
+	}
+	if cmd == "serve" {
+		d, err := time.ParseDuration(lease)
+		if err != nil || d < time.Second || d > time.Minute {
+			return config{}, fmt.Errorf("-cluster-lease %q: want a duration from 1s to 1m", lease)
+		}
+		cfg.cluster, cfg.leaseTTL = clustered, d
+		if clustered && !storage.IsPostgresDSN(cfg.dsn) {
+			return config{}, errors.New("-cluster needs PostgreSQL (DATABASE_URL=postgres://…): on SQLite one node serves the database alone")
+		}
 	}
 	if *verbose {
 		cfg.logLevel = slog.LevelDebug

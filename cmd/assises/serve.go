@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/assises/assises/cluster"
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/frontend"
@@ -25,6 +26,7 @@ import (
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/server/edge"
+	"github.com/assises/assises/storage"
 	"github.com/uptrace/bun"
 )
 
@@ -63,6 +65,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	go func() { errc <- srv.Serve(ln) }()
 	defer srv.Close() // on every early return; after a graceful Shutdown it does nothing
 
+	if !storage.IsPostgresDSN(cfg.dsn) {
+		unlock, err := storage.LockSQLite(storage.SQLitePath(cfg.dsn))
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	db, err := openAndMigrate(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -98,13 +107,25 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 			Gauges: outboxGauges(db, logger)})
 		observer = meter
 	}
-	rooms := hub.New(hub.Config{
+	hcfg := hub.Config{
 		Backend:     live.New(engine),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(cfg.publicURL),
 		Translate:   catalog.Refusal,
 		Observer:    observer,
-	})
+	}
+	if cfg.cluster {
+		bus, err := cluster.Start(ctx, db, cluster.Options{Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer bus.Close() // after the rooms have stopped (deferred calls run last in, first out)
+		hcfg.Bus, hcfg.Presence = bus, bus.Presence
+		hcfg.Ticks = cluster.NewLeases(db, bus.Node(), cfg.leaseTTL, logger)
+		hcfg.TickRetry = cfg.leaseTTL / 3 // renewed well before it expires
+		logger.Info("cluster node", "node", bus.Node(), "lease", cfg.leaseTTL)
+	}
+	rooms := hub.New(hcfg)
 	var sender *mail.Sender
 	var mailer *outbox.Worker
 	if cfg.smtp.Enabled() {
