@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -184,5 +186,30 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 			t.Fatalf("%s: not within the test's time", what)
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// TestSecondNodeOnSQLiteIsRefused: a second server on the same SQLite file stops at start
+// with a message that says why and what to do; -cluster on SQLite is refused too.
+func TestSecondNodeOnSQLiteIsRefused(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "assises.db")
+	first := startNode(t, dsn, nil)
+	client := &http.Client{Timeout: 10 * time.Second}
+	waitReady(t, client, first.base+"/readyz")
+	second := startNode(t, dsn, nil)
+	select {
+	case err := <-second.done:
+		second.done <- err
+		if err == nil || !strings.Contains(err.Error(), "only one node may serve") {
+			t.Errorf("second node on the same SQLite file: got %v, want a refusal naming the rule", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the second node on the same SQLite file did not stop")
+	}
+	if got := getStatus(t, client, first.base+"/readyz"); got != "200 ready" {
+		t.Errorf("the first node after the refusal: got %q, want 200 ready", got)
+	}
+	if _, err := parseConfig("serve", []string{"-db", dsn, "-cluster"}, io.Discard); err == nil || !strings.Contains(err.Error(), "needs PostgreSQL") {
+		t.Errorf("-cluster on SQLite: got %v, want a refusal", err)
 	}
 }
