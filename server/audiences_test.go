@@ -32,7 +32,11 @@ type audienceRoom struct {
 	barriers       int
 }
 
-func newAudienceRoom(t *testing.T, s *stack.Stack) *audienceRoom {
+func newAudienceRoom(t *testing.T, s *stack.Stack) *audienceRoom { return newAudienceRoomOn(t, s, s) }
+
+// newAudienceRoomOn is newAudienceRoom with the observer, Eric and Sofia (one of each group)
+// connected to another node of the cluster.
+func newAudienceRoomOn(t *testing.T, s, peer *stack.Stack) *audienceRoom {
 	ctx := context.Background()
 	r := &audienceRoom{s: s, w: s.Workshop(t, "Qui reçoit quoi"), groupOf: map[*actor]int64{}, posts: map[string]int64{}}
 	if err := process.SetAgenda(ctx, s.DB, r.w.ID, []deliberation.AgendaItem{
@@ -43,7 +47,11 @@ func newAudienceRoom(t *testing.T, s *stack.Stack) *audienceRoom {
 	}
 	join := func(name, org string, role deliberation.Role) *actor {
 		p := s.Join(t, name, org, role, r.w)
-		a := &actor{name: name, person: p, c: s.Connect(t, p, r.w)}
+		on := s
+		if name == "Projecteur" || name == "Eric" || name == "Sofia" {
+			on = peer
+		}
+		a := &actor{name: name, person: p, c: on.Connect(t, p, r.w)}
 		r.all = append(r.all, a)
 		return a
 	}
@@ -228,108 +236,120 @@ func TestCommentAttributionReachesOnlyModerators(t *testing.T) {
 // never driven here (add it to the script), and when an event goes to a kind its row forbids.
 func TestEveryEventReachesOnlyItsAudience(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
-		r := newAudienceRoom(t, s)
-		do := func(a *actor, name string, args any) liveclient.Outcome { return stack.MustDo(t, a.c, name, args) }
-
-		split := r.split(t)
-		groupsFrom := split
-
-		do(r.mod, "question.set", map[string]any{"phase": "diagnostic", "text": "Quels constats ?"})
-		do(r.mod, "timer.start", map[string]any{"seconds": 600})
-		do(r.mod, "posting.set", map[string]any{"locked": true})
-		do(r.mod, "posting.set", map[string]any{"locked": false})
-		do(r.mod, "joinpanel.set", map[string]any{"hidden": true})
-		do(r.mod, "identity.set", map[string]any{"mode": "organisation"})
-
-		// A pending post reaches its author and the moderators; approved, its group.
-		do(r.mod, "premoderation.set", map[string]any{"on": true})
-		f1 := r.postAs(t, r.x, "f1")
-		do(r.mod, "contribution.approve", map[string]any{"id": f1})
-		do(r.mod, "premoderation.set", map[string]any{"on": false})
-
-		f2 := r.postAs(t, r.x, "f2")
-		f5 := r.postAs(t, r.z, "f5")
-		do(r.x, "contribution.edit", map[string]any{"id": f2, "body": "Constat f2 corrigé"})
-		do(r.y, "comment.post", map[string]any{"contribution": f2, "body": "Chez nous aussi"})
-		do(r.y, "vote.set", map[string]any{"contribution": f2, "value": 1})
-		do(r.y, "vote.clear", map[string]any{"contribution": f2})
-		do(r.mod, "results.set", map[string]any{"hidden": true})
-		do(r.y, "vote.set", map[string]any{"contribution": f2, "value": -1})
-		do(r.mod, "roomcount.record", map[string]any{"contribution": f2, "label": "Salle", "yes": 3, "neutral": 1, "no": 0})
-		do(r.mod, "results.set", map[string]any{"hidden": false})
-		do(r.mod, "roomcount.record", map[string]any{"contribution": f5, "label": "Salle", "yes": 2, "neutral": 0, "no": 1})
-		do(r.mod, "contribution.pin", map[string]any{"id": f2, "pinned": true})
-		do(r.mod, "contribution.hide", map[string]any{"id": f1, "reason": "hors sujet"})
-		do(r.mod, "contribution.restore", map[string]any{"id": f1})
-		f3 := r.postAs(t, r.x, "f3")
-		do(r.x, "contribution.withdraw", map[string]any{"id": f3})
-		do(r.mod, "contribution.mark", map[string]any{"id": f2, "output": true})
-		do(r.mod, "groups.rapporteur", map[string]any{"participant": r.y.person.Participant.ID, "rapporteur": true})
-		do(r.mod, "rounds.start", map[string]any{"steps": []map[string]any{{"key": "presentation", "seconds": 600}}, "repeat": 1})
-		do(r.mod, "rounds.stop", nil)
-		do(r.mod, "groups.set", map[string]any{"on": false})
-
-		// The plenary: both groups' findings come to everyone, one merged into the other.
-		do(r.mod, "plenary.promote", map[string]any{"contributions": []int64{f2, f5}})
-		do(r.mod, "contribution.merge", map[string]any{"from": []int64{f5}, "into": f2})
-		do(r.mod, "plenary.open", map[string]any{"contributions": []int64{f2}})
-		do(r.x, "plenary.vote", map[string]any{"contribution": f2, "choice": "adopt"})
-		// The tally is a coalesced follow-up: wait for it before closing the vote.
-		if _, err := r.obs.c.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool { return m.Name == "plenary.tally" }); err != nil {
-			t.Fatalf("no plenary.tally after a ballot: %v", err)
-		}
-		do(r.mod, "plenary.close", nil)
-		end := r.barrier(t)
-
-		var log []journal.Event
-		if err := s.DB.NewSelect().Model(&log).Where("workshop_id = ? AND seq > ? AND seq <= ?", r.w.ID, r.afterSnapshots, end).
-			Order("seq").Scan(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		received := map[*actor]map[int64]bool{}
-		for _, a := range r.all {
-			received[a] = map[int64]bool{}
-			for _, e := range a.c.Events() {
-				received[a][e.Seq] = true
-			}
-			if len(a.c.Snapshots()) != 1 {
-				t.Errorf("%s got %d snapshots, want only the first: the rest must arrive as events", a.name, len(a.c.Snapshots()))
-			}
-		}
-		reach := map[string]deliberation.Reach{}
-		for _, row := range deliberation.EventAudiences {
-			reach[row.Name] = row.Reach
-		}
-		driven := map[string]bool{}
-		for _, e := range log {
-			driven[e.Name] = true
-			aud, err := hub.ParseAudience(e.Audience)
-			if err != nil {
-				t.Errorf("seq %d %s: audience %q: %v", e.Seq, e.Name, e.Audience, err)
-				continue
-			}
-			if kind := audienceKind(aud); reach[e.Name]&kind == 0 {
-				t.Errorf("seq %d %s went to %s; its row allows %s", e.Seq, e.Name, e.Audience, reach[e.Name])
-			}
-			afterSplit := e.Seq > groupsFrom
-			for _, a := range r.all {
-				want := r.mayReceive(aud, a, afterSplit)
-				if got := received[a][e.Seq]; got != want {
-					t.Errorf("seq %d %s to %s: %s received it: got %v, want %v", e.Seq, e.Name, e.Audience, a.name, got, want)
-				}
-			}
-		}
-		var missing []string
-		for _, row := range deliberation.EventAudiences {
-			if !driven[row.Name] {
-				missing = append(missing, row.Name)
-			}
-		}
-		sort.Strings(missing)
-		if len(missing) > 0 {
-			t.Errorf("events never driven by this test (add them to its script): %s", strings.Join(missing, ", "))
-		}
+		everyEventReachesOnlyItsAudience(t, s, newAudienceRoom(t, s))
 	})
+}
+
+// TestEveryEventReachesOnlyItsAudienceAcrossNodes is the same script with the room spread over
+// two nodes on one PostgreSQL: each group has a member on each node, the projector watches
+// from the second. Nothing of one group reaches the other on either node, nothing is lost on
+// the way through the bus and the log.
+func TestEveryEventReachesOnlyItsAudienceAcrossNodes(t *testing.T) {
+	s := stack.New(t, "postgres", stack.Options{Cluster: true})
+	everyEventReachesOnlyItsAudience(t, s, newAudienceRoomOn(t, s, s.Peer(t)))
+}
+
+func everyEventReachesOnlyItsAudience(t *testing.T, s *stack.Stack, r *audienceRoom) {
+	do := func(a *actor, name string, args any) liveclient.Outcome { return stack.MustDo(t, a.c, name, args) }
+
+	split := r.split(t)
+	groupsFrom := split
+
+	do(r.mod, "question.set", map[string]any{"phase": "diagnostic", "text": "Quels constats ?"})
+	do(r.mod, "timer.start", map[string]any{"seconds": 600})
+	do(r.mod, "posting.set", map[string]any{"locked": true})
+	do(r.mod, "posting.set", map[string]any{"locked": false})
+	do(r.mod, "joinpanel.set", map[string]any{"hidden": true})
+	do(r.mod, "identity.set", map[string]any{"mode": "organisation"})
+
+	// A pending post reaches its author and the moderators; approved, its group.
+	do(r.mod, "premoderation.set", map[string]any{"on": true})
+	f1 := r.postAs(t, r.x, "f1")
+	do(r.mod, "contribution.approve", map[string]any{"id": f1})
+	do(r.mod, "premoderation.set", map[string]any{"on": false})
+
+	f2 := r.postAs(t, r.x, "f2")
+	f5 := r.postAs(t, r.z, "f5")
+	do(r.x, "contribution.edit", map[string]any{"id": f2, "body": "Constat f2 corrigé"})
+	do(r.y, "comment.post", map[string]any{"contribution": f2, "body": "Chez nous aussi"})
+	do(r.y, "vote.set", map[string]any{"contribution": f2, "value": 1})
+	do(r.y, "vote.clear", map[string]any{"contribution": f2})
+	do(r.mod, "results.set", map[string]any{"hidden": true})
+	do(r.y, "vote.set", map[string]any{"contribution": f2, "value": -1})
+	do(r.mod, "roomcount.record", map[string]any{"contribution": f2, "label": "Salle", "yes": 3, "neutral": 1, "no": 0})
+	do(r.mod, "results.set", map[string]any{"hidden": false})
+	do(r.mod, "roomcount.record", map[string]any{"contribution": f5, "label": "Salle", "yes": 2, "neutral": 0, "no": 1})
+	do(r.mod, "contribution.pin", map[string]any{"id": f2, "pinned": true})
+	do(r.mod, "contribution.hide", map[string]any{"id": f1, "reason": "hors sujet"})
+	do(r.mod, "contribution.restore", map[string]any{"id": f1})
+	f3 := r.postAs(t, r.x, "f3")
+	do(r.x, "contribution.withdraw", map[string]any{"id": f3})
+	do(r.mod, "contribution.mark", map[string]any{"id": f2, "output": true})
+	do(r.mod, "groups.rapporteur", map[string]any{"participant": r.y.person.Participant.ID, "rapporteur": true})
+	do(r.mod, "rounds.start", map[string]any{"steps": []map[string]any{{"key": "presentation", "seconds": 600}}, "repeat": 1})
+	do(r.mod, "rounds.stop", nil)
+	do(r.mod, "groups.set", map[string]any{"on": false})
+
+	// The plenary: both groups' findings come to everyone, one merged into the other.
+	do(r.mod, "plenary.promote", map[string]any{"contributions": []int64{f2, f5}})
+	do(r.mod, "contribution.merge", map[string]any{"from": []int64{f5}, "into": f2})
+	do(r.mod, "plenary.open", map[string]any{"contributions": []int64{f2}})
+	do(r.x, "plenary.vote", map[string]any{"contribution": f2, "choice": "adopt"})
+	// The tally is a coalesced follow-up: wait for it before closing the vote.
+	if _, err := r.obs.c.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool { return m.Name == "plenary.tally" }); err != nil {
+		t.Fatalf("no plenary.tally after a ballot: %v", err)
+	}
+	do(r.mod, "plenary.close", nil)
+	end := r.barrier(t)
+
+	var log []journal.Event
+	if err := s.DB.NewSelect().Model(&log).Where("workshop_id = ? AND seq > ? AND seq <= ?", r.w.ID, r.afterSnapshots, end).
+		Order("seq").Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	received := map[*actor]map[int64]bool{}
+	for _, a := range r.all {
+		received[a] = map[int64]bool{}
+		for _, e := range a.c.Events() {
+			received[a][e.Seq] = true
+		}
+		if len(a.c.Snapshots()) != 1 {
+			t.Errorf("%s got %d snapshots, want only the first: the rest must arrive as events", a.name, len(a.c.Snapshots()))
+		}
+	}
+	reach := map[string]deliberation.Reach{}
+	for _, row := range deliberation.EventAudiences {
+		reach[row.Name] = row.Reach
+	}
+	driven := map[string]bool{}
+	for _, e := range log {
+		driven[e.Name] = true
+		aud, err := hub.ParseAudience(e.Audience)
+		if err != nil {
+			t.Errorf("seq %d %s: audience %q: %v", e.Seq, e.Name, e.Audience, err)
+			continue
+		}
+		if kind := audienceKind(aud); reach[e.Name]&kind == 0 {
+			t.Errorf("seq %d %s went to %s; its row allows %s", e.Seq, e.Name, e.Audience, reach[e.Name])
+		}
+		afterSplit := e.Seq > groupsFrom
+		for _, a := range r.all {
+			want := r.mayReceive(aud, a, afterSplit)
+			if got := received[a][e.Seq]; got != want {
+				t.Errorf("seq %d %s to %s: %s received it: got %v, want %v", e.Seq, e.Name, e.Audience, a.name, got, want)
+			}
+		}
+	}
+	var missing []string
+	for _, row := range deliberation.EventAudiences {
+		if !driven[row.Name] {
+			missing = append(missing, row.Name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("events never driven by this test (add them to its script): %s", strings.Join(missing, ", "))
+	}
 }
 
 func audienceKind(a hub.Audience) deliberation.Reach {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/cluster"
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
@@ -35,6 +36,7 @@ type Stack struct {
 	Server  *httptest.Server
 	Process *deliberation.Process
 	Logs    *Logs
+	opts    Options
 }
 
 // Options tune the hub for a test (zero values: the product's defaults).
@@ -47,6 +49,9 @@ type Options struct {
 	DB *bun.DB
 	// Deadlines of the HTTP server (zero: the product's); a test of the edge shortens them.
 	Deadlines server.Deadlines
+	// Cluster makes the stack a node of several on PostgreSQL (package cluster), as
+	// -cluster does: Peer starts the others.
+	Cluster bool
 }
 
 // New starts the product on a fresh database of the given kind ("sqlite" or "postgres").
@@ -56,6 +61,29 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	if db == nil {
 		db = storagetest.Open(t, kind)
 	}
+	s := node(t, db, opts)
+	s.Process = &deliberation.Process{Slug: "test", Title: "Assises de test", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
+	if err := process.Create(context.Background(), db, s.Process); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Peer starts another node of a Cluster stack: its own engine, hub and HTTP server on the
+// same database, sharing the stack's process.
+func (s *Stack) Peer(t testing.TB) *Stack {
+	t.Helper()
+	if !s.opts.Cluster {
+		t.Fatal("stack: Peer of a stack without Options.Cluster")
+	}
+	p := node(t, s.DB, s.opts)
+	p.Process = s.Process
+	return p
+}
+
+// node starts the engine, the hub and the HTTP server on db.
+func node(t testing.TB, db *bun.DB, opts Options) *Stack {
+	t.Helper()
 	logs := &Logs{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var handler http.Handler
@@ -74,6 +102,15 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		CheckOrigin: server.SameOrigin(public),
 		Translate:   catalog.Refusal,
 	}
+	var bus *cluster.Bus
+	if opts.Cluster {
+		bus, err = cluster.Start(context.Background(), db, cluster.Options{Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Bus, cfg.Presence = bus, bus.Presence
+		cfg.Ticks = cluster.NewLeases(db, bus.Node(), 2*time.Second, logger)
+	}
 	if opts.Hub != nil {
 		opts.Hub(&cfg)
 	}
@@ -82,17 +119,16 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{DB: db, Hub: rooms, Server: srv, Logs: logs}
+	s := &Stack{DB: db, Hub: rooms, Server: srv, Logs: logs, opts: opts}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		rooms.Shutdown(ctx)
 		srv.Close()
+		if bus != nil {
+			bus.Close()
+		}
 	})
-	s.Process = &deliberation.Process{Slug: "test", Title: "Assises de test", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
-	if err := process.Create(context.Background(), db, s.Process); err != nil {
-		t.Fatal(err)
-	}
 	return s
 }
 
