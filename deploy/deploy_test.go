@@ -31,6 +31,7 @@ func TestCaddyfileValidates(t *testing.T) {
 	for _, env := range [][]string{
 		{"ASSISES_DOMAIN=assises.example.org"},
 		{"ASSISES_DOMAIN=assises.example.org", "ASSISES_UPSTREAM=10.0.0.11:8080 10.0.0.12:8080"},
+		{"ASSISES_DOMAIN=assises.example.org", "ASSISES_UPSTREAM=10.0.0.11:8080 10.0.0.12:8080 10.0.0.13:8080"},
 	} {
 		cmd := exec.Command(caddy, "validate", "--config", "Caddyfile", "--adapter", "caddyfile")
 		cmd.Env = append(os.Environ(), env...)
