@@ -3,7 +3,9 @@ package hub
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -50,5 +52,73 @@ func TestLogResetReachesOtherNodes(t *testing.T) {
 		if code := c.closed(); code != websocket.CloseServiceRestart {
 			t.Errorf("%s: close code %d, want %d (log reset)", name, code, websocket.CloseServiceRestart)
 		}
+	}
+}
+
+// switchLease is a TickLease a test hands from node to node.
+type switchLease struct {
+	mu       sync.Mutex
+	holder   string
+	released []string
+}
+
+func (l *switchLease) set(node string) { l.mu.Lock(); l.holder = node; l.mu.Unlock() }
+
+func (l *switchLease) node(name string) TickLease { return leaseOf{l, name} }
+
+type leaseOf struct {
+	l    *switchLease
+	name string
+}
+
+func (o leaseOf) Holds(context.Context, int64) bool {
+	o.l.mu.Lock()
+	defer o.l.mu.Unlock()
+	return o.l.holder == o.name
+}
+
+func (o leaseOf) Release(context.Context, int64) {
+	o.l.mu.Lock()
+	defer o.l.mu.Unlock()
+	o.l.released = append(o.l.released, o.name)
+}
+
+// TestTicksRunWhereTheLeaseIs: a wake-up that falls due on a node without the workshop's
+// lease runs no tick there; the node that gets the lease runs one at once (it may never have
+// heard when the next is due); a room that stops gives the lease up.
+func TestTicksRunWhereTheLeaseIs(t *testing.T) {
+	fb := newFakeBackend()
+	fb.wakeAt = time.Now() // due at once, on whichever node opens the room
+	lease := &switchLease{holder: "elsewhere"}
+	e := newEnv(t, fb, func(c *Config) { c.Ticks = lease.node("here"); c.TickRetry = 20 * time.Millisecond })
+	e.member(1, "participant", false, 0)
+	c := e.join(1, 0)
+	ticks := func() int {
+		_, _, _, _, flushes := fb.counts()
+		n := 0
+		for _, keys := range flushes {
+			if slices.Equal(keys, []string{"tick"}) {
+				n++
+			}
+		}
+		return n
+	}
+	// A barrier through the committer: the wake-up, due before it, has been handled.
+	id := c.emit("barrier", "all")
+	c.until(isAck(id))
+	if n := ticks(); n != 0 {
+		t.Fatalf("ticks without the lease: got %d, want 0", n)
+	}
+	lease.set("here")
+	eventually(t, "a tick once the lease is taken", func() bool { return ticks() >= 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := e.h.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lease.mu.Lock()
+	defer lease.mu.Unlock()
+	if !slices.Equal(lease.released, []string{"here"}) {
+		t.Errorf("released on stop: got %v, want [here]", lease.released)
 	}
 }
