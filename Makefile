@@ -80,10 +80,11 @@ torture:
 ## torture-short: the faults of `make torture` in a few minutes, for CI (.ci/run, after make
 ## test): kill -9 during a vote storm (3 rounds on SQLite and on PostgreSQL), the tally after a
 ## kill, PostgreSQL crashed and restarted (2 rounds, a private cluster), SIGTERM during a storm
-## (2 rounds on each database). No soak: that one stays manual (docs/security.md).
+## (2 rounds on each database), three -cluster nodes behind Caddy with one killed (3 rounds) and
+## the killed holder of a timer's lease (2 rounds). No soak: that one stays manual (docs/security.md).
 torture-short:
 	@$(MAKE) --no-print-directory torture TORTURE_ROUNDS=3 TORTURE_TIMEOUT=20m \
-	  TORTURE_RUN='^(TestKillDuringVoteStorm|TestTallyConvergesAfterKill|TestPostgresCrashDuringVoteStorm|TestSigtermDuringVoteStorm)$$'
+	  TORTURE_RUN='^(TestKillDuringVoteStorm|TestTallyConvergesAfterKill|TestPostgresCrashDuringVoteStorm|TestSigtermDuringVoteStorm|TestClusterKillDuringVoteStorm|TestClusterTimerSurvivesKill)$$'
 
 ## fuzz: every fuzz target of the module, one at a time (go test -fuzz takes one target per
 ## run), FUZZTIME each (10s by default); new crashers land in the package's testdata/fuzz
