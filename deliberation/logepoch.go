@@ -102,3 +102,8 @@ func ProcessWorkshopIDs(ctx context.Context, db bun.IDB, processID int64) ([]int
 	}
 	return ids, nil
 }
+
+// LogEpoch is the workshop's current log epoch (see the function LogEpoch).
+func (e *Engine) LogEpoch(ctx context.Context, workshop int64) (int64, error) {
+	return LogEpoch(ctx, e.db, workshop)
+}

@@ -92,3 +92,10 @@ type FlushPreparer interface {
 
 // PreparedFlush commits a flush whose reads were done beforehand (FlushPreparer).
 type PreparedFlush func(ctx context.Context) (Result, error)
+
+// EpochReader is a Backend that can say a workshop's current log epoch alone. When the bus
+// may have lost cues (CueLost), a room asks it: a lost CueReset would otherwise leave the
+// room serving a history that was rewritten (an erasure) on another node.
+type EpochReader interface {
+	LogEpoch(ctx context.Context, workshop int64) (int64, error)
+}

@@ -55,6 +55,28 @@ func TestLogResetReachesOtherNodes(t *testing.T) {
 	}
 }
 
+// TestMissedLogResetIsFoundOnCueLost: node 2 never hears the reset node 1 published (its bus
+// was deaf); when its bus says cues may have been lost, its room finds the epoch changed and
+// drops its history like a reset: its members are closed with 1012.
+func TestMissedLogResetIsFoundOnCueLost(t *testing.T) {
+	fb := newFakeBackend()
+	bus2 := &LocalBus{}
+	n1 := newEnv(t, fb, func(c *Config) { c.Bus = &LocalBus{} })
+	n2 := newEnv(t, fb, func(c *Config) { c.Bus = bus2 })
+	n1.member(1, "participant", false, 0)
+	n1.member(2, "participant", false, 0)
+	n1.join(1, 0)
+	b := n2.join(2, 0)
+	fb.mu.Lock()
+	fb.epoch = 99 // what the erasure's transaction did in the database
+	fb.mu.Unlock()
+	n1.h.ResetLog(testWS)
+	bus2.Publish(context.Background(), Cue{Kind: CueLost})
+	if code := b.closed(); code != websocket.CloseServiceRestart {
+		t.Errorf("node 2 after the recheck: close code %d, want %d (log reset)", code, websocket.CloseServiceRestart)
+	}
+}
+
 // switchLease is a TickLease a test hands from node to node.
 type switchLease struct {
 	mu       sync.Mutex

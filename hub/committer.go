@@ -354,6 +354,11 @@ func (k *committer) catchUp() {
 	ctx, cancel := k.ctx()
 	defer cancel()
 	force := k.r.rechecking.Swap(false)
+	if force && k.epochChanged(ctx) {
+		// Its history was rewritten while the bus was deaf: drop it like a ResetLog would.
+		k.r.h.resetLocal(k.r.id)
+		return
+	}
 	for force || k.r.notified.Load() > k.handed {
 		page, err := k.r.h.cfg.Backend.EventsAfter(ctx, k.r.id, k.handed, logPage)
 		if err != nil {
@@ -370,6 +375,21 @@ func (k *committer) catchUp() {
 		k.handEvents(ctx, page, nil)
 		force = len(page) == logPage // a full page: there may be more
 	}
+}
+
+// epochChanged reports whether the log's epoch is no longer the one the room opened with
+// (false when the Backend cannot say, or fails to: the next recheck asks again).
+func (k *committer) epochChanged(ctx context.Context) bool {
+	er, ok := k.r.h.cfg.Backend.(EpochReader)
+	if !ok {
+		return false
+	}
+	epoch, err := er.LogEpoch(ctx, k.r.id)
+	if err != nil {
+		k.r.h.log.Warn("hub: read log epoch", slog.Int64("workshop", k.r.id), slog.Any("err", err))
+		return false
+	}
+	return epoch != k.r.epoch
 }
 
 // reset hands the room a reset: members are closed and will resume from the log.

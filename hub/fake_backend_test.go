@@ -112,6 +112,12 @@ func (f *fakeBackend) appendLocked(ws int64, name string, aud Audience, data jso
 	return ev
 }
 
+func (f *fakeBackend) LogEpoch(ctx context.Context, ws int64) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.epoch, nil
+}
+
 func (f *fakeBackend) Open(ctx context.Context, ws int64) (int64, int64, time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -28,7 +28,13 @@ func New(e *deliberation.Engine) *Backend { return &Backend{engine: e} }
 var (
 	_ hub.Backend       = (*Backend)(nil)
 	_ hub.FlushPreparer = (*Backend)(nil)
+	_ hub.EpochReader   = (*Backend)(nil)
 )
+
+// LogEpoch is the workshop's current log epoch (deliberation.LogEpoch).
+func (b *Backend) LogEpoch(ctx context.Context, workshop int64) (int64, error) {
+	return b.engine.LogEpoch(ctx, workshop)
+}
 
 func (b *Backend) Open(ctx context.Context, workshop int64) (int64, int64, time.Time, error) {
 	return b.engine.Open(ctx, workshop)
