@@ -33,11 +33,23 @@ func NewLeases(db *bun.DB, node string, ttl time.Duration, log *slog.Logger) *Le
 	return &Leases{db: db, node: node, ttl: ttl, log: log}
 }
 
-// Holds takes or renews the lease in one statement: the row is written only if it is free,
-// this node's, or expired.
+// Holds takes or renews the lease. A node that does not hold it first reads the row, and
+// writes only when the lease is free or expired: every room of every node asks every third
+// of the lease, and only the holder's renewal should cost a commit. The write itself is one
+// statement that succeeds only if the row is free, this node's, or expired.
 func (l *Leases) Holds(ctx context.Context, workshop int64) bool {
 	var node string
-	err := l.db.NewRaw(`INSERT INTO workshop_leases (workshop_id, node, expires_at)
+	var expired bool
+	err := l.db.NewRaw("SELECT node, expires_at < now() FROM workshop_leases WHERE workshop_id = ?", workshop).
+		Scan(ctx, &node, &expired)
+	switch {
+	case err == nil && node != l.node && !expired:
+		return false // another node's, alive
+	case err != nil && !isNoRows(err):
+		l.log.Warn("cluster: lease", "workshop", workshop, "err", err)
+		return false
+	}
+	err = l.db.NewRaw(`INSERT INTO workshop_leases (workshop_id, node, expires_at)
 		VALUES (?, ?, now() + ? * interval '1 millisecond')
 		ON CONFLICT (workshop_id) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
 		WHERE workshop_leases.node = excluded.node OR workshop_leases.expires_at < now()

@@ -96,7 +96,8 @@ func (r *room) commit(lastSeq int64, wakeAt time.Time) {
 // result says when the next one is due, which this node may never have heard (the timer
 // was started through another node).
 func (k *committer) checkLease() {
-	ctx, cancel := k.ctx()
+	// Bounded by the retry period: the commits of the room wait while it runs.
+	ctx, cancel := context.WithTimeout(k.r.h.hardCtx, max(k.r.h.cfg.TickRetry, time.Second))
 	held := k.r.h.cfg.Ticks.Holds(ctx, k.r.id)
 	cancel()
 	took := held && !k.leased
