@@ -93,8 +93,7 @@ type Bus struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
-	Presence   *Presence // the other nodes' presence counts
-	reconnects int64     // guarded by mu: how many times the listener came back (tests, logs)
+	Presence *Presence // the other nodes' presence counts
 }
 
 var _ hub.Bus = (*Bus)(nil)
@@ -272,9 +271,6 @@ func (b *Bus) receive(ln *pgdriver.Listener) {
 			b.log.Warn("cluster: bus listener not back yet", "err", err, "retry in", pause)
 		}
 		pause = 100 * time.Millisecond
-		b.mu.Lock()
-		b.reconnects++
-		b.mu.Unlock()
 		b.log.Info("cluster: bus listener back, rooms read the log for what they missed")
 		b.deliver(hub.Cue{Kind: hub.CueLost})
 	}
