@@ -98,8 +98,9 @@ type Bus struct {
 
 var _ hub.Bus = (*Bus)(nil)
 
-// Start listens on the schema's channel and returns once the LISTEN is in place, so that no
-// commit made after Start returns goes unheard. Close stops it.
+// Start listens on the schema's channel and returns once the LISTEN is in force (a
+// notification came back through it), so that no commit notified after Start returns goes
+// unheard. Close stops it.
 func Start(ctx context.Context, db *bun.DB, opts Options) (*Bus, error) {
 	opts = opts.withDefaults()
 	var schema string
@@ -210,12 +211,32 @@ func (b *Bus) deliver(c hub.Cue) {
 	}
 }
 
-// listen opens a listener connection with its LISTEN in place.
+// listen opens a listener connection with its LISTEN in place. pgdriver's Listen only writes
+// the LISTEN; it is in force once a notification comes back through it, so listen pings
+// until one does (what it hears meanwhile is handled like the rest).
 func (b *Bus) listen(ctx context.Context) (*pgdriver.Listener, error) {
 	ln := pgdriver.NewListener(b.db)
 	if err := ln.Listen(ctx, b.channel); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("cluster: listen: %w", err)
+	}
+	for heard := false; !heard; {
+		if err := pgdriver.Notify(ctx, b.db, b.channel, "p "+b.opts.Node); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("cluster: listen: ping: %w", err)
+		}
+		_, payload, err := ln.ReceiveTimeout(ctx, b.opts.Ping)
+		var ne net.Error
+		switch {
+		case err == nil:
+			heard = true
+			b.handle(payload)
+		case errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil:
+			// not in force yet (or the ping was lost): ping again
+		default:
+			ln.Close()
+			return nil, fmt.Errorf("cluster: listen: %w", err)
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
