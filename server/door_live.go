@@ -43,3 +43,19 @@ func (h *handler) doorCheck(ctx context.Context, ws *deliberation.Workshop, by, 
 	// form again is safe (checking in twice keeps the first time).
 	return fmt.Errorf("door: check in refused: %s (%s)", out.Code, out.Message)
 }
+
+// selfCheck is a person's own "Je suis là" (checkin.self) sent for them through the live
+// room: the engine applies its rule on the session's hours.
+func (h *handler) selfCheck(ctx context.Context, ws *deliberation.Workshop, who int64) error {
+	if h.hub == nil {
+		return people.CheckIn(ctx, h.db, ws, who, h.now(), false)
+	}
+	out, err := h.hub.Submit(ctx, ws.ID, who, hub.Command{ID: uuid.NewString(), Name: "checkin.self", Args: json.RawMessage("{}")})
+	if err != nil {
+		return fmt.Errorf("check in: %w", err)
+	}
+	if out.Code != "" {
+		return fmt.Errorf("check in refused: %s (%s)", out.Code, out.Message)
+	}
+	return nil
+}
