@@ -84,8 +84,9 @@ test('register, get a card, open it on a phone; the door and a walk-in', async (
   await o.getByText(/Samira est enregistré·e comme présent·e/).waitFor();
   await o.getByText(/Arrivé·e à/).waitFor();
   assert.match((await csv()).split('\n').find((l) => l.includes('Samira')), /\d\d:\d\d/, 'attendance after the door');
-  // Her phone, open all along, learns it live: no reload.
+  // Her phone, open all along, learns it live, with the time: no reload.
   await phone.locator('#arrival-done').waitFor();
+  assert.match((await phone.locator('#arrival-time').textContent()).trim(), /^\d\d:\d\d$/);
   await o.locator('#walkin-name').fill('Karim');
   await o.getByRole('button', { name: /Ajouter et montrer son code/ }).click();
   await o.locator('img.bigqr').waitFor();
