@@ -81,38 +81,39 @@ func spec[A any](moderator bool, apply func(ctx context.Context, b *batch, a Act
 
 // commandSpecs lists every command. A test checks that docs/protocol-commands.md names each.
 var commandSpecs = map[string]commandSpec{
-	"phase.set":            spec(true, cmdPhaseSet),
-	"question.set":         spec(true, cmdQuestionSet),
-	"timer.start":          spec(true, cmdTimerStart),
-	"timer.pause":          spec(true, cmdTimerPause),
-	"timer.resume":         spec(true, cmdTimerResume),
-	"timer.extend":         spec(true, cmdTimerExtend),
-	"timer.reset":          spec(true, cmdTimerReset),
-	"posting.set":          spec(true, cmdPostingSet),
-	"identity.set":         spec(true, cmdIdentitySet),
-	"premoderation.set":    spec(true, cmdPremoderationSet),
-	"results.set":          spec(true, cmdResultsSet),
-	"joinpanel.set":        spec(true, cmdJoinPanelSet),
-	"groups.set":           spec(true, cmdGroupsSet),
-	"vote.method.set":      spec(true, cmdVoteMethodSet),
-	"contribution.hide":    spec(true, cmdHide),
-	"contribution.restore": spec(true, cmdRestore),
-	"contribution.approve": spec(true, cmdApprove),
-	"contribution.pin":     spec(true, cmdPin),
-	"contribution.merge":   spec(true, cmdMerge),
-	"roomcount.record":     spec(true, cmdRoomCount),
-	"groups.split":         spec(true, cmdGroupsSplit),
-	"groups.move":          spec(true, cmdGroupsMove),
-	"groups.rapporteur":    spec(true, cmdGroupsRapporteur),
-	"checkin.set":          spec(true, cmdCheckinSet),
-	"agenda.next":          spec(true, cmdAgendaNext),
-	"agenda.goto":          spec(true, cmdAgendaGoto),
-	"rounds.start":         spec(true, cmdRoundsStart),
-	"rounds.next":          spec(true, cmdRoundsNext),
-	"rounds.stop":          spec(true, cmdRoundsStop),
-	"plenary.promote":      spec(true, cmdPromote),
-	"plenary.open":         spec(true, cmdPlenaryOpen),
-	"plenary.close":        spec(true, cmdPlenaryClose),
+	"phase.set":              spec(true, cmdPhaseSet),
+	"question.set":           spec(true, cmdQuestionSet),
+	"timer.start":            spec(true, cmdTimerStart),
+	"timer.pause":            spec(true, cmdTimerPause),
+	"timer.resume":           spec(true, cmdTimerResume),
+	"timer.extend":           spec(true, cmdTimerExtend),
+	"timer.reset":            spec(true, cmdTimerReset),
+	"posting.set":            spec(true, cmdPostingSet),
+	"identity.set":           spec(true, cmdIdentitySet),
+	"premoderation.set":      spec(true, cmdPremoderationSet),
+	"results.set":            spec(true, cmdResultsSet),
+	"joinpanel.set":          spec(true, cmdJoinPanelSet),
+	"groups.set":             spec(true, cmdGroupsSet),
+	"vote.method.set":        spec(true, cmdVoteMethodSet),
+	"contribution.hide":      spec(true, cmdHide),
+	"contribution.restore":   spec(true, cmdRestore),
+	"contribution.approve":   spec(true, cmdApprove),
+	"contribution.pin":       spec(true, cmdPin),
+	"contribution.merge":     spec(true, cmdMerge),
+	"contribution.translate": spec(true, cmdTranslate),
+	"roomcount.record":       spec(true, cmdRoomCount),
+	"groups.split":           spec(true, cmdGroupsSplit),
+	"groups.move":            spec(true, cmdGroupsMove),
+	"groups.rapporteur":      spec(true, cmdGroupsRapporteur),
+	"checkin.set":            spec(true, cmdCheckinSet),
+	"agenda.next":            spec(true, cmdAgendaNext),
+	"agenda.goto":            spec(true, cmdAgendaGoto),
+	"rounds.start":           spec(true, cmdRoundsStart),
+	"rounds.next":            spec(true, cmdRoundsNext),
+	"rounds.stop":            spec(true, cmdRoundsStop),
+	"plenary.promote":        spec(true, cmdPromote),
+	"plenary.open":           spec(true, cmdPlenaryOpen),
+	"plenary.close":          spec(true, cmdPlenaryClose),
 
 	"contribution.post":     spec(false, cmdPost),
 	"contribution.edit":     spec(false, cmdEdit),
@@ -266,6 +267,12 @@ type (
 		How        string
 		When       string
 		OnBehalfOf string `json:"onBehalfOf"`
+		Lang       string
+	}
+	translateArgs struct {
+		ID   int64
+		Lang string
+		Body string
 	}
 	editArgs struct {
 		ID   int64

@@ -265,6 +265,7 @@ type Contribution struct {
 	Kind         Kind
 	Phase        Phase
 	Body         string
+	Lang         string // the language its author wrote in (Languages); "" when not known
 	ParentID     *int64 // a step's recommendation, a solution path's finding
 	Who          string // implementation steps: who acts
 	How          string // implementation steps: how
@@ -284,6 +285,16 @@ type ContributionLink struct {
 
 	FromID int64 `bun:",pk"`
 	ToID   int64 `bun:",pk"`
+}
+
+// Translation is a moderator's translation of a contribution into another language.
+type Translation struct {
+	bun.BaseModel `bun:"table:contribution_translations"`
+
+	ContributionID int64  `bun:",pk"`
+	Lang           string `bun:",pk"`
+	Body           string
+	CreatedAt      time.Time
 }
 
 // Revision keeps an earlier text of an edited contribution.

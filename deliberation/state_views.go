@@ -91,26 +91,29 @@ func (b *batch) author(ctx context.Context, id *int64) (authorInfo, error) {
 // ContributionView is a contribution as events and snapshots carry it. AuthorID and
 // HiddenReason are filled only in data for moderators.
 type ContributionView struct {
-	ID           int64   `json:"id"`
-	Kind         Kind    `json:"kind"`
-	Phase        Phase   `json:"phase"`
-	Body         string  `json:"body"`
-	Parent       *int64  `json:"parent"`
-	Links        []int64 `json:"links"`
-	Who          string  `json:"who,omitempty"`
-	How          string  `json:"how,omitempty"`
-	When         string  `json:"when,omitempty"`
-	Author       string  `json:"author"`
-	AuthorID     *int64  `json:"authorId,omitempty"`
-	OnBehalfOf   bool    `json:"onBehalfOf,omitempty"` // the label is a table's, not a person's
-	Group        *int64  `json:"group"`
-	Status       Status  `json:"status"`
-	Pinned       bool    `json:"pinned"`
-	Version      int     `json:"version"`
-	MergedInto   *int64  `json:"mergedInto,omitempty"`
-	HiddenReason string  `json:"hiddenReason,omitempty"`
-	CreatedAt    int64   `json:"createdAt"` // Unix ms
-	UpdatedAt    int64   `json:"updatedAt"` // Unix ms
+	ID    int64  `json:"id"`
+	Kind  Kind   `json:"kind"`
+	Phase Phase  `json:"phase"`
+	Body  string `json:"body"`
+	Lang  string `json:"lang,omitempty"` // the language it was written in
+	// Translations are a moderator's, by language; the author's text stays in Body.
+	Translations map[string]string `json:"translations,omitempty"`
+	Parent       *int64            `json:"parent"`
+	Links        []int64           `json:"links"`
+	Who          string            `json:"who,omitempty"`
+	How          string            `json:"how,omitempty"`
+	When         string            `json:"when,omitempty"`
+	Author       string            `json:"author"`
+	AuthorID     *int64            `json:"authorId,omitempty"`
+	OnBehalfOf   bool              `json:"onBehalfOf,omitempty"` // the label is a table's, not a person's
+	Group        *int64            `json:"group"`
+	Status       Status            `json:"status"`
+	Pinned       bool              `json:"pinned"`
+	Version      int               `json:"version"`
+	MergedInto   *int64            `json:"mergedInto,omitempty"`
+	HiddenReason string            `json:"hiddenReason,omitempty"`
+	CreatedAt    int64             `json:"createdAt"` // Unix ms
+	UpdatedAt    int64             `json:"updatedAt"` // Unix ms
 }
 
 func newContributionView(c *Contribution, links []int64, info authorInfo, mode IdentityMode, forModerators bool) ContributionView {
@@ -118,7 +121,7 @@ func newContributionView(c *Contribution, links []int64, info authorInfo, mode I
 		links = []int64{}
 	}
 	v := ContributionView{
-		ID: c.ID, Kind: c.Kind, Phase: c.Phase, Body: c.Body, Parent: c.ParentID, Links: links,
+		ID: c.ID, Kind: c.Kind, Phase: c.Phase, Body: c.Body, Lang: c.Lang, Parent: c.ParentID, Links: links,
 		Who: c.Who, How: c.How, When: c.WhenText, Author: label(mode, info, c.OnBehalfOf),
 		OnBehalfOf: c.OnBehalfOf != "", Group: c.GroupID, Status: c.Status, Pinned: c.Pinned,
 		Version: c.Version, MergedInto: c.MergedInto,
@@ -159,18 +162,31 @@ func (b *batch) emitContribution(ctx context.Context, name string, c *Contributi
 	if err != nil {
 		return err
 	}
+	var translations map[string]string
+	if name != "contribution.posted" { // a new contribution has none yet
+		all, err := loadTranslations(ctx, b.tx, b.w.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		translations = all[c.ID]
+	}
+	view := func(forModerators bool) ContributionView {
+		v := newContributionView(c, links, info, b.st.IdentityMode(), forModerators)
+		v.Translations = translations
+		return v
+	}
 	mode := b.st.IdentityMode()
 	if c.GroupID != nil {
 		b.later(progressKey) // the projector's counts per group
 	}
 	if c.Status == StatusPending {
-		b.emit(name, AudienceModerators, newContributionView(c, links, info, mode, true))
+		b.emit(name, AudienceModerators, view(true))
 		if c.AuthorID != nil {
-			b.emit(name, AudiencePerson(*c.AuthorID), newContributionView(c, links, info, mode, false))
+			b.emit(name, AudiencePerson(*c.AuthorID), view(false))
 		}
 		return nil
 	}
-	b.emit(name, publicAudience(c), newContributionView(c, links, info, mode, false))
+	b.emit(name, publicAudience(c), view(false))
 	if mode.moderatorsSeeAuthors() {
 		b.emit("contribution.attributed", AudienceModerators,
 			attribution{ID: c.ID, AuthorID: c.AuthorID, Author: label(IdentityFull, info, c.OnBehalfOf)})

@@ -18,7 +18,7 @@ import (
 // in people (name, email, phone, language, service-user status) goes; their organisation stays
 // on what they said only if they agreed to it; their sign-in links and sessions end. What they
 // said and voted stays, attributed to "a participant", so a published notebook and the tallies
-// do not change.
+// do not change; the translations moderators made of it go.
 //
 // The live event logs of the process's workshops are cleared too, because events carry the
 // author labels people saw in the room, and each gets a new log epoch: a client that resumes
@@ -103,6 +103,10 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		{"invitations", tx.NewDelete().Model((*Invitation)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"sessions", tx.NewDelete().Model((*AuthSession)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"join requests", tx.NewDelete().Model((*JoinRequest)(nil)).Where("participant_id IN (?)", bun.In(ids))},
+		// A moderator's translations of what they said: the original stays (the notebook is
+		// made of it), the copies of their words in other languages go.
+		{"translations", tx.NewDelete().Model((*deliberation.Translation)(nil)).
+			Where("contribution_id IN (?)", tx.NewSelect().Model((*deliberation.Contribution)(nil)).Column("id").Where("author_id IN (?)", bun.In(ids)))},
 		// Their email not sent yet (or given up on): it holds their address and a link.
 		{"outbox", tx.NewDelete().TableExpr("outbox").Where("participant_id IN (?)", bun.In(ids))},
 		{"participants", tx.NewUpdate().Model((*deliberation.Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
