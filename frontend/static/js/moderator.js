@@ -194,7 +194,7 @@ function drawStatic(ctx) {
     e.preventDefault();
     const text = body.value.trim();
     if (!text) return;
-    const args = { kind: $('mod-kind').value, body: text };
+    const args = { kind: $('mod-kind').value, body: text, lang: $('mod-lang').value };
     const who = $('onbehalf').value.trim();
     if (who) args.onBehalfOf = who;
     if (args.kind === 'step' || args.kind === 'solution') {

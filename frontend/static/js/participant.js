@@ -333,6 +333,14 @@ function setupComposer(ctx) {
     input.value = drafts.get(f);
     input.addEventListener('input', () => drafts.set(f, input.value));
   }
+  // The language of the text: the phone's, unless the person chose another (kept for their
+  // next posts).
+  const langs = [...document.querySelectorAll('input[name="lang"]')];
+  const chosen = drafts.get('lang') || $('live').dataset.lang;
+  for (const input of langs) {
+    input.checked = input.value === chosen;
+    input.addEventListener('change', () => drafts.set('lang', input.value));
+  }
   ctx.restoreDraft = (args) => {
     // A refused post comes back into the box, unless the person already typed something new.
     if (!body.value.trim()) {
@@ -350,6 +358,8 @@ function setupComposer(ctx) {
       return;
     }
     const args = { kind, body: text };
+    const lang = langs.find((i) => i.checked);
+    if (lang) args.lang = lang.value;
     if (kind === 'solution' || kind === 'step') {
       const p = Number($('parent').value);
       if (p) args.parent = p;

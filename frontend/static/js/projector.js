@@ -85,6 +85,8 @@ function contributionCard(c, ctx, top) {
     icon: c.pinned ? '📌' : KIND_ICON[c.kind] || '',
     pinned: !!c.pinned,
     body: c.body,
+    lang: c.lang || '',
+    translations: Object.entries(c.translations || {}).sort(([a], [b]) => a.localeCompare(b)),
     meta,
     bars,
     num: hidden ? '' : tp.text,

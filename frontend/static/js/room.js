@@ -243,6 +243,20 @@ export class Room {
       case 'contribution.attributed': {
         const c = this.contributions.get(data.id);
         if (c) Object.assign(c, data);
+        if (c && data.translationsDropped) {
+          delete c.translations;
+          delete c.translationsDropped;
+        }
+        return { type: 'updated', id: data.id };
+      }
+      case 'contribution.translated': {
+        const c = this.contributions.get(data.id);
+        if (c) {
+          const tr = { ...c.translations };
+          if (data.body) tr[data.lang] = data.body;
+          else delete tr[data.lang];
+          c.translations = tr;
+        }
         return { type: 'updated', id: data.id };
       }
       case 'contribution.withdrawn':
