@@ -222,7 +222,7 @@ func (c *compiler) annex(groups []themeGroup) []Session {
 func (c *compiler) annexEntry(ct *deliberation.Contribution) AnnexEntry {
 	sup, _ := c.supportOf(ct)
 	e := AnnexEntry{
-		Ref: c.annexRef[ct.ID], Kind: string(ct.Kind), Phase: string(ct.Phase), Text: Clean(ct.Body),
+		Ref: c.annexRef[ct.ID], Kind: string(ct.Kind), Phase: string(ct.Phase), Text: Clean(ct.Body), Lang: ct.Lang,
 		Who: Clean(ct.Who), How: Clean(ct.How), When: Clean(ct.WhenText), Links: []string{},
 		Status: string(ct.Status), Edited: ct.Version > 1, Support: sup, RoomCounts: c.roomCounts(ct.ID),
 		Plenary: c.plenaryOf(ct.ID),

@@ -187,6 +187,7 @@ type AnnexEntry struct {
 	Kind       string         `json:"kind"`
 	Phase      string         `json:"phase"`
 	Text       string         `json:"text"`
+	Lang       string         `json:"lang"` // the language its author wrote in; "" when not known
 	Who        string         `json:"who"`
 	How        string         `json:"how"`
 	When       string         `json:"when"`
