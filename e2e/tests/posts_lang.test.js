@@ -89,6 +89,10 @@ test('a Dutch post wears NL everywhere, and its French translation shows beside 
 
   // The Dutch phone offers Dutch by default; Marc writes and sends as anyone would.
   assert.equal(await marc.page.locator('input[name="lang"]:checked').getAttribute('value'), 'nl', "the composer starts in the phone's language");
+  await marc.page.setViewportSize({ width: 320, height: PHONE.viewport.height });
+  await marc.page.locator('#compose-lang').scrollIntoViewIfNeeded();
+  await marc.page.screenshot({ path: screenshotPath('phone-compose-lang-nl-320.png') });
+  await marc.page.setViewportSize(PHONE.viewport);
   await post(marc.page, DUTCH);
   const onMarc = card(marc.page, DUTCH);
   assert.equal(await badge(onMarc.locator('.c-head .c-lang')), 'NL');
@@ -165,7 +169,7 @@ test('the composer and the cards keep every word whole at 320 px in French, Dutc
     }
     await page.setViewportSize({ width: 320, height: PHONE.viewport.height });
     await page.locator('#compose-lang').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: screenshotPath(`phone-compose-lang-${lang}-320.png`) });
+    await page.screenshot({ path: screenshotPath(`phone-compose-remembered-${lang}-320.png`) });
     await card(page, DUTCH).scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath(`phone-translation-${lang}-320.png`) });
   }
