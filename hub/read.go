@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -50,15 +51,57 @@ func (c *conn) readPump(ws *websocket.Conn) {
 		return
 	}
 	for {
-		typ, data, err := ws.ReadMessage()
+		typ, r, err := ws.NextReader()
 		if err != nil {
 			c.readFailed(ws, err)
 			return
 		}
+		// The buffer is taken once a message has begun, not while waiting for one: an
+		// idle connection holds none.
+		buf := readBufs.Get().(*[]byte)
+		data, err := readAll(r, (*buf)[:0])
+		if err != nil {
+			readBufs.Put(buf)
+			c.readFailed(ws, err)
+			return
+		}
 		ws.SetReadDeadline(t.deadline(t.pongWait))
-		if !c.handle(typ, data) {
+		ok := c.handle(typ, data)
+		// handle keeps nothing of data (the decoders copy what they keep): the buffer
+		// serves the next message of any connection.
+		if cap(data) <= maxPooledRead {
+			*buf = data[:0]
+		}
+		readBufs.Put(buf)
+		if !ok {
 			c.linger(ws)
 			return
+		}
+	}
+}
+
+// maxPooledRead bounds the read buffers kept for reuse: a rare large message does not
+// pin its size in the pool.
+const maxPooledRead = 4 << 10
+
+// readBufs holds the buffers messages are read into: one per message being handled, not
+// one per connection.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// readAll is io.ReadAll appending to b (websocket.Conn.ReadMessage allocates a slice for
+// every message).
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 }
