@@ -54,3 +54,24 @@ func FuzzFramesByHandAsMarshalled(f *testing.F) {
 		checkAsMarshalled(t, &eventFrame{Type: "event", Seq: seq, Name: name, Data: data, At: at})
 	})
 }
+
+// BenchmarkVoteFrames encodes what a vote brings back to its voter, by hand and with
+// encoding/json.
+func BenchmarkVoteFrames(b *testing.B) {
+	ack := &ackFrame{Type: "ack", ID: goodID, Seq: 123456}
+	ev := &eventFrame{Type: "event", Seq: 123455, Name: "vote.recorded", Data: json.RawMessage(`{"contribution":42,"value":1}`), At: 1765000000000}
+	b.Run("by-hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			encodeFrame(ack, 1765000000123)
+			encodeFrame(ev, 1765000000123)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			json.Marshal(ack)
+			json.Marshal(ev)
+		}
+	})
+}
