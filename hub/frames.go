@@ -152,7 +152,7 @@ func newEventFrame(ev *Event) *eventFrame {
 func encodeFrame(f frame, serverTime int64) []byte {
 	f.stamp(serverTime)
 	if h, ok := f.(handWritten); ok {
-		if b, ok := h.appendJSON(make([]byte, 0, 128)); ok {
+		if b, ok := h.appendJSON(make([]byte, 0, h.sizeJSON())); ok {
 			return b
 		}
 	}

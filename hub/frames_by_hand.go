@@ -13,7 +13,12 @@ import (
 // the equality.
 type handWritten interface {
 	appendJSON(b []byte) ([]byte, bool)
+	sizeJSON() int // at least what appendJSON appends
 }
+
+// Room for the field names and three int64 in decimal.
+func (f *ackFrame) sizeJSON() int   { return 100 + len(f.Type) + len(f.ID) }
+func (f *eventFrame) sizeJSON() int { return 140 + len(f.Type) + len(f.Name) + len(f.Data) }
 
 func (f *ackFrame) appendJSON(b []byte) ([]byte, bool) {
 	if !plainString(f.Type) || !plainString(f.ID) {
