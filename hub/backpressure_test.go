@@ -332,3 +332,44 @@ func TestCommandWaitingAtShutdownIsRefused(t *testing.T) {
 		t.Errorf("shutdown: %v", err)
 	}
 }
+
+// After a command waited CommandWait in vain, the connection's next commands that find the
+// queue full are refused at once, without waiting: what a connection sent during an overload
+// is answered promptly instead of each command adding its wait. Another connection still
+// waits.
+func TestAfterAVainWaitNextCommandsAreRefusedAtOnce(t *testing.T) {
+	fb := newFakeBackend()
+	release, calls := fb.holdFirstBatch()
+	// The shedding lasts CommandWait after the vain wait: long enough that reading the next
+	// commands never outlasts it, however loaded the machine.
+	// The pong wait is the production one: a pump waiting CommandWait does not read pongs.
+	const commandWait = 5 * time.Second
+	e := newEnvWith(t, fb, func(c *Config) { c.CommandQueue, c.CommandWait = 1, commandWait },
+		func(tm *timing) { tm.pongWait, tm.pingPeriod = pongWait, pongWait*9/10 }, nil)
+	e.member(1, "participant", false, 0)
+	e.member(2, "participant", false, 0)
+	a, b := e.join(1, 0), e.join(2, 0)
+	a.emit("x", "all")
+	eventually(t, "first batch executing", func() bool { return calls.Load() == 1 })
+	a.emit("x", "all")
+	eventually(t, "queue full", func() bool { return len(e.theRoom().inbox) == 1 })
+	first := a.emit("x", "all")
+	if m := a.until(isAck(first)); m[len(m)-1].Code != CodeBusy {
+		t.Fatalf("first command past the queue: got %+v, want busy after the wait", m[len(m)-1])
+	}
+	next := []string{a.emit("x", "all"), a.emit("x", "all"), a.emit("x", "all")}
+	for _, id := range next {
+		if m := a.until(isAck(id)); m[len(m)-1].Type != "reject" || m[len(m)-1].Code != CodeBusy {
+			t.Fatalf("next command: got %+v, want busy", m[len(m)-1])
+		}
+	}
+	if s := e.h.Stats(); s.CommandsWaited != 1 {
+		t.Errorf("commands that waited: got %d, want 1 (the next ones refused at once)", s.CommandsWaited)
+	}
+	other := b.emit("x", "all")
+	eventually(t, "the other connection's command waiting", func() bool { return e.h.Stats().CommandsWaiting == 1 })
+	close(release)
+	if m := b.until(isAck(other)); m[len(m)-1].Type != "ack" {
+		t.Errorf("the other connection's command: got %+v, want it to wait and commit", m[len(m)-1])
+	}
+}

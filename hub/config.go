@@ -99,7 +99,8 @@ func (c Config) withDefaults() Config {
 	setDur(&c.IdleRoomTimeout, time.Minute)
 	setDur(&c.CoalesceInterval, 200*time.Millisecond)
 	// Long enough to ride out a burst or a slow commit, short enough that a phone refused
-	// busy resends while the person is still looking at the card they tapped.
+	// busy resends while the person is still looking at the card they tapped. The waiting
+	// pump reads nothing, pongs included: keep it far below pongWait.
 	setDur(&c.CommandWait, 2*time.Second)
 	// 64 entries: a commit's events take one, presence is dropped past half full, so a
 	// client must miss about ten seconds of tallies (on top of its socket's buffers) to be

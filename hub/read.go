@@ -242,25 +242,31 @@ func (c *conn) handle(typ int, data []byte) bool {
 // awaitRoom waits, on the pump, for room in the committer's queue: a burst that fills the
 // queue makes commands wait a little rather than be refused at once. The pump waits and
 // its worker does not, so other connections go on being served; this connection's next
-// messages wait behind the command, which keeps them in order. Only past CommandWait is
-// the command refused busy (the client resends it later with the same id).
+// messages wait behind the command, which keeps them in order. Past CommandWait the command
+// is refused busy (the client resends it later with the same id), and so, for another
+// CommandWait, is each next command of the connection that finds the queue full: under a
+// sustained overload its commands are answered within about CommandWait of being read,
+// instead of each adding its wait to those queued behind it.
 func (c *conn) awaitRoom(req cmdReq) bool {
 	r := c.room
-	t := time.NewTimer(c.h.cfg.CommandWait)
-	c.h.stats.waited.Add(1)
-	c.h.stats.waiting.Add(1)
-	code, quit := "", false
-	select {
-	case r.inbox <- req:
-	case <-t.C:
-		code = CodeBusy
-	case <-r.stopCommit:
-		code = CodeShuttingDown
-	case <-c.out.Quit():
-		quit = true
+	code, quit := CodeBusy, false
+	if time.Now().UnixNano() >= c.shedUntil {
+		t := time.NewTimer(c.h.cfg.CommandWait)
+		c.h.stats.waited.Add(1)
+		c.h.stats.waiting.Add(1)
+		select {
+		case r.inbox <- req:
+			code = ""
+		case <-t.C:
+			c.shedUntil = time.Now().Add(c.h.cfg.CommandWait).UnixNano()
+		case <-r.stopCommit:
+			code = CodeShuttingDown
+		case <-c.out.Quit():
+			code, quit = "", true
+		}
+		t.Stop()
+		c.h.stats.waiting.Add(-1)
 	}
-	t.Stop()
-	c.h.stats.waiting.Add(-1)
 	if code == "" {
 		return !quit
 	}
