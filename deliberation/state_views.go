@@ -91,29 +91,31 @@ func (b *batch) author(ctx context.Context, id *int64) (authorInfo, error) {
 // ContributionView is a contribution as events and snapshots carry it. AuthorID and
 // HiddenReason are filled only in data for moderators.
 type ContributionView struct {
-	ID    int64  `json:"id"`
-	Kind  Kind   `json:"kind"`
-	Phase Phase  `json:"phase"`
-	Body  string `json:"body"`
-	Lang  string `json:"lang,omitempty"` // the language it was written in
-	// Translations are a moderator's, by language; the author's text stays in Body.
+	ID           int64   `json:"id"`
+	Kind         Kind    `json:"kind"`
+	Phase        Phase   `json:"phase"`
+	Body         string  `json:"body"`
+	Parent       *int64  `json:"parent"`
+	Links        []int64 `json:"links"`
+	Who          string  `json:"who,omitempty"`
+	How          string  `json:"how,omitempty"`
+	When         string  `json:"when,omitempty"`
+	Author       string  `json:"author"`
+	AuthorID     *int64  `json:"authorId,omitempty"`
+	OnBehalfOf   bool    `json:"onBehalfOf,omitempty"` // the label is a table's, not a person's
+	Group        *int64  `json:"group"`
+	Status       Status  `json:"status"`
+	Pinned       bool    `json:"pinned"`
+	Version      int     `json:"version"`
+	MergedInto   *int64  `json:"mergedInto,omitempty"`
+	HiddenReason string  `json:"hiddenReason,omitempty"`
+	CreatedAt    int64   `json:"createdAt"` // Unix ms
+	UpdatedAt    int64   `json:"updatedAt"` // Unix ms
+
+	// Lang is the language it was written in; Translations are a moderator's, by language
+	// (the author's text stays in Body).
+	Lang         string            `json:"lang,omitempty"`
 	Translations map[string]string `json:"translations,omitempty"`
-	Parent       *int64            `json:"parent"`
-	Links        []int64           `json:"links"`
-	Who          string            `json:"who,omitempty"`
-	How          string            `json:"how,omitempty"`
-	When         string            `json:"when,omitempty"`
-	Author       string            `json:"author"`
-	AuthorID     *int64            `json:"authorId,omitempty"`
-	OnBehalfOf   bool              `json:"onBehalfOf,omitempty"` // the label is a table's, not a person's
-	Group        *int64            `json:"group"`
-	Status       Status            `json:"status"`
-	Pinned       bool              `json:"pinned"`
-	Version      int               `json:"version"`
-	MergedInto   *int64            `json:"mergedInto,omitempty"`
-	HiddenReason string            `json:"hiddenReason,omitempty"`
-	CreatedAt    int64             `json:"createdAt"` // Unix ms
-	UpdatedAt    int64             `json:"updatedAt"` // Unix ms
 }
 
 func newContributionView(c *Contribution, links []int64, info authorInfo, mode IdentityMode, forModerators bool) ContributionView {
