@@ -75,7 +75,10 @@ func (t Timer) view(now time.Time) Timer {
 type LiveState struct {
 	// Questions is the question the moderator puts to the room, per phase.
 	Questions map[Phase]string `json:"questions,omitempty"`
-	Timer     Timer            `json:"timer"`
+	// QuestionTexts is the same question in the process's other languages: phase → language →
+	// text (Questions keeps the main language's).
+	QuestionTexts map[Phase]map[string]string `json:"questionTexts,omitempty"`
+	Timer         Timer                       `json:"timer"`
 	// PostingLocked stops participants (not moderators) from posting and commenting.
 	PostingLocked bool `json:"postingLocked"`
 	// Premoderation holds participants' new contributions in the moderators' queue.
