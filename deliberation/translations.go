@@ -82,6 +82,9 @@ type Localised struct {
 	Fallback bool   `json:"fallback,omitempty"`
 }
 
+// String is the text alone, for where a marker does not fit (a page's <title>).
+func (l Localised) String() string { return l.Text }
+
 // Localise returns field in lang: the main text when lang is main, the translation when there
 // is one, or the main text marked as a fallback. An empty main text stays empty, unmarked.
 func Localise(main, mainText string, t Translations, field, lang string) Localised {
