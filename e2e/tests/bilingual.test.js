@@ -114,6 +114,34 @@ test('the public page in Dutch, a theme left untranslated falls back to French, 
   assert.deepEqual(none.missing, []);
 });
 
+test('the organiser writes each text side by side in French and Dutch and sees what is missing', async () => {
+  const p = org.page;
+  await p.goto(`${srv.url}/organise`);
+  await p.waitForSelector('#organise[data-ready="true"]');
+  await p.locator('.missing-texts[data-count="0"]').waitFor();
+  const theme = p.locator('.themelist > li').first();
+  await theme.locator('summary').click();
+  const nl = theme.locator('textarea[name="why.nl"]');
+  assert.match(await nl.inputValue(), /^Benaderingen en praktijken ontschotten/);
+  assert.equal(await theme.locator('textarea[name="why"]').getAttribute('lang'), 'fr');
+  const frBox = await theme.locator('textarea[name="why"]').boundingBox();
+  const nlBox = await nl.boundingBox();
+  assert.ok(Math.abs(frBox.y - nlBox.y) < 2 && nlBox.x > frBox.x + frBox.width, `side by side: fr ${JSON.stringify(frBox)}, nl ${JSON.stringify(nlBox)}`);
+  const kept = await nl.inputValue();
+  await nl.fill('');
+  await theme.getByRole('button', { name: 'Enregistrer' }).click();
+  const missing = p.locator('.missing-texts[data-count="1"]');
+  await missing.waitFor();
+  assert.match(await missing.locator('li[data-kind="theme"][data-lang="nl"]').textContent(), /NL.*Thématique.*pourquoi/);
+  const again = p.locator('.themelist > li').first();
+  await again.locator('summary').click();
+  await again.locator('.field.untranslated textarea[name="why.nl"]').waitFor();
+  await p.screenshot({ path: screenshotPath('bilingual-organiser-1920.png') });
+  await again.locator('textarea[name="why.nl"]').fill(kept);
+  await again.getByRole('button', { name: 'Enregistrer' }).click();
+  await p.locator('.missing-texts[data-count="0"]').waitFor();
+});
+
 test('the projector in FR + NL shows the question and the phase in both languages, clips nothing, passes axe', async () => {
   proj = await org.context.newPage();
   await proj.setViewportSize(SCREEN.viewport);
