@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAll, stopAll, SCREEN, PHONE, axe, screenshotPath } from './lib/harness.js';
+import { startAll, stopAll, SCREEN, PHONE, axe, screenshotPath, recordErrors } from './lib/harness.js';
 import { api, openOrganiser, firstSession, invite, openConsole, join, until, movePhase, openPanel, closePanel } from './lib/flows.js';
 
 let srv, browser, org, session, mod, joost, proj;
@@ -140,10 +140,11 @@ test('the organiser writes each text side by side in French and Dutch and sees w
   await again.locator('textarea[name="why.nl"]').fill(kept);
   await again.getByRole('button', { name: 'Enregistrer' }).click();
   await p.locator('.missing-texts[data-count="0"]').waitFor();
+  assert.deepEqual(p.errors, [], 'script errors or CSP violations on the organiser page');
 });
 
 test('the projector in FR + NL shows the question and the phase in both languages, clips nothing, passes axe', async () => {
-  proj = await org.context.newPage();
+  proj = await recordErrors(await org.context.newPage());
   await proj.setViewportSize(SCREEN.viewport);
   await proj.goto(`${srv.url}/w/${session.id}/projector?lang=fr`);
   await proj.waitForSelector('#live[data-ready="true"]');
@@ -167,4 +168,5 @@ test('the projector in FR + NL shows the question and the phase in both language
     assert.ok(boxes.bottom < boxes.height && boxes.right <= boxes.width, `${width}×${height}: question off screen ${JSON.stringify(boxes)}`);
     await proj.screenshot({ path: screenshotPath(`bilingual-projector-${width}.png`) });
   }
+  for (const page of [proj, joost.page, mod.page]) assert.deepEqual(page.errors, [], `errors on ${page.url()}`);
 });

@@ -12,7 +12,7 @@ let seq = 0;
 export function langFields(t, langs, label, tag, attrs, value, translations, field) {
   return h(
     'div',
-    { class: 'lang-fields', style: `--langs: ${langs.length}` },
+    { class: 'lang-fields' },
     ...langs.map((l, i) => {
       const id = `lf-${attrs.name}-${l}-${++seq}`;
       const v = i === 0 ? value || '' : ((translations || {})[l] || {})[field] || '';
