@@ -95,7 +95,7 @@ test('the public page in Dutch, a theme left untranslated falls back to French, 
   const missing = await api(org.page, 'GET', `/api/organise/processes/${proc.id}/missing`);
   assert.deepEqual(missing.missing.map((m) => `${m.kind} ${m.id} ${m.field} ${m.lang}`), [`theme ${theme.id} why nl`]);
 
-  const page = joost.page;
+  const page = await recordErrors(await joost.context.newPage());
   await page.goto(`${srv.url}/p/${proc.slug}?lang=nl`);
   await page.locator('h1', { hasText: 'Staten-Generaal van Huisvesting en Maatschappelijk Werk' }).waitFor();
   const section = page.locator(`section[aria-labelledby="theme-${theme.id}"]`);
@@ -107,7 +107,9 @@ test('the public page in Dutch, a theme left untranslated falls back to French, 
   await page.setViewportSize({ width: 320, height: 740 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `320 px: the public page is ${overflow} px wider than the phone`);
-  await page.screenshot({ path: screenshotPath('bilingual-process-nl-320.png'), fullPage: false });
+  await section.screenshot({ path: screenshotPath('bilingual-process-nl-320.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
 
   await api(org.page, 'PUT', `/api/organise/themes/${theme.id}`, { position: theme.position, title: theme.title, why: theme.why, translations: theme.translations });
   const none = await api(org.page, 'GET', `/api/organise/processes/${proc.id}/missing`);
@@ -143,7 +145,12 @@ test('the organiser writes each text side by side in French and Dutch and sees w
   assert.deepEqual(p.errors, [], 'script errors or CSP violations on the organiser page');
 });
 
-test('the projector in FR + NL shows the question and the phase in both languages, clips nothing, passes axe', async () => {
+test('the projector in FR + NL shows the question, the phase and the agenda item in both languages, clips nothing, passes axe', async () => {
+  // The timetable's first item, from the console: the Dutch phone reads it in Dutch.
+  const agenda = await openPanel(mod.page, 'agenda');
+  await agenda.locator('#agenda-next').click();
+  await closePanel(mod.page, 'agenda');
+  await until(joost.page, () => document.getElementById('agenda-now-text')?.textContent === 'Onthaal', null, 'the Dutch agenda item');
   proj = await recordErrors(await org.context.newPage());
   await proj.setViewportSize(SCREEN.viewport);
   await proj.goto(`${srv.url}/w/${session.id}/projector?lang=fr`);
@@ -154,19 +161,23 @@ test('the projector in FR + NL shows the question and the phase in both language
   assert.equal(await proj.locator('[data-part="question"] .second[lang="nl"]').textContent(), QUESTION_NL);
   assert.match(await proj.locator('[data-part="phase"] [lang="nl"]').textContent(), /Diagnose/);
   assert.match(await proj.locator('[data-part="theme"] .second[lang="nl"]').textContent(), /De gebruiker en zijn woning centraal/);
+  assert.equal(await proj.locator('#proj-agenda .first[lang="fr"]').textContent(), 'Accueil');
+  assert.equal(await proj.locator('#proj-agenda .second[lang="nl"]').textContent(), 'Onthaal');
   await proj.waitForFunction(() => !document.documentElement.classList.contains('hall-pointer'));
   assert.deepEqual(await axe(proj), []);
   for (const [width, height] of [[1920, 1080], [1366, 768]]) {
     await proj.setViewportSize({ width, height });
     await proj.waitForTimeout(100); // one frame for the layout; the assertions below measure it
     const sel = '[data-part="question"] .first, [data-part="question"] .second, [data-part="phase"], [data-part="theme"], #proj-agenda';
+    await proj.screenshot({ path: screenshotPath(`bilingual-projector-${width}.png`) });
+    // The timetable's item started a timer beside the head: the question's columns are at their narrowest.
+    assert.equal(await proj.locator('#timer').isVisible(), true);
     assert.deepEqual(await clipped(proj, sel), [], `${width}×${height}: clipped texts`);
     const boxes = await proj.evaluate(() => {
       const q = document.querySelector('[data-part="question"]').getBoundingClientRect();
       return { bottom: q.bottom, height: window.innerHeight, right: q.right, width: window.innerWidth };
     });
     assert.ok(boxes.bottom < boxes.height && boxes.right <= boxes.width, `${width}×${height}: question off screen ${JSON.stringify(boxes)}`);
-    await proj.screenshot({ path: screenshotPath(`bilingual-projector-${width}.png`) });
   }
   for (const page of [proj, joost.page, mod.page]) assert.deepEqual(page.errors, [], `errors on ${page.url()}`);
 });
