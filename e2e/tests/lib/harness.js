@@ -64,7 +64,7 @@ function postgresSchema() {
   dsn.searchParams.set('search_path', schema);
   return {
     dsn: dsn.toString(),
-    drop: () => execFileSync('psql', [POSTGRES, '-q', '-c', `DROP SCHEMA ${schema} CASCADE`], { stdio: 'inherit' }),
+    drop: () => execFileSync('psql', [POSTGRES, '-q', '-c', 'SET client_min_messages TO warning', '-c', `DROP SCHEMA ${schema} CASCADE`], { stdio: 'inherit' }),
   };
 }
 
