@@ -116,14 +116,14 @@ func (h *handler) registeredResult(w http.ResponseWriter, r *http.Request) {
 
 // mySession is one of a person's registrations as their pages show it.
 type mySession struct {
-	WorkshopID   int64
-	Title, Theme deliberation.Localised // in the reader's language
-	When, Place  string
-	MapURL                    string // a map of the place, to find the way
-	Status                    string // confirmed or waiting
-	Position                  int    // on the waiting list, from 1
-	Reason                    string // why it waits: full or organisation
-	CheckedIn, Over, Today    bool   // Today: the session is today and not over: the way in
+	WorkshopID             int64
+	Title, Theme           deliberation.Localised // in the reader's language
+	When, Place            string
+	MapURL                 string // a map of the place, to find the way
+	Status                 string // confirmed or waiting
+	Position               int    // on the waiting list, from 1
+	Reason                 string // why it waits: full or organisation
+	CheckedIn, Over, Today bool   // Today: the session is today and not over: the way in
 }
 
 // mySessions lists a person's registrations (not cancelled), in the order of their dates.
