@@ -142,6 +142,23 @@ test('the organiser writes each text side by side in French and Dutch and sees w
   await again.locator('textarea[name="why.nl"]').fill(kept);
   await again.getByRole('button', { name: 'Enregistrer' }).click();
   await p.locator('.missing-texts[data-count="0"]').waitFor();
+
+  // A session's title and timetable, each item in French and Dutch; saved, nothing is lost.
+  const editSession = async () => {
+    const edit = p.locator(`.session[data-workshop="${session.id}"] details`, { has: p.locator('summary', { hasText: '✏️' }) });
+    await edit.locator('summary').click();
+    return edit;
+  };
+  let edit = await editSession();
+  assert.equal(await edit.locator('input[name="title.nl"]').inputValue(), 'Workshop 1.1');
+  assert.equal(await edit.locator('input[name="a-title-nl"]').first().inputValue(), 'Onthaal');
+  await edit.locator('input[name="a-title-nl"]').nth(2).fill('');
+  await edit.locator('button[type="submit"]').last().click();
+  await p.locator('.missing-texts[data-count="1"] li[data-kind="agenda"][data-lang="nl"]').waitFor();
+  edit = await editSession();
+  await edit.locator('input[name="a-title-nl"]').nth(2).fill('Pauze');
+  await edit.locator('button[type="submit"]').last().click();
+  await p.locator('.missing-texts[data-count="0"]').waitFor();
   assert.deepEqual(p.errors, [], 'script errors or CSP violations on the organiser page');
 });
 

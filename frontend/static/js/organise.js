@@ -260,16 +260,19 @@ const AGENDA_PHASES = ['', 'lobby', 'diagnostic', 'recommendations', 'implementa
 
 function agendaEditor(items) {
   const list = h('ol', { class: 'agenda-edit plain' });
+  const langs = data.process ? data.process.languages : ['fr'];
   const row = (a) => {
     const li = h(
       'li',
       { class: 'row wrap agenda-row' },
-      field(t('ui.organise.agenda.item'), 'input', { name: 'a-title', required: true, maxlength: 200, value: a.title || '' }),
+      field(t('ui.organise.agenda.item'), 'input', { name: 'a-title', required: true, maxlength: 200, value: a.title || '', lang: langs[0] }),
+      // The item's title in the process's other languages, beside the main one.
+      ...langs.slice(1).map((l) =>
+        field(`${t('ui.organise.agenda.item')} (${l.toUpperCase()})`, 'input', { name: 'a-title-' + l, maxlength: 200, lang: l, value: ((a.translations || {})[l] || {}).title || '' }),
+      ),
       field(t('ui.organise.agenda.phase'), 'select', { name: 'a-phase' }, ...AGENDA_PHASES.map((ph) => h('option', { value: ph, selected: ph === (a.phase || '') }, ph ? `${PHASE_ICON[ph]} ${t('phase.' + ph)}` : '—'))),
       field(t('ui.organise.agenda.minutes'), 'input', { name: 'a-minutes', type: 'number', min: 0, max: 1440, value: a.plannedMinutes || 0 }),
       h('input', { type: 'hidden', name: 'a-kind', value: a.kind || '' }),
-      // Kept as they were: the timetable is saved whole, its translations with it.
-      h('input', { type: 'hidden', name: 'a-translations', value: JSON.stringify(a.translations || {}) }),
       h('button', { type: 'button', class: 'button small secondary', 'aria-label': t('ui.organise.agenda.remove'), onclick: () => li.remove() }, '✖'),
     );
     return li;
@@ -288,7 +291,9 @@ function readAgenda(form) {
       phase: li.querySelector('[name="a-phase"]').value,
       plannedMinutes: Number(li.querySelector('[name="a-minutes"]').value) || 0,
       kind: li.querySelector('[name="a-kind"]').value,
-      translations: JSON.parse(li.querySelector('[name="a-translations"]').value || '{}'),
+      translations: Object.fromEntries(
+        [...li.querySelectorAll('[name^="a-title-"]')].map((input) => [input.name.slice('a-title-'.length), { title: input.value.trim() }]),
+      ),
     };
   });
 }
