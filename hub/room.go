@@ -21,16 +21,19 @@ type joinReq struct {
 }
 
 type cmdReq struct {
-	c   *conn
-	cmd Command
-	at  time.Time // when it was read (the Observer's answer time)
+	c     *conn
+	cmd   Command
+	at    time.Time      // when it was read (the Observer's answer time)
+	reply chan<- Outcome // instead of c: a command from outside a socket (Submit); room for one
 }
 
-// sentOutcome is an outcome on its way back to the connection that sent the command.
+// sentOutcome is an outcome on its way back to the connection (or the Submit) that sent
+// the command.
 type sentOutcome struct {
-	c   *conn
-	out Outcome
-	at  time.Time // when the command was read
+	c     *conn
+	out   Outcome
+	at    time.Time // when the command was read
+	reply chan<- Outcome
 }
 
 // delivery is what the committer hands to the room, in commit order.
@@ -157,7 +160,8 @@ func (r *room) notify(seq int64) {
 	}
 }
 
-// submit queues a command for the committer without ever blocking the read pump.
+// submit queues a command for the committer if there is room, without waiting: CodeBusy
+// means the queue is full (the pump may then wait, awaitRoom).
 func (r *room) submit(req cmdReq) string {
 	select {
 	case <-r.stopCommit:
