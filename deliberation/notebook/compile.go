@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
 )
 
 // PlenarySource gives the results of plenary votes on recommendations, by contribution id.
@@ -29,8 +30,17 @@ func (f PlenaryFunc) PlenaryResults(ctx context.Context, db bun.IDB, processID i
 
 // Options tune a compilation.
 type Options struct {
-	Language string        // the language of the labels; "" is the process's first language
+	Language string        // the language of the rendering (labels and translations); "" is Main
+	Main     string        // the language the organisers' texts are written in; "" is the process's first language
 	Plenary  PlenarySource // nil: no plenary votes
+}
+
+// mainLanguage is the language a process's texts are written in: its first language.
+func mainLanguage(p *deliberation.Process) string {
+	if lang := i18n.Normalise(strings.TrimSpace(strings.Split(p.Languages+",", ",")[0])); lang != "" {
+		return lang
+	}
+	return i18n.Default
 }
 
 // Compile reads a process and its editorial layer and returns its notebook as a draft
@@ -54,19 +64,22 @@ func compile(ctx context.Context, db bun.IDB, s *source, opts Options) (*Noteboo
 			return nil, nil, fmt.Errorf("notebook: plenary results: %w", err)
 		}
 	}
+	main := opts.Main
+	if main == "" {
+		main = mainLanguage(s.process)
+	}
 	lang := opts.Language
 	if lang == "" {
-		lang = strings.TrimSpace(strings.Split(s.process.Languages+",", ",")[0])
+		lang = main
 	}
-	if lang == "" {
-		lang = "fr"
-	}
-	c := &compiler{s: s, plenary: plenary, annexRef: map[int64]string{}, bodyRef: map[int64]string{}}
+	c := &compiler{s: s, plenary: plenary, annexRef: map[int64]string{}, bodyRef: map[int64]string{},
+		tr: translator{lang: lang, main: main, tr: s.translations}}
 	nb := &Notebook{
-		Schema: SchemaID, Language: lang, Ranking: RankingRule, Generator: "Assises",
-		Process: ProcessRef{Slug: s.process.Slug, Title: Clean(s.process.Title), Description: Clean(s.process.Description)},
-		Themes:  []Theme{}, Annex: []Session{},
+		Schema: SchemaID, Language: lang, MainLanguage: main, Ranking: RankingRule, Generator: "Assises",
+		Process: ProcessRef{Slug: s.process.Slug}, Themes: []Theme{}, Annex: []Session{},
 	}
+	nb.Process.Title = c.tr.text(SubjectProcess, 0, "title", Clean(s.process.Title), &nb.Process.Untranslated)
+	nb.Process.Description = c.tr.text(SubjectProcess, 0, "description", Clean(s.process.Description), &nb.Process.Untranslated)
 	c.cover(nb)
 	groups := c.sessions()
 	nb.Annex = c.annex(groups)
@@ -90,6 +103,7 @@ type compiler struct {
 	annexRef map[int64]string // contribution id → A17
 	annexID  map[string]int64 // A17 → contribution id
 	bodyRef  map[int64]string // contribution id → R1.2
+	tr       translator       // the texts in the notebook's language
 }
 
 // themeGroup is a theme with its sessions; theme is nil for sessions that have none.
