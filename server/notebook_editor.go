@@ -69,6 +69,7 @@ type editorItem struct {
 	Status       string // rank, placed by hand, left out: in the reader's words
 	Step         bool
 	Translations []trForm
+	MainHeading  string // "In het Frans (hoofdtaal)"
 }
 
 type editorTheme struct {
@@ -78,6 +79,7 @@ type editorTheme struct {
 	Conclusion           string
 	Why                  string
 	Translations         []trForm
+	MainHeading          string
 	Findings, Recs, Rest []editorItem
 }
 
@@ -98,9 +100,10 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 	api := fmt.Sprintf("/api/organise/processes/%d/notebook", p.ID)
 	base := fmt.Sprintf("/organise/processes/%d/notebook", p.ID)
 	annex := map[int64]string{}
+	mainHeading := fill(h.catalog.T(lang, "nb.ui.translation.main"), "language", h.catalog.T(lang, "nb.lang.name."+draft.Main))
 	var themes []editorTheme
 	for _, t := range draft.Themes {
-		et := editorTheme{Ref: t.Ref, Title: t.Title, Introduction: t.Introduction, Conclusion: t.Conclusion, Why: t.Why}
+		et := editorTheme{Ref: t.Ref, Title: t.Title, Introduction: t.Introduction, Conclusion: t.Conclusion, Why: t.Why, MainHeading: mainHeading}
 		if t.ID != 0 {
 			et.ID = strconv.FormatInt(t.ID, 10)
 			et.API = fmt.Sprintf("%s/themes/%d", api, t.ID)
@@ -132,7 +135,7 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 				fields = "step"
 			}
 			return editorItem{EditableItem: it, API: fmt.Sprintf("%s/items/%d", api, it.ID), Status: strings.Join(status, " · "),
-				Step: step, Translations: h.translationForms(lang, draft, api, notebook.SubjectContribution, fields, it.ID, it.Translations, main)}
+				Step: step, MainHeading: mainHeading, Translations: h.translationForms(lang, draft, api, notebook.SubjectContribution, fields, it.ID, it.Translations, main)}
 		}
 		for _, it := range t.Findings {
 			et.Findings = append(et.Findings, item(it))
@@ -186,7 +189,7 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 		notebook.Texts{"title": p.Title, "description": p.Description})
 	h.writePage(w, r, http.StatusOK, "notebook_editor", h.catalog.T(lang, "nb.ui.editor.title"), map[string]any{
 		"CSRF": sessionCSRF(r), "Process": p, "API": api, "Themes": themes, "Versions": vlinks, "History": history,
-		"Languages": h.publishChoices(lang, main, defaults), "Missing": h.missingLists(lang, draft), "ProcessForms": processForms,
+		"Languages": h.publishChoices(lang, main, defaults), "MainHeading": mainHeading, "Missing": h.missingLists(lang, draft), "ProcessForms": processForms,
 		"Preview": base + "/preview", "DraftPDF": base + "/draft/notebook.pdf",
 		"FollowUp": fmt.Sprintf("/follow-up/processes/%d", p.ID), "Report": "/organise/report",
 		"Public": "/notebooks/" + p.Slug, "Published": len(versions) > 0,

@@ -1,0 +1,102 @@
+// The notebook in French and Dutch, in a real browser: the organiser translates a text in the
+// editor's side-by-side form and sees the list of what is still missing shrink, publishes in
+// French and Dutch (the default choice of the form), and a Dutch-speaking reader's browser
+// gets the Dutch notebook and follow-up, with the untranslated texts marked. The editor reads
+// on a 360 px phone without sideways scrolling; axe-core finds nothing serious on the pages.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAll, stopAll, newPage, SCREEN, PHONE, axe, screenshotPath } from './lib/harness.js';
+import { openOrganiser } from './lib/flows.js';
+
+let srv, browser, org, editor;
+const SLUG = 'assises-logement-travail-social';
+
+before(async () => {
+  ({ srv, browser } = await startAll());
+  org = await openOrganiser(browser, srv, SCREEN);
+  editor = await org.page.locator('a[href$="/notebook"]').first().getAttribute('href');
+});
+
+after(() => stopAll(srv, browser));
+
+// missingCount reads the Dutch line of the editor's list of missing translations.
+async function missingCount(page) {
+  const line = await page.locator('.nb-missing li').first().textContent();
+  const m = line.match(/Nederlands: (\d+) tekst/);
+  assert.ok(m, `the missing list says ${line}`);
+  return Number(m[1]);
+}
+
+test('the organiser translates side by side, then publishes in French and Dutch', async () => {
+  const page = org.page;
+  await page.goto(`${srv.url}${editor}?lang=nl`);
+  // The demo is written in French: its title, description and three themes (title and why).
+  const before = await missingCount(page);
+  assert.equal(before, 8);
+  const form = page.locator('section[aria-labelledby="nb-process-title"] form[lang="nl"]');
+  await form.getByLabel('Titel').fill('Staten-Generaal van Huisvesting en Maatschappelijk Werk');
+  await form.getByRole('button', { name: 'Opslaan' }).click();
+  await page.locator('#nb-status').filter({ hasText: '✔' }).waitFor();
+  assert.equal(await missingCount(page), before - 1);
+  assert.equal(await form.getByLabel('Titel').inputValue(), 'Staten-Generaal van Huisvesting en Maatschappelijk Werk');
+
+  // French and Dutch are ticked, French is the main language: publish as offered.
+  const publish = page.locator('form[data-api$="/versions"]');
+  assert.equal(await publish.locator('input[value="fr"]').isChecked(), true);
+  assert.equal(await publish.locator('input[value="nl"]').isChecked(), true);
+  assert.equal(await publish.locator('input[value="en"]').isChecked(), false);
+  assert.equal(await publish.locator('select[name="main"]').inputValue(), 'fr');
+  page.once('dialog', (d) => d.accept());
+  await publish.getByRole('button', { name: 'Een nieuwe versie publiceren' }).click();
+  await page.locator('#nb-status').filter({ hasText: 'Versie 1 gepubliceerd.' }).waitFor();
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(await axe(page), []);
+  await page.locator('.nb-edit-theme').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: screenshotPath('notebook-editor-nl-1920.png') });
+});
+
+test('a Dutch-speaking reader gets the Dutch notebook and follow-up', async () => {
+  const { context, page } = await newPage(browser, { ...PHONE, locale: 'nl-BE' });
+  try {
+    await page.goto(`${srv.url}/notebooks/${SLUG}`);
+    assert.equal(await page.getAttribute('article.nb', 'lang'), 'nl');
+    assert.match(await page.locator('h1.nb-title').textContent(), /^Staten-Generaal van Huisvesting/);
+    assert.match(await page.locator('.nb-toc').textContent(), /Methode/);
+    assert.match(await page.locator('#t1-title').textContent(), /\[FR\]/);
+    assert.match(await page.locator('.nb-fallback-legend').textContent(), /nog niet vertaald: ze staan er in het Frans/);
+    assert.match(await page.locator('.nb-sessions').first().textContent(), /november/);
+    const pdf = await page.locator('a[href$="/nl/notebook.pdf"]').count();
+    const frPDF = await page.locator('a[href$="/fr/notebook.pdf"][hreflang="fr"]').count();
+    assert.equal(pdf + frPDF, 2, 'links to the Dutch PDF and to the French one');
+    const wide = await page.evaluate(() => document.scrollingElement.scrollWidth);
+    assert.ok(wide <= 360, `the Dutch notebook is ${wide} px wide on a 360 px phone`);
+    await page.screenshot({ path: screenshotPath('notebook-nl-360.png') });
+    assert.deepEqual(await axe(page), []);
+    // The site's switch gives French.
+    await page.goto(`${srv.url}/notebooks/${SLUG}?lang=fr`);
+    assert.equal(await page.getAttribute('article.nb', 'lang'), 'fr');
+    assert.match(await page.locator('h1.nb-title').textContent(), /^Assises du Logement/);
+    await page.goto(`${srv.url}/notebooks/${SLUG}/follow-up?lang=nl`);
+    assert.match(await page.locator('h1').textContent(), /Opvolging van de aanbevelingen/);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the editor reads on a 360 px phone', async () => {
+  const { context, page } = await newPage(browser, PHONE);
+  try {
+    await context.addCookies(await org.context.cookies());
+    await page.goto(`${srv.url}${editor}?lang=nl`);
+    await page.locator('.nb-tr-grid').first().waitFor();
+    const wide = await page.evaluate(() => document.scrollingElement.scrollWidth);
+    assert.ok(wide <= 360, `the editor is ${wide} px wide on a 360 px phone`);
+    await page.locator('.nb-edit-theme').first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('notebook-editor-nl-360.png') });
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
