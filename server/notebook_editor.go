@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,8 +156,11 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var vlinks []versionLink
 	for _, v := range versions {
-		vlinks = append(vlinks, versionLink{URL: fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number),
-			Label: fill(h.catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(v.Number), "date", formatDay(lang, v.PublishedAt))})
+		label := fill(h.catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(v.Number), "date", formatDay(lang, v.PublishedAt))
+		if v.Languages != "" {
+			label += " (" + strings.ToUpper(strings.ReplaceAll(v.Languages, ",", ", ")) + ")"
+		}
+		vlinks = append(vlinks, versionLink{URL: fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number), Label: label})
 	}
 	edits, err := notebook.Edits(r.Context(), h.db, p.ID, 200)
 	if err != nil {
@@ -185,11 +189,19 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 		history = append(history, line)
 	}
 	main, defaults := notebookLanguages(p)
+	// Publishing asks once more, saying what the languages published by default still lack.
+	confirm := []string{h.catalog.T(lang, "nb.ui.publish.help")}
+	missing := h.missingLists(lang, draft)
+	for i, l := range draft.Languages {
+		if slices.Contains(defaults, l) && missing[i].Count > 0 {
+			confirm = append(confirm, missing[i].Heading+" — "+h.catalog.T(lang, "nb.ui.missing.help"))
+		}
+	}
 	processForms := h.translationForms(lang, draft, api, notebook.SubjectProcess, notebook.SubjectProcess, 0, draft.Process,
 		notebook.Texts{"title": p.Title, "description": p.Description})
 	h.writePage(w, r, http.StatusOK, "notebook_editor", h.catalog.T(lang, "nb.ui.editor.title"), map[string]any{
 		"CSRF": sessionCSRF(r), "Process": p, "API": api, "Themes": themes, "Versions": vlinks, "History": history,
-		"Languages": h.publishChoices(lang, main, defaults), "MainHeading": mainHeading, "Missing": h.missingLists(lang, draft), "ProcessForms": processForms,
+		"Languages": h.publishChoices(lang, main, defaults), "MainHeading": mainHeading, "Missing": missing, "Confirm": strings.Join(confirm, "\n\n"), "ProcessForms": processForms,
 		"Preview": base + "/preview", "DraftPDF": base + "/draft/notebook.pdf",
 		"FollowUp": fmt.Sprintf("/follow-up/processes/%d", p.ID), "Report": "/organise/report",
 		"Public": "/notebooks/" + p.Slug, "Published": len(versions) > 0,

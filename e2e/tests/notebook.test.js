@@ -43,13 +43,20 @@ test('the organiser translates side by side, then publishes in French and Dutch'
 
   // French and Dutch are ticked, French is the main language: publish as offered.
   const publish = page.locator('form[data-api$="/versions"]');
+  let confirmed = '';
   assert.equal(await publish.locator('input[value="fr"]').isChecked(), true);
   assert.equal(await publish.locator('input[value="nl"]').isChecked(), true);
   assert.equal(await publish.locator('input[value="en"]').isChecked(), false);
   assert.equal(await publish.locator('select[name="main"]').inputValue(), 'fr');
-  page.once('dialog', (d) => d.accept());
+  // The confirmation says what Dutch still lacks.
+  page.once('dialog', (d) => {
+    confirmed = d.message();
+    d.accept();
+  });
   await publish.getByRole('button', { name: 'Een nieuwe versie publiceren' }).click();
   await page.locator('#nb-status').filter({ hasText: 'Versie 1 gepubliceerd.' }).waitFor();
+  assert.match(confirmed, new RegExp(`Nederlands: ${before - 1} tekst\\(en\\) te vertalen`));
+  assert.match(await page.locator('a[href$="/v/1"]').first().textContent(), /\(FR, NL\)/);
   assert.deepEqual(page.errors, []);
   assert.deepEqual(await axe(page), []);
   await page.locator('.nb-edit-theme').first().scrollIntoViewIfNeeded();
