@@ -50,7 +50,7 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	p1.c = s.Connect(t, p1.person, w)
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "recommendations"})
 	r1 := post(t, p1, map[string]any{"kind": "recommendation", "body": "Un référent social stable pour chaque ménage."})
-	post(t, p1, map[string]any{"kind": "recommendation", "body": "Ouvrir les guichets le samedi matin."})
+	r2 := post(t, p1, map[string]any{"kind": "recommendation", "body": "Ouvrir les guichets le samedi matin."})
 	stack.MustDo(t, p1.c, "vote.set", map[string]any{"contribution": r1, "value": 1})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 
@@ -202,9 +202,28 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	if !strings.Contains(fuFR, "Un référent social stable pour chaque ménage.") || strings.Contains(fuFR, "nb-fallback") {
 		t.Errorf("the French follow-up page does not read French")
 	}
+	// A translation made after publishing reaches the next version: a change for the Dutch
+	// reader, none for the French one.
+	if st := call(t, org, "PUT", fmt.Sprintf("%s/translations/nl/contribution/%d", api, r2), csrf,
+		map[string]any{"text": "De loketten op zaterdagochtend openen."}, nil); st != 204 {
+		t.Fatalf("translate after publishing: %d", st)
+	}
+	if st := call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || pub.Version != 2 {
+		t.Fatalf("publish again: %d %+v", st, pub)
+	}
+	_, v2nl := get(t, browserOf(t, s, nil), base+pub.URL, "Accept-Language", "nl")
+	changes, _, _ := strings.Cut(v2nl, `id="notebook"`)
+	if !strings.Contains(changes, "Wat er veranderd is sinds versie 1") || !strings.Contains(changes, "Herschreven: R1.2 De loketten op zaterdagochtend openen.") {
+		t.Errorf("the Dutch version 2 does not say that R1.2 is now Dutch")
+	}
+	_, v2fr := get(t, browserOf(t, s, nil), base+pub.URL, "Accept-Language", "fr")
+	if !strings.Contains(v2fr, "Rien n&#39;a changé dans le corps du cahier.") {
+		t.Errorf("the French version 2 shows changes")
+	}
+
 	var board notebook.Board
 	if st := call(t, anon, "GET", base+"/notebooks/test/follow-up.json?lang=nl", "", nil, &board); st != 200 || board.Language != "nl" ||
-		len(board.Items) != 2 || board.Items[0].Text != "Een vaste maatschappelijk werker voor elk gezin." {
+		len(board.Items) != 2 || board.Items[0].Text != "Een vaste maatschappelijk werker voor elk gezin." || board.Version != 2 {
 		t.Errorf("follow-up JSON in Dutch: %d %+v", st, board)
 	}
 }

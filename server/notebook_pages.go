@@ -134,7 +134,7 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	changes, err := v.ChangeList()
+	changes, err := h.changesIn(r, p, v, shown)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -184,6 +184,35 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Vary", "Accept-Language, Cookie")
 	h.writePage(w, r, http.StatusOK, "notebook_view", v.Title, view)
+}
+
+// changesIn lists what changed since the version before, in the texts of the language shown:
+// the stored list (made in the main language at publication) when the main language is shown
+// or the version before lacks the shown one, else the difference of the two versions'
+// snapshots in that language.
+func (h *handler) changesIn(r *http.Request, p *deliberation.Process, v, shown *notebook.Version) ([]notebook.Change, error) {
+	if shown == v || v.Number < 2 {
+		return v.ChangeList()
+	}
+	prev, err := notebook.GetVersion(r.Context(), h.db, p.ID, v.Number-1)
+	if err != nil {
+		return nil, err
+	}
+	if !prev.HasLanguage(shown.Language) {
+		return v.ChangeList()
+	}
+	if prev, err = notebook.InLanguage(r.Context(), h.db, prev, shown.Language); err != nil {
+		return nil, err
+	}
+	before, err := prev.Notebook()
+	if err != nil {
+		return nil, err
+	}
+	after, err := shown.Notebook()
+	if err != nil {
+		return nil, err
+	}
+	return notebook.Diff(before, after), nil
 }
 
 // changeLines says each change in the reader's language.
