@@ -25,7 +25,7 @@ import (
 const hostile = "<script>alert('x')</script> [clic](javascript:alert(1)) <img src=x onerror=alert(1)> **gras** | cellule\n# titre\n- liste\n=cmd|' /C calc'!A0"
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	db    *bun.DB
 	e     *deliberation.Engine
 	ctx   context.Context
@@ -55,7 +55,7 @@ func labelSet(t testing.TB) func(lang string) Labels {
 
 var fixtureClock = time.Date(2024, 1, 20, 10, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, db *bun.DB) *fixture {
+func newFixture(t testing.TB, db *bun.DB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, db: db, ctx: context.Background(), ids: map[string]int64{}}
 	f.e = deliberation.NewEngine(db, deliberation.EngineOptions{Clock: func() time.Time { return fixtureClock }})
