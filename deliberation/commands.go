@@ -68,6 +68,9 @@ func spec[A any](moderator bool, apply func(ctx context.Context, b *batch, a Act
 		moderator: moderator,
 		decode: func(raw json.RawMessage) (any, refusal) {
 			args := new(A)
+			if f, ok := any(args).(argsAsSent); ok && f.decodeAsSent(raw) {
+				return args, refusal{}
+			}
 			if r := decodeStrict(raw, args); !r.ok() {
 				return nil, r
 			}
