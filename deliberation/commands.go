@@ -227,7 +227,8 @@ type (
 	phaseArgs    struct{ Phase Phase }
 	questionArgs struct {
 		Phase Phase
-		Text  string
+		Text  string            // in the process's main language
+		Texts map[string]string // the same question in its other languages (language → text)
 	}
 	secondsArgs  struct{ Seconds int64 }
 	lockedArgs   struct{ Locked *bool }

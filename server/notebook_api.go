@@ -7,8 +7,6 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
-	"github.com/assises/assises/i18n"
-	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
 )
 
@@ -166,14 +164,13 @@ type publishInput struct {
 }
 
 // notebookLanguages are the languages a notebook is published in when the organiser does not
-// choose: French and Dutch, as Brussels is bilingual, with the process's first language as
-// the main one (the one its texts are written in).
+// choose: the process's languages (French and Dutch unless it says otherwise, as Brussels is
+// bilingual), its main language first: the one its texts are written in.
 func notebookLanguages(p *deliberation.Process) (main string, langs []string) {
-	langs = []string{"fr", "nl"}
 	if p == nil {
-		return i18n.Default, langs
+		p = &deliberation.Process{}
 	}
-	return i18n.Normalise(process.Languages(p.Languages + ",fr")[0]), langs
+	return p.MainLanguage(), p.ContentLanguages()
 }
 
 // apiNotebookPublish publishes the next version in its languages:

@@ -109,7 +109,7 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 			et.ID = strconv.FormatInt(t.ID, 10)
 			et.API = fmt.Sprintf("%s/themes/%d", api, t.ID)
 			et.OrderAPI = et.API + "/order"
-			et.Translations = h.translationForms(lang, draft, api, notebook.SubjectTheme, notebook.SubjectTheme, t.ID, t.Translations,
+			et.Translations = h.translationForms(lang, draft, api, notebook.SubjectTheme, notebook.SubjectTheme, t.ID, t.Translations, t.Inherited,
 				notebook.Texts{"title": t.Title, "why": t.Why, "introduction": t.Introduction, "conclusion": t.Conclusion})
 		}
 		if et.Title == "" {
@@ -136,7 +136,7 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 				fields = "step"
 			}
 			return editorItem{EditableItem: it, API: fmt.Sprintf("%s/items/%d", api, it.ID), Status: strings.Join(status, " · "),
-				Step: step, MainHeading: mainHeading, Translations: h.translationForms(lang, draft, api, notebook.SubjectContribution, fields, it.ID, it.Translations, main)}
+				Step: step, MainHeading: mainHeading, Translations: h.translationForms(lang, draft, api, notebook.SubjectContribution, fields, it.ID, it.Translations, nil, main)}
 		}
 		for _, it := range t.Findings {
 			et.Findings = append(et.Findings, item(it))
@@ -197,7 +197,7 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 			confirm = append(confirm, missing[i].Heading+" — "+h.catalog.T(lang, "nb.ui.missing.help"))
 		}
 	}
-	processForms := h.translationForms(lang, draft, api, notebook.SubjectProcess, notebook.SubjectProcess, 0, draft.Process,
+	processForms := h.translationForms(lang, draft, api, notebook.SubjectProcess, notebook.SubjectProcess, 0, draft.Process, draft.ProcessInherited,
 		notebook.Texts{"title": p.Title, "description": p.Description})
 	h.writePage(w, r, http.StatusOK, "notebook_editor", h.catalog.T(lang, "nb.ui.editor.title"), map[string]any{
 		"CSRF": sessionCSRF(r), "Process": p, "API": api, "Themes": themes, "Versions": vlinks, "History": history,

@@ -25,6 +25,7 @@ type trForm struct {
 // trField is one field of a translation form.
 type trField struct {
 	ID, Name, Label, Value string
+	Inherited              string // the organisers' own translation, which the notebook uses when Value is empty
 	Max                    int
 	Long                   bool // a textarea
 }
@@ -54,11 +55,10 @@ type missingList struct {
 // the subject's texts in the main language, by field, to tell what is missing; fields names
 // the form's fields (a subject, or "step").
 func (h *handler) translationForms(lang string, draft *notebook.Draft, api, subject, fields string, id int64,
-	byLang map[string]notebook.Texts, main notebook.Texts) []trForm {
-	_, defaults := notebookLanguages(nil)
+	byLang, inherited map[string]notebook.Texts, main notebook.Texts) []trForm {
 	var out []trForm
 	for _, l := range draft.Languages {
-		f := trForm{Code: l, Label: h.catalog.T(lang, "nb.lang.name."+l), Optional: !slices.Contains(defaults, l)}
+		f := trForm{Code: l, Label: h.catalog.T(lang, "nb.lang.name."+l), Optional: !slices.Contains(draft.Published, l)}
 		f.Heading = fill(h.catalog.T(lang, "nb.ui.translation.in"), "language", f.Label)
 		if subject == notebook.SubjectProcess {
 			f.API = fmt.Sprintf("%s/translations/%s/process", api, l)
@@ -66,10 +66,10 @@ func (h *handler) translationForms(lang string, draft *notebook.Draft, api, subj
 			f.API = fmt.Sprintf("%s/translations/%s/%s/%s", api, l, subject, strconv.FormatInt(id, 10))
 		}
 		for _, fd := range trFields[fields] {
-			value := byLang[l][fd.name]
+			value, own := byLang[l][fd.name], inherited[l][fd.name]
 			f.Fields = append(f.Fields, trField{ID: fmt.Sprintf("tr-%s-%s-%d-%s", l, subject, id, fd.name), Name: fd.name,
-				Label: h.catalog.T(lang, fd.label), Value: value, Max: fd.max, Long: fd.long})
-			if main[fd.name] != "" && value == "" {
+				Label: h.catalog.T(lang, fd.label), Value: value, Inherited: own, Max: fd.max, Long: fd.long})
+			if main[fd.name] != "" && value == "" && own == "" {
 				f.Missing = true
 			}
 		}

@@ -22,9 +22,9 @@ import (
 // TestDemoNotebookInDutch reads what the demo's notebook tells an elected official in Dutch:
 // its PDF, read back with poppler. Everything the product writes (headings, the method, the
 // dates with their day and month names, the page footer) is Dutch, and none of the French
-// notebook's own sentences remains; what the organisers wrote in French and nobody has
-// translated yet (the demo's title, description and themes) is there in French, each marked
-// [FR], with the legend that explains the marker.
+// notebook's own sentences remains; what the organisers wrote and translated (the process's
+// title and description, the themes, the sessions' titles) is there in their Dutch, so that
+// nothing is left marked [FR].
 func TestDemoNotebookInDutch(t *testing.T) {
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
@@ -76,13 +76,24 @@ func TestDemoNotebookInDutch(t *testing.T) {
 		for _, want := range []string{
 			"Elke sessie volgde hetzelfde scenario", "3 thema's, 9 sessies",
 			"16 november", "4 december", "15 januari", "13.00–16.30", "pagina 2 van",
-			"De teksten gemarkeerd met [FR] zijn nog niet vertaald",
-			"Assises du Logement et du Travail social [FR]", "au centre des préoccupations [FR]",
-			"au profit des usager·ère·s ? [FR]",
+			p.Translations.Get("nl", "title"), strings.Join(strings.Fields(p.Translations.Get("nl", "description"))[:6], " "),
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the Dutch PDF lacks %q", want)
 			}
+		}
+		themes, err := process.ListThemes(ctx, db, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, th := range themes {
+			nl := th.Translations.Get("nl", "title")
+			if nl == "" || !strings.Contains(text, nl) || strings.Contains(text, th.Title) {
+				t.Errorf("theme %q: the Dutch PDF does not give its Dutch title %q", th.Title, nl)
+			}
+		}
+		if strings.Contains(text, "[FR]") || strings.Contains(text, p.Title) {
+			t.Errorf("the Dutch PDF still gives French the organisers translated")
 		}
 		for _, french := range []string{"novembre", "décembre", "janvier", "lundi", "mardi", "samedi", "Chaque séance", "page 2 sur", "13h00"} {
 			if strings.Contains(text, french) {
@@ -90,13 +101,13 @@ func TestDemoNotebookInDutch(t *testing.T) {
 			}
 		}
 		// Every day name of the sessions is Dutch.
-		for _, m := range regexp.MustCompile(`• Atelier \d\.\d — (\S+) \d+ (\S+) \d{4}`).FindAllStringSubmatch(text, -1) {
+		for _, m := range regexp.MustCompile(`• \S+ \d\.\d — (\S+) \d+ (\S+) \d{4}`).FindAllStringSubmatch(text, -1) {
 			if !strings.Contains("maandag dinsdag woensdag donderdag vrijdag zaterdag zondag", m[1]) ||
 				!strings.Contains("januari februari maart april mei juni juli augustus september oktober november december", m[2]) {
 				t.Errorf("a session's date is not Dutch: %q", m[0])
 			}
 		}
-		if n := len(regexp.MustCompile(`• Atelier`).FindAllString(text, -1)); n != 9 {
+		if n := len(regexp.MustCompile(`• \S+ \d\.\d — \S+ \d+ \S+ \d{4}`).FindAllString(text, -1)); n != 9 {
 			t.Errorf("the Dutch PDF lists %d sessions, want 9", n)
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -35,13 +34,8 @@ type Options struct {
 	Plenary  PlenarySource // nil: no plenary votes
 }
 
-// mainLanguage is the language a process's texts are written in: its first language.
-func mainLanguage(p *deliberation.Process) string {
-	if lang := i18n.Normalise(strings.TrimSpace(strings.Split(p.Languages+",", ",")[0])); lang != "" {
-		return lang
-	}
-	return i18n.Default
-}
+// mainLanguage is the language a process's texts are written in: its main language.
+func mainLanguage(p *deliberation.Process) string { return i18n.Normalise(p.MainLanguage()) }
 
 // Compile reads a process and its editorial layer and returns its notebook as a draft
 // (Version 0). It reads; it never writes.
@@ -78,8 +72,9 @@ func compile(ctx context.Context, db bun.IDB, s *source, opts Options) (*Noteboo
 		Schema: SchemaID, Language: lang, MainLanguage: main, Ranking: RankingRule, Generator: "Assises",
 		Process: ProcessRef{Slug: s.process.Slug}, Themes: []Theme{}, Annex: []Session{},
 	}
-	nb.Process.Title = c.tr.text(SubjectProcess, 0, "title", Clean(s.process.Title), &nb.Process.Untranslated)
-	nb.Process.Description = c.tr.text(SubjectProcess, 0, "description", Clean(s.process.Description), &nb.Process.Untranslated)
+	pt := s.process.Translations
+	nb.Process.Title = c.tr.text(SubjectProcess, 0, "title", Clean(s.process.Title), pt, &nb.Process.Untranslated)
+	nb.Process.Description = c.tr.text(SubjectProcess, 0, "description", Clean(s.process.Description), pt, &nb.Process.Untranslated)
 	c.cover(nb)
 	groups := c.sessions()
 	nb.Annex = c.annex(groups)
@@ -216,7 +211,7 @@ func (c *compiler) annex(groups []themeGroup) []Session {
 	for ti, g := range groups {
 		for _, w := range g.workshops {
 			st := c.s.states[w.ID]
-			sess := Session{Title: Clean(w.Title), Theme: fmt.Sprintf("T%d", ti+1), StartsAt: w.StartsAt.UTC(),
+			sess := Session{Title: c.tr.name(Clean(w.Title), w.Translations), Theme: fmt.Sprintf("T%d", ti+1), StartsAt: w.StartsAt.UTC(),
 				Contributions: []AnnexEntry{}, Groups: []string{}, Methods: map[string]string{}}
 			for _, p := range []deliberation.Phase{deliberation.PhaseDiagnostic, deliberation.PhaseRecommendations, deliberation.PhaseImplementation} {
 				sess.Methods[string(p)] = string(st.VoteSettingsFor(p).Method)

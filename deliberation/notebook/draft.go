@@ -19,8 +19,14 @@ type Draft struct {
 	// editorial team translates side by side.
 	Main      string   `json:"main"`
 	Languages []string `json:"languages"`
-	// Process holds the translations of the process's title and description, by language.
-	Process map[string]Texts `json:"process"`
+	// Published are the languages a version is published in unless the organiser chooses
+	// otherwise: the process's languages, main first.
+	Published []string `json:"published"`
+	// Process holds the translations of the process's title and description, by language;
+	// ProcessInherited those the organisers gave the process itself, which the notebook uses
+	// when the editorial team gives none.
+	Process          map[string]Texts `json:"process"`
+	ProcessInherited map[string]Texts `json:"processInherited"`
 	// Missing lists, by language, what a version published now would give in the main
 	// language (MissingTranslations).
 	Missing map[string][]string `json:"missing"`
@@ -39,6 +45,7 @@ type EditableTheme struct {
 	Conclusion      string           `json:"conclusion"`
 	Why             string           `json:"why"`
 	Translations    map[string]Texts `json:"translations"` // by language
+	Inherited       map[string]Texts `json:"inherited"`    // the theme's own title and why, by language
 	Findings        []EditableItem   `json:"findings"`
 	Recommendations []EditableItem   `json:"recommendations"`
 	Others          []EditableItem   `json:"others"` // solution paths and implementation steps
@@ -77,7 +84,7 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 	if err != nil {
 		return nil, err
 	}
-	d := &Draft{Notebook: nb, Themes: []EditableTheme{}, Main: opts.Main, Languages: []string{},
+	d := &Draft{Notebook: nb, Themes: []EditableTheme{}, Main: opts.Main, Languages: []string{}, Published: s.process.ContentLanguages(),
 		Process: map[string]Texts{}, Missing: map[string][]string{}}
 	for _, lang := range i18n.Languages {
 		if lang == opts.Main {
@@ -104,6 +111,14 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 		return out
 	}
 	d.Process = texts(SubjectProcess, 0)
+	inherited := func(t deliberation.Translations) map[string]Texts {
+		out := map[string]Texts{}
+		for _, lang := range d.Languages {
+			out[lang] = Texts(t[lang])
+		}
+		return out
+	}
+	d.ProcessInherited = inherited(s.process.Translations)
 	rank := map[int64]int{}
 	for _, t := range nb.Themes {
 		for _, r := range t.Recommendations {
@@ -114,11 +129,12 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 	groups := c.sessions()
 	for i, g := range groups {
 		et := EditableTheme{Ref: nb.Themes[i].Ref, Title: nb.Themes[i].Title, Introduction: nb.Themes[i].Introduction,
-			Conclusion: nb.Themes[i].Conclusion, Why: nb.Themes[i].Why, Translations: map[string]Texts{},
+			Conclusion: nb.Themes[i].Conclusion, Why: nb.Themes[i].Why, Translations: map[string]Texts{}, Inherited: map[string]Texts{},
 			Findings: []EditableItem{}, Recommendations: []EditableItem{}, Others: []EditableItem{}}
 		if g.theme != nil {
 			et.ID = g.theme.ID
 			et.Translations = texts(SubjectTheme, g.theme.ID)
+			et.Inherited = inherited(g.theme.Translations)
 		}
 		inTheme := map[int64]bool{}
 		for _, w := range g.workshops {

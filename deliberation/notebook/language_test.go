@@ -246,6 +246,28 @@ func TestPublishInLanguages(t *testing.T) {
 			t.Errorf("after removing one translation and adding another, missing: %v", m)
 		}
 
+		// The organisers' own translations of the process and its themes (made where they
+		// wrote them) fill what the editorial team left; the team's translation wins where
+		// both exist.
+		th := f.theme[1]
+		th.Translations.Set("nl", "why", "Nadenken over hoe competenties aan te trekken en te behouden.")
+		th.Translations.Set("nl", "title", "Een titel die de redactie overschrijft")
+		f.must(process.UpdateTheme(f.ctx, db, th))
+		f.proc.Translations.Set("nl", "description", "Participatieve workshops om aanbevelingen uit te werken.")
+		f.must(process.Update(f.ctx, db, f.proc))
+		nb, err = Compile(f.ctx, db, f.proc.ID, Options{Language: "nl"})
+		f.must(err)
+		if t2 := nb.Themes[1]; t2.Title != "Beroepsopleiding en bijscholing als hefboom" || t2.Why != "Nadenken over hoe competenties aan te trekken en te behouden." ||
+			slices.Contains(t2.Untranslated, "why") || slices.Contains(t2.Untranslated, "title") {
+			t.Errorf("T2 with the organisers' own translations: %q / %q, untranslated %v", t2.Title, t2.Why, t2.Untranslated)
+		}
+		if nb.Process.Description != "Participatieve workshops om aanbevelingen uit te werken." || len(nb.Process.Untranslated) != 0 {
+			t.Errorf("process with its own Dutch description: %q, untranslated %v", nb.Process.Description, nb.Process.Untranslated)
+		}
+		if fr, err := Compile(f.ctx, db, f.proc.ID, Options{Language: "fr"}); err != nil || fr.Themes[1].Why != "Réfléchir à comment mieux attirer et retenir les compétences au service de l'Humain." {
+			t.Errorf("the French notebook changed with the Dutch translations: %v", err)
+		}
+
 		// The history records translations; the same text again records nothing.
 		edits, err := Edits(f.ctx, db, f.proc.ID, 100)
 		f.must(err)

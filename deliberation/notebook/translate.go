@@ -178,13 +178,30 @@ type translator struct {
 }
 
 // text returns the field's text in the notebook's language and adds field to *missing when it
-// falls back to the main language. An empty main text needs no translation.
-func (t translator) text(subject string, id int64, field, main string, missing *[]string) string {
+// falls back to the main language. An empty main text needs no translation. The editorial
+// team's translation comes first; else the one the organisers gave the process's own text
+// (inherited: the process's, a theme's translations), else the main language's, marked.
+func (t translator) text(subject string, id int64, field, main string, inherited deliberation.Translations, missing *[]string) string {
+	if t.lang == t.main {
+		return main
+	}
 	if s := t.tr[trKey{t.lang, subject, id, field}]; s != "" {
 		return Clean(s)
 	}
-	if main != "" && t.lang != t.main {
+	if s := inherited.Get(t.lang, field); s != "" && main != "" {
+		return Clean(s)
+	}
+	if main != "" {
 		*missing = append(*missing, field)
+	}
+	return main
+}
+
+// name is a session's title in the notebook's language when the organisers translated it, else
+// as they wrote it: a name, which no marker follows.
+func (t translator) name(main string, inherited deliberation.Translations) string {
+	if s := inherited.Get(t.lang, "title"); s != "" && t.lang != t.main {
+		return Clean(s)
 	}
 	return main
 }
