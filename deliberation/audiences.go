@@ -88,6 +88,7 @@ var EventAudiences = []EventAudience{
 	{"contribution.pinned", ReachAll | ReachGroup | ReachModerators | ReachPerson, "as contribution.updated"},
 	{"contribution.marked", ReachAll | ReachGroup | ReachModerators | ReachPerson, "as contribution.updated"},
 	{"contribution.provenance", ReachAll | ReachGroup | ReachModerators | ReachPerson, "as contribution.updated"},
+	{"contribution.translated", ReachAll | ReachGroup | ReachModerators | ReachPerson, "as contribution.updated"},
 	{"contribution.merged", ReachAll | ReachGroup, "the target's public audience; everyone when the merged items had different ones"},
 	{"contribution.promoted", ReachAll, "everyone"},
 	{"comment.posted", ReachAll | ReachGroup, "the contribution's public audience"},

@@ -68,6 +68,9 @@ func spec[A any](moderator bool, apply func(ctx context.Context, b *batch, a Act
 		moderator: moderator,
 		decode: func(raw json.RawMessage) (any, refusal) {
 			args := new(A)
+			if f, ok := any(args).(argsAsSent); ok && f.decodeAsSent(raw) {
+				return args, refusal{}
+			}
 			if r := decodeStrict(raw, args); !r.ok() {
 				return nil, r
 			}
@@ -113,6 +116,9 @@ var commandSpecs = map[string]commandSpec{
 	"plenary.promote":      spec(true, cmdPromote),
 	"plenary.open":         spec(true, cmdPlenaryOpen),
 	"plenary.close":        spec(true, cmdPlenaryClose),
+
+	// A moderator's translation of a contribution (rules_translations.go).
+	"contribution.translate": spec(true, cmdTranslate),
 
 	"contribution.post":     spec(false, cmdPost),
 	"contribution.edit":     spec(false, cmdEdit),
@@ -224,7 +230,8 @@ type (
 	phaseArgs    struct{ Phase Phase }
 	questionArgs struct {
 		Phase Phase
-		Text  string
+		Text  string            // in the process's main language
+		Texts map[string]string // the same question in its other languages (language → text)
 	}
 	secondsArgs  struct{ Seconds int64 }
 	lockedArgs   struct{ Locked *bool }
@@ -266,6 +273,12 @@ type (
 		How        string
 		When       string
 		OnBehalfOf string `json:"onBehalfOf"`
+		Lang       string
+	}
+	translateArgs struct {
+		ID   int64
+		Lang string
+		Body string
 	}
 	editArgs struct {
 		ID   int64

@@ -21,6 +21,8 @@ var fuzzSeeds = []string{
 	`{"contribution":1,"label":"Salle","yes":1,"neutral":2,"no":3}`,
 	`{"kind":"finding","body":"x"}`, `{"kind":"step","body":"x","parent":1,"who":"a","how":"b","when":"c"}`,
 	`{"kind":"recommendation","body":"x","links":[1,2,3],"onBehalfOf":"Table"}`,
+	`{"kind":"finding","body":"x","lang":"nl"}`, `{"kind":"finding","body":"x","lang":["nl"]}`,
+	`{"id":1,"lang":"fr","body":"Les délais"}`, `{"id":1,"lang":"","body":""}`, `{"id":1,"lang":null,"body":"x"}`,
 	`{"id":1,"body":"x","who":null}`, `{"contribution":1,"body":"\u0000"}`, `{"contribution":1,"value":null}`,
 	`{"contribution":1,"value":1.5}`, `{"ID":1,"Id":2,"id":3}`, `{"__proto__":{}}`,
 	`{"body":"` + strings.Repeat(`\u202e`, 3000) + `"}`, strings.Repeat(`[`, 5000),

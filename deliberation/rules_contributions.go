@@ -105,6 +105,10 @@ func cmdPost(ctx context.Context, b *batch, a Actor, args *postArgs) (refusal, e
 	if !r.ok() {
 		return r, nil
 	}
+	lang, r := postLang(a, args.Lang)
+	if !r.ok() {
+		return r, nil
+	}
 	if onBehalf != "" && !a.Moderator {
 		ok, err := b.isRapporteur(ctx, a.Participant)
 		if err != nil {
@@ -126,7 +130,7 @@ func cmdPost(ctx context.Context, b *batch, a Actor, args *postArgs) (refusal, e
 	author := a.Participant
 	c := &Contribution{
 		WorkshopID: b.w.ID, AuthorID: &author, OnBehalfOf: onBehalf, Kind: args.Kind, Phase: b.w.Phase,
-		Body: body, ParentID: parent, Who: step[0], How: step[1], WhenText: step[2],
+		Body: body, Lang: lang, ParentID: parent, Who: step[0], How: step[1], WhenText: step[2],
 		Status: StatusVisible, Version: 1, CreatedAt: b.now, UpdatedAt: b.now,
 	}
 	if b.st.Premoderation && !a.Moderator {
@@ -213,6 +217,9 @@ type contributionUpdate struct {
 	Version           int    `json:"version"`
 	EditedByModerator bool   `json:"editedByModerator"`
 	UpdatedAt         int64  `json:"updatedAt"`
+	// TranslationsDropped: the edit deleted the contribution's translations (they would say
+	// something else); clients forget theirs.
+	TranslationsDropped bool `json:"translationsDropped,omitempty"`
 }
 
 func isAuthor(a Actor, c *Contribution) bool {
@@ -258,14 +265,21 @@ func cmdEdit(ctx context.Context, b *batch, a Actor, args *editArgs) (refusal, e
 	if _, err := b.tx.NewInsert().Model(rev).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: save revision: %w", err)
 	}
+	bodyChanged := body != c.Body
 	c.Body, c.Who, c.How, c.WhenText = body, step[0], step[1], step[2]
 	c.Version++
 	if err := b.updateContribution(ctx, c, "body", "who", "how", "when_text", "version"); err != nil {
 		return refusal{}, err
 	}
+	dropped := false
+	if bodyChanged {
+		if dropped, err = b.dropTranslations(ctx, c.ID); err != nil {
+			return refusal{}, err
+		}
+	}
 	b.emitAbout(c, "contribution.updated", contributionUpdate{
 		ID: c.ID, Body: c.Body, Who: c.Who, How: c.How, When: c.WhenText, Version: c.Version,
-		EditedByModerator: a.Moderator && !own, UpdatedAt: c.UpdatedAt.UnixMilli(),
+		EditedByModerator: a.Moderator && !own, UpdatedAt: c.UpdatedAt.UnixMilli(), TranslationsDropped: dropped,
 	})
 	return refusal{}, nil
 }

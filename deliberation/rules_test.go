@@ -41,6 +41,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 			{"contribution.approve", map[string]any{"id": id}},
 			{"contribution.pin", map[string]any{"id": id, "pinned": true}},
 			{"contribution.merge", map[string]any{"from": []int64{other}, "into": id}},
+			{"contribution.translate", map[string]any{"id": id, "lang": "nl", "body": "Vertaald"}},
 			{"roomcount.record", map[string]any{"contribution": id, "yes": 3}},
 			{"groups.split", map[string]any{"count": 2}},
 			{"groups.move", map[string]any{"participant": r.bob.Participant, "group": 0}},

@@ -149,10 +149,16 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, 
 		}
 		return authors[*id]
 	}
+	translations, err := loadTranslations(ctx, tx, w.ID, 0)
+	if err != nil {
+		return nil, err
+	}
 	mode := st.IdentityMode()
 	for i := range cs {
 		c := &cs[i]
-		s.Contributions = append(s.Contributions, newContributionView(c, linksOf[c.ID], infoOf(c.AuthorID), mode, viewer.Moderator))
+		v := newContributionView(c, linksOf[c.ID], infoOf(c.AuthorID), mode, viewer.Moderator)
+		v.Translations = translations[c.ID]
+		s.Contributions = append(s.Contributions, v)
 		if c.Pinned && c.Status == StatusVisible {
 			s.Pinned = append(s.Pinned, c.ID)
 		}

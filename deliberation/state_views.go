@@ -30,12 +30,16 @@ func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]author
 		DisplayName sql.NullString
 		OrgName     sql.NullString
 		DataKey     *string
+		OrgID       *int64
+		OrgKey      *string
 	}
 	err := db.NewSelect().TableExpr("participants AS p").
 		ColumnExpr("p.id AS id, pe.display_name AS display_name, o.name AS org_name, pk.data_key AS data_key").
+		ColumnExpr("o.id AS org_id, okey.org_key AS org_key").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").
 		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = p.id").
 		Join("LEFT JOIN organisations AS o ON o.id = p.organisation_id").
+		Join("LEFT JOIN organisation_keys AS okey ON okey.organisation_id = o.id").
 		Where("p.id IN (?)", bun.In(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: load authors: %w", err)
@@ -46,7 +50,14 @@ func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]author
 		if err != nil {
 			return nil, fmt.Errorf("store: load authors: %w", err)
 		}
-		out[r.ID] = authorInfo{Name: name, Org: r.OrgName.String}
+		// So is the organisation's, with the organisation's key (people.EnsureOrganisation).
+		org := ""
+		if r.OrgID != nil {
+			if org, err = seal.OpenWith(r.OrgKey, *r.OrgID, seal.FieldOrganisation, r.OrgName.String); err != nil {
+				return nil, fmt.Errorf("store: load authors: %w", err)
+			}
+		}
+		out[r.ID] = authorInfo{Name: name, Org: org}
 	}
 	return out, nil
 }
@@ -111,6 +122,11 @@ type ContributionView struct {
 	HiddenReason string  `json:"hiddenReason,omitempty"`
 	CreatedAt    int64   `json:"createdAt"` // Unix ms
 	UpdatedAt    int64   `json:"updatedAt"` // Unix ms
+
+	// Lang is the language it was written in; Translations are a moderator's, by language
+	// (the author's text stays in Body).
+	Lang         string            `json:"lang,omitempty"`
+	Translations map[string]string `json:"translations,omitempty"`
 }
 
 func newContributionView(c *Contribution, links []int64, info authorInfo, mode IdentityMode, forModerators bool) ContributionView {
@@ -118,7 +134,7 @@ func newContributionView(c *Contribution, links []int64, info authorInfo, mode I
 		links = []int64{}
 	}
 	v := ContributionView{
-		ID: c.ID, Kind: c.Kind, Phase: c.Phase, Body: c.Body, Parent: c.ParentID, Links: links,
+		ID: c.ID, Kind: c.Kind, Phase: c.Phase, Body: c.Body, Lang: c.Lang, Parent: c.ParentID, Links: links,
 		Who: c.Who, How: c.How, When: c.WhenText, Author: label(mode, info, c.OnBehalfOf),
 		OnBehalfOf: c.OnBehalfOf != "", Group: c.GroupID, Status: c.Status, Pinned: c.Pinned,
 		Version: c.Version, MergedInto: c.MergedInto,
@@ -159,18 +175,31 @@ func (b *batch) emitContribution(ctx context.Context, name string, c *Contributi
 	if err != nil {
 		return err
 	}
+	var translations map[string]string
+	if name != "contribution.posted" { // a new contribution has none yet
+		all, err := loadTranslations(ctx, b.tx, b.w.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		translations = all[c.ID]
+	}
+	view := func(forModerators bool) ContributionView {
+		v := newContributionView(c, links, info, b.st.IdentityMode(), forModerators)
+		v.Translations = translations
+		return v
+	}
 	mode := b.st.IdentityMode()
 	if c.GroupID != nil {
 		b.later(progressKey) // the projector's counts per group
 	}
 	if c.Status == StatusPending {
-		b.emit(name, AudienceModerators, newContributionView(c, links, info, mode, true))
+		b.emit(name, AudienceModerators, view(true))
 		if c.AuthorID != nil {
-			b.emit(name, AudiencePerson(*c.AuthorID), newContributionView(c, links, info, mode, false))
+			b.emit(name, AudiencePerson(*c.AuthorID), view(false))
 		}
 		return nil
 	}
-	b.emit(name, publicAudience(c), newContributionView(c, links, info, mode, false))
+	b.emit(name, publicAudience(c), view(false))
 	if mode.moderatorsSeeAuthors() {
 		b.emit("contribution.attributed", AudienceModerators,
 			attribution{ID: c.ID, AuthorID: c.AuthorID, Author: label(IdentityFull, info, c.OnBehalfOf)})

@@ -172,7 +172,8 @@ func (r *room) recheck() {
 	}
 }
 
-// submit queues a command for the committer without ever blocking the read pump.
+// submit queues a command for the committer if there is room, without waiting: CodeBusy
+// means the queue is full (the pump may then wait, awaitRoom).
 func (r *room) submit(req cmdReq) string {
 	select {
 	case <-r.stopCommit:

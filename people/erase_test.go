@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,20 @@ func findAnywhere(t *testing.T, db *bun.DB, needle string) []string {
 	return hits
 }
 
+// organisationsOf returns the names of a process's organisations, opened.
+func organisationsOf(t *testing.T, db *bun.DB, processID int64) []string {
+	t.Helper()
+	orgs, err := people.ListOrganisations(context.Background(), db, processID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range orgs {
+		names = append(names, o.Name)
+	}
+	return names
+}
+
 func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
@@ -134,10 +149,17 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		cmd(modA, "identity.set", map[string]any{"mode": "full"})
 		cmd(modA, "phase.set", map[string]any{"phase": "diagnostic"})
 		cmd(zoeA, "contribution.post", map[string]any{"kind": "finding", "body": "Les loyers dépassent la moitié de nos revenus."})
-		// Her name is in plain text only in the organisation that names her (the control: the
-		// search sees it); the event log stores her label sealed, the outbox her address.
-		if hits := findAnywhere(t, db, "Zoé Verhulst"); len(hits) != 1 || hits[0] != "organisations.name" {
-			t.Fatalf("before erasure the name is in %v, want only the organisation that names her", hits)
+		// Her name is in plain text nowhere: the organisation that names her is sealed with its
+		// own key, the event log stores her label sealed, the outbox her address. The control
+		// (the search sees plain text) is the process's title.
+		if hits := findAnywhere(t, db, "Zoé Verhulst"); len(hits) != 0 {
+			t.Fatalf("before erasure the name is in plain text in %v, want it nowhere", hits)
+		}
+		if hits := findAnywhere(t, db, p.Title); len(hits) == 0 {
+			t.Fatalf("the process's title %q is in no column: the search would prove nothing", p.Title)
+		}
+		if orgs := organisationsOf(t, db, p.ID); !slices.Contains(orgs, "Zoé Verhulst, indépendante") {
+			t.Fatalf("before erasure the organisations read %q, want hers among them", orgs)
 		}
 
 		if err := people.Erase(ctx, db, zoe.ID, time.Now()); err != nil {
@@ -180,13 +202,99 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 				t.Errorf("after erasing the process, %q is still in %v", needle, hits)
 			}
 		}
-		if hits := findAnywhere(t, db, "Anneessens"); len(hits) == 0 {
-			t.Errorf("Bram's organisation is gone although he agreed to keep it")
+		if orgs := organisationsOf(t, db, p.ID); !slices.Equal(orgs, []string{"Maison de quartier Anneessens"}) {
+			t.Errorf("organisations after erasing everyone: %q; want only Bram's, which he agreed to keep, still readable", orgs)
 		}
 		// A later session resumes from a snapshot: the sequence goes on past the cleared log.
 		last, _, _, err := eng.Open(ctx, w.ID)
 		if err != nil || last < 3 {
 			t.Fatalf("last seq after erasure: %d, %v; want it kept", last, err)
+		}
+	})
+}
+
+// TestEraseDeletesTranslationsOfTheirWords: what an erased person said stays, but the
+// moderator's translations of it go (copies of their words the notebook does not need);
+// translations of what others said stay, and a snapshot no longer shows hers.
+func TestEraseDeletesTranslationsOfTheirWords(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		p := fixture.Process(t, db, "effacement-traductions")
+		w := fixture.Workshop(t, db, p)
+		join := func(name string, role deliberation.Role) deliberation.Actor {
+			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: role, Person: people.Person{DisplayName: name}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+				t.Fatal(err)
+			}
+			return deliberation.Actor{Participant: who.ID, Role: role, Moderator: role == deliberation.RoleModerator}
+		}
+		mod, zoe, bram := join("Mod", deliberation.RoleModerator), join("Zoé", deliberation.RoleParticipant), join("Bram", deliberation.RoleParticipant)
+		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
+		n := 0
+		cmd := func(a deliberation.Actor, name string, args any) deliberation.Result {
+			raw, _ := json.Marshal(args)
+			n++
+			res, err := eng.Execute(ctx, w.ID, []deliberation.Command{{ID: fmt.Sprintf("cmd-%d", n), Name: name, Args: raw, Actor: a}})
+			if err != nil || res.Outcomes[0].Code != "" {
+				t.Fatalf("%s: %v %+v", name, err, res.Outcomes)
+			}
+			return res
+		}
+		post := func(a deliberation.Actor, body string) int64 {
+			res := cmd(a, "contribution.post", map[string]any{"kind": "finding", "body": body, "lang": "nl"})
+			var v struct{ ID int64 }
+			if err := json.Unmarshal(res.Events[0].Data, &v); err != nil || v.ID == 0 {
+				t.Fatalf("post: %s %v", res.Events[0].Data, err)
+			}
+			return v.ID
+		}
+		cmd(mod, "phase.set", map[string]any{"phase": "diagnostic"})
+		hers := post(zoe, "De huur is de helft van ons inkomen")
+		his := post(bram, "Te weinig sociale woningen")
+		cmd(mod, "contribution.translate", map[string]any{"id": hers, "lang": "fr", "body": "Le loyer mange la moitié de nos revenus"})
+		cmd(mod, "contribution.translate", map[string]any{"id": his, "lang": "fr", "body": "Trop peu de logements sociaux"})
+		if hits := findAnywhere(t, db, "moitié de nos revenus"); len(hits) != 1 || hits[0] != "contribution_translations.body" {
+			t.Fatalf("before erasure her translation is in %v, want contribution_translations.body (the log stores it sealed)", hits)
+		}
+
+		if err := people.Erase(ctx, db, zoe.Participant, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if hits := findAnywhere(t, db, "moitié de nos revenus"); len(hits) > 0 {
+			t.Errorf("after erasure her translation is still in %v", hits)
+		}
+		if hits := findAnywhere(t, db, "Trop peu de logements"); len(hits) != 1 {
+			t.Errorf("Bram's translation after Zoé's erasure is in %v, want kept in its table", hits)
+		}
+		if hits := findAnywhere(t, db, "De huur is de helft"); len(hits) != 1 || hits[0] != "contributions.body" {
+			t.Errorf("her words after erasure are in %v, want kept in contributions.body", hits)
+		}
+		_, raw, err := eng.Snapshot(ctx, w.ID, mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var snap struct {
+			Contributions []struct {
+				ID           int64
+				Lang         string
+				Translations map[string]string
+			}
+		}
+		if err := json.Unmarshal(raw, &snap); err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]int{}
+		for _, c := range snap.Contributions {
+			if c.Lang != "nl" {
+				t.Errorf("contribution %d has lang %q after erasure, want nl kept", c.ID, c.Lang)
+			}
+			got[c.ID] = len(c.Translations)
+		}
+		if got[hers] != 0 || got[his] != 1 {
+			t.Errorf("translations in the snapshot after erasure: hers %d, his %d; want 0 and 1", got[hers], got[his])
 		}
 	})
 }

@@ -272,6 +272,7 @@ func everyEventReachesOnlyItsAudience(t *testing.T, s *stack.Stack, r *audienceR
 	f5 := r.postAs(t, r.z, "f5")
 	do(r.x, "contribution.edit", map[string]any{"id": f2, "body": "Constat f2 corrigé"})
 	do(r.y, "comment.post", map[string]any{"contribution": f2, "body": "Chez nous aussi"})
+	do(r.mod, "contribution.translate", map[string]any{"id": f2, "lang": "nl", "body": "Vaststelling f2 verbeterd"})
 	do(r.y, "vote.set", map[string]any{"contribution": f2, "value": 1})
 	do(r.y, "vote.clear", map[string]any{"contribution": f2})
 	do(r.mod, "results.set", map[string]any{"hidden": true})

@@ -27,7 +27,7 @@ func TestEveryChangeRefusesCrossSite(t *testing.T) {
 	// than stopping at "not found".
 	values := map[string]string{
 		"slug": f.proc.Slug, "participant": strconv.FormatInt(person.ID, 10),
-		"contribution": "1", "theme": "1", "req": "1",
+		"contribution": "1", "theme": "1", "req": "1", "lang": "nl", "subject": "theme", "sid": "1",
 	}
 	idOf := func(pattern string) string {
 		switch {
@@ -40,7 +40,7 @@ func TestEveryChangeRefusesCrossSite(t *testing.T) {
 	}
 	count := func() int64 {
 		var n int64
-		for _, table := range []string{"processes", "workshops", "participants", "registrations", "join_requests", "auth_sessions", "invitations", "themes", "workshop_roles", "notebook_versions", "followup_entries", "notebook_items"} {
+		for _, table := range []string{"processes", "workshops", "participants", "registrations", "join_requests", "auth_sessions", "invitations", "themes", "workshop_roles", "notebook_versions", "followup_entries", "notebook_items", "notebook_translations"} {
 			m, err := s.db.NewSelect().Table(table).Count(context.Background())
 			if err != nil {
 				t.Fatal(err)

@@ -31,6 +31,9 @@ func mayFollowUp(p *deliberation.Participant, processID int64) bool {
 
 type trackedView struct {
 	notebook.Tracked
+	TextMarker  string // "[FR]" when the text is given in the main language
+	ThemeMarker string
+	MarkerTitle string
 	StatusLabel string
 	Since       string
 	History     []historyEntryView
@@ -50,6 +53,16 @@ func (h *handler) followUpViews(lang string, board *notebook.Board, api string) 
 	out := make([]trackedView, 0, len(board.Items))
 	for _, it := range board.Items {
 		v := trackedView{Tracked: it, StatusLabel: h.catalog.T(lang, "nb.status."+string(it.Status))}
+		marker := "[" + strings.ToUpper(board.MainLanguage) + "]"
+		for _, f := range it.Untranslated {
+			switch f {
+			case "text":
+				v.TextMarker = marker
+			case "theme":
+				v.ThemeMarker = marker
+			}
+		}
+		v.MarkerTitle = fill(h.catalog.T(lang, "nb.lang.untranslated"), "language", h.catalog.T(lang, "nb.lang.name."+board.MainLanguage))
 		if it.Since != nil {
 			v.Since = fill(h.catalog.T(lang, "nb.ui.followup.since"), "date", formatDay(lang, *it.Since))
 		}
@@ -75,12 +88,14 @@ func (h *handler) followUpPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID)
+	lang := h.lang(r)
+	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID, lang)
 	if h.loadFailed(w, r, err, h.notebookNotFound) {
 		return
 	}
-	lang := h.lang(r)
+	// The texts follow the reader's language, as the rest of the page does.
 	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Header().Set("Vary", "Accept-Language, Cookie")
 	h.writePage(w, r, http.StatusOK, "followup", h.catalog.T(lang, "nb.ui.followup.title")+" · "+p.Title, map[string]any{
 		"Process": p, "Items": h.followUpViews(lang, board, ""), "Notebook": "/notebooks/" + p.Slug,
 		"JSON": "/notebooks/" + p.Slug + "/follow-up.json",
@@ -92,8 +107,9 @@ func (h *handler) followUpJSON(w http.ResponseWriter, r *http.Request) {
 	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
 	if err == nil {
 		var board *notebook.Board
-		if board, err = notebook.FollowUpBoard(r.Context(), h.db, p.ID); err == nil {
+		if board, err = notebook.FollowUpBoard(r.Context(), h.db, p.ID, h.lang(r)); err == nil {
 			w.Header().Set("Cache-Control", "public, max-age=60")
+			w.Header().Set("Vary", "Accept-Language, Cookie")
 			h.api.Write(w, http.StatusOK, board)
 			return
 		}
@@ -129,7 +145,7 @@ func (h *handler) followUpDesk(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID)
+	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID, lang)
 	if isNotFound(err) {
 		h.writeMessage(w, r, http.StatusNotFound, message{Heading: h.catalog.T(lang, "nb.ui.followup.title"),
 			Body: h.catalog.T(lang, "err.nb_unpublished"), Error: true})

@@ -7,8 +7,6 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
-	"github.com/assises/assises/i18n"
-	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
 )
 
@@ -160,10 +158,23 @@ func (h *handler) apiNotebookOrder(w http.ResponseWriter, r *http.Request) {
 }
 
 type publishInput struct {
-	Language string `json:"language"`
+	Language  string   `json:"language"`  // the main language, as clients before several languages sent it
+	Main      string   `json:"main"`      // the language the texts are written in
+	Languages []string `json:"languages"` // the languages to publish in; none: French and Dutch
 }
 
-// apiNotebookPublish publishes the next version: POST /api/organise/processes/{id}/notebook/versions.
+// notebookLanguages are the languages a notebook is published in when the organiser does not
+// choose: the process's languages (French and Dutch unless it says otherwise, as Brussels is
+// bilingual), its main language first: the one its texts are written in.
+func notebookLanguages(p *deliberation.Process) (main string, langs []string) {
+	if p == nil {
+		p = &deliberation.Process{}
+	}
+	return p.MainLanguage(), p.ContentLanguages()
+}
+
+// apiNotebookPublish publishes the next version in its languages:
+// POST /api/organise/processes/{id}/notebook/versions.
 func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
 	me, p, ok := h.organise.OrganiserAndProcess(w, r)
 	if !ok {
@@ -173,21 +184,58 @@ func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
 	if !h.api.Decode(w, r, &in) {
 		return
 	}
-	lang := in.Language
-	if lang == "" {
-		lang = process.Languages(p.Languages + ",fr")[0]
+	main, langs := notebookLanguages(p)
+	for _, l := range []string{in.Language, in.Main} {
+		if l != "" {
+			main = l
+		}
 	}
-	if i18n.Normalise(lang) != lang {
-		h.api.FieldError(w, r, "invalid_args", "language")
+	if len(in.Languages) > 0 {
+		langs = in.Languages
+	}
+	langs, err := notebook.PublishLanguages(main, langs)
+	if err != nil {
+		h.api.FieldError(w, r, "invalid_args", "languages")
 		return
 	}
-	v, err := notebook.Publish(r.Context(), h.db, p.ID, me.ID, h.notebookOptions(lang), h.notebookLabels(lang), h.now())
+	opts := h.notebookOptions(main)
+	opts.Main = main
+	v, err := notebook.Publish(r.Context(), h.db, p.ID, me.ID, opts, langs, h.notebookLabels, h.now())
 	if err != nil {
 		h.notebookError(w, r, err)
 		return
 	}
 	h.api.Write(w, http.StatusCreated, map[string]any{
-		"version": v.Number, "url": fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number),
+		"version": v.Number, "url": fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number), "languages": v.LanguageList(),
 		"message": fill(h.catalog.T(h.lang(r), "nb.ui.published"), "n", fmt.Sprint(v.Number)),
 	})
+}
+
+// apiNotebookTranslate saves translations into {lang} of the process's title and
+// description, of a theme's texts or of a contribution of the body:
+// PUT /api/organise/processes/{id}/notebook/translations/{lang}/process and
+// …/translations/{lang}/{subject}/{sid} with subject theme or contribution, and a body of
+// fields (title, description; title, why, introduction, conclusion; text, who, how, when). An
+// empty text removes the translation.
+func (h *handler) apiNotebookTranslate(w http.ResponseWriter, r *http.Request) {
+	var in map[string]*string
+	var me *deliberation.Participant
+	var p *deliberation.Process
+	var sid int64
+	var ok bool
+	subject := r.PathValue("subject")
+	if subject == "" {
+		subject = notebook.SubjectProcess
+		if me, p, ok = h.organise.OrganiserAndProcess(w, r); !ok || !h.api.Decode(w, r, &in) {
+			return
+		}
+	} else if me, p, sid, ok = h.notebookEdit(w, r, "sid", &in); !ok {
+		return
+	}
+	err := notebook.Translate(r.Context(), h.db, p.ID, me.ID, r.PathValue("lang"), subject, sid, in, h.now())
+	if err != nil {
+		h.notebookError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
-	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
@@ -66,9 +66,11 @@ func (h *handler) draftHTML(w http.ResponseWriter, r *http.Request) (p *delibera
 
 type editorItem struct {
 	notebook.EditableItem
-	API    string
-	Status string // rank, placed by hand, left out: in the reader's words
-	Step   bool
+	API          string
+	Status       string // rank, placed by hand, left out: in the reader's words
+	Step         bool
+	Translations []trForm
+	MainHeading  string // "In het Frans (hoofdtaal)"
 }
 
 type editorTheme struct {
@@ -76,15 +78,13 @@ type editorTheme struct {
 	API, OrderAPI        string
 	Introduction         string
 	Conclusion           string
+	Why                  string
+	Translations         []trForm
+	MainHeading          string
 	Findings, Recs, Rest []editorItem
 }
 
 type historyLine struct{ Who, When, What, Before, After string }
-
-type langOption struct {
-	Code, Label string
-	Selected    bool
-}
 
 // notebookEditorPage is the editor: GET /organise/processes/{id}/notebook.
 func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
@@ -101,13 +101,16 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 	api := fmt.Sprintf("/api/organise/processes/%d/notebook", p.ID)
 	base := fmt.Sprintf("/organise/processes/%d/notebook", p.ID)
 	annex := map[int64]string{}
+	mainHeading := fill(h.catalog.T(lang, "nb.ui.translation.main"), "language", h.catalog.T(lang, "nb.lang.name."+draft.Main))
 	var themes []editorTheme
 	for _, t := range draft.Themes {
-		et := editorTheme{Ref: t.Ref, Title: t.Title, Introduction: t.Introduction, Conclusion: t.Conclusion}
+		et := editorTheme{Ref: t.Ref, Title: t.Title, Introduction: t.Introduction, Conclusion: t.Conclusion, Why: t.Why, MainHeading: mainHeading}
 		if t.ID != 0 {
 			et.ID = strconv.FormatInt(t.ID, 10)
 			et.API = fmt.Sprintf("%s/themes/%d", api, t.ID)
 			et.OrderAPI = et.API + "/order"
+			et.Translations = h.translationForms(lang, draft, api, notebook.SubjectTheme, notebook.SubjectTheme, t.ID, t.Translations, t.Inherited,
+				notebook.Texts{"title": t.Title, "why": t.Why, "introduction": t.Introduction, "conclusion": t.Conclusion})
 		}
 		if et.Title == "" {
 			et.Title = h.catalog.T(lang, "nb.theme.untitled")
@@ -124,8 +127,16 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 			if it.Excluded {
 				status = append(status, h.catalog.T(lang, "nb.ui.excluded"))
 			}
+			main := notebook.Texts{"text": it.Text, "who": it.Who, "how": it.How, "when": it.When}
+			if it.Excluded {
+				main = nil // left out of the notebook: nothing to translate
+			}
+			step, fields := it.Kind == string(deliberation.KindStep), notebook.SubjectContribution
+			if step {
+				fields = "step"
+			}
 			return editorItem{EditableItem: it, API: fmt.Sprintf("%s/items/%d", api, it.ID), Status: strings.Join(status, " · "),
-				Step: it.Kind == string(deliberation.KindStep)}
+				Step: step, MainHeading: mainHeading, Translations: h.translationForms(lang, draft, api, notebook.SubjectContribution, fields, it.ID, it.Translations, nil, main)}
 		}
 		for _, it := range t.Findings {
 			et.Findings = append(et.Findings, item(it))
@@ -145,8 +156,11 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var vlinks []versionLink
 	for _, v := range versions {
-		vlinks = append(vlinks, versionLink{URL: fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number),
-			Label: fill(h.catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(v.Number), "date", formatDay(lang, v.PublishedAt))})
+		label := fill(h.catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(v.Number), "date", formatDay(lang, v.PublishedAt))
+		if v.Languages != "" {
+			label += " (" + strings.ToUpper(strings.ReplaceAll(v.Languages, ",", ", ")) + ")"
+		}
+		vlinks = append(vlinks, versionLink{URL: fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number), Label: label})
 	}
 	edits, err := notebook.Edits(r.Context(), h.db, p.ID, 200)
 	if err != nil {
@@ -174,14 +188,21 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 		}
 		history = append(history, line)
 	}
-	first := strings.TrimSpace(strings.Split(p.Languages+",", ",")[0])
-	var langs []langOption
-	for _, l := range i18n.Languages {
-		langs = append(langs, langOption{Code: l, Label: languageLabels[l], Selected: l == i18n.Normalise(first)})
+	main, defaults := notebookLanguages(p)
+	// Publishing asks once more, saying what the languages published by default still lack.
+	confirm := []string{h.catalog.T(lang, "nb.ui.publish.help")}
+	missing := h.missingLists(lang, draft)
+	for i, l := range draft.Languages {
+		if slices.Contains(defaults, l) && missing[i].Count > 0 {
+			confirm = append(confirm, missing[i].Heading+" — "+h.catalog.T(lang, "nb.ui.missing.help"))
+		}
 	}
+	processForms := h.translationForms(lang, draft, api, notebook.SubjectProcess, notebook.SubjectProcess, 0, draft.Process, draft.ProcessInherited,
+		notebook.Texts{"title": p.Title, "description": p.Description})
 	h.writePage(w, r, http.StatusOK, "notebook_editor", h.catalog.T(lang, "nb.ui.editor.title"), map[string]any{
 		"CSRF": sessionCSRF(r), "Process": p, "API": api, "Themes": themes, "Versions": vlinks, "History": history,
-		"Languages": langs, "Preview": base + "/preview", "DraftPDF": base + "/draft/notebook.pdf",
+		"Languages": h.publishChoices(lang, main, defaults), "MainHeading": mainHeading, "Missing": missing, "Confirm": strings.Join(confirm, "\n\n"), "ProcessForms": processForms,
+		"Preview": base + "/preview", "DraftPDF": base + "/draft/notebook.pdf",
 		"FollowUp": fmt.Sprintf("/follow-up/processes/%d", p.ID), "Report": "/organise/report",
 		"Public": "/notebooks/" + p.Slug, "Published": len(versions) > 0,
 	})

@@ -60,7 +60,15 @@ type notebookView struct {
 	Versions    []versionLink
 	Files       []fileLink
 	Data        []fileLink
+	FilesHead   string          // "Files in Dutch:", when the version has several languages
+	Others      []otherLanguage // the version in its other languages
 	FollowUp    string
+}
+
+// otherLanguage is a published version in another of its languages: its page and its files.
+type otherLanguage struct {
+	Code, Label, URL string
+	Files            []fileLink
 }
 
 // publishedProcess finds the process of a public notebook URL, or answers 404.
@@ -111,20 +119,44 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := h.lang(r)
+	// The page shows the version in the reader's language when it was published in it, else
+	// in its main language, and offers the others.
+	shown := v
+	if lang != v.Language && v.HasLanguage(lang) {
+		var err error
+		if shown, err = notebook.InLanguage(r.Context(), h.db, v, lang); err != nil {
+			h.writeInternalError(w, r, err)
+			return
+		}
+	}
 	list, err := notebook.ListVersions(r.Context(), h.db, p.ID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	changes, err := v.ChangeList()
+	changes, err := h.changesIn(r, p, v, shown)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	base := fmt.Sprintf("/notebooks/%s/v/%d/", p.Slug, v.Number)
+	page := fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number)
+	base := page + "/" + shown.Language + "/"
 	view := notebookView{
-		Title: v.Title, Number: v.Number, HTML: template.HTML(v.HTML),
+		Title: v.Title, Number: v.Number, HTML: template.HTML(shown.HTML),
 		FollowUp: "/notebooks/" + p.Slug + "/follow-up",
+	}
+	if langs := v.LanguageList(); len(langs) > 1 {
+		view.FilesHead = fill(h.catalog.T(lang, "nb.ui.view.files.in"), "language", h.catalog.T(lang, "nb.lang.name."+shown.Language))
+		for _, l := range langs {
+			if l == shown.Language {
+				continue
+			}
+			o := otherLanguage{Code: l, Label: h.catalog.T(lang, "nb.lang.name."+l), URL: page + "?lang=" + l}
+			for _, f := range notebookFiles {
+				o.Files = append(o.Files, fileLink{URL: page + "/" + l + "/" + f.Name, Label: f.Label})
+			}
+			view.Others = append(view.Others, o)
+		}
 	}
 	for _, vi := range list {
 		view.Versions = append(view.Versions, versionLink{
@@ -154,6 +186,35 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 	h.writePage(w, r, http.StatusOK, "notebook_view", v.Title, view)
 }
 
+// changesIn lists what changed since the version before, in the texts of the language shown:
+// the stored list (made in the main language at publication) when the main language is shown
+// or the version before lacks the shown one, else the difference of the two versions'
+// snapshots in that language.
+func (h *handler) changesIn(r *http.Request, p *deliberation.Process, v, shown *notebook.Version) ([]notebook.Change, error) {
+	if shown == v || v.Number < 2 {
+		return v.ChangeList()
+	}
+	prev, err := notebook.GetVersion(r.Context(), h.db, p.ID, v.Number-1)
+	if err != nil {
+		return nil, err
+	}
+	if !prev.HasLanguage(shown.Language) {
+		return v.ChangeList()
+	}
+	if prev, err = notebook.InLanguage(r.Context(), h.db, prev, shown.Language); err != nil {
+		return nil, err
+	}
+	before, err := prev.Notebook()
+	if err != nil {
+		return nil, err
+	}
+	after, err := shown.Notebook()
+	if err != nil {
+		return nil, err
+	}
+	return notebook.Diff(before, after), nil
+}
+
 // changeLines says each change in the reader's language.
 func (h *handler) changeLines(lang string, changes []notebook.Change) []string {
 	out := make([]string, 0, len(changes))
@@ -172,13 +233,22 @@ func (h *handler) notebookFile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	name := fmt.Sprintf("%s-v%d", p.Slug, v.Number)
+	// …/v/{n}/{lang}/{file} is the version in one of its languages; …/v/{n}/{file}, the
+	// address from before there were several, is its main language.
+	if lang := r.PathValue("lang"); lang != "" {
+		var err error
+		if v, err = notebook.InLanguage(r.Context(), h.db, v, lang); h.loadFailed(w, r, err, h.notebookNotFound) {
+			return
+		}
+		name += "-" + lang
+	}
 	nb, err := v.Notebook()
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
 	}
 	formats := storedFormats{HTML: v.HTML, Markdown: v.Markdown, CSV: v.CSV, JSON: v.Snapshot, PDF: v.PDFBytes}
-	name := fmt.Sprintf("%s-v%d", p.Slug, v.Number)
 	// A version never changes: its files may be cached for good, except the standalone HTML,
 	// which carries the current style sheet.
 	cache := "public, max-age=31536000, immutable"

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
 )
 
 // PlenarySource gives the results of plenary votes on recommendations, by contribution id.
@@ -29,9 +29,13 @@ func (f PlenaryFunc) PlenaryResults(ctx context.Context, db bun.IDB, processID i
 
 // Options tune a compilation.
 type Options struct {
-	Language string        // the language of the labels; "" is the process's first language
+	Language string        // the language of the rendering (labels and translations); "" is Main
+	Main     string        // the language the organisers' texts are written in; "" is the process's first language
 	Plenary  PlenarySource // nil: no plenary votes
 }
+
+// mainLanguage is the language a process's texts are written in: its main language.
+func mainLanguage(p *deliberation.Process) string { return i18n.Normalise(p.MainLanguage()) }
 
 // Compile reads a process and its editorial layer and returns its notebook as a draft
 // (Version 0). It reads; it never writes.
@@ -54,19 +58,23 @@ func compile(ctx context.Context, db bun.IDB, s *source, opts Options) (*Noteboo
 			return nil, nil, fmt.Errorf("notebook: plenary results: %w", err)
 		}
 	}
+	main := opts.Main
+	if main == "" {
+		main = mainLanguage(s.process)
+	}
 	lang := opts.Language
 	if lang == "" {
-		lang = strings.TrimSpace(strings.Split(s.process.Languages+",", ",")[0])
+		lang = main
 	}
-	if lang == "" {
-		lang = "fr"
-	}
-	c := &compiler{s: s, plenary: plenary, annexRef: map[int64]string{}, bodyRef: map[int64]string{}}
+	c := &compiler{s: s, plenary: plenary, annexRef: map[int64]string{}, bodyRef: map[int64]string{},
+		tr: translator{lang: lang, main: main, tr: s.translations}}
 	nb := &Notebook{
-		Schema: SchemaID, Language: lang, Ranking: RankingRule, Generator: "Assises",
-		Process: ProcessRef{Slug: s.process.Slug, Title: Clean(s.process.Title), Description: Clean(s.process.Description)},
-		Themes:  []Theme{}, Annex: []Session{},
+		Schema: SchemaID, Language: lang, MainLanguage: main, Ranking: RankingRule, Generator: "Assises",
+		Process: ProcessRef{Slug: s.process.Slug}, Themes: []Theme{}, Annex: []Session{},
 	}
+	pt := s.process.Translations
+	nb.Process.Title = c.tr.text(SubjectProcess, 0, "title", Clean(s.process.Title), pt, &nb.Process.Untranslated)
+	nb.Process.Description = c.tr.text(SubjectProcess, 0, "description", Clean(s.process.Description), pt, &nb.Process.Untranslated)
 	c.cover(nb)
 	groups := c.sessions()
 	nb.Annex = c.annex(groups)
@@ -90,6 +98,7 @@ type compiler struct {
 	annexRef map[int64]string // contribution id → A17
 	annexID  map[string]int64 // A17 → contribution id
 	bodyRef  map[int64]string // contribution id → R1.2
+	tr       translator       // the texts in the notebook's language
 }
 
 // themeGroup is a theme with its sessions; theme is nil for sessions that have none.
@@ -202,7 +211,7 @@ func (c *compiler) annex(groups []themeGroup) []Session {
 	for ti, g := range groups {
 		for _, w := range g.workshops {
 			st := c.s.states[w.ID]
-			sess := Session{Title: Clean(w.Title), Theme: fmt.Sprintf("T%d", ti+1), StartsAt: w.StartsAt.UTC(),
+			sess := Session{Title: c.tr.name(Clean(w.Title), w.Translations), Theme: fmt.Sprintf("T%d", ti+1), StartsAt: w.StartsAt.UTC(),
 				Contributions: []AnnexEntry{}, Groups: []string{}, Methods: map[string]string{}}
 			for _, p := range []deliberation.Phase{deliberation.PhaseDiagnostic, deliberation.PhaseRecommendations, deliberation.PhaseImplementation} {
 				sess.Methods[string(p)] = string(st.VoteSettingsFor(p).Method)
@@ -222,7 +231,7 @@ func (c *compiler) annex(groups []themeGroup) []Session {
 func (c *compiler) annexEntry(ct *deliberation.Contribution) AnnexEntry {
 	sup, _ := c.supportOf(ct)
 	e := AnnexEntry{
-		Ref: c.annexRef[ct.ID], Kind: string(ct.Kind), Phase: string(ct.Phase), Text: Clean(ct.Body),
+		Ref: c.annexRef[ct.ID], Kind: string(ct.Kind), Phase: string(ct.Phase), Text: Clean(ct.Body), Lang: ct.Lang,
 		Who: Clean(ct.Who), How: Clean(ct.How), When: Clean(ct.WhenText), Links: []string{},
 		Status: string(ct.Status), Edited: ct.Version > 1, Support: sup, RoomCounts: c.roomCounts(ct.ID),
 		Plenary: c.plenaryOf(ct.ID),

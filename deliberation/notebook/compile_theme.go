@@ -12,14 +12,16 @@ func (c *compiler) theme(n int, g themeGroup) Theme {
 	t := Theme{Ref: fmt.Sprintf("T%d", n), Sessions: []SessionRef{}, Findings: []Finding{},
 		OtherSolutions: []Item{}, Recommendations: []Recommendation{}}
 	if g.theme != nil {
-		t.Title, t.Why = Clean(g.theme.Title), Clean(g.theme.Why)
-		tt := c.s.themeTexts[g.theme.ID]
-		t.Introduction, t.Conclusion = Clean(tt.Introduction), Clean(tt.Conclusion)
+		id, tt, inherited := g.theme.ID, c.s.themeTexts[g.theme.ID], g.theme.Translations
+		t.Title = c.tr.text(SubjectTheme, id, "title", Clean(g.theme.Title), inherited, &t.Untranslated)
+		t.Why = c.tr.text(SubjectTheme, id, "why", Clean(g.theme.Why), inherited, &t.Untranslated)
+		t.Introduction = c.tr.text(SubjectTheme, id, "introduction", Clean(tt.Introduction), nil, &t.Untranslated)
+		t.Conclusion = c.tr.text(SubjectTheme, id, "conclusion", Clean(tt.Conclusion), nil, &t.Untranslated)
 	}
 	inTheme := map[int64]bool{}
 	for _, w := range g.workshops {
 		inTheme[w.ID] = true
-		t.Sessions = append(t.Sessions, SessionRef{Title: Clean(w.Title), StartsAt: w.StartsAt.UTC(), EndsAt: w.EndsAt.UTC(), Place: Clean(w.Place)})
+		t.Sessions = append(t.Sessions, SessionRef{Title: c.tr.name(Clean(w.Title), w.Translations), StartsAt: w.StartsAt.UTC(), EndsAt: w.EndsAt.UTC(), Place: Clean(w.Place)})
 	}
 	// What the body may show: visible contributions of the theme's sessions that the
 	// organisers did not exclude, by kind.
@@ -101,7 +103,8 @@ func (c *compiler) item(ct *deliberation.Contribution, ref string) Item {
 	original := Clean(ct.Body)
 	text := Clean(orText(c.s.items[ct.ID].Body, ct.Body))
 	it := Item{Ref: ref, ID: ct.ID, Annex: c.annexRef[ct.ID], Session: c.sessionTitle(ct.WorkshopID),
-		Text: text, Reworded: text != original, Support: sup}
+		Reworded: text != original, Support: sup}
+	it.Text = c.tr.text(SubjectContribution, ct.ID, "text", text, nil, &it.Untranslated)
 	it.Plenary = c.plenaryOf(ct.ID)
 	return it
 }
@@ -119,7 +122,7 @@ func (c *compiler) plenaryOf(id int64) *PlenaryResult {
 func (c *compiler) sessionTitle(workshop int64) string {
 	for _, w := range c.s.workshops {
 		if w.ID == workshop {
-			return Clean(w.Title)
+			return c.tr.name(Clean(w.Title), w.Translations)
 		}
 	}
 	return ""
@@ -150,8 +153,11 @@ func (c *compiler) recommendation(r *deliberation.Contribution, ref string, rank
 	}
 	for j, st := range c.ordered(children(deliberation.KindStep, r.ID), supportLess, false) {
 		ed := c.s.items[st.ID]
-		rec.Steps = append(rec.Steps, Step{Item: c.item(st, fmt.Sprintf("%s.%d", ref, j+1)),
-			Who: Clean(orText(ed.Who, st.Who)), How: Clean(orText(ed.How, st.How)), When: Clean(orText(ed.WhenText, st.WhenText))})
+		step := Step{Item: c.item(st, fmt.Sprintf("%s.%d", ref, j+1))}
+		step.Who = c.tr.text(SubjectContribution, st.ID, "who", Clean(orText(ed.Who, st.Who)), nil, &step.Untranslated)
+		step.How = c.tr.text(SubjectContribution, st.ID, "how", Clean(orText(ed.How, st.How)), nil, &step.Untranslated)
+		step.When = c.tr.text(SubjectContribution, st.ID, "when", Clean(orText(ed.WhenText, st.WhenText)), nil, &step.Untranslated)
+		rec.Steps = append(rec.Steps, step)
 		if ed.Who != nil || ed.How != nil || ed.WhenText != nil {
 			rec.Steps[j].Reworded = true
 		}

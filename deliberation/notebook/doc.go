@@ -6,10 +6,16 @@
 //
 // # Flow
 //
-//	Compile(db, process) ─▶ Notebook (a plain value: the JSON snapshot and open data)
-//	      ▲ editorial layer (notebook_items, notebook_theme_texts; every change in notebook_edits)
+//	Compile(db, process, language) ─▶ Notebook (a plain value: the JSON snapshot and open data)
+//	      ▲ editorial layer (notebook_items, notebook_theme_texts, notebook_translations;
+//	        every change in notebook_edits)
 //	Notebook ─▶ RenderHTML / RenderMarkdown / RenderPDF / RenderCSV / RenderJSON
-//	Publish ─▶ notebook_versions: number n, the snapshot and every format, frozen
+//	Publish ─▶ notebook_versions: number n, its languages, the snapshot and every format of
+//	           the main language, frozen; notebook_version_languages: the same in each other
+//
+// A notebook is compiled in one language: the organisers' texts in that language where the
+// editorial team translated them, else in the main language with the field named in an
+// Untranslated list, which every format marks (translate.go).
 //
 // Renderers read only the Notebook value, never the database, so a published version is
 // exactly what its snapshot says whatever happens to contributions or people afterwards

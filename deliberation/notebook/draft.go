@@ -6,6 +6,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
 )
 
 // Draft is what the organisers' editor shows: the compiled notebook and, theme by theme,
@@ -14,18 +15,40 @@ import (
 type Draft struct {
 	Notebook *Notebook       `json:"notebook"`
 	Themes   []EditableTheme `json:"themes"`
+	// Main is the language the texts are written in; Languages are the others, into which the
+	// editorial team translates side by side.
+	Main      string   `json:"main"`
+	Languages []string `json:"languages"`
+	// Published are the languages a version is published in unless the organiser chooses
+	// otherwise: the process's languages, main first.
+	Published []string `json:"published"`
+	// Process holds the translations of the process's title and description, by language;
+	// ProcessInherited those the organisers gave the process itself, which the notebook uses
+	// when the editorial team gives none.
+	Process          map[string]Texts `json:"process"`
+	ProcessInherited map[string]Texts `json:"processInherited"`
+	// Missing lists, by language, what a version published now would give in the main
+	// language (MissingTranslations).
+	Missing map[string][]string `json:"missing"`
 }
+
+// Texts are the translated fields of one subject in one language, by field name (title, why,
+// introduction, conclusion; text, who, how, when): "" when not translated.
+type Texts map[string]string
 
 // EditableTheme is a theme in the editor.
 type EditableTheme struct {
-	ID              int64          `json:"id"` // 0 for the sessions without a theme
-	Ref             string         `json:"ref"`
-	Title           string         `json:"title"`
-	Introduction    string         `json:"introduction"`
-	Conclusion      string         `json:"conclusion"`
-	Findings        []EditableItem `json:"findings"`
-	Recommendations []EditableItem `json:"recommendations"`
-	Others          []EditableItem `json:"others"` // solution paths and implementation steps
+	ID              int64            `json:"id"` // 0 for the sessions without a theme
+	Ref             string           `json:"ref"`
+	Title           string           `json:"title"`
+	Introduction    string           `json:"introduction"`
+	Conclusion      string           `json:"conclusion"`
+	Why             string           `json:"why"`
+	Translations    map[string]Texts `json:"translations"` // by language
+	Inherited       map[string]Texts `json:"inherited"`    // the theme's own title and why, by language
+	Findings        []EditableItem   `json:"findings"`
+	Recommendations []EditableItem   `json:"recommendations"`
+	Others          []EditableItem   `json:"others"` // solution paths and implementation steps
 }
 
 // EditableItem is a contribution in the editor.
@@ -43,6 +66,8 @@ type EditableItem struct {
 	When     string `json:"when"`
 	Excluded bool   `json:"excluded"`
 	Manual   bool   `json:"manual"` // placed by hand
+	// Translations are the editorial team's translations, by language.
+	Translations map[string]Texts `json:"translations"`
 }
 
 // CompileDraft compiles the process and lists what the editor may change.
@@ -51,10 +76,49 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 	if err != nil {
 		return nil, err
 	}
+	if opts.Main == "" {
+		opts.Main = mainLanguage(s.process)
+	}
+	opts.Language = opts.Main
 	nb, c, err := compile(ctx, db, s, opts)
 	if err != nil {
 		return nil, err
 	}
+	d := &Draft{Notebook: nb, Themes: []EditableTheme{}, Main: opts.Main, Languages: []string{}, Published: s.process.ContentLanguages(),
+		Process: map[string]Texts{}, Missing: map[string][]string{}}
+	for _, lang := range i18n.Languages {
+		if lang == opts.Main {
+			continue
+		}
+		d.Languages = append(d.Languages, lang)
+		in := opts
+		in.Language = lang
+		other, _, err := compile(ctx, db, s, in)
+		if err != nil {
+			return nil, err
+		}
+		d.Missing[lang] = append([]string{}, MissingTranslations(other)...)
+	}
+	texts := func(subject string, id int64) map[string]Texts {
+		out := map[string]Texts{}
+		for _, lang := range d.Languages {
+			t := Texts{}
+			for field := range translatable[subject] {
+				t[field] = s.translations[trKey{lang, subject, id, field}]
+			}
+			out[lang] = t
+		}
+		return out
+	}
+	d.Process = texts(SubjectProcess, 0)
+	inherited := func(t deliberation.Translations) map[string]Texts {
+		out := map[string]Texts{}
+		for _, lang := range d.Languages {
+			out[lang] = Texts(t[lang])
+		}
+		return out
+	}
+	d.ProcessInherited = inherited(s.process.Translations)
 	rank := map[int64]int{}
 	for _, t := range nb.Themes {
 		for _, r := range t.Recommendations {
@@ -63,12 +127,14 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 	}
 	body, annex := c.bodyRef, c.annexRef
 	groups := c.sessions()
-	d := &Draft{Notebook: nb, Themes: []EditableTheme{}}
 	for i, g := range groups {
 		et := EditableTheme{Ref: nb.Themes[i].Ref, Title: nb.Themes[i].Title, Introduction: nb.Themes[i].Introduction,
-			Conclusion: nb.Themes[i].Conclusion, Findings: []EditableItem{}, Recommendations: []EditableItem{}, Others: []EditableItem{}}
+			Conclusion: nb.Themes[i].Conclusion, Why: nb.Themes[i].Why, Translations: map[string]Texts{}, Inherited: map[string]Texts{},
+			Findings: []EditableItem{}, Recommendations: []EditableItem{}, Others: []EditableItem{}}
 		if g.theme != nil {
 			et.ID = g.theme.ID
+			et.Translations = texts(SubjectTheme, g.theme.ID)
+			et.Inherited = inherited(g.theme.Translations)
 		}
 		inTheme := map[int64]bool{}
 		for _, w := range g.workshops {
@@ -85,7 +151,7 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 			it := EditableItem{ID: ct.ID, Kind: string(ct.Kind), Ref: body[ct.ID], Annex: annex[ct.ID], Rank: rank[ct.ID],
 				Session: c.sessionTitle(ct.WorkshopID), Original: Clean(ct.Body), Text: Clean(orText(ed.Body, ct.Body)),
 				Who: Clean(orText(ed.Who, ct.Who)), How: Clean(orText(ed.How, ct.How)), When: Clean(orText(ed.WhenText, ct.WhenText)),
-				Excluded: ed.Excluded, Manual: ed.Position != nil}
+				Excluded: ed.Excluded, Manual: ed.Position != nil, Translations: texts(SubjectContribution, ct.ID)}
 			if it.Ref != "" {
 				first = append(first, it)
 			} else {

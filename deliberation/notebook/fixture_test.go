@@ -25,7 +25,7 @@ import (
 const hostile = "<script>alert('x')</script> [clic](javascript:alert(1)) <img src=x onerror=alert(1)> **gras** | cellule\n# titre\n- liste\n=cmd|' /C calc'!A0"
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	db    *bun.DB
 	e     *deliberation.Engine
 	ctx   context.Context
@@ -48,9 +48,14 @@ func catalogLabels(t testing.TB, lang string) Labels {
 	return func(k string) string { return c.T(lang, k) }
 }
 
+// labelSet gives each language's catalog, as the server does when it publishes.
+func labelSet(t testing.TB) func(lang string) Labels {
+	return func(lang string) Labels { return catalogLabels(t, lang) }
+}
+
 var fixtureClock = time.Date(2024, 1, 20, 10, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, db *bun.DB) *fixture {
+func newFixture(t testing.TB, db *bun.DB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, db: db, ctx: context.Background(), ids: map[string]int64{}}
 	f.e = deliberation.NewEngine(db, deliberation.EngineOptions{Clock: func() time.Time { return fixtureClock }})
@@ -270,6 +275,30 @@ func (f *fixture) edit() {
 	f.must(SetThemeTexts(f.ctx, f.db, f.proc.ID, org, f.theme[0].ID,
 		ptr("Trois séances, des usagers et des travailleurs sociaux.\n\nCe chapitre reprend leurs constats."), ptr("La suite : une journée au Parlement."), now))
 	f.must(SetThemeTexts(f.ctx, f.db, f.proc.ID, org, f.theme[1].ID, ptr("<b>Introduction</b> [lien](javascript:alert(1)) \u202egnp.exe"), nil, now))
+}
+
+// translate gives the golden notebook part of its Dutch: the process's title, both themes'
+// titles, the first theme's "why" and introduction (not its conclusion), a finding, a solution
+// path, a recommendation and a step (not its "when"), and a hostile introduction. Everything
+// else stays French, and must be marked so in the Dutch rendering.
+func (f *fixture) translate() {
+	now := fixtureClock.Add(3 * time.Hour)
+	org, p := f.org.ID, f.proc.ID
+	tr := func(subject string, id int64, fields map[string]*string) {
+		f.t.Helper()
+		f.must(Translate(f.ctx, f.db, p, org, "nl", subject, id, fields, now))
+	}
+	tr(SubjectProcess, 0, map[string]*string{"title": ptr("Staten-Generaal van Huisvesting en Maatschappelijk Werk")})
+	tr(SubjectTheme, f.theme[0].ID, map[string]*string{"title": ptr("De gebruiker en zijn woning centraal"),
+		"why":          ptr("De benaderingen en praktijken « in netwerk » ontschotten."),
+		"introduction": ptr("Drie sessies, gebruikers en maatschappelijk werkers.\n\nDit hoofdstuk bundelt hun vaststellingen.")})
+	tr(SubjectTheme, f.theme[1].ID, map[string]*string{"title": ptr("Beroepsopleiding en bijscholing als hefboom"),
+		"introduction": ptr("<b>Inleiding</b> [link](javascript:alert(1)) \u202egnp.exe")})
+	tr(SubjectContribution, f.ids["f-delais"], map[string]*string{"text": ptr("De wachttijden bij het OCMW bedragen vaak meer dan drie maanden.")})
+	tr(SubjectContribution, f.ids["s-guichet"], map[string]*string{"text": ptr("Eén loket, zonder afspraak.")})
+	tr(SubjectContribution, f.ids["r-broad"], map[string]*string{"text": ptr("Elk gezin een vaste, bereikbare maatschappelijk werker als referentiepersoon garanderen.")})
+	tr(SubjectContribution, f.ids["st-ref"], map[string]*string{"text": ptr("Vanaf de eerste aanvraag een referentiepersoon per gezin aanwijzen."),
+		"who": ptr("De OCMW's en de SVK's"), "how": ptr("Via een gewestelijke overeenkomst")})
 }
 
 // plenary is the plenary source of the golden files: the votes held live in the sessions, and

@@ -3,6 +3,7 @@ package notebook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -117,28 +118,47 @@ type FollowUpEntry struct {
 
 // Tracked is a recommendation of the published notebook with its follow-up.
 type Tracked struct {
-	Theme   string          `json:"theme"`
-	Ref     string          `json:"ref"`
-	ID      int64           `json:"id"`
-	Text    string          `json:"text"`
-	Status  Status          `json:"status"` // the latest; submitted when nothing was recorded yet
-	Since   *time.Time      `json:"since"`  // when the latest status was recorded
-	History []FollowUpEntry `json:"history"`
+	Theme string `json:"theme"`
+	// Untranslated lists what is given in the main language: "theme" (its title), "text".
+	Untranslated []string        `json:"untranslated,omitempty"`
+	Ref          string          `json:"ref"`
+	ID           int64           `json:"id"`
+	Text         string          `json:"text"`
+	Status       Status          `json:"status"` // the latest; submitted when nothing was recorded yet
+	Since        *time.Time      `json:"since"`  // when the latest status was recorded
+	History      []FollowUpEntry `json:"history"`
 }
 
 // Board is the follow-up of one process: the recommendations of its latest published
 // version, in notebook order, each with its status and dated history (oldest first).
 type Board struct {
-	Version int       `json:"version"`
-	Items   []Tracked `json:"items"`
+	Version      int       `json:"version"`
+	Language     string    `json:"language"`     // the language of the texts: the reader's, when the version has it
+	MainLanguage string    `json:"mainLanguage"` // the language of texts not translated
+	Languages    []string  `json:"languages"`    // the version's languages, main first
+	Items        []Tracked `json:"items"`
 }
 
-// FollowUpBoard gathers the follow-up of a process. It needs a published version
-// (ErrNotFound otherwise).
-func FollowUpBoard(ctx context.Context, db bun.IDB, processID int64) (*Board, error) {
-	v, nb, err := latestNotebook(ctx, db, processID)
+// FollowUpBoard gathers the follow-up of a process, its texts in lang when the latest
+// published version has that language, else in its main language ("" asks for the main). It
+// needs a published version (ErrNotFound otherwise).
+func FollowUpBoard(ctx context.Context, db bun.IDB, processID int64, lang string) (*Board, error) {
+	v, err := LatestVersion(ctx, db, processID)
 	if err != nil {
 		return nil, err
+	}
+	if lang != "" && v.HasLanguage(lang) {
+		if v, err = InLanguage(ctx, db, v, lang); err != nil {
+			return nil, err
+		}
+	}
+	nb, err := v.Notebook()
+	if err != nil {
+		return nil, err
+	}
+	main := nb.MainLanguage
+	if main == "" {
+		main = nb.Language
 	}
 	var rows []FollowUp
 	if err := db.NewSelect().Model(&rows).Where("process_id = ?", processID).Order("id").Scan(ctx); err != nil {
@@ -148,10 +168,16 @@ func FollowUpBoard(ctx context.Context, db bun.IDB, processID int64) (*Board, er
 	for _, r := range rows {
 		byRec[r.ContributionID] = append(byRec[r.ContributionID], r)
 	}
-	b := &Board{Version: v.Number, Items: []Tracked{}}
+	b := &Board{Version: v.Number, Language: nb.Language, MainLanguage: main, Languages: v.LanguageList(), Items: []Tracked{}}
 	for _, t := range nb.Themes {
 		for _, r := range t.Recommendations {
 			tr := Tracked{Theme: t.Title, Ref: r.Ref, ID: r.ID, Text: r.Text, Status: StatusSubmitted, History: []FollowUpEntry{}}
+			if slices.Contains(t.Untranslated, "title") {
+				tr.Untranslated = append(tr.Untranslated, "theme")
+			}
+			if slices.Contains(r.Untranslated, "text") {
+				tr.Untranslated = append(tr.Untranslated, "text")
+			}
 			for _, e := range byRec[r.ID] {
 				tr.History = append(tr.History, FollowUpEntry{Status: e.Status, Note: e.Note, At: e.CreatedAt.UTC()})
 				at := e.CreatedAt.UTC()

@@ -58,71 +58,101 @@ func firstDiff(want, got string) string {
 	return "(same lines, different bytes)"
 }
 
-// goldenNotebook compiles the fixed process with its editorial layer, as version 1.
-func goldenNotebook(t *testing.T, db *bun.DB) (*fixture, *Notebook) {
+// goldenNotebook compiles the fixed process with its editorial layer and its Dutch
+// translations, as version 1 in each language.
+func goldenNotebook(t *testing.T, db *bun.DB) (*fixture, map[string]*Notebook) {
 	t.Helper()
 	f := newFixture(t, db)
 	f.edit()
-	nb, err := Compile(f.ctx, db, f.proc.ID, Options{Plenary: f.plenary()})
-	if err != nil {
-		t.Fatal(err)
+	f.translate()
+	out := map[string]*Notebook{}
+	for _, lang := range goldenLanguages {
+		nb, err := Compile(f.ctx, db, f.proc.ID, Options{Language: lang, Plenary: f.plenary()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2024, 2, 3, 9, 30, 0, 0, time.UTC)
+		nb.Version, nb.PublishedAt, nb.Languages = 1, &at, goldenLanguages
+		out[lang] = nb
 	}
-	at := time.Date(2024, 2, 3, 9, 30, 0, 0, time.UTC)
-	nb.Version, nb.PublishedAt = 1, &at
-	return f, nb
+	return f, out
 }
 
-// goldenCache keeps the golden notebook of each database kind as JSON: several tests read it,
-// and playing the fixture through the engine is the slow part of this package's tests.
+// goldenLanguages are the languages of the golden notebook, main first.
+var goldenLanguages = []string{"fr", "nl"}
+
+// goldenCache keeps the golden notebook of each database kind and language as JSON: several
+// tests read it, and playing the fixture through the engine is the slow part of this
+// package's tests.
 var goldenCache = struct {
 	sync.Mutex
 	ids  map[string]map[string]int64
-	json map[string][]byte
-}{ids: map[string]map[string]int64{}, json: map[string][]byte{}}
+	json map[string]map[string][]byte
+}{ids: map[string]map[string]int64{}, json: map[string]map[string][]byte{}}
 
 // cachedGolden returns the ids of the fixture's contributions and a fresh copy of the golden
-// notebook (decoded from its JSON, as a published snapshot is) for a database kind.
+// notebook in French, its main language (decoded from its JSON, as a published snapshot is),
+// for a database kind.
 func cachedGolden(t *testing.T, kind string) (map[string]int64, *Notebook) {
+	return cachedGoldenIn(t, kind, "fr")
+}
+
+// cachedGoldenIn is cachedGolden in one of goldenLanguages.
+func cachedGoldenIn(t *testing.T, kind, lang string) (map[string]int64, *Notebook) {
 	t.Helper()
 	goldenCache.Lock()
 	defer goldenCache.Unlock()
 	if _, ok := goldenCache.json[kind]; !ok {
-		f, nb := goldenNotebook(t, storagetest.Open(t, kind))
-		b, err := RenderJSON(nb)
-		if err != nil {
-			t.Fatal(err)
+		f, nbs := goldenNotebook(t, storagetest.Open(t, kind))
+		goldenCache.ids[kind], goldenCache.json[kind] = f.ids, map[string][]byte{}
+		for l, nb := range nbs {
+			b, err := RenderJSON(nb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			goldenCache.json[kind][l] = b
 		}
-		goldenCache.ids[kind], goldenCache.json[kind] = f.ids, b
 	}
 	nb := new(Notebook)
-	if err := json.Unmarshal(goldenCache.json[kind], nb); err != nil {
+	if err := json.Unmarshal(goldenCache.json[kind][lang], nb); err != nil {
 		t.Fatal(err)
 	}
 	return goldenCache.ids[kind], nb
 }
 
-// TestGoldenHTMLAndMarkdown renders the fixed process on both databases: each output must
-// equal its golden file, and SQLite and PostgreSQL must give the same bytes.
+// TestGoldenHTMLAndMarkdown renders the fixed process on both databases, in French (its main
+// language) and in Dutch (partly translated): each output must equal its golden file, and
+// SQLite and PostgreSQL must give the same bytes.
 func TestGoldenHTMLAndMarkdown(t *testing.T) {
 	outputs := map[string]map[string]string{}
 	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) {
-			_, nb := cachedGolden(t, kind)
-			labels := catalogLabels(t, "fr")
-			html, err := RenderHTML(nb, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
-			md := RenderMarkdown(nb, labels)
-			outputs[kind] = map[string]string{"html": html, "md": md}
-			golden(t, "notebook.golden.html", html)
-			golden(t, "notebook.golden.md", md)
-		})
+		for _, lang := range goldenLanguages {
+			t.Run(kind+"/"+lang, func(t *testing.T) {
+				_, nb := cachedGoldenIn(t, kind, lang)
+				labels := catalogLabels(t, lang)
+				html, err := RenderHTML(nb, labels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				md := RenderMarkdown(nb, labels)
+				outputs[kind+"/"+lang] = map[string]string{"html": html, "md": md}
+				name := "notebook"
+				if lang != "fr" {
+					name += "." + lang
+				}
+				golden(t, name+".golden.html", html)
+				golden(t, name+".golden.md", md)
+			})
+		}
 	}
-	if len(outputs) == 2 {
+	for _, lang := range goldenLanguages {
+		sq, pg := outputs["sqlite/"+lang], outputs["postgres/"+lang]
+		if sq == nil || pg == nil {
+			continue
+		}
 		for _, format := range []string{"html", "md"} {
-			if outputs["sqlite"][format] != outputs["postgres"][format] {
-				t.Errorf("%s: SQLite and PostgreSQL render differently:\n%s", format, firstDiff(outputs["sqlite"][format], outputs["postgres"][format]))
+			if sq[format] != pg[format] {
+				t.Errorf("%s %s: SQLite and PostgreSQL render differently:\n%s", lang, format, firstDiff(sq[format], pg[format]))
 			}
 		}
 	}

@@ -25,6 +25,7 @@ type source struct {
 	roomCounts    map[int64][]deliberation.RoomCount
 	items         map[int64]ItemEdit  // the editorial layer, by contribution
 	themeTexts    map[int64]ThemeText // by theme
+	translations  translations        // the editorial team's translations
 	participants  int
 	organisations int
 	open          int // people who only joined an open session (see Cover.OpenParticipants)
@@ -83,6 +84,9 @@ func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 		return nil, err
 	}
 	if s.items, s.themeTexts, err = loadEditorial(ctx, db, processID); err != nil {
+		return nil, err
+	}
+	if s.translations, err = loadTranslations(ctx, db, processID); err != nil {
 		return nil, err
 	}
 	if err := s.loadCounts(ctx, db); err != nil {

@@ -12,24 +12,29 @@ const SchemaID = "https://assises.brussels/schema/notebook/v1"
 // Every renderer (HTML, Markdown, PDF, CSV) reads only this.
 type Notebook struct {
 	Schema      string     `json:"schema"`
-	Version     int        `json:"version"`               // 0 for a draft
-	PublishedAt *time.Time `json:"publishedAt"`           // nil for a draft
-	Language    string     `json:"language"`              // the language of the labels
-	Process     ProcessRef `json:"process"`               //
-	Cover       Cover      `json:"cover"`                 //
-	Method      Method     `json:"method"`                //
-	Themes      []Theme    `json:"themes"`                //
-	Annex       []Session  `json:"annex"`                 // every session with every contribution
-	Ranking     string     `json:"ranking"`               // the ranking rule, as RankingRule names it
-	Generator   string     `json:"generator,omitempty"`   // the program that compiled it
-	Attribution string     `json:"attribution,omitempty"` // the licence of the open data
+	Version     int        `json:"version"`     // 0 for a draft
+	PublishedAt *time.Time `json:"publishedAt"` // nil for a draft
+	Language    string     `json:"language"`    // the language of this rendering: labels and translated texts
+	// MainLanguage is the language the organisers' texts were written in: a text not yet
+	// translated into Language is given in it, and its field is listed in an untranslated list.
+	MainLanguage string     `json:"mainLanguage,omitempty"`
+	Languages    []string   `json:"languages,omitempty"`   // every language of the version, main first
+	Process      ProcessRef `json:"process"`               //
+	Cover        Cover      `json:"cover"`                 //
+	Method       Method     `json:"method"`                //
+	Themes       []Theme    `json:"themes"`                //
+	Annex        []Session  `json:"annex"`                 // every session with every contribution
+	Ranking      string     `json:"ranking"`               // the ranking rule, as RankingRule names it
+	Generator    string     `json:"generator,omitempty"`   // the program that compiled it
+	Attribution  string     `json:"attribution,omitempty"` // the licence of the open data
 }
 
 // ProcessRef names the process.
 type ProcessRef struct {
-	Slug        string `json:"slug"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
+	Slug         string   `json:"slug"`
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Untranslated []string `json:"untranslated,omitempty"` // fields given in the main language
 }
 
 // Cover holds the figures of the cover page: counts only.
@@ -64,6 +69,7 @@ type Theme struct {
 	Findings        []Finding        `json:"findings"`
 	OtherSolutions  []Item           `json:"otherSolutions"` // solution paths that answer no finding
 	Recommendations []Recommendation `json:"recommendations"`
+	Untranslated    []string         `json:"untranslated,omitempty"` // fields given in the main language
 }
 
 // SessionRef is a session of a theme as the cover of the theme lists it.
@@ -84,6 +90,9 @@ type Item struct {
 	Reworded bool           `json:"reworded"` // the text differs from what was said (see the annex)
 	Support  Support        `json:"support"`
 	Plenary  *PlenaryResult `json:"plenary"` // the plenary vote on it, when there was one (any kind)
+	// Untranslated lists the fields (text; who, how, when for a step) given in the main
+	// language because the editorial team has not translated them yet.
+	Untranslated []string `json:"untranslated,omitempty"`
 }
 
 // Finding is a "constat" with the solution paths that answer it.
@@ -187,6 +196,7 @@ type AnnexEntry struct {
 	Kind       string         `json:"kind"`
 	Phase      string         `json:"phase"`
 	Text       string         `json:"text"`
+	Lang       string         `json:"lang"` // the language its author wrote in; "" when not known
 	Who        string         `json:"who"`
 	How        string         `json:"how"`
 	When       string         `json:"when"`

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
 )
 
 // Version is a published notebook: numbered per process, immutable. Nothing in this package
@@ -33,6 +36,66 @@ type Version struct {
 	CSV         string `bun:"csv"`
 	PDF         string `bun:"pdf"` // base64
 	Changes     string // JSON of []Change, against the previous version
+	Languages   string // every language it was published in, main (Language) first: "fr,nl"
+}
+
+// VersionLanguage is a published version in one of its other languages: every format,
+// rendered from a snapshot of its own. The main language's are in the Version's row.
+type VersionLanguage struct {
+	bun.BaseModel `bun:"table:notebook_version_languages"`
+
+	VersionID int64  `bun:",pk"`
+	Language  string `bun:",pk"`
+	Snapshot  string
+	HTML      string `bun:"html"`
+	Markdown  string
+	CSV       string `bun:"csv"`
+	PDF       string `bun:"pdf"`
+}
+
+// LanguageList is the version's languages, main first (versions published before there were
+// several hold their one language).
+func (v *Version) LanguageList() []string {
+	if v.Languages == "" {
+		return []string{v.Language}
+	}
+	return strings.Split(v.Languages, ",")
+}
+
+// HasLanguage reports whether the version was published in lang.
+func (v *Version) HasLanguage(lang string) bool { return slices.Contains(v.LanguageList(), lang) }
+
+// InLanguage returns the version as published in lang: the same row with the formats and the
+// snapshot of that language. ErrNotFound when the version was not published in lang.
+func InLanguage(ctx context.Context, db bun.IDB, v *Version, lang string) (*Version, error) {
+	if lang == v.Language {
+		return v, nil
+	}
+	if !v.HasLanguage(lang) {
+		return nil, fmt.Errorf("notebook: version %d in %q: %w", v.Number, lang, deliberation.ErrNotFound)
+	}
+	vl := &VersionLanguage{VersionID: v.ID, Language: lang}
+	if err := db.NewSelect().Model(vl).WherePK().Scan(ctx); err != nil {
+		return nil, notFound("version language", err)
+	}
+	out := *v
+	out.Language, out.Snapshot, out.HTML, out.Markdown, out.CSV, out.PDF = vl.Language, vl.Snapshot, vl.HTML, vl.Markdown, vl.CSV, vl.PDF
+	return &out, nil
+}
+
+// PublishLanguages normalises the languages a version is to be published in: main first,
+// each known language once. Nothing given means the main language only.
+func PublishLanguages(main string, languages []string) ([]string, error) {
+	out := []string{main}
+	for _, l := range append([]string{main}, languages...) {
+		if i18n.Normalise(l) != l {
+			return nil, fmt.Errorf("%w: unknown language %q", ErrInvalid, l)
+		}
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // Notebook decodes the snapshot.
@@ -58,10 +121,12 @@ func (v *Version) ChangeList() ([]Change, error) {
 	return out, nil
 }
 
-// Publish compiles the process, renders every format, and stores them as the next version,
-// in one transaction that holds the process row, so that two organisers publishing at once
-// get versions n and n+1, never two n. It records the publication in the editorial history.
-func Publish(ctx context.Context, db bun.IDB, processID, publisher int64, opts Options, labels Labels, now time.Time) (*Version, error) {
+// Publish compiles the process in each of languages (opts.Main, "" for the process's first
+// language, comes first whatever the order), renders every format of each, and stores them as
+// the next version, in one transaction that holds the process row, so that two organisers
+// publishing at once get versions n and n+1, never two n. It records the publication in the
+// editorial history. labels gives each language's fixed texts.
+func Publish(ctx context.Context, db bun.IDB, processID, publisher int64, opts Options, languages []string, labels func(lang string) Labels, now time.Time) (*Version, error) {
 	now = now.UTC().Truncate(time.Millisecond)
 	var out *Version
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -75,7 +140,19 @@ func Publish(ctx context.Context, db bun.IDB, processID, publisher int64, opts O
 		if err != nil && !errors.Is(err, deliberation.ErrNotFound) {
 			return err
 		}
-		nb, err := Compile(ctx, tx, processID, opts)
+		s, err := load(ctx, tx, processID)
+		if err != nil {
+			return err
+		}
+		if opts.Main == "" {
+			opts.Main = mainLanguage(s.process)
+		}
+		langs, err := PublishLanguages(opts.Main, languages)
+		if err != nil {
+			return err
+		}
+		opts.Language = opts.Main
+		nb, _, err := compile(ctx, tx, s, opts)
 		if err != nil {
 			return err
 		}
@@ -89,8 +166,8 @@ func Publish(ctx context.Context, db bun.IDB, processID, publisher int64, opts O
 			}
 			changes = Diff(old, nb)
 		}
-		nb.Version, nb.PublishedAt = number, &now
-		v, err := render(nb, labels)
+		nb.Version, nb.PublishedAt, nb.Languages = number, &now, langs
+		v, err := render(nb, labels(nb.Language))
 		if err != nil {
 			return err
 		}
@@ -99,8 +176,26 @@ func Publish(ctx context.Context, db bun.IDB, processID, publisher int64, opts O
 		}
 		cj, _ := json.Marshal(changes)
 		v.ProcessID, v.PublishedBy, v.PublishedAt, v.Changes = processID, &publisher, now, string(cj)
+		v.Languages = strings.Join(langs, ",")
 		if _, err := tx.NewInsert().Model(v).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("notebook: store version: %w", err)
+		}
+		for _, lang := range langs[1:] {
+			opts.Language = lang
+			other, _, err := compile(ctx, tx, s, opts)
+			if err != nil {
+				return err
+			}
+			other.Version, other.PublishedAt, other.Languages = number, &now, langs
+			r, err := render(other, labels(lang))
+			if err != nil {
+				return err
+			}
+			vl := &VersionLanguage{VersionID: v.ID, Language: lang, Snapshot: r.Snapshot, HTML: r.HTML,
+				Markdown: r.Markdown, CSV: r.CSV, PDF: r.PDF}
+			if _, err := tx.NewInsert().Model(vl).Exec(ctx); err != nil {
+				return fmt.Errorf("notebook: store version in %s: %w", lang, err)
+			}
 		}
 		out = v
 		return logEdit(ctx, tx, &Edit{ProcessID: processID, EditorID: &publisher, Action: ActionPublish,
@@ -163,12 +258,13 @@ type VersionInfo struct {
 	PublishedAt time.Time `json:"publishedAt"`
 	Title       string    `json:"title"`
 	Language    string    `json:"language"`
+	Languages   string    `json:"languages"` // "fr,nl": main first; "" before there were several
 }
 
 // ListVersions returns the published versions of a process, newest first.
 func ListVersions(ctx context.Context, db bun.IDB, processID int64) ([]VersionInfo, error) {
 	var out []VersionInfo
-	err := db.NewSelect().Model((*Version)(nil)).Column("number", "published_at", "title", "language").
+	err := db.NewSelect().Model((*Version)(nil)).Column("number", "published_at", "title", "language", "languages").
 		Where("process_id = ?", processID).Order("number DESC").Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("notebook: list versions: %w", err)

@@ -23,7 +23,7 @@ func RenderJSON(nb *Notebook) ([]byte, error) {
 
 // CSVHeader names the columns of the CSV open data (docs/notebook-schema.md describes each).
 var CSVHeader = []string{
-	"ref", "theme", "theme_title", "session", "session_date", "kind", "phase", "text", "who", "how", "when",
+	"ref", "theme", "theme_title", "session", "session_date", "kind", "phase", "text", "lang", "who", "how", "when",
 	"parent", "links", "status", "merged_into", "group", "edited", "in_notebook", "notebook_text", "rank",
 	"method", "votes", "supporters", "score", "agree", "neutral", "disagree", "dots",
 	"organisations", "groups", "dissent", "flags", "room_counts",
@@ -100,7 +100,7 @@ func RenderCSV(nb *Notebook) (string, error) {
 				counts = append(counts, fmt.Sprintf("%s:%d/%d/%d", rc.Label, rc.Yes, rc.Neutral, rc.No))
 			}
 			row := []string{
-				e.Ref, s.Theme, themeTitle[s.Theme], s.Title, dateOnly(s.StartsAt), e.Kind, e.Phase, e.Text, e.Who, e.How, e.When,
+				e.Ref, s.Theme, themeTitle[s.Theme], s.Title, dateOnly(s.StartsAt), e.Kind, e.Phase, e.Text, e.Lang, e.Who, e.How, e.When,
 				e.Parent, strings.Join(e.Links, " "), e.Status, e.MergedInto, e.Group, strconv.FormatBool(e.Edited),
 				e.InNotebook, b.text, rank,
 				e.Support.Method, itoa(e.Support.Votes), itoa(e.Support.Supporters), itoa(e.Support.Score),

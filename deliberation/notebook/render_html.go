@@ -21,25 +21,28 @@ var htmlTemplate = template.Must(template.New("notebook").Funcs(htmlFuncs(nil, n
 func htmlFuncs(nb *Notebook, w words) template.FuncMap {
 	groups := nb != nil && nb.Method.Groups
 	return template.FuncMap{
-		"t":          w.t,
-		"f":          w.f,
-		"date":       w.date,
-		"session":    w.session,
-		"period":     w.period,
-		"support":    w.support,
-		"roomCount":  w.roomCount,
-		"plenary":    w.plenary,
-		"group":      w.group,
-		"reworded":   w.reworded,
-		"moved":      w.moved,
-		"answers":    w.answers,
-		"version":    w.version,
-		"method":     w.method,
-		"themeTitle": w.themeTitle,
-		"kind":       w.kind,
-		"annexTally": w.annexTally,
-		"paras":      paragraphs,
-		"anchor":     anchor,
+		"t":           w.t,
+		"f":           w.f,
+		"date":        w.date,
+		"session":     w.session,
+		"period":      w.period,
+		"support":     w.support,
+		"roomCount":   w.roomCount,
+		"plenary":     w.plenary,
+		"group":       w.group,
+		"reworded":    w.reworded,
+		"moved":       w.moved,
+		"answers":     w.answers,
+		"version":     w.version,
+		"method":      w.method,
+		"themeTitle":  w.themeTitle,
+		"kind":        w.kind,
+		"annexTally":  w.annexTally,
+		"marker":      w.marker,
+		"markerTitle": w.markerTitle,
+		"legend":      w.legend,
+		"paras":       paragraphs,
+		"anchor":      anchor,
 		"figures": func(r Recommendation) []string {
 			return w.figures(r.Support, r.Breadth, r.Dissent, groups)
 		},
@@ -65,7 +68,7 @@ func RenderHTML(nb *Notebook, labels Labels) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("notebook: html: %w", err)
 	}
-	t.Funcs(htmlFuncs(nb, newWords(nb.Language, labels)))
+	t.Funcs(htmlFuncs(nb, wordsFor(nb, labels)))
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "notebook", map[string]any{"NB": nb}); err != nil {
 		return "", fmt.Errorf("notebook: html: %w", err)

@@ -10,9 +10,9 @@ import (
 // from people or organisers goes through Markdown(), which escapes what would make a link, an
 // image, emphasis, raw HTML or a table break, so that it reads exactly as it was written.
 func RenderMarkdown(nb *Notebook, labels Labels) string {
-	w := newWords(nb.Language, labels)
+	w := wordsFor(nb, labels)
 	m := &mdWriter{w: w}
-	m.line("# " + Markdown(nb.Process.Title))
+	m.line("# " + Markdown(w.withMarker(nb.Process.Title, nb.Process.Untranslated, "title")))
 	m.blank()
 	m.line("*" + Markdown(w.t("nb.kicker")) + " — " + Markdown(w.version(nb)) + "*")
 	m.blank()
@@ -35,16 +35,19 @@ func RenderMarkdown(nb *Notebook, labels Labels) string {
 	m.line("1. [" + Markdown(w.t("nb.method")) + "](#nb-method)")
 	for i := range nb.Themes {
 		t := &nb.Themes[i]
-		m.line(fmt.Sprintf("%d. [%s](#%s)", i+2, Markdown(w.themeTitle(t)), anchor(t.Ref)))
+		m.line(fmt.Sprintf("%d. [%s](#%s)", i+2, Markdown(w.withMarker(w.themeTitle(t), t.Untranslated, "title")), anchor(t.Ref)))
 	}
 	m.line(fmt.Sprintf("%d. [%s](#nb-annex)", len(nb.Themes)+2, Markdown(w.t("nb.annex"))))
 	m.blank()
 
 	m.heading(2, w.t("nb.method"), "nb-method")
 	m.paragraphs(nb.Process.Description)
-	for _, p := range w.method(nb) {
-		m.line(Markdown(p))
-		m.blank()
+	m.marker(nb.Process.Description, nb.Process.Untranslated, "description")
+	for _, p := range append(w.method(nb), w.legend(nb)) {
+		if p != "" {
+			m.line(Markdown(p))
+			m.blank()
+		}
 	}
 	for i := range nb.Themes {
 		m.theme(&nb.Themes[i], nb.Method.Groups)
@@ -70,6 +73,15 @@ func (m *mdWriter) heading(level int, text, id string) {
 	m.blank()
 }
 
+// marker writes, as a paragraph of its own, the marker of a multi-paragraph text given in
+// the main language.
+func (m *mdWriter) marker(text string, untranslated []string, field string) {
+	if mk := m.w.marker(untranslated, field); mk != "" && text != "" {
+		m.line(Markdown(mk))
+		m.blank()
+	}
+}
+
 func (m *mdWriter) paragraphs(s string) {
 	for _, p := range paragraphs(s) {
 		m.line(Markdown(strings.Join(p, "\n")))
@@ -79,7 +91,7 @@ func (m *mdWriter) paragraphs(s string) {
 
 // text is an item's text with its editorial note.
 func (m *mdWriter) text(it *Item) string {
-	s := Markdown(it.Text)
+	s := Markdown(m.w.withMarker(it.Text, it.Untranslated, "text"))
 	if it.Reworded {
 		s += " *(" + Markdown(m.w.reworded(it.Annex)) + ")*"
 	}
@@ -107,12 +119,13 @@ func indent(s, pad string) string { return strings.ReplaceAll(s, "\n", "\n"+pad)
 
 func (m *mdWriter) theme(t *Theme, groups bool) {
 	w := m.w
-	m.heading(2, t.Ref+" "+w.themeTitle(t), anchor(t.Ref))
+	m.heading(2, t.Ref+" "+w.withMarker(w.themeTitle(t), t.Untranslated, "title"), anchor(t.Ref))
 	if t.Why != "" {
-		m.line("**" + Markdown(w.t("nb.why")) + "** " + Markdown(t.Why))
+		m.line("**" + Markdown(w.t("nb.why")) + "** " + Markdown(w.withMarker(t.Why, t.Untranslated, "why")))
 		m.blank()
 	}
 	m.paragraphs(t.Introduction)
+	m.marker(t.Introduction, t.Untranslated, "introduction")
 	if len(t.Sessions) > 0 {
 		m.line("### " + Markdown(w.t("nb.sessions")))
 		m.blank()
@@ -166,6 +179,7 @@ func (m *mdWriter) theme(t *Theme, groups bool) {
 		m.line("### " + Markdown(w.t("nb.conclusion")))
 		m.blank()
 		m.paragraphs(t.Conclusion)
+		m.marker(t.Conclusion, t.Untranslated, "conclusion")
 	}
 }
 
@@ -206,9 +220,9 @@ func (m *mdWriter) recommendation(r *Recommendation, groups bool) {
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		m.line("1. " + indent(m.text(&s.Item), "   ") + " *(" + Markdown(w.support(s.Support)) + ")*")
-		for _, kv := range [][2]string{{"nb.step.who", s.Who}, {"nb.step.how", s.How}, {"nb.step.when", s.When}} {
+		for _, kv := range [][3]string{{"nb.step.who", s.Who, "who"}, {"nb.step.how", s.How, "how"}, {"nb.step.when", s.When, "when"}} {
 			if kv[1] != "" {
-				m.line("   - " + Markdown(w.t(kv[0])) + " " + Markdown(kv[1]))
+				m.line("   - " + Markdown(w.t(kv[0])) + " " + Markdown(w.withMarker(kv[1], s.Untranslated, kv[2])))
 			}
 		}
 		m.plenary(s.Plenary, "   - ")

@@ -49,7 +49,7 @@ type pdfWriter struct {
 // links, the method, the themes, the annex; page numbers in the footer; bookmarks. It renders
 // twice: the first pass learns on which page each heading falls, the second prints them.
 func RenderPDF(nb *Notebook, labels Labels) ([]byte, error) {
-	w := newWords(nb.Language, labels)
+	w := wordsFor(nb, labels)
 	first, err := renderPDFPass(nb, w, nil, 0)
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (p *pdfWriter) planTOC(known []tocEntry) {
 	add(p.w.t("nb.method"), 0)
 	for i := range p.nb.Themes {
 		t := &p.nb.Themes[i]
-		add(t.Ref+"  "+p.w.themeTitle(t), 0)
+		add(t.Ref+"  "+p.w.withMarker(p.w.themeTitle(t), t.Untranslated, "title"), 0)
 		add(p.w.t("nb.diagnostic"), 1)
 		add(p.w.t("nb.recommendations"), 1)
 	}
@@ -181,7 +181,7 @@ func (p *pdfWriter) cover() {
 	f.SetY(60)
 	p.text(w.t("nb.kicker"), "", 14)
 	p.gap(4)
-	p.text(nb.Process.Title, "B", 26)
+	p.text(w.withMarker(nb.Process.Title, nb.Process.Untranslated, "title"), "B", 26)
 	p.gap(6)
 	p.text(w.version(nb), "I", 11)
 	p.gap(16)
@@ -245,14 +245,17 @@ func (p *pdfWriter) method() {
 	p.text(p.w.t("nb.method"), "B", 18)
 	p.gap(3)
 	p.paragraphs(p.nb.Process.Description)
-	for _, s := range p.w.method(p.nb) {
-		p.text(s, "", pdfBody)
-		p.gap(2)
+	p.marker(p.nb.Process.Description, p.nb.Process.Untranslated, "description")
+	for _, s := range append(p.w.method(p.nb), p.w.legend(p.nb)) {
+		if s != "" {
+			p.text(s, "", pdfBody)
+			p.gap(2)
+		}
 	}
 }
 
 func (p *pdfWriter) itemText(it *Item) string {
-	s := it.Ref + "  " + it.Text
+	s := it.Ref + "  " + p.w.withMarker(it.Text, it.Untranslated, "text")
 	if it.Reworded {
 		s += " (" + p.w.reworded(it.Annex) + ")"
 	}
@@ -263,13 +266,14 @@ func (p *pdfWriter) theme(t *Theme) {
 	w := p.w
 	p.f.AddPage()
 	p.reach()
-	p.text(t.Ref+"  "+w.themeTitle(t), "B", 18)
+	p.text(t.Ref+"  "+w.withMarker(w.themeTitle(t), t.Untranslated, "title"), "B", 18)
 	p.gap(3)
 	if t.Why != "" {
-		p.text(w.t("nb.why")+" "+t.Why, "I", pdfBody)
+		p.text(w.t("nb.why")+" "+w.withMarker(t.Why, t.Untranslated, "why"), "I", pdfBody)
 		p.gap(2)
 	}
 	p.paragraphs(t.Introduction)
+	p.marker(t.Introduction, t.Untranslated, "introduction")
 	if len(t.Sessions) > 0 {
 		p.heading(w.t("nb.sessions"), 13)
 		for _, s := range t.Sessions {
@@ -321,6 +325,16 @@ func (p *pdfWriter) theme(t *Theme) {
 	if t.Conclusion != "" {
 		p.heading(w.t("nb.conclusion"), 13)
 		p.paragraphs(t.Conclusion)
+		p.marker(t.Conclusion, t.Untranslated, "conclusion")
+	}
+}
+
+// marker prints, on a line of its own, the marker of a multi-paragraph text given in the main
+// language.
+func (p *pdfWriter) marker(text string, untranslated []string, field string) {
+	if m := p.w.marker(untranslated, field); m != "" && text != "" {
+		p.text(m, "", pdfBody)
+		p.gap(2)
 	}
 }
 
@@ -351,11 +365,11 @@ func (p *pdfWriter) recommendation(r *Recommendation) {
 			p.f.SetX(pdfMargin + 6)
 			p.f.SetFont(pdfFont, "", pdfBody)
 			p.f.MultiCell(0, pdfLine, pdfText(p.itemText(&s.Item)), "", "L", false)
-			for _, kv := range [][2]string{{"nb.step.who", s.Who}, {"nb.step.how", s.How}, {"nb.step.when", s.When}} {
+			for _, kv := range [][3]string{{"nb.step.who", s.Who, "who"}, {"nb.step.how", s.How, "how"}, {"nb.step.when", s.When, "when"}} {
 				if kv[1] != "" {
 					p.f.SetX(pdfMargin + 10)
 					p.f.SetFont(pdfFont, "", 9.5)
-					p.f.MultiCell(0, pdfLine-0.4, pdfText(w.t(kv[0])+" "+kv[1]), "", "L", false)
+					p.f.MultiCell(0, pdfLine-0.4, pdfText(w.t(kv[0])+" "+w.withMarker(kv[1], s.Untranslated, kv[2])), "", "L", false)
 				}
 			}
 			p.plenary(s.Plenary, 10)

@@ -538,3 +538,47 @@ func TestCSVDefusesFormulas(t *testing.T) {
 		t.Errorf("theme_title: got %q, want %q", got, want(hostile[3]))
 	}
 }
+
+// TestAnnexKeepsTheLanguage: each contribution of the annex carries the language it was
+// written in, from the live room (the fixture's people post from French phones) to the JSON
+// and the CSV's lang column.
+func TestAnnexKeepsTheLanguage(t *testing.T) {
+	_, nb := cachedGolden(t, "sqlite")
+	var entries []*AnnexEntry
+	for i := range nb.Annex {
+		for j := range nb.Annex[i].Contributions {
+			entries = append(entries, &nb.Annex[i].Contributions[j])
+		}
+	}
+	if len(entries) < 2 {
+		t.Fatalf("the fixture has %d contributions, want at least 2", len(entries))
+	}
+	for _, e := range entries {
+		if e.Lang != "fr" {
+			t.Errorf("annex entry %s: lang %q, want fr (posted from a French phone)", e.Ref, e.Lang)
+		}
+	}
+	entries[1].Lang = "nl"
+	rows := csvRows(t, nb)
+	col := -1
+	for i, name := range rows[0] {
+		if name == "lang" {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no lang column in the CSV header %v", rows[0])
+	}
+	for i, e := range entries {
+		if got := rows[i+1][col]; got != e.Lang {
+			t.Errorf("CSV row of %s: lang %q, want %q", e.Ref, got, e.Lang)
+		}
+	}
+	raw, err := RenderJSON(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"lang": "nl"`) {
+		t.Error(`the JSON does not carry "lang": "nl"`)
+	}
+}

@@ -89,7 +89,7 @@ func BuildReport(ctx context.Context, db bun.IDB, processIDs []int64, from, to t
 		if err != nil {
 			return nil, err
 		}
-		board, err := FollowUpBoard(ctx, db, id)
+		board, err := FollowUpBoard(ctx, db, id, "")
 		if err != nil {
 			return nil, err
 		}

@@ -96,13 +96,13 @@ func TestEditorialHistory(t *testing.T) {
 func TestPublishFollowUpAndReport(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		f := newFixture(t, db)
-		if _, err := FollowUpBoard(f.ctx, db, f.proc.ID); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := FollowUpBoard(f.ctx, db, f.proc.ID, ""); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Fatalf("board before publication: got %v, want ErrNotFound", err)
 		}
 		f.edit()
 		labels := catalogLabels(t, "fr")
 		at := time.Date(2024, 2, 3, 9, 30, 0, 0, time.UTC)
-		v1, err := Publish(f.ctx, db, f.proc.ID, f.org.ID, Options{}, labels, at)
+		v1, err := Publish(f.ctx, db, f.proc.ID, f.org.ID, Options{}, nil, labelSet(t), at)
 		f.must(err)
 		if v1.Number != 1 || v1.Changes != "[]" {
 			t.Fatalf("first version: number %d, changes %s", v1.Number, v1.Changes)
@@ -131,7 +131,7 @@ func TestPublishFollowUpAndReport(t *testing.T) {
 			t.Errorf("rendering the snapshot again does not give the stored HTML")
 		}
 
-		v2, err := Publish(f.ctx, db, f.proc.ID, f.org.ID, Options{}, labels, at.Add(24*time.Hour))
+		v2, err := Publish(f.ctx, db, f.proc.ID, f.org.ID, Options{}, nil, labelSet(t), at.Add(24*time.Hour))
 		f.must(err)
 		changes, err := v2.ChangeList()
 		f.must(err)
@@ -166,7 +166,7 @@ func TestPublishFollowUpAndReport(t *testing.T) {
 		if _, err := RecordFollowUp(f.ctx, db, f.proc.ID, committee.ID, f.ids["f-delais"], StatusAccepted, "", at); !errors.Is(err, deliberation.ErrNotFound) {
 			t.Errorf("following a finding: got %v, want ErrNotFound", err)
 		}
-		board, err := FollowUpBoard(f.ctx, db, f.proc.ID)
+		board, err := FollowUpBoard(f.ctx, db, f.proc.ID, "")
 		f.must(err)
 		var got *Tracked
 		for i := range board.Items {

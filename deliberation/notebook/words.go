@@ -27,6 +27,7 @@ var brussels = func() *time.Location {
 // is built here, so that the three formats cannot drift apart.
 type words struct {
 	lang string
+	main string // the language of texts not yet translated
 	l    Labels
 }
 
@@ -34,7 +35,49 @@ func newWords(lang string, l Labels) words {
 	if l == nil {
 		l = func(k string) string { return k }
 	}
-	return words{lang: lang, l: l}
+	return words{lang: lang, main: lang, l: l}
+}
+
+// wordsFor speaks the notebook's language and knows its main language.
+func wordsFor(nb *Notebook, l Labels) words {
+	w := newWords(nb.Language, l)
+	if nb.MainLanguage != "" {
+		w.main = nb.MainLanguage
+	}
+	return w
+}
+
+// marker is what stands beside a text given in the main language because it is not translated
+// yet: "[FR]"; "" when field is translated (or needs no translation).
+func (w words) marker(untranslated []string, field string) string {
+	for _, f := range untranslated {
+		if f == field {
+			return "[" + strings.ToUpper(w.main) + "]"
+		}
+	}
+	return ""
+}
+
+// markerTitle says in words what the marker means: "niet vertaald — tekst in het Frans".
+func (w words) markerTitle() string {
+	return w.f("nb.lang.untranslated", "language", w.t("nb.lang.name."+w.main))
+}
+
+// legend explains the marker once, in the method section, when the notebook has any text
+// given in the main language; "" otherwise.
+func (w words) legend(nb *Notebook) string {
+	if len(MissingTranslations(nb)) == 0 {
+		return ""
+	}
+	return w.f("nb.lang.legend", "marker", "["+strings.ToUpper(w.main)+"]", "language", w.t("nb.lang.name."+w.main))
+}
+
+// withMarker is a text followed by its marker, if any (Markdown and PDF).
+func (w words) withMarker(text string, untranslated []string, field string) string {
+	if m := w.marker(untranslated, field); m != "" && text != "" {
+		return text + " " + m
+	}
+	return text
 }
 
 func (w words) t(key string) string { return w.l(key) }

@@ -62,7 +62,11 @@ func (w words) plenaryMethod(rules []PlenaryRule) []string {
 	for i, r := range rules {
 		said[i] = w.rule(r)
 	}
-	return []string{w.t("nb.method.plenary"), w.f("nb.method.plenary.rules", "rules", strings.Join(said, " ; "))}
+	sep := "; "
+	if w.lang == "fr" {
+		sep = " ; " // French puts a space before the semicolon
+	}
+	return []string{w.t("nb.method.plenary"), w.f("nb.method.plenary.rules", "rules", strings.Join(said, sep))}
 }
 
 // plenaryRulesOf lists the rules of the plenary votes of the notebook, each once, in a stable

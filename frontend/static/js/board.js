@@ -9,7 +9,8 @@ import { h, setText, show } from './util.js';
 // PAGE_MS is how long a page stays up: long enough to read three cards aloud.
 export const PAGE_MS = 12000;
 
-// A card: {key, icon, body, meta, pinned, bars: [{cls, share}], num, numLabel, breadth,
+// A card: {key, icon, body, lang (the language it was written in), translations ([lang, text]
+// pairs, shown beside it), meta, pinned, bars: [{cls, share}], num, numLabel, breadth,
 // outcome, rule (the decision rule a vote was held under), data}. Bars are shares (0–1) of the track; no bars means no result is shown.
 function cardElement(card) {
   const bar = card.bars
@@ -30,7 +31,8 @@ function cardElement(card) {
     h(
       'div',
       { class: 'hall-card-main' },
-      h('p', { class: 'hall-body' }, card.body),
+      h('p', { class: 'hall-body', lang: card.lang || null }, card.lang ? h('span', { class: 'hall-lang' }, card.lang.toUpperCase()) : null, card.lang ? ' ' : null, card.body),
+      ...(card.translations || []).map(([l, text]) => h('p', { class: 'hall-translation', lang: l }, h('span', { class: 'hall-lang' }, l.toUpperCase()), ' ', text)),
       card.meta ? h('p', { class: 'hall-meta' }, card.meta) : null,
       bar || card.num
         ? h(

@@ -6,6 +6,21 @@ import { h, setText, setAttr, show } from './util.js';
 import { KIND_ICON } from './room.js';
 import { groupChip, provenanceText, myGroupId } from './groups.js';
 
+// langBadge is the small "NL" a contribution wears, with what it means for screen readers.
+// phrase is the catalog key that says it ('ui.lang.written', 'ui.lang.translation').
+export function langBadge(lang, t, phrase) {
+  return h('span', { class: 'c-lang' }, h('span', { 'aria-hidden': 'true' }, lang.toUpperCase()), h('span', { class: 'visually-hidden' }, t(phrase, { lang: t('ui.lang.name.' + lang) })));
+}
+
+// shownTranslations are the translations a face shows beside a contribution: every one to
+// moderators and the projector; to a phone, the one in its language, when the author wrote in
+// another.
+export function shownTranslations(c, face, lang) {
+  const all = Object.entries(c.translations || {}).sort(([a], [b]) => a.localeCompare(b));
+  if (face === 'moderator' || face === 'projector') return all;
+  return c.lang && c.lang !== lang ? all.filter(([l]) => l === lang) : [];
+}
+
 // tallyParts describes a tally for display: a short text and, for agree, the three shares.
 export function tallyParts(t, method, room, id, ctx) {
   const tr = ctx.t;
@@ -42,6 +57,8 @@ export class Card {
     this.author = h('span', { class: 'c-author' });
     this.badges = h('span', { class: 'c-badges' });
     this.body = h('p', { class: 'c-body', id: `c-${c.id}-body` });
+    this.lang = h('span', { class: 'c-lang-wrap', hidden: true });
+    this.trans = h('div', { class: 'c-translations', hidden: true });
     this.step = h('dl', { class: 'c-step', hidden: true });
     this.parent = h('p', { class: 'c-parent muted', hidden: true });
     this.tally = h('p', { class: 'c-tally' });
@@ -67,8 +84,9 @@ export class Card {
     this.el = h(
       'li',
       { class: 'contrib', id: `c-${c.id}`, dataset: { id: String(c.id) }, 'aria-labelledby': `c-${c.id}-body` },
-      h('div', { class: 'c-head' }, this.kind, this.group, this.badges, this.author),
+      h('div', { class: 'c-head' }, this.kind, this.lang, this.group, this.badges, this.author),
       this.body,
+      this.trans,
       this.prov,
       this.step,
       this.parent,
@@ -217,6 +235,15 @@ export class Card {
     this.pinBtn = h('button', { type: 'button', class: 'button small secondary', 'aria-pressed': 'false', onclick: () => send('contribution.pin', { id: this.id, pinned: this.pinBtn.getAttribute('aria-pressed') !== 'true' }) }, '📌 ', t('ui.mod.pin'));
     this.countBtn = h('button', { type: 'button', class: 'button small secondary', onclick: () => this.openRoomCount() }, '✋ ', t('ui.mod.roomcount'));
     this.editBtn = h('button', { type: 'button', class: 'button small secondary', onclick: () => this.openEditor() }, '✏️ ', t('ui.edit'));
+    // Translating sits by the language badge it concerns, as a globe, so that the buttons that
+    // act and the author's label keep their line.
+    this.translateBtn = h(
+      'button',
+      { type: 'button', class: 'link-button c-translate', title: t('ui.mod.translate'), onclick: () => this.openTranslator() },
+      h('span', { 'aria-hidden': 'true' }, '🌐'),
+      h('span', { class: 'visually-hidden' }, t('ui.mod.translate')),
+    );
+    this.lang.after(this.translateBtn);
     // Choosing (for a merge) sits at the head of the card, apart from the buttons that act.
     this.el.querySelector('.c-head').prepend(h('span', { class: 'c-select-wrap' }, this.select, h('label', { for: `sel-${this.id}` }, t('ui.mod.select'))));
     this.actions.append(
@@ -227,6 +254,48 @@ export class Card {
       this.countBtn,
       this.editBtn,
     );
+  }
+
+  // openTranslator: the moderator's form to add, change or remove (empty text) a translation
+  // into a language other than the author's.
+  openTranslator() {
+    if (this.transForm) {
+      this.transForm.querySelector('textarea').focus();
+      return;
+    }
+    const t = this.ctx.t;
+    const c = this.ctx.room.contributions.get(this.id);
+    const langs = ['fr', 'nl', 'en'].filter((l) => l !== c.lang);
+    const pick = langs.includes(t.lang) ? t.lang : langs[0];
+    const sel = h('select', { id: `tr-${this.id}-lang`, name: 'lang' }, ...langs.map((l) => h('option', { value: l, selected: l === pick }, `${l.toUpperCase()} · ${t('ui.lang.name.' + l)}`)));
+    const area = h('textarea', { id: `tr-${this.id}-body`, name: 'body', rows: 3, maxlength: 1000 });
+    const fill = () => {
+      const cur = this.ctx.room.contributions.get(this.id);
+      area.value = (cur && cur.translations && cur.translations[sel.value]) || '';
+    };
+    sel.addEventListener('change', fill);
+    fill();
+    const close = () => {
+      form.remove();
+      this.transForm = null;
+    };
+    const form = h(
+      'form',
+      {
+        class: 'c-translate-form',
+        onsubmit: (e) => {
+          e.preventDefault();
+          this.ctx.send('contribution.translate', { id: this.id, lang: sel.value, body: area.value.trim() }, close);
+        },
+      },
+      h('span', { class: 'field small' }, h('label', { for: sel.id }, t('ui.mod.translate.into')), sel),
+      h('span', { class: 'field' }, h('label', { for: area.id }, t('ui.mod.translate.text')), area),
+      h('p', { class: 'muted small' }, t('ui.mod.translate.help')),
+      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'button small' }, t('ui.save')), h('button', { type: 'button', class: 'button small secondary', onclick: close }, t('ui.cancel'))),
+    );
+    this.transForm = form;
+    this.actions.after(form);
+    area.focus();
   }
 
   openRoomCount() {
@@ -403,6 +472,21 @@ export class Card {
     setAttr(this.markBtn, 'aria-pressed', wantOutput ? 'true' : 'false');
     if (mod) setText(this.kind, `#${c.id} ${KIND_ICON[c.kind] || ''} ${t('ui.kind.' + c.kind)}`);
     setText(this.body, c.body);
+    setAttr(this.body, 'lang', c.lang || null);
+    // The language it was written in, and the translations beside it.
+    const lsig = `${c.lang || ''}|${t.lang}`;
+    if (this.lang.dataset.sig !== lsig) {
+      this.lang.dataset.sig = lsig;
+      this.lang.replaceChildren(...(c.lang ? [langBadge(c.lang, t, 'ui.lang.written')] : []));
+      show(this.lang, !!c.lang);
+    }
+    const shown = shownTranslations(c, face, t.lang);
+    const tsig = JSON.stringify(shown) + t.lang;
+    if (this.trans.dataset.sig !== tsig) {
+      this.trans.dataset.sig = tsig;
+      this.trans.replaceChildren(...shown.map(([l, text]) => h('p', { class: 'c-translation', lang: l, dataset: { lang: l } }, langBadge(l, t, 'ui.lang.translation'), ' ', text)));
+      show(this.trans, shown.length > 0);
+    }
     // Implementation steps: who, how, when.
     const parts = [
       ['who', c.who],
@@ -452,6 +536,7 @@ export class Card {
       show(this.pinBtn, c.status === 'visible');
       setAttr(this.pinBtn, 'aria-pressed', c.pinned ? 'true' : 'false');
       show(this.countBtn, c.status === 'visible');
+      show(this.translateBtn, c.status !== 'merged' && c.status !== 'withdrawn');
       this.select.disabled = !(c.status === 'visible' || c.status === 'pending');
       if (this.select.disabled) this.select.checked = false;
     } else {

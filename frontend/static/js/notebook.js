@@ -44,6 +44,13 @@ function formBody(form) {
   const body = {};
   for (const el of form.elements) {
     if (!el.name) continue;
+    // Checkboxes marked data-list give the list of their checked values (the languages to
+    // publish in); the others a boolean.
+    if (el.type === 'checkbox' && 'list' in el.dataset) {
+      body[el.name] = body[el.name] || [];
+      if (el.checked) body[el.name].push(el.value);
+      continue;
+    }
     body[el.name] = el.type === 'checkbox' ? el.checked : el.value;
   }
   return body;

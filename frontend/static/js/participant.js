@@ -5,6 +5,7 @@ import { h, setText, show } from './util.js';
 import { KINDS, KIND_ICON } from './room.js';
 import { startFace } from './face.js';
 import { phaseHeader, timerView } from './ui.js';
+import { mainLanguage, pickText, putText } from './texts.js';
 import { CardList, shorten } from './cards.js';
 import { groupChip, groupName, roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, plenaryBars, setBars, provenanceText, myGroupId, Keyed } from './groups.js';
 import { clock } from './util.js';
@@ -177,7 +178,7 @@ function drawAgenda(ctx) {
   const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
   show($('agenda-now'), !!item);
   if (!item) return;
-  setText($('agenda-now-text'), item.title);
+  putText($('agenda-now-text'), pickText(item.title, item.titleTexts, t.lang, mainLanguage($('live'))), t);
   setText($('agenda-now-more'), item.plannedMinutes ? t('live.agenda.minutes', { n: item.plannedMinutes }) : '');
 }
 
@@ -333,6 +334,14 @@ function setupComposer(ctx) {
     input.value = drafts.get(f);
     input.addEventListener('input', () => drafts.set(f, input.value));
   }
+  // The language of the text: the phone's, unless the person chose another (kept for their
+  // next posts).
+  const langs = [...document.querySelectorAll('input[name="lang"]')];
+  const chosen = drafts.get('lang') || $('live').dataset.lang;
+  for (const input of langs) {
+    input.checked = input.value === chosen;
+    input.addEventListener('change', () => drafts.set('lang', input.value));
+  }
   ctx.restoreDraft = (args) => {
     // A refused post comes back into the box, unless the person already typed something new.
     if (!body.value.trim()) {
@@ -350,6 +359,8 @@ function setupComposer(ctx) {
       return;
     }
     const args = { kind, body: text };
+    const lang = langs.find((i) => i.checked);
+    if (lang) args.lang = lang.value;
     if (kind === 'solution' || kind === 'step') {
       const p = Number($('parent').value);
       if (p) args.parent = p;

@@ -136,6 +136,7 @@ export class Room {
         return { type: 'settings' };
       case 'question.changed':
         w.question = { ...w.question, [data.phase]: data.text };
+        w.questionTexts = { ...w.questionTexts, [data.phase]: data.texts || {} };
         return { type: 'question' };
       case 'timer.changed':
         w.timer = data;
@@ -243,6 +244,20 @@ export class Room {
       case 'contribution.attributed': {
         const c = this.contributions.get(data.id);
         if (c) Object.assign(c, data);
+        if (c && data.translationsDropped) {
+          delete c.translations;
+          delete c.translationsDropped;
+        }
+        return { type: 'updated', id: data.id };
+      }
+      case 'contribution.translated': {
+        const c = this.contributions.get(data.id);
+        if (c) {
+          const tr = { ...c.translations };
+          if (data.body) tr[data.lang] = data.body;
+          else delete tr[data.lang];
+          c.translations = tr;
+        }
         return { type: 'updated', id: data.id };
       }
       case 'contribution.withdrawn':
