@@ -79,6 +79,7 @@ type RegistrationRow struct {
 	DisplayName   string            `bun:"display_name"`
 	Organisation  string            `bun:"organisation"`
 	Role          deliberation.Role `bun:"role"`
+	Language      string            `bun:"language"` // the person's language; "" when no person is on file
 }
 
 // selectRegistrationRows selects RegistrationRows: registrations (r) with who they are.
@@ -86,7 +87,7 @@ func selectRegistrationRows(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().
 		TableExpr("registrations AS r").
 		ColumnExpr("r.id, r.workshop_id, r.participant_id, r.status, r.checked_in_at, r.created_at").
-		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role, pk.data_key").
+		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role, COALESCE(pe.language, '') AS language, pk.data_key").
 		ColumnExpr("o.id AS org_id, okey.org_key").
 		Join("JOIN participants AS pa ON pa.id = r.participant_id").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/spreadsheet"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -35,17 +36,25 @@ func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID 
 	return true
 }
 
+// card is one person's invitation, written in their language: they read it, not the
+// organiser who prints it. A person whose language is not known gets the titles in every
+// language of the process and the instructions in the organiser's.
 type card struct {
 	Name       string
+	Lang       string                   // the card's language
+	Process    []deliberation.Localised // the process's title, in one language or in each
 	Sessions   []cardSession
 	Link, Code string
 	QR         template.URL
+	// The card's instructions in its language.
+	How, CodeLabel, Keep, GroupLabel string
 }
 
 type cardSession struct {
-	Title, When, Place string
-	Group              string       // the colour group, once groups are made
-	Swatch             template.URL // a dot of the group's colour (the CSP forbids style attributes)
+	Title       []deliberation.Localised
+	When, Place string
+	Group       string       // the colour group, once groups are made
+	Swatch      template.URL // a dot of the group's colour (the CSP forbids style attributes)
 }
 
 // cardsPage prints cards on A4 sheets: 8 per sheet (105 × 74 mm), or 4 large ones
@@ -121,6 +130,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	// Each confirmed person once, with every session they have a place in.
 	sessions := map[int64][]int64{}
 	names := map[int64]string{}
+	langs := map[int64]string{}
 	var order []int64
 	for _, reg := range regs {
 		if reg.Status != deliberation.RegistrationConfirmed || reg.Role == deliberation.RoleOrganiser {
@@ -131,6 +141,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		sessions[reg.ParticipantID] = append(sessions[reg.ParticipantID], reg.WorkshopID)
 		names[reg.ParticipantID] = reg.DisplayName
+		langs[reg.ParticipantID] = reg.Language
 	}
 	if only != 0 {
 		order = slices.DeleteFunc(order, func(pid int64) bool { return !slices.Contains(sessions[pid], only) })
@@ -159,7 +170,21 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		groups[[2]int64{g.WorkshopID, g.ParticipantID}] = g
 	}
 	for i, pid := range order {
-		c := card{Name: names[pid], Link: h.publicURL.JoinPath("i", ways[i].Token).String(), Code: people.FormatCode(ways[i].Code)}
+		holder := langs[pid]
+		if holder != "" {
+			holder = i18n.Normalise(holder)
+		}
+		cl := holder
+		if cl == "" {
+			cl = lang
+		}
+		t := func(k string) string { return h.catalog.T(cl, k) }
+		c := card{
+			Name: names[pid], Lang: cl, Process: textsFor(proc, holder, proc.Title, proc.Translations, "title"),
+			Link: h.publicURL.JoinPath("i", ways[i].Token).String(), Code: people.FormatCode(ways[i].Code),
+			How: t("reg.cards.how") + " " + t("reg.way.code.where"), CodeLabel: t("reg.way.code.label"),
+			Keep: t("reg.cards.keep"), GroupLabel: t("reg.cards.group"),
+		}
 		if c.QR, err = qrDataURL(c.Link); err != nil {
 			h.writeInternalError(w, r, err)
 			return
@@ -169,7 +194,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 			if ws == nil {
 				continue
 			}
-			cs := cardSession{Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place}
+			cs := cardSession{Title: textsFor(proc, holder, ws.Title, ws.Translations, "title"), When: web.FormatSession(cl, ws.StartsAt, ws.EndsAt), Place: ws.Place}
 			if g, ok := groups[[2]int64{wid, pid}]; ok {
 				cs.Group, cs.Swatch = g.Name, colourSwatch(g.Colour)
 			}

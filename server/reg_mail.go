@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
@@ -22,14 +23,15 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 <body style="font-family: sans-serif; font-size: 17px; line-height: 1.5; color: #1b1b1f;">
 <p>{{.Hello}}</p>
 <p>{{.Intro}}</p>
-{{if .Sessions}}<ul>{{range .Sessions}}<li><strong>{{.Title}}</strong><br>{{.When}}{{if .Place}} · {{.Place}}{{end}}<br>{{.Status}}</li>{{end}}</ul>{{end}}
+{{if .Sessions}}<ul>{{range .Sessions}}<li><strong{{if .Title.Fallback}} lang="{{.Title.Lang}}"{{end}}>{{.Title.Text}}</strong><br>{{.When}}{{if .Place}} · {{.Place}}{{end}}<br>{{.Status}}</li>{{end}}</ul>{{end}}
 <p><a href="{{.Link}}" style="display: inline-block; padding: 12px 20px; background: #0b5cad; color: #ffffff; border-radius: 8px; text-decoration: none; font-weight: bold;">{{.Button}}</a></p>
 {{if .Code}}<p>{{.CodeLabel}} <strong style="font-size: 20px; letter-spacing: 0.08em;">{{.Code}}</strong></p>{{end}}
 <p style="font-size: 14px; color: #4a4a55;">{{.Keep}}<br>{{.Link}}</p>
 </body></html>`))
 
 type mailSession struct {
-	Title, When, Place, Status string
+	Title               deliberation.Localised
+	When, Place, Status string
 }
 
 type mailData struct {
@@ -43,7 +45,7 @@ func composeMail(d mailData) mail.Message {
 	var text strings.Builder
 	text.WriteString(d.Hello + "\n\n" + d.Intro + "\n\n")
 	for _, s := range d.Sessions {
-		text.WriteString("- " + s.Title + "\n  " + s.When)
+		text.WriteString("- " + s.Title.Text + "\n  " + s.When)
 		if s.Place != "" {
 			text.WriteString(" · " + s.Place)
 		}
@@ -67,8 +69,10 @@ func composeMail(d mailData) mail.Message {
 
 // invitationMail is the email sent after a registration.
 // code is the link's personal code, formatted, or "" when the link has none.
-func (h *handler) invitationMail(lang, name, process, link, code string, sessions []placedSession) mail.Message {
+// Its texts and the titles (already looked up in lang) speak the person's language.
+func (h *handler) invitationMail(lang, name string, title deliberation.Localised, link, code string, sessions []placedSession) mail.Message {
 	t := func(k string) string { return h.catalog.T(lang, k) }
+	process := title.Text
 	d := mailData{
 		Lang: lang, Subject: t("reg.mail.subject") + " — " + process,
 		Hello: t("reg.mail.hello") + " " + name + ",", Intro: t("reg.mail.intro") + " " + process + ".",
@@ -118,13 +122,13 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 		h.log.WarnContext(ctx, "promotion link not made", "participant", participantID, "err", err)
 		return
 	}
-	lang := person.Language
+	lang := i18n.Normalise(person.Language)
 	t := func(k string) string { return h.catalog.T(lang, k) }
 	msg := composeMail(mailData{
-		Lang: lang, Subject: t("reg.mail.promoted.subject") + " — " + proc.Title,
+		Lang: lang, Subject: t("reg.mail.promoted.subject") + " — " + proc.Localise("title", lang).Text,
 		Hello: t("reg.mail.hello") + " " + person.DisplayName + ",", Intro: t("reg.mail.promoted.intro"),
 		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: h.publicURL.JoinPath("i", token).String(),
-		Sessions: []mailSession{{Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
+		Sessions: []mailSession{{Title: localiserFor(proc, lang).workshop(w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
 	})
 	msg.To = *person.Email
 	if err := h.queueMail(ctx, participantID, msg); err != nil {
@@ -164,17 +168,18 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 	if err != nil {
 		return err
 	}
-	sessions, err := h.placedSessions(ctx, person.Language, participantID)
+	lang := i18n.Normalise(person.Language)
+	sessions, err := h.placedSessions(ctx, proc, lang, participantID)
 	if err != nil {
 		return err
 	}
-	msg := h.invitationMail(person.Language, person.DisplayName, proc.Title, h.publicURL.JoinPath("i", token).String(), "", sessions)
+	msg := h.invitationMail(lang, person.DisplayName, proc.Localise("title", lang), h.publicURL.JoinPath("i", token).String(), "", sessions)
 	msg.To = *person.Email
 	return h.queueMail(ctx, participantID, msg)
 }
 
 // placedSessions lists a person's sessions (not cancelled) with their status.
-func (h *handler) placedSessions(ctx context.Context, lang string, participantID int64) ([]placedSession, error) {
+func (h *handler) placedSessions(ctx context.Context, proc *deliberation.Process, lang string, participantID int64) ([]placedSession, error) {
 	regs, err := people.ListParticipantRegistrations(ctx, h.db, participantID)
 	if err != nil {
 		return nil, err
@@ -185,7 +190,7 @@ func (h *handler) placedSessions(ctx context.Context, lang string, participantID
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, placedSession{Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
+		out = append(out, placedSession{Title: localiserFor(proc, lang).workshop(w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
 	}
 	return out, nil
 }

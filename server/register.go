@@ -227,7 +227,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	delivery := "card"
 	if email != nil {
-		delivery = h.mailWayBack(ctx, form.Language, pv.Title.Text, done, form)
+		delivery = h.mailWayBack(ctx, pv.Process, done, form)
 	}
 	// Post/Redirect/Get: the answer is a page of its own, which a language switch or a reload
 	// shows again without posting twice. The link and code travel there in a cookie (never in
@@ -260,19 +260,28 @@ func (f *regForm) overlapping(oe *people.OverlapError, t func(string) string) {
 // mailWayBack emails the person their way back (link, code, sessions) and says how it went:
 // mail (sent), mailfailed, nomail (no SMTP configured). This is the one place a registration
 // sends mail.
-func (h *handler) mailWayBack(ctx context.Context, lang, process string, done *people.SignedUp, form *regForm) string {
+func (h *handler) mailWayBack(ctx context.Context, p *deliberation.Process, done *people.SignedUp, form *regForm) string {
 	if !h.mail.Enabled() {
 		return "nomail"
 	}
+	// The email speaks the language chosen in the form, which may not be the page's: the
+	// titles are looked up again in it.
+	lang := form.Language
+	workshops, err := process.ListWorkshops(ctx, h.db, p.ID)
+	if err != nil {
+		h.log.WarnContext(ctx, "invitation email not made", "participant", done.Participant.ID, "err", err)
+		return "mailfailed"
+	}
+	loc := localiserFor(p, lang)
 	var sessions []placedSession
 	for _, pl := range done.Placements {
-		for _, s := range form.Sessions {
-			if s.ID == pl.WorkshopID {
-				sessions = append(sessions, placedSession{Title: s.Title.Text, When: s.When, Place: s.Place, Status: pl.Status, Reason: pl.Reason})
+		for _, w := range workshops {
+			if w.ID == pl.WorkshopID {
+				sessions = append(sessions, placedSession{Title: loc.workshop(&w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: pl.Status, Reason: pl.Reason})
 			}
 		}
 	}
-	msg := h.invitationMail(lang, form.DisplayName, process, h.publicURL.JoinPath("i", done.Token).String(), people.FormatCode(done.Code), sessions)
+	msg := h.invitationMail(lang, form.DisplayName, p.Localise("title", lang), h.publicURL.JoinPath("i", done.Token).String(), people.FormatCode(done.Code), sessions)
 	msg.To = form.Email
 	// Queued, not sent: the page answers now, the outbox sends (and retries) in the background.
 	if err := h.queueMail(ctx, done.Participant.ID, msg); err != nil {
@@ -284,7 +293,8 @@ func (h *handler) mailWayBack(ctx context.Context, lang, process string, done *p
 
 // placedSession is a session in a registration email, with where the person landed.
 type placedSession struct {
-	Title, When, Place string
-	Status             string // confirmed or waiting
-	Reason             string // why it waits: full or organisation
+	Title       deliberation.Localised
+	When, Place string
+	Status      string // confirmed or waiting
+	Reason      string // why it waits: full or organisation
 }

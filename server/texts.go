@@ -21,3 +21,24 @@ func (l localiser) theme(t *deliberation.Theme) (title, why deliberation.Localis
 func (l localiser) workshop(w *deliberation.Workshop) deliberation.Localised {
 	return l.of(w.Title, w.Translations, "title")
 }
+
+// inEveryLanguage is a text in each of the process's languages it exists in, main first: what
+// paper shows a reader whose language nobody knows, so that they find theirs on it.
+func inEveryLanguage(p *deliberation.Process, mainText string, t deliberation.Translations, field string) []deliberation.Localised {
+	out := []deliberation.Localised{{Text: mainText, Lang: p.MainLanguage()}}
+	for _, l := range p.ContentLanguages()[1:] {
+		if s := t.Get(l, field); s != "" && s != mainText {
+			out = append(out, deliberation.Localised{Text: s, Lang: l})
+		}
+	}
+	return out
+}
+
+// textsFor is a text as a reader of lang gets it on paper or in an email: in their language
+// (or the main one's, marked), or in every language when lang is "" (not known).
+func textsFor(p *deliberation.Process, lang, mainText string, t deliberation.Translations, field string) []deliberation.Localised {
+	if lang == "" {
+		return inEveryLanguage(p, mainText, t, field)
+	}
+	return []deliberation.Localised{localiserFor(p, lang).of(mainText, t, field)}
+}
