@@ -11,8 +11,9 @@ import (
 )
 
 type processSummary struct {
-	Slug, Title string
-	Sessions    int
+	Slug     string
+	Title    deliberation.Localised // in the reader's language
+	Sessions int
 }
 
 // home lists the processes.
@@ -30,13 +31,14 @@ func (h *handler) processSummaries(r *http.Request) ([]processSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	lang := h.lang(r)
 	out := make([]processSummary, 0, len(ps))
 	for _, p := range ps {
 		ws, err := process.ListWorkshops(r.Context(), h.db, p.ID)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, processSummary{Slug: p.Slug, Title: p.Title, Sessions: len(ws)})
+		out = append(out, processSummary{Slug: p.Slug, Title: p.Localise("title", lang), Sessions: len(ws)})
 	}
 	return out, nil
 }
@@ -49,14 +51,18 @@ func (h *handler) apiListProcesses(w http.ResponseWriter, r *http.Request) {
 		h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
 		return
 	}
+	// The title in the reader's language; lang says which it is, fallback that it is the
+	// main language's for want of a translation.
 	type item struct {
 		Slug     string `json:"slug"`
 		Title    string `json:"title"`
+		Lang     string `json:"lang"`
+		Fallback bool   `json:"fallback,omitempty"`
 		Sessions int    `json:"sessions"`
 	}
 	items := make([]item, 0, len(list))
 	for _, p := range list {
-		items = append(items, item{p.Slug, p.Title, p.Sessions})
+		items = append(items, item{p.Slug, p.Title.Text, p.Title.Lang, p.Title.Fallback, p.Sessions})
 	}
 	h.api.Write(w, http.StatusOK, map[string]any{"processes": items})
 }

@@ -38,7 +38,7 @@ type livePage struct {
 	JoinURL      string
 	Participant  int64
 	Moderate     bool
-	Agenda       []deliberation.AgendaItem
+	Agenda       []agendaLine
 	// Roster (moderator console): the session's confirmed participants, for the check-in list.
 	Roster []people.RegistrationRow
 	// Arrival (participant page, a person with a place): the "Je suis là" button, or when they
@@ -47,6 +47,14 @@ type livePage struct {
 	// TestHooks marks the page for the browser tests (Config.TestHooks): only then does the
 	// script expose its state as window.assises.
 	TestHooks bool
+}
+
+// agendaLine is an agenda item of the moderator console, its title in the reader's language.
+type agendaLine struct {
+	ID             int64
+	Phase          deliberation.Phase
+	Title          deliberation.Localised
+	PlannedMinutes int
 }
 
 // arrival is what a participant's page says of their own check-in.
@@ -134,9 +142,13 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		}
 	}
 	if face == "moderator" {
-		if data.Agenda, err = deliberation.ListAgenda(ctx, h.db, ws.ID); err != nil {
+		items, err := deliberation.ListAgenda(ctx, h.db, ws.ID)
+		if err != nil {
 			h.writeInternalError(w, r, err)
 			return
+		}
+		for _, it := range items {
+			data.Agenda = append(data.Agenda, agendaLine{ID: it.ID, Phase: it.Phase, Title: loc.of(it.Title, it.Translations, "title"), PlannedMinutes: it.PlannedMinutes})
 		}
 		regs, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 		if err != nil {
