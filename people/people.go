@@ -50,9 +50,9 @@ func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*del
 	person := np.Person
 	person.ParticipantID = p.ID
 	person.CreatedAt = now
-	if person.Language == "" {
-		person.Language = "fr"
-	}
+	// A person added without a language keeps none (""): French would be a guess, and a wrong
+	// one for half of Brussels. Phones then follow the browser's language, and printed cards
+	// carry the titles in every language of the process.
 	key, err := seal.Create(ctx, db, p.ID)
 	if err != nil {
 		return nil, fmt.Errorf("store: create person: %w", err)

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -106,6 +110,150 @@ func TestEmailsInThePersonsLanguage(t *testing.T) {
 		if resent.Subject != "Uw uitnodiging — Staten-Generaal van Huisvesting" || !strings.Contains(resent.Text, "Werkgelegenheidsatelier") ||
 			!strings.Contains(resent.Text, "Atelier logement") || strings.Contains(resent.Text, "Atelier emploi") {
 			t.Errorf("resent invitation: subject %q text %q, want Dutch with the Dutch titles", resent.Subject, resent.Text)
+		}
+	})
+}
+
+// Each printed card speaks its holder's language: a Dutch speaker's card carries the Dutch
+// titles and instructions, a French speaker's the French ones, and the card of a person whose
+// language nobody gave carries the titles in both languages.
+func TestInvitationCardsInTheHoldersLanguage(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		translateFixture(t, db, f)
+		add := func(name, lang string) {
+			p, err := people.CreateParticipant(ctx, db, people.NewParticipant{
+				ProcessID: &f.proc.ID, Role: deliberation.RoleParticipant,
+				Person: people.Person{DisplayName: name, Language: lang},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := people.AddRegistration(ctx, db, f.small, p.ID, deliberation.RegistrationConfirmed); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("Anke", "nl")
+		add("Bruno", "fr")
+		add("Chris", "")
+		org, _ := s.organiserDesk(t)
+		for _, size := range []string{"", "&size=large"} {
+			resp, body := get(t, org, fmt.Sprintf("%s/organise/processes/%d/cards?lang=fr%s", s.srv.URL, f.proc.ID, size))
+			if resp.StatusCode != 200 {
+				t.Fatalf("cards: got %d", resp.StatusCode)
+			}
+			noInline(t, "cards", body)
+			cards := cardArticle.FindAllString(body, -1)
+			if len(cards) != 3 {
+				t.Fatalf("cards%s: %d, want 3", size, len(cards))
+			}
+			tests := []struct {
+				name, card string
+				want       []string
+				absent     []string
+			}{
+				{"Dutch", cards[0], []string{`lang="nl"`, "Anke", "Staten-Generaal van Huisvesting", "Werkgelegenheidsatelier", "Uw persoonlijke code"},
+					[]string{"Assises du Logement", "Atelier emploi", "Votre code"}},
+				{"French", cards[1], []string{`lang="fr"`, "Bruno", "Assises du Logement", "Atelier emploi"},
+					[]string{"Staten-Generaal", "Werkgelegenheidsatelier"}},
+				{"unknown", cards[2], []string{"Chris", `<span lang="fr">Assises du Logement</span> / <span lang="nl">Staten-Generaal van Huisvesting</span>`,
+					`<span lang="fr">Atelier emploi</span> / <span lang="nl">Werkgelegenheidsatelier</span>`}, nil},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name+size, func(t *testing.T) {
+					for _, w := range tt.want {
+						if !strings.Contains(tt.card, w) {
+							t.Errorf("card lacks %q: %s", w, tt.card)
+						}
+					}
+					for _, a := range tt.absent {
+						if strings.Contains(tt.card, a) {
+							t.Errorf("card shows %q: %s", a, tt.card)
+						}
+					}
+				})
+			}
+		}
+	})
+}
+
+var cardArticle = regexp.MustCompile(`(?s)<article class="invitecard".*?</article>`)
+
+// The home page's list and the moderator console's agenda speak the reader's language; a title
+// the organiser left untranslated shows in French with its marker.
+func TestHomeAndConsoleAgendaInTheReadersLanguage(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		translateFixture(t, db, f)
+		other := &deliberation.Process{Slug: "emploi", Title: "Assises de l'Emploi"}
+		if err := process.Create(ctx, db, other); err != nil {
+			t.Fatal(err)
+		}
+		welcome := deliberation.AgendaItem{Kind: "welcome", Title: "Accueil", PlannedMinutes: 30}
+		welcome.Translations.Set("nl", "title", "Onthaal")
+		if err := process.SetAgenda(ctx, db, f.open.ID, []deliberation.AgendaItem{
+			welcome, {Kind: "phase", Title: "Diagnostic partagé", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 90},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		org, _ := s.organiserDesk(t)
+		tests := []struct {
+			name, url, header string
+			want, absent      []string
+		}{
+			{"home in Dutch", "/", "nl-BE,nl;q=0.9",
+				[]string{"Staten-Generaal van Huisvesting", `<span lang="fr">Assises de l&#39;Emploi</span> <span class="lang-badge" data-fallback="fr">`},
+				[]string{"Assises du Logement"}},
+			{"home in French", "/", "fr", []string{"Assises du Logement", "Assises de l&#39;Emploi"}, []string{"Staten-Generaal", "lang-badge"}},
+			{"console agenda in Dutch", fmt.Sprintf("/w/%d/moderate", f.open.ID), "nl",
+				[]string{"<span>Onthaal</span>", `<span lang="fr">Diagnostic partagé</span> <span class="lang-badge" data-fallback="fr">`,
+					">Onthaal</option>", ">Diagnostic partagé (FR)</option>"},
+				[]string{">Accueil<"}},
+			{"console agenda in French", fmt.Sprintf("/w/%d/moderate", f.open.ID), "fr",
+				[]string{"<span>Accueil</span>", "<span>Diagnostic partagé</span>", ">Accueil</option>"}, []string{"Onthaal", "(FR)"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				resp, body := get(t, org, s.srv.URL+tt.url, "Accept-Language", tt.header)
+				if resp.StatusCode != 200 {
+					t.Fatalf("got %d", resp.StatusCode)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("page lacks %q", w)
+					}
+				}
+				for _, a := range tt.absent {
+					if strings.Contains(body, a) {
+						t.Errorf("page shows %q", a)
+					}
+				}
+			})
+		}
+		var list struct {
+			Processes []struct {
+				Slug, Title, Lang string
+				Fallback          bool
+			}
+		}
+		if st := call(t, org, "GET", s.srv.URL+"/api/processes", "", nil, &list, "Accept-Language", "nl"); st != 200 || len(list.Processes) != 2 {
+			t.Fatalf("/api/processes: got %d %+v", st, list)
+		}
+		for _, p := range list.Processes {
+			switch p.Slug {
+			case f.proc.Slug:
+				if p.Title != "Staten-Generaal van Huisvesting" || p.Lang != "nl" || p.Fallback {
+					t.Errorf("/api/processes in Dutch, the translated process: %+v", p)
+				}
+			case other.Slug:
+				if p.Title != "Assises de l'Emploi" || p.Lang != "fr" || !p.Fallback {
+					t.Errorf("/api/processes in Dutch, the untranslated process: %+v", p)
+				}
+			}
 		}
 	})
 }
