@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"rsc.io/qr"
 
@@ -39,6 +40,9 @@ type livePage struct {
 	Participant  int64
 	Moderate     bool
 	Agenda       []agendaLine
+	// PostLanguages (participant page): the languages a post can be marked as written in: the
+	// process's, and the phone's own when it is not among them.
+	PostLanguages []postLanguage
 	// Roster (moderator console): the session's confirmed participants, for the check-in list.
 	Roster []people.RegistrationRow
 	// Arrival (participant page, a person with a place): the "Je suis là" button, or when they
@@ -47,6 +51,26 @@ type livePage struct {
 	// TestHooks marks the page for the browser tests (Config.TestHooks): only then does the
 	// script expose its state as window.assises.
 	TestHooks bool
+}
+
+// postLanguage is one choice of the language a post is written in.
+type postLanguage struct{ Code, Label, Name string }
+
+// postLanguagesFor lists the process's languages, then the reader's when the process lacks it.
+func postLanguagesFor(proc *deliberation.Process, lang string) []postLanguage {
+	codes := proc.ContentLanguages()
+	if !proc.HasLanguage(lang) {
+		codes = append(codes[:len(codes):len(codes)], lang)
+	}
+	out := make([]postLanguage, 0, len(codes))
+	for _, c := range codes {
+		name := languageNames[c]
+		if name == "" {
+			name = c
+		}
+		out = append(out, postLanguage{Code: c, Label: strings.ToUpper(c), Name: name})
+	}
+	return out
 }
 
 // agendaLine is an agenda item of the moderator console, its title in the reader's language.
@@ -117,6 +141,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 	loc := localiserFor(proc, lang)
 	data.ProcessTitle, data.Title, data.MainLanguage = proc.Localise("title", lang), loc.workshop(ws), proc.MainLanguage()
 	data.Languages = proc.ContentLanguages()
+	data.PostLanguages = postLanguagesFor(proc, lang)
 	if ws.ThemeID != nil {
 		if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
 			data.ThemeTitle, _ = loc.theme(th)

@@ -257,3 +257,50 @@ func TestHomeAndConsoleAgendaInTheReadersLanguage(t *testing.T) {
 		}
 	})
 }
+
+// The phone offers the languages of the process for a post, and its own language too when the
+// process lacks it; a process of one language the phone speaks offers no choice at all.
+func TestPostLanguagesOffered(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		ana := f.person(t, db, "Ana", "CPAS", nil, f.open)
+		phone := s.signInAs(t, ana.ID, &f.open.ID)
+		page := fmt.Sprintf("%s/w/%d", s.srv.URL, f.open.ID)
+		tests := []struct {
+			name, languages, lang string
+			want                  []string
+			hidden                bool
+		}{
+			{"Dutch phone, French and Dutch process", "fr,nl", "nl", []string{"fr", "nl"}, false},
+			{"English phone, French and Dutch process", "fr,nl", "en", []string{"fr", "nl", "en"}, false},
+			{"French phone, trilingual process", "fr,nl,en", "fr", []string{"fr", "nl", "en"}, false},
+			{"Dutch phone, Dutch-only process", "nl", "nl", []string{"nl"}, true},
+			{"French phone, Dutch-only process", "nl", "fr", []string{"nl", "fr"}, false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				f.proc.Languages = tt.languages
+				if _, err := db.NewUpdate().Model(f.proc).Column("languages").WherePK().Exec(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				resp, body := get(t, phone, page+"?lang="+tt.lang)
+				if resp.StatusCode != 200 {
+					t.Fatalf("participant page: got %d", resp.StatusCode)
+				}
+				var got []string
+				for _, m := range postLangRe.FindAllStringSubmatch(body, -1) {
+					got = append(got, m[1])
+				}
+				if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+					t.Errorf("languages offered: got %v, want %v", got, tt.want)
+				}
+				if hidden := strings.Contains(body, `<fieldset id="compose-lang" class="compose-lang" hidden>`); hidden != tt.hidden {
+					t.Errorf("the choice hidden: %v, want %v", hidden, tt.hidden)
+				}
+			})
+		}
+	})
+}
+
+var postLangRe = regexp.MustCompile(`<input type="radio" name="lang" value="([a-z]+)">`)

@@ -2,7 +2,8 @@
 // chosen by default), the card wears "NL" on the phones, the console and the projector; the
 // moderator adds a French translation from the console, and the projector and a French phone
 // show it beside the Dutch text (the Dutch phone, whose language it is, shows the text alone).
-// A French phone switches the language of its text before sending. The composer and the cards
+// A French phone switches the language of its text before sending; it is offered the process's
+// languages, and its own when the process lacks it. The composer and the cards
 // keep every word whole at 320 px in French, Dutch and English.
 
 import { test, before, after } from 'node:test';
@@ -21,7 +22,7 @@ let lea; // French-speaking
 const DUTCH = 'De wachttijden bij het OCMW zijn veel te lang voor wie dringend hulp nodig heeft';
 const FRENCH = "Les délais d'attente au CPAS sont bien trop longs pour qui a besoin d'aide tout de suite";
 const LEA_FR = 'Un guichet unique pour le logement et le travail';
-const LEA_EN = 'One desk for housing and work, with someone to help';
+const LEA_NL = 'Eén loket voor huisvesting en werk, met iemand die helpt';
 
 before(async () => {
   srv = await startServer();
@@ -137,17 +138,20 @@ test('a Dutch post wears NL everywhere, and its French translation shows beside 
   await proj.locator('.hall-card').filter({ hasText: DUTCH }).locator('.hall-translation[lang="fr"]').waitFor();
   await proj.screenshot({ path: screenshotPath('projector-translation-1920.png') });
 
-  // Léa writes in French, then switches the language of her text to English before sending.
+  // Léa writes in French, then switches the language of her text to Dutch before sending. The
+  // composer offers the process's languages only (French and Dutch): English, which neither
+  // the process nor her phone speaks, is not offered.
+  assert.deepEqual(await lea.page.locator('input[name="lang"]').evaluateAll((is) => is.map((i) => i.value)), ['fr', 'nl']);
   await post(lea.page, LEA_FR);
   assert.equal(await badge(card(lea.page, LEA_FR).locator('.c-head .c-lang')), 'FR');
-  await lea.page.locator('.lang-choice', { hasText: 'EN' }).click();
-  await post(lea.page, LEA_EN);
-  assert.equal(await badge(card(lea.page, LEA_EN).locator('.c-head .c-lang')), 'EN');
-  await card(mod.page, LEA_EN).locator('.c-head .c-lang', { hasText: 'EN' }).waitFor();
+  await lea.page.locator('.lang-choice', { hasText: 'NL' }).click();
+  await post(lea.page, LEA_NL);
+  assert.equal(await badge(card(lea.page, LEA_NL).locator('.c-head .c-lang')), 'NL');
+  await card(mod.page, LEA_NL).locator('.c-head .c-lang', { hasText: 'NL' }).waitFor();
   // Her choice stays for her next post, across a reload.
   await lea.page.reload();
   await lea.page.waitForSelector('#live[data-ready="true"]');
-  assert.equal(await lea.page.locator('input[name="lang"]:checked').getAttribute('value'), 'en');
+  assert.equal(await lea.page.locator('input[name="lang"]:checked').getAttribute('value'), 'nl');
   await lea.page.locator('.lang-choice', { hasText: 'FR' }).click();
 
   await mod.page.screenshot({ path: screenshotPath('moderator-translation-1920.png') });
@@ -162,6 +166,9 @@ test('the composer and the cards keep every word whole at 320 px in French, Dutc
     await page.setViewportSize({ width: 360, height: PHONE.viewport.height });
     await openPhone(page, lang);
     await card(page, DUTCH).waitFor();
+    // The process speaks French and Dutch; an English phone is offered its own language too, last.
+    const offered = await page.locator('input[name="lang"]').evaluateAll((is) => is.map((i) => i.value));
+    assert.deepEqual(offered, lang === 'en' ? ['fr', 'nl', 'en'] : ['fr', 'nl'], `the languages offered to a ${lang} phone`);
     for (const width of [320, 360]) {
       await page.setViewportSize({ width, height: PHONE.viewport.height });
       await page.waitForTimeout(100);

@@ -337,7 +337,10 @@ function setupComposer(ctx) {
   // The language of the text: the phone's, unless the person chose another (kept for their
   // next posts).
   const langs = [...document.querySelectorAll('input[name="lang"]')];
-  const chosen = drafts.get('lang') || $('live').dataset.lang;
+  // Only the process's languages (and the phone's) are offered: a choice kept from another
+  // session that is not among them gives way to the phone's language.
+  let chosen = drafts.get('lang') || $('live').dataset.lang;
+  if (!langs.some((i) => i.value === chosen)) chosen = $('live').dataset.lang;
   for (const input of langs) {
     input.checked = input.value === chosen;
     input.addEventListener('change', () => drafts.set('lang', input.value));
