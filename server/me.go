@@ -16,7 +16,7 @@ type myPage struct {
 	Name      string
 	CSRF      string
 	Sessions  []mySession
-	Cancelled string // the title of the session just given back, for the confirmation
+	Cancelled deliberation.Localised // the title of the session just given back, for the confirmation
 }
 
 // mePage lists the signed-in person's registrations: GET /me.
@@ -39,7 +39,10 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 	}
 	if cancelled > 0 {
 		if ws, err := deliberation.GetWorkshop(ctx, h.db, cancelled); err == nil {
-			data.Cancelled = ws.Title
+			data.Cancelled = deliberation.Localised{Text: ws.Title}
+			if proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID); err == nil {
+				data.Cancelled = localiserFor(proc, lang).workshop(ws)
+			}
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")

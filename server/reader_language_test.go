@@ -93,6 +93,10 @@ func TestEmailsInThePersonsLanguage(t *testing.T) {
 		if resp, _ := postForm(t, phone, s.srv.URL+"/me/cancel", cancel, "Origin", s.srv.URL); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("Camille cancels: got %d, want 303", resp.StatusCode)
 		}
+		// The confirmation on "my sessions" names the session in the reader's language.
+		if _, mine := get(t, phone, fmt.Sprintf("%s/me?cancelled=%d&lang=nl", s.srv.URL, f.small.ID)); !strings.Contains(mine, "<strong>Werkgelegenheidsatelier</strong>") {
+			t.Errorf("my sessions in Dutch after giving a place back: no Dutch title in the confirmation")
+		}
 		org, csrf := s.organiserDesk(t)
 		if st := call(t, org, "POST", fmt.Sprintf("%s/api/organise/people/%d/send", s.srv.URL, participantNamed(t, db, "Anke")), csrf, map[string]any{}, nil); st != 204 {
 			t.Fatalf("resend: got %d", st)
