@@ -33,7 +33,8 @@ type doorPerson struct {
 
 type doorPage struct {
 	WorkshopID         int64
-	Title, When, Place string
+	Title              deliberation.Localised // in the reader's language
+	When, Place        string
 	CSRF, Query        string
 	People             []doorPerson
 	Confirmed, Present int
@@ -114,7 +115,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		return
 	}
 	data := doorPage{
-		WorkshopID: ws.ID, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+		WorkshopID: ws.ID, Title: h.workshopTitle(r.Context(), ws, lang), When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 		CSRF: sessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
 	}
 	needle := people.OrganisationKey(query)
@@ -152,7 +153,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		h.writeInternalError(w, r, err)
 		return
 	}
-	h.writePage(w, r, status, "door", h.catalog.T(lang, "reg.door.title")+" · "+ws.Title, data)
+	h.writePage(w, r, status, "door", h.catalog.T(lang, "reg.door.title")+" · "+data.Title.Text, data)
 }
 
 // doorCheckIn checks a person in (or takes it back): POST /w/{id}/door/checkin with

@@ -35,7 +35,7 @@ const walkinTTL = 30 * time.Minute
 // walkinPage is the walk-in's page: the QR code of their own link, big, for them to scan.
 type walkinPage struct {
 	WorkshopID int64
-	Title      string
+	Title      deliberation.Localised // in the reader's language
 	Name, Link string
 	Code       string // formatted: ACE-HJK-MNPR
 	CodePage   string // where to type it
@@ -123,7 +123,7 @@ func (h *handler) doorWalkInPage(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	data := walkinPage{WorkshopID: ws.ID, Title: ws.Title, Code: people.FormatCode(v.Get("c")),
+	data := walkinPage{WorkshopID: ws.ID, Title: h.workshopTitle(ctx, ws, lang), Code: people.FormatCode(v.Get("c")),
 		Link: h.publicURL.JoinPath("i", v.Get("t")).String(), CodePage: h.publicURL.JoinPath("code").String()}
 	if person, err := people.GetPerson(ctx, h.db, pid); err == nil {
 		data.Name = person.DisplayName

@@ -39,10 +39,7 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 	}
 	if cancelled > 0 {
 		if ws, err := deliberation.GetWorkshop(ctx, h.db, cancelled); err == nil {
-			data.Cancelled = deliberation.Localised{Text: ws.Title}
-			if proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID); err == nil {
-				data.Cancelled = localiserFor(proc, lang).workshop(ws)
-			}
+			data.Cancelled = h.workshopTitle(ctx, ws, lang)
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -308,3 +308,40 @@ func TestPostLanguagesOffered(t *testing.T) {
 }
 
 var postLangRe = regexp.MustCompile(`<input type="radio" name="lang" value="([a-z]+)">`)
+
+// The door and the walk-in's page name the session in the reader's language: a Dutch-speaking
+// walk-in reads the Dutch title on the page that carries their link.
+func TestDoorAndWalkInInTheReadersLanguage(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		s := newSite(t, db)
+		f := newRegFixture(t, db)
+		translateFixture(t, db, f)
+		mod, _, csrf := moderatorAt(t, s, f, f.small)
+		door := fmt.Sprintf("%s/w/%d/door", s.srv.URL, f.small.ID)
+		for _, tt := range []struct{ lang, want, absent string }{
+			{"nl", "Werkgelegenheidsatelier", "Atelier emploi"},
+			{"fr", "Atelier emploi", "Werkgelegenheidsatelier"},
+		} {
+			t.Run("door in "+tt.lang, func(t *testing.T) {
+				_, body := get(t, mod, door+"?lang="+tt.lang)
+				if !strings.Contains(body, tt.want) || strings.Contains(body, tt.absent) {
+					t.Errorf("door page in %s: want %q, not %q", tt.lang, tt.want, tt.absent)
+				}
+			})
+		}
+		resp, _ := postForm(t, mod, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Karim"}, "organisation": {"Quartier"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("walk-in: got %d", resp.StatusCode)
+		}
+		_, body := get(t, mod, s.srv.URL+resp.Header.Get("Location")+"?lang=nl")
+		if !strings.Contains(body, "Werkgelegenheidsatelier") || strings.Contains(body, "Atelier emploi") {
+			t.Errorf("walk-in's page in Dutch: no Dutch title")
+		}
+		// The untranslated session's door shows the French title with its marker.
+		openMod, _, _ := moderatorAt(t, s, f, f.open)
+		_, body = get(t, openMod, fmt.Sprintf("%s/w/%d/door?lang=nl", s.srv.URL, f.open.ID))
+		if !strings.Contains(body, `<span lang="fr">Atelier logement</span> <span class="lang-badge" data-fallback="fr">`) {
+			t.Errorf("door of an untranslated session in Dutch: no marked French title")
+		}
+	})
+}

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/assises/assises/deliberation"
+import (
+	"context"
+
+	"github.com/assises/assises/deliberation"
+)
 
 // localiser gives a reader the texts an organiser wrote in their language, or the main
 // language's marked as a fallback (the template "ltext" shows the mark).
@@ -41,4 +45,14 @@ func textsFor(p *deliberation.Process, lang, mainText string, t deliberation.Tra
 		return inEveryLanguage(p, mainText, t, field)
 	}
 	return []deliberation.Localised{localiserFor(p, lang).of(mainText, t, field)}
+}
+
+// workshopTitle is a session's title in lang, for a page that has the session but not its
+// process; if the process cannot be read, the main language's title, unmarked.
+func (h *handler) workshopTitle(ctx context.Context, ws *deliberation.Workshop, lang string) deliberation.Localised {
+	proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID)
+	if err != nil {
+		return deliberation.Localised{Text: ws.Title}
+	}
+	return localiserFor(proc, lang).workshop(ws)
 }
