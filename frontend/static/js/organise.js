@@ -510,7 +510,9 @@ function renderPeople() {
       'div',
       { class: 'row wrap' },
       field(t('ui.organise.f.role'), 'select', { name: 'role' }, ...['participant', 'moderator', 'observer', 'committee'].concat(platform ? ['organiser'] : []).map((r) => h('option', { value: r }, t('ui.role.' + r)))),
-      field(t('ui.organise.f.language'), 'select', { name: 'language' }, ...['fr', 'nl', 'en'].map((l) => h('option', { value: l }, l.toUpperCase()))),
+      // "Not known" first: a guessed French would print a Dutch speaker's card in French; not
+      // known, the card carries every language of the process and the phone follows its browser.
+      field(t('ui.organise.f.language'), 'select', { name: 'language' }, h('option', { value: '' }, t('ui.organise.f.language.unknown')), ...['fr', 'nl', 'en'].map((l) => h('option', { value: l }, l.toUpperCase()))),
       field(t('ui.organise.f.serviceuser'), 'input', { type: 'checkbox', name: 'serviceUser' }),
     ),
     h('fieldset', { class: 'sessions-choice' }, h('legend', null, t('ui.organise.f.sessions')), ...data.workshops.map((w) => field(`${w.title} — ${w.when}`, 'input', { type: 'checkbox', name: 'workshops', value: String(w.id) }))),
