@@ -119,8 +119,7 @@ func addMember(r *room, v Viewer, frames *atomic.Int64) *member {
 func addMemberOn(r *room, v Viewer, ft *fakeTransport) *member {
 	c := newConn(r.h, ft, v.Participant, "fr")
 	m := &member{c: c, v: v}
-	r.members[c] = m
-	r.people[v.Participant] = append(r.people[v.Participant], m)
+	r.add(m)
 	return m
 }
 

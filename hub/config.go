@@ -53,7 +53,8 @@ type Config struct {
 	Observer Observer
 
 	IdleRoomTimeout  time.Duration // an empty room stops after this (1 min)
-	CoalesceInterval time.Duration // at most one presence message and one Flush per room per interval (200 ms)
+	CoalesceInterval time.Duration // at most one Flush per room per interval, and presence in a small room (200 ms)
+	PresenceInterval time.Duration // presence in a room of a thousand people or more; smaller rooms sooner (presence.go) (1 s)
 	SendQueue        int           // messages queued per connection before eviction (64)
 	MaxBatch         int           // commands per commit (256)
 	CommandQueue     int           // commands waiting per room before "busy" (4 × MaxBatch)
@@ -97,6 +98,8 @@ func (c Config) withDefaults() Config {
 	}
 	setDur(&c.IdleRoomTimeout, time.Minute)
 	setDur(&c.CoalesceInterval, 200*time.Millisecond)
+	setDur(&c.PresenceInterval, time.Second)
+	c.PresenceInterval = max(c.PresenceInterval, c.CoalesceInterval)
 	// 64 entries: a commit's events take one, presence is dropped past half full, so a
 	// client must miss about ten seconds of tallies (on top of its socket's buffers) to be
 	// evicted, and it then resumes from the ring. Every connection allocates its queue
