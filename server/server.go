@@ -61,6 +61,7 @@ type Config struct {
 type handler struct {
 	db        *bun.DB
 	hub       *hub.Hub
+	sessions  sessionCache // the handshake's memory of session cookies (sessioncache.go)
 	publicURL *url.URL
 	log       *slog.Logger
 	now       func() time.Time
@@ -135,13 +136,10 @@ func New(cfg Config) (http.Handler, error) {
 	h.organise = &organise.API{
 		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
 		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
-		Disconnect:     func(int64) {},
+		Disconnect:     h.revoke,
 		LogsReset:      h.resetLiveLogs,
 		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
 		NotebookURL: h.notebookURL,
-	}
-	if h.hub != nil {
-		h.organise.Disconnect = h.hub.Disconnect
 	}
 	if h.pages, err = parsePages(a); err != nil {
 		return nil, err

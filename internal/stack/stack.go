@@ -47,6 +47,8 @@ type Options struct {
 	DB *bun.DB
 	// Deadlines of the HTTP server (zero: the product's); a test of the edge shortens them.
 	Deadlines server.Deadlines
+	// Now is the site's clock (nil: time.Now); a test of what the site remembers moves it.
+	Now func() time.Time
 }
 
 // New starts the product on a fresh database of the given kind ("sqlite" or "postgres").
@@ -78,7 +80,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		opts.Hub(&cfg)
 	}
 	rooms := hub.New(cfg)
-	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog, Deadlines: opts.Deadlines})
+	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog, Deadlines: opts.Deadlines, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
