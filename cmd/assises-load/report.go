@@ -96,6 +96,7 @@ type report struct {
 	Other        map[string]int64 `json:"other_commands,omitempty"` // session: accepted commands by name
 	Rejects      map[string]int64 `json:"rejects,omitempty"`
 	Server       *serverUse       `json:"server,omitempty"`
+	Baseline     *baselineReport  `json:"baseline,omitempty"`    // -baseline (baseline.go)
 	GeneratorCPU float64          `json:"generator_cpu_percent"` // this process, 100 = one core
 	MachineBusy  float64          `json:"machine_busy_percent"`  // all cores together, 100 = all busy
 	LoadBefore   string           `json:"loadavg_before"`
@@ -212,6 +213,9 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "verdict\t%s\t\n", verdict)
 	tw.Flush()
+	if r.Baseline != nil {
+		r.Baseline.print(w)
+	}
 }
 
 // latencies names each latency of a report, so that merging reports treats them all alike.

@@ -77,6 +77,21 @@ type stats struct {
 	accepted map[string]int64 // command name → accepted, commands other than votes
 
 	lastAnswer atomic.Int64 // Unix µs of the last ack or reject of the load
+	tallyBytes atomic.Int64 // the largest tally frame received, header included (-baseline)
+}
+
+// noteTally keeps the size of the largest tally frame, payload plus the server's header.
+func (s *stats) noteTally(payload int) {
+	n := int64(payload + 2)
+	if payload >= 126 {
+		n += 2
+	}
+	for {
+		old := s.tallyBytes.Load()
+		if n <= old || s.tallyBytes.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 func newStats() *stats {
