@@ -132,6 +132,7 @@ func New(cfg Config) (http.Handler, error) {
 		proxied:        proxiedRequests{max: cfg.MaxPerAddress, n: map[string]int{}},
 		testHooks:      cfg.TestHooks,
 	}
+	h.sessions.now = h.now
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
 	h.organise = &organise.API{
 		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,

@@ -18,9 +18,10 @@ type sessionCache struct {
 	// gen is bumped by every forget: a lookup that began before it neither fills the cache
 	// nor trusts the socket it opened without asking the database again (ws.go).
 	gen   atomic.Uint64
+	now   func() time.Time // the site's clock
 	mu    sync.Mutex
 	by    map[string]cachedSession
-	swept time.Time
+	sweep *time.Timer // armed while entries are kept: a quiet node does not keep them
 }
 
 type cachedSession struct {
@@ -51,15 +52,33 @@ func (c *sessionCache) put(hash string, participant int64, expires time.Time, ge
 	if c.by == nil {
 		c.by = map[string]cachedSession{}
 	}
-	if now.Sub(c.swept) > sessionCacheTTL {
-		c.swept = now
-		for h, e := range c.by {
-			if !now.Before(e.until) {
-				delete(c.by, h)
-			}
+	c.by[hash] = cachedSession{participant: participant, until: minTime(now.Add(sessionCacheTTL), expires)}
+	if c.sweep == nil {
+		c.sweep = time.AfterFunc(sessionCacheTTL, c.sweepExpired)
+	}
+}
+
+// sweepExpired drops what has expired, and comes back while anything is left.
+func (c *sessionCache) sweepExpired() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if c.now != nil {
+		now = c.now()
+	}
+	for h, e := range c.by {
+		if !now.Before(e.until) {
+			delete(c.by, h)
 		}
 	}
-	c.by[hash] = cachedSession{participant: participant, until: minTime(now.Add(sessionCacheTTL), expires)}
+	switch {
+	case len(c.by) == 0:
+		c.sweep = nil
+	case c.sweep == nil:
+		c.sweep = time.AfterFunc(sessionCacheTTL, c.sweepExpired)
+	default:
+		c.sweep.Reset(sessionCacheTTL)
+	}
 }
 
 // forgetSession drops one cookie (its browser signed out).

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -44,4 +45,27 @@ func TestSessionCache(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSessionCacheSweeps: a node that goes quiet does not keep the cookies it saw.
+func TestSessionCacheSweeps(t *testing.T) {
+	var clock atomic.Int64
+	start := time.Now()
+	c := sessionCache{now: func() time.Time { return start.Add(time.Duration(clock.Load())) }}
+	c.put("a", 7, start.Add(time.Hour), c.generation(), start)
+	c.sweepExpired()
+	if n := c.size(); n != 1 {
+		t.Fatalf("entries before they expire: got %d, want 1", n)
+	}
+	clock.Store(int64(sessionCacheTTL))
+	c.sweepExpired()
+	if n := c.size(); n != 0 {
+		t.Fatalf("entries after they expired: got %d, want 0", n)
+	}
+}
+
+func (c *sessionCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.by)
 }
