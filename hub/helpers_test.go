@@ -23,7 +23,7 @@ import (
 
 // wait is the generous bound on anything a test waits for: reaching it means the
 // behaviour is missing, not that the machine is slow.
-const wait = 10 * time.Second
+const wait = 30 * time.Second
 
 const testWS = 12 // the workshop most tests use
 

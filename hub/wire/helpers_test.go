@@ -13,7 +13,9 @@ import (
 	"github.com/assises/assises/hub/wire/wiretest"
 )
 
-const wait = 10 * time.Second
+// wait bounds anything a test waits for; it is only reached when a behaviour is missing, so
+// it can be generous: a machine loaded by other work must never fail a test.
+const wait = 30 * time.Second
 
 // testOptions are a hub's options with a bound of queue entries.
 func testOptions(queue int) *Options {
