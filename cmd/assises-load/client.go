@@ -240,6 +240,8 @@ func (c *client) handle(m *liveclient.Frame, now time.Time) {
 		if w != nil {
 			w <- outcome{seq: m.Seq, code: code}
 		}
+	case "presence":
+		c.st.presence.Add(1)
 	case "pong":
 		c.mu.Lock()
 		sent := c.pingSent

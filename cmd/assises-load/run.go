@@ -342,6 +342,7 @@ func (r *run) finish() {
 	r.rep.Pong = summarise(st.pong.merged())
 	r.rep.Resume = summarise(st.resume.merged())
 	r.rep.Events.Delivered = st.events.Load()
+	r.rep.Presence = st.presence.Load()
 	st.mu.Lock()
 	r.rep.Rejects = maps.Clone(st.rejects)
 	r.rep.Other = maps.Clone(st.accepted)

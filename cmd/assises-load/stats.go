@@ -68,6 +68,7 @@ type stats struct {
 	resume          *hist // drop → caught up (reconnect)
 
 	events, snapshots, dups           atomic.Int64
+	presence                          atomic.Int64 // presence messages received
 	badFrames, errorFrames            atomic.Int64
 	sendErrors, connectErrors         atomic.Int64
 	votesSent, votesAcked, votesOther atomic.Int64
