@@ -108,7 +108,7 @@ func (k *committer) execute(batch []cmdReq) {
 	res, err := h.cfg.Backend.Execute(ctx, r.id, cmds)
 	outs := make([]sentOutcome, len(batch))
 	for i, req := range batch {
-		outs[i] = sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeUnavailable}, at: req.at}
+		outs[i] = sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeUnavailable}, at: req.at, reply: req.reply}
 	}
 	if err != nil {
 		h.log.Error("hub: execute", slog.Int64("workshop", r.id), slog.Int("commands", len(cmds)), slog.Any("err", err))
@@ -377,7 +377,7 @@ func (k *committer) finish() {
 	for {
 		select {
 		case req := <-k.r.inbox:
-			outs = append(outs, sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeShuttingDown}, at: req.at})
+			outs = append(outs, sentOutcome{c: req.c, out: Outcome{CommandID: req.cmd.ID, Code: CodeShuttingDown}, at: req.at, reply: req.reply})
 			k.r.h.cfg.Observer.Command(req.cmd.Name, CodeShuttingDown)
 			continue
 		default:

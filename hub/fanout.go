@@ -237,6 +237,10 @@ func (r *room) sendOutcome(o sentOutcome) {
 	if !o.at.IsZero() {
 		r.h.cfg.Observer.Answered(time.Since(o.at))
 	}
+	if o.reply != nil {
+		o.reply <- o.out // buffered for this one outcome: never blocks the room
+		return
+	}
 	m := r.members[o.c]
 	if m == nil {
 		return // the connection left; the client will resend the same id

@@ -21,16 +21,19 @@ type joinReq struct {
 }
 
 type cmdReq struct {
-	c   *conn
-	cmd Command
-	at  time.Time // when it was read (the Observer's answer time)
+	c     *conn
+	cmd   Command
+	at    time.Time      // when it was read (the Observer's answer time)
+	reply chan<- Outcome // instead of c: a command from outside a socket (Submit); room for one
 }
 
-// sentOutcome is an outcome on its way back to the connection that sent the command.
+// sentOutcome is an outcome on its way back to the connection (or the Submit) that sent
+// the command.
 type sentOutcome struct {
-	c   *conn
-	out Outcome
-	at  time.Time // when the command was read
+	c     *conn
+	out   Outcome
+	at    time.Time // when the command was read
+	reply chan<- Outcome
 }
 
 // delivery is what the committer hands to the room, in commit order.

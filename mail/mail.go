@@ -14,6 +14,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net"
+	netmail "net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strings"
@@ -175,7 +176,11 @@ func Compose(from string, m Message, now time.Time) ([]byte, error) {
 	h.Set("MIME-Version", "1.0")
 	h.Set("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	h.Set("Auto-Submitted", "auto-generated")
-	for _, k := range []string{"From", "To", "Subject", "Date", "MIME-Version", "Content-Type", "Auto-Submitted"} {
+	// Fixed now, when the message is composed (the outbox stores it composed): a copy sent
+	// again after a cut-short attempt carries the same id, which mail systems use to drop
+	// duplicates.
+	h.Set("Message-ID", messageID(from))
+	for _, k := range []string{"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "Auto-Submitted"} {
 		fmt.Fprintf(&b, "%s: %s\r\n", k, h.Get(k))
 	}
 	b.WriteString("\r\n")
@@ -192,6 +197,19 @@ func Compose(from string, m Message, now time.Time) ([]byte, error) {
 	}
 	fmt.Fprintf(&b, "--%s--\r\n", boundary)
 	return b.Bytes(), nil
+}
+
+// messageID is a new unique Message-ID in the sender's domain.
+func messageID(from string) string {
+	domain := "assises.invalid"
+	if a, err := netmail.ParseAddress(from); err == nil {
+		if i := strings.LastIndex(a.Address, "@"); i >= 0 && i < len(a.Address)-1 {
+			domain = a.Address[i+1:]
+		}
+	}
+	var buf [16]byte
+	rand.Read(buf[:])
+	return "<" + hex.EncodeToString(buf[:]) + "@" + domain + ">"
 }
 
 func randomBoundary() string {

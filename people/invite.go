@@ -103,25 +103,29 @@ func SignUp(ctx context.Context, db bun.IDB, np NewParticipant, choice Choice, n
 }
 
 // WalkIn lets in at the door a person who had no place: a new participant of the session's
-// process, admitted and checked in, with a link that lands in the session.
-func WalkIn(ctx context.Context, db bun.IDB, w *deliberation.Workshop, np NewParticipant, now time.Time) (string, error) {
-	var token string
+// process with a confirmed place (outside capacity: the door decides), and a personal link
+// with its code that lands in the session. Their arrival is the caller's to record, through
+// the live room (a check-in is a command of the session), once this has committed.
+func WalkIn(ctx context.Context, db bun.IDB, w *deliberation.Workshop, np NewParticipant, now time.Time) (int64, Way, error) {
+	var way Way
+	var id int64
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		who, err := CreateParticipant(ctx, tx, np)
 		if err != nil {
 			return err
 		}
-		if err := CheckIn(ctx, tx, w, who.ID, now, true); err != nil {
+		id = who.ID
+		if err := AddRegistration(ctx, tx, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
 			return err
 		}
 		ttl, err := LinkLifetime(ctx, tx, w.ProcessID, now)
 		if err != nil {
 			return err
 		}
-		token, _, err = CreateInvitation(ctx, tx, who.ID, &w.ID, ttl, false)
+		way, err = newWay(ctx, tx, who.ID, &w.ID, ttl)
 		return err
 	})
-	return token, err
+	return id, way, err
 }
 
 // NewLink gives a person a new link (lost card, new phone) good for ttl, landing in workshopID

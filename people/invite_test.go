@@ -120,18 +120,24 @@ func TestWalkIn(t *testing.T) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "porte-ouverte")
 		w := fixture.Workshop(t, db, p)
-		token, err := people.WalkIn(ctx, db, w, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant,
+		karim, way, err := people.WalkIn(ctx, db, w, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant,
 			Person: people.Person{DisplayName: "Karim"}}, time.Now().UTC())
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws, pid := landsIn(t, db, token)
-		if ws != w.ID {
-			t.Errorf("link lands in workshop %d, want %d", ws, w.ID)
+		ws, pid := landsIn(t, db, way.Token)
+		if ws != w.ID || pid != karim {
+			t.Errorf("link lands in workshop %d as %d, want %d as %d", ws, pid, w.ID, karim)
 		}
+		// The code opens the same way in: it signs in as Karim and lands in the session.
+		inv, _, _, err := people.SignInWithCode(ctx, db, way.Code, time.Now(), time.Hour)
+		if err != nil || inv.ParticipantID != karim || inv.WorkshopID == nil || *inv.WorkshopID != w.ID {
+			t.Errorf("code: got %+v, %v; want Karim landing in workshop %d", inv, err, w.ID)
+		}
+		// A confirmed place; the arrival is recorded by the live room, not here.
 		regs, err := people.ListWorkshopRegistrations(ctx, db, w.ID)
-		if err != nil || len(regs) != 1 || regs[0].ParticipantID != pid || regs[0].CheckedInAt == nil {
-			t.Errorf("registrations: got %+v, %v; want participant %d checked in", regs, err, pid)
+		if err != nil || len(regs) != 1 || regs[0].ParticipantID != pid || regs[0].Status != deliberation.RegistrationConfirmed || regs[0].CheckedInAt != nil {
+			t.Errorf("registrations: got %+v, %v; want participant %d confirmed, not yet checked in", regs, err, pid)
 		}
 	})
 }

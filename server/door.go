@@ -79,19 +79,19 @@ func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliber
 }
 
 // doorForm serves a form posted at the door of a session (see doorWorkshop): it checks the
-// form's token and returns the workshop and the address of its door page. Otherwise it has
+// form's token and returns the workshop, the door keeper and the address of its door page. Otherwise it has
 // answered and returns nil.
-func (h *handler) doorForm(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, string) {
-	ws, _ := h.doorWorkshop(w, r)
+func (h *handler) doorForm(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, *deliberation.Participant, string) {
+	ws, keeper := h.doorWorkshop(w, r)
 	if ws == nil {
-		return nil, ""
+		return nil, nil, ""
 	}
 	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
 	if r.ParseForm() != nil || !h.checkSessionForm(r) {
 		h.refuseForm(w, r, back)
-		return nil, ""
+		return nil, nil, ""
 	}
-	return ws, back
+	return ws, keeper, back
 }
 
 // doorPageHandler is GET /w/{id}/door?q=….
@@ -158,7 +158,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 // doorCheckIn checks a person in (or takes it back): POST /w/{id}/door/checkin with
 // participant, and undo or admit (give a place to someone waiting or not registered).
 func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
-	ws, back := h.doorForm(w, r)
+	ws, keeper, back := h.doorForm(w, r)
 	if ws == nil {
 		return
 	}
@@ -176,11 +176,18 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 	if q := r.PostFormValue("q"); q != "" {
 		v.Set("q", q)
 	}
-	if r.PostFormValue("undo") != "" {
-		err = people.UndoCheckIn(r.Context(), h.db, ws.ID, pid)
+	switch {
+	case r.PostFormValue("undo") != "":
+		err = h.doorCheck(r.Context(), ws, keeper.ID, pid, false)
 		v.Set("undone", strconv.FormatInt(pid, 10))
-	} else {
-		err = people.CheckIn(r.Context(), h.db, ws, pid, h.now(), r.PostFormValue("admit") != "")
+	case r.PostFormValue("admit") != "":
+		// The place first (the moderator decides, outside capacity), then the arrival.
+		if err = people.AddRegistration(r.Context(), h.db, ws, pid, deliberation.RegistrationConfirmed); err == nil {
+			err = h.doorCheck(r.Context(), ws, keeper.ID, pid, true)
+		}
+		v.Set("done", strconv.FormatInt(pid, 10))
+	default:
+		err = h.doorCheck(r.Context(), ws, keeper.ID, pid, true)
 		v.Set("done", strconv.FormatInt(pid, 10))
 	}
 	if errors.Is(err, people.ErrNotConfirmed) {
@@ -232,7 +239,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	if h.failuresLimited(w, r, h.limits.signIn) {
 		return
 	}
-	ws, _ := h.doorWorkshop(w, r)
+	ws, keeper := h.doorWorkshop(w, r)
 	if ws == nil {
 		return
 	}
@@ -245,7 +252,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 		h.refuseForm(w, r, back)
 		return
 	}
-	res, err := h.scan(r.Context(), ws, tokenOf(r.PostFormValue("token")))
+	res, err := h.scan(r.Context(), ws, keeper.ID, tokenOf(r.PostFormValue("token")))
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -270,7 +277,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	h.renderDoor(w, r, ws, res.Name, 0, 0, problem, walkinForm{}, http.StatusConflict)
 }
 
-func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, token string) (scanResult, error) {
+func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, keeper int64, token string) (scanResult, error) {
 	invalid := scanResult{Result: "invalid"}
 	inv, err := people.LookupInvitation(ctx, h.db, token, h.now())
 	if isTokenRefusal(err) {
@@ -305,67 +312,13 @@ func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, token str
 		case row.CheckedInAt != nil:
 			res.Result = "already"
 		default:
-			if err := people.CheckIn(ctx, h.db, ws, who.ID, h.now(), false); err != nil {
+			if err := h.doorCheck(ctx, ws, keeper, who.ID, true); err != nil {
 				return invalid, err
 			}
 			res.Result = "checked_in"
 		}
 	}
 	return res, nil
-}
-
-// walkinPage is the answer to a walk-in: the QR code of the new person's own link, big, for
-// them to scan with their phone.
-type walkinPage struct {
-	WorkshopID int64
-	Title      string
-	Name, Link string
-	QR         template.URL
-}
-
-// doorWalkIn adds a person who came without registering: POST /w/{id}/door/walkin. They get a
-// confirmed place (outside capacity: the moderator decides), are checked in, and receive a
-// personal link that lands in this session.
-func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
-	ws, _ := h.doorForm(w, r)
-	if ws == nil {
-		return
-	}
-	lang := h.lang(r)
-	clean := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	in := walkinForm{
-		DisplayName: clean(r.PostFormValue("displayName")), Organisation: clean(r.PostFormValue("organisation")),
-		ServiceUser: r.PostFormValue("serviceUser") != "",
-	}
-	switch {
-	case in.DisplayName == "":
-		in.Error = h.catalog.T(lang, "reg.err.name.empty")
-	case len(in.DisplayName) > web.MaxName:
-		in.Error = h.catalog.T(lang, "reg.err.name.long")
-	case len(in.Organisation) > web.MaxTitle:
-		in.Error = h.catalog.T(lang, "reg.err.organisation.long")
-	}
-	if in.Error != "" {
-		h.renderDoor(w, r, ws, "", 0, 0, "", in, http.StatusBadRequest)
-		return
-	}
-	token, err := people.WalkIn(r.Context(), h.db, ws, people.NewParticipant{
-		ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
-		Person: people.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
-	}, h.now())
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
-	link := h.publicURL.JoinPath("i", token).String()
-	qr, err := qrDataURL(link)
-	if err != nil {
-		h.writeInternalError(w, r, err)
-		return
-	}
-	h.writePage(w, r, http.StatusOK, "walkin", h.catalog.T(lang, "reg.walkin.done"), walkinPage{
-		WorkshopID: ws.ID, Title: ws.Title, Name: in.DisplayName, Link: link, QR: qr,
-	})
 }
 
 // qrDataURL is the QR code of text as an image address the page can hold (img-src allows

@@ -153,7 +153,10 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 	})
 }
 
-var walkinLink = regexp.MustCompile(`<p class="linktext">([^<]+)</p>`)
+var (
+	walkinLink = regexp.MustCompile(`<p class="linktext" translate="no">([^<]+)</p>`)
+	walkinCode = regexp.MustCompile(`<strong class="way-code" translate="no">([^<]+)</strong>`)
+)
 
 // TestDoorSearchAndWalkIn: the moderator finds a person by a part of their name (without
 // accents) and checks them in or back out; a walk-in gets a place although the session is
@@ -198,15 +201,52 @@ func TestDoorSearchAndWalkIn(t *testing.T) {
 		if resp, _ := postForm(t, mod, door+"/walkin", url.Values{"displayName": {"Sans jeton"}}); resp.StatusCode != 403 {
 			t.Errorf("walk-in without token: got %d, want 403", resp.StatusCode)
 		}
-		resp, body = postForm(t, mod, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Karim"}, "organisation": {"Quartier"}, "serviceUser": {"1"}})
-		if resp.StatusCode != 200 || !strings.Contains(body, `src="data:image/svg&#43;xml;base64,`) || len(resp.Cookies()) != 0 {
-			t.Fatalf("walk-in: got %d (cookies %v), want the QR page and no cookie", resp.StatusCode, resp.Cookies())
+		resp, _ = postForm(t, mod, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Karim"}, "organisation": {"Quartier"}, "serviceUser": {"1"}})
+		karim := participantNamed(t, db, "Karim")
+		walkinPage := fmt.Sprintf("/w/%d/door/walkin/%d", f.small.ID, karim)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != walkinPage {
+			t.Fatalf("walk-in: got %d %q, want 303 to %s (Post/Redirect/Get)", resp.StatusCode, resp.Header.Get("Location"), walkinPage)
+		}
+		for _, ck := range resp.Cookies() {
+			if ck.Name != "assises_walkin" || ck.Path != walkinPage || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.MaxAge <= 0 || ck.MaxAge > 3600 {
+				t.Errorf("walk-in answer sets cookie %+v; want only the walk-in's page cookie, HttpOnly, Strict, short-lived", ck)
+			}
+		}
+		if strings.Contains(resp.Header.Get("Location"), "/i/") {
+			t.Errorf("the walk-in's link is in the redirect's address")
+		}
+		resp, body = get(t, mod, s.srv.URL+walkinPage)
+		if resp.StatusCode != 200 || !strings.Contains(body, `src="data:image/svg&#43;xml;base64,`) {
+			t.Fatalf("walk-in page: got %d, want the QR page", resp.StatusCode)
 		}
 		m := walkinLink.FindStringSubmatch(body)
 		if m == nil {
 			t.Fatal("walk-in page shows no link")
 		}
-		karim := participantNamed(t, db, "Karim")
+		code := walkinCode.FindStringSubmatch(body)
+		if code == nil {
+			t.Fatal("walk-in page shows no personal code")
+		}
+		// The language switch and a reload show the same link and code again.
+		for _, lang := range []string{"nl", "en", "fr"} {
+			resp, again := get(t, mod, s.srv.URL+walkinPage+"?lang="+lang)
+			if resp.StatusCode != 200 || !strings.Contains(again, m[1]) || !strings.Contains(again, code[1]) || !strings.Contains(again, `lang="`+lang+`"`) {
+				t.Errorf("walk-in page in %s: got %d, want the same link and code in that language", lang, resp.StatusCode)
+			}
+		}
+		// Nobody else sees them: another door keeper of the session, or the same one without
+		// the cookie (another phone), gets a page that says how to get a new link.
+		other, _, _ := moderatorAt(t, s, f, f.small)
+		for name, c := range map[string]*http.Client{"another door keeper": other, "no cookie": s.signInAs(t, modP.ID, nil)} {
+			resp, page := get(t, c, s.srv.URL+walkinPage)
+			if resp.StatusCode != http.StatusNotFound || strings.Contains(page, m[1]) || strings.Contains(page, code[1]) {
+				t.Errorf("%s: got %d, want 404 without the link or the code", name, resp.StatusCode)
+			}
+		}
+		// The cookie belongs to Karim's page: another person's number shows nothing.
+		if resp, page := get(t, mod, fmt.Sprintf("%s/w/%d/door/walkin/%d", s.srv.URL, f.small.ID, zoe.ID)); resp.StatusCode != http.StatusNotFound || strings.Contains(page, m[1]) {
+			t.Errorf("walk-in page of another person: got %d, want 404", resp.StatusCode)
+		}
 		reg := registration(t, db, f.small.ID, karim)
 		if reg.Status != "confirmed" || reg.CheckedInAt == nil {
 			t.Errorf("walk-in registration: %+v, want confirmed and checked in although the session was full", reg)

@@ -160,7 +160,7 @@ func (h *handler) settleJoinCookies(w http.ResponseWriter, r *http.Request, req 
 
 // doorJoin is POST /w/{id}/door/joins/{req} with participant (approve) or refuse=1.
 func (h *handler) doorJoin(w http.ResponseWriter, r *http.Request) {
-	ws, back := h.doorForm(w, r)
+	ws, _, back := h.doorForm(w, r)
 	if ws == nil {
 		return
 	}

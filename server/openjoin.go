@@ -87,6 +87,26 @@ func (h *handler) joinOpen(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
+	h.arrivedOpen(r, ws, token)
 	h.setSessionCookie(w, token)
 	http.Redirect(w, r, "/w/"+strconv.FormatInt(ws.ID, 10), http.StatusSeeOther)
+}
+
+// arrivedOpen checks in a person who just joined an open session during its hours: scanning
+// the projector's QR in the room is arriving, and asking them to tap "Je suis là" as well
+// left them out of the room's count. It is their own checkin.self, through the live room, so
+// the server's rule on hours holds and the console's count moves at once. Before the hours
+// (a QR shared the day before) they are not checked in, and their phone shows the button. A
+// failure leaves them joined, with the button.
+func (h *handler) arrivedOpen(r *http.Request, ws *deliberation.Workshop, session string) {
+	if !deliberation.SelfCheckInWindow(ws, h.now()) {
+		return
+	}
+	who, err := people.SessionParticipant(r.Context(), h.db, session, h.now())
+	if err == nil {
+		err = h.selfCheck(r.Context(), ws, who.ID)
+	}
+	if err != nil {
+		h.log.WarnContext(r.Context(), "open session: joiner not checked in", "workshop", ws.ID, "err", err)
+	}
 }

@@ -75,6 +75,7 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("POST /w/{id}/door/checkin", h.doorCheckIn)
 	mux.HandleFunc("POST /w/{id}/door/scan", h.doorScan)
 	mux.HandleFunc("POST /w/{id}/door/walkin", h.doorWalkIn)
+	mux.HandleFunc("GET /w/{id}/door/walkin/{participant}", h.doorWalkInPage)
 	mux.HandleFunc("GET /organise/processes/{id}/cards", h.cardsPageHandler)
 	mux.HandleFunc("GET /organise/workshops/{id}/attendance.csv", h.attendanceCSV)
 	mux.HandleFunc("POST /api/organise/workshops/{id}/registrations/{participant}/cancel", h.organise.Cancel)

@@ -1,12 +1,13 @@
 // Registration to the room, in real Chromium: a person registers on the public page (a
 // refused first try keeps what they typed), the organiser prints the invitation cards, the
 // card's link opens the session on a phone; at the door a moderator finds someone by name
-// and adds a walk-in whose QR code's link opens the session on their own phone. axe-core
-// checks the new pages.
+// (her phone learns it live) and adds a walk-in whose QR code's link opens the session on
+// their own phone; the walk-in's page keeps its QR code and code through the language switch
+// and a reload, at 360 and 320 px. axe-core checks the new pages.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAll, stopAll, newPage, PHONE, SCREEN, axe } from './lib/harness.js';
+import { startAll, stopAll, newPage, PHONE, SCREEN, axe, screenshotPath, overflows } from './lib/harness.js';
 import { api, openOrganiser } from './lib/flows.js';
 
 let srv;
@@ -83,9 +84,9 @@ test('register, get a card, open it on a phone; the door and a walk-in', async (
   await o.getByText(/Samira est enregistré·e comme présent·e/).waitFor();
   await o.getByText(/Arrivé·e à/).waitFor();
   assert.match((await csv()).split('\n').find((l) => l.includes('Samira')), /\d\d:\d\d/, 'attendance after the door');
-  // Her phone, opened again, says she has arrived.
-  await phone.reload();
+  // Her phone, open all along, learns it live, with the time: no reload.
   await phone.locator('#arrival-done').waitFor();
+  assert.match((await phone.locator('#arrival-time').textContent()).trim(), /^\d\d:\d\d$/);
   await o.locator('#walkin-name').fill('Karim');
   await o.getByRole('button', { name: /Ajouter et montrer son code/ }).click();
   await o.locator('img.bigqr').waitFor();
@@ -94,6 +95,33 @@ test('register, get a card, open it on a phone; the door and a walk-in', async (
   const { page: karim } = await newPage(browser, PHONE);
   await karim.goto(walkinLink);
   await karim.waitForSelector('#live[data-ready="true"]');
+
+  // The walk-in's page is a page of its own (Post/Redirect/Get): the language switch and a
+  // reload show the same QR code and code, on a phone's width, with no text cut.
+  assert.match(new URL(o.url()).pathname, new RegExp(`^/w/${session.id}/door/walkin/\\d+$`));
+  const walkinCode = (await o.locator('.way-code').textContent()).trim();
+  assert.match(walkinCode, /^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$/);
+  const sameWayIn = async (what) => {
+    assert.equal((await o.locator('.linktext').textContent()).trim(), walkinLink, `${what}: the same link`);
+    assert.equal((await o.locator('.way-code').textContent()).trim(), walkinCode, `${what}: the same code`);
+    assert.ok(await o.locator('img.bigqr').isVisible(), `${what}: the QR code`);
+  };
+  for (const width of [360, 320]) {
+    await o.setViewportSize({ width, height: 740 });
+    for (const [label, lang] of [['NL', 'nl'], ['EN', 'en'], ['FR', 'fr']]) {
+      const resp = o.waitForResponse((r) => r.request().isNavigationRequest());
+      await o.locator('nav.langs').getByRole('link', { name: label }).click();
+      assert.equal((await resp).status(), 200, `walk-in page → ${label}`);
+      await o.waitForLoadState();
+      assert.equal(await o.getAttribute('html', 'lang'), lang);
+      await sameWayIn(`${label} at ${width} px`);
+      assert.deepEqual(await overflows(o), [], `walk-in page in ${label} at ${width} px`);
+      await o.screenshot({ path: screenshotPath(`walkin-${lang}-${width}.png`), fullPage: true });
+    }
+  }
+  await o.reload();
+  await sameWayIn('reload');
+  await o.setViewportSize(SCREEN.viewport);
 
   // The organiser's phone is still the organiser's.
   await o.goto(`${srv.url}/organise?process=${proc.id}`);

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAll, stopAll, newPage, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
+import { startAll, stopAll, newPage, PHONE, SCREEN, axe, screenshotPath, overflows } from './lib/harness.js';
 import { api, openOrganiser } from './lib/flows.js';
 
 let srv;
@@ -28,23 +28,6 @@ function brussels(date) {
       .map((p) => [p.type, p.value]),
   );
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
-}
-
-// fits says whether any text of the page is cut or runs off the screen's width.
-async function overflows(page) {
-  return page.evaluate(() => {
-    const bad = [];
-    const width = document.documentElement.clientWidth;
-    if (document.documentElement.scrollWidth > width + 1) bad.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
-    for (const el of document.querySelectorAll('main *')) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 || getComputedStyle(el).visibility === 'hidden' || el.closest('.visually-hidden')) continue;
-      if (r.right > width + 1) bad.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(r.right)} > ${width}`);
-      const s = getComputedStyle(el);
-      if ((s.overflowX === 'hidden' || s.overflow === 'hidden') && el.scrollWidth > el.clientWidth + 1) bad.push(`${el.tagName.toLowerCase()}.${el.className} clips its text`);
-    }
-    return bad.slice(0, 5);
-  });
 }
 
 async function registerOnPhone(name, options = PHONE) {

@@ -4,6 +4,13 @@
 // message once the server accepted it (its body holds a sign-in link). Messages that keep
 // failing stay, with their last error, for the organisers to see (Status). Several nodes may
 // run a Worker on the same database: a message is claimed by one at a time.
+//
+// Once: a claim marks the attempt (sending_at, with a lease), the server's acceptance is
+// recorded (sent_at) before the row is deleted, with a context that a shutdown does not cut, so
+// a message the server accepted is not claimed again. What remains is the moment between the
+// server's "250 accepted" and that record: a node that dies there leaves an attempt without an
+// outcome, which the next worker sends again after the lease, with the same Message-ID (fixed
+// when the message was composed), and says so in its log. docs/operations.md tells it.
 package outbox
 
 import (
@@ -35,6 +42,8 @@ type Message struct {
 	LastError     string
 	FailedAt      *time.Time // set when the worker gave up (MaxAttempts)
 	CreatedAt     time.Time
+	SendingAt     *time.Time // an attempt started; nil again once its outcome is recorded
+	SentAt        *time.Time // the SMTP server accepted it: never claimed again, deleted
 }
 
 // The message's fields sealed with the person's key (internal/seal): the recipient's address
@@ -95,7 +104,7 @@ func Status(ctx context.Context, db bun.IDB) (Health, error) {
 	}
 	err := db.NewSelect().Model((*Message)(nil)).
 		ColumnExpr("failed_at IS NOT NULL AS failed, attempts > 0 AS retrying, count(*) AS n").
-		GroupExpr("failed_at IS NOT NULL, attempts > 0").Scan(ctx, &rows)
+		Where("sent_at IS NULL").GroupExpr("failed_at IS NOT NULL, attempts > 0").Scan(ctx, &rows)
 	if err != nil {
 		return h, fmt.Errorf("store: outbox status: %w", err)
 	}
@@ -112,7 +121,7 @@ func Status(ctx context.Context, db bun.IDB) (Health, error) {
 	}
 	var last Message
 	err = db.NewSelect().Model(&last).Column("last_error", "next_attempt_at", "failed_at", "attempts").
-		Where("attempts > 0").OrderExpr("id DESC").Limit(1).Scan(ctx)
+		Where("attempts > 0 AND sent_at IS NULL").OrderExpr("id DESC").Limit(1).Scan(ctx)
 	if err == nil {
 		h.LastError = last.LastError
 		at := last.NextAttemptAt
@@ -223,6 +232,10 @@ func (w *Worker) backoff(n int) time.Duration {
 func (w *Worker) SendDue(ctx context.Context) (int, error) {
 	w.defaults()
 	sent := 0
+	// Messages whose acceptance was recorded but whose delete failed: they hold a link.
+	if _, err := w.DB.NewDelete().Model((*Message)(nil)).Where("sent_at IS NOT NULL").Exec(ctx); err != nil {
+		return 0, fmt.Errorf("store: outbox sweep: %w", err)
+	}
 	for ctx.Err() == nil {
 		m, err := w.claim(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -243,19 +256,23 @@ func (w *Worker) SendDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
+		if m.SendingAt != nil {
+			w.Log.Warn("outbox: an attempt was cut short (a node stopped while sending); sending again with the same Message-ID, the recipient may get it twice",
+				"message", m.ID, "attempt_started", m.SendingAt)
+		}
 		if err := w.Transport.SendRaw(ctx, to, body); err != nil {
 			if ctx.Err() != nil {
-				return sent, nil // shutting down: the lease expires and the message is tried again
+				// Shutting down mid-conversation: whether the server took it is unknown; the
+				// attempt stays marked and the lease lets another worker take it over.
+				return sent, nil
 			}
 			if err := w.failed(ctx, m, err); err != nil {
 				return sent, err
 			}
 			continue
 		}
-		// Accepted: the message goes (with its link). If the process dies between the SMTP
-		// server's acceptance and this delete, the message is sent again after its lease.
-		if _, err := w.DB.NewDelete().Model((*Message)(nil)).Where("id = ?", m.ID).Exec(ctx); err != nil {
-			return sent, fmt.Errorf("store: outbox sent: %w", err)
+		if err := w.accepted(ctx, m); err != nil {
+			return sent, err
 		}
 		sent++
 	}
@@ -289,19 +306,55 @@ func (w *Worker) open(ctx context.Context, m *Message) (string, []byte, error) {
 	return to, []byte(body), nil
 }
 
-// claim takes the oldest due message and moves its next attempt past the lease, so that no
-// other worker takes it while it is being sent.
+// recordWait bounds the writes that record an attempt's outcome. They do not stop with the
+// worker's context: a shutdown just after the server accepted a message must still record it,
+// or the message would be sent again.
+const recordWait = 10 * time.Second
+
+// accepted records that the SMTP server accepted m, then deletes it (with its link). The
+// record comes first and is tried a few times: it is what keeps the message from being sent
+// again. A failed delete leaves a row that the next pass sweeps.
+func (w *Worker) accepted(ctx context.Context, m *Message) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWait)
+	defer cancel()
+	var err error
+	for try, pause := 0, 100*time.Millisecond; try < 3; try, pause = try+1, pause*4 {
+		if try > 0 {
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+			}
+		}
+		_, err = w.DB.NewUpdate().Model((*Message)(nil)).Set("sent_at = ?", w.Now()).Set("sending_at = NULL").
+			Where("id = ?", m.ID).Exec(ctx)
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		// The server has it, and the record failed: after the lease it is sent again.
+		return fmt.Errorf("store: outbox accepted (message %d will be sent again): %w", m.ID, err)
+	}
+	if _, err := w.DB.NewDelete().Model((*Message)(nil)).Where("id = ?", m.ID).Exec(ctx); err != nil {
+		w.Log.Warn("outbox: sent message not deleted yet; the next pass removes it", "message", m.ID, "err", err)
+	}
+	return nil
+}
+
+// claim takes the oldest due message, marks the attempt and moves its next attempt past the
+// lease, so that no other worker takes it while it is being sent. The message returned keeps
+// the mark of the previous attempt: set, that attempt was cut short.
 func (w *Worker) claim(ctx context.Context) (*Message, error) {
 	for {
 		now := w.Now()
 		var m Message
-		err := w.DB.NewSelect().Model(&m).Where("failed_at IS NULL AND next_attempt_at <= ?", now).
+		err := w.DB.NewSelect().Model(&m).Where("failed_at IS NULL AND sent_at IS NULL AND next_attempt_at <= ?", now).
 			OrderExpr("next_attempt_at, id").Limit(1).Scan(ctx)
 		if err != nil {
 			return nil, err
 		}
-		res, err := w.DB.NewUpdate().Model((*Message)(nil)).Set("next_attempt_at = ?", now.Add(w.Lease)).
-			Where("id = ? AND next_attempt_at = ? AND failed_at IS NULL", m.ID, m.NextAttemptAt).Exec(ctx)
+		res, err := w.DB.NewUpdate().Model((*Message)(nil)).Set("next_attempt_at = ?", now.Add(w.Lease)).Set("sending_at = ?", now).
+			Where("id = ? AND next_attempt_at = ? AND failed_at IS NULL AND sent_at IS NULL", m.ID, m.NextAttemptAt).Exec(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("store: outbox claim: %w", err)
 		}
@@ -319,11 +372,13 @@ func (w *Worker) failed(ctx context.Context, m *Message, sendErr error) error {
 	attempts := m.Attempts + 1
 	text := redact(sendErr.Error())
 	q := w.DB.NewUpdate().Model((*Message)(nil)).
-		Set("attempts = ?", attempts).Set("last_error = ?", text).
+		Set("attempts = ?", attempts).Set("last_error = ?", text).Set("sending_at = NULL").
 		Set("next_attempt_at = ?", now.Add(w.backoff(attempts))).Where("id = ?", m.ID)
 	if attempts >= MaxAttempts {
 		q = q.Set("failed_at = ?", now)
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWait)
+	defer cancel()
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("store: outbox failure: %w", err)
 	}

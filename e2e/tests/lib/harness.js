@@ -189,3 +189,20 @@ export async function axe(page) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
 }
+
+// overflows lists (a few of) the texts of the page that are cut or run off the screen's width.
+export async function overflows(page) {
+  return page.evaluate(() => {
+    const bad = [];
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > width + 1) bad.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
+    for (const el of document.querySelectorAll('main *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || getComputedStyle(el).visibility === 'hidden' || el.closest('.visually-hidden')) continue;
+      if (r.right > width + 1) bad.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(r.right)} > ${width}`);
+      const s = getComputedStyle(el);
+      if ((s.overflowX === 'hidden' || s.overflow === 'hidden') && el.scrollWidth > el.clientWidth + 1) bad.push(`${el.tagName.toLowerCase()}.${el.className} clips its text`);
+    }
+    return bad.slice(0, 5);
+  });
+}

@@ -384,6 +384,11 @@ function setupComposer(ctx) {
   });
 }
 
+// brusselsTime is an instant (Unix ms) as the hour and minute in Brussels, where sessions happen.
+function brusselsTime(ms) {
+  return new Intl.DateTimeFormat('fr-BE', { timeZone: 'Europe/Brussels', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+}
+
 // setupArrival wires the "Je suis là" button. Check-in means arrival: opening the page never
 // says the person is here (a card opened at home, days before); only their own tap does, and the
 // server accepts it only on the day, within the session's hours (its refusal says so).
@@ -405,7 +410,9 @@ function setupArrival(ctx) {
   ctx.live.addEventListener('event', (e) => {
     const d = e.detail || {};
     if (d.name === 'checkin.changed' && d.data && Number(d.data.participant) === Number(ctx.room.you && ctx.room.you.participant)) {
-      if (d.data.present) arrived(null);
+      // The commit's time, in Brussels as the server's page writes it (the door may be the
+      // one who checked the person in: the phone's own clock knows nothing of it).
+      if (d.data.present) arrived(d.at ? brusselsTime(d.at) : null);
       else {
         $('arrival-ask').hidden = false;
         $('arrival-done').hidden = true;
