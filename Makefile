@@ -45,8 +45,9 @@ e2e: build
 	  if [ "$$CI" = "true" ]; then echo "e2e: $(CHROMIUM_PATH) is missing (apt-get install chromium)"; exit 1; fi; \
 	  echo "e2e: browser tests skipped: no $(CHROMIUM_PATH) (apt-get install chromium)"; exit 0; \
 	fi; \
-	cd e2e && npm ci --no-audit --no-fund --loglevel=error && node --test tests/scenario.test.js tests/a11y.test.js tests/registration.test.js tests/groups.test.js \
-	  tests/console.test.js tests/projector.test.js tests/phone.test.js tests/wayback.test.js tests/weight.test.js
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error && node --test tests/scenario.test.js tests/a11y.test.js tests/bilingual.test.js tests/registration.test.js tests/groups.test.js \
+	  tests/console.test.js tests/projector.test.js tests/phone.test.js tests/wayback.test.js tests/weight.test.js \
+	  tests/busy.test.js
 
 ## screenshots: run the browser tests and keep their screenshots in docs/screenshots
 screenshots:

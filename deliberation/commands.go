@@ -68,6 +68,9 @@ func spec[A any](moderator bool, apply func(ctx context.Context, b *batch, a Act
 		moderator: moderator,
 		decode: func(raw json.RawMessage) (any, refusal) {
 			args := new(A)
+			if f, ok := any(args).(argsAsSent); ok && f.decodeAsSent(raw) {
+				return args, refusal{}
+			}
 			if r := decodeStrict(raw, args); !r.ok() {
 				return nil, r
 			}
@@ -224,7 +227,8 @@ type (
 	phaseArgs    struct{ Phase Phase }
 	questionArgs struct {
 		Phase Phase
-		Text  string
+		Text  string            // in the process's main language
+		Texts map[string]string // the same question in its other languages (language → text)
 	}
 	secondsArgs  struct{ Seconds int64 }
 	lockedArgs   struct{ Locked *bool }

@@ -109,12 +109,13 @@ type Process struct {
 	Slug                 string
 	Title                string
 	Description          string
-	Languages            string // comma-separated interface languages, first is the default
+	Languages            string // comma-separated languages of its texts, the main one first (ContentLanguages)
 	Capacity             int    // places per workshop, unless the workshop says otherwise
 	PerOrgCap            int    // at most this many people of one organisation per workshop
 	RegistrationDeadline *time.Time
 	InvitationRequired   bool
-	OverlapRule          string // registering for two sessions at the same time: "refuse" (also when empty) or "warn"
+	OverlapRule          string       // registering for two sessions at the same time: "refuse" (also when empty) or "warn"
+	Translations         Translations `bun:",notnull"` // title and description in the other languages
 	CreatedAt            time.Time
 }
 
@@ -127,6 +128,8 @@ type Theme struct {
 	Position  int
 	Title     string
 	Why       string
+	// Translations: title and why in the process's other languages.
+	Translations Translations `bun:",notnull"`
 }
 
 // Workshop is one live session ("atelier") of a theme.
@@ -146,7 +149,9 @@ type Workshop struct {
 	Phase     Phase
 	State     string // JSON of the live settings (see LiveState)
 	LastSeq   int64  // the last event sequence number written for this workshop
-	CreatedAt time.Time
+	// Translations: title in the process's other languages.
+	Translations Translations `bun:",notnull"`
+	CreatedAt    time.Time
 }
 
 // Who may join a session, set by the organiser for each.
@@ -184,6 +189,7 @@ type AgendaItem struct {
 	Title          string
 	Phase          Phase // the phase this item drives, if any
 	PlannedMinutes int
+	Translations   Translations `bun:",notnull"` // title in the process's other languages
 }
 
 // Participant is a pseudonymous actor: what people said and voted refers to this id only.

@@ -41,11 +41,22 @@ type AgendaItemView struct {
 	Title          string `json:"title"`
 	Phase          Phase  `json:"phase"`
 	PlannedMinutes int    `json:"plannedMinutes"`
+	// TitleTexts: the title in the process's other languages (language → text).
+	TitleTexts map[string]string `json:"titleTexts,omitempty"`
 }
 
 func newAgendaItemView(it *AgendaItem) AgendaItemView {
-	return AgendaItemView{ID: it.ID, Position: it.Position, Kind: it.Kind, Title: it.Title, Phase: it.Phase,
+	v := AgendaItemView{ID: it.ID, Position: it.Position, Kind: it.Kind, Title: it.Title, Phase: it.Phase,
 		PlannedMinutes: it.PlannedMinutes}
+	for lang, fields := range it.Translations {
+		if fields["title"] != "" {
+			if v.TitleTexts == nil {
+				v.TitleTexts = map[string]string{}
+			}
+			v.TitleTexts[lang] = fields["title"]
+		}
+	}
+	return v
 }
 
 // agendaChanged is the agenda.changed event (everyone).

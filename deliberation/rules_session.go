@@ -50,17 +50,59 @@ func cmdQuestionSet(ctx context.Context, b *batch, _ Actor, args *questionArgs) 
 	if !r.ok() {
 		return r, nil
 	}
+	if len(args.Texts) > maxQuestionLanguages {
+		return refuse(CodeInvalidArgs, "too many languages"), nil
+	}
+	texts := map[string]string{}
+	for lang, t := range args.Texts {
+		if !validLanguageCode(lang) {
+			return refuse(CodeInvalidArgs, "unknown language"), nil
+		}
+		t, r := cleanText(t, MaxQuestionRunes, multiLine, false)
+		if !r.ok() {
+			return r, nil
+		}
+		if t != "" && text != "" { // a translation of no question is no question
+			texts[lang] = t
+		}
+	}
 	if b.st.Questions == nil {
 		b.st.Questions = map[Phase]string{}
+	}
+	if b.st.QuestionTexts == nil {
+		b.st.QuestionTexts = map[Phase]map[string]string{}
 	}
 	if text == "" {
 		delete(b.st.Questions, args.Phase)
 	} else {
 		b.st.Questions[args.Phase] = text
 	}
+	if len(texts) == 0 {
+		delete(b.st.QuestionTexts, args.Phase)
+	} else {
+		b.st.QuestionTexts[args.Phase] = texts
+	}
 	b.dirty = true
-	b.emit("question.changed", AudienceAll, map[string]any{"phase": args.Phase, "text": text})
+	b.emit("question.changed", AudienceAll, map[string]any{"phase": args.Phase, "text": text, "texts": texts})
 	return refusal{}, nil
+}
+
+// maxQuestionLanguages bounds the translations of one question (a process has at most three
+// languages; a little room for more).
+const maxQuestionLanguages = 5
+
+// validLanguageCode accepts a short lowercase language code ("fr", "nl", "en"): the engine
+// stores what the moderator's page sends and each phone picks its own.
+func validLanguageCode(s string) bool {
+	if len(s) < 2 || len(s) > 3 {
+		return false
+	}
+	for _, c := range s {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkSeconds(s int64) refusal {

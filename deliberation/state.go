@@ -75,7 +75,10 @@ func (t Timer) view(now time.Time) Timer {
 type LiveState struct {
 	// Questions is the question the moderator puts to the room, per phase.
 	Questions map[Phase]string `json:"questions,omitempty"`
-	Timer     Timer            `json:"timer"`
+	// QuestionTexts is the same question in the process's other languages: phase → language →
+	// text (Questions keeps the main language's).
+	QuestionTexts map[Phase]map[string]string `json:"questionTexts,omitempty"`
+	Timer         Timer                       `json:"timer"`
 	// PostingLocked stops participants (not moderators) from posting and commenting.
 	PostingLocked bool `json:"postingLocked"`
 	// Premoderation holds participants' new contributions in the moderators' queue.
@@ -160,11 +163,15 @@ func (s *LiveState) wakeAt() time.Time {
 
 // WorkshopView is the workshop part of a snapshot.
 type WorkshopView struct {
-	ID            int64                  `json:"id"`
-	Title         string                 `json:"title"`
-	Code          string                 `json:"code"`
-	Phase         Phase                  `json:"phase"`
-	Question      map[Phase]string       `json:"question"`
+	ID       int64            `json:"id"`
+	Title    string           `json:"title"`
+	Code     string           `json:"code"`
+	Phase    Phase            `json:"phase"`
+	Question map[Phase]string `json:"question"`
+	// QuestionTexts: the question in the process's other languages (phase → language → text).
+	QuestionTexts map[Phase]map[string]string `json:"questionTexts"`
+	// TitleTexts: the session's title in the process's other languages.
+	TitleTexts    map[string]string      `json:"titleTexts,omitempty"`
 	Timer         Timer                  `json:"timer"`
 	PostingLocked bool                   `json:"postingLocked"`
 	Premoderation bool                   `json:"premoderation"`
@@ -181,12 +188,25 @@ func newStateView(w *Workshop, st *LiveState, now time.Time) WorkshopView {
 	for p, text := range st.Questions {
 		q[p] = text
 	}
+	qt := map[Phase]map[string]string{}
+	for p, texts := range st.QuestionTexts {
+		qt[p] = texts
+	}
+	var tt map[string]string
+	for lang, fields := range w.Translations {
+		if fields["title"] != "" {
+			if tt == nil {
+				tt = map[string]string{}
+			}
+			tt[lang] = fields["title"]
+		}
+	}
 	vm := map[Phase]VoteSettings{}
 	for _, p := range []Phase{PhaseDiagnostic, PhaseRecommendations, PhaseImplementation} {
 		vm[p] = st.VoteSettingsFor(p)
 	}
 	return WorkshopView{
-		ID: w.ID, Title: w.Title, Code: w.Code, Phase: w.Phase, Question: q,
+		ID: w.ID, Title: w.Title, Code: w.Code, Phase: w.Phase, Question: q, QuestionTexts: qt, TitleTexts: tt,
 		Timer: st.Timer.view(now), PostingLocked: st.PostingLocked, Premoderation: st.Premoderation,
 		ResultsHidden: st.ResultsHidden, Identity: st.IdentityMode(), VoteMethods: vm, GroupsOn: st.GroupsOn,
 		PhaseSince: st.PhaseSince, JoinHidden: st.JoinHidden,

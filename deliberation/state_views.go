@@ -30,12 +30,16 @@ func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]author
 		DisplayName sql.NullString
 		OrgName     sql.NullString
 		DataKey     *string
+		OrgID       *int64
+		OrgKey      *string
 	}
 	err := db.NewSelect().TableExpr("participants AS p").
 		ColumnExpr("p.id AS id, pe.display_name AS display_name, o.name AS org_name, pk.data_key AS data_key").
+		ColumnExpr("o.id AS org_id, okey.org_key AS org_key").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").
 		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = p.id").
 		Join("LEFT JOIN organisations AS o ON o.id = p.organisation_id").
+		Join("LEFT JOIN organisation_keys AS okey ON okey.organisation_id = o.id").
 		Where("p.id IN (?)", bun.In(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: load authors: %w", err)
@@ -46,7 +50,14 @@ func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]author
 		if err != nil {
 			return nil, fmt.Errorf("store: load authors: %w", err)
 		}
-		out[r.ID] = authorInfo{Name: name, Org: r.OrgName.String}
+		// So is the organisation's, with the organisation's key (people.EnsureOrganisation).
+		org := ""
+		if r.OrgID != nil {
+			if org, err = seal.OpenWith(r.OrgKey, *r.OrgID, seal.FieldOrganisation, r.OrgName.String); err != nil {
+				return nil, fmt.Errorf("store: load authors: %w", err)
+			}
+		}
+		out[r.ID] = authorInfo{Name: name, Org: org}
 	}
 	return out, nil
 }

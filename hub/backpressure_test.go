@@ -242,3 +242,133 @@ func TestPresenceEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// A saturated committer makes commands wait for room in its queue, not be refused: once the
+// batch in flight commits, every waiting command is queued, committed and acknowledged, in
+// each connection's order. Other connections are served meanwhile.
+func TestInboxFullCommandsWaitThenCommit(t *testing.T) {
+	fb := newFakeBackend()
+	release, calls := fb.holdFirstBatch()
+	e := newEnv(t, fb, func(c *Config) { c.CommandQueue, c.CommandWait = 2, time.Minute })
+	for p := int64(1); p <= 3; p++ {
+		e.member(p, "participant", false, 0)
+	}
+	a, b, idle := e.join(1, 0), e.join(2, 0), e.join(3, 0)
+	held := a.emit("x", "all")
+	eventually(t, "first batch executing", func() bool { return calls.Load() == 1 })
+	r := e.theRoom()
+	queued := []string{a.emit("x", "all"), a.emit("x", "all")}
+	eventually(t, "queue full", func() bool { return len(r.inbox) == 2 })
+	overA, overB := a.emit("x", "all"), b.emit("x", "all")
+	eventually(t, "two commands waiting", func() bool { return e.h.Stats().CommandsWaiting == 2 })
+	a.emit("x", "all") // read only once the one waiting before it is queued: a's order holds
+
+	// The hub's workers are free: another connection is answered while those wait.
+	idle.send(map[string]any{"type": "ping"})
+	if m := idle.expect("pong"); m.Type != "pong" {
+		t.Fatalf("ping while commands wait: got %+v, want pong", m)
+	}
+	close(release)
+	ackSeq := map[string]int64{}
+	for _, c := range []*client{a, b} {
+		last := overB
+		if c == a {
+			last = overA
+		}
+		for _, m := range c.until(isAck(last)) {
+			switch m.Type {
+			case "reject":
+				t.Errorf("command %s: got reject %s, want it to wait and commit", m.ID, m.Code)
+			case "ack":
+				ackSeq[m.ID] = m.Seq
+			}
+		}
+	}
+	order := append([]string{held}, queued...)
+	order = append(order, overA)
+	for i := 1; i < len(order); i++ {
+		if ackSeq[order[i]] <= ackSeq[order[i-1]] {
+			t.Errorf("a's commands: acks at seqs %v for %v, want increasing", ackSeq, order)
+			break
+		}
+	}
+	if ackSeq[overB] == 0 {
+		t.Errorf("b's waiting command: not acknowledged (acks %v)", ackSeq)
+	}
+	if s := e.h.Stats(); s.CommandsWaited < 2 || s.CommandsWaiting != 0 {
+		t.Errorf("stats: got %d waited, %d waiting; want at least 2 and 0", s.CommandsWaited, s.CommandsWaiting)
+	}
+}
+
+// A command waiting for room when the hub shuts down is refused shutting_down (the phone
+// resends it after reconnecting), while the batch in flight still commits.
+func TestCommandWaitingAtShutdownIsRefused(t *testing.T) {
+	fb := newFakeBackend()
+	release, calls := fb.holdFirstBatch()
+	e := newEnv(t, fb, func(c *Config) { c.CommandQueue, c.CommandWait = 1, time.Minute })
+	e.member(1, "participant", false, 0)
+	c := e.join(1, 0)
+	held := c.emit("x", "all")
+	eventually(t, "first batch executing", func() bool { return calls.Load() == 1 })
+	c.emit("x", "all")
+	eventually(t, "queue full", func() bool { return len(e.theRoom().inbox) == 1 })
+	waiting := c.emit("x", "all")
+	eventually(t, "one command waiting", func() bool { return e.h.Stats().CommandsWaiting == 1 })
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		done <- e.h.Shutdown(ctx)
+	}()
+	if m := c.until(isAck(waiting)); m[len(m)-1].Type != "reject" || m[len(m)-1].Code != CodeShuttingDown {
+		t.Errorf("waiting command at shutdown: got %+v, want reject shutting_down", m[len(m)-1])
+	}
+	close(release)
+	if m := c.until(isAck(held)); m[len(m)-1].Type != "ack" {
+		t.Errorf("command in flight: got %+v, want ack", m[len(m)-1])
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// After a command waited CommandWait in vain, the connection's next commands that find the
+// queue full are refused at once, without waiting: what a connection sent during an overload
+// is answered promptly instead of each command adding its wait. Another connection still
+// waits.
+func TestAfterAVainWaitNextCommandsAreRefusedAtOnce(t *testing.T) {
+	fb := newFakeBackend()
+	release, calls := fb.holdFirstBatch()
+	// The shedding lasts CommandWait after the vain wait: long enough that reading the next
+	// commands never outlasts it, however loaded the machine.
+	// The pong wait is the production one: a pump waiting CommandWait does not read pongs.
+	const commandWait = 5 * time.Second
+	e := newEnvWith(t, fb, func(c *Config) { c.CommandQueue, c.CommandWait = 1, commandWait },
+		func(tm *timing) { tm.pongWait, tm.pingPeriod = pongWait, pongWait*9/10 }, nil)
+	e.member(1, "participant", false, 0)
+	e.member(2, "participant", false, 0)
+	a, b := e.join(1, 0), e.join(2, 0)
+	a.emit("x", "all")
+	eventually(t, "first batch executing", func() bool { return calls.Load() == 1 })
+	a.emit("x", "all")
+	eventually(t, "queue full", func() bool { return len(e.theRoom().inbox) == 1 })
+	first := a.emit("x", "all")
+	if m := a.until(isAck(first)); m[len(m)-1].Code != CodeBusy {
+		t.Fatalf("first command past the queue: got %+v, want busy after the wait", m[len(m)-1])
+	}
+	next := []string{a.emit("x", "all"), a.emit("x", "all"), a.emit("x", "all")}
+	for _, id := range next {
+		if m := a.until(isAck(id)); m[len(m)-1].Type != "reject" || m[len(m)-1].Code != CodeBusy {
+			t.Fatalf("next command: got %+v, want busy", m[len(m)-1])
+		}
+	}
+	if s := e.h.Stats(); s.CommandsWaited != 1 {
+		t.Errorf("commands that waited: got %d, want 1 (the next ones refused at once)", s.CommandsWaited)
+	}
+	other := b.emit("x", "all")
+	eventually(t, "the other connection's command waiting", func() bool { return e.h.Stats().CommandsWaiting == 1 })
+	close(release)
+	if m := b.until(isAck(other)); m[len(m)-1].Type != "ack" {
+		t.Errorf("the other connection's command: got %+v, want it to wait and commit", m[len(m)-1])
+	}
+}

@@ -57,7 +57,8 @@ type Config struct {
 	PresenceInterval time.Duration // presence in a room of a thousand people or more; smaller rooms sooner (presence.go) (1 s)
 	SendQueue        int           // messages queued per connection before eviction (64)
 	MaxBatch         int           // commands per commit (256)
-	CommandQueue     int           // commands waiting per room before "busy" (4 × MaxBatch)
+	CommandQueue     int           // commands queued per room; past it a command waits for room (4 × MaxBatch)
+	CommandWait      time.Duration // how long a command waits for room in a full queue before "busy" (2 s)
 	RingSize         int           // recent events kept per room for resume (4096)
 	MaxMessageBytes  int64         // largest client frame (16 KiB)
 	MaxCatchUp       int           // largest gap served from the log; more = snapshot (2000)
@@ -100,6 +101,10 @@ func (c Config) withDefaults() Config {
 	setDur(&c.CoalesceInterval, 200*time.Millisecond)
 	setDur(&c.PresenceInterval, time.Second)
 	c.PresenceInterval = max(c.PresenceInterval, c.CoalesceInterval)
+	// Long enough to ride out a burst or a slow commit, short enough that a phone refused
+	// busy resends while the person is still looking at the card they tapped. The waiting
+	// pump reads nothing, pongs included: keep it far below pongWait.
+	setDur(&c.CommandWait, 2*time.Second)
 	// 64 entries: a commit's events take one, presence is dropped past half full, so a
 	// client must miss about ten seconds of tallies (on top of its socket's buffers) to be
 	// evicted, and it then resumes from the ring. Every connection allocates its queue

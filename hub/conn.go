@@ -30,6 +30,10 @@ type conn struct {
 	// Read pump only.
 	room          *room
 	closingQueued bool
+	// shedUntil (Unix ns): after a command waited CommandWait in vain, the connection's
+	// next commands that find the queue full are refused at once until then, so that what it
+	// sent meanwhile is answered, not left to wait in turn (awaitRoom).
+	shedUntil int64
 }
 
 // newConn is a connection without a read pump, over t (tests and benchmarks).

@@ -3,6 +3,7 @@ package hub
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -102,6 +103,12 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		`{"type":"command","id":"nope","name":"x","args":[]}`,
 		`{"type":"command","id":"` + goodID + `","name":"x","args":{"a":"\u0000"}}`,
 		`{"type":"hello","v":1,"workshop":-1}`,
+		`{"type":"command","id":"` + goodID + `","name":"vote.set","args":{"contribution":3,"value":1}}`,
+		`{"type":"command","id":"` + goodID + `","name":"vote.set","args":{"contribution":3,"value":1}} `,
+		`{"type":"command","id":"` + goodID + `","name":"vote.set","args":{"a":1}{"b":2}}`,
+		`{"type":"command","id":"` + goodID + `","name":"vote.set","args":{ }}`,
+		`{"type":"command","id":"` + goodID + `","name":"vote.set","args":{"a":1},"args":{}}`,
+		`{"type":"command","id":"` + goodID + `","name":"vote.set","args":{"a":"}"}}`,
 		`{"type":"ping"}{}`, `null`, `[]`, `"ping"`, `{"type":1}`, "\xff\xfe", ``, `{`,
 	}
 	for _, s := range seeds {
@@ -109,6 +116,12 @@ func FuzzDecodeClientMessage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := DecodeClientMessage(b)
+		if fast, ok := decodeCommandAsSent(b); ok {
+			strict, serr := decodeAnyMessage(b)
+			if serr != nil || !reflect.DeepEqual(fast, strict) {
+				t.Fatalf("command as sent: got %+v, the strict decoder %+v (%v)", fast, strict, serr)
+			}
+		}
 		if err != nil {
 			var pe *ProtocolError
 			if !errors.As(err, &pe) || pe.Code == "" {
@@ -134,4 +147,23 @@ func FuzzDecodeClientMessage(f *testing.F) {
 			t.Fatalf("accepted type %q", m.Type)
 		}
 	})
+}
+
+// BenchmarkDecodeVote reads a vote as the clients send it: the way DecodeClientMessage takes
+// (as sent) and encoding/json's (strict), which it takes for anything else.
+func BenchmarkDecodeVote(b *testing.B) {
+	vote := []byte(`{"type":"command","id":"` + goodID + `","name":"vote.set","args":{"contribution":42,"value":1}}`)
+	for _, bb := range []struct {
+		name   string
+		decode func([]byte) (ClientMessage, error)
+	}{{"as-sent", DecodeClientMessage}, {"strict", decodeAnyMessage}} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bb.decode(vote); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -151,6 +151,11 @@ func newEventFrame(ev *Event) *eventFrame {
 // still goes out.
 func encodeFrame(f frame, serverTime int64) []byte {
 	f.stamp(serverTime)
+	if h, ok := f.(handWritten); ok {
+		if b, ok := h.appendJSON(make([]byte, 0, h.sizeJSON())); ok {
+			return b
+		}
+	}
 	b, err := json.Marshal(f)
 	if err == nil {
 		return b

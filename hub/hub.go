@@ -49,6 +49,7 @@ type Hub struct {
 
 	stats struct {
 		events, evictions, commits, commands atomic.Int64
+		waiting, waited                      atomic.Int64 // commands waiting for room in a full queue; all that did
 	}
 }
 
@@ -60,6 +61,8 @@ type Stats struct {
 	Evictions       int64 // connections closed because their outbox was full
 	Commits         int64 // successful Execute and Flush calls
 	Commands        int64 // commands in successful Execute calls (Commands/Commits ≈ batch size)
+	CommandsWaiting int64 // commands waiting now for room in a room's full queue
+	CommandsWaited  int64 // commands that found their room's queue full and waited (then queued or refused busy)
 }
 
 // New makes a hub. Backend and CheckOrigin are required: a hub without them would be
@@ -407,5 +410,7 @@ func (h *Hub) Stats() Stats {
 	s.Evictions = h.stats.evictions.Load()
 	s.Commits = h.stats.commits.Load()
 	s.Commands = h.stats.commands.Load()
+	s.CommandsWaiting = h.stats.waiting.Load()
+	s.CommandsWaited = h.stats.waited.Load()
 	return s
 }

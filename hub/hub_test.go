@@ -184,20 +184,23 @@ func TestGroupCommitKeepsOrder(t *testing.T) {
 	}
 }
 
-func TestInboxFullRefusesBusy(t *testing.T) {
+func TestInboxFullPastTheWaitRefusesBusy(t *testing.T) {
 	fb := newFakeBackend()
 	release, calls := fb.holdFirstBatch()
-	e := newEnv(t, fb, func(c *Config) { c.CommandQueue = 2 })
+	e := newEnv(t, fb, func(c *Config) { c.CommandQueue, c.CommandWait = 2, 50*time.Millisecond })
 	e.member(1, "participant", false, 0)
 	c := e.join(1, 0)
 	held := c.emit("x", "all")
 	eventually(t, "first batch executing", func() bool { return calls.Load() == 1 })
 	queued := []string{c.emit("x", "all"), c.emit("x", "all")}
 	over := c.emit("x", "all")
-	// The refusal comes while Execute is still held: the read pump never waits.
+	// The refusal comes while Execute is still held: the wait is bounded.
 	m := c.until(isAck(over))
 	if last := m[len(m)-1]; last.Type != "reject" || last.Code != CodeBusy {
 		t.Fatalf("outcome of the command past the queue: got %+v, want reject busy", last)
+	}
+	if s := e.h.Stats(); s.CommandsWaited != 1 || s.CommandsWaiting != 0 {
+		t.Errorf("stats: got %d waited, %d waiting; want 1 and 0", s.CommandsWaited, s.CommandsWaiting)
 	}
 	close(release)
 	for _, id := range append([]string{held}, queued...) {

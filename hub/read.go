@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -50,15 +51,57 @@ func (c *conn) readPump(ws *websocket.Conn) {
 		return
 	}
 	for {
-		typ, data, err := ws.ReadMessage()
+		typ, r, err := ws.NextReader()
 		if err != nil {
 			c.readFailed(ws, err)
 			return
 		}
+		// The buffer is taken once a message has begun, not while waiting for one: an
+		// idle connection holds none.
+		buf := readBufs.Get().(*[]byte)
+		data, err := readAll(r, (*buf)[:0])
+		if err != nil {
+			readBufs.Put(buf)
+			c.readFailed(ws, err)
+			return
+		}
 		ws.SetReadDeadline(t.deadline(t.pongWait))
-		if !c.handle(typ, data) {
+		ok := c.handle(typ, data)
+		// handle keeps nothing of data (the decoders copy what they keep): the buffer
+		// serves the next message of any connection.
+		if cap(data) <= maxPooledRead {
+			*buf = data[:0]
+		}
+		readBufs.Put(buf)
+		if !ok {
 			c.linger(ws)
 			return
+		}
+	}
+}
+
+// maxPooledRead bounds the read buffers kept for reuse: a rare large message does not
+// pin its size in the pool.
+const maxPooledRead = 4 << 10
+
+// readBufs holds the buffers messages are read into: one per message being handled, not
+// one per connection.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// readAll is io.ReadAll appending to b (websocket.Conn.ReadMessage allocates a slice for
+// every message).
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 }
@@ -188,50 +231,98 @@ func (c *conn) handle(typ int, data []byte) bool {
 		}
 		return c.out.Reply(wire.Entry{Later: &pongFrame{Type: "pong"}, Ephemeral: true})
 	}
-	c.h.readers.run(func() { ok = c.handleMessage(typ, data) })
+	var full *cmdReq
+	c.h.readers.run(func() { ok, full = c.handleMessage(typ, data) })
+	if ok && full != nil {
+		return c.awaitRoom(*full)
+	}
 	return ok
 }
 
-// handleMessage is handle for every message but a well-formed ping.
-func (c *conn) handleMessage(typ int, data []byte) bool {
+// awaitRoom waits, on the pump, for room in the committer's queue: a burst that fills the
+// queue makes commands wait a little rather than be refused at once. The pump waits and
+// its worker does not, so other connections go on being served; this connection's next
+// messages wait behind the command, which keeps them in order. Past CommandWait the command
+// is refused busy (the client resends it later with the same id), and so, for another
+// CommandWait, is each next command of the connection that finds the queue full: under a
+// sustained overload its commands are answered within about CommandWait of being read,
+// instead of each adding its wait to those queued behind it.
+func (c *conn) awaitRoom(req cmdReq) bool {
+	r := c.room
+	code, quit := CodeBusy, false
+	if time.Now().UnixNano() >= c.shedUntil {
+		t := time.NewTimer(c.h.cfg.CommandWait)
+		c.h.stats.waited.Add(1)
+		c.h.stats.waiting.Add(1)
+		select {
+		case r.inbox <- req:
+			code = ""
+		case <-t.C:
+			c.shedUntil = time.Now().Add(c.h.cfg.CommandWait).UnixNano()
+		case <-r.stopCommit:
+			code = CodeShuttingDown
+		case <-c.out.Quit():
+			code, quit = "", true
+		}
+		t.Stop()
+		c.h.stats.waiting.Add(-1)
+	}
+	if code == "" {
+		return !quit
+	}
+	var ok bool
+	c.h.readers.run(func() {
+		c.h.cfg.Observer.Command(req.cmd.Name, code)
+		ok = c.refuse(req.cmd.ID, code, "")
+	})
+	return ok
+}
+
+// handleMessage is handle for every message but a well-formed ping. A command that finds
+// the room's queue full comes back as full, for the pump to wait with (awaitRoom).
+func (c *conn) handleMessage(typ int, data []byte) (ok bool, full *cmdReq) {
 	if typ != websocket.TextMessage {
-		return c.refuse("", CodeBadMessage, "text frames only")
+		return c.refuse("", CodeBadMessage, "text frames only"), nil
 	}
 	if !utf8.Valid(data) {
 		c.fail(websocket.CloseInvalidFramePayloadData, "invalid UTF-8", CodeBadMessage)
-		return false
+		return false, nil
 	}
 	now := c.h.cfg.Now()
 	// Flooding is judged before decoding so that a flood costs as little as possible.
 	if !c.limiter.flood.take(now) {
 		c.fail(websocket.ClosePolicyViolation, "rate limit", CodeRateLimited)
-		return false
+		return false, nil
 	}
 	m, err := DecodeClientMessage(data)
 	if !c.limiter.allow(now) {
-		return c.refuse(m.ID, CodeRateLimited, "")
+		return c.refuse(m.ID, CodeRateLimited, ""), nil
 	}
 	if err != nil {
 		var pe *ProtocolError
 		errors.As(err, &pe)
-		return c.refuse(m.ID, pe.Code, pe.Reason)
+		return c.refuse(m.ID, pe.Code, pe.Reason), nil
 	}
 	switch m.Type {
 	case "ping":
-		return c.out.Reply(wire.Entry{Later: &pongFrame{Type: "pong"}, Ephemeral: true})
+		return c.out.Reply(wire.Entry{Later: &pongFrame{Type: "pong"}, Ephemeral: true}), nil
 	case "hello":
-		return c.refuse("", CodeBadMessage, "already joined")
+		return c.refuse("", CodeBadMessage, "already joined"), nil
 	}
 	if c.h.closing.Load() {
 		c.h.cfg.Observer.Command(m.Name, CodeShuttingDown)
-		return c.refuse(m.ID, CodeShuttingDown, "")
+		return c.refuse(m.ID, CodeShuttingDown, ""), nil
 	}
-	cmd := Command{ID: m.ID, Name: m.Name, Args: m.Args, By: *c.viewer.Load()}
-	if code := c.room.submit(cmdReq{c: c, cmd: cmd, at: time.Now()}); code != "" {
+	req := cmdReq{c: c, cmd: Command{ID: m.ID, Name: m.Name, Args: m.Args, By: *c.viewer.Load()}, at: time.Now()}
+	switch code := c.room.submit(req); code {
+	case "":
+	case CodeBusy:
+		return true, &req
+	default:
 		c.h.cfg.Observer.Command(m.Name, code)
-		return c.refuse(m.ID, code, "")
+		return c.refuse(m.ID, code, ""), nil
 	}
-	return true
+	return true, nil
 }
 
 // refuse answers a message with a reject; false when the connection is being cut.

@@ -160,7 +160,8 @@ func (r *room) notify(seq int64) {
 	}
 }
 
-// submit queues a command for the committer without ever blocking the read pump.
+// submit queues a command for the committer if there is room, without waiting: CodeBusy
+// means the queue is full (the pump may then wait, awaitRoom).
 func (r *room) submit(req cmdReq) string {
 	select {
 	case <-r.stopCommit:

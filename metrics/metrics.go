@@ -198,6 +198,8 @@ func (m *Metrics) writeSources(w io.Writer, src Sources) {
 		vm.WriteCounterUint64(w, "assises_events_delivered_total", uint64(st.EventsDelivered))
 		vm.WriteCounterUint64(w, "assises_evictions_total", uint64(st.Evictions))
 		vm.WriteCounterUint64(w, "assises_commits_total", uint64(st.Commits))
+		vm.WriteGaugeUint64(w, "assises_commands_waiting", uint64(st.CommandsWaiting))
+		vm.WriteCounterUint64(w, "assises_commands_waited_total", uint64(st.CommandsWaited))
 		total, longest := h.SendQueues()
 		vm.WriteGaugeUint64(w, "assises_send_queue_frames", uint64(total))
 		vm.WriteGaugeUint64(w, "assises_send_queue_longest_frames", uint64(longest))

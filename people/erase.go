@@ -37,7 +37,7 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 			return err
 		}
 		if p.ProcessID != nil {
-			if err := lockRooms(ctx, tx, *p.ProcessID); err != nil {
+			if err := lockProcess(ctx, tx, *p.ProcessID); err != nil {
 				return err
 			}
 		}
@@ -45,7 +45,7 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 			return err
 		}
 		if p.ProcessID != nil {
-			return clearEventLogs(ctx, tx, *p.ProcessID)
+			return forgetProcess(ctx, tx, *p.ProcessID)
 		}
 		return nil
 	})
@@ -60,7 +60,7 @@ func Erase(ctx context.Context, db bun.IDB, participantID int64, now time.Time) 
 func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Time) (int, error) {
 	var ids []int64
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockRooms(ctx, tx, processID); err != nil {
+		if err := lockProcess(ctx, tx, processID); err != nil {
 			return err
 		}
 		err := tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("id").
@@ -73,7 +73,7 @@ func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Tim
 				return err
 			}
 		}
-		return clearEventLogs(ctx, tx, processID)
+		return forgetProcess(ctx, tx, processID)
 	})
 	if err != nil {
 		return len(ids), err
@@ -102,12 +102,13 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		{"keys", tx.NewDelete().Model((*seal.PersonKey)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"invitations", tx.NewDelete().Model((*Invitation)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		{"sessions", tx.NewDelete().Model((*AuthSession)(nil)).Where("participant_id IN (?)", bun.In(ids))},
+		// With the request goes the key of the name typed on it (join_request_keys).
 		{"join requests", tx.NewDelete().Model((*JoinRequest)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		// Their email not sent yet (or given up on): it holds their address and a link.
 		{"outbox", tx.NewDelete().TableExpr("outbox").Where("participant_id IN (?)", bun.In(ids))},
 		{"participants", tx.NewUpdate().Model((*deliberation.Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
 		// An organisation is typed by people and may name them ("Zoé, indépendante"): one that
-		// nobody refers to any more goes too.
+		// nobody refers to any more goes too, and its key with it (organisation_keys).
 		{"organisations", tx.NewDelete().Model((*Organisation)(nil)).
 			Where("id NOT IN (?)", tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("organisation_id").Where("organisation_id IS NOT NULL"))},
 	}
@@ -117,6 +118,24 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// lockProcess takes the locks an erasure in a process needs, in the order the registrations
+// take theirs (the hashes' key, then a room), so that neither waits for the other for good.
+func lockProcess(ctx context.Context, tx bun.Tx, processID int64) error {
+	if _, err := tagKey(ctx, tx, processID, true); err != nil {
+		return fmt.Errorf("store: erase: %w", err)
+	}
+	return lockRooms(ctx, tx, processID)
+}
+
+// forgetProcess ends what a process's memory keeps of the people just erased: the rooms' event
+// logs, and the hashes of organisation names made with the old key (retag).
+func forgetProcess(ctx context.Context, tx bun.Tx, processID int64) error {
+	if err := retag(ctx, tx, processID); err != nil {
+		return fmt.Errorf("store: erase: organisation hashes: %w", err)
+	}
+	return clearEventLogs(ctx, tx, processID)
 }
 
 // lockRooms locks the rows of a process's workshops, as every batch of the live engine does
@@ -144,6 +163,12 @@ func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
 	return deliberation.ResetProcessLogs(ctx, tx, processID)
 }
 
+// keyTables are the tables of the keys an erasure deletes, which scrub rewrites on PostgreSQL.
+// The join requests' keys are among them although an erasure seldom deletes one: a settled
+// request's key went when the phone learnt its answer, and the rewrite takes it out of the
+// file with the erased person's.
+var keyTables = []string{"person_keys", "log_keys", "organisation_keys", "organisation_tag_keys", "join_request_keys"}
+
 // ErrNotScrubbed says that an erasure was committed but what it deleted may still be in the
 // database's files (see scrub): the person is erased all the same; erasing again finishes.
 var ErrNotScrubbed = errors.New("erased, but not yet scrubbed from the database files: erase again")
@@ -156,12 +181,13 @@ var ErrNotScrubbed = errors.New("erased, but not yet scrubbed from the database 
 //     copies them over the database file and empties the log, whose old frames still held
 //     the rows as they were.
 //   - PostgreSQL keeps a deleted row in its table's file until the space is reused, even after
-//     a plain VACUUM. What was sealed stays sealed there (the people's fields, and the event
-//     payloads that carry labels); the keys' tables (person_keys, log_keys) are rewritten
-//     (VACUUM FULL: a new file, the old one unlinked) so that the deleted keys leave the
-//     tables' files at once. They are small (one short row per person, one per workshop and
-//     epoch), so the rewrite takes milliseconds, under a lock that makes the rooms loading a
-//     name or sealing an event wait that long.
+//     a plain VACUUM. What was sealed stays sealed there (the people's fields, the event
+//     payloads that carry labels, organisations' names, names typed at the door); the keys'
+//     tables (keyTables) are rewritten (VACUUM FULL: a new file, the old one unlinked) so that
+//     the deleted keys leave the tables' files at once. They are small (one short row per
+//     person, workshop and epoch, organisation, process, waiting phone), so the rewrite takes
+//     milliseconds, under a lock that makes the rooms loading a name or sealing an event wait
+//     that long.
 //
 // Inside a caller's transaction there is nothing to scrub yet: the caller's commit comes later.
 func scrub(ctx context.Context, db bun.IDB) error {
@@ -169,7 +195,7 @@ func scrub(ctx context.Context, db bun.IDB) error {
 		return nil
 	}
 	if storage.IsPostgres(db) {
-		for _, table := range []string{"person_keys", "log_keys"} {
+		for _, table := range keyTables {
 			if _, err := db.ExecContext(ctx, "VACUUM (FULL) "+table); err != nil {
 				return fmt.Errorf("store: erase: %w: the keys' table %s was not rewritten: %v", ErrNotScrubbed, table, err)
 			}

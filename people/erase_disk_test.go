@@ -34,6 +34,10 @@ var (
 	keptName  = "Barnabe Klintz"
 	keptEmail = "bk.marker@example.org"
 	keptOrg   = "Klintz Collectif"
+	// The names typed on a phone at the door: the erased person's, settled before the erasure,
+	// and someone's still waiting after it.
+	goneAtDoor = "Zephy Quobaltine"
+	keptAtDoor = "Wendeline Harpz"
 )
 
 // diskScene is a process where one person will be erased and another stays.
@@ -41,6 +45,10 @@ type diskScene struct {
 	gone, kept int64
 	workshop   int64
 	title      string // the process's title: plaintext that is no one's personal data
+	// The keys the erasure must take out of the files: the erased person's organisation's
+	// (nobody else's), and the one of the name they typed at the door.
+	goneOrgKey, goneDoorKey string
+	waiting                 string // the secret of the phone still waiting at the door
 }
 
 // setUpDiskScene registers the two people with an invitation and a signed-in session each.
@@ -71,6 +79,8 @@ func setUpDiskScene(t *testing.T, db *bun.DB, speaks bool) diskScene {
 		return who.ID
 	}
 	s := diskScene{gone: add(goneName, goneOrg, goneEmail, gonePhone), kept: add(keptName, keptOrg, keptEmail, "+32470999000"), title: p.Title, workshop: w.ID}
+	s.goneOrgKey = storedOrgKey(t, db, s.gone)
+	atTheDoor(t, db, w, &s)
 	if speaks {
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
 		mod := deliberation.Actor{Participant: s.kept, Role: deliberation.RoleParticipant, Moderator: true}
@@ -92,6 +102,52 @@ func setUpDiskScene(t *testing.T, db *bun.DB, speaks bool) diskScene {
 		}
 	}
 	return s
+}
+
+// atTheDoor has the person to be erased join on a phone at the door, typing their name, and
+// the door let them in (the phone learnt it, so the request is gone); then someone else's
+// phone asks and is still waiting at the erasure.
+func atTheDoor(t *testing.T, db *bun.DB, w *deliberation.Workshop, s *diskScene) {
+	t.Helper()
+	ctx := context.Background()
+	now := w.StartsAt.Add(-time.Minute)
+	secret, req, err := people.RequestJoin(ctx, db, w.Code, goneAtDoor, people.JoinFrom{Address: "192.0.2.7"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.NewSelect().Table("join_request_keys").Column("request_key").Where("request_id = ?", req.ID).Scan(ctx, &s.goneDoorKey); err != nil {
+		t.Fatalf("the key of the name typed at the door: %v", err)
+	}
+	if err := people.SettleJoin(ctx, db, w.ID, req.ID, &s.gone, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := people.ClaimJoin(ctx, db, secret, now); err != nil || got.Name != goneAtDoor || got.Status != people.JoinApproved {
+		t.Fatalf("the phone's answer: %+v, %v; want approved, with the name typed", got, err)
+	}
+	if s.waiting, _, err = people.RequestJoin(ctx, db, w.Code, keptAtDoor, people.JoinFrom{Address: "192.0.2.8"}, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stillWaiting checks that the phone still waiting at the door reads back with its name.
+func stillWaiting(t *testing.T, db *bun.DB, s diskScene) {
+	t.Helper()
+	reqs, err := people.PendingJoins(context.Background(), db, s.workshop, time.Now().Add(-time.Hour))
+	if err != nil || len(reqs) != 1 || reqs[0].Name != keptAtDoor {
+		t.Errorf("the door's queue reads %+v, %v; want the one waiting, named %q", reqs, err, keptAtDoor)
+	}
+}
+
+// storedOrgKey returns the key of a participant's organisation as stored in organisation_keys.
+func storedOrgKey(t *testing.T, db *bun.DB, participantID int64) string {
+	t.Helper()
+	var k string
+	err := db.NewSelect().Table("organisation_keys").Column("org_key").
+		Where("organisation_id = (SELECT organisation_id FROM participants WHERE id = ?)", participantID).Scan(context.Background(), &k)
+	if err != nil {
+		t.Fatalf("organisation key of %d: %v", participantID, err)
+	}
+	return k
 }
 
 // storedLogKey returns the key the workshop's event log is sealed with, checking that the log
@@ -151,9 +207,9 @@ func holding(files map[string][]byte, needle string) []string {
 	return hits
 }
 
-// On SQLite, erasure leaves nothing of the person in the database file or its log: their name
-// and organisation were there in plain text (the event log of a room showing names), their
-// email and phone never were (sealed), and after erasure none of it nor their key remains.
+// On SQLite, erasure leaves nothing of the person in the database file or its log: their name,
+// organisation, email and phone, and the name they typed at the door, were never there in
+// plain text (sealed), and after erasure neither are the keys that open them.
 func TestErasureLeavesNoPlaintextInSQLiteFiles(t *testing.T) {
 	ctx := context.Background()
 	path, db := migratedSQLiteFile(t)
@@ -162,12 +218,14 @@ func TestErasureLeavesNoPlaintextInSQLiteFiles(t *testing.T) {
 
 	before := sqliteFiles(t, path)
 	logKey := storedLogKey(t, db, s.workshop)
-	for _, needle := range []string{goneOrg, goneKey, logKey, keptOrg} {
+	// Controls: the search finds plain text and the keys where they are.
+	for _, needle := range []string{s.title, goneKey, logKey, s.goneOrgKey} {
 		if hits := holding(before, needle); len(hits) == 0 {
 			t.Fatalf("before erasure %q is in no file: the search would prove nothing", needle)
 		}
 	}
-	for _, needle := range []string{goneName, goneEmail, gonePhone, keptName, keptEmail} {
+	for _, needle := range []string{goneName, goneEmail, gonePhone, goneOrg, people.OrganisationKey(goneOrg), goneAtDoor,
+		keptName, keptEmail, keptOrg, people.OrganisationKey(keptOrg), keptAtDoor} {
 		if hits := holding(before, needle); len(hits) > 0 {
 			t.Errorf("%q is stored in plain text in %v; want it sealed", needle, hits)
 		}
@@ -183,18 +241,48 @@ func TestErasureLeavesNoPlaintextInSQLiteFiles(t *testing.T) {
 	if wal := after["assises.db-wal"]; len(wal) != 0 {
 		t.Errorf("the log holds %d bytes after erasure; want it emptied", len(wal))
 	}
-	for _, needle := range []string{goneName, goneOrg, goneEmail, gonePhone, goneKey, logKey} {
+	for _, needle := range []string{goneName, goneOrg, goneEmail, gonePhone, goneAtDoor, goneKey, logKey, s.goneOrgKey, s.goneDoorKey} {
 		if hits := holding(after, needle); len(hits) > 0 {
 			t.Errorf("after erasure %q is still in %v", needle, hits)
 		}
 	}
 	// The one who stays is still there, and still readable: the search still sees the file.
-	if hits := holding(after, keptOrg); len(hits) == 0 {
-		t.Errorf("after erasure the organisation of the person who stays is in no file")
+	if hits := holding(after, s.title); len(hits) == 0 {
+		t.Errorf("after erasure the process's title is in no file")
 	}
-	if p, err := people.GetPerson(ctx, db, s.kept); err != nil || p.DisplayName != keptName {
+	keptStays(t, db, s)
+	stillWaiting(t, db, s)
+}
+
+// keptStays checks that the person who stays reads back whole: name, email and organisation.
+func keptStays(t *testing.T, db *bun.DB, s diskScene) {
+	t.Helper()
+	ctx := context.Background()
+	if p, err := people.GetPerson(ctx, db, s.kept); err != nil || p.DisplayName != keptName || *p.Email != keptEmail {
 		t.Errorf("the person who stays reads back as %+v, %v", p, err)
 	}
+	rows, err := people.List(ctx, db, diskProcess(t, db, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.ParticipantID == s.kept && r.Organisation != keptOrg {
+			t.Errorf("the organisation of the person who stays reads %q, want %q", r.Organisation, keptOrg)
+		}
+		if r.ParticipantID == s.gone && r.Organisation != "" {
+			t.Errorf("the erased person's organisation reads %q, want none", r.Organisation)
+		}
+	}
+}
+
+// diskProcess is the id of the scene's process.
+func diskProcess(t *testing.T, db *bun.DB, s diskScene) int64 {
+	t.Helper()
+	var id int64
+	if err := db.NewSelect().Table("workshops").Column("process_id").Where("id = ?", s.workshop).Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // On PostgreSQL a deleted row stays in its table's file and in the write-ahead log; what
@@ -236,7 +324,19 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 	if hits := c.Find(t, []byte(logKey), "base"); len(hits) == 0 {
 		t.Fatalf("before erasure the log's key is in no relation file: the search would prove nothing")
 	}
-	for _, needle := range []string{goneName, goneEmail, gonePhone, keptName, keptEmail} {
+	for _, key := range []string{s.goneOrgKey, s.goneDoorKey} {
+		if hits := c.Find(t, []byte(key), "pg_wal"); len(hits) == 0 {
+			t.Fatalf("before erasure the key %q is in no log segment: the search would prove nothing", key)
+		}
+	}
+	// The organisations' folded names (what finds two spellings of one) are hashed, not stored.
+	sealedEverywhere := []string{goneName, goneEmail, gonePhone, goneOrg, people.OrganisationKey(goneOrg), goneAtDoor,
+		keptName, keptEmail, keptOrg, people.OrganisationKey(keptOrg), keptAtDoor}
+	var tagKey string
+	if err := db.NewSelect().Table("organisation_tag_keys").Column("tag_key").Scan(ctx, &tagKey); err != nil {
+		t.Fatal(err)
+	}
+	for _, needle := range sealedEverywhere {
 		if hits := c.Find(t, []byte(needle), "base", "pg_wal"); len(hits) > 0 {
 			t.Errorf("before erasure %q is in plain text in %v; want it sealed", needle, hits)
 		}
@@ -246,7 +346,7 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkpoint()
-	for _, needle := range []string{goneName, goneEmail, gonePhone, keptName, keptEmail} {
+	for _, needle := range sealedEverywhere {
 		if hits := c.Find(t, []byte(needle), "base", "pg_wal"); len(hits) > 0 {
 			t.Errorf("after erasure %q is in plain text in %v", needle, hits)
 		}
@@ -257,14 +357,24 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 	if hits := c.Find(t, []byte(logKey), "base"); len(hits) > 0 {
 		t.Errorf("after erasure the log's old key is still in %v", hits)
 	}
+	if hits := c.Find(t, []byte(s.goneOrgKey), "base"); len(hits) > 0 {
+		t.Errorf("after erasure the key of the organisation nobody else used is still in %v", hits)
+	}
+	if hits := c.Find(t, []byte(s.goneDoorKey), "base"); len(hits) > 0 {
+		t.Errorf("after erasure the key of the name typed at the door is still in %v", hits)
+	}
+	if hits := c.Find(t, []byte(tagKey), "base"); len(hits) > 0 {
+		t.Errorf("after erasure the key of the organisations' old hashes is still in %v", hits)
+	}
 	if hits := c.Find(t, []byte(keptKey), "base"); len(hits) == 0 {
 		t.Errorf("after erasure the key of the person who stays is in no relation file")
 	}
 	// What remains, as docs/privacy.md says: the key in the log until PostgreSQL recycles it.
-	t.Logf("the erased key is still in the write-ahead log segments %v", c.Find(t, []byte(goneKey), "pg_wal"))
-	if p, err := people.GetPerson(ctx, db, s.kept); err != nil || p.DisplayName != keptName || *p.Email != keptEmail {
-		t.Errorf("the person who stays reads back as %+v, %v", p, err)
+	for what, key := range map[string]string{"person's": goneKey, "organisation's": s.goneOrgKey, "door name's": s.goneDoorKey, "old hashes'": tagKey} {
+		t.Logf("the erased %s key is still in the write-ahead log segments %v", what, c.Find(t, []byte(key), "pg_wal"))
 	}
+	keptStays(t, db, s)
+	stillWaiting(t, db, s)
 }
 
 // When the log cannot be emptied (a reader holds it), the person is erased all the same,

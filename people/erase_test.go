@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,20 @@ func findAnywhere(t *testing.T, db *bun.DB, needle string) []string {
 	return hits
 }
 
+// organisationsOf returns the names of a process's organisations, opened.
+func organisationsOf(t *testing.T, db *bun.DB, processID int64) []string {
+	t.Helper()
+	orgs, err := people.ListOrganisations(context.Background(), db, processID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range orgs {
+		names = append(names, o.Name)
+	}
+	return names
+}
+
 func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
@@ -134,10 +149,17 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		cmd(modA, "identity.set", map[string]any{"mode": "full"})
 		cmd(modA, "phase.set", map[string]any{"phase": "diagnostic"})
 		cmd(zoeA, "contribution.post", map[string]any{"kind": "finding", "body": "Les loyers dépassent la moitié de nos revenus."})
-		// Her name is in plain text only in the organisation that names her (the control: the
-		// search sees it); the event log stores her label sealed, the outbox her address.
-		if hits := findAnywhere(t, db, "Zoé Verhulst"); len(hits) != 1 || hits[0] != "organisations.name" {
-			t.Fatalf("before erasure the name is in %v, want only the organisation that names her", hits)
+		// Her name is in plain text nowhere: the organisation that names her is sealed with its
+		// own key, the event log stores her label sealed, the outbox her address. The control
+		// (the search sees plain text) is the process's title.
+		if hits := findAnywhere(t, db, "Zoé Verhulst"); len(hits) != 0 {
+			t.Fatalf("before erasure the name is in plain text in %v, want it nowhere", hits)
+		}
+		if hits := findAnywhere(t, db, p.Title); len(hits) == 0 {
+			t.Fatalf("the process's title %q is in no column: the search would prove nothing", p.Title)
+		}
+		if orgs := organisationsOf(t, db, p.ID); !slices.Contains(orgs, "Zoé Verhulst, indépendante") {
+			t.Fatalf("before erasure the organisations read %q, want hers among them", orgs)
 		}
 
 		if err := people.Erase(ctx, db, zoe.ID, time.Now()); err != nil {
@@ -180,8 +202,8 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 				t.Errorf("after erasing the process, %q is still in %v", needle, hits)
 			}
 		}
-		if hits := findAnywhere(t, db, "Anneessens"); len(hits) == 0 {
-			t.Errorf("Bram's organisation is gone although he agreed to keep it")
+		if orgs := organisationsOf(t, db, p.ID); !slices.Equal(orgs, []string{"Maison de quartier Anneessens"}) {
+			t.Errorf("organisations after erasing everyone: %q; want only Bram's, which he agreed to keep, still readable", orgs)
 		}
 		// A later session resumes from a snapshot: the sequence goes on past the cleared log.
 		last, _, _, err := eng.Open(ctx, w.ID)

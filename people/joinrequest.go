@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/process"
 )
 
@@ -26,7 +27,7 @@ type JoinRequest struct {
 	WorkshopID    int64
 	SecretHash    string
 	Number        string // three digits, shown on the phone and at the door
-	Name          string // what the person typed; deleted with the row
+	Name          string // what the person typed, sealed with the request's own key (openJoinNames); deleted with the row
 	Source        string // the network address it came from (JoinFrom); deleted with the row
 	ParticipantID *int64 // who the moderator said it is
 	Status        string // pending, approved, refused
@@ -115,11 +116,24 @@ func RequestJoin(ctx context.Context, db bun.IDB, code, name string, from JoinFr
 		}
 		secret = NewToken()
 		n, _ := rand.Int(rand.Reader, big.NewInt(900))
+		// The row goes in without the name: the sealed one needs its id.
 		req = &JoinRequest{WorkshopID: w.ID, SecretHash: HashToken(secret), Number: fmt.Sprint(100 + n.Int64()),
-			Name: name, Source: from.Address, Status: JoinPending, ExpiresAt: now.Add(JoinRequestTTL), CreatedAt: now}
+			Source: from.Address, Status: JoinPending, ExpiresAt: now.Add(JoinRequestTTL), CreatedAt: now}
 		if _, err := tx.NewInsert().Model(req).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("store: request join: %w", err)
 		}
+		k, err := seal.NewKey()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(&joinRequestKey{RequestID: req.ID, RequestKey: k.Encode(), CreatedAt: now}).Exec(ctx); err != nil {
+			return fmt.Errorf("store: request join: %w", err)
+		}
+		req.Name = k.Seal(req.ID, seal.FieldJoinName, name)
+		if _, err := tx.NewUpdate().Model(req).Column("name").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("store: request join: %w", err)
+		}
+		req.Name = name
 		return nil
 	})
 	return secret, req, err
@@ -130,6 +144,9 @@ func PendingJoins(ctx context.Context, db bun.IDB, workshopID int64, now time.Ti
 	var reqs []JoinRequest
 	err := db.NewSelect().Model(&reqs).Where("workshop_id = ? AND status = ? AND expires_at > ?", workshopID, JoinPending, now).
 		Order("id").Scan(ctx)
+	if err == nil {
+		err = openJoinNames(ctx, db, reqs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: pending joins: %w", err)
 	}
@@ -178,6 +195,11 @@ func ClaimJoin(ctx context.Context, db bun.IDB, secret string, now time.Time) (*
 		if err != nil {
 			return deliberation.NotFound("claim join", err)
 		}
+		one := []JoinRequest{req}
+		if err := openJoinNames(ctx, tx, one); err != nil {
+			return fmt.Errorf("store: claim join: %w", err)
+		}
+		req = one[0]
 		if req.Status == JoinPending {
 			return nil
 		}
@@ -196,6 +218,46 @@ func ClaimJoin(ctx context.Context, db bun.IDB, secret string, now time.Time) (*
 func purgeJoinRequests(ctx context.Context, tx bun.Tx, now time.Time) error {
 	if _, err := tx.NewDelete().Model((*JoinRequest)(nil)).Where("expires_at <= ?", now).Exec(ctx); err != nil {
 		return fmt.Errorf("store: purge join requests: %w", err)
+	}
+	return nil
+}
+
+// The name typed on a join request is a person's name, kept only while the door decides: it
+// is sealed (internal/seal) with a key of the request's own, in join_request_keys, which goes
+// with the request (settled, expired, or its person erased), so that what the database's
+// files, its log and its backups keep of the name is ciphertext nobody can open once the key
+// has left them (people.scrub rewrites that table on PostgreSQL).
+type joinRequestKey struct {
+	bun.BaseModel `bun:"table:join_request_keys"`
+
+	RequestID  int64 `bun:",pk"`
+	RequestKey string
+	CreatedAt  time.Time
+}
+
+// openJoinNames replaces the sealed names of some join requests with their text.
+func openJoinNames(ctx context.Context, db bun.IDB, reqs []JoinRequest) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(reqs))
+	for i, r := range reqs {
+		ids[i] = r.ID
+	}
+	var keys []joinRequestKey
+	if err := db.NewSelect().Model(&keys).Where("request_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return err
+	}
+	byID := make(map[int64]*string, len(keys))
+	for i := range keys {
+		byID[keys[i].RequestID] = &keys[i].RequestKey
+	}
+	for i := range reqs {
+		name, err := seal.OpenWith(byID[reqs[i].ID], reqs[i].ID, seal.FieldJoinName, reqs[i].Name)
+		if err != nil {
+			return err
+		}
+		reqs[i].Name = name
 	}
 	return nil
 }

@@ -152,29 +152,6 @@ func DisplayNames(ctx context.Context, db bun.IDB, ids []int64) (map[int64]strin
 	return names, nil
 }
 
-// EnsureOrganisation returns the organisation of a process with this name, creating it if needed.
-func EnsureOrganisation(ctx context.Context, db bun.IDB, processID int64, name string) (*Organisation, error) {
-	name = strings.Join(strings.Fields(name), " ")
-	org := &Organisation{ProcessID: processID, Name: name, NameKey: OrganisationKey(name)}
-	if _, err := db.NewInsert().Model(org).On("CONFLICT (process_id, name_key) DO NOTHING").Exec(ctx); err != nil {
-		return nil, fmt.Errorf("store: ensure organisation: %w", err)
-	}
-	found := new(Organisation)
-	if err := db.NewSelect().Model(found).Where("process_id = ? AND name_key = ?", processID, org.NameKey).Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("ensure organisation", err)
-	}
-	return found, nil
-}
-
-// ListOrganisations returns a process's organisations by name.
-func ListOrganisations(ctx context.Context, db bun.IDB, processID int64) ([]Organisation, error) {
-	var orgs []Organisation
-	if err := db.NewSelect().Model(&orgs).Where("process_id = ?", processID).Order("name_key").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: list organisations: %w", err)
-	}
-	return orgs, nil
-}
-
 // OrganisationKey folds an organisation's name so that case, accents, punctuation and spacing
 // do not make two organisations of one: "CPAS d'Anderlecht" and "cpas d’anderlecht" match.
 // The per-organisation cap relies on it.

@@ -34,14 +34,16 @@ func List(ctx context.Context, db bun.IDB, processID int64) ([]PersonRow, error)
 	var rows []struct {
 		PersonRow
 		DataKey *string `bun:"data_key"`
+		orgSeal
 	}
 	err := db.NewSelect().
 		TableExpr("participants AS pa").
 		ColumnExpr("pa.id AS participant_id, pa.role, pa.erased_at, pa.created_at").
-		ColumnExpr("COALESCE(o.name, '') AS organisation").
+		ColumnExpr("COALESCE(o.name, '') AS organisation, o.id AS org_id, okey.org_key").
 		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, pe.email, pk.data_key").
 		ColumnExpr("COALESCE(pe.language, 'fr') AS language, COALESCE(pe.service_user, ?) AS service_user", false).
 		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id").
+		Join("LEFT JOIN organisation_keys AS okey ON okey.organisation_id = o.id").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").
 		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = pa.id").
 		Where("pa.process_id = ?", processID).
@@ -56,8 +58,12 @@ func List(ctx context.Context, db bun.IDB, processID int64) ([]PersonRow, error)
 		if err := openPerson(r.DataKey, &p); err != nil {
 			return nil, fmt.Errorf("store: list people: %w", err)
 		}
+		org, err := OpenOrganisationName(r.OrgID, r.OrgKey, r.Organisation)
+		if err != nil {
+			return nil, fmt.Errorf("store: list people: %w", err)
+		}
 		out[i] = r.PersonRow
-		out[i].DisplayName, out[i].Email = p.DisplayName, p.Email
+		out[i].DisplayName, out[i].Email, out[i].Organisation = p.DisplayName, p.Email, org
 	}
 	return out, nil
 }
@@ -81,16 +87,25 @@ func selectRegistrationRows(db bun.IDB) *bun.SelectQuery {
 		TableExpr("registrations AS r").
 		ColumnExpr("r.id, r.workshop_id, r.participant_id, r.status, r.checked_in_at, r.created_at").
 		ColumnExpr("COALESCE(pe.display_name, '') AS display_name, COALESCE(o.name, '') AS organisation, pa.role, pk.data_key").
+		ColumnExpr("o.id AS org_id, okey.org_key").
 		Join("JOIN participants AS pa ON pa.id = r.participant_id").
 		Join("LEFT JOIN people AS pe ON pe.participant_id = pa.id").
 		Join("LEFT JOIN person_keys AS pk ON pk.participant_id = pa.id").
-		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id")
+		Join("LEFT JOIN organisations AS o ON o.id = pa.organisation_id").
+		Join("LEFT JOIN organisation_keys AS okey ON okey.organisation_id = o.id")
 }
 
-// sealedRegistrationRow is a RegistrationRow as selected, its name still sealed.
+// sealedRegistrationRow is a RegistrationRow as selected, its names still sealed.
 type sealedRegistrationRow struct {
 	RegistrationRow
 	DataKey *string `bun:"data_key"`
+	orgSeal
+}
+
+// orgSeal is what a query joins to open an organisation's name (OpenOrganisationName).
+type orgSeal struct {
+	OrgID  *int64  `bun:"org_id"`
+	OrgKey *string `bun:"org_key"`
 }
 
 // scanRegistrationRows runs a selectRegistrationRows query and opens the names.
@@ -105,8 +120,12 @@ func scanRegistrationRows(ctx context.Context, q *bun.SelectQuery) ([]Registrati
 		if err := openPerson(r.DataKey, &p); err != nil {
 			return nil, err
 		}
+		org, err := OpenOrganisationName(r.OrgID, r.OrgKey, r.Organisation)
+		if err != nil {
+			return nil, err
+		}
 		out[i] = r.RegistrationRow
-		out[i].DisplayName = p.DisplayName
+		out[i].DisplayName, out[i].Organisation = p.DisplayName, org
 	}
 	return out, nil
 }

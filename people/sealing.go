@@ -11,13 +11,17 @@ import (
 
 // SealUnsealed seals the personal fields of the people stored before fields were sealed (a
 // database from before person_keys): each gets a key and their name, email and phone are
-// rewritten sealed. It returns how many people it sealed, and does nothing when every person
-// has a key. Run it at start, after the migrations.
+// rewritten sealed; so are the names of organisations stored before they were sealed. It
+// returns how many people and organisations it sealed, and does nothing when everything has
+// a key. Run it at start, after the migrations.
 //
 // The plaintext such a row held before stays where the database leaves overwritten rows (see
 // docs/privacy.md) until the space is reused: sealing protects what is written after it.
 func SealUnsealed(ctx context.Context, db bun.IDB) (int, error) {
-	total := 0
+	total, err := sealOrganisations(ctx, db)
+	if err != nil {
+		return total, fmt.Errorf("store: seal organisations: %w", err)
+	}
 	for {
 		var rows []Person
 		err := db.NewSelect().Model(&rows).

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/assises/assises/deliberation"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -33,11 +35,5 @@ func Slug(s string) string {
 
 // Languages splits a process's language list ("fr,nl,en") into its codes, in order.
 func Languages(list string) []string {
-	out := []string{}
-	for _, l := range strings.Split(list, ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
+	return deliberation.SplitLanguages(list)
 }

@@ -19,7 +19,7 @@ func Create(ctx context.Context, db bun.IDB, p *deliberation.Process) error {
 		p.CreatedAt = time.Now().UTC()
 	}
 	if p.Languages == "" {
-		p.Languages = "fr,nl,en"
+		p.Languages = deliberation.DefaultLanguages
 	}
 	if _, err := db.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("store: create process: %w", err)
@@ -46,9 +46,10 @@ func List(ctx context.Context, db bun.IDB) ([]deliberation.Process, error) {
 }
 
 // Update saves the editable fields of a process (not its slug, which links keep using).
+// It does not change the main language: ChangeMainLanguage does, with every text of the process.
 func Update(ctx context.Context, db bun.IDB, p *deliberation.Process) error {
 	res, err := db.NewUpdate().Model(p).
-		Column("title", "description", "languages", "capacity", "per_org_cap", "registration_deadline", "invitation_required").
+		Column("title", "description", "languages", "capacity", "per_org_cap", "registration_deadline", "invitation_required", "translations").
 		WherePK().Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: update process: %w", err)
@@ -82,9 +83,9 @@ func GetTheme(ctx context.Context, db bun.IDB, id int64) (*deliberation.Theme, e
 	return t, nil
 }
 
-// UpdateTheme saves a theme's position, title and "why".
+// UpdateTheme saves a theme's position, title and "why", in every language.
 func UpdateTheme(ctx context.Context, db bun.IDB, t *deliberation.Theme) error {
-	res, err := db.NewUpdate().Model(t).Column("position", "title", "why").WherePK().Exec(ctx)
+	res, err := db.NewUpdate().Model(t).Column("position", "title", "why", "translations").WherePK().Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: update theme: %w", err)
 	}

@@ -23,7 +23,7 @@ func TestProcessThemesWorkshops(t *testing.T) {
 			t.Fatal("process id not set")
 		}
 		got, err := process.GetBySlug(ctx, db, "logement")
-		if err != nil || got.ID != p.ID || got.Languages != "fr,nl,en" {
+		if err != nil || got.ID != p.ID || got.Languages != deliberation.DefaultLanguages {
 			t.Fatalf("get by slug: got %+v, %v; want id %d with default languages", got, err, p.ID)
 		}
 		if _, err := process.GetBySlug(ctx, db, "nope"); !errors.Is(err, deliberation.ErrNotFound) {

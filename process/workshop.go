@@ -58,10 +58,10 @@ func ListWorkshops(ctx context.Context, db bun.IDB, processID int64) ([]delibera
 }
 
 // UpdateWorkshop saves what an organiser may change of a session: its theme, title, times,
-// place, capacity and who may join (access). The live state (phase, settings, sequence) belongs to the engine.
+// place, capacity and who may join (access), and the title's translations. The live state (phase, settings, sequence) belongs to the engine.
 func UpdateWorkshop(ctx context.Context, db bun.IDB, w *deliberation.Workshop) error {
 	res, err := db.NewUpdate().Model(w).
-		Column("theme_id", "title", "starts_at", "ends_at", "place", "capacity", "access").
+		Column("theme_id", "title", "starts_at", "ends_at", "place", "capacity", "access", "translations").
 		WherePK().Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: update workshop: %w", err)

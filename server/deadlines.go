@@ -11,20 +11,27 @@ import (
 	"github.com/assises/assises/server/edge"
 )
 
-// Deadlines bound how long a client may take to send a request, so that a client that
-// trickles its headers or its body (one byte every few seconds) cannot hold a connection,
-// a goroutine and a file descriptor for good. A WebSocket, once upgraded, has its own
-// deadlines (the hub's pongs); these stop at the upgrade.
+// Deadlines bound how long a client may take to send a request, or to take its answer, so
+// that a client that trickles its headers or its body (one byte every few seconds), or that
+// asks and never reads, cannot hold a connection, a goroutine and a file descriptor for good.
+// A WebSocket, once upgraded, has its own deadlines (the hub's pongs, and a bound on each
+// write in hub/wire); these stop at the upgrade.
 type Deadlines struct {
 	Header time.Duration // the request line and headers, from the first byte (http.Server.ReadHeaderTimeout)
 	Body   time.Duration // a whole request body, from the end of the headers (signed-in routes)
 	Form   time.Duration // the same for the routes anyone can call without signing in (small forms)
 	Idle   time.Duration // a kept-alive connection between two requests
+	// Write bounds how long a client may leave a piece of an answer (at most writeChunk
+	// bytes) unread: a stall, not the whole answer, so that a slow phone that keeps reading
+	// gets a large export, and the time a handler takes to compute is not counted.
+	Write time.Duration
 }
 
 // DefaultDeadlines are the production deadlines. A body is at most 1 MiB (maxRequestBody):
 // 30 s lets a phone on a poor 3G link send one; the anonymous forms are a few hundred bytes.
-var DefaultDeadlines = Deadlines{Header: 10 * time.Second, Body: 30 * time.Second, Form: 10 * time.Second, Idle: 120 * time.Second}
+// 30 s to take 64 KiB of an answer is 2 KiB/s, below any link a phone still browses on.
+var DefaultDeadlines = Deadlines{Header: 10 * time.Second, Body: 30 * time.Second, Form: 10 * time.Second, Idle: 120 * time.Second,
+	Write: 30 * time.Second}
 
 func (d Deadlines) withDefaults() Deadlines {
 	set := func(p *time.Duration, v time.Duration) {
@@ -36,6 +43,7 @@ func (d Deadlines) withDefaults() Deadlines {
 	set(&d.Body, DefaultDeadlines.Body)
 	set(&d.Form, DefaultDeadlines.Form)
 	set(&d.Idle, DefaultDeadlines.Idle)
+	set(&d.Write, DefaultDeadlines.Write)
 	return d
 }
 
@@ -92,6 +100,62 @@ func (h *handler) bodyDeadline(w http.ResponseWriter, r *http.Request) {
 		edge.Uploading(ctx, false)
 	}}
 }
+
+// writeChunk is the most one write to a client may carry under one deadline: a larger write
+// is cut in pieces, each with its own, so that the deadline bounds a stall and not the size.
+const writeChunk = 64 << 10
+
+// writeDeadline bounds how long the client may leave each piece of the answer unread
+// (Deadlines.Write): it returns the writer the handler writes through, and the function to
+// call once the handler returns, which bounds net/http's last flush of the answer. The
+// connection's deadline is cleared first: the one a previous answer on this kept-alive
+// connection left must not cut this one, nor may the handler's own time count. A WebSocket
+// upgrade is left alone: once hijacked, the connection has the hub's deadlines.
+func (h *handler) writeDeadline(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, func()) {
+	rc := http.NewResponseController(w)
+	if r.Header.Get("Upgrade") != "" || rc.SetWriteDeadline(time.Time{}) != nil {
+		return w, func() {}
+	}
+	sw := &stallWriter{ResponseWriter: w, rc: rc, wait: h.deadlines.Write}
+	return sw, sw.arm
+}
+
+// stallWriter sets the write deadline afresh before each piece it hands on.
+type stallWriter struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	wait time.Duration
+}
+
+func (s *stallWriter) arm() { _ = s.rc.SetWriteDeadline(time.Now().Add(s.wait)) }
+
+func (s *stallWriter) WriteHeader(code int) {
+	s.arm()
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *stallWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), writeChunk)]
+		s.arm()
+		m, err := s.ResponseWriter.Write(piece)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[len(piece):]
+	}
+	return n, nil
+}
+
+// Flush is http.Flusher's, for the handlers that stream.
+func (s *stallWriter) Flush() {
+	s.arm()
+	_ = s.rc.Flush()
+}
+
+func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // deadlineBody lifts the body's deadline when the body has been read to its end: EOF, or
 // as many bytes as the request said (a JSON decoder stops there without asking for EOF).

@@ -26,8 +26,9 @@ func deadlineSite(t *testing.T, d server.Deadlines) *site {
 }
 
 // edgeSite is deadlineSite with more of the server's configuration (its DB, PublicURL and
-// Logger are filled in).
-func edgeSite(t *testing.T, cfg server.Config) *site {
+// Logger are filled in). A test that watches the server's side of its connections passes
+// wrap, which gets the server's listener before it starts.
+func edgeSite(t *testing.T, cfg server.Config, wrap ...func(net.Listener) net.Listener) *site {
 	t.Helper()
 	d := cfg.Deadlines
 	db := storagetest.Open(t, "sqlite")
@@ -35,6 +36,9 @@ func edgeSite(t *testing.T, cfg server.Config) *site {
 	s := &site{db: db, logs: logs}
 	var handler http.Handler
 	s.srv = httptest.NewUnstartedServer(nil)
+	for _, w := range wrap {
+		s.srv.Listener = w(s.srv.Listener)
+	}
 	s.srv.Config = server.HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }), d)
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)

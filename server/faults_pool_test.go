@@ -77,7 +77,10 @@ func smallPool(t *testing.T, kind string) {
 	const rooms, perRoom, perPerson, items = 4, 10, 13, 5 // 4 × 10 × 13 = 520 commands (≥ 500)
 	s := stack.New(t, kind, stack.Options{DB: db, Hub: func(c *hub.Config) {
 		c.MaxBatch = 4      // more transactions, so more contention on the pool
-		c.CommandQueue = 16 // a short queue per room: the excess is refused "busy"
+		c.CommandQueue = 16 // a short queue per room: the excess is refused "busy"…
+		// …after a wait for room of a millisecond, not the default seconds, in which this
+		// pool commits them all: the test is about the refusals and their resends.
+		c.CommandWait = time.Millisecond
 	}})
 	type target struct {
 		w     *deliberation.Workshop

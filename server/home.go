@@ -77,19 +77,23 @@ func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) {
 
 type themeView struct {
 	deliberation.Theme
-	Workshops []workshopView
+	// Title and Why in the reader's language (the embedded Theme keeps the main language's).
+	Title, Why deliberation.Localised
+	Workshops  []workshopView
 }
 
 type workshopView struct {
-	Title, Place, When, StartsISO string
+	Title                  deliberation.Localised
+	Place, When, StartsISO string
 }
 
 // processView is what the public page of a process shows: its themes with their sessions,
 // and the registration form.
 type processView struct {
-	Process *deliberation.Process
-	Themes  []themeView
-	Form    *regForm
+	Process            *deliberation.Process
+	Title, Description deliberation.Localised // in the reader's language
+	Themes             []themeView
+	Form               *regForm
 }
 
 // processPage is the public page of a process: its themes with their "why", its sessions and
@@ -118,13 +122,15 @@ func (h *handler) loadProcessView(r *http.Request, slug string) (*processView, e
 		return nil, err
 	}
 	lang := h.lang(r)
+	loc := localiserFor(p, lang)
 	views := make([]themeView, 0, len(themes))
 	for _, t := range themes {
 		v := themeView{Theme: t}
+		v.Title, v.Why = loc.theme(&t)
 		for _, ws := range workshops {
 			if ws.ThemeID != nil && *ws.ThemeID == t.ID {
 				v.Workshops = append(v.Workshops, workshopView{
-					Title: ws.Title, Place: ws.Place,
+					Title: loc.workshop(&ws), Place: ws.Place,
 					When:      web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 					StartsISO: ws.StartsAt.Format(time.RFC3339),
 				})
@@ -136,7 +142,7 @@ func (h *handler) loadProcessView(r *http.Request, slug string) (*processView, e
 	if err != nil {
 		return nil, err
 	}
-	return &processView{Process: p, Themes: views, Form: form}, nil
+	return &processView{Process: p, Title: p.Localise("title", lang), Description: p.Localise("description", lang), Themes: views, Form: form}, nil
 }
 
 // renderProcess writes the public page, with the form's double-submit token.
@@ -144,5 +150,5 @@ func (h *handler) renderProcess(w http.ResponseWriter, r *http.Request, pv *proc
 	pv.Form.Token = h.formToken(w, r)
 	// The page carries a form token; shared caches must not keep it.
 	w.Header().Set("Cache-Control", "private, no-store")
-	h.writePage(w, r, status, "process", pv.Process.Title, pv)
+	h.writePage(w, r, status, "process", pv.Title.Text, pv)
 }

@@ -24,8 +24,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 const maxRequestBody = 1 << 20
 
 // middleware wraps every route: a request id, security headers, a bound on a proxied client's
-// requests in progress, the body's deadline and size limit, panic recovery and a log line per
-// request. The log names the route pattern, never the path: paths carry tokens. Every line
+// requests in progress, the body's deadline and size limit, the answer's write deadline, panic
+// recovery and a log line per request. The log names the route pattern, never the path: paths carry tokens. Every line
 // logged with the request's context carries its id (internal/logs), which the answer's
 // X-Request-Id header gives back; a proxy's own id is kept when it is sane.
 func (h *handler) middleware(next http.Handler) http.Handler {
@@ -53,6 +53,9 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 		}
+		// After MaxBytesReader, which tells net/http's own writer to close an oversized request.
+		w, written := h.writeDeadline(w, r)
+		defer written() // deferred first, run last: after the recovery's answer too
 		// After the body's wrappers: net/http finishes the request it handed us (and its body),
 		// so the copy with the id in its context must share that body.
 		r = r.WithContext(logs.WithRequestID(r.Context(), id))

@@ -18,17 +18,22 @@ import (
 // address (the trusted-proxy setting decides what the address is) and the room's capacity.
 
 type openJoinPage struct {
-	Code, Title, When, Place string
-	Pseudonym, Problem       string
-	Form                     string
+	Title              deliberation.Localised // in the reader's language
+	Code, When, Place  string
+	Pseudonym, Problem string
+	Form               string
 }
 
 // openJoinForm shows the pseudonym form of the open session ws.
 func (h *handler) openJoinForm(w http.ResponseWriter, r *http.Request, ws *deliberation.Workshop, pseudonym, problem string, status int) {
 	lang := h.lang(r)
+	title := deliberation.Localised{Text: ws.Title}
+	if proc, err := deliberation.GetProcess(r.Context(), h.db, ws.ProcessID); err == nil {
+		title = localiserFor(proc, lang).workshop(ws)
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.writePage(w, r, status, "join_open", ws.Title, openJoinPage{
-		Code: ws.Code, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+	h.writePage(w, r, status, "join_open", title.Text, openJoinPage{
+		Code: ws.Code, Title: title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 		Pseudonym: pseudonym, Problem: problem, Form: h.formToken(w, r),
 	})
 }

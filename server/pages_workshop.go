@@ -20,12 +20,18 @@ import (
 type livePage struct {
 	Face       string // participant, moderator, projector
 	WorkshopID int64
-	Title      string
+	// Title, ThemeTitle and ProcessTitle are in the reader's language (or marked); the
+	// projector shows the theme in French and Dutch side by side (ThemeMain, ThemeTexts).
+	Title deliberation.Localised
 	// Phase is the phase when the page was made: the page names it before its scripts run
 	// (on a slow phone they take seconds), and the live connection keeps it current.
 	Phase        deliberation.Phase
-	ThemeTitle   string
-	ProcessTitle string
+	ThemeTitle   deliberation.Localised
+	ThemeMain    string
+	ThemeTexts   map[string]string
+	ProcessTitle deliberation.Localised
+	MainLanguage string   // the process's, for the scripts' fallbacks
+	Languages    []string // the process's, main first: the moderator types a question in each
 	When         string
 	Place        string
 	Code         string
@@ -90,17 +96,28 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		return
 	}
 	data := livePage{
-		Face: face, WorkshopID: ws.ID, Title: ws.Title, Phase: ws.Phase, Code: ws.Code, Place: ws.Place,
+		Face: face, WorkshopID: ws.ID, Phase: ws.Phase, Code: ws.Code, Place: ws.Place,
 		When:        web.FormatSession(lang, ws.StartsAt, ws.EndsAt),
 		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
 		Participant: p.ID, Moderate: acc.Moderate, TestHooks: h.testHooks,
 	}
-	if proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID); err == nil {
-		data.ProcessTitle = proc.Title
+	proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID)
+	if err != nil {
+		h.writeInternalError(w, r, err)
+		return
 	}
+	loc := localiserFor(proc, lang)
+	data.ProcessTitle, data.Title, data.MainLanguage = proc.Localise("title", lang), loc.workshop(ws), proc.MainLanguage()
+	data.Languages = proc.ContentLanguages()
 	if ws.ThemeID != nil {
 		if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
-			data.ThemeTitle = th.Title
+			data.ThemeTitle, _ = loc.theme(th)
+			data.ThemeMain, data.ThemeTexts = th.Title, map[string]string{}
+			for l, f := range th.Translations {
+				if f["title"] != "" {
+					data.ThemeTexts[l] = f["title"]
+				}
+			}
 		}
 	}
 	if face == "participant" && p.Role == deliberation.RoleParticipant {
@@ -133,7 +150,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.writePage(w, r, http.StatusOK, face, ws.Title, data)
+	h.writePage(w, r, http.StatusOK, face, data.Title.Text, data)
 }
 
 // joinPage lets a person type the short code shown in the room: GET /join?code=….

@@ -41,11 +41,12 @@ type regForm struct {
 }
 
 type sessionChoice struct {
-	ID                        int64
-	Title, Theme, When, Place string
-	State                     string // open, full (the waiting list is open), closed
-	Left                      int    // places left when open; -1: no limit
-	Checked                   bool
+	ID           int64
+	Title, Theme deliberation.Localised // in the reader's language
+	When, Place  string
+	State        string // open, full (the waiting list is open), closed
+	Left         int    // places left when open; -1: no limit
+	Checked      bool
 }
 
 type langChoice struct {
@@ -64,12 +65,13 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.P
 	now := h.now()
 	f := &regForm{Action: "/p/" + p.Slug + "/register", Language: lang, Errors: map[string]string{}}
 	deadlinePassed := p.RegistrationDeadline != nil && !now.Before(*p.RegistrationDeadline)
-	themeTitle := map[int64]string{}
+	loc := localiserFor(p, lang)
+	themeTitle := map[int64]deliberation.Localised{}
 	for _, t := range themes {
-		themeTitle[t.ID] = t.Title
+		themeTitle[t.ID], _ = loc.theme(&t)
 	}
 	for _, w := range workshops {
-		c := sessionChoice{ID: w.ID, Title: w.Title, When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
+		c := sessionChoice{ID: w.ID, Title: loc.workshop(&w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
 		if w.ThemeID != nil {
 			c.Theme = themeTitle[*w.ThemeID]
 		}
@@ -225,7 +227,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	delivery := "card"
 	if email != nil {
-		delivery = h.mailWayBack(ctx, form.Language, pv.Process.Title, done, form)
+		delivery = h.mailWayBack(ctx, form.Language, pv.Title.Text, done, form)
 	}
 	// Post/Redirect/Get: the answer is a page of its own, which a language switch or a reload
 	// shows again without posting twice. The link and code travel there in a cookie (never in
@@ -240,7 +242,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 func (f *regForm) overlapping(oe *people.OverlapError, t func(string) string) {
 	title := map[int64]string{}
 	for _, s := range f.Sessions {
-		title[s.ID] = s.Title
+		title[s.ID] = s.Title.Text
 	}
 	var pairs []string
 	for _, p := range oe.Pairs {
@@ -266,7 +268,7 @@ func (h *handler) mailWayBack(ctx context.Context, lang, process string, done *p
 	for _, pl := range done.Placements {
 		for _, s := range form.Sessions {
 			if s.ID == pl.WorkshopID {
-				sessions = append(sessions, placedSession{Title: s.Title, When: s.When, Place: s.Place, Status: pl.Status, Reason: pl.Reason})
+				sessions = append(sessions, placedSession{Title: s.Title.Text, When: s.When, Place: s.Place, Status: pl.Status, Reason: pl.Reason})
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -45,7 +46,15 @@ func (h *handler) langFuncs(lang string) template.FuncMap {
 		"asset":   h.assets.URL,
 		"modules": h.assets.Modules,
 		"texts":   func(area string) string { return h.texts.URL(area + "." + lang + ".json") },
+		"upper":   strings.ToUpper,
+		"json":    jsonAttr,
 	}
+}
+
+// jsonAttr writes a value as JSON for a data- attribute that a script reads.
+func jsonAttr(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // parsePages parses each page template together with the layout.
@@ -55,6 +64,8 @@ func parsePages(a *assets.Set) (map[string]*template.Template, error) {
 		"asset":   a.URL,
 		"modules": a.Modules,
 		"texts":   func(string) string { return "" },
+		"upper":   strings.ToUpper,
+		"json":    jsonAttr,
 	}
 	layout, err := fs.ReadFile(frontend.Templates, "templates/layout.html")
 	if err != nil {

@@ -34,6 +34,7 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/organise/processes", h.organise.CreateProcess)
 	mux.HandleFunc("GET /api/organise/processes/{id}", h.organise.Process)
 	mux.HandleFunc("PUT /api/organise/processes/{id}", h.organise.UpdateProcess)
+	mux.HandleFunc("GET /api/organise/processes/{id}/missing", h.organise.Missing)
 	mux.HandleFunc("POST /api/organise/processes/{id}/themes", h.organise.CreateTheme)
 	mux.HandleFunc("PUT /api/organise/themes/{id}", h.organise.UpdateTheme)
 	mux.HandleFunc("POST /api/organise/processes/{id}/workshops", h.organise.CreateWorkshop)

@@ -116,13 +116,14 @@ func (h *handler) registeredResult(w http.ResponseWriter, r *http.Request) {
 
 // mySession is one of a person's registrations as their pages show it.
 type mySession struct {
-	WorkshopID                int64
-	Title, When, Place, Theme string
-	MapURL                    string // a map of the place, to find the way
-	Status                    string // confirmed or waiting
-	Position                  int    // on the waiting list, from 1
-	Reason                    string // why it waits: full or organisation
-	CheckedIn, Over, Today    bool   // Today: the session is today and not over: the way in
+	WorkshopID             int64
+	Title, Theme           deliberation.Localised // in the reader's language
+	When, Place            string
+	MapURL                 string // a map of the place, to find the way
+	Status                 string // confirmed or waiting
+	Position               int    // on the waiting list, from 1
+	Reason                 string // why it waits: full or organisation
+	CheckedIn, Over, Today bool   // Today: the session is today and not over: the way in
 }
 
 // mySessions lists a person's registrations (not cancelled), in the order of their dates.
@@ -132,7 +133,8 @@ func (h *handler) mySessions(ctx context.Context, lang string, participantID int
 		return nil, err
 	}
 	now := h.now()
-	themes := map[int64]string{}
+	themes := map[int64]deliberation.Localised{}
+	processes := map[int64]*deliberation.Process{}
 	var out []mySession
 	for i := range regs {
 		reg := &regs[i]
@@ -140,8 +142,16 @@ func (h *handler) mySessions(ctx context.Context, lang string, participantID int
 		if err != nil {
 			return nil, err
 		}
+		proc, ok := processes[ws.ProcessID]
+		if !ok {
+			if proc, err = deliberation.GetProcess(ctx, h.db, ws.ProcessID); err != nil {
+				return nil, err
+			}
+			processes[ws.ProcessID] = proc
+		}
+		loc := localiserFor(proc, lang)
 		s := mySession{
-			WorkshopID: ws.ID, Title: ws.Title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+			WorkshopID: ws.ID, Title: loc.workshop(ws), When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 			Status: reg.Status, CheckedIn: reg.CheckedInAt != nil, Over: !now.Before(ws.EndsAt),
 		}
 		s.Today = !s.Over && sameDay(now, ws.StartsAt)
@@ -159,7 +169,7 @@ func (h *handler) mySessions(ctx context.Context, lang string, participantID int
 		if ws.ThemeID != nil {
 			if _, ok := themes[*ws.ThemeID]; !ok {
 				if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
-					themes[*ws.ThemeID] = th.Title
+					themes[*ws.ThemeID], _ = loc.theme(th)
 				}
 			}
 			s.Theme = themes[*ws.ThemeID]

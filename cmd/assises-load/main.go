@@ -39,6 +39,9 @@ type config struct {
 	links         string
 	moderatorLink string
 	pid           int
+	// pgbench runs PostgreSQL's one-row-insert yardstick for this long after the load (0 = off).
+	pgbench        time.Duration
+	pgbenchClients int
 
 	shardIndex, shards int
 	sources            []net.IP
@@ -90,6 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.links, "links", "", "file of invitation links, one per line (`assises admin invite`)")
 	fs.StringVar(&c.moderatorLink, "moderator-link", "", "an invitation link of a moderator of the workshop (`assises admin invite -moderator`)")
 	fs.IntVar(&c.pid, "pid", 0, "the server's process id, to report its memory and CPU")
+	fs.DurationVar(&c.pgbench, "pgbench", 0, "spawn on PostgreSQL: after the load, run pgbench (one-row INSERT transactions into a table of its own) for this long against the same database, and report the ratios to it; 0 = off")
+	fs.IntVar(&c.pgbenchClients, "pgbench-clients", 64, "pgbench's clients")
 
 	shard := fs.String("shard", "0/1", "this process is shard i of n: it uses every n-th link and 1/n of the rate")
 	sources := fs.String("sources", "", "source addresses: a count (2 = 127.0.0.1 and 127.0.0.2) or a comma list; one address has ~28,000 ports")
@@ -132,6 +137,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-url needs -links and -moderator-link")
 	case c.items < 1:
 		return c, errors.New("-items must be at least 1")
+	case c.pgbench != 0 && (!c.spawn || describeDB(c.db) != "postgres"):
+		return c, errors.New("-pgbench needs -spawn -db postgres://…")
+	case c.pgbench < 0 || c.pgbench > maxDuration || c.pgbenchClients < 1:
+		return c, fmt.Errorf("-pgbench must be in [0, %v], -pgbench-clients at least 1", maxDuration)
 	}
 	if c.url != "" {
 		if err := loopbackOnly(c.url); err != nil {
@@ -194,11 +203,19 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var srv *spawned
 	if cfg.spawn {
 		fmt.Fprintf(stderr, "starting assises serve (%s)…\n", describeDB(cfg.db))
-		srv, err = spawn(ctx, spawnOptions{bin: cfg.bin, db: cfg.db, pprof: true, logPath: cfg.serverLog})
+		srv, err = spawn(ctx, spawnOptions{bin: cfg.bin, db: cfg.db, pprof: true, metrics: true, logPath: cfg.serverLog})
 		if err != nil {
 			return err
 		}
 		defer srv.stop()
+		if srv.schema != "" {
+			probe, err := openProbe(ctx, cfg.db, pgApplicationName(srv.schema), srv.schema, "http://"+srv.metrics+"/metrics")
+			if err != nil {
+				return err
+			}
+			defer probe.close()
+			r.cost.pg = probe
+		}
 		r.pid, public, r.pprofAddr = srv.pid(), srv.public, srv.pprof
 		fmt.Fprintf(stderr, "inviting %d participants and a moderator to workshop %d…\n", cfg.n, cfg.workshop)
 		mods, err := srv.invite(ctx, cfg.workshop, 1, true)
@@ -247,6 +264,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := <-profileDone; err != nil {
 			fmt.Fprintln(stderr, "assises-load: cpu profile:", err)
 		}
+	}
+	if cfg.pgbench > 0 {
+		fmt.Fprintf(stderr, "running pgbench for %v with %d clients…\n", cfg.pgbench, cfg.pgbenchClients)
+		r.yardstick(ctx, cfg.db)
 	}
 	r.rep.print(stdout)
 	if cfg.jsonPath != "" {

@@ -98,6 +98,8 @@ type report struct {
 	Presence     int64            `json:"presence_messages"` // received by every connection together
 	Server       *serverUse       `json:"server,omitempty"`
 	Baseline     *baselineReport  `json:"baseline,omitempty"`    // -baseline (baseline.go)
+	Cost         *voteCost        `json:"cost,omitempty"`        // per acknowledged vote (pgcost.go)
+	PGBench      *pgbenchRun      `json:"pgbench,omitempty"`     // PostgreSQL's own pace, same run
 	GeneratorCPU float64          `json:"generator_cpu_percent"` // this process, 100 = one core
 	MachineBusy  float64          `json:"machine_busy_percent"`  // all cores together, 100 = all busy
 	LoadBefore   string           `json:"loadavg_before"`
@@ -206,6 +208,7 @@ func (r *report) print(w io.Writer) {
 		}
 		fmt.Fprintf(tw, "server CPU\t%.0f %% of one core over %.1f s, %d threads\t\n", s.CPUPercent, s.MeasuredSecs, s.Threads)
 	}
+	r.printCost(tw)
 	fmt.Fprintf(tw, "generator CPU\t%.0f %% of one core\t\n", r.GeneratorCPU)
 	fmt.Fprintf(tw, "machine busy\t%.0f %% of all cores (%d)\t\n", r.MachineBusy, runtime.NumCPU())
 	fmt.Fprintf(tw, "load average\t%s before, %s after\t\n", r.LoadBefore, r.LoadAfter)

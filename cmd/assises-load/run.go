@@ -35,6 +35,7 @@ type run struct {
 	before  procSample    // server, at the start of the measured phase
 	self    procSample    // this generator, at the start of the measured phase
 	machine machineSample // the machine, at the start of the measured phase
+	cost    costProbe     // CPU and database work per vote (pgcost.go)
 }
 
 func newRun(cfg config) *run {
@@ -300,6 +301,7 @@ func (r *run) beginMeasure() {
 	r.before, _ = r.sampleServer()
 	r.self, _ = readProc(os.Getpid())
 	r.machine = readMachine()
+	r.sampleCost(0)
 	r.started = time.Now()
 	r.rep.LoadBefore = loadAvg()
 	r.st.measuring.Store(true)
@@ -309,6 +311,7 @@ func (r *run) beginMeasure() {
 // endMeasure closes the measured phase: CPU over it, memory at its end.
 func (r *run) endMeasure() {
 	r.st.measuring.Store(false)
+	r.sampleCost(1)
 	r.rep.DurationS = time.Since(r.started).Seconds()
 	r.rep.LoadAfter = loadAvg()
 	if self, err := readProc(os.Getpid()); err == nil {

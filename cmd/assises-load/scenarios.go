@@ -87,6 +87,7 @@ func (r *run) votes(ctx context.Context) error {
 	r.drain(ctx, live)
 	r.endMeasure()
 	r.fillVotes()
+	r.fillCost()
 	seq, err := r.marker(ctx, append(live, r.mod))
 	if err != nil {
 		return err

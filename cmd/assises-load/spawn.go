@@ -25,6 +25,8 @@ import (
 type spawned struct {
 	bin, dsn, public string
 	pprof            string // loopback address of the server's pprof, "" when off
+	metrics          string // loopback address of the server's /metrics, "" when off
+	schema           string // PostgreSQL: the run's schema; its connections' application_name is pgApplicationName(schema)
 	cmd              *exec.Cmd
 	exited           chan struct{} // closed when the server process has ended
 	log              *os.File
@@ -35,6 +37,7 @@ type spawnOptions struct {
 	bin       string // the assises binary; "" builds it
 	db        string // "" = a SQLite file in a temporary directory; postgres://… = a fresh schema in it
 	pprof     bool
+	metrics   bool
 	extraArgs []string
 	logPath   string
 }
@@ -68,6 +71,7 @@ func spawn(ctx context.Context, o spawnOptions) (*spawned, error) {
 			return nil, err
 		}
 		s.dsn = dsn
+		s.schema = schemaOf(dsn)
 		s.cleanup = append(s.cleanup, drop)
 	default:
 		s.dsn = o.db
@@ -88,6 +92,15 @@ func spawn(ctx context.Context, o spawnOptions) (*spawned, error) {
 		}
 		s.pprof = fmt.Sprintf("127.0.0.1:%d", pp)
 		args = append(args, "-pprof", s.pprof)
+	}
+	if o.metrics {
+		mp, err := freePort()
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.metrics = fmt.Sprintf("127.0.0.1:%d", mp)
+		args = append(args, "-metrics-addr", s.metrics)
 	}
 	args = append(args, o.extraArgs...)
 	logPath := o.logPath
@@ -202,6 +215,7 @@ func freshSchema(ctx context.Context, base string) (string, func(), error) {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", pgApplicationName(schema))
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
 }
@@ -241,4 +255,13 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// schemaOf is the search_path of a DSN made by freshSchema.
+func schemaOf(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("search_path")
 }

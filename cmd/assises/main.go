@@ -274,7 +274,7 @@ func openAndMigrate(ctx context.Context, cfg config, logger *slog.Logger) (*bun.
 		db.Close()
 		return nil, err
 	}
-	logger.Info("database ready", "database", storage.Describe(cfg.dsn), "migrations applied", len(applied), "people sealed", sealed)
+	logger.Info("database ready", "database", storage.Describe(cfg.dsn), "migrations applied", len(applied), "people and organisations sealed", sealed)
 	return db, nil
 }
 

@@ -68,3 +68,32 @@ func TestSeedTwiceCreatesOnce(t *testing.T) {
 		}
 	})
 }
+
+// The demo is bilingual: every text of it exists in French and Dutch.
+func TestSeedInFrenchAndDutch(t *testing.T) {
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		if _, err := demo.Seed(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		p, err := process.GetBySlug(ctx, db, demo.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.ContentLanguages(); len(got) != 2 || got[0] != "fr" || got[1] != "nl" {
+			t.Fatalf("languages: got %v, want [fr nl]", got)
+		}
+		missing, err := process.MissingTranslations(ctx, db, p)
+		if err != nil || len(missing) != 0 {
+			t.Fatalf("missing translations: got %+v, %v; want none", missing, err)
+		}
+		ws, err := process.ListWorkshops(ctx, db, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := deliberation.ParseLiveState(ws[0].State)
+		if err != nil || st.Questions[deliberation.PhaseDiagnostic] == "" || st.QuestionTexts[deliberation.PhaseDiagnostic]["nl"] == "" {
+			t.Fatalf("first session's questions: got %+v, %v; want the diagnostic's in French and Dutch", st, err)
+		}
+	})
+}

@@ -73,11 +73,12 @@ test('register on a phone without email, come back with the link, cancel, the ne
   }
 
   // The language switch on the result page: the same code, in Dutch, then back.
-  await p.getByRole('link', { name: 'NL' }).click();
+  await p.getByRole('link', { name: 'NL', exact: true }).click();
   await p.getByText('Plaats bevestigd').waitFor();
   assert.equal(await p.getAttribute('html', 'lang'), 'nl');
   assert.equal((await p.locator('.way-code').textContent()).trim(), samira.code);
-  await p.getByRole('link', { name: 'FR' }).click();
+  // Exact: in Dutch, the process's title (not translated) links with its "FR" mark.
+  await p.getByRole('link', { name: 'FR', exact: true }).click();
   await p.getByText('Place confirmée').waitFor();
 
   // Tom finds the session full: waiting list, first in line.

@@ -14,7 +14,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -34,6 +36,14 @@ const (
 	FieldDisplayName = "display_name"
 	FieldEmail       = "email"
 	FieldPhone       = "phone"
+)
+
+// Fields sealed with a key of their own row rather than a person's: the id bound in is that
+// row's (the organisation's, the join request's), and the field's name keeps it apart from a
+// person's id of the same number.
+const (
+	FieldOrganisation = "organisation.name"
+	FieldJoinName     = "join_request.name"
 )
 
 // prefix marks a sealed value (and its format's version).
@@ -103,6 +113,23 @@ func (k Key) Open(participantID int64, field, sealed string) (string, error) {
 	return string(plain), nil
 }
 
+// Tag is a keyed hash of text (HMAC-SHA256), for finding equal values without storing them:
+// whoever lacks the key can neither read the text back nor test a guess of it.
+func (k Key) Tag(text string) string {
+	m := hmac.New(sha256.New, k[:])
+	m.Write([]byte(text))
+	return tagPrefix + base64.RawStdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// tagPrefix marks a keyed hash (and its format's version).
+const tagPrefix = "t1:"
+
+// IsTag reports whether a stored value is a keyed hash made by Tag.
+func IsTag(s string) bool { return strings.HasPrefix(s, tagPrefix) }
+
+// Encode is a key as stored in a keys' table (ParseKey reads it back).
+func (k Key) Encode() string { return base64.RawStdEncoding.EncodeToString(k[:]) }
+
 // IsSealed reports whether a stored value is sealed.
 func IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
 
@@ -121,7 +148,7 @@ func Create(ctx context.Context, db bun.IDB, participantID int64) (Key, error) {
 	if err != nil {
 		return k, err
 	}
-	row := &PersonKey{ParticipantID: participantID, DataKey: base64.RawStdEncoding.EncodeToString(k[:]), CreatedAt: time.Now().UTC()}
+	row := &PersonKey{ParticipantID: participantID, DataKey: k.Encode(), CreatedAt: time.Now().UTC()}
 	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return k, fmt.Errorf("seal: store key: %w", err)
 	}

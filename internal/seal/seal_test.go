@@ -75,3 +75,30 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// A tag finds equal texts under one key, tells nothing of the text, and changes with the key:
+// once a key is gone, its tags cannot be matched against a guess.
+func TestTag(t *testing.T) {
+	k, _ := NewKey()
+	other, _ := NewKey()
+	a := k.Tag("cpasdanderlecht")
+	for _, c := range []struct {
+		name string
+		got  string
+		same bool
+	}{
+		{"the same text, the same key", k.Tag("cpasdanderlecht"), true},
+		{"another text", k.Tag("cpasdixelles"), false},
+		{"another key", other.Tag("cpasdanderlecht"), false},
+	} {
+		if (c.got == a) != c.same {
+			t.Errorf("%s: %q against %q, want equal %v", c.name, c.got, a, c.same)
+		}
+	}
+	if !IsTag(a) || IsSealed(a) || strings.Contains(a, "anderlecht") {
+		t.Errorf("tag %q: want a tag, not sealed, without the text", a)
+	}
+	if back, err := ParseKey(k.Encode()); err != nil || back != k {
+		t.Errorf("a key encoded then parsed: %v, %v", back == k, err)
+	}
+}

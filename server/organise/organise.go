@@ -96,27 +96,32 @@ type processJSON struct {
 	Slug                 string   `json:"slug"`
 	Title                string   `json:"title"`
 	Description          string   `json:"description"`
-	Languages            []string `json:"languages"`
+	Languages            []string `json:"languages"`    // the process's languages, the main one first
+	MainLanguage         string   `json:"mainLanguage"` // the language of title and description
 	Capacity             int      `json:"capacity"`
 	PerOrgCap            int      `json:"perOrgCap"`
 	RegistrationDeadline string   `json:"registrationDeadline"`
 	InvitationRequired   bool     `json:"invitationRequired"`
 	OverlapRule          string   `json:"overlapRule"`
 	PublicURL            string   `json:"publicUrl"`
+	// Translations: title and description in the other languages.
+	Translations deliberation.Translations `json:"translations"`
 }
 
 type themeJSON struct {
-	ID       int64  `json:"id"`
-	Position int    `json:"position"`
-	Title    string `json:"title"`
-	Why      string `json:"why"`
+	ID           int64                     `json:"id"`
+	Position     int                       `json:"position"`
+	Title        string                    `json:"title"`
+	Why          string                    `json:"why"`
+	Translations deliberation.Translations `json:"translations"`
 }
 
 type agendaJSON struct {
-	Kind           string `json:"kind"`
-	Title          string `json:"title"`
-	Phase          string `json:"phase"`
-	PlannedMinutes int    `json:"plannedMinutes"`
+	Kind           string                       `json:"kind"`
+	Title          string                       `json:"title"`
+	Phase          string                       `json:"phase"`
+	PlannedMinutes int                          `json:"plannedMinutes"`
+	Translations   map[string]map[string]string `json:"translations,omitempty"`
 }
 
 type workshopJSON struct {
@@ -133,12 +138,15 @@ type workshopJSON struct {
 	Phase      string       `json:"phase"`
 	Agenda     []agendaJSON `json:"agenda"`
 	Moderators []int64      `json:"moderators"`
+	// Translations: the title in the other languages.
+	Translations deliberation.Translations `json:"translations"`
 }
 
 func (a *API) processView(p *deliberation.Process) processJSON {
 	v := processJSON{
 		ID: p.ID, Slug: p.Slug, Title: p.Title, Description: p.Description,
-		Languages: process.Languages(p.Languages), Capacity: p.Capacity, PerOrgCap: p.PerOrgCap,
+		Languages: p.ContentLanguages(), MainLanguage: p.MainLanguage(), Translations: translationsView(p.Translations),
+		Capacity: p.Capacity, PerOrgCap: p.PerOrgCap,
 		InvitationRequired: p.InvitationRequired, PublicURL: a.PublicURL.JoinPath("p", p.Slug).String(),
 		OverlapRule: people.OverlapRefuse,
 	}
@@ -152,7 +160,7 @@ func (a *API) processView(p *deliberation.Process) processJSON {
 }
 
 func themeJSONOf(t *deliberation.Theme) themeJSON {
-	return themeJSON{ID: t.ID, Position: t.Position, Title: t.Title, Why: t.Why}
+	return themeJSON{ID: t.ID, Position: t.Position, Title: t.Title, Why: t.Why, Translations: translationsView(t.Translations)}
 }
 
 func workshopJSONOf(lang string, w *deliberation.Workshop, agenda []deliberation.AgendaItem, moderators []int64) workshopJSON {
@@ -161,13 +169,14 @@ func workshopJSONOf(lang string, w *deliberation.Workshop, agenda []deliberation
 		Access: w.Access, Phase: string(w.Phase),
 		Starts: w.StartsAt.In(web.Brussels).Format(localLayout), Ends: w.EndsAt.In(web.Brussels).Format(localLayout),
 		When:   web.FormatSession(lang, w.StartsAt, w.EndsAt),
-		Agenda: []agendaJSON{}, Moderators: moderators,
+		Agenda: []agendaJSON{}, Moderators: moderators, Translations: translationsView(w.Translations),
 	}
 	if v.Moderators == nil {
 		v.Moderators = []int64{}
 	}
 	for _, it := range agenda {
-		v.Agenda = append(v.Agenda, agendaJSON{Kind: it.Kind, Title: it.Title, Phase: string(it.Phase), PlannedMinutes: it.PlannedMinutes})
+		v.Agenda = append(v.Agenda, agendaJSON{Kind: it.Kind, Title: it.Title, Phase: string(it.Phase), PlannedMinutes: it.PlannedMinutes,
+			Translations: translationsView(it.Translations)})
 	}
 	return v
 }
@@ -259,6 +268,12 @@ func (a *API) Process(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	out["registrations"] = rj
+	missing, err := process.MissingTranslations(ctx, a.DB, p)
+	if err != nil {
+		a.JSON.StoreError(w, r, err)
+		return
+	}
+	out["missing"] = missing // texts not yet in one of the process's languages
 	out["notebook"] = a.NotebookURL(p.ID)
 	out["mail"] = a.Mail.Enabled() // the page offers "send the invitation again" only with SMTP
 	if a.Mail.Enabled() {
@@ -346,6 +361,10 @@ type processInput struct {
 	RegistrationDeadline string   `json:"registrationDeadline"`
 	InvitationRequired   bool     `json:"invitationRequired"`
 	OverlapRule          string   `json:"overlapRule"` // refuse (also when empty) or warn
+	// Translations replace the stored ones when present (absent: kept). Their main language
+	// is the one title and description are in: the stored main language when the request
+	// changes it (the texts are then swapped, process.ChangeMainLanguage).
+	Translations map[string]map[string]string `json:"translations"`
 }
 
 // apply checks the input and copies it onto p; it returns the code and field of a refusal.
@@ -363,15 +382,20 @@ func (in *processInput) apply(p *deliberation.Process) (code, field string) {
 	case in.OverlapRule != "" && in.OverlapRule != people.OverlapRefuse && in.OverlapRule != people.OverlapWarn:
 		return "invalid_args", "overlapRule"
 	}
-	var langs []string
-	for _, l := range in.Languages {
-		if i18n.Normalise(l) != l {
-			return "invalid_args", "languages"
-		}
-		langs = append(langs, l)
+	langs, ok := languagesOf(in.Languages)
+	if !ok {
+		return "invalid_args", "languages"
 	}
-	if len(langs) == 0 {
-		langs = i18n.Languages
+	textMain := langs[0]
+	if p.ID != 0 {
+		textMain = p.MainLanguage()
+	}
+	if in.Translations != nil {
+		t, code := translationsOf(in.Translations, textMain, processFields)
+		if code != "" {
+			return code, "translations"
+		}
+		p.Translations = t
 	}
 	p.Title, p.Description = in.Title, strings.TrimSpace(in.Description)
 	p.Languages = strings.Join(langs, ",")
@@ -432,12 +456,12 @@ func (a *API) UpdateProcess(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	oldMain := p.MainLanguage()
 	var in processInput
 	if !decodeApply(a, w, r, &in, p) {
 		return
 	}
-	if err := process.Update(r.Context(), a.DB, p); err != nil {
-		a.JSON.StoreError(w, r, err)
+	if !a.saveProcess(w, r, p, oldMain) {
 		return
 	}
 	a.JSON.Write(w, http.StatusOK, map[string]any{"process": a.processView(p)})
@@ -446,9 +470,11 @@ func (a *API) UpdateProcess(w http.ResponseWriter, r *http.Request) {
 // --- themes ----------------------------------------------------------------------------------
 
 type themeInput struct {
-	Position int    `json:"position"`
-	Title    string `json:"title"`
-	Why      string `json:"why"`
+	Position     int                          `json:"position"`
+	Title        string                       `json:"title"`
+	Why          string                       `json:"why"`
+	Translations map[string]map[string]string `json:"translations"` // absent: kept
+	main         string                       // the process's main language
 }
 
 func (in *themeInput) apply(t *deliberation.Theme) (code, field string) {
@@ -457,6 +483,13 @@ func (in *themeInput) apply(t *deliberation.Theme) (code, field string) {
 	}
 	if len(in.Why) > web.MaxText {
 		return "too_long", "why"
+	}
+	if in.Translations != nil {
+		tr, code := translationsOf(in.Translations, in.main, themeFields)
+		if code != "" {
+			return code, "translations"
+		}
+		t.Translations = tr
 	}
 	t.Title, t.Why = in.Title, strings.TrimSpace(in.Why)
 	if in.Position > 0 {
@@ -471,7 +504,7 @@ func (a *API) CreateTheme(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in themeInput
+	in := themeInput{main: p.MainLanguage()}
 	t := &deliberation.Theme{ProcessID: p.ID}
 	if !decodeApply(a, w, r, &in, t) {
 		return
@@ -497,7 +530,12 @@ func (a *API) UpdateTheme(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in themeInput
+	p, err := deliberation.GetProcess(r.Context(), a.DB, t.ProcessID)
+	if err != nil {
+		a.JSON.StoreError(w, r, err)
+		return
+	}
+	in := themeInput{main: p.MainLanguage()}
 	if !decodeApply(a, w, r, &in, t) {
 		return
 	}

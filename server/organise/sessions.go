@@ -22,13 +22,15 @@ type workshopInput struct {
 	Capacity int          `json:"capacity"`
 	Access   string       `json:"access"` // invitation, registered, open; "" or absent: the process decides
 	Agenda   []agendaJSON `json:"agenda"`
+	// Translations of the title (absent: kept); each agenda item carries its own.
+	Translations map[string]map[string]string `json:"translations"`
 }
 
 // maxAgendaItems bounds a session's timetable.
 const maxAgendaItems = 40
 
 // apply checks the input and copies it onto w; themes are the process's.
-func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.Theme) (agenda []deliberation.AgendaItem, code, field string) {
+func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.Theme, main string) (agenda []deliberation.AgendaItem, code, field string) {
 	if code := titleRefusal(&in.Title); code != "" {
 		return nil, code, "title"
 	}
@@ -79,7 +81,18 @@ func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.T
 				kind = "phase"
 			}
 		}
-		agenda = append(agenda, deliberation.AgendaItem{Kind: kind, Title: a.Title, Phase: ph, PlannedMinutes: a.PlannedMinutes})
+		tr, code := translationsOf(a.Translations, main, agendaFields)
+		if code != "" {
+			return nil, code, "agenda"
+		}
+		agenda = append(agenda, deliberation.AgendaItem{Kind: kind, Title: a.Title, Phase: ph, PlannedMinutes: a.PlannedMinutes, Translations: tr})
+	}
+	if in.Translations != nil {
+		tr, code := translationsOf(in.Translations, main, workshopFields)
+		if code != "" {
+			return nil, code, "translations"
+		}
+		w.Translations = tr
 	}
 	w.ThemeID, w.Title, w.Place, w.Capacity, w.Access = in.ThemeID, in.Title, strings.TrimSpace(in.Place), in.Capacity, in.Access
 	w.StartsAt, w.EndsAt = starts.UTC(), ends.UTC()
@@ -115,7 +128,12 @@ func (a *API) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int
 		a.JSON.StoreError(w, r, err)
 		return
 	}
-	agenda, code, field := in.apply(ws, themes)
+	p, err := deliberation.GetProcess(ctx, a.DB, processID)
+	if err != nil {
+		a.JSON.StoreError(w, r, err)
+		return
+	}
+	agenda, code, field := in.apply(ws, themes, p.MainLanguage())
 	if code != "" {
 		a.JSON.FieldError(w, r, code, field)
 		return

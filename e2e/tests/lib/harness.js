@@ -52,8 +52,24 @@ function freePort() {
   });
 }
 
-// startServer runs `assises serve -seed-demo` on a temporary SQLite file and returns its base
-// URL and the one-time organiser link it prints.
+// ASSISES_E2E_POSTGRES (a PostgreSQL DSN) runs the server on PostgreSQL instead, in a schema
+// of its own that psql creates before and drops after (the store reads search_path from the
+// DSN, as its Go tests do).
+const POSTGRES = process.env.ASSISES_E2E_POSTGRES || '';
+
+function postgresSchema() {
+  const schema = `e2e_${process.pid}_${Math.random().toString(16).slice(2, 10)}`;
+  execFileSync('psql', [POSTGRES, '-q', '-c', `CREATE SCHEMA ${schema}`], { stdio: 'inherit' });
+  const dsn = new URL(POSTGRES);
+  dsn.searchParams.set('search_path', schema);
+  return {
+    dsn: dsn.toString(),
+    drop: () => execFileSync('psql', [POSTGRES, '-q', '-c', 'SET client_min_messages TO warning', '-c', `DROP SCHEMA ${schema} CASCADE`], { stdio: 'inherit' }),
+  };
+}
+
+// startServer runs `assises serve -seed-demo` on a temporary SQLite file (or a PostgreSQL
+// schema, above) and returns its base URL and the one-time organiser link it prints.
 export async function startServer() {
   build();
   const dir = mkdtempSync(join(tmpdir(), 'assises-e2e-'));
@@ -64,7 +80,8 @@ export async function startServer() {
   delete env.ASSISES_ADDR;
   delete env.ASSISES_PUBLIC_URL;
   const hooks = testHooks() ? ['-test-hooks'] : [];
-  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', ...hooks, '-db', join(dir, 'assises.db')], {
+  const pg = POSTGRES ? postgresSchema() : null;
+  const proc = spawn(BIN, ['serve', '-addr', `127.0.0.1:${port}`, '-public-url', url, '-seed-demo', ...hooks, '-db', pg ? pg.dsn : join(dir, 'assises.db')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -108,6 +125,7 @@ export async function startServer() {
         });
       }
       rmSync(dir, { recursive: true, force: true });
+      if (pg) pg.drop();
     },
   };
 }

@@ -16,6 +16,16 @@ import { drawRoster, drawBoard, present } from './groupsboard.js';
 
 const $ = (id) => document.getElementById(id);
 
+// processLanguages are the process's languages, main first, written on the page by the server.
+function processLanguages() {
+  try {
+    const ls = JSON.parse($('live').dataset.langs || '[]');
+    return ls.length ? ls : ['fr'];
+  } catch {
+    return ['fr'];
+  }
+}
+
 let cards = null;
 let filter = 'phase';
 let sort = 'time';
@@ -58,24 +68,35 @@ function drawStatic(ctx) {
       ),
     ),
   );
-  // Questions, one per working phase.
+  // Questions, one per working phase, in each language of the process (the main one first).
+  const langs = processLanguages();
   $('questions').replaceChildren(
     ...WORKING_PHASES.map((p) => {
-      const input = h('textarea', { id: `q-${p}`, rows: 2, maxlength: 300 });
-      markDirty(input);
+      const inputs = langs.map((l, i) => {
+        const input = h('textarea', { id: i === 0 ? `q-${p}` : `q-${p}-${l}`, rows: 2, maxlength: 300, lang: l });
+        markDirty(input);
+        return input;
+      });
       return h(
         'form',
         {
           class: 'question-form',
           onsubmit: (e) => {
             e.preventDefault();
-            send('question.set', { phase: p, text: input.value.trim() }, () => {
-              input.dataset.dirty = 'false';
+            const texts = {};
+            langs.slice(1).forEach((l, i) => {
+              const v = inputs[i + 1].value.trim();
+              if (v) texts[l] = v;
+            });
+            send('question.set', { phase: p, text: inputs[0].value.trim(), texts }, () => {
+              for (const input of inputs) input.dataset.dirty = 'false';
             });
           },
         },
-        h('label', { for: `q-${p}` }, `${PHASE_ICON[p]} ${t('phase.' + p)}`),
-        input,
+        ...langs.flatMap((l, i) => [
+          h('label', { for: inputs[i].id }, `${PHASE_ICON[p]} ${t('phase.' + p)}`, langs.length > 1 ? h('span', { class: 'lang-badge' }, l.toUpperCase()) : ''),
+          inputs[i],
+        ]),
         h('button', { type: 'submit', class: 'button small' }, t('ui.mod.question.set')),
       );
     }),
@@ -470,6 +491,7 @@ function render(ctx) {
   }
   for (const p of WORKING_PHASES) {
     fill($(`q-${p}`), (w.question || {})[p] || '');
+    for (const l of processLanguages().slice(1)) fill($(`q-${p}-${l}`), ((w.questionTexts || {})[p] || {})[l] || '');
     const m = room.method(p);
     fill($(`m-${p}`), m.method);
     if (m.method === 'dots') {

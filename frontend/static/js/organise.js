@@ -6,6 +6,7 @@ import { h, setText, show } from './util.js';
 import { loadTranslator } from './i18n.js';
 import { PHASE_ICON } from './room.js';
 import { regTable, sessionTools, personActions, processDanger, mailHealth } from './organise_regs.js';
+import { langFields, translationsFrom, missingList } from './organise_texts.js';
 
 const root = document.getElementById('organise');
 const csrf = root.dataset.csrf;
@@ -131,13 +132,13 @@ async function reload() {
 }
 
 function processForm(p) {
-  const langs = p ? p.languages : ['fr', 'nl', 'en'];
+  const langs = p ? p.languages : ['fr', 'nl'];
   const form = h(
     'form',
     { class: 'orgform', 'aria-label': t('ui.organise.process.settings') },
-    field(t('ui.organise.f.title'), 'input', { name: 'title', required: true, maxlength: 200, value: p ? p.title : '' }),
+    langFields(t, p ? langs : [langs[0]], t('ui.organise.f.title'), 'input', { name: 'title', required: true, maxlength: 200 }, p ? p.title : '', p && p.translations, 'title'),
     p ? null : field(t('ui.organise.f.slug'), 'input', { name: 'slug', maxlength: 60, pattern: '[a-z0-9-]*' }),
-    field(t('ui.organise.f.description'), 'textarea', { name: 'description', rows: 3, maxlength: 4000 }, p ? p.description : ''),
+    langFields(t, p ? langs : [langs[0]], t('ui.organise.f.description'), 'textarea', { name: 'description', rows: 3, maxlength: 4000 }, p ? p.description : '', p && p.translations, 'description'),
     h(
       'div',
       { class: 'row wrap' },
@@ -167,6 +168,9 @@ function processForm(p) {
       overlapRule: fd.get('overlapWarn') !== null ? 'warn' : 'refuse',
     };
     if (p) {
+      body.translations = translationsFrom(fd, langs, ['title', 'description']);
+      // The main language stays first: another one would swap every text (the API does that).
+      body.languages = [langs[0], ...body.languages.filter((l) => l !== langs[0])];
       await api('PUT', `/api/organise/processes/${p.id}`, body);
       await loadProcesses();
       await reload();
@@ -202,6 +206,7 @@ function renderProcess() {
   );
   view.replaceChildren(
     h('section', { class: 'card', 'aria-labelledby': 'p-title' }, h('h2', { id: 'p-title' }, p.title), links, h('details', null, h('summary', null, '⚙️ ', t('ui.organise.process.settings')), processForm(p))),
+    missingList(t, data),
     renderThemes(),
     renderSessions(),
     mailHealth(regsCtx()),
@@ -215,13 +220,18 @@ function renderThemes() {
     const form = h(
       'form',
       { class: 'orgform' },
-      field(t('ui.organise.f.title'), 'input', { name: 'title', required: true, maxlength: 200, value: th.title }),
-      field(t('ui.organise.f.why'), 'textarea', { name: 'why', rows: 2, maxlength: 4000 }, th.why),
+      langFields(t, data.process.languages, t('ui.organise.f.title'), 'input', { name: 'title', required: true, maxlength: 200 }, th.title, th.translations, 'title'),
+      langFields(t, data.process.languages, t('ui.organise.f.why'), 'textarea', { name: 'why', rows: 2, maxlength: 4000 }, th.why, th.translations, 'why'),
       field(t('ui.organise.f.position'), 'input', { name: 'position', type: 'number', min: 1, value: th.position }),
       h('button', { type: 'submit', class: 'button small' }, t('ui.save')),
     );
     onSubmit(form, async (fd) => {
-      await api('PUT', `/api/organise/themes/${th.id}`, { title: fd.get('title'), why: fd.get('why') || '', position: Number(fd.get('position')) || 0 });
+      await api('PUT', `/api/organise/themes/${th.id}`, {
+        title: fd.get('title'),
+        why: fd.get('why') || '',
+        position: Number(fd.get('position')) || 0,
+        translations: translationsFrom(fd, data.process.languages, ['title', 'why']),
+      });
       await reload();
     });
     return h('li', null, h('details', null, h('summary', null, `${th.position}. ${th.title}`), form));
@@ -250,11 +260,16 @@ const AGENDA_PHASES = ['', 'lobby', 'diagnostic', 'recommendations', 'implementa
 
 function agendaEditor(items) {
   const list = h('ol', { class: 'agenda-edit plain' });
+  const langs = data.process ? data.process.languages : ['fr'];
   const row = (a) => {
     const li = h(
       'li',
       { class: 'row wrap agenda-row' },
-      field(t('ui.organise.agenda.item'), 'input', { name: 'a-title', required: true, maxlength: 200, value: a.title || '' }),
+      field(t('ui.organise.agenda.item'), 'input', { name: 'a-title', required: true, maxlength: 200, value: a.title || '', lang: langs[0] }),
+      // The item's title in the process's other languages, beside the main one.
+      ...langs.slice(1).map((l) =>
+        field(`${t('ui.organise.agenda.item')} (${l.toUpperCase()})`, 'input', { name: 'a-title-' + l, maxlength: 200, lang: l, value: ((a.translations || {})[l] || {}).title || '' }),
+      ),
       field(t('ui.organise.agenda.phase'), 'select', { name: 'a-phase' }, ...AGENDA_PHASES.map((ph) => h('option', { value: ph, selected: ph === (a.phase || '') }, ph ? `${PHASE_ICON[ph]} ${t('phase.' + ph)}` : '—'))),
       field(t('ui.organise.agenda.minutes'), 'input', { name: 'a-minutes', type: 'number', min: 0, max: 1440, value: a.plannedMinutes || 0 }),
       h('input', { type: 'hidden', name: 'a-kind', value: a.kind || '' }),
@@ -276,6 +291,9 @@ function readAgenda(form) {
       phase: li.querySelector('[name="a-phase"]').value,
       plannedMinutes: Number(li.querySelector('[name="a-minutes"]').value) || 0,
       kind: li.querySelector('[name="a-kind"]').value,
+      translations: Object.fromEntries(
+        [...li.querySelectorAll('[name^="a-title-"]')].map((input) => [input.name.slice('a-title-'.length), { title: input.value.trim() }]),
+      ),
     };
   });
 }
@@ -286,7 +304,7 @@ function sessionForm(w) {
     'form',
     { class: 'orgform' },
     field(t('ui.organise.f.theme'), 'select', { name: 'themeId' }, h('option', { value: '' }, '—'), ...themes.map((th) => h('option', { value: String(th.id), selected: w && w.themeId === th.id }, th.title))),
-    field(t('ui.organise.f.title'), 'input', { name: 'title', required: true, maxlength: 200, value: w ? w.title : '' }),
+    langFields(t, data.process.languages, t('ui.organise.f.title'), 'input', { name: 'title', required: true, maxlength: 200 }, w ? w.title : '', w && w.translations, 'title'),
     h(
       'div',
       { class: 'row wrap' },
@@ -314,6 +332,7 @@ function sessionForm(w) {
       capacity: Number(fd.get('capacity')) || 0,
       access: fd.get('access') || '',
       agenda: readAgenda(form),
+      translations: translationsFrom(fd, data.process.languages, ['title']),
     };
     if (w) await api('PUT', `/api/organise/workshops/${w.id}`, body);
     else await api('POST', `/api/organise/processes/${data.process.id}/workshops`, body);

@@ -5,6 +5,7 @@ import { h, setText, show } from './util.js';
 import { KINDS, KIND_ICON } from './room.js';
 import { startFace } from './face.js';
 import { phaseHeader, timerView } from './ui.js';
+import { mainLanguage, pickText, putText } from './texts.js';
 import { CardList, shorten } from './cards.js';
 import { groupChip, groupName, roundTitle, roundNext, roundLeft, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, plenaryBars, setBars, provenanceText, myGroupId, Keyed } from './groups.js';
 import { clock } from './util.js';
@@ -177,7 +178,7 @@ function drawAgenda(ctx) {
   const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
   show($('agenda-now'), !!item);
   if (!item) return;
-  setText($('agenda-now-text'), item.title);
+  putText($('agenda-now-text'), pickText(item.title, item.titleTexts, t.lang, mainLanguage($('live'))), t);
   setText($('agenda-now-more'), item.plannedMinutes ? t('live.agenda.minutes', { n: item.plannedMinutes }) : '');
 }
 

@@ -13,6 +13,7 @@ import { loadTranslator } from './i18n.js';
 import { tallyParts, roomCountText } from './cards.js';
 import { groupChip, roundTitle, roundNext, plenaryCounts, plenaryTurnout, plenaryOutcome, plenaryRule, provenanceText } from './groups.js';
 import { Board } from './board.js';
+import { mainLanguage, pickText, textNodes } from './texts.js';
 
 const $ = (id) => document.getElementById(id);
 // JOIN_BIG_MS: how long after a phase begins the join panel stays large (latecomers arrive
@@ -25,6 +26,25 @@ let bilingual = store.get('assises.projector.bilingual', false);
 let tFr = null;
 let tNl = null;
 let board = null;
+
+// bothTexts writes what the organiser or moderator wrote (text in the main language, texts
+// its translations) in the page's language, or in French and Dutch side by side, each
+// marked when it falls back to the main language.
+function bothTexts(ctx, text, texts) {
+  const main = mainLanguage($('live'));
+  if (!bilingual || !tFr || !tNl) return textNodes(pickText(text, texts, ctx.t.lang, main), ctx.t);
+  return [
+    h('span', { lang: 'fr', class: 'first' }, ...textNodes(pickText(text, texts, 'fr', main), tFr)),
+    h('span', { class: 'second', lang: 'nl' }, ...textNodes(pickText(text, texts, 'nl', main), tNl)),
+  ];
+}
+
+function putTexts(el, ctx, text, texts) {
+  const sig = `${bilingual}|${ctx.t.lang}|${text}|${JSON.stringify(texts || {})}`;
+  if (el.dataset.sig === sig) return;
+  el.dataset.sig = sig;
+  el.replaceChildren(...bothTexts(ctx, text, texts));
+}
 
 // both writes a text in the page's language, or in French and Dutch side by side.
 function both(ctx, key, vars) {
@@ -159,8 +179,10 @@ function render(ctx) {
   else stepEl.replaceChildren();
   const q = (w.question || {})[w.phase] || '';
   const qEl = document.querySelector('[data-part="question"]');
-  setText(qEl, q);
+  putTexts(qEl, ctx, q, (w.questionTexts || {})[w.phase]);
   show(qEl, !!q);
+  const themeEl = document.querySelector('[data-part="theme"]');
+  if (themeEl) putTexts(themeEl, ctx, themeEl.dataset.text, JSON.parse(themeEl.dataset.texts || '{}'));
 
   const open = w.phase !== 'lobby';
   const { plenary, cards } = boardCards(ctx);
@@ -185,7 +207,7 @@ function drawHeadLines(ctx) {
   const { room, t } = ctx;
   const a = room.agenda;
   const item = a && a.current ? (a.items || []).find((i) => i.id === a.current) : null;
-  setText($('proj-agenda'), item ? item.title : '');
+  if (item) putTexts($('proj-agenda'), ctx, item.title, item.titleTexts);
   show($('proj-agenda'), !!item);
   const r = room.rounds;
   show($('proj-round'), !!(r && r.active));

@@ -136,6 +136,7 @@ export class Room {
         return { type: 'settings' };
       case 'question.changed':
         w.question = { ...w.question, [data.phase]: data.text };
+        w.questionTexts = { ...w.questionTexts, [data.phase]: data.texts || {} };
         return { type: 'question' };
       case 'timer.changed':
         w.timer = data;

@@ -3,6 +3,7 @@
 
 import { h, setText, setAttr, show, clock } from './util.js';
 import { PHASE_ICON, WORKING_PHASES } from './room.js';
+import { mainLanguage, pickText, putText } from './texts.js';
 
 // announcer returns say(text): polite announcements through an aria-live region. Several
 // announcements within a moment are joined, so a burst of posts is read once, not cut off.
@@ -110,7 +111,7 @@ export function phaseHeader(root, room, t) {
   }
   if (question) {
     const q = (w.question || {})[w.phase] || '';
-    setText(question, q);
+    putText(question, pickText(q, (w.questionTexts || {})[w.phase], t.lang, mainLanguage(document.getElementById('live'))), t);
     show(question, !!q);
   }
   document.documentElement.dataset.phase = w.phase;
