@@ -29,6 +29,10 @@ const (
 	// CuePresence: other nodes' presence in Workshop changed (PresenceShare): its room
 	// recounts.
 	CuePresence
+	// CueDue: a node that does not hold Workshop's lease (TickLease) committed follow-ups
+	// (tallies) that are now due in the database: the lease holder reads them (DueReader)
+	// and flushes them.
+	CueDue
 )
 
 // Cue is one message on the bus.
