@@ -453,8 +453,8 @@ func (k *committer) hand(d delivery) {
 
 // addDeferred adds coalescing keys; the flush runs at most once per CoalesceInterval.
 func (k *committer) addDeferred(keys []string) {
-	if len(keys) == 0 {
-		return
+	if len(keys) == 0 || (k.due != nil && !k.leased) {
+		return // not the lease holder's: still due in the database, for the holder
 	}
 	for _, key := range keys {
 		k.deferred[key] = struct{}{}
