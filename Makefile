@@ -33,7 +33,7 @@ lint:
 
 gotest:
 	$(GO) build -o bin/testsum ./internal/testsum
-	$(GO) test -race -count=1 -json $(PACKAGES) 2>&1 | ./bin/testsum
+	$(GO) test -race -count=1 -timeout 30m -json $(PACKAGES) 2>&1 | ./bin/testsum
 
 # The browser tests: the real binary, Debian's chromium driven by playwright-core, axe-core
 # (both from npm, pinned in e2e/package-lock.json; never `npx playwright install`). Without

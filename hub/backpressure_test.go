@@ -119,8 +119,7 @@ func addMember(r *room, v Viewer, frames *atomic.Int64) *member {
 func addMemberOn(r *room, v Viewer, ft *fakeTransport) *member {
 	c := newConn(r.h, ft, v.Participant, "fr")
 	m := &member{c: c, v: v}
-	r.members[c] = m
-	r.people[v.Participant] = append(r.people[v.Participant], m)
+	r.add(m)
 	return m
 }
 
@@ -197,7 +196,7 @@ func TestPresenceOnlyWhenChanged(t *testing.T) {
 	if got := len(mustMessages(t, ft)); got != 1 {
 		t.Fatalf("messages after the first presence: got %d, want 1", got)
 	}
-	f := r.presence.current()
+	f := r.currentPresence()
 	if f.Online != 2 || f.ByRole["participant"] != 1 || f.ByRole["moderator"] != 1 || f.ByGroup["5"] != 1 {
 		t.Errorf("presence: got %+v, want 2 online (distinct people), 1 participant, 1 moderator, group 5: 1", f)
 	}

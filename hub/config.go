@@ -61,7 +61,8 @@ type Config struct {
 	Observer Observer
 
 	IdleRoomTimeout  time.Duration // an empty room stops after this (1 min)
-	CoalesceInterval time.Duration // at most one presence message and one Flush per room per interval (200 ms)
+	CoalesceInterval time.Duration // at most one Flush per room per interval, and presence in a small room (200 ms)
+	PresenceInterval time.Duration // presence in a room of a thousand people or more; smaller rooms sooner (presence.go) (1 s)
 	SendQueue        int           // messages queued per connection before eviction (64)
 	MaxBatch         int           // commands per commit (256)
 	CommandQueue     int           // commands queued per room; past it a command waits for room (4 × MaxBatch)
@@ -107,6 +108,8 @@ func (c Config) withDefaults() Config {
 	setDur(&c.IdleRoomTimeout, time.Minute)
 	setDur(&c.CoalesceInterval, 200*time.Millisecond)
 	setDur(&c.TickRetry, time.Second)
+	setDur(&c.PresenceInterval, time.Second)
+	c.PresenceInterval = max(c.PresenceInterval, c.CoalesceInterval)
 	// Long enough to ride out a burst or a slow commit, short enough that a phone refused
 	// busy resends while the person is still looking at the card they tapped. The waiting
 	// pump reads nothing, pongs included: keep it far below pongWait.

@@ -270,6 +270,7 @@ func (r *room) send(m *member, f frame) {
 // membership is gone is closed: it may no longer see the workshop at all.
 func (r *room) applyViewers(vs map[int64]Viewer, gen uint64) {
 	r.viewers, r.viewersGen = vs, gen
+	changed := false
 	for c, m := range r.members {
 		nv, ok := vs[m.v.Participant]
 		if !ok {
@@ -283,12 +284,15 @@ func (r *room) applyViewers(vs map[int64]Viewer, gen uint64) {
 		}
 		m.v = nv
 		c.viewer.Store(&nv)
-		r.presence.mark(r)
+		changed = true
 		r.send(m, &viewerFrame{
 			Type: "viewer", You: nv.Participant, Role: nv.Role, Moderator: nv.Moderator, Group: nv.Group,
 		})
 	}
 	// Person fan-out keys on the participant, which never changes, so people stays valid.
+	if changed {
+		r.recount() // a role or a group moved: rare enough to count the room again
+	}
 }
 
 // reset closes every member after the committer lost track of the log; clients

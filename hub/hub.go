@@ -328,7 +328,7 @@ func (h *Hub) onCue(c Cue) {
 		h.mu.RUnlock()
 		if r != nil {
 			select {
-			case r.recount <- struct{}{}:
+			case r.elsewhere <- struct{}{}:
 			default:
 			}
 		}

@@ -33,64 +33,68 @@ func arm(t **time.Timer, d time.Duration) <-chan time.Time {
 	return (*t).C
 }
 
-// presenceState is owned by the room goroutine. A change only arms a timer; the count
-// is made and sent when it fires, at most once per CoalesceInterval, and only if it
-// differs from what was last sent: in a room of thousands, joins and leaves must not
-// each cost a broadcast.
+// presenceFullRoom is the number of people online from which a room's presence goes out at
+// the slowest pace, Config.PresenceInterval. Below it the pace grows with the room, never
+// faster than CoalesceInterval: a broadcast costs one write per member, so a room sends at
+// most about presenceFullRoom presence frames a second whatever its size, and a small room,
+// where a broadcast costs little, sees people arrive almost at once.
+const presenceFullRoom = 1000
+
+// presenceState is owned by the room goroutine. A change only arms a timer; the count is
+// sent when it fires, at most once per presenceInterval, and only if it differs from what
+// was last sent: in a room of thousands, joins and leaves must not each cost a broadcast.
 type presenceState struct {
+	count presenceCount
 	k     coalescer
 	timer *time.Timer
 	c     <-chan time.Time // nil when not armed
 	sent  *presenceFrame   // last broadcast
+	now   *presenceFrame   // the count as a frame, made once per change of it (nil: changed)
 }
 
-// mark notes that presence may have changed.
-func (p *presenceState) mark(r *room) {
-	if p.c != nil {
-		return
+// presenceCount is the one place a room counts who is online: distinct participants, not
+// connections (a person with two tabs is one person online), each under the role and group
+// of their first connection. It is kept as people come and go, so that a member going live
+// gets the exact count without a walk over the room; a count over several nodes would add
+// these up.
+type presenceCount struct {
+	online  int
+	byRole  map[string]int
+	byGroup map[int64]int
+}
+
+// add counts a person in (d = 1) or out (d = -1) under v.
+func (c *presenceCount) add(v Viewer, d int) {
+	if c.byRole == nil {
+		c.byRole, c.byGroup = map[string]int{}, map[int64]int{}
 	}
-	p.k.interval = r.h.cfg.CoalesceInterval
-	p.c = arm(&p.timer, p.k.delay(time.Now()))
-}
-
-func (p *presenceState) stop() {
-	if p.timer != nil {
-		p.timer.Stop()
+	c.online += d
+	role := presenceRole(v)
+	if c.byRole[role] += d; c.byRole[role] == 0 {
+		delete(c.byRole, role)
 	}
-	p.c = nil
-}
-
-// current is a copy of the last broadcast, for a member that just went live.
-func (p *presenceState) current() *presenceFrame {
-	if p.sent == nil {
-		return nil
-	}
-	f := *p.sent
-	return &f
-}
-
-// countPresence counts distinct participants, not connections: a person with two tabs
-// is one person online.
-func (r *room) countPresence() *presenceFrame {
-	f := &presenceFrame{Type: "presence", ByRole: map[string]int{}, ByGroup: map[string]int{}}
-	for _, ms := range r.people {
-		v := ms[0].v
-		f.Online++
-		f.ByRole[presenceRole(v)]++
-		if v.Group != 0 {
-			f.ByGroup[strconv.FormatInt(v.Group, 10)]++
+	if v.Group != 0 {
+		if c.byGroup[v.Group] += d; c.byGroup[v.Group] == 0 {
+			delete(c.byGroup, v.Group)
 		}
 	}
-	if share := r.h.cfg.Presence; share != nil {
-		other := share.Share(r.id, PresenceCount{Online: f.Online, ByRole: f.ByRole, ByGroup: f.ByGroup})
-		f = &presenceFrame{Type: "presence", Online: f.Online + other.Online,
-			ByRole: maps.Clone(f.ByRole), ByGroup: maps.Clone(f.ByGroup)}
-		for k, n := range other.ByRole {
-			f.ByRole[k] += n
-		}
-		for k, n := range other.ByGroup {
-			f.ByGroup[k] += n
-		}
+}
+
+// countOf counts the people of a room from scratch (after viewers were reloaded, and in
+// tests as the reference the kept count must equal).
+func countOf(people map[int64][]*member) presenceCount {
+	var c presenceCount
+	for _, ms := range people {
+		c.add(ms[0].v, 1)
+	}
+	return c
+}
+
+func (c *presenceCount) frame() *presenceFrame {
+	f := &presenceFrame{Type: "presence", Online: c.online, ByRole: make(map[string]int, len(c.byRole)), ByGroup: make(map[string]int, len(c.byGroup))}
+	maps.Copy(f.ByRole, c.byRole)
+	for g, n := range c.byGroup {
+		f.ByGroup[strconv.FormatInt(g, 10)] = n
 	}
 	return f
 }
@@ -105,10 +109,78 @@ func presenceRole(v Viewer) string {
 	return v.Role
 }
 
+// interval is the pace of presence in a room with this many people online.
+func (p *presenceState) interval(cfg *Config, online int) time.Duration {
+	d := time.Duration(int64(cfg.PresenceInterval) * int64(online) / presenceFullRoom)
+	return min(max(d, cfg.CoalesceInterval), cfg.PresenceInterval)
+}
+
+// changed notes that a person came or went, or was counted anew: the count's frame is
+// stale and a broadcast is due.
+func (p *presenceState) changed(r *room) {
+	p.now = nil
+	p.mark(r)
+}
+
+// mark arms the broadcast, if it is not armed yet.
+func (p *presenceState) mark(r *room) {
+	if p.c != nil {
+		return
+	}
+	p.k.interval = p.interval(&r.h.cfg, p.count.online)
+	p.c = arm(&p.timer, p.k.delay(time.Now()))
+}
+
+func (p *presenceState) stop() {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.c = nil
+}
+
+// current is the exact count now, for a member that just went live: its own copy, since
+// the frame is stamped with the time it is written.
+func (r *room) currentPresence() *presenceFrame {
+	p := &r.presence
+	if p.now == nil {
+		p.now = r.countPresence()
+	}
+	f := *p.now
+	return &f
+}
+
+// countPresence is this node's count, plus the other nodes' when the room is shared
+// (Config.Presence): sharing also publishes this node's count, so it runs once per change
+// here or there (changed), not per member going live.
+func (r *room) countPresence() *presenceFrame {
+	f := r.presence.count.frame()
+	share := r.h.cfg.Presence
+	if share == nil {
+		return f
+	}
+	other := share.Share(r.id, PresenceCount{Online: f.Online, ByRole: f.ByRole, ByGroup: f.ByGroup})
+	// Share may keep the maps it was given: the sum goes into copies.
+	sum := &presenceFrame{Type: "presence", Online: f.Online + other.Online,
+		ByRole: maps.Clone(f.ByRole), ByGroup: maps.Clone(f.ByGroup)}
+	for k, n := range other.ByRole {
+		sum.ByRole[k] += n
+	}
+	for k, n := range other.ByGroup {
+		sum.ByGroup[k] += n
+	}
+	return sum
+}
+
+// recount counts the room's people from scratch, after their viewers changed.
+func (r *room) recount() {
+	r.presence.count = countOf(r.people)
+	r.presence.changed(r)
+}
+
 func (r *room) sendPresence() {
 	p := &r.presence
 	p.c = nil
-	f := r.countPresence()
+	f := r.currentPresence()
 	if s := p.sent; s != nil && s.Online == f.Online && maps.Equal(s.ByRole, f.ByRole) && maps.Equal(s.ByGroup, f.ByGroup) {
 		return
 	}

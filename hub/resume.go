@@ -76,14 +76,12 @@ func (r *room) replay(m *member, evs []Event, filter bool) bool {
 	return true
 }
 
-// goLive ends a member's catch-up and gives it the current presence, which is otherwise
-// only sent when it changes.
+// goLive ends a member's catch-up and gives it the exact presence of now: the room's
+// broadcasts of it are spaced out (presence.go) and only sent when it changes.
 func (r *room) goLive(m *member) {
 	m.catching = false
 	m.pending = nil
-	if f := r.presence.current(); f != nil {
-		r.enqueue(m, wire.Entry{Later: f, Ephemeral: true})
-	}
+	r.enqueue(m, wire.Entry{Later: r.currentPresence(), Ephemeral: true})
 }
 
 func (r *room) startCatchUp(m *member, since int64, snapshot bool) {

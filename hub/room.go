@@ -86,7 +86,7 @@ type room struct {
 	notified   atomic.Int64
 	rechecking atomic.Bool   // the bus may have lost cues: read the log past what the room has
 	dueHeard   atomic.Bool   // another node made follow-ups due (CueDue)
-	recount    chan struct{} // other nodes' presence changed
+	elsewhere  chan struct{} // other nodes' presence changed
 
 	ready   chan struct{} // closed when Open returned
 	openErr error         // set before ready is closed
@@ -133,7 +133,7 @@ func newRoom(h *Hub, id int64) *room {
 		caughtUp:   make(chan catchUpResult),
 		inbox:      make(chan cmdReq, h.cfg.CommandQueue),
 		cue:        make(chan struct{}, 1),
-		recount:    make(chan struct{}, 1),
+		elsewhere:  make(chan struct{}, 1),
 		ready:      make(chan struct{}),
 		quit:       make(chan struct{}),
 		resetC:     make(chan struct{}),
@@ -224,8 +224,8 @@ func (r *room) run() {
 			r.finishCatchUp(res)
 		case <-r.presence.c:
 			r.sendPresence()
-		case <-r.recount:
-			r.presence.mark(r)
+		case <-r.elsewhere:
+			r.presence.changed(r)
 		case <-r.idleC:
 			r.idleC = nil
 			if len(r.members) == 0 {
@@ -304,13 +304,11 @@ func (r *room) join(req joinReq) {
 		gen = r.viewersGen
 	}
 	m := &member{c: c, v: v, gen: gen}
-	r.members[c] = m
-	r.people[v.Participant] = append(r.people[v.Participant], m)
+	r.add(m)
 	if r.idleC != nil {
 		r.idle.Stop()
 		r.idleC = nil
 	}
-	r.presence.mark(r)
 	r.enqueue(m, wire.Entry{Later: &welcomeFrame{
 		Type: "welcome", V: ProtocolVersion, Workshop: r.id, Epoch: r.epoch, You: v.Participant,
 		Role: v.Role, Moderator: v.Moderator, Group: v.Group,
@@ -344,19 +342,7 @@ const (
 func (r *room) drop(m *member, mode dropMode, code int, text string) {
 	r.flushOut()
 	c := m.c
-	delete(r.members, c)
-	ps := r.people[m.v.Participant]
-	for i, pm := range ps {
-		if pm == m {
-			ps = append(ps[:i:i], ps[i+1:]...)
-			break
-		}
-	}
-	if len(ps) == 0 {
-		delete(r.people, m.v.Participant)
-	} else {
-		r.people[m.v.Participant] = ps
-	}
+	r.remove(m)
 	if code != 0 {
 		c.out.SetClose(code, text)
 	}
@@ -374,10 +360,47 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 	case dropAbort:
 		c.out.Abort(code, text)
 	}
-	r.presence.mark(r)
 	if len(r.members) == 0 {
 		r.armIdle()
 	}
+}
+
+// add puts m in the room. A person's first connection counts them online (presence.go).
+func (r *room) add(m *member) {
+	r.members[m.c] = m
+	ps := r.people[m.v.Participant]
+	if len(ps) == 0 {
+		r.presence.count.add(m.v, 1)
+		r.presence.changed(r)
+	}
+	r.people[m.v.Participant] = append(ps, m)
+}
+
+// remove takes m out of the room. A person is counted under their first connection's
+// viewer: when that one goes, the next one counts instead.
+func (r *room) remove(m *member) {
+	delete(r.members, m.c)
+	ps := r.people[m.v.Participant]
+	first := len(ps) > 0 && ps[0] == m
+	for i, pm := range ps {
+		if pm == m {
+			ps = append(ps[:i:i], ps[i+1:]...)
+			break
+		}
+	}
+	if len(ps) == 0 {
+		delete(r.people, m.v.Participant)
+	} else {
+		r.people[m.v.Participant] = ps
+	}
+	if !first {
+		return
+	}
+	r.presence.count.add(m.v, -1)
+	if len(ps) > 0 {
+		r.presence.count.add(ps[0].v, 1)
+	}
+	r.presence.changed(r)
 }
 
 // dropWithError closes m after an error frame (graceful, so the frame goes out).

@@ -150,6 +150,21 @@ func SessionParticipant(ctx context.Context, db bun.IDB, token string, now time.
 	return p, nil
 }
 
+// ActiveSession returns the session of a cookie while it may sign someone in (known, not
+// expired, not revoked, its person not erased), in one query: the WebSocket handshake asks
+// it for every connection, and needs only who and until when.
+func ActiveSession(ctx context.Context, db bun.IDB, token string, now time.Time) (*AuthSession, error) {
+	s := new(AuthSession)
+	err := db.NewSelect().Model(s).
+		Where("token_hash = ? AND revoked_at IS NULL AND expires_at > ?", HashToken(token), now).
+		Where("EXISTS (SELECT 1 FROM participants AS p WHERE p.id = auth_session.participant_id AND p.erased_at IS NULL)").
+		Scan(ctx)
+	if err != nil {
+		return nil, deliberation.NotFound("session", err)
+	}
+	return s, nil
+}
+
 // EndSession signs a browser out.
 func EndSession(ctx context.Context, db bun.IDB, token string) error {
 	_, err := db.NewUpdate().Model((*AuthSession)(nil)).Set("revoked_at = ?", time.Now().UTC()).

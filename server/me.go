@@ -79,6 +79,7 @@ func (h *handler) meCancel(w http.ResponseWriter, r *http.Request) {
 	if h.loadFailed(w, r, err, h.notFound) {
 		return
 	}
+	h.revoke(p.ID) // their sockets close: the room let them in while they had a place
 	if promoted != nil {
 		h.notifyPromoted(ctx, *promoted, ws)
 	}

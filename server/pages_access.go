@@ -161,8 +161,9 @@ func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 			h.writeInternalError(w, r, err)
 			return
 		}
-		if p != nil && h.hub != nil {
-			h.hub.Disconnect(p.ID)
+		h.sessions.forgetSession(people.HashToken(c.Value))
+		if p != nil {
+			h.revoke(p.ID)
 		}
 	}
 	h.clearSessionCookie(w)

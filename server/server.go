@@ -61,6 +61,7 @@ type Config struct {
 type handler struct {
 	db        *bun.DB
 	hub       *hub.Hub
+	sessions  sessionCache // the handshake's memory of session cookies (sessioncache.go)
 	publicURL *url.URL
 	log       *slog.Logger
 	now       func() time.Time
@@ -131,17 +132,15 @@ func New(cfg Config) (http.Handler, error) {
 		proxied:        proxiedRequests{max: cfg.MaxPerAddress, n: map[string]int{}},
 		testHooks:      cfg.TestHooks,
 	}
+	h.sessions.now = h.now
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
 	h.organise = &organise.API{
 		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
 		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
-		Disconnect:     func(int64) {},
+		Disconnect:     h.revoke,
 		LogsReset:      h.resetLiveLogs,
 		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
 		NotebookURL: h.notebookURL,
-	}
-	if h.hub != nil {
-		h.organise.Disconnect = h.hub.Disconnect
 	}
 	if h.pages, err = parsePages(a); err != nil {
 		return nil, err

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
 )
@@ -22,7 +24,8 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
-	p, signedIn, err := h.currentParticipant(r)
+	gen := h.sessions.generation()
+	id, signedIn, err := h.socketParticipant(r, gen)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "websocket: current participant", "err", err)
 		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
@@ -32,7 +35,47 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
-	h.hub.ServeWS(w, r, p.ID, h.socketLang(r, p.ID))
+	h.hub.ServeWS(w, r, id, h.socketLang(r, id))
+	if h.sessions.generation() != gen {
+		// A revocation ran during the handshake: it may have looked for this socket before
+		// the hub knew it. Ask the database, and close the person's sockets if it ended.
+		if _, signedIn, err := h.socketParticipant(r, h.sessions.generation()); err == nil && !signedIn {
+			h.hub.Disconnect(id)
+		}
+	}
+}
+
+// socketParticipant is who the session cookie signs in, for the handshake: from the
+// session cache when the database confirmed it a moment ago (sessioncache.go), else from
+// the database. gen is the cache's generation read before the lookup began.
+func (h *handler) socketParticipant(r *http.Request, gen uint64) (id int64, signedIn bool, err error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return 0, false, nil
+	}
+	hash, now := people.HashToken(c.Value), h.now()
+	if id, ok := h.sessions.get(hash, now); ok {
+		return id, true, nil
+	}
+	s, err := people.ActiveSession(r.Context(), h.db, c.Value, now)
+	switch {
+	case errors.Is(err, deliberation.ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	}
+	h.sessions.put(hash, s.ParticipantID, s.ExpiresAt, gen, now)
+	return s.ParticipantID, true, nil
+}
+
+// revoke closes a person's live sockets at once, after a commit that took away their access
+// or their place (sign-out, a new link, erasure, a cancelled registration), and forgets
+// their sessions on this node, so that no handshake trusts them from memory.
+func (h *handler) revoke(participant int64) {
+	h.sessions.forgetParticipant(participant)
+	if h.hub != nil {
+		h.hub.Disconnect(participant)
+	}
 }
 
 // socketLang is the language refusals are worded in: the one the person chose in the

@@ -148,6 +148,9 @@ func (c *client) read(sock *liveclient.Socket, done chan struct{}) {
 	var m liveclient.Frame
 	err := sock.Read(func(frame []byte, at time.Time) {
 		if liveclient.ScanFrame(frame, &m) {
+			if string(m.Name) == "tally.updated" {
+				c.st.noteTally(len(frame))
+			}
 			c.handle(&m, at)
 		} else {
 			c.st.badFrames.Add(1)
@@ -237,6 +240,8 @@ func (c *client) handle(m *liveclient.Frame, now time.Time) {
 		if w != nil {
 			w <- outcome{seq: m.Seq, code: code}
 		}
+	case "presence":
+		c.st.presence.Add(1)
 	case "pong":
 		c.mu.Lock()
 		sent := c.pingSent

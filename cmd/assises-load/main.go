@@ -51,6 +51,7 @@ type config struct {
 	updateDoc          string // rewrite the generated section of this page, then exit
 	benchOutput        string
 	reports            string
+	baseline           baselineConfig // baseline.go
 }
 
 // maxDuration bounds a measured phase: the generator must stop by itself.
@@ -103,10 +104,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.updateDoc, "update-doc", "", "rewrite the generated section of this page (docs/performance.md) from -bench and -reports, then exit")
 	fs.StringVar(&c.benchOutput, "bench", "", "with -update-doc: the output of go test -bench")
 	fs.StringVar(&c.reports, "reports", "", "with -update-doc: JSON reports of load runs (comma list)")
+	c.baseline.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if c.merge != "" || c.updateDoc != "" {
+	if c.merge != "" || c.updateDoc != "" || c.baseline.bareServe != "" {
 		return c, nil
 	}
 	i, n, ok := strings.Cut(*shard, "/")
@@ -180,6 +182,9 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if cfg.merge != "" {
 		return mergeFiles(cfg.merge, stdout, cfg.jsonPath)
+	}
+	if cfg.baseline.bareServe != "" {
+		return bareServe(cfg.baseline.bareServe)
 	}
 	if cfg.updateDoc != "" {
 		var reports []string

@@ -95,7 +95,9 @@ type report struct {
 	Votes        voteCount        `json:"votes"`
 	Other        map[string]int64 `json:"other_commands,omitempty"` // session: accepted commands by name
 	Rejects      map[string]int64 `json:"rejects,omitempty"`
+	Presence     int64            `json:"presence_messages"` // received by every connection together
 	Server       *serverUse       `json:"server,omitempty"`
+	Baseline     *baselineReport  `json:"baseline,omitempty"`    // -baseline (baseline.go)
 	Cost         *voteCost        `json:"cost,omitempty"`        // per acknowledged vote (pgcost.go)
 	PGBench      *pgbenchRun      `json:"pgbench,omitempty"`     // PostgreSQL's own pace, same run
 	GeneratorCPU float64          `json:"generator_cpu_percent"` // this process, 100 = one core
@@ -176,6 +178,7 @@ func (r *report) print(w io.Writer) {
 	}
 	e := r.Events
 	fmt.Fprintf(tw, "events delivered\t%d\t\n", e.Delivered)
+	fmt.Fprintf(tw, "presence messages\t%d\t\n", r.Presence)
 	fmt.Fprintf(tw, "whole-room events\t%d received of %d owed, %d missing, %d duplicates\t\n", e.Received, e.Expected, e.Missing, e.Duplicates)
 	if e.PersonalOwed > 0 {
 		fmt.Fprintf(tw, "private events\t%d owed, %d missing, %d acks before their event\t\n", e.PersonalOwed, e.PersonalMissed, e.AckBeforeEvent)
@@ -215,6 +218,9 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "verdict\t%s\t\n", verdict)
 	tw.Flush()
+	if r.Baseline != nil {
+		r.Baseline.print(w)
+	}
 }
 
 // latencies names each latency of a report, so that merging reports treats them all alike.
@@ -273,6 +279,7 @@ func mergeReports(rs []*report) (*report, error) {
 		}
 		e, o := r.Events, &out.Events
 		o.Delivered += e.Delivered
+		out.Presence += r.Presence
 		o.Expected += e.Expected
 		o.Received += e.Received
 		o.Missing += e.Missing

@@ -88,6 +88,13 @@ func (r *run) execute(ctx context.Context) {
 		r.rep.problem("%v", err)
 	}
 	r.finish()
+	if err == nil && r.cfg.baseline.on && r.cfg.scenario == "votes" {
+		// After the room's sockets are closed: the bare connections need the file descriptors.
+		if err := r.broadcastBaseline(ctx, len(r.clients)); err != nil {
+			r.rep.problem("%v", err)
+			r.rep.OK = false
+		}
+	}
 }
 
 // connectAll opens every participant's connection with bounded concurrency; connect time
@@ -338,6 +345,7 @@ func (r *run) finish() {
 	r.rep.Pong = summarise(st.pong.merged())
 	r.rep.Resume = summarise(st.resume.merged())
 	r.rep.Events.Delivered = st.events.Load()
+	r.rep.Presence = st.presence.Load()
 	st.mu.Lock()
 	r.rep.Rejects = maps.Clone(st.rejects)
 	r.rep.Other = maps.Clone(st.accepted)

@@ -102,6 +102,11 @@ func (r *run) reconnect(ctx context.Context) error {
 	if _, err := r.prepareVoting(ctx, 1); err != nil {
 		return err
 	}
+	if r.cfg.baseline.on {
+		if err := r.openBaseline(ctx, r.clients); err != nil {
+			return err
+		}
+	}
 	live, err := r.connectParticipants(ctx)
 	if err != nil {
 		return err
@@ -161,6 +166,9 @@ func (r *run) reconnect(ctx context.Context) error {
 	wg.Wait()
 	r.endMeasure()
 	r.rep.ResumeAllS = slowest.Seconds()
+	if b := r.rep.Baseline; b != nil && b.OpenWSAllS > 0 {
+		b.ResumeOverWS, b.ResumeOverTC = r.rep.ResumeAllS/b.OpenWSAllS, r.rep.ResumeAllS/b.OpenTCPAllS
+	}
 	if resumed < len(live) {
 		r.rep.problem("%d of %d participants did not resume", len(live)-resumed, len(live))
 	}

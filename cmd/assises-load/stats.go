@@ -68,6 +68,7 @@ type stats struct {
 	resume          *hist // drop → caught up (reconnect)
 
 	events, snapshots, dups           atomic.Int64
+	presence                          atomic.Int64 // presence messages received
 	badFrames, errorFrames            atomic.Int64
 	sendErrors, connectErrors         atomic.Int64
 	votesSent, votesAcked, votesOther atomic.Int64
@@ -77,6 +78,21 @@ type stats struct {
 	accepted map[string]int64 // command name → accepted, commands other than votes
 
 	lastAnswer atomic.Int64 // Unix µs of the last ack or reject of the load
+	tallyBytes atomic.Int64 // the largest tally frame received, header included (-baseline)
+}
+
+// noteTally keeps the size of the largest tally frame, payload plus the server's header.
+func (s *stats) noteTally(payload int) {
+	n := int64(payload + 2)
+	if payload >= 126 {
+		n += 2
+	}
+	for {
+		old := s.tallyBytes.Load()
+		if n <= old || s.tallyBytes.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 func newStats() *stats {

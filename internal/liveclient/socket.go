@@ -64,18 +64,31 @@ type Join struct {
 	Source   int   // which source address (taken modulo their number)
 }
 
+// URL is the WebSocket address the dialer connects to.
+func (d *Dialer) URL() string { return d.url }
+
+// Open opens a socket as a browser would (Origin, cookie) and says nothing: the handshake
+// alone, which the load generator times as the cost of a connection as such.
+func (d *Dialer) Open(ctx context.Context, cookie string, source int) (*websocket.Conn, error) {
+	h := http.Header{}
+	h.Set("Origin", d.origin)
+	h.Set("Cookie", cookie)
+	conn, resp, err := d.ws[source%len(d.ws)].DialContext(ctx, d.url, h)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("liveclient: dial: %w (HTTP %d)", err, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("liveclient: dial: %w", err)
+	}
+	return conn, nil
+}
+
 // Join opens a socket, says hello and reads the welcome. What follows (the snapshot or the
 // replay, then live events) is for the caller to read.
 func (d *Dialer) Join(ctx context.Context, j Join) (*Socket, Message, error) {
-	h := http.Header{}
-	h.Set("Origin", d.origin)
-	h.Set("Cookie", j.Cookie)
-	conn, resp, err := d.ws[j.Source%len(d.ws)].DialContext(ctx, d.url, h)
+	conn, err := d.Open(ctx, j.Cookie, j.Source)
 	if err != nil {
-		if resp != nil {
-			return nil, Message{}, fmt.Errorf("liveclient: dial: %w (HTTP %d)", err, resp.StatusCode)
-		}
-		return nil, Message{}, fmt.Errorf("liveclient: dial: %w", err)
+		return nil, Message{}, err
 	}
 	s := &Socket{conn: conn}
 	hello := `{"type":"hello","v":1,"workshop":` + strconv.FormatInt(j.Workshop, 10) + `,"since":` + strconv.FormatInt(j.Since, 10)

@@ -52,6 +52,8 @@ type Options struct {
 	// Cluster makes the stack a node of several on PostgreSQL (package cluster), as
 	// -cluster does: Peer starts the others.
 	Cluster bool
+	// Now is the site's clock (nil: time.Now); a test of what the site remembers moves it.
+	Now func() time.Time
 }
 
 // New starts the product on a fresh database of the given kind ("sqlite" or "postgres").
@@ -117,7 +119,7 @@ func node(t testing.TB, db *bun.DB, opts Options) *Stack {
 		opts.Hub(&cfg)
 	}
 	rooms := hub.New(cfg)
-	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog, Deadlines: opts.Deadlines})
+	handler, err = server.New(server.Config{DB: db, Hub: rooms, PublicURL: public, Logger: logger, Catalog: catalog, Deadlines: opts.Deadlines, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

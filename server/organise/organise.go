@@ -40,7 +40,8 @@ type API struct {
 	// Participant returns who is signed in, if anyone; CheckCSRF checks a change's token.
 	Participant func(*http.Request) (p *deliberation.Participant, signedIn bool, err error)
 	CheckCSRF   func(*http.Request) error
-	// Disconnect closes a person's live sockets (a new link, an erasure).
+	// Disconnect closes a person's live sockets and forgets their sessions on this node (a new
+	// link, an erasure, a cancelled place).
 	Disconnect func(participantID int64)
 	// LogsReset tells the live rooms of a process's workshops that their logs were rewritten
 	// (an erasure): they drop what they remember (hub.Hub.ResetLog).

@@ -25,6 +25,7 @@ func (a *API) Cancel(w http.ResponseWriter, r *http.Request) {
 		a.JSON.StoreError(w, r, err)
 		return
 	}
+	a.Disconnect(pid) // their sockets close now: the room let them in while they had a place
 	if promoted != nil {
 		a.NotifyPromoted(r.Context(), *promoted, ws)
 	}
