@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,22 +86,10 @@ func TestTalliesFlushedByTheLeaseHolder(t *testing.T) {
 	waitReady(t, client, a.base+"/readyz")
 	waitReady(t, client, b.base+"/readyz")
 	cookies := signIn(t, client, a.base, s.tokens)
-	dial := func(n *node, c http.Cookie) *liveclient.Client {
-		cl, err := liveclient.Dial(ctx, liveclient.Config{URL: "ws" + strings.TrimPrefix(n.base, "http") + "/ws",
-			Origin: n.base, Cookie: c, Workshop: s.workshop})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(cl.Close)
-		return cl
-	}
+	dial := func(n *node, c http.Cookie) *liveclient.Client { return dialNode(ctx, t, n, c, s.workshop) }
 	do := func(c *liveclient.Client, name string, args any) liveclient.Outcome {
 		t.Helper()
-		out, err := c.Do(ctx, name, args)
-		if err != nil || out.Code != "" {
-			t.Fatalf("%s: got %+v, %v, want an ack", name, out, err)
-		}
-		return out
+		return mustDo(ctx, t, c, name, args)
 	}
 	modA, anne := dial(a, cookies[0]), dial(a, cookies[1])
 	modB, bruno := dial(b, cookies[0]), dial(b, cookies[2])
