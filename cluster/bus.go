@@ -24,6 +24,7 @@ import (
 //
 //	c <node> <workshop> <seq>     a batch of the workshop committed up to seq
 //	r <node> <workshop>           the workshop's log was rewritten (a new epoch)
+//	d <node> <workshop>           tallies of the workshop are due: its lease holder flushes them
 //	n <node> <workshop> <counts>  the node's presence in the workshop (presence.go)
 //	p <node>                      the listener's own ping
 //
@@ -86,6 +87,7 @@ type Bus struct {
 	// the presence lines.
 	commits  map[int64]int64
 	resets   []int64
+	dues     map[int64]struct{}
 	presence map[int64]string
 	kick     chan struct{}
 
@@ -112,6 +114,7 @@ func Start(ctx context.Context, db *bun.DB, opts Options) (*Bus, error) {
 		channel:  "assises:" + schema,
 		subs:     map[int]func(hub.Cue){},
 		commits:  map[int64]int64{},
+		dues:     map[int64]struct{}{},
 		presence: map[int64]string{},
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
@@ -161,6 +164,8 @@ func (b *Bus) Publish(ctx context.Context, c hub.Cue) error {
 		}
 	case hub.CueReset:
 		b.resets = append(b.resets, c.Workshop)
+	case hub.CueDue:
+		b.dues[c.Workshop] = struct{}{}
 	default:
 		b.mu.Unlock()
 		return nil
@@ -361,6 +366,10 @@ func (b *Bus) handle(payload string) {
 		if ws, ok := num(2); ok {
 			b.deliver(hub.Cue{Kind: hub.CueReset, Workshop: ws})
 		}
+	case "d":
+		if ws, ok := num(2); ok {
+			b.deliver(hub.Cue{Kind: hub.CueDue, Workshop: ws})
+		}
 	case "n":
 		if ws, ok := num(2); ok && len(f) == 4 {
 			b.Presence.heard(f[1], ws, f[3], time.Now())
@@ -383,18 +392,21 @@ func (b *Bus) send() {
 		case <-b.kick:
 		}
 		b.mu.Lock()
-		lines := make([]string, 0, len(b.commits)+len(b.resets)+len(b.presence))
+		lines := make([]string, 0, len(b.commits)+len(b.resets)+len(b.dues)+len(b.presence))
 		for ws, seq := range b.commits {
 			lines = append(lines, "c "+b.opts.Node+" "+strconv.FormatInt(ws, 10)+" "+strconv.FormatInt(seq, 10))
 		}
 		for _, ws := range b.resets {
 			lines = append(lines, "r "+b.opts.Node+" "+strconv.FormatInt(ws, 10))
 		}
+		for ws := range b.dues {
+			lines = append(lines, "d "+b.opts.Node+" "+strconv.FormatInt(ws, 10))
+		}
 		for ws, counts := range b.presence {
 			lines = append(lines, "n "+b.opts.Node+" "+strconv.FormatInt(ws, 10)+" "+counts)
 		}
-		commits, resets := b.commits, b.resets
-		b.commits, b.resets, b.presence = map[int64]int64{}, nil, map[int64]string{}
+		commits, resets, dues := b.commits, b.resets, b.dues
+		b.commits, b.resets, b.dues, b.presence = map[int64]int64{}, nil, map[int64]struct{}{}, map[int64]string{}
 		b.mu.Unlock()
 		if len(lines) == 0 {
 			continue
@@ -406,7 +418,7 @@ func (b *Bus) send() {
 		if err != nil {
 			// The other nodes' sweeps read the log anyway; saying it again soon is faster.
 			b.log.Warn("cluster: notify", "lines", len(lines), "err", err)
-			b.requeue(commits, resets)
+			b.requeue(commits, resets, dues)
 			select {
 			case <-b.stop:
 				return
@@ -416,8 +428,11 @@ func (b *Bus) send() {
 	}
 }
 
-func (b *Bus) requeue(commits map[int64]int64, resets []int64) {
+func (b *Bus) requeue(commits map[int64]int64, resets []int64, dues map[int64]struct{}) {
 	b.mu.Lock()
+	for ws := range dues {
+		b.dues[ws] = struct{}{}
+	}
 	for ws, seq := range commits {
 		if seq > b.commits[ws] {
 			b.commits[ws] = seq

@@ -55,7 +55,7 @@ func startBus(t *testing.T, db *bun.DB, node string) (*Bus, *cues) {
 	return b, c
 }
 
-// TestBusBetweenTwoNodes: a commit and a reset published by one node reach the other, never
+// TestBusBetweenTwoNodes: a commit, a reset and tallies due published by one node reach the other, never
 // the publisher itself; a broken listener comes back and says cues may have been lost.
 func TestBusBetweenTwoNodes(t *testing.T) {
 	db := storagetest.Open(t, "postgres")
@@ -65,11 +65,15 @@ func TestBusBetweenTwoNodes(t *testing.T) {
 	a.Publish(ctx, hub.Cue{Kind: hub.CueCommitted, Workshop: 7, Seq: 41})
 	a.Publish(ctx, hub.Cue{Kind: hub.CueCommitted, Workshop: 7, Seq: 42})
 	a.Publish(ctx, hub.Cue{Kind: hub.CueReset, Workshop: 8})
+	a.Publish(ctx, hub.Cue{Kind: hub.CueDue, Workshop: 9})
 	eventually(t, "node b hears seq 42", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueCommitted && q.Workshop == 7 && q.Seq == 42 })
 	})
 	eventually(t, "node b hears the reset", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueReset && q.Workshop == 8 })
+	})
+	eventually(t, "node b hears the tallies due", func() bool {
+		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueDue && q.Workshop == 9 })
 	})
 	if ca.has(func(q hub.Cue) bool { return q.Kind != hub.CueLost }) {
 		t.Error("node a heard its own notifications")

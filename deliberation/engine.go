@@ -86,24 +86,30 @@ func AudiencePerson(participant int64) string { return fmt.Sprintf("person:%d", 
 type EngineOptions struct {
 	Clock  func() time.Time // the server's clock; time.Now when nil
 	Logger *slog.Logger     // where database failures are reported; slog.Default() when nil
+	// DueByLease: Open leaves the tallies due to the node holding the workshop's lease
+	// (several nodes on one database): it reads them with DueKeys when it takes the lease,
+	// so that two nodes opening one room do not both emit them.
+	DueByLease bool
 }
 
 // Engine runs the live workshops: it checks commands against the rules and writes their
 // events and projections in one transaction per batch. It holds no state of its own: the
 // database is the truth, so any number of engines (nodes) may serve one workshop.
 type Engine struct {
-	db      *bun.DB
-	journal journal.Journal // where batches commit: one per database
-	pg      bool
-	clock   func() time.Time
-	log     *slog.Logger
-	seen    seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
-	keys    logKeys  // the key of each workshop's current log epoch (logseal.go)
+	db         *bun.DB
+	journal    journal.Journal // where batches commit: one per database
+	pg         bool
+	clock      func() time.Time
+	log        *slog.Logger
+	seen       seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
+	keys       logKeys  // the key of each workshop's current log epoch (logseal.go)
+	dueByLease bool
 }
 
 // NewEngine returns an engine over db.
 func NewEngine(db *bun.DB, opts EngineOptions) *Engine {
-	e := &Engine{db: db, journal: journal.New(db), pg: storage.IsPostgres(db), clock: opts.Clock, log: opts.Logger}
+	e := &Engine{db: db, journal: journal.New(db), pg: storage.IsPostgres(db), clock: opts.Clock, log: opts.Logger,
+		dueByLease: opts.DueByLease}
 	if e.clock == nil {
 		e.clock = time.Now
 	}
@@ -120,11 +126,13 @@ func (e *Engine) now() time.Time { return e.clock().UTC().Truncate(time.Millisec
 // Open returns where a workshop's log stands (its last seq and its epoch, see LogEpoch) and
 // when its timer wants a tick. The hub calls it when a room starts; it first emits the
 // tallies that were due when the process that served the room last stopped (tally_pending),
-// so that a client resuming by seq gets them.
+// so that a client resuming by seq gets them (unless DueByLease).
 func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq, epoch int64, wakeAt time.Time, err error) {
-	if err := e.flushDue(ctx, workshop); err != nil {
-		// The marks stay: the next vote on the item, or the next start, tallies it.
-		e.log.Warn("deliberation: tallies due at start", "workshop", workshop, "err", err)
+	if !e.dueByLease { // else the lease holder flushes them (hub.DueReader)
+		if err := e.flushDue(ctx, workshop); err != nil {
+			// The marks stay: the next vote on the item, or the next start, tallies it.
+			e.log.Warn("deliberation: tallies due at start", "workshop", workshop, "err", err)
+		}
 	}
 	w, err := GetWorkshop(ctx, e.db, workshop)
 	if err != nil {

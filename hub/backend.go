@@ -93,6 +93,15 @@ type FlushPreparer interface {
 // PreparedFlush commits a flush whose reads were done beforehand (FlushPreparer).
 type PreparedFlush func(ctx context.Context) (Result, error)
 
+// DueReader is a Backend that keeps the follow-ups it returns in Deferred durably due until
+// a Flush covers them, and can list them. With a TickLease, only the lease holder flushes
+// them: a node that does not hold the lease drops the keys of its commits and cues the
+// holder (CueDue), which reads them here. A Backend without it is flushed by every node,
+// each for its own commits.
+type DueReader interface {
+	DueKeys(ctx context.Context, workshop int64) ([]string, error)
+}
+
 // EpochReader is a Backend that can say a workshop's current log epoch alone. When the bus
 // may have lost cues (CueLost), a room asks it: a lost CueReset would otherwise leave the
 // room serving a history that was rewritten (an erasure) on another node.

@@ -29,6 +29,10 @@ const (
 	// CuePresence: other nodes' presence in Workshop changed (PresenceShare): its room
 	// recounts.
 	CuePresence
+	// CueDue: a node that does not hold Workshop's lease (TickLease) committed follow-ups
+	// (tallies) that are now due in the database: the lease holder reads them (DueReader)
+	// and flushes them.
+	CueDue
 )
 
 // Cue is one message on the bus.
@@ -95,7 +99,8 @@ type PresenceShare interface {
 }
 
 // TickLease gives each workshop's ticks (a timer's end, the agenda's planned end, the next
-// round) to one node of several. Ticks are idempotent in the database (a second one finds
+// round) and, with a DueReader Backend, the flushes of tallies, to one node of several: one
+// tally.updated per flush, not one per node. Ticks are idempotent in the database (a second one finds
 // the timer already expired), so the lease saves work and keeps one node in charge; it is
 // not what makes them correct.
 type TickLease interface {

@@ -41,7 +41,14 @@ type committer struct {
 	leased bool
 	leaseT *time.Timer
 	leaseC <-chan time.Time
+	// due, with Config.Ticks and a DueReader Backend: follow-ups are the lease holder's
+	// (only it flushes them; the others cue it).
+	due DueReader
 }
+
+// dueKey stands, among the deferred keys, for "whatever the database says is due"
+// (DueReader): the holder reads it when the flush runs, so that many cues make one read.
+const dueKey = "\x00due"
 
 func (r *room) commit(lastSeq int64, wakeAt time.Time) {
 	defer close(r.commitDone)
@@ -59,6 +66,7 @@ func (r *room) commit(lastSeq int64, wakeAt time.Time) {
 	if r.h.cfg.Ticks != nil {
 		k.leaseC = arm(&k.leaseT, 0)
 		defer k.releaseLease()
+		k.due, _ = r.h.cfg.Backend.(DueReader)
 	}
 	for {
 		select {
@@ -100,11 +108,17 @@ func (k *committer) checkLease() {
 	ctx, cancel := context.WithTimeout(k.r.h.hardCtx, max(k.r.h.cfg.TickRetry, time.Second))
 	held := k.r.h.cfg.Ticks.Holds(ctx, k.r.id)
 	cancel()
-	took := held && !k.leased
+	took, lost := held && !k.leased, !held && k.leased
 	k.leased = held
 	k.leaseC = arm(&k.leaseT, k.r.h.cfg.TickRetry)
+	if lost && k.due != nil {
+		clear(k.deferred) // still due in the database: the next holder reads them
+	}
 	if took {
 		k.runFlush(true)
+		if k.due != nil {
+			k.addDeferred([]string{dueKey}) // what the others made due while nobody held it
+		}
 	}
 }
 
@@ -194,6 +208,9 @@ func (k *committer) startFlush() {
 		return // finishFlush arms the next flush for what arrives meanwhile
 	}
 	keys := k.takeDeferred()
+	if len(keys) == 0 {
+		return
+	}
 	k.preparing = keys
 	ws, h := k.r.id, k.r.h
 	ctx, cancel := k.ctx()
@@ -234,8 +251,22 @@ func (k *committer) finishFlush(pf preparedFlush) {
 	k.armFlush() // keys that came while it was prepared
 }
 
-// takeDeferred empties the deferred keys and returns them, sorted.
+// takeDeferred empties the deferred keys and returns them, sorted, dueKey replaced by the
+// keys the database has due.
 func (k *committer) takeDeferred() []string {
+	if _, ok := k.deferred[dueKey]; ok {
+		delete(k.deferred, dueKey)
+		ctx, cancel := k.ctx()
+		keys, err := k.due.DueKeys(ctx, k.r.id)
+		cancel()
+		if err != nil {
+			// Still due in the database: the next cue or sweep reads them again.
+			k.r.h.log.Warn("hub: read follow-ups due", slog.Int64("workshop", k.r.id), slog.Any("err", err))
+		}
+		for _, key := range keys {
+			k.deferred[key] = struct{}{}
+		}
+	}
 	keys := slices.Sorted(maps.Keys(k.deferred))
 	clear(k.deferred)
 	k.flush.last = time.Now()
@@ -252,7 +283,9 @@ func (k *committer) runFlush(tick bool) {
 		if len(k.deferred) == 0 {
 			return
 		}
-		keys = k.takeDeferred()
+		if keys = k.takeDeferred(); len(keys) == 0 {
+			return
+		}
 	}
 	ctx, cancel := k.ctx()
 	defer cancel()
@@ -271,7 +304,14 @@ func (k *committer) runFlush(tick bool) {
 }
 
 func (k *committer) handResult(ctx context.Context, res Result, outs []sentOutcome) {
-	k.addDeferred(res.Deferred)
+	if k.due == nil || k.leased {
+		k.addDeferred(res.Deferred)
+	} else if len(res.Deferred) > 0 {
+		// Due in the database with this commit: the lease holder flushes them.
+		if err := k.r.h.cfg.Bus.Publish(ctx, Cue{Kind: CueDue, Workshop: k.r.id}); err != nil {
+			k.r.h.log.Warn("hub: publish", slog.Int64("workshop", k.r.id), slog.Any("err", err))
+		}
+	}
 	k.scheduleWake(res.WakeAt)
 	k.handEvents(ctx, res.Events, outs)
 	if len(res.Events) > 0 {
@@ -355,6 +395,10 @@ func (k *committer) catchUp() {
 	ctx, cancel := k.ctx()
 	defer cancel()
 	force := k.r.rechecking.Swap(false)
+	if due := k.r.dueHeard.Swap(false); k.due != nil && k.leased && (due || force) {
+		// A recheck too: a lost CueDue leaves tallies due that only this node flushes.
+		k.addDeferred([]string{dueKey})
+	}
 	if force && k.epochChanged(ctx) {
 		// Its history was rewritten while the bus was deaf: drop it like a ResetLog would.
 		k.r.h.resetLocal(k.r.id)
@@ -409,8 +453,8 @@ func (k *committer) hand(d delivery) {
 
 // addDeferred adds coalescing keys; the flush runs at most once per CoalesceInterval.
 func (k *committer) addDeferred(keys []string) {
-	if len(keys) == 0 {
-		return
+	if len(keys) == 0 || (k.due != nil && !k.leased) {
+		return // not the lease holder's: still due in the database, for the holder
 	}
 	for _, key := range keys {
 		k.deferred[key] = struct{}{}

@@ -46,7 +46,8 @@ type Config struct {
 	Presence PresenceShare
 	// Ticks, when set, says whether this node runs a workshop's ticks (timers, agenda): the
 	// node that holds its lease (nil = always). A room whose node does not hold it asks
-	// again every TickRetry, and runs a tick at once when it gets the lease.
+	// again every TickRetry, and runs a tick at once when it gets the lease. With a
+	// DueReader Backend, the lease holder also runs the flushes of deferred keys (tallies).
 	Ticks     TickLease
 	TickRetry time.Duration // (1 s)
 	Logger    *slog.Logger  // nil = slog.Default()

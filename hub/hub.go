@@ -332,6 +332,13 @@ func (h *Hub) onCue(c Cue) {
 			default:
 			}
 		}
+	case CueDue:
+		h.mu.RLock()
+		r := h.rooms[c.Workshop]
+		h.mu.RUnlock()
+		if r != nil {
+			r.dueElsewhere()
+		}
 	case CueLost:
 		h.mu.RLock()
 		rooms := make([]*room, 0, len(h.rooms))

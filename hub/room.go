@@ -85,6 +85,7 @@ type room struct {
 	cue        chan struct{} // a bus cue is pending (see notified and rechecking)
 	notified   atomic.Int64
 	rechecking atomic.Bool   // the bus may have lost cues: read the log past what the room has
+	dueHeard   atomic.Bool   // another node made follow-ups due (CueDue)
 	elsewhere  chan struct{} // other nodes' presence changed
 
 	ready   chan struct{} // closed when Open returned
@@ -166,6 +167,16 @@ func (r *room) notify(seq int64) {
 // recheck makes the committer read the log past what it has, whatever the cues said.
 func (r *room) recheck() {
 	r.rechecking.Store(true)
+	select {
+	case r.cue <- struct{}{}:
+	default:
+	}
+}
+
+// dueElsewhere records that another node made follow-ups due: the committer flushes them
+// if this node holds the lease.
+func (r *room) dueElsewhere() {
+	r.dueHeard.Store(true)
 	select {
 	case r.cue <- struct{}{}:
 	default:

@@ -140,3 +140,8 @@ func viewer(a deliberation.Actor) hub.Viewer {
 func actor(v hub.Viewer) deliberation.Actor {
 	return deliberation.Actor{Participant: v.Participant, Role: deliberation.Role(v.Role), Moderator: v.Moderator, Group: v.Group, Language: v.Language}
 }
+
+// DueKeys are the tallies due that no node has flushed yet (deliberation.Engine.DueKeys).
+func (b *Backend) DueKeys(ctx context.Context, workshop int64) ([]string, error) {
+	return b.engine.DueKeys(ctx, workshop)
+}

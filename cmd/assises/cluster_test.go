@@ -33,22 +33,10 @@ func TestTwoNodesShareOneRoom(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dial := func(n *node, c http.Cookie) *liveclient.Client {
-		cl, err := liveclient.Dial(ctx, liveclient.Config{URL: "ws" + strings.TrimPrefix(n.base, "http") + "/ws",
-			Origin: n.base, Cookie: c, Workshop: s.workshop})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(cl.Close)
-		return cl
-	}
+	dial := func(n *node, c http.Cookie) *liveclient.Client { return dialNode(ctx, t, n, c, s.workshop) }
 	do := func(c *liveclient.Client, name string, args any) liveclient.Outcome {
 		t.Helper()
-		out, err := c.Do(ctx, name, args)
-		if err != nil || out.Code != "" {
-			t.Fatalf("%s: got %+v, %v, want an ack", name, out, err)
-		}
-		return out
+		return mustDo(ctx, t, c, name, args)
 	}
 	modA, anne := dial(a, cookies[0]), dial(a, cookies[1])
 	bruno := dial(b, cookies[2])
@@ -155,6 +143,28 @@ func TestTwoNodesShareOneRoom(t *testing.T) {
 		t.Errorf("lease holder after the stop: got %q, want the survivor %q", got, want)
 	}
 	t.Logf("timer expired at seq %d on the survivor", expired.Seq)
+}
+
+// dialNode opens a participant's socket to one node of a cluster, closed with the test.
+func dialNode(ctx context.Context, t *testing.T, n *node, c http.Cookie, workshop int64) *liveclient.Client {
+	t.Helper()
+	cl, err := liveclient.Dial(ctx, liveclient.Config{URL: "ws" + strings.TrimPrefix(n.base, "http") + "/ws",
+		Origin: n.base, Cookie: c, Workshop: workshop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// mustDo sends a command and fails the test unless it is acknowledged.
+func mustDo(ctx context.Context, t *testing.T, c *liveclient.Client, name string, args any) liveclient.Outcome {
+	t.Helper()
+	out, err := c.Do(ctx, name, args)
+	if err != nil || out.Code != "" {
+		t.Fatalf("%s: got %+v, %v, want an ack", name, out, err)
+	}
+	return out
 }
 
 func signIn(t *testing.T, client *http.Client, base string, tokens []string) []http.Cookie {

@@ -99,7 +99,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if err := saveServedAddress(ctx, db, cfg.publicURL, time.Now()); err != nil {
 		return err
 	}
-	engine := deliberation.NewEngine(db, deliberation.EngineOptions{Logger: logger})
+	// With several nodes, the tallies due are the lease holder's to flush (hub.DueReader).
+	engine := deliberation.NewEngine(db, deliberation.EngineOptions{Logger: logger, DueByLease: cfg.cluster})
 	var observer hub.Observer
 	var meter *metrics.Metrics
 	if cfg.metricsAddr != "" {

@@ -98,8 +98,10 @@ func node(t testing.TB, db *bun.DB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	engine := opts.Engine
+	engine.DueByLease = opts.Cluster // as cmd/assises: the lease holder flushes the tallies due
 	cfg := hub.Config{
-		Backend:     live.New(deliberation.NewEngine(db, opts.Engine)),
+		Backend:     live.New(deliberation.NewEngine(db, engine)),
 		Logger:      logger,
 		CheckOrigin: server.SameOrigin(public),
 		Translate:   catalog.Refusal,
