@@ -48,6 +48,8 @@ type card struct {
 	QR         template.URL
 	// The card's instructions in its language.
 	How, CodeLabel, Keep, GroupLabel string
+	// More says how many sessions did not fit on the card and where to find them all.
+	More string
 }
 
 type cardSession struct {
@@ -72,6 +74,12 @@ type cardsPage struct {
 	PerSheet   int
 	SheetCount int
 }
+
+// sessionsPerCard is how many sessions a printed card has room for, small or large (large
+// print is larger, not longer): a card is cut to its size when printed, so past that it lists
+// one fewer and counts the rest in a line at its foot that sends to "my sessions", where the
+// code on the card leads.
+const sessionsPerCard = 2
 
 // cardsPerSheet is how many cards an A4 sheet holds: 2 × 4, or 2 × 2 large.
 func cardsPerSheet(large bool) int {
@@ -169,6 +177,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	for _, g := range tags {
 		groups[[2]int64{g.WorkshopID, g.ParticipantID}] = g
 	}
+	large := r.URL.Query().Get("size") == "large"
 	for i, pid := range order {
 		holder := langs[pid]
 		if holder != "" {
@@ -200,9 +209,15 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 			}
 			c.Sessions = append(c.Sessions, cs)
 		}
+		if fit := sessionsPerCard; len(c.Sessions) > fit {
+			// The line that counts the rest takes the place of one session.
+			shown := fit - 1
+			c.More = strings.ReplaceAll(t("reg.cards.more"), "{n}", strconv.Itoa(len(c.Sessions)-shown))
+			c.Sessions = c.Sessions[:shown]
+		}
 		data.Cards = append(data.Cards, c)
 	}
-	data.Large = r.URL.Query().Get("size") == "large"
+	data.Large = large
 	data.PerSheet = cardsPerSheet(data.Large)
 	for start := 0; start < len(data.Cards); start += data.PerSheet {
 		data.Sheets = append(data.Sheets, data.Cards[start:min(start+data.PerSheet, len(data.Cards))])

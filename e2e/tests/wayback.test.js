@@ -170,8 +170,20 @@ test('cards print 8 per A4 page, or 4 large ones', async () => {
     const r = await api(o, 'POST', `/api/organise/processes/${proc.id}/people`, { displayName: `Carte${i}`, organisation: `Org ${i}`, serviceUser: false, workshops: [today.id] });
     assert.ok(r.person, `person ${i}: ${JSON.stringify(r)}`);
   }
+  // One person has a place in six sessions and a long name: a printed card lists the first
+  // sessions and counts the rest, and nothing at its foot is cut off.
+  const later = [];
+  for (let d = 1; d <= 5; d++) {
+    const start = new Date(Date.now() + d * 24 * 3600 * 1000);
+    later.push((await api(o, 'POST', `/api/organise/processes/${proc.id}/workshops`, {
+      title: `Atelier de suivi numéro ${d} avec un titre assez long`, starts: brussels(start), ends: brussels(new Date(start.getTime() + 3 * 3600 * 1000)),
+      place: 'Maison de quartier, rue de la Victoire 112, Saint-Gilles', capacity: 0, agenda: [],
+    })).workshop.id);
+  }
+  const many = await api(o, 'POST', `/api/organise/processes/${proc.id}/people`, { displayName: 'Marie-Christine Vandenbroucke-Lemaire', organisation: 'CPAS de Saint-Gilles', serviceUser: false, workshops: [today.id, ...later] });
+  assert.ok(many.person, `the person of six sessions: ${JSON.stringify(many)}`);
   const dir = mkdtempSync(join(tmpdir(), 'assises-cards-'));
-  for (const [size, perPage] of [['', 8], ['large', 4]]) {
+  for (const [size, perPage, shown] of [['', 8, 1], ['large', 4, 1]]) {
     await o.goto(`${srv.url}/organise/processes/${proc.id}/cards?workshop=${today.id}${size ? '&size=' + size : ''}`);
     const cards = await o.locator('.invitecard').count();
     for (const [width, height] of [[1920, 1080], [1366, 768], [360, 740], [320, 740]]) {
@@ -180,9 +192,19 @@ test('cards print 8 per A4 page, or 4 large ones', async () => {
       if (!size) await o.screenshot({ path: screenshotPath(`cards-screen-${width}.png`) });
     }
     await o.setViewportSize(SCREEN.viewport);
-    assert.ok(cards >= 9, `${cards} cards`); // the nine, and Tom when the first test ran
+    assert.ok(cards >= 10, `${cards} cards`); // the nine, the person of six sessions, and Tom when the first test ran
     assert.equal(await o.locator('.invitecard .ic-code strong').count(), cards);
+    const hers = o.locator('.invitecard', { hasText: 'Vandenbroucke' });
+    assert.equal(await hers.locator('.ic-sessions li').count(), shown, `${size || 'small'}: sessions listed on the card of six`);
+    assert.equal((await hers.locator('.ic-more').textContent()).trim(), `+ ${6 - shown} autres séances : voir « Mes séances » avec votre code.`);
     await o.emulateMedia({ media: 'print' });
+    const cut = await o.evaluate(() => [...document.querySelectorAll('.invitecard')].flatMap((c) => {
+      const box = c.getBoundingClientRect();
+      return [...c.querySelectorAll('.ic-name, .ic-code, .ic-sessions li, .ic-more, .ic-how, .ic-link, .ic-keep')]
+        .filter((e) => e.getBoundingClientRect().bottom > box.bottom + 0.5 || e.getBoundingClientRect().right > box.right + 0.5)
+        .map((e) => `${c.querySelector('.ic-name').textContent}: ${e.className || e.tagName}`);
+    }));
+    assert.deepEqual(cut, [], `${size || 'small'}: printed cards cut off`);
     await o.screenshot({ path: screenshotPath(`cards-print-${size || 'small'}.png`), fullPage: true });
     const file = join(process.env.ASSISES_CARDS_PDF || dir, `cards-${size || 'small'}.pdf`);
     writeFileSync(file, await o.pdf({ preferCSSPageSize: true, printBackground: true }));
@@ -190,7 +212,7 @@ test('cards print 8 per A4 page, or 4 large ones', async () => {
     const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
     const pages = Number(/Pages:\s+(\d+)/.exec(info)[1]);
     const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-    const perPageNames = text.split('\f').filter((t) => t.trim()).map((t) => (t.match(/Carte\d|\bTom\b/g) || []).length);
+    const perPageNames = text.split('\f').filter((t) => t.trim()).map((t) => (t.match(/Carte\d|\bTom\b|Marie-Christine/g) || []).length);
     assert.equal(pages, Math.ceil(cards / perPage), `${size || 'small'}: pages (cards per page: ${perPageNames})`);
     assert.match(info, /Page size:.*\(A4\)/, 'A4');
     const expected = [];
