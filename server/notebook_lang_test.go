@@ -10,12 +10,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/internal/stack"
-	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -33,15 +31,7 @@ func TestNotebookInTwoLanguages(t *testing.T) {
 func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	s := stack.New(t, kind, stack.Options{})
 	ctx := context.Background()
-	theme := &deliberation.Theme{ProcessID: s.Process.ID, Position: 1, Title: "L'utilisateur et son habitat", Why: "Décloisonner les pratiques."}
-	if err := process.CreateTheme(ctx, s.DB, theme); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2023, 11, 16, 12, 0, 0, 0, time.UTC)
-	w := &deliberation.Workshop{ProcessID: s.Process.ID, ThemeID: &theme.ID, Title: "Atelier 1.1", StartsAt: start, EndsAt: start.Add(210 * time.Minute)}
-	if err := process.CreateWorkshop(ctx, s.DB, w); err != nil {
-		t.Fatal(err)
-	}
+	theme, w := notebookThemeAndSession(ctx, t, s)
 	mod := &actor{name: "Nadia"}
 	mod.person = s.Join(t, "Nadia", "Stics", deliberation.RoleModerator, w)
 	mod.c = s.Connect(t, mod.person, w)

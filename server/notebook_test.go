@@ -73,9 +73,9 @@ func TestNotebookEndToEnd(t *testing.T) {
 	}
 }
 
-func runNotebookEndToEnd(t *testing.T, kind string) {
-	s := stack.New(t, kind, stack.Options{})
-	ctx := context.Background()
+// notebookThemeAndSession makes the theme and the session the notebook tests speak in.
+func notebookThemeAndSession(ctx context.Context, t *testing.T, s *stack.Stack) (*deliberation.Theme, *deliberation.Workshop) {
+	t.Helper()
 	theme := &deliberation.Theme{ProcessID: s.Process.ID, Position: 1, Title: "L'utilisateur et son habitat", Why: "Décloisonner les pratiques."}
 	if err := process.CreateTheme(ctx, s.DB, theme); err != nil {
 		t.Fatal(err)
@@ -85,6 +85,13 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	if err := process.CreateWorkshop(ctx, s.DB, w); err != nil {
 		t.Fatal(err)
 	}
+	return theme, w
+}
+
+func runNotebookEndToEnd(t *testing.T, kind string) {
+	s := stack.New(t, kind, stack.Options{})
+	ctx := context.Background()
+	theme, w := notebookThemeAndSession(ctx, t, s)
 	var people []*actor
 	for i, who := range []struct{ name, org string }{{"Nadia", "Stics"}, {"Fatima", "CPAS d'Anderlecht"}, {"Karim", "Syndicat des Locataires"}, {"Ana", "Mission Locale"}} {
 		role := deliberation.RoleParticipant
