@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -65,7 +67,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	if err := Backup(ctx, dsn, file, Options{}); err == nil {
 		t.Error("a second backup over the first: no error, want a refusal")
 	}
-	if _, err := db.NewUpdate().Model((*deliberation.Workshop)(nil)).Set("title = 'après la sauvegarde'").Where("id = ?", w.ID).Exec(ctx); err != nil {
+	if _, err := db.NewUpdate().Model((*record.Workshop)(nil)).Set("title = 'après la sauvegarde'").Where("id = ?", w.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	db.Close() // the servers are stopped for a restore
@@ -74,7 +76,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 		t.Fatalf("restore: %v\n%s", err, out.String())
 	}
 	db = open(t, dsn)
-	got, err := deliberation.GetWorkshop(ctx, db, w.ID)
+	got, err := record.GetWorkshop(ctx, db, w.ID)
 	if err != nil || got.Title != w.Title {
 		t.Errorf("restored workshop: %+v %v, want the title %q of the backup", got, err, w.Title)
 	}

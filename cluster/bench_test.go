@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -21,9 +22,9 @@ func BenchmarkDeliveryToOtherNode(b *testing.B) {
 	a := stack.New(b, "postgres", stack.Options{Cluster: true, Hub: unlimited})
 	peer := a.Peer(b)
 	w := a.Workshop(b, "Mesure")
-	mod := a.Connect(b, a.Join(b, "M", "Org M", deliberation.RoleModerator, w), w)
-	here := a.Connect(b, a.Join(b, "A", "Org A", deliberation.RoleParticipant, w), w)
-	there := peer.Connect(b, peer.Join(b, "B", "Org B", deliberation.RoleParticipant, w), w)
+	mod := a.Connect(b, a.Join(b, "M", "Org M", record.RoleModerator, w), w)
+	here := a.Connect(b, a.Join(b, "A", "Org A", record.RoleParticipant, w), w)
+	there := peer.Connect(b, peer.Join(b, "B", "Org B", record.RoleParticipant, w), w)
 	stack.MustDo(b, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 	ctx := context.Background()
 	received := func(c *liveclient.Client, seq int64) time.Time {
@@ -82,7 +83,7 @@ func BenchmarkVotesOneNodeVsTwo(b *testing.B) {
 				on = append(on, a.Peer(b))
 			}
 			w := a.Workshop(b, "Votes")
-			mod := a.Connect(b, a.Join(b, "M", "Org M", deliberation.RoleModerator, w), w)
+			mod := a.Connect(b, a.Join(b, "M", "Org M", record.RoleModerator, w), w)
 			stack.MustDo(b, mod, "vote.method.set", map[string]any{"phase": "diagnostic", "method": "agree"})
 			stack.MustDo(b, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 			var ids []int64
@@ -95,7 +96,7 @@ func BenchmarkVotesOneNodeVsTwo(b *testing.B) {
 			cs := make([]*liveclient.Client, voters)
 			for i := range cs {
 				s := on[i%len(on)]
-				cs[i] = s.Connect(b, s.Join(b, fmt.Sprint("V", i), fmt.Sprint("Org ", i), deliberation.RoleParticipant, w), w)
+				cs[i] = s.Connect(b, s.Join(b, fmt.Sprint("V", i), fmt.Sprint("Org ", i), record.RoleParticipant, w), w)
 			}
 			b.ResetTimer()
 			start := time.Now()

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/assises/assises/record"
 )
 
 // Refusal codes of the domain: stable, snake_case, translated by the client
@@ -227,9 +229,9 @@ func canonicalJSON(raw json.RawMessage) []byte {
 // field is invalid_args rather than a silent false.
 type (
 	noArgs       struct{}
-	phaseArgs    struct{ Phase Phase }
+	phaseArgs    struct{ Phase record.Phase }
 	questionArgs struct {
-		Phase Phase
+		Phase record.Phase
 		Text  string            // in the process's main language
 		Texts map[string]string // the same question in its other languages (language → text)
 	}
@@ -239,8 +241,8 @@ type (
 	hiddenArgs   struct{ Hidden *bool }
 	identityArgs struct{ Mode IdentityMode }
 	methodArgs   struct {
-		Phase      Phase
-		Method     VoteMethod
+		Phase      record.Phase
+		Method     record.VoteMethod
 		Budget     int
 		MaxPerItem int `json:"maxPerItem"`
 	}
@@ -265,7 +267,7 @@ type (
 		No           int
 	}
 	postArgs struct {
-		Kind       Kind
+		Kind       record.Kind
 		Body       string
 		Parent     *int64
 		Links      []int64

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation/journal"
 )
 
@@ -42,13 +44,13 @@ type seenRows struct {
 }
 
 type seenWorkshop struct {
-	w       Workshop // as committed: LastSeq, Phase and State are what the row holds
+	w       record.Workshop // as committed: LastSeq, Phase and State are what the row holds
 	targets map[int64]seenTarget
 	skip    int // batches to run the ordinary way after the copy proved stale
 }
 
 type seenTarget struct {
-	c    Contribution
+	c    record.Contribution
 	xmin string // "" when the contribution is not in the workshop
 }
 
@@ -74,22 +76,22 @@ func onlyVotes(cmds []Command) bool {
 
 // copyFor returns the copy of a workshop for a batch about these contributions, or false when
 // it does not know them all (or is resting after a stale check).
-func (s *seenRows) copyFor(workshop int64, targets []int64) (Workshop, map[int64]seenTarget, bool) {
+func (s *seenRows) copyFor(workshop int64, targets []int64) (record.Workshop, map[int64]seenTarget, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sw := s.ws[workshop]
 	if sw == nil {
-		return Workshop{}, nil, false
+		return record.Workshop{}, nil, false
 	}
 	if sw.skip > 0 {
 		sw.skip--
-		return Workshop{}, nil, false
+		return record.Workshop{}, nil, false
 	}
 	out := make(map[int64]seenTarget, len(targets))
 	for _, id := range targets {
 		t, ok := sw.targets[id]
 		if !ok {
-			return Workshop{}, nil, false
+			return record.Workshop{}, nil, false
 		}
 		out[id] = t
 	}
@@ -98,7 +100,7 @@ func (s *seenRows) copyFor(workshop int64, targets []int64) (Workshop, map[int64
 
 // committed records the workshop row as a batch left it, and the contributions it read
 // (with their row version) if any.
-func (s *seenRows) committed(w Workshop, read []seenRead) {
+func (s *seenRows) committed(w record.Workshop, read []seenRead) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ws == nil || len(s.ws) >= maxSeenWorkshops && s.ws[w.ID] == nil {
@@ -155,7 +157,7 @@ func (e *Engine) runOnCopy(ctx context.Context, workshop int64, cmds []Command, 
 	if err := b.parseState(); err != nil {
 		return nil, false, false
 	}
-	b.voteTargets = make(map[int64]*Contribution, len(seen))
+	b.voteTargets = make(map[int64]*record.Contribution, len(seen))
 	for id, t := range seen {
 		if t.xmin == "" {
 			b.voteTargets[id] = nil
@@ -195,7 +197,7 @@ func (e *Engine) runOnCopy(ctx context.Context, workshop int64, cmds []Command, 
 // of its WITH clauses, and the transaction with it. The UPDATE is a statement
 // after the lock, so its snapshot sees what the previous holder committed. Everything in it
 // is a number, a hex digest or a valid phase name.
-func checkCondition(w Workshop, seen map[int64]seenTarget) string {
+func checkCondition(w record.Workshop, seen map[int64]seenTarget) string {
 	id := strconv.FormatInt(w.ID, 10)
 	sum := sha256.Sum256([]byte(w.State))
 	q := make([]byte, 0, 512)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 
@@ -63,7 +65,7 @@ func TestConnectionLost(t *testing.T) {
 		{"undefined table (42P01)", pgError{'V': "ERROR", 'C': "42P01"}, false},
 		{"statement timeout (57014)", pgError{'V': "ERROR", 'C': "57014"}, false},
 		{"serialization failure (40001)", pgError{'V': "ERROR", 'C': "40001"}, false},
-		{"not found", fmt.Errorf("store: get workshop: %w", ErrNotFound), false},
+		{"not found", fmt.Errorf("store: get workshop: %w", record.ErrNotFound), false},
 		{"a plain error", errors.New("sqlite: constraint failed: FOREIGN KEY constraint failed"), false},
 		{"context canceled", context.Canceled, false},
 	}
@@ -151,13 +153,13 @@ func TestTerminatedConnectionsAreUnavailable(t *testing.T) {
 			}
 			defer db.Close()
 			r := newRoom(t, db)
-			r.phase(PhaseDiagnostic)
+			r.phase(record.PhaseDiagnostic)
 			for round := 1; round <= 3; round++ {
 				fillPool(t, db.DB, pool)
 				terminate(t, admin, app)
 				var cmds []Command
 				for _, a := range []Actor{r.alice, r.bob, r.mod} {
-					cmds = append(cmds, r.cmd(a, "contribution.post", map[string]any{"kind": KindFinding, "body": fmt.Sprintf("Constat %d-%d-%d", pool, round, a.Participant)}))
+					cmds = append(cmds, r.cmd(a, "contribution.post", map[string]any{"kind": record.KindFinding, "body": fmt.Sprintf("Constat %d-%d-%d", pool, round, a.Participant)}))
 				}
 				warned := r.warnings.Load()
 				res, err := r.e.Execute(ctx, r.w.ID, cmds)
@@ -184,7 +186,7 @@ func TestTerminatedConnectionsAreUnavailable(t *testing.T) {
 				}
 				noneRefused(t, round, again, len(cmds))
 				var n int
-				if err := admin.NewSelect().Model((*Contribution)(nil)).ColumnExpr("count(*)").
+				if err := admin.NewSelect().Model((*record.Contribution)(nil)).ColumnExpr("count(*)").
 					Where("workshop_id = ?", r.w.ID).Scan(ctx, &n); err != nil {
 					t.Fatal(err)
 				}

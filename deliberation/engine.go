@@ -1,3 +1,8 @@
+// Package deliberation is the live engine of Assises: a command of a workshop session goes
+// through the rules of its phase, becomes events committed in one transaction with the votes,
+// contributions and groups it changed, and is acknowledged after the commit; tallies, snapshots,
+// synthesis and the plenary are read from the same rows. The rows it reads and writes are
+// in the package record; it knows nothing of HTTP or WebSockets.
 package deliberation
 
 import (
@@ -7,6 +12,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
 
@@ -22,7 +29,7 @@ var ErrForbidden = errors.New("forbidden")
 // ReloadViewers) and passes it back with every command: the engine trusts it.
 type Actor struct {
 	Participant int64
-	Role        Role // the process-level role
+	Role        record.Role // the process-level role
 	// Moderator: may moderate this workshop (a process organiser or moderator, a platform
 	// organiser, or a moderator appointed in workshop_roles).
 	Moderator bool
@@ -134,7 +141,7 @@ func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq, epoch int64
 			e.log.Warn("deliberation: tallies due at start", "workshop", workshop, "err", err)
 		}
 	}
-	w, err := GetWorkshop(ctx, e.db, workshop)
+	w, err := record.GetWorkshop(ctx, e.db, workshop)
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
@@ -167,7 +174,7 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 		}
 		return nil
 	})
-	if err == nil || errors.Is(err, ErrNotFound) {
+	if err == nil || errors.Is(err, record.ErrNotFound) {
 		return res, err
 	}
 	if len(cmds) > 1 {
@@ -178,7 +185,7 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 	for _, c := range cmds {
 		one, err := e.runBatch(ctx, workshop, []Command{c}, func(ctx context.Context, b *batch) error { return b.execute(ctx, c) })
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrNotFound) || !e.available(ctx, err) {
+			if ctx.Err() != nil || errors.Is(err, record.ErrNotFound) || !e.available(ctx, err) {
 				return Result{}, fmt.Errorf("deliberation: execute: %w: %w", storage.ErrUnavailable, err)
 			}
 			e.log.Error("deliberation: command failed in the database",
@@ -268,7 +275,7 @@ func (e *Engine) EventsAfter(ctx context.Context, workshop, after int64, limit i
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	var rows []StoredEvent
+	var rows []record.StoredEvent
 	err := e.db.NewSelect().Model(&rows).
 		Where("workshop_id = ? AND seq > ?", workshop, after).
 		Order("seq").Limit(int64(limit)).Scan(ctx)

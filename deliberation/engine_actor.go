@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -19,7 +21,7 @@ import (
 //
 // ErrNotFound is returned when the workshop does not exist.
 func (e *Engine) Actor(ctx context.Context, workshop, participant int64) (Actor, error) {
-	w, err := GetWorkshop(ctx, e.db, workshop)
+	w, err := record.GetWorkshop(ctx, e.db, workshop)
 	if err != nil {
 		return Actor{}, err
 	}
@@ -40,15 +42,15 @@ func (e *Engine) Actor(ctx context.Context, workshop, participant int64) (Actor,
 // must hold everyone who may stay, not only those with a group or a workshop role (a registered
 // participant left out of the groups, a process moderator, must not be disconnected).
 func (e *Engine) Actors(ctx context.Context, workshop int64) (map[int64]Actor, error) {
-	w, err := GetWorkshop(ctx, e.db, workshop)
+	w, err := record.GetWorkshop(ctx, e.db, workshop)
 	if err != nil {
 		return nil, err
 	}
 	var ids []int64
-	err = e.db.NewSelect().Model((*Participant)(nil)).Column("id").
+	err = e.db.NewSelect().Model((*record.Participant)(nil)).Column("id").
 		Where("erased_at IS NULL").
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("process_id = ?", w.ProcessID).WhereOr("process_id IS NULL AND role = ?", RoleOrganiser)
+			return q.Where("process_id = ?", w.ProcessID).WhereOr("process_id IS NULL AND role = ?", record.RoleOrganiser)
 		}).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: workshop members: %w", err)
@@ -60,23 +62,23 @@ func (e *Engine) Actors(ctx context.Context, workshop int64) (map[int64]Actor, e
 type actorRow struct {
 	ID           int64
 	ProcessID    *int64
-	Role         Role
+	Role         record.Role
 	ErasedAt     *time.Time
 	Language     *string
-	WorkshopRole *Role  // their role in workshop_roles, if any
-	GroupID      *int64 // their break-out group in this workshop, if any
-	Registered   *int64 // set when they hold a confirmed registration
+	WorkshopRole *record.Role // their role in workshop_roles, if any
+	GroupID      *int64       // their break-out group in this workshop, if any
+	Registered   *int64       // set when they hold a confirmed registration
 }
 
 // actors applies the rules of Actor to some participants. Everything about them is read in
 // one query: a join is one round trip where a query per table was five, and a reconnection
 // storm (ten thousand joins at once) is made of these.
-func (e *Engine) actors(ctx context.Context, w *Workshop, ids []int64) (map[int64]Actor, error) {
+func (e *Engine) actors(ctx context.Context, w *record.Workshop, ids []int64) (map[int64]Actor, error) {
 	out := map[int64]Actor{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	process, err := GetProcess(ctx, e.db, w.ProcessID)
+	process, err := record.GetProcess(ctx, e.db, w.ProcessID)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +90,7 @@ func (e *Engine) actors(ctx context.Context, w *Workshop, ids []int64) (map[int6
 		Join("LEFT JOIN workshop_roles AS wr ON wr.participant_id = p.id AND wr.workshop_id = ?", w.ID).
 		Join("LEFT JOIN group_members AS gm ON gm.participant_id = p.id AND gm.workshop_id = ?", w.ID).
 		Join("LEFT JOIN registrations AS r ON r.participant_id = p.id AND r.workshop_id = ? AND r.status = ?",
-			w.ID, RegistrationConfirmed).
+			w.ID, record.RegistrationConfirmed).
 		Where("p.id IN (?)", bun.In(ids)).
 		Scan(ctx, &rows)
 	if err != nil {
@@ -98,7 +100,7 @@ func (e *Engine) actors(ctx context.Context, w *Workshop, ids []int64) (map[int6
 		if p.ErasedAt != nil {
 			continue
 		}
-		if p.ProcessID == nil && p.Role != RoleOrganiser || p.ProcessID != nil && *p.ProcessID != w.ProcessID {
+		if p.ProcessID == nil && p.Role != record.RoleOrganiser || p.ProcessID != nil && *p.ProcessID != w.ProcessID {
 			continue
 		}
 		a := Actor{Participant: p.ID, Role: p.Role, Language: "fr"}
@@ -109,8 +111,8 @@ func (e *Engine) actors(ctx context.Context, w *Workshop, ids []int64) (map[int6
 			a.Language = *p.Language
 		}
 		hasRole := p.WorkshopRole != nil
-		a.Moderator = p.Role == RoleOrganiser || p.Role == RoleModerator || hasRole && *p.WorkshopRole == RoleModerator
-		if p.Role == RoleParticipant && !a.Moderator && w.AccessMode(process) == AccessInvitation && p.Registered == nil && !hasRole {
+		a.Moderator = p.Role == record.RoleOrganiser || p.Role == record.RoleModerator || hasRole && *p.WorkshopRole == record.RoleModerator
+		if p.Role == record.RoleParticipant && !a.Moderator && w.AccessMode(process) == record.AccessInvitation && p.Registered == nil && !hasRole {
 			continue
 		}
 		out[p.ID] = a

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -15,7 +17,7 @@ func TestActor(t *testing.T) {
 		ctx := context.Background()
 		r := newRoom(t, db)
 		other := newRoom(t, db)
-		mk := func(role Role, status string) int64 {
+		mk := func(role record.Role, status string) int64 {
 			t.Helper()
 			p, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: role,
 				Person: Person{DisplayName: "X", Language: "nl"}})
@@ -33,15 +35,15 @@ func TestActor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		appointed := mk(RoleParticipant, "")
-		if _, err := db.NewInsert().Model(&WorkshopRole{WorkshopID: r.w.ID, ParticipantID: appointed, Role: RoleModerator}).Exec(ctx); err != nil {
+		appointed := mk(record.RoleParticipant, "")
+		if _, err := db.NewInsert().Model(&record.WorkshopRole{WorkshopID: r.w.ID, ParticipantID: appointed, Role: record.RoleModerator}).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		erased := mk(RoleParticipant, RegistrationConfirmed)
-		if _, err := db.NewUpdate().Model((*Participant)(nil)).Set("erased_at = ?", r.clock.Now()).Where("id = ?", erased).Exec(ctx); err != nil {
+		erased := mk(record.RoleParticipant, record.RegistrationConfirmed)
+		if _, err := db.NewUpdate().Model((*record.Participant)(nil)).Set("erased_at = ?", r.clock.Now()).Where("id = ?", erased).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		registered := mk(RoleParticipant, RegistrationConfirmed)
+		registered := mk(record.RoleParticipant, record.RegistrationConfirmed)
 
 		tests := []struct {
 			name        string
@@ -50,14 +52,14 @@ func TestActor(t *testing.T) {
 			err         error
 		}{
 			{"platform organiser", platform.ID, true, nil},
-			{"process organiser", mk(RoleOrganiser, ""), true, nil},
+			{"process organiser", mk(record.RoleOrganiser, ""), true, nil},
 			{"process moderator", r.mod.Participant, true, nil},
 			{"appointed moderator of this workshop", appointed, true, nil},
 			{"registered participant", registered, false, nil},
-			{"observer", mk(RoleObserver, ""), false, nil},
-			{"committee", mk(RoleCommittee, ""), false, nil},
-			{"unregistered participant", mk(RoleParticipant, ""), false, ErrForbidden},
-			{"waiting list", mk(RoleParticipant, RegistrationWaiting), false, ErrForbidden},
+			{"observer", mk(record.RoleObserver, ""), false, nil},
+			{"committee", mk(record.RoleCommittee, ""), false, nil},
+			{"unregistered participant", mk(record.RoleParticipant, ""), false, ErrForbidden},
+			{"waiting list", mk(record.RoleParticipant, record.RegistrationWaiting), false, ErrForbidden},
 			{"erased", erased, false, ErrForbidden},
 			{"participant of another process", other.alice.Participant, false, ErrForbidden},
 			{"moderator of another process", other.mod.Participant, false, ErrForbidden},
@@ -75,18 +77,18 @@ func TestActor(t *testing.T) {
 				}
 			})
 		}
-		if a, _ := r.e.Actor(ctx, r.w.ID, registered); a.Language != "nl" || a.Role != RoleParticipant {
+		if a, _ := r.e.Actor(ctx, r.w.ID, registered); a.Language != "nl" || a.Role != record.RoleParticipant {
 			t.Errorf("got %+v, want language nl and role participant", a)
 		}
-		if _, err := r.e.Actor(ctx, r.w.ID+1000, registered); !errors.Is(err, ErrNotFound) {
+		if _, err := r.e.Actor(ctx, r.w.ID+1000, registered); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("unknown workshop: got %v, want ErrNotFound", err)
 		}
 
 		// In an open process, any participant of the process may join.
-		if _, err := db.NewUpdate().Model((*Process)(nil)).Set("invitation_required = ?", false).Where("id = ?", r.proc.ID).Exec(ctx); err != nil {
+		if _, err := db.NewUpdate().Model((*record.Process)(nil)).Set("invitation_required = ?", false).Where("id = ?", r.proc.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.e.Actor(ctx, r.w.ID, mk(RoleParticipant, "")); err != nil {
+		if _, err := r.e.Actor(ctx, r.w.ID, mk(record.RoleParticipant, "")); err != nil {
 			t.Errorf("open process: got %v, want a participant", err)
 		}
 		// Actors holds everyone Actor lets in, and the same actor: the hub disconnects anyone

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
@@ -22,11 +24,11 @@ type batch struct {
 	jtx journal.Tx // where the batch writes; nil while the batch runs on a copy
 	now time.Time
 
-	w     Workshop
+	w     record.Workshop
 	st    LiveState
 	dirty bool // w.Phase or st changed: the workshop row is written at commit
 
-	seen     map[string]CommandRecord // command ids already used: from the table and this batch
+	seen     map[string]record.CommandRecord // command ids already used: from the table and this batch
 	records  []journal.Command
 	outcomes []Outcome
 	events   []Event
@@ -42,7 +44,7 @@ type batch struct {
 
 	// Votes of the batch (votes_batch.go): rows written together, contributions loaded once.
 	votes        pendingVotes
-	voteTargets  map[int64]*Contribution
+	voteTargets  map[int64]*record.Contribution
 	cacheTargets bool // the current command is a vote: contribution() may use voteTargets
 
 	prepared *PreparedFlush // FlushPrepared: tallies read before the lock (flush_prepared.go)
@@ -62,7 +64,7 @@ var errRuleBug = errors.New("deliberation: rule broke its contract")
 
 // newBatch starts the batch of one transaction.
 func (e *Engine) newBatch() *batch {
-	return &batch{e: e, ctx: context.Background(), now: e.now(), seen: map[string]CommandRecord{},
+	return &batch{e: e, ctx: context.Background(), now: e.now(), seen: map[string]record.CommandRecord{},
 		deferSet: map[string]bool{}, authors: map[int64]authorInfo{}}
 }
 
@@ -76,7 +78,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 	open := journal.Opening{Workshop: workshop}
 	targets := voteTargetIDs(cmds)
 	var found []lockedRow
-	var ws []Workshop
+	var ws []record.Workshop
 	if e.pg {
 		open.Read, open.ReadLocks = lockedSelect(e.db, workshop, targets)
 		open.Scan = func(ctx context.Context, rows *sql.Rows) error { return e.db.ScanRows(ctx, rows, &found) }
@@ -86,7 +88,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 	}
 	tx, err := e.journal.Begin(ctx, open)
 	if err != nil {
-		return nil, notFound("lock workshop", err)
+		return nil, record.NotFound("lock workshop", err)
 	}
 	b.jtx, b.tx, b.ctx = tx, tx.DB(), ctx
 	for _, r := range found {
@@ -94,7 +96,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 	}
 	if len(ws) == 0 {
 		tx.Rollback()
-		return nil, notFound("lock workshop", sql.ErrNoRows)
+		return nil, record.NotFound("lock workshop", sql.ErrNoRows)
 	}
 	b.w, b.epoch = ws[0], found[0].LogEpoch
 	b.readTargets(targets, found)
@@ -295,18 +297,18 @@ func (b *batch) writes() (*journal.Writes, error) {
 
 // contribution loads a contribution of this workshop. An id of another workshop is not found:
 // that is the whole defence against someone trying ids (IDOR).
-func (b *batch) contribution(ctx context.Context, id int64) (*Contribution, bool, error) {
+func (b *batch) contribution(ctx context.Context, id int64) (*record.Contribution, bool, error) {
 	if b.cacheTargets {
 		return b.cachedContribution(ctx, id)
 	}
 	return b.loadContribution(ctx, id)
 }
 
-func (b *batch) loadContribution(ctx context.Context, id int64) (*Contribution, bool, error) {
+func (b *batch) loadContribution(ctx context.Context, id int64) (*record.Contribution, bool, error) {
 	if b.tx == nil {
 		return nil, false, errOffline
 	}
-	c := new(Contribution)
+	c := new(record.Contribution)
 	err := b.tx.NewSelect().Model(c).Where("id = ? AND workshop_id = ?", id, b.w.ID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
@@ -319,7 +321,7 @@ func (b *batch) loadContribution(ctx context.Context, id int64) (*Contribution, 
 
 // visibleTo loads a contribution the actor may see (not_found otherwise, so that the answer
 // does not tell a participant what exists behind a moderator's back).
-func (b *batch) visibleTo(ctx context.Context, a Actor, id int64) (*Contribution, refusal, error) {
+func (b *batch) visibleTo(ctx context.Context, a Actor, id int64) (*record.Contribution, refusal, error) {
 	c, ok, err := b.contribution(ctx, id)
 	if err != nil {
 		return nil, refusal{}, err
@@ -334,11 +336,11 @@ func (b *batch) visibleTo(ctx context.Context, a Actor, id int64) (*Contribution
 // or withdrawn, or one merged in their sight (everyone who saw it got contribution.merged). The
 // rules then answer with the specific code (already_merged, bad_state), which a client can act
 // on, rather than not_found.
-func knowsGone(a Actor, c *Contribution) bool {
+func knowsGone(a Actor, c *record.Contribution) bool {
 	switch c.Status {
-	case StatusMerged:
+	case record.StatusMerged:
 		return isAuthor(a, c) || c.GroupID == nil || *c.GroupID == a.Group
-	case StatusWithdrawn:
+	case record.StatusWithdrawn:
 		return isAuthor(a, c)
 	}
 	return false
@@ -346,14 +348,14 @@ func knowsGone(a Actor, c *Contribution) bool {
 
 // canSee says whether a viewer may see a contribution: moderators see everything; others see
 // what is visible (in their group, if it was posted in a group) and their own pending posts.
-func canSee(a Actor, c *Contribution) bool {
+func canSee(a Actor, c *record.Contribution) bool {
 	if a.Moderator {
 		return true
 	}
 	switch c.Status {
-	case StatusVisible:
+	case record.StatusVisible:
 		return c.GroupID == nil || *c.GroupID == a.Group
-	case StatusPending:
+	case record.StatusPending:
 		return c.AuthorID != nil && *c.AuthorID == a.Participant
 	}
 	return false
@@ -361,7 +363,7 @@ func canSee(a Actor, c *Contribution) bool {
 
 func (b *batch) links(ctx context.Context, id int64) ([]int64, error) {
 	var ids []int64
-	err := b.tx.NewSelect().Model((*ContributionLink)(nil)).Column("to_id").Where("from_id = ?", id).Order("to_id").Scan(ctx, &ids)
+	err := b.tx.NewSelect().Model((*record.ContributionLink)(nil)).Column("to_id").Where("from_id = ?", id).Order("to_id").Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: contribution links: %w", err)
 	}
@@ -369,7 +371,7 @@ func (b *batch) links(ctx context.Context, id int64) ([]int64, error) {
 }
 
 // updateContribution writes some columns of a contribution (and its updated_at).
-func (b *batch) updateContribution(ctx context.Context, c *Contribution, columns ...string) error {
+func (b *batch) updateContribution(ctx context.Context, c *record.Contribution, columns ...string) error {
 	c.UpdatedAt = b.now
 	columns = append(columns, "updated_at")
 	if _, err := b.tx.NewUpdate().Model(c).Column(columns...).WherePK().Exec(ctx); err != nil {

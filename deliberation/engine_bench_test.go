@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -17,7 +19,7 @@ import (
 // benchRoom is a workshop in the diagnostic phase with voters and findings to vote on.
 type benchRoom struct {
 	e      *Engine
-	w      *Workshop
+	w      *record.Workshop
 	mod    Actor
 	voters []Actor
 	items  []int64
@@ -28,23 +30,23 @@ func newBenchRoom(b testing.TB, db *bun.DB, voters, items int) *benchRoom {
 	b.Helper()
 	ctx := context.Background()
 	e := NewEngine(db, EngineOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	proc := &Process{Slug: "bench", Title: "Assises", Capacity: voters + 1, PerOrgCap: voters + 1, InvitationRequired: true}
+	proc := &record.Process{Slug: "bench", Title: "Assises", Capacity: voters + 1, PerOrgCap: voters + 1, InvitationRequired: true}
 	if err := CreateProcess(ctx, db, proc); err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now().UTC()
-	w := &Workshop{ProcessID: proc.ID, Title: "Atelier", StartsAt: now, EndsAt: now.Add(3 * time.Hour)}
+	w := &record.Workshop{ProcessID: proc.ID, Title: "Atelier", StartsAt: now, EndsAt: now.Add(3 * time.Hour)}
 	if err := CreateWorkshop(ctx, db, w); err != nil {
 		b.Fatal(err)
 	}
 	r := &benchRoom{e: e, w: w}
-	person := func(role Role, i int) Actor {
+	person := func(role record.Role, i int) Actor {
 		p, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &proc.ID, Role: role,
 			Organisation: fmt.Sprintf("Organisation %d", i%50), Person: Person{DisplayName: fmt.Sprintf("P%d", i)}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := AddRegistration(ctx, db, w, p.ID, RegistrationConfirmed); err != nil {
+		if err := AddRegistration(ctx, db, w, p.ID, record.RegistrationConfirmed); err != nil {
 			b.Fatal(err)
 		}
 		a, err := e.Actor(ctx, w.ID, p.ID)
@@ -53,9 +55,9 @@ func newBenchRoom(b testing.TB, db *bun.DB, voters, items int) *benchRoom {
 		}
 		return a
 	}
-	r.mod = person(RoleModerator, 0)
+	r.mod = person(record.RoleModerator, 0)
 	for i := range voters {
-		r.voters = append(r.voters, person(RoleParticipant, i+1))
+		r.voters = append(r.voters, person(record.RoleParticipant, i+1))
 	}
 	r.exec(b, []Command{r.cmd(r.mod, "phase.set", map[string]any{"phase": "diagnostic"})})
 	for i := range items {

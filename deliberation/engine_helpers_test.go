@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -61,8 +63,8 @@ type room struct {
 	t        *testing.T
 	db       *bun.DB
 	e        *Engine
-	proc     *Process
-	w        *Workshop
+	proc     *record.Process
+	w        *record.Workshop
 	clock    *testClock
 	warnings *atomic.Int64
 
@@ -84,23 +86,23 @@ func newRoom(t *testing.T, db *bun.DB) *room {
 	n := roomSeq.Add(1)
 	r := &room{t: t, db: db, clock: &testClock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}, warnings: new(atomic.Int64)}
 	r.e = NewEngine(db, EngineOptions{Clock: r.clock.Now, Logger: slog.New(warnCounter{r.warnings})})
-	r.proc = &Process{Slug: fmt.Sprintf("assises-%d", n), Title: "Assises", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
+	r.proc = &record.Process{Slug: fmt.Sprintf("assises-%d", n), Title: "Assises", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
 	if err := CreateProcess(ctx, db, r.proc); err != nil {
 		t.Fatal(err)
 	}
-	r.w = &Workshop{ProcessID: r.proc.ID, Title: "Atelier 1", StartsAt: r.clock.Now(), EndsAt: r.clock.Now().Add(3 * time.Hour)}
+	r.w = &record.Workshop{ProcessID: r.proc.ID, Title: "Atelier 1", StartsAt: r.clock.Now(), EndsAt: r.clock.Now().Add(3 * time.Hour)}
 	if err := CreateWorkshop(ctx, db, r.w); err != nil {
 		t.Fatal(err)
 	}
-	r.mod = r.person(RoleModerator, "Nadia", "Syndicat des Locataires", modEmail, "", false)
-	r.alice = r.person(RoleParticipant, "Alice Martin", "CPAS d'Anderlecht", aliceEmail, alicePhone, true)
-	r.bob = r.person(RoleParticipant, "Bob", "Stics asbl", bobEmail, bobPhone, false)
-	r.observer = r.person(RoleObserver, "Olga", "Parlement", "", "", false)
+	r.mod = r.person(record.RoleModerator, "Nadia", "Syndicat des Locataires", modEmail, "", false)
+	r.alice = r.person(record.RoleParticipant, "Alice Martin", "CPAS d'Anderlecht", aliceEmail, alicePhone, true)
+	r.bob = r.person(record.RoleParticipant, "Bob", "Stics asbl", bobEmail, bobPhone, false)
+	r.observer = r.person(record.RoleObserver, "Olga", "Parlement", "", "", false)
 	return r
 }
 
 // person creates a participant of the room's process, registers them and returns their actor.
-func (r *room) person(role Role, name, org, email, phone string, serviceUser bool) Actor {
+func (r *room) person(role record.Role, name, org, email, phone string, serviceUser bool) Actor {
 	r.t.Helper()
 	ctx := context.Background()
 	np := NewParticipant{ProcessID: &r.proc.ID, Role: role, Organisation: org,
@@ -115,7 +117,7 @@ func (r *room) person(role Role, name, org, email, phone string, serviceUser boo
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := AddRegistration(ctx, r.db, r.w, p.ID, RegistrationConfirmed); err != nil {
+	if err := AddRegistration(ctx, r.db, r.w, p.ID, record.RegistrationConfirmed); err != nil {
 		r.t.Fatal(err)
 	}
 	a, err := r.e.Actor(ctx, r.w.ID, p.ID)
@@ -184,10 +186,13 @@ func (r *room) refused(a Actor, name string, args any, code string) {
 	}
 }
 
-func (r *room) phase(p Phase) { r.t.Helper(); r.ok(r.mod, "phase.set", map[string]any{"phase": p}) }
+func (r *room) phase(p record.Phase) {
+	r.t.Helper()
+	r.ok(r.mod, "phase.set", map[string]any{"phase": p})
+}
 
 // post posts a contribution and returns its id.
-func (r *room) post(a Actor, kind Kind, body string, extra ...map[string]any) int64 {
+func (r *room) post(a Actor, kind record.Kind, body string, extra ...map[string]any) int64 {
 	r.t.Helper()
 	args := map[string]any{"kind": kind, "body": body}
 	for _, m := range extra {
@@ -209,9 +214,9 @@ func (r *room) flush(res Result) []Event {
 	return out.Events
 }
 
-func (r *room) contribution(id int64) *Contribution {
+func (r *room) contribution(id int64) *record.Contribution {
 	r.t.Helper()
-	c := new(Contribution)
+	c := new(record.Contribution)
 	if err := r.db.NewSelect().Model(c).Where("id = ?", id).Scan(context.Background()); err != nil {
 		r.t.Fatal(err)
 	}

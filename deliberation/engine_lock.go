@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
@@ -20,9 +22,9 @@ import (
 // lockedRow is a row of the first message: the workshop, and one contribution voted on (all
 // NULL, so ID 0, when there is none).
 type lockedRow struct {
-	W     Workshop     `bun:"embed:w__"`
-	C     Contribution `bun:"embed:c__"`
-	CXmin string       `bun:"c_xmin"` // the contribution's row version (copy.go)
+	W     record.Workshop     `bun:"embed:w__"`
+	C     record.Contribution `bun:"embed:c__"`
+	CXmin string              `bun:"c_xmin"` // the contribution's row version (copy.go)
 	// The workshop's log epoch, read apart from the Workshop model (see LogEpoch): the key
 	// the batch seals labels with is that epoch's (logseal.go).
 	LogEpoch int64 `bun:"w_log_epoch"`
@@ -41,7 +43,7 @@ func lockedSelectColumns(db *bun.DB) string {
 		for _, t := range []struct {
 			alias string
 			typ   reflect.Type
-		}{{"w", reflect.TypeFor[Workshop]()}, {"c", reflect.TypeFor[Contribution]()}} {
+		}{{"w", reflect.TypeFor[record.Workshop]()}, {"c", reflect.TypeFor[record.Contribution]()}} {
 			for _, f := range db.Table(t.typ).Fields {
 				cols = append(cols, fmt.Sprintf("%s.%s AS %s__%s", t.alias, f.SQLName, t.alias, f.Name))
 			}
@@ -62,7 +64,7 @@ var workshopColumns struct {
 func workshopSelectColumns(db *bun.DB) string {
 	workshopColumns.once.Do(func() {
 		var cols []string
-		for _, f := range db.Table(reflect.TypeFor[Workshop]()).Fields {
+		for _, f := range db.Table(reflect.TypeFor[record.Workshop]()).Fields {
 			cols = append(cols, fmt.Sprintf("w.%s AS w__%s", f.SQLName, f.Name))
 		}
 		workshopColumns.expr = strings.Join(append(cols, "w.log_epoch AS w_log_epoch"), ", ")
@@ -86,7 +88,7 @@ func (b *batch) readTargets(targets []int64, found []lockedRow) {
 	if len(targets) == 0 {
 		return
 	}
-	cs := make([]Contribution, 0, len(found))
+	cs := make([]record.Contribution, 0, len(found))
 	b.read = make([]seenRead, 0, len(targets))
 	for _, r := range found {
 		if r.C.ID == 0 {

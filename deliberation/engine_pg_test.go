@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage"
@@ -84,7 +86,7 @@ func checkLog(t *testing.T, r *room) {
 // votesOf lists the vote rows of a workshop as "contribution/participant=value".
 func votesOf(t *testing.T, r *room, items, people map[int64]string) []string {
 	t.Helper()
-	var votes []Vote
+	var votes []record.Vote
 	if err := r.db.NewSelect().Model(&votes).Where("workshop_id = ?", r.w.ID).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -100,11 +102,11 @@ func TestBatchOfVotesRepeatsAndOtherCommands(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
 		other := newRoom(t, db) // another workshop, its contribution out of reach
-		other.phase(PhaseDiagnostic)
-		x := other.post(other.alice, KindFinding, "Ailleurs")
-		r.phase(PhaseDiagnostic)
-		a := r.post(r.bob, KindFinding, "Constat A")
-		b := r.post(r.bob, KindFinding, "Constat B")
+		other.phase(record.PhaseDiagnostic)
+		x := other.post(other.alice, record.KindFinding, "Ailleurs")
+		r.phase(record.PhaseDiagnostic)
+		a := r.post(r.bob, record.KindFinding, "Constat A")
+		b := r.post(r.bob, record.KindFinding, "Constat B")
 		items := map[int64]string{a: "A", b: "B"}
 		people := map[int64]string{r.alice.Participant: "alice", r.bob.Participant: "bob", r.mod.Participant: "mod"}
 		vote := func(who Actor, id int64, v int) Command {
@@ -156,7 +158,7 @@ func TestBatchOfVotesRepeatsAndOtherCommands(t *testing.T) {
 			r.cmd(r.mod, "contribution.hide", map[string]any{"id": b, "reason": "doublon"}),
 			vote(r.alice, b, 0), // hidden now
 			vote(r.bob, a, 0),
-			r.cmd(r.mod, "phase.set", map[string]any{"phase": PhaseClosed}),
+			r.cmd(r.mod, "phase.set", map[string]any{"phase": record.PhaseClosed}),
 			vote(r.alice, a, 0),
 		)
 		want = []string{"ok", "ok", CodeNotFound, "ok", "ok", CodePhaseClosed}
@@ -167,7 +169,7 @@ func TestBatchOfVotesRepeatsAndOtherCommands(t *testing.T) {
 			t.Errorf("votes: got %q, want %q", got, want)
 		}
 		// Every command with an id has its record; the log is gapless.
-		if got := r.count((*CommandRecord)(nil), "workshop_id = ?", r.w.ID); got != 2+2+8+6 {
+		if got := r.count((*record.CommandRecord)(nil), "workshop_id = ?", r.w.ID); got != 2+2+8+6 {
 			t.Errorf("command records: got %d, want %d", got, 2+2+8+6)
 		}
 		checkLog(t, r)
@@ -184,10 +186,10 @@ func TestVotesSeeChangesMadeElsewhere(t *testing.T) {
 		r := newRoom(t, db)
 		r.e.seen.noRest = true // every batch below tries the copy first
 		other := newRoom(t, db)
-		other.phase(PhaseDiagnostic)
-		x := other.post(other.alice, KindFinding, "Ailleurs")
-		r.phase(PhaseDiagnostic)
-		a := r.post(r.bob, KindFinding, "Constat A")
+		other.phase(record.PhaseDiagnostic)
+		x := other.post(other.alice, record.KindFinding, "Ailleurs")
+		r.phase(record.PhaseDiagnostic)
+		a := r.post(r.bob, record.KindFinding, "Constat A")
 		hook := &messageCounter{}
 		db.AddQueryHook(hook)
 		vote := func(cmds ...Command) []string {
@@ -220,31 +222,31 @@ func TestVotesSeeChangesMadeElsewhere(t *testing.T) {
 		if got := vote(v(r.alice, a, 1)); got[0] != CodeNotFound {
 			t.Errorf("an item hidden by another node: got %s, want not_found", got[0])
 		}
-		set((*Contribution)(nil), "status", StatusVisible, a)
+		set((*record.Contribution)(nil), "status", record.StatusVisible, a)
 
 		fresh()
-		set((*Contribution)(nil), "status", StatusHidden, a) // outside the engine: no event, same last_seq
+		set((*record.Contribution)(nil), "status", record.StatusHidden, a) // outside the engine: no event, same last_seq
 		if got := vote(v(r.alice, a, 1)); got[0] != CodeNotFound {
 			t.Errorf("an item hidden outside the engine: got %s, want not_found", got[0])
 		}
-		set((*Contribution)(nil), "status", StatusVisible, a)
+		set((*record.Contribution)(nil), "status", record.StatusVisible, a)
 
 		fresh()
-		set((*Contribution)(nil), "phase", PhaseRecommendations, a)
+		set((*record.Contribution)(nil), "phase", record.PhaseRecommendations, a)
 		if got := vote(v(r.alice, a, 1)); got[0] != CodePhaseClosed {
 			t.Errorf("an item moved to another phase: got %s, want phase_closed", got[0])
 		}
-		set((*Contribution)(nil), "phase", PhaseDiagnostic, a)
+		set((*record.Contribution)(nil), "phase", record.PhaseDiagnostic, a)
 
 		fresh()
-		set((*Workshop)(nil), "phase", PhaseClosed, r.w.ID)
+		set((*record.Workshop)(nil), "phase", record.PhaseClosed, r.w.ID)
 		if got := vote(v(r.alice, a, 1)); got[0] != CodePhaseClosed {
 			t.Errorf("the workshop closed outside the engine: got %s, want phase_closed", got[0])
 		}
-		set((*Workshop)(nil), "phase", PhaseDiagnostic, r.w.ID)
+		set((*record.Workshop)(nil), "phase", record.PhaseDiagnostic, r.w.ID)
 
 		fresh()
-		w, err := GetWorkshop(ctx, db, r.w.ID)
+		w, err := record.GetWorkshop(ctx, db, r.w.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,19 +254,19 @@ func TestVotesSeeChangesMadeElsewhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.VoteMethods = map[Phase]VoteSettings{PhaseDiagnostic: {Method: MethodAgree}}
+		st.VoteMethods = map[record.Phase]VoteSettings{record.PhaseDiagnostic: {Method: record.MethodAgree}}
 		state, _ := json.Marshal(st)
-		set((*Workshop)(nil), "state", string(state), r.w.ID)
+		set((*record.Workshop)(nil), "state", string(state), r.w.ID)
 		if got := vote(v(r.bob, a, 1)); got[0] != "ok" {
 			t.Errorf("vote under a method set outside the engine: got %s", got[0])
 		}
-		var method VoteMethod
-		if err := db.NewSelect().Model((*Vote)(nil)).Column("method").Where("contribution_id = ? AND participant_id = ?", a, r.bob.Participant).Scan(ctx, &method); err != nil || method != MethodAgree {
+		var method record.VoteMethod
+		if err := db.NewSelect().Model((*record.Vote)(nil)).Column("method").Where("contribution_id = ? AND participant_id = ?", a, r.bob.Participant).Scan(ctx, &method); err != nil || method != record.MethodAgree {
 			t.Errorf("the vote's method: got %q (%v), want agree", method, err)
 		}
 
 		fresh()
-		set((*Contribution)(nil), "workshop_id", r.w.ID, x) // an item out of reach comes in
+		set((*record.Contribution)(nil), "workshop_id", r.w.ID, x) // an item out of reach comes in
 		if got := vote(v(r.alice, a, 1), v(r.bob, x, 1)); !reflect.DeepEqual(got, []string{"ok", "ok"}) {
 			t.Errorf("an item moved into the workshop: got %q, want both accepted", got)
 		}
@@ -288,8 +290,8 @@ func TestVotesWaitForTheLockThenReadWhatItsHolderCommitted(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		a := r.post(r.bob, KindFinding, "Constat A")
+		r.phase(record.PhaseDiagnostic)
+		a := r.post(r.bob, record.KindFinding, "Constat A")
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": a, "value": 1}) // the copy knows A
 
 		dup := r.cmd(r.bob, "vote.set", map[string]any{"contribution": a, "value": 1})
@@ -297,7 +299,7 @@ func TestVotesWaitForTheLockThenReadWhatItsHolderCommitted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := tx.NewSelect().Model((*Workshop)(nil)).Column("id").Where("id = ?", r.w.ID)
+		q := tx.NewSelect().Model((*record.Workshop)(nil)).Column("id").Where("id = ?", r.w.ID)
 		if storage.IsPostgres(db) {
 			q = q.For("UPDATE")
 		}
@@ -305,12 +307,12 @@ func TestVotesWaitForTheLockThenReadWhatItsHolderCommitted(t *testing.T) {
 		if err := q.Scan(ctx, &id); err != nil {
 			t.Fatal(err)
 		}
-		rec := &CommandRecord{WorkshopID: r.w.ID, CommandID: dup.ID, ParticipantID: r.bob.Participant,
+		rec := &record.CommandRecord{WorkshopID: r.w.ID, CommandID: dup.ID, ParticipantID: r.bob.Participant,
 			Fingerprint: fingerprint(dup.Name, dup.Args), Seq: 1, CreatedAt: r.clock.Now()}
 		if _, err := tx.NewInsert().Model(rec).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tx.NewUpdate().Model((*Contribution)(nil)).Set("status = ?", StatusHidden).Where("id = ?", a).Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model((*record.Contribution)(nil)).Set("status = ?", record.StatusHidden).Where("id = ?", a).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan Result, 1)
@@ -333,7 +335,7 @@ func TestVotesWaitForTheLockThenReadWhatItsHolderCommitted(t *testing.T) {
 		if got := codes(res); !reflect.DeepEqual(got, []string{"ok", CodeNotFound}) || res.Outcomes[0].Seq != 1 {
 			t.Errorf("got %q (first seq %d), want the recorded outcome (seq 1) and not_found", got, res.Outcomes[0].Seq)
 		}
-		if got := r.count((*Vote)(nil), "contribution_id = ?", a); got != 1 {
+		if got := r.count((*record.Vote)(nil), "contribution_id = ?", a); got != 1 {
 			t.Errorf("votes on A: got %d, want alice's only", got)
 		}
 	})
@@ -345,8 +347,8 @@ func TestEnginesOfTwoNodesVoteTogether(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		items := []int64{r.post(r.bob, KindFinding, "A"), r.post(r.bob, KindFinding, "B")}
+		r.phase(record.PhaseDiagnostic)
+		items := []int64{r.post(r.bob, record.KindFinding, "A"), r.post(r.bob, record.KindFinding, "B")}
 		voters := []Actor{r.alice, r.bob, r.mod}
 		node2 := NewEngine(db, EngineOptions{Clock: r.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		const rounds = 20
@@ -389,7 +391,7 @@ func TestEnginesOfTwoNodesVoteTogether(t *testing.T) {
 		}
 		wg.Wait()
 		checkLog(t, r)
-		if got := r.count((*CommandRecord)(nil), "workshop_id = ? AND command_id LIKE 'n%'", r.w.ID); got != 2*rounds*len(voters) {
+		if got := r.count((*record.CommandRecord)(nil), "workshop_id = ? AND command_id LIKE 'n%'", r.w.ID); got != 2*rounds*len(voters) {
 			t.Errorf("records: got %d, want %d", got, 2*rounds*len(voters))
 		}
 		// Each vote row is the one of the highest seq.
@@ -397,7 +399,7 @@ func TestEnginesOfTwoNodesVoteTogether(t *testing.T) {
 		for _, v := range last {
 			want += v & 1
 		}
-		if got := r.count((*Vote)(nil), "workshop_id = ?", r.w.ID); got != want {
+		if got := r.count((*record.Vote)(nil), "workshop_id = ?", r.w.ID); got != want {
 			t.Errorf("vote rows: got %d, want %d", got, want)
 		}
 	})
@@ -408,8 +410,8 @@ func TestEnginesOfTwoNodesVoteTogether(t *testing.T) {
 func TestVotesInOneRoundTrip(t *testing.T) {
 	db := storagetest.Open(t, "postgres")
 	r := newRoom(t, db)
-	r.phase(PhaseDiagnostic)
-	a := r.post(r.bob, KindFinding, "Constat A")
+	r.phase(record.PhaseDiagnostic)
+	a := r.post(r.bob, record.KindFinding, "Constat A")
 	hook := &messageCounter{}
 	db.AddQueryHook(hook)
 	vote := func(who Actor, v int) Result {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage"
@@ -38,11 +40,11 @@ func TestBatchIsOneTransactionWithGaplessSeq(t *testing.T) {
 		db.AddQueryHook(hook)
 
 		batch := []Command{
-			r.cmd(r.mod, "phase.set", map[string]any{"phase": PhaseDiagnostic}),
-			r.cmd(r.mod, "question.set", map[string]any{"phase": PhaseDiagnostic, "text": "Quels constats ?"}),
-			r.cmd(r.alice, "phase.set", map[string]any{"phase": PhaseClosed}), // refused: not a moderator
-			r.cmd(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Les délais sont trop longs"}),
-			r.cmd(r.bob, "contribution.post", map[string]any{"kind": KindFinding, "body": "Trop de guichets"}),
+			r.cmd(r.mod, "phase.set", map[string]any{"phase": record.PhaseDiagnostic}),
+			r.cmd(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": "Quels constats ?"}),
+			r.cmd(r.alice, "phase.set", map[string]any{"phase": record.PhaseClosed}), // refused: not a moderator
+			r.cmd(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Les délais sont trop longs"}),
+			r.cmd(r.bob, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Trop de guichets"}),
 		}
 		commitsBefore := hook.commits.Load()
 		res := r.exec(batch...)
@@ -89,11 +91,11 @@ func TestBatchIsOneTransactionWithGaplessSeq(t *testing.T) {
 			t.Errorf("Open: got last seq %d (%v), want %d", lastSeq, err, last)
 		}
 		// The refused command left only its record: the phase is the moderator's.
-		w, _ := GetWorkshop(context.Background(), db, r.w.ID)
-		if w.Phase != PhaseDiagnostic {
+		w, _ := record.GetWorkshop(context.Background(), db, r.w.ID)
+		if w.Phase != record.PhaseDiagnostic {
 			t.Errorf("got phase %s, want diagnostic", w.Phase)
 		}
-		if n := r.count((*CommandRecord)(nil), "workshop_id = ?", r.w.ID); n != len(batch) {
+		if n := r.count((*record.CommandRecord)(nil), "workshop_id = ?", r.w.ID); n != len(batch) {
 			t.Errorf("got %d command records, want %d", n, len(batch))
 		}
 
@@ -112,13 +114,13 @@ func TestBatchIsOneTransactionWithGaplessSeq(t *testing.T) {
 func TestBatchRetriesCommandsAfterDatabaseError(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.alice, KindFinding, "Un constat")
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.alice, record.KindFinding, "Un constat")
 		start := r.warnings.Load()
 
 		// A participant id that does not exist passes the rules (the engine trusts the hub's
 		// actor) but breaks a foreign key when the vote is written: a database error.
-		ghost := Actor{Participant: 987654321, Role: RoleParticipant}
+		ghost := Actor{Participant: 987654321, Role: record.RoleParticipant}
 		batch := []Command{
 			r.cmd(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1}),
 			r.cmd(ghost, "vote.set", map[string]any{"contribution": id, "value": 1}),
@@ -133,7 +135,7 @@ func TestBatchRetriesCommandsAfterDatabaseError(t *testing.T) {
 			t.Error("got no warning for the failed batch, want one")
 		}
 		// The two good votes committed, one per transaction, with consecutive sequence numbers.
-		if n := r.count((*Vote)(nil), "contribution_id = ?", id); n != 2 {
+		if n := r.count((*record.Vote)(nil), "contribution_id = ?", id); n != 2 {
 			t.Errorf("got %d votes, want 2", n)
 		}
 		if len(res.Events) != 2 || res.Events[1].Seq != res.Events[0].Seq+1 {
@@ -146,7 +148,7 @@ func TestBatchRetriesCommandsAfterDatabaseError(t *testing.T) {
 			}
 		}
 		// A transient outcome is not recorded: the same id may be sent again.
-		if n := r.count((*CommandRecord)(nil), "command_id = ?", batch[1].ID); n != 0 {
+		if n := r.count((*record.CommandRecord)(nil), "command_id = ?", batch[1].ID); n != 0 {
 			t.Errorf("got %d records of the failed command, want 0", n)
 		}
 	})
@@ -155,7 +157,7 @@ func TestBatchRetriesCommandsAfterDatabaseError(t *testing.T) {
 func TestUnavailableDatabaseIsAnError(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		c := r.cmd(r.mod, "phase.set", map[string]any{"phase": PhaseDiagnostic})
+		c := r.cmd(r.mod, "phase.set", map[string]any{"phase": record.PhaseDiagnostic})
 		db.Close()
 		res, err := r.e.Execute(context.Background(), r.w.ID, []Command{c})
 		if !errors.Is(err, storage.ErrUnavailable) {
@@ -170,11 +172,11 @@ func TestUnavailableDatabaseIsAnError(t *testing.T) {
 func TestUnknownWorkshop(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		c := r.cmd(r.mod, "phase.set", map[string]any{"phase": PhaseDiagnostic})
-		if _, err := r.e.Execute(context.Background(), r.w.ID+1000, []Command{c}); !errors.Is(err, ErrNotFound) {
+		c := r.cmd(r.mod, "phase.set", map[string]any{"phase": record.PhaseDiagnostic})
+		if _, err := r.e.Execute(context.Background(), r.w.ID+1000, []Command{c}); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("Execute: got %v, want ErrNotFound", err)
 		}
-		if _, _, _, err := r.e.Open(context.Background(), r.w.ID+1000); !errors.Is(err, ErrNotFound) {
+		if _, _, _, err := r.e.Open(context.Background(), r.w.ID+1000); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("Open: got %v, want ErrNotFound", err)
 		}
 	})
@@ -183,9 +185,9 @@ func TestUnknownWorkshop(t *testing.T) {
 func TestIdempotentCommands(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		post := r.cmd(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Une fois"})
-		countPosts := func() int { return r.count((*Contribution)(nil), "workshop_id = ?", r.w.ID) }
+		r.phase(record.PhaseDiagnostic)
+		post := r.cmd(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Une fois"})
+		countPosts := func() int { return r.count((*record.Contribution)(nil), "workshop_id = ?", r.w.ID) }
 
 		first := r.exec(post)
 		again := r.exec(post)
@@ -204,7 +206,7 @@ func TestIdempotentCommands(t *testing.T) {
 		}
 
 		// Twice in one batch: applied once, both get the first outcome.
-		twice := r.cmd(r.bob, "contribution.post", map[string]any{"kind": KindFinding, "body": "Deux fois"})
+		twice := r.cmd(r.bob, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Deux fois"})
 		res := r.exec(twice, twice)
 		if res.Outcomes[0] != (Outcome{CommandID: twice.ID, Seq: res.Outcomes[0].Seq}) || res.Outcomes[1].Seq != res.Outcomes[0].Seq || res.Outcomes[1].Code != "" {
 			t.Errorf("twice in a batch: got %+v, want two equal acceptances", res.Outcomes)
@@ -236,7 +238,7 @@ func TestIdempotentCommands(t *testing.T) {
 
 		// A refusal is an outcome too: resending returns it even once the rule would pass.
 		r.ok(r.mod, "posting.set", map[string]any{"locked": true})
-		locked := r.cmd(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Trop tard"})
+		locked := r.cmd(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Trop tard"})
 		if out := r.exec(locked).Outcomes[0]; out.Code != CodePostingLocked {
 			t.Fatalf("got %q, want posting_locked", out.Code)
 		}
@@ -249,7 +251,7 @@ func TestIdempotentCommands(t *testing.T) {
 		}
 
 		// A command without a usable id cannot be made idempotent: refused, not recorded.
-		noID := r.cmd(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "x"})
+		noID := r.cmd(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "x"})
 		noID.ID = ""
 		if out := r.exec(noID).Outcomes[0]; out.Code != CodeInvalidArgs {
 			t.Errorf("empty id: got %q, want invalid_args", out.Code)

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -30,12 +32,12 @@ type Person struct {
 // NewParticipant is a person to add to a process (or to the platform, when ProcessID is nil).
 type NewParticipant struct {
 	ProcessID    *int64
-	Role         Role
+	Role         record.Role
 	Organisation string
 	Person       Person
 }
 
-func CreateProcess(ctx context.Context, db bun.IDB, p *Process) error {
+func CreateProcess(ctx context.Context, db bun.IDB, p *record.Process) error {
 	p.CreatedAt, p.Languages = time.Now().UTC(), "fr,nl,en"
 	_, err := db.NewInsert().Model(p).Returning("id").Exec(ctx)
 	return err
@@ -43,10 +45,10 @@ func CreateProcess(ctx context.Context, db bun.IDB, p *Process) error {
 
 var fixtureCodes atomic.Int64
 
-func CreateWorkshop(ctx context.Context, db bun.IDB, w *Workshop) error {
+func CreateWorkshop(ctx context.Context, db bun.IDB, w *record.Workshop) error {
 	w.CreatedAt, w.State = time.Now().UTC(), "{}"
 	if w.Phase == "" {
-		w.Phase = PhaseLobby
+		w.Phase = record.PhaseLobby
 	}
 	if w.Code == "" {
 		w.Code = fmt.Sprintf("T%07d", fixtureCodes.Add(1))
@@ -55,8 +57,8 @@ func CreateWorkshop(ctx context.Context, db bun.IDB, w *Workshop) error {
 	return err
 }
 
-func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*Participant, error) {
-	p := &Participant{ProcessID: np.ProcessID, Role: np.Role, CreatedAt: time.Now().UTC()}
+func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*record.Participant, error) {
+	p := &record.Participant{ProcessID: np.ProcessID, Role: np.Role, CreatedAt: time.Now().UTC()}
 	if np.Organisation != "" && np.ProcessID != nil {
 		var orgID int64
 		err := db.NewRaw(`INSERT INTO organisations (process_id, name, name_key) VALUES (?, ?, ?)
@@ -79,19 +81,19 @@ func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*Par
 	return p, err
 }
 
-func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (*Participant, bool, error) {
-	p, err := CreateParticipant(ctx, db, NewParticipant{Role: RoleOrganiser, Person: Person{DisplayName: "Organisation"}})
+func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (*record.Participant, bool, error) {
+	p, err := CreateParticipant(ctx, db, NewParticipant{Role: record.RoleOrganiser, Person: Person{DisplayName: "Organisation"}})
 	return p, true, err
 }
 
-func AddRegistration(ctx context.Context, db bun.IDB, w *Workshop, participantID int64, status string) error {
+func AddRegistration(ctx context.Context, db bun.IDB, w *record.Workshop, participantID int64, status string) error {
 	now := time.Now().UTC()
-	_, err := db.NewInsert().Model(&Registration{ProcessID: w.ProcessID, WorkshopID: w.ID,
+	_, err := db.NewInsert().Model(&record.Registration{ProcessID: w.ProcessID, WorkshopID: w.ID,
 		ParticipantID: participantID, Status: status, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
 	return err
 }
 
-func SetAgenda(ctx context.Context, db bun.IDB, workshopID int64, items []AgendaItem) error {
+func SetAgenda(ctx context.Context, db bun.IDB, workshopID int64, items []record.AgendaItem) error {
 	for i := range items {
 		items[i].WorkshopID, items[i].Position = workshopID, i+1
 	}

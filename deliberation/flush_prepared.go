@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -23,9 +25,9 @@ import (
 // under the lock.
 type PreparedFlush struct {
 	ids           []int64
-	lastSeq       int64 // the workshop's, read before the tallies: they saw the votes up to it
-	phase         Phase // the workshop's, for the turnout
-	turnoutMethod VoteMethod
+	lastSeq       int64        // the workshop's, read before the tallies: they saw the votes up to it
+	phase         record.Phase // the workshop's, for the turnout
+	turnoutMethod record.VoteMethod
 	resultsHidden bool
 	items         []TallyItem
 	targets       []tallyTarget
@@ -39,9 +41,9 @@ func (e *Engine) PrepareFlush(ctx context.Context, workshop int64, keys []string
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var w Workshop
+	var w record.Workshop
 	if err := e.db.NewSelect().Model(&w).Where("id = ?", workshop).Scan(ctx); err != nil {
-		return nil, notFound("prepare flush", err)
+		return nil, record.NotFound("prepare flush", err)
 	}
 	st, err := ParseLiveState(w.State)
 	if err != nil {
@@ -91,7 +93,7 @@ func (b *batch) tallies(ctx context.Context, ids []int64) ([]TallyItem, []tallyT
 	}
 
 	var now []tallyTarget
-	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id", "phase", "status", "group_id").
+	err := b.tx.NewSelect().Model((*record.Contribution)(nil)).Column("id", "phase", "status", "group_id").
 		Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Order("id").Scan(ctx, &now)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("store: tally contributions: %w", err)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -16,9 +18,9 @@ import (
 // and Bob, b with Bob's.
 func preparedRoom(t *testing.T, db *bun.DB) (r *room, a, b int64, keys []string) {
 	r = newRoom(t, db)
-	r.phase(PhaseDiagnostic)
-	a = r.post(r.bob, KindFinding, "Constat A")
-	b = r.post(r.alice, KindFinding, "Constat B")
+	r.phase(record.PhaseDiagnostic)
+	a = r.post(r.bob, record.KindFinding, "Constat A")
+	b = r.post(r.alice, record.KindFinding, "Constat B")
 	r.ok(r.alice, "vote.set", map[string]any{"contribution": a, "value": 1})
 	r.ok(r.bob, "vote.set", map[string]any{"contribution": a, "value": 1})
 	r.ok(r.bob, "vote.set", map[string]any{"contribution": b, "value": 1})
@@ -133,9 +135,9 @@ func TestFlushPreparedRereadsWhatChanged(t *testing.T) {
 		}},
 		{"results hidden", func(r *room, _ int64) { r.ok(r.mod, "results.set", map[string]any{"hidden": true}) }},
 		{"vote method changed", func(r *room, _ int64) {
-			r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodAgree})
+			r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodAgree})
 		}},
-		{"phase changed", func(r *room, _ int64) { r.phase(PhaseRecommendations) }},
+		{"phase changed", func(r *room, _ int64) { r.phase(record.PhaseRecommendations) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,7 +162,7 @@ func TestFlushPreparedRereadsWhatChanged(t *testing.T) {
 // decides who may see it changed; its group above all (a group's items stay in it).
 func TestSameTarget(t *testing.T) {
 	g1, g1b, g2 := int64(1), int64(1), int64(2)
-	base := tallyTarget{ID: 7, Phase: PhaseDiagnostic, Status: StatusVisible, GroupID: &g1}
+	base := tallyTarget{ID: 7, Phase: record.PhaseDiagnostic, Status: record.StatusVisible, GroupID: &g1}
 	cases := []struct {
 		name string
 		edit func(*tallyTarget)
@@ -169,8 +171,8 @@ func TestSameTarget(t *testing.T) {
 		{"unchanged (the group read again is another pointer)", func(x *tallyTarget) { x.GroupID = &g1b }, true},
 		{"another group", func(x *tallyTarget) { x.GroupID = &g2 }, false},
 		{"out of its group", func(x *tallyTarget) { x.GroupID = nil }, false},
-		{"hidden", func(x *tallyTarget) { x.Status = StatusHidden }, false},
-		{"another phase", func(x *tallyTarget) { x.Phase = PhaseRecommendations }, false},
+		{"hidden", func(x *tallyTarget) { x.Status = record.StatusHidden }, false},
+		{"another phase", func(x *tallyTarget) { x.Phase = record.PhaseRecommendations }, false},
 		{"another contribution", func(x *tallyTarget) { x.ID = 8 }, false},
 	}
 	for _, tc := range cases {
@@ -185,7 +187,7 @@ func TestSameTarget(t *testing.T) {
 			}
 		})
 	}
-	none := tallyTarget{ID: 7, Phase: PhaseDiagnostic, Status: StatusVisible}
+	none := tallyTarget{ID: 7, Phase: record.PhaseDiagnostic, Status: record.StatusVisible}
 	if !sameTarget(none, none) {
 		t.Error("two contributions in no group: got different")
 	}

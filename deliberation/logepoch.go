@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -31,7 +33,7 @@ func LogEpoch(ctx context.Context, db bun.IDB, workshop int64) (int64, error) {
 	var epoch int64
 	err := db.NewSelect().Table("workshops").Column("log_epoch").Where("id = ?", workshop).Scan(ctx, &epoch)
 	if err != nil {
-		return 0, notFound("log epoch", err)
+		return 0, record.NotFound("log epoch", err)
 	}
 	if epoch != 0 {
 		return epoch, nil
@@ -42,7 +44,7 @@ func LogEpoch(ctx context.Context, db bun.IDB, workshop int64) (int64, error) {
 		return 0, fmt.Errorf("store: draw log epoch: %w", err)
 	}
 	if err := db.NewSelect().Table("workshops").Column("log_epoch").Where("id = ?", workshop).Scan(ctx, &epoch); err != nil {
-		return 0, notFound("log epoch", err)
+		return 0, record.NotFound("log epoch", err)
 	}
 	return epoch, nil
 }
@@ -60,7 +62,7 @@ func LogEpoch(ctx context.Context, db bun.IDB, workshop int64) (int64, error) {
 // the erasure takes its locks in the engine's order, so the two never deadlock.
 func ResetProcessLogs(ctx context.Context, tx bun.IDB, processID int64) error {
 	var ids []int64
-	if err := tx.NewSelect().Model((*Workshop)(nil)).Column("id").Where("process_id = ?", processID).Order("id").Scan(ctx, &ids); err != nil {
+	if err := tx.NewSelect().Model((*record.Workshop)(nil)).Column("id").Where("process_id = ?", processID).Order("id").Scan(ctx, &ids); err != nil {
 		return fmt.Errorf("store: reset logs: %w", err)
 	}
 	if len(ids) == 0 {
@@ -71,7 +73,7 @@ func ResetProcessLogs(ctx context.Context, tx bun.IDB, processID int64) error {
 			return fmt.Errorf("store: reset logs: epoch: %w", err)
 		}
 	}
-	if _, err := tx.NewDelete().Model((*StoredEvent)(nil)).Where("workshop_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+	if _, err := tx.NewDelete().Model((*record.StoredEvent)(nil)).Where("workshop_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
 		return fmt.Errorf("store: reset logs: events: %w", err)
 	}
 	// The keys their labels were sealed with go with them: the copies the database's files
@@ -83,7 +85,7 @@ func ResetProcessLogs(ctx context.Context, tx bun.IDB, processID int64) error {
 // of the backup, and a client that saw later events must not resume from them by seq.
 func RenewAllLogEpochs(ctx context.Context, db bun.IDB) (int, error) {
 	var ids []int64
-	if err := db.NewSelect().Model((*Workshop)(nil)).Column("id").Scan(ctx, &ids); err != nil {
+	if err := db.NewSelect().Model((*record.Workshop)(nil)).Column("id").Scan(ctx, &ids); err != nil {
 		return 0, fmt.Errorf("store: renew log epochs: %w", err)
 	}
 	for _, id := range ids {
@@ -97,7 +99,7 @@ func RenewAllLogEpochs(ctx context.Context, db bun.IDB) (int, error) {
 // ProcessWorkshopIDs returns the ids of a process's workshops.
 func ProcessWorkshopIDs(ctx context.Context, db bun.IDB, processID int64) ([]int64, error) {
 	var ids []int64
-	if err := db.NewSelect().Model((*Workshop)(nil)).Column("id").Where("process_id = ?", processID).Scan(ctx, &ids); err != nil {
+	if err := db.NewSelect().Model((*record.Workshop)(nil)).Column("id").Where("process_id = ?", processID).Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("store: workshops of process: %w", err)
 	}
 	return ids, nil

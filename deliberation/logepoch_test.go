@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -19,7 +21,7 @@ func TestLogEpoch(t *testing.T) {
 		ctx := context.Background()
 		r := newRoom(t, db)
 		other := newRoom(t, db)
-		stale, err := GetWorkshop(ctx, db, r.w.ID)
+		stale, err := record.GetWorkshop(ctx, db, r.w.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

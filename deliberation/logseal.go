@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
@@ -269,7 +271,7 @@ func openPayloads(ctx context.Context, db bun.IDB, cache *logKeys, rows []journa
 
 // OpenStoredEvents opens, in place, the sealed payloads of stored events read straight from
 // the events table (tools and tests; the engine's EventsAfter does it already).
-func OpenStoredEvents(ctx context.Context, db bun.IDB, rows []StoredEvent) error {
+func OpenStoredEvents(ctx context.Context, db bun.IDB, rows []record.StoredEvent) error {
 	return openPayloads(ctx, db, &logKeys{}, rows)
 }
 

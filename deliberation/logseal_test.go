@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -21,8 +23,8 @@ func TestLogPayloadsSealed(t *testing.T) {
 		ctx := context.Background()
 		r := newRoom(t, db)
 		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityFull})
-		r.phase(PhaseDiagnostic)
-		posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Les loyers montent."})
+		r.phase(record.PhaseDiagnostic)
+		posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Les loyers montent."})
 		id := int64(data(t, posted.Events[0])["id"].(float64))
 		if !strings.Contains(string(posted.Events[0].Data), "Alice Martin") {
 			t.Fatalf("the room sent %s: no author label, the test would prove nothing", posted.Events[0].Data)
@@ -31,7 +33,7 @@ func TestLogPayloadsSealed(t *testing.T) {
 		sent := append(append([]Event{}, posted.Events...), voted.Events...)
 		sent = append(sent, r.flush(voted)...)
 
-		var stored []StoredEvent
+		var stored []record.StoredEvent
 		if err := db.NewSelect().Model(&stored).Where("workshop_id = ?", r.w.ID).Order("seq").Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -69,13 +71,13 @@ func TestLogPayloadsSealed(t *testing.T) {
 			t.Errorf("another engine reads %d events, %v; want %d", len(again), err, len(read))
 		}
 		// Copied onto another row, a sealed payload does not open.
-		var post StoredEvent
+		var post record.StoredEvent
 		for _, ev := range stored {
 			if ev.Name == "contribution.posted" {
 				post = ev
 			}
 		}
-		moved := []StoredEvent{post}
+		moved := []record.StoredEvent{post}
 		moved[0].Seq += 1000
 		if err := OpenStoredEvents(ctx, db, moved); err == nil {
 			t.Error("a sealed payload moved to another seq opened")
@@ -94,12 +96,12 @@ func TestLogPayloadsSealed(t *testing.T) {
 			t.Errorf("%d log keys after the reset; want the old epoch's gone", n)
 		}
 		// The old payload, as a backup or the WAL keeps it, no longer opens.
-		if err := OpenStoredEvents(ctx, db, []StoredEvent{post}); !errors.Is(err, ErrNoLogKey) {
+		if err := OpenStoredEvents(ctx, db, []record.StoredEvent{post}); !errors.Is(err, ErrNoLogKey) {
 			t.Errorf("the old post after the reset: %v, want ErrNoLogKey", err)
 		}
 
 		// The engine still holds the old epoch's key: the next post must use the new one.
-		again := r.ok(r.bob, "contribution.post", map[string]any{"kind": KindFinding, "body": "Les charges aussi."})
+		again := r.ok(r.bob, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Les charges aussi."})
 		var newKeys []LogKey
 		if err := db.NewSelect().Model(&newKeys).Where("workshop_id = ?", r.w.ID).Scan(ctx); err != nil || len(newKeys) != 1 {
 			t.Fatalf("log keys after a new post: %v, %v; want one", newKeys, err)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -267,7 +269,7 @@ type plenaryVoteArgs struct {
 // cmdPlenaryVote records a participant's choice. Moderators steer the plenary and observers
 // watch: neither votes.
 func cmdPlenaryVote(ctx context.Context, b *batch, a Actor, args *plenaryVoteArgs) (refusal, error) {
-	if a.Moderator || a.Role != RoleParticipant {
+	if a.Moderator || a.Role != record.RoleParticipant {
 		return refuse(CodeNotAllowed, "only participants vote in plenary"), nil
 	}
 	if args.Choice != ChoiceAdopt && args.Choice != ChoiceReject && args.Choice != ChoiceAbstain {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -50,15 +52,15 @@ func TestPlenaryRules(t *testing.T) {
 		r := newRoom(t, db)
 		ctx := context.Background()
 		crowd := r.crowd(3) // with alice and bob: 5 who may vote; the moderator and the observer may not
-		r.phase(PhaseDiagnostic)
-		finding := r.post(r.alice, KindFinding, "Les délais sont trop longs")
-		r.phase(PhaseRecommendations)
+		r.phase(record.PhaseDiagnostic)
+		finding := r.post(r.alice, record.KindFinding, "Les délais sont trop longs")
+		r.phase(record.PhaseRecommendations)
 		var recs []int64
 		for _, body := range []string{"Quorum manqué", "Égalité", "Deux tiers atteints", "Deux tiers manqués", "Personne", "Abstentions"} {
-			recs = append(recs, r.post(r.bob, KindRecommendation, body))
+			recs = append(recs, r.post(r.bob, record.KindRecommendation, body))
 		}
-		r.phase(PhaseImplementation)
-		step := r.post(r.alice, KindStep, "Un guichet par commune", map[string]any{"parent": recs[0]})
+		r.phase(record.PhaseImplementation)
+		step := r.post(r.alice, record.KindStep, "Un guichet par commune", map[string]any{"parent": recs[0]})
 
 		for _, bad := range []map[string]any{
 			{"contributions": []int64{finding}, "threshold": "1/3"},

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -19,7 +21,7 @@ func TestGroupWorkToPlenaryVote(t *testing.T) {
 		ctx := context.Background()
 		crowd := r.crowd(4)
 		r.ok(r.mod, "groups.split", map[string]any{"count": 2, "seed": 7})
-		w, _ := GetWorkshop(ctx, db, r.w.ID)
+		w, _ := record.GetWorkshop(ctx, db, r.w.ID)
 		st, _ := ParseLiveState(w.State)
 		g1, g2 := st.Groups[0], st.Groups[1]
 		r.ok(r.mod, "groups.move", map[string]any{"participant": r.alice.Participant, "group": g1})
@@ -30,14 +32,14 @@ func TestGroupWorkToPlenaryVote(t *testing.T) {
 			t.Fatal(err)
 		}
 		alice, bob := actors[r.alice.Participant], actors[r.bob.Participant]
-		r.phase(PhaseRecommendations)
+		r.phase(record.PhaseRecommendations)
 
-		res := r.ok(alice, "contribution.post", map[string]any{"kind": KindRecommendation, "body": "Un guichet unique logement"})
+		res := r.ok(alice, "contribution.post", map[string]any{"kind": record.KindRecommendation, "body": "Un guichet unique logement"})
 		a1 := int64(data(t, res.Events[0])["id"].(float64))
 		if res.Events[0].Audience != AudienceGroup(g1) || !reflect.DeepEqual(res.Deferred, []string{progressKey}) {
 			t.Fatalf("group post: got %v deferred %v, want it in group %d and a progress follow-up", audiences(res.Events), res.Deferred, g1)
 		}
-		b1 := int64(data(t, r.ok(bob, "contribution.post", map[string]any{"kind": KindRecommendation, "body": "Un seul guichet"}).Events[0])["id"].(float64))
+		b1 := int64(data(t, r.ok(bob, "contribution.post", map[string]any{"kind": record.KindRecommendation, "body": "Un seul guichet"}).Events[0])["id"].(float64))
 		r.refused(bob, "contribution.mark", map[string]any{"id": a1, "output": true}, CodeNotFound)   // not his group's
 		r.refused(bob, "contribution.mark", map[string]any{"id": b1, "output": true}, CodeNotAllowed) // not a rapporteur
 		res = r.ok(alice, "contribution.mark", map[string]any{"id": a1, "output": true})
@@ -128,8 +130,8 @@ func TestGroupWorkToPlenaryVote(t *testing.T) {
 func TestHiddenPlenaryTallies(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseRecommendations)
-		id := r.post(r.mod, KindRecommendation, "Une recommandation de la plénière")
+		r.phase(record.PhaseRecommendations)
+		id := r.post(r.mod, record.KindRecommendation, "Une recommandation de la plénière")
 		r.ok(r.mod, "results.set", map[string]any{"hidden": true})
 		r.ok(r.mod, "plenary.open", map[string]any{"contributions": []int64{id}})
 		res := r.ok(r.alice, "plenary.vote", map[string]any{"contribution": id, "choice": ChoiceReject})

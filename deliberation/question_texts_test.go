@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -16,7 +18,7 @@ import (
 func TestQuestionInSeveralLanguages(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		res := r.ok(r.mod, "question.set", map[string]any{"phase": PhaseDiagnostic,
+		res := r.ok(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic,
 			"text": "Qu'observez-vous ?", "texts": map[string]string{"nl": "  Wat stelt u vast?  "}})
 		var data struct {
 			Text  string            `json:"text"`
@@ -29,7 +31,7 @@ func TestQuestionInSeveralLanguages(t *testing.T) {
 			t.Fatalf("question.changed: got %+v", data)
 		}
 		_, s := r.snapshot(r.bob)
-		if got := s.Workshop.QuestionTexts[PhaseDiagnostic]["nl"]; got != "Wat stelt u vast?" {
+		if got := s.Workshop.QuestionTexts[record.PhaseDiagnostic]["nl"]; got != "Wat stelt u vast?" {
 			t.Fatalf("snapshot: got Dutch question %q, want the one set", got)
 		}
 
@@ -44,17 +46,17 @@ func TestQuestionInSeveralLanguages(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				defer r.as(t)()
-				r.refused(r.mod, "question.set", map[string]any{"phase": PhaseDiagnostic, "text": "?", "texts": tt.texts}, tt.code)
+				r.refused(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": "?", "texts": tt.texts}, tt.code)
 			})
 		}
 		_, s = r.snapshot(r.bob)
-		if got := s.Workshop.QuestionTexts[PhaseDiagnostic]["nl"]; got != "Wat stelt u vast?" {
+		if got := s.Workshop.QuestionTexts[record.PhaseDiagnostic]["nl"]; got != "Wat stelt u vast?" {
 			t.Fatalf("after refusals: got Dutch question %q, want it unchanged", got)
 		}
 
-		r.ok(r.mod, "question.set", map[string]any{"phase": PhaseDiagnostic, "text": "", "texts": map[string]string{"nl": "Wees"}})
+		r.ok(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": "", "texts": map[string]string{"nl": "Wees"}})
 		_, s = r.snapshot(r.bob)
-		if _, ok := s.Workshop.QuestionTexts[PhaseDiagnostic]; ok || s.Workshop.Question[PhaseDiagnostic] != "" {
+		if _, ok := s.Workshop.QuestionTexts[record.PhaseDiagnostic]; ok || s.Workshop.Question[record.PhaseDiagnostic] != "" {
 			t.Fatalf("cleared question: got %+v / %+v, want neither text", s.Workshop.Question, s.Workshop.QuestionTexts)
 		}
 	})

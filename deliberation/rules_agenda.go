@@ -3,6 +3,8 @@ package deliberation
 import (
 	"context"
 	"time"
+
+	"github.com/assises/assises/record"
 )
 
 // Rules for the timetable (a Partner Day: "9h accueil, 9h30 début, 12h30 pause, 13h30 études de
@@ -35,17 +37,17 @@ const maxAgendaLog = 100
 
 // AgendaItemView is an agenda item as events and snapshots carry it.
 type AgendaItemView struct {
-	ID             int64  `json:"id"`
-	Position       int    `json:"position"`
-	Kind           string `json:"kind"`
-	Title          string `json:"title"`
-	Phase          Phase  `json:"phase"`
-	PlannedMinutes int    `json:"plannedMinutes"`
+	ID             int64        `json:"id"`
+	Position       int          `json:"position"`
+	Kind           string       `json:"kind"`
+	Title          string       `json:"title"`
+	Phase          record.Phase `json:"phase"`
+	PlannedMinutes int          `json:"plannedMinutes"`
 	// TitleTexts: the title in the process's other languages (language → text).
 	TitleTexts map[string]string `json:"titleTexts,omitempty"`
 }
 
-func newAgendaItemView(it *AgendaItem) AgendaItemView {
+func newAgendaItemView(it *record.AgendaItem) AgendaItemView {
 	v := AgendaItemView{ID: it.ID, Position: it.Position, Kind: it.Kind, Title: it.Title, Phase: it.Phase,
 		PlannedMinutes: it.PlannedMinutes}
 	for lang, fields := range it.Translations {
@@ -99,8 +101,8 @@ func newAgendaEntryView(e AgendaEntry) AgendaEntryView {
 	return AgendaEntryView{AgendaEntry: e, ActualMs: actual, OverrunMs: over}
 }
 
-func (b *batch) agendaItems(ctx context.Context) ([]AgendaItem, error) {
-	return ListAgenda(ctx, b.tx, b.w.ID)
+func (b *batch) agendaItems(ctx context.Context) ([]record.AgendaItem, error) {
+	return record.ListAgenda(ctx, b.tx, b.w.ID)
 }
 
 func cmdAgendaNext(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
@@ -141,7 +143,7 @@ func cmdAgendaGoto(ctx context.Context, b *batch, _ Actor, args *agendaGotoArgs)
 // startAgendaItem makes items[i] current: it closes the previous one in the log, moves the
 // session to the item's phase, and starts a timer of its planned duration (or clears the
 // timer, whose countdown belonged to the previous item). A plan of rounds stops.
-func (b *batch) startAgendaItem(items []AgendaItem, i int) error {
+func (b *batch) startAgendaItem(items []record.AgendaItem, i int) error {
 	it := &items[i]
 	now := b.now.UnixMilli()
 	plannedMs := int64(it.PlannedMinutes) * 60_000
@@ -193,7 +195,7 @@ func (b *batch) startAgendaItem(items []AgendaItem, i int) error {
 }
 
 // agendaTiming computes the current item's standing against the timetable at now.
-func agendaTiming(w *Workshop, items []AgendaItem, st *AgendaState, now time.Time) AgendaTiming {
+func agendaTiming(w *record.Workshop, items []record.AgendaItem, st *AgendaState, now time.Time) AgendaTiming {
 	t := AgendaTiming{Item: st.Item, StartedAt: st.StartedAt, PlannedEndsAt: st.PlannedEndsAt, Overdue: st.Overdue}
 	scheduled := w.StartsAt.UnixMilli()
 	for i := range items {
@@ -237,7 +239,7 @@ type AgendaView struct {
 	Log           []AgendaEntryView `json:"log,omitempty"`
 }
 
-func newAgendaView(w *Workshop, st *LiveState, items []AgendaItem, moderator bool, now time.Time) *AgendaView {
+func newAgendaView(w *record.Workshop, st *LiveState, items []record.AgendaItem, moderator bool, now time.Time) *AgendaView {
 	v := &AgendaView{Items: make([]AgendaItemView, len(items))}
 	for i := range items {
 		v.Items[i] = newAgendaItemView(&items[i])

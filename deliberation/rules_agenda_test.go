@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -47,16 +49,16 @@ func TestAgenda(t *testing.T) {
 		r := newRoom(t, db)
 		ctx := context.Background()
 		r.refused(r.mod, "agenda.next", nil, CodeBadState) // no agenda yet
-		items := []AgendaItem{
+		items := []record.AgendaItem{
 			{Kind: "welcome", Title: "Accueil", PlannedMinutes: 30},
-			{Kind: "phase", Title: "Diagnostic", Phase: PhaseDiagnostic, PlannedMinutes: 90},
+			{Kind: "phase", Title: "Diagnostic", Phase: record.PhaseDiagnostic, PlannedMinutes: 90},
 			{Kind: "break", Title: "Pause"},
-			{Kind: "conclusions", Title: "Conclusions", Phase: PhaseRecommendations, PlannedMinutes: 20},
+			{Kind: "conclusions", Title: "Conclusions", Phase: record.PhaseRecommendations, PlannedMinutes: 20},
 		}
 		if err := SetAgenda(ctx, db, r.w.ID, items); err != nil {
 			t.Fatal(err)
 		}
-		list, _ := ListAgenda(ctx, db, r.w.ID)
+		list, _ := record.ListAgenda(ctx, db, r.w.ID)
 		start := r.clock.Now() // the workshop starts now (newRoom)
 
 		res := r.ok(r.mod, "agenda.next", nil)
@@ -105,7 +107,7 @@ func TestAgenda(t *testing.T) {
 				}
 			})
 		}
-		if w, _ := GetWorkshop(ctx, db, r.w.ID); w.Phase != PhaseDiagnostic {
+		if w, _ := record.GetWorkshop(ctx, db, r.w.ID); w.Phase != record.PhaseDiagnostic {
 			t.Errorf("phase: got %s, want diagnostic", w.Phase)
 		}
 

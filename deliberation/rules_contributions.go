@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/assises/assises/record"
 )
 
 // Rules for what participants say: contributions and comments.
@@ -13,13 +15,13 @@ import (
 const maxLinks = 20
 
 // mayContribute: observers and the follow-up committee watch; they do not post or vote.
-func mayContribute(a Actor) bool { return a.Moderator || a.Role == RoleParticipant }
+func mayContribute(a Actor) bool { return a.Moderator || a.Role == record.RoleParticipant }
 
 // openPhase: nothing is said in the lobby or after the session is closed.
-func openPhase(p Phase) bool { return p != PhaseLobby && p != PhaseClosed }
+func openPhase(p record.Phase) bool { return p != record.PhaseLobby && p != record.PhaseClosed }
 
-func kindAllowed(p Phase, k Kind) bool {
-	for _, allowed := range KindsFor(p) {
+func kindAllowed(p record.Phase, k record.Kind) bool {
+	for _, allowed := range record.KindsFor(p) {
 		if allowed == k {
 			return true
 		}
@@ -27,21 +29,21 @@ func kindAllowed(p Phase, k Kind) bool {
 	return false
 }
 
-func validKind(k Kind) bool {
-	return k == KindFinding || k == KindSolution || k == KindRecommendation || k == KindStep
+func validKind(k record.Kind) bool {
+	return k == record.KindFinding || k == record.KindSolution || k == record.KindRecommendation || k == record.KindStep
 }
 
 // target loads a visible contribution the actor may refer to (a parent, a link, what a comment
 // or a vote is about). kind, when not empty, is the kind it must have.
-func (b *batch) target(ctx context.Context, a Actor, id int64, kind Kind) (*Contribution, refusal, error) {
+func (b *batch) target(ctx context.Context, a Actor, id int64, kind record.Kind) (*record.Contribution, refusal, error) {
 	c, r, err := b.visibleTo(ctx, a, id)
 	if c == nil || err != nil {
 		return nil, r, err
 	}
 	switch {
-	case c.Status == StatusMerged:
+	case c.Status == record.StatusMerged:
 		return nil, refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status != StatusVisible:
+	case c.Status != record.StatusVisible:
 		return nil, refuse(CodeBadState, "contribution is not visible"), nil
 	case kind != "" && c.Kind != kind:
 		return nil, refuse(CodeInvalidArgs, "contribution must be a "+string(kind)), nil
@@ -52,7 +54,7 @@ func (b *batch) target(ctx context.Context, a Actor, id int64, kind Kind) (*Cont
 // isRapporteur: a group's rapporteur may post on behalf of the group's table.
 func (b *batch) isRapporteur(ctx context.Context, participant int64) (bool, error) {
 	var rapporteur bool
-	err := b.tx.NewSelect().Model((*GroupMember)(nil)).Column("rapporteur").
+	err := b.tx.NewSelect().Model((*record.GroupMember)(nil)).Column("rapporteur").
 		Where("workshop_id = ? AND participant_id = ?", b.w.ID, participant).Scan(ctx, &rapporteur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -64,10 +66,10 @@ func (b *batch) isRapporteur(ctx context.Context, participant int64) (bool, erro
 }
 
 // stepFields cleans who/how/when, which only implementation steps have.
-func stepFields(kind Kind, who, how, when string) ([3]string, refusal) {
+func stepFields(kind record.Kind, who, how, when string) ([3]string, refusal) {
 	var out [3]string
 	for i, s := range []string{who, how, when} {
-		if kind != KindStep {
+		if kind != record.KindStep {
 			if s != "" {
 				return out, refuse(CodeInvalidArgs, "who, how and when are for implementation steps")
 			}
@@ -128,13 +130,13 @@ func cmdPost(ctx context.Context, b *batch, a Actor, args *postArgs) (refusal, e
 	}
 
 	author := a.Participant
-	c := &Contribution{
+	c := &record.Contribution{
 		WorkshopID: b.w.ID, AuthorID: &author, OnBehalfOf: onBehalf, Kind: args.Kind, Phase: b.w.Phase,
 		Body: body, Lang: lang, ParentID: parent, Who: step[0], How: step[1], WhenText: step[2],
-		Status: StatusVisible, Version: 1, CreatedAt: b.now, UpdatedAt: b.now,
+		Status: record.StatusVisible, Version: 1, CreatedAt: b.now, UpdatedAt: b.now,
 	}
 	if b.st.Premoderation && !a.Moderator {
-		c.Status = StatusPending
+		c.Status = record.StatusPending
 	}
 	if b.st.GroupsOn && a.Group != 0 {
 		group := a.Group
@@ -144,9 +146,9 @@ func cmdPost(ctx context.Context, b *batch, a Actor, args *postArgs) (refusal, e
 		return refusal{}, fmt.Errorf("store: create contribution: %w", err)
 	}
 	if len(links) > 0 {
-		rows := make([]ContributionLink, len(links))
+		rows := make([]record.ContributionLink, len(links))
 		for i, to := range links {
-			rows[i] = ContributionLink{FromID: c.ID, ToID: to}
+			rows[i] = record.ContributionLink{FromID: c.ID, ToID: to}
 		}
 		if _, err := b.tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: link contribution: %w", err)
@@ -158,15 +160,15 @@ func cmdPost(ctx context.Context, b *batch, a Actor, args *postArgs) (refusal, e
 // postParent checks the parent a kind needs: a solution path may answer a finding; an
 // implementation step must belong to a recommendation; the others have none.
 func (b *batch) postParent(ctx context.Context, a Actor, args *postArgs) (*int64, refusal, error) {
-	var want Kind
+	var want record.Kind
 	switch args.Kind {
-	case KindSolution:
-		want = KindFinding
-	case KindStep:
+	case record.KindSolution:
+		want = record.KindFinding
+	case record.KindStep:
 		if args.Parent == nil {
 			return nil, refuse(CodeInvalidArgs, "a step needs its recommendation as parent"), nil
 		}
-		want = KindRecommendation
+		want = record.KindRecommendation
 	}
 	if args.Parent == nil {
 		return nil, refusal{}, nil
@@ -186,7 +188,7 @@ func (b *batch) postLinks(ctx context.Context, a Actor, args *postArgs) ([]int64
 	if len(args.Links) == 0 {
 		return nil, refusal{}, nil
 	}
-	if args.Kind != KindRecommendation {
+	if args.Kind != record.KindRecommendation {
 		return nil, refuse(CodeInvalidArgs, "only recommendations have links"), nil
 	}
 	if len(args.Links) > maxLinks {
@@ -199,7 +201,7 @@ func (b *batch) postLinks(ctx context.Context, a Actor, args *postArgs) ([]int64
 			continue
 		}
 		seen[id] = true
-		if _, r, err := b.target(ctx, a, id, KindFinding); !r.ok() || err != nil {
+		if _, r, err := b.target(ctx, a, id, record.KindFinding); !r.ok() || err != nil {
 			return nil, r, err
 		}
 		links = append(links, id)
@@ -222,7 +224,7 @@ type contributionUpdate struct {
 	TranslationsDropped bool `json:"translationsDropped,omitempty"`
 }
 
-func isAuthor(a Actor, c *Contribution) bool {
+func isAuthor(a Actor, c *record.Contribution) bool {
 	return c.AuthorID != nil && *c.AuthorID == a.Participant
 }
 
@@ -235,9 +237,9 @@ func cmdEdit(ctx context.Context, b *batch, a Actor, args *editArgs) (refusal, e
 	switch {
 	case !own && !a.Moderator:
 		return refuse(CodeNotOwner, "only the author may edit"), nil
-	case c.Status == StatusMerged:
+	case c.Status == record.StatusMerged:
 		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status == StatusWithdrawn:
+	case c.Status == record.StatusWithdrawn:
 		return refuse(CodeBadState, "contribution was withdrawn"), nil
 	case !a.Moderator && c.Phase != b.w.Phase:
 		return refuse(CodePhaseClosed, "its phase is over"), nil
@@ -260,7 +262,7 @@ func cmdEdit(ctx context.Context, b *batch, a Actor, args *editArgs) (refusal, e
 	}
 
 	editor := a.Participant
-	rev := &Revision{ContributionID: c.ID, EditorID: &editor, Version: c.Version, Body: c.Body,
+	rev := &record.Revision{ContributionID: c.ID, EditorID: &editor, Version: c.Version, Body: c.Body,
 		Who: c.Who, How: c.How, WhenText: c.WhenText, CreatedAt: b.now}
 	if _, err := b.tx.NewInsert().Model(rev).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: save revision: %w", err)
@@ -292,20 +294,20 @@ func cmdWithdraw(ctx context.Context, b *batch, a Actor, args *idArgs) (refusal,
 	switch {
 	case !isAuthor(a, c):
 		return refuse(CodeNotOwner, "only the author may withdraw"), nil
-	case c.Status == StatusMerged:
+	case c.Status == record.StatusMerged:
 		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status != StatusVisible && c.Status != StatusPending:
+	case c.Status != record.StatusVisible && c.Status != record.StatusPending:
 		return refuse(CodeBadState, "contribution cannot be withdrawn"), nil
 	case c.Phase != b.w.Phase || !openPhase(b.w.Phase):
 		return refuse(CodePhaseClosed, "its phase is over"), nil
 	}
 	b.emitAbout(c, "contribution.withdrawn", map[string]int64{"id": c.ID})
-	c.Status, c.Pinned = StatusWithdrawn, false
+	c.Status, c.Pinned = record.StatusWithdrawn, false
 	if err := b.updateContribution(ctx, c, "status", "pinned"); err != nil {
 		return refusal{}, err
 	}
 	// Withdrawal is final, so its votes go: voters get their dots back.
-	if _, err := b.tx.NewDelete().Model((*Vote)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx); err != nil {
+	if _, err := b.tx.NewDelete().Model((*record.Vote)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: withdraw votes: %w", err)
 	}
 	b.laterTally(c.ID)
@@ -330,8 +332,8 @@ func cmdComment(ctx context.Context, b *batch, a Actor, args *commentArgs) (refu
 		return r, nil
 	}
 	author := a.Participant
-	cm := &Comment{WorkshopID: b.w.ID, ContributionID: c.ID, AuthorID: &author, Body: body,
-		Status: StatusVisible, CreatedAt: b.now}
+	cm := &record.Comment{WorkshopID: b.w.ID, ContributionID: c.ID, AuthorID: &author, Body: body,
+		Status: record.StatusVisible, CreatedAt: b.now}
 	if _, err := b.tx.NewInsert().Model(cm).Returning("id").Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: create comment: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/dispatch"
@@ -33,7 +35,7 @@ type GroupView struct {
 	Size   int `json:"size"`
 }
 
-func newGroupView(g *Group, size int) GroupView {
+func newGroupView(g *record.Group, size int) GroupView {
 	c, n := dispatch.Lookup(g.Name)
 	if c.Hex != g.Colour && g.Colour != "" { // a group made another way keeps its own colour
 		c.Hex, c.Text = g.Colour, dispatch.TextOn(g.Colour)
@@ -69,8 +71,8 @@ type groupsMembers struct {
 }
 
 // currentGroups returns the groups of the current split, in order.
-func currentGroups(ctx context.Context, b *batchReader) ([]Group, error) {
-	var gs []Group
+func currentGroups(ctx context.Context, b *batchReader) ([]record.Group, error) {
+	var gs []record.Group
 	if len(b.st.Groups) == 0 {
 		return gs, nil
 	}
@@ -83,8 +85,8 @@ func currentGroups(ctx context.Context, b *batchReader) ([]Group, error) {
 }
 
 // members returns the workshop's group memberships.
-func members(ctx context.Context, b *batchReader) ([]GroupMember, error) {
-	var ms []GroupMember
+func members(ctx context.Context, b *batchReader) ([]record.GroupMember, error) {
+	var ms []record.GroupMember
 	if err := b.db.NewSelect().Model(&ms).Where("workshop_id = ?", b.w.ID).Order("group_id", "participant_id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: group members: %w", err)
 	}
@@ -208,9 +210,9 @@ func presentRoster(ctx context.Context, b *batchReader, withServiceUser bool) ([
 	base := func() *bun.SelectQuery {
 		return b.db.NewSelect().TableExpr("registrations AS r").
 			Join("JOIN participants AS p ON p.id = r.participant_id").
-			Where("r.workshop_id = ? AND r.status = ?", b.w.ID, RegistrationConfirmed).
-			Where("p.erased_at IS NULL AND p.role = ?", RoleParticipant).
-			Where("NOT EXISTS (SELECT 1 FROM workshop_roles AS wr WHERE wr.workshop_id = r.workshop_id AND wr.participant_id = p.id AND wr.role = ?)", RoleModerator)
+			Where("r.workshop_id = ? AND r.status = ?", b.w.ID, record.RegistrationConfirmed).
+			Where("p.erased_at IS NULL AND p.role = ?", record.RoleParticipant).
+			Where("NOT EXISTS (SELECT 1 FROM workshop_roles AS wr WHERE wr.workshop_id = r.workshop_id AND wr.participant_id = p.id AND wr.role = ?)", record.RoleModerator)
 	}
 	checkedIn, err := base().Where("r.checked_in_at IS NOT NULL").Count(ctx)
 	if err != nil {
@@ -321,7 +323,7 @@ func cmdGroupsSplit(ctx context.Context, b *batch, _ Actor, args *splitArgs) (re
 // in go too (one with contributions keeps its row, so its contributions stay in their group
 // rather than falling into the plenary), and the plan's groups are created.
 func (b *batch) replaceGroups(ctx context.Context, plan dispatch.Plan) error {
-	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ?", b.w.ID).Exec(ctx); err != nil {
+	if _, err := b.tx.NewDelete().Model((*record.GroupMember)(nil)).Where("workshop_id = ?", b.w.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("store: clear groups: %w", err)
 	}
 	_, err := b.tx.NewDelete().TableExpr("breakout_groups").Where("workshop_id = ?", b.w.ID).
@@ -329,19 +331,19 @@ func (b *batch) replaceGroups(ctx context.Context, plan dispatch.Plan) error {
 	if err != nil {
 		return fmt.Errorf("store: clear groups: %w", err)
 	}
-	gs := make([]Group, len(plan.Groups))
+	gs := make([]record.Group, len(plan.Groups))
 	for i := range gs {
-		gs[i] = Group{WorkshopID: b.w.ID, Position: i + 1, Name: dispatch.Name(i), Colour: dispatch.Palette[i%len(dispatch.Palette)].Hex, CreatedAt: b.now}
+		gs[i] = record.Group{WorkshopID: b.w.ID, Position: i + 1, Name: dispatch.Name(i), Colour: dispatch.Palette[i%len(dispatch.Palette)].Hex, CreatedAt: b.now}
 	}
 	if _, err := b.tx.NewInsert().Model(&gs).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("store: create groups: %w", err)
 	}
-	var rows []GroupMember
+	var rows []record.GroupMember
 	b.st.Groups = make([]int64, len(gs))
 	for i, g := range plan.Groups {
 		b.st.Groups[i] = gs[i].ID
 		for _, id := range g.Members {
-			rows = append(rows, GroupMember{WorkshopID: b.w.ID, ParticipantID: id, GroupID: gs[i].ID, Rapporteur: id == g.Rapporteur})
+			rows = append(rows, record.GroupMember{WorkshopID: b.w.ID, ParticipantID: id, GroupID: gs[i].ID, Rapporteur: id == g.Rapporteur})
 		}
 	}
 	if _, err := b.tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -362,24 +364,24 @@ func cmdGroupsMove(ctx context.Context, b *batch, _ Actor, args *moveArgs) (refu
 	if args.Group != 0 && !containsID(b.st.Groups, args.Group) {
 		return refuse(CodeNotFound, "no such group in the current split"), nil
 	}
-	p := new(Participant)
+	p := new(record.Participant)
 	err := b.tx.NewSelect().Model(p).Where("id = ? AND process_id = ? AND erased_at IS NULL", args.Participant, b.w.ProcessID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && p.Role != RoleParticipant {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && p.Role != record.RoleParticipant {
 		return refuse(CodeNotFound, "no such participant in this process"), nil
 	}
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: move: %w", err)
 	}
-	var old GroupMember
+	var old record.GroupMember
 	err = b.tx.NewSelect().Model(&old).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Scan(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return refusal{}, fmt.Errorf("store: move: %w", err)
 	}
-	if _, err := b.tx.NewDelete().Model((*GroupMember)(nil)).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Exec(ctx); err != nil {
+	if _, err := b.tx.NewDelete().Model((*record.GroupMember)(nil)).Where("workshop_id = ? AND participant_id = ?", b.w.ID, p.ID).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: move: %w", err)
 	}
 	if args.Group != 0 {
-		m := &GroupMember{WorkshopID: b.w.ID, ParticipantID: p.ID, GroupID: args.Group, Rapporteur: old.Rapporteur && old.GroupID == args.Group}
+		m := &record.GroupMember{WorkshopID: b.w.ID, ParticipantID: p.ID, GroupID: args.Group, Rapporteur: old.Rapporteur && old.GroupID == args.Group}
 		if _, err := b.tx.NewInsert().Model(m).Exec(ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: move: %w", err)
 		}
@@ -408,7 +410,7 @@ func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteu
 	if args.Rapporteur == nil {
 		return refuse(CodeInvalidArgs, "rapporteur is required"), nil
 	}
-	var m GroupMember
+	var m record.GroupMember
 	err := b.tx.NewSelect().Model(&m).Where("workshop_id = ? AND participant_id = ?", b.w.ID, args.Participant).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !containsID(b.st.Groups, m.GroupID) {
 		return refuse(CodeNotFound, "this person is in no group"), nil
@@ -418,13 +420,13 @@ func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteu
 	}
 	if *args.Rapporteur {
 		var others []int64
-		err := b.tx.NewSelect().Model((*GroupMember)(nil)).Column("participant_id").
+		err := b.tx.NewSelect().Model((*record.GroupMember)(nil)).Column("participant_id").
 			Where("workshop_id = ? AND group_id = ? AND rapporteur AND participant_id <> ?", b.w.ID, m.GroupID, m.ParticipantID).
 			Order("participant_id").Scan(ctx, &others)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
 		}
-		_, err = b.tx.NewUpdate().Model((*GroupMember)(nil)).Set("rapporteur = ?", false).
+		_, err = b.tx.NewUpdate().Model((*record.GroupMember)(nil)).Set("rapporteur = ?", false).
 			Where("workshop_id = ? AND group_id = ?", b.w.ID, m.GroupID).Exec(ctx)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: rapporteur: %w", err)
@@ -433,7 +435,7 @@ func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteu
 			b.emit("group.rapporteur", AudiencePerson(o), map[string]any{"group": m.GroupID, "rapporteur": false})
 		}
 	}
-	_, err = b.tx.NewUpdate().Model((*GroupMember)(nil)).Set("rapporteur = ?", *args.Rapporteur).
+	_, err = b.tx.NewUpdate().Model((*record.GroupMember)(nil)).Set("rapporteur = ?", *args.Rapporteur).
 		Where("workshop_id = ? AND participant_id = ?", b.w.ID, m.ParticipantID).Exec(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: rapporteur: %w", err)

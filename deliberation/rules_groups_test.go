@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -18,7 +20,7 @@ func (r *room) crowd(n int) []Actor {
 	r.t.Helper()
 	out := make([]Actor, n)
 	for i := range out {
-		out[i] = r.person(RoleParticipant, "P"+itoa(int64(i)), "Org "+itoa(int64(i/2)), "", "", i%3 == 0)
+		out[i] = r.person(record.RoleParticipant, "P"+itoa(int64(i)), "Org "+itoa(int64(i/2)), "", "", i%3 == 0)
 	}
 	return out
 }
@@ -26,7 +28,7 @@ func (r *room) crowd(n int) []Actor {
 // groupsOf reads who is in which group, by group id.
 func (r *room) groupsOf() map[int64][]int64 {
 	r.t.Helper()
-	var ms []GroupMember
+	var ms []record.GroupMember
 	if err := r.db.NewSelect().Model(&ms).Where("workshop_id = ?", r.w.ID).Order("group_id", "participant_id").Scan(context.Background()); err != nil {
 		r.t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ func TestSplit(t *testing.T) {
 		for gid := range groups {
 			gids = append(gids, gid)
 		}
-		var m GroupMember
+		var m record.GroupMember
 		if err := db.NewSelect().Model(&m).Where("workshop_id = ? AND rapporteur", r.w.ID).Limit(1).Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +144,7 @@ func TestSplit(t *testing.T) {
 			t.Errorf("group %d after moves: got %v", to, got)
 		}
 		r.ok(r.mod, "groups.rapporteur", map[string]any{"participant": people[9].Participant, "rapporteur": true})
-		if _, s := r.snapshot(Actor{Participant: people[9].Participant, Role: RoleParticipant, Group: to}); !s.You.Rapporteur {
+		if _, s := r.snapshot(Actor{Participant: people[9].Participant, Role: record.RoleParticipant, Group: to}); !s.You.Rapporteur {
 			t.Error("snapshot: got you.rapporteur false, want true")
 		}
 		tests := []struct {
@@ -180,7 +182,7 @@ func TestNobodyPresent(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
 		ctx := context.Background()
-		if _, err := db.NewDelete().Model((*Registration)(nil)).Where("workshop_id = ?", r.w.ID).Exec(ctx); err != nil {
+		if _, err := db.NewDelete().Model((*record.Registration)(nil)).Where("workshop_id = ?", r.w.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		r.refused(r.mod, "groups.split", map[string]any{"count": 2}, CodeNobodyPresent)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -27,12 +29,12 @@ func mergeVotes(set VoteSettings, target map[int64]int, sources []map[int64]int)
 			switch {
 			case !has:
 				out[p] = v
-			case set.Method == MethodDots:
+			case set.Method == record.MethodDots:
 				out[p] = max(old, v)
 			}
 		}
 	}
-	if set.Method == MethodDots && set.MaxPerItem > 0 {
+	if set.Method == record.MethodDots && set.MaxPerItem > 0 {
 		for p, v := range out {
 			out[p] = min(v, set.MaxPerItem)
 		}
@@ -60,22 +62,22 @@ func cmdMerge(ctx context.Context, b *batch, _ Actor, args *mergeArgs) (refusal,
 		return r, err
 	}
 	switch target.Status {
-	case StatusMerged:
+	case record.StatusMerged:
 		return refuse(CodeAlreadyMerged, "target was merged"), nil
-	case StatusVisible:
+	case record.StatusVisible:
 	default:
 		return refuse(CodeBadState, "target is not visible"), nil
 	}
-	sources := make([]*Contribution, 0, len(from))
+	sources := make([]*record.Contribution, 0, len(from))
 	for _, id := range from {
 		s, r, err := b.moderated(ctx, id)
 		if s == nil {
 			return r, err
 		}
 		switch {
-		case s.Status == StatusMerged:
+		case s.Status == record.StatusMerged:
 			return refuse(CodeAlreadyMerged, "a source was already merged"), nil
-		case s.Status != StatusVisible && s.Status != StatusPending:
+		case s.Status != record.StatusVisible && s.Status != record.StatusPending:
 			return refuse(CodeBadState, "a source is hidden or withdrawn"), nil
 		case s.Kind != target.Kind: // same kind, hence same phase
 			return refuse(CodeInvalidArgs, "sources and target must be of the same kind"), nil
@@ -95,7 +97,7 @@ func cmdMerge(ctx context.Context, b *batch, _ Actor, args *mergeArgs) (refusal,
 			aud = AudienceAll
 		}
 		into := target.ID
-		s.Status, s.MergedInto, s.Pinned = StatusMerged, &into, false
+		s.Status, s.MergedInto, s.Pinned = record.StatusMerged, &into, false
 		if err := b.updateContribution(ctx, s, "status", "merged_into", "pinned"); err != nil {
 			return refusal{}, err
 		}
@@ -108,10 +110,10 @@ func cmdMerge(ctx context.Context, b *batch, _ Actor, args *mergeArgs) (refusal,
 
 // carryVotes replaces the votes of the target and its sources by the merged votes on the
 // target. Votes cast under another method than the phase's current one did not count and go.
-func (b *batch) carryVotes(ctx context.Context, target *Contribution, from []int64) error {
+func (b *batch) carryVotes(ctx context.Context, target *record.Contribution, from []int64) error {
 	set := b.st.VoteSettingsFor(target.Phase)
 	all := append([]int64{target.ID}, from...)
-	var votes []Vote
+	var votes []record.Vote
 	err := b.tx.NewSelect().Model(&votes).
 		Where("workshop_id = ? AND contribution_id IN (?) AND method = ?", b.w.ID, bun.In(all), set.Method).Scan(ctx)
 	if err != nil {
@@ -134,15 +136,15 @@ func (b *batch) carryVotes(ctx context.Context, target *Contribution, from []int
 		}
 	}
 	merged := mergeVotes(set, tv, sv)
-	if _, err := b.tx.NewDelete().Model((*Vote)(nil)).Where("contribution_id IN (?)", bun.In(all)).Exec(ctx); err != nil {
+	if _, err := b.tx.NewDelete().Model((*record.Vote)(nil)).Where("contribution_id IN (?)", bun.In(all)).Exec(ctx); err != nil {
 		return fmt.Errorf("store: merge votes: %w", err)
 	}
 	if len(merged) == 0 {
 		return nil
 	}
-	rows := make([]Vote, 0, len(merged))
+	rows := make([]record.Vote, 0, len(merged))
 	for p, v := range merged {
-		rows = append(rows, Vote{ContributionID: target.ID, ParticipantID: p, WorkshopID: b.w.ID,
+		rows = append(rows, record.Vote{ContributionID: target.ID, ParticipantID: p, WorkshopID: b.w.ID,
 			Method: set.Method, Value: v, UpdatedAt: b.now})
 	}
 	if _, err := b.tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
@@ -154,7 +156,7 @@ func (b *batch) carryVotes(ctx context.Context, target *Contribution, from []int
 // repoint moves what hung on the sources to the target: links from and to them, children
 // (solution paths, steps), and comments when the source was in the same audience as the
 // target (a group's comments do not move into a plenary contribution behind the group's back).
-func (b *batch) repoint(ctx context.Context, target *Contribution, sources []*Contribution) error {
+func (b *batch) repoint(ctx context.Context, target *record.Contribution, sources []*record.Contribution) error {
 	ids := make([]int64, len(sources))
 	var sameAudience []int64
 	for i, s := range sources {

@@ -4,15 +4,17 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestMergeVotes(t *testing.T) {
-	support := VoteSettings{Method: MethodSupport}
-	agree := VoteSettings{Method: MethodAgree}
-	dots := VoteSettings{Method: MethodDots, Budget: 6, MaxPerItem: 3}
+	support := VoteSettings{Method: record.MethodSupport}
+	agree := VoteSettings{Method: record.MethodAgree}
+	dots := VoteSettings{Method: record.MethodDots, Budget: 6, MaxPerItem: 3}
 	tests := []struct {
 		name    string
 		set     VoteSettings
@@ -26,7 +28,7 @@ func TestMergeVotes(t *testing.T) {
 		{"agree keeps the target's", agree, map[int64]int{1: -1}, []map[int64]int{{1: 1, 2: 0}}, map[int64]int{1: -1, 2: 0}},
 		{"agree without target keeps the first source's", agree, nil, []map[int64]int{{3: 1}, {3: -1}}, map[int64]int{3: 1}},
 		{"dots keeps the max", dots, map[int64]int{1: 2}, []map[int64]int{{1: 3}, {1: 1, 2: 2}}, map[int64]int{1: 3, 2: 2}},
-		{"dots never above the item max", VoteSettings{Method: MethodDots, Budget: 6, MaxPerItem: 2}, map[int64]int{1: 1}, []map[int64]int{{1: 3}}, map[int64]int{1: 2}},
+		{"dots never above the item max", VoteSettings{Method: record.MethodDots, Budget: 6, MaxPerItem: 2}, map[int64]int{1: 1}, []map[int64]int{{1: 3}}, map[int64]int{1: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,12 +42,12 @@ func TestMergeVotes(t *testing.T) {
 func TestMergeInTheEngine(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 6, "maxPerItem": 3})
-		a := r.post(r.alice, KindFinding, "Les délais")
-		b := r.post(r.bob, KindFinding, "Les délais sont longs")
-		c := r.post(r.bob, KindFinding, "Trop d'attente")
-		child := r.post(r.alice, KindSolution, "Un guichet", map[string]any{"parent": b})
+		r.phase(record.PhaseDiagnostic)
+		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 6, "maxPerItem": 3})
+		a := r.post(r.alice, record.KindFinding, "Les délais")
+		b := r.post(r.bob, record.KindFinding, "Les délais sont longs")
+		c := r.post(r.bob, record.KindFinding, "Trop d'attente")
+		child := r.post(r.alice, record.KindSolution, "Un guichet", map[string]any{"parent": b})
 		r.ok(r.alice, "comment.post", map[string]any{"contribution": c, "body": "Oui"})
 		votes := []struct {
 			who   Actor
@@ -68,22 +70,22 @@ func TestMergeInTheEngine(t *testing.T) {
 			t.Errorf("got %v, want into %d from [%d %d]", d, a, b, c)
 		}
 		want := map[int64]TallyItem{
-			a: {Contribution: a, Method: MethodDots, Count: 3, Sum: 6, Dots: 6, Voters: 3, Organisations: 3}, // Alice's, Bob's and the moderator's
-			b: {Contribution: b, Method: MethodDots},
-			c: {Contribution: c, Method: MethodDots},
+			a: {Contribution: a, Method: record.MethodDots, Count: 3, Sum: 6, Dots: 6, Voters: 3, Organisations: 3}, // Alice's, Bob's and the moderator's
+			b: {Contribution: b, Method: record.MethodDots},
+			c: {Contribution: c, Method: record.MethodDots},
 		}
 		if got := tallyOf(t, r.flush(res)); !reflect.DeepEqual(got, want) {
 			t.Errorf("tallies after merge: got %+v, want %+v", got, want)
 		}
 		for _, id := range []int64{b, c} {
-			if s := r.contribution(id); s.Status != StatusMerged || s.MergedInto == nil || *s.MergedInto != a {
+			if s := r.contribution(id); s.Status != record.StatusMerged || s.MergedInto == nil || *s.MergedInto != a {
 				t.Errorf("source %d: got %s into %v, want merged into %d", id, s.Status, s.MergedInto, a)
 			}
 		}
 		if p := r.contribution(child).ParentID; p == nil || *p != a {
 			t.Errorf("child: got parent %v, want %d", p, a)
 		}
-		if n := r.count((*Comment)(nil), "contribution_id = ?", a); n != 1 {
+		if n := r.count((*record.Comment)(nil), "contribution_id = ?", a); n != 1 {
 			t.Errorf("got %d comments on the target, want 1", n)
 		}
 		// Alice had spent 5 of 6 dots; she now has 3 on one item.
@@ -91,7 +93,7 @@ func TestMergeInTheEngine(t *testing.T) {
 			t.Errorf("got %d dots left and votes %v, want 3 left and 3 on %d", *s.MyDotsLeft, s.MyVotes, a)
 		}
 
-		other := r.post(r.alice, KindFinding, "Autre")
+		other := r.post(r.alice, record.KindFinding, "Autre")
 		r.refused(r.mod, "contribution.merge", map[string]any{"from": []int64{b}, "into": other}, CodeAlreadyMerged)
 		r.refused(r.mod, "contribution.merge", map[string]any{"from": []int64{other}, "into": b}, CodeAlreadyMerged)
 		r.refused(r.mod, "contribution.merge", map[string]any{"from": []int64{other}, "into": other}, CodeInvalidArgs)
@@ -106,12 +108,12 @@ func TestMergeInTheEngine(t *testing.T) {
 func TestMergeSupportAndLinks(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		f1 := r.post(r.alice, KindFinding, "Constat 1")
-		f2 := r.post(r.alice, KindFinding, "Constat 2")
-		r.phase(PhaseRecommendations)
-		r1 := r.post(r.alice, KindRecommendation, "Simplifier", map[string]any{"links": []int64{f1}})
-		r2 := r.post(r.bob, KindRecommendation, "Simplifier les démarches", map[string]any{"links": []int64{f1, f2}})
+		r.phase(record.PhaseDiagnostic)
+		f1 := r.post(r.alice, record.KindFinding, "Constat 1")
+		f2 := r.post(r.alice, record.KindFinding, "Constat 2")
+		r.phase(record.PhaseRecommendations)
+		r1 := r.post(r.alice, record.KindRecommendation, "Simplifier", map[string]any{"links": []int64{f1}})
+		r2 := r.post(r.bob, record.KindRecommendation, "Simplifier les démarches", map[string]any{"links": []int64{f1, f2}})
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": r1, "value": 1})
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": r2, "value": 1})
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": r2, "value": 1})

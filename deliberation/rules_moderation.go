@@ -3,13 +3,15 @@ package deliberation
 import (
 	"context"
 	"fmt"
+
+	"github.com/assises/assises/record"
 )
 
 // Rules for moderating contributions: hide, restore, approve, pin, and counts from the room.
 // Moderators act on any contribution of their workshop, whatever its status; ids of other
 // workshops are not_found like everywhere else.
 
-func (b *batch) moderated(ctx context.Context, id int64) (*Contribution, refusal, error) {
+func (b *batch) moderated(ctx context.Context, id int64) (*record.Contribution, refusal, error) {
 	c, ok, err := b.contribution(ctx, id)
 	if err != nil {
 		return nil, refusal{}, err
@@ -29,14 +31,14 @@ func cmdHide(ctx context.Context, b *batch, _ Actor, args *hideArgs) (refusal, e
 	switch {
 	case !r.ok():
 		return r, nil
-	case c.Status == StatusMerged:
+	case c.Status == record.StatusMerged:
 		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status == StatusWithdrawn:
+	case c.Status == record.StatusWithdrawn:
 		return refuse(CodeBadState, "contribution was withdrawn"), nil
 	}
 	// Those who saw it learn only that it is gone; the reason is the moderators' business.
 	b.emitAbout(c, "contribution.hidden", map[string]int64{"id": c.ID})
-	c.Status, c.HiddenReason, c.Pinned = StatusHidden, reason, false
+	c.Status, c.HiddenReason, c.Pinned = record.StatusHidden, reason, false
 	if err := b.updateContribution(ctx, c, "status", "hidden_reason", "pinned"); err != nil {
 		return refusal{}, err
 	}
@@ -51,10 +53,10 @@ func cmdRestore(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, 
 	if c == nil {
 		return r, err
 	}
-	if c.Status != StatusHidden {
+	if c.Status != record.StatusHidden {
 		return refuse(CodeBadState, "contribution is not hidden"), nil
 	}
-	c.Status, c.HiddenReason = StatusVisible, ""
+	c.Status, c.HiddenReason = record.StatusVisible, ""
 	if err := b.updateContribution(ctx, c, "status", "hidden_reason"); err != nil {
 		return refusal{}, err
 	}
@@ -75,10 +77,10 @@ func cmdApprove(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, 
 	if c == nil {
 		return r, err
 	}
-	if c.Status != StatusPending {
+	if c.Status != record.StatusPending {
 		return refuse(CodeBadState, "contribution is not waiting for approval"), nil
 	}
-	c.Status = StatusVisible
+	c.Status = record.StatusVisible
 	if err := b.updateContribution(ctx, c, "status"); err != nil {
 		return refusal{}, err
 	}
@@ -97,7 +99,7 @@ func cmdPin(ctx context.Context, b *batch, _ Actor, args *pinArgs) (refusal, err
 	if c == nil {
 		return r, err
 	}
-	if c.Status != StatusVisible {
+	if c.Status != record.StatusVisible {
 		return refuse(CodeBadState, "only visible contributions can be pinned"), nil
 	}
 	c.Pinned = *args.Pinned
@@ -122,7 +124,7 @@ type RoomCountView struct {
 	CreatedAt    int64  `json:"createdAt"`
 }
 
-func newRoomCountView(rc *RoomCount) RoomCountView {
+func newRoomCountView(rc *record.RoomCount) RoomCountView {
 	return RoomCountView{ID: rc.ID, Contribution: rc.ContributionID, Label: rc.Label, Yes: rc.YesCount,
 		Neutral: rc.NeutralCount, No: rc.NoCount, CreatedAt: rc.CreatedAt.UnixMilli()}
 }
@@ -142,7 +144,7 @@ func cmdRoomCount(ctx context.Context, b *batch, a Actor, args *roomCountArgs) (
 		return r, err
 	}
 	by := a.Participant
-	rc := &RoomCount{WorkshopID: b.w.ID, ContributionID: c.ID, Label: lbl, YesCount: args.Yes,
+	rc := &record.RoomCount{WorkshopID: b.w.ID, ContributionID: c.ID, Label: lbl, YesCount: args.Yes,
 		NeutralCount: args.Neutral, NoCount: args.No, RecordedBy: &by, CreatedAt: b.now}
 	if _, err := b.tx.NewInsert().Model(rc).Returning("id").Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: record room count: %w", err)
@@ -159,10 +161,10 @@ func cmdRoomCount(ctx context.Context, b *batch, a Actor, args *roomCountArgs) (
 // roomCounts returns the room counts everyone may see: those of visible contributions that
 // belong to no break-out group.
 func (b *batch) roomCounts(ctx context.Context) ([]RoomCountView, error) {
-	var rows []RoomCount
+	var rows []record.RoomCount
 	err := b.tx.NewSelect().Model(&rows).
 		Join("JOIN contributions AS c ON c.id = room_count.contribution_id").
-		Where("room_count.workshop_id = ? AND c.status = ? AND c.group_id IS NULL", b.w.ID, StatusVisible).
+		Where("room_count.workshop_id = ? AND c.status = ? AND c.group_id IS NULL", b.w.ID, record.StatusVisible).
 		Order("room_count.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: room counts: %w", err)

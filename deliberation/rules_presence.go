@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -15,7 +17,7 @@ import (
 // read transaction) both provide one, so events and snapshots are built by the same code.
 type batchReader struct {
 	db bun.IDB
-	w  *Workshop
+	w  *record.Workshop
 	st *LiveState
 }
 
@@ -36,7 +38,7 @@ const SelfCheckInOpens = time.Hour
 
 // SelfCheckInWindow reports whether a participant may check themselves in to w at now: from
 // SelfCheckInOpens before the start to the end of the session.
-func SelfCheckInWindow(w *Workshop, now time.Time) bool {
+func SelfCheckInWindow(w *record.Workshop, now time.Time) bool {
 	return !now.Before(w.StartsAt.Add(-SelfCheckInOpens)) && now.Before(w.EndsAt)
 }
 
@@ -53,7 +55,7 @@ func cmdCheckinSet(ctx context.Context, b *batch, _ Actor, args *checkinArgs) (r
 }
 
 func cmdCheckinSelf(ctx context.Context, b *batch, a Actor, _ *noArgs) (refusal, error) {
-	if a.Role != RoleParticipant {
+	if a.Role != record.RoleParticipant {
 		return refuse(CodeNotAllowed, "only participants check in"), nil
 	}
 	if !SelfCheckInWindow(&b.w, b.now) {
@@ -63,9 +65,9 @@ func cmdCheckinSelf(ctx context.Context, b *batch, a Actor, _ *noArgs) (refusal,
 }
 
 func (b *batch) checkIn(ctx context.Context, participant int64, present bool) (refusal, error) {
-	var reg Registration
+	var reg record.Registration
 	err := b.tx.NewSelect().Model(&reg).
-		Where("workshop_id = ? AND participant_id = ? AND status = ?", b.w.ID, participant, RegistrationConfirmed).Scan(ctx)
+		Where("workshop_id = ? AND participant_id = ? AND status = ?", b.w.ID, participant, record.RegistrationConfirmed).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return refuse(CodeNotFound, "no confirmed registration for this person in this session"), nil
 	}
@@ -83,8 +85,8 @@ func (b *batch) checkIn(ctx context.Context, participant int64, present bool) (r
 	if _, err := b.tx.NewUpdate().Model(&reg).Column("checked_in_at", "updated_at").WherePK().Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: check in: %w", err)
 	}
-	n, err := b.tx.NewSelect().Model((*Registration)(nil)).
-		Where("workshop_id = ? AND status = ? AND checked_in_at IS NOT NULL", b.w.ID, RegistrationConfirmed).Count(ctx)
+	n, err := b.tx.NewSelect().Model((*record.Registration)(nil)).
+		Where("workshop_id = ? AND status = ? AND checked_in_at IS NOT NULL", b.w.ID, record.RegistrationConfirmed).Count(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: check in: %w", err)
 	}
@@ -113,20 +115,20 @@ func groupProgress(ctx context.Context, r *batchReader) ([]GroupProgress, error)
 		N       int
 	}
 	var mem, con, outp []count
-	err := r.db.NewSelect().Model((*GroupMember)(nil)).ColumnExpr("group_id, count(*) AS n").
+	err := r.db.NewSelect().Model((*record.GroupMember)(nil)).ColumnExpr("group_id, count(*) AS n").
 		Where("workshop_id = ? AND group_id IN (?)", r.w.ID, bun.In(r.st.Groups)).Group("group_id").Scan(ctx, &mem)
 	if err != nil {
 		return nil, fmt.Errorf("store: group progress: %w", err)
 	}
-	err = r.db.NewSelect().Model((*Contribution)(nil)).ColumnExpr("group_id, count(*) AS n").
-		Where("workshop_id = ? AND status = ? AND group_id IN (?)", r.w.ID, StatusVisible, bun.In(r.st.Groups)).
+	err = r.db.NewSelect().Model((*record.Contribution)(nil)).ColumnExpr("group_id, count(*) AS n").
+		Where("workshop_id = ? AND status = ? AND group_id IN (?)", r.w.ID, record.StatusVisible, bun.In(r.st.Groups)).
 		Group("group_id").Scan(ctx, &con)
 	if err != nil {
 		return nil, fmt.Errorf("store: group progress: %w", err)
 	}
 	err = r.db.NewSelect().TableExpr("contribution_outputs AS o").ColumnExpr("c.group_id AS group_id, count(*) AS n").
 		Join("JOIN contributions AS c ON c.id = o.contribution_id").
-		Where("o.workshop_id = ? AND c.status = ? AND c.group_id IN (?)", r.w.ID, StatusVisible, bun.In(r.st.Groups)).
+		Where("o.workshop_id = ? AND c.status = ? AND c.group_id IN (?)", r.w.ID, record.StatusVisible, bun.In(r.st.Groups)).
 		Group("c.group_id").Scan(ctx, &outp)
 	if err != nil {
 		return nil, fmt.Errorf("store: group progress: %w", err)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -13,7 +15,7 @@ import (
 // checkedInAt reads when a participant arrived in the room's session (nil: not yet).
 func (r *room) checkedInAt(a Actor) *time.Time {
 	r.t.Helper()
-	var reg Registration
+	var reg record.Registration
 	if err := r.db.NewSelect().Model(&reg).Where("workshop_id = ? AND participant_id = ?", r.w.ID, a.Participant).Scan(context.Background()); err != nil {
 		r.t.Fatal(err)
 	}

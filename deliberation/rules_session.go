@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/assises/assises/record"
 )
 
 // Rules for the moderator's steering of the session: phase, question, timer and settings.
@@ -19,13 +21,13 @@ func cmdPhaseSet(ctx context.Context, b *batch, _ Actor, args *phaseArgs) (refus
 
 // phaseChange is the phase.changed event.
 type phaseChange struct {
-	Phase    Phase `json:"phase"`
-	Previous Phase `json:"previous"`
-	Since    int64 `json:"since"` // Unix ms
+	Phase    record.Phase `json:"phase"`
+	Previous record.Phase `json:"previous"`
+	Since    int64        `json:"since"` // Unix ms
 }
 
 // changePhase moves the workshop to phase p and says so to everyone.
-func (b *batch) changePhase(p Phase) {
+func (b *batch) changePhase(p record.Phase) {
 	previous := b.w.Phase
 	b.w.Phase, b.st.PhaseSince, b.dirty = p, b.now.UnixMilli(), true
 	b.emit("phase.changed", AudienceAll, phaseChange{Phase: p, Previous: previous, Since: b.st.PhaseSince})
@@ -67,10 +69,10 @@ func cmdQuestionSet(ctx context.Context, b *batch, _ Actor, args *questionArgs) 
 		}
 	}
 	if b.st.Questions == nil {
-		b.st.Questions = map[Phase]string{}
+		b.st.Questions = map[record.Phase]string{}
 	}
 	if b.st.QuestionTexts == nil {
-		b.st.QuestionTexts = map[Phase]map[string]string{}
+		b.st.QuestionTexts = map[record.Phase]map[string]string{}
 	}
 	if text == "" {
 		delete(b.st.Questions, args.Phase)
@@ -262,15 +264,15 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	}
 	b.st.Identity, b.dirty = args.Mode, true
 
-	var cs []Contribution
+	var cs []record.Contribution
 	err := b.tx.NewSelect().Model(&cs).Column("id", "author_id", "on_behalf_of", "group_id").
-		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(ctx)
+		Where("workshop_id = ? AND status = ?", b.w.ID, record.StatusVisible).Order("id").Scan(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: identity labels: %w", err)
 	}
-	var cms []Comment
+	var cms []record.Comment
 	err = b.tx.NewSelect().Model(&cms).Column("id", "contribution_id", "author_id").
-		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(ctx)
+		Where("workshop_id = ? AND status = ?", b.w.ID, record.StatusVisible).Order("id").Scan(ctx)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: identity labels: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -15,15 +17,15 @@ import (
 func TestParticipantCannotModerate(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.alice, KindFinding, "Un constat")
-		other := r.post(r.bob, KindFinding, "Un autre")
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.alice, record.KindFinding, "Un constat")
+		other := r.post(r.bob, record.KindFinding, "Un autre")
 		tests := []struct {
 			name string
 			args map[string]any
 		}{
-			{"phase.set", map[string]any{"phase": PhaseClosed}},
-			{"question.set", map[string]any{"phase": PhaseDiagnostic, "text": "?"}},
+			{"phase.set", map[string]any{"phase": record.PhaseClosed}},
+			{"question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": "?"}},
 			{"timer.start", map[string]any{"seconds": 60}},
 			{"timer.pause", nil},
 			{"timer.resume", nil},
@@ -35,7 +37,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 			{"results.set", map[string]any{"hidden": true}},
 			{"joinpanel.set", map[string]any{"hidden": true}},
 			{"groups.set", map[string]any{"on": true}},
-			{"vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 5}},
+			{"vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 5}},
 			{"contribution.hide", map[string]any{"id": id}},
 			{"contribution.restore", map[string]any{"id": id}},
 			{"contribution.approve", map[string]any{"id": id}},
@@ -74,7 +76,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 				t.Errorf("moderator command %s is not tested", name)
 			}
 		}
-		if c := r.contribution(id); c.Status != StatusVisible || c.Pinned {
+		if c := r.contribution(id); c.Status != record.StatusVisible || c.Pinned {
 			t.Errorf("got status %s pinned %v, want visible and not pinned", c.Status, c.Pinned)
 		}
 	})
@@ -83,47 +85,47 @@ func TestParticipantCannotModerate(t *testing.T) {
 func TestPhasesGateVotesAndKinds(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		post := func(kind Kind) map[string]any { return map[string]any{"kind": kind, "body": "x"} }
-		r.refused(r.alice, "contribution.post", post(KindFinding), CodePhaseClosed) // lobby
-		r.phase(PhaseDiagnostic)
-		finding := r.post(r.alice, KindFinding, "Un constat")
-		r.post(r.alice, KindSolution, "Une piste", map[string]any{"parent": finding})
-		r.refused(r.alice, "contribution.post", post(KindRecommendation), CodePhaseClosed)
+		post := func(kind record.Kind) map[string]any { return map[string]any{"kind": kind, "body": "x"} }
+		r.refused(r.alice, "contribution.post", post(record.KindFinding), CodePhaseClosed) // lobby
+		r.phase(record.PhaseDiagnostic)
+		finding := r.post(r.alice, record.KindFinding, "Un constat")
+		r.post(r.alice, record.KindSolution, "Une piste", map[string]any{"parent": finding})
+		r.refused(r.alice, "contribution.post", post(record.KindRecommendation), CodePhaseClosed)
 		r.refused(r.alice, "contribution.post", post("wish"), CodeInvalidArgs)
-		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "parent": finding}, CodeInvalidArgs)
-		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "who": "CPAS"}, CodeInvalidArgs)
-		r.refused(r.observer, "contribution.post", post(KindFinding), CodeNotAllowed)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "x", "parent": finding}, CodeInvalidArgs)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "x", "who": "CPAS"}, CodeInvalidArgs)
+		r.refused(r.observer, "contribution.post", post(record.KindFinding), CodeNotAllowed)
 		r.refused(r.observer, "vote.set", map[string]any{"contribution": finding, "value": 1}, CodeNotAllowed)
 
-		r.phase(PhaseRecommendations)
+		r.phase(record.PhaseRecommendations)
 		// A finding of an earlier phase can no longer be voted on.
 		r.refused(r.alice, "vote.set", map[string]any{"contribution": finding, "value": 1}, CodePhaseClosed)
-		rec := r.post(r.bob, KindRecommendation, "Un guichet unique", map[string]any{"links": []int64{finding, finding}})
+		rec := r.post(r.bob, record.KindRecommendation, "Un guichet unique", map[string]any{"links": []int64{finding, finding}})
 		if d := data(t, r.ok(r.alice, "comment.post", map[string]any{"contribution": rec, "body": "Oui"}).Events[0]); d["contribution"].(float64) != float64(rec) {
 			t.Errorf("comment: got %v, want contribution %d", d, rec)
 		}
 
-		r.phase(PhaseImplementation)
-		r.refused(r.alice, "contribution.post", post(KindStep), CodeInvalidArgs) // no parent
-		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindStep, "body": "x", "parent": finding}, CodeInvalidArgs)
-		r.post(r.alice, KindStep, "Former les agents", map[string]any{"parent": rec, "who": "La Région", "how": "Des formations", "when": "2027"})
+		r.phase(record.PhaseImplementation)
+		r.refused(r.alice, "contribution.post", post(record.KindStep), CodeInvalidArgs) // no parent
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": record.KindStep, "body": "x", "parent": finding}, CodeInvalidArgs)
+		r.post(r.alice, record.KindStep, "Former les agents", map[string]any{"parent": rec, "who": "La Région", "how": "Des formations", "when": "2027"})
 
-		for _, p := range []Phase{PhaseLobby, PhaseClosed} {
+		for _, p := range []record.Phase{record.PhaseLobby, record.PhaseClosed} {
 			r.phase(p)
 			r.refused(r.alice, "vote.set", map[string]any{"contribution": rec, "value": 1}, CodePhaseClosed)
-			r.refused(r.alice, "contribution.post", post(KindStep), CodePhaseClosed)
+			r.refused(r.alice, "contribution.post", post(record.KindStep), CodePhaseClosed)
 			r.refused(r.alice, "comment.post", map[string]any{"contribution": rec, "body": "x"}, CodePhaseClosed)
 		}
 		r.refused(r.mod, "phase.set", map[string]any{"phase": "coffee"}, CodeBadPhase)
-		r.refused(r.mod, "vote.method.set", map[string]any{"phase": PhaseLobby, "method": MethodSupport}, CodeBadPhase)
+		r.refused(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseLobby, "method": record.MethodSupport}, CodeBadPhase)
 	})
 }
 
 func TestOwnership(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.alice, KindFinding, "Texte d'Alice")
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.alice, record.KindFinding, "Texte d'Alice")
 
 		r.refused(r.bob, "contribution.edit", map[string]any{"id": id, "body": "Pris par Bob"}, CodeNotOwner)
 		r.refused(r.bob, "contribution.withdraw", map[string]any{"id": id}, CodeNotOwner)
@@ -137,21 +139,21 @@ func TestOwnership(t *testing.T) {
 		if d := data(t, ev); d["editedByModerator"] != true || d["version"].(float64) != 3 {
 			t.Errorf("moderator edit: got %v, want editedByModerator v3", d)
 		}
-		if n := r.count((*Revision)(nil), "contribution_id = ?", id); n != 2 {
+		if n := r.count((*record.Revision)(nil), "contribution_id = ?", id); n != 2 {
 			t.Errorf("got %d revisions, want 2", n)
 		}
 		if c := r.contribution(id); c.Body != "Reformulé" || c.Version != 3 {
 			t.Errorf("got %q v%d, want Reformulé v3", c.Body, c.Version)
 		}
 
-		r.phase(PhaseRecommendations)
+		r.phase(record.PhaseRecommendations)
 		r.refused(r.alice, "contribution.edit", map[string]any{"id": id, "body": "Trop tard"}, CodePhaseClosed)
 		r.refused(r.alice, "contribution.withdraw", map[string]any{"id": id}, CodePhaseClosed)
 		r.ok(r.mod, "contribution.edit", map[string]any{"id": id, "body": "Le modérateur peut toujours"})
 
-		r.phase(PhaseDiagnostic)
+		r.phase(record.PhaseDiagnostic)
 		r.ok(r.alice, "contribution.withdraw", map[string]any{"id": id})
-		if c := r.contribution(id); c.Status != StatusWithdrawn {
+		if c := r.contribution(id); c.Status != record.StatusWithdrawn {
 			t.Errorf("got status %s, want withdrawn", c.Status)
 		}
 		// Her own withdrawn contribution: she knows it, and is told why (docs/protocol-commands.md).
@@ -168,10 +170,10 @@ func TestIDOR(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
 		other := newRoom(t, db)
-		other.phase(PhaseDiagnostic)
-		foreign := other.post(other.alice, KindFinding, "Chez les autres")
-		r.phase(PhaseDiagnostic)
-		mine := r.post(r.alice, KindFinding, "Chez nous")
+		other.phase(record.PhaseDiagnostic)
+		foreign := other.post(other.alice, record.KindFinding, "Chez les autres")
+		r.phase(record.PhaseDiagnostic)
+		mine := r.post(r.alice, record.KindFinding, "Chez nous")
 		before := *other.contribution(foreign)
 
 		tests := []struct {
@@ -184,7 +186,7 @@ func TestIDOR(t *testing.T) {
 			{r.alice, "comment.post", map[string]any{"contribution": foreign, "body": "x"}},
 			{r.alice, "vote.set", map[string]any{"contribution": foreign, "value": 1}},
 			{r.alice, "vote.clear", map[string]any{"contribution": foreign}},
-			{r.alice, "contribution.post", map[string]any{"kind": KindSolution, "body": "x", "parent": foreign}},
+			{r.alice, "contribution.post", map[string]any{"kind": record.KindSolution, "body": "x", "parent": foreign}},
 			{r.mod, "contribution.edit", map[string]any{"id": foreign, "body": "volé"}},
 			{r.mod, "contribution.hide", map[string]any{"id": foreign}},
 			{r.mod, "contribution.restore", map[string]any{"id": foreign}},
@@ -200,14 +202,14 @@ func TestIDOR(t *testing.T) {
 				r.refused(tt.who, tt.name, tt.args, CodeNotFound)
 			})
 		}
-		r.phase(PhaseRecommendations)
-		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindRecommendation, "body": "x", "links": []int64{foreign}}, CodeNotFound)
+		r.phase(record.PhaseRecommendations)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": record.KindRecommendation, "body": "x", "links": []int64{foreign}}, CodeNotFound)
 
 		after := *other.contribution(foreign)
 		if !reflect.DeepEqual(after, before) {
 			t.Errorf("got %+v, want the other workshop's contribution untouched %+v", after, before)
 		}
-		for _, model := range []any{(*Vote)(nil), (*Comment)(nil), (*RoomCount)(nil), (*Revision)(nil)} {
+		for _, model := range []any{(*record.Vote)(nil), (*record.Comment)(nil), (*record.RoomCount)(nil), (*record.Revision)(nil)} {
 			if n := r.count(model, "1 = 1"); n != 0 {
 				t.Errorf("%T: got %d rows, want 0", model, n)
 			}
@@ -223,13 +225,13 @@ func TestIDOR(t *testing.T) {
 func TestPostingLocked(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.alice, KindFinding, "Avant")
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.alice, record.KindFinding, "Avant")
 		r.ok(r.mod, "posting.set", map[string]any{"locked": true})
-		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Après"}, CodePostingLocked)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Après"}, CodePostingLocked)
 		r.refused(r.alice, "comment.post", map[string]any{"contribution": id, "body": "Après"}, CodePostingLocked)
 		r.refused(r.alice, "contribution.edit", map[string]any{"id": id, "body": "Après"}, CodePostingLocked)
-		r.post(r.mod, KindFinding, "Le modérateur peut encore")
+		r.post(r.mod, record.KindFinding, "Le modérateur peut encore")
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1}) // votes are not posts
 		r.refused(r.mod, "posting.set", map[string]any{}, CodeInvalidArgs)
 	})
@@ -238,20 +240,20 @@ func TestPostingLocked(t *testing.T) {
 func TestTextRulesThroughTheEngine(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		post := func(body string) map[string]any { return map[string]any{"kind": KindFinding, "body": body} }
+		r.phase(record.PhaseDiagnostic)
+		post := func(body string) map[string]any { return map[string]any{"kind": record.KindFinding, "body": body} }
 		r.refused(r.alice, "contribution.post", post(strings.Repeat("é", MaxBodyRunes+1)), CodeTooLong)
 		r.refused(r.alice, "contribution.post", post(" \n\t "), CodeEmpty)
 		r.refused(r.alice, "contribution.post", post("bell\a"), CodeInvalidArgs)
 		r.refused(r.alice, "contribution.post", post("\u202E"), CodeEmpty) // only a bidi override
-		id := r.post(r.alice, KindFinding, "  abc\u202Edef\u2066 \r\nfin ")
+		id := r.post(r.alice, record.KindFinding, "  abc\u202Edef\u2066 \r\nfin ")
 		if got := r.contribution(id).Body; got != "abcdef \nfin" {
 			t.Errorf("got body %q, want %q", got, "abcdef \nfin")
 		}
-		r.post(r.alice, KindFinding, strings.Repeat("é", MaxBodyRunes))
-		r.refused(r.mod, "question.set", map[string]any{"phase": PhaseDiagnostic, "text": strings.Repeat("q", MaxQuestionRunes+1)}, CodeTooLong)
-		r.refused(r.mod, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "onBehalfOf": strings.Repeat("t", MaxLabelRunes+1)}, CodeTooLong)
-		r.refused(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "extra": 1}, CodeInvalidArgs)
+		r.post(r.alice, record.KindFinding, strings.Repeat("é", MaxBodyRunes))
+		r.refused(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": strings.Repeat("q", MaxQuestionRunes+1)}, CodeTooLong)
+		r.refused(r.mod, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "x", "onBehalfOf": strings.Repeat("t", MaxLabelRunes+1)}, CodeTooLong)
+		r.refused(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "x", "extra": 1}, CodeInvalidArgs)
 		r.refused(r.alice, "contribution.post", `{"kind":"finding","body":42}`, CodeInvalidArgs)
 		r.refused(r.alice, "contribution.post", `[1,2]`, CodeInvalidArgs)
 		r.refused(r.alice, "nonsense.do", nil, CodeUnknownCommand)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/i18n"
@@ -53,17 +55,17 @@ func cmdTranslate(ctx context.Context, b *batch, _ Actor, args *translateArgs) (
 		return refuse(CodeInvalidArgs, "a translation must be into another language than the contribution's"), nil
 	case !r.ok():
 		return r, nil
-	case c.Status == StatusMerged:
+	case c.Status == record.StatusMerged:
 		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status == StatusWithdrawn:
+	case c.Status == record.StatusWithdrawn:
 		return refuse(CodeBadState, "contribution was withdrawn"), nil
 	}
-	if _, err := b.tx.NewDelete().Model((*Translation)(nil)).
+	if _, err := b.tx.NewDelete().Model((*record.Translation)(nil)).
 		Where("contribution_id = ? AND lang = ?", c.ID, args.Lang).Exec(ctx); err != nil {
 		return refusal{}, fmt.Errorf("store: replace translation: %w", err)
 	}
 	if body != "" {
-		tr := &Translation{ContributionID: c.ID, Lang: args.Lang, Body: body, CreatedAt: b.now}
+		tr := &record.Translation{ContributionID: c.ID, Lang: args.Lang, Body: body, CreatedAt: b.now}
 		if _, err := b.tx.NewInsert().Model(tr).Exec(ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: save translation: %w", err)
 		}
@@ -75,7 +77,7 @@ func cmdTranslate(ctx context.Context, b *batch, _ Actor, args *translateArgs) (
 // dropTranslations deletes the translations of a contribution whose text changed: they would
 // say something else. It reports whether there were any.
 func (b *batch) dropTranslations(ctx context.Context, id int64) (bool, error) {
-	res, err := b.tx.NewDelete().Model((*Translation)(nil)).Where("contribution_id = ?", id).Exec(ctx)
+	res, err := b.tx.NewDelete().Model((*record.Translation)(nil)).Where("contribution_id = ?", id).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store: drop translations: %w", err)
 	}
@@ -90,7 +92,7 @@ func (b *batch) dropTranslations(ctx context.Context, id int64) (bool, error) {
 // whole workshop when contribution is 0.
 func loadTranslations(ctx context.Context, db bun.IDB, workshop, contribution int64) (map[int64]map[string]string, error) {
 	out := map[int64]map[string]string{}
-	var rows []Translation
+	var rows []record.Translation
 	q := db.NewSelect().Model(&rows).Order("translation.contribution_id", "translation.lang")
 	if contribution != 0 {
 		q = q.Where("translation.contribution_id = ?", contribution)

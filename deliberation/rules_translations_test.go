@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -16,7 +18,7 @@ import (
 func TestPostKeepsItsLanguage(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
+		r.phase(record.PhaseDiagnostic)
 		dutch := r.bob
 		dutch.Language = "nl"
 		tests := []struct {
@@ -38,18 +40,18 @@ func TestPostKeepsItsLanguage(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				defer r.as(t)()
-				args := map[string]any{"kind": KindFinding, "body": "Les délais : " + tt.name}
+				args := map[string]any{"kind": record.KindFinding, "body": "Les délais : " + tt.name}
 				if tt.lang != nil {
 					args["lang"] = tt.lang
 				}
-				before := r.count((*Contribution)(nil), "workshop_id = ?", r.w.ID)
+				before := r.count((*record.Contribution)(nil), "workshop_id = ?", r.w.ID)
 				if tt.code != "" {
 					out, _ := r.do(tt.who, "contribution.post", args)
 					r.refused(tt.who, "contribution.post", args, tt.code)
 					if s, ok := tt.lang.(string); ok && !strings.Contains(out.Message, "fr, nl, en") {
 						t.Errorf("refusal of %q says %q, want it to name fr, nl, en", s, out.Message)
 					}
-					if n := r.count((*Contribution)(nil), "workshop_id = ?", r.w.ID); n != before {
+					if n := r.count((*record.Contribution)(nil), "workshop_id = ?", r.w.ID); n != before {
 						t.Errorf("got %d contributions after a refusal, want %d", n, before)
 					}
 					return
@@ -75,8 +77,8 @@ func TestTranslateContribution(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.alice, KindFinding, "De wachttijden bij het OCMW zijn te lang", map[string]any{"lang": "nl"})
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.alice, record.KindFinding, "De wachttijden bij het OCMW zijn te lang", map[string]any{"lang": "nl"})
 		const fr = "Les délais d'attente au CPAS sont trop longs"
 		translate := func(lang, body string) map[string]any {
 			return map[string]any{"id": id, "lang": lang, "body": body}
@@ -104,7 +106,7 @@ func TestTranslateContribution(t *testing.T) {
 				r.refused(tt.who, "contribution.translate", tt.args, tt.code)
 			})
 		}
-		if n := r.count((*Translation)(nil), "contribution_id = ?", id); n != 0 {
+		if n := r.count((*record.Translation)(nil), "contribution_id = ?", id); n != 0 {
 			t.Fatalf("got %d translations after refusals, want 0", n)
 		}
 
@@ -132,7 +134,7 @@ func TestTranslateContribution(t *testing.T) {
 		if ev := data(t, removed.Events[0]); ev["body"] != "" || ev["lang"] != "en" {
 			t.Errorf("removal event %v, want lang en and an empty body", ev)
 		}
-		if n := r.count((*Translation)(nil), "contribution_id = ?", id); n != 1 {
+		if n := r.count((*record.Translation)(nil), "contribution_id = ?", id); n != 1 {
 			t.Errorf("got %d translations after removing the English one, want 1", n)
 		}
 
@@ -153,7 +155,7 @@ func TestTranslateContribution(t *testing.T) {
 		if ev := data(t, edited.Events[0]); ev["translationsDropped"] != true {
 			t.Errorf("contribution.updated %v, want translationsDropped", ev)
 		}
-		if n := r.count((*Translation)(nil), "contribution_id = ?", id); n != 0 {
+		if n := r.count((*record.Translation)(nil), "contribution_id = ?", id); n != 0 {
 			t.Errorf("got %d translations after the text changed, want 0", n)
 		}
 		if _, s := r.snapshot(r.bob); len(s.Contributions[0].Translations) != 0 {
@@ -161,7 +163,7 @@ func TestTranslateContribution(t *testing.T) {
 		}
 
 		// The stored event is sealed like the post it translates.
-		var stored []StoredEvent
+		var stored []record.StoredEvent
 		if err := db.NewSelect().Model(&stored).Where("workshop_id = ? AND name = ?", r.w.ID, "contribution.translated").Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -181,9 +183,9 @@ func TestTranslateContribution(t *testing.T) {
 func TestTranslationOfAPendingContribution(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
+		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
-		id := r.post(r.alice, KindFinding, "Te weinig sociale woningen", map[string]any{"lang": "nl"})
+		id := r.post(r.alice, record.KindFinding, "Te weinig sociale woningen", map[string]any{"lang": "nl"})
 		res := r.ok(r.mod, "contribution.translate", map[string]any{"id": id, "lang": "fr", "body": "Trop peu de logements sociaux"})
 		want := []string{"contribution.translated→" + AudienceModerators, "contribution.translated→" + AudiencePerson(r.alice.Participant)}
 		if got := audiences(res.Events); strings.Join(got, " ") != strings.Join(want, " ") {

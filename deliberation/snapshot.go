@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -28,10 +30,10 @@ type SnapshotState struct {
 
 // YouView is the viewer as the snapshot tells them.
 type YouView struct {
-	Participant int64 `json:"participant"`
-	Moderator   bool  `json:"moderator"`
-	Group       int64 `json:"group"`
-	Role        Role  `json:"role"`
+	Participant int64       `json:"participant"`
+	Moderator   bool        `json:"moderator"`
+	Group       int64       `json:"group"`
+	Role        record.Role `json:"role"`
 	// Mine lists the contributions this viewer wrote, so that a person can still edit or
 	// withdraw them from another phone (the public events do not say who wrote what).
 	Mine []int64 `json:"mine"`
@@ -52,9 +54,9 @@ func (e *Engine) Snapshot(ctx context.Context, workshop int64, viewer Actor) (in
 	var out json.RawMessage
 	now := e.now()
 	err := e.db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
-		w := new(Workshop)
+		w := new(record.Workshop)
 		if err := tx.NewSelect().Model(w).Where("id = ?", workshop).Scan(ctx); err != nil {
-			return notFound("snapshot", err)
+			return record.NotFound("snapshot", err)
 		}
 		st, err := ParseLiveState(w.State)
 		if err != nil {
@@ -78,36 +80,36 @@ func (e *Engine) Snapshot(ctx context.Context, workshop int64, viewer Actor) (in
 	return seq, out, nil
 }
 
-func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, viewer Actor) (*SnapshotState, error) {
+func buildSnapshot(ctx context.Context, tx bun.IDB, w *record.Workshop, st *LiveState, viewer Actor) (*SnapshotState, error) {
 	s := &SnapshotState{
 		You:           YouView{Participant: viewer.Participant, Moderator: viewer.Moderator, Group: viewer.Group, Role: viewer.Role, Mine: []int64{}},
 		Contributions: []ContributionView{}, Comments: []CommentView{}, MyVotes: map[int64]int{}, Pinned: []int64{},
 	}
 	// Filtered in SQL as canSee does, so that a participant's snapshot does not read what
 	// they may not see.
-	var cs []Contribution
+	var cs []record.Contribution
 	q := tx.NewSelect().Model(&cs).Where("workshop_id = ?", w.ID).Order("id")
 	if !viewer.Moderator {
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			return q.WhereGroup(" OR ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("status = ?", StatusVisible).Where("(group_id IS NULL OR group_id = ?)", viewer.Group)
+				return q.Where("status = ?", record.StatusVisible).Where("(group_id IS NULL OR group_id = ?)", viewer.Group)
 			}).WhereGroup(" OR ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("status = ?", StatusPending).Where("author_id = ?", viewer.Participant)
+				return q.Where("status = ?", record.StatusPending).Where("author_id = ?", viewer.Participant)
 			})
 		})
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: snapshot contributions: %w", err)
 	}
-	var links []ContributionLink
+	var links []record.ContributionLink
 	err := tx.NewSelect().Model(&links).
 		Join("JOIN contributions AS c ON c.id = contribution_link.from_id").
 		Where("c.workshop_id = ?", w.ID).Order("contribution_link.from_id", "contribution_link.to_id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: snapshot links: %w", err)
 	}
-	var comments []Comment
-	if err := tx.NewSelect().Model(&comments).Where("workshop_id = ? AND status = ?", w.ID, StatusVisible).Order("id").Scan(ctx); err != nil {
+	var comments []record.Comment
+	if err := tx.NewSelect().Model(&comments).Where("workshop_id = ? AND status = ?", w.ID, record.StatusVisible).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: snapshot comments: %w", err)
 	}
 
@@ -115,7 +117,7 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, 
 	for _, l := range links {
 		linksOf[l.FromID] = append(linksOf[l.FromID], l.ToID)
 	}
-	byID := map[int64]*Contribution{}
+	byID := map[int64]*record.Contribution{}
 	var authorIDs, visibleIDs []int64
 	for i := range cs {
 		c := &cs[i]
@@ -126,13 +128,13 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, 
 				s.You.Mine = append(s.You.Mine, c.ID)
 			}
 		}
-		if c.Status == StatusVisible {
+		if c.Status == record.StatusVisible {
 			visibleIDs = append(visibleIDs, c.ID)
 		}
 	}
-	var shownComments []*Comment
+	var shownComments []*record.Comment
 	for i := range comments {
-		if c, ok := byID[comments[i].ContributionID]; ok && c.Status == StatusVisible {
+		if c, ok := byID[comments[i].ContributionID]; ok && c.Status == record.StatusVisible {
 			shownComments = append(shownComments, &comments[i])
 			if comments[i].AuthorID != nil {
 				authorIDs = append(authorIDs, *comments[i].AuthorID)
@@ -159,7 +161,7 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, 
 		v := newContributionView(c, linksOf[c.ID], infoOf(c.AuthorID), mode, viewer.Moderator)
 		v.Translations = translations[c.ID]
 		s.Contributions = append(s.Contributions, v)
-		if c.Pinned && c.Status == StatusVisible {
+		if c.Pinned && c.Status == record.StatusVisible {
 			s.Pinned = append(s.Pinned, c.ID)
 		}
 	}
@@ -183,14 +185,14 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, 
 	return s, nil
 }
 
-func snapshotRoomCounts(ctx context.Context, tx bun.IDB, workshop int64, byID map[int64]*Contribution) ([]RoomCountView, error) {
-	var rows []RoomCount
+func snapshotRoomCounts(ctx context.Context, tx bun.IDB, workshop int64, byID map[int64]*record.Contribution) ([]RoomCountView, error) {
+	var rows []record.RoomCount
 	if err := tx.NewSelect().Model(&rows).Where("workshop_id = ?", workshop).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: snapshot room counts: %w", err)
 	}
 	out := []RoomCountView{}
 	for i := range rows {
-		if c, ok := byID[rows[i].ContributionID]; ok && c.Status == StatusVisible {
+		if c, ok := byID[rows[i].ContributionID]; ok && c.Status == record.StatusVisible {
 			out = append(out, newRoomCountView(&rows[i]))
 		}
 	}
@@ -200,14 +202,14 @@ func snapshotRoomCounts(ctx context.Context, tx bun.IDB, workshop int64, byID ma
 // snapshotVotes fills the viewer's own votes (those that count under the current methods)
 // and, when the current phase votes by dots, how many dots they have left (counted as
 // dotsUsed does: dots on a contribution the viewer no longer sees, a hidden one, still count).
-func snapshotVotes(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, viewer Actor, byID map[int64]*Contribution, s *SnapshotState) error {
+func snapshotVotes(ctx context.Context, tx bun.IDB, w *record.Workshop, st *LiveState, viewer Actor, byID map[int64]*record.Contribution, s *SnapshotState) error {
 	var votes []struct {
 		ContributionID int64
-		Method         VoteMethod
+		Method         record.VoteMethod
 		Value          int
-		Phase          Phase
+		Phase          record.Phase
 	}
-	err := tx.NewSelect().Model((*Vote)(nil)).ColumnExpr("vote.contribution_id, vote.method, vote.value, c.phase").
+	err := tx.NewSelect().Model((*record.Vote)(nil)).ColumnExpr("vote.contribution_id, vote.method, vote.value, c.phase").
 		Join("JOIN contributions AS c ON c.id = vote.contribution_id").
 		Where("vote.workshop_id = ? AND vote.participant_id = ?", w.ID, viewer.Participant).Scan(ctx, &votes)
 	if err != nil {
@@ -215,14 +217,14 @@ func snapshotVotes(ctx context.Context, tx bun.IDB, w *Workshop, st *LiveState, 
 	}
 	used := 0
 	for _, v := range votes {
-		if v.Phase == w.Phase && v.Method == MethodDots {
+		if v.Phase == w.Phase && v.Method == record.MethodDots {
 			used += v.Value
 		}
-		if c, ok := byID[v.ContributionID]; ok && c.Status == StatusVisible && v.Method == st.VoteSettingsFor(c.Phase).Method {
+		if c, ok := byID[v.ContributionID]; ok && c.Status == record.StatusVisible && v.Method == st.VoteSettingsFor(c.Phase).Method {
 			s.MyVotes[c.ID] = v.Value
 		}
 	}
-	if set := st.VoteSettingsFor(w.Phase); set.Method == MethodDots && openPhase(w.Phase) {
+	if set := st.VoteSettingsFor(w.Phase); set.Method == record.MethodDots && openPhase(w.Phase) {
 		left := max(0, set.Budget-used)
 		s.MyDotsLeft = &left
 	}

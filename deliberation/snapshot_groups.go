@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -41,13 +43,13 @@ func extendSnapshot(ctx context.Context, r *batchReader, viewer Actor, now time.
 		}
 	}
 	if viewer.Group != 0 {
-		s.You.Rapporteur, err = r.db.NewSelect().Model((*GroupMember)(nil)).
+		s.You.Rapporteur, err = r.db.NewSelect().Model((*record.GroupMember)(nil)).
 			Where("workshop_id = ? AND participant_id = ? AND group_id = ? AND rapporteur", r.w.ID, viewer.Participant, viewer.Group).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("store: snapshot rapporteur: %w", err)
 		}
 	}
-	items, err := ListAgenda(ctx, r.db, r.w.ID)
+	items, err := record.ListAgenda(ctx, r.db, r.w.ID)
 	if err != nil {
 		return err
 	}
@@ -59,7 +61,7 @@ func extendSnapshot(ctx context.Context, r *batchReader, viewer Actor, now time.
 	visible := map[int64]bool{}
 	for _, c := range s.Contributions {
 		listed = append(listed, c.ID)
-		visible[c.ID] = c.Status == StatusVisible
+		visible[c.ID] = c.Status == record.StatusVisible
 	}
 	g.Outputs, g.Provenance, g.Plenary, g.MyPlenary = []int64{}, map[int64][]GroupRef{}, []PlenaryTally{}, map[int64]string{}
 	if len(listed) == 0 {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -20,8 +22,8 @@ func TestSnapshotListsMine(t *testing.T) {
 		p := fixture.Process(t, db, "miens")
 		w := fixture.Workshop(t, db, p)
 		a, b := fixture.Person(t, db, p, "A", "X"), fixture.Person(t, db, p, "B", "Y")
-		for _, who := range []*deliberation.Participant{a, b} {
-			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+		for _, who := range []*record.Participant{a, b} {
+			if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -33,9 +35,9 @@ func TestSnapshotListsMine(t *testing.T) {
 				t.Fatalf("%s: %v %+v", name, err, res.Outcomes)
 			}
 		}
-		mod := deliberation.Actor{Participant: a.ID, Role: deliberation.RoleParticipant, Moderator: true}
+		mod := deliberation.Actor{Participant: a.ID, Role: record.RoleParticipant, Moderator: true}
 		run(mod, "c1", "phase.set", map[string]any{"phase": "diagnostic"})
-		actB := deliberation.Actor{Participant: b.ID, Role: deliberation.RoleParticipant}
+		actB := deliberation.Actor{Participant: b.ID, Role: record.RoleParticipant}
 		run(mod, "c2", "contribution.post", map[string]any{"kind": "finding", "body": "de A"})
 		run(actB, "c3", "contribution.post", map[string]any{"kind": "finding", "body": "de B"})
 		run(actB, "c4", "contribution.post", map[string]any{"kind": "finding", "body": "encore de B"})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -15,9 +17,9 @@ import (
 func TestPremoderationAudiences(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
+		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
-		res := r.ok(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "À valider"})
+		res := r.ok(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "À valider"})
 		alice := AudiencePerson(r.alice.Participant)
 		if got, want := audiences(res.Events), []string{"contribution.posted→moderators", "contribution.posted→" + alice}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("pending post: got %v, want %v", got, want)
@@ -38,7 +40,7 @@ func TestPremoderationAudiences(t *testing.T) {
 			t.Errorf("pending edit: got %v, want %v", got, want)
 		}
 		// Moderators are not held.
-		if d := data(t, r.ok(r.mod, "contribution.post", map[string]any{"kind": KindFinding, "body": "Modéré"}).Events[0]); d["status"] != "visible" {
+		if d := data(t, r.ok(r.mod, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Modéré"}).Events[0]); d["status"] != "visible" {
 			t.Errorf("moderator post: got %v, want visible", d["status"])
 		}
 
@@ -65,14 +67,14 @@ func TestPremoderationAudiences(t *testing.T) {
 func TestSnapshotPerViewer(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		r.ok(r.mod, "question.set", map[string]any{"phase": PhaseDiagnostic, "text": "Qu'observez-vous ?"})
-		shown := r.post(r.bob, KindFinding, "Visible")
-		hidden := r.post(r.bob, KindFinding, "Caché")
+		r.phase(record.PhaseDiagnostic)
+		r.ok(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": "Qu'observez-vous ?"})
+		shown := r.post(r.bob, record.KindFinding, "Visible")
+		hidden := r.post(r.bob, record.KindFinding, "Caché")
 		r.ok(r.mod, "contribution.hide", map[string]any{"id": hidden, "reason": "injurieux"})
 		r.ok(r.mod, "contribution.pin", map[string]any{"id": shown, "pinned": true})
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
-		pending := r.post(r.alice, KindFinding, "En attente")
+		pending := r.post(r.alice, record.KindFinding, "En attente")
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": shown, "value": 1})
 		r.ok(r.bob, "comment.post", map[string]any{"contribution": shown, "body": "Précision"})
 		r.ok(r.mod, "roomcount.record", map[string]any{"contribution": shown, "yes": 7})
@@ -104,7 +106,7 @@ func TestSnapshotPerViewer(t *testing.T) {
 				if got := ids(s); !reflect.DeepEqual(got, tt.want) {
 					t.Errorf("%s: got contributions %v, want %v", tt.name, got, tt.want)
 				}
-				if s.Workshop.Phase != PhaseDiagnostic || s.Workshop.Question[PhaseDiagnostic] != "Qu'observez-vous ?" || !s.Workshop.Premoderation {
+				if s.Workshop.Phase != record.PhaseDiagnostic || s.Workshop.Question[record.PhaseDiagnostic] != "Qu'observez-vous ?" || !s.Workshop.Premoderation {
 					t.Errorf("%s: got workshop %+v", tt.name, s.Workshop)
 				}
 				if s.You.Participant != tt.viewer.Participant || s.You.Moderator != tt.viewer.Moderator {
@@ -135,9 +137,9 @@ func TestSnapshotPerViewer(t *testing.T) {
 func TestIdentityModes(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.alice, KindFinding, "Un constat")
-		table := r.post(r.mod, KindFinding, "Dit à la table", map[string]any{"onBehalfOf": "Table verte"})
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.alice, record.KindFinding, "Un constat")
+		table := r.post(r.mod, record.KindFinding, "Dit à la table", map[string]any{"onBehalfOf": "Table verte"})
 		full := "Alice Martin (CPAS d'Anderlecht)"
 		tests := []struct {
 			mode IdentityMode
@@ -156,7 +158,7 @@ func TestIdentityModes(t *testing.T) {
 				if res.Events[0].Audience != AudienceAll || ch.Mode != tt.mode || ch.Authors[id] != tt.want || ch.Authors[table] != "Table verte" {
 					t.Errorf("%s: got %s %+v, want label %q and the table's", tt.mode, res.Events[0].Audience, ch, tt.want)
 				}
-				posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Encore"}).Events
+				posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Encore"}).Events
 				if got := data(t, posted[0])["author"]; got != tt.want {
 					t.Errorf("%s: posted with label %q, want %q", tt.mode, got, tt.want)
 				}
@@ -183,14 +185,14 @@ func TestGroupAudiences(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
 		ctx := context.Background()
-		green := &Group{WorkshopID: r.w.ID, Position: 1, Name: "Vert", Colour: "#2a2", CreatedAt: r.clock.Now()}
-		blue := &Group{WorkshopID: r.w.ID, Position: 2, Name: "Bleu", Colour: "#22a", CreatedAt: r.clock.Now()}
-		for _, g := range []*Group{green, blue} {
+		green := &record.Group{WorkshopID: r.w.ID, Position: 1, Name: "Vert", Colour: "#2a2", CreatedAt: r.clock.Now()}
+		blue := &record.Group{WorkshopID: r.w.ID, Position: 2, Name: "Bleu", Colour: "#22a", CreatedAt: r.clock.Now()}
+		for _, g := range []*record.Group{green, blue} {
 			if _, err := db.NewInsert().Model(g).Returning("id").Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-		members := []GroupMember{
+		members := []record.GroupMember{
 			{WorkshopID: r.w.ID, ParticipantID: r.alice.Participant, GroupID: green.ID, Rapporteur: true},
 			{WorkshopID: r.w.ID, ParticipantID: r.bob.Participant, GroupID: blue.ID},
 		}
@@ -203,19 +205,19 @@ func TestGroupAudiences(t *testing.T) {
 		}
 		alice, bob := actors[r.alice.Participant], actors[r.bob.Participant]
 
-		r.phase(PhaseDiagnostic)
-		before := r.post(alice, KindFinding, "En plénière")
+		r.phase(record.PhaseDiagnostic)
+		before := r.post(alice, record.KindFinding, "En plénière")
 		res := r.ok(r.mod, "groups.set", map[string]any{"on": true})
 		if !res.Events[0].ReloadViewers {
 			t.Errorf("groups.changed: got ReloadViewers false, want true")
 		}
-		res = r.ok(alice, "contribution.post", map[string]any{"kind": KindFinding, "body": "Dans le groupe vert", "onBehalfOf": "Table verte"})
+		res = r.ok(alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Dans le groupe vert", "onBehalfOf": "Table verte"})
 		greenAud := AudienceGroup(green.ID)
 		if got, want := audiences(res.Events), []string{"contribution.posted→" + greenAud, "contribution.attributed→moderators"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("group post: got %v, want %v", got, want)
 		}
 		inGreen := int64(data(t, res.Events[0])["id"].(float64))
-		r.refused(bob, "contribution.post", map[string]any{"kind": KindFinding, "body": "x", "onBehalfOf": "Table bleue"}, CodeNotAllowed)
+		r.refused(bob, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "x", "onBehalfOf": "Table bleue"}, CodeNotAllowed)
 		r.refused(bob, "vote.set", map[string]any{"contribution": inGreen, "value": 1}, CodeNotFound)
 		if got := audiences(r.ok(alice, "comment.post", map[string]any{"contribution": inGreen, "body": "x"}).Events); got[0] != "comment.posted→"+greenAud {
 			t.Errorf("comment in group: got %v", got)
@@ -244,13 +246,13 @@ func TestNoPersonalDataLeaves(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
 		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityFull})
-		r.phase(PhaseDiagnostic)
-		f := r.post(r.alice, KindFinding, "Un constat")
-		r.post(r.bob, KindSolution, "Une piste", map[string]any{"parent": f})
+		r.phase(record.PhaseDiagnostic)
+		f := r.post(r.alice, record.KindFinding, "Un constat")
+		r.post(r.bob, record.KindSolution, "Une piste", map[string]any{"parent": f})
 		r.ok(r.bob, "comment.post", map[string]any{"contribution": f, "body": "D'accord"})
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": f, "value": 1})
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
-		p := r.post(r.alice, KindFinding, "En attente")
+		p := r.post(r.alice, record.KindFinding, "En attente")
 		r.ok(r.mod, "contribution.approve", map[string]any{"id": p})
 		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityOrganisation})
 		r.ok(r.mod, "contribution.hide", map[string]any{"id": p, "reason": "doublon"})

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/assises/assises/record"
 )
 
 // IdentityMode is how the room labels the authors of contributions and comments. Moderators
@@ -33,16 +35,11 @@ func (m IdentityMode) Valid() bool {
 // moderatorsSeeAuthors reports whether moderators are told who wrote what under mode m.
 func (m IdentityMode) moderatorsSeeAuthors() bool { return m != IdentitySealed }
 
-// Valid reports whether m is a known vote method.
-func (m VoteMethod) Valid() bool {
-	return m == MethodSupport || m == MethodAgree || m == MethodDots
-}
-
 // VoteSettings is how people vote in one phase. Budget and MaxPerItem apply to dots only.
 type VoteSettings struct {
-	Method     VoteMethod `json:"method"`
-	Budget     int        `json:"budget,omitempty"`
-	MaxPerItem int        `json:"maxPerItem,omitempty"`
+	Method     record.VoteMethod `json:"method"`
+	Budget     int               `json:"budget,omitempty"`
+	MaxPerItem int               `json:"maxPerItem,omitempty"`
 }
 
 // Timer is the moderator's countdown, kept as a deadline on the server's clock so that a phone
@@ -74,11 +71,11 @@ func (t Timer) view(now time.Time) Timer {
 // value is the default, so "{}" is a fresh workshop.
 type LiveState struct {
 	// Questions is the question the moderator puts to the room, per phase.
-	Questions map[Phase]string `json:"questions,omitempty"`
+	Questions map[record.Phase]string `json:"questions,omitempty"`
 	// QuestionTexts is the same question in the process's other languages: phase → language →
 	// text (Questions keeps the main language's).
-	QuestionTexts map[Phase]map[string]string `json:"questionTexts,omitempty"`
-	Timer         Timer                       `json:"timer"`
+	QuestionTexts map[record.Phase]map[string]string `json:"questionTexts,omitempty"`
+	Timer         Timer                              `json:"timer"`
 	// PostingLocked stops participants (not moderators) from posting and commenting.
 	PostingLocked bool `json:"postingLocked"`
 	// Premoderation holds participants' new contributions in the moderators' queue.
@@ -88,7 +85,7 @@ type LiveState struct {
 	// Identity is how authors are labelled; "" means DefaultIdentity.
 	Identity IdentityMode `json:"identity,omitempty"`
 	// VoteMethods per phase; a phase not listed votes by DefaultVoteSettings.
-	VoteMethods map[Phase]VoteSettings `json:"voteMethods,omitempty"`
+	VoteMethods map[record.Phase]VoteSettings `json:"voteMethods,omitempty"`
 	// GroupsOn sends what members of a break-out group post to their group only.
 	GroupsOn bool `json:"groupsOn"`
 	// Groups are the break-out groups of the current split, in order (groups.split). Groups of
@@ -126,7 +123,7 @@ func (s *LiveState) IdentityMode() IdentityMode {
 }
 
 // VoteSettingsFor returns how people vote in phase p.
-func (s *LiveState) VoteSettingsFor(p Phase) VoteSettings {
+func (s *LiveState) VoteSettingsFor(p record.Phase) VoteSettings {
 	if v, ok := s.VoteMethods[p]; ok && v.Method.Valid() {
 		return v
 	}
@@ -137,11 +134,11 @@ func (s *LiveState) VoteSettingsFor(p Phase) VoteSettings {
 // paths and implementation steps gather support: the room says which matter most. A
 // recommendation goes to elected officials, who need to know how far the room stands behind
 // it, so that phase asks agree / neutral / disagree.
-func DefaultVoteSettings(p Phase) VoteSettings {
-	if p == PhaseRecommendations {
-		return VoteSettings{Method: MethodAgree}
+func DefaultVoteSettings(p record.Phase) VoteSettings {
+	if p == record.PhaseRecommendations {
+		return VoteSettings{Method: record.MethodAgree}
 	}
-	return VoteSettings{Method: MethodSupport}
+	return VoteSettings{Method: record.MethodSupport}
 }
 
 // wakeAt is when the engine wants a "tick" follow-up: the deadline of a running timer that
@@ -163,32 +160,32 @@ func (s *LiveState) wakeAt() time.Time {
 
 // WorkshopView is the workshop part of a snapshot.
 type WorkshopView struct {
-	ID       int64            `json:"id"`
-	Title    string           `json:"title"`
-	Code     string           `json:"code"`
-	Phase    Phase            `json:"phase"`
-	Question map[Phase]string `json:"question"`
+	ID       int64                   `json:"id"`
+	Title    string                  `json:"title"`
+	Code     string                  `json:"code"`
+	Phase    record.Phase            `json:"phase"`
+	Question map[record.Phase]string `json:"question"`
 	// QuestionTexts: the question in the process's other languages (phase → language → text).
-	QuestionTexts map[Phase]map[string]string `json:"questionTexts"`
+	QuestionTexts map[record.Phase]map[string]string `json:"questionTexts"`
 	// TitleTexts: the session's title in the process's other languages.
-	TitleTexts    map[string]string      `json:"titleTexts,omitempty"`
-	Timer         Timer                  `json:"timer"`
-	PostingLocked bool                   `json:"postingLocked"`
-	Premoderation bool                   `json:"premoderation"`
-	ResultsHidden bool                   `json:"resultsHidden"`
-	Identity      IdentityMode           `json:"identity"`
-	VoteMethods   map[Phase]VoteSettings `json:"voteMethods"`
-	GroupsOn      bool                   `json:"groupsOn"`
-	PhaseSince    int64                  `json:"phaseSince,omitempty"`
-	JoinHidden    bool                   `json:"joinHidden,omitempty"`
+	TitleTexts    map[string]string             `json:"titleTexts,omitempty"`
+	Timer         Timer                         `json:"timer"`
+	PostingLocked bool                          `json:"postingLocked"`
+	Premoderation bool                          `json:"premoderation"`
+	ResultsHidden bool                          `json:"resultsHidden"`
+	Identity      IdentityMode                  `json:"identity"`
+	VoteMethods   map[record.Phase]VoteSettings `json:"voteMethods"`
+	GroupsOn      bool                          `json:"groupsOn"`
+	PhaseSince    int64                         `json:"phaseSince,omitempty"`
+	JoinHidden    bool                          `json:"joinHidden,omitempty"`
 }
 
-func newStateView(w *Workshop, st *LiveState, now time.Time) WorkshopView {
-	q := map[Phase]string{}
+func newStateView(w *record.Workshop, st *LiveState, now time.Time) WorkshopView {
+	q := map[record.Phase]string{}
 	for p, text := range st.Questions {
 		q[p] = text
 	}
-	qt := map[Phase]map[string]string{}
+	qt := map[record.Phase]map[string]string{}
 	for p, texts := range st.QuestionTexts {
 		qt[p] = texts
 	}
@@ -201,8 +198,8 @@ func newStateView(w *Workshop, st *LiveState, now time.Time) WorkshopView {
 			tt[lang] = fields["title"]
 		}
 	}
-	vm := map[Phase]VoteSettings{}
-	for _, p := range []Phase{PhaseDiagnostic, PhaseRecommendations, PhaseImplementation} {
+	vm := map[record.Phase]VoteSettings{}
+	for _, p := range []record.Phase{record.PhaseDiagnostic, record.PhaseRecommendations, record.PhaseImplementation} {
 		vm[p] = st.VoteSettingsFor(p)
 	}
 	return WorkshopView{

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/seal"
@@ -102,26 +104,26 @@ func (b *batch) author(ctx context.Context, id *int64) (authorInfo, error) {
 // ContributionView is a contribution as events and snapshots carry it. AuthorID and
 // HiddenReason are filled only in data for moderators.
 type ContributionView struct {
-	ID           int64   `json:"id"`
-	Kind         Kind    `json:"kind"`
-	Phase        Phase   `json:"phase"`
-	Body         string  `json:"body"`
-	Parent       *int64  `json:"parent"`
-	Links        []int64 `json:"links"`
-	Who          string  `json:"who,omitempty"`
-	How          string  `json:"how,omitempty"`
-	When         string  `json:"when,omitempty"`
-	Author       string  `json:"author"`
-	AuthorID     *int64  `json:"authorId,omitempty"`
-	OnBehalfOf   bool    `json:"onBehalfOf,omitempty"` // the label is a table's, not a person's
-	Group        *int64  `json:"group"`
-	Status       Status  `json:"status"`
-	Pinned       bool    `json:"pinned"`
-	Version      int     `json:"version"`
-	MergedInto   *int64  `json:"mergedInto,omitempty"`
-	HiddenReason string  `json:"hiddenReason,omitempty"`
-	CreatedAt    int64   `json:"createdAt"` // Unix ms
-	UpdatedAt    int64   `json:"updatedAt"` // Unix ms
+	ID           int64         `json:"id"`
+	Kind         record.Kind   `json:"kind"`
+	Phase        record.Phase  `json:"phase"`
+	Body         string        `json:"body"`
+	Parent       *int64        `json:"parent"`
+	Links        []int64       `json:"links"`
+	Who          string        `json:"who,omitempty"`
+	How          string        `json:"how,omitempty"`
+	When         string        `json:"when,omitempty"`
+	Author       string        `json:"author"`
+	AuthorID     *int64        `json:"authorId,omitempty"`
+	OnBehalfOf   bool          `json:"onBehalfOf,omitempty"` // the label is a table's, not a person's
+	Group        *int64        `json:"group"`
+	Status       record.Status `json:"status"`
+	Pinned       bool          `json:"pinned"`
+	Version      int           `json:"version"`
+	MergedInto   *int64        `json:"mergedInto,omitempty"`
+	HiddenReason string        `json:"hiddenReason,omitempty"`
+	CreatedAt    int64         `json:"createdAt"` // Unix ms
+	UpdatedAt    int64         `json:"updatedAt"` // Unix ms
 
 	// Lang is the language it was written in; Translations are a moderator's, by language
 	// (the author's text stays in Body).
@@ -129,7 +131,7 @@ type ContributionView struct {
 	Translations map[string]string `json:"translations,omitempty"`
 }
 
-func newContributionView(c *Contribution, links []int64, info authorInfo, mode IdentityMode, forModerators bool) ContributionView {
+func newContributionView(c *record.Contribution, links []int64, info authorInfo, mode IdentityMode, forModerators bool) ContributionView {
 	if links == nil {
 		links = []int64{}
 	}
@@ -160,7 +162,7 @@ type attribution struct {
 
 // publicAudience is where a contribution's events go once it is visible: its group, if it was
 // posted in a break-out group, else everyone.
-func publicAudience(c *Contribution) string {
+func publicAudience(c *record.Contribution) string {
 	if c.GroupID != nil {
 		return AudienceGroup(*c.GroupID)
 	}
@@ -170,7 +172,7 @@ func publicAudience(c *Contribution) string {
 // emitContribution sends a contribution's full data (contribution.posted, .restored) to those
 // who may see it: a pending one to moderators and its author; otherwise to its public
 // audience under the identity mode, followed by the attribution for moderators.
-func (b *batch) emitContribution(ctx context.Context, name string, c *Contribution, links []int64) error {
+func (b *batch) emitContribution(ctx context.Context, name string, c *record.Contribution, links []int64) error {
 	info, err := b.author(ctx, c.AuthorID)
 	if err != nil {
 		return err
@@ -192,7 +194,7 @@ func (b *batch) emitContribution(ctx context.Context, name string, c *Contributi
 	if c.GroupID != nil {
 		b.later(progressKey) // the projector's counts per group
 	}
-	if c.Status == StatusPending {
+	if c.Status == record.StatusPending {
 		b.emit(name, AudienceModerators, view(true))
 		if c.AuthorID != nil {
 			b.emit(name, AudiencePerson(*c.AuthorID), view(false))
@@ -210,14 +212,14 @@ func (b *batch) emitContribution(ctx context.Context, name string, c *Contributi
 // emitAbout sends an event about a contribution to the audience that knows it, by its status
 // at the time of the call: a visible one to its public audience; a pending one to moderators
 // and its author; a hidden, merged or withdrawn one to moderators only.
-func (b *batch) emitAbout(c *Contribution, name string, data any) {
+func (b *batch) emitAbout(c *record.Contribution, name string, data any) {
 	if c.GroupID != nil {
 		b.later(progressKey) // the projector's counts per group
 	}
 	switch c.Status {
-	case StatusVisible:
+	case record.StatusVisible:
 		b.emit(name, publicAudience(c), data)
-	case StatusPending:
+	case record.StatusPending:
 		b.emit(name, AudienceModerators, data)
 		if c.AuthorID != nil {
 			b.emit(name, AudiencePerson(*c.AuthorID), data)
@@ -237,7 +239,7 @@ type CommentView struct {
 	CreatedAt    int64  `json:"createdAt"`
 }
 
-func newCommentView(c *Comment, info authorInfo, mode IdentityMode, forModerators bool) CommentView {
+func newCommentView(c *record.Comment, info authorInfo, mode IdentityMode, forModerators bool) CommentView {
 	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, Author: label(mode, info, ""),
 		CreatedAt: c.CreatedAt.UnixMilli()}
 	if forModerators && mode.moderatorsSeeAuthors() {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/dispatch"
@@ -74,7 +76,7 @@ func provenanceOf(ctx context.Context, db bun.IDB, workshop int64, ids []int64) 
 
 // refs is what a contribution's provenance is: what is stored, plus its own group if it is
 // still in one and not listed.
-func (b *batch) refs(ctx context.Context, c *Contribution) ([]Provenance, error) {
+func (b *batch) refs(ctx context.Context, c *record.Contribution) ([]Provenance, error) {
 	stored, err := provenanceOf(ctx, b.tx, b.w.ID, []int64{c.ID})
 	if err != nil {
 		return nil, err
@@ -88,7 +90,7 @@ func (b *batch) refs(ctx context.Context, c *Contribution) ([]Provenance, error)
 			return list, nil
 		}
 	}
-	g := new(Group)
+	g := new(record.Group)
 	if err := b.tx.NewSelect().Model(g).Where("id = ?", *c.GroupID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: provenance group: %w", err)
 	}
@@ -97,7 +99,7 @@ func (b *batch) refs(ctx context.Context, c *Contribution) ([]Provenance, error)
 }
 
 // setProvenance replaces a contribution's provenance (one row per group, in order).
-func (b *batch) setProvenance(ctx context.Context, c *Contribution, list []Provenance) error {
+func (b *batch) setProvenance(ctx context.Context, c *record.Contribution, list []Provenance) error {
 	if _, err := b.tx.NewDelete().Model((*Provenance)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("store: provenance: %w", err)
 	}
@@ -125,7 +127,7 @@ func groupRefs(list []Provenance) []GroupRef {
 
 // mergeProvenance is called by contribution.merge: the target now says what its sources said,
 // so it carries their groups too (each group once).
-func (b *batch) mergeProvenance(ctx context.Context, target *Contribution, sources []*Contribution) error {
+func (b *batch) mergeProvenance(ctx context.Context, target *record.Contribution, sources []*record.Contribution) error {
 	list, err := b.refs(ctx, target)
 	if err != nil {
 		return err
@@ -180,7 +182,7 @@ func cmdMark(ctx context.Context, b *batch, a Actor, args *markArgs) (refusal, e
 	if c == nil {
 		return r, err
 	}
-	if c.Status != StatusVisible {
+	if c.Status != record.StatusVisible {
 		return refuse(CodeBadState, "only visible contributions are outputs"), nil
 	}
 	if !a.Moderator {
@@ -228,7 +230,7 @@ func cmdPromote(ctx context.Context, b *batch, _ Actor, args *promoteArgs) (refu
 		var outs []int64
 		err := b.tx.NewSelect().TableExpr("contribution_outputs AS o").Column("o.contribution_id").
 			Join("JOIN contributions AS c ON c.id = o.contribution_id").
-			Where("o.workshop_id = ? AND c.group_id IS NOT NULL AND c.status = ?", b.w.ID, StatusVisible).
+			Where("o.workshop_id = ? AND c.group_id IS NOT NULL AND c.status = ?", b.w.ID, record.StatusVisible).
 			Order("o.contribution_id").Scan(ctx, &outs)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: outputs: %w", err)
@@ -241,7 +243,7 @@ func cmdPromote(ctx context.Context, b *batch, _ Actor, args *promoteArgs) (refu
 	if len(ids) == 0 || len(ids) > maxPromote {
 		return refuse(CodeInvalidArgs, "contributions must list 1 to 200 ids"), nil
 	}
-	var cs []*Contribution
+	var cs []*record.Contribution
 	for _, id := range distinctIDs(ids) {
 		c, r, err := b.visibleListed(ctx, id, "promoted")
 		if c == nil {
@@ -264,15 +266,15 @@ func cmdPromote(ctx context.Context, b *batch, _ Actor, args *promoteArgs) (refu
 // visibleListed loads one contribution of a moderator's list (promote, open plenary votes): one
 // the moderator may act on, and visible. verb ends the refusal of one that is hidden or
 // withdrawn: "only visible contributions are <verb>".
-func (b *batch) visibleListed(ctx context.Context, id int64, verb string) (*Contribution, refusal, error) {
+func (b *batch) visibleListed(ctx context.Context, id int64, verb string) (*record.Contribution, refusal, error) {
 	c, r, err := b.moderated(ctx, id)
 	if c == nil {
 		return nil, r, err
 	}
 	switch {
-	case c.Status == StatusMerged:
+	case c.Status == record.StatusMerged:
 		return nil, refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status != StatusVisible:
+	case c.Status != record.StatusVisible:
 		return nil, refuse(CodeBadState, "only visible contributions are "+verb), nil
 	}
 	return c, refusal{}, nil
@@ -291,7 +293,7 @@ func distinctIDs(ids []int64) []int64 {
 	return out
 }
 
-func (b *batch) promote(ctx context.Context, c *Contribution) error {
+func (b *batch) promote(ctx context.Context, c *record.Contribution) error {
 	list, err := b.refs(ctx, c)
 	if err != nil {
 		return err
@@ -312,8 +314,8 @@ func (b *batch) promote(ctx context.Context, c *Contribution) error {
 	if err := b.emitContribution(ctx, "contribution.posted", c, links); err != nil {
 		return err
 	}
-	var cms []Comment
-	if err := b.tx.NewSelect().Model(&cms).Where("contribution_id = ? AND status = ?", c.ID, StatusVisible).Order("id").Scan(ctx); err != nil {
+	var cms []record.Comment
+	if err := b.tx.NewSelect().Model(&cms).Where("contribution_id = ? AND status = ?", c.ID, record.StatusVisible).Order("id").Scan(ctx); err != nil {
 		return fmt.Errorf("store: promote comments: %w", err)
 	}
 	for i := range cms {

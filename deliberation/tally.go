@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 )
 
@@ -14,15 +16,15 @@ import (
 // cast under another method (before the moderator changed it) and votes on contributions that
 // are not visible do not count. Room counts are never added in.
 type TallyItem struct {
-	Contribution int64      `json:"contribution"`
-	Method       VoteMethod `json:"method"`
-	Count        int        `json:"count"`    // votes counted
-	Sum          int        `json:"sum"`      // support: supporters; agree: agree − disagree; dots: dots
-	Agree        int        `json:"agree"`    // agree only
-	Neutral      int        `json:"neutral"`  // agree only
-	Disagree     int        `json:"disagree"` // agree only
-	Dots         int        `json:"dots"`     // dots only
-	Voters       int        `json:"voters"`   // people who voted on it
+	Contribution int64             `json:"contribution"`
+	Method       record.VoteMethod `json:"method"`
+	Count        int               `json:"count"`    // votes counted
+	Sum          int               `json:"sum"`      // support: supporters; agree: agree − disagree; dots: dots
+	Agree        int               `json:"agree"`    // agree only
+	Neutral      int               `json:"neutral"`  // agree only
+	Disagree     int               `json:"disagree"` // agree only
+	Dots         int               `json:"dots"`     // dots only
+	Voters       int               `json:"voters"`   // people who voted on it
 	// The breadth of support: how many organisations, and how many break-out groups of the
 	// current split, the people who voted for it (a positive vote) come from. Counts only:
 	// who voted stays unsaid.
@@ -49,8 +51,8 @@ type turnout struct {
 // tallyTarget is what a tally needs to know of a contribution.
 type tallyTarget struct {
 	ID      int64
-	Phase   Phase
-	Status  Status
+	Phase   record.Phase
+	Status  record.Status
 	GroupID *int64
 }
 
@@ -121,10 +123,10 @@ ORDER BY c.id, a.method`
 // tallyRow is a row of the tally statement.
 type tallyRow struct {
 	ID           int64
-	Phase        Phase
-	Status       Status
+	Phase        record.Phase
+	Status       record.Status
 	GroupID      *int64
-	Method       VoteMethod // empty: no vote
+	Method       record.VoteMethod // empty: no vote
 	N            int
 	Total        int
 	Pos          int
@@ -139,7 +141,7 @@ type tallyRow struct {
 // readTallies is computeTallies in one statement, with the turnout of turnoutPhase, the
 // workshop's phase, when it is an open phase (nil otherwise, when turnoutPhase is empty, and
 // when no contribution was found).
-func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase Phase) ([]TallyItem, []tallyTarget, *turnout, error) {
+func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase record.Phase) ([]TallyItem, []tallyTarget, *turnout, error) {
 	if len(ids) == 0 {
 		return nil, nil, nil, nil
 	}
@@ -148,8 +150,8 @@ func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState,
 	if withTurnout {
 		method := st.VoteSettingsFor(turnoutPhase).Method
 		q = db.NewRaw(tallyWithTurnoutSQL, workshop, bun.In(ids),
-			workshop, method, turnoutPhase, StatusVisible, workshop, workshop,
-			workshop, RegistrationConfirmed,
+			workshop, method, turnoutPhase, record.StatusVisible, workshop, workshop,
+			workshop, record.RegistrationConfirmed,
 			workshop, bun.In(ids))
 	}
 	var rows []tallyRow
@@ -169,15 +171,15 @@ func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState,
 		}
 		// Of the rows of a contribution, only the one of its phase's current method counts.
 		item := &items[len(items)-1]
-		if r.Status != StatusVisible || r.Method != item.Method {
+		if r.Status != record.StatusVisible || r.Method != item.Method {
 			continue
 		}
 		item.Count, item.Sum, item.Voters = r.N, r.Total, r.N
 		item.Organisations, item.Groups = r.Orgs, r.Grps
 		switch item.Method {
-		case MethodAgree:
+		case record.MethodAgree:
 			item.Agree, item.Neutral, item.Disagree = r.Pos, r.Zero, r.Neg
-		case MethodDots:
+		case record.MethodDots:
 			item.Dots = r.Total
 		}
 	}
@@ -202,7 +204,7 @@ func (b *batch) emitTallies(ctx context.Context, ids []int64) error {
 	}
 	byAudience := map[string][]TallyItem{}
 	for i, t := range targets {
-		aud := publicAudience(&Contribution{GroupID: t.GroupID})
+		aud := publicAudience(&record.Contribution{GroupID: t.GroupID})
 		byAudience[aud] = append(byAudience[aud], items[i])
 	}
 	auds := make([]string, 0, len(byAudience))
@@ -223,8 +225,8 @@ func (b *batch) emitTallies(ctx context.Context, ids []int64) error {
 
 func (b *batch) visibleContributionIDs(ctx context.Context) ([]int64, error) {
 	var ids []int64
-	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id").
-		Where("workshop_id = ? AND status = ?", b.w.ID, StatusVisible).Order("id").Scan(ctx, &ids)
+	err := b.tx.NewSelect().Model((*record.Contribution)(nil)).Column("id").
+		Where("workshop_id = ? AND status = ?", b.w.ID, record.StatusVisible).Order("id").Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: visible contributions: %w", err)
 	}

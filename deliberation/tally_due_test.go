@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -53,9 +55,9 @@ func TestTalliesDueAreDurable(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		a := r.post(r.bob, KindFinding, "Constat A")
-		b := r.post(r.bob, KindFinding, "Constat B")
+		r.phase(record.PhaseDiagnostic)
+		a := r.post(r.bob, record.KindFinding, "Constat A")
+		b := r.post(r.bob, record.KindFinding, "Constat B")
 
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": a, "value": 1})
 		if got := r.due(); !slices.Equal(got, []int64{a}) {
@@ -103,8 +105,8 @@ func TestTallyPreparedBeforeAVoteKeepsItsMark(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		a := r.post(r.bob, KindFinding, "Constat A")
+		r.phase(record.PhaseDiagnostic)
+		a := r.post(r.bob, record.KindFinding, "Constat A")
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": a, "value": 1})
 		p, err := r.e.PrepareFlush(ctx, r.w.ID, res.Deferred)
 		if err != nil {

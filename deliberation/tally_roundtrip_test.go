@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -56,10 +58,10 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 
 	p := make([]int64, 7) // p[1]…p[6], confirmed
 	for i := 1; i < len(p); i++ {
-		p[i] = r.person(RoleParticipant, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d", i), "", "", false).Participant
+		p[i] = r.person(record.RoleParticipant, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d", i), "", "", false).Participant
 	}
-	for i, status := range []string{RegistrationWaiting, RegistrationCancelled, RegistrationWaiting} {
-		np, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: RoleParticipant,
+	for i, status := range []string{record.RegistrationWaiting, record.RegistrationCancelled, record.RegistrationWaiting} {
+		np, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: record.RoleParticipant,
 			Organisation: fmt.Sprintf("Attente %d", i), Person: Person{DisplayName: fmt.Sprintf("W%d", i)}})
 		if err != nil {
 			t.Fatal(err)
@@ -69,64 +71,64 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 		}
 	}
 	now := time.Now().UTC()
-	g := &Group{WorkshopID: r.w.ID, Position: 1, Name: "Groupe 1", Colour: "#123456", CreatedAt: now}
+	g := &record.Group{WorkshopID: r.w.ID, Position: 1, Name: "Groupe 1", Colour: "#123456", CreatedAt: now}
 	if _, err := db.NewInsert().Model(g).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	contribution := func(w int64, ph Phase, st Status, group *int64) int64 {
-		c := &Contribution{WorkshopID: w, Kind: KindFinding, Phase: ph, Body: "Constat", Status: st,
+	contribution := func(w int64, ph record.Phase, st record.Status, group *int64) int64 {
+		c := &record.Contribution{WorkshopID: w, Kind: record.KindFinding, Phase: ph, Body: "Constat", Status: st,
 			GroupID: group, Version: 1, CreatedAt: now, UpdatedAt: now}
 		if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		return c.ID
 	}
-	c1 := contribution(r.w.ID, PhaseDiagnostic, StatusVisible, nil)
-	c2 := contribution(r.w.ID, PhaseDiagnostic, StatusVisible, &g.ID)
-	c3 := contribution(r.w.ID, PhaseDiagnostic, StatusHidden, nil)
-	c4 := contribution(r.w.ID, PhaseDiagnostic, StatusVisible, nil)
-	c5 := contribution(r.w.ID, PhaseRecommendations, StatusVisible, nil)
-	o1 := contribution(other.w.ID, PhaseDiagnostic, StatusVisible, nil)
+	c1 := contribution(r.w.ID, record.PhaseDiagnostic, record.StatusVisible, nil)
+	c2 := contribution(r.w.ID, record.PhaseDiagnostic, record.StatusVisible, &g.ID)
+	c3 := contribution(r.w.ID, record.PhaseDiagnostic, record.StatusHidden, nil)
+	c4 := contribution(r.w.ID, record.PhaseDiagnostic, record.StatusVisible, nil)
+	c5 := contribution(r.w.ID, record.PhaseRecommendations, record.StatusVisible, nil)
+	o1 := contribution(other.w.ID, record.PhaseDiagnostic, record.StatusVisible, nil)
 	f.visible, f.hidden, f.foreign = []int64{c1, c2, c4, c5}, c3, o1
 	f.all = []int64{c5, c4, c3, c2, c1, o1, 987654321, c1} // unordered, with a duplicate
 
 	alice, bob := r.alice.Participant, r.bob.Participant
 	// Two groups of the current split behind some votes: the breadth of support counts them.
-	g2 := &Group{WorkshopID: r.w.ID, Position: 2, Name: "Groupe 2", Colour: "#654321", CreatedAt: now}
+	g2 := &record.Group{WorkshopID: r.w.ID, Position: 2, Name: "Groupe 2", Colour: "#654321", CreatedAt: now}
 	if _, err := db.NewInsert().Model(g2).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	gms := []GroupMember{{WorkshopID: r.w.ID, ParticipantID: alice, GroupID: g.ID}, {WorkshopID: r.w.ID, ParticipantID: bob, GroupID: g.ID},
+	gms := []record.GroupMember{{WorkshopID: r.w.ID, ParticipantID: alice, GroupID: g.ID}, {WorkshopID: r.w.ID, ParticipantID: bob, GroupID: g.ID},
 		{WorkshopID: r.w.ID, ParticipantID: p[1], GroupID: g2.ID}}
 	if _, err := db.NewInsert().Model(&gms).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var votes []Vote
-	vote := func(c, who int64, m VoteMethod, value int) {
-		votes = append(votes, Vote{ContributionID: c, ParticipantID: who, WorkshopID: r.w.ID, Method: m, Value: value, UpdatedAt: now})
+	var votes []record.Vote
+	vote := func(c, who int64, m record.VoteMethod, value int) {
+		votes = append(votes, record.Vote{ContributionID: c, ParticipantID: who, WorkshopID: r.w.ID, Method: m, Value: value, UpdatedAt: now})
 	}
-	vote(c1, alice, MethodSupport, 1) // stale under agree
-	vote(c1, bob, MethodAgree, 1)
-	vote(c1, p[1], MethodAgree, 0)
-	vote(c1, p[2], MethodAgree, -1)
-	vote(c2, alice, MethodAgree, 1)
-	vote(c2, p[1], MethodAgree, 1) // p1 voted on c1 and c2: one voter of the turnout
-	vote(c2, p[3], MethodAgree, -1)
-	vote(c2, bob, MethodSupport, 1) // stale under agree
-	vote(c3, alice, MethodAgree, 1) // hidden
-	vote(c3, p[4], MethodAgree, 1)  // hidden: p4 is not a voter of the turnout
-	vote(c3, p[5], MethodSupport, 1)
-	vote(c5, alice, MethodDots, 2)
-	vote(c5, p[1], MethodDots, 3)
-	vote(c5, p[6], MethodAgree, 1)              // stale under dots
-	vote(c1, r.mod.Participant, MethodAgree, 1) // counts in the tally, not in the turnout
-	vote(c2, p[6], MethodAgree, 1)              // p6 is appointed moderator of the workshop below
-	vote(o1, other.alice.Participant, MethodAgree, 1)
+	vote(c1, alice, record.MethodSupport, 1) // stale under agree
+	vote(c1, bob, record.MethodAgree, 1)
+	vote(c1, p[1], record.MethodAgree, 0)
+	vote(c1, p[2], record.MethodAgree, -1)
+	vote(c2, alice, record.MethodAgree, 1)
+	vote(c2, p[1], record.MethodAgree, 1) // p1 voted on c1 and c2: one voter of the turnout
+	vote(c2, p[3], record.MethodAgree, -1)
+	vote(c2, bob, record.MethodSupport, 1) // stale under agree
+	vote(c3, alice, record.MethodAgree, 1) // hidden
+	vote(c3, p[4], record.MethodAgree, 1)  // hidden: p4 is not a voter of the turnout
+	vote(c3, p[5], record.MethodSupport, 1)
+	vote(c5, alice, record.MethodDots, 2)
+	vote(c5, p[1], record.MethodDots, 3)
+	vote(c5, p[6], record.MethodAgree, 1)              // stale under dots
+	vote(c1, r.mod.Participant, record.MethodAgree, 1) // counts in the tally, not in the turnout
+	vote(c2, p[6], record.MethodAgree, 1)              // p6 is appointed moderator of the workshop below
+	vote(o1, other.alice.Participant, record.MethodAgree, 1)
 	votes[len(votes)-1].WorkshopID = other.w.ID
 	if _, err := db.NewInsert().Model(&votes).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.NewInsert().Model(&WorkshopRole{WorkshopID: r.w.ID, ParticipantID: p[6], Role: RoleModerator}).Exec(ctx); err != nil {
+	if _, err := db.NewInsert().Model(&record.WorkshopRole{WorkshopID: r.w.ID, ParticipantID: p[6], Role: record.RoleModerator}).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -134,16 +136,16 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 
 // expectTallies computes what readTallies should return from the rows of the tables, without
 // SQL beyond reading them whole.
-func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase Phase) ([]TallyItem, []tallyTarget, *turnout) {
+func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase record.Phase) ([]TallyItem, []tallyTarget, *turnout) {
 	t.Helper()
 	ctx := context.Background()
 	var (
-		cs    []Contribution
-		votes []Vote
-		regs  []Registration
-		ps    []Participant
-		gms   []GroupMember
-		roles []WorkshopRole
+		cs    []record.Contribution
+		votes []record.Vote
+		regs  []record.Registration
+		ps    []record.Participant
+		gms   []record.GroupMember
+		roles []record.WorkshopRole
 	)
 	for _, m := range []any{&cs, &votes, &regs, &ps, &gms, &roles} {
 		if err := db.NewSelect().Model(m).Scan(ctx); err != nil {
@@ -155,7 +157,7 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 		asked[id] = true
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
-	byID := map[int64]Contribution{}
+	byID := map[int64]record.Contribution{}
 	var (
 		items   []TallyItem
 		targets []tallyTarget
@@ -169,16 +171,16 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 		it := TallyItem{Contribution: c.ID, Method: st.VoteSettingsFor(c.Phase).Method}
 		orgs, groups := map[int64]bool{}, map[int64]bool{}
 		for _, v := range votes {
-			if c.Status != StatusVisible || v.ContributionID != c.ID || v.Method != it.Method {
+			if c.Status != record.StatusVisible || v.ContributionID != c.ID || v.Method != it.Method {
 				continue
 			}
 			it.Count++
 			it.Voters++
 			it.Sum += v.Value
 			switch {
-			case it.Method == MethodDots:
+			case it.Method == record.MethodDots:
 				it.Dots += v.Value
-			case it.Method != MethodAgree:
+			case it.Method != record.MethodAgree:
 			case v.Value > 0:
 				it.Agree++
 			case v.Value == 0:
@@ -203,33 +205,33 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 		it.Organisations, it.Groups = len(orgs), len(groups)
 		items = append(items, it)
 	}
-	if len(targets) == 0 || turnoutPhase == "" || turnoutPhase == PhaseLobby || turnoutPhase == PhaseClosed {
+	if len(targets) == 0 || turnoutPhase == "" || turnoutPhase == record.PhaseLobby || turnoutPhase == record.PhaseClosed {
 		return items, targets, nil
 	}
 	// Who may vote: confirmed participants of the workshop, not erased, not its moderators.
 	mayVote := map[int64]bool{}
 	for _, reg := range regs {
-		if reg.WorkshopID == workshop && reg.Status == RegistrationConfirmed {
+		if reg.WorkshopID == workshop && reg.Status == record.RegistrationConfirmed {
 			mayVote[reg.ParticipantID] = true
 		}
 	}
 	for _, p := range ps {
-		if p.Role != RoleParticipant || p.ErasedAt != nil {
+		if p.Role != record.RoleParticipant || p.ErasedAt != nil {
 			delete(mayVote, p.ID)
 		}
 	}
 	for _, r := range roles {
-		if r.WorkshopID == workshop && r.Role == RoleModerator {
+		if r.WorkshopID == workshop && r.Role == record.RoleModerator {
 			delete(mayVote, r.ParticipantID)
 		}
 	}
 	// A voter counts when they are a participant (not staff) and not a moderator here.
 	staff := map[int64]bool{}
 	for _, p := range ps {
-		staff[p.ID] = p.Role != RoleParticipant
+		staff[p.ID] = p.Role != record.RoleParticipant
 	}
 	for _, r := range roles {
-		if r.WorkshopID == workshop && r.Role == RoleModerator {
+		if r.WorkshopID == workshop && r.Role == record.RoleModerator {
 			staff[r.ParticipantID] = true
 		}
 	}
@@ -237,7 +239,7 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 	voters := map[int64]bool{}
 	for _, v := range votes {
 		c := byID[v.ContributionID]
-		if v.WorkshopID == workshop && v.Method == method && c.Phase == turnoutPhase && c.Status == StatusVisible && !staff[v.ParticipantID] {
+		if v.WorkshopID == workshop && v.Method == method && c.Phase == turnoutPhase && c.Status == record.StatusVisible && !staff[v.ParticipantID] {
 			voters[v.ParticipantID] = true
 		}
 	}
@@ -249,28 +251,28 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		f := newTallyFixture(t, db, nil)
 		c1, c2, c4, c5 := f.visible[0], f.visible[1], f.visible[2], f.visible[3]
-		agreeDots := &LiveState{VoteMethods: map[Phase]VoteSettings{
-			PhaseDiagnostic: {Method: MethodAgree}, PhaseRecommendations: {Method: MethodDots, Budget: 5}}}
+		agreeDots := &LiveState{VoteMethods: map[record.Phase]VoteSettings{
+			record.PhaseDiagnostic: {Method: record.MethodAgree}, record.PhaseRecommendations: {Method: record.MethodDots, Budget: 5}}}
 		// 7 may vote: alice, bob, p1…p5 (not the moderator, the observer, nor p6, appointed moderator).
 		cases := []struct {
 			name  string
 			st    *LiveState
-			phase Phase
+			phase record.Phase
 			ids   []int64
 			want  *turnout // checked by hand besides the computation
 		}{
-			{"agree now, support before", agreeDots, PhaseDiagnostic, f.all, &turnout{Voters: 5, Participants: 7}},
-			{"support everywhere", &LiveState{}, PhaseDiagnostic, f.all, &turnout{Voters: 2, Participants: 7}},
-			{"dots in recommendations", agreeDots, PhaseRecommendations, f.all, &turnout{Voters: 2, Participants: 7}},
-			{"implementation: nobody voted", agreeDots, PhaseImplementation, f.all, &turnout{Voters: 0, Participants: 7}},
-			{"closed: no turnout", agreeDots, PhaseClosed, f.all, nil},
-			{"lobby: no turnout", agreeDots, PhaseLobby, f.all, nil},
+			{"agree now, support before", agreeDots, record.PhaseDiagnostic, f.all, &turnout{Voters: 5, Participants: 7}},
+			{"support everywhere", &LiveState{}, record.PhaseDiagnostic, f.all, &turnout{Voters: 2, Participants: 7}},
+			{"dots in recommendations", agreeDots, record.PhaseRecommendations, f.all, &turnout{Voters: 2, Participants: 7}},
+			{"implementation: nobody voted", agreeDots, record.PhaseImplementation, f.all, &turnout{Voters: 0, Participants: 7}},
+			{"closed: no turnout", agreeDots, record.PhaseClosed, f.all, nil},
+			{"lobby: no turnout", agreeDots, record.PhaseLobby, f.all, nil},
 			{"no turnout asked", agreeDots, "", f.all, nil},
-			{"some items", agreeDots, PhaseDiagnostic, []int64{c4, c2, 987654321, f.foreign}, &turnout{Voters: 5, Participants: 7}},
-			{"an item with no vote", agreeDots, PhaseDiagnostic, []int64{c4}, &turnout{Voters: 5, Participants: 7}},
-			{"the hidden item", agreeDots, PhaseDiagnostic, []int64{f.hidden}, &turnout{Voters: 5, Participants: 7}},
-			{"another workshop's item", agreeDots, PhaseDiagnostic, []int64{f.foreign}, nil},
-			{"no item", agreeDots, PhaseDiagnostic, nil, nil},
+			{"some items", agreeDots, record.PhaseDiagnostic, []int64{c4, c2, 987654321, f.foreign}, &turnout{Voters: 5, Participants: 7}},
+			{"an item with no vote", agreeDots, record.PhaseDiagnostic, []int64{c4}, &turnout{Voters: 5, Participants: 7}},
+			{"the hidden item", agreeDots, record.PhaseDiagnostic, []int64{f.hidden}, &turnout{Voters: 5, Participants: 7}},
+			{"another workshop's item", agreeDots, record.PhaseDiagnostic, []int64{f.foreign}, nil},
+			{"no item", agreeDots, record.PhaseDiagnostic, nil, nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -303,7 +305,7 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 		}
 
 		// By hand, so that the computation above is not trusted alone.
-		items, _, _, err := readTallies(context.Background(), db, f.r.w.ID, agreeDots, []int64{c1, c2, f.hidden, c4, c5}, PhaseDiagnostic)
+		items, _, _, err := readTallies(context.Background(), db, f.r.w.ID, agreeDots, []int64{c1, c2, f.hidden, c4, c5}, record.PhaseDiagnostic)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,11 +313,11 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 			// Bob and the moderator agree with c1 (two organisations, group 1); Alice, P1 and P6
 			// with c2 (three organisations, groups 1 and 2); Alice and P1 dot c5 (groups 1 and 2);
 			// disagreeing backs nothing.
-			{Contribution: c1, Method: MethodAgree, Count: 4, Sum: 1, Agree: 2, Neutral: 1, Disagree: 1, Voters: 4, Organisations: 2, Groups: 1}, // the moderator's vote counts here
-			{Contribution: c2, Method: MethodAgree, Count: 4, Sum: 2, Agree: 3, Disagree: 1, Voters: 4, Organisations: 3, Groups: 2},
-			{Contribution: f.hidden, Method: MethodAgree},
-			{Contribution: c4, Method: MethodAgree},
-			{Contribution: c5, Method: MethodDots, Count: 2, Sum: 5, Dots: 5, Voters: 2, Organisations: 2, Groups: 2},
+			{Contribution: c1, Method: record.MethodAgree, Count: 4, Sum: 1, Agree: 2, Neutral: 1, Disagree: 1, Voters: 4, Organisations: 2, Groups: 1}, // the moderator's vote counts here
+			{Contribution: c2, Method: record.MethodAgree, Count: 4, Sum: 2, Agree: 3, Disagree: 1, Voters: 4, Organisations: 3, Groups: 2},
+			{Contribution: f.hidden, Method: record.MethodAgree},
+			{Contribution: c4, Method: record.MethodAgree},
+			{Contribution: c5, Method: record.MethodDots, Count: 2, Sum: 5, Dots: 5, Voters: 2, Organisations: 2, Groups: 2},
 		}
 		if !reflect.DeepEqual(items, want) {
 			t.Errorf("got items\n%+v\nwant\n%+v", items, want)
@@ -329,9 +331,9 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 func TestFlushTallyReadsOnce(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		f := newTallyFixture(t, db, func(r *room) {
-			r.phase(PhaseDiagnostic)
-			r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodAgree})
-			r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseRecommendations, "method": MethodDots, "budget": 5})
+			r.phase(record.PhaseDiagnostic)
+			r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodAgree})
+			r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseRecommendations, "method": record.MethodDots, "budget": 5})
 		})
 		r := f.r
 		keys := make([]string, 0, len(f.all))
@@ -365,9 +367,9 @@ func TestFlushTallyReadsOnce(t *testing.T) {
 			}
 		}
 		sort.Slice(items, func(i, j int) bool { return items[i].Contribution < items[j].Contribution })
-		st := &LiveState{VoteMethods: map[Phase]VoteSettings{
-			PhaseDiagnostic: {Method: MethodAgree}, PhaseRecommendations: {Method: MethodDots, Budget: 5, MaxPerItem: 5}}}
-		wantItems, _, wantTo := expectTallies(t, db, r.w.ID, st, f.all, PhaseDiagnostic)
+		st := &LiveState{VoteMethods: map[record.Phase]VoteSettings{
+			record.PhaseDiagnostic: {Method: record.MethodAgree}, record.PhaseRecommendations: {Method: record.MethodDots, Budget: 5, MaxPerItem: 5}}}
+		wantItems, _, wantTo := expectTallies(t, db, r.w.ID, st, f.all, record.PhaseDiagnostic)
 		if !reflect.DeepEqual(items, wantItems) {
 			t.Errorf("got items\n%+v\nwant\n%+v", items, wantItems)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation/journal"
 )
 
@@ -18,15 +20,15 @@ const (
 // voteRecorded is the voter's own acknowledgement of their vote. Value is null when cleared;
 // DotsLeft is set under the dots method.
 type voteRecorded struct {
-	Contribution int64      `json:"contribution"`
-	Value        *int       `json:"value"`
-	Method       VoteMethod `json:"method"`
-	DotsLeft     *int       `json:"dotsLeft,omitempty"`
+	Contribution int64             `json:"contribution"`
+	Value        *int              `json:"value"`
+	Method       record.VoteMethod `json:"method"`
+	DotsLeft     *int              `json:"dotsLeft,omitempty"`
 }
 
 // voteTarget checks that the actor may vote on a contribution now: not an observer, in an
 // open phase, on a visible contribution of the current phase.
-func (b *batch) voteTarget(ctx context.Context, a Actor, id int64) (*Contribution, refusal, error) {
+func (b *batch) voteTarget(ctx context.Context, a Actor, id int64) (*record.Contribution, refusal, error) {
 	switch {
 	case !mayContribute(a):
 		return nil, refuse(CodeNotAllowed, "observers may not vote"), nil
@@ -47,15 +49,15 @@ func (b *batch) voteTarget(ctx context.Context, a Actor, id int64) (*Contributio
 // Dots on hidden contributions still count (they come back if it is restored); withdrawn
 // contributions lose their votes, which gives the dots back. It runs inside the batch's
 // transaction, after the workshop lock, so concurrent commands cannot both spend the last dot.
-func (b *batch) dotsUsed(ctx context.Context, participant int64, phase Phase, except int64) (int, error) {
+func (b *batch) dotsUsed(ctx context.Context, participant int64, phase record.Phase, except int64) (int, error) {
 	if err := b.writeVotes(ctx); err != nil { // the sum must see this batch's earlier votes
 		return 0, err
 	}
 	var used int
-	err := b.tx.NewSelect().Model((*Vote)(nil)).ColumnExpr("coalesce(sum(vote.value), 0)").
+	err := b.tx.NewSelect().Model((*record.Vote)(nil)).ColumnExpr("coalesce(sum(vote.value), 0)").
 		Join("JOIN contributions AS c ON c.id = vote.contribution_id").
 		Where("vote.workshop_id = ? AND vote.participant_id = ? AND vote.method = ? AND c.phase = ? AND vote.contribution_id <> ?",
-			b.w.ID, participant, MethodDots, phase, except).
+			b.w.ID, participant, record.MethodDots, phase, except).
 		Scan(ctx, &used)
 	if err != nil {
 		return 0, fmt.Errorf("store: dots used: %w", err)
@@ -75,15 +77,15 @@ func cmdVoteSet(ctx context.Context, b *batch, a Actor, args *voteArgs) (refusal
 	v := *args.Value
 	var dotsLeft *int
 	switch set.Method {
-	case MethodSupport:
+	case record.MethodSupport:
 		if v != 0 && v != 1 {
 			return refuse(CodeInvalidArgs, "support: value must be 0 or 1"), nil
 		}
-	case MethodAgree:
+	case record.MethodAgree:
 		if v < -1 || v > 1 {
 			return refuse(CodeInvalidArgs, "agree: value must be -1, 0 or 1"), nil
 		}
-	case MethodDots:
+	case record.MethodDots:
 		if v < 0 {
 			return refuse(CodeInvalidArgs, "dots: value must not be negative"), nil
 		}
@@ -103,7 +105,7 @@ func cmdVoteSet(ctx context.Context, b *batch, a Actor, args *voteArgs) (refusal
 	// Under support and dots, 0 means no vote: the row goes, so that counts stay row counts.
 	// Under agree, 0 is "neutral", a vote.
 	// The row is written with the batch's other votes (votes_batch.go).
-	if v == 0 && set.Method != MethodAgree {
+	if v == 0 && set.Method != record.MethodAgree {
 		b.deleteVote(c.ID, a.Participant)
 	} else {
 		b.setVote(journal.Vote{ContributionID: c.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID,
@@ -123,7 +125,7 @@ func cmdVoteClear(ctx context.Context, b *batch, a Actor, args *voteClearArgs) (
 	b.deleteVote(c.ID, a.Participant)
 	set := b.st.VoteSettingsFor(c.Phase)
 	ev := voteRecorded{Contribution: c.ID, Method: set.Method}
-	if set.Method == MethodDots {
+	if set.Method == record.MethodDots {
 		used, err := b.dotsUsed(ctx, a.Participant, c.Phase, c.ID)
 		if err != nil {
 			return refusal{}, err
@@ -139,7 +141,7 @@ func cmdVoteClear(ctx context.Context, b *batch, a Actor, args *voteClearArgs) (
 // methodChanged is the vote.method.changed event. Reset says that the votes of the phase
 // were cleared: clients drop the voter's own votes of that phase.
 type methodChanged struct {
-	Phase Phase `json:"phase"`
+	Phase record.Phase `json:"phase"`
 	VoteSettings
 	Reset bool `json:"reset"`
 }
@@ -152,7 +154,7 @@ func cmdVoteMethodSet(ctx context.Context, b *batch, _ Actor, args *methodArgs) 
 		return refuse(CodeInvalidArgs, "method must be support, agree or dots"), nil
 	}
 	set := VoteSettings{Method: args.Method}
-	if args.Method == MethodDots {
+	if args.Method == record.MethodDots {
 		if args.MaxPerItem == 0 {
 			args.MaxPerItem = args.Budget
 		}
@@ -168,9 +170,9 @@ func cmdVoteMethodSet(ctx context.Context, b *batch, _ Actor, args *methodArgs) 
 	if b.st.VoteSettingsFor(args.Phase) != set {
 		// New rules mean a new vote: votes cast under the old ones could break the new budget
 		// or mean something else, so they are cleared and the room votes again.
-		res, err := b.tx.NewDelete().Model((*Vote)(nil)).
+		res, err := b.tx.NewDelete().Model((*record.Vote)(nil)).
 			Where("workshop_id = ? AND contribution_id IN (?)", b.w.ID,
-				b.tx.NewSelect().Model((*Contribution)(nil)).Column("id").
+				b.tx.NewSelect().Model((*record.Contribution)(nil)).Column("id").
 					Where("workshop_id = ? AND phase = ?", b.w.ID, args.Phase)).
 			Exec(ctx)
 		if err != nil {
@@ -180,14 +182,14 @@ func cmdVoteMethodSet(ctx context.Context, b *batch, _ Actor, args *methodArgs) 
 		reset = n > 0
 	}
 	if b.st.VoteMethods == nil {
-		b.st.VoteMethods = map[Phase]VoteSettings{}
+		b.st.VoteMethods = map[record.Phase]VoteSettings{}
 	}
 	b.st.VoteMethods[args.Phase], b.dirty = set, true
 	b.emit("vote.method.changed", AudienceAll, methodChanged{Phase: args.Phase, VoteSettings: set, Reset: reset})
 
 	var ids []int64
-	err := b.tx.NewSelect().Model((*Contribution)(nil)).Column("id").
-		Where("workshop_id = ? AND phase = ? AND status = ?", b.w.ID, args.Phase, StatusVisible).Order("id").Scan(ctx, &ids)
+	err := b.tx.NewSelect().Model((*record.Contribution)(nil)).Column("id").
+		Where("workshop_id = ? AND phase = ? AND status = ?", b.w.ID, args.Phase, record.StatusVisible).Order("id").Scan(ctx, &ids)
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: phase contributions: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
@@ -94,7 +96,7 @@ func (b *batch) prefetchVoteTargets(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var cs []Contribution
+	var cs []record.Contribution
 	if err := b.tx.NewSelect().Model(&cs).Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Scan(ctx); err != nil {
 		return fmt.Errorf("store: vote targets: %w", err)
 	}
@@ -128,8 +130,8 @@ func voteTargetIDs(cmds []Command) []int64 {
 
 // setVoteTargets keeps the contributions loaded for the votes of the batch: cs are those of
 // ids that belong to the workshop; the others are remembered as absent.
-func (b *batch) setVoteTargets(ids []int64, cs []Contribution) {
-	b.voteTargets = make(map[int64]*Contribution, len(ids))
+func (b *batch) setVoteTargets(ids []int64, cs []record.Contribution) {
+	b.voteTargets = make(map[int64]*record.Contribution, len(ids))
 	for _, id := range ids {
 		b.voteTargets[id] = nil // not in this workshop: a vote on it is refused
 	}
@@ -152,7 +154,7 @@ func (b *batch) beforeCommand(ctx context.Context, name string) error {
 }
 
 // cachedContribution is batch.contribution for the votes of a batch (see beforeCommand).
-func (b *batch) cachedContribution(ctx context.Context, id int64) (*Contribution, bool, error) {
+func (b *batch) cachedContribution(ctx context.Context, id int64) (*record.Contribution, bool, error) {
 	if c, ok := b.voteTargets[id]; ok {
 		return c, c != nil, nil
 	}
@@ -161,7 +163,7 @@ func (b *batch) cachedContribution(ctx context.Context, id int64) (*Contribution
 		return nil, false, err
 	}
 	if b.voteTargets == nil {
-		b.voteTargets = map[int64]*Contribution{}
+		b.voteTargets = map[int64]*record.Contribution{}
 	}
 	b.voteTargets[id] = c // nil when not found: a second vote on it is refused alike
 	return c, ok, nil

@@ -3,6 +3,8 @@ package deliberation
 import (
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -14,9 +16,9 @@ import (
 func TestVotesOfOneBatchLandAsIfOneByOne(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		a := r.post(r.bob, KindFinding, "Constat A")
-		b := r.post(r.bob, KindFinding, "Constat B")
+		r.phase(record.PhaseDiagnostic)
+		a := r.post(r.bob, record.KindFinding, "Constat A")
+		b := r.post(r.bob, record.KindFinding, "Constat B")
 		vote := func(who Actor, id int64, v int) Command {
 			return r.cmd(who, "vote.set", map[string]any{"contribution": id, "value": v})
 		}
@@ -35,7 +37,7 @@ func TestVotesOfOneBatchLandAsIfOneByOne(t *testing.T) {
 		if got := len(named(res.Events, "vote.recorded")); got != 7 {
 			t.Errorf("vote.recorded: got %d, want 7", got)
 		}
-		if got := r.count((*Vote)(nil), "workshop_id = ?", r.w.ID); got != 3 {
+		if got := r.count((*record.Vote)(nil), "workshop_id = ?", r.w.ID); got != 3 {
 			t.Errorf("vote rows: got %d, want 3 (alice on A, bob on A and B)", got)
 		}
 		tally := tallyOf(t, r.flush(res))
@@ -48,9 +50,9 @@ func TestVotesOfOneBatchLandAsIfOneByOne(t *testing.T) {
 func TestBatchWritesVotesBeforeOtherCommands(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		x := r.post(r.alice, KindFinding, "Constat retiré")
-		y := r.post(r.bob, KindFinding, "Constat masqué")
+		r.phase(record.PhaseDiagnostic)
+		x := r.post(r.alice, record.KindFinding, "Constat retiré")
+		y := r.post(r.bob, record.KindFinding, "Constat masqué")
 		res := r.exec(
 			r.cmd(r.alice, "vote.set", map[string]any{"contribution": x, "value": 1}),
 			r.cmd(r.bob, "vote.set", map[string]any{"contribution": x, "value": 1}),
@@ -68,10 +70,10 @@ func TestBatchWritesVotesBeforeOtherCommands(t *testing.T) {
 		if codes[0] != "" || codes[1] != "" || codes[2] != "" || codes[3] != "" || codes[4] != "" || codes[5] != CodeNotFound {
 			t.Fatalf("outcomes: got %q, want five accepted then not_found", codes)
 		}
-		if got := r.count((*Vote)(nil), "contribution_id = ?", x); got != 0 {
+		if got := r.count((*record.Vote)(nil), "contribution_id = ?", x); got != 0 {
 			t.Errorf("votes on the withdrawn item: got %d, want 0", got)
 		}
-		if got := r.count((*Vote)(nil), "contribution_id = ?", y); got != 1 {
+		if got := r.count((*record.Vote)(nil), "contribution_id = ?", y); got != 1 {
 			t.Errorf("votes on the hidden item: got %d, want bob's, kept in case it is restored", got)
 		}
 	})
@@ -80,10 +82,10 @@ func TestBatchWritesVotesBeforeOtherCommands(t *testing.T) {
 func TestDotsBudgetSeesEarlierVotesOfTheBatch(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 3, "maxPerItem": 3})
-		a := r.post(r.bob, KindFinding, "Constat A")
-		b := r.post(r.bob, KindFinding, "Constat B")
+		r.phase(record.PhaseDiagnostic)
+		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 3})
+		a := r.post(r.bob, record.KindFinding, "Constat A")
+		b := r.post(r.bob, record.KindFinding, "Constat B")
 		res := r.exec(
 			r.cmd(r.alice, "vote.set", map[string]any{"contribution": a, "value": 2}),
 			r.cmd(r.alice, "vote.set", map[string]any{"contribution": b, "value": 2}), // 4 > 3

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/storage/storagetest"
@@ -32,8 +34,8 @@ func tallyOf(t *testing.T, events []Event) map[int64]TallyItem {
 func TestVoteRecordedGoesToTheVoterOnly(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.bob, KindFinding, "Un constat")
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.bob, record.KindFinding, "Un constat")
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1})
 		if got, want := audiences(res.Events), []string{"vote.recorded→" + AudiencePerson(r.alice.Participant)}; !reflect.DeepEqual(got, want) {
 			t.Errorf("got %v, want %v", got, want)
@@ -47,8 +49,8 @@ func TestVoteRecordedGoesToTheVoterOnly(t *testing.T) {
 func TestSupportToggle(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.bob, KindFinding, "Un constat")
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.bob, record.KindFinding, "Un constat")
 		steps := []struct {
 			who   Actor
 			value any
@@ -76,7 +78,7 @@ func TestSupportToggle(t *testing.T) {
 			if s.code != "" {
 				continue
 			}
-			if got := tallyOf(t, r.flush(res))[id]; got.Count != s.count || got.Sum != s.count || got.Method != MethodSupport {
+			if got := tallyOf(t, r.flush(res))[id]; got.Count != s.count || got.Sum != s.count || got.Method != record.MethodSupport {
 				t.Errorf("step %d: got tally %+v, want %d supporters", i, got, s.count)
 			}
 		}
@@ -86,13 +88,13 @@ func TestSupportToggle(t *testing.T) {
 func TestAgreeChangeAndClear(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodAgree})
-		id := r.post(r.bob, KindFinding, "Un constat")
+		r.phase(record.PhaseDiagnostic)
+		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodAgree})
+		id := r.post(r.bob, record.KindFinding, "Un constat")
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1})
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": id, "value": 0})
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": -1}) // changed her mind
-		want := TallyItem{Contribution: id, Method: MethodAgree, Count: 2, Sum: -1, Neutral: 1, Disagree: 1, Voters: 2}
+		want := TallyItem{Contribution: id, Method: record.MethodAgree, Count: 2, Sum: -1, Neutral: 1, Disagree: 1, Voters: 2}
 		if got := tallyOf(t, r.flush(res))[id]; got != want {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
@@ -100,7 +102,7 @@ func TestAgreeChangeAndClear(t *testing.T) {
 		if d := data(t, res.Events[0]); d["value"] != nil {
 			t.Errorf("clear: got value %v, want null", d["value"])
 		}
-		want = TallyItem{Contribution: id, Method: MethodAgree, Count: 1, Neutral: 1, Voters: 1}
+		want = TallyItem{Contribution: id, Method: record.MethodAgree, Count: 1, Neutral: 1, Voters: 1}
 		if got := tallyOf(t, r.flush(res))[id]; got != want {
 			t.Errorf("after clear: got %+v, want %+v", got, want)
 		}
@@ -111,22 +113,22 @@ func TestAgreeChangeAndClear(t *testing.T) {
 func TestDotsBudget(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		a := r.post(r.bob, KindFinding, "A")
-		b := r.post(r.bob, KindFinding, "B")
-		c := r.post(r.bob, KindFinding, "C")
+		r.phase(record.PhaseDiagnostic)
+		a := r.post(r.bob, record.KindFinding, "A")
+		b := r.post(r.bob, record.KindFinding, "B")
+		c := r.post(r.bob, record.KindFinding, "C")
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": a, "value": 1})
 		// Changing the rules clears the votes of the phase, and says so.
-		res := r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 5, "maxPerItem": 3})
+		res := r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 5, "maxPerItem": 3})
 		if d := data(t, res.Events[0]); d["reset"] != true || d["budget"].(float64) != 5 {
 			t.Errorf("got %v, want reset with budget 5", d)
 		}
-		if n := r.count((*Vote)(nil), "workshop_id = ?", r.w.ID); n != 0 {
+		if n := r.count((*record.Vote)(nil), "workshop_id = ?", r.w.ID); n != 0 {
 			t.Errorf("got %d votes after the method changed, want 0", n)
 		}
-		r.refused(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 21}, CodeInvalidArgs)
-		r.refused(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 3, "maxPerItem": 4}, CodeInvalidArgs)
-		r.refused(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodSupport, "budget": 3}, CodeInvalidArgs)
+		r.refused(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 21}, CodeInvalidArgs)
+		r.refused(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 4}, CodeInvalidArgs)
+		r.refused(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodSupport, "budget": 3}, CodeInvalidArgs)
 
 		steps := []struct {
 			item  int64
@@ -164,9 +166,9 @@ func TestDotsBudget(t *testing.T) {
 		}
 		got := tallyOf(t, res.Events)
 		want := map[int64]TallyItem{
-			a: {Contribution: a, Method: MethodDots},
-			b: {Contribution: b, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
-			c: {Contribution: c, Method: MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
+			a: {Contribution: a, Method: record.MethodDots},
+			b: {Contribution: b, Method: record.MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
+			c: {Contribution: c, Method: record.MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("got %+v, want %+v", got, want)
@@ -179,12 +181,12 @@ func TestDotsBudget(t *testing.T) {
 func TestDotsBudgetUnderConcurrency(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
+		r.phase(record.PhaseDiagnostic)
 		const budget, calls = 5, 50
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": budget, "maxPerItem": 1})
+		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": budget, "maxPerItem": 1})
 		items := make([]int64, calls)
 		for i := range items {
-			items[i] = r.post(r.bob, KindFinding, fmt.Sprintf("Constat %d", i))
+			items[i] = r.post(r.bob, record.KindFinding, fmt.Sprintf("Constat %d", i))
 		}
 		warnings := r.warnings.Load()
 		var wg sync.WaitGroup
@@ -221,7 +223,7 @@ func TestDotsBudgetUnderConcurrency(t *testing.T) {
 			t.Errorf("got %d accepted and %d over_budget, want %d and %d", accepted, refused, budget, calls-budget)
 		}
 		var sum int
-		err := db.NewSelect().Model((*Vote)(nil)).ColumnExpr("coalesce(sum(value), 0)").
+		err := db.NewSelect().Model((*record.Vote)(nil)).ColumnExpr("coalesce(sum(value), 0)").
 			Where("participant_id = ?", r.alice.Participant).Scan(context.Background(), &sum)
 		if err != nil || sum != budget {
 			t.Errorf("got %d dots stored (%v), want %d", sum, err, budget)
@@ -241,10 +243,10 @@ func TestDotsBudgetUnderConcurrency(t *testing.T) {
 func TestWithdrawnAndHiddenVotesStopCounting(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseDiagnostic, "method": MethodDots, "budget": 3, "maxPerItem": 3})
-		mine := r.post(r.alice, KindFinding, "Le mien")
-		hidden := r.post(r.alice, KindFinding, "Caché")
+		r.phase(record.PhaseDiagnostic)
+		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 3})
+		mine := r.post(r.alice, record.KindFinding, "Le mien")
+		hidden := r.post(r.alice, record.KindFinding, "Caché")
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": mine, "value": 2})
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": hidden, "value": 1})
 
@@ -271,8 +273,8 @@ func TestWithdrawnAndHiddenVotesStopCounting(t *testing.T) {
 func TestHiddenResults(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.phase(PhaseDiagnostic)
-		id := r.post(r.bob, KindFinding, "Un constat")
+		r.phase(record.PhaseDiagnostic)
+		id := r.post(r.bob, record.KindFinding, "Un constat")
 		r.ok(r.mod, "results.set", map[string]any{"hidden": true})
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1})
 		rc := r.ok(r.mod, "roomcount.record", map[string]any{"contribution": id, "label": "Salle", "yes": 12, "neutral": 3, "no": 1})
@@ -317,20 +319,20 @@ func TestDefaultVoteMethodPerPhase(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
 		_, s := r.snapshot(r.alice)
-		want := map[Phase]VoteMethod{PhaseDiagnostic: MethodSupport, PhaseRecommendations: MethodAgree, PhaseImplementation: MethodSupport}
+		want := map[record.Phase]record.VoteMethod{record.PhaseDiagnostic: record.MethodSupport, record.PhaseRecommendations: record.MethodAgree, record.PhaseImplementation: record.MethodSupport}
 		for p, m := range want {
 			if got := s.Workshop.VoteMethods[p].Method; got != m {
 				t.Errorf("snapshot, %s: got %q, want %q", p, got, m)
 			}
 		}
 		cases := []struct {
-			phase Phase
-			kind  Kind
+			phase record.Phase
+			kind  record.Kind
 			value int
 			want  TallyItem
 		}{
-			{PhaseDiagnostic, KindFinding, 1, TallyItem{Method: MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
-			{PhaseRecommendations, KindRecommendation, -1, TallyItem{Method: MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
+			{record.PhaseDiagnostic, record.KindFinding, 1, TallyItem{Method: record.MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
+			{record.PhaseRecommendations, record.KindRecommendation, -1, TallyItem{Method: record.MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
 		}
 		for _, c := range cases {
 			t.Run(string(c.phase), func(t *testing.T) {
@@ -343,10 +345,10 @@ func TestDefaultVoteMethodPerPhase(t *testing.T) {
 				}
 			})
 		}
-		r.refused(r.alice, "vote.set", map[string]any{"contribution": r.post(r.bob, KindRecommendation, "Une autre"), "value": 2}, CodeInvalidArgs)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": PhaseRecommendations, "method": MethodSupport})
-		if _, s := r.snapshot(r.alice); s.Workshop.VoteMethods[PhaseRecommendations].Method != MethodSupport {
-			t.Errorf("after the moderator chose support: got %q", s.Workshop.VoteMethods[PhaseRecommendations].Method)
+		r.refused(r.alice, "vote.set", map[string]any{"contribution": r.post(r.bob, record.KindRecommendation, "Une autre"), "value": 2}, CodeInvalidArgs)
+		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseRecommendations, "method": record.MethodSupport})
+		if _, s := r.snapshot(r.alice); s.Workshop.VoteMethods[record.PhaseRecommendations].Method != record.MethodSupport {
+			t.Errorf("after the moderator chose support: got %q", s.Workshop.VoteMethods[record.PhaseRecommendations].Method)
 		}
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 )
@@ -42,7 +44,7 @@ func (b *Backend) Open(ctx context.Context, workshop int64) (int64, int64, time.
 
 func (b *Backend) Viewer(ctx context.Context, workshop, participant int64) (hub.Viewer, error) {
 	a, err := b.engine.Actor(ctx, workshop, participant)
-	if errors.Is(err, deliberation.ErrForbidden) || errors.Is(err, deliberation.ErrNotFound) {
+	if errors.Is(err, deliberation.ErrForbidden) || errors.Is(err, record.ErrNotFound) {
 		return hub.Viewer{}, errors.Join(hub.ErrForbidden, err)
 	}
 	if err != nil {
@@ -138,7 +140,7 @@ func viewer(a deliberation.Actor) hub.Viewer {
 }
 
 func actor(v hub.Viewer) deliberation.Actor {
-	return deliberation.Actor{Participant: v.Participant, Role: deliberation.Role(v.Role), Moderator: v.Moderator, Group: v.Group, Language: v.Language}
+	return deliberation.Actor{Participant: v.Participant, Role: record.Role(v.Role), Moderator: v.Moderator, Group: v.Group, Language: v.Language}
 }
 
 // DueKeys are the tallies due that no node has flushed yet (deliberation.Engine.DueKeys).

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/stack"
@@ -19,7 +21,7 @@ import (
 // moderator and participant may act.
 type adapterTest struct {
 	b         *live.Backend
-	w         *deliberation.Workshop
+	w         *record.Workshop
 	mod, part hub.Viewer
 	n         int
 }
@@ -28,8 +30,8 @@ func newAdapterTest(t *testing.T, kind string) *adapterTest {
 	t.Helper()
 	s := stack.New(t, kind, stack.Options{})
 	w := s.Workshop(t, "A")
-	mod := s.Join(t, "M", "Org M", deliberation.RoleModerator, w)
-	part := s.Join(t, "P", "Org P", deliberation.RoleParticipant, w)
+	mod := s.Join(t, "M", "Org M", record.RoleModerator, w)
+	part := s.Join(t, "P", "Org P", record.RoleParticipant, w)
 	at := &adapterTest{b: live.New(deliberation.NewEngine(s.DB, deliberation.EngineOptions{})), w: w}
 	ctx := stack.Ctx(t)
 	if _, _, _, err := at.b.Open(ctx, w.ID); err != nil {
@@ -68,7 +70,7 @@ func TestAdapterCarriesBothLegs(t *testing.T) {
 	for _, kind := range storagetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			at := newAdapterTest(t, kind)
-			if !at.mod.Moderator || at.part.Moderator || at.part.Role != string(deliberation.RoleParticipant) {
+			if !at.mod.Moderator || at.part.Moderator || at.part.Role != string(record.RoleParticipant) {
 				t.Fatalf("viewers: got moderator %+v and participant %+v", at.mod, at.part)
 			}
 			at.do(t, at.mod, "phase.set", map[string]any{"phase": "diagnostic"})

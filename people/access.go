@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/uptrace/bun"
 )
 
 // Errors of the sign-in flow. The server shows them all as one page ("this link no longer
@@ -67,7 +67,7 @@ func LookupInvitation(ctx context.Context, db bun.IDB, token string, now time.Ti
 func lookupInvitation(ctx context.Context, db bun.IDB, column, hash string, now time.Time) (*Invitation, error) {
 	inv := new(Invitation)
 	if err := db.NewSelect().Model(inv).Where("? = ?", bun.Ident(column), hash).Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("lookup invitation", err)
+		return nil, record.NotFound("lookup invitation", err)
 	}
 	switch {
 	case inv.RevokedAt != nil:
@@ -133,19 +133,19 @@ func CreateSession(ctx context.Context, db bun.IDB, participantID int64, ttl tim
 
 // SessionParticipant returns the participant signed in by a session cookie, or ErrNotFound when
 // the cookie is unknown, expired or revoked.
-func SessionParticipant(ctx context.Context, db bun.IDB, token string, now time.Time) (*deliberation.Participant, error) {
+func SessionParticipant(ctx context.Context, db bun.IDB, token string, now time.Time) (*record.Participant, error) {
 	s := new(AuthSession)
 	err := db.NewSelect().Model(s).
 		Where("token_hash = ? AND revoked_at IS NULL AND expires_at > ?", HashToken(token), now).Scan(ctx)
 	if err != nil {
-		return nil, deliberation.NotFound("session", err)
+		return nil, record.NotFound("session", err)
 	}
 	p, err := GetParticipant(ctx, db, s.ParticipantID)
 	if err != nil {
 		return nil, err
 	}
 	if p.ErasedAt != nil {
-		return nil, fmt.Errorf("store: session: %w", deliberation.ErrNotFound)
+		return nil, fmt.Errorf("store: session: %w", record.ErrNotFound)
 	}
 	return p, nil
 }
@@ -160,7 +160,7 @@ func ActiveSession(ctx context.Context, db bun.IDB, token string, now time.Time)
 		Where("EXISTS (SELECT 1 FROM participants AS p WHERE p.id = auth_session.participant_id AND p.erased_at IS NULL)").
 		Scan(ctx)
 	if err != nil {
-		return nil, deliberation.NotFound("session", err)
+		return nil, record.NotFound("session", err)
 	}
 	return s, nil
 }

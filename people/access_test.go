@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
@@ -20,7 +21,7 @@ func TestInvitations(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "reseaux")
-		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Léa"}})
+		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: "Léa"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,8 +56,8 @@ func TestInvitations(t *testing.T) {
 			{"single-use link", once, now, nil},
 			{"single-use link reused", once, now, people.ErrTokenUsed},
 			{"expired link", expired, now.Add(2 * time.Minute), people.ErrTokenExpired},
-			{"forged link", people.NewToken(), now, deliberation.ErrNotFound},
-			{"tampered link", reusable[:len(reusable)-1] + "x", now, deliberation.ErrNotFound},
+			{"forged link", people.NewToken(), now, record.ErrNotFound},
+			{"tampered link", reusable[:len(reusable)-1] + "x", now, record.ErrNotFound},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -134,13 +135,13 @@ func TestSessions(t *testing.T) {
 		if err != nil || got.ID != who.ID {
 			t.Fatalf("session: got %v, %v; want participant %d", got, err, who.ID)
 		}
-		if _, err := people.SessionParticipant(ctx, db, token, time.Now().Add(2*time.Hour)); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.SessionParticipant(ctx, db, token, time.Now().Add(2*time.Hour)); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("expired session: got %v, want ErrNotFound", err)
 		}
 		if err := people.EndSession(ctx, db, token); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := people.SessionParticipant(ctx, db, token, time.Now()); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.SessionParticipant(ctx, db, token, time.Now()); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("ended session: got %v, want ErrNotFound", err)
 		}
 	})

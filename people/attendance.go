@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/uptrace/bun"
 )
 
 // This file holds what happens around registrations once they exist: a person's own list,
@@ -21,16 +21,16 @@ var ErrNotConfirmed = errors.New("no confirmed place")
 // CheckIn marks a participant present in a workshop. With admit, a person who waits or has no
 // registration is first given a confirmed place, outside capacity: at the door the moderator
 // decides, and the rules of the waiting list are for places booked in advance.
-func CheckIn(ctx context.Context, db bun.IDB, w *deliberation.Workshop, participantID int64, now time.Time, admit bool) error {
+func CheckIn(ctx context.Context, db bun.IDB, w *record.Workshop, participantID int64, now time.Time, admit bool) error {
 	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if admit {
-			if err := AddRegistration(ctx, tx, w, participantID, deliberation.RegistrationConfirmed); err != nil {
+			if err := AddRegistration(ctx, tx, w, participantID, record.RegistrationConfirmed); err != nil {
 				return err
 			}
 		}
-		res, err := tx.NewUpdate().Model((*deliberation.Registration)(nil)).
+		res, err := tx.NewUpdate().Model((*record.Registration)(nil)).
 			Set("checked_in_at = COALESCE(checked_in_at, ?), updated_at = ?", now, now).
-			Where("workshop_id = ? AND participant_id = ? AND status = ?", w.ID, participantID, deliberation.RegistrationConfirmed).
+			Where("workshop_id = ? AND participant_id = ? AND status = ?", w.ID, participantID, record.RegistrationConfirmed).
 			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("store: check in: %w", err)
@@ -44,7 +44,7 @@ func CheckIn(ctx context.Context, db bun.IDB, w *deliberation.Workshop, particip
 
 // UndoCheckIn takes back a check-in made by mistake.
 func UndoCheckIn(ctx context.Context, db bun.IDB, workshopID, participantID int64) error {
-	_, err := db.NewUpdate().Model((*deliberation.Registration)(nil)).
+	_, err := db.NewUpdate().Model((*record.Registration)(nil)).
 		Set("checked_in_at = NULL").
 		Where("workshop_id = ? AND participant_id = ?", workshopID, participantID).Exec(ctx)
 	if err != nil {
@@ -65,11 +65,11 @@ func ListWorkshopRegistrations(ctx context.Context, db bun.IDB, workshopID int64
 
 // ListParticipantRegistrations returns a person's registrations that are not cancelled, by
 // session start.
-func ListParticipantRegistrations(ctx context.Context, db bun.IDB, participantID int64) ([]deliberation.Registration, error) {
-	var rs []deliberation.Registration
+func ListParticipantRegistrations(ctx context.Context, db bun.IDB, participantID int64) ([]record.Registration, error) {
+	var rs []record.Registration
 	err := db.NewSelect().Model(&rs).
 		Join("JOIN workshops AS w ON w.id = registration.workshop_id").
-		Where("registration.participant_id = ? AND registration.status <> ?", participantID, deliberation.RegistrationCancelled).
+		Where("registration.participant_id = ? AND registration.status <> ?", participantID, record.RegistrationCancelled).
 		OrderExpr("w.starts_at, registration.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: list participant registrations: %w", err)
@@ -83,9 +83,9 @@ func ConfirmedCounts(ctx context.Context, db bun.IDB, processID int64) (map[int6
 		WorkshopID int64
 		N          int
 	}
-	err := db.NewSelect().Model((*deliberation.Registration)(nil)).
+	err := db.NewSelect().Model((*record.Registration)(nil)).
 		ColumnExpr("workshop_id, count(*) AS n").
-		Where("process_id = ? AND status = ?", processID, deliberation.RegistrationConfirmed).
+		Where("process_id = ? AND status = ?", processID, record.RegistrationConfirmed).
 		GroupExpr("workshop_id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: count places: %w", err)
@@ -101,7 +101,7 @@ func ConfirmedCounts(ctx context.Context, db bun.IDB, processID int64) (map[int6
 // closes their live connections after erasing the process).
 func ActiveParticipantIDs(ctx context.Context, db bun.IDB, processID int64) ([]int64, error) {
 	var ids []int64
-	err := db.NewSelect().Model((*deliberation.Participant)(nil)).Column("id").
+	err := db.NewSelect().Model((*record.Participant)(nil)).Column("id").
 		Where("process_id = ? AND erased_at IS NULL", processID).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: active participants: %w", err)

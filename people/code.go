@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/uptrace/bun"
 )
 
 // A personal code is the short, typeable form of a personal link: a person who registered
@@ -119,9 +119,9 @@ func newWay(ctx context.Context, db bun.IDB, participantID int64, workshopID *in
 
 // SignInWithCode is SignIn for a typed code (canonical, see NormaliseCode): a signed-in
 // session good for ttl, in one transaction. A code is refused as its link would be.
-func SignInWithCode(ctx context.Context, db bun.IDB, code string, now time.Time, ttl time.Duration) (*Invitation, *deliberation.Participant, string, error) {
+func SignInWithCode(ctx context.Context, db bun.IDB, code string, now time.Time, ttl time.Duration) (*Invitation, *record.Participant, string, error) {
 	var inv *Invitation
-	var who *deliberation.Participant
+	var who *record.Participant
 	var session string
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -132,7 +132,7 @@ func SignInWithCode(ctx context.Context, db bun.IDB, code string, now time.Time,
 			return err
 		}
 		if who.ErasedAt != nil {
-			return fmt.Errorf("store: sign in with code: %w", deliberation.ErrNotFound)
+			return fmt.Errorf("store: sign in with code: %w", record.ErrNotFound)
 		}
 		session, err = CreateSession(ctx, tx, inv.ParticipantID, ttl)
 		return err

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
@@ -86,7 +87,7 @@ func TestSignUpHandsAWayBack(t *testing.T) {
 		p := fixture.Process(t, db, "retour")
 		w := fixture.Workshop(t, db, p)
 		now := time.Now().UTC()
-		done, err := people.SignUp(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant,
+		done, err := people.SignUp(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant,
 			Person: people.Person{DisplayName: "Aïcha"}}, people.Choice{Workshops: []int64{w.ID}}, now)
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +108,7 @@ func TestSignUpHandsAWayBack(t *testing.T) {
 		if _, _, _, err := people.SignInWithCode(ctx, db, done.Code, now, time.Hour); err != nil {
 			t.Errorf("second sign-in with the code: %v", err)
 		}
-		if _, _, _, err := people.SignInWithCode(ctx, db, people.NewCode(), now, time.Hour); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, _, err := people.SignInWithCode(ctx, db, people.NewCode(), now, time.Hour); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("an unknown code: got %v, want ErrNotFound", err)
 		}
 		if _, _, _, err := people.SignInWithCode(ctx, db, done.Code, w.EndsAt.Add(25*time.Hour), time.Hour); !errors.Is(err, people.ErrTokenExpired) {

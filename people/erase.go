@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -63,7 +65,7 @@ func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Tim
 		if err := lockProcess(ctx, tx, processID); err != nil {
 			return err
 		}
-		err := tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("id").
+		err := tx.NewSelect().Model((*record.Participant)(nil)).Column("id").
 			Where("process_id = ? AND erased_at IS NULL", processID).Scan(ctx, &ids)
 		if err != nil {
 			return fmt.Errorf("store: erase process: %w", err)
@@ -84,7 +86,7 @@ func EraseProcess(ctx context.Context, db bun.IDB, processID int64, now time.Tim
 // erase removes the personal data of some participants inside a transaction.
 func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 	// Organisations stay only where the person agreed to keep them on what they said.
-	_, err := tx.NewUpdate().Model((*deliberation.Participant)(nil)).
+	_, err := tx.NewUpdate().Model((*record.Participant)(nil)).
 		Set("organisation_id = NULL").
 		Where("id IN (?)", bun.In(ids)).
 		Where("NOT EXISTS (SELECT 1 FROM people AS pe WHERE pe.participant_id = participant.id AND pe.attribution_consent)").
@@ -106,15 +108,15 @@ func erase(ctx context.Context, tx bun.Tx, ids []int64, now time.Time) error {
 		{"join requests", tx.NewDelete().Model((*JoinRequest)(nil)).Where("participant_id IN (?)", bun.In(ids))},
 		// A moderator's translations of what they said: the original stays (the notebook is
 		// made of it), the copies of their words in other languages go.
-		{"translations", tx.NewDelete().Model((*deliberation.Translation)(nil)).
-			Where("contribution_id IN (?)", tx.NewSelect().Model((*deliberation.Contribution)(nil)).Column("id").Where("author_id IN (?)", bun.In(ids)))},
+		{"translations", tx.NewDelete().Model((*record.Translation)(nil)).
+			Where("contribution_id IN (?)", tx.NewSelect().Model((*record.Contribution)(nil)).Column("id").Where("author_id IN (?)", bun.In(ids)))},
 		// Their email not sent yet (or given up on): it holds their address and a link.
 		{"outbox", tx.NewDelete().TableExpr("outbox").Where("participant_id IN (?)", bun.In(ids))},
-		{"participants", tx.NewUpdate().Model((*deliberation.Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
+		{"participants", tx.NewUpdate().Model((*record.Participant)(nil)).Set("erased_at = ?", now).Where("id IN (?)", bun.In(ids))},
 		// An organisation is typed by people and may name them ("Zoé, indépendante"): one that
 		// nobody refers to any more goes too, and its key with it (organisation_keys).
 		{"organisations", tx.NewDelete().Model((*Organisation)(nil)).
-			Where("id NOT IN (?)", tx.NewSelect().Model((*deliberation.Participant)(nil)).Column("organisation_id").Where("organisation_id IS NOT NULL"))},
+			Where("id NOT IN (?)", tx.NewSelect().Model((*record.Participant)(nil)).Column("organisation_id").Where("organisation_id IS NOT NULL"))},
 	}
 	for _, s := range steps {
 		if _, err := s.q.Exec(ctx); err != nil {
@@ -152,7 +154,7 @@ func lockRooms(ctx context.Context, tx bun.Tx, processID int64) error {
 		return nil
 	}
 	var ids []int64
-	err := tx.NewSelect().Model((*deliberation.Workshop)(nil)).Column("id").
+	err := tx.NewSelect().Model((*record.Workshop)(nil)).Column("id").
 		Where("process_id = ?", processID).OrderExpr("id").For("UPDATE").Scan(ctx, &ids)
 	if err != nil {
 		return fmt.Errorf("store: erase: lock the rooms: %w", err)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -61,13 +63,13 @@ func setUpDiskScene(t *testing.T, db *bun.DB, speaks bool) diskScene {
 	w := fixture.Workshop(t, db, p)
 	add := func(name, org, email, phone string) int64 {
 		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: org,
+			ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: org,
 			Person: people.Person{DisplayName: name, Email: &email, Phone: &phone},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := people.CreateInvitation(ctx, db, who.ID, &w.ID, time.Hour, false); err != nil {
@@ -83,8 +85,8 @@ func setUpDiskScene(t *testing.T, db *bun.DB, speaks bool) diskScene {
 	atTheDoor(t, db, w, &s)
 	if speaks {
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
-		mod := deliberation.Actor{Participant: s.kept, Role: deliberation.RoleParticipant, Moderator: true}
-		gone := deliberation.Actor{Participant: s.gone, Role: deliberation.RoleParticipant}
+		mod := deliberation.Actor{Participant: s.kept, Role: record.RoleParticipant, Moderator: true}
+		gone := deliberation.Actor{Participant: s.gone, Role: record.RoleParticipant}
 		for i, c := range []struct {
 			a    deliberation.Actor
 			name string
@@ -107,7 +109,7 @@ func setUpDiskScene(t *testing.T, db *bun.DB, speaks bool) diskScene {
 // atTheDoor has the person to be erased join on a phone at the door, typing their name, and
 // the door let them in (the phone learnt it, so the request is gone); then someone else's
 // phone asks and is still waiting at the erasure.
-func atTheDoor(t *testing.T, db *bun.DB, w *deliberation.Workshop, s *diskScene) {
+func atTheDoor(t *testing.T, db *bun.DB, w *record.Workshop, s *diskScene) {
 	t.Helper()
 	ctx := context.Background()
 	now := w.StartsAt.Add(-time.Minute)
@@ -159,7 +161,7 @@ func storedLogKey(t *testing.T, db *bun.DB, workshop int64) string {
 	if err := db.NewSelect().Model(&k).Where("workshop_id = ?", workshop).Scan(ctx); err != nil {
 		t.Fatalf("log key of workshop %d: %v", workshop, err)
 	}
-	var ev deliberation.StoredEvent
+	var ev record.StoredEvent
 	if err := db.NewSelect().Model(&ev).Where("workshop_id = ? AND name = ?", workshop, "contribution.posted").Limit(1).Scan(ctx); err != nil {
 		t.Fatalf("the post is not in the log: %v", err)
 	}
@@ -404,7 +406,7 @@ func TestErasureNotScrubbedIsFinishedByErasingAgain(t *testing.T) {
 	if err := people.Erase(ctx, db, s.gone, time.Now()); !errors.Is(err, people.ErrNotScrubbed) {
 		t.Fatalf("erasing under a reader: %v, want ErrNotScrubbed", err)
 	}
-	if _, err := people.GetPerson(ctx, db, s.gone); !errors.Is(err, deliberation.ErrNotFound) {
+	if _, err := people.GetPerson(ctx, db, s.gone); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("after an unscrubbed erasure the person reads as %v; want erased all the same", err)
 	}
 	if hits := holding(sqliteFiles(t, path), goneName); len(hits) == 0 {
@@ -459,7 +461,7 @@ func TestErasureWaitsForTheRoomsBatchInFlight(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			ev := &deliberation.StoredEvent{WorkshopID: s.workshop, Seq: 1000, Name: "contribution.posted", Audience: "all",
+			ev := &record.StoredEvent{WorkshopID: s.workshop, Seq: 1000, Name: "contribution.posted", Audience: "all",
 				Payload: `{"author":"` + goneName + `"}`, CreatedAt: time.Now().UTC()}
 			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 				t.Fatal(err)
@@ -495,7 +497,7 @@ func TestErasureWaitsForTheRoomsBatchInFlight(t *testing.T) {
 			if err := <-erased; err != nil {
 				t.Fatal(err)
 			}
-			n, err := db.NewSelect().Model((*deliberation.StoredEvent)(nil)).Where("workshop_id = ?", s.workshop).Count(ctx)
+			n, err := db.NewSelect().Model((*record.StoredEvent)(nil)).Where("workshop_id = ?", s.workshop).Count(ctx)
 			if err != nil || n != 0 {
 				t.Errorf("after erasure the room's log holds %d events (%v); want the batch in flight cleared too", n, err)
 			}

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
@@ -21,23 +22,23 @@ func TestEraseEndsTheirSessions(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "sessions-effacees")
-		newPerson := func(name string) *deliberation.Participant {
+		newPerson := func(name string) *record.Participant {
 			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-				ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: name},
+				ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: name},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return who
 		}
-		signIn := func(who *deliberation.Participant) string {
+		signIn := func(who *record.Participant) string {
 			token, err := people.CreateSession(ctx, db, who.ID, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return token
 		}
-		sessionsOf := func(who *deliberation.Participant) int64 {
+		sessionsOf := func(who *record.Participant) int64 {
 			n, err := db.NewSelect().Model((*people.AuthSession)(nil)).Where("participant_id = ?", who.ID).Count(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -54,7 +55,7 @@ func TestEraseEndsTheirSessions(t *testing.T) {
 			t.Errorf("Zoé's sessions after her erasure: got %d rows, want 0", n)
 		}
 		for _, token := range []string{phone, laptop} {
-			if _, err := people.SessionParticipant(ctx, db, token, time.Now()); !errors.Is(err, deliberation.ErrNotFound) {
+			if _, err := people.SessionParticipant(ctx, db, token, time.Now()); !errors.Is(err, record.ErrNotFound) {
 				t.Errorf("Zoé's cookie after her erasure: got %v, want not found", err)
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -96,15 +98,15 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "effacement")
 		w := fixture.Workshop(t, db, p)
-		make := func(name, org, email, phone string, consent bool) *deliberation.Participant {
+		make := func(name, org, email, phone string, consent bool) *record.Participant {
 			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-				ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: org,
+				ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: org,
 				Person: people.Person{DisplayName: name, Email: &email, Phone: &phone, ServiceUser: true, AttributionConsent: consent},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 			return who
@@ -112,14 +114,14 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		// Zoé's organisation names her; Bram agrees to keep his on what he said.
 		zoe := make("Zoé Verhulst", "Zoé Verhulst, indépendante", "zoe.verhulst@example.org", "+32470123456", false)
 		kept := make("Bram", "Maison de quartier Anneessens", "bram@example.org", "+32470999888", true)
-		mod, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Mod"}})
+		mod, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: "Mod"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := people.SetWorkshopRole(ctx, db, w.ID, mod.ID, deliberation.RoleModerator); err != nil {
+		if err := people.SetWorkshopRole(ctx, db, w.ID, mod.ID, record.RoleModerator); err != nil {
 			t.Fatal(err)
 		}
-		if err := people.AddRegistration(ctx, db, w, mod.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, mod.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		people.CreateInvitation(ctx, db, zoe.ID, &w.ID, time.Hour, false)
@@ -136,8 +138,8 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 
 		// Zoé speaks in a room that shows names: her name reaches the event log.
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
-		modA := deliberation.Actor{Participant: mod.ID, Role: deliberation.RoleParticipant, Moderator: true}
-		zoeA := deliberation.Actor{Participant: zoe.ID, Role: deliberation.RoleParticipant}
+		modA := deliberation.Actor{Participant: mod.ID, Role: record.RoleParticipant, Moderator: true}
+		zoeA := deliberation.Actor{Participant: zoe.ID, Role: record.RoleParticipant}
 		cmd := func(a deliberation.Actor, name string, args any) deliberation.Outcome {
 			raw, _ := json.Marshal(args)
 			res, err := eng.Execute(ctx, w.ID, []deliberation.Command{{ID: fmt.Sprintf("%s-%d", name, time.Now().UnixNano()), Name: name, Args: raw, Actor: a}})
@@ -173,7 +175,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		if n, err := db.NewSelect().Model((*outbox.Message)(nil)).Where("participant_id = ?", kept.ID).Count(ctx); err != nil || n != 1 {
 			t.Errorf("Bram's pending email after Zoé's erasure: got %d (%v), want it kept", n, err)
 		}
-		if _, err := people.GetPerson(ctx, db, zoe.ID); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.GetPerson(ctx, db, zoe.ID); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("person row: got %v, want gone", err)
 		}
 		erased, _ := people.GetParticipant(ctx, db, zoe.ID)
@@ -182,7 +184,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 		}
 		// What she said stays, and the other person's data is untouched.
 		var body string
-		if err := db.NewSelect().Model((*deliberation.Contribution)(nil)).Column("body").Where("author_id = ?", zoe.ID).Scan(ctx, &body); err != nil || !strings.Contains(body, "loyers") {
+		if err := db.NewSelect().Model((*record.Contribution)(nil)).Column("body").Where("author_id = ?", zoe.ID).Scan(ctx, &body); err != nil || !strings.Contains(body, "loyers") {
 			t.Errorf("her contribution: %q, %v; want it kept", body, err)
 		}
 		if _, err := people.GetPerson(ctx, db, kept.ID); err != nil {
@@ -221,17 +223,17 @@ func TestEraseDeletesTranslationsOfTheirWords(t *testing.T) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "effacement-traductions")
 		w := fixture.Workshop(t, db, p)
-		join := func(name string, role deliberation.Role) deliberation.Actor {
+		join := func(name string, role record.Role) deliberation.Actor {
 			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: role, Person: people.Person{DisplayName: name}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
-			return deliberation.Actor{Participant: who.ID, Role: role, Moderator: role == deliberation.RoleModerator}
+			return deliberation.Actor{Participant: who.ID, Role: role, Moderator: role == record.RoleModerator}
 		}
-		mod, zoe, bram := join("Mod", deliberation.RoleModerator), join("Zoé", deliberation.RoleParticipant), join("Bram", deliberation.RoleParticipant)
+		mod, zoe, bram := join("Mod", record.RoleModerator), join("Zoé", record.RoleParticipant), join("Bram", record.RoleParticipant)
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
 		n := 0
 		cmd := func(a deliberation.Actor, name string, args any) deliberation.Result {

@@ -4,9 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/process"
 )
 
@@ -18,8 +19,8 @@ import (
 // Invite adds a person to a process with a confirmed place in each of sessions (an organiser
 // places by hand, outside the capacity rules) and a personal link good for ttl that lands in
 // the first session, or on "my sessions" when there is none.
-func Invite(ctx context.Context, db bun.IDB, np NewParticipant, sessions []*deliberation.Workshop, ttl time.Duration) (*deliberation.Participant, string, error) {
-	var who *deliberation.Participant
+func Invite(ctx context.Context, db bun.IDB, np NewParticipant, sessions []*record.Workshop, ttl time.Duration) (*record.Participant, string, error) {
+	var who *record.Participant
 	var token string
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -27,7 +28,7 @@ func Invite(ctx context.Context, db bun.IDB, np NewParticipant, sessions []*deli
 			return err
 		}
 		for _, w := range sessions {
-			if err := AddRegistration(ctx, tx, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := AddRegistration(ctx, tx, w, who.ID, record.RegistrationConfirmed); err != nil {
 				return err
 			}
 		}
@@ -47,11 +48,11 @@ func Invite(ctx context.Context, db bun.IDB, np NewParticipant, sessions []*deli
 // InviteAll invites each of nps as Invite does, into session w, all in one transaction: one
 // commit for hundreds of people (the crowds of a load test). When role is set, each also gets
 // that role in w. The tokens come back in the order of nps.
-func InviteAll(ctx context.Context, db bun.IDB, nps []NewParticipant, w *deliberation.Workshop, role deliberation.Role, ttl time.Duration) ([]string, error) {
+func InviteAll(ctx context.Context, db bun.IDB, nps []NewParticipant, w *record.Workshop, role record.Role, ttl time.Duration) ([]string, error) {
 	tokens := make([]string, 0, len(nps))
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		for _, np := range nps {
-			who, token, err := Invite(ctx, tx, np, []*deliberation.Workshop{w}, ttl)
+			who, token, err := Invite(ctx, tx, np, []*record.Workshop{w}, ttl)
 			if err != nil {
 				return err
 			}
@@ -73,7 +74,7 @@ func InviteAll(ctx context.Context, db bun.IDB, nps []NewParticipant, w *deliber
 // SignedUp is what a registration hands back: the person, where each session landed, and
 // their way back, a personal link to "my sessions" (Token) and its short code (Code).
 type SignedUp struct {
-	Participant *deliberation.Participant
+	Participant *record.Participant
 	Placements  []Placement
 	Token, Code string
 }
@@ -106,7 +107,7 @@ func SignUp(ctx context.Context, db bun.IDB, np NewParticipant, choice Choice, n
 // process with a confirmed place (outside capacity: the door decides), and a personal link
 // with its code that lands in the session. Their arrival is the caller's to record, through
 // the live room (a check-in is a command of the session), once this has committed.
-func WalkIn(ctx context.Context, db bun.IDB, w *deliberation.Workshop, np NewParticipant, now time.Time) (int64, Way, error) {
+func WalkIn(ctx context.Context, db bun.IDB, w *record.Workshop, np NewParticipant, now time.Time) (int64, Way, error) {
 	var way Way
 	var id int64
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
@@ -115,7 +116,7 @@ func WalkIn(ctx context.Context, db bun.IDB, w *deliberation.Workshop, np NewPar
 			return err
 		}
 		id = who.ID
-		if err := AddRegistration(ctx, tx, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := AddRegistration(ctx, tx, w, who.ID, record.RegistrationConfirmed); err != nil {
 			return err
 		}
 		ttl, err := LinkLifetime(ctx, tx, w.ProcessID, now)
@@ -181,9 +182,9 @@ func IssueLinks(ctx context.Context, db bun.IDB, processID int64, landings []Lan
 // SignIn exchanges an invitation link for a signed-in session good for ttl, in one
 // transaction: a single-use link cannot open two sessions. It returns the invitation (where
 // the link lands), who signed in and the session's token.
-func SignIn(ctx context.Context, db bun.IDB, token string, now time.Time, ttl time.Duration) (*Invitation, *deliberation.Participant, string, error) {
+func SignIn(ctx context.Context, db bun.IDB, token string, now time.Time, ttl time.Duration) (*Invitation, *record.Participant, string, error) {
 	var inv *Invitation
-	var who *deliberation.Participant
+	var who *record.Participant
 	var session string
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		var err error

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
@@ -42,16 +43,16 @@ func TestInvite(t *testing.T) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "invitation")
 		w1, w2 := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
-		np := people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "CPAS",
+		np := people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "CPAS",
 			Person: people.Person{DisplayName: "Samira"}}
 
 		t.Run("placed in every session, the link lands in the first", func(t *testing.T) {
-			who, token, err := people.Invite(ctx, db, np, []*deliberation.Workshop{w2, w1}, time.Hour)
+			who, token, err := people.Invite(ctx, db, np, []*record.Workshop{w2, w1}, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
 			regs, err := people.ListParticipantRegistrations(ctx, db, who.ID)
-			if err != nil || len(regs) != 2 || regs[0].Status != deliberation.RegistrationConfirmed || regs[1].Status != deliberation.RegistrationConfirmed {
+			if err != nil || len(regs) != 2 || regs[0].Status != record.RegistrationConfirmed || regs[1].Status != record.RegistrationConfirmed {
 				t.Fatalf("registrations: got %+v, %v; want two confirmed", regs, err)
 			}
 			if ws, pid := landsIn(t, db, token); ws != w2.ID || pid != who.ID {
@@ -68,12 +69,12 @@ func TestInvite(t *testing.T) {
 			}
 		})
 		t.Run("a failing place keeps nothing", func(t *testing.T) {
-			before := countOf(t, db, (*deliberation.Participant)(nil))
-			gone := &deliberation.Workshop{ID: 1 << 40, ProcessID: p.ID}
-			if _, _, err := people.Invite(ctx, db, np, []*deliberation.Workshop{w1, gone}, time.Hour); err == nil {
+			before := countOf(t, db, (*record.Participant)(nil))
+			gone := &record.Workshop{ID: 1 << 40, ProcessID: p.ID}
+			if _, _, err := people.Invite(ctx, db, np, []*record.Workshop{w1, gone}, time.Hour); err == nil {
 				t.Fatal("a place in a session that does not exist was accepted")
 			}
-			if after := countOf(t, db, (*deliberation.Participant)(nil)); after != before {
+			if after := countOf(t, db, (*record.Participant)(nil)); after != before {
 				t.Errorf("participants: got %d after the failed invitation, want %d", after, before)
 			}
 		})
@@ -86,14 +87,14 @@ func TestSignUp(t *testing.T) {
 		p := fixture.Process(t, db, "inscription")
 		w := fixture.Workshop(t, db, p)
 		now := time.Now().UTC()
-		np := people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Jules"}}
+		np := people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: "Jules"}}
 
 		done, err := people.SignUp(ctx, db, np, people.Choice{Workshops: []int64{w.ID}}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
 		who, placements, token := done.Participant, done.Placements, done.Token
-		if len(placements) != 1 || placements[0].Status != deliberation.RegistrationConfirmed {
+		if len(placements) != 1 || placements[0].Status != record.RegistrationConfirmed {
 			t.Fatalf("placements: got %+v, want one confirmed", placements)
 		}
 		if ws, pid := landsIn(t, db, token); ws != 0 || pid != who.ID {
@@ -104,12 +105,12 @@ func TestSignUp(t *testing.T) {
 			t.Errorf("link: got %+v, %v; want it good until a day after the last session", inv, err)
 		}
 
-		before := countOf(t, db, (*deliberation.Participant)(nil))
+		before := countOf(t, db, (*record.Participant)(nil))
 		_, err = people.SignUp(ctx, db, np, people.Choice{Workshops: []int64{w.ID}}, w.EndsAt)
 		if !errors.Is(err, people.ErrRegistrationClosed) {
 			t.Fatalf("after the session: got %v, want ErrRegistrationClosed", err)
 		}
-		if after := countOf(t, db, (*deliberation.Participant)(nil)); after != before {
+		if after := countOf(t, db, (*record.Participant)(nil)); after != before {
 			t.Errorf("participants: got %d after a refused sign-up, want %d", after, before)
 		}
 	})
@@ -120,7 +121,7 @@ func TestWalkIn(t *testing.T) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "porte-ouverte")
 		w := fixture.Workshop(t, db, p)
-		karim, way, err := people.WalkIn(ctx, db, w, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant,
+		karim, way, err := people.WalkIn(ctx, db, w, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant,
 			Person: people.Person{DisplayName: "Karim"}}, time.Now().UTC())
 		if err != nil {
 			t.Fatal(err)
@@ -136,7 +137,7 @@ func TestWalkIn(t *testing.T) {
 		}
 		// A confirmed place; the arrival is recorded by the live room, not here.
 		regs, err := people.ListWorkshopRegistrations(ctx, db, w.ID)
-		if err != nil || len(regs) != 1 || regs[0].ParticipantID != pid || regs[0].Status != deliberation.RegistrationConfirmed || regs[0].CheckedInAt != nil {
+		if err != nil || len(regs) != 1 || regs[0].ParticipantID != pid || regs[0].Status != record.RegistrationConfirmed || regs[0].CheckedInAt != nil {
 			t.Errorf("registrations: got %+v, %v; want participant %d confirmed, not yet checked in", regs, err, pid)
 		}
 	})
@@ -164,7 +165,7 @@ func TestNewLinkRevokesTheOldOnes(t *testing.T) {
 		if _, err := people.RedeemInvitation(ctx, db, old, now); !errors.Is(err, people.ErrTokenRevoked) {
 			t.Errorf("old link: got %v, want ErrTokenRevoked", err)
 		}
-		if _, err := people.SessionParticipant(ctx, db, session, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.SessionParticipant(ctx, db, session, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("session signed in with the old link: got %v, want ErrNotFound", err)
 		}
 		if ws, pid := landsIn(t, db, fresh); ws != w.ID || pid != who.ID {
@@ -230,9 +231,9 @@ func TestInviteAll(t *testing.T) {
 		w := fixture.Workshop(t, db, p)
 		var nps []people.NewParticipant
 		for _, name := range []string{"Un", "Deux", "Trois"} {
-			nps = append(nps, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: name}})
+			nps = append(nps, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: name}})
 		}
-		tokens, err := people.InviteAll(ctx, db, nps, w, deliberation.RoleModerator, time.Hour)
+		tokens, err := people.InviteAll(ctx, db, nps, w, record.RoleModerator, time.Hour)
 		if err != nil || len(tokens) != 3 {
 			t.Fatalf("got %d links, %v; want 3", len(tokens), err)
 		}
@@ -242,19 +243,19 @@ func TestInviteAll(t *testing.T) {
 				t.Errorf("link %d lands in workshop %d, want %d", i, ws, w.ID)
 			}
 			role, err := people.WorkshopRoleOf(ctx, db, w.ID, pid)
-			if err != nil || role != deliberation.RoleModerator {
+			if err != nil || role != record.RoleModerator {
 				t.Errorf("link %d: role %q, %v; want moderator", i, role, err)
 			}
 			if person, err := people.GetPerson(ctx, db, pid); err != nil || person.DisplayName != nps[i].Person.DisplayName {
 				t.Errorf("link %d: person %+v, %v; want %s", i, person, err, nps[i].Person.DisplayName)
 			}
 		}
-		before := countOf(t, db, (*deliberation.Participant)(nil))
+		before := countOf(t, db, (*record.Participant)(nil))
 		nps = append(nps, people.NewParticipant{ProcessID: &p.ID, Role: "boss"})
 		if _, err := people.InviteAll(ctx, db, nps, w, "", time.Hour); err == nil {
 			t.Fatal("a batch with an unknown role was accepted")
 		}
-		if after := countOf(t, db, (*deliberation.Participant)(nil)); after != before {
+		if after := countOf(t, db, (*record.Participant)(nil)); after != before {
 			t.Errorf("participants: got %d after a refused batch, want %d", after, before)
 		}
 	})

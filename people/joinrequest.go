@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/process"
 )
@@ -88,8 +89,8 @@ func RequestJoin(ctx context.Context, db bun.IDB, code, name string, from JoinFr
 		if err != nil {
 			return err
 		}
-		if w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt) {
-			return fmt.Errorf("store: request join: %w", deliberation.ErrNotFound)
+		if w.Phase == record.PhaseClosed || !now.Before(w.EndsAt) {
+			return fmt.Errorf("store: request join: %w", record.ErrNotFound)
 		}
 		if from.Previous != "" {
 			if _, err := tx.NewDelete().Model((*JoinRequest)(nil)).
@@ -160,13 +161,13 @@ func SettleJoin(ctx context.Context, db bun.IDB, workshopID, requestID int64, pa
 	return withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		status := JoinRefused
 		if participantID != nil {
-			ok, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
-				Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, *participantID, deliberation.RegistrationConfirmed).Exists(ctx)
+			ok, err := tx.NewSelect().Model((*record.Registration)(nil)).
+				Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, *participantID, record.RegistrationConfirmed).Exists(ctx)
 			if err != nil {
 				return fmt.Errorf("store: settle join: %w", err)
 			}
 			if !ok {
-				return fmt.Errorf("store: settle join: participant %d has no place here: %w", *participantID, deliberation.ErrNotFound)
+				return fmt.Errorf("store: settle join: participant %d has no place here: %w", *participantID, record.ErrNotFound)
 			}
 			status = JoinApproved
 		}
@@ -178,7 +179,7 @@ func SettleJoin(ctx context.Context, db bun.IDB, workshopID, requestID int64, pa
 			return fmt.Errorf("store: settle join: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("store: settle join: %w", deliberation.ErrNotFound)
+			return fmt.Errorf("store: settle join: %w", record.ErrNotFound)
 		}
 		return nil
 	})
@@ -193,7 +194,7 @@ func ClaimJoin(ctx context.Context, db bun.IDB, secret string, now time.Time) (*
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewSelect().Model(&req).Where("secret_hash = ? AND expires_at > ?", HashToken(secret), now).Scan(ctx)
 		if err != nil {
-			return deliberation.NotFound("claim join", err)
+			return record.NotFound("claim join", err)
 		}
 		one := []JoinRequest{req}
 		if err := openJoinNames(ctx, tx, one); err != nil {

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
@@ -23,10 +24,10 @@ func TestJoinRequests(t *testing.T) {
 		w, other := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
 		fatima := fixture.Person(t, db, p, "Fatima", "CPAS")
 		stranger := fixture.Person(t, db, p, "Inconnu", "X")
-		if err := people.AddRegistration(ctx, db, w, fatima.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, fatima.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
-		if err := people.AddRegistration(ctx, db, other, stranger.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, other, stranger.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 
@@ -39,10 +40,10 @@ func TestJoinRequests(t *testing.T) {
 			t.Fatalf("request: %+v", req)
 		}
 		// Unknown and closed look the same.
-		if _, _, err := people.RequestJoin(ctx, db, "ZZZZZZZZ", "X", people.JoinFrom{}, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, err := people.RequestJoin(ctx, db, "ZZZZZZZZ", "X", people.JoinFrom{}, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("unknown code: got %v, want ErrNotFound", err)
 		}
-		if _, _, err := people.RequestJoin(ctx, db, w.Code, "X", people.JoinFrom{}, w.EndsAt.Add(time.Minute)); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, err := people.RequestJoin(ctx, db, w.Code, "X", people.JoinFrom{}, w.EndsAt.Add(time.Minute)); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("session over: got %v, want ErrNotFound", err)
 		}
 		pending, err := people.PendingJoins(ctx, db, w.ID, now)
@@ -54,16 +55,16 @@ func TestJoinRequests(t *testing.T) {
 		}
 		// The door may not let the phone in as someone without a place in this session, nor
 		// settle a request of another session.
-		if err := people.SettleJoin(ctx, db, w.ID, req.ID, &stranger.ID, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if err := people.SettleJoin(ctx, db, w.ID, req.ID, &stranger.ID, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("approve as someone of another session: got %v, want ErrNotFound", err)
 		}
-		if err := people.SettleJoin(ctx, db, other.ID, req.ID, &stranger.ID, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if err := people.SettleJoin(ctx, db, other.ID, req.ID, &stranger.ID, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("settle from another session's door: got %v, want ErrNotFound", err)
 		}
 		if err := people.SettleJoin(ctx, db, w.ID, req.ID, &fatima.ID, now); err != nil {
 			t.Fatal(err)
 		}
-		if err := people.SettleJoin(ctx, db, w.ID, req.ID, nil, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if err := people.SettleJoin(ctx, db, w.ID, req.ID, nil, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("settling twice: got %v, want ErrNotFound", err)
 		}
 		got, err := people.ClaimJoin(ctx, db, secret, now)
@@ -71,7 +72,7 @@ func TestJoinRequests(t *testing.T) {
 			t.Fatalf("claim after approval: %+v, %v", got, err)
 		}
 		// Claimed once: the row and the name typed are gone.
-		if _, err := people.ClaimJoin(ctx, db, secret, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.ClaimJoin(ctx, db, secret, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("claiming twice: got %v, want ErrNotFound", err)
 		}
 		if n, _ := db.NewSelect().Model((*people.JoinRequest)(nil)).Count(ctx); n != 0 {
@@ -88,7 +89,7 @@ func TestJoinRequests(t *testing.T) {
 		}
 		secret3, _, _ := people.RequestJoin(ctx, db, w.Code, "Trop tard", people.JoinFrom{}, now)
 		later := now.Add(people.JoinRequestTTL + time.Second)
-		if _, err := people.ClaimJoin(ctx, db, secret3, later); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.ClaimJoin(ctx, db, secret3, later); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("expired: got %v, want ErrNotFound", err)
 		}
 		if _, _, err := people.RequestJoin(ctx, db, w.Code, "Nouveau", people.JoinFrom{}, later); err != nil {
@@ -129,7 +130,7 @@ func TestJoinQueuePerAddress(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the same phone again: %v", err)
 		}
-		if _, err := people.ClaimJoin(ctx, db, secret, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.ClaimJoin(ctx, db, secret, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("the replaced request: got %v, want ErrNotFound", err)
 		}
 		if got, err := people.ClaimJoin(ctx, db, again, now); err != nil || got.Name != "Aïcha B." {

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/process"
 )
 
@@ -37,7 +38,7 @@ var ErrRoomFull = errors.New("the session is full")
 
 // OpenCapacity is how many people an open session holds: its own capacity, else the
 // process's, else MaxOpenRoom.
-func OpenCapacity(w *deliberation.Workshop, p *deliberation.Process) int {
+func OpenCapacity(w *record.Workshop, p *record.Process) int {
 	switch {
 	case w.Capacity > 0:
 		return w.Capacity
@@ -49,25 +50,25 @@ func OpenCapacity(w *deliberation.Workshop, p *deliberation.Process) int {
 
 // OpenSession returns the open session of a join code that one may still join, or ErrNotFound
 // (an unknown code, a session that is not open, closed or over: the answer does not say which).
-func OpenSession(ctx context.Context, db bun.IDB, code string, now time.Time) (*deliberation.Workshop, error) {
+func OpenSession(ctx context.Context, db bun.IDB, code string, now time.Time) (*record.Workshop, error) {
 	w, err := process.GetWorkshopByCode(ctx, db, code)
 	if err != nil {
 		return nil, err
 	}
-	if w.Access != deliberation.AccessOpen || w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt) {
-		return nil, fmt.Errorf("store: open session: %w", deliberation.ErrNotFound)
+	if w.Access != record.AccessOpen || w.Phase == record.PhaseClosed || !now.Before(w.EndsAt) {
+		return nil, fmt.Errorf("store: open session: %w", record.ErrNotFound)
 	}
 	return w, nil
 }
 
 // JoinOpen lets a person into the open session of code under pseudonym and returns the
 // session and a sign-in session token (good for ttl) for their phone, in one transaction.
-func JoinOpen(ctx context.Context, db bun.IDB, code, pseudonym, lang string, now time.Time, ttl time.Duration) (*deliberation.Workshop, string, error) {
+func JoinOpen(ctx context.Context, db bun.IDB, code, pseudonym, lang string, now time.Time, ttl time.Duration) (*record.Workshop, string, error) {
 	if BadPseudonym(pseudonym) {
 		return nil, "", fmt.Errorf("store: join open session: %w", ErrBadPseudonym)
 	}
 	pseudonym = strings.Join(strings.Fields(pseudonym), " ")
-	var w *deliberation.Workshop
+	var w *record.Workshop
 	var token string
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		found, err := OpenSession(ctx, tx, code, now)
@@ -78,25 +79,25 @@ func JoinOpen(ctx context.Context, db bun.IDB, code, pseudonym, lang string, now
 		if w, err = lockWorkshopRow(ctx, tx, found.ID); err != nil {
 			return err
 		}
-		proc, err := deliberation.GetProcess(ctx, tx, w.ProcessID)
+		proc, err := record.GetProcess(ctx, tx, w.ProcessID)
 		if err != nil {
 			return err
 		}
-		n, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
-			Where("workshop_id = ? AND status = ?", w.ID, deliberation.RegistrationConfirmed).Count(ctx)
+		n, err := tx.NewSelect().Model((*record.Registration)(nil)).
+			Where("workshop_id = ? AND status = ?", w.ID, record.RegistrationConfirmed).Count(ctx)
 		if err != nil {
 			return fmt.Errorf("store: join open session: %w", err)
 		}
 		if int(n) >= OpenCapacity(w, proc) {
 			return fmt.Errorf("store: join open session: %w", ErrRoomFull)
 		}
-		who, err := CreateParticipant(ctx, tx, NewParticipant{ProcessID: &w.ProcessID, Role: deliberation.RoleParticipant,
+		who, err := CreateParticipant(ctx, tx, NewParticipant{ProcessID: &w.ProcessID, Role: record.RoleParticipant,
 			Person: Person{DisplayName: pseudonym, Language: lang}})
 		if err != nil {
 			return err
 		}
-		reg := &deliberation.Registration{ProcessID: w.ProcessID, WorkshopID: w.ID, ParticipantID: who.ID,
-			Status: deliberation.RegistrationConfirmed, OpenJoin: true, CreatedAt: now, UpdatedAt: now}
+		reg := &record.Registration{ProcessID: w.ProcessID, WorkshopID: w.ID, ParticipantID: who.ID,
+			Status: record.RegistrationConfirmed, OpenJoin: true, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(reg).Exec(ctx); err != nil {
 			return fmt.Errorf("store: join open session: %w", err)
 		}

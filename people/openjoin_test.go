@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -24,10 +25,10 @@ func TestJoinOpen(t *testing.T) {
 		p := fixture.Process(t, db, "ouvert")
 		w := fixture.Workshop(t, db, p)
 		now := time.Now()
-		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Zoé", "fr", now, time.Hour); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Zoé", "fr", now, time.Hour); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("a session on invitation: got %v, want ErrNotFound", err)
 		}
-		w.Access, w.Capacity = deliberation.AccessOpen, 2
+		w.Access, w.Capacity = record.AccessOpen, 2
 		if err := process.UpdateWorkshop(ctx, db, w); err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +37,7 @@ func TestJoinOpen(t *testing.T) {
 			t.Fatalf("open join: got %v, %q, %v", got, token, err)
 		}
 		who, err := people.SessionParticipant(ctx, db, token, now)
-		if err != nil || who.ProcessID == nil || *who.ProcessID != p.ID || who.Role != deliberation.RoleParticipant {
+		if err != nil || who.ProcessID == nil || *who.ProcessID != p.ID || who.Role != record.RoleParticipant {
 			t.Fatalf("the phone's session: got %+v, %v, want a participant of the process", who, err)
 		}
 		person, err := people.GetPerson(ctx, db, who.ID)
@@ -56,10 +57,10 @@ func TestJoinOpen(t *testing.T) {
 		if _, _, err := people.JoinOpen(ctx, db, w.Code, "", "fr", now, time.Hour); err == nil {
 			t.Errorf("an empty pseudonym was accepted")
 		}
-		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Late", "fr", w.EndsAt, time.Hour); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Late", "fr", w.EndsAt, time.Hour); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("after the end: got %v, want ErrNotFound", err)
 		}
-		if _, _, err := people.JoinOpen(ctx, db, "ZZZZZZ", "X", "fr", now, time.Hour); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, _, err := people.JoinOpen(ctx, db, "ZZZZZZ", "X", "fr", now, time.Hour); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("unknown code: got %v, want ErrNotFound", err)
 		}
 	})

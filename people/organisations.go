@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/storage"
 )
@@ -63,7 +64,7 @@ func EnsureOrganisation(ctx context.Context, db bun.IDB, processID int64, name s
 		created, _ := res.RowsAffected()
 		found := new(Organisation)
 		if err := tx.NewSelect().Model(found).Where("process_id = ? AND name_key = ?", processID, row.NameKey).Scan(ctx); err != nil {
-			return deliberation.NotFound("ensure organisation", err)
+			return record.NotFound("ensure organisation", err)
 		}
 		if created == 1 {
 			k, err := seal.NewKey()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -64,11 +66,11 @@ func TestOrganisationNamesAreSealedAndMatched(t *testing.T) {
 		}
 
 		// The room shows the organisation as its label.
-		if err := people.AddRegistration(ctx, db, w, ines.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, ines.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
-		mod := deliberation.Actor{Participant: ines.ID, Role: deliberation.RoleParticipant, Moderator: true}
+		mod := deliberation.Actor{Participant: ines.ID, Role: record.RoleParticipant, Moderator: true}
 		var posted json.RawMessage
 		for i, c := range []struct {
 			name string
@@ -105,7 +107,7 @@ func TestSealUnsealedSealsOldOrganisations(t *testing.T) {
 		if _, err := db.NewInsert().Model(old).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		pa := &deliberation.Participant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, OrganisationID: &old.ID, CreatedAt: time.Now().UTC()}
+		pa := &record.Participant{ProcessID: &p.ID, Role: record.RoleParticipant, OrganisationID: &old.ID, CreatedAt: time.Now().UTC()}
 		if _, err := db.NewInsert().Model(pa).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/uptrace/bun"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/uptrace/bun"
 )
 
 // Two sessions overlap when one starts before the other ends. A person cannot be in both, so
@@ -38,7 +38,7 @@ func (e *OverlapError) Error() string {
 func (e *OverlapError) Unwrap() error { return ErrOverlap }
 
 // overlapRule reads a process's rule; anything but "warn" refuses.
-func overlapRule(p *deliberation.Process) string {
+func overlapRule(p *record.Process) string {
 	if p.OverlapRule == OverlapWarn {
 		return OverlapWarn
 	}
@@ -48,14 +48,14 @@ func overlapRule(p *deliberation.Process) string {
 // checkOverlap refuses workshopIDs when two of them, or one of them and a session the person
 // already holds a place in (or waits for), are at the same time, unless the process only warns
 // and the person accepted.
-func checkOverlap(ctx context.Context, db bun.IDB, proc *deliberation.Process, participantID int64, workshopIDs []int64, accepted bool) error {
+func checkOverlap(ctx context.Context, db bun.IDB, proc *record.Process, participantID int64, workshopIDs []int64, accepted bool) error {
 	rule := overlapRule(proc)
 	if rule == OverlapWarn && accepted {
 		return nil
 	}
 	var held []int64
-	err := db.NewSelect().Model((*deliberation.Registration)(nil)).Column("workshop_id").
-		Where("participant_id = ? AND status <> ?", participantID, deliberation.RegistrationCancelled).Scan(ctx, &held)
+	err := db.NewSelect().Model((*record.Registration)(nil)).Column("workshop_id").
+		Where("participant_id = ? AND status <> ?", participantID, record.RegistrationCancelled).Scan(ctx, &held)
 	if err != nil {
 		return fmt.Errorf("store: register: sessions held: %w", err)
 	}
@@ -65,7 +65,7 @@ func checkOverlap(ctx context.Context, db bun.IDB, proc *deliberation.Process, p
 	if len(ids) < 2 {
 		return nil
 	}
-	var ws []deliberation.Workshop
+	var ws []record.Workshop
 	if err := db.NewSelect().Model(&ws).Where("id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
 		return fmt.Errorf("store: register: sessions: %w", err)
 	}

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -24,23 +25,23 @@ func TestOverlappingSessions(t *testing.T) {
 		now := time.Now().UTC()
 		p := fixture.Process(t, db, "chevauchement")
 		morning := fixture.Workshop(t, db, p) // tomorrow, three hours
-		parallel := &deliberation.Workshop{ProcessID: p.ID, Title: "En parallèle", StartsAt: morning.StartsAt.Add(time.Hour), EndsAt: morning.EndsAt}
-		after := &deliberation.Workshop{ProcessID: p.ID, Title: "Ensuite", StartsAt: morning.EndsAt, EndsAt: morning.EndsAt.Add(2 * time.Hour)}
-		for _, w := range []*deliberation.Workshop{parallel, after} {
+		parallel := &record.Workshop{ProcessID: p.ID, Title: "En parallèle", StartsAt: morning.StartsAt.Add(time.Hour), EndsAt: morning.EndsAt}
+		after := &record.Workshop{ProcessID: p.ID, Title: "Ensuite", StartsAt: morning.EndsAt, EndsAt: morning.EndsAt.Add(2 * time.Hour)}
+		for _, w := range []*record.Workshop{parallel, after} {
 			if err := process.CreateWorkshop(ctx, db, w); err != nil {
 				t.Fatal(err)
 			}
 		}
 		np := func(name string) people.NewParticipant {
-			return people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: name}}
+			return people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: name}}
 		}
-		before := countOf(t, db, (*deliberation.Participant)(nil))
+		before := countOf(t, db, (*record.Participant)(nil))
 		_, err := people.SignUp(ctx, db, np("Léa"), people.Choice{Workshops: []int64{morning.ID, parallel.ID, after.ID}, AcceptOverlap: true}, now)
 		var oe *people.OverlapError
 		if !errors.As(err, &oe) || oe.Rule != people.OverlapRefuse || len(oe.Pairs) != 1 || oe.Pairs[0] != [2]int64{morning.ID, parallel.ID} {
 			t.Fatalf("refuse: got %v (%+v), want one clash, %d and %d", err, oe, morning.ID, parallel.ID)
 		}
-		if n := countOf(t, db, (*deliberation.Participant)(nil)); n != before {
+		if n := countOf(t, db, (*record.Participant)(nil)); n != before {
 			t.Errorf("participants after a refused sign-up: got %d, want %d", n, before)
 		}
 		// Back to back is not at the same time.
@@ -92,7 +93,7 @@ func TestWaitingPositionAndPromotion(t *testing.T) {
 		if _, err := db.NewUpdate().Model(w).Column("capacity").WherePK().Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		var who []*deliberation.Participant
+		var who []*record.Participant
 		for _, name := range []string{"Ana", "Ben", "Cleo"} {
 			x := fixture.Person(t, db, p, name, "")
 			if _, err := people.Register(ctx, db, x.ID, []int64{w.ID}, now); err != nil {
@@ -102,7 +103,7 @@ func TestWaitingPositionAndPromotion(t *testing.T) {
 		}
 		position := func(pid int64) (string, int) {
 			t.Helper()
-			reg := new(deliberation.Registration)
+			reg := new(record.Registration)
 			if err := db.NewSelect().Model(reg).Where("workshop_id = ? AND participant_id = ?", w.ID, pid).Scan(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -121,10 +122,10 @@ func TestWaitingPositionAndPromotion(t *testing.T) {
 		if err != nil || promoted == nil || *promoted != who[1].ID {
 			t.Fatalf("cancel: promoted %v, %v; want Ben", promoted, err)
 		}
-		if st, n := position(who[1].ID); st != deliberation.RegistrationConfirmed || n != 0 {
+		if st, n := position(who[1].ID); st != record.RegistrationConfirmed || n != 0 {
 			t.Errorf("Ben: %s #%d, want confirmed", st, n)
 		}
-		if st, n := position(who[2].ID); st != deliberation.RegistrationWaiting || n != 1 {
+		if st, n := position(who[2].ID); st != record.RegistrationWaiting || n != 1 {
 			t.Errorf("Cleo: %s #%d, want waiting #1", st, n)
 		}
 	})

@@ -13,9 +13,10 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/seal"
 	"golang.org/x/text/unicode/norm"
 )
@@ -23,7 +24,7 @@ import (
 // NewParticipant describes a person joining a process (or the platform, when ProcessID is nil).
 type NewParticipant struct {
 	ProcessID    *int64
-	Role         deliberation.Role
+	Role         record.Role
 	Organisation string // free text; matched to an existing organisation of the process when it is the same name
 	Person       Person // ParticipantID and CreatedAt are filled in
 }
@@ -31,12 +32,12 @@ type NewParticipant struct {
 // CreateParticipant stores a participant and their personal data in two tables (DESIGN
 // invariant 9), the name, email and phone sealed with a key of the person's own, kept in a
 // third (internal/seal; erasure deletes it), and returns the participant.
-func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*deliberation.Participant, error) {
+func CreateParticipant(ctx context.Context, db bun.IDB, np NewParticipant) (*record.Participant, error) {
 	if !np.Role.Valid() {
 		return nil, fmt.Errorf("store: create participant: unknown role %q", np.Role)
 	}
 	now := time.Now().UTC()
-	p := &deliberation.Participant{ProcessID: np.ProcessID, Role: np.Role, CreatedAt: now}
+	p := &record.Participant{ProcessID: np.ProcessID, Role: np.Role, CreatedAt: now}
 	if name := strings.TrimSpace(np.Organisation); name != "" && np.ProcessID != nil {
 		org, err := EnsureOrganisation(ctx, db, *np.ProcessID, name)
 		if err != nil {
@@ -99,10 +100,10 @@ func openPerson(key *string, p *Person) error {
 }
 
 // GetParticipant returns the participant with the given id, or ErrNotFound.
-func GetParticipant(ctx context.Context, db bun.IDB, id int64) (*deliberation.Participant, error) {
-	p := new(deliberation.Participant)
+func GetParticipant(ctx context.Context, db bun.IDB, id int64) (*record.Participant, error) {
+	p := new(record.Participant)
 	if err := db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("get participant", err)
+		return nil, record.NotFound("get participant", err)
 	}
 	return p, nil
 }
@@ -111,7 +112,7 @@ func GetParticipant(ctx context.Context, db bun.IDB, id int64) (*deliberation.Pa
 func GetPerson(ctx context.Context, db bun.IDB, participantID int64) (*Person, error) {
 	p := new(Person)
 	if err := db.NewSelect().Model(p).Where("participant_id = ?", participantID).Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("get person", err)
+		return nil, record.NotFound("get person", err)
 	}
 	var keys []string
 	if err := db.NewSelect().Model((*seal.PersonKey)(nil)).Column("data_key").Where("participant_id = ?", participantID).Scan(ctx, &keys); err != nil {
@@ -169,18 +170,18 @@ func OrganisationKey(name string) string {
 
 // EnsurePlatformOrganiser returns the platform organiser (the first person who may set up
 // processes), creating it on a fresh database. created says whether it was just made.
-func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (p *deliberation.Participant, created bool, err error) {
-	p = new(deliberation.Participant)
-	err = db.NewSelect().Model(p).Where("process_id IS NULL AND role = ? AND erased_at IS NULL", deliberation.RoleOrganiser).
+func EnsurePlatformOrganiser(ctx context.Context, db bun.IDB) (p *record.Participant, created bool, err error) {
+	p = new(record.Participant)
+	err = db.NewSelect().Model(p).Where("process_id IS NULL AND role = ? AND erased_at IS NULL", record.RoleOrganiser).
 		Order("id").Limit(1).Scan(ctx)
 	if err == nil {
 		return p, false, nil
 	}
-	if nf := deliberation.NotFound("find organiser", err); !errors.Is(nf, deliberation.ErrNotFound) {
+	if nf := record.NotFound("find organiser", err); !errors.Is(nf, record.ErrNotFound) {
 		return nil, false, nf
 	}
 	p, err = CreateParticipant(ctx, db, NewParticipant{
-		Role:   deliberation.RoleOrganiser,
+		Role:   record.RoleOrganiser,
 		Person: Person{DisplayName: "Organisation", Language: "fr"},
 	})
 	return p, err == nil, err

@@ -4,9 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
@@ -18,14 +19,14 @@ func TestParticipantsKeepPersonalDataApart(t *testing.T) {
 		p := fixture.Process(t, db, "travail")
 		email := "fatima@example.org"
 		a, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "CPAS d'Anderlecht",
+			ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "CPAS d'Anderlecht",
 			Person: people.Person{DisplayName: "Fatima", Email: &email, ServiceUser: true},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "  cpas d’Anderlecht ",
+			ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "  cpas d’Anderlecht ",
 			Person: people.Person{DisplayName: "Marc"},
 		})
 		if err != nil {

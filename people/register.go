@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/uptrace/bun/dialect"
 )
 
@@ -53,7 +54,7 @@ func register(ctx context.Context, db bun.IDB, participantID int64, choice Choic
 	if p.ProcessID == nil {
 		return nil, fmt.Errorf("store: register: participant %d belongs to no process", participantID)
 	}
-	proc, err := deliberation.GetProcess(ctx, db, *p.ProcessID)
+	proc, err := record.GetProcess(ctx, db, *p.ProcessID)
 	if err != nil {
 		return nil, err
 	}
@@ -79,19 +80,19 @@ func register(ctx context.Context, db bun.IDB, participantID int64, choice Choic
 	return out, nil
 }
 
-func place(ctx context.Context, tx bun.Tx, proc *deliberation.Process, p *deliberation.Participant, workshopID int64, now time.Time) (Placement, error) {
+func place(ctx context.Context, tx bun.Tx, proc *record.Process, p *record.Participant, workshopID int64, now time.Time) (Placement, error) {
 	w, err := lockWorkshopRow(ctx, tx, workshopID)
 	if err != nil {
 		return Placement{}, err
 	}
 	if w.ProcessID != proc.ID {
-		return Placement{}, fmt.Errorf("store: register: workshop %d: %w", workshopID, deliberation.ErrNotFound)
+		return Placement{}, fmt.Errorf("store: register: workshop %d: %w", workshopID, record.ErrNotFound)
 	}
-	if w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt) {
+	if w.Phase == record.PhaseClosed || !now.Before(w.EndsAt) {
 		return Placement{}, fmt.Errorf("store: register: %w", ErrRegistrationClosed)
 	}
-	exists, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
-		Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, p.ID, deliberation.RegistrationCancelled).Exists(ctx)
+	exists, err := tx.NewSelect().Model((*record.Registration)(nil)).
+		Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, p.ID, record.RegistrationCancelled).Exists(ctx)
 	if err != nil {
 		return Placement{}, fmt.Errorf("store: register: %w", err)
 	}
@@ -109,32 +110,32 @@ func place(ctx context.Context, tx bun.Tx, proc *deliberation.Process, p *delibe
 }
 
 // decide says whether one more person of an organisation may be confirmed in a workshop now.
-func decide(ctx context.Context, tx bun.Tx, proc *deliberation.Process, w *deliberation.Workshop, orgID *int64) (status, reason string, err error) {
+func decide(ctx context.Context, tx bun.Tx, proc *record.Process, w *record.Workshop, orgID *int64) (status, reason string, err error) {
 	capacity := w.Capacity
 	if capacity <= 0 {
 		capacity = proc.Capacity
 	}
-	confirmed, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
-		Where("workshop_id = ? AND status = ?", w.ID, deliberation.RegistrationConfirmed).Count(ctx)
+	confirmed, err := tx.NewSelect().Model((*record.Registration)(nil)).
+		Where("workshop_id = ? AND status = ?", w.ID, record.RegistrationConfirmed).Count(ctx)
 	if err != nil {
 		return "", "", fmt.Errorf("store: register: count places: %w", err)
 	}
 	if capacity > 0 && confirmed >= int64(capacity) {
-		return deliberation.RegistrationWaiting, "full", nil
+		return record.RegistrationWaiting, "full", nil
 	}
 	if orgID != nil && proc.PerOrgCap > 0 {
-		same, err := tx.NewSelect().Model((*deliberation.Registration)(nil)).
+		same, err := tx.NewSelect().Model((*record.Registration)(nil)).
 			Join("JOIN participants AS p ON p.id = registration.participant_id").
-			Where("registration.workshop_id = ? AND registration.status = ? AND p.organisation_id = ?", w.ID, deliberation.RegistrationConfirmed, *orgID).
+			Where("registration.workshop_id = ? AND registration.status = ? AND p.organisation_id = ?", w.ID, record.RegistrationConfirmed, *orgID).
 			Count(ctx)
 		if err != nil {
 			return "", "", fmt.Errorf("store: register: count organisation: %w", err)
 		}
 		if same >= int64(proc.PerOrgCap) {
-			return deliberation.RegistrationWaiting, "organisation", nil
+			return record.RegistrationWaiting, "organisation", nil
 		}
 	}
-	return deliberation.RegistrationConfirmed, "", nil
+	return record.RegistrationConfirmed, "", nil
 }
 
 // Cancel withdraws a registration and promotes the first person waiting who may now be
@@ -146,15 +147,15 @@ func Cancel(ctx context.Context, db bun.IDB, workshopID, participantID int64, no
 		if err != nil {
 			return err
 		}
-		res, err := tx.NewUpdate().Model((*deliberation.Registration)(nil)).
-			Set("status = ?, updated_at = ?", deliberation.RegistrationCancelled, now).
-			Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, participantID, deliberation.RegistrationCancelled).
+		res, err := tx.NewUpdate().Model((*record.Registration)(nil)).
+			Set("status = ?, updated_at = ?", record.RegistrationCancelled, now).
+			Where("workshop_id = ? AND participant_id = ? AND status <> ?", workshopID, participantID, record.RegistrationCancelled).
 			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("store: cancel registration: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("store: cancel registration: %w", deliberation.ErrNotFound)
+			return fmt.Errorf("store: cancel registration: %w", record.ErrNotFound)
 		}
 		promoted, err = promote(ctx, tx, w)
 		return err
@@ -163,8 +164,8 @@ func Cancel(ctx context.Context, db bun.IDB, workshopID, participantID int64, no
 }
 
 // promote confirms the longest-waiting registration that the rules now allow.
-func promote(ctx context.Context, tx bun.Tx, w *deliberation.Workshop) (*int64, error) {
-	proc, err := deliberation.GetProcess(ctx, tx, w.ProcessID)
+func promote(ctx context.Context, tx bun.Tx, w *record.Workshop) (*int64, error) {
+	proc, err := record.GetProcess(ctx, tx, w.ProcessID)
 	if err != nil {
 		return nil, err
 	}
@@ -173,10 +174,10 @@ func promote(ctx context.Context, tx bun.Tx, w *deliberation.Workshop) (*int64, 
 		ParticipantID  int64
 		OrganisationID *int64
 	}
-	err = tx.NewSelect().Model((*deliberation.Registration)(nil)).
+	err = tx.NewSelect().Model((*record.Registration)(nil)).
 		ColumnExpr("registration.id, registration.participant_id, p.organisation_id").
 		Join("JOIN participants AS p ON p.id = registration.participant_id").
-		Where("registration.workshop_id = ? AND registration.status = ?", w.ID, deliberation.RegistrationWaiting).
+		Where("registration.workshop_id = ? AND registration.status = ?", w.ID, record.RegistrationWaiting).
 		Order("registration.id").Scan(ctx, &waiting)
 	if err != nil {
 		return nil, fmt.Errorf("store: promote: %w", err)
@@ -186,9 +187,9 @@ func promote(ctx context.Context, tx bun.Tx, w *deliberation.Workshop) (*int64, 
 		if err != nil {
 			return nil, err
 		}
-		if status == deliberation.RegistrationConfirmed {
-			_, err := tx.NewUpdate().Model((*deliberation.Registration)(nil)).
-				Set("status = ?, updated_at = ?", deliberation.RegistrationConfirmed, time.Now().UTC()).
+		if status == record.RegistrationConfirmed {
+			_, err := tx.NewUpdate().Model((*record.Registration)(nil)).
+				Set("status = ?, updated_at = ?", record.RegistrationConfirmed, time.Now().UTC()).
 				Where("id = ?", c.ID).Exec(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("store: promote: %w", err)
@@ -202,14 +203,14 @@ func promote(ctx context.Context, tx bun.Tx, w *deliberation.Workshop) (*int64, 
 
 // lockWorkshopRow reads a workshop and keeps other writers of its row waiting until the
 // transaction ends. SQLite needs no row lock: its transactions take the single write lock.
-func lockWorkshopRow(ctx context.Context, tx bun.Tx, id int64) (*deliberation.Workshop, error) {
-	w := new(deliberation.Workshop)
+func lockWorkshopRow(ctx context.Context, tx bun.Tx, id int64) (*record.Workshop, error) {
+	w := new(record.Workshop)
 	q := tx.NewSelect().Model(w).Where("id = ?", id)
 	if tx.Dialect().Name() == dialect.PG {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("lock workshop", err)
+		return nil, record.NotFound("lock workshop", err)
 	}
 	return w, nil
 }

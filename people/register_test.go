@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -26,7 +27,7 @@ func TestRegistrationUnderConcurrency(t *testing.T) {
 		p := fixture.Process(t, db, "concurrence")
 		w := fixture.Workshop(t, db, p)
 		rng := rand.New(rand.NewSource(1))
-		persons := make([]*deliberation.Participant, 200)
+		persons := make([]*record.Participant, 200)
 		for i := range persons {
 			persons[i] = fixture.Person(t, db, p, fmt.Sprintf("P%d", i), fmt.Sprintf("Organisation %d", rng.Intn(60)))
 		}
@@ -74,7 +75,7 @@ func countConfirmed(t *testing.T, db bun.IDB, workshopID int64) (int, map[int64]
 	err := db.NewSelect().TableExpr("registrations AS r").
 		ColumnExpr("COALESCE(p.organisation_id, 0) AS organisation_id, count(*) AS n").
 		Join("JOIN participants AS p ON p.id = r.participant_id").
-		Where("r.workshop_id = ? AND r.status = ?", workshopID, deliberation.RegistrationConfirmed).
+		Where("r.workshop_id = ? AND r.status = ?", workshopID, record.RegistrationConfirmed).
 		GroupExpr("COALESCE(p.organisation_id, 0)").Scan(context.Background(), &rows)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func TestWaitingListAndPromotion(t *testing.T) {
 		c1 := fixture.Person(t, db, p, "C1", "Stics")
 		d1 := fixture.Person(t, db, p, "D1", "")
 		steps := []struct {
-			who        *deliberation.Participant
+			who        *record.Participant
 			wantStatus string
 			wantReason string
 		}{
@@ -136,7 +137,7 @@ func TestWaitingListAndPromotion(t *testing.T) {
 		if err != nil || promoted == nil || *promoted != a3.ID {
 			t.Fatalf("cancel A1: promoted %v, %v; want A3 (%d)", promoted, err, a3.ID)
 		}
-		if _, err := people.Cancel(ctx, db, w.ID, a1.ID, time.Now()); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := people.Cancel(ctx, db, w.ID, a1.ID, time.Now()); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("cancelling twice: got %v, want ErrNotFound", err)
 		}
 		confirmed, _ := countConfirmed(t, db, w.ID)
@@ -150,7 +151,7 @@ func TestRegistrationDeadline(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		deadline := time.Now().Add(-time.Minute)
-		p := &deliberation.Process{Slug: "tard", Title: "Tard", Capacity: 40, PerOrgCap: 2, RegistrationDeadline: &deadline}
+		p := &record.Process{Slug: "tard", Title: "Tard", Capacity: 40, PerOrgCap: 2, RegistrationDeadline: &deadline}
 		if err := process.Create(ctx, db, p); err != nil {
 			t.Fatal(err)
 		}

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/uptrace/bun"
 )
 
 // The organiser's view of the people of a process: who they are, where they registered, and
@@ -17,15 +17,15 @@ import (
 
 // PersonRow is a participant of a process as organisers see them: with their personal data.
 type PersonRow struct {
-	ParticipantID int64             `bun:"participant_id"`
-	Role          deliberation.Role `bun:"role"`
-	Organisation  string            `bun:"organisation"`
-	DisplayName   string            `bun:"display_name"`
-	Email         *string           `bun:"email"`
-	Language      string            `bun:"language"`
-	ServiceUser   bool              `bun:"service_user"`
-	ErasedAt      *time.Time        `bun:"erased_at"`
-	CreatedAt     time.Time         `bun:"created_at"`
+	ParticipantID int64       `bun:"participant_id"`
+	Role          record.Role `bun:"role"`
+	Organisation  string      `bun:"organisation"`
+	DisplayName   string      `bun:"display_name"`
+	Email         *string     `bun:"email"`
+	Language      string      `bun:"language"`
+	ServiceUser   bool        `bun:"service_user"`
+	ErasedAt      *time.Time  `bun:"erased_at"`
+	CreatedAt     time.Time   `bun:"created_at"`
 }
 
 // List returns the participants of a process with their personal data, in the order
@@ -70,16 +70,16 @@ func List(ctx context.Context, db bun.IDB, processID int64) ([]PersonRow, error)
 
 // RegistrationRow is one registration of a session with who it is, for organisers.
 type RegistrationRow struct {
-	ID            int64             `bun:"id"`
-	WorkshopID    int64             `bun:"workshop_id"`
-	ParticipantID int64             `bun:"participant_id"`
-	Status        string            `bun:"status"`
-	CheckedInAt   *time.Time        `bun:"checked_in_at"`
-	CreatedAt     time.Time         `bun:"created_at"`
-	DisplayName   string            `bun:"display_name"`
-	Organisation  string            `bun:"organisation"`
-	Role          deliberation.Role `bun:"role"`
-	Language      string            `bun:"language"` // the person's language; "" when no person is on file
+	ID            int64       `bun:"id"`
+	WorkshopID    int64       `bun:"workshop_id"`
+	ParticipantID int64       `bun:"participant_id"`
+	Status        string      `bun:"status"`
+	CheckedInAt   *time.Time  `bun:"checked_in_at"`
+	CreatedAt     time.Time   `bun:"created_at"`
+	DisplayName   string      `bun:"display_name"`
+	Organisation  string      `bun:"organisation"`
+	Role          record.Role `bun:"role"`
+	Language      string      `bun:"language"` // the person's language; "" when no person is on file
 }
 
 // selectRegistrationRows selects RegistrationRows: registrations (r) with who they are.
@@ -143,11 +143,11 @@ func ListProcessRegistrations(ctx context.Context, db bun.IDB, processID int64) 
 
 // SetWorkshopRole appoints a participant to a role in one session (a moderator, say), or
 // changes the role they had there.
-func SetWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID int64, role deliberation.Role) error {
+func SetWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID int64, role record.Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("store: set workshop role: unknown role %q", role)
 	}
-	wr := &deliberation.WorkshopRole{WorkshopID: workshopID, ParticipantID: participantID, Role: role}
+	wr := &record.WorkshopRole{WorkshopID: workshopID, ParticipantID: participantID, Role: role}
 	_, err := db.NewInsert().Model(wr).
 		On("CONFLICT (workshop_id, participant_id) DO UPDATE").Set("role = EXCLUDED.role").
 		Exec(ctx)
@@ -159,7 +159,7 @@ func SetWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID 
 
 // RemoveWorkshopRole takes back a participant's role in one session.
 func RemoveWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participantID int64) error {
-	_, err := db.NewDelete().Model((*deliberation.WorkshopRole)(nil)).
+	_, err := db.NewDelete().Model((*record.WorkshopRole)(nil)).
 		Where("workshop_id = ? AND participant_id = ?", workshopID, participantID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: remove workshop role: %w", err)
@@ -168,8 +168,8 @@ func RemoveWorkshopRole(ctx context.Context, db bun.IDB, workshopID, participant
 }
 
 // ListProcessWorkshopRoles returns the session roles of every session of a process.
-func ListProcessWorkshopRoles(ctx context.Context, db bun.IDB, processID int64) ([]deliberation.WorkshopRole, error) {
-	var rs []deliberation.WorkshopRole
+func ListProcessWorkshopRoles(ctx context.Context, db bun.IDB, processID int64) ([]record.WorkshopRole, error) {
+	var rs []record.WorkshopRole
 	err := db.NewSelect().Model(&rs).
 		Where("workshop_id IN (SELECT id FROM workshops WHERE process_id = ?)", processID).
 		Order("workshop_id", "participant_id").Scan(ctx)
@@ -180,8 +180,8 @@ func ListProcessWorkshopRoles(ctx context.Context, db bun.IDB, processID int64) 
 }
 
 // WorkshopRoleOf returns a participant's role in one session, or "" when they have none.
-func WorkshopRoleOf(ctx context.Context, db bun.IDB, workshopID, participantID int64) (deliberation.Role, error) {
-	var rs []deliberation.WorkshopRole
+func WorkshopRoleOf(ctx context.Context, db bun.IDB, workshopID, participantID int64) (record.Role, error) {
+	var rs []record.WorkshopRole
 	err := db.NewSelect().Model(&rs).
 		Where("workshop_id = ? AND participant_id = ?", workshopID, participantID).Limit(1).Scan(ctx)
 	if err != nil {
@@ -195,8 +195,8 @@ func WorkshopRoleOf(ctx context.Context, db bun.IDB, workshopID, participantID i
 
 // HasConfirmedRegistration reports whether a participant has a confirmed place in a session.
 func HasConfirmedRegistration(ctx context.Context, db bun.IDB, workshopID, participantID int64) (bool, error) {
-	n, err := db.NewSelect().Model((*deliberation.Registration)(nil)).
-		Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, participantID, deliberation.RegistrationConfirmed).
+	n, err := db.NewSelect().Model((*record.Registration)(nil)).
+		Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, participantID, record.RegistrationConfirmed).
 		Count(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store: confirmed registration: %w", err)
@@ -205,27 +205,27 @@ func HasConfirmedRegistration(ctx context.Context, db bun.IDB, workshopID, parti
 }
 
 // IsPlatformOrganiser reports whether p may run every process.
-func IsPlatformOrganiser(p *deliberation.Participant) bool {
-	return p != nil && p.ProcessID == nil && p.Role == deliberation.RoleOrganiser
+func IsPlatformOrganiser(p *record.Participant) bool {
+	return p != nil && p.ProcessID == nil && p.Role == record.RoleOrganiser
 }
 
 // MayOrganise reports whether p may set up the given process.
-func MayOrganise(p *deliberation.Participant, processID int64) bool {
+func MayOrganise(p *record.Participant, processID int64) bool {
 	if IsPlatformOrganiser(p) {
 		return true
 	}
-	return p != nil && p.Role == deliberation.RoleOrganiser && p.ProcessID != nil && *p.ProcessID == processID
+	return p != nil && p.Role == record.RoleOrganiser && p.ProcessID != nil && *p.ProcessID == processID
 }
 
 // ConfirmedPlace returns a participant's confirmed registration in a session (the participant
 // page shows whether they have arrived), or ErrNotFound.
-func ConfirmedPlace(ctx context.Context, db bun.IDB, workshopID, participantID int64) (*deliberation.Registration, error) {
-	var reg deliberation.Registration
+func ConfirmedPlace(ctx context.Context, db bun.IDB, workshopID, participantID int64) (*record.Registration, error) {
+	var reg record.Registration
 	err := db.NewSelect().Model(&reg).
-		Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, participantID, deliberation.RegistrationConfirmed).
+		Where("workshop_id = ? AND participant_id = ? AND status = ?", workshopID, participantID, record.RegistrationConfirmed).
 		Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: confirmed place: %w", deliberation.ErrNotFound)
+		return nil, fmt.Errorf("store: confirmed place: %w", record.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: confirmed place: %w", err)

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
@@ -30,12 +31,12 @@ func TestPersonalFieldsAreStoredSealed(t *testing.T) {
 		p := fixture.Process(t, db, "scelle")
 		w := fixture.Workshop(t, db, p)
 		email, phone := "ines@example.org", "+32470111222"
-		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "Maison",
+		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "Maison",
 			Person: people.Person{DisplayName: "Inès", Email: &email, Phone: &phone}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		raw := storedPerson(t, db, who.ID)
@@ -77,7 +78,7 @@ func TestSealUnsealedSealsOldRowsOnce(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		p := fixture.Process(t, db, "ancien")
-		pa := &deliberation.Participant{ProcessID: &p.ID, Role: deliberation.RoleParticipant, CreatedAt: time.Now().UTC()}
+		pa := &record.Participant{ProcessID: &p.ID, Role: record.RoleParticipant, CreatedAt: time.Now().UTC()}
 		if _, err := db.NewInsert().Model(pa).Returning("id").Exec(ctx); err != nil {
 			t.Fatal(err)
 		}

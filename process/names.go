@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -35,5 +35,5 @@ func Slug(s string) string {
 
 // Languages splits a process's language list ("fr,nl,en") into its codes, in order.
 func Languages(list string) []string {
-	return deliberation.SplitLanguages(list)
+	return record.SplitLanguages(list)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -25,10 +27,10 @@ type Missing struct {
 // MissingTranslations lists every text of p that exists in its main language but not in one of
 // its other languages, in the order of the organiser's page: the process, its themes, its
 // sessions with their timetables and questions.
-func MissingTranslations(ctx context.Context, db bun.IDB, p *deliberation.Process) ([]Missing, error) {
+func MissingTranslations(ctx context.Context, db bun.IDB, p *record.Process) ([]Missing, error) {
 	langs := p.ContentLanguages()
 	out := []Missing{}
-	check := func(kind string, id int64, pos int, field, main string, t deliberation.Translations) {
+	check := func(kind string, id int64, pos int, field, main string, t record.Translations) {
 		if strings.TrimSpace(main) == "" {
 			return
 		}
@@ -54,7 +56,7 @@ func MissingTranslations(ctx context.Context, db bun.IDB, p *deliberation.Proces
 	}
 	for _, w := range workshops {
 		check("workshop", w.ID, 0, "title", w.Title, w.Translations)
-		agenda, err := deliberation.ListAgenda(ctx, db, w.ID)
+		agenda, err := record.ListAgenda(ctx, db, w.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -65,8 +67,8 @@ func MissingTranslations(ctx context.Context, db bun.IDB, p *deliberation.Proces
 		if err != nil {
 			return nil, err
 		}
-		for _, ph := range deliberation.Phases {
-			t := deliberation.Translations{}
+		for _, ph := range record.Phases {
+			t := record.Translations{}
 			for l, text := range st.QuestionTexts[ph] {
 				t.Set(l, string(ph), text)
 			}
@@ -85,14 +87,14 @@ var ErrUntranslated = errors.New("a text is not translated into the new main lan
 // timetables swaps its plain column (the old main language) with its translation into the new
 // one. It refuses with ErrUntranslated, changing nothing, when a text has no such translation.
 // Questions that moderators set live stay as they were.
-func ChangeMainLanguage(ctx context.Context, db bun.IDB, p *deliberation.Process, oldMain string) error {
+func ChangeMainLanguage(ctx context.Context, db bun.IDB, p *record.Process, oldMain string) error {
 	newMain := p.MainLanguage()
 	run := func(ctx context.Context, tx bun.Tx) error {
 		if oldMain == newMain {
 			return Update(ctx, tx, p)
 		}
 		var missing []string
-		swap := func(what string, plain *string, t *deliberation.Translations, field string) {
+		swap := func(what string, plain *string, t *record.Translations, field string) {
 			if *plain == "" {
 				return
 			}
@@ -119,10 +121,10 @@ func ChangeMainLanguage(ctx context.Context, db bun.IDB, p *deliberation.Process
 		if err != nil {
 			return err
 		}
-		agendas := make([][]deliberation.AgendaItem, len(workshops))
+		agendas := make([][]record.AgendaItem, len(workshops))
 		for i := range workshops {
 			swap("workshop", &workshops[i].Title, &workshops[i].Translations, "title")
-			if agendas[i], err = deliberation.ListAgenda(ctx, tx, workshops[i].ID); err != nil {
+			if agendas[i], err = record.ListAgenda(ctx, tx, workshops[i].ID); err != nil {
 				return err
 			}
 			for j := range agendas[i] {

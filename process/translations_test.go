@@ -6,9 +6,10 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -16,7 +17,7 @@ import (
 
 // bilingual stores a process in French and Dutch with one theme and one session whose
 // timetable has two items; only some texts are translated.
-func bilingual(t *testing.T, db bun.IDB) (*deliberation.Process, *deliberation.Theme, *deliberation.Workshop) {
+func bilingual(t *testing.T, db bun.IDB) (*record.Process, *record.Theme, *record.Workshop) {
 	t.Helper()
 	ctx := context.Background()
 	p := fixture.Process(t, db, "logement")
@@ -25,7 +26,7 @@ func bilingual(t *testing.T, db bun.IDB) (*deliberation.Process, *deliberation.T
 	if err := process.Update(ctx, db, p); err != nil {
 		t.Fatal(err)
 	}
-	th := &deliberation.Theme{ProcessID: p.ID, Position: 1, Title: "L'habitat", Why: "Décloisonner"}
+	th := &record.Theme{ProcessID: p.ID, Position: 1, Title: "L'habitat", Why: "Décloisonner"}
 	th.Translations.Set("nl", "title", "De woning")
 	th.Translations.Set("nl", "why", "Ontschotten")
 	if err := process.CreateTheme(ctx, db, th); err != nil {
@@ -33,8 +34,8 @@ func bilingual(t *testing.T, db bun.IDB) (*deliberation.Process, *deliberation.T
 	}
 	w := fixture.Workshop(t, db, p)
 	w.Translations.Set("nl", "title", "Workshop")
-	agenda := []deliberation.AgendaItem{
-		{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15, Translations: deliberation.Translations{"nl": {"title": "Onthaal"}}},
+	agenda := []record.AgendaItem{
+		{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15, Translations: record.Translations{"nl": {"title": "Onthaal"}}},
 		{Kind: "break", Title: "Pause", PlannedMinutes: 15},
 	}
 	if err := process.SaveWorkshop(ctx, db, w, agenda); err != nil {
@@ -47,14 +48,14 @@ func TestTranslationsRoundTrip(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		p, th, w := bilingual(t, db)
-		gotP, err := deliberation.GetProcess(ctx, db, p.ID)
+		gotP, err := record.GetProcess(ctx, db, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := gotP.Localise("title", "nl"); got != (deliberation.Localised{Text: "Staten-Generaal Huisvesting", Lang: "nl"}) {
+		if got := gotP.Localise("title", "nl"); got != (record.Localised{Text: "Staten-Generaal Huisvesting", Lang: "nl"}) {
 			t.Errorf("process title in nl: got %+v", got)
 		}
-		if got := gotP.Localise("description", "nl"); got != (deliberation.Localised{Text: "Des ateliers", Lang: "fr", Fallback: true}) {
+		if got := gotP.Localise("description", "nl"); got != (record.Localised{Text: "Des ateliers", Lang: "fr", Fallback: true}) {
 			t.Errorf("untranslated description in nl: got %+v, want the French text marked as a fallback", got)
 		}
 		if got := gotP.Localise("title", "fr"); got.Text != "Assises logement" || got.Fallback {
@@ -64,11 +65,11 @@ func TestTranslationsRoundTrip(t *testing.T) {
 		if err != nil || len(themes) != 1 || !reflect.DeepEqual(themes[0].Translations, th.Translations) {
 			t.Fatalf("themes: got %+v, %v; want translations %v", themes, err, th.Translations)
 		}
-		gotW, err := deliberation.GetWorkshop(ctx, db, w.ID)
+		gotW, err := record.GetWorkshop(ctx, db, w.ID)
 		if err != nil || gotW.Translations.Get("nl", "title") != "Workshop" {
 			t.Fatalf("workshop: got %+v, %v", gotW, err)
 		}
-		items, err := deliberation.ListAgenda(ctx, db, w.ID)
+		items, err := record.ListAgenda(ctx, db, w.ID)
 		if err != nil || len(items) != 2 || items[0].Translations.Get("nl", "title") != "Onthaal" || len(items[1].Translations) != 0 {
 			t.Fatalf("agenda: got %+v, %v", items, err)
 		}
@@ -120,8 +121,8 @@ func TestChangeMainLanguage(t *testing.T) {
 		if !errors.Is(err, process.ErrUntranslated) {
 			t.Fatalf("to Dutch with texts missing: got %v, want ErrUntranslated", err)
 		}
-		stored, err := deliberation.GetProcess(ctx, db, p.ID)
-		if err != nil || stored.Languages != deliberation.DefaultLanguages || stored.Title != "Assises logement" {
+		stored, err := record.GetProcess(ctx, db, p.ID)
+		if err != nil || stored.Languages != record.DefaultLanguages || stored.Title != "Assises logement" {
 			t.Fatalf("after a refusal: got %+v, %v; want nothing changed", stored, err)
 		}
 
@@ -129,7 +130,7 @@ func TestChangeMainLanguage(t *testing.T) {
 		if err := process.Update(ctx, db, stored); err != nil {
 			t.Fatal(err)
 		}
-		items, err := deliberation.ListAgenda(ctx, db, w.ID)
+		items, err := record.ListAgenda(ctx, db, w.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +142,7 @@ func TestChangeMainLanguage(t *testing.T) {
 		if err := process.ChangeMainLanguage(ctx, db, stored, "fr"); err != nil {
 			t.Fatalf("to Dutch, all translated: %v", err)
 		}
-		got, err := deliberation.GetProcess(ctx, db, p.ID)
+		got, err := record.GetProcess(ctx, db, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +153,7 @@ func TestChangeMainLanguage(t *testing.T) {
 		if err != nil || themes[0].Why != "Ontschotten" || themes[0].Translations.Get("fr", "why") != "Décloisonner" {
 			t.Fatalf("theme after the change: got %+v, %v", themes, err)
 		}
-		items, err = deliberation.ListAgenda(ctx, db, w.ID)
+		items, err = record.ListAgenda(ctx, db, w.ID)
 		if err != nil || items[0].Title != "Onthaal" || items[1].Title != "Pauze" || items[1].Translations.Get("fr", "title") != "Pause" {
 			t.Fatalf("agenda after the change: got %+v, %v", items, err)
 		}

@@ -7,18 +7,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/uptrace/bun"
 )
 
 // CreateWorkshop stores a workshop session; w.ID is set, and w.Code too when it was empty.
-func CreateWorkshop(ctx context.Context, db bun.IDB, w *deliberation.Workshop) error {
+func CreateWorkshop(ctx context.Context, db bun.IDB, w *record.Workshop) error {
 	if w.CreatedAt.IsZero() {
 		w.CreatedAt = time.Now().UTC()
 	}
 	if w.Phase == "" {
-		w.Phase = deliberation.PhaseLobby
+		w.Phase = record.PhaseLobby
 	}
 	if w.State == "" {
 		w.State = "{}"
@@ -40,17 +40,17 @@ func CreateWorkshop(ctx context.Context, db bun.IDB, w *deliberation.Workshop) e
 }
 
 // GetWorkshopByCode returns the workshop with the given join code (case and spaces ignored).
-func GetWorkshopByCode(ctx context.Context, db bun.IDB, code string) (*deliberation.Workshop, error) {
-	w := new(deliberation.Workshop)
+func GetWorkshopByCode(ctx context.Context, db bun.IDB, code string) (*record.Workshop, error) {
+	w := new(record.Workshop)
 	if err := db.NewSelect().Model(w).Where("code = ?", NormaliseJoinCode(code)).Scan(ctx); err != nil {
-		return nil, deliberation.NotFound("get workshop by code", err)
+		return nil, record.NotFound("get workshop by code", err)
 	}
 	return w, nil
 }
 
 // ListWorkshops returns a process's workshops in time order.
-func ListWorkshops(ctx context.Context, db bun.IDB, processID int64) ([]deliberation.Workshop, error) {
-	var ws []deliberation.Workshop
+func ListWorkshops(ctx context.Context, db bun.IDB, processID int64) ([]record.Workshop, error) {
+	var ws []record.Workshop
 	if err := db.NewSelect().Model(&ws).Where("process_id = ?", processID).Order("starts_at", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list workshops: %w", err)
 	}
@@ -59,7 +59,7 @@ func ListWorkshops(ctx context.Context, db bun.IDB, processID int64) ([]delibera
 
 // UpdateWorkshop saves what an organiser may change of a session: its theme, title, times,
 // place, capacity and who may join (access), and the title's translations. The live state (phase, settings, sequence) belongs to the engine.
-func UpdateWorkshop(ctx context.Context, db bun.IDB, w *deliberation.Workshop) error {
+func UpdateWorkshop(ctx context.Context, db bun.IDB, w *record.Workshop) error {
 	res, err := db.NewUpdate().Model(w).
 		Column("theme_id", "title", "starts_at", "ends_at", "place", "capacity", "access", "translations").
 		WherePK().Exec(ctx)
@@ -70,8 +70,8 @@ func UpdateWorkshop(ctx context.Context, db bun.IDB, w *deliberation.Workshop) e
 }
 
 // SetAgenda replaces a workshop's timetable.
-func SetAgenda(ctx context.Context, db bun.IDB, workshopID int64, items []deliberation.AgendaItem) error {
-	if _, err := db.NewDelete().Model((*deliberation.AgendaItem)(nil)).Where("workshop_id = ?", workshopID).Exec(ctx); err != nil {
+func SetAgenda(ctx context.Context, db bun.IDB, workshopID int64, items []record.AgendaItem) error {
+	if _, err := db.NewDelete().Model((*record.AgendaItem)(nil)).Where("workshop_id = ?", workshopID).Exec(ctx); err != nil {
 		return fmt.Errorf("store: set agenda: %w", err)
 	}
 	if len(items) == 0 {
@@ -91,7 +91,7 @@ func SetAgenda(ctx context.Context, db bun.IDB, workshopID int64, items []delibe
 // SaveWorkshop stores a session set up by an organiser with its timetable, in one transaction:
 // a new one (w.ID is 0; w.ID and w.Code are set) or the editable fields of an existing one
 // (UpdateWorkshop). The timetable replaces the one it had.
-func SaveWorkshop(ctx context.Context, db bun.IDB, w *deliberation.Workshop, agenda []deliberation.AgendaItem) error {
+func SaveWorkshop(ctx context.Context, db bun.IDB, w *record.Workshop, agenda []record.AgendaItem) error {
 	save := func(ctx context.Context, tx bun.Tx) error {
 		if w.ID == 0 {
 			if err := CreateWorkshop(ctx, tx, w); err != nil {

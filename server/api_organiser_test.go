@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -319,14 +320,14 @@ func TestOrganiserAPIRefusesForgedRequests(t *testing.T) {
 func TestProcessOrganiserSeesOnlyTheirProcess(t *testing.T) {
 	s := newSite(t, storagetest.Open(t, "sqlite"))
 	ctx := context.Background()
-	mine := &deliberation.Process{Slug: "mine", Title: "Mine", Capacity: 40, PerOrgCap: 2}
-	other := &deliberation.Process{Slug: "other", Title: "Other", Capacity: 40, PerOrgCap: 2}
-	for _, p := range []*deliberation.Process{mine, other} {
+	mine := &record.Process{Slug: "mine", Title: "Mine", Capacity: 40, PerOrgCap: 2}
+	other := &record.Process{Slug: "other", Title: "Other", Capacity: 40, PerOrgCap: 2}
+	for _, p := range []*record.Process{mine, other} {
 		if err := process.Create(ctx, s.db, p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	org, err := people.CreateParticipant(ctx, s.db, people.NewParticipant{ProcessID: &mine.ID, Role: deliberation.RoleOrganiser, Person: people.Person{DisplayName: "Léa"}})
+	org, err := people.CreateParticipant(ctx, s.db, people.NewParticipant{ProcessID: &mine.ID, Role: record.RoleOrganiser, Person: people.Person{DisplayName: "Léa"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,11 +355,11 @@ func TestProcessOrganiserSeesOnlyTheirProcess(t *testing.T) {
 func TestLivePagesHaveNoInlineScriptOrStyle(t *testing.T) {
 	s := newSite(t, storagetest.Open(t, "sqlite"))
 	ctx := context.Background()
-	p := &deliberation.Process{Slug: "p", Title: "P", Capacity: 40, PerOrgCap: 2}
+	p := &record.Process{Slug: "p", Title: "P", Capacity: 40, PerOrgCap: 2}
 	if err := process.Create(ctx, s.db, p); err != nil {
 		t.Fatal(err)
 	}
-	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)}
+	w := &record.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)}
 	if err := process.CreateWorkshop(ctx, s.db, w); err != nil {
 		t.Fatal(err)
 	}

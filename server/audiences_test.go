@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/hub"
@@ -21,7 +23,7 @@ import (
 // the other group, and a participant who never checked in (in no group).
 type audienceRoom struct {
 	s              *stack.Stack
-	w              *deliberation.Workshop
+	w              *record.Workshop
 	mod, obs       *actor
 	x, y, z, loner *actor // x and y share a group, z is in the other
 	all            []*actor
@@ -39,13 +41,13 @@ func newAudienceRoom(t *testing.T, s *stack.Stack) *audienceRoom { return newAud
 func newAudienceRoomOn(t *testing.T, s, peer *stack.Stack) *audienceRoom {
 	ctx := context.Background()
 	r := &audienceRoom{s: s, w: s.Workshop(t, "Qui reçoit quoi"), groupOf: map[*actor]int64{}, posts: map[string]int64{}}
-	if err := process.SetAgenda(ctx, s.DB, r.w.ID, []deliberation.AgendaItem{
+	if err := process.SetAgenda(ctx, s.DB, r.w.ID, []record.AgendaItem{
 		{Kind: "welcome", Title: "Accueil", PlannedMinutes: 10},
-		{Kind: "phase", Title: "Constats", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 60},
+		{Kind: "phase", Title: "Constats", Phase: record.PhaseDiagnostic, PlannedMinutes: 60},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	join := func(name, org string, role deliberation.Role) *actor {
+	join := func(name, org string, role record.Role) *actor {
 		p := s.Join(t, name, org, role, r.w)
 		on := s
 		if name == "Projecteur" || name == "Eric" || name == "Sofia" {
@@ -55,12 +57,12 @@ func newAudienceRoomOn(t *testing.T, s, peer *stack.Stack) *audienceRoom {
 		r.all = append(r.all, a)
 		return a
 	}
-	r.mod = join("Natacha", "Actiris", deliberation.RoleModerator)
-	r.obs = join("Projecteur", "", deliberation.RoleObserver)
-	r.x = join("Fatima", "CPAS d'Anderlecht", deliberation.RoleParticipant)
-	r.y = join("Eric", "Actiris", deliberation.RoleParticipant)
-	r.z = join("Sofia", "Mission Locale", deliberation.RoleParticipant)
-	r.loner = join("Youssef", "Après ASBL", deliberation.RoleParticipant)
+	r.mod = join("Natacha", "Actiris", record.RoleModerator)
+	r.obs = join("Projecteur", "", record.RoleObserver)
+	r.x = join("Fatima", "CPAS d'Anderlecht", record.RoleParticipant)
+	r.y = join("Eric", "Actiris", record.RoleParticipant)
+	r.z = join("Sofia", "Mission Locale", record.RoleParticipant)
+	r.loner = join("Youssef", "Après ASBL", record.RoleParticipant)
 	for _, a := range r.all {
 		if err := a.c.WaitSnapshots(stack.Ctx(t), 1); err != nil {
 			t.Fatalf("%s: %v", a.name, err)

@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 )
 
@@ -18,14 +19,14 @@ const sessionTTL = 30 * 24 * time.Hour
 
 // currentParticipant returns who is signed in; signedIn is false when the browser has no
 // session, or one that has ended (not an error: the caller answers with a sign-in page).
-func (h *handler) currentParticipant(r *http.Request) (p *deliberation.Participant, signedIn bool, err error) {
+func (h *handler) currentParticipant(r *http.Request) (p *record.Participant, signedIn bool, err error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, false, nil
 	}
 	p, err = people.SessionParticipant(r.Context(), h.db, c.Value, h.now())
 	switch {
-	case errors.Is(err, deliberation.ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		return nil, false, nil
 	case err != nil:
 		return nil, false, err

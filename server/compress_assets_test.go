@@ -14,10 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/andybalholm/brotli"
 	"github.com/gorilla/websocket"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/internal/stack"
 )
@@ -84,7 +85,7 @@ var assetRef = regexp.MustCompile(`(?:src|href)="(/(?:static|i18n)/[^"]+)"`)
 func TestEveryAssetInEveryCoding(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "Logement et CPAS")
-	p := s.Join(t, "Léa", "Maison de quartier", deliberation.RoleModerator, w)
+	p := s.Join(t, "Léa", "Maison de quartier", record.RoleModerator, w)
 	stack.MustDo(t, s.Connect(t, p, w), "phase.set", map[string]any{"phase": "diagnostic"})
 
 	page := s.Server.URL + "/w/" + strconv.FormatInt(w.ID, 10)
@@ -279,7 +280,7 @@ func TestLiveCatalogIsOneLanguage(t *testing.T) {
 func TestWorksWithoutCompression(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "Atelier")
-	p := s.Join(t, "Marc", "Locataires", deliberation.RoleModerator, w)
+	p := s.Join(t, "Marc", "Locataires", record.RoleModerator, w)
 	resp, raw := rawGet(t, s.Server.URL+"/w/"+strconv.FormatInt(w.ID, 10), &p.Cookie)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" || !bytes.Contains(raw, []byte(`id="live"`)) {
 		t.Fatalf("page without Accept-Encoding: got %d, Content-Encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))

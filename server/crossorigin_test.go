@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -46,7 +47,7 @@ func TestCrossOriginChangesRefused(t *testing.T) {
 			}
 		})
 	}
-	n, err := s.db.NewSelect().Model((*deliberation.Process)(nil)).Count(context.Background())
+	n, err := s.db.NewSelect().Model((*record.Process)(nil)).Count(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -87,7 +88,7 @@ func TestEveryChangeRefusesCrossSite(t *testing.T) {
 		t.Errorf("the organiser was signed out by a forged request (organise page: %d)", resp.StatusCode)
 	}
 	var n int64
-	if n, _ = s.db.NewSelect().Model((*deliberation.Process)(nil)).Where("title = ?", "Forged").Count(context.Background()); n != 0 {
+	if n, _ = s.db.NewSelect().Model((*record.Process)(nil)).Where("title = ?", "Forged").Count(context.Background()); n != 0 {
 		t.Errorf("%d processes named Forged", n)
 	}
 }

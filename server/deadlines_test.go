@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
@@ -140,7 +141,7 @@ func TestSlowClientsAreCut(t *testing.T) {
 			}
 		})
 	}
-	n, err := s.db.NewSelect().Model((*deliberation.Process)(nil)).Count(t.Context())
+	n, err := s.db.NewSelect().Model((*record.Process)(nil)).Count(t.Context())
 	if err != nil || n != 0 {
 		t.Errorf("processes after a cut body: %d (%v), want 0", n, err)
 	}
@@ -181,7 +182,7 @@ func TestWebSocketOutlivesDeadlines(t *testing.T) {
 	short := 100 * time.Millisecond
 	s := stack.New(t, "sqlite", stack.Options{Deadlines: server.Deadlines{Header: short, Body: short, Form: short, Idle: short}})
 	w := s.Workshop(t, "A")
-	mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
+	mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 	time.Sleep(10 * short) // a lower bound: the deadlines have passed, however slow the machine
 	stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 	select {

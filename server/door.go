@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server/web"
 )
@@ -33,7 +34,7 @@ type doorPerson struct {
 
 type doorPage struct {
 	WorkshopID         int64
-	Title              deliberation.Localised // in the reader's language
+	Title              record.Localised // in the reader's language
 	When, Place        string
 	CSRF, Query        string
 	People             []doorPerson
@@ -52,7 +53,7 @@ type walkinForm struct {
 
 // doorWorkshop loads the workshop of {id} and checks that the signed-in person may keep its
 // door. It answers and returns nil when they may not.
-func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, *deliberation.Participant) {
+func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*record.Workshop, *record.Participant) {
 	id, ok := web.PathID(r, "id")
 	if !ok {
 		h.notFound(w, r)
@@ -82,7 +83,7 @@ func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*deliber
 // doorForm serves a form posted at the door of a session (see doorWorkshop): it checks the
 // form's token and returns the workshop, the door keeper and the address of its door page. Otherwise it has
 // answered and returns nil.
-func (h *handler) doorForm(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, *deliberation.Participant, string) {
+func (h *handler) doorForm(w http.ResponseWriter, r *http.Request) (*record.Workshop, *record.Participant, string) {
 	ws, keeper := h.doorWorkshop(w, r)
 	if ws == nil {
 		return nil, nil, ""
@@ -107,7 +108,7 @@ func (h *handler) doorPageHandler(w http.ResponseWriter, r *http.Request) {
 	h.renderDoor(w, r, ws, q.Get("q"), done, undone, "", walkinForm{}, http.StatusOK)
 }
 
-func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliberation.Workshop, query string, done, undone int64, problem string, walkin walkinForm, status int) {
+func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *record.Workshop, query string, done, undone int64, problem string, walkin walkinForm, status int) {
 	lang := h.lang(r)
 	rows, err := people.ListWorkshopRegistrations(r.Context(), h.db, ws.ID)
 	if err != nil {
@@ -121,10 +122,10 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 	needle := people.OrganisationKey(query)
 	var everyone []doorPerson
 	for _, row := range rows {
-		if row.Status == deliberation.RegistrationCancelled {
+		if row.Status == record.RegistrationCancelled {
 			continue
 		}
-		if row.Status == deliberation.RegistrationConfirmed {
+		if row.Status == record.RegistrationConfirmed {
 			data.Confirmed++
 			if row.CheckedInAt != nil {
 				data.Present++
@@ -136,7 +137,7 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *deliber
 		if row.ParticipantID == undone {
 			data.Undone = row.DisplayName
 		}
-		if row.Status != deliberation.RegistrationCancelled {
+		if row.Status != record.RegistrationCancelled {
 			everyone = append(everyone, doorPerson{ParticipantID: row.ParticipantID, Name: row.DisplayName, Organisation: row.Organisation, Status: row.Status})
 		}
 		// Accents, case and spacing do not matter: "zoe" finds "Zoé".
@@ -183,7 +184,7 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		v.Set("undone", strconv.FormatInt(pid, 10))
 	case r.PostFormValue("admit") != "":
 		// The place first (the moderator decides, outside capacity), then the arrival.
-		if err = people.AddRegistration(r.Context(), h.db, ws, pid, deliberation.RegistrationConfirmed); err == nil {
+		if err = people.AddRegistration(r.Context(), h.db, ws, pid, record.RegistrationConfirmed); err == nil {
 			err = h.doorCheck(r.Context(), ws, keeper.ID, pid, true)
 		}
 		v.Set("done", strconv.FormatInt(pid, 10))
@@ -278,7 +279,7 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	h.renderDoor(w, r, ws, res.Name, 0, 0, problem, walkinForm{}, http.StatusConflict)
 }
 
-func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, keeper int64, token string) (scanResult, error) {
+func (h *handler) scan(ctx context.Context, ws *record.Workshop, keeper int64, token string) (scanResult, error) {
 	invalid := scanResult{Result: "invalid"}
 	inv, err := people.LookupInvitation(ctx, h.db, token, h.now())
 	if isTokenRefusal(err) {
@@ -307,9 +308,9 @@ func (h *handler) scan(ctx context.Context, ws *deliberation.Workshop, keeper in
 		}
 		res.Organisation = row.Organisation
 		switch {
-		case row.Status == deliberation.RegistrationWaiting:
+		case row.Status == record.RegistrationWaiting:
 			res.Result = "waiting"
-		case row.Status != deliberation.RegistrationConfirmed:
+		case row.Status != record.RegistrationConfirmed:
 		case row.CheckedInAt != nil:
 			res.Result = "already"
 		default:

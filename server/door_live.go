@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/google/uuid"
 
 	"github.com/assises/assises/deliberation"
@@ -18,7 +20,7 @@ import (
 // person's own phone learn of it at once (checkin.changed, to the moderators and to the
 // person), and the door's page answers only after the commit. A person without a confirmed
 // place gives people.ErrNotConfirmed. A server without live rooms writes the check-in alone.
-func (h *handler) doorCheck(ctx context.Context, ws *deliberation.Workshop, by, who int64, present bool) error {
+func (h *handler) doorCheck(ctx context.Context, ws *record.Workshop, by, who int64, present bool) error {
 	if h.hub == nil {
 		if present {
 			return people.CheckIn(ctx, h.db, ws, who, h.now(), false)
@@ -46,7 +48,7 @@ func (h *handler) doorCheck(ctx context.Context, ws *deliberation.Workshop, by, 
 
 // selfCheck is a person's own "Je suis là" (checkin.self) sent for them through the live
 // room: the engine applies its rule on the session's hours.
-func (h *handler) selfCheck(ctx context.Context, ws *deliberation.Workshop, who int64) error {
+func (h *handler) selfCheck(ctx context.Context, ws *record.Workshop, who int64) error {
 	if h.hub == nil {
 		return people.CheckIn(ctx, h.db, ws, who, h.now(), false)
 	}

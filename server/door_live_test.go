@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -49,10 +51,10 @@ func TestDoorCheckInReachesTheRoom(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		ctx := context.Background()
 		w := s.Workshop(t, "Accueil")
-		console := s.Connect(t, s.Join(t, "Mona", "Animation", deliberation.RoleModerator, w), w)
-		keeper := s.Join(t, "Karl", "Accueil", deliberation.RoleModerator, w)
-		ana := s.Join(t, "Ana", "CPAS", deliberation.RoleParticipant, w)
-		ben := s.Join(t, "Ben", "Syndicat", deliberation.RoleParticipant, w)
+		console := s.Connect(t, s.Join(t, "Mona", "Animation", record.RoleModerator, w), w)
+		keeper := s.Join(t, "Karl", "Accueil", record.RoleModerator, w)
+		ana := s.Join(t, "Ana", "CPAS", record.RoleParticipant, w)
+		ben := s.Join(t, "Ben", "Syndicat", record.RoleParticipant, w)
 		anaPhone := s.Connect(t, ana, w)
 		benPhone := s.Connect(t, ben, w)
 		door := fmt.Sprintf("%s/w/%d/door", s.Server.URL, w.ID)
@@ -66,14 +68,14 @@ func TestDoorCheckInReachesTheRoom(t *testing.T) {
 			if resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("%s: got %d, want 303", step, resp.StatusCode)
 			}
-			var reg deliberation.Registration
+			var reg record.Registration
 			if err := s.DB.NewSelect().Model(&reg).Where("workshop_id = ? AND participant_id = ?", w.ID, participant).Scan(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if (reg.CheckedInAt != nil) != present {
 				t.Fatalf("%s: checked in %v when the door answered, want %v", step, reg.CheckedInAt != nil, present)
 			}
-			n, err := s.DB.NewSelect().Model((*deliberation.StoredEvent)(nil)).
+			n, err := s.DB.NewSelect().Model((*record.StoredEvent)(nil)).
 				Where("workshop_id = ? AND name = ? AND audience = ?", w.ID, "checkin.changed", deliberation.AudiencePerson(participant)).Count(ctx)
 			if err != nil || n == 0 {
 				t.Fatalf("%s: no checkin.changed in the log when the door answered (%d, %v)", step, n, err)

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -21,10 +22,10 @@ import (
 
 // moderatorAt signs in a moderator appointed to one session and returns their browser and
 // the CSRF token of the door page.
-func moderatorAt(t *testing.T, s *site, f regFixture, w *deliberation.Workshop) (*http.Client, *deliberation.Participant, string) {
+func moderatorAt(t *testing.T, s *site, f regFixture, w *record.Workshop) (*http.Client, *record.Participant, string) {
 	t.Helper()
 	mod := f.person(t, s.db, "Mona", "Animation asbl", nil)
-	if err := people.SetWorkshopRole(context.Background(), s.db, w.ID, mod.ID, deliberation.RoleModerator); err != nil {
+	if err := people.SetWorkshopRole(context.Background(), s.db, w.ID, mod.ID, record.RoleModerator); err != nil {
 		t.Fatal(err)
 	}
 	c := s.signInAs(t, mod.ID, nil)
@@ -49,14 +50,14 @@ func TestSignInAndDoorScanTokens(t *testing.T) {
 		mod, modP, csrf := moderatorAt(t, s, f, f.open)
 		ana := f.person(t, db, "Ana", "CPAS", nil, f.open)
 		ben := f.person(t, db, "Ben", "Syndicat", nil)
-		if err := people.AddRegistration(ctx, db, f.open, ben.ID, deliberation.RegistrationWaiting); err != nil {
+		if err := people.AddRegistration(ctx, db, f.open, ben.ID, record.RegistrationWaiting); err != nil {
 			t.Fatal(err)
 		}
-		other := &deliberation.Process{Slug: "other", Title: "Other", Capacity: 10}
+		other := &record.Process{Slug: "other", Title: "Other", Capacity: 10}
 		if err := process.Create(ctx, db, other); err != nil {
 			t.Fatal(err)
 		}
-		stranger, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &other.ID, Role: deliberation.RoleParticipant, Person: people.Person{DisplayName: "Stranger"}})
+		stranger, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &other.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: "Stranger"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server/web"
 )
@@ -35,7 +36,7 @@ const walkinTTL = 30 * time.Minute
 // walkinPage is the walk-in's page: the QR code of their own link, big, for them to scan.
 type walkinPage struct {
 	WorkshopID int64
-	Title      deliberation.Localised // in the reader's language
+	Title      record.Localised // in the reader's language
 	Name, Link string
 	Code       string // formatted: ACE-HJK-MNPR
 	CodePage   string // where to type it
@@ -72,7 +73,7 @@ func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, way, err := people.WalkIn(r.Context(), h.db, ws, people.NewParticipant{
-		ProcessID: &ws.ProcessID, Role: deliberation.RoleParticipant, Organisation: in.Organisation,
+		ProcessID: &ws.ProcessID, Role: record.RoleParticipant, Organisation: in.Organisation,
 		Person: people.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
 	}, h.now())
 	if err != nil {

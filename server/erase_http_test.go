@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/gorilla/websocket"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
@@ -48,9 +49,9 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		ctx := context.Background()
 		w := s.Workshop(t, "Atelier")
-		organiser := s.Join(t, "Olga", "Fédération", deliberation.RoleOrganiser)
-		ines := s.Join(t, "Inès", "CPAS", deliberation.RoleParticipant, w)
-		jon := s.Join(t, "Jon", "Syndicat", deliberation.RoleParticipant, w)
+		organiser := s.Join(t, "Olga", "Fédération", record.RoleOrganiser)
+		ines := s.Join(t, "Inès", "CPAS", record.RoleParticipant, w)
+		jon := s.Join(t, "Jon", "Syndicat", record.RoleParticipant, w)
 		inesLive := s.Connect(t, ines, w)
 		jonLive := s.Connect(t, jon, w)
 

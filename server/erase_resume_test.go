@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/gorilla/websocket"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 )
@@ -27,11 +28,11 @@ func TestEraseThenResumeSendsNothingOfThePerson(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		w := s.Workshop(t, "Atelier")
-		organiser := s.Join(t, "Olga", "Federation", deliberation.RoleOrganiser)
-		mod := s.Connect(t, s.Join(t, "Mona", "Animation", deliberation.RoleModerator, w), w)
-		ines := s.Join(t, name, org, deliberation.RoleParticipant, w)
+		organiser := s.Join(t, "Olga", "Federation", record.RoleOrganiser)
+		mod := s.Connect(t, s.Join(t, "Mona", "Animation", record.RoleModerator, w), w)
+		ines := s.Join(t, name, org, record.RoleParticipant, w)
 		// Jon moderates too: moderators see who said what (contribution.attributed).
-		cfg := s.Config(s.Join(t, "Jon", "Syndicat", deliberation.RoleModerator, w), w)
+		cfg := s.Config(s.Join(t, "Jon", "Syndicat", record.RoleModerator, w), w)
 		cfg.KeepFrames = true
 		jon, err := liveclient.Dial(ctx, cfg)
 		if err != nil {

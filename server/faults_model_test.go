@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/google/uuid"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -47,7 +48,7 @@ type modelOp struct {
 func modelRun(t *testing.T, s *stack.Stack, seed int64) {
 	const people, ownItems, opsEach, merges = 6, 2, 40, 6
 	w := s.Workshop(t, fmt.Sprintf("Modèle %d", seed))
-	modP := s.Join(t, "Mod", fmt.Sprintf("Org mod %d", seed), deliberation.RoleModerator, w)
+	modP := s.Join(t, "Mod", fmt.Sprintf("Org mod %d", seed), record.RoleModerator, w)
 	mod := connectReady(t, s, modP, w)
 	stack.MustDo(t, mod, "vote.method.set", map[string]any{"phase": "diagnostic", "method": "agree"})
 	stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
@@ -59,7 +60,7 @@ func modelRun(t *testing.T, s *stack.Stack, seed int64) {
 	var items []int64
 	var members []*member
 	for i := range people {
-		p := s.Join(t, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d-%d", seed, i), deliberation.RoleParticipant, w)
+		p := s.Join(t, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d-%d", seed, i), record.RoleParticipant, w)
 		m := &member{p: p, c: connectReady(t, s, p, w)}
 		for j := range ownItems {
 			out := stack.MustDo(t, m.c, "contribution.post", map[string]any{"kind": "finding", "body": fmt.Sprintf("Constat %d.%d", i, j)})
@@ -278,7 +279,7 @@ func modelRun(t *testing.T, s *stack.Stack, seed int64) {
 	}
 	// The database: statuses and the counted votes equal the model's.
 	ctx := context.Background()
-	var rows []deliberation.Contribution
+	var rows []record.Contribution
 	if err := s.DB.NewSelect().Model(&rows).Where("workshop_id = ?", w.ID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +288,7 @@ func modelRun(t *testing.T, s *stack.Stack, seed int64) {
 			t.Errorf("seed %d: contribution %d is %s in the database, %s in the model", seed, r.ID, r.Status, status[r.ID])
 		}
 	}
-	var vrows []deliberation.Vote
+	var vrows []record.Vote
 	if err := s.DB.NewSelect().Model(&vrows).Where("workshop_id = ?", w.ID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}

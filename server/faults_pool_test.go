@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -83,7 +84,7 @@ func smallPool(t *testing.T, kind string) {
 		c.CommandWait = time.Millisecond
 	}})
 	type target struct {
-		w     *deliberation.Workshop
+		w     *record.Workshop
 		items []int64
 	}
 	var targets []target
@@ -91,7 +92,7 @@ func smallPool(t *testing.T, kind string) {
 	var rng = rand.New(rand.NewSource(1))
 	for r := range rooms {
 		w := s.Workshop(t, fmt.Sprintf("Atelier %d", r))
-		mod := connectReady(t, s, s.Join(t, "M", fmt.Sprintf("Org M%d", r), deliberation.RoleModerator, w), w)
+		mod := connectReady(t, s, s.Join(t, "M", fmt.Sprintf("Org M%d", r), record.RoleModerator, w), w)
 		stack.MustDo(t, mod, "vote.method.set", map[string]any{"phase": "diagnostic", "method": "agree"})
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 		tg := target{w: w}
@@ -101,7 +102,7 @@ func smallPool(t *testing.T, kind string) {
 		}
 		targets = append(targets, tg)
 		for p := range perRoom {
-			person := s.Join(t, fmt.Sprintf("P%d-%d", r, p), fmt.Sprintf("Org %d-%d", r, p), deliberation.RoleParticipant, w)
+			person := s.Join(t, fmt.Sprintf("P%d-%d", r, p), fmt.Sprintf("Org %d-%d", r, p), record.RoleParticipant, w)
 			clients = append(clients, s.Connect(t, person, w))
 		}
 	}
@@ -120,7 +121,7 @@ func smallPool(t *testing.T, kind string) {
 				default:
 				}
 				var n int
-				db.NewSelect().Model((*deliberation.StoredEvent)(nil)).ColumnExpr("count(*)").Scan(ctx, &n)
+				db.NewSelect().Model((*record.StoredEvent)(nil)).ColumnExpr("count(*)").Scan(ctx, &n)
 			}
 		}()
 	}
@@ -229,12 +230,12 @@ func smallPool(t *testing.T, kind string) {
 	wg.Wait()
 	var recorded, accepted int
 	for _, tg := range targets {
-		n, err := db.NewSelect().Model((*deliberation.StoredEvent)(nil)).Where("workshop_id = ? AND name = 'vote.recorded'", tg.w.ID).Count(ctx)
+		n, err := db.NewSelect().Model((*record.StoredEvent)(nil)).Where("workshop_id = ? AND name = 'vote.recorded'", tg.w.ID).Count(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		recorded += int(n)
-		m, err := db.NewSelect().Model((*deliberation.CommandRecord)(nil)).Where("workshop_id = ? AND code = '' AND seq > 0", tg.w.ID).Count(ctx)
+		m, err := db.NewSelect().Model((*record.CommandRecord)(nil)).Where("workshop_id = ? AND code = '' AND seq > 0", tg.w.ID).Count(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +275,7 @@ func lastEventID(t *testing.T, c *liveclient.Client, seq int64) int64 {
 
 // connectReady joins and waits for the first snapshot: a command sent before it may be
 // folded into the snapshot instead of arriving as events.
-func connectReady(t *testing.T, s *stack.Stack, p stack.Person, w *deliberation.Workshop) *liveclient.Client {
+func connectReady(t *testing.T, s *stack.Stack, p stack.Person, w *record.Workshop) *liveclient.Client {
 	t.Helper()
 	c := s.Connect(t, p, w)
 	if err := c.WaitSnapshots(stack.Ctx(t), 1); err != nil {

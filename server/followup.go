@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -19,14 +20,14 @@ import (
 // records a status and a dated note. Who recorded what is kept, never published.
 
 // mayFollowUp: the process's follow-up committee and its organisers.
-func mayFollowUp(p *deliberation.Participant, processID int64) bool {
+func mayFollowUp(p *record.Participant, processID int64) bool {
 	if p == nil || p.ErasedAt != nil {
 		return false
 	}
 	if people.MayOrganise(p, processID) {
 		return true
 	}
-	return p.Role == deliberation.RoleCommittee && p.ProcessID != nil && *p.ProcessID == processID
+	return p.Role == record.RoleCommittee && p.ProcessID != nil && *p.ProcessID == processID
 }
 
 type trackedView struct {
@@ -140,7 +141,7 @@ func (h *handler) followUpDesk(w http.ResponseWriter, r *http.Request) {
 			Body: h.catalog.T(lang, body), Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true})
 		return
 	}
-	p, err := deliberation.GetProcess(r.Context(), h.db, id)
+	p, err := record.GetProcess(r.Context(), h.db, id)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return

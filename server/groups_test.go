@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
@@ -67,15 +69,15 @@ func TestGroupsSession(t *testing.T) {
 func runGroupsSession(t *testing.T, s *stack.Stack) {
 	ctx := context.Background()
 	w := s.Workshop(t, "Partner Day")
-	err := process.SetAgenda(ctx, s.DB, w.ID, []deliberation.AgendaItem{
+	err := process.SetAgenda(ctx, s.DB, w.ID, []record.AgendaItem{
 		{Kind: "welcome", Title: "Accueil", PlannedMinutes: 30},
-		{Kind: "phase", Title: "Comment donner la parole aux usagers ?", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 180},
-		{Kind: "phase", Title: "Recommandations", Phase: deliberation.PhaseRecommendations, PlannedMinutes: 60},
+		{Kind: "phase", Title: "Comment donner la parole aux usagers ?", Phase: record.PhaseDiagnostic, PlannedMinutes: 180},
+		{Kind: "phase", Title: "Recommandations", Phase: record.PhaseRecommendations, PlannedMinutes: 60},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	modP := s.Join(t, "Natacha", "Actiris", deliberation.RoleModerator, w)
+	modP := s.Join(t, "Natacha", "Actiris", record.RoleModerator, w)
 	mod := &actor{name: "Natacha", person: modP, c: s.Connect(t, modP, w)}
 	specs := []struct {
 		name, org string
@@ -88,7 +90,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	}
 	var joined []*member
 	for _, sp := range specs {
-		p := s.Join(t, sp.name, sp.org, deliberation.RoleParticipant, w)
+		p := s.Join(t, sp.name, sp.org, record.RoleParticipant, w)
 		if sp.su {
 			if _, err := s.DB.NewUpdate().Model((*people.Person)(nil)).Set("service_user = ?", true).
 				Where("participant_id = ?", p.Participant.ID).Exec(ctx); err != nil {
@@ -97,7 +99,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 		}
 		joined = append(joined, &member{actor: actor{name: sp.name, person: p, c: s.Connect(t, p, w)}, org: sp.org, serviceUser: sp.su})
 	}
-	lateP := s.Join(t, "Youssef", "Après ASBL", deliberation.RoleParticipant, w) // registered, not checked in
+	lateP := s.Join(t, "Youssef", "Après ASBL", record.RoleParticipant, w) // registered, not checked in
 	late := &actor{name: "Youssef", person: lateP, c: s.Connect(t, lateP, w)}
 	everyone := []*actor{mod, late}
 	for _, m := range joined {
@@ -322,8 +324,8 @@ func TestRoundsFollowServerClock(t *testing.T) {
 	}
 	eachStack(t, opts, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "Études de cas")
-		mod := s.Connect(t, s.Join(t, "Eric", "Actiris", deliberation.RoleModerator, w), w)
-		p := s.Connect(t, s.Join(t, "Fatima", "CPAS", deliberation.RoleParticipant, w), w)
+		mod := s.Connect(t, s.Join(t, "Eric", "Actiris", record.RoleModerator, w), w)
+		p := s.Connect(t, s.Join(t, "Fatima", "CPAS", record.RoleParticipant, w), w)
 		// The participant's snapshot first, so that every rounds.changed arrives as an event.
 		if err := p.WaitSnapshots(stack.Ctx(t), 1); err != nil {
 			t.Fatal(err)

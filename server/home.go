@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
@@ -12,7 +13,7 @@ import (
 
 type processSummary struct {
 	Slug     string
-	Title    deliberation.Localised // in the reader's language
+	Title    record.Localised // in the reader's language
 	Sessions int
 }
 
@@ -82,22 +83,22 @@ func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) {
 }
 
 type themeView struct {
-	deliberation.Theme
+	record.Theme
 	// Title and Why in the reader's language (the embedded Theme keeps the main language's).
-	Title, Why deliberation.Localised
+	Title, Why record.Localised
 	Workshops  []workshopView
 }
 
 type workshopView struct {
-	Title                  deliberation.Localised
+	Title                  record.Localised
 	Place, When, StartsISO string
 }
 
 // processView is what the public page of a process shows: its themes with their sessions,
 // and the registration form.
 type processView struct {
-	Process            *deliberation.Process
-	Title, Description deliberation.Localised // in the reader's language
+	Process            *record.Process
+	Title, Description record.Localised // in the reader's language
 	Themes             []themeView
 	Form               *regForm
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/deliberation"
@@ -24,7 +26,7 @@ type wireTap struct {
 	seq    int64
 }
 
-func tapSocket(t *testing.T, s *stack.Stack, p stack.Person, w *deliberation.Workshop) *wireTap {
+func tapSocket(t *testing.T, s *stack.Stack, p stack.Person, w *record.Workshop) *wireTap {
 	t.Helper()
 	cfg := s.Config(p, w)
 	h := http.Header{}
@@ -121,10 +123,10 @@ func TestSealedIdentityOnTheWire(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				w := s.Workshop(t, "Atelier "+tc.name)
-				modP := s.Join(t, "Nadia", "Fédération", deliberation.RoleModerator, w)
+				modP := s.Join(t, "Nadia", "Fédération", record.RoleModerator, w)
 				mod := s.Connect(t, modP, w)
-				jP := s.Join(t, "Jacqueline", "Cité Modèle", deliberation.RoleParticipant, w)
-				kP := s.Join(t, "Mohamed", "Logement Bruxellois", deliberation.RoleParticipant, w)
+				jP := s.Join(t, "Jacqueline", "Cité Modèle", record.RoleParticipant, w)
+				kP := s.Join(t, "Mohamed", "Logement Bruxellois", record.RoleParticipant, w)
 				j, k := s.Connect(t, jP, w), s.Connect(t, kP, w)
 				for _, c := range []interface {
 					WaitSnapshots(context.Context, int) error

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
@@ -51,7 +52,7 @@ func (h *handler) joinRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	secret, _, err := people.RequestJoin(r.Context(), h.db, code, name, from, h.now())
 	switch {
-	case errors.Is(err, deliberation.ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		h.countFailure(r, h.limits.join)
 		again(http.StatusNotFound, h.catalog.T(lang, "ui.join.unknown"))
 		return
@@ -86,7 +87,7 @@ func (h *handler) joinWait(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, err := people.ClaimJoin(r.Context(), h.db, c.Value, h.now())
-	if errors.Is(err, deliberation.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		h.writePage(w, r, http.StatusOK, "join_wait", h.catalog.T(lang, "join.wait.title"), joinWaitPage{Expired: true})
 		return
 	}
@@ -110,7 +111,7 @@ func (h *handler) joinStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, err := people.ClaimJoin(r.Context(), h.db, c.Value, h.now())
-	if errors.Is(err, deliberation.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		h.api.Write(w, http.StatusOK, map[string]string{"status": "expired", "location": "/join"})
 		return
 	}
@@ -179,7 +180,7 @@ func (h *handler) doorJoin(w http.ResponseWriter, r *http.Request) {
 		who = &id
 	}
 	err := people.SettleJoin(r.Context(), h.db, ws.ID, reqID, who, h.now())
-	if errors.Is(err, deliberation.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		h.renderDoor(w, r, ws, "", 0, 0, h.catalog.T(h.lang(r), "join.door.gone"), walkinForm{}, http.StatusConflict)
 		return
 	}
@@ -200,7 +201,7 @@ type joinRow struct {
 	Suggested    int64
 }
 
-func (h *handler) doorJoins(r *http.Request, ws *deliberation.Workshop, registered []doorPerson) ([]joinRow, error) {
+func (h *handler) doorJoins(r *http.Request, ws *record.Workshop, registered []doorPerson) ([]joinRow, error) {
 	reqs, err := people.PendingJoins(r.Context(), h.db, ws.ID, h.now())
 	if err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ func (h *handler) doorJoins(r *http.Request, ws *deliberation.Workshop, register
 			Waiting: strconv.Itoa(int(h.now().Sub(q.CreatedAt) / time.Minute))}
 		typed := people.OrganisationKey(q.Name)
 		for _, p := range registered {
-			if p.Status != deliberation.RegistrationConfirmed {
+			if p.Status != record.RegistrationConfirmed {
 				continue
 			}
 			row.Candidates = append(row.Candidates, p)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/google/uuid"
 
 	"github.com/assises/assises/deliberation"
@@ -30,17 +32,17 @@ func eachStack(t *testing.T, opts stack.Options, fn func(t *testing.T, s *stack.
 func TestAckAfterCommit(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
-		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
-		p := s.Connect(t, s.Join(t, "P", "Org P", deliberation.RoleParticipant, w), w)
+		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
+		p := s.Connect(t, s.Join(t, "P", "Org P", record.RoleParticipant, w), w)
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 		for i := 0; i < 20; i++ {
 			out := stack.MustDo(t, p, "contribution.post", map[string]any{"kind": "finding", "body": "constat"})
-			var ev deliberation.StoredEvent
+			var ev record.StoredEvent
 			err := s.DB.NewSelect().Model(&ev).Where("workshop_id = ? AND seq = ?", w.ID, out.Seq).Scan(context.Background())
 			if err != nil {
 				t.Fatalf("ack seq %d is not in the log when the ack arrives: %v", out.Seq, err)
 			}
-			n, err := s.DB.NewSelect().Model((*deliberation.Contribution)(nil)).Where("workshop_id = ?", w.ID).Count(context.Background())
+			n, err := s.DB.NewSelect().Model((*record.Contribution)(nil)).Where("workshop_id = ?", w.ID).Count(context.Background())
 			if err != nil || n != int64(i+1) {
 				t.Fatalf("after %d acks the database holds %d contributions (%v)", i+1, n, err)
 			}
@@ -53,7 +55,7 @@ func TestAckAfterCommit(t *testing.T) {
 func TestCannotJoinAnotherWorkshop(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		mine, other := s.Workshop(t, "Mine"), s.Workshop(t, "Other")
-		p := s.Join(t, "P", "Org", deliberation.RoleParticipant, mine)
+		p := s.Join(t, "P", "Org", record.RoleParticipant, mine)
 		_, err := liveclient.Dial(stack.Ctx(t), s.Config(p, other))
 		if err == nil {
 			t.Fatal("joined a workshop the person is not registered in")
@@ -78,9 +80,9 @@ func TestResumeTooOldGetsSnapshot(t *testing.T) {
 	small := stack.Options{Hub: func(c *hub.Config) { c.RingSize = 8; c.MaxCatchUp = 8 }}
 	eachStack(t, small, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
-		modP := s.Join(t, "M", "Org M", deliberation.RoleModerator, w)
+		modP := s.Join(t, "M", "Org M", record.RoleModerator, w)
 		mod := s.Connect(t, modP, w)
-		p := s.Connect(t, s.Join(t, "P", "Org P", deliberation.RoleParticipant, w), w)
+		p := s.Connect(t, s.Join(t, "P", "Org P", record.RoleParticipant, w), w)
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 		if err := p.WaitSnapshots(stack.Ctx(t), 1); err != nil {
 			t.Fatal(err)
@@ -120,9 +122,9 @@ func TestResumeTooOldGetsSnapshot(t *testing.T) {
 func TestPremoderatedPostsStayPrivate(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
-		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
-		author := s.Connect(t, s.Join(t, "A", "Org A", deliberation.RoleParticipant, w), w)
-		other := s.Connect(t, s.Join(t, "O", "Org O", deliberation.RoleParticipant, w), w)
+		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
+		author := s.Connect(t, s.Join(t, "A", "Org A", record.RoleParticipant, w), w)
+		other := s.Connect(t, s.Join(t, "O", "Org O", record.RoleParticipant, w), w)
 		stack.MustDo(t, mod, "premoderation.set", map[string]any{"on": true})
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 		out := stack.MustDo(t, author, "contribution.post", map[string]any{"kind": "finding", "body": "secret jusqu'à validation"})
@@ -165,8 +167,8 @@ func TestPremoderatedPostsStayPrivate(t *testing.T) {
 func TestDotsBudgetAcrossSockets(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
-		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
-		voter := s.Join(t, "V", "Org V", deliberation.RoleParticipant, w)
+		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
+		voter := s.Join(t, "V", "Org V", record.RoleParticipant, w)
 		stack.MustDo(t, mod, "vote.method.set", map[string]any{"phase": "diagnostic", "method": "dots", "budget": 5, "maxPerItem": 2})
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 		var ids []int64
@@ -197,7 +199,7 @@ func TestDotsBudgetAcrossSockets(t *testing.T) {
 		}
 		wg.Wait()
 		var total int
-		err := s.DB.NewSelect().Model((*deliberation.Vote)(nil)).ColumnExpr("COALESCE(SUM(value), 0)").
+		err := s.DB.NewSelect().Model((*record.Vote)(nil)).ColumnExpr("COALESCE(SUM(value), 0)").
 			Where("participant_id = ?", voter.Participant.ID).Scan(context.Background(), &total)
 		if err != nil {
 			t.Fatal(err)
@@ -217,7 +219,7 @@ func TestSameVoteOnFiftySockets(t *testing.T) {
 	opts := stack.Options{Hub: func(c *hub.Config) { c.MaxSocketsPerPerson = 50 }}
 	eachStack(t, opts, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
-		mod := s.Connect(t, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
+		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 		out := stack.MustDo(t, mod, "contribution.post", map[string]any{"kind": "finding", "body": "constat"})
 		var posted struct{ ID int64 }
@@ -226,7 +228,7 @@ func TestSameVoteOnFiftySockets(t *testing.T) {
 				json.Unmarshal(e.Data, &posted)
 			}
 		}
-		voter := s.Join(t, "V", "Org V", deliberation.RoleParticipant, w)
+		voter := s.Join(t, "V", "Org V", record.RoleParticipant, w)
 		var tabs []*liveclient.Client
 		for i := 0; i < 50; i++ {
 			tabs = append(tabs, s.Connect(t, voter, w))
@@ -268,11 +270,11 @@ func TestSameVoteOnFiftySockets(t *testing.T) {
 			}
 		}
 		ctx := context.Background()
-		votes, err := s.DB.NewSelect().Model((*deliberation.Vote)(nil)).Where("participant_id = ?", voter.Participant.ID).Count(ctx)
+		votes, err := s.DB.NewSelect().Model((*record.Vote)(nil)).Where("participant_id = ?", voter.Participant.ID).Count(ctx)
 		if err != nil || votes != 1 {
 			t.Fatalf("vote rows: %d (%v), want 1", votes, err)
 		}
-		recorded, err := s.DB.NewSelect().Model((*deliberation.StoredEvent)(nil)).
+		recorded, err := s.DB.NewSelect().Model((*record.StoredEvent)(nil)).
 			Where("workshop_id = ? AND name = ?", w.ID, "vote.recorded").Count(ctx)
 		if err != nil || recorded != 1 {
 			t.Fatalf("vote.recorded events: %d (%v), want 1", recorded, err)
@@ -284,7 +286,7 @@ func TestSameVoteOnFiftySockets(t *testing.T) {
 func TestRefusalsInThePersonsLanguage(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")
-	p := s.Join(t, "P", "Org", deliberation.RoleParticipant, w)
+	p := s.Join(t, "P", "Org", record.RoleParticipant, w)
 	tests := []struct{ cookie, want string }{
 		{"", "Vous n'avez pas le droit de faire cela."}, // registered in French
 		{"nl", "U mag dit niet doen."},

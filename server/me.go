@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 )
 
@@ -16,7 +17,7 @@ type myPage struct {
 	Name      string
 	CSRF      string
 	Sessions  []mySession
-	Cancelled deliberation.Localised // the title of the session just given back, for the confirmation
+	Cancelled record.Localised // the title of the session just given back, for the confirmation
 }
 
 // mePage lists the signed-in person's registrations: GET /me.
@@ -38,7 +39,7 @@ func (h *handler) mePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cancelled > 0 {
-		if ws, err := deliberation.GetWorkshop(ctx, h.db, cancelled); err == nil {
+		if ws, err := record.GetWorkshop(ctx, h.db, cancelled); err == nil {
 			data.Cancelled = h.workshopTitle(ctx, ws, lang)
 		}
 	}

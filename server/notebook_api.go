@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/server/web"
 )
@@ -14,7 +15,7 @@ import (
 // editorial changes and publishing. It reuses the organiser API's guard (organiser session,
 // CSRF token on every change) and its answers.
 
-func isNotFound(err error) bool { return errors.Is(err, deliberation.ErrNotFound) }
+func isNotFound(err error) bool { return errors.Is(err, record.ErrNotFound) }
 
 // notebookError answers an editorial refusal (400 nb_invalid) or a store failure.
 func (h *handler) notebookError(w http.ResponseWriter, r *http.Request, err error) {
@@ -29,7 +30,7 @@ func (h *handler) notebookError(w http.ResponseWriter, r *http.Request, err erro
 // signed-in organiser, the process they may set up and the id of what the path names (name:
 // "contribution", "theme"), and decodes the body into in. Otherwise it has answered (as
 // organised does, 404 or 400) and ok is false.
-func (h *handler) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any) (me *deliberation.Participant, p *deliberation.Process, id int64, ok bool) {
+func (h *handler) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any) (me *record.Participant, p *record.Process, id int64, ok bool) {
 	if me, p, ok = h.organise.OrganiserAndProcess(w, r); !ok {
 		return nil, nil, 0, false
 	}
@@ -150,7 +151,7 @@ func (h *handler) apiNotebookOrder(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := notebook.Reorder(r.Context(), h.db, p.ID, me.ID, tid, deliberation.Kind(in.Kind), in.IDs, h.now()); err != nil {
+	if err := notebook.Reorder(r.Context(), h.db, p.ID, me.ID, tid, record.Kind(in.Kind), in.IDs, h.now()); err != nil {
 		h.notebookError(w, r, err)
 		return
 	}
@@ -166,9 +167,9 @@ type publishInput struct {
 // notebookLanguages are the languages a notebook is published in when the organiser does not
 // choose: the process's languages (French and Dutch unless it says otherwise, as Brussels is
 // bilingual), its main language first: the one its texts are written in.
-func notebookLanguages(p *deliberation.Process) (main string, langs []string) {
+func notebookLanguages(p *record.Process) (main string, langs []string) {
 	if p == nil {
-		p = &deliberation.Process{}
+		p = &record.Process{}
 	}
 	return p.MainLanguage(), p.ContentLanguages()
 }
@@ -219,8 +220,8 @@ func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
 // empty text removes the translation.
 func (h *handler) apiNotebookTranslate(w http.ResponseWriter, r *http.Request) {
 	var in map[string]*string
-	var me *deliberation.Participant
-	var p *deliberation.Process
+	var me *record.Participant
+	var p *record.Process
 	var sid int64
 	var ok bool
 	subject := r.PathValue("subject")

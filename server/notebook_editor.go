@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -22,7 +23,7 @@ import (
 
 // organiserProcessPage checks that the signed-in person may organise the process of the path
 // and answers with a message page otherwise.
-func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (*deliberation.Participant, *deliberation.Process, bool) {
+func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (*record.Participant, *record.Process, bool) {
 	me := h.signedIn(w, r, "nb.ui.signin", "/", "nav.home")
 	if me == nil {
 		return nil, nil, false
@@ -32,7 +33,7 @@ func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (
 		h.notFound(w, r)
 		return nil, nil, false
 	}
-	p, err := deliberation.GetProcess(r.Context(), h.db, id)
+	p, err := record.GetProcess(r.Context(), h.db, id)
 	if err != nil || !people.MayOrganise(me, p.ID) {
 		if err != nil && !isNotFound(err) {
 			h.writeInternalError(w, r, err)
@@ -48,7 +49,7 @@ func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (
 // draftHTML compiles the draft notebook of the process of the path, for an organiser who may
 // set it up (organiserProcessPage), and renders it as HTML, both in the reader's language.
 // Otherwise it has answered and ok is false.
-func (h *handler) draftHTML(w http.ResponseWriter, r *http.Request) (p *deliberation.Process, nb *notebook.Notebook, html string, ok bool) {
+func (h *handler) draftHTML(w http.ResponseWriter, r *http.Request) (p *record.Process, nb *notebook.Notebook, html string, ok bool) {
 	if _, p, ok = h.organiserProcessPage(w, r); !ok {
 		return nil, nil, "", false
 	}
@@ -131,7 +132,7 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 			if it.Excluded {
 				main = nil // left out of the notebook: nothing to translate
 			}
-			step, fields := it.Kind == string(deliberation.KindStep), notebook.SubjectContribution
+			step, fields := it.Kind == string(record.KindStep), notebook.SubjectContribution
 			if step {
 				fields = "step"
 			}
@@ -268,7 +269,7 @@ func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	if !signedIn || me.Role != deliberation.RoleOrganiser {
+	if !signedIn || me.Role != record.RoleOrganiser {
 		status, body := http.StatusForbidden, "nb.ui.forbidden"
 		if !signedIn {
 			status, body = http.StatusUnauthorized, "nb.ui.signin"

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/storage/storagetest"
@@ -33,10 +34,10 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	ctx := context.Background()
 	theme, w := notebookThemeAndSession(ctx, t, s)
 	mod := &actor{name: "Nadia"}
-	mod.person = s.Join(t, "Nadia", "Stics", deliberation.RoleModerator, w)
+	mod.person = s.Join(t, "Nadia", "Stics", record.RoleModerator, w)
 	mod.c = s.Connect(t, mod.person, w)
 	p1 := &actor{name: "Fatima"}
-	p1.person = s.Join(t, "Fatima", "CPAS", deliberation.RoleParticipant, w)
+	p1.person = s.Join(t, "Fatima", "CPAS", record.RoleParticipant, w)
 	p1.c = s.Connect(t, p1.person, w)
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "recommendations"})
 	r1 := post(t, p1, map[string]any{"kind": "recommendation", "body": "Un référent social stable pour chaque ménage."})
@@ -44,7 +45,7 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	stack.MustDo(t, p1.c, "vote.set", map[string]any{"contribution": r1, "value": 1})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 
-	organiser := s.Join(t, "Orga", "", deliberation.RoleOrganiser)
+	organiser := s.Join(t, "Orga", "", record.RoleOrganiser)
 	org := browserOf(t, s, &organiser)
 	anon := browserOf(t, s, nil)
 	base := s.Server.URL

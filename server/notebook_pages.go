@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/i18n"
@@ -72,7 +73,7 @@ type otherLanguage struct {
 }
 
 // publishedProcess finds the process of a public notebook URL, or answers 404.
-func (h *handler) publishedProcess(w http.ResponseWriter, r *http.Request) (*deliberation.Process, bool) {
+func (h *handler) publishedProcess(w http.ResponseWriter, r *http.Request) (*record.Process, bool) {
 	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
 	if h.loadFailed(w, r, err, h.notebookNotFound) {
 		return nil, false
@@ -89,7 +90,7 @@ func (h *handler) notebookNotFound(w http.ResponseWriter, r *http.Request) {
 
 // publishedVersion finds the process of a public notebook URL and the version the path names
 // ({n}, or the latest when there is none), or answers 404.
-func (h *handler) publishedVersion(w http.ResponseWriter, r *http.Request) (*deliberation.Process, *notebook.Version, bool) {
+func (h *handler) publishedVersion(w http.ResponseWriter, r *http.Request) (*record.Process, *notebook.Version, bool) {
 	p, ok := h.publishedProcess(w, r)
 	if !ok {
 		return nil, nil, false
@@ -190,7 +191,7 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 // the stored list (made in the main language at publication) when the main language is shown
 // or the version before lacks the shown one, else the difference of the two versions'
 // snapshots in that language.
-func (h *handler) changesIn(r *http.Request, p *deliberation.Process, v, shown *notebook.Version) ([]notebook.Change, error) {
+func (h *handler) changesIn(r *http.Request, p *record.Process, v, shown *notebook.Version) ([]notebook.Change, error) {
 	if shown == v || v.Number < 2 {
 		return v.ChangeList()
 	}

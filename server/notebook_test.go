@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/process"
@@ -74,14 +75,14 @@ func TestNotebookEndToEnd(t *testing.T) {
 }
 
 // notebookThemeAndSession makes the theme and the session the notebook tests speak in.
-func notebookThemeAndSession(ctx context.Context, t *testing.T, s *stack.Stack) (*deliberation.Theme, *deliberation.Workshop) {
+func notebookThemeAndSession(ctx context.Context, t *testing.T, s *stack.Stack) (*record.Theme, *record.Workshop) {
 	t.Helper()
-	theme := &deliberation.Theme{ProcessID: s.Process.ID, Position: 1, Title: "L'utilisateur et son habitat", Why: "Décloisonner les pratiques."}
+	theme := &record.Theme{ProcessID: s.Process.ID, Position: 1, Title: "L'utilisateur et son habitat", Why: "Décloisonner les pratiques."}
 	if err := process.CreateTheme(ctx, s.DB, theme); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2023, 11, 16, 12, 0, 0, 0, time.UTC)
-	w := &deliberation.Workshop{ProcessID: s.Process.ID, ThemeID: &theme.ID, Title: "Atelier 1.1", StartsAt: start, EndsAt: start.Add(210 * time.Minute)}
+	w := &record.Workshop{ProcessID: s.Process.ID, ThemeID: &theme.ID, Title: "Atelier 1.1", StartsAt: start, EndsAt: start.Add(210 * time.Minute)}
 	if err := process.CreateWorkshop(ctx, s.DB, w); err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +95,9 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	theme, w := notebookThemeAndSession(ctx, t, s)
 	var people []*actor
 	for i, who := range []struct{ name, org string }{{"Nadia", "Stics"}, {"Fatima", "CPAS d'Anderlecht"}, {"Karim", "Syndicat des Locataires"}, {"Ana", "Mission Locale"}} {
-		role := deliberation.RoleParticipant
+		role := record.RoleParticipant
 		if i == 0 {
-			role = deliberation.RoleModerator
+			role = record.RoleModerator
 		}
 		p := s.Join(t, who.name, who.org, role, w)
 		people = append(people, &actor{name: who.name, person: p, c: s.Connect(t, p, w)})
@@ -118,8 +119,8 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	post(t, p1, map[string]any{"kind": "step", "body": "Une convention régionale.", "parent": r1, "who": "Les CPAS", "how": "Par ordonnance", "when": "2025"})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 
-	organiser := s.Join(t, "Orga", "", deliberation.RoleOrganiser)
-	committee := s.Join(t, "Comité", "", deliberation.RoleCommittee)
+	organiser := s.Join(t, "Orga", "", record.RoleOrganiser)
+	committee := s.Join(t, "Comité", "", record.RoleCommittee)
 	org := browserOf(t, s, &organiser)
 	anon := browserOf(t, s, nil)
 	base := s.Server.URL

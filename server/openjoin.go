@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -18,17 +20,17 @@ import (
 // address (the trusted-proxy setting decides what the address is) and the room's capacity.
 
 type openJoinPage struct {
-	Title              deliberation.Localised // in the reader's language
+	Title              record.Localised // in the reader's language
 	Code, When, Place  string
 	Pseudonym, Problem string
 	Form               string
 }
 
 // openJoinForm shows the pseudonym form of the open session ws.
-func (h *handler) openJoinForm(w http.ResponseWriter, r *http.Request, ws *deliberation.Workshop, pseudonym, problem string, status int) {
+func (h *handler) openJoinForm(w http.ResponseWriter, r *http.Request, ws *record.Workshop, pseudonym, problem string, status int) {
 	lang := h.lang(r)
-	title := deliberation.Localised{Text: ws.Title}
-	if proc, err := deliberation.GetProcess(r.Context(), h.db, ws.ProcessID); err == nil {
+	title := record.Localised{Text: ws.Title}
+	if proc, err := record.GetProcess(r.Context(), h.db, ws.ProcessID); err == nil {
 		title = localiserFor(proc, lang).workshop(ws)
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -41,7 +43,7 @@ func (h *handler) openJoinForm(w http.ResponseWriter, r *http.Request, ws *delib
 // openSessionOf answers a code that names an open session: a phone already allowed in goes
 // to the session, any other gets the pseudonym form. It returns false when the code names no
 // open session (the caller answers as before).
-func (h *handler) openSessionOf(w http.ResponseWriter, r *http.Request, code string, p *deliberation.Participant) bool {
+func (h *handler) openSessionOf(w http.ResponseWriter, r *http.Request, code string, p *record.Participant) bool {
 	ws, err := people.OpenSession(r.Context(), h.db, code, h.now())
 	if err != nil {
 		return false
@@ -70,7 +72,7 @@ func (h *handler) joinOpen(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, token, err := people.JoinOpen(r.Context(), h.db, code, pseudonym, lang, h.now(), sessionTTL)
 	switch {
-	case errors.Is(err, deliberation.ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		h.writePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
 			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "open.err.gone")})
 		return
@@ -103,7 +105,7 @@ func (h *handler) joinOpen(w http.ResponseWriter, r *http.Request) {
 // the server's rule on hours holds and the console's count moves at once. Before the hours
 // (a QR shared the day before) they are not checked in, and their phone shows the button. A
 // failure leaves them joined, with the button.
-func (h *handler) arrivedOpen(r *http.Request, ws *deliberation.Workshop, session string) {
+func (h *handler) arrivedOpen(r *http.Request, ws *record.Workshop, session string) {
 	if !deliberation.SelfCheckInWindow(ws, h.now()) {
 		return
 	}

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/process"
 )
@@ -24,17 +25,17 @@ func TestOpenJoinChecksInDuringTheSession(t *testing.T) {
 		now := s.Workshop(t, "Plénière")
 		tomorrow := s.Workshop(t, "Plénière de demain")
 		tomorrow.StartsAt, tomorrow.EndsAt = tomorrow.StartsAt.Add(26*time.Hour), tomorrow.EndsAt.Add(26*time.Hour)
-		for _, w := range []*deliberation.Workshop{now, tomorrow} {
+		for _, w := range []*record.Workshop{now, tomorrow} {
 			w.Access = "open"
 			if err := process.UpdateWorkshop(ctx, s.DB, w); err != nil {
 				t.Fatal(err)
 			}
 		}
-		console := s.Connect(t, s.Join(t, "Mona", "Animation", deliberation.RoleModerator, now), now)
+		console := s.Connect(t, s.Join(t, "Mona", "Animation", record.RoleModerator, now), now)
 
 		tests := []struct {
 			name    string
-			w       *deliberation.Workshop
+			w       *record.Workshop
 			present bool
 		}{
 			{"during the session", now, true},
@@ -53,7 +54,7 @@ func TestOpenJoinChecksInDuringTheSession(t *testing.T) {
 					t.Fatalf("open join: got %d, want 303", resp.StatusCode)
 				}
 				who := participantNamed(t, s.DB, pseudonym)
-				var reg deliberation.Registration
+				var reg record.Registration
 				if err := s.DB.NewSelect().Model(&reg).Where("workshop_id = ? AND participant_id = ?", tc.w.ID, who).Scan(ctx); err != nil {
 					t.Fatal(err)
 				}

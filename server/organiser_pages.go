@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/spreadsheet"
 	"github.com/assises/assises/people"
@@ -41,8 +42,8 @@ func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID 
 // language of the process and the instructions in the organiser's.
 type card struct {
 	Name       string
-	Lang       string                   // the card's language
-	Process    []deliberation.Localised // the process's title, in one language or in each
+	Lang       string             // the card's language
+	Process    []record.Localised // the process's title, in one language or in each
 	Sessions   []cardSession
 	Link, Code string
 	QR         template.URL
@@ -53,7 +54,7 @@ type card struct {
 }
 
 type cardSession struct {
-	Title       []deliberation.Localised
+	Title       []record.Localised
 	When, Place string
 	Group       string       // the colour group, once groups are made
 	Swatch      template.URL // a dot of the group's colour (the CSP forbids style attributes)
@@ -63,7 +64,7 @@ type cardSession struct {
 // (105 × 148 mm) for people who read large print. The sheets are cut by the server so that
 // the printed page count does not depend on the browser's page breaking.
 type cardsPage struct {
-	Process    *deliberation.Process
+	Process    *record.Process
 	Workshop   string // the session the cards are for, when one was chosen
 	Cards      []card
 	Sheets     [][]card
@@ -103,7 +104,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	proc, err := deliberation.GetProcess(ctx, h.db, id)
+	proc, err := record.GetProcess(ctx, h.db, id)
 	if h.loadFailed(w, r, err, h.notFound) {
 		return
 	}
@@ -115,7 +116,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		h.writeInternalError(w, r, err)
 		return
 	}
-	byID := map[int64]*deliberation.Workshop{}
+	byID := map[int64]*record.Workshop{}
 	for i := range workshops {
 		byID[workshops[i].ID] = &workshops[i]
 	}
@@ -141,7 +142,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	langs := map[int64]string{}
 	var order []int64
 	for _, reg := range regs {
-		if reg.Status != deliberation.RegistrationConfirmed || reg.Role == deliberation.RoleOrganiser {
+		if reg.Status != record.RegistrationConfirmed || reg.Role == record.RoleOrganiser {
 			continue
 		}
 		if _, seen := sessions[reg.ParticipantID]; !seen {
@@ -280,7 +281,7 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	cw.Write([]string{t("reg.csv.id"), t("reg.csv.name"), t("reg.csv.organisation"), t("reg.csv.status"), t("reg.csv.checkedin")})
 	for _, row := range rows {
-		if row.Status == deliberation.RegistrationCancelled {
+		if row.Status == record.RegistrationCancelled {
 			continue
 		}
 		checked := ""
@@ -305,7 +306,7 @@ func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	if p.Role != deliberation.RoleOrganiser {
+	if p.Role != record.RoleOrganiser {
 		h.forbidden(w, r, "ui.organise.forbidden")
 		return
 	}

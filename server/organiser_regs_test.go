@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -32,7 +33,7 @@ func TestInvitationCards(t *testing.T) {
 		f.person(t, db, "Bert", "Syndicat", nil, f.open, f.small)
 		f.person(t, db, "Dora", "Autre", &mail, f.small)
 		carl := f.person(t, db, "Carl", "Ligue", nil)
-		if err := people.AddRegistration(ctx, db, f.open, carl.ID, deliberation.RegistrationWaiting); err != nil {
+		if err := people.AddRegistration(ctx, db, f.open, carl.ID, record.RegistrationWaiting); err != nil {
 			t.Fatal(err)
 		}
 		org, _ := s.organiserDesk(t)
@@ -169,7 +170,7 @@ func TestOrganiserManagesRegistrations(t *testing.T) {
 		f := newRegFixture(t, db)
 		first := f.person(t, db, "First", "A", nil)
 		second := f.person(t, db, "Second", "B", nil)
-		for _, p := range []*deliberation.Participant{first, second} {
+		for _, p := range []*record.Participant{first, second} {
 			if _, err := people.Register(ctx, db, p.ID, []int64{f.small.ID}, time.Now()); err != nil {
 				t.Fatal(err)
 			}

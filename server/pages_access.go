@@ -10,7 +10,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server/web"
 )
@@ -26,7 +27,7 @@ type access struct {
 // process, moderators appointed for the session; participants of the process with a confirmed
 // place (or a role in the session) when the process requires an invitation. The pages are only
 // shells: the room checks every join and every command again.
-func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participant, w *deliberation.Workshop) (access, error) {
+func (h *handler) workshopAccess(ctx context.Context, p *record.Participant, w *record.Workshop) (access, error) {
 	if p.ErasedAt != nil {
 		return access{}, nil
 	}
@@ -36,22 +37,22 @@ func (h *handler) workshopAccess(ctx context.Context, p *deliberation.Participan
 	if p.ProcessID == nil || *p.ProcessID != w.ProcessID {
 		return access{}, nil
 	}
-	if p.Role == deliberation.RoleModerator {
+	if p.Role == record.RoleModerator {
 		return access{View: true, Moderate: true}, nil
 	}
 	role, err := people.WorkshopRoleOf(ctx, h.db, w.ID, p.ID)
 	if err != nil {
 		return access{}, err
 	}
-	if role == deliberation.RoleModerator {
+	if role == record.RoleModerator {
 		return access{View: true, Moderate: true}, nil
 	}
-	if p.Role == deliberation.RoleParticipant && role == "" {
-		proc, err := deliberation.GetProcess(ctx, h.db, w.ProcessID)
+	if p.Role == record.RoleParticipant && role == "" {
+		proc, err := record.GetProcess(ctx, h.db, w.ProcessID)
 		if err != nil {
 			return access{}, err
 		}
-		if w.AccessMode(proc) == deliberation.AccessInvitation {
+		if w.AccessMode(proc) == record.AccessInvitation {
 			ok, err := people.HasConfirmedRegistration(ctx, h.db, w.ID, p.ID)
 			if err != nil || !ok {
 				return access{}, err
@@ -132,7 +133,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case inv.WorkshopID != nil:
 		target = fmt.Sprintf("/w/%d", *inv.WorkshopID)
-	case who.Role == deliberation.RoleOrganiser:
+	case who.Role == record.RoleOrganiser:
 		target = "/organise"
 	case who.ProcessID != nil:
 		target = "/me"
@@ -142,7 +143,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func isTokenRefusal(err error) bool {
-	return errors.Is(err, deliberation.ErrNotFound) || errors.Is(err, people.ErrTokenExpired) ||
+	return errors.Is(err, record.ErrNotFound) || errors.Is(err, people.ErrTokenExpired) ||
 		errors.Is(err, people.ErrTokenRevoked) || errors.Is(err, people.ErrTokenUsed)
 }
 

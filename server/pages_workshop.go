@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/assises/assises/record"
+
 	"rsc.io/qr"
 
 	"github.com/assises/assises/deliberation"
@@ -23,14 +25,14 @@ type livePage struct {
 	WorkshopID int64
 	// Title, ThemeTitle and ProcessTitle are in the reader's language (or marked); the
 	// projector shows the theme in French and Dutch side by side (ThemeMain, ThemeTexts).
-	Title deliberation.Localised
+	Title record.Localised
 	// Phase is the phase when the page was made: the page names it before its scripts run
 	// (on a slow phone they take seconds), and the live connection keeps it current.
-	Phase        deliberation.Phase
-	ThemeTitle   deliberation.Localised
+	Phase        record.Phase
+	ThemeTitle   record.Localised
 	ThemeMain    string
 	ThemeTexts   map[string]string
-	ProcessTitle deliberation.Localised
+	ProcessTitle record.Localised
 	MainLanguage string   // the process's, for the scripts' fallbacks
 	Languages    []string // the process's, main first: the moderator types a question in each
 	When         string
@@ -57,7 +59,7 @@ type livePage struct {
 type postLanguage struct{ Code, Label, Name string }
 
 // postLanguagesFor lists the process's languages, then the reader's when the process lacks it.
-func postLanguagesFor(proc *deliberation.Process, lang string) []postLanguage {
+func postLanguagesFor(proc *record.Process, lang string) []postLanguage {
 	codes := proc.ContentLanguages()
 	if !proc.HasLanguage(lang) {
 		codes = append(codes[:len(codes):len(codes)], lang)
@@ -76,8 +78,8 @@ func postLanguagesFor(proc *deliberation.Process, lang string) []postLanguage {
 // agendaLine is an agenda item of the moderator console, its title in the reader's language.
 type agendaLine struct {
 	ID             int64
-	Phase          deliberation.Phase
-	Title          deliberation.Localised
+	Phase          record.Phase
+	Title          record.Localised
 	PlannedMinutes int
 }
 
@@ -133,7 +135,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		JoinURL:     h.publicURL.JoinPath("j", ws.Code).String(),
 		Participant: p.ID, Moderate: acc.Moderate, TestHooks: h.testHooks,
 	}
-	proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID)
+	proc, err := record.GetProcess(ctx, h.db, ws.ProcessID)
 	if err != nil {
 		h.writeInternalError(w, r, err)
 		return
@@ -153,7 +155,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 			}
 		}
 	}
-	if face == "participant" && p.Role == deliberation.RoleParticipant {
+	if face == "participant" && p.Role == record.RoleParticipant {
 		reg, err := people.ConfirmedPlace(ctx, h.db, ws.ID, p.ID)
 		switch {
 		case err == nil:
@@ -161,13 +163,13 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 			if reg.CheckedInAt != nil {
 				data.Arrival.CheckedAt = reg.CheckedInAt.In(web.Brussels).Format("15:04")
 			}
-		case !errors.Is(err, deliberation.ErrNotFound):
+		case !errors.Is(err, record.ErrNotFound):
 			h.writeInternalError(w, r, err)
 			return
 		}
 	}
 	if face == "moderator" {
-		items, err := deliberation.ListAgenda(ctx, h.db, ws.ID)
+		items, err := record.ListAgenda(ctx, h.db, ws.ID)
 		if err != nil {
 			h.writeInternalError(w, r, err)
 			return
@@ -181,7 +183,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 			return
 		}
 		for _, reg := range regs {
-			if reg.Status == deliberation.RegistrationConfirmed && reg.Role == deliberation.RoleParticipant {
+			if reg.Status == record.RegistrationConfirmed && reg.Role == record.RoleParticipant {
 				data.Roster = append(data.Roster, reg)
 			}
 		}
@@ -229,7 +231,7 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 		return
 	}
 	// An open session lets anyone in under a pseudonym (openjoin.go).
-	var who *deliberation.Participant
+	var who *record.Participant
 	if signedIn {
 		who = p
 	}
@@ -243,7 +245,7 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 		return
 	}
 	ws, err := process.GetWorkshopByCode(ctx, h.db, code)
-	if err != nil && !errors.Is(err, deliberation.ErrNotFound) {
+	if err != nil && !errors.Is(err, record.ErrNotFound) {
 		h.writeInternalError(w, r, err)
 		return
 	}

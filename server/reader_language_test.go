@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -129,13 +130,13 @@ func TestInvitationCardsInTheHoldersLanguage(t *testing.T) {
 		translateFixture(t, db, f)
 		add := func(name, lang string) {
 			p, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-				ProcessID: &f.proc.ID, Role: deliberation.RoleParticipant,
+				ProcessID: &f.proc.ID, Role: record.RoleParticipant,
 				Person: people.Person{DisplayName: name, Language: lang},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := people.AddRegistration(ctx, db, f.small, p.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, f.small, p.ID, record.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -193,14 +194,14 @@ func TestHomeAndConsoleAgendaInTheReadersLanguage(t *testing.T) {
 		s := newSite(t, db)
 		f := newRegFixture(t, db)
 		translateFixture(t, db, f)
-		other := &deliberation.Process{Slug: "emploi", Title: "Assises de l'Emploi"}
+		other := &record.Process{Slug: "emploi", Title: "Assises de l'Emploi"}
 		if err := process.Create(ctx, db, other); err != nil {
 			t.Fatal(err)
 		}
-		welcome := deliberation.AgendaItem{Kind: "welcome", Title: "Accueil", PlannedMinutes: 30}
+		welcome := record.AgendaItem{Kind: "welcome", Title: "Accueil", PlannedMinutes: 30}
 		welcome.Translations.Set("nl", "title", "Onthaal")
-		if err := process.SetAgenda(ctx, db, f.open.ID, []deliberation.AgendaItem{
-			welcome, {Kind: "phase", Title: "Diagnostic partagé", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 90},
+		if err := process.SetAgenda(ctx, db, f.open.ID, []record.AgendaItem{
+			welcome, {Kind: "phase", Title: "Diagnostic partagé", Phase: record.PhaseDiagnostic, PlannedMinutes: 90},
 		}); err != nil {
 			t.Fatal(err)
 		}

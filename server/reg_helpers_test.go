@@ -16,10 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/emersion/go-smtp"
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -182,20 +183,20 @@ var resultPath = regexp.MustCompile(`^/p/[a-z0-9-]+/registered\?lang=(fr|nl|en)$
 // regFixture is a process open for registration: two future sessions (the second with one
 // place) and one that is over.
 type regFixture struct {
-	proc              *deliberation.Process
-	open, small, past *deliberation.Workshop
+	proc              *record.Process
+	open, small, past *record.Workshop
 }
 
 func newRegFixture(t *testing.T, db *bun.DB) regFixture {
 	t.Helper()
 	ctx := context.Background()
-	f := regFixture{proc: &deliberation.Process{Slug: "assises", Title: "Assises du Logement", Capacity: 3, PerOrgCap: 1, InvitationRequired: true}}
+	f := regFixture{proc: &record.Process{Slug: "assises", Title: "Assises du Logement", Capacity: 3, PerOrgCap: 1, InvitationRequired: true}}
 	if err := process.Create(ctx, db, f.proc); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Minute)
-	mk := func(title string, starts time.Time, capacity int) *deliberation.Workshop {
-		w := &deliberation.Workshop{ProcessID: f.proc.ID, Title: title, StartsAt: starts, EndsAt: starts.Add(3 * time.Hour), Place: "COOP", Capacity: capacity}
+	mk := func(title string, starts time.Time, capacity int) *record.Workshop {
+		w := &record.Workshop{ProcessID: f.proc.ID, Title: title, StartsAt: starts, EndsAt: starts.Add(3 * time.Hour), Place: "COOP", Capacity: capacity}
 		if err := process.CreateWorkshop(ctx, db, w); err != nil {
 			t.Fatal(err)
 		}
@@ -208,18 +209,18 @@ func newRegFixture(t *testing.T, db *bun.DB) regFixture {
 }
 
 // person creates a participant of the fixture's process, confirmed in the given workshops.
-func (f regFixture) person(t *testing.T, db *bun.DB, name, org string, email *string, workshops ...*deliberation.Workshop) *deliberation.Participant {
+func (f regFixture) person(t *testing.T, db *bun.DB, name, org string, email *string, workshops ...*record.Workshop) *record.Participant {
 	t.Helper()
 	ctx := context.Background()
 	p, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-		ProcessID: &f.proc.ID, Role: deliberation.RoleParticipant, Organisation: org,
+		ProcessID: &f.proc.ID, Role: record.RoleParticipant, Organisation: org,
 		Person: people.Person{DisplayName: name, Email: email, Language: "fr"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range workshops {
-		if err := people.AddRegistration(ctx, db, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, p.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -227,9 +228,9 @@ func (f regFixture) person(t *testing.T, db *bun.DB, name, org string, email *st
 }
 
 // registration returns a person's registration in a workshop.
-func registration(t *testing.T, db *bun.DB, workshop, participant int64) deliberation.Registration {
+func registration(t *testing.T, db *bun.DB, workshop, participant int64) record.Registration {
 	t.Helper()
-	var r deliberation.Registration
+	var r record.Registration
 	if err := db.NewSelect().Model(&r).Where("workshop_id = ? AND participant_id = ?", workshop, participant).Scan(context.Background()); err != nil {
 		t.Fatalf("registration of %d in %d: %v", participant, workshop, err)
 	}

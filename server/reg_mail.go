@@ -6,7 +6,8 @@ import (
 	"html/template"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
@@ -30,7 +31,7 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 </body></html>`))
 
 type mailSession struct {
-	Title               deliberation.Localised
+	Title               record.Localised
 	When, Place, Status string
 }
 
@@ -70,7 +71,7 @@ func composeMail(d mailData) mail.Message {
 // invitationMail is the email sent after a registration.
 // code is the link's personal code, formatted, or "" when the link has none.
 // Its texts and the titles (already looked up in lang) speak the person's language.
-func (h *handler) invitationMail(lang, name string, title deliberation.Localised, link, code string, sessions []placedSession) mail.Message {
+func (h *handler) invitationMail(lang, name string, title record.Localised, link, code string, sessions []placedSession) mail.Message {
 	t := func(k string) string { return h.catalog.T(lang, k) }
 	process := title.Text
 	d := mailData{
@@ -83,7 +84,7 @@ func (h *handler) invitationMail(lang, name string, title deliberation.Localised
 	}
 	for _, s := range sessions {
 		status := t("reg.placed.confirmed")
-		if s.Status != deliberation.RegistrationConfirmed {
+		if s.Status != record.RegistrationConfirmed {
 			status = t("reg.placed.waiting")
 			if s.Reason != "" {
 				status += " " + t("reg.why."+reasonKey(s.Reason))
@@ -105,7 +106,7 @@ func reasonKey(reason string) string {
 // email and email is configured. The message carries a fresh personal link, so that it is
 // enough on its own. Failures are logged (without the address) and otherwise ignored: the
 // place is theirs either way, and "my sessions" shows it.
-func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *deliberation.Workshop) {
+func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *record.Workshop) {
 	if !h.mail.Enabled() {
 		return
 	}
@@ -113,7 +114,7 @@ func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *de
 	if err != nil || person.Email == nil || *person.Email == "" {
 		return
 	}
-	proc, err := deliberation.GetProcess(ctx, h.db, w.ProcessID)
+	proc, err := record.GetProcess(ctx, h.db, w.ProcessID)
 	if err != nil {
 		return
 	}
@@ -160,7 +161,7 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 	if err != nil || p.ProcessID == nil {
 		return people.ErrNoEmail
 	}
-	proc, err := deliberation.GetProcess(ctx, h.db, *p.ProcessID)
+	proc, err := record.GetProcess(ctx, h.db, *p.ProcessID)
 	if err != nil {
 		return err
 	}
@@ -179,14 +180,14 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 }
 
 // placedSessions lists a person's sessions (not cancelled) with their status.
-func (h *handler) placedSessions(ctx context.Context, proc *deliberation.Process, lang string, participantID int64) ([]placedSession, error) {
+func (h *handler) placedSessions(ctx context.Context, proc *record.Process, lang string, participantID int64) ([]placedSession, error) {
 	regs, err := people.ListParticipantRegistrations(ctx, h.db, participantID)
 	if err != nil {
 		return nil, err
 	}
 	var out []placedSession
 	for _, reg := range regs {
-		w, err := deliberation.GetWorkshop(ctx, h.db, reg.WorkshopID)
+		w, err := record.GetWorkshop(ctx, h.db, reg.WorkshopID)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -42,7 +43,7 @@ type regForm struct {
 
 type sessionChoice struct {
 	ID           int64
-	Title, Theme deliberation.Localised // in the reader's language
+	Title, Theme record.Localised // in the reader's language
 	When, Place  string
 	State        string // open, full (the waiting list is open), closed
 	Left         int    // places left when open; -1: no limit
@@ -57,7 +58,7 @@ type langChoice struct {
 var languageNames = map[string]string{"fr": "Français", "nl": "Nederlands", "en": "English"}
 
 // newRegForm builds the empty form (or the frame of a refused one) for a process.
-func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.Process, workshops []deliberation.Workshop, themes []deliberation.Theme) (*regForm, error) {
+func (h *handler) newRegForm(ctx context.Context, lang string, p *record.Process, workshops []record.Workshop, themes []record.Theme) (*regForm, error) {
 	counts, err := people.ConfirmedCounts(ctx, h.db, p.ID)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.P
 	f := &regForm{Action: "/p/" + p.Slug + "/register", Language: lang, Errors: map[string]string{}}
 	deadlinePassed := p.RegistrationDeadline != nil && !now.Before(*p.RegistrationDeadline)
 	loc := localiserFor(p, lang)
-	themeTitle := map[int64]deliberation.Localised{}
+	themeTitle := map[int64]record.Localised{}
 	for _, t := range themes {
 		themeTitle[t.ID], _ = loc.theme(&t)
 	}
@@ -80,7 +81,7 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *deliberation.P
 			capacity = p.Capacity
 		}
 		switch {
-		case deadlinePassed || w.Phase == deliberation.PhaseClosed || !now.Before(w.EndsAt):
+		case deadlinePassed || w.Phase == record.PhaseClosed || !now.Before(w.EndsAt):
 			c.State = "closed"
 		case capacity > 0 && counts[w.ID] >= capacity:
 			c.State = "full"
@@ -204,7 +205,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		email = &form.Email
 	}
 	done, err := people.SignUp(ctx, h.db, people.NewParticipant{
-		ProcessID: &pv.Process.ID, Role: deliberation.RoleParticipant, Organisation: form.Organisation,
+		ProcessID: &pv.Process.ID, Role: record.RoleParticipant, Organisation: form.Organisation,
 		Person: people.Person{
 			DisplayName: form.DisplayName, Email: email, Language: form.Language,
 			ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
@@ -260,7 +261,7 @@ func (f *regForm) overlapping(oe *people.OverlapError, t func(string) string) {
 // mailWayBack emails the person their way back (link, code, sessions) and says how it went:
 // mail (sent), mailfailed, nomail (no SMTP configured). This is the one place a registration
 // sends mail.
-func (h *handler) mailWayBack(ctx context.Context, p *deliberation.Process, done *people.SignedUp, form *regForm) string {
+func (h *handler) mailWayBack(ctx context.Context, p *record.Process, done *people.SignedUp, form *regForm) string {
 	if !h.mail.Enabled() {
 		return "nomail"
 	}
@@ -293,7 +294,7 @@ func (h *handler) mailWayBack(ctx context.Context, p *deliberation.Process, done
 
 // placedSession is a session in a registration email, with where the person landed.
 type placedSession struct {
-	Title       deliberation.Localised
+	Title       record.Localised
 	When, Place string
 	Status      string // confirmed or waiting
 	Reason      string // why it waits: full or organisation

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -44,7 +45,7 @@ func TestRegistrationForm(t *testing.T) {
 			t.Errorf("the session that is over is not disabled")
 		}
 		token := formToken(t, c, page)
-		valid := func(name, org string, sessions ...*deliberation.Workshop) url.Values {
+		valid := func(name, org string, sessions ...*record.Workshop) url.Values {
 			v := url.Values{"csrf": {token}, "displayName": {name}, "organisation": {org}, "language": {"fr"}}
 			for _, w := range sessions {
 				v.Add("session", fmt.Sprint(w.ID))
@@ -81,7 +82,7 @@ func TestRegistrationForm(t *testing.T) {
 		if resp, _ := postForm(t, c, action, valid("Léa", "CPAS", f.open), "Origin", "https://evil.example.org"); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("foreign origin: got %d, want 403", resp.StatusCode)
 		}
-		if n, _ := db.NewSelect().Model((*deliberation.Participant)(nil)).Count(context.Background()); n != 0 {
+		if n, _ := db.NewSelect().Model((*record.Participant)(nil)).Count(context.Background()); n != 0 {
 			t.Fatalf("refused posts created %d participants", n)
 		}
 
@@ -133,7 +134,7 @@ func TestRegistrationForm(t *testing.T) {
 		}
 		for _, tt := range []struct {
 			who      string
-			workshop *deliberation.Workshop
+			workshop *record.Workshop
 			want     string
 		}{{"Léa", f.open, "confirmed"}, {"Léa", f.small, "confirmed"}, {"Marc", f.open, "waiting"}, {"Zoé", f.small, "waiting"}} {
 			t.Run(tt.who+" in "+tt.workshop.Title, func(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
 )
 
 // The preconditions pages share. Each answers the request itself when it fails (an
@@ -13,7 +13,7 @@ import (
 
 // signedIn returns who is signed in, or explains that this page needs a sign-in (bodyKey says
 // why, in the catalog) and offers one way on (link, with linkKey as its text).
-func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link, linkKey string) *deliberation.Participant {
+func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link, linkKey string) *record.Participant {
 	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.writeInternalError(w, r, err)
@@ -32,7 +32,7 @@ func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, bodyKey, link
 
 // apiSignedIn is signedIn for the JSON API: who is signed in, or a JSON 401 (a 500 when the
 // session cannot be read) and nil.
-func (h *handler) apiSignedIn(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
+func (h *handler) apiSignedIn(w http.ResponseWriter, r *http.Request) *record.Participant {
 	p, signedIn, err := h.currentParticipant(r)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "current participant", "route", r.Pattern, "err", err)
@@ -57,8 +57,8 @@ func (h *handler) forbidden(w http.ResponseWriter, r *http.Request, bodyKey stri
 }
 
 // workshopByID loads a workshop, or answers 404 (unknown id) or 500.
-func (h *handler) workshopByID(w http.ResponseWriter, r *http.Request, id int64) *deliberation.Workshop {
-	ws, err := deliberation.GetWorkshop(r.Context(), h.db, id)
+func (h *handler) workshopByID(w http.ResponseWriter, r *http.Request, id int64) *record.Workshop {
+	ws, err := record.GetWorkshop(r.Context(), h.db, id)
 	if h.loadFailed(w, r, err, h.notFound) {
 		return nil
 	}
@@ -72,7 +72,7 @@ func (h *handler) loadFailed(w http.ResponseWriter, r *http.Request, err error, 
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, deliberation.ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		notFound(w, r)
 	default:
 		h.writeInternalError(w, r, err)

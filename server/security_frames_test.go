@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/gorilla/websocket"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/stack"
 )
 
@@ -62,7 +63,7 @@ func closeCode(t *testing.T, ws *websocket.Conn) int {
 func TestLyingAndEndlessFrames(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")
-	p := s.Join(t, "P", "Org", deliberation.RoleParticipant, w)
+	p := s.Join(t, "P", "Org", record.RoleParticipant, w)
 	dial := func() *websocket.Conn {
 		h := http.Header{}
 		h.Set("Origin", s.Server.URL)

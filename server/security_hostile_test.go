@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 )
@@ -23,7 +24,7 @@ const hostile = `<script>alert(1)</script><img src=x onerror="alert(2)"><a href=
 func TestHostileTextIsInert(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "Atelier "+hostile)
-	p := s.Join(t, "Nom "+hostile, "Org", deliberation.RoleModerator, w)
+	p := s.Join(t, "Nom "+hostile, "Org", record.RoleModerator, w)
 	req, _ := http.NewRequest("GET", s.Server.URL+"/w/"+strconv.FormatInt(w.ID, 10), nil)
 	req.AddCookie(&p.Cookie)
 	resp, err := http.DefaultClient.Do(req)
@@ -69,11 +70,11 @@ func TestHostileTextIsInert(t *testing.T) {
 func TestTwoTabsCountOnce(t *testing.T) {
 	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "Onglets")
-		mod := connectReady(t, s, s.Join(t, "M", "Org M", deliberation.RoleModerator, w), w)
+		mod := connectReady(t, s, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 		out := stack.MustDo(t, mod, "contribution.post", map[string]any{"kind": "finding", "body": "Constat"})
 		item := lastEventID(t, mod, out.Seq)
-		p := s.Join(t, "P", "Org P", deliberation.RoleParticipant, w)
+		p := s.Join(t, "P", "Org P", record.RoleParticipant, w)
 		tab1, tab2 := connectReady(t, s, p, w), connectReady(t, s, p, w)
 		stack.MustDo(t, tab1, "vote.set", map[string]any{"contribution": item, "value": 1})
 		stack.MustDo(t, tab2, "vote.set", map[string]any{"contribution": item, "value": 1})

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
 )
@@ -21,8 +22,8 @@ import (
 func TestRevocationClosesSockets(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")
-	p := s.Join(t, "P", "Org", deliberation.RoleParticipant, w)
-	other := s.Connect(t, s.Join(t, "O", "Org O", deliberation.RoleParticipant, w), w)
+	p := s.Join(t, "P", "Org", record.RoleParticipant, w)
+	other := s.Connect(t, s.Join(t, "O", "Org O", record.RoleParticipant, w), w)
 	tab := s.Connect(t, p, w)
 
 	// The organiser's desk: a signed-in browser and its CSRF token.

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/gorilla/websocket"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/server"
@@ -20,7 +21,7 @@ import (
 func TestHandshakeRefusals(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")
-	p := s.Join(t, "P", "Org", deliberation.RoleParticipant, w)
+	p := s.Join(t, "P", "Org", record.RoleParticipant, w)
 	url := "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/ws"
 	good := s.Server.URL // http://127.0.0.1:port
 	host := strings.TrimPrefix(good, "http://")
@@ -72,8 +73,8 @@ func TestHandshakeRefusals(t *testing.T) {
 func TestSignOutClosesSockets(t *testing.T) {
 	s := stack.New(t, "sqlite", stack.Options{})
 	w := s.Workshop(t, "A")
-	p := s.Join(t, "P", "Org", deliberation.RoleParticipant, w)
-	other := s.Connect(t, s.Join(t, "O", "Org O", deliberation.RoleParticipant, w), w)
+	p := s.Join(t, "P", "Org", record.RoleParticipant, w)
+	other := s.Connect(t, s.Join(t, "O", "Org O", record.RoleParticipant, w), w)
 	tab1, tab2 := s.Connect(t, p, w), s.Connect(t, p, w)
 	req, _ := http.NewRequest("POST", s.Server.URL+"/signout", nil)
 	req.AddCookie(&p.Cookie)

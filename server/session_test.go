@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -21,11 +23,11 @@ type voteModel struct {
 	orgOf map[int64]int64
 }
 
-func (m voteModel) set(contribution, participant int64, value int, method deliberation.VoteMethod) {
+func (m voteModel) set(contribution, participant int64, value int, method record.VoteMethod) {
 	if m.votes[contribution] == nil {
 		m.votes[contribution] = map[int64]int{}
 	}
-	if value == 0 && method != deliberation.MethodAgree {
+	if value == 0 && method != record.MethodAgree {
 		delete(m.votes[contribution], participant)
 		return
 	}
@@ -33,7 +35,7 @@ func (m voteModel) set(contribution, participant int64, value int, method delibe
 }
 
 // expected computes the tally item the model implies for one contribution.
-func (m voteModel) expected(contribution int64, method deliberation.VoteMethod) deliberation.TallyItem {
+func (m voteModel) expected(contribution int64, method record.VoteMethod) deliberation.TallyItem {
 	it := deliberation.TallyItem{Contribution: contribution, Method: method}
 	orgs := map[int64]bool{}
 	for p, v := range m.votes[contribution] {
@@ -43,9 +45,9 @@ func (m voteModel) expected(contribution int64, method deliberation.VoteMethod) 
 		it.Count++
 		it.Voters++
 		switch method {
-		case deliberation.MethodSupport:
+		case record.MethodSupport:
 			it.Sum++
-		case deliberation.MethodAgree:
+		case record.MethodAgree:
 			it.Sum += v
 			switch v {
 			case 1:
@@ -55,7 +57,7 @@ func (m voteModel) expected(contribution int64, method deliberation.VoteMethod) 
 			case -1:
 				it.Disagree++
 			}
-		case deliberation.MethodDots:
+		case record.MethodDots:
 			it.Sum += v
 			it.Dots += v
 		}
@@ -137,7 +139,7 @@ func latestTallies(c *liveclient.Client) map[int64]deliberation.TallyItem {
 }
 
 // waitTallies waits until a client's latest tallies equal what the model implies.
-func waitTallies(t *testing.T, a *actor, m voteModel, method deliberation.VoteMethod, ids ...int64) {
+func waitTallies(t *testing.T, a *actor, m voteModel, method record.VoteMethod, ids ...int64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -175,9 +177,9 @@ func runFullSession(t *testing.T, kind string) {
 	names := []string{"Nadia", "Fatima", "Marc", "Sofia", "Youssef", "Jean"}
 	var people []*actor
 	for i, name := range names {
-		role := deliberation.RoleParticipant
+		role := record.RoleParticipant
 		if i == 0 {
-			role = deliberation.RoleModerator
+			role = record.RoleModerator
 		}
 		p := s.Join(t, name, orgs[i], role, w)
 		people = append(people, &actor{name: name, person: p, c: s.Connect(t, p, w)})
@@ -196,7 +198,7 @@ func runFullSession(t *testing.T, kind string) {
 		value int
 	}
 	var votes []sentVote
-	vote := func(a *actor, contribution int64, value int, method deliberation.VoteMethod) {
+	vote := func(a *actor, contribution int64, value int, method record.VoteMethod) {
 		t.Helper()
 		out := stack.MustDo(t, a.c, "vote.set", map[string]any{"contribution": contribution, "value": value})
 		model.set(contribution, a.person.Participant.ID, value, method)
@@ -222,24 +224,24 @@ func runFullSession(t *testing.T, kind string) {
 	stack.MustRefuse(t, p2.c, "not_owner", "contribution.edit", map[string]any{"id": f1, "body": "réécrit"})
 	stack.MustDo(t, p1.c, "contribution.edit", map[string]any{"id": f1, "body": "Les délais d'accès au logement social sont beaucoup trop longs."})
 
-	vote(p1, f1, 1, deliberation.MethodSupport)
-	vote(p2, f2, 1, deliberation.MethodSupport)
-	vote(p1, f2, 1, deliberation.MethodSupport) // Fatima supports both: the merge must count her once
-	vote(p3, f1, 1, deliberation.MethodSupport)
-	vote(p3, f1, 0, deliberation.MethodSupport) // a toggle off…
-	vote(p3, f1, 1, deliberation.MethodSupport) // …and on again
-	vote(p4, f2, 1, deliberation.MethodSupport)
-	vote(p5, s1, 1, deliberation.MethodSupport)
-	waitTallies(t, p5, model, deliberation.MethodSupport, f1, f2, s1)
+	vote(p1, f1, 1, record.MethodSupport)
+	vote(p2, f2, 1, record.MethodSupport)
+	vote(p1, f2, 1, record.MethodSupport) // Fatima supports both: the merge must count her once
+	vote(p3, f1, 1, record.MethodSupport)
+	vote(p3, f1, 0, record.MethodSupport) // a toggle off…
+	vote(p3, f1, 1, record.MethodSupport) // …and on again
+	vote(p4, f2, 1, record.MethodSupport)
+	vote(p5, s1, 1, record.MethodSupport)
+	waitTallies(t, p5, model, record.MethodSupport, f1, f2, s1)
 
 	// Youssef's phone drops; meanwhile the moderator merges the duplicates and Jean votes.
 	p4.c.Close()
 	awayFrom := p4.c.LastSeq()
 	stack.MustDo(t, mod.c, "contribution.merge", map[string]any{"from": []int64{f2}, "into": f1})
 	model.merge(f1, f2)
-	vote(p5, f1, 1, deliberation.MethodSupport)
-	waitTallies(t, p5, model, deliberation.MethodSupport, f1, s1)
-	if got := model.expected(f1, deliberation.MethodSupport).Sum; got != 5 {
+	vote(p5, f1, 1, record.MethodSupport)
+	waitTallies(t, p5, model, record.MethodSupport, f1, s1)
+	if got := model.expected(f1, record.MethodSupport).Sum; got != 5 {
 		t.Fatalf("model after merge: %d supporters of the merged finding, want 5 (Fatima once)", got)
 	}
 	if err := p4.c.Reconnect(stack.Ctx(t)); err != nil {
@@ -266,10 +268,10 @@ func runFullSession(t *testing.T, kind string) {
 		c     int64
 		value int
 	}{{p1, r1, 1}, {p2, r1, 1}, {p3, r1, -1}, {p4, r1, 0}, {p5, r1, 1}, {p5, r1, -1}, {p1, r2, -1}, {p2, r2, 1}} {
-		vote(v.a, v.c, v.value, deliberation.MethodAgree)
+		vote(v.a, v.c, v.value, record.MethodAgree)
 	}
-	waitTallies(t, mod, model, deliberation.MethodAgree, r1, r2)
-	if it := model.expected(r1, deliberation.MethodAgree); it.Agree != 2 || it.Neutral != 1 || it.Disagree != 2 {
+	waitTallies(t, mod, model, record.MethodAgree, r1, r2)
+	if it := model.expected(r1, record.MethodAgree); it.Agree != 2 || it.Neutral != 1 || it.Disagree != 2 {
 		t.Fatalf("model of r1: %+v", it)
 	}
 
@@ -280,15 +282,15 @@ func runFullSession(t *testing.T, kind string) {
 	st1 := post(t, p3, map[string]any{"kind": "step", "body": "Former les agents d'accueil.", "parent": r1, "who": "CPAS", "how": "formation", "when": "2025"})
 	st2 := post(t, p4, map[string]any{"kind": "step", "body": "Un numéro unique.", "parent": r1, "who": "Région", "how": "marché public", "when": "2026"})
 	st3 := post(t, p5, map[string]any{"kind": "step", "body": "Un budget pluriannuel.", "parent": r2, "who": "Parlement", "how": "ordonnance", "when": "2025"})
-	vote(p1, st1, 2, deliberation.MethodDots)
-	vote(p1, st2, 1, deliberation.MethodDots)
+	vote(p1, st1, 2, record.MethodDots)
+	vote(p1, st2, 1, record.MethodDots)
 	stack.MustRefuse(t, p1.c, "over_budget", "vote.set", map[string]any{"contribution": st3, "value": 1})
 	stack.MustRefuse(t, p2.c, "over_item_max", "vote.set", map[string]any{"contribution": st1, "value": 3})
-	vote(p2, st1, 2, deliberation.MethodDots)
-	vote(p3, st2, 2, deliberation.MethodDots)
-	vote(p3, st2, 1, deliberation.MethodDots) // a new vote replaces the old one
-	vote(p3, st3, 2, deliberation.MethodDots)
-	waitTallies(t, p2, model, deliberation.MethodDots, st1, st2, st3)
+	vote(p2, st1, 2, record.MethodDots)
+	vote(p3, st2, 2, record.MethodDots)
+	vote(p3, st2, 1, record.MethodDots) // a new vote replaces the old one
+	vote(p3, st3, 2, record.MethodDots)
+	waitTallies(t, p2, model, record.MethodDots, st1, st2, st3)
 
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 	stack.MustRefuse(t, p2.c, "phase_closed", "vote.set", map[string]any{"contribution": st3, "value": 1})

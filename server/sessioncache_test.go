@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
@@ -60,7 +61,7 @@ func TestHandshakeSessionCache(t *testing.T) {
 			clock := &siteClock{start: time.Now()}
 			s := stack.New(t, kind, stack.Options{Now: clock.now})
 			w := s.Workshop(t, "A")
-			organiser := s.Join(t, "Olga", "Fédération", deliberation.RoleOrganiser)
+			organiser := s.Join(t, "Olga", "Fédération", record.RoleOrganiser)
 			org := stackBrowser(t, s, organiser)
 			resp, page := get(t, org, s.Server.URL+"/organise")
 			m := csrfAttr.FindStringSubmatch(page)
@@ -70,10 +71,10 @@ func TestHandshakeSessionCache(t *testing.T) {
 			orgCSRF := m[1]
 			api := s.Server.URL + "/api/organise"
 			someone := func(name string) (stack.Person, *liveclient.Client) {
-				p := s.Join(t, name, "Org "+name, deliberation.RoleParticipant, w)
+				p := s.Join(t, name, "Org "+name, record.RoleParticipant, w)
 				return p, s.Connect(t, p, w) // the handshake puts the cookie in the cache
 			}
-			bystander := s.Connect(t, s.Join(t, "Bea", "Org B", deliberation.RoleParticipant, w), w)
+			bystander := s.Connect(t, s.Join(t, "Bea", "Org B", record.RoleParticipant, w), w)
 
 			t.Run("a revocation the site does not hear of waits for the entry to expire", func(t *testing.T) {
 				p, c := someone("Remote")

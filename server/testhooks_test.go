@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -20,11 +21,11 @@ import (
 func TestLivePagesHaveNoTestHooks(t *testing.T) {
 	s := newSite(t, storagetest.Open(t, "sqlite"))
 	ctx := context.Background()
-	p := &deliberation.Process{Slug: "p", Title: "P", Capacity: 40, PerOrgCap: 2}
+	p := &record.Process{Slug: "p", Title: "P", Capacity: 40, PerOrgCap: 2}
 	if err := process.Create(ctx, s.db, p); err != nil {
 		t.Fatal(err)
 	}
-	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)}
+	w := &record.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)}
 	if err := process.CreateWorkshop(ctx, s.db, w); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
@@ -59,7 +60,7 @@ func readWayBack(r *http.Request) (wayBack, bool) {
 // registeredPage is the answer to a registration: where each session landed, the way back,
 // and how the invitation reaches the person.
 type registeredPage struct {
-	Process  *deliberation.Process
+	Process  *record.Process
 	Name     string
 	Sessions []mySession
 	Delivery string // mail (sent), mailfailed, nomail (no SMTP), card (no email given)
@@ -83,7 +84,7 @@ func (h *handler) registeredResult(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		inv, err = people.LookupInvitation(ctx, h.db, wb.Token, h.now())
 	}
-	var who *deliberation.Participant
+	var who *record.Participant
 	if ok && err == nil {
 		who, err = people.GetParticipant(ctx, h.db, inv.ParticipantID)
 	}
@@ -117,7 +118,7 @@ func (h *handler) registeredResult(w http.ResponseWriter, r *http.Request) {
 // mySession is one of a person's registrations as their pages show it.
 type mySession struct {
 	WorkshopID             int64
-	Title, Theme           deliberation.Localised // in the reader's language
+	Title, Theme           record.Localised // in the reader's language
 	When, Place            string
 	MapURL                 string // a map of the place, to find the way
 	Status                 string // confirmed or waiting
@@ -133,18 +134,18 @@ func (h *handler) mySessions(ctx context.Context, lang string, participantID int
 		return nil, err
 	}
 	now := h.now()
-	themes := map[int64]deliberation.Localised{}
-	processes := map[int64]*deliberation.Process{}
+	themes := map[int64]record.Localised{}
+	processes := map[int64]*record.Process{}
 	var out []mySession
 	for i := range regs {
 		reg := &regs[i]
-		ws, err := deliberation.GetWorkshop(ctx, h.db, reg.WorkshopID)
+		ws, err := record.GetWorkshop(ctx, h.db, reg.WorkshopID)
 		if err != nil {
 			return nil, err
 		}
 		proc, ok := processes[ws.ProcessID]
 		if !ok {
-			if proc, err = deliberation.GetProcess(ctx, h.db, ws.ProcessID); err != nil {
+			if proc, err = record.GetProcess(ctx, h.db, ws.ProcessID); err != nil {
 				return nil, err
 			}
 			processes[ws.ProcessID] = proc
@@ -181,8 +182,8 @@ func (h *handler) mySessions(ctx context.Context, lang string, participantID int
 
 // waitReason says why people wait for a session: it is full, or (places are left) the
 // person's organisation has reached its cap.
-func (h *handler) waitReason(ctx context.Context, ws *deliberation.Workshop) (string, error) {
-	proc, err := deliberation.GetProcess(ctx, h.db, ws.ProcessID)
+func (h *handler) waitReason(ctx context.Context, ws *record.Workshop) (string, error) {
+	proc, err := record.GetProcess(ctx, h.db, ws.ProcessID)
 	if err != nil {
 		return "", err
 	}

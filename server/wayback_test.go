@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -124,14 +125,14 @@ func TestMySessionsOnTheDay(t *testing.T) {
 		s := newSite(t, db)
 		f := newRegFixture(t, db)
 		now := time.Now().UTC().Truncate(time.Minute) // the same day, whatever the hour
-		today := &deliberation.Workshop{ProcessID: f.proc.ID, Title: "Atelier du jour", StartsAt: now, EndsAt: now.Add(3 * time.Hour), Place: "Rue Haute 1, Bruxelles", Capacity: 1}
+		today := &record.Workshop{ProcessID: f.proc.ID, Title: "Atelier du jour", StartsAt: now, EndsAt: now.Add(3 * time.Hour), Place: "Rue Haute 1, Bruxelles", Capacity: 1}
 		if err := process.CreateWorkshop(ctx, db, today); err != nil {
 			t.Fatal(err)
 		}
 		ana := f.person(t, db, "Ana", "A", nil)
 		ben := f.person(t, db, "Ben", "B", nil)
 		cleo := f.person(t, db, "Cleo", "C", nil)
-		for _, p := range []*deliberation.Participant{ana, ben, cleo} {
+		for _, p := range []*record.Participant{ana, ben, cleo} {
 			if _, err := people.Register(ctx, db, p.ID, []int64{today.ID}, time.Now()); err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +151,7 @@ func TestMySessionsOnTheDay(t *testing.T) {
 		if resp, _ := postForm(t, anaPhone, s.srv.URL+"/me/cancel", cancel); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("Ana cancels: got %d, want 303", resp.StatusCode)
 		}
-		if got := registration(t, db, today.ID, ben.ID).Status; got != deliberation.RegistrationConfirmed {
+		if got := registration(t, db, today.ID, ben.ID).Status; got != record.RegistrationConfirmed {
 			t.Errorf("Ben after Ana cancelled: %s, want confirmed", got)
 		}
 		_, theirs = get(t, cleoPhone, s.srv.URL+"/me?lang=en")
@@ -167,7 +168,7 @@ func TestOverlapOnTheForm(t *testing.T) {
 		ctx := context.Background()
 		s := newSite(t, db)
 		f := newRegFixture(t, db)
-		twin := &deliberation.Workshop{ProcessID: f.proc.ID, Title: "Atelier jumeau", StartsAt: f.open.StartsAt.Add(time.Hour), EndsAt: f.open.EndsAt, Place: "COOP"}
+		twin := &record.Workshop{ProcessID: f.proc.ID, Title: "Atelier jumeau", StartsAt: f.open.StartsAt.Add(time.Hour), EndsAt: f.open.EndsAt, Place: "COOP"}
 		if err := process.CreateWorkshop(ctx, db, twin); err != nil {
 			t.Fatal(err)
 		}
@@ -211,18 +212,18 @@ func TestCardsSheetsAndGroups(t *testing.T) {
 		ctx := context.Background()
 		s := newSite(t, db)
 		f := newRegFixture(t, db)
-		var first *deliberation.Participant
+		var first *record.Participant
 		for i := range 9 {
 			p := f.person(t, db, fmt.Sprintf("Personne %d", i+1), "", nil, f.open)
 			if first == nil {
 				first = p
 			}
 		}
-		green := &deliberation.Group{WorkshopID: f.open.ID, Position: 1, Name: "Vert", Colour: "#009E73", CreatedAt: time.Now()}
+		green := &record.Group{WorkshopID: f.open.ID, Position: 1, Name: "Vert", Colour: "#009E73", CreatedAt: time.Now()}
 		if _, err := db.NewInsert().Model(green).Returning("id").Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.NewInsert().Model(&deliberation.GroupMember{WorkshopID: f.open.ID, ParticipantID: first.ID, GroupID: green.ID}).Exec(ctx); err != nil {
+		if _, err := db.NewInsert().Model(&record.GroupMember{WorkshopID: f.open.ID, ParticipantID: first.ID, GroupID: green.ID}).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		org, _ := s.organiserDesk(t)

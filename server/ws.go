@@ -7,7 +7,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
 )
@@ -59,7 +60,7 @@ func (h *handler) socketParticipant(r *http.Request, gen uint64) (id int64, sign
 	}
 	s, err := people.ActiveSession(r.Context(), h.db, c.Value, now)
 	switch {
-	case errors.Is(err, deliberation.ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		return 0, false, nil
 	case err != nil:
 		return 0, false, err

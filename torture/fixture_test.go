@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
@@ -39,32 +41,32 @@ func setUp(t *testing.T, dsn string, voters, items int) *fixture {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	p := &deliberation.Process{Slug: "torture", Title: "Torture", Capacity: 0, PerOrgCap: 0}
+	p := &record.Process{Slug: "torture", Title: "Torture", Capacity: 0, PerOrgCap: 0}
 	if err := process.Create(ctx, db, p); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().UTC()
-	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Tempête", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
+	w := &record.Workshop{ProcessID: p.ID, Title: "Tempête", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
 	if err := process.CreateWorkshop(ctx, db, w); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, workshop: w.ID}
 	person := func(name string) int64 {
 		pa, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "Org " + name,
+			ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "Org " + name,
 			Person: people.Person{DisplayName: name},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := people.AddRegistration(ctx, db, w, pa.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, pa.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
 		return pa.ID
 	}
 	mod := person("Modératrice")
 	eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
-	modActor := deliberation.Actor{Participant: mod, Role: deliberation.RoleParticipant, Moderator: true}
+	modActor := deliberation.Actor{Participant: mod, Role: record.RoleParticipant, Moderator: true}
 	run := func(name string, args any) deliberation.Result {
 		raw, _ := json.Marshal(args)
 		res, err := eng.Execute(ctx, w.ID, []deliberation.Command{{ID: uuid.NewString(), Name: name, Args: raw, Actor: modActor}})

@@ -8,7 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/people"
 
 	"github.com/assises/assises/deliberation/demo"
@@ -70,7 +71,7 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 		return err
 	}
 	defer db.Close()
-	w, err := deliberation.GetWorkshop(ctx, db, cfg.workshop)
+	w, err := record.GetWorkshop(ctx, db, cfg.workshop)
 	if err != nil {
 		return fmt.Errorf("admin invite: workshop %d: %w", cfg.workshop, err)
 	}
@@ -79,15 +80,15 @@ func adminInvite(ctx context.Context, cfg config, logger *slog.Logger, stdout io
 	defer out.Flush()
 	// Batches of a few hundred per transaction: one fsync per person would take minutes.
 	const perTx = 500
-	var role deliberation.Role
+	var role record.Role
 	if cfg.moderator {
-		role = deliberation.RoleModerator
+		role = record.RoleModerator
 	}
 	for done := 0; done < cfg.count; done += perTx {
 		batch := make([]people.NewParticipant, 0, perTx)
 		for i := done; i < min(done+perTx, cfg.count); i++ {
 			batch = append(batch, people.NewParticipant{
-				ProcessID: &w.ProcessID, Role: deliberation.RoleParticipant,
+				ProcessID: &w.ProcessID, Role: record.RoleParticipant,
 				Organisation: fmt.Sprintf("Organisation %d", i%cfg.organisations),
 				Person:       people.Person{DisplayName: fmt.Sprintf("Participant %d", i+1), Language: "fr"},
 			})

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/storage"
 )
@@ -79,7 +80,7 @@ func TestAdminCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("organiser link: %v", err)
 	}
-	if p, _ := people.GetParticipant(ctx, db, inv.ParticipantID); p.Role != deliberation.RoleOrganiser {
+	if p, _ := people.GetParticipant(ctx, db, inv.ParticipantID); p.Role != record.RoleOrganiser {
 		t.Fatalf("organiser link signs in a %s", p.Role)
 	}
 	for _, l := range links {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -53,7 +55,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 	s := stack.New(t, "sqlite", stack.Options{DB: db})
 	w := s.Workshop(t, "Atelier")
-	mod := s.Connect(t, s.Join(t, "Mona", "Animation", deliberation.RoleModerator, w), w)
+	mod := s.Connect(t, s.Join(t, "Mona", "Animation", record.RoleModerator, w), w)
 	stack.MustDo(t, mod, "vote.method.set", map[string]any{"phase": "diagnostic", "method": "agree"})
 	stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})
 	var items []int64
@@ -76,7 +78,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 	var voters []voter
 	for i := range 6 {
-		p := s.Join(t, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d", i), deliberation.RoleParticipant, w)
+		p := s.Join(t, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d", i), record.RoleParticipant, w)
 		voters = append(voters, voter{p, s.Connect(t, p, w)})
 	}
 
@@ -142,7 +144,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 		t.Errorf("restore over a live server: %v\n%s; want a refusal", err, out)
 	}
 	var liveVotes int
-	if err := db.NewSelect().Model((*deliberation.Vote)(nil)).ColumnExpr("count(*)").Scan(ctx, &liveVotes); err != nil || liveVotes != len(acked) {
+	if err := db.NewSelect().Model((*record.Vote)(nil)).ColumnExpr("count(*)").Scan(ctx, &liveVotes); err != nil || liveVotes != len(acked) {
 		t.Errorf("live database after the refused restore: %d votes (%v), want %d", liveVotes, err, len(acked))
 	}
 
@@ -159,7 +161,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []deliberation.Vote
+	var rows []record.Vote
 	if err := rdb.NewSelect().Model(&rows).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}

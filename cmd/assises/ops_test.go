@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/logs"
@@ -152,20 +154,20 @@ func seed(t *testing.T, dsn string) seeded {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	p := &deliberation.Process{Slug: "ops", Title: "Ops"}
+	p := &record.Process{Slug: "ops", Title: "Ops"}
 	if err := process.Create(ctx, db, p); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().UTC()
-	w := &deliberation.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
+	w := &record.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
 	if err := process.CreateWorkshop(ctx, db, w); err != nil {
 		t.Fatal(err)
 	}
 	s := seeded{workshop: w.ID}
-	invite := func(name string, role deliberation.Role) {
+	invite := func(name string, role record.Role) {
 		email := strings.ToLower(name) + ".secret@example.org"
 		tokens, err := people.InviteAll(ctx, db, []people.NewParticipant{{
-			ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: "Org " + name,
+			ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "Org " + name,
 			Person: people.Person{DisplayName: name, Email: &email, Language: "fr"},
 		}}, w, role, 24*time.Hour)
 		if err != nil {
@@ -174,7 +176,7 @@ func seed(t *testing.T, dsn string) seeded {
 		s.tokens = append(s.tokens, tokens[0])
 		s.emails = append(s.emails, email)
 	}
-	invite("Modératrice", deliberation.RoleModerator)
+	invite("Modératrice", record.RoleModerator)
 	invite("Anne", "")
 	invite("Bruno", "")
 	return s

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -33,7 +35,7 @@ type session struct {
 type theme struct {
 	title, titleNL string
 	why, whyNL     string
-	questions      map[deliberation.Phase][2]string // French, Dutch
+	questions      map[record.Phase][2]string // French, Dutch
 	sessions       []session
 }
 
@@ -51,12 +53,12 @@ var themes = []theme{
 			"permettre un véritable travail d'accompagnement de fond des situations individuelles et familiales complexes.",
 		whyNL: "Benaderingen en praktijken ontschotten. De antwoorden op sociale noodsituaties verbeteren en " +
 			"echte, diepgaande begeleiding mogelijk maken van complexe individuele en gezinssituaties.",
-		questions: map[deliberation.Phase][2]string{
-			deliberation.PhaseDiagnostic: {"Qu'est-ce qui empêche aujourd'hui d'accompagner les personnes dans leur logement ?",
+		questions: map[record.Phase][2]string{
+			record.PhaseDiagnostic: {"Qu'est-ce qui empêche aujourd'hui d'accompagner les personnes dans leur logement ?",
 				"Wat verhindert vandaag dat we mensen in hun woning begeleiden?"},
-			deliberation.PhaseRecommendations: {"Que demandez-vous aux futur·e·s mandataires pour mettre la personne et son habitat au centre ?",
+			record.PhaseRecommendations: {"Que demandez-vous aux futur·e·s mandataires pour mettre la personne et son habitat au centre ?",
 				"Wat vraagt u aan de toekomstige mandatarissen om de persoon en zijn woning centraal te zetten?"},
-			deliberation.PhaseImplementation: implementationQuestion,
+			record.PhaseImplementation: implementationQuestion,
 		},
 		sessions: []session{afternoon("2023-11-16"), morning("2023-12-04"), morning("2024-01-08")},
 	},
@@ -71,12 +73,12 @@ var themes = []theme{
 			"De evolutie van soft skills bevragen in het licht van de veranderende verhouding van nieuwe generaties tot de arbeidswereld. " +
 			"Nadenken over hoe we competenties ten dienste van de mens beter kunnen aantrekken en behouden, een steeds grotere " +
 			"uitdaging voor publieke en private actoren.",
-		questions: map[deliberation.Phase][2]string{
-			deliberation.PhaseDiagnostic: {"Où voyez-vous un écart entre la formation et la réalité du métier ?",
+		questions: map[record.Phase][2]string{
+			record.PhaseDiagnostic: {"Où voyez-vous un écart entre la formation et la réalité du métier ?",
 				"Waar ziet u een kloof tussen de opleiding en de realiteit van het beroep?"},
-			deliberation.PhaseRecommendations: {"Que faut-il changer pour attirer et garder les travailleur·euse·s du social ?",
+			record.PhaseRecommendations: {"Que faut-il changer pour attirer et garder les travailleur·euse·s du social ?",
 				"Wat moet er veranderen om sociaal werkers aan te trekken en te behouden?"},
-			deliberation.PhaseImplementation: implementationQuestion,
+			record.PhaseImplementation: implementationQuestion,
 		},
 		sessions: []session{morning("2023-11-20"), afternoon("2023-12-06"), afternoon("2024-01-11")},
 	},
@@ -87,12 +89,12 @@ var themes = []theme{
 			"du croisement des expertises professionnelles en réseaux au profit des usager·ère·s ?",
 		whyNL: "Netwerkwerk bevragen voorbij de slogan of de opdracht: hoe halen we meerwaarde uit het samenbrengen " +
 			"van professionele expertise in netwerken, ten voordele van de gebruikers?",
-		questions: map[deliberation.Phase][2]string{
-			deliberation.PhaseDiagnostic: {"Quand le travail en réseau aide-t-il vraiment les usager·ère·s, et quand freine-t-il ?",
+		questions: map[record.Phase][2]string{
+			record.PhaseDiagnostic: {"Quand le travail en réseau aide-t-il vraiment les usager·ère·s, et quand freine-t-il ?",
 				"Wanneer helpt netwerkwerk de gebruikers echt, en wanneer remt het af?"},
-			deliberation.PhaseRecommendations: {"Quelles conditions les mandataires doivent-ils garantir pour un vrai travail en réseau ?",
+			record.PhaseRecommendations: {"Quelles conditions les mandataires doivent-ils garantir pour un vrai travail en réseau ?",
 				"Welke voorwaarden moeten de mandatarissen garanderen voor echt netwerkwerk?"},
-			deliberation.PhaseImplementation: implementationQuestion,
+			record.PhaseImplementation: implementationQuestion,
 		},
 		sessions: []session{afternoon("2023-11-23"), afternoon("2023-12-11"), morning("2024-01-15")},
 	},
@@ -100,40 +102,40 @@ var themes = []theme{
 
 // The agenda every session follows (the Assises' scenario, with the welcome and the break of
 // the Partner Day's timetable); minutes add up to the 3.5 hours of a session.
-var agenda = []deliberation.AgendaItem{
+var agenda = []record.AgendaItem{
 	{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15, Translations: dutch("Onthaal")},
-	{Kind: "phase", Title: "Diagnostic et pistes de solution", Phase: deliberation.PhaseDiagnostic, PlannedMinutes: 60,
+	{Kind: "phase", Title: "Diagnostic et pistes de solution", Phase: record.PhaseDiagnostic, PlannedMinutes: 60,
 		Translations: dutch("Diagnose en oplossingsrichtingen")},
 	{Kind: "break", Title: "Pause", PlannedMinutes: 15, Translations: dutch("Pauze")},
-	{Kind: "phase", Title: "Recommandations vers les mandataires", Phase: deliberation.PhaseRecommendations, PlannedMinutes: 60,
+	{Kind: "phase", Title: "Recommandations vers les mandataires", Phase: record.PhaseRecommendations, PlannedMinutes: 60,
 		Translations: dutch("Aanbevelingen aan de mandatarissen")},
-	{Kind: "phase", Title: "Mise en œuvre", Phase: deliberation.PhaseImplementation, PlannedMinutes: 45, Translations: dutch("Uitvoering")},
+	{Kind: "phase", Title: "Mise en œuvre", Phase: record.PhaseImplementation, PlannedMinutes: 45, Translations: dutch("Uitvoering")},
 	{Kind: "conclusions", Title: "Conclusions", PlannedMinutes: 15, Translations: dutch("Besluiten")},
 }
 
 // dutch is a title's translation into Dutch.
-func dutch(title string) deliberation.Translations {
-	return deliberation.Translations{"nl": {"title": title}}
+func dutch(title string) record.Translations {
+	return record.Translations{"nl": {"title": title}}
 }
 
 type person struct {
 	name, organisation string
-	role               deliberation.Role
+	role               record.Role
 	serviceUser        bool
 }
 
 // People of the demo: pseudonyms, as many participants choose, from organisations named in the seeds.
 var cast = []person{
-	{"Nadia", "Syndicat des Locataires", deliberation.RoleModerator, false},
-	{"Eric", "Stics asbl", deliberation.RoleModerator, false},
-	{"Fatima", "CPAS d'Anderlecht", deliberation.RoleParticipant, false},
-	{"Marc", "CPAS d'Anderlecht", deliberation.RoleParticipant, false},
-	{"Sofia", "Actiris", deliberation.RoleParticipant, false},
-	{"Youssef", "Mission Locale de Saint-Gilles", deliberation.RoleParticipant, false},
-	{"Ana", "Mission Locale de Saint-Gilles", deliberation.RoleParticipant, true},
-	{"Jean", "Après ASBL", deliberation.RoleParticipant, true},
-	{"Léa", "Maison de l'Emploi de Forest", deliberation.RoleParticipant, false},
-	{"Karim", "Syndicat des Locataires", deliberation.RoleParticipant, true},
+	{"Nadia", "Syndicat des Locataires", record.RoleModerator, false},
+	{"Eric", "Stics asbl", record.RoleModerator, false},
+	{"Fatima", "CPAS d'Anderlecht", record.RoleParticipant, false},
+	{"Marc", "CPAS d'Anderlecht", record.RoleParticipant, false},
+	{"Sofia", "Actiris", record.RoleParticipant, false},
+	{"Youssef", "Mission Locale de Saint-Gilles", record.RoleParticipant, false},
+	{"Ana", "Mission Locale de Saint-Gilles", record.RoleParticipant, true},
+	{"Jean", "Après ASBL", record.RoleParticipant, true},
+	{"Léa", "Maison de l'Emploi de Forest", record.RoleParticipant, false},
+	{"Karim", "Syndicat des Locataires", record.RoleParticipant, true},
 }
 
 // Seed creates the demo process unless it exists. It reports whether it created it.
@@ -142,7 +144,7 @@ func Seed(ctx context.Context, db *bun.DB) (bool, error) {
 	if err == nil {
 		return false, nil
 	}
-	if !errors.Is(err, deliberation.ErrNotFound) {
+	if !errors.Is(err, record.ErrNotFound) {
 		return false, err
 	}
 	brussels, err := time.LoadLocation("Europe/Brussels")
@@ -163,7 +165,7 @@ func Seed(ctx context.Context, db *bun.DB) (bool, error) {
 }
 
 func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
-	p := &deliberation.Process{
+	p := &record.Process{
 		Slug:  Slug,
 		Title: "Assises du Logement et du Travail social",
 		Description: "Des ateliers participatifs ouverts aux acteur·rice·s de l'action sociale en Région bruxelloise, " +
@@ -171,7 +173,7 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 			"un diagnostic et des pistes de solution, des recommandations vers les mandataires, puis comment les mettre en œuvre. " +
 			"Une initiative du Syndicat des Locataires avec le soutien du Stics asbl et du CPAS d'Anderlecht.",
 		Languages: "fr,nl",
-		Translations: deliberation.Translations{"nl": {
+		Translations: record.Translations{"nl": {
 			"title": "Staten-Generaal van Huisvesting en Maatschappelijk Werk",
 			"description": "Participatieve workshops voor de actoren van het sociaal werk in het Brussels Hoofdstedelijk Gewest, " +
 				"om samen aanbevelingen uit te werken voor de toekomstige mandatarissen. Elk thema volgt hetzelfde scenario: " +
@@ -196,10 +198,10 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 	for !first.AddDate(years, 0, 0).After(time.Now()) {
 		years++
 	}
-	var workshops []*deliberation.Workshop
+	var workshops []*record.Workshop
 	for i, th := range themes {
-		t := &deliberation.Theme{ProcessID: p.ID, Position: i + 1, Title: th.title, Why: th.why,
-			Translations: deliberation.Translations{"nl": {"title": th.titleNL, "why": th.whyNL}}}
+		t := &record.Theme{ProcessID: p.ID, Position: i + 1, Title: th.title, Why: th.why,
+			Translations: record.Translations{"nl": {"title": th.titleNL, "why": th.whyNL}}}
 		state, err := questionsState(th.questions)
 		if err != nil {
 			return err
@@ -213,11 +215,11 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 				return err
 			}
 			day = day.AddDate(years, 0, 0)
-			w := &deliberation.Workshop{
+			w := &record.Workshop{
 				ProcessID:    p.ID,
 				ThemeID:      &t.ID,
 				Title:        fmt.Sprintf("Atelier %d.%d", i+1, j+1),
-				Translations: deliberation.Translations{"nl": {"title": fmt.Sprintf("Workshop %d.%d", i+1, j+1)}},
+				Translations: record.Translations{"nl": {"title": fmt.Sprintf("Workshop %d.%d", i+1, j+1)}},
 				State:        state,
 				StartsAt:     day.Add(time.Duration(s.startHour)*time.Hour + time.Duration(s.startMin)*time.Minute).UTC(),
 				EndsAt:       day.Add(time.Duration(s.endHour)*time.Hour + time.Duration(s.endMin)*time.Minute).UTC(),
@@ -226,7 +228,7 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 			if err := process.CreateWorkshop(ctx, tx, w); err != nil {
 				return err
 			}
-			if err := process.SetAgenda(ctx, tx, w.ID, append([]deliberation.AgendaItem(nil), agenda...)); err != nil {
+			if err := process.SetAgenda(ctx, tx, w.ID, append([]record.AgendaItem(nil), agenda...)); err != nil {
 				return err
 			}
 			workshops = append(workshops, w)
@@ -243,7 +245,7 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 			return err
 		}
 		for _, w := range workshops {
-			if err := people.AddRegistration(ctx, tx, w, part.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, tx, w, part.ID, record.RegistrationConfirmed); err != nil {
 				return err
 			}
 		}
@@ -253,8 +255,8 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 
 // questionsState is the live state a session starts with: its questions, in French and Dutch,
 // ready for the moderator to open each phase.
-func questionsState(qs map[deliberation.Phase][2]string) (string, error) {
-	st := deliberation.LiveState{Questions: map[deliberation.Phase]string{}, QuestionTexts: map[deliberation.Phase]map[string]string{}}
+func questionsState(qs map[record.Phase][2]string) (string, error) {
+	st := deliberation.LiveState{Questions: map[record.Phase]string{}, QuestionTexts: map[record.Phase]map[string]string{}}
 	for ph, q := range qs {
 		st.Questions[ph] = q[0]
 		st.QuestionTexts[ph] = map[string]string{"nl": q[1]}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -54,7 +56,7 @@ func TestSeedTwiceCreatesOnce(t *testing.T) {
 		if last := ws[len(ws)-1].StartsAt.In(brussels); last.Format("01-02 15:04") != "01-15 09:00" || last.Year() != first.Year()+1 {
 			t.Errorf("last session: got %v, want 15 January of the next year at 09:00", last)
 		}
-		agenda, err := deliberation.ListAgenda(ctx, db, ws[0].ID)
+		agenda, err := record.ListAgenda(ctx, db, ws[0].ID)
 		if err != nil || len(agenda) < 3 {
 			t.Fatalf("agenda: got %d items, %v", len(agenda), err)
 		}
@@ -92,7 +94,7 @@ func TestSeedInFrenchAndDutch(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, err := deliberation.ParseLiveState(ws[0].State)
-		if err != nil || st.Questions[deliberation.PhaseDiagnostic] == "" || st.QuestionTexts[deliberation.PhaseDiagnostic]["nl"] == "" {
+		if err != nil || st.Questions[record.PhaseDiagnostic] == "" || st.QuestionTexts[record.PhaseDiagnostic]["nl"] == "" {
 			t.Fatalf("first session's questions: got %+v, %v; want the diagnostic's in French and Dutch", st, err)
 		}
 	})

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 )
 
@@ -35,7 +36,7 @@ type Options struct {
 }
 
 // mainLanguage is the language a process's texts are written in: its main language.
-func mainLanguage(p *deliberation.Process) string { return i18n.Normalise(p.MainLanguage()) }
+func mainLanguage(p *record.Process) string { return i18n.Normalise(p.MainLanguage()) }
 
 // Compile reads a process and its editorial layer and returns its notebook as a draft
 // (Version 0). It reads; it never writes.
@@ -103,15 +104,15 @@ type compiler struct {
 
 // themeGroup is a theme with its sessions; theme is nil for sessions that have none.
 type themeGroup struct {
-	theme     *deliberation.Theme
-	workshops []deliberation.Workshop
+	theme     *record.Theme
+	workshops []record.Workshop
 }
 
 // sessions groups the workshops by theme, in theme order then time order; sessions without
 // a theme come last, as one group, when there are any.
 func (c *compiler) sessions() []themeGroup {
-	byTheme := map[int64][]deliberation.Workshop{}
-	var loose []deliberation.Workshop
+	byTheme := map[int64][]record.Workshop{}
+	var loose []record.Workshop
 	known := map[int64]bool{}
 	for _, t := range c.s.themes {
 		known[t.ID] = true
@@ -138,7 +139,7 @@ func (c *compiler) cover(nb *Notebook) {
 	// The methods the notebook names are those of phases where something was said.
 	type phaseOf struct {
 		workshop int64
-		phase    deliberation.Phase
+		phase    record.Phase
 	}
 	methods := map[string]bool{}
 	used := map[phaseOf]bool{}
@@ -154,7 +155,7 @@ func (c *compiler) cover(nb *Notebook) {
 			nb.Cover.To = &end
 		}
 		st := c.s.states[w.ID]
-		for _, p := range []deliberation.Phase{deliberation.PhaseDiagnostic, deliberation.PhaseRecommendations, deliberation.PhaseImplementation} {
+		for _, p := range []record.Phase{record.PhaseDiagnostic, record.PhaseRecommendations, record.PhaseImplementation} {
 			if used[phaseOf{w.ID, p}] {
 				methods[string(st.VoteSettingsFor(p).Method)] = true
 			}
@@ -168,14 +169,14 @@ func (c *compiler) cover(nb *Notebook) {
 }
 
 // method is the vote method that counted for a contribution.
-func (c *compiler) method(ct *deliberation.Contribution) string {
+func (c *compiler) method(ct *record.Contribution) string {
 	st := c.s.states[ct.WorkshopID]
 	return string(st.VoteSettingsFor(ct.Phase).Method)
 }
 
-func (c *compiler) supportOf(ct *deliberation.Contribution) (Support, Breadth) {
+func (c *compiler) supportOf(ct *record.Contribution) (Support, Breadth) {
 	row := c.s.support[ct.ID]
-	if ct.Status != deliberation.StatusVisible {
+	if ct.Status != record.StatusVisible {
 		row = supportRow{} // the live tally counts visible contributions only
 	}
 	return supportOf(c.method(ct), row)
@@ -191,7 +192,7 @@ func (c *compiler) roomCounts(id int64) []RoomCount {
 
 // annex lists every visible or merged contribution, session by session, and numbers them.
 func (c *compiler) annex(groups []themeGroup) []Session {
-	byWorkshop := map[int64][]*deliberation.Contribution{}
+	byWorkshop := map[int64][]*record.Contribution{}
 	for i := range c.s.contributions {
 		ct := &c.s.contributions[i]
 		byWorkshop[ct.WorkshopID] = append(byWorkshop[ct.WorkshopID], ct)
@@ -213,7 +214,7 @@ func (c *compiler) annex(groups []themeGroup) []Session {
 			st := c.s.states[w.ID]
 			sess := Session{Title: c.tr.name(Clean(w.Title), w.Translations), Theme: fmt.Sprintf("T%d", ti+1), StartsAt: w.StartsAt.UTC(),
 				Contributions: []AnnexEntry{}, Groups: []string{}, Methods: map[string]string{}}
-			for _, p := range []deliberation.Phase{deliberation.PhaseDiagnostic, deliberation.PhaseRecommendations, deliberation.PhaseImplementation} {
+			for _, p := range []record.Phase{record.PhaseDiagnostic, record.PhaseRecommendations, record.PhaseImplementation} {
 				sess.Methods[string(p)] = string(st.VoteSettingsFor(p).Method)
 			}
 			for _, gr := range c.s.workshopGroup[w.ID] {
@@ -228,7 +229,7 @@ func (c *compiler) annex(groups []themeGroup) []Session {
 	return out
 }
 
-func (c *compiler) annexEntry(ct *deliberation.Contribution) AnnexEntry {
+func (c *compiler) annexEntry(ct *record.Contribution) AnnexEntry {
 	sup, _ := c.supportOf(ct)
 	e := AnnexEntry{
 		Ref: c.annexRef[ct.ID], Kind: string(ct.Kind), Phase: string(ct.Phase), Text: Clean(ct.Body), Lang: ct.Lang,

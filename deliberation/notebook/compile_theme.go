@@ -3,7 +3,7 @@ package notebook
 import (
 	"fmt"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
 )
 
 // theme builds the body of one theme: its sessions, its diagnostic and its recommendations,
@@ -25,18 +25,18 @@ func (c *compiler) theme(n int, g themeGroup) Theme {
 	}
 	// What the body may show: visible contributions of the theme's sessions that the
 	// organisers did not exclude, by kind.
-	byKind := map[deliberation.Kind][]*deliberation.Contribution{}
-	byID := map[int64]*deliberation.Contribution{}
+	byKind := map[record.Kind][]*record.Contribution{}
+	byID := map[int64]*record.Contribution{}
 	for i := range c.s.contributions {
 		ct := &c.s.contributions[i]
-		if !inTheme[ct.WorkshopID] || ct.Status != deliberation.StatusVisible || c.s.items[ct.ID].Excluded {
+		if !inTheme[ct.WorkshopID] || ct.Status != record.StatusVisible || c.s.items[ct.ID].Excluded {
 			continue
 		}
 		byKind[ct.Kind] = append(byKind[ct.Kind], ct)
 		byID[ct.ID] = ct
 	}
-	children := func(kind deliberation.Kind, parent int64) []*deliberation.Contribution {
-		var out []*deliberation.Contribution
+	children := func(kind record.Kind, parent int64) []*record.Contribution {
+		var out []*record.Contribution
 		for _, ct := range byKind[kind] {
 			if ct.ParentID != nil && *ct.ParentID == parent {
 				out = append(out, ct)
@@ -45,17 +45,17 @@ func (c *compiler) theme(n int, g themeGroup) Theme {
 		return out
 	}
 
-	findings := c.ordered(byKind[deliberation.KindFinding], supportLess, true)
+	findings := c.ordered(byKind[record.KindFinding], supportLess, true)
 	for i, f := range findings {
 		fi := Finding{Item: c.item(f, fmt.Sprintf("F%d.%d", n, i+1)), Solutions: []Item{}}
-		for j, sol := range c.ordered(children(deliberation.KindSolution, f.ID), supportLess, false) {
+		for j, sol := range c.ordered(children(record.KindSolution, f.ID), supportLess, false) {
 			fi.Solutions = append(fi.Solutions, c.item(sol, fmt.Sprintf("S%d.%d.%d", n, i+1, j+1)))
 		}
 		t.Findings = append(t.Findings, fi)
 	}
 	// Solution paths that answer no finding shown in the body (none, or an excluded one).
-	var others []*deliberation.Contribution
-	for _, sol := range byKind[deliberation.KindSolution] {
+	var others []*record.Contribution
+	for _, sol := range byKind[record.KindSolution] {
 		if sol.ParentID == nil || byID[*sol.ParentID] == nil {
 			others = append(others, sol)
 		}
@@ -64,7 +64,7 @@ func (c *compiler) theme(n int, g themeGroup) Theme {
 		t.OtherSolutions = append(t.OtherSolutions, c.item(sol, fmt.Sprintf("S%d.0.%d", n, j+1)))
 	}
 
-	recs := byKind[deliberation.KindRecommendation]
+	recs := byKind[record.KindRecommendation]
 	computed := c.ordered(recs, rankLess, false)
 	rank := map[int64]int{}
 	for i, r := range computed {
@@ -77,8 +77,8 @@ func (c *compiler) theme(n int, g themeGroup) Theme {
 }
 
 // ordered sorts contributions by less; with manual, the organisers' positions come first.
-func (c *compiler) ordered(cts []*deliberation.Contribution, less func(a, b ranked) bool, manual bool) []*deliberation.Contribution {
-	byID := make(map[int64]*deliberation.Contribution, len(cts))
+func (c *compiler) ordered(cts []*record.Contribution, less func(a, b ranked) bool, manual bool) []*record.Contribution {
+	byID := make(map[int64]*record.Contribution, len(cts))
 	items := make([]ranked, len(cts))
 	for i, ct := range cts {
 		byID[ct.ID] = ct
@@ -89,7 +89,7 @@ func (c *compiler) ordered(cts []*deliberation.Contribution, less func(a, b rank
 	if manual {
 		ids = applyPositions(ids, c.s.items)
 	}
-	out := make([]*deliberation.Contribution, len(ids))
+	out := make([]*record.Contribution, len(ids))
 	for i, id := range ids {
 		out[i] = byID[id]
 	}
@@ -97,7 +97,7 @@ func (c *compiler) ordered(cts []*deliberation.Contribution, less func(a, b rank
 }
 
 // item is the common part of every contribution in the body, with its rewording applied.
-func (c *compiler) item(ct *deliberation.Contribution, ref string) Item {
+func (c *compiler) item(ct *record.Contribution, ref string) Item {
 	c.bodyRef[ct.ID] = ref
 	sup, _ := c.supportOf(ct)
 	original := Clean(ct.Body)
@@ -128,8 +128,8 @@ func (c *compiler) sessionTitle(workshop int64) string {
 	return ""
 }
 
-func (c *compiler) recommendation(r *deliberation.Contribution, ref string, rank, position int,
-	children func(deliberation.Kind, int64) []*deliberation.Contribution) Recommendation {
+func (c *compiler) recommendation(r *record.Contribution, ref string, rank, position int,
+	children func(record.Kind, int64) []*record.Contribution) Recommendation {
 	it := c.item(r, ref)
 	_, br := c.supportOf(r)
 	row := c.s.support[r.ID]
@@ -151,7 +151,7 @@ func (c *compiler) recommendation(r *deliberation.Contribution, ref string, rank
 			rec.Answers = append(rec.Answers, ref)
 		}
 	}
-	for j, st := range c.ordered(children(deliberation.KindStep, r.ID), supportLess, false) {
+	for j, st := range c.ordered(children(record.KindStep, r.ID), supportLess, false) {
 		ed := c.s.items[st.ID]
 		step := Step{Item: c.item(st, fmt.Sprintf("%s.%d", ref, j+1))}
 		step.Who = c.tr.text(SubjectContribution, st.ID, "who", Clean(orText(ed.Who, st.Who)), nil, &step.Untranslated)

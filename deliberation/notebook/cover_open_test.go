@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	setup "github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -23,11 +24,11 @@ func TestCoverCountsOpenParticipantsApart(t *testing.T) {
 		w := setup.Workshop(t, db, p)
 		for _, name := range []string{"Anke", "Bruno"} {
 			who := setup.Person(t, db, p, name, name+" asbl")
-			if err := people.AddRegistration(ctx, db, w, who.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 		}
-		w.Access = deliberation.AccessOpen
+		w.Access = record.AccessOpen
 		if err := process.UpdateWorkshop(ctx, db, w); err != nil {
 			t.Fatal(err)
 		}

@@ -3,9 +3,10 @@ package notebook
 import (
 	"context"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 )
 
@@ -111,7 +112,7 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 		return out
 	}
 	d.Process = texts(SubjectProcess, 0)
-	inherited := func(t deliberation.Translations) map[string]Texts {
+	inherited := func(t record.Translations) map[string]Texts {
 		out := map[string]Texts{}
 		for _, lang := range d.Languages {
 			out[lang] = Texts(t[lang])
@@ -144,7 +145,7 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 		var first, rest []EditableItem
 		for i := range s.contributions {
 			ct := &s.contributions[i]
-			if !inTheme[ct.WorkshopID] || ct.Status != deliberation.StatusVisible {
+			if !inTheme[ct.WorkshopID] || ct.Status != record.StatusVisible {
 				continue
 			}
 			ed := s.items[ct.ID]
@@ -160,10 +161,10 @@ func CompileDraft(ctx context.Context, db bun.IDB, processID int64, opts Options
 		}
 		sortByRef(first)
 		for _, it := range append(first, rest...) {
-			switch deliberation.Kind(it.Kind) {
-			case deliberation.KindFinding:
+			switch record.Kind(it.Kind) {
+			case record.KindFinding:
 				et.Findings = append(et.Findings, it)
-			case deliberation.KindRecommendation:
+			case record.KindRecommendation:
 				et.Recommendations = append(et.Recommendations, it)
 			default:
 				et.Others = append(et.Others, it)

@@ -9,9 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 )
@@ -109,8 +110,8 @@ func loadEditorial(ctx context.Context, db bun.IDB, processID int64) (map[int64]
 }
 
 // processContribution loads a contribution and checks that it belongs to the process.
-func processContribution(ctx context.Context, db bun.IDB, processID, id int64) (*deliberation.Contribution, error) {
-	c := new(deliberation.Contribution)
+func processContribution(ctx context.Context, db bun.IDB, processID, id int64) (*record.Contribution, error) {
+	c := new(record.Contribution)
 	err := db.NewSelect().Model(c).Join("JOIN workshops AS w ON w.id = contribution.workshop_id").
 		Where("contribution.id = ? AND w.process_id = ?", id, processID).Scan(ctx)
 	if err != nil {
@@ -156,7 +157,7 @@ func Reword(ctx context.Context, db bun.IDB, processID, editor, contributionID i
 		if err != nil {
 			return err
 		}
-		if c.Kind != deliberation.KindStep && (rw.Who != nil || rw.How != nil || rw.When != nil) {
+		if c.Kind != record.KindStep && (rw.Who != nil || rw.How != nil || rw.When != nil) {
 			return fmt.Errorf("%w: who, how and when belong to implementation steps", ErrInvalid)
 		}
 		it, err := currentItem(ctx, tx, processID, contributionID)
@@ -196,8 +197,8 @@ func Reword(ctx context.Context, db bun.IDB, processID, editor, contributionID i
 }
 
 // describeStep writes a contribution's text for the history; a step shows its who/how/when.
-func describeStep(body, who, how, when string, kind deliberation.Kind) string {
-	if kind != deliberation.KindStep {
+func describeStep(body, who, how, when string, kind record.Kind) string {
+	if kind != record.KindStep {
 		return body
 	}
 	return fmt.Sprintf("%s\n— %s | %s | %s", body, who, how, when)
@@ -236,12 +237,12 @@ func SetExcluded(ctx context.Context, db bun.IDB, processID, editor, contributio
 
 // Reorder places the findings or recommendations of a theme in the order given; items not
 // listed follow in their computed order. An empty list goes back to the computed order.
-func Reorder(ctx context.Context, db bun.IDB, processID, editor, themeID int64, kind deliberation.Kind, ids []int64, now time.Time) error {
-	if kind != deliberation.KindFinding && kind != deliberation.KindRecommendation {
+func Reorder(ctx context.Context, db bun.IDB, processID, editor, themeID int64, kind record.Kind, ids []int64, now time.Time) error {
+	if kind != record.KindFinding && kind != record.KindRecommendation {
 		return fmt.Errorf("%w: only findings and recommendations are ordered", ErrInvalid)
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var all []deliberation.Contribution
+		var all []record.Contribution
 		err := tx.NewSelect().Model(&all).Join("JOIN workshops AS w ON w.id = contribution.workshop_id").
 			Where("w.process_id = ? AND w.theme_id = ? AND contribution.kind = ?", processID, themeID, kind).
 			Order("contribution.id").Scan(ctx)
@@ -297,7 +298,7 @@ func SetThemeTexts(ctx context.Context, db bun.IDB, processID, editor, themeID i
 			return err
 		}
 		if th.ProcessID != processID {
-			return fmt.Errorf("notebook: theme %d: %w", themeID, deliberation.ErrNotFound)
+			return fmt.Errorf("notebook: theme %d: %w", themeID, record.ErrNotFound)
 		}
 		cur := ThemeText{ProcessID: processID, ThemeID: themeID}
 		if err := tx.NewSelect().Model(&cur).WherePK().Scan(ctx); err != nil && !isNoRows(err) {

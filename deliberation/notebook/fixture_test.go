@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -30,12 +32,12 @@ type fixture struct {
 	e     *deliberation.Engine
 	ctx   context.Context
 	n     int
-	proc  *deliberation.Process
-	ws    []*deliberation.Workshop
-	theme []*deliberation.Theme
-	mod   *deliberation.Participant
-	org   *deliberation.Participant // the process organiser
-	pp    []*deliberation.Participant
+	proc  *record.Process
+	ws    []*record.Workshop
+	theme []*record.Theme
+	mod   *record.Participant
+	org   *record.Participant // the process organiser
+	pp    []*record.Participant
 	ids   map[string]int64 // contributions by a short name
 }
 
@@ -59,7 +61,7 @@ func newFixture(t testing.TB, db *bun.DB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, db: db, ctx: context.Background(), ids: map[string]int64{}}
 	f.e = deliberation.NewEngine(db, deliberation.EngineOptions{Clock: func() time.Time { return fixtureClock }})
-	f.proc = &deliberation.Process{Slug: "assises-logement", Title: "Assises du Logement et du Travail social",
+	f.proc = &record.Process{Slug: "assises-logement", Title: "Assises du Logement et du Travail social",
 		Description: "Des ateliers participatifs pour coproduire des recommandations vers les futur·e·s mandataires.\n\nUne initiative du Syndicat des Locataires.",
 		Languages:   "fr,nl,en", Capacity: 40, PerOrgCap: 2, InvitationRequired: true, CreatedAt: fixtureClock}
 	f.must(process.Create(f.ctx, db, f.proc))
@@ -67,7 +69,7 @@ func newFixture(t testing.TB, db *bun.DB) *fixture {
 		{"L'utilisateur et son habitat au centre des préoccupations", "Décloisonner les approches et les pratiques « en réseau »."},
 		{"La formation professionnelle et continue comme levier", "Réfléchir à comment mieux attirer et retenir les compétences au service de l'Humain."},
 	} {
-		tm := &deliberation.Theme{ProcessID: f.proc.ID, Position: i + 1, Title: th.title, Why: th.why}
+		tm := &record.Theme{ProcessID: f.proc.ID, Position: i + 1, Title: th.title, Why: th.why}
 		f.must(process.CreateTheme(f.ctx, db, tm))
 		f.theme = append(f.theme, tm)
 	}
@@ -80,19 +82,19 @@ func newFixture(t testing.TB, db *bun.DB) *fixture {
 		{0, "Atelier 1.2", time.Date(2023, 12, 4, 8, 0, 0, 0, time.UTC)},
 		{1, "Atelier 2.1", time.Date(2023, 11, 20, 8, 0, 0, 0, time.UTC)},
 	} {
-		w := &deliberation.Workshop{ProcessID: f.proc.ID, ThemeID: &f.theme[s.theme].ID, Title: s.title,
+		w := &record.Workshop{ProcessID: f.proc.ID, ThemeID: &f.theme[s.theme].ID, Title: s.title,
 			StartsAt: s.start, EndsAt: s.start.Add(210 * time.Minute), Place: "COOP, Quai Fernand Demets 23, 1070 Anderlecht", CreatedAt: fixtureClock}
 		f.must(process.CreateWorkshop(f.ctx, db, w))
 		f.ws = append(f.ws, w)
 	}
-	person := func(role deliberation.Role, org, name string, serviceUser bool) *deliberation.Participant {
+	person := func(role record.Role, org, name string, serviceUser bool) *record.Participant {
 		p, err := people.CreateParticipant(f.ctx, db, people.NewParticipant{ProcessID: &f.proc.ID, Role: role,
 			Organisation: org, Person: people.Person{DisplayName: name, Email: ptr(name + ".secret@example.org"), ServiceUser: serviceUser}})
 		f.must(err)
 		return p
 	}
-	f.org = person(deliberation.RoleOrganiser, "", "Orga", false)
-	f.mod = person(deliberation.RoleModerator, "Stics asbl", "Nadia", false)
+	f.org = person(record.RoleOrganiser, "", "Orga", false)
+	f.mod = person(record.RoleModerator, "Stics asbl", "Nadia", false)
 	for _, p := range []struct {
 		org, name string
 		su        bool
@@ -102,21 +104,21 @@ func newFixture(t testing.TB, db *bun.DB) *fixture {
 		{"Mission Locale de Saint-Gilles", "Ana", true}, {"Mission Locale de Saint-Gilles", "Youssef", false},
 		{"", "Jean", true}, {"", "Léa", true},
 	} {
-		f.pp = append(f.pp, person(deliberation.RoleParticipant, p.org, p.name, p.su))
+		f.pp = append(f.pp, person(record.RoleParticipant, p.org, p.name, p.su))
 	}
 	for _, w := range f.ws {
 		for _, p := range f.pp {
-			f.must(people.AddRegistration(f.ctx, db, w, p.ID, deliberation.RegistrationConfirmed))
+			f.must(people.AddRegistration(f.ctx, db, w, p.ID, record.RegistrationConfirmed))
 		}
 	}
 	// Break-out groups in the first session: Rouge and Bleu, each mixing organisations.
 	for i, g := range []struct{ name, colour string }{{"Rouge", "#c00"}, {"Bleu", "#00c"}} {
-		grp := &deliberation.Group{WorkshopID: f.ws[0].ID, Position: i + 1, Name: g.name, Colour: g.colour, CreatedAt: fixtureClock}
+		grp := &record.Group{WorkshopID: f.ws[0].ID, Position: i + 1, Name: g.name, Colour: g.colour, CreatedAt: fixtureClock}
 		_, err := db.NewInsert().Model(grp).Returning("id").Exec(f.ctx)
 		f.must(err)
 		for j, p := range f.pp {
 			if j%2 == i {
-				_, err := db.NewInsert().Model(&deliberation.GroupMember{WorkshopID: f.ws[0].ID, ParticipantID: p.ID, GroupID: grp.ID}).Exec(f.ctx)
+				_, err := db.NewInsert().Model(&record.GroupMember{WorkshopID: f.ws[0].ID, ParticipantID: p.ID, GroupID: grp.ID}).Exec(f.ctx)
 				f.must(err)
 			}
 		}
@@ -135,7 +137,7 @@ func (f *fixture) must(err error) {
 }
 
 // do runs one command as p in w and fails the test unless it is accepted.
-func (f *fixture) do(w *deliberation.Workshop, p *deliberation.Participant, name string, args any) deliberation.Result {
+func (f *fixture) do(w *record.Workshop, p *record.Participant, name string, args any) deliberation.Result {
 	f.t.Helper()
 	a, err := f.e.Actor(f.ctx, w.ID, p.ID)
 	f.must(err)
@@ -150,7 +152,7 @@ func (f *fixture) do(w *deliberation.Workshop, p *deliberation.Participant, name
 }
 
 // post posts a contribution and remembers its id under key.
-func (f *fixture) post(w *deliberation.Workshop, p *deliberation.Participant, key string, args map[string]any) int64 {
+func (f *fixture) post(w *record.Workshop, p *record.Participant, key string, args map[string]any) int64 {
 	f.t.Helper()
 	res := f.do(w, p, "contribution.post", args)
 	for _, ev := range res.Events {
@@ -166,14 +168,14 @@ func (f *fixture) post(w *deliberation.Workshop, p *deliberation.Participant, ke
 }
 
 // votes has people (indexes into pp) vote value on a contribution.
-func (f *fixture) votes(w *deliberation.Workshop, key string, value int, who ...int) {
+func (f *fixture) votes(w *record.Workshop, key string, value int, who ...int) {
 	f.t.Helper()
 	for _, i := range who {
 		f.do(w, f.pp[i], "vote.set", map[string]any{"contribution": f.ids[key], "value": value})
 	}
 }
 
-func (f *fixture) phase(w *deliberation.Workshop, p deliberation.Phase) {
+func (f *fixture) phase(w *record.Workshop, p record.Phase) {
 	f.do(w, f.mod, "phase.set", map[string]any{"phase": p})
 }
 
@@ -181,7 +183,7 @@ func (f *fixture) play() {
 	w1, w2, w3 := f.ws[0], f.ws[1], f.ws[2]
 	pp := f.pp
 	// Session 1.1: support in the diagnostic, agree for recommendations, groups.
-	f.phase(w1, deliberation.PhaseDiagnostic)
+	f.phase(w1, record.PhaseDiagnostic)
 	f.post(w1, pp[0], "f-delais", map[string]any{"kind": "finding", "body": "Les délais d'attente au CPAS dépassent souvent trois mois."})
 	f.post(w1, pp[2], "f-logement", map[string]any{"kind": "finding", "body": "Trop peu de logements sociaux adaptés aux familles nombreuses."})
 	f.post(w1, pp[6], "f-numerique", map[string]any{"kind": "finding", "body": "Les démarches en ligne excluent ceux qui n'ont pas d'ordinateur."})
@@ -192,7 +194,7 @@ func (f *fixture) play() {
 	f.votes(w1, "f-numerique", 1, 6)
 	f.votes(w1, "s-guichet", 1, 0, 2)
 	f.do(w1, f.mod, "vote.method.set", map[string]any{"phase": "recommendations", "method": "agree"})
-	f.phase(w1, deliberation.PhaseRecommendations)
+	f.phase(w1, record.PhaseRecommendations)
 	f.post(w1, pp[0], "r-broad", map[string]any{"kind": "recommendation", "body": "Garantir un accompagnement social de référence pour chaque ménage.", "links": []int64{f.ids["f-delais"]}})
 	f.post(w1, pp[1], "r-oneorg", map[string]any{"kind": "recommendation", "body": "Financer deux postes d'assistant social supplémentaires au CPAS."})
 	f.post(w1, pp[6], "r-users", map[string]any{"kind": "recommendation", "body": "Associer les usagers à l'évaluation des services, avec un défraiement."})
@@ -207,7 +209,7 @@ func (f *fixture) play() {
 	f.votes(w1, "r-contested", 1, 5, 3)
 	f.votes(w1, "r-contested", -1, 0, 6, 7)
 	f.do(w1, f.mod, "roomcount.record", map[string]any{"contribution": f.ids["r-broad"], "label": "main levée", "yes": 21, "neutral": 3, "no": 2})
-	f.phase(w1, deliberation.PhaseImplementation)
+	f.phase(w1, record.PhaseImplementation)
 	f.post(w1, pp[3], "st-ref", map[string]any{"kind": "step", "body": "Désigner un référent par ménage dès la première demande.",
 		"parent": f.ids["r-broad"], "who": "Les CPAS et les AIS", "how": "Par une convention régionale", "when": "Dès 2025"})
 	f.post(w1, pp[4], "st-form", map[string]any{"kind": "step", "body": "Former les référents à l'accueil des personnes peu lettrées.",
@@ -218,11 +220,11 @@ func (f *fixture) play() {
 	f.do(w1, pp[1], "plenary.vote", map[string]any{"contribution": f.ids["f-numerique"], "choice": "adopt"})
 	f.do(w1, pp[3], "plenary.vote", map[string]any{"contribution": f.ids["f-numerique"], "choice": "adopt"})
 	f.do(w1, f.mod, "plenary.close", map[string]any{})
-	f.phase(w1, deliberation.PhaseClosed)
+	f.phase(w1, record.PhaseClosed)
 
 	// Session 1.2: dots for recommendations, a merge of duplicates, an edit.
 	f.do(w2, f.mod, "vote.method.set", map[string]any{"phase": "recommendations", "method": "dots", "budget": 5, "maxPerItem": 3})
-	f.phase(w2, deliberation.PhaseRecommendations)
+	f.phase(w2, record.PhaseRecommendations)
 	f.post(w2, pp[1], "r-dots", map[string]any{"kind": "recommendation", "body": "Ouvrir les guichets le samedi matin."})
 	f.post(w2, pp[5], "r-dup", map[string]any{"kind": "recommendation", "body": "Guichets ouverts le samedi."})
 	f.post(w2, pp[7], "r-edit", map[string]any{"kind": "recommendation", "body": "Simplifier les formulaire"})
@@ -231,18 +233,18 @@ func (f *fixture) play() {
 	f.votes(w2, "r-dup", 2, 7)
 	f.votes(w2, "r-edit", 2, 1, 2, 7)
 	f.do(w2, f.mod, "contribution.merge", map[string]any{"from": []int64{f.ids["r-dup"]}, "into": f.ids["r-dots"]})
-	f.phase(w2, deliberation.PhaseClosed)
+	f.phase(w2, record.PhaseClosed)
 
 	// Session 2.1: the hostile text, accents and quotes, Dutch words, a step.
-	f.phase(w3, deliberation.PhaseDiagnostic)
+	f.phase(w3, record.PhaseDiagnostic)
 	f.post(w3, pp[6], "f-hostile", map[string]any{"kind": "finding", "body": hostile})
 	f.post(w3, pp[0], "f-soft", map[string]any{"kind": "finding", "body": "Les « soft skills » s’apprennent sur le terrain, pas à l’école : œuvre collective, één leerlijn."})
 	f.votes(w3, "f-soft", 1, 0, 4, 5)
 	f.votes(w3, "f-hostile", 1, 6)
-	f.phase(w3, deliberation.PhaseRecommendations)
+	f.phase(w3, record.PhaseRecommendations)
 	f.post(w3, pp[4], "r-stage", map[string]any{"kind": "recommendation", "body": "Reconnaître les stages en entreprise comme une qualification à part entière."})
 	f.votes(w3, "r-stage", 1, 0, 2, 4, 6)
-	f.phase(w3, deliberation.PhaseImplementation)
+	f.phase(w3, record.PhaseImplementation)
 	f.post(w3, pp[0], "st-stage", map[string]any{"kind": "step", "body": "Un label régional des stages qualifiants.", "parent": f.ids["r-stage"],
 		"who": "Bruxelles Formation", "how": "Un cahier des charges co-écrit avec les usagers", "when": "Avant la rentrée 2025"})
 	// The plenary of session 2.1 votes on a finding, a step and a recommendation; nobody
@@ -261,7 +263,7 @@ func (f *fixture) play() {
 	ballot("r-stage", "adopt", 4, 6)
 	ballot("r-stage", "abstain", 2)
 	f.do(w3, f.mod, "plenary.close", map[string]any{})
-	f.phase(w3, deliberation.PhaseClosed)
+	f.phase(w3, record.PhaseClosed)
 }
 
 // edit applies the editorial layer of the golden files.
@@ -271,7 +273,7 @@ func (f *fixture) edit() {
 	f.must(Reword(f.ctx, f.db, f.proc.ID, org, f.ids["r-broad"], Rewording{Body: ptr("Garantir à chaque ménage un accompagnement social de référence, stable et joignable.")}, now))
 	f.must(Reword(f.ctx, f.db, f.proc.ID, org, f.ids["st-ref"], Rewording{When: ptr("Dès le 1er janvier 2025")}, now))
 	f.must(SetExcluded(f.ctx, f.db, f.proc.ID, org, f.ids["f-numerique"], true, now))
-	f.must(Reorder(f.ctx, f.db, f.proc.ID, org, f.theme[0].ID, deliberation.KindRecommendation, []int64{f.ids["r-oneorg"]}, now))
+	f.must(Reorder(f.ctx, f.db, f.proc.ID, org, f.theme[0].ID, record.KindRecommendation, []int64{f.ids["r-oneorg"]}, now))
 	f.must(SetThemeTexts(f.ctx, f.db, f.proc.ID, org, f.theme[0].ID,
 		ptr("Trois séances, des usagers et des travailleurs sociaux.\n\nCe chapitre reprend leurs constats."), ptr("La suite : une journée au Parlement."), now))
 	f.must(SetThemeTexts(f.ctx, f.db, f.proc.ID, org, f.theme[1].ID, ptr("<b>Introduction</b> [lien](javascript:alert(1)) \u202egnp.exe"), nil, now))

@@ -8,9 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/uptrace/bun"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/uptrace/bun"
 )
 
 // The follow-up committee's record: what became of each recommendation once the notebook was
@@ -74,7 +74,7 @@ func RecordFollowUp(ctx context.Context, db bun.IDB, processID, author, contribu
 		return nil, err
 	}
 	if _, ok := recommendationsByID(nb)[contributionID]; !ok {
-		return nil, fmt.Errorf("notebook: recommendation %d is not in the published notebook: %w", contributionID, deliberation.ErrNotFound)
+		return nil, fmt.Errorf("notebook: recommendation %d is not in the published notebook: %w", contributionID, record.ErrNotFound)
 	}
 	e := &FollowUp{ProcessID: processID, ContributionID: contributionID, Status: status, Note: note, AuthorID: &author,
 		CreatedAt: now.UTC().Truncate(time.Millisecond)}

@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -167,7 +168,7 @@ func TestPublishInLanguages(t *testing.T) {
 		f.must(err)
 		nlv, err := InLanguage(f.ctx, db, stored, "nl")
 		f.must(err)
-		if _, err := InLanguage(f.ctx, db, stored, "en"); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := InLanguage(f.ctx, db, stored, "en"); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("English of a French and Dutch version: got %v, want ErrNotFound", err)
 		}
 		for lang, ver := range map[string]*Version{"fr": stored, "nl": nlv} {
@@ -282,7 +283,7 @@ func TestPublishInLanguages(t *testing.T) {
 		}
 
 		// Refusals.
-		other := &deliberation.Process{Slug: "other", Title: "Other"}
+		other := &record.Process{Slug: "other", Title: "Other"}
 		f.must(process.Create(f.ctx, db, other))
 		for _, tt := range []struct {
 			name    string
@@ -304,10 +305,10 @@ func TestPublishInLanguages(t *testing.T) {
 				}
 			})
 		}
-		if err := Translate(f.ctx, db, other.ID, f.org.ID, "nl", SubjectTheme, f.theme[0].ID, map[string]*string{"title": ptr("x")}, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if err := Translate(f.ctx, db, other.ID, f.org.ID, "nl", SubjectTheme, f.theme[0].ID, map[string]*string{"title": ptr("x")}, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("translating another process's theme: got %v, want ErrNotFound", err)
 		}
-		if err := Translate(f.ctx, db, other.ID, f.org.ID, "nl", SubjectContribution, f.ids["r-broad"], map[string]*string{"text": ptr("x")}, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if err := Translate(f.ctx, db, other.ID, f.org.ID, "nl", SubjectContribution, f.ids["r-broad"], map[string]*string{"text": ptr("x")}, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("translating another process's contribution: got %v, want ErrNotFound", err)
 		}
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -12,17 +14,17 @@ import (
 
 // source is everything Compile reads from the database, loaded once.
 type source struct {
-	process       *deliberation.Process
-	themes        []deliberation.Theme
-	workshops     []deliberation.Workshop
+	process       *record.Process
+	themes        []record.Theme
+	workshops     []record.Workshop
 	states        map[int64]deliberation.LiveState // by workshop
-	groups        map[int64]deliberation.Group     // by id
-	workshopGroup map[int64][]deliberation.Group   // by workshop, in order
-	contributions []deliberation.Contribution      // visible and merged, by id
+	groups        map[int64]record.Group           // by id
+	workshopGroup map[int64][]record.Group         // by workshop, in order
+	contributions []record.Contribution            // visible and merged, by id
 	links         map[int64][]int64                // recommendation → findings
 	support       map[int64]supportRow             // by contribution, under its phase's method
 	rooms         map[roomKey]roomRow              // who voted in a phase of a session
-	roomCounts    map[int64][]deliberation.RoomCount
+	roomCounts    map[int64][]record.RoomCount
 	items         map[int64]ItemEdit  // the editorial layer, by contribution
 	themeTexts    map[int64]ThemeText // by theme
 	translations  translations        // the editorial team's translations
@@ -69,12 +71,12 @@ type roomRow struct {
 
 func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 	s := &source{
-		states: map[int64]deliberation.LiveState{}, groups: map[int64]deliberation.Group{},
-		workshopGroup: map[int64][]deliberation.Group{}, links: map[int64][]int64{},
-		support: map[int64]supportRow{}, rooms: map[roomKey]roomRow{}, roomCounts: map[int64][]deliberation.RoomCount{},
+		states: map[int64]deliberation.LiveState{}, groups: map[int64]record.Group{},
+		workshopGroup: map[int64][]record.Group{}, links: map[int64][]int64{},
+		support: map[int64]supportRow{}, rooms: map[roomKey]roomRow{}, roomCounts: map[int64][]record.RoomCount{},
 	}
 	var err error
-	if s.process, err = deliberation.GetProcess(ctx, db, processID); err != nil {
+	if s.process, err = record.GetProcess(ctx, db, processID); err != nil {
 		return nil, err
 	}
 	if s.themes, err = process.ListThemes(ctx, db, processID); err != nil {
@@ -104,7 +106,7 @@ func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 		}
 		s.states[w.ID] = st
 	}
-	var groups []deliberation.Group
+	var groups []record.Group
 	if err := db.NewSelect().Model(&groups).Where("workshop_id IN (?)", bun.In(ids)).Order("workshop_id", "position", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("notebook: load groups: %w", err)
 	}
@@ -113,12 +115,12 @@ func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 		s.workshopGroup[g.WorkshopID] = append(s.workshopGroup[g.WorkshopID], g)
 	}
 	err = db.NewSelect().Model(&s.contributions).Where("workshop_id IN (?)", bun.In(ids)).
-		Where("status IN (?)", bun.In([]deliberation.Status{deliberation.StatusVisible, deliberation.StatusMerged})).
+		Where("status IN (?)", bun.In([]record.Status{record.StatusVisible, record.StatusMerged})).
 		Order("id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("notebook: load contributions: %w", err)
 	}
-	var links []deliberation.ContributionLink
+	var links []record.ContributionLink
 	err = db.NewSelect().Model(&links).Join("JOIN contributions AS c ON c.id = contribution_link.from_id").
 		Where("c.workshop_id IN (?)", bun.In(ids)).Order("from_id", "to_id").Scan(ctx)
 	if err != nil {
@@ -127,7 +129,7 @@ func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 	for _, l := range links {
 		s.links[l.FromID] = append(s.links[l.FromID], l.ToID)
 	}
-	var counts []deliberation.RoomCount
+	var counts []record.RoomCount
 	if err := db.NewSelect().Model(&counts).Where("workshop_id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("notebook: load room counts: %w", err)
 	}
@@ -195,7 +197,7 @@ func (s *source) loadRooms(ctx context.Context, db bun.IDB, workshops []int64) e
 		ColumnExpr("count(DISTINCT CASE WHEN pe.service_user = ? THEN v.participant_id END) AS su", true).
 		ColumnExpr("count(DISTINCT CASE WHEN pe.service_user = ? THEN v.participant_id END) AS pro", false).
 		ColumnExpr("count(DISTINCT gm.group_id) AS groups").
-		Where("v.workshop_id IN (?) AND c.status = ?", bun.In(workshops), deliberation.StatusVisible).
+		Where("v.workshop_id IN (?) AND c.status = ?", bun.In(workshops), record.StatusVisible).
 		GroupExpr("c.workshop_id, c.phase, v.method").Scan(ctx, &rows)
 	if err != nil {
 		return fmt.Errorf("notebook: load rooms: %w", err)
@@ -221,10 +223,10 @@ func (s *source) loadCounts(ctx context.Context, db bun.IDB) error {
 		ColumnExpr("count(DISTINCT pa.organisation_id) AS orgs").
 		ColumnExpr("count(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM registrations AS o WHERE o.participant_id = pa.id AND o.open_join) THEN pa.id END) AS open").
 		Where("pa.process_id = ? AND pa.role IN (?)", s.process.ID,
-			bun.In([]deliberation.Role{deliberation.RoleParticipant, deliberation.RoleModerator})).
+			bun.In([]record.Role{record.RoleParticipant, record.RoleModerator})).
 		Where("EXISTS (SELECT 1 FROM registrations AS r WHERE r.participant_id = pa.id AND r.status = ?)"+
 			" OR EXISTS (SELECT 1 FROM contributions AS c WHERE c.author_id = pa.id)"+
-			" OR EXISTS (SELECT 1 FROM votes AS v WHERE v.participant_id = pa.id)", deliberation.RegistrationConfirmed).
+			" OR EXISTS (SELECT 1 FROM votes AS v WHERE v.participant_id = pa.id)", record.RegistrationConfirmed).
 		Scan(ctx, &out)
 	if err != nil {
 		return fmt.Errorf("notebook: count participants: %w", err)

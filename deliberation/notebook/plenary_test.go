@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -20,32 +22,32 @@ import (
 func TestPlenaryFromWorkshops(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := &deliberation.Process{Slug: "pleniere", Title: "Plénière", Capacity: 40, PerOrgCap: 2}
+		p := &record.Process{Slug: "pleniere", Title: "Plénière", Capacity: 40, PerOrgCap: 2}
 		if err := process.Create(ctx, db, p); err != nil {
 			t.Fatal(err)
 		}
-		th := &deliberation.Theme{ProcessID: p.ID, Position: 1, Title: "Logement", Why: "Parce que."}
+		th := &record.Theme{ProcessID: p.ID, Position: 1, Title: "Logement", Why: "Parce que."}
 		if err := process.CreateTheme(ctx, db, th); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Date(2024, 1, 8, 8, 0, 0, 0, time.UTC)
-		w := &deliberation.Workshop{ProcessID: p.ID, ThemeID: &th.ID, Title: "Atelier 1.3", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
+		w := &record.Workshop{ProcessID: p.ID, ThemeID: &th.ID, Title: "Atelier 1.3", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
 		if err := process.CreateWorkshop(ctx, db, w); err != nil {
 			t.Fatal(err)
 		}
 		var actors []deliberation.Actor
 		for i := 0; i < 4; i++ {
 			pa, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-				ProcessID: &p.ID, Role: deliberation.RoleParticipant, Organisation: fmt.Sprintf("Org %d", i),
+				ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: fmt.Sprintf("Org %d", i),
 				Person: people.Person{DisplayName: fmt.Sprintf("P%d", i)},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := people.AddRegistration(ctx, db, w, pa.ID, deliberation.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, db, w, pa.ID, record.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
-			actors = append(actors, deliberation.Actor{Participant: pa.ID, Role: deliberation.RoleParticipant, Moderator: i == 0})
+			actors = append(actors, deliberation.Actor{Participant: pa.ID, Role: record.RoleParticipant, Moderator: i == 0})
 		}
 		clock := start.Add(time.Hour)
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{Clock: func() time.Time { return clock }})

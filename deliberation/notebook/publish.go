@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 )
 
@@ -72,7 +73,7 @@ func InLanguage(ctx context.Context, db bun.IDB, v *Version, lang string) (*Vers
 		return v, nil
 	}
 	if !v.HasLanguage(lang) {
-		return nil, fmt.Errorf("notebook: version %d in %q: %w", v.Number, lang, deliberation.ErrNotFound)
+		return nil, fmt.Errorf("notebook: version %d in %q: %w", v.Number, lang, record.ErrNotFound)
 	}
 	vl := &VersionLanguage{VersionID: v.ID, Language: lang}
 	if err := db.NewSelect().Model(vl).WherePK().Scan(ctx); err != nil {
@@ -131,13 +132,13 @@ func Publish(ctx context.Context, db bun.IDB, processID, publisher int64, opts O
 	var out *Version
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if tx.Dialect().Name() == dialect.PG {
-			if _, err := tx.NewSelect().Model((*deliberation.Process)(nil)).Column("id").
+			if _, err := tx.NewSelect().Model((*record.Process)(nil)).Column("id").
 				Where("id = ?", processID).For("UPDATE").Exec(ctx); err != nil {
 				return fmt.Errorf("notebook: lock process: %w", err)
 			}
 		}
 		prev, err := latest(ctx, tx, processID)
-		if err != nil && !errors.Is(err, deliberation.ErrNotFound) {
+		if err != nil && !errors.Is(err, record.ErrNotFound) {
 			return err
 		}
 		s, err := load(ctx, tx, processID)

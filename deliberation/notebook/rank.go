@@ -3,7 +3,7 @@ package notebook
 import (
 	"sort"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
 )
 
 // RankingRule names the rule the package comment describes; a notebook records it, so that a
@@ -92,12 +92,12 @@ func applyPositions(computed []int64, items map[int64]ItemEdit) []int64 {
 // supportOf turns a vote aggregate into the published figures.
 func supportOf(method string, row supportRow) (Support, Breadth) {
 	s := Support{Method: method, Votes: row.Votes, Supporters: row.Pos, Score: row.Total}
-	switch deliberation.VoteMethod(method) {
-	case deliberation.MethodSupport:
+	switch record.VoteMethod(method) {
+	case record.MethodSupport:
 		s.Score = row.Pos
-	case deliberation.MethodAgree:
+	case record.MethodAgree:
 		s.Agree, s.Neutral, s.Disagree = row.Pos, row.Zero, row.Neg
-	case deliberation.MethodDots:
+	case record.MethodDots:
 		s.Dots = row.Total
 	}
 	return s, Breadth{Organisations: row.Orgs + row.Unaffiliated, Groups: row.Groups}
@@ -110,7 +110,7 @@ const MinContestedVotes = 5
 // contested: under the agree method, at least MinContestedVotes votes and at least as many
 // disagreed as agreed. An item without votes is never contested.
 func contested(s Support) bool {
-	return s.Method == string(deliberation.MethodAgree) && s.Votes >= MinContestedVotes && s.Disagree >= s.Agree
+	return s.Method == string(record.MethodAgree) && s.Votes >= MinContestedVotes && s.Disagree >= s.Agree
 }
 
 // flagsOf decides the flags of a recommendation from its aggregate and the phase's room.
@@ -139,7 +139,7 @@ func flagsOf(s Support, row supportRow, room roomRow, groupID int64) (flags []st
 
 // dissentOf is the share of votes that disagreed, under the agree method only.
 func dissentOf(s Support) *float64 {
-	if s.Method != string(deliberation.MethodAgree) || s.Votes == 0 {
+	if s.Method != string(record.MethodAgree) || s.Votes == 0 {
 		return nil
 	}
 	d := float64(s.Disagree) / float64(s.Votes)

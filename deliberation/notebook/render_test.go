@@ -13,7 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -284,7 +285,7 @@ func FuzzMarkdown(f *testing.F) {
 // TestEmptyProcess: a process with no session yet compiles and renders in every format.
 func TestEmptyProcess(t *testing.T) {
 	db := storagetest.Open(t, "sqlite")
-	p := &deliberation.Process{Slug: "vide", Title: "Conseil des usagers"}
+	p := &record.Process{Slug: "vide", Title: "Conseil des usagers"}
 	if err := process.Create(context.Background(), db, p); err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +314,7 @@ func TestEmptyProcess(t *testing.T) {
 
 // TestContested: an item is contested only with enough votes, and never without any.
 func TestContested(t *testing.T) {
-	agree := string(deliberation.MethodAgree)
+	agree := string(record.MethodAgree)
 	for _, c := range []struct {
 		name string
 		s    Support
@@ -324,7 +325,7 @@ func TestContested(t *testing.T) {
 		{"two against two, under the minimum", Support{Method: agree, Votes: MinContestedVotes - 1, Agree: 2, Disagree: 2}, false},
 		{"at the minimum, as many disagree", Support{Method: agree, Votes: MinContestedVotes, Agree: 2, Neutral: 1, Disagree: 2}, true},
 		{"at the minimum, more agree", Support{Method: agree, Votes: MinContestedVotes, Agree: 3, Disagree: 2}, false},
-		{"support method", Support{Method: string(deliberation.MethodSupport), Votes: 9}, false},
+		{"support method", Support{Method: string(record.MethodSupport), Votes: 9}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := contested(c.s); got != c.want {

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/process"
 )
 
@@ -66,7 +67,7 @@ func BuildReport(ctx context.Context, db bun.IDB, processIDs []int64, from, to t
 	r := &Report{From: from.UTC(), To: to.UTC(), Processes: []ReportProcess{}, Unpublished: []string{},
 		Totals: ReportTotals{ByStatus: map[Status]int{}}}
 	for _, id := range processIDs {
-		p, err := deliberation.GetProcess(ctx, db, id)
+		p, err := record.GetProcess(ctx, db, id)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +83,7 @@ func BuildReport(ctx context.Context, db bun.IDB, processIDs []int64, from, to t
 			continue
 		}
 		v, err := LatestVersion(ctx, db, id)
-		if errors.Is(err, deliberation.ErrNotFound) {
+		if errors.Is(err, record.ErrNotFound) {
 			r.Unpublished = append(r.Unpublished, Clean(p.Title))
 			continue
 		}

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -78,12 +79,12 @@ func TestEditorialHistory(t *testing.T) {
 		if err := Reword(f.ctx, db, f.proc.ID, f.org.ID, f.ids["r-broad"], Rewording{Who: ptr("x")}, now); !errors.Is(err, ErrInvalid) {
 			t.Errorf("who on a recommendation: got %v, want ErrInvalid", err)
 		}
-		if err := Reorder(f.ctx, db, f.proc.ID, f.org.ID, f.theme[0].ID, deliberation.KindRecommendation, []int64{f.ids["r-stage"]}, now); !errors.Is(err, ErrInvalid) {
+		if err := Reorder(f.ctx, db, f.proc.ID, f.org.ID, f.theme[0].ID, record.KindRecommendation, []int64{f.ids["r-stage"]}, now); !errors.Is(err, ErrInvalid) {
 			t.Errorf("ordering another theme's item: got %v, want ErrInvalid", err)
 		}
-		other := &deliberation.Process{Slug: "other", Title: "Other"}
+		other := &record.Process{Slug: "other", Title: "Other"}
 		f.must(process.Create(f.ctx, db, other))
-		if err := SetExcluded(f.ctx, db, other.ID, f.org.ID, f.ids["r-broad"], true, now); !errors.Is(err, deliberation.ErrNotFound) {
+		if err := SetExcluded(f.ctx, db, other.ID, f.org.ID, f.ids["r-broad"], true, now); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("excluding another process's contribution: got %v, want ErrNotFound", err)
 		}
 	})
@@ -96,7 +97,7 @@ func TestEditorialHistory(t *testing.T) {
 func TestPublishFollowUpAndReport(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		f := newFixture(t, db)
-		if _, err := FollowUpBoard(f.ctx, db, f.proc.ID, ""); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := FollowUpBoard(f.ctx, db, f.proc.ID, ""); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("board before publication: got %v, want ErrNotFound", err)
 		}
 		f.edit()
@@ -153,7 +154,7 @@ func TestPublishFollowUpAndReport(t *testing.T) {
 
 		// The follow-up committee.
 		committee, err := people.CreateParticipant(f.ctx, db, people.NewParticipant{ProcessID: &f.proc.ID,
-			Role: deliberation.RoleCommittee, Person: people.Person{DisplayName: "Comité"}})
+			Role: record.RoleCommittee, Person: people.Person{DisplayName: "Comité"}})
 		f.must(err)
 		rec := f.ids["r-broad"]
 		for i, s := range []Status{StatusConsideration, StatusAccepted} {
@@ -163,7 +164,7 @@ func TestPublishFollowUpAndReport(t *testing.T) {
 		if _, err := RecordFollowUp(f.ctx, db, f.proc.ID, committee.ID, rec, "done", "", at); !errors.Is(err, ErrInvalid) {
 			t.Errorf("unknown status: got %v, want ErrInvalid", err)
 		}
-		if _, err := RecordFollowUp(f.ctx, db, f.proc.ID, committee.ID, f.ids["f-delais"], StatusAccepted, "", at); !errors.Is(err, deliberation.ErrNotFound) {
+		if _, err := RecordFollowUp(f.ctx, db, f.proc.ID, committee.ID, f.ids["f-delais"], StatusAccepted, "", at); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("following a finding: got %v, want ErrNotFound", err)
 		}
 		board, err := FollowUpBoard(f.ctx, db, f.proc.ID, "")
@@ -182,9 +183,9 @@ func TestPublishFollowUpAndReport(t *testing.T) {
 		}
 
 		// The yearly report gathers this process (published) and an unpublished one.
-		other := &deliberation.Process{Slug: "conseil", Title: "Conseil des usagers"}
+		other := &record.Process{Slug: "conseil", Title: "Conseil des usagers"}
 		f.must(process.Create(f.ctx, db, other))
-		ws := &deliberation.Workshop{ProcessID: other.ID, Title: "Assemblée", StartsAt: at, EndsAt: at.Add(time.Hour)}
+		ws := &record.Workshop{ProcessID: other.ID, Title: "Assemblée", StartsAt: at, EndsAt: at.Add(time.Hour)}
 		f.must(process.CreateWorkshop(f.ctx, db, ws))
 		rep, err := BuildReport(f.ctx, db, []int64{f.proc.ID, other.ID}, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 		f.must(err)

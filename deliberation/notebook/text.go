@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Clean makes a text safe to put in any format: valid UTF-8 in NFC, without bidirectional
@@ -95,7 +95,7 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func notFound(what string, err error) error {
 	if isNoRows(err) {
-		return fmt.Errorf("notebook: %s: %w", what, deliberation.ErrNotFound)
+		return fmt.Errorf("notebook: %s: %w", what, record.ErrNotFound)
 	}
 	return fmt.Errorf("notebook: %s: %w", what, err)
 }

@@ -8,9 +8,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/process"
 )
@@ -104,7 +105,7 @@ func Translate(ctx context.Context, db bun.IDB, processID, editor int64, lang, s
 				return err
 			}
 			if th.ProcessID != processID {
-				return fmt.Errorf("notebook: theme %d: %w", subjectID, deliberation.ErrNotFound)
+				return fmt.Errorf("notebook: theme %d: %w", subjectID, record.ErrNotFound)
 			}
 			edit.ThemeID = &subjectID
 		case SubjectContribution:
@@ -112,7 +113,7 @@ func Translate(ctx context.Context, db bun.IDB, processID, editor int64, lang, s
 			if err != nil {
 				return err
 			}
-			if c.Kind != deliberation.KindStep && (fields["who"] != nil || fields["how"] != nil || fields["when"] != nil) {
+			if c.Kind != record.KindStep && (fields["who"] != nil || fields["how"] != nil || fields["when"] != nil) {
 				return fmt.Errorf("%w: who, how and when belong to implementation steps", ErrInvalid)
 			}
 			edit.ContributionID = &subjectID
@@ -181,7 +182,7 @@ type translator struct {
 // falls back to the main language. An empty main text needs no translation. The editorial
 // team's translation comes first; else the one the organisers gave the process's own text
 // (inherited: the process's, a theme's translations), else the main language's, marked.
-func (t translator) text(subject string, id int64, field, main string, inherited deliberation.Translations, missing *[]string) string {
+func (t translator) text(subject string, id int64, field, main string, inherited record.Translations, missing *[]string) string {
 	if t.lang == t.main {
 		return main
 	}
@@ -199,7 +200,7 @@ func (t translator) text(subject string, id int64, field, main string, inherited
 
 // name is a session's title in the notebook's language when the organisers translated it, else
 // as they wrote it: a name, which no marker follows.
-func (t translator) name(main string, inherited deliberation.Translations) string {
+func (t translator) name(main string, inherited record.Translations) string {
 	if s := inherited.Get(t.lang, "title"); s != "" && t.lang != t.main {
 		return Clean(s)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/cluster"
@@ -34,7 +36,7 @@ type Stack struct {
 	DB      *bun.DB
 	Hub     *hub.Hub
 	Server  *httptest.Server
-	Process *deliberation.Process
+	Process *record.Process
 	Logs    *Logs
 	opts    Options
 }
@@ -64,7 +66,7 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		db = storagetest.Open(t, kind)
 	}
 	s := node(t, db, opts)
-	s.Process = &deliberation.Process{Slug: "test", Title: "Assises de test", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
+	s.Process = &record.Process{Slug: "test", Title: "Assises de test", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
 	if err := process.Create(context.Background(), db, s.Process); err != nil {
 		t.Fatal(err)
 	}
@@ -137,10 +139,10 @@ func node(t testing.TB, db *bun.DB, opts Options) *Stack {
 }
 
 // Workshop creates a workshop session of the stack's process.
-func (s *Stack) Workshop(t testing.TB, title string) *deliberation.Workshop {
+func (s *Stack) Workshop(t testing.TB, title string) *record.Workshop {
 	t.Helper()
 	start := time.Now().UTC().Truncate(time.Minute)
-	w := &deliberation.Workshop{ProcessID: s.Process.ID, Title: title, StartsAt: start, EndsAt: start.Add(210 * time.Minute), Place: "COOP"}
+	w := &record.Workshop{ProcessID: s.Process.ID, Title: title, StartsAt: start, EndsAt: start.Add(210 * time.Minute), Place: "COOP"}
 	if err := process.CreateWorkshop(context.Background(), s.DB, w); err != nil {
 		t.Fatal(err)
 	}
@@ -149,18 +151,18 @@ func (s *Stack) Workshop(t testing.TB, title string) *deliberation.Workshop {
 
 // Person is someone signed in.
 type Person struct {
-	Participant *deliberation.Participant
+	Participant *record.Participant
 	Cookie      http.Cookie
 }
 
 // Join creates a participant of the process from an organisation, registers them (confirmed)
 // in the given workshops, and signs them in. A moderator is appointed in those workshops.
-func (s *Stack) Join(t testing.TB, name, organisation string, role deliberation.Role, workshops ...*deliberation.Workshop) Person {
+func (s *Stack) Join(t testing.TB, name, organisation string, role record.Role, workshops ...*record.Workshop) Person {
 	t.Helper()
 	ctx := context.Background()
 	processRole := role
-	if role == deliberation.RoleModerator {
-		processRole = deliberation.RoleParticipant
+	if role == record.RoleModerator {
+		processRole = record.RoleParticipant
 	}
 	p, err := people.CreateParticipant(ctx, s.DB, people.NewParticipant{
 		ProcessID: &s.Process.ID, Role: processRole, Organisation: organisation,
@@ -170,11 +172,11 @@ func (s *Stack) Join(t testing.TB, name, organisation string, role deliberation.
 		t.Fatal(err)
 	}
 	for _, w := range workshops {
-		if err := people.AddRegistration(ctx, s.DB, w, p.ID, deliberation.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, s.DB, w, p.ID, record.RegistrationConfirmed); err != nil {
 			t.Fatal(err)
 		}
-		if role == deliberation.RoleModerator {
-			if err := people.SetWorkshopRole(ctx, s.DB, w.ID, p.ID, deliberation.RoleModerator); err != nil {
+		if role == record.RoleModerator {
+			if err := people.SetWorkshopRole(ctx, s.DB, w.ID, p.ID, record.RoleModerator); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -187,7 +189,7 @@ func (s *Stack) Join(t testing.TB, name, organisation string, role deliberation.
 }
 
 // Config returns the liveclient configuration for a person joining a workshop.
-func (s *Stack) Config(p Person, w *deliberation.Workshop) liveclient.Config {
+func (s *Stack) Config(p Person, w *record.Workshop) liveclient.Config {
 	return liveclient.Config{
 		URL:      "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/ws",
 		Origin:   s.Server.URL,
@@ -197,7 +199,7 @@ func (s *Stack) Config(p Person, w *deliberation.Workshop) liveclient.Config {
 }
 
 // Connect joins a workshop over a real WebSocket; the connection is closed at the end of the test.
-func (s *Stack) Connect(t testing.TB, p Person, w *deliberation.Workshop) *liveclient.Client {
+func (s *Stack) Connect(t testing.TB, p Person, w *record.Workshop) *liveclient.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

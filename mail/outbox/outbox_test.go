@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/emersion/go-smtp"
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
@@ -101,7 +102,7 @@ func (c *clock) advance(d time.Duration) {
 
 func person(t *testing.T, db *bun.DB) int64 {
 	t.Helper()
-	p, err := people.CreateParticipant(context.Background(), db, people.NewParticipant{Role: deliberation.RoleParticipant,
+	p, err := people.CreateParticipant(context.Background(), db, people.NewParticipant{Role: record.RoleParticipant,
 		Person: people.Person{DisplayName: "Zoé"}})
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assises/assises/record"
+
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
@@ -38,7 +39,7 @@ type API struct {
 	Lang      func(*http.Request) string
 
 	// Participant returns who is signed in, if anyone; CheckCSRF checks a change's token.
-	Participant func(*http.Request) (p *deliberation.Participant, signedIn bool, err error)
+	Participant func(*http.Request) (p *record.Participant, signedIn bool, err error)
 	CheckCSRF   func(*http.Request) error
 	// Disconnect closes a person's live sockets and forgets their sessions on this node (a new
 	// link, an erasure, a cancelled place).
@@ -49,7 +50,7 @@ type API struct {
 	// MailInvitation sends a person their link again (people.ErrNoEmail without an address);
 	// NotifyPromoted tells someone off the waiting list that they have a place.
 	MailInvitation func(ctx context.Context, participantID int64) error
-	NotifyPromoted func(ctx context.Context, participantID int64, w *deliberation.Workshop)
+	NotifyPromoted func(ctx context.Context, participantID int64, w *record.Workshop)
 	// NotebookURL is the address of a process's notebook editor, or "" when this build has
 	// none.
 	NotebookURL func(processID int64) string
@@ -61,7 +62,7 @@ const localLayout = "2006-01-02T15:04"
 
 // organiser returns the signed-in organiser, or answers 401/403 and returns nil. For methods
 // that change something it also checks the CSRF token.
-func (a *API) organiser(w http.ResponseWriter, r *http.Request) *deliberation.Participant {
+func (a *API) organiser(w http.ResponseWriter, r *http.Request) *record.Participant {
 	p, signedIn, err := a.Participant(r)
 	if err != nil {
 		a.Log.ErrorContext(r.Context(), "organiser api: current participant", "err", err)
@@ -72,7 +73,7 @@ func (a *API) organiser(w http.ResponseWriter, r *http.Request) *deliberation.Pa
 		a.JSON.Error(w, r, http.StatusUnauthorized, "forbidden")
 		return nil
 	}
-	if p.Role != deliberation.RoleOrganiser {
+	if p.Role != record.RoleOrganiser {
 		a.JSON.Error(w, r, http.StatusForbidden, "forbidden")
 		return nil
 	}
@@ -105,15 +106,15 @@ type processJSON struct {
 	OverlapRule          string   `json:"overlapRule"`
 	PublicURL            string   `json:"publicUrl"`
 	// Translations: title and description in the other languages.
-	Translations deliberation.Translations `json:"translations"`
+	Translations record.Translations `json:"translations"`
 }
 
 type themeJSON struct {
-	ID           int64                     `json:"id"`
-	Position     int                       `json:"position"`
-	Title        string                    `json:"title"`
-	Why          string                    `json:"why"`
-	Translations deliberation.Translations `json:"translations"`
+	ID           int64               `json:"id"`
+	Position     int                 `json:"position"`
+	Title        string              `json:"title"`
+	Why          string              `json:"why"`
+	Translations record.Translations `json:"translations"`
 }
 
 type agendaJSON struct {
@@ -139,10 +140,10 @@ type workshopJSON struct {
 	Agenda     []agendaJSON `json:"agenda"`
 	Moderators []int64      `json:"moderators"`
 	// Translations: the title in the other languages.
-	Translations deliberation.Translations `json:"translations"`
+	Translations record.Translations `json:"translations"`
 }
 
-func (a *API) processView(p *deliberation.Process) processJSON {
+func (a *API) processView(p *record.Process) processJSON {
 	v := processJSON{
 		ID: p.ID, Slug: p.Slug, Title: p.Title, Description: p.Description,
 		Languages: p.ContentLanguages(), MainLanguage: p.MainLanguage(), Translations: translationsView(p.Translations),
@@ -159,11 +160,11 @@ func (a *API) processView(p *deliberation.Process) processJSON {
 	return v
 }
 
-func themeJSONOf(t *deliberation.Theme) themeJSON {
+func themeJSONOf(t *record.Theme) themeJSON {
 	return themeJSON{ID: t.ID, Position: t.Position, Title: t.Title, Why: t.Why, Translations: translationsView(t.Translations)}
 }
 
-func workshopJSONOf(lang string, w *deliberation.Workshop, agenda []deliberation.AgendaItem, moderators []int64) workshopJSON {
+func workshopJSONOf(lang string, w *record.Workshop, agenda []record.AgendaItem, moderators []int64) workshopJSON {
 	v := workshopJSON{
 		ID: w.ID, ThemeID: w.ThemeID, Title: w.Title, Place: w.Place, Code: w.Code, Capacity: w.Capacity,
 		Access: w.Access, Phase: string(w.Phase),
@@ -228,7 +229,7 @@ func (a *API) Process(w http.ResponseWriter, r *http.Request) {
 	}
 	moderators := map[int64][]int64{}
 	for _, wr := range roles {
-		if wr.Role == deliberation.RoleModerator {
+		if wr.Role == record.RoleModerator {
 			moderators[wr.WorkshopID] = append(moderators[wr.WorkshopID], wr.ParticipantID)
 		}
 	}
@@ -240,7 +241,7 @@ func (a *API) Process(w http.ResponseWriter, r *http.Request) {
 	out["themes"] = tj
 	wj := []workshopJSON{}
 	for i := range workshops {
-		agenda, err := deliberation.ListAgenda(ctx, a.DB, workshops[i].ID)
+		agenda, err := record.ListAgenda(ctx, a.DB, workshops[i].ID)
 		if err != nil {
 			a.JSON.StoreError(w, r, err)
 			return
@@ -293,7 +294,7 @@ func (a *API) Process(w http.ResponseWriter, r *http.Request) {
 // its process (processOf; nil when it has none). Otherwise it has answered — 401 or 403 (see
 // organiser), 404, 500 or 403 — and ok is false.
 func organised[T any](a *API, w http.ResponseWriter, r *http.Request,
-	load func(context.Context, bun.IDB, int64) (*T, error), processOf func(*T) *int64) (me *deliberation.Participant, v *T, ok bool) {
+	load func(context.Context, bun.IDB, int64) (*T, error), processOf func(*T) *int64) (me *record.Participant, v *T, ok bool) {
 	if me = a.organiser(w, r); me == nil {
 		return nil, nil, false
 	}
@@ -316,8 +317,8 @@ func organised[T any](a *API, w http.ResponseWriter, r *http.Request,
 
 // OrganiserAndProcess returns the signed-in organiser and the process {id} they may set up,
 // or answers as organised does.
-func (a *API) OrganiserAndProcess(w http.ResponseWriter, r *http.Request) (*deliberation.Participant, *deliberation.Process, bool) {
-	return organised(a, w, r, deliberation.GetProcess, func(p *deliberation.Process) *int64 { return &p.ID })
+func (a *API) OrganiserAndProcess(w http.ResponseWriter, r *http.Request) (*record.Participant, *record.Process, bool) {
+	return organised(a, w, r, record.GetProcess, func(p *record.Process) *int64 { return &p.ID })
 }
 
 // input is a request body that checks itself and copies itself onto a T; apply returns the
@@ -368,7 +369,7 @@ type processInput struct {
 }
 
 // apply checks the input and copies it onto p; it returns the code and field of a refusal.
-func (in *processInput) apply(p *deliberation.Process) (code, field string) {
+func (in *processInput) apply(p *record.Process) (code, field string) {
 	if code := titleRefusal(&in.Title); code != "" {
 		return code, "title"
 	}
@@ -427,7 +428,7 @@ func (a *API) CreateProcess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in processInput
-	p := &deliberation.Process{}
+	p := &record.Process{}
 	if !decodeApply(a, w, r, &in, p) {
 		return
 	}
@@ -477,7 +478,7 @@ type themeInput struct {
 	main         string                       // the process's main language
 }
 
-func (in *themeInput) apply(t *deliberation.Theme) (code, field string) {
+func (in *themeInput) apply(t *record.Theme) (code, field string) {
 	if code := titleRefusal(&in.Title); code != "" {
 		return code, "title"
 	}
@@ -505,7 +506,7 @@ func (a *API) CreateTheme(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := themeInput{main: p.MainLanguage()}
-	t := &deliberation.Theme{ProcessID: p.ID}
+	t := &record.Theme{ProcessID: p.ID}
 	if !decodeApply(a, w, r, &in, t) {
 		return
 	}
@@ -526,11 +527,11 @@ func (a *API) CreateTheme(w http.ResponseWriter, r *http.Request) {
 
 // UpdateTheme saves a theme.
 func (a *API) UpdateTheme(w http.ResponseWriter, r *http.Request) {
-	_, t, ok := organised(a, w, r, process.GetTheme, func(t *deliberation.Theme) *int64 { return &t.ProcessID })
+	_, t, ok := organised(a, w, r, process.GetTheme, func(t *record.Theme) *int64 { return &t.ProcessID })
 	if !ok {
 		return
 	}
-	p, err := deliberation.GetProcess(r.Context(), a.DB, t.ProcessID)
+	p, err := record.GetProcess(r.Context(), a.DB, t.ProcessID)
 	if err != nil {
 		a.JSON.StoreError(w, r, err)
 		return

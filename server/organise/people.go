@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
@@ -82,9 +83,9 @@ func (a *API) Invite(w http.ResponseWriter, r *http.Request) {
 	}
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	in.Email = strings.TrimSpace(in.Email)
-	role := deliberation.Role(in.Role)
+	role := record.Role(in.Role)
 	if in.Role == "" {
-		role = deliberation.RoleParticipant
+		role = record.RoleParticipant
 	}
 	switch {
 	case in.DisplayName == "":
@@ -99,7 +100,7 @@ func (a *API) Invite(w http.ResponseWriter, r *http.Request) {
 	case in.Language != "" && i18n.Normalise(in.Language) != in.Language:
 		a.JSON.FieldError(w, r, "invalid_args", "language")
 		return
-	case !role.Valid() || (role == deliberation.RoleOrganiser && !people.IsPlatformOrganiser(me)):
+	case !role.Valid() || (role == record.RoleOrganiser && !people.IsPlatformOrganiser(me)):
 		a.JSON.FieldError(w, r, "invalid_args", "role")
 		return
 	}
@@ -117,9 +118,9 @@ func (a *API) Invite(w http.ResponseWriter, r *http.Request) {
 		a.JSON.StoreError(w, r, err)
 		return
 	}
-	var chosen []*deliberation.Workshop
+	var chosen []*record.Workshop
 	for _, id := range in.Workshops {
-		var found *deliberation.Workshop
+		var found *record.Workshop
 		for i := range workshops {
 			if workshops[i].ID == id {
 				found = &workshops[i]
@@ -174,7 +175,7 @@ func (a *API) NewLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Workshop != nil {
-		ws, err := deliberation.GetWorkshop(ctx, a.DB, *in.Workshop)
+		ws, err := record.GetWorkshop(ctx, a.DB, *in.Workshop)
 		if err != nil || ws.ProcessID != *who.ProcessID {
 			a.JSON.FieldError(w, r, "invalid_args", "workshop")
 			return
@@ -208,7 +209,7 @@ func (a *API) Appoint(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodDelete {
 		err = people.RemoveWorkshopRole(ctx, a.DB, ws.ID, who.ID)
 	} else {
-		err = people.SetWorkshopRole(ctx, a.DB, ws.ID, who.ID, deliberation.RoleModerator)
+		err = people.SetWorkshopRole(ctx, a.DB, ws.ID, who.ID, record.RoleModerator)
 	}
 	if err != nil {
 		a.JSON.StoreError(w, r, err)

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/people"
 )
@@ -65,8 +66,8 @@ func (a *API) CheckIn(w http.ResponseWriter, r *http.Request) {
 
 // organiserAndPerson returns the signed-in organiser and the participant {id} of a process
 // they may set up, or answers as organised does.
-func (a *API) organiserAndPerson(w http.ResponseWriter, r *http.Request) (me, who *deliberation.Participant, ok bool) {
-	return organised(a, w, r, people.GetParticipant, func(p *deliberation.Participant) *int64 { return p.ProcessID })
+func (a *API) organiserAndPerson(w http.ResponseWriter, r *http.Request) (me, who *record.Participant, ok bool) {
+	return organised(a, w, r, people.GetParticipant, func(p *record.Participant) *int64 { return p.ProcessID })
 }
 
 // SendInvitation queues an email with a fresh personal link for a person.
@@ -89,7 +90,7 @@ func (a *API) SendInvitation(w http.ResponseWriter, r *http.Request) {
 		a.JSON.Error(w, r, http.StatusConflict, "reg_no_email")
 	case errors.Is(err, mail.ErrDisabled):
 		a.JSON.Error(w, r, http.StatusConflict, "reg_mail_disabled")
-	case errors.Is(err, deliberation.ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		a.JSON.Error(w, r, http.StatusConflict, "reg_no_email")
 	case err != nil:
 		a.JSON.StoreError(w, r, err)

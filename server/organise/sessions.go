@@ -5,7 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
 )
@@ -30,7 +31,7 @@ type workshopInput struct {
 const maxAgendaItems = 40
 
 // apply checks the input and copies it onto w; themes are the process's.
-func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.Theme, main string) (agenda []deliberation.AgendaItem, code, field string) {
+func (in *workshopInput) apply(w *record.Workshop, themes []record.Theme, main string) (agenda []record.AgendaItem, code, field string) {
 	if code := titleRefusal(&in.Title); code != "" {
 		return nil, code, "title"
 	}
@@ -39,7 +40,7 @@ func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.T
 		return nil, "too_long", "place"
 	case in.Capacity < 0 || in.Capacity > 100000:
 		return nil, "invalid_args", "capacity"
-	case !deliberation.ValidAccess(in.Access):
+	case !record.ValidAccess(in.Access):
 		return nil, "invalid_args", "access"
 	case len(in.Agenda) > maxAgendaItems:
 		return nil, "too_long", "agenda"
@@ -63,7 +64,7 @@ func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.T
 	}
 	for _, a := range in.Agenda {
 		a.Title = strings.TrimSpace(a.Title)
-		ph := deliberation.Phase(a.Phase)
+		ph := record.Phase(a.Phase)
 		switch {
 		case a.Title == "":
 			return nil, "empty", "agenda"
@@ -85,7 +86,7 @@ func (in *workshopInput) apply(w *deliberation.Workshop, themes []deliberation.T
 		if code != "" {
 			return nil, code, "agenda"
 		}
-		agenda = append(agenda, deliberation.AgendaItem{Kind: kind, Title: a.Title, Phase: ph, PlannedMinutes: a.PlannedMinutes, Translations: tr})
+		agenda = append(agenda, record.AgendaItem{Kind: kind, Title: a.Title, Phase: ph, PlannedMinutes: a.PlannedMinutes, Translations: tr})
 	}
 	if in.Translations != nil {
 		tr, code := translationsOf(in.Translations, main, workshopFields)
@@ -105,7 +106,7 @@ func (a *API) CreateWorkshop(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a.saveWorkshop(w, r, p.ID, &deliberation.Workshop{ProcessID: p.ID}, true)
+	a.saveWorkshop(w, r, p.ID, &record.Workshop{ProcessID: p.ID}, true)
 }
 
 // UpdateWorkshop saves a session and replaces its agenda.
@@ -117,7 +118,7 @@ func (a *API) UpdateWorkshop(w http.ResponseWriter, r *http.Request) {
 	a.saveWorkshop(w, r, ws.ProcessID, ws, false)
 }
 
-func (a *API) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int64, ws *deliberation.Workshop, create bool) {
+func (a *API) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int64, ws *record.Workshop, create bool) {
 	ctx := r.Context()
 	var in workshopInput
 	if !a.JSON.Decode(w, r, &in) {
@@ -128,7 +129,7 @@ func (a *API) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int
 		a.JSON.StoreError(w, r, err)
 		return
 	}
-	p, err := deliberation.GetProcess(ctx, a.DB, processID)
+	p, err := record.GetProcess(ctx, a.DB, processID)
 	if err != nil {
 		a.JSON.StoreError(w, r, err)
 		return
@@ -146,7 +147,7 @@ func (a *API) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int
 	if create {
 		status = http.StatusCreated
 	}
-	items, err := deliberation.ListAgenda(ctx, a.DB, ws.ID)
+	items, err := record.ListAgenda(ctx, a.DB, ws.ID)
 	if err != nil {
 		a.JSON.StoreError(w, r, err)
 		return
@@ -156,14 +157,14 @@ func (a *API) saveWorkshop(w http.ResponseWriter, r *http.Request, processID int
 
 // organiserAndWorkshop returns the signed-in organiser and the workshop {id} they may set up,
 // or answers as organised does.
-func (a *API) organiserAndWorkshop(w http.ResponseWriter, r *http.Request) (*deliberation.Participant, *deliberation.Workshop, bool) {
-	return organised(a, w, r, deliberation.GetWorkshop, func(ws *deliberation.Workshop) *int64 { return &ws.ProcessID })
+func (a *API) organiserAndWorkshop(w http.ResponseWriter, r *http.Request) (*record.Participant, *record.Workshop, bool) {
+	return organised(a, w, r, record.GetWorkshop, func(ws *record.Workshop) *int64 { return &ws.ProcessID })
 }
 
 // workshopAndParticipant serves the routes on one person in one session
 // (/api/organise/workshops/{id}/…/{participant}): it returns the workshop an organiser may set
 // up and the participant's id, or answers (as organised does, or 404) and returns false.
-func (a *API) workshopAndParticipant(w http.ResponseWriter, r *http.Request) (*deliberation.Workshop, int64, bool) {
+func (a *API) workshopAndParticipant(w http.ResponseWriter, r *http.Request) (*record.Workshop, int64, bool) {
 	_, ws, ok := a.organiserAndWorkshop(w, r)
 	if !ok {
 		return nil, 0, false

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/server/web"
@@ -25,8 +26,8 @@ var (
 
 // translationsOf checks translations sent by the page: known languages other than main, known
 // fields, within their limits. It returns them trimmed (empty texts dropped) or a refusal code.
-func translationsOf(in map[string]map[string]string, main string, fields map[string]int) (deliberation.Translations, string) {
-	var out deliberation.Translations
+func translationsOf(in map[string]map[string]string, main string, fields map[string]int) (record.Translations, string) {
+	var out record.Translations
 	for lang, texts := range in {
 		if i18n.Normalise(lang) != lang {
 			return nil, "invalid_args"
@@ -48,9 +49,9 @@ func translationsOf(in map[string]map[string]string, main string, fields map[str
 }
 
 // translationsView is what the page gets: never null, so that it can index it.
-func translationsView(t deliberation.Translations) deliberation.Translations {
+func translationsView(t record.Translations) record.Translations {
 	if t == nil {
-		return deliberation.Translations{}
+		return record.Translations{}
 	}
 	return t
 }
@@ -58,7 +59,7 @@ func translationsView(t deliberation.Translations) deliberation.Translations {
 // languagesOf checks a process's languages: known ones, each once; none means the default.
 func languagesOf(in []string) ([]string, bool) {
 	if len(in) == 0 {
-		return deliberation.SplitLanguages(deliberation.DefaultLanguages), true
+		return record.SplitLanguages(record.DefaultLanguages), true
 	}
 	seen := map[string]bool{}
 	for _, l := range in {
@@ -73,7 +74,7 @@ func languagesOf(in []string) ([]string, bool) {
 // saveProcess stores a process whose settings were just applied: with its texts swapped when
 // its main language changed from oldMain. A change to a language some text is missing in is
 // refused (409, org_main_untranslated), nothing saved.
-func (a *API) saveProcess(w http.ResponseWriter, r *http.Request, p *deliberation.Process, oldMain string) bool {
+func (a *API) saveProcess(w http.ResponseWriter, r *http.Request, p *record.Process, oldMain string) bool {
 	err := process.ChangeMainLanguage(r.Context(), a.DB, p, oldMain)
 	if errors.Is(err, process.ErrUntranslated) {
 		a.JSON.Write(w, http.StatusConflict, map[string]any{"error": map[string]string{

@@ -13,7 +13,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
+
 	"github.com/assises/assises/i18n"
 )
 
@@ -103,7 +104,7 @@ func (j JSON) FieldError(w http.ResponseWriter, r *http.Request, code, field str
 
 // StoreError answers a store failure: 404 for ErrNotFound, 500 otherwise.
 func (j JSON) StoreError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, deliberation.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		j.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}

@@ -1,4 +1,4 @@
-package deliberation
+package record
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 func GetProcess(ctx context.Context, db bun.IDB, id int64) (*Process, error) {
 	p := new(Process)
 	if err := db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound("get process", err)
+		return nil, NotFound("get process", err)
 	}
 	return p, nil
 }
@@ -25,7 +25,7 @@ func GetProcess(ctx context.Context, db bun.IDB, id int64) (*Process, error) {
 func GetWorkshop(ctx context.Context, db bun.IDB, id int64) (*Workshop, error) {
 	w := new(Workshop)
 	if err := db.NewSelect().Model(w).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound("get workshop", err)
+		return nil, NotFound("get workshop", err)
 	}
 	return w, nil
 }
@@ -39,13 +39,11 @@ func ListAgenda(ctx context.Context, db bun.IDB, workshopID int64) ([]AgendaItem
 	return items, nil
 }
 
-func notFound(op string, err error) error {
+// NotFound wraps a store error of op as every store of the domain does: a missing row becomes
+// ErrNotFound, so that callers test one sentinel whichever package answered.
+func NotFound(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: %s: %w", op, ErrNotFound)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
-
-// NotFound wraps a store error of op as every store of the domain does: a missing row becomes
-// ErrNotFound, so that callers test one sentinel whichever package answered.
-func NotFound(op string, err error) error { return notFound(op, err) }

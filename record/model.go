@@ -1,10 +1,8 @@
-// Package deliberation is the live engine of Assises: a command of a workshop session goes
-// through the rules of its phase, becomes events committed in one transaction with the votes,
-// contributions and groups it changed, and is acknowledged after the commit; tallies, snapshots,
-// synthesis and the plenary are read from the same rows. It holds the model types it shares
-// with the packages process and people, which import it (never the other way round). It knows
-// nothing of HTTP or WebSockets.
-package deliberation
+// Package record holds the things Assises keeps, as the rows the database stores them in:
+// processes, themes, workshops and their agenda, participants, roles and registrations, groups,
+// contributions, votes and the texts of each in several languages. The live engine, people and
+// places, processes and the notebook all read and write them; this package decides nothing.
+package record
 
 import (
 	"errors"
@@ -375,3 +373,8 @@ const (
 	MethodAgree   VoteMethod = "agree"   // agree / neutral / disagree: value 1, 0 or -1, changeable
 	MethodDots    VoteMethod = "dots"    // a budget of dots to spread: value = dots on the item
 )
+
+// Valid reports whether m is a known vote method.
+func (m VoteMethod) Valid() bool {
+	return m == MethodSupport || m == MethodAgree || m == MethodDots
+}

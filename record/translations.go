@@ -1,4 +1,4 @@
-package deliberation
+package record
 
 import (
 	"database/sql/driver"
