@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
