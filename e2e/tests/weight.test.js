@@ -27,7 +27,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, PHONE, SCREEN } from './lib/harness.js';
+import { startAll, stopAll, newPage, PHONE, SCREEN } from './lib/harness.js';
 import { moderatedSession, invite, join, until, card, command as send } from './lib/flows.js';
 
 const BUDGET = { participant: 60_000, moderator: 150_000, projector: 150_000 };
@@ -45,8 +45,7 @@ let mod;
 const figures = [];
 
 before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
+  ({ srv, browser } = await startAll());
   ({ org, session, mod } = await moderatedSession(browser, srv));
   await send(mod.page, 'phase.set', { phase: 'recommendations' });
   const lea = await join(browser, await invite(org.page, { name: 'Léa', organisation: 'Maison de quartier', session: session.id }), PHONE);
@@ -57,8 +56,7 @@ before(async () => {
 
 after(async () => {
   if (figures.length) console.log(`\nweight and first vote (${MEASURE_ONLY ? process.env.ASSISES_E2E_BIN : 'this build'}):\n${figures.join('\n')}\n`);
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
+  await stopAll(srv, browser);
 });
 
 const header = (h, name) => Object.entries(h || {}).find(([k]) => k.toLowerCase() === name)?.[1] || '';
