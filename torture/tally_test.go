@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -33,7 +34,7 @@ func tallyAfterKill(t *testing.T, kind string) {
 	dsn := storagetest.DSN(t, kind)
 	f := setUp(t, dsn, 2, 1)
 	item := f.contributions[0]
-	port := freePort(t)
+	port := stack.FreePort(t)
 	srv := start(t, dsn, port)
 	logOnFailure(t, srv)
 	defer func() {
