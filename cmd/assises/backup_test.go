@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -188,31 +187,18 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 
 	// The real server starts on the restored directory and serves the new epoch.
-	port := freePort(t)
+	port := stack.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	srv := exec.Command(bin, "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
-	srv.Dir = fresh
-	srv.Env = append(os.Environ(), "DATABASE_URL=")
-	var stderr strings.Builder
-	srv.Stderr = &stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Wait() }()
-	t.Cleanup(func() {
-		if srv.ProcessState == nil {
-			srv.Process.Kill()
-		}
-	})
-	waitHealthy(t, &http.Client{Timeout: 5 * time.Second}, base+"/healthz")
+	srv := command(bin, fresh, "", "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
+	srv.start(t)
+	waitReady(t, &http.Client{Timeout: 5 * time.Second}, base+"/healthz")
 
 	// A phone that was in the room resumes with its old epoch and last seq: a snapshot.
 	d := liveclient.NewDialer("ws://127.0.0.1:"+fmt.Sprint(port)+"/ws", base, nil)
 	phone := voters[0]
 	sock, welcome, err := d.Join(ctx, liveclient.Join{Cookie: phone.p.Cookie.String(), Workshop: w.ID, Since: phone.c.LastSeq(), Epoch: oldEpoch})
 	if err != nil {
-		t.Fatalf("join the restored server: %v\n%s", err, stderr.String())
+		t.Fatalf("join the restored server: %v\n%s", err, srv.stderr.String())
 	}
 	defer sock.Close()
 	if welcome.Epoch != newEpoch {
@@ -225,13 +211,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 	sock.Close()
 
-	srv.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("restored server exit: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Error("the restored server is still running 30 s after SIGTERM")
+	if err := srv.term(); err != nil {
+		t.Errorf("restored server exit: %v\n%s", err, srv.stderr.String())
 	}
 }

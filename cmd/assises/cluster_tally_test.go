@@ -80,12 +80,7 @@ func TestTalliesFlushedByTheLeaseHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A long lease: a renewal late on a loaded machine must not move it during the test.
-	a := startNode(t, dsn, nil, "-cluster", "-cluster-lease", "6s")
-	b := startNode(t, dsn, nil, "-cluster", "-cluster-lease", "6s")
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	waitReady(t, client, a.base+"/readyz")
-	waitReady(t, client, b.base+"/readyz")
-	cookies := signIn(t, client, a.base, s.tokens)
+	a, b, cookies := startCluster(t, dsn, "6s", s.tokens)
 	dial := func(n *node, c http.Cookie) *liveclient.Client { return dialNode(ctx, t, n, c, s.workshop) }
 	do := func(c *liveclient.Client, name string, args any) liveclient.Outcome {
 		t.Helper()

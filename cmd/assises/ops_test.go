@@ -14,22 +14,23 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
-	"github.com/assises/assises/internal/liveclient"
-	"github.com/assises/assises/internal/logs"
-	"github.com/assises/assises/migrations"
-	"github.com/assises/assises/people"
-	"github.com/assises/assises/process"
-	"github.com/assises/assises/storage"
-	"github.com/assises/assises/storage/storagetest"
 	"github.com/emersion/go-smtp"
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/internal/logs"
+	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/storage"
+	"github.com/assises/assises/storage/storagetest"
 )
 
 // TestOperationsOfALiveSession runs the real server in this process on real sockets, with
@@ -78,28 +79,10 @@ func startRefusingRelay(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer is the server's stderr: written by its goroutines, read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // node is a server started by startNode.
 type node struct {
 	base, metrics string
-	log           *syncBuffer
+	log           *stack.Logs
 	stop          context.CancelFunc
 	done          chan error
 }
@@ -107,9 +90,9 @@ type node struct {
 // startNode runs serve in this process as main would, with args after the defaults.
 func startNode(t *testing.T, dsn string, onDrain func(), args ...string) *node {
 	t.Helper()
-	port, mport := freePort(t), freePort(t)
+	port, mport := stack.FreePort(t), stack.FreePort(t)
 	n := &node{base: fmt.Sprintf("http://127.0.0.1:%d", port), metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", mport),
-		log: &syncBuffer{}, done: make(chan error, 1)}
+		log: &stack.Logs{}, done: make(chan error, 1)}
 	all := append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", n.base, "-db", dsn,
 		"-metrics-addr", fmt.Sprintf("127.0.0.1:%d", mport), "-log-format", "json", "-v"}, args...)
 	cfg, err := parseConfig("serve", all, io.Discard)
@@ -154,15 +137,7 @@ func seed(t *testing.T, dsn string) seeded {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	p := &record.Process{Slug: "ops", Title: "Ops"}
-	if err := process.Create(ctx, db, p); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now().UTC()
-	w := &record.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
-	if err := process.CreateWorkshop(ctx, db, w); err != nil {
-		t.Fatal(err)
-	}
+	p, w := fixture.Live(t, db, "ops")
 	s := seeded{workshop: w.ID}
 	invite := func(name string, role record.Role) {
 		email := strings.ToLower(name) + ".secret@example.org"
@@ -474,31 +449,30 @@ func getStatus(t *testing.T, c *http.Client, u string) string {
 // waitAnswer waits until u answers at all (the listener is up).
 func waitAnswer(t *testing.T, c *http.Client, u string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if resp, err := c.Get(u); err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never answered", u)
+	waitStatus(t, c, u, "answered", func(int) bool { return true })
 }
 
 // waitReady waits until u answers 200.
 func waitReady(t *testing.T, c *http.Client, u string) {
 	t.Helper()
+	waitStatus(t, c, u, "answered 200", func(code int) bool { return code == http.StatusOK })
+}
+
+// waitStatus waits until u answers with a status that ok accepts; past a generous two minutes
+// it fails the test: the server never came up.
+func waitStatus(t *testing.T, c *http.Client, u, what string, ok func(code int) bool) {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if resp, err := c.Get(u); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if ok(resp.StatusCode) {
 				return
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s never answered 200", u)
+	t.Fatalf("%s never %s", u, what)
 }
 
 // scrapeMetrics reads the page into series → value; every line must be the text format.
