@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
-	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
@@ -69,12 +69,12 @@ type cluster struct {
 
 func startCluster(t *testing.T, caddy, dsn string, nodes int) *cluster {
 	t.Helper()
-	c := &cluster{proxyPort: stack.FreePort(t)}
+	c := &cluster{proxyPort: freeport.Port(t)}
 	c.proxy = fmt.Sprintf("http://127.0.0.1:%d", c.proxyPort)
 	ports := make([]int, nodes)
 	upstreams := make([]string, nodes)
 	for i := range ports {
-		ports[i] = stack.FreePort(t)
+		ports[i] = freeport.Port(t)
 		upstreams[i] = fmt.Sprintf("127.0.0.1:%d", ports[i])
 	}
 	c.start = func(i int) *server {

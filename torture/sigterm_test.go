@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
-	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -33,7 +33,7 @@ func sigtermStorm(t *testing.T, kind string) {
 	const voters, items = 40, 12
 	dsn := storagetest.DSN(t, kind)
 	f := setUp(t, dsn, voters+1, items) // the last one only tries to join during shutdowns
-	port := stack.FreePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	s := startStorm(t, f, port, voters, 60*time.Millisecond)
 	defer s.close()

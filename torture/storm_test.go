@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
-	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -89,7 +89,7 @@ func killStorm(t *testing.T, kind string) {
 	const interval = 60 * time.Millisecond
 	dsn := storagetest.DSN(t, kind)
 	f := setUp(t, dsn, voters, items)
-	port := stack.FreePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	base := fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
 	origin := fmt.Sprintf("http://127.0.0.1:%d", port)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
-	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -34,7 +34,7 @@ func tallyAfterKill(t *testing.T, kind string) {
 	dsn := storagetest.DSN(t, kind)
 	f := setUp(t, dsn, 2, 1)
 	item := f.contributions[0]
-	port := stack.FreePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	logOnFailure(t, srv)
 	defer func() {

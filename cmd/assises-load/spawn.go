@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/storage"
 )
 
@@ -76,7 +76,7 @@ func spawn(ctx context.Context, o spawnOptions) (*spawned, error) {
 	default:
 		s.dsn = o.db
 	}
-	port, err := freePort()
+	port, err := freeport.Find()
 	if err != nil {
 		s.stop()
 		return nil, err
@@ -85,7 +85,7 @@ func spawn(ctx context.Context, o spawnOptions) (*spawned, error) {
 	s.public = "http://" + addr
 	args := []string{"serve", "-addr", addr, "-public-url", s.public, "-db", s.dsn, "-seed-demo"}
 	if o.pprof {
-		pp, err := freePort()
+		pp, err := freeport.Find()
 		if err != nil {
 			s.stop()
 			return nil, err
@@ -94,7 +94,7 @@ func spawn(ctx context.Context, o spawnOptions) (*spawned, error) {
 		args = append(args, "-pprof", s.pprof)
 	}
 	if o.metrics {
-		mp, err := freePort()
+		mp, err := freeport.Find()
 		if err != nil {
 			s.stop()
 			return nil, err
@@ -218,15 +218,6 @@ func freshSchema(ctx context.Context, base string) (string, func(), error) {
 	q.Set("application_name", pgApplicationName(schema))
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitHealthy(ctx context.Context, public string, exited <-chan struct{}) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/assises/assises/record"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/migrations"
@@ -187,7 +188,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 
 	// The real server starts on the restored directory and serves the new epoch.
-	port := stack.FreePort(t)
+	port := freeport.Port(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	srv := command(bin, fresh, "", "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
 	srv.start(t)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -45,7 +46,7 @@ func TestBinaryStartsFromNothing(t *testing.T) {
 
 func runFromNothing(t *testing.T, bin, dsn string) {
 	dir := t.TempDir()
-	port := stack.FreePort(t)
+	port := freeport.Port(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	srv := command(bin, dir, dsn, "serve", "-seed-demo", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
 	stdout, _ := srv.cmd.StdoutPipe()

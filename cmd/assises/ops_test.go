@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/mail/mailtest"
 	"github.com/assises/assises/record"
 
 	"github.com/emersion/go-smtp"
@@ -24,6 +24,7 @@ import (
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/logs"
 	"github.com/assises/assises/internal/stack"
@@ -49,34 +50,14 @@ func TestOperationsOfALiveSession(t *testing.T) {
 	}
 }
 
-// refusingRelay is an SMTP server that refuses every recipient, quoting the address in its
-// answer as real servers do: the server's log line about the failed email must not show it.
-type refusingRelay struct{}
-
-func (refusingRelay) NewSession(*smtp.Conn) (smtp.Session, error) { return refusingSession{}, nil }
-
-type refusingSession struct{}
-
-func (refusingSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (refusingSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user here"}
-}
-func (refusingSession) Data(io.Reader) error { return nil }
-func (refusingSession) Reset()               {}
-func (refusingSession) Logout() error        { return nil }
-
+// startRefusingRelay starts an SMTP server that refuses every recipient, quoting the address
+// in its answer as real servers do: the server's log line about the failed email must not
+// show it.
 func startRefusingRelay(t *testing.T) string {
 	t.Helper()
-	srv := smtp.NewServer(refusingRelay{})
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String()
+	return mailtest.Start(t, mailtest.Options{RefuseRcpt: func(to string) *smtp.SMTPError {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user here"}
+	}}).Addr
 }
 
 // node is a server started by startNode.
@@ -90,7 +71,7 @@ type node struct {
 // startNode runs serve in this process as main would, with args after the defaults.
 func startNode(t *testing.T, dsn string, onDrain func(), args ...string) *node {
 	t.Helper()
-	port, mport := stack.FreePort(t), stack.FreePort(t)
+	port, mport := freeport.Port(t), freeport.Port(t)
 	n := &node{base: fmt.Sprintf("http://127.0.0.1:%d", port), metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", mport),
 		log: &stack.Logs{}, done: make(chan error, 1)}
 	all := append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", n.base, "-db", dsn,

@@ -6,7 +6,6 @@ package stack
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -260,18 +259,6 @@ func (l *Logs) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
-}
-
-// FreePort is a loopback TCP port free a moment ago, for a server a test starts as a process
-// of its own (the flag takes a number, not a listener).
-func FreePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Ctx is a context for one step of a test: generous, so a slow machine never fails a test.
