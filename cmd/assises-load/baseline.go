@@ -120,25 +120,11 @@ func (r *run) openAll(ctx context.Context, n int, open func(context.Context, int
 	}
 	wg.Wait()
 	took := time.Since(start)
-	closeClosers(conns)
+	closeAll(conns, func(c io.Closer) { c.Close() })
 	if n := failed.Load(); n > 0 {
 		return took, fmt.Errorf("%d of %d could not open: %w", n, len(conns), first)
 	}
 	return took, nil
-}
-
-func closeClosers(cs []io.Closer) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 256)
-	for _, c := range cs {
-		if c == nil {
-			continue
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() { defer func() { <-sem; wg.Done() }(); c.Close() }()
-	}
-	wg.Wait()
 }
 
 func (r *run) baseline() *baselineReport {
@@ -224,7 +210,7 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	dialWG.Wait()
 	if f := failed.Load(); f > 0 {
 		cmd.Process.Kill()
-		closeClosers(conns)
+		closeAll(conns, func(c io.Closer) { c.Close() })
 		return fmt.Errorf("baseline: %d of %d bare connections failed", f, n)
 	}
 	done := make(chan struct{})
@@ -234,7 +220,7 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	case <-time.After(r.cfg.baseline.duration + 2*time.Minute):
 		cmd.Process.Kill()
 	}
-	closeClosers(conns)
+	closeAll(conns, func(c io.Closer) { c.Close() })
 	b := r.baseline()
 	b.Broadcast = summarise(h.merged())
 	b.Broadcast.Hist = nil

@@ -76,30 +76,25 @@ func spawn(ctx context.Context, o spawnOptions) (*spawned, error) {
 	default:
 		s.dsn = o.db
 	}
-	port, err := freeport.Find()
+	addr, err := freeAddr()
 	if err != nil {
 		s.stop()
 		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	s.public = "http://" + addr
 	args := []string{"serve", "-addr", addr, "-public-url", s.public, "-db", s.dsn, "-seed-demo"}
 	if o.pprof {
-		pp, err := freeport.Find()
-		if err != nil {
+		if s.pprof, err = freeAddr(); err != nil {
 			s.stop()
 			return nil, err
 		}
-		s.pprof = fmt.Sprintf("127.0.0.1:%d", pp)
 		args = append(args, "-pprof", s.pprof)
 	}
 	if o.metrics {
-		mp, err := freeport.Find()
-		if err != nil {
+		if s.metrics, err = freeAddr(); err != nil {
 			s.stop()
 			return nil, err
 		}
-		s.metrics = fmt.Sprintf("127.0.0.1:%d", mp)
 		args = append(args, "-metrics-addr", s.metrics)
 	}
 	args = append(args, o.extraArgs...)
@@ -255,4 +250,10 @@ func schemaOf(dsn string) string {
 		return ""
 	}
 	return u.Query().Get("search_path")
+}
+
+// freeAddr is a loopback address on a port free a moment ago.
+func freeAddr() (string, error) {
+	port, err := freeport.Find()
+	return fmt.Sprintf("127.0.0.1:%d", port), err
 }

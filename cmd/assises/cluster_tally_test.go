@@ -238,13 +238,7 @@ func TestTalliesFlushedByTheLeaseHolder(t *testing.T) {
 
 	// The holder stops; a vote on the survivor right away is tallied once the survivor holds
 	// the lease.
-	held.stop()
-	select {
-	case err := <-held.done:
-		held.done <- err // for the cleanup that waits on it too
-	case <-ctx.Done():
-		t.Fatal("the node did not stop")
-	}
+	held.stopAndWait(ctx, t)
 	survivorVoter, final := otherSocket, 1
 	if survivorVoter == anne {
 		final = 1 // from 0

@@ -121,13 +121,7 @@ func TestTwoNodesShareOneRoom(t *testing.T) {
 		stopped, survivor, watcher, mod = b, a, anne, modA
 	}
 	started := do(mod, "timer.start", map[string]any{"seconds": 2})
-	stopped.stop()
-	select {
-	case err := <-stopped.done:
-		stopped.done <- err // for the cleanup that waits on it too
-	case <-ctx.Done():
-		t.Fatal("the node did not stop")
-	}
+	stopped.stopAndWait(ctx, t)
 	expired, err := watcher.WaitEvent(ctx, func(m liveclient.Message) bool {
 		return m.Name == "timer.changed" && m.Seq > started.Seq && strings.Contains(string(m.Data), `"expired":true`)
 	})

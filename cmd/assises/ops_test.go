@@ -99,6 +99,18 @@ func startNode(t *testing.T, dsn string, onDrain func(), args ...string) *node {
 	return n
 }
 
+// stopAndWait stops the node as a signal would and waits until serve has returned.
+func (n *node) stopAndWait(ctx context.Context, t *testing.T) {
+	t.Helper()
+	n.stop()
+	select {
+	case err := <-n.done:
+		n.done <- err // for the cleanup that waits on it too
+	case <-ctx.Done():
+		t.Fatal("the node did not stop")
+	}
+}
+
 // seeded is a workshop starting now with a moderator and two participants, each with an
 // invitation token and an email address.
 type seeded struct {
