@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 )
 
 // BenchmarkDeliveryToOtherNode: a moderator on node A changes the question (an event for

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // A personal code is the short, typeable form of a personal link: a person who registered

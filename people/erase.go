@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 

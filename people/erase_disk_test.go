@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -22,6 +20,7 @@ import (
 	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -19,6 +17,7 @@ import (
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 

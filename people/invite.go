@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // The ways a person comes in and gets a personal link: invited by an organiser, signed up on

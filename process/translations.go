@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/record"
 )
 
 // Missing is one text of a process not written yet in one of its languages: readers of that

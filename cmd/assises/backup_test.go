@@ -13,13 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/cluster"
@@ -27,6 +25,7 @@ import (
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )

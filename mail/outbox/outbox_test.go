@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/emersion/go-smtp"
 	"github.com/uptrace/bun"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/assises/assises/mail/mailtest"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
