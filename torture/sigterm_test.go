@@ -24,9 +24,7 @@ const grace = 10 * time.Second
 // process exits cleanly within the grace period. The clients reconnect to the restarted
 // server, resend what had no answer with the same ids and resume with no gap.
 func TestSigtermDuringVoteStorm(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { sigtermStorm(t, kind) })
-	}
+	storagetest.EachKind(t, sigtermStorm)
 }
 
 func sigtermStorm(t *testing.T, kind string) {

@@ -77,9 +77,7 @@ func (v *voter) vote(ctx context.Context, contribution int64, value int) error {
 }
 
 func TestKillDuringVoteStorm(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { killStorm(t, kind) })
-	}
+	storagetest.EachKind(t, killStorm)
 }
 
 func killStorm(t *testing.T, kind string) {

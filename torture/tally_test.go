@@ -25,9 +25,7 @@ type tallyItem struct {
 // projector that resumes from its last seq gets the tally the snapshot shows by itself,
 // with no new vote.
 func TestTallyConvergesAfterKill(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { tallyAfterKill(t, kind) })
-	}
+	storagetest.EachKind(t, tallyAfterKill)
 }
 
 func tallyAfterKill(t *testing.T, kind string) {

@@ -33,15 +33,13 @@ func TestBinaryStartsFromNothing(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) {
-			dsn := ""
-			if kind == "postgres" {
-				dsn = storagetest.DSN(t, kind)
-			}
-			runFromNothing(t, bin, dsn)
-		})
-	}
+	storagetest.EachKind(t, func(t *testing.T, kind string) {
+		dsn := ""
+		if kind == "postgres" {
+			dsn = storagetest.DSN(t, kind)
+		}
+		runFromNothing(t, bin, dsn)
+	})
 }
 
 func runFromNothing(t *testing.T, bin, dsn string) {

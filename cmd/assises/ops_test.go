@@ -45,9 +45,7 @@ import (
 //   - every log line parses as JSON, every request line has a request id (the proxy's own
 //     when sane), and no line holds an invitation token, a session cookie or an email.
 func TestOperationsOfALiveSession(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { liveSession(t, storagetest.DSN(t, kind)) })
-	}
+	storagetest.EachKind(t, func(t *testing.T, kind string) { liveSession(t, storagetest.DSN(t, kind)) })
 }
 
 // startRefusingRelay starts an SMTP server that refuses every recipient, quoting the address
