@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/internal/testclock"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/mailtest"
 	"github.com/assises/assises/mail/outbox"
@@ -75,11 +76,11 @@ func TestOutboxAcceptedOnce(t *testing.T) {
 				}
 				r := mailtest.Start(t, mailtest.Options{})
 				sender := mail.New(mail.Config{Addr: r.Addr, From: "Assises <assises@example.org>"})
-				c := &clock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
+				c := testclock.New(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
 				logs := &stack.Logs{}
-				first := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
+				first := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
 				msg := mail.Message{To: "zoe@example.org", Subject: "Votre lien", Text: "https://assises.example.org/i/once", HTML: "<p>lien</p>"}
-				if err := outbox.Enqueue(ctx, db, sender.From(), nil, msg, c.now()); err != nil {
+				if err := outbox.Enqueue(ctx, db, sender.From(), nil, msg, c.Now()); err != nil {
 					t.Fatal(err)
 				}
 				runCtx := tc.setup(t, first, r, sender)
@@ -87,12 +88,12 @@ func TestOutboxAcceptedOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 				// Another node, once the lease is over.
-				c.advance(2 * time.Minute)
-				second := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
+				c.Advance(2 * time.Minute)
+				second := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
 				if _, err := second.SendDue(ctx); err != nil {
 					t.Fatal(err)
 				}
-				c.advance(time.Hour)
+				c.Advance(time.Hour)
 				if _, err := second.SendDue(ctx); err != nil {
 					t.Fatal(err)
 				}

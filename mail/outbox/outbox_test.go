@@ -3,7 +3,6 @@ package outbox_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/internal/testclock"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/mailtest"
 	"github.com/assises/assises/mail/outbox"
@@ -18,23 +18,6 @@ import (
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
-
-// clock is the worker's time, moved by the test: backoffs pass without waiting.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func person(t *testing.T, db *bun.DB) int64 {
 	t.Helper()
@@ -56,12 +39,12 @@ func TestOutboxRetriesThenSendsOnce(t *testing.T) {
 			{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Greylisted for zoe@example.org, try again later"},
 			{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 0, 0}, Message: "Transaction failed"}}})
 		sender := mail.New(mail.Config{Addr: r.Addr, From: "Assises <assises@example.org>"})
-		c := &clock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
-		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Backoff: time.Minute})
+		c := testclock.New(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Backoff: time.Minute})
 		zoe := person(t, db)
 
 		msg := mail.Message{To: "Zoé <zoe@example.org>", Subject: "Votre lien", Text: "https://assises.example.org/i/abc", HTML: "<p>lien</p>"}
-		if err := outbox.Enqueue(ctx, db, sender.From(), &zoe, msg, c.now()); err != nil {
+		if err := outbox.Enqueue(ctx, db, sender.From(), &zoe, msg, c.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if tries := r.Tries(); tries != 0 {
@@ -90,19 +73,19 @@ func TestOutboxRetriesThenSendsOnce(t *testing.T) {
 		}
 
 		// 554 after the first backoff; the second backoff is twice as long.
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, _ := w.SendDue(ctx); n != 0 {
 			t.Fatalf("second pass: sent %d, want 0 (554)", n)
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, _ := w.SendDue(ctx); n != 0 {
 			t.Fatalf("tried again one minute after the second failure: the backoff did not grow")
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, err := w.SendDue(ctx); err != nil || n != 1 {
 			t.Fatalf("third pass: sent %d, %v; want 1", n, err)
 		}
-		c.advance(24 * time.Hour)
+		c.Advance(24 * time.Hour)
 		if n, _ := w.SendDue(ctx); n != 0 {
 			t.Fatalf("a sent message was sent again")
 		}
@@ -133,16 +116,16 @@ func TestOutboxGivesUp(t *testing.T) {
 		}
 		r := mailtest.Start(t, mailtest.Options{Refusals: refusals})
 		sender := mail.New(mail.Config{Addr: r.Addr, From: "Assises <assises@example.org>"})
-		c := &clock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
-		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Backoff: time.Second, MaxBackoff: time.Hour})
-		if err := outbox.Enqueue(ctx, db, sender.From(), nil, mail.Message{To: "nobody@example.org", Subject: "s", Text: "t", HTML: "h"}, c.now()); err != nil {
+		c := testclock.New(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Backoff: time.Second, MaxBackoff: time.Hour})
+		if err := outbox.Enqueue(ctx, db, sender.From(), nil, mail.Message{To: "nobody@example.org", Subject: "s", Text: "t", HTML: "h"}, c.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for range outbox.MaxAttempts + 2 {
 			if _, err := w.SendDue(ctx); err != nil {
 				t.Fatal(err)
 			}
-			c.advance(time.Hour)
+			c.Advance(time.Hour)
 		}
 		if tries := r.Tries(); tries != outbox.MaxAttempts {
 			t.Errorf("the server saw %d tries, want %d then none", tries, outbox.MaxAttempts)
