@@ -20,11 +20,16 @@ import (
 // change, so a line said twice or late is harmless, and a node that missed some (its
 // listener broke) forgets every other node's lists and asks them all to say theirs again.
 //
+// A check runs a settle after the last change of the person's sockets (here or elsewhere),
+// at most two settles after the first: lines said meanwhile arrive first (a tab closed on
+// one node and opened again on another is not taken for one more).
+//
 // A node that dies says nothing more. Every node speaks at least once a heartbeat (a bare
 // "h" line when it has nothing else to say), and a check counts only the sockets of nodes
-// heard since it was asked (settle ago): a dead node's sockets never close a socket that
-// was opened after its death. A check that left out a node silent for less than the ttl
-// (late, not dead yet) runs again; past the ttl that node's sockets count no more.
+// heard within the settle, that is since the change that asked for it: a dead node's
+// sockets never close a socket opened after its last word. A check that left out a node
+// silent for less than the ttl (late, not dead yet) runs again; past the ttl that node's
+// sockets count no more.
 type Sockets struct {
 	node   string
 	settle time.Duration // a check runs this long after the change that asked for it
@@ -36,10 +41,13 @@ type Sockets struct {
 	dirty  map[int64]struct{}
 	resend bool // ask the other nodes to say all their lines again
 	nodes  map[string]*peer
-	armed  map[int64]struct{} // persons whose check is due
-	notify func(hub.Cue)      // set by the Bus
-	wake   func()             // set by the Bus: the sender has something to say
+	armed  map[int64]*check // persons whose check is due
+	notify func(hub.Cue)    // set by the Bus
+	wake   func()           // set by the Bus: the sender has something to say
 }
+
+// check is a person's check of their cap, due at due.
+type check struct{ first, due time.Time }
 
 // peer is what this node knows of another node's sockets.
 type peer struct {
@@ -58,7 +66,7 @@ func newSockets(node string, heartbeat time.Duration) *Sockets {
 		here:   map[int64][]int64{},
 		dirty:  map[int64]struct{}{},
 		nodes:  map[string]*peer{},
-		armed:  map[int64]struct{}{},
+		armed:  map[int64]*check{},
 	}
 }
 
@@ -117,21 +125,37 @@ func (s *Sockets) Elsewhere(person int64) []hub.RemoteSocket {
 	return far
 }
 
-// armLocked asks for a check of the person's cap in a settle, unless one is due already.
+// armLocked asks for a check of the person's cap a settle from now; a check already due
+// is put off until then, but no further than two settles after it was first asked.
 func (s *Sockets) armLocked(person int64) {
-	if _, ok := s.armed[person]; ok {
+	now := time.Now()
+	due := now.Add(s.settle)
+	if c, ok := s.armed[person]; ok {
+		if latest := c.first.Add(2 * s.settle); due.After(latest) {
+			due = latest
+		}
+		c.due = due
 		return
 	}
-	s.armed[person] = struct{}{}
-	time.AfterFunc(s.settle, func() {
-		s.mu.Lock()
-		delete(s.armed, person)
-		notify := s.notify
+	c := &check{first: now, due: due}
+	s.armed[person] = c
+	time.AfterFunc(s.settle, func() { s.run(person, c) })
+}
+
+// run cues the hub to check the person's cap, or waits again if the check was put off.
+func (s *Sockets) run(person int64, c *check) {
+	s.mu.Lock()
+	if wait := time.Until(c.due); wait > 0 {
 		s.mu.Unlock()
-		if notify != nil {
-			notify(hub.Cue{Kind: hub.CueSockets, Person: person})
-		}
-	})
+		time.AfterFunc(wait, func() { s.run(person, c) })
+		return
+	}
+	delete(s.armed, person)
+	notify := s.notify
+	s.mu.Unlock()
+	if notify != nil {
+		notify(hub.Cue{Kind: hub.CueSockets, Person: person})
+	}
 }
 
 // heardFrom notes that node spoke. A node not known (new, forgotten, or this node's
