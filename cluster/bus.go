@@ -361,7 +361,8 @@ func (b *Bus) handle(payload string) {
 	if len(f) < 2 || f[1] == b.opts.Node {
 		return
 	}
-	b.Sockets.heardFrom(f[1], time.Now())
+	now := time.Now()
+	b.Sockets.heardFrom(f[1], now)
 	num := func(i int) (int64, bool) {
 		if i >= len(f) {
 			return 0, false
@@ -386,10 +387,10 @@ func (b *Bus) handle(payload string) {
 		}
 	case "n":
 		if ws, ok := num(2); ok && len(f) == 4 {
-			b.Presence.heard(f[1], ws, f[3], time.Now())
+			b.Presence.heard(f[1], ws, f[3], now)
 		}
 	case "s":
-		b.Sockets.heardLine(f[1], f[2:])
+		b.Sockets.heardLine(f[1], f[2:], now)
 	case "S":
 		b.Sockets.sayAll()
 	}

@@ -25,25 +25,27 @@ import (
 // one node and opened again on another is not taken for one more).
 //
 // A node that dies says nothing more. Every node speaks at least once a heartbeat (a bare
-// "h" line when it has nothing else to say), and a check counts only the sockets of nodes
-// heard within the settle, that is since the change that asked for it: a dead node's
-// sockets never close a socket opened after its last word. A check that left out a node
-// silent for less than the ttl (late, not dead yet) runs again; past the ttl that node's
-// sockets count no more.
+// "h" line when it has nothing else to say; the settle is longer), and a check counts only
+// the sockets of the nodes heard since the person's last change: a dead node's sockets
+// never close a socket opened, here or on a third node, after its last word. A check that
+// left out a node silent for less than the ttl (late, not dead yet) runs again; past the
+// ttl that node's sockets count no more.
 type Sockets struct {
 	node   string
 	settle time.Duration // a check runs this long after the change that asked for it
 	ttl    time.Duration // a node silent this long no longer counts
 	forget time.Duration // a node silent this long is forgotten altogether
 
-	mu     sync.Mutex
-	here   map[int64][]int64 // person → when their sockets here were opened
-	dirty  map[int64]struct{}
-	resend bool // ask the other nodes to say all their lines again
-	nodes  map[string]*peer
-	armed  map[int64]*check // persons whose check is due
-	notify func(hub.Cue)    // set by the Bus
-	wake   func()           // set by the Bus: the sender has something to say
+	mu   sync.Mutex
+	here map[int64][]int64 // person → when their sockets here were opened
+	// changed: person (with sockets here) → when their sockets here or elsewhere last changed
+	changed map[int64]time.Time
+	dirty   map[int64]struct{}
+	resend  bool // ask the other nodes to say all their lines again
+	nodes   map[string]*peer
+	armed   map[int64]*check // persons whose check is due
+	notify  func(hub.Cue)    // set by the Bus
+	wake    func()           // set by the Bus: the sender has something to say
 }
 
 // check is a person's check of their cap, due at due.
@@ -59,14 +61,15 @@ var _ hub.SocketShare = (*Sockets)(nil)
 
 func newSockets(node string, heartbeat time.Duration) *Sockets {
 	return &Sockets{
-		node:   node,
-		settle: heartbeat * 3 / 2,
-		ttl:    3 * heartbeat,
-		forget: time.Minute,
-		here:   map[int64][]int64{},
-		dirty:  map[int64]struct{}{},
-		nodes:  map[string]*peer{},
-		armed:  map[int64]*check{},
+		node:    node,
+		settle:  heartbeat * 3 / 2,
+		ttl:     3 * heartbeat,
+		forget:  time.Minute,
+		here:    map[int64][]int64{},
+		changed: map[int64]time.Time{},
+		dirty:   map[int64]struct{}{},
+		nodes:   map[string]*peer{},
+		armed:   map[int64]*check{},
 	}
 }
 
@@ -83,8 +86,10 @@ func (s *Sockets) Here(person int64, opened []int64) {
 	}
 	if len(opened) == 0 {
 		delete(s.here, person)
+		delete(s.changed, person)
 	} else {
 		s.here[person] = slices.Clone(opened)
+		s.changed[person] = time.Now()
 		for _, p := range s.nodes {
 			if len(p.persons[person]) > 0 {
 				s.armLocked(person)
@@ -100,26 +105,31 @@ func (s *Sockets) Here(person int64, opened []int64) {
 	}
 }
 
-// Elsewhere returns the person's sockets on the nodes heard within the settle, that is
-// since the check was asked. If a node that holds some of them is late but not yet past
-// the ttl, the check is asked again.
+// Elsewhere returns the person's sockets on the nodes heard since the person's sockets last
+// changed. If a node that holds some of them has not spoken since but is not yet past the
+// ttl, the check is asked again.
 func (s *Sockets) Elsewhere(person int64) []hub.RemoteSocket {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	since := s.changed[person]
 	var far []hub.RemoteSocket
 	for name, p := range s.nodes {
 		opened := p.persons[person]
 		if len(opened) == 0 {
 			continue
 		}
-		switch silent := now.Sub(p.heard); {
-		case silent <= s.settle:
+		switch {
+		case now.Sub(p.heard) > s.ttl:
+			// dead, or silent so long that it counts no more
+		case p.heard.Before(since):
+			if len(s.here[person]) > 0 {
+				s.armLocked(person)
+			}
+		default:
 			for _, at := range opened {
 				far = append(far, hub.RemoteSocket{Opened: at, Node: name})
 			}
-		case silent <= s.ttl && len(s.here[person]) > 0:
-			s.armLocked(person)
 		}
 	}
 	return far
@@ -186,8 +196,8 @@ func (s *Sockets) heardFrom(node string, at time.Time) {
 	}
 }
 
-// heardLine records what node says of its persons ("person=opened.opened …").
-func (s *Sockets) heardLine(node string, fields []string) {
+// heardLine records what node says of its persons ("person=opened.opened …"), heard at at.
+func (s *Sockets) heardLine(node string, fields []string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.nodes[node]
@@ -208,6 +218,7 @@ func (s *Sockets) heardLine(node string, fields []string) {
 			p.persons[person] = opened
 		}
 		if len(s.here[person]) > 0 {
+			s.changed[person] = at
 			s.armLocked(person)
 		}
 	}

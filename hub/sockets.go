@@ -2,6 +2,7 @@ package hub
 
 import (
 	"cmp"
+	"log/slog"
 	"slices"
 )
 
@@ -75,6 +76,11 @@ func (h *Hub) capAcrossNodes(person int64) {
 		h.shareSockets(person)
 	}
 	h.mu.Unlock()
+	if len(gone) > 0 {
+		h.log.Info("hub: too many sockets of one person over the nodes, closing their oldest here",
+			slog.Int64("participant", person), slog.Int("here", len(here)), slog.Int("elsewhere", len(far)),
+			slog.Int("closed", len(gone)))
+	}
 	for _, c := range gone {
 		c.out.Terminate(CloseTooManyTabs, "too many tabs")
 	}

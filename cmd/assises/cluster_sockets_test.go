@@ -108,8 +108,8 @@ func TestSocketCapAcrossNodes(t *testing.T) {
 			t.Fatal("a tab on the killed node stays open")
 		}
 	}
-	// What node B said last has reached node A long before the next tab (a node's sockets
-	// count against the tabs opened before its last word).
+	// What node B said last reaches node A long before the next tab: a node's sockets count
+	// against changes made before its last word was heard.
 	time.Sleep(time.Second)
 	a7, a8, a9, a10 := tab(a), tab(a), tab(a), tab(a)
 	// Long past the settle and the expiry (1.5 s and 3 s): any wrong close would be done.
