@@ -302,3 +302,30 @@ func TestSocketsLines(t *testing.T) {
 		t.Errorf("taken twice: %d lines", len(again))
 	}
 }
+
+// TestSocketsCountOnlyNodesHeardSinceTheChange: in a check of a person's cap, another node's
+// sockets count if that node spoke since the person's sockets last changed; a node silent
+// since then (dead, or late) is left out, and so is one silent past the ttl.
+func TestSocketsCountOnlyNodesHeardSinceTheChange(t *testing.T) {
+	tests := []struct {
+		name  string
+		heard func(changed time.Time) time.Time
+		count int
+	}{
+		{"spoke after the change", func(time.Time) time.Time { return time.Now() }, 2},
+		{"spoke just before the change (killed then)", func(c time.Time) time.Time { return c.Add(-time.Millisecond) }, 0},
+		{"silent past the ttl", func(c time.Time) time.Time { return c.Add(-time.Minute / 2) }, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSockets("node-a", time.Second)
+			s.heardFrom("node-b", time.Now())
+			s.heardLine("node-b", []string{"7=100.200"}, time.Now())
+			s.Here(7, []int64{300})
+			s.heardFrom("node-b", tt.heard(s.changed[7]))
+			if got := s.Elsewhere(7); len(got) != tt.count {
+				t.Errorf("node b's sockets counted: got %+v, want %d", got, tt.count)
+			}
+		})
+	}
+}
