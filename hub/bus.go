@@ -33,8 +33,8 @@ const (
 	// (tallies) that are now due in the database: the lease holder reads them (DueReader)
 	// and flushes them.
 	CueDue
-	// CueSockets: Person's sockets on the other nodes changed while they hold some here
-	// (SocketShare): the hub applies MaxSocketsPerPerson to all of them.
+	// CueSockets: Person holds sockets here and on other nodes, and some of them changed
+	// (SocketShare): the hub applies MaxSocketsPerPerson to all of them (sockets.go).
 	CueSockets
 )
 
