@@ -37,10 +37,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "assises")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 
 	// The live server: the product in this process, on a SQLite file of its own.
 	livePath := filepath.Join(t.TempDir(), "assises.db")

@@ -28,11 +28,7 @@ func TestBinaryStartsFromNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "assises")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	storagetest.EachKind(t, func(t *testing.T, kind string) {
 		dsn := ""
 		if kind == "postgres" {
@@ -99,6 +95,17 @@ func runFromNothing(t *testing.T, bin, dsn string) {
 	if !strings.Contains(srv.stderr.String(), "stopped") {
 		t.Errorf("no clean stop in the log:\n%s", srv.stderr.String())
 	}
+}
+
+// buildBinary builds this command into the test's temporary directory (Go's build cache makes
+// every build after the first a link).
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "assises")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // binary is the built server run as a process of its own, as an operator starts it.
