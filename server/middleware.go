@@ -74,7 +74,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 			h.log.Log(r.Context(), level, "http", "method", r.Method, "route", r.Pattern,
 				"status", rec.status, "ms", time.Since(start).Milliseconds())
 		}()
-		h.rememberLang(rec, r)
+		h.site.RememberLang(rec, r)
 		if !legacyNullOrigin(r) && h.crossOrigin.Check(r) != nil {
 			h.refuseCrossOrigin(rec, r)
 			return
@@ -113,7 +113,7 @@ func (h *handler) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
 		h.api.Error(w, r, http.StatusForbidden, "org_csrf")
 		return
 	}
-	h.refuseForm(w, r, "/")
+	h.site.RefuseForm(w, r, "/")
 }
 
 // statusRecorder remembers the status for the log line. It passes Hijack through (Unwrap),

@@ -21,6 +21,7 @@ import (
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/web"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -232,7 +233,7 @@ func TestSignInExchangesTokenForCookie(t *testing.T) {
 		}
 		// Signing out ends the session server-side, not only in this browser.
 		req, _ := http.NewRequest("POST", s.srv.URL+"/signout", nil)
-		req.Header.Set("X-CSRF-Token", server.CSRFToken(cookie.Value))
+		req.Header.Set("X-CSRF-Token", web.CSRFToken(cookie.Value))
 		if resp, err := c.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign out: %v %v", resp, err)
 		}

@@ -1,4 +1,4 @@
-package server
+package notebooks
 
 import (
 	"fmt"
@@ -23,23 +23,23 @@ import (
 
 // organiserProcessPage checks that the signed-in person may organise the process of the path
 // and answers with a message page otherwise.
-func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (*record.Participant, *record.Process, bool) {
-	me := h.signedIn(w, r, "nb.ui.signin", "/", "nav.home")
+func (h *Pages) organiserProcessPage(w http.ResponseWriter, r *http.Request) (*record.Participant, *record.Process, bool) {
+	me := h.SignedIn(w, r, "nb.ui.signin", "/", "nav.home")
 	if me == nil {
 		return nil, nil, false
 	}
 	id, ok := web.PathID(r, "id")
 	if !ok {
-		h.notFound(w, r)
+		h.NotFound(w, r)
 		return nil, nil, false
 	}
-	p, err := record.GetProcess(r.Context(), h.db, id)
+	p, err := record.GetProcess(r.Context(), h.DB, id)
 	if err != nil || !people.MayOrganise(me, p.ID) {
 		if err != nil && !isNotFound(err) {
-			h.writeInternalError(w, r, err)
+			h.WriteInternalError(w, r, err)
 			return nil, nil, false
 		}
-		h.forbidden(w, r, "nb.ui.forbidden")
+		h.Forbidden(w, r, "nb.ui.forbidden")
 		return nil, nil, false
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -49,17 +49,17 @@ func (h *handler) organiserProcessPage(w http.ResponseWriter, r *http.Request) (
 // draftHTML compiles the draft notebook of the process of the path, for an organiser who may
 // set it up (organiserProcessPage), and renders it as HTML, both in the reader's language.
 // Otherwise it has answered and ok is false.
-func (h *handler) draftHTML(w http.ResponseWriter, r *http.Request) (p *record.Process, nb *notebook.Notebook, html string, ok bool) {
+func (h *Pages) draftHTML(w http.ResponseWriter, r *http.Request) (p *record.Process, nb *notebook.Notebook, html string, ok bool) {
 	if _, p, ok = h.organiserProcessPage(w, r); !ok {
 		return nil, nil, "", false
 	}
-	lang := h.lang(r)
-	nb, err := notebook.Compile(r.Context(), h.db, p.ID, h.notebookOptions(lang))
+	lang := web.Lang(r)
+	nb, err := notebook.Compile(r.Context(), h.DB, p.ID, h.notebookOptions(lang))
 	if err == nil {
 		html, err = notebook.RenderHTML(nb, h.notebookLabels(lang))
 	}
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return nil, nil, "", false
 	}
 	return p, nb, html, true
@@ -87,22 +87,22 @@ type editorTheme struct {
 
 type historyLine struct{ Who, When, What, Before, After string }
 
-// notebookEditorPage is the editor: GET /organise/processes/{id}/notebook.
-func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
+// EditorPage is the editor: GET /organise/processes/{id}/notebook.
+func (h *Pages) EditorPage(w http.ResponseWriter, r *http.Request) {
 	_, p, ok := h.organiserProcessPage(w, r)
 	if !ok {
 		return
 	}
-	lang := h.lang(r)
-	draft, err := notebook.CompileDraft(r.Context(), h.db, p.ID, h.notebookOptions(lang))
+	lang := web.Lang(r)
+	draft, err := notebook.CompileDraft(r.Context(), h.DB, p.ID, h.notebookOptions(lang))
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	api := fmt.Sprintf("/api/organise/processes/%d/notebook", p.ID)
 	base := fmt.Sprintf("/organise/processes/%d/notebook", p.ID)
 	annex := map[int64]string{}
-	mainHeading := fill(h.catalog.T(lang, "nb.ui.translation.main"), "language", h.catalog.T(lang, "nb.lang.name."+draft.Main))
+	mainHeading := fill(h.Catalog.T(lang, "nb.ui.translation.main"), "language", h.Catalog.T(lang, "nb.lang.name."+draft.Main))
 	var themes []editorTheme
 	for _, t := range draft.Themes {
 		et := editorTheme{Ref: t.Ref, Title: t.Title, Introduction: t.Introduction, Conclusion: t.Conclusion, Why: t.Why, MainHeading: mainHeading}
@@ -114,19 +114,19 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 				notebook.Texts{"title": t.Title, "why": t.Why, "introduction": t.Introduction, "conclusion": t.Conclusion})
 		}
 		if et.Title == "" {
-			et.Title = h.catalog.T(lang, "nb.theme.untitled")
+			et.Title = h.Catalog.T(lang, "nb.theme.untitled")
 		}
 		item := func(it notebook.EditableItem) editorItem {
 			annex[it.ID] = it.Annex
 			var status []string
 			if it.Rank > 0 {
-				status = append(status, fill(h.catalog.T(lang, "nb.ui.rank"), "rank", strconv.Itoa(it.Rank)))
+				status = append(status, fill(h.Catalog.T(lang, "nb.ui.rank"), "rank", strconv.Itoa(it.Rank)))
 			}
 			if it.Manual {
-				status = append(status, h.catalog.T(lang, "nb.ui.manual"))
+				status = append(status, h.Catalog.T(lang, "nb.ui.manual"))
 			}
 			if it.Excluded {
-				status = append(status, h.catalog.T(lang, "nb.ui.excluded"))
+				status = append(status, h.Catalog.T(lang, "nb.ui.excluded"))
 			}
 			main := notebook.Texts{"text": it.Text, "who": it.Who, "how": it.How, "when": it.When}
 			if it.Excluded {
@@ -150,22 +150,22 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 		}
 		themes = append(themes, et)
 	}
-	versions, err := notebook.ListVersions(r.Context(), h.db, p.ID)
+	versions, err := notebook.ListVersions(r.Context(), h.DB, p.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	var vlinks []versionLink
 	for _, v := range versions {
-		label := fill(h.catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(v.Number), "date", formatDay(lang, v.PublishedAt))
+		label := fill(h.Catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(v.Number), "date", formatDay(lang, v.PublishedAt))
 		if v.Languages != "" {
 			label += " (" + strings.ToUpper(strings.ReplaceAll(v.Languages, ",", ", ")) + ")"
 		}
 		vlinks = append(vlinks, versionLink{URL: fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number), Label: label})
 	}
-	edits, err := notebook.Edits(r.Context(), h.db, p.ID, 200)
+	edits, err := notebook.Edits(r.Context(), h.DB, p.ID, 200)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	titles := map[int64]string{}
@@ -174,7 +174,7 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var history []historyLine
 	for _, e := range edits {
-		what := h.catalog.T(lang, "nb.ui.action."+e.Action)
+		what := h.Catalog.T(lang, "nb.ui.action."+e.Action)
 		switch {
 		case e.ContributionID != nil:
 			what += " · " + annex[*e.ContributionID]
@@ -191,17 +191,17 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 	}
 	main, defaults := notebookLanguages(p)
 	// Publishing asks once more, saying what the languages published by default still lack.
-	confirm := []string{h.catalog.T(lang, "nb.ui.publish.help")}
+	confirm := []string{h.Catalog.T(lang, "nb.ui.publish.help")}
 	missing := h.missingLists(lang, draft)
 	for i, l := range draft.Languages {
 		if slices.Contains(defaults, l) && missing[i].Count > 0 {
-			confirm = append(confirm, missing[i].Heading+" — "+h.catalog.T(lang, "nb.ui.missing.help"))
+			confirm = append(confirm, missing[i].Heading+" — "+h.Catalog.T(lang, "nb.ui.missing.help"))
 		}
 	}
 	processForms := h.translationForms(lang, draft, api, notebook.SubjectProcess, notebook.SubjectProcess, 0, draft.Process, draft.ProcessInherited,
 		notebook.Texts{"title": p.Title, "description": p.Description})
-	h.writePage(w, r, http.StatusOK, "notebook_editor", h.catalog.T(lang, "nb.ui.editor.title"), map[string]any{
-		"CSRF": sessionCSRF(r), "Process": p, "API": api, "Themes": themes, "Versions": vlinks, "History": history,
+	h.WritePage(w, r, http.StatusOK, "notebook_editor", h.Catalog.T(lang, "nb.ui.editor.title"), map[string]any{
+		"CSRF": web.SessionCSRF(r), "Process": p, "API": api, "Themes": themes, "Versions": vlinks, "History": history,
 		"Languages": h.publishChoices(lang, main, defaults), "MainHeading": mainHeading, "Missing": missing, "Confirm": strings.Join(confirm, "\n\n"), "ProcessForms": processForms,
 		"Preview": base + "/preview", "DraftPDF": base + "/draft/notebook.pdf",
 		"FollowUp": fmt.Sprintf("/follow-up/processes/%d", p.ID), "Report": "/organise/report",
@@ -209,8 +209,8 @@ func (h *handler) notebookEditorPage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// notebookPreview shows the draft as it would be published: GET …/notebook/preview.
-func (h *handler) notebookPreview(w http.ResponseWriter, r *http.Request) {
+// Preview shows the draft as it would be published: GET …/notebook/preview.
+func (h *Pages) Preview(w http.ResponseWriter, r *http.Request) {
 	p, nb, html, ok := h.draftHTML(w, r)
 	if !ok {
 		return
@@ -220,24 +220,24 @@ func (h *handler) notebookPreview(w http.ResponseWriter, r *http.Request) {
 	for _, f := range notebookFiles {
 		view.Files = append(view.Files, fileLink{URL: base + f.Name, Label: f.Label})
 	}
-	h.writePage(w, r, http.StatusOK, "notebook_view", nb.Process.Title, view)
+	h.WritePage(w, r, http.StatusOK, "notebook_view", nb.Process.Title, view)
 }
 
-// notebookDraftFile renders one format of the draft: GET …/notebook/draft/{file}.
-func (h *handler) notebookDraftFile(w http.ResponseWriter, r *http.Request) {
+// DraftFile renders one format of the draft: GET …/notebook/draft/{file}.
+func (h *Pages) DraftFile(w http.ResponseWriter, r *http.Request) {
 	p, nb, html, ok := h.draftHTML(w, r)
 	if !ok {
 		return
 	}
-	labels := h.notebookLabels(h.lang(r))
+	labels := h.notebookLabels(web.Lang(r))
 	csv, err := notebook.RenderCSV(nb)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	js, err := notebook.RenderJSON(nb)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	f := storedFormats{HTML: html, Markdown: notebook.RenderMarkdown(nb, labels), CSV: csv, JSON: string(js),
@@ -245,28 +245,14 @@ func (h *handler) notebookDraftFile(w http.ResponseWriter, r *http.Request) {
 	h.serveNotebookFile(w, r, nb, f, p.Slug+"-draft", "no-store")
 }
 
-// notebookURL is the address of a process's notebook when that page exists in this build, else
-// "": the organiser page shows no link to a page that is not there.
-func (h *handler) notebookURL(processID int64) string {
-	u := fmt.Sprintf("/organise/processes/%d/notebook", processID)
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		return ""
-	}
-	if _, pattern := h.routes().Handler(req); pattern == "" || pattern == "/" {
-		return ""
-	}
-	return u
-}
-
-// notebookReport gathers the published notebooks of the processes the signed-in organiser
+// Report gathers the published notebooks of the processes the signed-in organiser
 // may organise, over a period: GET /organise/report?from=2024-01-01&to=2024-12-31
 // (&format=md or json). Without dates it covers the current calendar year.
-func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
-	lang := h.lang(r)
-	me, signedIn, err := h.currentParticipant(r)
+func (h *Pages) Report(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(r)
+	me, signedIn, err := h.Participant(r)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	if !signedIn || me.Role != record.RoleOrganiser {
@@ -274,21 +260,21 @@ func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
 		if !signedIn {
 			status, body = http.StatusUnauthorized, "nb.ui.signin"
 		}
-		h.writeMessage(w, r, status, message{Heading: h.catalog.T(lang, "nb.ui.report"), Body: h.catalog.T(lang, body),
-			Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true})
+		h.WriteMessage(w, r, status, web.Message{Heading: h.Catalog.T(lang, "nb.ui.report"), Body: h.Catalog.T(lang, body),
+			Link: "/", LinkText: h.Catalog.T(lang, "nav.home"), Error: true})
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	year := h.now().In(web.Brussels).Year()
+	year := h.Now().In(web.Brussels).Year()
 	from := parseDay(r.URL.Query().Get("from"), time.Date(year, 1, 1, 0, 0, 0, 0, web.Brussels))
 	to := parseDay(r.URL.Query().Get("to"), time.Date(year, 12, 31, 0, 0, 0, 0, web.Brussels))
 	end := to.AddDate(0, 0, 1) // "to" is included: the period ends at the next midnight
 	if !end.After(from) {
 		from, end = end.AddDate(0, 0, -1), from.AddDate(0, 0, 1)
 	}
-	ps, err := process.List(r.Context(), h.db)
+	ps, err := process.List(r.Context(), h.DB)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	var ids []int64
@@ -297,14 +283,14 @@ func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, p.ID)
 		}
 	}
-	rep, err := notebook.BuildReport(r.Context(), h.db, ids, from, end)
+	rep, err := notebook.BuildReport(r.Context(), h.DB, ids, from, end)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	switch r.URL.Query().Get("format") {
 	case "json":
-		h.api.Write(w, http.StatusOK, rep)
+		h.JSON.Write(w, http.StatusOK, rep)
 		return
 	case "md":
 		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
@@ -320,13 +306,13 @@ func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
 	var procs []proc
 	for _, p := range rep.Processes {
 		pv := proc{Title: p.Title, URL: "/notebooks/" + p.Slug + "/v/" + strconv.Itoa(p.Version),
-			Version: fill(h.catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(p.Version), "date", formatDay(lang, p.PublishedAt))}
+			Version: fill(h.Catalog.T(lang, "nb.ui.view.version"), "n", strconv.Itoa(p.Version), "date", formatDay(lang, p.PublishedAt))}
 		if p.Cover.From != nil && p.Cover.To != nil {
-			pv.Period = fill(h.catalog.T(lang, "nb.cover.period"), "from", formatDay(lang, *p.Cover.From), "to", formatDay(lang, *p.Cover.To))
+			pv.Period = fill(h.Catalog.T(lang, "nb.cover.period"), "from", formatDay(lang, *p.Cover.From), "to", formatDay(lang, *p.Cover.To))
 		}
 		for _, it := range p.Recommendations {
-			pv.Items = append(pv.Items, item{Ref: it.Ref, Text: it.Text, Status: h.catalog.T(lang, "nb.status."+string(it.Status)),
-				Figures: h.catalog.T(lang, "nb.breadth.organisations."+plural(lang, it.Breadth.Organisations))})
+			pv.Items = append(pv.Items, item{Ref: it.Ref, Text: it.Text, Status: h.Catalog.T(lang, "nb.status."+string(it.Status)),
+				Figures: h.Catalog.T(lang, "nb.breadth.organisations."+plural(lang, it.Breadth.Organisations))})
 			pv.Items[len(pv.Items)-1].Figures = fill(pv.Items[len(pv.Items)-1].Figures, "n", strconv.Itoa(it.Breadth.Organisations))
 		}
 		procs = append(procs, pv)
@@ -334,15 +320,15 @@ func (h *handler) notebookReport(w http.ResponseWriter, r *http.Request) {
 	var byStatus []item
 	for _, s := range notebook.Statuses {
 		if n := rep.Totals.ByStatus[s]; n > 0 {
-			byStatus = append(byStatus, item{Status: h.catalog.T(lang, "nb.status."+string(s)), Figures: strconv.Itoa(n)})
+			byStatus = append(byStatus, item{Status: h.Catalog.T(lang, "nb.status."+string(s)), Figures: strconv.Itoa(n)})
 		}
 	}
 	t := rep.Totals
 	query := "?from=" + from.Format("2006-01-02") + "&to=" + end.AddDate(0, 0, -1).Format("2006-01-02")
-	h.writePage(w, r, http.StatusOK, "notebook_report", h.catalog.T(lang, "nb.ui.report"), map[string]any{
+	h.WritePage(w, r, http.StatusOK, "notebook_report", h.Catalog.T(lang, "nb.ui.report"), map[string]any{
 		"From": from.Format("2006-01-02"), "To": end.AddDate(0, 0, -1).Format("2006-01-02"),
-		"Heading": fill(h.catalog.T(lang, "nb.report.title"), "from", formatDay(lang, from), "to", formatDay(lang, end.AddDate(0, 0, -1))),
-		"Totals": fill(h.catalog.T(lang, "nb.report.totals"), "processes", strconv.Itoa(t.Processes), "sessions", strconv.Itoa(t.Sessions),
+		"Heading": fill(h.Catalog.T(lang, "nb.report.title"), "from", formatDay(lang, from), "to", formatDay(lang, end.AddDate(0, 0, -1))),
+		"Totals": fill(h.Catalog.T(lang, "nb.report.totals"), "processes", strconv.Itoa(t.Processes), "sessions", strconv.Itoa(t.Sessions),
 			"participations", strconv.Itoa(t.Participations), "recommendations", strconv.Itoa(t.Recommendations)),
 		"ByStatus": byStatus, "Processes": procs, "Unpublished": rep.Unpublished,
 		"Markdown": "/organise/report" + query + "&format=md", "JSON": "/organise/report" + query + "&format=json",

@@ -1,4 +1,4 @@
-package server
+package door
 
 import (
 	"errors"
@@ -27,29 +27,29 @@ type openJoinPage struct {
 }
 
 // openJoinForm shows the pseudonym form of the open session ws.
-func (h *handler) openJoinForm(w http.ResponseWriter, r *http.Request, ws *record.Workshop, pseudonym, problem string, status int) {
-	lang := h.lang(r)
+func (h *Door) openJoinForm(w http.ResponseWriter, r *http.Request, ws *record.Workshop, pseudonym, problem string, status int) {
+	lang := web.Lang(r)
 	title := record.Localised{Text: ws.Title}
-	if proc, err := record.GetProcess(r.Context(), h.db, ws.ProcessID); err == nil {
-		title = localiserFor(proc, lang).workshop(ws)
+	if proc, err := record.GetProcess(r.Context(), h.DB, ws.ProcessID); err == nil {
+		title = web.LocaliserFor(proc, lang).Workshop(ws)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.writePage(w, r, status, "join_open", title.Text, openJoinPage{
+	h.WritePage(w, r, status, "join_open", title.Text, openJoinPage{
 		Code: ws.Code, Title: title, When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
-		Pseudonym: pseudonym, Problem: problem, Form: h.formToken(w, r),
+		Pseudonym: pseudonym, Problem: problem, Form: h.FormToken(w, r),
 	})
 }
 
-// openSessionOf answers a code that names an open session: a phone already allowed in goes
+// OpenSessionOf answers a code that names an open session: a phone already allowed in goes
 // to the session, any other gets the pseudonym form. It returns false when the code names no
 // open session (the caller answers as before).
-func (h *handler) openSessionOf(w http.ResponseWriter, r *http.Request, code string, p *record.Participant) bool {
-	ws, err := people.OpenSession(r.Context(), h.db, code, h.now())
+func (h *Door) OpenSessionOf(w http.ResponseWriter, r *http.Request, code string, p *record.Participant) bool {
+	ws, err := people.OpenSession(r.Context(), h.DB, code, h.Now())
 	if err != nil {
 		return false
 	}
 	if p != nil {
-		if acc, err := h.workshopAccess(r.Context(), p, ws); err == nil && acc.View {
+		if acc, err := h.WorkshopAccess(r.Context(), p, ws); err == nil && acc.View {
 			http.Redirect(w, r, "/w/"+strconv.FormatInt(ws.ID, 10), http.StatusSeeOther)
 			return true
 		}
@@ -58,44 +58,44 @@ func (h *handler) openSessionOf(w http.ResponseWriter, r *http.Request, code str
 	return true
 }
 
-// joinOpen is POST /join/open with code and pseudonym (anonymous form: double-submit token).
-func (h *handler) joinOpen(w http.ResponseWriter, r *http.Request) {
-	lang := h.lang(r)
-	if r.ParseForm() != nil || !h.checkFormToken(r) {
-		h.refuseForm(w, r, "/join")
+// JoinOpen is POST /join/open with code and pseudonym (anonymous form: double-submit token).
+func (h *Door) JoinOpen(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(r)
+	if r.ParseForm() != nil || !h.CheckFormToken(r) {
+		h.RefuseForm(w, r, "/join")
 		return
 	}
 	code, pseudonym := r.PostForm.Get("code"), r.PostForm.Get("pseudonym")
 	// Every attempt counts, not only failures: each success creates a participant.
-	if h.rateLimited(w, r, h.limits.openJoin) {
+	if h.OpenJoinLimit.Take(w, r) {
 		return
 	}
-	ws, token, err := people.JoinOpen(r.Context(), h.db, code, pseudonym, lang, h.now(), sessionTTL)
+	ws, token, err := people.JoinOpen(r.Context(), h.DB, code, pseudonym, lang, h.Now(), web.SessionTTL)
 	switch {
 	case errors.Is(err, record.ErrNotFound):
-		h.writePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
-			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "open.err.gone")})
+		h.WritePage(w, r, http.StatusNotFound, "join", h.Catalog.T(lang, "ui.join.title"),
+			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.Catalog.T(lang, "open.err.gone")})
 		return
 	case errors.Is(err, people.ErrRoomFull):
-		if found, err := people.OpenSession(r.Context(), h.db, code, h.now()); err == nil {
-			h.openJoinForm(w, r, found, pseudonym, h.catalog.T(lang, "open.err.full"), http.StatusConflict)
+		if found, err := people.OpenSession(r.Context(), h.DB, code, h.Now()); err == nil {
+			h.openJoinForm(w, r, found, pseudonym, h.Catalog.T(lang, "open.err.full"), http.StatusConflict)
 			return
 		}
-		h.notFound(w, r)
+		h.NotFound(w, r)
 		return
 	case errors.Is(err, people.ErrBadPseudonym):
-		if found, err := people.OpenSession(r.Context(), h.db, code, h.now()); err == nil {
-			h.openJoinForm(w, r, found, pseudonym, h.catalog.T(lang, "open.err.pseudonym"), http.StatusBadRequest)
+		if found, err := people.OpenSession(r.Context(), h.DB, code, h.Now()); err == nil {
+			h.openJoinForm(w, r, found, pseudonym, h.Catalog.T(lang, "open.err.pseudonym"), http.StatusBadRequest)
 			return
 		}
-		h.notFound(w, r)
+		h.NotFound(w, r)
 		return
 	case err != nil:
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	h.arrivedOpen(r, ws, token)
-	h.setSessionCookie(w, token)
+	h.SetSessionCookie(w, token)
 	http.Redirect(w, r, "/w/"+strconv.FormatInt(ws.ID, 10), http.StatusSeeOther)
 }
 
@@ -105,15 +105,15 @@ func (h *handler) joinOpen(w http.ResponseWriter, r *http.Request) {
 // the server's rule on hours holds and the console's count moves at once. Before the hours
 // (a QR shared the day before) they are not checked in, and their phone shows the button. A
 // failure leaves them joined, with the button.
-func (h *handler) arrivedOpen(r *http.Request, ws *record.Workshop, session string) {
-	if !deliberation.SelfCheckInWindow(ws, h.now()) {
+func (h *Door) arrivedOpen(r *http.Request, ws *record.Workshop, session string) {
+	if !deliberation.SelfCheckInWindow(ws, h.Now()) {
 		return
 	}
-	who, err := people.SessionParticipant(r.Context(), h.db, session, h.now())
+	who, err := people.SessionParticipant(r.Context(), h.DB, session, h.Now())
 	if err == nil {
 		err = h.selfCheck(r.Context(), ws, who.ID)
 	}
 	if err != nil {
-		h.log.WarnContext(r.Context(), "open session: joiner not checked in", "workshop", ws.ID, "err", err)
+		h.Log.WarnContext(r.Context(), "open session: joiner not checked in", "workshop", ws.ID, "err", err)
 	}
 }

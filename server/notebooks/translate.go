@@ -1,4 +1,4 @@
-package server
+package notebooks
 
 import (
 	"fmt"
@@ -54,12 +54,12 @@ type missingList struct {
 // translationForms builds the forms of a subject, one per language of the draft. main holds
 // the subject's texts in the main language, by field, to tell what is missing; fields names
 // the form's fields (a subject, or "step").
-func (h *handler) translationForms(lang string, draft *notebook.Draft, api, subject, fields string, id int64,
+func (h *Pages) translationForms(lang string, draft *notebook.Draft, api, subject, fields string, id int64,
 	byLang, inherited map[string]notebook.Texts, main notebook.Texts) []trForm {
 	var out []trForm
 	for _, l := range draft.Languages {
-		f := trForm{Code: l, Label: h.catalog.T(lang, "nb.lang.name."+l), Optional: !slices.Contains(draft.Published, l)}
-		f.Heading = fill(h.catalog.T(lang, "nb.ui.translation.in"), "language", f.Label)
+		f := trForm{Code: l, Label: h.Catalog.T(lang, "nb.lang.name."+l), Optional: !slices.Contains(draft.Published, l)}
+		f.Heading = fill(h.Catalog.T(lang, "nb.ui.translation.in"), "language", f.Label)
 		if subject == notebook.SubjectProcess {
 			f.API = fmt.Sprintf("%s/translations/%s/process", api, l)
 		} else {
@@ -68,7 +68,7 @@ func (h *handler) translationForms(lang string, draft *notebook.Draft, api, subj
 		for _, fd := range trFields[fields] {
 			value, own := byLang[l][fd.name], inherited[l][fd.name]
 			f.Fields = append(f.Fields, trField{ID: fmt.Sprintf("tr-%s-%s-%d-%s", l, subject, id, fd.name), Name: fd.name,
-				Label: h.catalog.T(lang, fd.label), Value: value, Inherited: own, Max: fd.max, Long: fd.long})
+				Label: h.Catalog.T(lang, fd.label), Value: value, Inherited: own, Max: fd.max, Long: fd.long})
 			if main[fd.name] != "" && value == "" && own == "" {
 				f.Missing = true
 			}
@@ -79,15 +79,15 @@ func (h *handler) translationForms(lang string, draft *notebook.Draft, api, subj
 }
 
 // missingLists says, per language of the draft, what is not translated yet.
-func (h *handler) missingLists(lang string, draft *notebook.Draft) []missingList {
+func (h *Pages) missingLists(lang string, draft *notebook.Draft) []missingList {
 	var out []missingList
 	for _, l := range draft.Languages {
 		refs := draft.Missing[l]
-		name := h.catalog.T(lang, "nb.lang.name."+l)
+		name := h.Catalog.T(lang, "nb.lang.name."+l)
 		m := missingList{Refs: refs, Count: len(refs),
-			Heading: fill(h.catalog.T(lang, "nb.ui.missing.count"), "language", name, "n", strconv.Itoa(len(refs)))}
+			Heading: fill(h.Catalog.T(lang, "nb.ui.missing.count"), "language", name, "n", strconv.Itoa(len(refs)))}
 		if len(refs) == 0 {
-			m.Heading = fill(h.catalog.T(lang, "nb.ui.missing.none"), "language", name)
+			m.Heading = fill(h.Catalog.T(lang, "nb.ui.missing.none"), "language", name)
 		}
 		out = append(out, m)
 	}
@@ -100,10 +100,10 @@ type publishChoice struct {
 	Checked, Main bool
 }
 
-func (h *handler) publishChoices(lang string, main string, defaults []string) []publishChoice {
+func (h *Pages) publishChoices(lang string, main string, defaults []string) []publishChoice {
 	var out []publishChoice
 	for _, l := range i18n.Languages {
-		out = append(out, publishChoice{Code: l, Label: h.catalog.T(lang, "nb.lang.name."+l),
+		out = append(out, publishChoice{Code: l, Label: h.Catalog.T(lang, "nb.lang.name."+l),
 			Checked: l == main || slices.Contains(defaults, l), Main: l == main})
 	}
 	return out

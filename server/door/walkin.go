@@ -1,4 +1,4 @@
-package server
+package door
 
 import (
 	"html/template"
@@ -48,13 +48,13 @@ func walkinPath(workshop, participant int64) string {
 	return "/w/" + strconv.FormatInt(workshop, 10) + "/door/walkin/" + strconv.FormatInt(participant, 10)
 }
 
-// doorWalkIn adds a person who came without registering: POST /w/{id}/door/walkin.
-func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
+// WalkIn adds a person who came without registering: POST /w/{id}/door/walkin.
+func (h *Door) WalkIn(w http.ResponseWriter, r *http.Request) {
 	ws, keeper, _ := h.doorForm(w, r)
 	if ws == nil {
 		return
 	}
-	lang := h.lang(r)
+	lang := web.Lang(r)
 	clean := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	in := walkinForm{
 		DisplayName: clean(r.PostFormValue("displayName")), Organisation: clean(r.PostFormValue("organisation")),
@@ -62,76 +62,76 @@ func (h *handler) doorWalkIn(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case in.DisplayName == "":
-		in.Error = h.catalog.T(lang, "reg.err.name.empty")
+		in.Error = h.Catalog.T(lang, "reg.err.name.empty")
 	case len(in.DisplayName) > web.MaxName:
-		in.Error = h.catalog.T(lang, "reg.err.name.long")
+		in.Error = h.Catalog.T(lang, "reg.err.name.long")
 	case len(in.Organisation) > web.MaxTitle:
-		in.Error = h.catalog.T(lang, "reg.err.organisation.long")
+		in.Error = h.Catalog.T(lang, "reg.err.organisation.long")
 	}
 	if in.Error != "" {
 		h.renderDoor(w, r, ws, "", 0, 0, "", in, http.StatusBadRequest)
 		return
 	}
-	id, way, err := people.WalkIn(r.Context(), h.db, ws, people.NewParticipant{
+	id, way, err := people.WalkIn(r.Context(), h.DB, ws, people.NewParticipant{
 		ProcessID: &ws.ProcessID, Role: record.RoleParticipant, Organisation: in.Organisation,
 		Person: people.Person{DisplayName: in.DisplayName, Language: lang, ServiceUser: in.ServiceUser},
-	}, h.now())
+	}, h.Now())
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	if err := h.doorCheck(r.Context(), ws, keeper.ID, id, true); err != nil {
 		// The person and their link are committed: their page says they are not marked
 		// present yet, and the door's list can do it.
-		h.log.WarnContext(r.Context(), "door: walk-in not checked in", "workshop", ws.ID, "participant", id, "err", err)
+		h.Log.WarnContext(r.Context(), "door: walk-in not checked in", "workshop", ws.ID, "participant", id, "err", err)
 	}
 	path := walkinPath(ws.ID, id)
 	http.SetCookie(w, &http.Cookie{
 		Name: walkinCookie, Value: url.Values{"t": {way.Token}, "c": {way.Code}}.Encode(), Path: path,
-		MaxAge: int(walkinTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.publicURL.Scheme == "https",
+		MaxAge: int(walkinTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.PublicURL.Scheme == "https",
 	})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
-// doorWalkInPage is GET /w/{id}/door/walkin/{participant}.
-func (h *handler) doorWalkInPage(w http.ResponseWriter, r *http.Request) {
+// WalkInPage is GET /w/{id}/door/walkin/{participant}.
+func (h *Door) WalkInPage(w http.ResponseWriter, r *http.Request) {
 	ws, _ := h.doorWorkshop(w, r)
 	if ws == nil {
 		return
 	}
-	ctx, lang := r.Context(), h.lang(r)
+	ctx, lang := r.Context(), web.Lang(r)
 	pid, ok := web.PathID(r, "participant")
 	if !ok {
-		h.notFound(w, r)
+		h.NotFound(w, r)
 		return
 	}
 	var inv *people.Invitation
 	c, err := r.Cookie(walkinCookie)
 	v, _ := url.ParseQuery(cookieValue(c, err))
 	if v.Get("t") != "" {
-		inv, err = people.LookupInvitation(ctx, h.db, v.Get("t"), h.now())
-		if err != nil && !isTokenRefusal(err) {
-			h.writeInternalError(w, r, err)
+		inv, err = people.LookupInvitation(ctx, h.DB, v.Get("t"), h.Now())
+		if err != nil && !web.TokenRefused(err) {
+			h.WriteInternalError(w, r, err)
 			return
 		}
 	}
 	// Only the link made for this person in this session: a cookie is the browser's word.
 	if inv == nil || err != nil || inv.ParticipantID != pid || inv.WorkshopID == nil || *inv.WorkshopID != ws.ID {
-		h.writeMessage(w, r, http.StatusNotFound, message{
-			Heading: h.catalog.T(lang, "reg.walkin.gone.title"), Body: h.catalog.T(lang, "reg.walkin.gone.body"),
-			Link: "/w/" + strconv.FormatInt(ws.ID, 10) + "/door", LinkText: h.catalog.T(lang, "reg.walkin.back"),
+		h.WriteMessage(w, r, http.StatusNotFound, web.Message{
+			Heading: h.Catalog.T(lang, "reg.walkin.gone.title"), Body: h.Catalog.T(lang, "reg.walkin.gone.body"),
+			Link: "/w/" + strconv.FormatInt(ws.ID, 10) + "/door", LinkText: h.Catalog.T(lang, "reg.walkin.back"),
 		})
 		return
 	}
-	data := walkinPage{WorkshopID: ws.ID, Title: h.workshopTitle(ctx, ws, lang), Code: people.FormatCode(v.Get("c")),
-		Link: h.publicURL.JoinPath("i", v.Get("t")).String(), CodePage: h.publicURL.JoinPath("code").String()}
-	if person, err := people.GetPerson(ctx, h.db, pid); err == nil {
+	data := walkinPage{WorkshopID: ws.ID, Title: h.WorkshopTitle(ctx, ws, lang), Code: people.FormatCode(v.Get("c")),
+		Link: h.PublicURL.JoinPath("i", v.Get("t")).String(), CodePage: h.PublicURL.JoinPath("code").String()}
+	if person, err := people.GetPerson(ctx, h.DB, pid); err == nil {
 		data.Name = person.DisplayName
 	}
-	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(ctx, h.DB, ws.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	for _, row := range rows {
@@ -139,11 +139,11 @@ func (h *handler) doorWalkInPage(w http.ResponseWriter, r *http.Request) {
 			data.CheckedIn = row.CheckedInAt != nil
 		}
 	}
-	if data.QR, err = qrDataURL(data.Link); err != nil {
-		h.writeInternalError(w, r, err)
+	if data.QR, err = web.QRDataURL(data.Link); err != nil {
+		h.WriteInternalError(w, r, err)
 		return
 	}
-	h.writePage(w, r, http.StatusOK, "walkin", h.catalog.T(lang, "reg.walkin.done"), data)
+	h.WritePage(w, r, http.StatusOK, "walkin", h.Catalog.T(lang, "reg.walkin.done"), data)
 }
 
 // cookieValue is a cookie's value, or "" when the request has none.

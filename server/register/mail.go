@@ -1,4 +1,4 @@
-package server
+package register
 
 import (
 	"bytes"
@@ -71,8 +71,8 @@ func composeMail(d mailData) mail.Message {
 // invitationMail is the email sent after a registration.
 // code is the link's personal code, formatted, or "" when the link has none.
 // Its texts and the titles (already looked up in lang) speak the person's language.
-func (h *handler) invitationMail(lang, name string, title record.Localised, link, code string, sessions []placedSession) mail.Message {
-	t := func(k string) string { return h.catalog.T(lang, k) }
+func (h *Pages) invitationMail(lang, name string, title record.Localised, link, code string, sessions []placedSession) mail.Message {
+	t := func(k string) string { return h.Catalog.T(lang, k) }
 	process := title.Text
 	d := mailData{
 		Lang: lang, Subject: t("reg.mail.subject") + " — " + process,
@@ -102,70 +102,70 @@ func reasonKey(reason string) string {
 	return "full"
 }
 
-// notifyPromoted tells a person who was waiting that they now have a place, when they gave an
+// NotifyPromoted tells a person who was waiting that they now have a place, when they gave an
 // email and email is configured. The message carries a fresh personal link, so that it is
 // enough on its own. Failures are logged (without the address) and otherwise ignored: the
 // place is theirs either way, and "my sessions" shows it.
-func (h *handler) notifyPromoted(ctx context.Context, participantID int64, w *record.Workshop) {
-	if !h.mail.Enabled() {
+func (h *Pages) NotifyPromoted(ctx context.Context, participantID int64, w *record.Workshop) {
+	if !h.Mail.Enabled() {
 		return
 	}
-	person, err := people.GetPerson(ctx, h.db, participantID)
+	person, err := people.GetPerson(ctx, h.DB, participantID)
 	if err != nil || person.Email == nil || *person.Email == "" {
 		return
 	}
-	proc, err := record.GetProcess(ctx, h.db, w.ProcessID)
+	proc, err := record.GetProcess(ctx, h.DB, w.ProcessID)
 	if err != nil {
 		return
 	}
-	token, err := people.LinkToMySessions(ctx, h.db, participantID, w.ProcessID, h.now())
+	token, err := people.LinkToMySessions(ctx, h.DB, participantID, w.ProcessID, h.Now())
 	if err != nil {
-		h.log.WarnContext(ctx, "promotion link not made", "participant", participantID, "err", err)
+		h.Log.WarnContext(ctx, "promotion link not made", "participant", participantID, "err", err)
 		return
 	}
 	lang := i18n.Normalise(person.Language)
-	t := func(k string) string { return h.catalog.T(lang, k) }
+	t := func(k string) string { return h.Catalog.T(lang, k) }
 	msg := composeMail(mailData{
 		Lang: lang, Subject: t("reg.mail.promoted.subject") + " — " + proc.Localise("title", lang).Text,
 		Hello: t("reg.mail.hello") + " " + person.DisplayName + ",", Intro: t("reg.mail.promoted.intro"),
-		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: h.publicURL.JoinPath("i", token).String(),
-		Sessions: []mailSession{{Title: localiserFor(proc, lang).workshop(w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
+		Button: t("reg.mail.button"), Keep: t("reg.mail.keep"), Link: h.PublicURL.JoinPath("i", token).String(),
+		Sessions: []mailSession{{Title: web.LocaliserFor(proc, lang).Workshop(w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: t("reg.placed.confirmed")}},
 	})
 	msg.To = *person.Email
 	if err := h.queueMail(ctx, participantID, msg); err != nil {
-		h.log.WarnContext(ctx, "promotion email not queued", "participant", participantID, "err", err)
+		h.Log.WarnContext(ctx, "promotion email not queued", "participant", participantID, "err", err)
 	}
 }
 
 // queueMail puts a message in the outbox for participantID: the background sender hands it
 // to the SMTP server, retrying as long as it takes; the page never waits on SMTP.
-func (h *handler) queueMail(ctx context.Context, participantID int64, msg mail.Message) error {
-	if err := outbox.Enqueue(ctx, h.db, h.mail.From(), &participantID, msg, h.now()); err != nil {
+func (h *Pages) queueMail(ctx context.Context, participantID int64, msg mail.Message) error {
+	if err := outbox.Enqueue(ctx, h.DB, h.Mail.From(), &participantID, msg, h.Now()); err != nil {
 		return err
 	}
-	h.outbox.Wake()
+	h.Outbox.Wake()
 	return nil
 }
 
-// sendInvitation queues an email with a fresh personal link for a person (an organiser's "resend"). It does not
+// SendInvitation queues an email with a fresh personal link for a person (an organiser's "resend"). It does not
 // revoke earlier links: the printed card the person may hold must keep working.
-func (h *handler) sendInvitation(ctx context.Context, participantID int64) error {
-	person, err := people.GetPerson(ctx, h.db, participantID)
+func (h *Pages) SendInvitation(ctx context.Context, participantID int64) error {
+	person, err := people.GetPerson(ctx, h.DB, participantID)
 	if err != nil {
 		return err
 	}
 	if person.Email == nil || *person.Email == "" {
 		return people.ErrNoEmail
 	}
-	p, err := people.GetParticipant(ctx, h.db, participantID)
+	p, err := people.GetParticipant(ctx, h.DB, participantID)
 	if err != nil || p.ProcessID == nil {
 		return people.ErrNoEmail
 	}
-	proc, err := record.GetProcess(ctx, h.db, *p.ProcessID)
+	proc, err := record.GetProcess(ctx, h.DB, *p.ProcessID)
 	if err != nil {
 		return err
 	}
-	token, err := people.LinkToMySessions(ctx, h.db, participantID, proc.ID, h.now())
+	token, err := people.LinkToMySessions(ctx, h.DB, participantID, proc.ID, h.Now())
 	if err != nil {
 		return err
 	}
@@ -174,24 +174,24 @@ func (h *handler) sendInvitation(ctx context.Context, participantID int64) error
 	if err != nil {
 		return err
 	}
-	msg := h.invitationMail(lang, person.DisplayName, proc.Localise("title", lang), h.publicURL.JoinPath("i", token).String(), "", sessions)
+	msg := h.invitationMail(lang, person.DisplayName, proc.Localise("title", lang), h.PublicURL.JoinPath("i", token).String(), "", sessions)
 	msg.To = *person.Email
 	return h.queueMail(ctx, participantID, msg)
 }
 
 // placedSessions lists a person's sessions (not cancelled) with their status.
-func (h *handler) placedSessions(ctx context.Context, proc *record.Process, lang string, participantID int64) ([]placedSession, error) {
-	regs, err := people.ListParticipantRegistrations(ctx, h.db, participantID)
+func (h *Pages) placedSessions(ctx context.Context, proc *record.Process, lang string, participantID int64) ([]placedSession, error) {
+	regs, err := people.ListParticipantRegistrations(ctx, h.DB, participantID)
 	if err != nil {
 		return nil, err
 	}
 	var out []placedSession
 	for _, reg := range regs {
-		w, err := record.GetWorkshop(ctx, h.db, reg.WorkshopID)
+		w, err := record.GetWorkshop(ctx, h.DB, reg.WorkshopID)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, placedSession{Title: localiserFor(proc, lang).workshop(w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
+		out = append(out, placedSession{Title: web.LocaliserFor(proc, lang).Workshop(w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: reg.Status})
 	}
 	return out, nil
 }

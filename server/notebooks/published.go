@@ -1,4 +1,4 @@
-package server
+package notebooks
 
 import (
 	"crypto/sha256"
@@ -27,13 +27,13 @@ import (
 // A version page serves the HTML stored at publication: nothing is compiled again.
 
 // notebookLabels translates the notebook's fixed texts in one language.
-func (h *handler) notebookLabels(lang string) notebook.Labels {
-	return func(key string) string { return h.catalog.T(lang, key) }
+func (h *Pages) notebookLabels(lang string) notebook.Labels {
+	return func(key string) string { return h.Catalog.T(lang, key) }
 }
 
 // notebookOptions is the one place where the server says how to compile a notebook,
 // including where the plenary votes come from (the live workshops' plenary results).
-func (h *handler) notebookOptions(lang string) notebook.Options {
+func (h *Pages) notebookOptions(lang string) notebook.Options {
 	return notebook.Options{Language: lang, Plenary: notebook.Plenary}
 }
 
@@ -73,24 +73,24 @@ type otherLanguage struct {
 }
 
 // publishedProcess finds the process of a public notebook URL, or answers 404.
-func (h *handler) publishedProcess(w http.ResponseWriter, r *http.Request) (*record.Process, bool) {
-	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
-	if h.loadFailed(w, r, err, h.notebookNotFound) {
+func (h *Pages) publishedProcess(w http.ResponseWriter, r *http.Request) (*record.Process, bool) {
+	p, err := process.GetBySlug(r.Context(), h.DB, r.PathValue("slug"))
+	if h.LoadFailed(w, r, err, h.notebookNotFound) {
 		return nil, false
 	}
 	return p, true
 }
 
-func (h *handler) notebookNotFound(w http.ResponseWriter, r *http.Request) {
-	lang := h.lang(r)
-	h.writeMessage(w, r, http.StatusNotFound, message{
-		Heading: h.catalog.T(lang, "nb.ui.notfound"), Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,
+func (h *Pages) notebookNotFound(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(r)
+	h.WriteMessage(w, r, http.StatusNotFound, web.Message{
+		Heading: h.Catalog.T(lang, "nb.ui.notfound"), Link: "/", LinkText: h.Catalog.T(lang, "nav.home"), Error: true,
 	})
 }
 
 // publishedVersion finds the process of a public notebook URL and the version the path names
 // ({n}, or the latest when there is none), or answers 404.
-func (h *handler) publishedVersion(w http.ResponseWriter, r *http.Request) (*record.Process, *notebook.Version, bool) {
+func (h *Pages) publishedVersion(w http.ResponseWriter, r *http.Request) (*record.Process, *notebook.Version, bool) {
 	p, ok := h.publishedProcess(w, r)
 	if !ok {
 		return nil, nil, false
@@ -103,41 +103,41 @@ func (h *handler) publishedVersion(w http.ResponseWriter, r *http.Request) (*rec
 			h.notebookNotFound(w, r)
 			return nil, nil, false
 		}
-		v, err = notebook.GetVersion(r.Context(), h.db, p.ID, n)
+		v, err = notebook.GetVersion(r.Context(), h.DB, p.ID, n)
 	} else {
-		v, err = notebook.LatestVersion(r.Context(), h.db, p.ID)
+		v, err = notebook.LatestVersion(r.Context(), h.DB, p.ID)
 	}
-	if h.loadFailed(w, r, err, h.notebookNotFound) {
+	if h.LoadFailed(w, r, err, h.notebookNotFound) {
 		return nil, nil, false
 	}
 	return p, v, true
 }
 
-// notebookVersionPage shows a published version: GET /notebooks/{slug} and /notebooks/{slug}/v/{n}.
-func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
+// VersionPage shows a published version: GET /notebooks/{slug} and /notebooks/{slug}/v/{n}.
+func (h *Pages) VersionPage(w http.ResponseWriter, r *http.Request) {
 	p, v, ok := h.publishedVersion(w, r)
 	if !ok {
 		return
 	}
-	lang := h.lang(r)
+	lang := web.Lang(r)
 	// The page shows the version in the reader's language when it was published in it, else
 	// in its main language, and offers the others.
 	shown := v
 	if lang != v.Language && v.HasLanguage(lang) {
 		var err error
-		if shown, err = notebook.InLanguage(r.Context(), h.db, v, lang); err != nil {
-			h.writeInternalError(w, r, err)
+		if shown, err = notebook.InLanguage(r.Context(), h.DB, v, lang); err != nil {
+			h.WriteInternalError(w, r, err)
 			return
 		}
 	}
-	list, err := notebook.ListVersions(r.Context(), h.db, p.ID)
+	list, err := notebook.ListVersions(r.Context(), h.DB, p.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	changes, err := h.changesIn(r, p, v, shown)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	page := fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number)
@@ -147,12 +147,12 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 		FollowUp: "/notebooks/" + p.Slug + "/follow-up",
 	}
 	if langs := v.LanguageList(); len(langs) > 1 {
-		view.FilesHead = fill(h.catalog.T(lang, "nb.ui.view.files.in"), "language", h.catalog.T(lang, "nb.lang.name."+shown.Language))
+		view.FilesHead = fill(h.Catalog.T(lang, "nb.ui.view.files.in"), "language", h.Catalog.T(lang, "nb.lang.name."+shown.Language))
 		for _, l := range langs {
 			if l == shown.Language {
 				continue
 			}
-			o := otherLanguage{Code: l, Label: h.catalog.T(lang, "nb.lang.name."+l), URL: page + "?lang=" + l}
+			o := otherLanguage{Code: l, Label: h.Catalog.T(lang, "nb.lang.name."+l), URL: page + "?lang=" + l}
 			for _, f := range notebookFiles {
 				o.Files = append(o.Files, fileLink{URL: page + "/" + l + "/" + f.Name, Label: f.Label})
 			}
@@ -162,7 +162,7 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 	for _, vi := range list {
 		view.Versions = append(view.Versions, versionLink{
 			URL:     fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, vi.Number),
-			Label:   h.catalog.T(lang, "nb.ui.view.version"),
+			Label:   h.Catalog.T(lang, "nb.ui.view.version"),
 			Current: vi.Number == v.Number,
 		})
 		view.Versions[len(view.Versions)-1].Label = fill(view.Versions[len(view.Versions)-1].Label,
@@ -176,33 +176,33 @@ func (h *handler) notebookVersionPage(w http.ResponseWriter, r *http.Request) {
 			view.Files = append(view.Files, link)
 		}
 	}
-	view.Data = append(view.Data, fileLink{URL: "/notebooks/schema.json", Label: h.catalog.T(lang, "nb.ui.view.schema")})
+	view.Data = append(view.Data, fileLink{URL: "/notebooks/schema.json", Label: h.Catalog.T(lang, "nb.ui.view.schema")})
 	if v.Number > 1 {
-		view.ChangesHead = fill(h.catalog.T(lang, "nb.ui.view.changes"), "n", strconv.Itoa(v.Number-1))
+		view.ChangesHead = fill(h.Catalog.T(lang, "nb.ui.view.changes"), "n", strconv.Itoa(v.Number-1))
 		view.Changes = h.changeLines(lang, changes)
 	}
 	// The version never changes, but the page around it speaks the reader's language.
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Vary", "Accept-Language, Cookie")
-	h.writePage(w, r, http.StatusOK, "notebook_view", v.Title, view)
+	h.WritePage(w, r, http.StatusOK, "notebook_view", v.Title, view)
 }
 
 // changesIn lists what changed since the version before, in the texts of the language shown:
 // the stored list (made in the main language at publication) when the main language is shown
 // or the version before lacks the shown one, else the difference of the two versions'
 // snapshots in that language.
-func (h *handler) changesIn(r *http.Request, p *record.Process, v, shown *notebook.Version) ([]notebook.Change, error) {
+func (h *Pages) changesIn(r *http.Request, p *record.Process, v, shown *notebook.Version) ([]notebook.Change, error) {
 	if shown == v || v.Number < 2 {
 		return v.ChangeList()
 	}
-	prev, err := notebook.GetVersion(r.Context(), h.db, p.ID, v.Number-1)
+	prev, err := notebook.GetVersion(r.Context(), h.DB, p.ID, v.Number-1)
 	if err != nil {
 		return nil, err
 	}
 	if !prev.HasLanguage(shown.Language) {
 		return v.ChangeList()
 	}
-	if prev, err = notebook.InLanguage(r.Context(), h.db, prev, shown.Language); err != nil {
+	if prev, err = notebook.InLanguage(r.Context(), h.DB, prev, shown.Language); err != nil {
 		return nil, err
 	}
 	before, err := prev.Notebook()
@@ -217,19 +217,19 @@ func (h *handler) changesIn(r *http.Request, p *record.Process, v, shown *notebo
 }
 
 // changeLines says each change in the reader's language.
-func (h *handler) changeLines(lang string, changes []notebook.Change) []string {
+func (h *Pages) changeLines(lang string, changes []notebook.Change) []string {
 	out := make([]string, 0, len(changes))
 	for _, c := range changes {
-		out = append(out, fill(h.catalog.T(lang, "nb.ui.change."+c.Kind),
+		out = append(out, fill(h.Catalog.T(lang, "nb.ui.change."+c.Kind),
 			"ref", c.Ref, "old", c.OldRef, "theme", c.Theme, "text", shorten(c.Text, 120)))
 	}
 	return out
 }
 
-// notebookFile serves one format of a published version: GET /notebooks/{slug}/v/{n}/{file}.
+// File serves one format of a published version: GET /notebooks/{slug}/v/{n}/{file}.
 // The bytes are those stored at publication; the CSV is served with a byte-order mark in the
 // separator asked for (spreadsheet.Convert).
-func (h *handler) notebookFile(w http.ResponseWriter, r *http.Request) {
+func (h *Pages) File(w http.ResponseWriter, r *http.Request) {
 	p, v, ok := h.publishedVersion(w, r)
 	if !ok {
 		return
@@ -239,14 +239,14 @@ func (h *handler) notebookFile(w http.ResponseWriter, r *http.Request) {
 	// address from before there were several, is its main language.
 	if lang := r.PathValue("lang"); lang != "" {
 		var err error
-		if v, err = notebook.InLanguage(r.Context(), h.db, v, lang); h.loadFailed(w, r, err, h.notebookNotFound) {
+		if v, err = notebook.InLanguage(r.Context(), h.DB, v, lang); h.LoadFailed(w, r, err, h.notebookNotFound) {
 			return
 		}
 		name += "-" + lang
 	}
 	nb, err := v.Notebook()
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	formats := storedFormats{HTML: v.HTML, Markdown: v.Markdown, CSV: v.CSV, JSON: v.Snapshot, PDF: v.PDFBytes}
@@ -265,27 +265,27 @@ type storedFormats struct {
 	PDF                       func() ([]byte, error)
 }
 
-func (h *handler) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *notebook.Notebook, f storedFormats, name, cache string) {
+func (h *Pages) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *notebook.Notebook, f storedFormats, name, cache string) {
 	var body []byte
 	var ctype, disposition string
 	switch r.PathValue("file") {
 	case "notebook.pdf":
 		b, err := f.PDF()
 		if err != nil {
-			h.writeInternalError(w, r, err)
+			h.WriteInternalError(w, r, err)
 			return
 		}
 		body, ctype, disposition = b, "application/pdf", "inline"
 	case "notebook.md":
 		body, ctype, disposition = []byte(f.Markdown), "text/markdown; charset=utf-8", "attachment"
 	case "notebook.csv":
-		sep, ok := h.csvSep(w, r)
+		sep, ok := h.CSVSep(w, r)
 		if !ok {
 			return
 		}
 		b, err := spreadsheet.Convert(f.CSV, sep)
 		if err != nil {
-			h.writeInternalError(w, r, err)
+			h.WriteInternalError(w, r, err)
 			return
 		}
 		body, ctype, disposition = b, "text/csv; charset=utf-8", "attachment"
@@ -294,12 +294,12 @@ func (h *handler) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *
 	case "notebook.html":
 		css, err := fs.ReadFile(frontend.Static, "static/notebook.css")
 		if err != nil {
-			h.writeInternalError(w, r, err)
+			h.WriteInternalError(w, r, err)
 			return
 		}
 		doc, err := notebook.RenderHTMLDocument(nb, f.HTML, string(css))
 		if err != nil {
-			h.writeInternalError(w, r, err)
+			h.WriteInternalError(w, r, err)
 			return
 		}
 		// The standalone file carries its style sheet inline (it must read offline) and no
@@ -319,8 +319,8 @@ func (h *handler) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *
 	w.Write(body)
 }
 
-// notebookSchema serves the JSON Schema of the open data.
-func (h *handler) notebookSchema(w http.ResponseWriter, r *http.Request) {
+// Schema serves the JSON Schema of the open data.
+func (h *Pages) Schema(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/schema+json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(notebook.SchemaJSON)

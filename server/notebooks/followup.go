@@ -1,4 +1,4 @@
-package server
+package notebooks
 
 import (
 	"errors"
@@ -50,10 +50,10 @@ type statusOption struct {
 }
 
 // followUpViews puts a board in the reader's words.
-func (h *handler) followUpViews(lang string, board *notebook.Board, api string) []trackedView {
+func (h *Pages) followUpViews(lang string, board *notebook.Board, api string) []trackedView {
 	out := make([]trackedView, 0, len(board.Items))
 	for _, it := range board.Items {
-		v := trackedView{Tracked: it, StatusLabel: h.catalog.T(lang, "nb.status."+string(it.Status))}
+		v := trackedView{Tracked: it, StatusLabel: h.Catalog.T(lang, "nb.status."+string(it.Status))}
 		marker := "[" + strings.ToUpper(board.MainLanguage) + "]"
 		for _, f := range it.Untranslated {
 			switch f {
@@ -63,19 +63,19 @@ func (h *handler) followUpViews(lang string, board *notebook.Board, api string) 
 				v.ThemeMarker = marker
 			}
 		}
-		v.MarkerTitle = fill(h.catalog.T(lang, "nb.lang.untranslated"), "language", h.catalog.T(lang, "nb.lang.name."+board.MainLanguage))
+		v.MarkerTitle = fill(h.Catalog.T(lang, "nb.lang.untranslated"), "language", h.Catalog.T(lang, "nb.lang.name."+board.MainLanguage))
 		if it.Since != nil {
-			v.Since = fill(h.catalog.T(lang, "nb.ui.followup.since"), "date", formatDay(lang, *it.Since))
+			v.Since = fill(h.Catalog.T(lang, "nb.ui.followup.since"), "date", formatDay(lang, *it.Since))
 		}
 		for i := len(it.History) - 1; i >= 0; i-- { // newest first on the page
 			e := it.History[i]
 			v.History = append(v.History, historyEntryView{When: formatDay(lang, e.At),
-				Status: h.catalog.T(lang, "nb.status."+string(e.Status)), Note: e.Note})
+				Status: h.Catalog.T(lang, "nb.status."+string(e.Status)), Note: e.Note})
 		}
 		if api != "" {
 			v.API = fmt.Sprintf("%s/%d", api, it.ID)
 			for _, s := range notebook.Statuses {
-				v.Options = append(v.Options, statusOption{Value: string(s), Label: h.catalog.T(lang, "nb.status."+string(s)), Selected: s == it.Status})
+				v.Options = append(v.Options, statusOption{Value: string(s), Label: h.Catalog.T(lang, "nb.status."+string(s)), Selected: s == it.Status})
 			}
 		}
 		out = append(out, v)
@@ -83,52 +83,52 @@ func (h *handler) followUpViews(lang string, board *notebook.Board, api string) 
 	return out
 }
 
-// followUpPage is the public follow-up: GET /notebooks/{slug}/follow-up.
-func (h *handler) followUpPage(w http.ResponseWriter, r *http.Request) {
+// FollowUpPage is the public follow-up: GET /notebooks/{slug}/follow-up.
+func (h *Pages) FollowUpPage(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.publishedProcess(w, r)
 	if !ok {
 		return
 	}
-	lang := h.lang(r)
-	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID, lang)
-	if h.loadFailed(w, r, err, h.notebookNotFound) {
+	lang := web.Lang(r)
+	board, err := notebook.FollowUpBoard(r.Context(), h.DB, p.ID, lang)
+	if h.LoadFailed(w, r, err, h.notebookNotFound) {
 		return
 	}
 	// The texts follow the reader's language, as the rest of the page does.
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	w.Header().Set("Vary", "Accept-Language, Cookie")
-	h.writePage(w, r, http.StatusOK, "followup", h.catalog.T(lang, "nb.ui.followup.title")+" · "+p.Title, map[string]any{
+	h.WritePage(w, r, http.StatusOK, "followup", h.Catalog.T(lang, "nb.ui.followup.title")+" · "+p.Title, map[string]any{
 		"Process": p, "Items": h.followUpViews(lang, board, ""), "Notebook": "/notebooks/" + p.Slug,
 		"JSON": "/notebooks/" + p.Slug + "/follow-up.json",
 	})
 }
 
-// followUpJSON is the follow-up as open data: GET /notebooks/{slug}/follow-up.json.
-func (h *handler) followUpJSON(w http.ResponseWriter, r *http.Request) {
-	p, err := process.GetBySlug(r.Context(), h.db, r.PathValue("slug"))
+// FollowUpJSON is the follow-up as open data: GET /notebooks/{slug}/follow-up.json.
+func (h *Pages) FollowUpJSON(w http.ResponseWriter, r *http.Request) {
+	p, err := process.GetBySlug(r.Context(), h.DB, r.PathValue("slug"))
 	if err == nil {
 		var board *notebook.Board
-		if board, err = notebook.FollowUpBoard(r.Context(), h.db, p.ID, h.lang(r)); err == nil {
+		if board, err = notebook.FollowUpBoard(r.Context(), h.DB, p.ID, web.Lang(r)); err == nil {
 			w.Header().Set("Cache-Control", "public, max-age=60")
 			w.Header().Set("Vary", "Accept-Language, Cookie")
-			h.api.Write(w, http.StatusOK, board)
+			h.JSON.Write(w, http.StatusOK, board)
 			return
 		}
 	}
 	if isNotFound(err) {
-		h.api.Error(w, r, http.StatusNotFound, "not_found")
+		h.JSON.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
-	h.log.ErrorContext(r.Context(), "follow-up json", "err", err)
-	h.api.Error(w, r, http.StatusInternalServerError, "unavailable")
+	h.Log.ErrorContext(r.Context(), "follow-up json", "err", err)
+	h.JSON.Error(w, r, http.StatusInternalServerError, "unavailable")
 }
 
-// followUpDesk is the committee's page: GET /follow-up/processes/{id}.
-func (h *handler) followUpDesk(w http.ResponseWriter, r *http.Request) {
-	lang := h.lang(r)
-	me, signedIn, err := h.currentParticipant(r)
+// FollowUpDesk is the committee's page: GET /follow-up/processes/{id}.
+func (h *Pages) FollowUpDesk(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(r)
+	me, signedIn, err := h.Participant(r)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	id, ok := web.PathID(r, "id")
@@ -137,29 +137,29 @@ func (h *handler) followUpDesk(w http.ResponseWriter, r *http.Request) {
 		if !signedIn {
 			status, body = http.StatusUnauthorized, "nb.ui.signin"
 		}
-		h.writeMessage(w, r, status, message{Heading: h.catalog.T(lang, "nb.ui.followup.title"),
-			Body: h.catalog.T(lang, body), Link: "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true})
+		h.WriteMessage(w, r, status, web.Message{Heading: h.Catalog.T(lang, "nb.ui.followup.title"),
+			Body: h.Catalog.T(lang, body), Link: "/", LinkText: h.Catalog.T(lang, "nav.home"), Error: true})
 		return
 	}
-	p, err := record.GetProcess(r.Context(), h.db, id)
+	p, err := record.GetProcess(r.Context(), h.DB, id)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
-	board, err := notebook.FollowUpBoard(r.Context(), h.db, p.ID, lang)
+	board, err := notebook.FollowUpBoard(r.Context(), h.DB, p.ID, lang)
 	if isNotFound(err) {
-		h.writeMessage(w, r, http.StatusNotFound, message{Heading: h.catalog.T(lang, "nb.ui.followup.title"),
-			Body: h.catalog.T(lang, "err.nb_unpublished"), Error: true})
+		h.WriteMessage(w, r, http.StatusNotFound, web.Message{Heading: h.Catalog.T(lang, "nb.ui.followup.title"),
+			Body: h.Catalog.T(lang, "err.nb_unpublished"), Error: true})
 		return
 	}
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	api := fmt.Sprintf("/api/follow-up/processes/%d/recommendations", p.ID)
-	h.writePage(w, r, http.StatusOK, "followup_desk", h.catalog.T(lang, "nb.ui.followup.desk"), map[string]any{
-		"CSRF": sessionCSRF(r), "Process": p, "Items": h.followUpViews(lang, board, api),
+	h.WritePage(w, r, http.StatusOK, "followup_desk", h.Catalog.T(lang, "nb.ui.followup.desk"), map[string]any{
+		"CSRF": web.SessionCSRF(r), "Process": p, "Items": h.followUpViews(lang, board, api),
 		"Public": "/notebooks/" + p.Slug + "/follow-up",
 	})
 }
@@ -169,41 +169,41 @@ type followUpInput struct {
 	Note   string `json:"note"`
 }
 
-// apiFollowUpRecord records a status and a note:
+// RecordFollowUp records a status and a note:
 // POST /api/follow-up/processes/{id}/recommendations/{contribution}.
-func (h *handler) apiFollowUpRecord(w http.ResponseWriter, r *http.Request) {
-	me := h.apiSignedIn(w, r)
+func (h *Pages) RecordFollowUp(w http.ResponseWriter, r *http.Request) {
+	me := h.APISignedIn(w, r)
 	if me == nil {
 		return
 	}
-	if err := h.checkCSRF(r); err != nil {
-		h.api.Error(w, r, http.StatusForbidden, "org_csrf")
+	if err := h.CheckCSRF(r); err != nil {
+		h.JSON.Error(w, r, http.StatusForbidden, "org_csrf")
 		return
 	}
 	id, ok := web.PathID(r, "id")
 	cid, ok2 := web.PathID(r, "contribution")
 	if !ok || !ok2 {
-		h.api.Error(w, r, http.StatusNotFound, "not_found")
+		h.JSON.Error(w, r, http.StatusNotFound, "not_found")
 		return
 	}
 	if !mayFollowUp(me, id) {
-		h.api.Error(w, r, http.StatusForbidden, "forbidden")
+		h.JSON.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	var in followUpInput
-	if !h.api.Decode(w, r, &in) {
+	if !h.JSON.Decode(w, r, &in) {
 		return
 	}
-	e, err := notebook.RecordFollowUp(r.Context(), h.db, id, me.ID, cid, notebook.Status(strings.TrimSpace(in.Status)), in.Note, h.now())
+	e, err := notebook.RecordFollowUp(r.Context(), h.DB, id, me.ID, cid, notebook.Status(strings.TrimSpace(in.Status)), in.Note, h.Now())
 	if errors.Is(err, notebook.ErrInvalid) {
-		h.api.FieldError(w, r, "nb_invalid", "status")
+		h.JSON.FieldError(w, r, "nb_invalid", "status")
 		return
 	}
 	if err != nil {
-		h.api.StoreError(w, r, err)
+		h.JSON.StoreError(w, r, err)
 		return
 	}
-	h.api.Write(w, http.StatusCreated, map[string]any{"status": e.Status, "at": e.CreatedAt,
-		"message": h.catalog.T(h.lang(r), "nb.ui.saved")})
+	h.JSON.Write(w, http.StatusCreated, map[string]any{"status": e.Status, "at": e.CreatedAt,
+		"message": h.Catalog.T(web.Lang(r), "nb.ui.saved")})
 }

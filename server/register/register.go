@@ -1,4 +1,4 @@
-package server
+package register
 
 import (
 	"context"
@@ -55,24 +55,22 @@ type langChoice struct {
 	Selected    bool
 }
 
-var languageNames = map[string]string{"fr": "Français", "nl": "Nederlands", "en": "English"}
-
 // newRegForm builds the empty form (or the frame of a refused one) for a process.
-func (h *handler) newRegForm(ctx context.Context, lang string, p *record.Process, workshops []record.Workshop, themes []record.Theme) (*regForm, error) {
-	counts, err := people.ConfirmedCounts(ctx, h.db, p.ID)
+func (h *Pages) newRegForm(ctx context.Context, lang string, p *record.Process, workshops []record.Workshop, themes []record.Theme) (*regForm, error) {
+	counts, err := people.ConfirmedCounts(ctx, h.DB, p.ID)
 	if err != nil {
 		return nil, err
 	}
-	now := h.now()
+	now := h.Now()
 	f := &regForm{Action: "/p/" + p.Slug + "/register", Language: lang, Errors: map[string]string{}}
 	deadlinePassed := p.RegistrationDeadline != nil && !now.Before(*p.RegistrationDeadline)
-	loc := localiserFor(p, lang)
+	loc := web.LocaliserFor(p, lang)
 	themeTitle := map[int64]record.Localised{}
 	for _, t := range themes {
-		themeTitle[t.ID], _ = loc.theme(&t)
+		themeTitle[t.ID], _ = loc.Theme(&t)
 	}
 	for _, w := range workshops {
-		c := sessionChoice{ID: w.ID, Title: loc.workshop(&w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
+		c := sessionChoice{ID: w.ID, Title: loc.Workshop(&w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Left: -1, State: "open"}
 		if w.ThemeID != nil {
 			c.Theme = themeTitle[*w.ThemeID]
 		}
@@ -92,11 +90,11 @@ func (h *handler) newRegForm(ctx context.Context, lang string, p *record.Process
 		f.Sessions = append(f.Sessions, c)
 	}
 	for _, code := range process.Languages(p.Languages) {
-		f.Languages = append(f.Languages, langChoice{Code: code, Label: languageNames[code]})
+		f.Languages = append(f.Languages, langChoice{Code: code, Label: web.LanguageNames[code]})
 	}
 	if len(f.Languages) == 0 {
 		for _, code := range i18n.Languages {
-			f.Languages = append(f.Languages, langChoice{Code: code, Label: languageNames[code]})
+			f.Languages = append(f.Languages, langChoice{Code: code, Label: web.LanguageNames[code]})
 		}
 	}
 	return f, nil
@@ -163,25 +161,25 @@ func (f *regForm) read(r *http.Request, t func(string) string) []int64 {
 	return chosen
 }
 
-// register handles the registration form.
-func (h *handler) register(w http.ResponseWriter, r *http.Request) {
-	if h.rateLimited(w, r, h.limits.register) {
+// Register handles the registration form.
+func (h *Pages) Register(w http.ResponseWriter, r *http.Request) {
+	if h.RegisterLimit.Take(w, r) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		h.refuseForm(w, r, "/p/"+r.PathValue("slug"))
+		h.RefuseForm(w, r, "/p/"+r.PathValue("slug"))
 		return
 	}
 	ctx := r.Context()
-	lang := h.lang(r)
-	t := func(k string) string { return h.catalog.T(lang, k) }
+	lang := web.Lang(r)
+	t := func(k string) string { return h.Catalog.T(lang, k) }
 	pv, err := h.loadProcessView(r, r.PathValue("slug"))
-	if h.loadFailed(w, r, err, h.notFound) {
+	if h.LoadFailed(w, r, err, h.NotFound) {
 		return
 	}
 	form := pv.Form
 	chosen := form.read(r, t)
-	if !h.checkFormToken(r) {
+	if !h.CheckFormToken(r) {
 		// Nothing is saved, but what the person typed comes back with a fresh token: the
 		// usual cause is a page left open past the cookie's day, not an attack. (Another site
 		// cannot read this answer.)
@@ -204,13 +202,13 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 	if form.Email != "" {
 		email = &form.Email
 	}
-	done, err := people.SignUp(ctx, h.db, people.NewParticipant{
+	done, err := people.SignUp(ctx, h.DB, people.NewParticipant{
 		ProcessID: &pv.Process.ID, Role: record.RoleParticipant, Organisation: form.Organisation,
 		Person: people.Person{
 			DisplayName: form.DisplayName, Email: email, Language: form.Language,
 			ServiceUser: form.ServiceUser, AttributionConsent: form.Consent,
 		},
-	}, people.Choice{Workshops: chosen, AcceptOverlap: form.AcceptOverlap}, h.now())
+	}, people.Choice{Workshops: chosen, AcceptOverlap: form.AcceptOverlap}, h.Now())
 	if errors.Is(err, people.ErrRegistrationClosed) {
 		// A session closed (or the deadline passed) between the page and the post.
 		form.Problem = t("reg.closed.now")
@@ -223,7 +221,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	delivery := "card"
@@ -261,32 +259,32 @@ func (f *regForm) overlapping(oe *people.OverlapError, t func(string) string) {
 // mailWayBack emails the person their way back (link, code, sessions) and says how it went:
 // mail (sent), mailfailed, nomail (no SMTP configured). This is the one place a registration
 // sends mail.
-func (h *handler) mailWayBack(ctx context.Context, p *record.Process, done *people.SignedUp, form *regForm) string {
-	if !h.mail.Enabled() {
+func (h *Pages) mailWayBack(ctx context.Context, p *record.Process, done *people.SignedUp, form *regForm) string {
+	if !h.Mail.Enabled() {
 		return "nomail"
 	}
 	// The email speaks the language chosen in the form, which may not be the page's: the
 	// titles are looked up again in it.
 	lang := form.Language
-	workshops, err := process.ListWorkshops(ctx, h.db, p.ID)
+	workshops, err := process.ListWorkshops(ctx, h.DB, p.ID)
 	if err != nil {
-		h.log.WarnContext(ctx, "invitation email not made", "participant", done.Participant.ID, "err", err)
+		h.Log.WarnContext(ctx, "invitation email not made", "participant", done.Participant.ID, "err", err)
 		return "mailfailed"
 	}
-	loc := localiserFor(p, lang)
+	loc := web.LocaliserFor(p, lang)
 	var sessions []placedSession
 	for _, pl := range done.Placements {
 		for _, w := range workshops {
 			if w.ID == pl.WorkshopID {
-				sessions = append(sessions, placedSession{Title: loc.workshop(&w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: pl.Status, Reason: pl.Reason})
+				sessions = append(sessions, placedSession{Title: loc.Workshop(&w), When: web.FormatSession(lang, w.StartsAt, w.EndsAt), Place: w.Place, Status: pl.Status, Reason: pl.Reason})
 			}
 		}
 	}
-	msg := h.invitationMail(lang, form.DisplayName, p.Localise("title", lang), h.publicURL.JoinPath("i", done.Token).String(), people.FormatCode(done.Code), sessions)
+	msg := h.invitationMail(lang, form.DisplayName, p.Localise("title", lang), h.PublicURL.JoinPath("i", done.Token).String(), people.FormatCode(done.Code), sessions)
 	msg.To = form.Email
 	// Queued, not sent: the page answers now, the outbox sends (and retries) in the background.
 	if err := h.queueMail(ctx, done.Participant.ID, msg); err != nil {
-		h.log.WarnContext(ctx, "invitation email not queued", "participant", done.Participant.ID, "err", err)
+		h.Log.WarnContext(ctx, "invitation email not queued", "participant", done.Participant.ID, "err", err)
 		return "mailfailed"
 	}
 	return "mail"

@@ -1,4 +1,4 @@
-package server
+package door
 
 import (
 	"context"
@@ -20,18 +20,18 @@ import (
 // person's own phone learn of it at once (checkin.changed, to the moderators and to the
 // person), and the door's page answers only after the commit. A person without a confirmed
 // place gives people.ErrNotConfirmed. A server without live rooms writes the check-in alone.
-func (h *handler) doorCheck(ctx context.Context, ws *record.Workshop, by, who int64, present bool) error {
-	if h.hub == nil {
+func (h *Door) doorCheck(ctx context.Context, ws *record.Workshop, by, who int64, present bool) error {
+	if h.Hub == nil {
 		if present {
-			return people.CheckIn(ctx, h.db, ws, who, h.now(), false)
+			return people.CheckIn(ctx, h.DB, ws, who, h.Now(), false)
 		}
-		return people.UndoCheckIn(ctx, h.db, ws.ID, who)
+		return people.UndoCheckIn(ctx, h.DB, ws.ID, who)
 	}
 	args, err := json.Marshal(map[string]any{"participant": who, "present": present})
 	if err != nil {
 		return err
 	}
-	out, err := h.hub.Submit(ctx, ws.ID, by, hub.Command{ID: uuid.NewString(), Name: "checkin.set", Args: args})
+	out, err := h.Hub.Submit(ctx, ws.ID, by, hub.Command{ID: uuid.NewString(), Name: "checkin.set", Args: args})
 	if err != nil {
 		return fmt.Errorf("door: check in: %w", err)
 	}
@@ -48,11 +48,11 @@ func (h *handler) doorCheck(ctx context.Context, ws *record.Workshop, by, who in
 
 // selfCheck is a person's own "Je suis là" (checkin.self) sent for them through the live
 // room: the engine applies its rule on the session's hours.
-func (h *handler) selfCheck(ctx context.Context, ws *record.Workshop, who int64) error {
-	if h.hub == nil {
-		return people.CheckIn(ctx, h.db, ws, who, h.now(), false)
+func (h *Door) selfCheck(ctx context.Context, ws *record.Workshop, who int64) error {
+	if h.Hub == nil {
+		return people.CheckIn(ctx, h.DB, ws, who, h.Now(), false)
 	}
-	out, err := h.hub.Submit(ctx, ws.ID, who, hub.Command{ID: uuid.NewString(), Name: "checkin.self", Args: json.RawMessage("{}")})
+	out, err := h.Hub.Submit(ctx, ws.ID, who, hub.Command{ID: uuid.NewString(), Name: "checkin.self", Args: json.RawMessage("{}")})
 	if err != nil {
 		return fmt.Errorf("check in: %w", err)
 	}

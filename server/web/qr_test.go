@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"encoding/xml"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestQRSVG(t *testing.T) {
-	svg, err := qrSVG("https://assises.example.org/j/ACDEFGHJ")
+	svg, err := QRSVG("https://assises.example.org/j/ACDEFGHJ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package server
+package register
 
 import (
 	"context"
@@ -37,11 +37,11 @@ type wayBack struct {
 	Delivery    string // mail, mailfailed, nomail, card
 }
 
-func (h *handler) setWayBack(w http.ResponseWriter, slug string, wb wayBack) {
+func (h *Pages) setWayBack(w http.ResponseWriter, slug string, wb wayBack) {
 	v := url.Values{"t": {wb.Token}, "c": {wb.Code}, "d": {wb.Delivery}}
 	http.SetCookie(w, &http.Cookie{
 		Name: wayBackCookie, Value: v.Encode(), Path: "/p/" + slug + "/registered", MaxAge: int(wayBackTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.publicURL.Scheme == "https",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.PublicURL.Scheme == "https",
 	})
 }
 
@@ -70,49 +70,49 @@ type registeredPage struct {
 	QR       template.URL
 }
 
-// registeredResult is GET /p/{slug}/registered.
-func (h *handler) registeredResult(w http.ResponseWriter, r *http.Request) {
+// Registered is GET /p/{slug}/registered.
+func (h *Pages) Registered(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	lang := h.lang(r)
-	proc, err := process.GetBySlug(ctx, h.db, r.PathValue("slug"))
-	if h.loadFailed(w, r, err, h.notFound) {
+	lang := web.Lang(r)
+	proc, err := process.GetBySlug(ctx, h.DB, r.PathValue("slug"))
+	if h.LoadFailed(w, r, err, h.NotFound) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	wb, ok := readWayBack(r)
 	var inv *people.Invitation
 	if ok {
-		inv, err = people.LookupInvitation(ctx, h.db, wb.Token, h.now())
+		inv, err = people.LookupInvitation(ctx, h.DB, wb.Token, h.Now())
 	}
 	var who *record.Participant
 	if ok && err == nil {
-		who, err = people.GetParticipant(ctx, h.db, inv.ParticipantID)
+		who, err = people.GetParticipant(ctx, h.DB, inv.ParticipantID)
 	}
 	if !ok || err != nil || who.ProcessID == nil || *who.ProcessID != proc.ID || who.ErasedAt != nil {
-		if err != nil && !isTokenRefusal(err) {
-			h.writeInternalError(w, r, err)
+		if err != nil && !web.TokenRefused(err) {
+			h.WriteInternalError(w, r, err)
 			return
 		}
-		h.writeMessage(w, r, http.StatusNotFound, message{
-			Heading: h.catalog.T(lang, "reg.way.gone.title"), Body: h.catalog.T(lang, "reg.way.gone.body"),
-			Link: "/code", LinkText: h.catalog.T(lang, "reg.code.title"),
+		h.WriteMessage(w, r, http.StatusNotFound, web.Message{
+			Heading: h.Catalog.T(lang, "reg.way.gone.title"), Body: h.Catalog.T(lang, "reg.way.gone.body"),
+			Link: "/code", LinkText: h.Catalog.T(lang, "reg.code.title"),
 		})
 		return
 	}
 	data := registeredPage{Process: proc, Delivery: wb.Delivery, Code: people.FormatCode(wb.Code),
-		Link: h.publicURL.JoinPath("i", wb.Token).String(), CodePage: h.publicURL.JoinPath("code").String()}
-	if person, err := people.GetPerson(ctx, h.db, who.ID); err == nil {
+		Link: h.PublicURL.JoinPath("i", wb.Token).String(), CodePage: h.PublicURL.JoinPath("code").String()}
+	if person, err := people.GetPerson(ctx, h.DB, who.ID); err == nil {
 		data.Name = person.DisplayName
 	}
 	if data.Sessions, err = h.mySessions(ctx, lang, who.ID); err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
-	if data.QR, err = qrDataURL(data.Link); err != nil {
-		h.writeInternalError(w, r, err)
+	if data.QR, err = web.QRDataURL(data.Link); err != nil {
+		h.WriteInternalError(w, r, err)
 		return
 	}
-	h.writePage(w, r, http.StatusOK, "registered", h.catalog.T(lang, "reg.done.title"), data)
+	h.WritePage(w, r, http.StatusOK, "registered", h.Catalog.T(lang, "reg.done.title"), data)
 }
 
 // mySession is one of a person's registrations as their pages show it.
@@ -128,38 +128,38 @@ type mySession struct {
 }
 
 // mySessions lists a person's registrations (not cancelled), in the order of their dates.
-func (h *handler) mySessions(ctx context.Context, lang string, participantID int64) ([]mySession, error) {
-	regs, err := people.ListParticipantRegistrations(ctx, h.db, participantID)
+func (h *Pages) mySessions(ctx context.Context, lang string, participantID int64) ([]mySession, error) {
+	regs, err := people.ListParticipantRegistrations(ctx, h.DB, participantID)
 	if err != nil {
 		return nil, err
 	}
-	now := h.now()
+	now := h.Now()
 	themes := map[int64]record.Localised{}
 	processes := map[int64]*record.Process{}
 	var out []mySession
 	for i := range regs {
 		reg := &regs[i]
-		ws, err := record.GetWorkshop(ctx, h.db, reg.WorkshopID)
+		ws, err := record.GetWorkshop(ctx, h.DB, reg.WorkshopID)
 		if err != nil {
 			return nil, err
 		}
 		proc, ok := processes[ws.ProcessID]
 		if !ok {
-			if proc, err = record.GetProcess(ctx, h.db, ws.ProcessID); err != nil {
+			if proc, err = record.GetProcess(ctx, h.DB, ws.ProcessID); err != nil {
 				return nil, err
 			}
 			processes[ws.ProcessID] = proc
 		}
-		loc := localiserFor(proc, lang)
+		loc := web.LocaliserFor(proc, lang)
 		s := mySession{
-			WorkshopID: ws.ID, Title: loc.workshop(ws), When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+			WorkshopID: ws.ID, Title: loc.Workshop(ws), When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
 			Status: reg.Status, CheckedIn: reg.CheckedInAt != nil, Over: !now.Before(ws.EndsAt),
 		}
 		s.Today = !s.Over && sameDay(now, ws.StartsAt)
 		if ws.Place != "" {
 			s.MapURL = "https://www.openstreetmap.org/search?query=" + url.QueryEscape(ws.Place)
 		}
-		if s.Position, err = people.WaitingPosition(ctx, h.db, reg); err != nil {
+		if s.Position, err = people.WaitingPosition(ctx, h.DB, reg); err != nil {
 			return nil, err
 		}
 		if s.Position > 0 {
@@ -169,8 +169,8 @@ func (h *handler) mySessions(ctx context.Context, lang string, participantID int
 		}
 		if ws.ThemeID != nil {
 			if _, ok := themes[*ws.ThemeID]; !ok {
-				if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
-					themes[*ws.ThemeID], _ = loc.theme(th)
+				if th, err := process.GetTheme(ctx, h.DB, *ws.ThemeID); err == nil {
+					themes[*ws.ThemeID], _ = loc.Theme(th)
 				}
 			}
 			s.Theme = themes[*ws.ThemeID]
@@ -182,12 +182,12 @@ func (h *handler) mySessions(ctx context.Context, lang string, participantID int
 
 // waitReason says why people wait for a session: it is full, or (places are left) the
 // person's organisation has reached its cap.
-func (h *handler) waitReason(ctx context.Context, ws *record.Workshop) (string, error) {
-	proc, err := record.GetProcess(ctx, h.db, ws.ProcessID)
+func (h *Pages) waitReason(ctx context.Context, ws *record.Workshop) (string, error) {
+	proc, err := record.GetProcess(ctx, h.DB, ws.ProcessID)
 	if err != nil {
 		return "", err
 	}
-	counts, err := people.ConfirmedCounts(ctx, h.db, ws.ProcessID)
+	counts, err := people.ConfirmedCounts(ctx, h.DB, ws.ProcessID)
 	if err != nil {
 		return "", err
 	}
@@ -213,27 +213,27 @@ type codePage struct {
 	Token, Code, Problem string
 }
 
-// codeForm is GET /code.
-func (h *handler) codeForm(w http.ResponseWriter, r *http.Request) {
+// CodeForm is GET /code.
+func (h *Pages) CodeForm(w http.ResponseWriter, r *http.Request) {
 	h.renderCode(w, r, codePage{}, http.StatusOK)
 }
 
-func (h *handler) renderCode(w http.ResponseWriter, r *http.Request, data codePage, status int) {
-	data.Token = h.formToken(w, r)
+func (h *Pages) renderCode(w http.ResponseWriter, r *http.Request, data codePage, status int) {
+	data.Token = h.FormToken(w, r)
 	w.Header().Set("Cache-Control", "private, no-store")
-	h.writePage(w, r, status, "code", h.catalog.T(h.lang(r), "reg.code.title"), data)
+	h.WritePage(w, r, status, "code", h.Catalog.T(web.Lang(r), "reg.code.title"), data)
 }
 
-// codeSignIn is POST /code: a good code signs the browser in as its link would, then goes to
+// CodeSignIn is POST /code: a good code signs the browser in as its link would, then goes to
 // "my sessions". Wrong codes count against the address's failure limit (a code is much shorter than a link's token, so its limit is much tighter: a typo is human,
 // a stream of them is not).
-func (h *handler) codeSignIn(w http.ResponseWriter, r *http.Request) {
-	if h.failuresLimited(w, r, h.limits.code) {
+func (h *Pages) CodeSignIn(w http.ResponseWriter, r *http.Request) {
+	if h.CodeLimit.Exhausted(w, r) {
 		return
 	}
-	lang := h.lang(r)
-	if r.ParseForm() != nil || !h.checkFormToken(r) {
-		h.renderCode(w, r, codePage{Problem: h.catalog.T(lang, "reg.csrf.title") + ". " + h.catalog.T(lang, "reg.csrf.again")}, http.StatusForbidden)
+	lang := web.Lang(r)
+	if r.ParseForm() != nil || !h.CheckFormToken(r) {
+		h.renderCode(w, r, codePage{Problem: h.Catalog.T(lang, "reg.csrf.title") + ". " + h.Catalog.T(lang, "reg.csrf.again")}, http.StatusForbidden)
 		return
 	}
 	typed := strings.TrimSpace(r.PostFormValue("code"))
@@ -242,21 +242,21 @@ func (h *handler) codeSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	code, err := people.NormaliseCode(typed)
 	if err != nil {
-		h.countFailure(r, h.limits.code)
-		h.renderCode(w, r, codePage{Code: typed, Problem: h.catalog.T(lang, "reg.code.bad")}, http.StatusBadRequest)
+		h.CodeLimit.Fail(r)
+		h.renderCode(w, r, codePage{Code: typed, Problem: h.Catalog.T(lang, "reg.code.bad")}, http.StatusBadRequest)
 		return
 	}
-	inv, _, session, err := people.SignInWithCode(r.Context(), h.db, code, h.now(), sessionTTL)
-	if isTokenRefusal(err) {
-		h.countFailure(r, h.limits.code)
-		h.renderCode(w, r, codePage{Code: typed, Problem: h.catalog.T(lang, "reg.code.unknown")}, http.StatusNotFound)
+	inv, _, session, err := people.SignInWithCode(r.Context(), h.DB, code, h.Now(), web.SessionTTL)
+	if web.TokenRefused(err) {
+		h.CodeLimit.Fail(r)
+		h.renderCode(w, r, codePage{Code: typed, Problem: h.Catalog.T(lang, "reg.code.unknown")}, http.StatusNotFound)
 		return
 	}
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
-	h.setSessionCookie(w, session)
+	h.SetSessionCookie(w, session)
 	target := "/me"
 	if inv.WorkshopID != nil {
 		target = "/w/" + strconv.FormatInt(*inv.WorkshopID, 10)

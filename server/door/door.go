@@ -1,10 +1,8 @@
-package server
+package door
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -53,27 +51,27 @@ type walkinForm struct {
 
 // doorWorkshop loads the workshop of {id} and checks that the signed-in person may keep its
 // door. It answers and returns nil when they may not.
-func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*record.Workshop, *record.Participant) {
+func (h *Door) doorWorkshop(w http.ResponseWriter, r *http.Request) (*record.Workshop, *record.Participant) {
 	id, ok := web.PathID(r, "id")
 	if !ok {
-		h.notFound(w, r)
+		h.NotFound(w, r)
 		return nil, nil
 	}
-	p := h.signedIn(w, r, "ui.signin.needed.body", "/", "nav.home")
+	p := h.SignedIn(w, r, "ui.signin.needed.body", "/", "nav.home")
 	if p == nil {
 		return nil, nil
 	}
-	ws := h.workshopByID(w, r, id)
+	ws := h.WorkshopByID(w, r, id)
 	if ws == nil {
 		return nil, nil
 	}
-	acc, err := h.workshopAccess(r.Context(), p, ws)
+	acc, err := h.WorkshopAccess(r.Context(), p, ws)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return nil, nil
 	}
 	if !acc.Moderate {
-		h.forbidden(w, r, "ui.forbidden.body")
+		h.Forbidden(w, r, "ui.forbidden.body")
 		return nil, nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -83,21 +81,21 @@ func (h *handler) doorWorkshop(w http.ResponseWriter, r *http.Request) (*record.
 // doorForm serves a form posted at the door of a session (see doorWorkshop): it checks the
 // form's token and returns the workshop, the door keeper and the address of its door page. Otherwise it has
 // answered and returns nil.
-func (h *handler) doorForm(w http.ResponseWriter, r *http.Request) (*record.Workshop, *record.Participant, string) {
+func (h *Door) doorForm(w http.ResponseWriter, r *http.Request) (*record.Workshop, *record.Participant, string) {
 	ws, keeper := h.doorWorkshop(w, r)
 	if ws == nil {
 		return nil, nil, ""
 	}
 	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
-	if r.ParseForm() != nil || !h.checkSessionForm(r) {
-		h.refuseForm(w, r, back)
+	if r.ParseForm() != nil || !h.CheckSessionForm(r) {
+		h.RefuseForm(w, r, back)
 		return nil, nil, ""
 	}
 	return ws, keeper, back
 }
 
-// doorPageHandler is GET /w/{id}/door?q=….
-func (h *handler) doorPageHandler(w http.ResponseWriter, r *http.Request) {
+// Page is GET /w/{id}/door?q=….
+func (h *Door) Page(w http.ResponseWriter, r *http.Request) {
 	ws, _ := h.doorWorkshop(w, r)
 	if ws == nil {
 		return
@@ -108,16 +106,16 @@ func (h *handler) doorPageHandler(w http.ResponseWriter, r *http.Request) {
 	h.renderDoor(w, r, ws, q.Get("q"), done, undone, "", walkinForm{}, http.StatusOK)
 }
 
-func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *record.Workshop, query string, done, undone int64, problem string, walkin walkinForm, status int) {
-	lang := h.lang(r)
-	rows, err := people.ListWorkshopRegistrations(r.Context(), h.db, ws.ID)
+func (h *Door) renderDoor(w http.ResponseWriter, r *http.Request, ws *record.Workshop, query string, done, undone int64, problem string, walkin walkinForm, status int) {
+	lang := web.Lang(r)
+	rows, err := people.ListWorkshopRegistrations(r.Context(), h.DB, ws.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	data := doorPage{
-		WorkshopID: ws.ID, Title: h.workshopTitle(r.Context(), ws, lang), When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
-		CSRF: sessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
+		WorkshopID: ws.ID, Title: h.WorkshopTitle(r.Context(), ws, lang), When: web.FormatSession(lang, ws.StartsAt, ws.EndsAt), Place: ws.Place,
+		CSRF: web.SessionCSRF(r), Query: query, Problem: problem, Walkin: walkin,
 	}
 	needle := people.OrganisationKey(query)
 	var everyone []doorPerson
@@ -151,27 +149,27 @@ func (h *handler) renderDoor(w http.ResponseWriter, r *http.Request, ws *record.
 		data.People = append(data.People, p)
 	}
 	if data.Joins, err = h.doorJoins(r, ws, everyone); err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
-	h.writePage(w, r, status, "door", h.catalog.T(lang, "reg.door.title")+" · "+data.Title.Text, data)
+	h.WritePage(w, r, status, "door", h.Catalog.T(lang, "reg.door.title")+" · "+data.Title.Text, data)
 }
 
-// doorCheckIn checks a person in (or takes it back): POST /w/{id}/door/checkin with
+// CheckIn checks a person in (or takes it back): POST /w/{id}/door/checkin with
 // participant, and undo or admit (give a place to someone waiting or not registered).
-func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
+func (h *Door) CheckIn(w http.ResponseWriter, r *http.Request) {
 	ws, keeper, back := h.doorForm(w, r)
 	if ws == nil {
 		return
 	}
 	pid, err := strconv.ParseInt(r.PostFormValue("participant"), 10, 64)
 	if err != nil {
-		h.notFound(w, r)
+		h.NotFound(w, r)
 		return
 	}
-	who, err := people.GetParticipant(r.Context(), h.db, pid)
+	who, err := people.GetParticipant(r.Context(), h.DB, pid)
 	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
-		h.notFound(w, r)
+		h.NotFound(w, r)
 		return
 	}
 	v := url.Values{}
@@ -184,7 +182,7 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		v.Set("undone", strconv.FormatInt(pid, 10))
 	case r.PostFormValue("admit") != "":
 		// The place first (the moderator decides, outside capacity), then the arrival.
-		if err = people.AddRegistration(r.Context(), h.db, ws, pid, record.RegistrationConfirmed); err == nil {
+		if err = people.AddRegistration(r.Context(), h.DB, ws, pid, record.RegistrationConfirmed); err == nil {
 			err = h.doorCheck(r.Context(), ws, keeper.ID, pid, true)
 		}
 		v.Set("done", strconv.FormatInt(pid, 10))
@@ -193,15 +191,15 @@ func (h *handler) doorCheckIn(w http.ResponseWriter, r *http.Request) {
 		v.Set("done", strconv.FormatInt(pid, 10))
 	}
 	if errors.Is(err, people.ErrNotConfirmed) {
-		h.renderDoor(w, r, ws, r.PostFormValue("q"), 0, 0, h.catalog.T(h.lang(r), "reg.door.notconfirmed"), walkinForm{}, http.StatusConflict)
+		h.renderDoor(w, r, ws, r.PostFormValue("q"), 0, 0, h.Catalog.T(web.Lang(r), "reg.door.notconfirmed"), walkinForm{}, http.StatusConflict)
 		return
 	}
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	if wantsJSON(r) {
-		h.api.Write(w, http.StatusOK, map[string]any{"participant": pid, "status": "checked_in"})
+		h.JSON.Write(w, http.StatusOK, map[string]any{"participant": pid, "status": "checked_in"})
 		return
 	}
 	http.Redirect(w, r, back+"?"+v.Encode(), http.StatusSeeOther)
@@ -233,12 +231,12 @@ func tokenOf(s string) string {
 	return s
 }
 
-// doorScan checks in the holder of an invitation card: POST /w/{id}/door/scan with token
+// Scan checks in the holder of an invitation card: POST /w/{id}/door/scan with token
 // (the address the QR code holds). It answers JSON to the scanner, or goes back to the door
 // page for the paste-the-link form.
-func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
+func (h *Door) Scan(w http.ResponseWriter, r *http.Request) {
 	// Scanning tries links, as signing in does: refused cards count against the same limit.
-	if h.failuresLimited(w, r, h.limits.signIn) {
+	if h.SignInLimit.Exhausted(w, r) {
 		return
 	}
 	ws, keeper := h.doorWorkshop(w, r)
@@ -246,26 +244,26 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/w/" + strconv.FormatInt(ws.ID, 10) + "/door"
-	if r.ParseForm() != nil || !h.checkSessionForm(r) {
+	if r.ParseForm() != nil || !h.CheckSessionForm(r) {
 		if wantsJSON(r) {
-			h.api.Error(w, r, http.StatusForbidden, "org_csrf")
+			h.JSON.Error(w, r, http.StatusForbidden, "org_csrf")
 			return
 		}
-		h.refuseForm(w, r, back)
+		h.RefuseForm(w, r, back)
 		return
 	}
 	res, err := h.scan(r.Context(), ws, keeper.ID, tokenOf(r.PostFormValue("token")))
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	if res.Result == "invalid" {
-		h.countFailure(r, h.limits.signIn)
+		h.SignInLimit.Fail(r)
 	}
-	lang := h.lang(r)
-	res.Message = h.catalog.T(lang, "reg.scan."+res.Result)
+	lang := web.Lang(r)
+	res.Message = h.Catalog.T(lang, "reg.scan."+res.Result)
 	if wantsJSON(r) {
-		h.api.Write(w, http.StatusOK, res)
+		h.JSON.Write(w, http.StatusOK, res)
 		return
 	}
 	if res.Result == "checked_in" || res.Result == "already" {
@@ -279,27 +277,27 @@ func (h *handler) doorScan(w http.ResponseWriter, r *http.Request) {
 	h.renderDoor(w, r, ws, res.Name, 0, 0, problem, walkinForm{}, http.StatusConflict)
 }
 
-func (h *handler) scan(ctx context.Context, ws *record.Workshop, keeper int64, token string) (scanResult, error) {
+func (h *Door) scan(ctx context.Context, ws *record.Workshop, keeper int64, token string) (scanResult, error) {
 	invalid := scanResult{Result: "invalid"}
-	inv, err := people.LookupInvitation(ctx, h.db, token, h.now())
-	if isTokenRefusal(err) {
+	inv, err := people.LookupInvitation(ctx, h.DB, token, h.Now())
+	if web.TokenRefused(err) {
 		return invalid, nil
 	}
 	if err != nil {
 		return invalid, err
 	}
-	who, err := people.GetParticipant(ctx, h.db, inv.ParticipantID)
+	who, err := people.GetParticipant(ctx, h.DB, inv.ParticipantID)
 	if err != nil || who.ProcessID == nil || *who.ProcessID != ws.ProcessID || who.ErasedAt != nil {
 		// Another process's card says nothing about this room, and we say nothing about it.
 		return invalid, nil
 	}
 	res := scanResult{Participant: who.ID}
-	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
+	rows, err := people.ListWorkshopRegistrations(ctx, h.DB, ws.ID)
 	if err != nil {
 		return invalid, err
 	}
 	res.Result = "not_registered"
-	if person, err := people.GetPerson(ctx, h.db, who.ID); err == nil {
+	if person, err := people.GetPerson(ctx, h.DB, who.ID); err == nil {
 		res.Name = person.DisplayName
 	}
 	for _, row := range rows {
@@ -321,14 +319,4 @@ func (h *handler) scan(ctx context.Context, ws *record.Workshop, keeper int64, t
 		}
 	}
 	return res, nil
-}
-
-// qrDataURL is the QR code of text as an image address the page can hold (img-src allows
-// data:), so that the code needs no second request that would carry the link in its URL.
-func qrDataURL(text string) (template.URL, error) {
-	svg, err := qrSVG(text)
-	if err != nil {
-		return "", err
-	}
-	return template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg)), nil
 }

@@ -1,4 +1,4 @@
-package server
+package notebooks
 
 import (
 	"errors"
@@ -18,51 +18,51 @@ import (
 func isNotFound(err error) bool { return errors.Is(err, record.ErrNotFound) }
 
 // notebookError answers an editorial refusal (400 nb_invalid) or a store failure.
-func (h *handler) notebookError(w http.ResponseWriter, r *http.Request, err error) {
+func (h *Pages) notebookError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, notebook.ErrInvalid) {
-		h.api.Error(w, r, http.StatusBadRequest, "nb_invalid")
+		h.JSON.Error(w, r, http.StatusBadRequest, "nb_invalid")
 		return
 	}
-	h.api.StoreError(w, r, err)
+	h.JSON.StoreError(w, r, err)
 }
 
 // notebookEdit starts an editorial change of the notebook of process {id}: it returns the
 // signed-in organiser, the process they may set up and the id of what the path names (name:
 // "contribution", "theme"), and decodes the body into in. Otherwise it has answered (as
 // organised does, 404 or 400) and ok is false.
-func (h *handler) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any) (me *record.Participant, p *record.Process, id int64, ok bool) {
-	if me, p, ok = h.organise.OrganiserAndProcess(w, r); !ok {
+func (h *Pages) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any) (me *record.Participant, p *record.Process, id int64, ok bool) {
+	if me, p, ok = h.Organise.OrganiserAndProcess(w, r); !ok {
 		return nil, nil, 0, false
 	}
 	if id, ok = web.PathID(r, name); !ok {
-		h.api.Error(w, r, http.StatusNotFound, "not_found")
+		h.JSON.Error(w, r, http.StatusNotFound, "not_found")
 		return nil, nil, 0, false
 	}
-	if !h.api.Decode(w, r, in) {
+	if !h.JSON.Decode(w, r, in) {
 		return nil, nil, 0, false
 	}
 	return me, p, id, true
 }
 
-// apiNotebookDraft returns the draft, the editable items, the versions and the history.
-func (h *handler) apiNotebookDraft(w http.ResponseWriter, r *http.Request) {
-	_, p, ok := h.organise.OrganiserAndProcess(w, r)
+// Draft returns the draft, the editable items, the versions and the history.
+func (h *Pages) Draft(w http.ResponseWriter, r *http.Request) {
+	_, p, ok := h.Organise.OrganiserAndProcess(w, r)
 	if !ok {
 		return
 	}
-	draft, err := notebook.CompileDraft(r.Context(), h.db, p.ID, h.notebookOptions(h.lang(r)))
+	draft, err := notebook.CompileDraft(r.Context(), h.DB, p.ID, h.notebookOptions(web.Lang(r)))
 	if err != nil {
-		h.api.StoreError(w, r, err)
+		h.JSON.StoreError(w, r, err)
 		return
 	}
-	versions, err := notebook.ListVersions(r.Context(), h.db, p.ID)
+	versions, err := notebook.ListVersions(r.Context(), h.DB, p.ID)
 	if err != nil {
-		h.api.StoreError(w, r, err)
+		h.JSON.StoreError(w, r, err)
 		return
 	}
-	edits, err := notebook.Edits(r.Context(), h.db, p.ID, 200)
+	edits, err := notebook.Edits(r.Context(), h.DB, p.ID, 200)
 	if err != nil {
-		h.api.StoreError(w, r, err)
+		h.JSON.StoreError(w, r, err)
 		return
 	}
 	type editJSON struct {
@@ -82,7 +82,7 @@ func (h *handler) apiNotebookDraft(w http.ResponseWriter, r *http.Request) {
 	if versions == nil {
 		versions = []notebook.VersionInfo{}
 	}
-	h.api.Write(w, http.StatusOK, map[string]any{"draft": draft, "versions": versions, "history": history})
+	h.JSON.Write(w, http.StatusOK, map[string]any{"draft": draft, "versions": versions, "history": history})
 }
 
 type itemInput struct {
@@ -93,24 +93,24 @@ type itemInput struct {
 	Excluded *bool   `json:"excluded"`
 }
 
-// apiNotebookItem rewords a contribution and/or leaves it out:
+// Item rewords a contribution and/or leaves it out:
 // PUT /api/organise/processes/{id}/notebook/items/{contribution}.
-func (h *handler) apiNotebookItem(w http.ResponseWriter, r *http.Request) {
+func (h *Pages) Item(w http.ResponseWriter, r *http.Request) {
 	var in itemInput
 	me, p, cid, ok := h.notebookEdit(w, r, "contribution", &in)
 	if !ok {
 		return
 	}
-	now := h.now()
+	now := h.Now()
 	if in.Text != nil || in.Who != nil || in.How != nil || in.When != nil {
 		rw := notebook.Rewording{Body: in.Text, Who: in.Who, How: in.How, When: in.When}
-		if err := notebook.Reword(r.Context(), h.db, p.ID, me.ID, cid, rw, now); err != nil {
+		if err := notebook.Reword(r.Context(), h.DB, p.ID, me.ID, cid, rw, now); err != nil {
 			h.notebookError(w, r, err)
 			return
 		}
 	}
 	if in.Excluded != nil {
-		if err := notebook.SetExcluded(r.Context(), h.db, p.ID, me.ID, cid, *in.Excluded, now); err != nil {
+		if err := notebook.SetExcluded(r.Context(), h.DB, p.ID, me.ID, cid, *in.Excluded, now); err != nil {
 			h.notebookError(w, r, err)
 			return
 		}
@@ -123,15 +123,15 @@ type themeTextsInput struct {
 	Conclusion   *string `json:"conclusion"`
 }
 
-// apiNotebookTheme saves a theme's introduction and conclusion:
+// Theme saves a theme's introduction and conclusion:
 // PUT /api/organise/processes/{id}/notebook/themes/{theme}.
-func (h *handler) apiNotebookTheme(w http.ResponseWriter, r *http.Request) {
+func (h *Pages) Theme(w http.ResponseWriter, r *http.Request) {
 	var in themeTextsInput
 	me, p, tid, ok := h.notebookEdit(w, r, "theme", &in)
 	if !ok {
 		return
 	}
-	if err := notebook.SetThemeTexts(r.Context(), h.db, p.ID, me.ID, tid, in.Introduction, in.Conclusion, h.now()); err != nil {
+	if err := notebook.SetThemeTexts(r.Context(), h.DB, p.ID, me.ID, tid, in.Introduction, in.Conclusion, h.Now()); err != nil {
 		h.notebookError(w, r, err)
 		return
 	}
@@ -143,15 +143,15 @@ type orderInput struct {
 	IDs  []int64 `json:"ids"`
 }
 
-// apiNotebookOrder places a theme's findings or recommendations by hand (an empty list goes
+// Order places a theme's findings or recommendations by hand (an empty list goes
 // back to the computed order): PUT /api/organise/processes/{id}/notebook/themes/{theme}/order.
-func (h *handler) apiNotebookOrder(w http.ResponseWriter, r *http.Request) {
+func (h *Pages) Order(w http.ResponseWriter, r *http.Request) {
 	var in orderInput
 	me, p, tid, ok := h.notebookEdit(w, r, "theme", &in)
 	if !ok {
 		return
 	}
-	if err := notebook.Reorder(r.Context(), h.db, p.ID, me.ID, tid, record.Kind(in.Kind), in.IDs, h.now()); err != nil {
+	if err := notebook.Reorder(r.Context(), h.DB, p.ID, me.ID, tid, record.Kind(in.Kind), in.IDs, h.Now()); err != nil {
 		h.notebookError(w, r, err)
 		return
 	}
@@ -174,15 +174,15 @@ func notebookLanguages(p *record.Process) (main string, langs []string) {
 	return p.MainLanguage(), p.ContentLanguages()
 }
 
-// apiNotebookPublish publishes the next version in its languages:
+// Publish publishes the next version in its languages:
 // POST /api/organise/processes/{id}/notebook/versions.
-func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
-	me, p, ok := h.organise.OrganiserAndProcess(w, r)
+func (h *Pages) Publish(w http.ResponseWriter, r *http.Request) {
+	me, p, ok := h.Organise.OrganiserAndProcess(w, r)
 	if !ok {
 		return
 	}
 	var in publishInput
-	if !h.api.Decode(w, r, &in) {
+	if !h.JSON.Decode(w, r, &in) {
 		return
 	}
 	main, langs := notebookLanguages(p)
@@ -196,29 +196,29 @@ func (h *handler) apiNotebookPublish(w http.ResponseWriter, r *http.Request) {
 	}
 	langs, err := notebook.PublishLanguages(main, langs)
 	if err != nil {
-		h.api.FieldError(w, r, "invalid_args", "languages")
+		h.JSON.FieldError(w, r, "invalid_args", "languages")
 		return
 	}
 	opts := h.notebookOptions(main)
 	opts.Main = main
-	v, err := notebook.Publish(r.Context(), h.db, p.ID, me.ID, opts, langs, h.notebookLabels, h.now())
+	v, err := notebook.Publish(r.Context(), h.DB, p.ID, me.ID, opts, langs, h.notebookLabels, h.Now())
 	if err != nil {
 		h.notebookError(w, r, err)
 		return
 	}
-	h.api.Write(w, http.StatusCreated, map[string]any{
+	h.JSON.Write(w, http.StatusCreated, map[string]any{
 		"version": v.Number, "url": fmt.Sprintf("/notebooks/%s/v/%d", p.Slug, v.Number), "languages": v.LanguageList(),
-		"message": fill(h.catalog.T(h.lang(r), "nb.ui.published"), "n", fmt.Sprint(v.Number)),
+		"message": fill(h.Catalog.T(web.Lang(r), "nb.ui.published"), "n", fmt.Sprint(v.Number)),
 	})
 }
 
-// apiNotebookTranslate saves translations into {lang} of the process's title and
+// Translate saves translations into {lang} of the process's title and
 // description, of a theme's texts or of a contribution of the body:
 // PUT /api/organise/processes/{id}/notebook/translations/{lang}/process and
 // …/translations/{lang}/{subject}/{sid} with subject theme or contribution, and a body of
 // fields (title, description; title, why, introduction, conclusion; text, who, how, when). An
 // empty text removes the translation.
-func (h *handler) apiNotebookTranslate(w http.ResponseWriter, r *http.Request) {
+func (h *Pages) Translate(w http.ResponseWriter, r *http.Request) {
 	var in map[string]*string
 	var me *record.Participant
 	var p *record.Process
@@ -227,13 +227,13 @@ func (h *handler) apiNotebookTranslate(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
 	if subject == "" {
 		subject = notebook.SubjectProcess
-		if me, p, ok = h.organise.OrganiserAndProcess(w, r); !ok || !h.api.Decode(w, r, &in) {
+		if me, p, ok = h.Organise.OrganiserAndProcess(w, r); !ok || !h.JSON.Decode(w, r, &in) {
 			return
 		}
 	} else if me, p, sid, ok = h.notebookEdit(w, r, "sid", &in); !ok {
 		return
 	}
-	err := notebook.Translate(r.Context(), h.db, p.ID, me.ID, r.PathValue("lang"), subject, sid, in, h.now())
+	err := notebook.Translate(r.Context(), h.DB, p.ID, me.ID, r.PathValue("lang"), subject, sid, in, h.Now())
 	if err != nil {
 		h.notebookError(w, r, err)
 		return
