@@ -88,7 +88,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 // it, also on same-origin form posts where Referrer-Policy: no-referrer makes Origin "null")
 // and falls back to comparing Origin with Host. The public URL is trusted as well, for a
 // reverse proxy that rewrites Host. Every route is covered, including one added tomorrow that
-// forgets its token check; the CSRF tokens stay as the second line (forms.go, pages_access.go).
+// forgets its token check; the CSRF tokens stay as the second line (server/web: forms.go, session.go).
 func newCrossOriginProtection(public *url.URL) (*http.CrossOriginProtection, error) {
 	c := http.NewCrossOriginProtection()
 	if err := c.AddTrustedOrigin(public.Scheme + "://" + public.Host); err != nil {

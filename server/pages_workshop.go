@@ -201,7 +201,7 @@ func (h *handler) joinPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"Code": "", "Problem": ""}
 	if !signedIn {
-		// No personal link on this phone: it may ask the welcome desk (joinrequest.go).
+		// No personal link on this phone: it may ask the welcome desk (server/door/joinrequest.go).
 		data["Ask"], data["Form"] = true, h.site.FormToken(w, r)
 		if r.URL.Query().Get("refused") != "" {
 			data["Problem"] = h.catalog.T(web.Lang(r), "join.refused")
@@ -226,7 +226,7 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 		h.site.WriteInternalError(w, r, err)
 		return
 	}
-	// An open session lets anyone in under a pseudonym (openjoin.go).
+	// An open session lets anyone in under a pseudonym (server/door/openjoin.go).
 	var who *record.Participant
 	if signedIn {
 		who = p

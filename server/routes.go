@@ -93,7 +93,7 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("GET /join/wait", h.door.JoinWait)
 	mux.HandleFunc("GET /join/status", h.door.JoinStatus)
 	mux.HandleFunc("POST /w/{id}/door/joins/{req}", h.door.Join)
-	// Joining an open session under a pseudonym, no registration (openjoin.go).
+	// Joining an open session under a pseudonym, no registration (server/door/openjoin.go).
 	mux.HandleFunc("POST /join/open", h.door.JoinOpen)
 
 	mux.HandleFunc("/", h.site.NotFound)

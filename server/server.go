@@ -1,6 +1,8 @@
-// Package server is the HTTP face of Assises: routes, sign-in and sessions, server-rendered
-// pages, the JSON API, static files and the /ws upgrade handed to the hub. Handlers parse the
-// request, call the domain, and answer through the shared response helpers.
+// Package server is the HTTP face of Assises: every route (routes.go, also those served by
+// its packages organise, register, door and notebooks), sign-in and sign-out, the live pages
+// of a session, the organiser's pages, static files, the middleware and the /ws upgrade
+// handed to the hub. Handlers parse the request, call the domain, and answer through the
+// helpers every page shares (server/web).
 package server
 
 import (
