@@ -58,7 +58,7 @@ func TestDoorCheckInReachesTheRoom(t *testing.T) {
 		anaPhone := s.Connect(t, ana, w)
 		benPhone := s.Connect(t, ben, w)
 		door := fmt.Sprintf("%s/w/%d/door", s.Server.URL, w.ID)
-		desk := stackBrowser(t, s, keeper)
+		desk := s.Browser(t, &keeper)
 		csrf := formToken(t, desk, door)
 
 		// answered checks the door's answer came after the commit: the arrival is in the

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,18 +16,6 @@ import (
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
 )
-
-// stackBrowser returns an HTTP client carrying a stack person's session cookie.
-func stackBrowser(t *testing.T, s *stack.Stack, p stack.Person) *http.Client {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(s.Server.URL)
-	c := p.Cookie
-	jar.SetCookies(u, []*http.Cookie{&c})
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-}
 
 // closedSoon fails the test unless the live connection ends within a few seconds.
 func closedSoon(t *testing.T, c *liveclient.Client, who string) {
@@ -55,7 +40,7 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 		inesLive := s.Connect(t, ines, w)
 		jonLive := s.Connect(t, jon, w)
 
-		org := stackBrowser(t, s, organiser)
+		org := s.Browser(t, &organiser)
 		resp, page := get(t, org, s.Server.URL+"/organise")
 		m := csrfAttr.FindStringSubmatch(page)
 		if resp.StatusCode != 200 || m == nil {
@@ -66,7 +51,7 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 		if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), "", map[string]any{}, nil); st != 403 {
 			t.Errorf("erase without CSRF: got %d, want 403", st)
 		}
-		if st := call(t, stackBrowser(t, s, jon), "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 403 {
+		if st := call(t, s.Browser(t, &jon), "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 403 {
 			t.Errorf("a participant erasing: got %d, want 403", st)
 		}
 		if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 204 {
@@ -86,7 +71,7 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 		if err := jonLive.Reconnect(ctx); err != nil {
 			t.Fatalf("Jon comes back after the reset: %v", err)
 		}
-		if resp, _ := get(t, stackBrowser(t, s, ines), s.Server.URL+"/me"); resp.StatusCode != 401 {
+		if resp, _ := get(t, s.Browser(t, &ines), s.Server.URL+"/me"); resp.StatusCode != 401 {
 			t.Errorf("Inès's session after erasure: got %d, want 401", resp.StatusCode)
 		}
 

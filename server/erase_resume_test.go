@@ -59,7 +59,7 @@ func TestEraseThenResumeSendsNothingOfThePerson(t *testing.T) {
 			t.Fatalf("before the erasure, no frame Jon received names %q: this test would prove nothing (%s)", name, posted.Data)
 		}
 
-		org1 := stackBrowser(t, s, organiser)
+		org1 := s.Browser(t, &organiser)
 		_, page := get(t, org1, s.Server.URL+"/organise")
 		m := csrfAttr.FindStringSubmatch(page)
 		if m == nil {

@@ -46,8 +46,8 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 
 	organiser := s.Join(t, "Orga", "", record.RoleOrganiser)
-	org := browserOf(t, s, &organiser)
-	anon := browserOf(t, s, nil)
+	org := s.Browser(t, &organiser)
+	anon := s.Browser(t, nil)
 	base := s.Server.URL
 	api := fmt.Sprintf("%s/api/organise/processes/%d/notebook", base, s.Process.ID)
 	editor := fmt.Sprintf("%s/organise/processes/%d/notebook", base, s.Process.ID)
@@ -75,7 +75,7 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 			}
 		})
 	}
-	if st := call(t, browserOf(t, s, &p1.person), "PUT", api+"/translations/nl/process", csrf, map[string]any{"title": "x"}, nil); st != 403 {
+	if st := call(t, s.Browser(t, &p1.person), "PUT", api+"/translations/nl/process", csrf, map[string]any{"title": "x"}, nil); st != 403 {
 		t.Errorf("translation by a participant: got %d, want 403", st)
 	}
 
@@ -120,7 +120,7 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// A fresh reader each time: the switch remembers its choice in a cookie.
-			resp, body := get(t, browserOf(t, s, nil), base+tt.url, "Accept-Language", tt.header)
+			resp, body := get(t, s.Browser(t, nil), base+tt.url, "Accept-Language", tt.header)
 			// The body of the notebook, before its annex (which keeps what was said as it was said).
 			body, _, _ = strings.Cut(body, `id="nb-annex"`)
 			if resp.StatusCode != 200 || !strings.Contains(body, tt.want) || strings.Contains(body, tt.not) {
@@ -202,12 +202,12 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	if st := call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || pub.Version != 2 {
 		t.Fatalf("publish again: %d %+v", st, pub)
 	}
-	_, v2nl := get(t, browserOf(t, s, nil), base+pub.URL, "Accept-Language", "nl")
+	_, v2nl := get(t, s.Browser(t, nil), base+pub.URL, "Accept-Language", "nl")
 	changes, _, _ := strings.Cut(v2nl, `id="notebook"`)
 	if !strings.Contains(changes, "Wat er veranderd is sinds versie 1") || !strings.Contains(changes, "Herschreven: R1.2 De loketten op zaterdagochtend openen.") {
 		t.Errorf("the Dutch version 2 does not say that R1.2 is now Dutch")
 	}
-	_, v2fr := get(t, browserOf(t, s, nil), base+pub.URL, "Accept-Language", "fr")
+	_, v2fr := get(t, s.Browser(t, nil), base+pub.URL, "Accept-Language", "fr")
 	if !strings.Contains(v2fr, "Rien n&#39;a changé dans le corps du cahier.") {
 		t.Errorf("the French version 2 shows changes")
 	}

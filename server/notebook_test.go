@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -24,20 +22,6 @@ import (
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
-
-// browserOf is an HTTP client signed in as p (nil: an anonymous reader).
-func browserOf(t *testing.T, s *stack.Stack, p *stack.Person) *http.Client {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	if p != nil {
-		u, _ := url.Parse(s.Server.URL)
-		c := p.Cookie
-		jar.SetCookies(u, []*http.Cookie{&c})
-	}
-	return &http.Client{Jar: jar, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-}
 
 // fetch GETs a URL and returns the response and its body as bytes.
 func fetch(t *testing.T, c *http.Client, u string) (*http.Response, []byte) {
@@ -121,15 +105,15 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 
 	organiser := s.Join(t, "Orga", "", record.RoleOrganiser)
 	committee := s.Join(t, "Comité", "", record.RoleCommittee)
-	org := browserOf(t, s, &organiser)
-	anon := browserOf(t, s, nil)
+	org := s.Browser(t, &organiser)
+	anon := s.Browser(t, nil)
 	base := s.Server.URL
 	api := fmt.Sprintf("%s/api/organise/processes/%d/notebook", base, s.Process.ID)
 	editor := fmt.Sprintf("%s/organise/processes/%d/notebook", base, s.Process.ID)
 
 	// The editor page: organisers only.
 	csrf := pageCSRF(t, org, editor)
-	for _, c := range []*http.Client{anon, browserOf(t, s, &p1.person)} {
+	for _, c := range []*http.Client{anon, s.Browser(t, &p1.person)} {
 		if resp, _ := fetch(t, c, editor); resp.StatusCode != 401 && resp.StatusCode != 403 {
 			t.Errorf("editor page for a non-organiser: got %d", resp.StatusCode)
 		}
@@ -144,7 +128,7 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	if st := call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, r1), "", map[string]any{"excluded": true}, nil); st != 403 {
 		t.Errorf("edit without CSRF token: got %d, want 403", st)
 	}
-	if st := call(t, browserOf(t, s, &p1.person), "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"excluded": true}, nil); st != 403 {
+	if st := call(t, s.Browser(t, &p1.person), "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"excluded": true}, nil); st != 403 {
 		t.Errorf("edit by a participant: got %d, want 403", st)
 	}
 	if st := call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, f1), csrf, map[string]any{"who": "x"}, nil); st != 400 {
@@ -251,7 +235,7 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 
 	// The follow-up committee records a status; the public page shows it with its date.
 	desk := fmt.Sprintf("%s/follow-up/processes/%d", base, s.Process.ID)
-	com := browserOf(t, s, &committee)
+	com := s.Browser(t, &committee)
 	ccsrf := pageCSRF(t, com, desk)
 	rec := fmt.Sprintf("%s/api/follow-up/processes/%d/recommendations/%d", base, s.Process.ID, r1)
 	if st := call(t, com, "POST", rec, ccsrf, map[string]any{"status": "under_consideration", "note": "Reçue par la commission <b>logement</b>."}, nil); st != 201 {
@@ -260,7 +244,7 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	if st := call(t, com, "POST", rec, ccsrf, map[string]any{"status": "maybe"}, nil); st != 400 {
 		t.Errorf("unknown status: got %d, want 400", st)
 	}
-	if st := call(t, browserOf(t, s, &p2.person), "POST", rec, ccsrf, map[string]any{"status": "accepted"}, nil); st != 403 {
+	if st := call(t, s.Browser(t, &p2.person), "POST", rec, ccsrf, map[string]any{"status": "accepted"}, nil); st != 403 {
 		t.Errorf("follow-up by a participant: got %d, want 403", st)
 	}
 	resp, fu := fetch(t, anon, base+"/notebooks/test/follow-up")

@@ -62,7 +62,7 @@ func TestHandshakeSessionCache(t *testing.T) {
 			s := stack.New(t, kind, stack.Options{Now: clock.now})
 			w := s.Workshop(t, "A")
 			organiser := s.Join(t, "Olga", "Fédération", record.RoleOrganiser)
-			org := stackBrowser(t, s, organiser)
+			org := s.Browser(t, &organiser)
 			resp, page := get(t, org, s.Server.URL+"/organise")
 			m := csrfAttr.FindStringSubmatch(page)
 			if resp.StatusCode != 200 || m == nil {
@@ -89,7 +89,7 @@ func TestHandshakeSessionCache(t *testing.T) {
 
 			t.Run("sign-out", func(t *testing.T) {
 				p, c := someone("Sam")
-				browser := stackBrowser(t, s, p)
+				browser := s.Browser(t, &p)
 				_, me := get(t, browser, s.Server.URL+"/me")
 				m := formCSRF.FindStringSubmatch(me)
 				if m == nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -186,6 +187,21 @@ func (s *Stack) Join(t testing.TB, name, organisation string, role record.Role, 
 		t.Fatal(err)
 	}
 	return Person{Participant: p, Cookie: http.Cookie{Name: "assises_session", Value: token}}
+}
+
+// Browser is an HTTP client of the stack's site signed in as p (nil: an anonymous reader), with
+// cookies of its own; it does not follow redirects, so a test sees each answer.
+func (s *Stack) Browser(t testing.TB, p *Person) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	if p != nil {
+		u, _ := url.Parse(s.Server.URL)
+		c := p.Cookie
+		jar.SetCookies(u, []*http.Cookie{&c})
+	}
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 }
 
 // Config returns the liveclient configuration for a person joining a workshop.
