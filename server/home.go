@@ -3,10 +3,9 @@ package server
 import (
 	"net/http"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

@@ -10,12 +10,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/spreadsheet"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

@@ -10,8 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/assises/assises/server/web"
 	"golang.org/x/time/rate"
+
+	"github.com/assises/assises/server/web"
 )
 
 // limiter is an in-memory token bucket per key (a client address), each a rate.Limiter from

@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-	"github.com/assises/assises/server/web"
-
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/web"
 )
 
 // TestHandshakeRefusals: a WebSocket handshake from a foreign origin, or without a session,

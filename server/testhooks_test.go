@@ -1,37 +1,24 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/assises/assises/record"
-
-	"github.com/assises/assises/process"
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // TestLivePagesHaveNoTestHooks: a server configured as production configures it marks no live
 // page for the browser tests, and the product's scripts expose their state (window.assises)
 // only on a page so marked (assises serve -test-hooks, which the browser tests pass).
 func TestLivePagesHaveNoTestHooks(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	ctx := context.Background()
-	p := &record.Process{Slug: "p", Title: "P", Capacity: 40, PerOrgCap: 2}
-	if err := process.Create(ctx, s.db, p); err != nil {
-		t.Fatal(err)
-	}
-	w := &record.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)}
-	if err := process.CreateWorkshop(ctx, s.db, w); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := s.organiserDesk(t)
+	s := sitetest.OnSQLite(t)
+	w := s.SessionUnderWay(t)
+	c, _ := s.OrganiserDesk(t)
 	for _, path := range []string{fmt.Sprintf("/w/%d", w.ID), fmt.Sprintf("/w/%d/moderate", w.ID), fmt.Sprintf("/w/%d/projector", w.ID)} {
-		resp, body := get(t, c, s.srv.URL+path)
+		resp, body := sitetest.Get(t, c, s.Server.URL+path)
 		if resp.StatusCode != 200 || !strings.Contains(body, `id="live"`) {
 			t.Fatalf("%s: got %d, want the live page", path, resp.StatusCode)
 		}

@@ -7,11 +7,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/assises/assises/record"
-	"github.com/assises/assises/server/web"
-
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/web"
 )
 
 // websocket authenticates the browser by its session cookie (never a token in the URL),

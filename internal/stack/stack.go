@@ -5,6 +5,7 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -72,6 +72,13 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Each runs fn on a whole product over each database the tests run on (storagetest.Kinds).
+func Each(t *testing.T, opts Options, fn func(t *testing.T, s *Stack)) {
+	for _, kind := range storagetest.Kinds {
+		t.Run(kind, func(t *testing.T) { fn(t, New(t, kind, opts)) })
+	}
 }
 
 // Peer starts another node of a Cluster stack: its own engine, hub and HTTP server on the
@@ -225,6 +232,26 @@ func (s *Stack) Connect(t testing.TB, p Person, w *record.Workshop) *liveclient.
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// Post posts a contribution through c and returns its id. The hub sends a command's events
+// before its ack, so the contribution.posted event is already here: it is the last one at or
+// before the ack's seq (the ack's seq itself may be a moderators-only event this person
+// cannot see).
+func Post(t testing.TB, c *liveclient.Client, args map[string]any) int64 {
+	t.Helper()
+	out := MustDo(t, c, "contribution.post", args)
+	var ev liveclient.Message
+	for _, e := range c.Events() {
+		if e.Name == "contribution.posted" && e.Seq <= out.Seq {
+			ev = e
+		}
+	}
+	var data struct{ ID int64 }
+	if err := json.Unmarshal(ev.Data, &data); err != nil || data.ID == 0 {
+		t.Fatalf("no contribution.posted at or before ack seq %d: %q", out.Seq, ev.Data)
+	}
+	return data.ID
 }
 
 // outcome sends a command and waits for its answer, failing the test if none comes.

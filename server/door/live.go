@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/google/uuid"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 )
 
 // doorCheck records at the door that a person arrived (present) or did not after all: the

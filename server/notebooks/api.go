@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

@@ -6,11 +6,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

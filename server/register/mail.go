@@ -6,12 +6,11 @@ import (
 	"html/template"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

@@ -4,10 +4,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
-
-	"github.com/assises/assises/people"
 )
 
 // "My sessions" (/me): where a personal link without a session of its own lands. A person

@@ -4,9 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

@@ -15,9 +15,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/record"
 )
 
 // Limits on what people type, in the forms and in the API.

@@ -1,4 +1,4 @@
-package server_test
+package door_test
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 )
 
 type checkinData struct {
@@ -48,7 +48,7 @@ func awaitCheckin(t *testing.T, c *liveclient.Client, who string, participant in
 // count, and the person checked in on their own phone, through the log (commit before the
 // door's answer); other participants receive nothing of it.
 func TestDoorCheckInReachesTheRoom(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		ctx := context.Background()
 		w := s.Workshop(t, "Accueil")
 		console := s.Connect(t, s.Join(t, "Mona", "Animation", record.RoleModerator, w), w)
@@ -59,7 +59,7 @@ func TestDoorCheckInReachesTheRoom(t *testing.T) {
 		benPhone := s.Connect(t, ben, w)
 		door := fmt.Sprintf("%s/w/%d/door", s.Server.URL, w.ID)
 		desk := s.Browser(t, &keeper)
-		csrf := formToken(t, desk, door)
+		csrf := sitetest.FormToken(t, desk, door)
 
 		// answered checks the door's answer came after the commit: the arrival is in the
 		// registrations and its event in the log when the page answers.
@@ -83,7 +83,7 @@ func TestDoorCheckInReachesTheRoom(t *testing.T) {
 		}
 
 		// By name.
-		resp, _ := postForm(t, desk, door+"/checkin", url.Values{"csrf": {csrf}, "participant": {fmt.Sprint(ana.Participant.ID)}})
+		resp, _ := sitetest.PostForm(t, desk, door+"/checkin", url.Values{"csrf": {csrf}, "participant": {fmt.Sprint(ana.Participant.ID)}})
 		answered("check-in by name", resp, ana.Participant.ID, true)
 		if _, d := awaitCheckin(t, console, "the console", ana.Participant.ID, true); d.CheckedIn == nil || *d.CheckedIn != 1 {
 			t.Errorf("console after Ana's arrival: got %+v, want 1 present", d)
@@ -97,25 +97,25 @@ func TestDoorCheckInReachesTheRoom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, _ = postForm(t, desk, door+"/scan", url.Values{"csrf": {csrf}, "token": {s.Server.URL + "/i/" + card}})
+		resp, _ = sitetest.PostForm(t, desk, door+"/scan", url.Values{"csrf": {csrf}, "token": {s.Server.URL + "/i/" + card}})
 		answered("scan", resp, ben.Participant.ID, true)
 		if _, d := awaitCheckin(t, console, "the console", ben.Participant.ID, true); d.CheckedIn == nil || *d.CheckedIn != 2 {
 			t.Errorf("console after Ben's card: got %+v, want 2 present", d)
 		}
 
 		// A walk-in.
-		resp, _ = postForm(t, desk, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Chloé"}})
+		resp, _ = sitetest.PostForm(t, desk, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Chloé"}})
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("walk-in: got %d, want 303", resp.StatusCode)
 		}
-		chloe := participantNamed(t, s.DB, "Chloé")
+		chloe := sitetest.ParticipantNamed(t, s.DB, "Chloé")
 		answered("walk-in", resp, chloe, true)
 		if _, d := awaitCheckin(t, console, "the console", chloe, true); d.CheckedIn == nil || *d.CheckedIn != 3 {
 			t.Errorf("console after the walk-in: got %+v, want 3 present", d)
 		}
 
 		// Taken back.
-		resp, _ = postForm(t, desk, door+"/checkin", url.Values{"csrf": {csrf}, "participant": {fmt.Sprint(ana.Participant.ID)}, "undo": {"1"}})
+		resp, _ = sitetest.PostForm(t, desk, door+"/checkin", url.Values{"csrf": {csrf}, "participant": {fmt.Sprint(ana.Participant.ID)}, "undo": {"1"}})
 		answered("undo", resp, ana.Participant.ID, false)
 		if _, d := awaitCheckin(t, console, "the console", ana.Participant.ID, false); d.CheckedIn == nil || *d.CheckedIn != 2 {
 			t.Errorf("console after the undo: got %+v, want 2 present", d)

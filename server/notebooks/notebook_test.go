@@ -1,4 +1,4 @@
-package server_test
+package notebooks_test
 
 import (
 	"bytes"
@@ -13,14 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/process"
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // fetch GETs a URL and returns the response and its body as bytes.
@@ -35,27 +35,19 @@ func fetch(t *testing.T, c *http.Client, u string) (*http.Response, []byte) {
 	return resp, b
 }
 
-// pageCSRF reads the CSRF token a page carries for its script.
-func pageCSRF(t *testing.T, c *http.Client, u string) string {
-	t.Helper()
-	resp, body := fetch(t, c, u)
-	m := csrfAttr.FindSubmatch(body)
-	if resp.StatusCode != 200 || m == nil {
-		t.Fatalf("%s: status %d, no CSRF token", u, resp.StatusCode)
-	}
-	return string(m[1])
+// actor is someone in the session: who, and their live connection.
+type actor struct {
+	name   string
+	person stack.Person
+	c      *liveclient.Client
 }
-
-var inlineCode = regexp.MustCompile(`<script(?:\s+type="module")?>|<script(?:[^>]*)>[^<]+</script>|\sstyle="|\son[a-z]+="`)
 
 // TestNotebookEndToEnd runs a session over real WebSockets, then the organiser prepares and
 // publishes the notebook, an anonymous reader reads it in every format, the follow-up
 // committee records a status, and the published version survives edits and erasure byte for
 // byte. On SQLite and PostgreSQL.
 func TestNotebookEndToEnd(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { runNotebookEndToEnd(t, kind) })
-	}
+	stack.Each(t, stack.Options{}, runNotebookEndToEnd)
 }
 
 // notebookThemeAndSession makes the theme and the session the notebook tests speak in.
@@ -73,8 +65,7 @@ func notebookThemeAndSession(ctx context.Context, t *testing.T, s *stack.Stack) 
 	return theme, w
 }
 
-func runNotebookEndToEnd(t *testing.T, kind string) {
-	s := stack.New(t, kind, stack.Options{})
+func runNotebookEndToEnd(t *testing.T, s *stack.Stack) {
 	ctx := context.Background()
 	theme, w := notebookThemeAndSession(ctx, t, s)
 	var people []*actor
@@ -88,19 +79,19 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	}
 	mod, p1, p2, p3 := people[0], people[1], people[2], people[3]
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "diagnostic"})
-	f1 := post(t, p1, map[string]any{"kind": "finding", "body": "Les délais d'attente dépassent trois mois."})
+	f1 := stack.Post(t, p1.c, map[string]any{"kind": "finding", "body": "Les délais d'attente dépassent trois mois."})
 	for _, a := range []*actor{p1, p2, p3} {
 		stack.MustDo(t, a.c, "vote.set", map[string]any{"contribution": f1, "value": 1})
 	}
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "recommendations"})
-	r1 := post(t, p2, map[string]any{"kind": "recommendation", "body": "Un référent social « stable » pour chaque ménage.", "links": []int64{f1}})
-	r2 := post(t, p3, map[string]any{"kind": "recommendation", "body": "<script>alert(1)</script> [x](javascript:alert(1))"})
+	r1 := stack.Post(t, p2.c, map[string]any{"kind": "recommendation", "body": "Un référent social « stable » pour chaque ménage.", "links": []int64{f1}})
+	r2 := stack.Post(t, p3.c, map[string]any{"kind": "recommendation", "body": "<script>alert(1)</script> [x](javascript:alert(1))"})
 	for _, a := range []*actor{p1, p2, p3} {
 		stack.MustDo(t, a.c, "vote.set", map[string]any{"contribution": r1, "value": 1})
 	}
 	stack.MustDo(t, p3.c, "vote.set", map[string]any{"contribution": r2, "value": 1})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "implementation"})
-	post(t, p1, map[string]any{"kind": "step", "body": "Une convention régionale.", "parent": r1, "who": "Les CPAS", "how": "Par ordonnance", "when": "2025"})
+	stack.Post(t, p1.c, map[string]any{"kind": "step", "body": "Une convention régionale.", "parent": r1, "who": "Les CPAS", "how": "Par ordonnance", "when": "2025"})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 
 	organiser := s.Join(t, "Orga", "", record.RoleOrganiser)
@@ -112,33 +103,33 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	editor := fmt.Sprintf("%s/organise/processes/%d/notebook", base, s.Process.ID)
 
 	// The editor page: organisers only.
-	csrf := pageCSRF(t, org, editor)
+	csrf := sitetest.PageCSRF(t, org, editor)
 	for _, c := range []*http.Client{anon, s.Browser(t, &p1.person)} {
 		if resp, _ := fetch(t, c, editor); resp.StatusCode != 401 && resp.StatusCode != 403 {
 			t.Errorf("editor page for a non-organiser: got %d", resp.StatusCode)
 		}
 	}
 	// Edits: a rewording, an introduction; refused without the token or for a participant.
-	if st := call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"text": "Un référent social stable et joignable pour chaque ménage."}, nil); st != 204 {
+	if st := sitetest.Call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"text": "Un référent social stable et joignable pour chaque ménage."}, nil); st != 204 {
 		t.Fatalf("reword: got %d, want 204", st)
 	}
-	if st := call(t, org, "PUT", fmt.Sprintf("%s/themes/%d", api, theme.ID), csrf, map[string]any{"introduction": "Ce que les ateliers ont dit."}, nil); st != 204 {
+	if st := sitetest.Call(t, org, "PUT", fmt.Sprintf("%s/themes/%d", api, theme.ID), csrf, map[string]any{"introduction": "Ce que les ateliers ont dit."}, nil); st != 204 {
 		t.Fatalf("introduction: got %d, want 204", st)
 	}
-	if st := call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, r1), "", map[string]any{"excluded": true}, nil); st != 403 {
+	if st := sitetest.Call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, r1), "", map[string]any{"excluded": true}, nil); st != 403 {
 		t.Errorf("edit without CSRF token: got %d, want 403", st)
 	}
-	if st := call(t, s.Browser(t, &p1.person), "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"excluded": true}, nil); st != 403 {
+	if st := sitetest.Call(t, s.Browser(t, &p1.person), "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"excluded": true}, nil); st != 403 {
 		t.Errorf("edit by a participant: got %d, want 403", st)
 	}
-	if st := call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, f1), csrf, map[string]any{"who": "x"}, nil); st != 400 {
+	if st := sitetest.Call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, f1), csrf, map[string]any{"who": "x"}, nil); st != 400 {
 		t.Errorf("who on a finding: got %d, want 400", st)
 	}
 	var draft struct {
 		Draft   notebook.Draft `json:"draft"`
 		History []struct{ Action, Editor string }
 	}
-	if st := call(t, org, "GET", api, "", nil, &draft); st != 200 || len(draft.History) != 2 || draft.History[0].Editor != "Orga" {
+	if st := sitetest.Call(t, org, "GET", api, "", nil, &draft); st != 200 || len(draft.History) != 2 || draft.History[0].Editor != "Orga" {
 		t.Fatalf("draft: status %d, history %+v", st, draft.History)
 	}
 	for _, path := range []string{"/preview", "/draft/notebook.pdf", "/draft/notebook.md"} {
@@ -152,15 +143,16 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 		Version int
 		URL     string
 	}
-	if st := call(t, org, "POST", api+"/versions", csrf, map[string]any{"language": "fr"}, &pub); st != 201 || pub.Version != 1 {
+	if st := sitetest.Call(t, org, "POST", api+"/versions", csrf, map[string]any{"language": "fr"}, &pub); st != 201 || pub.Version != 1 {
 		t.Fatalf("publish: got %d, %+v", st, pub)
 	}
 	resp, page := fetch(t, anon, base+pub.URL)
 	if resp.StatusCode != 200 || !bytes.Contains(page, []byte("Un référent social stable et joignable")) {
 		t.Fatalf("public version page: %d", resp.StatusCode)
 	}
-	if bytes.Contains(page, []byte("<script>alert")) || inlineCode.Match(page) {
-		t.Errorf("the public page has a script or inline code")
+	sitetest.NoInline(t, "the published notebook", string(page))
+	if bytes.Contains(page, []byte("<script>alert")) {
+		t.Errorf("the public page runs the script a contribution carried")
 	}
 	if resp, latest := fetch(t, anon, base+"/notebooks/test"); resp.StatusCode != 200 || !bytes.Contains(latest, []byte("Version 1")) {
 		t.Errorf("latest: got %d", resp.StatusCode)
@@ -210,7 +202,7 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	// After publication: the author's text is edited, the organisers reword again, everyone is
 	// erased. Version 1 does not change by one byte, page and files alike.
 	stack.MustDo(t, mod.c, "contribution.edit", map[string]any{"id": r1, "body": "Texte modifié après la publication."})
-	if st := call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"text": "Reformulé encore."}, nil); st != 204 {
+	if st := sitetest.Call(t, org, "PUT", fmt.Sprintf("%s/items/%d", api, r1), csrf, map[string]any{"text": "Reformulé encore."}, nil); st != 204 {
 		t.Fatalf("reword after publishing: %d", st)
 	}
 	if _, err := s.DB.NewDelete().TableExpr("people").Where("participant_id IN (?)", bunIn(p1, p2, p3, mod)).Exec(ctx); err != nil {
@@ -226,7 +218,7 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	}
 
 	// Version 2 says what changed.
-	if st := call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || pub.Version != 2 {
+	if st := sitetest.Call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || pub.Version != 2 {
 		t.Fatalf("publish again: got %d, %+v", st, pub)
 	}
 	if _, v2 := fetch(t, anon, base+pub.URL); !bytes.Contains(v2, []byte("Ce qui a changé depuis la version 1")) || !bytes.Contains(v2, []byte("Reformulé : R1.")) {
@@ -236,15 +228,15 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 	// The follow-up committee records a status; the public page shows it with its date.
 	desk := fmt.Sprintf("%s/follow-up/processes/%d", base, s.Process.ID)
 	com := s.Browser(t, &committee)
-	ccsrf := pageCSRF(t, com, desk)
+	ccsrf := sitetest.PageCSRF(t, com, desk)
 	rec := fmt.Sprintf("%s/api/follow-up/processes/%d/recommendations/%d", base, s.Process.ID, r1)
-	if st := call(t, com, "POST", rec, ccsrf, map[string]any{"status": "under_consideration", "note": "Reçue par la commission <b>logement</b>."}, nil); st != 201 {
+	if st := sitetest.Call(t, com, "POST", rec, ccsrf, map[string]any{"status": "under_consideration", "note": "Reçue par la commission <b>logement</b>."}, nil); st != 201 {
 		t.Fatalf("follow-up: got %d, want 201", st)
 	}
-	if st := call(t, com, "POST", rec, ccsrf, map[string]any{"status": "maybe"}, nil); st != 400 {
+	if st := sitetest.Call(t, com, "POST", rec, ccsrf, map[string]any{"status": "maybe"}, nil); st != 400 {
 		t.Errorf("unknown status: got %d, want 400", st)
 	}
-	if st := call(t, s.Browser(t, &p2.person), "POST", rec, ccsrf, map[string]any{"status": "accepted"}, nil); st != 403 {
+	if st := sitetest.Call(t, s.Browser(t, &p2.person), "POST", rec, ccsrf, map[string]any{"status": "accepted"}, nil); st != 403 {
 		t.Errorf("follow-up by a participant: got %d, want 403", st)
 	}
 	resp, fu := fetch(t, anon, base+"/notebooks/test/follow-up")
@@ -252,7 +244,7 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 		t.Errorf("public follow-up page: %d", resp.StatusCode)
 	}
 	var board notebook.Board
-	if st := call(t, anon, "GET", base+"/notebooks/test/follow-up.json", "", nil, &board); st != 200 || board.Version != 2 {
+	if st := sitetest.Call(t, anon, "GET", base+"/notebooks/test/follow-up.json", "", nil, &board); st != 200 || board.Version != 2 {
 		t.Errorf("follow-up JSON: %d, version %d", st, board.Version)
 	}
 
@@ -269,8 +261,9 @@ func runNotebookEndToEnd(t *testing.T, kind string) {
 		}
 		for _, lang := range []string{"fr", "nl", "en"} {
 			resp, body := fetch(t, c, u+"?lang="+lang)
-			if resp.StatusCode != 200 || inlineCode.Match(body) {
-				t.Errorf("%s in %s: status %d, inline script or style %q", u, lang, resp.StatusCode, inlineCode.Find(body))
+			sitetest.NoInline(t, u+" in "+lang, string(body))
+			if resp.StatusCode != 200 {
+				t.Errorf("%s in %s: status %d", u, lang, resp.StatusCode)
 			}
 			if m := untranslated.Find(body); m != nil {
 				t.Errorf("%s in %s: untranslated key %s", u, lang, m)

@@ -1,4 +1,4 @@
-package server_test
+package door_test
 
 import (
 	"net"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/people"
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // phoneFrom is a browser of its own (cookies, no redirects) whose connections leave from the
@@ -27,11 +27,11 @@ func phoneFrom(ip string) *http.Client {
 // while a phone on another address still gets its place; and a phone that asks again keeps
 // one place, not two.
 func TestJoinFloodFromOneAddress(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	f := newRegFixture(t, s.db)
+	s := sitetest.OnSQLite(t)
+	f := sitetest.NewFixture(t, s.DB)
 	ask := func(phone *http.Client, name string) int {
-		tok := formToken(t, phone, s.srv.URL+"/join")
-		resp, _ := postForm(t, phone, s.srv.URL+"/join/request", url.Values{"csrf": {tok}, "code": {f.open.Code}, "name": {name}})
+		tok := sitetest.FormToken(t, phone, s.Server.URL+"/join")
+		resp, _ := sitetest.PostForm(t, phone, s.Server.URL+"/join/request", url.Values{"csrf": {tok}, "code": {f.Open.Code}, "name": {name}})
 		return resp.StatusCode
 	}
 	accepted, refused := 0, 0
@@ -56,9 +56,9 @@ func TestJoinFloodFromOneAddress(t *testing.T) {
 	if got := ask(walkIn, "Aïcha B."); got != http.StatusSeeOther {
 		t.Fatalf("the same phone asking again: got %d, want 303", got)
 	}
-	n, err := s.db.NewSelect().Model((*people.JoinRequest)(nil)).Where("source = ?", "127.0.0.3").Count(t.Context())
+	n, err := s.DB.NewSelect().Model((*people.JoinRequest)(nil)).Where("source = ?", "127.0.0.3").Count(t.Context())
 	if err != nil || n != 1 {
 		t.Fatalf("requests of the phone that asked twice: %d (%v), want 1", n, err)
 	}
-	countJoins(t, s.db, people.MaxPendingJoinsPerAddress+1)
+	countJoins(t, s.DB, people.MaxPendingJoinsPerAddress+1)
 }

@@ -1,4 +1,4 @@
-package server_test
+package door_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // TestOpenJoinChecksInDuringTheSession: a phone that joins an open session from the
@@ -20,7 +20,7 @@ import (
 // the moderator console's count moves at once; a phone that joins the day before is not
 // (the hours rule of checkin.self holds), and keeps the "Je suis là" button for the day.
 func TestOpenJoinChecksInDuringTheSession(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		ctx := context.Background()
 		now := s.Workshop(t, "Plénière")
 		tomorrow := s.Workshop(t, "Plénière de demain")
@@ -49,11 +49,11 @@ func TestOpenJoinChecksInDuringTheSession(t *testing.T) {
 				}}
 				qr := s.Server.URL + "/j/" + tc.w.Code
 				pseudonym := fmt.Sprintf("Passant %d", i)
-				resp, _ := postForm(t, phone, s.Server.URL+"/join/open", url.Values{"csrf": {formToken(t, phone, qr)}, "code": {tc.w.Code}, "pseudonym": {pseudonym}})
+				resp, _ := sitetest.PostForm(t, phone, s.Server.URL+"/join/open", url.Values{"csrf": {sitetest.FormToken(t, phone, qr)}, "code": {tc.w.Code}, "pseudonym": {pseudonym}})
 				if resp.StatusCode != http.StatusSeeOther {
 					t.Fatalf("open join: got %d, want 303", resp.StatusCode)
 				}
-				who := participantNamed(t, s.DB, pseudonym)
+				who := sitetest.ParticipantNamed(t, s.DB, pseudonym)
 				var reg record.Registration
 				if err := s.DB.NewSelect().Model(&reg).Where("workshop_id = ? AND participant_id = ?", tc.w.ID, who).Scan(ctx); err != nil {
 					t.Fatal(err)

@@ -1,4 +1,4 @@
-package server_test
+package notebooks_test
 
 import (
 	"context"
@@ -11,11 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/internal/stack"
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // TestNotebookInTwoLanguages: the organiser translates part of the notebook into Dutch in the
@@ -24,13 +23,10 @@ import (
 // Dutch, its JSON validates, what is still French is marked; the follow-up page follows the
 // reader's language. On SQLite and PostgreSQL.
 func TestNotebookInTwoLanguages(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { runNotebookInTwoLanguages(t, kind) })
-	}
+	stack.Each(t, stack.Options{}, runNotebookInTwoLanguages)
 }
 
-func runNotebookInTwoLanguages(t *testing.T, kind string) {
-	s := stack.New(t, kind, stack.Options{})
+func runNotebookInTwoLanguages(t *testing.T, s *stack.Stack) {
 	ctx := context.Background()
 	theme, w := notebookThemeAndSession(ctx, t, s)
 	mod := &actor{name: "Nadia"}
@@ -40,8 +36,8 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	p1.person = s.Join(t, "Fatima", "CPAS", record.RoleParticipant, w)
 	p1.c = s.Connect(t, p1.person, w)
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "recommendations"})
-	r1 := post(t, p1, map[string]any{"kind": "recommendation", "body": "Un référent social stable pour chaque ménage."})
-	r2 := post(t, p1, map[string]any{"kind": "recommendation", "body": "Ouvrir les guichets le samedi matin."})
+	r1 := stack.Post(t, p1.c, map[string]any{"kind": "recommendation", "body": "Un référent social stable pour chaque ménage."})
+	r2 := stack.Post(t, p1.c, map[string]any{"kind": "recommendation", "body": "Ouvrir les guichets le samedi matin."})
 	stack.MustDo(t, p1.c, "vote.set", map[string]any{"contribution": r1, "value": 1})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 
@@ -54,7 +50,7 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	if resp, body := fetch(t, org, editor); resp.StatusCode != 200 {
 		t.Fatalf("editor: %d %s\n%s", resp.StatusCode, body, s.Logs.String())
 	}
-	csrf := pageCSRF(t, org, editor)
+	csrf := sitetest.PageCSRF(t, org, editor)
 
 	// Translations side by side: the process title, the theme, one recommendation.
 	for _, tt := range []struct {
@@ -70,12 +66,12 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 		{"/translations/nl/contribution/999999", map[string]any{"text": "x"}, 404},
 	} {
 		t.Run(tt.path, func(t *testing.T) {
-			if st := call(t, org, "PUT", api+tt.path, csrf, tt.body, nil); st != tt.want {
+			if st := sitetest.Call(t, org, "PUT", api+tt.path, csrf, tt.body, nil); st != tt.want {
 				t.Errorf("got %d, want %d", st, tt.want)
 			}
 		})
 	}
-	if st := call(t, s.Browser(t, &p1.person), "PUT", api+"/translations/nl/process", csrf, map[string]any{"title": "x"}, nil); st != 403 {
+	if st := sitetest.Call(t, s.Browser(t, &p1.person), "PUT", api+"/translations/nl/process", csrf, map[string]any{"title": "x"}, nil); st != 403 {
 		t.Errorf("translation by a participant: got %d, want 403", st)
 	}
 
@@ -83,7 +79,7 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	var draft struct {
 		Draft notebook.Draft `json:"draft"`
 	}
-	if st := call(t, org, "GET", api, "", nil, &draft); st != 200 {
+	if st := sitetest.Call(t, org, "GET", api, "", nil, &draft); st != 200 {
 		t.Fatalf("draft: %d", st)
 	}
 	if got := draft.Draft.Missing["nl"]; strings.Join(got, ",") != "R1.2" {
@@ -102,10 +98,10 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 		URL       string
 		Languages []string
 	}
-	if st := call(t, org, "POST", api+"/versions", csrf, map[string]any{"languages": []string{"fr", "klingon"}}, nil); st != 400 {
+	if st := sitetest.Call(t, org, "POST", api+"/versions", csrf, map[string]any{"languages": []string{"fr", "klingon"}}, nil); st != 400 {
 		t.Errorf("publishing in an unknown language: got %d, want 400", st)
 	}
-	if st := call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || strings.Join(pub.Languages, ",") != "fr,nl" {
+	if st := sitetest.Call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || strings.Join(pub.Languages, ",") != "fr,nl" {
 		t.Fatalf("publish: got %d, %+v", st, pub)
 	}
 
@@ -120,7 +116,7 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// A fresh reader each time: the switch remembers its choice in a cookie.
-			resp, body := get(t, s.Browser(t, nil), base+tt.url, "Accept-Language", tt.header)
+			resp, body := sitetest.Get(t, s.Browser(t, nil), base+tt.url, "Accept-Language", tt.header)
 			// The body of the notebook, before its annex (which keeps what was said as it was said).
 			body, _, _ = strings.Cut(body, `id="nb-annex"`)
 			if resp.StatusCode != 200 || !strings.Contains(body, tt.want) || strings.Contains(body, tt.not) {
@@ -131,16 +127,14 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 			}
 		})
 	}
-	_, nlPage := get(t, anon, base+pub.URL, "Accept-Language", "nl")
+	_, nlPage := sitetest.Get(t, anon, base+pub.URL, "Accept-Language", "nl")
 	for _, want := range []string{`<article class="nb" id="notebook" lang="nl">`, "Ouvrir les guichets le samedi matin. <span class=\"nb-fallback\"", "[FR]",
 		pub.URL + "/nl/notebook.pdf", pub.URL + "/fr/notebook.pdf", "Dit boek in andere talen:"} {
 		if !strings.Contains(nlPage, want) {
 			t.Errorf("the Dutch page lacks %q", want)
 		}
 	}
-	if inlineCode.MatchString(nlPage) {
-		t.Errorf("the Dutch page has inline code: %q", inlineCode.FindString(nlPage))
-	}
+	sitetest.NoInline(t, "the Dutch page", nlPage)
 
 	// Each language has its own files.
 	resp, js := fetch(t, anon, base+pub.URL+"/nl/notebook.json")
@@ -184,36 +178,36 @@ func runNotebookInTwoLanguages(t *testing.T, kind string) {
 	}
 
 	// The follow-up follows the reader's language too.
-	_, fu := get(t, anon, base+"/notebooks/test/follow-up", "Accept-Language", "nl")
+	_, fu := sitetest.Get(t, anon, base+"/notebooks/test/follow-up", "Accept-Language", "nl")
 	if !strings.Contains(fu, "Een vaste maatschappelijk werker voor elk gezin.") || !strings.Contains(fu, "De gebruiker en zijn woning") ||
 		!strings.Contains(fu, "Ouvrir les guichets le samedi matin. <span class=\"nb-fallback\"") || !strings.Contains(fu, "Opvolging van de aanbevelingen") {
 		t.Errorf("the Dutch follow-up page does not read Dutch, or does not mark the French")
 	}
-	_, fuFR := get(t, anon, base+"/notebooks/test/follow-up?lang=fr", "Accept-Language", "nl")
+	_, fuFR := sitetest.Get(t, anon, base+"/notebooks/test/follow-up?lang=fr", "Accept-Language", "nl")
 	if !strings.Contains(fuFR, "Un référent social stable pour chaque ménage.") || strings.Contains(fuFR, "nb-fallback") {
 		t.Errorf("the French follow-up page does not read French")
 	}
 	// A translation made after publishing reaches the next version: a change for the Dutch
 	// reader, none for the French one.
-	if st := call(t, org, "PUT", fmt.Sprintf("%s/translations/nl/contribution/%d", api, r2), csrf,
+	if st := sitetest.Call(t, org, "PUT", fmt.Sprintf("%s/translations/nl/contribution/%d", api, r2), csrf,
 		map[string]any{"text": "De loketten op zaterdagochtend openen."}, nil); st != 204 {
 		t.Fatalf("translate after publishing: %d", st)
 	}
-	if st := call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || pub.Version != 2 {
+	if st := sitetest.Call(t, org, "POST", api+"/versions", csrf, map[string]any{}, &pub); st != 201 || pub.Version != 2 {
 		t.Fatalf("publish again: %d %+v", st, pub)
 	}
-	_, v2nl := get(t, s.Browser(t, nil), base+pub.URL, "Accept-Language", "nl")
+	_, v2nl := sitetest.Get(t, s.Browser(t, nil), base+pub.URL, "Accept-Language", "nl")
 	changes, _, _ := strings.Cut(v2nl, `id="notebook"`)
 	if !strings.Contains(changes, "Wat er veranderd is sinds versie 1") || !strings.Contains(changes, "Herschreven: R1.2 De loketten op zaterdagochtend openen.") {
 		t.Errorf("the Dutch version 2 does not say that R1.2 is now Dutch")
 	}
-	_, v2fr := get(t, s.Browser(t, nil), base+pub.URL, "Accept-Language", "fr")
+	_, v2fr := sitetest.Get(t, s.Browser(t, nil), base+pub.URL, "Accept-Language", "fr")
 	if !strings.Contains(v2fr, "Rien n&#39;a changé dans le corps du cahier.") {
 		t.Errorf("the French version 2 shows changes")
 	}
 
 	var board notebook.Board
-	if st := call(t, anon, "GET", base+"/notebooks/test/follow-up.json?lang=nl", "", nil, &board); st != 200 || board.Language != "nl" ||
+	if st := sitetest.Call(t, anon, "GET", base+"/notebooks/test/follow-up.json?lang=nl", "", nil, &board); st != 200 || board.Language != "nl" ||
 		len(board.Items) != 2 || board.Items[0].Text != "Een vaste maatschappelijk werker voor elk gezin." || board.Version != 2 {
 		t.Errorf("follow-up JSON in Dutch: %d %+v", st, board)
 	}

@@ -1,4 +1,4 @@
-package server_test
+package organise_test
 
 import (
 	"net/http"
@@ -6,9 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/server/sitetest"
 )
 
 type apiTranslated struct {
@@ -30,13 +28,12 @@ type apiTranslated struct {
 // lists what is missing, refuses bad translations, and swaps every text when the main
 // language changes, or refuses while one is untranslated; the public page reads Dutch.
 func TestOrganiserWritesInEachLanguage(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		s := newSite(t, db)
-		c, csrf := s.organiserDesk(t)
-		api := s.srv.URL + "/api/organise"
+	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
+		c, csrf := s.OrganiserDesk(t)
+		api := s.Server.URL + "/api/organise"
 
 		var created apiTranslated
-		if st := call(t, c, "POST", api+"/processes", csrf, map[string]any{
+		if st := sitetest.Call(t, c, "POST", api+"/processes", csrf, map[string]any{
 			"title": "Assises du Logement", "description": "Des ateliers.",
 			"translations": map[string]any{"nl": map[string]string{"title": "Staten-Generaal van Huisvesting"}},
 		}, &created); st != http.StatusCreated {
@@ -52,14 +49,14 @@ func TestOrganiserWritesInEachLanguage(t *testing.T) {
 				Translations map[string]map[string]string
 			}
 		}
-		if st := call(t, c, "POST", api+"/processes/"+strconv.FormatInt(p.ID, 10)+"/themes", csrf, map[string]any{
+		if st := sitetest.Call(t, c, "POST", api+"/processes/"+strconv.FormatInt(p.ID, 10)+"/themes", csrf, map[string]any{
 			"title": "L'habitat", "why": "Décloisonner", "translations": map[string]any{"nl": map[string]string{"title": "De woning", "why": ""}},
 		}, &theme); st != http.StatusCreated || theme.Theme.Translations["nl"]["title"] != "De woning" {
 			t.Fatalf("create theme: got %d %+v", st, theme)
 		}
 
 		var got apiTranslated
-		if st := call(t, c, "GET", api+"/processes/"+strconv.FormatInt(p.ID, 10)+"/missing", "", nil, &got); st != 200 {
+		if st := sitetest.Call(t, c, "GET", api+"/processes/"+strconv.FormatInt(p.ID, 10)+"/missing", "", nil, &got); st != 200 {
 			t.Fatalf("missing: got %d", st)
 		}
 		var missing []string
@@ -84,41 +81,41 @@ func TestOrganiserWritesInEachLanguage(t *testing.T) {
 		}
 		for _, tt := range bad {
 			t.Run(tt.name, func(t *testing.T) {
-				var e apiErr
-				if st := call(t, c, "PUT", tt.url, csrf, tt.body, &e); st != 400 || e.Error.Code != tt.code || e.Error.Field != tt.field {
+				var e sitetest.APIError
+				if st := sitetest.Call(t, c, "PUT", tt.url, csrf, tt.body, &e); st != 400 || e.Error.Code != tt.code || e.Error.Field != tt.field {
 					t.Fatalf("got %d %+v, want 400 %s on %s", st, e.Error, tt.code, tt.field)
 				}
 			})
 		}
 
 		// The public page in Dutch: the title translated, the "why" in French with its badge.
-		_, page := get(t, s.client(t), s.srv.URL+"/p/"+p.Slug+"?lang=nl")
+		_, page := sitetest.Get(t, s.Client(t), s.Server.URL+"/p/"+p.Slug+"?lang=nl")
 		for _, want := range []string{"<h1>Staten-Generaal van Huisvesting</h1>", "De woning", `<span lang="fr">Décloisonner</span>`, `data-fallback="fr"`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("public page in Dutch: %q missing", want)
 			}
 		}
-		_, page = get(t, s.client(t), s.srv.URL+"/p/"+p.Slug+"?lang=fr")
+		_, page = sitetest.Get(t, s.Client(t), s.Server.URL+"/p/"+p.Slug+"?lang=fr")
 		if strings.Contains(page, "lang-badge") || !strings.Contains(page, "<h1>Assises du Logement</h1>") {
 			t.Errorf("public page in French: got a badge or no French title")
 		}
 
 		// Dutch as the main language: refused while a text is missing, nothing changed.
 		toDutch := map[string]any{"title": "Assises du Logement", "description": "Des ateliers.", "languages": []string{"nl", "fr"}}
-		var e apiErr
-		if st := call(t, c, "PUT", api+"/processes/"+strconv.FormatInt(p.ID, 10), csrf, toDutch, &e); st != http.StatusConflict || e.Error.Code != "org_main_untranslated" {
+		var e sitetest.APIError
+		if st := sitetest.Call(t, c, "PUT", api+"/processes/"+strconv.FormatInt(p.ID, 10), csrf, toDutch, &e); st != http.StatusConflict || e.Error.Code != "org_main_untranslated" {
 			t.Fatalf("to Dutch with texts missing: got %d %+v, want 409 org_main_untranslated", st, e.Error)
 		}
-		call(t, c, "GET", api+"/processes/"+strconv.FormatInt(p.ID, 10), "", nil, &got)
+		sitetest.Call(t, c, "GET", api+"/processes/"+strconv.FormatInt(p.ID, 10), "", nil, &got)
 		if got.Process.MainLanguage != "fr" || got.Process.Title != "Assises du Logement" {
 			t.Fatalf("after the refusal: got %+v, want it unchanged", got.Process)
 		}
-		if st := call(t, c, "PUT", themeURL, csrf, map[string]any{"title": "L'habitat", "why": "Décloisonner",
+		if st := sitetest.Call(t, c, "PUT", themeURL, csrf, map[string]any{"title": "L'habitat", "why": "Décloisonner",
 			"translations": map[string]any{"nl": map[string]string{"title": "De woning", "why": "Ontschotten"}}}, nil); st != 200 {
 			t.Fatalf("translate the theme: got %d", st)
 		}
 		toDutch["translations"] = map[string]any{"nl": map[string]string{"title": "Staten-Generaal van Huisvesting", "description": "Workshops."}}
-		if st := call(t, c, "PUT", api+"/processes/"+strconv.FormatInt(p.ID, 10), csrf, toDutch, &got); st != 200 {
+		if st := sitetest.Call(t, c, "PUT", api+"/processes/"+strconv.FormatInt(p.ID, 10), csrf, toDutch, &got); st != 200 {
 			t.Fatalf("to Dutch, all translated: got %d", st)
 		}
 		if got.Process.MainLanguage != "nl" || got.Process.Title != "Staten-Generaal van Huisvesting" || got.Process.Translations["fr"]["title"] != "Assises du Logement" {
