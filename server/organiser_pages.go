@@ -98,9 +98,8 @@ func cardsPerSheet(large bool) int {
 func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := web.Lang(r)
-	id, ok := web.PathID(r, "id")
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.site.NotFound(w, r)
 		return
 	}
 	proc, err := record.GetProcess(ctx, h.db, id)
@@ -249,9 +248,8 @@ var hexColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 // /organise/workshops/{id}/attendance.csv. Organisers only: it names people.
 func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := web.PathID(r, "id")
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.site.NotFound(w, r)
 		return
 	}
 	ws := h.site.WorkshopByID(w, r, id)

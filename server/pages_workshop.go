@@ -102,9 +102,8 @@ func (h *handler) projectorPage(w http.ResponseWriter, r *http.Request) {
 func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) {
 	ctx := r.Context()
 	lang := web.Lang(r)
-	id, ok := web.PathID(r, "id")
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.site.NotFound(w, r)
 		return
 	}
 	p := h.site.SignedIn(w, r, "ui.signin.needed.body", "/join", "ui.join.title")
@@ -262,9 +261,8 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 // workshopQR is the QR code of a workshop's join address, as SVG: GET /w/{id}/qr.svg.
 func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := web.PathID(r, "id")
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.site.NotFound(w, r)
 		return
 	}
 	p, signedIn, err := h.site.Participant(r)

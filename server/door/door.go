@@ -51,9 +51,8 @@ type walkinForm struct {
 // doorWorkshop loads the workshop of {id} and checks that the signed-in person may keep its
 // door. It answers and returns nil when they may not.
 func (h *Door) doorWorkshop(w http.ResponseWriter, r *http.Request) (*record.Workshop, *record.Participant) {
-	id, ok := web.PathID(r, "id")
+	id, ok := h.PageID(w, r, "id")
 	if !ok {
-		h.NotFound(w, r)
 		return nil, nil
 	}
 	p := h.SignedIn(w, r, "ui.signin.needed.body", "/", "nav.home")

@@ -164,9 +164,8 @@ func (h *Door) Join(w http.ResponseWriter, r *http.Request) {
 	if ws == nil {
 		return
 	}
-	reqID, ok := web.PathID(r, "req")
+	reqID, ok := h.PageID(w, r, "req")
 	if !ok {
-		h.NotFound(w, r)
 		return
 	}
 	var who *int64

@@ -100,9 +100,8 @@ func (h *Door) WalkInPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, lang := r.Context(), web.Lang(r)
-	pid, ok := web.PathID(r, "participant")
+	pid, ok := h.PageID(w, r, "participant")
 	if !ok {
-		h.NotFound(w, r)
 		return
 	}
 	var inv *people.Invitation

@@ -27,9 +27,8 @@ func (h *Pages) organiserProcessPage(w http.ResponseWriter, r *http.Request) (*r
 	if me == nil {
 		return nil, nil, false
 	}
-	id, ok := web.PathID(r, "id")
+	id, ok := h.PageID(w, r, "id")
 	if !ok {
-		h.NotFound(w, r)
 		return nil, nil, false
 	}
 	p, err := record.GetProcess(r.Context(), h.DB, id)

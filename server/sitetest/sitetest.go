@@ -285,8 +285,10 @@ type Email struct {
 	To, Subject, Text, HTML string
 }
 
+// NewSession serves one SMTP connection (smtp.Backend).
 func (in *Inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{in: in}, nil }
 
+// smtpSession keeps one connection's recipient and hands each message to the inbox.
 type smtpSession struct {
 	in *Inbox
 	to string

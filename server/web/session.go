@@ -147,6 +147,16 @@ func (s *Site) Forbidden(w http.ResponseWriter, r *http.Request, bodyKey string)
 	s.Refuse(w, r, http.StatusForbidden, "ui.forbidden.title", bodyKey)
 }
 
+// PageID reads the positive integer a page's path names (name: "id", "participant"…), or
+// answers 404 and returns false.
+func (s *Site) PageID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
+	id, ok := PathID(r, name)
+	if !ok {
+		s.NotFound(w, r)
+	}
+	return id, ok
+}
+
 // WorkshopByID loads a workshop, or answers 404 (unknown id) or 500.
 func (s *Site) WorkshopByID(w http.ResponseWriter, r *http.Request, id int64) *record.Workshop {
 	ws, err := record.GetWorkshop(r.Context(), s.DB, id)
