@@ -44,6 +44,9 @@ type Config struct {
 	Bus     Bus     // nil = a LocalBus
 	// Presence adds the other nodes' counts to each room's presence; nil = this node only.
 	Presence PresenceShare
+	// Sockets makes MaxSocketsPerPerson count a person's sockets on every node; nil = this
+	// node's only.
+	Sockets SocketShare
 	// Ticks, when set, says whether this node runs a workshop's ticks (timers, agenda): the
 	// node that holds its lease (nil = always). A room whose node does not hold it asks
 	// again every TickRetry, and runs a tick at once when it gets the lease. With a
@@ -78,7 +81,8 @@ type Config struct {
 	JoinWorkers      int           // concurrent joins (who is it, open the room) per hub (32)
 	ReadWorkers      int           // goroutines handling client messages per hub (2 × GOMAXPROCS)
 	// MaxSocketsPerPerson bounds one signed-in person's open sockets (a few tabs and devices);
-	// a new one closes their oldest with CloseTooManyTabs (5).
+	// a new one closes their oldest with CloseTooManyTabs (5). With Sockets, on every node
+	// (sockets.go).
 	MaxSocketsPerPerson int
 }
 

@@ -122,7 +122,7 @@ func node(t testing.TB, db *bun.DB, opts Options) *Stack {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Bus, cfg.Presence = bus, bus.Presence
+		cfg.Bus, cfg.Presence, cfg.Sockets = bus, bus.Presence, bus.Sockets
 		cfg.Ticks = cluster.NewLeases(db, bus.Node(), 2*time.Second, logger)
 	}
 	if opts.Hub != nil {
