@@ -64,8 +64,8 @@ type Config struct {
 	Observer Observer
 
 	IdleRoomTimeout  time.Duration // an empty room stops after this (1 min)
-	CoalesceInterval time.Duration // at most one Flush per room per interval, and presence in a small room (200 ms)
-	PresenceInterval time.Duration // presence in a room of a thousand people or more; smaller rooms sooner (presence.go) (1 s)
+	CoalesceInterval time.Duration // at most one Flush per room per interval, and presence, in a small room (200 ms)
+	PresenceInterval time.Duration // Flush and presence in a room of a thousand or more; smaller rooms sooner (presence.go) (1 s)
 	SendQueue        int           // messages queued per connection before eviction (64)
 	MaxBatch         int           // commands per commit (256)
 	CommandQueue     int           // commands queued per room; past it a command waits for room (4 × MaxBatch)

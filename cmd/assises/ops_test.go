@@ -16,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/mail/mailtest"
-	"github.com/assises/assises/record"
-
 	"github.com/emersion/go-smtp"
 	"github.com/gorilla/websocket"
 
@@ -28,8 +25,10 @@ import (
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/logs"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/mail/mailtest"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )
