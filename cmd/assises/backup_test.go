@@ -32,9 +32,6 @@ type vote struct{ participant, item int64 }
 // refuses while a server has the database open; the restored server welcomes clients with a
 // new log epoch, and a client that resumes with the old one gets a snapshot.
 func TestBackupWhileVotesFlow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := buildBinary(t)

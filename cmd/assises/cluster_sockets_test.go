@@ -24,9 +24,6 @@ import (
 // is, with 4001 "too many tabs" as one node does; once B is killed, its sockets no longer
 // count and the person may hold five on A.
 func TestSocketCapAcrossNodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	dsn := storagetest.DSN(t, "postgres")
 	bin := buildBinary(t)
 	s := seed(t, dsn)
