@@ -16,6 +16,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/attempts"
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
@@ -81,6 +82,7 @@ type handler struct {
 	mail      *mail.Sender
 	outbox    *outbox.Worker // woken when a message is queued; nil: it finds it when it polls
 	limits    limits         // per-address rate limits on registration and sign-in
+	guesses   *attempts.Book // the failed guesses the budgets in limits count, shared by all nodes
 	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
@@ -132,6 +134,7 @@ func New(cfg Config) (http.Handler, error) {
 		mail:      cfg.Mail,
 		outbox:    cfg.Outbox,
 		limits:    newLimits(),
+		guesses:   attempts.NewBook(cfg.DB),
 
 		trustedProxies: cfg.TrustedProxies,
 		readiness:      cfg.Ready,
@@ -150,9 +153,9 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	h.register = &register.Pages{Site: h.site, Mail: h.mail, Outbox: h.outbox,
-		RegisterLimit: h.limit(h.limits.register), CodeLimit: h.limit(h.limits.code)}
+		RegisterLimit: h.limit(h.limits.register), CodeLimit: h.guessing(h.limits.code)}
 	h.door = &door.Door{Site: h.site, Hub: h.hub, ClientKey: h.clientKey,
-		SignInLimit: h.limit(h.limits.signIn), JoinLimit: h.limit(h.limits.join), OpenJoinLimit: h.limit(h.limits.openJoin)}
+		SignInLimit: h.guessing(h.limits.signIn), JoinLimit: h.guessing(h.limits.join), OpenJoinLimit: h.limit(h.limits.openJoin)}
 	h.organise = &organise.API{
 		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
 		JSON: h.api, Lang: web.Lang, Participant: h.site.Participant, CheckCSRF: h.site.CheckCSRF,
@@ -253,11 +256,19 @@ func (s siteLimit) Take(w http.ResponseWriter, r *http.Request) bool {
 	return s.h.rateLimited(w, r, s.l)
 }
 
-func (s siteLimit) Exhausted(w http.ResponseWriter, r *http.Request) bool {
-	return s.h.failuresLimited(w, r, s.l)
+// siteGuesses is one of the budgets of failed guesses, as the packages that serve pages use it.
+type siteGuesses struct {
+	h *handler
+	b attempts.Budget
 }
 
-func (s siteLimit) Fail(r *http.Request) { s.h.countFailure(r, s.l) }
+func (h *handler) guessing(b attempts.Budget) web.Guesses { return siteGuesses{h, b} }
+
+func (s siteGuesses) Exhausted(w http.ResponseWriter, r *http.Request) bool {
+	return s.h.failuresLimited(w, r, s.b)
+}
+
+func (s siteGuesses) Fail(r *http.Request) { s.h.countFailure(r, s.b) }
 
 // clientKey is the address the per-address limits count r against.
 func (h *handler) clientKey(r *http.Request) string { return clientKey(r, h.trustedProxies) }

@@ -21,5 +21,6 @@ type Door struct {
 	ClientKey func(*http.Request) string
 	// SignInLimit counts refused cards (as refused links are counted at sign-in), JoinLimit
 	// unknown codes, OpenJoinLimit every pseudonym joining an open session.
-	SignInLimit, JoinLimit, OpenJoinLimit web.Limit
+	SignInLimit, JoinLimit web.Guesses
+	OpenJoinLimit          web.Limit
 }

@@ -18,5 +18,6 @@ type Pages struct {
 	Mail   *mail.Sender   // nil or not enabled: no email; the person keeps the link on screen
 	Outbox *outbox.Worker // woken when a message is queued; nil: it finds it when it polls
 	// RegisterLimit counts every registration from an address; CodeLimit wrong codes.
-	RegisterLimit, CodeLimit web.Limit
+	RegisterLimit web.Limit
+	CodeLimit     web.Guesses
 }

@@ -43,12 +43,20 @@ type Site struct {
 // secure reports whether cookies must travel over TLS only.
 func (s *Site) secure() bool { return s.PublicURL.Scheme == "https" }
 
-// Limit is one of the site's per-address rate limits (server/ratelimit.go keeps them). When an
-// address is over its limit, Take and Exhausted answer 429 with a page and return true.
+// Limit is one of the site's per-address rate limits on what anyone may ask for often
+// (server/ratelimit.go keeps them). When an address is over its limit, Take answers 429 with
+// a page and returns true.
 type Limit interface {
 	// Take counts this attempt (every attempt counts).
 	Take(w http.ResponseWriter, r *http.Request) bool
-	// Exhausted checks without counting: for limits that count failures only (Fail).
+}
+
+// Guesses is one of the site's per-address budgets of failed attempts at what must be guessed
+// (a code, a link): only failures count, and every node of a cluster counts the same ones
+// (package attempts). When an address has spent its budget, Exhausted answers 429 with a page
+// and returns true.
+type Guesses interface {
+	// Exhausted checks without counting.
 	Exhausted(w http.ResponseWriter, r *http.Request) bool
 	// Fail counts a failed attempt.
 	Fail(r *http.Request)
