@@ -28,10 +28,12 @@ func TestParsePG(t *testing.T) {
 		{"postgres://u:s3cr%27t@db:5432/assises?search_path=t_1&sslmode=require", "postgres://u@db:5432/assises?sslmode=require", "t_1", "s3cr't"},
 	}
 	for _, tt := range tests {
-		got, err := parsePG(tt.dsn)
-		if err != nil || got.uri != tt.uri || got.schema != tt.schema || got.password != tt.password {
-			t.Errorf("parsePG(%q) = %+v, %v; want %q %q %q", tt.dsn, got, err, tt.uri, tt.schema, tt.password)
-		}
+		t.Run(tt.dsn, func(t *testing.T) {
+			got, err := parsePG(tt.dsn)
+			if err != nil || got.uri != tt.uri || got.schema != tt.schema || got.password != tt.password {
+				t.Errorf("parsePG(%q) = %+v, %v; want %q %q %q", tt.dsn, got, err, tt.uri, tt.schema, tt.password)
+			}
+		})
 	}
 	if p := (pgTarget{uri: "postgres://u@db/a", password: "x"}).printed("pg_dump", "--file=it's.dump", "postgres://u@db/a"); p != `PGPASSWORD='…' pg_dump '--file=it'\''s.dump' postgres://u@db/a` {
 		t.Errorf("printed: %s", p)
