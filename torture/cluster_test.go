@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -155,7 +155,7 @@ func TestClusterTimerSurvivesKill(t *testing.T) {
 	dsn := storagetest.DSN(t, "postgres")
 	f := setUp(t, dsn, 2, 1)
 	ctx := context.Background()
-	if err := people.SetWorkshopRole(ctx, f.db, f.workshop, f.voterIDs[0], deliberation.RoleModerator); err != nil {
+	if err := people.SetWorkshopRole(ctx, f.db, f.workshop, f.voterIDs[0], record.RoleModerator); err != nil {
 		t.Fatal(err)
 	}
 	c := startCluster(t, caddy, dsn, 3)

@@ -17,8 +17,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/record"
 )
 
 // codes counts the transient refusals the clients were given ("try again"): they prove that
@@ -253,14 +253,14 @@ func verify(t *testing.T, f *fixture, vs []*voter) verdict {
 		}
 		for id, seq := range v.acked {
 			r.acked++
-			var rec deliberation.CommandRecord
+			var rec record.CommandRecord
 			err := f.db.NewSelect().Model(&rec).Where("workshop_id = ? AND command_id = ?", f.workshop, id).Scan(ctx)
 			if err != nil || rec.Seq != seq || rec.Code != "" {
 				r.lost++
 				t.Errorf("acknowledged command %s (seq %d) is not recorded as such: %+v %v", id, seq, rec, err)
 			}
 		}
-		var rows []deliberation.Vote
+		var rows []record.Vote
 		if err := f.db.NewSelect().Model(&rows).Where("participant_id = ? AND workshop_id = ?", v.participant, f.workshop).Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +273,7 @@ func verify(t *testing.T, f *fixture, vs []*voter) verdict {
 			t.Errorf("voter %d: database holds %v, the acknowledgements imply %v", v.participant, got, v.last)
 		}
 	}
-	recorded, err := f.db.NewSelect().Model((*deliberation.StoredEvent)(nil)).
+	recorded, err := f.db.NewSelect().Model((*record.StoredEvent)(nil)).
 		Where("workshop_id = ? AND name = ?", f.workshop, "vote.recorded").Count(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -156,7 +156,7 @@ func killStorm(t *testing.T, kind string) {
 		}
 		for id, seq := range v.acked {
 			acked++
-			var rec deliberation.CommandRecord
+			var rec record.CommandRecord
 			err := f.db.NewSelect().Model(&rec).Where("workshop_id = ? AND command_id = ?", f.workshop, id).Scan(ctx)
 			if err != nil || rec.Seq != seq || rec.Code != "" {
 				lost++
@@ -164,7 +164,7 @@ func killStorm(t *testing.T, kind string) {
 			}
 		}
 		// The votes in the database are exactly the last acknowledged ones.
-		var rows []deliberation.Vote
+		var rows []record.Vote
 		if err := f.db.NewSelect().Model(&rows).Where("participant_id = ? AND workshop_id = ?", v.participant, f.workshop).Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +178,7 @@ func killStorm(t *testing.T, kind string) {
 		}
 	}
 	// Every accepted vote produced exactly one vote.recorded: none applied twice.
-	recorded, err := f.db.NewSelect().Model((*deliberation.StoredEvent)(nil)).
+	recorded, err := f.db.NewSelect().Model((*record.StoredEvent)(nil)).
 		Where("workshop_id = ? AND name = ?", f.workshop, "vote.recorded").Count(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +200,7 @@ func killStorm(t *testing.T, kind string) {
 // checkNoGaps: after its last snapshot, each client received every event it may see, in order.
 func checkNoGaps(t *testing.T, f *fixture, vs []*voter) (checked, gaps int) {
 	t.Helper()
-	var log []deliberation.StoredEvent
+	var log []record.StoredEvent
 	if err := f.db.NewSelect().Model(&log).Where("workshop_id = ?", f.workshop).Order("seq").Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
