@@ -108,8 +108,8 @@ type Engine struct {
 	pg         bool
 	clock      func() time.Time
 	log        *slog.Logger
-	seen       seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
-	keys       logKeys  // the key of each workshop's current log epoch (logseal.go)
+	seen       seenRows     // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
+	keys       journal.Keys // the key of each workshop's current log epoch (journal/seal.go)
 	dueByLease bool
 }
 
@@ -149,7 +149,7 @@ func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq, epoch int64
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	if epoch, err = LogEpoch(ctx, e.db, workshop); err != nil {
+	if epoch, err = e.LogEpoch(ctx, workshop); err != nil {
 		return 0, 0, time.Time{}, err
 	}
 	return w.LastSeq, epoch, st.wakeAt(), nil
@@ -282,7 +282,7 @@ func (e *Engine) EventsAfter(ctx context.Context, workshop, after int64, limit i
 	if err != nil {
 		return nil, fmt.Errorf("store: events after: %w", err)
 	}
-	if err := openPayloads(ctx, e.db, &e.keys, rows); err != nil {
+	if err := e.keys.Open(ctx, e.db, rows); err != nil {
 		return nil, fmt.Errorf("store: events after: %w", err)
 	}
 	events := make([]Event, len(rows))

@@ -55,7 +55,7 @@ type batch struct {
 	e      *Engine
 	ctx    context.Context // the batch's, for sealing stored payloads in emit
 	epoch  int64           // the workshop's log epoch, read with its row (0: not drawn yet)
-	logKey *logKey         // the key stored payloads are sealed with (logseal.go), once read
+	logKey *journal.Key    // the key stored payloads are sealed with (log.go), once read
 }
 
 // errRuleBug aborts a batch when a rule broke its contract (it refused after emitting, or

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -171,7 +172,7 @@ func TestTranslateContribution(t *testing.T) {
 			t.Fatal("no contribution.translated in the log")
 		}
 		for _, ev := range stored {
-			if !PayloadIsSealed(ev.Payload) || strings.Contains(ev.Payload, "CPAS") {
+			if !journal.PayloadIsSealed(ev.Payload) || strings.Contains(ev.Payload, "CPAS") {
 				t.Errorf("contribution.translated (seq %d) stored as %q, want sealed", ev.Seq, ev.Payload)
 			}
 		}

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/record"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/migrations"
@@ -165,7 +165,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	if err := rdb.NewSelect().Model(&rows).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
-	newEpoch, err := deliberation.LogEpoch(ctx, rdb, w.ID)
+	newEpoch, err := journal.LogEpoch(ctx, rdb, w.ID)
 	rdb.Close()
 	if err != nil {
 		t.Fatal(err)
