@@ -18,6 +18,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/storage"
 )
 
@@ -145,14 +146,14 @@ func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq, epoch int64
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	st, err := ParseLiveState(w.State)
+	st, err := view.ParseLiveState(w.State)
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
 	if epoch, err = e.LogEpoch(ctx, workshop); err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	return w.LastSeq, epoch, st.wakeAt(), nil
+	return w.LastSeq, epoch, st.WakeAt(), nil
 }
 
 // Execute applies a batch of commands in one transaction (group commit) and returns their

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
 )
 
 // batch is one transaction of the engine: the locked workshop, its live state loaded once, and
@@ -25,7 +26,7 @@ type batch struct {
 	now time.Time
 
 	w     record.Workshop
-	st    LiveState
+	st    view.LiveState
 	dirty bool // w.Phase or st changed: the workshop row is written at commit
 
 	seen     map[string]record.CommandRecord // command ids already used: from the table and this batch
@@ -39,8 +40,8 @@ type batch struct {
 	tallied  []int64 // contributions whose tally this batch emits: their marks go
 	// talliedUpTo is the sequence number up to which the tallies emitted saw the votes.
 	talliedUpTo int64
-	authors     map[int64]authorInfo // label cache for this batch
-	err         error                // sticky: an event that could not be encoded
+	authors     map[int64]view.Author // label cache for this batch
+	err         error                 // sticky: an event that could not be encoded
 
 	// Votes of the batch (votes_batch.go): rows written together, contributions loaded once.
 	votes        pendingVotes
@@ -65,7 +66,7 @@ var errRuleBug = errors.New("deliberation: rule broke its contract")
 // newBatch starts the batch of one transaction.
 func (e *Engine) newBatch() *batch {
 	return &batch{e: e, ctx: context.Background(), now: e.now(), seen: map[string]record.CommandRecord{},
-		deferSet: map[string]bool{}, authors: map[int64]authorInfo{}}
+		deferSet: map[string]bool{}, authors: map[int64]view.Author{}}
 }
 
 // begin begins the batch's transaction in the journal, which locks the workshop's row, and
@@ -115,7 +116,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 }
 
 func (b *batch) parseState() error {
-	st, err := ParseLiveState(b.w.State)
+	st, err := view.ParseLiveState(b.w.State)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func (b *batch) loadRecords(ctx context.Context, cmds []Command) error {
 
 // result is what Execute and Flush return once the batch has committed.
 func (b *batch) result() Result {
-	return Result{Outcomes: b.outcomes, Events: b.events, Deferred: b.deferred, WakeAt: b.st.wakeAt()}
+	return Result{Outcomes: b.outcomes, Events: b.events, Deferred: b.deferred, WakeAt: b.st.WakeAt()}
 }
 
 // execute runs one command: idempotency first, then the rule, then its record.

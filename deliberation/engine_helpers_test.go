@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -261,13 +262,13 @@ func audiences(events []Event) []string {
 	return out
 }
 
-func (r *room) snapshot(viewer Actor) (int64, SnapshotState) {
+func (r *room) snapshot(viewer Actor) (int64, view.SnapshotState) {
 	r.t.Helper()
 	seq, raw, err := r.e.Snapshot(context.Background(), r.w.ID, viewer)
 	if err != nil {
 		r.t.Fatalf("snapshot: %v", err)
 	}
-	var s SnapshotState
+	var s view.SnapshotState
 	if err := json.Unmarshal(raw, &s); err != nil {
 		r.t.Fatalf("snapshot JSON: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -250,11 +251,11 @@ func TestVotesSeeChangesMadeElsewhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := ParseLiveState(w.State)
+		st, err := view.ParseLiveState(w.State)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.VoteMethods = map[record.Phase]VoteSettings{record.PhaseDiagnostic: {Method: record.MethodAgree}}
+		st.VoteMethods = map[record.Phase]view.VoteSettings{record.PhaseDiagnostic: {Method: record.MethodAgree}}
 		state, _ := json.Marshal(st)
 		set((*record.Workshop)(nil), "state", string(state), r.w.ID)
 		if got := vote(v(r.bob, a, 1)); got[0] != "ok" {

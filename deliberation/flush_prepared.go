@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -29,9 +30,9 @@ type PreparedFlush struct {
 	phase         record.Phase // the workshop's, for the turnout
 	turnoutMethod record.VoteMethod
 	resultsHidden bool
-	items         []TallyItem
-	targets       []tallyTarget
-	turnout       *turnout
+	items         []view.TallyItem
+	targets       []view.TallyTarget
+	turnout       *view.Turnout
 }
 
 // PrepareFlush reads the tallies a Flush of keys would emit, without the workshop's lock
@@ -45,11 +46,11 @@ func (e *Engine) PrepareFlush(ctx context.Context, workshop int64, keys []string
 	if err := e.db.NewSelect().Model(&w).Where("id = ?", workshop).Scan(ctx); err != nil {
 		return nil, record.NotFound("prepare flush", err)
 	}
-	st, err := ParseLiveState(w.State)
+	st, err := view.ParseLiveState(w.State)
 	if err != nil {
 		return nil, err
 	}
-	items, targets, to, err := readTallies(ctx, e.db, workshop, &st, ids, w.Phase)
+	items, targets, to, err := view.ReadTallies(ctx, e.db, workshop, &st, ids, w.Phase)
 	if err != nil {
 		return nil, err
 	}
@@ -85,14 +86,14 @@ func tallyIDs(keys []string) []int64 {
 // tallies returns the tallies of ids: the prepared ones when the batch has them for
 // exactly these ids and nothing they depend on changed since, else read now. The marks of
 // ids in tally_pending that the tallies cover go with the batch (batch.writes).
-func (b *batch) tallies(ctx context.Context, ids []int64) ([]TallyItem, []tallyTarget, *turnout, error) {
+func (b *batch) tallies(ctx context.Context, ids []int64) ([]view.TallyItem, []view.TallyTarget, *view.Turnout, error) {
 	p := b.prepared
 	if p == nil || !slices.Equal(p.ids, ids) || !b.stillHolds(p) {
 		b.talliesRead(ids, b.w.LastSeq)
-		return readTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+		return view.ReadTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
 	}
 
-	var now []tallyTarget
+	var now []view.TallyTarget
 	err := b.tx.NewSelect().Model((*record.Contribution)(nil)).Column("id", "phase", "status", "group_id").
 		Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Order("id").Scan(ctx, &now)
 	if err != nil {
@@ -101,7 +102,7 @@ func (b *batch) tallies(ctx context.Context, ids []int64) ([]TallyItem, []tallyT
 	if !slices.EqualFunc(now, p.targets, sameTarget) {
 		// Hidden, moved or gone since: its tally, and who may see it, are read again.
 		b.talliesRead(ids, b.w.LastSeq)
-		return readTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+		return view.ReadTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
 	}
 	b.talliesRead(ids, p.lastSeq)
 	return p.items, p.targets, p.turnout, nil
@@ -131,7 +132,7 @@ func (b *batch) stillHolds(p *PreparedFlush) bool {
 	return true
 }
 
-func sameTarget(a, b tallyTarget) bool {
+func sameTarget(a, b view.TallyTarget) bool {
 	return a.ID == b.ID && a.Phase == b.Phase && a.Status == b.Status &&
 		(a.GroupID == nil) == (b.GroupID == nil) && (a.GroupID == nil || *a.GroupID == *b.GroupID)
 }

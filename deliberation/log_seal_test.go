@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -22,7 +23,7 @@ func TestLogPayloadsSealed(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		r := newRoom(t, db)
-		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityFull})
+		r.ok(r.mod, "identity.set", map[string]any{"mode": view.IdentityFull})
 		r.phase(record.PhaseDiagnostic)
 		posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Les loyers montent."})
 		id := int64(data(t, posted.Events[0])["id"].(float64))

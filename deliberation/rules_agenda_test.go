@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -79,7 +80,7 @@ func TestAgenda(t *testing.T) {
 		if got, want := audiences(res.Events), []string{"timer.changed→all", "agenda.timing→moderators"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("at the planned end: got %v, want %v", got, want)
 		}
-		if timing := decode[AgendaTiming](t, res.Events[1]); !timing.Overdue || timing.OverrunMs != 0 {
+		if timing := decode[view.AgendaTiming](t, res.Events[1]); !timing.Overdue || timing.OverrunMs != 0 {
 			t.Errorf("at the planned end: got %+v, want overdue by 0 ms", timing)
 		}
 		if got := r.tick(); len(named(got.Events, "agenda.timing")) != 0 {
@@ -90,7 +91,7 @@ func TestAgenda(t *testing.T) {
 		if got, want := audiences(res.Events), []string{"agenda.changed→all", "agenda.timing→moderators", "phase.changed→all", "timer.changed→all"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("second item: got %v, want %v", got, want)
 		}
-		timing := decode[AgendaTiming](t, res.Events[1])
+		timing := decode[view.AgendaTiming](t, res.Events[1])
 		tests := []struct {
 			name      string
 			got, want int64
@@ -113,7 +114,7 @@ func TestAgenda(t *testing.T) {
 
 		// An item without a planned duration clears the timer; the end of the agenda is refused.
 		res = r.ok(r.mod, "agenda.next", nil)
-		if tm := decode[Timer](t, only(t, res.Events, "timer.changed")); tm != (Timer{}) {
+		if tm := decode[view.Timer](t, only(t, res.Events, "timer.changed")); tm != (view.Timer{}) {
 			t.Errorf("break: got timer %+v, want cleared", tm)
 		}
 		r.ok(r.mod, "agenda.goto", map[string]any{"item": list[3].ID})
@@ -144,7 +145,7 @@ func TestRounds(t *testing.T) {
 		const ten = 600_000
 		res := r.ok(r.mod, "rounds.start", map[string]any{"repeat": 2, "steps": []map[string]any{
 			{"key": "presentation", "seconds": 600}, {"key": "questions", "seconds": 600}, {"key": "advice", "seconds": 600}}})
-		v := decode[RoundsView](t, only(t, res.Events, "rounds.changed"))
+		v := decode[view.RoundsView](t, only(t, res.Events, "rounds.changed"))
 		if v.Index != 0 || v.Total != 6 || v.Key != "presentation" || v.EndsAt != start+ten || v.Case != 1 {
 			t.Errorf("start: got %+v", v)
 		}
@@ -159,8 +160,8 @@ func TestRounds(t *testing.T) {
 		// The tick runs 3 s late: the questions still end 20 minutes after the start.
 		r.clock.Advance(ten*time.Millisecond + 3*time.Second)
 		res = r.tick()
-		v = decode[RoundsView](t, only(t, res.Events, "rounds.changed"))
-		tm := decode[Timer](t, only(t, res.Events, "timer.changed"))
+		v = decode[view.RoundsView](t, only(t, res.Events, "rounds.changed"))
+		tm := decode[view.Timer](t, only(t, res.Events, "timer.changed"))
 		if v.Index != 1 || v.Key != "questions" || v.StartedAt != start+ten || v.EndsAt != start+2*ten || tm.EndsAt != start+2*ten || tm.Expired {
 			t.Errorf("second round: got %+v, timer %+v", v, tm)
 		}
@@ -174,7 +175,7 @@ func TestRounds(t *testing.T) {
 		if got := r.tick(); len(got.Events) != 0 {
 			t.Errorf("tick while paused: got %v, want nothing", audiences(got.Events))
 		}
-		tm = decode[Timer](t, only(t, r.ok(r.mod, "timer.resume", nil).Events, "timer.changed"))
+		tm = decode[view.Timer](t, only(t, r.ok(r.mod, "timer.resume", nil).Events, "timer.changed"))
 		resumed := tm.EndsAt
 		if resumed != r.clock.Now().UnixMilli()+ten-3000 {
 			t.Errorf("resume: got endsAt %d, want now + 9:57", resumed)
@@ -182,16 +183,16 @@ func TestRounds(t *testing.T) {
 
 		// The server was asleep for two and a half rounds: two were skipped, unseen.
 		r.clock.Advance(time.Duration(resumed-r.clock.Now().UnixMilli())*time.Millisecond + 2*ten*time.Millisecond + ten/2*time.Millisecond)
-		v = decode[RoundsView](t, only(t, r.tick().Events, "rounds.changed"))
+		v = decode[view.RoundsView](t, only(t, r.tick().Events, "rounds.changed"))
 		if v.Index != 4 || v.Skipped != 2 || v.Case != 2 || v.Step != 1 || v.EndsAt != resumed+3*ten {
 			t.Errorf("after a long sleep: got %+v, want case 2, questions, 2 skipped, ending %d", v, resumed+3*ten)
 		}
 		r.ok(r.mod, "rounds.next", nil) // the group is done early with its questions
 		r.clock.Advance(ten * time.Millisecond)
 		res = r.tick()
-		v = decode[RoundsView](t, only(t, res.Events, "rounds.changed"))
-		tm = decode[Timer](t, only(t, res.Events, "timer.changed"))
-		if !v.Finished || v.Active || tm != (Timer{}) || !res.WakeAt.IsZero() {
+		v = decode[view.RoundsView](t, only(t, res.Events, "rounds.changed"))
+		tm = decode[view.Timer](t, only(t, res.Events, "timer.changed"))
+		if !v.Finished || v.Active || tm != (view.Timer{}) || !res.WakeAt.IsZero() {
 			t.Errorf("end of the plan: got %+v, timer %+v, wake %v", v, tm, res.WakeAt)
 		}
 		r.refused(r.mod, "rounds.next", nil, CodeBadState)

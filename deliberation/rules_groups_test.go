@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -68,7 +69,7 @@ func TestSplit(t *testing.T) {
 		}
 		changed := decode[struct {
 			On     bool
-			Groups []GroupView
+			Groups []view.GroupView
 		}](t, res.Events[0])
 		if !changed.On || len(changed.Groups) != 3 || changed.Groups[0].Key != "orange" || changed.Groups[1].Hex != "#56B4E9" || changed.Groups[2].Size != 4 {
 			t.Errorf("groups.changed: got %+v", changed)

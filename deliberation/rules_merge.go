@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -18,7 +19,7 @@ const maxMergeSources = 50
 // keeps one vote: under support, one support; under agree, the target's vote, else the first
 // source's; under dots, the largest number of dots, never more than the item maximum (so a
 // budget is never exceeded either: max(a, b) ≤ a + b).
-func mergeVotes(set VoteSettings, target map[int64]int, sources []map[int64]int) map[int64]int {
+func mergeVotes(set view.VoteSettings, target map[int64]int, sources []map[int64]int) map[int64]int {
 	out := make(map[int64]int, len(target))
 	for p, v := range target {
 		out[p] = v

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 )
 
@@ -113,22 +114,6 @@ func cmdPin(ctx context.Context, b *batch, _ Actor, args *pinArgs) (refusal, err
 // maxRoomCount bounds a count from the room: more than any hall of the seeds holds.
 const maxRoomCount = 100000
 
-// RoomCountView is a room count as events and snapshots carry it.
-type RoomCountView struct {
-	ID           int64  `json:"id"`
-	Contribution int64  `json:"contribution"`
-	Label        string `json:"label"`
-	Yes          int    `json:"yes"`
-	Neutral      int    `json:"neutral"`
-	No           int    `json:"no"`
-	CreatedAt    int64  `json:"createdAt"`
-}
-
-func newRoomCountView(rc *record.RoomCount) RoomCountView {
-	return RoomCountView{ID: rc.ID, Contribution: rc.ContributionID, Label: rc.Label, Yes: rc.YesCount,
-		Neutral: rc.NeutralCount, No: rc.NoCount, CreatedAt: rc.CreatedAt.UnixMilli()}
-}
-
 func cmdRoomCount(ctx context.Context, b *batch, a Actor, args *roomCountArgs) (refusal, error) {
 	for _, n := range []int{args.Yes, args.Neutral, args.No} {
 		if n < 0 || n > maxRoomCount {
@@ -154,13 +139,13 @@ func cmdRoomCount(ctx context.Context, b *batch, a Actor, args *roomCountArgs) (
 	if b.st.ResultsHidden {
 		aud = AudienceModerators
 	}
-	b.emit("roomcount.recorded", aud, newRoomCountView(rc))
+	b.emit("roomcount.recorded", aud, view.NewRoomCountView(rc))
 	return refusal{}, nil
 }
 
 // roomCounts returns the room counts everyone may see: those of visible contributions that
 // belong to no break-out group.
-func (b *batch) roomCounts(ctx context.Context) ([]RoomCountView, error) {
+func (b *batch) roomCounts(ctx context.Context) ([]view.RoomCountView, error) {
 	var rows []record.RoomCount
 	err := b.tx.NewSelect().Model(&rows).
 		Join("JOIN contributions AS c ON c.id = room_count.contribution_id").
@@ -169,9 +154,9 @@ func (b *batch) roomCounts(ctx context.Context) ([]RoomCountView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: room counts: %w", err)
 	}
-	out := make([]RoomCountView, len(rows))
+	out := make([]view.RoomCountView, len(rows))
 	for i := range rows {
-		out[i] = newRoomCountView(&rows[i])
+		out[i] = view.NewRoomCountView(&rows[i])
 	}
 	return out, nil
 }

@@ -7,21 +7,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
 )
 
-// batchReader is what the read helpers of groups, agenda and plenary need: a database handle,
-// the workshop and its live state. A batch (inside its transaction) and a snapshot (inside its
-// read transaction) both provide one, so events and snapshots are built by the same code.
-type batchReader struct {
-	db bun.IDB
-	w  *record.Workshop
-	st *LiveState
-}
-
-func (b *batch) reader() *batchReader { return &batchReader{db: b.tx, w: &b.w, st: &b.st} }
+func (b *batch) reader() *view.Reader { return &view.Reader{DB: b.tx, Workshop: &b.w, State: &b.st} }
 
 // Check-in: who is present. Check-in means arrival: the welcome desk checks people in from the
 // moderator console (checkin.set) or at the door; a participant's own "Je suis là" button
@@ -95,65 +85,10 @@ func (b *batch) checkIn(ctx context.Context, participant int64, present bool) (r
 	return refusal{}, nil
 }
 
-// GroupProgress is what the projector shows of a group at work: counts, never content.
-type GroupProgress struct {
-	Group         int64 `json:"group"`
-	Members       int   `json:"members"`
-	Contributions int   `json:"contributions"` // visible contributions posted in the group
-	Outputs       int   `json:"outputs"`       // of which the rapporteur marked as outputs
-}
-
-// groupProgress counts, for each group of the current split, its members, its visible
-// contributions and its marked outputs.
-func groupProgress(ctx context.Context, r *batchReader) ([]GroupProgress, error) {
-	out := []GroupProgress{}
-	if len(r.st.Groups) == 0 {
-		return out, nil
-	}
-	type count struct {
-		GroupID int64
-		N       int
-	}
-	var mem, con, outp []count
-	err := r.db.NewSelect().Model((*record.GroupMember)(nil)).ColumnExpr("group_id, count(*) AS n").
-		Where("workshop_id = ? AND group_id IN (?)", r.w.ID, bun.In(r.st.Groups)).Group("group_id").Scan(ctx, &mem)
-	if err != nil {
-		return nil, fmt.Errorf("store: group progress: %w", err)
-	}
-	err = r.db.NewSelect().Model((*record.Contribution)(nil)).ColumnExpr("group_id, count(*) AS n").
-		Where("workshop_id = ? AND status = ? AND group_id IN (?)", r.w.ID, record.StatusVisible, bun.In(r.st.Groups)).
-		Group("group_id").Scan(ctx, &con)
-	if err != nil {
-		return nil, fmt.Errorf("store: group progress: %w", err)
-	}
-	err = r.db.NewSelect().TableExpr("contribution_outputs AS o").ColumnExpr("c.group_id AS group_id, count(*) AS n").
-		Join("JOIN contributions AS c ON c.id = o.contribution_id").
-		Where("o.workshop_id = ? AND c.status = ? AND c.group_id IN (?)", r.w.ID, record.StatusVisible, bun.In(r.st.Groups)).
-		Group("c.group_id").Scan(ctx, &outp)
-	if err != nil {
-		return nil, fmt.Errorf("store: group progress: %w", err)
-	}
-	index := map[int64]int{}
-	for i, id := range r.st.Groups {
-		index[id] = i
-		out = append(out, GroupProgress{Group: id})
-	}
-	for _, c := range mem {
-		out[index[c.GroupID]].Members = c.N
-	}
-	for _, c := range con {
-		out[index[c.GroupID]].Contributions = c.N
-	}
-	for _, c := range outp {
-		out[index[c.GroupID]].Outputs = c.N
-	}
-	return out, nil
-}
-
 // emitProgress is the groups.progress follow-up, coalesced like tallies: one event for a burst
 // of posts.
 func (b *batch) emitProgress(ctx context.Context) error {
-	p, err := groupProgress(ctx, b.reader())
+	p, err := view.ProgressOf(ctx, b.reader())
 	if err != nil {
 		return err
 	}

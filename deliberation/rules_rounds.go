@@ -1,6 +1,10 @@
 package deliberation
 
-import "context"
+import (
+	"context"
+
+	"github.com/assises/assises/deliberation/view"
+)
 
 // Timed rounds: the "10-10-10" of a Partner Day's case studies (10 minutes to present a case, 10 of
 // questions, 10 of advice, then the next case). The moderator starts a plan; the workshop's
@@ -16,60 +20,8 @@ const (
 	maxRoundKey    = 40 // runes
 )
 
-// RoundStep is one round of a cycle: a key the clients translate when they know it
-// ("presentation", "questions", "advice") and show as typed otherwise.
-type RoundStep struct {
-	Key     string `json:"key"`
-	Seconds int64  `json:"seconds"`
-}
-
-// RoundsState is a running plan, kept in workshops.state. Index counts rounds over all the
-// repetitions (case i, step j is Index = i·len(Steps) + j).
-type RoundsState struct {
-	Steps     []RoundStep `json:"steps"`
-	Repeat    int         `json:"repeat"`
-	Index     int         `json:"index"`
-	StartedAt int64       `json:"startedAt"` // when the current round started (Unix ms)
-	Finished  bool        `json:"finished,omitempty"`
-}
-
-func (r *RoundsState) total() int { return len(r.Steps) * r.Repeat }
-
-func (r *RoundsState) ms(index int) int64 { return r.Steps[index%len(r.Steps)].Seconds * 1000 }
-
-// RoundsView is the rounds.changed event and the snapshot's "rounds": the plan and where it
-// stands. EndsAt is the current round's deadline on the server's clock (the timer's endsAt
-// while it runs; 0 while paused).
-type RoundsView struct {
-	Active    bool        `json:"active"`
-	Finished  bool        `json:"finished"`
-	Steps     []RoundStep `json:"steps"`
-	Repeat    int         `json:"repeat"`
-	Index     int         `json:"index"`
-	Total     int         `json:"total"`
-	Case      int         `json:"case"` // 1-based repetition ("case 2 of 3")
-	Step      int         `json:"step"` // 0-based position in Steps
-	Key       string      `json:"key"`
-	StartedAt int64       `json:"startedAt"`
-	EndsAt    int64       `json:"endsAt"`
-	Skipped   int         `json:"skipped,omitempty"` // rounds that ended unseen (the server was late)
-}
-
-func newRoundsView(r *RoundsState, t Timer) RoundsView {
-	if r == nil {
-		return RoundsView{Steps: []RoundStep{}}
-	}
-	v := RoundsView{Active: !r.Finished, Finished: r.Finished, Steps: r.Steps, Repeat: r.Repeat, Index: r.Index,
-		Total: r.total(), Case: r.Index/len(r.Steps) + 1, Step: r.Index % len(r.Steps),
-		Key: r.Steps[r.Index%len(r.Steps)].Key, StartedAt: r.StartedAt}
-	if t.Running {
-		v.EndsAt = t.EndsAt
-	}
-	return v
-}
-
 type roundsArgs struct {
-	Steps  []RoundStep
+	Steps  []view.RoundStep
 	Repeat int
 }
 
@@ -83,7 +35,7 @@ func cmdRoundsStart(ctx context.Context, b *batch, _ Actor, args *roundsArgs) (r
 	if args.Repeat < 1 || args.Repeat > maxRoundRepeat {
 		return refuse(CodeInvalidArgs, "repeat must be 1 to 20"), nil
 	}
-	steps := make([]RoundStep, len(args.Steps))
+	steps := make([]view.RoundStep, len(args.Steps))
 	for i, s := range args.Steps {
 		key, r := cleanText(s.Key, maxRoundKey, singleLine, true)
 		if !r.ok() {
@@ -92,12 +44,12 @@ func cmdRoundsStart(ctx context.Context, b *batch, _ Actor, args *roundsArgs) (r
 		if r := checkSeconds(s.Seconds); !r.ok() {
 			return r, nil
 		}
-		steps[i] = RoundStep{Key: key, Seconds: s.Seconds}
+		steps[i] = view.RoundStep{Key: key, Seconds: s.Seconds}
 	}
 	now := b.now.UnixMilli()
-	b.st.Rounds = &RoundsState{Steps: steps, Repeat: args.Repeat, StartedAt: now}
-	ms := b.st.Rounds.ms(0)
-	b.st.Timer = Timer{Running: true, EndsAt: now + ms, DurationMs: ms}
+	b.st.Rounds = &view.RoundsState{Steps: steps, Repeat: args.Repeat, StartedAt: now}
+	ms := b.st.Rounds.DurationMs(0)
+	b.st.Timer = view.Timer{Running: true, EndsAt: now + ms, DurationMs: ms}
 	b.roundsChanged(0)
 	b.timerChanged()
 	return refusal{}, nil
@@ -111,14 +63,14 @@ func cmdRoundsNext(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, 
 		return refuse(CodeBadState, "no rounds are running"), nil
 	}
 	now := b.now.UnixMilli()
-	if r.Index+1 >= r.total() {
+	if r.Index+1 >= r.Total() {
 		r.Finished = true
-		b.st.Timer = Timer{}
+		b.st.Timer = view.Timer{}
 	} else {
 		r.Index++
 		r.StartedAt = now
-		ms := r.ms(r.Index)
-		b.st.Timer = Timer{Running: true, EndsAt: now + ms, DurationMs: ms}
+		ms := r.DurationMs(r.Index)
+		b.st.Timer = view.Timer{Running: true, EndsAt: now + ms, DurationMs: ms}
 	}
 	b.roundsChanged(0)
 	b.timerChanged()
@@ -130,13 +82,13 @@ func cmdRoundsStop(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, 
 		return refuse(CodeBadState, "no rounds are running"), nil
 	}
 	b.cancelRounds()
-	b.st.Timer = Timer{}
+	b.st.Timer = view.Timer{}
 	b.timerChanged()
 	return refusal{}, nil
 }
 
 func (b *batch) roundsChanged(skipped int) {
-	v := newRoundsView(b.st.Rounds, b.st.Timer)
+	v := view.NewRoundsView(b.st.Rounds, b.st.Timer)
 	v.Skipped = skipped
 	b.dirty = true
 	b.emit("rounds.changed", AudienceAll, v)
@@ -148,7 +100,7 @@ func (b *batch) cancelRounds() {
 		return
 	}
 	b.st.Rounds, b.dirty = nil, true
-	b.emit("rounds.changed", AudienceAll, newRoundsView(nil, Timer{}))
+	b.emit("rounds.changed", AudienceAll, view.NewRoundsView(nil, view.Timer{}))
 }
 
 // tickRounds runs before the timer's own tick: when the current round's deadline has passed,
@@ -162,22 +114,22 @@ func (b *batch) tickRounds() {
 		return
 	}
 	end, next := t.EndsAt, r.Index+1
-	for next < r.total() && now >= end+r.ms(next) {
-		end += r.ms(next)
+	for next < r.Total() && now >= end+r.DurationMs(next) {
+		end += r.DurationMs(next)
 		next++
 	}
 	skipped := next - r.Index - 1
-	if next >= r.total() {
+	if next >= r.Total() {
 		// The plan is over: the timer is cleared, as rounds.next does, rather than left
 		// showing "time's up" on every screen until someone resets it.
-		r.Index, r.Finished = r.total()-1, true
-		*t = Timer{}
+		r.Index, r.Finished = r.Total()-1, true
+		*t = view.Timer{}
 		b.roundsChanged(skipped)
 		b.timerChanged()
 		return
 	}
 	r.Index, r.StartedAt = next, end
-	*t = Timer{Running: true, EndsAt: end + r.ms(next), DurationMs: r.ms(next)}
+	*t = view.Timer{Running: true, EndsAt: end + r.DurationMs(next), DurationMs: r.DurationMs(next)}
 	b.roundsChanged(skipped)
 	b.timerChanged()
 }

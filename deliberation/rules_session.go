@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 )
 
@@ -108,7 +109,7 @@ func validLanguageCode(s string) bool {
 }
 
 func checkSeconds(s int64) refusal {
-	if s < 1 || s*1000 > maxTimerMs {
+	if s < 1 || s*1000 > view.MaxTimerMs {
 		return refuse(CodeInvalidArgs, "seconds must be 1 to 14400")
 	}
 	return refusal{}
@@ -116,7 +117,7 @@ func checkSeconds(s int64) refusal {
 
 func (b *batch) timerChanged() {
 	b.dirty = true
-	b.emit("timer.changed", AudienceAll, b.st.Timer.view(b.now))
+	b.emit("timer.changed", AudienceAll, b.st.Timer.At(b.now))
 }
 
 func cmdTimerStart(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (refusal, error) {
@@ -125,7 +126,7 @@ func cmdTimerStart(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (r
 	}
 	ms := args.Seconds * 1000
 	b.cancelRounds() // the moderator takes the timer in hand
-	b.st.Timer = Timer{Running: true, EndsAt: b.now.UnixMilli() + ms, DurationMs: ms}
+	b.st.Timer = view.Timer{Running: true, EndsAt: b.now.UnixMilli() + ms, DurationMs: ms}
 	b.timerChanged()
 	return refusal{}, nil
 }
@@ -161,12 +162,12 @@ func cmdTimerExtend(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (
 		// An expired timer restarts from now rather than from a deadline already past.
 		t.EndsAt = max(t.EndsAt, b.now.UnixMilli()) + ms
 		t.Expired = false
-		if t.EndsAt-b.now.UnixMilli() > maxTimerMs {
+		if t.EndsAt-b.now.UnixMilli() > view.MaxTimerMs {
 			return refuse(CodeInvalidArgs, "a timer cannot run more than 4 hours"), nil
 		}
 	} else {
 		t.RemainingMs += ms
-		if t.RemainingMs > maxTimerMs {
+		if t.RemainingMs > view.MaxTimerMs {
 			return refuse(CodeInvalidArgs, "a timer cannot run more than 4 hours"), nil
 		}
 	}
@@ -178,7 +179,7 @@ func cmdTimerExtend(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (
 
 func cmdTimerReset(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	b.cancelRounds()
-	b.st.Timer = Timer{}
+	b.st.Timer = view.Timer{}
 	b.timerChanged()
 	return refusal{}, nil
 }
@@ -249,16 +250,16 @@ func cmdResultsSet(ctx context.Context, b *batch, _ Actor, args *hiddenArgs) (re
 // identityChange is the identity.changed event: the new labels of what the audience already
 // shows, so that clients relabel without a new snapshot. Moderator clients keep full labels.
 type identityChange struct {
-	Mode           IdentityMode     `json:"mode"`
-	Authors        map[int64]string `json:"authors"`
-	CommentAuthors map[int64]string `json:"commentAuthors"`
+	Mode           view.IdentityMode `json:"mode"`
+	Authors        map[int64]string  `json:"authors"`
+	CommentAuthors map[int64]string  `json:"commentAuthors"`
 }
 
 func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) (refusal, error) {
 	if !args.Mode.Valid() {
 		return refuse(CodeInvalidArgs, "mode must be full, organisation, anonymous or sealed"), nil
 	}
-	if b.st.IdentityMode() == IdentitySealed && args.Mode != IdentitySealed {
+	if b.st.IdentityMode() == view.IdentitySealed && args.Mode != view.IdentitySealed {
 		// People wrote believing nobody would ever see their name: that promise is kept.
 		return refuse(CodeBadState, "names are sealed for this session"), nil
 	}
@@ -287,13 +288,13 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 			ids = append(ids, *c.AuthorID)
 		}
 	}
-	authors, err := loadAuthors(ctx, b.tx, ids)
+	authors, err := view.LoadAuthors(ctx, b.tx, ids)
 	if err != nil {
 		return refusal{}, err
 	}
-	infoOf := func(id *int64) authorInfo {
+	infoOf := func(id *int64) view.Author {
 		if id == nil {
-			return authorInfo{}
+			return view.Author{}
 		}
 		return authors[*id]
 	}
@@ -310,11 +311,11 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	for i := range cs {
 		aud := publicAudience(&cs[i])
 		audienceOf[cs[i].ID] = aud
-		change(aud).Authors[cs[i].ID] = label(args.Mode, infoOf(cs[i].AuthorID), cs[i].OnBehalfOf)
+		change(aud).Authors[cs[i].ID] = view.Label(args.Mode, infoOf(cs[i].AuthorID), cs[i].OnBehalfOf)
 	}
 	for _, c := range cms {
 		if aud, ok := audienceOf[c.ContributionID]; ok {
-			change(aud).CommentAuthors[c.ID] = label(args.Mode, infoOf(c.AuthorID), "")
+			change(aud).CommentAuthors[c.ID] = view.Label(args.Mode, infoOf(c.AuthorID), "")
 		}
 	}
 	auds := make([]string, 0, len(changes))
@@ -327,7 +328,7 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	for _, aud := range append([]string{AudienceAll}, auds...) {
 		b.emit("identity.changed", aud, changes[aud])
 	}
-	if args.Mode == IdentitySealed {
+	if args.Mode == view.IdentitySealed {
 		// The console's lists of who is present and in which group lose their names too,
 		// groups or not: a console keeps the last list it was sent.
 		return refusal{}, b.emitMembers(ctx, nil)

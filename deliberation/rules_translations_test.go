@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -142,8 +143,8 @@ func TestTranslateContribution(t *testing.T) {
 		// Hidden then restored: the restored contribution carries its translation.
 		r.ok(r.mod, "contribution.hide", map[string]any{"id": id})
 		restored := r.ok(r.mod, "contribution.restore", map[string]any{"id": id})
-		var view ContributionView
-		if err := jsonUnmarshal(named(restored.Events, "contribution.restored")[0].Data, &view); err != nil || view.Translations["fr"] != better {
+		var got view.ContributionView
+		if err := jsonUnmarshal(named(restored.Events, "contribution.restored")[0].Data, &got); err != nil || got.Translations["fr"] != better {
 			t.Errorf("contribution.restored %s (%v), want the French translation", named(restored.Events, "contribution.restored")[0].Data, err)
 		}
 

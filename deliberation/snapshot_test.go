@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -79,7 +80,7 @@ func TestSnapshotPerViewer(t *testing.T) {
 		r.ok(r.bob, "comment.post", map[string]any{"contribution": shown, "body": "Précision"})
 		r.ok(r.mod, "roomcount.record", map[string]any{"contribution": shown, "yes": 7})
 
-		ids := func(s SnapshotState) []int64 {
+		ids := func(s view.SnapshotState) []int64 {
 			var out []int64
 			for _, c := range s.Contributions {
 				out = append(out, c.ID)
@@ -142,12 +143,12 @@ func TestIdentityModes(t *testing.T) {
 		table := r.post(r.mod, record.KindFinding, "Dit à la table", map[string]any{"onBehalfOf": "Table verte"})
 		full := "Alice Martin (CPAS d'Anderlecht)"
 		tests := []struct {
-			mode IdentityMode
+			mode view.IdentityMode
 			want string
 		}{
-			{IdentityFull, full},
-			{IdentityOrganisation, "CPAS d'Anderlecht"},
-			{IdentityAnonymous, ""},
+			{view.IdentityFull, full},
+			{view.IdentityOrganisation, "CPAS d'Anderlecht"},
+			{view.IdentityAnonymous, ""},
 		}
 		for _, tt := range tests {
 			t.Run(string(tt.mode), func(t *testing.T) {
@@ -245,7 +246,7 @@ func TestGroupAudiences(t *testing.T) {
 func TestNoPersonalDataLeaves(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		r := newRoom(t, db)
-		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityFull})
+		r.ok(r.mod, "identity.set", map[string]any{"mode": view.IdentityFull})
 		r.phase(record.PhaseDiagnostic)
 		f := r.post(r.alice, record.KindFinding, "Un constat")
 		r.post(r.bob, record.KindSolution, "Une piste", map[string]any{"parent": f})
@@ -254,7 +255,7 @@ func TestNoPersonalDataLeaves(t *testing.T) {
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
 		p := r.post(r.alice, record.KindFinding, "En attente")
 		r.ok(r.mod, "contribution.approve", map[string]any{"id": p})
-		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityOrganisation})
+		r.ok(r.mod, "identity.set", map[string]any{"mode": view.IdentityOrganisation})
 		r.ok(r.mod, "contribution.hide", map[string]any{"id": p, "reason": "doublon"})
 		r.ok(r.mod, "contribution.restore", map[string]any{"id": p})
 

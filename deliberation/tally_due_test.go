@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -26,18 +27,18 @@ func (r *room) due() []int64 {
 }
 
 // lastTally returns the items of the last tally.updated for everyone in the log.
-func (r *room) lastTally() map[int64]TallyItem {
+func (r *room) lastTally() map[int64]view.TallyItem {
 	r.t.Helper()
 	evs, err := r.e.EventsAfter(context.Background(), r.w.ID, 0, 0)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	out := map[int64]TallyItem{}
+	out := map[int64]view.TallyItem{}
 	for _, ev := range named(evs, "tally.updated") {
 		if ev.Audience != AudienceAll {
 			continue
 		}
-		var te tallyEvent
+		var te view.TallyEvent
 		if err := json.Unmarshal(ev.Data, &te); err != nil {
 			r.t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -16,11 +17,11 @@ import (
 )
 
 // tallyOf returns the items of the tally.updated events, by contribution.
-func tallyOf(t *testing.T, events []Event) map[int64]TallyItem {
+func tallyOf(t *testing.T, events []Event) map[int64]view.TallyItem {
 	t.Helper()
-	out := map[int64]TallyItem{}
+	out := map[int64]view.TallyItem{}
 	for _, ev := range named(events, "tally.updated") {
-		var te tallyEvent
+		var te view.TallyEvent
 		if err := json.Unmarshal(ev.Data, &te); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func TestAgreeChangeAndClear(t *testing.T) {
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1})
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": id, "value": 0})
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": -1}) // changed her mind
-		want := TallyItem{Contribution: id, Method: record.MethodAgree, Count: 2, Sum: -1, Neutral: 1, Disagree: 1, Voters: 2}
+		want := view.TallyItem{Contribution: id, Method: record.MethodAgree, Count: 2, Sum: -1, Neutral: 1, Disagree: 1, Voters: 2}
 		if got := tallyOf(t, r.flush(res))[id]; got != want {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
@@ -102,7 +103,7 @@ func TestAgreeChangeAndClear(t *testing.T) {
 		if d := data(t, res.Events[0]); d["value"] != nil {
 			t.Errorf("clear: got value %v, want null", d["value"])
 		}
-		want = TallyItem{Contribution: id, Method: record.MethodAgree, Count: 1, Neutral: 1, Voters: 1}
+		want = view.TallyItem{Contribution: id, Method: record.MethodAgree, Count: 1, Neutral: 1, Voters: 1}
 		if got := tallyOf(t, r.flush(res))[id]; got != want {
 			t.Errorf("after clear: got %+v, want %+v", got, want)
 		}
@@ -165,7 +166,7 @@ func TestDotsBudget(t *testing.T) {
 			t.Errorf("got %d tally events for 3 keys, want 1", len(res.Events))
 		}
 		got := tallyOf(t, res.Events)
-		want := map[int64]TallyItem{
+		want := map[int64]view.TallyItem{
 			a: {Contribution: a, Method: record.MethodDots},
 			b: {Contribution: b, Method: record.MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
 			c: {Contribution: c, Method: record.MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
@@ -299,7 +300,7 @@ func TestHiddenResults(t *testing.T) {
 		if got := tallyOf(t, res.Events)[id]; got.Count != 1 {
 			t.Errorf("reveal: got %+v, want one supporter", got)
 		}
-		var changed struct{ RoomCounts []RoomCountView }
+		var changed struct{ RoomCounts []view.RoomCountView }
 		json.Unmarshal(res.Events[0].Data, &changed)
 		if len(changed.RoomCounts) != 1 || changed.RoomCounts[0].Yes != 12 {
 			t.Errorf("reveal: got room counts %+v, want the count of 12", changed.RoomCounts)
@@ -329,10 +330,10 @@ func TestDefaultVoteMethodPerPhase(t *testing.T) {
 			phase record.Phase
 			kind  record.Kind
 			value int
-			want  TallyItem
+			want  view.TallyItem
 		}{
-			{record.PhaseDiagnostic, record.KindFinding, 1, TallyItem{Method: record.MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
-			{record.PhaseRecommendations, record.KindRecommendation, -1, TallyItem{Method: record.MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
+			{record.PhaseDiagnostic, record.KindFinding, 1, view.TallyItem{Method: record.MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
+			{record.PhaseRecommendations, record.KindRecommendation, -1, view.TallyItem{Method: record.MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
 		}
 		for _, c := range cases {
 			t.Run(string(c.phase), func(t *testing.T) {

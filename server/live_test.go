@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 
 	"github.com/google/uuid"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -102,7 +102,7 @@ func TestResumeTooOldGetsSnapshot(t *testing.T) {
 		if len(snaps) != 2 {
 			t.Fatalf("got %d snapshots, want a second one for a client %d events behind", len(snaps), 30)
 		}
-		var state deliberation.SnapshotState
+		var state view.SnapshotState
 		if err := json.Unmarshal(snaps[1].State, &state); err != nil {
 			t.Fatal(err)
 		}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
@@ -93,7 +93,7 @@ func TestSeedInFrenchAndDutch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := deliberation.ParseLiveState(ws[0].State)
+		st, err := view.ParseLiveState(ws[0].State)
 		if err != nil || st.Questions[record.PhaseDiagnostic] == "" || st.QuestionTexts[record.PhaseDiagnostic]["nl"] == "" {
 			t.Fatalf("first session's questions: got %+v, %v; want the diagnostic's in French and Dutch", st, err)
 		}

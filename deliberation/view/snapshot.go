@@ -1,10 +1,9 @@
-package deliberation
+package view
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/assises/assises/record"
 
@@ -41,46 +40,35 @@ type YouView struct {
 	Rapporteur bool `json:"rapporteur"`
 }
 
-// Snapshot returns the state of a workshop as one viewer may see it, and the sequence number
-// it is at: state and last_seq are read in one read transaction (REPEATABLE READ on
-// PostgreSQL; SQLite's single connection gives the same), so that the events after seq apply
-// on top of it exactly.
-func (e *Engine) Snapshot(ctx context.Context, workshop int64, viewer Actor) (int64, json.RawMessage, error) {
-	var opts *sql.TxOptions
-	if e.pg {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
-	var seq int64
-	var out json.RawMessage
-	now := e.now()
-	err := e.db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
-		w := new(record.Workshop)
-		if err := tx.NewSelect().Model(w).Where("id = ?", workshop).Scan(ctx); err != nil {
-			return record.NotFound("snapshot", err)
-		}
-		st, err := ParseLiveState(w.State)
-		if err != nil {
-			return err
-		}
-		s, err := buildSnapshot(ctx, tx, w, &st, viewer)
-		if err != nil {
-			return err
-		}
-		s.Workshop = newStateView(w, &st, now)
-		if err := extendSnapshot(ctx, &batchReader{db: tx, w: w, st: &st}, viewer, now, s); err != nil {
-			return err
-		}
-		seq = w.LastSeq
-		out, err = json.Marshal(s)
-		return err
-	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return seq, out, nil
+// Viewer is who a snapshot is for: what the engine's Actor says of them in this workshop.
+type Viewer struct {
+	Participant int64
+	Role        record.Role
+	Moderator   bool
+	Group       int64 // their break-out group, 0 for none
 }
 
-func buildSnapshot(ctx context.Context, tx bun.IDB, w *record.Workshop, st *LiveState, viewer Actor) (*SnapshotState, error) {
+// buildSnapshot reads the state of workshop w as viewer may see it at now, inside the caller's
+// read transaction tx.
+func BuildSnapshot(ctx context.Context, tx bun.IDB, w *record.Workshop, viewer Viewer, now time.Time) (*SnapshotState, error) {
+	st, err := ParseLiveState(w.State)
+	if err != nil {
+		return nil, err
+	}
+	s, err := snapshotContributions(ctx, tx, w, &st, viewer)
+	if err != nil {
+		return nil, err
+	}
+	s.Workshop = NewWorkshopView(w, &st, now)
+	if err := extendSnapshot(ctx, &Reader{DB: tx, Workshop: w, State: &st}, viewer, now, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// snapshotContributions fills what the snapshot says of the contributions: those the viewer
+// may see, their comments, tallies, room counts and the viewer's own votes.
+func snapshotContributions(ctx context.Context, tx bun.IDB, w *record.Workshop, st *LiveState, viewer Viewer) (*SnapshotState, error) {
 	s := &SnapshotState{
 		You:           YouView{Participant: viewer.Participant, Moderator: viewer.Moderator, Group: viewer.Group, Role: viewer.Role, Mine: []int64{}},
 		Contributions: []ContributionView{}, Comments: []CommentView{}, MyVotes: map[int64]int{}, Pinned: []int64{},
@@ -141,24 +129,24 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *record.Workshop, st *Live
 			}
 		}
 	}
-	authors, err := loadAuthors(ctx, tx, authorIDs)
+	authors, err := LoadAuthors(ctx, tx, authorIDs)
 	if err != nil {
 		return nil, err
 	}
-	infoOf := func(id *int64) authorInfo {
+	infoOf := func(id *int64) Author {
 		if id == nil {
-			return authorInfo{}
+			return Author{}
 		}
 		return authors[*id]
 	}
-	translations, err := loadTranslations(ctx, tx, w.ID, 0)
+	translations, err := LoadTranslations(ctx, tx, w.ID, 0)
 	if err != nil {
 		return nil, err
 	}
 	mode := st.IdentityMode()
 	for i := range cs {
 		c := &cs[i]
-		v := newContributionView(c, linksOf[c.ID], infoOf(c.AuthorID), mode, viewer.Moderator)
+		v := NewContributionView(c, linksOf[c.ID], infoOf(c.AuthorID), mode, viewer.Moderator)
 		v.Translations = translations[c.ID]
 		s.Contributions = append(s.Contributions, v)
 		if c.Pinned && c.Status == record.StatusVisible {
@@ -166,11 +154,11 @@ func buildSnapshot(ctx context.Context, tx bun.IDB, w *record.Workshop, st *Live
 		}
 	}
 	for _, cm := range shownComments {
-		s.Comments = append(s.Comments, newCommentView(cm, infoOf(cm.AuthorID), mode, viewer.Moderator))
+		s.Comments = append(s.Comments, NewCommentView(cm, infoOf(cm.AuthorID), mode, viewer.Moderator))
 	}
 
 	if !st.ResultsHidden || viewer.Moderator {
-		items, _, err := computeTallies(ctx, tx, w.ID, st, visibleIDs)
+		items, _, err := ComputeTallies(ctx, tx, w.ID, st, visibleIDs)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +181,7 @@ func snapshotRoomCounts(ctx context.Context, tx bun.IDB, workshop int64, byID ma
 	out := []RoomCountView{}
 	for i := range rows {
 		if c, ok := byID[rows[i].ContributionID]; ok && c.Status == record.StatusVisible {
-			out = append(out, newRoomCountView(&rows[i]))
+			out = append(out, NewRoomCountView(&rows[i]))
 		}
 	}
 	return out, nil
@@ -202,7 +190,7 @@ func snapshotRoomCounts(ctx context.Context, tx bun.IDB, workshop int64, byID ma
 // snapshotVotes fills the viewer's own votes (those that count under the current methods)
 // and, when the current phase votes by dots, how many dots they have left (counted as
 // dotsUsed does: dots on a contribution the viewer no longer sees, a hidden one, still count).
-func snapshotVotes(ctx context.Context, tx bun.IDB, w *record.Workshop, st *LiveState, viewer Actor, byID map[int64]*record.Contribution, s *SnapshotState) error {
+func snapshotVotes(ctx context.Context, tx bun.IDB, w *record.Workshop, st *LiveState, viewer Viewer, byID map[int64]*record.Contribution, s *SnapshotState) error {
 	var votes []struct {
 		ContributionID int64
 		Method         record.VoteMethod
@@ -224,7 +212,7 @@ func snapshotVotes(ctx context.Context, tx bun.IDB, w *record.Workshop, st *Live
 			s.MyVotes[c.ID] = v.Value
 		}
 	}
-	if set := st.VoteSettingsFor(w.Phase); set.Method == record.MethodDots && openPhase(w.Phase) {
+	if set := st.VoteSettingsFor(w.Phase); set.Method == record.MethodDots && w.Phase.Open() {
 		left := max(0, set.Budget-used)
 		s.MyDotsLeft = &left
 	}
