@@ -13,7 +13,7 @@ import (
 
 // The plenary vote (the Missions Locales' days: "votes et débats" on the white paper): the moderator opens a vote on
 // contributions that reached the plenary (findings, recommendations, steps), stating its rule
-// (plenary_rule.go); each participant chooses adopt, reject or abstain (and may change their
+// (view/plenary.go); each participant chooses adopt, reject or abstain (and may change their
 // mind until it closes); closing stores the result, which the notebook reads with
 // PlenaryResults. Who chose what goes to the voter only, like votes.
 

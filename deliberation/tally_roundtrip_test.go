@@ -135,7 +135,7 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 	return f
 }
 
-// expectTallies computes what readTallies should return from the rows of the tables, without
+// expectTallies computes what view.ReadTallies should return from the rows of the tables, without
 // SQL beyond reading them whole.
 func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *view.LiveState, ids []int64, turnoutPhase record.Phase) ([]view.TallyItem, []view.TallyTarget, *view.Turnout) {
 	t.Helper()
@@ -297,10 +297,10 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 				if !reflect.DeepEqual(to, wantTo) || !reflect.DeepEqual(to, tc.want) {
 					t.Errorf("got turnout %+v, want %+v (computed %+v)", to, tc.want, wantTo)
 				}
-				// computeTallies (snapshots) reads the same, without the turnout.
+				// ComputeTallies (snapshots) reads the same, without the turnout.
 				items2, targets2, err := view.ComputeTallies(context.Background(), db, f.r.w.ID, tc.st, tc.ids)
 				if err != nil || !reflect.DeepEqual(items2, items) || !reflect.DeepEqual(targets2, targets) {
-					t.Errorf("computeTallies: got %+v, %+v, %v; want what readTallies read", items2, targets2, err)
+					t.Errorf("ComputeTallies: got %+v, %+v, %v; want what ReadTallies read", items2, targets2, err)
 				}
 			})
 		}

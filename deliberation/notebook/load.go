@@ -179,7 +179,7 @@ func (s *source) loadSupport(ctx context.Context, db bun.IDB, workshops []int64)
 	}
 	for _, r := range rows {
 		// Votes cast under another method, before the moderator changed it, do not count:
-		// the rule of the live tally (deliberation.computeTallies).
+		// the rule of the live tally (view.ComputeTallies).
 		if m, ok := method[r.ContributionID]; ok && m == r.Method {
 			s.support[r.ContributionID] = r
 		}

@@ -64,7 +64,7 @@ func NewAgendaEntryView(e AgendaEntry) AgendaEntryView {
 	return AgendaEntryView{AgendaEntry: e, ActualMs: actual, OverrunMs: over}
 }
 
-// agendaTiming computes the current item's standing against the timetable at now.
+// TimingAt computes the current item's standing against the timetable at now.
 func TimingAt(w *record.Workshop, items []record.AgendaItem, st *AgendaState, now time.Time) AgendaTiming {
 	t := AgendaTiming{Item: st.Item, StartedAt: st.StartedAt, PlannedEndsAt: st.PlannedEndsAt, Overdue: st.Overdue}
 	scheduled := w.StartsAt.UnixMilli()

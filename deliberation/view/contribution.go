@@ -12,7 +12,7 @@ import (
 	"github.com/assises/assises/internal/seal"
 )
 
-// authorInfo is what the room may ever show of a person: a display name and an organisation.
+// Author is what the room may ever show of a person: a display name and an organisation.
 // Email, phone and the service-user flag are never loaded here, so no event or snapshot can
 // carry them (DESIGN invariant 9).
 type Author struct {
@@ -20,7 +20,7 @@ type Author struct {
 	Org  string
 }
 
-// loadAuthors reads the labels of some participants. An erased person has no row in people
+// LoadAuthors reads the labels of some participants. An erased person has no row in people
 // any more: only their organisation (if kept) remains.
 func LoadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]Author, error) {
 	out := make(map[int64]Author, len(ids))
@@ -64,7 +64,7 @@ func LoadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]Author
 	return out, nil
 }
 
-// label is how an author is shown under a mode. A contribution typed on behalf of a table
+// Label is how an author is shown under a mode. A contribution typed on behalf of a table
 // shows that label, never the typist. An empty label means "anonymous": clients translate it.
 func Label(mode IdentityMode, info Author, onBehalfOf string) string {
 	if onBehalfOf != "" {
@@ -172,7 +172,7 @@ func NewRoomCountView(rc *record.RoomCount) RoomCountView {
 		Neutral: rc.NeutralCount, No: rc.NoCount, CreatedAt: rc.CreatedAt.UnixMilli()}
 }
 
-// loadTranslations reads translations, id → language → text: of one contribution, or of a
+// LoadTranslations reads translations, id → language → text: of one contribution, or of a
 // whole workshop when contribution is 0.
 func LoadTranslations(ctx context.Context, db bun.IDB, workshop, contribution int64) (map[int64]map[string]string, error) {
 	out := map[int64]map[string]string{}

@@ -12,7 +12,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// batchReader is what the read helpers of groups, agenda and plenary need: a database handle,
+// Reader is what the read helpers of groups, agenda and plenary need: a database handle,
 // the workshop and its live state. A batch (inside its transaction) and a snapshot (inside its
 // read transaction) both provide one, so events and snapshots are built by the same code.
 type Reader struct {
@@ -29,7 +29,7 @@ type GroupProgress struct {
 	Outputs       int   `json:"outputs"`       // of which the rapporteur marked as outputs
 }
 
-// groupProgress counts, for each group of the current split, its members, its visible
+// ProgressOf counts, for each group of the current split, its members, its visible
 // contributions and its marked outputs.
 func ProgressOf(ctx context.Context, r *Reader) ([]GroupProgress, error) {
 	out := []GroupProgress{}
@@ -107,7 +107,7 @@ type GroupMembersView struct {
 	Rapporteur int64        `json:"rapporteur"`
 }
 
-// splitInfo tells the moderators how a split went.
+// SplitInfo tells the moderators how a split went.
 type SplitInfo struct {
 	Seed      uint64 `json:"seed"`
 	OrgCap    int    `json:"orgCap"`
@@ -135,7 +135,7 @@ func currentGroups(ctx context.Context, b *Reader) ([]record.Group, error) {
 	return gs, nil
 }
 
-// members returns the workshop's group memberships.
+// Memberships returns the workshop's group memberships.
 func Memberships(ctx context.Context, b *Reader) ([]record.GroupMember, error) {
 	var ms []record.GroupMember
 	if err := b.DB.NewSelect().Model(&ms).Where("workshop_id = ?", b.Workshop.ID).Order("group_id", "participant_id").Scan(ctx); err != nil {
@@ -144,7 +144,7 @@ func Memberships(ctx context.Context, b *Reader) ([]record.GroupMember, error) {
 	return ms, nil
 }
 
-// groupViews returns the current groups with their sizes.
+// GroupViews returns the current groups with their sizes.
 func GroupViews(ctx context.Context, b *Reader) ([]GroupView, error) {
 	if len(b.State.Groups) == 0 {
 		return []GroupView{}, nil
@@ -168,7 +168,7 @@ func GroupViews(ctx context.Context, b *Reader) ([]GroupView, error) {
 	return views, nil
 }
 
-// membersView builds the moderators' view of the groups.
+// MembersOf builds the moderators' view of the groups.
 func MembersOf(ctx context.Context, b *Reader) (*GroupsMembers, error) {
 	gs, err := currentGroups(ctx, b)
 	if err != nil {
@@ -225,14 +225,14 @@ func MembersOf(ctx context.Context, b *Reader) (*GroupsMembers, error) {
 	return out, nil
 }
 
-// rosterRow is a person present; ServiceUser is read for the dispatcher only.
+// RosterRow is a person present; ServiceUser is read for the dispatcher only.
 type RosterRow struct {
 	ID          int64
 	OrgID       sql.NullInt64
 	ServiceUser sql.NullBool
 }
 
-// presentRoster returns the participants present in the workshop, by id. Present means checked
+// PresentRoster returns the participants present in the workshop, by id. Present means checked
 // in (at the welcome desk, checkin.set, or on their own phone, checkin.self); when nobody is
 // checked in yet, every confirmed registration counts, so a session that does not use check-in
 // still splits its room. Only participants count: moderators (of the process or appointed
@@ -302,7 +302,7 @@ func newGroupRef(p *Provenance) GroupRef {
 	return GroupRef{Group: p.GroupID, Name: p.GroupName, Key: c.Key, Number: n, Colour: p.GroupColour, Source: p.SourceID}
 }
 
-// provenanceOf returns the stored provenance of some contributions, by contribution.
+// ProvenanceOf returns the stored provenance of some contributions, by contribution.
 func ProvenanceOf(ctx context.Context, db bun.IDB, workshop int64, ids []int64) (map[int64][]Provenance, error) {
 	out := map[int64][]Provenance{}
 	if len(ids) == 0 {

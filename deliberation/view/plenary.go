@@ -47,7 +47,7 @@ type PlenaryRule struct {
 // DefaultPlenaryRule is a majority of the votes cast, without quorum.
 var DefaultPlenaryRule = PlenaryRule{Threshold: "1/2"}
 
-// parseThreshold reads "n/d" with 1 ≤ d ≤ 100 and 1/2 ≤ n/d ≤ 1.
+// ParseThreshold reads "n/d" with 1 ≤ d ≤ 100 and 1/2 ≤ n/d ≤ 1.
 func ParseThreshold(s string) (num, den int, ok bool) {
 	n, d, found := strings.Cut(strings.TrimSpace(s), "/")
 	if !found {
@@ -68,7 +68,7 @@ func RuleFor(quorum, num, den int) PlenaryRule {
 	return PlenaryRule{Quorum: quorum, Threshold: strconv.Itoa(num) + "/" + strconv.Itoa(den)}
 }
 
-// plenaryOutcome applies a rule to the counts of a closed vote: its outcome and the reason for it.
+// PlenaryOutcome applies a rule to the counts of a closed vote: its outcome and the reason for it.
 func PlenaryOutcome(adopt, reject, abstain, quorum, num, den int) (outcome, reason string) {
 	if den == 0 {
 		num, den = defaultThresholdNm, defaultThresholdDn
@@ -161,7 +161,7 @@ type PlenaryTally struct {
 	Hidden       bool        `json:"hidden,omitempty"` // counts withheld while results are hidden
 }
 
-// plenaryTallies counts the open items among some contributions from their ballots; closed
+// PlenaryTallies counts the open items among some contributions from their ballots; closed
 // items return what was stored when they closed.
 func PlenaryTallies(ctx context.Context, r *Reader, contributions []int64) ([]PlenaryTally, error) {
 	if len(contributions) == 0 {

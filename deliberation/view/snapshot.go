@@ -48,7 +48,7 @@ type Viewer struct {
 	Group       int64 // their break-out group, 0 for none
 }
 
-// buildSnapshot reads the state of workshop w as viewer may see it at now, inside the caller's
+// BuildSnapshot reads the state of workshop w as viewer may see it at now, inside the caller's
 // read transaction tx.
 func BuildSnapshot(ctx context.Context, tx bun.IDB, w *record.Workshop, viewer Viewer, now time.Time) (*SnapshotState, error) {
 	st, err := ParseLiveState(w.State)

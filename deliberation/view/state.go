@@ -32,7 +32,7 @@ func (m IdentityMode) Valid() bool {
 	return m == IdentityFull || m == IdentityOrganisation || m == IdentityAnonymous || m == IdentitySealed
 }
 
-// moderatorsSeeAuthors reports whether moderators are told who wrote what under mode m.
+// ModeratorsSeeAuthors reports whether moderators are told who wrote what under mode m.
 func (m IdentityMode) ModeratorsSeeAuthors() bool { return m != IdentitySealed }
 
 // VoteSettings is how people vote in one phase. Budget and MaxPerItem apply to dots only.
@@ -54,7 +54,7 @@ type Timer struct {
 	Expired     bool  `json:"expired,omitempty"` // set by the "tick" follow-up once EndsAt has passed
 }
 
-// maxTimerMs bounds a countdown (4 hours: longer than any session of the seeds).
+// MaxTimerMs bounds a countdown (4 hours: longer than any session of the seeds).
 const MaxTimerMs = 4 * 60 * 60 * 1000
 
 // view is the timer as events and snapshots carry it: RemainingMs is computed for a running
@@ -141,7 +141,7 @@ func DefaultVoteSettings(p record.Phase) VoteSettings {
 	return VoteSettings{Method: record.MethodSupport}
 }
 
-// wakeAt is when the engine wants a "tick" follow-up: the deadline of a running timer that
+// WakeAt is when the engine wants a "tick" follow-up: the deadline of a running timer that
 // has not been marked expired yet (a timed round ends there too), or the planned end of the
 // current agenda item, whichever comes first.
 func (s *LiveState) WakeAt() time.Time {

@@ -29,13 +29,13 @@ type TallyItem struct {
 	Groups        int `json:"groups"`
 }
 
-// tallyEvent is the data of tally.updated.
+// TallyEvent is the data of tally.updated.
 type TallyEvent struct {
 	Items   []TallyItem `json:"items"`
 	Turnout *Turnout    `json:"turnout,omitempty"`
 }
 
-// turnout: of the people who may vote — participants with a confirmed registration, not
+// Turnout: of the people who may vote — participants with a confirmed registration, not
 // erased, not moderators of this workshop (nor organisers or process moderators, whose role is
 // not participant); observers never vote — how many there are (Participants), and how many
 // participants who are not moderators here voted in the current phase (Voters). A moderator's
@@ -45,7 +45,7 @@ type Turnout struct {
 	Participants int `json:"participants"`
 }
 
-// tallyTarget is what a tally needs to know of a contribution.
+// TallyTarget is what a tally needs to know of a contribution.
 type TallyTarget struct {
 	ID      int64
 	Phase   record.Phase
@@ -53,7 +53,7 @@ type TallyTarget struct {
 	GroupID *int64
 }
 
-// computeTallies aggregates the votes of some contributions of a workshop (ids of other
+// ComputeTallies aggregates the votes of some contributions of a workshop (ids of other
 // workshops are ignored) and returns their items in id order, with the contributions.
 func ComputeTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState, ids []int64) ([]TallyItem, []TallyTarget, error) {
 	items, targets, _, err := ReadTallies(ctx, db, workshop, st, ids, "")
@@ -135,7 +135,7 @@ type tallyRow struct {
 	Participants int
 }
 
-// readTallies is computeTallies in one statement, with the turnout of turnoutPhase, the
+// ReadTallies is ComputeTallies in one statement, with the turnout of turnoutPhase, the
 // workshop's phase, when it is an open phase (nil otherwise, when turnoutPhase is empty, and
 // when no contribution was found).
 func ReadTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase record.Phase) ([]TallyItem, []TallyTarget, *Turnout, error) {
