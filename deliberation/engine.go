@@ -207,7 +207,7 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 // cannot tell: after a restart of PostgreSQL the pool still holds dead connections, each failing
 // once, while a ping on a fresh one succeeds.
 func (e *Engine) available(ctx context.Context, err error) bool {
-	if connectionLost(err) {
+	if journal.ConnectionLost(err) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -48,7 +48,7 @@ type batch struct {
 	voteTargets  map[int64]*record.Contribution
 	cacheTargets bool // the current command is a vote: contribution() may use voteTargets
 
-	prepared *PreparedFlush // FlushPrepared: tallies read before the lock (flush_prepared.go)
+	prepared *PreparedFlush // FlushPrepared: tallies read before the lock (tally.go)
 
 	read  []seenRead // PostgreSQL: the contributions the first message read, for e.seen
 	check string     // PostgreSQL, on a copy: the condition the workshop's UPDATE checks
