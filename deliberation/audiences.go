@@ -9,6 +9,10 @@ import (
 	"github.com/assises/assises/record"
 )
 
+// Who receives which event: the table of events and the audience kinds each may go to
+// (EventAudiences, checked by every emit), and the batch's helpers that send a contribution's
+// events to the audience that may see it under the room's identity mode.
+
 // Reach is the set of audience kinds an event may be sent to.
 type Reach uint8
 

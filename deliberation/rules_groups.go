@@ -14,7 +14,7 @@ import (
 
 // Rules for break-out groups (a Partner Day: "les participants sont dispatchés par groupes selon un
 // code couleur… de sorte que tout le monde soit mélangé entre associations"): who is present,
-// the split, moves by hand, rapporteurs. Who is in which group is for the moderators; everyone
+// the check-in, the split, moves by hand, rapporteurs. Who is in which group is for the moderators; everyone
 // else learns the groups' colours and sizes, and each person their own group (the hub's viewer
 // message). Whether someone is a service user is read for the dispatcher only and never emitted.
 

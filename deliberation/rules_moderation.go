@@ -9,7 +9,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Rules for moderating contributions: hide, restore, approve, pin, and counts from the room.
+// Rules for moderating contributions: hide, restore, approve, pin, merge, and counts from the room.
 // Moderators act on any contribution of their workshop, whatever its status; ids of other
 // workshops are not_found like everywhere else.
 

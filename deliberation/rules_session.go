@@ -9,7 +9,7 @@ import (
 	"github.com/assises/assises/record"
 )
 
-// Rules for the moderator's steering of the session: phase, question, timer and settings.
+// Rules for the moderator's steering of the session: phase, question, timer, timed rounds and settings.
 // Each validates everything first, then changes state and emits: a refusal leaves no trace.
 
 func cmdPhaseSet(ctx context.Context, b *batch, _ Actor, args *phaseArgs) (refusal, error) {

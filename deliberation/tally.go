@@ -13,6 +13,10 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// Tallies: the batch's emission of tally.updated (counted by view.ReadTallies) to the
+// audiences that may see each item, the follow-ups Flush runs, the tallies marked due that a
+// restart emits, and the prepared flush that counts them before taking the workshop's lock.
+
 // emitTallies emits the tallies of some contributions: one tally.updated for moderators while
 // results are hidden; otherwise one for everyone, plus one per break-out group for items
 // posted in a group (so that a group's items stay in the group).

@@ -1,3 +1,11 @@
+// Package view is what a workshop's room sees, as the live engine (package deliberation)
+// shows it: the live state kept in workshops.state (phase settings, timer, agenda, rounds,
+// groups), the views that events and snapshots carry (contributions, comments and their
+// author labels, tallies, room counts, groups and their progress, the agenda, timed rounds,
+// provenance, plenary votes and their rule), the reads that build them from the database,
+// and the snapshot a viewer starts from. It decides nothing and writes nothing: the engine's
+// rules do, inside their batch, and emit these views. Events and snapshots are built by the
+// same reads (Reader), so a phone that resumes sees what a phone that stayed saw.
 package view
 
 import (
