@@ -13,6 +13,7 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
+	"github.com/assises/assises/storage/storagetest"
 
 	"github.com/uptrace/bun"
 )
@@ -278,3 +279,9 @@ func (r *room) snapshot(viewer Actor) (int64, view.SnapshotState) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 var jsonUnmarshal = json.Unmarshal
+
+// eachRoom runs test on each database (storagetest.EachDB) with a fresh room.
+func eachRoom(t *testing.T, test func(t *testing.T, r *room)) {
+	t.Helper()
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) { test(t, newRoom(t, db)) })
+}

@@ -8,8 +8,6 @@ import (
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // TestLogEpoch: a workshop gets an epoch when its room first opens and keeps it across
@@ -18,9 +16,9 @@ import (
 // The column lives outside the Workshop model: a whole-row update of a Workshop read before
 // a reset does not put the old epoch back.
 func TestLogEpoch(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		other := newRoom(t, db)
 		stale, err := record.GetWorkshop(ctx, db, r.w.ID)
 		if err != nil {

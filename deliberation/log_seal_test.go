@@ -11,8 +11,6 @@ import (
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // TestLogPayloadsSealed: in a room that shows names, the stored payload of a post carries no
@@ -20,9 +18,9 @@ import (
 // gives back exactly what the room sent; a reset of the process's logs deletes the keys with
 // the events, and what comes after is sealed with a new key of the new epoch.
 func TestLogPayloadsSealed(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		r.ok(r.mod, "identity.set", map[string]any{"mode": view.IdentityFull})
 		r.phase(record.PhaseDiagnostic)
 		posted := r.ok(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Les loyers montent."})

@@ -6,18 +6,14 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // TestPlenaryRules: votes opened under different rules on a finding, recommendations and a
 // step; some get partial ballots, one none; each closes as its rule says, and the stored result
 // carries the counts, the people who could vote and the rule.
 func TestPlenaryRules(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		crowd := r.crowd(3) // with alice and bob: 5 who may vote; the moderator and the observer may not
 		r.phase(record.PhaseDiagnostic)

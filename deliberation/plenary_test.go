@@ -7,18 +7,14 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // TestGroupWorkToPlenaryVote: two groups work apart; a rapporteur marks the group's output;
 // the moderator promotes the outputs, merges what both groups said (provenance kept), and the
 // plenary votes; the result is stored for the notebook.
 func TestGroupWorkToPlenaryVote(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		crowd := r.crowd(4)
 		r.ok(r.mod, "groups.split", map[string]any{"count": 2, "seed": 7})
@@ -129,8 +125,7 @@ func TestGroupWorkToPlenaryVote(t *testing.T) {
 // TestHiddenPlenaryTallies: while results are hidden, live plenary tallies go to moderators;
 // the closing result goes to everyone.
 func TestHiddenPlenaryTallies(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseRecommendations)
 		id := r.post(r.mod, record.KindRecommendation, "Une recommandation de la plénière")
 		r.ok(r.mod, "results.set", map[string]any{"hidden": true})

@@ -8,10 +8,6 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // tick runs the hub's timer follow-up at the room's clock.
@@ -46,8 +42,8 @@ func only(t *testing.T, events []Event, name string) Event {
 // its planned length; the moderators are told when an item runs over, and by how much when the
 // session moves on.
 func TestAgenda(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		r.refused(r.mod, "agenda.next", nil, CodeBadState) // no agenda yet
 		items := []record.AgendaItem{
@@ -138,8 +134,7 @@ func TestAgenda(t *testing.T) {
 // that ended unseen, the end of the plan expires the timer, and the moderator's timer buttons
 // act on the current round.
 func TestRounds(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
 		start := r.clock.Now().UnixMilli()
 		const ten = 600_000

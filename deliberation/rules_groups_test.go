@@ -10,10 +10,6 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // crowd adds participants to the room: two per organisation, every third a service user.
@@ -44,8 +40,8 @@ func (r *room) groupsOf() map[int64][]int64 {
 // everyone learns the colours, the moderators the lists, nobody whether anyone is a service
 // user; moves by hand and rapporteurs.
 func TestSplit(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		people := r.crowd(10)
 
@@ -180,8 +176,8 @@ func sortedValues(m map[int64][]int64) []string {
 
 // TestNobodyPresent: a session nobody registered for cannot be split.
 func TestNobodyPresent(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		if _, err := db.NewDelete().Model((*record.Registration)(nil)).Where("workshop_id = ?", r.w.ID).Exec(ctx); err != nil {
 			t.Fatal(err)

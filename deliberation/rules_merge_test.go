@@ -6,10 +6,6 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestMergeVotes(t *testing.T) {
@@ -41,8 +37,7 @@ func TestMergeVotes(t *testing.T) {
 }
 
 func TestMergeInTheEngine(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 6, "maxPerItem": 3})
 		a := r.post(r.alice, record.KindFinding, "Les délais")
@@ -107,8 +102,7 @@ func TestMergeInTheEngine(t *testing.T) {
 }
 
 func TestMergeSupportAndLinks(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		f1 := r.post(r.alice, record.KindFinding, "Constat 1")
 		f2 := r.post(r.alice, record.KindFinding, "Constat 2")

@@ -9,15 +9,10 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestParticipantCannotModerate(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Un constat")
 		other := r.post(r.bob, record.KindFinding, "Un autre")
@@ -84,8 +79,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 }
 
 func TestPhasesGateVotesAndKinds(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		post := func(kind record.Kind) map[string]any { return map[string]any{"kind": kind, "body": "x"} }
 		r.refused(r.alice, "contribution.post", post(record.KindFinding), CodePhaseClosed) // lobby
 		r.phase(record.PhaseDiagnostic)
@@ -123,8 +117,7 @@ func TestPhasesGateVotesAndKinds(t *testing.T) {
 }
 
 func TestOwnership(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Texte d'Alice")
 
@@ -168,8 +161,8 @@ func TestOwnership(t *testing.T) {
 // TestIDOR: an id of another workshop is not_found for every command that takes one, and
 // nothing of the other workshop changes.
 func TestIDOR(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		other := newRoom(t, db)
 		other.phase(record.PhaseDiagnostic)
 		foreign := other.post(other.alice, record.KindFinding, "Chez les autres")
@@ -224,8 +217,7 @@ func TestIDOR(t *testing.T) {
 }
 
 func TestPostingLocked(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Avant")
 		r.ok(r.mod, "posting.set", map[string]any{"locked": true})
@@ -239,8 +231,7 @@ func TestPostingLocked(t *testing.T) {
 }
 
 func TestTextRulesThroughTheEngine(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		post := func(body string) map[string]any { return map[string]any{"kind": record.KindFinding, "body": body} }
 		r.refused(r.alice, "contribution.post", post(strings.Repeat("é", MaxBodyRunes+1)), CodeTooLong)
@@ -296,8 +287,7 @@ func TestCleanText(t *testing.T) {
 }
 
 func TestTimer(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		start := r.clock.Now().UnixMilli()
 		timer := func(res Result) view.Timer {
 			t.Helper()

@@ -9,15 +9,10 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestPremoderationAudiences(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
 		res := r.ok(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "À valider"})
@@ -66,8 +61,7 @@ func TestPremoderationAudiences(t *testing.T) {
 }
 
 func TestSnapshotPerViewer(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": "Qu'observez-vous ?"})
 		shown := r.post(r.bob, record.KindFinding, "Visible")
@@ -136,8 +130,7 @@ func TestSnapshotPerViewer(t *testing.T) {
 }
 
 func TestIdentityModes(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Un constat")
 		table := r.post(r.mod, record.KindFinding, "Dit à la table", map[string]any{"onBehalfOf": "Table verte"})
@@ -183,8 +176,8 @@ func TestIdentityModes(t *testing.T) {
 }
 
 func TestGroupAudiences(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		green := &record.Group{WorkshopID: r.w.ID, Position: 1, Name: "Vert", Colour: "#2a2", CreatedAt: r.clock.Now()}
 		blue := &record.Group{WorkshopID: r.w.ID, Position: 2, Name: "Bleu", Colour: "#22a", CreatedAt: r.clock.Now()}
@@ -244,8 +237,7 @@ func TestGroupAudiences(t *testing.T) {
 // TestNoPersonalDataLeaves scans every event and every snapshot of a busy session for the
 // personal data the fixture's people have (email, phone, service-user status).
 func TestNoPersonalDataLeaves(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.ok(r.mod, "identity.set", map[string]any{"mode": view.IdentityFull})
 		r.phase(record.PhaseDiagnostic)
 		f := r.post(r.alice, record.KindFinding, "Un constat")

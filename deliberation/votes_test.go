@@ -10,10 +10,6 @@ import (
 
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // tallyOf returns the items of the tally.updated events, by contribution.
@@ -33,8 +29,7 @@ func tallyOf(t *testing.T, events []Event) map[int64]view.TallyItem {
 }
 
 func TestVoteRecordedGoesToTheVoterOnly(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.bob, record.KindFinding, "Un constat")
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1})
@@ -48,8 +43,7 @@ func TestVoteRecordedGoesToTheVoterOnly(t *testing.T) {
 }
 
 func TestSupportToggle(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.bob, record.KindFinding, "Un constat")
 		steps := []struct {
@@ -87,8 +81,7 @@ func TestSupportToggle(t *testing.T) {
 }
 
 func TestAgreeChangeAndClear(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodAgree})
 		id := r.post(r.bob, record.KindFinding, "Un constat")
@@ -112,8 +105,7 @@ func TestAgreeChangeAndClear(t *testing.T) {
 }
 
 func TestDotsBudget(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		a := r.post(r.bob, record.KindFinding, "A")
 		b := r.post(r.bob, record.KindFinding, "B")
@@ -180,8 +172,8 @@ func TestDotsBudget(t *testing.T) {
 // TestDotsBudgetUnderConcurrency: 50 Execute calls at once, for one participant, each putting
 // one dot on a different item: the budget holds exactly, and no batch needed a retry.
 func TestDotsBudgetUnderConcurrency(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		r.phase(record.PhaseDiagnostic)
 		const budget, calls = 5, 50
 		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": budget, "maxPerItem": 1})
@@ -242,8 +234,7 @@ func TestDotsBudgetUnderConcurrency(t *testing.T) {
 }
 
 func TestWithdrawnAndHiddenVotesStopCounting(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 3})
 		mine := r.post(r.alice, record.KindFinding, "Le mien")
@@ -272,8 +263,7 @@ func TestWithdrawnAndHiddenVotesStopCounting(t *testing.T) {
 }
 
 func TestHiddenResults(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.bob, record.KindFinding, "Un constat")
 		r.ok(r.mod, "results.set", map[string]any{"hidden": true})
@@ -317,8 +307,7 @@ func TestHiddenResults(t *testing.T) {
 // steps gather support and recommendations are weighed agree / neutral / disagree, in the
 // snapshot and in the votes the engine accepts and counts; a choice overrides the default.
 func TestDefaultVoteMethodPerPhase(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		_, s := r.snapshot(r.alice)
 		want := map[record.Phase]record.VoteMethod{record.PhaseDiagnostic: record.MethodSupport, record.PhaseRecommendations: record.MethodAgree, record.PhaseImplementation: record.MethodSupport}
 		for p, m := range want {

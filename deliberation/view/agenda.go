@@ -18,17 +18,10 @@ type AgendaItemView struct {
 	TitleTexts map[string]string `json:"titleTexts,omitempty"`
 }
 
+// NewAgendaItemView is an agenda item as events and snapshots carry it.
 func NewAgendaItemView(it *record.AgendaItem) AgendaItemView {
 	v := AgendaItemView{ID: it.ID, Position: it.Position, Kind: it.Kind, Title: it.Title, Phase: it.Phase,
-		PlannedMinutes: it.PlannedMinutes}
-	for lang, fields := range it.Translations {
-		if fields["title"] != "" {
-			if v.TitleTexts == nil {
-				v.TitleTexts = map[string]string{}
-			}
-			v.TitleTexts[lang] = fields["title"]
-		}
-	}
+		PlannedMinutes: it.PlannedMinutes, TitleTexts: it.Translations.Field("title")}
 	return v
 }
 
@@ -55,6 +48,7 @@ type AgendaEntryView struct {
 	OverrunMs int64 `json:"overrunMs"` // actual − planned when positive, else 0
 }
 
+// NewAgendaEntryView is an item that ran, with its overrun.
 func NewAgendaEntryView(e AgendaEntry) AgendaEntryView {
 	actual := e.EndedAt - e.StartedAt
 	over := int64(0)
@@ -133,6 +127,7 @@ type RoundsView struct {
 	Skipped   int         `json:"skipped,omitempty"` // rounds that ended unseen (the server was late)
 }
 
+// NewRoundsView is the plan of rounds r where it stands, with the deadline of timer t.
 func NewRoundsView(r *RoundsState, t Timer) RoundsView {
 	if r == nil {
 		return RoundsView{Steps: []RoundStep{}}

@@ -115,6 +115,8 @@ type ContributionView struct {
 	Translations map[string]string `json:"translations,omitempty"`
 }
 
+// NewContributionView is contribution c under identity mode: author labels and, for
+// moderators, the author's id and the reason it was hidden.
 func NewContributionView(c *record.Contribution, links []int64, info Author, mode IdentityMode, forModerators bool) ContributionView {
 	if links == nil {
 		links = []int64{}
@@ -146,6 +148,7 @@ type CommentView struct {
 	CreatedAt    int64  `json:"createdAt"`
 }
 
+// NewCommentView is comment c under identity mode (the author's id for moderators).
 func NewCommentView(c *record.Comment, info Author, mode IdentityMode, forModerators bool) CommentView {
 	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, Author: Label(mode, info, ""),
 		CreatedAt: c.CreatedAt.UnixMilli()}
@@ -167,6 +170,7 @@ type RoomCountView struct {
 	CreatedAt    int64  `json:"createdAt"`
 }
 
+// NewRoomCountView is a room count as events and snapshots carry it.
 func NewRoomCountView(rc *record.RoomCount) RoomCountView {
 	return RoomCountView{ID: rc.ID, Contribution: rc.ContributionID, Label: rc.Label, Yes: rc.YesCount,
 		Neutral: rc.NeutralCount, No: rc.NoCount, CreatedAt: rc.CreatedAt.UnixMilli()}

@@ -115,6 +115,8 @@ type SplitInfo struct {
 	MaxPerOrg int    `json:"maxPerOrg"`
 }
 
+// GroupsMembers is the moderators' view of the groups: who is in which, who is present and
+// in none, and how the last split went.
 type GroupsMembers struct {
 	Groups     []GroupMembersView `json:"groups"`
 	Unassigned []MemberView       `json:"unassigned"`
@@ -144,16 +146,26 @@ func Memberships(ctx context.Context, b *Reader) ([]record.GroupMember, error) {
 	return ms, nil
 }
 
+// groupsAndMembers reads the groups of the current split, in order, and the workshop's
+// memberships.
+func groupsAndMembers(ctx context.Context, b *Reader) ([]record.Group, []record.GroupMember, error) {
+	gs, err := currentGroups(ctx, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := Memberships(ctx, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gs, ms, nil
+}
+
 // GroupViews returns the current groups with their sizes.
 func GroupViews(ctx context.Context, b *Reader) ([]GroupView, error) {
 	if len(b.State.Groups) == 0 {
 		return []GroupView{}, nil
 	}
-	gs, err := currentGroups(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := Memberships(ctx, b)
+	gs, ms, err := groupsAndMembers(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -170,11 +182,7 @@ func GroupViews(ctx context.Context, b *Reader) ([]GroupView, error) {
 
 // MembersOf builds the moderators' view of the groups.
 func MembersOf(ctx context.Context, b *Reader) (*GroupsMembers, error) {
-	gs, err := currentGroups(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := Memberships(ctx, b)
+	gs, ms, err := groupsAndMembers(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +328,7 @@ func ProvenanceOf(ctx context.Context, db bun.IDB, workshop int64, ids []int64) 
 	return out, nil
 }
 
+// GroupRefs is a provenance as events, snapshots and the notebook show it.
 func GroupRefs(list []Provenance) []GroupRef {
 	out := make([]GroupRef, len(list))
 	for i := range list {

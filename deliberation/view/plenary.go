@@ -61,6 +61,8 @@ func ParseThreshold(s string) (num, den int, ok bool) {
 	return num, den, true
 }
 
+// RuleFor is the rule stored as a quorum and a threshold num/den (den 0: a row written before
+// rules existed, which a majority decided).
 func RuleFor(quorum, num, den int) PlenaryRule {
 	if den == 0 { // a row written before rules existed
 		num, den = defaultThresholdNm, defaultThresholdDn
@@ -126,6 +128,7 @@ type PlenaryItem struct {
 	ThresholdDen   int
 }
 
+// Rule is the adoption rule the item was opened under.
 func (it *PlenaryItem) Rule() PlenaryRule {
 	return RuleFor(it.Quorum, it.ThresholdNum, it.ThresholdDen)
 }

@@ -188,6 +188,7 @@ type WorkshopView struct {
 	JoinHidden    bool                          `json:"joinHidden,omitempty"`
 }
 
+// NewWorkshopView is the workshop part of a snapshot: w with its live state st at now.
 func NewWorkshopView(w *record.Workshop, st *LiveState, now time.Time) WorkshopView {
 	q := map[record.Phase]string{}
 	for p, text := range st.Questions {
@@ -197,15 +198,7 @@ func NewWorkshopView(w *record.Workshop, st *LiveState, now time.Time) WorkshopV
 	for p, texts := range st.QuestionTexts {
 		qt[p] = texts
 	}
-	var tt map[string]string
-	for lang, fields := range w.Translations {
-		if fields["title"] != "" {
-			if tt == nil {
-				tt = map[string]string{}
-			}
-			tt[lang] = fields["title"]
-		}
-	}
+	tt := w.Translations.Field("title")
 	vm := map[record.Phase]VoteSettings{}
 	for _, p := range []record.Phase{record.PhaseDiagnostic, record.PhaseRecommendations, record.PhaseImplementation} {
 		vm[p] = st.VoteSettingsFor(p)
@@ -255,6 +248,8 @@ type RoundsState struct {
 	Finished  bool        `json:"finished,omitempty"`
 }
 
+// Total is the number of rounds of the plan, over all its repetitions.
 func (r *RoundsState) Total() int { return len(r.Steps) * r.Repeat }
 
+// DurationMs is how long round index lasts, in milliseconds.
 func (r *RoundsState) DurationMs(index int) int64 { return r.Steps[index%len(r.Steps)].Seconds * 1000 }
