@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 
@@ -89,11 +91,11 @@ func newRoom(t *testing.T, db *bun.DB) *room {
 	r := &room{t: t, db: db, clock: &testClock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}, warnings: new(atomic.Int64)}
 	r.e = NewEngine(db, EngineOptions{Clock: r.clock.Now, Logger: slog.New(warnCounter{r.warnings})})
 	r.proc = &record.Process{Slug: fmt.Sprintf("assises-%d", n), Title: "Assises", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
-	if err := CreateProcess(ctx, db, r.proc); err != nil {
+	if err := process.Create(ctx, db, r.proc); err != nil {
 		t.Fatal(err)
 	}
 	r.w = &record.Workshop{ProcessID: r.proc.ID, Title: "Atelier 1", StartsAt: r.clock.Now(), EndsAt: r.clock.Now().Add(3 * time.Hour)}
-	if err := CreateWorkshop(ctx, db, r.w); err != nil {
+	if err := process.CreateWorkshop(ctx, db, r.w); err != nil {
 		t.Fatal(err)
 	}
 	r.mod = r.person(record.RoleModerator, "Nadia", "Syndicat des Locataires", modEmail, "", false)
@@ -107,19 +109,19 @@ func newRoom(t *testing.T, db *bun.DB) *room {
 func (r *room) person(role record.Role, name, org, email, phone string, serviceUser bool) Actor {
 	r.t.Helper()
 	ctx := context.Background()
-	np := NewParticipant{ProcessID: &r.proc.ID, Role: role, Organisation: org,
-		Person: Person{DisplayName: name, ServiceUser: serviceUser}}
+	np := people.NewParticipant{ProcessID: &r.proc.ID, Role: role, Organisation: org,
+		Person: people.Person{DisplayName: name, ServiceUser: serviceUser}}
 	if email != "" {
 		np.Person.Email = &email
 	}
 	if phone != "" {
 		np.Person.Phone = &phone
 	}
-	p, err := CreateParticipant(ctx, r.db, np)
+	p, err := people.CreateParticipant(ctx, r.db, np)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := AddRegistration(ctx, r.db, r.w, p.ID, record.RegistrationConfirmed); err != nil {
+	if err := people.AddRegistration(ctx, r.db, r.w, p.ID, record.RegistrationConfirmed); err != nil {
 		r.t.Fatal(err)
 	}
 	a, err := r.e.Actor(ctx, r.w.ID, p.ID)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
 )
 
@@ -52,7 +53,7 @@ func TestAgenda(t *testing.T) {
 			{Kind: "break", Title: "Pause"},
 			{Kind: "conclusions", Title: "Conclusions", Phase: record.PhaseRecommendations, PlannedMinutes: 20},
 		}
-		if err := SetAgenda(ctx, db, r.w.ID, items); err != nil {
+		if err := process.SetAgenda(ctx, db, r.w.ID, items); err != nil {
 			t.Fatal(err)
 		}
 		list, _ := record.ListAgenda(ctx, db, r.w.ID)

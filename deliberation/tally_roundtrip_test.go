@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
@@ -62,12 +63,12 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 		p[i] = r.person(record.RoleParticipant, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d", i), "", "", false).Participant
 	}
 	for i, status := range []string{record.RegistrationWaiting, record.RegistrationCancelled, record.RegistrationWaiting} {
-		np, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: record.RoleParticipant,
-			Organisation: fmt.Sprintf("Attente %d", i), Person: Person{DisplayName: fmt.Sprintf("W%d", i)}})
+		np, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &r.proc.ID, Role: record.RoleParticipant,
+			Organisation: fmt.Sprintf("Attente %d", i), Person: people.Person{DisplayName: fmt.Sprintf("W%d", i)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := AddRegistration(ctx, db, r.w, np.ID, status); err != nil {
+		if err := people.AddRegistration(ctx, db, r.w, np.ID, status); err != nil {
 			t.Fatal(err)
 		}
 	}
