@@ -23,10 +23,7 @@ func TestCoverCountsOpenParticipantsApart(t *testing.T) {
 		p := setup.Process(t, db, "pleniere")
 		w := setup.Workshop(t, db, p)
 		for _, name := range []string{"Anke", "Bruno"} {
-			who := setup.Person(t, db, p, name, name+" asbl")
-			if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
-				t.Fatal(err)
-			}
+			setup.Registered(t, db, p, w, name, name+" asbl")
 		}
 		w.Access = record.AccessOpen
 		if err := process.UpdateWorkshop(ctx, db, w); err != nil {

@@ -117,6 +117,13 @@ func hardBreak(p *PlenaryResult) string {
 // indent continues a list item's text on its following lines.
 func indent(s, pad string) string { return strings.ReplaceAll(s, "\n", "\n"+pad) }
 
+// solution writes a solution path as an item of a list indented by pad, with its support and
+// its plenary result.
+func (m *mdWriter) solution(s *Item, pad string) {
+	m.line(pad + "- " + s.Ref + " " + indent(m.text(s), pad+"  ") + " *(" + Markdown(m.w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
+	m.plenary(s.Plenary, pad+"  ")
+}
+
 func (m *mdWriter) theme(t *Theme, groups bool) {
 	w := m.w
 	m.heading(2, t.Ref+" "+w.withMarker(w.themeTitle(t), t.Untranslated, "title"), anchor(t.Ref))
@@ -149,9 +156,7 @@ func (m *mdWriter) theme(t *Theme, groups bool) {
 		m.line("  *" + Markdown(w.support(f.Support)+" · "+f.Session) + "*" + hardBreak(f.Plenary))
 		m.plenary(f.Plenary, "  ")
 		for j := range f.Solutions {
-			s := &f.Solutions[j]
-			m.line("  - " + s.Ref + " " + indent(m.text(s), "    ") + " *(" + Markdown(w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
-			m.plenary(s.Plenary, "    ")
+			m.solution(&f.Solutions[j], "  ")
 		}
 	}
 	if len(t.Findings) > 0 {
@@ -161,9 +166,7 @@ func (m *mdWriter) theme(t *Theme, groups bool) {
 		m.line("**" + Markdown(w.t("nb.solutions.other")) + "**")
 		m.blank()
 		for j := range t.OtherSolutions {
-			s := &t.OtherSolutions[j]
-			m.line("- " + s.Ref + " " + indent(m.text(s), "  ") + " *(" + Markdown(w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
-			m.plenary(s.Plenary, "  ")
+			m.solution(&t.OtherSolutions[j], "")
 		}
 		m.blank()
 	}
