@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/assises/assises/deliberation/dispatch"
@@ -173,7 +174,7 @@ type moveArgs struct {
 // cmdGroupsMove puts one person in a group of the current split, or out of the groups (group
 // 0). A rapporteur who changes group stops being one.
 func cmdGroupsMove(ctx context.Context, b *batch, _ Actor, args *moveArgs) (refusal, error) {
-	if args.Group != 0 && !containsID(b.st.Groups, args.Group) {
+	if args.Group != 0 && !slices.Contains(b.st.Groups, args.Group) {
 		return refuse(CodeNotFound, "no such group in the current split"), nil
 	}
 	p := new(record.Participant)
@@ -224,7 +225,7 @@ func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteu
 	}
 	var m record.GroupMember
 	err := b.tx.NewSelect().Model(&m).Where("workshop_id = ? AND participant_id = ?", b.w.ID, args.Participant).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !containsID(b.st.Groups, m.GroupID) {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !slices.Contains(b.st.Groups, m.GroupID) {
 		return refuse(CodeNotFound, "this person is in no group"), nil
 	}
 	if err != nil {
@@ -254,15 +255,6 @@ func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteu
 	}
 	b.emit("group.rapporteur", AudiencePerson(m.ParticipantID), map[string]any{"group": m.GroupID, "rapporteur": *args.Rapporteur})
 	return refusal{}, b.emitMembers(ctx, nil)
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 func (b *batch) reader() *view.Reader { return &view.Reader{DB: b.tx, Workshop: &b.w, State: &b.st} }

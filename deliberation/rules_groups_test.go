@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -137,7 +138,7 @@ func TestSplit(t *testing.T) {
 			t.Errorf("move: got %v, want %v", got, want)
 		}
 		r.ok(r.mod, "groups.move", map[string]any{"participant": people[9].Participant, "group": to})
-		if got := r.groupsOf()[to]; !containsID(got, people[9].Participant) || !containsID(got, m.ParticipantID) {
+		if got := r.groupsOf()[to]; !slices.Contains(got, people[9].Participant) || !slices.Contains(got, m.ParticipantID) {
 			t.Errorf("group %d after moves: got %v", to, got)
 		}
 		r.ok(r.mod, "groups.rapporteur", map[string]any{"participant": people[9].Participant, "rapporteur": true})
