@@ -287,3 +287,11 @@ func eachRoom(t *testing.T, test func(t *testing.T, r *room)) {
 	t.Helper()
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) { test(t, newRoom(t, db)) })
 }
+
+// diagnosticByDots opens the diagnostic phase voting by dots: budget dots a person, at most
+// maxPerItem on one item.
+func (r *room) diagnosticByDots(budget, maxPerItem int) {
+	r.t.Helper()
+	r.phase(record.PhaseDiagnostic)
+	r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": budget, "maxPerItem": maxPerItem})
+}

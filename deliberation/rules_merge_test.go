@@ -38,8 +38,7 @@ func TestMergeVotes(t *testing.T) {
 
 func TestMergeInTheEngine(t *testing.T) {
 	eachRoom(t, func(t *testing.T, r *room) {
-		r.phase(record.PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 6, "maxPerItem": 3})
+		r.diagnosticByDots(6, 3)
 		a := r.post(r.alice, record.KindFinding, "Les délais")
 		b := r.post(r.bob, record.KindFinding, "Les délais sont longs")
 		c := r.post(r.bob, record.KindFinding, "Trop d'attente")

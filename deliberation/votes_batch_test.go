@@ -75,8 +75,7 @@ func TestBatchWritesVotesBeforeOtherCommands(t *testing.T) {
 
 func TestDotsBudgetSeesEarlierVotesOfTheBatch(t *testing.T) {
 	eachRoom(t, func(t *testing.T, r *room) {
-		r.phase(record.PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 3})
+		r.diagnosticByDots(3, 3)
 		a := r.post(r.bob, record.KindFinding, "Constat A")
 		b := r.post(r.bob, record.KindFinding, "Constat B")
 		res := r.exec(

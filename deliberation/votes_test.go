@@ -235,8 +235,7 @@ func TestDotsBudgetUnderConcurrency(t *testing.T) {
 
 func TestWithdrawnAndHiddenVotesStopCounting(t *testing.T) {
 	eachRoom(t, func(t *testing.T, r *room) {
-		r.phase(record.PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 3})
+		r.diagnosticByDots(3, 3)
 		mine := r.post(r.alice, record.KindFinding, "Le mien")
 		hidden := r.post(r.alice, record.KindFinding, "Caché")
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": mine, "value": 2})

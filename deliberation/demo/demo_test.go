@@ -75,13 +75,7 @@ func TestSeedTwiceCreatesOnce(t *testing.T) {
 func TestSeedInFrenchAndDutch(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		if _, err := demo.Seed(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		p, err := process.GetBySlug(ctx, db, demo.Slug)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := seeded(t, db)
 		if got := p.ContentLanguages(); len(got) != 2 || got[0] != "fr" || got[1] != "nl" {
 			t.Fatalf("languages: got %v, want [fr nl]", got)
 		}
@@ -98,4 +92,18 @@ func TestSeedInFrenchAndDutch(t *testing.T) {
 			t.Fatalf("first session's questions: got %+v, %v; want the diagnostic's in French and Dutch", st, err)
 		}
 	})
+}
+
+// seeded seeds the demo and returns its process.
+func seeded(t *testing.T, db *bun.DB) *record.Process {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	p, err := process.GetBySlug(ctx, db, demo.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
