@@ -18,8 +18,7 @@ import (
 func TestSnapshotListsMine(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := fixture.Process(t, db, "miens")
-		w := fixture.Workshop(t, db, p)
+		p, w := fixture.Session(t, db, "miens")
 		a, b := fixture.Registered(t, db, p, w, "A", "X"), fixture.Registered(t, db, p, w, "B", "Y")
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
 		run := func(actor deliberation.Actor, id, name string, args any) {

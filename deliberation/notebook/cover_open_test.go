@@ -20,8 +20,7 @@ import (
 func TestCoverCountsOpenParticipantsApart(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := setup.Process(t, db, "pleniere")
-		w := setup.Workshop(t, db, p)
+		p, w := setup.Session(t, db, "pleniere")
 		for _, name := range []string{"Anke", "Bruno"} {
 			setup.Registered(t, db, p, w, name, name+" asbl")
 		}
