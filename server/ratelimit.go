@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/assises/assises/server/web"
 )
 
 // limiter is an in-memory token bucket per key (a client address), each a rate.Limiter from
@@ -226,8 +228,8 @@ func (h *handler) tooMany(w http.ResponseWriter, r *http.Request, wait time.Dura
 	secs := int(wait/time.Second) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	w.Header().Set("Cache-Control", "no-store")
-	lang := h.lang(r)
-	h.writeMessage(w, r, http.StatusTooManyRequests, message{
+	lang := web.Lang(r)
+	h.site.WriteMessage(w, r, http.StatusTooManyRequests, web.Message{
 		Heading: h.catalog.T(lang, "reg.limited.title"),
 		Body:    h.catalog.T(lang, "reg.limited.body"),
 		Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,

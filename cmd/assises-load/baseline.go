@@ -148,8 +148,13 @@ func (r *run) baseline() *baselineReport {
 	return r.rep.Baseline
 }
 
-// tallyInterval is the hub's pace of tallies in a busy room (its CoalesceInterval).
-const tallyInterval = 200 * time.Millisecond
+// tallyInterval is the hub's pace of tallies in a room of n connections (hub/presence.go,
+// broadcastInterval, with the default CoalesceInterval and PresenceInterval): 200 ms in a
+// small room, slower as it grows, 1 s from a thousand.
+func tallyInterval(n int) time.Duration {
+	const fastest, slowest, fullRoom = 200 * time.Millisecond, time.Second, 1000
+	return min(max(slowest*time.Duration(n)/fullRoom, fastest), slowest)
+}
 
 // broadcastBaseline has a child process broadcast, over bare loopback TCP, messages of the
 // size of the largest tally frame of the run to -n connections of this one, at the tallies'
@@ -159,12 +164,13 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	if size < 8 {
 		return errors.New("baseline: no tally was received to take the size of")
 	}
-	count := int(r.cfg.baseline.duration / tallyInterval)
+	pace := tallyInterval(n)
+	count := int(r.cfg.baseline.duration / pace)
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d", n, size, count, tallyInterval))
+	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d", n, size, count, pace))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
