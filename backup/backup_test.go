@@ -13,7 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
@@ -53,7 +53,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	db := open(t, dsn)
 	p := fixture.Process(t, db, "sauvegarde")
 	w := fixture.Workshop(t, db, p)
-	before, err := deliberation.LogEpoch(ctx, db, w.ID)
+	before, err := journal.LogEpoch(ctx, db, w.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	if err != nil || got.Title != w.Title {
 		t.Errorf("restored workshop: %+v %v, want the title %q of the backup", got, err, w.Title)
 	}
-	after, err := deliberation.LogEpoch(ctx, db, w.ID)
+	after, err := journal.LogEpoch(ctx, db, w.ID)
 	if err != nil || after == before {
 		t.Errorf("epoch after restore: %d (%v), want a new one (was %d)", after, err, before)
 	}
@@ -119,7 +119,7 @@ func TestSQLiteBackupIsACheckedSingleFile(t *testing.T) {
 	dsn := filepath.Join(dir, "live", "assises.db")
 	db := open(t, dsn)
 	w := fixture.Workshop(t, db, fixture.Process(t, db, "s"))
-	before, _ := deliberation.LogEpoch(ctx, db, w.ID)
+	before, _ := journal.LogEpoch(ctx, db, w.ID)
 	file := filepath.Join(dir, "copy.db")
 	if err := Backup(ctx, dsn, file, Options{}); err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestSQLiteBackupIsACheckedSingleFile(t *testing.T) {
 		t.Errorf("the replaced database is not kept aside: %v", err)
 	}
 	rdb := open(t, target)
-	after, err := deliberation.LogEpoch(ctx, rdb, w.ID)
+	after, err := journal.LogEpoch(ctx, rdb, w.ID)
 	if err != nil || after == before {
 		t.Errorf("epoch after restore: %d (%v), want a new one (was %d)", after, err, before)
 	}

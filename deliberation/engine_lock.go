@@ -26,7 +26,7 @@ type lockedRow struct {
 	C     record.Contribution `bun:"embed:c__"`
 	CXmin string              `bun:"c_xmin"` // the contribution's row version (copy.go)
 	// The workshop's log epoch, read apart from the Workshop model (see LogEpoch): the key
-	// the batch seals labels with is that epoch's (logseal.go).
+	// the batch seals labels with is that epoch's (journal/seal.go).
 	LogEpoch int64 `bun:"w_log_epoch"`
 }
 

@@ -33,7 +33,7 @@ var (
 	_ hub.EpochReader   = (*Backend)(nil)
 )
 
-// LogEpoch is the workshop's current log epoch (deliberation.LogEpoch).
+// LogEpoch is the workshop's current log epoch (journal.LogEpoch).
 func (b *Backend) LogEpoch(ctx context.Context, workshop int64) (int64, error) {
 	return b.engine.LogEpoch(ctx, workshop)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/internal/pgcluster"
 	"github.com/assises/assises/internal/seal"
@@ -156,7 +157,7 @@ func storedOrgKey(t *testing.T, db *bun.DB, participantID int64) string {
 func storedLogKey(t *testing.T, db *bun.DB, workshop int64) string {
 	t.Helper()
 	ctx := context.Background()
-	var k deliberation.LogKey
+	var k journal.LogKey
 	if err := db.NewSelect().Model(&k).Where("workshop_id = ?", workshop).Scan(ctx); err != nil {
 		t.Fatalf("log key of workshop %d: %v", workshop, err)
 	}
@@ -164,7 +165,7 @@ func storedLogKey(t *testing.T, db *bun.DB, workshop int64) string {
 	if err := db.NewSelect().Model(&ev).Where("workshop_id = ? AND name = ?", workshop, "contribution.posted").Limit(1).Scan(ctx); err != nil {
 		t.Fatalf("the post is not in the log: %v", err)
 	}
-	if !deliberation.PayloadIsSealed(ev.Payload) {
+	if !journal.PayloadIsSealed(ev.Payload) {
 		t.Fatalf("the post is stored as %q; want it sealed", ev.Payload)
 	}
 	return k.LogKey

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -158,7 +158,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	if err := rdb.NewSelect().Model(&rows).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
-	newEpoch, err := deliberation.LogEpoch(ctx, rdb, w.ID)
+	newEpoch, err := journal.LogEpoch(ctx, rdb, w.ID)
 	rdb.Close()
 	if err != nil {
 		t.Fatal(err)
