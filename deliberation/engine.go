@@ -13,12 +13,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 

@@ -10,12 +10,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 )
 
 // batch is one transaction of the engine: the locked workshop, its live state loaded once, and

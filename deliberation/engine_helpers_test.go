@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
-
-	"github.com/uptrace/bun"
 )
 
 // testClock is a server clock the tests move by hand.

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/assises/assises/record"
 )
 
 // The first read of a batch on PostgreSQL: the workshop's row with the contributions the votes

@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation/view"
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )

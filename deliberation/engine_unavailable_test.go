@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )

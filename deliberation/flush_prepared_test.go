@@ -7,11 +7,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/assises/assises/deliberation/view"
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 

@@ -3,9 +3,8 @@ package deliberation
 import (
 	"context"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/record"
 )
 
 // sealStored seals the stored payload of an event of the batch if its name says so

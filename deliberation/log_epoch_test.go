@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
 )
 
 // TestLogEpoch: a workshop gets an epoch when its room first opens and keeps it across

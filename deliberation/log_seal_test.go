@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
 )
 
 // TestLogPayloadsSealed: in a room that shows names, the stored payload of a post carries no

@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-	"github.com/uptrace/bun"
 )
 
 // Rules for moderating contributions: hide, restore, approve, pin, merge, and counts from the room.

@@ -6,9 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/record"
 )
 
 // Rules for the languages of what people say: a contribution keeps the language its author

@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
 )
 
 // Snapshot returns the state of a workshop as one viewer may see it, and the sequence number

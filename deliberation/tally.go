@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-	"github.com/uptrace/bun"
 )
 
 // Tallies: the batch's emission of tally.updated (counted by view.ReadTallies) to the

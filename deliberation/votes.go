@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 )
 
 // Rules for votes. Who voted what goes to the voter only (vote.recorded, audience

@@ -13,10 +13,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/record"
 )
 
 // Backend is the deliberation engine as the hub's backend.

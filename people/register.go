@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/assises/assises/record"

@@ -8,9 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/assises/assises/people"
-
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
 )
 

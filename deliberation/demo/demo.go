@@ -10,13 +10,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/deliberation/view"
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // Slug names the demo process; seeding twice finds it and creates nothing.

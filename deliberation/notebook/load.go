@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/assises/assises/deliberation/view"
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // source is everything Compile reads from the database, loaded once.

@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/record"
 )
 
 // Author is what the room may ever show of a person: a display name and an organisation.

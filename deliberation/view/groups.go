@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/deliberation/dispatch"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
 )
 
 // Reader is what the read helpers of groups, agenda and plenary need: a database handle,

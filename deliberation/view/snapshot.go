@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // SnapshotState is the state a viewer starts from (docs/protocol-commands.md, "Snapshot").

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // SnapshotGroups is the part of a snapshot about break-out groups, the agenda, timed rounds,

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // TallyItem is the online result of one contribution under its phase's current method. Votes
