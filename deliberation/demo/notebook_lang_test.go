@@ -2,9 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +11,7 @@ import (
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/internal/pdftext"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -25,13 +23,7 @@ import (
 // title and description, the themes, the sessions' titles) is there in their Dutch, so that
 // nothing is left marked [FR].
 func TestDemoNotebookInDutch(t *testing.T) {
-	pdftotext, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext is missing: under CI=true the PDF is read back (apt-get install poppler-utils)")
-		}
-		t.Skip("pdftotext is missing: PDF not read back")
-	}
+	pdftext.Tool(t, "pdftotext")
 	catalog, err := i18n.Load(frontend.Catalogs, "i18n")
 	if err != nil {
 		t.Fatal(err)
@@ -47,15 +39,7 @@ func TestDemoNotebookInDutch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(t.TempDir(), "demo-nl.pdf")
-		if err := os.WriteFile(path, pdf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(pdftotext, "-enc", "UTF-8", path, "-").Output()
-		if err != nil {
-			t.Fatalf("pdftotext: %v", err)
-		}
-		text := regexp.MustCompile(`\s+`).ReplaceAllString(string(out), " ")
+		text := pdftext.Words(t, pdf)
 		for _, key := range []string{"nb.kicker", "nb.toc", "nb.method", "nb.diagnostic", "nb.recommendations", "nb.annex",
 			"nb.method.privacy", "nb.method.ranking", "nb.annex.intro", "nb.findings.none", "nb.recommendations.none", "nb.sessions"} {
 			nl, fr := catalog.T("nl", key), catalog.T("fr", key)

@@ -2,11 +2,7 @@ package notebook
 
 import (
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/internal/pdftext"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
@@ -101,13 +98,13 @@ func TestDutchNotebookMarksWhatIsFrench(t *testing.T) {
 // finds Dutch headings, method, dates and the translated texts, the marker and its legend on
 // what is still French, and none of the French notebook's own words.
 func TestPDFInDutch(t *testing.T) {
-	pdftotext := poppler(t, "pdftotext")
+	pdftext.Tool(t, "pdftotext")
 	_, nb := cachedGoldenIn(t, "sqlite", "nl")
 	pdf, err := RenderPDF(nb, catalogLabels(t, "nl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := pdfTextOf(t, pdftotext, pdf)
+	text := pdftext.Words(t, pdf)
 	for _, want := range []string{
 		"Aanbevelingenboek", "Staten-Generaal van Huisvesting", "Inhoud", "Methode", "Diagnose", "Aanbevelingen",
 		"Bijlage: alle bijdragen", "van 16 november 2023 tot 4 december 2023", "donderdag 16 november 2023, 13.00–16.30",
@@ -124,20 +121,6 @@ func TestPDFInDutch(t *testing.T) {
 			t.Errorf("the Dutch PDF says %q", french)
 		}
 	}
-}
-
-func pdfTextOf(t *testing.T, pdftotext string, pdf []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "notebook.pdf")
-	if err := os.WriteFile(path, pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(pdftotext, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	// pdftotext breaks lines where the page did: join them so that phrases can be found.
-	return regexp.MustCompile(`\s+`).ReplaceAllString(string(out), " ")
 }
 
 // TestPublishInLanguages publishes the golden process in French and Dutch: the version records
@@ -191,10 +174,10 @@ func TestPublishInLanguages(t *testing.T) {
 		if !strings.Contains(nlv.CSV, "De wachttijden bij het OCMW") {
 			t.Errorf("the Dutch CSV does not carry the Dutch text of the body")
 		}
-		if pdftotext, err := exec.LookPath("pdftotext"); err == nil {
+		if pdftext.Available(t) {
 			pdf, err := nlv.PDFBytes()
 			f.must(err)
-			if text := pdfTextOf(t, pdftotext, pdf); !strings.Contains(text, "De wachttijden bij het OCMW") || !strings.Contains(text, "Inhoud") {
+			if text := pdftext.Words(t, pdf); !strings.Contains(text, "De wachttijden bij het OCMW") || !strings.Contains(text, "Inhoud") {
 				t.Errorf("the stored Dutch PDF does not read Dutch")
 			}
 		}

@@ -4,39 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/internal/pdftext"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
-// poppler returns the path of a poppler tool. Without it the PDF tests skip on a developer
-// machine and fail under CI=true, where .ci/run installs poppler-utils.
-func poppler(t *testing.T, tool string) string {
-	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: under CI=true the PDF is read back (apt-get install poppler-utils)", tool)
-		}
-		t.Skipf("%s is missing: PDF not read back (apt-get install poppler-utils)", tool)
-	}
-	return path
-}
-
 // TestPDFReadsBack renders the golden notebook as a PDF and reads it back with poppler: the
 // titles, the accented words, the table of contents and the page numbers are there as text,
 // and pdfinfo agrees on the page count the footer prints.
 func TestPDFReadsBack(t *testing.T) {
-	pdftotext, pdfinfo := poppler(t, "pdftotext"), poppler(t, "pdfinfo")
+	pdftext.Tool(t, "pdftotext")
+	pdftext.Tool(t, "pdfinfo")
 	_, nb := cachedGolden(t, "sqlite")
 	pdf, err := RenderPDF(nb, catalogLabels(t, "fr"))
 	if err != nil {
@@ -46,15 +31,7 @@ func TestPDFReadsBack(t *testing.T) {
 	if err != nil || !bytes.Equal(pdf, again) {
 		t.Errorf("the same notebook gives different PDF bytes (err %v)", err)
 	}
-	path := filepath.Join(t.TempDir(), "cahier.pdf")
-	if err := os.WriteFile(path, pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(pdftotext, "-enc", "UTF-8", "-layout", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	text := string(out)
+	text := pdftext.Text(t, pdf, "-layout")
 	for _, want := range []string{
 		"Cahier de recommandations", "Assises du Logement et du Travail social", "Table des matières",
 		"L'utilisateur et son habitat au centre des préoccupations", "Diagnostic", "Recommandations", "Mise en œuvre",
@@ -66,15 +43,12 @@ func TestPDFReadsBack(t *testing.T) {
 			t.Errorf("pdftotext does not find %q", want)
 		}
 	}
-	info, err := exec.Command(pdfinfo, path).Output()
-	if err != nil {
-		t.Fatalf("pdfinfo: %v", err)
-	}
-	m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindSubmatch(info)
+	info := pdftext.Info(t, pdf)
+	m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindStringSubmatch(info)
 	if m == nil {
 		t.Fatalf("pdfinfo gives no page count:\n%s", info)
 	}
-	pages, _ := strconv.Atoi(string(m[1]))
+	pages, _ := strconv.Atoi(m[1])
 	if pages < 5 {
 		t.Errorf("pdfinfo: %d pages, want a cover, a table of contents, the method, two themes and the annex", pages)
 	}
@@ -93,7 +67,7 @@ func TestPDFReadsBack(t *testing.T) {
 	if n < 1 || n > len(pageTexts) || !regexp.MustCompile(`T1\s+L'utilisateur`).MatchString(pageTexts[n-1]) {
 		t.Errorf("the table of contents sends T1 to page %d, where its title is not", n)
 	}
-	if title := regexp.MustCompile(`(?m)^Title:\s+(.*)$`).FindSubmatch(info); title == nil || string(title[1]) != nb.Process.Title {
+	if title := regexp.MustCompile(`(?m)^Title:\s+(.*)$`).FindStringSubmatch(info); title == nil || string(title[1]) != nb.Process.Title {
 		t.Errorf("pdfinfo: title %q, want %q", title, nb.Process.Title)
 	}
 	// Nothing in the file can act: no JavaScript, no URI, no launch action.
@@ -420,20 +394,12 @@ func TestPlenaryInEveryFormat(t *testing.T) {
 		}
 	}
 
-	pdftotext := poppler(t, "pdftotext")
+	pdftext.Tool(t, "pdftotext")
 	pdf, err := RenderPDF(nb, labels)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "cahier.pdf")
-	if err := os.WriteFile(path, pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(pdftotext, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	text := strings.Join(strings.Fields(string(out)), " ")
+	text := pdftext.Words(t, pdf)
 	for _, w := range []string{"personne n'a voté", "moins de 6 votant·e·s (quorum)", "5 votant·e·s sur 8 pouvant voter — adoptée", "Règles appliquées"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("pdftotext does not find %q", w)

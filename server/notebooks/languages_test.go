@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/assises/assises/deliberation/notebook"
+	"github.com/assises/assises/internal/pdftext"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/sitetest"
@@ -157,24 +154,14 @@ func runNotebookInTwoLanguages(t *testing.T, s *stack.Stack) {
 			t.Errorf("%s: got %d, want 404", u, resp.StatusCode)
 		}
 	}
-	if pdftotext, err := exec.LookPath("pdftotext"); err == nil {
+	if pdftext.Available(t) {
 		_, pdf := fetch(t, anon, base+pub.URL+"/nl/notebook.pdf")
-		path := filepath.Join(t.TempDir(), "nl.pdf")
-		if err := os.WriteFile(path, pdf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(pdftotext, "-enc", "UTF-8", path, "-").Output()
-		if err != nil {
-			t.Fatalf("pdftotext: %v", err)
-		}
-		text := regexp.MustCompile(`\s+`).ReplaceAllString(string(out), " ")
+		text := pdftext.Words(t, pdf)
 		for _, want := range []string{"Aanbevelingenboek", "Inhoud", "Een vaste maatschappelijk werker voor elk gezin.", "16 november 2023", "[FR]"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the Dutch PDF lacks %q", want)
 			}
 		}
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("pdftotext is missing under CI=true")
 	}
 
 	// The follow-up follows the reader's language too.
