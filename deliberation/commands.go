@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/assises/assises/deliberation/view"
@@ -65,17 +66,24 @@ type commandSpec struct {
 	apply     func(ctx context.Context, b *batch, a Actor, args any) (refusal, error)
 }
 
-// spec ties a typed handler to its argument struct, so handlers never type-assert.
+// spec ties a typed handler to its argument struct, so handlers never type-assert, and
+// refuses the arguments that lack a field tagged `args:"required"`.
 func spec[A any](moderator bool, apply func(ctx context.Context, b *batch, a Actor, args *A) (refusal, error)) commandSpec {
+	required := requiredFields(reflect.TypeFor[A]())
 	return commandSpec{
 		moderator: moderator,
 		decode: func(raw json.RawMessage) (any, refusal) {
 			args := new(A)
-			if f, ok := any(args).(argsAsSent); ok && f.decodeAsSent(raw) {
-				return args, refusal{}
+			if f, ok := any(args).(argsAsSent); !ok || !f.decodeAsSent(raw) {
+				if r := decodeStrict(raw, args); !r.ok() {
+					return nil, r
+				}
 			}
-			if r := decodeStrict(raw, args); !r.ok() {
-				return nil, r
+			fields := reflect.ValueOf(args).Elem()
+			for _, f := range required {
+				if fields.Field(f.index).IsNil() {
+					return nil, refuse(CodeInvalidArgs, f.name+" is required")
+				}
 			}
 			return args, refusal{}
 		},
@@ -83,6 +91,26 @@ func spec[A any](moderator bool, apply func(ctx context.Context, b *batch, a Act
 			return apply(ctx, b, a, args.(*A))
 		},
 	}
+}
+
+// requiredField is an argument a command must be given: a pointer, so that a missing one is
+// told from its zero value and refused rather than read as a silent false.
+type requiredField struct {
+	index int
+	name  string // as the refusal's message names it
+}
+
+func requiredFields(t reflect.Type) []requiredField {
+	var out []requiredField
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Tag.Get("args") == "required" {
+			if f.Type.Kind() != reflect.Pointer {
+				panic("deliberation: required argument " + t.Name() + "." + f.Name + " is not a pointer")
+			}
+			out = append(out, requiredField{index: i, name: strings.ToLower(f.Name)})
+		}
+	}
+	return out
 }
 
 // commandSpecs lists every command. A test checks that docs/protocol-commands.md names each.
@@ -226,8 +254,8 @@ func canonicalJSON(raw json.RawMessage) []byte {
 	return out
 }
 
-// Arguments of each command. Booleans that must be given are pointers, so that a missing
-// field is invalid_args rather than a silent false.
+// Arguments of each command. Booleans that must be given are pointers tagged required, so
+// that a missing field is invalid_args rather than a silent false.
 type (
 	noArgs       struct{}
 	phaseArgs    struct{ Phase record.Phase }
@@ -236,10 +264,16 @@ type (
 		Text  string            // in the process's main language
 		Texts map[string]string // the same question in its other languages (language → text)
 	}
-	secondsArgs  struct{ Seconds int64 }
-	lockedArgs   struct{ Locked *bool }
-	onArgs       struct{ On *bool }
-	hiddenArgs   struct{ Hidden *bool }
+	secondsArgs struct{ Seconds int64 }
+	lockedArgs  struct {
+		Locked *bool `args:"required"`
+	}
+	onArgs struct {
+		On *bool `args:"required"`
+	}
+	hiddenArgs struct {
+		Hidden *bool `args:"required"`
+	}
 	identityArgs struct{ Mode view.IdentityMode }
 	methodArgs   struct {
 		Phase      record.Phase
@@ -254,7 +288,7 @@ type (
 	}
 	pinArgs struct {
 		ID     int64
-		Pinned *bool
+		Pinned *bool `args:"required"`
 	}
 	mergeArgs struct {
 		From []int64
@@ -296,7 +330,7 @@ type (
 	}
 	voteArgs struct {
 		Contribution int64
-		Value        *int
+		Value        *int `args:"required"`
 	}
 	voteClearArgs struct{ Contribution int64 }
 )

@@ -104,3 +104,32 @@ func TestProtocolDocumentsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestRequiredArguments: a command whose boolean (or vote value) is missing or null is
+// refused as invalid_args naming the field, before its rule runs; given, it decodes.
+func TestRequiredArguments(t *testing.T) {
+	tests := []struct{ command, field, given string }{
+		{"posting.set", "locked", `{"locked":true}`},
+		{"premoderation.set", "on", `{"on":false}`},
+		{"groups.set", "on", `{"on":true}`},
+		{"results.set", "hidden", `{"hidden":false}`},
+		{"joinpanel.set", "hidden", `{"hidden":true}`},
+		{"contribution.pin", "pinned", `{"id":1,"pinned":true}`},
+		{"groups.rapporteur", "rapporteur", `{"participant":1,"rapporteur":true}`},
+		{"checkin.set", "present", `{"participant":1,"present":false}`},
+		{"contribution.mark", "output", `{"id":1,"output":true}`},
+		{"vote.set", "value", `{"contribution":1,"value":0}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.command, func(t *testing.T) {
+			for _, raw := range []string{`{}`, `{"` + tt.field + `":null}`} {
+				if _, _, r := decodeCommand(tt.command, json.RawMessage(raw)); r.Code != CodeInvalidArgs || r.Message != tt.field+" is required" {
+					t.Errorf("%s: got %+v, want invalid_args %q", raw, r, tt.field+" is required")
+				}
+			}
+			if _, _, r := decodeCommand(tt.command, json.RawMessage(tt.given)); !r.ok() {
+				t.Errorf("%s: refused %+v", tt.given, r)
+			}
+		})
+	}
+}

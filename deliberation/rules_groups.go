@@ -214,15 +214,12 @@ func cmdGroupsMove(ctx context.Context, b *batch, _ Actor, args *moveArgs) (refu
 
 type rapporteurArgs struct {
 	Participant int64
-	Rapporteur  *bool
+	Rapporteur  *bool `args:"required"`
 }
 
 // cmdGroupsRapporteur appoints (or stands down) a group's rapporteur: one per group, so a new
 // one replaces the old.
 func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteurArgs) (refusal, error) {
-	if args.Rapporteur == nil {
-		return refuse(CodeInvalidArgs, "rapporteur is required"), nil
-	}
 	var m record.GroupMember
 	err := b.tx.NewSelect().Model(&m).Where("workshop_id = ? AND participant_id = ?", b.w.ID, args.Participant).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !slices.Contains(b.st.Groups, m.GroupID) {
@@ -280,13 +277,10 @@ func SelfCheckInWindow(w *record.Workshop, now time.Time) bool {
 
 type checkinArgs struct {
 	Participant int64
-	Present     *bool
+	Present     *bool `args:"required"`
 }
 
 func cmdCheckinSet(ctx context.Context, b *batch, _ Actor, args *checkinArgs) (refusal, error) {
-	if args.Present == nil {
-		return refuse(CodeInvalidArgs, "present is required"), nil
-	}
 	return b.checkIn(ctx, args.Participant, *args.Present)
 }
 

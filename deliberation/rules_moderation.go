@@ -95,9 +95,6 @@ func cmdApprove(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, 
 }
 
 func cmdPin(ctx context.Context, b *batch, _ Actor, args *pinArgs) (refusal, error) {
-	if args.Pinned == nil {
-		return refuse(CodeInvalidArgs, "pinned is required"), nil
-	}
 	c, r, err := b.moderated(ctx, args.ID)
 	if c == nil {
 		return r, err

@@ -37,9 +37,6 @@ func (b *batch) changePhase(p record.Phase) {
 // cmdJoinPanelSet folds or unfolds the projector's panel on how to join; the projector folds
 // it by itself after a phase's first minutes anyway.
 func cmdJoinPanelSet(_ context.Context, b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
-	if args.Hidden == nil {
-		return refuse(CodeInvalidArgs, "hidden is required"), nil
-	}
 	b.st.JoinHidden, b.dirty = *args.Hidden, true
 	b.emit("joinpanel.changed", AudienceAll, map[string]bool{"hidden": *args.Hidden})
 	return refusal{}, nil
@@ -195,18 +192,12 @@ func (b *batch) tick() {
 }
 
 func cmdPostingSet(ctx context.Context, b *batch, _ Actor, args *lockedArgs) (refusal, error) {
-	if args.Locked == nil {
-		return refuse(CodeInvalidArgs, "locked is required"), nil
-	}
 	b.st.PostingLocked, b.dirty = *args.Locked, true
 	b.emit("posting.changed", AudienceAll, map[string]bool{"locked": *args.Locked})
 	return refusal{}, nil
 }
 
 func cmdPremoderationSet(ctx context.Context, b *batch, _ Actor, args *onArgs) (refusal, error) {
-	if args.On == nil {
-		return refuse(CodeInvalidArgs, "on is required"), nil
-	}
 	// Turning pre-moderation off leaves the queue as it is: the moderator still decides on
 	// what was held.
 	b.st.Premoderation, b.dirty = *args.On, true
@@ -215,17 +206,11 @@ func cmdPremoderationSet(ctx context.Context, b *batch, _ Actor, args *onArgs) (
 }
 
 func cmdGroupsSet(ctx context.Context, b *batch, _ Actor, args *onArgs) (refusal, error) {
-	if args.On == nil {
-		return refuse(CodeInvalidArgs, "on is required"), nil
-	}
 	b.st.GroupsOn, b.dirty = *args.On, true
 	return refusal{}, b.emitGroupsChanged(ctx, "set")
 }
 
 func cmdResultsSet(ctx context.Context, b *batch, _ Actor, args *hiddenArgs) (refusal, error) {
-	if args.Hidden == nil {
-		return refuse(CodeInvalidArgs, "hidden is required"), nil
-	}
 	b.st.ResultsHidden, b.dirty = *args.Hidden, true
 	if *args.Hidden {
 		b.emit("results.changed", AudienceAll, map[string]any{"hidden": true})

@@ -100,15 +100,12 @@ func (b *batch) mergeProvenance(ctx context.Context, target *record.Contribution
 
 type markArgs struct {
 	ID     int64
-	Output *bool
+	Output *bool `args:"required"`
 }
 
 // cmdMark marks (or unmarks) a contribution as an output of its group: its group's rapporteur
 // or a moderator may.
 func cmdMark(ctx context.Context, b *batch, a Actor, args *markArgs) (refusal, error) {
-	if args.Output == nil {
-		return refuse(CodeInvalidArgs, "output is required"), nil
-	}
 	c, r, err := b.visibleTo(ctx, a, args.ID)
 	if c == nil {
 		return r, err

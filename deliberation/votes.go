@@ -66,9 +66,6 @@ func (b *batch) dotsUsed(ctx context.Context, participant int64, phase record.Ph
 }
 
 func cmdVoteSet(ctx context.Context, b *batch, a Actor, args *voteArgs) (refusal, error) {
-	if args.Value == nil {
-		return refuse(CodeInvalidArgs, "value is required"), nil
-	}
 	c, r, err := b.voteTarget(ctx, a, args.Contribution)
 	if c == nil {
 		return r, err
