@@ -226,19 +226,28 @@ func isAuthor(a Actor, c *record.Contribution) bool {
 	return c.AuthorID != nil && *c.AuthorID == a.Participant
 }
 
+// stillThere refuses to change a contribution that was merged into another or withdrawn.
+func stillThere(c *record.Contribution) refusal {
+	switch c.Status {
+	case record.StatusMerged:
+		return refuse(CodeAlreadyMerged, "contribution was merged")
+	case record.StatusWithdrawn:
+		return refuse(CodeBadState, "contribution was withdrawn")
+	}
+	return refusal{}
+}
+
 func cmdEdit(ctx context.Context, b *batch, a Actor, args *editArgs) (refusal, error) {
 	c, r, err := b.visibleTo(ctx, a, args.ID)
 	if c == nil {
 		return r, err
 	}
-	own := isAuthor(a, c)
+	own, there := isAuthor(a, c), stillThere(c)
 	switch {
 	case !own && !a.Moderator:
 		return refuse(CodeNotOwner, "only the author may edit"), nil
-	case c.Status == record.StatusMerged:
-		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status == record.StatusWithdrawn:
-		return refuse(CodeBadState, "contribution was withdrawn"), nil
+	case !there.ok():
+		return there, nil
 	case !a.Moderator && c.Phase != b.w.Phase:
 		return refuse(CodePhaseClosed, "its phase is over"), nil
 	case !a.Moderator && b.st.PostingLocked:

@@ -14,6 +14,16 @@ import (
 // Moderators act on any contribution of their workshop, whatever its status; ids of other
 // workshops are not_found like everywhere else.
 
+// moderatedIn is moderated for a rule that applies only to a contribution in status want: any
+// other is refused as bad_state with message.
+func (b *batch) moderatedIn(ctx context.Context, id int64, want record.Status, message string) (*record.Contribution, refusal, error) {
+	c, r, err := b.moderated(ctx, id)
+	if c != nil && c.Status != want {
+		return nil, refuse(CodeBadState, message), nil
+	}
+	return c, r, err
+}
+
 func (b *batch) moderated(ctx context.Context, id int64) (*record.Contribution, refusal, error) {
 	c, ok, err := b.contribution(ctx, id)
 	if err != nil {
@@ -31,13 +41,11 @@ func cmdHide(ctx context.Context, b *batch, _ Actor, args *hideArgs) (refusal, e
 		return r, err
 	}
 	reason, r := cleanText(args.Reason, MaxReasonRunes, singleLine, false)
-	switch {
-	case !r.ok():
+	if r.ok() {
+		r = stillThere(c)
+	}
+	if !r.ok() {
 		return r, nil
-	case c.Status == record.StatusMerged:
-		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status == record.StatusWithdrawn:
-		return refuse(CodeBadState, "contribution was withdrawn"), nil
 	}
 	// Those who saw it learn only that it is gone; the reason is the moderators' business.
 	b.emitAbout(c, "contribution.hidden", map[string]int64{"id": c.ID})
@@ -52,23 +60,12 @@ func cmdHide(ctx context.Context, b *batch, _ Actor, args *hideArgs) (refusal, e
 }
 
 func cmdRestore(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, error) {
-	c, r, err := b.moderated(ctx, args.ID)
+	c, r, err := b.moderatedIn(ctx, args.ID, record.StatusHidden, "contribution is not hidden")
 	if c == nil {
 		return r, err
 	}
-	if c.Status != record.StatusHidden {
-		return refuse(CodeBadState, "contribution is not hidden"), nil
-	}
 	c.Status, c.HiddenReason = record.StatusVisible, ""
-	if err := b.updateContribution(ctx, c, "status", "hidden_reason"); err != nil {
-		return refusal{}, err
-	}
-	links, err := b.links(ctx, c.ID)
-	if err != nil {
-		return refusal{}, err
-	}
-	// The whole contribution again: those who joined while it was hidden never had it.
-	if err := b.emitContribution(ctx, "contribution.restored", c, links); err != nil {
+	if err := b.publish(ctx, "contribution.restored", c, "status", "hidden_reason"); err != nil {
 		return refusal{}, err
 	}
 	b.laterTally(c.ID)
@@ -76,31 +73,32 @@ func cmdRestore(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, 
 }
 
 func cmdApprove(ctx context.Context, b *batch, _ Actor, args *idArgs) (refusal, error) {
-	c, r, err := b.moderated(ctx, args.ID)
+	c, r, err := b.moderatedIn(ctx, args.ID, record.StatusPending, "contribution is not waiting for approval")
 	if c == nil {
 		return r, err
 	}
-	if c.Status != record.StatusPending {
-		return refuse(CodeBadState, "contribution is not waiting for approval"), nil
-	}
 	c.Status = record.StatusVisible
-	if err := b.updateContribution(ctx, c, "status"); err != nil {
-		return refusal{}, err
+	return refusal{}, b.publish(ctx, "contribution.posted", c, "status")
+}
+
+// publish writes the changed columns of a contribution made visible and sends it whole, links
+// and all: those who joined while it was hidden, or everyone while it waited for approval,
+// never had it.
+func (b *batch) publish(ctx context.Context, event string, c *record.Contribution, columns ...string) error {
+	if err := b.updateContribution(ctx, c, columns...); err != nil {
+		return err
 	}
 	links, err := b.links(ctx, c.ID)
 	if err != nil {
-		return refusal{}, err
+		return err
 	}
-	return refusal{}, b.emitContribution(ctx, "contribution.posted", c, links)
+	return b.emitContribution(ctx, event, c, links)
 }
 
 func cmdPin(ctx context.Context, b *batch, _ Actor, args *pinArgs) (refusal, error) {
-	c, r, err := b.moderated(ctx, args.ID)
+	c, r, err := b.moderatedIn(ctx, args.ID, record.StatusVisible, "only visible contributions can be pinned")
 	if c == nil {
 		return r, err
-	}
-	if c.Status != record.StatusVisible {
-		return refuse(CodeBadState, "only visible contributions can be pinned"), nil
 	}
 	c.Pinned = *args.Pinned
 	if err := b.updateContribution(ctx, c, "pinned"); err != nil {

@@ -52,10 +52,9 @@ func cmdTranslate(ctx context.Context, b *batch, _ Actor, args *translateArgs) (
 		return refuse(CodeInvalidArgs, "a translation must be into another language than the contribution's"), nil
 	case !r.ok():
 		return r, nil
-	case c.Status == record.StatusMerged:
-		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
-	case c.Status == record.StatusWithdrawn:
-		return refuse(CodeBadState, "contribution was withdrawn"), nil
+	}
+	if r := stillThere(c); !r.ok() {
+		return r, nil
 	}
 	if _, err := b.tx.NewDelete().Model((*record.Translation)(nil)).
 		Where("contribution_id = ? AND lang = ?", c.ID, args.Lang).Exec(ctx); err != nil {
