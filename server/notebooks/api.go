@@ -1,9 +1,11 @@
 package notebooks
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/record"
@@ -25,22 +27,37 @@ func (h *Pages) notebookError(w http.ResponseWriter, r *http.Request, err error)
 	h.JSON.StoreError(w, r, err)
 }
 
-// notebookEdit starts an editorial change of the notebook of process {id}: it returns the
-// signed-in organiser, the process they may set up and the id of what the path names (name:
-// "contribution", "theme"), and decodes the body into in. Otherwise it has answered (as
-// organised does, 404 or 400) and ok is false.
-func (h *Pages) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any) (me *record.Participant, p *record.Process, id int64, ok bool) {
-	if me, p, ok = h.Organise.OrganiserAndProcess(w, r); !ok {
-		return nil, nil, 0, false
+// notebookChange is who makes an editorial change of the notebook, of which process, on what
+// the path names, and when.
+type notebookChange struct {
+	by, process, id int64
+	now             time.Time
+}
+
+// notebookEdit makes an editorial change of the notebook of process {id}: it checks the
+// signed-in organiser and the process they may set up, reads the id of what the path names
+// (name: "contribution", "theme"; none when ""), decodes the body into in and calls edit,
+// answering 204 or the refusal. Otherwise it has answered as organised does (404 or 400).
+func (h *Pages) notebookEdit(w http.ResponseWriter, r *http.Request, name string, in any, edit func(context.Context, notebookChange) error) {
+	me, p, ok := h.Organise.OrganiserAndProcess(w, r)
+	if !ok {
+		return
 	}
-	if id, ok = web.PathID(r, name); !ok {
-		h.JSON.Error(w, r, http.StatusNotFound, "not_found")
-		return nil, nil, 0, false
+	var id int64
+	if name != "" {
+		if id, ok = web.PathID(r, name); !ok {
+			h.JSON.Error(w, r, http.StatusNotFound, "not_found")
+			return
+		}
 	}
 	if !h.JSON.Decode(w, r, in) {
-		return nil, nil, 0, false
+		return
 	}
-	return me, p, id, true
+	if err := edit(r.Context(), notebookChange{by: me.ID, process: p.ID, id: id, now: h.Now()}); err != nil {
+		h.notebookError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Draft returns the draft, the editable items, the versions and the history.
@@ -96,25 +113,18 @@ type itemInput struct {
 // PUT /api/organise/processes/{id}/notebook/items/{contribution}.
 func (h *Pages) Item(w http.ResponseWriter, r *http.Request) {
 	var in itemInput
-	me, p, cid, ok := h.notebookEdit(w, r, "contribution", &in)
-	if !ok {
-		return
-	}
-	now := h.Now()
-	if in.Text != nil || in.Who != nil || in.How != nil || in.When != nil {
-		rw := notebook.Rewording{Body: in.Text, Who: in.Who, How: in.How, When: in.When}
-		if err := notebook.Reword(r.Context(), h.DB, p.ID, me.ID, cid, rw, now); err != nil {
-			h.notebookError(w, r, err)
-			return
+	h.notebookEdit(w, r, "contribution", &in, func(ctx context.Context, c notebookChange) error {
+		if in.Text != nil || in.Who != nil || in.How != nil || in.When != nil {
+			rw := notebook.Rewording{Body: in.Text, Who: in.Who, How: in.How, When: in.When}
+			if err := notebook.Reword(ctx, h.DB, c.process, c.by, c.id, rw, c.now); err != nil {
+				return err
+			}
 		}
-	}
-	if in.Excluded != nil {
-		if err := notebook.SetExcluded(r.Context(), h.DB, p.ID, me.ID, cid, *in.Excluded, now); err != nil {
-			h.notebookError(w, r, err)
-			return
+		if in.Excluded != nil {
+			return notebook.SetExcluded(ctx, h.DB, c.process, c.by, c.id, *in.Excluded, c.now)
 		}
-	}
-	w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 type themeTextsInput struct {
@@ -126,15 +136,9 @@ type themeTextsInput struct {
 // PUT /api/organise/processes/{id}/notebook/themes/{theme}.
 func (h *Pages) Theme(w http.ResponseWriter, r *http.Request) {
 	var in themeTextsInput
-	me, p, tid, ok := h.notebookEdit(w, r, "theme", &in)
-	if !ok {
-		return
-	}
-	if err := notebook.SetThemeTexts(r.Context(), h.DB, p.ID, me.ID, tid, in.Introduction, in.Conclusion, h.Now()); err != nil {
-		h.notebookError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.notebookEdit(w, r, "theme", &in, func(ctx context.Context, c notebookChange) error {
+		return notebook.SetThemeTexts(ctx, h.DB, c.process, c.by, c.id, in.Introduction, in.Conclusion, c.now)
+	})
 }
 
 type orderInput struct {
@@ -146,15 +150,9 @@ type orderInput struct {
 // back to the computed order): PUT /api/organise/processes/{id}/notebook/themes/{theme}/order.
 func (h *Pages) Order(w http.ResponseWriter, r *http.Request) {
 	var in orderInput
-	me, p, tid, ok := h.notebookEdit(w, r, "theme", &in)
-	if !ok {
-		return
-	}
-	if err := notebook.Reorder(r.Context(), h.DB, p.ID, me.ID, tid, record.Kind(in.Kind), in.IDs, h.Now()); err != nil {
-		h.notebookError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.notebookEdit(w, r, "theme", &in, func(ctx context.Context, c notebookChange) error {
+		return notebook.Reorder(ctx, h.DB, c.process, c.by, c.id, record.Kind(in.Kind), in.IDs, c.now)
+	})
 }
 
 type publishInput struct {
@@ -219,23 +217,11 @@ func (h *Pages) Publish(w http.ResponseWriter, r *http.Request) {
 // empty text removes the translation.
 func (h *Pages) Translate(w http.ResponseWriter, r *http.Request) {
 	var in map[string]*string
-	var me *record.Participant
-	var p *record.Process
-	var sid int64
-	var ok bool
-	subject := r.PathValue("subject")
+	subject, idName := r.PathValue("subject"), "sid"
 	if subject == "" {
-		subject = notebook.SubjectProcess
-		if me, p, ok = h.Organise.OrganiserAndProcess(w, r); !ok || !h.JSON.Decode(w, r, &in) {
-			return
-		}
-	} else if me, p, sid, ok = h.notebookEdit(w, r, "sid", &in); !ok {
-		return
+		subject, idName = notebook.SubjectProcess, ""
 	}
-	err := notebook.Translate(r.Context(), h.DB, p.ID, me.ID, r.PathValue("lang"), subject, sid, in, h.Now())
-	if err != nil {
-		h.notebookError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.notebookEdit(w, r, idName, &in, func(ctx context.Context, c notebookChange) error {
+		return notebook.Translate(ctx, h.DB, c.process, c.by, r.PathValue("lang"), subject, c.id, in, c.now)
+	})
 }

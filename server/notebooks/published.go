@@ -267,14 +267,11 @@ type storedFormats struct {
 func (h *Pages) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *notebook.Notebook, f storedFormats, name, cache string) {
 	var body []byte
 	var ctype, disposition string
+	var err error
 	switch r.PathValue("file") {
 	case "notebook.pdf":
-		b, err := f.PDF()
-		if err != nil {
-			h.WriteInternalError(w, r, err)
-			return
-		}
-		body, ctype, disposition = b, "application/pdf", "inline"
+		body, err = f.PDF()
+		ctype, disposition = "application/pdf", "inline"
 	case "notebook.md":
 		body, ctype, disposition = []byte(f.Markdown), "text/markdown; charset=utf-8", "attachment"
 	case "notebook.csv":
@@ -282,33 +279,19 @@ func (h *Pages) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *no
 		if !ok {
 			return
 		}
-		b, err := spreadsheet.Convert(f.CSV, sep)
-		if err != nil {
-			h.WriteInternalError(w, r, err)
-			return
-		}
-		body, ctype, disposition = b, "text/csv; charset=utf-8", "attachment"
+		body, err = spreadsheet.Convert(f.CSV, sep)
+		ctype, disposition = "text/csv; charset=utf-8", "attachment"
 	case "notebook.json":
 		body, ctype, disposition = []byte(f.JSON), "application/json; charset=utf-8", "inline"
 	case "notebook.html":
-		css, err := fs.ReadFile(frontend.Static, "static/notebook.css")
-		if err != nil {
-			h.WriteInternalError(w, r, err)
-			return
-		}
-		doc, err := notebook.RenderHTMLDocument(nb, f.HTML, string(css))
-		if err != nil {
-			h.WriteInternalError(w, r, err)
-			return
-		}
-		// The standalone file carries its style sheet inline (it must read offline) and no
-		// script: its policy allows exactly that style sheet, by hash, and nothing else.
-		sum := sha256.Sum256(css)
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'sha256-"+
-			base64.StdEncoding.EncodeToString(sum[:])+"'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-		body, ctype, disposition = []byte(doc), "text/html; charset=utf-8", "attachment"
+		body, err = standaloneHTML(w.Header(), nb, f.HTML)
+		ctype, disposition = "text/html; charset=utf-8", "attachment"
 	default:
 		h.notebookNotFound(w, r)
+		return
+	}
+	if err != nil {
+		h.WriteInternalError(w, r, err)
 		return
 	}
 	ext := r.PathValue("file")[len("notebook"):]
@@ -316,6 +299,24 @@ func (h *Pages) serveNotebookFile(w http.ResponseWriter, r *http.Request, nb *no
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="%s%s"`, disposition, name, ext))
 	w.Header().Set("Cache-Control", cache)
 	w.Write(body)
+}
+
+// standaloneHTML is the notebook as one HTML file. It carries its style sheet inline (it must
+// read offline) and no script: the policy it sets in header allows exactly that style sheet, by
+// hash, and nothing else.
+func standaloneHTML(header http.Header, nb *notebook.Notebook, html string) ([]byte, error) {
+	css, err := fs.ReadFile(frontend.Static, "static/notebook.css")
+	if err != nil {
+		return nil, err
+	}
+	doc, err := notebook.RenderHTMLDocument(nb, html, string(css))
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(css)
+	header.Set("Content-Security-Policy", "default-src 'none'; style-src 'sha256-"+
+		base64.StdEncoding.EncodeToString(sum[:])+"'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	return []byte(doc), nil
 }
 
 // Schema serves the JSON Schema of the open data.
