@@ -25,33 +25,37 @@ type ranked struct {
 }
 
 // rankLess is the ranking rule of recommendations (see the package comment).
-func rankLess(a, b ranked) bool {
-	switch {
-	case a.contested != b.contested:
-		return !a.contested
-	case a.breadth.Organisations != b.breadth.Organisations:
-		return a.breadth.Organisations > b.breadth.Organisations
-	case a.breadth.Groups != b.breadth.Groups:
-		return a.breadth.Groups > b.breadth.Groups
-	case a.support.Supporters != b.support.Supporters:
-		return a.support.Supporters > b.support.Supporters
-	case a.support.Score != b.support.Score:
-		return a.support.Score > b.support.Score
-	}
-	return a.id < b.id
-}
+var rankLess = byKeys(byUncontested, byOrganisations, byGroups, bySupporters, byScore)
 
 // supportLess orders findings, solution paths and steps: most supported first.
-func supportLess(a, b ranked) bool {
-	switch {
-	case a.support.Supporters != b.support.Supporters:
-		return a.support.Supporters > b.support.Supporters
-	case a.support.Score != b.support.Score:
-		return a.support.Score > b.support.Score
-	case a.breadth.Organisations != b.breadth.Organisations:
-		return a.breadth.Organisations > b.breadth.Organisations
+var supportLess = byKeys(bySupporters, byScore, byOrganisations)
+
+// A rankKey is one criterion of an order: the more, the earlier.
+type rankKey func(r ranked) int
+
+func byOrganisations(r ranked) int { return r.breadth.Organisations }
+func byGroups(r ranked) int        { return r.breadth.Groups }
+func bySupporters(r ranked) int    { return r.support.Supporters }
+func byScore(r ranked) int         { return r.support.Score }
+
+// byUncontested puts a contested recommendation after every other, whatever its support.
+func byUncontested(r ranked) int {
+	if r.contested {
+		return 0
 	}
-	return a.id < b.id
+	return 1
+}
+
+// byKeys orders by each key in turn, most first; the earliest contribution breaks a tie.
+func byKeys(keys ...rankKey) func(a, b ranked) bool {
+	return func(a, b ranked) bool {
+		for _, key := range keys {
+			if ka, kb := key(a), key(b); ka != kb {
+				return ka > kb
+			}
+		}
+		return a.id < b.id
+	}
 }
 
 // order sorts items by less and returns their ids, first first.

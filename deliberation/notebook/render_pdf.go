@@ -152,6 +152,13 @@ func (p *pdfWriter) text(s, style string, size float64) {
 	p.f.MultiCell(0, size*0.5, pdfText(s), "", "L", false)
 }
 
+// indented prints s from indent mm in from the margin, in style and size, in lines of line mm.
+func (p *pdfWriter) indented(s string, indent float64, style string, size, line float64) {
+	p.f.SetX(pdfMargin + indent)
+	p.f.SetFont(pdfFont, style, size)
+	p.f.MultiCell(0, line, pdfText(s), "", "L", false)
+}
+
 func (p *pdfWriter) gap(mm float64) { p.f.Ln(mm) }
 
 // room starts a new page unless mm of space is left (a heading never ends a page).
@@ -298,9 +305,7 @@ func (p *pdfWriter) theme(t *Theme) {
 		p.plenary(fi.Plenary, 0)
 		for j := range fi.Solutions {
 			s := &fi.Solutions[j]
-			p.f.SetX(pdfMargin + 6)
-			p.f.SetFont(pdfFont, "", pdfBody)
-			p.f.MultiCell(0, pdfLine, pdfText("→ "+p.itemText(s)+" ("+w.support(s.Support)+")"), "", "L", false)
+			p.indented("→ "+p.itemText(s)+" ("+w.support(s.Support)+")", 6, "", pdfBody, pdfLine)
 			p.plenary(s.Plenary, 6)
 		}
 		p.gap(2.5)
@@ -362,14 +367,10 @@ func (p *pdfWriter) recommendation(r *Recommendation) {
 		p.text(w.t("nb.steps"), "B", pdfBody)
 		for i := range r.Steps {
 			s := &r.Steps[i]
-			p.f.SetX(pdfMargin + 6)
-			p.f.SetFont(pdfFont, "", pdfBody)
-			p.f.MultiCell(0, pdfLine, pdfText(p.itemText(&s.Item)), "", "L", false)
+			p.indented(p.itemText(&s.Item), 6, "", pdfBody, pdfLine)
 			for _, kv := range [][3]string{{"nb.step.who", s.Who, "who"}, {"nb.step.how", s.How, "how"}, {"nb.step.when", s.When, "when"}} {
 				if kv[1] != "" {
-					p.f.SetX(pdfMargin + 10)
-					p.f.SetFont(pdfFont, "", 9.5)
-					p.f.MultiCell(0, pdfLine-0.4, pdfText(w.t(kv[0])+" "+w.withMarker(kv[1], s.Untranslated, kv[2])), "", "L", false)
+					p.indented(w.t(kv[0])+" "+w.withMarker(kv[1], s.Untranslated, kv[2]), 10, "", 9.5, pdfLine-0.4)
 				}
 			}
 			p.plenary(s.Plenary, 10)
@@ -384,9 +385,7 @@ func (p *pdfWriter) plenary(r *PlenaryResult, indent float64) {
 	if r == nil {
 		return
 	}
-	p.f.SetX(pdfMargin + indent)
-	p.f.SetFont(pdfFont, "B", 9.5)
-	p.f.MultiCell(0, pdfLine-0.4, pdfText(p.w.plenary(r)), "", "L", false)
+	p.indented(p.w.plenary(r), indent, "B", 9.5, pdfLine-0.4)
 }
 
 func (p *pdfWriter) annex() {
