@@ -30,46 +30,44 @@ type lockedRow struct {
 	LogEpoch int64 `bun:"w_log_epoch"`
 }
 
-var lockedColumns struct {
-	once sync.Once
-	expr string
-}
+var lockedColumns, workshopColumns columnList
 
-// lockedSelectColumns lists the columns of lockedRow, from the models (so a column added to
-// them is read too).
+// lockedSelectColumns lists the columns of lockedRow.
 func lockedSelectColumns(db *bun.DB) string {
-	lockedColumns.once.Do(func() {
-		var cols []string
-		for _, t := range []struct {
-			alias string
-			typ   reflect.Type
-		}{{"w", reflect.TypeFor[record.Workshop]()}, {"c", reflect.TypeFor[record.Contribution]()}} {
-			for _, f := range db.Table(t.typ).Fields {
-				cols = append(cols, fmt.Sprintf("%s.%s AS %s__%s", t.alias, f.SQLName, t.alias, f.Name))
-			}
-		}
-		cols = append(cols, "c.xmin::text AS c_xmin", "w.log_epoch AS w_log_epoch")
-		lockedColumns.expr = strings.Join(cols, ", ")
-	})
-	return lockedColumns.expr
-}
-
-var workshopColumns struct {
-	once sync.Once
-	expr string
+	return lockedColumns.of(db, []string{"c.xmin::text AS c_xmin", "w.log_epoch AS w_log_epoch"},
+		aliased{"w", reflect.TypeFor[record.Workshop]()}, aliased{"c", reflect.TypeFor[record.Contribution]()})
 }
 
 // workshopSelectColumns are the workshop's columns as lockedRow reads them, without the
 // contribution's: the first read of a batch on SQLite.
 func workshopSelectColumns(db *bun.DB) string {
-	workshopColumns.once.Do(func() {
+	return workshopColumns.of(db, []string{"w.log_epoch AS w_log_epoch"}, aliased{"w", reflect.TypeFor[record.Workshop]()})
+}
+
+// aliased is a model read under an alias of its table.
+type aliased struct {
+	alias string
+	typ   reflect.Type
+}
+
+// columnList is a SELECT list made once from the models, so that a column added to them is
+// read too: "w.id AS w__id" for each field of each model, then the extra expressions.
+type columnList struct {
+	once sync.Once
+	expr string
+}
+
+func (l *columnList) of(db *bun.DB, extra []string, models ...aliased) string {
+	l.once.Do(func() {
 		var cols []string
-		for _, f := range db.Table(reflect.TypeFor[record.Workshop]()).Fields {
-			cols = append(cols, fmt.Sprintf("w.%s AS w__%s", f.SQLName, f.Name))
+		for _, m := range models {
+			for _, f := range db.Table(m.typ).Fields {
+				cols = append(cols, fmt.Sprintf("%s.%s AS %s__%s", m.alias, f.SQLName, m.alias, f.Name))
+			}
 		}
-		workshopColumns.expr = strings.Join(append(cols, "w.log_epoch AS w_log_epoch"), ", ")
+		l.expr = strings.Join(append(cols, extra...), ", ")
 	})
-	return workshopColumns.expr
+	return l.expr
 }
 
 // lockedSelect is the first read of a batch whose votes are about targets, and whether it

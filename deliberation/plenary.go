@@ -118,6 +118,21 @@ func (b *batch) plenaryItem(ctx context.Context, contribution int64) (*view.Plen
 	return it, nil
 }
 
+// openPlenaryItem is the plenary item of a contribution while its vote is open; none is
+// not_found, a closed one bad_state with closed as its message.
+func (b *batch) openPlenaryItem(ctx context.Context, contribution int64, closed string) (*view.PlenaryItem, refusal, error) {
+	it, err := b.plenaryItem(ctx, contribution)
+	switch {
+	case err != nil:
+		return nil, refusal{}, err
+	case it == nil:
+		return nil, refuse(CodeNotFound, "no plenary vote on this contribution"), nil
+	case it.Status != "open":
+		return nil, refuse(CodeBadState, closed), nil
+	}
+	return it, refusal{}, nil
+}
+
 type plenaryVoteArgs struct {
 	Contribution int64
 	Choice       string
@@ -136,15 +151,9 @@ func cmdPlenaryVote(ctx context.Context, b *batch, a Actor, args *plenaryVoteArg
 	if c == nil {
 		return r, err
 	}
-	it, err := b.plenaryItem(ctx, c.ID)
-	if err != nil {
-		return refusal{}, err
-	}
+	it, r, err := b.openPlenaryItem(ctx, c.ID, "the plenary vote is closed")
 	if it == nil {
-		return refuse(CodeNotFound, "no plenary vote on this contribution"), nil
-	}
-	if it.Status != "open" {
-		return refuse(CodeBadState, "the plenary vote is closed"), nil
+		return r, err
 	}
 	ballot := &view.PlenaryBallot{ItemID: it.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID, Choice: args.Choice, UpdatedAt: b.now}
 	_, err = b.tx.NewInsert().Model(ballot).On("CONFLICT (item_id, participant_id) DO UPDATE").
@@ -176,15 +185,8 @@ func cmdPlenaryClose(ctx context.Context, b *batch, _ Actor, args *plenaryListAr
 		}
 	}
 	for _, id := range ids {
-		it, err := b.plenaryItem(ctx, id)
-		if err != nil {
-			return refusal{}, err
-		}
-		if it == nil {
-			return refuse(CodeNotFound, "no plenary vote on this contribution"), nil
-		}
-		if it.Status != "open" {
-			return refuse(CodeBadState, "the plenary vote is already closed"), nil
+		if it, r, err := b.openPlenaryItem(ctx, id, "the plenary vote is already closed"); it == nil {
+			return r, err
 		}
 	}
 	tallies, err := view.PlenaryTallies(ctx, b.reader(), ids)
