@@ -25,6 +25,17 @@ type openJoinPage struct {
 	Form               string
 }
 
+// openJoinAgain shows the form of the open session with code again, with problem; a session
+// that closed meanwhile is not found.
+func (h *Door) openJoinAgain(w http.ResponseWriter, r *http.Request, code, pseudonym, problem string, status int) {
+	found, err := people.OpenSession(r.Context(), h.DB, code, h.Now())
+	if err != nil {
+		h.NotFound(w, r)
+		return
+	}
+	h.openJoinForm(w, r, found, pseudonym, problem, status)
+}
+
 // openJoinForm shows the pseudonym form of the open session ws.
 func (h *Door) openJoinForm(w http.ResponseWriter, r *http.Request, ws *record.Workshop, pseudonym, problem string, status int) {
 	lang := web.Lang(r)
@@ -76,18 +87,10 @@ func (h *Door) JoinOpen(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.Catalog.T(lang, "open.err.gone")})
 		return
 	case errors.Is(err, people.ErrRoomFull):
-		if found, err := people.OpenSession(r.Context(), h.DB, code, h.Now()); err == nil {
-			h.openJoinForm(w, r, found, pseudonym, h.Catalog.T(lang, "open.err.full"), http.StatusConflict)
-			return
-		}
-		h.NotFound(w, r)
+		h.openJoinAgain(w, r, code, pseudonym, h.Catalog.T(lang, "open.err.full"), http.StatusConflict)
 		return
 	case errors.Is(err, people.ErrBadPseudonym):
-		if found, err := people.OpenSession(r.Context(), h.DB, code, h.Now()); err == nil {
-			h.openJoinForm(w, r, found, pseudonym, h.Catalog.T(lang, "open.err.pseudonym"), http.StatusBadRequest)
-			return
-		}
-		h.NotFound(w, r)
+		h.openJoinAgain(w, r, code, pseudonym, h.Catalog.T(lang, "open.err.pseudonym"), http.StatusBadRequest)
 		return
 	case err != nil:
 		h.WriteInternalError(w, r, err)

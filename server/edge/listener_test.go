@@ -105,6 +105,18 @@ func closed(t *testing.T, c net.Conn) bool {
 	return err != nil
 }
 
+// hold opens n connections from one address and waits until the listener counts them open
+// (it holds no others).
+func hold(t *testing.T, el *edge.Listener, addr, from string, n int) []net.Conn {
+	t.Helper()
+	var conns []net.Conn
+	for range n {
+		conns = append(conns, dial(t, addr, from))
+	}
+	waitOpen(t, el, n)
+	return conns
+}
+
 func waitOpen(t *testing.T, el *edge.Listener, want int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -124,11 +136,7 @@ func waitOpen(t *testing.T, el *edge.Listener, want int) {
 // another address is served, and a place given back can be taken again.
 func TestPerAddressCap(t *testing.T) {
 	el, addr, _ := serve(t, edge.Config{PerAddress: 3, Max: 100})
-	var held []net.Conn
-	for range 3 {
-		held = append(held, dial(t, addr, "127.0.0.2"))
-	}
-	waitOpen(t, el, 3)
+	held := hold(t, el, addr, "127.0.0.2", 3)
 	if !refusedAtAccept(t, addr, "127.0.0.2") {
 		t.Fatal("a fourth connection from 127.0.0.2 was kept, want it closed at accept")
 	}
@@ -150,10 +158,7 @@ func TestPerAddressCap(t *testing.T) {
 // A trusted proxy carries many clients: its connections are not bounded per address.
 func TestTrustedProxyNotCapped(t *testing.T) {
 	el, addr, _ := serve(t, edge.Config{PerAddress: 1, Max: 100, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}})
-	for range 3 {
-		dial(t, addr, "127.0.0.4")
-	}
-	waitOpen(t, el, 3)
+	hold(t, el, addr, "127.0.0.4", 3)
 	if !ask(t, dial(t, addr, "127.0.0.4"), "/") {
 		t.Fatal("a fourth connection from the trusted proxy was refused")
 	}
@@ -250,11 +255,7 @@ func TestFullShedsTricklingUpload(t *testing.T) {
 // rather than shedding its own or others' waiting connections, while a newcomer gets in.
 func TestFullRefusesAnAddressAtItsShare(t *testing.T) {
 	el, addr, _ := serve(t, edge.Config{Max: 4})
-	var flood []net.Conn
-	for range 4 {
-		flood = append(flood, dial(t, addr, "127.0.0.11"))
-	}
-	waitOpen(t, el, 4)
+	flood := hold(t, el, addr, "127.0.0.11", 4)
 	if !refusedAtAccept(t, addr, "127.0.0.11") {
 		t.Fatal("a full server kept one more connection of the address that holds them all")
 	}

@@ -254,12 +254,7 @@ func (h *Pages) Report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !signedIn || me.Role != record.RoleOrganiser {
-		status, body := http.StatusForbidden, "nb.ui.forbidden"
-		if !signedIn {
-			status, body = http.StatusUnauthorized, "nb.ui.signin"
-		}
-		h.WriteMessage(w, r, status, web.Message{Heading: h.Catalog.T(lang, "nb.ui.report"), Body: h.Catalog.T(lang, body),
-			Link: "/", LinkText: h.Catalog.T(lang, "nav.home"), Error: true})
+		h.notAllowed(w, r, signedIn, "nb.ui.report", "nb.ui.forbidden")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

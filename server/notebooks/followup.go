@@ -122,6 +122,18 @@ func (h *Pages) FollowUpJSON(w http.ResponseWriter, r *http.Request) {
 	h.JSON.Error(w, r, http.StatusInternalServerError, "unavailable")
 }
 
+// notAllowed answers a page the reader may not see: 401 asking to sign in, or, signed in, 403
+// saying forbidden (catalog keys of the heading and of the refusal).
+func (h *Pages) notAllowed(w http.ResponseWriter, r *http.Request, signedIn bool, heading, forbidden string) {
+	lang := web.Lang(r)
+	status, body := http.StatusForbidden, forbidden
+	if !signedIn {
+		status, body = http.StatusUnauthorized, "nb.ui.signin"
+	}
+	h.WriteMessage(w, r, status, web.Message{Heading: h.Catalog.T(lang, heading), Body: h.Catalog.T(lang, body),
+		Link: "/", LinkText: h.Catalog.T(lang, "nav.home"), Error: true})
+}
+
 // FollowUpDesk is the committee's page: GET /follow-up/processes/{id}.
 func (h *Pages) FollowUpDesk(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(r)
@@ -132,12 +144,7 @@ func (h *Pages) FollowUpDesk(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ok := web.PathID(r, "id")
 	if !signedIn || !ok || !mayFollowUp(me, id) {
-		status, body := http.StatusForbidden, "nb.ui.followup.forbidden"
-		if !signedIn {
-			status, body = http.StatusUnauthorized, "nb.ui.signin"
-		}
-		h.WriteMessage(w, r, status, web.Message{Heading: h.Catalog.T(lang, "nb.ui.followup.title"),
-			Body: h.Catalog.T(lang, body), Link: "/", LinkText: h.Catalog.T(lang, "nav.home"), Error: true})
+		h.notAllowed(w, r, signedIn, "nb.ui.followup.title", "nb.ui.followup.forbidden")
 		return
 	}
 	p, err := record.GetProcess(r.Context(), h.DB, id)

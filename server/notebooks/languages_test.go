@@ -39,11 +39,8 @@ func runNotebookInTwoLanguages(t *testing.T, s *stack.Stack) {
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "closed"})
 
 	organiser := s.Join(t, "Orga", "", record.RoleOrganiser)
-	org := s.Browser(t, &organiser)
-	anon := s.Browser(t, nil)
-	base := s.Server.URL
-	api := fmt.Sprintf("%s/api/organise/processes/%d/notebook", base, s.Process.ID)
-	editor := fmt.Sprintf("%s/organise/processes/%d/notebook", base, s.Process.ID)
+	org, anon := s.Browser(t, &organiser), s.Browser(t, nil)
+	base, api, editor := notebookURLs(s)
 	if resp, body := fetch(t, org, editor); resp.StatusCode != 200 {
 		t.Fatalf("editor: %d %s\n%s", resp.StatusCode, body, s.Logs.String())
 	}

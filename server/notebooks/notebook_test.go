@@ -50,6 +50,14 @@ func TestNotebookEndToEnd(t *testing.T) {
 	stack.Each(t, stack.Options{}, runNotebookEndToEnd)
 }
 
+// notebookURLs are the site's address and those of the process's notebook: the organiser's
+// API and the editor page.
+func notebookURLs(s *stack.Stack) (base, api, editor string) {
+	base = s.Server.URL
+	return base, fmt.Sprintf("%s/api/organise/processes/%d/notebook", base, s.Process.ID),
+		fmt.Sprintf("%s/organise/processes/%d/notebook", base, s.Process.ID)
+}
+
 // notebookThemeAndSession makes the theme and the session the notebook tests speak in.
 func notebookThemeAndSession(ctx context.Context, t *testing.T, s *stack.Stack) (*record.Theme, *record.Workshop) {
 	t.Helper()
@@ -96,11 +104,8 @@ func runNotebookEndToEnd(t *testing.T, s *stack.Stack) {
 
 	organiser := s.Join(t, "Orga", "", record.RoleOrganiser)
 	committee := s.Join(t, "Comité", "", record.RoleCommittee)
-	org := s.Browser(t, &organiser)
-	anon := s.Browser(t, nil)
-	base := s.Server.URL
-	api := fmt.Sprintf("%s/api/organise/processes/%d/notebook", base, s.Process.ID)
-	editor := fmt.Sprintf("%s/organise/processes/%d/notebook", base, s.Process.ID)
+	org, anon := s.Browser(t, &organiser), s.Browser(t, nil)
+	base, api, editor := notebookURLs(s)
 
 	// The editor page: organisers only.
 	csrf := sitetest.PageCSRF(t, org, editor)
