@@ -261,6 +261,17 @@ func (p *pdfWriter) method() {
 	}
 }
 
+// section opens a part of a theme where there is room for its heading and the start of its
+// first item, and says when it has none (heading and none are catalog keys).
+func (p *pdfWriter) section(heading, none string, empty bool) {
+	p.room(30)
+	p.reach()
+	p.heading(p.w.t(heading), 15)
+	if empty {
+		p.muted(p.w.t(none))
+	}
+}
+
 func (p *pdfWriter) itemText(it *Item) string {
 	s := it.Ref + "  " + p.w.withMarker(it.Text, it.Untranslated, "text")
 	if it.Reworded {
@@ -291,12 +302,7 @@ func (p *pdfWriter) theme(t *Theme) {
 			p.text(line, "", pdfBody)
 		}
 	}
-	p.room(30)
-	p.reach()
-	p.heading(w.t("nb.diagnostic"), 15)
-	if len(t.Findings) == 0 {
-		p.muted(w.t("nb.findings.none"))
-	}
+	p.section("nb.diagnostic", "nb.findings.none", len(t.Findings) == 0)
 	for i := range t.Findings {
 		fi := &t.Findings[i]
 		p.room(15)
@@ -318,12 +324,7 @@ func (p *pdfWriter) theme(t *Theme) {
 			p.plenary(s.Plenary, 0)
 		}
 	}
-	p.room(30)
-	p.reach()
-	p.heading(w.t("nb.recommendations"), 15)
-	if len(t.Recommendations) == 0 {
-		p.muted(w.t("nb.recommendations.none"))
-	}
+	p.section("nb.recommendations", "nb.recommendations.none", len(t.Recommendations) == 0)
 	for i := range t.Recommendations {
 		p.recommendation(&t.Recommendations[i])
 	}
