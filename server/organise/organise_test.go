@@ -47,18 +47,25 @@ type apiProcess struct {
 	Notebook string `json:"notebook"`
 }
 
+// newProcess creates a process from body through the organiser's API, at an organiser's desk,
+// and decodes the answer into out: the desk's browser, its CSRF token and the API's address.
+func newProcess(t *testing.T, s *sitetest.Site, body map[string]any, out any) (*http.Client, string, string) {
+	t.Helper()
+	c, csrf := s.OrganiserDesk(t)
+	api := s.Server.URL + "/api/organise"
+	if st := sitetest.Call(t, c, "POST", api+"/processes", csrf, body, out); st != http.StatusCreated {
+		t.Fatalf("create process: got %d, want 201", st)
+	}
+	return c, csrf, api
+}
+
 func TestOrganiserSetsUpASessionAndInvites(t *testing.T) {
 	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
-		c, csrf := s.OrganiserDesk(t)
-		api := s.Server.URL + "/api/organise"
-
 		var created apiProcess
-		if st := sitetest.Call(t, c, "POST", api+"/processes", csrf, map[string]any{
+		c, csrf, api := newProcess(t, s, map[string]any{
 			"title": "Journées des Missions Locales", "description": "Neuf groupes de travail.",
 			"capacity": 30, "perOrgCap": 2, "languages": []string{"fr", "nl"}, "invitationRequired": true,
-		}, &created); st != http.StatusCreated {
-			t.Fatalf("create process: got %d, want 201", st)
-		}
+		}, &created)
 		pid := created.Process.ID
 		if created.Process.Slug != "journees-des-missions-locales" {
 			t.Errorf("slug: got %q, want journees-des-missions-locales", created.Process.Slug)

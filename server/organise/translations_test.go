@@ -29,16 +29,11 @@ type apiTranslated struct {
 // language changes, or refuses while one is untranslated; the public page reads Dutch.
 func TestOrganiserWritesInEachLanguage(t *testing.T) {
 	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
-		c, csrf := s.OrganiserDesk(t)
-		api := s.Server.URL + "/api/organise"
-
 		var created apiTranslated
-		if st := sitetest.Call(t, c, "POST", api+"/processes", csrf, map[string]any{
+		c, csrf, api := newProcess(t, s, map[string]any{
 			"title": "Assises du Logement", "description": "Des ateliers.",
 			"translations": map[string]any{"nl": map[string]string{"title": "Staten-Generaal van Huisvesting"}},
-		}, &created); st != http.StatusCreated {
-			t.Fatalf("create process: got %d, want 201", st)
-		}
+		}, &created)
 		p := created.Process
 		if strings.Join(p.Languages, ",") != "fr,nl" || p.MainLanguage != "fr" || p.Translations["nl"]["title"] != "Staten-Generaal van Huisvesting" {
 			t.Fatalf("created: got %+v; want fr,nl with main fr and the Dutch title", p)
