@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,29 +13,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/internal/testclock"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
-
-// testClock is a server clock the tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // warnCounter counts log records at Warn and above: a batch that had to be retried logs one.
 type warnCounter struct{ n *atomic.Int64 }
@@ -69,7 +51,7 @@ type room struct {
 	e        *Engine
 	proc     *record.Process
 	w        *record.Workshop
-	clock    *testClock
+	clock    *testclock.Clock
 	warnings *atomic.Int64
 
 	mod, alice, bob, observer Actor
@@ -88,7 +70,7 @@ func newRoom(t *testing.T, db *bun.DB) *room {
 	t.Helper()
 	ctx := context.Background()
 	n := roomSeq.Add(1)
-	r := &room{t: t, db: db, clock: &testClock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}, warnings: new(atomic.Int64)}
+	r := &room{t: t, db: db, clock: testclock.New(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)), warnings: new(atomic.Int64)}
 	r.e = NewEngine(db, EngineOptions{Clock: r.clock.Now, Logger: slog.New(warnCounter{r.warnings})})
 	r.proc = &record.Process{Slug: fmt.Sprintf("assises-%d", n), Title: "Assises", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
 	if err := process.Create(ctx, db, r.proc); err != nil {
