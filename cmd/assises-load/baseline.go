@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,6 +18,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/internal/liveclient"
 )
 
 // Baselines are what the machine itself costs for the work a scenario measures, taken by the
@@ -50,6 +55,13 @@ type baselineReport struct {
 	BareBytes    int     `json:"bare_bytes,omitempty"`
 	BareReceived int     `json:"bare_connections,omitempty"`
 	FanoutOverBr float64 `json:"fanout_p99_over_broadcast_p99,omitempty"`
+	// The same broadcast as WebSocket frames that look like the room's tallies, read by the
+	// generator's own client (client.read → handle, the room's code path), so that the
+	// generator's work per frame weighs the same on both sides of the ratio.
+	BroadcastWS   latency `json:"broadcast_ws,omitempty"`
+	BareWSRecv    int     `json:"bare_ws_connections,omitempty"`
+	FanoutOverWS  float64 `json:"fanout_p99_over_broadcast_ws_p99,omitempty"`
+	BareWSPayload int     `json:"bare_ws_payload_bytes,omitempty"`
 }
 
 func (b *baselineReport) print(w io.Writer) {
@@ -60,6 +72,10 @@ func (b *baselineReport) print(w io.Writer) {
 	if b.Broadcast.Count > 0 {
 		fmt.Fprintf(w, "baseline: bare broadcast of %d B to %d connections: p50 %.1f, p99 %.1f, max %.1f ms; fan-out p99 ÷ bare p99 %.2f×\n",
 			b.BareBytes, b.BareReceived, b.Broadcast.P50, b.Broadcast.P99, b.Broadcast.Max, b.FanoutOverBr)
+	}
+	if b.BroadcastWS.Count > 0 {
+		fmt.Fprintf(w, "baseline: bare WebSocket broadcast of %d B to %d connections, read by the generator's client: p50 %.1f, p99 %.1f, max %.1f ms; fan-out p99 ÷ it %.2f×\n",
+			b.BareBytes, b.BareWSRecv, b.BroadcastWS.P50, b.BroadcastWS.P99, b.BroadcastWS.Max, b.FanoutOverWS)
 	}
 }
 
@@ -151,6 +167,107 @@ func (r *run) baseline() *baselineReport {
 // tallyInterval is the hub's pace of tallies in a busy room (its CoalesceInterval).
 const tallyInterval = 200 * time.Millisecond
 
+// broadcastBaselines measures both bare broadcasts, raw TCP first, then WebSocket.
+func (r *run) broadcastBaselines(ctx context.Context, n int) error {
+	if err := r.broadcastBaseline(ctx, n); err != nil {
+		return err
+	}
+	return r.broadcastBaselineWS(ctx, n)
+}
+
+// startBareServer starts the bare broadcaster, a child process, and returns its address.
+func (r *run) startBareServer(ctx context.Context, n, size int, mode string) (*exec.Cmd, string, error) {
+	count := int(r.cfg.baseline.duration / tallyInterval)
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d,%s", n, size, count, tallyInterval, mode))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, "", fmt.Errorf("baseline: broadcaster: %w", err)
+	}
+	return cmd, strings.TrimSpace(addr), nil
+}
+
+// broadcastBaselineWS is broadcastBaseline over WebSocket: the child speaks just enough of
+// the protocol (a welcome to the hello) for the generator's client to join it, then writes
+// every connection the same event frame, a tally.updated of the size of the run's largest,
+// stamped like the hub's (serverTime and at, in ms, when its broadcast began). The
+// generator reads it with the client and the handler that read the room's tallies, so the
+// ratio compares the server with a bare writer, not two ways of reading.
+func (r *run) broadcastBaselineWS(ctx context.Context, n int) error {
+	size := int(r.st.tallyBytes.Load())
+	if size < 8 {
+		return errors.New("baseline: no tally was received to take the size of")
+	}
+	cmd, addr, err := r.startBareServer(ctx, n, size, "ws")
+	if err != nil {
+		return err
+	}
+	defer cmd.Wait()
+	st := newStats()
+	st.measuring.Store(true)
+	d := liveclient.NewDialer("ws://"+addr+"/ws", "http://"+addr, r.cfg.sources)
+	clients := make([]*client, n)
+	sem := make(chan struct{}, max(1, r.cfg.connectConcurrency))
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var first error
+	var once sync.Once
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c := newClient(i, "bare=1", 1, st, d)
+			if err := c.connect(ctx, 1); err != nil {
+				failed.Add(1)
+				once.Do(func() { first = err })
+				return
+			}
+			clients[i] = c
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		cmd.Process.Kill()
+		closeAll(clients)
+		return fmt.Errorf("baseline: %d of %d bare WebSocket connections failed: %w", f, n, first)
+	}
+	received := 0
+	deadline := time.After(r.cfg.baseline.duration + 2*time.Minute)
+	for _, c := range clients {
+		select {
+		case <-c.doneChan(): // the broadcaster closes every connection at its end
+		case <-deadline:
+			cmd.Process.Kill()
+		}
+		if c.seq() > 0 {
+			received++
+		}
+	}
+	closeAll(clients)
+	b := r.baseline()
+	b.BroadcastWS = summarise(st.fanout.merged())
+	b.BroadcastWS.Hist = nil
+	b.BareWSRecv = received
+	if b.BroadcastWS.P99 > 0 {
+		b.FanoutOverWS = r.rep.Fanout.P99 / b.BroadcastWS.P99
+	}
+	return nil
+}
+
 // broadcastBaseline has a child process broadcast, over bare loopback TCP, messages of the
 // size of the largest tally frame of the run to -n connections of this one, at the tallies'
 // pace, and measures each message from the moment its broadcast began to its receipt.
@@ -159,27 +276,11 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	if size < 8 {
 		return errors.New("baseline: no tally was received to take the size of")
 	}
-	count := int(r.cfg.baseline.duration / tallyInterval)
-	self, err := os.Executable()
+	cmd, addr, err := r.startBareServer(ctx, n, size, "tcp")
 	if err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d", n, size, count, tallyInterval))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer cmd.Wait()
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		cmd.Process.Kill()
-		return fmt.Errorf("baseline: broadcaster: %w", err)
-	}
-	addr = strings.TrimSpace(addr)
 	h := newHist()
 	var received atomic.Int64
 	var readers sync.WaitGroup
@@ -248,10 +349,14 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 // bareServe is the bare broadcaster: it accepts n connections, then writes count messages of
 // size bytes to each, one every interval, stamped with the time their broadcast began; one
 // writer per processor takes a share of the connections, as the hub's background writers do.
+// Mode tcp writes raw bytes (the stamp in the first eight); mode ws accepts WebSocket
+// handshakes, answers each hello with a welcome, and writes a text frame of size bytes,
+// header included, that reads as a tally event.
 func bareServe(spec string) error {
 	var n, size, count int
 	var interval time.Duration
-	if _, err := fmt.Sscanf(spec, "%d,%d,%d,%d", &n, &size, &count, &interval); err != nil {
+	var mode string
+	if _, err := fmt.Sscanf(strings.ReplaceAll(spec, ",", " "), "%d %d %d %d %s", &n, &size, &count, &interval, &mode); err != nil {
 		return fmt.Errorf("-bare-serve %q: %w", spec, err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -259,23 +364,30 @@ func bareServe(spec string) error {
 		return err
 	}
 	fmt.Println(ln.Addr())
-	conns := make([]net.Conn, 0, n)
-	ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Minute))
-	for len(conns) < n {
-		c, err := ln.Accept()
-		if err != nil {
-			return fmt.Errorf("bare broadcaster: accepted %d of %d: %w", len(conns), n, err)
-		}
-		conns = append(conns, c)
+	var conns []net.Conn
+	switch mode {
+	case "tcp":
+		conns, err = acceptTCP(ln, n)
+	case "ws":
+		conns, err = acceptWS(ln, n)
+	default:
+		err = fmt.Errorf("-bare-serve: mode %q", mode)
 	}
-	ln.Close()
+	if err != nil {
+		return err
+	}
 	time.Sleep(time.Second) // the dialling side settles
 	writers := runtime.GOMAXPROCS(0)
 	start := time.Now()
 	for k := range count {
 		time.Sleep(time.Until(start.Add(time.Duration(k) * interval)))
-		msg := make([]byte, size)
-		binary.LittleEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
+		var msg []byte
+		if mode == "ws" {
+			msg = bareTally(int64(k+1), time.Now().UnixMilli(), size)
+		} else {
+			msg = make([]byte, size)
+			binary.LittleEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
+		}
 		var wg sync.WaitGroup
 		for w := range writers {
 			wg.Add(1)
@@ -294,4 +406,72 @@ func bareServe(spec string) error {
 		c.Close()
 	}
 	return nil
+}
+
+func acceptTCP(ln net.Listener, n int) ([]net.Conn, error) {
+	conns := make([]net.Conn, 0, n)
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Minute))
+	for len(conns) < n {
+		c, err := ln.Accept()
+		if err != nil {
+			return nil, fmt.Errorf("bare broadcaster: accepted %d of %d: %w", len(conns), n, err)
+		}
+		conns = append(conns, c)
+	}
+	ln.Close()
+	return conns, nil
+}
+
+// acceptWS serves WebSocket handshakes until n connections have said hello and been
+// welcomed, and returns their sockets for raw writes of whole frames.
+func acceptWS(ln net.Listener, n int) ([]net.Conn, error) {
+	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }}
+	got := make(chan net.Conn, n)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		ws.SetReadDeadline(time.Now().Add(time.Minute))
+		if _, _, err := ws.ReadMessage(); err != nil { // the hello
+			ws.Close()
+			return
+		}
+		welcome := fmt.Sprintf(`{"type":"welcome","v":1,"workshop":1,"epoch":1,"you":1,"role":"participant","moderator":false,"group":0,"serverTime":%d}`, time.Now().UnixMilli())
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(welcome)); err != nil {
+			ws.Close()
+			return
+		}
+		got <- ws.UnderlyingConn()
+	})}
+	go srv.Serve(ln)
+	conns := make([]net.Conn, 0, n)
+	timeout := time.After(5 * time.Minute)
+	for len(conns) < n {
+		select {
+		case c := <-got:
+			conns = append(conns, c)
+		case <-timeout:
+			return nil, fmt.Errorf("bare broadcaster: welcomed %d of %d", len(conns), n)
+		}
+	}
+	ln.Close() // the hijacked connections are not the server's any more
+	return conns, nil
+}
+
+// bareTally is a complete server text frame of size bytes, header included, that reads as
+// the room's tally event: seq, at and serverTime (ms) as the hub writes them, data padded.
+func bareTally(seq, ms int64, size int) []byte {
+	head := fmt.Sprintf(`{"type":"event","seq":%d,"name":"tally.updated","data":{"pad":"`, seq)
+	tail := fmt.Sprintf(`"},"at":%d,"serverTime":%d}`, ms, ms)
+	pad := size - 2 - len(head) - len(tail)
+	if pad+len(head)+len(tail) >= 126 {
+		pad -= 2 // a 16-bit length
+	}
+	payload := head + strings.Repeat("x", max(0, pad)) + tail
+	n := len(payload)
+	if n < 126 {
+		return append([]byte{0x81, byte(n)}, payload...)
+	}
+	return append([]byte{0x81, 126, byte(n >> 8), byte(n)}, payload...)
 }

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -82,14 +82,14 @@ func TestScenariosAgainstTheProduct(t *testing.T) {
 
 // invite makes a moderator and n participants of w and signs them in through invitation
 // links, as the generator does with the links of `assises admin invite`.
-func invite(t *testing.T, s *stack.Stack, w *deliberation.Workshop, n int) []person {
+func invite(t *testing.T, s *stack.Stack, w *record.Workshop, n int) []person {
 	t.Helper()
 	ctx := context.Background()
 	var links []string
 	for i := range n + 1 {
-		role := deliberation.RoleParticipant
+		role := record.RoleParticipant
 		if i == 0 {
-			role = deliberation.RoleModerator
+			role = record.RoleModerator
 		}
 		p := s.Join(t, "Personne", "Organisation", role, w)
 		token, _, err := people.CreateInvitation(ctx, s.DB, p.Participant.ID, &w.ID, time.Hour, false)

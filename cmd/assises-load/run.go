@@ -90,7 +90,7 @@ func (r *run) execute(ctx context.Context) {
 	r.finish()
 	if err == nil && r.cfg.baseline.on && r.cfg.scenario == "votes" {
 		// After the room's sockets are closed: the bare connections need the file descriptors.
-		if err := r.broadcastBaseline(ctx, len(r.clients)); err != nil {
+		if err := r.broadcastBaselines(ctx, len(r.clients)); err != nil {
 			r.rep.problem("%v", err)
 			r.rep.OK = false
 		}
