@@ -51,10 +51,16 @@ type baselineReport struct {
 	OpenWSAllS   float64 `json:"open_ws_all_s,omitempty"`  // reconnect: all -n WebSocket handshakes done
 	ResumeOverWS float64 `json:"resume_over_ws,omitempty"` // all resumed ÷ all handshakes done
 	ResumeOverTC float64 `json:"resume_over_tcp,omitempty"`
-	Broadcast    latency `json:"broadcast,omitempty"` // votes: bare broadcast → receipt
-	BareBytes    int     `json:"bare_bytes,omitempty"`
-	BareReceived int     `json:"bare_connections,omitempty"`
-	FanoutOverBr float64 `json:"fanout_p99_over_broadcast_p99,omitempty"`
+	// CPU seconds (user + system, /proc) while the handshakes were opened and while all
+	// resumed: a ratio of work the load of the machine does not move as it moves the time.
+	OpenWSServerCPU float64 `json:"open_ws_server_cpu_s,omitempty"`
+	OpenWSGenCPU    float64 `json:"open_ws_generator_cpu_s,omitempty"`
+	ResumeServerCPU float64 `json:"resume_server_cpu_s,omitempty"`
+	ResumeGenCPU    float64 `json:"resume_generator_cpu_s,omitempty"`
+	Broadcast       latency `json:"broadcast,omitempty"` // votes: bare broadcast → receipt
+	BareBytes       int     `json:"bare_bytes,omitempty"`
+	BareReceived    int     `json:"bare_connections,omitempty"`
+	FanoutOverBr    float64 `json:"fanout_p99_over_broadcast_p99,omitempty"`
 	// The same broadcast as WebSocket frames that look like the room's tallies, read by the
 	// generator's own client (client.read → handle, the room's code path), so that the
 	// generator's work per frame weighs the same on both sides of the ratio.
@@ -68,6 +74,10 @@ func (b *baselineReport) print(w io.Writer) {
 	if b.OpenWSAllS > 0 {
 		fmt.Fprintf(w, "baseline: all TCP connections open in %.2f s, all WebSocket handshakes in %.2f s\n", b.OpenTCPAllS, b.OpenWSAllS)
 		fmt.Fprintf(w, "baseline: all resumed ÷ handshakes %.2f×, ÷ TCP opens %.2f×\n", b.ResumeOverWS, b.ResumeOverTC)
+		if b.OpenWSServerCPU > 0 {
+			fmt.Fprintf(w, "baseline: CPU while the handshakes opened: server %.2f s, generator %.2f s; while all resumed: server %.2f s, generator %.2f s\n",
+				b.OpenWSServerCPU, b.OpenWSGenCPU, b.ResumeServerCPU, b.ResumeGenCPU)
+		}
 	}
 	if b.Broadcast.Count > 0 {
 		fmt.Fprintf(w, "baseline: bare broadcast of %d B to %d connections: p50 %.1f, p99 %.1f, max %.1f ms; fan-out p99 ÷ bare p99 %.2f×\n",
@@ -93,14 +103,23 @@ func (r *run) openBaseline(ctx context.Context, clients []*client) error {
 			d.LocalAddr = &net.TCPAddr{IP: r.cfg.sources[i%len(r.cfg.sources)]}
 		}
 		return d.DialContext(ctx, "tcp", u.Host)
-	})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("baseline: TCP: %w", err)
 	}
 	b.OpenTCPAllS = tcp.Seconds()
 	time.Sleep(2 * time.Second) // the server lets go of them before the next phase
+	srv0, _ := r.sampleServer()
+	gen0, _ := readProc(os.Getpid())
 	ws, err := r.openAll(ctx, len(clients), func(ctx context.Context, i int) (io.Closer, error) {
 		return r.d.Open(ctx, clients[i].cookie+"; assises_lang=fr", clients[i].idx)
+	}, func() {
+		if srv1, ok := r.sampleServer(); ok {
+			b.OpenWSServerCPU = cpuSeconds(srv0, srv1)
+		}
+		if gen1, err := readProc(os.Getpid()); err == nil {
+			b.OpenWSGenCPU = cpuSeconds(gen0, gen1)
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("baseline: WebSocket: %w", err)
@@ -111,8 +130,8 @@ func (r *run) openBaseline(ctx context.Context, clients []*client) error {
 }
 
 // openAll opens n connections with open, at -connect-concurrency, and returns the time
-// until the last was open; then it closes them all.
-func (r *run) openAll(ctx context.Context, n int, open func(context.Context, int) (io.Closer, error)) (time.Duration, error) {
+// until the last was open; then it calls opened, if any, and closes them all.
+func (r *run) openAll(ctx context.Context, n int, open func(context.Context, int) (io.Closer, error), opened func()) (time.Duration, error) {
 	conns := make([]io.Closer, n)
 	sem := make(chan struct{}, max(1, r.cfg.connectConcurrency))
 	var wg sync.WaitGroup
@@ -136,6 +155,9 @@ func (r *run) openAll(ctx context.Context, n int, open func(context.Context, int
 	}
 	wg.Wait()
 	took := time.Since(start)
+	if opened != nil {
+		opened()
+	}
 	closeClosers(conns)
 	if n := failed.Load(); n > 0 {
 		return took, fmt.Errorf("%d of %d could not open: %w", n, len(conns), first)

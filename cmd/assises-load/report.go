@@ -96,6 +96,8 @@ type report struct {
 	Other        map[string]int64 `json:"other_commands,omitempty"` // session: accepted commands by name
 	Rejects      map[string]int64 `json:"rejects,omitempty"`
 	Presence     int64            `json:"presence_messages"` // received by every connection together
+	// PresenceMeasured is the part of Presence received during the measured phase.
+	PresenceMeasured int64 `json:"presence_messages_measured"`
 	Server       *serverUse       `json:"server,omitempty"`
 	Baseline     *baselineReport  `json:"baseline,omitempty"`    // -baseline (baseline.go)
 	Cost         *voteCost        `json:"cost,omitempty"`        // per acknowledged vote (pgcost.go)
@@ -178,7 +180,7 @@ func (r *report) print(w io.Writer) {
 	}
 	e := r.Events
 	fmt.Fprintf(tw, "events delivered\t%d\t\n", e.Delivered)
-	fmt.Fprintf(tw, "presence messages\t%d\t\n", r.Presence)
+	fmt.Fprintf(tw, "presence messages\t%d (%d during the measured phase)\t\n", r.Presence, r.PresenceMeasured)
 	fmt.Fprintf(tw, "whole-room events\t%d received of %d owed, %d missing, %d duplicates\t\n", e.Received, e.Expected, e.Missing, e.Duplicates)
 	if e.PersonalOwed > 0 {
 		fmt.Fprintf(tw, "private events\t%d owed, %d missing, %d acks before their event\t\n", e.PersonalOwed, e.PersonalMissed, e.AckBeforeEvent)
@@ -280,6 +282,7 @@ func mergeReports(rs []*report) (*report, error) {
 		e, o := r.Events, &out.Events
 		o.Delivered += e.Delivered
 		out.Presence += r.Presence
+		out.PresenceMeasured += r.PresenceMeasured
 		o.Expected += e.Expected
 		o.Received += e.Received
 		o.Missing += e.Missing
