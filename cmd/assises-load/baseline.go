@@ -197,29 +197,34 @@ func (r *run) broadcastBaselines(ctx context.Context, n int) error {
 	return r.broadcastBaselineWS(ctx, n)
 }
 
-// startBareServer starts the bare broadcaster, a child process, and returns its address.
-func (r *run) startBareServer(ctx context.Context, n, size int, mode string) (*exec.Cmd, string, error) {
+// startBareServer starts the bare broadcaster, a child process, for messages of the size of
+// the largest tally frame of the run, and returns its address and that size.
+func (r *run) startBareServer(ctx context.Context, n int, mode string) (cmd *exec.Cmd, addr string, size int, err error) {
+	size = int(r.st.tallyBytes.Load())
+	if size < 8 {
+		return nil, "", 0, errors.New("baseline: no tally was received to take the size of")
+	}
 	count := int(r.cfg.baseline.duration / tallyInterval)
 	self, err := os.Executable()
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d,%s", n, size, count, tallyInterval, mode))
+	cmd = exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d,%s", n, size, count, tallyInterval, mode))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	addr, err := bufio.NewReader(out).ReadString('\n')
+	addr, err = bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return nil, "", fmt.Errorf("baseline: broadcaster: %w", err)
+		return nil, "", 0, fmt.Errorf("baseline: broadcaster: %w", err)
 	}
-	return cmd, strings.TrimSpace(addr), nil
+	return cmd, strings.TrimSpace(addr), size, nil
 }
 
 // broadcastBaselineWS is broadcastBaseline over WebSocket: the child speaks just enough of
@@ -229,11 +234,7 @@ func (r *run) startBareServer(ctx context.Context, n, size int, mode string) (*e
 // generator reads it with the client and the handler that read the room's tallies, so the
 // ratio compares the server with a bare writer, not two ways of reading.
 func (r *run) broadcastBaselineWS(ctx context.Context, n int) error {
-	size := int(r.st.tallyBytes.Load())
-	if size < 8 {
-		return errors.New("baseline: no tally was received to take the size of")
-	}
-	cmd, addr, err := r.startBareServer(ctx, n, size, "ws")
+	cmd, addr, _, err := r.startBareServer(ctx, n, "ws")
 	if err != nil {
 		return err
 	}
@@ -294,11 +295,7 @@ func (r *run) broadcastBaselineWS(ctx context.Context, n int) error {
 // size of the largest tally frame of the run to -n connections of this one, at the tallies'
 // pace, and measures each message from the moment its broadcast began to its receipt.
 func (r *run) broadcastBaseline(ctx context.Context, n int) error {
-	size := int(r.st.tallyBytes.Load())
-	if size < 8 {
-		return errors.New("baseline: no tally was received to take the size of")
-	}
-	cmd, addr, err := r.startBareServer(ctx, n, size, "tcp")
+	cmd, addr, size, err := r.startBareServer(ctx, n, "tcp")
 	if err != nil {
 		return err
 	}

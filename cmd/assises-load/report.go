@@ -96,8 +96,6 @@ type report struct {
 	Other        map[string]int64 `json:"other_commands,omitempty"` // session: accepted commands by name
 	Rejects      map[string]int64 `json:"rejects,omitempty"`
 	Presence     int64            `json:"presence_messages"` // received by every connection together
-	// PresenceMeasured is the part of Presence received during the measured phase.
-	PresenceMeasured int64 `json:"presence_messages_measured"`
 	Server       *serverUse       `json:"server,omitempty"`
 	Baseline     *baselineReport  `json:"baseline,omitempty"`    // -baseline (baseline.go)
 	Cost         *voteCost        `json:"cost,omitempty"`        // per acknowledged vote (pgcost.go)
@@ -108,6 +106,9 @@ type report struct {
 	LoadAfter    string           `json:"loadavg_after"`
 	Problems     []string         `json:"problems"`
 	OK           bool             `json:"ok"`
+
+	// PresenceMeasured is the part of Presence received during the measured phase.
+	PresenceMeasured int64 `json:"presence_messages_measured"`
 }
 
 func (r *report) problem(format string, args ...any) {
