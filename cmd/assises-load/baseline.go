@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -64,10 +65,13 @@ type baselineReport struct {
 	// The same broadcast as WebSocket frames that look like the room's tallies, read by the
 	// generator's own client (client.read → handle, the room's code path), so that the
 	// generator's work per frame weighs the same on both sides of the ratio.
-	BroadcastWS   latency `json:"broadcast_ws,omitempty"`
-	BareWSRecv    int     `json:"bare_ws_connections,omitempty"`
-	FanoutOverWS  float64 `json:"fanout_p99_over_broadcast_ws_p99,omitempty"`
-	BareWSPayload int     `json:"bare_ws_payload_bytes,omitempty"`
+	BroadcastWS  latency `json:"broadcast_ws,omitempty"`
+	BareWSRecv   int     `json:"bare_ws_connections,omitempty"`
+	FanoutOverWS float64 `json:"fanout_p99_over_broadcast_ws_p99,omitempty"`
+	// The broadcaster's CPU (user + system, getrusage) over its broadcasts, per message
+	// written: what a write costs a process that does nothing else.
+	BareCPUPerMsgUs   float64 `json:"bare_cpu_per_message_us,omitempty"`
+	BareWSCPUPerMsgUs float64 `json:"bare_ws_cpu_per_message_us,omitempty"`
 }
 
 func (b *baselineReport) print(w io.Writer) {
@@ -80,12 +84,12 @@ func (b *baselineReport) print(w io.Writer) {
 		}
 	}
 	if b.Broadcast.Count > 0 {
-		fmt.Fprintf(w, "baseline: bare broadcast of %d B to %d connections: p50 %.1f, p99 %.1f, max %.1f ms; fan-out p99 ÷ bare p99 %.2f×\n",
-			b.BareBytes, b.BareReceived, b.Broadcast.P50, b.Broadcast.P99, b.Broadcast.Max, b.FanoutOverBr)
+		fmt.Fprintf(w, "baseline: bare broadcast of %d B to %d connections: p50 %.1f, p99 %.1f, max %.1f ms; fan-out p99 ÷ bare p99 %.2f×; %.1f µs of CPU per message written\n",
+			b.BareBytes, b.BareReceived, b.Broadcast.P50, b.Broadcast.P99, b.Broadcast.Max, b.FanoutOverBr, b.BareCPUPerMsgUs)
 	}
 	if b.BroadcastWS.Count > 0 {
-		fmt.Fprintf(w, "baseline: bare WebSocket broadcast of %d B to %d connections, read by the generator's client: p50 %.1f, p99 %.1f, max %.1f ms; fan-out p99 ÷ it %.2f×\n",
-			b.BareBytes, b.BareWSRecv, b.BroadcastWS.P50, b.BroadcastWS.P99, b.BroadcastWS.Max, b.FanoutOverWS)
+		fmt.Fprintf(w, "baseline: bare WebSocket broadcast of %d B to %d connections, read by the generator's client: p50 %.1f, p99 %.1f, max %.1f ms; fan-out p99 ÷ it %.2f×; %.1f µs of CPU per message written\n",
+			b.BareBytes, b.BareWSRecv, b.BroadcastWS.P50, b.BroadcastWS.P99, b.BroadcastWS.Max, b.FanoutOverWS, b.BareWSCPUPerMsgUs)
 	}
 }
 
@@ -199,7 +203,7 @@ func (r *run) broadcastBaselines(ctx context.Context, n int) error {
 
 // startBareServer starts the bare broadcaster, a child process, for messages of the size of
 // the largest tally frame of the run, and returns its address and that size.
-func (r *run) startBareServer(ctx context.Context, n int, mode string) (cmd *exec.Cmd, addr string, size int, err error) {
+func (r *run) startBareServer(ctx context.Context, n int, mode string) (bs *bareServer, addr string, size int, err error) {
 	size = int(r.st.tallyBytes.Load())
 	if size < 8 {
 		return nil, "", 0, errors.New("baseline: no tally was received to take the size of")
@@ -209,7 +213,7 @@ func (r *run) startBareServer(ctx context.Context, n int, mode string) (cmd *exe
 	if err != nil {
 		return nil, "", 0, err
 	}
-	cmd = exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d,%s", n, size, count, tallyInterval, mode))
+	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d,%s", n, size, count, tallyInterval, mode))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -218,13 +222,33 @@ func (r *run) startBareServer(ctx context.Context, n int, mode string) (cmd *exe
 	if err := cmd.Start(); err != nil {
 		return nil, "", 0, err
 	}
-	addr, err = bufio.NewReader(out).ReadString('\n')
+	br := bufio.NewReader(out)
+	addr, err = br.ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return nil, "", 0, fmt.Errorf("baseline: broadcaster: %w", err)
 	}
-	return cmd, strings.TrimSpace(addr), size, nil
+	return &bareServer{Cmd: cmd, out: br, writes: n * count}, strings.TrimSpace(addr), size, nil
+}
+
+// bareServer is the broadcaster's process.
+type bareServer struct {
+	*exec.Cmd
+	out    *bufio.Reader
+	writes int
+}
+
+// wait waits for the broadcaster to exit and returns its CPU per message written, in µs,
+// from the last line it printed (0 if none).
+func (b *bareServer) wait() float64 {
+	line, _ := b.out.ReadString('\n')
+	b.Wait()
+	var us int64
+	if _, err := fmt.Sscanf(line, "cpu_us %d", &us); err != nil || b.writes == 0 {
+		return 0
+	}
+	return float64(us) / float64(b.writes)
 }
 
 // broadcastBaselineWS is broadcastBaseline over WebSocket: the child speaks just enough of
@@ -238,7 +262,7 @@ func (r *run) broadcastBaselineWS(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	defer cmd.Wait()
+	defer func() { r.baseline().BareWSCPUPerMsgUs = cmd.wait() }()
 	st := newStats()
 	st.measuring.Store(true)
 	d := liveclient.NewDialer("ws://"+addr+"/ws", "http://"+addr, r.cfg.sources)
@@ -299,7 +323,7 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	defer cmd.Wait()
+	defer func() { r.baseline().BareCPUPerMsgUs = cmd.wait() }()
 	h := newHist()
 	var received atomic.Int64
 	var readers sync.WaitGroup
@@ -397,6 +421,7 @@ func bareServe(spec string) error {
 	}
 	time.Sleep(time.Second) // the dialling side settles
 	writers := runtime.GOMAXPROCS(0)
+	cpu0 := processCPU()
 	start := time.Now()
 	for k := range count {
 		time.Sleep(time.Until(start.Add(time.Duration(k) * interval)))
@@ -420,11 +445,21 @@ func bareServe(spec string) error {
 		}
 		wg.Wait()
 	}
+	fmt.Printf("cpu_us %d\n", (processCPU() - cpu0).Microseconds())
 	time.Sleep(time.Second)
 	for _, c := range conns {
 		c.Close()
 	}
 	return nil
+}
+
+// processCPU is this process's CPU time so far, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func acceptTCP(ln net.Listener, n int) ([]net.Conn, error) {
