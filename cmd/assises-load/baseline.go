@@ -137,36 +137,47 @@ func (r *run) openBaseline(ctx context.Context, clients []*client) error {
 // until the last was open; then it calls opened, if any, and closes them all.
 func (r *run) openAll(ctx context.Context, n int, open func(context.Context, int) (io.Closer, error), opened func()) (time.Duration, error) {
 	conns := make([]io.Closer, n)
-	sem := make(chan struct{}, max(1, r.cfg.connectConcurrency))
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	var first error
-	var once sync.Once
 	start := time.Now()
-	for i := range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			c, err := open(ctx, i)
-			if err != nil {
-				failed.Add(1)
-				once.Do(func() { first = err })
-				return
-			}
-			conns[i] = c
-		}()
-	}
-	wg.Wait()
+	failed, first := r.concurrently(n, func(i int) error {
+		c, err := open(ctx, i)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+		return nil
+	})
 	took := time.Since(start)
 	if opened != nil {
 		opened()
 	}
 	closeClosers(conns)
-	if n := failed.Load(); n > 0 {
-		return took, fmt.Errorf("%d of %d could not open: %w", n, len(conns), first)
+	if failed > 0 {
+		return took, fmt.Errorf("%d of %d could not open: %w", failed, len(conns), first)
 	}
 	return took, nil
+}
+
+// concurrently runs fn for 0..n-1, at most -connect-concurrency at once, and returns how
+// many failed and the first error.
+func (r *run) concurrently(n int, fn func(i int) error) (int64, error) {
+	sem := make(chan struct{}, max(1, r.cfg.connectConcurrency))
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var first error
+	var once sync.Once
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(i); err != nil {
+				failed.Add(1)
+				once.Do(func() { first = err })
+			}
+		}()
+	}
+	wg.Wait()
+	return failed.Load(), first
 }
 
 func closeClosers(cs []io.Closer) {
@@ -267,27 +278,15 @@ func (r *run) broadcastBaselineWS(ctx context.Context, n int) error {
 	st.measuring.Store(true)
 	d := liveclient.NewDialer("ws://"+addr+"/ws", "http://"+addr, r.cfg.sources)
 	clients := make([]*client, n)
-	sem := make(chan struct{}, max(1, r.cfg.connectConcurrency))
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	var first error
-	var once sync.Once
-	for i := range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			c := newClient(i, "bare=1", 1, st, d)
-			if err := c.connect(ctx, 1); err != nil {
-				failed.Add(1)
-				once.Do(func() { first = err })
-				return
-			}
-			clients[i] = c
-		}()
-	}
-	wg.Wait()
-	if f := failed.Load(); f > 0 {
+	f, first := r.concurrently(n, func(i int) error {
+		c := newClient(i, "bare=1", 1, st, d)
+		if err := c.connect(ctx, 1); err != nil {
+			return err
+		}
+		clients[i] = c
+		return nil
+	})
+	if f > 0 {
 		cmd.Process.Kill()
 		closeAll(clients)
 		return fmt.Errorf("baseline: %d of %d bare WebSocket connections failed: %w", f, n, first)
@@ -328,45 +327,36 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	var received atomic.Int64
 	var readers sync.WaitGroup
 	conns := make([]io.Closer, n)
-	sem := make(chan struct{}, max(1, r.cfg.connectConcurrency))
-	var dialWG sync.WaitGroup
-	var failed atomic.Int64
-	for i := range n {
-		sem <- struct{}{}
-		dialWG.Add(1)
+	f, _ := r.concurrently(n, func(i int) error {
+		d := net.Dialer{Timeout: 30 * time.Second}
+		if len(r.cfg.sources) > 0 {
+			d.LocalAddr = &net.TCPAddr{IP: r.cfg.sources[i%len(r.cfg.sources)]}
+		}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+		readers.Add(1)
 		go func() {
-			defer func() { <-sem; dialWG.Done() }()
-			d := net.Dialer{Timeout: 30 * time.Second}
-			if len(r.cfg.sources) > 0 {
-				d.LocalAddr = &net.TCPAddr{IP: r.cfg.sources[i%len(r.cfg.sources)]}
-			}
-			c, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				failed.Add(1)
-				return
-			}
-			conns[i] = c
-			readers.Add(1)
-			go func() {
-				defer readers.Done()
-				buf := make([]byte, size)
-				got := false
-				for {
-					if _, err := io.ReadFull(c, buf); err != nil {
-						break
-					}
-					sent := int64(binary.LittleEndian.Uint64(buf))
-					h.record(i, (time.Now().UnixNano()-sent)/1000)
-					got = true
+			defer readers.Done()
+			buf := make([]byte, size)
+			got := false
+			for {
+				if _, err := io.ReadFull(c, buf); err != nil {
+					break
 				}
-				if got {
-					received.Add(1)
-				}
-			}()
+				sent := int64(binary.LittleEndian.Uint64(buf))
+				h.record(i, (time.Now().UnixNano()-sent)/1000)
+				got = true
+			}
+			if got {
+				received.Add(1)
+			}
 		}()
-	}
-	dialWG.Wait()
-	if f := failed.Load(); f > 0 {
+		return nil
+	})
+	if f > 0 {
 		cmd.Process.Kill()
 		closeClosers(conns)
 		return fmt.Errorf("baseline: %d of %d bare connections failed", f, n)
