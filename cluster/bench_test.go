@@ -10,9 +10,11 @@ import (
 
 	"github.com/assises/assises/record"
 
+	"github.com/assises/assises/cluster"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/storage/storagetest"
 )
 
 // BenchmarkDeliveryToOtherNode: a moderator on node A changes the question (an event for
@@ -118,4 +120,44 @@ func BenchmarkVotesOneNodeVsTwo(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "votes/s")
 		})
 	}
+}
+
+// BenchmarkSocketsOfAStorm: 10,000 people open a socket on node A at once (a reconnection
+// storm); how long until node B knows every one of them, and in how many notifications.
+// Reported in milliseconds per storm (docs/performance.md).
+func BenchmarkSocketsOfAStorm(b *testing.B) {
+	const people = 10000
+	db := storagetest.Open(b, "postgres")
+	start := func(node string) *cluster.Bus {
+		bus, err := cluster.Start(context.Background(), db, cluster.Options{Node: node})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(bus.Close)
+		return bus
+	}
+	a, peer := start("node-a"), start("node-b")
+	var took []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		at := time.Now().UnixMilli() + int64(i)
+		began := time.Now()
+		for p := range int64(people) {
+			a.Sockets.Here(p+1, []int64{at})
+		}
+		for p := int64(people); p > 0; {
+			if far := peer.Sockets.Elsewhere(p); len(far) == 1 && far[0].Opened == at {
+				p--
+				continue
+			}
+			time.Sleep(time.Millisecond)
+			if time.Since(began) > time.Minute {
+				b.Fatalf("node b does not know person %d after a minute", p)
+			}
+		}
+		took = append(took, time.Since(began))
+	}
+	b.StopTimer()
+	b.ReportMetric(pct(took, 50), "storm-p50-ms")
+	b.ReportMetric(pct(took, 99), "storm-p99-ms")
 }

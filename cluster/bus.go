@@ -26,6 +26,9 @@ import (
 //	r <node> <workshop>           the workshop's log was rewritten (a new epoch)
 //	d <node> <workshop>           tallies of the workshop are due: its lease holder flushes them
 //	n <node> <workshop> <counts>  the node's presence in the workshop (presence.go)
+//	s <node> <person>=<opened>…   when the persons' sockets here were opened (sockets.go)
+//	S <node>                      say all your "s" lines again
+//	h <node>                      the node is alive (when it said nothing else for a while)
 //	p <node>                      the listener's own ping
 //
 // A node publishes at most one "c" per workshop per round trip of its sender, whatever the
@@ -45,6 +48,9 @@ type Options struct {
 	// PresenceEvery is how often a node repeats its presence counts (5 s); a node's counts
 	// are forgotten when three repeats are missed (presence.go).
 	PresenceEvery time.Duration
+	// Heartbeat is the longest a node stays silent (1 s): a person's sockets on a node not
+	// heard for three of them no longer count against their cap (sockets.go).
+	Heartbeat time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -62,6 +68,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PresenceEvery <= 0 {
 		o.PresenceEvery = 5 * time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = time.Second
 	}
 	return o
 }
@@ -96,6 +105,7 @@ type Bus struct {
 	wg       sync.WaitGroup
 
 	Presence *Presence // the other nodes' presence counts
+	Sockets  *Sockets  // each person's sockets on every node
 }
 
 var _ hub.Bus = (*Bus)(nil)
@@ -121,6 +131,8 @@ func Start(ctx context.Context, db *bun.DB, opts Options) (*Bus, error) {
 	}
 	b.Presence = newPresence(opts.Node, 3*opts.PresenceEvery)
 	b.Presence.notify, b.Presence.send = b.deliver, b.PublishPresence
+	b.Sockets = newSockets(opts.Node, opts.Heartbeat)
+	b.Sockets.notify, b.Sockets.wake = b.deliver, b.wake
 	ln, err := b.listen(ctx)
 	if err != nil {
 		return nil, err
@@ -298,6 +310,7 @@ func (b *Bus) receive(ln *pgdriver.Listener) {
 		}
 		pause = 100 * time.Millisecond
 		b.log.Info("cluster: bus listener back, rooms read the log for what they missed")
+		b.Sockets.forgetOthers() // and every node is asked for its sockets again
 		b.deliver(hub.Cue{Kind: hub.CueLost})
 	}
 }
@@ -348,6 +361,8 @@ func (b *Bus) handle(payload string) {
 	if len(f) < 2 || f[1] == b.opts.Node {
 		return
 	}
+	now := time.Now()
+	b.Sockets.heardFrom(f[1], now)
 	num := func(i int) (int64, bool) {
 		if i >= len(f) {
 			return 0, false
@@ -372,23 +387,38 @@ func (b *Bus) handle(payload string) {
 		}
 	case "n":
 		if ws, ok := num(2); ok && len(f) == 4 {
-			b.Presence.heard(f[1], ws, f[3], time.Now())
+			b.Presence.heard(f[1], ws, f[3], now)
 		}
+	case "s":
+		b.Sockets.heardLine(f[1], f[2:], now)
+	case "S":
+		b.Sockets.sayAll()
 	}
 }
 
-// send writes what Publish queued, all of it in one statement per round.
+// send writes what Publish queued, all of it in one statement per round, and a heartbeat
+// when nothing else was said for half of one.
 func (b *Bus) send() {
 	defer b.wg.Done()
 	repeat := time.NewTicker(b.opts.PresenceEvery)
 	defer repeat.Stop()
+	beat := time.NewTicker(b.opts.Heartbeat / 2)
+	defer beat.Stop()
+	var said time.Time
 	for {
+		alive := false
 		select {
 		case <-b.stop:
 			return
 		case <-repeat.C:
 			b.Presence.repeat(time.Now())
 			continue
+		case now := <-beat.C:
+			b.Sockets.sweep(now)
+			if now.Sub(said) < b.opts.Heartbeat/2 {
+				continue
+			}
+			alive = true
 		case <-b.kick:
 		}
 		b.mu.Lock()
@@ -408,6 +438,11 @@ func (b *Bus) send() {
 		commits, resets, dues := b.commits, b.resets, b.dues
 		b.commits, b.resets, b.dues, b.presence = map[int64]int64{}, nil, map[int64]struct{}{}, map[int64]string{}
 		b.mu.Unlock()
+		sockets, persons, resend := b.Sockets.take()
+		lines = append(lines, sockets...)
+		if len(lines) == 0 && alive {
+			lines = append(lines, "h "+b.opts.Node)
+		}
 		if len(lines) == 0 {
 			continue
 		}
@@ -415,9 +450,12 @@ func (b *Bus) send() {
 		_, err := b.db.NewRaw("SELECT pg_notify(?, line) FROM unnest(?::text[]) AS line",
 			b.channel, pgdialect.Array(lines)).Exec(ctx)
 		cancel()
-		if err != nil {
+		if err == nil {
+			said = time.Now()
+		} else {
 			// The other nodes' sweeps read the log anyway; saying it again soon is faster.
 			b.log.Warn("cluster: notify", "lines", len(lines), "err", err)
+			b.Sockets.put(persons, resend)
 			b.requeue(commits, resets, dues)
 			select {
 			case <-b.stop:

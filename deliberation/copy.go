@@ -152,7 +152,7 @@ func (e *Engine) runOnCopy(ctx context.Context, workshop int64, cmds []Command, 
 	if !ok || !w.Phase.Valid() {
 		return nil, false, false
 	}
-	b = e.newBatch()
+	b = e.newBatch(len(cmds))
 	b.w = w
 	if err := b.parseState(); err != nil {
 		return nil, false, false

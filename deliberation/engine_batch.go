@@ -62,10 +62,15 @@ type batch struct {
 // accepted without an event): the retry then reports the command as internal.
 var errRuleBug = errors.New("deliberation: rule broke its contract")
 
-// newBatch starts the batch of one transaction.
-func (e *Engine) newBatch() *batch {
-	return &batch{e: e, ctx: context.Background(), now: e.now(), seen: map[string]record.CommandRecord{},
-		deferSet: map[string]bool{}, authors: map[int64]authorInfo{}}
+// newBatch starts the batch of one transaction of n commands. What grows by one a command
+// (its record, outcome, event and vote) is sized for n at once: growing them one append at a
+// time was a fifth of the bytes a batch of votes allocated.
+func (e *Engine) newBatch(n int) *batch {
+	return &batch{e: e, ctx: context.Background(), now: e.now(), seen: make(map[string]record.CommandRecord, n),
+		deferSet: map[string]bool{}, authors: map[int64]authorInfo{},
+		records: make([]journal.Command, 0, n), outcomes: make([]Outcome, 0, n),
+		events: make([]Event, 0, n), stored: make([]journal.Event, 0, n),
+		votes: pendingVotes{last: make(map[journal.VoteKey]pendingVote, n), order: make([]journal.VoteKey, 0, n)}}
 }
 
 // begin begins the batch's transaction in the journal, which locks the workshop's row, and
@@ -74,7 +79,7 @@ func (e *Engine) newBatch() *batch {
 // after the other, which is what makes sequence numbers gapless and budgets safe under
 // concurrency.
 func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, readRecords bool) (*batch, error) {
-	b := e.newBatch()
+	b := e.newBatch(len(cmds))
 	open := journal.Opening{Workshop: workshop}
 	targets := voteTargetIDs(cmds)
 	var found []lockedRow

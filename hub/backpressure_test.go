@@ -372,3 +372,42 @@ func TestAfterAVainWaitNextCommandsAreRefusedAtOnce(t *testing.T) {
 		t.Errorf("the other connection's command: got %+v, want it to wait and commit", m[len(m)-1])
 	}
 }
+
+// What a client sent at its allowed pace while its pump waited for room is not a burst when
+// the pump reads it all at once afterwards: the rate limit judges the client, not the
+// server's delay. (The burst of 3 is spent by the three commands that fill the pipeline; the
+// six sent during the wait, one per 0.55 s at 2 per second allowed, are read at once.)
+func TestBacklogReadAfterAWaitIsNotABurst(t *testing.T) {
+	fb := newFakeBackend()
+	release, calls := fb.holdFirstBatch()
+	e := newEnv(t, fb, func(c *Config) {
+		c.CommandQueue, c.CommandWait = 1, time.Minute
+		c.ConnRate, c.ConnBurst, c.PersonRate, c.PersonBurst = 2, 3, 1000, 1000
+	})
+	e.member(1, "participant", false, 0)
+	a := e.join(1, 0)
+	a.emit("x", "all")
+	eventually(t, "first batch executing", func() bool { return calls.Load() == 1 })
+	a.emit("x", "all")
+	eventually(t, "queue full", func() bool { return len(e.theRoom().inbox) == 1 })
+	a.emit("x", "all")
+	eventually(t, "one command waiting", func() bool { return e.h.Stats().CommandsWaiting == 1 })
+	var backlog []string
+	for range 6 {
+		time.Sleep(550 * time.Millisecond)
+		backlog = append(backlog, a.emit("x", "all"))
+	}
+	close(release)
+	answers := map[string]srvMsg{} // a refusal may come before the acks of earlier commands
+	for len(answers) < len(backlog) {
+		m := a.next()
+		if slices.Contains(backlog, m.ID) && (m.Type == "ack" || m.Type == "reject") {
+			answers[m.ID] = m
+		}
+	}
+	for i, id := range backlog {
+		if m := answers[id]; m.Type != "ack" {
+			t.Errorf("command %d sent during the wait: got %s %s, want ack", i, m.Type, m.Code)
+		}
+	}
+}

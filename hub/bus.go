@@ -33,6 +33,9 @@ const (
 	// (tallies) that are now due in the database: the lease holder reads them (DueReader)
 	// and flushes them.
 	CueDue
+	// CueSockets: Person holds sockets here and on other nodes, and some of them changed
+	// (SocketShare): the hub applies MaxSocketsPerPerson to all of them (sockets.go).
+	CueSockets
 )
 
 // Cue is one message on the bus.
@@ -40,6 +43,7 @@ type Cue struct {
 	Kind     CueKind
 	Workshop int64
 	Seq      int64
+	Person   int64 // CueSockets only
 }
 
 var _ Bus = (*LocalBus)(nil)

@@ -451,7 +451,10 @@ func (k *committer) hand(d delivery) {
 	}
 }
 
-// addDeferred adds coalescing keys; the flush runs at most once per CoalesceInterval.
+// addDeferred adds coalescing keys; the flush runs at most once per CoalesceInterval in a
+// small room, once per PresenceInterval in a room of a thousand connections (presence.go):
+// a tally costs a write per member, and in a large room those writes were most of the CPU a
+// vote cost (docs/performance.md).
 func (k *committer) addDeferred(keys []string) {
 	if len(keys) == 0 || (k.due != nil && !k.leased) {
 		return // not the lease holder's: still due in the database, for the holder
@@ -467,7 +470,14 @@ func (k *committer) armFlush() {
 	if k.flushC != nil || k.preparing != nil || len(k.deferred) == 0 {
 		return
 	}
-	k.flushC = arm(&k.flushT, k.flush.delay(time.Now()))
+	k.flushC = arm(&k.flushT, k.flushDelay(time.Now()))
+}
+
+// flushDelay is how long from now until the next flush may run, at the pace of the room's
+// audience.
+func (k *committer) flushDelay(now time.Time) time.Duration {
+	k.flush.interval = broadcastInterval(&k.r.h.cfg, int(k.r.audience.Load()))
+	return k.flush.delay(now)
 }
 
 // scheduleWake keeps the earliest requested wake-up; a zero time requests nothing.

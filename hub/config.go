@@ -44,6 +44,9 @@ type Config struct {
 	Bus     Bus     // nil = a LocalBus
 	// Presence adds the other nodes' counts to each room's presence; nil = this node only.
 	Presence PresenceShare
+	// Sockets makes MaxSocketsPerPerson count a person's sockets on every node; nil = this
+	// node's only.
+	Sockets SocketShare
 	// Ticks, when set, says whether this node runs a workshop's ticks (timers, agenda): the
 	// node that holds its lease (nil = always). A room whose node does not hold it asks
 	// again every TickRetry, and runs a tick at once when it gets the lease. With a
@@ -61,8 +64,8 @@ type Config struct {
 	Observer Observer
 
 	IdleRoomTimeout  time.Duration // an empty room stops after this (1 min)
-	CoalesceInterval time.Duration // at most one Flush per room per interval, and presence in a small room (200 ms)
-	PresenceInterval time.Duration // presence in a room of a thousand people or more; smaller rooms sooner (presence.go) (1 s)
+	CoalesceInterval time.Duration // at most one Flush per room per interval, and presence, in a small room (200 ms)
+	PresenceInterval time.Duration // Flush and presence in a room of a thousand or more; smaller rooms sooner (presence.go) (1 s)
 	SendQueue        int           // messages queued per connection before eviction (64)
 	MaxBatch         int           // commands per commit (256)
 	CommandQueue     int           // commands queued per room; past it a command waits for room (4 × MaxBatch)
@@ -78,7 +81,8 @@ type Config struct {
 	JoinWorkers      int           // concurrent joins (who is it, open the room) per hub (32)
 	ReadWorkers      int           // goroutines handling client messages per hub (2 × GOMAXPROCS)
 	// MaxSocketsPerPerson bounds one signed-in person's open sockets (a few tabs and devices);
-	// a new one closes their oldest with CloseTooManyTabs (5).
+	// a new one closes their oldest with CloseTooManyTabs (5). With Sockets, on every node
+	// (sockets.go).
 	MaxSocketsPerPerson int
 }
 

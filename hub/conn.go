@@ -19,6 +19,7 @@ type conn struct {
 	limiter     *connLimiter
 	shard       uint32        // spreads the room's background writes over goroutines (flushOut)
 	serial      uint64        // order of opening: the person's oldest socket goes first
+	opened      int64         // Unix ms of its registration, compared across nodes (sockets.go)
 	displaced   bool          // closed for a newer socket of the same person (guarded by h.mu)
 	readDone    chan struct{} // closed when the read pump stopped reading; nil without one
 

@@ -46,6 +46,7 @@ type Hub struct {
 	connSeq atomic.Uint32  // numbers connections (conn.shard)
 	// connSerial orders connections by opening (conn.serial).
 	connSerial atomic.Uint64
+	lastOpened int64 // the latest conn.opened (guarded by mu): it never goes back
 
 	stats struct {
 		events, evictions, commits, commands atomic.Int64
@@ -228,7 +229,10 @@ func (h *Hub) register(c *conn) (ok bool, displaced []*conn) {
 		oldest.displaced = true
 		displaced = append(displaced, oldest)
 	}
+	c.opened = max(h.nowMs(), h.lastOpened)
+	h.lastOpened = c.opened
 	set[c] = struct{}{}
+	h.shareSockets(c.participant)
 	p := h.persons[c.participant]
 	if p == nil {
 		p = &personLimiter{b: newBucket(h.cfg.PersonRate, h.cfg.PersonBurst)}
@@ -248,6 +252,7 @@ func (h *Hub) unregister(c *conn) {
 		if len(set) == 0 {
 			delete(h.byUser, c.participant)
 		}
+		h.shareSockets(c.participant)
 	}
 	if p := h.persons[c.participant]; p != nil {
 		if p.users--; p.users == 0 {
@@ -347,6 +352,8 @@ func (h *Hub) onCue(c Cue) {
 		if r != nil {
 			r.dueElsewhere()
 		}
+	case CueSockets:
+		h.capAcrossNodes(c.Person)
 	case CueLost:
 		h.mu.RLock()
 		rooms := make([]*room, 0, len(h.rooms))

@@ -33,12 +33,20 @@ func arm(t **time.Timer, d time.Duration) <-chan time.Time {
 	return (*t).C
 }
 
-// presenceFullRoom is the number of people online from which a room's presence goes out at
-// the slowest pace, Config.PresenceInterval. Below it the pace grows with the room, never
-// faster than CoalesceInterval: a broadcast costs one write per member, so a room sends at
-// most about presenceFullRoom presence frames a second whatever its size, and a small room,
-// where a broadcast costs little, sees people arrive almost at once.
+// presenceFullRoom is the audience from which a room's broadcasts that wait for one another
+// (presence, and the coalesced follow-ups: tallies) go out at the slowest pace,
+// Config.PresenceInterval. Below it the pace grows with the room, never faster than
+// CoalesceInterval: a broadcast costs one write per member, so a room sends at most about
+// presenceFullRoom frames of each a second whatever its size, and a small room, where a
+// broadcast costs little, sees people arrive and tallies move almost at once.
 const presenceFullRoom = 1000
+
+// broadcastInterval is the pace of a coalesced broadcast to this many (people online for
+// presence, connections for the follow-ups).
+func broadcastInterval(cfg *Config, audience int) time.Duration {
+	d := time.Duration(int64(cfg.PresenceInterval) * int64(audience) / presenceFullRoom)
+	return min(max(d, cfg.CoalesceInterval), cfg.PresenceInterval)
+}
 
 // presenceState is owned by the room goroutine. A change only arms a timer; the count is
 // sent when it fires, at most once per presenceInterval, and only if it differs from what
@@ -109,12 +117,6 @@ func presenceRole(v Viewer) string {
 	return v.Role
 }
 
-// interval is the pace of presence in a room with this many people online.
-func (p *presenceState) interval(cfg *Config, online int) time.Duration {
-	d := time.Duration(int64(cfg.PresenceInterval) * int64(online) / presenceFullRoom)
-	return min(max(d, cfg.CoalesceInterval), cfg.PresenceInterval)
-}
-
 // changed notes that a person came or went, or was counted anew: the count's frame is
 // stale and a broadcast is due.
 func (p *presenceState) changed(r *room) {
@@ -127,7 +129,7 @@ func (p *presenceState) mark(r *room) {
 	if p.c != nil {
 		return
 	}
-	p.k.interval = p.interval(&r.h.cfg, p.count.online)
+	p.k.interval = broadcastInterval(&r.h.cfg, p.count.online)
 	p.c = arm(&p.timer, p.k.delay(time.Now()))
 }
 

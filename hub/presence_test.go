@@ -29,8 +29,7 @@ func TestPresenceIntervalGrowsWithTheRoom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.online), func(t *testing.T) {
-			var p presenceState
-			if got := p.interval(&cfg, tt.online); got != tt.want {
+			if got := broadcastInterval(&cfg, tt.online); got != tt.want {
 				t.Errorf("interval with %d online: got %v, want %v", tt.online, got, tt.want)
 			}
 		})
@@ -217,5 +216,33 @@ func TestPresenceFrameIsValidJSON(t *testing.T) {
 	}
 	if want := `{"type":"presence","online":2,"byRole":{"moderator":1,"participant":1},"byGroup":{"7":1},"serverTime":0}`; string(b) != want {
 		t.Errorf("frame: got %s, want %s", b, want)
+	}
+}
+
+// The coalesced follow-ups (tallies) of a room go out at the pace of its audience: as often
+// as CoalesceInterval allows in a small room, once per PresenceInterval in a room of a
+// thousand connections, whose every tally is a thousand writes.
+func TestFollowUpsPacedByTheAudience(t *testing.T) {
+	r := bareRoom(t, func(c *Config) { c.CoalesceInterval, c.PresenceInterval = 200*time.Millisecond, time.Second })
+	var frames atomic.Int64
+	k := &committer{r: r}
+	flushed := time.Now()
+	k.flush.last = flushed
+	for _, tt := range []struct {
+		audience int
+		want     time.Duration
+	}{
+		{10, 200 * time.Millisecond},
+		{600, 600 * time.Millisecond},
+		{presenceFullRoom, time.Second},
+	} {
+		t.Run(strconv.Itoa(tt.audience), func(t *testing.T) {
+			for p := len(r.members); p < tt.audience; p++ {
+				addMember(r, Viewer{Participant: int64(p + 1), Role: "participant"}, &frames)
+			}
+			if got := k.flushDelay(flushed); got != tt.want {
+				t.Errorf("next flush of a room of %d: in %v, want %v", tt.audience, got, tt.want)
+			}
+		})
 	}
 }

@@ -24,14 +24,48 @@ func TestBucket(t *testing.T) {
 	if b.take(t0.Add(500 * time.Millisecond)) {
 		t.Fatalf("second take after 0.5 s: got true, want false")
 	}
-	// A long pause refills to the burst, not beyond.
+	// A long pause of a pump that caught up refills to the burst, not beyond.
 	later := t0.Add(time.Hour)
+	b.settle(later)
 	n := 0
 	for b.take(later) {
 		n++
 	}
 	if n != 3 {
 		t.Errorf("takes after a long pause: got %d, want 3", n)
+	}
+}
+
+// A pump that has not caught up keeps what the bucket earned past the burst, up to
+// maxLagCredit; settling bounds it by the burst again.
+func TestBucketBehind(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name   string
+		behind time.Duration
+		settle bool
+		want   int
+	}{
+		{"behind 2 s", 2 * time.Second, false, 4}, // 2/s for 2 s, past the burst of 3
+		{"behind 2 s, then caught up", 2 * time.Second, true, 3},
+		{"behind an hour", time.Hour, false, 3 + int(2*maxLagCredit.Seconds())},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBucket(2, 3)
+			for b.take(t0) {
+			}
+			now := t0.Add(tc.behind)
+			if tc.settle {
+				b.settle(now)
+			}
+			n := 0
+			for b.take(now) {
+				n++
+			}
+			if n != tc.want {
+				t.Errorf("takes after spending everything at t0: got %d, want %d", n, tc.want)
+			}
+		})
 	}
 }
 

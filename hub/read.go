@@ -51,10 +51,16 @@ func (c *conn) readPump(ws *websocket.Conn) {
 		return
 	}
 	for {
+		asked := time.Now()
 		typ, r, err := ws.NextReader()
 		if err != nil {
 			c.readFailed(ws, err)
 			return
+		}
+		// How long the client kept the pump waiting says whether it had caught up with
+		// the socket (ratelimit.go): messages read from a backlog are not a burst.
+		if time.Since(asked) >= c.limiter.caughtUp {
+			c.limiter.settle(c.h.cfg.Now())
 		}
 		// The buffer is taken once a message has begun, not while waiting for one: an
 		// idle connection holds none.

@@ -86,6 +86,7 @@ type room struct {
 	notified   atomic.Int64
 	rechecking atomic.Bool   // the bus may have lost cues: read the log past what the room has
 	dueHeard   atomic.Bool   // another node made follow-ups due (CueDue)
+	audience   atomic.Int64  // connections in the room: the committer paces the follow-ups by it
 	elsewhere  chan struct{} // other nodes' presence changed
 
 	ready   chan struct{} // closed when Open returned
@@ -371,6 +372,7 @@ func (r *room) drop(m *member, mode dropMode, code int, text string) {
 // add puts m in the room. A person's first connection counts them online (presence.go).
 func (r *room) add(m *member) {
 	r.members[m.c] = m
+	r.audience.Store(int64(len(r.members)))
 	ps := r.people[m.v.Participant]
 	if len(ps) == 0 {
 		r.presence.count.add(m.v, 1)
@@ -383,6 +385,7 @@ func (r *room) add(m *member) {
 // viewer: when that one goes, the next one counts instead.
 func (r *room) remove(m *member) {
 	delete(r.members, m.c)
+	r.audience.Store(int64(len(r.members)))
 	ps := r.people[m.v.Participant]
 	first := len(ps) > 0 && ps[0] == m
 	for i, pm := range ps {

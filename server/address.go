@@ -38,16 +38,3 @@ func (h *handler) wrongAddress(r *http.Request) (string, bool) {
 	}
 	return reached, true
 }
-
-// refuseWrongAddress answers a form posted from the wrong address with a page that says what
-// is wrong and how to fix it, with a link to the same page at the public URL.
-func (h *handler) refuseWrongAddress(w http.ResponseWriter, r *http.Request, reached, back string) {
-	lang := h.lang(r)
-	public := strings.TrimSuffix(h.publicURL.String(), "/")
-	body := strings.NewReplacer("{reached}", reached, "{public}", public).Replace(h.catalog.T(lang, "address.wrong.body"))
-	h.writeMessage(w, r, http.StatusForbidden, message{
-		Heading: h.catalog.T(lang, "address.wrong.title"),
-		Body:    body,
-		Link:    public + back, LinkText: h.catalog.T(lang, "address.wrong.link"), Error: true,
-	})
-}

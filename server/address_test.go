@@ -3,56 +3,22 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/internal/stack"
-	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/sitetest"
 	"github.com/assises/assises/storage/storagetest"
 )
 
-// newSiteAt serves the product with a public URL of the test's choosing (the address people
-// are told to use), while the test reaches it at the listener's own address.
-func newSiteAt(t *testing.T, db *bun.DB, public string) *site {
-	t.Helper()
-	return newSiteWith(t, db, public, nil)
-}
-
-// newSiteWith is newSiteAt with the server's clock (nil: time.Now); public "" is the
-// listener's own address.
-func newSiteWith(t *testing.T, db *bun.DB, public string, now func() time.Time) *site {
-	t.Helper()
-	logs := &stack.Logs{}
-	s := &site{db: db, logs: logs}
-	var handler http.Handler
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(s.srv.Close)
-	if public == "" {
-		public = s.srv.URL
-	}
-	u, _ := url.Parse(public)
-	h, err := server.New(server.Config{DB: db, PublicURL: u, Now: now, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = h
-	return s
-}
-
 // createProcess posts a new process to the organiser API as a browser at address host would
 // (its Host and its Origin), and returns the status and the error code.
-func createProcess(t *testing.T, s *site, c *http.Client, csrf, host, origin string) (int, string) {
+func createProcess(t *testing.T, s *sitetest.Site, c *http.Client, csrf, host, origin string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", s.srv.URL+"/api/organise/processes", strings.NewReader(`{"title":"Assises `+host+`"}`))
+	req, _ := http.NewRequest("POST", s.Server.URL+"/api/organise/processes", strings.NewReader(`{"title":"Assises `+host+`"}`))
 	req.Host = host
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", csrf)
@@ -60,12 +26,12 @@ func createProcess(t *testing.T, s *site, c *http.Client, csrf, host, origin str
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	// The browser at that address holds the session cookie; a jar would file it under the
 	// listener's address only.
-	u, _ := url.Parse(s.srv.URL)
+	u, _ := url.Parse(s.Server.URL)
 	for _, ck := range c.Jar.Cookies(u) {
 		req.AddCookie(ck)
 	}
-	var e apiErr
-	resp, body := doBody(t, &http.Client{}, req)
+	var e sitetest.APIError
+	resp, body := sitetest.Do(t, &http.Client{}, req)
 	if resp.StatusCode >= 400 {
 		if err := json.Unmarshal([]byte(body), &e); err != nil {
 			t.Fatalf("decode %q: %v", body, err)
@@ -77,9 +43,9 @@ func createProcess(t *testing.T, s *site, c *http.Client, csrf, host, origin str
 // In development the public URL names this machine (127.0.0.1 here); a browser that reached
 // the server as localhost or [::1] on the same port is this same server, not another site.
 func TestLoopbackAddressesAccepted(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	c, csrf := s.organiserDesk(t)
-	p := strconv.Itoa(s.srv.Listener.Addr().(*net.TCPAddr).Port)
+	s := sitetest.OnSQLite(t)
+	c, csrf := s.OrganiserDesk(t)
+	p := strconv.Itoa(s.Server.Listener.Addr().(*net.TCPAddr).Port)
 	tests := []struct {
 		name, host, origin string
 		want               int
@@ -98,8 +64,8 @@ func TestLoopbackAddressesAccepted(t *testing.T) {
 			}
 		})
 	}
-	if n := strings.Count(s.logs.String(), "another address than the public URL"); n != 1 {
-		t.Errorf("the wrong address was logged %d times, want once (the https case only):\n%s", n, s.logs)
+	if n := strings.Count(s.Logs.String(), "another address than the public URL"); n != 1 {
+		t.Errorf("the wrong address was logged %d times, want once (the https case only):\n%s", n, s.Logs)
 	}
 }
 
@@ -108,9 +74,9 @@ func TestLoopbackAddressesAccepted(t *testing.T) {
 // words that say what is wrong and how to fix it — never "the page has expired" — and the server
 // logs it once with both addresses. Another site is still refused as before.
 func TestWrongAddressPage(t *testing.T) {
-	s := newSiteAt(t, storagetest.Open(t, "sqlite"), "http://assises.example.org")
-	c, csrf := s.organiserDesk(t)
-	reached := s.srv.URL // http://127.0.0.1:port
+	s := sitetest.New(t, storagetest.Open(t, "sqlite"), sitetest.Options{PublicURL: "http://assises.example.org"})
+	c, csrf := s.OrganiserDesk(t)
+	reached := s.Server.URL // http://127.0.0.1:port
 	host := strings.TrimPrefix(reached, "http://")
 
 	if got, code := createProcess(t, s, c, csrf, host, reached); got != 403 || code != "wrong_address" {
@@ -124,7 +90,7 @@ func TestWrongAddressPage(t *testing.T) {
 	req, _ := http.NewRequest("POST", reached+"/join/request", strings.NewReader("code=ABC123&name=Zoe&csrf=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", reached)
-	resp, body := doBody(t, s.client(t), req)
+	resp, body := sitetest.Do(t, s.Client(t), req)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("form at the wrong address: got %d, want 403", resp.StatusCode)
 	}
@@ -137,7 +103,7 @@ func TestWrongAddressPage(t *testing.T) {
 		t.Errorf("the page says the form expired, which reloading never fixes")
 	}
 
-	logs := s.logs.String()
+	logs := s.Logs.String()
 	if n := strings.Count(logs, "another address than the public URL"); n != 1 {
 		t.Errorf("the trap logged %d times after two refusals, want once:\n%s", n, logs)
 	}

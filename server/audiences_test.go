@@ -8,14 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // audienceRoom is a workshop seen by one of each kind of viewer: a moderator, an observer (the
@@ -168,7 +167,7 @@ func (r *audienceRoom) receivers(seq int64) []string {
 // taps their choice again) tells the voter alone, like vote.set: not their group, not the
 // moderator, not the projector. Checked after a barrier, so a late leak would be seen.
 func TestVoteClearReachesOnlyTheVoter(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		r := newAudienceRoom(t, s)
 		r.split(t)
 		for _, key := range []string{"group", "plenary"} {
@@ -200,7 +199,7 @@ func TestVoteClearReachesOnlyTheVoter(t *testing.T) {
 // author's id and full label) goes to moderators only: not the author's group, not another
 // group, not the projector, not the author, for a comment in a group and one in the plenary.
 func TestCommentAttributionReachesOnlyModerators(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		r := newAudienceRoom(t, s)
 		r.split(t)
 		stack.MustDo(t, r.mod.c, "identity.set", map[string]any{"mode": "full"})
@@ -237,7 +236,7 @@ func TestCommentAttributionReachesOnlyModerators(t *testing.T) {
 // It fails when an event has no row (the engine refuses to emit it), when a row's event is
 // never driven here (add it to the script), and when an event goes to a kind its row forbids.
 func TestEveryEventReachesOnlyItsAudience(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		everyEventReachesOnlyItsAudience(t, s, newAudienceRoom(t, s))
 	})
 }

@@ -7,16 +7,15 @@ import (
 	"testing"
 
 	"github.com/assises/assises/record"
-
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // The middleware refuses a change that a browser says comes from another site, whatever
 // token it carries; a same-origin change passes and still needs its token.
 func TestCrossOriginChangesRefused(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	c, csrf := s.organiserDesk(t)
-	u := s.srv.URL + "/api/organise/processes"
+	s := sitetest.OnSQLite(t)
+	c, csrf := s.OrganiserDesk(t)
+	u := s.Server.URL + "/api/organise/processes"
 	tests := []struct {
 		name   string
 		token  string
@@ -24,18 +23,18 @@ func TestCrossOriginChangesRefused(t *testing.T) {
 		want   int
 	}{
 		{"cross-site by Sec-Fetch-Site, good token", csrf, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.org"}, 403},
-		{"same-site subdomain by Sec-Fetch-Site", csrf, []string{"Sec-Fetch-Site", "same-site", "Origin", "https://sub." + strings.TrimPrefix(s.srv.URL, "http://")}, 403},
+		{"same-site subdomain by Sec-Fetch-Site", csrf, []string{"Sec-Fetch-Site", "same-site", "Origin", "https://sub." + strings.TrimPrefix(s.Server.URL, "http://")}, 403},
 		{"foreign Origin from a browser without Sec-Fetch-Site", csrf, []string{"Origin", "https://evil.example.org"}, 403},
-		{"same-origin by Sec-Fetch-Site", csrf, []string{"Sec-Fetch-Site", "same-origin", "Origin", s.srv.URL}, 201},
-		{"same origin by Origin", csrf, []string{"Origin", s.srv.URL}, 201},
+		{"same-origin by Sec-Fetch-Site", csrf, []string{"Sec-Fetch-Site", "same-origin", "Origin", s.Server.URL}, 201},
+		{"same origin by Origin", csrf, []string{"Origin", s.Server.URL}, 201},
 		{"no browser headers", csrf, nil, 201},
 		{"same origin without the token", "", []string{"Sec-Fetch-Site", "same-origin"}, 403},
 	}
 	var created int64
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var e apiErr
-			got := call(t, c, "POST", u, tt.token, map[string]any{"title": "Assises " + tt.name}, &e, tt.header...)
+			var e sitetest.APIError
+			got := sitetest.Call(t, c, "POST", u, tt.token, map[string]any{"title": "Assises " + tt.name}, &e, tt.header...)
 			if got != tt.want {
 				t.Fatalf("got %d %+v, want %d", got, e.Error, tt.want)
 			}
@@ -47,7 +46,7 @@ func TestCrossOriginChangesRefused(t *testing.T) {
 			}
 		})
 	}
-	n, err := s.db.NewSelect().Model((*record.Process)(nil)).Count(context.Background())
+	n, err := s.DB.NewSelect().Model((*record.Process)(nil)).Count(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,16 +59,16 @@ func TestCrossOriginChangesRefused(t *testing.T) {
 // no Sec-Fetch-Site, without the session's token: another site cannot sign a moderator out in
 // the middle of a session.
 func TestCrossOriginSignOutRefused(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	c, csrf := s.organiserDesk(t)
+	s := sitetest.OnSQLite(t)
+	c, csrf := s.OrganiserDesk(t)
 	signOut := func(header ...string) int {
-		req, _ := http.NewRequest("POST", s.srv.URL+"/signout", nil)
-		resp, _ := doBody(t, noRedirect(c), req, header...)
+		req, _ := http.NewRequest("POST", s.Server.URL+"/signout", nil)
+		resp, _ := sitetest.Do(t, noRedirect(c), req, header...)
 		return resp.StatusCode
 	}
 	stillIn := func(what string) {
 		t.Helper()
-		if resp, _ := get(t, c, s.srv.URL+"/organise"); resp.StatusCode != 200 {
+		if resp, _ := sitetest.Get(t, c, s.Server.URL+"/organise"); resp.StatusCode != 200 {
 			t.Fatalf("organise page after %s: got %d, want 200 (still signed in)", what, resp.StatusCode)
 		}
 	}
@@ -90,7 +89,7 @@ func TestCrossOriginSignOutRefused(t *testing.T) {
 	if got := signOut("Sec-Fetch-Site", "same-origin", "Origin", "null", "X-CSRF-Token", csrf); got != http.StatusSeeOther {
 		t.Fatalf("same-origin sign-out: got %d, want 303", got)
 	}
-	if resp, _ := get(t, noRedirect(c), s.srv.URL+"/organise"); resp.StatusCode == 200 {
+	if resp, _ := sitetest.Get(t, noRedirect(c), s.Server.URL+"/organise"); resp.StatusCode == 200 {
 		t.Fatalf("organise page after signing out: got 200, want a refusal")
 	}
 }

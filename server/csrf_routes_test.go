@@ -9,8 +9,7 @@ import (
 	"testing"
 
 	"github.com/assises/assises/record"
-
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // TestEveryChangeRefusesCrossSite walks every POST, PUT and DELETE route of routes.go (read
@@ -20,29 +19,29 @@ import (
 // Sec-Fetch-Site and Origin "null" is refused without the token (the route's own check).
 // Nothing may change: the organiser stays signed in and no row appears.
 func TestEveryChangeRefusesCrossSite(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	f := newRegFixture(t, s.db)
-	person := f.person(t, s.db, "Alice Martin", "COOP", nil, f.open)
-	c, csrf := s.organiserDesk(t)
+	s := sitetest.OnSQLite(t)
+	f := sitetest.NewFixture(t, s.DB)
+	person := f.Person(t, s.DB, "Alice Martin", "COOP", nil, f.Open)
+	c, csrf := s.OrganiserDesk(t)
 	// Real ids where the pattern names one, so that a handler reaches its token check rather
 	// than stopping at "not found".
 	values := map[string]string{
-		"slug": f.proc.Slug, "participant": strconv.FormatInt(person.ID, 10),
+		"slug": f.Proc.Slug, "participant": strconv.FormatInt(person.ID, 10),
 		"contribution": "1", "theme": "1", "req": "1", "lang": "nl", "subject": "theme", "sid": "1",
 	}
 	idOf := func(pattern string) string {
 		switch {
 		case strings.Contains(pattern, "/processes/{id}"):
-			return strconv.FormatInt(f.proc.ID, 10)
+			return strconv.FormatInt(f.Proc.ID, 10)
 		case strings.Contains(pattern, "/people/{id}"):
 			return strconv.FormatInt(person.ID, 10)
 		}
-		return strconv.FormatInt(f.open.ID, 10)
+		return strconv.FormatInt(f.Open.ID, 10)
 	}
 	count := func() int64 {
 		var n int64
 		for _, table := range []string{"processes", "workshops", "participants", "registrations", "join_requests", "auth_sessions", "invitations", "themes", "workshop_roles", "notebook_versions", "followup_entries", "notebook_items", "notebook_translations"} {
-			m, err := s.db.NewSelect().Table(table).Count(context.Background())
+			m, err := s.DB.NewSelect().Table(table).Count(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,11 +61,11 @@ func TestEveryChangeRefusesCrossSite(t *testing.T) {
 			path = strings.ReplaceAll(path, "{"+name+"}", v)
 		}
 		path = strings.ReplaceAll(path, "{id}", idOf(pattern))
-		form := url.Values{"title": {"Forged"}, "code": {"ABC"}, "name": {"Forged"}, "workshop": {strconv.FormatInt(f.open.ID, 10)}}
+		form := url.Values{"title": {"Forged"}, "code": {"ABC"}, "name": {"Forged"}, "workshop": {strconv.FormatInt(f.Open.ID, 10)}}
 		send := func(header ...string) int {
-			req, _ := http.NewRequest(method, s.srv.URL+path, strings.NewReader(form.Encode()))
+			req, _ := http.NewRequest(method, s.Server.URL+path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			resp, _ := doBody(t, c, req, header...)
+			resp, _ := sitetest.Do(t, c, req, header...)
 			return resp.StatusCode
 		}
 		t.Run(pattern, func(t *testing.T) {
@@ -84,11 +83,11 @@ func TestEveryChangeRefusesCrossSite(t *testing.T) {
 	if after := count(); after != before {
 		t.Errorf("rows: %d before, %d after the forged requests: something changed", before, after)
 	}
-	if resp, _ := get(t, c, s.srv.URL+"/organise"); resp.StatusCode != 200 {
+	if resp, _ := sitetest.Get(t, c, s.Server.URL+"/organise"); resp.StatusCode != 200 {
 		t.Errorf("the organiser was signed out by a forged request (organise page: %d)", resp.StatusCode)
 	}
 	var n int64
-	if n, _ = s.db.NewSelect().Model((*record.Process)(nil)).Where("title = ?", "Forged").Count(context.Background()); n != 0 {
+	if n, _ = s.DB.NewSelect().Model((*record.Process)(nil)).Where("title = ?", "Forged").Count(context.Background()); n != 0 {
 		t.Errorf("%d processes named Forged", n)
 	}
 }

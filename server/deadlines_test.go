@@ -12,16 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/sitetest"
 	"github.com/assises/assises/storage/storagetest"
 )
 
 // deadlineSite serves the product (without live rooms) with the http.Server of
 // server.HTTPServer and the deadlines d, as cmd/assises does.
-func deadlineSite(t *testing.T, d server.Deadlines) *site {
+func deadlineSite(t *testing.T, d server.Deadlines) *sitetest.Site {
 	t.Helper()
 	return edgeSite(t, server.Config{Deadlines: d})
 }
@@ -29,21 +29,21 @@ func deadlineSite(t *testing.T, d server.Deadlines) *site {
 // edgeSite is deadlineSite with more of the server's configuration (its DB, PublicURL and
 // Logger are filled in). A test that watches the server's side of its connections passes
 // wrap, which gets the server's listener before it starts.
-func edgeSite(t *testing.T, cfg server.Config, wrap ...func(net.Listener) net.Listener) *site {
+func edgeSite(t *testing.T, cfg server.Config, wrap ...func(net.Listener) net.Listener) *sitetest.Site {
 	t.Helper()
 	d := cfg.Deadlines
 	db := storagetest.Open(t, "sqlite")
 	logs := &stack.Logs{}
-	s := &site{db: db, logs: logs}
+	s := &sitetest.Site{DB: db, Logs: logs}
 	var handler http.Handler
-	s.srv = httptest.NewUnstartedServer(nil)
+	s.Server = httptest.NewUnstartedServer(nil)
 	for _, w := range wrap {
-		s.srv.Listener = w(s.srv.Listener)
+		s.Server.Listener = w(s.Server.Listener)
 	}
-	s.srv.Config = server.HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }), d)
-	s.srv.Start()
-	t.Cleanup(s.srv.Close)
-	u, _ := url.Parse(s.srv.URL)
+	s.Server.Config = server.HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }), d)
+	s.Server.Start()
+	t.Cleanup(s.Server.Close)
+	u, _ := url.Parse(s.Server.URL)
 	cfg.DB, cfg.PublicURL, cfg.Logger = db, u, slog.New(slog.NewTextHandler(logs, nil))
 	h, err := server.New(cfg)
 	if err != nil {
@@ -111,8 +111,8 @@ func slowBody(method, path, host string, header ...string) string {
 func TestSlowClientsAreCut(t *testing.T) {
 	d := server.Deadlines{Header: 300 * time.Millisecond, Form: 300 * time.Millisecond, Body: 1500 * time.Millisecond}
 	s := deadlineSite(t, d)
-	c, csrf := s.organiserDesk(t)
-	u, _ := url.Parse(s.srv.URL)
+	c, csrf := s.OrganiserDesk(t)
+	u, _ := url.Parse(s.Server.URL)
 	var session string
 	for _, ck := range c.Jar.Cookies(u) {
 		if ck.Name == "assises_session" {
@@ -136,12 +136,12 @@ func TestSlowClientsAreCut(t *testing.T) {
 				t.Errorf("cut after %v, before its deadline %v", took, tt.want)
 			}
 			t.Logf("cut after %v (deadline %v)", took, tt.want)
-			if resp, _ := get(t, s.client(t), s.srv.URL+"/healthz"); resp.StatusCode != 200 {
+			if resp, _ := sitetest.Get(t, s.Client(t), s.Server.URL+"/healthz"); resp.StatusCode != 200 {
 				t.Errorf("healthz: got %d, want 200", resp.StatusCode)
 			}
 		})
 	}
-	n, err := s.db.NewSelect().Model((*record.Process)(nil)).Count(t.Context())
+	n, err := s.DB.NewSelect().Model((*record.Process)(nil)).Count(t.Context())
 	if err != nil || n != 0 {
 		t.Errorf("processes after a cut body: %d (%v), want 0", n, err)
 	}
@@ -155,7 +155,7 @@ func TestSlowClientsAreCutWithProductionDeadlines(t *testing.T) {
 		t.Skip("takes the production deadlines (10 s)")
 	}
 	s := deadlineSite(t, server.DefaultDeadlines)
-	addr := strings.TrimPrefix(s.srv.URL, "http://")
+	addr := strings.TrimPrefix(s.Server.URL, "http://")
 	tests := []struct {
 		name string
 		head string
@@ -198,7 +198,7 @@ func TestWebSocketOutlivesDeadlines(t *testing.T) {
 func TestProxiedClientRequestsBounded(t *testing.T) {
 	s := edgeSite(t, server.Config{MaxPerAddress: 2, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		Deadlines: server.Deadlines{Form: time.Minute}})
-	addr := strings.TrimPrefix(s.srv.URL, "http://")
+	addr := strings.TrimPrefix(s.Server.URL, "http://")
 	var held []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", addr)
@@ -210,9 +210,9 @@ func TestProxiedClientRequestsBounded(t *testing.T) {
 		held = append(held, c)
 	}
 	status := func(client string) int {
-		req, _ := http.NewRequest("GET", s.srv.URL+"/healthz", nil)
+		req, _ := http.NewRequest("GET", s.Server.URL+"/healthz", nil)
 		req.Header.Set("X-Forwarded-For", client)
-		resp, _ := doBody(t, &http.Client{Timeout: 30 * time.Second}, req)
+		resp, _ := sitetest.Do(t, &http.Client{Timeout: 30 * time.Second}, req)
 		return resp.StatusCode
 	}
 	// The two trickling requests are in progress once a third one of theirs is refused; the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // closeWatch is the server's listener, telling when the server closes a connection, by the
@@ -67,15 +68,15 @@ func TestSlowReadersAreCut(t *testing.T) {
 	d := server.Deadlines{Write: 2 * time.Second}
 	watch := &closeWatch{closed: map[string]chan struct{}{}}
 	s := edgeSite(t, server.Config{Deadlines: d}, func(l net.Listener) net.Listener { watch.Listener = l; return watch })
-	addr := strings.TrimPrefix(s.srv.URL, "http://")
+	addr := strings.TrimPrefix(s.Server.URL, "http://")
 	const asset = "/static/js/moderator.js"
-	resp, body := get(t, s.client(t), s.srv.URL+asset, "Accept-Encoding", "identity")
+	resp, body := sitetest.Get(t, s.Client(t), s.Server.URL+asset, "Accept-Encoding", "identity")
 	if resp.StatusCode != 200 || len(body) < 16<<10 {
 		t.Fatalf("%s: %d, %d bytes; want a file of some size to ask for many times", asset, resp.StatusCode, len(body))
 	}
 	healthy := func() {
 		t.Helper()
-		if resp, _ := get(t, &http.Client{Timeout: 30 * time.Second}, s.srv.URL+"/healthz"); resp.StatusCode != 200 {
+		if resp, _ := sitetest.Get(t, &http.Client{Timeout: 30 * time.Second}, s.Server.URL+"/healthz"); resp.StatusCode != 200 {
 			t.Errorf("healthz while a client stalls: got %d, want 200", resp.StatusCode)
 		}
 	}

@@ -4,33 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/assises/assises/record"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 )
-
-// stackBrowser returns an HTTP client carrying a stack person's session cookie.
-func stackBrowser(t *testing.T, s *stack.Stack, p stack.Person) *http.Client {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(s.Server.URL)
-	c := p.Cookie
-	jar.SetCookies(u, []*http.Cookie{&c})
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-}
 
 // closedSoon fails the test unless the live connection ends within a few seconds.
 func closedSoon(t *testing.T, c *liveclient.Client, who string) {
@@ -46,7 +31,7 @@ func closedSoon(t *testing.T, c *liveclient.Client, who string) {
 // organiser API, and checks that the erased people's live sockets close at once and their
 // personal data are gone.
 func TestEraseEndpointsCloseSockets(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		ctx := context.Background()
 		w := s.Workshop(t, "Atelier")
 		organiser := s.Join(t, "Olga", "Fédération", record.RoleOrganiser)
@@ -55,21 +40,16 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 		inesLive := s.Connect(t, ines, w)
 		jonLive := s.Connect(t, jon, w)
 
-		org := stackBrowser(t, s, organiser)
-		resp, page := get(t, org, s.Server.URL+"/organise")
-		m := csrfAttr.FindStringSubmatch(page)
-		if resp.StatusCode != 200 || m == nil {
-			t.Fatalf("organiser page: %d", resp.StatusCode)
-		}
-		csrf := m[1]
+		org := s.Browser(t, &organiser)
+		csrf := sitetest.PageCSRF(t, org, s.Server.URL+"/organise")
 		api := s.Server.URL + "/api/organise"
-		if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), "", map[string]any{}, nil); st != 403 {
+		if st := sitetest.Call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), "", map[string]any{}, nil); st != 403 {
 			t.Errorf("erase without CSRF: got %d, want 403", st)
 		}
-		if st := call(t, stackBrowser(t, s, jon), "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 403 {
+		if st := sitetest.Call(t, s.Browser(t, &jon), "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 403 {
 			t.Errorf("a participant erasing: got %d, want 403", st)
 		}
-		if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 204 {
+		if st := sitetest.Call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, ines.Participant.ID), csrf, map[string]any{}, nil); st != 204 {
 			t.Fatalf("erase Inès: got %d, want 204", st)
 		}
 		closedSoon(t, inesLive, "Inès")
@@ -86,17 +66,17 @@ func TestEraseEndpointsCloseSockets(t *testing.T) {
 		if err := jonLive.Reconnect(ctx); err != nil {
 			t.Fatalf("Jon comes back after the reset: %v", err)
 		}
-		if resp, _ := get(t, stackBrowser(t, s, ines), s.Server.URL+"/me"); resp.StatusCode != 401 {
+		if resp, _ := sitetest.Get(t, s.Browser(t, &ines), s.Server.URL+"/me"); resp.StatusCode != 401 {
 			t.Errorf("Inès's session after erasure: got %d, want 401", resp.StatusCode)
 		}
 
 		// The whole process: the organiser must type its address name.
-		var e apiErr
-		if st := call(t, org, "POST", fmt.Sprintf("%s/processes/%d/erase", api, s.Process.ID), csrf, map[string]any{"confirm": "oops"}, &e); st != 400 || e.Error.Code != "reg_erase_confirm" {
+		var e sitetest.APIError
+		if st := sitetest.Call(t, org, "POST", fmt.Sprintf("%s/processes/%d/erase", api, s.Process.ID), csrf, map[string]any{"confirm": "oops"}, &e); st != 400 || e.Error.Code != "reg_erase_confirm" {
 			t.Errorf("erase process without the right confirmation: got %d %+v", st, e.Error)
 		}
 		var out struct{ Erased int }
-		if st := call(t, org, "POST", fmt.Sprintf("%s/processes/%d/erase", api, s.Process.ID), csrf, map[string]any{"confirm": s.Process.Slug}, &out); st != 200 || out.Erased != 2 {
+		if st := sitetest.Call(t, org, "POST", fmt.Sprintf("%s/processes/%d/erase", api, s.Process.ID), csrf, map[string]any{"confirm": s.Process.Slug}, &out); st != 200 || out.Erased != 2 {
 			t.Fatalf("erase process: got %d %+v, want 2 people erased (Jon and the process's organiser)", st, out)
 		}
 		closedSoon(t, jonLive, "Jon")

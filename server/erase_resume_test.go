@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // TestEraseThenResumeSendsNothingOfThePerson: a person posts in a live room, an organiser
@@ -23,7 +23,7 @@ import (
 // room closed its sockets (1012), the welcome names a new epoch, the client gets a snapshot,
 // and no frame it receives from then on holds the name or the organisation.
 func TestEraseThenResumeSendsNothingOfThePerson(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		const name, org = "Ines Quorblat", "Zebrinex Cooperative"
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -59,13 +59,9 @@ func TestEraseThenResumeSendsNothingOfThePerson(t *testing.T) {
 			t.Fatalf("before the erasure, no frame Jon received names %q: this test would prove nothing (%s)", name, posted.Data)
 		}
 
-		org1 := stackBrowser(t, s, organiser)
-		_, page := get(t, org1, s.Server.URL+"/organise")
-		m := csrfAttr.FindStringSubmatch(page)
-		if m == nil {
-			t.Fatal("no CSRF token on the organiser page")
-		}
-		if st := call(t, org1, "POST", fmt.Sprintf("%s/api/organise/people/%d/erase", s.Server.URL, ines.Participant.ID), m[1], map[string]any{}, nil); st != 204 {
+		org1 := s.Browser(t, &organiser)
+		csrf := sitetest.PageCSRF(t, org1, s.Server.URL+"/organise")
+		if st := sitetest.Call(t, org1, "POST", fmt.Sprintf("%s/api/organise/people/%d/erase", s.Server.URL, ines.Participant.ID), csrf, map[string]any{}, nil); st != 204 {
 			t.Fatalf("erase: got %d, want 204", st)
 		}
 		for who, c := range map[string]*liveclient.Client{"Jon": jon, "the moderator": mod} {

@@ -12,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/google/uuid"
 
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 )
 
 // TestModelBasedVoting (docs/security.md, item 20): participants vote, change and clear their votes,
@@ -28,7 +27,7 @@ import (
 // tallies: the last tally.updated of every contribution and the votes in the database must
 // equal the model's exactly.
 func TestModelBasedVoting(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		for seed := int64(1); seed <= 2; seed++ {
 			modelRun(t, s, seed)
 		}

@@ -8,14 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // member is a participant of the groups session, with what the test learns about them.
@@ -63,7 +62,7 @@ func eventData[T any](t *testing.T, c *liveclient.Client, name string) T {
 // rapporteurs mark outputs, the moderator brings them to the plenary, merges what both groups
 // said, and the room votes; the result is stored for the notebook.
 func TestGroupsSession(t *testing.T) {
-	eachStack(t, stack.Options{}, runGroupsSession)
+	stack.Each(t, stack.Options{}, runGroupsSession)
 }
 
 func runGroupsSession(t *testing.T, s *stack.Stack) {
@@ -177,7 +176,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	for gi, gid := range []int64{gA, gB} {
 		ms := byGroup[gid]
 		body := fmt.Sprintf("Constat du groupe %d : les usagers ne sont pas écoutés.", gi+1)
-		f := post(t, &ms[0].actor, map[string]any{"kind": "finding", "body": body})
+		f := stack.Post(t, ms[0].actor.c, map[string]any{"kind": "finding", "body": body})
 		comment := fmt.Sprintf("Commentaire du groupe %d", gi+1)
 		stack.MustDo(t, ms[1].c, "comment.post", map[string]any{"contribution": f, "body": comment})
 		stack.MustDo(t, ms[2].c, "vote.set", map[string]any{"contribution": f, "value": 1})
@@ -191,7 +190,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 		r := rapporteur[gid]
 		body := []string{"Associer les usagers à chaque groupe de travail, un ou deux par groupe.",
 			"Inviter un ou deux usagers dans chaque groupe de travail."}[gi]
-		recs[gid] = post(t, &r.actor, map[string]any{"kind": "recommendation", "body": body})
+		recs[gid] = stack.Post(t, r.actor.c, map[string]any{"kind": "recommendation", "body": body})
 		secret[gid] = append(secret[gid], body)
 		ids[gid] = append(ids[gid], recs[gid])
 		stack.MustDo(t, r.c, "contribution.mark", map[string]any{"id": recs[gid], "output": true})
@@ -322,7 +321,7 @@ func TestRoundsFollowServerClock(t *testing.T) {
 		Engine: deliberation.EngineOptions{Clock: serverClock},
 		Hub:    func(c *hub.Config) { c.Now = serverClock },
 	}
-	eachStack(t, opts, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, opts, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "Études de cas")
 		mod := s.Connect(t, s.Join(t, "Eric", "Actiris", record.RoleModerator, w), w)
 		p := s.Connect(t, s.Join(t, "Fatima", "CPAS", record.RoleParticipant, w), w)

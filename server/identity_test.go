@@ -9,13 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 )
 
 // wireTap is a moderator's socket read as raw frames, exactly as they cross the network: what
@@ -119,7 +118,7 @@ func TestSealedIdentityOnTheWire(t *testing.T) {
 		{name: "sealed", mode: deliberation.IdentitySealed},
 		{name: "sealed midway", mode: deliberation.IdentitySealed, midway: true},
 	}
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				w := s.Workshop(t, "Atelier "+tc.name)

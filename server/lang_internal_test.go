@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+
+	"github.com/assises/assises/server/web"
 )
 
 // TestLanguageSwitchTargets: on a page answering a POST the switch leads to the nearest page
@@ -13,6 +15,7 @@ import (
 func TestLanguageSwitchTargets(t *testing.T) {
 	h := &handler{publicURL: &url.URL{Scheme: "https", Host: "assises.example.org"}}
 	h.mux = h.routes()
+	site := &web.Site{PublicURL: h.publicURL, NearestPage: h.nearestPage}
 	for _, c := range []struct{ method, target, want string }{
 		{"POST", "/p/assises/register", "/p/assises?lang=nl"},
 		{"POST", "/code", "/code?lang=nl"},
@@ -28,7 +31,7 @@ func TestLanguageSwitchTargets(t *testing.T) {
 		{"GET", "/i/secret-token-value", "?lang=nl"},
 	} {
 		r := httptest.NewRequest(c.method, c.target, nil)
-		if got := h.langHref(r, "nl"); got != c.want {
+		if got := site.LangHref(r, "nl"); got != c.want {
 			t.Errorf("%s %s: switch to %q, want %q", c.method, c.target, got, c.want)
 		}
 	}

@@ -9,28 +9,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/google/uuid"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/record"
 )
-
-// eachStack runs fn on a full product over each database.
-func eachStack(t *testing.T, opts stack.Options, fn func(t *testing.T, s *stack.Stack)) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { fn(t, stack.New(t, kind, opts)) })
-	}
-}
 
 // TestAckAfterCommit reads the database the moment an ack arrives: what was acknowledged is
 // there already (DESIGN invariant 3), in the log at the acknowledged seq.
 func TestAckAfterCommit(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
 		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 		p := s.Connect(t, s.Join(t, "P", "Org P", record.RoleParticipant, w), w)
@@ -53,7 +44,7 @@ func TestAckAfterCommit(t *testing.T) {
 // TestCannotJoinAnotherWorkshop: a participant registered in one workshop cannot join another
 // one, even of the same process, and learns nothing of it.
 func TestCannotJoinAnotherWorkshop(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		mine, other := s.Workshop(t, "Mine"), s.Workshop(t, "Other")
 		p := s.Join(t, "P", "Org", record.RoleParticipant, mine)
 		_, err := liveclient.Dial(stack.Ctx(t), s.Config(p, other))
@@ -78,7 +69,7 @@ func TestCannotJoinAnotherWorkshop(t *testing.T) {
 // a fresh snapshot, and the events after it, never a gap.
 func TestResumeTooOldGetsSnapshot(t *testing.T) {
 	small := stack.Options{Hub: func(c *hub.Config) { c.RingSize = 8; c.MaxCatchUp = 8 }}
-	eachStack(t, small, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, small, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
 		modP := s.Join(t, "M", "Org M", record.RoleModerator, w)
 		mod := s.Connect(t, modP, w)
@@ -120,7 +111,7 @@ func TestResumeTooOldGetsSnapshot(t *testing.T) {
 // TestPremoderatedPostsStayPrivate: with pre-moderation, a post reaches only its author and
 // the moderators until it is approved; then everyone.
 func TestPremoderatedPostsStayPrivate(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
 		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 		author := s.Connect(t, s.Join(t, "A", "Org A", record.RoleParticipant, w), w)
@@ -165,7 +156,7 @@ func TestPremoderatedPostsStayPrivate(t *testing.T) {
 // TestDotsBudgetAcrossSockets: one person with three tabs spends dots on all of them at once;
 // the budget holds whatever the interleaving.
 func TestDotsBudgetAcrossSockets(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
 		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 		voter := s.Join(t, "V", "Org V", record.RoleParticipant, w)
@@ -217,7 +208,7 @@ func TestSameVoteOnFiftySockets(t *testing.T) {
 	// Fifty sockets of one person: past the product's bound per person (a few tabs), which
 	// would close the oldest; the race under test needs them all open.
 	opts := stack.Options{Hub: func(c *hub.Config) { c.MaxSocketsPerPerson = 50 }}
-	eachStack(t, opts, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, opts, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "A")
 		mod := s.Connect(t, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})

@@ -74,7 +74,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 			h.log.Log(r.Context(), level, "http", "method", r.Method, "route", r.Pattern,
 				"status", rec.status, "ms", time.Since(start).Milliseconds())
 		}()
-		h.rememberLang(rec, r)
+		h.site.RememberLang(rec, r)
 		if !legacyNullOrigin(r) && h.crossOrigin.Check(r) != nil {
 			h.refuseCrossOrigin(rec, r)
 			return
@@ -88,7 +88,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 // it, also on same-origin form posts where Referrer-Policy: no-referrer makes Origin "null")
 // and falls back to comparing Origin with Host. The public URL is trusted as well, for a
 // reverse proxy that rewrites Host. Every route is covered, including one added tomorrow that
-// forgets its token check; the CSRF tokens stay as the second line (forms.go, pages_access.go).
+// forgets its token check; the CSRF tokens stay as the second line (server/web: forms.go, session.go).
 func newCrossOriginProtection(public *url.URL) (*http.CrossOriginProtection, error) {
 	c := http.NewCrossOriginProtection()
 	if err := c.AddTrustedOrigin(public.Scheme + "://" + public.Host); err != nil {
@@ -113,7 +113,7 @@ func (h *handler) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
 		h.api.Error(w, r, http.StatusForbidden, "org_csrf")
 		return
 	}
-	h.refuseForm(w, r, "/")
+	h.site.RefuseForm(w, r, "/")
 }
 
 // statusRecorder remembers the status for the log line. It passes Hijack through (Unwrap),

@@ -10,12 +10,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/internal/spreadsheet"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 
@@ -25,12 +24,12 @@ import (
 // organiserOf checks, for an HTML or file route, that the signed-in person organises the
 // process; it answers and returns false when not.
 func (h *handler) organiserOf(w http.ResponseWriter, r *http.Request, processID int64) bool {
-	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
+	p := h.site.SignedIn(w, r, "ui.organise.signin", "/", "nav.home")
 	if p == nil {
 		return false
 	}
 	if !people.MayOrganise(p, processID) {
-		h.forbidden(w, r, "ui.organise.forbidden")
+		h.site.Forbidden(w, r, "ui.organise.forbidden")
 		return false
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -98,14 +97,13 @@ func cardsPerSheet(large bool) int {
 // this page but cannot read it (same-origin policy, frame-ancestors 'none').
 func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	lang := h.lang(r)
-	id, ok := web.PathID(r, "id")
+	lang := web.Lang(r)
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.notFound(w, r)
 		return
 	}
 	proc, err := record.GetProcess(ctx, h.db, id)
-	if h.loadFailed(w, r, err, h.notFound) {
+	if h.site.LoadFailed(w, r, err, h.site.NotFound) {
 		return
 	}
 	if !h.organiserOf(w, r, proc.ID) {
@@ -113,7 +111,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	workshops, err := process.ListWorkshops(ctx, h.db, proc.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	byID := map[int64]*record.Workshop{}
@@ -126,14 +124,14 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		only, _ = strconv.ParseInt(v, 10, 64)
 		ws, ok := byID[only]
 		if !ok {
-			h.notFound(w, r)
+			h.site.NotFound(w, r)
 			return
 		}
 		data.Workshop = ws.Title
 	}
 	regs, err := people.ListProcessRegistrations(ctx, h.db, proc.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	// Each confirmed person once, with every session they have a place in.
@@ -166,12 +164,12 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	ways, err := people.IssueLinks(ctx, h.db, proc.ID, landings, h.now())
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	tags, err := people.ListGroupTags(ctx, h.db, proc.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	groups := map[[2]int64]people.GroupTag{}
@@ -190,13 +188,13 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		t := func(k string) string { return h.catalog.T(cl, k) }
 		c := card{
-			Name: names[pid], Lang: cl, Process: textsFor(proc, holder, proc.Title, proc.Translations, "title"),
+			Name: names[pid], Lang: cl, Process: web.TextsFor(proc, holder, proc.Title, proc.Translations, "title"),
 			Link: h.publicURL.JoinPath("i", ways[i].Token).String(), Code: people.FormatCode(ways[i].Code),
 			How: t("reg.cards.how") + " " + t("reg.way.code.where"), CodeLabel: t("reg.way.code.label"),
 			Keep: t("reg.cards.keep"), GroupLabel: t("reg.cards.group"),
 		}
-		if c.QR, err = qrDataURL(c.Link); err != nil {
-			h.writeInternalError(w, r, err)
+		if c.QR, err = web.QRDataURL(c.Link); err != nil {
+			h.site.WriteInternalError(w, r, err)
 			return
 		}
 		for _, wid := range sessions[pid] {
@@ -204,7 +202,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 			if ws == nil {
 				continue
 			}
-			cs := cardSession{Title: textsFor(proc, holder, ws.Title, ws.Translations, "title"), When: web.FormatSession(cl, ws.StartsAt, ws.EndsAt), Place: ws.Place}
+			cs := cardSession{Title: web.TextsFor(proc, holder, ws.Title, ws.Translations, "title"), When: web.FormatSession(cl, ws.StartsAt, ws.EndsAt), Place: ws.Place}
 			if g, ok := groups[[2]int64{wid, pid}]; ok {
 				cs.Group, cs.Swatch = g.Name, colourSwatch(g.Colour)
 			}
@@ -231,7 +229,7 @@ func (h *handler) cardsPageHandler(w http.ResponseWriter, r *http.Request) {
 	data.SmallHref = "?" + q.Encode()
 	q.Set("size", "large")
 	data.LargeHref = "?" + q.Encode()
-	h.writePage(w, r, http.StatusOK, "cards", h.catalog.T(lang, "reg.cards.title")+" · "+proc.Title, data)
+	h.site.WritePage(w, r, http.StatusOK, "cards", h.catalog.T(lang, "reg.cards.title")+" · "+proc.Title, data)
 }
 
 // colourSwatch is a dot of a group's colour as an image (printed with the card, and allowed
@@ -250,28 +248,27 @@ var hexColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 // /organise/workshops/{id}/attendance.csv. Organisers only: it names people.
 func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := web.PathID(r, "id")
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.notFound(w, r)
 		return
 	}
-	ws := h.workshopByID(w, r, id)
+	ws := h.site.WorkshopByID(w, r, id)
 	if ws == nil {
 		return
 	}
 	if !h.organiserOf(w, r, ws.ProcessID) {
 		return
 	}
-	sep, ok := h.csvSep(w, r)
+	sep, ok := h.site.CSVSep(w, r)
 	if !ok {
 		return
 	}
 	rows, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
-	lang := h.lang(r)
+	lang := web.Lang(r)
 	t := func(k string) string { return h.catalog.T(lang, k) }
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="attendance-%d.csv"`, ws.ID))
@@ -301,17 +298,17 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request) {
 // organisePage is the organiser's desk: GET /organise. The page carries the session's CSRF
 // token for its script, which sends it back with every change.
 func (h *handler) organisePage(w http.ResponseWriter, r *http.Request) {
-	lang := h.lang(r)
-	p := h.signedIn(w, r, "ui.organise.signin", "/", "nav.home")
+	lang := web.Lang(r)
+	p := h.site.SignedIn(w, r, "ui.organise.signin", "/", "nav.home")
 	if p == nil {
 		return
 	}
 	if p.Role != record.RoleOrganiser {
-		h.forbidden(w, r, "ui.organise.forbidden")
+		h.site.Forbidden(w, r, "ui.organise.forbidden")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.writePage(w, r, http.StatusOK, "organise", h.catalog.T(lang, "ui.organise.title"), map[string]any{
-		"CSRF": sessionCSRF(r), "Platform": people.IsPlatformOrganiser(p),
+	h.site.WritePage(w, r, http.StatusOK, "organise", h.catalog.T(lang, "ui.organise.title"), map[string]any{
+		"CSRF": web.SessionCSRF(r), "Platform": people.IsPlatformOrganiser(p),
 	})
 }

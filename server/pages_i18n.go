@@ -48,7 +48,7 @@ func catalogAssets(c *i18n.Catalog) (*assets.Set, error) {
 func (h *handler) i18nTexts(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	if !h.texts.Has(name) {
-		h.notFound(w, r)
+		h.site.NotFound(w, r)
 		return
 	}
 	h.texts.Serve(w, r, name)

@@ -1,20 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/assises/assises/record"
-
-	"rsc.io/qr"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 
@@ -66,7 +61,7 @@ func postLanguagesFor(proc *record.Process, lang string) []postLanguage {
 	}
 	out := make([]postLanguage, 0, len(codes))
 	for _, c := range codes {
-		name := languageNames[c]
+		name := web.LanguageNames[c]
 		if name == "" {
 			name = c
 		}
@@ -106,27 +101,26 @@ func (h *handler) projectorPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) {
 	ctx := r.Context()
-	lang := h.lang(r)
-	id, ok := web.PathID(r, "id")
+	lang := web.Lang(r)
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.notFound(w, r)
 		return
 	}
-	p := h.signedIn(w, r, "ui.signin.needed.body", "/join", "ui.join.title")
+	p := h.site.SignedIn(w, r, "ui.signin.needed.body", "/join", "ui.join.title")
 	if p == nil {
 		return
 	}
-	ws := h.workshopByID(w, r, id)
+	ws := h.site.WorkshopByID(w, r, id)
 	if ws == nil {
 		return
 	}
-	acc, err := h.workshopAccess(ctx, p, ws)
+	acc, err := h.site.WorkshopAccess(ctx, p, ws)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	if !acc.View || (face == "moderator" && !acc.Moderate) {
-		h.forbidden(w, r, "ui.forbidden.body")
+		h.site.Forbidden(w, r, "ui.forbidden.body")
 		return
 	}
 	data := livePage{
@@ -137,16 +131,16 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 	}
 	proc, err := record.GetProcess(ctx, h.db, ws.ProcessID)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
-	loc := localiserFor(proc, lang)
-	data.ProcessTitle, data.Title, data.MainLanguage = proc.Localise("title", lang), loc.workshop(ws), proc.MainLanguage()
+	loc := web.LocaliserFor(proc, lang)
+	data.ProcessTitle, data.Title, data.MainLanguage = proc.Localise("title", lang), loc.Workshop(ws), proc.MainLanguage()
 	data.Languages = proc.ContentLanguages()
 	data.PostLanguages = postLanguagesFor(proc, lang)
 	if ws.ThemeID != nil {
 		if th, err := process.GetTheme(ctx, h.db, *ws.ThemeID); err == nil {
-			data.ThemeTitle, _ = loc.theme(th)
+			data.ThemeTitle, _ = loc.Theme(th)
 			data.ThemeMain, data.ThemeTexts = th.Title, map[string]string{}
 			for l, f := range th.Translations {
 				if f["title"] != "" {
@@ -164,22 +158,22 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 				data.Arrival.CheckedAt = reg.CheckedInAt.In(web.Brussels).Format("15:04")
 			}
 		case !errors.Is(err, record.ErrNotFound):
-			h.writeInternalError(w, r, err)
+			h.site.WriteInternalError(w, r, err)
 			return
 		}
 	}
 	if face == "moderator" {
 		items, err := record.ListAgenda(ctx, h.db, ws.ID)
 		if err != nil {
-			h.writeInternalError(w, r, err)
+			h.site.WriteInternalError(w, r, err)
 			return
 		}
 		for _, it := range items {
-			data.Agenda = append(data.Agenda, agendaLine{ID: it.ID, Phase: it.Phase, Title: loc.of(it.Title, it.Translations, "title"), PlannedMinutes: it.PlannedMinutes})
+			data.Agenda = append(data.Agenda, agendaLine{ID: it.ID, Phase: it.Phase, Title: loc.Of(it.Title, it.Translations, "title"), PlannedMinutes: it.PlannedMinutes})
 		}
 		regs, err := people.ListWorkshopRegistrations(ctx, h.db, ws.ID)
 		if err != nil {
-			h.writeInternalError(w, r, err)
+			h.site.WriteInternalError(w, r, err)
 			return
 		}
 		for _, reg := range regs {
@@ -189,7 +183,7 @@ func (h *handler) livePage(w http.ResponseWriter, r *http.Request, face string) 
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.writePage(w, r, http.StatusOK, face, data.Title.Text, data)
+	h.site.WritePage(w, r, http.StatusOK, face, data.Title.Text, data)
 }
 
 // joinPage lets a person type the short code shown in the room: GET /join?code=….
@@ -198,20 +192,20 @@ func (h *handler) joinPage(w http.ResponseWriter, r *http.Request) {
 		h.joinByCode(w, r, code)
 		return
 	}
-	_, signedIn, err := h.currentParticipant(r)
+	_, signedIn, err := h.site.Participant(r)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	data := map[string]any{"Code": "", "Problem": ""}
 	if !signedIn {
-		// No personal link on this phone: it may ask the welcome desk (joinrequest.go).
-		data["Ask"], data["Form"] = true, h.formToken(w, r)
+		// No personal link on this phone: it may ask the welcome desk (server/door/joinrequest.go).
+		data["Ask"], data["Form"] = true, h.site.FormToken(w, r)
 		if r.URL.Query().Get("refused") != "" {
-			data["Problem"] = h.catalog.T(h.lang(r), "join.refused")
+			data["Problem"] = h.catalog.T(web.Lang(r), "join.refused")
 		}
 	}
-	h.writePage(w, r, http.StatusOK, "join", h.catalog.T(h.lang(r), "ui.join.title"), data)
+	h.site.WritePage(w, r, http.StatusOK, "join", h.catalog.T(web.Lang(r), "ui.join.title"), data)
 }
 
 // joinCode is the address the projector's QR code holds: GET /j/{code}.
@@ -224,35 +218,35 @@ func (h *handler) joinCode(w http.ResponseWriter, r *http.Request) {
 // answer does not say whether the code exists.
 func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string) {
 	ctx := r.Context()
-	lang := h.lang(r)
-	p, signedIn, err := h.currentParticipant(r)
+	lang := web.Lang(r)
+	p, signedIn, err := h.site.Participant(r)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
-	// An open session lets anyone in under a pseudonym (openjoin.go).
+	// An open session lets anyone in under a pseudonym (server/door/openjoin.go).
 	var who *record.Participant
 	if signedIn {
 		who = p
 	}
-	if h.openSessionOf(w, r, code, who) {
+	if h.door.OpenSessionOf(w, r, code, who) {
 		return
 	}
 	if !signedIn {
-		h.writePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
+		h.site.WritePage(w, r, http.StatusOK, "join", h.catalog.T(lang, "ui.join.title"),
 			map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.needlink"),
-				"Ask": true, "Form": h.formToken(w, r)})
+				"Ask": true, "Form": h.site.FormToken(w, r)})
 		return
 	}
 	ws, err := process.GetWorkshopByCode(ctx, h.db, code)
 	if err != nil && !errors.Is(err, record.ErrNotFound) {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	if ws != nil {
-		acc, err := h.workshopAccess(ctx, p, ws)
+		acc, err := h.site.WorkshopAccess(ctx, p, ws)
 		if err != nil {
-			h.writeInternalError(w, r, err)
+			h.site.WriteInternalError(w, r, err)
 			return
 		}
 		if acc.View {
@@ -260,73 +254,40 @@ func (h *handler) joinByCode(w http.ResponseWriter, r *http.Request, code string
 			return
 		}
 	}
-	h.writePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
+	h.site.WritePage(w, r, http.StatusNotFound, "join", h.catalog.T(lang, "ui.join.title"),
 		map[string]any{"Code": process.NormaliseJoinCode(code), "Problem": h.catalog.T(lang, "ui.join.unknown")})
 }
 
 // workshopQR is the QR code of a workshop's join address, as SVG: GET /w/{id}/qr.svg.
 func (h *handler) workshopQR(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := web.PathID(r, "id")
+	id, ok := h.site.PageID(w, r, "id")
 	if !ok {
-		h.notFound(w, r)
 		return
 	}
-	p, signedIn, err := h.currentParticipant(r)
+	p, signedIn, err := h.site.Participant(r)
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	if !signedIn {
 		h.api.Error(w, r, http.StatusUnauthorized, "forbidden")
 		return
 	}
-	ws := h.workshopByID(w, r, id)
+	ws := h.site.WorkshopByID(w, r, id)
 	if ws == nil {
 		return
 	}
-	if acc, err := h.workshopAccess(ctx, p, ws); err != nil || !acc.View {
+	if acc, err := h.site.WorkshopAccess(ctx, p, ws); err != nil || !acc.View {
 		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
-	svg, err := qrSVG(h.publicURL.JoinPath("j", ws.Code).String())
+	svg, err := web.QRSVG(h.publicURL.JoinPath("j", ws.Code).String())
 	if err != nil {
-		h.writeInternalError(w, r, err)
+		h.site.WriteInternalError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	w.Write(svg)
-}
-
-// qrQuietZone is the white margin a QR code needs around it, in modules (the standard's 4).
-const qrQuietZone = 4
-
-// qrSVG draws the QR code of text as a small SVG: one path of horizontal runs of dark modules,
-// sharp at any size, so that it reads from the back of a room on a projector.
-func qrSVG(text string) ([]byte, error) {
-	code, err := qr.Encode(text, qr.M)
-	if err != nil {
-		return nil, fmt.Errorf("server: qr code: %w", err)
-	}
-	n := code.Size + 2*qrQuietZone
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img">`, n, n)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
-	for y := 0; y < code.Size; y++ {
-		for x := 0; x < code.Size; {
-			if !code.Black(x, y) {
-				x++
-				continue
-			}
-			run := 1
-			for x+run < code.Size && code.Black(x+run, y) {
-				run++
-			}
-			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x+qrQuietZone, y+qrQuietZone, run, run)
-			x += run
-		}
-	}
-	b.WriteString(`"/></svg>`)
-	return b.Bytes(), nil
 }

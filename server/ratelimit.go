@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/assises/assises/attempts"
+	"github.com/assises/assises/server/web"
 )
 
 // limiter is an in-memory token bucket per key (a client address), each a rate.Limiter from
@@ -41,17 +44,6 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	defer l.mu.Unlock()
 	b := l.bucket(key, now)
 	if b.AllowN(now, 1) {
-		return true, 0
-	}
-	return false, l.wait(b, now)
-}
-
-// check says whether key has a token left, without taking it.
-func (l *limiter) check(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.bucket(key, now)
-	if b.TokensAt(now) >= 1 {
 		return true, 0
 	}
 	return false, l.wait(b, now)
@@ -90,7 +82,9 @@ func (l *limiter) sweep(now time.Time) {
 }
 
 // limits are the rate limits of the routes that anyone can call and that an attacker would
-// hammer: registering (which creates rows and sends email) and trying sign-in links.
+// hammer: registering (which creates rows and sends email) and trying codes and sign-in links.
+// What every attempt spends is counted in memory, per node; failed guesses are counted in the
+// database (package attempts), so that adding nodes does not multiply a guesser's budget.
 type limits struct {
 	// A community centre or a social service registers many people from one address: the
 	// limit is generous, and only stops a script.
@@ -98,11 +92,11 @@ type limits struct {
 	// Sign-in links carry 256 random bits, so guessing is hopeless anyway; the limit keeps a
 	// scanner from filling the logs and the database with lookups. Only refused links count:
 	// a whole room on the venue's Wi-Fi (one address) may open its good links at once.
-	signIn *limiter
+	signIn attempts.Budget
 	// Asking to join with a session code: only wrong or closed codes count (a room on the
 	// venue's Wi-Fi shares one address; each session's queue is bounded anyway). Codes carry
 	// 36 bits, so guessing them at 30 tries per 10 minutes goes nowhere.
-	join *limiter
+	join attempts.Budget
 	// Joining an open session: every join counts (each creates a participant). A plenary on
 	// the venue's Wi-Fi shares one address, so the limit is generous; the room's capacity is
 	// the hard bound (people.OpenCapacity).
@@ -110,16 +104,16 @@ type limits struct {
 	// Typing a personal code (/code): only wrong codes count. Codes carry 43 bits; at 20
 	// wrong tries per 10 minutes an address would need millions of years to find any of
 	// thousands of live codes, while a room sharing the venue's address can still mistype.
-	code *limiter
+	code attempts.Budget
 }
 
 func newLimits() limits {
 	return limits{
 		register: newLimiter(30, 10*time.Minute),
-		signIn:   newLimiter(60, time.Minute),
-		join:     newLimiter(30, 10*time.Minute),
+		signIn:   attempts.Budget{Kind: "signin", Max: 60, Window: time.Minute},
+		join:     attempts.Budget{Kind: "join", Max: 30, Window: 10 * time.Minute},
 		openJoin: newLimiter(300, 10*time.Minute),
-		code:     newLimiter(20, 10*time.Minute),
+		code:     attempts.Budget{Kind: "code", Max: 20, Window: 10 * time.Minute},
 	}
 }
 
@@ -210,24 +204,32 @@ func (h *handler) rateLimited(w http.ResponseWriter, r *http.Request, l *limiter
 	return !ok && h.tooMany(w, r, wait)
 }
 
-// failuresLimited is rateLimited for limits that count failures only: it answers 429 when the
-// address has no token left, without taking one (see countFailure).
-func (h *handler) failuresLimited(w http.ResponseWriter, r *http.Request, l *limiter) bool {
-	ok, wait := l.check(clientKey(r, h.trustedProxies), h.now())
+// failuresLimited answers 429 when the client's address has spent its budget b of failed
+// guesses, without counting this attempt (see countFailure). When the database cannot say,
+// the attempt goes on: the lookup it guards asks the same database, and a person must not be
+// locked out by a count that could not be read.
+func (h *handler) failuresLimited(w http.ResponseWriter, r *http.Request, b attempts.Budget) bool {
+	ok, wait, err := h.guesses.Left(r.Context(), b, clientKey(r, h.trustedProxies), h.now())
+	if err != nil {
+		h.log.Warn("rate limit: failed guesses could not be counted", "kind", b.Kind, "err", err)
+		return false
+	}
 	return !ok && h.tooMany(w, r, wait)
 }
 
-// countFailure takes a token of l for a failed attempt from the client's address.
-func (h *handler) countFailure(r *http.Request, l *limiter) {
-	l.allow(clientKey(r, h.trustedProxies), h.now())
+// countFailure counts a failed guess of b's kind from the client's address.
+func (h *handler) countFailure(r *http.Request, b attempts.Budget) {
+	if err := h.guesses.Fail(r.Context(), b, clientKey(r, h.trustedProxies), h.now()); err != nil {
+		h.log.Warn("rate limit: a failed guess could not be counted", "kind", b.Kind, "err", err)
+	}
 }
 
 func (h *handler) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) bool {
 	secs := int(wait/time.Second) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	w.Header().Set("Cache-Control", "no-store")
-	lang := h.lang(r)
-	h.writeMessage(w, r, http.StatusTooManyRequests, message{
+	lang := web.Lang(r)
+	h.site.WriteMessage(w, r, http.StatusTooManyRequests, web.Message{
 		Heading: h.catalog.T(lang, "reg.limited.title"),
 		Body:    h.catalog.T(lang, "reg.limited.body"),
 		Link:    "/", LinkText: h.catalog.T(lang, "nav.home"), Error: true,

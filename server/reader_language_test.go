@@ -9,26 +9,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 	"github.com/assises/assises/storage/storagetest"
 )
 
 // translateFixture gives the fixture's process and its session "Atelier emploi" their Dutch
 // titles; "Atelier logement" stays untranslated, as an organiser in a hurry leaves some.
-func translateFixture(t *testing.T, db *bun.DB, f regFixture) {
+func translateFixture(t *testing.T, db *bun.DB, f sitetest.Fixture) {
 	t.Helper()
 	ctx := context.Background()
-	f.proc.Translations.Set("nl", "title", "Staten-Generaal van Huisvesting")
-	if _, err := db.NewUpdate().Model(f.proc).Column("translations").WherePK().Exec(ctx); err != nil {
+	f.Proc.Translations.Set("nl", "title", "Staten-Generaal van Huisvesting")
+	if _, err := db.NewUpdate().Model(f.Proc).Column("translations").WherePK().Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.small.Translations.Set("nl", "title", "Werkgelegenheidsatelier")
-	if _, err := db.NewUpdate().Model(f.small).Column("translations").WherePK().Exec(ctx); err != nil {
+	f.Small.Translations.Set("nl", "title", "Werkgelegenheidsatelier")
+	if _, err := db.NewUpdate().Model(f.Small).Column("translations").WherePK().Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -39,26 +39,26 @@ func translateFixture(t *testing.T, db *bun.DB, f regFixture) {
 // the French titles.
 func TestEmailsInThePersonsLanguage(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		box, sender := startInbox(t)
-		s := newMailSite(t, db, sender)
-		f := newRegFixture(t, db)
+		box, sender := sitetest.StartInbox(t)
+		s := sitetest.New(t, db, sitetest.Options{Mail: sender})
+		f := sitetest.NewFixture(t, db)
 		translateFixture(t, db, f)
-		page := s.srv.URL + "/p/" + f.proc.Slug + "?lang=fr"
-		c := s.client(t)
-		token := formToken(t, c, page)
+		page := s.Server.URL + "/p/" + f.Proc.Slug + "?lang=fr"
+		c := s.Client(t)
+		token := sitetest.FormToken(t, c, page)
 		reg := func(name, lang string, sessions ...int64) {
 			v := url.Values{"csrf": {token}, "displayName": {name}, "organisation": {name + " asbl"}, "email": {strings.ToLower(name) + "@example.org"}, "language": {lang}}
 			for _, id := range sessions {
 				v.Add("session", fmt.Sprint(id))
 			}
-			if resp, _ := register(t, c, s.srv.URL+"/p/"+f.proc.Slug+"/register", v); resp.StatusCode != 200 {
+			if resp, _ := sitetest.Register(t, c, s.Server.URL+"/p/"+f.Proc.Slug+"/register", v); resp.StatusCode != 200 {
 				t.Fatalf("%s registers: got %d", name, resp.StatusCode)
 			}
 		}
-		reg("Camille", "fr", f.small.ID)
-		reg("Anke", "nl", f.small.ID, f.open.ID) // waits for "Atelier emploi": one place
-		s.sendMail(t)
-		msgs := box.all()
+		reg("Camille", "fr", f.Small.ID)
+		reg("Anke", "nl", f.Small.ID, f.Open.ID) // waits for "Atelier emploi": one place
+		s.SendMail(t)
+		msgs := box.All()
 		if len(msgs) != 2 {
 			t.Fatalf("inbox has %d messages, want 2", len(msgs))
 		}
@@ -86,24 +86,24 @@ func TestEmailsInThePersonsLanguage(t *testing.T) {
 
 		// Camille gives her place back from her phone: Anke is told, in Dutch, with the Dutch
 		// titles; then an organiser sends Anke her link again, in Dutch too.
-		phone := s.client(t)
-		if resp, _ := get(t, phone, linkRe.FindString(fr.Text)); resp.StatusCode != http.StatusSeeOther {
+		phone := s.Client(t)
+		if resp, _ := sitetest.Get(t, phone, sitetest.Link.FindString(fr.Text)); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("Camille's link: got %d, want 303", resp.StatusCode)
 		}
-		cancel := url.Values{"workshop": {fmt.Sprint(f.small.ID)}, "csrf": {formToken(t, phone, s.srv.URL+"/me")}}
-		if resp, _ := postForm(t, phone, s.srv.URL+"/me/cancel", cancel, "Origin", s.srv.URL); resp.StatusCode != http.StatusSeeOther {
+		cancel := url.Values{"workshop": {fmt.Sprint(f.Small.ID)}, "csrf": {sitetest.FormToken(t, phone, s.Server.URL+"/me")}}
+		if resp, _ := sitetest.PostForm(t, phone, s.Server.URL+"/me/cancel", cancel, "Origin", s.Server.URL); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("Camille cancels: got %d, want 303", resp.StatusCode)
 		}
 		// The confirmation on "my sessions" names the session in the reader's language.
-		if _, mine := get(t, phone, fmt.Sprintf("%s/me?cancelled=%d&lang=nl", s.srv.URL, f.small.ID)); !strings.Contains(mine, "<strong>Werkgelegenheidsatelier</strong>") {
+		if _, mine := sitetest.Get(t, phone, fmt.Sprintf("%s/me?cancelled=%d&lang=nl", s.Server.URL, f.Small.ID)); !strings.Contains(mine, "<strong>Werkgelegenheidsatelier</strong>") {
 			t.Errorf("my sessions in Dutch after giving a place back: no Dutch title in the confirmation")
 		}
-		org, csrf := s.organiserDesk(t)
-		if st := call(t, org, "POST", fmt.Sprintf("%s/api/organise/people/%d/send", s.srv.URL, participantNamed(t, db, "Anke")), csrf, map[string]any{}, nil); st != 204 {
+		org, csrf := s.OrganiserDesk(t)
+		if st := sitetest.Call(t, org, "POST", fmt.Sprintf("%s/api/organise/people/%d/send", s.Server.URL, sitetest.ParticipantNamed(t, db, "Anke")), csrf, map[string]any{}, nil); st != 204 {
 			t.Fatalf("resend: got %d", st)
 		}
-		s.sendMail(t)
-		msgs = box.all()
+		s.SendMail(t)
+		msgs = box.All()
 		if len(msgs) != 4 {
 			t.Fatalf("inbox has %d messages, want 4", len(msgs))
 		}
@@ -123,33 +123,32 @@ func TestEmailsInThePersonsLanguage(t *testing.T) {
 // titles and instructions, a French speaker's the French ones, and the card of a person whose
 // language nobody gave carries the titles in both languages.
 func TestInvitationCardsInTheHoldersLanguage(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
 		ctx := context.Background()
-		s := newSite(t, db)
-		f := newRegFixture(t, db)
-		translateFixture(t, db, f)
+		f := sitetest.NewFixture(t, s.DB)
+		translateFixture(t, s.DB, f)
 		add := func(name, lang string) {
-			p, err := people.CreateParticipant(ctx, db, people.NewParticipant{
-				ProcessID: &f.proc.ID, Role: record.RoleParticipant,
+			p, err := people.CreateParticipant(ctx, s.DB, people.NewParticipant{
+				ProcessID: &f.Proc.ID, Role: record.RoleParticipant,
 				Person: people.Person{DisplayName: name, Language: lang},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := people.AddRegistration(ctx, db, f.small, p.ID, record.RegistrationConfirmed); err != nil {
+			if err := people.AddRegistration(ctx, s.DB, f.Small, p.ID, record.RegistrationConfirmed); err != nil {
 				t.Fatal(err)
 			}
 		}
 		add("Anke", "nl")
 		add("Bruno", "fr")
 		add("Chris", "")
-		org, _ := s.organiserDesk(t)
+		org, _ := s.OrganiserDesk(t)
 		for _, size := range []string{"", "&size=large"} {
-			resp, body := get(t, org, fmt.Sprintf("%s/organise/processes/%d/cards?lang=fr%s", s.srv.URL, f.proc.ID, size))
+			resp, body := sitetest.Get(t, org, fmt.Sprintf("%s/organise/processes/%d/cards?lang=fr%s", s.Server.URL, f.Proc.ID, size))
 			if resp.StatusCode != 200 {
 				t.Fatalf("cards: got %d", resp.StatusCode)
 			}
-			noInline(t, "cards", body)
+			sitetest.NoInline(t, "cards", body)
 			cards := cardArticle.FindAllString(body, -1)
 			if len(cards) != 3 {
 				t.Fatalf("cards%s: %d, want 3", size, len(cards))
@@ -189,23 +188,22 @@ var cardArticle = regexp.MustCompile(`(?s)<article class="invitecard".*?</articl
 // The home page's list and the moderator console's agenda speak the reader's language; a title
 // the organiser left untranslated shows in French with its marker.
 func TestHomeAndConsoleAgendaInTheReadersLanguage(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
 		ctx := context.Background()
-		s := newSite(t, db)
-		f := newRegFixture(t, db)
-		translateFixture(t, db, f)
+		f := sitetest.NewFixture(t, s.DB)
+		translateFixture(t, s.DB, f)
 		other := &record.Process{Slug: "emploi", Title: "Assises de l'Emploi"}
-		if err := process.Create(ctx, db, other); err != nil {
+		if err := process.Create(ctx, s.DB, other); err != nil {
 			t.Fatal(err)
 		}
 		welcome := record.AgendaItem{Kind: "welcome", Title: "Accueil", PlannedMinutes: 30}
 		welcome.Translations.Set("nl", "title", "Onthaal")
-		if err := process.SetAgenda(ctx, db, f.open.ID, []record.AgendaItem{
+		if err := process.SetAgenda(ctx, s.DB, f.Open.ID, []record.AgendaItem{
 			welcome, {Kind: "phase", Title: "Diagnostic partagé", Phase: record.PhaseDiagnostic, PlannedMinutes: 90},
 		}); err != nil {
 			t.Fatal(err)
 		}
-		org, _ := s.organiserDesk(t)
+		org, _ := s.OrganiserDesk(t)
 		tests := []struct {
 			name, url, header string
 			want, absent      []string
@@ -214,16 +212,16 @@ func TestHomeAndConsoleAgendaInTheReadersLanguage(t *testing.T) {
 				[]string{"Staten-Generaal van Huisvesting", `<span lang="fr">Assises de l&#39;Emploi</span> <span class="lang-badge" data-fallback="fr">`},
 				[]string{"Assises du Logement"}},
 			{"home in French", "/", "fr", []string{"Assises du Logement", "Assises de l&#39;Emploi"}, []string{"Staten-Generaal", "lang-badge"}},
-			{"console agenda in Dutch", fmt.Sprintf("/w/%d/moderate", f.open.ID), "nl",
+			{"console agenda in Dutch", fmt.Sprintf("/w/%d/moderate", f.Open.ID), "nl",
 				[]string{"<span>Onthaal</span>", `<span lang="fr">Diagnostic partagé</span> <span class="lang-badge" data-fallback="fr">`,
 					">Onthaal</option>", ">Diagnostic partagé (FR)</option>"},
 				[]string{">Accueil<"}},
-			{"console agenda in French", fmt.Sprintf("/w/%d/moderate", f.open.ID), "fr",
+			{"console agenda in French", fmt.Sprintf("/w/%d/moderate", f.Open.ID), "fr",
 				[]string{"<span>Accueil</span>", "<span>Diagnostic partagé</span>", ">Accueil</option>"}, []string{"Onthaal", "(FR)"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				resp, body := get(t, org, s.srv.URL+tt.url, "Accept-Language", tt.header)
+				resp, body := sitetest.Get(t, org, s.Server.URL+tt.url, "Accept-Language", tt.header)
 				if resp.StatusCode != 200 {
 					t.Fatalf("got %d", resp.StatusCode)
 				}
@@ -245,12 +243,12 @@ func TestHomeAndConsoleAgendaInTheReadersLanguage(t *testing.T) {
 				Fallback          bool
 			}
 		}
-		if st := call(t, org, "GET", s.srv.URL+"/api/processes", "", nil, &list, "Accept-Language", "nl"); st != 200 || len(list.Processes) != 2 {
+		if st := sitetest.Call(t, org, "GET", s.Server.URL+"/api/processes", "", nil, &list, "Accept-Language", "nl"); st != 200 || len(list.Processes) != 2 {
 			t.Fatalf("/api/processes: got %d %+v", st, list)
 		}
 		for _, p := range list.Processes {
 			switch p.Slug {
-			case f.proc.Slug:
+			case f.Proc.Slug:
 				if p.Title != "Staten-Generaal van Huisvesting" || p.Lang != "nl" || p.Fallback {
 					t.Errorf("/api/processes in Dutch, the translated process: %+v", p)
 				}
@@ -266,12 +264,11 @@ func TestHomeAndConsoleAgendaInTheReadersLanguage(t *testing.T) {
 // The phone offers the languages of the process for a post, and its own language too when the
 // process lacks it; a process of one language the phone speaks offers no choice at all.
 func TestPostLanguagesOffered(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		s := newSite(t, db)
-		f := newRegFixture(t, db)
-		ana := f.person(t, db, "Ana", "CPAS", nil, f.open)
-		phone := s.signInAs(t, ana.ID, &f.open.ID)
-		page := fmt.Sprintf("%s/w/%d", s.srv.URL, f.open.ID)
+	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
+		f := sitetest.NewFixture(t, s.DB)
+		ana := f.Person(t, s.DB, "Ana", "CPAS", nil, f.Open)
+		phone := s.SignInAs(t, ana.ID, &f.Open.ID)
+		page := fmt.Sprintf("%s/w/%d", s.Server.URL, f.Open.ID)
 		tests := []struct {
 			name, languages, lang string
 			want                  []string
@@ -285,11 +282,11 @@ func TestPostLanguagesOffered(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				f.proc.Languages = tt.languages
-				if _, err := db.NewUpdate().Model(f.proc).Column("languages").WherePK().Exec(context.Background()); err != nil {
+				f.Proc.Languages = tt.languages
+				if _, err := s.DB.NewUpdate().Model(f.Proc).Column("languages").WherePK().Exec(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				resp, body := get(t, phone, page+"?lang="+tt.lang)
+				resp, body := sitetest.Get(t, phone, page+"?lang="+tt.lang)
 				if resp.StatusCode != 200 {
 					t.Fatalf("participant page: got %d", resp.StatusCode)
 				}
@@ -313,34 +310,33 @@ var postLangRe = regexp.MustCompile(`<input type="radio" name="lang" value="([a-
 // The door and the walk-in's page name the session in the reader's language: a Dutch-speaking
 // walk-in reads the Dutch title on the page that carries their link.
 func TestDoorAndWalkInInTheReadersLanguage(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		s := newSite(t, db)
-		f := newRegFixture(t, db)
-		translateFixture(t, db, f)
-		mod, _, csrf := moderatorAt(t, s, f, f.small)
-		door := fmt.Sprintf("%s/w/%d/door", s.srv.URL, f.small.ID)
+	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
+		f := sitetest.NewFixture(t, s.DB)
+		translateFixture(t, s.DB, f)
+		mod, _, csrf := s.ModeratorAt(t, f, f.Small)
+		door := fmt.Sprintf("%s/w/%d/door", s.Server.URL, f.Small.ID)
 		for _, tt := range []struct{ lang, want, absent string }{
 			{"nl", "Werkgelegenheidsatelier", "Atelier emploi"},
 			{"fr", "Atelier emploi", "Werkgelegenheidsatelier"},
 		} {
 			t.Run("door in "+tt.lang, func(t *testing.T) {
-				_, body := get(t, mod, door+"?lang="+tt.lang)
+				_, body := sitetest.Get(t, mod, door+"?lang="+tt.lang)
 				if !strings.Contains(body, tt.want) || strings.Contains(body, tt.absent) {
 					t.Errorf("door page in %s: want %q, not %q", tt.lang, tt.want, tt.absent)
 				}
 			})
 		}
-		resp, _ := postForm(t, mod, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Karim"}, "organisation": {"Quartier"}})
+		resp, _ := sitetest.PostForm(t, mod, door+"/walkin", url.Values{"csrf": {csrf}, "displayName": {"Karim"}, "organisation": {"Quartier"}})
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("walk-in: got %d", resp.StatusCode)
 		}
-		_, body := get(t, mod, s.srv.URL+resp.Header.Get("Location")+"?lang=nl")
+		_, body := sitetest.Get(t, mod, s.Server.URL+resp.Header.Get("Location")+"?lang=nl")
 		if !strings.Contains(body, "Werkgelegenheidsatelier") || strings.Contains(body, "Atelier emploi") {
 			t.Errorf("walk-in's page in Dutch: no Dutch title")
 		}
 		// The untranslated session's door shows the French title with its marker.
-		openMod, _, _ := moderatorAt(t, s, f, f.open)
-		_, body = get(t, openMod, fmt.Sprintf("%s/w/%d/door?lang=nl", s.srv.URL, f.open.ID))
+		openMod, _, _ := s.ModeratorAt(t, f, f.Open)
+		_, body = sitetest.Get(t, openMod, fmt.Sprintf("%s/w/%d/door?lang=nl", s.Server.URL, f.Open.ID))
 		if !strings.Contains(body, `<span lang="fr">Atelier logement</span> <span class="lang-badge" data-fallback="fr">`) {
 			t.Errorf("door of an untranslated session in Dutch: no marked French title")
 		}

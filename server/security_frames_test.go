@@ -108,7 +108,15 @@ func TestLyingAndEndlessFrames(t *testing.T) {
 	if code := closeCode(t, endless); code != websocket.CloseMessageTooBig {
 		t.Errorf("endless fragments: closed with %d, want 1009", code)
 	}
-	if grown := int64(heap()) - int64(before); grown > 8<<20 {
+	// The server's side of a connection it hung up on ends on its own goroutines: what they
+	// held is freed once they are gone, so the heap is read again until it is back, for as
+	// long as a busy machine may take. Memory kept for good would stay.
+	grown := int64(heap()) - int64(before)
+	for end := time.Now().Add(30 * time.Second); grown > 8<<20 && time.Now().Before(end); {
+		time.Sleep(100 * time.Millisecond)
+		grown = int64(heap()) - int64(before)
+	}
+	if grown > 8<<20 {
 		t.Errorf("the heap grew by %d MiB while refusing them, want it flat", grown>>20)
 	}
 }

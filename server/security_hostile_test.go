@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 )
 
 const hostile = `<script>alert(1)</script><img src=x onerror="alert(2)"><a href="javascript:alert(3)">x</a>` + "\u202e" + `gnp.exe`
@@ -68,7 +67,7 @@ func TestHostileTextIsInert(t *testing.T) {
 // TestTwoTabsCountOnce (docs/security.md, item 10): one person with two tabs is one participant
 // online, one voter, and the turnout never exceeds 100 %.
 func TestTwoTabsCountOnce(t *testing.T) {
-	eachStack(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
+	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		w := s.Workshop(t, "Onglets")
 		mod := connectReady(t, s, s.Join(t, "M", "Org M", record.RoleModerator, w), w)
 		stack.MustDo(t, mod, "phase.set", map[string]any{"phase": "diagnostic"})

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 )
 
 // TestRevocationClosesSockets: when an organiser gives someone a new link (the old one was
@@ -39,8 +39,8 @@ func TestRevocationClosesSockets(t *testing.T) {
 	desk := &http.Client{Jar: jar}
 	req, _ := http.NewRequest("GET", s.Server.URL+"/organise", nil)
 	req.AddCookie(&http.Cookie{Name: "assises_session", Value: token})
-	resp, body := doBody(t, desk, req)
-	m := csrfAttr.FindStringSubmatch(body)
+	resp, body := sitetest.Do(t, desk, req)
+	m := sitetest.CSRFAttr.FindStringSubmatch(body)
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("organiser page: %d, CSRF found %v", resp.StatusCode, m != nil)
 	}
@@ -48,7 +48,7 @@ func TestRevocationClosesSockets(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", m[1])
 	req.AddCookie(&http.Cookie{Name: "assises_session", Value: token})
-	if resp, body := doBody(t, desk, req); resp.StatusCode != http.StatusCreated {
+	if resp, body := sitetest.Do(t, desk, req); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("new link: got %d %s, want 201", resp.StatusCode, body)
 	}
 	select {

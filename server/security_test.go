@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
-	"github.com/assises/assises/server"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/web"
 )
 
 // TestHandshakeRefusals: a WebSocket handshake from a foreign origin, or without a session,
@@ -78,7 +77,7 @@ func TestSignOutClosesSockets(t *testing.T) {
 	tab1, tab2 := s.Connect(t, p, w), s.Connect(t, p, w)
 	req, _ := http.NewRequest("POST", s.Server.URL+"/signout", nil)
 	req.AddCookie(&p.Cookie)
-	req.Header.Set("X-CSRF-Token", server.CSRFToken(p.Cookie.Value))
+	req.Header.Set("X-CSRF-Token", web.CSRFToken(p.Cookie.Value))
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil || resp.StatusCode != http.StatusSeeOther {

@@ -1,12 +1,13 @@
-// Package server is the HTTP face of Assises: routes, sign-in and sessions, server-rendered
-// pages, the JSON API, static files and the /ws upgrade handed to the hub. Handlers parse the
-// request, call the domain, and answer through the shared response helpers.
+// Package server is the HTTP face of Assises: every route (routes.go, also those served by
+// its packages organise, register, door and notebooks), sign-in and sign-out, the live pages
+// of a session, the organiser's pages, static files, the middleware and the /ws upgrade
+// handed to the hub. Handlers parse the request, call the domain, and answer through the
+// helpers every page shares (server/web).
 package server
 
 import (
 	"context"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/attempts"
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
@@ -22,7 +24,10 @@ import (
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/server/assets"
+	"github.com/assises/assises/server/door"
+	"github.com/assises/assises/server/notebooks"
 	"github.com/assises/assises/server/organise"
+	"github.com/assises/assises/server/register"
 	"github.com/assises/assises/server/web"
 )
 
@@ -66,14 +71,18 @@ type handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	catalog   *i18n.Catalog
-	api       web.JSON // the answers of the JSON routes
+	api       web.JSON  // the answers of the JSON routes
+	site      *web.Site // what the pages of every package share: templates, sign-in, forms
 	organise  *organise.API
-	pages     map[string]*template.Template
+	notebooks *notebooks.Pages
+	door      *door.Door
+	register  *register.Pages
 	assets    *assets.Set // /static/: scripts, styles, images
 	texts     *assets.Set // /i18n/: one catalog per language, for the scripts
 	mail      *mail.Sender
 	outbox    *outbox.Worker // woken when a message is queued; nil: it finds it when it polls
 	limits    limits         // per-address rate limits on registration and sign-in
+	guesses   *attempts.Book // the failed guesses the budgets in limits count, shared by all nodes
 	// crossOrigin refuses changes that a browser says come from another site (middleware.go).
 	crossOrigin *http.CrossOriginProtection
 	// trustedProxies: whose X-Forwarded-For the rate limits believe.
@@ -125,6 +134,7 @@ func New(cfg Config) (http.Handler, error) {
 		mail:      cfg.Mail,
 		outbox:    cfg.Outbox,
 		limits:    newLimits(),
+		guesses:   attempts.NewBook(cfg.DB),
 
 		trustedProxies: cfg.TrustedProxies,
 		readiness:      cfg.Ready,
@@ -133,18 +143,28 @@ func New(cfg Config) (http.Handler, error) {
 		testHooks:      cfg.TestHooks,
 	}
 	h.sessions.now = h.now
-	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: h.lang}
-	h.organise = &organise.API{
-		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
-		JSON: h.api, Lang: h.lang, Participant: h.currentParticipant, CheckCSRF: h.checkCSRF,
-		Disconnect:     h.revoke,
-		LogsReset:      h.resetLiveLogs,
-		MailInvitation: h.sendInvitation, NotifyPromoted: h.notifyPromoted,
-		NotebookURL: h.notebookURL,
+	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: web.Lang}
+	h.site = &web.Site{
+		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, JSON: h.api,
+		Assets: a, Texts: texts, NearestPage: h.nearestPage,
+		SameOrigin: SameOrigin(h.publicURL), WrongAddress: h.wrongAddress, Disconnect: h.revoke,
 	}
-	if h.pages, err = parsePages(a); err != nil {
+	if h.site.Templates, err = web.ParseTemplates(a); err != nil {
 		return nil, err
 	}
+	h.register = &register.Pages{Site: h.site, Mail: h.mail, Outbox: h.outbox,
+		RegisterLimit: h.limit(h.limits.register), CodeLimit: h.guessing(h.limits.code)}
+	h.door = &door.Door{Site: h.site, Hub: h.hub, ClientKey: h.clientKey,
+		SignInLimit: h.guessing(h.limits.signIn), JoinLimit: h.guessing(h.limits.join), OpenJoinLimit: h.limit(h.limits.openJoin)}
+	h.organise = &organise.API{
+		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, Mail: h.mail,
+		JSON: h.api, Lang: web.Lang, Participant: h.site.Participant, CheckCSRF: h.site.CheckCSRF,
+		Disconnect:     h.revoke,
+		LogsReset:      h.resetLiveLogs,
+		MailInvitation: h.register.SendInvitation, NotifyPromoted: h.register.NotifyPromoted,
+		NotebookURL: h.notebookURL,
+	}
+	h.notebooks = &notebooks.Pages{Site: h.site, Organise: h.organise}
 	if h.crossOrigin, err = newCrossOriginProtection(cfg.PublicURL); err != nil {
 		return nil, err
 	}
@@ -209,3 +229,46 @@ func (h *handler) resetLiveLogs(ctx context.Context, processID int64) {
 		h.hub.ResetLog(id)
 	}
 }
+
+// notebookURL is the address of a process's notebook when that page exists in this build, else
+// "": the organiser page shows no link to a page that is not there.
+func (h *handler) notebookURL(processID int64) string {
+	u := fmt.Sprintf("/organise/processes/%d/notebook", processID)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return ""
+	}
+	if _, pattern := h.routes().Handler(req); pattern == "" || pattern == "/" {
+		return ""
+	}
+	return u
+}
+
+// siteLimit is one of the per-address limits, as the packages that serve pages use it.
+type siteLimit struct {
+	h *handler
+	l *limiter
+}
+
+func (h *handler) limit(l *limiter) web.Limit { return siteLimit{h, l} }
+
+func (s siteLimit) Take(w http.ResponseWriter, r *http.Request) bool {
+	return s.h.rateLimited(w, r, s.l)
+}
+
+// siteGuesses is one of the budgets of failed guesses, as the packages that serve pages use it.
+type siteGuesses struct {
+	h *handler
+	b attempts.Budget
+}
+
+func (h *handler) guessing(b attempts.Budget) web.Guesses { return siteGuesses{h, b} }
+
+func (s siteGuesses) Exhausted(w http.ResponseWriter, r *http.Request) bool {
+	return s.h.failuresLimited(w, r, s.b)
+}
+
+func (s siteGuesses) Fail(r *http.Request) { s.h.countFailure(r, s.b) }
+
+// clientKey is the address the per-address limits count r against.
+func (h *handler) clientKey(r *http.Request) string { return clientKey(r, h.trustedProxies) }

@@ -3,10 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -16,95 +13,21 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/demo"
-	"github.com/assises/assises/internal/stack"
-	"github.com/assises/assises/mail"
-	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/server"
+	"github.com/assises/assises/server/sitetest"
+	"github.com/assises/assises/server/web"
 	"github.com/assises/assises/storage/storagetest"
 )
 
-type site struct {
-	db     *bun.DB
-	srv    *httptest.Server
-	logs   *stack.Logs
-	outbox *outbox.Worker // with a sender: the email queued, sent when the test says (sendMail)
-}
-
-// sendMail hands the queued email to the SMTP server, as the background sender would.
-func (s *site) sendMail(t *testing.T) {
-	t.Helper()
-	if _, err := s.outbox.SendDue(context.Background()); err != nil {
-		t.Fatalf("outbox: %v", err)
-	}
-}
-
-// newSite serves the product (without live rooms) over a real database.
-func newSite(t *testing.T, db *bun.DB) *site {
-	t.Helper()
-	return newMailSite(t, db, nil)
-}
-
-// newMailSite is newSite with an email sender (nil for none).
-func newMailSite(t *testing.T, db *bun.DB, sender *mail.Sender) *site {
-	t.Helper()
-	logs := &stack.Logs{}
-	s := &site{db: db, logs: logs}
-	var handler http.Handler
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(s.srv.Close)
-	u, _ := url.Parse(s.srv.URL)
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if sender != nil {
-		s.outbox = outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Log: logger})
-	}
-	h, err := server.New(server.Config{DB: db, PublicURL: u, Mail: sender, Outbox: s.outbox, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = h
-	return s
-}
-
-// client returns an HTTP client with its own cookies that does not follow redirects.
-func (s *site) client(t *testing.T) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-}
-
-// doBody sends req with the given header pairs (name, value, …) and returns the answer and its
-// body.
-func doBody(t *testing.T, c *http.Client, req *http.Request, header ...string) (*http.Response, string) {
-	t.Helper()
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
-
-func get(t *testing.T, c *http.Client, u string, header ...string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	return doBody(t, c, req, header...)
-}
-
 func TestHealth(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		s := newSite(t, db)
-		resp, body := get(t, s.client(t), s.srv.URL+"/healthz")
+	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
+		resp, body := sitetest.Get(t, s.Client(t), s.Server.URL+"/healthz")
 		if resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
 			t.Fatalf("healthy: got %d %s, want 200 ok", resp.StatusCode, body)
 		}
-		db.Close() // the database goes away: health must say so
-		resp, body = get(t, s.client(t), s.srv.URL+"/healthz")
+		s.DB.Close() // the database goes away: health must say so
+		resp, body = sitetest.Get(t, s.Client(t), s.Server.URL+"/healthz")
 		if resp.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("database closed: got %d %s, want 503", resp.StatusCode, body)
 		}
@@ -116,7 +39,7 @@ func TestPublicPages(t *testing.T) {
 		if _, err := demo.Seed(context.Background(), db); err != nil {
 			t.Fatal(err)
 		}
-		s := newSite(t, db)
+		s := sitetest.New(t, db, sitetest.Options{})
 		tests := []struct {
 			name, path string
 			header     []string
@@ -135,7 +58,7 @@ func TestPublicPages(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				// A client of its own per case: a ?lang= choice is remembered by cookie.
-				resp, body := get(t, s.client(t), s.srv.URL+tt.path, tt.header...)
+				resp, body := sitetest.Get(t, s.Client(t), s.Server.URL+tt.path, tt.header...)
 				if resp.StatusCode != tt.status {
 					t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.status)
 				}
@@ -156,52 +79,51 @@ func TestPublicPages(t *testing.T) {
 }
 
 func TestLanguageChoiceIsRemembered(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	c := s.client(t)
-	get(t, c, s.srv.URL+"/?lang=nl")
-	_, body := get(t, c, s.srv.URL+"/")
+	s := sitetest.OnSQLite(t)
+	c := s.Client(t)
+	sitetest.Get(t, c, s.Server.URL+"/?lang=nl")
+	_, body := sitetest.Get(t, c, s.Server.URL+"/")
 	if !strings.Contains(body, `lang="nl"`) {
 		t.Fatalf("after choosing Dutch, the next page is not in Dutch")
 	}
 }
 
 func TestStaticAssetsAreVersioned(t *testing.T) {
-	s := newSite(t, storagetest.Open(t, "sqlite"))
-	c := s.client(t)
-	_, home := get(t, c, s.srv.URL+"/")
+	s := sitetest.OnSQLite(t)
+	c := s.Client(t)
+	_, home := sitetest.Get(t, c, s.Server.URL+"/")
 	i := strings.Index(home, "/static/app.css?v=")
 	if i < 0 {
 		t.Fatalf("home does not link the stylesheet with a version")
 	}
 	link := home[i : i+len("/static/app.css?v=")+12]
-	resp, css := get(t, c, s.srv.URL+link)
+	resp, css := sitetest.Get(t, c, s.Server.URL+link)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || !strings.Contains(css, ":root") {
 		t.Fatalf("versioned asset: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
-	resp, _ = get(t, c, s.srv.URL+"/static/app.css?v=old")
+	resp, _ = sitetest.Get(t, c, s.Server.URL+"/static/app.css?v=old")
 	if resp.StatusCode != 200 || strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
 		t.Fatalf("stale version must not be cached for a year: %q", resp.Header.Get("Cache-Control"))
 	}
 	follow := &http.Client{Timeout: 10 * time.Second}
-	if resp, body := get(t, follow, s.srv.URL+"/static/../go.mod"); resp.StatusCode != 404 || strings.Contains(body, "module ") {
+	if resp, body := sitetest.Get(t, follow, s.Server.URL+"/static/../go.mod"); resp.StatusCode != 404 || strings.Contains(body, "module ") {
 		t.Fatalf("path escape: got %d, want 404 and no source file", resp.StatusCode)
 	}
 }
 
 func TestSignInExchangesTokenForCookie(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	sitetest.Each(t, func(t *testing.T, s *sitetest.Site) {
 		ctx := context.Background()
-		s := newSite(t, db)
-		org, _, err := people.EnsurePlatformOrganiser(ctx, db)
+		org, _, err := people.EnsurePlatformOrganiser(ctx, s.DB)
 		if err != nil {
 			t.Fatal(err)
 		}
-		token, _, err := people.CreateInvitation(ctx, db, org.ID, nil, time.Hour, true)
+		token, _, err := people.CreateInvitation(ctx, s.DB, org.ID, nil, time.Hour, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := s.client(t)
-		resp, _ := get(t, c, s.srv.URL+"/i/"+token)
+		c := s.Client(t)
+		resp, _ := sitetest.Get(t, c, s.Server.URL+"/i/"+token)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign-in: got %d, want 303", resp.StatusCode)
 		}
@@ -217,32 +139,32 @@ func TestSignInExchangesTokenForCookie(t *testing.T) {
 		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Value == token {
 			t.Fatalf("session cookie: %+v, want HttpOnly, SameSite=Lax, not the invitation token", cookie)
 		}
-		resp, body := get(t, c, s.srv.URL+"/api/me")
+		resp, body := sitetest.Get(t, c, s.Server.URL+"/api/me")
 		if resp.StatusCode != 200 || !strings.Contains(body, `"role":"organiser"`) {
 			t.Fatalf("me after sign-in: %d %s", resp.StatusCode, body)
 		}
 		// The link was single-use: a second browser gets the one error page.
-		resp, body = get(t, s.client(t), s.srv.URL+"/i/"+token)
+		resp, body = sitetest.Get(t, s.Client(t), s.Server.URL+"/i/"+token)
 		if resp.StatusCode != 404 || !strings.Contains(body, "Ce lien ne fonctionne plus") {
 			t.Fatalf("reused link: got %d, want 404 with the plain explanation", resp.StatusCode)
 		}
-		resp, body2 := get(t, s.client(t), s.srv.URL+"/i/"+people.NewToken())
+		resp, body2 := sitetest.Get(t, s.Client(t), s.Server.URL+"/i/"+people.NewToken())
 		if resp.StatusCode != 404 || body2 != body {
 			t.Fatalf("forged link: got %d, and a page that differs from a used link's (it must not tell them apart)", resp.StatusCode)
 		}
 		// Signing out ends the session server-side, not only in this browser.
-		req, _ := http.NewRequest("POST", s.srv.URL+"/signout", nil)
-		req.Header.Set("X-CSRF-Token", server.CSRFToken(cookie.Value))
+		req, _ := http.NewRequest("POST", s.Server.URL+"/signout", nil)
+		req.Header.Set("X-CSRF-Token", web.CSRFToken(cookie.Value))
 		if resp, err := c.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign out: %v %v", resp, err)
 		}
 		stolen := &http.Client{}
-		req, _ = http.NewRequest("GET", s.srv.URL+"/api/me", nil)
+		req, _ = http.NewRequest("GET", s.Server.URL+"/api/me", nil)
 		req.AddCookie(&http.Cookie{Name: "assises_session", Value: cookie.Value})
 		if resp, err := stolen.Do(req); err != nil || resp.StatusCode != 401 {
 			t.Fatalf("old cookie after sign-out: %v %v, want 401", resp.StatusCode, err)
 		}
-		if strings.Contains(s.logs.String(), token) || strings.Contains(s.logs.String(), cookie.Value) {
+		if strings.Contains(s.Logs.String(), token) || strings.Contains(s.Logs.String(), cookie.Value) {
 			t.Fatal("a token was written to the logs")
 		}
 	})

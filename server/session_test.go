@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/record"
 )
 
 // voteModel is what the acknowledgements imply: for each contribution, each person's
@@ -90,25 +88,6 @@ type actor struct {
 	c      *liveclient.Client
 }
 
-// post posts a contribution and returns its id. The hub sends a command's events before its
-// ack, so the contribution.posted event is already here: it is the last one at or before the
-// ack's seq (the ack's seq itself may be a moderators-only event this person cannot see).
-func post(t *testing.T, a *actor, args map[string]any) int64 {
-	t.Helper()
-	out := stack.MustDo(t, a.c, "contribution.post", args)
-	var ev liveclient.Message
-	for _, e := range a.c.Events() {
-		if e.Name == "contribution.posted" && e.Seq <= out.Seq {
-			ev = e
-		}
-	}
-	var data struct{ ID int64 }
-	if err := json.Unmarshal(ev.Data, &data); err != nil || data.ID == 0 {
-		t.Fatalf("%s: no contribution.posted at or before ack seq %d: %q", a.name, out.Seq, ev.Data)
-	}
-	return data.ID
-}
-
 // barrier has the moderator make a public change and waits until everyone has seen it.
 func barrier(t *testing.T, mod *actor, people []*actor, text string) int64 {
 	t.Helper()
@@ -165,13 +144,10 @@ func waitTallies(t *testing.T, a *actor, m voteModel, method record.VoteMethod, 
 // five participants, the three phases, every vote method, a merge, a reconnect in the middle.
 // The final tallies equal what the acknowledgements imply.
 func TestFullSession(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { runFullSession(t, kind) })
-	}
+	stack.Each(t, stack.Options{}, runFullSession)
 }
 
-func runFullSession(t *testing.T, kind string) {
-	s := stack.New(t, kind, stack.Options{})
+func runFullSession(t *testing.T, s *stack.Stack) {
 	w := s.Workshop(t, "Atelier 1.1")
 	orgs := []string{"Syndicat des Locataires", "CPAS d'Anderlecht", "CPAS d'Anderlecht", "Actiris", "Mission Locale", "Après ASBL"}
 	names := []string{"Nadia", "Fatima", "Marc", "Sofia", "Youssef", "Jean"}
@@ -218,9 +194,9 @@ func runFullSession(t *testing.T, kind string) {
 			t.Fatalf("%s never saw the timer start: %v", a.name, err)
 		}
 	}
-	f1 := post(t, p1, map[string]any{"kind": "finding", "body": "Les délais d'accès au logement social sont trop longs."})
-	f2 := post(t, p2, map[string]any{"kind": "finding", "body": "On attend des années pour un logement social."})
-	s1 := post(t, p3, map[string]any{"kind": "solution", "body": "Un guichet unique logement-CPAS.", "parent": f1})
+	f1 := stack.Post(t, p1.c, map[string]any{"kind": "finding", "body": "Les délais d'accès au logement social sont trop longs."})
+	f2 := stack.Post(t, p2.c, map[string]any{"kind": "finding", "body": "On attend des années pour un logement social."})
+	s1 := stack.Post(t, p3.c, map[string]any{"kind": "solution", "body": "Un guichet unique logement-CPAS.", "parent": f1})
 	stack.MustRefuse(t, p2.c, "not_owner", "contribution.edit", map[string]any{"id": f1, "body": "réécrit"})
 	stack.MustDo(t, p1.c, "contribution.edit", map[string]any{"id": f1, "body": "Les délais d'accès au logement social sont beaucoup trop longs."})
 
@@ -261,8 +237,8 @@ func runFullSession(t *testing.T, kind string) {
 	stack.MustDo(t, mod.c, "vote.method.set", map[string]any{"phase": "recommendations", "method": "agree"})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "recommendations"})
 	stack.MustRefuse(t, p1.c, "phase_closed", "vote.set", map[string]any{"contribution": f1, "value": 1})
-	r1 := post(t, p1, map[string]any{"kind": "recommendation", "body": "Créer un guichet unique logement dans chaque CPAS.", "links": []int64{f1}})
-	r2 := post(t, p3, map[string]any{"kind": "recommendation", "body": "Financer des référents logement dans les Missions Locales."})
+	r1 := stack.Post(t, p1.c, map[string]any{"kind": "recommendation", "body": "Créer un guichet unique logement dans chaque CPAS.", "links": []int64{f1}})
+	r2 := stack.Post(t, p3.c, map[string]any{"kind": "recommendation", "body": "Financer des référents logement dans les Missions Locales."})
 	for _, v := range []struct {
 		a     *actor
 		c     int64
@@ -279,9 +255,9 @@ func runFullSession(t *testing.T, kind string) {
 	stack.MustDo(t, mod.c, "vote.method.set", map[string]any{"phase": "implementation", "method": "dots", "budget": 3, "maxPerItem": 2})
 	stack.MustDo(t, mod.c, "phase.set", map[string]any{"phase": "implementation"})
 	stack.MustRefuse(t, p2.c, "invalid_args", "contribution.post", map[string]any{"kind": "step", "body": "sans recommandation"})
-	st1 := post(t, p3, map[string]any{"kind": "step", "body": "Former les agents d'accueil.", "parent": r1, "who": "CPAS", "how": "formation", "when": "2025"})
-	st2 := post(t, p4, map[string]any{"kind": "step", "body": "Un numéro unique.", "parent": r1, "who": "Région", "how": "marché public", "when": "2026"})
-	st3 := post(t, p5, map[string]any{"kind": "step", "body": "Un budget pluriannuel.", "parent": r2, "who": "Parlement", "how": "ordonnance", "when": "2025"})
+	st1 := stack.Post(t, p3.c, map[string]any{"kind": "step", "body": "Former les agents d'accueil.", "parent": r1, "who": "CPAS", "how": "formation", "when": "2025"})
+	st2 := stack.Post(t, p4.c, map[string]any{"kind": "step", "body": "Un numéro unique.", "parent": r1, "who": "Région", "how": "marché public", "when": "2026"})
+	st3 := stack.Post(t, p5.c, map[string]any{"kind": "step", "body": "Un budget pluriannuel.", "parent": r2, "who": "Parlement", "how": "ordonnance", "when": "2025"})
 	vote(p1, st1, 2, record.MethodDots)
 	vote(p1, st2, 1, record.MethodDots)
 	stack.MustRefuse(t, p1.c, "over_budget", "vote.set", map[string]any{"contribution": st3, "value": 1})

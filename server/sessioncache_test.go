@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -62,13 +62,8 @@ func TestHandshakeSessionCache(t *testing.T) {
 			s := stack.New(t, kind, stack.Options{Now: clock.now})
 			w := s.Workshop(t, "A")
 			organiser := s.Join(t, "Olga", "Fédération", record.RoleOrganiser)
-			org := stackBrowser(t, s, organiser)
-			resp, page := get(t, org, s.Server.URL+"/organise")
-			m := csrfAttr.FindStringSubmatch(page)
-			if resp.StatusCode != 200 || m == nil {
-				t.Fatalf("organiser page: %d", resp.StatusCode)
-			}
-			orgCSRF := m[1]
+			org := s.Browser(t, &organiser)
+			orgCSRF := sitetest.PageCSRF(t, org, s.Server.URL+"/organise")
 			api := s.Server.URL + "/api/organise"
 			someone := func(name string) (stack.Person, *liveclient.Client) {
 				p := s.Join(t, name, "Org "+name, record.RoleParticipant, w)
@@ -111,8 +106,8 @@ func TestHandshakeSessionCache(t *testing.T) {
 
 			t.Run("sign-out", func(t *testing.T) {
 				p, c := someone("Sam")
-				browser := stackBrowser(t, s, p)
-				_, me := get(t, browser, s.Server.URL+"/me")
+				browser := s.Browser(t, &p)
+				_, me := sitetest.Get(t, browser, s.Server.URL+"/me")
 				m := formCSRF.FindStringSubmatch(me)
 				if m == nil {
 					t.Fatal("no CSRF token on /me")
@@ -120,7 +115,7 @@ func TestHandshakeSessionCache(t *testing.T) {
 				form := url.Values{"csrf": {m[1]}}
 				req, _ := http.NewRequest("POST", s.Server.URL+"/signout", strings.NewReader(form.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				if resp, body := doBody(t, browser, req, "Sec-Fetch-Site", "same-origin"); resp.StatusCode != http.StatusSeeOther {
+				if resp, body := sitetest.Do(t, browser, req, "Sec-Fetch-Site", "same-origin"); resp.StatusCode != http.StatusSeeOther {
 					t.Fatalf("sign-out: got %d %s, want 303", resp.StatusCode, body)
 				}
 				closedSoon(t, c, "Sam (signed out)")
@@ -129,7 +124,7 @@ func TestHandshakeSessionCache(t *testing.T) {
 
 			t.Run("new link", func(t *testing.T) {
 				p, c := someone("Lou")
-				if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/link", api, p.Participant.ID), orgCSRF, map[string]any{}, nil); st != http.StatusCreated {
+				if st := sitetest.Call(t, org, "POST", fmt.Sprintf("%s/people/%d/link", api, p.Participant.ID), orgCSRF, map[string]any{}, nil); st != http.StatusCreated {
 					t.Fatalf("new link: got %d, want 201", st)
 				}
 				closedSoon(t, c, "Lou (new link)")
@@ -139,7 +134,7 @@ func TestHandshakeSessionCache(t *testing.T) {
 			t.Run("cancelled place", func(t *testing.T) {
 				p, c := someone("Cam")
 				u := fmt.Sprintf("%s/workshops/%d/registrations/%d/cancel", api, w.ID, p.Participant.ID)
-				if st := call(t, org, "POST", u, orgCSRF, map[string]any{}, nil); st != http.StatusOK {
+				if st := sitetest.Call(t, org, "POST", u, orgCSRF, map[string]any{}, nil); st != http.StatusOK {
 					t.Fatalf("cancel: got %d, want 200", st)
 				}
 				closedSoon(t, c, "Cam (place cancelled)")
@@ -148,7 +143,7 @@ func TestHandshakeSessionCache(t *testing.T) {
 
 			t.Run("erasure", func(t *testing.T) {
 				p, c := someone("Eli")
-				if st := call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, p.Participant.ID), orgCSRF, map[string]any{}, nil); st != http.StatusNoContent {
+				if st := sitetest.Call(t, org, "POST", fmt.Sprintf("%s/people/%d/erase", api, p.Participant.ID), orgCSRF, map[string]any{}, nil); st != http.StatusNoContent {
 					t.Fatalf("erase: got %d, want 204", st)
 				}
 				closedSoon(t, c, "Eli (erased)")

@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/web"
 )
 
 // websocket authenticates the browser by its session cookie (never a token in the URL),
@@ -57,7 +57,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 // the database. gen is the cache's generation read before the lookup began; hash is the
 // cookie's, which the cache knows it by.
 func (h *handler) socketParticipant(r *http.Request, gen uint64) (id int64, signedIn bool, hash string, err error) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(web.SessionCookie)
 	if err != nil || c.Value == "" {
 		return 0, false, "", nil
 	}
@@ -89,7 +89,7 @@ func (h *handler) revoke(participant int64) {
 // socketLang is the language refusals are worded in: the one the person chose in the
 // interface (remembered by cookie), else the one they registered with, else the browser's.
 func (h *handler) socketLang(r *http.Request, participant int64) string {
-	if c, err := r.Cookie(langCookie); err == nil {
+	if c, err := r.Cookie(web.LangCookie); err == nil {
 		return i18n.Normalise(c.Value)
 	}
 	if person, err := people.GetPerson(r.Context(), h.db, participant); err == nil && person.Language != "" {

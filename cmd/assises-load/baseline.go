@@ -201,8 +201,13 @@ func (r *run) baseline() *baselineReport {
 	return r.rep.Baseline
 }
 
-// tallyInterval is the hub's pace of tallies in a busy room (its CoalesceInterval).
-const tallyInterval = 200 * time.Millisecond
+// tallyInterval is the hub's pace of tallies in a room of n connections (hub/presence.go,
+// broadcastInterval, with the default CoalesceInterval and PresenceInterval): 200 ms in a
+// small room, slower as it grows, 1 s from a thousand.
+func tallyInterval(n int) time.Duration {
+	const fastest, slowest, fullRoom = 200 * time.Millisecond, time.Second, 1000
+	return min(max(slowest*time.Duration(n)/fullRoom, fastest), slowest)
+}
 
 // broadcastBaselines measures both bare broadcasts, raw TCP first, then WebSocket.
 func (r *run) broadcastBaselines(ctx context.Context, n int) error {
@@ -219,12 +224,13 @@ func (r *run) startBareServer(ctx context.Context, n int, mode string) (bs *bare
 	if size < 8 {
 		return nil, "", 0, errors.New("baseline: no tally was received to take the size of")
 	}
-	count := int(r.cfg.baseline.duration / tallyInterval)
+	pace := tallyInterval(n)
+	count := int(r.cfg.baseline.duration / pace)
 	self, err := os.Executable()
 	if err != nil {
 		return nil, "", 0, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d,%s", n, size, count, tallyInterval, mode))
+	cmd := exec.CommandContext(ctx, self, "-bare-serve", fmt.Sprintf("%d,%d,%d,%d,%s", n, size, count, pace, mode))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/record"
+	"github.com/assises/assises/server/sitetest"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
@@ -63,20 +63,6 @@ func (refusingSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (refusingSession) Data(io.Reader) error { return nil }
 func (refusingSession) Reset()               {}
 func (refusingSession) Logout() error        { return nil }
-
-func startRefusingRelay(t *testing.T) string {
-	t.Helper()
-	srv := smtp.NewServer(refusingRelay{})
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String()
-}
 
 // syncBuffer is the server's stderr: written by its goroutines, read by the test.
 type syncBuffer struct {
@@ -184,7 +170,7 @@ func seed(t *testing.T, dsn string) seeded {
 
 func liveSession(t *testing.T, dsn string) {
 	s := seed(t, dsn)
-	relay := startRefusingRelay(t)
+	relay := sitetest.ServeSMTP(t, refusingRelay{})
 	drained := make(chan string, 1)
 	var n *node
 	n = startNode(t, dsn, func() {

@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 			return err
 		}
 		defer bus.Close() // after the rooms have stopped (deferred calls run last in, first out)
-		hcfg.Bus, hcfg.Presence = bus, bus.Presence
+		hcfg.Bus, hcfg.Presence, hcfg.Sockets = bus, bus.Presence, bus.Sockets
 		hcfg.Ticks = cluster.NewLeases(db, bus.Node(), cfg.leaseTTL, logger)
 		hcfg.TickRetry = cfg.leaseTTL / 3 // renewed well before it expires
 		logger.Info("cluster node", "node", bus.Node(), "lease", cfg.leaseTTL)

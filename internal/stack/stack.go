@@ -5,16 +5,16 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
 
@@ -27,6 +27,7 @@ import (
 	"github.com/assises/assises/live"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -73,6 +74,13 @@ func New(t testing.TB, kind string, opts Options) *Stack {
 	return s
 }
 
+// Each runs fn on a whole product over each database the tests run on (storagetest.Kinds).
+func Each(t *testing.T, opts Options, fn func(t *testing.T, s *Stack)) {
+	for _, kind := range storagetest.Kinds {
+		t.Run(kind, func(t *testing.T) { fn(t, New(t, kind, opts)) })
+	}
+}
+
 // Peer starts another node of a Cluster stack: its own engine, hub and HTTP server on the
 // same database, sharing the stack's process.
 func (s *Stack) Peer(t testing.TB) *Stack {
@@ -114,7 +122,7 @@ func node(t testing.TB, db *bun.DB, opts Options) *Stack {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Bus, cfg.Presence = bus, bus.Presence
+		cfg.Bus, cfg.Presence, cfg.Sockets = bus, bus.Presence, bus.Sockets
 		cfg.Ticks = cluster.NewLeases(db, bus.Node(), 2*time.Second, logger)
 	}
 	if opts.Hub != nil {
@@ -188,6 +196,21 @@ func (s *Stack) Join(t testing.TB, name, organisation string, role record.Role, 
 	return Person{Participant: p, Cookie: http.Cookie{Name: "assises_session", Value: token}}
 }
 
+// Browser is an HTTP client of the stack's site signed in as p (nil: an anonymous reader), with
+// cookies of its own; it does not follow redirects, so a test sees each answer.
+func (s *Stack) Browser(t testing.TB, p *Person) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	if p != nil {
+		u, _ := url.Parse(s.Server.URL)
+		c := p.Cookie
+		jar.SetCookies(u, []*http.Cookie{&c})
+	}
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
 // Config returns the liveclient configuration for a person joining a workshop.
 func (s *Stack) Config(p Person, w *record.Workshop) liveclient.Config {
 	return liveclient.Config{
@@ -209,6 +232,26 @@ func (s *Stack) Connect(t testing.TB, p Person, w *record.Workshop) *liveclient.
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// Post posts a contribution through c and returns its id. The hub sends a command's events
+// before its ack, so the contribution.posted event is already here: it is the last one at or
+// before the ack's seq (the ack's seq itself may be a moderators-only event this person
+// cannot see).
+func Post(t testing.TB, c *liveclient.Client, args map[string]any) int64 {
+	t.Helper()
+	out := MustDo(t, c, "contribution.post", args)
+	var ev liveclient.Message
+	for _, e := range c.Events() {
+		if e.Name == "contribution.posted" && e.Seq <= out.Seq {
+			ev = e
+		}
+	}
+	var data struct{ ID int64 }
+	if err := json.Unmarshal(ev.Data, &data); err != nil || data.ID == 0 {
+		t.Fatalf("no contribution.posted at or before ack seq %d: %q", out.Seq, ev.Data)
+	}
+	return data.ID
 }
 
 // outcome sends a command and waits for its answer, failing the test if none comes.

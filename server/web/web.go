@@ -1,7 +1,9 @@
 // Package web holds what every handler of the site shares, whichever package serves it: the
 // JSON answers (a body read strictly, errors as a stable code with a message in the reader's
 // language), the id in a path, the limits on what people type, and the time zone of the
-// sessions.
+// sessions; and, in Site, what every page shares: the templates and the one-message page,
+// the reader's language, who is signed in and which pages of a session they may open, the
+// CSRF and form tokens, the texts organisers wrote in the reader's language, QR codes.
 package web
 
 import (
@@ -13,9 +15,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/record"
 )
 
 // Limits on what people type, in the forms and in the API.
