@@ -53,8 +53,8 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 }
 
 // socketParticipant is who the session cookie signs in, for the handshake: from the
-// session cache when the database confirmed it a moment ago (sessioncache.go), else from
-// the database. gen is the cache's generation read before the lookup began; hash is the
+// session cache when the database confirmed it a moment ago or a socket opened with it on
+// this node is open or just ended (sessioncache.go), else from the database. gen is the cache's generation read before the lookup began; hash is the
 // cookie's, which the cache knows it by.
 func (h *handler) socketParticipant(r *http.Request, gen uint64) (id int64, signedIn bool, hash string, err error) {
 	c, err := r.Cookie(web.SessionCookie)
