@@ -5,7 +5,7 @@
 // and otherwise printed for the administrator to run.
 //
 // A restore brings back an older history of every workshop's log, so it draws a new log
-// epoch for each (deliberation.RenewAllLogEpochs): a client that saw later events resumes
+// epoch for each (journal.RenewAllLogEpochs): a client that saw later events resumes
 // from a snapshot, never from a sequence number the restored log gave to something else.
 package backup
 
@@ -19,7 +19,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/storage"
 )
@@ -85,7 +85,7 @@ func RenewEpochs(ctx context.Context, dsn string, opts Options) error {
 		return err
 	}
 	defer db.Close()
-	n, err := deliberation.RenewAllLogEpochs(ctx, db)
+	n, err := journal.RenewAllLogEpochs(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -11,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -29,10 +28,12 @@ func TestParsePG(t *testing.T) {
 		{"postgres://u:s3cr%27t@db:5432/assises?search_path=t_1&sslmode=require", "postgres://u@db:5432/assises?sslmode=require", "t_1", "s3cr't"},
 	}
 	for _, tt := range tests {
-		got, err := parsePG(tt.dsn)
-		if err != nil || got.uri != tt.uri || got.schema != tt.schema || got.password != tt.password {
-			t.Errorf("parsePG(%q) = %+v, %v; want %q %q %q", tt.dsn, got, err, tt.uri, tt.schema, tt.password)
-		}
+		t.Run(tt.dsn, func(t *testing.T) {
+			got, err := parsePG(tt.dsn)
+			if err != nil || got.uri != tt.uri || got.schema != tt.schema || got.password != tt.password {
+				t.Errorf("parsePG(%q) = %+v, %v; want %q %q %q", tt.dsn, got, err, tt.uri, tt.schema, tt.password)
+			}
+		})
 	}
 	if p := (pgTarget{uri: "postgres://u@db/a", password: "x"}).printed("pg_dump", "--file=it's.dump", "postgres://u@db/a"); p != `PGPASSWORD='…' pg_dump '--file=it'\''s.dump' postgres://u@db/a` {
 		t.Errorf("printed: %s", p)
@@ -52,7 +53,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	db := open(t, dsn)
 	p := fixture.Process(t, db, "sauvegarde")
 	w := fixture.Workshop(t, db, p)
-	before, err := deliberation.LogEpoch(ctx, db, w.ID)
+	before, err := journal.LogEpoch(ctx, db, w.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	if err != nil || got.Title != w.Title {
 		t.Errorf("restored workshop: %+v %v, want the title %q of the backup", got, err, w.Title)
 	}
-	after, err := deliberation.LogEpoch(ctx, db, w.ID)
+	after, err := journal.LogEpoch(ctx, db, w.ID)
 	if err != nil || after == before {
 		t.Errorf("epoch after restore: %d (%v), want a new one (was %d)", after, err, before)
 	}
@@ -118,7 +119,7 @@ func TestSQLiteBackupIsACheckedSingleFile(t *testing.T) {
 	dsn := filepath.Join(dir, "live", "assises.db")
 	db := open(t, dsn)
 	w := fixture.Workshop(t, db, fixture.Process(t, db, "s"))
-	before, _ := deliberation.LogEpoch(ctx, db, w.ID)
+	before, _ := journal.LogEpoch(ctx, db, w.ID)
 	file := filepath.Join(dir, "copy.db")
 	if err := Backup(ctx, dsn, file, Options{}); err != nil {
 		t.Fatal(err)
@@ -143,7 +144,7 @@ func TestSQLiteBackupIsACheckedSingleFile(t *testing.T) {
 		t.Errorf("the replaced database is not kept aside: %v", err)
 	}
 	rdb := open(t, target)
-	after, err := deliberation.LogEpoch(ctx, rdb, w.ID)
+	after, err := journal.LogEpoch(ctx, rdb, w.ID)
 	if err != nil || after == before {
 		t.Errorf("epoch after restore: %d (%v), want a new one (was %d)", after, err, before)
 	}

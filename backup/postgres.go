@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-
 	"fmt"
 	"net/url"
 	"os"

@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/storage"
 )
@@ -145,7 +145,7 @@ func prepareRestored(ctx context.Context, path string) (int, error) {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		return 0, fmt.Errorf("restore: %w", err)
 	}
-	n, err := deliberation.RenewAllLogEpochs(ctx, db)
+	n, err := journal.RenewAllLogEpochs(ctx, db)
 	if err != nil {
 		return 0, fmt.Errorf("restore: %w", err)
 	}

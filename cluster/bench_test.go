@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/cluster"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 )
 
@@ -239,7 +240,7 @@ type (
 	lockedArgs   struct{ Locked *bool }
 	onArgs       struct{ On *bool }
 	hiddenArgs   struct{ Hidden *bool }
-	identityArgs struct{ Mode IdentityMode }
+	identityArgs struct{ Mode view.IdentityMode }
 	methodArgs   struct {
 		Phase      record.Phase
 		Method     record.VoteMethod

@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/record"
 )
 
 // A batch of votes on PostgreSQL in one round trip. A room voting sends batch after batch

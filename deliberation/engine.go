@@ -13,11 +13,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 
@@ -108,8 +108,8 @@ type Engine struct {
 	pg         bool
 	clock      func() time.Time
 	log        *slog.Logger
-	seen       seenRows // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
-	keys       logKeys  // the key of each workshop's current log epoch (logseal.go)
+	seen       seenRows     // PostgreSQL: the rows the last batches read or wrote, checked before use (copy.go)
+	keys       journal.Keys // the key of each workshop's current log epoch (journal/seal.go)
 	dueByLease bool
 }
 
@@ -145,14 +145,14 @@ func (e *Engine) Open(ctx context.Context, workshop int64) (lastSeq, epoch int64
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	st, err := ParseLiveState(w.State)
+	st, err := view.ParseLiveState(w.State)
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	if epoch, err = LogEpoch(ctx, e.db, workshop); err != nil {
+	if epoch, err = e.LogEpoch(ctx, workshop); err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	return w.LastSeq, epoch, st.wakeAt(), nil
+	return w.LastSeq, epoch, st.WakeAt(), nil
 }
 
 // Execute applies a batch of commands in one transaction (group commit) and returns their
@@ -206,7 +206,7 @@ func (e *Engine) Execute(ctx context.Context, workshop int64, cmds []Command) (R
 // cannot tell: after a restart of PostgreSQL the pool still holds dead connections, each failing
 // once, while a ping on a fresh one succeeds.
 func (e *Engine) available(ctx context.Context, err error) bool {
-	if connectionLost(err) {
+	if journal.ConnectionLost(err) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -282,7 +282,7 @@ func (e *Engine) EventsAfter(ctx context.Context, workshop, after int64, limit i
 	if err != nil {
 		return nil, fmt.Errorf("store: events after: %w", err)
 	}
-	if err := openPayloads(ctx, e.db, &e.keys, rows); err != nil {
+	if err := e.keys.Open(ctx, e.db, rows); err != nil {
 		return nil, fmt.Errorf("store: events after: %w", err)
 	}
 	events := make([]Event, len(rows))

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // Actor returns who a participant is in a workshop, or ErrForbidden when they may not join it.

@@ -5,33 +5,30 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestActor(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		other := newRoom(t, db)
 		mk := func(role record.Role, status string) int64 {
 			t.Helper()
-			p, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: role,
-				Person: Person{DisplayName: "X", Language: "nl"}})
+			p, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &r.proc.ID, Role: role,
+				Person: people.Person{DisplayName: "X", Language: "nl"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if status != "" {
-				if err := AddRegistration(ctx, db, r.w, p.ID, status); err != nil {
+				if err := people.AddRegistration(ctx, db, r.w, p.ID, status); err != nil {
 					t.Fatal(err)
 				}
 			}
 			return p.ID
 		}
-		platform, _, err := EnsurePlatformOrganiser(ctx, db)
+		platform, _, err := people.EnsurePlatformOrganiser(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}

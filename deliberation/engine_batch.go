@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 )
 
 // batch is one transaction of the engine: the locked workshop, its live state loaded once, and
@@ -25,7 +25,7 @@ type batch struct {
 	now time.Time
 
 	w     record.Workshop
-	st    LiveState
+	st    view.LiveState
 	dirty bool // w.Phase or st changed: the workshop row is written at commit
 
 	seen     map[string]record.CommandRecord // command ids already used: from the table and this batch
@@ -39,15 +39,15 @@ type batch struct {
 	tallied  []int64 // contributions whose tally this batch emits: their marks go
 	// talliedUpTo is the sequence number up to which the tallies emitted saw the votes.
 	talliedUpTo int64
-	authors     map[int64]authorInfo // label cache for this batch
-	err         error                // sticky: an event that could not be encoded
+	authors     map[int64]view.Author // label cache for this batch
+	err         error                 // sticky: an event that could not be encoded
 
 	// Votes of the batch (votes_batch.go): rows written together, contributions loaded once.
 	votes        pendingVotes
 	voteTargets  map[int64]*record.Contribution
 	cacheTargets bool // the current command is a vote: contribution() may use voteTargets
 
-	prepared *PreparedFlush // FlushPrepared: tallies read before the lock (flush_prepared.go)
+	prepared *PreparedFlush // FlushPrepared: tallies read before the lock (tally.go)
 
 	read  []seenRead // PostgreSQL: the contributions the first message read, for e.seen
 	check string     // PostgreSQL, on a copy: the condition the workshop's UPDATE checks
@@ -55,7 +55,7 @@ type batch struct {
 	e      *Engine
 	ctx    context.Context // the batch's, for sealing stored payloads in emit
 	epoch  int64           // the workshop's log epoch, read with its row (0: not drawn yet)
-	logKey *logKey         // the key stored payloads are sealed with (logseal.go), once read
+	logKey *journal.Key    // the key stored payloads are sealed with (log.go), once read
 }
 
 // errRuleBug aborts a batch when a rule broke its contract (it refused after emitting, or
@@ -67,7 +67,7 @@ var errRuleBug = errors.New("deliberation: rule broke its contract")
 // time was a fifth of the bytes a batch of votes allocated.
 func (e *Engine) newBatch(n int) *batch {
 	return &batch{e: e, ctx: context.Background(), now: e.now(), seen: make(map[string]record.CommandRecord, n),
-		deferSet: map[string]bool{}, authors: map[int64]authorInfo{},
+		deferSet: map[string]bool{}, authors: map[int64]view.Author{},
 		records: make([]journal.Command, 0, n), outcomes: make([]Outcome, 0, n),
 		events: make([]Event, 0, n), stored: make([]journal.Event, 0, n),
 		votes: pendingVotes{last: make(map[journal.VoteKey]pendingVote, n), order: make([]journal.VoteKey, 0, n)}}
@@ -120,7 +120,7 @@ func (e *Engine) begin(ctx context.Context, workshop int64, cmds []Command, read
 }
 
 func (b *batch) parseState() error {
-	st, err := ParseLiveState(b.w.State)
+	st, err := view.ParseLiveState(b.w.State)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (b *batch) loadRecords(ctx context.Context, cmds []Command) error {
 
 // result is what Execute and Flush return once the batch has committed.
 func (b *batch) result() Result {
-	return Result{Outcomes: b.outcomes, Events: b.events, Deferred: b.deferred, WakeAt: b.st.wakeAt()}
+	return Result{Outcomes: b.outcomes, Events: b.events, Deferred: b.deferred, WakeAt: b.st.WakeAt()}
 }
 
 // execute runs one command: idempotency first, then the rule, then its record.

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -31,22 +32,22 @@ func newBenchRoom(b testing.TB, db *bun.DB, voters, items int) *benchRoom {
 	ctx := context.Background()
 	e := NewEngine(db, EngineOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	proc := &record.Process{Slug: "bench", Title: "Assises", Capacity: voters + 1, PerOrgCap: voters + 1, InvitationRequired: true}
-	if err := CreateProcess(ctx, db, proc); err != nil {
+	if err := process.Create(ctx, db, proc); err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now().UTC()
 	w := &record.Workshop{ProcessID: proc.ID, Title: "Atelier", StartsAt: now, EndsAt: now.Add(3 * time.Hour)}
-	if err := CreateWorkshop(ctx, db, w); err != nil {
+	if err := process.CreateWorkshop(ctx, db, w); err != nil {
 		b.Fatal(err)
 	}
 	r := &benchRoom{e: e, w: w}
 	person := func(role record.Role, i int) Actor {
-		p, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &proc.ID, Role: role,
-			Organisation: fmt.Sprintf("Organisation %d", i%50), Person: Person{DisplayName: fmt.Sprintf("P%d", i)}})
+		p, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &proc.ID, Role: role,
+			Organisation: fmt.Sprintf("Organisation %d", i%50), Person: people.Person{DisplayName: fmt.Sprintf("P%d", i)}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := AddRegistration(ctx, db, w, p.ID, record.RegistrationConfirmed); err != nil {
+		if err := people.AddRegistration(ctx, db, w, p.ID, record.RegistrationConfirmed); err != nil {
 			b.Fatal(err)
 		}
 		a, err := e.Actor(ctx, w.ID, p.ID)

@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/storage/storagetest"
 )
 
 // testClock is a server clock the tests move by hand.
@@ -87,11 +91,11 @@ func newRoom(t *testing.T, db *bun.DB) *room {
 	r := &room{t: t, db: db, clock: &testClock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}, warnings: new(atomic.Int64)}
 	r.e = NewEngine(db, EngineOptions{Clock: r.clock.Now, Logger: slog.New(warnCounter{r.warnings})})
 	r.proc = &record.Process{Slug: fmt.Sprintf("assises-%d", n), Title: "Assises", Capacity: 40, PerOrgCap: 2, InvitationRequired: true}
-	if err := CreateProcess(ctx, db, r.proc); err != nil {
+	if err := process.Create(ctx, db, r.proc); err != nil {
 		t.Fatal(err)
 	}
 	r.w = &record.Workshop{ProcessID: r.proc.ID, Title: "Atelier 1", StartsAt: r.clock.Now(), EndsAt: r.clock.Now().Add(3 * time.Hour)}
-	if err := CreateWorkshop(ctx, db, r.w); err != nil {
+	if err := process.CreateWorkshop(ctx, db, r.w); err != nil {
 		t.Fatal(err)
 	}
 	r.mod = r.person(record.RoleModerator, "Nadia", "Syndicat des Locataires", modEmail, "", false)
@@ -105,19 +109,19 @@ func newRoom(t *testing.T, db *bun.DB) *room {
 func (r *room) person(role record.Role, name, org, email, phone string, serviceUser bool) Actor {
 	r.t.Helper()
 	ctx := context.Background()
-	np := NewParticipant{ProcessID: &r.proc.ID, Role: role, Organisation: org,
-		Person: Person{DisplayName: name, ServiceUser: serviceUser}}
+	np := people.NewParticipant{ProcessID: &r.proc.ID, Role: role, Organisation: org,
+		Person: people.Person{DisplayName: name, ServiceUser: serviceUser}}
 	if email != "" {
 		np.Person.Email = &email
 	}
 	if phone != "" {
 		np.Person.Phone = &phone
 	}
-	p, err := CreateParticipant(ctx, r.db, np)
+	p, err := people.CreateParticipant(ctx, r.db, np)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := AddRegistration(ctx, r.db, r.w, p.ID, record.RegistrationConfirmed); err != nil {
+	if err := people.AddRegistration(ctx, r.db, r.w, p.ID, record.RegistrationConfirmed); err != nil {
 		r.t.Fatal(err)
 	}
 	a, err := r.e.Actor(ctx, r.w.ID, p.ID)
@@ -261,13 +265,13 @@ func audiences(events []Event) []string {
 	return out
 }
 
-func (r *room) snapshot(viewer Actor) (int64, SnapshotState) {
+func (r *room) snapshot(viewer Actor) (int64, view.SnapshotState) {
 	r.t.Helper()
 	seq, raw, err := r.e.Snapshot(context.Background(), r.w.ID, viewer)
 	if err != nil {
 		r.t.Fatalf("snapshot: %v", err)
 	}
-	var s SnapshotState
+	var s view.SnapshotState
 	if err := json.Unmarshal(raw, &s); err != nil {
 		r.t.Fatalf("snapshot JSON: %v", err)
 	}
@@ -277,3 +281,17 @@ func (r *room) snapshot(viewer Actor) (int64, SnapshotState) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 var jsonUnmarshal = json.Unmarshal
+
+// eachRoom runs test on each database (storagetest.EachDB) with a fresh room.
+func eachRoom(t *testing.T, test func(t *testing.T, r *room)) {
+	t.Helper()
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) { test(t, newRoom(t, db)) })
+}
+
+// diagnosticByDots opens the diagnostic phase voting by dots: budget dots a person, at most
+// maxPerItem on one item.
+func (r *room) diagnosticByDots(budget, maxPerItem int) {
+	r.t.Helper()
+	r.phase(record.PhaseDiagnostic)
+	r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": budget, "maxPerItem": maxPerItem})
+}

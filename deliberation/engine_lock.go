@@ -6,11 +6,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/assises/assises/record"
 )
 
 // The first read of a batch on PostgreSQL: the workshop's row with the contributions the votes
@@ -26,7 +26,7 @@ type lockedRow struct {
 	C     record.Contribution `bun:"embed:c__"`
 	CXmin string              `bun:"c_xmin"` // the contribution's row version (copy.go)
 	// The workshop's log epoch, read apart from the Workshop model (see LogEpoch): the key
-	// the batch seals labels with is that epoch's (logseal.go).
+	// the batch seals labels with is that epoch's (journal/seal.go).
 	LogEpoch int64 `bun:"w_log_epoch"`
 }
 

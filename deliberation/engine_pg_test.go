@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -99,8 +99,8 @@ func votesOf(t *testing.T, r *room, items, people map[int64]string) []string {
 }
 
 func TestBatchOfVotesRepeatsAndOtherCommands(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		other := newRoom(t, db) // another workshop, its contribution out of reach
 		other.phase(record.PhaseDiagnostic)
 		x := other.post(other.alice, record.KindFinding, "Ailleurs")
@@ -181,9 +181,9 @@ func TestBatchOfVotesRepeatsAndOtherCommands(t *testing.T) {
 // case starts from a copy that is right (forget, then a vote that reads), then changes the
 // database behind it, so that the batch applied to the copy would be accepted wrongly.
 func TestVotesSeeChangesMadeElsewhere(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		r.e.seen.noRest = true // every batch below tries the copy first
 		other := newRoom(t, db)
 		other.phase(record.PhaseDiagnostic)
@@ -250,11 +250,11 @@ func TestVotesSeeChangesMadeElsewhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := ParseLiveState(w.State)
+		st, err := view.ParseLiveState(w.State)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.VoteMethods = map[record.Phase]VoteSettings{record.PhaseDiagnostic: {Method: record.MethodAgree}}
+		st.VoteMethods = map[record.Phase]view.VoteSettings{record.PhaseDiagnostic: {Method: record.MethodAgree}}
 		state, _ := json.Marshal(st)
 		set((*record.Workshop)(nil), "state", string(state), r.w.ID)
 		if got := vote(v(r.bob, a, 1)); got[0] != "ok" {
@@ -287,9 +287,9 @@ func TestVotesSeeChangesMadeElsewhere(t *testing.T) {
 // workshop, hides an item and records a command id, a batch of votes (that the engine could
 // apply to its copy) waits, then sees both: the id's first outcome, the item hidden.
 func TestVotesWaitForTheLockThenReadWhatItsHolderCommitted(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		r.phase(record.PhaseDiagnostic)
 		a := r.post(r.bob, record.KindFinding, "Constat A")
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": a, "value": 1}) // the copy knows A
@@ -344,9 +344,9 @@ func TestVotesWaitForTheLockThenReadWhatItsHolderCommitted(t *testing.T) {
 // TestEnginesOfTwoNodesVoteTogether: two engines (two nodes) commit votes on one workshop at
 // the same time; each copy keeps going stale. Nothing is lost, repeated or out of order.
 func TestEnginesOfTwoNodesVoteTogether(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		r.phase(record.PhaseDiagnostic)
 		items := []int64{r.post(r.bob, record.KindFinding, "A"), r.post(r.bob, record.KindFinding, "B")}
 		voters := []Actor{r.alice, r.bob, r.mod}

@@ -8,12 +8,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // txCounter counts the transactions committed and the workshop locks taken through a bun DB.
@@ -34,8 +32,8 @@ func (h *txCounter) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
 }
 
 func TestBatchIsOneTransactionWithGaplessSeq(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		hook := &txCounter{}
 		db.AddQueryHook(hook)
 
@@ -112,8 +110,7 @@ func TestBatchIsOneTransactionWithGaplessSeq(t *testing.T) {
 }
 
 func TestBatchRetriesCommandsAfterDatabaseError(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Un constat")
 		start := r.warnings.Load()
@@ -155,8 +152,8 @@ func TestBatchRetriesCommandsAfterDatabaseError(t *testing.T) {
 }
 
 func TestUnavailableDatabaseIsAnError(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		c := r.cmd(r.mod, "phase.set", map[string]any{"phase": record.PhaseDiagnostic})
 		db.Close()
 		res, err := r.e.Execute(context.Background(), r.w.ID, []Command{c})
@@ -170,8 +167,7 @@ func TestUnavailableDatabaseIsAnError(t *testing.T) {
 }
 
 func TestUnknownWorkshop(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		c := r.cmd(r.mod, "phase.set", map[string]any{"phase": record.PhaseDiagnostic})
 		if _, err := r.e.Execute(context.Background(), r.w.ID+1000, []Command{c}); !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("Execute: got %v, want ErrNotFound", err)
@@ -183,8 +179,7 @@ func TestUnknownWorkshop(t *testing.T) {
 }
 
 func TestIdempotentCommands(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		post := r.cmd(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "Une fois"})
 		countPosts := func() int { return r.count((*record.Contribution)(nil), "workshop_id = ?", r.w.ID) }
@@ -260,8 +255,7 @@ func TestIdempotentCommands(t *testing.T) {
 }
 
 func TestEventsAfterLimit(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		for range 5 {
 			r.ok(r.mod, "timer.reset", nil)
 		}

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -90,11 +90,11 @@ func TestFlushPreparedMatchesFlush(t *testing.T) {
 }
 
 // tallyEvents are the tally.updated events' data, decoded (their items and turnout).
-func tallyEvents(t *testing.T, events []Event) []tallyEvent {
+func tallyEvents(t *testing.T, events []Event) []view.TallyEvent {
 	t.Helper()
-	var out []tallyEvent
+	var out []view.TallyEvent
 	for _, ev := range named(events, "tally.updated") {
-		var te tallyEvent
+		var te view.TallyEvent
 		if err := json.Unmarshal(ev.Data, &te); err != nil {
 			t.Fatal(err)
 		}
@@ -162,18 +162,18 @@ func TestFlushPreparedRereadsWhatChanged(t *testing.T) {
 // decides who may see it changed; its group above all (a group's items stay in it).
 func TestSameTarget(t *testing.T) {
 	g1, g1b, g2 := int64(1), int64(1), int64(2)
-	base := tallyTarget{ID: 7, Phase: record.PhaseDiagnostic, Status: record.StatusVisible, GroupID: &g1}
+	base := view.TallyTarget{ID: 7, Phase: record.PhaseDiagnostic, Status: record.StatusVisible, GroupID: &g1}
 	cases := []struct {
 		name string
-		edit func(*tallyTarget)
+		edit func(*view.TallyTarget)
 		same bool
 	}{
-		{"unchanged (the group read again is another pointer)", func(x *tallyTarget) { x.GroupID = &g1b }, true},
-		{"another group", func(x *tallyTarget) { x.GroupID = &g2 }, false},
-		{"out of its group", func(x *tallyTarget) { x.GroupID = nil }, false},
-		{"hidden", func(x *tallyTarget) { x.Status = record.StatusHidden }, false},
-		{"another phase", func(x *tallyTarget) { x.Phase = record.PhaseRecommendations }, false},
-		{"another contribution", func(x *tallyTarget) { x.ID = 8 }, false},
+		{"unchanged (the group read again is another pointer)", func(x *view.TallyTarget) { x.GroupID = &g1b }, true},
+		{"another group", func(x *view.TallyTarget) { x.GroupID = &g2 }, false},
+		{"out of its group", func(x *view.TallyTarget) { x.GroupID = nil }, false},
+		{"hidden", func(x *view.TallyTarget) { x.Status = record.StatusHidden }, false},
+		{"another phase", func(x *view.TallyTarget) { x.Phase = record.PhaseRecommendations }, false},
+		{"another contribution", func(x *view.TallyTarget) { x.ID = 8 }, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestSameTarget(t *testing.T) {
 			}
 		})
 	}
-	none := tallyTarget{ID: 7, Phase: record.PhaseDiagnostic, Status: record.StatusVisible}
+	none := view.TallyTarget{ID: 7, Phase: record.PhaseDiagnostic, Status: record.StatusVisible}
 	if !sameTarget(none, none) {
 		t.Error("two contributions in no group: got different")
 	}

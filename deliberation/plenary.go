@@ -6,31 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
 )
 
 // The plenary vote (the Missions Locales' days: "votes et débats" on the white paper): the moderator opens a vote on
 // contributions that reached the plenary (findings, recommendations, steps), stating its rule
-// (plenary_rule.go); each participant chooses adopt, reject or abstain (and may change their
+// (view/plenary.go); each participant chooses adopt, reject or abstain (and may change their
 // mind until it closes); closing stores the result, which the notebook reads with
 // PlenaryResults. Who chose what goes to the voter only, like votes.
-
-// Plenary choices.
-const (
-	ChoiceAdopt   = "adopt"
-	ChoiceReject  = "reject"
-	ChoiceAbstain = "abstain"
-)
-
-// Plenary outcomes.
-const (
-	OutcomeAdopted  = "adopted"
-	OutcomeRejected = "rejected"
-)
 
 // plenaryKeyPrefix is the follow-up that emits a plenary tally ("plenary:<contribution>").
 const plenaryKeyPrefix = "plenary:"
@@ -38,138 +23,10 @@ const plenaryKeyPrefix = "plenary:"
 // maxPlenaryOpen bounds one plenary.open (a white paper has a few dozen recommendations).
 const maxPlenaryOpen = 100
 
-// PlenaryItem is a plenary vote on one contribution; the counts are set when it closes.
-type PlenaryItem struct {
-	bun.BaseModel `bun:"table:plenary_items"`
-
-	ID             int64 `bun:",pk,autoincrement"`
-	WorkshopID     int64
-	ContributionID int64
-	Status         string // open, closed
-	OpenedAt       time.Time
-	ClosedAt       *time.Time
-	Adopt          int
-	Reject         int
-	Abstain        int
-	Voters         int
-	Eligible       int
-	Outcome        string
-	Reason         string
-	Quorum         int
-	ThresholdNum   int
-	ThresholdDen   int
-}
-
-func (it *PlenaryItem) rule() PlenaryRule {
-	return ruleFor(it.Quorum, it.ThresholdNum, it.ThresholdDen)
-}
-
-// PlenaryBallot is one person's current choice on an open item.
-type PlenaryBallot struct {
-	bun.BaseModel `bun:"table:plenary_ballots"`
-
-	ItemID        int64 `bun:",pk"`
-	ParticipantID int64 `bun:",pk"`
-	WorkshopID    int64
-	Choice        string
-	UpdatedAt     time.Time
-}
-
-// PlenaryTally is the count of one item: plenary.tally, plenary.closed and the snapshot carry
-// it. Eligible is the people who may vote: participants (not moderators, not observers) present
-// (checked in; every confirmed registration when nobody checked in), plus anyone else who voted,
-// so that turnout = voters / eligible never exceeds 1.
-type PlenaryTally struct {
-	Contribution int64       `json:"contribution"`
-	Open         bool        `json:"open"`
-	Adopt        int         `json:"adopt"`
-	Reject       int         `json:"reject"`
-	Abstain      int         `json:"abstain"`
-	Voters       int         `json:"voters"`
-	Eligible     int         `json:"eligible"`
-	Rule         PlenaryRule `json:"rule"`
-	Outcome      string      `json:"outcome,omitempty"` // once closed: adopted, rejected or not_decided
-	Reason       string      `json:"reason,omitempty"`  // once closed: see the Reason constants
-	OpenedAt     int64       `json:"openedAt"`
-	ClosedAt     int64       `json:"closedAt,omitempty"`
-	Hidden       bool        `json:"hidden,omitempty"` // counts withheld while results are hidden
-}
-
-// plenaryTallies counts the open items among some contributions from their ballots; closed
-// items return what was stored when they closed.
-func plenaryTallies(ctx context.Context, r *batchReader, contributions []int64) ([]PlenaryTally, error) {
-	if len(contributions) == 0 {
-		return nil, nil
-	}
-	var items []PlenaryItem
-	err := r.db.NewSelect().Model(&items).Where("workshop_id = ? AND contribution_id IN (?)", r.w.ID, bun.In(contributions)).
-		Order("contribution_id").Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: plenary items: %w", err)
-	}
-	var open []int64
-	for _, it := range items {
-		if it.Status == "open" {
-			open = append(open, it.ID)
-		}
-	}
-	var ballots []PlenaryBallot
-	if len(open) > 0 {
-		if err := r.db.NewSelect().Model(&ballots).Where("item_id IN (?)", bun.In(open)).Scan(ctx); err != nil {
-			return nil, fmt.Errorf("store: plenary ballots: %w", err)
-		}
-	}
-	var present map[int64]bool
-	if len(open) > 0 {
-		roster, err := presentRoster(ctx, r, false)
-		if err != nil {
-			return nil, err
-		}
-		present = make(map[int64]bool, len(roster))
-		for _, p := range roster {
-			present[p.ID] = true
-		}
-	}
-	byItem := map[int64][]PlenaryBallot{}
-	for _, bl := range ballots {
-		byItem[bl.ItemID] = append(byItem[bl.ItemID], bl)
-	}
-	out := make([]PlenaryTally, len(items))
-	for i, it := range items {
-		t := PlenaryTally{Contribution: it.ContributionID, Open: it.Status == "open", OpenedAt: it.OpenedAt.UnixMilli(), Rule: it.rule()}
-		if !t.Open {
-			t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible = it.Adopt, it.Reject, it.Abstain, it.Voters, it.Eligible
-			t.Outcome, t.Reason = it.Outcome, it.Reason
-			if it.ClosedAt != nil {
-				t.ClosedAt = it.ClosedAt.UnixMilli()
-			}
-			out[i] = t
-			continue
-		}
-		t.Eligible = len(present)
-		for _, bl := range byItem[it.ID] {
-			switch bl.Choice {
-			case ChoiceAdopt:
-				t.Adopt++
-			case ChoiceReject:
-				t.Reject++
-			case ChoiceAbstain:
-				t.Abstain++
-			}
-			t.Voters++
-			if !present[bl.ParticipantID] {
-				t.Eligible++
-			}
-		}
-		out[i] = t
-	}
-	return out, nil
-}
-
 // emitPlenaryTallies is the plenary:<id> follow-up: one plenary.tally for a burst of ballots,
 // to everyone (moderators only while results are hidden).
 func (b *batch) emitPlenaryTallies(ctx context.Context, contributions []int64) error {
-	items, err := plenaryTallies(ctx, b.reader(), contributions)
+	items, err := view.PlenaryTallies(ctx, b.reader(), contributions)
 	if err != nil || len(items) == 0 {
 		return err
 	}
@@ -196,11 +53,11 @@ func cmdPlenaryOpen(ctx context.Context, b *batch, _ Actor, args *plenaryOpenArg
 	if len(args.Contributions) == 0 || len(args.Contributions) > maxPlenaryOpen {
 		return refuse(CodeInvalidArgs, "contributions must list 1 to 100 ids"), nil
 	}
-	quorum, num, den, r := ruleOf(args.Quorum, args.Threshold)
-	if !r.ok() {
-		return r, nil
+	quorum, num, den, problem := view.CheckRule(args.Quorum, args.Threshold)
+	if problem != "" {
+		return refuse(CodeInvalidArgs, problem), nil
 	}
-	rule := ruleFor(quorum, num, den)
+	rule := view.RuleFor(quorum, num, den)
 	var ids []int64
 	for _, id := range distinctIDs(args.Contributions) {
 		c, r, err := b.visibleListed(ctx, id, "voted")
@@ -221,7 +78,7 @@ func cmdPlenaryOpen(ctx context.Context, b *batch, _ Actor, args *plenaryOpenArg
 	}
 	opened := make([]plenaryOpened, 0, len(ids))
 	for _, id := range ids {
-		it := &PlenaryItem{WorkshopID: b.w.ID, ContributionID: id, Status: "open", OpenedAt: b.now,
+		it := &view.PlenaryItem{WorkshopID: b.w.ID, ContributionID: id, Status: "open", OpenedAt: b.now,
 			Quorum: quorum, ThresholdNum: num, ThresholdDen: den}
 		_, err := b.tx.NewInsert().Model(it).On("CONFLICT (contribution_id) DO UPDATE").
 			Set("status = EXCLUDED.status, opened_at = EXCLUDED.opened_at, closed_at = NULL").
@@ -231,7 +88,7 @@ func cmdPlenaryOpen(ctx context.Context, b *batch, _ Actor, args *plenaryOpenArg
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
 		}
-		if _, err := b.tx.NewDelete().Model((*PlenaryBallot)(nil)).Where("item_id = ?", it.ID).Exec(ctx); err != nil {
+		if _, err := b.tx.NewDelete().Model((*view.PlenaryBallot)(nil)).Where("item_id = ?", it.ID).Exec(ctx); err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary vote: %w", err)
 		}
 		opened = append(opened, plenaryOpened{Contribution: id, OpenedAt: b.now.UnixMilli(), Rule: rule})
@@ -243,14 +100,14 @@ func cmdPlenaryOpen(ctx context.Context, b *batch, _ Actor, args *plenaryOpenArg
 
 // plenaryOpened is an item of plenary.opened.
 type plenaryOpened struct {
-	Contribution int64       `json:"contribution"`
-	OpenedAt     int64       `json:"openedAt"`
-	Rule         PlenaryRule `json:"rule"`
+	Contribution int64            `json:"contribution"`
+	OpenedAt     int64            `json:"openedAt"`
+	Rule         view.PlenaryRule `json:"rule"`
 }
 
 // plenaryItem loads the plenary item of a contribution of this workshop, or nil.
-func (b *batch) plenaryItem(ctx context.Context, contribution int64) (*PlenaryItem, error) {
-	it := new(PlenaryItem)
+func (b *batch) plenaryItem(ctx context.Context, contribution int64) (*view.PlenaryItem, error) {
+	it := new(view.PlenaryItem)
 	err := b.tx.NewSelect().Model(it).Where("workshop_id = ? AND contribution_id = ?", b.w.ID, contribution).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -272,7 +129,7 @@ func cmdPlenaryVote(ctx context.Context, b *batch, a Actor, args *plenaryVoteArg
 	if a.Moderator || a.Role != record.RoleParticipant {
 		return refuse(CodeNotAllowed, "only participants vote in plenary"), nil
 	}
-	if args.Choice != ChoiceAdopt && args.Choice != ChoiceReject && args.Choice != ChoiceAbstain {
+	if args.Choice != view.ChoiceAdopt && args.Choice != view.ChoiceReject && args.Choice != view.ChoiceAbstain {
 		return refuse(CodeInvalidArgs, "choice must be adopt, reject or abstain"), nil
 	}
 	c, r, err := b.target(ctx, a, args.Contribution, "")
@@ -289,7 +146,7 @@ func cmdPlenaryVote(ctx context.Context, b *batch, a Actor, args *plenaryVoteArg
 	if it.Status != "open" {
 		return refuse(CodeBadState, "the plenary vote is closed"), nil
 	}
-	ballot := &PlenaryBallot{ItemID: it.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID, Choice: args.Choice, UpdatedAt: b.now}
+	ballot := &view.PlenaryBallot{ItemID: it.ID, ParticipantID: a.Participant, WorkshopID: b.w.ID, Choice: args.Choice, UpdatedAt: b.now}
 	_, err = b.tx.NewInsert().Model(ballot).On("CONFLICT (item_id, participant_id) DO UPDATE").
 		Set("choice = EXCLUDED.choice, updated_at = EXCLUDED.updated_at").Exec(ctx)
 	if err != nil {
@@ -309,7 +166,7 @@ func cmdPlenaryClose(ctx context.Context, b *batch, _ Actor, args *plenaryListAr
 	}
 	ids := args.Contributions
 	if len(ids) == 0 {
-		err := b.tx.NewSelect().Model((*PlenaryItem)(nil)).Column("contribution_id").
+		err := b.tx.NewSelect().Model((*view.PlenaryItem)(nil)).Column("contribution_id").
 			Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(ctx, &ids)
 		if err != nil {
 			return refusal{}, fmt.Errorf("store: open plenary votes: %w", err)
@@ -330,16 +187,16 @@ func cmdPlenaryClose(ctx context.Context, b *batch, _ Actor, args *plenaryListAr
 			return refuse(CodeBadState, "the plenary vote is already closed"), nil
 		}
 	}
-	tallies, err := plenaryTallies(ctx, b.reader(), ids)
+	tallies, err := view.PlenaryTallies(ctx, b.reader(), ids)
 	if err != nil {
 		return refusal{}, err
 	}
 	for i := range tallies {
 		t := &tallies[i]
-		num, den, _ := parseThreshold(t.Rule.Threshold)
+		num, den, _ := view.ParseThreshold(t.Rule.Threshold)
 		t.Open, t.ClosedAt = false, b.now.UnixMilli()
-		t.Outcome, t.Reason = plenaryOutcome(t.Adopt, t.Reject, t.Abstain, t.Rule.Quorum, num, den)
-		_, err := b.tx.NewUpdate().Model((*PlenaryItem)(nil)).
+		t.Outcome, t.Reason = view.PlenaryOutcome(t.Adopt, t.Reject, t.Abstain, t.Rule.Quorum, num, den)
+		_, err := b.tx.NewUpdate().Model((*view.PlenaryItem)(nil)).
 			Set("status = ?, closed_at = ?, adopt = ?, reject = ?, abstain = ?, voters = ?, eligible = ?, outcome = ?, reason = ?",
 				"closed", b.now, t.Adopt, t.Reject, t.Abstain, t.Voters, t.Eligible, t.Outcome, t.Reason).
 			Where("workshop_id = ? AND contribution_id = ?", b.w.ID, t.Contribution).Exec(ctx)
@@ -354,7 +211,7 @@ func cmdPlenaryClose(ctx context.Context, b *batch, _ Actor, args *plenaryListAr
 // laterOpenPlenary asks for the tallies of every open plenary vote (results revealed).
 func (b *batch) laterOpenPlenary(ctx context.Context) error {
 	var ids []int64
-	err := b.tx.NewSelect().Model((*PlenaryItem)(nil)).Column("contribution_id").
+	err := b.tx.NewSelect().Model((*view.PlenaryItem)(nil)).Column("contribution_id").
 		Where("workshop_id = ? AND status = ?", b.w.ID, "open").Order("contribution_id").Scan(ctx, &ids)
 	if err != nil {
 		return fmt.Errorf("store: open plenary votes: %w", err)
@@ -363,48 +220,4 @@ func (b *batch) laterOpenPlenary(ctx context.Context) error {
 		b.later(plenaryKeyPrefix + strconv.FormatInt(id, 10))
 	}
 	return nil
-}
-
-// PlenaryResult is the stored result of a closed plenary vote, for the notebook.
-type PlenaryResult struct {
-	Contribution int64
-	Adopt        int
-	Reject       int
-	Abstain      int
-	Voters       int
-	Eligible     int    // participants present (or registered) plus anyone else who voted
-	Outcome      string // OutcomeAdopted, OutcomeRejected or OutcomeNotDecided
-	Reason       string // why: see the Reason constants
-	Rule         PlenaryRule
-	ClosedAt     time.Time
-	Groups       []GroupRef // the groups that said it, in order; empty for a plenary contribution
-}
-
-// PlenaryResults returns the results of a workshop's closed plenary votes, by contribution id.
-// A contribution whose vote was reopened and is open again has no result until it closes.
-func PlenaryResults(ctx context.Context, db bun.IDB, workshopID int64) ([]PlenaryResult, error) {
-	var items []PlenaryItem
-	err := db.NewSelect().Model(&items).Where("workshop_id = ? AND status = ?", workshopID, "closed").
-		Order("contribution_id").Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: plenary results: %w", err)
-	}
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.ContributionID
-	}
-	prov, err := provenanceOf(ctx, db, workshopID, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]PlenaryResult, len(items))
-	for i, it := range items {
-		out[i] = PlenaryResult{Contribution: it.ContributionID, Adopt: it.Adopt, Reject: it.Reject, Abstain: it.Abstain,
-			Voters: it.Voters, Eligible: it.Eligible, Outcome: it.Outcome, Reason: it.Reason, Rule: it.rule(),
-			Groups: groupRefs(prov[it.ContributionID])}
-		if it.ClosedAt != nil {
-			out[i].ClosedAt = it.ClosedAt.UTC()
-		}
-	}
-	return out, nil
 }

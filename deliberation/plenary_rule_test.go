@@ -4,52 +4,16 @@ import (
 	"context"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
-
-func TestPlenaryOutcome(t *testing.T) {
-	for _, c := range []struct {
-		name                        string
-		adopt, reject, abstain, quo int
-		threshold                   string
-		wantOutcome, wantReason     string
-	}{
-		{"no ballot", 0, 0, 0, 0, "1/2", OutcomeNotDecided, ReasonNoBallot},
-		{"only abstentions", 0, 0, 3, 0, "1/2", OutcomeNotDecided, ReasonAbstained},
-		{"below quorum", 5, 0, 0, 6, "1/2", OutcomeNotDecided, ReasonQuorum},
-		{"quorum met with abstentions", 3, 1, 2, 6, "1/2", OutcomeAdopted, ""},
-		{"majority", 2, 1, 9, 0, "1/2", OutcomeAdopted, ""},
-		{"tie", 2, 2, 0, 0, "1/2", OutcomeRejected, ReasonTie},
-		{"more against", 1, 2, 0, 0, "1/2", OutcomeRejected, ""},
-		{"two thirds reached exactly", 2, 1, 0, 0, "2/3", OutcomeAdopted, ""},
-		{"two thirds missed", 3, 2, 0, 0, "2/3", OutcomeRejected, ReasonThreshold},
-		{"tie under two thirds", 1, 1, 0, 0, "2/3", OutcomeRejected, ReasonTie},
-		{"unanimity", 4, 0, 1, 0, "1/1", OutcomeAdopted, ""},
-		{"unanimity missed", 4, 1, 0, 0, "1/1", OutcomeRejected, ReasonThreshold},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			num, den, ok := parseThreshold(c.threshold)
-			if !ok {
-				t.Fatalf("threshold %q refused", c.threshold)
-			}
-			o, r := plenaryOutcome(c.adopt, c.reject, c.abstain, c.quo, num, den)
-			if o != c.wantOutcome || r != c.wantReason {
-				t.Errorf("got %s (%s), want %s (%s)", o, r, c.wantOutcome, c.wantReason)
-			}
-		})
-	}
-}
 
 // TestPlenaryRules: votes opened under different rules on a finding, recommendations and a
 // step; some get partial ballots, one none; each closes as its rule says, and the stored result
 // carries the counts, the people who could vote and the rule.
 func TestPlenaryRules(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		crowd := r.crowd(3) // with alice and bob: 5 who may vote; the moderator and the observer may not
 		r.phase(record.PhaseDiagnostic)
@@ -89,35 +53,35 @@ func TestPlenaryRules(t *testing.T) {
 			t.Helper()
 			r.ok(a, "plenary.vote", map[string]any{"contribution": id, "choice": choice})
 		}
-		vote(r.alice, finding, ChoiceAdopt)
-		vote(r.bob, finding, ChoiceAdopt)
-		vote(crowd[0], finding, ChoiceReject)
-		vote(r.alice, step, ChoiceAdopt)
-		vote(r.alice, recs[0], ChoiceAdopt) // 3 ballots, quorum 4
-		vote(r.bob, recs[0], ChoiceAdopt)
-		vote(crowd[0], recs[0], ChoiceAbstain)
-		vote(r.alice, recs[1], ChoiceAdopt) // a tie
-		vote(r.bob, recs[1], ChoiceReject)
-		vote(r.alice, recs[2], ChoiceAdopt) // 2 of 3: two thirds
-		vote(r.bob, recs[2], ChoiceAdopt)
-		vote(crowd[0], recs[2], ChoiceReject)
+		vote(r.alice, finding, view.ChoiceAdopt)
+		vote(r.bob, finding, view.ChoiceAdopt)
+		vote(crowd[0], finding, view.ChoiceReject)
+		vote(r.alice, step, view.ChoiceAdopt)
+		vote(r.alice, recs[0], view.ChoiceAdopt) // 3 ballots, quorum 4
+		vote(r.bob, recs[0], view.ChoiceAdopt)
+		vote(crowd[0], recs[0], view.ChoiceAbstain)
+		vote(r.alice, recs[1], view.ChoiceAdopt) // a tie
+		vote(r.bob, recs[1], view.ChoiceReject)
+		vote(r.alice, recs[2], view.ChoiceAdopt) // 2 of 3: two thirds
+		vote(r.bob, recs[2], view.ChoiceAdopt)
+		vote(crowd[0], recs[2], view.ChoiceReject)
 		for i, a := range []Actor{r.alice, r.bob, crowd[0], crowd[1], crowd[2]} { // 3 of 5
-			vote(a, recs[3], map[bool]string{true: ChoiceAdopt, false: ChoiceReject}[i < 3])
+			vote(a, recs[3], map[bool]string{true: view.ChoiceAdopt, false: view.ChoiceReject}[i < 3])
 		}
-		vote(r.alice, recs[5], ChoiceAbstain)
-		vote(r.bob, recs[5], ChoiceAbstain)
+		vote(r.alice, recs[5], view.ChoiceAbstain)
+		vote(r.bob, recs[5], view.ChoiceAbstain)
 
-		closed := decode[struct{ Items []PlenaryTally }](t, only(t, r.ok(r.mod, "plenary.close", nil).Events, "plenary.closed"))
-		majority, twoThirds := PlenaryRule{Threshold: "1/2"}, PlenaryRule{Threshold: "2/3"}
-		want := map[int64]PlenaryTally{
-			finding: {Adopt: 2, Reject: 1, Voters: 3, Rule: majority, Outcome: OutcomeAdopted},
-			step:    {Adopt: 1, Voters: 1, Rule: majority, Outcome: OutcomeAdopted},
-			recs[0]: {Adopt: 2, Abstain: 1, Voters: 3, Rule: PlenaryRule{Quorum: 4, Threshold: "1/2"}, Outcome: OutcomeNotDecided, Reason: ReasonQuorum},
-			recs[1]: {Adopt: 1, Reject: 1, Voters: 2, Rule: majority, Outcome: OutcomeRejected, Reason: ReasonTie},
-			recs[2]: {Adopt: 2, Reject: 1, Voters: 3, Rule: twoThirds, Outcome: OutcomeAdopted},
-			recs[3]: {Adopt: 3, Reject: 2, Voters: 5, Rule: twoThirds, Outcome: OutcomeRejected, Reason: ReasonThreshold},
-			recs[4]: {Rule: majority, Outcome: OutcomeNotDecided, Reason: ReasonNoBallot},
-			recs[5]: {Abstain: 2, Voters: 2, Rule: majority, Outcome: OutcomeNotDecided, Reason: ReasonAbstained},
+		closed := decode[struct{ Items []view.PlenaryTally }](t, only(t, r.ok(r.mod, "plenary.close", nil).Events, "plenary.closed"))
+		majority, twoThirds := view.PlenaryRule{Threshold: "1/2"}, view.PlenaryRule{Threshold: "2/3"}
+		want := map[int64]view.PlenaryTally{
+			finding: {Adopt: 2, Reject: 1, Voters: 3, Rule: majority, Outcome: view.OutcomeAdopted},
+			step:    {Adopt: 1, Voters: 1, Rule: majority, Outcome: view.OutcomeAdopted},
+			recs[0]: {Adopt: 2, Abstain: 1, Voters: 3, Rule: view.PlenaryRule{Quorum: 4, Threshold: "1/2"}, Outcome: view.OutcomeNotDecided, Reason: view.ReasonQuorum},
+			recs[1]: {Adopt: 1, Reject: 1, Voters: 2, Rule: majority, Outcome: view.OutcomeRejected, Reason: view.ReasonTie},
+			recs[2]: {Adopt: 2, Reject: 1, Voters: 3, Rule: twoThirds, Outcome: view.OutcomeAdopted},
+			recs[3]: {Adopt: 3, Reject: 2, Voters: 5, Rule: twoThirds, Outcome: view.OutcomeRejected, Reason: view.ReasonThreshold},
+			recs[4]: {Rule: majority, Outcome: view.OutcomeNotDecided, Reason: view.ReasonNoBallot},
+			recs[5]: {Abstain: 2, Voters: 2, Rule: majority, Outcome: view.OutcomeNotDecided, Reason: view.ReasonAbstained},
 		}
 		if len(closed.Items) != len(want) {
 			t.Fatalf("plenary.closed: got %d items, want %d", len(closed.Items), len(want))
@@ -129,7 +93,7 @@ func TestPlenaryRules(t *testing.T) {
 				t.Errorf("contribution %d: got %+v, want %+v", got.Contribution, got, w)
 			}
 		}
-		results, err := PlenaryResults(ctx, db, r.w.ID)
+		results, err := view.PlenaryResults(ctx, db, r.w.ID)
 		if err != nil || len(results) != len(want) {
 			t.Fatalf("PlenaryResults: got %d, %v; want %d", len(results), err, len(want))
 		}

@@ -7,17 +7,12 @@ import (
 	"testing"
 
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // A question is put to the room in each language of the process: every phone gets every
 // text, picks its own, and a resumed phone finds them in its snapshot.
 func TestQuestionInSeveralLanguages(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		res := r.ok(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic,
 			"text": "Qu'observez-vous ?", "texts": map[string]string{"nl": "  Wat stelt u vast?  "}})
 		var data struct {

@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // tick runs the hub's timer follow-up at the room's clock.
@@ -45,8 +43,8 @@ func only(t *testing.T, events []Event, name string) Event {
 // its planned length; the moderators are told when an item runs over, and by how much when the
 // session moves on.
 func TestAgenda(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		r.refused(r.mod, "agenda.next", nil, CodeBadState) // no agenda yet
 		items := []record.AgendaItem{
@@ -55,7 +53,7 @@ func TestAgenda(t *testing.T) {
 			{Kind: "break", Title: "Pause"},
 			{Kind: "conclusions", Title: "Conclusions", Phase: record.PhaseRecommendations, PlannedMinutes: 20},
 		}
-		if err := SetAgenda(ctx, db, r.w.ID, items); err != nil {
+		if err := process.SetAgenda(ctx, db, r.w.ID, items); err != nil {
 			t.Fatal(err)
 		}
 		list, _ := record.ListAgenda(ctx, db, r.w.ID)
@@ -79,7 +77,7 @@ func TestAgenda(t *testing.T) {
 		if got, want := audiences(res.Events), []string{"timer.changed→all", "agenda.timing→moderators"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("at the planned end: got %v, want %v", got, want)
 		}
-		if timing := decode[AgendaTiming](t, res.Events[1]); !timing.Overdue || timing.OverrunMs != 0 {
+		if timing := decode[view.AgendaTiming](t, res.Events[1]); !timing.Overdue || timing.OverrunMs != 0 {
 			t.Errorf("at the planned end: got %+v, want overdue by 0 ms", timing)
 		}
 		if got := r.tick(); len(named(got.Events, "agenda.timing")) != 0 {
@@ -90,7 +88,7 @@ func TestAgenda(t *testing.T) {
 		if got, want := audiences(res.Events), []string{"agenda.changed→all", "agenda.timing→moderators", "phase.changed→all", "timer.changed→all"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("second item: got %v, want %v", got, want)
 		}
-		timing := decode[AgendaTiming](t, res.Events[1])
+		timing := decode[view.AgendaTiming](t, res.Events[1])
 		tests := []struct {
 			name      string
 			got, want int64
@@ -113,7 +111,7 @@ func TestAgenda(t *testing.T) {
 
 		// An item without a planned duration clears the timer; the end of the agenda is refused.
 		res = r.ok(r.mod, "agenda.next", nil)
-		if tm := decode[Timer](t, only(t, res.Events, "timer.changed")); tm != (Timer{}) {
+		if tm := decode[view.Timer](t, only(t, res.Events, "timer.changed")); tm != (view.Timer{}) {
 			t.Errorf("break: got timer %+v, want cleared", tm)
 		}
 		r.ok(r.mod, "agenda.goto", map[string]any{"item": list[3].ID})
@@ -137,14 +135,13 @@ func TestAgenda(t *testing.T) {
 // that ended unseen, the end of the plan expires the timer, and the moderator's timer buttons
 // act on the current round.
 func TestRounds(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
 		start := r.clock.Now().UnixMilli()
 		const ten = 600_000
 		res := r.ok(r.mod, "rounds.start", map[string]any{"repeat": 2, "steps": []map[string]any{
 			{"key": "presentation", "seconds": 600}, {"key": "questions", "seconds": 600}, {"key": "advice", "seconds": 600}}})
-		v := decode[RoundsView](t, only(t, res.Events, "rounds.changed"))
+		v := decode[view.RoundsView](t, only(t, res.Events, "rounds.changed"))
 		if v.Index != 0 || v.Total != 6 || v.Key != "presentation" || v.EndsAt != start+ten || v.Case != 1 {
 			t.Errorf("start: got %+v", v)
 		}
@@ -159,8 +156,8 @@ func TestRounds(t *testing.T) {
 		// The tick runs 3 s late: the questions still end 20 minutes after the start.
 		r.clock.Advance(ten*time.Millisecond + 3*time.Second)
 		res = r.tick()
-		v = decode[RoundsView](t, only(t, res.Events, "rounds.changed"))
-		tm := decode[Timer](t, only(t, res.Events, "timer.changed"))
+		v = decode[view.RoundsView](t, only(t, res.Events, "rounds.changed"))
+		tm := decode[view.Timer](t, only(t, res.Events, "timer.changed"))
 		if v.Index != 1 || v.Key != "questions" || v.StartedAt != start+ten || v.EndsAt != start+2*ten || tm.EndsAt != start+2*ten || tm.Expired {
 			t.Errorf("second round: got %+v, timer %+v", v, tm)
 		}
@@ -174,7 +171,7 @@ func TestRounds(t *testing.T) {
 		if got := r.tick(); len(got.Events) != 0 {
 			t.Errorf("tick while paused: got %v, want nothing", audiences(got.Events))
 		}
-		tm = decode[Timer](t, only(t, r.ok(r.mod, "timer.resume", nil).Events, "timer.changed"))
+		tm = decode[view.Timer](t, only(t, r.ok(r.mod, "timer.resume", nil).Events, "timer.changed"))
 		resumed := tm.EndsAt
 		if resumed != r.clock.Now().UnixMilli()+ten-3000 {
 			t.Errorf("resume: got endsAt %d, want now + 9:57", resumed)
@@ -182,16 +179,16 @@ func TestRounds(t *testing.T) {
 
 		// The server was asleep for two and a half rounds: two were skipped, unseen.
 		r.clock.Advance(time.Duration(resumed-r.clock.Now().UnixMilli())*time.Millisecond + 2*ten*time.Millisecond + ten/2*time.Millisecond)
-		v = decode[RoundsView](t, only(t, r.tick().Events, "rounds.changed"))
+		v = decode[view.RoundsView](t, only(t, r.tick().Events, "rounds.changed"))
 		if v.Index != 4 || v.Skipped != 2 || v.Case != 2 || v.Step != 1 || v.EndsAt != resumed+3*ten {
 			t.Errorf("after a long sleep: got %+v, want case 2, questions, 2 skipped, ending %d", v, resumed+3*ten)
 		}
 		r.ok(r.mod, "rounds.next", nil) // the group is done early with its questions
 		r.clock.Advance(ten * time.Millisecond)
 		res = r.tick()
-		v = decode[RoundsView](t, only(t, res.Events, "rounds.changed"))
-		tm = decode[Timer](t, only(t, res.Events, "timer.changed"))
-		if !v.Finished || v.Active || tm != (Timer{}) || !res.WakeAt.IsZero() {
+		v = decode[view.RoundsView](t, only(t, res.Events, "rounds.changed"))
+		tm = decode[view.Timer](t, only(t, res.Events, "timer.changed"))
+		if !v.Finished || v.Active || tm != (view.Timer{}) || !res.WakeAt.IsZero() {
 			t.Errorf("end of the plan: got %+v, timer %+v, wake %v", v, tm, res.WakeAt)
 		}
 		r.refused(r.mod, "rounds.next", nil, CodeBadState)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 )
 
@@ -16,9 +17,6 @@ const maxLinks = 20
 
 // mayContribute: observers and the follow-up committee watch; they do not post or vote.
 func mayContribute(a Actor) bool { return a.Moderator || a.Role == record.RoleParticipant }
-
-// openPhase: nothing is said in the lobby or after the session is closed.
-func openPhase(p record.Phase) bool { return p != record.PhaseLobby && p != record.PhaseClosed }
 
 func kindAllowed(p record.Phase, k record.Kind) bool {
 	for _, allowed := range record.KindsFor(p) {
@@ -298,7 +296,7 @@ func cmdWithdraw(ctx context.Context, b *batch, a Actor, args *idArgs) (refusal,
 		return refuse(CodeAlreadyMerged, "contribution was merged"), nil
 	case c.Status != record.StatusVisible && c.Status != record.StatusPending:
 		return refuse(CodeBadState, "contribution cannot be withdrawn"), nil
-	case c.Phase != b.w.Phase || !openPhase(b.w.Phase):
+	case c.Phase != b.w.Phase || !b.w.Phase.Open():
 		return refuse(CodePhaseClosed, "its phase is over"), nil
 	}
 	b.emitAbout(c, "contribution.withdrawn", map[string]int64{"id": c.ID})
@@ -318,7 +316,7 @@ func cmdComment(ctx context.Context, b *batch, a Actor, args *commentArgs) (refu
 	switch {
 	case !mayContribute(a):
 		return refuse(CodeNotAllowed, "observers may not comment"), nil
-	case !openPhase(b.w.Phase):
+	case !b.w.Phase.Open():
 		return refuse(CodePhaseClosed, "the session is not open"), nil
 	case b.st.PostingLocked && !a.Moderator:
 		return refuse(CodePostingLocked, "posting is locked"), nil
@@ -341,10 +339,10 @@ func cmdComment(ctx context.Context, b *batch, a Actor, args *commentArgs) (refu
 	if err != nil {
 		return refusal{}, err
 	}
-	b.emit("comment.posted", publicAudience(c), newCommentView(cm, info, b.st.IdentityMode(), false))
-	if b.st.IdentityMode().moderatorsSeeAuthors() {
+	b.emit("comment.posted", publicAudience(c), view.NewCommentView(cm, info, b.st.IdentityMode(), false))
+	if b.st.IdentityMode().ModeratorsSeeAuthors() {
 		b.emit("comment.attributed", AudienceModerators,
-			attribution{ID: cm.ID, AuthorID: cm.AuthorID, Author: label(IdentityFull, info, "")})
+			attribution{ID: cm.ID, AuthorID: cm.AuthorID, Author: view.Label(view.IdentityFull, info, "")})
 	}
 	return refusal{}, nil
 }

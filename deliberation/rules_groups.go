@@ -5,17 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
+	"slices"
+	"time"
 
 	"github.com/assises/assises/deliberation/dispatch"
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 )
 
 // Rules for break-out groups (a Partner Day: "les participants sont dispatchés par groupes selon un
 // code couleur… de sorte que tout le monde soit mélangé entre associations"): who is present,
-// the split, moves by hand, rapporteurs. Who is in which group is for the moderators; everyone
+// the check-in, the split, moves by hand, rapporteurs. Who is in which group is for the moderators; everyone
 // else learns the groups' colours and sizes, and each person their own group (the hub's viewer
 // message). Whether someone is a service user is read for the dispatcher only and never emitted.
 
@@ -25,101 +25,9 @@ const CodeNobodyPresent = "nobody_present"
 // progressKey is the follow-up that emits groups.progress, coalesced like tallies.
 const progressKey = "groups.progress"
 
-// GroupView is a group as everyone sees it: its colour, not its members.
-type GroupView struct {
-	ID       int64  `json:"id"`
-	Position int    `json:"position"`
-	Name     string `json:"name"` // "orange", "orange-2": the catalogs' groups.colour.<key> and the number
-	dispatch.Colour
-	Number int `json:"number"`
-	Size   int `json:"size"`
-}
-
-func newGroupView(g *record.Group, size int) GroupView {
-	c, n := dispatch.Lookup(g.Name)
-	if c.Hex != g.Colour && g.Colour != "" { // a group made another way keeps its own colour
-		c.Hex, c.Text = g.Colour, dispatch.TextOn(g.Colour)
-	}
-	return GroupView{ID: g.ID, Position: g.Position, Name: g.Name, Colour: c, Number: n, Size: size}
-}
-
-// MemberView is a person as the moderators' group lists show them.
-type MemberView struct {
-	Participant int64  `json:"participant"`
-	Label       string `json:"label"`
-}
-
-// GroupMembersView is a group's membership, for moderators.
-type GroupMembersView struct {
-	ID         int64        `json:"id"`
-	Members    []MemberView `json:"members"`
-	Rapporteur int64        `json:"rapporteur"`
-}
-
-// splitInfo tells the moderators how a split went.
-type splitInfo struct {
-	Seed      uint64 `json:"seed"`
-	OrgCap    int    `json:"orgCap"`
-	OrgCapMet bool   `json:"orgCapMet"`
-	MaxPerOrg int    `json:"maxPerOrg"`
-}
-
-type groupsMembers struct {
-	Groups     []GroupMembersView `json:"groups"`
-	Unassigned []MemberView       `json:"unassigned"`
-	Split      *splitInfo         `json:"split,omitempty"`
-}
-
-// currentGroups returns the groups of the current split, in order.
-func currentGroups(ctx context.Context, b *batchReader) ([]record.Group, error) {
-	var gs []record.Group
-	if len(b.st.Groups) == 0 {
-		return gs, nil
-	}
-	err := b.db.NewSelect().Model(&gs).Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(b.st.Groups)).
-		Order("position", "id").Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: current groups: %w", err)
-	}
-	return gs, nil
-}
-
-// members returns the workshop's group memberships.
-func members(ctx context.Context, b *batchReader) ([]record.GroupMember, error) {
-	var ms []record.GroupMember
-	if err := b.db.NewSelect().Model(&ms).Where("workshop_id = ?", b.w.ID).Order("group_id", "participant_id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: group members: %w", err)
-	}
-	return ms, nil
-}
-
-// groupViews returns the current groups with their sizes.
-func groupViews(ctx context.Context, b *batchReader) ([]GroupView, error) {
-	if len(b.st.Groups) == 0 {
-		return []GroupView{}, nil
-	}
-	gs, err := currentGroups(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := members(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	size := map[int64]int{}
-	for _, m := range ms {
-		size[m.GroupID]++
-	}
-	views := make([]GroupView, len(gs))
-	for i := range gs {
-		views[i] = newGroupView(&gs[i], size[gs[i].ID])
-	}
-	return views, nil
-}
-
 // emitGroupsChanged tells everyone the groups (and makes the hub reload who is in which).
 func (b *batch) emitGroupsChanged(ctx context.Context, reason string) error {
-	views, err := groupViews(ctx, b.reader())
+	views, err := view.GroupViews(ctx, b.reader())
 	if err != nil {
 		return err
 	}
@@ -127,109 +35,14 @@ func (b *batch) emitGroupsChanged(ctx context.Context, reason string) error {
 	return nil
 }
 
-// membersView builds the moderators' view of the groups.
-func membersView(ctx context.Context, b *batchReader) (*groupsMembers, error) {
-	gs, err := currentGroups(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := members(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	present, err := presentRoster(ctx, b, false)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, 0, len(ms)+len(present))
-	for _, m := range ms {
-		ids = append(ids, m.ParticipantID)
-	}
-	for _, p := range present {
-		ids = append(ids, p.ID)
-	}
-	authors, err := loadAuthors(ctx, b.db, ids)
-	if err != nil {
-		return nil, err
-	}
-	view := func(id int64) MemberView {
-		if !b.st.IdentityMode().moderatorsSeeAuthors() {
-			return MemberView{Participant: id} // sealed: the console numbers people, never names them
-		}
-		return MemberView{Participant: id, Label: label(IdentityFull, authors[id], "")}
-	}
-	out := &groupsMembers{Groups: make([]GroupMembersView, len(gs)), Unassigned: []MemberView{}}
-	index := map[int64]int{}
-	for i, g := range gs {
-		out.Groups[i] = GroupMembersView{ID: g.ID, Members: []MemberView{}}
-		index[g.ID] = i
-	}
-	placed := map[int64]bool{}
-	for _, m := range ms {
-		i, ok := index[m.GroupID]
-		if !ok {
-			continue
-		}
-		placed[m.ParticipantID] = true
-		out.Groups[i].Members = append(out.Groups[i].Members, view(m.ParticipantID))
-		if m.Rapporteur {
-			out.Groups[i].Rapporteur = m.ParticipantID
-		}
-	}
-	for _, p := range present {
-		if !placed[p.ID] {
-			out.Unassigned = append(out.Unassigned, view(p.ID))
-		}
-	}
-	return out, nil
-}
-
-func (b *batch) emitMembers(ctx context.Context, split *splitInfo) error {
-	v, err := membersView(ctx, b.reader())
+func (b *batch) emitMembers(ctx context.Context, split *view.SplitInfo) error {
+	v, err := view.MembersOf(ctx, b.reader())
 	if err != nil {
 		return err
 	}
 	v.Split = split
 	b.emit("groups.members", AudienceModerators, v)
 	return nil
-}
-
-// rosterRow is a person present; ServiceUser is read for the dispatcher only.
-type rosterRow struct {
-	ID          int64
-	OrgID       sql.NullInt64
-	ServiceUser sql.NullBool
-}
-
-// presentRoster returns the participants present in the workshop, by id. Present means checked
-// in (at the welcome desk, checkin.set, or on their own phone, checkin.self); when nobody is
-// checked in yet, every confirmed registration counts, so a session that does not use check-in
-// still splits its room. Only participants count: moderators (of the process or appointed
-// here), observers and erased people are never dispatched nor counted.
-func presentRoster(ctx context.Context, b *batchReader, withServiceUser bool) ([]rosterRow, error) {
-	base := func() *bun.SelectQuery {
-		return b.db.NewSelect().TableExpr("registrations AS r").
-			Join("JOIN participants AS p ON p.id = r.participant_id").
-			Where("r.workshop_id = ? AND r.status = ?", b.w.ID, record.RegistrationConfirmed).
-			Where("p.erased_at IS NULL AND p.role = ?", record.RoleParticipant).
-			Where("NOT EXISTS (SELECT 1 FROM workshop_roles AS wr WHERE wr.workshop_id = r.workshop_id AND wr.participant_id = p.id AND wr.role = ?)", record.RoleModerator)
-	}
-	checkedIn, err := base().Where("r.checked_in_at IS NOT NULL").Count(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: roster: %w", err)
-	}
-	q := base().ColumnExpr("p.id AS id, p.organisation_id AS org_id").Order("p.id")
-	if checkedIn > 0 {
-		q = q.Where("r.checked_in_at IS NOT NULL")
-	}
-	if withServiceUser {
-		q = q.Join("LEFT JOIN people AS pe ON pe.participant_id = p.id").ColumnExpr("pe.service_user AS service_user")
-	}
-	var rows []rosterRow
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("store: roster: %w", err)
-	}
-	return rows, nil
 }
 
 type splitArgs struct {
@@ -259,14 +72,14 @@ func cmdGroupsSplit(ctx context.Context, b *batch, _ Actor, args *splitArgs) (re
 		return refuse(CodeInvalidArgs, "orgCap must be 1 or 2"), nil
 	}
 	r := b.reader()
-	roster, err := presentRoster(ctx, r, true)
+	roster, err := view.PresentRoster(ctx, r, true)
 	if err != nil {
 		return refusal{}, err
 	}
 	if len(roster) == 0 {
 		return refuse(CodeNobodyPresent, "nobody is present or registered"), nil
 	}
-	old, err := members(ctx, r)
+	old, err := view.Memberships(ctx, r)
 	if err != nil {
 		return refusal{}, err
 	}
@@ -300,7 +113,7 @@ func cmdGroupsSplit(ctx context.Context, b *batch, _ Actor, args *splitArgs) (re
 	if err := b.emitGroupsChanged(ctx, "split"); err != nil {
 		return refusal{}, err
 	}
-	if err := b.emitMembers(ctx, &splitInfo{Seed: seed, OrgCap: max(1, args.OrgCap), OrgCapMet: plan.OrgCapMet, MaxPerOrg: plan.MaxPerOrg}); err != nil {
+	if err := b.emitMembers(ctx, &view.SplitInfo{Seed: seed, OrgCap: max(1, args.OrgCap), OrgCapMet: plan.OrgCapMet, MaxPerOrg: plan.MaxPerOrg}); err != nil {
 		return refusal{}, err
 	}
 	isRapporteur := map[int64]bool{}
@@ -361,7 +174,7 @@ type moveArgs struct {
 // cmdGroupsMove puts one person in a group of the current split, or out of the groups (group
 // 0). A rapporteur who changes group stops being one.
 func cmdGroupsMove(ctx context.Context, b *batch, _ Actor, args *moveArgs) (refusal, error) {
-	if args.Group != 0 && !containsID(b.st.Groups, args.Group) {
+	if args.Group != 0 && !slices.Contains(b.st.Groups, args.Group) {
 		return refuse(CodeNotFound, "no such group in the current split"), nil
 	}
 	p := new(record.Participant)
@@ -412,7 +225,7 @@ func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteu
 	}
 	var m record.GroupMember
 	err := b.tx.NewSelect().Model(&m).Where("workshop_id = ? AND participant_id = ?", b.w.ID, args.Participant).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !containsID(b.st.Groups, m.GroupID) {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !slices.Contains(b.st.Groups, m.GroupID) {
 		return refuse(CodeNotFound, "this person is in no group"), nil
 	}
 	if err != nil {
@@ -444,11 +257,87 @@ func cmdGroupsRapporteur(ctx context.Context, b *batch, _ Actor, args *rapporteu
 	return refusal{}, b.emitMembers(ctx, nil)
 }
 
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
+func (b *batch) reader() *view.Reader { return &view.Reader{DB: b.tx, Workshop: &b.w, State: &b.st} }
+
+// Check-in: who is present. Check-in means arrival: the welcome desk checks people in from the
+// moderator console (checkin.set) or at the door; a participant's own "Je suis là" button
+// (checkin.self) counts only on the day, within the session's hours (SelfCheckInWindow), so that
+// a card or a personal link opened at home never marks anyone present. Present people are who
+// groups.split dispatches and who a plenary vote's turnout counts.
+
+// CodeOutsideHours refuses a checkin.self sent before the session opens or after it ends.
+const CodeOutsideHours = "outside_hours"
+
+// SelfCheckInOpens is how long before a session starts a person may say "I am here" themselves:
+// people arrive early for the coffee; days before, they are not in the room.
+const SelfCheckInOpens = time.Hour
+
+// SelfCheckInWindow reports whether a participant may check themselves in to w at now: from
+// SelfCheckInOpens before the start to the end of the session.
+func SelfCheckInWindow(w *record.Workshop, now time.Time) bool {
+	return !now.Before(w.StartsAt.Add(-SelfCheckInOpens)) && now.Before(w.EndsAt)
+}
+
+type checkinArgs struct {
+	Participant int64
+	Present     *bool
+}
+
+func cmdCheckinSet(ctx context.Context, b *batch, _ Actor, args *checkinArgs) (refusal, error) {
+	if args.Present == nil {
+		return refuse(CodeInvalidArgs, "present is required"), nil
 	}
-	return false
+	return b.checkIn(ctx, args.Participant, *args.Present)
+}
+
+func cmdCheckinSelf(ctx context.Context, b *batch, a Actor, _ *noArgs) (refusal, error) {
+	if a.Role != record.RoleParticipant {
+		return refuse(CodeNotAllowed, "only participants check in"), nil
+	}
+	if !SelfCheckInWindow(&b.w, b.now) {
+		return refuse(CodeOutsideHours, "one checks in on the day, from an hour before the session starts to its end"), nil
+	}
+	return b.checkIn(ctx, a.Participant, true)
+}
+
+func (b *batch) checkIn(ctx context.Context, participant int64, present bool) (refusal, error) {
+	var reg record.Registration
+	err := b.tx.NewSelect().Model(&reg).
+		Where("workshop_id = ? AND participant_id = ? AND status = ?", b.w.ID, participant, record.RegistrationConfirmed).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return refuse(CodeNotFound, "no confirmed registration for this person in this session"), nil
+	}
+	if err != nil {
+		return refusal{}, fmt.Errorf("store: check in: %w", err)
+	}
+	// Checking in again keeps the first time: it is when the person arrived.
+	if present && reg.CheckedInAt == nil {
+		now := b.now
+		reg.CheckedInAt = &now
+	} else if !present {
+		reg.CheckedInAt = nil
+	}
+	reg.UpdatedAt = b.now
+	if _, err := b.tx.NewUpdate().Model(&reg).Column("checked_in_at", "updated_at").WherePK().Exec(ctx); err != nil {
+		return refusal{}, fmt.Errorf("store: check in: %w", err)
+	}
+	n, err := b.tx.NewSelect().Model((*record.Registration)(nil)).
+		Where("workshop_id = ? AND status = ? AND checked_in_at IS NOT NULL", b.w.ID, record.RegistrationConfirmed).Count(ctx)
+	if err != nil {
+		return refusal{}, fmt.Errorf("store: check in: %w", err)
+	}
+	b.emit("checkin.changed", AudienceModerators, map[string]any{"participant": participant, "present": present, "checkedIn": n})
+	b.emit("checkin.changed", AudiencePerson(participant), map[string]any{"participant": participant, "present": present})
+	return refusal{}, nil
+}
+
+// emitProgress is the groups.progress follow-up, coalesced like tallies: one event for a burst
+// of posts.
+func (b *batch) emitProgress(ctx context.Context) error {
+	p, err := view.ProgressOf(ctx, b.reader())
+	if err != nil {
+		return err
+	}
+	b.emit("groups.progress", AudienceAll, map[string]any{"groups": p})
+	return nil
 }

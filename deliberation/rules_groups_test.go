@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // crowd adds participants to the room: two per organisation, every third a service user.
@@ -43,8 +41,8 @@ func (r *room) groupsOf() map[int64][]int64 {
 // everyone learns the colours, the moderators the lists, nobody whether anyone is a service
 // user; moves by hand and rapporteurs.
 func TestSplit(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		people := r.crowd(10)
 
@@ -68,7 +66,7 @@ func TestSplit(t *testing.T) {
 		}
 		changed := decode[struct {
 			On     bool
-			Groups []GroupView
+			Groups []view.GroupView
 		}](t, res.Events[0])
 		if !changed.On || len(changed.Groups) != 3 || changed.Groups[0].Key != "orange" || changed.Groups[1].Hex != "#56B4E9" || changed.Groups[2].Size != 4 {
 			t.Errorf("groups.changed: got %+v", changed)
@@ -140,7 +138,7 @@ func TestSplit(t *testing.T) {
 			t.Errorf("move: got %v, want %v", got, want)
 		}
 		r.ok(r.mod, "groups.move", map[string]any{"participant": people[9].Participant, "group": to})
-		if got := r.groupsOf()[to]; !containsID(got, people[9].Participant) || !containsID(got, m.ParticipantID) {
+		if got := r.groupsOf()[to]; !slices.Contains(got, people[9].Participant) || !slices.Contains(got, m.ParticipantID) {
 			t.Errorf("group %d after moves: got %v", to, got)
 		}
 		r.ok(r.mod, "groups.rapporteur", map[string]any{"participant": people[9].Participant, "rapporteur": true})
@@ -179,8 +177,8 @@ func sortedValues(m map[int64][]int64) []string {
 
 // TestNobodyPresent: a session nobody registered for cannot be split.
 func TestNobodyPresent(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		if _, err := db.NewDelete().Model((*record.Registration)(nil)).Where("workshop_id = ?", r.w.ID).Exec(ctx); err != nil {
 			t.Fatal(err)

@@ -4,20 +4,17 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestMergeVotes(t *testing.T) {
-	support := VoteSettings{Method: record.MethodSupport}
-	agree := VoteSettings{Method: record.MethodAgree}
-	dots := VoteSettings{Method: record.MethodDots, Budget: 6, MaxPerItem: 3}
+	support := view.VoteSettings{Method: record.MethodSupport}
+	agree := view.VoteSettings{Method: record.MethodAgree}
+	dots := view.VoteSettings{Method: record.MethodDots, Budget: 6, MaxPerItem: 3}
 	tests := []struct {
 		name    string
-		set     VoteSettings
+		set     view.VoteSettings
 		target  map[int64]int
 		sources []map[int64]int
 		want    map[int64]int
@@ -28,7 +25,7 @@ func TestMergeVotes(t *testing.T) {
 		{"agree keeps the target's", agree, map[int64]int{1: -1}, []map[int64]int{{1: 1, 2: 0}}, map[int64]int{1: -1, 2: 0}},
 		{"agree without target keeps the first source's", agree, nil, []map[int64]int{{3: 1}, {3: -1}}, map[int64]int{3: 1}},
 		{"dots keeps the max", dots, map[int64]int{1: 2}, []map[int64]int{{1: 3}, {1: 1, 2: 2}}, map[int64]int{1: 3, 2: 2}},
-		{"dots never above the item max", VoteSettings{Method: record.MethodDots, Budget: 6, MaxPerItem: 2}, map[int64]int{1: 1}, []map[int64]int{{1: 3}}, map[int64]int{1: 2}},
+		{"dots never above the item max", view.VoteSettings{Method: record.MethodDots, Budget: 6, MaxPerItem: 2}, map[int64]int{1: 1}, []map[int64]int{{1: 3}}, map[int64]int{1: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,10 +37,8 @@ func TestMergeVotes(t *testing.T) {
 }
 
 func TestMergeInTheEngine(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
-		r.phase(record.PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 6, "maxPerItem": 3})
+	eachRoom(t, func(t *testing.T, r *room) {
+		r.diagnosticByDots(6, 3)
 		a := r.post(r.alice, record.KindFinding, "Les délais")
 		b := r.post(r.bob, record.KindFinding, "Les délais sont longs")
 		c := r.post(r.bob, record.KindFinding, "Trop d'attente")
@@ -69,7 +64,7 @@ func TestMergeInTheEngine(t *testing.T) {
 		if d := data(t, res.Events[0]); d["into"].(float64) != float64(a) || len(d["from"].([]any)) != 2 {
 			t.Errorf("got %v, want into %d from [%d %d]", d, a, b, c)
 		}
-		want := map[int64]TallyItem{
+		want := map[int64]view.TallyItem{
 			a: {Contribution: a, Method: record.MethodDots, Count: 3, Sum: 6, Dots: 6, Voters: 3, Organisations: 3}, // Alice's, Bob's and the moderator's
 			b: {Contribution: b, Method: record.MethodDots},
 			c: {Contribution: c, Method: record.MethodDots},
@@ -106,8 +101,7 @@ func TestMergeInTheEngine(t *testing.T) {
 }
 
 func TestMergeSupportAndLinks(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		f1 := r.post(r.alice, record.KindFinding, "Constat 1")
 		f2 := r.post(r.alice, record.KindFinding, "Constat 2")

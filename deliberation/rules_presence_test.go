@@ -6,10 +6,6 @@ import (
 	"time"
 
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // checkedInAt reads when a participant arrived in the room's session (nil: not yet).
@@ -25,8 +21,7 @@ func (r *room) checkedInAt(a Actor) *time.Time {
 // TestSelfCheckInWindow: a person's own "I am here" counts only on the day, from an hour before
 // the session starts to its end; a moderator's check-in counts whenever it is made.
 func TestSelfCheckInWindow(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		start := r.w.StartsAt
 		r.clock.Advance(-13 * 24 * time.Hour) // a card opened at home, days before
 		r.refused(r.alice, "checkin.self", nil, CodeOutsideHours)

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
 )
 
-// Rules for the moderator's steering of the session: phase, question, timer and settings.
+// Rules for the moderator's steering of the session: phase, question, timer, timed rounds and settings.
 // Each validates everything first, then changes state and emits: a refusal leaves no trace.
 
 func cmdPhaseSet(ctx context.Context, b *batch, _ Actor, args *phaseArgs) (refusal, error) {
@@ -108,7 +109,7 @@ func validLanguageCode(s string) bool {
 }
 
 func checkSeconds(s int64) refusal {
-	if s < 1 || s*1000 > maxTimerMs {
+	if s < 1 || s*1000 > view.MaxTimerMs {
 		return refuse(CodeInvalidArgs, "seconds must be 1 to 14400")
 	}
 	return refusal{}
@@ -116,7 +117,7 @@ func checkSeconds(s int64) refusal {
 
 func (b *batch) timerChanged() {
 	b.dirty = true
-	b.emit("timer.changed", AudienceAll, b.st.Timer.view(b.now))
+	b.emit("timer.changed", AudienceAll, b.st.Timer.At(b.now))
 }
 
 func cmdTimerStart(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (refusal, error) {
@@ -125,7 +126,7 @@ func cmdTimerStart(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (r
 	}
 	ms := args.Seconds * 1000
 	b.cancelRounds() // the moderator takes the timer in hand
-	b.st.Timer = Timer{Running: true, EndsAt: b.now.UnixMilli() + ms, DurationMs: ms}
+	b.st.Timer = view.Timer{Running: true, EndsAt: b.now.UnixMilli() + ms, DurationMs: ms}
 	b.timerChanged()
 	return refusal{}, nil
 }
@@ -161,12 +162,12 @@ func cmdTimerExtend(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (
 		// An expired timer restarts from now rather than from a deadline already past.
 		t.EndsAt = max(t.EndsAt, b.now.UnixMilli()) + ms
 		t.Expired = false
-		if t.EndsAt-b.now.UnixMilli() > maxTimerMs {
+		if t.EndsAt-b.now.UnixMilli() > view.MaxTimerMs {
 			return refuse(CodeInvalidArgs, "a timer cannot run more than 4 hours"), nil
 		}
 	} else {
 		t.RemainingMs += ms
-		if t.RemainingMs > maxTimerMs {
+		if t.RemainingMs > view.MaxTimerMs {
 			return refuse(CodeInvalidArgs, "a timer cannot run more than 4 hours"), nil
 		}
 	}
@@ -178,7 +179,7 @@ func cmdTimerExtend(ctx context.Context, b *batch, _ Actor, args *secondsArgs) (
 
 func cmdTimerReset(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
 	b.cancelRounds()
-	b.st.Timer = Timer{}
+	b.st.Timer = view.Timer{}
 	b.timerChanged()
 	return refusal{}, nil
 }
@@ -249,16 +250,16 @@ func cmdResultsSet(ctx context.Context, b *batch, _ Actor, args *hiddenArgs) (re
 // identityChange is the identity.changed event: the new labels of what the audience already
 // shows, so that clients relabel without a new snapshot. Moderator clients keep full labels.
 type identityChange struct {
-	Mode           IdentityMode     `json:"mode"`
-	Authors        map[int64]string `json:"authors"`
-	CommentAuthors map[int64]string `json:"commentAuthors"`
+	Mode           view.IdentityMode `json:"mode"`
+	Authors        map[int64]string  `json:"authors"`
+	CommentAuthors map[int64]string  `json:"commentAuthors"`
 }
 
 func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) (refusal, error) {
 	if !args.Mode.Valid() {
 		return refuse(CodeInvalidArgs, "mode must be full, organisation, anonymous or sealed"), nil
 	}
-	if b.st.IdentityMode() == IdentitySealed && args.Mode != IdentitySealed {
+	if b.st.IdentityMode() == view.IdentitySealed && args.Mode != view.IdentitySealed {
 		// People wrote believing nobody would ever see their name: that promise is kept.
 		return refuse(CodeBadState, "names are sealed for this session"), nil
 	}
@@ -287,13 +288,13 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 			ids = append(ids, *c.AuthorID)
 		}
 	}
-	authors, err := loadAuthors(ctx, b.tx, ids)
+	authors, err := view.LoadAuthors(ctx, b.tx, ids)
 	if err != nil {
 		return refusal{}, err
 	}
-	infoOf := func(id *int64) authorInfo {
+	infoOf := func(id *int64) view.Author {
 		if id == nil {
-			return authorInfo{}
+			return view.Author{}
 		}
 		return authors[*id]
 	}
@@ -310,11 +311,11 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	for i := range cs {
 		aud := publicAudience(&cs[i])
 		audienceOf[cs[i].ID] = aud
-		change(aud).Authors[cs[i].ID] = label(args.Mode, infoOf(cs[i].AuthorID), cs[i].OnBehalfOf)
+		change(aud).Authors[cs[i].ID] = view.Label(args.Mode, infoOf(cs[i].AuthorID), cs[i].OnBehalfOf)
 	}
 	for _, c := range cms {
 		if aud, ok := audienceOf[c.ContributionID]; ok {
-			change(aud).CommentAuthors[c.ID] = label(args.Mode, infoOf(c.AuthorID), "")
+			change(aud).CommentAuthors[c.ID] = view.Label(args.Mode, infoOf(c.AuthorID), "")
 		}
 	}
 	auds := make([]string, 0, len(changes))
@@ -327,10 +328,138 @@ func cmdIdentitySet(ctx context.Context, b *batch, _ Actor, args *identityArgs) 
 	for _, aud := range append([]string{AudienceAll}, auds...) {
 		b.emit("identity.changed", aud, changes[aud])
 	}
-	if args.Mode == IdentitySealed {
+	if args.Mode == view.IdentitySealed {
 		// The console's lists of who is present and in which group lose their names too,
 		// groups or not: a console keeps the last list it was sent.
 		return refusal{}, b.emitMembers(ctx, nil)
 	}
 	return refusal{}, nil
+}
+
+// Timed rounds: the "10-10-10" of a Partner Day's case studies (10 minutes to present a case, 10 of
+// questions, 10 of advice, then the next case). The moderator starts a plan; the workshop's
+// timer counts each round down and the hub's "tick" at its deadline starts the next one, on the
+// server's clock, so nobody has to watch the time. Pausing, resuming or extending the timer
+// pauses, resumes or extends the current round; starting or resetting the timer by hand (or
+// moving in the agenda) ends the plan.
+
+// Limits of a plan of rounds.
+const (
+	maxRoundSteps  = 10
+	maxRoundRepeat = 20
+	maxRoundKey    = 40 // runes
+)
+
+type roundsArgs struct {
+	Steps  []view.RoundStep
+	Repeat int
+}
+
+func cmdRoundsStart(ctx context.Context, b *batch, _ Actor, args *roundsArgs) (refusal, error) {
+	if len(args.Steps) == 0 || len(args.Steps) > maxRoundSteps {
+		return refuse(CodeInvalidArgs, "steps must list 1 to 10 rounds"), nil
+	}
+	if args.Repeat == 0 {
+		args.Repeat = 1
+	}
+	if args.Repeat < 1 || args.Repeat > maxRoundRepeat {
+		return refuse(CodeInvalidArgs, "repeat must be 1 to 20"), nil
+	}
+	steps := make([]view.RoundStep, len(args.Steps))
+	for i, s := range args.Steps {
+		key, r := cleanText(s.Key, maxRoundKey, singleLine, true)
+		if !r.ok() {
+			return r, nil
+		}
+		if r := checkSeconds(s.Seconds); !r.ok() {
+			return r, nil
+		}
+		steps[i] = view.RoundStep{Key: key, Seconds: s.Seconds}
+	}
+	now := b.now.UnixMilli()
+	b.st.Rounds = &view.RoundsState{Steps: steps, Repeat: args.Repeat, StartedAt: now}
+	ms := b.st.Rounds.DurationMs(0)
+	b.st.Timer = view.Timer{Running: true, EndsAt: now + ms, DurationMs: ms}
+	b.roundsChanged(0)
+	b.timerChanged()
+	return refusal{}, nil
+}
+
+// cmdRoundsNext ends the current round now (the group is done early) and starts the next;
+// after the last one the plan is finished and the timer cleared.
+func cmdRoundsNext(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
+	r := b.st.Rounds
+	if r == nil || r.Finished {
+		return refuse(CodeBadState, "no rounds are running"), nil
+	}
+	now := b.now.UnixMilli()
+	if r.Index+1 >= r.Total() {
+		r.Finished = true
+		b.st.Timer = view.Timer{}
+	} else {
+		r.Index++
+		r.StartedAt = now
+		ms := r.DurationMs(r.Index)
+		b.st.Timer = view.Timer{Running: true, EndsAt: now + ms, DurationMs: ms}
+	}
+	b.roundsChanged(0)
+	b.timerChanged()
+	return refusal{}, nil
+}
+
+func cmdRoundsStop(ctx context.Context, b *batch, _ Actor, _ *noArgs) (refusal, error) {
+	if b.st.Rounds == nil {
+		return refuse(CodeBadState, "no rounds are running"), nil
+	}
+	b.cancelRounds()
+	b.st.Timer = view.Timer{}
+	b.timerChanged()
+	return refusal{}, nil
+}
+
+func (b *batch) roundsChanged(skipped int) {
+	v := view.NewRoundsView(b.st.Rounds, b.st.Timer)
+	v.Skipped = skipped
+	b.dirty = true
+	b.emit("rounds.changed", AudienceAll, v)
+}
+
+// cancelRounds ends a plan because the moderator took the timer in hand.
+func (b *batch) cancelRounds() {
+	if b.st.Rounds == nil {
+		return
+	}
+	b.st.Rounds, b.dirty = nil, true
+	b.emit("rounds.changed", AudienceAll, view.NewRoundsView(nil, view.Timer{}))
+}
+
+// tickRounds runs before the timer's own tick: when the current round's deadline has passed,
+// the next round starts at that deadline, not at the moment the tick runs, so a late tick
+// never shifts the plan. Rounds that ended entirely before the tick are skipped (and counted).
+// After the last round, the plan is finished and the timer cleared.
+func (b *batch) tickRounds() {
+	r, t := b.st.Rounds, &b.st.Timer
+	now := b.now.UnixMilli()
+	if r == nil || r.Finished || !t.Running || t.Expired || t.EndsAt == 0 || now < t.EndsAt {
+		return
+	}
+	end, next := t.EndsAt, r.Index+1
+	for next < r.Total() && now >= end+r.DurationMs(next) {
+		end += r.DurationMs(next)
+		next++
+	}
+	skipped := next - r.Index - 1
+	if next >= r.Total() {
+		// The plan is over: the timer is cleared, as rounds.next does, rather than left
+		// showing "time's up" on every screen until someone resets it.
+		r.Index, r.Finished = r.Total()-1, true
+		*t = view.Timer{}
+		b.roundsChanged(skipped)
+		b.timerChanged()
+		return
+	}
+	r.Index, r.StartedAt = next, end
+	*t = view.Timer{Running: true, EndsAt: end + r.DurationMs(next), DurationMs: r.DurationMs(next)}
+	b.roundsChanged(skipped)
+	b.timerChanged()
 }

@@ -7,16 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestParticipantCannotModerate(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Un constat")
 		other := r.post(r.bob, record.KindFinding, "Un autre")
@@ -32,7 +28,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 			{"timer.extend", map[string]any{"seconds": 60}},
 			{"timer.reset", nil},
 			{"posting.set", map[string]any{"locked": true}},
-			{"identity.set", map[string]any{"mode": IdentityFull}},
+			{"identity.set", map[string]any{"mode": view.IdentityFull}},
 			{"premoderation.set", map[string]any{"on": true}},
 			{"results.set", map[string]any{"hidden": true}},
 			{"joinpanel.set", map[string]any{"hidden": true}},
@@ -83,8 +79,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 }
 
 func TestPhasesGateVotesAndKinds(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		post := func(kind record.Kind) map[string]any { return map[string]any{"kind": kind, "body": "x"} }
 		r.refused(r.alice, "contribution.post", post(record.KindFinding), CodePhaseClosed) // lobby
 		r.phase(record.PhaseDiagnostic)
@@ -122,8 +117,7 @@ func TestPhasesGateVotesAndKinds(t *testing.T) {
 }
 
 func TestOwnership(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Texte d'Alice")
 
@@ -167,8 +161,8 @@ func TestOwnership(t *testing.T) {
 // TestIDOR: an id of another workshop is not_found for every command that takes one, and
 // nothing of the other workshop changes.
 func TestIDOR(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		other := newRoom(t, db)
 		other.phase(record.PhaseDiagnostic)
 		foreign := other.post(other.alice, record.KindFinding, "Chez les autres")
@@ -223,8 +217,7 @@ func TestIDOR(t *testing.T) {
 }
 
 func TestPostingLocked(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Avant")
 		r.ok(r.mod, "posting.set", map[string]any{"locked": true})
@@ -238,8 +231,7 @@ func TestPostingLocked(t *testing.T) {
 }
 
 func TestTextRulesThroughTheEngine(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		post := func(body string) map[string]any { return map[string]any{"kind": record.KindFinding, "body": body} }
 		r.refused(r.alice, "contribution.post", post(strings.Repeat("é", MaxBodyRunes+1)), CodeTooLong)
@@ -295,12 +287,11 @@ func TestCleanText(t *testing.T) {
 }
 
 func TestTimer(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		start := r.clock.Now().UnixMilli()
-		timer := func(res Result) Timer {
+		timer := func(res Result) view.Timer {
 			t.Helper()
-			var tm Timer
+			var tm view.Timer
 			ev := named(res.Events, "timer.changed")[0]
 			if err := jsonUnmarshal(ev.Data, &tm); err != nil {
 				t.Fatal(err)
@@ -308,23 +299,23 @@ func TestTimer(t *testing.T) {
 			return tm
 		}
 		res := r.ok(r.mod, "timer.start", map[string]any{"seconds": 600})
-		if got, want := timer(res), (Timer{Running: true, EndsAt: start + 600_000, RemainingMs: 600_000, DurationMs: 600_000}); got != want {
+		if got, want := timer(res), (view.Timer{Running: true, EndsAt: start + 600_000, RemainingMs: 600_000, DurationMs: 600_000}); got != want {
 			t.Errorf("start: got %+v, want %+v", got, want)
 		}
 		if want := r.clock.Now().Add(600e9); !res.WakeAt.Equal(want) {
 			t.Errorf("start: got WakeAt %v, want %v", res.WakeAt, want)
 		}
 		r.clock.Advance(100e9)
-		if got, want := timer(r.ok(r.mod, "timer.pause", nil)), (Timer{RemainingMs: 500_000, DurationMs: 600_000}); got != want {
+		if got, want := timer(r.ok(r.mod, "timer.pause", nil)), (view.Timer{RemainingMs: 500_000, DurationMs: 600_000}); got != want {
 			t.Errorf("pause: got %+v, want %+v", got, want)
 		}
 		r.clock.Advance(1000e9) // paused: time passes, nothing runs
 		res = r.ok(r.mod, "timer.resume", nil)
 		now := r.clock.Now().UnixMilli()
-		if got, want := timer(res), (Timer{Running: true, EndsAt: now + 500_000, RemainingMs: 500_000, DurationMs: 600_000}); got != want {
+		if got, want := timer(res), (view.Timer{Running: true, EndsAt: now + 500_000, RemainingMs: 500_000, DurationMs: 600_000}); got != want {
 			t.Errorf("resume: got %+v, want %+v", got, want)
 		}
-		if got, want := timer(r.ok(r.mod, "timer.extend", map[string]any{"seconds": 60})), (Timer{Running: true, EndsAt: now + 560_000, RemainingMs: 560_000, DurationMs: 660_000}); got != want {
+		if got, want := timer(r.ok(r.mod, "timer.extend", map[string]any{"seconds": 60})), (view.Timer{Running: true, EndsAt: now + 560_000, RemainingMs: 560_000, DurationMs: 660_000}); got != want {
 			t.Errorf("extend: got %+v, want %+v", got, want)
 		}
 		r.refused(r.mod, "timer.extend", map[string]any{"seconds": 4 * 3600}, CodeInvalidArgs)
@@ -343,7 +334,7 @@ func TestTimer(t *testing.T) {
 		if _, _, wake, _ := r.e.Open(context.Background(), r.w.ID); !wake.IsZero() {
 			t.Errorf("Open after expiry: got wake %v, want zero", wake)
 		}
-		if got := timer(r.ok(r.mod, "timer.reset", nil)); got != (Timer{}) {
+		if got := timer(r.ok(r.mod, "timer.reset", nil)); got != (view.Timer{}) {
 			t.Errorf("reset: got %+v, want zero", got)
 		}
 	})

@@ -6,11 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/record"
 )
 
 // Rules for the languages of what people say: a contribution keeps the language its author
@@ -86,27 +83,4 @@ func (b *batch) dropTranslations(ctx context.Context, id int64) (bool, error) {
 		return false, fmt.Errorf("store: drop translations: %w", err)
 	}
 	return n > 0, nil
-}
-
-// loadTranslations reads translations, id → language → text: of one contribution, or of a
-// whole workshop when contribution is 0.
-func loadTranslations(ctx context.Context, db bun.IDB, workshop, contribution int64) (map[int64]map[string]string, error) {
-	out := map[int64]map[string]string{}
-	var rows []record.Translation
-	q := db.NewSelect().Model(&rows).Order("translation.contribution_id", "translation.lang")
-	if contribution != 0 {
-		q = q.Where("translation.contribution_id = ?", contribution)
-	} else {
-		q = q.Join("JOIN contributions AS c ON c.id = translation.contribution_id").Where("c.workshop_id = ?", workshop)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: load translations: %w", err)
-	}
-	for _, t := range rows {
-		if out[t.ContributionID] == nil {
-			out[t.ContributionID] = map[string]string{}
-		}
-		out[t.ContributionID][t.Lang] = t.Body
-	}
-	return out, nil
 }

@@ -5,19 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // TestPostKeepsItsLanguage: a post carries the language its author chose, or else the
 // language of their account; a language the platform does not speak is refused with a
 // message that names the ones it does, and nothing is written.
 func TestPostKeepsItsLanguage(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		dutch := r.bob
 		dutch.Language = "nl"
@@ -74,9 +71,9 @@ func TestPostKeepsItsLanguage(t *testing.T) {
 // that is unknown or the contribution's own is refused; sending again replaces, an empty text
 // removes; an edit of the text drops them; a restored contribution comes back with them.
 func TestTranslateContribution(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "De wachttijden bij het OCMW zijn te lang", map[string]any{"lang": "nl"})
 		const fr = "Les délais d'attente au CPAS sont trop longs"
@@ -141,8 +138,8 @@ func TestTranslateContribution(t *testing.T) {
 		// Hidden then restored: the restored contribution carries its translation.
 		r.ok(r.mod, "contribution.hide", map[string]any{"id": id})
 		restored := r.ok(r.mod, "contribution.restore", map[string]any{"id": id})
-		var view ContributionView
-		if err := jsonUnmarshal(named(restored.Events, "contribution.restored")[0].Data, &view); err != nil || view.Translations["fr"] != better {
+		var got view.ContributionView
+		if err := jsonUnmarshal(named(restored.Events, "contribution.restored")[0].Data, &got); err != nil || got.Translations["fr"] != better {
 			t.Errorf("contribution.restored %s (%v), want the French translation", named(restored.Events, "contribution.restored")[0].Data, err)
 		}
 
@@ -171,7 +168,7 @@ func TestTranslateContribution(t *testing.T) {
 			t.Fatal("no contribution.translated in the log")
 		}
 		for _, ev := range stored {
-			if !PayloadIsSealed(ev.Payload) || strings.Contains(ev.Payload, "CPAS") {
+			if !journal.PayloadIsSealed(ev.Payload) || strings.Contains(ev.Payload, "CPAS") {
 				t.Errorf("contribution.translated (seq %d) stored as %q, want sealed", ev.Seq, ev.Payload)
 			}
 		}
@@ -181,8 +178,7 @@ func TestTranslateContribution(t *testing.T) {
 // TestTranslationOfAPendingContribution goes where the contribution goes: to the moderators
 // and its author while it waits, never to the room.
 func TestTranslationOfAPendingContribution(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
 		id := r.post(r.alice, record.KindFinding, "Te weinig sociale woningen", map[string]any{"lang": "nl"})

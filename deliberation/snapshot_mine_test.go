@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/fixture"
-	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -19,14 +17,8 @@ import (
 func TestSnapshotListsMine(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := fixture.Process(t, db, "miens")
-		w := fixture.Workshop(t, db, p)
-		a, b := fixture.Person(t, db, p, "A", "X"), fixture.Person(t, db, p, "B", "Y")
-		for _, who := range []*record.Participant{a, b} {
-			if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
-				t.Fatal(err)
-			}
-		}
+		p, w := fixture.Session(t, db, "miens")
+		a, b := fixture.Registered(t, db, p, w, "A", "X"), fixture.Registered(t, db, p, w, "B", "Y")
 		eng := deliberation.NewEngine(db, deliberation.EngineOptions{})
 		run := func(actor deliberation.Actor, id, name string, args any) {
 			raw, _ := json.Marshal(args)

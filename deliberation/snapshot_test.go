@@ -7,16 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestPremoderationAudiences(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
 		res := r.ok(r.alice, "contribution.post", map[string]any{"kind": record.KindFinding, "body": "À valider"})
@@ -65,8 +61,7 @@ func TestPremoderationAudiences(t *testing.T) {
 }
 
 func TestSnapshotPerViewer(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "question.set", map[string]any{"phase": record.PhaseDiagnostic, "text": "Qu'observez-vous ?"})
 		shown := r.post(r.bob, record.KindFinding, "Visible")
@@ -79,7 +74,7 @@ func TestSnapshotPerViewer(t *testing.T) {
 		r.ok(r.bob, "comment.post", map[string]any{"contribution": shown, "body": "Précision"})
 		r.ok(r.mod, "roomcount.record", map[string]any{"contribution": shown, "yes": 7})
 
-		ids := func(s SnapshotState) []int64 {
+		ids := func(s view.SnapshotState) []int64 {
 			var out []int64
 			for _, c := range s.Contributions {
 				out = append(out, c.ID)
@@ -135,19 +130,18 @@ func TestSnapshotPerViewer(t *testing.T) {
 }
 
 func TestIdentityModes(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.alice, record.KindFinding, "Un constat")
 		table := r.post(r.mod, record.KindFinding, "Dit à la table", map[string]any{"onBehalfOf": "Table verte"})
 		full := "Alice Martin (CPAS d'Anderlecht)"
 		tests := []struct {
-			mode IdentityMode
+			mode view.IdentityMode
 			want string
 		}{
-			{IdentityFull, full},
-			{IdentityOrganisation, "CPAS d'Anderlecht"},
-			{IdentityAnonymous, ""},
+			{view.IdentityFull, full},
+			{view.IdentityOrganisation, "CPAS d'Anderlecht"},
+			{view.IdentityAnonymous, ""},
 		}
 		for _, tt := range tests {
 			t.Run(string(tt.mode), func(t *testing.T) {
@@ -182,8 +176,8 @@ func TestIdentityModes(t *testing.T) {
 }
 
 func TestGroupAudiences(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		ctx := context.Background()
 		green := &record.Group{WorkshopID: r.w.ID, Position: 1, Name: "Vert", Colour: "#2a2", CreatedAt: r.clock.Now()}
 		blue := &record.Group{WorkshopID: r.w.ID, Position: 2, Name: "Bleu", Colour: "#22a", CreatedAt: r.clock.Now()}
@@ -243,9 +237,8 @@ func TestGroupAudiences(t *testing.T) {
 // TestNoPersonalDataLeaves scans every event and every snapshot of a busy session for the
 // personal data the fixture's people have (email, phone, service-user status).
 func TestNoPersonalDataLeaves(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
-		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityFull})
+	eachRoom(t, func(t *testing.T, r *room) {
+		r.ok(r.mod, "identity.set", map[string]any{"mode": view.IdentityFull})
 		r.phase(record.PhaseDiagnostic)
 		f := r.post(r.alice, record.KindFinding, "Un constat")
 		r.post(r.bob, record.KindSolution, "Une piste", map[string]any{"parent": f})
@@ -254,7 +247,7 @@ func TestNoPersonalDataLeaves(t *testing.T) {
 		r.ok(r.mod, "premoderation.set", map[string]any{"on": true})
 		p := r.post(r.alice, record.KindFinding, "En attente")
 		r.ok(r.mod, "contribution.approve", map[string]any{"id": p})
-		r.ok(r.mod, "identity.set", map[string]any{"mode": IdentityOrganisation})
+		r.ok(r.mod, "identity.set", map[string]any{"mode": view.IdentityOrganisation})
 		r.ok(r.mod, "contribution.hide", map[string]any{"id": p, "reason": "doublon"})
 		r.ok(r.mod, "contribution.restore", map[string]any{"id": p})
 

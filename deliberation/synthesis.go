@@ -3,13 +3,9 @@ package deliberation
 import (
 	"context"
 	"fmt"
-	"time"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/deliberation/dispatch"
 )
 
 // Group outputs and the synthesis in plenary (the Missions Locales' days: working groups produce findings and
@@ -17,67 +13,10 @@ import (
 // rapporteur marks its outputs; the moderator brings them to the plenary (promote), merges
 // what several groups said alike, and the provenance says which groups said it.
 
-// ContributionOutput marks a contribution as one of its group's outputs.
-type ContributionOutput struct {
-	bun.BaseModel `bun:"table:contribution_outputs"`
-
-	ContributionID int64 `bun:",pk"`
-	WorkshopID     int64
-	MarkedBy       *int64
-	CreatedAt      time.Time
-}
-
-// Provenance is one group that said a contribution which reached the plenary. The group's
-// name and colour are copied, so that it still reads after a new split deleted the group.
-type Provenance struct {
-	bun.BaseModel `bun:"table:contribution_provenance"`
-
-	ContributionID int64 `bun:",pk"`
-	Position       int   `bun:",pk"`
-	WorkshopID     int64
-	GroupID        *int64
-	GroupName      string
-	GroupColour    string
-	SourceID       *int64 // the contribution the group said it in (the merged one, or itself)
-}
-
-// GroupRef is a group in a provenance, as events, snapshots and the notebook show it.
-type GroupRef struct {
-	Group  *int64 `json:"group"` // null once the group is gone
-	Name   string `json:"name"`
-	Key    string `json:"key"`
-	Number int    `json:"number"`
-	Colour string `json:"colour"`
-	Source *int64 `json:"source"`
-}
-
-func newGroupRef(p *Provenance) GroupRef {
-	c, n := dispatch.Lookup(p.GroupName)
-	return GroupRef{Group: p.GroupID, Name: p.GroupName, Key: c.Key, Number: n, Colour: p.GroupColour, Source: p.SourceID}
-}
-
-// provenanceOf returns the stored provenance of some contributions, by contribution.
-func provenanceOf(ctx context.Context, db bun.IDB, workshop int64, ids []int64) (map[int64][]Provenance, error) {
-	out := map[int64][]Provenance{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []Provenance
-	err := db.NewSelect().Model(&rows).Where("workshop_id = ? AND contribution_id IN (?)", workshop, bun.In(ids)).
-		Order("contribution_id", "position").Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: provenance: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ContributionID] = append(out[r.ContributionID], r)
-	}
-	return out, nil
-}
-
 // refs is what a contribution's provenance is: what is stored, plus its own group if it is
 // still in one and not listed.
-func (b *batch) refs(ctx context.Context, c *record.Contribution) ([]Provenance, error) {
-	stored, err := provenanceOf(ctx, b.tx, b.w.ID, []int64{c.ID})
+func (b *batch) refs(ctx context.Context, c *record.Contribution) ([]view.Provenance, error) {
+	stored, err := view.ProvenanceOf(ctx, b.tx, b.w.ID, []int64{c.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -95,18 +34,18 @@ func (b *batch) refs(ctx context.Context, c *record.Contribution) ([]Provenance,
 		return nil, fmt.Errorf("store: provenance group: %w", err)
 	}
 	id, src := g.ID, c.ID
-	return append(list, Provenance{GroupID: &id, GroupName: g.Name, GroupColour: g.Colour, SourceID: &src}), nil
+	return append(list, view.Provenance{GroupID: &id, GroupName: g.Name, GroupColour: g.Colour, SourceID: &src}), nil
 }
 
 // setProvenance replaces a contribution's provenance (one row per group, in order).
-func (b *batch) setProvenance(ctx context.Context, c *record.Contribution, list []Provenance) error {
-	if _, err := b.tx.NewDelete().Model((*Provenance)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx); err != nil {
+func (b *batch) setProvenance(ctx context.Context, c *record.Contribution, list []view.Provenance) error {
+	if _, err := b.tx.NewDelete().Model((*view.Provenance)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("store: provenance: %w", err)
 	}
 	if len(list) == 0 {
 		return nil
 	}
-	rows := make([]Provenance, len(list))
+	rows := make([]view.Provenance, len(list))
 	for i, p := range list {
 		p.ContributionID, p.Position, p.WorkshopID = c.ID, i+1, b.w.ID
 		rows[i] = p
@@ -115,14 +54,6 @@ func (b *batch) setProvenance(ctx context.Context, c *record.Contribution, list 
 		return fmt.Errorf("store: provenance: %w", err)
 	}
 	return nil
-}
-
-func groupRefs(list []Provenance) []GroupRef {
-	out := make([]GroupRef, len(list))
-	for i := range list {
-		out[i] = newGroupRef(&list[i])
-	}
-	return out
 }
 
 // mergeProvenance is called by contribution.merge: the target now says what its sources said,
@@ -134,7 +65,7 @@ func (b *batch) mergeProvenance(ctx context.Context, target *record.Contribution
 	}
 	n := len(list)
 	seen := map[string]bool{}
-	key := func(p Provenance) string {
+	key := func(p view.Provenance) string {
 		if p.GroupID != nil {
 			return fmt.Sprint("id:", *p.GroupID)
 		}
@@ -163,7 +94,7 @@ func (b *batch) mergeProvenance(ctx context.Context, target *record.Contribution
 	if err := b.setProvenance(ctx, target, list); err != nil {
 		return err
 	}
-	b.emitAbout(target, "contribution.provenance", map[string]any{"id": target.ID, "groups": groupRefs(list)})
+	b.emitAbout(target, "contribution.provenance", map[string]any{"id": target.ID, "groups": view.GroupRefs(list)})
 	return nil
 }
 
@@ -199,10 +130,10 @@ func cmdMark(ctx context.Context, b *batch, a Actor, args *markArgs) (refusal, e
 	}
 	if *args.Output {
 		by := a.Participant
-		_, err = b.tx.NewInsert().Model(&ContributionOutput{ContributionID: c.ID, WorkshopID: b.w.ID, MarkedBy: &by, CreatedAt: b.now}).
+		_, err = b.tx.NewInsert().Model(&view.ContributionOutput{ContributionID: c.ID, WorkshopID: b.w.ID, MarkedBy: &by, CreatedAt: b.now}).
 			On("CONFLICT (contribution_id) DO NOTHING").Exec(ctx)
 	} else {
-		_, err = b.tx.NewDelete().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx)
+		_, err = b.tx.NewDelete().Model((*view.ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exec(ctx)
 	}
 	if err != nil {
 		return refusal{}, fmt.Errorf("store: mark output: %w", err)
@@ -323,13 +254,13 @@ func (b *batch) promote(ctx context.Context, c *record.Contribution) error {
 		if err != nil {
 			return err
 		}
-		b.emit("comment.posted", AudienceAll, newCommentView(&cms[i], info, b.st.IdentityMode(), false))
+		b.emit("comment.posted", AudienceAll, view.NewCommentView(&cms[i], info, b.st.IdentityMode(), false))
 	}
-	output, err := b.tx.NewSelect().Model((*ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exists(ctx)
+	output, err := b.tx.NewSelect().Model((*view.ContributionOutput)(nil)).Where("contribution_id = ?", c.ID).Exists(ctx)
 	if err != nil {
 		return fmt.Errorf("store: promote: %w", err)
 	}
-	b.emit("contribution.promoted", AudienceAll, map[string]any{"id": c.ID, "groups": groupRefs(list), "output": output})
+	b.emit("contribution.promoted", AudienceAll, map[string]any{"id": c.ID, "groups": view.GroupRefs(list), "output": output})
 	b.laterTally(c.ID)
 	return nil
 }

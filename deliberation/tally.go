@@ -3,192 +3,20 @@ package deliberation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 )
 
-// TallyItem is the online result of one contribution under its phase's current method. Votes
-// cast under another method (before the moderator changed it) and votes on contributions that
-// are not visible do not count. Room counts are never added in.
-type TallyItem struct {
-	Contribution int64             `json:"contribution"`
-	Method       record.VoteMethod `json:"method"`
-	Count        int               `json:"count"`    // votes counted
-	Sum          int               `json:"sum"`      // support: supporters; agree: agree − disagree; dots: dots
-	Agree        int               `json:"agree"`    // agree only
-	Neutral      int               `json:"neutral"`  // agree only
-	Disagree     int               `json:"disagree"` // agree only
-	Dots         int               `json:"dots"`     // dots only
-	Voters       int               `json:"voters"`   // people who voted on it
-	// The breadth of support: how many organisations, and how many break-out groups of the
-	// current split, the people who voted for it (a positive vote) come from. Counts only:
-	// who voted stays unsaid.
-	Organisations int `json:"organisations"`
-	Groups        int `json:"groups"`
-}
-
-// tallyEvent is the data of tally.updated.
-type tallyEvent struct {
-	Items   []TallyItem `json:"items"`
-	Turnout *turnout    `json:"turnout,omitempty"`
-}
-
-// turnout: of the people who may vote — participants with a confirmed registration, not
-// erased, not moderators of this workshop (nor organisers or process moderators, whose role is
-// not participant); observers never vote — how many there are (Participants), and how many
-// participants who are not moderators here voted in the current phase (Voters). A moderator's
-// vote (on behalf of a table) counts in the tally, not here.
-type turnout struct {
-	Voters       int `json:"voters"`
-	Participants int `json:"participants"`
-}
-
-// tallyTarget is what a tally needs to know of a contribution.
-type tallyTarget struct {
-	ID      int64
-	Phase   record.Phase
-	Status  record.Status
-	GroupID *int64
-}
-
-// computeTallies aggregates the votes of some contributions of a workshop (ids of other
-// workshops are ignored) and returns their items in id order, with the contributions.
-func computeTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState, ids []int64) ([]TallyItem, []tallyTarget, error) {
-	items, targets, _, err := readTallies(ctx, db, workshop, st, ids, "")
-	return items, targets, err
-}
-
-// The reads of a tally in one statement, because each round trip to PostgreSQL inside the
-// locked transaction costs a wake-up of its backend (with 10,000 votes, though, the two scans
-// of the votes cost more: BenchmarkFlushTallyRoom). The contributions asked for are joined with the aggregates of their
-// votes: one row per method voted under, or one row of NULLs when there is no vote. The two
-// turnout counts are uncorrelated scalar subqueries, which SQLite and PostgreSQL evaluate
-// once, not once per row.
-//
-// The aggregate is MATERIALIZED (PostgreSQL 12, SQLite 3.35): otherwise PostgreSQL inlines it,
-// and while the statistics of a growing room are stale (a few contributions estimated as one)
-// it plans a nested loop that runs the aggregate of all the votes again for each contribution:
-// 15 ms instead of 6 for 10,000 votes.
-const (
-	tallyHeadSQL = `WITH a AS MATERIALIZED (
-	SELECT v.contribution_id, v.method, count(*) AS n, coalesce(sum(v.value), 0) AS total,
-		coalesce(sum(CASE WHEN v.value > 0 THEN 1 ELSE 0 END), 0) AS pos,
-		coalesce(sum(CASE WHEN v.value = 0 THEN 1 ELSE 0 END), 0) AS zero,
-		coalesce(sum(CASE WHEN v.value < 0 THEN 1 ELSE 0 END), 0) AS neg,
-		count(DISTINCT CASE WHEN v.value > 0 THEN p.organisation_id END) AS orgs,
-		count(DISTINCT CASE WHEN v.value > 0 THEN gm.group_id END) AS grps
-	FROM votes AS v
-	JOIN participants AS p ON p.id = v.participant_id
-	LEFT JOIN group_members AS gm ON gm.workshop_id = v.workshop_id AND gm.participant_id = v.participant_id
-	WHERE v.workshop_id = ? AND v.contribution_id IN (?)
-	GROUP BY v.contribution_id, v.method
-)
-SELECT c.id, c.phase, c.status, c.group_id, coalesce(a.method, '') AS method,
-	coalesce(a.n, 0) AS n, coalesce(a.total, 0) AS total,
-	coalesce(a.pos, 0) AS pos, coalesce(a.zero, 0) AS zero, coalesce(a.neg, 0) AS neg,
-	coalesce(a.orgs, 0) AS orgs, coalesce(a.grps, 0) AS grps,
-	`
-	tallyTailSQL = `
-FROM contributions AS c
-LEFT JOIN a ON a.contribution_id = c.id
-WHERE c.workshop_id = ? AND c.id IN (?)
-ORDER BY c.id, a.method`
-
-	// The turnout: of the people who may vote (see turnout), those who voted in the phase
-	// under its current method on visible contributions. Those who may not vote are few (the
-	// workshop's moderators, the process's staff): the votes are filtered by those two short
-	// lists, uncorrelated, so that nothing is looked up once per vote.
-	tallyTurnoutSQL = `(SELECT count(DISTINCT v.participant_id) FROM votes AS v
-		JOIN contributions AS vc ON vc.id = v.contribution_id
-		WHERE v.workshop_id = ? AND v.method = ? AND vc.phase = ? AND vc.status = ?
-			AND v.participant_id NOT IN (SELECT vw.participant_id FROM workshop_roles AS vw
-				WHERE vw.workshop_id = ? AND vw.role = 'moderator')
-			AND v.participant_id NOT IN (SELECT vp.id FROM participants AS vp
-				WHERE vp.role <> 'participant' AND (vp.process_id IS NULL
-					OR vp.process_id = (SELECT vs.process_id FROM workshops AS vs WHERE vs.id = ?)))) AS voters,
-	(SELECT count(*) FROM registrations AS r
-		JOIN participants AS p ON p.id = r.participant_id AND p.role = 'participant' AND p.erased_at IS NULL
-		WHERE r.workshop_id = ? AND r.status = ? AND NOT EXISTS (SELECT 1 FROM workshop_roles AS w
-			WHERE w.workshop_id = r.workshop_id AND w.participant_id = r.participant_id AND w.role = 'moderator')) AS participants`
-
-	tallySQL            = tallyHeadSQL + "0 AS voters, 0 AS participants" + tallyTailSQL
-	tallyWithTurnoutSQL = tallyHeadSQL + tallyTurnoutSQL + tallyTailSQL
-)
-
-// tallyRow is a row of the tally statement.
-type tallyRow struct {
-	ID           int64
-	Phase        record.Phase
-	Status       record.Status
-	GroupID      *int64
-	Method       record.VoteMethod // empty: no vote
-	N            int
-	Total        int
-	Pos          int
-	Zero         int
-	Neg          int
-	Orgs         int
-	Grps         int
-	Voters       int
-	Participants int
-}
-
-// readTallies is computeTallies in one statement, with the turnout of turnoutPhase, the
-// workshop's phase, when it is an open phase (nil otherwise, when turnoutPhase is empty, and
-// when no contribution was found).
-func readTallies(ctx context.Context, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase record.Phase) ([]TallyItem, []tallyTarget, *turnout, error) {
-	if len(ids) == 0 {
-		return nil, nil, nil, nil
-	}
-	withTurnout := turnoutPhase != "" && openPhase(turnoutPhase)
-	q := db.NewRaw(tallySQL, workshop, bun.In(ids), workshop, bun.In(ids))
-	if withTurnout {
-		method := st.VoteSettingsFor(turnoutPhase).Method
-		q = db.NewRaw(tallyWithTurnoutSQL, workshop, bun.In(ids),
-			workshop, method, turnoutPhase, record.StatusVisible, workshop, workshop,
-			workshop, record.RegistrationConfirmed,
-			workshop, bun.In(ids))
-	}
-	var rows []tallyRow
-	err := q.Scan(ctx, &rows)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("store: tally: %w", err)
-	}
-	var (
-		items   []TallyItem
-		targets []tallyTarget
-	)
-	for _, r := range rows {
-		n := len(targets)
-		if n == 0 || targets[n-1].ID != r.ID {
-			targets = append(targets, tallyTarget{ID: r.ID, Phase: r.Phase, Status: r.Status, GroupID: r.GroupID})
-			items = append(items, TallyItem{Contribution: r.ID, Method: st.VoteSettingsFor(r.Phase).Method})
-		}
-		// Of the rows of a contribution, only the one of its phase's current method counts.
-		item := &items[len(items)-1]
-		if r.Status != record.StatusVisible || r.Method != item.Method {
-			continue
-		}
-		item.Count, item.Sum, item.Voters = r.N, r.Total, r.N
-		item.Organisations, item.Groups = r.Orgs, r.Grps
-		switch item.Method {
-		case record.MethodAgree:
-			item.Agree, item.Neutral, item.Disagree = r.Pos, r.Zero, r.Neg
-		case record.MethodDots:
-			item.Dots = r.Total
-		}
-	}
-	var to *turnout
-	if withTurnout && len(rows) > 0 {
-		to = &turnout{Voters: rows[0].Voters, Participants: rows[0].Participants}
-	}
-	return items, targets, to, nil
-}
+// Tallies: the batch's emission of tally.updated (counted by view.ReadTallies) to the
+// audiences that may see each item, the follow-ups Flush runs, the tallies marked due that a
+// restart emits, and the prepared flush that counts them before taking the workshop's lock.
 
 // emitTallies emits the tallies of some contributions: one tally.updated for moderators while
 // results are hidden; otherwise one for everyone, plus one per break-out group for items
@@ -199,10 +27,10 @@ func (b *batch) emitTallies(ctx context.Context, ids []int64) error {
 		return err
 	}
 	if b.st.ResultsHidden {
-		b.emit("tally.updated", AudienceModerators, tallyEvent{Items: items, Turnout: to})
+		b.emit("tally.updated", AudienceModerators, view.TallyEvent{Items: items, Turnout: to})
 		return nil
 	}
-	byAudience := map[string][]TallyItem{}
+	byAudience := map[string][]view.TallyItem{}
 	for i, t := range targets {
 		aud := publicAudience(&record.Contribution{GroupID: t.GroupID})
 		byAudience[aud] = append(byAudience[aud], items[i])
@@ -215,10 +43,10 @@ func (b *batch) emitTallies(ctx context.Context, ids []int64) error {
 	}
 	sort.Strings(auds)
 	if all, ok := byAudience[AudienceAll]; ok {
-		b.emit("tally.updated", AudienceAll, tallyEvent{Items: all, Turnout: to})
+		b.emit("tally.updated", AudienceAll, view.TallyEvent{Items: all, Turnout: to})
 	}
 	for _, aud := range auds {
-		b.emit("tally.updated", aud, tallyEvent{Items: byAudience[aud]})
+		b.emit("tally.updated", aud, view.TallyEvent{Items: byAudience[aud]})
 	}
 	return nil
 }
@@ -261,4 +89,157 @@ func (b *batch) flush(ctx context.Context, keys []string) error {
 		return err
 	}
 	return b.err
+}
+
+// DueKeys are the follow-up keys ("tally:<id>") of the tallies marked due in tally_pending:
+// items whose votes changed and whose coalesced tally is not in the log yet. With several
+// nodes, the node holding the workshop's lease reads them to flush what other nodes'
+// commits made due (hub.DueReader).
+func (e *Engine) DueKeys(ctx context.Context, workshop int64) ([]string, error) {
+	var ids []int64
+	err := e.db.NewSelect().Table("tally_pending").Column("contribution_id").
+		Where("workshop_id = ?", workshop).Order("contribution_id").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: tallies due: %w", err)
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = "tally:" + strconv.FormatInt(id, 10)
+	}
+	return keys, nil
+}
+
+// flushDue emits the tallies marked due in tally_pending, whose coalesced tally never reached
+// the log because the process died in between.
+func (e *Engine) flushDue(ctx context.Context, workshop int64) error {
+	keys, err := e.DueKeys(ctx, workshop)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	_, err = e.Flush(ctx, workshop, keys)
+	return err
+}
+
+// PreparedFlush is the tallies of a Flush, read by PrepareFlush before the flush takes
+// the workshop's lock. A tally aggregates every vote on its items: in a room of
+// thousands it takes milliseconds, and every vote committed after it would wait for
+// them. Read beforehand, while the room's votes go on committing, it costs the locked
+// flush a read of a few contribution rows instead.
+//
+// Its figures may miss the votes committed between the preparation and the flush: each
+// of those commits deferred its items' tally keys again, so the next flush counts them.
+// What decides who may see a tally (the contributions' status and group, the methods,
+// whether results are hidden) is never taken from the preparation without checking it
+// under the lock.
+type PreparedFlush struct {
+	ids           []int64
+	lastSeq       int64        // the workshop's, read before the tallies: they saw the votes up to it
+	phase         record.Phase // the workshop's, for the turnout
+	turnoutMethod record.VoteMethod
+	resultsHidden bool
+	items         []view.TallyItem
+	targets       []view.TallyTarget
+	turnout       *view.Turnout
+}
+
+// PrepareFlush reads the tallies a Flush of keys would emit, without the workshop's lock
+// (nil when keys ask for no tally).
+func (e *Engine) PrepareFlush(ctx context.Context, workshop int64, keys []string) (*PreparedFlush, error) {
+	ids := tallyIDs(keys)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var w record.Workshop
+	if err := e.db.NewSelect().Model(&w).Where("id = ?", workshop).Scan(ctx); err != nil {
+		return nil, record.NotFound("prepare flush", err)
+	}
+	st, err := view.ParseLiveState(w.State)
+	if err != nil {
+		return nil, err
+	}
+	items, targets, to, err := view.ReadTallies(ctx, e.db, workshop, &st, ids, w.Phase)
+	if err != nil {
+		return nil, err
+	}
+	return &PreparedFlush{ids: ids, lastSeq: w.LastSeq, phase: w.Phase, turnoutMethod: st.VoteSettingsFor(w.Phase).Method,
+		resultsHidden: st.ResultsHidden, items: items, targets: targets, turnout: to}, nil
+}
+
+// FlushPrepared is Flush, taking the tallies from p where it still holds (p may be nil).
+func (e *Engine) FlushPrepared(ctx context.Context, workshop int64, keys []string, p *PreparedFlush) (Result, error) {
+	if len(keys) == 0 {
+		return Result{}, nil
+	}
+	return e.runBatch(ctx, workshop, nil, func(ctx context.Context, b *batch) error {
+		b.prepared = p
+		return b.flush(ctx, keys)
+	})
+}
+
+// tallyIDs are the contributions of the "tally:" keys, once each, in the keys' order (the
+// order flush reads them in).
+func tallyIDs(keys []string) []int64 {
+	var ids []int64
+	for _, k := range keys {
+		if s, ok := strings.CutPrefix(k, "tally:"); ok {
+			if id, err := strconv.ParseInt(s, 10, 64); err == nil && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// tallies returns the tallies of ids: the prepared ones when the batch has them for
+// exactly these ids and nothing they depend on changed since, else read now. The marks of
+// ids in tally_pending that the tallies cover go with the batch (batch.writes).
+func (b *batch) tallies(ctx context.Context, ids []int64) ([]view.TallyItem, []view.TallyTarget, *view.Turnout, error) {
+	p := b.prepared
+	if p == nil || !slices.Equal(p.ids, ids) || !b.stillHolds(p) {
+		b.talliesRead(ids, b.w.LastSeq)
+		return view.ReadTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+	}
+
+	var now []view.TallyTarget
+	err := b.tx.NewSelect().Model((*record.Contribution)(nil)).Column("id", "phase", "status", "group_id").
+		Where("workshop_id = ? AND id IN (?)", b.w.ID, bun.In(ids)).Order("id").Scan(ctx, &now)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("store: tally contributions: %w", err)
+	}
+	if !slices.EqualFunc(now, p.targets, sameTarget) {
+		// Hidden, moved or gone since: its tally, and who may see it, are read again.
+		b.talliesRead(ids, b.w.LastSeq)
+		return view.ReadTallies(ctx, b.tx, b.w.ID, &b.st, ids, b.w.Phase)
+	}
+	b.talliesRead(ids, p.lastSeq)
+	return p.items, p.targets, p.turnout, nil
+}
+
+// talliesRead notes that the batch emits the tallies of ids, which saw the votes committed up
+// to sequence number upTo.
+func (b *batch) talliesRead(ids []int64, upTo int64) {
+	if len(b.tallied) == 0 || upTo < b.talliedUpTo {
+		b.talliedUpTo = upTo
+	}
+	b.tallied = append(b.tallied, ids...)
+}
+
+// stillHolds checks p against the workshop's state under the lock: same phase, methods
+// and visibility of results.
+func (b *batch) stillHolds(p *PreparedFlush) bool {
+	if p.phase != b.w.Phase || p.resultsHidden != b.st.ResultsHidden ||
+		p.turnoutMethod != b.st.VoteSettingsFor(b.w.Phase).Method {
+		return false
+	}
+	for i, t := range p.targets {
+		if p.items[i].Method != b.st.VoteSettingsFor(t.Phase).Method {
+			return false
+		}
+	}
+	return true
+}
+
+func sameTarget(a, b view.TallyTarget) bool {
+	return a.ID == b.ID && a.Phase == b.Phase && a.Status == b.Status &&
+		(a.GroupID == nil) == (b.GroupID == nil) && (a.GroupID == nil || *a.GroupID == *b.GroupID)
 }

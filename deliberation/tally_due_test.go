@@ -6,11 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // due lists the contributions of the room marked in tally_pending.
@@ -26,18 +23,18 @@ func (r *room) due() []int64 {
 }
 
 // lastTally returns the items of the last tally.updated for everyone in the log.
-func (r *room) lastTally() map[int64]TallyItem {
+func (r *room) lastTally() map[int64]view.TallyItem {
 	r.t.Helper()
 	evs, err := r.e.EventsAfter(context.Background(), r.w.ID, 0, 0)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	out := map[int64]TallyItem{}
+	out := map[int64]view.TallyItem{}
 	for _, ev := range named(evs, "tally.updated") {
 		if ev.Audience != AudienceAll {
 			continue
 		}
-		var te tallyEvent
+		var te view.TallyEvent
 		if err := json.Unmarshal(ev.Data, &te); err != nil {
 			r.t.Fatal(err)
 		}
@@ -52,9 +49,9 @@ func (r *room) lastTally() map[int64]TallyItem {
 // transaction, the tally event clears the marks it covers, and a start with marks left (the
 // process died between the vote and its coalesced tally) emits the tallies they ask for.
 func TestTalliesDueAreDurable(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		r.phase(record.PhaseDiagnostic)
 		a := r.post(r.bob, record.KindFinding, "Constat A")
 		b := r.post(r.bob, record.KindFinding, "Constat B")
@@ -102,9 +99,8 @@ func TestTalliesDueAreDurable(t *testing.T) {
 // TestTallyPreparedBeforeAVoteKeepsItsMark: a tally read before the lock (PrepareFlush) does
 // not see a vote committed after it, so it must not clear that vote's mark.
 func TestTallyPreparedBeforeAVoteKeepsItsMark(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
 		r.phase(record.PhaseDiagnostic)
 		a := r.post(r.bob, record.KindFinding, "Constat A")
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": a, "value": 1})

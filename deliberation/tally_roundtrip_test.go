@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -61,12 +62,12 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 		p[i] = r.person(record.RoleParticipant, fmt.Sprintf("P%d", i), fmt.Sprintf("Org %d", i), "", "", false).Participant
 	}
 	for i, status := range []string{record.RegistrationWaiting, record.RegistrationCancelled, record.RegistrationWaiting} {
-		np, err := CreateParticipant(ctx, db, NewParticipant{ProcessID: &r.proc.ID, Role: record.RoleParticipant,
-			Organisation: fmt.Sprintf("Attente %d", i), Person: Person{DisplayName: fmt.Sprintf("W%d", i)}})
+		np, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &r.proc.ID, Role: record.RoleParticipant,
+			Organisation: fmt.Sprintf("Attente %d", i), Person: people.Person{DisplayName: fmt.Sprintf("W%d", i)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := AddRegistration(ctx, db, r.w, np.ID, status); err != nil {
+		if err := people.AddRegistration(ctx, db, r.w, np.ID, status); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,9 +135,9 @@ func newTallyFixture(t *testing.T, db *bun.DB, prepare func(r *room)) *tallyFixt
 	return f
 }
 
-// expectTallies computes what readTallies should return from the rows of the tables, without
+// expectTallies computes what view.ReadTallies should return from the rows of the tables, without
 // SQL beyond reading them whole.
-func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids []int64, turnoutPhase record.Phase) ([]TallyItem, []tallyTarget, *turnout) {
+func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *view.LiveState, ids []int64, turnoutPhase record.Phase) ([]view.TallyItem, []view.TallyTarget, *view.Turnout) {
 	t.Helper()
 	ctx := context.Background()
 	var (
@@ -159,16 +160,16 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
 	byID := map[int64]record.Contribution{}
 	var (
-		items   []TallyItem
-		targets []tallyTarget
+		items   []view.TallyItem
+		targets []view.TallyTarget
 	)
 	for _, c := range cs {
 		byID[c.ID] = c
 		if c.WorkshopID != workshop || !asked[c.ID] {
 			continue
 		}
-		targets = append(targets, tallyTarget{ID: c.ID, Phase: c.Phase, Status: c.Status, GroupID: c.GroupID})
-		it := TallyItem{Contribution: c.ID, Method: st.VoteSettingsFor(c.Phase).Method}
+		targets = append(targets, view.TallyTarget{ID: c.ID, Phase: c.Phase, Status: c.Status, GroupID: c.GroupID})
+		it := view.TallyItem{Contribution: c.ID, Method: st.VoteSettingsFor(c.Phase).Method}
 		orgs, groups := map[int64]bool{}, map[int64]bool{}
 		for _, v := range votes {
 			if c.Status != record.StatusVisible || v.ContributionID != c.ID || v.Method != it.Method {
@@ -243,7 +244,7 @@ func expectTallies(t *testing.T, db bun.IDB, workshop int64, st *LiveState, ids 
 			voters[v.ParticipantID] = true
 		}
 	}
-	to := &turnout{Voters: len(voters), Participants: len(mayVote)}
+	to := &view.Turnout{Voters: len(voters), Participants: len(mayVote)}
 	return items, targets, to
 }
 
@@ -251,26 +252,26 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		f := newTallyFixture(t, db, nil)
 		c1, c2, c4, c5 := f.visible[0], f.visible[1], f.visible[2], f.visible[3]
-		agreeDots := &LiveState{VoteMethods: map[record.Phase]VoteSettings{
+		agreeDots := &view.LiveState{VoteMethods: map[record.Phase]view.VoteSettings{
 			record.PhaseDiagnostic: {Method: record.MethodAgree}, record.PhaseRecommendations: {Method: record.MethodDots, Budget: 5}}}
 		// 7 may vote: alice, bob, p1…p5 (not the moderator, the observer, nor p6, appointed moderator).
 		cases := []struct {
 			name  string
-			st    *LiveState
+			st    *view.LiveState
 			phase record.Phase
 			ids   []int64
-			want  *turnout // checked by hand besides the computation
+			want  *view.Turnout // checked by hand besides the computation
 		}{
-			{"agree now, support before", agreeDots, record.PhaseDiagnostic, f.all, &turnout{Voters: 5, Participants: 7}},
-			{"support everywhere", &LiveState{}, record.PhaseDiagnostic, f.all, &turnout{Voters: 2, Participants: 7}},
-			{"dots in recommendations", agreeDots, record.PhaseRecommendations, f.all, &turnout{Voters: 2, Participants: 7}},
-			{"implementation: nobody voted", agreeDots, record.PhaseImplementation, f.all, &turnout{Voters: 0, Participants: 7}},
+			{"agree now, support before", agreeDots, record.PhaseDiagnostic, f.all, &view.Turnout{Voters: 5, Participants: 7}},
+			{"support everywhere", &view.LiveState{}, record.PhaseDiagnostic, f.all, &view.Turnout{Voters: 2, Participants: 7}},
+			{"dots in recommendations", agreeDots, record.PhaseRecommendations, f.all, &view.Turnout{Voters: 2, Participants: 7}},
+			{"implementation: nobody voted", agreeDots, record.PhaseImplementation, f.all, &view.Turnout{Voters: 0, Participants: 7}},
 			{"closed: no turnout", agreeDots, record.PhaseClosed, f.all, nil},
 			{"lobby: no turnout", agreeDots, record.PhaseLobby, f.all, nil},
 			{"no turnout asked", agreeDots, "", f.all, nil},
-			{"some items", agreeDots, record.PhaseDiagnostic, []int64{c4, c2, 987654321, f.foreign}, &turnout{Voters: 5, Participants: 7}},
-			{"an item with no vote", agreeDots, record.PhaseDiagnostic, []int64{c4}, &turnout{Voters: 5, Participants: 7}},
-			{"the hidden item", agreeDots, record.PhaseDiagnostic, []int64{f.hidden}, &turnout{Voters: 5, Participants: 7}},
+			{"some items", agreeDots, record.PhaseDiagnostic, []int64{c4, c2, 987654321, f.foreign}, &view.Turnout{Voters: 5, Participants: 7}},
+			{"an item with no vote", agreeDots, record.PhaseDiagnostic, []int64{c4}, &view.Turnout{Voters: 5, Participants: 7}},
+			{"the hidden item", agreeDots, record.PhaseDiagnostic, []int64{f.hidden}, &view.Turnout{Voters: 5, Participants: 7}},
 			{"another workshop's item", agreeDots, record.PhaseDiagnostic, []int64{f.foreign}, nil},
 			{"no item", agreeDots, record.PhaseDiagnostic, nil, nil},
 		}
@@ -278,7 +279,7 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				hook := &queryCounter{}
 				db.AddQueryHook(hook)
-				items, targets, to, err := readTallies(context.Background(), db, f.r.w.ID, tc.st, tc.ids, tc.phase)
+				items, targets, to, err := view.ReadTallies(context.Background(), db, f.r.w.ID, tc.st, tc.ids, tc.phase)
 				db.ResetQueryHooks()
 				if err != nil {
 					t.Fatal(err)
@@ -296,20 +297,20 @@ func TestReadTalliesInOneStatement(t *testing.T) {
 				if !reflect.DeepEqual(to, wantTo) || !reflect.DeepEqual(to, tc.want) {
 					t.Errorf("got turnout %+v, want %+v (computed %+v)", to, tc.want, wantTo)
 				}
-				// computeTallies (snapshots) reads the same, without the turnout.
-				items2, targets2, err := computeTallies(context.Background(), db, f.r.w.ID, tc.st, tc.ids)
+				// ComputeTallies (snapshots) reads the same, without the turnout.
+				items2, targets2, err := view.ComputeTallies(context.Background(), db, f.r.w.ID, tc.st, tc.ids)
 				if err != nil || !reflect.DeepEqual(items2, items) || !reflect.DeepEqual(targets2, targets) {
-					t.Errorf("computeTallies: got %+v, %+v, %v; want what readTallies read", items2, targets2, err)
+					t.Errorf("ComputeTallies: got %+v, %+v, %v; want what ReadTallies read", items2, targets2, err)
 				}
 			})
 		}
 
 		// By hand, so that the computation above is not trusted alone.
-		items, _, _, err := readTallies(context.Background(), db, f.r.w.ID, agreeDots, []int64{c1, c2, f.hidden, c4, c5}, record.PhaseDiagnostic)
+		items, _, _, err := view.ReadTallies(context.Background(), db, f.r.w.ID, agreeDots, []int64{c1, c2, f.hidden, c4, c5}, record.PhaseDiagnostic)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []TallyItem{
+		want := []view.TallyItem{
 			// Bob and the moderator agree with c1 (two organisations, group 1); Alice, P1 and P6
 			// with c2 (three organisations, groups 1 and 2); Alice and P1 dot c5 (groups 1 and 2);
 			// disagreeing backs nothing.
@@ -351,11 +352,11 @@ func TestFlushTallyReadsOnce(t *testing.T) {
 			t.Errorf("got %d statements reading votes in the flush, want 1", got)
 		}
 		var (
-			items []TallyItem
-			to    *turnout
+			items []view.TallyItem
+			to    *view.Turnout
 		)
 		for _, ev := range named(res.Events, "tally.updated") {
-			var te tallyEvent
+			var te view.TallyEvent
 			if err := json.Unmarshal(ev.Data, &te); err != nil {
 				t.Fatal(err)
 			}
@@ -367,7 +368,7 @@ func TestFlushTallyReadsOnce(t *testing.T) {
 			}
 		}
 		sort.Slice(items, func(i, j int) bool { return items[i].Contribution < items[j].Contribution })
-		st := &LiveState{VoteMethods: map[record.Phase]VoteSettings{
+		st := &view.LiveState{VoteMethods: map[record.Phase]view.VoteSettings{
 			record.PhaseDiagnostic: {Method: record.MethodAgree}, record.PhaseRecommendations: {Method: record.MethodDots, Budget: 5, MaxPerItem: 5}}}
 		wantItems, _, wantTo := expectTallies(t, db, r.w.ID, st, f.all, record.PhaseDiagnostic)
 		if !reflect.DeepEqual(items, wantItems) {

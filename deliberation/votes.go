@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 )
 
 // Rules for votes. Who voted what goes to the voter only (vote.recorded, audience
@@ -32,7 +32,7 @@ func (b *batch) voteTarget(ctx context.Context, a Actor, id int64) (*record.Cont
 	switch {
 	case !mayContribute(a):
 		return nil, refuse(CodeNotAllowed, "observers may not vote"), nil
-	case !openPhase(b.w.Phase):
+	case !b.w.Phase.Open():
 		return nil, refuse(CodePhaseClosed, "voting is not open"), nil
 	}
 	c, r, err := b.target(ctx, a, id, "")
@@ -142,18 +142,18 @@ func cmdVoteClear(ctx context.Context, b *batch, a Actor, args *voteClearArgs) (
 // were cleared: clients drop the voter's own votes of that phase.
 type methodChanged struct {
 	Phase record.Phase `json:"phase"`
-	VoteSettings
+	view.VoteSettings
 	Reset bool `json:"reset"`
 }
 
 func cmdVoteMethodSet(ctx context.Context, b *batch, _ Actor, args *methodArgs) (refusal, error) {
-	if !args.Phase.Valid() || !openPhase(args.Phase) {
+	if !args.Phase.Valid() || !args.Phase.Open() {
 		return refuse(CodeBadPhase, "votes happen in diagnostic, recommendations or implementation"), nil
 	}
 	if !args.Method.Valid() {
 		return refuse(CodeInvalidArgs, "method must be support, agree or dots"), nil
 	}
-	set := VoteSettings{Method: args.Method}
+	set := view.VoteSettings{Method: args.Method}
 	if args.Method == record.MethodDots {
 		if args.MaxPerItem == 0 {
 			args.MaxPerItem = args.Budget
@@ -182,7 +182,7 @@ func cmdVoteMethodSet(ctx context.Context, b *batch, _ Actor, args *methodArgs) 
 		reset = n > 0
 	}
 	if b.st.VoteMethods == nil {
-		b.st.VoteMethods = map[record.Phase]VoteSettings{}
+		b.st.VoteMethods = map[record.Phase]view.VoteSettings{}
 	}
 	b.st.VoteMethods[args.Phase], b.dirty = set, true
 	b.emit("vote.method.changed", AudienceAll, methodChanged{Phase: args.Phase, VoteSettings: set, Reset: reset})

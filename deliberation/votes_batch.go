@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/record"
 )
 
 // Votes are the bulk of a live session's commands: a room of thousands voting sends

@@ -4,18 +4,13 @@ import (
 	"testing"
 
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // The votes of a batch are written together (votes_batch.go); these tests check that the
 // transaction still behaves as if each vote had been written when it was applied.
 
 func TestVotesOfOneBatchLandAsIfOneByOne(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		a := r.post(r.bob, record.KindFinding, "Constat A")
 		b := r.post(r.bob, record.KindFinding, "Constat B")
@@ -48,8 +43,7 @@ func TestVotesOfOneBatchLandAsIfOneByOne(t *testing.T) {
 }
 
 func TestBatchWritesVotesBeforeOtherCommands(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		x := r.post(r.alice, record.KindFinding, "Constat retiré")
 		y := r.post(r.bob, record.KindFinding, "Constat masqué")
@@ -80,10 +74,8 @@ func TestBatchWritesVotesBeforeOtherCommands(t *testing.T) {
 }
 
 func TestDotsBudgetSeesEarlierVotesOfTheBatch(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
-		r.phase(record.PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 3})
+	eachRoom(t, func(t *testing.T, r *room) {
+		r.diagnosticByDots(3, 3)
 		a := r.post(r.bob, record.KindFinding, "Constat A")
 		b := r.post(r.bob, record.KindFinding, "Constat B")
 		res := r.exec(

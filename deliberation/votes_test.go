@@ -8,19 +8,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/record"
-
-	"github.com/uptrace/bun"
-
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // tallyOf returns the items of the tally.updated events, by contribution.
-func tallyOf(t *testing.T, events []Event) map[int64]TallyItem {
+func tallyOf(t *testing.T, events []Event) map[int64]view.TallyItem {
 	t.Helper()
-	out := map[int64]TallyItem{}
+	out := map[int64]view.TallyItem{}
 	for _, ev := range named(events, "tally.updated") {
-		var te tallyEvent
+		var te view.TallyEvent
 		if err := json.Unmarshal(ev.Data, &te); err != nil {
 			t.Fatal(err)
 		}
@@ -32,8 +29,7 @@ func tallyOf(t *testing.T, events []Event) map[int64]TallyItem {
 }
 
 func TestVoteRecordedGoesToTheVoterOnly(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.bob, record.KindFinding, "Un constat")
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1})
@@ -47,8 +43,7 @@ func TestVoteRecordedGoesToTheVoterOnly(t *testing.T) {
 }
 
 func TestSupportToggle(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.bob, record.KindFinding, "Un constat")
 		steps := []struct {
@@ -86,15 +81,14 @@ func TestSupportToggle(t *testing.T) {
 }
 
 func TestAgreeChangeAndClear(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodAgree})
 		id := r.post(r.bob, record.KindFinding, "Un constat")
 		r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": 1})
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": id, "value": 0})
 		res := r.ok(r.alice, "vote.set", map[string]any{"contribution": id, "value": -1}) // changed her mind
-		want := TallyItem{Contribution: id, Method: record.MethodAgree, Count: 2, Sum: -1, Neutral: 1, Disagree: 1, Voters: 2}
+		want := view.TallyItem{Contribution: id, Method: record.MethodAgree, Count: 2, Sum: -1, Neutral: 1, Disagree: 1, Voters: 2}
 		if got := tallyOf(t, r.flush(res))[id]; got != want {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
@@ -102,7 +96,7 @@ func TestAgreeChangeAndClear(t *testing.T) {
 		if d := data(t, res.Events[0]); d["value"] != nil {
 			t.Errorf("clear: got value %v, want null", d["value"])
 		}
-		want = TallyItem{Contribution: id, Method: record.MethodAgree, Count: 1, Neutral: 1, Voters: 1}
+		want = view.TallyItem{Contribution: id, Method: record.MethodAgree, Count: 1, Neutral: 1, Voters: 1}
 		if got := tallyOf(t, r.flush(res))[id]; got != want {
 			t.Errorf("after clear: got %+v, want %+v", got, want)
 		}
@@ -111,8 +105,7 @@ func TestAgreeChangeAndClear(t *testing.T) {
 }
 
 func TestDotsBudget(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		a := r.post(r.bob, record.KindFinding, "A")
 		b := r.post(r.bob, record.KindFinding, "B")
@@ -165,7 +158,7 @@ func TestDotsBudget(t *testing.T) {
 			t.Errorf("got %d tally events for 3 keys, want 1", len(res.Events))
 		}
 		got := tallyOf(t, res.Events)
-		want := map[int64]TallyItem{
+		want := map[int64]view.TallyItem{
 			a: {Contribution: a, Method: record.MethodDots},
 			b: {Contribution: b, Method: record.MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
 			c: {Contribution: c, Method: record.MethodDots, Count: 1, Sum: 2, Dots: 2, Voters: 1, Organisations: 1},
@@ -179,8 +172,8 @@ func TestDotsBudget(t *testing.T) {
 // TestDotsBudgetUnderConcurrency: 50 Execute calls at once, for one participant, each putting
 // one dot on a different item: the budget holds exactly, and no batch needed a retry.
 func TestDotsBudgetUnderConcurrency(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
+		db := r.db
 		r.phase(record.PhaseDiagnostic)
 		const budget, calls = 5, 50
 		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": budget, "maxPerItem": 1})
@@ -241,10 +234,8 @@ func TestDotsBudgetUnderConcurrency(t *testing.T) {
 }
 
 func TestWithdrawnAndHiddenVotesStopCounting(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
-		r.phase(record.PhaseDiagnostic)
-		r.ok(r.mod, "vote.method.set", map[string]any{"phase": record.PhaseDiagnostic, "method": record.MethodDots, "budget": 3, "maxPerItem": 3})
+	eachRoom(t, func(t *testing.T, r *room) {
+		r.diagnosticByDots(3, 3)
 		mine := r.post(r.alice, record.KindFinding, "Le mien")
 		hidden := r.post(r.alice, record.KindFinding, "Caché")
 		r.ok(r.bob, "vote.set", map[string]any{"contribution": mine, "value": 2})
@@ -271,8 +262,7 @@ func TestWithdrawnAndHiddenVotesStopCounting(t *testing.T) {
 }
 
 func TestHiddenResults(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		r.phase(record.PhaseDiagnostic)
 		id := r.post(r.bob, record.KindFinding, "Un constat")
 		r.ok(r.mod, "results.set", map[string]any{"hidden": true})
@@ -299,7 +289,7 @@ func TestHiddenResults(t *testing.T) {
 		if got := tallyOf(t, res.Events)[id]; got.Count != 1 {
 			t.Errorf("reveal: got %+v, want one supporter", got)
 		}
-		var changed struct{ RoomCounts []RoomCountView }
+		var changed struct{ RoomCounts []view.RoomCountView }
 		json.Unmarshal(res.Events[0].Data, &changed)
 		if len(changed.RoomCounts) != 1 || changed.RoomCounts[0].Yes != 12 {
 			t.Errorf("reveal: got room counts %+v, want the count of 12", changed.RoomCounts)
@@ -316,8 +306,7 @@ func TestHiddenResults(t *testing.T) {
 // steps gather support and recommendations are weighed agree / neutral / disagree, in the
 // snapshot and in the votes the engine accepts and counts; a choice overrides the default.
 func TestDefaultVoteMethodPerPhase(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		r := newRoom(t, db)
+	eachRoom(t, func(t *testing.T, r *room) {
 		_, s := r.snapshot(r.alice)
 		want := map[record.Phase]record.VoteMethod{record.PhaseDiagnostic: record.MethodSupport, record.PhaseRecommendations: record.MethodAgree, record.PhaseImplementation: record.MethodSupport}
 		for p, m := range want {
@@ -329,10 +318,10 @@ func TestDefaultVoteMethodPerPhase(t *testing.T) {
 			phase record.Phase
 			kind  record.Kind
 			value int
-			want  TallyItem
+			want  view.TallyItem
 		}{
-			{record.PhaseDiagnostic, record.KindFinding, 1, TallyItem{Method: record.MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
-			{record.PhaseRecommendations, record.KindRecommendation, -1, TallyItem{Method: record.MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
+			{record.PhaseDiagnostic, record.KindFinding, 1, view.TallyItem{Method: record.MethodSupport, Count: 1, Sum: 1, Voters: 1, Organisations: 1}}, // Alice's organisation backs it
+			{record.PhaseRecommendations, record.KindRecommendation, -1, view.TallyItem{Method: record.MethodAgree, Count: 1, Sum: -1, Disagree: 1, Voters: 1}},
 		}
 		for _, c := range cases {
 			t.Run(string(c.phase), func(t *testing.T) {

@@ -40,13 +40,7 @@ func TestLostCuesAreReadBackAfterCueLost(t *testing.T) {
 // TestLogResetReachesOtherNodes: an erasure handled by node 1 rewrites the log; node 2's
 // room of the workshop hears it on the bus and closes its members with 1012 like node 1's.
 func TestLogResetReachesOtherNodes(t *testing.T) {
-	fb := newFakeBackend()
-	bus := &LocalBus{}
-	n1 := newEnv(t, fb, func(c *Config) { c.Bus = bus })
-	n2 := newEnv(t, fb, func(c *Config) { c.Bus = bus })
-	n1.member(1, "participant", false, 0)
-	n1.member(2, "participant", false, 0)
-	a, b := n1.join(1, 0), n2.join(2, 0)
+	n1, _, a, b := twoNodes(t, &LocalBus{})
 	n1.h.ResetLog(testWS)
 	for name, c := range map[string]*client{"node 1": a, "node 2": b} {
 		if code := c.closed(); code != websocket.CloseServiceRestart {

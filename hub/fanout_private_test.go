@@ -2,11 +2,12 @@ package hub
 
 import (
 	"encoding/json"
-	"github.com/assises/assises/hub/wire/wiretest"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/assises/assises/hub/wire/wiretest"
 )
 
 // TestPrivateEventsKeepTheirPlace: private events go out at once when their reader has

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/hub/wire/wiretest"
+	"github.com/assises/assises/internal/liveclient"
 )
 
 // wait is the generous bound on anything a test waits for: reaching it means the
@@ -40,6 +41,18 @@ type testEnv struct {
 func newEnv(t *testing.T, fb *fakeBackend, opt func(*Config)) *testEnv {
 	t.Helper()
 	return newEnvWith(t, fb, opt, nil, nil)
+}
+
+// twoNodes starts two nodes of one backend joined by bus, with participants 1 and 2 of the
+// workshop: a is 1 on the first node, b is 2 on the second (the backend is n1.fb).
+func twoNodes(t *testing.T, bus Bus) (n1, n2 *testEnv, a, b *client) {
+	t.Helper()
+	fb := newFakeBackend()
+	n1 = newEnv(t, fb, func(c *Config) { c.Bus = bus })
+	n2 = newEnv(t, fb, func(c *Config) { c.Bus = bus })
+	n1.member(1, "participant", false, 0)
+	n1.member(2, "participant", false, 0)
+	return n1, n2, n1.join(1, 0), n2.join(2, 0)
 }
 
 // newEnvWith is newEnv with hooks on the connection timers and on the server's listener
@@ -95,29 +108,8 @@ func newEnvWith(t *testing.T, fb *fakeBackend, opt func(*Config), tune func(*tim
 	return env
 }
 
-// srvMsg is any server message.
-type srvMsg struct {
-	Type       string          `json:"type"`
-	V          int             `json:"v"`
-	Workshop   int64           `json:"workshop"`
-	Epoch      int64           `json:"epoch"`
-	You        int64           `json:"you"`
-	Role       string          `json:"role"`
-	Moderator  bool            `json:"moderator"`
-	Group      int64           `json:"group"`
-	Seq        int64           `json:"seq"`
-	Name       string          `json:"name"`
-	Data       json.RawMessage `json:"data"`
-	State      json.RawMessage `json:"state"`
-	ID         string          `json:"id"`
-	Code       string          `json:"code"`
-	Message    string          `json:"message"`
-	Detail     string          `json:"detail"`
-	Online     int             `json:"online"`
-	ByRole     map[string]int  `json:"byRole"`
-	ByGroup    map[string]int  `json:"byGroup"`
-	ServerTime int64           `json:"serverTime"`
-}
+// srvMsg is any server message, as the one client of the protocol reads it.
+type srvMsg = liveclient.Message
 
 // client is a test participant whose messages are read eagerly into msgs.
 type client struct {

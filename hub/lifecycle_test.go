@@ -117,13 +117,7 @@ func (nopBus) Publish(context.Context, Cue) error  { return nil }
 func (nopBus) Subscribe(func(Cue)) (cancel func()) { return func() {} }
 
 func TestTwoNodesThroughTheBus(t *testing.T) {
-	fb := newFakeBackend()
-	bus := &LocalBus{}
-	n1 := newEnv(t, fb, func(c *Config) { c.Bus = bus })
-	n2 := newEnv(t, fb, func(c *Config) { c.Bus = bus })
-	n1.member(1, "participant", false, 0)
-	n1.member(2, "participant", false, 0)
-	a, b := n1.join(1, 0), n2.join(2, 0)
+	_, _, a, b := twoNodes(t, &LocalBus{})
 	id := b.emit("from-n2", "all")
 	b.until(isAck(id))
 	if m := a.expect("event"); m.Name != "from-n2" || m.Seq != 1 {
@@ -132,12 +126,7 @@ func TestTwoNodesThroughTheBus(t *testing.T) {
 }
 
 func TestGapFromAnotherNodeIsReadBeforeOwnEvents(t *testing.T) {
-	fb := newFakeBackend()
-	n1 := newEnv(t, fb, func(c *Config) { c.Bus = nopBus{} })
-	n2 := newEnv(t, fb, func(c *Config) { c.Bus = nopBus{} })
-	n1.member(1, "participant", false, 0)
-	n1.member(2, "participant", false, 0)
-	a, b := n1.join(1, 0), n2.join(2, 0)
+	_, _, a, b := twoNodes(t, nopBus{})
 	for _, name := range []string{"n2-a", "n2-b"} { // seqs 1, 2: node 1 hears nothing
 		id := b.emit(name, "all")
 		b.until(isAck(id))

@@ -2,10 +2,11 @@ package hub
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/assises/assises/internal/testclock"
 )
 
 // viewerCounter counts the Backend.Viewer calls of a fake backend.
@@ -19,20 +20,11 @@ func (v *viewerCounter) Viewer(ctx context.Context, ws, p int64) (Viewer, error)
 	return v.fakeBackend.Viewer(ctx, ws, p)
 }
 
-// clock is a hub clock the test moves by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func rejoinEnv(t *testing.T) (*testEnv, *viewerCounter, *clock) {
+func rejoinEnv(t *testing.T) (*testEnv, *viewerCounter, *testclock.Clock) {
 	fb := newFakeBackend()
 	vc := &viewerCounter{fakeBackend: fb}
-	clk := &clock{t: time.Now()}
-	e := newEnv(t, fb, func(c *Config) { c.Backend = vc; c.Now = clk.now })
+	clk := testclock.New(time.Now())
+	e := newEnv(t, fb, func(c *Config) { c.Backend = vc; c.Now = clk.Now })
 	e.member(1, "participant", false, 0)
 	e.member(2, "moderator", true, 0)
 	return e, vc, clk
@@ -67,11 +59,11 @@ func TestRejoinReusesTheViewerOfAConnectionThatJustEnded(t *testing.T) {
 func TestRejoinAsksAgainAfterAChangeOfAccess(t *testing.T) {
 	tests := []struct {
 		name   string
-		change func(e *testEnv, mod *client, clk *clock)
+		change func(e *testEnv, mod *client, clk *testclock.Clock)
 	}{
-		{"after the window", func(e *testEnv, _ *client, clk *clock) { clk.add(rejoinWindow) }},
-		{"after Disconnect", func(e *testEnv, _ *client, _ *clock) { e.h.Disconnect(1) }},
-		{"after memberships were reloaded", func(e *testEnv, mod *client, _ *clock) {
+		{"after the window", func(e *testEnv, _ *client, clk *testclock.Clock) { clk.Advance(rejoinWindow) }},
+		{"after Disconnect", func(e *testEnv, _ *client, _ *testclock.Clock) { e.h.Disconnect(1) }},
+		{"after memberships were reloaded", func(e *testEnv, mod *client, _ *testclock.Clock) {
 			id := mod.command("emit", map[string]any{"name": "groups.changed", "reload": true})
 			mod.until(isAck(id))
 		}},

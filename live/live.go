@@ -13,10 +13,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/record"
 )
 
 // Backend is the deliberation engine as the hub's backend.
@@ -33,7 +32,7 @@ var (
 	_ hub.EpochReader   = (*Backend)(nil)
 )
 
-// LogEpoch is the workshop's current log epoch (deliberation.LogEpoch).
+// LogEpoch is the workshop's current log epoch (journal.LogEpoch).
 func (b *Backend) LogEpoch(ctx context.Context, workshop int64) (int64, error) {
 	return b.engine.LogEpoch(ctx, workshop)
 }

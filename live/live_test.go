@@ -8,12 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/live"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 

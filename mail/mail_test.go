@@ -3,102 +3,20 @@ package mail_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	assisesmail "github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/mailtest"
 )
 
-// inbox is a real SMTP server on loopback that keeps what it receives.
-type inbox struct {
-	mu       sync.Mutex
-	messages []received
-	user     string
-	pass     string
-}
-
-type received struct {
-	from string
-	to   []string
-	data []byte
-}
-
-func (in *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{in: in}, nil }
-
-type session struct {
-	in   *inbox
-	msg  received
-	auth bool
-}
-
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *session) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if username != s.in.user || password != s.in.pass {
-			return errors.New("bad credentials")
-		}
-		s.auth = true
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	if s.in.user != "" && !s.auth {
-		return errors.New("authenticate first")
-	}
-	s.msg.from = from
-	return nil
-}
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.msg.to = append(s.msg.to, to)
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.msg.data = b
-	s.in.mu.Lock()
-	s.in.messages = append(s.in.messages, s.msg)
-	s.in.mu.Unlock()
-	return nil
-}
-func (s *session) Reset()        { s.msg = received{} }
-func (s *session) Logout() error { return nil }
-
-func startInbox(t *testing.T, user, pass string) (*inbox, string) {
-	t.Helper()
-	in := &inbox{user: user, pass: pass}
-	srv := smtp.NewServer(in)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true // loopback only, for the test
-	srv.ReadTimeout = 10 * time.Second
-	srv.WriteTimeout = 10 * time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return in, ln.Addr().String()
-}
-
 func TestSendRoundTrip(t *testing.T) {
-	in, addr := startInbox(t, "assises", "secret")
-	s := assisesmail.New(assisesmail.Config{Addr: addr, Username: "assises", Password: "secret", From: "Assises <assises@example.org>"})
+	in := mailtest.Start(t, mailtest.Options{User: "assises", Pass: "secret"})
+	s := assisesmail.New(assisesmail.Config{Addr: in.Addr, Username: "assises", Password: "secret", From: "Assises <assises@example.org>"})
 	msg := assisesmail.Message{
 		To:      "Léa <lea@example.org>",
 		Subject: "Votre invitation aux Assises — atelier « Habitat »",
@@ -108,16 +26,15 @@ func TestSendRoundTrip(t *testing.T) {
 	if err := s.Send(context.Background(), msg); err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if len(in.messages) != 1 {
-		t.Fatalf("inbox has %d messages, want 1", len(in.messages))
+	msgs := in.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("inbox has %d messages, want 1", len(msgs))
 	}
-	got := in.messages[0]
-	if got.from != "assises@example.org" || len(got.to) != 1 || got.to[0] != "lea@example.org" {
-		t.Fatalf("envelope: from %q to %v", got.from, got.to)
+	got := msgs[0]
+	if got.From != "assises@example.org" || len(got.To) != 1 || got.To[0] != "lea@example.org" {
+		t.Fatalf("envelope: from %q to %v", got.From, got.To)
 	}
-	parsed, err := mail.ReadMessage(bytes.NewReader(got.data))
+	parsed, err := mail.ReadMessage(bytes.NewReader(got.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +69,7 @@ func TestSendRoundTrip(t *testing.T) {
 }
 
 func TestSendRefusals(t *testing.T) {
-	_, addr := startInbox(t, "assises", "secret")
+	addr := mailtest.Start(t, mailtest.Options{User: "assises", Pass: "secret"}).Addr
 	tests := []struct {
 		name string
 		cfg  assisesmail.Config

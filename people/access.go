@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // Errors of the sign-in flow. The server shows them all as one page ("this link no longer

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // This file holds what happens around registrations once they exist: a person's own list,

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // A personal code is the short, typeable form of a personal link: a person who registered
@@ -120,25 +120,7 @@ func newWay(ctx context.Context, db bun.IDB, participantID int64, workshopID *in
 // SignInWithCode is SignIn for a typed code (canonical, see NormaliseCode): a signed-in
 // session good for ttl, in one transaction. A code is refused as its link would be.
 func SignInWithCode(ctx context.Context, db bun.IDB, code string, now time.Time, ttl time.Duration) (*Invitation, *record.Participant, string, error) {
-	var inv *Invitation
-	var who *record.Participant
-	var session string
-	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if inv, err = lookupInvitation(ctx, tx, "code_hash", HashToken(code), now); err != nil {
-			return err
-		}
-		if who, err = GetParticipant(ctx, tx, inv.ParticipantID); err != nil {
-			return err
-		}
-		if who.ErasedAt != nil {
-			return fmt.Errorf("store: sign in with code: %w", record.ErrNotFound)
-		}
-		session, err = CreateSession(ctx, tx, inv.ParticipantID, ttl)
-		return err
+	return signIn(ctx, db, ttl, func(ctx context.Context, tx bun.Tx) (*Invitation, error) {
+		return lookupInvitation(ctx, tx, "code_hash", HashToken(code), now)
 	})
-	if err != nil {
-		return nil, nil, "", err
-	}
-	return inv, who, session, nil
 }

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 
@@ -163,10 +162,10 @@ func lockRooms(ctx context.Context, tx bun.Tx, processID int64) error {
 }
 
 // clearEventLogs deletes the live event logs of a process's workshops and gives them new log
-// epochs (deliberation.ResetProcessLogs); the caller then tells the live rooms
+// epochs (journal.ResetProcessLogs); the caller then tells the live rooms
 // (hub.Hub.ResetLog), whose memory still holds the old events.
 func clearEventLogs(ctx context.Context, tx bun.Tx, processID int64) error {
-	return deliberation.ResetProcessLogs(ctx, tx, processID)
+	return journal.ResetProcessLogs(ctx, tx, processID)
 }
 
 // keyTables are the tables of the keys an erasure deletes, which scrub rewrites on PostgreSQL.

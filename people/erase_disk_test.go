@@ -12,16 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/internal/pgcluster"
 	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -157,7 +157,7 @@ func storedOrgKey(t *testing.T, db *bun.DB, participantID int64) string {
 func storedLogKey(t *testing.T, db *bun.DB, workshop int64) string {
 	t.Helper()
 	ctx := context.Background()
-	var k deliberation.LogKey
+	var k journal.LogKey
 	if err := db.NewSelect().Model(&k).Where("workshop_id = ?", workshop).Scan(ctx); err != nil {
 		t.Fatalf("log key of workshop %d: %v", workshop, err)
 	}
@@ -165,7 +165,7 @@ func storedLogKey(t *testing.T, db *bun.DB, workshop int64) string {
 	if err := db.NewSelect().Model(&ev).Where("workshop_id = ? AND name = ?", workshop, "contribution.posted").Limit(1).Scan(ctx); err != nil {
 		t.Fatalf("the post is not in the log: %v", err)
 	}
-	if !deliberation.PayloadIsSealed(ev.Payload) {
+	if !journal.PayloadIsSealed(ev.Payload) {
 		t.Fatalf("the post is stored as %q; want it sealed", ev.Payload)
 	}
 	return k.LogKey
@@ -427,82 +427,80 @@ func TestErasureNotScrubbedIsFinishedByErasingAgain(t *testing.T) {
 // A batch of the room that is writing events when the erasure comes: the erasure waits for it
 // and clears its events too, so no author label read before the erasure survives it.
 func TestErasureWaitsForTheRoomsBatchInFlight(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) {
-			ctx := context.Background()
-			dsn := storagetest.DSN(t, kind)
-			open := func() *bun.DB {
-				db, err := storage.Open(ctx, dsn, storage.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				return db
-			}
-			db, room := open(), open()
-			if _, err := migrations.Migrate(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			s := setUpDiskScene(t, db, false)
-
-			// The room's batch: the workshop's row locked, as the engine does, and an event
-			// carrying the name, not committed yet.
-			tx, err := room.BeginTx(ctx, nil)
+	storagetest.EachKind(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		dsn := storagetest.DSN(t, kind)
+		open := func() *bun.DB {
+			db, err := storage.Open(ctx, dsn, storage.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tx.Rollback()
-			var roomPID int
-			if storage.IsPostgres(room) {
-				if _, err := tx.ExecContext(ctx, "SELECT id FROM workshops WHERE id = ? FOR UPDATE", s.workshop); err != nil {
-					t.Fatal(err)
-				}
-				if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&roomPID); err != nil {
-					t.Fatal(err)
-				}
-			}
-			ev := &record.StoredEvent{WorkshopID: s.workshop, Seq: 1000, Name: "contribution.posted", Audience: "all",
-				Payload: `{"author":"` + goneName + `"}`, CreatedAt: time.Now().UTC()}
-			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-				t.Fatal(err)
-			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		db, room := open(), open()
+		if _, err := migrations.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		s := setUpDiskScene(t, db, false)
 
-			erased := make(chan error, 1)
-			go func() { erased <- people.Erase(ctx, db, s.gone, time.Now()) }()
-			if storage.IsPostgres(db) {
-				// Commit only once the erasure waits for the row (or has finished without waiting,
-				// which is the bug this test is about).
-				deadline := time.Now().Add(60 * time.Second)
-				for waiting := 0; waiting == 0; {
-					select {
-					case err := <-erased:
-						erased <- err
-						waiting = 1
-						continue
-					default:
-					}
-					err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))`, roomPID).Scan(ctx, &waiting)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if time.Now().After(deadline) {
-						t.Fatal("the erasure neither waited for the room's batch nor finished")
-					}
-					time.Sleep(10 * time.Millisecond)
+		// The room's batch: the workshop's row locked, as the engine does, and an event
+		// carrying the name, not committed yet.
+		tx, err := room.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		var roomPID int
+		if storage.IsPostgres(room) {
+			if _, err := tx.ExecContext(ctx, "SELECT id FROM workshops WHERE id = ? FOR UPDATE", s.workshop); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&roomPID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev := &record.StoredEvent{WorkshopID: s.workshop, Seq: 1000, Name: "contribution.posted", Audience: "all",
+			Payload: `{"author":"` + goneName + `"}`, CreatedAt: time.Now().UTC()}
+		if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		erased := make(chan error, 1)
+		go func() { erased <- people.Erase(ctx, db, s.gone, time.Now()) }()
+		if storage.IsPostgres(db) {
+			// Commit only once the erasure waits for the row (or has finished without waiting,
+			// which is the bug this test is about).
+			deadline := time.Now().Add(60 * time.Second)
+			for waiting := 0; waiting == 0; {
+				select {
+				case err := <-erased:
+					erased <- err
+					waiting = 1
+					continue
+				default:
 				}
+				err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))`, roomPID).Scan(ctx, &waiting)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the erasure neither waited for the room's batch nor finished")
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
-			if err := <-erased; err != nil {
-				t.Fatal(err)
-			}
-			n, err := db.NewSelect().Model((*record.StoredEvent)(nil)).Where("workshop_id = ?", s.workshop).Count(ctx)
-			if err != nil || n != 0 {
-				t.Errorf("after erasure the room's log holds %d events (%v); want the batch in flight cleared too", n, err)
-			}
-		})
-	}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-erased; err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.NewSelect().Model((*record.StoredEvent)(nil)).Where("workshop_id = ?", s.workshop).Count(ctx)
+		if err != nil || n != 0 {
+			t.Errorf("after erasure the room's log holds %d events (%v); want the batch in flight cleared too", n, err)
+		}
+	})
 }
 
 // migratedSQLiteFile opens a migrated SQLite database in a file of its own, whose bytes (and

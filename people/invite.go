@@ -2,13 +2,13 @@ package people
 
 import (
 	"context"
+	"fmt"
 	"time"
-
-	"github.com/assises/assises/record"
 
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // The ways a person comes in and gets a personal link: invited by an organiser, signed up on
@@ -183,16 +183,28 @@ func IssueLinks(ctx context.Context, db bun.IDB, processID int64, landings []Lan
 // transaction: a single-use link cannot open two sessions. It returns the invitation (where
 // the link lands), who signed in and the session's token.
 func SignIn(ctx context.Context, db bun.IDB, token string, now time.Time, ttl time.Duration) (*Invitation, *record.Participant, string, error) {
+	return signIn(ctx, db, ttl, func(ctx context.Context, tx bun.Tx) (*Invitation, error) {
+		return RedeemInvitation(ctx, tx, token, now)
+	})
+}
+
+// signIn opens a session good for ttl for the person of the invitation find returns, in the
+// same transaction. An erased person signs in with nothing (erasure deletes their
+// invitations too; this holds even if one were left).
+func signIn(ctx context.Context, db bun.IDB, ttl time.Duration, find func(context.Context, bun.Tx) (*Invitation, error)) (*Invitation, *record.Participant, string, error) {
 	var inv *Invitation
 	var who *record.Participant
 	var session string
 	err := withTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if inv, err = RedeemInvitation(ctx, tx, token, now); err != nil {
+		if inv, err = find(ctx, tx); err != nil {
 			return err
 		}
 		if who, err = GetParticipant(ctx, tx, inv.ParticipantID); err != nil {
 			return err
+		}
+		if who.ErasedAt != nil {
+			return fmt.Errorf("store: sign in: %w", record.ErrNotFound)
 		}
 		session, err = CreateSession(ctx, tx, inv.ParticipantID, ttl)
 		return err

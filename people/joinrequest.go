@@ -9,12 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/seal"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // JoinRequest is a phone asking to join a session with the session's short code. A code alone

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // Joining an open session: a session whose organiser set its access to open

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // Two sessions overlap when one starts before the other ends. A person cannot be in both, so

@@ -1,8 +1,8 @@
 // Package people keeps the persons of a process and their places: participants and their
 // personal data (apart, so that erasure leaves what they said), organisations, registration and
 // the waiting list, invitations and signed-in sessions, attendance at the door, phones asking to
-// join, session roles, and erasure. It imports deliberation for the rows the live engine shares
-// (participants, registrations, sessions); the engine never imports it.
+// join, session roles, and erasure. The rows it shares with the live engine (participants,
+// registrations, sessions) are record's; the engine never imports it.
 package people
 
 import (
@@ -13,12 +13,11 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/assises/assises/internal/seal"
-	"golang.org/x/text/unicode/norm"
+	"github.com/assises/assises/record"
 )
 
 // NewParticipant describes a person joining a process (or the platform, when ProcessID is nil).

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
-
 	"github.com/uptrace/bun/dialect"
+
+	"github.com/assises/assises/record"
 )
 
 // Refusals of a registration. The page shows each in plain words.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // AddRegistration places a participant in a workshop with the given status, as an organiser

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // The organiser's view of the people of a process: who they are, where they registered, and

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/assises/assises/record"
-
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/assises/assises/record"
 )
 
 // Slug turns a title into the last part of a process's public address:

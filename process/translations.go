@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
+	"github.com/assises/assises/record"
 )
 
 // Missing is one text of a process not written yet in one of its languages: readers of that
@@ -63,7 +62,7 @@ func MissingTranslations(ctx context.Context, db bun.IDB, p *record.Process) ([]
 		for _, it := range agenda {
 			check("agenda", w.ID, it.Position, "title", it.Title, it.Translations)
 		}
-		st, err := deliberation.ParseLiveState(w.State)
+		st, err := view.ParseLiveState(w.State)
 		if err != nil {
 			return nil, err
 		}

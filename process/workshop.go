@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // CreateWorkshop stores a workshop session; w.ID is set, and w.Code too when it was empty.

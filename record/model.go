@@ -41,6 +41,10 @@ func (p Phase) Valid() bool {
 	return false
 }
 
+// Open reports whether people speak and vote in phase p: nothing is said in the lobby or after
+// the session is closed.
+func (p Phase) Open() bool { return p != PhaseLobby && p != PhaseClosed }
+
 // Kind is what a contribution is.
 type Kind string
 

@@ -19,6 +19,21 @@ func (t Translations) Get(lang, field string) string {
 	return t[lang][field]
 }
 
+// Field returns the texts of field by language, for the languages that have one; nil when none
+// has.
+func (t Translations) Field(field string) map[string]string {
+	var out map[string]string
+	for lang, fields := range t {
+		if fields[field] != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[lang] = fields[field]
+		}
+	}
+	return out
+}
+
 // Set stores the text of field in lang; an empty text removes it.
 func (t *Translations) Set(lang, field, text string) {
 	text = strings.TrimSpace(text)

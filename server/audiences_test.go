@@ -93,7 +93,7 @@ func (r *audienceRoom) postAs(t *testing.T, a *actor, key string) int64 {
 		t.Fatal(err)
 	}
 	evs := []journal.Event{ev}
-	if err := deliberation.OpenStoredEvents(context.Background(), r.s.DB, evs); err != nil {
+	if err := journal.OpenStoredEvents(context.Background(), r.s.DB, evs); err != nil {
 		t.Fatal(err)
 	}
 	ev = evs[0]

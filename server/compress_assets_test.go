@@ -14,13 +14,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/andybalholm/brotli"
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 )
 
 // plainClient decodes nothing and adds no Accept-Encoding of its own; one for the whole

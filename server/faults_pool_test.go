@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
 )

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -123,7 +124,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	// are mixed; the latecomer is in none and still connected.
 	groups := eventData[struct {
 		On     bool
-		Groups []deliberation.GroupView
+		Groups []view.GroupView
 	}](t, joined[0].c, "groups.changed")
 	if !groups.On || len(groups.Groups) != 2 || groups.Groups[0].Key != "orange" || groups.Groups[1].Key != "sky" {
 		t.Fatalf("groups.changed: got %+v, want orange and sky", groups)
@@ -215,7 +216,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	assertNothingOf(t, &member{actor: *late}, groupWork.Seq, append(secret[gA], secret[gB]...), append(ids[gA], ids[gB]...))
 	prov := eventData[struct {
 		ID     int64
-		Groups []deliberation.GroupRef
+		Groups []view.GroupRef
 	}](t, late.c, "contribution.provenance")
 	if prov.ID != recs[gA] || len(prov.Groups) != 2 || prov.Groups[0].Key != "orange" || prov.Groups[1].Key != "sky" {
 		t.Errorf("provenance: got %+v, want both groups on %d", prov, recs[gA])
@@ -231,13 +232,13 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 	stack.MustDo(t, late.c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"})
 	stack.MustDo(t, joined[2].c, "plenary.vote", map[string]any{"contribution": recs[gA], "choice": "adopt"}) // changes their mind
 	stack.MustDo(t, mod.c, "plenary.close", nil)
-	want := deliberation.PlenaryTally{Contribution: recs[gA], Adopt: 7, Reject: 1, Abstain: 1, Voters: 9, Eligible: 9, Rule: deliberation.DefaultPlenaryRule, Outcome: "adopted"}
+	want := view.PlenaryTally{Contribution: recs[gA], Adopt: 7, Reject: 1, Abstain: 1, Voters: 9, Eligible: 9, Rule: view.DefaultPlenaryRule, Outcome: "adopted"}
 	for _, a := range everyone {
 		ev, err := a.c.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool { return m.Name == "plenary.closed" })
 		if err != nil {
 			t.Fatalf("%s never heard the plenary's result: %v", a.name, err)
 		}
-		var closed struct{ Items []deliberation.PlenaryTally }
+		var closed struct{ Items []view.PlenaryTally }
 		json.Unmarshal(ev.Data, &closed)
 		got := closed.Items[0]
 		got.OpenedAt, got.ClosedAt = 0, 0
@@ -245,7 +246,7 @@ func runGroupsSession(t *testing.T, s *stack.Stack) {
 			t.Errorf("%s: plenary.closed got %+v, want %+v", a.name, got, want)
 		}
 	}
-	results, err := deliberation.PlenaryResults(ctx, s.DB, w.ID)
+	results, err := view.PlenaryResults(ctx, s.DB, w.ID)
 	if err != nil || len(results) != 1 || results[0].Outcome != "adopted" || results[0].Adopt != 7 || len(results[0].Groups) != 2 {
 		t.Fatalf("PlenaryResults: got %+v %v, want the adopted recommendation said by both groups", results, err)
 	}
@@ -337,13 +338,13 @@ func TestRoundsFollowServerClock(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the rounds never finished on their own: %v", err)
 		}
-		var rounds []deliberation.RoundsView
+		var rounds []view.RoundsView
 		var first liveclient.Message
 		for _, e := range p.Events() {
 			if e.Name != "rounds.changed" {
 				continue
 			}
-			var v deliberation.RoundsView
+			var v view.RoundsView
 			if err := json.Unmarshal(e.Data, &v); err != nil {
 				t.Fatal(err)
 			}
@@ -376,9 +377,9 @@ func TestRoundsFollowServerClock(t *testing.T) {
 		}
 		// After the last round the timer is cleared: no "time's up" is left on the screens.
 		if _, err := p.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool {
-			var tm deliberation.Timer
+			var tm view.Timer
 			json.Unmarshal(m.Data, &tm)
-			return m.Name == "timer.changed" && m.Seq > finished.Seq && tm == (deliberation.Timer{})
+			return m.Name == "timer.changed" && m.Seq > finished.Seq && tm == (view.Timer{})
 		}); err != nil {
 			t.Errorf("the timer was never cleared after the last round: %v", err)
 		}

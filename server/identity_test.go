@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/record"
@@ -110,13 +111,13 @@ func TestSealedIdentityOnTheWire(t *testing.T) {
 	personal := []string{"Jacqueline", "Cité Modèle", "Mohamed", "Logement Bruxellois", `"authorId"`}
 	cases := []struct {
 		name     string
-		mode     deliberation.IdentityMode
+		mode     view.IdentityMode
 		midway   bool // sealed after the first posts: only what is sent afterwards is clean
 		wantSeen bool
 	}{
-		{name: "anonymous", mode: deliberation.IdentityAnonymous, wantSeen: true},
-		{name: "sealed", mode: deliberation.IdentitySealed},
-		{name: "sealed midway", mode: deliberation.IdentitySealed, midway: true},
+		{name: "anonymous", mode: view.IdentityAnonymous, wantSeen: true},
+		{name: "sealed", mode: view.IdentitySealed},
+		{name: "sealed midway", mode: view.IdentitySealed, midway: true},
 	}
 	stack.Each(t, stack.Options{}, func(t *testing.T, s *stack.Stack) {
 		for _, tc := range cases {
@@ -140,7 +141,7 @@ func TestSealedIdentityOnTheWire(t *testing.T) {
 				}
 				sealed := stack.MustDo(t, mod, "identity.set", map[string]any{"mode": tc.mode})
 				live := tapSocket(t, s, modP, w) // from here on, as events
-				if tc.mode == deliberation.IdentitySealed {
+				if tc.mode == view.IdentitySealed {
 					// A console open before sealing is sent its list of people again, without
 					// names, even in a room with no groups: it keeps the last list it was sent.
 					if _, err := mod.WaitEvent(stack.Ctx(t), func(m liveclient.Message) bool {
@@ -191,7 +192,7 @@ func TestSealedIdentityOnTheWire(t *testing.T) {
 						t.Errorf("%s: the moderator's socket carried %v under %s, want nothing that names an author", tap.name, seen, tc.mode)
 					}
 				}
-				if tc.mode == deliberation.IdentitySealed {
+				if tc.mode == view.IdentitySealed {
 					out, err := mod.Do(stack.Ctx(t), "identity.set", map[string]any{"mode": "full"})
 					if err != nil || out.Code != deliberation.CodeBadState {
 						t.Errorf("unsealing: got %+v %v, want %s", out, err, deliberation.CodeBadState)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
@@ -93,7 +93,7 @@ func TestResumeTooOldGetsSnapshot(t *testing.T) {
 		if len(snaps) != 2 {
 			t.Fatalf("got %d snapshots, want a second one for a client %d events behind", len(snaps), 30)
 		}
-		var state deliberation.SnapshotState
+		var state view.SnapshotState
 		if err := json.Unmarshal(snaps[1].State, &state); err != nil {
 			t.Fatal(err)
 		}

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/record"
 )
 
 // rawFrame builds a masked client frame (clients must mask) with the given header length

@@ -17,7 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/attempts"
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/i18n"
@@ -218,7 +218,7 @@ func (h *handler) resetLiveLogs(ctx context.Context, processID int64) {
 	if h.hub == nil {
 		return
 	}
-	ids, err := deliberation.ProcessWorkshopIDs(context.WithoutCancel(ctx), h.db, processID)
+	ids, err := journal.ProcessWorkshopIDs(context.WithoutCancel(ctx), h.db, processID)
 	if err != nil {
 		// The erasure committed; only memory may still hold the old events, until the rooms
 		// go idle or the server restarts. Say so loudly.

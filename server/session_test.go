@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/record"
@@ -33,8 +33,8 @@ func (m voteModel) set(contribution, participant int64, value int, method record
 }
 
 // expected computes the tally item the model implies for one contribution.
-func (m voteModel) expected(contribution int64, method record.VoteMethod) deliberation.TallyItem {
-	it := deliberation.TallyItem{Contribution: contribution, Method: method}
+func (m voteModel) expected(contribution int64, method record.VoteMethod) view.TallyItem {
+	it := view.TallyItem{Contribution: contribution, Method: method}
 	orgs := map[int64]bool{}
 	for p, v := range m.votes[contribution] {
 		if v > 0 {
@@ -101,13 +101,13 @@ func barrier(t *testing.T, mod *actor, people []*actor, text string) int64 {
 }
 
 // latestTallies folds every tally.updated a client received into the latest item per contribution.
-func latestTallies(c *liveclient.Client) map[int64]deliberation.TallyItem {
-	out := map[int64]deliberation.TallyItem{}
+func latestTallies(c *liveclient.Client) map[int64]view.TallyItem {
+	out := map[int64]view.TallyItem{}
 	for _, e := range c.Events() {
 		if e.Name != "tally.updated" {
 			continue
 		}
-		var data struct{ Items []deliberation.TallyItem }
+		var data struct{ Items []view.TallyItem }
 		if json.Unmarshal(e.Data, &data) == nil {
 			for _, it := range data.Items {
 				out[it.Contribution] = it

@@ -17,9 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -68,12 +69,12 @@ type cluster struct {
 
 func startCluster(t *testing.T, caddy, dsn string, nodes int) *cluster {
 	t.Helper()
-	c := &cluster{proxyPort: freePort(t)}
+	c := &cluster{proxyPort: freeport.Port(t)}
 	c.proxy = fmt.Sprintf("http://127.0.0.1:%d", c.proxyPort)
 	ports := make([]int, nodes)
 	upstreams := make([]string, nodes)
 	for i := range ports {
-		ports[i] = freePort(t)
+		ports[i] = freeport.Port(t)
 		upstreams[i] = fmt.Sprintf("127.0.0.1:%d", ports[i])
 	}
 	c.start = func(i int) *server {
@@ -155,7 +156,7 @@ func TestClusterTimerSurvivesKill(t *testing.T) {
 	dsn := storagetest.DSN(t, "postgres")
 	f := setUp(t, dsn, 2, 1)
 	ctx := context.Background()
-	if err := people.SetWorkshopRole(ctx, f.db, f.workshop, f.voterIDs[0], deliberation.RoleModerator); err != nil {
+	if err := people.SetWorkshopRole(ctx, f.db, f.workshop, f.voterIDs[0], record.RoleModerator); err != nil {
 		t.Fatal(err)
 	}
 	c := startCluster(t, caddy, dsn, 3)

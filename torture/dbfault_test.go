@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/pgcluster"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
@@ -29,7 +30,7 @@ func TestPostgresCrashDuringVoteStorm(t *testing.T) {
 	dsn := pg.DSN()
 	const voters, items = 40, 12
 	f := setUp(t, dsn, voters, items)
-	port := freePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	defer srv.kill()
 	s := startStorm(t, f, port, voters, 80*time.Millisecond)
@@ -102,7 +103,7 @@ func TestTerminateBackendDuringVoteStorm(t *testing.T) {
 
 	const voters, items = 40, 12
 	f := setUp(t, base, voters, items)
-	port := freePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	defer srv.kill()
 	admin, err := storage.Open(context.Background(), base, storage.Options{MaxOpenConns: 1})

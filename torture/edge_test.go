@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -155,7 +156,7 @@ func TestEdgeUnderSiege(t *testing.T) {
 	}
 	dsn := storagetest.DSN(t, "sqlite")
 	f := setUp(t, dsn, 2, 1)
-	port := freePort(t)
+	port := freeport.Port(t)
 	// The server runs with a limit of open files below what the attackers open, so that it
 	// is full: the reserve, the shedding and the refusals at accept are what keep it serving.
 	script := filepath.Join(t.TempDir(), "assises-limited")

@@ -8,21 +8,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/migrations"
 	"github.com/assises/assises/people"
-	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 
-// fixture is a workshop in the diagnostic phase with contributions to vote on (agree method,
+// stage is a workshop in the diagnostic phase with contributions to vote on (agree method,
 // so that a changed vote changes the value) and voters with sessions.
-type fixture struct {
+type stage struct {
 	db            *bun.DB
 	workshop      int64
 	contributions []int64
@@ -30,7 +29,7 @@ type fixture struct {
 	voterIDs      []int64
 }
 
-func setUp(t *testing.T, dsn string, voters, items int) *fixture {
+func setUp(t *testing.T, dsn string, voters, items int) *stage {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 4})
@@ -41,16 +40,8 @@ func setUp(t *testing.T, dsn string, voters, items int) *fixture {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	p := &record.Process{Slug: "torture", Title: "Torture", Capacity: 0, PerOrgCap: 0}
-	if err := process.Create(ctx, db, p); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now().UTC()
-	w := &record.Workshop{ProcessID: p.ID, Title: "Tempête", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
-	if err := process.CreateWorkshop(ctx, db, w); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{db: db, workshop: w.ID}
+	p, w := fixture.Live(t, db, "torture")
+	f := &stage{db: db, workshop: w.ID}
 	person := func(name string) int64 {
 		pa, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 			ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "Org " + name,

@@ -17,8 +17,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/record"
 )
 
 // codes counts the transient refusals the clients were given ("try again"): they prove that
@@ -137,7 +137,7 @@ func (v *voter) voteCounted(ctx context.Context, contribution int64, value int, 
 // storm is a crowd of voters, each voting every interval until stopped; every vote runs to a
 // final outcome (resent with the same id after a refusal "try again" or a lost connection).
 type storm struct {
-	f       *fixture
+	f       *stage
 	vs      []*voter
 	seen    codes
 	sent    atomic.Int64
@@ -148,7 +148,7 @@ type storm struct {
 	errs    chan error
 }
 
-func startStorm(t *testing.T, f *fixture, port int, voters int, interval time.Duration) *storm {
+func startStorm(t *testing.T, f *stage, port int, voters int, interval time.Duration) *storm {
 	t.Helper()
 	base := fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
 	origin := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -241,7 +241,7 @@ type verdict struct {
 // verify checks, after the storm: every acknowledged command is recorded with its seq, the
 // votes in the database are exactly the last acknowledged ones, one vote.recorded per
 // acknowledged vote (none applied twice), no final refusal, and no gap after the last snapshot.
-func verify(t *testing.T, f *fixture, vs []*voter) verdict {
+func verify(t *testing.T, f *stage, vs []*voter) verdict {
 	t.Helper()
 	ctx := context.Background()
 	var r verdict
@@ -253,14 +253,14 @@ func verify(t *testing.T, f *fixture, vs []*voter) verdict {
 		}
 		for id, seq := range v.acked {
 			r.acked++
-			var rec deliberation.CommandRecord
+			var rec record.CommandRecord
 			err := f.db.NewSelect().Model(&rec).Where("workshop_id = ? AND command_id = ?", f.workshop, id).Scan(ctx)
 			if err != nil || rec.Seq != seq || rec.Code != "" {
 				r.lost++
 				t.Errorf("acknowledged command %s (seq %d) is not recorded as such: %+v %v", id, seq, rec, err)
 			}
 		}
-		var rows []deliberation.Vote
+		var rows []record.Vote
 		if err := f.db.NewSelect().Model(&rows).Where("participant_id = ? AND workshop_id = ?", v.participant, f.workshop).Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +273,7 @@ func verify(t *testing.T, f *fixture, vs []*voter) verdict {
 			t.Errorf("voter %d: database holds %v, the acknowledgements imply %v", v.participant, got, v.last)
 		}
 	}
-	recorded, err := f.db.NewSelect().Model((*deliberation.StoredEvent)(nil)).
+	recorded, err := f.db.NewSelect().Model((*record.StoredEvent)(nil)).
 		Where("workshop_id = ? AND name = ?", f.workshop, "vote.recorded").Count(ctx)
 	if err != nil {
 		t.Fatal(err)

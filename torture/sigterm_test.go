@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -23,16 +24,14 @@ const grace = 10 * time.Second
 // process exits cleanly within the grace period. The clients reconnect to the restarted
 // server, resend what had no answer with the same ids and resume with no gap.
 func TestSigtermDuringVoteStorm(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { sigtermStorm(t, kind) })
-	}
+	storagetest.EachKind(t, sigtermStorm)
 }
 
 func sigtermStorm(t *testing.T, kind string) {
 	const voters, items = 40, 12
 	dsn := storagetest.DSN(t, kind)
 	f := setUp(t, dsn, voters+1, items) // the last one only tries to join during shutdowns
-	port := freePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	s := startStorm(t, f, port, voters, 60*time.Millisecond)
 	defer s.close()

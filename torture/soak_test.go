@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -79,7 +80,7 @@ func TestSoak(t *testing.T) {
 	const sockets, items = 500, 20
 	dsn := storagetest.DSN(t, "sqlite")
 	f := setUp(t, dsn, sockets, items)
-	port, pport := freePort(t), freePort(t)
+	port, pport := freeport.Port(t), freeport.Port(t)
 	pprofAddr := fmt.Sprintf("127.0.0.1:%d", pport)
 	srv := start(t, dsn, port, "-pprof", pprofAddr)
 	defer srv.kill()

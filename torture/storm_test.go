@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -76,9 +77,7 @@ func (v *voter) vote(ctx context.Context, contribution int64, value int) error {
 }
 
 func TestKillDuringVoteStorm(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { killStorm(t, kind) })
-	}
+	storagetest.EachKind(t, killStorm)
 }
 
 func killStorm(t *testing.T, kind string) {
@@ -88,7 +87,7 @@ func killStorm(t *testing.T, kind string) {
 	const interval = 60 * time.Millisecond
 	dsn := storagetest.DSN(t, kind)
 	f := setUp(t, dsn, voters, items)
-	port := freePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	base := fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
 	origin := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -145,62 +144,18 @@ func killStorm(t *testing.T, kind string) {
 	}
 	defer srv.kill()
 
-	ctx := context.Background()
-	var acked, refusedN, resent int
-	lost := 0
-	for _, v := range vs {
-		resent += v.resent
-		refusedN += len(v.refused)
-		for id, code := range v.refused {
-			t.Errorf("voter %d: command %s refused with %s", v.participant, id, code)
-		}
-		for id, seq := range v.acked {
-			acked++
-			var rec deliberation.CommandRecord
-			err := f.db.NewSelect().Model(&rec).Where("workshop_id = ? AND command_id = ?", f.workshop, id).Scan(ctx)
-			if err != nil || rec.Seq != seq || rec.Code != "" {
-				lost++
-				t.Errorf("acknowledged command %s (seq %d) is not recorded as such: %+v %v", id, seq, rec, err)
-			}
-		}
-		// The votes in the database are exactly the last acknowledged ones.
-		var rows []deliberation.Vote
-		if err := f.db.NewSelect().Model(&rows).Where("participant_id = ? AND workshop_id = ?", v.participant, f.workshop).Scan(ctx); err != nil {
-			t.Fatal(err)
-		}
-		got := map[int64]int{}
-		for _, r := range rows {
-			got[r.ContributionID] = r.Value
-		}
-		if fmt.Sprint(got) != fmt.Sprint(v.last) {
-			lost++
-			t.Errorf("voter %d: database holds %v, the acknowledgements imply %v", v.participant, got, v.last)
-		}
-	}
-	// Every accepted vote produced exactly one vote.recorded: none applied twice.
-	recorded, err := f.db.NewSelect().Model((*deliberation.StoredEvent)(nil)).
-		Where("workshop_id = ? AND name = ?", f.workshop, "vote.recorded").Count(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int(recorded) != acked {
-		t.Errorf("vote.recorded events: %d, acknowledged votes: %d (a vote applied twice or lost)", recorded, acked)
-	}
-	checked, gaps := checkNoGaps(t, f, vs)
+	r := verify(t, f, vs)
 	fmt.Printf("torture kill-9 storm (%s): %d rounds, %d kills, %d votes acknowledged, %d resent after a kill, %d refused, %d lost, %d events checked for gaps, %d gaps\n",
-		kind, n, n, acked, resent, refusedN, lost, checked, gaps)
-	if checked < acked/10 {
-		t.Errorf("only %d events were checked for gaps: the clients resumed from snapshots too often for the check to mean much", checked)
-	}
-	if acked == 0 {
-		t.Fatal("no vote was acknowledged: the storm proved nothing")
+		kind, n, n, r.acked, r.resent, r.refused, r.lost, r.checked, r.gaps)
+	if r.checked < r.acked/10 {
+		t.Errorf("only %d events were checked for gaps: the clients resumed from snapshots too often for the check to mean much", r.checked)
 	}
 }
 
 // checkNoGaps: after its last snapshot, each client received every event it may see, in order.
-func checkNoGaps(t *testing.T, f *fixture, vs []*voter) (checked, gaps int) {
+func checkNoGaps(t *testing.T, f *stage, vs []*voter) (checked, gaps int) {
 	t.Helper()
-	var log []deliberation.StoredEvent
+	var log []record.StoredEvent
 	if err := f.db.NewSelect().Model(&log).Where("workshop_id = ?", f.workshop).Order("seq").Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -24,16 +25,14 @@ type tallyItem struct {
 // projector that resumes from its last seq gets the tally the snapshot shows by itself,
 // with no new vote.
 func TestTallyConvergesAfterKill(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { tallyAfterKill(t, kind) })
-	}
+	storagetest.EachKind(t, tallyAfterKill)
 }
 
 func tallyAfterKill(t *testing.T, kind string) {
 	dsn := storagetest.DSN(t, kind)
 	f := setUp(t, dsn, 2, 1)
 	item := f.contributions[0]
-	port := freePort(t)
+	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	logOnFailure(t, srv)
 	defer func() {

@@ -150,7 +150,7 @@ func (r *run) openAll(ctx context.Context, n int, open func(context.Context, int
 	if opened != nil {
 		opened()
 	}
-	closeClosers(conns)
+	closeAll(conns, func(c io.Closer) { c.Close() })
 	if failed > 0 {
 		return took, fmt.Errorf("%d of %d could not open: %w", failed, len(conns), first)
 	}
@@ -178,20 +178,6 @@ func (r *run) concurrently(n int, fn func(i int) error) (int64, error) {
 	}
 	wg.Wait()
 	return failed.Load(), first
-}
-
-func closeClosers(cs []io.Closer) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 256)
-	for _, c := range cs {
-		if c == nil {
-			continue
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() { defer func() { <-sem; wg.Done() }(); c.Close() }()
-	}
-	wg.Wait()
 }
 
 func (r *run) baseline() *baselineReport {
@@ -294,7 +280,7 @@ func (r *run) broadcastBaselineWS(ctx context.Context, n int) error {
 	})
 	if f > 0 {
 		cmd.Process.Kill()
-		closeAll(clients)
+		closeAll(clients, (*client).close)
 		return fmt.Errorf("baseline: %d of %d bare WebSocket connections failed: %w", f, n, first)
 	}
 	received := 0
@@ -309,7 +295,7 @@ func (r *run) broadcastBaselineWS(ctx context.Context, n int) error {
 			received++
 		}
 	}
-	closeAll(clients)
+	closeAll(clients, (*client).close)
 	b := r.baseline()
 	b.BroadcastWS = summarise(st.fanout.merged())
 	b.BroadcastWS.Hist = nil
@@ -364,7 +350,7 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	})
 	if f > 0 {
 		cmd.Process.Kill()
-		closeClosers(conns)
+		closeAll(conns, func(c io.Closer) { c.Close() })
 		return fmt.Errorf("baseline: %d of %d bare connections failed", f, n)
 	}
 	done := make(chan struct{})
@@ -374,7 +360,7 @@ func (r *run) broadcastBaseline(ctx context.Context, n int) error {
 	case <-time.After(r.cfg.baseline.duration + 2*time.Minute):
 		cmd.Process.Kill()
 	}
-	closeClosers(conns)
+	closeAll(conns, func(c io.Closer) { c.Close() })
 	b := r.baseline()
 	b.Broadcast = summarise(h.merged())
 	b.Broadcast.Hist = nil

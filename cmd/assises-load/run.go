@@ -84,7 +84,7 @@ func (r *run) execute(ctx context.Context) {
 			err = r.session(ctx)
 		}
 	}
-	closeAll(append(r.clients, r.mod))
+	closeAll(append(r.clients, r.mod), (*client).close)
 	if err != nil {
 		r.rep.problem("%v", err)
 	}
@@ -374,19 +374,21 @@ func (r *run) finish() {
 	r.rep.judge()
 }
 
-// closeAll closes connections in parallel (10,000 goodbyes one by one take a while).
-func closeAll(conns []*client) {
+// closeAll closes things in parallel, 256 at a time (10,000 goodbyes one by one take a while),
+// skipping nil ones.
+func closeAll[T comparable](xs []T, close func(T)) {
+	var zero T
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 256)
-	for _, c := range conns {
-		if c == nil {
+	for _, x := range xs {
+		if x == zero {
 			continue
 		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			c.close()
+			close(x)
 		}()
 	}
 	wg.Wait()

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/storage"
 )
 
@@ -76,30 +76,25 @@ func spawn(ctx context.Context, o spawnOptions) (*spawned, error) {
 	default:
 		s.dsn = o.db
 	}
-	port, err := freePort()
+	addr, err := freeAddr()
 	if err != nil {
 		s.stop()
 		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	s.public = "http://" + addr
 	args := []string{"serve", "-addr", addr, "-public-url", s.public, "-db", s.dsn, "-seed-demo"}
 	if o.pprof {
-		pp, err := freePort()
-		if err != nil {
+		if s.pprof, err = freeAddr(); err != nil {
 			s.stop()
 			return nil, err
 		}
-		s.pprof = fmt.Sprintf("127.0.0.1:%d", pp)
 		args = append(args, "-pprof", s.pprof)
 	}
 	if o.metrics {
-		mp, err := freePort()
-		if err != nil {
+		if s.metrics, err = freeAddr(); err != nil {
 			s.stop()
 			return nil, err
 		}
-		s.metrics = fmt.Sprintf("127.0.0.1:%d", mp)
 		args = append(args, "-metrics-addr", s.metrics)
 	}
 	args = append(args, o.extraArgs...)
@@ -220,15 +215,6 @@ func freshSchema(ctx context.Context, base string) (string, func(), error) {
 	return u.String(), drop, nil
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 func waitHealthy(ctx context.Context, public string, exited <-chan struct{}) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -264,4 +250,10 @@ func schemaOf(dsn string) string {
 		return ""
 	}
 	return u.Query().Get("search_path")
+}
+
+// freeAddr is a loopback address on a port free a moment ago.
+func freeAddr() (string, error) {
+	port, err := freeport.Find()
+	return fmt.Sprintf("127.0.0.1:%d", port), err
 }

@@ -8,11 +8,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/assises/assises/record"
-
-	"github.com/assises/assises/people"
-
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 )
 
 // demoCommand seeds the demo process (once) and prints an organiser link.

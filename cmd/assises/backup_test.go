@@ -10,16 +10,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage"
 )
 
@@ -33,15 +32,9 @@ type vote struct{ participant, item int64 }
 // refuses while a server has the database open; the restored server welcomes clients with a
 // new log epoch, and a client that resumes with the old one gets a snapshot.
 func TestBackupWhileVotesFlow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "assises")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 
 	// The live server: the product in this process, on a SQLite file of its own.
 	livePath := filepath.Join(t.TempDir(), "assises.db")
@@ -165,7 +158,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	if err := rdb.NewSelect().Model(&rows).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
-	newEpoch, err := deliberation.LogEpoch(ctx, rdb, w.ID)
+	newEpoch, err := journal.LogEpoch(ctx, rdb, w.ID)
 	rdb.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -188,31 +181,18 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 
 	// The real server starts on the restored directory and serves the new epoch.
-	port := freePort(t)
+	port := freeport.Port(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	srv := exec.Command(bin, "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
-	srv.Dir = fresh
-	srv.Env = append(os.Environ(), "DATABASE_URL=")
-	var stderr strings.Builder
-	srv.Stderr = &stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Wait() }()
-	t.Cleanup(func() {
-		if srv.ProcessState == nil {
-			srv.Process.Kill()
-		}
-	})
-	waitHealthy(t, &http.Client{Timeout: 5 * time.Second}, base+"/healthz")
+	srv := command(bin, fresh, "", "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
+	srv.start(t)
+	waitReady(t, &http.Client{Timeout: 5 * time.Second}, base+"/healthz")
 
 	// A phone that was in the room resumes with its old epoch and last seq: a snapshot.
 	d := liveclient.NewDialer("ws://127.0.0.1:"+fmt.Sprint(port)+"/ws", base, nil)
 	phone := voters[0]
 	sock, welcome, err := d.Join(ctx, liveclient.Join{Cookie: phone.p.Cookie.String(), Workshop: w.ID, Since: phone.c.LastSeq(), Epoch: oldEpoch})
 	if err != nil {
-		t.Fatalf("join the restored server: %v\n%s", err, stderr.String())
+		t.Fatalf("join the restored server: %v\n%s", err, srv.stderr.String())
 	}
 	defer sock.Close()
 	if welcome.Epoch != newEpoch {
@@ -225,13 +205,7 @@ func TestBackupWhileVotesFlow(t *testing.T) {
 	}
 	sock.Close()
 
-	srv.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("restored server exit: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Error("the restored server is still running 30 s after SIGTERM")
+	if err := srv.term(); err != nil {
+		t.Errorf("restored server exit: %v\n%s", err, srv.stderr.String())
 	}
 }

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/assises/assises/hub"
+	"github.com/assises/assises/internal/freeport"
 	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -23,14 +24,8 @@ import (
 // is, with 4001 "too many tabs" as one node does; once B is killed, its sockets no longer
 // count and the person may hold five on A.
 func TestSocketCapAcrossNodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	dsn := storagetest.DSN(t, "postgres")
-	bin := filepath.Join(t.TempDir(), "assises")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	s := seed(t, dsn)
 	a := startNode(t, dsn, nil, "-cluster")
 	b := startProcessNode(t, bin, dsn, "-cluster")
@@ -124,8 +119,8 @@ func TestSocketCapAcrossNodes(t *testing.T) {
 // it says nothing more to the other nodes and cleans nothing up.
 func startProcessNode(t *testing.T, bin, dsn string, args ...string) *node {
 	t.Helper()
-	port := freePort(t)
-	n := &node{base: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}, done: make(chan error, 1)}
+	port := freeport.Port(t)
+	n := &node{base: fmt.Sprintf("http://127.0.0.1:%d", port), log: &stack.Logs{}, done: make(chan error, 1)}
 	cmd := exec.Command(bin, append([]string{"serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port),
 		"-public-url", n.base, "-db", dsn, "-log-format", "json"}, args...)...)
 	cmd.Stdout, cmd.Stderr = n.log, n.log

@@ -80,12 +80,7 @@ func TestTalliesFlushedByTheLeaseHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A long lease: a renewal late on a loaded machine must not move it during the test.
-	a := startNode(t, dsn, nil, "-cluster", "-cluster-lease", "6s")
-	b := startNode(t, dsn, nil, "-cluster", "-cluster-lease", "6s")
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	waitReady(t, client, a.base+"/readyz")
-	waitReady(t, client, b.base+"/readyz")
-	cookies := signIn(t, client, a.base, s.tokens)
+	a, b, cookies := startCluster(t, dsn, "6s", s.tokens)
 	dial := func(n *node, c http.Cookie) *liveclient.Client { return dialNode(ctx, t, n, c, s.workshop) }
 	do := func(c *liveclient.Client, name string, args any) liveclient.Outcome {
 		t.Helper()
@@ -243,13 +238,7 @@ func TestTalliesFlushedByTheLeaseHolder(t *testing.T) {
 
 	// The holder stops; a vote on the survivor right away is tallied once the survivor holds
 	// the lease.
-	held.stop()
-	select {
-	case err := <-held.done:
-		held.done <- err // for the cleanup that waits on it too
-	case <-ctx.Done():
-		t.Fatal("the node did not stop")
-	}
+	held.stopAndWait(ctx, t)
 	survivorVoter, final := otherSocket, 1
 	if survivorVoter == anne {
 		final = 1 // from 0

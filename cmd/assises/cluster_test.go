@@ -24,12 +24,7 @@ import (
 func TestTwoNodesShareOneRoom(t *testing.T) {
 	dsn := storagetest.DSN(t, "postgres")
 	s := seed(t, dsn)
-	a := startNode(t, dsn, nil, "-cluster", "-cluster-lease", "1s")
-	b := startNode(t, dsn, nil, "-cluster", "-cluster-lease", "1s")
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	waitReady(t, client, a.base+"/readyz")
-	waitReady(t, client, b.base+"/readyz")
-	cookies := signIn(t, client, a.base, s.tokens)
+	a, b, cookies := startCluster(t, dsn, "1s", s.tokens)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -126,13 +121,7 @@ func TestTwoNodesShareOneRoom(t *testing.T) {
 		stopped, survivor, watcher, mod = b, a, anne, modA
 	}
 	started := do(mod, "timer.start", map[string]any{"seconds": 2})
-	stopped.stop()
-	select {
-	case err := <-stopped.done:
-		stopped.done <- err // for the cleanup that waits on it too
-	case <-ctx.Done():
-		t.Fatal("the node did not stop")
-	}
+	stopped.stopAndWait(ctx, t)
 	expired, err := watcher.WaitEvent(ctx, func(m liveclient.Message) bool {
 		return m.Name == "timer.changed" && m.Seq > started.Seq && strings.Contains(string(m.Data), `"expired":true`)
 	})
@@ -165,6 +154,19 @@ func mustDo(ctx context.Context, t *testing.T, c *liveclient.Client, name string
 		t.Fatalf("%s: got %+v, %v, want an ack", name, out, err)
 	}
 	return out
+}
+
+// startCluster starts two nodes on dsn with -cluster and a lease of the given length, waits
+// until both are ready, and signs in with each token (on the first node: a session is good on
+// both).
+func startCluster(t *testing.T, dsn, lease string, tokens []string) (a, b *node, cookies []http.Cookie) {
+	t.Helper()
+	a = startNode(t, dsn, nil, "-cluster", "-cluster-lease", lease)
+	b = startNode(t, dsn, nil, "-cluster", "-cluster-lease", lease)
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	waitReady(t, client, a.base+"/readyz")
+	waitReady(t, client, b.base+"/readyz")
+	return a, b, signIn(t, client, a.base, tokens)
 }
 
 func signIn(t *testing.T, client *http.Client, base string, tokens []string) []http.Cookie {

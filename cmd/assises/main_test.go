@@ -2,10 +2,9 @@ package main
 
 import (
 	"bufio"
-	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/internal/freeport"
+	"github.com/assises/assises/internal/stack"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -24,45 +25,23 @@ import (
 // waits for /healthz, finds the demo process over HTTP, follows the printed organiser link,
 // then stops it with SIGTERM and expects a clean exit.
 func TestBinaryStartsFromNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "assises")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) {
-			dsn := ""
-			if kind == "postgres" {
-				dsn = storagetest.DSN(t, kind)
-			}
-			runFromNothing(t, bin, dsn)
-		})
-	}
+	bin := buildBinary(t)
+	storagetest.EachKind(t, func(t *testing.T, kind string) {
+		dsn := ""
+		if kind == "postgres" {
+			dsn = storagetest.DSN(t, kind)
+		}
+		runFromNothing(t, bin, dsn)
+	})
 }
 
 func runFromNothing(t *testing.T, bin, dsn string) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := freeport.Port(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "serve", "-seed-demo", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
-	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	})
+	srv := command(bin, dir, dsn, "serve", "-seed-demo", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", base)
+	stdout, _ := srv.cmd.StdoutPipe()
+	srv.start(t)
 
 	lines := make(chan string, 16)
 	go func() {
@@ -79,16 +58,16 @@ func runFromNothing(t *testing.T, bin, dsn string) {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("server exited before printing the organiser link; stderr:\n%s", stderr.String())
+				t.Fatalf("server exited before printing the organiser link; stderr:\n%s", srv.stderr.String())
 			}
 			link = linkRE.FindString(l)
 		case <-deadline:
-			t.Fatalf("no organiser link printed within a minute; stderr:\n%s", stderr.String())
+			t.Fatalf("no organiser link printed within a minute; stderr:\n%s", srv.stderr.String())
 		}
 	}
 
 	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	waitHealthy(t, client, base+"/healthz")
+	waitReady(t, client, base+"/healthz")
 	body := fetch(t, client, base+"/api/processes")
 	if !strings.Contains(body, "Assises du Logement et du Travail social") {
 		t.Fatalf("demo process not listed: %s", body)
@@ -107,42 +86,70 @@ func runFromNothing(t *testing.T, bin, dsn string) {
 		}
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("still running 30 s after SIGTERM")
+	if err := srv.term(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, srv.stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "stopped") {
-		t.Errorf("no clean stop in the log:\n%s", stderr.String())
+	if !strings.Contains(srv.stderr.String(), "stopped") {
+		t.Errorf("no clean stop in the log:\n%s", srv.stderr.String())
 	}
 }
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+// buildBinary builds this command into the test's temporary directory (Go's build cache makes
+// every build after the first a link); under -short the test is skipped instead.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "assises")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// binary is the built server run as a process of its own, as an operator starts it.
+type binary struct {
+	cmd    *exec.Cmd
+	stderr *stack.Logs
+	done   chan error
+}
+
+// command prepares bin with args in dir, on the database dsn (empty: SQLite under dir); the
+// caller may still set the command up (its stdout) before start.
+func command(bin, dir, dsn string, args ...string) *binary {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
+	b := &binary{cmd: cmd, stderr: &stack.Logs{}, done: make(chan error, 1)}
+	cmd.Stderr = b.stderr
+	return b
+}
+
+// start starts the process; it is killed at the end of the test if it still runs.
+func (b *binary) start(t *testing.T) {
+	t.Helper()
+	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	go func() { b.done <- b.cmd.Wait() }()
+	t.Cleanup(func() {
+		if b.cmd.ProcessState == nil {
+			b.cmd.Process.Kill()
+		}
+	})
 }
 
-func waitHealthy(t *testing.T, c *http.Client, u string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
-		if resp, err := c.Get(u); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+// term stops the process as systemd does (SIGTERM) and says how it exited, or that it was
+// still running 30 s later.
+func (b *binary) term() error {
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-b.done:
+		return err
+	case <-time.After(30 * time.Second):
+		return errors.New("still running 30 s after SIGTERM")
 	}
-	t.Fatalf("%s never answered 200", u)
 }
 
 func fetch(t *testing.T, c *http.Client, u string) string {

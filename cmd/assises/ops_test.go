@@ -13,23 +13,24 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-	"github.com/assises/assises/server/sitetest"
-
-	"github.com/assises/assises/deliberation"
-	"github.com/assises/assises/internal/liveclient"
-	"github.com/assises/assises/internal/logs"
-	"github.com/assises/assises/migrations"
-	"github.com/assises/assises/people"
-	"github.com/assises/assises/process"
-	"github.com/assises/assises/storage"
-	"github.com/assises/assises/storage/storagetest"
 	"github.com/emersion/go-smtp"
 	"github.com/gorilla/websocket"
+
+	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/internal/fixture"
+	"github.com/assises/assises/internal/freeport"
+	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/internal/logs"
+	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/mail/mailtest"
+	"github.com/assises/assises/migrations"
+	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
+	"github.com/assises/assises/storage"
+	"github.com/assises/assises/storage/storagetest"
 )
 
 // TestOperationsOfALiveSession runs the real server in this process on real sockets, with
@@ -43,49 +44,23 @@ import (
 //   - every log line parses as JSON, every request line has a request id (the proxy's own
 //     when sane), and no line holds an invitation token, a session cookie or an email.
 func TestOperationsOfALiveSession(t *testing.T) {
-	for _, kind := range storagetest.Kinds {
-		t.Run(kind, func(t *testing.T) { liveSession(t, storagetest.DSN(t, kind)) })
-	}
+	storagetest.EachKind(t, func(t *testing.T, kind string) { liveSession(t, storagetest.DSN(t, kind)) })
 }
 
-// refusingRelay is an SMTP server that refuses every recipient, quoting the address in its
-// answer as real servers do: the server's log line about the failed email must not show it.
-type refusingRelay struct{}
-
-func (refusingRelay) NewSession(*smtp.Conn) (smtp.Session, error) { return refusingSession{}, nil }
-
-type refusingSession struct{}
-
-func (refusingSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (refusingSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user here"}
-}
-func (refusingSession) Data(io.Reader) error { return nil }
-func (refusingSession) Reset()               {}
-func (refusingSession) Logout() error        { return nil }
-
-// syncBuffer is the server's stderr: written by its goroutines, read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// startRefusingRelay starts an SMTP server that refuses every recipient, quoting the address
+// in its answer as real servers do: the server's log line about the failed email must not
+// show it.
+func startRefusingRelay(t *testing.T) string {
+	t.Helper()
+	return mailtest.Start(t, mailtest.Options{RefuseRcpt: func(to string) *smtp.SMTPError {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user here"}
+	}}).Addr
 }
 
 // node is a server started by startNode.
 type node struct {
 	base, metrics string
-	log           *syncBuffer
+	log           *stack.Logs
 	stop          context.CancelFunc
 	done          chan error
 }
@@ -93,9 +68,9 @@ type node struct {
 // startNode runs serve in this process as main would, with args after the defaults.
 func startNode(t *testing.T, dsn string, onDrain func(), args ...string) *node {
 	t.Helper()
-	port, mport := freePort(t), freePort(t)
+	port, mport := freeport.Port(t), freeport.Port(t)
 	n := &node{base: fmt.Sprintf("http://127.0.0.1:%d", port), metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", mport),
-		log: &syncBuffer{}, done: make(chan error, 1)}
+		log: &stack.Logs{}, done: make(chan error, 1)}
 	all := append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-public-url", n.base, "-db", dsn,
 		"-metrics-addr", fmt.Sprintf("127.0.0.1:%d", mport), "-log-format", "json", "-v"}, args...)
 	cfg, err := parseConfig("serve", all, io.Discard)
@@ -121,6 +96,18 @@ func startNode(t *testing.T, dsn string, onDrain func(), args ...string) *node {
 	return n
 }
 
+// stopAndWait stops the node as a signal would and waits until serve has returned.
+func (n *node) stopAndWait(ctx context.Context, t *testing.T) {
+	t.Helper()
+	n.stop()
+	select {
+	case err := <-n.done:
+		n.done <- err // for the cleanup that waits on it too
+	case <-ctx.Done():
+		t.Fatal("the node did not stop")
+	}
+}
+
 // seeded is a workshop starting now with a moderator and two participants, each with an
 // invitation token and an email address.
 type seeded struct {
@@ -140,15 +127,7 @@ func seed(t *testing.T, dsn string) seeded {
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	p := &record.Process{Slug: "ops", Title: "Ops"}
-	if err := process.Create(ctx, db, p); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now().UTC()
-	w := &record.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(4 * time.Hour)}
-	if err := process.CreateWorkshop(ctx, db, w); err != nil {
-		t.Fatal(err)
-	}
+	p, w := fixture.Live(t, db, "ops")
 	s := seeded{workshop: w.ID}
 	invite := func(name string, role record.Role) {
 		email := strings.ToLower(name) + ".secret@example.org"
@@ -170,7 +149,7 @@ func seed(t *testing.T, dsn string) seeded {
 
 func liveSession(t *testing.T, dsn string) {
 	s := seed(t, dsn)
-	relay := sitetest.ServeSMTP(t, refusingRelay{})
+	relay := startRefusingRelay(t)
 	drained := make(chan string, 1)
 	var n *node
 	n = startNode(t, dsn, func() {
@@ -460,31 +439,30 @@ func getStatus(t *testing.T, c *http.Client, u string) string {
 // waitAnswer waits until u answers at all (the listener is up).
 func waitAnswer(t *testing.T, c *http.Client, u string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if resp, err := c.Get(u); err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never answered", u)
+	waitStatus(t, c, u, "answered", func(int) bool { return true })
 }
 
 // waitReady waits until u answers 200.
 func waitReady(t *testing.T, c *http.Client, u string) {
 	t.Helper()
+	waitStatus(t, c, u, "answered 200", func(code int) bool { return code == http.StatusOK })
+}
+
+// waitStatus waits until u answers with a status that ok accepts; past a generous two minutes
+// it fails the test: the server never came up.
+func waitStatus(t *testing.T, c *http.Client, u, what string, ok func(code int) bool) {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if resp, err := c.Get(u); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if ok(resp.StatusCode) {
 				return
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s never answered 200", u)
+	t.Fatalf("%s never %s", u, what)
 }
 
 // scrapeMetrics reads the page into series → value; every line must be the text format.

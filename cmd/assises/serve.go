@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/assises/assises/cluster"
 	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
@@ -27,7 +29,6 @@ import (
 	"github.com/assises/assises/server"
 	"github.com/assises/assises/server/edge"
 	"github.com/assises/assises/storage"
-	"github.com/uptrace/bun"
 )
 
 // shutdownGrace bounds a graceful stop: in-flight commits finish and sockets close with 1001

@@ -10,13 +10,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // Slug names the demo process; seeding twice finds it and creates nothing.
@@ -256,7 +255,7 @@ func seed(ctx context.Context, tx bun.Tx, loc *time.Location) error {
 // questionsState is the live state a session starts with: its questions, in French and Dutch,
 // ready for the moderator to open each phase.
 func questionsState(qs map[record.Phase][2]string) (string, error) {
-	st := deliberation.LiveState{Questions: map[record.Phase]string{}, QuestionTexts: map[record.Phase]map[string]string{}}
+	st := view.LiveState{Questions: map[record.Phase]string{}, QuestionTexts: map[record.Phase]map[string]string{}}
 	for ph, q := range qs {
 		st.Questions[ph] = q[0]
 		st.QuestionTexts[ph] = map[string]string{"nl": q[1]}

@@ -6,14 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
 	"github.com/assises/assises/deliberation/demo"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -75,13 +74,7 @@ func TestSeedTwiceCreatesOnce(t *testing.T) {
 func TestSeedInFrenchAndDutch(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		if _, err := demo.Seed(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		p, err := process.GetBySlug(ctx, db, demo.Slug)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := seeded(t, db)
 		if got := p.ContentLanguages(); len(got) != 2 || got[0] != "fr" || got[1] != "nl" {
 			t.Fatalf("languages: got %v, want [fr nl]", got)
 		}
@@ -93,9 +86,23 @@ func TestSeedInFrenchAndDutch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := deliberation.ParseLiveState(ws[0].State)
+		st, err := view.ParseLiveState(ws[0].State)
 		if err != nil || st.Questions[record.PhaseDiagnostic] == "" || st.QuestionTexts[record.PhaseDiagnostic]["nl"] == "" {
 			t.Fatalf("first session's questions: got %+v, %v; want the diagnostic's in French and Dutch", st, err)
 		}
 	})
+}
+
+// seeded seeds the demo and returns its process.
+func seeded(t *testing.T, db *bun.DB) *record.Process {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	p, err := process.GetBySlug(ctx, db, demo.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

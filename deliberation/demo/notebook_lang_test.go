@@ -11,7 +11,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation/demo"
 	"github.com/assises/assises/deliberation/notebook"
 	"github.com/assises/assises/frontend"
 	"github.com/assises/assises/i18n"
@@ -39,13 +38,7 @@ func TestDemoNotebookInDutch(t *testing.T) {
 	}
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		if _, err := demo.Seed(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		p, err := process.GetBySlug(ctx, db, demo.Slug)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := seeded(t, db)
 		nb, err := notebook.Compile(ctx, db, p.ID, notebook.Options{Language: "nl"})
 		if err != nil {
 			t.Fatal(err)

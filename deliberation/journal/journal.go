@@ -1,7 +1,10 @@
-// Package journal commits the batches of the live engine: for one workshop, the command
-// records, the events of its log, the vote rows, the tallies due and the workshop's row, in
-// one transaction. There is one Journal per database (SQLite, PostgreSQL) behind one interface;
-// the engine decides what to write, the journal how.
+// Package journal is the event log of the live engine. It commits the engine's batches: for
+// one workshop, the command records, the events of its log, the vote rows, the tallies due and
+// the workshop's row, in one transaction. There is one Journal per database (SQLite,
+// PostgreSQL) behind one interface; the engine decides what to write, the journal how. It also
+// keeps what makes the log erasable: the payloads that may name someone are sealed with a key
+// of the workshop's log epoch (seal.go), and a reset draws new epochs and deletes the events
+// with their keys (epoch.go).
 //
 // The rules, written once:
 //

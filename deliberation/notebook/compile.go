@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/record"
 )
 
 // PlenarySource gives the results of plenary votes on recommendations, by contribution id.

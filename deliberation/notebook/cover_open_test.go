@@ -5,13 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	setup "github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 
@@ -20,13 +19,9 @@ import (
 func TestCoverCountsOpenParticipantsApart(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		p := setup.Process(t, db, "pleniere")
-		w := setup.Workshop(t, db, p)
+		p, w := setup.Session(t, db, "pleniere")
 		for _, name := range []string{"Anke", "Bruno"} {
-			who := setup.Person(t, db, p, name, name+" asbl")
-			if err := people.AddRegistration(ctx, db, w, who.ID, record.RegistrationConfirmed); err != nil {
-				t.Fatal(err)
-			}
+			setup.Registered(t, db, p, w, name, name+" asbl")
 		}
 		w.Access = record.AccessOpen
 		if err := process.UpdateWorkshop(ctx, db, w); err != nil {

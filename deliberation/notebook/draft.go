@@ -3,11 +3,10 @@ package notebook
 import (
 	"context"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/record"
 )
 
 // Draft is what the organisers' editor shows: the compiled notebook and, theme by theme,

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/deliberation"
@@ -16,6 +14,7 @@ import (
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // The fixed process of the golden files: two themes of the Assises du Logement, three sessions, people of

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // source is everything Compile reads from the database, loaded once.
@@ -17,13 +16,13 @@ type source struct {
 	process       *record.Process
 	themes        []record.Theme
 	workshops     []record.Workshop
-	states        map[int64]deliberation.LiveState // by workshop
-	groups        map[int64]record.Group           // by id
-	workshopGroup map[int64][]record.Group         // by workshop, in order
-	contributions []record.Contribution            // visible and merged, by id
-	links         map[int64][]int64                // recommendation → findings
-	support       map[int64]supportRow             // by contribution, under its phase's method
-	rooms         map[roomKey]roomRow              // who voted in a phase of a session
+	states        map[int64]view.LiveState // by workshop
+	groups        map[int64]record.Group   // by id
+	workshopGroup map[int64][]record.Group // by workshop, in order
+	contributions []record.Contribution    // visible and merged, by id
+	links         map[int64][]int64        // recommendation → findings
+	support       map[int64]supportRow     // by contribution, under its phase's method
+	rooms         map[roomKey]roomRow      // who voted in a phase of a session
 	roomCounts    map[int64][]record.RoomCount
 	items         map[int64]ItemEdit  // the editorial layer, by contribution
 	themeTexts    map[int64]ThemeText // by theme
@@ -71,7 +70,7 @@ type roomRow struct {
 
 func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 	s := &source{
-		states: map[int64]deliberation.LiveState{}, groups: map[int64]record.Group{},
+		states: map[int64]view.LiveState{}, groups: map[int64]record.Group{},
 		workshopGroup: map[int64][]record.Group{}, links: map[int64][]int64{},
 		support: map[int64]supportRow{}, rooms: map[roomKey]roomRow{}, roomCounts: map[int64][]record.RoomCount{},
 	}
@@ -100,7 +99,7 @@ func load(ctx context.Context, db bun.IDB, processID int64) (*source, error) {
 	ids := make([]int64, len(s.workshops))
 	for i, w := range s.workshops {
 		ids[i] = w.ID
-		st, err := deliberation.ParseLiveState(w.State)
+		st, err := view.ParseLiveState(w.State)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +178,7 @@ func (s *source) loadSupport(ctx context.Context, db bun.IDB, workshops []int64)
 	}
 	for _, r := range rows {
 		// Votes cast under another method, before the moderator changed it, do not count:
-		// the rule of the live tally (deliberation.computeTallies).
+		// the rule of the live tally (view.ComputeTallies).
 		if m, ok := method[r.ContributionID]; ok && m == r.Method {
 			s.support[r.ContributionID] = r
 		}

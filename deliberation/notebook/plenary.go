@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/deliberation"
+	"github.com/assises/assises/deliberation/view"
 	"github.com/assises/assises/process"
 )
 
@@ -22,7 +22,7 @@ func plenaryFromWorkshops(ctx context.Context, db bun.IDB, processID int64) (map
 	}
 	out := map[int64]PlenaryResult{}
 	for _, w := range workshops {
-		results, err := deliberation.PlenaryResults(ctx, db, w.ID)
+		results, err := view.PlenaryResults(ctx, db, w.ID)
 		if err != nil {
 			return nil, fmt.Errorf("notebook: plenary of workshop %d: %w", w.ID, err)
 		}
@@ -37,8 +37,8 @@ func plenaryFromWorkshops(ctx context.Context, db bun.IDB, processID int64) (map
 				Outcome:  r.Outcome,
 				Reason:   r.Reason,
 			}
-			if r.Outcome != deliberation.OutcomeNotDecided {
-				adopted := r.Outcome == deliberation.OutcomeAdopted
+			if r.Outcome != view.OutcomeNotDecided {
+				adopted := r.Outcome == view.OutcomeAdopted
 				p.Adopted = &adopted
 			}
 			out[r.Contribution] = p

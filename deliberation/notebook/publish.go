@@ -10,12 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/assises/assises/i18n"
+	"github.com/assises/assises/record"
 )
 
 // Version is a published notebook: numbered per process, immutable. Nothing in this package

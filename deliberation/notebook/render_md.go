@@ -117,6 +117,23 @@ func hardBreak(p *PlenaryResult) string {
 // indent continues a list item's text on its following lines.
 func indent(s, pad string) string { return strings.ReplaceAll(s, "\n", "\n"+pad) }
 
+// section writes the heading of a theme's section (catalog key title), and the line saying it
+// has nothing (key none) when it holds no item.
+func (m *mdWriter) section(title, id, none string, items int) {
+	m.heading(3, m.w.t(title), id)
+	if items == 0 {
+		m.line("*" + Markdown(m.w.t(none)) + "*")
+		m.blank()
+	}
+}
+
+// solution writes a solution path as an item of a list indented by pad, with its support and
+// its plenary result.
+func (m *mdWriter) solution(s *Item, pad string) {
+	m.line(pad + "- " + s.Ref + " " + indent(m.text(s), pad+"  ") + " *(" + Markdown(m.w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
+	m.plenary(s.Plenary, pad+"  ")
+}
+
 func (m *mdWriter) theme(t *Theme, groups bool) {
 	w := m.w
 	m.heading(2, t.Ref+" "+w.withMarker(w.themeTitle(t), t.Untranslated, "title"), anchor(t.Ref))
@@ -138,20 +155,14 @@ func (m *mdWriter) theme(t *Theme, groups bool) {
 		}
 		m.blank()
 	}
-	m.heading(3, w.t("nb.diagnostic"), anchor(t.Ref)+"-diagnostic")
-	if len(t.Findings) == 0 {
-		m.line("*" + Markdown(w.t("nb.findings.none")) + "*")
-		m.blank()
-	}
+	m.section("nb.diagnostic", anchor(t.Ref)+"-diagnostic", "nb.findings.none", len(t.Findings))
 	for i := range t.Findings {
 		f := &t.Findings[i]
 		m.line("- **" + f.Ref + "** " + indent(m.text(&f.Item), "  "))
 		m.line("  *" + Markdown(w.support(f.Support)+" · "+f.Session) + "*" + hardBreak(f.Plenary))
 		m.plenary(f.Plenary, "  ")
 		for j := range f.Solutions {
-			s := &f.Solutions[j]
-			m.line("  - " + s.Ref + " " + indent(m.text(s), "    ") + " *(" + Markdown(w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
-			m.plenary(s.Plenary, "    ")
+			m.solution(&f.Solutions[j], "  ")
 		}
 	}
 	if len(t.Findings) > 0 {
@@ -161,17 +172,11 @@ func (m *mdWriter) theme(t *Theme, groups bool) {
 		m.line("**" + Markdown(w.t("nb.solutions.other")) + "**")
 		m.blank()
 		for j := range t.OtherSolutions {
-			s := &t.OtherSolutions[j]
-			m.line("- " + s.Ref + " " + indent(m.text(s), "  ") + " *(" + Markdown(w.support(s.Support)) + ")*" + hardBreak(s.Plenary))
-			m.plenary(s.Plenary, "  ")
+			m.solution(&t.OtherSolutions[j], "")
 		}
 		m.blank()
 	}
-	m.heading(3, w.t("nb.recommendations"), anchor(t.Ref)+"-recommendations")
-	if len(t.Recommendations) == 0 {
-		m.line("*" + Markdown(w.t("nb.recommendations.none")) + "*")
-		m.blank()
-	}
+	m.section("nb.recommendations", anchor(t.Ref)+"-recommendations", "nb.recommendations.none", len(t.Recommendations))
 	for i := range t.Recommendations {
 		m.recommendation(&t.Recommendations[i], groups)
 	}

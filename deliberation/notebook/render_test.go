@@ -13,9 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
 

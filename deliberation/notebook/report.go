@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // A report gathers several processes of one organiser over a period: the yearly report of a

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/assises/assises/record"
-
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/assises/assises/record"
 )
 
 // Clean makes a text safe to put in any format: valid UTF-8 in NFC, without bidirectional

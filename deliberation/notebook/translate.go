@@ -8,12 +8,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 )
 
 // The notebook in each language. Brussels is bilingual and the officials the notebook is

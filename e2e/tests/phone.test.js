@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE, axe, screenshotPath } from './lib/harness.js';
+import { startAll, stopAll, PHONE, axe, screenshotPath, unfit } from './lib/harness.js';
 import { moderatedSession, invite, join, until, command as send, contributionId, askQuestion, movePhase, openPanel, closePanel } from './lib/flows.js';
 
 const LANGS = ['fr', 'nl', 'en'];
@@ -21,43 +21,21 @@ let lea;
 let marc;
 let session;
 
-// overflow lists every visible element whose content is wider than its box, or that reaches
-// outside the viewport, and a page wider than the screen.
+// overflow lists what does not fit a phone: any visible text or control reaching outside the
+// viewport or wider than its box, the words of a button or a label that do not fit whole (the
+// skip link waits off-screen for the keyboard, the links list quotes addresses).
 function overflow(page) {
-  return page.evaluate(() => {
-    const out = [];
-    const vw = document.documentElement.clientWidth;
-    if (document.documentElement.scrollWidth > vw) out.push(`the page is ${document.documentElement.scrollWidth}px wide in ${vw}px`);
-    const sel = 'button, label, legend, a, summary, h1, h2, h3, p, li, dt, dd, strong, .gchip, .timer, .vote-btn, select, input, textarea';
-    for (const el of document.querySelectorAll(sel)) {
-      if (el.closest('.visually-hidden, [hidden], noscript, .toast, .skip')) continue; // the skip link waits off-screen for the keyboard
-      const cs = getComputedStyle(el);
-      if (cs.display === 'none' || cs.visibility === 'hidden') continue;
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      const cls = typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '';
-      const name = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} «${(el.textContent || el.value || '').trim().replace(/\s+/g, ' ').slice(0, 40)}»`;
-      if (!['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
-        out.push(`${name}: content ${el.scrollWidth}px in a ${el.clientWidth}px box`);
-      }
-      // The words of a button or a label fit whole: measured with breaking inside words off
-      // (a label that quotes what someone wrote, an address say, may break where it must).
-      if (el.matches('button, .button, label, legend, summary') && !el.closest('#links-list') && el.clientWidth > 0) {
-        const saved = [el.style.overflowWrap, el.style.wordBreak];
-        el.style.overflowWrap = 'normal';
-        el.style.wordBreak = 'normal';
-        if (el.scrollWidth > el.clientWidth + 1) out.push(`${name}: a word ${el.scrollWidth}px wide in a ${el.clientWidth}px box`);
-        [el.style.overflowWrap, el.style.wordBreak] = saved;
-      }
-      if (r.right > vw + 1 || r.left < -1) out.push(`${name}: from ${Math.round(r.left)} to ${Math.round(r.right)}px, outside 0–${vw}px`);
-    }
-    return out;
+  return unfit(page, {
+    elements: 'button, label, legend, a, summary, h1, h2, h3, p, li, dt, dd, strong, .gchip, .timer, .vote-btn, select, input, textarea',
+    words: 'button, .button, label, legend, summary',
+    wordsExcept: '#links-list',
+    content: true,
+    skip: '.visually-hidden, [hidden], noscript, .toast, .skip',
   });
 }
 
 before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
+  ({ srv, browser } = await startAll());
   let org;
   ({ org, session, mod } = await moderatedSession(browser, srv));
   // A long name and organisation, as people type them.
@@ -68,8 +46,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
+  await stopAll(srv, browser);
 });
 
 // The contributions of the session, by their text; their ids come from the moderator's console.

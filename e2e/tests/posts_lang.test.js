@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE, axe, screenshotPath } from './lib/harness.js';
+import { startAll, stopAll, PHONE, axe, screenshotPath, unfit } from './lib/harness.js';
 import { moderatedSession, invite, join, until, card, movePhase, openProjector } from './lib/flows.js';
 
 let srv;
@@ -25,8 +25,7 @@ const LEA_FR = 'Un guichet unique pour le logement et le travail';
 const LEA_NL = 'Eén loket voor huisvesting en werk, met iemand die helpt';
 
 before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
+  ({ srv, browser } = await startAll());
   ({ org, session, mod } = await moderatedSession(browser, srv));
   const marcLink = await invite(org.page, { name: 'Marc', organisation: 'Huurdersbond Brussel', session: session.id });
   const leaLink = await invite(org.page, { name: 'Léa', organisation: "Maison de l'Emploi de Forest", session: session.id });
@@ -35,8 +34,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
+  await stopAll(srv, browser);
 });
 
 // openPhone opens the session on a phone in a language, as the language switcher does.
@@ -57,29 +55,11 @@ async function badge(locator) {
   return (await locator.locator('[aria-hidden="true"]').innerText()).trim();
 }
 
-// clipped lists the visible buttons, labels and texts whose words do not fit their box, and
-// anything reaching outside the viewport (as phone.test.js measures every state).
+// clipped lists the buttons, labels and language badges of the composer and the cards whose
+// words do not fit their box, and anything of them reaching outside the viewport (as
+// phone.test.js measures every state).
 function clipped(page) {
-  return page.evaluate(() => {
-    const out = [];
-    const vw = document.documentElement.clientWidth;
-    if (document.documentElement.scrollWidth > vw) out.push(`the page is ${document.documentElement.scrollWidth}px wide in ${vw}px`);
-    for (const el of document.querySelectorAll('#composer *, #contributions *')) {
-      if (el.closest('.visually-hidden, [hidden]')) continue;
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      const name = `${el.tagName.toLowerCase()}.${el.className} «${(el.textContent || '').trim().slice(0, 30)}»`;
-      if (el.matches('button, label, legend, .c-lang') && el.clientWidth > 0) {
-        const saved = [el.style.overflowWrap, el.style.wordBreak];
-        el.style.overflowWrap = 'normal';
-        el.style.wordBreak = 'normal';
-        if (el.scrollWidth > el.clientWidth + 1) out.push(`${name}: a word ${el.scrollWidth}px wide in a ${el.clientWidth}px box`);
-        [el.style.overflowWrap, el.style.wordBreak] = saved;
-      }
-      if (r.right > vw + 1 || r.left < -1) out.push(`${name}: from ${Math.round(r.left)} to ${Math.round(r.right)}px, outside 0–${vw}px`);
-    }
-    return out;
-  });
+  return unfit(page, { elements: '#composer *, #contributions *', words: 'button, label, legend, .c-lang' });
 }
 
 test('a Dutch post wears NL everywhere, and its French translation shows beside it', async () => {

@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, recordErrors, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
+import { startAll, stopAll, newPage, recordErrors, PHONE, SCREEN, axe, screenshotPath } from './lib/harness.js';
 import { moderatedSession, invite, join, until, card, movePhase, askQuestion, openPanel, closePanel } from './lib/flows.js';
 
 const SIZES = [
@@ -38,8 +38,7 @@ let phones;
 let session;
 
 before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
+  ({ srv, browser } = await startAll());
   let org;
   ({ org, session, mod } = await moderatedSession(browser, srv));
   const who = [
@@ -80,8 +79,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
+  await stopAll(srv, browser);
 });
 
 // visibleCards returns the cards whose box lies wholly inside the viewport and above the

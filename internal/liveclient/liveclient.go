@@ -38,6 +38,7 @@ type Message struct {
 	ID         string          `json:"id,omitempty"`
 	Code       string          `json:"code,omitempty"`
 	Message    string          `json:"message,omitempty"`
+	Detail     string          `json:"detail,omitempty"` // reject: developer English, not for display
 	Online     int             `json:"online,omitempty"`
 	ByRole     map[string]int  `json:"byRole,omitempty"`
 	ByGroup    map[string]int  `json:"byGroup,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -25,13 +26,15 @@ func TestAcceptRequestID(t *testing.T) {
 		{"é", false},
 	}
 	for _, tt := range tests {
-		got := AcceptRequestID(tt.in)
-		if tt.keep && got != tt.in {
-			t.Errorf("AcceptRequestID(%q) = %q, want it kept", tt.in, got)
-		}
-		if !tt.keep && (got == tt.in || !sane(got) || len(got) != 16) {
-			t.Errorf("AcceptRequestID(%q) = %q, want a new 16-digit id", tt.in, got)
-		}
+		t.Run(fmt.Sprintf("%q", tt.in), func(t *testing.T) {
+			got := AcceptRequestID(tt.in)
+			if tt.keep && got != tt.in {
+				t.Errorf("AcceptRequestID(%q) = %q, want it kept", tt.in, got)
+			}
+			if !tt.keep && (got == tt.in || !sane(got) || len(got) != 16) {
+				t.Errorf("AcceptRequestID(%q) = %q, want a new 16-digit id", tt.in, got)
+			}
+		})
 	}
 	if NewRequestID() == NewRequestID() {
 		t.Error("two new request ids are equal")

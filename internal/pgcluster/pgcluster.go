@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -18,6 +17,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/assises/assises/internal/freeport"
 )
 
 // Cluster is a running private cluster.
@@ -56,7 +57,7 @@ func StartWith(t testing.TB, o Options) *Cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	c := &Cluster{t: t, dir: dir, Data: filepath.Join(dir, "data"), bin: filepath.Dir(bins[len(bins)-1]), port: freePort(t)}
+	c := &Cluster{t: t, dir: dir, Data: filepath.Join(dir, "data"), bin: filepath.Dir(bins[len(bins)-1]), port: freeport.Port(t)}
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = 40
 	}
@@ -168,14 +169,4 @@ func unavailable(t testing.TB, msg string) {
 		t.Fatalf("%s (under CI=true this test must not be skipped)", msg)
 	}
 	t.Skip(msg + ": skipped")
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

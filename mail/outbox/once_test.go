@@ -11,7 +11,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/stack"
+	"github.com/assises/assises/internal/testclock"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/mailtest"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -45,22 +47,22 @@ func TestOutboxAcceptedOnce(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		tests := []struct {
 			name      string
-			setup     func(t *testing.T, w *outbox.Worker, r *relay, sender *mail.Sender) context.Context
+			setup     func(t *testing.T, w *outbox.Worker, r *mailtest.Server, sender *mail.Sender) context.Context
 			wantSends int
 		}{
-			{"shutdown right after the acceptance", func(t *testing.T, w *outbox.Worker, r *relay, sender *mail.Sender) context.Context {
+			{"shutdown right after the acceptance", func(t *testing.T, w *outbox.Worker, r *mailtest.Server, sender *mail.Sender) context.Context {
 				ctx, cancel := context.WithCancel(context.Background())
 				w.Transport = &stopAfter{next: sender, stop: cancel}
 				return ctx
 			}, 1},
-			{"acceptance recorded, delete lost", func(t *testing.T, w *outbox.Worker, r *relay, sender *mail.Sender) context.Context {
+			{"acceptance recorded, delete lost", func(t *testing.T, w *outbox.Worker, r *mailtest.Server, sender *mail.Sender) context.Context {
 				// As if the row's delete had failed after sent_at was written.
 				if _, err := db.NewUpdate().Model((*outbox.Message)(nil)).Set("sent_at = ?", time.Now()).Where("1 = 1").Exec(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 				return context.Background()
 			}, 0},
-			{"node dies between the acceptance and its record", func(t *testing.T, w *outbox.Worker, r *relay, sender *mail.Sender) context.Context {
+			{"node dies between the acceptance and its record", func(t *testing.T, w *outbox.Worker, r *mailtest.Server, sender *mail.Sender) context.Context {
 				ctx, cancel := context.WithCancel(context.Background())
 				w.Transport = &stopAfter{next: sender, stop: cancel, die: true}
 				return ctx
@@ -72,13 +74,13 @@ func TestOutboxAcceptedOnce(t *testing.T) {
 				if _, err := db.NewDelete().Model((*outbox.Message)(nil)).Where("1 = 1").Exec(ctx); err != nil {
 					t.Fatal(err)
 				}
-				r, addr := startRelay(t)
-				sender := mail.New(mail.Config{Addr: addr, From: "Assises <assises@example.org>"})
-				c := &clock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
+				r := mailtest.Start(t, mailtest.Options{})
+				sender := mail.New(mail.Config{Addr: r.Addr, From: "Assises <assises@example.org>"})
+				c := testclock.New(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
 				logs := &stack.Logs{}
-				first := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
+				first := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
 				msg := mail.Message{To: "zoe@example.org", Subject: "Votre lien", Text: "https://assises.example.org/i/once", HTML: "<p>lien</p>"}
-				if err := outbox.Enqueue(ctx, db, sender.From(), nil, msg, c.now()); err != nil {
+				if err := outbox.Enqueue(ctx, db, sender.From(), nil, msg, c.Now()); err != nil {
 					t.Fatal(err)
 				}
 				runCtx := tc.setup(t, first, r, sender)
@@ -86,16 +88,16 @@ func TestOutboxAcceptedOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 				// Another node, once the lease is over.
-				c.advance(2 * time.Minute)
-				second := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
+				c.Advance(2 * time.Minute)
+				second := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))})
 				if _, err := second.SendDue(ctx); err != nil {
 					t.Fatal(err)
 				}
-				c.advance(time.Hour)
+				c.Advance(time.Hour)
 				if _, err := second.SendDue(ctx); err != nil {
 					t.Fatal(err)
 				}
-				if _, accepted := r.counts(); accepted != tc.wantSends {
+				if accepted := len(r.Messages()); accepted != tc.wantSends {
 					t.Fatalf("the SMTP server accepted %d copies, want %d", accepted, tc.wantSends)
 				}
 				if n, _ := db.NewSelect().Model((*outbox.Message)(nil)).Count(ctx); n != 0 {
@@ -106,7 +108,8 @@ func TestOutboxAcceptedOnce(t *testing.T) {
 				}
 				if tc.wantSends == 2 {
 					ids := map[string]bool{}
-					for _, body := range r.accepted {
+					for _, got := range r.Messages() {
+						body := string(got.Data)
 						m := messageIDRe.FindStringSubmatch(body)
 						if m == nil {
 							t.Fatalf("a copy has no Message-ID:\n%s", body)

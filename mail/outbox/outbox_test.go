@@ -2,103 +2,22 @@ package outbox_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/assises/assises/record"
 
 	"github.com/emersion/go-smtp"
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/internal/testclock"
 	"github.com/assises/assises/mail"
+	"github.com/assises/assises/mail/mailtest"
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/storage/storagetest"
 )
-
-// relay is a real SMTP server on a loopback TCP socket that refuses the first messages with
-// the replies it is given (4xx: try later, 5xx: refused), then accepts and keeps them.
-type relay struct {
-	mu       sync.Mutex
-	refusals []*smtp.SMTPError // the next DATA answers, in order
-	tries    int
-	accepted []string // the bodies received
-	rcpts    []string // the recipients asked for (RCPT TO)
-}
-
-func (r *relay) NewSession(*smtp.Conn) (smtp.Session, error) { return &relaySession{r: r}, nil }
-
-type relaySession struct{ r *relay }
-
-func (s *relaySession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.r.mu.Lock()
-	defer s.r.mu.Unlock()
-	s.r.rcpts = append(s.r.rcpts, to)
-	return nil
-}
-func (s *relaySession) Data(in io.Reader) error {
-	b, err := io.ReadAll(in)
-	if err != nil {
-		return err
-	}
-	s.r.mu.Lock()
-	defer s.r.mu.Unlock()
-	s.r.tries++
-	if len(s.r.refusals) > 0 {
-		e := s.r.refusals[0]
-		s.r.refusals = s.r.refusals[1:]
-		return e
-	}
-	s.r.accepted = append(s.r.accepted, string(b))
-	return nil
-}
-func (s *relaySession) Reset()        {}
-func (s *relaySession) Logout() error { return nil }
-
-func startRelay(t *testing.T, refusals ...*smtp.SMTPError) (*relay, string) {
-	t.Helper()
-	r := &relay{refusals: refusals}
-	srv := smtp.NewServer(r)
-	srv.Domain = "localhost"
-	srv.ReadTimeout = 30 * time.Second
-	srv.WriteTimeout = 30 * time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return r, ln.Addr().String()
-}
-
-func (r *relay) counts() (tries, accepted int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.tries, len(r.accepted)
-}
-
-// clock is the worker's time, moved by the test: backoffs pass without waiting.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func person(t *testing.T, db *bun.DB) int64 {
 	t.Helper()
@@ -116,19 +35,19 @@ func person(t *testing.T, db *bun.DB) int64 {
 func TestOutboxRetriesThenSendsOnce(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		r, addr := startRelay(t,
-			&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Greylisted for zoe@example.org, try again later"},
-			&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 0, 0}, Message: "Transaction failed"})
-		sender := mail.New(mail.Config{Addr: addr, From: "Assises <assises@example.org>"})
-		c := &clock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
-		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Backoff: time.Minute})
+		r := mailtest.Start(t, mailtest.Options{Refusals: []*smtp.SMTPError{
+			{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Greylisted for zoe@example.org, try again later"},
+			{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 0, 0}, Message: "Transaction failed"}}})
+		sender := mail.New(mail.Config{Addr: r.Addr, From: "Assises <assises@example.org>"})
+		c := testclock.New(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Backoff: time.Minute})
 		zoe := person(t, db)
 
 		msg := mail.Message{To: "Zoé <zoe@example.org>", Subject: "Votre lien", Text: "https://assises.example.org/i/abc", HTML: "<p>lien</p>"}
-		if err := outbox.Enqueue(ctx, db, sender.From(), &zoe, msg, c.now()); err != nil {
+		if err := outbox.Enqueue(ctx, db, sender.From(), &zoe, msg, c.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if tries, _ := r.counts(); tries != 0 {
+		if tries := r.Tries(); tries != 0 {
 			t.Fatalf("enqueueing talked to the SMTP server (%d tries): the page would wait on it", tries)
 		}
 		if h, _ := outbox.Status(ctx, db); h.Waiting != 1 || h.Retrying != 0 || h.LastError != "" {
@@ -149,32 +68,32 @@ func TestOutboxRetriesThenSendsOnce(t *testing.T) {
 		if n, _ := w.SendDue(ctx); n != 0 {
 			t.Fatalf("tried again before the backoff")
 		}
-		if tries, _ := r.counts(); tries != 1 {
+		if tries := r.Tries(); tries != 1 {
 			t.Fatalf("the server saw %d tries before the backoff passed, want 1", tries)
 		}
 
 		// 554 after the first backoff; the second backoff is twice as long.
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, _ := w.SendDue(ctx); n != 0 {
 			t.Fatalf("second pass: sent %d, want 0 (554)", n)
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, _ := w.SendDue(ctx); n != 0 {
 			t.Fatalf("tried again one minute after the second failure: the backoff did not grow")
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, err := w.SendDue(ctx); err != nil || n != 1 {
 			t.Fatalf("third pass: sent %d, %v; want 1", n, err)
 		}
-		c.advance(24 * time.Hour)
+		c.Advance(24 * time.Hour)
 		if n, _ := w.SendDue(ctx); n != 0 {
 			t.Fatalf("a sent message was sent again")
 		}
-		tries, accepted := r.counts()
-		if tries != 3 || accepted != 1 {
-			t.Fatalf("the server saw %d tries and accepted %d, want 3 and exactly 1", tries, accepted)
+		tries, accepted := r.Tries(), r.Messages()
+		if tries != 3 || len(accepted) != 1 {
+			t.Fatalf("the server saw %d tries and accepted %d, want 3 and exactly 1", tries, len(accepted))
 		}
-		if body := r.accepted[0]; !strings.Contains(body, "Subject: Votre lien") || !strings.Contains(body, "https://assises.example.org/i/abc") {
+		if body := string(accepted[0].Data); !strings.Contains(body, "Subject: Votre lien") || !strings.Contains(body, "https://assises.example.org/i/abc") {
 			t.Errorf("the message received is not the one enqueued:\n%s", body)
 		}
 		if h, _ := outbox.Status(ctx, db); h.Waiting != 0 || h.Failed != 0 {
@@ -195,20 +114,20 @@ func TestOutboxGivesUp(t *testing.T) {
 		for range outbox.MaxAttempts + 3 {
 			refusals = append(refusals, &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"})
 		}
-		r, addr := startRelay(t, refusals...)
-		sender := mail.New(mail.Config{Addr: addr, From: "Assises <assises@example.org>"})
-		c := &clock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
-		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.now, Backoff: time.Second, MaxBackoff: time.Hour})
-		if err := outbox.Enqueue(ctx, db, sender.From(), nil, mail.Message{To: "nobody@example.org", Subject: "s", Text: "t", HTML: "h"}, c.now()); err != nil {
+		r := mailtest.Start(t, mailtest.Options{Refusals: refusals})
+		sender := mail.New(mail.Config{Addr: r.Addr, From: "Assises <assises@example.org>"})
+		c := testclock.New(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender, Now: c.Now, Backoff: time.Second, MaxBackoff: time.Hour})
+		if err := outbox.Enqueue(ctx, db, sender.From(), nil, mail.Message{To: "nobody@example.org", Subject: "s", Text: "t", HTML: "h"}, c.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for range outbox.MaxAttempts + 2 {
 			if _, err := w.SendDue(ctx); err != nil {
 				t.Fatal(err)
 			}
-			c.advance(time.Hour)
+			c.Advance(time.Hour)
 		}
-		if tries, _ := r.counts(); tries != outbox.MaxAttempts {
+		if tries := r.Tries(); tries != outbox.MaxAttempts {
 			t.Errorf("the server saw %d tries, want %d then none", tries, outbox.MaxAttempts)
 		}
 		h, err := outbox.Status(ctx, db)
@@ -229,8 +148,8 @@ func TestOutboxGivesUp(t *testing.T) {
 func TestOutboxSealsMessagesWithThePersonsKey(t *testing.T) {
 	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		r, addr := startRelay(t)
-		sender := mail.New(mail.Config{Addr: addr, From: "Assises <assises@example.org>"})
+		r := mailtest.Start(t, mailtest.Options{})
+		sender := mail.New(mail.Config{Addr: r.Addr, From: "Assises <assises@example.org>"})
 		w := outbox.NewWorker(outbox.Worker{DB: db, Transport: sender})
 		const address, link = "zoe.sealed@example.org", "https://assises.example.org/i/sealed-link"
 		enqueue := func(who int64) {
@@ -263,11 +182,11 @@ func TestOutboxSealsMessagesWithThePersonsKey(t *testing.T) {
 		if n, err := w.SendDue(ctx); err != nil || n != 1 {
 			t.Fatalf("sent %d, %v; want 1", n, err)
 		}
-		if len(r.rcpts) != 1 || r.rcpts[0] != address {
-			t.Errorf("the SMTP server was asked for %v, want [%s]", r.rcpts, address)
+		if rcpts := r.Recipients(); len(rcpts) != 1 || rcpts[0] != address {
+			t.Errorf("the SMTP server was asked for %v, want [%s]", rcpts, address)
 		}
-		if len(r.accepted) != 1 || !strings.Contains(r.accepted[0], link) {
-			t.Errorf("the message received lacks the link: %v", r.accepted)
+		if got := r.Messages(); len(got) != 1 || !strings.Contains(string(got[0].Data), link) {
+			t.Errorf("the message received lacks the link: %v", got)
 		}
 
 		// Erased while a message waits: its key is gone before the worker gets to it.
@@ -279,7 +198,7 @@ func TestOutboxSealsMessagesWithThePersonsKey(t *testing.T) {
 		if n, err := w.SendDue(ctx); err != nil || n != 0 {
 			t.Fatalf("sent %d, %v for a person whose key is gone; want 0", n, err)
 		}
-		if tries, _ := r.counts(); tries != 1 {
+		if tries := r.Tries(); tries != 1 {
 			t.Errorf("the SMTP server saw %d messages, want only the first", tries)
 		}
 		if left := stored(); len(left) != 0 {

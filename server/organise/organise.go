@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/i18n"
@@ -24,6 +22,7 @@ import (
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

@@ -6,11 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

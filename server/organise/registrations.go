@@ -4,10 +4,9 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/mail"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/record"
 )
 
 // The organiser's hand on registrations and personal data: cancel a place on someone's

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/assises/assises/record"
-
 	"github.com/assises/assises/i18n"
 	"github.com/assises/assises/process"
+	"github.com/assises/assises/record"
 	"github.com/assises/assises/server/web"
 )
 

@@ -28,10 +28,15 @@ var Kinds = []string{"sqlite", "postgres"}
 // EachDB runs fn once per database kind, each in its own subtest with a fresh database.
 func EachDB(t *testing.T, fn func(t *testing.T, db *bun.DB)) {
 	t.Helper()
+	EachKind(t, func(t *testing.T, kind string) { fn(t, Open(t, kind)) })
+}
+
+// EachKind runs fn once per database kind, each in its own subtest named after it, for a test
+// that opens its database itself (a server started on DSN(t, kind), a database left empty).
+func EachKind(t *testing.T, fn func(t *testing.T, kind string)) {
+	t.Helper()
 	for _, kind := range Kinds {
-		t.Run(kind, func(t *testing.T) {
-			fn(t, Open(t, kind))
-		})
+		t.Run(kind, func(t *testing.T) { fn(t, kind) })
 	}
 }
 

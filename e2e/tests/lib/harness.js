@@ -224,3 +224,38 @@ export async function overflows(page) {
     return bad.slice(0, 5);
   });
 }
+
+// unfit lists what a person would see cut on a small screen: a page wider than the screen; among
+// the visible elements matching `elements` (those hidden, or inside `skip`, left out), every one
+// that reaches outside the viewport; every one matching `words` (and not inside `wordsExcept`)
+// whose words do not fit whole, measured with breaking inside words off (a label that quotes
+// what someone wrote, an address say, may break where it must); and, with `content`, every one
+// but a field whose content is wider than its box. Measured, not looked at.
+export function unfit(page, { elements, words, wordsExcept = null, content = false, skip = '.visually-hidden, [hidden]' }) {
+  return page.evaluate(({ elements, words, wordsExcept, content, skip }) => {
+    const out = [];
+    const vw = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > vw) out.push(`the page is ${document.documentElement.scrollWidth}px wide in ${vw}px`);
+    for (const el of document.querySelectorAll(elements)) {
+      if (el.closest(skip)) continue;
+      const cs = getComputedStyle(el);
+      if (cs.display === 'none' || cs.visibility === 'hidden') continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      const cls = typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+      const name = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} «${(el.textContent || el.value || '').trim().replace(/\s+/g, ' ').slice(0, 40)}»`;
+      if (content && !['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+        out.push(`${name}: content ${el.scrollWidth}px in a ${el.clientWidth}px box`);
+      }
+      if (el.matches(words) && !(wordsExcept && el.closest(wordsExcept)) && el.clientWidth > 0) {
+        const saved = [el.style.overflowWrap, el.style.wordBreak];
+        el.style.overflowWrap = 'normal';
+        el.style.wordBreak = 'normal';
+        if (el.scrollWidth > el.clientWidth + 1) out.push(`${name}: a word ${el.scrollWidth}px wide in a ${el.clientWidth}px box`);
+        [el.style.overflowWrap, el.style.wordBreak] = saved;
+      }
+      if (r.right > vw + 1 || r.left < -1) out.push(`${name}: from ${Math.round(r.left)} to ${Math.round(r.right)}px, outside 0–${vw}px`);
+    }
+    return out;
+  }, { elements, words, wordsExcept, content, skip });
+}

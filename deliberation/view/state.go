@@ -1,4 +1,12 @@
-package deliberation
+// Package view is what a workshop's room sees, as the live engine (package deliberation)
+// shows it: the live state kept in workshops.state (phase settings, timer, agenda, rounds,
+// groups), the views that events and snapshots carry (contributions, comments and their
+// author labels, tallies, room counts, groups and their progress, the agenda, timed rounds,
+// provenance, plenary votes and their rule), the reads that build them from the database,
+// and the snapshot a viewer starts from. It decides nothing and writes nothing: the engine's
+// rules do, inside their batch, and emit these views. Events and snapshots are built by the
+// same reads (Reader), so a phone that resumes sees what a phone that stayed saw.
+package view
 
 import (
 	"encoding/json"
@@ -32,8 +40,8 @@ func (m IdentityMode) Valid() bool {
 	return m == IdentityFull || m == IdentityOrganisation || m == IdentityAnonymous || m == IdentitySealed
 }
 
-// moderatorsSeeAuthors reports whether moderators are told who wrote what under mode m.
-func (m IdentityMode) moderatorsSeeAuthors() bool { return m != IdentitySealed }
+// ModeratorsSeeAuthors reports whether moderators are told who wrote what under mode m.
+func (m IdentityMode) ModeratorsSeeAuthors() bool { return m != IdentitySealed }
 
 // VoteSettings is how people vote in one phase. Budget and MaxPerItem apply to dots only.
 type VoteSettings struct {
@@ -54,12 +62,12 @@ type Timer struct {
 	Expired     bool  `json:"expired,omitempty"` // set by the "tick" follow-up once EndsAt has passed
 }
 
-// maxTimerMs bounds a countdown (4 hours: longer than any session of the seeds).
-const maxTimerMs = 4 * 60 * 60 * 1000
+// MaxTimerMs bounds a countdown (4 hours: longer than any session of the seeds).
+const MaxTimerMs = 4 * 60 * 60 * 1000
 
 // view is the timer as events and snapshots carry it: RemainingMs is computed for a running
 // timer, so that a client which only shows a duration is right at the moment of the event.
-func (t Timer) view(now time.Time) Timer {
+func (t Timer) At(now time.Time) Timer {
 	if t.Running {
 		t.RemainingMs = max(0, t.EndsAt-now.UnixMilli())
 	}
@@ -141,10 +149,10 @@ func DefaultVoteSettings(p record.Phase) VoteSettings {
 	return VoteSettings{Method: record.MethodSupport}
 }
 
-// wakeAt is when the engine wants a "tick" follow-up: the deadline of a running timer that
+// WakeAt is when the engine wants a "tick" follow-up: the deadline of a running timer that
 // has not been marked expired yet (a timed round ends there too), or the planned end of the
 // current agenda item, whichever comes first.
-func (s *LiveState) wakeAt() time.Time {
+func (s *LiveState) WakeAt() time.Time {
 	var at int64
 	if s.Timer.Running && !s.Timer.Expired && s.Timer.EndsAt > 0 {
 		at = s.Timer.EndsAt
@@ -180,7 +188,8 @@ type WorkshopView struct {
 	JoinHidden    bool                          `json:"joinHidden,omitempty"`
 }
 
-func newStateView(w *record.Workshop, st *LiveState, now time.Time) WorkshopView {
+// NewWorkshopView is the workshop part of a snapshot: w with its live state st at now.
+func NewWorkshopView(w *record.Workshop, st *LiveState, now time.Time) WorkshopView {
 	q := map[record.Phase]string{}
 	for p, text := range st.Questions {
 		q[p] = text
@@ -189,23 +198,58 @@ func newStateView(w *record.Workshop, st *LiveState, now time.Time) WorkshopView
 	for p, texts := range st.QuestionTexts {
 		qt[p] = texts
 	}
-	var tt map[string]string
-	for lang, fields := range w.Translations {
-		if fields["title"] != "" {
-			if tt == nil {
-				tt = map[string]string{}
-			}
-			tt[lang] = fields["title"]
-		}
-	}
+	tt := w.Translations.Field("title")
 	vm := map[record.Phase]VoteSettings{}
 	for _, p := range []record.Phase{record.PhaseDiagnostic, record.PhaseRecommendations, record.PhaseImplementation} {
 		vm[p] = st.VoteSettingsFor(p)
 	}
 	return WorkshopView{
 		ID: w.ID, Title: w.Title, Code: w.Code, Phase: w.Phase, Question: q, QuestionTexts: qt, TitleTexts: tt,
-		Timer: st.Timer.view(now), PostingLocked: st.PostingLocked, Premoderation: st.Premoderation,
+		Timer: st.Timer.At(now), PostingLocked: st.PostingLocked, Premoderation: st.Premoderation,
 		ResultsHidden: st.ResultsHidden, Identity: st.IdentityMode(), VoteMethods: vm, GroupsOn: st.GroupsOn,
 		PhaseSince: st.PhaseSince, JoinHidden: st.JoinHidden,
 	}
 }
+
+// AgendaState is the current agenda item, kept in workshops.state. Times are Unix ms of the
+// server's clock.
+type AgendaState struct {
+	Item          int64 `json:"item"`
+	StartedAt     int64 `json:"startedAt"`
+	PlannedEndsAt int64 `json:"plannedEndsAt"` // 0: the item has no planned duration
+	// Overdue is set once the planned end has passed (the "tick" that says so ran), so the
+	// moderators are told once.
+	Overdue bool          `json:"overdue,omitempty"`
+	Log     []AgendaEntry `json:"log,omitempty"` // the items done, oldest first
+}
+
+// AgendaEntry is one item as it really ran.
+type AgendaEntry struct {
+	Item      int64 `json:"item"`
+	StartedAt int64 `json:"startedAt"`
+	EndedAt   int64 `json:"endedAt"`
+	PlannedMs int64 `json:"plannedMs"`
+}
+
+// RoundStep is one round of a cycle: a key the clients translate when they know it
+// ("presentation", "questions", "advice") and show as typed otherwise.
+type RoundStep struct {
+	Key     string `json:"key"`
+	Seconds int64  `json:"seconds"`
+}
+
+// RoundsState is a running plan, kept in workshops.state. Index counts rounds over all the
+// repetitions (case i, step j is Index = i·len(Steps) + j).
+type RoundsState struct {
+	Steps     []RoundStep `json:"steps"`
+	Repeat    int         `json:"repeat"`
+	Index     int         `json:"index"`
+	StartedAt int64       `json:"startedAt"` // when the current round started (Unix ms)
+	Finished  bool        `json:"finished,omitempty"`
+}
+
+// Total is the number of rounds of the plan, over all its repetitions.
+func (r *RoundsState) Total() int { return len(r.Steps) * r.Repeat }
+
+// DurationMs is how long round index lasts, in milliseconds.
+func (r *RoundsState) DurationMs(index int) int64 { return r.Steps[index%len(r.Steps)].Seconds * 1000 }

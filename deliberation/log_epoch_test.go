@@ -4,11 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
-	"github.com/assises/assises/storage/storagetest"
+	"github.com/assises/assises/deliberation/journal"
+	"github.com/assises/assises/record"
 )
 
 // TestLogEpoch: a workshop gets an epoch when its room first opens and keeps it across
@@ -17,9 +16,9 @@ import (
 // The column lives outside the Workshop model: a whole-row update of a Workshop read before
 // a reset does not put the old epoch back.
 func TestLogEpoch(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+	eachRoom(t, func(t *testing.T, r *room) {
 		ctx := context.Background()
-		r := newRoom(t, db)
+		db := r.db
 		other := newRoom(t, db)
 		stale, err := record.GetWorkshop(ctx, db, r.w.ID)
 		if err != nil {
@@ -30,7 +29,7 @@ func TestLogEpoch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if first <= 0 || first > maxEpoch {
+		if first <= 0 || first > 1<<53-1 {
 			t.Fatalf("epoch %d, want in [1, 2^53-1]", first)
 		}
 		if _, again, _, _ := r.e.Open(ctx, r.w.ID); again != first {
@@ -46,11 +45,11 @@ func TestLogEpoch(t *testing.T) {
 			t.Fatal("no events to reset")
 		}
 		if err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return ResetProcessLogs(ctx, tx, r.proc.ID)
+			return journal.ResetProcessLogs(ctx, tx, r.proc.ID)
 		}); err != nil {
 			t.Fatal(err)
 		}
-		reset, err := LogEpoch(ctx, db, r.w.ID)
+		reset, err := journal.LogEpoch(ctx, db, r.w.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +59,7 @@ func TestLogEpoch(t *testing.T) {
 		if evs, _ := r.e.EventsAfter(ctx, r.w.ID, 0, 10); len(evs) != 0 {
 			t.Errorf("events after a reset: %d, want 0", len(evs))
 		}
-		if e, _ := LogEpoch(ctx, db, other.w.ID); e != otherEpoch {
+		if e, _ := journal.LogEpoch(ctx, db, other.w.ID); e != otherEpoch {
 			t.Errorf("another process's workshop: epoch %d, want %d unchanged", e, otherEpoch)
 		}
 
@@ -68,35 +67,21 @@ func TestLogEpoch(t *testing.T) {
 		if _, err := db.NewUpdate().Model(stale).WherePK().Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if e, _ := LogEpoch(ctx, db, r.w.ID); e != reset {
+		if e, _ := journal.LogEpoch(ctx, db, r.w.ID); e != reset {
 			t.Errorf("after a whole-row update of an older copy: epoch %d, want %d", e, reset)
 		}
 
-		n, err := RenewAllLogEpochs(ctx, db)
+		n, err := journal.RenewAllLogEpochs(ctx, db)
 		if err != nil || n < 2 {
 			t.Fatalf("renew: %d workshops, %v", n, err)
 		}
 		for id, old := range map[int64]int64{r.w.ID: reset, other.w.ID: otherEpoch} {
-			if e, _ := LogEpoch(ctx, db, id); e == old {
+			if e, _ := journal.LogEpoch(ctx, db, id); e == old {
 				t.Errorf("workshop %d kept epoch %d after a renewal", id, e)
 			}
 		}
-		if _, err := LogEpoch(ctx, db, 1<<40); err == nil {
+		if _, err := journal.LogEpoch(ctx, db, 1<<40); err == nil {
 			t.Error("epoch of a missing workshop: no error")
 		}
 	})
-}
-
-func TestNewLogEpochRange(t *testing.T) {
-	seen := map[int64]bool{}
-	for range 1000 {
-		e := NewLogEpoch()
-		if e < 1 || e > maxEpoch {
-			t.Fatalf("epoch %d out of [1, 2^53-1]", e)
-		}
-		seen[e] = true
-	}
-	if len(seen) < 1000 {
-		t.Errorf("1000 draws gave %d distinct epochs", len(seen))
-	}
 }

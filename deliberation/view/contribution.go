@@ -1,29 +1,28 @@
-package deliberation
+package view
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
 
 	"github.com/assises/assises/internal/seal"
+	"github.com/assises/assises/record"
 )
 
-// authorInfo is what the room may ever show of a person: a display name and an organisation.
+// Author is what the room may ever show of a person: a display name and an organisation.
 // Email, phone and the service-user flag are never loaded here, so no event or snapshot can
 // carry them (DESIGN invariant 9).
-type authorInfo struct {
+type Author struct {
 	Name string
 	Org  string
 }
 
-// loadAuthors reads the labels of some participants. An erased person has no row in people
+// LoadAuthors reads the labels of some participants. An erased person has no row in people
 // any more: only their organisation (if kept) remains.
-func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]authorInfo, error) {
-	out := make(map[int64]authorInfo, len(ids))
+func LoadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]Author, error) {
+	out := make(map[int64]Author, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -59,14 +58,14 @@ func loadAuthors(ctx context.Context, db bun.IDB, ids []int64) (map[int64]author
 				return nil, fmt.Errorf("store: load authors: %w", err)
 			}
 		}
-		out[r.ID] = authorInfo{Name: name, Org: org}
+		out[r.ID] = Author{Name: name, Org: org}
 	}
 	return out, nil
 }
 
-// label is how an author is shown under a mode. A contribution typed on behalf of a table
+// Label is how an author is shown under a mode. A contribution typed on behalf of a table
 // shows that label, never the typist. An empty label means "anonymous": clients translate it.
-func label(mode IdentityMode, info authorInfo, onBehalfOf string) string {
+func Label(mode IdentityMode, info Author, onBehalfOf string) string {
 	if onBehalfOf != "" {
 		return onBehalfOf
 	}
@@ -83,22 +82,6 @@ func label(mode IdentityMode, info authorInfo, onBehalfOf string) string {
 		return info.Org
 	}
 	return ""
-}
-
-// author returns the label information of a participant, cached for the batch.
-func (b *batch) author(ctx context.Context, id *int64) (authorInfo, error) {
-	if id == nil {
-		return authorInfo{}, nil
-	}
-	if info, ok := b.authors[*id]; ok {
-		return info, nil
-	}
-	m, err := loadAuthors(ctx, b.tx, []int64{*id})
-	if err != nil {
-		return authorInfo{}, err
-	}
-	b.authors[*id] = m[*id]
-	return m[*id], nil
 }
 
 // ContributionView is a contribution as events and snapshots carry it. AuthorID and
@@ -131,102 +114,27 @@ type ContributionView struct {
 	Translations map[string]string `json:"translations,omitempty"`
 }
 
-func newContributionView(c *record.Contribution, links []int64, info authorInfo, mode IdentityMode, forModerators bool) ContributionView {
+// NewContributionView is contribution c under identity mode: author labels and, for
+// moderators, the author's id and the reason it was hidden.
+func NewContributionView(c *record.Contribution, links []int64, info Author, mode IdentityMode, forModerators bool) ContributionView {
 	if links == nil {
 		links = []int64{}
 	}
 	v := ContributionView{
 		ID: c.ID, Kind: c.Kind, Phase: c.Phase, Body: c.Body, Lang: c.Lang, Parent: c.ParentID, Links: links,
-		Who: c.Who, How: c.How, When: c.WhenText, Author: label(mode, info, c.OnBehalfOf),
+		Who: c.Who, How: c.How, When: c.WhenText, Author: Label(mode, info, c.OnBehalfOf),
 		OnBehalfOf: c.OnBehalfOf != "", Group: c.GroupID, Status: c.Status, Pinned: c.Pinned,
 		Version: c.Version, MergedInto: c.MergedInto,
 		CreatedAt: c.CreatedAt.UnixMilli(), UpdatedAt: c.UpdatedAt.UnixMilli(),
 	}
 	if forModerators {
-		if mode.moderatorsSeeAuthors() {
-			v.Author = label(IdentityFull, info, c.OnBehalfOf)
+		if mode.ModeratorsSeeAuthors() {
+			v.Author = Label(IdentityFull, info, c.OnBehalfOf)
 			v.AuthorID = c.AuthorID
 		}
 		v.HiddenReason = c.HiddenReason
 	}
 	return v
-}
-
-// attribution tells moderators who wrote something that went to a wider audience under the
-// room's identity mode (moderators see full labels and the participant id, unless sealed).
-type attribution struct {
-	ID       int64  `json:"id"`
-	AuthorID *int64 `json:"authorId"`
-	Author   string `json:"author"`
-}
-
-// publicAudience is where a contribution's events go once it is visible: its group, if it was
-// posted in a break-out group, else everyone.
-func publicAudience(c *record.Contribution) string {
-	if c.GroupID != nil {
-		return AudienceGroup(*c.GroupID)
-	}
-	return AudienceAll
-}
-
-// emitContribution sends a contribution's full data (contribution.posted, .restored) to those
-// who may see it: a pending one to moderators and its author; otherwise to its public
-// audience under the identity mode, followed by the attribution for moderators.
-func (b *batch) emitContribution(ctx context.Context, name string, c *record.Contribution, links []int64) error {
-	info, err := b.author(ctx, c.AuthorID)
-	if err != nil {
-		return err
-	}
-	var translations map[string]string
-	if name != "contribution.posted" { // a new contribution has none yet
-		all, err := loadTranslations(ctx, b.tx, b.w.ID, c.ID)
-		if err != nil {
-			return err
-		}
-		translations = all[c.ID]
-	}
-	view := func(forModerators bool) ContributionView {
-		v := newContributionView(c, links, info, b.st.IdentityMode(), forModerators)
-		v.Translations = translations
-		return v
-	}
-	mode := b.st.IdentityMode()
-	if c.GroupID != nil {
-		b.later(progressKey) // the projector's counts per group
-	}
-	if c.Status == record.StatusPending {
-		b.emit(name, AudienceModerators, view(true))
-		if c.AuthorID != nil {
-			b.emit(name, AudiencePerson(*c.AuthorID), view(false))
-		}
-		return nil
-	}
-	b.emit(name, publicAudience(c), view(false))
-	if mode.moderatorsSeeAuthors() {
-		b.emit("contribution.attributed", AudienceModerators,
-			attribution{ID: c.ID, AuthorID: c.AuthorID, Author: label(IdentityFull, info, c.OnBehalfOf)})
-	}
-	return nil
-}
-
-// emitAbout sends an event about a contribution to the audience that knows it, by its status
-// at the time of the call: a visible one to its public audience; a pending one to moderators
-// and its author; a hidden, merged or withdrawn one to moderators only.
-func (b *batch) emitAbout(c *record.Contribution, name string, data any) {
-	if c.GroupID != nil {
-		b.later(progressKey) // the projector's counts per group
-	}
-	switch c.Status {
-	case record.StatusVisible:
-		b.emit(name, publicAudience(c), data)
-	case record.StatusPending:
-		b.emit(name, AudienceModerators, data)
-		if c.AuthorID != nil {
-			b.emit(name, AudiencePerson(*c.AuthorID), data)
-		}
-	default:
-		b.emit(name, AudienceModerators, data)
-	}
 }
 
 // CommentView is a comment as events and snapshots carry it.
@@ -239,12 +147,53 @@ type CommentView struct {
 	CreatedAt    int64  `json:"createdAt"`
 }
 
-func newCommentView(c *record.Comment, info authorInfo, mode IdentityMode, forModerators bool) CommentView {
-	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, Author: label(mode, info, ""),
+// NewCommentView is comment c under identity mode (the author's id for moderators).
+func NewCommentView(c *record.Comment, info Author, mode IdentityMode, forModerators bool) CommentView {
+	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, Author: Label(mode, info, ""),
 		CreatedAt: c.CreatedAt.UnixMilli()}
-	if forModerators && mode.moderatorsSeeAuthors() {
-		v.Author = label(IdentityFull, info, "")
+	if forModerators && mode.ModeratorsSeeAuthors() {
+		v.Author = Label(IdentityFull, info, "")
 		v.AuthorID = c.AuthorID
 	}
 	return v
+}
+
+// RoomCountView is a room count as events and snapshots carry it.
+type RoomCountView struct {
+	ID           int64  `json:"id"`
+	Contribution int64  `json:"contribution"`
+	Label        string `json:"label"`
+	Yes          int    `json:"yes"`
+	Neutral      int    `json:"neutral"`
+	No           int    `json:"no"`
+	CreatedAt    int64  `json:"createdAt"`
+}
+
+// NewRoomCountView is a room count as events and snapshots carry it.
+func NewRoomCountView(rc *record.RoomCount) RoomCountView {
+	return RoomCountView{ID: rc.ID, Contribution: rc.ContributionID, Label: rc.Label, Yes: rc.YesCount,
+		Neutral: rc.NeutralCount, No: rc.NoCount, CreatedAt: rc.CreatedAt.UnixMilli()}
+}
+
+// LoadTranslations reads translations, id → language → text: of one contribution, or of a
+// whole workshop when contribution is 0.
+func LoadTranslations(ctx context.Context, db bun.IDB, workshop, contribution int64) (map[int64]map[string]string, error) {
+	out := map[int64]map[string]string{}
+	var rows []record.Translation
+	q := db.NewSelect().Model(&rows).Order("translation.contribution_id", "translation.lang")
+	if contribution != 0 {
+		q = q.Where("translation.contribution_id = ?", contribution)
+	} else {
+		q = q.Join("JOIN contributions AS c ON c.id = translation.contribution_id").Where("c.workshop_id = ?", workshop)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: load translations: %w", err)
+	}
+	for _, t := range rows {
+		if out[t.ContributionID] == nil {
+			out[t.ContributionID] = map[string]string{}
+		}
+		out[t.ContributionID][t.Lang] = t.Body
+	}
+	return out, nil
 }

@@ -1,4 +1,4 @@
-package deliberation
+package journal
 
 import (
 	"database/sql"
@@ -10,7 +10,7 @@ import (
 	"syscall"
 )
 
-// connectionLost reports whether err says that the connection to the database broke (closed,
+// ConnectionLost reports whether err says that the connection to the database broke (closed,
 // reset, cut by the server or by its shutdown) rather than that the database refused a
 // statement (a constraint, a syntax error). The same command may well succeed on another
 // connection: for the client it is "unavailable, send it again", never "internal".
@@ -18,7 +18,7 @@ import (
 // After a PostgreSQL restart, or pg_terminate_backend, every pooled connection is dead but
 // database/sql only learns it by using each one: the first statement on each fails with one of
 // these errors, while a ping on a fresh connection already succeeds.
-func connectionLost(err error) bool {
+func ConnectionLost(err error) bool {
 	if err == nil {
 		return false
 	}

@@ -1,13 +1,13 @@
-package deliberation
+package view
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/assises/assises/record"
-
 	"github.com/uptrace/bun"
+
+	"github.com/assises/assises/record"
 )
 
 // SnapshotGroups is the part of a snapshot about break-out groups, the agenda, timed rounds,
@@ -15,7 +15,7 @@ import (
 type SnapshotGroups struct {
 	Groups       []GroupView     `json:"groups"`   // the current split: colours and sizes
 	Progress     []GroupProgress `json:"progress"` // counts per group, for the projector
-	GroupMembers *groupsMembers  `json:"groupMembers,omitempty"`
+	GroupMembers *GroupsMembers  `json:"groupMembers,omitempty"`
 	Agenda       *AgendaView     `json:"agenda"`
 	Rounds       RoundsView      `json:"rounds"`
 	// Outputs: the contributions listed that a rapporteur marked as their group's output.
@@ -28,33 +28,33 @@ type SnapshotGroups struct {
 
 // extendSnapshot fills SnapshotGroups (and you.rapporteur) for one viewer, inside the
 // snapshot's read transaction.
-func extendSnapshot(ctx context.Context, r *batchReader, viewer Actor, now time.Time, s *SnapshotState) error {
+func extendSnapshot(ctx context.Context, r *Reader, viewer Viewer, now time.Time, s *SnapshotState) error {
 	var err error
 	g := &s.SnapshotGroups
-	if g.Groups, err = groupViews(ctx, r); err != nil {
+	if g.Groups, err = GroupViews(ctx, r); err != nil {
 		return err
 	}
-	if g.Progress, err = groupProgress(ctx, r); err != nil {
+	if g.Progress, err = ProgressOf(ctx, r); err != nil {
 		return err
 	}
 	if viewer.Moderator {
-		if g.GroupMembers, err = membersView(ctx, r); err != nil {
+		if g.GroupMembers, err = MembersOf(ctx, r); err != nil {
 			return err
 		}
 	}
 	if viewer.Group != 0 {
-		s.You.Rapporteur, err = r.db.NewSelect().Model((*record.GroupMember)(nil)).
-			Where("workshop_id = ? AND participant_id = ? AND group_id = ? AND rapporteur", r.w.ID, viewer.Participant, viewer.Group).Exists(ctx)
+		s.You.Rapporteur, err = r.DB.NewSelect().Model((*record.GroupMember)(nil)).
+			Where("workshop_id = ? AND participant_id = ? AND group_id = ? AND rapporteur", r.Workshop.ID, viewer.Participant, viewer.Group).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("store: snapshot rapporteur: %w", err)
 		}
 	}
-	items, err := record.ListAgenda(ctx, r.db, r.w.ID)
+	items, err := record.ListAgenda(ctx, r.DB, r.Workshop.ID)
 	if err != nil {
 		return err
 	}
-	g.Agenda = newAgendaView(r.w, r.st, items, viewer.Moderator, now)
-	g.Rounds = newRoundsView(r.st.Rounds, r.st.Timer)
+	g.Agenda = newAgendaView(r.Workshop, r.State, items, viewer.Moderator, now)
+	g.Rounds = NewRoundsView(r.State.Rounds, r.State.Timer)
 
 	// What follows is about the contributions this viewer was given, and only those.
 	listed := make([]int64, 0, len(s.Contributions))
@@ -67,17 +67,17 @@ func extendSnapshot(ctx context.Context, r *batchReader, viewer Actor, now time.
 	if len(listed) == 0 {
 		return nil
 	}
-	err = r.db.NewSelect().Model((*ContributionOutput)(nil)).Column("contribution_id").
-		Where("workshop_id = ? AND contribution_id IN (?)", r.w.ID, bun.In(listed)).Order("contribution_id").Scan(ctx, &g.Outputs)
+	err = r.DB.NewSelect().Model((*ContributionOutput)(nil)).Column("contribution_id").
+		Where("workshop_id = ? AND contribution_id IN (?)", r.Workshop.ID, bun.In(listed)).Order("contribution_id").Scan(ctx, &g.Outputs)
 	if err != nil {
 		return fmt.Errorf("store: snapshot outputs: %w", err)
 	}
-	prov, err := provenanceOf(ctx, r.db, r.w.ID, listed)
+	prov, err := ProvenanceOf(ctx, r.DB, r.Workshop.ID, listed)
 	if err != nil {
 		return err
 	}
 	for id, list := range prov {
-		g.Provenance[id] = groupRefs(list)
+		g.Provenance[id] = GroupRefs(list)
 	}
 	var voted []int64
 	for _, id := range listed {
@@ -85,12 +85,12 @@ func extendSnapshot(ctx context.Context, r *batchReader, viewer Actor, now time.
 			voted = append(voted, id)
 		}
 	}
-	tallies, err := plenaryTallies(ctx, r, voted)
+	tallies, err := PlenaryTallies(ctx, r, voted)
 	if err != nil {
 		return err
 	}
 	for _, t := range tallies {
-		if t.Open && r.st.ResultsHidden && !viewer.Moderator {
+		if t.Open && r.State.ResultsHidden && !viewer.Moderator {
 			t = PlenaryTally{Contribution: t.Contribution, Open: true, OpenedAt: t.OpenedAt, Hidden: true}
 		}
 		g.Plenary = append(g.Plenary, t)
@@ -99,9 +99,9 @@ func extendSnapshot(ctx context.Context, r *batchReader, viewer Actor, now time.
 		ContributionID int64
 		Choice         string
 	}
-	err = r.db.NewSelect().TableExpr("plenary_ballots AS pb").ColumnExpr("pi.contribution_id, pb.choice").
+	err = r.DB.NewSelect().TableExpr("plenary_ballots AS pb").ColumnExpr("pi.contribution_id, pb.choice").
 		Join("JOIN plenary_items AS pi ON pi.id = pb.item_id").
-		Where("pb.workshop_id = ? AND pb.participant_id = ? AND pi.status = ?", r.w.ID, viewer.Participant, "open").
+		Where("pb.workshop_id = ? AND pb.participant_id = ? AND pi.status = ?", r.Workshop.ID, viewer.Participant, "open").
 		Scan(ctx, &mine)
 	if err != nil {
 		return fmt.Errorf("store: snapshot plenary ballots: %w", err)
