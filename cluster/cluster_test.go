@@ -69,6 +69,7 @@ func TestBusBetweenTwoNodes(t *testing.T) {
 	a.Publish(ctx, hub.Cue{Kind: hub.CueCommitted, Workshop: 7, Seq: 42})
 	a.Publish(ctx, hub.Cue{Kind: hub.CueReset, Workshop: 8})
 	a.Publish(ctx, hub.Cue{Kind: hub.CueDue, Workshop: 9})
+	a.Publish(ctx, hub.Cue{Kind: hub.CueRevoked, Person: 12})
 	eventually(t, "node b hears seq 42", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueCommitted && q.Workshop == 7 && q.Seq == 42 })
 	})
@@ -77,6 +78,9 @@ func TestBusBetweenTwoNodes(t *testing.T) {
 	})
 	eventually(t, "node b hears the tallies due", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueDue && q.Workshop == 9 })
+	})
+	eventually(t, "node b hears the revocation", func() bool {
+		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueRevoked && q.Person == 12 })
 	})
 	if ca.has(func(q hub.Cue) bool { return q.Kind != hub.CueLost }) {
 		t.Error("node a heard its own notifications")

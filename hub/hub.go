@@ -36,6 +36,8 @@ type Hub struct {
 	readers    *pool         // the read pumps' messages: decoding and queueing, never waiting
 	viewerGen  atomic.Uint64 // bumped before every Backend.Viewers call (see room.join)
 	recent     recentViewers // who recently left which room (rejoin.go)
+	// revokedElsewhere: told of a person whose access another node took away (guarded by mu).
+	revokedElsewhere []func(participant int64)
 
 	mu      sync.RWMutex
 	rooms   map[int64]*room
@@ -354,6 +356,14 @@ func (h *Hub) onCue(c Cue) {
 		}
 	case CueSockets:
 		h.capAcrossNodes(c.Person)
+	case CueRevoked:
+		h.mu.RLock()
+		fns := h.revokedElsewhere
+		h.mu.RUnlock()
+		for _, fn := range fns {
+			fn(c.Person)
+		}
+		h.disconnectLocal(c.Person)
 	case CueLost:
 		h.mu.RLock()
 		rooms := make([]*room, 0, len(h.rooms))
@@ -369,8 +379,24 @@ func (h *Hub) onCue(c Cue) {
 
 // Disconnect closes every socket of participant promptly (logout, revocation, erasure),
 // and makes their next join ask the Backend again who they are. It does not wait for the
-// sockets to be closed.
+// sockets to be closed. The other nodes hear it through the bus and close theirs too.
 func (h *Hub) Disconnect(participant int64) {
+	h.disconnectLocal(participant)
+	if err := h.cfg.Bus.Publish(h.hardCtx, Cue{Kind: CueRevoked, Person: participant}); err != nil {
+		h.log.Error("hub: revocation not published: the person's sockets on other nodes stay open",
+			"participant", participant, "err", err)
+	}
+}
+
+// OnRevokedElsewhere registers fn, called with a person whose access another node took away
+// after this node closed their sockets: what this node keeps of their sessions must go too.
+func (h *Hub) OnRevokedElsewhere(fn func(participant int64)) {
+	h.mu.Lock()
+	h.revokedElsewhere = append(h.revokedElsewhere, fn)
+	h.mu.Unlock()
+}
+
+func (h *Hub) disconnectLocal(participant int64) {
 	h.mu.RLock()
 	cs := make([]*conn, 0, len(h.byUser[participant]))
 	for c := range h.byUser[participant] {
