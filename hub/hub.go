@@ -132,16 +132,18 @@ func (h *Hub) translate(lang, code string) string {
 // ServeWS upgrades an already authenticated request for participant. The caller has
 // checked the session; the hub checks the Origin (Config.CheckOrigin), the protocol and
 // the participant's right to join the workshop named in hello. It returns once the
-// connection's read pump is running.
-func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64, language string) {
+// connection's read pump is running, true; then ended, when not nil, is called once the
+// connection has ended. False when it answered with an HTTP error or closed the socket at
+// once (shutting down): ended is not called.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64, language string, ended func()) bool {
 	if h.closing.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
+		return false
 	}
 	hw := &wire.Hijacker{ResponseWriter: w}
 	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
-		return // Upgrade has answered with an HTTP error
+		return false // Upgrade has answered with an HTTP error
 	}
 	c := h.newConn(hw.Socket(), participant, language, make(chan struct{}), &h.connWG)
 	c.out.StartPinger()
@@ -155,7 +157,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 		ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "going away"), time.Now().Add(h.t.writeWait))
 		ws.Close()
-		return
+		return false
 	}
 	// From here on, every write goes through c's outbox (package wire): there is no
 	// write pump; a writer goroutine only exists while the socket is backed up.
@@ -165,7 +167,12 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 	// buffers, a stack grown by the handshake), which a connection open for hours would
 	// otherwise hold.
 	go func() {
-		defer h.unregister(c)
+		defer func() {
+			h.unregister(c)
+			if ended != nil {
+				ended()
+			}
+		}()
 		h.guard(func() { c.readPump(ws) })
 		switch {
 		case c.room != nil:
@@ -174,6 +181,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 			c.out.Terminate(websocket.CloseNormalClosure, "")
 		}
 	}()
+	return true
 }
 
 // guard runs a connection's pump and turns a panic into the end of that connection only: a
