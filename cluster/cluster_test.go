@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/cluster/clustertest"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -86,13 +87,8 @@ func TestBusBetweenTwoNodes(t *testing.T) {
 		t.Error("node a heard its own notifications")
 	}
 
-	var killed []bool
-	if err := db.NewRaw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE query LIKE 'LISTEN "assises:' || current_schema() || '"%'`).Scan(ctx, &killed); err != nil {
-		t.Fatal(err)
-	}
-	if len(killed) != 2 {
-		t.Fatalf("listeners terminated: got %d, want 2", len(killed))
+	if killed := clustertest.TerminateListeners(ctx, t, db); killed != 2 {
+		t.Fatalf("listeners terminated: got %d, want 2", killed)
 	}
 	eventually(t, "node b says cues may be lost", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueLost })
