@@ -92,10 +92,11 @@ type Bus struct {
 	mu   sync.Mutex
 	next int
 	subs map[int]func(hub.Cue)
-	// What the sender has to say, coalesced: the last seq per workshop, the resets, and
-	// the presence lines.
+	// What the sender has to say, coalesced: the last seq per workshop, the resets, the
+	// people whose access was taken away, and the presence lines.
 	commits  map[int64]int64
 	resets   []int64
+	revoked  []int64
 	dues     map[int64]struct{}
 	presence map[int64]string
 	kick     chan struct{}
@@ -176,6 +177,8 @@ func (b *Bus) Publish(ctx context.Context, c hub.Cue) error {
 		}
 	case hub.CueReset:
 		b.resets = append(b.resets, c.Workshop)
+	case hub.CueRevoked:
+		b.revoked = append(b.revoked, c.Person)
 	case hub.CueDue:
 		b.dues[c.Workshop] = struct{}{}
 	default:
@@ -381,6 +384,10 @@ func (b *Bus) handle(payload string) {
 		if ws, ok := num(2); ok {
 			b.deliver(hub.Cue{Kind: hub.CueReset, Workshop: ws})
 		}
+	case "x":
+		if person, ok := num(2); ok {
+			b.deliver(hub.Cue{Kind: hub.CueRevoked, Person: person})
+		}
 	case "d":
 		if ws, ok := num(2); ok {
 			b.deliver(hub.Cue{Kind: hub.CueDue, Workshop: ws})
@@ -422,12 +429,15 @@ func (b *Bus) send() {
 		case <-b.kick:
 		}
 		b.mu.Lock()
-		lines := make([]string, 0, len(b.commits)+len(b.resets)+len(b.dues)+len(b.presence))
+		lines := make([]string, 0, len(b.commits)+len(b.resets)+len(b.revoked)+len(b.dues)+len(b.presence))
 		for ws, seq := range b.commits {
 			lines = append(lines, "c "+b.opts.Node+" "+strconv.FormatInt(ws, 10)+" "+strconv.FormatInt(seq, 10))
 		}
 		for _, ws := range b.resets {
 			lines = append(lines, "r "+b.opts.Node+" "+strconv.FormatInt(ws, 10))
+		}
+		for _, person := range b.revoked {
+			lines = append(lines, "x "+b.opts.Node+" "+strconv.FormatInt(person, 10))
 		}
 		for ws := range b.dues {
 			lines = append(lines, "d "+b.opts.Node+" "+strconv.FormatInt(ws, 10))
@@ -435,8 +445,8 @@ func (b *Bus) send() {
 		for ws, counts := range b.presence {
 			lines = append(lines, "n "+b.opts.Node+" "+strconv.FormatInt(ws, 10)+" "+counts)
 		}
-		commits, resets, dues := b.commits, b.resets, b.dues
-		b.commits, b.resets, b.dues, b.presence = map[int64]int64{}, nil, map[int64]struct{}{}, map[int64]string{}
+		commits, resets, revoked, dues := b.commits, b.resets, b.revoked, b.dues
+		b.commits, b.resets, b.revoked, b.dues, b.presence = map[int64]int64{}, nil, nil, map[int64]struct{}{}, map[int64]string{}
 		b.mu.Unlock()
 		sockets, persons, resend := b.Sockets.take()
 		lines = append(lines, sockets...)
@@ -456,7 +466,7 @@ func (b *Bus) send() {
 			// The other nodes' sweeps read the log anyway; saying it again soon is faster.
 			b.log.Warn("cluster: notify", "lines", len(lines), "err", err)
 			b.Sockets.put(persons, resend)
-			b.requeue(commits, resets, dues)
+			b.requeue(commits, resets, revoked, dues)
 			select {
 			case <-b.stop:
 				return
@@ -466,7 +476,7 @@ func (b *Bus) send() {
 	}
 }
 
-func (b *Bus) requeue(commits map[int64]int64, resets []int64, dues map[int64]struct{}) {
+func (b *Bus) requeue(commits map[int64]int64, resets, revoked []int64, dues map[int64]struct{}) {
 	b.mu.Lock()
 	for ws := range dues {
 		b.dues[ws] = struct{}{}
@@ -477,6 +487,7 @@ func (b *Bus) requeue(commits map[int64]int64, resets []int64, dues map[int64]st
 		}
 	}
 	b.resets = append(resets, b.resets...)
+	b.revoked = append(revoked, b.revoked...)
 	b.mu.Unlock()
 	b.wake()
 }

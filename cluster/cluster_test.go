@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/assises/assises/cluster/clustertest"
 	"github.com/assises/assises/hub"
 	"github.com/assises/assises/storage/storagetest"
 )
@@ -69,6 +70,7 @@ func TestBusBetweenTwoNodes(t *testing.T) {
 	a.Publish(ctx, hub.Cue{Kind: hub.CueCommitted, Workshop: 7, Seq: 42})
 	a.Publish(ctx, hub.Cue{Kind: hub.CueReset, Workshop: 8})
 	a.Publish(ctx, hub.Cue{Kind: hub.CueDue, Workshop: 9})
+	a.Publish(ctx, hub.Cue{Kind: hub.CueRevoked, Person: 12})
 	eventually(t, "node b hears seq 42", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueCommitted && q.Workshop == 7 && q.Seq == 42 })
 	})
@@ -78,17 +80,15 @@ func TestBusBetweenTwoNodes(t *testing.T) {
 	eventually(t, "node b hears the tallies due", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueDue && q.Workshop == 9 })
 	})
+	eventually(t, "node b hears the revocation", func() bool {
+		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueRevoked && q.Person == 12 })
+	})
 	if ca.has(func(q hub.Cue) bool { return q.Kind != hub.CueLost }) {
 		t.Error("node a heard its own notifications")
 	}
 
-	var killed []bool
-	if err := db.NewRaw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE query LIKE 'LISTEN "assises:' || current_schema() || '"%'`).Scan(ctx, &killed); err != nil {
-		t.Fatal(err)
-	}
-	if len(killed) != 2 {
-		t.Fatalf("listeners terminated: got %d, want 2", len(killed))
+	if killed := clustertest.TerminateListeners(ctx, t, db); killed != 2 {
+		t.Fatalf("listeners terminated: got %d, want 2", killed)
 	}
 	eventually(t, "node b says cues may be lost", func() bool {
 		return cb.has(func(q hub.Cue) bool { return q.Kind == hub.CueLost })

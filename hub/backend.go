@@ -20,6 +20,11 @@ type Event struct {
 	// ReloadViewers says memberships (groups, roles) changed: the room refreshes its
 	// viewers (Backend.Viewers) before fanning out later events.
 	ReloadViewers bool
+
+	// head is the event's frame encoded up to its serverTime, made once by the room when it
+	// fans the event out and kept with it in the ring: a replay to ten thousand returning
+	// connections then copies it instead of encoding it for each (frames.go).
+	head []byte
 }
 
 // Command is a change a participant asks for. ID is the client's UUID, which makes

@@ -36,6 +36,9 @@ const (
 	// CueSockets: Person holds sockets here and on other nodes, and some of them changed
 	// (SocketShare): the hub applies MaxSocketsPerPerson to all of them (sockets.go).
 	CueSockets
+	// CueRevoked: Person's access was taken away on another node (sign-out, a new link,
+	// erasure, a cancelled registration): this node closes their sockets as Disconnect does.
+	CueRevoked
 )
 
 // Cue is one message on the bus.
@@ -43,7 +46,7 @@ type Cue struct {
 	Kind     CueKind
 	Workshop int64
 	Seq      int64
-	Person   int64 // CueSockets only
+	Person   int64 // CueSockets and CueRevoked only
 }
 
 var _ Bus = (*LocalBus)(nil)

@@ -22,6 +22,7 @@ func (r *room) deliver(d delivery) {
 		if ev.Seq <= r.delivered {
 			continue // already fanned out (the log and a commit overlapped)
 		}
+		ev.head = eventHead(ev)
 		r.fanout(ev)
 		r.delivered = ev.Seq
 		r.ring.push(*ev)
@@ -69,7 +70,11 @@ func (r *room) fanout(ev *Event) {
 			return
 		}
 		if wf == nil {
-			wf = prepare(newEventFrame(ev), r.h.nowMs())
+			if ev.head != nil {
+				wf = stampedFrame(ev.head, r.h.nowMs())
+			} else {
+				wf = prepare(newEventFrame(ev), r.h.nowMs())
+			}
 		}
 		m.last = ev.Seq
 		if ev.Audience.Kind == Person && len(m.batch) == 0 {

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 
@@ -135,7 +136,37 @@ type replay []Event
 
 func (r replay) Frames() int { return len(r) }
 func (r replay) AppendFrame(b []byte, i int, now int64) []byte {
+	if r[i].head != nil {
+		return appendStamped(b, r[i].head, now)
+	}
 	return appendText(b, newEventFrame(&r[i]), now)
+}
+
+// serverTimeTail is how every event frame ends when encoded at serverTime 0: serverTime is
+// its last field, so what comes before is the same whenever the frame is written.
+const serverTimeTail = `"serverTime":0}`
+
+// eventHead encodes ev's frame up to and including `"serverTime":`, once for every later
+// write of it; nil if the encoding does not end as expected (then each write encodes).
+func eventHead(ev *Event) []byte {
+	b := encodeFrame(newEventFrame(ev), 0)
+	if !bytes.HasSuffix(b, []byte(serverTimeTail)) {
+		return nil
+	}
+	return b[:len(b)-len("0}")]
+}
+
+// appendStamped appends the complete frame of an event encoded as head, at serverTime now.
+func appendStamped(b, head []byte, now int64) []byte {
+	var t [24]byte
+	return wire.AppendTextParts(b, head, append(strconv.AppendInt(t[:0], now, 10), '}'))
+}
+
+// stampedFrame is the frame of an event encoded as head, at serverTime now, for a whole
+// audience.
+func stampedFrame(head []byte, now int64) *wire.Frame {
+	var t [24]byte
+	return wire.TextParts(head, append(strconv.AppendInt(t[:0], now, 10), '}'))
 }
 
 func newEventFrame(ev *Event) *eventFrame {

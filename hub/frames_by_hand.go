@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 )
 
@@ -19,6 +20,91 @@ type handWritten interface {
 // Room for the field names and three int64 in decimal.
 func (f *ackFrame) sizeJSON() int   { return 100 + len(f.Type) + len(f.ID) }
 func (f *eventFrame) sizeJSON() int { return 140 + len(f.Type) + len(f.Name) + len(f.Data) }
+
+// The welcome and the exact presence go to every connection that joins, each its own: in a
+// reconnection storm, ten thousand of each.
+func (f *welcomeFrame) sizeJSON() int { return 200 + len(f.Type) + len(f.Role) }
+func (f *presenceFrame) sizeJSON() int {
+	n := 100 + len(f.Type)
+	for k := range f.ByRole {
+		n += len(k) + 24
+	}
+	return n + 24*len(f.ByGroup)
+}
+
+func (f *welcomeFrame) appendJSON(b []byte) ([]byte, bool) {
+	if !plainString(f.Type) || !plainString(f.Role) {
+		return b, false
+	}
+	b = append(b, `{"type":"`...)
+	b = append(b, f.Type...)
+	b = append(b, `","v":`...)
+	b = strconv.AppendInt(b, int64(f.V), 10)
+	b = append(b, `,"workshop":`...)
+	b = strconv.AppendInt(b, f.Workshop, 10)
+	b = append(b, `,"epoch":`...)
+	b = strconv.AppendInt(b, f.Epoch, 10)
+	b = append(b, `,"you":`...)
+	b = strconv.AppendInt(b, f.You, 10)
+	b = append(b, `,"role":"`...)
+	b = append(b, f.Role...)
+	b = append(b, `","moderator":`...)
+	b = strconv.AppendBool(b, f.Moderator)
+	b = append(b, `,"group":`...)
+	b = strconv.AppendInt(b, f.Group, 10)
+	b = append(b, `,"serverTime":`...)
+	b = strconv.AppendInt(b, f.ServerTime, 10)
+	return append(b, '}'), true
+}
+
+func (f *presenceFrame) appendJSON(b []byte) ([]byte, bool) {
+	if !plainString(f.Type) {
+		return b, false
+	}
+	b = append(b, `{"type":"`...)
+	b = append(b, f.Type...)
+	b = append(b, `","online":`...)
+	b = strconv.AppendInt(b, int64(f.Online), 10)
+	b = append(b, `,"byRole":`...)
+	b, ok := appendCounts(b, f.ByRole)
+	if !ok {
+		return b, false
+	}
+	b = append(b, `,"byGroup":`...)
+	if b, ok = appendCounts(b, f.ByGroup); !ok {
+		return b, false
+	}
+	b = append(b, `,"serverTime":`...)
+	b = strconv.AppendInt(b, f.ServerTime, 10)
+	return append(b, '}'), true
+}
+
+// appendCounts appends m as json.Marshal does: null when nil, keys sorted.
+func appendCounts(b []byte, m map[string]int) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		if !plainString(k) {
+			return b, false
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, `":`...)
+		b = strconv.AppendInt(b, int64(m[k]), 10)
+	}
+	return append(b, '}'), true
+}
 
 func (f *ackFrame) appendJSON(b []byte) ([]byte, bool) {
 	if !plainString(f.Type) || !plainString(f.ID) {

@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"testing"
 )
 
@@ -21,6 +22,13 @@ func TestFramesByHandAsMarshalled(t *testing.T) {
 		{"event with escapes in data", &eventFrame{Type: "event", Seq: 8, Name: "x", Data: json.RawMessage(`{"a":"\u003c\n"}`)}, false},
 		{"event with invalid data", &eventFrame{Type: "event", Seq: 9, Name: "x", Data: json.RawMessage(`{"a":`)}, false},
 		{"event without data", &eventFrame{Type: "event", Seq: 9, Name: "x"}, false},
+		{"welcome", &welcomeFrame{Type: "welcome", V: 1, Workshop: 3, Epoch: 1765000000, You: 42, Role: "participant", Group: 7}, true},
+		{"welcome of a moderator", &welcomeFrame{Type: "welcome", V: 1, Workshop: 3, You: 42, Role: "moderator", Moderator: true}, true},
+		{"welcome of an odd role", &welcomeFrame{Type: "welcome", Role: "r<ô>"}, false},
+		{"presence", &presenceFrame{Type: "presence", Online: 10001, ByRole: map[string]int{"participant": 10000, "moderator": 1, "observer": 0}, ByGroup: map[string]int{"12": 3, "3": 4, "0": 9994}}, true},
+		{"presence of an empty room", &presenceFrame{Type: "presence", ByRole: map[string]int{}, ByGroup: map[string]int{}}, true},
+		{"presence without maps", &presenceFrame{Type: "presence", Online: 2}, true},
+		{"presence of an odd role", &presenceFrame{Type: "presence", Online: 1, ByRole: map[string]int{"a&b": 1}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +60,8 @@ func FuzzFramesByHandAsMarshalled(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id string, seq int64, name string, data []byte, at int64) {
 		checkAsMarshalled(t, &ackFrame{Type: "ack", ID: id, Seq: seq})
 		checkAsMarshalled(t, &eventFrame{Type: "event", Seq: seq, Name: name, Data: data, At: at})
+		checkAsMarshalled(t, &welcomeFrame{Type: "welcome", V: 1, Workshop: seq, Epoch: at, You: -seq, Role: name, Moderator: seq%2 == 0, Group: at})
+		checkAsMarshalled(t, &presenceFrame{Type: "presence", Online: int(seq), ByRole: map[string]int{name: int(at), id: 1, "participant": 2}, ByGroup: map[string]int{strconv.FormatInt(at, 10): 3}})
 	})
 }
 

@@ -87,7 +87,7 @@ func newEnvWith(t *testing.T, fb *fakeBackend, opt func(*Config), tune func(*tim
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		h.ServeWS(w, r, p, "fr")
+		h.ServeWS(w, r, p, "fr", nil)
 	}))
 	if wrap != nil {
 		srv.Listener = wrap(srv.Listener)

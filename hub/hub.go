@@ -36,6 +36,8 @@ type Hub struct {
 	readers    *pool         // the read pumps' messages: decoding and queueing, never waiting
 	viewerGen  atomic.Uint64 // bumped before every Backend.Viewers call (see room.join)
 	recent     recentViewers // who recently left which room (rejoin.go)
+	// revokedElsewhere: told of a person whose access another node took away (guarded by mu).
+	revokedElsewhere []func(participant int64)
 
 	mu      sync.RWMutex
 	rooms   map[int64]*room
@@ -132,16 +134,18 @@ func (h *Hub) translate(lang, code string) string {
 // ServeWS upgrades an already authenticated request for participant. The caller has
 // checked the session; the hub checks the Origin (Config.CheckOrigin), the protocol and
 // the participant's right to join the workshop named in hello. It returns once the
-// connection's read pump is running.
-func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64, language string) {
+// connection's read pump is running, true; then ended, when not nil, is called once the
+// connection has ended. False when it answered with an HTTP error or closed the socket at
+// once (shutting down): ended is not called.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64, language string, ended func()) bool {
 	if h.closing.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
+		return false
 	}
 	hw := &wire.Hijacker{ResponseWriter: w}
 	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
-		return // Upgrade has answered with an HTTP error
+		return false // Upgrade has answered with an HTTP error
 	}
 	c := h.newConn(hw.Socket(), participant, language, make(chan struct{}), &h.connWG)
 	c.out.StartPinger()
@@ -155,7 +159,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 		ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "going away"), time.Now().Add(h.t.writeWait))
 		ws.Close()
-		return
+		return false
 	}
 	// From here on, every write goes through c's outbox (package wire): there is no
 	// write pump; a writer goroutine only exists while the socket is backed up.
@@ -165,7 +169,12 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 	// buffers, a stack grown by the handshake), which a connection open for hours would
 	// otherwise hold.
 	go func() {
-		defer h.unregister(c)
+		defer func() {
+			h.unregister(c)
+			if ended != nil {
+				ended()
+			}
+		}()
 		h.guard(func() { c.readPump(ws) })
 		switch {
 		case c.room != nil:
@@ -174,6 +183,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, participant int64,
 			c.out.Terminate(websocket.CloseNormalClosure, "")
 		}
 	}()
+	return true
 }
 
 // guard runs a connection's pump and turns a panic into the end of that connection only: a
@@ -346,6 +356,14 @@ func (h *Hub) onCue(c Cue) {
 		}
 	case CueSockets:
 		h.capAcrossNodes(c.Person)
+	case CueRevoked:
+		h.mu.RLock()
+		fns := h.revokedElsewhere
+		h.mu.RUnlock()
+		for _, fn := range fns {
+			fn(c.Person)
+		}
+		h.disconnectLocal(c.Person)
 	case CueLost:
 		h.mu.RLock()
 		rooms := make([]*room, 0, len(h.rooms))
@@ -361,8 +379,24 @@ func (h *Hub) onCue(c Cue) {
 
 // Disconnect closes every socket of participant promptly (logout, revocation, erasure),
 // and makes their next join ask the Backend again who they are. It does not wait for the
-// sockets to be closed.
+// sockets to be closed. The other nodes hear it through the bus and close theirs too.
 func (h *Hub) Disconnect(participant int64) {
+	h.disconnectLocal(participant)
+	if err := h.cfg.Bus.Publish(h.hardCtx, Cue{Kind: CueRevoked, Person: participant}); err != nil {
+		h.log.Error("hub: revocation not published: the person's sockets on other nodes stay open",
+			"participant", participant, "err", err)
+	}
+}
+
+// OnRevokedElsewhere registers fn, called with a person whose access another node took away
+// after this node closed their sockets: what this node keeps of their sessions must go too.
+func (h *Hub) OnRevokedElsewhere(fn func(participant int64)) {
+	h.mu.Lock()
+	h.revokedElsewhere = append(h.revokedElsewhere, fn)
+	h.mu.Unlock()
+}
+
+func (h *Hub) disconnectLocal(participant int64) {
 	h.mu.RLock()
 	cs := make([]*conn, 0, len(h.byUser[participant]))
 	for c := range h.byUser[participant] {

@@ -39,9 +39,7 @@ func (r *room) resume(m *member, since int64) {
 	case since > 0 && since < r.delivered:
 		if evs, ok := r.ring.after(since); ok {
 			m.last = since
-			if !r.replay(m, evs, true) {
-				return
-			}
+			r.replay(m, evs, true)
 			r.goLive(m)
 			return
 		}
@@ -53,27 +51,26 @@ func (r *room) resume(m *member, since int64) {
 	r.startCatchUp(m, 0, true)
 }
 
-// replay queues the events of evs that m has not had yet (and may see, when filter is
-// set) as one queue entry; false if m was evicted.
-func (r *room) replay(m *member, evs []Event, filter bool) bool {
+// replay posts the events of evs that m has not had yet (and may see, when filter is set)
+// as one entry; the caller's flushOut hands it over (and evicts m if its outbox is full).
+// Events from the ring were encoded when the room fanned them out: writing them is a copy,
+// which whoever writes may do. Others (from the log) are encoded by the writer goroutine.
+func (r *room) replay(m *member, evs []Event, filter bool) {
 	var out []Event
+	encoded := true
 	for i := range evs {
 		if evs[i].Seq > m.last && (!filter || evs[i].Audience.Includes(m.v)) {
 			out = append(out, evs[i])
+			encoded = encoded && evs[i].head != nil
 		}
 	}
 	if len(evs) > 0 && evs[len(evs)-1].Seq > m.last {
 		m.last = evs[len(evs)-1].Seq
 	}
 	if len(out) == 0 {
-		return true
+		return
 	}
-	if !r.enqueue(m, wire.Entry{Later: replay(out), Heavy: true}) {
-		r.evict(m)
-		return false
-	}
-	r.h.stats.events.Add(int64(len(out)))
-	return true
+	r.post(m, wire.Entry{Later: replay(out), Heavy: !encoded}, len(out))
 }
 
 // goLive ends a member's catch-up and gives it the exact presence of now: the room's
@@ -81,7 +78,7 @@ func (r *room) replay(m *member, evs []Event, filter bool) bool {
 func (r *room) goLive(m *member) {
 	m.catching = false
 	m.pending = nil
-	r.enqueue(m, wire.Entry{Later: r.currentPresence(), Ephemeral: true})
+	r.post(m, wire.Entry{Later: r.currentPresence(), Ephemeral: true}, 0)
 }
 
 func (r *room) startCatchUp(m *member, since int64, snapshot bool) {
@@ -137,6 +134,7 @@ func readLog(ctx context.Context, b Backend, ws, after, upto int64) ([]Event, er
 }
 
 func (r *room) finishCatchUp(res catchUpResult) {
+	defer r.flushOut() // what replay and goLive posted
 	m := res.m
 	if r.members[m.c] != m || !m.catching {
 		return // the member left or was evicted meanwhile
@@ -160,9 +158,7 @@ func (r *room) finishCatchUp(res catchUpResult) {
 		m.last = res.seq
 	} else {
 		m.last = 0 // replay filters on last: the log starts right after since
-		if !r.replay(m, res.events, true) {
-			return
-		}
+		r.replay(m, res.events, true)
 		m.last = res.seq
 	}
 	if m.last < m.from {
@@ -179,9 +175,7 @@ func (r *room) finishCatchUp(res catchUpResult) {
 				older = append(older, ev)
 			}
 		}
-		if !r.replay(m, older, true) {
-			return
-		}
+		r.replay(m, older, true)
 	}
 	if !r.flushPending(m) {
 		return
@@ -193,26 +187,23 @@ func (r *room) finishCatchUp(res catchUpResult) {
 // member already has. Consecutive events share one queue entry.
 func (r *room) flushPending(m *member) bool {
 	var run []Event
-	flushRun := func() bool {
-		if len(run) == 0 {
-			return true
+	flushRun := func() {
+		if len(run) > 0 {
+			r.replay(m, run, false) // filtered when they were queued
+			run = nil
 		}
-		ok := r.replay(m, run, false) // filtered when they were queued
-		run = nil
-		return ok
 	}
 	for _, p := range m.pending {
 		if p.ev != nil {
 			run = append(run, *p.ev)
 			continue
 		}
-		if !flushRun() {
-			return false
-		}
+		flushRun()
 		if !r.enqueue(m, wire.Entry{Later: p.f}) {
 			r.evict(m)
 			return false
 		}
 	}
-	return flushRun()
+	flushRun()
+	return true
 }

@@ -310,10 +310,13 @@ func (r *room) join(req joinReq) {
 		r.idle.Stop()
 		r.idleC = nil
 	}
-	r.enqueue(m, wire.Entry{Later: &welcomeFrame{
+	// The welcome, the replay from the ring and the presence are posted, and go out together
+	// when join returns: one system call, and one wake-up of the client, per return.
+	defer r.flushOut()
+	r.post(m, wire.Entry{Later: &welcomeFrame{
 		Type: "welcome", V: ProtocolVersion, Workshop: r.id, Epoch: r.epoch, You: v.Participant,
 		Role: v.Role, Moderator: v.Moderator, Group: v.Group,
-	}})
+	}}, 0)
 	if req.epoch != r.epoch {
 		// The client's since counts in another history (an erasure or a restore came in
 		// between), or it named none: only a snapshot is right.

@@ -17,9 +17,7 @@ import (
 )
 
 func TestInvitations(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "reseaux")
+	fixture.EachProcess(t, "reseaux", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: "Léa"}})
 		if err != nil {
 			t.Fatal(err)
@@ -83,12 +81,7 @@ func TestInvitations(t *testing.T) {
 
 // TestSingleUseRace redeems one single-use link from many goroutines: exactly one wins.
 func TestSingleUseRace(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		who, _, err := people.EnsurePlatformOrganiser(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachOrganiser(t, func(t *testing.T, ctx context.Context, db *bun.DB, who *record.Participant) {
 		token, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, true)
 		if err != nil {
 			t.Fatal(err)
@@ -117,12 +110,7 @@ func TestSingleUseRace(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		who, _, err := people.EnsurePlatformOrganiser(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachOrganiser(t, func(t *testing.T, ctx context.Context, db *bun.DB, who *record.Participant) {
 		token, err := people.CreateSession(ctx, db, who.ID, time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -143,5 +131,19 @@ func TestSessions(t *testing.T) {
 		if _, err := people.SessionParticipant(ctx, db, token, time.Now()); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("ended session: got %v, want ErrNotFound", err)
 		}
+	})
+}
+
+// eachOrganiser runs body once per database kind with the platform's organiser stored: the
+// participant the tests of links and sessions hand them to.
+func eachOrganiser(t *testing.T, body func(t *testing.T, ctx context.Context, db *bun.DB, who *record.Participant)) {
+	t.Helper()
+	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		who, _, err := people.EnsurePlatformOrganiser(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body(t, ctx, db, who)
 	})
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestNormaliseCode(t *testing.T) {
@@ -81,9 +80,7 @@ func FuzzNormaliseCode(f *testing.F) {
 // TestSignUpHandsAWayBack: a registration gives a link and a code; the code signs in as the
 // link does, until the link is replaced (a new link revokes both).
 func TestSignUpHandsAWayBack(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "retour")
+	fixture.EachProcess(t, "retour", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		now := time.Now().UTC()
 		done, err := people.SignUp(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant,

@@ -296,11 +296,7 @@ func TestErasureLeavesNoPlaintextInPostgreSQLFiles(t *testing.T) {
 	}
 	ctx := context.Background()
 	c := pgcluster.Start(t)
-	db, err := storage.Open(ctx, c.DSN(), storage.Options{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storagetest.Connect(t, c.DSN(), storage.Options{MaxOpenConns: 4})
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}

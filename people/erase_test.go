@@ -18,7 +18,6 @@ import (
 	"github.com/assises/assises/mail/outbox"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // textColumns lists every text column of every table of the schema.
@@ -93,9 +92,7 @@ func organisationsOf(t *testing.T, db *bun.DB, processID int64) []string {
 }
 
 func TestErasePersonLeavesNoPersonalData(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "effacement")
+	fixture.EachProcess(t, "effacement", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		make := func(name, org, email, phone string, consent bool) *record.Participant {
 			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
@@ -218,9 +215,7 @@ func TestErasePersonLeavesNoPersonalData(t *testing.T) {
 // moderator's translations of it go (copies of their words the notebook does not need);
 // translations of what others said stay, and a snapshot no longer shows hers.
 func TestEraseDeletesTranslationsOfTheirWords(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "effacement-traductions")
+	fixture.EachProcess(t, "effacement-traductions", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		join := func(name string, role record.Role) deliberation.Actor {
 			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{ProcessID: &p.ID, Role: role, Person: people.Person{DisplayName: name}})
@@ -304,9 +299,7 @@ func TestEraseDeletesTranslationsOfTheirWords(t *testing.T) {
 // cookies open nothing, and no row says they ever signed in), and nobody else's; erasing a
 // process does the same for everyone in it.
 func TestEraseEndsTheirSessions(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "sessions-effacees")
+	fixture.EachProcess(t, "sessions-effacees", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		newPerson := func(name string) *record.Participant {
 			who, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 				ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: name},

@@ -11,7 +11,6 @@ import (
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
 	"github.com/assises/assises/record"
-	"github.com/assises/assises/storage/storagetest"
 )
 
 // countOf counts the rows of model's table.
@@ -38,9 +37,7 @@ func landsIn(t *testing.T, db bun.IDB, token string) (workshop, participant int6
 }
 
 func TestInvite(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "invitation")
+	fixture.EachProcess(t, "invitation", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w1, w2 := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
 		np := people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "CPAS",
 			Person: people.Person{DisplayName: "Samira"}}
@@ -81,9 +78,7 @@ func TestInvite(t *testing.T) {
 }
 
 func TestSignUp(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "inscription")
+	fixture.EachProcess(t, "inscription", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		now := time.Now().UTC()
 		np := people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant, Person: people.Person{DisplayName: "Jules"}}
@@ -116,9 +111,7 @@ func TestSignUp(t *testing.T) {
 }
 
 func TestWalkIn(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "porte-ouverte")
+	fixture.EachProcess(t, "porte-ouverte", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		karim, way, err := people.WalkIn(ctx, db, w, people.NewParticipant{ProcessID: &p.ID, Role: record.RoleParticipant,
 			Person: people.Person{DisplayName: "Karim"}}, time.Now().UTC())
@@ -143,9 +136,7 @@ func TestWalkIn(t *testing.T) {
 }
 
 func TestNewLinkRevokesTheOldOnes(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "nouveau-lien")
+	fixture.EachProcess(t, "nouveau-lien", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		who := fixture.Person(t, db, p, "Ana", "")
 		old, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, false)
@@ -174,9 +165,7 @@ func TestNewLinkRevokesTheOldOnes(t *testing.T) {
 }
 
 func TestIssueLinksInOrder(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "cartes")
+	fixture.EachProcess(t, "cartes", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		a, b := fixture.Person(t, db, p, "A", ""), fixture.Person(t, db, p, "B", "")
 		ways, err := people.IssueLinks(ctx, db, p.ID, []people.Landing{{Participant: b.ID, Workshop: &w.ID}, {Participant: a.ID}}, time.Now().UTC())
@@ -197,9 +186,7 @@ func TestIssueLinksInOrder(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "connexion")
+	fixture.EachProcess(t, "connexion", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		who := fixture.Person(t, db, p, "Léon", "")
 		once, _, err := people.CreateInvitation(ctx, db, who.ID, nil, time.Hour, true)
 		if err != nil {
@@ -224,9 +211,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestInviteAll(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "foule")
+	fixture.EachProcess(t, "foule", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		w := fixture.Workshop(t, db, p)
 		var nps []people.NewParticipant
 		for _, name := range []string{"Un", "Deux", "Trois"} {

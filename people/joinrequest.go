@@ -237,27 +237,6 @@ type joinRequestKey struct {
 
 // openJoinNames replaces the sealed names of some join requests with their text.
 func openJoinNames(ctx context.Context, db bun.IDB, reqs []JoinRequest) error {
-	if len(reqs) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(reqs))
-	for i, r := range reqs {
-		ids[i] = r.ID
-	}
-	var keys []joinRequestKey
-	if err := db.NewSelect().Model(&keys).Where("request_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return err
-	}
-	byID := make(map[int64]*string, len(keys))
-	for i := range keys {
-		byID[keys[i].RequestID] = &keys[i].RequestKey
-	}
-	for i := range reqs {
-		name, err := seal.OpenWith(byID[reqs[i].ID], reqs[i].ID, seal.FieldJoinName, reqs[i].Name)
-		if err != nil {
-			return err
-		}
-		reqs[i].Name = name
-	}
-	return nil
+	return openNames(ctx, db, "join_request_keys", "request_id", "request_key", seal.FieldJoinName, len(reqs),
+		func(i int) (int64, *string) { return reqs[i].ID, &reqs[i].Name })
 }

@@ -106,29 +106,8 @@ func ListOrganisations(ctx context.Context, db bun.IDB, processID int64) ([]Orga
 
 // openOrganisations replaces the sealed names of some organisations with their text.
 func openOrganisations(ctx context.Context, db bun.IDB, orgs []*Organisation) error {
-	if len(orgs) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(orgs))
-	for i, o := range orgs {
-		ids[i] = o.ID
-	}
-	var keys []organisationKey
-	if err := db.NewSelect().Model(&keys).Where("organisation_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return err
-	}
-	byID := make(map[int64]*string, len(keys))
-	for i := range keys {
-		byID[keys[i].OrganisationID] = &keys[i].OrgKey
-	}
-	for _, o := range orgs {
-		name, err := seal.OpenWith(byID[o.ID], o.ID, seal.FieldOrganisation, o.Name)
-		if err != nil {
-			return err
-		}
-		o.Name = name
-	}
-	return nil
+	return openNames(ctx, db, "organisation_keys", "organisation_id", "org_key", seal.FieldOrganisation, len(orgs),
+		func(i int) (int64, *string) { return orgs[i].ID, &orgs[i].Name })
 }
 
 // OpenOrganisationName opens an organisation's name as a query joined it with its key

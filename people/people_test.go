@@ -13,9 +13,7 @@ import (
 )
 
 func TestParticipantsKeepPersonalDataApart(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "travail")
+	fixture.EachProcess(t, "travail", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		email := "fatima@example.org"
 		a, err := people.CreateParticipant(ctx, db, people.NewParticipant{
 			ProcessID: &p.ID, Role: record.RoleParticipant, Organisation: "CPAS d'Anderlecht",

@@ -53,3 +53,39 @@ func SealUnsealed(ctx context.Context, db bun.IDB) (int, error) {
 		total += len(rows)
 	}
 }
+
+// openNames replaces the sealed name of each of n rows with its text: row(i) gives the id of
+// the i-th row and where its name is. The keys are read from keyTable, where idColumn holds a
+// row's id and keyColumn its key, in one query for all the rows.
+func openNames(ctx context.Context, db bun.IDB, keyTable, idColumn, keyColumn, field string, n int, row func(i int) (int64, *string)) error {
+	if n == 0 {
+		return nil
+	}
+	ids := make([]int64, n)
+	for i := range n {
+		ids[i], _ = row(i)
+	}
+	var keys []struct {
+		ID  int64  `bun:"id"`
+		Key string `bun:"sealing_key"`
+	}
+	err := db.NewSelect().TableExpr("?", bun.Ident(keyTable)).
+		ColumnExpr("? AS id, ? AS sealing_key", bun.Ident(idColumn), bun.Ident(keyColumn)).
+		Where("? IN (?)", bun.Ident(idColumn), bun.In(ids)).Scan(ctx, &keys)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]*string, len(keys))
+	for i := range keys {
+		byID[keys[i].ID] = &keys[i].Key
+	}
+	for i := range n {
+		id, name := row(i)
+		text, err := seal.OpenWith(byID[id], id, field, *name)
+		if err != nil {
+			return err
+		}
+		*name = text
+	}
+	return nil
+}

@@ -12,13 +12,10 @@ import (
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestProcessThemesWorkshops(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "logement")
+	fixture.EachProcess(t, "logement", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		if p.ID == 0 {
 			t.Fatal("process id not set")
 		}
@@ -79,9 +76,7 @@ func TestProcessThemesWorkshops(t *testing.T) {
 }
 
 func TestSaveWorkshop(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		p := fixture.Process(t, db, "sessions")
+	fixture.EachProcess(t, "sessions", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		start := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 		w := &record.Workshop{ProcessID: p.ID, Title: "Atelier", StartsAt: start, EndsAt: start.Add(3 * time.Hour)}
 		welcome := record.AgendaItem{Kind: "welcome", Title: "Accueil", PlannedMinutes: 15}

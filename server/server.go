@@ -143,6 +143,11 @@ func New(cfg Config) (http.Handler, error) {
 		testHooks:      cfg.TestHooks,
 	}
 	h.sessions.now = h.now
+	if cfg.Hub != nil {
+		// Another node took a person's access away: the cookies this node trusts from memory
+		// for them go, before the hub closes their sockets here.
+		cfg.Hub.OnRevokedElsewhere(h.sessions.forgetParticipant)
+	}
 	h.api = web.JSON{Log: h.log, Catalog: catalog, Lang: web.Lang}
 	h.site = &web.Site{
 		DB: h.db, PublicURL: h.publicURL, Log: h.log, Now: h.now, Catalog: catalog, JSON: h.api,

@@ -13,6 +13,15 @@ import (
 // made on another node, and a session that expires sooner is trusted only until then.
 const sessionCacheTTL = 5 * time.Second
 
+// sessionSocketGrace is how long after the last socket opened with a cookie on this node has
+// ended the handshake still trusts that cookie from memory, past sessionCacheTTL. While such
+// a socket is open, trusting the cookie for another grants nothing it does not already have
+// (a revocation this node does not hear of does not close it either); a socket that dropped
+// with a whole room comes back within seconds, and that storm should not ask the database
+// ten thousand times. The same reasoning and the same window as the hub's rejoin
+// (hub/rejoin.go); every revocation this node makes still forgets the entry at once.
+const sessionSocketGrace = 30 * time.Second
+
 // sessionCache remembers who a session cookie signs in, by the cookie's hash.
 type sessionCache struct {
 	// gen is bumped by every forget: a lookup that began before it neither fills the cache
@@ -20,26 +29,68 @@ type sessionCache struct {
 	gen   atomic.Uint64
 	now   func() time.Time // the site's clock
 	mu    sync.Mutex
-	by    map[string]cachedSession
+	by    map[string]*cachedSession
 	sweep *time.Timer // armed while entries are kept: a quiet node does not keep them
 }
 
+// cachedSession is what the node knows of one cookie. Times are Unix nanoseconds of the
+// site's clock: an entry is kept for every open socket, so it stays small.
 type cachedSession struct {
 	participant int64
-	until       time.Time
+	until       int64 // confirmed by the database: trusted until then
+	expires     int64 // the session's own end: never trusted past it
+	sockets     int32 // sockets opened with the cookie on this node, still open (pin)
+	left        int64 // when the last of them ended (release)
+}
+
+// trusted reports whether e may stand for the database at now.
+func (e *cachedSession) trusted(now int64) bool {
+	if now < e.until {
+		return true
+	}
+	return now < e.expires && (e.sockets > 0 || e.left != 0 && now < e.left+int64(sessionSocketGrace))
 }
 
 func (c *sessionCache) generation() uint64 { return c.gen.Load() }
 
-// get returns the participant of a session confirmed less than sessionCacheTTL ago.
+// get returns the participant of a session confirmed less than sessionCacheTTL ago, or
+// whose cookie opened a socket on this node that is still open or ended less than
+// sessionSocketGrace ago.
 func (c *sessionCache) get(hash string, now time.Time) (int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.by[hash]
-	if !ok || !now.Before(e.until) {
+	if !ok || !e.trusted(now.UnixNano()) {
 		return 0, false
 	}
 	return e.participant, true
+}
+
+// pin counts a socket about to open with the cookie of hash for participant, and returns
+// what release takes when it ends; nil (nothing to release) when the entry is gone or
+// something was forgotten since gen was read, before the lookup began.
+func (c *sessionCache) pin(hash string, participant int64, gen uint64) *cachedSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.by[hash]
+	if e == nil || e.participant != participant || c.gen.Load() != gen {
+		return nil
+	}
+	e.sockets++
+	return e
+}
+
+// release counts the end of a socket pin counted. An entry forgotten meanwhile is no longer
+// in the memory: releasing it changes nothing.
+func (c *sessionCache) release(e *cachedSession, now time.Time) {
+	if e == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.sockets--; e.sockets == 0 {
+		e.left = now.UnixNano()
+	}
 }
 
 // put records what the database said, unless something was forgotten since gen was read.
@@ -50,15 +101,20 @@ func (c *sessionCache) put(hash string, participant int64, expires time.Time, ge
 		return
 	}
 	if c.by == nil {
-		c.by = map[string]cachedSession{}
+		c.by = map[string]*cachedSession{}
 	}
-	c.by[hash] = cachedSession{participant: participant, until: minTime(now.Add(sessionCacheTTL), expires)}
+	until := minTime(now.Add(sessionCacheTTL), expires).UnixNano()
+	if e := c.by[hash]; e != nil && e.participant == participant {
+		e.until, e.expires = until, expires.UnixNano() // the sockets it counts stay counted
+	} else {
+		c.by[hash] = &cachedSession{participant: participant, until: until, expires: expires.UnixNano()}
+	}
 	if c.sweep == nil {
 		c.sweep = time.AfterFunc(sessionCacheTTL, c.sweepExpired)
 	}
 }
 
-// sweepExpired drops what has expired, and comes back while anything is left.
+// sweepExpired drops what is no longer trusted, and comes back while anything is left.
 func (c *sessionCache) sweepExpired() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -67,7 +123,7 @@ func (c *sessionCache) sweepExpired() {
 		now = c.now()
 	}
 	for h, e := range c.by {
-		if !now.Before(e.until) {
+		if !e.trusted(now.UnixNano()) {
 			delete(c.by, h)
 		}
 	}

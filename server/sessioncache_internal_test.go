@@ -35,6 +35,47 @@ func TestSessionCache(t *testing.T) {
 			c.forgetParticipant(7) // commits while the lookup reads the database
 			c.put("a", 7, now.Add(time.Hour), gen, now)
 		}, now, 0, false},
+		{"a socket opened with it is still open", func(c *sessionCache) {
+			c.put("a", 7, now.Add(time.Hour), c.generation(), now)
+			c.pin("a", 7, c.generation())
+		}, now.Add(10 * time.Minute), 7, true},
+		{"its socket ended a moment ago", func(c *sessionCache) {
+			c.put("a", 7, now.Add(time.Hour), c.generation(), now)
+			c.release(c.pin("a", 7, c.generation()), now.Add(time.Minute))
+		}, now.Add(time.Minute + sessionSocketGrace - time.Second), 7, true},
+		{"its socket ended too long ago", func(c *sessionCache) {
+			c.put("a", 7, now.Add(time.Hour), c.generation(), now)
+			c.release(c.pin("a", 7, c.generation()), now.Add(time.Minute))
+		}, now.Add(time.Minute + sessionSocketGrace), 0, false},
+		{"one of its two sockets ended", func(c *sessionCache) {
+			c.put("a", 7, now.Add(time.Hour), c.generation(), now)
+			c.pin("a", 7, c.generation())
+			c.release(c.pin("a", 7, c.generation()), now.Add(time.Minute))
+		}, now.Add(time.Hour - time.Second), 7, true},
+		{"a socket open, but the session expired", func(c *sessionCache) {
+			c.put("a", 7, now.Add(time.Minute), c.generation(), now)
+			c.pin("a", 7, c.generation())
+		}, now.Add(time.Minute), 0, false},
+		{"revoked while its socket is open", func(c *sessionCache) {
+			c.put("a", 7, now.Add(time.Hour), c.generation(), now)
+			c.pin("a", 7, c.generation())
+			c.forgetParticipant(7)
+		}, now, 0, false},
+		{"a socket whose lookup overlapped a revocation is not counted", func(c *sessionCache) {
+			gen := c.generation()
+			c.put("a", 7, now.Add(time.Hour), gen, now)
+			c.forgetParticipant(8) // someone else: the entry stays, but the generation moved
+			if c.pin("a", 7, gen) != nil {
+				panic("pinned across a revocation")
+			}
+		}, now.Add(sessionCacheTTL), 0, false},
+		{"a socket that outlived a revocation does not vouch for a new entry", func(c *sessionCache) {
+			c.put("a", 7, now.Add(time.Hour), c.generation(), now)
+			old := c.pin("a", 7, c.generation())
+			c.forgetParticipant(7)
+			c.put("a", 7, now.Add(time.Hour), c.generation(), now) // the database says yes again
+			c.release(old, now)
+		}, now.Add(sessionCacheTTL), 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +102,21 @@ func TestSessionCacheSweeps(t *testing.T) {
 	c.sweepExpired()
 	if n := c.size(); n != 0 {
 		t.Fatalf("entries after they expired: got %d, want 0", n)
+	}
+
+	// A cookie whose socket is open stays until the socket has ended sessionSocketGrace ago.
+	c.put("b", 8, start.Add(time.Hour), c.generation(), start.Add(sessionCacheTTL))
+	pin := c.pin("b", 8, c.generation())
+	clock.Store(int64(10 * time.Minute))
+	c.sweepExpired()
+	if n := c.size(); n != 1 {
+		t.Fatalf("entries with an open socket: got %d, want 1", n)
+	}
+	c.release(pin, start.Add(10*time.Minute))
+	clock.Store(int64(10*time.Minute + sessionSocketGrace))
+	c.sweepExpired()
+	if n := c.size(); n != 0 {
+		t.Fatalf("entries after their socket ended: got %d, want 0", n)
 	}
 }
 

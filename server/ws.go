@@ -26,7 +26,7 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gen := h.sessions.generation()
-	id, signedIn, err := h.socketParticipant(r, gen)
+	id, signedIn, hash, err := h.socketParticipant(r, gen)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "websocket: current participant", "err", err)
 		h.api.Error(w, r, http.StatusServiceUnavailable, "unavailable")
@@ -36,37 +36,44 @@ func (h *handler) websocket(w http.ResponseWriter, r *http.Request) {
 		h.api.Error(w, r, http.StatusForbidden, "forbidden")
 		return
 	}
-	h.hub.ServeWS(w, r, id, h.socketLang(r, id))
+	// While the socket is open, and a little after, its cookie is trusted from memory
+	// (sessioncache.go): the room it joined can come back without a database storm.
+	pin := h.sessions.pin(hash, id, gen)
+	ended := func() { h.sessions.release(pin, h.now()) }
+	if !h.hub.ServeWS(w, r, id, h.socketLang(r, id), ended) {
+		ended()
+	}
 	if h.sessions.generation() != gen {
 		// A revocation ran during the handshake: it may have looked for this socket before
 		// the hub knew it. Ask the database, and close the person's sockets if it ended.
-		if _, signedIn, err := h.socketParticipant(r, h.sessions.generation()); err == nil && !signedIn {
+		if _, signedIn, _, err := h.socketParticipant(r, h.sessions.generation()); err == nil && !signedIn {
 			h.hub.Disconnect(id)
 		}
 	}
 }
 
 // socketParticipant is who the session cookie signs in, for the handshake: from the
-// session cache when the database confirmed it a moment ago (sessioncache.go), else from
-// the database. gen is the cache's generation read before the lookup began.
-func (h *handler) socketParticipant(r *http.Request, gen uint64) (id int64, signedIn bool, err error) {
+// session cache when the database confirmed it a moment ago or a socket opened with it on
+// this node is open or just ended (sessioncache.go), else from the database. gen is the cache's generation read before the lookup began; hash is the
+// cookie's, which the cache knows it by.
+func (h *handler) socketParticipant(r *http.Request, gen uint64) (id int64, signedIn bool, hash string, err error) {
 	c, err := r.Cookie(web.SessionCookie)
 	if err != nil || c.Value == "" {
-		return 0, false, nil
+		return 0, false, "", nil
 	}
 	hash, now := people.HashToken(c.Value), h.now()
 	if id, ok := h.sessions.get(hash, now); ok {
-		return id, true, nil
+		return id, true, hash, nil
 	}
 	s, err := people.ActiveSession(r.Context(), h.db, c.Value, now)
 	switch {
 	case errors.Is(err, record.ErrNotFound):
-		return 0, false, nil
+		return 0, false, hash, nil
 	case err != nil:
-		return 0, false, err
+		return 0, false, hash, err
 	}
 	h.sessions.put(hash, s.ParticipantID, s.ExpiresAt, gen, now)
-	return s.ParticipantID, true, nil
+	return s.ParticipantID, true, hash, nil
 }
 
 // revoke closes a person's live sockets at once, after a commit that took away their access

@@ -74,11 +74,7 @@ func TestPostgresCrashDuringVoteStorm(t *testing.T) {
 		t.Errorf("panic in the server's log: %v", p)
 	}
 	// The fixture's own pooled connections died with the database: read through a fresh pool.
-	fresh, err := storage.Open(context.Background(), dsn, storage.Options{MaxOpenConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
+	fresh := storagetest.Connect(t, dsn, storage.Options{MaxOpenConns: 4})
 	f.db = fresh
 	r := verify(t, f, s.vs)
 	fmt.Printf("torture postgres-crash storm (postgres): %d rounds, %d database crashes (pg_ctl -m immediate, %v down in all), 1 Assises process (never restarted), %d votes acknowledged, refusals to try again: %s, %d resent, %d refused, %d lost, %d events checked for gaps, %d gaps\n",
@@ -106,11 +102,7 @@ func TestTerminateBackendDuringVoteStorm(t *testing.T) {
 	port := freeport.Port(t)
 	srv := start(t, dsn, port)
 	defer srv.kill()
-	admin, err := storage.Open(context.Background(), base, storage.Options{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := storagetest.Connect(t, base, storage.Options{MaxOpenConns: 1})
 	s := startStorm(t, f, port, voters, 60*time.Millisecond)
 	defer s.close()
 

@@ -75,6 +75,9 @@ func cpuPercent(a, b procSample) float64 {
 	return float64(b.cpuTicks-a.cpuTicks) / clockTicks / d * 100
 }
 
+// cpuSeconds is the process's CPU time between two samples.
+func cpuSeconds(a, b procSample) float64 { return float64(b.cpuTicks-a.cpuTicks) / clockTicks }
+
 // loadAvg is the first three fields of /proc/loadavg: how busy the machine was.
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")

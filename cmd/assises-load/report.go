@@ -106,6 +106,9 @@ type report struct {
 	LoadAfter    string           `json:"loadavg_after"`
 	Problems     []string         `json:"problems"`
 	OK           bool             `json:"ok"`
+
+	// PresenceMeasured is the part of Presence received during the measured phase.
+	PresenceMeasured int64 `json:"presence_messages_measured"`
 }
 
 func (r *report) problem(format string, args ...any) {
@@ -178,7 +181,7 @@ func (r *report) print(w io.Writer) {
 	}
 	e := r.Events
 	fmt.Fprintf(tw, "events delivered\t%d\t\n", e.Delivered)
-	fmt.Fprintf(tw, "presence messages\t%d\t\n", r.Presence)
+	fmt.Fprintf(tw, "presence messages\t%d (%d during the measured phase)\t\n", r.Presence, r.PresenceMeasured)
 	fmt.Fprintf(tw, "whole-room events\t%d received of %d owed, %d missing, %d duplicates\t\n", e.Received, e.Expected, e.Missing, e.Duplicates)
 	if e.PersonalOwed > 0 {
 		fmt.Fprintf(tw, "private events\t%d owed, %d missing, %d acks before their event\t\n", e.PersonalOwed, e.PersonalMissed, e.AckBeforeEvent)
@@ -280,6 +283,7 @@ func mergeReports(rs []*report) (*report, error) {
 		e, o := r.Events, &out.Events
 		o.Delivered += e.Delivered
 		out.Presence += r.Presence
+		out.PresenceMeasured += r.PresenceMeasured
 		o.Expected += e.Expected
 		o.Received += e.Received
 		o.Missing += e.Missing

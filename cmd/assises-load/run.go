@@ -29,6 +29,7 @@ type run struct {
 	pprofAddr string
 	// measureStarted is closed when the measured phase begins (the profile starts then).
 	measureStarted chan struct{}
+	presence0      int64 // presence messages received before the measured phase
 	rep            *report
 	started        time.Time
 
@@ -90,7 +91,7 @@ func (r *run) execute(ctx context.Context) {
 	r.finish()
 	if err == nil && r.cfg.baseline.on && r.cfg.scenario == "votes" {
 		// After the room's sockets are closed: the bare connections need the file descriptors.
-		if err := r.broadcastBaseline(ctx, len(r.clients)); err != nil {
+		if err := r.broadcastBaselines(ctx, len(r.clients)); err != nil {
 			r.rep.problem("%v", err)
 			r.rep.OK = false
 		}
@@ -304,6 +305,7 @@ func (r *run) beginMeasure() {
 	r.sampleCost(0)
 	r.started = time.Now()
 	r.rep.LoadBefore = loadAvg()
+	r.presence0 = r.st.presence.Load()
 	r.st.measuring.Store(true)
 	close(r.measureStarted)
 }
@@ -311,6 +313,7 @@ func (r *run) beginMeasure() {
 // endMeasure closes the measured phase: CPU over it, memory at its end.
 func (r *run) endMeasure() {
 	r.st.measuring.Store(false)
+	r.rep.PresenceMeasured = r.st.presence.Load() - r.presence0
 	r.sampleCost(1)
 	r.rep.DurationS = time.Since(r.started).Seconds()
 	r.rep.LoadAfter = loadAvg()

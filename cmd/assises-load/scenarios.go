@@ -168,6 +168,10 @@ func (r *run) reconnect(ctx context.Context) error {
 	r.rep.ResumeAllS = slowest.Seconds()
 	if b := r.rep.Baseline; b != nil && b.OpenWSAllS > 0 {
 		b.ResumeOverWS, b.ResumeOverTC = r.rep.ResumeAllS/b.OpenWSAllS, r.rep.ResumeAllS/b.OpenTCPAllS
+		if u := r.rep.Server; u != nil {
+			b.ResumeServerCPU = u.CPUPercent / 100 * u.MeasuredSecs
+		}
+		b.ResumeGenCPU = r.rep.GeneratorCPU / 100 * r.rep.DurationS
 	}
 	if resumed < len(live) {
 		r.rep.problem("%d of %d participants did not resume", len(live)-resumed, len(live))

@@ -69,11 +69,7 @@ func TestTalliesFlushedByTheLeaseHolder(t *testing.T) {
 	s := seed(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storagetest.Connect(t, dsn, storage.Options{MaxOpenConns: 2})
 	// A node that died holds the lease, until the test says it expired.
 	if _, err := db.NewRaw(`INSERT INTO workshop_leases (workshop_id, node, expires_at)
 		VALUES (?, 'dead-node', now() + interval '1 hour')`, s.workshop).Exec(ctx); err != nil {

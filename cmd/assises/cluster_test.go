@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assises/assises/cluster/clustertest"
 	"github.com/assises/assises/internal/liveclient"
 	"github.com/assises/assises/storage"
 	"github.com/assises/assises/storage/storagetest"
@@ -67,18 +68,9 @@ func TestTwoNodesShareOneRoom(t *testing.T) {
 
 	// The listener connections are killed; what is committed before they are back is read
 	// from the log once they are.
-	db, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var killed []bool
-	if err := db.NewRaw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE query LIKE 'LISTEN "assises:' || current_schema() || '"%'`).Scan(ctx, &killed); err != nil {
-		t.Fatal(err)
-	}
-	if len(killed) != 2 {
-		t.Fatalf("listener connections terminated: got %d, want 2 (one per node)", len(killed))
+	db := storagetest.Connect(t, dsn, storage.Options{MaxOpenConns: 2})
+	if killed := clustertest.TerminateListeners(ctx, t, db); killed != 2 {
+		t.Fatalf("listener connections terminated: got %d, want 2 (one per node)", killed)
 	}
 	var last liveclient.Outcome
 	for v := range 5 {

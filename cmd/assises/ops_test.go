@@ -386,11 +386,7 @@ func TestReadyWhileMigrating(t *testing.T) {
 	// without a PostgreSQL).
 	dsn := storagetest.DSN(t, "postgres")
 	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn, storage.Options{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storagetest.Connect(t, dsn, storage.Options{MaxOpenConns: 1})
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)

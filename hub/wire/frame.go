@@ -23,9 +23,27 @@ const maxControlPayload = 125
 // a message encoded once is the same bytes for every connection of its audience.
 func AppendText(dst, payload []byte) []byte { return appendFrame(dst, opText, payload) }
 
+// AppendTextParts appends a text frame whose payload is head then tail, without joining
+// them first: a message encoded once up to a field that changes with each write (the
+// server's time of a replayed event) costs a copy, not an encoding.
+func AppendTextParts(dst, head, tail []byte) []byte {
+	dst = appendHeader(dst, opText, len(head)+len(tail))
+	return append(append(dst, head...), tail...)
+}
+
+// TextParts is Text of head then tail.
+func TextParts(head, tail []byte) *Frame {
+	n := len(head) + len(tail)
+	return &Frame{b: AppendTextParts(make([]byte, 0, headerLen(n)+n), head, tail)}
+}
+
 func appendFrame(dst []byte, opcode int, payload []byte) []byte {
+	return append(appendHeader(dst, opcode, len(payload)), payload...)
+}
+
+// appendHeader appends the header of a final, unmasked frame of n bytes.
+func appendHeader(dst []byte, opcode int, n int) []byte {
 	const fin = 0x80
-	n := len(payload)
 	switch {
 	case n <= 125:
 		dst = append(dst, fin|byte(opcode), byte(n))
@@ -35,7 +53,7 @@ func appendFrame(dst []byte, opcode int, payload []byte) []byte {
 		dst = append(dst, fin|byte(opcode), 127)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
 	}
-	return append(dst, payload...)
+	return dst
 }
 
 // headerLen is the length of the header appendFrame writes for n bytes.

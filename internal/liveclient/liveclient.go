@@ -296,66 +296,44 @@ func (c *Client) Close() {
 }
 
 // Done is closed when the current connection ends.
-func (c *Client) Done() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.done
-}
+func (c *Client) Done() <-chan struct{} { return locked(c, func() <-chan struct{} { return c.done }) }
 
 // Err says why the current connection ended (nil while it is open).
-func (c *Client) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
+func (c *Client) Err() error { return locked(c, func() error { return c.closed }) }
 
 // Frames returns the frames received after each welcome, when Config.KeepFrames is set.
 func (c *Client) Frames() [][]byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([][]byte(nil), c.frames...)
+	return locked(c, func() [][]byte { return append([][]byte(nil), c.frames...) })
 }
 
 // Welcome returns the last welcome (updated by viewer messages).
-func (c *Client) Welcome() Message {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.welcome
-}
+func (c *Client) Welcome() Message { return locked(c, func() Message { return c.welcome }) }
 
 // LastSeq is the highest sequence number seen.
-func (c *Client) LastSeq() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lastSeq
-}
+func (c *Client) LastSeq() int64 { return locked(c, func() int64 { return c.lastSeq }) }
 
 // Events returns a copy of the events received, in order.
 func (c *Client) Events() []Message {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Message(nil), c.events...)
+	return locked(c, func() []Message { return append([]Message(nil), c.events...) })
 }
 
 // Snapshots returns the snapshots received, in order.
 func (c *Client) Snapshots() []Message {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Message(nil), c.snapshots...)
+	return locked(c, func() []Message { return append([]Message(nil), c.snapshots...) })
 }
 
 // Duplicates counts events received a second time and dropped.
-func (c *Client) Duplicates() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.duplicate
-}
+func (c *Client) Duplicates() int { return locked(c, func() int { return c.duplicate }) }
 
 // Presence returns the last presence message.
-func (c *Client) Presence() Message {
+func (c *Client) Presence() Message { return locked(c, func() Message { return c.presence }) }
+
+// locked returns what read reads of c's state, under c's lock: the accessors above are each
+// one read.
+func locked[T any](c *Client, read func() T) T {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.presence
+	return read()
 }
 
 // WaitSnapshots waits until n snapshots have arrived in all (the first comes after Dial).

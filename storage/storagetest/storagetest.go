@@ -58,9 +58,16 @@ func OpenEmpty(t testing.TB, kind string) *bun.DB {
 	if kind != "sqlite" && kind != "postgres" {
 		t.Fatalf("unknown database kind %q", kind)
 	}
-	db, err := storage.Open(context.Background(), DSN(t, kind), storage.Options{})
+	return Connect(t, DSN(t, kind), storage.Options{})
+}
+
+// Connect opens the database at dsn with opts (storage.Open), closed when the test ends: a
+// pool of the test's own on a database that a server under test may also use.
+func Connect(t testing.TB, dsn string, opts storage.Options) *bun.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), dsn, opts)
 	if err != nil {
-		t.Fatalf("open %s: %v", kind, err)
+		t.Fatalf("open the database: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db

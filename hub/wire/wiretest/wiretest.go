@@ -33,6 +33,7 @@ type Transport struct {
 	Discard bool // count, do not keep (benchmarks)
 	mu      sync.Mutex
 	data    []byte // everything written, in order
+	writes  int    // the writes that took something: system calls, on a socket
 	closed  atomic.Bool
 	gate    chan struct{} // closed by Close
 	once    sync.Once
@@ -69,12 +70,20 @@ func (f *Transport) WriteAll(p []byte, _ time.Time) error {
 
 // Record keeps p as written.
 func (f *Transport) Record(p []byte) {
+	f.mu.Lock()
+	f.writes++
 	if !f.Discard {
-		f.mu.Lock()
 		f.data = append(f.data, p...)
-		f.mu.Unlock()
 	}
+	f.mu.Unlock()
 	f.frames.Add(CountFrames(p))
+}
+
+// Writes is how many writes took something.
+func (f *Transport) Writes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writes
 }
 
 func (f *Transport) Close() error {

@@ -11,15 +11,13 @@ import (
 
 	"github.com/assises/assises/internal/fixture"
 	"github.com/assises/assises/people"
+	"github.com/assises/assises/process"
 	"github.com/assises/assises/record"
-	"github.com/assises/assises/storage/storagetest"
 )
 
 func TestJoinRequests(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
+	fixture.EachProcess(t, "porte", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		now := time.Now().UTC()
-		p := fixture.Process(t, db, "porte")
 		w, other := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
 		fatima := fixture.Person(t, db, p, "Fatima", "CPAS")
 		stranger := fixture.Person(t, db, p, "Inconnu", "X")
@@ -104,10 +102,8 @@ func TestJoinRequests(t *testing.T) {
 // address still gets in, the bound is per session, and a phone that asks again replaces its
 // request instead of taking a second place.
 func TestJoinQueuePerAddress(t *testing.T) {
-	storagetest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
+	fixture.EachProcess(t, "file", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
 		now := time.Now().UTC()
-		p := fixture.Process(t, db, "file")
 		w, other := fixture.Workshop(t, db, p), fixture.Workshop(t, db, p)
 		flood := people.JoinFrom{Address: "192.0.2.7"}
 		for i := range people.MaxPendingJoinsPerAddress {
@@ -138,6 +134,54 @@ func TestJoinQueuePerAddress(t *testing.T) {
 		pending, err := people.PendingJoins(ctx, db, w.ID, now)
 		if err != nil || len(pending) != people.MaxPendingJoinsPerAddress+1 {
 			t.Fatalf("pending: %d (%v), want %d", len(pending), err, people.MaxPendingJoinsPerAddress+1)
+		}
+	})
+}
+
+// TestJoinOpen: an open session lets anyone with its code in under a pseudonym, up to its
+// capacity, with a confirmed place marked as an open join and no arrival recorded; a session
+// that is not open, or is over, answers as an unknown code would.
+func TestJoinOpen(t *testing.T) {
+	fixture.EachProcess(t, "ouvert", func(t *testing.T, ctx context.Context, db *bun.DB, p *record.Process) {
+		w := fixture.Workshop(t, db, p)
+		now := time.Now()
+		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Zoé", "fr", now, time.Hour); !errors.Is(err, record.ErrNotFound) {
+			t.Fatalf("a session on invitation: got %v, want ErrNotFound", err)
+		}
+		w.Access, w.Capacity = record.AccessOpen, 2
+		if err := process.UpdateWorkshop(ctx, db, w); err != nil {
+			t.Fatal(err)
+		}
+		got, token, err := people.JoinOpen(ctx, db, w.Code, "  Zoé   la  rouge ", "nl", now, time.Hour)
+		if err != nil || got.ID != w.ID || token == "" {
+			t.Fatalf("open join: got %v, %q, %v", got, token, err)
+		}
+		who, err := people.SessionParticipant(ctx, db, token, now)
+		if err != nil || who.ProcessID == nil || *who.ProcessID != p.ID || who.Role != record.RoleParticipant {
+			t.Fatalf("the phone's session: got %+v, %v, want a participant of the process", who, err)
+		}
+		person, err := people.GetPerson(ctx, db, who.ID)
+		if err != nil || person.DisplayName != "Zoé la rouge" || person.Language != "nl" {
+			t.Errorf("person: got %+v, %v", person, err)
+		}
+		reg, err := people.ConfirmedPlace(ctx, db, w.ID, who.ID)
+		if err != nil || !reg.OpenJoin || reg.CheckedInAt != nil {
+			t.Errorf("place: got %+v, %v, want confirmed, an open join, not checked in", reg, err)
+		}
+		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Bram", "fr", now, time.Hour); err != nil {
+			t.Fatalf("second open join: %v", err)
+		}
+		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Chloé", "fr", now, time.Hour); !errors.Is(err, people.ErrRoomFull) {
+			t.Errorf("third join in a room for two: got %v, want ErrRoomFull", err)
+		}
+		if _, _, err := people.JoinOpen(ctx, db, w.Code, "", "fr", now, time.Hour); err == nil {
+			t.Errorf("an empty pseudonym was accepted")
+		}
+		if _, _, err := people.JoinOpen(ctx, db, w.Code, "Late", "fr", w.EndsAt, time.Hour); !errors.Is(err, record.ErrNotFound) {
+			t.Errorf("after the end: got %v, want ErrNotFound", err)
+		}
+		if _, _, err := people.JoinOpen(ctx, db, "ZZZZZZ", "X", "fr", now, time.Hour); !errors.Is(err, record.ErrNotFound) {
+			t.Errorf("unknown code: got %v, want ErrNotFound", err)
 		}
 	})
 }

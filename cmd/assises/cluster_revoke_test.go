@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assises/assises/internal/liveclient"
+	"github.com/assises/assises/storage/storagetest"
+)
+
+// TestSignOutOnOneNodeClosesSocketsOnTheOther: a person signs out on node A while their
+// phone holds a socket on node B. Node B closes that socket (as the revoking node closes its
+// own) and refuses the cookie from then on, even though it trusted it from memory while the
+// socket was open.
+func TestSignOutOnOneNodeClosesSocketsOnTheOther(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two servers")
+	}
+	dsn := storagetest.DSN(t, "postgres")
+	s := seed(t, dsn)
+	a, b, cookies := startCluster(t, dsn, "2s", s.tokens)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	phone := dialNode(ctx, t, b, cookies[1], s.workshop)
+
+	// The same person signs out in a browser served by node A.
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(a.base)
+	jar.SetCookies(u, []*http.Cookie{&cookies[1]})
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.Get(a.base + "/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("GET /me on node A: %d, no sign-out form", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", a.base+"/signout", strings.NewReader(url.Values{"csrf": {string(m[1])}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err = browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out on node A: got %d, want 303", resp.StatusCode)
+	}
+
+	select {
+	case <-phone.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the phone's socket on node B stayed open after its person signed out on node A")
+	}
+	if _, err := liveclient.Dial(ctx, liveclient.Config{URL: "ws" + strings.TrimPrefix(b.base, "http") + "/ws",
+		Origin: b.base, Cookie: cookies[1], Workshop: s.workshop}); err == nil {
+		t.Error("node B let the signed-out cookie open a new socket")
+	}
+}
