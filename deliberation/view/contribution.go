@@ -122,19 +122,25 @@ func NewContributionView(c *record.Contribution, links []int64, info Author, mod
 	}
 	v := ContributionView{
 		ID: c.ID, Kind: c.Kind, Phase: c.Phase, Body: c.Body, Lang: c.Lang, Parent: c.ParentID, Links: links,
-		Who: c.Who, How: c.How, When: c.WhenText, Author: Label(mode, info, c.OnBehalfOf),
+		Who: c.Who, How: c.How, When: c.WhenText,
 		OnBehalfOf: c.OnBehalfOf != "", Group: c.GroupID, Status: c.Status, Pinned: c.Pinned,
 		Version: c.Version, MergedInto: c.MergedInto,
 		CreatedAt: c.CreatedAt.UnixMilli(), UpdatedAt: c.UpdatedAt.UnixMilli(),
 	}
+	v.Author, v.AuthorID = authorFor(info, mode, c.OnBehalfOf, c.AuthorID, forModerators)
 	if forModerators {
-		if mode.ModeratorsSeeAuthors() {
-			v.Author = Label(IdentityFull, info, c.OnBehalfOf)
-			v.AuthorID = c.AuthorID
-		}
 		v.HiddenReason = c.HiddenReason
 	}
 	return v
+}
+
+// authorFor is the author's label and id as a reader sees them: moderators are told who wrote
+// it unless the identity mode seals it; others, and sealed rooms, get the mode's label alone.
+func authorFor(info Author, mode IdentityMode, onBehalfOf string, authorID *int64, forModerators bool) (string, *int64) {
+	if forModerators && mode.ModeratorsSeeAuthors() {
+		return Label(IdentityFull, info, onBehalfOf), authorID
+	}
+	return Label(mode, info, onBehalfOf), nil
 }
 
 // CommentView is a comment as events and snapshots carry it.
@@ -149,12 +155,8 @@ type CommentView struct {
 
 // NewCommentView is comment c under identity mode (the author's id for moderators).
 func NewCommentView(c *record.Comment, info Author, mode IdentityMode, forModerators bool) CommentView {
-	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, Author: Label(mode, info, ""),
-		CreatedAt: c.CreatedAt.UnixMilli()}
-	if forModerators && mode.ModeratorsSeeAuthors() {
-		v.Author = Label(IdentityFull, info, "")
-		v.AuthorID = c.AuthorID
-	}
+	v := CommentView{ID: c.ID, Contribution: c.ContributionID, Body: c.Body, CreatedAt: c.CreatedAt.UnixMilli()}
+	v.Author, v.AuthorID = authorFor(info, mode, "", c.AuthorID, forModerators)
 	return v
 }
 
