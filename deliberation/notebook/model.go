@@ -115,6 +115,29 @@ type Recommendation struct {
 	RoomCounts []RoomCount `json:"roomCounts"` // shows of hands, never added to the tally
 }
 
+// items calls visit with each item of the theme in notebook order: each finding then its
+// solution paths, the other solution paths, each recommendation then its steps; rec is the
+// recommendation when the item is one, else nil.
+func (t *Theme) items(visit func(it *Item, rec *Recommendation)) {
+	for i := range t.Findings {
+		f := &t.Findings[i]
+		visit(&f.Item, nil)
+		for j := range f.Solutions {
+			visit(&f.Solutions[j], nil)
+		}
+	}
+	for j := range t.OtherSolutions {
+		visit(&t.OtherSolutions[j], nil)
+	}
+	for i := range t.Recommendations {
+		r := &t.Recommendations[i]
+		visit(&r.Item, r)
+		for j := range r.Steps {
+			visit(&r.Steps[j].Item, nil)
+		}
+	}
+}
+
 // Step is an implementation step: who acts, how, when.
 type Step struct {
 	Item

@@ -59,22 +59,14 @@ func RenderCSV(nb *Notebook) (string, error) {
 	themeTitle := map[string]string{}
 	for _, t := range nb.Themes {
 		themeTitle[t.Ref] = t.Title
-		for _, f := range t.Findings {
-			body[f.Ref] = bodyInfo{text: f.Text}
-			for _, s := range f.Solutions {
-				body[s.Ref] = bodyInfo{text: s.Text}
+		t.items(func(it *Item, r *Recommendation) {
+			b := bodyInfo{text: it.Text}
+			if r != nil {
+				br := r.Breadth
+				b = bodyInfo{text: r.Text, rank: r.Rank, breadth: &br, dissent: r.Dissent, flags: r.Flags}
 			}
-		}
-		for _, s := range t.OtherSolutions {
-			body[s.Ref] = bodyInfo{text: s.Text}
-		}
-		for _, r := range t.Recommendations {
-			br := r.Breadth
-			body[r.Ref] = bodyInfo{text: r.Text, rank: r.Rank, breadth: &br, dissent: r.Dissent, flags: r.Flags}
-			for _, s := range r.Steps {
-				body[s.Ref] = bodyInfo{text: s.Text}
-			}
-		}
+			body[it.Ref] = b
+		})
 	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)

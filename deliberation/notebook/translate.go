@@ -223,21 +223,7 @@ func MissingTranslations(nb *Notebook) []string {
 	add("process", nb.Process.Untranslated, "")
 	for _, t := range nb.Themes {
 		add(t.Ref, t.Untranslated, "")
-		for _, f := range t.Findings {
-			add(f.Ref, f.Untranslated, "text")
-			for _, s := range f.Solutions {
-				add(s.Ref, s.Untranslated, "text")
-			}
-		}
-		for _, s := range t.OtherSolutions {
-			add(s.Ref, s.Untranslated, "text")
-		}
-		for _, r := range t.Recommendations {
-			add(r.Ref, r.Untranslated, "text")
-			for _, s := range r.Steps {
-				add(s.Ref, s.Untranslated, "text")
-			}
-		}
+		t.items(func(it *Item, _ *Recommendation) { add(it.Ref, it.Untranslated, "text") })
 	}
 	return out
 }
