@@ -89,9 +89,9 @@ type Bus struct {
 	channel string // one per schema: two deployments in one database do not hear each other
 	log     *slog.Logger
 
-	mu   sync.Mutex
-	next int
-	subs map[int]func(hub.Cue)
+	mu sync.Mutex
+	// subs: who hears the other nodes' cues; the in-process bus's registry serves.
+	subs hub.LocalBus
 	// What the sender has to say, coalesced: the last seq per workshop, the resets, the
 	// people whose access was taken away, and the presence lines.
 	commits  map[int64]int64
@@ -123,7 +123,6 @@ func Start(ctx context.Context, db *bun.DB, opts Options) (*Bus, error) {
 	b := &Bus{
 		db: db, opts: opts, log: opts.Logger,
 		channel:  "assises:" + schema,
-		subs:     map[int]func(hub.Cue){},
 		commits:  map[int64]int64{},
 		dues:     map[int64]struct{}{},
 		presence: map[int64]string{},
@@ -206,30 +205,9 @@ func (b *Bus) wake() {
 }
 
 // Subscribe registers fn for the cues of the other nodes, and for CueLost.
-func (b *Bus) Subscribe(fn func(hub.Cue)) (cancel func()) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	id := b.next
-	b.next++
-	b.subs[id] = fn
-	return func() {
-		b.mu.Lock()
-		delete(b.subs, id)
-		b.mu.Unlock()
-	}
-}
+func (b *Bus) Subscribe(fn func(hub.Cue)) (cancel func()) { return b.subs.Subscribe(fn) }
 
-func (b *Bus) deliver(c hub.Cue) {
-	b.mu.Lock()
-	fns := make([]func(hub.Cue), 0, len(b.subs))
-	for _, fn := range b.subs {
-		fns = append(fns, fn)
-	}
-	b.mu.Unlock()
-	for _, fn := range fns {
-		fn(c)
-	}
-}
+func (b *Bus) deliver(c hub.Cue) { b.subs.Publish(context.Background(), c) }
 
 // listen opens a listener connection with its LISTEN in place. pgdriver's Listen only writes
 // the LISTEN; it is in force once a notification comes back through it, so listen pings
