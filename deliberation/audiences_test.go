@@ -52,9 +52,11 @@ func TestEmitRefusesAudiencesOutsideTheTable(t *testing.T) {
 		{"phase.changed", "everyone", false},
 	}
 	for _, c := range cases {
-		err := checkAudience(c.name, c.audience)
-		if (err == nil) != c.ok {
-			t.Errorf("checkAudience(%s, %s): got %v, want ok=%v", c.name, c.audience, err, c.ok)
-		}
+		t.Run(c.name+" to "+c.audience, func(t *testing.T) {
+			err := checkAudience(c.name, c.audience)
+			if (err == nil) != c.ok {
+				t.Errorf("checkAudience(%s, %s): got %v, want ok=%v", c.name, c.audience, err, c.ok)
+			}
+		})
 	}
 }
