@@ -24,30 +24,13 @@ func TestWrongCodesCountOnEveryNode(t *testing.T) {
 	dsn := storagetest.DSN(t, "postgres")
 	a := startNode(t, dsn, nil, "-cluster")
 	b := startNode(t, dsn, nil, "-cluster")
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	browser := newBrowser(t)
 	waitReady(t, browser, a.base+"/readyz")
 	waitReady(t, browser, b.base+"/readyz")
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	try := func(n *node) int {
 		t.Helper()
-		resp, err := browser.Get(n.base + "/code")
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		m := csrf.FindSubmatch(page)
-		if resp.StatusCode != http.StatusOK || m == nil {
-			t.Fatalf("GET /code on %s: %d, want the form", n.base, resp.StatusCode)
-		}
-		form := url.Values{"csrf": {string(m[1])}, "code": {people.FormatCode(people.NewCode())}}
-		resp, err = browser.Post(n.base+"/code", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		form := url.Values{"csrf": {formCSRF(t, browser, n.base+"/code")}, "code": {people.FormatCode(people.NewCode())}}
+		return postForm(t, browser, n.base+"/code", form)
 	}
 	limited := 0
 	for i := range 30 {
@@ -68,4 +51,46 @@ func TestWrongCodesCountOnEveryNode(t *testing.T) {
 			t.Errorf("after the budget, %s answered %d, want 429", n.base, status)
 		}
 	}
+}
+
+// newBrowser is a client that keeps cookies, as a browser does, and does not follow redirects.
+func newBrowser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// formCSRF reads the form token of the page at u.
+func formCSRF(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("GET %s: %d, want a form", u, resp.StatusCode)
+	}
+	return string(m[1])
+}
+
+// postForm posts a form as a page of the site does and returns the status.
+func postForm(t *testing.T, c *http.Client, u string, form url.Values) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,30 +28,12 @@ func TestSignOutOnOneNodeClosesSocketsOnTheOther(t *testing.T) {
 	phone := dialNode(ctx, t, b, cookies[1], s.workshop)
 
 	// The same person signs out in a browser served by node A.
-	jar, _ := cookiejar.New(nil)
+	browser := newBrowser(t)
 	u, _ := url.Parse(a.base)
-	jar.SetCookies(u, []*http.Cookie{&cookies[1]})
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(a.base + "/me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("GET /me on node A: %d, no sign-out form", resp.StatusCode)
-	}
-	req, _ := http.NewRequest("POST", a.base+"/signout", strings.NewReader(url.Values{"csrf": {string(m[1])}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err = browser.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-out on node A: got %d, want 303", resp.StatusCode)
+	browser.Jar.SetCookies(u, []*http.Cookie{&cookies[1]})
+	form := url.Values{"csrf": {formCSRF(t, browser, a.base+"/me")}}
+	if status := postForm(t, browser, a.base+"/signout", form); status != http.StatusSeeOther {
+		t.Fatalf("sign-out on node A: got %d, want 303", status)
 	}
 
 	select {
